@@ -1,0 +1,805 @@
+/**
+ * ffnet.ini: reading, validation, and translation into what the native stack starts from.
+ *
+ * Contract:
+ * - `loadConfigFile` / `parseConfigText` read the F-Stack-style INI file (parsed by the `ini`
+ *   package); `validateConfig` accepts the same sections as a plain object, for programs that
+ *   configure the stack in code. All three return a fully typed `FfnetConfig` with every default
+ *   applied, or throw `FfnetConfigError` naming the file, section and key of the first problem.
+ * - Nothing is silently ignored: unknown sections and keys, duplicated keys, wrong types, values out
+ *   of range and inconsistent ports are errors.
+ * - `toNativeConfig` turns a validated config into the `NativeStackConfig` the addon starts from,
+ *   including the complete EAL argv. It is the only step that looks at the machine (CPU count).
+ *
+ * The keys, defaults and ranges come from config/schema.ts and config/sysctl.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as ini from 'ini';
+import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
+import { FfnetConfigError } from './errors.js';
+import {
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_LCORE_ID, MAX_PORT_ID, keysOf,
+  type ConfigKeySpec, type ConfigSectionKind,
+} from './schema.js';
+import { SYSCTLS, lookupSysctl, sysctlDefaults } from './sysctl.js';
+
+export { FfnetConfigError } from './errors.js';
+export { describeConfigKeys, CONFIG_KEYS, type ConfigKeyDoc, type ConfigKeySpec } from './schema.js';
+export { SYSCTLS, lookupSysctl, type SysctlSpec } from './sysctl.js';
+
+/**
+ * Configuration as sections of keys, the shape of ffnet.ini: `{ dpdk: {...}, port0: {...}, sysctl: {...} }`.
+ * Values may be strings (as in the file), numbers, booleans, or arrays for repeatable keys.
+ */
+export type RawConfig = Record<string, Record<string, unknown>>;
+
+/** The `[dpdk]` section, defaults applied. */
+export interface FfnetDpdkConfig {
+  /** lcore_mask, normalised to lower-case hex with 0x (e.g. '0x3'). */
+  lcoreMask: string;
+  /** lcore ids named by lcore_mask, ascending; always starts with 0. */
+  lcoreIds: number[];
+  /** lcores that run the stack loop on their own threads (lcoreIds without 0); empty = inline mode. */
+  dataLcores: number[];
+  /** The raw EAL `--lcores` mapping from the `lcores` key, when set; otherwise derived at start. */
+  lcoreMap?: string;
+  memoryMb: number;
+  noHuge: boolean;
+  filePrefix: string;
+  /** Virtual device specifications, in file order (e.g. 'net_tap0,iface=ff0'). */
+  vdevs: string[];
+  /** PCI allowlist entries; empty = PCI bus disabled. */
+  allow: string[];
+  idleSleepUs: number;
+  txDelayUs: number;
+  /** DPDK log level name ('emergency' .. 'debug'). */
+  logLevel: string;
+  mbufs: number;
+  /** Extra EAL arguments, appended after the ones ffnet derives. */
+  extraArgs: string[];
+}
+
+/** A static neighbour entry. */
+export interface FfnetStaticArp {
+  /** IPv4 address, dotted quad. */
+  addr: string;
+  /** MAC address, lower-case aa:bb:cc:dd:ee:ff. */
+  mac: string;
+}
+
+/** One `[portN]` section, defaults applied. */
+export interface FfnetPortConfig {
+  /** DPDK port id, the N of `[portN]`. */
+  portId: number;
+  addr: string;
+  netmask: string;
+  /** Prefix length of netmask (e.g. 24). */
+  prefixLength: number;
+  broadcast: string;
+  /** Default gateway, when the port has one. */
+  gateway?: string;
+  mtu: number;
+  staticArp: FfnetStaticArp[];
+}
+
+/** A validated configuration: every default applied, names in JS style. */
+export interface FfnetConfig {
+  /** Where it came from: the file name as given, or a label such as '<config object>'. */
+  source: string;
+  dpdk: FfnetDpdkConfig;
+  /** Ports by ascending port id; empty for a loopback-only stack. */
+  ports: FfnetPortConfig[];
+  /** Every tunable of config/sysctl.ts, with its default unless the configuration set it. */
+  sysctl: Record<string, number>;
+}
+
+/** Options of `toNativeConfig`. */
+export interface NativeConfigOptions {
+  /** argv[0] of the EAL (default 'ffnet'). */
+  processName?: string;
+  /** CPUs the JS thread may float over (default `os.availableParallelism()`). */
+  cpus?: number;
+}
+
+/** Reads, parses and validates an INI file. Errors name `path` exactly as given. */
+export function loadConfigFile(path: string): FfnetConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw FfnetConfigError.unreadable(path, err);
+  }
+  return parseConfigText(text, path);
+}
+
+/** Parses and validates INI text; `fileName` is what error messages call the file. */
+export function parseConfigText(text: string, fileName: string): FfnetConfig {
+  checkDuplicateKeys(text, fileName);
+  const parsed = normaliseIniValues(ini.parse(text)) as Record<string, unknown>;
+  return validate(parsed, { file: fileName, fromIni: true });
+}
+
+/**
+ * Validates a configuration given as an object of sections (the same sections and keys as the
+ * file). `source` labels it in error messages, e.g. '<config object>'.
+ */
+export function validateConfig(raw: RawConfig, source: string): FfnetConfig {
+  return validate(raw as unknown, { file: source, fromIni: false });
+}
+
+/**
+ * Builds what the native addon starts from: EAL argv, data-path lcores, timings, ports and the
+ * complete sysctl set. Throws `FfnetConfigError` when a data-path lcore has no CPU of its own to
+ * be pinned to on this machine (set `lcores` to map it explicitly).
+ */
+export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {}): NativeStackConfig {
+  const d = cfg.dpdk;
+  const cpus = opts.cpus ?? availableParallelism();
+  const eal: string[] = [opts.processName ?? 'ffnet'];
+  if (d.noHuge) eal.push('--no-huge');
+  eal.push('-m', String(d.memoryMb));
+  eal.push('--file-prefix', d.filePrefix);
+  eal.push('--lcores', d.lcoreMap ?? deriveLcoreMap(cfg, cpus));
+  eal.push('--main-lcore', '0');
+  eal.push('--log-level', d.logLevel);
+  for (const v of d.vdevs) eal.push(`--vdev=${v}`);
+  if (d.allow.length === 0) eal.push('--no-pci');
+  for (const a of d.allow) eal.push('-a', a);
+  eal.push(...d.extraArgs);
+
+  const ports: NativePortConfig[] = cfg.ports.map((p) => ({
+    portId: p.portId,
+    addr: p.addr,
+    netmask: p.netmask,
+    broadcast: p.broadcast,
+    gateway: p.gateway ?? '',
+    mtu: p.mtu,
+    staticArp: p.staticArp.map((e) => ({ addr: e.addr, mac: e.mac })),
+  }));
+  return {
+    eal,
+    dataLcores: [...d.dataLcores],
+    idleSleepUs: d.idleSleepUs,
+    txDelayUs: d.txDelayUs,
+    mbufs: d.mbufs,
+    ports,
+    sysctl: { ...sysctlDefaults(), ...cfg.sysctl },
+  };
+}
+
+/** lcore 0 floats over every CPU (the event loop is not pinned); each data-path lcore is pinned to its own CPU. */
+function deriveLcoreMap(cfg: FfnetConfig, cpus: number): string {
+  const n = Math.max(1, Math.floor(cpus));
+  const parts = [n === 1 ? '0@0' : `0@(0-${n - 1})`];
+  for (const id of cfg.dpdk.dataLcores) {
+    if (id >= n) {
+      throw new FfnetConfigError(cfg.source, 'dpdk', 'lcore_mask',
+        `lcore ${id} would be pinned to CPU ${id}, but this machine has ${n} CPU${n === 1 ? '' : 's'} (0..${n - 1}); `
+        + `use lower lcore ids or map them with lcores (e.g. lcores = 0@(0-${n - 1}),${id}@${n - 1})`);
+    }
+    parts.push(`${id}@${id}`);
+  }
+  return parts.join(',');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+interface Ctx {
+  file: string;
+  /** INI input: top-level scalars are keys outside any section; object-valued keys are dotted sections. */
+  fromIni: boolean;
+}
+
+const SECTION_KEYS: Record<ConfigSectionKind, readonly ConfigKeySpec[]> = {
+  dpdk: keysOf('dpdk'),
+  portN: keysOf('portN'),
+};
+const PORT_SECTION = /^port(0|[1-9][0-9]?)$/;
+/** Approximate bytes per mbuf: 2048 B data room + 128 B headroom + 128 B rte_mbuf + pool object header. */
+const MBUF_BYTES = 2368;
+
+function validate(raw: unknown, ctx: Ctx): FfnetConfig {
+  if (!isPlainObject(raw)) {
+    throw new FfnetConfigError(ctx.file, undefined, undefined,
+      `expected an object of sections ({ dpdk: {...}, port0: {...} }), got ${describe(raw)}`);
+  }
+  let dpdkRaw: Record<string, unknown> = {};
+  const portsRaw: Array<{ id: number; name: string; keys: Record<string, unknown> }> = [];
+  let sysctlRaw: Record<string, unknown> = {};
+
+  for (const name of Object.keys(raw)) {
+    const body = raw[name];
+    if (!isPlainObject(body)) {
+      if (ctx.fromIni) {
+        throw new FfnetConfigError(ctx.file, undefined, name,
+          `key "${name}" is outside any section (put it under [dpdk], [portN] or [sysctl])`,
+          `${ctx.file}: key "${name}" is outside any section (put it under [dpdk], [portN] or [sysctl])`);
+      }
+      throw new FfnetConfigError(ctx.file, name, undefined,
+        `expected a section (an object of keys), got ${describe(body)}`);
+    }
+    const port = PORT_SECTION.exec(name);
+    if (name === 'dpdk') {
+      dpdkRaw = body;
+    } else if (name === 'sysctl') {
+      sysctlRaw = body;
+    } else if (port && Number(port[1]) <= MAX_PORT_ID) {
+      portsRaw.push({ id: Number(port[1]), name, keys: body });
+    } else {
+      const m = /^port(\d+)$/.exec(name);
+      if (m) {
+        throw new FfnetConfigError(ctx.file, name, undefined,
+          `${m[1]} is not a DPDK port id (expected [port0]..[port${MAX_PORT_ID}], without leading zeros)`,
+          `${ctx.file}: unknown section [${name}]: ${m[1]} is not a DPDK port id (expected [port0]..[port${MAX_PORT_ID}], without leading zeros)`);
+      }
+      throw FfnetConfigError.unknownSection(ctx.file, name, KNOWN_SECTIONS);
+    }
+  }
+
+  const dpdk = validateDpdk(dpdkRaw, ctx);
+  portsRaw.sort((a, b) => a.id - b.id);
+  const ports: FfnetPortConfig[] = [];
+  const owner = new Map<string, string>();
+  for (const p of portsRaw) {
+    const port = validatePort(p.id, p.name, p.keys, ctx);
+    const prev = owner.get(port.addr);
+    if (prev !== undefined) {
+      throw new FfnetConfigError(ctx.file, p.name, 'addr', `${port.addr} is already the address of [${prev}]`);
+    }
+    owner.set(port.addr, p.name);
+    ports.push(port);
+  }
+  const sysctl = validateSysctl(sysctlRaw, ctx);
+  return { source: ctx.file, dpdk, ports, sysctl };
+}
+
+/** Refuses keys the section does not define; a nested object here came from a dotted INI section name. */
+function checkKeys(body: Record<string, unknown>, section: string, specs: readonly ConfigKeySpec[], ctx: Ctx): void {
+  const known = specs.map((s) => s.key);
+  for (const key of Object.keys(body)) {
+    if (ctx.fromIni && isPlainObject(body[key])) {
+      throw FfnetConfigError.unknownSection(ctx.file, `${section}.${key}`, KNOWN_SECTIONS);
+    }
+    if (!known.includes(key)) throw FfnetConfigError.unknownKey(ctx.file, section, key, known);
+  }
+}
+
+function spec(section: ConfigSectionKind, key: string): ConfigKeySpec {
+  const s = CONFIG_KEYS.find((k) => k.section === section && k.key === key);
+  if (!s) throw new Error(`config schema has no key ${section}.${key}`);
+  return s;
+}
+
+/** The value of an optional key: undefined/null mean "not set". */
+function present(body: Record<string, unknown>, key: string): unknown {
+  const v = Object.prototype.hasOwnProperty.call(body, key) ? body[key] : undefined;
+  return v === null ? undefined : v;
+}
+
+function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig {
+  const S = 'dpdk';
+  checkKeys(body, S, SECTION_KEYS.dpdk, ctx);
+  const at = (key: string) => ({ ctx, section: S, key });
+  const valueOrDefault = (key: string) => present(body, key) ?? spec('dpdk', key).default;
+
+  const mask = parseLcoreMask(valueOrDefault('lcore_mask'), at('lcore_mask'));
+  const lcoreIds = bitsOf(mask);
+  const mapRaw = present(body, 'lcores');
+  const lcoreMap = mapRaw === undefined ? undefined : parseLcoreMap(mapRaw, lcoreIds, mask, at('lcores'));
+
+  const memoryMb = intKey(body, S, 'memory', ctx);
+  const mbufs = intKey(body, S, 'nb_mbuf', ctx);
+  const poolMb = Math.ceil((mbufs * MBUF_BYTES) / 2 ** 20);
+  if (poolMb >= memoryMb) {
+    throw new FfnetConfigError(ctx.file, S, 'nb_mbuf',
+      `${mbufs} mbufs need about ${poolMb} MB, which does not fit in memory = ${memoryMb} MB (raise memory or lower nb_mbuf)`);
+  }
+
+  const prefixRaw = present(body, 'file_prefix');
+  const filePrefix = prefixRaw === undefined ? `ffnet-${process.pid}` : parseFilePrefix(prefixRaw, at('file_prefix'));
+
+  const vdevs = listOf(present(body, 'vdev'), at('vdev')).map((v) => parseVdev(v, at('vdev')));
+  const names = new Set<string>();
+  for (const v of vdevs) {
+    const name = v.split(',', 1)[0]!;
+    if (names.has(name)) throw new FfnetConfigError(ctx.file, S, 'vdev', `device ${name} is listed twice`);
+    names.add(name);
+  }
+  const allow = listOf(present(body, 'allow'), at('allow')).map((v) => parsePci(v, at('allow')));
+
+  const logLevel = parseLogLevel(valueOrDefault('log_level'), at('log_level'));
+  const extraRaw = present(body, 'extra_args');
+  const extraArgs = extraRaw === undefined ? [] : parseEalArgs(extraRaw, at('extra_args'));
+
+  const out: FfnetDpdkConfig = {
+    lcoreMask: `0x${mask.toString(16)}`,
+    lcoreIds,
+    dataLcores: lcoreIds.filter((id) => id !== 0),
+    memoryMb,
+    noHuge: boolKey(body, S, 'no_huge', ctx),
+    filePrefix,
+    vdevs,
+    allow,
+    idleSleepUs: intKey(body, S, 'idle_sleep', ctx),
+    txDelayUs: intKey(body, S, 'pkt_tx_delay', ctx),
+    logLevel,
+    mbufs,
+    extraArgs,
+  };
+  if (lcoreMap !== undefined) out.lcoreMap = lcoreMap;
+  return out;
+}
+
+function validatePort(portId: number, section: string, body: Record<string, unknown>, ctx: Ctx): FfnetPortConfig {
+  checkKeys(body, section, SECTION_KEYS.portN, ctx);
+  const at = (key: string) => ({ ctx, section, key });
+  for (const s of SECTION_KEYS.portN) {
+    if (s.required && present(body, s.key) === undefined) {
+      throw new FfnetConfigError(ctx.file, section, s.key,
+        `missing (every [portN] section needs ${SECTION_KEYS.portN.filter((k) => k.required).map((k) => k.key).join(' and ')})`);
+    }
+  }
+  const addr = parseIpv4(present(body, 'addr'), at('addr'));
+  const mask = parseNetmask(present(body, 'netmask'), at('netmask'));
+  const prefixLength = prefixOf(mask);
+  const net = (addr & mask) >>> 0;
+  const bcast = (net | ~mask) >>> 0;
+  const subnet = `${formatIpv4(net)}/${prefixLength}`;
+  const inSubnet = (a: number) => ((a & mask) >>> 0) === net;
+  /** Network and broadcast addresses are not hosts, except on /31 and /32 (RFC 3021). */
+  const notHost = (a: number) => prefixLength < 31 && (a === net || a === bcast);
+
+  const special = specialAddress(addr);
+  if (special) throw new FfnetConfigError(ctx.file, section, 'addr', `${formatIpv4(addr)} is not usable as a port address (${special})`);
+  if (notHost(addr)) {
+    throw new FfnetConfigError(ctx.file, section, 'addr',
+      `${formatIpv4(addr)} is the ${addr === net ? 'network' : 'broadcast'} address of ${subnet}, not a host address`);
+  }
+
+  let broadcast = bcast;
+  const bRaw = present(body, 'broadcast');
+  if (bRaw !== undefined) {
+    broadcast = parseIpv4(bRaw, at('broadcast'));
+    if (!inSubnet(broadcast)) {
+      throw new FfnetConfigError(ctx.file, section, 'broadcast', `${formatIpv4(broadcast)} is not in the port's subnet ${subnet}`);
+    }
+    if (broadcast === addr && prefixLength < 32) {
+      throw new FfnetConfigError(ctx.file, section, 'broadcast', `${formatIpv4(broadcast)} is the port's own address`);
+    }
+  }
+
+  let gateway: string | undefined;
+  const gRaw = present(body, 'gateway');
+  if (gRaw !== undefined) {
+    const g = parseIpv4(gRaw, at('gateway'));
+    const where = (detail: string) => new FfnetConfigError(ctx.file, section, 'gateway', `${formatIpv4(g)} ${detail}`);
+    if (!inSubnet(g)) throw where(`is not in the port's subnet ${subnet}`);
+    if (g === addr) throw where('is the port\'s own address');
+    if (notHost(g)) throw where(`is the ${g === net ? 'network' : 'broadcast'} address of ${subnet}`);
+    gateway = formatIpv4(g);
+  }
+
+  const staticArp: FfnetStaticArp[] = [];
+  const seen = new Set<number>();
+  for (const entry of listOf(present(body, 'arp'), at('arp'), true)) {
+    const what = typeof entry === 'string' ? entry : `${String((entry as FfnetStaticArp).addr)} ${String((entry as FfnetStaticArp).mac)}`;
+    const bad = (detail: string) => new FfnetConfigError(ctx.file, section, 'arp', `entry ${JSON.stringify(what)}: ${detail}`);
+    const e = parseArpEntry(entry, bad);
+    if (!inSubnet(e.ip)) throw bad(`${formatIpv4(e.ip)} is not in the port's subnet ${subnet}`);
+    if (e.ip === addr) throw bad(`${formatIpv4(e.ip)} is the port's own address`);
+    if (notHost(e.ip)) throw bad(`${formatIpv4(e.ip)} is the ${e.ip === net ? 'network' : 'broadcast'} address of ${subnet}`);
+    if (seen.has(e.ip)) throw bad(`${formatIpv4(e.ip)} already has an entry`);
+    seen.add(e.ip);
+    staticArp.push({ addr: formatIpv4(e.ip), mac: e.mac });
+  }
+
+  const port: FfnetPortConfig = {
+    portId,
+    addr: formatIpv4(addr),
+    netmask: formatIpv4(mask),
+    prefixLength,
+    broadcast: formatIpv4(broadcast),
+    mtu: intKey(body, section, 'mtu', ctx, 'portN'),
+    staticArp,
+  };
+  if (gateway !== undefined) port.gateway = gateway;
+  return port;
+}
+
+function validateSysctl(body: Record<string, unknown>, ctx: Ctx): Record<string, number> {
+  const S = 'sysctl';
+  const out = sysctlDefaults();
+  for (const name of Object.keys(body)) {
+    const s = lookupSysctl(name);
+    if (!s) {
+      const detail = `unknown sysctl "${name}" in [sysctl] (known: ${SYSCTLS.map((x) => x.name).join(', ')})`;
+      throw new FfnetConfigError(ctx.file, S, name, detail, `${ctx.file}: ${detail}`);
+    }
+    const v = present(body, name);
+    if (v === undefined) continue;
+    out[name] = parseInteger(v, s.min, s.max, s.unit, { ctx, section: S, key: name });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value parsers. Each names the offending value; the caller's location supplies file/section/key.
+
+interface At {
+  ctx: Ctx;
+  section: string;
+  key: string;
+}
+
+function fail(at: At, detail: string): FfnetConfigError {
+  return new FfnetConfigError(at.ctx.file, at.section, at.key, detail);
+}
+
+function intKey(body: Record<string, unknown>, section: string, key: string, ctx: Ctx, kind: ConfigSectionKind = 'dpdk'): number {
+  const s = spec(kind, key);
+  const v = present(body, key);
+  if (v === undefined) return s.default as number;
+  return parseInteger(v, s.min!, s.max!, s.unit ?? '', { ctx, section, key });
+}
+
+function boolKey(body: Record<string, unknown>, section: string, key: string, ctx: Ctx): boolean {
+  const s = spec('dpdk', key);
+  const v = present(body, key);
+  if (v === undefined) return s.default as boolean;
+  return parseBoolean(v, { ctx, section, key });
+}
+
+/** Refuses a list where the key takes one value. */
+function single(v: unknown, at: At): void {
+  if (Array.isArray(v)) {
+    throw fail(at, `takes one value, got a list of ${v.length}${at.ctx.fromIni ? ` (write "${at.key} = ...", not "${at.key}[] = ...")` : ''}`);
+  }
+}
+
+/** Strict integers: a JS integer, or a string of decimal digits with an optional sign. */
+function parseInteger(v: unknown, min: number, max: number, unit: string, at: At): number {
+  single(v, at);
+  let n: number;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw fail(at, `${v} is not an integer`);
+    n = v;
+  } else if (typeof v === 'string') {
+    if (!/^[+-]?[0-9]+$/.test(v)) throw fail(at, `${JSON.stringify(v)} is not a decimal integer`);
+    n = Number(v);
+  } else {
+    throw fail(at, `expected an integer, got ${describe(v)}`);
+  }
+  if (n < min || n > max) throw fail(at, `${n} is out of range (${min}..${max}${unit ? ` ${unit}` : ''})`);
+  return n;
+}
+
+const TRUE_WORDS = ['true', 'yes', 'on', '1'];
+const FALSE_WORDS = ['false', 'no', 'off', '0'];
+
+function parseBoolean(v: unknown, at: At): boolean {
+  single(v, at);
+  if (typeof v === 'boolean') return v;
+  if (v === 1 || v === 0) return v === 1;
+  if (typeof v === 'string') {
+    const w = v.toLowerCase();
+    if (TRUE_WORDS.includes(w)) return true;
+    if (FALSE_WORDS.includes(w)) return false;
+  }
+  throw fail(at, `${describe(v)} is not a boolean (true/false, yes/no, on/off, 1/0)`);
+}
+
+/** A single value as text; lists and objects are refused. Numbers and booleans are taken as written. */
+function scalarText(v: unknown, at: At, what: string): string {
+  if (typeof v === 'string') {
+    if (v === '') throw fail(at, 'empty value (remove the line to use the default)');
+    return v;
+  }
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  single(v, at);
+  throw fail(at, `expected ${what}, got ${describe(v)}`);
+}
+
+/** A repeatable key's values: absent → [], one value → [value], a list → its items. */
+function listOf(v: unknown, at: At, allowObjects = false): unknown[] {
+  if (v === undefined) return [];
+  const items = Array.isArray(v) ? v : [v];
+  for (const item of items) {
+    const ok = typeof item === 'string' || (allowObjects && isPlainObject(item));
+    if (!ok) throw fail(at, `expected ${allowObjects ? 'a string or { addr, mac }' : 'a string'} for each entry, got ${describe(item)}`);
+    if (item === '') throw fail(at, 'empty entry');
+  }
+  return items;
+}
+
+function parseLcoreMask(v: unknown, at: At): bigint {
+  let mask: bigint;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) throw fail(at, `${v} is not an lcore mask (a non-negative integer)`);
+    mask = BigInt(v);
+  } else if (typeof v === 'bigint') {
+    mask = v;
+  } else {
+    const s = scalarText(v, at, 'an lcore mask');
+    if (/^0[xX][0-9a-fA-F]+$/.test(s) || /^[0-9]+$/.test(s)) mask = BigInt(s);
+    else throw fail(at, `${JSON.stringify(s)} is not an lcore mask (hex with 0x, e.g. 0x3, or a decimal integer)`);
+  }
+  const hex = `0x${mask.toString(16)}`;
+  if (mask <= 0n) throw fail(at, `${hex} names no lcore (lcore 0 is required)`);
+  if (mask >> BigInt(MAX_LCORE_ID + 1) !== 0n) {
+    throw fail(at, `${hex} names lcore ${bitsOf(mask).at(-1)}; lcore ids go up to ${MAX_LCORE_ID}`);
+  }
+  if ((mask & 1n) === 0n) {
+    throw fail(at, `${hex} does not include lcore 0 (lcore 0 is the JS thread that initialises the EAL; `
+      + `use 0x${(mask | 1n).toString(16)})`);
+  }
+  return mask;
+}
+
+function bitsOf(mask: bigint): number[] {
+  const ids: number[] = [];
+  for (let i = 0; mask >> BigInt(i) !== 0n; i++) if ((mask >> BigInt(i)) & 1n) ids.push(i);
+  return ids;
+}
+
+/**
+ * Checks an EAL `--lcores` mapping: `<lcores>[@<cpus>][,...]`, each set a number, a range a-b, or a
+ * parenthesised group of those. It must name exactly the lcores of lcore_mask.
+ */
+function parseLcoreMap(v: unknown, maskIds: number[], mask: bigint, at: At): string {
+  const s = scalarText(v, at, 'an lcore mapping');
+  const syntax = (why: string) => fail(at, `${JSON.stringify(s)} is not an EAL lcore mapping (${why}; e.g. 0@(0-1),1@(0-1))`);
+  let i = 0;
+  const num = (): number => {
+    const m = /^[0-9]+/.exec(s.slice(i));
+    if (!m) throw syntax(`expected a number at position ${i + 1}`);
+    i += m[0].length;
+    return Number(m[0]);
+  };
+  const element = (into: number[]): void => {
+    const lo = num();
+    let hi = lo;
+    if (s[i] === '-') {
+      i++;
+      hi = num();
+      if (hi < lo) throw syntax(`range ${lo}-${hi} runs backwards`);
+    }
+    for (let x = lo; x <= hi; x++) into.push(x);
+  };
+  const set = (): number[] => {
+    const out: number[] = [];
+    if (s[i] === '(') {
+      i++;
+      element(out);
+      while (s[i] === ',') { i++; element(out); }
+      if (s[i] !== ')') throw syntax(`expected ")" at position ${i + 1}`);
+      i++;
+    } else {
+      element(out);
+    }
+    return out;
+  };
+  const mapped = new Set<number>();
+  for (;;) {
+    const lcores = set();
+    let cpus = lcores;
+    if (s[i] === '@') { i++; cpus = set(); }
+    for (const id of lcores) {
+      if (id > MAX_LCORE_ID) throw syntax(`lcore ${id} is above ${MAX_LCORE_ID}`);
+      if (mapped.has(id)) throw syntax(`lcore ${id} is mapped twice`);
+      mapped.add(id);
+    }
+    for (const cpu of cpus) if (cpu >= 1024) throw syntax(`CPU ${cpu} is above 1023`);
+    if (i === s.length) break;
+    if (s[i] !== ',') throw syntax(`unexpected ${JSON.stringify(s[i])} at position ${i + 1}`);
+    i++;
+  }
+  const hex = `0x${mask.toString(16)}`;
+  for (const id of maskIds) {
+    if (!mapped.has(id)) throw fail(at, `${JSON.stringify(s)} does not map lcore ${id} of lcore_mask ${hex}`);
+  }
+  for (const id of [...mapped].sort((a, b) => a - b)) {
+    if (!maskIds.includes(id)) throw fail(at, `${JSON.stringify(s)} maps lcore ${id}, which lcore_mask ${hex} does not include`);
+  }
+  return s;
+}
+
+function parseFilePrefix(v: unknown, at: At): string {
+  const s = scalarText(v, at, 'a file prefix');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(s)) {
+    throw fail(at, `${JSON.stringify(s)} is not a valid file prefix (1..64 characters from A-Z a-z 0-9 _ -)`);
+  }
+  return s;
+}
+
+function parseVdev(v: unknown, at: At): string {
+  const s = v as string;
+  if (!/^[A-Za-z][A-Za-z0-9_]*(,[^\s,][^\s]*)?$/.test(s)) {
+    throw fail(at, `${JSON.stringify(s)} is not a device specification (expected <driver><id>[,key=value...], e.g. net_tap0,iface=ff0)`);
+  }
+  return s;
+}
+
+function parsePci(v: unknown, at: At): string {
+  const s = v as string;
+  if (!/^([0-9a-fA-F]{1,8}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7](,\S+)?$/.test(s)) {
+    throw fail(at, `${JSON.stringify(s)} is not a PCI address ([domain:]bus:devid.func[,args], e.g. 0000:01:00.0)`);
+  }
+  return s;
+}
+
+/** DPDK's level names by number (1 = emergency .. 8 = debug); the EAL accepts any prefix of them. */
+const LOG_LEVELS = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'] as const;
+const LOG_ALIASES: Record<string, string> = { emerg: 'emergency', crit: 'critical', err: 'error', warn: 'warning' };
+
+function parseLogLevel(v: unknown, at: At): string {
+  const s = scalarText(v, at, 'a log level').toLowerCase();
+  if (/^[1-8]$/.test(s)) return LOG_LEVELS[Number(s) - 1]!;
+  if ((LOG_LEVELS as readonly string[]).includes(s)) return s;
+  const alias = LOG_ALIASES[s];
+  if (alias) return alias;
+  throw fail(at, `${JSON.stringify(s)} is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)`);
+}
+
+/** EAL options that have a key of their own: setting them twice would contradict that key. */
+const OWNED_OPTIONS: Array<[option: string, key: string]> = [
+  ['-c', 'lcore_mask'], ['-l', 'lcore_mask'], ['--lcores', 'lcores'], ['--main-lcore', 'lcore_mask'],
+  ['--master-lcore', 'lcore_mask'], ['-m', 'memory'], ['--no-huge', 'no_huge'], ['--file-prefix', 'file_prefix'],
+  ['--vdev', 'vdev'], ['-a', 'allow'], ['--allow', 'allow'], ['--no-pci', 'allow'],
+];
+
+function parseEalArgs(v: unknown, at: At): string[] {
+  let args: string[];
+  if (Array.isArray(v)) {
+    args = v.map((a) => {
+      if (typeof a !== 'string' || a === '') throw fail(at, `expected a non-empty string for each argument, got ${describe(a)}`);
+      return a;
+    });
+  } else {
+    args = scalarText(v, at, 'EAL arguments').split(/\s+/).filter((a) => a !== '');
+  }
+  for (const a of args) {
+    for (const [opt, key] of OWNED_OPTIONS) {
+      const clash = opt.startsWith('--') ? a === opt || a.startsWith(`${opt}=`) : a === opt || (a.startsWith(opt) && !a.startsWith('--'));
+      if (clash) throw fail(at, `${JSON.stringify(a)} is set from the ${key} key; set it there instead`);
+    }
+  }
+  return args;
+}
+
+/** One static neighbour entry, "IP MAC" or { addr, mac }; `bad` prefixes the entry to a problem. */
+function parseArpEntry(v: unknown, bad: (detail: string) => FfnetConfigError): { ip: number; mac: string } {
+  let ipText: unknown;
+  let macText: unknown;
+  if (typeof v === 'string') {
+    const parts = v.trim().split(/\s+/);
+    if (parts.length !== 2) throw bad('expected "IP MAC", e.g. "10.77.0.9 02:00:00:00:00:09"');
+    [ipText, macText] = parts;
+  } else {
+    const o = v as Record<string, unknown>;
+    const extra = Object.keys(o).filter((k) => k !== 'addr' && k !== 'mac');
+    if (extra.length > 0) throw bad(`unknown field "${extra[0]}" (expected { addr, mac })`);
+    ipText = o.addr;
+    macText = o.mac;
+  }
+  const ip = typeof ipText === 'string' ? ipv4Value(ipText) : undefined;
+  if (ip === undefined) throw bad(`${describe(ipText)} is not an IPv4 address`);
+  if (typeof macText !== 'string' || !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(macText)) {
+    throw bad(`${describe(macText)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  }
+  const mac = macText.toLowerCase();
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw bad(`${mac} is not a unicast MAC address`);
+  if (mac === '00:00:00:00:00:00') throw bad(`${mac} is not a usable MAC address`);
+  return { ip, mac };
+}
+
+/** A dotted quad as an unsigned 32-bit number; leading zeros are refused (they read as octal elsewhere). */
+function parseIpv4(v: unknown, at: At): number {
+  const s = scalarText(v, at, 'an IPv4 address');
+  const a = ipv4Value(s);
+  if (a === undefined) throw fail(at, `${JSON.stringify(s)} is not an IPv4 address`);
+  return a;
+}
+
+function ipv4Value(s: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  const bytes = m.slice(1).map((p) => (p.length > 1 && p.startsWith('0') ? 256 : Number(p)));
+  if (bytes.some((b) => b > 255)) return undefined;
+  return bytes.reduce((acc, b) => ((acc << 8) | b) >>> 0, 0);
+}
+
+function parseNetmask(v: unknown, at: At): number {
+  const s = scalarText(v, at, 'a netmask');
+  const mask = ipv4Value(s);
+  if (mask === undefined) throw fail(at, `${JSON.stringify(s)} is not a netmask (expected a dotted mask such as 255.255.255.0)`);
+  const inverted = ~mask >>> 0;
+  if ((inverted & (inverted + 1)) !== 0) throw fail(at, `${s} is not a contiguous netmask`);
+  if (mask === 0) throw fail(at, `${s} leaves no network part (prefix length 0)`);
+  return mask;
+}
+
+function prefixOf(mask: number): number {
+  let n = 0;
+  for (let m = mask >>> 0; m & 0x80000000; m = (m << 1) >>> 0) n++;
+  return n;
+}
+
+/** Why an address cannot be a port's own address, or '' when it can. */
+function specialAddress(a: number): string {
+  const first = a >>> 24;
+  if (a === 0) return 'unspecified';
+  if (first === 0) return 'in 0.0.0.0/8, "this network"';
+  if (first === 127) return 'loopback';
+  if (first >= 224 && first <= 239) return 'multicast';
+  if (a === 0xffffffff) return 'limited broadcast';
+  if (first >= 240) return 'reserved';
+  return '';
+}
+
+function formatIpv4(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// INI-specific checks
+
+/**
+ * Evens out two `ini` quirks: the word null becomes null (in a file it is just text; null means
+ * "unset" in objects), and a quoted value followed by a comment keeps its quotes.
+ */
+function normaliseIniValues(v: unknown): unknown {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return /^(["']).*\1$/s.test(v) && v.length >= 2 ? v.slice(1, -1) : v;
+  if (Array.isArray(v)) return v.map(normaliseIniValues);
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = normaliseIniValues(o[k]);
+  }
+  return v;
+}
+
+/**
+ * The `ini` package keeps the last of two `key = ...` lines silently; a repeated single-valued key
+ * is almost always a mistake in ffnet.ini, so it is refused. Lines are matched the way `ini` does.
+ */
+function checkDuplicateKeys(text: string, file: string): void {
+  const seen = new Map<string, Set<string>>();
+  let section = '';
+  for (const line of text.split(/[\r\n]+/g)) {
+    if (!line || /^\s*[;#]/.test(line) || /^\s*$/.test(line)) continue;
+    const m = /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/.exec(line);
+    if (!m) continue;
+    if (m[1] !== undefined) {
+      section = ini.unsafe(m[1]);
+      continue;
+    }
+    const key = ini.unsafe(m[2]!);
+    if (section === '' || (key.length > 2 && key.endsWith('[]'))) continue;
+    let keys = seen.get(section);
+    if (!keys) seen.set(section, (keys = new Set()));
+    if (keys.has(key)) {
+      const hint = CONFIG_KEYS.some((k) => k.repeatable && k.key === key)
+        ? ` (write "${key}[] = ..." once per value)`
+        : ' (a key may be given once)';
+      throw new FfnetConfigError(file, section, key, `set more than once${hint}`);
+    }
+    keys.add(key);
+  }
+}

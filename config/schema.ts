@@ -1,0 +1,203 @@
+/**
+ * Every key of ffnet.ini as data: section, type, default, range, unit and a one-line meaning.
+ *
+ * Validation (config/index.ts) takes the known keys, defaults and ranges from this table, and
+ * `describeConfigKeys()` turns the same table (plus the sysctl table) into rows for documentation
+ * and tools, so the two cannot drift apart. Rules that relate keys to each other (an address inside
+ * its subnet, a gateway that is not the broadcast address, ...) live in the validator.
+ */
+import { SYSCTLS } from './sysctl.js';
+
+/** How a value is read and checked; each kind has one parser in the validator. */
+export type ConfigValueKind =
+  | 'integer'
+  | 'boolean'
+  | 'lcore-mask'
+  | 'lcore-map'
+  | 'file-prefix'
+  | 'vdev'
+  | 'pci'
+  | 'log-level'
+  | 'eal-args'
+  | 'ipv4'
+  | 'netmask'
+  | 'static-arp';
+
+/** The sections a key can belong to; 'portN' stands for every `[port0]` .. `[port31]`. */
+export type ConfigSectionKind = 'dpdk' | 'portN';
+
+/** One key of ffnet.ini. */
+export interface ConfigKeySpec {
+  readonly section: ConfigSectionKind;
+  /** Key as written in the file (a repeatable key is written `key[] = value`, once per value). */
+  readonly key: string;
+  readonly kind: ConfigValueKind;
+  /** The value's form as documentation shows it. */
+  readonly type: string;
+  /** The key may be given several times (`key[] = ...` lines in INI, an array in objects). */
+  readonly repeatable: boolean;
+  /** The section is invalid without it. */
+  readonly required: boolean;
+  /** The value used when the key is absent, where it is a constant. */
+  readonly default?: number | boolean | string;
+  /** The default as documentation shows it (also for derived or per-process defaults). */
+  readonly defaultText: string;
+  /** Inclusive range of an integer key. */
+  readonly min?: number;
+  readonly max?: number;
+  readonly unit?: string;
+  /** One line: what the key controls. */
+  readonly description: string;
+}
+
+/** Highest DPDK port id a `[portN]` section may name (RTE_MAX_ETHPORTS is 32 in Debian's DPDK). */
+export const MAX_PORT_ID = 31;
+/** Highest lcore id (RTE_MAX_LCORE is 128 in Debian's DPDK). */
+export const MAX_LCORE_ID = 127;
+
+/** Every key of `[dpdk]` and `[portN]`, in documentation order. */
+export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
+  {
+    section: 'dpdk', key: 'lcore_mask', kind: 'lcore-mask', type: 'hex (0x…) or decimal integer',
+    repeatable: false, required: false, default: '0x1', defaultText: '0x1',
+    description: 'lcores to use; must include lcore 0 (the JS thread, which initialises the EAL). '
+      + 'Every other lcore runs the stack loop on its own pinned thread; 0x1 alone runs the stack inline on the JS thread.',
+  },
+  {
+    section: 'dpdk', key: 'lcores', kind: 'lcore-map', type: 'EAL --lcores mapping',
+    repeatable: false, required: false, defaultText: 'derived from lcore_mask',
+    description: 'Raw EAL lcore-to-CPU mapping, e.g. 0@(0-1),1@(0-1) to oversubscribe CPUs in tests; '
+      + 'it must name exactly the lcores of lcore_mask, and replaces the derived mapping.',
+  },
+  {
+    section: 'dpdk', key: 'memory', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, default: 256, defaultText: '256', min: 64, max: 1048576, unit: 'MB',
+    description: 'Memory the EAL reserves at start (EAL -m); the packet pool comes out of it.',
+  },
+  {
+    section: 'dpdk', key: 'no_huge', kind: 'boolean', type: 'boolean',
+    repeatable: false, required: false, default: true, defaultText: 'true',
+    description: 'Use anonymous memory instead of hugepages (EAL --no-huge).',
+  },
+  {
+    section: 'dpdk', key: 'file_prefix', kind: 'file-prefix', type: 'string [A-Za-z0-9_-], 1..64 chars',
+    repeatable: false, required: false, defaultText: 'ffnet-<pid>',
+    description: 'EAL runtime file prefix (EAL --file-prefix); must differ between processes running at the same time.',
+  },
+  {
+    section: 'dpdk', key: 'vdev', kind: 'vdev', type: 'device string',
+    repeatable: true, required: false, defaultText: 'none',
+    description: 'Virtual device to create, e.g. net_tap0,iface=ff0 (EAL --vdev); one line per device.',
+  },
+  {
+    section: 'dpdk', key: 'allow', kind: 'pci', type: 'PCI address [domain:]bus:devid.func[,args]',
+    repeatable: true, required: false, defaultText: 'none (PCI bus disabled, --no-pci)',
+    description: 'PCI device to probe (EAL -a); one line per device. With none, the PCI bus is not scanned.',
+  },
+  {
+    section: 'dpdk', key: 'idle_sleep', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, default: 100, defaultText: '100', min: 0, max: 100000, unit: 'µs',
+    description: 'How long an idle data-path lcore sleeps between polls (0 = busy poll).',
+  },
+  {
+    section: 'dpdk', key: 'pkt_tx_delay', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, default: 100, defaultText: '100', min: 0, max: 10000, unit: 'µs',
+    description: 'How long a partial TX burst may wait for more packets before it is sent.',
+  },
+  {
+    section: 'dpdk', key: 'log_level', kind: 'log-level', type: 'emerg|alert|crit|err|warning|notice|info|debug or 1..8',
+    repeatable: false, required: false, default: 'notice', defaultText: 'notice',
+    description: 'DPDK global log level (EAL --log-level).',
+  },
+  {
+    section: 'dpdk', key: 'nb_mbuf', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, default: 8191, defaultText: '8191', min: 1023, max: 16777215, unit: 'mbufs',
+    description: 'Size of the packet buffer pool (about 2.3 KB each, taken from memory).',
+  },
+  {
+    section: 'dpdk', key: 'extra_args', kind: 'eal-args', type: 'whitespace-separated EAL arguments',
+    repeatable: false, required: false, defaultText: 'none',
+    description: 'Further EAL arguments, appended last (options with a key of their own are refused here).',
+  },
+  {
+    section: 'portN', key: 'addr', kind: 'ipv4', type: 'IPv4 address',
+    repeatable: false, required: true, defaultText: '(required)',
+    description: 'The port\'s IPv4 address.',
+  },
+  {
+    section: 'portN', key: 'netmask', kind: 'netmask', type: 'IPv4 netmask',
+    repeatable: false, required: true, defaultText: '(required)',
+    description: 'The subnet mask, dotted (e.g. 255.255.255.0); must be contiguous.',
+  },
+  {
+    section: 'portN', key: 'broadcast', kind: 'ipv4', type: 'IPv4 address',
+    repeatable: false, required: false, defaultText: 'addr | ~netmask',
+    description: 'Subnet broadcast address; must be inside the subnet.',
+  },
+  {
+    section: 'portN', key: 'gateway', kind: 'ipv4', type: 'IPv4 address',
+    repeatable: false, required: false, defaultText: 'none',
+    description: 'Next hop for destinations outside every port\'s subnet; must be inside this port\'s subnet.',
+  },
+  {
+    section: 'portN', key: 'mtu', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, default: 1500, defaultText: '1500', min: 68, max: 9000, unit: 'bytes',
+    description: 'IP MTU of the port; larger datagrams are fragmented.',
+  },
+  {
+    section: 'portN', key: 'arp', kind: 'static-arp', type: '"IP MAC"',
+    repeatable: true, required: false, defaultText: 'none',
+    description: 'Permanent neighbour entry, e.g. arp[] = 10.77.0.9 02:00:00:00:00:09 (IP in the subnet, unicast MAC).',
+  },
+].map((k) => Object.freeze(k as ConfigKeySpec)));
+
+/** The keys of one kind of section, in documentation order. */
+export function keysOf(section: ConfigSectionKind): readonly ConfigKeySpec[] {
+  return CONFIG_KEYS.filter((k) => k.section === section);
+}
+
+/** Section names as error messages and documentation list them. */
+export const KNOWN_SECTIONS: readonly string[] = Object.freeze(['[dpdk]', `[port0]..[port${MAX_PORT_ID}]`, '[sysctl]']);
+
+/** One documented key, flattened for tables and `--help` output. */
+export interface ConfigKeyDoc {
+  /** '[dpdk]', '[portN]' or '[sysctl]'. */
+  section: string;
+  /** Key as written in the file: repeatable keys carry their `[]` (e.g. 'vdev[]'). */
+  key: string;
+  type: string;
+  /** Default as text, or '(required)'. */
+  default: string;
+  /** Inclusive range with unit, e.g. '68..9000 bytes', or '' when the key has none. */
+  range: string;
+  required: boolean;
+  repeatable: boolean;
+  description: string;
+}
+
+/** Every key of ffnet.ini, sysctl tunables included, as documentation rows. */
+export function describeConfigKeys(): ConfigKeyDoc[] {
+  const rows: ConfigKeyDoc[] = CONFIG_KEYS.map((k) => ({
+    section: k.section === 'dpdk' ? '[dpdk]' : '[portN]',
+    key: k.repeatable ? `${k.key}[]` : k.key,
+    type: k.type,
+    default: k.defaultText,
+    range: k.min !== undefined && k.max !== undefined ? `${k.min}..${k.max}${k.unit ? ` ${k.unit}` : ''}` : '',
+    required: k.required,
+    repeatable: k.repeatable,
+    description: k.description,
+  }));
+  for (const s of SYSCTLS) {
+    rows.push({
+      section: '[sysctl]',
+      key: s.name,
+      type: 'integer',
+      default: String(s.default),
+      range: `${s.min}..${s.max}${s.unit ? ` ${s.unit}` : ''}`,
+      required: false,
+      repeatable: false,
+      description: s.description,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,69 @@
+/**
+ * The stack's tunables, FreeBSD-style names, as one table.
+ *
+ * The `[sysctl]` section of ffnet.ini may set any of these; every other name is an error. The stack
+ * receives the complete set (defaults filled in) at start, and `ffnet sysctl` reads and writes the
+ * same names at run time, so this table is the contract between configuration, tools and the native
+ * stack: a name here must be known to the stack under exactly this spelling. All values are integers.
+ */
+
+/** One tunable: its name, default, inclusive range, unit and what it controls. */
+export interface SysctlSpec {
+  /** FreeBSD-style dotted name, e.g. 'net.inet.ip.ttl'. */
+  readonly name: string;
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  /** Unit of the value ('s', 'ms', 'packets', ...), or '' for a plain count. */
+  readonly unit: string;
+  /** One line: what the value controls. */
+  readonly description: string;
+}
+
+/** Every tunable the stack knows, in documentation order. */
+export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
+  {
+    name: 'net.link.ether.inet.max_age',
+    default: 1200, min: 1, max: 86400, unit: 's',
+    description: 'Lifetime of a resolved ARP entry before it must be confirmed again.',
+  },
+  {
+    name: 'net.link.ether.inet.maxtries',
+    default: 5, min: 1, max: 100, unit: 'requests',
+    description: 'ARP requests sent for an unresolved neighbour before the entry fails and its held packets are dropped.',
+  },
+  {
+    name: 'net.link.ether.inet.maxhold',
+    default: 16, min: 1, max: 1024, unit: 'packets',
+    description: 'Packets held per unresolved neighbour while ARP resolution is in progress; more are dropped and counted.',
+  },
+  {
+    name: 'net.link.ether.inet.rexmit_ms',
+    default: 1000, min: 10, max: 60000, unit: 'ms',
+    description: 'Interval between ARP requests for an unresolved neighbour.',
+  },
+  {
+    name: 'net.inet.ip.ttl',
+    default: 64, min: 1, max: 255, unit: 'hops',
+    description: 'Default TTL of IPv4 datagrams the stack sends.',
+  },
+  {
+    name: 'net.inet.icmp.icmplim',
+    default: 200, min: 0, max: 100000, unit: 'per s',
+    description: 'ICMP error replies sent per second per lcore (0 = unlimited).',
+  },
+].map((s) => Object.freeze(s)));
+
+const BY_NAME: ReadonlyMap<string, SysctlSpec> = new Map(SYSCTLS.map((s) => [s.name, s]));
+
+/** The tunable called `name`, or undefined when the stack has no such tunable. */
+export function lookupSysctl(name: string): SysctlSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+/** Every tunable at its default value, by name. */
+export function sysctlDefaults(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of SYSCTLS) out[s.name] = s.default;
+  return out;
+}

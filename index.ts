@@ -1,0 +1,220 @@
+/**
+ * ffnet's entry point: `Stack`, a user-space UDP/IPv4 stack over DPDK running in this process.
+ *
+ * `Stack.start()` reads ffnet.ini (or a config object), initialises DPDK, starts the ports and the
+ * data-path lcores (or runs the stack loop inline on this thread), and returns a handle to inspect
+ * and steer it. One stack runs per process at a time (DPDK's EAL is per process); it keeps the
+ * event loop alive until `close()`, like a listening socket, unless `unref()`'d. It is closed on
+ * SIGINT/SIGTERM and at exit, so ports and pools are released cleanly.
+ */
+import { isIPv4 } from 'node:net';
+import { loadConfigFile, toNativeConfig, validateConfig, type FfnetConfig, type RawConfig } from './config/index.js';
+import { StackSystemError } from './native/errors.js';
+import {
+  loadAddon,
+  type NativeNeighbour,
+  type NativePortInfo,
+  type NativeStack,
+} from './native/index.js';
+
+export { FfnetConfigError, type FfnetConfig, type RawConfig } from './config/index.js';
+export type { NativeNeighbour as Neighbour, NativePortInfo as PortInfo } from './native/index.js';
+export { StackSystemError } from './native/errors.js';
+
+/** How to configure a stack: a file, a config object, or (neither) the file named by FFNET_CONFIG. */
+export interface StackStartOptions {
+  configPath?: string;
+  config?: RawConfig;
+}
+
+/** Counters of the whole stack and of each lcore, plus the packet pool's occupancy. */
+export interface StackStats {
+  /** Every counter summed over the lcores, by name ("ip.badsum", ...). */
+  counters: Record<string, number>;
+  lcores: Array<{ lcore: number; counters: Record<string, number> }>;
+  mempool: { inUse: number; size: number };
+}
+
+export interface PingOptions {
+  /** Echo requests to send (default 1). */
+  count?: number;
+  /** ICMP payload bytes (default 56, as ping(8)); RTTs need at least 8. */
+  size?: number;
+  /** Pause between requests in ms (default 200). */
+  intervalMs?: number;
+  /** How long to wait for each reply in ms (default 1000). */
+  timeoutMs?: number;
+}
+
+export interface PingReply {
+  seq: number;
+  /** Round-trip time in µs; -1 when no reply came in time (or the payload was too small to time). */
+  rttUs: number;
+  ttl: number;
+  bytes: number;
+}
+
+const running = new Set<Stack>();
+let signalsHooked = false;
+
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    for (const s of running) s.closeNow();
+    // Keep the default behaviour (terminate by this signal) unless the program handles it too.
+    if (process.listenerCount(signal) === 1) {
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', () => {
+    for (const s of running) s.closeNow();
+  });
+}
+
+function resolveConfig(opts: StackStartOptions): FfnetConfig {
+  if (opts.config && opts.configPath) throw new TypeError('Stack.start: give either config or configPath, not both');
+  if (opts.config) return validateConfig(opts.config, '<config object>');
+  const path = opts.configPath ?? process.env.FFNET_CONFIG;
+  if (!path) throw new TypeError('Stack.start: no configuration (pass configPath or config, or set FFNET_CONFIG)');
+  return loadConfigFile(path);
+}
+
+/** A running user-space stack. */
+export class Stack {
+  readonly config: FfnetConfig;
+  readonly #native: NativeStack;
+  readonly #pending = new Map<number, (reply: Omit<PingReply, 'seq'>) => void>();
+  #nextToken = 1;
+  #closed = false;
+
+  private constructor(config: FfnetConfig, native: (onPing: (token: number, rttUs: number, ttl: number, bytes: number) => void) => NativeStack) {
+    this.config = config;
+    this.#native = native((token, rttUs, ttl, bytes) => this.#pending.get(token)?.({ rttUs, ttl, bytes }));
+  }
+
+  /** Starts a stack; rejects with FfnetConfigError for a bad config, or an Error naming the port and DPDK's error. */
+  static async start(opts: StackStartOptions = {}): Promise<Stack> {
+    const config = resolveConfig(opts);
+    const nativeConfig = toNativeConfig(config, { processName: 'ffnet' });
+    const addon = loadAddon();
+    const stack = new Stack(config, (onPing) => addon.startStack(nativeConfig, onPing));
+    running.add(stack);
+    hookSignals();
+    return stack;
+  }
+
+  /** Counter names with their one-line meaning, in the stack's order. */
+  static counterDocs(): Record<string, string> {
+    return loadAddon().counterDocs();
+  }
+
+  #live(): NativeStack {
+    if (this.#closed) throw new Error('the stack is closed');
+    return this.#native;
+  }
+
+  stats(): StackStats {
+    const native = this.#live();
+    const lcores = native.counters().map((l) => ({ lcore: l.lcore, counters: l.values }));
+    const counters: Record<string, number> = {};
+    for (const l of lcores) {
+      for (const [k, v] of Object.entries(l.counters)) counters[k] = (counters[k] ?? 0) + v;
+    }
+    return { counters, lcores, mempool: { inUse: native.mempoolInUse(), size: native.mempoolSize() } };
+  }
+
+  ports(): NativePortInfo[] {
+    return this.#live().ports();
+  }
+
+  neighbours(): NativeNeighbour[] {
+    return this.#live().neighbours();
+  }
+
+  /** Adds a permanent neighbour entry (like `arp -s`). */
+  addNeighbour(portId: number, addr: string, mac: string): void {
+    this.#live().addNeighbour(portId, addr, mac);
+  }
+
+  /** Removes a neighbour entry; returns whether there was one. */
+  deleteNeighbour(portId: number, addr: string): boolean {
+    return this.#live().deleteNeighbour(portId, addr);
+  }
+
+  /** Reads a tunable, or sets it when a value is given. */
+  sysctl(name: string, value?: number): number {
+    const native = this.#live();
+    if (value !== undefined) native.sysctlSet(name, value);
+    return native.sysctlGet(name);
+  }
+
+  /**
+   * Sends ICMP echo requests from the stack to `dst` and collects the replies (-1 RTT for a
+   * timeout). The first request to a new neighbour is held during ARP resolution, not lost.
+   */
+  async ping(dst: string, opts: PingOptions = {}): Promise<PingReply[]> {
+    const { count = 1, size = 56, intervalMs = 200, timeoutMs = 1000 } = opts;
+    if (!isIPv4(dst)) throw new TypeError(`ping: "${dst}" is not an IPv4 address`);
+    if (!Number.isInteger(size) || size < 0 || size > 65507) throw new RangeError(`ping: size must be 0..65507, got ${size}`);
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`ping: count must be a positive integer, got ${count}`);
+    const replies: PingReply[] = [];
+    for (let seq = 1; seq <= count; seq++) {
+      const token = this.#nextToken;
+      this.#nextToken = (this.#nextToken % 0xffff) + 1;
+      const reply = new Promise<Omit<PingReply, 'seq'>>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#pending.delete(token);
+          resolve({ rttUs: -1, ttl: 0, bytes: 0 });
+        }, timeoutMs);
+        this.#pending.set(token, (r) => {
+          clearTimeout(timer);
+          this.#pending.delete(token);
+          resolve(r);
+        });
+      });
+      const rc = this.#live().ping(dst, token, size);
+      if (rc < 0) {
+        this.#pending.get(token)?.({ rttUs: -1, ttl: 0, bytes: 0 });
+        throw new StackSystemError('ping', rc, dst);
+      }
+      replies.push({ seq, ...(await reply) });
+      if (seq < count && intervalMs > 0) await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    return replies;
+  }
+
+  /** Keep the event loop alive while the stack runs (the default). */
+  ref(): this {
+    this.#live().ref();
+    return this;
+  }
+
+  /** Let the process exit even though the stack runs. */
+  unref(): this {
+    this.#live().unref();
+    return this;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops lcores, closes ports and frees pools. Idempotent. */
+  async close(): Promise<void> {
+    this.closeNow();
+  }
+
+  /** Synchronous close, for exit and signal handlers. */
+  closeNow(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    running.delete(this);
+    this.#native.close();
+    for (const resolve of this.#pending.values()) resolve({ rttUs: -1, ttl: 0, bytes: 0 });
+    this.#pending.clear();
+  }
+}

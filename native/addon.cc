@@ -1,0 +1,531 @@
+/*
+ * The N-API addon: JS ↔ stack/ glue, nothing more.
+ *
+ * Owns: converting a validated JS config into struct ffs_conf, EAL initialisation (once per
+ * process), the Stack wrapper object, and the libuv handles that bring the stack's events to the
+ * JS thread (an uv_poll on the stack's eventfd) and, in inline mode, turn the stack loop on the JS
+ * thread (uv_idle while traffic flows, a 1 ms uv_timer once idle). Its typed surface is declared
+ * in native/index.ts. Per-environment state lives in the Addon instance, never in statics, and an
+ * environment cleanup hook closes a stack the program forgot to close.
+ */
+#include <napi.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "stack/stack.h"
+#include "stack/wire/ipv4.h"
+}
+
+class StackWrap;
+
+namespace {
+
+constexpr unsigned kIdleTurnsBeforeTimer = 256;
+constexpr unsigned kEventBatch = 64;
+
+std::string FormatIpv4(uint32_t a)
+{
+	char buf[16];
+	return ipv4_format(a, buf);
+}
+
+std::string FormatMac(const eth_addr &m)
+{
+	char buf[18];
+	return eth_addr_format(&m, buf);
+}
+
+uint32_t ParseIpv4(Napi::Env env, const Napi::Value &v, const char *what)
+{
+	uint32_t a = 0;
+	if (!v.IsString() || ipv4_parse(v.As<Napi::String>().Utf8Value().c_str(), &a) != 0)
+		throw Napi::TypeError::New(env, std::string(what) + " must be an IPv4 address");
+	return a;
+}
+
+uint32_t GetU32(Napi::Object o, const char *key)
+{
+	Napi::Value v = o.Get(key);
+	if (!v.IsNumber())
+		throw Napi::TypeError::New(o.Env(), std::string("config.") + key + " must be a number");
+	return v.As<Napi::Number>().Uint32Value();
+}
+
+/** libuv handles of one running stack; freed once every handle has closed. */
+struct Driver {
+	uv_poll_t events;
+	uv_idle_t idle;
+	uv_timer_t timer;
+	unsigned open_handles = 0;
+	unsigned idle_turns = 0;
+	StackWrap *owner = nullptr;
+};
+
+}  // namespace
+
+class StackWrap : public Napi::ObjectWrap<StackWrap> {
+public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "NativeStack",
+				   {
+					   InstanceMethod<&StackWrap::Counters>("counters"),
+					   InstanceMethod<&StackWrap::Ports>("ports"),
+					   InstanceMethod<&StackWrap::MempoolInUse>("mempoolInUse"),
+					   InstanceMethod<&StackWrap::MempoolSize>("mempoolSize"),
+					   InstanceMethod<&StackWrap::Neighbours>("neighbours"),
+					   InstanceMethod<&StackWrap::AddNeighbour>("addNeighbour"),
+					   InstanceMethod<&StackWrap::DeleteNeighbour>("deleteNeighbour"),
+					   InstanceMethod<&StackWrap::Ping>("ping"),
+					   InstanceMethod<&StackWrap::SysctlGet>("sysctlGet"),
+					   InstanceMethod<&StackWrap::SysctlSet>("sysctlSet"),
+					   InstanceMethod<&StackWrap::Ref>("ref"),
+					   InstanceMethod<&StackWrap::Unref>("unref"),
+					   InstanceMethod<&StackWrap::Close>("close"),
+				   });
+	}
+
+	StackWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<StackWrap>(info) {}
+	~StackWrap() override { Stop(); }
+
+	/** Stacks of this environment not yet stopped, for the environment's cleanup hook. */
+	std::set<StackWrap *> *registry = nullptr;
+
+	/** Takes ownership of a started stack and hooks it into the JS thread's event loop. */
+	void Attach(Napi::Env env, ffs_stack *st, Napi::Function on_ping)
+	{
+		st_ = st;
+		on_ping_ = Napi::Persistent(on_ping);
+		uv_loop_t *loop = nullptr;
+		napi_get_uv_event_loop(env, &loop);
+		driver_ = new Driver();
+		driver_->owner = this;
+		uv_poll_init(loop, &driver_->events, ffs_stack_event_fd(st));
+		driver_->events.data = driver_;
+		driver_->open_handles++;
+		uv_poll_start(&driver_->events, UV_READABLE, [](uv_poll_t *h, int, int) {
+			static_cast<Driver *>(h->data)->owner->DrainEvents();
+		});
+		if (ffs_stack_is_inline(st)) {
+			uv_idle_init(loop, &driver_->idle);
+			uv_timer_init(loop, &driver_->timer);
+			driver_->idle.data = driver_->timer.data = driver_;
+			driver_->open_handles += 2;
+			uv_idle_start(&driver_->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(false); });
+		}
+	}
+
+	/** Stops the stack and releases the handles; safe to call twice. */
+	void Stop()
+	{
+		if (!st_)
+			return;
+		Driver *d = driver_;
+		driver_ = nullptr;
+		if (d) {
+			d->owner = nullptr;
+			auto on_close = [](uv_handle_t *h) {
+				Driver *dd = static_cast<Driver *>(h->data);
+				if (--dd->open_handles == 0)
+					delete dd;
+			};
+			uv_poll_stop(&d->events);
+			uv_close(reinterpret_cast<uv_handle_t *>(&d->events), on_close);
+			if (ffs_stack_is_inline(st_)) {
+				uv_idle_stop(&d->idle);
+				uv_timer_stop(&d->timer);
+				uv_close(reinterpret_cast<uv_handle_t *>(&d->idle), on_close);
+				uv_close(reinterpret_cast<uv_handle_t *>(&d->timer), on_close);
+			}
+		}
+		ffs_stack_stop(st_);
+		st_ = nullptr;
+		on_ping_.Reset();
+		if (registry)
+			registry->erase(this);
+	}
+
+private:
+	ffs_stack *Live(const Napi::CallbackInfo &info)
+	{
+		if (!st_)
+			throw Napi::Error::New(info.Env(), "the stack is closed");
+		return st_;
+	}
+
+	/** Inline mode: back to busy polling at once (work was just queued, e.g. by a control call). */
+	void Wake()
+	{
+		if (!driver_ || !st_ || !ffs_stack_is_inline(st_))
+			return;
+		driver_->idle_turns = 0;
+		uv_timer_stop(&driver_->timer);
+		uv_idle_start(&driver_->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(false); });
+	}
+
+	/** Inline mode: one turn of the stack loop; switches between busy polling and a 1 ms timer. */
+	void InlineTurn(bool from_timer)
+	{
+		if (!st_ || !driver_)
+			return;
+		unsigned work = ffs_stack_poll(st_);
+		Driver *d = driver_;
+		if (work) {
+			d->idle_turns = 0;
+			if (from_timer) {
+				uv_timer_stop(&d->timer);
+				uv_idle_start(&d->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(false); });
+			}
+		} else if (!from_timer && ++d->idle_turns > kIdleTurnsBeforeTimer) {
+			uv_idle_stop(&d->idle);
+			uv_timer_start(&d->timer, [](uv_timer_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(true); }, 1, 1);
+		}
+	}
+
+	void DrainEvents()
+	{
+		if (!st_)
+			return;
+		Napi::Env env = Env();
+		Napi::HandleScope scope(env);
+		ffs_event evs[kEventBatch];
+		unsigned n;
+		while (st_ && (n = ffs_stack_events(st_, evs, kEventBatch)) > 0) {
+			for (unsigned i = 0; i < n && st_; i++) {
+				if (evs[i].type != FFS_EV_PING_REPLY)
+					continue;
+				double rtt = evs[i].rtt_ns == UINT32_MAX ? -1.0 : evs[i].rtt_ns / 1000.0;
+				try {
+					on_ping_.Call({ Napi::Number::New(env, evs[i].token), Napi::Number::New(env, rtt),
+							Napi::Number::New(env, evs[i].ttl), Napi::Number::New(env, evs[i].bytes) });
+				} catch (const Napi::Error &e) {
+					napi_fatal_exception(env, e.Value());
+					return;
+				}
+			}
+		}
+	}
+
+	Napi::Value Counters(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		unsigned n = ffs_stack_lcore_count(st);
+		Napi::Array out = Napi::Array::New(env, n);
+		for (unsigned i = 0; i < n; i++) {
+			ffs_counters c;
+			unsigned lcore = ffs_stack_counters(st, i, &c);
+			const uint64_t *vals = reinterpret_cast<const uint64_t *>(&c);
+			Napi::Object values = Napi::Object::New(env);
+			for (unsigned k = 0; k < FFS_COUNTER_COUNT; k++)
+				values.Set(ffs_counter_names[k], Napi::Number::New(env, static_cast<double>(vals[k])));
+			Napi::Object entry = Napi::Object::New(env);
+			entry.Set("lcore", lcore);
+			entry.Set("values", values);
+			out.Set(i, entry);
+		}
+		return out;
+	}
+
+	Napi::Value Ports(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		unsigned n = ffs_stack_port_count(st);
+		Napi::Array out = Napi::Array::New(env, n);
+		for (unsigned i = 0; i < n; i++) {
+			ffs_port_info p;
+			ffs_stack_port_info(st, i, &p);
+			Napi::Object o = Napi::Object::New(env);
+			o.Set("portId", p.port_id);
+			o.Set("name", p.name);
+			o.Set("driver", p.driver);
+			o.Set("mac", FormatMac(p.mac));
+			o.Set("addr", FormatIpv4(p.addr));
+			o.Set("netmask", FormatIpv4(p.netmask));
+			o.Set("broadcast", FormatIpv4(p.broadcast));
+			o.Set("gateway", p.gateway ? FormatIpv4(p.gateway) : std::string());
+			o.Set("mtu", p.mtu);
+			o.Set("linkUp", p.link_up);
+			Napi::Object off = Napi::Object::New(env);
+			off.Set("rxIpv4Cksum", p.rx_ipv4_cksum);
+			off.Set("rxL4Cksum", p.rx_l4_cksum);
+			off.Set("txIpv4Cksum", p.tx_ipv4_cksum);
+			off.Set("txUdpCksum", p.tx_udp_cksum);
+			o.Set("offloads", off);
+			Napi::Object s = Napi::Object::New(env);
+			s.Set("ipackets", static_cast<double>(p.ipackets));
+			s.Set("opackets", static_cast<double>(p.opackets));
+			s.Set("ibytes", static_cast<double>(p.ibytes));
+			s.Set("obytes", static_cast<double>(p.obytes));
+			s.Set("imissed", static_cast<double>(p.imissed));
+			s.Set("ierrors", static_cast<double>(p.ierrors));
+			s.Set("oerrors", static_cast<double>(p.oerrors));
+			s.Set("rxNombuf", static_cast<double>(p.rx_nombuf));
+			o.Set("stats", s);
+			out.Set(i, o);
+		}
+		return out;
+	}
+
+	Napi::Value MempoolInUse(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ffs_stack_mempool_in_use(Live(info))); }
+	Napi::Value MempoolSize(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ffs_stack_mempool_size(Live(info))); }
+
+	Napi::Value Neighbours(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		std::vector<ffs_neigh_info> entries(1024);
+		int n = ffs_stack_neigh_dump(st, entries.data(), static_cast<unsigned>(entries.size()));
+		if (n < 0)
+			throw Napi::Error::New(env, std::string("neighbour table dump failed: ") + strerror(-n));
+		static const char *const states[] = { "incomplete", "reachable", "failed", "permanent" };
+		Napi::Array out = Napi::Array::New(env, n);
+		for (int i = 0; i < n; i++) {
+			const ffs_neigh_info &e = entries[i];
+			Napi::Object o = Napi::Object::New(env);
+			o.Set("portId", e.port_id);
+			o.Set("addr", FormatIpv4(e.addr));
+			o.Set("mac", e.state == FFS_NEIGH_INCOMPLETE || e.state == FFS_NEIGH_FAILED ? std::string() : FormatMac(e.mac));
+			o.Set("state", states[e.state]);
+			o.Set("expiresIn", e.expires_in_s);
+			o.Set("held", e.held);
+			out.Set(i, o);
+		}
+		return out;
+	}
+
+	Napi::Value AddNeighbour(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		uint16_t port = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
+		uint32_t addr = ParseIpv4(env, info[1], "addr");
+		eth_addr mac;
+		if (!info[2].IsString() || eth_addr_parse(info[2].As<Napi::String>().Utf8Value().c_str(), &mac) != 0)
+			throw Napi::TypeError::New(env, "mac must be a MAC address like 02:00:00:00:00:01");
+		int rc = ffs_stack_neigh_add(st, port, addr, &mac);
+		if (rc == -ENOENT)
+			throw Napi::Error::New(env, "no such port " + std::to_string(port));
+		if (rc == -EINVAL)
+			throw Napi::Error::New(env, "address is not a neighbour on port " + std::to_string(port) + "'s subnet");
+		if (rc < 0)
+			throw Napi::Error::New(env, std::string("adding neighbour failed: ") + strerror(-rc));
+		return env.Undefined();
+	}
+
+	Napi::Value DeleteNeighbour(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		uint16_t port = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
+		int rc = ffs_stack_neigh_del(st, port, ParseIpv4(env, info[1], "addr"));
+		if (rc == -ENOENT)
+			throw Napi::Error::New(env, "no such port " + std::to_string(port));
+		if (rc < 0)
+			throw Napi::Error::New(env, std::string("deleting neighbour failed: ") + strerror(-rc));
+		return Napi::Boolean::New(env, rc > 0);
+	}
+
+	/** ping(dst, token, payloadBytes): sends one echo request; returns 0 or a negative errno. */
+	Napi::Value Ping(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		uint32_t dst = ParseIpv4(env, info[0], "dst");
+		uint16_t token = static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value());
+		uint16_t payload = static_cast<uint16_t>(info[2].As<Napi::Number>().Uint32Value());
+		int rc = ffs_stack_ping(st, dst, token, payload);
+		Wake();
+		return Napi::Number::New(env, rc);
+	}
+
+	Napi::Value SysctlGet(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		int id = ffs_sysctl_find(info[0].As<Napi::String>().Utf8Value().c_str());
+		if (id < 0)
+			throw Napi::Error::New(info.Env(), "unknown sysctl " + info[0].As<Napi::String>().Utf8Value());
+		return Napi::Number::New(info.Env(), static_cast<double>(ffs_stack_sysctl_get(st, id)));
+	}
+
+	Napi::Value SysctlSet(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		std::string name = info[0].As<Napi::String>().Utf8Value();
+		int id = ffs_sysctl_find(name.c_str());
+		if (id < 0)
+			throw Napi::Error::New(info.Env(), "unknown sysctl " + name);
+		int rc = ffs_stack_sysctl_set(st, id, info[1].As<Napi::Number>().Int64Value());
+		if (rc < 0)
+			throw Napi::RangeError::New(info.Env(), "sysctl " + name + " out of range");
+		return info.Env().Undefined();
+	}
+
+	void SetRef(bool ref)
+	{
+		if (!driver_)
+			return;
+		auto apply = [ref](uv_handle_t *h) { ref ? uv_ref(h) : uv_unref(h); };
+		apply(reinterpret_cast<uv_handle_t *>(&driver_->events));
+		if (st_ && ffs_stack_is_inline(st_)) {
+			apply(reinterpret_cast<uv_handle_t *>(&driver_->idle));
+			apply(reinterpret_cast<uv_handle_t *>(&driver_->timer));
+		}
+	}
+
+	Napi::Value Ref(const Napi::CallbackInfo &info) { SetRef(true); return info.Env().Undefined(); }
+	Napi::Value Unref(const Napi::CallbackInfo &info) { SetRef(false); return info.Env().Undefined(); }
+	Napi::Value Close(const Napi::CallbackInfo &info) { Stop(); return info.Env().Undefined(); }
+
+	ffs_stack *st_ = nullptr;
+	Driver *driver_ = nullptr;
+	Napi::FunctionReference on_ping_;
+};
+
+class FfnetAddon : public Napi::Addon<FfnetAddon> {
+public:
+	FfnetAddon(Napi::Env env, Napi::Object exports)
+	{
+		stack_ctor_ = Napi::Persistent(StackWrap::Define(env));
+		DefineAddon(exports, {
+					     InstanceMethod<&FfnetAddon::StartStack>("startStack"),
+					     InstanceMethod<&FfnetAddon::CounterNames>("counterNames"),
+					     InstanceMethod<&FfnetAddon::CounterDocs>("counterDocs"),
+					     InstanceMethod<&FfnetAddon::SysctlNames>("sysctlNames"),
+				     });
+		env.AddCleanupHook([this]() { CloseAll(); });
+	}
+
+private:
+	void CloseAll()
+	{
+		std::set<StackWrap *> live;
+		live.swap(live_);
+		for (StackWrap *w : live) {
+			w->registry = nullptr;
+			w->Stop();
+		}
+	}
+
+	Napi::Value StartStack(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		if (!info[0].IsObject() || !info[1].IsFunction())
+			throw Napi::TypeError::New(env, "startStack(config, onPingReply)");
+		Napi::Object cfg = info[0].As<Napi::Object>();
+		char err[512] = "";
+
+		// EAL argv (strings must outlive rte_eal_init only; the EAL copies what it keeps).
+		Napi::Array eal = cfg.Get("eal").As<Napi::Array>();
+		std::vector<std::string> args;
+		for (uint32_t i = 0; i < eal.Length(); i++)
+			args.push_back(eal.Get(i).As<Napi::String>().Utf8Value());
+		std::vector<char *> argv;
+		for (auto &a : args)
+			argv.push_back(a.data());
+		if (ffs_eal_init(static_cast<int>(argv.size()), argv.data(), err, sizeof(err)) != 0)
+			throw Napi::Error::New(env, err);
+
+		ffs_conf conf;
+		ffs_conf_init(&conf);
+		Napi::Array lcores = cfg.Get("dataLcores").As<Napi::Array>();
+		conf.n_data_lcores = std::min<unsigned>(lcores.Length(), FFS_MAX_LCORES);
+		for (unsigned i = 0; i < conf.n_data_lcores; i++)
+			conf.data_lcores[i] = lcores.Get(i).As<Napi::Number>().Uint32Value();
+		conf.idle_sleep_us = GetU32(cfg, "idleSleepUs");
+		conf.tx_delay_us = GetU32(cfg, "txDelayUs");
+		conf.nb_mbuf = GetU32(cfg, "mbufs");
+
+		Napi::Array ports = cfg.Get("ports").As<Napi::Array>();
+		if (ports.Length() > FFS_MAX_PORTS)
+			throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_PORTS) + " ports");
+		conf.n_ports = ports.Length();
+		for (unsigned i = 0; i < conf.n_ports; i++) {
+			Napi::Object p = ports.Get(i).As<Napi::Object>();
+			ffs_port_conf &pc = conf.ports[i];
+			pc.port_id = static_cast<uint16_t>(GetU32(p, "portId"));
+			pc.addr = ParseIpv4(env, p.Get("addr"), "addr");
+			pc.netmask = ParseIpv4(env, p.Get("netmask"), "netmask");
+			pc.broadcast = ParseIpv4(env, p.Get("broadcast"), "broadcast");
+			Napi::Value gw = p.Get("gateway");
+			pc.gateway = gw.IsString() && gw.As<Napi::String>().Utf8Value().size() ? ParseIpv4(env, gw, "gateway") : 0;
+			pc.mtu = static_cast<uint16_t>(GetU32(p, "mtu"));
+			Napi::Array st = p.Get("staticArp").As<Napi::Array>();
+			pc.n_static_arp = std::min<unsigned>(st.Length(), FFS_MAX_STATIC_ARP);
+			for (unsigned k = 0; k < pc.n_static_arp; k++) {
+				Napi::Object e = st.Get(k).As<Napi::Object>();
+				pc.static_arp[k].addr = ParseIpv4(env, e.Get("addr"), "staticArp.addr");
+				if (eth_addr_parse(e.Get("mac").As<Napi::String>().Utf8Value().c_str(), &pc.static_arp[k].mac) != 0)
+					throw Napi::TypeError::New(env, "staticArp.mac must be a MAC address");
+			}
+		}
+		Napi::Object sysctl = cfg.Get("sysctl").As<Napi::Object>();
+		Napi::Array names = sysctl.GetPropertyNames();
+		for (uint32_t i = 0; i < names.Length(); i++) {
+			std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+			int id = ffs_sysctl_find(name.c_str());
+			if (id < 0)
+				throw Napi::Error::New(env, "unknown sysctl " + name);
+			conf.sysctl[id] = sysctl.Get(name).As<Napi::Number>().Int64Value();
+		}
+		// vdev arguments, so a stack restarted in this process can probe its devices again.
+		std::vector<std::string> vdevs;
+		for (auto &a : args) {
+			if (a.rfind("--vdev=", 0) == 0)
+				vdevs.push_back(a.substr(7));
+		}
+		for (size_t i = 0; i + 1 < args.size(); i++) {
+			if (args[i] == "--vdev" || args[i] == "-a")
+				vdevs.push_back(args[i + 1]);
+		}
+		conf.n_vdevs = std::min<unsigned>(vdevs.size(), 16);
+		for (unsigned i = 0; i < conf.n_vdevs; i++)
+			conf.vdevs[i] = vdevs[i].c_str();
+
+		ffs_stack *st = ffs_stack_start(&conf, err, sizeof(err));
+		if (!st)
+			throw Napi::Error::New(env, err);
+		Napi::Object obj = stack_ctor_.New({});
+		StackWrap *w = StackWrap::Unwrap(obj);
+		w->Attach(env, st, info[1].As<Napi::Function>());
+		w->registry = &live_;
+		live_.insert(w);
+		return obj;
+	}
+
+	Napi::Value CounterNames(const Napi::CallbackInfo &info)
+	{
+		Napi::Array out = Napi::Array::New(info.Env(), FFS_COUNTER_COUNT);
+		for (unsigned i = 0; i < FFS_COUNTER_COUNT; i++)
+			out.Set(i, ffs_counter_names[i]);
+		return out;
+	}
+
+	Napi::Value CounterDocs(const Napi::CallbackInfo &info)
+	{
+		Napi::Object out = Napi::Object::New(info.Env());
+		for (unsigned i = 0; i < FFS_COUNTER_COUNT; i++)
+			out.Set(ffs_counter_names[i], ffs_counter_docs[i]);
+		return out;
+	}
+
+	Napi::Value SysctlNames(const Napi::CallbackInfo &info)
+	{
+		Napi::Array out = Napi::Array::New(info.Env(), FFS_SYSCTL_COUNT);
+		for (unsigned i = 0; i < FFS_SYSCTL_COUNT; i++)
+			out.Set(i, ffs_sysctl_table[i].name);
+		return out;
+	}
+
+	Napi::FunctionReference stack_ctor_;
+	std::set<StackWrap *> live_;
+};
+
+NODE_API_ADDON(FfnetAddon)

@@ -1,0 +1,148 @@
+/**
+ * The one typed declaration of the native addon's surface (build/Release/ffnet.node).
+ *
+ * Everything JS can call in C++ is declared here with its contract; `loadAddon()` finds the
+ * compiled module. Arguments are validated in TypeScript before they reach these calls; native code
+ * keeps only cheap guards with fixed messages.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A port as the stack is asked to run it (one `[portN]` section, N = DPDK port id). */
+export interface NativePortConfig {
+  /** DPDK port id (the N of `[portN]`). */
+  portId: number;
+  /** IPv4 address, dotted quad. */
+  addr: string;
+  netmask: string;
+  broadcast: string;
+  /** Default gateway on this port's subnet, or '' for none. */
+  gateway: string;
+  /** IP MTU in bytes (68..9000). */
+  mtu: number;
+  /** Permanent neighbour entries. */
+  staticArp: Array<{ addr: string; mac: string }>;
+}
+
+/** The whole stack configuration, already validated (config/ builds it from ffnet.ini). */
+export interface NativeStackConfig {
+  /** Complete EAL argv, program name first. */
+  eal: string[];
+  /** lcore ids that run the stack loop on their own threads; empty = inline on the JS thread. */
+  dataLcores: number[];
+  /** Microseconds an idle data-path lcore sleeps between polls (0 = busy poll). */
+  idleSleepUs: number;
+  /** Microseconds a partial TX burst may wait before it is flushed. */
+  txDelayUs: number;
+  /** mbufs in the packet pool. */
+  mbufs: number;
+  ports: NativePortConfig[];
+  /** Tunables by FreeBSD-style name (see stack/lcore/sysctl.h), integer values. */
+  sysctl: Record<string, number>;
+}
+
+/** A running port as the stack sees it. */
+export interface NativePortInfo {
+  portId: number;
+  /** Device name, e.g. "net_tap0". */
+  name: string;
+  /** PMD name, e.g. "net_tap". */
+  driver: string;
+  mac: string;
+  addr: string;
+  netmask: string;
+  broadcast: string;
+  gateway: string;
+  mtu: number;
+  linkUp: boolean;
+  /** Checksum work the device does for us. */
+  offloads: { rxIpv4Cksum: boolean; rxL4Cksum: boolean; txIpv4Cksum: boolean; txUdpCksum: boolean };
+  /** Device counters from rte_eth_stats. */
+  stats: { ipackets: number; opackets: number; ibytes: number; obytes: number; imissed: number; ierrors: number; oerrors: number; rxNombuf: number };
+}
+
+/** One neighbour (ARP) entry as seen by one lcore. */
+export interface NativeNeighbour {
+  portId: number;
+  addr: string;
+  /** '' while incomplete. */
+  mac: string;
+  state: 'incomplete' | 'reachable' | 'failed' | 'permanent';
+  /** Seconds until the entry expires (0 for permanent). */
+  expiresIn: number;
+  /** Packets held waiting for resolution. */
+  held: number;
+}
+
+/** Counters of one lcore, by name ("ip.badsum", "arp.unsolicited", ...). */
+export interface NativeLcoreCounters {
+  lcore: number;
+  values: Record<string, number>;
+}
+
+/** A started stack. Methods throw after close(). */
+export interface NativeStack {
+  /** Per-lcore counters (one entry per data-path lcore, or lcore 0 inline). */
+  counters(): NativeLcoreCounters[];
+  ports(): NativePortInfo[];
+  /** mbufs of the packet pool currently allocated (in use anywhere: rings, caches, sockets). */
+  mempoolInUse(): number;
+  /** The neighbour table of the first data-path lcore (all lcores learn the same entries). */
+  neighbours(): NativeNeighbour[];
+  /** Adds a permanent neighbour entry on every lcore. */
+  addNeighbour(portId: number, addr: string, mac: string): void;
+  /** Removes a neighbour entry on every lcore; returns whether one existed. */
+  deleteNeighbour(portId: number, addr: string): boolean;
+  /**
+   * Sends one ICMP echo request from the stack (resolving the next hop by ARP if needed). Its reply
+   * reaches startStack's onPingReply with the same token. Returns 0 or a negative errno.
+   */
+  ping(dst: string, token: number, payloadBytes: number): number;
+  /** mbufs in the packet pool. */
+  mempoolSize(): number;
+  sysctlGet(name: string): number;
+  /** Throws RangeError when out of range. */
+  sysctlSet(name: string, value: number): void;
+  /** Whether the stack keeps the event loop alive (default true, like a listening socket). */
+  ref(): void;
+  unref(): void;
+  /** Stops the lcores, closes the ports, frees the pools. Idempotent. EAL stays initialised (once per process). */
+  close(): void;
+}
+
+export interface NativeAddon {
+  /** Initialises the EAL (first call only), starts ports and lcores. Throws with the port and DPDK error on failure. */
+  startStack(
+    config: NativeStackConfig,
+    onPingReply: (token: number, rttUs: number, ttl: number, bytes: number) => void,
+  ): NativeStack;
+  /** Counter names in declaration order. */
+  counterNames(): string[];
+  /** Counter name → one-line meaning. */
+  counterDocs(): Record<string, string>;
+  /** Tunable names known to the stack (must match config/sysctl.ts). */
+  sysctlNames(): string[];
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads build/Release/ffnet.node (or FFNET_ADDON_PATH), once per thread. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Source layout: native/ → ../build; compiled layout: dist/native/ → ../../build.
+  const candidates = [
+    process.env.FFNET_ADDON_PATH,
+    resolve(here, '../build/Release/ffnet.node'),
+    resolve(here, '../../build/Release/ffnet.node'),
+  ].filter((p): p is string => !!p);
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    throw new Error(`ffnet native addon not found (looked in ${candidates.join(', ')}); run 'npm run build'`);
+  }
+  const require = createRequire(join(here, 'index.js'));
+  cached = require(path) as NativeAddon;
+  return cached;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Brings a Debian 12 machine to the point where ffnet builds, runs and tests: Debian packages,
+# npm dependencies, the native build (cmake-js) and the TypeScript build. Every step checks first,
+# so a second run on a ready machine takes a few seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- Debian packages: the DPDK 22.11 LTS development files and the test bench's peers and probes.
+packages=(libdpdk-dev pkg-config cmake make g++ iproute2 iputils-ping arping tcpdump tshark netcat-openbsd)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}" >&2
+fi
+
+# --- npm dependencies: reinstall when package.json or the lock file changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \
+   || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  log "installing npm dependencies"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
+  touch node_modules/.package-lock.json
+fi
+
+# --- native build: the addon, the C tests and the test-bench tools; skipped when nothing changed.
+addon=build/Release/ffnet.node
+newer=""
+if [ -f "$addon" ]; then
+  newer=$(find CMakeLists.txt stack native posix test/stack testbed -newer "$addon" \
+            \( -name '*.c' -o -name '*.h' -o -name '*.cc' -o -name '*.hh' -o -name CMakeLists.txt \) -print -quit 2>/dev/null || true)
+fi
+if [ ! -f "$addon" ] || [ -n "$newer" ]; then
+  log "building native code"
+  npx --no-install cmake-js build --out build --parallel "$(nproc)" >&2
+  touch "$addon"
+fi
+
+# --- TypeScript (incremental).
+npx --no-install tsc -p tsconfig.json >&2

@@ -1,0 +1,204 @@
+/*
+ * ARP (RFC 826) over the per-lcore neighbour cache: answering requests for our addresses, resolving
+ * next hops with bounded retries, holding packets meanwhile, aging, and gratuitous announcements.
+ *
+ * Learning follows RFC 826's merge rule (refresh an entry we already have from any ARP packet;
+ * create one when we are the target of a request), except that a reply nobody asked for never
+ * creates an entry: it is counted as unsolicited and ignored, which closes the cheapest cache
+ * poisoning path. Every lcore learns from every ARP packet (clones, see ethernet.c) but only the
+ * lcore that received the frame answers it and counts it.
+ */
+#include <errno.h>
+#include <rte_cycles.h>
+
+#include "stack/iface/iface.h"
+#include "stack/phy/mbuf.h"
+#include "stack/wire/arp.h"
+
+static void arp_send(struct ffs_lcore *lc, const struct ffs_port *port, uint16_t op, const struct eth_addr *eth_dst,
+		     const struct eth_addr *tha, uint32_t tpa)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
+	if (!m)
+		return;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, ETH_HDR_LEN + ARP_PKT_LEN);
+	struct eth_repr eth = { .dst = *eth_dst, .src = port->mac, .ethertype = ETH_TYPE_ARP };
+	struct arp_repr arp = { .op = op, .sha = port->mac, .spa = port->addr, .tha = *tha, .tpa = tpa };
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	arp_repr_emit(&arp, p + ETH_HDR_LEN, ARP_PKT_LEN);
+	ffs_tx_enqueue(lc, port->index, m);
+}
+
+void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa)
+{
+	static const struct eth_addr zero;
+	arp_send(lc, port, ARP_OP_REQUEST, &ETH_BROADCAST, &zero, tpa);
+	lc->ctr.arp_requests_out++;
+}
+
+static void send_resolved(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct eth_addr *mac)
+{
+	struct eth_hdr *eh = rte_pktmbuf_mtod(m, struct eth_hdr *);
+	eh->dst = *mac;
+	ffs_tx_enqueue(lc, port->index, m);
+}
+
+static void flush_held(struct ffs_lcore *lc, struct neigh_entry *e)
+{
+	const struct ffs_port *port = &lc->st->ports[e->port_index];
+	struct rte_mbuf *m = neigh_take_held(e);
+	while (m) {
+		struct rte_mbuf *next = *ffs_mbuf_link(m);
+		send_resolved(lc, port, m, &e->mac);
+		m = next;
+	}
+}
+
+static void mark_reachable(struct ffs_lcore *lc, struct neigh_entry *e, const struct eth_addr *mac)
+{
+	e->mac = *mac;
+	e->state = FFS_NEIGH_REACHABLE;
+	e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAX_AGE) * lc->st->tsc_hz;
+	flush_held(lc, e);
+}
+
+void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned)
+{
+	struct arp_repr a;
+	enum wire_result r = arp_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &a);
+	bool count = !cloned; /* counters are summed over lcores: count each frame once */
+	if (count)
+		lc->ctr.arp_rx++;
+	else
+		lc->ctr.arp_clones_in++;
+	if (r != WIRE_OK) {
+		if (count) {
+			if (r == WIRE_UNSUPPORTED)
+				lc->ctr.arp_unsupported++;
+			else
+				lc->ctr.arp_badlen++;
+		}
+		goto done;
+	}
+	if (a.spa == port->addr) {
+		/* Another host uses our address (or our own frame looped back by a switch). */
+		if (count && !eth_addr_eq(&a.sha, &port->mac))
+			lc->ctr.arp_dupaddr++;
+		goto done;
+	}
+	if (eth_addr_is_multicast(&a.sha) || eth_addr_is_zero(&a.sha))
+		goto done;
+
+	bool for_us = a.tpa == port->addr;
+	bool sender_known = a.spa != 0 && (a.spa & port->netmask) == (port->addr & port->netmask);
+	struct neigh_entry *e = sender_known ? neigh_lookup(&lc->neigh, port->index, a.spa) : NULL;
+	if (e && e->state != FFS_NEIGH_PERMANENT) {
+		if (count && a.op == ARP_OP_REPLY)
+			lc->ctr.arp_replies_in++;
+		mark_reachable(lc, e, &a.sha);
+	} else if (!e && for_us && a.op == ARP_OP_REQUEST && sender_known) {
+		bool created;
+		e = neigh_insert(&lc->neigh, port->index, a.spa, &created);
+		if (e)
+			mark_reachable(lc, e, &a.sha);
+		else if (count)
+			lc->ctr.arp_table_full++;
+	} else if (!e && a.op == ARP_OP_REPLY && count) {
+		lc->ctr.arp_unsolicited++;
+	}
+
+	if (for_us && a.op == ARP_OP_REQUEST && count) {
+		lc->ctr.arp_requests_in++;
+		arp_send(lc, port, ARP_OP_REPLY, &a.sha, &a.sha, a.spa);
+		lc->ctr.arp_replies_out++;
+	}
+done:
+	rte_pktmbuf_free(m);
+}
+
+int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t nexthop, struct rte_mbuf *m)
+{
+	struct neigh_entry *e = neigh_lookup(&lc->neigh, port->index, nexthop);
+	if (e) {
+		switch (e->state) {
+		case FFS_NEIGH_REACHABLE:
+		case FFS_NEIGH_PERMANENT:
+			send_resolved(lc, port, m, &e->mac);
+			return 0;
+		case FFS_NEIGH_FAILED:
+			lc->ctr.arp_hold_dropped++;
+			rte_pktmbuf_free(m);
+			return -EHOSTDOWN;
+		default:
+			break;
+		}
+	} else {
+		bool created;
+		e = neigh_insert(&lc->neigh, port->index, nexthop, &created);
+		if (!e) {
+			lc->ctr.arp_table_full++;
+			rte_pktmbuf_free(m);
+			return -ENOBUFS;
+		}
+		e->tries = 1;
+		e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_REXMIT_MS) * lc->st->tsc_hz / 1000;
+		arp_request(lc, port, nexthop);
+	}
+	struct rte_mbuf *evicted = neigh_hold(e, m, (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAXHOLD));
+	if (evicted) {
+		lc->ctr.arp_hold_dropped++;
+		rte_pktmbuf_free(evicted);
+	}
+	return 0;
+}
+
+void arp_tick(struct ffs_lcore *lc)
+{
+	struct neigh_table *t = &lc->neigh;
+	const struct ffs_stack *st = lc->st;
+	unsigned i = 0;
+	while (t->count && i < NEIGH_TABLE_SIZE) {
+		struct neigh_entry *e = &t->slots[i];
+		if (e->addr == 0 || e->state == FFS_NEIGH_PERMANENT || lc->now < e->deadline) {
+			i++;
+			continue;
+		}
+		if (e->state == FFS_NEIGH_INCOMPLETE && e->tries < ffs_sysctl(st, FFS_SYSCTL_ARP_MAXTRIES)) {
+			e->tries++;
+			e->deadline = lc->now + (uint64_t)ffs_sysctl(st, FFS_SYSCTL_ARP_REXMIT_MS) * st->tsc_hz / 1000;
+			arp_request(lc, &st->ports[e->port_index], e->addr);
+			i++;
+		} else if (e->state == FFS_NEIGH_INCOMPLETE) {
+			/* No answer: drop what waited and fail fast for a while rather than hold packets again at once. */
+			lc->ctr.arp_timeouts++;
+			struct rte_mbuf *m = neigh_take_held(e);
+			while (m) {
+				struct rte_mbuf *next = *ffs_mbuf_link(m);
+				rte_pktmbuf_free(m);
+				lc->ctr.arp_hold_dropped++;
+				m = next;
+			}
+			e->state = FFS_NEIGH_FAILED;
+			e->deadline = lc->now + (uint64_t)NEIGH_FAILED_HOLD_S * st->tsc_hz;
+			i++;
+		} else {
+			/* Reachable entries expire after max_age and failed ones after their hold time; the next send
+			 * resolves again (holding, not losing, its packets). Removal may shift another entry into
+			 * slot i, so look at it again. */
+			neigh_remove(t, e, NULL);
+		}
+	}
+}
+
+/** Installs a permanent entry, sending anything that was held for it. 0, or -ENOSPC. */
+int arp_add_static(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, const struct eth_addr *mac)
+{
+	bool created;
+	struct neigh_entry *e = neigh_insert(&lc->neigh, port_index, addr, &created);
+	if (!e)
+		return -ENOSPC;
+	e->mac = *mac;
+	e->state = FFS_NEIGH_PERMANENT;
+	flush_held(lc, e);
+	return 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * Ethernet: accept frames for our MAC, broadcast and multicast; demux by EtherType; frame output.
+ * On a multi-lcore stack, ARP frames are cloned to every other lcore (by reference count, since ARP
+ * input only reads them) so that each lcore's private neighbour cache learns every answer.
+ */
+#include <errno.h>
+#include <rte_ring.h>
+
+#include "stack/iface/iface.h"
+#include "stack/wire/arp.h"
+
+static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
+{
+	struct ffs_stack *st = lc->st;
+	for (unsigned i = 0; i < st->n_lcores; i++) {
+		struct ffs_lcore *peer = st->lcores[i];
+		if (peer == lc)
+			continue;
+		rte_mbuf_refcnt_update(m, 1);
+		if (rte_ring_enqueue(peer->peer_in, m) != 0)
+			rte_pktmbuf_free(m); /* the peer relearns from the next ARP packet */
+	}
+}
+
+void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
+{
+	struct eth_repr eth;
+	lc->ctr.eth_rx++;
+	if (eth_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &eth) != WIRE_OK) {
+		lc->ctr.eth_runt++;
+		goto drop;
+	}
+	if (!eth_addr_eq(&eth.dst, &port->mac) && !eth_addr_is_multicast(&eth.dst)) {
+		lc->ctr.eth_not_ours++;
+		goto drop;
+	}
+	rte_pktmbuf_adj(m, ETH_HDR_LEN);
+	switch (eth.ethertype) {
+	case ETH_TYPE_IPV4:
+		ipv4_input(lc, port, m);
+		return;
+	case ETH_TYPE_ARP:
+		if (lc->st->n_lcores > 1)
+			clone_arp_to_peers(lc, m);
+		arp_input(lc, port, m, false);
+		return;
+	default:
+		lc->ctr.eth_unknown_type++;
+		goto drop;
+	}
+drop:
+	rte_pktmbuf_free(m);
+}
+
+int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint32_t nexthop,
+	       const struct eth_addr *dst_mac)
+{
+	uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HDR_LEN);
+	if (!hdr) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	struct eth_repr eth = { .src = port->mac, .ethertype = ETH_TYPE_IPV4 };
+	if (dst_mac)
+		eth.dst = *dst_mac;
+	eth_repr_emit(&eth, hdr, ETH_HDR_LEN);
+	m->l2_len = ETH_HDR_LEN;
+	if (dst_mac) {
+		ffs_tx_enqueue(lc, port->index, m);
+		return 0;
+	}
+	return arp_resolve_and_send(lc, port, nexthop, m);
+}

@@ -1,0 +1,158 @@
+/*
+ * ICMP (RFC 792, RFC 1122 §3.2.2): echo replies for any payload that fits, the stack's own echo
+ * requests (ffnet ping), and rate-limited error messages. Errors that arrive are counted here;
+ * their delivery to the socket they concern comes with UDP sockets.
+ */
+#include <errno.h>
+#include <string.h>
+#include <rte_cycles.h>
+
+#include "stack/iface/iface.h"
+#include "stack/wire/icmp.h"
+
+/** Headroom for the IPv4 and Ethernet headers that output prepends. */
+#define ICMP_RESERVE (ETH_HDR_LEN + IPV4_HDR_LEN)
+
+static void echo_reply(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct icmp_repr *req)
+{
+	struct icmp_repr rep = *req;
+	rep.type = ICMP_ECHO_REPLY;
+	rep.code = 0;
+	icmp_repr_emit(&rep, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
+	m->ol_flags = 0;
+	struct ipv4_out o = { .src = ip->dst, .dst = ip->src, .proto = IPV4_PROTO_ICMP, .tos = ip->tos };
+	if (ipv4_output(lc, m, &o) == 0)
+		lc->ctr.icmp_echo_reply_out++;
+}
+
+static void echo_reply_in(struct ffs_lcore *lc, const struct ipv4_repr *ip, const struct icmp_repr *rep)
+{
+	struct ffs_stack *st = lc->st;
+	if (rep->ident != st->ping_ident) {
+		lc->ctr.icmp_echo_unmatched++;
+		return;
+	}
+	lc->ctr.icmp_echo_reply_in++;
+	struct ffs_event ev = { .type = FFS_EV_PING_REPLY, .token = rep->seq, .bytes = (uint16_t)rep->data_len, .ttl = ip->ttl,
+				.rtt_ns = UINT32_MAX };
+	if (rep->data_len >= sizeof(uint64_t)) {
+		uint64_t sent;
+		memcpy(&sent, rep->data, sizeof(sent));
+		uint64_t now = rte_rdtsc();
+		if (now >= sent) {
+			uint64_t ns = (now - sent) * 1000000000ull / st->tsc_hz;
+			ev.rtt_ns = ns < UINT32_MAX ? (uint32_t)ns : UINT32_MAX - 1;
+		}
+	}
+	ffs_event_post(st, &ev);
+}
+
+void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps)
+{
+	struct icmp_repr icmp;
+	lc->ctr.icmp_rx++;
+	enum wire_result r = icmp_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), caps, &icmp);
+	if (r != WIRE_OK) {
+		if (r == WIRE_BAD_CHECKSUM)
+			lc->ctr.icmp_badsum++;
+		else
+			lc->ctr.icmp_tooshort++;
+		goto drop;
+	}
+	switch (icmp.type) {
+	case ICMP_ECHO_REQUEST:
+		/* FreeBSD's net.inet.icmp.bmcastecho=0: broadcast pings are a smurf amplifier. */
+		if (!route_is_local(lc->st, ip->dst)) {
+			lc->ctr.icmp_bmcastecho++;
+			goto drop;
+		}
+		lc->ctr.icmp_echo_in++;
+		echo_reply(lc, m, ip, &icmp);
+		return;
+	case ICMP_ECHO_REPLY:
+		echo_reply_in(lc, ip, &icmp);
+		break;
+	case ICMP_DEST_UNREACH:
+		lc->ctr.icmp_unreach_in++;
+		break;
+	default:
+		lc->ctr.icmp_other_in++;
+		break;
+	}
+drop:
+	rte_pktmbuf_free(m);
+}
+
+static bool is_icmp_error_type(uint8_t type)
+{
+	return type != ICMP_ECHO_REQUEST && type != ICMP_ECHO_REPLY && type != 13 && type != 14 && type != 17 && type != 18;
+}
+
+static bool rate_limited(struct ffs_lcore *lc)
+{
+	int64_t lim = ffs_sysctl(lc->st, FFS_SYSCTL_ICMP_LIM);
+	if (lim == 0)
+		return false;
+	if (lc->now - lc->icmp_window_start >= lc->st->tsc_hz) {
+		lc->icmp_window_start = lc->now;
+		lc->icmp_sent_in_window = 0;
+	}
+	return lc->icmp_sent_in_window++ >= (uint64_t)lim;
+}
+
+void icmp_send_error(struct ffs_lcore *lc, struct rte_mbuf *orig, const struct ipv4_repr *ip, uint8_t type,
+		     uint8_t code, uint16_t next_mtu)
+{
+	const uint8_t *quoted = rte_pktmbuf_mtod(orig, const uint8_t *);
+	/* RFC 1122 §3.2.2: no error about an ICMP error, a non-initial fragment, or a non-unicast source. */
+	if (ip->frag_offset != 0 || ipv4_is_multicast(ip->src) || ip->src == 0 || ip->src == 0xffffffffu)
+		return;
+	if (ip->proto == IPV4_PROTO_ICMP && (ip->payload_len < 1 || is_icmp_error_type(quoted[ip->hdr_len])))
+		return;
+	if (rate_limited(lc)) {
+		lc->ctr.icmp_ratelimited++;
+		return;
+	}
+	/* RFC 792: quote the internet header plus the first 64 bits of the original datagram. */
+	size_t quote = ip->hdr_len + (ip->payload_len < 8 ? ip->payload_len : 8);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
+	if (!m)
+		return;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, ICMP_HDR_LEN + quote);
+	if (!p) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(p + ICMP_HDR_LEN, quoted, quote);
+	struct icmp_repr e = { .type = type, .code = code, .next_mtu = next_mtu, .data = p + ICMP_HDR_LEN, .data_len = quote };
+	icmp_repr_emit(&e, p, ICMP_HDR_LEN + quote);
+	struct ipv4_out o = { .src = route_is_local(lc->st, ip->dst) ? ip->dst : 0, .dst = ip->src, .proto = IPV4_PROTO_ICMP };
+	if (ipv4_output(lc, m, &o) == 0)
+		lc->ctr.icmp_errors_out++;
+}
+
+int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t seq, uint16_t payload_len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
+	if (!m)
+		return -ENOBUFS;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, ICMP_HDR_LEN + payload_len);
+	if (!p) {
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	uint8_t *data = p + ICMP_HDR_LEN;
+	for (uint16_t i = 0; i < payload_len; i++)
+		data[i] = (uint8_t)(0x10 + i); /* the pattern iputils ping uses, after its timestamp */
+	if (payload_len >= sizeof(uint64_t)) {
+		uint64_t now = rte_rdtsc();
+		memcpy(data, &now, sizeof(now));
+	}
+	struct icmp_repr req = { .type = ICMP_ECHO_REQUEST, .ident = ident, .seq = seq, .data = data, .data_len = payload_len };
+	icmp_repr_emit(&req, p, ICMP_HDR_LEN + payload_len);
+	struct ipv4_out o = { .dst = dst, .proto = IPV4_PROTO_ICMP };
+	int rc = ipv4_output(lc, m, &o);
+	if (rc == 0)
+		lc->ctr.icmp_echo_out++;
+	return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * The interface layer: what happens to a frame between the device and the sockets.
+ *
+ * Owns: Ethernet demux and framing, ARP (answering, resolving, holding, aging), IPv4 input
+ * validation, local delivery and loopback, routing (connected subnets, default gateway), IPv4
+ * output, and ICMP (echo, errors, the stack's own echo requests).
+ * May call: wire/ for every header, lcore/ for counters, TX and events. Runs only on the lcore that
+ * owns the packet; drops and counts, never fails loudly.
+ *
+ * mbuf conventions: input functions take ownership of `m`; `m`'s data starts at the header the
+ * function parses. Output functions take ownership too, also on error.
+ */
+#ifndef FFNET_IFACE_IFACE_H
+#define FFNET_IFACE_IFACE_H
+
+#include <stdint.h>
+#include <rte_mbuf.h>
+
+#include "stack/lcore/lcore.h"
+#include "stack/wire/ipv4.h"
+
+/** Ethernet input: demux to ARP or IPv4 (data at the Ethernet header). */
+void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
+/**
+ * Prepends the Ethernet header and sends to `nexthop` on `port`, resolving its MAC through the
+ * neighbour cache (holding the frame while resolution is under way). `dst_mac` non-NULL skips
+ * resolution (broadcast, multicast). Returns 0 or a negative errno (-EHOSTDOWN, -ENOBUFS).
+ */
+int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint32_t nexthop,
+	       const struct eth_addr *dst_mac);
+
+/** ARP input (data at the ARP header). `cloned` is true for copies received from another lcore. */
+void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned);
+/** Broadcasts a request for `tpa` on `port`. */
+void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa);
+/** Resolves and sends (called by eth_output for unicast next hops). */
+int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t nexthop, struct rte_mbuf *m);
+/** Installs a permanent neighbour entry, sending packets held for it. 0, or -ENOSPC. */
+int arp_add_static(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, const struct eth_addr *mac);
+/** Timer work: retransmit requests, fail unanswered entries, expire old ones. */
+void arp_tick(struct ffs_lcore *lc);
+
+/** IPv4 input (data at the IPv4 header). `port` is NULL for packets looped back inside the stack. */
+void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
+
+/** What the caller of ipv4_output decides about a packet. */
+struct ipv4_out {
+	uint32_t src;  /**< 0 = the outgoing port's address */
+	uint32_t dst;
+	uint8_t proto;
+	uint8_t ttl;   /**< 0 = net.inet.ip.ttl */
+	uint8_t tos;
+	bool dont_frag;
+};
+/** Prepends an IPv4 header to the payload in `m`, routes and sends (or loops back). 0 or a negative errno. */
+int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o);
+
+/** True when dst is one of the stack's own addresses or 127.0.0.0/8. */
+bool route_is_local(const struct ffs_stack *st, uint32_t dst);
+/** The port and next hop for dst: connected subnet first, then a default gateway. NULL = no route. */
+const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop);
+/** The port whose address or broadcast address is `addr`, or NULL. */
+const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr);
+
+/** ICMP input (data at the ICMP header). */
+void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps);
+/**
+ * Sends an ICMP error about `orig` (data at its IPv4 header; not consumed), rate limited by
+ * net.inet.icmp.icmplim. Never answers ICMP errors, broadcasts, multicasts or non-first fragments
+ * (RFC 1122 §3.2.2).
+ */
+void icmp_send_error(struct ffs_lcore *lc, struct rte_mbuf *orig, const struct ipv4_repr *ip, uint8_t type,
+		     uint8_t code, uint16_t next_mtu);
+/** Sends an echo request from the stack (payload carries the TSC for the RTT). 0 or a negative errno. */
+int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t seq, uint16_t payload_len);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * IPv4 input and output for a host (RFC 1122 §3.2.1): validate, deliver locally (our addresses,
+ * broadcast, loopback) or drop and count; build headers, route, and hand to Ethernet or to the
+ * loopback queue. Packets to 127.0.0.0/8 or to our own addresses never reach a device.
+ */
+#include <errno.h>
+#include <rte_ip.h>
+
+#include "stack/iface/iface.h"
+#include "stack/wire/icmp.h"
+
+/* Loopback packets were built by this stack: their checksums need no verification. */
+static const struct wire_csum_caps LOOPBACK_CAPS = { true, true, true, true };
+
+static bool is_broadcast_for(const struct ffs_stack *st, const struct ffs_port *port, uint32_t dst)
+{
+	if (dst == 0xffffffffu)
+		return true;
+	if (port)
+		return dst == port->broadcast;
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (st->ports[i].broadcast == dst)
+			return true;
+	return false;
+}
+
+/** RFC 1122 §3.2.1.3: a source that is multicast, limited broadcast or loopback (from the wire) is bogus. */
+static bool is_martian_source(const struct ffs_stack *st, const struct ffs_port *port, uint32_t src)
+{
+	if (ipv4_is_multicast(src) || src == 0xffffffffu)
+		return true;
+	if (!port)
+		return false;
+	return ipv4_is_loopback(src) || route_is_local(st, src) || src == port->broadcast;
+}
+
+static void count_parse_error(struct ffs_lcore *lc, enum wire_result r)
+{
+	switch (r) {
+	case WIRE_TRUNCATED: lc->ctr.ip_toosmall++; break;
+	case WIRE_BAD_VERSION: lc->ctr.ip_badvers++; break;
+	case WIRE_BAD_HDRLEN: lc->ctr.ip_badhlen++; break;
+	case WIRE_BAD_CHECKSUM: lc->ctr.ip_badsum++; break;
+	case WIRE_BAD_TTL: lc->ctr.ip_ttl_zero++; break;
+	default: lc->ctr.ip_badlen++; break;
+	}
+}
+
+void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
+{
+	const struct ffs_stack *st = lc->st;
+	struct wire_csum_caps caps = port ? port->caps : LOOPBACK_CAPS;
+	struct ipv4_repr ip;
+
+	lc->ctr.ip_rx++;
+	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
+		lc->ctr.ip_badlen++;
+		goto drop;
+	}
+	if (port) {
+		uint64_t ipck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+		uint64_t l4ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+		caps.rx_ipv4_verified = ipck == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+		caps.rx_l4_verified = l4ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	}
+	enum wire_result r = ipv4_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &caps, &ip);
+	if (r == WIRE_OK && port && (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		r = WIRE_BAD_CHECKSUM;
+	if (r != WIRE_OK) {
+		count_parse_error(lc, r);
+		goto drop;
+	}
+	/* Ethernet pads short frames to 60 bytes: keep only what the IP header says is the datagram. */
+	if (rte_pktmbuf_pkt_len(m) > (uint32_t)ip.hdr_len + ip.payload_len)
+		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - ip.hdr_len - ip.payload_len);
+
+	if (is_martian_source(st, port, ip.src) || (port && ipv4_is_loopback(ip.dst))) {
+		lc->ctr.ip_martian++;
+		goto drop;
+	}
+	bool broadcast = is_broadcast_for(st, port, ip.dst);
+	if (!broadcast && !route_is_local(st, ip.dst)) {
+		lc->ctr.ip_not_ours++;
+		goto drop;
+	}
+	if (ip.more_frags || ip.frag_offset) {
+		lc->ctr.ip_fragments++;
+		lc->ctr.ip_frag_dropped++;
+		goto drop;
+	}
+
+	switch (ip.proto) {
+	case IPV4_PROTO_ICMP:
+		lc->ctr.ip_delivered++;
+		rte_pktmbuf_adj(m, ip.hdr_len);
+		icmp_input(lc, m, &ip, &caps);
+		return;
+	case IPV4_PROTO_UDP:
+		/* No UDP socket can be bound yet: every port is closed (RFC 1122 §4.1.3.1). */
+		lc->ctr.ip_delivered++;
+		if (!broadcast)
+			icmp_send_error(lc, m, &ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
+		goto drop;
+	default:
+		lc->ctr.ip_noproto++;
+		if (!broadcast)
+			icmp_send_error(lc, m, &ip, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
+		goto drop;
+	}
+drop:
+	rte_pktmbuf_free(m);
+}
+
+static int loopback_enqueue(struct ffs_lcore *lc, struct rte_mbuf *m)
+{
+	if (lc->lo_len == FFS_LOOPBACK_QUEUE) {
+		lc->ctr.ip_loopback_dropped++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	lc->lo[(lc->lo_head + lc->lo_len++) % FFS_LOOPBACK_QUEUE] = m;
+	lc->ctr.ip_loopback++;
+	return 0;
+}
+
+int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o)
+{
+	const struct ffs_stack *st = lc->st;
+	const struct ffs_port *port = NULL;
+	uint32_t nexthop = 0;
+	const struct eth_addr *dst_mac = NULL;
+	struct eth_addr mcast_mac;
+	bool local = route_is_local(st, o->dst);
+
+	if (!local) {
+		if (o->dst == 0xffffffffu) {
+			port = st->n_ports ? &st->ports[0] : NULL;
+			dst_mac = &ETH_BROADCAST;
+		} else if ((port = route_port_of(st, o->dst)) != NULL) {
+			dst_mac = &ETH_BROADCAST; /* a subnet broadcast (its address would have been local) */
+		} else if (ipv4_is_multicast(o->dst)) {
+			port = st->n_ports ? &st->ports[0] : NULL;
+			eth_addr_from_ipv4_multicast(o->dst, &mcast_mac);
+			dst_mac = &mcast_mac;
+		} else {
+			port = route_lookup(st, o->dst, &nexthop);
+		}
+		if (!port) {
+			lc->ctr.ip_noroute++;
+			rte_pktmbuf_free(m);
+			return -ENETUNREACH;
+		}
+		if (rte_pktmbuf_pkt_len(m) + IPV4_HDR_LEN > port->mtu) {
+			lc->ctr.ip_toolong++;
+			rte_pktmbuf_free(m);
+			return -EMSGSIZE;
+		}
+	}
+
+	uint16_t payload_len = (uint16_t)rte_pktmbuf_pkt_len(m);
+	uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, IPV4_HDR_LEN);
+	if (!hdr) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	struct ipv4_repr ip = {
+		/* A packet to ourselves leaves from the address it goes to, as on Linux's loopback. */
+		.src = o->src ? o->src : (local ? o->dst : port->addr),
+		.dst = o->dst,
+		.proto = o->proto,
+		.ttl = o->ttl ? o->ttl : (uint8_t)ffs_sysctl(st, FFS_SYSCTL_IP_TTL),
+		.tos = o->tos,
+		.id = lc->ip_id++,
+		.dont_frag = o->dont_frag,
+		.hdr_len = IPV4_HDR_LEN,
+		.payload_len = payload_len,
+	};
+	lc->ctr.ip_tx++;
+	if (local) {
+		ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &LOOPBACK_CAPS);
+		return loopback_enqueue(lc, m);
+	}
+	ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &port->caps);
+	m->l3_len = IPV4_HDR_LEN;
+	if (port->caps.tx_ipv4_offload)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	return eth_output(lc, port, m, nexthop, dst_mac);
+}

@@ -1,0 +1,52 @@
+/*
+ * The neighbour (ARP) cache of one lcore: IPv4 next hop → MAC, per port.
+ *
+ * Open addressing with linear probing and backward-shift deletion over a fixed array, so memory is
+ * bounded and lookups touch one or two cache lines. Entries are incomplete (resolution under way,
+ * packets held), reachable (until max_age), failed (no answer after maxtries; sends fail fast for
+ * a while) or permanent (static). Held packets wait in a per-entry FIFO bounded by maxhold; the
+ * oldest is dropped and counted when it overflows, and all are sent when the reply arrives.
+ */
+#ifndef FFNET_IFACE_NEIGH_H
+#define FFNET_IFACE_NEIGH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "stack/wire/eth.h"
+
+#define NEIGH_TABLE_SIZE 1024 /**< slots; a power of two */
+#define NEIGH_MAX_ENTRIES (NEIGH_TABLE_SIZE * 3 / 4)
+/** How long a failed entry makes sends fail fast before resolution is tried again (FreeBSD's arpt_down). */
+#define NEIGH_FAILED_HOLD_S 20
+
+struct rte_mbuf;
+
+struct neigh_entry {
+	uint32_t addr;       /**< host order; 0 = free slot */
+	uint16_t port_index;
+	uint8_t state;       /**< enum ffs_neigh_state */
+	uint8_t tries;       /**< ARP requests sent while incomplete */
+	struct eth_addr mac;
+	uint64_t deadline;   /**< TSC: expiry (reachable, failed) or next request (incomplete) */
+	uint32_t n_held;
+	struct rte_mbuf *held_head, *held_tail;
+};
+
+struct neigh_table {
+	uint32_t count;
+	struct neigh_entry slots[NEIGH_TABLE_SIZE];
+};
+
+struct neigh_entry *neigh_lookup(struct neigh_table *t, uint16_t port_index, uint32_t addr);
+/** Finds or creates the entry (created zeroed but for the key, state incomplete). NULL when full. */
+struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uint32_t addr, bool *created);
+/** Removes an entry, freeing its held packets (returned in *dropped). */
+void neigh_remove(struct neigh_table *t, struct neigh_entry *e, unsigned *dropped);
+/** Appends a packet to the entry's hold queue; returns the packet evicted to respect `max_held`, or NULL. */
+struct rte_mbuf *neigh_hold(struct neigh_entry *e, struct rte_mbuf *m, uint32_t max_held);
+/** Detaches and returns the held packets, oldest first (linked with ffs_mbuf_link). */
+struct rte_mbuf *neigh_take_held(struct neigh_entry *e);
+/** Frees every entry and held packet. */
+void neigh_clear(struct neigh_table *t);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * Per-lcore counters: one plain struct of uint64_t per data-path lcore, written only by its lcore
+ * (no atomics on the per-packet path) and read by anyone (a torn read is impossible for aligned
+ * 64-bit words on the platforms DPDK supports). Every drop reason has its own counter.
+ *
+ * FFS_COUNTERS is the single list: the struct, the name table shown by `ffnet netstat -s` /
+ * `Stack.stats()`, and the docs all come from it.
+ */
+#ifndef FFNET_LCORE_COUNTERS_H
+#define FFNET_LCORE_COUNTERS_H
+
+#include <stdint.h>
+
+#define FFS_COUNTERS(X)                                                                       \
+	X(eth_rx, "eth.rx", "frames received from devices")                                   \
+	X(eth_tx, "eth.tx", "frames handed to devices")                                       \
+	X(eth_runt, "eth.runt", "frames shorter than an Ethernet header")                     \
+	X(eth_not_ours, "eth.not_ours", "frames for another MAC address")                     \
+	X(eth_unknown_type, "eth.unknown_type", "frames of an EtherType we do not handle")    \
+	X(eth_tx_dropped, "eth.tx_dropped", "frames the device would not take (TX queue full)") \
+	X(arp_rx, "arp.rx", "ARP packets received")                                           \
+	X(arp_badlen, "arp.badlen", "ARP packets truncated or with wrong address lengths")    \
+	X(arp_unsupported, "arp.unsupported", "ARP packets for another hardware or protocol type") \
+	X(arp_requests_in, "arp.requests_in", "ARP requests for our addresses")               \
+	X(arp_replies_out, "arp.replies_out", "ARP replies sent")                             \
+	X(arp_requests_out, "arp.requests_out", "ARP requests sent (resolution and gratuitous)") \
+	X(arp_replies_in, "arp.replies_in", "ARP replies that resolved or refreshed an entry") \
+	X(arp_unsolicited, "arp.unsolicited", "ARP replies nobody asked for (ignored)")       \
+	X(arp_dupaddr, "arp.dupaddr", "ARP packets from another host claiming our address")   \
+	X(arp_timeouts, "arp.timeouts", "resolutions that got no answer after maxtries requests") \
+	X(arp_hold_dropped, "arp.hold_dropped", "packets dropped while waiting for resolution") \
+	X(arp_table_full, "arp.table_full", "new neighbours refused because the table was full") \
+	X(arp_clones_in, "arp.clones_in", "ARP packets learned from another lcore's receive queue") \
+	X(ip_rx, "ip.rx", "IPv4 packets received")                                            \
+	X(ip_toosmall, "ip.toosmall", "IPv4 packets shorter than a header")                   \
+	X(ip_badvers, "ip.badvers", "IPv4 packets with a version other than 4")               \
+	X(ip_badhlen, "ip.badhlen", "IPv4 packets with a bad header length")                  \
+	X(ip_badlen, "ip.badlen", "IPv4 packets whose total length disagrees with the frame") \
+	X(ip_badsum, "ip.badsum", "IPv4 packets with a bad header checksum")                  \
+	X(ip_ttl_zero, "ip.ttl_zero", "IPv4 packets received with TTL 0")                      \
+	X(ip_martian, "ip.martian", "IPv4 packets with an impossible source address")         \
+	X(ip_not_ours, "ip.not_ours", "IPv4 packets for another host (we do not forward)")    \
+	X(ip_fragments, "ip.fragments", "IPv4 fragments received")                            \
+	X(ip_frag_dropped, "ip.frag_dropped", "IPv4 fragments dropped (no reassembly for their protocol)") \
+	X(ip_noproto, "ip.noproto", "IPv4 packets for a protocol we do not handle")          \
+	X(ip_delivered, "ip.delivered", "IPv4 packets delivered to ICMP/UDP")                 \
+	X(ip_tx, "ip.tx", "IPv4 packets sent")                                                \
+	X(ip_noroute, "ip.noroute", "IPv4 packets with no route to their destination")        \
+	X(ip_toolong, "ip.toolong", "IPv4 packets larger than the MTU that could not be sent") \
+	X(ip_loopback, "ip.loopback", "IPv4 packets delivered inside the stack (never sent)")  \
+	X(ip_loopback_dropped, "ip.loopback_dropped", "loopback packets dropped (queue full)") \
+	X(icmp_rx, "icmp.rx", "ICMP messages received")                                      \
+	X(icmp_tooshort, "icmp.tooshort", "ICMP messages shorter than a header")              \
+	X(icmp_badsum, "icmp.badsum", "ICMP messages with a bad checksum")                    \
+	X(icmp_echo_in, "icmp.echo_in", "echo requests received")                             \
+	X(icmp_echo_reply_out, "icmp.echo_reply_out", "echo replies sent")                    \
+	X(icmp_bmcastecho, "icmp.bmcastecho", "broadcast/multicast echo requests ignored")    \
+	X(icmp_echo_out, "icmp.echo_out", "echo requests sent by the stack")                  \
+	X(icmp_echo_reply_in, "icmp.echo_reply_in", "echo replies matched to our requests")   \
+	X(icmp_echo_unmatched, "icmp.echo_unmatched", "echo replies for nobody")              \
+	X(icmp_unreach_in, "icmp.unreach_in", "destination-unreachable messages received")    \
+	X(icmp_other_in, "icmp.other_in", "ICMP messages of other types received")            \
+	X(icmp_errors_out, "icmp.errors_out", "ICMP error messages sent")                     \
+	X(icmp_ratelimited, "icmp.ratelimited", "ICMP errors not sent because of icmplim")    \
+	X(ctrl_msgs, "ctrl.msgs", "control messages applied")                                 \
+	X(loop_turns, "loop.turns", "turns of the stack loop")                                \
+	X(loop_idle_sleeps, "loop.idle_sleeps", "times the loop slept for want of work")
+
+/** One lcore's counters. Cache-aligned so two lcores never share a line. */
+struct ffs_counters {
+#define FFS_COUNTER_FIELD(field, name, doc) uint64_t field;
+	FFS_COUNTERS(FFS_COUNTER_FIELD)
+#undef FFS_COUNTER_FIELD
+} __attribute__((aligned(64)));
+
+/** Index of each counter in struct order (FFS_CTR_eth_rx, ...), and how many there are. */
+enum ffs_counter_index {
+#define FFS_COUNTER_INDEX(field, name, doc) FFS_CTR_##field,
+	FFS_COUNTERS(FFS_COUNTER_INDEX)
+#undef FFS_COUNTER_INDEX
+	FFS_COUNTER_COUNT
+};
+
+/** Names ("ip.badsum", ...) in struct order; FFS_COUNTER_COUNT of them. */
+extern const char *const ffs_counter_names[];
+/** One-line descriptions in struct order. */
+extern const char *const ffs_counter_docs[];
+
+#endif

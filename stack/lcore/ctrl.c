@@ -1,0 +1,132 @@
+/* Control messages (see ctrl.h): posting, waiting, and applying them on the owning lcore. */
+#include <errno.h>
+#include <stdlib.h>
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include "stack/iface/iface.h"
+#include "stack/lcore/ctrl.h"
+#include "stack/lcore/lcore.h"
+
+static int neigh_del(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr)
+{
+	struct neigh_entry *e = neigh_lookup(&lc->neigh, port_index, addr);
+	if (!e)
+		return 0;
+	unsigned dropped;
+	neigh_remove(&lc->neigh, e, &dropped);
+	lc->ctr.arp_hold_dropped += dropped;
+	return 1;
+}
+
+static int neigh_dump(struct ffs_lcore *lc, struct ffs_neigh_info *out, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < NEIGH_TABLE_SIZE && n < max; i++) {
+		const struct neigh_entry *e = &lc->neigh.slots[i];
+		if (!e->addr)
+			continue;
+		struct ffs_neigh_info *o = &out[n++];
+		o->port_id = lc->st->ports[e->port_index].port_id;
+		o->addr = e->addr;
+		o->mac = e->mac;
+		o->state = (enum ffs_neigh_state)e->state;
+		o->held = e->n_held;
+		o->expires_in_s = 0;
+		if ((e->state == FFS_NEIGH_REACHABLE || e->state == FFS_NEIGH_FAILED) && e->deadline > lc->now)
+			o->expires_in_s = (uint32_t)((e->deadline - lc->now) / lc->st->tsc_hz);
+	}
+	return (int)n;
+}
+
+void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
+{
+	int rc = 0;
+	lc->now = rte_rdtsc();
+	switch (msg->op) {
+	case FFS_CTRL_NEIGH_ADD:
+		rc = arp_add_static(lc, msg->u.neigh.port_index, msg->u.neigh.addr, &msg->u.neigh.mac);
+		break;
+	case FFS_CTRL_NEIGH_DEL:
+		atomic_fetch_add(&msg->result, neigh_del(lc, msg->u.neigh.port_index, msg->u.neigh.addr));
+		break;
+	case FFS_CTRL_NEIGH_DUMP:
+		rc = neigh_dump(lc, msg->u.dump.out, msg->u.dump.max);
+		break;
+	case FFS_CTRL_PING:
+		rc = icmp_send_echo(lc, msg->u.ping.dst, lc->st->ping_ident, msg->u.ping.token, msg->u.ping.payload);
+		break;
+	}
+	lc->ctr.ctrl_msgs++;
+	if (rc != 0) {
+		int expected = 0;
+		atomic_compare_exchange_strong(&msg->result, &expected, rc);
+	}
+	if (msg->async) {
+		free(msg);
+		return;
+	}
+	atomic_fetch_sub_explicit(&msg->pending, 1, memory_order_release);
+}
+
+static int post(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
+{
+	/* The ring is small and drained every turn: a full ring means the lcore is stuck; give it 1 s. */
+	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz();
+	while (rte_ring_mp_enqueue(lc->ctrl, msg) != 0) {
+		if (rte_rdtsc() > deadline)
+			return -EAGAIN;
+		rte_delay_us_sleep(50);
+	}
+	return 0;
+}
+
+static int wait_acks(struct ffs_ctrl_msg *msg)
+{
+	uint64_t deadline = rte_rdtsc() + 2 * rte_get_tsc_hz();
+	unsigned spins = 0;
+	while (atomic_load_explicit(&msg->pending, memory_order_acquire) != 0) {
+		if (rte_rdtsc() > deadline)
+			return -ETIMEDOUT;
+		if (++spins < 1000)
+			rte_pause();
+		else
+			rte_delay_us_sleep(20);
+	}
+	return atomic_load(&msg->result);
+}
+
+int ffs_ctrl_all(struct ffs_stack *st, struct ffs_ctrl_msg *msg)
+{
+	if (st->inline_mode) {
+		atomic_store(&msg->pending, 1);
+		ffs_ctrl_apply(st->lcores[0], msg);
+		return atomic_load(&msg->result);
+	}
+	atomic_store(&msg->pending, st->n_lcores);
+	for (unsigned i = 0; i < st->n_lcores; i++) {
+		int rc = post(st->lcores[i], msg);
+		if (rc != 0) {
+			/* Lcores already holding the message may still touch it: never free it; report failure. */
+			return rc;
+		}
+	}
+	return wait_acks(msg);
+}
+
+int ffs_ctrl_one(struct ffs_stack *st, unsigned i, struct ffs_ctrl_msg *msg)
+{
+	bool async = msg->async;
+	atomic_store(&msg->pending, 1);
+	if (st->inline_mode) {
+		ffs_ctrl_apply(st->lcores[0], msg); /* frees an async message */
+		return async ? 0 : atomic_load(&msg->result);
+	}
+	int rc = post(st->lcores[i], msg);
+	if (rc != 0) {
+		if (async)
+			free(msg);
+		return rc;
+	}
+	return async ? 0 : wait_acks(msg);
+}

@@ -1,0 +1,103 @@
+/*
+ * Per-lcore state and the stack object that holds it: internal to stack/.
+ *
+ * A data-path lcore owns RX/TX queue `index` of every port and everything it touches per packet:
+ * counters, neighbour cache, TX buffers, the loopback queue. Nothing here is locked; other threads
+ * reach a lcore through its control ring (lcore/ctrl.h) and read its counters.
+ */
+#ifndef FFNET_LCORE_LCORE_H
+#define FFNET_LCORE_LCORE_H
+
+#include <stdatomic.h>
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "stack/stack.h"
+#include "stack/iface/neigh.h"
+#include "stack/wire/wire.h"
+
+#define FFS_BURST 32
+#define FFS_LOOPBACK_QUEUE 256
+
+/** A port as the stack runs it (read-only after start, shared by all lcores). */
+struct ffs_port {
+	uint16_t port_id;
+	uint16_t index; /**< position in ffs_stack.ports */
+	struct eth_addr mac;
+	uint32_t addr, netmask, broadcast, gateway;
+	uint16_t mtu;
+	struct wire_csum_caps caps;
+	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
+	char name[64];
+	char driver[32];
+};
+
+/** Frames waiting to be handed to one port's TX queue. */
+struct ffs_txbuf {
+	uint16_t n;
+	uint64_t first_tsc; /**< when the oldest frame was queued */
+	struct rte_mbuf *pkts[FFS_BURST];
+};
+
+struct ffs_lcore {
+	struct ffs_stack *st;
+	unsigned index;    /**< queue id on every port */
+	unsigned lcore_id;
+	uint64_t now;      /**< TSC at the start of this turn */
+	uint64_t next_tick;
+	struct ffs_counters ctr;
+	struct ffs_txbuf tx[FFS_MAX_PORTS];
+	struct neigh_table neigh;
+	/** IPv4 packets (no Ethernet header) addressed to ourselves, processed next turn. */
+	uint16_t lo_head, lo_len;
+	struct rte_mbuf *lo[FFS_LOOPBACK_QUEUE];
+	struct rte_ring *ctrl;    /**< control messages in (multi-producer, single consumer) */
+	struct rte_ring *peer_in; /**< ARP frames cloned by other lcores */
+	/** ICMP error rate limit: tokens left in the current second. */
+	uint64_t icmp_window_start;
+	uint32_t icmp_sent_in_window;
+	uint16_t ip_id; /**< next IPv4 identification */
+	bool garp_sent;
+	unsigned idle_turns;
+	atomic_bool stop;
+} __rte_cache_aligned;
+
+struct ffs_stack {
+	struct rte_mempool *pool;
+	bool inline_mode;
+	unsigned n_lcores;
+	struct ffs_lcore *lcores[FFS_MAX_LCORES];
+	unsigned n_ports;
+	struct ffs_port ports[FFS_MAX_PORTS];
+	struct ffs_conf conf;
+	_Atomic int64_t sysctl[FFS_SYSCTL_COUNT];
+	uint64_t tsc_hz;
+	uint64_t tx_delay_tsc;
+	uint16_t ping_ident;
+	/** Events to the application thread (ring of struct ffs_event) and its eventfd. */
+	struct rte_ring *events;
+	int event_fd;
+	unsigned id; /**< distinguishes ring names across restarts in one process */
+};
+
+/** A tunable's current value. */
+static inline int64_t ffs_sysctl(const struct ffs_stack *st, enum ffs_sysctl_id id)
+{
+	return atomic_load_explicit(&((struct ffs_stack *)st)->sysctl[id], memory_order_relaxed);
+}
+
+/** One turn of the loop: control, peers, loopback, RX on every port, timers, TX flush. */
+unsigned ffs_lcore_turn(struct ffs_lcore *lc);
+/** The data-path lcore entry point (rte_eal_remote_launch). */
+int ffs_lcore_main(void *arg);
+
+/** Queues a frame (Ethernet header in place) for port `port_index`; flushes when the burst is full. */
+void ffs_tx_enqueue(struct ffs_lcore *lc, uint16_t port_index, struct rte_mbuf *m);
+/** Hands every queued frame to the devices. */
+void ffs_tx_flush_all(struct ffs_lcore *lc);
+
+/** Posts an event to the application thread (drops it if the queue is full). */
+void ffs_event_post(struct ffs_stack *st, const struct ffs_event *ev);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * The stack loop of one lcore, after DPDK's l2fwd: read the clock, apply control messages, learn
+ * ARP clones from peers, deliver looped-back packets, receive a burst from every port, run timers,
+ * and flush TX — at once when the receive side is quiet (latency), or when the oldest queued frame
+ * has waited pkt_tx_delay (throughput under load). An idle data-path lcore sleeps idle_sleep µs
+ * between polls instead of burning its core.
+ */
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include "stack/iface/iface.h"
+#include "stack/lcore/ctrl.h"
+#include "stack/lcore/lcore.h"
+
+/** Empty turns before an idle lcore starts sleeping. */
+#define IDLE_TURNS_BEFORE_SLEEP 256
+/** Timer granularity: ARP retransmits and aging. */
+#define TICKS_PER_SECOND 100
+
+static void tx_flush(struct ffs_lcore *lc, uint16_t port_index)
+{
+	struct ffs_txbuf *b = &lc->tx[port_index];
+	uint16_t port_id = lc->st->ports[port_index].port_id;
+	uint16_t sent = 0;
+	for (int tries = 0; tries < 4 && sent < b->n; tries++)
+		sent += rte_eth_tx_burst(port_id, (uint16_t)lc->index, b->pkts + sent, b->n - sent);
+	lc->ctr.eth_tx += sent;
+	if (sent < b->n) {
+		lc->ctr.eth_tx_dropped += b->n - sent;
+		rte_pktmbuf_free_bulk(b->pkts + sent, b->n - sent);
+	}
+	b->n = 0;
+}
+
+void ffs_tx_enqueue(struct ffs_lcore *lc, uint16_t port_index, struct rte_mbuf *m)
+{
+	struct ffs_txbuf *b = &lc->tx[port_index];
+	if (b->n == 0)
+		b->first_tsc = lc->now;
+	b->pkts[b->n++] = m;
+	if (b->n == FFS_BURST)
+		tx_flush(lc, port_index);
+}
+
+void ffs_tx_flush_all(struct ffs_lcore *lc)
+{
+	for (uint16_t i = 0; i < lc->st->n_ports; i++)
+		if (lc->tx[i].n)
+			tx_flush(lc, i);
+}
+
+void ffs_event_post(struct ffs_stack *st, const struct ffs_event *ev)
+{
+	if (rte_ring_mp_enqueue_elem(st->events, (void *)ev, sizeof(*ev)) != 0)
+		return;
+	/* Events are rare (control-plane answers): wake the application thread on every one. */
+	uint64_t one = 1;
+	ssize_t rc = write(st->event_fd, &one, sizeof(one));
+	(void)rc;
+}
+
+static unsigned drain_ctrl(struct ffs_lcore *lc)
+{
+	void *msgs[8];
+	unsigned n = rte_ring_sc_dequeue_burst(lc->ctrl, msgs, 8, NULL);
+	for (unsigned i = 0; i < n; i++)
+		ffs_ctrl_apply(lc, msgs[i]);
+	return n;
+}
+
+static unsigned drain_peers(struct ffs_lcore *lc)
+{
+	struct rte_mbuf *pkts[FFS_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(lc->peer_in, (void **)pkts, FFS_BURST, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		/* The port is recorded in the mbuf by the receiving lcore's PMD. */
+		const struct ffs_port *port = NULL;
+		for (unsigned p = 0; p < lc->st->n_ports; p++)
+			if (lc->st->ports[p].port_id == pkts[i]->port)
+				port = &lc->st->ports[p];
+		if (port)
+			arp_input(lc, port, pkts[i], true);
+		else
+			rte_pktmbuf_free(pkts[i]);
+	}
+	return n;
+}
+
+static unsigned drain_loopback(struct ffs_lcore *lc)
+{
+	/* Only what was queued before this turn: replies looped back now wait for the next turn. */
+	unsigned n = lc->lo_len;
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = lc->lo[lc->lo_head];
+		lc->lo_head = (uint16_t)((lc->lo_head + 1) % FFS_LOOPBACK_QUEUE);
+		lc->lo_len--;
+		ipv4_input(lc, NULL, m);
+	}
+	return n;
+}
+
+static void announce(struct ffs_lcore *lc)
+{
+	/* A gratuitous ARP request (RFC 5227 §3 announcement) so neighbours update stale caches. */
+	for (unsigned p = 0; p < lc->st->n_ports; p++)
+		arp_request(lc, &lc->st->ports[p], lc->st->ports[p].addr);
+	lc->garp_sent = true;
+}
+
+unsigned ffs_lcore_turn(struct ffs_lcore *lc)
+{
+	struct ffs_stack *st = lc->st;
+	struct rte_mbuf *pkts[FFS_BURST];
+	unsigned work = 0;
+	bool rx_busy = false;
+
+	lc->now = rte_rdtsc();
+	lc->ctr.loop_turns++;
+	work += drain_ctrl(lc);
+	if (st->n_lcores > 1)
+		work += drain_peers(lc);
+	if (lc->lo_len)
+		work += drain_loopback(lc);
+	if (!lc->garp_sent && lc->index == 0)
+		announce(lc);
+
+	for (unsigned p = 0; p < st->n_ports; p++) {
+		const struct ffs_port *port = &st->ports[p];
+		uint16_t n = rte_eth_rx_burst(port->port_id, (uint16_t)lc->index, pkts, FFS_BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			eth_input(lc, port, pkts[i]);
+		}
+		work += n;
+		rx_busy |= n == FFS_BURST;
+	}
+
+	if (lc->now >= lc->next_tick) {
+		arp_tick(lc);
+		lc->next_tick = lc->now + st->tsc_hz / TICKS_PER_SECOND;
+	}
+
+	for (uint16_t p = 0; p < st->n_ports; p++) {
+		struct ffs_txbuf *b = &lc->tx[p];
+		if (b->n && (!rx_busy || lc->now - b->first_tsc >= st->tx_delay_tsc))
+			tx_flush(lc, p);
+	}
+	return work;
+}
+
+int ffs_lcore_main(void *arg)
+{
+	struct ffs_lcore *lc = arg;
+	const uint32_t sleep_us = lc->st->conf.idle_sleep_us;
+	while (!atomic_load_explicit(&lc->stop, memory_order_relaxed)) {
+		if (ffs_lcore_turn(lc)) {
+			lc->idle_turns = 0;
+		} else if (sleep_us && ++lc->idle_turns > IDLE_TURNS_BEFORE_SLEEP) {
+			struct timespec ts = { .tv_sec = sleep_us / 1000000, .tv_nsec = (long)(sleep_us % 1000000) * 1000 };
+			nanosleep(&ts, NULL);
+			lc->ctr.loop_idle_sleeps++;
+		}
+	}
+	ffs_tx_flush_all(lc);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * Run-time tunables, named as FreeBSD names them (`ffnet sysctl`, `[sysctl]` in ffnet.ini).
+ *
+ * Values live in one array per stack, written by the control plane and read by lcores with relaxed
+ * atomic loads: a tunable is a hint read per event (ARP retry, TTL of a new packet), so a lcore
+ * seeing the new value one turn late is fine. config/sysctl.ts holds the same table for validation
+ * and docs; a test checks the two lists agree.
+ */
+#ifndef FFNET_LCORE_SYSCTL_H
+#define FFNET_LCORE_SYSCTL_H
+
+#include <stdint.h>
+
+#define FFS_SYSCTLS(X)                                                         \
+	X(ARP_MAX_AGE, "net.link.ether.inet.max_age", 1200, 1, 86400)          \
+	X(ARP_MAXTRIES, "net.link.ether.inet.maxtries", 5, 1, 100)             \
+	X(ARP_MAXHOLD, "net.link.ether.inet.maxhold", 16, 1, 1024)             \
+	X(ARP_REXMIT_MS, "net.link.ether.inet.rexmit_ms", 1000, 10, 60000)     \
+	X(IP_TTL, "net.inet.ip.ttl", 64, 1, 255)                               \
+	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000)
+
+enum ffs_sysctl_id {
+#define FFS_SYSCTL_ID(id, name, def, min, max) FFS_SYSCTL_##id,
+	FFS_SYSCTLS(FFS_SYSCTL_ID)
+#undef FFS_SYSCTL_ID
+	FFS_SYSCTL_COUNT
+};
+
+struct ffs_sysctl_desc {
+	const char *name;
+	int64_t def, min, max;
+};
+
+extern const struct ffs_sysctl_desc ffs_sysctl_table[FFS_SYSCTL_COUNT];
+
+/** Index of a tunable by name, or -1. */
+int ffs_sysctl_find(const char *name);
+
+#endif

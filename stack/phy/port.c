@@ -1,0 +1,137 @@
+/* DPDK port setup and teardown (see port.h). */
+#include <stdio.h>
+#include <string.h>
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include "stack/phy/port.h"
+
+#define RX_DESC 512
+#define TX_DESC 512
+
+#define FAIL(call, rc)                                                                                       \
+	do {                                                                                                 \
+		snprintf(err, errlen, "port %u (%s): %s failed: %s (%d)", pc->port_id, p->name, call,       \
+			 strerror((rc) < 0 ? -(rc) : (rc)), (rc));                                          \
+		return -1;                                                                                   \
+	} while (0)
+
+int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
+		   char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->port_id = pc->port_id;
+	snprintf(p->name, sizeof(p->name), "port%u", pc->port_id);
+	if (!rte_eth_dev_is_valid_port(pc->port_id)) {
+		snprintf(err, errlen,
+			 "port %u: no such DPDK port (%u ports probed; add a vdev or allow entry to [dpdk])",
+			 pc->port_id, rte_eth_dev_count_avail());
+		return -1;
+	}
+	rte_eth_dev_get_name_by_port(pc->port_id, p->name);
+
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get(pc->port_id, &info);
+	if (rc != 0)
+		FAIL("rte_eth_dev_info_get", rc);
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	if (nb_queues > info.max_rx_queues || nb_queues > info.max_tx_queues) {
+		snprintf(err, errlen, "port %u (%s): %u lcores need %u queue pairs, the device has %u RX / %u TX",
+			 pc->port_id, p->name, nb_queues, nb_queues, info.max_rx_queues, info.max_tx_queues);
+		return -1;
+	}
+
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mtu = pc->mtu;
+	uint64_t rx_want = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	uint64_t tx_want = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	conf.rxmode.offloads = info.rx_offload_capa & rx_want;
+	conf.txmode.offloads = info.tx_offload_capa & tx_want;
+	if (nb_queues > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+	}
+	p->caps.rx_ipv4_verified = false; /* per packet, from the mbuf's flags */
+	p->caps.rx_l4_verified = false;
+	p->rx_ipv4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	p->rx_l4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+
+	rc = rte_eth_dev_configure(pc->port_id, nb_queues, nb_queues, &conf);
+	if (rc != 0)
+		FAIL("rte_eth_dev_configure", rc);
+	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pc->port_id, &nb_rxd, &nb_txd);
+	if (rc != 0)
+		FAIL("rte_eth_dev_adjust_nb_rx_tx_desc", rc);
+	int socket = rte_eth_dev_socket_id(pc->port_id);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	for (uint16_t q = 0; q < nb_queues; q++) {
+		struct rte_eth_rxconf rxc = info.default_rxconf;
+		rxc.offloads = conf.rxmode.offloads;
+		rc = rte_eth_rx_queue_setup(pc->port_id, q, nb_rxd, (unsigned)socket, &rxc, pool);
+		if (rc != 0)
+			FAIL("rte_eth_rx_queue_setup", rc);
+		struct rte_eth_txconf txc = info.default_txconf;
+		txc.offloads = conf.txmode.offloads;
+		rc = rte_eth_tx_queue_setup(pc->port_id, q, nb_txd, (unsigned)socket, &txc);
+		if (rc != 0)
+			FAIL("rte_eth_tx_queue_setup", rc);
+	}
+	rc = rte_eth_dev_set_mtu(pc->port_id, pc->mtu);
+	if (rc != 0 && rc != -ENOTSUP)
+		FAIL("rte_eth_dev_set_mtu", rc);
+	rc = rte_eth_dev_start(pc->port_id);
+	if (rc != 0)
+		FAIL("rte_eth_dev_start", rc);
+	struct rte_ether_addr mac;
+	rc = rte_eth_macaddr_get(pc->port_id, &mac);
+	if (rc != 0)
+		FAIL("rte_eth_macaddr_get", rc);
+	memcpy(p->mac.b, mac.addr_bytes, ETH_ADDR_LEN);
+	/* Multicast groups arrive with IGMP; until then accept them all and filter in software. */
+	rte_eth_allmulticast_enable(pc->port_id);
+
+	p->addr = pc->addr;
+	p->netmask = pc->netmask;
+	p->broadcast = pc->broadcast;
+	p->gateway = pc->gateway;
+	p->mtu = pc->mtu;
+	return 0;
+}
+
+void ffs_port_close(struct ffs_port *p)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_stop(p->port_id);
+	rte_eth_dev_close(p->port_id);
+	if (dev)
+		rte_dev_remove(dev);
+}
+
+int ffs_port_probe(const char *devargs, char *err, size_t errlen)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	size_t n = strcspn(devargs, ",");
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, devargs, n);
+	name[n] = '\0';
+	uint16_t port_id;
+	if (rte_eth_dev_get_port_by_name(name, &port_id) == 0)
+		return 0;
+	int rc = rte_dev_probe(devargs);
+	if (rc != 0) {
+		snprintf(err, errlen, "device %s: rte_dev_probe failed: %s (%d)", devargs, strerror(-rc), rc);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,22 @@
+/*
+ * DPDK port setup: configure one RX/TX queue pair per lcore, negotiate checksum offloads from what
+ * the device offers, set the MTU, start, and stop/close/detach at shutdown. Errors name the port,
+ * the DPDK call and its error.
+ */
+#ifndef FFNET_PHY_PORT_H
+#define FFNET_PHY_PORT_H
+
+#include <stddef.h>
+#include <rte_mempool.h>
+
+#include "stack/lcore/lcore.h"
+
+/** Starts the DPDK port pc->port_id with nb_queues queue pairs and fills `p`. 0, or -1 with err set. */
+int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
+		   char *err, size_t errlen);
+/** Stops and closes the port and detaches its device, so a later start can probe it again. */
+void ffs_port_close(struct ffs_port *p);
+/** Probes a device by its devargs ("net_tap0,iface=ff0") unless a port of that name exists. 0 or -1 with err. */
+int ffs_port_probe(const char *devargs, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,375 @@
+/*
+ * The stack object's life cycle (see stack.h): EAL initialisation, the packet pool, ports, lcore
+ * state, launching and stopping data-path lcores, and the thread-safe accessors other threads use.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "stack/iface/iface.h"
+#include "stack/lcore/ctrl.h"
+#include "stack/lcore/lcore.h"
+#include "stack/phy/mbuf.h"
+#include "stack/phy/port.h"
+
+#define EVENT_RING_SIZE 4096
+#define CTRL_RING_SIZE 256
+#define PEER_RING_SIZE 1024
+
+static bool eal_ready;
+static unsigned stacks_started;
+static struct ffs_stack *running;
+
+void ffs_conf_init(struct ffs_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->idle_sleep_us = 100;
+	conf->tx_delay_us = 100;
+	conf->nb_mbuf = 8191;
+	for (int i = 0; i < FFS_SYSCTL_COUNT; i++)
+		conf->sysctl[i] = ffs_sysctl_table[i].def;
+}
+
+int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
+{
+	if (eal_ready)
+		return 0;
+	/* rte_eal_init permutes argv: hand it a copy. */
+	char **copy = calloc((size_t)argc + 1, sizeof(char *));
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(copy, argv, (size_t)argc * sizeof(char *));
+	int rc = rte_eal_init(argc, copy);
+	free(copy);
+	if (rc < 0) {
+		snprintf(err, errlen, "DPDK EAL initialisation failed: %s (rte_errno %d); see the EAL messages above",
+			 rte_strerror(rte_errno), rte_errno);
+		return -1;
+	}
+	eal_ready = true;
+	return 0;
+}
+
+static void lcore_free(struct ffs_lcore *lc)
+{
+	if (!lc)
+		return;
+	void *obj;
+	if (lc->ctrl) {
+		while (rte_ring_dequeue(lc->ctrl, &obj) == 0)
+			ffs_ctrl_apply(lc, obj); /* release any waiter */
+		rte_ring_free(lc->ctrl);
+	}
+	if (lc->peer_in) {
+		while (rte_ring_dequeue(lc->peer_in, &obj) == 0)
+			rte_pktmbuf_free(obj);
+		rte_ring_free(lc->peer_in);
+	}
+	for (unsigned p = 0; p < FFS_MAX_PORTS; p++) {
+		rte_pktmbuf_free_bulk(lc->tx[p].pkts, lc->tx[p].n);
+		lc->tx[p].n = 0;
+	}
+	while (lc->lo_len) {
+		rte_pktmbuf_free(lc->lo[lc->lo_head]);
+		lc->lo_head = (uint16_t)((lc->lo_head + 1) % FFS_LOOPBACK_QUEUE);
+		lc->lo_len--;
+	}
+	neigh_clear(&lc->neigh);
+	rte_free(lc);
+}
+
+static void stack_free(struct ffs_stack *st, unsigned ports_started)
+{
+	for (unsigned i = 0; i < st->n_lcores; i++)
+		lcore_free(st->lcores[i]);
+	for (unsigned p = 0; p < ports_started; p++)
+		ffs_port_close(&st->ports[p]);
+	if (st->events)
+		rte_ring_free(st->events);
+	if (st->event_fd >= 0)
+		close(st->event_fd);
+	if (st->pool)
+		rte_mempool_free(st->pool);
+	rte_free(st);
+}
+
+static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigned lcore_id, char *err, size_t errlen)
+{
+	struct ffs_lcore *lc = rte_zmalloc("ffs_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE);
+	if (!lc) {
+		snprintf(err, errlen, "out of DPDK memory for lcore state (raise [dpdk] memory)");
+		return NULL;
+	}
+	lc->st = st;
+	lc->index = index;
+	lc->lcore_id = lcore_id;
+	lc->ip_id = (uint16_t)(rte_rdtsc() ^ (index << 12));
+	char name[RTE_RING_NAMESIZE];
+	snprintf(name, sizeof(name), "ffs%u_ctrl%u", st->id, index);
+	lc->ctrl = rte_ring_create(name, CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "ffs%u_peer%u", st->id, index);
+	lc->peer_in = rte_ring_create(name, PEER_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (!lc->ctrl || !lc->peer_in) {
+		snprintf(err, errlen, "creating lcore %u rings failed: %s", lcore_id, rte_strerror(rte_errno));
+		lcore_free(lc);
+		return NULL;
+	}
+	return lc;
+}
+
+struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t errlen)
+{
+	if (!eal_ready) {
+		snprintf(err, errlen, "the EAL is not initialised");
+		return NULL;
+	}
+	if (running) {
+		snprintf(err, errlen, "a stack is already running in this process (close it first)");
+		return NULL;
+	}
+	if (conf->n_ports > FFS_MAX_PORTS || conf->n_data_lcores > FFS_MAX_LCORES) {
+		snprintf(err, errlen, "too many ports or lcores (at most %d and %d)", FFS_MAX_PORTS, FFS_MAX_LCORES);
+		return NULL;
+	}
+	for (unsigned i = 0; i < conf->n_data_lcores; i++) {
+		unsigned id = conf->data_lcores[i];
+		if (id == rte_get_main_lcore() || !rte_lcore_is_enabled(id)) {
+			snprintf(err, errlen, "lcore %u is not an enabled worker lcore of the EAL (check [dpdk] lcore_mask/lcores)", id);
+			return NULL;
+		}
+	}
+	if (ffs_mbuf_dynfields_register() != 0) {
+		snprintf(err, errlen, "registering mbuf fields failed: %s", rte_strerror(rte_errno));
+		return NULL;
+	}
+	struct ffs_stack *st = rte_zmalloc("ffs_stack", sizeof(*st), RTE_CACHE_LINE_SIZE);
+	if (!st) {
+		snprintf(err, errlen, "out of DPDK memory (raise [dpdk] memory)");
+		return NULL;
+	}
+	st->event_fd = -1;
+	st->conf = *conf;
+	st->id = stacks_started++;
+	st->inline_mode = conf->n_data_lcores == 0;
+	st->n_lcores = st->inline_mode ? 1 : conf->n_data_lcores;
+	st->tsc_hz = rte_get_tsc_hz();
+	st->tx_delay_tsc = st->tsc_hz / 1000000 * conf->tx_delay_us;
+	st->ping_ident = (uint16_t)(getpid() ^ (st->id << 8));
+	for (int i = 0; i < FFS_SYSCTL_COUNT; i++)
+		atomic_store(&st->sysctl[i], conf->sysctl[i]);
+
+	char name[RTE_MEMPOOL_NAMESIZE];
+	snprintf(name, sizeof(name), "ffs%u_pkts", st->id);
+	unsigned cache = conf->nb_mbuf / 16 < RTE_MEMPOOL_CACHE_MAX_SIZE ? conf->nb_mbuf / 16 : RTE_MEMPOOL_CACHE_MAX_SIZE;
+	st->pool = rte_pktmbuf_pool_create(name, conf->nb_mbuf, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!st->pool) {
+		snprintf(err, errlen, "creating the packet pool of %u mbufs failed: %s (raise [dpdk] memory or lower nb_mbuf)",
+			 conf->nb_mbuf, rte_strerror(rte_errno));
+		stack_free(st, 0);
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "ffs%u_events", st->id);
+	st->events = rte_ring_create_elem(name, sizeof(struct ffs_event), EVENT_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	st->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!st->events || st->event_fd < 0) {
+		snprintf(err, errlen, "creating the event queue failed");
+		stack_free(st, 0);
+		return NULL;
+	}
+	for (unsigned i = 0; i < st->n_lcores; i++) {
+		unsigned id = st->inline_mode ? rte_lcore_id() : conf->data_lcores[i];
+		st->lcores[i] = lcore_new(st, i, id, err, errlen);
+		if (!st->lcores[i]) {
+			stack_free(st, 0);
+			return NULL;
+		}
+	}
+	for (unsigned i = 0; i < conf->n_vdevs; i++) {
+		if (ffs_port_probe(conf->vdevs[i], err, errlen) != 0) {
+			stack_free(st, 0);
+			return NULL;
+		}
+	}
+	for (unsigned p = 0; p < conf->n_ports; p++) {
+		if (ffs_port_start(&st->ports[p], &conf->ports[p], (uint16_t)st->n_lcores, st->pool, err, errlen) != 0) {
+			stack_free(st, p);
+			return NULL;
+		}
+		st->ports[p].index = (uint16_t)p;
+		st->n_ports = p + 1;
+	}
+	for (unsigned p = 0; p < conf->n_ports; p++) {
+		for (unsigned s = 0; s < conf->ports[p].n_static_arp; s++) {
+			for (unsigned i = 0; i < st->n_lcores; i++) {
+				if (arp_add_static(st->lcores[i], (uint16_t)p, conf->ports[p].static_arp[s].addr,
+						   &conf->ports[p].static_arp[s].mac) != 0) {
+					snprintf(err, errlen, "port %u: too many static ARP entries", conf->ports[p].port_id);
+					stack_free(st, st->n_ports);
+					return NULL;
+				}
+			}
+		}
+	}
+	if (!st->inline_mode) {
+		for (unsigned i = 0; i < st->n_lcores; i++) {
+			int rc = rte_eal_remote_launch(ffs_lcore_main, st->lcores[i], st->lcores[i]->lcore_id);
+			if (rc != 0) {
+				snprintf(err, errlen, "launching lcore %u failed: %s (%d)", st->lcores[i]->lcore_id, strerror(-rc), rc);
+				for (unsigned j = 0; j < i; j++) {
+					atomic_store(&st->lcores[j]->stop, true);
+					rte_eal_wait_lcore(st->lcores[j]->lcore_id);
+				}
+				stack_free(st, st->n_ports);
+				return NULL;
+			}
+		}
+	}
+	running = st;
+	return st;
+}
+
+void ffs_stack_stop(struct ffs_stack *st)
+{
+	if (!st)
+		return;
+	if (!st->inline_mode) {
+		for (unsigned i = 0; i < st->n_lcores; i++)
+			atomic_store(&st->lcores[i]->stop, true);
+		for (unsigned i = 0; i < st->n_lcores; i++)
+			rte_eal_wait_lcore(st->lcores[i]->lcore_id);
+	} else {
+		ffs_tx_flush_all(st->lcores[0]);
+	}
+	stack_free(st, st->n_ports);
+	if (running == st)
+		running = NULL;
+}
+
+bool ffs_stack_is_inline(const struct ffs_stack *st) { return st->inline_mode; }
+
+unsigned ffs_stack_poll(struct ffs_stack *st) { return ffs_lcore_turn(st->lcores[0]); }
+
+unsigned ffs_stack_lcore_count(const struct ffs_stack *st) { return st->n_lcores; }
+
+unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out)
+{
+	*out = st->lcores[i]->ctr;
+	return st->lcores[i]->lcore_id;
+}
+
+unsigned ffs_stack_mempool_in_use(const struct ffs_stack *st) { return rte_mempool_in_use_count(st->pool); }
+
+unsigned ffs_stack_mempool_size(const struct ffs_stack *st) { return st->pool->size; }
+
+unsigned ffs_stack_port_count(const struct ffs_stack *st) { return st->n_ports; }
+
+void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port_info *out)
+{
+	const struct ffs_port *p = &st->ports[i];
+	memset(out, 0, sizeof(*out));
+	out->port_id = p->port_id;
+	snprintf(out->name, sizeof(out->name), "%s", p->name);
+	snprintf(out->driver, sizeof(out->driver), "%s", p->driver);
+	out->mac = p->mac;
+	out->addr = p->addr;
+	out->netmask = p->netmask;
+	out->broadcast = p->broadcast;
+	out->gateway = p->gateway;
+	out->mtu = p->mtu;
+	struct rte_eth_link link;
+	if (rte_eth_link_get_nowait(p->port_id, &link) == 0)
+		out->link_up = link.link_status == RTE_ETH_LINK_UP;
+	out->rx_ipv4_cksum = p->rx_ipv4_cksum;
+	out->rx_l4_cksum = p->rx_l4_cksum;
+	out->tx_ipv4_cksum = p->caps.tx_ipv4_offload;
+	out->tx_udp_cksum = p->caps.tx_udp_offload;
+	struct rte_eth_stats s;
+	if (rte_eth_stats_get(p->port_id, &s) == 0) {
+		out->ipackets = s.ipackets;
+		out->opackets = s.opackets;
+		out->ibytes = s.ibytes;
+		out->obytes = s.obytes;
+		out->imissed = s.imissed;
+		out->ierrors = s.ierrors;
+		out->oerrors = s.oerrors;
+		out->rx_nombuf = s.rx_nombuf;
+	}
+}
+
+static int port_index_of(const struct ffs_stack *st, uint16_t port_id)
+{
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (st->ports[i].port_id == port_id)
+			return (int)i;
+	return -1;
+}
+
+int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max)
+{
+	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_NEIGH_DUMP, .u.dump = { out, max } };
+	return ffs_ctrl_one(st, 0, &msg);
+}
+
+int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac)
+{
+	int idx = port_index_of(st, port_id);
+	if (idx < 0)
+		return -ENOENT;
+	const struct ffs_port *p = &st->ports[idx];
+	if ((addr & p->netmask) != (p->addr & p->netmask) || addr == p->addr || addr == p->broadcast)
+		return -EINVAL;
+	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_NEIGH_ADD, .u.neigh = { (uint16_t)idx, addr, *mac } };
+	return ffs_ctrl_all(st, &msg);
+}
+
+int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
+{
+	int idx = port_index_of(st, port_id);
+	if (idx < 0)
+		return -ENOENT;
+	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_NEIGH_DEL, .u.neigh = { (uint16_t)idx, addr, { { 0 } } } };
+	int rc = ffs_ctrl_all(st, &msg);
+	return rc < 0 ? rc : rc > 0;
+}
+
+int ffs_stack_sysctl_set(struct ffs_stack *st, int id, int64_t value)
+{
+	if (id < 0 || id >= FFS_SYSCTL_COUNT)
+		return -EINVAL;
+	if (value < ffs_sysctl_table[id].min || value > ffs_sysctl_table[id].max)
+		return -ERANGE;
+	atomic_store(&st->sysctl[id], value);
+	return 0;
+}
+
+int64_t ffs_stack_sysctl_get(const struct ffs_stack *st, int id) { return ffs_sysctl(st, (enum ffs_sysctl_id)id); }
+
+int ffs_stack_ping(struct ffs_stack *st, uint32_t dst, uint16_t token, uint16_t payload)
+{
+	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_PING, .u.ping = { dst, token, payload } };
+	return ffs_ctrl_one(st, 0, &msg);
+}
+
+int ffs_stack_event_fd(const struct ffs_stack *st) { return st->event_fd; }
+
+unsigned ffs_stack_events(struct ffs_stack *st, struct ffs_event *out, unsigned max)
+{
+	uint64_t v;
+	/* Clear the eventfd before draining: an event queued after the drain writes it again. */
+	ssize_t rc = read(st->event_fd, &v, sizeof(v));
+	(void)rc;
+	return rte_ring_sc_dequeue_burst_elem(st->events, out, sizeof(*out), max, NULL);
+}

@@ -1,0 +1,151 @@
+/*
+ * ffnet's protocol stack: the public C interface used by the Node addon (native/) and the ff_* C
+ * library (posix/).
+ *
+ * The stack owns the wire: DPDK ports, the packet pool, and one data-path lcore per RX/TX queue
+ * pair, each with private state (neighbour cache, counters, TX buffers) and no locks on the
+ * per-packet path. Other threads talk to lcores only through rings: control messages in, events
+ * out (see lcore/ctrl.h and lcore/app.h). Layers below, each in its own folder:
+ *   wire/   header formats over raw bytes (no DPDK)
+ *   iface/  Ethernet, ARP and the neighbour cache, IPv4 input/output and routing, ICMP
+ *   lcore/  per-lcore state and loop, control messages, counters, tunables, app events
+ *   phy/    DPDK port setup and mbuf helpers
+ * May call: DPDK and libc. Never calls JavaScript.
+ */
+#ifndef FFNET_STACK_H
+#define FFNET_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "stack/wire/eth.h"
+#include "stack/lcore/counters.h"
+#include "stack/lcore/sysctl.h"
+
+#define FFS_MAX_PORTS 8
+#define FFS_MAX_LCORES 32
+#define FFS_MAX_STATIC_ARP 64
+
+/** One port's IPv4 configuration; addresses in host order. */
+struct ffs_port_conf {
+	uint16_t port_id;
+	uint32_t addr;
+	uint32_t netmask;
+	uint32_t broadcast;
+	uint32_t gateway; /**< 0 = none */
+	uint16_t mtu;
+	unsigned n_static_arp;
+	struct {
+		uint32_t addr;
+		struct eth_addr mac;
+	} static_arp[FFS_MAX_STATIC_ARP];
+};
+
+/** Everything the stack needs to start (config/ validates it from ffnet.ini). */
+struct ffs_conf {
+	/** lcore ids that run the loop on their own threads; 0 of them = inline on the caller's thread. */
+	unsigned n_data_lcores;
+	unsigned data_lcores[FFS_MAX_LCORES];
+	uint32_t idle_sleep_us;
+	uint32_t tx_delay_us;
+	uint32_t nb_mbuf;
+	unsigned n_ports;
+	struct ffs_port_conf ports[FFS_MAX_PORTS];
+	int64_t sysctl[FFS_SYSCTL_COUNT];
+	/** vdev arguments to probe again when a stack is restarted in the same process. */
+	unsigned n_vdevs;
+	const char *vdevs[16];
+};
+
+struct ffs_stack;
+
+/** Fills conf with defaults (no ports, inline, default tunables). */
+void ffs_conf_init(struct ffs_conf *conf);
+
+/**
+ * Initialises DPDK's EAL with argv (once per process; later calls return 0 without doing anything).
+ * Returns 0, or -1 with a message in err.
+ */
+int ffs_eal_init(int argc, char **argv, char *err, size_t errlen);
+
+/** Starts ports and lcores. Returns the stack, or NULL with a message naming the port and DPDK's error. */
+struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t errlen);
+
+/** Stops lcores, closes ports, frees the pool and all state. */
+void ffs_stack_stop(struct ffs_stack *st);
+
+/** True when no data-path lcore runs: the caller drives the loop with ffs_stack_poll(). */
+bool ffs_stack_is_inline(const struct ffs_stack *st);
+
+/** Inline mode: one turn of the stack loop on the calling thread. Returns the work done (packets). */
+unsigned ffs_stack_poll(struct ffs_stack *st);
+
+/** Number of lcores with state (data-path lcores, or 1 inline). */
+unsigned ffs_stack_lcore_count(const struct ffs_stack *st);
+
+/** Copies lcore i's counters and returns its lcore id. */
+unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out);
+
+/** Packet pool: mbufs currently allocated, and the pool's size. */
+unsigned ffs_stack_mempool_in_use(const struct ffs_stack *st);
+unsigned ffs_stack_mempool_size(const struct ffs_stack *st);
+
+/** Ports, by index 0..count-1. */
+unsigned ffs_stack_port_count(const struct ffs_stack *st);
+
+struct ffs_port_info {
+	uint16_t port_id;
+	char name[64];
+	char driver[32];
+	struct eth_addr mac;
+	uint32_t addr, netmask, broadcast, gateway;
+	uint16_t mtu;
+	bool link_up;
+	bool rx_ipv4_cksum, rx_l4_cksum, tx_ipv4_cksum, tx_udp_cksum;
+	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+};
+void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port_info *out);
+
+enum ffs_neigh_state { FFS_NEIGH_INCOMPLETE, FFS_NEIGH_REACHABLE, FFS_NEIGH_FAILED, FFS_NEIGH_PERMANENT };
+
+struct ffs_neigh_info {
+	uint16_t port_id;
+	uint32_t addr;
+	struct eth_addr mac;
+	enum ffs_neigh_state state;
+	uint32_t expires_in_s;
+	uint32_t held;
+};
+
+/** Dumps the first lcore's neighbour table; returns the number of entries written (≤ max). */
+int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max);
+/** Adds a permanent entry on every lcore. 0, or a negative errno (-ENOENT: no such port, -EINVAL: not on the port's subnet, -ENOSPC). */
+int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac);
+/** Removes an entry on every lcore. 1 if it existed, 0 if not, or a negative errno. */
+int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr);
+
+/** Sets a tunable (validated by range). 0, or -EINVAL / -ERANGE. */
+int ffs_stack_sysctl_set(struct ffs_stack *st, int id, int64_t value);
+int64_t ffs_stack_sysctl_get(const struct ffs_stack *st, int id);
+
+/** Events from lcores to the application thread (see lcore/app.h). */
+struct ffs_event {
+	uint16_t type;  /**< FFS_EV_* */
+	uint16_t token; /**< ping: the token given to ffs_stack_ping */
+	uint16_t bytes; /**< ping: ICMP payload bytes */
+	uint8_t ttl;
+	uint8_t pad;
+	uint32_t rtt_ns;
+	uint32_t pad2;
+};
+#define FFS_EV_PING_REPLY 1
+
+/** Sends one echo request to dst (host order) with `payload` bytes; a reply arrives as an FFS_EV_PING_REPLY event with this token. 0 or a negative errno. */
+int ffs_stack_ping(struct ffs_stack *st, uint32_t dst, uint16_t token, uint16_t payload);
+
+/** The eventfd that becomes readable when events are queued. */
+int ffs_stack_event_fd(const struct ffs_stack *st);
+/** Dequeues up to max events (and clears the eventfd when the queue is drained). */
+unsigned ffs_stack_events(struct ffs_stack *st, struct ffs_event *out, unsigned max);
+
+#endif

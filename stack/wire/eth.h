@@ -1,0 +1,59 @@
+/*
+ * Ethernet II framing (IEEE 802.3 with EtherType). No VLAN tags yet: a tagged frame parses with
+ * ethertype 0x8100 and is dropped upstream as an unknown type.
+ */
+#ifndef FFNET_WIRE_ETH_H
+#define FFNET_WIRE_ETH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "stack/wire/endian.h"
+#include "stack/wire/wire.h"
+
+#define ETH_ADDR_LEN 6
+#define ETH_HDR_LEN 14
+#define ETH_TYPE_IPV4 0x0800
+#define ETH_TYPE_ARP 0x0806
+
+/** A MAC address. */
+struct eth_addr {
+	uint8_t b[ETH_ADDR_LEN];
+};
+
+/** The Ethernet II header as it lies on the wire. */
+struct eth_hdr {
+	struct eth_addr dst; /**< destination MAC */
+	struct eth_addr src; /**< source MAC */
+	be16_t type;         /**< EtherType, big-endian */
+} __attribute__((packed));
+
+/** Validated representation of an Ethernet header. */
+struct eth_repr {
+	struct eth_addr dst;
+	struct eth_addr src;
+	uint16_t ethertype; /**< host order */
+};
+
+static const struct eth_addr ETH_BROADCAST = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+/** True for ff:ff:ff:ff:ff:ff. */
+bool eth_addr_is_broadcast(const struct eth_addr *a);
+/** True when the group bit (least significant bit of the first octet) is set, broadcast included. */
+bool eth_addr_is_multicast(const struct eth_addr *a);
+/** True for 00:00:00:00:00:00. */
+bool eth_addr_is_zero(const struct eth_addr *a);
+bool eth_addr_eq(const struct eth_addr *a, const struct eth_addr *b);
+/** Formats as "aa:bb:cc:dd:ee:ff" into out (at least 18 bytes). Returns out. */
+char *eth_addr_format(const struct eth_addr *a, char *out);
+/** Parses "aa:bb:cc:dd:ee:ff" (hex, either case). Returns 0, or -1 for anything else. */
+int eth_addr_parse(const char *s, struct eth_addr *out);
+/** The multicast MAC for an IPv4 group (RFC 1112 §6.4): 01:00:5e + low 23 bits of the group. */
+void eth_addr_from_ipv4_multicast(uint32_t group, struct eth_addr *out);
+
+enum wire_result eth_check_len(const uint8_t *buf, size_t len);
+/** Parses the header; the payload starts at buf + ETH_HDR_LEN. */
+enum wire_result eth_repr_parse(const uint8_t *buf, size_t len, struct eth_repr *out);
+/** Writes the 14-byte header. Returns ETH_HDR_LEN, or 0 when cap < ETH_HDR_LEN. */
+size_t eth_repr_emit(const struct eth_repr *r, uint8_t *buf, size_t cap);
+
+#endif

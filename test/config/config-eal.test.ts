@@ -1,0 +1,125 @@
+/**
+ * toNativeConfig: the EAL argv and the rest of NativeStackConfig built from a validated config.
+ */
+import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { FfnetConfigError, parseConfigText, toNativeConfig, validateConfig } from '../../config/index.js';
+
+const TAP = `
+[dpdk]
+file_prefix = t1
+vdev[] = net_tap0,iface=ff0
+
+[port0]
+addr = 10.77.0.2
+netmask = 255.255.255.0
+gateway = 10.77.0.1
+arp[] = 10.77.0.9 02:00:00:00:00:09
+`;
+
+describe('toNativeConfig: EAL argv', () => {
+  it('builds the inline-mode argv from defaults: lcore 0 floats over every CPU, no PCI', () => {
+    const native = toNativeConfig(validateConfig({}, '<config object>'), { cpus: 2 });
+    expect(native.eal).toEqual([
+      'ffnet', '--no-huge', '-m', '256', '--file-prefix', `ffnet-${process.pid}`,
+      '--lcores', '0@(0-1)', '--main-lcore', '0', '--log-level', 'notice', '--no-pci',
+    ]);
+    expect(native.dataLcores).toEqual([]);
+  });
+
+  it('uses the process name, vdevs in order, and appends extra_args last', () => {
+    const cfg = parseConfigText(`${TAP}[dpdk]\n`.replace('vdev[] = net_tap0,iface=ff0',
+      'vdev[] = net_tap0,iface=ff0\nvdev[] = net_ring0\nextra_args = --no-telemetry --in-memory\nlog_level = 7'), 'f.ini');
+    expect(toNativeConfig(cfg, { processName: 'ping-demo', cpus: 4 }).eal).toEqual([
+      'ping-demo', '--no-huge', '-m', '256', '--file-prefix', 't1', '--lcores', '0@(0-3)', '--main-lcore', '0',
+      '--log-level', 'info', '--vdev=net_tap0,iface=ff0', '--vdev=net_ring0', '--no-pci', '--no-telemetry', '--in-memory',
+    ]);
+  });
+
+  it('pins each data-path lcore to its own CPU', () => {
+    const cfg = parseConfigText('[dpdk]\nlcore_mask = 0xd\nfile_prefix = p\n', 'f.ini');
+    const native = toNativeConfig(cfg, { cpus: 8 });
+    expect(native.eal.slice(native.eal.indexOf('--lcores'), native.eal.indexOf('--lcores') + 2))
+      .toEqual(['--lcores', '0@(0-7),2@2,3@3']);
+    expect(native.dataLcores).toEqual([2, 3]);
+  });
+
+  it('writes 0@0 on a single CPU', () => {
+    const native = toNativeConfig(parseConfigText('', 'f.ini'), { cpus: 1 });
+    expect(native.eal).toContain('0@0');
+  });
+
+  it('passes a raw lcores mapping through, keeping the data-path lcores of lcore_mask', () => {
+    const cfg = parseConfigText('[dpdk]\nlcore_mask = 0x3\nlcores = 0@(0-1),1@(0-1)\n', 'f.ini');
+    const native = toNativeConfig(cfg, { cpus: 2 });
+    expect(native.eal).toContain('0@(0-1),1@(0-1)');
+    expect(native.eal.filter((a) => a === '--lcores')).toHaveLength(1);
+    expect(native.dataLcores).toEqual([1]);
+  });
+
+  it('refuses a data-path lcore with no CPU of its own unless lcores maps it', () => {
+    const cfg = parseConfigText('[dpdk]\nlcore_mask = 0x5\n', 'f.ini');
+    let err: unknown;
+    try {
+      toNativeConfig(cfg, { cpus: 2 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FfnetConfigError);
+    expect((err as FfnetConfigError).message).toBe('f.ini: [dpdk] lcore_mask: lcore 2 would be pinned to CPU 2, but this machine '
+      + 'has 2 CPUs (0..1); use lower lcore ids or map them with lcores (e.g. lcores = 0@(0-1),2@1)');
+    const mapped = parseConfigText('[dpdk]\nlcore_mask = 0x5\nlcores = 0@(0-1),2@1\n', 'f.ini');
+    expect(toNativeConfig(mapped, { cpus: 2 }).dataLcores).toEqual([2]);
+  });
+
+  it('uses hugepages when no_huge is off, and -a for each allowed PCI device', () => {
+    const cfg = validateConfig({
+      dpdk: { no_huge: 'off', memory: 1024, file_prefix: 'hp', allow: ['0000:01:00.0', '0000:01:00.1'] },
+    }, '<config object>');
+    expect(toNativeConfig(cfg, { cpus: 2 }).eal).toEqual([
+      'ffnet', '-m', '1024', '--file-prefix', 'hp', '--lcores', '0@(0-1)', '--main-lcore', '0', '--log-level', 'notice',
+      '-a', '0000:01:00.0', '-a', '0000:01:00.1',
+    ]);
+  });
+
+  it('defaults the CPU count to os.availableParallelism()', () => {
+    const n = availableParallelism();
+    const eal = toNativeConfig(parseConfigText('', 'f.ini')).eal;
+    expect(eal[eal.indexOf('--lcores') + 1]).toBe(n === 1 ? '0@0' : `0@(0-${n - 1})`);
+  });
+});
+
+describe('toNativeConfig: the rest of NativeStackConfig', () => {
+  it('maps timings, pool size, ports and the full sysctl set', () => {
+    const cfg = parseConfigText(`${TAP}[port2]\naddr = 192.168.50.1\nnetmask = 255.255.255.128\nmtu = 1400\n`
+      + '[sysctl]\nnet.inet.ip.ttl = 16\n', 'f.ini');
+    const native = toNativeConfig(cfg, { cpus: 2 });
+    expect(native).toMatchObject({ idleSleepUs: 100, txDelayUs: 100, mbufs: 8191 });
+    expect(native.ports).toEqual([
+      {
+        portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 1500,
+        staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }],
+      },
+      { portId: 2, addr: '192.168.50.1', netmask: '255.255.255.128', broadcast: '192.168.50.127', gateway: '', mtu: 1400, staticArp: [] },
+    ]);
+    expect(native.sysctl).toEqual({
+      'net.link.ether.inet.max_age': 1200,
+      'net.link.ether.inet.maxtries': 5,
+      'net.link.ether.inet.maxhold': 16,
+      'net.link.ether.inet.rexmit_ms': 1000,
+      'net.inet.ip.ttl': 16,
+      'net.inet.icmp.icmplim': 200,
+    });
+  });
+
+  it('returns fresh arrays, so the caller may not alter the validated config through them', () => {
+    const cfg = parseConfigText(`${TAP}[dpdk]\n`.replace('file_prefix = t1', 'file_prefix = t1\nlcore_mask = 0x3'), 'f.ini');
+    const native = toNativeConfig(cfg, { cpus: 2 });
+    native.dataLcores.push(9);
+    native.ports[0]!.staticArp.pop();
+    native.sysctl['net.inet.ip.ttl'] = 1;
+    expect(cfg.dpdk.dataLcores).toEqual([1]);
+    expect(cfg.ports[0]!.staticArp).toHaveLength(1);
+    expect(cfg.sysctl['net.inet.ip.ttl']).toBe(64);
+  });
+});

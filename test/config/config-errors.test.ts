@@ -1,0 +1,311 @@
+/**
+ * Every kind of bad configuration is refused with an FfnetConfigError whose message names the
+ * file, section and key, exactly as documented.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FfnetConfigError, loadConfigFile, parseConfigText, validateConfig } from '../../config/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ffnet-config-err-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PORT = '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n';
+
+function errorOf(fn: () => unknown): FfnetConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(FfnetConfigError);
+    expect((err as FfnetConfigError).code).toBe('ERR_FFNET_CONFIG');
+    return err as FfnetConfigError;
+  }
+  throw new Error('expected an FfnetConfigError, got none');
+}
+
+/** Parses `text` as ffnet.ini and returns the error's message, section and key. */
+function iniError(text: string) {
+  const e = errorOf(() => parseConfigText(text, 'ffnet.ini'));
+  expect(e.file).toBe('ffnet.ini');
+  return { message: e.message, section: e.section, key: e.key };
+}
+
+describe('reading the file', () => {
+  it('names a missing file in full, with the errno', () => {
+    const path = join(dir, 'absent', 'ffnet.ini');
+    const e = errorOf(() => loadConfigFile(path));
+    expect(e.message).toBe(`cannot read config file ${path}: ENOENT (no such file)`);
+    expect(e.file).toBe(path);
+    expect(e.section).toBeUndefined();
+    expect(e.key).toBeUndefined();
+  });
+
+  it('names a directory given as the file', () => {
+    expect(errorOf(() => loadConfigFile(dir)).message).toBe(`cannot read config file ${dir}: EISDIR (is a directory)`);
+  });
+
+  it('names the path as given in errors about its content', () => {
+    const path = join(dir, 'bad.ini');
+    writeFileSync(path, '[port0]\naddr = 10.77.0.300\nnetmask = 255.255.255.0\n');
+    const e = errorOf(() => loadConfigFile(path));
+    expect(e.message).toBe(`${path}: [port0] addr: "10.77.0.300" is not an IPv4 address`);
+    expect(e.file).toBe(path);
+  });
+});
+
+describe('structure', () => {
+  it('unknown section, listing the known ones', () => {
+    expect(iniError('[pcapx]\nfile = x\n')).toEqual({
+      message: 'ffnet.ini: unknown section [pcapx] (known sections: [dpdk], [port0]..[port31], [sysctl])',
+      section: 'pcapx', key: undefined,
+    });
+    expect(iniError('[port0.x]\na = 1\n').message)
+      .toBe('ffnet.ini: unknown section [port0.x] (known sections: [dpdk], [port0]..[port31], [sysctl])');
+  });
+
+  it('port section outside the DPDK port id range', () => {
+    expect(iniError('[port32]\naddr = 10.0.0.1\nnetmask = 255.0.0.0\n').message)
+      .toBe('ffnet.ini: unknown section [port32]: 32 is not a DPDK port id (expected [port0]..[port31], without leading zeros)');
+    expect(iniError('[port01]\n').message)
+      .toBe('ffnet.ini: unknown section [port01]: 01 is not a DPDK port id (expected [port0]..[port31], without leading zeros)');
+  });
+
+  it('unknown key, listing the known keys of its section', () => {
+    expect(iniError('[dpdk]\nfoo = 1\n')).toEqual({
+      message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, memory, no_huge, file_prefix, '
+        + 'vdev, allow, idle_sleep, pkt_tx_delay, log_level, nb_mbuf, extra_args)',
+      section: 'dpdk', key: 'foo',
+    });
+    expect(iniError(`${PORT}prefix = 24\n`).message)
+      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp)');
+  });
+
+  it('key outside any section', () => {
+    expect(iniError('memory = 256\n[dpdk]\n')).toEqual({
+      message: 'ffnet.ini: key "memory" is outside any section (put it under [dpdk], [portN] or [sysctl])',
+      section: undefined, key: 'memory',
+    });
+  });
+
+  it('a single-valued key set twice', () => {
+    expect(iniError(`${PORT}addr = 10.77.0.3\n`)).toEqual({
+      message: 'ffnet.ini: [port0] addr: set more than once (a key may be given once)', section: 'port0', key: 'addr',
+    });
+    expect(iniError('[dpdk]\nvdev = net_tap0\nvdev = net_tap1\n').message)
+      .toBe('ffnet.ini: [dpdk] vdev: set more than once (write "vdev[] = ..." once per value)');
+  });
+
+  it('a list given for a single-valued key', () => {
+    expect(iniError('[dpdk]\nmemory[] = 512\n').message)
+      .toBe('ffnet.ini: [dpdk] memory: takes one value, got a list of 1 (write "memory = ...", not "memory[] = ...")');
+  });
+
+  it('an empty value', () => {
+    expect(iniError(`${PORT}gateway =\n`).message).toBe('ffnet.ini: [port0] gateway: empty value (remove the line to use the default)');
+  });
+
+  it('config objects that are not sections of keys', () => {
+    expect(errorOf(() => validateConfig(null as never, '<config object>')).message)
+      .toBe('<config object>: expected an object of sections ({ dpdk: {...}, port0: {...} }), got null');
+    expect(errorOf(() => validateConfig({ dpdk: 'x' } as never, '<config object>')).message)
+      .toBe('<config object>: [dpdk]: expected a section (an object of keys), got "x"');
+    expect(errorOf(() => validateConfig({ dpdk: { vdev: [1] } }, '<config object>')).message)
+      .toBe('<config object>: [dpdk] vdev: expected a string for each entry, got 1');
+  });
+});
+
+describe('ports', () => {
+  it('bad address', () => {
+    expect(iniError('[port0]\naddr = 10.77.0.300\nnetmask = 255.255.255.0\n')).toEqual({
+      message: 'ffnet.ini: [port0] addr: "10.77.0.300" is not an IPv4 address', section: 'port0', key: 'addr',
+    });
+    expect(iniError('[port0]\naddr = 10.77.0.02\nnetmask = 255.255.255.0\n').message)
+      .toBe('ffnet.ini: [port0] addr: "10.77.0.02" is not an IPv4 address');
+    expect(iniError('[port0]\naddr = 127.0.0.2\nnetmask = 255.0.0.0\n').message)
+      .toBe('ffnet.ini: [port0] addr: 127.0.0.2 is not usable as a port address (loopback)');
+    expect(iniError('[port0]\naddr = 224.0.0.5\nnetmask = 255.0.0.0\n').message)
+      .toBe('ffnet.ini: [port0] addr: 224.0.0.5 is not usable as a port address (multicast)');
+    expect(iniError('[port0]\naddr = 10.77.0.0\nnetmask = 255.255.255.0\n').message)
+      .toBe('ffnet.ini: [port0] addr: 10.77.0.0 is the network address of 10.77.0.0/24, not a host address');
+    expect(iniError('[port0]\naddr = 10.77.0.255\nnetmask = 255.255.255.0\n').message)
+      .toBe('ffnet.ini: [port0] addr: 10.77.0.255 is the broadcast address of 10.77.0.0/24, not a host address');
+  });
+
+  it('missing required key', () => {
+    expect(iniError('[port0]\naddr = 10.77.0.2\n')).toEqual({
+      message: 'ffnet.ini: [port0] netmask: missing (every [portN] section needs addr and netmask)', section: 'port0', key: 'netmask',
+    });
+  });
+
+  it('bad netmask', () => {
+    expect(iniError('[port0]\naddr = 10.77.0.2\nnetmask = 255.0.255.0\n')).toEqual({
+      message: 'ffnet.ini: [port0] netmask: 255.0.255.0 is not a contiguous netmask', section: 'port0', key: 'netmask',
+    });
+    expect(iniError('[port0]\naddr = 10.77.0.2\nnetmask = 24\n').message)
+      .toBe('ffnet.ini: [port0] netmask: "24" is not a netmask (expected a dotted mask such as 255.255.255.0)');
+    expect(iniError('[port0]\naddr = 10.77.0.2\nnetmask = 0.0.0.0\n').message)
+      .toBe('ffnet.ini: [port0] netmask: 0.0.0.0 leaves no network part (prefix length 0)');
+  });
+
+  it('broadcast outside the subnet', () => {
+    expect(iniError(`${PORT}broadcast = 10.78.0.255\n`).message)
+      .toBe("ffnet.ini: [port0] broadcast: 10.78.0.255 is not in the port's subnet 10.77.0.0/24");
+  });
+
+  it('gateway outside the subnet, or not a host of it', () => {
+    expect(iniError(`${PORT}gateway = 10.78.0.1\n`)).toEqual({
+      message: "ffnet.ini: [port0] gateway: 10.78.0.1 is not in the port's subnet 10.77.0.0/24", section: 'port0', key: 'gateway',
+    });
+    expect(iniError(`${PORT}gateway = 10.77.0.2\n`).message).toBe("ffnet.ini: [port0] gateway: 10.77.0.2 is the port's own address");
+    expect(iniError(`${PORT}gateway = 10.77.0.255\n`).message)
+      .toBe('ffnet.ini: [port0] gateway: 10.77.0.255 is the broadcast address of 10.77.0.0/24');
+  });
+
+  it('mtu out of range', () => {
+    expect(iniError(`${PORT}mtu = 9001\n`)).toEqual({
+      message: 'ffnet.ini: [port0] mtu: 9001 is out of range (68..9000 bytes)', section: 'port0', key: 'mtu',
+    });
+    expect(iniError(`${PORT}mtu = 67\n`).message).toBe('ffnet.ini: [port0] mtu: 67 is out of range (68..9000 bytes)');
+  });
+
+  it('duplicate address across ports', () => {
+    expect(iniError(`${PORT}[port1]\naddr = 10.77.0.2\nnetmask = 255.255.0.0\n`)).toEqual({
+      message: 'ffnet.ini: [port1] addr: 10.77.0.2 is already the address of [port0]', section: 'port1', key: 'addr',
+    });
+  });
+
+  it('bad static arp entries', () => {
+    const arp = (entry: string) => iniError(`${PORT}arp[] = ${entry}\n`).message;
+    expect(iniError(`${PORT}arp[] = 10.77.0.9\n`)).toEqual({
+      message: 'ffnet.ini: [port0] arp: entry "10.77.0.9": expected "IP MAC", e.g. "10.77.0.9 02:00:00:00:00:09"',
+      section: 'port0', key: 'arp',
+    });
+    expect(arp('10.77.0.999 02:00:00:00:00:09'))
+      .toBe('ffnet.ini: [port0] arp: entry "10.77.0.999 02:00:00:00:00:09": "10.77.0.999" is not an IPv4 address');
+    expect(arp('10.77.0.9 02:00:00:00:00'))
+      .toBe('ffnet.ini: [port0] arp: entry "10.77.0.9 02:00:00:00:00": "02:00:00:00:00" is not a MAC address (aa:bb:cc:dd:ee:ff)');
+    expect(arp('10.77.0.9 01:00:5e:00:00:01'))
+      .toBe('ffnet.ini: [port0] arp: entry "10.77.0.9 01:00:5e:00:00:01": 01:00:5e:00:00:01 is not a unicast MAC address');
+    expect(arp('10.77.0.9 00:00:00:00:00:00'))
+      .toBe('ffnet.ini: [port0] arp: entry "10.77.0.9 00:00:00:00:00:00": 00:00:00:00:00:00 is not a usable MAC address');
+    expect(arp('10.78.0.9 02:00:00:00:00:09'))
+      .toBe("ffnet.ini: [port0] arp: entry \"10.78.0.9 02:00:00:00:00:09\": 10.78.0.9 is not in the port's subnet 10.77.0.0/24");
+    expect(arp('10.77.0.2 02:00:00:00:00:09'))
+      .toBe("ffnet.ini: [port0] arp: entry \"10.77.0.2 02:00:00:00:00:09\": 10.77.0.2 is the port's own address");
+    expect(iniError(`${PORT}arp[] = 10.77.0.9 02:00:00:00:00:09\narp[] = 10.77.0.9 02:00:00:00:00:08\n`).message)
+      .toBe('ffnet.ini: [port0] arp: entry "10.77.0.9 02:00:00:00:00:08": 10.77.0.9 already has an entry');
+    expect(errorOf(() => validateConfig({
+      port0: { addr: '10.77.0.2', netmask: '255.255.255.0', arp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09', ttl: 1 }] },
+    }, '<config object>')).message)
+      .toBe('<config object>: [port0] arp: entry "10.77.0.9 02:00:00:00:00:09": unknown field "ttl" (expected { addr, mac })');
+  });
+});
+
+describe('[dpdk] values', () => {
+  it('bad boolean', () => {
+    expect(iniError('[dpdk]\nno_huge = maybe\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] no_huge: "maybe" is not a boolean (true/false, yes/no, on/off, 1/0)', section: 'dpdk', key: 'no_huge',
+    });
+  });
+
+  it('bad numbers: not decimal, not an integer, out of range', () => {
+    expect(iniError('[dpdk]\nmemory = 12abc\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] memory: "12abc" is not a decimal integer', section: 'dpdk', key: 'memory',
+    });
+    expect(iniError('[dpdk]\nmemory = 0x100\n').message).toBe('ffnet.ini: [dpdk] memory: "0x100" is not a decimal integer');
+    expect(iniError('[dpdk]\nidle_sleep = 1e3\n').message).toBe('ffnet.ini: [dpdk] idle_sleep: "1e3" is not a decimal integer');
+    expect(iniError('[dpdk]\nmemory = 32\n').message).toBe('ffnet.ini: [dpdk] memory: 32 is out of range (64..1048576 MB)');
+    expect(iniError('[dpdk]\nidle_sleep = -1\n').message).toBe('ffnet.ini: [dpdk] idle_sleep: -1 is out of range (0..100000 µs)');
+    expect(iniError('[dpdk]\npkt_tx_delay = 10001\n').message).toBe('ffnet.ini: [dpdk] pkt_tx_delay: 10001 is out of range (0..10000 µs)');
+    expect(iniError('[dpdk]\nnb_mbuf = 1000\n').message).toBe('ffnet.ini: [dpdk] nb_mbuf: 1000 is out of range (1023..16777215 mbufs)');
+    expect(errorOf(() => validateConfig({ dpdk: { memory: 256.5 } }, '<config object>')).message)
+      .toBe('<config object>: [dpdk] memory: 256.5 is not an integer');
+    expect(errorOf(() => validateConfig({ dpdk: { memory: true } }, '<config object>')).message)
+      .toBe('<config object>: [dpdk] memory: expected an integer, got true');
+  });
+
+  it('a packet pool that does not fit in memory', () => {
+    expect(iniError('[dpdk]\nmemory = 64\nnb_mbuf = 65535\n').message)
+      .toBe('ffnet.ini: [dpdk] nb_mbuf: 65535 mbufs need about 148 MB, which does not fit in memory = 64 MB (raise memory or lower nb_mbuf)');
+  });
+
+  it('lcore_mask without lcore 0, empty, malformed or too wide', () => {
+    expect(iniError('[dpdk]\nlcore_mask = 0x6\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] lcore_mask: 0x6 does not include lcore 0 (lcore 0 is the JS thread that initialises the EAL; use 0x7)',
+      section: 'dpdk', key: 'lcore_mask',
+    });
+    expect(iniError('[dpdk]\nlcore_mask = 2\n').message)
+      .toBe('ffnet.ini: [dpdk] lcore_mask: 0x2 does not include lcore 0 (lcore 0 is the JS thread that initialises the EAL; use 0x3)');
+    expect(iniError('[dpdk]\nlcore_mask = 0\n').message).toBe('ffnet.ini: [dpdk] lcore_mask: 0x0 names no lcore (lcore 0 is required)');
+    expect(iniError('[dpdk]\nlcore_mask = 0xg\n').message)
+      .toBe('ffnet.ini: [dpdk] lcore_mask: "0xg" is not an lcore mask (hex with 0x, e.g. 0x3, or a decimal integer)');
+    expect(iniError('[dpdk]\nlcore_mask = 0x100000000000000000000000000000001\n').message)
+      .toBe('ffnet.ini: [dpdk] lcore_mask: 0x100000000000000000000000000000001 names lcore 128; lcore ids go up to 127');
+  });
+
+  it('lcores mapping that is malformed or disagrees with lcore_mask', () => {
+    expect(iniError('[dpdk]\nlcore_mask = 0x3\nlcores = 0@(0-1)\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] lcores: "0@(0-1)" does not map lcore 1 of lcore_mask 0x3', section: 'dpdk', key: 'lcores',
+    });
+    expect(iniError('[dpdk]\nlcores = 0@(0-1),1@1\n').message)
+      .toBe('ffnet.ini: [dpdk] lcores: "0@(0-1),1@1" maps lcore 1, which lcore_mask 0x1 does not include');
+    expect(iniError('[dpdk]\nlcores = 0@(0-1\n').message)
+      .toBe('ffnet.ini: [dpdk] lcores: "0@(0-1" is not an EAL lcore mapping (expected ")" at position 7; e.g. 0@(0-1),1@(0-1))');
+    expect(iniError('[dpdk]\nlcores = 0,0@1\n').message)
+      .toBe('ffnet.ini: [dpdk] lcores: "0,0@1" is not an EAL lcore mapping (lcore 0 is mapped twice; e.g. 0@(0-1),1@(0-1))');
+    expect(iniError('[dpdk]\nlcore_mask = 0x3\nlcores = (0-1)@(3-2)\n').message)
+      .toBe('ffnet.ini: [dpdk] lcores: "(0-1)@(3-2)" is not an EAL lcore mapping (range 3-2 runs backwards; e.g. 0@(0-1),1@(0-1))');
+  });
+
+  it('bad file_prefix', () => {
+    expect(iniError('[dpdk]\nfile_prefix = my/prefix\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] file_prefix: "my/prefix" is not a valid file prefix (1..64 characters from A-Z a-z 0-9 _ -)',
+      section: 'dpdk', key: 'file_prefix',
+    });
+    expect(iniError(`[dpdk]\nfile_prefix = ${'a'.repeat(65)}\n`).key).toBe('file_prefix');
+  });
+
+  it('bad or repeated devices', () => {
+    expect(iniError('[dpdk]\nvdev[] = net tap0\n').message)
+      .toBe('ffnet.ini: [dpdk] vdev: "net tap0" is not a device specification (expected <driver><id>[,key=value...], e.g. net_tap0,iface=ff0)');
+    expect(iniError('[dpdk]\nvdev[] = net_tap0\nvdev[] = net_tap0,iface=x\n').message)
+      .toBe('ffnet.ini: [dpdk] vdev: device net_tap0 is listed twice');
+    expect(iniError('[dpdk]\nallow[] = eth0\n').message)
+      .toBe('ffnet.ini: [dpdk] allow: "eth0" is not a PCI address ([domain:]bus:devid.func[,args], e.g. 0000:01:00.0)');
+  });
+
+  it('bad log level', () => {
+    expect(iniError('[dpdk]\nlog_level = loud\n').message)
+      .toBe('ffnet.ini: [dpdk] log_level: "loud" is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)');
+    expect(iniError('[dpdk]\nlog_level = 9\n').key).toBe('log_level');
+  });
+
+  it('extra_args that would contradict a key', () => {
+    expect(iniError('[dpdk]\nextra_args = --in-memory --lcores=0\n').message)
+      .toBe('ffnet.ini: [dpdk] extra_args: "--lcores=0" is set from the lcores key; set it there instead');
+    expect(iniError('[dpdk]\nextra_args = -m 512\n').message)
+      .toBe('ffnet.ini: [dpdk] extra_args: "-m" is set from the memory key; set it there instead');
+    expect(iniError('[dpdk]\nextra_args = --vdev=net_null0\n').message)
+      .toBe('ffnet.ini: [dpdk] extra_args: "--vdev=net_null0" is set from the vdev key; set it there instead');
+  });
+});
+
+describe('[sysctl]', () => {
+  it('unknown sysctl', () => {
+    expect(iniError('[sysctl]\nnet.inet.ip.tll = 3\n')).toEqual({
+      message: 'ffnet.ini: unknown sysctl "net.inet.ip.tll" in [sysctl] (known: net.link.ether.inet.max_age, '
+        + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.inet.ip.ttl, net.inet.icmp.icmplim)',
+      section: 'sysctl', key: 'net.inet.ip.tll',
+    });
+  });
+
+  it('sysctl out of range or not an integer', () => {
+    expect(iniError('[sysctl]\nnet.inet.ip.ttl = 256\n')).toEqual({
+      message: 'ffnet.ini: [sysctl] net.inet.ip.ttl: 256 is out of range (1..255 hops)', section: 'sysctl', key: 'net.inet.ip.ttl',
+    });
+    expect(iniError('[sysctl]\nnet.link.ether.inet.rexmit_ms = 5\n').message)
+      .toBe('ffnet.ini: [sysctl] net.link.ether.inet.rexmit_ms: 5 is out of range (10..60000 ms)');
+    expect(iniError('[sysctl]\nnet.inet.ip.ttl = 6x4\n').message).toBe('ffnet.ini: [sysctl] net.inet.ip.ttl: "6x4" is not a decimal integer');
+  });
+});

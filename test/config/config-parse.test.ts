@@ -1,0 +1,291 @@
+/**
+ * ffnet.ini parsing: valid files and config objects come out typed, with every default applied.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CONFIG_KEYS, SYSCTLS, describeConfigKeys, loadConfigFile, lookupSysctl, parseConfigText, validateConfig,
+} from '../../config/index.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const dir = mkdtempSync(join(tmpdir(), 'ffnet-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeIni(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const FULL = `
+; every key set
+[dpdk]
+lcore_mask = 0x3
+lcores = 0@(0-1),1@(0-1)
+memory = 512
+no_huge = yes
+file_prefix = ffnet-test_1
+vdev[] = net_tap0,iface=ff0
+vdev[] = net_ring0
+allow[] = 0000:01:00.0
+allow[] = 02:00.1,rxq=2
+idle_sleep = 0
+pkt_tx_delay = 50
+log_level = debug
+nb_mbuf = 16383
+extra_args = --no-telemetry   --in-memory
+
+[port0]
+addr = 10.77.0.2
+netmask = 255.255.255.0
+broadcast = 10.77.0.255
+gateway = 10.77.0.1
+mtu = 9000
+arp[] = 10.77.0.9 02:00:00:00:00:09
+arp[] = 10.77.0.10   0A:BB:CC:DD:EE:FF
+
+[port1]
+addr = 192.168.7.1
+netmask = 255.255.0.0
+
+[sysctl]
+net.inet.ip.ttl = 32
+net.link.ether.inet.maxhold = 4
+`;
+
+describe('parseConfigText / loadConfigFile', () => {
+  it('reads a file that sets every key', () => {
+    const path = writeIni('full.ini', FULL);
+    const cfg = loadConfigFile(path);
+    expect(cfg.source).toBe(path);
+    expect(cfg.dpdk).toEqual({
+      lcoreMask: '0x3',
+      lcoreIds: [0, 1],
+      dataLcores: [1],
+      lcoreMap: '0@(0-1),1@(0-1)',
+      memoryMb: 512,
+      noHuge: true,
+      filePrefix: 'ffnet-test_1',
+      vdevs: ['net_tap0,iface=ff0', 'net_ring0'],
+      allow: ['0000:01:00.0', '02:00.1,rxq=2'],
+      idleSleepUs: 0,
+      txDelayUs: 50,
+      logLevel: 'debug',
+      mbufs: 16383,
+      extraArgs: ['--no-telemetry', '--in-memory'],
+    });
+    expect(cfg.ports).toEqual([
+      {
+        portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255',
+        gateway: '10.77.0.1', mtu: 9000,
+        staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }, { addr: '10.77.0.10', mac: '0a:bb:cc:dd:ee:ff' }],
+      },
+      {
+        portId: 1, addr: '192.168.7.1', netmask: '255.255.0.0', prefixLength: 16, broadcast: '192.168.255.255',
+        mtu: 1500, staticArp: [],
+      },
+    ]);
+    expect(cfg.ports[1]).not.toHaveProperty('gateway');
+    expect(cfg.sysctl['net.inet.ip.ttl']).toBe(32);
+    expect(cfg.sysctl['net.link.ether.inet.maxhold']).toBe(4);
+    expect(cfg.sysctl['net.link.ether.inet.max_age']).toBe(1200);
+  });
+
+  it('applies every default to a minimal file', () => {
+    const cfg = parseConfigText('[dpdk]\nvdev[] = net_tap0,iface=ff0\n[port0]\naddr=10.77.0.2\nnetmask=255.255.255.0\n', 'ffnet.ini');
+    expect(cfg.dpdk).toEqual({
+      lcoreMask: '0x1',
+      lcoreIds: [0],
+      dataLcores: [],
+      memoryMb: 256,
+      noHuge: true,
+      filePrefix: `ffnet-${process.pid}`,
+      vdevs: ['net_tap0,iface=ff0'],
+      allow: [],
+      idleSleepUs: 100,
+      txDelayUs: 100,
+      logLevel: 'notice',
+      mbufs: 8191,
+      extraArgs: [],
+    });
+    expect(cfg.dpdk).not.toHaveProperty('lcoreMap');
+    expect(cfg.ports).toEqual([{
+      portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255', mtu: 1500, staticArp: [],
+    }]);
+    expect(cfg.sysctl).toEqual({
+      'net.link.ether.inet.max_age': 1200,
+      'net.link.ether.inet.maxtries': 5,
+      'net.link.ether.inet.maxhold': 16,
+      'net.link.ether.inet.rexmit_ms': 1000,
+      'net.inet.ip.ttl': 64,
+      'net.inet.icmp.icmplim': 200,
+    });
+  });
+
+  it('accepts a stack with no port (loopback only), even an empty file', () => {
+    for (const text of ['', '; nothing\n', '[dpdk]\n', '[dpdk]\nlcore_mask = 0x1\n[sysctl]\n']) {
+      const cfg = parseConfigText(text, 'lo.ini');
+      expect(cfg.ports).toEqual([]);
+      expect(cfg.dpdk.dataLcores).toEqual([]);
+      expect(cfg.dpdk.vdevs).toEqual([]);
+    }
+  });
+
+  it('reads hex and decimal lcore masks', () => {
+    const mask = (v: string) => parseConfigText(`[dpdk]\nlcore_mask = ${v}\n`, 'f.ini').dpdk;
+    expect(mask('0x3')).toMatchObject({ lcoreMask: '0x3', lcoreIds: [0, 1], dataLcores: [1] });
+    expect(mask('3')).toMatchObject({ lcoreMask: '0x3', lcoreIds: [0, 1], dataLcores: [1] });
+    expect(mask('0x5')).toMatchObject({ lcoreMask: '0x5', lcoreIds: [0, 2], dataLcores: [2] });
+    expect(mask('0X1F')).toMatchObject({ lcoreMask: '0x1f', lcoreIds: [0, 1, 2, 3, 4] });
+    expect(mask('1')).toMatchObject({ lcoreMask: '0x1', lcoreIds: [0], dataLcores: [] });
+    expect(mask('0x80000000000000000000000000000001')).toMatchObject({ dataLcores: [127] });
+  });
+
+  it('takes vdev[] lines as a list, and a single "vdev =" line as one device', () => {
+    expect(parseConfigText('[dpdk]\nvdev = net_null0\n', 'f.ini').dpdk.vdevs).toEqual(['net_null0']);
+    const text = '[dpdk]\nvdev[] = net_memif0,role=server,socket=/tmp/ffnet-m.sock\nvdev[] = net_ring0\nvdev[] = net_null0\n';
+    expect(parseConfigText(text, 'f.ini').dpdk.vdevs).toEqual([
+      'net_memif0,role=server,socket=/tmp/ffnet-m.sock', 'net_ring0', 'net_null0',
+    ]);
+  });
+
+  it('derives the broadcast address from addr and netmask', () => {
+    const port = (addr: string, netmask: string) =>
+      parseConfigText(`[port0]\naddr = ${addr}\nnetmask = ${netmask}\n`, 'f.ini').ports[0]!;
+    expect(port('10.77.0.2', '255.255.255.0')).toMatchObject({ broadcast: '10.77.0.255', prefixLength: 24 });
+    expect(port('172.16.5.9', '255.240.0.0')).toMatchObject({ broadcast: '172.31.255.255', prefixLength: 12 });
+    expect(port('10.0.0.5', '255.255.255.252')).toMatchObject({ broadcast: '10.0.0.7', prefixLength: 30 });
+    expect(port('10.0.0.0', '255.255.255.254')).toMatchObject({ broadcast: '10.0.0.1', prefixLength: 31 });
+    expect(port('10.9.9.9', '255.255.255.255')).toMatchObject({ broadcast: '10.9.9.9', prefixLength: 32 });
+  });
+
+  it('reads every boolean spelling', () => {
+    const noHuge = (v: string) => parseConfigText(`[dpdk]\nno_huge = ${v}\n`, 'f.ini').dpdk.noHuge;
+    for (const v of ['true', 'yes', 'on', '1', 'TRUE', 'Yes']) expect(noHuge(v)).toBe(true);
+    for (const v of ['false', 'no', 'off', '0', 'Off']) expect(noHuge(v)).toBe(false);
+  });
+
+  it('normalises log levels to DPDK names', () => {
+    const level = (v: string) => parseConfigText(`[dpdk]\nlog_level = ${v}\n`, 'f.ini').dpdk.logLevel;
+    expect(level('emerg')).toBe('emergency');
+    expect(level('crit')).toBe('critical');
+    expect(level('err')).toBe('error');
+    expect(level('warning')).toBe('warning');
+    expect(level('INFO')).toBe('info');
+    expect(level('8')).toBe('debug');
+    expect(level('1')).toBe('emergency');
+  });
+
+  it('ignores comments, takes quoted values, and sorts ports by id', () => {
+    const cfg = parseConfigText([
+      '# a comment', '[port3]', 'addr = "10.3.0.2"   ; inline comment', "netmask = '255.255.255.0'",
+      '[port0]', 'addr = 10.0.0.2 # another', 'netmask = 255.0.0.0', '',
+    ].join('\r\n'), 'f.ini');
+    expect(cfg.ports.map((p) => [p.portId, p.addr, p.netmask])).toEqual([
+      [0, '10.0.0.2', '255.0.0.0'], [3, '10.3.0.2', '255.255.255.0'],
+    ]);
+  });
+});
+
+describe('validateConfig (config objects)', () => {
+  it('accepts numbers, booleans and arrays as well as strings', () => {
+    const cfg = validateConfig({
+      dpdk: {
+        lcore_mask: 3, memory: 128, no_huge: false, file_prefix: 'app1', vdev: ['net_tap0,iface=ff0'],
+        idle_sleep: 10, pkt_tx_delay: 0, log_level: 4, nb_mbuf: 2047, extra_args: ['--no-telemetry'],
+      },
+      port0: {
+        addr: '10.77.0.2', netmask: '255.255.255.0', gateway: '10.77.0.1', mtu: 1400,
+        arp: ['10.77.0.9 02:00:00:00:00:09', { addr: '10.77.0.8', mac: '02:00:00:00:00:08' }],
+      },
+      sysctl: { 'net.inet.icmp.icmplim': 0, 'net.link.ether.inet.rexmit_ms': '250' },
+    }, '<config object>');
+    expect(cfg.source).toBe('<config object>');
+    expect(cfg.dpdk).toMatchObject({
+      lcoreMask: '0x3', dataLcores: [1], memoryMb: 128, noHuge: false, filePrefix: 'app1', vdevs: ['net_tap0,iface=ff0'],
+      idleSleepUs: 10, txDelayUs: 0, logLevel: 'error', mbufs: 2047, extraArgs: ['--no-telemetry'],
+    });
+    expect(cfg.ports[0]).toMatchObject({
+      gateway: '10.77.0.1', mtu: 1400,
+      staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }, { addr: '10.77.0.8', mac: '02:00:00:00:00:08' }],
+    });
+    expect(cfg.sysctl['net.inet.icmp.icmplim']).toBe(0);
+    expect(cfg.sysctl['net.link.ether.inet.rexmit_ms']).toBe(250);
+  });
+
+  it('gives the same result as the equivalent file', () => {
+    const fromFile = parseConfigText(FULL, 'x');
+    const fromObject = validateConfig({
+      dpdk: {
+        lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)', memory: 512, no_huge: true, file_prefix: 'ffnet-test_1',
+        vdev: ['net_tap0,iface=ff0', 'net_ring0'], allow: ['0000:01:00.0', '02:00.1,rxq=2'], idle_sleep: 0,
+        pkt_tx_delay: 50, log_level: 'debug', nb_mbuf: 16383, extra_args: '--no-telemetry --in-memory',
+      },
+      port0: {
+        addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 9000,
+        arp: ['10.77.0.9 02:00:00:00:00:09', '10.77.0.10 0A:BB:CC:DD:EE:FF'],
+      },
+      port1: { addr: '192.168.7.1', netmask: '255.255.0.0' },
+      sysctl: { 'net.inet.ip.ttl': 32, 'net.link.ether.inet.maxhold': 4 },
+    }, 'x');
+    expect(fromObject).toEqual(fromFile);
+  });
+
+  it('treats an empty object as a loopback-only stack with defaults, and undefined keys as unset', () => {
+    const cfg = validateConfig({}, '<config object>');
+    expect(cfg.ports).toEqual([]);
+    expect(cfg.dpdk.lcoreMask).toBe('0x1');
+    const withUndef = validateConfig({ port0: { addr: '10.1.1.1', netmask: '255.255.255.0', gateway: undefined } }, 'o');
+    expect(withUndef.ports[0]).not.toHaveProperty('gateway');
+  });
+});
+
+describe('schema', () => {
+  it('documents every key and every sysctl, with defaults inside their ranges', () => {
+    const rows = describeConfigKeys();
+    expect(rows.length).toBe(CONFIG_KEYS.length + SYSCTLS.length);
+    for (const k of CONFIG_KEYS) {
+      expect(k.description.length).toBeGreaterThan(10);
+      if (typeof k.default === 'number') {
+        expect(k.default).toBeGreaterThanOrEqual(k.min!);
+        expect(k.default).toBeLessThanOrEqual(k.max!);
+      }
+    }
+    for (const s of SYSCTLS) {
+      expect(s.default).toBeGreaterThanOrEqual(s.min);
+      expect(s.default).toBeLessThanOrEqual(s.max);
+      expect(lookupSysctl(s.name)).toBe(s);
+    }
+    expect(lookupSysctl('net.inet.ip.nope')).toBeUndefined();
+    expect(rows.find((r) => r.key === 'vdev[]')).toMatchObject({ section: '[dpdk]', repeatable: true });
+    expect(rows.find((r) => r.key === 'mtu')).toMatchObject({ section: '[portN]', default: '1500', range: '68..9000 bytes' });
+    expect(rows.find((r) => r.key === 'net.inet.ip.ttl')).toMatchObject({ section: '[sysctl]', default: '64', range: '1..255 hops' });
+  });
+
+  it('lists exactly the six tunables the stack implements', () => {
+    expect(SYSCTLS.map((s) => s.name)).toEqual([
+      'net.link.ether.inet.max_age', 'net.link.ether.inet.maxtries', 'net.link.ether.inet.maxhold',
+      'net.link.ether.inet.rexmit_ms', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
+    ]);
+  });
+});
+
+describe('documentation', () => {
+  it('ffnet.example.ini is a valid configuration: a net_tap port at 10.77.0.2/24 via 10.77.0.1', () => {
+    const cfg = loadConfigFile(join(root, 'ffnet.example.ini'));
+    expect(cfg.dpdk).toMatchObject({ lcoreMask: '0x1', dataLcores: [], vdevs: ['net_tap0,iface=ff0'], filePrefix: 'ffnet-example' });
+    expect(cfg.ports).toEqual([{
+      portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255',
+      gateway: '10.77.0.1', mtu: 1500, staticArp: [],
+    }]);
+  });
+
+  it('the README section documents every key and embeds the example file', () => {
+    const md = readFileSync(join(root, 'config/README.section.md'), 'utf8');
+    for (const row of describeConfigKeys()) expect(md).toContain(`| \`${row.key}\` |`);
+    expect(md).toContain(readFileSync(join(root, 'ffnet.example.ini'), 'utf8'));
+  });
+});
