@@ -58,7 +58,9 @@ struct ffs_lcore {
 	uint64_t icmp_window_start;
 	uint32_t icmp_sent_in_window;
 	uint16_t ip_id; /**< next IPv4 identification */
-	bool garp_sent;
+	/** Lcore 0 watches link state and announces our addresses when a link comes up. */
+	bool link_up[FFS_MAX_PORTS];
+	uint64_t next_link_check;
 	unsigned idle_turns;
 	atomic_bool stop;
 } __rte_cache_aligned;

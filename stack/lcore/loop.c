@@ -103,12 +103,24 @@ static unsigned drain_loopback(struct ffs_lcore *lc)
 	return n;
 }
 
-static void announce(struct ffs_lcore *lc)
+/** Link checks per second (an ioctl for tap, a register read for NICs). */
+#define LINK_CHECKS_PER_SECOND 4
+
+static void watch_links(struct ffs_lcore *lc)
 {
-	/* A gratuitous ARP request (RFC 5227 §3 announcement) so neighbours update stale caches. */
-	for (unsigned p = 0; p < lc->st->n_ports; p++)
-		arp_request(lc, &lc->st->ports[p], lc->st->ports[p].addr);
-	lc->garp_sent = true;
+	const struct ffs_stack *st = lc->st;
+	lc->next_link_check = lc->now + st->tsc_hz / LINK_CHECKS_PER_SECOND;
+	for (unsigned p = 0; p < st->n_ports; p++) {
+		struct rte_eth_link link;
+		if (rte_eth_link_get_nowait(st->ports[p].port_id, &link) != 0)
+			continue;
+		bool up = link.link_status == RTE_ETH_LINK_UP;
+		/* A gratuitous ARP request when the link comes up (RFC 5227 §2.3 announcement), so
+		 * neighbours holding an old MAC for our address update their caches. */
+		if (up && !lc->link_up[p])
+			arp_request(lc, &st->ports[p], st->ports[p].addr);
+		lc->link_up[p] = up;
+	}
 }
 
 unsigned ffs_lcore_turn(struct ffs_lcore *lc)
@@ -125,8 +137,8 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 		work += drain_peers(lc);
 	if (lc->lo_len)
 		work += drain_loopback(lc);
-	if (!lc->garp_sent && lc->index == 0)
-		announce(lc);
+	if (lc->index == 0 && lc->now >= lc->next_link_check)
+		watch_links(lc);
 
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		const struct ffs_port *port = &st->ports[p];

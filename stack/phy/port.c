@@ -94,6 +94,12 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	if (rc != 0)
 		FAIL("rte_eth_macaddr_get", rc);
 	memcpy(p->mac.b, mac.addr_bytes, ETH_ADDR_LEN);
+	if (strcmp(info.driver_name, "net_tap") == 0) {
+		/* A tap port's MAC is the kernel interface's own: the kernel is the peer on the other end
+		 * of this wire, so the stack takes a distinct locally administered address beside it. */
+		p->mac.b[0] |= 0x02;
+		p->mac.b[5] ^= 0x01;
+	}
 	/* Multicast groups arrive with IGMP; until then accept them all and filter in software. */
 	rte_eth_allmulticast_enable(pc->port_id);
 

@@ -59,8 +59,10 @@ function runProgram(name: string): ProgramRun {
   const stdout = run.stdout ?? '';
   const stderr = run.stderr ?? '';
   const output = () => {
-    const text = tail(`${stdout}${stderr ? `\n${stderr}` : ''}`);
-    return text ? `; last output:\n${text}` : '; no output';
+    const parts: string[] = [];
+    if (stdout.trim()) parts.push(tail(stdout));
+    if (stderr.trim()) parts.push(`stderr:\n${tail(stderr)}`);
+    return parts.length ? `; last output:\n${parts.join('\n')}` : '; no output';
   };
 
   const cases: CaseResult[] = [];
