@@ -398,7 +398,7 @@ public:
 					     InstanceMethod<&FfnetAddon::StartStack>("startStack"),
 					     InstanceMethod<&FfnetAddon::CounterNames>("counterNames"),
 					     InstanceMethod<&FfnetAddon::CounterDocs>("counterDocs"),
-					     InstanceMethod<&FfnetAddon::SysctlNames>("sysctlNames"),
+					     InstanceMethod<&FfnetAddon::SysctlTable>("sysctlTable"),
 				     });
 		env.AddCleanupHook([this]() { CloseAll(); });
 	}
@@ -516,11 +516,18 @@ private:
 		return out;
 	}
 
-	Napi::Value SysctlNames(const Napi::CallbackInfo &info)
+	Napi::Value SysctlTable(const Napi::CallbackInfo &info)
 	{
-		Napi::Array out = Napi::Array::New(info.Env(), FFS_SYSCTL_COUNT);
-		for (unsigned i = 0; i < FFS_SYSCTL_COUNT; i++)
-			out.Set(i, ffs_sysctl_table[i].name);
+		Napi::Env env = info.Env();
+		Napi::Array out = Napi::Array::New(env, FFS_SYSCTL_COUNT);
+		for (unsigned i = 0; i < FFS_SYSCTL_COUNT; i++) {
+			Napi::Object o = Napi::Object::New(env);
+			o.Set("name", ffs_sysctl_table[i].name);
+			o.Set("default", static_cast<double>(ffs_sysctl_table[i].def));
+			o.Set("min", static_cast<double>(ffs_sysctl_table[i].min));
+			o.Set("max", static_cast<double>(ffs_sysctl_table[i].max));
+			out.Set(i, o);
+		}
 		return out;
 	}
 

@@ -122,8 +122,8 @@ export interface NativeAddon {
   counterNames(): string[];
   /** Counter name → one-line meaning. */
   counterDocs(): Record<string, string>;
-  /** Tunable names known to the stack (must match config/sysctl.ts). */
-  sysctlNames(): string[];
+  /** The stack's tunables with default and inclusive range (must match config/sysctl.ts). */
+  sysctlTable(): Array<{ name: string; default: number; min: number; max: number }>;
 }
 
 let cached: NativeAddon | undefined;
