@@ -27,6 +27,10 @@ class StackWrap;
 namespace {
 
 constexpr unsigned kIdleTurnsBeforeTimer = 256;
+/** Inline and asleep: wake at least this often for timers (ARP retries, aging, link watch). */
+constexpr uint64_t kSleepTickMs = 10;
+/** Inline, no RX interrupts: poll this often while idle. */
+constexpr uint64_t kNapMs = 1;
 constexpr unsigned kEventBatch = 64;
 
 std::string FormatIpv4(uint32_t a)
@@ -62,6 +66,9 @@ struct Driver {
 	uv_poll_t events;
 	uv_idle_t idle;
 	uv_timer_t timer;
+	uv_poll_t wake;     /**< inline: the stack's idle fd (RX interrupts, control messages) */
+	bool wake_open = false;
+	bool asleep = false;
 	unsigned open_handles = 0;
 	unsigned idle_turns = 0;
 	StackWrap *owner = nullptr;
@@ -117,7 +124,14 @@ public:
 			uv_timer_init(loop, &driver_->timer);
 			driver_->idle.data = driver_->timer.data = driver_;
 			driver_->open_handles += 2;
-			uv_idle_start(&driver_->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(false); });
+			int fd = ffs_stack_idle_fd(st);
+			if (fd >= 0) {
+				uv_poll_init(loop, &driver_->wake, fd);
+				driver_->wake.data = driver_;
+				driver_->wake_open = true;
+				driver_->open_handles++;
+			}
+			StartBusy();
 		}
 	}
 
@@ -142,6 +156,12 @@ public:
 				uv_timer_stop(&d->timer);
 				uv_close(reinterpret_cast<uv_handle_t *>(&d->idle), on_close);
 				uv_close(reinterpret_cast<uv_handle_t *>(&d->timer), on_close);
+				if (d->wake_open) {
+					if (d->asleep)
+						ffs_stack_sleep_end(st_);
+					uv_poll_stop(&d->wake);
+					uv_close(reinterpret_cast<uv_handle_t *>(&d->wake), on_close);
+				}
 			}
 		}
 		ffs_stack_stop(st_);
@@ -159,33 +179,80 @@ private:
 		return st_;
 	}
 
-	/** Inline mode: back to busy polling at once (work was just queued, e.g. by a control call). */
+	/** Inline mode: turn the loop on every libuv iteration (traffic is flowing). */
+	void StartBusy()
+	{
+		Driver *d = driver_;
+		d->idle_turns = 0;
+		uv_idle_start(&d->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(); });
+	}
+
+	/** Inline mode: stop turning until a RX queue or a control message has work, or a tick is due. */
+	void StartSleep()
+	{
+		Driver *d = driver_;
+		uv_idle_stop(&d->idle);
+		auto on_timer = [](uv_timer_t *h) { static_cast<Driver *>(h->data)->owner->Awake(); };
+		if (d->wake_open) {
+			if (!ffs_stack_sleep_begin(st_)) {
+				StartBusy();
+				return;
+			}
+			d->asleep = true;
+			uv_poll_start(&d->wake, UV_READABLE, [](uv_poll_t *h, int, int) { static_cast<Driver *>(h->data)->owner->Awake(); });
+			uv_timer_start(&d->timer, on_timer, kSleepTickMs, 0);
+		} else {
+			d->asleep = true;
+			uv_timer_start(&d->timer, on_timer, kNapMs, 0);
+		}
+	}
+
+	/** Inline mode: leave the sleeping state (timer, idle fd, RX interrupts). */
+	void EndSleep()
+	{
+		Driver *d = driver_;
+		d->asleep = false;
+		uv_timer_stop(&d->timer);
+		if (d->wake_open) {
+			uv_poll_stop(&d->wake);
+			ffs_stack_sleep_end(st_);
+		}
+	}
+
+	/** Inline mode, asleep: something may have arrived; take one turn and decide again. */
+	void Awake()
+	{
+		if (!driver_ || !st_ || !driver_->asleep)
+			return;
+		EndSleep();
+		if (ffs_stack_poll(st_))
+			StartBusy();
+		else
+			StartSleep();
+	}
+
+	/** Inline mode: back to busy polling at once (a control call just queued work). */
 	void Wake()
 	{
 		if (!driver_ || !st_ || !ffs_stack_is_inline(st_))
 			return;
-		driver_->idle_turns = 0;
-		uv_timer_stop(&driver_->timer);
-		uv_idle_start(&driver_->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(false); });
+		if (driver_->asleep) {
+			EndSleep();
+			StartBusy();
+		} else {
+			driver_->idle_turns = 0;
+		}
 	}
 
-	/** Inline mode: one turn of the stack loop; switches between busy polling and a 1 ms timer. */
-	void InlineTurn(bool from_timer)
+	/** Inline mode, busy: one turn of the stack loop; sleep after kIdleTurnsBeforeTimer empty turns. */
+	void InlineTurn()
 	{
 		if (!st_ || !driver_)
 			return;
-		unsigned work = ffs_stack_poll(st_);
-		Driver *d = driver_;
-		if (work) {
-			d->idle_turns = 0;
-			if (from_timer) {
-				uv_timer_stop(&d->timer);
-				uv_idle_start(&d->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(false); });
-			}
-		} else if (!from_timer && ++d->idle_turns > kIdleTurnsBeforeTimer) {
-			uv_idle_stop(&d->idle);
-			uv_timer_start(&d->timer, [](uv_timer_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(true); }, 1, 1);
-		}
+		if (ffs_stack_poll(st_))
+			driver_->idle_turns = 0;
+		else if (++driver_->idle_turns > kIdleTurnsBeforeTimer)
+			StartSleep();
 	}
 
 	void DrainEvents()
@@ -377,6 +444,8 @@ private:
 		if (st_ && ffs_stack_is_inline(st_)) {
 			apply(reinterpret_cast<uv_handle_t *>(&driver_->idle));
 			apply(reinterpret_cast<uv_handle_t *>(&driver_->timer));
+			if (driver_->wake_open)
+				apply(reinterpret_cast<uv_handle_t *>(&driver_->wake));
 		}
 	}
 

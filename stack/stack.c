@@ -88,6 +88,7 @@ static void lcore_free(struct ffs_lcore *lc)
 		lc->lo_len--;
 	}
 	neigh_clear(&lc->neigh);
+	ffs_lcore_sleep_fini(lc);
 	rte_free(lc);
 }
 
@@ -114,6 +115,7 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 		return NULL;
 	}
 	lc->st = st;
+	lc->epoll_fd = lc->wake_fd = -1;
 	lc->index = index;
 	lc->lcore_id = lcore_id;
 	lc->ip_id = (uint16_t)(rte_rdtsc() ^ (index << 12));
@@ -223,6 +225,8 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 			}
 		}
 	}
+	for (unsigned i = 0; i < st->n_lcores; i++)
+		ffs_lcore_sleep_init(st->lcores[i]); /* without RX interrupts, idle lcores nap instead */
 	if (!st->inline_mode) {
 		for (unsigned i = 0; i < st->n_lcores; i++) {
 			int rc = rte_eal_remote_launch(ffs_lcore_main, st->lcores[i], st->lcores[i]->lcore_id);
@@ -261,6 +265,12 @@ void ffs_stack_stop(struct ffs_stack *st)
 bool ffs_stack_is_inline(const struct ffs_stack *st) { return st->inline_mode; }
 
 unsigned ffs_stack_poll(struct ffs_stack *st) { return ffs_lcore_turn(st->lcores[0]); }
+
+int ffs_stack_idle_fd(const struct ffs_stack *st) { return st->inline_mode ? st->lcores[0]->epoll_fd : -1; }
+
+bool ffs_stack_sleep_begin(struct ffs_stack *st) { return ffs_lcore_sleep_begin(st->lcores[0]); }
+
+void ffs_stack_sleep_end(struct ffs_stack *st) { ffs_lcore_sleep_end(st->lcores[0]); }
 
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st) { return st->n_lcores; }
 

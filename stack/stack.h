@@ -80,6 +80,15 @@ bool ffs_stack_is_inline(const struct ffs_stack *st);
 /** Inline mode: one turn of the stack loop on the calling thread. Returns the work done (packets). */
 unsigned ffs_stack_poll(struct ffs_stack *st);
 
+/**
+ * Inline mode, idle: an fd that becomes readable when a RX queue has packets or a control message
+ * arrived (-1 when a port has no RX interrupts: poll on a short timer instead). Bracket the wait
+ * with ffs_stack_sleep_begin (false: work arrived, do not wait) and ffs_stack_sleep_end.
+ */
+int ffs_stack_idle_fd(const struct ffs_stack *st);
+bool ffs_stack_sleep_begin(struct ffs_stack *st);
+void ffs_stack_sleep_end(struct ffs_stack *st);
+
 /** Number of lcores with state (data-path lcores, or 1 inline). */
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st);
 

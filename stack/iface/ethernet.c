@@ -19,6 +19,8 @@ static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
 		rte_mbuf_refcnt_update(m, 1);
 		if (rte_ring_enqueue(peer->peer_in, m) != 0)
 			rte_pktmbuf_free(m); /* the peer relearns from the next ARP packet */
+		else
+			ffs_lcore_wake(peer);
 	}
 }
 

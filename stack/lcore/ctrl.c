@@ -78,6 +78,7 @@ static int post(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 			return -EAGAIN;
 		rte_delay_us_sleep(50);
 	}
+	ffs_lcore_wake(lc);
 	return 0;
 }
 

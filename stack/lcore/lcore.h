@@ -29,6 +29,7 @@ struct ffs_port {
 	uint16_t mtu;
 	struct wire_csum_caps caps;
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
+	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
 	char name[64];
 	char driver[32];
 };
@@ -62,6 +63,11 @@ struct ffs_lcore {
 	bool link_up[FFS_MAX_PORTS];
 	uint64_t next_link_check;
 	unsigned idle_turns;
+	/** Idle sleep: an epoll fd over every RX queue's interrupt fd and `wake_fd` (-1 when a port has no
+	 *  RX interrupts: then the lcore naps idle_sleep µs instead). */
+	int epoll_fd;
+	int wake_fd;
+	atomic_bool sleeping;
 	atomic_bool stop;
 } __rte_cache_aligned;
 
@@ -88,6 +94,16 @@ static inline int64_t ffs_sysctl(const struct ffs_stack *st, enum ffs_sysctl_id 
 {
 	return atomic_load_explicit(&((struct ffs_stack *)st)->sysctl[id], memory_order_relaxed);
 }
+
+/** Makes the idle-sleep epoll set (RX interrupt fds + wake eventfd). 0, or -1 when unsupported. */
+int ffs_lcore_sleep_init(struct ffs_lcore *lc);
+void ffs_lcore_sleep_fini(struct ffs_lcore *lc);
+/** Arms RX interrupts and marks the lcore asleep; false (nothing armed) when work arrived meanwhile. */
+bool ffs_lcore_sleep_begin(struct ffs_lcore *lc);
+/** Disarms RX interrupts and clears the wake eventfd. */
+void ffs_lcore_sleep_end(struct ffs_lcore *lc);
+/** Wakes a sleeping lcore (after posting it a message). */
+void ffs_lcore_wake(struct ffs_lcore *lc);
 
 /** One turn of the loop: control, peers, loopback, RX on every port, timers, TX flush. */
 unsigned ffs_lcore_turn(struct ffs_lcore *lc);

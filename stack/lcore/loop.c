@@ -2,10 +2,11 @@
  * The stack loop of one lcore, after DPDK's l2fwd: read the clock, apply control messages, learn
  * ARP clones from peers, deliver looped-back packets, receive a burst from every port, run timers,
  * and flush TX — at once when the receive side is quiet (latency), or when the oldest queued frame
- * has waited pkt_tx_delay (throughput under load). An idle data-path lcore sleeps idle_sleep µs
- * between polls instead of burning its core.
+ * has waited pkt_tx_delay (throughput under load). An idle data-path lcore sleeps (lcore/sleep.c)
+ * instead of burning its core; idle_sleep = 0 keeps it busy-polling.
  */
 #include <errno.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 #include <rte_cycles.h>
@@ -165,18 +166,30 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 	return work;
 }
 
+static void idle(struct ffs_lcore *lc, uint32_t sleep_us)
+{
+	lc->ctr.loop_idle_sleeps++;
+	if (lc->epoll_fd >= 0) {
+		if (!ffs_lcore_sleep_begin(lc))
+			return;
+		struct epoll_event ev[4];
+		epoll_wait(lc->epoll_fd, ev, 4, 1000 / TICKS_PER_SECOND);
+		ffs_lcore_sleep_end(lc);
+		return;
+	}
+	struct timespec ts = { .tv_sec = sleep_us / 1000000, .tv_nsec = (long)(sleep_us % 1000000) * 1000 };
+	nanosleep(&ts, NULL);
+}
+
 int ffs_lcore_main(void *arg)
 {
 	struct ffs_lcore *lc = arg;
 	const uint32_t sleep_us = lc->st->conf.idle_sleep_us;
 	while (!atomic_load_explicit(&lc->stop, memory_order_relaxed)) {
-		if (ffs_lcore_turn(lc)) {
+		if (ffs_lcore_turn(lc))
 			lc->idle_turns = 0;
-		} else if (sleep_us && ++lc->idle_turns > IDLE_TURNS_BEFORE_SLEEP) {
-			struct timespec ts = { .tv_sec = sleep_us / 1000000, .tv_nsec = (long)(sleep_us % 1000000) * 1000 };
-			nanosleep(&ts, NULL);
-			lc->ctr.loop_idle_sleeps++;
-		}
+		else if (sleep_us && ++lc->idle_turns > IDLE_TURNS_BEFORE_SLEEP)
+			idle(lc, sleep_us);
 	}
 	ffs_tx_flush_all(lc);
 	return 0;

@@ -61,9 +61,16 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 
+	/* RX interrupts let an idle lcore sleep until traffic arrives; not every PMD has them. */
+	conf.intr_conf.rxq = 1;
 	rc = rte_eth_dev_configure(pc->port_id, nb_queues, nb_queues, &conf);
+	if (rc != 0) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(pc->port_id, nb_queues, nb_queues, &conf);
+	}
 	if (rc != 0)
 		FAIL("rte_eth_dev_configure", rc);
+	p->rx_intr = conf.intr_conf.rxq;
 	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pc->port_id, &nb_rxd, &nb_txd);
 	if (rc != 0)
@@ -89,6 +96,9 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
+	for (uint16_t q = 0; q < nb_queues && p->rx_intr; q++)
+		if (rte_eth_dev_rx_intr_ctl_q_get_fd(pc->port_id, q) < 0)
+			p->rx_intr = false;
 	struct rte_ether_addr mac;
 	rc = rte_eth_macaddr_get(pc->port_id, &mac);
 	if (rc != 0)

@@ -51,8 +51,6 @@ export interface KernelPeerOptions {
   port0?: Record<string, unknown>;
   /** `[sysctl]` tunables. */
   sysctl?: Record<string, number>;
-  /** Give ff0 its address but leave it down (default false: bring it up and wait for the stack to see it). */
-  leaveDown?: boolean;
   /** Passed through to StackProcess.start. */
   readyTimeoutMs?: number;
 }
@@ -94,7 +92,7 @@ export async function quietNamespace(label: string): Promise<Netns> {
 
 /**
  * Makes the namespace, starts the stack (10.77.0.2/24 on net_tap0 = ff0), gives ff0 10.77.0.1/24 and
- * brings it up (unless `leaveDown`), waiting until the stack's port reports link up.
+ * brings it up, waiting until the stack's port reports link up.
  */
 export async function kernelPeer(label: string, opts: KernelPeerOptions = {}): Promise<KernelPeer> {
   const ns = await quietNamespace(label);
@@ -102,7 +100,8 @@ export async function kernelPeer(label: string, opts: KernelPeerOptions = {}): P
   try {
     stack = await StackProcess.start(ns, peerConfig(ns, opts), { readyTimeoutMs: opts.readyTimeoutMs ?? 30_000 });
     await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP}/24`, 'dev', IFACE]);
-    if (!opts.leaveDown) await bringUp(ns, stack);
+    // net_tap's start already sets ff0 up; make sure of it and wait until the stack sees it.
+    await bringUp(ns, stack);
     const kernelMac = await linkMac(ns, IFACE);
     const stackMac = stack.ports[0]?.mac ?? '';
     const s = stack;

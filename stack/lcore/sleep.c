@@ -1,0 +1,82 @@
+/*
+ * Idle without burning a core: a lcore that found no work for a while arms RX interrupts on its
+ * queues and sleeps in epoll until a queue has packets, a control message wakes it, or the next
+ * timer tick is due. Lost wake-ups are avoided by ordering: the lcore publishes `sleeping` before
+ * it re-checks its control ring, and a sender enqueues before it reads `sleeping`.
+ * Ports without RX interrupts (net_ring, net_null) fall back to short naps (idle_sleep).
+ */
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <rte_ethdev.h>
+
+#include "stack/lcore/lcore.h"
+
+int ffs_lcore_sleep_init(struct ffs_lcore *lc)
+{
+	const struct ffs_stack *st = lc->st;
+	lc->epoll_fd = lc->wake_fd = -1;
+	atomic_store(&lc->sleeping, false);
+	for (unsigned p = 0; p < st->n_ports; p++)
+		if (!st->ports[p].rx_intr)
+			return -1;
+	lc->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	lc->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (lc->epoll_fd < 0 || lc->wake_fd < 0)
+		goto fail;
+	struct epoll_event ev = { .events = EPOLLIN };
+	if (epoll_ctl(lc->epoll_fd, EPOLL_CTL_ADD, lc->wake_fd, &ev) != 0)
+		goto fail;
+	for (unsigned p = 0; p < st->n_ports; p++) {
+		int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(st->ports[p].port_id, (uint16_t)lc->index);
+		if (fd < 0 || epoll_ctl(lc->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	ffs_lcore_sleep_fini(lc);
+	return -1;
+}
+
+void ffs_lcore_sleep_fini(struct ffs_lcore *lc)
+{
+	if (lc->epoll_fd >= 0)
+		close(lc->epoll_fd);
+	if (lc->wake_fd >= 0)
+		close(lc->wake_fd);
+	lc->epoll_fd = lc->wake_fd = -1;
+}
+
+bool ffs_lcore_sleep_begin(struct ffs_lcore *lc)
+{
+	const struct ffs_stack *st = lc->st;
+	for (unsigned p = 0; p < st->n_ports; p++)
+		rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
+	atomic_store(&lc->sleeping, true);
+	if (rte_ring_count(lc->ctrl) || rte_ring_count(lc->peer_in) || lc->lo_len) {
+		ffs_lcore_sleep_end(lc);
+		return false;
+	}
+	return true;
+}
+
+void ffs_lcore_sleep_end(struct ffs_lcore *lc)
+{
+	const struct ffs_stack *st = lc->st;
+	atomic_store(&lc->sleeping, false);
+	for (unsigned p = 0; p < st->n_ports; p++)
+		rte_eth_dev_rx_intr_disable(st->ports[p].port_id, (uint16_t)lc->index);
+	uint64_t v;
+	ssize_t rc = read(lc->wake_fd, &v, sizeof(v));
+	(void)rc;
+}
+
+void ffs_lcore_wake(struct ffs_lcore *lc)
+{
+	if (lc->wake_fd >= 0 && atomic_load(&lc->sleeping)) {
+		uint64_t one = 1;
+		ssize_t rc = write(lc->wake_fd, &one, sizeof(one));
+		(void)rc;
+	}
+}
