@@ -96,12 +96,21 @@ export class Stack {
     this.#native = native((token, rttUs, ttl, bytes) => this.#pending.get(token)?.({ rttUs, ttl, bytes }));
   }
 
-  /** Starts a stack; rejects with FfnetConfigError for a bad config, or an Error naming the port and DPDK's error. */
+  /**
+   * Starts a stack; rejects with FfnetConfigError for a bad config, or an Error with code
+   * 'ERR_FFNET_START' naming the port, the DPDK call and its error.
+   */
   static async start(opts: StackStartOptions = {}): Promise<Stack> {
     const config = resolveConfig(opts);
     const nativeConfig = toNativeConfig(config, { processName: 'ffnet' });
     const addon = loadAddon();
-    const stack = new Stack(config, (onPing) => addon.startStack(nativeConfig, onPing));
+    let stack: Stack;
+    try {
+      stack = new Stack(config, (onPing) => addon.startStack(nativeConfig, onPing));
+    } catch (err) {
+      // Device and EAL failures: the message names the port, the DPDK call and its error.
+      throw Object.assign(new Error((err as Error).message), { code: 'ERR_FFNET_START' });
+    }
     running.add(stack);
     hookSignals();
     return stack;

@@ -26,7 +26,7 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	snprintf(p->name, sizeof(p->name), "port%u", pc->port_id);
 	if (!rte_eth_dev_is_valid_port(pc->port_id)) {
 		snprintf(err, errlen,
-			 "port %u: no such DPDK port (%u ports probed; add a vdev or allow entry to [dpdk])",
+			 "port %u: no such DPDK port (DPDK ports probed: %u; add a vdev or allow entry to [dpdk])",
 			 pc->port_id, rte_eth_dev_count_avail());
 		return -1;
 	}
