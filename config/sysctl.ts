@@ -52,6 +52,41 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     default: 200, min: 0, max: 100000, unit: 'per s',
     description: 'ICMP error replies sent per second per lcore (0 = unlimited).',
   },
+  {
+    name: 'net.inet.ip.portrange.first',
+    default: 49152, min: 1024, max: 65535, unit: 'port',
+    description: 'First port of the range ephemeral ports (bind to port 0, implicit binds) are taken from.',
+  },
+  {
+    name: 'net.inet.ip.portrange.last',
+    default: 65535, min: 1024, max: 65535, unit: 'port',
+    description: 'Last port of the ephemeral range.',
+  },
+  {
+    name: 'net.inet.ip.maxfragpackets',
+    default: 64, min: 1, max: 4096, unit: 'datagrams',
+    description: 'Datagrams being reassembled at once per lcore; fragments of more are dropped and counted.',
+  },
+  {
+    name: 'net.inet.ip.maxfragsperpacket',
+    default: 64, min: 1, max: 1024, unit: 'fragments',
+    description: 'Fragments one datagram may arrive in (a 65507-byte datagram over a 1500-byte MTU takes 45).',
+  },
+  {
+    name: 'net.inet.ip.maxfragbytes',
+    default: 4194304, min: 65536, max: 268435456, unit: 'bytes',
+    description: 'Bytes of fragments held for reassembly per lcore.',
+  },
+  {
+    name: 'net.inet.ip.fragttl',
+    default: 30000, min: 100, max: 120000, unit: 'ms',
+    description: 'How long a partial datagram waits for its missing fragments.',
+  },
+  {
+    name: 'net.inet.igmp.default_version',
+    default: 3, min: 2, max: 3, unit: 'version',
+    description: 'IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).',
+  },
 ].map((s) => Object.freeze(s)));
 
 const BY_NAME: ReadonlyMap<string, SysctlSpec> = new Map(SYSCTLS.map((s) => [s.name, s]));

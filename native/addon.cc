@@ -18,11 +18,16 @@
 #include <vector>
 
 extern "C" {
+/** posix/ff_internal.h: frees the ff_* API's context and epoll sets before their stack stops. */
+void ff_app_forget(void);
 #include "stack/stack.h"
 #include "stack/wire/ipv4.h"
 }
 
 class StackWrap;
+
+/** The ff_* bindings (native/posix.cc). */
+void RegisterPosix(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -164,6 +169,7 @@ public:
 				}
 			}
 		}
+		ff_app_forget(); /* the ff_* API's context and epoll sets die with the stack */
 		ffs_stack_stop(st_);
 		st_ = nullptr;
 		on_ping_.Reset();
@@ -469,6 +475,7 @@ public:
 					     InstanceMethod<&FfnetAddon::CounterDocs>("counterDocs"),
 					     InstanceMethod<&FfnetAddon::SysctlTable>("sysctlTable"),
 				     });
+		RegisterPosix(env, exports);
 		env.AddCleanupHook([this]() { CloseAll(); });
 	}
 

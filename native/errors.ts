@@ -3,15 +3,15 @@
  * `errno` (negative, as libuv reports it) and `syscall`. The stack reports negative errno values;
  * this is where they become JS errors.
  */
-import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 
-const namesByErrno = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, value]) => [value, name]),
-);
-
-/** The symbolic name of a positive or negative errno value ('EHOSTDOWN'), or 'EUNKNOWN'. */
+/** The symbolic name of a positive or negative errno value ('EAGAIN', as libuv names it), or 'EUNKNOWN'. */
 export function errnoName(errno: number): string {
-  return namesByErrno.get(Math.abs(errno)) ?? 'EUNKNOWN';
+  try {
+    return getSystemErrorName(-Math.abs(errno));
+  } catch {
+    return 'EUNKNOWN';
+  }
 }
 
 /** A system error from the stack, e.g. `ping ENETUNREACH 192.0.2.1`. */

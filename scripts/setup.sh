@@ -25,7 +25,7 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \
    || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   log "installing npm dependencies"
-  npm ci --no-audit --no-fund >&2 || npm install --no-audit --no-fund >&2
+  npm install --no-audit --no-fund >&2
   touch node_modules/.package-lock.json
 fi
 

@@ -78,6 +78,12 @@ static void lcore_free(struct ffs_lcore *lc)
 			rte_pktmbuf_free(obj);
 		rte_ring_free(lc->peer_in);
 	}
+	if (lc->tx_in) {
+		while (rte_ring_dequeue(lc->tx_in, &obj) == 0)
+			rte_pktmbuf_free(obj);
+		rte_ring_free(lc->tx_in);
+	}
+	demux_free(lc->demux);
 	for (unsigned p = 0; p < FFS_MAX_PORTS; p++) {
 		rte_pktmbuf_free_bulk(lc->tx[p].pkts, lc->tx[p].n);
 		lc->tx[p].n = 0;
@@ -88,12 +94,20 @@ static void lcore_free(struct ffs_lcore *lc)
 		lc->lo_len--;
 	}
 	neigh_clear(&lc->neigh);
+	ipv4_reasm_free(lc->reasm);
+	igmp_free(lc);
 	ffs_lcore_sleep_fini(lc);
 	rte_free(lc);
 }
 
 static void stack_free(struct ffs_stack *st, unsigned ports_started)
 {
+	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
+		struct ffs_sock *so = st->socks[i];
+		if (so && so->in_use)
+			ffs_sock_release(so); /* lcores are stopped: their demux tables go with them */
+		rte_free(so);
+	}
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		lcore_free(st->lcores[i]);
 	for (unsigned p = 0; p < ports_started; p++)
@@ -119,12 +133,16 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 	lc->index = index;
 	lc->lcore_id = lcore_id;
 	lc->ip_id = (uint16_t)(rte_rdtsc() ^ (index << 12));
+	lc->reasm = ipv4_reasm_new(); /* NULL: fragments are dropped and counted (ip.frag_nomem) */
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "ffs%u_ctrl%u", st->id, index);
 	lc->ctrl = rte_ring_create(name, CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "ffs%u_peer%u", st->id, index);
 	lc->peer_in = rte_ring_create(name, PEER_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	if (!lc->ctrl || !lc->peer_in) {
+	snprintf(name, sizeof(name), "ffs%u_tx%u", st->id, index);
+	lc->tx_in = rte_ring_create(name, FFS_TX_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	lc->demux = demux_new();
+	if (!lc->ctrl || !lc->peer_in || !lc->tx_in || !lc->demux) {
 		snprintf(err, errlen, "creating lcore %u rings failed: %s", lcore_id, rte_strerror(rte_errno));
 		lcore_free(lc);
 		return NULL;
@@ -163,6 +181,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		return NULL;
 	}
 	st->event_fd = -1;
+	pthread_mutex_init(&st->ns_lock, NULL);
 	st->conf = *conf;
 	st->id = stacks_started++;
 	st->inline_mode = conf->n_data_lcores == 0;
@@ -263,6 +282,8 @@ void ffs_stack_stop(struct ffs_stack *st)
 }
 
 bool ffs_stack_is_inline(const struct ffs_stack *st) { return st->inline_mode; }
+
+struct ffs_stack *ffs_stack_current(void) { return running; }
 
 unsigned ffs_stack_poll(struct ffs_stack *st) { return ffs_lcore_turn(st->lcores[0]); }
 

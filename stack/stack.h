@@ -74,6 +74,9 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 /** Stops lcores, closes ports, frees the pool and all state. */
 void ffs_stack_stop(struct ffs_stack *st);
 
+/** The stack running in this process, or NULL. */
+struct ffs_stack *ffs_stack_current(void);
+
 /** True when no data-path lcore runs: the caller drives the loop with ffs_stack_poll(). */
 bool ffs_stack_is_inline(const struct ffs_stack *st);
 

@@ -1,13 +1,16 @@
 /*
- * ICMP (RFC 792, RFC 1122 §3.2.2): echo replies for any payload that fits, the stack's own echo
- * requests (ffnet ping), and rate-limited error messages. Errors that arrive are counted here;
- * their delivery to the socket they concern comes with UDP sockets.
+ * ICMP (RFC 792, RFC 1122 §3.2.2): echo replies (to reassembled requests too: the reply leaves in
+ * fragments), the stack's own echo requests (ffnet ping), and rate-limited error messages. Errors
+ * that arrive are counted here; their delivery to the socket they concern comes with UDP sockets.
  */
 #include <errno.h>
 #include <string.h>
+#include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_ip.h>
 
 #include "stack/iface/iface.h"
+#include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
 
 /** Headroom for the IPv4 and Ethernet headers that output prepends. */
@@ -15,17 +18,28 @@
 
 static void echo_reply(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct icmp_repr *req)
 {
-	struct icmp_repr rep = *req;
-	rep.type = ICMP_ECHO_REPLY;
-	rep.code = 0;
-	icmp_repr_emit(&rep, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
+	if (m->nb_segs == 1) {
+		struct icmp_repr rep = *req;
+		rep.type = ICMP_ECHO_REPLY;
+		rep.code = 0;
+		icmp_repr_emit(&rep, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
+	} else {
+		/* A reassembled request: the header is in the first segment, the sum covers the chain. */
+		uint8_t *h = rte_pktmbuf_mtod(m, uint8_t *);
+		uint16_t raw;
+		h[0] = ICMP_ECHO_REPLY;
+		h[1] = 0;
+		wr_be16(h + 2, 0);
+		rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &raw);
+		wr_be16(h + 2, csum_fold(rte_be_to_cpu_16(raw)));
+	}
 	m->ol_flags = 0;
 	struct ipv4_out o = { .src = ip->dst, .dst = ip->src, .proto = IPV4_PROTO_ICMP, .tos = ip->tos };
 	if (ipv4_output(lc, m, &o) == 0)
 		lc->ctr.icmp_echo_reply_out++;
 }
 
-static void echo_reply_in(struct ffs_lcore *lc, const struct ipv4_repr *ip, const struct icmp_repr *rep)
+static void echo_reply_in(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct icmp_repr *rep)
 {
 	struct ffs_stack *st = lc->st;
 	if (rep->ident != st->ping_ident) {
@@ -33,11 +47,13 @@ static void echo_reply_in(struct ffs_lcore *lc, const struct ipv4_repr *ip, cons
 		return;
 	}
 	lc->ctr.icmp_echo_reply_in++;
-	struct ffs_event ev = { .type = FFS_EV_PING_REPLY, .token = rep->seq, .bytes = (uint16_t)rep->data_len, .ttl = ip->ttl,
+	uint32_t bytes = rte_pktmbuf_pkt_len(m) - ICMP_HDR_LEN;
+	struct ffs_event ev = { .type = FFS_EV_PING_REPLY, .token = rep->seq, .bytes = (uint16_t)bytes, .ttl = ip->ttl,
 				.rtt_ns = UINT32_MAX };
-	if (rep->data_len >= sizeof(uint64_t)) {
-		uint64_t sent;
-		memcpy(&sent, rep->data, sizeof(sent));
+	uint64_t sent, scratch;
+	const void *stamp = bytes >= sizeof(sent) ? rte_pktmbuf_read(m, ICMP_HDR_LEN, sizeof(sent), &scratch) : NULL;
+	if (stamp) {
+		memcpy(&sent, stamp, sizeof(sent));
 		uint64_t now = rte_rdtsc();
 		if (now >= sent) {
 			uint64_t ns = (now - sent) * 1000000000ull / st->tsc_hz;
@@ -47,11 +63,32 @@ static void echo_reply_in(struct ffs_lcore *lc, const struct ipv4_repr *ip, cons
 	ffs_event_post(st, &ev);
 }
 
+/**
+ * Parses a message in one segment, or in a chain (a reassembled datagram: reassembly leaves at least
+ * the first 8 payload octets, the ICMP header, in the first segment). For a chain the checksum is
+ * summed over every segment and `data`/`data_len` cover only the first segment's part.
+ */
+static enum wire_result icmp_parse_mbuf(const struct rte_mbuf *m, const struct wire_csum_caps *caps, struct icmp_repr *out)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (m->nb_segs == 1)
+		return icmp_repr_parse(p, rte_pktmbuf_data_len(m), caps, out);
+	struct wire_csum_caps summed = *caps;
+	summed.rx_l4_verified = true;
+	enum wire_result r = icmp_repr_parse(p, rte_pktmbuf_data_len(m), &summed, out);
+	if (r != WIRE_OK || caps->rx_l4_verified)
+		return r;
+	uint16_t raw;
+	if (rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &raw) != 0 || csum_fold(raw) != 0)
+		return WIRE_BAD_CHECKSUM;
+	return WIRE_OK;
+}
+
 void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps)
 {
 	struct icmp_repr icmp;
 	lc->ctr.icmp_rx++;
-	enum wire_result r = icmp_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), caps, &icmp);
+	enum wire_result r = icmp_parse_mbuf(m, caps, &icmp);
 	if (r != WIRE_OK) {
 		if (r == WIRE_BAD_CHECKSUM)
 			lc->ctr.icmp_badsum++;
@@ -70,10 +107,15 @@ void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr
 		echo_reply(lc, m, ip, &icmp);
 		return;
 	case ICMP_ECHO_REPLY:
-		echo_reply_in(lc, ip, &icmp);
+		echo_reply_in(lc, m, ip, &icmp);
 		break;
 	case ICMP_DEST_UNREACH:
 		lc->ctr.icmp_unreach_in++;
+		udp_icmp_error(lc, &icmp);
+		break;
+	case ICMP_TIME_EXCEEDED:
+		lc->ctr.icmp_other_in++;
+		udp_icmp_error(lc, &icmp);
 		break;
 	default:
 		lc->ctr.icmp_other_in++;

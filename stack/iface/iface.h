@@ -51,6 +51,7 @@ struct ipv4_out {
 	uint8_t ttl;   /**< 0 = net.inet.ip.ttl */
 	uint8_t tos;
 	bool dont_frag;
+	bool mcast_loop; /**< multicast: also deliver to local members (IP_MULTICAST_LOOP) */
 };
 /** Prepends an IPv4 header to the payload in `m`, routes and sends (or loops back). 0 or a negative errno. */
 int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o);
@@ -61,6 +62,57 @@ bool route_is_local(const struct ffs_stack *st, uint32_t dst);
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop);
 /** The port whose address or broadcast address is `addr`, or NULL. */
 const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr);
+
+/** True when `group` is joined on the port (by any socket). */
+bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group);
+
+/**
+ * IPv4 fragmentation (iface/ipv4_frag.c). Sends `m` (data at its IPv4 header, total length above the
+ * port's MTU, header already built) as fragments of at most `mtu` bytes through eth_output; frees `m`.
+ * Returns 0, or -EMSGSIZE when DF is set, or -ENOBUFS.
+ */
+int ipv4_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint32_t nexthop,
+		  const struct eth_addr *dst_mac);
+/**
+ * IPv4 reassembly. Takes a fragment (data at its IPv4 header, `ip` parsed). Returns the whole
+ * datagram (data at the IPv4 header of the first fragment, payload chained, header's total length
+ * and fragment fields rewritten for the whole datagram, `ip` updated), or NULL while incomplete or
+ * when the fragment was dropped (counted).
+ */
+struct rte_mbuf *ipv4_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struct ipv4_repr *ip);
+/** Reassembly state of a lcore (bounded by tunables), and its timer work (expiry). */
+struct ipv4_reasm *ipv4_reasm_new(void);
+void ipv4_reasm_free(struct ipv4_reasm *r);
+void ipv4_reasm_tick(struct ffs_lcore *lc);
+
+/** The most sources one group's IGMPv3 state carries (source-specific memberships). */
+#define FFS_MAX_GROUP_SOURCES 64
+/**
+ * IGMP (iface/igmp.c). The port's membership of `group`, computed over every socket, changed:
+ * exclude with no sources = an any-source member; include with sources = source-specific members
+ * only; include with no sources = no longer a member. Every lcore keeps the state (to answer
+ * queries it receives); lcore 0 sends the unsolicited reports (state-change records, repeated per
+ * RFC 3376's robustness variable; IGMPv2 reports and leaves when net.inet.igmp.default_version = 2).
+ */
+void igmp_state_change(struct ffs_lcore *lc, uint16_t port_index, uint32_t group, bool exclude, const uint32_t *sources,
+		       unsigned n_sources);
+/** IGMP input (data at the IGMP message): answers queries for the groups joined on the port. */
+void igmp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv4_repr *ip);
+/** IGMP timers (delayed query responses, report retransmissions). */
+void igmp_tick(struct ffs_lcore *lc);
+/** Frees a lcore's IGMP state (allocated on first use); sends nothing. */
+void igmp_free(struct ffs_lcore *lc);
+
+/** UDP input (data at the UDP header); `broadcast` when the destination was a broadcast address. */
+void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
+	       bool broadcast);
+/** An ICMP error quoting one of our UDP datagrams: sets the error on the socket that sent it. */
+struct icmp_repr;
+void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp);
+/** Sends what applications queued on this lcore's TX ring; returns the datagrams taken. */
+unsigned udp_tx_drain(struct ffs_lcore *lc);
+/** Wakes the applications whose sockets got datagrams during this burst. */
+void udp_signal_flush(struct ffs_lcore *lc);
 
 /** ICMP input (data at the ICMP header). */
 void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps);

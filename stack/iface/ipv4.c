@@ -12,9 +12,28 @@
 /* Loopback packets were built by this stack: their checksums need no verification. */
 static const struct wire_csum_caps LOOPBACK_CAPS = { true, true, true, true };
 
+#define IPV4_ALL_HOSTS 0xe0000001u /* 224.0.0.1 */
+
+bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group)
+{
+	for (unsigned i = 0; i < lc->n_groups; i++)
+		if (lc->groups[i].group == group && lc->groups[i].port_index == port_index)
+			return true;
+	return false;
+}
+
+/** Looped-back multicast: joined on any port. */
+static bool ipv4_group_joined_any(const struct ffs_lcore *lc, uint32_t group)
+{
+	for (unsigned i = 0; i < lc->n_groups; i++)
+		if (lc->groups[i].group == group)
+			return true;
+	return false;
+}
+
 static bool is_broadcast_for(const struct ffs_stack *st, const struct ffs_port *port, uint32_t dst)
 {
-	if (dst == 0xffffffffu)
+	if (dst == 0xffffffffu || (!port && dst == 0x7fffffffu)) /* 127.255.255.255: loopback's broadcast */
 		return true;
 	if (port)
 		return dst == port->broadcast;
@@ -53,7 +72,9 @@ void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 	struct ipv4_repr ip;
 
 	lc->ctr.ip_rx++;
-	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
+	/* A chain (a looped-back large datagram) keeps its header in the first segment; anything else is
+	 * made contiguous or dropped. */
+	if (m->nb_segs > 1 && rte_pktmbuf_data_len(m) < 60 && rte_pktmbuf_linearize(m) != 0) {
 		lc->ctr.ip_badlen++;
 		goto drop;
 	}
@@ -63,7 +84,7 @@ void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 		caps.rx_ipv4_verified = ipck == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 		caps.rx_l4_verified = l4ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	}
-	enum wire_result r = ipv4_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &caps, &ip);
+	enum wire_result r = ipv4_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_pkt_len(m), &caps, &ip);
 	if (r == WIRE_OK && port && (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		r = WIRE_BAD_CHECKSUM;
 	if (r != WIRE_OK) {
@@ -79,14 +100,21 @@ void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 		goto drop;
 	}
 	bool broadcast = is_broadcast_for(st, port, ip.dst);
-	if (!broadcast && !route_is_local(st, ip.dst)) {
+	bool multicast = ipv4_is_multicast(ip.dst);
+	/* Multicast: groups some socket joined on this port, and all-hosts (RFC 1112 §4: always joined). */
+	if (multicast ? !(ip.dst == IPV4_ALL_HOSTS || (port ? ipv4_group_joined(lc, port->index, ip.dst)
+								: ipv4_group_joined_any(lc, ip.dst)))
+		      : !broadcast && !route_is_local(st, ip.dst)) {
 		lc->ctr.ip_not_ours++;
 		goto drop;
 	}
+	broadcast |= multicast;
 	if (ip.more_frags || ip.frag_offset) {
-		lc->ctr.ip_fragments++;
-		lc->ctr.ip_frag_dropped++;
-		goto drop;
+		/* RFC 791 §3.2: fragments are reassembled at the destination only. */
+		m = ipv4_reassemble(lc, m, &ip);
+		if (!m)
+			return;
+		caps.rx_l4_verified = false;
 	}
 
 	switch (ip.proto) {
@@ -96,11 +124,15 @@ void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 		icmp_input(lc, m, &ip, &caps);
 		return;
 	case IPV4_PROTO_UDP:
-		/* No UDP socket can be bound yet: every port is closed (RFC 1122 §4.1.3.1). */
 		lc->ctr.ip_delivered++;
-		if (!broadcast)
-			icmp_send_error(lc, m, &ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
-		goto drop;
+		rte_pktmbuf_adj(m, ip.hdr_len);
+		udp_input(lc, m, &ip, &caps, broadcast);
+		return;
+	case IPV4_PROTO_IGMP:
+		lc->ctr.ip_delivered++;
+		rte_pktmbuf_adj(m, ip.hdr_len);
+		igmp_input(lc, port, m, &ip);
+		return;
 	default:
 		lc->ctr.ip_noproto++;
 		if (!broadcast)
@@ -130,6 +162,7 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 	uint32_t nexthop = 0;
 	const struct eth_addr *dst_mac = NULL;
 	struct eth_addr mcast_mac;
+	bool mcast_copy = false;
 	bool local = route_is_local(st, o->dst);
 
 	if (!local) {
@@ -140,8 +173,11 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 			dst_mac = &ETH_BROADCAST; /* a subnet broadcast (its address would have been local) */
 		} else if (ipv4_is_multicast(o->dst)) {
 			port = st->n_ports ? &st->ports[0] : NULL;
+			if (o->src)
+				port = route_port_of(st, o->src) ? route_port_of(st, o->src) : port;
 			eth_addr_from_ipv4_multicast(o->dst, &mcast_mac);
 			dst_mac = &mcast_mac;
+			mcast_copy = o->mcast_loop && port && ipv4_group_joined(lc, port->index, o->dst);
 		} else {
 			port = route_lookup(st, o->dst, &nexthop);
 		}
@@ -150,11 +186,12 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 			rte_pktmbuf_free(m);
 			return -ENETUNREACH;
 		}
-		if (rte_pktmbuf_pkt_len(m) + IPV4_HDR_LEN > port->mtu) {
-			lc->ctr.ip_toolong++;
-			rte_pktmbuf_free(m);
-			return -EMSGSIZE;
-		}
+	}
+	/* RFC 791 §2.3: above the MTU a datagram leaves in fragments, but none exceeds 65535 octets. */
+	if (rte_pktmbuf_pkt_len(m) + IPV4_HDR_LEN > IPV4_MAX_LEN) {
+		lc->ctr.ip_toolong++;
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
 	}
 
 	uint16_t payload_len = (uint16_t)rte_pktmbuf_pkt_len(m);
@@ -180,7 +217,17 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 		ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &LOOPBACK_CAPS);
 		return loopback_enqueue(lc, m);
 	}
+	if (mcast_copy) {
+		/* IP_MULTICAST_LOOP: local members get their own copy (input rewrites offsets, so no sharing). */
+		struct rte_mbuf *copy = rte_pktmbuf_copy(m, st->pool, 0, UINT32_MAX);
+		if (copy) {
+			ipv4_repr_emit(&ip, rte_pktmbuf_mtod(copy, uint8_t *), IPV4_HDR_LEN, &LOOPBACK_CAPS);
+			loopback_enqueue(lc, copy);
+		}
+	}
 	ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &port->caps);
+	if (rte_pktmbuf_pkt_len(m) > port->mtu)
+		return ipv4_fragment(lc, port, m, nexthop, dst_mac);
 	m->l3_len = IPV4_HDR_LEN;
 	if (port->caps.tx_ipv4_offload)
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;

@@ -41,7 +41,16 @@
 	X(ip_martian, "ip.martian", "IPv4 packets with an impossible source address")         \
 	X(ip_not_ours, "ip.not_ours", "IPv4 packets for another host (we do not forward)")    \
 	X(ip_fragments, "ip.fragments", "IPv4 fragments received")                            \
-	X(ip_frag_dropped, "ip.frag_dropped", "IPv4 fragments dropped (no reassembly for their protocol)") \
+	X(ip_frag_dropped, "ip.frag_dropped", "IPv4 fragments dropped (any reason below)")     \
+	X(ip_reassembled, "ip.reassembled", "IPv4 datagrams reassembled from fragments")       \
+	X(ip_frag_timeout, "ip.frag_timeout", "partial datagrams expired before all fragments came (fragttl)") \
+	X(ip_frag_overlap, "ip.frag_overlap", "datagrams discarded for overlapping fragments")  \
+	X(ip_frag_dup, "ip.frag_dup", "duplicate fragments ignored")                          \
+	X(ip_frag_toomany, "ip.frag_toomany", "datagrams discarded: more fragments than maxfragsperpacket") \
+	X(ip_frag_nomem, "ip.frag_nomem", "fragments dropped: reassembly table or byte budget full") \
+	X(ip_fragmented, "ip.fragmented", "datagrams fragmented for sending")                 \
+	X(ip_frags_out, "ip.frags_out", "fragments sent")                                     \
+	X(ip_cantfrag, "ip.cantfrag", "datagrams above the MTU with DF set (not sent)")       \
 	X(ip_noproto, "ip.noproto", "IPv4 packets for a protocol we do not handle")          \
 	X(ip_delivered, "ip.delivered", "IPv4 packets delivered to ICMP/UDP")                 \
 	X(ip_tx, "ip.tx", "IPv4 packets sent")                                                \
@@ -62,6 +71,25 @@
 	X(icmp_other_in, "icmp.other_in", "ICMP messages of other types received")            \
 	X(icmp_errors_out, "icmp.errors_out", "ICMP error messages sent")                     \
 	X(icmp_ratelimited, "icmp.ratelimited", "ICMP errors not sent because of icmplim")    \
+	X(igmp_rx, "igmp.rx", "IGMP messages received")                                       \
+	X(igmp_tooshort, "igmp.tooshort", "IGMP messages too short for their type")           \
+	X(igmp_badsum, "igmp.badsum", "IGMP messages with a bad checksum")                    \
+	X(igmp_queries_in, "igmp.queries_in", "IGMP queries received (v1, v2 or v3)")         \
+	X(igmp_reports_in, "igmp.reports_in", "IGMP reports of other hosts received (ignored)") \
+	X(igmp_reports_out, "igmp.reports_out", "IGMP membership reports sent (v2 or v3)")    \
+	X(igmp_leaves_out, "igmp.leaves_out", "IGMPv2 leave messages sent")                   \
+	X(igmp_unknown, "igmp.unknown", "IGMP messages of unknown type")                      \
+	X(udp_rx, "udp.rx", "UDP datagrams received")                                         \
+	X(udp_hdrops, "udp.hdrops", "UDP datagrams shorter than a header")                    \
+	X(udp_badlen, "udp.badlen", "UDP datagrams whose length field disagrees with the packet") \
+	X(udp_badsum, "udp.badsum", "UDP datagrams with a bad checksum")                      \
+	X(udp_noport, "udp.noport", "UDP datagrams for a port nobody bound (ICMP port unreachable)") \
+	X(udp_noportbcast, "udp.noportbcast", "broadcast/multicast UDP datagrams nobody wanted") \
+	X(udp_fullsock, "udp.fullsock", "UDP datagrams dropped: receive buffer full (SO_RCVBUF)") \
+	X(udp_delivered, "udp.delivered", "UDP datagrams queued to sockets")                  \
+	X(udp_tx, "udp.tx", "UDP datagrams sent")                                             \
+	X(udp_tx_errors, "udp.tx_errors", "UDP datagrams the stack could not send (no route, no buffers)") \
+	X(udp_icmp_errors, "udp.icmp_errors", "ICMP errors delivered to the socket they concern") \
 	X(ctrl_msgs, "ctrl.msgs", "control messages applied")                                 \
 	X(loop_turns, "loop.turns", "turns of the stack loop")                                \
 	X(loop_idle_sleeps, "loop.idle_sleeps", "times the loop slept for want of work")

@@ -56,6 +56,33 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 	case FFS_CTRL_PING:
 		rc = icmp_send_echo(lc, msg->u.ping.dst, lc->st->ping_ident, msg->u.ping.token, msg->u.ping.payload);
 		break;
+	case FFS_CTRL_SOCK_UPSERT:
+		rc = demux_upsert(lc->demux, msg->u.sock.so);
+		break;
+	case FFS_CTRL_SOCK_REMOVE:
+		demux_remove(lc->demux, msg->u.sock.so, msg->u.sock.lport);
+		break;
+	case FFS_CTRL_GROUP_ADD:
+		if (lc->n_groups < FFS_MAX_GROUPS) {
+			lc->groups[lc->n_groups].port_index = msg->u.group.port_index;
+			lc->groups[lc->n_groups].group = msg->u.group.group;
+			lc->n_groups++;
+		} else {
+			rc = -ENOBUFS;
+		}
+		break;
+	case FFS_CTRL_GROUP_DEL:
+		for (unsigned i = 0; i < lc->n_groups; i++) {
+			if (lc->groups[i].port_index == msg->u.group.port_index && lc->groups[i].group == msg->u.group.group) {
+				lc->groups[i] = lc->groups[--lc->n_groups];
+				break;
+			}
+		}
+		break;
+	case FFS_CTRL_IGMP_STATE:
+		igmp_state_change(lc, msg->u.group.port_index, msg->u.group.group, msg->u.group.exclude, msg->u.group.sources,
+				  msg->u.group.n_sources);
+		break;
 	}
 	lc->ctr.ctrl_msgs++;
 	if (rc != 0) {

@@ -12,12 +12,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "stack/stack.h"
+#include "stack/sock/sock.h"
 
 enum ffs_ctrl_op {
 	FFS_CTRL_NEIGH_ADD,
 	FFS_CTRL_NEIGH_DEL,
 	FFS_CTRL_NEIGH_DUMP,
 	FFS_CTRL_PING,
+	FFS_CTRL_SOCK_UPSERT,
+	FFS_CTRL_SOCK_REMOVE,
+	FFS_CTRL_GROUP_ADD,
+	FFS_CTRL_GROUP_DEL,
+	FFS_CTRL_IGMP_STATE,
 };
 
 struct ffs_ctrl_msg {
@@ -40,6 +46,17 @@ struct ffs_ctrl_msg {
 			uint16_t token;
 			uint16_t payload;
 		} ping;
+		struct {
+			struct ffs_sock *so;
+			uint16_t lport;
+		} sock;
+		struct {
+			uint16_t port_index;
+			uint32_t group;
+			bool exclude;    /**< IGMP_STATE: see igmp_state_change */
+			unsigned n_sources;
+			uint32_t sources[64];
+		} group;
 	} u;
 };
 

@@ -13,12 +13,18 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <pthread.h>
+
 #include "stack/stack.h"
 #include "stack/iface/neigh.h"
+#include "stack/sock/demux.h"
+#include "stack/sock/sock.h"
 #include "stack/wire/wire.h"
 
 #define FFS_BURST 32
-#define FFS_LOOPBACK_QUEUE 256
+#define FFS_LOOPBACK_QUEUE 1024
+#define FFS_MAX_GROUPS 256
+#define FFS_TX_RING 4096
 
 /** A port as the stack runs it (read-only after start, shared by all lcores). */
 struct ffs_port {
@@ -54,6 +60,21 @@ struct ffs_lcore {
 	uint16_t lo_head, lo_len;
 	struct rte_mbuf *lo[FFS_LOOPBACK_QUEUE];
 	struct rte_ring *ctrl;    /**< control messages in (multi-producer, single consumer) */
+	struct rte_ring *tx_in;   /**< datagrams from applications (mbufs with ffs_meta) */
+	/** Sockets that got datagrams in this burst, woken once at its end. */
+	unsigned n_signal;
+	struct ffs_sock *signal[FFS_BURST];
+	/** IPv4 reassembly state (iface/ipv4_frag.c). */
+	struct ipv4_reasm *reasm;
+	/** IGMP host state: memberships, query answers, report retransmissions (iface/igmp.c). */
+	struct igmp_host *igmp;
+	struct demux_table *demux;
+	/** Multicast groups joined on each port (any socket): IPv4 input accepts these. */
+	unsigned n_groups;
+	struct {
+		uint16_t port_index;
+		uint32_t group;
+	} groups[FFS_MAX_GROUPS];
 	struct rte_ring *peer_in; /**< ARP frames cloned by other lcores */
 	/** ICMP error rate limit: tokens left in the current second. */
 	uint64_t icmp_window_start;
@@ -87,6 +108,18 @@ struct ffs_stack {
 	struct rte_ring *events;
 	int event_fd;
 	unsigned id; /**< distinguishes ring names across restarts in one process */
+	/* Control-plane state (sock/sock.c), under ns_lock. */
+	pthread_mutex_t ns_lock;
+	struct ffs_sock *socks[FFS_MAX_SOCKS];
+	uint64_t bind_seq;
+	uint32_t ephemeral_next;
+	unsigned n_apps;
+	/** Multicast groups joined per port (by any socket's membership). */
+	unsigned n_joined;
+	struct {
+		uint16_t port_index;
+		uint32_t group;
+	} joined[FFS_MAX_GROUPS];
 };
 
 /** A tunable's current value. */

@@ -141,6 +141,8 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 	if (lc->index == 0 && lc->now >= lc->next_link_check)
 		watch_links(lc);
 
+	work += udp_tx_drain(lc);
+
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		const struct ffs_port *port = &st->ports[p];
 		uint16_t n = rte_eth_rx_burst(port->port_id, (uint16_t)lc->index, pkts, FFS_BURST);
@@ -153,8 +155,12 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 		rx_busy |= n == FFS_BURST;
 	}
 
+	udp_signal_flush(lc);
+
 	if (lc->now >= lc->next_tick) {
 		arp_tick(lc);
+		ipv4_reasm_tick(lc);
+		igmp_tick(lc);
 		lc->next_tick = lc->now + st->tsc_hz / TICKS_PER_SECOND;
 	}
 

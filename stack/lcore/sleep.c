@@ -54,7 +54,7 @@ bool ffs_lcore_sleep_begin(struct ffs_lcore *lc)
 	for (unsigned p = 0; p < st->n_ports; p++)
 		rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
 	atomic_store(&lc->sleeping, true);
-	if (rte_ring_count(lc->ctrl) || rte_ring_count(lc->peer_in) || lc->lo_len) {
+	if (rte_ring_count(lc->ctrl) || rte_ring_count(lc->peer_in) || rte_ring_count(lc->tx_in) || lc->lo_len) {
 		ffs_lcore_sleep_end(lc);
 		return false;
 	}

@@ -17,7 +17,14 @@
 	X(ARP_MAXHOLD, "net.link.ether.inet.maxhold", 16, 1, 1024)             \
 	X(ARP_REXMIT_MS, "net.link.ether.inet.rexmit_ms", 1000, 10, 60000)     \
 	X(IP_TTL, "net.inet.ip.ttl", 64, 1, 255)                               \
-	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000)
+	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000)                  \
+	X(PORT_FIRST, "net.inet.ip.portrange.first", 49152, 1024, 65535)       \
+	X(PORT_LAST, "net.inet.ip.portrange.last", 65535, 1024, 65535)         \
+	X(MAXFRAGPACKETS, "net.inet.ip.maxfragpackets", 64, 1, 4096)           \
+	X(MAXFRAGSPERPACKET, "net.inet.ip.maxfragsperpacket", 64, 1, 1024)     \
+	X(MAXFRAGBYTES, "net.inet.ip.maxfragbytes", 4194304, 65536, 268435456) \
+	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000)               \
+	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3)
 
 enum ffs_sysctl_id {
 #define FFS_SYSCTL_ID(id, name, def, min, max) FFS_SYSCTL_##id,

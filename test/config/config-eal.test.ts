@@ -109,6 +109,13 @@ describe('toNativeConfig: the rest of NativeStackConfig', () => {
       'net.link.ether.inet.rexmit_ms': 1000,
       'net.inet.ip.ttl': 16,
       'net.inet.icmp.icmplim': 200,
+      'net.inet.ip.portrange.first': 49152,
+      'net.inet.ip.portrange.last': 65535,
+      'net.inet.ip.maxfragpackets': 64,
+      'net.inet.ip.maxfragsperpacket': 64,
+      'net.inet.ip.maxfragbytes': 4194304,
+      'net.inet.ip.fragttl': 30000,
+      'net.inet.igmp.default_version': 3,
     });
   });
 

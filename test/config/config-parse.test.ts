@@ -122,6 +122,13 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.link.ether.inet.rexmit_ms': 1000,
       'net.inet.ip.ttl': 64,
       'net.inet.icmp.icmplim': 200,
+      'net.inet.ip.portrange.first': 49152,
+      'net.inet.ip.portrange.last': 65535,
+      'net.inet.ip.maxfragpackets': 64,
+      'net.inet.ip.maxfragsperpacket': 64,
+      'net.inet.ip.maxfragbytes': 4194304,
+      'net.inet.ip.fragttl': 30000,
+      'net.inet.igmp.default_version': 3,
     });
   });
 
@@ -265,10 +272,13 @@ describe('schema', () => {
     expect(rows.find((r) => r.key === 'net.inet.ip.ttl')).toMatchObject({ section: '[sysctl]', default: '64', range: '1..255 hops' });
   });
 
-  it('lists exactly the six tunables the stack implements', () => {
+  it('lists exactly the tunables the stack implements', () => {
     expect(SYSCTLS.map((s) => s.name)).toEqual([
       'net.link.ether.inet.max_age', 'net.link.ether.inet.maxtries', 'net.link.ether.inet.maxhold',
       'net.link.ether.inet.rexmit_ms', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
+      'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
+      'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
+      'net.inet.igmp.default_version',
     ]);
   });
 });

@@ -1,0 +1,387 @@
+/*
+ * N-API bindings of the ff_* socket API (posix/ff_api.h) for the TypeScript module `ffnet/posix`.
+ *
+ * Each binding is thin: TypeScript validates arguments and turns failures into errors; these
+ * functions convert values and return the call's result, or -errno when it failed. Constants
+ * (AF_INET, SO_REUSEADDR, EPOLLIN, ...) come from the system headers here, never retyped in
+ * TypeScript. FdWatch is an uv_poll on a kernel fd, which the awaitable ff_epoll_wait uses to sleep
+ * until the stack signals this process's sockets (ff_wake_fd).
+ */
+#include <napi.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string>
+#include <sys/ioctl.h>
+#include <vector>
+
+extern "C" {
+#include "posix/ff_api.h"
+}
+
+namespace {
+
+Napi::Value Result(Napi::Env env, long rc)
+{
+	return Napi::Number::New(env, rc < 0 ? -errno : static_cast<double>(rc));
+}
+
+int32_t Int(const Napi::CallbackInfo &info, size_t i)
+{
+	return info[i].As<Napi::Number>().Int32Value();
+}
+
+/** Parses a dotted quad (network order out); false when it is not one. */
+bool ParseAddr(const Napi::Value &v, in_addr *out)
+{
+	return v.IsString() && inet_pton(AF_INET, v.As<Napi::String>().Utf8Value().c_str(), out) == 1;
+}
+
+sockaddr_in MakeSin(const Napi::CallbackInfo &info, size_t addr_i, size_t port_i, bool *ok)
+{
+	sockaddr_in sin{};
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(static_cast<uint16_t>(info[port_i].As<Napi::Number>().Uint32Value()));
+	*ok = ParseAddr(info[addr_i], &sin.sin_addr);
+	return sin;
+}
+
+Napi::Value AddrResult(Napi::Env env, int rc, const sockaddr_in &sin)
+{
+	if (rc < 0)
+		return Napi::Number::New(env, -errno);
+	char buf[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sin.sin_addr, buf, sizeof(buf));
+	Napi::Object o = Napi::Object::New(env);
+	o.Set("address", buf);
+	o.Set("port", ntohs(sin.sin_port));
+	return o;
+}
+
+Napi::Value Socket(const Napi::CallbackInfo &info)
+{
+	return Result(info.Env(), ff_socket(Int(info, 0), Int(info, 1), Int(info, 2)));
+}
+
+/** bind(fd, address, port) */
+Napi::Value Bind(const Napi::CallbackInfo &info)
+{
+	bool ok;
+	sockaddr_in sin = MakeSin(info, 1, 2, &ok);
+	if (!ok)
+		return Napi::Number::New(info.Env(), -EINVAL);
+	return Result(info.Env(), ff_bind(Int(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+}
+
+/** connect(fd, address | null, port): null disconnects (AF_UNSPEC). */
+Napi::Value Connect(const Napi::CallbackInfo &info)
+{
+	if (info[1].IsNull()) {
+		sockaddr sa{};
+		sa.sa_family = AF_UNSPEC;
+		return Result(info.Env(), ff_connect(Int(info, 0), &sa, sizeof(sa)));
+	}
+	bool ok;
+	sockaddr_in sin = MakeSin(info, 1, 2, &ok);
+	if (!ok)
+		return Napi::Number::New(info.Env(), -EINVAL);
+	return Result(info.Env(), ff_connect(Int(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+}
+
+Napi::Value Close(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_close(Int(info, 0))); }
+
+/** sendto(fd, bytes: Uint8Array, flags, address | null, port) */
+Napi::Value Sendto(const Napi::CallbackInfo &info)
+{
+	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
+	if (info[3].IsNull())
+		return Result(info.Env(), ff_sendto(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), nullptr, 0));
+	bool ok;
+	sockaddr_in sin = MakeSin(info, 3, 4, &ok);
+	if (!ok)
+		return Napi::Number::New(info.Env(), -EINVAL);
+	return Result(info.Env(), ff_sendto(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2),
+					    reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+}
+
+/** recvfrom(fd, into: Uint8Array, flags) → [bytes, address, port] or -errno */
+Napi::Value Recvfrom(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
+	sockaddr_in sin{};
+	socklen_t len = sizeof(sin);
+	ssize_t n = ff_recvfrom(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), reinterpret_cast<sockaddr *>(&sin), &len);
+	if (n < 0)
+		return Napi::Number::New(env, -errno);
+	char addr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr));
+	Napi::Array out = Napi::Array::New(env, 3);
+	out.Set(0u, Napi::Number::New(env, static_cast<double>(n)));
+	out.Set(1u, addr);
+	out.Set(2u, ntohs(sin.sin_port));
+	return out;
+}
+
+/**
+ * sendmmsg(fd, payloads: Uint8Array[], addresses: (string|null)[], ports: number[], flags) → sent count or -errno.
+ */
+Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
+{
+	Napi::Array payloads = info[1].As<Napi::Array>();
+	Napi::Array addrs = info[2].As<Napi::Array>();
+	Napi::Array ports = info[3].As<Napi::Array>();
+	uint32_t n = payloads.Length();
+	std::vector<mmsghdr> msgs(n);
+	std::vector<iovec> iovs(n);
+	std::vector<sockaddr_in> sins(n);
+	for (uint32_t i = 0; i < n; i++) {
+		Napi::Uint8Array b = payloads.Get(i).As<Napi::Uint8Array>();
+		iovs[i] = { b.Data(), b.ByteLength() };
+		msgs[i] = {};
+		msgs[i].msg_hdr.msg_iov = &iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		Napi::Value a = addrs.Get(i);
+		if (!a.IsNull() && !a.IsUndefined()) {
+			sins[i] = {};
+			sins[i].sin_family = AF_INET;
+			sins[i].sin_port = htons(static_cast<uint16_t>(ports.Get(i).As<Napi::Number>().Uint32Value()));
+			if (!ParseAddr(a, &sins[i].sin_addr))
+				return Napi::Number::New(info.Env(), -EINVAL);
+			msgs[i].msg_hdr.msg_name = &sins[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
+		}
+	}
+	return Result(info.Env(), ff_sendmmsg(Int(info, 0), msgs.data(), n, Int(info, 4)));
+}
+
+/**
+ * recvmmsg(fd, arena: Uint8Array, slot: number, max: number, flags, desc: Int32Array) → count or -errno.
+ * Datagram i lands at arena[i*slot ..]; desc[i*4 ..] = [length, address (host order, as int32), port, flags].
+ */
+Napi::Value Recvmmsg(const Napi::CallbackInfo &info)
+{
+	Napi::Uint8Array arena = info[1].As<Napi::Uint8Array>();
+	uint32_t slot = info[2].As<Napi::Number>().Uint32Value();
+	uint32_t max = info[3].As<Napi::Number>().Uint32Value();
+	Napi::Int32Array desc = info[5].As<Napi::Int32Array>();
+	if (slot == 0 || static_cast<size_t>(slot) * max > arena.ByteLength() || static_cast<size_t>(max) * 4 > desc.ElementLength())
+		return Napi::Number::New(info.Env(), -EINVAL);
+	std::vector<mmsghdr> msgs(max);
+	std::vector<iovec> iovs(max);
+	std::vector<sockaddr_in> sins(max);
+	for (uint32_t i = 0; i < max; i++) {
+		iovs[i] = { arena.Data() + static_cast<size_t>(i) * slot, slot };
+		msgs[i] = {};
+		msgs[i].msg_hdr.msg_iov = &iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &sins[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
+	}
+	int n = ff_recvmmsg(Int(info, 0), msgs.data(), max, Int(info, 4), nullptr);
+	if (n < 0)
+		return Napi::Number::New(info.Env(), -errno);
+	for (int i = 0; i < n; i++) {
+		desc[i * 4] = static_cast<int32_t>(msgs[i].msg_len);
+		desc[i * 4 + 1] = static_cast<int32_t>(ntohl(sins[i].sin_addr.s_addr));
+		desc[i * 4 + 2] = ntohs(sins[i].sin_port);
+		desc[i * 4 + 3] = msgs[i].msg_hdr.msg_flags;
+	}
+	return Napi::Number::New(info.Env(), n);
+}
+
+Napi::Value Getsockname(const Napi::CallbackInfo &info)
+{
+	sockaddr_in sin{};
+	socklen_t len = sizeof(sin);
+	int rc = ff_getsockname(Int(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
+	return AddrResult(info.Env(), rc, sin);
+}
+
+Napi::Value Getpeername(const Napi::CallbackInfo &info)
+{
+	sockaddr_in sin{};
+	socklen_t len = sizeof(sin);
+	int rc = ff_getpeername(Int(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
+	return AddrResult(info.Env(), rc, sin);
+}
+
+/** setsockopt(fd, level, name, value: number | Uint8Array): numbers are passed as an int. */
+Napi::Value Setsockopt(const Napi::CallbackInfo &info)
+{
+	if (info[3].IsNumber()) {
+		int v = Int(info, 3);
+		return Result(info.Env(), ff_setsockopt(Int(info, 0), Int(info, 1), Int(info, 2), &v, sizeof(v)));
+	}
+	Napi::Uint8Array b = info[3].As<Napi::Uint8Array>();
+	return Result(info.Env(), ff_setsockopt(Int(info, 0), Int(info, 1), Int(info, 2), b.Data(), static_cast<socklen_t>(b.ByteLength())));
+}
+
+/** getsockopt(fd, level, name) → int value or -errno; IP_MULTICAST_IF → dotted quad. */
+Napi::Value Getsockopt(const Napi::CallbackInfo &info)
+{
+	int level = Int(info, 1), name = Int(info, 2);
+	if (level == IPPROTO_IP && name == IP_MULTICAST_IF) {
+		in_addr a{};
+		socklen_t len = sizeof(a);
+		if (ff_getsockopt(Int(info, 0), level, name, &a, &len) < 0)
+			return Napi::Number::New(info.Env(), -errno);
+		char buf[INET_ADDRSTRLEN];
+		return Napi::String::New(info.Env(), inet_ntop(AF_INET, &a, buf, sizeof(buf)));
+	}
+	int v = 0;
+	socklen_t len = sizeof(v);
+	if (ff_getsockopt(Int(info, 0), level, name, &v, &len) < 0)
+		return Napi::Number::New(info.Env(), -errno);
+	Napi::Array out = Napi::Array::New(info.Env(), 1);
+	out.Set(0u, Napi::Number::New(info.Env(), v));
+	return out;
+}
+
+/** ioctl(fd, request, value) → [value after the call] or -errno. */
+Napi::Value Ioctl(const Napi::CallbackInfo &info)
+{
+	int v = Int(info, 2);
+	if (ff_ioctl(Int(info, 0), static_cast<unsigned long>(info[1].As<Napi::Number>().Uint32Value()), &v) < 0)
+		return Napi::Number::New(info.Env(), -errno);
+	Napi::Array out = Napi::Array::New(info.Env(), 1);
+	out.Set(0u, Napi::Number::New(info.Env(), v));
+	return out;
+}
+
+Napi::Value Fcntl(const Napi::CallbackInfo &info)
+{
+	return Result(info.Env(), ff_fcntl(Int(info, 0), Int(info, 1), static_cast<long>(Int(info, 2))));
+}
+
+Napi::Value EpollCreate(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_epoll_create(Int(info, 0))); }
+
+/** epoll_ctl(epfd, op, fd, events, data: number) */
+Napi::Value EpollCtl(const Napi::CallbackInfo &info)
+{
+	epoll_event ev{};
+	ev.events = info[3].As<Napi::Number>().Uint32Value();
+	ev.data.u64 = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
+	return Result(info.Env(), ff_epoll_ctl(Int(info, 0), Int(info, 1), Int(info, 2), info[3].IsNull() ? nullptr : &ev));
+}
+
+/** epoll_wait(epfd, out: Float64Array (pairs of events, data), maxevents, timeout) → count or -errno. */
+Napi::Value EpollWait(const Napi::CallbackInfo &info)
+{
+	Napi::Float64Array out = info[1].As<Napi::Float64Array>();
+	int max = Int(info, 2);
+	if (max > 0 && static_cast<size_t>(max) * 2 > out.ElementLength())
+		return Napi::Number::New(info.Env(), -EINVAL);
+	std::vector<epoll_event> evs(max > 0 ? max : 1);
+	int n = ff_epoll_wait(Int(info, 0), max > 0 ? evs.data() : nullptr, max, Int(info, 3));
+	if (n < 0)
+		return Napi::Number::New(info.Env(), -errno);
+	for (int i = 0; i < n; i++) {
+		out[i * 2] = evs[i].events;
+		out[i * 2 + 1] = static_cast<double>(evs[i].data.u64);
+	}
+	return Napi::Number::New(info.Env(), n);
+}
+
+Napi::Value WakeFd(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_wake_fd()); }
+
+/** An uv_poll on a kernel fd: calls back (on the JS thread) while it is readable, until close(). */
+class FdWatch : public Napi::ObjectWrap<FdWatch> {
+public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "FdWatch", { InstanceMethod<&FdWatch::Close>("close"), InstanceMethod<&FdWatch::Unref>("unref") });
+	}
+
+	FdWatch(const Napi::CallbackInfo &info) : Napi::ObjectWrap<FdWatch>(info)
+	{
+		cb_ = Napi::Persistent(info[1].As<Napi::Function>());
+		uv_loop_t *loop = nullptr;
+		napi_get_uv_event_loop(info.Env(), &loop);
+		handle_ = new uv_poll_t;
+		handle_->data = this;
+		uv_poll_init(loop, handle_, Int(info, 0));
+		uv_poll_start(handle_, UV_READABLE, [](uv_poll_t *h, int, int) {
+			FdWatch *self = static_cast<FdWatch *>(h->data);
+			if (!self)
+				return;
+			Napi::HandleScope scope(self->Env());
+			try {
+				self->cb_.Call({});
+			} catch (const Napi::Error &e) {
+				napi_fatal_exception(self->Env(), e.Value());
+			}
+		});
+	}
+	~FdWatch() override { Stop(); }
+
+private:
+	void Stop()
+	{
+		if (!handle_)
+			return;
+		uv_poll_stop(handle_);
+		handle_->data = nullptr;
+		uv_close(reinterpret_cast<uv_handle_t *>(handle_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
+		handle_ = nullptr;
+	}
+	Napi::Value Close(const Napi::CallbackInfo &info) { Stop(); cb_.Reset(); return info.Env().Undefined(); }
+	Napi::Value Unref(const Napi::CallbackInfo &info)
+	{
+		if (handle_)
+			uv_unref(reinterpret_cast<uv_handle_t *>(handle_));
+		return info.Env().Undefined();
+	}
+	uv_poll_t *handle_ = nullptr;
+	Napi::FunctionReference cb_;
+};
+
+Napi::Object Constants(Napi::Env env)
+{
+	Napi::Object c = Napi::Object::New(env);
+#define C(name) c.Set(#name, Napi::Number::New(env, static_cast<double>(name)))
+	C(AF_INET); C(AF_INET6); C(AF_UNSPEC); C(SOCK_DGRAM); C(SOCK_STREAM); C(SOCK_NONBLOCK); C(SOCK_CLOEXEC);
+	C(IPPROTO_UDP); C(IPPROTO_IP); C(SOL_SOCKET);
+	C(SO_REUSEADDR); C(SO_REUSEPORT); C(SO_BROADCAST); C(SO_RCVBUF); C(SO_SNDBUF); C(SO_ERROR); C(SO_TYPE);
+	C(SO_DOMAIN); C(SO_PROTOCOL);
+	C(IP_TTL); C(IP_TOS); C(IP_MULTICAST_TTL); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_IF); C(IP_MULTICAST_ALL);
+	C(IP_ADD_MEMBERSHIP); C(IP_DROP_MEMBERSHIP); C(IP_ADD_SOURCE_MEMBERSHIP); C(IP_DROP_SOURCE_MEMBERSHIP);
+	C(MSG_DONTWAIT); C(MSG_PEEK); C(MSG_TRUNC); C(MSG_WAITALL);
+	C(FIONBIO); C(FIONREAD); C(F_GETFL); C(F_SETFL); C(F_GETFD); C(F_SETFD); C(O_NONBLOCK); C(FD_CLOEXEC);
+	C(EPOLLIN); C(EPOLLOUT); C(EPOLLERR); C(EPOLLHUP); C(EPOLLET); C(EPOLLONESHOT); C(EPOLLRDNORM); C(EPOLLWRNORM);
+	C(EPOLL_CTL_ADD); C(EPOLL_CTL_MOD); C(EPOLL_CTL_DEL); C(EPOLL_CLOEXEC);
+#undef C
+	return c;
+}
+
+}  // namespace
+
+/** Adds the ff_* bindings to the addon's exports. */
+void RegisterPosix(Napi::Env env, Napi::Object exports)
+{
+	Napi::Object p = Napi::Object::New(env);
+	p.Set("constants", Constants(env));
+	p.Set("socket", Napi::Function::New(env, Socket));
+	p.Set("bind", Napi::Function::New(env, Bind));
+	p.Set("connect", Napi::Function::New(env, Connect));
+	p.Set("close", Napi::Function::New(env, Close));
+	p.Set("sendto", Napi::Function::New(env, Sendto));
+	p.Set("recvfrom", Napi::Function::New(env, Recvfrom));
+	p.Set("sendmmsg", Napi::Function::New(env, Sendmmsg));
+	p.Set("recvmmsg", Napi::Function::New(env, Recvmmsg));
+	p.Set("getsockname", Napi::Function::New(env, Getsockname));
+	p.Set("getpeername", Napi::Function::New(env, Getpeername));
+	p.Set("setsockopt", Napi::Function::New(env, Setsockopt));
+	p.Set("getsockopt", Napi::Function::New(env, Getsockopt));
+	p.Set("ioctl", Napi::Function::New(env, Ioctl));
+	p.Set("fcntl", Napi::Function::New(env, Fcntl));
+	p.Set("epollCreate", Napi::Function::New(env, EpollCreate));
+	p.Set("epollCtl", Napi::Function::New(env, EpollCtl));
+	p.Set("epollWait", Napi::Function::New(env, EpollWait));
+	p.Set("wakeFd", Napi::Function::New(env, WakeFd));
+	p.Set("FdWatch", FdWatch::Define(env));
+	exports.Set("posix", p);
+}

@@ -1,0 +1,500 @@
+/*
+ * The ff_* socket calls (see ff_api.h): argument checks with Linux's errno, descriptor lookup, and
+ * blocking on top of the stack's non-blocking socket layer (stack/sock/sock.h). This is the only
+ * place where the stack's negative error codes become errno.
+ *
+ * One application context serves every C caller in the process: its eventfd wakes blocked calls
+ * (and event loops, through ff_wake_fd), and its ready ring is drained under a mutex.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <rte_lcore.h>
+
+#include "posix/ff_api.h"
+#include "posix/ff_internal.h"
+#include "stack/lcore/lcore.h"
+#include "stack/sock/sock.h"
+#include "stack/wire/ipv4.h"
+
+static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ffs_app *g_app;
+static struct ffs_stack *g_app_stack;
+
+static inline int fail(int neg_errno)
+{
+	errno = -neg_errno;
+	return -1;
+}
+
+struct ffs_app *ff_app(struct ffs_stack *st)
+{
+	pthread_mutex_lock(&app_lock);
+	if (g_app_stack != st) {
+		/* A new stack (restarted in this process): the old context died with the old stack. */
+		g_app = st ? ffs_app_new(st) : NULL;
+		g_app_stack = st;
+	}
+	struct ffs_app *app = g_app;
+	pthread_mutex_unlock(&app_lock);
+	if (app && rte_lcore_id() == LCORE_ID_ANY)
+		rte_thread_register();
+	return app;
+}
+
+void ff_app_forget(void)
+{
+	pthread_mutex_lock(&app_lock);
+	if (g_app && g_app_stack)
+		ffs_app_free(g_app_stack, g_app);
+	g_app = NULL;
+	g_app_stack = NULL;
+	pthread_mutex_unlock(&app_lock);
+	ff_epoll_reset();
+}
+
+/** The stack and the socket behind fd, or NULL with errno set. */
+static struct ffs_sock *sock_of(int fd, struct ffs_stack **stp)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st) {
+		errno = EBADF;
+		return NULL;
+	}
+	struct ffs_sock *so = fd >= 0 && fd < FF_MAX_SOCKETS ? ffs_sock_get(st, (uint32_t)fd) : NULL;
+	if (!so) {
+		errno = fd >= FF_EPOLL_FD_BASE && ff_epoll_exists(fd) ? ENOTSOCK : EBADF;
+		return NULL;
+	}
+	*stp = st;
+	return so;
+}
+
+void ff_app_drain(struct ffs_stack *st, struct ffs_app *app)
+{
+	uint32_t ids[64];
+	unsigned n;
+	pthread_mutex_lock(&app_lock);
+	ffs_app_rearm(app);
+	while ((n = ffs_app_ready(app, ids, 64)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			struct ffs_sock *so = st->socks[ids[i]];
+			if (so)
+				atomic_store(&so->rx_listed, false); /* seq_cst: then callers look at the ring */
+		}
+	}
+	pthread_mutex_unlock(&app_lock);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_ms)
+{
+	struct ffs_app *app = ff_app(st);
+	if (!app)
+		return -ENOMEM;
+	/* Inline mode on the stack's own thread: nobody else turns the loop, so turn it while waiting. */
+	bool drive = ffs_stack_is_inline(st) && rte_lcore_id() == rte_get_main_lcore();
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		unsigned work = drive ? ffs_stack_poll(st) : 0;
+		ff_app_drain(st, app);
+		if (ready(arg))
+			return 1;
+		uint64_t now = now_ms();
+		if (timeout_ms == 0 || now >= deadline)
+			return 0;
+		if (work)
+			continue;
+		/* Sleep until a socket is signalled (or, driving, traffic arrives); 10 ms at most, for timers. */
+		int slice = deadline - now < 10 ? (int)(deadline - now) : 10;
+		struct pollfd fds[2] = { { .fd = app->event_fd, .events = POLLIN },
+					 { .fd = drive ? ffs_stack_idle_fd(st) : -1, .events = POLLIN } };
+		if (!drive) {
+			poll(fds, 1, slice);
+		} else if (fds[1].fd < 0) {
+			poll(fds, 1, 1); /* no RX interrupts: nap and poll again */
+		} else if (ffs_stack_sleep_begin(st)) {
+			poll(fds, 2, slice);
+			ffs_stack_sleep_end(st);
+		}
+	}
+}
+
+int ff_socket(int domain, int type, int protocol)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st)
+		return fail(-ENETDOWN);
+	int base = type & 0xf; /* Linux's SOCK_TYPE_MASK */
+	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(-EINVAL);
+	if (domain != AF_INET)
+		return fail(-EAFNOSUPPORT);
+	if (base > SOCK_PACKET)
+		return fail(-EINVAL);
+	/* ffnet has no TCP and no raw sockets; Linux's inet layer has no other types. */
+	if (base != SOCK_DGRAM)
+		return fail(base == SOCK_STREAM || base == SOCK_RAW ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT);
+	if (protocol != 0 && protocol != IPPROTO_UDP)
+		return fail(-EPROTONOSUPPORT);
+	struct ffs_app *app = ff_app(st);
+	if (!app)
+		return fail(-ENOMEM);
+	struct ffs_sock *so;
+	int rc = ffs_sock_open(st, app, &so);
+	if (rc < 0)
+		return fail(rc);
+	so->nonblock = type & SOCK_NONBLOCK;
+	return (int)so->id;
+}
+
+enum sin_use { SIN_BIND, SIN_CONNECT, SIN_SEND };
+
+/**
+ * Reads an AF_INET address as Linux's inet layer does for bind, connect or sendto: 0, 1 for
+ * connect's AF_UNSPEC (disconnect), or a negative errno.
+ */
+static int read_sin(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port, enum sin_use use)
+{
+	if (len > sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	if (!addr && len)
+		return -EFAULT;
+	if (use == SIN_CONNECT) {
+		if (len < sizeof(sa_family_t))
+			return -EINVAL;
+		if (addr->sa_family == AF_UNSPEC)
+			return 1;
+	}
+	if (len < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+	*ip = ntohl(sin->sin_addr.s_addr);
+	*port = ntohs(sin->sin_port);
+	/* Linux takes AF_UNSPEC for AF_INET in sendto, and in bind to INADDR_ANY (old programs rely on both). */
+	if (addr->sa_family == AF_INET || (addr->sa_family == AF_UNSPEC && (use == SIN_SEND || *ip == 0)))
+		return 0;
+	return -EAFNOSUPPORT;
+}
+
+static void write_sin(struct sockaddr *out, socklen_t *len, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip) };
+	if (!out || !len)
+		return;
+	memcpy(out, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
+	*len = sizeof(sin);
+}
+
+int ff_bind(int s, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(s, &st);
+	if (!so)
+		return -1;
+	uint32_t ip;
+	uint16_t port;
+	int rc = read_sin(addr, addrlen, &ip, &port, SIN_BIND);
+	if (rc < 0)
+		return fail(rc);
+	rc = ffs_sock_bind(st, so, ip, port);
+	return rc < 0 ? fail(rc) : 0;
+}
+
+int ff_connect(int s, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(s, &st);
+	if (!so)
+		return -1;
+	uint32_t ip;
+	uint16_t port;
+	int rc = read_sin(addr, addrlen, &ip, &port, SIN_CONNECT);
+	if (rc < 0)
+		return fail(rc);
+	rc = rc == 1 ? ffs_sock_disconnect(st, so) : ffs_sock_connect(st, so, ip, port);
+	return rc < 0 ? fail(rc) : 0;
+}
+
+int ff_close(int fd)
+{
+	if (fd >= FF_EPOLL_FD_BASE)
+		return ff_epoll_close(fd);
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(fd, &st);
+	if (!so)
+		return -1;
+	ff_epoll_forget(fd);
+	ffs_sock_close(st, so);
+	return 0;
+}
+
+struct sock_wait {
+	struct ffs_sock *so;
+	bool write;
+};
+
+static bool sock_ready(void *arg)
+{
+	struct sock_wait *w = arg;
+	return w->write ? ffs_sock_writable(w->so) || atomic_load(&w->so->so_error) : ffs_sock_readable(w->so);
+}
+
+static ssize_t sendv(int s, const struct iovec *iov, int iovcnt, int flags, const struct sockaddr *to, socklen_t tolen)
+{
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(s, &st);
+	if (!so)
+		return -1;
+	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM | MSG_MORE | MSG_DONTROUTE))
+		return fail(-EOPNOTSUPP);
+	for (int i = 0; i < iovcnt; i++)
+		if (!iov[i].iov_base && iov[i].iov_len)
+			return fail(-EFAULT);
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	if (to) {
+		int rc = read_sin(to, tolen, &ip, &port, SIN_SEND);
+		if (rc < 0)
+			return fail(rc);
+		if (port == 0)
+			return fail(-EINVAL);
+	}
+	bool saved = so->nonblock;
+	if (flags & MSG_DONTWAIT)
+		so->nonblock = true;
+	int rc = ffs_sock_sendv(st, so, iov, iovcnt, ip, port);
+	so->nonblock = saved;
+	return rc < 0 ? fail(rc) : rc;
+}
+
+ssize_t ff_sendto(int s, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec iov = { (void *)buf, len };
+	return sendv(s, &iov, 1, flags, to, tolen);
+}
+
+ssize_t ff_send(int s, const void *buf, size_t len, int flags) { return ff_sendto(s, buf, len, flags, NULL, 0); }
+
+/** True when fd is an epoll descriptor: not a socket, but read/write/fcntl/ioctl still apply to it. */
+static bool is_epoll(int fd) { return fd >= FF_EPOLL_FD_BASE && ff_epoll_exists(fd); }
+
+ssize_t ff_write(int fd, const void *buf, size_t nbytes)
+{
+	return is_epoll(fd) ? fail(-EINVAL) : ff_sendto(fd, buf, nbytes, 0, NULL, 0);
+}
+
+ssize_t ff_sendmsg(int s, const struct msghdr *msg, int flags)
+{
+	if (!msg)
+		return fail(-EFAULT);
+	if (msg->msg_iovlen > IOV_MAX)
+		return fail(-EMSGSIZE);
+	return sendv(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name, msg->msg_namelen);
+}
+
+static ssize_t recvv(int s, const struct iovec *iov, int iovcnt, int flags, struct sockaddr *from, socklen_t *fromlen,
+		     int *msg_flags)
+{
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(s, &st);
+	if (!so)
+		return -1;
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC))
+		return fail(-EOPNOTSUPP);
+	for (;;) {
+		uint32_t src, dst;
+		uint16_t sport;
+		bool truncated = false;
+		int rc = ffs_sock_recvv(st, so, iov, iovcnt, &src, &sport, &dst, &truncated, flags & MSG_PEEK);
+		if (rc >= 0) {
+			write_sin(from, fromlen, src, sport);
+			if (msg_flags)
+				*msg_flags = truncated ? MSG_TRUNC : 0;
+			if (!(flags & MSG_TRUNC) && truncated) {
+				size_t cap = 0;
+				for (int i = 0; i < iovcnt; i++)
+					cap += iov[i].iov_len;
+				return (ssize_t)cap;
+			}
+			return rc;
+		}
+		if (rc != -EAGAIN || so->nonblock || (flags & MSG_DONTWAIT))
+			return fail(rc);
+		struct sock_wait w = { so, false };
+		if (ff_wait(st, sock_ready, &w, -1) < 0)
+			return fail(-EINTR);
+	}
+}
+
+ssize_t ff_recvfrom(int s, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
+{
+	if (!buf && len)
+		return fail(-EFAULT);
+	struct iovec iov = { buf, len };
+	return recvv(s, &iov, 1, flags, from, fromlen, NULL);
+}
+
+ssize_t ff_recv(int s, void *buf, size_t len, int flags) { return ff_recvfrom(s, buf, len, flags, NULL, NULL); }
+
+ssize_t ff_read(int fd, void *buf, size_t nbytes)
+{
+	return is_epoll(fd) ? fail(-EINVAL) : ff_recvfrom(fd, buf, nbytes, 0, NULL, NULL);
+}
+
+ssize_t ff_recvmsg(int s, struct msghdr *msg, int flags)
+{
+	if (!msg)
+		return fail(-EFAULT);
+	socklen_t namelen = msg->msg_namelen;
+	int mflags = 0;
+	ssize_t rc = recvv(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name, msg->msg_name ? &namelen : NULL,
+			   &mflags);
+	if (rc >= 0) {
+		msg->msg_namelen = msg->msg_name ? namelen : 0;
+		msg->msg_flags = mflags;
+		msg->msg_controllen = 0;
+	}
+	return rc;
+}
+
+int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
+{
+	if (!msgvec && vlen)
+		return fail(-EFAULT);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	unsigned i;
+	for (i = 0; i < vlen; i++) {
+		ssize_t rc = ff_sendmsg(s, &msgvec[i].msg_hdr, flags);
+		if (rc < 0)
+			return i ? (int)i : -1; /* Linux: the count sent so far, or the first error */
+		msgvec[i].msg_len = (unsigned)rc;
+	}
+	return (int)i;
+}
+
+int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout)
+{
+	if (!msgvec && vlen)
+		return fail(-EFAULT);
+	if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000))
+		return fail(-EINVAL);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	unsigned i;
+	for (i = 0; i < vlen; i++) {
+		/* The first datagram may block; the rest take only what is already queued (MSG_WAITFORONE-like,
+		 * which is what recvmmsg users rely on in practice). */
+		int f = i == 0 ? flags : flags | MSG_DONTWAIT;
+		ssize_t rc = ff_recvmsg(s, &msgvec[i].msg_hdr, f & ~MSG_WAITFORONE);
+		if (rc < 0) {
+			if (i > 0 && errno == EAGAIN)
+				break;
+			return i ? (int)i : -1;
+		}
+		msgvec[i].msg_len = (unsigned)rc;
+	}
+	return (int)i;
+}
+
+int ff_getsockname(int s, struct sockaddr *name, socklen_t *namelen)
+{
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(s, &st);
+	if (!so)
+		return -1;
+	if (!name || !namelen)
+		return fail(-EFAULT);
+	write_sin(name, namelen, so->laddr, so->lport);
+	return 0;
+}
+
+int ff_getpeername(int s, struct sockaddr *name, socklen_t *namelen)
+{
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(s, &st);
+	if (!so)
+		return -1;
+	if (!so->connected)
+		return fail(-ENOTCONN);
+	if (!name || !namelen)
+		return fail(-EFAULT);
+	write_sin(name, namelen, so->raddr, so->rport);
+	return 0;
+}
+
+int ff_ioctl(int fd, unsigned long request, ...)
+{
+	if (is_epoll(fd))
+		return request == FIONBIO ? 0 : fail(request == FIONREAD ? -EINVAL : -ENOTTY);
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(fd, &st);
+	if (!so)
+		return -1;
+	va_list ap;
+	va_start(ap, request);
+	int *arg = va_arg(ap, int *);
+	va_end(ap);
+	switch (request) {
+	case FIONBIO:
+		if (!arg)
+			return fail(-EFAULT);
+		so->nonblock = *arg != 0;
+		return 0;
+	case FIONREAD:
+		if (!arg)
+			return fail(-EFAULT);
+		*arg = ffs_sock_next_len(so);
+		return 0;
+	default:
+		return fail(-ENOTTY);
+	}
+}
+
+int ff_fcntl(int fd, int cmd, ...)
+{
+	if (is_epoll(fd))
+		return cmd == F_GETFL ? O_RDWR : cmd == F_GETFD ? FD_CLOEXEC : cmd == F_SETFL || cmd == F_SETFD ? 0 : fail(-EINVAL);
+	struct ffs_stack *st;
+	struct ffs_sock *so = sock_of(fd, &st);
+	if (!so)
+		return -1;
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	switch (cmd) {
+	case F_GETFL:
+		return O_RDWR | (so->nonblock ? O_NONBLOCK : 0);
+	case F_SETFL:
+		so->nonblock = arg & O_NONBLOCK;
+		return 0;
+	case F_GETFD:
+		return FD_CLOEXEC;
+	case F_SETFD:
+		return 0;
+	default:
+		return fail(-EINVAL);
+	}
+}
+
+int ff_wake_fd(void)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	struct ffs_app *app = st ? ff_app(st) : NULL;
+	return app ? app->event_fd : fail(-ENETDOWN);
+}

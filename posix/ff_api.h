@@ -1,0 +1,84 @@
+/*
+ * ffnet's F-Stack-style socket API for C programs: ff_socket, ff_bind, ..., ff_epoll_wait.
+ *
+ * The calls behave as Linux's do for UDP/IPv4 sockets, including errno, but act on the user-space
+ * stack running in this process (started by ff_init, or by the Node addon). Descriptors live in
+ * their own space: a socket's fd is not a kernel fd, and kernel calls on it fail.
+ *
+ * Threads: any thread may call these (it registers with DPDK on its first call). With dedicated
+ * data-path lcores, blocking calls sleep until the stack wakes them. In inline mode (no data-path
+ * lcore) the stack runs on the thread that turns ff_run's loop, and blocking calls made on that
+ * thread keep turning the stack while they wait — unlike F-Stack, ff_epoll_wait honours its timeout.
+ */
+#ifndef FFNET_POSIX_FF_API_H
+#define FFNET_POSIX_FF_API_H
+
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Socket descriptors are 0 .. FF_MAX_SOCKETS-1; epoll descriptors start at FF_EPOLL_FD_BASE. */
+#define FF_MAX_SOCKETS 4096
+#define FF_EPOLL_FD_BASE 4096
+#define FF_MAX_EPOLLS 256
+
+/**
+ * Starts the stack from ffnet.ini: `argv` may hold `--conf <path>` (default: $FFNET_CONFIG, then
+ * ./ffnet.ini). Prints what is wrong (file, section, key; or the port and DPDK's error) to stderr and
+ * returns -1 on failure, 0 on success.
+ */
+int ff_init(int argc, char *const argv[]);
+/** Calls loop(arg) forever, turning the stack between calls in inline mode, until ff_stop_run(). */
+typedef int (*loop_func_t)(void *arg);
+void ff_run(loop_func_t loop, void *arg);
+/** Makes ff_run return once the current call of loop returns (callable from loop or any thread). */
+void ff_stop_run(void);
+/** Stops the stack started by ff_init (closing every socket). */
+void ff_exit(void);
+
+int ff_socket(int domain, int type, int protocol);
+int ff_bind(int s, const struct sockaddr *addr, socklen_t addrlen);
+int ff_connect(int s, const struct sockaddr *addr, socklen_t addrlen);
+int ff_close(int fd);
+ssize_t ff_sendto(int s, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen);
+ssize_t ff_sendmsg(int s, const struct msghdr *msg, int flags);
+ssize_t ff_send(int s, const void *buf, size_t len, int flags);
+ssize_t ff_write(int fd, const void *buf, size_t nbytes);
+ssize_t ff_recvfrom(int s, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen);
+ssize_t ff_recvmsg(int s, struct msghdr *msg, int flags);
+ssize_t ff_recv(int s, void *buf, size_t len, int flags);
+ssize_t ff_read(int fd, void *buf, size_t nbytes);
+int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags);
+int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout);
+int ff_getsockname(int s, struct sockaddr *name, socklen_t *namelen);
+int ff_getpeername(int s, struct sockaddr *name, socklen_t *namelen);
+int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t optlen);
+int ff_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen);
+/** FIONBIO (int *), FIONREAD (int *: size of the next datagram, as Linux reports for UDP). */
+int ff_ioctl(int fd, unsigned long request, ...);
+/** F_GETFL / F_SETFL (O_NONBLOCK), F_GETFD / F_SETFD. */
+int ff_fcntl(int fd, int cmd, ...);
+
+int ff_epoll_create(int size);
+int ff_epoll_create1(int flags);
+int ff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
+/** Level- or edge-triggered (EPOLLET) readiness of ff sockets; timeout in ms, -1 = forever, 0 = poll. */
+int ff_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
+
+/**
+ * For event-loop integration: an fd (a real kernel fd) that becomes readable when a socket of the
+ * calling thread may have become ready. Poll it, then call ff_epoll_wait(..., 0).
+ */
+int ff_wake_fd(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

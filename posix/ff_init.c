@@ -1,0 +1,96 @@
+/*
+ * ff_init / ff_run / ff_exit: starting ffnet from ffnet.ini in a C program, F-Stack style.
+ *
+ * ff_init reads the file (posix/ff_config.c), initialises the EAL and starts the stack. ff_run
+ * turns the stack on the calling thread in inline mode (no data-path lcore) between calls of the
+ * application's loop, and naps on the stack's idle fd when nothing happens, as the Node addon's
+ * inline driver does; with data-path lcores it only calls the loop.
+ */
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "posix/ff_api.h"
+#include "posix/ff_config.h"
+#include "posix/ff_internal.h"
+#include "stack/stack.h"
+
+#define IDLE_TURNS 256 /* empty turns of ff_run before it naps */
+#define NAP_MS 10
+
+static atomic_bool run_stop;
+
+
+int ff_init(int argc, char *const argv[])
+{
+	const char *path = NULL;
+	for (int i = 1; i < argc && argv[i]; i++) {
+		if (strcmp(argv[i], "--conf") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--conf=", 7) == 0)
+			path = argv[i] + 7;
+	}
+	if (!path)
+		path = getenv("FFNET_CONFIG");
+	if (!path || !*path)
+		path = "ffnet.ini";
+	struct ffs_conf *conf;
+	int eal_argc;
+	char **eal_argv;
+	if (ff_config_read(path, &conf, &eal_argc, &eal_argv) < 0)
+		return -1;
+	char err[512] = "";
+	if (ffs_eal_init(eal_argc, eal_argv, err, sizeof(err)) != 0 || !ffs_stack_start(conf, err, sizeof(err))) {
+		fprintf(stderr, "ffnet: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+void ff_run(loop_func_t loop, void *arg)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st)
+		return;
+	atomic_store(&run_stop, false);
+	bool drive = ffs_stack_is_inline(st);
+	unsigned idle = 0;
+	while (!atomic_load(&run_stop)) {
+		unsigned work = drive ? ffs_stack_poll(st) : 0;
+		loop(arg);
+		if (!drive || work || ++idle < IDLE_TURNS) {
+			if (work)
+				idle = 0;
+			continue;
+		}
+		/* Idle: sleep until a RX queue or a control message has work (or the loop is due again). */
+		idle = 0;
+		int fd = ffs_stack_idle_fd(st);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (fd < 0) {
+			poll(NULL, 0, 1);
+		} else if (ffs_stack_sleep_begin(st)) {
+			poll(&p, 1, NAP_MS);
+			ffs_stack_sleep_end(st);
+		}
+	}
+}
+
+void ff_stop_run(void) { atomic_store(&run_stop, true); }
+
+void ff_exit(void)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st)
+		return;
+	/* Datagrams already handed to the stack go out, as they would from a closed Linux socket. */
+	for (unsigned idle = 0, turns = 0; ffs_stack_is_inline(st) && idle < 16 && turns < 100000; turns++)
+		idle = ffs_stack_poll(st) ? 0 : idle + 1;
+	for (int fd = 0; fd < FF_MAX_SOCKETS; fd++)
+		if (ffs_sock_get(st, (uint32_t)fd))
+			ff_close(fd);
+	ff_app_forget();
+	ffs_stack_stop(st);
+}

@@ -1,0 +1,221 @@
+/*
+ * ff_setsockopt / ff_getsockopt: the SOL_SOCKET and IPPROTO_IP options of a Linux UDP socket,
+ * with Linux's argument checks (EINVAL for short option lengths, ENOPROTOOPT for options that do
+ * not exist at that level).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "posix/ff_api.h"
+#include "posix/ff_internal.h"
+#include "stack/lcore/lcore.h"
+#include "stack/iface/iface.h"
+#include "stack/wire/ipv4.h"
+
+static inline int fail(int neg_errno)
+{
+	errno = -neg_errno;
+	return -1;
+}
+
+/** Linux reads int options from an int, or from a single byte when optlen is 1 (for the IP level). */
+static int read_int(const void *optval, socklen_t optlen, bool byte_ok, int *out)
+{
+	if (!optval)
+		return -EFAULT;
+	if (optlen >= sizeof(int)) {
+		memcpy(out, optval, sizeof(int));
+		return 0;
+	}
+	if (byte_ok && optlen >= 1) {
+		*out = *(const unsigned char *)optval;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/** ip_mreqn or ip_mreq: group and interface address (host order). */
+static int read_mreq(const void *optval, socklen_t optlen, uint32_t *group, uint32_t *ifaddr)
+{
+	if (!optval)
+		return -EFAULT;
+	if (optlen < sizeof(struct ip_mreq))
+		return -EINVAL;
+	const struct ip_mreq *m = optval;
+	*group = ntohl(m->imr_multiaddr.s_addr);
+	*ifaddr = ntohl(m->imr_interface.s_addr);
+	return 0;
+}
+
+static struct ffs_sock *lookup(int s, struct ffs_stack **stp)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	struct ffs_sock *so = st && s >= 0 && s < FF_MAX_SOCKETS ? ffs_sock_get(st, (uint32_t)s) : NULL;
+	if (!so)
+		errno = s >= FF_EPOLL_FD_BASE && ff_epoll_exists(s) ? ENOTSOCK : EBADF;
+	*stp = st;
+	return so;
+}
+
+int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t optlen)
+{
+	struct ffs_stack *st;
+	struct ffs_sock *so = lookup(s, &st);
+	if (!so)
+		return -1;
+	int v = 0, rc;
+	if (level == SOL_SOCKET) {
+		switch (optname) {
+		case SO_REUSEADDR:
+		case SO_REUSEPORT:
+		case SO_BROADCAST:
+		case SO_RCVBUF:
+		case SO_SNDBUF:
+			if ((rc = read_int(optval, optlen, false, &v)) < 0)
+				return fail(rc);
+			break;
+		default:
+			return fail(-ENOPROTOOPT);
+		}
+		switch (optname) {
+		case SO_REUSEADDR: so->reuseaddr = v != 0; return 0;
+		case SO_REUSEPORT: so->reuseport = v != 0; return 0;
+		case SO_BROADCAST: so->broadcast = v != 0; return 0;
+		case SO_RCVBUF: return ffs_sock_set_buf(so, true, v < 0 ? 0 : v);
+		case SO_SNDBUF: return ffs_sock_set_buf(so, false, v < 0 ? 0 : v);
+		}
+	}
+	if (level != IPPROTO_IP)
+		return fail(-ENOPROTOOPT);
+	uint32_t group, ifaddr;
+	switch (optname) {
+	case IP_TTL:
+		if ((rc = read_int(optval, optlen, true, &v)) < 0)
+			return fail(rc);
+		if (v == -1)
+			v = (int)ffs_sysctl(st, FFS_SYSCTL_IP_TTL);
+		if (v < 1 || v > 255)
+			return fail(-EINVAL);
+		so->ttl = (uint8_t)v;
+		return 0;
+	case IP_TOS:
+		if ((rc = read_int(optval, optlen, true, &v)) < 0)
+			return fail(rc);
+		so->tos = (uint8_t)v;
+		return 0;
+	case IP_MULTICAST_TTL:
+		if ((rc = read_int(optval, optlen, true, &v)) < 0)
+			return fail(rc);
+		if (v == -1)
+			v = 1;
+		if (v < 0 || v > 255)
+			return fail(-EINVAL);
+		so->mcast_ttl = (uint8_t)v;
+		return 0;
+	case IP_MULTICAST_LOOP:
+	case IP_MULTICAST_ALL:
+		if ((rc = read_int(optval, optlen, true, &v)) < 0)
+			return fail(rc);
+		if (optname == IP_MULTICAST_LOOP)
+			so->mcast_loop = v != 0;
+		else
+			so->mcast_all = v != 0;
+		return 0;
+	case IP_MULTICAST_IF: {
+		if (!optval)
+			return fail(-EFAULT);
+		if (optlen < sizeof(struct in_addr))
+			return fail(-EINVAL);
+		uint32_t a;
+		if (optlen >= sizeof(struct ip_mreqn)) {
+			const struct ip_mreqn *m = optval;
+			a = ntohl(m->imr_address.s_addr);
+		} else {
+			struct in_addr in;
+			memcpy(&in, optval, sizeof(in));
+			a = ntohl(in.s_addr);
+		}
+		if (a && !route_is_local(st, a))
+			return fail(-EADDRNOTAVAIL);
+		so->mcast_if = a;
+		return 0;
+	}
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+		if ((rc = read_mreq(optval, optlen, &group, &ifaddr)) < 0)
+			return fail(rc);
+		if (!ipv4_is_multicast(group))
+			return fail(-EINVAL);
+		rc = optname == IP_ADD_MEMBERSHIP ? ffs_sock_join(st, so, group, ifaddr, 0) : ffs_sock_leave(st, so, group, ifaddr, 0);
+		return rc < 0 ? fail(rc) : 0;
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP: {
+		if (!optval)
+			return fail(-EFAULT);
+		if (optlen < sizeof(struct ip_mreq_source))
+			return fail(-EINVAL);
+		const struct ip_mreq_source *m = optval;
+		group = ntohl(m->imr_multiaddr.s_addr);
+		ifaddr = ntohl(m->imr_interface.s_addr);
+		uint32_t source = ntohl(m->imr_sourceaddr.s_addr);
+		if (!ipv4_is_multicast(group))
+			return fail(-EINVAL);
+		rc = optname == IP_ADD_SOURCE_MEMBERSHIP ? ffs_sock_join(st, so, group, ifaddr, source)
+							 : ffs_sock_leave(st, so, group, ifaddr, source);
+		return rc < 0 ? fail(rc) : 0;
+	}
+	default:
+		return fail(-ENOPROTOOPT);
+	}
+}
+
+int ff_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen)
+{
+	struct ffs_stack *st;
+	struct ffs_sock *so = lookup(s, &st);
+	if (!so)
+		return -1;
+	if (!optval || !optlen)
+		return fail(-EFAULT);
+	int v;
+	if (level == SOL_SOCKET) {
+		switch (optname) {
+		case SO_REUSEADDR: v = so->reuseaddr; break;
+		case SO_REUSEPORT: v = so->reuseport; break;
+		case SO_BROADCAST: v = so->broadcast; break;
+		case SO_RCVBUF: v = so->rcvbuf; break;
+		case SO_SNDBUF: v = so->sndbuf; break;
+		case SO_TYPE: v = SOCK_DGRAM; break;
+		case SO_DOMAIN: v = AF_INET; break;
+		case SO_PROTOCOL: v = IPPROTO_UDP; break;
+		case SO_ERROR: v = atomic_exchange(&so->so_error, 0); break;
+		default: return fail(-ENOPROTOOPT);
+		}
+	} else if (level == IPPROTO_IP) {
+		switch (optname) {
+		case IP_TTL: v = so->ttl; break;
+		case IP_TOS: v = so->tos; break;
+		case IP_MULTICAST_TTL: v = so->mcast_ttl; break;
+		case IP_MULTICAST_LOOP: v = so->mcast_loop; break;
+		case IP_MULTICAST_ALL: v = so->mcast_all; break;
+		case IP_MULTICAST_IF: {
+			if (*optlen < sizeof(struct in_addr))
+				return fail(-EINVAL);
+			struct in_addr a = { htonl(so->mcast_if) };
+			memcpy(optval, &a, sizeof(a));
+			*optlen = sizeof(a);
+			return 0;
+		}
+		default: return fail(-ENOPROTOOPT);
+		}
+	} else {
+		return fail(-ENOPROTOOPT);
+	}
+	if ((int)*optlen < 0)
+		return fail(-EINVAL);
+	socklen_t n = *optlen < sizeof(int) ? *optlen : sizeof(int);
+	memcpy(optval, &v, n);
+	*optlen = n;
+	return 0;
+}

@@ -1,0 +1,315 @@
+/**
+ * `ffnet/posix`: the F-Stack-style socket calls from TypeScript — ff_socket, ff_bind, ff_sendto,
+ * ff_recvfrom, ff_sendmmsg/ff_recvmmsg, ff_setsockopt, ff_ioctl, ff_fcntl, ff_epoll_* — on the
+ * user-space stack running in this process (start it first with `Stack.start()`).
+ *
+ * Calls keep their C names and constants; addresses are `{ address, port }` (sockaddr_in).
+ * Failures throw an `FfError` carrying `code` ('EADDRINUSE'), `errno` (negative, as Node reports
+ * it) and `syscall` ('ff_bind'), with the errno Linux gives for the same UDP call. ff_epoll_wait
+ * has a non-blocking form and an awaitable one (`ff_epoll_wait_async`) that the stack wakes when a
+ * socket may have become ready — no polling timers.
+ */
+import { isIPv4 } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { errnoName } from '../native/errors.js';
+import { loadAddon } from '../native/index.js';
+
+/** A failed ff_* call. */
+export class FfError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(syscall: string, negErrno: number) {
+    const code = errnoName(negErrno);
+    super(`${syscall} ${code}`);
+    this.name = 'FfError';
+    this.code = code;
+    this.errno = -Math.abs(negErrno);
+    this.syscall = syscall;
+  }
+}
+
+/** An IPv4 socket address. */
+export interface SockAddrIn {
+  address: string;
+  port: number;
+}
+
+/** One readiness report of ff_epoll_wait. */
+export interface EpollEvent {
+  events: number;
+  /** The number given to ff_epoll_ctl (as epoll_event.data). */
+  data: number;
+}
+
+/** A datagram received by ff_recvmmsg: `data` views the caller's arena (valid until the next call with it). */
+export interface ReceivedDatagram {
+  data: Uint8Array;
+  address: string;
+  port: number;
+  /** MSG_TRUNC when the datagram was longer than a slot. */
+  flags: number;
+}
+
+/** Values for ff_setsockopt: ints as numbers, memberships as objects, IP_MULTICAST_IF as an address. */
+export type SockOptValue =
+  | number
+  | boolean
+  | string
+  | { multiaddr: string; interface?: string }
+  | { multiaddr: string; sourceaddr: string; interface?: string };
+
+interface PosixBinding {
+  constants: Record<string, number>;
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, address: string, port: number): number;
+  connect(fd: number, address: string | null, port: number): number;
+  close(fd: number): number;
+  sendto(fd: number, data: Uint8Array, flags: number, address: string | null, port: number): number;
+  recvfrom(fd: number, into: Uint8Array, flags: number): number | [number, string, number];
+  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<string | null>, ports: number[], flags: number): number;
+  recvmmsg(fd: number, arena: Uint8Array, slot: number, max: number, flags: number, desc: Int32Array): number;
+  getsockname(fd: number): number | SockAddrIn;
+  getpeername(fd: number): number | SockAddrIn;
+  setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
+  getsockopt(fd: number, level: number, name: number): number | [number] | string;
+  ioctl(fd: number, request: number, value: number): number | [number];
+  fcntl(fd: number, cmd: number, arg: number): number;
+  epollCreate(size: number): number;
+  epollCtl(epfd: number, op: number, fd: number, events: number | null, data: number): number;
+  epollWait(epfd: number, out: Float64Array, maxevents: number, timeout: number): number;
+  wakeFd(): number;
+  FdWatch: new (fd: number, cb: () => void) => { close(): void; unref(): void };
+}
+
+const binding = (loadAddon() as unknown as { posix: PosixBinding }).posix;
+
+/** The system's values of the socket constants (AF_INET, SO_REUSEADDR, EPOLLIN, ...). */
+export const constants: Readonly<Record<string, number>> = Object.freeze({ ...binding.constants });
+const K = constants as Record<string, number>;
+const c = (name: string): number => K[name] as number;
+
+function check(syscall: string, rc: number): number {
+  if (rc < 0) throw new FfError(syscall, rc);
+  return rc;
+}
+
+function addrArg(syscall: string, addr: SockAddrIn): void {
+  if (typeof addr !== 'object' || addr === null || !isIPv4(addr.address) || !Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
+    throw new FfError(syscall, -osConstants.errno.EINVAL);
+  }
+}
+
+export function ff_socket(domain: number, type: number, protocol = 0): number {
+  return check('ff_socket', binding.socket(domain, type, protocol));
+}
+
+export function ff_bind(fd: number, addr: SockAddrIn): void {
+  addrArg('ff_bind', addr);
+  check('ff_bind', binding.bind(fd, addr.address, addr.port));
+}
+
+/** Connects to a peer, or disconnects with `null` (AF_UNSPEC). */
+export function ff_connect(fd: number, addr: SockAddrIn | null): void {
+  if (addr === null) {
+    check('ff_connect', binding.connect(fd, null, 0));
+    return;
+  }
+  addrArg('ff_connect', addr);
+  check('ff_connect', binding.connect(fd, addr.address, addr.port));
+}
+
+export function ff_close(fd: number): void {
+  check('ff_close', binding.close(fd));
+}
+
+function bytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data) : data;
+}
+
+/** Sends one datagram; `to` may be omitted on a connected socket. Returns the bytes sent. */
+export function ff_sendto(fd: number, data: Uint8Array | string, flags = 0, to?: SockAddrIn): number {
+  if (to) addrArg('ff_sendto', to);
+  return check('ff_sendto', binding.sendto(fd, bytes(data), flags, to ? to.address : null, to ? to.port : 0));
+}
+
+export function ff_send(fd: number, data: Uint8Array | string, flags = 0): number {
+  return ff_sendto(fd, data, flags);
+}
+
+/** Receives one datagram into `into`; returns its length (the datagram's, with MSG_TRUNC) and source. */
+export function ff_recvfrom(fd: number, into: Uint8Array, flags = 0): { bytes: number; from: SockAddrIn } {
+  const r = binding.recvfrom(fd, into, flags);
+  if (typeof r === 'number') throw new FfError('ff_recvfrom', r);
+  return { bytes: r[0], from: { address: r[1], port: r[2] } };
+}
+
+/** Sends a batch of datagrams in one call (sendmmsg); returns how many were sent. */
+export function ff_sendmmsg(fd: number, msgs: Array<{ data: Uint8Array | string; to?: SockAddrIn }>, flags = 0): number {
+  for (const m of msgs) if (m.to) addrArg('ff_sendmmsg', m.to);
+  return check('ff_sendmmsg', binding.sendmmsg(fd, msgs.map((m) => bytes(m.data)), msgs.map((m) => m.to?.address ?? null),
+    msgs.map((m) => m.to?.port ?? 0), flags));
+}
+
+/** A reusable receive arena for ff_recvmmsg: `max` slots of `slotBytes` each. */
+export class RecvArena {
+  readonly bytes: Uint8Array;
+  readonly desc: Int32Array;
+  constructor(readonly max: number, readonly slotBytes = 65536) {
+    this.bytes = new Uint8Array(max * slotBytes);
+    this.desc = new Int32Array(max * 4);
+  }
+}
+
+function intToAddr(v: number): string {
+  return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** Receives up to arena.max datagrams in one call (recvmmsg); views are valid until the arena is reused. */
+export function ff_recvmmsg(fd: number, arena: RecvArena, flags = 0): ReceivedDatagram[] {
+  const n = check('ff_recvmmsg', binding.recvmmsg(fd, arena.bytes, arena.slotBytes, arena.max, flags, arena.desc));
+  const out: ReceivedDatagram[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = arena.desc[i * 4] as number;
+    const off = i * arena.slotBytes;
+    out.push({
+      data: arena.bytes.subarray(off, off + Math.min(len, arena.slotBytes)),
+      address: intToAddr(arena.desc[i * 4 + 1] as number),
+      port: arena.desc[i * 4 + 2] as number,
+      flags: arena.desc[i * 4 + 3] as number,
+    });
+  }
+  return out;
+}
+
+export function ff_getsockname(fd: number): SockAddrIn {
+  const r = binding.getsockname(fd);
+  if (typeof r === 'number') throw new FfError('ff_getsockname', r);
+  return r;
+}
+
+export function ff_getpeername(fd: number): SockAddrIn {
+  const r = binding.getpeername(fd);
+  if (typeof r === 'number') throw new FfError('ff_getpeername', r);
+  return r;
+}
+
+function ipBytes(addr: string | undefined): Uint8Array {
+  const a = addr ?? '0.0.0.0';
+  if (!isIPv4(a)) throw new FfError('ff_setsockopt', -osConstants.errno.EINVAL);
+  return Uint8Array.from(a.split('.').map(Number));
+}
+
+export function ff_setsockopt(fd: number, level: number, name: number, value: SockOptValue): void {
+  let v: number | Uint8Array;
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    v = Number(value);
+  } else if (typeof value === 'string') {
+    v = ipBytes(value); // IP_MULTICAST_IF: struct in_addr
+  } else if ('sourceaddr' in value) {
+    // struct ip_mreq_source { imr_multiaddr; imr_interface; imr_sourceaddr; }
+    v = new Uint8Array(12);
+    v.set(ipBytes(value.multiaddr), 0);
+    v.set(ipBytes(value.interface), 4);
+    v.set(ipBytes(value.sourceaddr), 8);
+  } else {
+    // struct ip_mreq { imr_multiaddr; imr_interface; }
+    v = new Uint8Array(8);
+    v.set(ipBytes(value.multiaddr), 0);
+    v.set(ipBytes(value.interface), 4);
+  }
+  check('ff_setsockopt', binding.setsockopt(fd, level, name, v));
+}
+
+/** Reads an int option (IP_MULTICAST_IF: the interface address). */
+export function ff_getsockopt(fd: number, level: number, name: number): number | string {
+  const r = binding.getsockopt(fd, level, name);
+  if (typeof r === 'number') throw new FfError('ff_getsockopt', r);
+  return typeof r === 'string' ? r : r[0];
+}
+
+/** FIONBIO (value: 0/1) or FIONREAD (returns the next datagram's size). */
+export function ff_ioctl(fd: number, request: number, value = 0): number {
+  const r = binding.ioctl(fd, request, value);
+  if (typeof r === 'number') throw new FfError('ff_ioctl', r);
+  return r[0];
+}
+
+export function ff_fcntl(fd: number, cmd: number, arg = 0): number {
+  return check('ff_fcntl', binding.fcntl(fd, cmd, arg));
+}
+
+export function ff_epoll_create(size = 1): number {
+  return check('ff_epoll_create', binding.epollCreate(size));
+}
+
+export function ff_epoll_ctl(epfd: number, op: number, fd: number, event?: EpollEvent): void {
+  check('ff_epoll_ctl', binding.epollCtl(epfd, op, fd, event ? event.events : null, event ? event.data : 0));
+}
+
+let waitBuffer = new Float64Array(128);
+
+function collect(epfd: number, maxevents: number, timeout: number): EpollEvent[] {
+  if (maxevents * 2 > waitBuffer.length) waitBuffer = new Float64Array(maxevents * 2);
+  const n = check('ff_epoll_wait', binding.epollWait(epfd, waitBuffer, maxevents, timeout));
+  const out: EpollEvent[] = [];
+  for (let i = 0; i < n; i++) out.push({ events: waitBuffer[i * 2] as number, data: waitBuffer[i * 2 + 1] as number });
+  return out;
+}
+
+/**
+ * Readiness of the set's sockets. `timeout` 0 (the default) never blocks; a positive or -1 timeout
+ * blocks this thread (in inline mode it turns the stack meanwhile) — prefer ff_epoll_wait_async.
+ */
+export function ff_epoll_wait(epfd: number, maxevents: number, timeout = 0): EpollEvent[] {
+  return collect(epfd, maxevents, timeout);
+}
+
+type Waiter = () => void;
+const waiters = new Set<Waiter>();
+let watch: { close(): void; unref(): void } | undefined;
+
+function ensureWatch(): void {
+  if (watch) return;
+  watch = new binding.FdWatch(check('ff_wake_fd', binding.wakeFd()), () => {
+    for (const w of [...waiters]) w();
+    if (waiters.size === 0) {
+      watch?.close();
+      watch = undefined;
+    }
+  });
+}
+
+/**
+ * Awaitable ff_epoll_wait: resolves with the ready sockets as soon as the stack signals one (or
+ * with [] after `timeoutMs`; -1 waits forever). The JS thread stays free meanwhile.
+ */
+export function ff_epoll_wait_async(epfd: number, maxevents: number, timeoutMs = -1): Promise<EpollEvent[]> {
+  const now = collect(epfd, maxevents, 0);
+  if (now.length || timeoutMs === 0) return Promise.resolve(now);
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = (events: EpollEvent[]): void => {
+      waiters.delete(retry);
+      if (timer) clearTimeout(timer);
+      if (waiters.size === 0 && watch) {
+        watch.close();
+        watch = undefined;
+      }
+      resolve(events);
+    };
+    const retry: Waiter = () => {
+      try {
+        const evs = collect(epfd, maxevents, 0);
+        if (evs.length) done(evs);
+      } catch (err) {
+        waiters.delete(retry);
+        if (timer) clearTimeout(timer);
+        reject(err);
+      }
+    };
+    waiters.add(retry);
+    ensureWatch();
+    if (timeoutMs > 0) timer = setTimeout(() => done(collect(epfd, maxevents, 0)), timeoutMs);
+  });
+}

@@ -1,0 +1,215 @@
+/*
+ * UDP on the lcore (RFC 768): input demultiplexes datagrams to sockets' RX rings through the
+ * lcore's demux table; output drains the lcore's TX ring, prepends UDP headers and hands datagrams
+ * to IPv4 (which fragments what exceeds the MTU). Closed ports answer with ICMP port unreachable
+ * (RFC 1122 §4.1.3.1); ICMP errors about our datagrams reach the socket that sent them.
+ */
+#include <errno.h>
+#include <rte_ip.h>
+
+#include "stack/iface/iface.h"
+#include "stack/phy/mbuf.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/udp.h"
+
+#define MAX_GROUP_RECEIVERS 64
+
+/** Queues a socket for one wake-up at the end of this burst. */
+static void signal_later(struct ffs_lcore *lc, struct ffs_sock *so)
+{
+	for (unsigned i = 0; i < lc->n_signal; i++)
+		if (lc->signal[i] == so)
+			return;
+	if (lc->n_signal == FFS_BURST) {
+		atomic_thread_fence(memory_order_seq_cst);
+		ffs_sock_signal(so);
+		return;
+	}
+	lc->signal[lc->n_signal++] = so;
+}
+
+void udp_signal_flush(struct ffs_lcore *lc)
+{
+	if (!lc->n_signal)
+		return;
+	/* Order the RX ring enqueues before reading rx_listed (the application clears it, then drains). */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (unsigned i = 0; i < lc->n_signal; i++)
+		ffs_sock_signal(lc->signal[i]);
+	lc->n_signal = 0;
+}
+
+static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *m)
+{
+	int charge = (int)rte_pktmbuf_pkt_len(m) + FFS_DGRAM_OVERHEAD;
+	if (atomic_load_explicit(&so->rx_bytes, memory_order_relaxed) + charge > so->rcvbuf ||
+	    rte_ring_mp_enqueue(so->rx, m) != 0) {
+		lc->ctr.udp_fullsock++;
+		atomic_fetch_add_explicit(&so->rx_dropped, 1, memory_order_relaxed);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	atomic_fetch_add_explicit(&so->rx_bytes, charge, memory_order_relaxed);
+	lc->ctr.udp_delivered++;
+	signal_later(lc, so);
+}
+
+void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
+	       bool broadcast)
+{
+	struct udp_repr u;
+	lc->ctr.udp_rx++;
+	enum wire_result r;
+	if (m->nb_segs == 1) {
+		r = udp_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), ip->src, ip->dst, caps, &u);
+	} else {
+		/* A reassembled datagram spans segments: check the header here and the sum over the chain. */
+		struct wire_csum_caps verified = *caps;
+		verified.rx_l4_verified = true;
+		uint8_t hdr[UDP_HDR_LEN];
+		const uint8_t *h = rte_pktmbuf_read(m, 0, UDP_HDR_LEN, hdr);
+		r = h ? udp_repr_parse(h, rte_pktmbuf_pkt_len(m), ip->src, ip->dst, &verified, &u) : WIRE_TRUNCATED;
+		if (r == WIRE_OK && !caps->rx_l4_verified && rd_be16(h + 6) != 0) {
+			uint16_t sum;
+			rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum);
+			/* rte_raw_cksum sums native-order words; ours are big-endian words read as host values. */
+			uint32_t s = rte_be_to_cpu_16(sum) + csum_pseudo_ipv4(ip->src, ip->dst, IPV4_PROTO_UDP, (uint16_t)rte_pktmbuf_pkt_len(m));
+			if (csum_fold(s) != 0)
+				r = WIRE_BAD_CHECKSUM;
+		}
+	}
+	if (r != WIRE_OK) {
+		if (r == WIRE_TRUNCATED)
+			lc->ctr.udp_hdrops++;
+		else if (r == WIRE_BAD_CHECKSUM)
+			lc->ctr.udp_badsum++;
+		else
+			lc->ctr.udp_badlen++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_adj(m, UDP_HDR_LEN);
+	if (rte_pktmbuf_pkt_len(m) > u.payload_len)
+		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - u.payload_len);
+	struct ffs_meta *meta = ffs_meta(m);
+	*meta = (struct ffs_meta){ .src = ip->src, .dst = ip->dst, .sport = u.src_port, .dport = u.dst_port, .ttl = ip->ttl, .tos = ip->tos };
+
+	bool multicast = ipv4_is_multicast(ip->dst);
+	if (!broadcast && !multicast) {
+		struct ffs_sock *so = demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port);
+		if (so) {
+			deliver(lc, so, m);
+			return;
+		}
+		lc->ctr.udp_noport++;
+		/* Quote the original datagram: restore the UDP and IP headers in front of the payload. */
+		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
+		icmp_send_error(lc, m, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
+	unsigned n = demux_group(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, multicast, targets, MAX_GROUP_RECEIVERS);
+	if (n == 0) {
+		lc->ctr.udp_noportbcast++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* Every receiver reads the same bytes: share the mbuf by reference count. */
+	rte_mbuf_refcnt_update(m, (int16_t)(n - 1));
+	for (unsigned i = 0; i < n; i++)
+		deliver(lc, targets[i], m);
+}
+
+void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
+{
+	/* The quoted datagram: its IPv4 header and at least the first 8 bytes of its UDP header. */
+	struct ipv4_repr q;
+	struct wire_csum_caps trust = { true, true, false, false };
+	if (ipv4_repr_parse(icmp->data, icmp->data_len, &trust, &q) != WIRE_OK && icmp->data_len < IPV4_HDR_LEN + UDP_HDR_LEN)
+		return;
+	const uint8_t *ih = icmp->data;
+	size_t hlen = (size_t)(ih[0] & 0x0f) * 4;
+	if ((ih[0] >> 4) != 4 || hlen < IPV4_HDR_LEN || icmp->data_len < hlen + 4 || ih[9] != IPV4_PROTO_UDP)
+		return;
+	uint32_t qsrc = rd_be32(ih + 12), qdst = rd_be32(ih + 16);
+	uint16_t qsport = rd_be16(ih + hlen), qdport = rd_be16(ih + hlen + 2);
+	struct ffs_sock *so = demux_sender(lc->demux, qsrc, qsport, qdst, qdport);
+	/* Linux reports ICMP errors on connected sockets only (unconnected ones need IP_RECVERR). */
+	if (!so || !so->connected || so->raddr != qdst || so->rport != qdport)
+		return;
+	int err = EHOSTUNREACH;
+	if (icmp->type == ICMP_DEST_UNREACH) {
+		switch (icmp->code) {
+		case ICMP_UNREACH_PORT: err = ECONNREFUSED; break;
+		case 0: err = ENETUNREACH; break;
+		case 2: err = ENOPROTOOPT; break;
+		case ICMP_UNREACH_FRAG_NEEDED: err = EMSGSIZE; break;
+		default: err = EHOSTUNREACH; break;
+		}
+	}
+	atomic_store(&so->so_error, err);
+	lc->ctr.udp_icmp_errors++;
+	signal_later(lc, so);
+}
+
+static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m)
+{
+	struct ffs_stack *st = lc->st;
+	struct ffs_meta meta = *ffs_meta(m);
+	struct ffs_sock *so = meta.sock_id < FFS_MAX_SOCKS ? st->socks[meta.sock_id] : NULL;
+	if (so && so->gen == meta.sock_gen) {
+		atomic_fetch_sub_explicit(&so->tx_bytes, (int)rte_pktmbuf_pkt_len(m) + FFS_DGRAM_OVERHEAD, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&so->tx_count, 1, memory_order_relaxed);
+	}
+	uint32_t src = meta.src;
+	if (!src) {
+		uint32_t nexthop;
+		const struct ffs_port *p = route_is_local(st, meta.dst) ? NULL : route_port_of(st, meta.dst);
+		if (!p && !route_is_local(st, meta.dst) && !ipv4_is_multicast(meta.dst) && meta.dst != 0xffffffffu)
+			p = route_lookup(st, meta.dst, &nexthop);
+		if (route_is_local(st, meta.dst))
+			src = ipv4_is_loopback(meta.dst) ? 0x7f000001u : meta.dst;
+		else if (p)
+			src = p->addr;
+		else if (st->n_ports)
+			src = st->ports[0].addr;
+	}
+	uint16_t payload_len = (uint16_t)rte_pktmbuf_pkt_len(m);
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, UDP_HDR_LEN);
+	if (!h) {
+		lc->ctr.udp_tx_errors++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct udp_repr u = { .src_port = meta.sport, .dst_port = meta.dport, .payload_len = payload_len };
+	if (m->nb_segs == 1) {
+		udp_repr_emit(&u, h, rte_pktmbuf_data_len(m), src, meta.dst, &WIRE_CSUM_SOFTWARE);
+	} else {
+		/* The payload spans segments: sum the chain (the checksum field is zero while summing). */
+		wr_be16(h, u.src_port);
+		wr_be16(h + 2, u.dst_port);
+		wr_be16(h + 4, (uint16_t)(payload_len + UDP_HDR_LEN));
+		wr_be16(h + 6, 0);
+		uint16_t sum;
+		rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum);
+		uint16_t c = csum_fold(rte_be_to_cpu_16(sum) + csum_pseudo_ipv4(src, meta.dst, IPV4_PROTO_UDP, (uint16_t)(payload_len + UDP_HDR_LEN)));
+		wr_be16(h + 6, c ? c : 0xffff);
+	}
+	struct ipv4_out o = { .src = src, .dst = meta.dst, .proto = IPV4_PROTO_UDP, .ttl = meta.ttl, .tos = meta.tos,
+			      .mcast_loop = meta.flags & FFS_META_MCAST_LOOP };
+	if (ipv4_output(lc, m, &o) == 0)
+		lc->ctr.udp_tx++;
+	else
+		lc->ctr.udp_tx_errors++;
+}
+
+unsigned udp_tx_drain(struct ffs_lcore *lc)
+{
+	struct rte_mbuf *pkts[FFS_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(lc->tx_in, (void **)pkts, FFS_BURST, NULL);
+	for (unsigned i = 0; i < n; i++)
+		udp_output(lc, pkts[i]);
+	return n;
+}

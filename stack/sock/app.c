@@ -1,0 +1,80 @@
+/*
+ * Application contexts and wake-ups (see sock.h): how lcores tell an application thread that its
+ * sockets have news without a system call per datagram. A socket is listed in its application's
+ * ready ring once until the application takes it; the eventfd is written once until the
+ * application re-arms. Lcores signal once per socket per burst, after one fence, and check both
+ * flags with a plain load before the atomic exchange, so a busy socket costs its lcore no locked
+ * instruction per datagram.
+ */
+#include <stdio.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "stack/lcore/lcore.h"
+#include "stack/sock/sock.h"
+
+struct ffs_app *ffs_app_new(struct ffs_stack *st)
+{
+	if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() != 0)
+		return NULL;
+	struct ffs_app *app = rte_zmalloc("ffs_app", sizeof(*app), RTE_CACHE_LINE_SIZE);
+	if (!app)
+		return NULL;
+	pthread_mutex_lock(&st->ns_lock);
+	app->id = st->n_apps++;
+	pthread_mutex_unlock(&st->ns_lock);
+	char name[RTE_RING_NAMESIZE];
+	snprintf(name, sizeof(name), "ffs%u_app%u", st->id, app->id);
+	/* Each socket is listed at most once, so the ring never fills. */
+	app->ready = rte_ring_create_elem(name, sizeof(uint32_t), FFS_MAX_SOCKS * 2, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	app->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!app->ready || app->event_fd < 0) {
+		ffs_app_free(st, app);
+		return NULL;
+	}
+	return app;
+}
+
+void ffs_app_free(struct ffs_stack *st, struct ffs_app *app)
+{
+	(void)st;
+	if (!app)
+		return;
+	if (app->ready)
+		rte_ring_free(app->ready);
+	if (app->event_fd >= 0)
+		close(app->event_fd);
+	rte_free(app);
+}
+
+void ffs_app_rearm(struct ffs_app *app)
+{
+	uint64_t v;
+	ssize_t rc = read(app->event_fd, &v, sizeof(v));
+	(void)rc;
+	atomic_store(&app->notified, false);
+}
+
+unsigned ffs_app_ready(struct ffs_app *app, uint32_t *ids, unsigned max)
+{
+	return rte_ring_sc_dequeue_burst_elem(app->ready, ids, sizeof(uint32_t), max, NULL);
+}
+
+void ffs_sock_signal(struct ffs_sock *so)
+{
+	/* The caller fenced after queueing (Dekker with the application, which clears rx_listed and then
+	 * drains): a relaxed load that still sees `true` means the application has yet to drain. */
+	if (atomic_load_explicit(&so->rx_listed, memory_order_relaxed) || atomic_exchange(&so->rx_listed, true))
+		return;
+	struct ffs_app *app = so->app;
+	rte_ring_mp_enqueue_elem(app->ready, &so->id, sizeof(uint32_t));
+	if (!atomic_load_explicit(&app->notified, memory_order_relaxed) && !atomic_exchange(&app->notified, true)) {
+		uint64_t one = 1;
+		ssize_t rc = write(app->event_fd, &one, sizeof(one));
+		(void)rc;
+	}
+}

@@ -1,0 +1,52 @@
+/*
+ * A lcore's private UDP demux table: local port → the sockets bound to it, with the copy of each
+ * socket's addressing and memberships that delivery needs. Owned by its lcore and changed only by
+ * control messages (SOCK_UPSERT, SOCK_REMOVE), so lookups take no lock and touch no shared line
+ * but the socket's RX ring.
+ *
+ * Delivery follows Linux: a unicast datagram goes to the best match (connected beats bound beats
+ * wildcard); SO_REUSEPORT groups spread flows by hash; among SO_REUSEADDR sockets the newest bound
+ * wins. Broadcasts and multicasts go to every matching socket (for multicast: joined the group, or
+ * IP_MULTICAST_ALL with the group joined on the port).
+ */
+#ifndef FFNET_SOCK_DEMUX_H
+#define FFNET_SOCK_DEMUX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "stack/sock/sock.h"
+
+struct demux_entry {
+	struct ffs_sock *so;
+	uint32_t laddr, raddr;
+	uint16_t rport;
+	bool connected, reuseport, mcast_all;
+	uint64_t bind_seq;
+	unsigned n_memberships;
+	struct ffs_membership memberships[FFS_MAX_MEMBERSHIPS];
+};
+
+struct demux_bucket {
+	unsigned n, cap;
+	struct demux_entry *e;
+};
+
+struct demux_table {
+	struct demux_bucket *by_port[65536];
+};
+
+struct demux_table *demux_new(void);
+void demux_free(struct demux_table *t);
+/** Adds or refreshes the entry of `so` (the control plane holds the socket stable meanwhile). 0 or -ENOMEM. */
+int demux_upsert(struct demux_table *t, struct ffs_sock *so);
+/** Removes the entry of `so` bound to `lport`. */
+void demux_remove(struct demux_table *t, struct ffs_sock *so, uint16_t lport);
+/** The unicast receiver of a datagram, or NULL. */
+struct ffs_sock *demux_unicast(const struct demux_table *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
+/** Receivers of a broadcast/multicast datagram: up to max sockets into out; returns the count. */
+unsigned demux_group(const struct demux_table *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+		     bool multicast, struct ffs_sock **out, unsigned max);
+/** The socket bound to lport that a datagram from lsrc:lport to dst:dport came from (ICMP errors). */
+struct ffs_sock *demux_sender(const struct demux_table *t, uint32_t lsrc, uint16_t lport, uint32_t dst, uint16_t dport);
+
+#endif

@@ -1,0 +1,576 @@
+/*
+ * Socket objects and their control plane (see sock.h): open, bind (the port namespace, under
+ * ns_lock), connect, close, memberships; and the application side of the data path: copying a
+ * datagram into mbufs for a lcore's TX ring, and out of a socket's RX ring.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "stack/iface/iface.h"
+#include "stack/wire/ipv4.h"
+#include "stack/lcore/ctrl.h"
+#include "stack/lcore/lcore.h"
+#include "stack/phy/mbuf.h"
+#include "stack/sock/sock.h"
+
+/* Linux's defaults and bounds for UDP socket buffers (net.core.rmem_default, rmem_max, SOCK_MIN_RCVBUF). */
+#define DEFAULT_BUF 212992
+#define MAX_BUF (212992 * 2)
+#define MIN_RCVBUF 2304
+#define MIN_SNDBUF 4608
+
+struct ffs_sock *ffs_sock_get(struct ffs_stack *st, uint32_t id)
+{
+	if (id >= FFS_MAX_SOCKS)
+		return NULL;
+	struct ffs_sock *so = st->socks[id];
+	return so && so->in_use ? so : NULL;
+}
+
+int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	uint32_t id = 0;
+	while (id < FFS_MAX_SOCKS && st->socks[id] && st->socks[id]->in_use)
+		id++;
+	if (id == FFS_MAX_SOCKS) {
+		pthread_mutex_unlock(&st->ns_lock);
+		return -EMFILE;
+	}
+	struct ffs_sock *so = st->socks[id];
+	if (!so) {
+		so = rte_zmalloc("ffs_sock", sizeof(*so), RTE_CACHE_LINE_SIZE);
+		if (!so) {
+			pthread_mutex_unlock(&st->ns_lock);
+			return -ENOMEM;
+		}
+		st->socks[id] = so;
+	}
+	uint16_t gen = (uint16_t)(so->gen + 1);
+	memset(so, 0, sizeof(*so));
+	so->id = id;
+	so->gen = gen;
+	so->app = app;
+	so->ttl = (uint8_t)ffs_sysctl(st, FFS_SYSCTL_IP_TTL);
+	so->mcast_ttl = 1;
+	so->mcast_loop = true;
+	so->mcast_all = true;
+	so->rcvbuf = DEFAULT_BUF;
+	so->sndbuf = DEFAULT_BUF;
+	so->tx_lcore = id % st->n_lcores;
+	char name[RTE_RING_NAMESIZE];
+	snprintf(name, sizeof(name), "ffs%u_s%u_%u", st->id, id, gen);
+	so->rx = rte_ring_create(name, FFS_SOCK_RX_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (!so->rx) {
+		pthread_mutex_unlock(&st->ns_lock);
+		return -ENOMEM;
+	}
+	so->in_use = true;
+	pthread_mutex_unlock(&st->ns_lock);
+	*out = so;
+	return 0;
+}
+
+/** True when `addr` may be bound locally: any, loopback, ours, a broadcast, or multicast (Linux's rules). */
+static bool bindable(const struct ffs_stack *st, uint32_t addr)
+{
+	return addr == 0 || route_is_local(st, addr) || addr == 0xffffffffu || route_port_of(st, addr) ||
+	       ipv4_is_multicast(addr);
+}
+
+/** Whether binding `so` to addr:port conflicts with an existing binding (Linux's UDP rules). */
+static bool conflicts(const struct ffs_stack *st, const struct ffs_sock *so, uint32_t addr, uint16_t port)
+{
+	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
+		const struct ffs_sock *o = st->socks[i];
+		if (!o || !o->in_use || o == so || !o->bound || o->lport != port)
+			continue;
+		if (o->laddr && addr && o->laddr != addr)
+			continue;
+		if ((so->reuseaddr && o->reuseaddr) || (so->reuseport && o->reuseport))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static bool port_used(const struct ffs_stack *st, uint16_t port)
+{
+	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
+		const struct ffs_sock *o = st->socks[i];
+		if (o && o->in_use && o->bound && o->lport == port)
+			return true;
+	}
+	return false;
+}
+
+static int publish(struct ffs_stack *st, struct ffs_sock *so)
+{
+	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_SOCK_UPSERT, .u.sock = { so, so->lport } };
+	return ffs_ctrl_all(st, &msg);
+}
+
+/* Caller holds ns_lock. */
+static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port)
+{
+	if (so->bound)
+		return -EINVAL;
+	if (!bindable(st, addr))
+		return -EADDRNOTAVAIL;
+	if (port == 0) {
+		uint32_t first = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_FIRST);
+		uint32_t last = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_LAST);
+		if (last < first)
+			last = first;
+		uint32_t span = last - first + 1;
+		for (uint32_t n = 0; n < span && port == 0; n++) {
+			uint32_t p = first + (st->ephemeral_next++ % span);
+			if (!port_used(st, (uint16_t)p))
+				port = (uint16_t)p;
+		}
+		if (port == 0)
+			return -EADDRINUSE;
+	} else if (conflicts(st, so, addr, port)) {
+		return -EADDRINUSE;
+	}
+	so->laddr = addr;
+	so->lport = port;
+	so->addr_locked = addr != 0;
+	so->bound = true;
+	so->bind_seq = ++st->bind_seq;
+	int rc = publish(st, so);
+	if (rc < 0)
+		so->bound = false;
+	return rc;
+}
+
+int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = bind_locked(st, so, addr, port);
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+static bool is_broadcast(const struct ffs_stack *st, uint32_t dst)
+{
+	if (dst == 0xffffffffu || dst == 0x7fffffffu) /* limited broadcast, and loopback's 127.255.255.255 */
+		return true;
+	const struct ffs_port *p = route_port_of(st, dst);
+	return p && p->broadcast == dst;
+}
+
+/** The source address a datagram to dst leaves from (Linux's route source), or 0 when unroutable. */
+static uint32_t source_for(const struct ffs_stack *st, uint32_t dst)
+{
+	if (ipv4_is_loopback(dst))
+		return 0x7f000001u;
+	if (route_is_local(st, dst))
+		return dst;
+	if (dst == 0xffffffffu || ipv4_is_multicast(dst))
+		return st->n_ports ? st->ports[0].addr : 0;
+	uint32_t nexthop;
+	const struct ffs_port *p = route_port_of(st, dst);
+	if (!p)
+		p = route_lookup(st, dst, &nexthop);
+	return p ? p->addr : 0;
+}
+
+int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port)
+{
+	if (addr == 0)
+		addr = 0x7f000001u; /* Linux: connecting to INADDR_ANY means the local host */
+	if (is_broadcast(st, addr) && !so->broadcast)
+		return -EACCES;
+	uint32_t src = source_for(st, addr);
+	if (!src)
+		return -ENETUNREACH;
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = 0;
+	if (!so->bound)
+		rc = bind_locked(st, so, 0, 0);
+	if (rc == 0) {
+		if (!so->addr_locked)
+			so->laddr = src;
+		so->raddr = addr;
+		so->rport = port;
+		so->connected = true;
+		rc = publish(st, so);
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	so->connected = false;
+	so->raddr = 0;
+	so->rport = 0;
+	if (!so->addr_locked)
+		so->laddr = 0;
+	int rc = so->bound ? publish(st, so) : 0;
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+/* Caller holds ns_lock. Recomputes the port's membership of `group` over every socket (any-source
+ * memberships make it EXCLUDE{}, source-specific ones INCLUDE{sources}) and tells the lcores: IPv4
+ * input accepts the group while anyone is a member, and IGMP reports every change. */
+static int update_group(struct ffs_stack *st, uint16_t port_index, uint32_t group)
+{
+	struct ffs_ctrl_msg state = { .op = FFS_CTRL_IGMP_STATE, .u.group = { .port_index = port_index, .group = group } };
+	bool member = false, any_source = false;
+	uint32_t ifaddr = st->ports[port_index].addr;
+	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
+		const struct ffs_sock *o = st->socks[i];
+		if (!o || !o->in_use)
+			continue;
+		for (unsigned k = 0; k < o->n_memberships; k++) {
+			const struct ffs_membership *m = &o->memberships[k];
+			if (m->group != group || m->ifaddr != ifaddr)
+				continue;
+			member = true;
+			if (!m->source) {
+				any_source = true;
+				continue;
+			}
+			bool seen = false;
+			for (unsigned j = 0; j < state.u.group.n_sources; j++)
+				seen |= state.u.group.sources[j] == m->source;
+			if (!seen && state.u.group.n_sources < FFS_MAX_GROUP_SOURCES)
+				state.u.group.sources[state.u.group.n_sources++] = m->source;
+		}
+	}
+	if (any_source)
+		state.u.group.n_sources = 0;
+	state.u.group.exclude = any_source;
+
+	unsigned i = 0;
+	while (i < st->n_joined && !(st->joined[i].port_index == port_index && st->joined[i].group == group))
+		i++;
+	bool was_member = i < st->n_joined;
+	if (member && !was_member) {
+		if (st->n_joined == FFS_MAX_GROUPS)
+			return -ENOBUFS;
+		st->joined[st->n_joined].port_index = port_index;
+		st->joined[st->n_joined].group = group;
+		st->n_joined++;
+		struct ffs_ctrl_msg add = { .op = FFS_CTRL_GROUP_ADD, .u.group = { .port_index = port_index, .group = group } };
+		int rc = ffs_ctrl_all(st, &add);
+		if (rc < 0)
+			return rc;
+	} else if (!member && was_member) {
+		st->joined[i] = st->joined[--st->n_joined];
+		struct ffs_ctrl_msg del = { .op = FFS_CTRL_GROUP_DEL, .u.group = { .port_index = port_index, .group = group } };
+		int rc = ffs_ctrl_all(st, &del);
+		if (rc < 0)
+			return rc;
+	}
+	return ffs_ctrl_all(st, &state);
+}
+
+static int port_index_for_if(const struct ffs_stack *st, uint32_t ifaddr)
+{
+	if (st->n_ports == 0)
+		return -1;
+	if (ifaddr == 0)
+		return 0;
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (st->ports[i].addr == ifaddr)
+			return (int)i;
+	return -1;
+}
+
+int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
+{
+	if (!ipv4_is_multicast(group))
+		return -EINVAL;
+	int pi = port_index_for_if(st, ifaddr);
+	if (pi < 0)
+		return -ENODEV;
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = 0;
+	for (unsigned i = 0; i < so->n_memberships; i++) {
+		const struct ffs_membership *m = &so->memberships[i];
+		if (m->group == group && m->ifaddr == st->ports[pi].addr && m->source == source) {
+			rc = -EADDRINUSE;
+			goto out;
+		}
+	}
+	if (so->n_memberships == FFS_MAX_MEMBERSHIPS) {
+		rc = -ENOBUFS;
+		goto out;
+	}
+	so->memberships[so->n_memberships++] = (struct ffs_membership){ group, st->ports[pi].addr, source };
+	rc = update_group(st, (uint16_t)pi, group);
+	if (rc < 0) {
+		so->n_memberships--;
+		goto out;
+	}
+	if (so->bound)
+		rc = publish(st, so);
+out:
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
+{
+	int pi = port_index_for_if(st, ifaddr);
+	if (pi < 0)
+		return -ENODEV;
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = -EADDRNOTAVAIL;
+	for (unsigned i = 0; i < so->n_memberships; i++) {
+		struct ffs_membership *m = &so->memberships[i];
+		if (m->group == group && m->ifaddr == st->ports[pi].addr && m->source == source) {
+			*m = so->memberships[--so->n_memberships];
+			rc = update_group(st, (uint16_t)pi, group);
+			if (rc == 0 && so->bound)
+				rc = publish(st, so);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	atomic_store(&so->closing, true);
+	if (so->bound) {
+		struct ffs_ctrl_msg msg = { .op = FFS_CTRL_SOCK_REMOVE, .u.sock = { so, so->lport } };
+		ffs_ctrl_all(st, &msg);
+	}
+	while (so->n_memberships) {
+		struct ffs_membership m = so->memberships[--so->n_memberships];
+		int pi = port_index_for_if(st, m.ifaddr);
+		if (pi >= 0)
+			update_group(st, (uint16_t)pi, m.group);
+	}
+	ffs_sock_release(so);
+	pthread_mutex_unlock(&st->ns_lock);
+}
+
+void ffs_sock_release(struct ffs_sock *so)
+{
+	void *obj;
+	while (so->rx && rte_ring_sc_dequeue(so->rx, &obj) == 0)
+		rte_pktmbuf_free(obj);
+	rte_pktmbuf_free(so->peeked);
+	so->peeked = NULL;
+	rte_ring_free(so->rx);
+	so->rx = NULL;
+	so->bound = false;
+	so->in_use = false;
+}
+
+int ffs_sock_set_buf(struct ffs_sock *so, bool rcv, int bytes)
+{
+	if (bytes < 0)
+		return -EINVAL;
+	int64_t v = (int64_t)bytes * 2;
+	if (v > MAX_BUF)
+		v = MAX_BUF;
+	if (rcv)
+		so->rcvbuf = v < MIN_RCVBUF ? MIN_RCVBUF : (int)v;
+	else
+		so->sndbuf = v < MIN_SNDBUF ? MIN_SNDBUF : (int)v;
+	return 0;
+}
+
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t n = 0;
+	for (int i = 0; i < iovcnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+/** Copies the iovec into a chain of mbufs (headroom left for every header). NULL when the pool is empty. */
+static struct rte_mbuf *copy_in(struct rte_mempool *pool, const struct iovec *iov, int iovcnt, size_t len)
+{
+	struct rte_mbuf *head = rte_pktmbuf_alloc(pool);
+	if (!head)
+		return NULL;
+	struct rte_mbuf *seg = head;
+	int vi = 0;
+	size_t voff = 0;
+	size_t left = len;
+	while (left) {
+		size_t room = rte_pktmbuf_tailroom(seg);
+		if (room == 0) {
+			struct rte_mbuf *next = rte_pktmbuf_alloc(pool);
+			if (!next || rte_pktmbuf_chain(head, next) != 0) {
+				rte_pktmbuf_free(next);
+				rte_pktmbuf_free(head);
+				return NULL;
+			}
+			seg = next;
+			continue;
+		}
+		while (iov[vi].iov_len == voff) {
+			vi++;
+			voff = 0;
+		}
+		size_t n = iov[vi].iov_len - voff;
+		if (n > room)
+			n = room;
+		if (n > left)
+			n = left;
+		memcpy(rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len), (const uint8_t *)iov[vi].iov_base + voff, n);
+		seg->data_len = (uint16_t)(seg->data_len + n);
+		if (seg != head)
+			head->pkt_len += (uint32_t)n;
+		else
+			head->pkt_len = seg->data_len;
+		voff += n;
+		left -= n;
+	}
+	return head;
+}
+
+int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
+		   uint16_t dport)
+{
+	int err = atomic_exchange(&so->so_error, 0);
+	if (err)
+		return -err;
+	if (dst == 0 && dport == 0) {
+		if (!so->connected)
+			return -EDESTADDRREQ;
+		dst = so->raddr;
+		dport = so->rport;
+	}
+	if (dport == 0)
+		return -EINVAL;
+	size_t len = iov_total(iov, iovcnt);
+	if (len > FFS_UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (is_broadcast(st, dst) && !so->broadcast)
+		return -EACCES;
+	if (!source_for(st, dst))
+		return -ENETUNREACH;
+	if (!so->bound) {
+		int rc = ffs_sock_bind(st, so, 0, 0);
+		if (rc < 0)
+			return rc;
+	}
+	int charge = (int)len + FFS_DGRAM_OVERHEAD;
+	/* Inline mode on the stack's own thread: this thread is the one that drains the TX ring. */
+	bool drive = st->inline_mode && rte_lcore_id() == rte_get_main_lcore();
+	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
+		if (so->nonblock || waited > 20000)
+			return -EAGAIN;
+		if (drive)
+			ffs_lcore_turn(st->lcores[0]);
+		else
+			rte_delay_us_sleep(50);
+	}
+	struct rte_mbuf *m = copy_in(st->pool, iov, iovcnt, len);
+	if (!m)
+		return -ENOBUFS;
+	struct ffs_meta *meta = ffs_meta(m);
+	bool mcast = ipv4_is_multicast(dst);
+	*meta = (struct ffs_meta){
+		.src = so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu ? so->laddr : 0,
+		.dst = dst,
+		.sport = so->lport,
+		.dport = dport,
+		.sock_id = (uint16_t)so->id,
+		.sock_gen = so->gen,
+		.ttl = mcast ? so->mcast_ttl : so->ttl,
+		.tos = so->tos,
+		.flags = mcast && so->mcast_loop ? FFS_META_MCAST_LOOP : 0,
+	};
+	if (mcast && so->mcast_if && !meta->src)
+		meta->src = so->mcast_if;
+	struct ffs_lcore *lc = st->lcores[so->tx_lcore];
+	atomic_fetch_add(&so->tx_bytes, charge);
+	atomic_fetch_add(&so->tx_count, 1);
+	if (rte_ring_mp_enqueue(lc->tx_in, m) != 0) {
+		atomic_fetch_sub(&so->tx_bytes, charge);
+		atomic_fetch_sub(&so->tx_count, 1);
+		rte_pktmbuf_free(m);
+		return so->nonblock ? -EAGAIN : -ENOBUFS;
+	}
+	ffs_lcore_wake(lc);
+	return (int)len;
+}
+
+/** Takes the next datagram off the RX ring, or NULL. */
+static struct rte_mbuf *next_datagram(struct ffs_sock *so)
+{
+	void *obj = NULL;
+	if (!so->rx || rte_ring_sc_dequeue(so->rx, &obj) != 0)
+		return NULL;
+	return obj;
+}
+
+int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
+		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek)
+{
+	(void)st;
+	int err = atomic_exchange(&so->so_error, 0);
+	if (err)
+		return -err;
+	struct rte_mbuf *m = so->peeked;
+	if (!m) {
+		m = next_datagram(so);
+		if (!m)
+			return -EAGAIN;
+	}
+	const struct ffs_meta *meta = ffs_meta(m);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint32_t off = 0;
+	for (int i = 0; i < iovcnt && off < len; i++) {
+		uint32_t n = (uint32_t)iov[i].iov_len < len - off ? (uint32_t)iov[i].iov_len : len - off;
+		const void *p = rte_pktmbuf_read(m, off, n, iov[i].iov_base);
+		if (p != iov[i].iov_base)
+			memcpy(iov[i].iov_base, p, n);
+		off += n;
+	}
+	if (truncated)
+		*truncated = off < len;
+	if (src)
+		*src = meta->src;
+	if (sport)
+		*sport = meta->sport;
+	if (dst)
+		*dst = meta->dst;
+	if (peek) {
+		so->peeked = m;
+	} else {
+		so->peeked = NULL;
+		atomic_fetch_sub(&so->rx_bytes, (int)len + FFS_DGRAM_OVERHEAD);
+		rte_pktmbuf_free(m);
+	}
+	return (int)len;
+}
+
+int ffs_sock_next_len(struct ffs_sock *so)
+{
+	if (!so->peeked)
+		so->peeked = next_datagram(so);
+	return so->peeked ? (int)rte_pktmbuf_pkt_len(so->peeked) : 0;
+}
+
+bool ffs_sock_readable(struct ffs_sock *so)
+{
+	return so->peeked || atomic_load(&so->so_error) || (so->rx && rte_ring_count(so->rx) > 0);
+}
+
+bool ffs_sock_writable(struct ffs_sock *so)
+{
+	return atomic_load(&so->tx_bytes) + FFS_DGRAM_OVERHEAD < so->sndbuf;
+}

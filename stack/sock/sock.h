@@ -1,0 +1,157 @@
+/*
+ * UDP sockets: the objects applications hold, and the control plane that binds, connects and
+ * configures them.
+ *
+ * Owns: socket objects (shared by one application thread and the lcores), application contexts
+ * (one per application thread: an eventfd and a ready ring), the port namespace (who has bound
+ * what; control-plane state under a mutex), and multicast memberships with their IGMP reference
+ * counts. May call: lcore/ctrl.h to update every lcore's private demux table; iface/ for route
+ * checks. The data path never takes the mutex: lcores see sockets only through their own demux
+ * tables (sock/demux.h), changed by control messages.
+ *
+ * Data moves through rings: a socket's RX ring carries mbufs from lcores to its application
+ * (payload at the data pointer, addresses in the mbuf's ffs_meta); each lcore's TX ring carries
+ * mbufs from applications (payload in place, destination and socket in ffs_meta).
+ *
+ * Every function returns 0 (or a count) on success and a negative errno on failure, with the
+ * errno Linux gives for the same UDP call; the posix/ layer turns these into errno.
+ */
+#ifndef FFNET_SOCK_SOCK_H
+#define FFNET_SOCK_SOCK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include "stack/stack.h"
+
+#define FFS_MAX_SOCKS 4096
+#define FFS_MAX_MEMBERSHIPS 20 /**< per socket, as Linux's igmp_max_memberships */
+#define FFS_SOCK_RX_RING 4096  /**< datagrams; SO_RCVBUF bounds bytes below this */
+#define FFS_UDP_MAX_PAYLOAD 65507
+/** Bytes charged against SO_RCVBUF/SO_SNDBUF per datagram on top of its payload (Linux charges skb truesize). */
+#define FFS_DGRAM_OVERHEAD 256
+
+struct rte_ring;
+struct rte_mbuf;
+
+/** One application thread's view of the stack. */
+struct ffs_app {
+	int event_fd;           /**< readable when a socket of this app has data or an error */
+	atomic_bool notified;   /**< set by the lcore that wrote event_fd; cleared by the app before draining */
+	struct rte_ring *ready; /**< ids of sockets that became readable (multi-producer) */
+	unsigned id;
+};
+
+/** One membership (IP_ADD_MEMBERSHIP or a source-specific one). */
+struct ffs_membership {
+	uint32_t group;
+	uint32_t ifaddr; /**< the port's address (0: the first port) */
+	uint32_t source; /**< 0 = any source */
+};
+
+struct ffs_sock {
+	uint32_t id;
+	uint16_t gen;
+	bool in_use;
+	bool addr_locked; /**< the local address was chosen by bind, not by connect */
+	struct ffs_app *app;
+	/* Addressing (host order; written by the control plane, copied into lcore demux tables). */
+	uint32_t laddr;
+	uint16_t lport;
+	uint32_t raddr;
+	uint16_t rport;
+	bool bound;
+	bool connected;
+	/* Options. */
+	bool reuseaddr, reuseport, broadcast;
+	bool mcast_loop, mcast_all;
+	uint8_t ttl, tos, mcast_ttl;
+	uint32_t mcast_if;
+	bool nonblock;
+	int rcvbuf; /**< bytes, as getsockopt reports them (Linux doubles what setsockopt asked for) */
+	int sndbuf;
+	unsigned n_memberships;
+	struct ffs_membership memberships[FFS_MAX_MEMBERSHIPS];
+	uint64_t bind_seq; /**< order of binding, for SO_REUSEADDR delivery (newest wins, as Linux) */
+	unsigned tx_lcore; /**< lcore index whose TX ring this socket uses (keeps its datagrams in order) */
+	/* Receive side: lcores produce, the app consumes. */
+	struct rte_ring *rx;
+	struct rte_mbuf *peeked;  /**< a datagram taken off rx by MSG_PEEK or FIONREAD, delivered next */
+	atomic_int rx_bytes;      /**< charged bytes queued in rx */
+	atomic_bool rx_listed;    /**< id is in app->ready */
+	atomic_int so_error;      /**< pending asynchronous error (positive errno), e.g. ECONNREFUSED */
+	atomic_ullong rx_dropped; /**< datagrams dropped because rx was full (SO_RCVBUF) */
+	/* Send side. */
+	atomic_int tx_bytes;      /**< charged bytes handed to lcores and not yet sent */
+	atomic_int tx_count;
+	atomic_bool closing;
+};
+
+/** Metadata the stack keeps in a datagram's mbuf (a dynamic field). */
+struct ffs_meta {
+	uint32_t src, dst;     /**< host order; TX src 0 = the outgoing port's address */
+	uint16_t sport, dport;
+	uint16_t sock_id;      /**< TX: the sending socket, and its generation (a closed socket's id is reused) */
+	uint16_t sock_gen;
+	uint8_t ttl, tos;
+	uint8_t flags;         /**< TX: FFS_META_* */
+	uint8_t pad;
+};
+#define FFS_META_MCAST_LOOP 0x01 /**< TX: deliver a multicast datagram to local members too */
+
+
+/** Creates the calling thread's application context (registering the thread with DPDK if needed). */
+struct ffs_app *ffs_app_new(struct ffs_stack *st);
+void ffs_app_free(struct ffs_stack *st, struct ffs_app *app);
+/** Clears the wake-up so that a later arrival writes event_fd again; call before draining. */
+void ffs_app_rearm(struct ffs_app *app);
+/** Takes up to max ids of sockets that became readable or got an error. */
+unsigned ffs_app_ready(struct ffs_app *app, uint32_t *ids, unsigned max);
+
+/** Lcore side: marks a socket readable and wakes its application (at most one eventfd write per wake-up). */
+void ffs_sock_signal(struct ffs_sock *so);
+
+int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out);
+/** Binds to addr:port (0.0.0.0 = any local address; port 0 = an ephemeral port). -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL. */
+int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port);
+/** Connects (filters by peer; binds implicitly). addr 0 with port 0 (AF_UNSPEC) disconnects. */
+int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port);
+int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so);
+/** Closes: removes it from every lcore, drops what it queued, frees it. */
+void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so);
+/** Frees what a socket holds (queued datagrams, its ring) without telling the lcores: for a stopped stack. */
+void ffs_sock_release(struct ffs_sock *so);
+struct ffs_sock *ffs_sock_get(struct ffs_stack *st, uint32_t id);
+
+/**
+ * Sends one datagram of `len` bytes gathered from iov (payload copied once into mbufs). dst 0 uses
+ * the connected peer. Fails with Linux's errors: -EDESTADDRREQ, -EISCONN (dst on a connected socket is
+ * allowed and overrides, as on Linux), -EMSGSIZE, -EACCES (broadcast without SO_BROADCAST),
+ * -ENETUNREACH, -ENOBUFS/-EAGAIN (SO_SNDBUF full on a non-blocking socket), -ECONNREFUSED (pending).
+ */
+struct iovec;
+int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
+		   uint16_t dport);
+/**
+ * Receives one datagram into iov; returns its full length (truncated copies set *truncated), fills
+ * src/sport (and the local dst address). -EAGAIN when empty; -ECONNREFUSED (once) after an ICMP error.
+ */
+int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
+		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek);
+/** Bytes of the next datagram (FIONREAD), 0 when none. */
+int ffs_sock_next_len(struct ffs_sock *so);
+/** True when a datagram or an error is waiting. */
+bool ffs_sock_readable(struct ffs_sock *so);
+/** True when SO_SNDBUF has room. */
+bool ffs_sock_writable(struct ffs_sock *so);
+
+/** Membership changes (IGMP reports go out on the first join and last leave of a group on a port). */
+int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source);
+int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source);
+
+/** Sets SO_RCVBUF / SO_SNDBUF as Linux does: the value is doubled, and clamped to [2304, 2 × 208 KiB × 16]. */
+int ffs_sock_set_buf(struct ffs_sock *so, bool rcv, int bytes);
+
+#endif
