@@ -25,18 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "stack/wire/hex.h"
+
 #define MAX_FRAME 65535
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes `hex` into `out`; returns the byte count, or -1 with a message naming `what`. */
 static long parse_hex(const char *hex, unsigned char *out, size_t cap, const char *what)
@@ -46,7 +38,7 @@ static long parse_hex(const char *hex, unsigned char *out, size_t cap, const cha
 	for (const char *p = hex; *p; p++) {
 		if (*p == ' ' || *p == '\t' || *p == ':' || *p == '\n' || *p == '\r')
 			continue;
-		int v = hex_value((unsigned char)*p);
+		int v = hex_digit((unsigned char)*p);
 		if (v < 0) {
 			fprintf(stderr, "inject-frame: %s: bad hex character '%c' at offset %ld\n", what, *p,
 				(long)(p - hex));

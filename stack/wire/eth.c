@@ -5,6 +5,7 @@
  * layer counts the ones it does not handle); eth_repr_emit() writes exactly ETH_HDR_LEN bytes.
  */
 #include "stack/wire/eth.h"
+#include "stack/wire/hex.h"
 
 #include <string.h>
 
@@ -43,17 +44,6 @@ char *eth_addr_format(const struct eth_addr *a, char *out)
 	}
 	*p = '\0';
 	return out;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int eth_addr_parse(const char *s, struct eth_addr *out)

@@ -16,6 +16,7 @@
 #include "stack/wire/ipv4.h"
 #include "stack/wire/udp.h"
 #include "test/stack/harness.h"
+#include "test/stack/fixtures.h"
 
 #define MAX_FRAMES 16
 #define MAX_FRAME_LEN 1518
@@ -28,65 +29,16 @@ enum { ARP_REQUEST, ARP_REPLY, ECHO_REQUEST, ECHO_REPLY, UDP_OFFLOADED, UDP_FULL
 static const struct eth_addr mac1 = { { 0x02, 0x00, 0x00, 0x99, 0x00, 0x01 } };
 static const struct eth_addr mac2 = { { 0x02, 0x00, 0x00, 0x99, 0x00, 0x02 } };
 
-struct frame {
-	uint8_t b[MAX_FRAME_LEN];
-	size_t len;
-};
-
-static struct frame frames[MAX_FRAMES];
+static struct fixture_frame frames[MAX_FRAMES];
 static int n_frames = -1;
 
-static int hex_nibble(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Loads veth.hex once: one frame per line, lines starting with '#' are comments. */
 static void load_frames(void)
 {
-	if (n_frames >= 0)
-		return;
-	const char *dir = getenv("FFNET_FIXTURES");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/veth.hex", dir && *dir ? dir : "test/fixtures");
-	FILE *f = fopen(path, "r");
-	if (!f)
-		FAIL("cannot open %s: %s (set FFNET_FIXTURES to the fixtures directory)", path, strerror(errno));
-
-	char line[2 * MAX_FRAME_LEN + 64];
-	int n = 0, lineno = 0;
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		if (n == MAX_FRAMES) {
-			fclose(f);
-			FAIL("%s: more than %d frames", path, MAX_FRAMES);
-		}
-		struct frame *fr = &frames[n];
-		size_t len = 0;
-		for (const char *p = line; *p && *p != '\n'; p += 2) {
-			int hi = hex_nibble(p[0]), lo = hi < 0 ? -1 : hex_nibble(p[1]);
-			if (lo < 0 || len == MAX_FRAME_LEN) {
-				fclose(f);
-				FAIL("%s:%d: not a frame in hex", path, lineno);
-			}
-			fr->b[len++] = (uint8_t)(hi << 4 | lo);
-		}
-		fr->len = len;
-		n++;
-	}
-	fclose(f);
-	n_frames = n;
+	if (n_frames < 0)
+		n_frames = fixture_load("veth.hex", frames, MAX_FRAMES);
 }
 
-static const struct frame *frame(int i)
+static const struct fixture_frame *frame(int i)
 {
 	load_frames();
 	if (i >= n_frames)
@@ -95,7 +47,7 @@ static const struct frame *frame(int i)
 }
 
 /* Parses Ethernet and IPv4 (checksum verified in software); returns the IPv4 payload. */
-static const uint8_t *parse_ipv4_frame(const struct frame *fr, struct eth_repr *eth, struct ipv4_repr *ip)
+static const uint8_t *parse_ipv4_frame(const struct fixture_frame *fr, struct eth_repr *eth, struct ipv4_repr *ip)
 {
 	CHECK_EQ_INT(eth_repr_parse(fr->b, fr->len, eth), WIRE_OK);
 	CHECK_EQ_INT(eth->ethertype, ETH_TYPE_IPV4);
@@ -114,7 +66,7 @@ TEST(fixture_loads)
 
 TEST(arp_request)
 {
-	const struct frame *fr = frame(ARP_REQUEST);
+	const struct fixture_frame *fr = frame(ARP_REQUEST);
 	struct eth_repr eth;
 	struct arp_repr arp;
 	CHECK_EQ_INT(eth_repr_parse(fr->b, fr->len, &eth), WIRE_OK);
@@ -131,7 +83,7 @@ TEST(arp_request)
 
 TEST(arp_reply_rebuilt_from_request)
 {
-	const struct frame *req = frame(ARP_REQUEST), *rep = frame(ARP_REPLY);
+	const struct fixture_frame *req = frame(ARP_REQUEST), *rep = frame(ARP_REPLY);
 	struct eth_repr eth;
 	struct arp_repr arp;
 	uint8_t buf[64];
@@ -154,7 +106,7 @@ TEST(arp_reply_rebuilt_from_request)
 
 TEST(icmp_echo_request)
 {
-	const struct frame *fr = frame(ECHO_REQUEST);
+	const struct fixture_frame *fr = frame(ECHO_REQUEST);
 	struct eth_repr eth;
 	struct ipv4_repr ip;
 	struct icmp_repr icmp;
@@ -178,7 +130,7 @@ TEST(icmp_echo_request)
 
 TEST(icmp_echo_reply_rebuilt_from_request)
 {
-	const struct frame *req = frame(ECHO_REQUEST), *rep = frame(ECHO_REPLY);
+	const struct fixture_frame *req = frame(ECHO_REQUEST), *rep = frame(ECHO_REPLY);
 	struct eth_repr eth;
 	struct ipv4_repr ip, rep_ip;
 	struct icmp_repr icmp, rep_icmp;
@@ -210,7 +162,7 @@ TEST(icmp_echo_reply_rebuilt_from_request)
 
 TEST(udp_with_full_checksum)
 {
-	const struct frame *fr = frame(UDP_FULL);
+	const struct fixture_frame *fr = frame(UDP_FULL);
 	struct eth_repr eth;
 	struct ipv4_repr ip;
 	struct udp_repr udp;
@@ -228,7 +180,7 @@ TEST(udp_with_full_checksum)
 
 TEST(udp_frame_rebuilt)
 {
-	const struct frame *fr = frame(UDP_FULL);
+	const struct fixture_frame *fr = frame(UDP_FULL);
 	struct eth_repr eth;
 	struct ipv4_repr ip;
 	struct udp_repr udp;
@@ -247,7 +199,7 @@ TEST(udp_frame_rebuilt)
 
 TEST(udp_with_offloaded_checksum)
 {
-	const struct frame *fr = frame(UDP_OFFLOADED), *full = frame(UDP_FULL);
+	const struct fixture_frame *fr = frame(UDP_OFFLOADED), *full = frame(UDP_FULL);
 	struct eth_repr eth;
 	struct ipv4_repr ip;
 	struct udp_repr udp;
@@ -276,7 +228,7 @@ TEST(every_ipv4_frame_checksums_verify)
 	load_frames();
 	int seen = 0;
 	for (int i = 0; i < n_frames; i++) {
-		const struct frame *fr = &frames[i];
+		const struct fixture_frame *fr = &frames[i];
 		if (rd_be16(fr->b + 12) != ETH_TYPE_IPV4)
 			continue;
 		const uint8_t *iph = fr->b + ETH_HDR_LEN;

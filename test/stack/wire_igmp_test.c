@@ -12,6 +12,7 @@
 #include "stack/wire/igmp.h"
 #include "stack/wire/ipv4.h"
 #include "test/stack/harness.h"
+#include "test/stack/fixtures.h"
 
 _Static_assert(sizeof(struct igmp_hdr) == IGMP_HDR_LEN, "igmp_hdr matches the wire");
 _Static_assert(sizeof(struct igmpv3_query_hdr) == IGMPV3_QUERY_LEN, "igmpv3_query_hdr matches the wire");
@@ -412,45 +413,13 @@ TEST(ipv4_header_with_router_alert)
 #define MAX_FRAMES 16
 #define MAX_FRAME_LEN 1518
 
-struct frame {
-	uint8_t b[MAX_FRAME_LEN];
-	size_t len;
-};
-
-static struct frame frames[MAX_FRAMES];
+static struct fixture_frame frames[MAX_FRAMES];
 static int n_frames = -1;
 
-static int hex_nibble(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Loads igmp.hex once: one frame per line, lines starting with '#' are comments. */
 static void load_frames(void)
 {
-	if (n_frames >= 0)
-		return;
-	const char *dir = getenv("FFNET_FIXTURES");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/igmp.hex", dir && *dir ? dir : "test/fixtures");
-	FILE *f = fopen(path, "r");
-	if (!f)
-		FAIL("cannot open %s: %s (set FFNET_FIXTURES to the fixtures directory)", path, strerror(errno));
-	static char line[2 * MAX_FRAME_LEN + 16];
-	n_frames = 0;
-	while (fgets(line, sizeof line, f) && n_frames < MAX_FRAMES) {
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		struct frame *fr = &frames[n_frames++];
-		fr->len = 0;
-		for (char *p = line; hex_nibble(p[0]) >= 0 && hex_nibble(p[1]) >= 0 && fr->len < MAX_FRAME_LEN; p += 2)
-			fr->b[fr->len++] = (uint8_t)(hex_nibble(p[0]) << 4 | hex_nibble(p[1]));
-	}
-	fclose(f);
+	if (n_frames < 0)
+		n_frames = fixture_load("igmp.hex", frames, MAX_FRAMES);
 }
 
 /* capture-igmp.sh produces these, in this order. */
@@ -461,7 +430,7 @@ static void dissect(int i, struct eth_repr *eth, struct ipv4_repr *ip, const uin
 {
 	load_frames();
 	CHECK_EQ_INT(n_frames, N_FRAMES);
-	const struct frame *fr = &frames[i];
+	const struct fixture_frame *fr = &frames[i];
 	CHECK_EQ_INT(eth_repr_parse(fr->b, fr->len, eth), WIRE_OK);
 	CHECK_EQ_INT(eth->ethertype, ETH_TYPE_IPV4);
 	CHECK_EQ_INT(ipv4_repr_parse(fr->b + ETH_HDR_LEN, fr->len - ETH_HDR_LEN, &WIRE_CSUM_SOFTWARE, ip), WIRE_OK);
