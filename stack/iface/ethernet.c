@@ -12,6 +12,7 @@
 static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
 {
 	struct ffs_stack *st = lc->st;
+	m->hash.usr = FFS_PEER_ARP;
 	for (unsigned i = 0; i < st->n_lcores; i++) {
 		struct ffs_lcore *peer = st->lcores[i];
 		if (peer == lc)

@@ -43,6 +43,9 @@ void arp_tick(struct ffs_lcore *lc);
 /** IPv4 input (data at the IPv4 header). `port` is NULL for packets looped back inside the stack. */
 void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
 
+/** A fragment forwarded by the lcore that received it to the lcore that reassembles its datagram. */
+void ipv4_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
+
 /** What the caller of ipv4_output decides about a packet. */
 struct ipv4_out {
 	uint32_t src;  /**< 0 = the outgoing port's address */

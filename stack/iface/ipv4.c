@@ -65,6 +65,9 @@ static void count_parse_error(struct ffs_lcore *lc, enum wire_result r)
 	}
 }
 
+static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, struct ipv4_repr *ipp,
+		    struct wire_csum_caps *capsp, bool broadcast);
+
 void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
 {
 	const struct ffs_stack *st = lc->st;
@@ -109,6 +112,50 @@ void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 		goto drop;
 	}
 	broadcast |= multicast;
+	if (port && (ip.more_frags || ip.frag_offset) && st->n_lcores > 1) {
+		/* Fragments of one datagram may arrive on several queues (NICs hash non-first fragments
+		 * without ports): each datagram is reassembled by one lcore chosen from its identity, as
+		 * Seastar does; the others forward their fragments there. */
+		uint32_t h = (ip.src ^ ip.dst ^ ((uint32_t)ip.id << 16) ^ ip.proto) * 2654435761u;
+		struct ffs_lcore *owner = st->lcores[(h >> 16) % st->n_lcores];
+		if (owner != lc) {
+			m->hash.usr = FFS_PEER_FRAGMENT;
+			if (rte_ring_enqueue(owner->peer_in, m) != 0) {
+				lc->ctr.ip_frag_dropped++;
+				goto drop;
+			}
+			lc->ctr.ip_frag_steered++;
+			ffs_lcore_wake(owner);
+			return;
+		}
+	}
+	deliver(lc, port, m, &ip, &caps, broadcast);
+	return;
+drop:
+	rte_pktmbuf_free(m);
+}
+
+void ipv4_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
+{
+	/* Validated and counted by the lcore that received it. */
+	struct ipv4_repr ip;
+	struct wire_csum_caps caps = port->caps;
+	caps.rx_ipv4_verified = true;
+	caps.rx_l4_verified = false;
+	if (ipv4_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_pkt_len(m), &caps, &ip) != WIRE_OK) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	bool broadcast = is_broadcast_for(lc->st, port, ip.dst) || ipv4_is_multicast(ip.dst);
+	deliver(lc, port, m, &ip, &caps, broadcast);
+}
+
+/** Local delivery of a validated datagram (data at its IPv4 header): reassembly, then the protocol. */
+static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, struct ipv4_repr *ipp,
+		    struct wire_csum_caps *capsp, bool broadcast)
+{
+	struct ipv4_repr ip = *ipp;
+	struct wire_csum_caps caps = *capsp;
 	if (ip.more_frags || ip.frag_offset) {
 		/* RFC 791 §3.2: fragments are reassembled at the destination only. */
 		m = ipv4_reassemble(lc, m, &ip);

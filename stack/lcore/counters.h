@@ -42,6 +42,7 @@
 	X(ip_not_ours, "ip.not_ours", "IPv4 packets for another host (we do not forward)")    \
 	X(ip_fragments, "ip.fragments", "IPv4 fragments received")                            \
 	X(ip_frag_dropped, "ip.frag_dropped", "IPv4 fragments dropped (any reason below)")     \
+	X(ip_frag_steered, "ip.frag_steered", "fragments forwarded to the lcore that reassembles their datagram") \
 	X(ip_reassembled, "ip.reassembled", "IPv4 datagrams reassembled from fragments")       \
 	X(ip_frag_timeout, "ip.frag_timeout", "partial datagrams expired before all fragments came (fragttl)") \
 	X(ip_frag_overlap, "ip.frag_overlap", "datagrams discarded for overlapping fragments")  \

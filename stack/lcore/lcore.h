@@ -25,6 +25,9 @@
 #define FFS_LOOPBACK_QUEUE 1024
 #define FFS_MAX_GROUPS 256
 #define FFS_TX_RING 4096
+/** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, or a steered IPv4 fragment. */
+#define FFS_PEER_ARP 1
+#define FFS_PEER_FRAGMENT 2
 
 /** A port as the stack runs it (read-only after start, shared by all lcores). */
 struct ffs_port {
@@ -75,7 +78,7 @@ struct ffs_lcore {
 		uint16_t port_index;
 		uint32_t group;
 	} groups[FFS_MAX_GROUPS];
-	struct rte_ring *peer_in; /**< ARP frames cloned by other lcores */
+	struct rte_ring *peer_in; /**< from other lcores: ARP clones, IPv4 fragments to reassemble here */
 	/** ICMP error rate limit: tokens left in the current second. */
 	uint64_t icmp_window_start;
 	uint32_t icmp_sent_in_window;

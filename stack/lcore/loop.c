@@ -83,7 +83,9 @@ static unsigned drain_peers(struct ffs_lcore *lc)
 		for (unsigned p = 0; p < lc->st->n_ports; p++)
 			if (lc->st->ports[p].port_id == pkts[i]->port)
 				port = &lc->st->ports[p];
-		if (port)
+		if (port && pkts[i]->hash.usr == FFS_PEER_FRAGMENT)
+			ipv4_steered_input(lc, port, pkts[i]);
+		else if (port)
 			arp_input(lc, port, pkts[i], true);
 		else
 			rte_pktmbuf_free(pkts[i]);
