@@ -22,6 +22,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_mempool.h>
 
 #define BURST 32
@@ -165,35 +166,57 @@ int main(int argc, char *argv[])
 	uint64_t packets = 0, bytes = 0;
 	double start = 0, end = 0;
 	if (tx) {
-		/* Pre-built frames, sent again and again: each burst takes a reference that the PMD drops. */
-		struct rte_mbuf *frames[BURST];
-		if (rte_pktmbuf_alloc_bulk(pool, frames, BURST) != 0) {
+		/* Pre-built frames: each burst takes fresh mbufs from the pool and copies a template in
+		 * (as testpmd's txonly engine does), and the PMD frees them once it has copied them out. */
+		struct rte_mbuf *tmpl = rte_pktmbuf_alloc(pool);
+		if (!tmpl) {
 			fprintf(stderr, "memif_raw: cannot allocate frames\n");
 			return 1;
 		}
-		for (int i = 0; i < BURST; i++)
-			build_frame(frames[i], (uint16_t)size);
+		build_frame(tmpl, (uint16_t)size);
+		const uint8_t *frame = rte_pktmbuf_mtod(tmpl, const uint8_t *);
+		struct rte_mbuf *pkts[BURST];
+		uint16_t have = 0;
 		usleep(200000); /* let the receiver's loop start */
 		start = now_s();
 		double deadline = start + (double)seconds;
 		for (uint64_t turn = 0;; turn++) {
 			if ((turn & 1023) == 0 && now_s() >= deadline)
 				break;
-			for (int i = 0; i < BURST; i++)
-				rte_mbuf_refcnt_update(frames[i], 1);
-			uint16_t n = rte_eth_tx_burst(port, 0, frames, BURST);
-			for (int i = n; i < BURST; i++)
-				rte_mbuf_refcnt_update(frames[i], -1);
+			if (have < BURST) {
+				if (rte_pktmbuf_alloc_bulk(pool, pkts + have, BURST - have) != 0)
+					continue;
+				for (uint16_t i = have; i < BURST; i++) {
+					struct rte_mbuf *m = pkts[i];
+					m->data_len = (uint16_t)size;
+					m->pkt_len = (uint32_t)size;
+					rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), frame, (size_t)size);
+				}
+				have = BURST;
+			}
+			uint16_t n = rte_eth_tx_burst(port, 0, pkts, BURST);
+			/* Unsent frames move to the front and go out with the next burst. */
+			for (uint16_t i = n; i < BURST; i++)
+				pkts[i - n] = pkts[i];
+			have = (uint16_t)(BURST - n);
 			packets += n;
 		}
 		end = now_s();
 		bytes = packets * (uint64_t)size;
-		rte_pktmbuf_free_bulk(frames, BURST);
+		rte_pktmbuf_free_bulk(pkts, have);
+		/* Stay connected until the receiver has seen the traffic stop and left its polling loop:
+		 * memif unmaps a peer's rings on disconnect, under a receiver still polling them. */
+		usleep((useconds_t)((RX_QUIET_S + 1.0) * 1e6));
+		rte_pktmbuf_free(tmpl);
 	} else {
 		struct rte_mbuf *pkts[BURST];
 		double last = 0, hard_end = 0;
+		unsigned empty = 0;
 		for (;;) {
 			uint16_t n = rte_eth_rx_burst(port, 0, pkts, BURST);
+			/* The clock is read once per burst and every 64th empty poll. */
+			if (!n && (++empty & 63) != 0 && packets)
+				continue;
 			double t = now_s();
 			if (n) {
 				for (uint16_t i = 0; i < n; i++)

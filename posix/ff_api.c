@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 #include <rte_lcore.h>
+#include <rte_ring.h>
 
 #include "posix/ff_api.h"
 #include "posix/ff_internal.h"
@@ -27,6 +29,9 @@
 static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ffs_app *g_app;
 static struct ffs_stack *g_app_stack;
+/** Eventfd writes owed: an lcore that finds `notified` clear sets it and then writes once; a drain
+ *  that cleared it before the write landed reads that write on a later drain. Under app_lock. */
+static atomic_uint owed_writes;
 
 static inline int fail(int neg_errno)
 {
@@ -56,6 +61,7 @@ void ff_app_forget(void)
 		ffs_app_free(g_app_stack, g_app);
 	g_app = NULL;
 	g_app_stack = NULL;
+	atomic_store(&owed_writes, 0);
 	pthread_mutex_unlock(&app_lock);
 	ff_epoll_reset();
 }
@@ -79,10 +85,22 @@ static struct ffs_sock *sock_of(int fd, struct ffs_stack **stp)
 
 void ff_app_drain(struct ffs_stack *st, struct ffs_app *app)
 {
+	/* Nothing signalled since the last drain (most turns of a busy event loop): no eventfd read. */
+	if (!atomic_load(&app->notified) && !atomic_load_explicit(&owed_writes, memory_order_relaxed) &&
+	    rte_ring_empty(app->ready))
+		return;
 	uint32_t ids[64];
 	unsigned n;
 	pthread_mutex_lock(&app_lock);
-	ffs_app_rearm(app);
+	/* Re-arm the wake-up: clear `notified`, then read what was written, so that the fd is never
+	 * left readable with nothing to report (a level-triggered poller of ff_wake_fd would spin). */
+	unsigned owed = atomic_load(&owed_writes) + (atomic_exchange(&app->notified, false) ? 1u : 0u);
+	if (owed) {
+		uint64_t v = 0;
+		if (read(app->event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+			owed = v >= owed ? 0 : owed - (unsigned)v;
+	}
+	atomic_store(&owed_writes, owed);
 	while ((n = ffs_app_ready(app, ids, 64)) > 0) {
 		for (unsigned i = 0; i < n; i++) {
 			struct ffs_sock *so = st->socks[ids[i]];
@@ -371,20 +389,91 @@ ssize_t ff_recvmsg(int s, struct msghdr *msg, int flags)
 	return rc;
 }
 
+/** Datagrams handed to the socket layer at once by ff_sendmmsg and ff_recvmmsg. */
+#define MMSG_BURST 32
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM | MSG_MORE | MSG_DONTROUTE)
+
 int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 {
 	if (!msgvec && vlen)
 		return fail(-EFAULT);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
-	unsigned i;
-	for (i = 0; i < vlen; i++) {
+	struct ffs_stack *st = NULL;
+	struct ffs_sock *so = vlen && !(flags & ~SEND_FLAGS) ? sock_of(s, &st) : NULL;
+	unsigned i = 0;
+	while (i < vlen) {
+		/* Bursts of messages whose arguments are valid go to the socket layer together; the first
+		 * message it does not take (an error, or a wait for SO_SNDBUF room) goes through ff_sendmsg,
+		 * which sends it, waits, or fails with its errno, as a single call would. */
+		struct ffs_dgram_out d[MMSG_BURST];
+		size_t lens[MMSG_BURST];
+		unsigned k = 0;
+		while (so && k < MMSG_BURST && i + k < vlen) {
+			const struct msghdr *mh = &msgvec[i + k].msg_hdr;
+			if (mh->msg_iovlen > IOV_MAX || (mh->msg_iovlen && !mh->msg_iov))
+				break;
+			size_t len = 0;
+			size_t j = 0;
+			for (; j < mh->msg_iovlen && (mh->msg_iov[j].iov_base || !mh->msg_iov[j].iov_len); j++)
+				len += mh->msg_iov[j].iov_len;
+			if (j < mh->msg_iovlen)
+				break;
+			uint32_t ip = 0;
+			uint16_t port = 0;
+			if (mh->msg_name && (read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0))
+				break;
+			d[k] = (struct ffs_dgram_out){ mh->msg_iov, (int)mh->msg_iovlen, ip, port };
+			lens[k] = len;
+			k++;
+		}
+		unsigned sent = k ? (unsigned)ffs_sock_sendv_burst(st, so, d, k) : 0;
+		for (unsigned j = 0; j < sent; j++)
+			msgvec[i + j].msg_len = (unsigned)lens[j];
+		i += sent;
+		if (sent == k && k > 0)
+			continue;
+		if (i == vlen)
+			break;
 		ssize_t rc = ff_sendmsg(s, &msgvec[i].msg_hdr, flags);
 		if (rc < 0)
 			return i ? (int)i : -1; /* Linux: the count sent so far, or the first error */
 		msgvec[i].msg_len = (unsigned)rc;
+		i++;
 	}
 	return (int)i;
+}
+
+/** Receives queued datagrams into msgvec[0..vlen) in bursts; returns how many (0: none queued, or an error pending). */
+static unsigned recv_bursts(struct ffs_stack *st, struct ffs_sock *so, struct mmsghdr *msgvec, unsigned vlen, int flags)
+{
+	unsigned i = 0;
+	while (i < vlen) {
+		struct ffs_dgram_in d[MMSG_BURST];
+		unsigned k = vlen - i < MMSG_BURST ? vlen - i : MMSG_BURST;
+		for (unsigned j = 0; j < k; j++)
+			d[j] = (struct ffs_dgram_in){ .iov = msgvec[i + j].msg_hdr.msg_iov, .iovcnt = (int)msgvec[i + j].msg_hdr.msg_iovlen };
+		unsigned got = (unsigned)ffs_sock_recvv_burst(st, so, d, k);
+		for (unsigned j = 0; j < got; j++) {
+			struct msghdr *mh = &msgvec[i + j].msg_hdr;
+			socklen_t namelen = mh->msg_namelen;
+			write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
+			mh->msg_namelen = mh->msg_name ? namelen : 0;
+			mh->msg_flags = d[j].truncated ? MSG_TRUNC : 0;
+			mh->msg_controllen = 0;
+			size_t len = (size_t)d[j].len;
+			if (d[j].truncated && !(flags & MSG_TRUNC)) {
+				len = 0;
+				for (size_t v = 0; v < mh->msg_iovlen; v++)
+					len += mh->msg_iov[v].iov_len;
+			}
+			msgvec[i + j].msg_len = (unsigned)len;
+		}
+		i += got;
+		if (got < k)
+			break;
+	}
+	return i;
 }
 
 int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout)
@@ -395,6 +484,18 @@ int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, str
 		return fail(-EINVAL);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
+	/* What is queued already is taken in bursts; a wait, an error, or MSG_PEEK go one at a time. */
+	int plain = flags & ~MSG_WAITFORONE;
+	bool burst = !(plain & ~(MSG_DONTWAIT | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC));
+	if (vlen && burst) {
+		struct ffs_stack *st;
+		struct ffs_sock *so = sock_of(s, &st);
+		if (!so)
+			return -1;
+		unsigned got = recv_bursts(st, so, msgvec, vlen, plain);
+		if (got)
+			return (int)got;
+	}
 	unsigned i;
 	for (i = 0; i < vlen; i++) {
 		/* The first datagram may block; the rest take only what is already queued (MSG_WAITFORONE-like,
@@ -407,6 +508,13 @@ int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, str
 			return i ? (int)i : -1;
 		}
 		msgvec[i].msg_len = (unsigned)rc;
+		if (i == 0) {
+			/* The first one came after a wait: the rest of what is queued comes in bursts. */
+			struct ffs_stack *st;
+			struct ffs_sock *so = sock_of(s, &st);
+			if (burst && so)
+				return 1 + (int)recv_bursts(st, so, msgvec + 1, vlen - 1, plain);
+		}
 	}
 	return (int)i;
 }

@@ -29,11 +29,11 @@ if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.
   touch node_modules/.package-lock.json
 fi
 
-# --- native build: the addon, the C tests and the test-bench tools; skipped when nothing changed.
+# --- native build: the addon, the C tests, the test-bench tools and the benchmarks; skipped when nothing changed.
 addon=build/Release/ffnet.node
 newer=""
 if [ -f "$addon" ]; then
-  newer=$(find CMakeLists.txt stack native posix test/stack testbed -newer "$addon" \
+  newer=$(find CMakeLists.txt stack native posix test/stack testbed bench -newer "$addon" \
             \( -name '*.c' -o -name '*.h' -o -name '*.cc' -o -name '*.hh' -o -name CMakeLists.txt \) -print -quit 2>/dev/null || true)
 fi
 if [ ! -f "$addon" ] || [ -n "$newer" ]; then

@@ -17,7 +17,23 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Netns } from './netns.js';
 import type { NativeNeighbour, NativePortInfo } from '../native/index.js';
-import type { HostedPingOptions, HostedPingReply, HostedStats } from './stack-host.js';
+import type {
+  HostedPingOptions,
+  HostedPingReply,
+  HostedStats,
+  UdpCountStatus,
+  UdpRecvOptions,
+  UdpRecvResult,
+  UdpSendOptions,
+  UdpSendResult,
+} from './stack-host.js';
+import type { PayloadPattern } from './payload.js';
+
+export type { UdpCountStatus, UdpRecvOptions, UdpRecvResult, UdpSendResult } from './stack-host.js';
+export type { DatagramInfo, WireBytes } from './payload.js';
+
+/** Options of {@link StackProcess.udpSend}. */
+export type UdpSendOpts = Omit<UdpSendOptions, 'pattern'> & { pattern?: PayloadPattern };
 
 /** An ffnet configuration as plain data, one object per INI section: `{ dpdk: {...}, port0: {...} }`. */
 export type RawConfig = Record<string, Record<string, unknown>>;
@@ -38,13 +54,20 @@ export interface StackProcessOptions {
   env?: Record<string, string>;
 }
 
-/** An error reported by the stack process, with its code (e.g. 'EADDRINUSE') when it had one. */
+/**
+ * An error reported by the stack process, with its code (e.g. 'EADDRINUSE') when it had one, and
+ * for a failed ff_* call its errno (negative, as Node reports it) and syscall ('ff_bind').
+ */
 export class StackProcessError extends Error {
   readonly code: string | undefined;
-  constructor(message: string, code?: string) {
+  readonly errno: number | undefined;
+  readonly syscall: string | undefined;
+  constructor(message: string, code?: string, errno?: number, syscall?: string) {
     super(message);
     this.name = 'StackProcessError';
     this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
   }
 }
 
@@ -89,6 +112,7 @@ export class StackProcess {
   readonly #exited: Promise<number | null>;
   readonly #callTimeoutMs: number;
   #nextId = 1;
+  #constants: Promise<Record<string, number>> | undefined;
   #exitCode: number | null | undefined;
   #out: Output;
 
@@ -233,6 +257,59 @@ export class StackProcess {
     return this.callWithTimeout<PingReply[]>(budget, 'ping', dst, opts);
   }
 
+  /** Reads a tunable, or sets it first when `value` is given; resolves to its value. */
+  sysctl(name: string, value?: number): Promise<number> {
+    return value === undefined ? this.call<number>('sysctl', name) : this.call<number>('sysctl', name, value);
+  }
+
+  /**
+   * Calls the ffnet/posix export `name` inside the stack process (see stack-host.ts for the argument
+   * encoding: `{hex}`/`{base64}` payloads, `{buffer: n}`, `{arena: {max, slotBytes}}`). A failed
+   * call rejects with a StackProcessError whose code is the errno name ('EACCES').
+   */
+  posix<T = unknown>(name: string, ...args: unknown[]): Promise<T> {
+    return this.call<T>('posix', name, ...args);
+  }
+
+  /** The socket constants of ffnet/posix (AF_INET, EPOLLIN, ...), fetched once. */
+  async constants(): Promise<Readonly<Record<string, number>>> {
+    this.#constants ??= this.posix<Record<string, number>>('constants');
+    return this.#constants;
+  }
+
+  /** ff_socket(AF_INET, SOCK_DGRAM | extraType), optionally bound. Resolves to the fd. */
+  async udpSocket(bindTo?: { address: string; port: number }, extraType = 0): Promise<number> {
+    const K = await this.constants();
+    const fd = await this.posix<number>('ff_socket', K.AF_INET, (K.SOCK_DGRAM as number) | extraType, 0);
+    if (bindTo) await this.posix('ff_bind', fd, bindTo);
+    return fd;
+  }
+
+  /** Waits (ff_epoll_wait_async) for `count` datagrams on `fd`, or until `timeoutMs`; see stack-host.ts. */
+  udpRecv(fd: number, opts: UdpRecvOptions = {}): Promise<UdpRecvResult> {
+    return this.callWithTimeout<UdpRecvResult>((opts.timeoutMs ?? 2_000) + this.#callTimeoutMs, 'udpRecv', fd, opts);
+  }
+
+  /** Sends `count` generated datagrams from `fd` in ff_sendmmsg batches; see stack-host.ts. */
+  udpSend(fd: number, opts: UdpSendOpts): Promise<UdpSendResult> {
+    return this.callWithTimeout<UdpSendResult>((opts.timeoutMs ?? 10_000) + this.#callTimeoutMs + (opts.count ?? 1) / 10, 'udpSend', fd, opts);
+  }
+
+  /** Starts counting `seq` datagrams on `fd` in the stack process (a bitmap of `expected` numbers). */
+  udpCountStart(fd: number, opts: { expected: number; size?: number }): Promise<UdpCountStatus> {
+    return this.call<UdpCountStatus>('udpCountStart', fd, opts);
+  }
+
+  /** Progress of the count on `fd`. */
+  udpCountStatus(fd: number): Promise<UdpCountStatus> {
+    return this.call<UdpCountStatus>('udpCountStatus', fd);
+  }
+
+  /** Ends the count on `fd`: final counts, how many sequence numbers are missing and the first of them. */
+  udpCountStop(fd: number): Promise<UdpCountStatus> {
+    return this.call<UdpCountStatus>('udpCountStop', fd);
+  }
+
   /** mbufs of the packet pool in use, and the pool's size. */
   mempool(): Promise<{ inUse: number; size: number }> {
     return this.call<{ inUse: number; size: number }>('mempool');
@@ -274,8 +351,10 @@ export class StackProcess {
     this.#pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.error && typeof msg.error === 'object') {
-      const e = msg.error as { message?: unknown; code?: unknown };
-      p.reject(new StackProcessError(`${p.method}: ${String(e.message)}`, optString(e.code)));
+      const e = msg.error as { message?: unknown; code?: unknown; errno?: unknown; syscall?: unknown };
+      p.reject(
+        new StackProcessError(`${p.method}: ${String(e.message)}`, optString(e.code), typeof e.errno === 'number' ? e.errno : undefined, optString(e.syscall)),
+      );
     } else {
       p.resolve(msg.result);
     }

@@ -154,17 +154,21 @@ void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
 	signal_later(lc, so);
 }
 
-static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m)
+/** The source address chosen for the last unbound destination of a TX drain (routes do not change
+ *  within one: control messages are applied between turns). */
+struct src_cache {
+	bool valid;
+	uint32_t dst, src;
+};
+
+static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache)
 {
 	struct ffs_stack *st = lc->st;
 	struct ffs_meta meta = *ffs_meta(m);
-	struct ffs_sock *so = meta.sock_id < FFS_MAX_SOCKS ? st->socks[meta.sock_id] : NULL;
-	if (so && so->gen == meta.sock_gen) {
-		atomic_fetch_sub_explicit(&so->tx_bytes, (int)rte_pktmbuf_pkt_len(m) + FFS_DGRAM_OVERHEAD, memory_order_relaxed);
-		atomic_fetch_sub_explicit(&so->tx_count, 1, memory_order_relaxed);
-	}
 	uint32_t src = meta.src;
-	if (!src) {
+	if (!src && cache->valid && cache->dst == meta.dst) {
+		src = cache->src;
+	} else if (!src) {
 		uint32_t nexthop;
 		const struct ffs_port *p = route_is_local(st, meta.dst) ? NULL : route_port_of(st, meta.dst);
 		if (!p && !route_is_local(st, meta.dst) && !ipv4_is_multicast(meta.dst) && meta.dst != 0xffffffffu)
@@ -175,6 +179,7 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m)
 			src = p->addr;
 		else if (st->n_ports)
 			src = st->ports[0].addr;
+		*cache = (struct src_cache){ true, meta.dst, src };
 	}
 	uint16_t payload_len = (uint16_t)rte_pktmbuf_pkt_len(m);
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, UDP_HDR_LEN);
@@ -205,11 +210,40 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m)
 		lc->ctr.udp_tx_errors++;
 }
 
+/** Gives `bytes` and `count` datagrams of SO_SNDBUF charge back to so (if it is still the same socket). */
+static void sndbuf_release(struct ffs_sock *so, uint16_t gen, int bytes, int count)
+{
+	if (so && count && so->gen == gen) {
+		atomic_fetch_sub_explicit(&so->tx_bytes, bytes, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&so->tx_count, count, memory_order_relaxed);
+	}
+}
+
 unsigned udp_tx_drain(struct ffs_lcore *lc)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(lc->tx_in, (void **)pkts, FFS_BURST, NULL);
+	if (n == 0)
+		return 0;
+	/* The datagrams leave the sockets' send buffers: one release per run from the same socket. */
+	struct ffs_sock *so = NULL;
+	uint16_t gen = 0;
+	int bytes = 0, count = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ffs_meta *meta = ffs_meta(pkts[i]);
+		struct ffs_sock *s = meta->sock_id < FFS_MAX_SOCKS ? lc->st->socks[meta->sock_id] : NULL;
+		if (s != so || meta->sock_gen != gen) {
+			sndbuf_release(so, gen, bytes, count);
+			so = s;
+			gen = meta->sock_gen;
+			bytes = count = 0;
+		}
+		bytes += (int)rte_pktmbuf_pkt_len(pkts[i]) + FFS_DGRAM_OVERHEAD;
+		count++;
+	}
+	sndbuf_release(so, gen, bytes, count);
+	struct src_cache cache = { .valid = false };
 	for (unsigned i = 0; i < n; i++)
-		udp_output(lc, pkts[i]);
+		udp_output(lc, pkts[i], &cache);
 	return n;
 }

@@ -140,6 +140,37 @@ int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
  */
 int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
 		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek);
+/** One datagram of a send burst: its payload, and its destination (0 and 0: the connected peer). */
+struct ffs_dgram_out {
+	const struct iovec *iov;
+	int iovcnt;
+	uint32_t dst;
+	uint16_t dport;
+};
+/**
+ * Sends v[0..n) in order as that many ffs_sock_sendv calls would, with one SO_SNDBUF charge, one
+ * bulk mbuf allocation and one TX ring enqueue for the lot. Never blocks and never fails: returns
+ * how many were sent (k ≤ n). When k < n, datagram k was not sent — it fails, must wait for
+ * SO_SNDBUF room, finds the pool or ring full, or an error is pending — and the caller sends it with
+ * ffs_sock_sendv, which gives it the errno (or the wait) a single send would.
+ */
+int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n);
+
+/** One datagram of a receive burst: the buffers to fill (in), its addresses and sizes (out). */
+struct ffs_dgram_in {
+	const struct iovec *iov;
+	int iovcnt;
+	uint32_t src, dst;
+	uint16_t sport;
+	bool truncated;
+	int len; /**< the datagram's full length */
+};
+/**
+ * Receives up to n queued datagrams as that many ffs_sock_recvv calls (without peek) would, with one
+ * ring dequeue and one SO_RCVBUF release. Returns how many (0 when none is queued or an error is
+ * pending: ffs_sock_recvv then reports which).
+ */
+int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n);
 /** Bytes of the next datagram (FIONREAD), 0 when none. */
 int ffs_sock_next_len(struct ffs_sock *so);
 /** True when a datagram or an error is waiting. */

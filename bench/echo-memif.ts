@@ -1,0 +1,245 @@
+/**
+ * `npm run bench:echo`: ffnet's C UDP echo path over net_memif, against the raw memif PMD.
+ *
+ * In a private network namespace (memif's sockets are abstract, so they stay inside it), for 64- and
+ * 1400-byte sizes, repeated `--repeats` times (default 3), medians reported:
+ *  - raw: build/bin/memif_raw moves pre-built frames of that size one way, transmitter on CPU 0,
+ *    receiver on CPU 1 — what the PMD itself does per core, with no stack;
+ *  - echo: build/bin/udp_echo (10.88.0.2, inline on CPU 1) echoes UDP datagrams with that payload
+ *    sent by build/bin/udp_load (10.88.0.1, inline on CPU 0), each an ffnet stack on one end of
+ *    the memif link. Each lcore receives and sends every datagram once, so the echoed rate is the
+ *    rate per lcore.
+ * One process per core: nothing in the reported figures is oversubscribed. Before each run the
+ * bench waits (bounded) for the machine to be idle and records how busy it was.
+ *
+ * Prints one JSON document and writes it to bench/results/echo-memif.json.
+ *   node dist/bench/echo-memif.js [--seconds 5] [--repeats 3] [--sizes 64,1400]
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Netns, requireRoot } from '../testbed/netns.js';
+import type { ExecResult } from '../testbed/netns.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = join(ROOT, 'build', 'bin');
+const RESULTS = join(ROOT, 'bench', 'results', 'echo-memif.json');
+/** The spec's target for the echo path, datagrams per second per lcore at 64 bytes. */
+const TARGET_PPS_PER_LCORE = 8_000_000;
+/** Ethernet + IPv4 + UDP headers around an echoed payload. */
+const HEADERS = 14 + 20 + 8;
+
+interface Options {
+  seconds: number;
+  repeats: number;
+  sizes: number[];
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { seconds: 5, repeats: 3, sizes: [64, 1400] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    if (v === undefined) throw new Error(`${a} needs a value`);
+    if (a === '--seconds') o.seconds = intIn(a, v, 1, 60);
+    else if (a === '--repeats') o.repeats = intIn(a, v, 1, 9);
+    else if (a === '--sizes') o.sizes = v.split(',').map((s) => intIn(a, s, 60, 1472));
+    else throw new Error(`unknown option ${a} (known: --seconds, --repeats, --sizes)`);
+    i++;
+  }
+  return o;
+}
+
+function intIn(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} takes an integer in ${min}..${max}, got ${v}`);
+  return n;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** CPU time counters from /proc/stat: [busy, total] jiffies. */
+function cpuTimes(): [number, number] {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return [total - idle, total];
+}
+
+/** Busy fraction of the whole machine over `ms`. */
+async function busyOver(ms: number): Promise<number> {
+  const [b0, t0] = cpuTimes();
+  await sleep(ms);
+  const [b1, t1] = cpuTimes();
+  return t1 > t0 ? (b1 - b0) / (t1 - t0) : 0;
+}
+
+/** Waits up to 30 s for the machine to be at most 10% busy; returns the last busy fraction seen. */
+async function waitQuiet(): Promise<number> {
+  let busy = 1;
+  for (let i = 0; i < 60 && busy > 0.1; i++) busy = await busyOver(500);
+  return Math.round(busy * 1000) / 1000;
+}
+
+/** The last JSON object a program printed. */
+function lastJson(out: string, what: string): Record<string, number> {
+  const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`${what} printed no JSON:\n${out}`);
+  return JSON.parse(line) as Record<string, number>;
+}
+
+function ini(name: string, cpu: number, role: string, sock: string, addr: string): string {
+  return [
+    '[dpdk]',
+    'lcore_mask = 0x1',
+    `lcores = 0@${cpu}`,
+    'memory = 256',
+    `file_prefix = ffbench-${name}-${process.pid}`,
+    `vdev[] = net_memif0,role=${role},socket=${sock}`,
+    'idle_sleep = 0',
+    'log_level = warning',
+    'nb_mbuf = 16383',
+    '[port0]',
+    `addr = ${addr}`,
+    'netmask = 255.255.255.0',
+    '',
+  ].join('\n');
+}
+
+/** How a program ended, for error messages. */
+function why(r: ExecResult): string {
+  return r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
+}
+
+async function rawRun(ns: Netns, dir: string, size: number, seconds: number, n: number): Promise<number> {
+  const sock = join(dir, `raw-${size}-${n}.sock`);
+  const common = ['--socket', sock, '--size', String(size), '--seconds', String(seconds)];
+  const rx = ns.exec(join(BIN, 'memif_raw'), ['--role', 'rx', '--cpu', '1', ...common], { timeoutMs: (seconds + 40) * 1000 });
+  await sleep(300);
+  const tx = await ns.exec(join(BIN, 'memif_raw'), ['--role', 'tx', '--cpu', '0', ...common], { timeoutMs: (seconds + 30) * 1000 });
+  const r = await rx;
+  if (tx.code !== 0 || r.code !== 0) {
+    throw new Error(`memif_raw failed (tx: ${why(tx)}, rx: ${why(r)}):\n${tx.stderr}\n${r.stderr}`);
+  }
+  return lastJson(r.stdout, 'memif_raw rx').pps ?? 0;
+}
+
+interface EchoSample {
+  pps: number;
+  sent: number;
+  echoed: number;
+  lost: number;
+}
+
+async function echoRun(ns: Netns, dir: string, size: number, seconds: number, n: number): Promise<EchoSample> {
+  const sock = join(dir, `echo-${size}-${n}.sock`);
+  const echoIni = join(dir, 'echo.ini');
+  const loadIni = join(dir, 'load.ini');
+  writeFileSync(echoIni, ini('echo', 1, 'server', sock, '10.88.0.2'));
+  writeFileSync(loadIni, ini('load', 0, 'client', sock, '10.88.0.1'));
+  // The echo server outlives the load: its start, the load's start and its probing take a few seconds.
+  const echo = ns.exec(join(BIN, 'udp_echo'), ['--conf', echoIni, '--port', '7', '--seconds', String(seconds + 5)], {
+    timeoutMs: (seconds + 30) * 1000,
+  });
+  await sleep(500);
+  const load = await ns.exec(
+    join(BIN, 'udp_load'),
+    ['--conf', loadIni, '--dst', '10.88.0.2', '--port', '7', '--size', String(size), '--seconds', String(seconds)],
+    { timeoutMs: (seconds + 30) * 1000 },
+  );
+  const e = await echo;
+  if (load.code !== 0 || e.code !== 0) {
+    throw new Error(`udp_load/udp_echo failed (load: ${why(load)}, echo: ${why(e)}):\n${load.stderr}\n${e.stderr}`);
+  }
+  const j = lastJson(load.stdout, 'udp_load');
+  return { pps: j.pps_echoed ?? 0, sent: j.sent ?? 0, echoed: j.echoed ?? 0, lost: j.lost ?? 0 };
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  requireRoot();
+  for (const b of ['memif_raw', 'udp_echo', 'udp_load']) {
+    try {
+      readFileSync(join(BIN, b));
+    } catch {
+      throw new Error(`${join(BIN, b)} is missing: run npm run build first`);
+    }
+  }
+  const ns = await Netns.create('bench-echo');
+  const dir = mkdtempSync(join(tmpdir(), 'ffnet-bench-'));
+  const results = [];
+  const runs: { size: number; kind: string; rep: number; busy_before: number; value: number }[] = [];
+  try {
+    for (const size of o.sizes) {
+      const raw: number[] = [];
+      const echo: EchoSample[] = [];
+      for (let rep = 0; rep < o.repeats; rep++) {
+        let busy = await waitQuiet();
+        const r = await rawRun(ns, dir, size, o.seconds, rep);
+        raw.push(r);
+        runs.push({ size, kind: 'raw', rep, busy_before: busy, value: Math.round(r) });
+        busy = await waitQuiet();
+        const e = await echoRun(ns, dir, size, o.seconds, rep);
+        echo.push(e);
+        runs.push({ size, kind: 'echo', rep, busy_before: busy, value: Math.round(e.pps) });
+        process.stderr.write(`size ${size} run ${rep + 1}/${o.repeats}: raw ${(r / 1e6).toFixed(2)} Mpps, echo ${(e.pps / 1e6).toFixed(2)} Mpps\n`);
+      }
+      const rawPps = median(raw);
+      const echoPps = median(echo.map((e) => e.pps));
+      results.push({
+        size,
+        raw_frame_bytes: size,
+        echo_payload_bytes: size,
+        echo_frame_bytes: size + HEADERS,
+        raw_pps: Math.round(rawPps),
+        echo_pps_per_lcore: Math.round(echoPps),
+        ratio_to_raw: Math.round((echoPps / rawPps) * 1000) / 1000,
+        echo_lost: echo.reduce((a, e) => a + e.lost, 0),
+        echo_sent: echo.reduce((a, e) => a + e.sent, 0),
+        raw_samples_pps: raw.map(Math.round),
+        echo_samples_pps: echo.map((e) => Math.round(e.pps)),
+      });
+    }
+  } finally {
+    await ns.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const c = cpus();
+  const at64 = results.find((r) => r.size === 64);
+  const doc = {
+    bench: 'echo-memif',
+    date: new Date().toISOString(),
+    machine: { cpus: c.length, model: c[0]?.model ?? 'unknown' },
+    setup: {
+      seconds_per_run: o.seconds,
+      repeats: o.repeats,
+      statistic: 'median',
+      raw: 'memif_raw: tx (memif client) on CPU 0 → rx (memif server) on CPU 1; rx-side packets/s',
+      echo: 'udp_load (10.88.0.1, inline lcore on CPU 0) ⇄ udp_echo (10.88.0.2, inline lcore on CPU 1); echoed datagrams/s, each lcore receives and sends every one',
+      oversubscribed: false,
+    },
+    target: {
+      echo_pps_per_lcore_at_64: TARGET_PPS_PER_LCORE,
+      met: at64 ? at64.echo_pps_per_lcore >= TARGET_PPS_PER_LCORE : null,
+    },
+    results,
+    runs,
+  };
+  const text = JSON.stringify(doc, null, 2);
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${text}\n`);
+  console.log(text);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
