@@ -112,6 +112,40 @@ export interface NativeStack {
   close(): void;
 }
 
+/**
+ * The ff_* calls (native/posix.cc over posix/ff_api.h). Each returns its result, or a negative errno
+ * when the call failed; ffnet/posix turns those into FfError. Addresses are dotted quads.
+ */
+export interface NativePosix {
+  constants: Record<string, number>;
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, address: string, port: number): number;
+  connect(fd: number, address: string | null, port: number): number;
+  close(fd: number): number;
+  sendto(fd: number, data: Uint8Array, flags: number, address: string | null, port: number): number;
+  recvfrom(fd: number, into: Uint8Array, flags: number): number | [number, string, number];
+  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<string | null>, ports: number[], flags: number): number;
+  recvmmsg(fd: number, arena: Uint8Array, slot: number, max: number, flags: number, desc: Int32Array): number;
+  getsockname(fd: number): number | { address: string; port: number };
+  getpeername(fd: number): number | { address: string; port: number };
+  setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
+  getsockopt(fd: number, level: number, name: number): number | [number] | string;
+  ioctl(fd: number, request: number, value: number): number | [number];
+  fcntl(fd: number, cmd: number, arg: number): number;
+  epollCreate(size: number): number;
+  epollCtl(epfd: number, op: number, fd: number, events: number | null, data: number): number;
+  epollWait(epfd: number, out: Float64Array, maxevents: number, timeout: number): number;
+  wakeFd(): number;
+  /** An uv_poll on a kernel fd: cb runs on this thread while the fd is readable, until close(). */
+  FdWatch: new (fd: number, cb: () => void) => { close(): void; unref(): void };
+  /** Ids (= fds) of sockets the stack signalled since the last call; re-arms wakeFd(). */
+  dgramReady(ids: Uint32Array): number;
+  /** Copies queued datagrams back to back into `into`; desc[i*4..] = [offset, length, address as uint32, port]. */
+  dgramRecv(fd: number, into: Uint8Array, max: number, desc: Uint32Array): number;
+  /** [payload bytes, datagrams] handed to the stack and not yet sent. */
+  dgramSendQueue(fd: number): number | [number, number];
+}
+
 export interface NativeAddon {
   /** Initialises the EAL (first call only), starts ports and lcores. Throws with the port and DPDK error on failure. */
   startStack(
@@ -122,6 +156,8 @@ export interface NativeAddon {
   counterNames(): string[];
   /** Counter name → one-line meaning. */
   counterDocs(): Record<string, string>;
+  /** The ff_* socket calls. */
+  posix: NativePosix;
   /** The stack's tunables with default and inclusive range (must match config/sysctl.ts). */
   sysctlTable(): Array<{ name: string; default: number; min: number; max: number }>;
 }

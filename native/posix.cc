@@ -20,6 +20,7 @@
 
 extern "C" {
 #include "posix/ff_api.h"
+#include "posix/ff_dgram.h"
 }
 
 namespace {
@@ -288,6 +289,41 @@ Napi::Value EpollWait(const Napi::CallbackInfo &info)
 
 Napi::Value WakeFd(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_wake_fd()); }
 
+/** dgramReady(ids: Uint32Array) → how many ids were written, or -errno. */
+Napi::Value DgramReady(const Napi::CallbackInfo &info)
+{
+	Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
+	return Napi::Number::New(info.Env(), ff_dgram_ready(ids.Data(), static_cast<unsigned>(ids.ElementLength())));
+}
+
+/**
+ * dgramRecv(fd, into: Uint8Array, max, desc: Uint32Array) → datagrams copied (desc[i*4..] = offset
+ * within `into`, length, address as a host-order integer, port), or -errno.
+ */
+Napi::Value DgramRecv(const Napi::CallbackInfo &info)
+{
+	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
+	Napi::Uint32Array desc = info[3].As<Napi::Uint32Array>();
+	unsigned max = info[2].As<Napi::Number>().Uint32Value();
+	if (static_cast<size_t>(max) * 4 > desc.ElementLength())
+		return Napi::Number::New(info.Env(), -EINVAL);
+	return Napi::Number::New(info.Env(), ff_dgram_recv_packed(Int(info, 0), buf.Data(), buf.ByteLength(), max,
+								  reinterpret_cast<ff_dgram_desc *>(desc.Data())));
+}
+
+/** dgramSendQueue(fd) → [bytes, count] or -errno. */
+Napi::Value DgramSendQueue(const Napi::CallbackInfo &info)
+{
+	uint32_t bytes = 0, count = 0;
+	int rc = ff_dgram_send_queue(Int(info, 0), &bytes, &count);
+	if (rc < 0)
+		return Napi::Number::New(info.Env(), rc);
+	Napi::Array out = Napi::Array::New(info.Env(), 2);
+	out.Set(0u, Napi::Number::New(info.Env(), bytes));
+	out.Set(1u, Napi::Number::New(info.Env(), count));
+	return out;
+}
+
 /** An uv_poll on a kernel fd: calls back (on the JS thread) while it is readable, until close(). */
 class FdWatch : public Napi::ObjectWrap<FdWatch> {
 public:
@@ -382,6 +418,9 @@ void RegisterPosix(Napi::Env env, Napi::Object exports)
 	p.Set("epollCtl", Napi::Function::New(env, EpollCtl));
 	p.Set("epollWait", Napi::Function::New(env, EpollWait));
 	p.Set("wakeFd", Napi::Function::New(env, WakeFd));
+	p.Set("dgramReady", Napi::Function::New(env, DgramReady));
+	p.Set("dgramRecv", Napi::Function::New(env, DgramRecv));
+	p.Set("dgramSendQueue", Napi::Function::New(env, DgramSendQueue));
 	p.Set("FdWatch", FdWatch::Define(env));
 	exports.Set("posix", p);
 }

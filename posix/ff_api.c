@@ -83,13 +83,14 @@ static struct ffs_sock *sock_of(int fd, struct ffs_stack **stp)
 	return so;
 }
 
-void ff_app_drain(struct ffs_stack *st, struct ffs_app *app)
+unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, unsigned max)
 {
 	/* Nothing signalled since the last drain (most turns of a busy event loop): no eventfd read. */
 	if (!atomic_load(&app->notified) && !atomic_load_explicit(&owed_writes, memory_order_relaxed) &&
 	    rte_ring_empty(app->ready))
-		return;
+		return 0;
 	uint32_t ids[64];
+	unsigned taken = 0;
 	unsigned n;
 	pthread_mutex_lock(&app_lock);
 	/* Re-arm the wake-up: clear `notified`, then read what was written, so that the fd is never
@@ -106,9 +107,17 @@ void ff_app_drain(struct ffs_stack *st, struct ffs_app *app)
 			struct ffs_sock *so = st->socks[ids[i]];
 			if (so)
 				atomic_store(&so->rx_listed, false); /* seq_cst: then callers look at the ring */
+			if (out && taken < max)
+				out[taken++] = ids[i];
 		}
 	}
 	pthread_mutex_unlock(&app_lock);
+	return taken;
+}
+
+void ff_app_drain(struct ffs_stack *st, struct ffs_app *app)
+{
+	ff_app_take(st, app, NULL, 0);
 }
 
 static uint64_t now_ms(void)

@@ -11,6 +11,8 @@ struct ffs_app *ff_app(struct ffs_stack *st);
 void ff_app_forget(void);
 /** Takes the sockets the stack signalled off the ready ring and re-arms the wake-up. */
 void ff_app_drain(struct ffs_stack *st, struct ffs_app *app);
+/** The same, copying the ids of up to `max` signalled sockets into `out`; returns how many. */
+unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, unsigned max);
 /** Waits until ready(arg) or timeout_ms (-1 forever, 0 check once); turns the stack in inline mode
  *  when called on its thread. 1 when ready, 0 on timeout, negative errno on failure. */
 int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_ms);

@@ -59,30 +59,8 @@ export type SockOptValue =
   | { multiaddr: string; interface?: string }
   | { multiaddr: string; sourceaddr: string; interface?: string };
 
-interface PosixBinding {
-  constants: Record<string, number>;
-  socket(domain: number, type: number, protocol: number): number;
-  bind(fd: number, address: string, port: number): number;
-  connect(fd: number, address: string | null, port: number): number;
-  close(fd: number): number;
-  sendto(fd: number, data: Uint8Array, flags: number, address: string | null, port: number): number;
-  recvfrom(fd: number, into: Uint8Array, flags: number): number | [number, string, number];
-  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<string | null>, ports: number[], flags: number): number;
-  recvmmsg(fd: number, arena: Uint8Array, slot: number, max: number, flags: number, desc: Int32Array): number;
-  getsockname(fd: number): number | SockAddrIn;
-  getpeername(fd: number): number | SockAddrIn;
-  setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
-  getsockopt(fd: number, level: number, name: number): number | [number] | string;
-  ioctl(fd: number, request: number, value: number): number | [number];
-  fcntl(fd: number, cmd: number, arg: number): number;
-  epollCreate(size: number): number;
-  epollCtl(epfd: number, op: number, fd: number, events: number | null, data: number): number;
-  epollWait(epfd: number, out: Float64Array, maxevents: number, timeout: number): number;
-  wakeFd(): number;
-  FdWatch: new (fd: number, cb: () => void) => { close(): void; unref(): void };
-}
 
-const binding = (loadAddon() as unknown as { posix: PosixBinding }).posix;
+const binding = loadAddon().posix;
 
 /** The system's values of the socket constants (AF_INET, SO_REUSEADDR, EPOLLIN, ...). */
 export const constants: Readonly<Record<string, number>> = Object.freeze({ ...binding.constants });

@@ -1,0 +1,36 @@
+/*
+ * Receive-side helpers for event-loop front ends (posix/ff_dgram.c). Return values are counts, or
+ * negative errno values (these never set errno: they serve bindings that pass errors on as values).
+ */
+#ifndef FFNET_POSIX_FF_DGRAM_H
+#define FFNET_POSIX_FF_DGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Where one datagram landed in the caller's buffer, and where it came from (host order). */
+struct ff_dgram_desc {
+	uint32_t offset;
+	uint32_t len;
+	uint32_t addr;
+	uint32_t port;
+};
+
+/** Ids (= fds) of sockets signalled since the last call, re-arming ff_wake_fd. In inline mode, called
+ *  on the stack's thread, it first turns the stack once. */
+int ff_dgram_ready(uint32_t *ids, unsigned max);
+/** Copies up to `max` queued datagrams back to back (8-byte aligned) into buf[0..cap). Returns how
+ *  many, -EAGAIN when none is queued, or a pending socket error (-ECONNREFUSED) when nothing was copied. */
+int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc);
+/** Payload bytes and datagrams handed to the stack and not yet sent. */
+int ff_dgram_send_queue(int fd, uint32_t *bytes, uint32_t *count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
