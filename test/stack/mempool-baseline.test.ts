@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { malformedFrames, toHex } from '../../testbed/frames.js';
+import { steadyInUse } from './udp-bench.js';
 import {
   IFACE,
   KERNEL_IP,
@@ -25,25 +26,6 @@ import {
 
 const FLOOD_COUNT = 2000;
 
-/** Polls the pool until two reads `gapMs` apart agree (bounded); resolves to that occupancy. */
-async function steadyInUse(peer: KernelPeer, gapMs = 200, timeoutMs = 5_000): Promise<number> {
-  let last = -1;
-  let value = -1;
-  await peer.ns.waitFor(
-    async () => {
-      const now = (await peer.stack.mempool()).inUse;
-      const steady = now === last;
-      last = now;
-      value = now;
-      return steady;
-    },
-    'the packet pool to settle',
-    timeoutMs,
-    gapMs,
-  );
-  return value;
-}
-
 describe.each(LCORE_MODES)('packet pool occupancy after traffic ($name)', (mode) => {
   let peer: KernelPeer;
 
@@ -60,7 +42,7 @@ describe.each(LCORE_MODES)('packet pool occupancy after traffic ($name)', (mode)
 
   it('returns to its idle baseline', async () => {
     const { ns, stack, stackMac, kernelMac } = peer;
-    const baseline = await steadyInUse(peer);
+    const baseline = await steadyInUse(peer.stack, 200);
     const { size } = await stack.mempool();
     // RX descriptors hold mbufs, so an idle stack uses some, but far from all.
     expect(baseline).toBeGreaterThan(0);
