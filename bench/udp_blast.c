@@ -1,0 +1,430 @@
+/*
+ * udp_blast: a raw-PMD UDP load generator for ffnet's echo path — it runs no ffnet stack, so the echo
+ * server on the other end of the memif link is the only stack measured.
+ *
+ *   udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4]
+ *             [--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server]
+ *
+ * Over net_memif (role=client by default, its MAC fixed by --mac), one lcore pinned to --cpu does
+ * everything in one loop:
+ *  - transmits copies of pre-built Ethernet/IPv4/UDP frames, 10.88.0.1:SPORT → 10.88.0.2:7, with a
+ *    --size-byte UDP payload and correct IPv4 and UDP checksums; SPORT cycles through --sports
+ *    values from 10000 up, one template each. Frames go out as fast as rte_eth_tx_burst takes them;
+ *  - receives with rte_eth_rx_burst and counts the echoes: IPv4/UDP frames from 10.88.0.2:7 to
+ *    10.88.0.1 at one of those ports, with the sent UDP length; other frames but ARP count as bad;
+ *  - answers ARP requests for 10.88.0.1, and learns the peer's MAC from its ARP reply when
+ *    --peer-mac is not given (an ARP request for 10.88.0.2 goes out every PROBE_MS until then).
+ * Before measuring it sends one probe every PROBE_MS until the first echo arrives; then it counts
+ * for --seconds. Prints one JSON line:
+ * {"size":…,"frame_bytes":…,"seconds":…,"tx_pps":…,"echoed_pps":…,"sent":…,"echoed":…,"bad":…,
+ *  "tx_mbps":…,"echoed_mbps":…,"arp_replies":…}
+ * where sent counts frames rte_eth_tx_burst accepted, echoed the valid echoes received and bad the
+ * other frames that were not ARP, all within the measured seconds; sizes in bytes are the UDP payload (size) and the whole frame.
+ *
+ * The process pins itself with EAL's --lcores 0@CPU and runs without hugepages or PCI.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_mempool.h>
+
+#define BURST 32
+/** RX bursts drained per loop turn before the next TX burst: echoes are never starved by sending. */
+#define RX_ROUNDS 4
+#define NB_MBUF 8191
+#define NB_DESC 1024
+#define MAX_SPORTS 64
+#define SPORT_BASE 10000
+#define DST_PORT 7
+#define LINK_WAIT_S 20.0
+#define PROBE_MS 100
+#define PROBE_LIMIT_S 20.0
+/** After the measured seconds, echoes still in flight are received (not counted) for this long. */
+#define DRAIN_MS 100
+
+#define ETH_HDR 14
+#define IP_HDR 20
+#define UDP_HDR 8
+#define ETYPE_IPV4 0x0800
+#define ETYPE_ARP 0x0806
+
+static const uint8_t SRC_IP[4] = { 10, 88, 0, 1 }, DST_IP[4] = { 10, 88, 0, 2 };
+
+struct blast {
+	uint16_t port;
+	uint8_t mac[6], peer_mac[6];
+	bool have_peer;
+	unsigned size, frame_len, sports;
+	uint8_t tmpl[MAX_SPORTS][ETH_HDR + IP_HDR + UDP_HDR + 1472];
+	unsigned long long echoed, bad, arp_replies;
+	bool counting;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] "
+			"[--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server]\n");
+	exit(2);
+}
+
+static long number(const char *opt, const char *v, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long n = v ? strtol(v, &end, 10) : 0;
+	if (!v || errno || *end || n < min || n > max) {
+		fprintf(stderr, "udp_blast: %s takes an integer in %ld..%ld\n", opt, min, max);
+		exit(2);
+	}
+	return n;
+}
+
+static void parse_mac(const char *opt, const char *v, uint8_t mac[6])
+{
+	unsigned b[6];
+	char tail;
+	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6 || (b[0] & 1)) {
+		fprintf(stderr, "udp_blast: %s takes a unicast MAC aa:bb:cc:dd:ee:ff\n", opt);
+		exit(2);
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/** One's-complement sum of big-endian 16-bit words (odd last byte padded with zero), unfolded. */
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (; len >= 2; p += 2, len -= 2)
+		sum += get16(p);
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/** Writes the frame to 10.88.0.2:7 from 10.88.0.1:sport into f (frame_len bytes). */
+static void build_frame(const struct blast *b, uint8_t *f, uint16_t sport)
+{
+	memset(f, 0, b->frame_len);
+	memcpy(f, b->peer_mac, 6);
+	memcpy(f + 6, b->mac, 6);
+	put16(f + 12, ETYPE_IPV4);
+	uint8_t *ip = f + ETH_HDR;
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(IP_HDR + UDP_HDR + b->size));
+	put16(ip + 6, 0x4000); /* DF */
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, SRC_IP, 4);
+	memcpy(ip + 16, DST_IP, 4);
+	put16(ip + 10, fold(sum16(ip, IP_HDR, 0)));
+	uint8_t *udp = ip + IP_HDR;
+	uint16_t udp_len = (uint16_t)(UDP_HDR + b->size);
+	put16(udp, sport);
+	put16(udp + 2, DST_PORT);
+	put16(udp + 4, udp_len);
+	uint8_t *payload = udp + UDP_HDR;
+	for (unsigned i = 0; i < b->size; i++)
+		payload[i] = (uint8_t)('a' + i % 26);
+	/* RFC 768: pseudo-header (addresses, protocol, UDP length), then header and payload. */
+	uint32_t sum = sum16(ip + 12, 8, 0) + 17 + udp_len;
+	uint16_t c = fold(sum16(udp, udp_len, sum));
+	put16(udp + 6, c ? c : 0xffff);
+}
+
+/** Sends a copy of one frame of `len` bytes; returns whether the PMD took it. */
+static bool send_one(struct blast *b, struct rte_mempool *pool, const uint8_t *frame, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	if (!m)
+		return false;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (!p) {
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	memcpy(p, frame, len);
+	if (rte_eth_tx_burst(b->port, 0, &m, 1) == 1)
+		return true;
+	rte_pktmbuf_free(m);
+	return false;
+}
+
+/** An ARP frame (request or reply) from us: sender 10.88.0.1 at our MAC. */
+static void build_arp(const struct blast *b, uint8_t f[60], uint16_t op, const uint8_t tha[6], const uint8_t tpa[4],
+		      const uint8_t eth_dst[6])
+{
+	memset(f, 0, 60);
+	memcpy(f, eth_dst, 6);
+	memcpy(f + 6, b->mac, 6);
+	put16(f + 12, ETYPE_ARP);
+	uint8_t *a = f + ETH_HDR;
+	put16(a, 1);          /* Ethernet */
+	put16(a + 2, 0x0800); /* IPv4 */
+	a[4] = 6;
+	a[5] = 4;
+	put16(a + 6, op);
+	memcpy(a + 8, b->mac, 6);
+	memcpy(a + 14, SRC_IP, 4);
+	memcpy(a + 18, tha, 6);
+	memcpy(a + 24, tpa, 4);
+}
+
+/** Answers a request for 10.88.0.1 and learns 10.88.0.2's MAC from its request or reply. */
+static void handle_arp(struct blast *b, struct rte_mempool *pool, const uint8_t *f, uint32_t len)
+{
+	if (len < ETH_HDR + 28)
+		return;
+	const uint8_t *a = f + ETH_HDR;
+	if (get16(a) != 1 || get16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4)
+		return;
+	uint16_t op = get16(a + 6);
+	if (!b->have_peer && memcmp(a + 14, DST_IP, 4) == 0 && !(a[8] & 1)) {
+		memcpy(b->peer_mac, a + 8, 6);
+		b->have_peer = true;
+	}
+	if (op == 1 && memcmp(a + 24, SRC_IP, 4) == 0) {
+		uint8_t reply[60];
+		build_arp(b, reply, 2, a + 8, a + 14, a + 8);
+		if (send_one(b, pool, reply, sizeof(reply)))
+			b->arp_replies++;
+	}
+}
+
+/** Whether f is an echo of one of our frames: UDP 10.88.0.2:7 → 10.88.0.1:SPORT, sent length. */
+static inline bool is_echo(const struct blast *b, const uint8_t *f, uint32_t len)
+{
+	if (len < b->frame_len)
+		return false;
+	const uint8_t *ip = f + ETH_HDR;
+	const uint8_t *udp = ip + IP_HDR;
+	unsigned sport = (unsigned)get16(udp + 2) - SPORT_BASE;
+	return ip[0] == 0x45 && ip[9] == 17 && get16(ip + 2) == IP_HDR + UDP_HDR + b->size &&
+	       memcmp(ip + 12, DST_IP, 4) == 0 && memcmp(ip + 16, SRC_IP, 4) == 0 && get16(udp) == DST_PORT &&
+	       sport < b->sports && get16(udp + 4) == UDP_HDR + b->size;
+}
+
+/** Receives up to RX_ROUNDS bursts; returns how many valid echoes arrived. */
+static unsigned receive(struct blast *b, struct rte_mempool *pool)
+{
+	struct rte_mbuf *pkts[BURST];
+	unsigned echoes = 0;
+	for (unsigned r = 0; r < RX_ROUNDS; r++) {
+		uint16_t n = rte_eth_rx_burst(b->port, 0, pkts, BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+			uint32_t len = rte_pktmbuf_data_len(m);
+			if (len >= ETH_HDR && get16(f + 12) == ETYPE_IPV4 && is_echo(b, f, len))
+				echoes++;
+			else if (len >= ETH_HDR && get16(f + 12) == ETYPE_ARP)
+				handle_arp(b, pool, f, len);
+			else if (b->counting)
+				b->bad++;
+		}
+		if (n)
+			rte_pktmbuf_free_bulk(pkts, n);
+		if (n < BURST)
+			break;
+	}
+	if (b->counting)
+		b->echoed += echoes;
+	return echoes;
+}
+
+int main(int argc, char *argv[])
+{
+	static struct blast b;
+	const char *sock = NULL, *memif_role = "client", *mac = "02:00:00:00:00:01";
+	long size = 64, seconds = 5, cpu = 0, sports = 4;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			usage();
+		if (strcmp(a, "--socket") == 0)
+			sock = v;
+		else if (strcmp(a, "--memif-role") == 0)
+			memif_role = v;
+		else if (strcmp(a, "--size") == 0)
+			size = number(a, v, 18, 1472);
+		else if (strcmp(a, "--seconds") == 0)
+			seconds = number(a, v, 1, 3600);
+		else if (strcmp(a, "--cpu") == 0)
+			cpu = number(a, v, 0, 1023);
+		else if (strcmp(a, "--sports") == 0)
+			sports = number(a, v, 1, MAX_SPORTS);
+		else if (strcmp(a, "--mac") == 0)
+			mac = v;
+		else if (strcmp(a, "--peer-mac") == 0) {
+			parse_mac(a, v, b.peer_mac);
+			b.have_peer = true;
+		} else
+			usage();
+		i++;
+	}
+	if (!sock || (strcmp(memif_role, "client") != 0 && strcmp(memif_role, "server") != 0))
+		usage();
+	parse_mac("--mac", mac, b.mac);
+	b.size = (unsigned)size;
+	b.frame_len = ETH_HDR + IP_HDR + UDP_HDR + b.size;
+	b.sports = (unsigned)sports;
+
+	char lcores[32], prefix[64], vdev[600];
+	snprintf(lcores, sizeof(lcores), "0@%ld", cpu);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=udp-blast-%d", (int)getpid());
+	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,role=%s,socket=%s,mac=%s", memif_role, sock, mac);
+	char *eal[] = { argv[0], "--no-huge", "-m", "256", "--no-pci", "--lcores", lcores, prefix, vdev,
+			"--log-level", "warning", NULL };
+	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
+		fprintf(stderr, "udp_blast: rte_eal_init failed\n");
+		return 1;
+	}
+	struct rte_mempool *pool = rte_pktmbuf_pool_create("blast", NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!pool) {
+		fprintf(stderr, "udp_blast: cannot create the mbuf pool\n");
+		return 1;
+	}
+	b.port = 0;
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	uint16_t nb_rxd = NB_DESC, nb_txd = NB_DESC;
+	if (rte_eth_dev_count_avail() < 1 || rte_eth_dev_configure(b.port, 1, 1, &conf) != 0 ||
+	    rte_eth_dev_adjust_nb_rx_tx_desc(b.port, &nb_rxd, &nb_txd) != 0 ||
+	    rte_eth_rx_queue_setup(b.port, 0, nb_rxd, (unsigned)rte_socket_id(), NULL, pool) != 0 ||
+	    rte_eth_tx_queue_setup(b.port, 0, nb_txd, (unsigned)rte_socket_id(), NULL) != 0 ||
+	    rte_eth_dev_start(b.port) != 0) {
+		fprintf(stderr, "udp_blast: cannot start the memif port\n");
+		return 1;
+	}
+
+	/* Wait for the peer: memif's link comes up when both ends have connected. */
+	double t0 = now_s();
+	struct rte_eth_link link = { 0 };
+	while (now_s() - t0 < LINK_WAIT_S) {
+		rte_eth_link_get_nowait(b.port, &link);
+		if (link.link_status == RTE_ETH_LINK_UP)
+			break;
+		usleep(1000);
+	}
+	if (link.link_status != RTE_ETH_LINK_UP) {
+		fprintf(stderr, "udp_blast: the memif link did not come up within %.0f s\n", LINK_WAIT_S);
+		return 1;
+	}
+
+	/* Pre-warm: resolve the peer if needed, then probe until the first echo comes back. */
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, zero[6] = { 0 };
+	double probe_until = now_s() + PROBE_LIMIT_S, next_probe = 0;
+	bool built = false;
+	for (;;) {
+		double t = now_s();
+		if (receive(&b, pool) && built)
+			break;
+		if (t >= probe_until) {
+			fprintf(stderr, "udp_blast: %s from 10.88.0.2:%d within %.0f s\n",
+				b.have_peer ? "no echo" : "no ARP reply", DST_PORT, PROBE_LIMIT_S);
+			return 1;
+		}
+		if (b.have_peer && !built) {
+			for (unsigned s = 0; s < b.sports; s++)
+				build_frame(&b, b.tmpl[s], (uint16_t)(SPORT_BASE + s));
+			built = true;
+		}
+		if (t >= next_probe) {
+			if (built)
+				send_one(&b, pool, b.tmpl[0], (uint16_t)b.frame_len);
+			else {
+				uint8_t req[60];
+				build_arp(&b, req, 1, zero, DST_IP, bcast);
+				send_one(&b, pool, req, sizeof(req));
+			}
+			next_probe = t + PROBE_MS / 1000.0;
+		}
+	}
+
+	/* Measure: each turn drains the echoes, then offers one TX burst of fresh copies of the
+	 * templates (as testpmd's txonly engine does); the PMD frees them once it has copied them out. */
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t sent = 0;
+	struct rte_mbuf *pkts[BURST];
+	uint16_t have = 0;
+	unsigned next_tmpl = 0;
+	b.counting = true;
+	double start = now_s();
+	uint64_t tsc_start = rte_rdtsc(), tsc_end = tsc_start + (uint64_t)seconds * hz;
+	for (;;) {
+		if (rte_rdtsc() >= tsc_end)
+			break;
+		receive(&b, pool);
+		if (have < BURST) {
+			if (rte_pktmbuf_alloc_bulk(pool, pkts + have, BURST - have) == 0) {
+				for (uint16_t i = have; i < BURST; i++) {
+					struct rte_mbuf *m = pkts[i];
+					m->data_len = (uint16_t)b.frame_len;
+					m->pkt_len = b.frame_len;
+					rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), b.tmpl[next_tmpl], b.frame_len);
+					if (++next_tmpl == b.sports)
+						next_tmpl = 0;
+				}
+				have = BURST;
+			}
+		}
+		uint16_t n = have ? rte_eth_tx_burst(b.port, 0, pkts, have) : 0;
+		/* Unsent frames move to the front and go out with the next burst. */
+		for (uint16_t i = n; i < have; i++)
+			pkts[i - n] = pkts[i];
+		have = (uint16_t)(have - n);
+		sent += n;
+	}
+	double secs = now_s() - start;
+	b.counting = false;
+	rte_pktmbuf_free_bulk(pkts, have);
+	double drain_until = now_s() + DRAIN_MS / 1000.0;
+	while (now_s() < drain_until)
+		receive(&b, pool);
+
+	if (secs <= 0)
+		secs = 1e-9;
+	printf("{\"size\":%u,\"frame_bytes\":%u,\"seconds\":%.3f,\"tx_pps\":%.1f,\"echoed_pps\":%.1f,\"sent\":%llu,"
+	       "\"echoed\":%llu,\"bad\":%llu,\"tx_mbps\":%.1f,\"echoed_mbps\":%.1f,\"arp_replies\":%llu}\n",
+	       b.size, b.frame_len, secs, (double)sent / secs, (double)b.echoed / secs, (unsigned long long)sent, b.echoed,
+	       b.bad, (double)sent * b.frame_len * 8 / secs / 1e6, (double)b.echoed * b.frame_len * 8 / secs / 1e6,
+	       b.arp_replies);
+	fflush(stdout);
+	rte_eth_dev_stop(b.port);
+	rte_eth_dev_close(b.port);
+	rte_eal_cleanup();
+	return 0;
+}
