@@ -60,10 +60,12 @@ let signalsHooked = false;
 function hookSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
+  // At the end of the process the EAL is released too, so its runtime directory does not linger.
   const onSignal = (signal: NodeJS.Signals): void => {
     for (const s of running) s.closeNow();
     // Keep the default behaviour (terminate by this signal) unless the program handles it too.
     if (process.listenerCount(signal) === 1) {
+      loadAddon().ealCleanup();
       process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);
     }
@@ -72,6 +74,7 @@ function hookSignals(): void {
   process.on('SIGTERM', onSignal);
   process.on('exit', () => {
     for (const s of running) s.closeNow();
+    loadAddon().ealCleanup();
   });
 }
 
@@ -101,6 +104,15 @@ export class Stack {
    * 'ERR_FFNET_START' naming the port, the DPDK call and its error.
    */
   static async start(opts: StackStartOptions = {}): Promise<Stack> {
+    return Stack.startSync(opts);
+  }
+
+  /**
+   * `start()` without the promise: the stack is running when this returns (DPDK's setup is
+   * synchronous). Throws what `start()` rejects with. ffnet/dgram uses it to start a stack on the
+   * first socket.
+   */
+  static startSync(opts: StackStartOptions = {}): Stack {
     const config = resolveConfig(opts);
     const nativeConfig = toNativeConfig(config, { processName: 'ffnet' });
     const addon = loadAddon();
@@ -114,6 +126,12 @@ export class Stack {
     running.add(stack);
     hookSignals();
     return stack;
+  }
+
+  /** The stack running in this process (started by `start`/`startSync` and not closed), if any. */
+  static current(): Stack | undefined {
+    for (const s of running) return s;
+    return undefined;
   }
 
   /** Counter names with their one-line meaning, in the stack's order. */

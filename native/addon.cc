@@ -474,6 +474,7 @@ public:
 					     InstanceMethod<&FfnetAddon::CounterNames>("counterNames"),
 					     InstanceMethod<&FfnetAddon::CounterDocs>("counterDocs"),
 					     InstanceMethod<&FfnetAddon::SysctlTable>("sysctlTable"),
+					     InstanceMethod<&FfnetAddon::EalCleanup>("ealCleanup"),
 				     });
 		RegisterPosix(env, exports);
 		env.AddCleanupHook([this]() { CloseAll(); });
@@ -590,6 +591,14 @@ private:
 		for (unsigned i = 0; i < FFS_COUNTER_COUNT; i++)
 			out.Set(ffs_counter_names[i], ffs_counter_docs[i]);
 		return out;
+	}
+
+	/** Stops every stack of this environment, then releases the EAL (process exit only). */
+	Napi::Value EalCleanup(const Napi::CallbackInfo &info)
+	{
+		CloseAll();
+		ffs_eal_cleanup();
+		return info.Env().Undefined();
 	}
 
 	Napi::Value SysctlTable(const Napi::CallbackInfo &info)

@@ -156,6 +156,11 @@ export interface NativeAddon {
   counterNames(): string[];
   /** Counter name → one-line meaning. */
   counterDocs(): Record<string, string>;
+  /**
+   * Stops every stack, releases the EAL and deletes its runtime directory. Only at process exit: the
+   * EAL cannot be initialised again in this process afterwards.
+   */
+  ealCleanup(): void;
   /** The ff_* socket calls. */
   posix: NativePosix;
   /** The stack's tunables with default and inclusive range (must match config/sysctl.ts). */

@@ -39,7 +39,7 @@ typedef int (*loop_func_t)(void *arg);
 void ff_run(loop_func_t loop, void *arg);
 /** Makes ff_run return once the current call of loop returns (callable from loop or any thread). */
 void ff_stop_run(void);
-/** Stops the stack started by ff_init (closing every socket). */
+/** Stops the stack started by ff_init (closing every socket) and releases DPDK: call once, at the end. */
 void ff_exit(void);
 
 int ff_socket(int domain, int type, int protocol);

@@ -93,4 +93,5 @@ void ff_exit(void)
 			ff_close(fd);
 	ff_app_forget();
 	ffs_stack_stop(st);
+	ffs_eal_cleanup();
 }

@@ -2,11 +2,14 @@
  * The stack object's life cycle (see stack.h): EAL initialisation, the packet pool, ports, lcore
  * state, launching and stopping data-path lcores, and the thread-safe accessors other threads use.
  */
+#define _GNU_SOURCE /* nftw */
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <limits.h>
 #include <unistd.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -61,6 +64,28 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 	}
 	eal_ready = true;
 	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void ffs_eal_cleanup(void)
+{
+	if (!eal_ready || running)
+		return;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	eal_ready = false;
+	/* The EAL leaves its runtime directory (config, sockets) behind; one per process adds up. */
+	if (dir[0] && strstr(dir, "/dpdk/"))
+		nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void lcore_free(struct ffs_lcore *lc)

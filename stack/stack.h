@@ -68,6 +68,12 @@ void ffs_conf_init(struct ffs_conf *conf);
  */
 int ffs_eal_init(int argc, char **argv, char *err, size_t errlen);
 
+/**
+ * Releases the EAL and deletes its runtime directory. For the very end of a process: the EAL cannot
+ * be initialised again afterwards. Does nothing while a stack runs.
+ */
+void ffs_eal_cleanup(void);
+
 /** Starts ports and lcores. Returns the stack, or NULL with a message naming the port and DPDK's error. */
 struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t errlen);
 
