@@ -118,13 +118,14 @@ static int publish(struct ffs_stack *st, struct ffs_sock *so)
 	return ffs_ctrl_all(st, &msg);
 }
 
-/* Caller holds ns_lock. */
+/* Caller holds ns_lock. A non-zero `port` is the caller's own choice, which disconnect keeps. */
 static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port)
 {
 	if (so->bound)
 		return -EINVAL;
 	if (!bindable(st, addr))
 		return -EADDRNOTAVAIL;
+	bool port_locked = port != 0;
 	if (port == 0) {
 		uint32_t first = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_FIRST);
 		uint32_t last = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_LAST);
@@ -144,6 +145,7 @@ static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr,
 	so->laddr = addr;
 	so->lport = port;
 	so->addr_locked = addr != 0;
+	so->port_locked = port_locked;
 	so->bound = true;
 	so->bind_seq = ++st->bind_seq;
 	int rc = publish(st, so);
@@ -158,6 +160,13 @@ int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint
 	int rc = bind_locked(st, so, addr, port);
 	pthread_mutex_unlock(&st->ns_lock);
 	return rc;
+}
+
+/* Caller holds ns_lock. Linux's autobind: an ephemeral port, on the address bind chose if any (a
+ * socket that disconnect unbound keeps its bound address). */
+static int autobind_locked(struct ffs_stack *st, struct ffs_sock *so)
+{
+	return bind_locked(st, so, so->addr_locked ? so->laddr : 0, 0);
 }
 
 static bool is_broadcast(const struct ffs_stack *st, uint32_t dst)
@@ -188,15 +197,16 @@ int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, u
 {
 	if (addr == 0)
 		addr = 0x7f000001u; /* Linux: connecting to INADDR_ANY means the local host */
-	if (is_broadcast(st, addr) && !so->broadcast)
-		return -EACCES;
+	/* Linux routes first (ENETUNREACH), then refuses a broadcast route without SO_BROADCAST. */
 	uint32_t src = source_for(st, addr);
 	if (!src)
 		return -ENETUNREACH;
+	if (is_broadcast(st, addr) && !so->broadcast)
+		return -EACCES;
 	pthread_mutex_lock(&st->ns_lock);
 	int rc = 0;
 	if (!so->bound)
-		rc = bind_locked(st, so, 0, 0);
+		rc = autobind_locked(st, so);
 	if (rc == 0) {
 		if (!so->addr_locked)
 			so->laddr = src;
@@ -209,6 +219,9 @@ int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, u
 	return rc;
 }
 
+/* Linux's __udp_disconnect: forgets the peer, the address connect chose and, unless bind chose the
+ * port, the port too (the socket leaves the demux and the port namespace; the next send or connect
+ * binds it again). */
 int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
 {
 	pthread_mutex_lock(&st->ns_lock);
@@ -217,9 +230,28 @@ int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
 	so->rport = 0;
 	if (!so->addr_locked)
 		so->laddr = 0;
-	int rc = so->bound ? publish(st, so) : 0;
+	int rc = 0;
+	if (so->bound && !so->port_locked) {
+		struct ffs_ctrl_msg msg = { .op = FFS_CTRL_SOCK_REMOVE, .u.sock = { so, so->lport } };
+		rc = ffs_ctrl_all(st, &msg);
+		so->bound = false;
+		so->lport = 0;
+	} else if (so->bound) {
+		rc = publish(st, so);
+	}
 	pthread_mutex_unlock(&st->ns_lock);
 	return rc;
+}
+
+/* Memberships on the loopback interface use this port index: IPv4 input accepts their groups on
+ * looped-back datagrams, and IGMP (which only reports on real ports) never hears of them. */
+#define LOOPBACK_INDEX FFS_MAX_PORTS
+#define LOOPBACK_IFADDR 0x7f000001u
+
+/** The address that names an interface in memberships: the port's, or 127.0.0.1 for loopback. */
+static uint32_t if_addr(const struct ffs_stack *st, unsigned port_index)
+{
+	return port_index == LOOPBACK_INDEX ? LOOPBACK_IFADDR : st->ports[port_index].addr;
 }
 
 /* Caller holds ns_lock. Recomputes the port's membership of `group` over every socket (any-source
@@ -229,7 +261,7 @@ static int update_group(struct ffs_stack *st, uint16_t port_index, uint32_t grou
 {
 	struct ffs_ctrl_msg state = { .op = FFS_CTRL_IGMP_STATE, .u.group = { .port_index = port_index, .group = group } };
 	bool member = false, any_source = false;
-	uint32_t ifaddr = st->ports[port_index].addr;
+	uint32_t ifaddr = if_addr(st, port_index);
 	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
 		const struct ffs_sock *o = st->socks[i];
 		if (!o || !o->in_use)
@@ -278,8 +310,12 @@ static int update_group(struct ffs_stack *st, uint16_t port_index, uint32_t grou
 	return ffs_ctrl_all(st, &state);
 }
 
+/** The interface a membership's address names (Linux's ip_mc_find_dev), or -1 (ENODEV). */
 static int port_index_for_if(const struct ffs_stack *st, uint32_t ifaddr)
 {
+	if (ipv4_is_loopback(ifaddr))
+		return LOOPBACK_INDEX;
+	/* No address: the first port (the multicast route's); none without ports, as Linux with no route. */
 	if (st->n_ports == 0)
 		return -1;
 	if (ifaddr == 0)
@@ -301,7 +337,7 @@ int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uin
 	int rc = 0;
 	for (unsigned i = 0; i < so->n_memberships; i++) {
 		const struct ffs_membership *m = &so->memberships[i];
-		if (m->group == group && m->ifaddr == st->ports[pi].addr && m->source == source) {
+		if (m->group == group && m->ifaddr == if_addr(st, (unsigned)pi) && m->source == source) {
 			rc = -EADDRINUSE;
 			goto out;
 		}
@@ -310,7 +346,7 @@ int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uin
 		rc = -ENOBUFS;
 		goto out;
 	}
-	so->memberships[so->n_memberships++] = (struct ffs_membership){ group, st->ports[pi].addr, source };
+	so->memberships[so->n_memberships++] = (struct ffs_membership){ group, if_addr(st, (unsigned)pi), source };
 	rc = update_group(st, (uint16_t)pi, group);
 	if (rc < 0) {
 		so->n_memberships--;
@@ -332,7 +368,7 @@ int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, ui
 	int rc = -EADDRNOTAVAIL;
 	for (unsigned i = 0; i < so->n_memberships; i++) {
 		struct ffs_membership *m = &so->memberships[i];
-		if (m->group == group && m->ifaddr == st->ports[pi].addr && m->source == source) {
+		if (m->group == group && m->ifaddr == if_addr(st, (unsigned)pi) && m->source == source) {
 			*m = so->memberships[--so->n_memberships];
 			rc = update_group(st, (uint16_t)pi, group);
 			if (rc == 0 && so->bound)
@@ -499,12 +535,15 @@ int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
 	size_t len = iov_total(iov, iovcnt);
 	if (len > FFS_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (is_broadcast(st, dst) && !so->broadcast)
-		return -EACCES;
+	/* Linux routes first (ENETUNREACH), then refuses a broadcast route without SO_BROADCAST. */
 	if (!source_for(st, dst))
 		return -ENETUNREACH;
+	if (is_broadcast(st, dst) && !so->broadcast)
+		return -EACCES;
 	if (!so->bound) {
-		int rc = ffs_sock_bind(st, so, 0, 0);
+		pthread_mutex_lock(&st->ns_lock);
+		int rc = so->bound ? 0 : autobind_locked(st, so);
+		pthread_mutex_unlock(&st->ns_lock);
 		if (rc < 0)
 			return rc;
 	}
@@ -567,7 +606,7 @@ int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct
 		if (len > FFS_UDP_MAX_PAYLOAD || charge + (int)len + FFS_DGRAM_OVERHEAD > room)
 			break;
 		if (!checked || dst != checked_dst) {
-			if ((is_broadcast(st, dst) && !so->broadcast) || !source_for(st, dst))
+			if (!source_for(st, dst) || (is_broadcast(st, dst) && !so->broadcast))
 				break;
 			checked = true;
 			checked_dst = dst;

@@ -47,7 +47,7 @@ struct ffs_app {
 /** One membership (IP_ADD_MEMBERSHIP or a source-specific one). */
 struct ffs_membership {
 	uint32_t group;
-	uint32_t ifaddr; /**< the port's address (0: the first port) */
+	uint32_t ifaddr; /**< the port's address, or 127.0.0.1 for the loopback interface */
 	uint32_t source; /**< 0 = any source */
 };
 
@@ -56,6 +56,7 @@ struct ffs_sock {
 	uint16_t gen;
 	bool in_use;
 	bool addr_locked; /**< the local address was chosen by bind, not by connect */
+	bool port_locked; /**< the local port was chosen by bind (a non-zero port), not automatically */
 	struct ffs_app *app;
 	/* Addressing (host order; written by the control plane, copied into lcore demux tables). */
 	uint32_t laddr;

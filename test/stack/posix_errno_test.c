@@ -376,6 +376,63 @@ TEST(connect_arguments)
 	end();
 }
 
+/* Linux's __udp_disconnect: a port the socket got automatically (connect's or bind(0)'s) is released
+ * on disconnect, and getsockname then says port 0 (a bound address stays); a port bind named stays. */
+TEST(disconnect_releases_an_automatic_port)
+{
+	begin();
+	struct sockaddr_in peer = sin4("127.0.0.1", 9), any0 = sin4("0.0.0.0", 0), lo0 = sin4("127.0.0.1", 0);
+	struct sockaddr_in un = { .sin_family = AF_UNSPEC };
+	struct sockaddr_in ka, fa;
+	socklen_t kl = sizeof(ka), fl = sizeof(fa);
+	const struct sockaddr_in *binds[] = { NULL, &any0, &lo0 };
+	for (unsigned i = 0; i < 3; i++) {
+		int k = kudp(), f = fudp();
+		if (binds[i])
+			SAME(bind(k, (const struct sockaddr *)binds[i], sizeof(*binds[i])), ff_bind(f, (const struct sockaddr *)binds[i], sizeof(*binds[i])));
+		SAME(connect(k, SA(peer), sizeof(peer)), ff_connect(f, SA(peer), sizeof(peer)));
+		SAME(kport(k) != 0, fport(f) != 0);
+		SAME(connect(k, SA(un), sizeof(un)), ff_connect(f, SA(un), sizeof(un)));
+		SAME(getsockname(k, SA(ka), &kl), ff_getsockname(f, SA(fa), &fl));
+		SAME(ka.sin_port, fa.sin_port);
+		SAME(ka.sin_addr.s_addr, fa.sin_addr.s_addr);
+		/* The next send binds a new ephemeral port. */
+		SAME(sendto(k, "x", 1, 0, SA(peer), sizeof(peer)), ff_sendto(f, "x", 1, 0, SA(peer), sizeof(peer)));
+		SAME(kport(k) != 0, fport(f) != 0);
+		close(k);
+		ff_close(f);
+	}
+	int k = kudp(), f = fudp();
+	SAME(bind(k, SA(lo0), sizeof(lo0)), ff_bind(f, SA(lo0), sizeof(lo0)));
+	struct sockaddr_in kfixed = sin4("127.0.0.1", kport(k)), ffixed = sin4("127.0.0.1", fport(f));
+	close(k);
+	ff_close(f);
+	k = kudp(), f = fudp();
+	SAME(bind(k, SA(kfixed), sizeof(kfixed)), ff_bind(f, SA(ffixed), sizeof(ffixed)));
+	SAME(connect(k, SA(peer), sizeof(peer)), ff_connect(f, SA(peer), sizeof(peer)));
+	SAME(connect(k, SA(un), sizeof(un)), ff_connect(f, SA(un), sizeof(un)));
+	SAME(kport(k) == ntohs(kfixed.sin_port), fport(f) == ntohs(ffixed.sin_port));
+	settle();
+	close(k);
+	ff_close(f);
+	end();
+}
+
+/* Memberships on the loopback interface (named by 127.0.0.1) are valid, as on Linux's lo. */
+TEST(membership_on_loopback)
+{
+	begin();
+	int k = kudp(), f = fudp();
+	struct ip_mreq m = { .imr_multiaddr.s_addr = htonl(0xe0000072), .imr_interface.s_addr = htonl(0x7f000001) };
+	SAME(setsockopt(k, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)), ff_setsockopt(f, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)));
+	SAME(setsockopt(k, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)), ff_setsockopt(f, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)));
+	SAME(setsockopt(k, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof(m)), ff_setsockopt(f, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof(m)));
+	SAME(setsockopt(k, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof(m)), ff_setsockopt(f, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof(m)));
+	close(k);
+	ff_close(f);
+	end();
+}
+
 TEST(send_errors)
 {
 	begin();
@@ -397,8 +454,10 @@ TEST(send_errors)
 	SAME(sendto(k, NULL, 1, 0, SA(kto), sizeof(kto)), ff_sendto(f, NULL, 1, 0, SA(fto), sizeof(fto)));
 	un.sin_port = htons(kport(kr));
 	SAME(sendto(k, big, 3, 0, SA(un), sizeof(un)), (un.sin_port = htons(fport(fr)), ff_sendto(f, big, 3, 0, SA(un), sizeof(un))));
+	/* Linux routes before it checks SO_BROADCAST: with no route (this stack is loopback-only, like a
+	 * namespace with only lo), the limited broadcast is ENETUNREACH rather than EACCES. */
 	struct sockaddr_in bcast = sin4("255.255.255.255", 9);
-	CHECK_ERR(ff_sendto(f, big, 1, 0, SA(bcast), sizeof(bcast)), EACCES);
+	CHECK_ERR(ff_sendto(f, big, 1, 0, SA(bcast), sizeof(bcast)), ENETUNREACH);
 	settle();
 	close(k), close(kr), ff_close(f), ff_close(fr);
 	end();

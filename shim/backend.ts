@@ -1,0 +1,61 @@
+/**
+ * What ffnet/dgram's `Socket` asks of a backend — the kernel one (node:dgram itself) or the dpdk one
+ * (ffnet's user-space stack) — and the options both understand. `Socket` forwards every public call
+ * here with the caller's raw arguments, so each backend validates exactly as node:dgram does.
+ */
+import type { SocketOptions as NodeSocketOptions } from 'node:dgram';
+import type { EventEmitter } from 'node:events';
+import type { AddressInfo, BlockList } from 'node:net';
+
+/**
+ * createSocket's options: node:dgram's (Node 22), which ffnet honours on both backends. The members
+ * @types/node declares (type, reuseAddr, ipv6Only, buffer sizes, lookup, signal) are its own types,
+ * so node:dgram's options are ffnet's.
+ */
+export interface SocketOptions extends NodeSocketOptions {
+  /** Node 22.12+: share the port between sockets (SO_REUSEPORT); `bind()` is then exclusive. */
+  reusePort?: boolean | undefined;
+  /** Node 22.13+: datagrams from these addresses are dropped before 'message'. */
+  receiveBlockList?: BlockList | undefined;
+  /** Node 22.13+: sends and connects to these addresses fail with ERR_IP_BLOCKED. */
+  sendBlockList?: BlockList | undefined;
+}
+
+/** The `Socket` a backend serves: it emits the backend's events and receives re-dispatched calls. */
+export interface SocketOwner extends EventEmitter {
+  close(callback?: () => void): unknown;
+  send(...args: unknown[]): void;
+  sendBatch(messages: unknown, callback?: unknown): void;
+}
+
+/** The operations of one socket, with node:dgram's contracts (raw arguments, Node's checks and errors). */
+export interface SocketBackend {
+  readonly kind: 'dpdk' | 'kernel';
+  /** Whether the socket was closed (its handle released). */
+  readonly closed: boolean;
+  bind(args: unknown[]): void;
+  connect(port: unknown, address: unknown, callback: unknown): void;
+  disconnect(): void;
+  send(buffer: unknown, offset: unknown, length: unknown, port: unknown, address: unknown, callback: unknown): void;
+  sendBatch(messages: unknown, callback: unknown): void;
+  close(callback: unknown): void;
+  address(): AddressInfo;
+  remoteAddress(): AddressInfo;
+  setBroadcast(arg: unknown): void;
+  setTTL(ttl: unknown): number;
+  setMulticastTTL(ttl: unknown): number;
+  setMulticastLoopback(arg: unknown): unknown;
+  setMulticastInterface(interfaceAddress: unknown): void;
+  addMembership(multicastAddress: unknown, interfaceAddress: unknown): void;
+  dropMembership(multicastAddress: unknown, interfaceAddress: unknown): void;
+  addSourceSpecificMembership(sourceAddress: unknown, groupAddress: unknown, interfaceAddress: unknown): void;
+  dropSourceSpecificMembership(sourceAddress: unknown, groupAddress: unknown, interfaceAddress: unknown): void;
+  setRecvBufferSize(size: unknown): void;
+  setSendBufferSize(size: unknown): void;
+  getRecvBufferSize(): number;
+  getSendBufferSize(): number;
+  getSendQueueSize(): number;
+  getSendQueueCount(): number;
+  ref(): void;
+  unref(): void;
+}

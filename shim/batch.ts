@@ -1,0 +1,225 @@
+/**
+ * ffnet/dgram's batch API, beyond node:dgram: the `'messages'` event (many received datagrams per
+ * callback, the recvmmsg node:dgram lacks) and `sendBatch()` (many datagrams per call, sendmmsg).
+ *
+ * Lifetime rules of a received batch:
+ * - The `DatagramBatch` object and every view it hands out (`data(i)`, `bytes`) are valid only
+ *   during the `'messages'` callback. ffnet reuses the memory behind them for the next batch, so a
+ *   view kept past the callback may show other datagrams' bytes; after the callback the batch
+ *   reports `count === 0` and its accessors throw.
+ * - Copy what must outlive the callback: `batch.copy(i)` returns a Buffer the caller owns.
+ * - `rinfo(i)` returns a fresh object; address strings are shared and immutable, so keep them freely.
+ * The `'message'` event keeps node:dgram's rule: its Buffer is the listener's to keep, unchanged.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import { isIPv4 } from 'node:net';
+import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE } from './errors.js';
+import { toChunkList, validatePort, type DatagramPayload } from './validators.js';
+
+/** One datagram for `sendBatch()`: payload, and destination unless the socket is connected. */
+export interface BatchMessage {
+  msg: DatagramPayload;
+  /** Destination port (required on an unconnected socket, not allowed on a connected one). */
+  port?: number | string;
+  /** Destination IPv4 literal; default 127.0.0.1 (::1 on udp6). Names are not resolved here. */
+  address?: string | null;
+}
+
+/** `sendBatch()`'s completion: how many datagrams were handed to the network, and the error that stopped the rest. */
+export type SendBatchCallback = (error: Error | null, sent: number) => void;
+
+/**
+ * A batch of received datagrams, handed to `'messages'` listeners. Valid only during the callback
+ * (see the module notes); index `i` runs from 0 to `count - 1`.
+ */
+export interface DatagramBatch {
+  /** Datagrams in this batch (0 once the callback returned). */
+  readonly count: number;
+  /** Datagram i's payload, a view valid only during the callback. */
+  data(i: number): Buffer;
+  /** A copy of datagram i's payload that the caller owns. */
+  copy(i: number): Buffer;
+  /** Datagram i's length in bytes. */
+  size(i: number): number;
+  /** Datagram i's source address (a shared, immutable string). */
+  address(i: number): string;
+  /** Datagram i's source port. */
+  port(i: number): number;
+  /** Datagram i's source as node:dgram's rinfo `{ address, family, port, size }` (a fresh object). */
+  rinfo(i: number): RemoteInfo;
+}
+
+function outOfRange(i: number, count: number): RangeError {
+  return new RangeError(`datagram index ${i} is outside this batch (count ${count}; a batch is valid only during its 'messages' callback)`);
+}
+
+/**
+ * A batch packed back to back in one buffer, described by `desc` (per datagram: offset, length,
+ * source address as a host-order integer, source port) — the layout posix.dgramRecv fills.
+ */
+export class PackedBatch implements DatagramBatch {
+  #count = 0;
+  #bytes: Uint8Array = new Uint8Array(0);
+  #desc: Uint32Array = new Uint32Array(0);
+  readonly #family: 'IPv4' | 'IPv6';
+  readonly #addressOf: (addr: number) => string;
+
+  constructor(family: 'IPv4' | 'IPv6', addressOf: (addr: number) => string) {
+    this.#family = family;
+    this.#addressOf = addressOf;
+  }
+
+  /** Points the batch at freshly received datagrams (ffnet internal). */
+  reset(bytes: Uint8Array, desc: Uint32Array, count: number): void {
+    this.#bytes = bytes;
+    this.#desc = desc;
+    this.#count = count;
+  }
+
+  /** Ends the batch's validity (ffnet internal). */
+  invalidate(): void {
+    this.#count = 0;
+    this.#bytes = new Uint8Array(0);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The memory the views share (valid only during the callback). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  #at(i: number): number {
+    if (!(i >= 0 && i < this.#count)) throw outOfRange(i, this.#count);
+    return i * 4;
+  }
+
+  data(i: number): Buffer {
+    const d = this.#at(i);
+    const b = this.#bytes;
+    return Buffer.from(b.buffer, b.byteOffset + (this.#desc[d] as number), this.#desc[d + 1] as number);
+  }
+
+  copy(i: number): Buffer {
+    return Buffer.from(this.data(i));
+  }
+
+  /** Datagram i's offset within `bytes`. */
+  offset(i: number): number {
+    return this.#desc[this.#at(i)] as number;
+  }
+
+  size(i: number): number {
+    return this.#desc[this.#at(i) + 1] as number;
+  }
+
+  address(i: number): string {
+    return this.#addressOf(this.#desc[this.#at(i) + 2] as number);
+  }
+
+  port(i: number): number {
+    return this.#desc[this.#at(i) + 3] as number;
+  }
+
+  rinfo(i: number): RemoteInfo {
+    const d = this.#at(i);
+    return { address: this.#addressOf(this.#desc[d + 2] as number), family: this.#family, port: this.#desc[d + 3] as number, size: this.#desc[d + 1] as number };
+  }
+}
+
+/** A batch over separate Buffers (the kernel backend groups its 'message' events into these). */
+export class ListBatch implements DatagramBatch {
+  #msgs: Buffer[];
+  #rinfos: RemoteInfo[];
+
+  constructor(msgs: Buffer[], rinfos: RemoteInfo[]) {
+    this.#msgs = msgs;
+    this.#rinfos = rinfos;
+  }
+
+  /** Ends the batch's validity (ffnet internal). */
+  invalidate(): void {
+    this.#msgs = [];
+    this.#rinfos = [];
+  }
+
+  get count(): number {
+    return this.#msgs.length;
+  }
+
+  #at(i: number): number {
+    if (!(i >= 0 && i < this.#msgs.length)) throw outOfRange(i, this.#msgs.length);
+    return i;
+  }
+
+  data(i: number): Buffer {
+    return this.#msgs[this.#at(i)] as Buffer;
+  }
+
+  copy(i: number): Buffer {
+    return Buffer.from(this.data(i));
+  }
+
+  size(i: number): number {
+    return (this.#msgs[this.#at(i)] as Buffer).length;
+  }
+
+  address(i: number): string {
+    return (this.#rinfos[this.#at(i)] as RemoteInfo).address;
+  }
+
+  port(i: number): number {
+    return (this.#rinfos[this.#at(i)] as RemoteInfo).port;
+  }
+
+  rinfo(i: number): RemoteInfo {
+    return { ...(this.#rinfos[this.#at(i)] as RemoteInfo) };
+  }
+}
+
+/** A validated `sendBatch()` request: one payload (chunks gathered), address and port per datagram. */
+export interface PreparedBatch {
+  payloads: Buffer[];
+  addresses: Array<string | null>;
+  ports: number[];
+}
+
+function gather(chunks: Buffer[]): Buffer {
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
+/**
+ * Checks `sendBatch()`'s messages (payload types as `send()`, ports as `send()`, addresses must be IP
+ * literals of the socket's family or empty) and gathers each payload into one Buffer.
+ */
+export function prepareBatch(messages: unknown, connected: boolean, type: 'udp4' | 'udp6'): PreparedBatch {
+  if (!Array.isArray(messages)) throw ERR_INVALID_ARG_TYPE('messages', 'Array', messages);
+  const n = messages.length;
+  const out: PreparedBatch = { payloads: new Array<Buffer>(n), addresses: new Array<string | null>(n), ports: new Array<number>(n) };
+  const fallback = type === 'udp4' ? '127.0.0.1' : '::1';
+  for (let i = 0; i < n; i++) {
+    const m = messages[i] as BatchMessage | null | undefined;
+    if (m === null || typeof m !== 'object') throw ERR_INVALID_ARG_TYPE(`messages[${i}]`, 'Object', m);
+    out.payloads[i] = gather(toChunkList(m.msg, `messages[${i}].msg`, `messages[${i}].msg`));
+    if (connected) {
+      if (m.port || m.address) throw ERR_INVALID_ARG_VALUE(`messages[${i}]`, m, 'must not name a destination on a connected socket');
+      out.addresses[i] = null;
+      out.ports[i] = 0;
+      continue;
+    }
+    out.ports[i] = validatePort(m.port, 'Port', false);
+    const a = m.address;
+    if (a === undefined || a === null || a === '') {
+      out.addresses[i] = fallback;
+    } else if (typeof a !== 'string') {
+      throw ERR_INVALID_ARG_TYPE(`messages[${i}].address`, 'string', a);
+    } else if (type === 'udp4' ? !isIPv4(a) : false) {
+      throw ERR_INVALID_ARG_VALUE(`messages[${i}].address`, a, 'must be an IPv4 address literal (sendBatch does not resolve names)');
+    } else {
+      out.addresses[i] = a;
+    }
+  }
+  return out;
+}

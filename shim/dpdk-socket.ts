@@ -1,0 +1,530 @@
+/**
+ * The dpdk backend of ffnet/dgram: a node:dgram socket over an ff socket of ffnet's user-space
+ * stack. It follows node:dgram's state machine step by step — bind states, the queue of sends and
+ * connects waiting for bind, lookups, argument checks, the asynchronous callbacks, the event order —
+ * and reports failures as node:dgram does (`bind EADDRINUSE 0.0.0.0:41234`, `send EMSGSIZE …`,
+ * `recvmsg ECONNREFUSED`). Socket options and memberships live in ./dpdk-options.ts.
+ *
+ * Like libuv, the ff socket is created lazily, at bind (or a membership call), so an unbound socket
+ * reports EBADF where Node does. IPv6 is not in the stack: a udp6 socket can be created, but its
+ * bind (explicit, or implicit in send/connect) fails with an 'error' `bind EAFNOSUPPORT …` whose
+ * message names the missing feature; the kernel backend keeps serving udp6.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { EventEmitter } from 'node:events';
+import { isIP, isIPv4, type AddressInfo, type BlockList } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
+import type { SocketBackend, SocketOptions, SocketOwner } from './backend.js';
+import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
+import { addressString, binding, ensureStack, holdLoop, startReceiving, stopReceiving, type Receiver } from './dpdk-io.js';
+import { DpdkOptions } from './dpdk-options.js';
+import {
+  ERR_IP_BLOCKED,
+  ERR_SOCKET_ALREADY_BOUND,
+  ERR_SOCKET_DGRAM_IS_CONNECTED,
+  ERR_SOCKET_DGRAM_NOT_CONNECTED,
+  ERR_SOCKET_DGRAM_NOT_RUNNING,
+  errnoException,
+  exceptionWithHostPort,
+  nullHandleError,
+  type SystemCallError,
+} from './errors.js';
+import { SUPPORTS_REUSE_PORT, isInt32, normalizeSendArgs, validatePort, validateString, type SocketType } from './validators.js';
+
+const E = osConstants.errno;
+const BIND_UNBOUND = 0;
+const BIND_BINDING = 1;
+const BIND_BOUND = 2;
+const CONNECT_DISCONNECTED = 0;
+const CONNECT_CONNECTING = 1;
+const CONNECT_CONNECTED = 2;
+
+/** Appended to EAFNOSUPPORT messages of udp6 sockets on the dpdk backend. */
+export const NO_IPV6 = " (ffnet's user-space stack has no IPv6: udp6 sockets need the kernel backend, i.e. no FFNET_CONFIG)";
+
+type LookupCallback = (err: Error | null, address: string, family?: number) => void;
+type Lookup = (host: string, family: number, cb: LookupCallback) => void;
+
+/** The ff_* error of a failed control call as a negative errno. */
+function errnoOf(err: unknown): number {
+  if (err instanceof FfError) return err.errno;
+  throw err;
+}
+
+/** The state a dpdk socket shares with its option setters (ffnet internal). */
+export interface DpdkState {
+  readonly type: SocketType;
+  /** The ff socket, or -1 before it exists. */
+  fd: number;
+  /** false after close (node:dgram's `handle === null`). */
+  open: boolean;
+  /** Throws `Not running` after close. */
+  healthCheck(): void;
+  /** Creates the ff socket if needed; returns a negative errno on failure. */
+  ensureFd(): number;
+}
+
+/** One socket of node:dgram's API on ffnet's stack. */
+export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
+  readonly kind = 'dpdk';
+  readonly type: SocketType;
+  fd = -1;
+  open = true;
+  readonly #owner: SocketOwner;
+  readonly #lookup: Lookup | undefined;
+  readonly #opts: SocketOptions;
+  readonly #receiveBlockList: BlockList | undefined;
+  readonly #sendBlockList: BlockList | undefined;
+  readonly #options: DpdkOptions;
+  #bindState = BIND_UNBOUND;
+  #connectState = CONNECT_DISCONNECTED;
+  #queue: Array<() => void> | undefined;
+  #receiving = false;
+  #refed = true;
+  #holding = false;
+  #batch: PackedBatch | undefined;
+
+  /** Options are already validated by `Socket` (in Node's order); this starts the stack if needed. */
+  constructor(owner: SocketOwner, type: SocketType, opts: SocketOptions, receiveBlockList?: BlockList, sendBlockList?: BlockList) {
+    ensureStack();
+    this.#owner = owner;
+    this.type = type;
+    this.#opts = opts;
+    this.#lookup = opts.lookup as Lookup | undefined;
+    this.#receiveBlockList = receiveBlockList;
+    this.#sendBlockList = sendBlockList;
+    this.#options = new DpdkOptions(this);
+  }
+
+  get closed(): boolean {
+    return !this.open;
+  }
+
+  get receiving(): boolean {
+    return this.#receiving;
+  }
+
+  healthCheck(): void {
+    if (!this.open) throw ERR_SOCKET_DGRAM_NOT_RUNNING();
+  }
+
+  ensureFd(): number {
+    if (this.fd >= 0) return 0;
+    if (this.type === 'udp6') return -E.EAFNOSUPPORT;
+    try {
+      const fd = ff_socket(K.AF_INET as number, K.SOCK_DGRAM as number, 0);
+      ff_ioctl(fd, K.FIONBIO as number, 1);
+      this.fd = fd;
+      return 0;
+    } catch (err) {
+      return errnoOf(err);
+    }
+  }
+
+  /** lookup4/lookup6 of node:dgram; IPv4 literals skip dns.lookup but still answer on nextTick. */
+  #resolve(address: unknown, cb: LookupCallback): void {
+    const host = (address || (this.type === 'udp4' ? '127.0.0.1' : '::1')) as string;
+    const family = this.type === 'udp4' ? 4 : 6;
+    if (this.#lookup) {
+      this.#lookup(host, family, cb);
+    } else if (typeof host === 'string' && isIPv4(host)) {
+      process.nextTick(cb, null, host, 4);
+    } else {
+      dnsLookup(host, family, cb);
+    }
+  }
+
+  // --- bind ---------------------------------------------------------------------------------------
+
+  bind(args: unknown[]): void {
+    const owner = this.#owner;
+    let port = args[0];
+    this.healthCheck();
+    if (this.#bindState !== BIND_UNBOUND) throw ERR_SOCKET_ALREADY_BOUND();
+    this.#bindState = BIND_BINDING;
+    const cb = args.length > 0 ? args[args.length - 1] : undefined;
+    if (typeof cb === 'function') {
+      const removeListeners = (): void => {
+        owner.removeListener('error', removeListeners);
+        owner.removeListener('listening', onListening);
+      };
+      const onListening = (): void => {
+        removeListeners();
+        (cb as () => void).call(owner);
+      };
+      owner.on('error', removeListeners);
+      owner.on('listening', onListening);
+    }
+    let address: unknown;
+    if (port !== null && typeof port === 'object') {
+      const o = port as { port?: unknown; address?: unknown; fd?: unknown };
+      if (isInt32(o.fd) && o.fd > 0) {
+        // Kernel descriptors cannot be adopted by the user-space stack.
+        throw errnoException(-E.ENOTSUP, 'open');
+      }
+      address = o.address || '';
+      port = o.port;
+    } else {
+      address = typeof args[1] === 'function' ? '' : args[1];
+    }
+    if (!address) address = this.type === 'udp4' ? '0.0.0.0' : '::';
+    this.#resolve(address, (err, ip) => {
+      if (!this.open) return;
+      if (err) {
+        this.#bindState = BIND_UNBOUND;
+        owner.emit('error', err);
+        return;
+      }
+      const rc = this.#bindNow(ip, port);
+      if (rc < 0) {
+        this.#bindState = BIND_UNBOUND;
+        owner.emit('error', exceptionWithHostPort(rc, 'bind', ip, port, rc === -E.EAFNOSUPPORT && this.type === 'udp6' ? NO_IPV6 : undefined));
+        return;
+      }
+      this.#startListening();
+    });
+  }
+
+  #bindNow(ip: string, port: unknown): number {
+    if (this.type === 'udp6') return -E.EAFNOSUPPORT;
+    const num = (Number(port || 0) >>> 0) & 0xffff;
+    let rc = this.ensureFd();
+    if (rc < 0) return rc;
+    if (this.#opts.ipv6Only || !isIPv4(ip)) return -E.EINVAL;
+    try {
+      if (this.#opts.reuseAddr) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEADDR as number, 1);
+      if (this.#opts.reusePort && SUPPORTS_REUSE_PORT) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEPORT as number, 1);
+      ff_bind(this.fd, { address: ip, port: num });
+    } catch (err) {
+      rc = errnoOf(err);
+    }
+    return rc;
+  }
+
+  #startListening(): void {
+    startReceiving(this);
+    this.#receiving = true;
+    this.#bindState = BIND_BOUND;
+    this.#updateHold();
+    if (this.#opts.recvBufferSize) this.#options.bufferSize(this.#opts.recvBufferSize, true);
+    if (this.#opts.sendBufferSize) this.#options.bufferSize(this.#opts.sendBufferSize, false);
+    this.#owner.emit('listening');
+  }
+
+  #enqueue(fn: () => void): void {
+    const owner = this.#owner;
+    if (this.#queue === undefined) {
+      this.#queue = [];
+      const onListenError = (): void => {
+        owner.removeListener('listening', onListenSuccess);
+        this.#queue = undefined;
+      };
+      const onListenSuccess = (): void => {
+        owner.removeListener(EventEmitter.errorMonitor, onListenError);
+        const queue = this.#queue ?? [];
+        this.#queue = undefined;
+        for (const entry of queue) entry();
+      };
+      owner.once(EventEmitter.errorMonitor, onListenError);
+      owner.once('listening', onListenSuccess);
+    }
+    this.#queue.push(fn);
+  }
+
+  // --- connect ------------------------------------------------------------------------------------
+
+  connect(port: unknown, address: unknown, callback: unknown): void {
+    const p = validatePort(port, 'Port', false);
+    if (typeof address === 'function') {
+      callback = address;
+      address = '';
+    } else if (address === undefined) {
+      address = '';
+    }
+    validateString(address, 'address');
+    if (this.#connectState !== CONNECT_DISCONNECTED) throw ERR_SOCKET_DGRAM_IS_CONNECTED();
+    this.#connectState = CONNECT_CONNECTING;
+    if (this.#bindState === BIND_UNBOUND) this.bind([{ port: 0, exclusive: true }, null]);
+    if (this.#bindState !== BIND_BOUND) {
+      this.#enqueue(() => this.#connect(p, address as string, callback));
+      return;
+    }
+    this.#connect(p, address, callback);
+  }
+
+  #connect(port: number, address: string, callback: unknown): void {
+    const owner = this.#owner;
+    if (!this.open) throw nullHandleError('lookup');
+    const cb = callback as ((err?: Error) => void) | undefined;
+    if (cb) owner.once('connect', cb);
+    this.#resolve(address, (ex, ip) => {
+      if (!this.open) return;
+      let err: Error | null = ex;
+      if (!err && this.#sendBlockList?.check(ip, `ipv${isIP(ip)}` as 'ipv4')) err = ERR_IP_BLOCKED(ip);
+      if (!err) {
+        let rc = 0;
+        if (!isIPv4(ip)) rc = -E.EINVAL;
+        else {
+          try {
+            ff_connect(this.fd, { address: ip, port });
+          } catch (e) {
+            rc = errnoOf(e);
+          }
+        }
+        if (rc < 0) err = exceptionWithHostPort(rc, 'connect', address, port);
+      }
+      if (err) {
+        const failure = err;
+        this.#connectState = CONNECT_DISCONNECTED;
+        process.nextTick(() => {
+          if (cb) {
+            owner.removeListener('connect', cb);
+            cb(failure);
+          } else {
+            owner.emit('error', failure);
+          }
+        });
+        return;
+      }
+      this.#connectState = CONNECT_CONNECTED;
+      process.nextTick(() => owner.emit('connect'));
+    });
+  }
+
+  disconnect(): void {
+    if (this.#connectState !== CONNECT_CONNECTED) throw ERR_SOCKET_DGRAM_NOT_CONNECTED();
+    if (!this.open) throw nullHandleError('disconnect');
+    try {
+      ff_connect(this.fd, null);
+    } catch (err) {
+      throw errnoException(errnoOf(err), 'connect');
+    }
+    this.#connectState = CONNECT_DISCONNECTED;
+  }
+
+  // --- send ---------------------------------------------------------------------------------------
+
+  send(buffer: unknown, offset: unknown, length: unknown, port: unknown, address: unknown, callback: unknown): void {
+    const connected = this.#connectState === CONNECT_CONNECTED;
+    const a = normalizeSendArgs(connected, buffer, offset, length, port, address, callback);
+    this.healthCheck();
+    if (this.#bindState === BIND_UNBOUND) this.bind([{ port: 0, exclusive: true }, null]);
+    const list = a.list;
+    if (list.length === 0) list.push(Buffer.alloc(0));
+    if (this.#bindState !== BIND_BOUND) {
+      this.#enqueue(() => this.#owner.send(list, a.port, a.address, a.callback));
+      return;
+    }
+    if (!connected) {
+      this.#resolve(a.address, (ex, ip) => this.#doSend(ex, ip, list, a.address, a.port, a.callback));
+    } else {
+      this.#doSend(null, null, list, a.address, a.port, a.callback);
+    }
+  }
+
+  #doSend(ex: Error | null, ip: string | null, list: Buffer[], address: unknown, port: unknown,
+    callback: ((error: Error | null, bytes?: number) => void) | undefined): void {
+    if (ex) {
+      if (callback) process.nextTick(callback, ex);
+      else process.nextTick(() => this.#owner.emit('error', ex));
+      return;
+    }
+    if (!this.open) return;
+    if (ip && this.#sendBlockList?.check(ip, `ipv${isIP(ip)}` as 'ipv4')) {
+      if (callback) process.nextTick(callback, ERR_IP_BLOCKED(ip));
+      return;
+    }
+    const data = list.length === 1 ? (list[0] as Buffer) : Buffer.concat(list);
+    let rc: number;
+    const connected = this.#connectState === CONNECT_CONNECTED;
+    if (port) {
+      // libuv: a destination on a connected socket is EISCONN; family mismatches are EINVAL.
+      rc = connected ? -E.EISCONN : !ip || !isIPv4(ip) ? -E.EINVAL : binding.sendto(this.fd, data, 0, ip, (port as number) & 0xffff);
+    } else {
+      rc = connected ? binding.sendto(this.fd, data, 0, null, 0) : -E.EDESTADDRREQ;
+    }
+    if (rc >= 0) {
+      if (callback) process.nextTick(callback, null, rc);
+      return;
+    }
+    // node:dgram: synchronous send errors go to the callback only (never 'error').
+    if (callback) process.nextTick(callback, exceptionWithHostPort(rc, 'send', address, port));
+  }
+
+  /** Many datagrams in one ff_sendmmsg call; see `Socket.sendBatch`. */
+  sendBatch(messages: unknown, callback: unknown): void {
+    const connected = this.#connectState === CONNECT_CONNECTED;
+    const batch = prepareBatch(messages, connected, this.type);
+    const cb = typeof callback === 'function' ? (callback as SendBatchCallback) : undefined;
+    this.healthCheck();
+    if (this.#bindState === BIND_UNBOUND) this.bind([{ port: 0, exclusive: true }, null]);
+    if (this.#bindState !== BIND_BOUND) {
+      this.#enqueue(() => this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb));
+      return;
+    }
+    this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb);
+  }
+
+  #sendBatchNow(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined): void {
+    if (!this.open) return;
+    const total = payloads.length;
+    let sent = 0;
+    let error: Error | null = null;
+    if (this.type === 'udp6') {
+      error = exceptionWithHostPort(-E.EAFNOSUPPORT, 'send', addresses[0], ports[0], NO_IPV6);
+    }
+    while (!error && sent < total) {
+      const rest = sent === 0 ? undefined : sent;
+      const n = binding.sendmmsg(this.fd, rest ? payloads.slice(rest) : payloads, rest ? addresses.slice(rest) : addresses,
+        rest ? ports.slice(rest) : ports, 0);
+      if (n <= 0) {
+        error = exceptionWithHostPort(n < 0 ? n : -E.EAGAIN, 'send', addresses[sent] ?? undefined, ports[sent]);
+        break;
+      }
+      sent += n;
+    }
+    if (cb) process.nextTick(cb, error, sent);
+  }
+
+  // --- close, addresses ---------------------------------------------------------------------------
+
+  close(callback: unknown): void {
+    const owner = this.#owner;
+    if (typeof callback === 'function') owner.on('close', callback as () => void);
+    if (this.#queue !== undefined) {
+      this.#queue.push(() => owner.close());
+      return;
+    }
+    this.healthCheck();
+    this.#receiving = false;
+    stopReceiving(this);
+    this.open = false;
+    this.#updateHold();
+    if (this.fd >= 0) {
+      try {
+        ff_close(this.fd);
+      } catch {
+        // The stack may already be gone (closed at exit); the socket is closed either way.
+      }
+    }
+    process.nextTick(() => owner.emit('close'));
+  }
+
+  address(): AddressInfo {
+    this.healthCheck();
+    if (this.fd < 0) throw errnoException(-E.EBADF, 'getsockname');
+    try {
+      const a = ff_getsockname(this.fd);
+      return { address: a.address, family: 'IPv4', port: a.port };
+    } catch (err) {
+      throw errnoException(errnoOf(err), 'getsockname');
+    }
+  }
+
+  remoteAddress(): AddressInfo {
+    this.healthCheck();
+    if (this.#connectState !== CONNECT_CONNECTED) throw ERR_SOCKET_DGRAM_NOT_CONNECTED();
+    try {
+      const a = ff_getpeername(this.fd);
+      return { address: a.address, family: 'IPv4', port: a.port };
+    } catch (err) {
+      throw errnoException(errnoOf(err), 'getpeername');
+    }
+  }
+
+  // --- receive (called by the shared receive path) --------------------------------------------------
+
+  deliver(bytes: Uint8Array, desc: Uint32Array, count: number): void {
+    const owner = this.#owner;
+    let n = count;
+    const blockList = this.#receiveBlockList;
+    if (blockList) {
+      // Drop blocked sources before any listener sees them (compacting the descriptors).
+      let w = 0;
+      for (let r = 0; r < n; r++) {
+        if (blockList.check(addressString(desc[r * 4 + 2] as number), 'ipv4')) continue;
+        if (w !== r) desc.copyWithin(w * 4, r * 4, r * 4 + 4);
+        w++;
+      }
+      n = w;
+    }
+    if (n === 0) return;
+    if (owner.listenerCount('messages') > 0) {
+      const batch = (this.#batch ??= new PackedBatch('IPv4', addressString));
+      batch.reset(bytes, desc, n);
+      try {
+        owner.emit('messages', batch);
+      } finally {
+        batch.invalidate();
+      }
+    }
+    for (let i = 0; i < n && this.#receiving; i++) {
+      if (owner.listenerCount('message') === 0) return;
+      const d = i * 4;
+      const off = desc[d] as number;
+      const len = desc[d + 1] as number;
+      // As node:dgram's: a Buffer of its own, exactly sized, at offset 0 of its ArrayBuffer.
+      const msg = Buffer.allocUnsafeSlow(len);
+      msg.set(bytes.subarray(off, off + len));
+      const rinfo: RemoteInfo = { address: addressString(desc[d + 2] as number), family: 'IPv4', port: desc[d + 3] as number, size: len };
+      owner.emit('message', msg, rinfo);
+    }
+  }
+
+  fail(errno: number): void {
+    const err: SystemCallError = errnoException(errno, 'recvmsg');
+    this.#owner.emit('error', err);
+  }
+
+  // --- liveness -----------------------------------------------------------------------------------
+
+  #updateHold(): void {
+    const hold = this.open && this.#receiving && this.#refed;
+    if (hold !== this.#holding) {
+      this.#holding = hold;
+      holdLoop(hold ? 1 : -1);
+    }
+  }
+
+  ref(): void {
+    this.#refed = true;
+    this.#updateHold();
+  }
+
+  unref(): void {
+    this.#refed = false;
+    this.#updateHold();
+  }
+
+  // --- options (./dpdk-options.ts) ------------------------------------------------------------------
+
+  setBroadcast(arg: unknown): void { this.#options.setBroadcast(arg); }
+  setTTL(ttl: unknown): number { return this.#options.setTTL(ttl); }
+  setMulticastTTL(ttl: unknown): number { return this.#options.setMulticastTTL(ttl); }
+  setMulticastLoopback(arg: unknown): unknown { return this.#options.setMulticastLoopback(arg); }
+  setMulticastInterface(iface: unknown): void { this.#options.setMulticastInterface(iface); }
+  addMembership(m: unknown, i: unknown): void { this.#options.membership('addMembership', m, i); }
+  dropMembership(m: unknown, i: unknown): void { this.#options.membership('dropMembership', m, i); }
+  addSourceSpecificMembership(s: unknown, g: unknown, i: unknown): void { this.#options.sourceMembership('addSourceSpecificMembership', s, g, i); }
+  dropSourceSpecificMembership(s: unknown, g: unknown, i: unknown): void { this.#options.sourceMembership('dropSourceSpecificMembership', s, g, i); }
+  setRecvBufferSize(size: unknown): void { this.#options.bufferSize(size, true); }
+  setSendBufferSize(size: unknown): void { this.#options.bufferSize(size, false); }
+  getRecvBufferSize(): number { return this.#options.bufferSize(0, true); }
+  getSendBufferSize(): number { return this.#options.bufferSize(0, false); }
+
+  getSendQueueSize(): number {
+    if (!this.open) throw nullHandleError('getSendQueueSize');
+    if (this.fd < 0) return 0;
+    const r = binding.dgramSendQueue(this.fd);
+    return typeof r === 'number' ? 0 : r[0];
+  }
+
+  getSendQueueCount(): number {
+    if (!this.open) throw nullHandleError('getSendQueueCount');
+    if (this.fd < 0) return 0;
+    const r = binding.dgramSendQueue(this.fd);
+    return typeof r === 'number' ? 0 : r[1];
+  }
+}

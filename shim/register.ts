@@ -1,0 +1,80 @@
+/**
+ * `ffnet/register`: runs unmodified node:dgram programs on ffnet.
+ *
+ * ```sh
+ * node --import ffnet/register app.mjs     # ESM
+ * node --require ffnet/register app.js     # CommonJS (Node 20.19+ loads this ES module via require)
+ * ```
+ *
+ * After it, `require('dgram')`, `require('node:dgram')`, `import … from 'node:dgram'` and
+ * `import('dgram')` all give ffnet/dgram: ES modules through a `module.register` resolve hook,
+ * CommonJS through the loader's `Module._load`. Child processes inherit it through NODE_OPTIONS
+ * (`--import <this file>` is appended when absent); new worker threads get `--require <this file>`
+ * added to their execArgv (`Worker` is wrapped). ffnet/dgram's own use of node:dgram (its kernel
+ * backend) bypasses both hooks.
+ */
+import Module, { createRequire, register, syncBuiltinESMExports } from 'node:module';
+import workerThreads from 'node:worker_threads';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = import.meta.url;
+const dgramUrl = new URL('./dgram.js', here).href;
+const dgramPath = fileURLToPath(dgramUrl);
+const requireHere = createRequire(here);
+
+/** CommonJS loader internals this hook wraps. */
+interface ModuleLoader {
+  _load(request: string, parent: unknown, isMain: boolean): unknown;
+}
+
+const kInstalled = Symbol.for('ffnet.register.installed');
+const registry = globalThis as unknown as Record<symbol, boolean | undefined>;
+
+function installCjsHook(): void {
+  const loader = Module as unknown as ModuleLoader;
+  const original = loader._load;
+  loader._load = function load(this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
+    if (request === 'dgram' || request === 'node:dgram') return (requireHere(dgramPath) as { default: unknown }).default;
+    return original.call(this, request, parent, isMain);
+  };
+}
+
+function installEsmHook(): void {
+  register('./register-hooks.js', { parentURL: here, data: { dgramUrl } });
+}
+
+/** Makes child processes load this module too (NODE_OPTIONS), quoting a path with spaces. */
+function inheritInChildren(): void {
+  const self = fileURLToPath(here);
+  const current = process.env.NODE_OPTIONS ?? '';
+  if (current.includes(self) || current.includes(pathToFileURL(self).href)) return;
+  const arg = /\s/.test(self) ? `"${self.replace(/(["\\])/g, '\\$1')}"` : self;
+  process.env.NODE_OPTIONS = `${current ? `${current} ` : ''}--import ${arg}`;
+}
+
+/** Wraps worker_threads.Worker so new workers load this module first. */
+function inheritInWorkers(): void {
+  const self = fileURLToPath(here);
+  const Original = workerThreads.Worker;
+  type WorkerArgs = ConstructorParameters<typeof Original>;
+  class Worker extends Original {
+    constructor(filename: WorkerArgs[0], options: WorkerArgs[1] = {}) {
+      const execArgv = options.execArgv ?? process.execArgv;
+      const has = execArgv.some((a, i) => a === '--require' && execArgv[i + 1] === self);
+      super(filename, has ? options : { ...options, execArgv: [...execArgv, '--require', self] });
+    }
+  }
+  (workerThreads as { Worker: typeof Original }).Worker = Worker;
+  syncBuiltinESMExports();
+}
+
+if (!registry[kInstalled]) {
+  registry[kInstalled] = true;
+  installCjsHook();
+  installEsmHook();
+  inheritInChildren();
+  inheritInWorkers();
+}
+
+/** The module `dgram` now resolves to. */
+export const target: string = dgramUrl;

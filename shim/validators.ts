@@ -1,0 +1,165 @@
+/**
+ * Argument checks of ffnet/dgram, with the semantics and messages of Node's internal validators
+ * (validatePort, validateUint32, …), the features of the running Node release that change dgram's
+ * behaviour, and the argument normalisation that `send()` shares with `sendBatch()`.
+ */
+import { BlockList } from 'node:net';
+import {
+  ERR_BUFFER_OUT_OF_BOUNDS,
+  ERR_INVALID_ARG_TYPE,
+  ERR_OUT_OF_RANGE,
+  ERR_SOCKET_BAD_PORT,
+  ERR_SOCKET_DGRAM_IS_CONNECTED,
+} from './errors.js';
+
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+const atLeast = (maj: number, min: number): boolean => major > maj || (major === maj && minor >= min);
+
+/** Node honours `reusePort` from v22.12 / v23.1 (earlier releases ignore the option). */
+export const SUPPORTS_REUSE_PORT = atLeast(24, 0) || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+/** Node validates and honours `receiveBlockList` / `sendBlockList` from v22.13 / v23.4. */
+export const SUPPORTS_BLOCK_LISTS = atLeast(24, 0) || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
+
+/** `value === (value | 0)`. */
+export function isInt32(value: unknown): value is number {
+  return value === ((value as number) | 0);
+}
+
+export function validateNumber(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number') throw ERR_INVALID_ARG_TYPE(name, 'number', value);
+}
+
+export function validateString(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string') throw ERR_INVALID_ARG_TYPE(name, 'string', value);
+}
+
+export function validateFunction(value: unknown, name: string): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw ERR_INVALID_ARG_TYPE(name, 'Function', value);
+}
+
+export function validateUint32(value: unknown, name: string, positive = false): asserts value is number {
+  if (typeof value !== 'number') throw ERR_INVALID_ARG_TYPE(name, 'number', value);
+  if (!Number.isInteger(value)) throw ERR_OUT_OF_RANGE(name, 'an integer', value);
+  const min = positive ? 1 : 0;
+  if (value < min || value > 4_294_967_295) throw ERR_OUT_OF_RANGE(name, `>= ${min} && <= 4294967295`, value);
+}
+
+/** Node's validatePort: numbers or numeric strings in 0..65535 (1.. unless allowZero); returns `port | 0`. */
+export function validatePort(port: unknown, name = 'Port', allowZero = true): number {
+  if ((typeof port !== 'number' && typeof port !== 'string') ||
+      (typeof port === 'string' && port.trim().length === 0) ||
+      +port !== (+port >>> 0) ||
+      (port as number) > 0xffff ||
+      (port === 0 && !allowZero)) {
+    throw ERR_SOCKET_BAD_PORT(name, port, allowZero);
+  }
+  return (port as number) | 0;
+}
+
+export function validateAbortSignal(signal: unknown, name: string): asserts signal is AbortSignal {
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) {
+    throw ERR_INVALID_ARG_TYPE(name, 'AbortSignal', signal);
+  }
+}
+
+/** `net.BlockList.isBlockList`, for Node releases that lack the static. */
+export function isBlockList(value: unknown): value is BlockList {
+  const isBL = (BlockList as unknown as { isBlockList?: (v: unknown) => boolean }).isBlockList;
+  return isBL ? isBL(value) : value instanceof BlockList;
+}
+
+/** The socket types Node accepts. */
+export type SocketType = 'udp4' | 'udp6';
+
+/** What `send()` and `sendBatch()` accept as a datagram's payload (a list is gathered into one datagram). */
+export type DatagramPayload = string | NodeJS.ArrayBufferView | ReadonlyArray<string | NodeJS.ArrayBufferView>;
+
+const BUFFER_TYPES = ['Buffer', 'TypedArray', 'DataView', 'string'];
+
+/** node:dgram's sliceBuffer: `offset`/`length` in bytes over a string, Buffer, TypedArray or DataView. */
+export function sliceBuffer(buffer: unknown, offset: unknown, length: unknown): Buffer {
+  let buf: ArrayBufferView;
+  if (typeof buffer === 'string') buf = Buffer.from(buffer);
+  else if (!ArrayBuffer.isView(buffer)) throw ERR_INVALID_ARG_TYPE('buffer', BUFFER_TYPES, buffer);
+  else buf = buffer;
+  const off = (offset as number) >>> 0;
+  const len = (length as number) >>> 0;
+  if (off > buf.byteLength) throw ERR_BUFFER_OUT_OF_BOUNDS('offset');
+  if (off + len > buf.byteLength) throw ERR_BUFFER_OUT_OF_BOUNDS('length');
+  return Buffer.from(buf.buffer, buf.byteOffset + off, len);
+}
+
+function asBuffer(v: ArrayBufferView): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** node:dgram's fixBufferList: the chunks of one datagram, or null when an element is not a string or a view. */
+export function fixBufferList(list: readonly unknown[]): Buffer[] | null {
+  const out = new Array<Buffer>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (typeof item === 'string') out[i] = Buffer.from(item);
+    else if (!ArrayBuffer.isView(item)) return null;
+    else out[i] = asBuffer(item);
+  }
+  return out;
+}
+
+/** A payload (not sliced) as the list of chunks `send()` gathers; throws node:dgram's errors. */
+export function toChunkList(buffer: unknown, listName = 'buffer list arguments', name = 'buffer'): Buffer[] {
+  if (!Array.isArray(buffer)) {
+    if (typeof buffer === 'string') return [Buffer.from(buffer)];
+    if (!ArrayBuffer.isView(buffer)) throw ERR_INVALID_ARG_TYPE(name, BUFFER_TYPES, buffer);
+    return [asBuffer(buffer)];
+  }
+  const list = fixBufferList(buffer);
+  if (!list) throw ERR_INVALID_ARG_TYPE(listName, BUFFER_TYPES, buffer);
+  return list;
+}
+
+/** The normalised arguments of one `send()` call. */
+export interface SendArgs {
+  list: Buffer[];
+  port: unknown;
+  address: unknown;
+  callback: ((error: Error | null, bytes?: number) => void) | undefined;
+}
+
+/**
+ * node:dgram's argument shuffling and validation for `send()` (every form: slice, list, connected,
+ * callback in any trailing slot), in Node's order: connected-state errors and slicing, payload type,
+ * port (unconnected only), address type. The caller runs the health check next.
+ */
+export function normalizeSendArgs(connected: boolean, buffer: unknown, offset: unknown, length: unknown,
+  port: unknown, address: unknown, callback: unknown): SendArgs {
+  if (!connected) {
+    if (address || (port && typeof port !== 'function')) {
+      buffer = sliceBuffer(buffer, offset, length);
+    } else {
+      callback = port;
+      port = offset;
+      address = length;
+    }
+  } else {
+    if (typeof length === 'number') {
+      buffer = sliceBuffer(buffer, offset, length);
+      if (typeof port === 'function') {
+        callback = port;
+        port = null;
+      }
+    } else {
+      callback = offset;
+    }
+    if (port || address) throw ERR_SOCKET_DGRAM_IS_CONNECTED();
+  }
+  const list = toChunkList(buffer);
+  if (!connected) port = validatePort(port, 'Port', false);
+  if (typeof callback !== 'function') callback = undefined;
+  if (typeof address === 'function') {
+    callback = address;
+    address = undefined;
+  } else if (address != null) {
+    validateString(address, 'address');
+  }
+  return { list, port, address, callback: callback as SendArgs['callback'] };
+}
