@@ -4,7 +4,8 @@
  * Owns: converting a validated JS config into struct ffs_conf, EAL initialisation (once per
  * process), the Stack wrapper object, and the libuv handles that bring the stack's events to the
  * JS thread (an uv_poll on the stack's eventfd) and, in inline mode, turn the stack loop on the JS
- * thread (uv_idle while traffic flows, a 1 ms uv_timer once idle). Its typed surface is declared
+ * thread (uv_idle while traffic flows and for 500 µs after; then an uv_poll on the stack's idle fd,
+ * or a 1 ms uv_timer for devices without RX interrupts). Its typed surface is declared
  * in native/index.ts. Per-environment state lives in the Addon instance, never in statics, and an
  * environment cleanup hook closes a stack the program forgot to close.
  */
@@ -31,11 +32,14 @@ void RegisterPosix(Napi::Env env, Napi::Object exports);
 
 namespace {
 
-constexpr unsigned kIdleTurnsBeforeTimer = 256;
+/** Inline: turns taken per libuv iteration while they keep finding work (bigger batches per wake-up). */
+constexpr unsigned kTurnsPerIteration = 16;
+/** Inline: stay busy this long after the last work, so a ping-pong's next datagram finds the loop spinning. */
+constexpr uint64_t kBusyWindowNs = 500 * 1000;
 /** Inline and asleep: wake at least this often for timers (ARP retries, aging, link watch). */
 constexpr uint64_t kSleepTickMs = 10;
-/** Inline, no RX interrupts: poll this often while idle. */
-constexpr uint64_t kNapMs = 1;
+/** Inline, no RX interrupts: nap 1 ms while idle, doubling up to this while nothing comes. */
+constexpr uint64_t kMaxNapMs = 8;
 constexpr unsigned kEventBatch = 64;
 
 std::string FormatIpv4(uint32_t a)
@@ -75,7 +79,8 @@ struct Driver {
 	bool wake_open = false;
 	bool asleep = false;
 	unsigned open_handles = 0;
-	unsigned idle_turns = 0;
+	uint64_t last_work_ns = 0;
+	uint64_t nap_ms = 1;
 	StackWrap *owner = nullptr;
 };
 
@@ -189,7 +194,8 @@ private:
 	void StartBusy()
 	{
 		Driver *d = driver_;
-		d->idle_turns = 0;
+		d->last_work_ns = uv_hrtime();
+		d->nap_ms = 1;
 		uv_idle_start(&d->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(); });
 	}
 
@@ -209,7 +215,8 @@ private:
 			uv_timer_start(&d->timer, on_timer, kSleepTickMs, 0);
 		} else {
 			d->asleep = true;
-			uv_timer_start(&d->timer, on_timer, kNapMs, 0);
+			uv_timer_start(&d->timer, on_timer, d->nap_ms, 0);
+			d->nap_ms = d->nap_ms * 2 > kMaxNapMs ? kMaxNapMs : d->nap_ms * 2;
 		}
 	}
 
@@ -246,18 +253,22 @@ private:
 			EndSleep();
 			StartBusy();
 		} else {
-			driver_->idle_turns = 0;
+			driver_->last_work_ns = uv_hrtime();
 		}
 	}
 
-	/** Inline mode, busy: one turn of the stack loop; sleep after kIdleTurnsBeforeTimer empty turns. */
+	/** Inline mode, busy: turns of the stack loop while they find work; sleep once kBusyWindowNs passed idle. */
 	void InlineTurn()
 	{
 		if (!st_ || !driver_)
 			return;
-		if (ffs_stack_poll(st_))
-			driver_->idle_turns = 0;
-		else if (++driver_->idle_turns > kIdleTurnsBeforeTimer)
+		unsigned turns = 0;
+		while (turns < kTurnsPerIteration && ffs_stack_poll(st_))
+			turns++;
+		uint64_t now = uv_hrtime();
+		if (turns)
+			driver_->last_work_ns = now;
+		else if (now - driver_->last_work_ns > kBusyWindowNs)
 			StartSleep();
 	}
 

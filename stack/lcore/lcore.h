@@ -87,6 +87,7 @@ struct ffs_lcore {
 	bool link_up[FFS_MAX_PORTS];
 	uint64_t next_link_check;
 	unsigned idle_turns;
+	uint32_t nap_us; /**< current nap of an idle lcore without RX interrupts (0: idle_sleep) */
 	/** Idle sleep: an epoll fd over every RX queue's interrupt fd and `wake_fd` (-1 when a port has no
 	 *  RX interrupts: then the lcore naps idle_sleep µs instead). */
 	int epoll_fd;

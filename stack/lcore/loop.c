@@ -174,6 +174,9 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 	return work;
 }
 
+/** Longest nap of an idle lcore on a device without RX interrupts (naps double up to it). */
+#define MAX_NAP_US 1000
+
 static void idle(struct ffs_lcore *lc, uint32_t sleep_us)
 {
 	lc->ctr.loop_idle_sleeps++;
@@ -185,8 +188,12 @@ static void idle(struct ffs_lcore *lc, uint32_t sleep_us)
 		ffs_lcore_sleep_end(lc);
 		return;
 	}
-	struct timespec ts = { .tv_sec = sleep_us / 1000000, .tv_nsec = (long)(sleep_us % 1000000) * 1000 };
+	/* No RX interrupts: nap, doubling from idle_sleep while nothing comes, so an idle lcore costs
+	 * little CPU and a busy one reacts within idle_sleep. */
+	uint32_t us = lc->nap_us ? lc->nap_us : sleep_us;
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
 	nanosleep(&ts, NULL);
+	lc->nap_us = us * 2 > MAX_NAP_US ? (us > MAX_NAP_US ? us : MAX_NAP_US) : us * 2;
 }
 
 int ffs_lcore_main(void *arg)
@@ -194,8 +201,10 @@ int ffs_lcore_main(void *arg)
 	struct ffs_lcore *lc = arg;
 	const uint32_t sleep_us = lc->st->conf.idle_sleep_us;
 	while (!atomic_load_explicit(&lc->stop, memory_order_relaxed)) {
-		if (ffs_lcore_turn(lc))
+		if (ffs_lcore_turn(lc)) {
 			lc->idle_turns = 0;
+			lc->nap_us = 0;
+		}
 		else if (sleep_us && ++lc->idle_turns > IDLE_TURNS_BEFORE_SLEEP)
 			idle(lc, sleep_us);
 	}
