@@ -33,6 +33,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
 import type { ExecResult } from '../testbed/netns.js';
+import { sleep, waitQuiet } from './machine.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), '..', '..');
@@ -84,7 +85,6 @@ function median(xs: number[]): number {
   return s.length === 0 ? 0 : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const nowNs = (): number => Number(process.hrtime.bigint());
 const round = (x: number, d = 0): number => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -344,29 +344,6 @@ async function roleIdle(a: Map<string, string>): Promise<void> {
 }
 
 // --- runner -----------------------------------------------------------------------------------------
-
-/** CPU time counters from /proc/stat: [busy, total] jiffies. */
-function cpuTimes(): [number, number] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((x, y) => x + y, 0);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  return [total - idle, total];
-}
-
-async function busyOver(ms: number): Promise<number> {
-  const [b0, t0] = cpuTimes();
-  await sleep(ms);
-  const [b1, t1] = cpuTimes();
-  return t1 > t0 ? (b1 - b0) / (t1 - t0) : 0;
-}
-
-/** Waits up to 30 s for the machine to be at most 10% busy; returns the last busy fraction seen. */
-async function waitQuiet(): Promise<number> {
-  let busy = 1;
-  for (let i = 0; i < 60 && busy > 0.1; i++) busy = await busyOver(500);
-  return round(busy, 3);
-}
 
 /** utime + stime of a process (all threads), in clock ticks. */
 function procTicks(pid: number): number {

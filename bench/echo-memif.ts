@@ -27,6 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot } from '../testbed/netns.js';
 import type { ExecResult } from '../testbed/netns.js';
+import { sleep, waitQuiet } from './machine.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'build', 'bin');
@@ -67,32 +68,6 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** CPU time counters from /proc/stat: [busy, total] jiffies. */
-function cpuTimes(): [number, number] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  return [total - idle, total];
-}
-
-/** Busy fraction of the whole machine over `ms`. */
-async function busyOver(ms: number): Promise<number> {
-  const [b0, t0] = cpuTimes();
-  await sleep(ms);
-  const [b1, t1] = cpuTimes();
-  return t1 > t0 ? (b1 - b0) / (t1 - t0) : 0;
-}
-
-/** Waits up to 30 s for the machine to be at most 10% busy; returns the last busy fraction seen. */
-async function waitQuiet(): Promise<number> {
-  let busy = 1;
-  for (let i = 0; i < 60 && busy > 0.1; i++) busy = await busyOver(500);
-  return Math.round(busy * 1000) / 1000;
 }
 
 /** The last JSON object a program printed. */

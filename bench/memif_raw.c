@@ -25,6 +25,8 @@
 #include <rte_memcpy.h>
 #include <rte_mempool.h>
 
+#include "bench/bench_common.h"
+
 #define BURST 32
 #define NB_MBUF 8191
 #define NB_DESC 1024
@@ -32,30 +34,11 @@
 /** The receiver stops when no frame arrived for this long after the first one. */
 #define RX_QUIET_S 0.5
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: memif_raw --role tx|rx --socket PATH [--size 64] [--seconds 5] [--cpu N] "
 			"[--memif-role client|server]\n");
 	exit(2);
-}
-
-static long number(const char *opt, const char *v, long min, long max)
-{
-	char *end;
-	errno = 0;
-	long n = v ? strtol(v, &end, 10) : 0;
-	if (!v || errno || *end || n < min || n > max) {
-		fprintf(stderr, "memif_raw: %s takes an integer in %ld..%ld\n", opt, min, max);
-		exit(2);
-	}
-	return n;
 }
 
 /** Writes an Ethernet + IPv4 + UDP frame of `size` bytes (10.88.0.1:9 → 10.88.0.2:9) into m. */
@@ -107,11 +90,11 @@ int main(int argc, char *argv[])
 		else if (strcmp(a, "--memif-role") == 0)
 			memif_role = v;
 		else if (strcmp(a, "--size") == 0)
-			size = number(a, v, 60, 1514);
+			size = parse_number("memif_raw", a, v, 60, 1514);
 		else if (strcmp(a, "--seconds") == 0)
-			seconds = number(a, v, 1, 3600);
+			seconds = parse_number("memif_raw", a, v, 1, 3600);
 		else if (strcmp(a, "--cpu") == 0)
-			cpu = number(a, v, 0, 1023);
+			cpu = parse_number("memif_raw", a, v, 0, 1023);
 		else
 			usage();
 		i++;

@@ -37,6 +37,8 @@
 #include <rte_memcpy.h>
 #include <rte_mempool.h>
 
+#include "bench/bench_common.h"
+
 #define BURST 32
 /** RX bursts drained per loop turn before the next TX burst: echoes are never starved by sending. */
 #define RX_ROUNDS 4
@@ -69,30 +71,11 @@ struct blast {
 	bool counting;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] "
 			"[--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server]\n");
 	exit(2);
-}
-
-static long number(const char *opt, const char *v, long min, long max)
-{
-	char *end;
-	errno = 0;
-	long n = v ? strtol(v, &end, 10) : 0;
-	if (!v || errno || *end || n < min || n > max) {
-		fprintf(stderr, "udp_blast: %s takes an integer in %ld..%ld\n", opt, min, max);
-		exit(2);
-	}
-	return n;
 }
 
 static void parse_mac(const char *opt, const char *v, uint8_t mac[6])
@@ -279,13 +262,13 @@ int main(int argc, char *argv[])
 		else if (strcmp(a, "--memif-role") == 0)
 			memif_role = v;
 		else if (strcmp(a, "--size") == 0)
-			size = number(a, v, 18, 1472);
+			size = parse_number("udp_blast", a, v, 18, 1472);
 		else if (strcmp(a, "--seconds") == 0)
-			seconds = number(a, v, 1, 3600);
+			seconds = parse_number("udp_blast", a, v, 1, 3600);
 		else if (strcmp(a, "--cpu") == 0)
-			cpu = number(a, v, 0, 1023);
+			cpu = parse_number("udp_blast", a, v, 0, 1023);
 		else if (strcmp(a, "--sports") == 0)
-			sports = number(a, v, 1, MAX_SPORTS);
+			sports = parse_number("udp_blast", a, v, 1, MAX_SPORTS);
 		else if (strcmp(a, "--mac") == 0)
 			mac = v;
 		else if (strcmp(a, "--peer-mac") == 0) {

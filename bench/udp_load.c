@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_common.h"
 #include "posix/ff_api.h"
 
 #define MAX_BATCH 256
@@ -55,13 +56,6 @@ struct load {
 	struct iovec rx_iov[RX_BATCH];
 	char rx_bufs[RX_BATCH][DGRAM_MAX];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /** Receives every echo queued now; counts measured ones, and notes whether a probe came back. */
 static void receive(struct load *l, double now, int *probe_back)

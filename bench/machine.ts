@@ -1,0 +1,31 @@
+/**
+ * The machine's state for benchmark runners: how busy it is, and waiting for it to be quiet before a
+ * measurement, so every figure is taken on an otherwise idle machine (and says so).
+ */
+import { readFileSync } from 'node:fs';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** CPU time counters from /proc/stat: [busy, total] jiffies. */
+export function cpuTimes(): [number, number] {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return [total - idle, total];
+}
+
+/** Busy fraction of the whole machine over `ms`. */
+export async function busyOver(ms: number): Promise<number> {
+  const [b0, t0] = cpuTimes();
+  await sleep(ms);
+  const [b1, t1] = cpuTimes();
+  return t1 > t0 ? (b1 - b0) / (t1 - t0) : 0;
+}
+
+/** Waits up to 30 s for the machine to be at most 10% busy; returns the last busy fraction seen. */
+export async function waitQuiet(): Promise<number> {
+  let busy = 1;
+  for (let i = 0; i < 60 && busy > 0.1; i++) busy = await busyOver(500);
+  return Math.round(busy * 1000) / 1000;
+}
