@@ -1,0 +1,284 @@
+/**
+ * The publication side of a stream's log: three term buffers that messages are appended to as DATA frames,
+ * and the scan a sender uses to batch complete frames into datagrams.
+ *
+ * Contract: one appender per publication, used from one thread. Messages up to `maxPayloadLength` go in one
+ * frame; longer ones (up to `maxMessageLength`) are fragmented. A message never straddles two terms: when it
+ * does not fit in the rest of the active term, that rest is filled with a PAD frame, the log rotates to the
+ * next term id, and `append` returns {@link AppendStatus.ADMIN_ACTION} so the caller retries. Positions are
+ * stream positions (see layout.ts). The three buffers hold the active term and the two before it; the one
+ * rotated into is zeroed first, so a frame_length of 0 always means "not written yet".
+ */
+import {
+  DEFAULT_MTU, Field, Flags, FrameType, HEADER_LENGTH, PARTITION_COUNT, alignFrame, checkMtu, checkTermLength,
+  maxMessageLength, maxPossiblePosition, partitionIndex, termCount, termViews,
+} from './layout.js';
+
+/** Negative results of {@link TermAppender.append} and {@link TermAppender.claim}, numbered as Aeron's. */
+export const AppendStatus = {
+  /** The message did not fit in the active term: the term was padded and rotated; retry. */
+  ADMIN_ACTION: -3,
+  /** The log reached the largest position its term length allows. */
+  MAX_POSITION_EXCEEDED: -5,
+} as const;
+
+/** One of {@link AppendStatus}'s values. */
+export type AppendStatusCode = (typeof AppendStatus)[keyof typeof AppendStatus];
+
+/** How a publication's log is laid out and where it starts. */
+export interface TermAppenderOptions {
+  /** Power of two in [64 KiB, 1 GiB]. */
+  termLength: number;
+  initialTermId: number;
+  sessionId: number;
+  streamId: number;
+  /** Largest datagram, a multiple of 32; a full fragment is one MTU. Default 1408. */
+  mtu?: number;
+  /** Term to start appending in; default `initialTermId`. */
+  activeTermId?: number;
+  /** 32-byte-aligned offset to start at in that term; default 0. */
+  termOffset?: number;
+}
+
+/** A frame reserved by {@link TermAppender.claim}, to be filled in place and then committed or aborted. */
+export interface BufferClaim {
+  /** The frame's payload bytes inside the term buffer. */
+  readonly payload: Uint8Array;
+  /** The stream position just after the frame. */
+  readonly position: number;
+  /** Publishes the frame (writes its frame_length). */
+  commit(): void;
+  /** Turns the frame into a PAD frame, which readers skip. */
+  abort(): void;
+}
+
+/** A run of complete frames from one term that fits one datagram. */
+export interface SendBatch {
+  readonly termId: number;
+  readonly termOffset: number;
+  /** The bytes to send: a view into the term buffer, valid until the log rotates past it. */
+  readonly bytes: Uint8Array;
+  /** The position after the batch, including the part of a PAD frame that is not sent. */
+  readonly position: number;
+}
+
+/** A publication's term log. */
+export class TermAppender {
+  readonly termLength: number;
+  readonly initialTermId: number;
+  readonly sessionId: number;
+  readonly streamId: number;
+  readonly mtu: number;
+  /** Payload bytes that fit one frame: MTU − 32. */
+  readonly maxPayloadLength: number;
+  /** Largest message: min(term_length / 8, 16 MiB). */
+  readonly maxMessageLength: number;
+  /** The three term buffers, indexed by term count mod 3. */
+  readonly terms: readonly Uint8Array[];
+  private readonly views: DataView[];
+  private readonly maxPosition: number;
+  private termId: number;
+  private tail: number;
+
+  constructor(options: TermAppenderOptions) {
+    const { termLength, initialTermId, sessionId, streamId } = options;
+    checkTermLength(termLength);
+    const mtu = options.mtu ?? DEFAULT_MTU;
+    checkMtu(mtu);
+    const termId = options.activeTermId ?? initialTermId;
+    const offset = options.termOffset ?? 0;
+    if (termCount(termId, initialTermId) < 0) throw new RangeError(`active term id ${termId} precedes initial term id ${initialTermId}`);
+    if (!Number.isInteger(offset) || offset < 0 || offset >= termLength || offset % 32 !== 0) {
+      throw new RangeError(`term offset must be 32-byte aligned and inside the term: ${offset}`);
+    }
+    this.termLength = termLength;
+    this.initialTermId = initialTermId | 0;
+    this.sessionId = sessionId | 0;
+    this.streamId = streamId | 0;
+    this.mtu = mtu;
+    this.maxPayloadLength = mtu - HEADER_LENGTH;
+    this.maxMessageLength = maxMessageLength(termLength);
+    this.maxPosition = maxPossiblePosition(termLength);
+    this.terms = Array.from({ length: PARTITION_COUNT }, () => new Uint8Array(termLength));
+    this.views = termViews(this.terms);
+    this.termId = termId | 0;
+    this.tail = offset;
+  }
+
+  /** The term id being appended to. */
+  get activeTermId(): number {
+    return this.termId;
+  }
+
+  /** The offset in the active term where the next frame goes. */
+  get termOffset(): number {
+    return this.tail;
+  }
+
+  /** The stream position after the last appended frame. */
+  get position(): number {
+    return termCount(this.termId, this.initialTermId) * this.termLength + this.tail;
+  }
+
+  /**
+   * Appends `message[offset, offset + length)` as one frame, or as fragments of at most `maxPayloadLength`
+   * (BEGIN on the first, END on the last). Returns the new position, or an {@link AppendStatus} code.
+   * Throws a RangeError for a range outside `message` or longer than `maxMessageLength`.
+   */
+  append(message: Uint8Array, offset = 0, length = message.length - offset): number {
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > message.length) {
+      throw new RangeError(`range [${offset}, ${offset}+${length}) is outside a message of ${message.length} bytes`);
+    }
+    if (length > this.maxMessageLength) {
+      throw new RangeError(`message of ${length} bytes exceeds the largest message, ${this.maxMessageLength}`);
+    }
+    const maxPayload = this.maxPayloadLength;
+    if (length <= maxPayload) {
+      const termOffset = this.reserve(alignFrame(HEADER_LENGTH + length));
+      if (termOffset < 0) return termOffset;
+      this.writeFrame(termOffset, Flags.UNFRAGMENTED, FrameType.DATA, message, offset, length);
+      return this.position;
+    }
+    const fullFrames = Math.floor(length / maxPayload);
+    const rest = length - fullFrames * maxPayload;
+    // A full fragment is exactly one MTU, which checkMtu keeps 32-byte aligned.
+    const required = fullFrames * this.mtu + (rest > 0 ? alignFrame(HEADER_LENGTH + rest) : 0);
+    let termOffset = this.reserve(required);
+    if (termOffset < 0) return termOffset;
+    for (let done = 0; done < length;) {
+      const chunk = Math.min(maxPayload, length - done);
+      const flags = (done === 0 ? Flags.BEGIN : 0) | (done + chunk === length ? Flags.END : 0);
+      this.writeFrame(termOffset, flags, FrameType.DATA, message, offset + done, chunk);
+      termOffset += alignFrame(HEADER_LENGTH + chunk);
+      done += chunk;
+    }
+    return this.position;
+  }
+
+  /**
+   * Reserves one unfragmented frame of `length` payload bytes for writing in place. Returns the claim, or an
+   * {@link AppendStatus} code. Until it is committed or aborted, {@link scanForSend} stops at it.
+   */
+  claim(length: number): BufferClaim | AppendStatusCode {
+    if (!Number.isInteger(length) || length < 0 || length > this.maxPayloadLength) {
+      throw new RangeError(`claim of ${length} bytes exceeds the frame payload limit, ${this.maxPayloadLength}`);
+    }
+    const termOffset = this.reserve(alignFrame(HEADER_LENGTH + length));
+    if (termOffset < 0) return termOffset as AppendStatusCode;
+    const index = partitionIndex(termCount(this.termId, this.initialTermId));
+    const view = this.views[index]!;
+    this.writeHeader(view, termOffset, Flags.UNFRAGMENTED, FrameType.DATA);
+    const position = this.position;
+    const frameLength = HEADER_LENGTH + length;
+    let open = true;
+    return {
+      payload: this.terms[index]!.subarray(termOffset + HEADER_LENGTH, termOffset + frameLength),
+      position,
+      commit: () => {
+        if (!open) return;
+        open = false;
+        view.setInt32(termOffset + Field.FRAME_LENGTH, frameLength, true);
+      },
+      abort: () => {
+        if (!open) return;
+        open = false;
+        view.setInt16(termOffset + Field.TYPE, FrameType.PAD, true);
+        view.setInt32(termOffset + Field.FRAME_LENGTH, frameLength, true);
+      },
+    };
+  }
+
+  /**
+   * The run of complete frames starting at `fromPosition` (a frame boundary) that fits in
+   * min(`maxBytes`, `mtu`) bytes, for one datagram; null when nothing fits or nothing is there. Frames are never
+   * split. A PAD frame ends the run and is sent as its header only. A run never crosses a term end, because a
+   * PAD frame or the term's last frame ends each term, so the result is always one contiguous range.
+   * Positions older than the two terms before the active one return null: their buffer has been reused.
+   */
+  scanForSend(fromPosition: number, maxBytes: number, mtu: number = this.mtu): SendBatch | null {
+    const termLength = this.termLength;
+    const tailPosition = this.position;
+    const count = Math.floor(fromPosition / termLength);
+    const activeCount = termCount(this.termId, this.initialTermId);
+    if (!(fromPosition >= 0 && fromPosition < tailPosition) || fromPosition % 32 !== 0 || count < activeCount - (PARTITION_COUNT - 1)) {
+      return null;
+    }
+    const termOffset = fromPosition - count * termLength;
+    const index = partitionIndex(count);
+    const view = this.views[index]!;
+    const limit = Math.min(maxBytes, mtu, termLength - termOffset, tailPosition - fromPosition);
+    let available = 0;
+    let padding = 0;
+    while (available < limit) {
+      const frameOffset = termOffset + available;
+      const frameLength = view.getInt32(frameOffset + Field.FRAME_LENGTH, true);
+      if (frameLength <= 0) break;
+      const isPad = view.getInt16(frameOffset + Field.TYPE, true) === FrameType.PAD;
+      const sendLength = isPad ? HEADER_LENGTH : alignFrame(frameLength);
+      if (available + sendLength > limit) break;
+      available += sendLength;
+      if (isPad) {
+        // Only a PAD frame's header is sent; the receiver skips the rest of the term from its frame_length.
+        padding = alignFrame(frameLength) - HEADER_LENGTH;
+        break;
+      }
+    }
+    if (available === 0) return null;
+    return {
+      termId: (this.initialTermId + count) | 0,
+      termOffset,
+      bytes: this.terms[index]!.subarray(termOffset, termOffset + available),
+      position: fromPosition + available + padding,
+    };
+  }
+
+  /**
+   * Reserves `required` aligned bytes in the active term and returns their offset; or pads the rest of the
+   * term, rotates, and returns ADMIN_ACTION; or returns MAX_POSITION_EXCEEDED.
+   */
+  private reserve(required: number): number {
+    const termLength = this.termLength;
+    const count = termCount(this.termId, this.initialTermId);
+    if (this.tail + required <= termLength) {
+      if (count * termLength + this.tail + required > this.maxPosition) return AppendStatus.MAX_POSITION_EXCEEDED;
+      const termOffset = this.tail;
+      this.tail += required;
+      return termOffset;
+    }
+    if ((count + 1) * termLength + required > this.maxPosition) return AppendStatus.MAX_POSITION_EXCEEDED;
+    if (this.tail < termLength) {
+      // A PAD frame fills the rest of the term so receivers' positions reach the term end.
+      const view = this.views[partitionIndex(count)]!;
+      this.writeHeader(view, this.tail, Flags.UNFRAGMENTED, FrameType.PAD);
+      view.setInt32(this.tail + Field.FRAME_LENGTH, termLength - this.tail, true);
+    }
+    // The next term reuses the buffer of the term three back; zero it so unwritten frames read as length 0.
+    this.terms[partitionIndex(count + 1)]!.fill(0);
+    this.termId = (this.termId + 1) | 0;
+    this.tail = 0;
+    return AppendStatus.ADMIN_ACTION;
+  }
+
+  private writeFrame(termOffset: number, flags: number, type: number, src: Uint8Array, srcOffset: number, length: number): void {
+    const index = partitionIndex(termCount(this.termId, this.initialTermId));
+    const view = this.views[index]!;
+    this.writeHeader(view, termOffset, flags, type);
+    this.terms[index]!.set(src.subarray(srcOffset, srcOffset + length), termOffset + HEADER_LENGTH);
+    view.setInt32(termOffset + Field.FRAME_LENGTH, HEADER_LENGTH + length, true);
+  }
+
+  /**
+   * Writes every header field but frame_length. Frame_length goes last: a scan treats length 0 as "not yet
+   * written", so no reader of the term ever sees a frame whose header or payload is incomplete.
+   */
+  private writeHeader(view: DataView, termOffset: number, flags: number, type: number): void {
+    view.setInt8(termOffset + Field.VERSION, 0);
+    view.setUint8(termOffset + Field.FLAGS, flags);
+    view.setInt16(termOffset + Field.TYPE, type, true);
+    view.setInt32(termOffset + Field.TERM_OFFSET, termOffset, true);
+    view.setInt32(termOffset + Field.SESSION_ID, this.sessionId, true);
+    view.setInt32(termOffset + Field.STREAM_ID, this.streamId, true);
+    view.setInt32(termOffset + Field.TERM_ID, this.termId, true);
+    view.setBigInt64(termOffset + Field.RESERVED_VALUE, 0n, true);
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * Aeron UDP channel strings: `aeron:udp?endpoint=HOST:PORT|interface=ADDR|term-length=…|mtu=…|
+ * fc=…|cc=…|session-id=…`. Parameters follow the `?` as `key=value` pairs separated by `|`.
+ *
+ * `UdpChannel.parse` validates every parameter and throws `ChannelError` naming the one at fault;
+ * `toString()` writes the parameters that were given, in a fixed order, so parse → toString → parse
+ * is the identity. Defaults (term length 16 MiB, MTU 1408, fc=max, cc=static) are applied by the
+ * getters, not written back.
+ */
+import { TERM_DEFAULT_LENGTH, positionBitsToShift } from './position.js';
+
+/** MTU when a channel does not set one. */
+export const DEFAULT_MTU = 1408;
+/** Largest MTU: Aeron's limit, the largest UDP payload rounded down to the frame alignment. */
+export const MAX_MTU = 65504;
+
+/** A channel string that cannot be used; `param` names the parameter at fault. */
+export class ChannelError extends Error {
+  override readonly name = 'ChannelError';
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(`${param}: ${message}`);
+  }
+}
+
+/** A host and port. */
+export interface Endpoint {
+  /** An IPv4 dotted quad or a host name. */
+  host: string;
+  port: number;
+}
+
+/** Flow control on a multicast sender. */
+export interface FlowControl {
+  /** max follows the fastest receiver, min the slowest, tagged the slowest of a tagged group. */
+  strategy: 'max' | 'min' | 'tagged';
+  /** The group tag (`g:TAG`) whose SMs count, for tagged. */
+  groupTag?: bigint;
+  /** The minimum group size (`g:TAG/MIN` or `g:/MIN`). */
+  groupMinSize?: number;
+}
+
+/** Congestion control: a static window (default) or CUBIC. */
+export type CongestionControl = 'static' | 'cubic';
+
+/** The parameters of a UDP channel as written; absent ones take their defaults. */
+export interface UdpChannelParams {
+  endpoint: Endpoint;
+  /** The local interface: an IPv4 address, optionally with `:PORT` and `/PREFIX`. */
+  interface?: string;
+  termLength?: number;
+  mtu?: number;
+  fc?: FlowControl;
+  cc?: CongestionControl;
+  sessionId?: number;
+}
+
+const PREFIX = 'aeron:udp';
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** A parsed, validated `aeron:udp` channel. */
+export class UdpChannel {
+  /** The parameters as given. */
+  readonly params: Readonly<UdpChannelParams>;
+
+  constructor(params: UdpChannelParams) {
+    this.params = validate(params);
+  }
+
+  /** Parses and validates a channel string; throws ChannelError naming the bad parameter. */
+  static parse(channel: string): UdpChannel {
+    if (!channel.startsWith(PREFIX)) throw new ChannelError('media', `${JSON.stringify(channel)} is not an aeron:udp channel`);
+    const rest = channel.slice(PREFIX.length);
+    if (!rest.startsWith('?')) throw new ChannelError('endpoint', 'is required (aeron:udp?endpoint=HOST:PORT)');
+    const raw = new Map<string, string>();
+    for (const part of rest.slice(1).split('|')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new ChannelError(part || '(empty)', 'expected key=value');
+      const key = part.slice(0, eq);
+      if (raw.has(key)) throw new ChannelError(key, 'given twice');
+      raw.set(key, part.slice(eq + 1));
+    }
+    const params: UdpChannelParams = { endpoint: { host: '', port: 0 } };
+    let sawEndpoint = false;
+    for (const [key, value] of raw) {
+      switch (key) {
+        case 'endpoint':
+          params.endpoint = parseEndpoint(value);
+          sawEndpoint = true;
+          break;
+        case 'interface':
+          params.interface = value;
+          break;
+        case 'term-length':
+          params.termLength = parseSize(key, value);
+          break;
+        case 'mtu':
+          params.mtu = parseSize(key, value);
+          break;
+        case 'fc':
+          params.fc = parseFlowControl(value);
+          break;
+        case 'cc':
+          if (value !== 'static' && value !== 'cubic') throw new ChannelError(key, `${JSON.stringify(value)} is not static or cubic`);
+          params.cc = value;
+          break;
+        case 'session-id':
+          if (!/^-?\d+$/.test(value)) throw new ChannelError(key, `${JSON.stringify(value)} is not an integer`);
+          params.sessionId = Number(value);
+          break;
+        default:
+          throw new ChannelError(key, 'is not a parameter ffnet supports');
+      }
+    }
+    if (!sawEndpoint) throw new ChannelError('endpoint', 'is required');
+    return new UdpChannel(params);
+  }
+
+  /** The data endpoint. */
+  get endpoint(): Endpoint {
+    return this.params.endpoint;
+  }
+
+  /** True when the endpoint is an IPv4 multicast group (224.0.0.0/4). */
+  get multicast(): boolean {
+    return isMulticast(this.params.endpoint.host);
+  }
+
+  /**
+   * Where SMs and NAKs go for a multicast channel: the data group + 1, same port (the data group's
+   * last octet is odd, so this stays in the same /24). Undefined for unicast, where they go to the
+   * sender's source address.
+   */
+  get controlEndpoint(): Endpoint | undefined {
+    if (!this.multicast) return undefined;
+    const octets = this.params.endpoint.host.split('.').map(Number);
+    octets[3] = (octets[3] ?? 0) + 1;
+    return { host: octets.join('.'), port: this.params.endpoint.port };
+  }
+
+  /** Term length in bytes (default 16 MiB). */
+  get termLength(): number {
+    return this.params.termLength ?? TERM_DEFAULT_LENGTH;
+  }
+
+  /** MTU in bytes (default 1408). */
+  get mtu(): number {
+    return this.params.mtu ?? DEFAULT_MTU;
+  }
+
+  /** Flow control (default max). */
+  get flowControl(): FlowControl {
+    return this.params.fc ?? { strategy: 'max' };
+  }
+
+  /** Congestion control (default static). */
+  get congestionControl(): CongestionControl {
+    return this.params.cc ?? 'static';
+  }
+
+  /** The channel string: the given parameters in the order endpoint, interface, term-length, mtu, fc, cc, session-id. */
+  toString(): string {
+    const p = this.params;
+    const parts = [`endpoint=${p.endpoint.host}:${p.endpoint.port}`];
+    if (p.interface !== undefined) parts.push(`interface=${p.interface}`);
+    if (p.termLength !== undefined) parts.push(`term-length=${p.termLength}`);
+    if (p.mtu !== undefined) parts.push(`mtu=${p.mtu}`);
+    if (p.fc !== undefined) parts.push(`fc=${flowControlString(p.fc)}`);
+    if (p.cc !== undefined) parts.push(`cc=${p.cc}`);
+    if (p.sessionId !== undefined) parts.push(`session-id=${p.sessionId}`);
+    return `${PREFIX}?${parts.join('|')}`;
+  }
+}
+
+/** True for an IPv4 dotted quad in 224.0.0.0/4. */
+export function isMulticast(host: string): boolean {
+  const m = IPV4.exec(host);
+  return m !== null && Number(m[1]) >= 224 && Number(m[1]) <= 239;
+}
+
+function validate(p: UdpChannelParams): UdpChannelParams {
+  const { host, port } = p.endpoint;
+  if (!isIpv4(host) && (IPV4.test(host) || !HOSTNAME.test(host))) {
+    throw new ChannelError('endpoint', `${JSON.stringify(host)} is not an IPv4 address or host name`);
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ChannelError('endpoint', `port ${port} is not in 1–65535`);
+  // The control address is the data group + 1, which must stay inside the group's /24.
+  if (isMulticast(host) && Number(host.split('.')[3]) % 2 !== 1) {
+    throw new ChannelError('endpoint', `multicast data group ${host} must have an odd last octet`);
+  }
+  if (p.interface !== undefined) {
+    const m = /^([^:/]+)(?::(\d{1,5}))?(?:\/(\d{1,2}))?$/.exec(p.interface);
+    const ifPort = m?.[2] === undefined ? 0 : Number(m[2]);
+    const prefix = m?.[3] === undefined ? 32 : Number(m[3]);
+    if (m === null || !isIpv4(m[1] ?? '') || ifPort > 65535 || prefix > 32) {
+      throw new ChannelError('interface', `${JSON.stringify(p.interface)} is not ADDR[:PORT][/PREFIX] with an IPv4 ADDR`);
+    }
+  }
+  if (p.termLength !== undefined) {
+    try {
+      positionBitsToShift(p.termLength);
+    } catch {
+      throw new ChannelError('term-length', `${p.termLength} is not a power of two in 64 KiB – 1 GiB`);
+    }
+  }
+  // Aeron's driver takes an MTU above the 32-byte data header, a multiple of the 32-byte frame
+  // alignment, and at most 65504.
+  if (p.mtu !== undefined && (!Number.isInteger(p.mtu) || p.mtu <= 32 || p.mtu > MAX_MTU || p.mtu % 32 !== 0)) {
+    throw new ChannelError('mtu', `${p.mtu} is not a multiple of 32 in 64–${MAX_MTU}`);
+  }
+  if (p.fc !== undefined) {
+    const { strategy, groupTag, groupMinSize } = p.fc;
+    if (strategy !== 'max' && strategy !== 'min' && strategy !== 'tagged') throw new ChannelError('fc', `unknown strategy ${String(strategy)}`);
+    if (strategy === 'max' && (groupTag !== undefined || groupMinSize !== undefined)) {
+      throw new ChannelError('fc', 'max follows the fastest receiver and takes no group (g:)');
+    }
+    if (strategy === 'min' && groupTag !== undefined) throw new ChannelError('fc', 'min takes a group size (g:/MIN), not a tag');
+    if (groupTag !== undefined && (groupTag < -(1n << 63n) || groupTag >= 1n << 63n)) {
+      throw new ChannelError('fc', `group tag ${groupTag} is not a 64-bit integer`);
+    }
+    if (groupMinSize !== undefined && (!Number.isInteger(groupMinSize) || groupMinSize < 0 || groupMinSize > 0x7fffffff)) {
+      throw new ChannelError('fc', `group size ${groupMinSize} is not a non-negative integer`);
+    }
+  }
+  if (p.cc !== undefined && p.cc !== 'static' && p.cc !== 'cubic') throw new ChannelError('cc', `${String(p.cc)} is not static or cubic`);
+  if (p.sessionId !== undefined && (!Number.isInteger(p.sessionId) || p.sessionId < -0x80000000 || p.sessionId > 0x7fffffff)) {
+    throw new ChannelError('session-id', `${p.sessionId} is not a 32-bit signed integer`);
+  }
+  return Object.freeze({ ...p, endpoint: Object.freeze({ ...p.endpoint }), ...(p.fc && { fc: Object.freeze({ ...p.fc }) }) });
+}
+
+function isIpv4(s: string): boolean {
+  const m = IPV4.exec(s);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255 && (o === '0' || !o.startsWith('0')));
+}
+
+function parseEndpoint(value: string): Endpoint {
+  const colon = value.lastIndexOf(':');
+  if (colon <= 0 || !/^\d{1,5}$/.test(value.slice(colon + 1))) {
+    throw new ChannelError('endpoint', `${JSON.stringify(value)} is not HOST:PORT`);
+  }
+  return { host: value.slice(0, colon), port: Number(value.slice(colon + 1)) };
+}
+
+/** A byte count: digits with an optional binary k/m/g suffix, as Aeron writes them (64k, 16m). */
+function parseSize(param: string, value: string): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(value);
+  if (m === null) throw new ChannelError(param, `${JSON.stringify(value)} is not a size`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const n = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(n)) throw new ChannelError(param, `${value} is too large`);
+  return n;
+}
+
+function parseFlowControl(value: string): FlowControl {
+  const [strategy, ...options] = value.split(',');
+  if (strategy !== 'max' && strategy !== 'min' && strategy !== 'tagged') {
+    throw new ChannelError('fc', `${JSON.stringify(strategy)} is not min, max or tagged`);
+  }
+  const fc: FlowControl = { strategy };
+  for (const option of options) {
+    const m = /^g:(-?\d+)?(?:\/(\d+))?$/.exec(option);
+    if (m === null || (m[1] === undefined && m[2] === undefined)) {
+      throw new ChannelError('fc', `option ${JSON.stringify(option)} is not g:TAG, g:TAG/MIN or g:/MIN`);
+    }
+    if (m[1] !== undefined) fc.groupTag = BigInt(m[1]);
+    if (m[2] !== undefined) fc.groupMinSize = Number(m[2]);
+  }
+  return fc;
+}
+
+function flowControlString(fc: FlowControl): string {
+  if (fc.groupTag === undefined && fc.groupMinSize === undefined) return fc.strategy;
+  const min = fc.groupMinSize === undefined ? '' : `/${fc.groupMinSize}`;
+  return `${fc.strategy},g:${fc.groupTag ?? ''}${min}`;
+}
