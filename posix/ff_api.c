@@ -226,33 +226,45 @@ static void write_sin(struct sockaddr *out, socklen_t *len, uint32_t ip, uint16_
 	*len = sizeof(sin);
 }
 
+/** The socket behind s and the address it is given; NULL with errno set on failure. *how is read_sin's result. */
+static struct ffs_sock *sock_and_addr(int s, const struct sockaddr *addr, socklen_t addrlen, enum sin_use mode, struct ffs_stack **st,
+				      uint32_t *ip, uint16_t *port, int *how)
+{
+	struct ffs_sock *so = sock_of(s, st);
+	if (!so)
+		return NULL;
+	*how = read_sin(addr, addrlen, ip, port, mode);
+	if (*how < 0) {
+		errno = -*how;
+		return NULL;
+	}
+	return so;
+}
+
 int ff_bind(int s, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct ffs_stack *st;
-	struct ffs_sock *so = sock_of(s, &st);
-	if (!so)
-		return -1;
 	uint32_t ip;
 	uint16_t port;
-	int rc = read_sin(addr, addrlen, &ip, &port, SIN_BIND);
-	if (rc < 0)
-		return fail(rc);
-	rc = ffs_sock_bind(st, so, ip, port);
+	int how;
+	struct ffs_sock *so = sock_and_addr(s, addr, addrlen, SIN_BIND, &st, &ip, &port, &how);
+	if (!so)
+		return -1;
+	int rc = ffs_sock_bind(st, so, ip, port);
 	return rc < 0 ? fail(rc) : 0;
 }
 
 int ff_connect(int s, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct ffs_stack *st;
-	struct ffs_sock *so = sock_of(s, &st);
-	if (!so)
-		return -1;
 	uint32_t ip;
 	uint16_t port;
-	int rc = read_sin(addr, addrlen, &ip, &port, SIN_CONNECT);
-	if (rc < 0)
-		return fail(rc);
-	rc = rc == 1 ? ffs_sock_disconnect(st, so) : ffs_sock_connect(st, so, ip, port);
+	int how;
+	struct ffs_sock *so = sock_and_addr(s, addr, addrlen, SIN_CONNECT, &st, &ip, &port, &how);
+	if (!so)
+		return -1;
+	/* read_sin reports AF_UNSPEC (a disconnect) as 1. */
+	int rc = how == 1 ? ffs_sock_disconnect(st, so) : ffs_sock_connect(st, so, ip, port);
 	return rc < 0 ? fail(rc) : 0;
 }
 
