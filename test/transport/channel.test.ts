@@ -32,7 +32,7 @@ describe('UdpChannel.parse', () => {
 
   it('parses every parameter', () => {
     const c = UdpChannel.parse(
-      'aeron:udp?endpoint=239.1.2.3:40456|interface=10.77.0.1/24|term-length=65536|mtu=8192|fc=tagged,g:42/3|cc=cubic|session-id=-17',
+      'aeron:udp?endpoint=239.1.2.3:40456|interface=10.77.0.1/24|term-length=65536|mtu=8192|fc=tagged,g:42/3|cc=cubic|session-id=-17|gtag=7|rcv-wnd=256k|ttl=4',
     );
     expect(c.params).toEqual({
       endpoint: { host: '239.1.2.3', port: 40456 },
@@ -42,7 +42,11 @@ describe('UdpChannel.parse', () => {
       fc: { strategy: 'tagged', groupTag: 42n, groupMinSize: 3 },
       cc: 'cubic',
       sessionId: -17,
+      groupTag: 7n,
+      receiverWindow: 262144,
+      ttl: 4,
     });
+    expect(c.ttl).toBe(4);
     expect(c.termLength).toBe(65536);
     expect(c.mtu).toBe(8192);
     expect(c.congestionControl).toBe('cubic');
@@ -147,7 +151,13 @@ describe('invalid channels name the parameter', () => {
     ['aeron:udp?endpoint=10.0.0.1:5|cc=reno', 'cc'],
     ['aeron:udp?endpoint=10.0.0.1:5|session-id=2147483648', 'session-id'],
     ['aeron:udp?endpoint=10.0.0.1:5|session-id=1.5', 'session-id'],
-    ['aeron:udp?endpoint=10.0.0.1:5|ttl=4', 'ttl'],
+    ['aeron:udp?endpoint=10.0.0.1:5|ttl=256', 'ttl'],
+    ['aeron:udp?endpoint=10.0.0.1:5|ttl=-1', 'ttl'],
+    ['aeron:udp?endpoint=10.0.0.1:5|gtag=x', 'gtag'],
+    ['aeron:udp?endpoint=10.0.0.1:5|gtag=9223372036854775808', 'gtag'],
+    ['aeron:udp?endpoint=10.0.0.1:5|rcv-wnd=1k', 'rcv-wnd'],
+    ['aeron:udp?endpoint=10.0.0.1:5|rcv-wnd=2g', 'rcv-wnd'],
+    ['aeron:udp?endpoint=10.0.0.1:5|linger=5s', 'linger'],
     ['aeron:udp?endpoint=10.0.0.1:5|mtu', 'mtu'],
     ['aeron:udp?endpoint=10.0.0.1:5|', '(empty)'],
   ])('%s → %s', (s, param) => {

@@ -55,6 +55,12 @@ export interface UdpChannelParams {
   fc?: FlowControl;
   cc?: CongestionControl;
   sessionId?: number;
+  /** The group tag a receiver puts in its SMs (`gtag=`), counted by tagged flow control. */
+  groupTag?: bigint;
+  /** The receiver window a subscription grants (`rcv-wnd=`), before congestion control. */
+  receiverWindow?: number;
+  /** Multicast TTL of the data a publication sends (`ttl=`); default 1. */
+  ttl?: number;
 }
 
 const PREFIX = 'aeron:udp';
@@ -111,6 +117,17 @@ export class UdpChannel {
           if (!/^-?\d+$/.test(value)) throw new ChannelError(key, `${JSON.stringify(value)} is not an integer`);
           params.sessionId = Number(value);
           break;
+        case 'gtag':
+          if (!/^-?\d+$/.test(value)) throw new ChannelError(key, `${JSON.stringify(value)} is not an integer`);
+          params.groupTag = BigInt(value);
+          break;
+        case 'rcv-wnd':
+          params.receiverWindow = parseSize(key, value);
+          break;
+        case 'ttl':
+          if (!/^\d{1,3}$/.test(value)) throw new ChannelError(key, `${JSON.stringify(value)} is not an integer in 0–255`);
+          params.ttl = Number(value);
+          break;
         default:
           throw new ChannelError(key, 'is not a parameter ffnet supports');
       }
@@ -161,7 +178,15 @@ export class UdpChannel {
     return this.params.cc ?? 'static';
   }
 
-  /** The channel string: the given parameters in the order endpoint, interface, term-length, mtu, fc, cc, session-id. */
+  /** Multicast TTL (default 1). */
+  get ttl(): number {
+    return this.params.ttl ?? 1;
+  }
+
+  /**
+   * The channel string: the given parameters in the order endpoint, interface, term-length, mtu, fc, cc,
+   * session-id, gtag, rcv-wnd, ttl.
+   */
   toString(): string {
     const p = this.params;
     const parts = [`endpoint=${p.endpoint.host}:${p.endpoint.port}`];
@@ -171,6 +196,9 @@ export class UdpChannel {
     if (p.fc !== undefined) parts.push(`fc=${flowControlString(p.fc)}`);
     if (p.cc !== undefined) parts.push(`cc=${p.cc}`);
     if (p.sessionId !== undefined) parts.push(`session-id=${p.sessionId}`);
+    if (p.groupTag !== undefined) parts.push(`gtag=${p.groupTag}`);
+    if (p.receiverWindow !== undefined) parts.push(`rcv-wnd=${p.receiverWindow}`);
+    if (p.ttl !== undefined) parts.push(`ttl=${p.ttl}`);
     return `${PREFIX}?${parts.join('|')}`;
   }
 }
@@ -229,6 +257,13 @@ function validate(p: UdpChannelParams): UdpChannelParams {
   if (p.sessionId !== undefined && (!Number.isInteger(p.sessionId) || p.sessionId < -0x80000000 || p.sessionId > 0x7fffffff)) {
     throw new ChannelError('session-id', `${p.sessionId} is not a 32-bit signed integer`);
   }
+  if (p.groupTag !== undefined && (p.groupTag < -(1n << 63n) || p.groupTag >= 1n << 63n)) {
+    throw new ChannelError('gtag', `${p.groupTag} is not a 64-bit integer`);
+  }
+  if (p.receiverWindow !== undefined && (!Number.isInteger(p.receiverWindow) || p.receiverWindow < 4096 || p.receiverWindow > 0x40000000)) {
+    throw new ChannelError('rcv-wnd', `${p.receiverWindow} is not a size in 4 KiB – 1 GiB`);
+  }
+  if (p.ttl !== undefined && (!Number.isInteger(p.ttl) || p.ttl < 0 || p.ttl > 255)) throw new ChannelError('ttl', `${p.ttl} is not in 0–255`);
   return Object.freeze({ ...p, endpoint: Object.freeze({ ...p.endpoint }), ...(p.fc && { fc: Object.freeze({ ...p.fc }) }) });
 }
 
