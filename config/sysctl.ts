@@ -87,6 +87,26 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     default: 3, min: 2, max: 3, unit: 'version',
     description: 'IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).',
   },
+  {
+    name: 'dev.fault.rx_drop_ppm',
+    default: 0, min: 0, max: 1000000, unit: 'ppm',
+    description: 'Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).',
+  },
+  {
+    name: 'dev.fault.rx_dup_ppm',
+    default: 0, min: 0, max: 1000000, unit: 'ppm',
+    description: 'Fault injector: probability that a received IPv4 frame is delivered twice (fault.duplicated).',
+  },
+  {
+    name: 'dev.fault.rx_reorder_ppm',
+    default: 0, min: 0, max: 1000000, unit: 'ppm',
+    description: 'Fault injector: probability that a received IPv4 frame is held back and delivered after the next frame from its port, or after 1 ms if none comes (fault.reordered).',
+  },
+  {
+    name: 'dev.fault.seed',
+    default: 1, min: 0, max: 2147483647, unit: '',
+    description: 'Fault injector: seed of the per-lcore generator behind its decisions; any write to a dev.fault.* tunable reseeds it.',
+  },
 ].map((s) => Object.freeze(s)));
 
 const BY_NAME: ReadonlyMap<string, SysctlSpec> = new Map(SYSCTLS.map((s) => [s.name, s]));

@@ -118,6 +118,7 @@ static void lcore_free(struct ffs_lcore *lc)
 		lc->lo_head = (uint16_t)((lc->lo_head + 1) % FFS_LOOPBACK_QUEUE);
 		lc->lo_len--;
 	}
+	ffs_fault_free(lc);
 	neigh_clear(&lc->neigh);
 	ipv4_reasm_free(lc->reasm);
 	igmp_free(lc);
@@ -216,6 +217,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	st->ping_ident = (uint16_t)(getpid() ^ (st->id << 8));
 	for (int i = 0; i < FFS_SYSCTL_COUNT; i++)
 		atomic_store(&st->sysctl[i], conf->sysctl[i]);
+	atomic_store(&st->fault_gen, 1); /* lcores start at 0: each reads the injector's settings first */
 
 	char name[RTE_MEMPOOL_NAMESIZE];
 	snprintf(name, sizeof(name), "ffs%u_pkts", st->id);
@@ -408,6 +410,8 @@ int ffs_stack_sysctl_set(struct ffs_stack *st, int id, int64_t value)
 	if (value < ffs_sysctl_table[id].min || value > ffs_sysctl_table[id].max)
 		return -ERANGE;
 	atomic_store(&st->sysctl[id], value);
+	if (ffs_fault_sysctl(id))
+		atomic_fetch_add_explicit(&st->fault_gen, 1, memory_order_release);
 	return 0;
 }
 

@@ -9,7 +9,7 @@
  *   wire/   header formats over raw bytes (no DPDK)
  *   iface/  Ethernet, ARP and the neighbour cache, IPv4 input/output and routing, ICMP
  *   lcore/  per-lcore state and loop, control messages, counters, tunables, app events
- *   phy/    DPDK port setup and mbuf helpers
+ *   phy/    DPDK port setup, mbuf helpers, the receive-side fault injector
  * May call: DPDK and libc. Never calls JavaScript.
  */
 #ifndef FFNET_STACK_H

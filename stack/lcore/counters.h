@@ -18,6 +18,9 @@
 	X(eth_not_ours, "eth.not_ours", "frames for another MAC address")                     \
 	X(eth_unknown_type, "eth.unknown_type", "frames of an EtherType we do not handle")    \
 	X(eth_tx_dropped, "eth.tx_dropped", "frames the device would not take (TX queue full)") \
+	X(fault_dropped, "fault.dropped", "received IPv4 frames dropped by the fault injector (dev.fault.rx_drop_ppm)") \
+	X(fault_duplicated, "fault.duplicated", "received IPv4 frames delivered twice by the fault injector (dev.fault.rx_dup_ppm)") \
+	X(fault_reordered, "fault.reordered", "received IPv4 frames held back and delivered after a later one (dev.fault.rx_reorder_ppm)") \
 	X(arp_rx, "arp.rx", "ARP packets received")                                           \
 	X(arp_badlen, "arp.badlen", "ARP packets truncated or with wrong address lengths")    \
 	X(arp_unsupported, "arp.unsupported", "ARP packets for another hardware or protocol type") \

@@ -17,6 +17,7 @@
 
 #include "stack/stack.h"
 #include "stack/iface/neigh.h"
+#include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
 #include "stack/sock/sock.h"
 #include "stack/wire/wire.h"
@@ -83,6 +84,8 @@ struct ffs_lcore {
 	uint64_t icmp_window_start;
 	uint32_t icmp_sent_in_window;
 	uint16_t ip_id; /**< next IPv4 identification */
+	/** The fault injector on this lcore's receive queues (phy/fault.h). */
+	struct ffs_fault fault;
 	/** Lcore 0 watches link state and announces our addresses when a link comes up. */
 	bool link_up[FFS_MAX_PORTS];
 	uint64_t next_link_check;
@@ -105,6 +108,8 @@ struct ffs_stack {
 	struct ffs_port ports[FFS_MAX_PORTS];
 	struct ffs_conf conf;
 	_Atomic int64_t sysctl[FFS_SYSCTL_COUNT];
+	/** Bumped by every write to a dev.fault.* tunable: lcores reload their injector when it moves. */
+	_Atomic uint32_t fault_gen;
 	uint64_t tsc_hz;
 	uint64_t tx_delay_tsc;
 	uint16_t ping_ident;

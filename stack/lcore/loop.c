@@ -1,9 +1,10 @@
 /*
  * The stack loop of one lcore, after DPDK's l2fwd: read the clock, apply control messages, learn
- * ARP clones from peers, deliver looped-back packets, receive a burst from every port, run timers,
- * and flush TX — at once when the receive side is quiet (latency), or when the oldest queued frame
- * has waited pkt_tx_delay (throughput under load). An idle data-path lcore sleeps (lcore/sleep.c)
- * instead of burning its core; idle_sleep = 0 keeps it busy-polling.
+ * ARP clones from peers, deliver looped-back packets, receive a burst from every port (through the
+ * fault injector, phy/fault.c, when it is on), run timers, and flush TX — at once when the receive
+ * side is quiet (latency), or when the oldest queued frame has waited pkt_tx_delay (throughput
+ * under load). An idle data-path lcore sleeps (lcore/sleep.c) instead of burning its core;
+ * idle_sleep = 0 keeps it busy-polling.
  */
 #include <errno.h>
 #include <sys/epoll.h>
@@ -129,7 +130,7 @@ static void watch_links(struct ffs_lcore *lc)
 unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 {
 	struct ffs_stack *st = lc->st;
-	struct rte_mbuf *pkts[FFS_BURST];
+	struct rte_mbuf *pkts[FFS_FAULT_RX_MAX(FFS_BURST)];
 	unsigned work = 0;
 	bool rx_busy = false;
 
@@ -145,17 +146,28 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 
 	work += udp_tx_drain(lc);
 
+	/* The fault injector (phy/fault.c) sits between the devices and Ethernet input; while it is
+	 * off and holds nothing, all it costs is this one load per turn. */
+	if (atomic_load_explicit(&st->fault_gen, memory_order_acquire) != lc->fault.gen)
+		ffs_fault_reload(lc);
+	const bool faults = lc->fault.active || lc->fault.n_held;
+
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		const struct ffs_port *port = &st->ports[p];
 		uint16_t n = rte_eth_rx_burst(port->port_id, (uint16_t)lc->index, pkts, FFS_BURST);
+		work += n;
+		rx_busy |= n == FFS_BURST;
+		if (faults && n)
+			n = ffs_fault_rx(lc, (uint16_t)p, pkts, n);
 		for (uint16_t i = 0; i < n; i++) {
 			if (i + 1 < n)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 			eth_input(lc, port, pkts[i]);
 		}
-		work += n;
-		rx_busy |= n == FFS_BURST;
 	}
+	/* A frame held for reordering keeps the loop polling until it is delivered (bounded). */
+	if (faults && lc->fault.n_held)
+		work += ffs_fault_release_due(lc);
 
 	udp_signal_flush(lc);
 

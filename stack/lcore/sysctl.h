@@ -3,8 +3,9 @@
  *
  * Values live in one array per stack, written by the control plane and read by lcores with relaxed
  * atomic loads: a tunable is a hint read per event (ARP retry, TTL of a new packet), so a lcore
- * seeing the new value one turn late is fine. config/sysctl.ts holds the same table for validation
- * and docs; a test checks the two lists agree.
+ * seeing the new value one turn late is fine. The fault injector's dev.fault.* tunables are read
+ * once per write instead (phy/fault.h): a write bumps a generation that each lcore checks per turn.
+ * config/sysctl.ts holds the same table for validation and docs; a test checks the two lists agree.
  */
 #ifndef FFNET_LCORE_SYSCTL_H
 #define FFNET_LCORE_SYSCTL_H
@@ -24,7 +25,11 @@
 	X(MAXFRAGSPERPACKET, "net.inet.ip.maxfragsperpacket", 64, 1, 1024)     \
 	X(MAXFRAGBYTES, "net.inet.ip.maxfragbytes", 4194304, 65536, 268435456) \
 	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000)               \
-	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3)
+	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3)              \
+	X(FAULT_RX_DROP_PPM, "dev.fault.rx_drop_ppm", 0, 0, 1000000)           \
+	X(FAULT_RX_DUP_PPM, "dev.fault.rx_dup_ppm", 0, 0, 1000000)             \
+	X(FAULT_RX_REORDER_PPM, "dev.fault.rx_reorder_ppm", 0, 0, 1000000)     \
+	X(FAULT_SEED, "dev.fault.seed", 1, 0, 2147483647)
 
 enum ffs_sysctl_id {
 #define FFS_SYSCTL_ID(id, name, def, min, max) FFS_SYSCTL_##id,

@@ -297,7 +297,8 @@ describe('[sysctl]', () => {
       message: 'ffnet.ini: unknown sysctl "net.inet.ip.tll" in [sysctl] (known: net.link.ether.inet.max_age, '
         + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.inet.ip.ttl, net.inet.icmp.icmplim, '
         + 'net.inet.ip.portrange.first, net.inet.ip.portrange.last, net.inet.ip.maxfragpackets, net.inet.ip.maxfragsperpacket, '
-        + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet.igmp.default_version)',
+        + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet.igmp.default_version, dev.fault.rx_drop_ppm, dev.fault.rx_dup_ppm, '
+        + 'dev.fault.rx_reorder_ppm, dev.fault.seed)',
       section: 'sysctl', key: 'net.inet.ip.tll',
     });
   });
@@ -309,5 +310,9 @@ describe('[sysctl]', () => {
     expect(iniError('[sysctl]\nnet.link.ether.inet.rexmit_ms = 5\n').message)
       .toBe('ffnet.ini: [sysctl] net.link.ether.inet.rexmit_ms: 5 is out of range (10..60000 ms)');
     expect(iniError('[sysctl]\nnet.inet.ip.ttl = 6x4\n').message).toBe('ffnet.ini: [sysctl] net.inet.ip.ttl: "6x4" is not a decimal integer');
+    expect(iniError('[sysctl]\ndev.fault.rx_drop_ppm = 1000001\n').message)
+      .toBe('ffnet.ini: [sysctl] dev.fault.rx_drop_ppm: 1000001 is out of range (0..1000000 ppm)');
+    expect(iniError('[sysctl]\ndev.fault.seed = 2147483648\n').message)
+      .toBe('ffnet.ini: [sysctl] dev.fault.seed: 2147483648 is out of range (0..2147483647)');
   });
 });

@@ -54,6 +54,8 @@ netmask = 255.255.0.0
 [sysctl]
 net.inet.ip.ttl = 32
 net.link.ether.inet.maxhold = 4
+dev.fault.rx_drop_ppm = 250000
+dev.fault.seed = 2147483647
 `;
 
 describe('parseConfigText / loadConfigFile', () => {
@@ -92,6 +94,9 @@ describe('parseConfigText / loadConfigFile', () => {
     expect(cfg.sysctl['net.inet.ip.ttl']).toBe(32);
     expect(cfg.sysctl['net.link.ether.inet.maxhold']).toBe(4);
     expect(cfg.sysctl['net.link.ether.inet.max_age']).toBe(1200);
+    expect(cfg.sysctl['dev.fault.rx_drop_ppm']).toBe(250000);
+    expect(cfg.sysctl['dev.fault.seed']).toBe(2147483647);
+    expect(cfg.sysctl['dev.fault.rx_dup_ppm']).toBe(0);
   });
 
   it('applies every default to a minimal file', () => {
@@ -129,6 +134,10 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.inet.ip.maxfragbytes': 4194304,
       'net.inet.ip.fragttl': 30000,
       'net.inet.igmp.default_version': 3,
+      'dev.fault.rx_drop_ppm': 0,
+      'dev.fault.rx_dup_ppm': 0,
+      'dev.fault.rx_reorder_ppm': 0,
+      'dev.fault.seed': 1,
     });
   });
 
@@ -236,7 +245,7 @@ describe('validateConfig (config objects)', () => {
         arp: ['10.77.0.9 02:00:00:00:00:09', '10.77.0.10 0A:BB:CC:DD:EE:FF'],
       },
       port1: { addr: '192.168.7.1', netmask: '255.255.0.0' },
-      sysctl: { 'net.inet.ip.ttl': 32, 'net.link.ether.inet.maxhold': 4 },
+      sysctl: { 'net.inet.ip.ttl': 32, 'net.link.ether.inet.maxhold': 4, 'dev.fault.rx_drop_ppm': 250000, 'dev.fault.seed': 2147483647 },
     }, 'x');
     expect(fromObject).toEqual(fromFile);
   });
@@ -278,7 +287,8 @@ describe('schema', () => {
       'net.link.ether.inet.rexmit_ms', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
       'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
       'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
-      'net.inet.igmp.default_version',
+      'net.inet.igmp.default_version', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
+      'dev.fault.rx_reorder_ppm', 'dev.fault.seed',
     ]);
   });
 });

@@ -9,8 +9,10 @@
  *
  * Positions: the publication position (the appender's tail) ≤ the publication limit = sender position +
  * term_length / 2, beyond which offer() reports back pressure; the sender position (what has been sent) ≤
- * the sender limit from flow control (flow-control.ts). Resends come from the term buffers, so only data
- * within term_length / 2 behind the sender position can be resent; older NAKs are ignored and counted.
+ * the sender limit from flow control (flow-control.ts) — except that a PAD frame, sent as its header only,
+ * carries the sender to the next term's start. Resends come from the term buffers; since the appender is at
+ * most term_length / 2 plus one message ahead of the sender, the buffers still hold everything from one
+ * term behind the sender position, and older NAKs are ignored and counted.
  *
  * Closing drains: offers are refused, the sender sends what is left (as flow control allows), then sends
  * EOS heartbeats at the final position until every receiver has closed its image (status messages with the
@@ -306,7 +308,7 @@ export class NetworkPublication {
       this.counters.naksIgnored++;
       return;
     }
-    if (nak.length <= 0 || position < 0 || position >= this.senderPosition || position < this.senderPosition - this.termWindowLength
+    if (nak.length <= 0 || position < 0 || position >= this.senderPosition || position < this.senderPosition - this.termLength
       || nak.termOffset + nak.length > this.termLength) {
       this.counters.naksIgnored++;
       return;

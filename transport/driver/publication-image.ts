@@ -11,7 +11,7 @@
  * - The end: the image ends when the subscriber has consumed up to an EOS heartbeat's position (a clean
  *   close; a status message with the EOS flag tells the sender), when the publication has been silent for
  *   the image liveness timeout, when the subscription closes, or when it is left behind: data arrives from
- *   so far ahead (more than term_length / 2 beyond the rebuild position) that the sender can no longer
+ *   so far ahead (more than a term beyond the rebuild position) that the sender can no longer
  *   resend what the image is missing, as happens to a slow receiver under max flow control.
  */
 import type { Gap, MessageHandler } from '../log/term-reader.js';
@@ -154,7 +154,8 @@ export class PublicationImage {
       case InsertResult.OUT_OF_WINDOW: {
         counters.outOfWindowDatagrams++;
         const position = this.positionOf(termId, termOffset);
-        if (position > this.reader.rebuildPosition + this.termLength / 2) this.end('left-behind', nowNs);
+        // The sender resends from at most one term behind its position (see NetworkPublication.onNak).
+        if (position > this.reader.rebuildPosition + this.termLength) this.end('left-behind', nowNs);
         break;
       }
       default:

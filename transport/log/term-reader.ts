@@ -153,8 +153,10 @@ export class TermReader {
     const position = count * termLength + termOffset;
     const upper = this.subscriberPosition + this.windowLength;
     if (frames === 0) {
-      // A heartbeat: the sender's position, which reveals loss at the tail of the stream.
-      if (position > upper) return InsertResult.OUT_OF_WINDOW;
+      // A heartbeat: the sender's position, which reveals loss at the tail of the stream. Nothing is written,
+      // so it may lie beyond the window: a PAD frame moves the sender to the next term's start, past the
+      // window, and a lost PAD would otherwise go unnoticed.
+      if (position > this.subscriberPosition + termLength) return InsertResult.OUT_OF_WINDOW;
       if (position > this.hwm) this.hwm = position;
       return InsertResult.HEARTBEAT;
     }
