@@ -86,6 +86,11 @@ export class Publication extends EventEmitter<PublicationEventMap> {
     return this.core.publicationLimit;
   }
 
+  /** The local address and port of the channel's socket (where receivers send status messages and NAKs). */
+  get localAddress(): { address: string; port: number } {
+    return this.core.localAddress;
+  }
+
   /** Counters of this publication (live, read-only). */
   get counters(): Readonly<PublicationCounters> {
     return this.core.counters;

@@ -65,6 +65,7 @@ export class CubicCongestionControl implements CongestionControl {
   private lastLossNs: number;
   private lastUpdateNs: number;
   private rttNs = INITIAL_RTT_NS;
+  private rttMeasured = false;
   private rttInFlight = false;
   private lastRttSentNs = -Infinity;
 
@@ -101,7 +102,9 @@ export class CubicCongestionControl implements CongestionControl {
   onRttMeasurement(_nowNs: number, rttNs: number): void {
     this.rttInFlight = false;
     if (rttNs <= 0) return;
-    this.rttNs = this.rttNs === INITIAL_RTT_NS ? rttNs : (7 * this.rttNs + rttNs) / 8;
+    // A flag, not a comparison with INITIAL_RTT_NS, which a smoothed RTT can equal.
+    this.rttNs = this.rttMeasured ? (7 * this.rttNs + rttNs) / 8 : rttNs;
+    this.rttMeasured = true;
   }
 
   onTrackRebuild(nowNs: number, lossOccurred: boolean): boolean {

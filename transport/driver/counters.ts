@@ -37,8 +37,6 @@ export interface PublicationCounters {
   backPressureEvents: number;
   /** offer()/tryClaim() calls refused with NOT_CONNECTED. */
   notConnectedEvents: number;
-  /** Datagrams the socket failed to send. */
-  sendErrors: number;
 }
 
 /** Counted by an image (one publication's stream as a subscription receives it). */
@@ -95,6 +93,8 @@ export interface TransportCounters {
   imagesCreated: number;
   /** Images ended: end of stream, liveness timeout, left behind, or subscription closed. */
   imagesClosed: number;
+  /** Sends the sockets reported as failed. */
+  sendErrors: number;
 }
 
 /** Fresh publication counters, all zero. */
@@ -102,7 +102,7 @@ export function publicationCounters(): PublicationCounters {
   return {
     messagesOffered: 0, bytesOffered: 0, dataDatagramsSent: 0, dataBytesSent: 0, retransmits: 0, retransmittedBytes: 0,
     naksReceived: 0, naksIgnored: 0, statusMessagesReceived: 0, setupsSent: 0, heartbeatsSent: 0, rttmEchoed: 0,
-    errorFramesReceived: 0, backPressureEvents: 0, notConnectedEvents: 0, sendErrors: 0,
+    errorFramesReceived: 0, backPressureEvents: 0, notConnectedEvents: 0,
   };
 }
 
@@ -119,6 +119,6 @@ export function imageCounters(): ImageCounters {
 export function transportCounters(): TransportCounters {
   return {
     datagramsReceived: 0, malformedDatagrams: 0, unknownStreamFrames: 0, unexpectedFrames: 0, setupsReceived: 0,
-    setupsRejected: 0, setupRequestsSent: 0, imagesCreated: 0, imagesClosed: 0,
+    setupsRejected: 0, setupRequestsSent: 0, imagesCreated: 0, imagesClosed: 0, sendErrors: 0,
   };
 }

@@ -30,6 +30,8 @@ export interface WindowGrant {
 
 interface Receiver {
   limit: number;
+  /** Highest consumption position the receiver has reported. */
+  position: number;
   window: number;
   lastSeenNs: number;
   inGroup: boolean;
@@ -76,8 +78,9 @@ export class FlowControl {
   /** Takes a grant and returns the new sender limit (never below `senderLimit`). */
   onStatusMessage(grant: WindowGrant, senderLimit: number, nowNs: number): number {
     if (grant.eos) {
-      this.receivers.delete(grant.receiverId);
-      return senderLimit;
+      // The closing receiver no longer bounds the limit under min/tagged: recompute without it.
+      if (!this.receivers.delete(grant.receiverId) || this.strategy === 'unicast') return senderLimit;
+      return this.computeLimit(senderLimit);
     }
     const limit = grant.position + grant.window;
     if (grant.window > this.maxWindow) this.maxWindow = grant.window;
@@ -85,11 +88,12 @@ export class FlowControl {
     const known = this.receivers.get(grant.receiverId);
     if (known) {
       known.limit = Math.max(known.limit, limit);
+      known.position = Math.max(known.position, grant.position);
       known.window = grant.window;
       known.lastSeenNs = nowNs;
       known.inGroup = inGroup;
     } else {
-      this.receivers.set(grant.receiverId, { limit, window: grant.window, lastSeenNs: nowNs, inGroup });
+      this.receivers.set(grant.receiverId, { limit, position: grant.position, window: grant.window, lastSeenNs: nowNs, inGroup });
     }
     if (this.strategy === 'unicast') return Math.max(senderLimit, limit);
     return this.computeLimit(senderLimit);
@@ -109,7 +113,8 @@ export class FlowControl {
 
   /** True when every receiver present has granted up to at least `position` (consumed everything before it). */
   allReceiversReached(position: number): boolean {
-    for (const r of this.receivers.values()) if (r.limit - r.window < position) return false;
+    // Not limit − window: the limit only grows while the window can shrink, which would overstate the position.
+    for (const r of this.receivers.values()) if (r.position < position) return false;
     return true;
   }
 

@@ -146,6 +146,11 @@ export class NetworkPublication {
     return this.senderLimit;
   }
 
+  /** The channel socket's local address and port. */
+  get localAddress(): { address: string; port: number } {
+    return this.endpoint.localAddress;
+  }
+
   /** Receivers heard from recently. */
   get receiverCount(): number {
     return this.fc.receiverCount;

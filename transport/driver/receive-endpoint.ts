@@ -14,9 +14,9 @@
 import type { RemoteInfo } from 'node:dgram';
 import type { UdpChannel } from '../wire/channel.js';
 import { DataField } from '../wire/data.js';
-import { FrameType, HeaderField, RttFlags, decodeRttMeasurement, decodeSetup } from '../wire/frames.js';
+import { FrameType, HeaderField, RttFlags, WireError, decodeRttMeasurement, decodeSetup } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
-import { bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type ReceivedBatch } from './socket.js';
+import { PendingSends, bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type ReceivedBatch } from './socket.js';
 import type { SocketSizing } from './send-endpoint.js';
 import type { StreamReceiver } from './stream-receiver.js';
 
@@ -27,6 +27,7 @@ export type ReceiveListener = (touched: ReadonlySet<StreamReceiver>) => void;
 export class ReceiveEndpoint {
   private readonly receivers = new Map<number, StreamReceiver>();
   private readonly touched = new Set<StreamReceiver>();
+  private readonly pending = new PendingSends(() => this.counters.sendErrors++);
   private closed = false;
 
   private constructor(
@@ -99,13 +100,15 @@ export class ReceiveEndpoint {
   }
 
   sendControl(frame: Uint8Array, port: number, address: string): void {
-    if (!this.closed) this.socket.send(frame, port, address);
+    if (this.closed) return;
+    this.pending.add();
+    this.socket.send(frame, port, address, this.pending.done);
   }
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.pending.settled(200).then(() => new Promise((resolve) => this.socket.close(() => resolve())));
   }
 
   private afterReceive(): void {
@@ -161,8 +164,14 @@ export class ReceiveEndpoint {
         if (!(rttm.flags & RttFlags.REPLY)) receiver.onRttMeasurement(rttm, now);
       }
     } catch (e) {
-      if (!(e instanceof Error && e.name === 'WireError')) throw e;
+      if (!(e instanceof WireError)) throw e;
       counters.malformedDatagrams++;
+      // A well-formed SETUP with a geometry no image can have (a term length that is not a power of two,
+      // a misaligned offset): tell the sender why.
+      if (type === FrameType.SETUP && e.code === 'BAD_FIELD') {
+        counters.setupsReceived++;
+        receiver.rejectSetup(view.getInt32(12, true), e.message, address, port);
+      }
     }
   }
 }

@@ -12,10 +12,10 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { UdpChannel } from '../wire/channel.js';
-import { FrameType, HeaderField, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
+import { FrameType, HeaderField, WireError, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import type { NetworkPublication } from './network-publication.js';
-import { bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type OutgoingDatagram, type ReceivedBatch } from './socket.js';
+import { PendingSends, bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type OutgoingDatagram, type ReceivedBatch } from './socket.js';
 
 /** The socket options a transport asks for. */
 export interface SocketSizing {
@@ -27,6 +27,7 @@ export class SendEndpoint {
   private readonly publications = new Map<string, NetworkPublication>();
   private readonly batch: OutgoingDatagram[] = [];
   private readonly useBatch: boolean;
+  private readonly pending = new PendingSends(() => this.counters.sendErrors++);
   private closed = false;
 
   private constructor(
@@ -106,26 +107,31 @@ export class SendEndpoint {
   sendData(bytes: Uint8Array): void {
     if (this.closed) return;
     if (this.useBatch) this.batch.push({ msg: bytes, port: this.destination.port, address: this.destination.address });
-    else this.socket.send(bytes, this.destination.port, this.destination.address);
+    else {
+      this.pending.add();
+      this.socket.send(bytes, this.destination.port, this.destination.address, this.pending.done);
+    }
   }
 
   /** Sends queued data datagrams. */
   flush(): void {
     if (this.batch.length === 0 || this.closed) return;
-    this.socket.sendBatch!(this.batch.splice(0));
+    this.pending.add();
+    this.socket.sendBatch!(this.batch.splice(0), this.pending.done);
   }
 
   /** Sends a control frame (SETUP, heartbeat, RTT echo) to the endpoint or to a given receiver. */
   sendControl(frame: Uint8Array, port = this.destination.port, address = this.destination.address): void {
     if (this.closed) return;
     this.flush();
-    this.socket.send(frame, port, address);
+    this.pending.add();
+    this.socket.send(frame, port, address, this.pending.done);
   }
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.pending.settled(200).then(() => new Promise((resolve) => this.socket.close(() => resolve())));
   }
 
   private onDatagram(buf: Uint8Array, address: string, port: number): void {
@@ -168,7 +174,7 @@ export class SendEndpoint {
           publication.onError(decodeError(buf, 0, buf.length));
       }
     } catch (e) {
-      if (!(e instanceof Error && e.name === 'WireError')) throw e;
+      if (!(e instanceof WireError)) throw e;
       counters.malformedDatagrams++;
     }
   }

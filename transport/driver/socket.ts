@@ -80,3 +80,38 @@ const origin = performance.now();
 export function nanoTime(): number {
   return Math.round((performance.now() - origin) * 1e6);
 }
+
+/**
+ * Counts a socket's sends in flight, so closing can wait for them: node:dgram hands a datagram to the
+ * kernel on a later tick, and a socket closed before then drops it (an EOS status message, say).
+ */
+export class PendingSends {
+  private count = 0;
+  private idle: (() => void) | null = null;
+  /** Send callback that also counts send errors into `onError`. */
+  readonly done: (error: Error | null) => void;
+
+  constructor(onError: () => void = () => {}) {
+    this.done = (error) => {
+      if (error) onError();
+      if (--this.count === 0 && this.idle) this.idle();
+    };
+  }
+
+  /** Call before each send that passes `done` as its callback. */
+  add(): void {
+    this.count++;
+  }
+
+  /** Resolves when no send is in flight, or after `timeoutMs`. */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -11,7 +11,7 @@
  */
 import type { MessageHandler } from '../log/term-reader.js';
 import type { UdpChannel } from '../wire/channel.js';
-import { ControlLength } from '../wire/control.js';
+import { ControlLength, MAX_ERROR_TEXT_LENGTH } from '../wire/control.js';
 import { DataFlags, FrameType, StatusFlags, encodeError, encodeStatusMessage, type RttMeasurement, type SetupFrame } from '../wire/frames.js';
 import { MAX_MTU } from '../wire/channel.js';
 import { positionBitsToShift } from '../wire/position.js';
@@ -110,13 +110,7 @@ export class StreamReceiver {
     const control = this.controlAddress(address, port);
     const problem = checkSetup(setup);
     if (problem !== null) {
-      this.counters.setupsRejected++;
-      const frame = Buffer.alloc(ControlLength.ERR + Buffer.byteLength(problem));
-      encodeError({
-        type: FrameType.ERR, flags: 0, sessionId: setup.sessionId, streamId: setup.streamId, receiverId: this.params.receiverId,
-        errorCode: IMAGE_REJECTED, message: problem,
-      }, frame, 0);
-      this.sender.sendControl(frame, control.port, control.address);
+      this.rejectSetup(setup.sessionId, problem, address, port);
       return;
     }
     const { channel } = this.params;
@@ -132,6 +126,20 @@ export class StreamReceiver {
     this.ordered = [...this.ordered, image];
     this.counters.imagesCreated++;
     this.events.onImageAvailable(image);
+  }
+
+  /** Answers a SETUP whose geometry cannot make an image with an ERR frame saying why. */
+  rejectSetup(sessionId: number, problem: string, address: string, port: number): void {
+    if (this.closed) return;
+    this.counters.setupsRejected++;
+    const control = this.controlAddress(address, port);
+    const text = problem.slice(0, MAX_ERROR_TEXT_LENGTH);
+    const frame = Buffer.alloc(ControlLength.ERR + Buffer.byteLength(text));
+    encodeError({
+      type: FrameType.ERR, flags: 0, sessionId, streamId: this.streamId, receiverId: this.params.receiverId,
+      errorCode: IMAGE_REJECTED, message: text,
+    }, frame, 0);
+    this.sender.sendControl(frame, control.port, control.address);
   }
 
   onRttMeasurement(rttm: RttMeasurement, nowNs: number): void {
