@@ -1,0 +1,136 @@
+/**
+ * Multicast with three subscribers, each its own process, over the kernel (node:dgram) inside a private
+ * network namespace whose loopback carries multicast: under min flow control a slow subscriber holds the
+ * publisher back and every subscriber gets everything; under max the publisher runs at the pace of the
+ * fastest, the fast subscribers get everything, and the slow one is left behind. With loss injected,
+ * randomised NAKs repair every subscriber.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Netns, canCreateNamespaces } from '../../testbed/netns.js';
+import { Peer } from './peers.js';
+
+const hasNetns = canCreateNamespaces();
+let ns: Netns;
+
+beforeAll(async () => {
+  if (!hasNetns) return;
+  ns = await Netns.create('tr-mcast');
+  await ns.execOk('ip', ['link', 'set', 'lo', 'multicast', 'on']);
+  await ns.execOk('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+}, 30_000);
+
+afterAll(async () => {
+  await ns?.destroy();
+});
+
+let serial = 0;
+function channel(fc: string): string {
+  serial++;
+  return `aeron:udp?endpoint=239.7.0.${2 * serial + 1}:${41000 + serial}|interface=127.0.0.1|term-length=64k|fc=${fc}`;
+}
+
+async function subscribers(ch: string, count: number, extra: string[][], channels: string[] = []): Promise<Peer[]> {
+  const peers = Array.from({ length: 3 }, (_, i) => Peer.start(`sub${i}`, [
+    '--role', 'sub', '--channel', channels[i] ?? ch, '--count', String(count), '--lifetime-ms', '60000', ...(extra[i] ?? []),
+  ], { ns }));
+  await Promise.all(peers.map((p) => p.event('ready', 10_000)));
+  return peers;
+}
+
+function publisher(ch: string, count: number, extra: string[] = []): Peer {
+  return Peer.start('pub', ['--role', 'pub', '--channel', ch, '--count', String(count), '--max-length', '300', '--lifetime-ms', '60000', '--linger-ms', '2000', ...extra], { ns });
+}
+
+describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namespace)', () => {
+  it('min: a slow subscriber back-pressures the publisher; all three receive everything in order', async () => {
+    const ch = channel('min');
+    const count = 3000;
+    // The slow one reads 20 fragments every 10 ms: about 2,000 messages a second.
+    const subs = await subscribers(ch, count, [[], [], ['--slow-ms', '10', '--fragment-limit', '20']]);
+    const pub = publisher(ch, count);
+    const published = await pub.event('published', 30_000);
+    for (const sub of subs) {
+      const r = await sub.event('received', 30_000);
+      expect(r.count, sub.name).toBe(count);
+      expect(r.problems, sub.name).toEqual([]);
+    }
+    // ~3000 messages of ~170 B with a 32 KiB window: the publisher waited for the slow subscriber.
+    expect(published.ms).toBeGreaterThan(800);
+    expect((published.counters as { backPressureEvents: number }).backPressureEvents).toBeGreaterThan(0);
+    await pub.event('done', 10_000);
+    await Promise.all(subs.map((s) => s.kill()));
+  }, 90_000);
+
+  it('max: the publisher follows the fastest; the slow subscriber is left behind and rejoins', async () => {
+    const ch = channel('max');
+    const count = 3000;
+    const subs = await subscribers(ch, count, [[], [], ['--slow-ms', '10', '--fragment-limit', '20']]);
+    const pub = publisher(ch, count, ['--after', 'stay']);
+    const published = await pub.event('published', 30_000);
+    for (const sub of subs.slice(0, 2)) {
+      const r = await sub.event('received', 10_000);
+      expect(r.count, sub.name).toBe(count);
+      expect(r.problems, sub.name).toEqual([]);
+    }
+    // The slow one could not have kept up: ~500 KB at ~2,000 messages a second takes 1.5 s.
+    expect(published.ms).toBeLessThan(1000);
+    const left = await subs[2]!.waitFor((e) => e.event === 'unavailable' && e.reason === 'left-behind', 15_000, 'left-behind');
+    expect(left.session).toBe((await pub.event('ready', 1000)).sessionId);
+    // What it did receive before it was left behind came in order.
+    const partial = await subs[2]!.event('received', 1000);
+    expect(partial.problems).toEqual([]);
+    expect(partial.count as number).toBeLessThan(count);
+    // It rejoins the stream at the sender's position as a new image.
+    await subs[2]!.waitFor((e) => e.event === 'image' && (e.joinPosition as number) > 0, 5000, 'rejoin');
+    await Promise.all([pub, ...subs].map((p) => p.kill()));
+  }, 90_000);
+
+  it('tagged: only the tagged group holds the publisher, which connects once the group has its minimum size', async () => {
+    const ch = channel('tagged,g:5/2');
+    const count = 3000;
+    const subs = await subscribers(ch, count, [[], [], ['--slow-ms', '10', '--fragment-limit', '20']], [`${ch}|gtag=5`, `${ch}|gtag=5`, ch]);
+    const pub = publisher(ch, count, ['--after', 'stay']);
+    const published = await pub.event('published', 30_000);
+    for (const sub of subs.slice(0, 2)) {
+      const r = await sub.event('received', 10_000);
+      expect(r.count, sub.name).toBe(count);
+      expect(r.problems, sub.name).toEqual([]);
+    }
+    // Not held back by the untagged slow subscriber.
+    expect(published.ms).toBeLessThan(1000);
+    await Promise.all([pub, ...subs].map((p) => p.kill()));
+  }, 90_000);
+
+  it('tagged: a publication is not connected while its group is below the minimum size', async () => {
+    const ch = channel('tagged,g:6/2');
+    const subs = [Peer.start('tagged', ['--role', 'sub', '--channel', `${ch}|gtag=6`, '--lifetime-ms', '20000'], { ns })];
+    await subs[0]!.event('ready', 10_000);
+    const pub = publisher(ch, 10, ['--after', 'stay', '--lifetime-ms', '1500']);
+    // One tagged receiver of the two required: the publisher never connects and ends at its lifetime.
+    await pub.event('lifetime', 10_000);
+    expect(pub.all('connected')).toEqual([]);
+    await subs[0]!.kill();
+  }, 30_000);
+
+  it('max with 5% loss at every subscriber: randomised NAKs repair all three', async () => {
+    const ch = channel('max');
+    const count = 2000;
+    const subs = await subscribers(ch, count, [0, 1, 2].map((i) => ['--loss', '0.05', '--seed', String(100 + i)]));
+    const pub = publisher(ch, count, ['--loss', '0.05', '--seed', '7']);
+    await pub.event('published', 30_000);
+    for (const sub of subs) {
+      const r = await sub.event('received', 30_000);
+      expect(r.count, sub.name).toBe(count);
+      expect(r.problems, sub.name).toEqual([]);
+    }
+    const closed = await pub.event('closed', 10_000);
+    const counters = closed.counters as { naksReceived: number; retransmits: number };
+    expect(counters.naksReceived).toBeGreaterThan(0);
+    expect(counters.retransmits).toBeGreaterThan(0);
+    for (const sub of subs) {
+      const end = await sub.event('unavailable', 10_000);
+      expect(end.reason).toBe('end-of-stream');
+    }
+    await Promise.all(subs.map((s) => s.kill()));
+  }, 90_000);
+});
