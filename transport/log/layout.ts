@@ -60,6 +60,22 @@ export function partitionIndex(count: number): number {
   return count % PARTITION_COUNT;
 }
 
+/**
+ * Int32Array views over term buffers, indexed like the buffers: the header's 32-bit words at frame offset / 4
+ * (frames are 32-byte aligned). Words are in host order, so they are the wire's little-endian order only on
+ * a little-endian host — which every DPDK target ffnet builds for is; the check below makes any other host
+ * fail loudly rather than write wrong bytes.
+ */
+export function termWords(terms: readonly Uint8Array[]): Int32Array[] {
+  if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('ffnet/transport needs a little-endian host');
+  return terms.map((t) => new Int32Array(t.buffer, t.byteOffset, t.byteLength >> 2));
+}
+
+/** Header word 1 (version, flags, type) as an Int32Array element holds it. */
+export function typeWord(flags: number, type: number): number {
+  return (flags << 8) | (type << 16);
+}
+
 /** DataViews over term buffers, indexed like the buffers. */
 export function termViews(terms: readonly Uint8Array[]): DataView[] {
   return terms.map((t) => new DataView(t.buffer, t.byteOffset, t.byteLength));

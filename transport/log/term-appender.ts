@@ -11,7 +11,7 @@
  */
 import {
   DEFAULT_MTU, Field, Flags, FrameType, HEADER_LENGTH, PARTITION_COUNT, alignFrame, checkMtu, checkTermLength,
-  maxMessageLength, maxPossiblePosition, partitionIndex, termCount, termViews,
+  maxMessageLength, maxPossiblePosition, partitionIndex, termCount, termViews, termWords, typeWord,
 } from './layout.js';
 
 /** Negative results of {@link TermAppender.append} and {@link TermAppender.claim}, numbered as Aeron's. */
@@ -76,6 +76,8 @@ export class TermAppender {
   /** The three term buffers, indexed by term count mod 3. */
   readonly terms: readonly Uint8Array[];
   private readonly views: DataView[];
+  /** The same buffers as 32-bit words, for writing headers. */
+  private readonly words: Int32Array[];
   private readonly maxPosition: number;
   private termId: number;
   private tail: number;
@@ -101,6 +103,7 @@ export class TermAppender {
     this.maxPosition = maxPossiblePosition(termLength);
     this.terms = Array.from({ length: PARTITION_COUNT }, () => new Uint8Array(termLength));
     this.views = termViews(this.terms);
+    this.words = termWords(this.terms);
     this.termId = termId | 0;
     this.tail = offset;
   }
@@ -167,7 +170,7 @@ export class TermAppender {
     if (termOffset < 0) return termOffset as AppendStatusCode;
     const index = partitionIndex(termCount(this.termId, this.initialTermId));
     const view = this.views[index]!;
-    this.writeHeader(view, termOffset, Flags.UNFRAGMENTED, FrameType.DATA);
+    this.writeHeader(this.words[index]!, termOffset, Flags.UNFRAGMENTED, FrameType.DATA);
     const position = this.position;
     const frameLength = HEADER_LENGTH + length;
     let open = true;
@@ -248,9 +251,9 @@ export class TermAppender {
     if ((count + 1) * termLength + required > this.maxPosition) return AppendStatus.MAX_POSITION_EXCEEDED;
     if (this.tail < termLength) {
       // A PAD frame fills the rest of the term so receivers' positions reach the term end.
-      const view = this.views[partitionIndex(count)]!;
-      this.writeHeader(view, this.tail, Flags.UNFRAGMENTED, FrameType.PAD);
-      view.setInt32(this.tail + Field.FRAME_LENGTH, termLength - this.tail, true);
+      const words = this.words[partitionIndex(count)]!;
+      this.writeHeader(words, this.tail, Flags.UNFRAGMENTED, FrameType.PAD);
+      words[this.tail >> 2] = termLength - this.tail;
     }
     // The next term reuses the buffer of the term three back; zero it so unwritten frames read as length 0.
     this.terms[partitionIndex(count + 1)]!.fill(0);
@@ -261,24 +264,30 @@ export class TermAppender {
 
   private writeFrame(termOffset: number, flags: number, type: number, src: Uint8Array, srcOffset: number, length: number): void {
     const index = partitionIndex(termCount(this.termId, this.initialTermId));
-    const view = this.views[index]!;
-    this.writeHeader(view, termOffset, flags, type);
-    this.terms[index]!.set(src.subarray(srcOffset, srcOffset + length), termOffset + HEADER_LENGTH);
-    view.setInt32(termOffset + Field.FRAME_LENGTH, HEADER_LENGTH + length, true);
+    const term = this.terms[index]!;
+    this.writeHeader(this.words[index]!, termOffset, flags, type);
+    const at = termOffset + HEADER_LENGTH;
+    if (length <= 64) {
+      // Small payloads: a loop beats creating a subarray view to copy from.
+      for (let i = 0; i < length; i++) term[at + i] = src[srcOffset + i]!;
+    } else {
+      term.set(srcOffset === 0 && length === src.length ? src : src.subarray(srcOffset, srcOffset + length), at);
+    }
+    this.words[index]![termOffset >> 2] = HEADER_LENGTH + length;
   }
 
   /**
    * Writes every header field but frame_length. Frame_length goes last: a scan treats length 0 as "not yet
    * written", so no reader of the term ever sees a frame whose header or payload is incomplete.
    */
-  private writeHeader(view: DataView, termOffset: number, flags: number, type: number): void {
-    view.setInt8(termOffset + Field.VERSION, 0);
-    view.setUint8(termOffset + Field.FLAGS, flags);
-    view.setInt16(termOffset + Field.TYPE, type, true);
-    view.setInt32(termOffset + Field.TERM_OFFSET, termOffset, true);
-    view.setInt32(termOffset + Field.SESSION_ID, this.sessionId, true);
-    view.setInt32(termOffset + Field.STREAM_ID, this.streamId, true);
-    view.setInt32(termOffset + Field.TERM_ID, this.termId, true);
-    view.setBigInt64(termOffset + Field.RESERVED_VALUE, 0n, true);
+  private writeHeader(words: Int32Array, termOffset: number, flags: number, type: number): void {
+    const w = termOffset >> 2;
+    words[w + 1] = typeWord(flags, type);
+    words[w + 2] = termOffset;
+    words[w + 3] = this.sessionId;
+    words[w + 4] = this.streamId;
+    words[w + 5] = this.termId;
+    words[w + 6] = 0;
+    words[w + 7] = 0;
   }
 }

@@ -163,6 +163,14 @@ export class TermReader {
     const index = partitionIndex(count);
     const term = this.terms[index]!;
     const view = this.views[index]!;
+    if (position >= this.rebuild && this.fitsEmpty(view, src, termOffset, frames, position, upper)) {
+      // The common case: in order, in the window, nothing of it here yet — one copy for the whole datagram.
+      term.set(bytes, termOffset);
+      const end = position + this.lastFrameEnd;
+      if (end > this.hwm) this.hwm = end;
+      this.advanceRebuild();
+      return InsertResult.INSERTED;
+    }
     let inserted = 0;
     let beyond = false;
     for (let offset = 0, i = 0; i < frames; i++) {
@@ -268,6 +276,26 @@ export class TermReader {
       offset += alignFrame(frameLength);
     }
     return frames;
+  }
+
+  /** Offset after the last frame seen by {@link fitsEmpty}, aligned (for PAD: to its padded end). */
+  private lastFrameEnd = 0;
+
+  /**
+   * True when every frame of the (already validated) datagram lies inside the window and its slot in the
+   * term is empty; sets {@link lastFrameEnd}.
+   */
+  private fitsEmpty(view: DataView, src: DataView, termOffset: number, frames: number, position: number, upper: number): boolean {
+    let offset = 0;
+    for (let i = 0; i < frames; i++) {
+      const frameLength = src.getInt32(offset + Field.FRAME_LENGTH, true);
+      const isPad = src.getInt16(offset + Field.TYPE, true) === FrameType.PAD;
+      if (position + offset + (isPad ? HEADER_LENGTH : frameLength) > upper) return false;
+      if (view.getInt32(termOffset + offset + Field.FRAME_LENGTH, true) !== 0) return false;
+      offset += alignFrame(frameLength);
+    }
+    this.lastFrameEnd = offset;
+    return true;
   }
 
   private headerMatches(src: DataView, offset: number, termId: number, termOffset: number): boolean {
