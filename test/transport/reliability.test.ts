@@ -27,6 +27,28 @@ function port(): number {
   return 20000 + Math.floor(Math.random() * 30000);
 }
 
+describe('over ffnet/dgram (kernel backend, no FFNET_CONFIG)', () => {
+  it('delivers through the batch API (sendBatch and the messages event), and through a lossy wrapper', async () => {
+    const ffnetDgram = (await import('../../shim/dgram.js')) as unknown as DatagramModule;
+    const probe = ffnetDgram.createSocket({ type: 'udp4' }) as unknown as { backend: string; close(): void };
+    expect(probe.backend).toBe('kernel');
+    probe.close();
+    for (const module of [ffnetDgram, lossyDgram(ffnetDgram, { loss: 0.05, reorder: 0.02, seed: 5 })]) {
+      const count = 2000;
+      const channel = `aeron:udp?endpoint=127.0.0.1:${port()}|term-length=64k`;
+      const sub = await transport(module).addSubscription(channel, 1002);
+      const pub = await transport(module).addPublication(channel, 1002);
+      await pub.whenConnected(10_000);
+      const received = collect(sub);
+      await publishAll(pub, messageLengths(count, 9, pub.maxMessageLength).map((n, i) => makeMessage(i, n)), 30_000);
+      expect(await waitFor(() => received.total >= count, 30_000)).toBe(true);
+      received.stop();
+      expect(received.errors).toEqual([]);
+      expect(sequenceProblems(received.bySession.get(pub.sessionId), count)).toEqual([]);
+    }
+  }, 90_000);
+});
+
 describe('reliable delivery under injected faults (node:dgram, loopback)', () => {
   it.each([
     [0.01, 11],
