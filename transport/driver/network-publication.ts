@@ -2,8 +2,8 @@
  * The sending side of one stream: a publication's term log and everything the sender does with it.
  *
  * offer() appends to the log (transport/log/term-appender.ts) and the sender sends the log in datagrams of
- * up to one MTU as flow control allows: at once when a full datagram is ready, otherwise at the end of the
- * current JS task, so that messages offered together share datagrams. Around the data it runs the protocol:
+ * up to one MTU as flow control allows: at once when 16 full datagrams are ready, otherwise at the end of
+ * the current JS task, so that messages offered together share datagrams and leave in bursts. Around the data it runs the protocol:
  * SETUP every 100 ms until a status message arrives (and again when one asks for it), a heartbeat after
  * 100 ms without data, resends for NAKs (retransmit-handler.ts), RTT echoes, and a receiver timeout.
  *
@@ -68,6 +68,8 @@ type State = 'active' | 'draining' | 'linger' | 'closed';
 
 /** Datagrams sent in one pass before yielding to the event loop. */
 const MAX_DATAGRAMS_PER_PASS = 1024;
+/** Full datagrams that offers accumulate before they are sent without waiting for the end of the task. */
+const BURST_DATAGRAMS = 16;
 
 /** A publication's sender. */
 export class NetworkPublication {
@@ -84,6 +86,7 @@ export class NetworkPublication {
   private readonly fc: FlowControl;
   private readonly retransmit: RetransmitHandler;
   private readonly ttl: number;
+  private readonly burstBytes: number;
   private senderPosition: number;
   private senderLimit: number;
   private state: State = 'active';
@@ -107,6 +110,7 @@ export class NetworkPublication {
     this.termLength = channel.termLength;
     this.mtu = channel.mtu;
     this.ttl = channel.ttl;
+    this.burstBytes = BURST_DATAGRAMS * this.mtu;
     this.initialTermId = params.initialTermId;
     this.bits = positionBitsToShift(this.termLength);
     this.termWindowLength = this.termLength / 2;
@@ -347,9 +351,12 @@ export class NetworkPublication {
     return 0;
   }
 
-  /** Sends a full datagram at once; anything less at the end of the current task. */
+  /**
+   * Sends at once when a burst of full datagrams is ready (one sendBatch() on ffnet/dgram); anything less
+   * at the end of the current task, so messages offered together share datagrams and bursts.
+   */
   private afterAppend(): void {
-    if (this.appender.position - this.senderPosition >= this.mtu) {
+    if (this.appender.position - this.senderPosition >= this.burstBytes) {
       this.sendPending(this.endpoint.now());
     } else if (!this.flushQueued) {
       this.flushQueued = true;
