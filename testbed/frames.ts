@@ -5,8 +5,9 @@
  *
  * Contract: builders compute every length and checksum field correctly unless the caller overrides
  * it, so a test states exactly one fault. Addresses are taken as strings ("02:00:00:00:00:01",
- * "10.77.0.2") or raw bytes. No dependencies beyond Node's Buffer.
+ * "10.77.0.2") or raw bytes. No dependencies beyond Node's Buffer and the bench's seeded generator.
  */
+import { mulberry32 } from './random.js';
 
 /** A MAC address as "aa:bb:cc:dd:ee:ff" or 6 raw bytes. */
 export type Mac = string | Uint8Array;
@@ -430,17 +431,6 @@ function fixedLength(bytes: Uint8Array, n: number, what: string): Buffer {
   return Buffer.from(bytes);
 }
 
-/** A small seeded PRNG (mulberry32) so "random" frames are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 function randomBytes(next: () => number, n: number): Buffer {
   const b = Buffer.alloc(n);

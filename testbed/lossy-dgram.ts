@@ -9,6 +9,7 @@
  * transport uses plain send()/'message' over them.
  */
 import type { DatagramModule, DatagramSocket, SocketRequest } from '../transport/driver/socket.js';
+import { seededRandom } from './random.js';
 
 /** Fault probabilities (0–1) and the seed. */
 export interface Faults {
@@ -26,18 +27,6 @@ export interface FaultCounts {
   dropped: number;
   duplicated: number;
   reordered: number;
-}
-
-/** mulberry32: a small, fast, seedable generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A dgram module over `inner` whose sockets inject `faults` into everything they send. */

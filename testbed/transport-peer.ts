@@ -7,7 +7,8 @@
  * Options: --impl node|ffnet (the dgram module; ffnet picks the dpdk backend when FFNET_CONFIG is set),
  * --count N (pub: messages to publish; sub: messages per image before it reports), --seed S (message lengths),
  * --max-length N, --loss/--duplicate/--reorder P (a lossy socket wrapper), --slow-ms N and --fragment-limit N
- * (sub: poll N fragments every M ms instead of draining), --lifetime-ms N (hard bound on the process),
+ * (sub: poll N fragments every M ms instead of draining), --chunk N and --pause-ms M (pub: pause M ms after
+ * every N messages, to pace the stream), --lifetime-ms N (hard bound on the process),
  * --liveness-ms/--receiver-timeout-ms/--linger-ms (transport timers), --after pub: close|abort|stay.
  *
  * It prints one JSON object per line on stdout: {"event":"ready"}, {"event":"connected"} (pub),
@@ -18,7 +19,8 @@
 import nodeDgram from 'node:dgram';
 import { parseArgs } from 'node:util';
 import { PublicationResult, Transport, type DatagramModule, type Publication, type Subscription } from '../transport/index.js';
-import { lossyDgram, seededRandom } from './lossy-dgram.js';
+import { lossyDgram } from './lossy-dgram.js';
+import { seededRandom } from './random.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -35,6 +37,8 @@ const { values: o } = parseArgs({
     'slow-ms': { type: 'string' },
     'fragment-limit': { type: 'string', default: '256' },
     'lifetime-ms': { type: 'string', default: '60000' },
+    chunk: { type: 'string' },
+    'pause-ms': { type: 'string', default: '2' },
     'liveness-ms': { type: 'string' },
     'receiver-timeout-ms': { type: 'string' },
     'linger-ms': { type: 'string' },
@@ -68,9 +72,13 @@ async function publish(t: Transport, pub: Publication): Promise<void> {
   const random = seededRandom(Number(o.seed));
   const max = Math.min(Number(o['max-length']), pub.maxMessageLength);
   const started = Date.now();
+  const chunk = o.chunk === undefined ? Infinity : Number(o.chunk);
   for (let i = 0; i < count;) {
     const r = pub.offer(message(i, 8 + Math.floor(random() * (max - 8))));
-    if (r > 0) i++;
+    if (r > 0) {
+      i++;
+      if (i % chunk === 0) await new Promise((res) => setTimeout(res, Number(o['pause-ms'])));
+    }
     else if (r === PublicationResult.BACK_PRESSURED || r === PublicationResult.NOT_CONNECTED) await new Promise((res) => setImmediate(res));
     else if (r !== PublicationResult.ADMIN_ACTION) throw new Error(`offer ${i}: ${r}`);
   }

@@ -15,18 +15,7 @@ import {
   UNICAST_NAK_RETRY_NS,
   type DelayGenerator,
 } from '../../transport/driver/loss-detector.js';
-
-/** A small deterministic PRNG (mulberry32) giving uniform values in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom as seeded } from '../../testbed/random.js';
 
 describe('delay defaults', () => {
   it('match the driver: 100 µs / 10 ms unicast, 10 ms backoff for a group of 10 multicast', () => {

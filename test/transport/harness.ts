@@ -4,7 +4,7 @@
  */
 import type { Publication, Subscription } from '../../transport/index.js';
 import { PublicationResult } from '../../transport/index.js';
-import { seededRandom } from '../../testbed/lossy-dgram.js';
+import { seededRandom } from '../../testbed/random.js';
 
 /** A message for sequence number `seq`: [seq u32][length u32][bytes (seq + i) & 0xff]. */
 export function makeMessage(seq: number, length: number): Buffer {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AppendStatus, TermAppender } from '../../transport/log/term-appender.js';
 import { InsertResult, type MessageHeader, TermReader } from '../../transport/log/term-reader.js';
 import { FragmentAssembler } from '../../transport/log/fragment-assembler.js';
+import { seededRandom as rng } from '../../testbed/random.js';
 
 const TERM = 64 * 1024;
 const SESSION = 77;
@@ -62,18 +63,6 @@ function heartbeat(termId: number, termOffset: number): Uint8Array {
   v.setInt32(16, STREAM, true);
   v.setInt32(20, termId, true);
   return b;
-}
-
-/** mulberry32: a small seeded PRNG so every run loses the same datagrams. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('TermReader: rebuild', () => {

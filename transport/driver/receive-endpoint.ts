@@ -11,46 +11,29 @@
  * transport which streams got data, so subscriptions can signal 'readable' and the transport can run the
  * receivers' duty (NAKs, status messages) promptly.
  */
-import type { RemoteInfo } from 'node:dgram';
 import type { UdpChannel } from '../wire/channel.js';
 import { DataField } from '../wire/data.js';
 import { FrameType, HeaderField, RttFlags, WireError, decodeRttMeasurement, decodeSetup } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
-import { PendingSends, bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type ReceivedBatch } from './socket.js';
-import type { SocketSizing } from './send-endpoint.js';
+import { ChannelSocket, openChannelSocket, type SocketSizing } from './channel-socket.js';
+import { bindSocket, type DatagramModule, type DatagramSocket } from './socket.js';
 import type { StreamReceiver } from './stream-receiver.js';
 
 /** Called after a datagram or batch with the streams that received something. */
 export type ReceiveListener = (touched: ReadonlySet<StreamReceiver>) => void;
 
 /** A subscription channel's socket and the streams on it. */
-export class ReceiveEndpoint {
+export class ReceiveEndpoint extends ChannelSocket {
   private readonly receivers = new Map<number, StreamReceiver>();
   private readonly touched = new Set<StreamReceiver>();
-  private readonly pending = new PendingSends(() => this.counters.sendErrors++);
-  private closed = false;
 
   private constructor(
     readonly key: string,
-    private readonly socket: DatagramSocket,
-    private readonly counters: TransportCounters,
+    socket: DatagramSocket,
+    counters: TransportCounters,
     private readonly listener: ReceiveListener,
   ) {
-    socket.on('error', () => {
-      // Failed sends of control frames are repaired by the protocol's repeats.
-    });
-    if (hasBatchApi(socket)) {
-      socket.on('messages', (b: ReceivedBatch) => {
-        const now = nanoTime();
-        for (let i = 0; i < b.count; i++) this.onDatagram(b.data(i), b.address(i), b.port(i), now);
-        this.afterReceive();
-      });
-    } else {
-      socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-        this.onDatagram(msg, rinfo.address, rinfo.port, nanoTime());
-        this.afterReceive();
-      });
-    }
+    super(socket, counters);
   }
 
   /** Opens the socket for `channel`; `address` is the endpoint host resolved to an IPv4 literal. */
@@ -58,29 +41,18 @@ export class ReceiveEndpoint {
     key: string, channel: UdpChannel, address: string, dgram: DatagramModule, sizing: SocketSizing, counters: TransportCounters,
     listener: ReceiveListener,
   ): Promise<ReceiveEndpoint> {
-    const socket = dgram.createSocket({
-      type: 'udp4', reuseAddr: channel.multicast,
-      ...(sizing.socketBufferSize !== undefined && { recvBufferSize: sizing.socketBufferSize, sendBufferSize: sizing.socketBufferSize }),
-    });
     const ifaceAddress = channel.params.interface?.split(/[:/]/)[0];
-    try {
+    const socket = await openChannelSocket(dgram, channel, sizing, async (s) => {
       if (channel.multicast) {
-        await bindSocket(socket, channel.endpoint.port, '0.0.0.0');
-        socket.addMembership(address, ifaceAddress);
-        if (ifaceAddress !== undefined) socket.setMulticastInterface(ifaceAddress);
-        socket.setMulticastLoopback(true);
+        await bindSocket(s, channel.endpoint.port, '0.0.0.0');
+        s.addMembership(address, ifaceAddress);
+        if (ifaceAddress !== undefined) s.setMulticastInterface(ifaceAddress);
+        s.setMulticastLoopback(true);
       } else {
-        await bindSocket(socket, channel.endpoint.port, address);
+        await bindSocket(s, channel.endpoint.port, address);
       }
-    } catch (e) {
-      socket.close();
-      throw e;
-    }
+    });
     return new ReceiveEndpoint(key, socket, counters, listener);
-  }
-
-  get localAddress(): { address: string; port: number } {
-    return this.socket.address();
   }
 
   get streamCount(): number {
@@ -99,25 +71,13 @@ export class ReceiveEndpoint {
     if (this.receivers.get(receiver.streamId) === receiver) this.receivers.delete(receiver.streamId);
   }
 
-  sendControl(frame: Uint8Array, port: number, address: string): void {
-    if (this.closed) return;
-    this.pending.add();
-    this.socket.send(frame, port, address, this.pending.done);
-  }
-
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    return this.pending.settled(200).then(() => new Promise((resolve) => this.socket.close(() => resolve())));
-  }
-
-  private afterReceive(): void {
+  protected override afterReceive(): void {
     if (this.touched.size === 0) return;
     this.listener(this.touched);
     this.touched.clear();
   }
 
-  private onDatagram(buf: Uint8Array, address: string, port: number, now: number): void {
+  protected onDatagram(buf: Uint8Array, address: string, port: number, now: number): void {
     const counters = this.counters;
     counters.datagramsReceived++;
     if (buf.length < 32) {

@@ -10,76 +10,47 @@
  *
  * With ffnet/dgram's batch API, the data datagrams of one sender pass leave in one sendBatch() call.
  */
-import type { RemoteInfo } from 'node:dgram';
 import type { UdpChannel } from '../wire/channel.js';
 import { FrameType, HeaderField, WireError, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import type { NetworkPublication } from './network-publication.js';
-import { PendingSends, bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type OutgoingDatagram, type ReceivedBatch } from './socket.js';
-
-/** The socket options a transport asks for. */
-export interface SocketSizing {
-  socketBufferSize?: number;
-}
+import { ChannelSocket, openChannelSocket, type SocketSizing } from './channel-socket.js';
+import { bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type OutgoingDatagram } from './socket.js';
 
 /** A publication channel's socket and the publications on it. */
-export class SendEndpoint {
+export class SendEndpoint extends ChannelSocket {
   private readonly publications = new Map<string, NetworkPublication>();
   private readonly batch: OutgoingDatagram[] = [];
   private readonly useBatch: boolean;
-  private readonly pending = new PendingSends(() => this.counters.sendErrors++);
-  private closed = false;
 
   private constructor(
     readonly key: string,
-    private readonly socket: DatagramSocket,
+    socket: DatagramSocket,
     private readonly destination: { address: string; port: number },
-    private readonly counters: TransportCounters,
+    counters: TransportCounters,
   ) {
+    super(socket, counters);
     this.useBatch = hasBatchApi(socket);
-    socket.on('error', () => {
-      // Send errors are counted per publication through the send callbacks; nothing else is expected here.
-    });
-    if (this.useBatch) {
-      socket.on('messages', (b: ReceivedBatch) => {
-        for (let i = 0; i < b.count; i++) this.onDatagram(b.data(i), b.address(i), b.port(i));
-      });
-    } else {
-      socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
-    }
   }
 
   /** Opens the socket for `channel`; `address` is the endpoint host already resolved to an IPv4 literal. */
   static async open(
     key: string, channel: UdpChannel, address: string, dgram: DatagramModule, sizing: SocketSizing, counters: TransportCounters,
   ): Promise<SendEndpoint> {
-    const socket = dgram.createSocket({
-      type: 'udp4', reuseAddr: channel.multicast,
-      ...(sizing.socketBufferSize !== undefined && { recvBufferSize: sizing.socketBufferSize, sendBufferSize: sizing.socketBufferSize }),
-    });
     const iface = channel.params.interface?.split(/[:/]/);
     const ifaceAddress = iface?.[0];
-    try {
+    const socket = await openChannelSocket(dgram, channel, sizing, async (s) => {
       if (channel.multicast) {
-        await bindSocket(socket, channel.endpoint.port, '0.0.0.0');
-        const control = channel.controlEndpoint!;
-        socket.addMembership(control.host, ifaceAddress);
-        if (ifaceAddress !== undefined) socket.setMulticastInterface(ifaceAddress);
-        socket.setMulticastTTL(channel.ttl);
-        socket.setMulticastLoopback(true);
+        await bindSocket(s, channel.endpoint.port, '0.0.0.0');
+        s.addMembership(channel.controlEndpoint!.host, ifaceAddress);
+        if (ifaceAddress !== undefined) s.setMulticastInterface(ifaceAddress);
+        s.setMulticastTTL(channel.ttl);
+        s.setMulticastLoopback(true);
       } else {
-        await bindSocket(socket, iface?.[1] !== undefined ? Number(iface[1]) : 0, ifaceAddress ?? '0.0.0.0');
+        await bindSocket(s, iface?.[1] !== undefined ? Number(iface[1]) : 0, ifaceAddress ?? '0.0.0.0');
       }
-    } catch (e) {
-      socket.close();
-      throw e;
-    }
+    });
     return new SendEndpoint(key, socket, { address, port: channel.endpoint.port }, counters);
-  }
-
-  /** The socket's local address. */
-  get localAddress(): { address: string; port: number } {
-    return this.socket.address();
   }
 
   get publicationCount(): number {
@@ -121,20 +92,12 @@ export class SendEndpoint {
   }
 
   /** Sends a control frame (SETUP, heartbeat, RTT echo) to the endpoint or to a given receiver. */
-  sendControl(frame: Uint8Array, port = this.destination.port, address = this.destination.address): void {
-    if (this.closed) return;
+  override sendControl(frame: Uint8Array, port = this.destination.port, address = this.destination.address): void {
     this.flush();
-    this.pending.add();
-    this.socket.send(frame, port, address, this.pending.done);
+    super.sendControl(frame, port, address);
   }
 
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    return this.pending.settled(200).then(() => new Promise((resolve) => this.socket.close(() => resolve())));
-  }
-
-  private onDatagram(buf: Uint8Array, address: string, port: number): void {
+  protected onDatagram(buf: Uint8Array, address: string, port: number, now: number): void {
     const counters = this.counters;
     counters.datagramsReceived++;
     if (buf.length < 16) {
@@ -156,7 +119,6 @@ export class SendEndpoint {
       counters.unknownStreamFrames++;
       return;
     }
-    const now = nanoTime();
     try {
       switch (type) {
         case FrameType.SM:
