@@ -85,3 +85,38 @@ describe('reliable delivery under injected faults (node:dgram, loopback)', () =>
     expect(pub.counters.messagesOffered).toBe(count);
   }, 120_000);
 });
+
+describe('CUBIC congestion control end to end', () => {
+  it('measures RTT, shrinks the window on loss, and still delivers everything in order', async () => {
+    const count = 3000;
+    const channel = `aeron:udp?endpoint=127.0.0.1:${port()}|term-length=1m|cc=cubic`;
+    const sub = await transport(lossyDgram(dgram, { loss: 0.02, seed: 31 })).addSubscription(channel, 1003);
+    const pub = await transport(lossyDgram(dgram, { loss: 0.02, seed: 32 })).addPublication(channel, 1003);
+    await pub.whenConnected(10_000);
+    const image = sub.images[0]!;
+    // CUBIC starts at 10 MTUs (and grows from there each RTT), well below the static window (128 KiB).
+    expect(image.counters.receiverWindow).toBeGreaterThanOrEqual(10 * 1408);
+    expect(image.counters.receiverWindow).toBeLessThan(128 * 1024);
+    let last = image.counters.receiverWindow;
+    let grew = false;
+    let shrank = false;
+    const sampler = setInterval(() => {
+      const w = image.counters.receiverWindow;
+      grew ||= w > last;
+      shrank ||= w < last;
+      last = w;
+    }, 1);
+    const received = collect(sub);
+    await publishAll(pub, messageLengths(count, 33, 4000).map((n, i) => makeMessage(i, n)), 60_000);
+    expect(await waitFor(() => received.total >= count, 60_000)).toBe(true);
+    clearInterval(sampler);
+    received.stop();
+    expect(sequenceProblems(received.bySession.get(pub.sessionId), count)).toEqual([]);
+    expect(image.counters.rttMeasurements).toBeGreaterThan(0);
+    expect(image.counters.lastRttNs).toBeGreaterThan(0);
+    expect(image.counters.gaps).toBeGreaterThan(0);
+    // The window grew between losses and was cut on loss.
+    expect(grew).toBe(true);
+    expect(shrank).toBe(true);
+  }, 90_000);
+});
