@@ -88,6 +88,11 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     description: 'IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).',
   },
   {
+    name: 'kern.ipc.maxsockbuf',
+    default: 425984, min: 4608, max: 268435456, unit: 'bytes',
+    description: 'Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).',
+  },
+  {
     name: 'dev.fault.rx_drop_ppm',
     default: 0, min: 0, max: 1000000, unit: 'ppm',
     description: 'Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).',

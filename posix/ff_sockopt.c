@@ -82,8 +82,8 @@ int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t o
 		case SO_REUSEADDR: so->reuseaddr = v != 0; return 0;
 		case SO_REUSEPORT: so->reuseport = v != 0; return 0;
 		case SO_BROADCAST: so->broadcast = v != 0; return 0;
-		case SO_RCVBUF: return ffs_sock_set_buf(so, true, v < 0 ? 0 : v);
-		case SO_SNDBUF: return ffs_sock_set_buf(so, false, v < 0 ? 0 : v);
+		case SO_RCVBUF: return ffs_sock_set_buf(st, so, true, v < 0 ? 0 : v);
+		case SO_SNDBUF: return ffs_sock_set_buf(st, so, false, v < 0 ? 0 : v);
 		}
 	}
 	if (level != IPPROTO_IP)

@@ -21,9 +21,8 @@
 #include "stack/phy/mbuf.h"
 #include "stack/sock/sock.h"
 
-/* Linux's defaults and bounds for UDP socket buffers (net.core.rmem_default, rmem_max, SOCK_MIN_RCVBUF). */
+/* Linux's default for UDP socket buffers (net.core.rmem_default); the bound is kern.ipc.maxsockbuf. */
 #define DEFAULT_BUF 212992
-#define MAX_BUF (212992 * 2)
 #define MIN_RCVBUF 2304
 #define MIN_SNDBUF 4608
 
@@ -411,13 +410,14 @@ void ffs_sock_release(struct ffs_sock *so)
 	so->in_use = false;
 }
 
-int ffs_sock_set_buf(struct ffs_sock *so, bool rcv, int bytes)
+int ffs_sock_set_buf(const struct ffs_stack *st, struct ffs_sock *so, bool rcv, int bytes)
 {
 	if (bytes < 0)
 		return -EINVAL;
 	int64_t v = (int64_t)bytes * 2;
-	if (v > MAX_BUF)
-		v = MAX_BUF;
+	int64_t max = ffs_sysctl(st, FFS_SYSCTL_MAXSOCKBUF);
+	if (v > max)
+		v = max;
 	if (rcv)
 		so->rcvbuf = v < MIN_RCVBUF ? MIN_RCVBUF : (int)v;
 	else

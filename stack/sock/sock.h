@@ -183,7 +183,10 @@ bool ffs_sock_writable(struct ffs_sock *so);
 int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source);
 int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source);
 
-/** Sets SO_RCVBUF / SO_SNDBUF as Linux does: the value is doubled, and clamped to [2304, 2 × 208 KiB × 16]. */
-int ffs_sock_set_buf(struct ffs_sock *so, bool rcv, int bytes);
+/**
+ * Sets SO_RCVBUF / SO_SNDBUF as Linux does: the value is doubled, and clamped to the minimum below and to
+ * kern.ipc.maxsockbuf above (425984 by default, Linux's 2 × net.core.rmem_max).
+ */
+int ffs_sock_set_buf(const struct ffs_stack *st, struct ffs_sock *so, bool rcv, int bytes);
 
 #endif

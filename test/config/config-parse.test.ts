@@ -134,6 +134,7 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.inet.ip.maxfragbytes': 4194304,
       'net.inet.ip.fragttl': 30000,
       'net.inet.igmp.default_version': 3,
+      'kern.ipc.maxsockbuf': 425984,
       'dev.fault.rx_drop_ppm': 0,
       'dev.fault.rx_dup_ppm': 0,
       'dev.fault.rx_reorder_ppm': 0,
@@ -287,7 +288,7 @@ describe('schema', () => {
       'net.link.ether.inet.rexmit_ms', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
       'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
       'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
-      'net.inet.igmp.default_version', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
+      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
       'dev.fault.rx_reorder_ppm', 'dev.fault.seed',
     ]);
   });

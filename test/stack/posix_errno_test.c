@@ -865,6 +865,26 @@ TEST(rcvbuf_overflow_is_counted)
 	ff_close(s), ff_close(r);
 }
 
+TEST(maxsockbuf_bounds_socket_buffers)
+{
+	begin();
+	int r = fbound(0), big = 4 << 20, v = 0;
+	socklen_t len = sizeof(v);
+	/* By default the doubled value is clamped as Linux clamps it: to 2 × 212992. */
+	CHECK_EQ_INT(ff_setsockopt(r, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)), 0);
+	CHECK_EQ_INT(ff_getsockopt(r, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
+	CHECK_EQ_INT(v, 425984);
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_MAXSOCKBUF, 16 << 20), 0);
+	CHECK_EQ_INT(ff_setsockopt(r, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)), 0);
+	CHECK_EQ_INT(ff_setsockopt(r, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)), 0);
+	CHECK_EQ_INT(ff_getsockopt(r, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
+	CHECK_EQ_INT(v, 8 << 20);
+	CHECK_EQ_INT(ff_getsockopt(r, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	CHECK_EQ_INT(v, 8 << 20);
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_MAXSOCKBUF, 425984), 0);
+	ff_close(r);
+}
+
 TEST(pool_back_to_baseline)
 {
 	begin();

@@ -7,8 +7,9 @@
  * SETUP every 100 ms until a status message arrives (and again when one asks for it), a heartbeat after
  * 100 ms without data, resends for NAKs (retransmit-handler.ts), RTT echoes, and a receiver timeout.
  *
- * Positions: the publication position (the appender's tail) ≤ the publication limit = sender position +
- * term_length / 2, beyond which offer() reports back pressure; the sender position (what has been sent) ≤
+ * Positions: the publication position (the appender's tail) ≤ the publication limit, beyond which offer()
+ * reports back pressure: one receiver window past the flow-control limit, and at most term_length / 2 past
+ * the sender position (which bounds what the term buffers must keep); the sender position (what has been sent) ≤
  * the sender limit from flow control (flow-control.ts) — except that a PAD frame, sent as its header only,
  * carries the sender to the next term's start. Resends come from the term buffers; since the appender is at
  * most term_length / 2 plus one message ahead of the sender, the buffers still hold everything from one
@@ -137,7 +138,11 @@ export class NetworkPublication {
 
   /** Where offer() starts reporting back pressure. */
   get publicationLimit(): number {
-    return this.senderPosition + this.termWindowLength;
+    // Offers may run ahead of what flow control lets out by one receiver window, and never more than half a
+    // term ahead of the sender. Everything runs on one thread: an offer loop that stops when flow control
+    // is the bottleneck yields to the event loop, where status messages arrive and the sender goes on.
+    const window = Math.max(this.fc.maxReceiverWindow, this.burstBytes);
+    return Math.min(this.senderPosition + this.termWindowLength, Math.max(this.senderLimit, this.senderPosition) + window);
   }
 
   /** What has been sent. */
@@ -344,7 +349,7 @@ export class NetworkPublication {
       this.counters.notConnectedEvents++;
       return PublicationResult.NOT_CONNECTED;
     }
-    if (this.appender.position >= this.senderPosition + this.termWindowLength) {
+    if (this.appender.position >= this.publicationLimit) {
       this.counters.backPressureEvents++;
       return PublicationResult.BACK_PRESSURED;
     }
