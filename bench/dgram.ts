@@ -27,12 +27,12 @@
  *                            [--rtt-count 20000] [--rtt-seconds 5] [--idle-seconds 5] [--only rx,rtt,idle]
  */
 import type * as NodeDgram from 'node:dgram';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
-import type { ExecResult } from '../testbed/netns.js';
+import { argMap, check, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
 import { sleep, waitQuiet } from './machine.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -60,34 +60,6 @@ type DgramModule = typeof NodeDgram;
 
 // --- small helpers --------------------------------------------------------------------------------
 
-function argMap(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i] as string;
-    const v = argv[i + 1];
-    if (!k.startsWith('--') || v === undefined) throw new Error(`expected --option value pairs, got ${argv.slice(i).join(' ')}`);
-    m.set(k.slice(2), v);
-  }
-  return m;
-}
-
-function num(m: Map<string, string>, key: string, def: number, min: number, max: number): number {
-  const v = m.get(key);
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${key} takes a number in ${min}..${max}, got ${v}`);
-  return n;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? 0 : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-const nowNs = (): number => Number(process.hrtime.bigint());
-const round = (x: number, d = 0): number => Math.round(x * 10 ** d) / 10 ** d;
-
 async function loadDgram(impl: Impl): Promise<DgramModule> {
   if (impl === 'node') return (await import('node:dgram')) as DgramModule;
   return (await import('../shim/dgram.js')).default as unknown as DgramModule;
@@ -95,10 +67,6 @@ async function loadDgram(impl: Impl): Promise<DgramModule> {
 
 function backendOf(s: NodeDgram.Socket): string {
   return (s as unknown as { backend?: string }).backend ?? 'node:dgram';
-}
-
-function printJson(o: object): void {
-  process.stdout.write(`${JSON.stringify(o)}\n`);
 }
 
 // --- child roles ------------------------------------------------------------------------------------
@@ -353,56 +321,9 @@ function procTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-function lastJson(out: string, what: string): Record<string, number | string> {
-  const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`${what} printed no JSON:\n${out}`);
-  return JSON.parse(line) as Record<string, number | string>;
-}
-
-function why(r: ExecResult): string {
-  return r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
-}
-
-function check(r: ExecResult, what: string): Record<string, number | string> {
-  if (r.code !== 0) throw new Error(`${what} failed (${why(r)}):\n${r.stderr}\n${r.stdout}`);
-  return lastJson(r.stdout, what);
-}
-
-interface Run {
-  dir: string;
-  ns: Netns;
-  serial: number;
-  prefixes: string[];
-}
-
-/** ffnet.ini for one memif end: inline on `cpu`, or with one data-path lcore when `dataLcore`. */
-function writeIni(run: Run, name: string, o: { cpu: number; role: 'server' | 'client'; addr: string; mac: string; peer?: [string, string]; dataLcore?: boolean; sock: string }): string {
-  const prefix = `ffbench-dgram-${name}-${process.pid}-${run.serial++}`;
-  run.prefixes.push(prefix);
-  const lines = [
-    '[dpdk]',
-    o.dataLcore ? 'lcore_mask = 0x3' : 'lcore_mask = 0x1',
-    o.dataLcore ? `lcores = 0@${o.cpu},1@${1 - o.cpu}` : `lcores = 0@${o.cpu}`,
-    'memory = 256',
-    `file_prefix = ${prefix}`,
-    `vdev[] = net_memif0,role=${o.role},socket=${o.sock},mac=${o.mac}`,
-    'log_level = warning',
-    'nb_mbuf = 16383',
-    '[port0]',
-    `addr = ${o.addr}`,
-    'netmask = 255.255.255.0',
-    ...(o.peer ? [`arp[] = ${o.peer[0]} ${o.peer[1]}`] : []),
-    '',
-  ];
-  const path = join(run.dir, `${prefix}.ini`);
-  writeFileSync(path, lines.join('\n'));
-  return path;
-}
-
-/** The command line of a child role: pinned to `cpu`, with or without FFNET_CONFIG. */
+/** The command line of a child role of this program: pinned to `cpu`, with or without FFNET_CONFIG. */
 function child(cpu: number, config: string | null, role: string, args: string[]): [string, string[]] {
-  const env = config ? [`FFNET_CONFIG=${config}`] : ['-u', 'FFNET_CONFIG'];
-  return ['env', [...env, 'taskset', '-c', String(cpu), process.execPath, SELF, '--role', role, ...args]];
+  return childCommand(SELF, cpu, config, role, args);
 }
 
 interface RxSample {
@@ -411,7 +332,7 @@ interface RxSample {
   busy_before: number;
 }
 
-async function rxKernel(run: Run, impl: Impl, api: Api, size: number, o: Options): Promise<RxSample> {
+async function rxKernel(run: BenchRun, impl: Impl, api: Api, size: number, o: Options): Promise<RxSample> {
   const port = 20000 + (run.serial++ % 20000);
   const [rc, ra] = child(RECV_CPU, null, 'recv', ['--impl', impl, '--api', api, '--port', String(port), '--warmup', String(o.warmup), '--window', String(o.seconds)]);
   const recv = run.ns.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 40) * 1000 });
@@ -423,9 +344,9 @@ async function rxKernel(run: Run, impl: Impl, api: Api, size: number, o: Options
   return { pps: r.pps as number, offered_pps: s.pps as number, busy_before: 0 };
 }
 
-async function rxDpdk(run: Run, api: Api, size: number, o: Options): Promise<RxSample> {
+async function rxDpdk(run: BenchRun, api: Api, size: number, o: Options): Promise<RxSample> {
   const sock = join(run.dir, `rx-${run.serial}.sock`);
-  const ini = writeIni(run, 'rx', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, peer: ['10.88.0.1', MAC_1], sock });
+  const ini = writeMemifIni(run, 'rx', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, peer: ['10.88.0.1', MAC_1], sock });
   const [rc, ra] = child(RECV_CPU, ini, 'recv', ['--impl', 'ffnet', '--api', api, '--port', String(BLAST_PORT), '--warmup', String(o.warmup), '--window', String(o.seconds), '--echo', '8']);
   const recv = run.ns.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 60) * 1000 });
   await sleep(500);
@@ -447,15 +368,15 @@ interface RttSample {
   busy_before: number;
 }
 
-async function rtt(run: Run, setup: Setup, o: Options): Promise<RttSample> {
+async function rtt(run: BenchRun, setup: Setup, o: Options): Promise<RttSample> {
   let srvIni: string | null = null;
   let cliIni: string | null = null;
   let dst = '127.0.0.1';
   const port = setup === 'ffnet-dpdk' ? PING_PORT : 40000 + (run.serial++ % 20000);
   if (setup === 'ffnet-dpdk') {
     const sock = join(run.dir, `rtt-${run.serial}.sock`);
-    srvIni = writeIni(run, 'pingsrv', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, peer: ['10.88.0.1', MAC_1], sock });
-    cliIni = writeIni(run, 'pingcli', { cpu: SEND_CPU, role: 'client', addr: '10.88.0.1', mac: MAC_1, peer: ['10.88.0.2', MAC_2], sock });
+    srvIni = writeMemifIni(run, 'pingsrv', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, peer: ['10.88.0.1', MAC_1], sock });
+    cliIni = writeMemifIni(run, 'pingcli', { cpu: SEND_CPU, role: 'client', addr: '10.88.0.1', mac: MAC_1, peer: ['10.88.0.2', MAC_2], sock });
     dst = '10.88.0.2';
   }
   const impl: Impl = setup === 'node' ? 'node' : 'ffnet';
@@ -474,11 +395,11 @@ async function rtt(run: Run, setup: Setup, o: Options): Promise<RttSample> {
 type IdleMode = 'node' | 'dpdk-inline' | 'dpdk-lcore';
 
 /** CPU % of one core used by an idle process with a bound socket, over `seconds`. */
-async function idleCpu(run: Run, mode: IdleMode, seconds: number): Promise<number> {
+async function idleCpu(run: BenchRun, mode: IdleMode, seconds: number): Promise<number> {
   let ini: string | null = null;
   if (mode !== 'node') {
     const sock = join(run.dir, `idle-${run.serial}.sock`);
-    ini = writeIni(run, 'idle', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, sock, dataLcore: mode === 'dpdk-lcore' });
+    ini = writeMemifIni(run, 'idle', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, sock, dataLcore: mode === 'dpdk-lcore' });
   }
   // With a data-path lcore the process spans both CPUs (JS thread on CPU 1, lcore 1 on CPU 0).
   const cpu = mode === 'dpdk-lcore' ? '0,1' : String(RECV_CPU);
@@ -545,15 +466,13 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-const fmtRate = (x: number | null): string => (x === null ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}k`);
-const fmtX = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)}×`);
 
 async function runner(argv: string[]): Promise<void> {
   const o = parseOptions(argv);
   requireRoot();
   readFileSync(join(BIN, 'udp_blast'));
   const ns = await Netns.create('bench-dgram');
-  const run: Run = { dir: mkdtempSync(join(tmpdir(), 'ffnet-bench-dgram-')), ns, serial: 0, prefixes: [] };
+  const run: BenchRun = { label: 'dgram', dir: mkdtempSync(join(tmpdir(), 'ffnet-bench-dgram-')), ns, serial: 0, prefixes: [] };
   const log = (s: string): void => void process.stderr.write(`${s}\n`);
   const runs: Array<Record<string, unknown>> = [];
   const rx: Array<{ setup: Setup; api: Api; size: number; pps: number; samples: number[]; offered_pps: number; sender: string }> = [];
@@ -623,8 +542,7 @@ async function runner(argv: string[]): Promise<void> {
     }
   } finally {
     await ns.destroy();
-    rmSync(run.dir, { recursive: true, force: true });
-    for (const p of run.prefixes) rmSync(join('/var/run/dpdk', p), { recursive: true, force: true });
+    cleanRun(run);
   }
 
   const nodeRate = (size: number): number | null => rx.find((r) => r.setup === 'node' && r.size === size)?.pps ?? null;

@@ -29,3 +29,10 @@ export async function waitQuiet(): Promise<number> {
   for (let i = 0; i < 60 && busy > 0.1; i++) busy = await busyOver(500);
   return Math.round(busy * 1000) / 1000;
 }
+
+/** CPU seconds processes have run on the whole machine (user + nice + system; interrupts excluded), at USER_HZ 100. */
+export function processCpuSeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0)) / 100;
+}

@@ -36,6 +36,13 @@ namespace {
 constexpr unsigned kTurnsPerIteration = 16;
 /** Inline: stay busy this long after the last work, so a ping-pong's next datagram finds the loop spinning. */
 constexpr uint64_t kBusyWindowNs = 500 * 1000;
+/**
+ * Inline, once a busy period has had kFlowTurns turns with work (a flow, not a stray heartbeat): stay busy
+ * this long after the last work. A windowed protocol (the transport's status messages, a request/response
+ * stream) goes quiet for a round trip between bursts; a nap there costs the peer milliseconds per window.
+ */
+constexpr uint64_t kFlowBusyWindowNs = 20 * 1000 * 1000;
+constexpr unsigned kFlowTurns = 64;
 /** Inline and asleep: wake at least this often for timers (ARP retries, aging, link watch). */
 constexpr uint64_t kSleepTickMs = 10;
 /** Inline, no RX interrupts: nap 1 ms while idle, doubling up to this while nothing comes. */
@@ -80,6 +87,8 @@ struct Driver {
 	bool asleep = false;
 	unsigned open_handles = 0;
 	uint64_t last_work_ns = 0;
+	/** Turns with work since the loop last woke from sleep. */
+	unsigned work_turns = 0;
 	uint64_t nap_ms = 1;
 	StackWrap *owner = nullptr;
 };
@@ -196,6 +205,7 @@ private:
 		Driver *d = driver_;
 		d->last_work_ns = uv_hrtime();
 		d->nap_ms = 1;
+		d->work_turns = 0;
 		uv_idle_start(&d->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(); });
 	}
 
@@ -254,22 +264,29 @@ private:
 			StartBusy();
 		} else {
 			driver_->last_work_ns = uv_hrtime();
+			driver_->work_turns++;
 		}
 	}
 
-	/** Inline mode, busy: turns of the stack loop while they find work; sleep once kBusyWindowNs passed idle. */
+	/**
+	 * Inline mode, busy: turns of the stack loop while they find work; sleep once the busy window passed idle
+	 * (kBusyWindowNs, or kFlowBusyWindowNs while a flow is running).
+	 */
 	void InlineTurn()
 	{
 		if (!st_ || !driver_)
 			return;
+		Driver *d = driver_;
 		unsigned turns = 0;
 		while (turns < kTurnsPerIteration && ffs_stack_poll(st_))
 			turns++;
 		uint64_t now = uv_hrtime();
-		if (turns)
-			driver_->last_work_ns = now;
-		else if (now - driver_->last_work_ns > kBusyWindowNs)
+		if (turns) {
+			d->last_work_ns = now;
+			d->work_turns += turns;
+		} else if (now - d->last_work_ns > (d->work_turns >= kFlowTurns ? kFlowBusyWindowNs : kBusyWindowNs)) {
 			StartSleep();
+		}
 	}
 
 	void DrainEvents()

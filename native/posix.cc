@@ -20,6 +20,7 @@
 
 extern "C" {
 #include "posix/ff_api.h"
+#include "stack/stack.h"
 #include "posix/ff_dgram.h"
 }
 
@@ -28,6 +29,17 @@ namespace {
 Napi::Value Result(Napi::Env env, long rc)
 {
 	return Napi::Number::New(env, rc < 0 ? -errno : static_cast<double>(rc));
+}
+
+/**
+ * A send's result, after handing what the sockets queued to the devices at once in inline mode: a JS
+ * caller's next loop turn may be a long callback away (a transport status message sent mid-batch).
+ */
+Napi::Value Sent(Napi::Env env, long rc)
+{
+	double result = rc < 0 ? -errno : static_cast<double>(rc);
+	ffs_stack_kick_tx(ffs_stack_current());
+	return Napi::Number::New(env, result);
 }
 
 int32_t Int(const Napi::CallbackInfo &info, size_t i)
@@ -99,13 +111,13 @@ Napi::Value Sendto(const Napi::CallbackInfo &info)
 {
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
 	if (info[3].IsNull())
-		return Result(info.Env(), ff_sendto(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), nullptr, 0));
+		return Sent(info.Env(), ff_sendto(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), nullptr, 0));
 	bool ok;
 	sockaddr_in sin = MakeSin(info, 3, 4, &ok);
 	if (!ok)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Result(info.Env(), ff_sendto(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2),
-					    reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+	return Sent(info.Env(), ff_sendto(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2),
+					  reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
 }
 
 /** recvfrom(fd, into: Uint8Array, flags) → [bytes, address, port] or -errno */
@@ -156,7 +168,7 @@ Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 			msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
 		}
 	}
-	return Result(info.Env(), ff_sendmmsg(Int(info, 0), msgs.data(), n, Int(info, 4)));
+	return Sent(info.Env(), ff_sendmmsg(Int(info, 0), msgs.data(), n, Int(info, 4)));
 }
 
 /**

@@ -314,6 +314,12 @@ struct ffs_stack *ffs_stack_current(void) { return running; }
 
 unsigned ffs_stack_poll(struct ffs_stack *st) { return ffs_lcore_turn(st->lcores[0]); }
 
+void ffs_stack_kick_tx(struct ffs_stack *st)
+{
+	if (st && st->inline_mode && rte_lcore_id() == rte_get_main_lcore())
+		ffs_lcore_kick_tx(st->lcores[0]);
+}
+
 int ffs_stack_idle_fd(const struct ffs_stack *st) { return st->inline_mode ? st->lcores[0]->epoll_fd : -1; }
 
 bool ffs_stack_sleep_begin(struct ffs_stack *st) { return ffs_lcore_sleep_begin(st->lcores[0]); }

@@ -90,6 +90,13 @@ bool ffs_stack_is_inline(const struct ffs_stack *st);
 unsigned ffs_stack_poll(struct ffs_stack *st);
 
 /**
+ * Inline mode, on the stack's thread: sends what the sockets have queued now rather than at the next turn
+ * (a no-op otherwise). For callers whose next turn may be far off — a JavaScript callback that sends a
+ * status message in the middle of a long batch, say.
+ */
+void ffs_stack_kick_tx(struct ffs_stack *st);
+
+/**
  * Inline mode, idle: an fd that becomes readable when a RX queue has packets or a control message
  * arrived (-1 when a port has no RX interrupts: poll on a short timer instead). Bracket the wait
  * with ffs_stack_sleep_begin (false: work arrived, do not wait) and ffs_stack_sleep_end.

@@ -149,6 +149,9 @@ void ffs_lcore_wake(struct ffs_lcore *lc);
 
 /** One turn of the loop: control, peers, loopback, RX on every port, timers, TX flush. */
 unsigned ffs_lcore_turn(struct ffs_lcore *lc);
+
+/** Routes the lcore's queued datagrams and hands the frames to the devices now (the TX half of a turn). */
+void ffs_lcore_kick_tx(struct ffs_lcore *lc);
 /** The data-path lcore entry point (rte_eal_remote_launch). */
 int ffs_lcore_main(void *arg);
 

@@ -127,6 +127,14 @@ static void watch_links(struct ffs_lcore *lc)
 	}
 }
 
+void ffs_lcore_kick_tx(struct ffs_lcore *lc)
+{
+	lc->now = rte_rdtsc();
+	while (udp_tx_drain(lc))
+		;
+	ffs_tx_flush_all(lc);
+}
+
 unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 {
 	struct ffs_stack *st = lc->st;

@@ -1,0 +1,126 @@
+/**
+ * Pieces the Node.js benchmark runners share (bench/dgram.ts, bench/transport.ts): option parsing, medians,
+ * the JSON line a child role prints and the runner reads back, and the ffnet.ini of one net_memif end.
+ * Importing it has no side effects.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecResult, Netns } from '../testbed/netns.js';
+
+/** `--key value` pairs into a map (keys without the dashes). */
+export function argMap(argv: string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) {
+    const k = argv[i] as string;
+    const v = argv[i + 1];
+    if (!k.startsWith('--') || v === undefined) throw new Error(`expected --option value pairs, got ${argv.slice(i).join(' ')}`);
+    m.set(k.slice(2), v);
+  }
+  return m;
+}
+
+/** A numeric option in [min, max], or `def` when absent. */
+export function num(m: Map<string, string>, key: string, def: number, min: number, max: number): number {
+  const v = m.get(key);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${key} takes a number in ${min}..${max}, got ${v}`);
+  return n;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? 0 : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export const nowNs = (): number => Number(process.hrtime.bigint());
+export const round = (x: number, d = 0): number => Math.round(x * 10 ** d) / 10 ** d;
+
+/** A child role's result: one JSON object on one line of stdout. */
+export function printJson(o: object): void {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+}
+
+/** The last JSON line a child printed. */
+export function lastJson(out: string, what: string): Record<string, number | string> {
+  const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`${what} printed no JSON:\n${out}`);
+  return JSON.parse(line) as Record<string, number | string>;
+}
+
+export function why(r: ExecResult): string {
+  return r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
+}
+
+/** The child's JSON result, or an error with its output unless it exited 0. */
+export function check(r: ExecResult, what: string): Record<string, number | string> {
+  if (r.code !== 0) throw new Error(`${what} failed (${why(r)}):\n${r.stderr}\n${r.stdout}`);
+  return lastJson(r.stdout, what);
+}
+
+/** A runner's namespace, scratch directory, and the DPDK file prefixes its children used. */
+export interface BenchRun {
+  /** Names the DPDK file prefixes (`ffbench-<label>-…`). */
+  label: string;
+  dir: string;
+  ns: Netns;
+  serial: number;
+  prefixes: string[];
+}
+
+/** Where one net_memif end sits: its CPU, memif role, address and MAC, and the peer's static ARP entry. */
+export interface MemifEnd {
+  cpu: number;
+  role: 'server' | 'client';
+  addr: string;
+  mac: string;
+  peer?: [string, string];
+  /** Adds data-path lcore 1 on the other CPU; inline (the stack on the JS thread) otherwise. */
+  dataLcore?: boolean;
+  /** log2 of the memif ring's descriptors (DPDK's default: 10). */
+  rsize?: number;
+  /** `[sysctl]` entries. */
+  sysctl?: Record<string, number>;
+  sock: string;
+}
+
+/** Writes the ffnet.ini of one memif end into the run's directory; returns its path. */
+export function writeMemifIni(run: BenchRun, name: string, o: MemifEnd): string {
+  const prefix = `ffbench-${run.label}-${name}-${process.pid}-${run.serial++}`;
+  run.prefixes.push(prefix);
+  const lines = [
+    '[dpdk]',
+    o.dataLcore ? 'lcore_mask = 0x3' : 'lcore_mask = 0x1',
+    o.dataLcore ? `lcores = 0@${o.cpu},1@${1 - o.cpu}` : `lcores = 0@${o.cpu}`,
+    'memory = 256',
+    `file_prefix = ${prefix}`,
+    `vdev[] = net_memif0,role=${o.role},socket=${o.sock},mac=${o.mac}${o.rsize === undefined ? '' : `,rsize=${o.rsize}`}`,
+    'log_level = warning',
+    'nb_mbuf = 16383',
+    '[port0]',
+    `addr = ${o.addr}`,
+    'netmask = 255.255.255.0',
+    ...(o.peer ? [`arp[] = ${o.peer[0]} ${o.peer[1]}`] : []),
+    ...(o.sysctl ? ['[sysctl]', ...Object.entries(o.sysctl).map(([k, v]) => `${k} = ${v}`)] : []),
+    '',
+  ];
+  const path = join(run.dir, `${prefix}.ini`);
+  writeFileSync(path, lines.join('\n'));
+  return path;
+}
+
+/** Removes the run's scratch directory and the DPDK runtime directories its children left. */
+export function cleanRun(run: BenchRun): void {
+  rmSync(run.dir, { recursive: true, force: true });
+  for (const p of run.prefixes) rmSync(join('/var/run/dpdk', p), { recursive: true, force: true });
+}
+
+/** The command line of a child role of `program`: pinned to `cpu`, with or without FFNET_CONFIG. */
+export function childCommand(program: string, cpu: number, config: string | null, role: string, args: string[], nodeArgs: string[] = []): [string, string[]] {
+  const env = config ? [`FFNET_CONFIG=${config}`] : ['-u', 'FFNET_CONFIG'];
+  return ['env', [...env, 'taskset', '-c', String(cpu), process.execPath, ...nodeArgs, program, '--role', role, ...args]];
+}
+
+export const fmtRate = (x: number | null): string => (x === null ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}k`);
+export const fmtX = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)}×`);
