@@ -361,7 +361,7 @@ export class NetworkPublication {
    * at the end of the current task, so messages offered together share datagrams and bursts.
    */
   private afterAppend(): void {
-    if (this.appender.position - this.senderPosition >= this.burstBytes) {
+    if (Math.min(this.appender.position, this.senderLimit) - this.senderPosition >= this.burstBytes) {
       this.sendPending(this.endpoint.now());
     } else if (!this.flushQueued) {
       this.flushQueued = true;

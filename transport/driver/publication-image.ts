@@ -25,6 +25,9 @@ import { LossDetector, LossEvent, OptimalMulticastDelayGenerator, StaticDelayGen
 import { nanoTime } from './socket.js';
 import type { TransportTimings } from './timings.js';
 
+/** Fragments read between checks for a due status message in one poll. */
+const POLL_SLICE_FRAGMENTS = 256;
+
 /** Why an image ended. */
 export type ImageEndReason = 'end-of-stream' | 'timeout' | 'left-behind' | 'closed';
 
@@ -163,18 +166,25 @@ export class PublicationImage {
     }
   }
 
-  /** Delivers up to `fragmentLimit` fragments' worth of whole messages; returns the fragments read. */
+  /**
+   * Delivers up to `fragmentLimit` fragments' worth of whole messages; returns the fragments read. Reads in
+   * slices, so that a long poll sends its status message as soon as a quarter window is consumed rather
+   * than at the end: the sender's next burst is on its way while the rest is read.
+   */
   poll(handler: MessageHandler, fragmentLimit: number): number {
     if (this.ended !== null && this.ended !== 'end-of-stream') return 0;
     const counters = this.counters;
-    const fragments = this.reader.poll((message, header) => {
+    const counted: MessageHandler = (message, header) => {
       counters.messagesReceived++;
       counters.bytesReceived += message.length;
       handler(message, header);
-    }, fragmentLimit);
-    if (fragments > 0) {
-      const position = this.reader.position;
-      if (position - this.lastSmPosition >= this.lastSmWindow / 4) this.sendStatusMessage(nanoTime(), 0);
+    };
+    let fragments = 0;
+    while (fragments < fragmentLimit) {
+      const n = this.reader.poll(counted, Math.min(fragmentLimit - fragments, POLL_SLICE_FRAGMENTS));
+      if (n === 0) break;
+      fragments += n;
+      if (this.reader.position - this.lastSmPosition >= this.lastSmWindow / 4) this.sendStatusMessage(nanoTime(), 0);
     }
     return fragments;
   }
