@@ -124,3 +124,24 @@ export function childCommand(program: string, cpu: number, config: string | null
 
 export const fmtRate = (x: number | null): string => (x === null ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}k`);
 export const fmtX = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)}×`);
+
+/** A child role of a bench file: what `--role NAME` runs, given the rest of the options. */
+export type BenchRole = (a: Map<string, string>) => Promise<void>;
+
+/**
+ * The entry of a bench file, which is both the runner and its children: `--role NAME …` runs that role,
+ * anything else the runner. Errors end the process with code 1.
+ */
+export function benchMain(runner: (argv: string[]) => Promise<void>, roles: Record<string, BenchRole>): void {
+  const argv = process.argv.slice(2);
+  const run = async (): Promise<void> => {
+    if (argv[0] !== '--role') return runner(argv);
+    const role = roles[argv[1] ?? ''];
+    if (role === undefined) throw new Error(`unknown role ${String(argv[1])} (known: ${Object.keys(roles).join(', ')})`);
+    return role(argMap(argv.slice(2)));
+  };
+  run().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.stack ?? err.message : err);
+    process.exit(1);
+  });
+}

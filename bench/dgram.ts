@@ -32,7 +32,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
-import { argMap, check, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
+import { argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
 import { sleep, waitQuiet } from './machine.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -606,20 +606,4 @@ async function runner(argv: string[]): Promise<void> {
 
 // --- entry ------------------------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv[0] !== '--role') return runner(argv);
-  const role = argv[1];
-  const a = argMap(argv.slice(2));
-  if (role === 'recv') return roleRecv(a);
-  if (role === 'send') return roleSend(a);
-  if (role === 'pingsrv') return rolePingServer(a);
-  if (role === 'pingcli') return rolePingClient(a);
-  if (role === 'idle') return roleIdle(a);
-  throw new Error(`unknown role ${role}`);
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+benchMain(runner, { recv: roleRecv, send: roleSend, pingsrv: rolePingServer, pingcli: rolePingClient, idle: roleIdle });

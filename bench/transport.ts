@@ -51,7 +51,7 @@ import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot } from '../testbed/netns.js';
 import type { DatagramModule, Transport as TransportClass, TransportOptions } from '../transport/index.js';
 import {
-  argMap, check, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
+  argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
 } from './common.js';
 import { processCpuSeconds, sleep, waitQuiet } from './machine.js';
 
@@ -978,22 +978,5 @@ async function runner(argv: string[]): Promise<void> {
 
 // --- entry ------------------------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv[0] !== '--role') return runner(argv);
-  const role = argv[1];
-  const a = argMap(argv.slice(2));
-  if (role === 'sub') return roleSub(a);
-  if (role === 'pub') return rolePub(a);
-  if (role === 'pong') return rolePong(a);
-  if (role === 'ping') return rolePing(a);
-  if (role === 'rawrecv') return roleRawRecv(a);
-  if (role === 'rawsend') return roleRawSend(a);
-  throw new Error(`unknown role ${role}`);
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
-  process.exit(1);
-});
+benchMain(runner, { sub: roleSub, pub: rolePub, pong: rolePong, ping: rolePing, rawrecv: roleRawRecv, rawsend: roleRawSend });
 

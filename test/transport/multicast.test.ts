@@ -46,6 +46,15 @@ async function subscribers(ch: string, count: number, extra: string[][], channel
   return peers;
 }
 
+/** Waits for each subscriber's report: all `count` messages, in order. */
+async function expectComplete(subs: Peer[], count: number, ms: number): Promise<void> {
+  for (const sub of subs) {
+    const r = await sub.event('received', ms);
+    expect(r.count, `${sub.name}: ${JSON.stringify(sub.all('unavailable'))}`).toBe(count);
+    expect(r.problems, sub.name).toEqual([]);
+  }
+}
+
 function publisher(ch: string, count: number, extra: string[] = [], maxLength = 300): Peer {
   return Peer.start('pub', ['--role', 'pub', '--channel', ch, '--count', String(count), '--max-length', String(maxLength), '--lifetime-ms', '60000', '--linger-ms', '2000', ...extra], { ns });
 }
@@ -58,11 +67,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
     const subs = await subscribers(ch, count, [[], [], ['--slow-ms', '10', '--fragment-limit', '20']]);
     const pub = publisher(ch, count, PACED);
     const published = await pub.event('published', 30_000);
-    for (const sub of subs) {
-      const r = await sub.event('received', 30_000);
-      expect(r.count, `${sub.name}: ${JSON.stringify(sub.all('unavailable'))}`).toBe(count);
-      expect(r.problems, sub.name).toEqual([]);
-    }
+    await expectComplete(subs, count, 30_000);
     // ~3000 messages of ~170 B with a 32 KiB window: the publisher waited for the slow subscriber.
     expect(published.ms).toBeGreaterThan(800);
     expect((published.counters as { backPressureEvents: number }).backPressureEvents).toBeGreaterThan(0);
@@ -78,11 +83,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
     const subs = await subscribers(ch, count, [[], [], SLOW]);
     const pub = publisher(ch, count, ['--after', 'stay', ...PACED], 3000);
     const published = await pub.event('published', 30_000);
-    for (const sub of subs.slice(0, 2)) {
-      const r = await sub.event('received', 10_000);
-      expect(r.count, `${sub.name}: ${JSON.stringify(sub.all('unavailable'))}`).toBe(count);
-      expect(r.problems, sub.name).toEqual([]);
-    }
+    await expectComplete(subs.slice(0, 2), count, 10_000);
     // Not held back by the slow subscriber, which needs about 6 s for all of it.
     expect(published.ms).toBeLessThan(5000);
     const left = await subs[2]!.waitFor((e) => e.event === 'unavailable' && e.reason === 'left-behind', 15_000, 'left-behind');
@@ -102,11 +103,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
     const subs = await subscribers(ch, count, [[], [], SLOW], [`${ch}|gtag=5`, `${ch}|gtag=5`, ch]);
     const pub = publisher(ch, count, ['--after', 'stay', ...PACED], 3000);
     const published = await pub.event('published', 30_000);
-    for (const sub of subs.slice(0, 2)) {
-      const r = await sub.event('received', 10_000);
-      expect(r.count, `${sub.name}: ${JSON.stringify(sub.all('unavailable'))}`).toBe(count);
-      expect(r.problems, sub.name).toEqual([]);
-    }
+    await expectComplete(subs.slice(0, 2), count, 10_000);
     // Not held back by the untagged slow subscriber, which needs about 6 s for all of it.
     expect(published.ms).toBeLessThan(5000);
     await Promise.all([pub, ...subs].map((p) => p.kill()));
@@ -131,11 +128,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
     const subs = await subscribers(ch, count, [0, 1, 2].map((i) => ['--loss', '0.05', '--seed', String(100 + i)]));
     const pub = publisher(ch, count, ['--loss', '0.05', '--seed', '7', ...PACED]);
     await pub.event('published', 30_000);
-    for (const sub of subs) {
-      const r = await sub.event('received', 30_000);
-      expect(r.count, `${sub.name}: ${JSON.stringify(sub.all('unavailable'))}`).toBe(count);
-      expect(r.problems, sub.name).toEqual([]);
-    }
+    await expectComplete(subs, count, 30_000);
     const closed = await pub.event('closed', 10_000);
     const counters = closed.counters as { naksReceived: number; retransmits: number };
     expect(counters.naksReceived).toBeGreaterThan(0);
