@@ -99,7 +99,9 @@ export class Transport {
     const finished = new Promise<void>((resolve) => {
       finish = resolve;
     });
-    const core = new NetworkPublication(endpoint, { channel: parsed, streamId, sessionId, initialTermId: randomInt(-(2 ** 31), 2 ** 31 - 1) }, this.timings, {
+    const core = new NetworkPublication(endpoint, {
+      channel: parsed, streamId, sessionId, initialTermId: parsed.params.initialTermId ?? randomInt(-(2 ** 31), 2 ** 31 - 1),
+    }, this.timings, {
       onConnectionChange: (connected) => publication.emit(connected ? 'connected' : 'disconnected'),
       onReceiverError: (error) => publication.emit('receiverError', error),
       onClosed: () => finish(),

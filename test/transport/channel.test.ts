@@ -32,7 +32,7 @@ describe('UdpChannel.parse', () => {
 
   it('parses every parameter', () => {
     const c = UdpChannel.parse(
-      'aeron:udp?endpoint=239.1.2.3:40456|interface=10.77.0.1/24|term-length=65536|mtu=8192|fc=tagged,g:42/3|cc=cubic|session-id=-17|gtag=7|rcv-wnd=256k|ttl=4',
+      'aeron:udp?endpoint=239.1.2.3:40456|interface=10.77.0.1/24|term-length=65536|mtu=8192|fc=tagged,g:42/3|cc=cubic|session-id=-17|gtag=7|rcv-wnd=256k|ttl=4|init-term-id=-3',
     );
     expect(c.params).toEqual({
       endpoint: { host: '239.1.2.3', port: 40456 },
@@ -45,6 +45,7 @@ describe('UdpChannel.parse', () => {
       groupTag: 7n,
       receiverWindow: 262144,
       ttl: 4,
+      initialTermId: -3,
     });
     expect(c.ttl).toBe(4);
     expect(c.termLength).toBe(65536);
@@ -158,6 +159,8 @@ describe('invalid channels name the parameter', () => {
     ['aeron:udp?endpoint=10.0.0.1:5|rcv-wnd=1k', 'rcv-wnd'],
     ['aeron:udp?endpoint=10.0.0.1:5|rcv-wnd=2g', 'rcv-wnd'],
     ['aeron:udp?endpoint=10.0.0.1:5|linger=5s', 'linger'],
+    ['aeron:udp?endpoint=10.0.0.1:5|init-term-id=2147483648', 'init-term-id'],
+    ['aeron:udp?endpoint=10.0.0.1:5|init-term-id=x', 'init-term-id'],
     ['aeron:udp?endpoint=10.0.0.1:5|mtu', 'mtu'],
     ['aeron:udp?endpoint=10.0.0.1:5|', '(empty)'],
   ])('%s → %s', (s, param) => {

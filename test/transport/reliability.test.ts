@@ -120,3 +120,25 @@ describe('CUBIC congestion control end to end', () => {
     expect(shrank).toBe(true);
   }, 90_000);
 });
+
+describe('term ids wrapping past 2^31 − 1', () => {
+  it('delivers across the wrap, with loss, starting two terms before it', async () => {
+    const count = 2000;
+    // 64 KiB terms and ~2 MB of messages: term ids run 2147483646, 2147483647, -2147483648, … (20+ terms).
+    const channel = `aeron:udp?endpoint=127.0.0.1:${port()}|term-length=64k|init-term-id=2147483646`;
+    const sub = await transport(lossyDgram(dgram, { loss: 0.03, seed: 41 })).addSubscription(channel, 1004);
+    const pub = await transport(lossyDgram(dgram, { loss: 0.03, seed: 42 })).addPublication(channel, 1004);
+    expect(pub.initialTermId).toBe(2147483646);
+    await pub.whenConnected(10_000);
+    expect(sub.images[0]!.initialTermId).toBe(2147483646);
+    const received = collect(sub);
+    await publishAll(pub, messageLengths(count, 43, 2000).map((n, i) => makeMessage(i, n)), 60_000);
+    expect(await waitFor(() => received.total >= count, 60_000)).toBe(true);
+    received.stop();
+    expect(sequenceProblems(received.bySession.get(pub.sessionId), count)).toEqual([]);
+    // The stream went well past the wrap (term count 2 is term id -2147483648).
+    expect(pub.position).toBeGreaterThan(10 * 65536);
+    expect(pub.counters.retransmits).toBeGreaterThan(0);
+  }, 90_000);
+});
+

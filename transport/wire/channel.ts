@@ -1,6 +1,6 @@
 /**
  * Aeron UDP channel strings: `aeron:udp?endpoint=HOST:PORT|interface=ADDR|term-length=…|mtu=…|
- * fc=…|cc=…|session-id=…`. Parameters follow the `?` as `key=value` pairs separated by `|`.
+ * fc=…|cc=…|session-id=…|gtag=…|rcv-wnd=…|ttl=…|init-term-id=…`. Parameters follow the `?` as `key=value` pairs separated by `|`.
  *
  * `UdpChannel.parse` validates every parameter and throws `ChannelError` naming the one at fault;
  * `toString()` writes the parameters that were given, in a fixed order, so parse → toString → parse
@@ -61,6 +61,8 @@ export interface UdpChannelParams {
   receiverWindow?: number;
   /** Multicast TTL of the data a publication sends (`ttl=`); default 1. */
   ttl?: number;
+  /** A publication's initial term id (`init-term-id=`); random when absent. */
+  initialTermId?: number;
 }
 
 const PREFIX = 'aeron:udp';
@@ -124,6 +126,10 @@ export class UdpChannel {
         case 'rcv-wnd':
           params.receiverWindow = parseSize(key, value);
           break;
+        case 'init-term-id':
+          if (!/^-?\d+$/.test(value)) throw new ChannelError(key, `${JSON.stringify(value)} is not an integer`);
+          params.initialTermId = Number(value);
+          break;
         case 'ttl':
           if (!/^\d{1,3}$/.test(value)) throw new ChannelError(key, `${JSON.stringify(value)} is not an integer in 0–255`);
           params.ttl = Number(value);
@@ -185,7 +191,7 @@ export class UdpChannel {
 
   /**
    * The channel string: the given parameters in the order endpoint, interface, term-length, mtu, fc, cc,
-   * session-id, gtag, rcv-wnd, ttl.
+   * session-id, gtag, rcv-wnd, ttl, init-term-id.
    */
   toString(): string {
     const p = this.params;
@@ -199,6 +205,7 @@ export class UdpChannel {
     if (p.groupTag !== undefined) parts.push(`gtag=${p.groupTag}`);
     if (p.receiverWindow !== undefined) parts.push(`rcv-wnd=${p.receiverWindow}`);
     if (p.ttl !== undefined) parts.push(`ttl=${p.ttl}`);
+    if (p.initialTermId !== undefined) parts.push(`init-term-id=${p.initialTermId}`);
     return `${PREFIX}?${parts.join('|')}`;
   }
 }
@@ -264,6 +271,9 @@ function validate(p: UdpChannelParams): UdpChannelParams {
     throw new ChannelError('rcv-wnd', `${p.receiverWindow} is not a size in 4 KiB – 1 GiB`);
   }
   if (p.ttl !== undefined && (!Number.isInteger(p.ttl) || p.ttl < 0 || p.ttl > 255)) throw new ChannelError('ttl', `${p.ttl} is not in 0–255`);
+  if (p.initialTermId !== undefined && (!Number.isInteger(p.initialTermId) || p.initialTermId < -0x80000000 || p.initialTermId > 0x7fffffff)) {
+    throw new ChannelError('init-term-id', `${p.initialTermId} is not a 32-bit signed integer`);
+  }
   return Object.freeze({ ...p, endpoint: Object.freeze({ ...p.endpoint }), ...(p.fc && { fc: Object.freeze({ ...p.fc }) }) });
 }
 
