@@ -145,3 +145,16 @@ export function benchMain(runner: (argv: string[]) => Promise<void>, roles: Reco
     process.exit(1);
   });
 }
+
+/** The median p50 and p99 of repeated round-trip measurements, with the samples behind them. */
+export function roundTripSummary(samples: readonly { p50_us: number; p99_us: number }[]): {
+  p50_us: number; p99_us: number; samples_p50: number[]; samples_p99: number[];
+} {
+  return {
+    p50_us: median(samples.map((s) => s.p50_us)),
+    p99_us: median(samples.map((s) => s.p99_us)),
+    samples_p50: samples.map((s) => s.p50_us),
+    samples_p99: samples.map((s) => s.p99_us),
+  };
+}
+

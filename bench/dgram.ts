@@ -32,7 +32,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
-import { argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
+import { argMap, benchMain, check, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
 import { sleep, waitQuiet } from './machine.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -519,10 +519,7 @@ async function runner(argv: string[]): Promise<void> {
         }
         rtts.push({
           setup,
-          p50_us: median(samples.map((s) => s.p50_us)),
-          p99_us: median(samples.map((s) => s.p99_us)),
-          samples_p50: samples.map((s) => s.p50_us),
-          samples_p99: samples.map((s) => s.p99_us),
+          ...roundTripSummary(samples),
           timeouts: samples.reduce((x, s) => x + s.timeouts, 0),
         });
       }

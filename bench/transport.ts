@@ -51,7 +51,7 @@ import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot } from '../testbed/netns.js';
 import type { DatagramModule, Transport as TransportClass, TransportOptions } from '../transport/index.js';
 import {
-  argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
+  argMap, benchMain, check, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
 } from './common.js';
 import { processCpuSeconds, sleep, waitQuiet } from './machine.js';
 
@@ -874,10 +874,7 @@ async function runner(argv: string[]): Promise<void> {
           lat.push({
             backend,
             size,
-            p50_us: median(samples.map((s) => s.p50_us)),
-            p99_us: median(samples.map((s) => s.p99_us)),
-            samples_p50: samples.map((s) => s.p50_us),
-            samples_p99: samples.map((s) => s.p99_us),
+            ...roundTripSummary(samples),
             slow: samples.reduce((x, s) => x + s.slow, 0),
           });
         }
