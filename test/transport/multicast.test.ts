@@ -32,11 +32,12 @@ function channel(fc: string, termLength = '64k'): string {
 /** A subscriber that reads 5 fragments every 10 ms: about 500 a second, 6 s for 3000 messages. */
 const SLOW = ['--slow-ms', '10', '--fragment-limit', '5'];
 /**
- * A publisher paced to 100 messages per 2 ms: far faster than the slow subscriber, slow enough that the
- * fast ones' socket buffers never overflow on a busy machine (a loss that makes a fast subscriber NAK
- * while the fastest runs on can leave it behind too: that is max flow control's contract).
+ * A publisher paced to 20 messages per 2 ms (about 15 MB/s of 1.5 KB messages): far faster than the slow
+ * subscriber, yet slow enough that a fast subscriber repairing a loss on a busy machine (NAK backoff up to
+ * 10 ms, repeats every 10 ms) stays well within a 1 MiB term of the fastest. A subscriber that falls a
+ * term behind under max is left behind whatever its speed: that is max flow control's contract.
  */
-const PACED = ['--chunk', '100', '--pause-ms', '2'];
+const PACED = ['--chunk', '20', '--pause-ms', '2'];
 
 async function subscribers(ch: string, count: number, extra: string[][], channels: string[] = []): Promise<Peer[]> {
   const peers = Array.from({ length: 3 }, (_, i) => Peer.start(`sub${i}`, [
