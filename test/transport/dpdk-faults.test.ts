@@ -86,6 +86,6 @@ describe.skipIf(!hasNetns)('reliable delivery on the dpdk backend with the stack
     expect(counters.retransmits).toBeGreaterThan(0);
     expect((await sub.event('unavailable', 10_000)).reason).toBe('end-of-stream');
     await pub.event('done', 10_000);
-    await sub.kill();
+    expect(await sub.stop()).toBe(0);
   }, 150_000);
 });

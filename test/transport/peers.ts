@@ -104,4 +104,17 @@ export class Peer {
     this.child.kill('SIGKILL');
     return this.exited;
   }
+
+  /**
+   * Asks the peer to end (SIGTERM: its transport closes without draining and, on the dpdk backend, its
+   * stack releases the EAL and its runtime directory), killing it after `graceMs`.
+   */
+  async stop(graceMs = 5000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
 }
