@@ -44,6 +44,25 @@ void ffs_conf_init(struct ffs_conf *conf)
 		conf->sysctl[i] = ffs_sysctl_table[i].def;
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/** The EAL's runtime directory (config, sockets), which it leaves behind: one per process adds up. */
+static char runtime_dir[PATH_MAX];
+
+static void remove_runtime_dir(void)
+{
+	if (runtime_dir[0] && strstr(runtime_dir, "/dpdk/"))
+		nftw(runtime_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	runtime_dir[0] = '\0';
+}
+
 int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 {
 	if (eal_ready)
@@ -63,15 +82,11 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	eal_ready = true;
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	remove(path);
+	/* Also when the process ends without ffs_eal_cleanup (a failed start, a test that exits early). */
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	static bool at_exit;
+	if (!at_exit && atexit(remove_runtime_dir) == 0)
+		at_exit = true;
 	return 0;
 }
 
@@ -79,13 +94,9 @@ void ffs_eal_cleanup(void)
 {
 	if (!eal_ready || running)
 		return;
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
 	eal_ready = false;
-	/* The EAL leaves its runtime directory (config, sockets) behind; one per process adds up. */
-	if (dir[0] && strstr(dir, "/dpdk/"))
-		nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remove_runtime_dir();
 }
 
 static void lcore_free(struct ffs_lcore *lc)
