@@ -158,3 +158,64 @@ export function roundTripSummary(samples: readonly { p50_us: number; p99_us: num
   };
 }
 
+/** What {@link measureWindow} measured. */
+export interface DeliveryWindow {
+  delivered: number;
+  bytes: number;
+  seconds: number;
+  pps: number;
+}
+
+/**
+ * A receiver's measurement window: waits for the first delivery (rejecting after `maxWaitMs` without one),
+ * skips `warmupMs`, counts over `windowMs`, then keeps receiving until the sender has stopped (nothing new
+ * for 300 ms), so that the sender's own rate is measured against a live receiver. `count()` and `bytes()`
+ * read the receiver's running totals; `what` names the receiver in the error.
+ */
+export function measureWindow(o: {
+  count: () => number; bytes?: () => number; warmupMs: number; windowMs: number; maxWaitMs: number; what: string;
+}): Promise<DeliveryWindow> {
+  const bytes = o.bytes ?? ((): number => 0);
+  const started = Date.now();
+  return new Promise((res, rej) => {
+    let firstAt = 0;
+    let t0 = 0;
+    let c0 = 0;
+    let b0 = 0;
+    let done: DeliveryWindow | undefined;
+    let lastCount = 0;
+    let lastSeen = 0;
+    const tick = setInterval(() => {
+      const count = o.count();
+      if (count === 0) {
+        if (Date.now() - started > o.maxWaitMs) {
+          clearInterval(tick);
+          rej(new Error(`${o.what}: no datagram within ${o.maxWaitMs} ms`));
+        }
+        return;
+      }
+      const t = nowNs();
+      if (firstAt === 0) firstAt = t;
+      if (t0 === 0) {
+        if (t - firstAt >= o.warmupMs * 1e6) {
+          t0 = t;
+          c0 = count;
+          b0 = bytes();
+        }
+        return;
+      }
+      if (done === undefined && t - t0 >= o.windowMs * 1e6) {
+        const secs = (t - t0) / 1e9;
+        done = { delivered: count - c0, bytes: bytes() - b0, seconds: round(secs, 3), pps: round((count - c0) / secs) };
+      }
+      if (count !== lastCount) {
+        lastCount = count;
+        lastSeen = t;
+      } else if (done !== undefined && (t - lastSeen > 300e6 || Date.now() - started > o.maxWaitMs + 60_000)) {
+        clearInterval(tick);
+        res(done);
+      }
+    }, 20);
+  });
+}
+

@@ -32,7 +32,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
-import { argMap, benchMain, check, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
+import { argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
 import { sleep, waitQuiet } from './machine.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -90,7 +90,6 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
   let count = 0;
   let bytes = 0;
   let echoed = 0;
-  let firstAt = 0;
   s.on('error', (err) => {
     console.error(`receiver: ${err.message}`);
   });
@@ -116,46 +115,8 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
     });
   }
   await new Promise<void>((res) => s.bind(port, () => res()));
-  const started = Date.now();
-  const result = await new Promise<object>((res, rej) => {
-    let c0 = 0;
-    let t0 = 0;
-    let b0 = 0;
-    let done: object | undefined;
-    let lastCount = 0;
-    let lastSeen = 0;
-    const tick = setInterval(() => {
-      if (count === 0) {
-        if (Date.now() - started > maxWaitMs) {
-          clearInterval(tick);
-          rej(new Error(`receiver: no datagram within ${maxWaitMs} ms`));
-        }
-        return;
-      }
-      const t = nowNs();
-      if (firstAt === 0) firstAt = t;
-      if (t0 === 0) {
-        if (t - firstAt >= warmupMs * 1e6) {
-          t0 = t;
-          c0 = count;
-          b0 = bytes;
-        }
-        return;
-      }
-      if (done === undefined && t - t0 >= windowMs * 1e6) {
-        const secs = (t - t0) / 1e9;
-        done = { backend: backendOf(s), api, delivered: count - c0, bytes: bytes - b0, seconds: round(secs, 3), pps: round((count - c0) / secs) };
-      }
-      // After the window, keep receiving until the sender stops (so its own rate covers a live receiver).
-      if (count !== lastCount) {
-        lastCount = count;
-        lastSeen = t;
-      } else if (done !== undefined && (t - lastSeen > 300e6 || Date.now() - started > maxWaitMs + 60_000)) {
-        clearInterval(tick);
-        res(done);
-      }
-    }, 20);
-  });
+  const w = await measureWindow({ count: () => count, bytes: () => bytes, warmupMs, windowMs, maxWaitMs, what: 'receiver' });
+  const result = { backend: backendOf(s), api, ...w };
   printJson(result);
   s.close();
   process.exit(0);

@@ -51,7 +51,7 @@ import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot } from '../testbed/netns.js';
 import type { DatagramModule, Transport as TransportClass, TransportOptions } from '../transport/index.js';
 import {
-  argMap, benchMain, check, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
+  argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
 } from './common.js';
 import { processCpuSeconds, sleep, waitQuiet } from './machine.js';
 
@@ -438,44 +438,8 @@ async function roleRawRecv(a: Map<string, string>): Promise<void> {
   if (api === 'message') s.on('message', () => void count++);
   else (s as unknown as { on(e: 'messages', l: (b: { count: number }) => void): void }).on('messages', (b) => void (count += b.count));
   await new Promise<void>((res) => s.bind(port, () => res()));
-  const started = Date.now();
-  const result = await new Promise<object>((res, rej) => {
-    let firstAt = 0;
-    let t0 = 0;
-    let c0 = 0;
-    let done: object | undefined;
-    let lastCount = 0;
-    let lastSeen = 0;
-    const tick = setInterval(() => {
-      const t = nowNs();
-      if (count === 0) {
-        if (Date.now() - started > maxWaitMs) {
-          clearInterval(tick);
-          rej(new Error(`raw receiver: no datagram within ${maxWaitMs} ms`));
-        }
-        return;
-      }
-      if (firstAt === 0) firstAt = t;
-      if (t0 === 0) {
-        if (t - firstAt >= warmupMs * 1e6) {
-          t0 = t;
-          c0 = count;
-        }
-        return;
-      }
-      if (done === undefined && t - t0 >= windowMs * 1e6) {
-        const secs = (t - t0) / 1e9;
-        done = { api, delivered: count - c0, seconds: round(secs, 3), pps: round((count - c0) / secs) };
-      }
-      if (count !== lastCount) {
-        lastCount = count;
-        lastSeen = t;
-      } else if (done !== undefined && (t - lastSeen > 300e6 || Date.now() - started > maxWaitMs + 60_000)) {
-        clearInterval(tick);
-        res(done);
-      }
-    }, 20);
-  });
+  const { bytes: _bytes, ...w } = await measureWindow({ count: () => count, warmupMs, windowMs, maxWaitMs, what: 'raw receiver' });
+  const result = { api, ...w };
   printJson({ backend: backend === 'node' ? 'node:dgram' : (s as unknown as { backend: string }).backend, cpu_s: cpuSeconds(), ...result, stack: await stackCounters(a) });
   s.close();
   process.exit(0);
