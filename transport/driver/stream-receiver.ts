@@ -13,8 +13,7 @@ import type { MessageHandler } from '../log/term-reader.js';
 import type { UdpChannel } from '../wire/channel.js';
 import { ControlLength, MAX_ERROR_TEXT_LENGTH } from '../wire/control.js';
 import { DataFlags, FrameType, StatusFlags, encodeError, encodeStatusMessage, type RttMeasurement, type SetupFrame } from '../wire/frames.js';
-import { MAX_MTU } from '../wire/channel.js';
-import { positionBitsToShift } from '../wire/position.js';
+import { checkMtu, startPosition } from '../log/layout.js';
 import type { TransportCounters } from './counters.js';
 import { PublicationImage, type ControlSender, type ImageEndReason } from './publication-image.js';
 import type { TransportTimings } from './timings.js';
@@ -197,15 +196,12 @@ export class StreamReceiver {
 
 /** Why a SETUP's geometry cannot make an image, or null when it can. */
 function checkSetup(setup: SetupFrame): string | null {
+  // decodeSetup has already checked the term length and that the offset is aligned inside the term.
   try {
-    positionBitsToShift(setup.termLength);
-  } catch {
-    return `term length ${setup.termLength} is not a power of two in 64 KiB – 1 GiB`;
+    checkMtu(setup.mtu);
+    startPosition(setup.termLength, setup.initialTermId, setup.activeTermId, setup.termOffset);
+  } catch (e) {
+    return (e as Error).message;
   }
-  if (setup.mtu < 64 || setup.mtu > MAX_MTU || setup.mtu % 32 !== 0) return `mtu ${setup.mtu} is not a multiple of 32 in 64–${MAX_MTU}`;
-  if (setup.termOffset < 0 || setup.termOffset >= setup.termLength || setup.termOffset % 32 !== 0) {
-    return `term offset ${setup.termOffset} is not an aligned offset in the term`;
-  }
-  if (((setup.activeTermId - setup.initialTermId) | 0) < 0) return `active term id ${setup.activeTermId} precedes initial term id ${setup.initialTermId}`;
   return null;
 }

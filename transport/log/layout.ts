@@ -50,6 +50,19 @@ export function maxPossiblePosition(termLength: number): number {
   return Math.min(termLength * 2 ** 31, MAX_POSITION);
 }
 
+/**
+ * The stream position where a log starts: `termOffset` in term `activeTermId`. Throws a RangeError when the
+ * active term precedes the initial one or the offset is not a 32-byte-aligned offset inside the term.
+ */
+export function startPosition(termLength: number, initialTermId: number, activeTermId: number, termOffset: number): number {
+  const count = termCount(activeTermId, initialTermId);
+  if (count < 0) throw new RangeError(`active term id ${activeTermId} precedes initial term id ${initialTermId}`);
+  if (!Number.isInteger(termOffset) || termOffset < 0 || termOffset >= termLength || termOffset % 32 !== 0) {
+    throw new RangeError(`term offset must be 32-byte aligned and inside the term: ${termOffset}`);
+  }
+  return count * termLength + termOffset;
+}
+
 /** Terms from `initialTermId` to `termId`, as a wrapping i32 difference. */
 export function termCount(termId: number, initialTermId: number): number {
   return (termId - initialTermId) | 0;

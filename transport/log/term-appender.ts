@@ -11,7 +11,7 @@
  */
 import {
   DEFAULT_MTU, Field, Flags, FrameType, HEADER_LENGTH, PARTITION_COUNT, alignFrame, checkMtu, checkTermLength,
-  maxMessageLength, maxPossiblePosition, partitionIndex, termCount, termViews, termWords, typeWord,
+  maxMessageLength, maxPossiblePosition, partitionIndex, startPosition, termCount, termViews, termWords, typeWord,
 } from './layout.js';
 
 /** Negative results of {@link TermAppender.append} and {@link TermAppender.claim}, numbered as Aeron's. */
@@ -89,10 +89,7 @@ export class TermAppender {
     checkMtu(mtu);
     const termId = options.activeTermId ?? initialTermId;
     const offset = options.termOffset ?? 0;
-    if (termCount(termId, initialTermId) < 0) throw new RangeError(`active term id ${termId} precedes initial term id ${initialTermId}`);
-    if (!Number.isInteger(offset) || offset < 0 || offset >= termLength || offset % 32 !== 0) {
-      throw new RangeError(`term offset must be 32-byte aligned and inside the term: ${offset}`);
-    }
+    startPosition(termLength, initialTermId, termId, offset);
     this.termLength = termLength;
     this.initialTermId = initialTermId | 0;
     this.sessionId = sessionId | 0;

@@ -13,7 +13,7 @@
 import { FragmentAssembler } from './fragment-assembler.js';
 import {
   Field, FrameType, HEADER_LENGTH, PARTITION_COUNT, alignFrame, checkTermLength, maxMessageLength, partitionIndex,
-  termCount, termViews,
+  startPosition, termCount, termViews,
 } from './layout.js';
 
 /** What {@link TermReader.insert} did with a datagram. */
@@ -95,11 +95,7 @@ export class TermReader {
     const termId = options.activeTermId ?? initialTermId;
     const offset = options.termOffset ?? 0;
     const windowLength = options.windowLength ?? termLength / 2;
-    const count = termCount(termId, initialTermId);
-    if (count < 0) throw new RangeError(`active term id ${termId} precedes initial term id ${initialTermId}`);
-    if (!Number.isInteger(offset) || offset < 0 || offset >= termLength || offset % 32 !== 0) {
-      throw new RangeError(`term offset must be 32-byte aligned and inside the term: ${offset}`);
-    }
+    const joinPosition = startPosition(termLength, initialTermId, termId, offset);
     if (!Number.isInteger(windowLength) || windowLength < HEADER_LENGTH || windowLength > termLength) {
       throw new RangeError(`window length must be in [${HEADER_LENGTH}, ${termLength}]: ${windowLength}`);
     }
@@ -112,11 +108,10 @@ export class TermReader {
     this.views = termViews(this.terms);
     this.assembler = new FragmentAssembler(maxMessageLength(termLength));
     this.header = { sessionId: this.sessionId, streamId: this.streamId, termId: 0, termOffset: 0, position: 0 };
-    const joinPosition = count * termLength + offset;
     this.subscriberPosition = joinPosition;
     this.rebuild = joinPosition;
     this.hwm = joinPosition;
-    this.uncleanedTermCount = count;
+    this.uncleanedTermCount = termCount(termId, initialTermId);
   }
 
   /** The position `poll` has consumed up to. */
