@@ -30,7 +30,6 @@ export interface PublicationEventMap {
 
 /** What a publication needs from its transport. */
 export interface PublicationHost {
-  now(): number;
   /** Starts the clean close and resolves when the publication has drained and lingered. */
   closePublication(publication: Publication): Promise<void>;
 }

@@ -108,7 +108,6 @@ export class Transport {
     });
     this.finished.set(core, finished);
     publication = new Publication(channel, core, {
-      now: nanoTime,
       closePublication: (p) => this.closePublication(p),
     });
     endpoint.add(core);

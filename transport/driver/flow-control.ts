@@ -32,7 +32,6 @@ interface Receiver {
   limit: number;
   /** Highest consumption position the receiver has reported. */
   position: number;
-  window: number;
   lastSeenNs: number;
   inGroup: boolean;
 }
@@ -89,11 +88,10 @@ export class FlowControl {
     if (known) {
       known.limit = Math.max(known.limit, limit);
       known.position = Math.max(known.position, grant.position);
-      known.window = grant.window;
       known.lastSeenNs = nowNs;
       known.inGroup = inGroup;
     } else {
-      this.receivers.set(grant.receiverId, { limit, position: grant.position, window: grant.window, lastSeenNs: nowNs, inGroup });
+      this.receivers.set(grant.receiverId, { limit, position: grant.position, lastSeenNs: nowNs, inGroup });
     }
     if (this.strategy === 'unicast') return Math.max(senderLimit, limit);
     return this.computeLimit(senderLimit);

@@ -31,6 +31,7 @@ import { publicationCounters, type PublicationCounters } from './counters.js';
 import { FlowControl } from './flow-control.js';
 import { RetransmitHandler } from './retransmit-handler.js';
 import type { SendEndpoint } from './send-endpoint.js';
+import { nanoTime } from './socket.js';
 import type { TransportTimings } from './timings.js';
 
 /** Results of offer() and tryClaim() that are not a position, numbered as Aeron's. */
@@ -95,7 +96,6 @@ export class NetworkPublication {
   private shouldSendSetup = true;
   private lastSetupNs = -Infinity;
   private lastSendNs = -Infinity;
-  private lastSmNs = -Infinity;
   private lingerDeadlineNs = 0;
   private flushQueued = false;
 
@@ -143,16 +143,6 @@ export class NetworkPublication {
     // is the bottleneck yields to the event loop, where status messages arrive and the sender goes on.
     const window = Math.max(this.fc.maxReceiverWindow, this.burstBytes);
     return Math.min(this.senderPosition + this.termWindowLength, Math.max(this.senderLimit, this.senderPosition) + window);
-  }
-
-  /** What has been sent. */
-  get sentPosition(): number {
-    return this.senderPosition;
-  }
-
-  /** How far flow control lets the sender go. */
-  get flowControlLimit(): number {
-    return this.senderLimit;
   }
 
   /** The channel socket's local address and port. */
@@ -297,10 +287,7 @@ export class NetworkPublication {
     }
     if (position < 0 || position > this.appender.position || sm.receiverWindow < 0) return;
     const eos = (sm.flags & StatusFlags.EOS) !== 0;
-    if (!eos) {
-      this.shouldSendSetup = false;
-      this.lastSmNs = nowNs;
-    }
+    if (!eos) this.shouldSendSetup = false;
     const previous = this.senderLimit;
     this.senderLimit = this.fc.onStatusMessage(
       { receiverId: sm.receiverId, position, window: sm.receiverWindow, groupTag: sm.groupTag, eos }, this.senderLimit, nowNs,
@@ -362,11 +349,11 @@ export class NetworkPublication {
    */
   private afterAppend(): void {
     if (Math.min(this.appender.position, this.senderLimit) - this.senderPosition >= this.burstBytes) {
-      this.sendPending(this.endpoint.now());
+      this.sendPending(nanoTime());
     } else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => {
-        if (this.flushQueued) this.sendPending(this.endpoint.now());
+        if (this.flushQueued) this.sendPending(nanoTime());
       });
     }
   }

@@ -15,7 +15,7 @@ import { FrameType, HeaderField, WireError, decodeError, decodeNak, decodeRttMea
 import type { TransportCounters } from './counters.js';
 import type { NetworkPublication } from './network-publication.js';
 import { ChannelSocket, openChannelSocket, type SocketSizing } from './channel-socket.js';
-import { bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type OutgoingDatagram } from './socket.js';
+import { bindSocket, hasBatchApi, type DatagramModule, type DatagramSocket, type OutgoingDatagram } from './socket.js';
 
 /** A publication channel's socket and the publications on it. */
 export class SendEndpoint extends ChannelSocket {
@@ -68,10 +68,6 @@ export class SendEndpoint extends ChannelSocket {
   /** True when a publication on this channel already uses the session and stream. */
   has(sessionId: number, streamId: number): boolean {
     return this.publications.has(streamKey(sessionId, streamId));
-  }
-
-  now(): number {
-    return nanoTime();
   }
 
   /** Queues (batch API) or sends a datagram of data frames to the channel's endpoint. */

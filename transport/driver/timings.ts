@@ -3,6 +3,8 @@
  * TransportOptions; the protocol needs only that they keep their order (heartbeat < receiver timeout <
  * image liveness).
  */
+import { MULTICAST_NAK_MAX_BACKOFF_NS, UNICAST_NAK_DELAY_NS, UNICAST_NAK_RETRY_NS } from './loss-detector.js';
+import { RETRANSMIT_LINGER_NS } from './retransmit-handler.js';
 
 /** Every interval and timeout the protocol uses. */
 export interface TransportTimings {
@@ -40,10 +42,10 @@ export const DEFAULT_TIMINGS: Readonly<TransportTimings> = Object.freeze({
   receiverTimeoutNs: 5000 * MS,
   imageLivenessNs: 10_000 * MS,
   lingerNs: 5000 * MS,
-  retransmitLingerNs: 10 * MS,
-  nakDelayNs: 0.1 * MS,
-  nakRetryNs: 10 * MS,
-  nakMulticastMaxBackoffNs: 10 * MS,
+  retransmitLingerNs: RETRANSMIT_LINGER_NS,
+  nakDelayNs: UNICAST_NAK_DELAY_NS,
+  nakRetryNs: UNICAST_NAK_RETRY_NS,
+  nakMulticastMaxBackoffNs: MULTICAST_NAK_MAX_BACKOFF_NS,
 });
 
 /** Timings from options in ms over the defaults; throws a RangeError naming a bad option. */
