@@ -64,8 +64,6 @@ const binding = loadAddon().posix;
 
 /** The system's values of the socket constants (AF_INET, SO_REUSEADDR, EPOLLIN, ...). */
 export const constants: Readonly<Record<string, number>> = Object.freeze({ ...binding.constants });
-const K = constants as Record<string, number>;
-const c = (name: string): number => K[name] as number;
 
 function check(syscall: string, rc: number): number {
   if (rc < 0) throw new FfError(syscall, rc);

@@ -6,6 +6,7 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { UdpChannel } from '../wire/channel.js';
+import { HeaderField } from '../wire/header.js';
 import type { TransportCounters } from './counters.js';
 import { PendingSends, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type ReceivedBatch } from './socket.js';
 
@@ -36,9 +37,14 @@ export abstract class ChannelSocket {
   protected readonly pending: PendingSends;
   protected closed = false;
 
+  /**
+   * `minDatagram`: the shortest datagram the socket takes (the fixed part of the smallest frame it expects);
+   * shorter ones, and any of a version other than 0, are counted as malformed before `onDatagram` sees them.
+   */
   protected constructor(
     protected readonly socket: DatagramSocket,
     protected readonly counters: TransportCounters,
+    private readonly minDatagram: number,
   ) {
     this.pending = new PendingSends(() => this.counters.sendErrors++);
     // Failed sends are counted through their callbacks and repaired by the protocol's repeats.
@@ -46,12 +52,12 @@ export abstract class ChannelSocket {
     if (hasBatchApi(socket)) {
       socket.on('messages', (b: ReceivedBatch) => {
         const now = nanoTime();
-        for (let i = 0; i < b.count; i++) this.onDatagram(b.data(i), b.address(i), b.port(i), now);
+        for (let i = 0; i < b.count; i++) this.receive(b.data(i), b.address(i), b.port(i), now);
         this.afterReceive();
       });
     } else {
       socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-        this.onDatagram(msg, rinfo.address, rinfo.port, nanoTime());
+        this.receive(msg, rinfo.address, rinfo.port, nanoTime());
         this.afterReceive();
       });
     }
@@ -76,7 +82,18 @@ export abstract class ChannelSocket {
     return this.pending.settled(200).then(() => new Promise((resolve) => this.socket.close(() => resolve())));
   }
 
-  protected abstract onDatagram(buf: Uint8Array, address: string, port: number, nowNs: number): void;
+  /** A datagram that passed the checks every frame must pass; `type` is its first frame's type. */
+  protected abstract onDatagram(type: number, view: DataView, buf: Uint8Array, address: string, port: number, nowNs: number): void;
 
   protected afterReceive(): void {}
+
+  private receive(buf: Uint8Array, address: string, port: number, nowNs: number): void {
+    this.counters.datagramsReceived++;
+    if (buf.length < this.minDatagram || buf[HeaderField.VERSION] !== 0) {
+      this.counters.malformedDatagrams++;
+      return;
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.onDatagram(view.getInt16(HeaderField.TYPE, true), view, buf, address, port, nowNs);
+  }
 }

@@ -13,7 +13,7 @@
  */
 import type { UdpChannel } from '../wire/channel.js';
 import { DataField } from '../wire/data.js';
-import { FrameType, HeaderField, RttFlags, WireError, decodeRttMeasurement, decodeSetup } from '../wire/frames.js';
+import { FrameType, RttFlags, WireError, decodeRttMeasurement, decodeSetup } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import { ChannelSocket, openChannelSocket, type SocketSizing } from './channel-socket.js';
 import { bindSocket, type DatagramModule, type DatagramSocket } from './socket.js';
@@ -33,7 +33,8 @@ export class ReceiveEndpoint extends ChannelSocket {
     counters: TransportCounters,
     private readonly listener: ReceiveListener,
   ) {
-    super(socket, counters);
+    // DATA, PAD and heartbeats have a 32-byte header; SETUP and RTTM are longer.
+    super(socket, counters, 32);
   }
 
   /** Opens the socket for `channel`; `address` is the endpoint host resolved to an IPv4 literal. */
@@ -77,19 +78,8 @@ export class ReceiveEndpoint extends ChannelSocket {
     this.touched.clear();
   }
 
-  protected onDatagram(buf: Uint8Array, address: string, port: number, now: number): void {
+  protected onDatagram(type: number, view: DataView, buf: Uint8Array, address: string, port: number, now: number): void {
     const counters = this.counters;
-    counters.datagramsReceived++;
-    if (buf.length < 32) {
-      counters.malformedDatagrams++;
-      return;
-    }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (view.getInt8(HeaderField.VERSION) !== 0) {
-      counters.malformedDatagrams++;
-      return;
-    }
-    const type = view.getInt16(HeaderField.TYPE, true);
     if (type === FrameType.DATA || type === FrameType.PAD) {
       const receiver = this.receivers.get(view.getInt32(DataField.STREAM_ID, true));
       if (receiver === undefined) {

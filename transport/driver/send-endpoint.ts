@@ -11,7 +11,7 @@
  * With ffnet/dgram's batch API, the data datagrams of one sender pass leave in one sendBatch() call.
  */
 import type { UdpChannel } from '../wire/channel.js';
-import { FrameType, HeaderField, WireError, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
+import { FrameType, WireError, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import type { NetworkPublication } from './network-publication.js';
 import { ChannelSocket, openChannelSocket, type SocketSizing } from './channel-socket.js';
@@ -29,7 +29,8 @@ export class SendEndpoint extends ChannelSocket {
     private readonly destination: { address: string; port: number },
     counters: TransportCounters,
   ) {
-    super(socket, counters);
+    // Control frames carry session and stream ids in their first 16 bytes.
+    super(socket, counters, 16);
     this.useBatch = hasBatchApi(socket);
   }
 
@@ -93,19 +94,8 @@ export class SendEndpoint extends ChannelSocket {
     super.sendControl(frame, port, address);
   }
 
-  protected onDatagram(buf: Uint8Array, address: string, port: number, now: number): void {
+  protected onDatagram(type: number, view: DataView, buf: Uint8Array, address: string, port: number, now: number): void {
     const counters = this.counters;
-    counters.datagramsReceived++;
-    if (buf.length < 16) {
-      counters.malformedDatagrams++;
-      return;
-    }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const type = view.getInt16(HeaderField.TYPE, true);
-    if (view.getInt8(HeaderField.VERSION) !== 0) {
-      counters.malformedDatagrams++;
-      return;
-    }
     if (type !== FrameType.SM && type !== FrameType.NAK && type !== FrameType.RTTM && type !== FrameType.ERR) {
       counters.unexpectedFrames++;
       return;
