@@ -46,6 +46,18 @@ export interface PingOptions {
   timeoutMs?: number;
 }
 
+/**
+ * ffnet internal: the state one of ffnet's layers (the dgram shim's receive path, ff_epoll_wait_async's
+ * waiters) keeps for one stack; see `Stack.attachment`.
+ */
+export interface StackAttachment {
+  /**
+   * The stack is closing: close this layer's sockets, settle what waits on them. Called once, while
+   * the stack and its sockets are still up.
+   */
+  stackClosing(): void;
+}
+
 export interface PingReply {
   seq: number;
   /** Round-trip time in µs; -1 when no reply came in time (or the payload was too small to time). */
@@ -91,6 +103,8 @@ export class Stack {
   readonly config: FfnetConfig;
   readonly #native: NativeStack;
   readonly #pending = new Map<number, (reply: Omit<PingReply, 'seq'>) => void>();
+  readonly #attachments = new Map<symbol, StackAttachment>();
+  #wakeListeners: Array<() => void> = [];
   #nextToken = 1;
   #closed = false;
 
@@ -142,6 +156,47 @@ export class Stack {
   #live(): NativeStack {
     if (this.#closed) throw new Error('the stack is closed');
     return this.#native;
+  }
+
+  /**
+   * ffnet internal: the state layer `key` keeps for this stack, made by `make` on first use. When
+   * the stack closes, each attachment's `stackClosing()` runs (newest first) before the stack's
+   * sockets, its wake-up fd and its pools go. Throws once the stack is closed.
+   */
+  attachment<T extends StackAttachment>(key: symbol, make: () => T): T {
+    let a = this.#attachments.get(key);
+    if (!a) {
+      this.#live();
+      a = make();
+      this.#attachments.set(key, a);
+    }
+    return a as T;
+  }
+
+  /**
+   * ffnet internal: calls `listener` on this thread whenever the stack signals this process's
+   * sockets, until the returned function removes it or the stack closes. `first` listeners run
+   * before the others: ff_epoll_wait empties the list of signalled sockets that ffnet/dgram's
+   * receive path reads. The wake-up never keeps the event loop alive.
+   */
+  onWake(listener: () => void, first = false): () => void {
+    const native = this.#live();
+    if (this.#wakeListeners.length === 0) native.watchWake(() => this.#wake());
+    if (first) this.#wakeListeners.unshift(listener);
+    else this.#wakeListeners.push(listener);
+    return () => {
+      const i = this.#wakeListeners.indexOf(listener);
+      if (i < 0) return;
+      this.#wakeListeners.splice(i, 1);
+      if (this.#wakeListeners.length === 0 && !this.#closed) native.watchWake(null);
+    };
+  }
+
+  #wake(): void {
+    for (const listener of [...this.#wakeListeners]) {
+      if (this.#closed) return;
+      listener();
+    }
   }
 
   stats(): StackStats {
@@ -230,7 +285,11 @@ export class Stack {
     return this.#closed;
   }
 
-  /** Stops lcores, closes ports and frees pools. Idempotent. */
+  /**
+   * Closes the stack's sockets as node closes a socket (each ffnet/dgram socket emits 'close'
+   * once; ff_epoll_wait_async waits reject), then stops lcores, closes ports and frees pools.
+   * Idempotent.
+   */
   async close(): Promise<void> {
     this.closeNow();
   }
@@ -240,7 +299,14 @@ export class Stack {
     if (this.#closed) return;
     this.#closed = true;
     running.delete(this);
-    this.#native.close();
+    try {
+      // Users of the stack's fds first: whoever closes an fd stops its watchers first.
+      for (const a of [...this.#attachments.values()].reverse()) a.stackClosing();
+    } finally {
+      this.#attachments.clear();
+      this.#wakeListeners = [];
+      this.#native.close();
+    }
     for (const resolve of this.#pending.values()) resolve({ rttUs: -1, ttl: 0, bytes: 0 });
     this.#pending.clear();
   }

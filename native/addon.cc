@@ -5,9 +5,11 @@
  * process), the Stack wrapper object, and the libuv handles that bring the stack's events to the
  * JS thread (an uv_poll on the stack's eventfd) and, in inline mode, turn the stack loop on the JS
  * thread (uv_idle while traffic flows and for 500 µs after; then an uv_poll on the stack's idle fd,
- * or a 1 ms uv_timer for devices without RX interrupts). Its typed surface is declared
- * in native/index.ts. Per-environment state lives in the Addon instance, never in statics, and an
- * environment cleanup hook closes a stack the program forgot to close.
+ * or a 1 ms uv_timer for devices without RX interrupts), and the uv_poll on the application
+ * context's eventfd (ff_wake_fd) through which the stack wakes ffnet/dgram and ff_epoll_wait_async.
+ * That eventfd closes with the stack, so the stack owns its watch and stops it first. Its typed
+ * surface is declared in native/index.ts. Per-environment state lives in the Addon instance, never
+ * in statics, and an environment cleanup hook closes a stack the program forgot to close.
  */
 #include <napi.h>
 #include <uv.h>
@@ -21,6 +23,7 @@
 extern "C" {
 /** posix/ff_internal.h: frees the ff_* API's context and epoll sets before their stack stops. */
 void ff_app_forget(void);
+#include "posix/ff_api.h"
 #include "stack/stack.h"
 #include "stack/wire/ipv4.h"
 }
@@ -84,6 +87,8 @@ struct Driver {
 	uv_timer_t timer;
 	uv_poll_t wake;     /**< inline: the stack's idle fd (RX interrupts, control messages) */
 	bool wake_open = false;
+	uv_poll_t app_wake; /**< the application context's eventfd (ff_wake_fd), once watched */
+	bool app_wake_open = false;
 	bool asleep = false;
 	unsigned open_handles = 0;
 	uint64_t last_work_ns = 0;
@@ -113,6 +118,7 @@ public:
 					   InstanceMethod<&StackWrap::SysctlSet>("sysctlSet"),
 					   InstanceMethod<&StackWrap::Ref>("ref"),
 					   InstanceMethod<&StackWrap::Unref>("unref"),
+					   InstanceMethod<&StackWrap::WatchWake>("watchWake"),
 					   InstanceMethod<&StackWrap::Close>("close"),
 				   });
 	}
@@ -170,6 +176,11 @@ public:
 			};
 			uv_poll_stop(&d->events);
 			uv_close(reinterpret_cast<uv_handle_t *>(&d->events), on_close);
+			/* Before ff_app_forget closes the eventfd: libuv aborts on a watched fd that was closed. */
+			if (d->app_wake_open) {
+				uv_poll_stop(&d->app_wake);
+				uv_close(reinterpret_cast<uv_handle_t *>(&d->app_wake), on_close);
+			}
 			if (ffs_stack_is_inline(st_)) {
 				uv_idle_stop(&d->idle);
 				uv_timer_stop(&d->timer);
@@ -187,6 +198,7 @@ public:
 		ffs_stack_stop(st_);
 		st_ = nullptr;
 		on_ping_.Reset();
+		on_wake_.Reset();
 		if (registry)
 			registry->erase(this);
 	}
@@ -286,6 +298,61 @@ private:
 			d->work_turns += turns;
 		} else if (now - d->last_work_ns > (d->work_turns >= kFlowTurns ? kFlowBusyWindowNs : kBusyWindowNs)) {
 			StartSleep();
+		}
+	}
+
+	/**
+	 * watchWake(cb | null): calls cb on this thread whenever the stack signals the application
+	 * context's sockets (ff_wake_fd readable), until close() or watchWake(null). A second call
+	 * replaces cb. Never keeps the event loop alive: the sockets and waiters behind it decide that.
+	 */
+	Napi::Value WatchWake(const Napi::CallbackInfo &info)
+	{
+		Live(info);
+		Napi::Env env = info.Env();
+		Driver *d = driver_;
+		if (info[0].IsNull()) {
+			/* Nobody drains the fd now: a level-triggered poll of it would spin. */
+			if (d->app_wake_open)
+				uv_poll_stop(&d->app_wake);
+			on_wake_.Reset();
+			return env.Undefined();
+		}
+		if (!info[0].IsFunction())
+			throw Napi::TypeError::New(env, "watchWake(callback | null)");
+		if (!d->app_wake_open) {
+			int fd = ff_wake_fd();
+			if (fd < 0)
+				throw Napi::Error::New(env, std::string("ff_wake_fd: ") + strerror(errno));
+			uv_loop_t *loop = nullptr;
+			napi_get_uv_event_loop(env, &loop);
+			int rc = uv_poll_init(loop, &d->app_wake, fd);
+			if (rc < 0)
+				throw Napi::Error::New(env, std::string("uv_poll_init(ff_wake_fd): ") + uv_strerror(rc));
+			d->app_wake.data = d;
+			d->app_wake_open = true;
+			d->open_handles++;
+			uv_unref(reinterpret_cast<uv_handle_t *>(&d->app_wake));
+		}
+		on_wake_ = Napi::Persistent(info[0].As<Napi::Function>());
+		uv_poll_start(&d->app_wake, UV_READABLE, [](uv_poll_t *h, int, int) {
+			Driver *dd = static_cast<Driver *>(h->data);
+			if (dd->owner)
+				dd->owner->AppWake();
+		});
+		return env.Undefined();
+	}
+
+	void AppWake()
+	{
+		if (!st_ || on_wake_.IsEmpty())
+			return;
+		Napi::Env env = Env();
+		Napi::HandleScope scope(env);
+		try {
+			on_wake_.Call({});
+		} catch (const Napi::Error &e) {
+			napi_fatal_exception(env, e.Value());
 		}
 	}
 
@@ -490,6 +557,7 @@ private:
 	ffs_stack *st_ = nullptr;
 	Driver *driver_ = nullptr;
 	Napi::FunctionReference on_ping_;
+	Napi::FunctionReference on_wake_;
 };
 
 class FfnetAddon : public Napi::Addon<FfnetAddon> {

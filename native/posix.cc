@@ -4,11 +4,10 @@
  * Each binding is thin: TypeScript validates arguments and turns failures into errors; these
  * functions convert values and return the call's result, or -errno when it failed. Constants
  * (AF_INET, SO_REUSEADDR, EPOLLIN, ...) come from the system headers here, never retyped in
- * TypeScript. FdWatch is an uv_poll on a kernel fd, which the awaitable ff_epoll_wait uses to sleep
- * until the stack signals this process's sockets (ff_wake_fd).
+ * TypeScript. The wake-up of ffnet/dgram and the awaitable ff_epoll_wait (a uv_poll on ff_wake_fd)
+ * belongs to the stack object (native/addon.cc), which closes that fd.
  */
 #include <napi.h>
-#include <uv.h>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -299,8 +298,6 @@ Napi::Value EpollWait(const Napi::CallbackInfo &info)
 	return Napi::Number::New(info.Env(), n);
 }
 
-Napi::Value WakeFd(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_wake_fd()); }
-
 /** dgramReady(ids: Uint32Array) → how many ids were written, or -errno. */
 Napi::Value DgramReady(const Napi::CallbackInfo &info)
 {
@@ -335,57 +332,6 @@ Napi::Value DgramSendQueue(const Napi::CallbackInfo &info)
 	out.Set(1u, Napi::Number::New(info.Env(), count));
 	return out;
 }
-
-/** An uv_poll on a kernel fd: calls back (on the JS thread) while it is readable, until close(). */
-class FdWatch : public Napi::ObjectWrap<FdWatch> {
-public:
-	static Napi::Function Define(Napi::Env env)
-	{
-		return DefineClass(env, "FdWatch", { InstanceMethod<&FdWatch::Close>("close"), InstanceMethod<&FdWatch::Unref>("unref") });
-	}
-
-	FdWatch(const Napi::CallbackInfo &info) : Napi::ObjectWrap<FdWatch>(info)
-	{
-		cb_ = Napi::Persistent(info[1].As<Napi::Function>());
-		uv_loop_t *loop = nullptr;
-		napi_get_uv_event_loop(info.Env(), &loop);
-		handle_ = new uv_poll_t;
-		handle_->data = this;
-		uv_poll_init(loop, handle_, Int(info, 0));
-		uv_poll_start(handle_, UV_READABLE, [](uv_poll_t *h, int, int) {
-			FdWatch *self = static_cast<FdWatch *>(h->data);
-			if (!self)
-				return;
-			Napi::HandleScope scope(self->Env());
-			try {
-				self->cb_.Call({});
-			} catch (const Napi::Error &e) {
-				napi_fatal_exception(self->Env(), e.Value());
-			}
-		});
-	}
-	~FdWatch() override { Stop(); }
-
-private:
-	void Stop()
-	{
-		if (!handle_)
-			return;
-		uv_poll_stop(handle_);
-		handle_->data = nullptr;
-		uv_close(reinterpret_cast<uv_handle_t *>(handle_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
-		handle_ = nullptr;
-	}
-	Napi::Value Close(const Napi::CallbackInfo &info) { Stop(); cb_.Reset(); return info.Env().Undefined(); }
-	Napi::Value Unref(const Napi::CallbackInfo &info)
-	{
-		if (handle_)
-			uv_unref(reinterpret_cast<uv_handle_t *>(handle_));
-		return info.Env().Undefined();
-	}
-	uv_poll_t *handle_ = nullptr;
-	Napi::FunctionReference cb_;
-};
 
 Napi::Object Constants(Napi::Env env)
 {
@@ -429,10 +375,8 @@ void RegisterPosix(Napi::Env env, Napi::Object exports)
 	p.Set("epollCreate", Napi::Function::New(env, EpollCreate));
 	p.Set("epollCtl", Napi::Function::New(env, EpollCtl));
 	p.Set("epollWait", Napi::Function::New(env, EpollWait));
-	p.Set("wakeFd", Napi::Function::New(env, WakeFd));
 	p.Set("dgramReady", Napi::Function::New(env, DgramReady));
 	p.Set("dgramRecv", Napi::Function::New(env, DgramRecv));
 	p.Set("dgramSendQueue", Napi::Function::New(env, DgramSendQueue));
-	p.Set("FdWatch", FdWatch::Define(env));
 	exports.Set("posix", p);
 }
