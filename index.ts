@@ -4,8 +4,9 @@
  * `Stack.start()` reads ffnet.ini (or a config object), initialises DPDK, starts the ports and the
  * data-path lcores (or runs the stack loop inline on this thread), and returns a handle to inspect
  * and steer it. One stack runs per process at a time (DPDK's EAL is per process); it keeps the
- * event loop alive until `close()`, like a listening socket, unless `unref()`'d. It is closed on
- * SIGINT/SIGTERM and at exit, so ports and pools are released cleanly.
+ * event loop alive until `close()`, like a listening socket, unless `unref()`'d. It is closed at
+ * exit, and on SIGINT/SIGTERM when the program has no handler of its own for the signal (which then
+ * terminates the process, as node's default does), so ports and pools are released cleanly.
  */
 import { isIPv4 } from 'node:net';
 import { loadConfigFile, toNativeConfig, validateConfig, type FfnetConfig, type RawConfig } from './config/index.js';
@@ -72,18 +73,20 @@ let signalsHooked = false;
 function hookSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
-  // At the end of the process the EAL is released too, so its runtime directory does not linger.
+  // A program that handles the signal decides what happens: its handlers run with the stack up (a
+  // graceful shutdown still sends), and the stack closes at exit. One that does not is terminated by
+  // the signal, as node would terminate it, with the stack and the EAL released first (a killed
+  // process runs no 'exit' listeners, and the runtime directory would linger). Prepended, so that a
+  // program's `once` listener, which leaves the list when it runs, is still counted here.
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (process.listenerCount(signal) > 1) return;
     for (const s of running) s.closeNow();
-    // Keep the default behaviour (terminate by this signal) unless the program handles it too.
-    if (process.listenerCount(signal) === 1) {
-      loadAddon().ealCleanup();
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    }
+    loadAddon().ealCleanup();
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.prependListener('SIGINT', onSignal);
+  process.prependListener('SIGTERM', onSignal);
   process.on('exit', () => {
     for (const s of running) s.closeNow();
     loadAddon().ealCleanup();
