@@ -1,14 +1,16 @@
 /**
- * How ffnet/dgram's dpdk sockets end with their stack, in child processes on a loopback-only stack:
- * a program that closes its socket in 'listening' ends by itself with code 0; after `stack.close()`
- * and `Stack.start()` again, new sockets receive; and `stack.close()` closes every socket as
- * node:dgram closes one — one 'close' each, no 'error', later calls throw ERR_SOCKET_DGRAM_NOT_RUNNING,
- * sends still waiting for a lookup or a bind get an error — after which the program exits with 0.
+ * How ffnet/dgram's dpdk sockets end with their stack, in child processes on a loopback-only stack
+ * (inline, and with a data-path lcore): a program that closes its socket in 'listening' ends by
+ * itself with code 0; after `stack.close()` and `Stack.start()` again, new sockets receive; and
+ * `stack.close()` closes every socket as node:dgram closes one — one 'close' each, no 'error', later
+ * calls throw ERR_SOCKET_DGRAM_NOT_RUNNING, sends still waiting for a lookup or a bind get an error —
+ * after which the program exits with 0.
  */
 import { describe, expect, it } from 'vitest';
+import { LCORE_MODES } from '../stack/kernel-peer.js';
 import { describeApp, runApp } from '../stack/node-app.js';
 
-describe('ffnet/dgram sockets and the end of their stack', () => {
+describe.each(LCORE_MODES)('ffnet/dgram sockets and the end of their stack ($name)', (mode) => {
   it('a socket closed in its listening handler lets the process end with code 0', async () => {
     const r = await runApp('listen-close', `
       import dgram from '@DGRAM@';
@@ -18,7 +20,7 @@ describe('ffnet/dgram sockets and the end of their stack', () => {
         s.close(() => report({ closed: true }));
       });
       s.bind(0, '127.0.0.1');
-    `);
+    `, { dpdk: mode.dpdk });
     expect(r.code, describeApp(r)).toBe(0);
     expect(r.reports).toEqual([{ backend: 'dpdk', port: expect.any(Number) }, { closed: true }]);
     expect(r.runtimeDirLeft).toBe(false);
@@ -46,7 +48,7 @@ describe('ffnet/dgram sockets and the end of their stack', () => {
         report({ round, got: await roundTrip(round) });
         await stack.close();
       }
-    `);
+    `, { dpdk: mode.dpdk });
     expect(r.code, describeApp(r)).toBe(0);
     expect(r.reports).toEqual([{ round: 'first', got: 'first' }, { round: 'second', got: 'second' }, { round: 'third', got: 'third' }]);
   });
@@ -86,7 +88,7 @@ describe('ffnet/dgram sockets and the end of their stack', () => {
         after[label] = codes;
       }
       report({ events: events.sort(), after });
-    `);
+    `, { dpdk: mode.dpdk });
     expect(r.code, describeApp(r)).toBe(0);
     expect(r.stdout + r.stderr).not.toMatch(/EBADF/);
     expect(r.reports[0]).toEqual({ closed: true });

@@ -1,10 +1,11 @@
 /**
- * ff_epoll_wait_async when what it waits on goes away, in child processes on a loopback-only stack:
- * `stack.close()` and `ff_close(ep)` during the wait reject its promise with EBADF and a message
- * saying why (with and without a timeout), nothing is thrown outside the promise, and the program
- * then exits with code 0.
+ * ff_epoll_wait_async when what it waits on goes away, in child processes on a loopback-only stack
+ * (inline, and with a data-path lcore): `stack.close()` and `ff_close(ep)` during the wait reject
+ * its promise with EBADF and a message saying why (with and without a timeout), nothing is thrown
+ * outside the promise, and the program then exits with code 0.
  */
 import { describe, expect, it } from 'vitest';
+import { LCORE_MODES } from './kernel-peer.js';
 import { describeApp, runApp } from './node-app.js';
 
 /** An app that waits on an epoll set of one bound socket, then runs `closer` (source) 100 ms later. */
@@ -31,9 +32,9 @@ function waitThenClose(timeoutMs: number, closer: string): string {
   `;
 }
 
-describe('ff_epoll_wait_async and closing', () => {
+describe.each(LCORE_MODES)('ff_epoll_wait_async and closing ($name)', (mode) => {
   it.each([-1, 500])('stack.close() during the wait rejects it (timeout %i)', async (timeoutMs) => {
-    const r = await runApp('epoll-stack', waitThenClose(timeoutMs, 'await stack.close();'));
+    const r = await runApp('epoll-stack', waitThenClose(timeoutMs, 'await stack.close();'), { dpdk: mode.dpdk });
     expect(r.code, describeApp(r)).toBe(0);
     expect(r.reports).toEqual([
       { rejected: { name: 'FfError', code: 'EBADF', syscall: 'ff_epoll_wait', message: 'ff_epoll_wait EBADF: the stack closed while waiting' } },
@@ -42,7 +43,7 @@ describe('ff_epoll_wait_async and closing', () => {
   });
 
   it.each([-1, 500])('ff_close(ep) during the wait rejects it (timeout %i)', async (timeoutMs) => {
-    const r = await runApp('epoll-close', waitThenClose(timeoutMs, 'P.ff_close(ep);'));
+    const r = await runApp('epoll-close', waitThenClose(timeoutMs, 'P.ff_close(ep);'), { dpdk: mode.dpdk });
     expect(r.code, describeApp(r)).toBe(0);
     expect(r.reports).toEqual([
       { rejected: { name: 'FfError', code: 'EBADF', syscall: 'ff_epoll_wait', message: 'ff_epoll_wait EBADF: the epoll set was closed while waiting' } },

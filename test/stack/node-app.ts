@@ -5,16 +5,18 @@
  * An app is ES module source. It imports ffnet through `@FFNET@` (replaced by the file URL of
  * dist/index.js), `@DGRAM@` (dist/shim/dgram.js) and `@POSIX@` (dist/posix/index.js), and reports
  * with `report({...})`, which prints one line `@ {json}` (DPDK's own log lines also go to stdout;
- * everything else there is kept as text). FFNET_CONFIG names a loopback-only ffnet.ini with a
- * fresh EAL file prefix, so the stack makes no interface and needs no namespace; the app reaches
- * itself over 127.0.0.1. Every run is bounded: the child is killed (SIGKILL) after its timeout.
+ * everything else there is kept as text). FFNET_CONFIG names a loopback-only ffnet.ini (no [portN])
+ * with a fresh EAL file prefix and the `[dpdk]` keys given (an LcoreMode's), so the stack makes no
+ * interface and needs no namespace; the app reaches itself over 127.0.0.1. Every run is bounded:
+ * the child is killed (SIGKILL) after its timeout.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO, loopbackConfig, removeEalRuntime } from '../shim/scenarios.js';
+import { REPO, removeEalRuntime } from '../shim/scenarios.js';
+import { uniquePrefix } from './kernel-peer.js';
 
 const PRELUDE = `const report = (o) => process.stdout.write('@ ' + JSON.stringify(o) + '\\n');\n`;
 
@@ -38,6 +40,8 @@ export interface AppOptions {
   timeoutMs?: number;
   /** Sends this signal once the app reported `{ ready: true }`. */
   signal?: NodeJS.Signals;
+  /** `[dpdk]` keys besides file_prefix (default: inline, lcore_mask 0x1). */
+  dpdk?: Record<string, string>;
 }
 
 function dist(path: string): string {
@@ -47,8 +51,11 @@ function dist(path: string): string {
 /** Runs `source` (see the module doc) to its end and reports how it ended. */
 export async function runApp(label: string, source: string, opts: AppOptions = {}): Promise<AppResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ffnet-app-'));
-  const config = loopbackConfig(dir, label);
-  const runtimeDir = join('/var/run/dpdk', basename(config, '.ini'));
+  const prefix = uniquePrefix(label);
+  const config = join(dir, `${prefix}.ini`);
+  const keys = { lcore_mask: '0x1', ...opts.dpdk, file_prefix: prefix };
+  writeFileSync(config, `[dpdk]\n${Object.entries(keys).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`);
+  const runtimeDir = join('/var/run/dpdk', prefix);
   const file = join(dir, 'app.mjs');
   writeFileSync(file, PRELUDE + source.replaceAll('@FFNET@', dist('index.js')).replaceAll('@DGRAM@', dist('shim/dgram.js'))
     .replaceAll('@POSIX@', dist('posix/index.js')));

@@ -1,11 +1,12 @@
 /**
- * SIGINT/SIGTERM and a running stack, in child processes on a loopback-only stack: the program's
- * own handler runs with the stack still up and can send a last datagram (which arrives), also when
- * it was registered with `process.once` before the stack started; the stack is released when the
- * process exits. A program with no handler of its own is killed by the signal, as node kills it,
- * and leaves no EAL runtime directory behind.
+ * SIGINT/SIGTERM and a running stack, in child processes on a loopback-only stack (inline, and with
+ * a data-path lcore): the program's own handler runs with the stack still up and can send a last
+ * datagram (which arrives), also when it was registered with `process.once` before the stack
+ * started; the stack is released when the process exits. A program with no handler of its own is
+ * killed by the signal, as node kills it, and leaves no EAL runtime directory behind.
  */
 import { describe, expect, it } from 'vitest';
+import { LCORE_MODES } from './kernel-peer.js';
 import { describeApp, runApp } from './node-app.js';
 
 /** Two sockets on 127.0.0.1; on `signal`, `tx` says goodbye to `rx`, which ends the program. */
@@ -33,9 +34,11 @@ function goodbyeApp(signal: string, register: 'on' | 'once-before-start'): strin
   `;
 }
 
-describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
+const CASES = LCORE_MODES.flatMap((mode) => (['SIGTERM', 'SIGINT'] as const).map((signal) => ({ mode, signal, name: `${signal}, ${mode.name}` })));
+
+describe.each(CASES)('$name', ({ mode, signal }) => {
   it.each(['on', 'once-before-start'] as const)('the program\'s handler (%s) runs first and its goodbye datagram arrives', async (register) => {
-    const r = await runApp('sig-goodbye', goodbyeApp(signal, register), { signal });
+    const r = await runApp('sig-goodbye', goodbyeApp(signal, register), { signal, dpdk: mode.dpdk });
     expect(r.code, describeApp(r)).toBe(0);
     expect(r.reports).toEqual([{ ready: true }, { handler: true, stackOpen: true }, { sent: 7 }, { received: 'goodbye' }]);
     expect(r.runtimeDirLeft).toBe(false);
@@ -46,7 +49,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
       import dgram from '@DGRAM@';
       const s = dgram.createSocket('udp4');
       s.bind(0, '127.0.0.1', () => report({ ready: true }));
-    `, { signal });
+    `, { signal, dpdk: mode.dpdk });
     expect(r.signal, describeApp(r)).toBe(signal);
     expect(r.timedOut).toBe(false);
     expect(r.runtimeDirLeft).toBe(false);
