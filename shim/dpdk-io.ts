@@ -114,10 +114,11 @@ export class DgramIo implements StackAttachment {
     this.#sockets.add(r);
   }
 
-  /** Forgets a closed socket. */
+  /** Forgets a closed socket (its datagrams are no longer delivered). */
   remove(r: Receiver): void {
     this.#sockets.delete(r);
-    this.stopReceiving(r);
+    if (this.#receivers.get(r.fd) === r) this.#receivers.delete(r.fd);
+    this.#pending.delete(r);
   }
 
   /** Starts delivering a bound socket's datagrams (the wake-up is watched from the first socket on). */
@@ -127,12 +128,6 @@ export class DgramIo implements StackAttachment {
     this.#unwatch ??= this.#stack.onWake(() => this.#onWake(), true);
     // Datagrams may have arrived between bind and now.
     this.#schedule(r);
-  }
-
-  /** Stops delivering a socket's datagrams (on close). */
-  stopReceiving(r: Receiver): void {
-    if (this.#receivers.get(r.fd) === r) this.#receivers.delete(r.fd);
-    this.#pending.delete(r);
   }
 
   /** Counts a bound, ref'd socket (+1) or forgets one (-1); the process stays alive while any is counted. */
