@@ -19,7 +19,7 @@ import * as ini from 'ini';
 import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
 import { FfnetConfigError } from './errors.js';
 import {
-  CONFIG_KEYS, KNOWN_SECTIONS, MAX_LCORE_ID, MAX_PORT_ID, keysOf,
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
 } from './schema.js';
 import { SYSCTLS, lookupSysctl, sysctlDefaults } from './sysctl.js';
@@ -240,6 +240,11 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
 
   const dpdk = validateDpdk(dpdkRaw, ctx);
   portsRaw.sort((a, b) => a.id - b.id);
+  if (portsRaw.length > MAX_PORTS) {
+    const last = portsRaw[portsRaw.length - 1]!.name;
+    throw new FfnetConfigError(ctx.file, last, undefined,
+      `${portsRaw.length} ports are configured (${portsRaw.map((p) => `[${p.name}]`).join(', ')}); a stack serves at most ${MAX_PORTS}`);
+  }
   const ports: FfnetPortConfig[] = [];
   const owner = new Map<string, string>();
   for (const p of portsRaw) {
@@ -649,6 +654,9 @@ const OWNED_OPTIONS: Array<[option: string, key: string]> = [
   ['--vdev', 'vdev'], ['-a', 'allow'], ['--allow', 'allow'], ['--no-pci', 'allow'],
 ];
 
+/** EAL options that print usage or version text (and may end the process) rather than start. */
+const PRINTING_OPTIONS = ['-h', '--help', '-v', '--version'];
+
 function parseEalArgs(v: unknown, at: At): string[] {
   let args: string[];
   if (Array.isArray(v)) {
@@ -659,7 +667,15 @@ function parseEalArgs(v: unknown, at: At): string[] {
   } else {
     args = scalarText(v, at, 'EAL arguments').split(/\s+/).filter((a) => a !== '');
   }
-  for (const a of args) {
+  for (const [i, a] of args.entries()) {
+    // eal_parse_args prints its usage and calls exit(0) for -h/--help; -v prints the version at
+    // CRIT level; --version is not an EAL option. None starts a stack.
+    if (PRINTING_OPTIONS.includes(a)) throw fail(at, `${JSON.stringify(a)} makes the EAL print instead of starting (usage or version text); remove it`);
+    const procType = a === '--proc-type' ? args[i + 1] : a.startsWith('--proc-type=') ? a.slice('--proc-type='.length) : undefined;
+    if (procType === 'secondary') {
+      throw fail(at, '--proc-type secondary is not supported: a stack owns its ports, packet pool and rings, '
+        + 'so it runs as a primary process (give each process its own file_prefix)');
+    }
     for (const [opt, key] of OWNED_OPTIONS) {
       const clash = opt.startsWith('--') ? a === opt || a.startsWith(`${opt}=`) : a === opt || (a.startsWith(opt) && !a.startsWith('--'));
       if (clash) throw fail(at, `${JSON.stringify(a)} is set from the ${key} key; set it there instead`);

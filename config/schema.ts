@@ -52,6 +52,8 @@ export interface ConfigKeySpec {
 
 /** Highest DPDK port id a `[portN]` section may name (RTE_MAX_ETHPORTS is 32 in Debian's DPDK). */
 export const MAX_PORT_ID = 31;
+/** Most `[portN]` sections one stack serves (FFS_MAX_PORTS in stack/stack.h). */
+export const MAX_PORTS = 8;
 /** Highest lcore id (RTE_MAX_LCORE is 128 in Debian's DPDK). */
 export const MAX_LCORE_ID = 127;
 
@@ -117,7 +119,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
   {
     section: 'dpdk', key: 'extra_args', kind: 'eal-args', type: 'whitespace-separated EAL arguments',
     repeatable: false, required: false, defaultText: 'none',
-    description: 'Further EAL arguments, appended last (options with a key of their own are refused here).',
+    description: 'Further EAL arguments, appended last (options with a key of their own, -h/--help, -v/--version and --proc-type secondary are refused here).',
   },
   {
     section: 'portN', key: 'addr', kind: 'ipv4', type: 'IPv4 address',

@@ -169,6 +169,16 @@ describe('ports', () => {
     expect(iniError(`${PORT}mtu = 67\n`).message).toBe('ffnet.ini: [port0] mtu: 67 is out of range (68..9000 bytes)');
   });
 
+  it('more ports than a stack serves', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `[port${i}]\naddr = 10.77.${i}.2\nnetmask = 255.255.255.0\n`).join('');
+    expect(iniError(nine)).toEqual({
+      message: 'ffnet.ini: [port8]: 9 ports are configured ([port0], [port1], [port2], [port3], [port4], [port5], [port6], [port7], [port8]); '
+        + 'a stack serves at most 8',
+      section: 'port8', key: undefined,
+    });
+    expect(() => parseConfigText(nine.split('[port8]')[0]!, 'ffnet.ini')).not.toThrow();
+  });
+
   it('duplicate address across ports', () => {
     expect(iniError(`${PORT}[port1]\naddr = 10.77.0.2\nnetmask = 255.255.0.0\n`)).toEqual({
       message: 'ffnet.ini: [port1] addr: 10.77.0.2 is already the address of [port0]', section: 'port1', key: 'addr',
@@ -288,6 +298,23 @@ describe('[dpdk] values', () => {
       .toBe('ffnet.ini: [dpdk] extra_args: "-m" is set from the memory key; set it there instead');
     expect(iniError('[dpdk]\nextra_args = --vdev=net_null0\n').message)
       .toBe('ffnet.ini: [dpdk] extra_args: "--vdev=net_null0" is set from the vdev key; set it there instead');
+  });
+
+  it('extra_args that would make the EAL print and end the process, or start a secondary process', () => {
+    for (const a of ['--help', '-h', '-v', '--version']) {
+      expect(iniError(`[dpdk]\nextra_args = --in-memory ${a}\n`)).toEqual({
+        message: `ffnet.ini: [dpdk] extra_args: "${a}" makes the EAL print instead of starting (usage or version text); remove it`,
+        section: 'dpdk', key: 'extra_args',
+      });
+    }
+    for (const a of ['--proc-type=secondary', '--proc-type secondary']) {
+      expect(iniError(`[dpdk]\nextra_args = ${a}\n`)).toEqual({
+        message: 'ffnet.ini: [dpdk] extra_args: --proc-type secondary is not supported: a stack owns its ports, packet pool and '
+          + 'rings, so it runs as a primary process (give each process its own file_prefix)',
+        section: 'dpdk', key: 'extra_args',
+      });
+    }
+    expect(() => parseConfigText('[dpdk]\nextra_args = --proc-type=primary --in-memory\n', 'ffnet.ini')).not.toThrow();
   });
 });
 
