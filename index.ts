@@ -10,6 +10,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { loadConfigFile, toNativeConfig, validateConfig, type FfnetConfig, type RawConfig } from './config/index.js';
+import { sysctlValue } from './config/sysctl.js';
 import { StackSystemError } from './native/errors.js';
 import {
   loadAddon,
@@ -233,7 +234,7 @@ export class Stack {
   /** Reads a tunable, or sets it when a value is given. */
   sysctl(name: string, value?: number): number {
     const native = this.#live();
-    if (value !== undefined) native.sysctlSet(name, value);
+    if (value !== undefined) native.sysctlSet(name, sysctlValue(name, value));
     return native.sysctlGet(name);
   }
 
