@@ -119,7 +119,8 @@ export class Stack {
 
   /**
    * Starts a stack; rejects with FfnetConfigError for a bad config, or an Error with code
-   * 'ERR_FFNET_START' naming the port, the DPDK call and its error.
+   * 'ERR_FFNET_START' naming the port, the DPDK call and its error, followed by DPDK's last log
+   * lines (also its `dpdkLog` array).
    */
   static async start(opts: StackStartOptions = {}): Promise<Stack> {
     return Stack.startSync(opts);
@@ -139,7 +140,8 @@ export class Stack {
       stack = new Stack(config, (onPing) => addon.startStack(nativeConfig, onPing));
     } catch (err) {
       // Device and EAL failures: the message names the port, the DPDK call and its error.
-      throw Object.assign(new Error((err as Error).message), { code: 'ERR_FFNET_START' });
+      // `dpdkLog`: the lines DPDK logged during the attempt (also quoted in the message).
+      throw Object.assign(new Error((err as Error).message), { code: 'ERR_FFNET_START', dpdkLog: (err as { dpdkLog?: string[] }).dpdkLog ?? [] });
     }
     running.add(stack);
     hookSignals();

@@ -55,6 +55,8 @@ export interface FfnetDpdkConfig {
   txDelayUs: number;
   /** DPDK log level name ('emergency' .. 'debug'). */
   logLevel: string;
+  /** Where DPDK's log goes besides memory: 'none', 'stderr', 'syslog' or 'file:PATH'. */
+  log: string;
   mbufs: number;
   /** Extra EAL arguments, appended after the ones ffnet derives. */
   extraArgs: string[];
@@ -165,6 +167,7 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     mbufs: d.mbufs,
     ports,
     sysctl: { ...sysctlDefaults(), ...cfg.sysctl },
+    log: d.log,
   };
 }
 
@@ -315,6 +318,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
   const allow = listOf(present(body, 'allow'), at('allow')).map((v) => parsePci(v, at('allow')));
 
   const logLevel = parseLogLevel(valueOrDefault('log_level'), at('log_level'));
+  const log = parseLogSink(valueOrDefault('log'), at('log'));
   const extraRaw = present(body, 'extra_args');
   const extraArgs = extraRaw === undefined ? [] : parseEalArgs(extraRaw, at('extra_args'));
 
@@ -330,6 +334,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
     idleSleepUs: intKey(body, S, 'idle_sleep', ctx),
     txDelayUs: intKey(body, S, 'pkt_tx_delay', ctx),
     logLevel,
+    log,
     mbufs,
     extraArgs,
   };
@@ -645,6 +650,13 @@ function parseLogLevel(v: unknown, at: At): string {
   const alias = LOG_ALIASES[s];
   if (alias) return alias;
   throw fail(at, `${JSON.stringify(s)} is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)`);
+}
+
+/** `none`, `stderr`, `syslog` or `file:PATH` (a relative path is taken from the working directory). */
+function parseLogSink(v: unknown, at: At): string {
+  const s = scalarText(v, at, 'a log sink');
+  if (s === 'none' || s === 'stderr' || s === 'syslog' || (s.startsWith('file:') && s.length > 'file:'.length)) return s;
+  throw fail(at, `${JSON.stringify(s)} is not a log sink (none, stderr, syslog or file:PATH)`);
 }
 
 /** EAL options that have a key of their own: setting them twice would contradict that key. */

@@ -19,6 +19,7 @@ export type ConfigValueKind =
   | 'pci'
   | 'log-level'
   | 'eal-args'
+  | 'log-sink'
   | 'ipv4'
   | 'netmask'
   | 'static-arp';
@@ -110,6 +111,12 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     section: 'dpdk', key: 'log_level', kind: 'log-level', type: 'emerg|alert|crit|err|warning|notice|info|debug or 1..8',
     repeatable: false, required: false, default: 'notice', defaultText: 'notice',
     description: 'DPDK global log level (EAL --log-level).',
+  },
+  {
+    section: 'dpdk', key: 'log', kind: 'log-sink', type: 'none|stderr|syslog|file:PATH',
+    repeatable: false, required: false, default: 'none', defaultText: 'none',
+    description: 'Where DPDK\'s log lines (those at or above log_level) go; the last ones are kept in memory either way '
+      + 'and quoted in a start error.',
   },
   {
     section: 'dpdk', key: 'nb_mbuf', kind: 'integer', type: 'integer',

@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "stack/eal_log.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
@@ -63,6 +64,23 @@ static void remove_runtime_dir(void)
 	runtime_dir[0] = '\0';
 }
 
+/**
+ * The runtime directory rte_eal_init will use for argv (eal_create_runtime_dir's rule: /var/run for
+ * root, else $XDG_RUNTIME_DIR or /tmp; then dpdk/<file prefix>, "rte" by default).
+ */
+static void expected_runtime_dir(int argc, char **argv, char *out, size_t len)
+{
+	const char *prefix = "rte";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--file-prefix") == 0 && i + 1 < argc)
+			prefix = argv[++i];
+		else if (strncmp(argv[i], "--file-prefix=", 14) == 0)
+			prefix = argv[i] + 14;
+	}
+	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
+	snprintf(out, len, "%s/dpdk/%s", base ? base : "/tmp", prefix);
+}
+
 int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 {
 	if (eal_ready)
@@ -74,11 +92,30 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(copy, argv, (size_t)argc * sizeof(char *));
+	char expected[PATH_MAX];
+	expected_runtime_dir(argc, argv, expected, sizeof(expected));
+	bool existed = access(expected, F_OK) == 0;
+	uint64_t mark = ffs_log_count();
+	rte_errno = 0;
 	int rc = rte_eal_init(argc, copy);
 	free(copy);
 	if (rc < 0) {
-		snprintf(err, errlen, "DPDK EAL initialisation failed: %s (rte_errno %d); see the EAL messages above",
-			 rte_strerror(rte_errno), rte_errno);
+		int e = rte_errno;
+		/* Some failures leave rte_errno unset: then DPDK's last log line is the reason. */
+		char last[256] = "";
+		if (ffs_log_since(mark, 1, last, sizeof(last)) == 1)
+			last[strcspn(last, "\n")] = '\0';
+		if (e != 0)
+			snprintf(err, errlen, "DPDK EAL initialisation failed: %s (rte_errno %d)", rte_strerror(e), e);
+		else if (last[0])
+			snprintf(err, errlen, "DPDK EAL initialisation failed: %s", last);
+		else
+			snprintf(err, errlen, "DPDK EAL initialisation failed");
+		/* What the failed start created (config, sockets) would otherwise stay; another process's stays. */
+		if (!existed && strcmp(rte_eal_get_runtime_dir(), expected) == 0) {
+			snprintf(runtime_dir, sizeof(runtime_dir), "%s", expected);
+			remove_runtime_dir();
+		}
 		return -1;
 	}
 	eal_ready = true;

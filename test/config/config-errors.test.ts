@@ -74,7 +74,7 @@ describe('structure', () => {
   it('unknown key, listing the known keys of its section', () => {
     expect(iniError('[dpdk]\nfoo = 1\n')).toEqual({
       message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, memory, no_huge, file_prefix, '
-        + 'vdev, allow, idle_sleep, pkt_tx_delay, log_level, nb_mbuf, extra_args)',
+        + 'vdev, allow, idle_sleep, pkt_tx_delay, log_level, log, nb_mbuf, extra_args)',
       section: 'dpdk', key: 'foo',
     });
     expect(iniError(`${PORT}prefix = 24\n`).message)
@@ -289,6 +289,13 @@ describe('[dpdk] values', () => {
     expect(iniError('[dpdk]\nlog_level = loud\n').message)
       .toBe('ffnet.ini: [dpdk] log_level: "loud" is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)');
     expect(iniError('[dpdk]\nlog_level = 9\n').key).toBe('log_level');
+  });
+
+  it('bad log sink', () => {
+    expect(iniError('[dpdk]\nlog = stdout\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] log: "stdout" is not a log sink (none, stderr, syslog or file:PATH)', section: 'dpdk', key: 'log',
+    });
+    expect(iniError('[dpdk]\nlog = file:\n').key).toBe('log');
   });
 
   it('extra_args that would contradict a key', () => {
