@@ -34,6 +34,24 @@ struct ffs_sock *ffs_sock_get(struct ffs_stack *st, uint32_t id)
 	return so && so->in_use ? so : NULL;
 }
 
+/**
+ * A socket's receive ring, in DPDK's heap rather than a memzone of its own (rte_ring_create): the
+ * EAL has RTE_MAX_MEMZONE (2560) memzones for the whole process, fewer than FFS_MAX_SOCKS, and logs
+ * two lines for each it cannot give. Not in DPDK's ring list either: nothing looks it up by name.
+ */
+static struct rte_ring *rx_ring_new(const char *name)
+{
+	ssize_t size = rte_ring_get_memsize(FFS_SOCK_RX_RING);
+	if (size < 0)
+		return NULL;
+	struct rte_ring *r = rte_zmalloc(name, (size_t)size, RTE_CACHE_LINE_SIZE);
+	if (r && rte_ring_init(r, name, FFS_SOCK_RX_RING, RING_F_SC_DEQ) != 0) {
+		rte_free(r);
+		r = NULL;
+	}
+	return r;
+}
+
 int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out)
 {
 	pthread_mutex_lock(&st->ns_lock);
@@ -67,7 +85,7 @@ int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **o
 	so->tx_lcore = id % st->n_lcores;
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "ffs%u_s%u_%u", st->id, id, gen);
-	so->rx = rte_ring_create(name, FFS_SOCK_RX_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	so->rx = rx_ring_new(name);
 	if (!so->rx) {
 		pthread_mutex_unlock(&st->ns_lock);
 		return -ENOMEM;
@@ -404,7 +422,7 @@ void ffs_sock_release(struct ffs_sock *so)
 		rte_pktmbuf_free(obj);
 	rte_pktmbuf_free(so->peeked);
 	so->peeked = NULL;
-	rte_ring_free(so->rx);
+	rte_free(so->rx);
 	so->rx = NULL;
 	so->bound = false;
 	so->in_use = false;

@@ -1,8 +1,9 @@
 /**
  * Arguments at the API edges of a running stack: ffnet/posix refuses a descriptor that is not a
  * non-negative int32 with EBADF, as the kernel does, rather than letting it wrap onto another socket;
- * `Stack.sysctl` refuses a value that is not an integer. Each case runs in a child process with a
- * loopback-only stack, inside a namespace of its own.
+ * the socket table holds the 4096 descriptors it documents; `Stack.sysctl` refuses a value that is
+ * not an integer. Each case runs in a child process with a loopback-only stack, inside a namespace
+ * of its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireRoot } from '../../testbed/netns.js';
@@ -81,6 +82,38 @@ describe('ffnet/posix descriptors', () => {
     // None of them reached socket 0: it is still open and unbound.
     expect(report.open).toBe('open');
     expect(report.port).toBe(0);
+  });
+});
+
+describe('ffnet/posix socket table', () => {
+  it('holds 4096 sockets (descriptors 0..4095); the next is refused with EMFILE and nothing printed', async () => {
+    const prefix = childPrefix('api-socks');
+    const r = await runChild<{ opened: number; last: number; refusal: string; reopened: number }>(ns, `
+      import { Stack } from 'ffnet';
+      import * as P from 'ffnet/posix';
+      const stack = Stack.startSync({ config: { dpdk: { file_prefix: ${JSON.stringify(prefix)}, log: 'stderr' } } });
+      const K = P.constants;
+      const fds = [];
+      let refusal = 'none';
+      for (let i = 0; i < 5000; i++) {
+        try {
+          fds.push(P.ff_socket(K.AF_INET, K.SOCK_DGRAM, 0));
+        } catch (e) {
+          refusal = e.code;
+          break;
+        }
+      }
+      const opened = fds.length;
+      const last = fds[fds.length - 1];
+      for (const fd of fds) P.ff_close(fd);
+      let reopened = 0;
+      for (let i = 0; i < 4096; i++) reopened += P.ff_socket(K.AF_INET, K.SOCK_DGRAM, 0) >= 0 ? 1 : 0;
+      report({ opened, last, refusal, reopened });
+      stack.close();
+    `, { prefixes: [prefix], timeoutMs: 60_000 });
+    expect(r.report, r.stderr).toEqual({ opened: 4096, last: 4095, refusal: 'EMFILE', reopened: 4096 });
+    // With DPDK's log on stderr: the refusal is the caller's errno, not log lines.
+    expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('TELEMETRY:'))).toEqual([]);
   });
 });
 
