@@ -116,8 +116,9 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* Every receiver reads the same bytes: share the mbuf by reference count. */
-	rte_mbuf_refcnt_update(m, (int16_t)(n - 1));
+	/* Every receiver reads the same bytes: share the mbuf by reference count. Each receiver frees
+	 * the whole chain, so every segment needs the extra references, not the head alone. */
+	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
 	for (unsigned i = 0; i < n; i++)
 		deliver(lc, targets[i], m);
 }
