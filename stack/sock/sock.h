@@ -35,6 +35,7 @@
 
 struct rte_ring;
 struct rte_mbuf;
+struct ffs_ctrl_msg;
 
 /** One application thread's view of the stack. */
 struct ffs_app {
@@ -88,6 +89,10 @@ struct ffs_sock {
 	atomic_int tx_bytes;      /**< charged bytes handed to lcores and not yet sent */
 	atomic_int tx_count;
 	atomic_bool closing;
+	/* Closing (control plane). */
+	bool published;                   /**< lcores were told of it: they must be told to remove it */
+	struct ffs_sock *retired_next;    /**< in ffs_stack.retired */
+	struct ffs_ctrl_msg *retired_by;  /**< the removal some lcore has yet to apply */
 };
 
 /** Metadata the stack keeps in a datagram's mbuf (a dynamic field). */
@@ -120,10 +125,15 @@ int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint
 /** Connects (filters by peer; binds implicitly). addr 0 with port 0 (AF_UNSPEC) disconnects. */
 int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port);
 int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so);
-/** Closes: removes it from every lcore, drops what it queued, frees it. */
+/**
+ * Closes: removes it from every lcore, then frees it and what it queued once every lcore has passed a
+ * quiescent state (rte_rcu_qsbr), so a lcore in the middle of a burst never touches freed memory. When
+ * a lcore does not acknowledge the removal in time, the socket waits in ffs_stack.retired until it
+ * has, and a later open or close frees it. `so` is invalid afterwards.
+ */
 void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so);
-/** Frees what a socket holds (queued datagrams, its ring) without telling the lcores: for a stopped stack. */
-void ffs_sock_release(struct ffs_sock *so);
+/** Frees every socket, open or retired, without telling the lcores: for a stopped stack. */
+void ffs_socks_free(struct ffs_stack *st);
 struct ffs_sock *ffs_sock_get(struct ffs_stack *st, uint32_t id);
 
 /**
