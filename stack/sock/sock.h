@@ -111,8 +111,15 @@ struct ffs_meta {
 /** Creates the calling thread's application context (registering the thread with DPDK if needed). */
 struct ffs_app *ffs_app_new(struct ffs_stack *st);
 void ffs_app_free(struct ffs_stack *st, struct ffs_app *app);
-/** Clears the wake-up so that a later arrival writes event_fd again; call before draining. */
-void ffs_app_rearm(struct ffs_app *app);
+/**
+ * Clears the wake-up so that a later arrival writes event_fd again, fenced before the caller's drain
+ * of the ready ring; call before draining. True when it was set: an eventfd write is due (or done)
+ * for the caller to read.
+ */
+bool ffs_app_rearm(struct ffs_app *app);
+/** Application side: takes a socket taken from the ready ring off its listing, fenced before the
+ *  caller looks at the socket's RX ring (so a lcore queueing meanwhile lists it again). */
+void ffs_sock_unlist(struct ffs_sock *so);
 /** Takes up to max ids of sockets that became readable or got an error. */
 unsigned ffs_app_ready(struct ffs_app *app, uint32_t *ids, unsigned max);
 
