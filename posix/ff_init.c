@@ -98,9 +98,12 @@ void ff_exit(void)
 	/* Datagrams already handed to the stack go out, as they would from a closed Linux socket. */
 	for (unsigned idle = 0, turns = 0; ffs_stack_is_inline(st) && idle < 16 && turns < 100000; turns++)
 		idle = ffs_stack_poll(st) ? 0 : idle + 1;
-	for (int fd = 0; fd < FF_MAX_SOCKETS; fd++)
-		if (ffs_sock_get(st, (uint32_t)fd))
-			ff_close(fd);
+	{
+		FF_READER();
+		for (int fd = 0; fd < FF_MAX_SOCKETS; fd++)
+			if (ff_sock_lookup(st, fd))
+				ff_close(fd);
+	}
 	ff_app_forget();
 	ffs_stack_stop(st);
 	ffs_eal_cleanup();

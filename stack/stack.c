@@ -284,10 +284,12 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		stack_free(st, 0);
 		return NULL;
 	}
-	/* Each lcore index is a reader of sockets (online while its loop turns; see loop.c). */
-	size_t rcu_size = rte_rcu_qsbr_get_memsize(st->n_lcores);
+	/* Each lcore index is a reader of sockets (online while its loop turns; see loop.c), and so is
+	 * each application thread inside a call (after them, by DPDK lcore id; see sock/app.c). */
+	uint32_t readers = st->n_lcores + RTE_MAX_LCORE;
+	size_t rcu_size = rte_rcu_qsbr_get_memsize(readers);
 	st->rcu = rte_zmalloc("ffs_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
-	if (!st->rcu || rte_rcu_qsbr_init(st->rcu, st->n_lcores) != 0) {
+	if (!st->rcu || rte_rcu_qsbr_init(st->rcu, readers) != 0) {
 		snprintf(err, errlen, "out of DPDK memory for the lcores' quiescent-state variable");
 		stack_free(st, 0);
 		return NULL;

@@ -117,8 +117,9 @@ struct ffs_stack {
 	struct rte_ring *events;
 	int event_fd;
 	unsigned id; /**< distinguishes ring names across restarts in one process */
-	/** Every lcore reports quiescent states here; memory lcores may hold (sockets) is freed after a
-	 *  grace period (sock/sock.c). Thread id = lcore index. */
+	/** Every lcore, and every application thread inside a call, reports quiescent states here;
+	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
+	 *  + DPDK lcore id for an application thread (sock/app.c). */
 	struct rte_rcu_qsbr *rcu;
 	/* Control-plane state (sock/sock.c), under ns_lock. */
 	pthread_mutex_t ns_lock;

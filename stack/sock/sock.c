@@ -64,46 +64,54 @@ static void sock_free(struct ffs_sock *so)
 	rte_free(so);
 }
 
-/* Caller holds ns_lock. Frees the retired sockets whose removal every lcore has applied: after the
- * grace period that follows, no lcore holds them (rte_rcu_qsbr). */
-static void reap_retired(struct ffs_stack *st)
+/* Caller holds ns_lock. Takes the retired sockets whose removal every lcore has applied off the
+ * list, linked by retired_next, for free_after_grace. */
+static struct ffs_sock *take_reapable(struct ffs_stack *st)
 {
+	struct ffs_sock *done = NULL;
 	struct ffs_sock **link = &st->retired;
-	bool synced = false;
 	while (*link) {
 		struct ffs_sock *so = *link;
 		if (!ffs_ctrl_applied(so->retired_by)) {
 			link = &so->retired_next;
 			continue;
 		}
-		if (!synced) {
-			rte_rcu_qsbr_synchronize(st->rcu, RTE_QSBR_THRID_INVALID);
-			synced = true;
-		}
 		*link = so->retired_next;
 		ffs_ctrl_put(so->retired_by);
-		sock_free(so);
+		so->retired_next = done;
+		done = so;
+	}
+	return done;
+}
+
+/* Frees the sockets of `list` (linked by retired_next) after a grace period, when no lcore and no
+ * other application thread holds them (rte_rcu_qsbr). Called without ns_lock: a thread that holds
+ * one of them may be waiting for that lock, and would never report its quiescent state. */
+static void free_after_grace(struct ffs_stack *st, struct ffs_sock *list)
+{
+	if (!list)
+		return;
+	ffs_app_synchronize(st);
+	while (list) {
+		struct ffs_sock *next = list->retired_next;
+		sock_free(list);
+		list = next;
 	}
 }
 
-int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out)
+/* Caller holds ns_lock. */
+static int open_locked(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out)
 {
-	pthread_mutex_lock(&st->ns_lock);
-	reap_retired(st);
 	uint32_t id = 0;
 	while (id < FFS_MAX_SOCKS && st->socks[id])
 		id++;
-	if (id == FFS_MAX_SOCKS) {
-		pthread_mutex_unlock(&st->ns_lock);
+	if (id == FFS_MAX_SOCKS)
 		return -EMFILE;
-	}
 	/* A fresh object each time: a lcore still holding the slot's previous socket keeps valid memory
 	 * until the grace period after its close, and the generation tells the two apart. */
 	struct ffs_sock *so = rte_zmalloc("ffs_sock", sizeof(*so), RTE_CACHE_LINE_SIZE);
-	if (!so) {
-		pthread_mutex_unlock(&st->ns_lock);
+	if (!so)
 		return -ENOMEM;
-	}
 	uint16_t gen = ++st->sock_gen[id];
 	so->id = id;
 	so->gen = gen;
@@ -120,14 +128,22 @@ int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **o
 	so->rx = rx_ring_new(name);
 	if (!so->rx) {
 		rte_free(so);
-		pthread_mutex_unlock(&st->ns_lock);
 		return -ENOMEM;
 	}
 	so->in_use = true;
 	__atomic_store_n(&st->socks[id], so, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&st->ns_lock);
 	*out = so;
 	return 0;
+}
+
+int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	struct ffs_sock *reaped = take_reapable(st);
+	int rc = open_locked(st, app, out);
+	pthread_mutex_unlock(&st->ns_lock);
+	free_after_grace(st, reaped);
+	return rc;
 }
 
 /** True when `addr` may be bound locally: any, loopback, ours, a broadcast, or multicast (Linux's rules). */
@@ -462,12 +478,18 @@ int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, ui
 	return rc;
 }
 
-void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
+int ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
 {
 	pthread_mutex_lock(&st->ns_lock);
+	/* Another thread's close of the same descriptor came first: `so` stays allocated until this
+	 * thread's call returns (it is a reader), but is no longer the slot's socket. */
+	if (st->socks[so->id] != so) {
+		pthread_mutex_unlock(&st->ns_lock);
+		return -EBADF;
+	}
 	atomic_store(&so->closing, true);
 	so->in_use = false;
-	/* Out of the slot first: a TX drain that looks the socket up from now on finds nothing. */
+	/* Out of the slot first: a TX drain or a call that looks the socket up from now on finds nothing. */
 	__atomic_store_n(&st->socks[so->id], NULL, __ATOMIC_RELEASE);
 	struct ffs_ctrl_msg *removal = NULL;
 	int rc = 0;
@@ -481,11 +503,13 @@ void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
 		if (pi >= 0)
 			update_group(st, (uint16_t)pi, m.group);
 	}
+	struct ffs_sock *gone = take_reapable(st);
 	if (rc == 0) {
-		/* Every lcore dropped it from its demux table; wait until none is mid-burst with it. */
+		/* Every lcore dropped it from its demux table; it is freed once none is mid-burst with it
+		 * and no other thread's call holds it. */
 		ffs_ctrl_put(removal);
-		rte_rcu_qsbr_synchronize(st->rcu, RTE_QSBR_THRID_INVALID);
-		sock_free(so);
+		so->retired_next = gone;
+		gone = so;
 	} else if (removal) {
 		/* A lcore has yet to apply the removal (it may hold the socket until it does): a later
 		 * reap frees it once it has. Without a message (no memory) no lcore can be told: it stays. */
@@ -493,8 +517,9 @@ void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
 		so->retired_next = st->retired;
 		st->retired = so;
 	}
-	reap_retired(st);
 	pthread_mutex_unlock(&st->ns_lock);
+	free_after_grace(st, gone);
+	return 0;
 }
 
 void ffs_socks_free(struct ffs_stack *st)
