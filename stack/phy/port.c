@@ -5,6 +5,7 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 
 #include "stack/phy/port.h"
 
@@ -96,9 +97,18 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
+	/* ethdev answers a device without RX interrupts (no interrupt handle: net_pcap, net_ring) with
+	 * "Rx Intr handle unset" at error level, and DPDK has no public way to ask first: the probe runs
+	 * with ethdev's log held to critical lines, so a normal start logs no error. */
+	int ethdev_log = rte_log_register("lib.ethdev");
+	int ethdev_level = ethdev_log >= 0 ? rte_log_get_level(ethdev_log) : -1;
+	if (ethdev_level > (int)RTE_LOG_CRIT)
+		rte_log_set_level((uint32_t)ethdev_log, RTE_LOG_CRIT);
 	for (uint16_t q = 0; q < nb_queues && p->rx_intr; q++)
 		if (rte_eth_dev_rx_intr_ctl_q_get_fd(pc->port_id, q) < 0)
 			p->rx_intr = false;
+	if (ethdev_level > (int)RTE_LOG_CRIT)
+		rte_log_set_level((uint32_t)ethdev_log, (uint32_t)ethdev_level);
 	struct rte_ether_addr mac;
 	rc = rte_eth_macaddr_get(pc->port_id, &mac);
 	if (rc != 0)
