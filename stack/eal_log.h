@@ -20,6 +20,22 @@
  */
 int ffs_log_open(const char *sink, char *err, size_t errlen);
 
+/** Where stderr went during a capture (ffs_log_capture_stderr). */
+struct ffs_log_capture {
+	int saved_fd; /**< the process's stderr, restored at the end */
+	int mem_fd;   /**< a memfd: what was written meanwhile (never blocks the writer, as a pipe could) */
+};
+
+/**
+ * Points fd 2 at a memfd until ffs_log_capture_end, for calls that print to stderr beside DPDK's log
+ * (rte_eal_init's "EAL: FATAL: ..."). Everything the process writes to fd 2 meanwhile, from any
+ * thread, is captured. 0, or -1 (stderr untouched) when no memfd could be made.
+ */
+int ffs_log_capture_stderr(struct ffs_log_capture *c);
+/** Restores fd 2, and keeps what was written to it (its last 16 KiB) as error lines of DPDK's log,
+ *  written to the sink like the rest. */
+void ffs_log_capture_end(struct ffs_log_capture *c);
+
 /** How many lines DPDK has logged so far (a mark for ffs_log_since). */
 uint64_t ffs_log_count(void);
 

@@ -98,10 +98,15 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 	bool existed = access(expected, F_OK) == 0;
 	uint64_t mark = ffs_log_count();
 	rte_errno = 0;
+	/* rte_eal_init prints its fatal errors to stderr, not to its log: they join the log instead. */
+	struct ffs_log_capture capture;
+	bool captured = ffs_log_capture_stderr(&capture) == 0;
 	int rc = rte_eal_init(argc, copy);
+	int e = rte_errno;
+	if (captured)
+		ffs_log_capture_end(&capture);
 	free(copy);
 	if (rc < 0) {
-		int e = rte_errno;
 		/* Some failures leave rte_errno unset: then DPDK's last log line is the reason. */
 		char last[256] = "";
 		if (ffs_log_since(mark, 1, last, sizeof(last)) == 1)

@@ -82,6 +82,9 @@ interface StartFailure {
   message: string;
   dpdkLog: string[];
   runtimeDirLeft: boolean;
+  /** What the child wrote to stderr and stdout (it prints nothing itself). */
+  stderr: string;
+  stdout: string;
 }
 
 /** Starts a stack from `config` in a child, expecting a failure; reports it and whether /var/run/dpdk/<prefix> is left. */
@@ -97,7 +100,7 @@ async function failedStart(prefix: string, config: object): Promise<StartFailure
     }
   `, { prefixes: [prefix] });
   if (!r.report) throw new Error(`no report (code ${r.code}): ${r.stderr}`);
-  return r.report;
+  return { ...r.report, stderr: r.stderr, stdout: r.stdout };
 }
 
 describe('a failed start', () => {
@@ -107,8 +110,28 @@ describe('a failed start', () => {
     expect(f.code).toBe('ERR_FFNET_START');
     expect(f.message).toMatch(/^DPDK EAL initialisation failed: No such device \(rte_errno 19\)\nDPDK log:\n {2}/);
     expect(f.dpdkLog).toContain('EAL: failed to parse device "net_nosuchdriver0"');
+    expect(f.stderr).toBe('');
     expect(f.message).toContain(`\nDPDK log:\n  ${f.dpdkLog.join('\n  ')}`);
     expect(f.runtimeDirLeft).toBe(false);
+  });
+
+  it('in the EAL\'s argument checks (a bad extra_args value) keeps its FATAL line off stderr and quotes it', async () => {
+    const prefix = childPrefix('bad-eal-arg');
+    const f = await failedStart(prefix, { dpdk: { file_prefix: prefix, extra_args: '--iova-mode=bogus' } });
+    expect(f.code).toBe('ERR_FFNET_START');
+    expect(f.dpdkLog).toContain('EAL: invalid parameters for --iova-mode');
+    // rte_eal_init writes "EAL: FATAL: ..." straight to stderr: with log = none (the default) the
+    // program's stderr holds nothing it did not write itself, and the error quotes the line.
+    expect(f.stderr).toBe('');
+    expect(f.dpdkLog).toContain('EAL: FATAL: Invalid \'command line\' arguments.');
+    expect(f.message).toContain(`\nDPDK log:\n  ${f.dpdkLog.join('\n  ')}`);
+    expect(f.runtimeDirLeft).toBe(false);
+    // With log = stderr the line reaches stderr once, through the sink.
+    const prefix2 = childPrefix('bad-eal-arg-stderr');
+    const g = await failedStart(prefix2, { dpdk: { file_prefix: prefix2, extra_args: '--iova-mode=bogus', log: 'stderr' } });
+    expect(g.code).toBe('ERR_FFNET_START');
+    expect(g.stderr.split('\n').filter((l) => l === 'EAL: FATAL: Invalid \'command line\' arguments.')).toHaveLength(1);
+    expect(g.stderr).toContain('EAL: invalid parameters for --iova-mode\n');
   });
 
   it('in a device\'s probe quotes the PMD\'s own reason', async () => {
