@@ -93,6 +93,11 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     description: 'Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).',
   },
   {
+    name: 'net.inet.udp.recvmbufs',
+    default: 0, min: 0, max: 16777215, unit: 'mbufs',
+    description: 'Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets; past it they are dropped and counted in udp.memdrop. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.',
+  },
+  {
     name: 'dev.fault.rx_drop_ppm',
     default: 0, min: 0, max: 1000000, unit: 'ppm',
     description: 'Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).',

@@ -27,6 +27,7 @@
 	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000)               \
 	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3)              \
 	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456)          \
+	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215)             \
 	X(FAULT_RX_DROP_PPM, "dev.fault.rx_drop_ppm", 0, 0, 1000000)           \
 	X(FAULT_RX_DUP_PPM, "dev.fault.rx_dup_ppm", 0, 0, 1000000)             \
 	X(FAULT_RX_REORDER_PPM, "dev.fault.rx_reorder_ppm", 0, 0, 1000000)     \

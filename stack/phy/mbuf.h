@@ -1,7 +1,8 @@
 /*
  * mbuf helpers shared by the stack: one dynamic field that holds either a link into the stack's own
  * queues (neighbour hold queues, reassembly) — m->next belongs to multi-segment packets — or a
- * datagram's addresses and socket (struct ffs_meta, sock/sock.h); never both at once.
+ * datagram's addresses and socket (struct ffs_meta, sock/sock.h); never both at once. And the packet
+ * pool's budget for datagrams queued to sockets (net.inet.udp.recvmbufs).
  */
 #ifndef FFNET_PHY_MBUF_H
 #define FFNET_PHY_MBUF_H
@@ -16,6 +17,27 @@ extern int ffs_mbuf_meta_offset;
 
 /** Registers the stack's mbuf dynamic fields (idempotent). 0, or -1 with rte_errno set. */
 int ffs_mbuf_dynfields_register(void);
+
+struct ffs_lcore;
+struct ffs_stack;
+
+/**
+ * The most mbufs of the pool that may be in use while datagrams are still queued to sockets:
+ * net.inet.udp.recvmbufs, or when it is 0, the pool less what the devices and lcores need to keep
+ * receiving and replying (see mbuf.c).
+ */
+unsigned ffs_pool_rx_limit(const struct ffs_stack *st);
+
+/** Bytes a socket may always queue while the pool is over ffs_pool_rx_limit (a page, as Linux's udp_rmem_min). */
+#define FFS_SOCK_RMEM_MIN 4096
+
+/**
+ * Whether a received datagram may be queued on the calling lcore to a socket that holds
+ * `sock_queued` bytes: false when the pool's occupancy has reached ffs_pool_rx_limit (half-way from
+ * there to the pool's size for a socket under FFS_SOCK_RMEM_MIN), so the receive rings keep the
+ * mbufs they refill from.
+ */
+bool ffs_pool_admits_rx(struct ffs_lcore *lc, int sock_queued);
 
 /** The link to the next mbuf in a stack-private queue. */
 static inline struct rte_mbuf **ffs_mbuf_link(struct rte_mbuf *m)

@@ -117,6 +117,7 @@ describe('toNativeConfig: the rest of NativeStackConfig', () => {
       'net.inet.ip.fragttl': 30000,
       'net.inet.igmp.default_version': 3,
       'kern.ipc.maxsockbuf': 425984,
+      'net.inet.udp.recvmbufs': 0,
       'dev.fault.rx_drop_ppm': 0,
       'dev.fault.rx_dup_ppm': 0,
       'dev.fault.rx_reorder_ppm': 0,

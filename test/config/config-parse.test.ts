@@ -135,6 +135,7 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.inet.ip.fragttl': 30000,
       'net.inet.igmp.default_version': 3,
       'kern.ipc.maxsockbuf': 425984,
+      'net.inet.udp.recvmbufs': 0,
       'dev.fault.rx_drop_ppm': 0,
       'dev.fault.rx_dup_ppm': 0,
       'dev.fault.rx_reorder_ppm': 0,
@@ -288,7 +289,7 @@ describe('schema', () => {
       'net.link.ether.inet.rexmit_ms', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
       'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
       'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
-      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
+      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'net.inet.udp.recvmbufs', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
       'dev.fault.rx_reorder_ppm', 'dev.fault.seed',
     ]);
   });

@@ -1,0 +1,148 @@
+/**
+ * Reception survives a packet pool under pressure, over net_tap with the kernel as peer (inline mode):
+ *
+ * - unread sockets flooded by the kernel never take the whole pool: the UDP receive bound
+ *   (net.inet.udp.recvmbufs) drops what is over it into udp.memdrop, so while the sockets are still
+ *   full a kernel ping is answered and a datagram reaches a fresh socket; once everything is read the
+ *   pool is back at its idle baseline;
+ * - when the pool does run dry (here: packets held for a neighbour that never answers, with a small
+ *   pool and a generous hold queue) while the kernel floods the port, reception resumes as soon as the
+ *   mbufs return: the receive queue is restarted (eth.rx_restarts) and a ping is answered.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { KernelUdp } from '../../testbed/kernel-udp.js';
+import { KERNEL_IP, STACK_IP, ctr, kernelPeer, parsePing, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
+import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
+
+const INLINE = { lcore_mask: '0x1' };
+
+/** Samples the pool every `everyMs` until stopped; resolves to the highest occupancy seen. */
+function samplePool(peer: KernelPeer, everyMs = 20): { stop(): Promise<number> } {
+  let max = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { inUse } = await peer.stack.mempool();
+      max = Math.max(max, inUse);
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return max;
+    },
+  };
+}
+
+/** Kernel pings to the stack: how many of `count` were answered. */
+async function kernelPing(peer: KernelPeer, count: number): Promise<{ received: number; out: string }> {
+  const r = await peer.ns.exec('ping', ['-c', String(count), '-i', '0.2', '-W', '1', STACK_IP], { timeoutMs: 5_000 + count * 1_500 });
+  return { received: parsePing(r.stdout).received, out: r.stdout + r.stderr };
+}
+
+/** One kernel datagram to a fresh ff socket must arrive (within `timeoutMs`). */
+async function datagramGetsThrough(peer: KernelPeer, kern: KernelUdp, fds: FdScope, port: number, timeoutMs = 2_000): Promise<number> {
+  const fd = await fds.udp({ address: STACK_IP, port });
+  const { sid } = await kern.socket({ address: KERNEL_IP });
+  let got = 0;
+  // A datagram lost to a full pool on the way is sent again: what matters is that one arrives.
+  for (let i = 0; i < 5 && got === 0; i++) {
+    await kern.send(sid, { to: { address: STACK_IP, port }, size: 32, count: 1 });
+    got = (await peer.stack.udpRecv(fd, { count: 1, timeoutMs: timeoutMs / 5 })).datagrams.length;
+  }
+  await kern.closeSocket(sid);
+  return got;
+}
+
+describe('receive path under packet pool pressure', () => {
+  let peer: KernelPeer | undefined;
+  let kern: KernelUdp | undefined;
+  let fds: FdScope | undefined;
+
+  afterEach(async () => {
+    await fds?.closeAll();
+    kern?.close();
+    await peer?.close();
+    peer = kern = fds = undefined;
+  });
+
+  it('unread sockets flooded by the kernel leave the receive rings their mbufs', async () => {
+    const SOCKETS = 12;
+    const PER_SOCKET = 900; // 16-byte datagrams: SO_RCVBUF (212992) admits ~780 each, 12 of them more than the pool
+    peer = await kernelPeer('rx-pool-udp', { dpdk: INLINE });
+    const { ns, stack } = peer;
+    kern = await KernelUdp.start(ns);
+    fds = new FdScope(stack);
+    await stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
+    const baseline = await steadyInUse(stack);
+    const { size } = await stack.mempool();
+    const before = await stack.stats();
+
+    const socks: number[] = [];
+    for (let i = 0; i < SOCKETS; i++) socks.push(await fds.udp({ address: STACK_IP, port: 9000 + i }));
+    const { sid } = await kern.socket({ address: KERNEL_IP });
+    const sampler = samplePool(peer);
+    for (let i = 0; i < SOCKETS; i++) {
+      await kern.send(sid, { to: { address: STACK_IP, port: 9000 + i }, size: 16, count: PER_SOCKET });
+    }
+    await kern.closeSocket(sid);
+    await sleep(300);
+    const maxInUse = await sampler.stop();
+    const full = await stack.stats();
+    expect(maxInUse, `the pool (${size}) was never full while the sockets filled`).toBeLessThan(size);
+    expect(ctr(full, 'udp.memdrop') - ctr(before, 'udp.memdrop'), 'drops over the receive bound are counted').toBeGreaterThan(0);
+    expect(ctr(full, 'udp.delivered') - ctr(before, 'udp.delivered')).toBeGreaterThan(0);
+
+    // The sockets are still full: the stack still answers and still delivers.
+    const ping = await kernelPing(peer, 3);
+    expect(ping.received, ping.out).toBe(3);
+    expect(await datagramGetsThrough(peer, kern, fds, 9100)).toBe(1);
+
+    let read = 0;
+    for (const fd of socks) read += (await stack.udpRecv(fd, { count: PER_SOCKET, timeoutMs: 300 })).datagrams.length;
+    const after = await stack.stats();
+    expect(read).toBe(ctr(after, 'udp.delivered') - ctr(before, 'udp.delivered') - 1);
+    await expectPoolAt(stack, baseline);
+  }, 60_000);
+
+  it('reception resumes once mbufs return to a pool that ran dry', async () => {
+    const POOL = 2047;
+    const HOLD = 1024;
+    peer = await kernelPeer('rx-pool-dry', {
+      dpdk: { ...INLINE, nb_mbuf: POOL },
+      // Held packets wait 3 requests × 1 s for a neighbour that never answers, then are freed.
+      sysctl: { 'net.link.ether.inet.maxhold': HOLD, 'net.link.ether.inet.maxtries': 3, 'net.link.ether.inet.rexmit_ms': 1_000 },
+    });
+    const { ns, stack } = peer;
+    kern = await KernelUdp.start(ns);
+    fds = new FdScope(stack);
+    await stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
+    const baseline = await steadyInUse(stack);
+    const before = await stack.stats();
+
+    // Hold more than the pool for two silent neighbours; sends fail once the pool is dry.
+    const tx = await fds.udp({ address: STACK_IP, port: 9200 });
+    for (const dst of ['10.77.0.201', '10.77.0.202']) {
+      await stack.udpSend(tx, { to: { address: dst, port: 9 }, size: 16, count: HOLD, timeoutMs: 1_000 }).catch(() => undefined);
+    }
+    const dry = await stack.mempool();
+    expect(dry.inUse, 'the pool ran dry').toBeGreaterThan(POOL - 64);
+    // The kernel floods the port meanwhile: its frames pile up in the tap queue.
+    const { sid } = await kern.socket({ address: KERNEL_IP });
+    const flood = await kern.send(sid, { to: { address: STACK_IP, port: 9201 }, size: 16, count: 3_000 });
+    expect(flood.sent).toBe(3_000);
+    await kern.closeSocket(sid);
+
+    // The neighbours time out, the held packets are freed: reception resumes.
+    await waitForStats(stack, (s) => ctr(s, 'arp.timeouts') - ctr(before, 'arp.timeouts') >= 2, 'the resolutions to fail', 10_000);
+    const ping = await kernelPing(peer, 3);
+    expect(ping.received, `${ping.out}\nports: ${JSON.stringify((await stack.currentPorts())[0]?.stats)}, restarts ${ctr(await stack.stats(), 'eth.rx_restarts')}, pool ${JSON.stringify(await stack.mempool())}`).toBe(3);
+    expect(await datagramGetsThrough(peer, kern, fds, 9201)).toBe(1);
+    const after = await stack.stats();
+    expect(ctr(after, 'eth.rx_restarts') - ctr(before, 'eth.rx_restarts'), 'the receive queue was restarted').toBeGreaterThan(0);
+    await fds.closeAll();
+    await expectPoolAt(stack, baseline);
+  }, 60_000);
+});
