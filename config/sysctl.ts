@@ -43,6 +43,11 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     description: 'Interval between ARP requests for an unresolved neighbour.',
   },
   {
+    name: 'net.link.ether.inet.max_entries',
+    default: 768, min: 8, max: 768, unit: 'entries',
+    description: 'Most entries in the neighbour table of each lcore. A new neighbour past it evicts the least recently used entry nobody used (learned from a request, or failed), or, for a resolution of our own, any entry but a permanent one (counted in arp.evicted); when none may go it is refused (arp.table_full).',
+  },
+  {
     name: 'net.inet.ip.ttl',
     default: 64, min: 1, max: 255, unit: 'hops',
     description: 'Default TTL of IPv4 datagrams the stack sends.',

@@ -33,7 +33,8 @@
 	X(arp_dupaddr, "arp.dupaddr", "ARP packets from another host claiming our address")   \
 	X(arp_timeouts, "arp.timeouts", "resolutions that got no answer after maxtries requests") \
 	X(arp_hold_dropped, "arp.hold_dropped", "packets dropped while waiting for resolution") \
-	X(arp_table_full, "arp.table_full", "new neighbours refused because the table was full") \
+	X(arp_table_full, "arp.table_full", "new neighbours refused: the table was full of entries that may not be evicted") \
+	X(arp_evicted, "arp.evicted", "neighbour entries evicted to make room (net.link.ether.inet.max_entries; unused ones first)") \
 	X(arp_clones_in, "arp.clones_in", "ARP packets learned from another lcore's receive queue") \
 	X(ip_rx, "ip.rx", "IPv4 packets received")                                            \
 	X(ip_toosmall, "ip.toosmall", "IPv4 packets shorter than a header")                   \

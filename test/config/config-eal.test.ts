@@ -107,6 +107,7 @@ describe('toNativeConfig: the rest of NativeStackConfig', () => {
       'net.link.ether.inet.maxtries': 5,
       'net.link.ether.inet.maxhold': 16,
       'net.link.ether.inet.rexmit_ms': 1000,
+      'net.link.ether.inet.max_entries': 768,
       'net.inet.ip.ttl': 16,
       'net.inet.icmp.icmplim': 200,
       'net.inet.ip.portrange.first': 49152,
