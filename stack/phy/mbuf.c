@@ -32,6 +32,17 @@ int ffs_mbuf_dynfields_register(void)
 	return 0;
 }
 
+int ffs_pool_in_use(const struct rte_mempool *mp)
+{
+	/* rte_mempool_in_use_count clamps the free count at the pool's size, so a double free (one mbuf
+	 * counted free twice) reads as fewer mbufs in use, or none, instead of as a negative count. */
+	long free = (long)rte_mempool_get_ops(mp->ops_index)->get_count(mp);
+	if (mp->cache_size)
+		for (unsigned i = 0; i < RTE_MAX_LCORE; i++)
+			free += mp->local_cache[i].len;
+	return (int)((long)mp->size - free);
+}
+
 unsigned ffs_pool_rx_limit(const struct ffs_stack *st)
 {
 	int64_t set = ffs_sysctl(st, FFS_SYSCTL_UDP_RECVMBUFS);
@@ -59,7 +70,8 @@ bool ffs_pool_admits_rx(struct ffs_lcore *lc, int sock_queued)
 	 * datagram queued since as taken (mbufs freed meanwhile are seen next turn). */
 	if (lc->pool_seen_tsc != lc->now) {
 		lc->pool_seen_tsc = lc->now;
-		lc->pool_in_use = rte_mempool_in_use_count(mp);
+		int in_use = ffs_pool_in_use(mp);
+		lc->pool_in_use = in_use > 0 ? (unsigned)in_use : 0;
 	}
 	unsigned limit = ffs_pool_rx_limit(lc->st);
 	/* A socket holding less than a page still gets its datagram (Linux's udp_rmem_min), so one that

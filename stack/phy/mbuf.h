@@ -22,6 +22,13 @@ struct ffs_lcore;
 struct ffs_stack;
 
 /**
+ * mbufs of `mp` in use: its size less the free ones (its common store and every lcore's cache),
+ * unclamped, so a double free shows as a count below what it should be, negative when nothing else
+ * is in use. Exact while no other thread allocates or frees; a snapshot otherwise.
+ */
+int ffs_pool_in_use(const struct rte_mempool *mp);
+
+/**
  * The most mbufs of the pool that may be in use while datagrams are still queued to sockets:
  * net.inet.udp.recvmbufs, or when it is 0, the pool less what the devices and lcores need to keep
  * receiving and replying (see mbuf.c).
