@@ -9,6 +9,8 @@ import { mulberry32 } from './random.js';
 
 /** Shortest Ethernet frame without FCS: what a NIC would pad to. */
 const MIN_FRAME = 60;
+/** Longest frame a 1500-byte MTU carries (without FCS): the kernel refuses to send longer ones. */
+const MAX_FRAME = 1514;
 
 /** A locally administered unicast MAC from two random words. */
 function randomMac(next: () => number): string {
@@ -46,7 +48,8 @@ export function forgedArpRequests(count: number, target: Ip4, subnet: string, se
 
 /**
  * `count` frames for `dst`: a third of them random bytes after a valid Ethernet header, the rest a
- * copy of one of `templates` with 1–8 random bytes changed and, sometimes, cut short or extended.
+ * copy of one of `templates` with 1–8 random bytes changed and, sometimes, cut short or extended (up
+ * to MAX_FRAME).
  */
 export function mutatedFrames(count: number, dst: Mac, src: Mac, templates: Buffer[], seed: number): Buffer[] {
   const next = mulberry32(seed);
@@ -71,7 +74,7 @@ export function mutatedFrames(count: number, dst: Mac, src: Mac, templates: Buff
     }
     const cut = next() % 4;
     if (cut === 0) f = f.subarray(0, 14 + (next() % Math.max(1, f.length - 14)));
-    else if (cut === 1) f = Buffer.concat([f, Buffer.alloc(1 + (next() % 64), next() & 0xff)]);
+    else if (cut === 1) f = Buffer.concat([f, Buffer.alloc(1 + (next() % 64), next() & 0xff)]).subarray(0, MAX_FRAME);
     frames.push(padTo(f, 14));
   }
   return frames;

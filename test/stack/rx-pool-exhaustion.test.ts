@@ -11,50 +11,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
-import { KERNEL_IP, STACK_IP, ctr, kernelPeer, parsePing, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
+import { KERNEL_IP, STACK_IP, ctr, kernelPeer, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
+import { datagramGetsThrough, kernelPing, samplePool } from './survival.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
 
 const INLINE = { lcore_mask: '0x1' };
-
-/** Samples the pool every `everyMs` until stopped; resolves to the highest occupancy seen. */
-function samplePool(peer: KernelPeer, everyMs = 20): { stop(): Promise<number> } {
-  let max = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const { inUse } = await peer.stack.mempool();
-      max = Math.max(max, inUse);
-      await sleep(everyMs);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return max;
-    },
-  };
-}
-
-/** Kernel pings to the stack: how many of `count` were answered. */
-async function kernelPing(peer: KernelPeer, count: number): Promise<{ received: number; out: string }> {
-  const r = await peer.ns.exec('ping', ['-c', String(count), '-i', '0.2', '-W', '1', STACK_IP], { timeoutMs: 5_000 + count * 1_500 });
-  return { received: parsePing(r.stdout).received, out: r.stdout + r.stderr };
-}
-
-/** One kernel datagram to a fresh ff socket must arrive (within `timeoutMs`). */
-async function datagramGetsThrough(peer: KernelPeer, kern: KernelUdp, fds: FdScope, port: number, timeoutMs = 2_000): Promise<number> {
-  const fd = await fds.udp({ address: STACK_IP, port });
-  const { sid } = await kern.socket({ address: KERNEL_IP });
-  let got = 0;
-  // A datagram lost to a full pool on the way is sent again: what matters is that one arrives.
-  for (let i = 0; i < 5 && got === 0; i++) {
-    await kern.send(sid, { to: { address: STACK_IP, port }, size: 32, count: 1 });
-    got = (await peer.stack.udpRecv(fd, { count: 1, timeoutMs: timeoutMs / 5 })).datagrams.length;
-  }
-  await kern.closeSocket(sid);
-  return got;
-}
 
 describe('receive path under packet pool pressure', () => {
   let peer: KernelPeer | undefined;
