@@ -129,10 +129,11 @@ static void watch_links(struct ffs_lcore *lc)
 }
 
 /**
- * Lcore 0, every tick: a device whose rx_nombuf grew failed to refill its receive ring. Once the
- * counter has stopped growing and the pool has mbufs again, restart its reception (phy/port.c): a
- * device that gave up (net_tap) would otherwise never receive again, and with RX interrupts its
- * readable queue would keep the loop spinning.
+ * Lcore 0, every tick, for devices that do not resume by themselves (net_tap, phy/port.c): one whose
+ * rx_nombuf grew failed to refill its receive ring. Once the counter has stopped growing and the pool
+ * has mbufs again, restart its reception: it would otherwise never receive again, and with RX
+ * interrupts its readable queue would keep the loop spinning. Other devices are left alone (their
+ * statistics may be costly or clear-on-read registers).
  */
 static void watch_rx_starvation(struct ffs_lcore *lc)
 {
@@ -140,7 +141,7 @@ static void watch_rx_starvation(struct ffs_lcore *lc)
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		struct ffs_port *port = &st->ports[p];
 		struct rte_eth_stats s;
-		if (rte_eth_stats_get(port->port_id, &s) != 0)
+		if (!port->rx_restart_signal || rte_eth_stats_get(port->port_id, &s) != 0)
 			continue;
 		if (s.rx_nombuf != port->rx_nombuf_seen) {
 			port->rx_nombuf_seen = s.rx_nombuf;

@@ -7,12 +7,13 @@
  *   pool is back at its idle baseline;
  * - when the pool does run dry (here: packets held for a neighbour that never answers, with a small
  *   pool and a generous hold queue) while the kernel floods the port, reception resumes as soon as the
- *   mbufs return: the receive queue is restarted (eth.rx_restarts) and a ping is answered.
+ *   mbufs return: the receive queue is restarted (eth.rx_restarts), a ping is answered, and the idle
+ *   stack stops spinning.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { KERNEL_IP, STACK_IP, ctr, kernelPeer, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
-import { datagramGetsThrough, kernelPing, samplePool } from './survival.js';
+import { datagramGetsThrough, kernelPing, samplePool, stackCpuShare } from './survival.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
 
 const INLINE = { lcore_mask: '0x1' };
@@ -103,6 +104,8 @@ describe('receive path under packet pool pressure', () => {
     expect(await datagramGetsThrough(peer, kern, fds, 9201)).toBe(1);
     const after = await stack.stats();
     expect(ctr(after, 'eth.rx_restarts') - ctr(before, 'eth.rx_restarts'), 'the receive queue was restarted').toBeGreaterThan(0);
+    // Idle again: the drained queue no longer wakes the loop (a stuck readable tap fd kept it spinning).
+    expect(await stackCpuShare(peer, 1_000), 'share of a core the idle stack uses').toBeLessThan(0.5);
     await fds.closeAll();
     await expectPoolAt(stack, baseline);
   }, 60_000);

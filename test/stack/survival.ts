@@ -57,3 +57,19 @@ export function samplePool(peer: KernelPeer, everyMs = 20): { stop(): Promise<nu
     },
   };
 }
+
+/** CPU time (user + system) of the stack process so far, in clock ticks (USER_HZ, 100 per second). */
+function stackCpuTicks(peer: KernelPeer): number {
+  const stat = readFileSync(`/proc/${peer.stack.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** Share of one core the stack process used over the next `ms` milliseconds (0..n_cores). */
+export async function stackCpuShare(peer: KernelPeer, ms = 1_000): Promise<number> {
+  const t0 = stackCpuTicks(peer);
+  const w0 = Date.now();
+  await sleep(ms);
+  return (stackCpuTicks(peer) - t0) / 100 / ((Date.now() - w0) / 1_000);
+}
