@@ -1,9 +1,9 @@
 /**
- * Seeded floods of crafted frames for the test bench: ARP requests from forged senders, and random or
- * mutated frames. Each generator returns the frames (bounded by its `count`); inject them from the
+ * Seeded floods of crafted frames for the test bench: ARP requests from forged senders, fragments
+ * that never complete, and random or mutated frames. Each generator returns the frames (bounded by its `count`); inject them from the
  * kernel side with {@link injectFrames}, inside the test's namespace only.
  */
-import { ARP_OP, BROADCAST_MAC, ETHERTYPE, arp, ethernet, macString, padTo, toHex, type Ip4, type Mac } from './frames.js';
+import { ARP_OP, BROADCAST_MAC, ETHERTYPE, IPPROTO, arp, ethernet, ipv4, macString, padTo, pattern, toHex, type Ip4, type LinkEnds, type Mac } from './frames.js';
 import type { Netns } from './netns.js';
 import { mulberry32 } from './random.js';
 
@@ -44,6 +44,22 @@ export function forgedArpRequests(count: number, target: Ip4, subnet: string, se
     );
   }
   return frames;
+}
+
+/**
+ * `count` first fragments (MF set, offset 0, 1480 bytes of UDP) of datagrams that never complete,
+ * with IPv4 identifications from `firstId` up.
+ */
+export function incompleteFragments(count: number, ends: LinkEnds, firstId: number): Buffer[] {
+  const payload = pattern(1480);
+  return Array.from({ length: count }, (_, i) =>
+    ethernet({
+      dst: ends.dstMac,
+      src: ends.srcMac,
+      type: ETHERTYPE.IPV4,
+      payload: ipv4({ src: ends.srcIp, dst: ends.dstIp, proto: IPPROTO.UDP, id: (firstId + i) & 0xffff, mf: true, fragOffset: 0, payload }),
+    }),
+  );
 }
 
 /**

@@ -12,8 +12,8 @@
  * - random and mutated frames for three seconds: dropped and counted, nothing crashes.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ARP_OP, BROADCAST_MAC, ETHERTYPE, IPPROTO, arp, echoRequestFrame, ethernet, ipv4, pattern, udpFrame } from '../../testbed/frames.js';
-import { forgedArpRequests, injectFrames, mutatedFrames } from '../../testbed/floods.js';
+import { ARP_OP, BROADCAST_MAC, ETHERTYPE, arp, echoRequestFrame, ethernet, pattern, udpFrame, type LinkEnds } from '../../testbed/frames.js';
+import { forgedArpRequests, incompleteFragments, injectFrames, mutatedFrames } from '../../testbed/floods.js';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { IFACE, KERNEL_IP, LCORE_MODES, STACK_IP, ctr, haveInjectFrame, injectFramePath, kernelPeer, waitForStats, type KernelPeer } from './kernel-peer.js';
 import { datagramGetsThrough, kernelPing, samplePool, stackRssKib } from './survival.js';
@@ -65,14 +65,9 @@ describe.each(LCORE_MODES)('floods ($name)', (mode) => {
     expect(grownMib, `stack RSS grew by ${grownMib.toFixed(1)} MiB`).toBeLessThan(RSS_BOUND_MIB);
   }
 
-  /** A first fragment (MF set, offset 0) of a UDP datagram that never completes. */
-  function lonelyFragment(id: number): Buffer {
-    return ethernet({
-      dst: peer.stackMac,
-      src: peer.kernelMac,
-      type: ETHERTYPE.IPV4,
-      payload: ipv4({ src: KERNEL_IP, dst: STACK_IP, proto: IPPROTO.UDP, id, mf: true, fragOffset: 0, payload: pattern(1480) }),
-    });
+  /** The kernel's frames to the stack. */
+  function ends(): LinkEnds {
+    return { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
   }
 
   it('a socket that never reads holds SO_RCVBUF and counts the rest', async () => {
@@ -98,7 +93,7 @@ describe.each(LCORE_MODES)('floods ($name)', (mode) => {
     const { stack } = peer;
     const before = await stack.stats();
     const sampler = samplePool(peer);
-    await injectFrames(peer.ns, injectFramePath, IFACE, Array.from({ length: 2_000 }, (_, i) => lonelyFragment(0x1000 + i)), 500);
+    await injectFrames(peer.ns, injectFramePath, IFACE, incompleteFragments(2_000, ends(), 0x1000), 500);
     let after = await waitForStats(stack, (s) => ctr(s, 'ip.fragments') - ctr(before, 'ip.fragments') >= 1_500, 'the fragments received', 10_000);
     expect(ctr(after, 'ip.frag_nomem') - ctr(before, 'ip.frag_nomem'), 'over maxfragpackets').toBeGreaterThan(0);
     // Held per lcore: at most maxfragpackets datagrams of one fragment each (2 lcores at most here).
@@ -110,7 +105,7 @@ describe.each(LCORE_MODES)('floods ($name)', (mode) => {
     await stack.sysctl('net.inet.ip.maxfragbytes', 65536);
     const mid = await stack.stats();
     const sampler2 = samplePool(peer);
-    await injectFrames(peer.ns, injectFramePath, IFACE, Array.from({ length: 2_000 }, (_, i) => lonelyFragment(0x5000 + i)), 500);
+    await injectFrames(peer.ns, injectFramePath, IFACE, incompleteFragments(2_000, ends(), 0x5000), 500);
     after = await waitForStats(stack, (s) => ctr(s, 'ip.fragments') - ctr(mid, 'ip.fragments') >= 1_500, 'the fragments received', 10_000);
     expect(ctr(after, 'ip.frag_nomem') - ctr(mid, 'ip.frag_nomem'), 'over maxfragbytes').toBeGreaterThan(1_000);
     expect(await sampler2.stop()).toBeLessThanOrEqual(baseline + 2 * 45 + 64);
@@ -131,12 +126,11 @@ describe.each(LCORE_MODES)('floods ($name)', (mode) => {
 
   it('random and mutated frames for three seconds are dropped and counted', async () => {
     const { stack, stackMac, kernelMac } = peer;
-    const ends = { srcMac: kernelMac, dstMac: stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
     const templates = [
-      echoRequestFrame(ends, 0x77, 1, pattern(56)),
-      udpFrame(ends, 5000, port, pattern(100)),
+      echoRequestFrame(ends(), 0x77, 1, pattern(56)),
+      udpFrame(ends(), 5000, port, pattern(100)),
       ethernet({ dst: BROADCAST_MAC, src: kernelMac, type: ETHERTYPE.ARP, payload: arp({ op: ARP_OP.REQUEST, sha: kernelMac, spa: KERNEL_IP, tpa: STACK_IP }) }),
-      lonelyFragment(0x9999),
+      ...incompleteFragments(1, ends(), 0x9999),
     ];
     const before = await stack.stats();
     const end = Date.now() + RANDOM_FLOOD_MS;

@@ -5,14 +5,15 @@
  *   (net.inet.udp.recvmbufs) drops what is over it into udp.memdrop, so while the sockets are still
  *   full a kernel ping is answered and a datagram reaches a fresh socket; once everything is read the
  *   pool is back at its idle baseline;
- * - when the pool does run dry (here: packets held for a neighbour that never answers, with a small
- *   pool and a generous hold queue) while the kernel floods the port, reception resumes as soon as the
+ * - when the pool does run dry (here: fragments that never complete, with a small pool and reassembly
+ *   limits above it) while the kernel floods the port, reception resumes as soon as the
  *   mbufs return: the receive queue is restarted (eth.rx_restarts), a ping is answered, and the idle
  *   stack stops spinning.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
-import { KERNEL_IP, STACK_IP, ctr, kernelPeer, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
+import { incompleteFragments, injectFrames } from '../../testbed/floods.js';
+import { IFACE, KERNEL_IP, STACK_IP, ctr, injectFramePath, kernelPeer, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
 import { datagramGetsThrough, kernelPing, samplePool, stackCpuShare } from './survival.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
 
@@ -71,11 +72,10 @@ describe('receive path under packet pool pressure', () => {
 
   it('reception resumes once mbufs return to a pool that ran dry', async () => {
     const POOL = 2047;
-    const HOLD = 1024;
     peer = await kernelPeer('rx-pool-dry', {
       dpdk: { ...INLINE, nb_mbuf: POOL },
-      // Held packets wait 3 requests × 1 s for a neighbour that never answers, then are freed.
-      sysctl: { 'net.link.ether.inet.maxhold': HOLD, 'net.link.ether.inet.maxtries': 3, 'net.link.ether.inet.rexmit_ms': 1_000 },
+      // Reassembly allowed to hold more than the pool, for 2 s.
+      sysctl: { 'net.inet.ip.maxfragpackets': 4096, 'net.inet.ip.maxfragbytes': 268435456, 'net.inet.ip.fragttl': 2_000 },
     });
     const { ns, stack } = peer;
     kern = await KernelUdp.start(ns);
@@ -84,23 +84,21 @@ describe('receive path under packet pool pressure', () => {
     const baseline = await steadyInUse(stack);
     const before = await stack.stats();
 
-    // Hold more than the pool for two silent neighbours; sends fail once the pool is dry.
-    const tx = await fds.udp({ address: STACK_IP, port: 9200 });
-    for (const dst of ['10.77.0.201', '10.77.0.202']) {
-      await stack.udpSend(tx, { to: { address: dst, port: 9 }, size: 16, count: HOLD, timeoutMs: 1_000 }).catch(() => undefined);
-    }
-    const dry = await stack.mempool();
-    expect(dry.inUse, 'the pool ran dry').toBeGreaterThan(POOL - 64);
-    // The kernel floods the port meanwhile: its frames pile up in the tap queue.
+    // First fragments that never complete take the pool; the rest of them, and a kernel flood after
+    // them, pile up in the tap queue.
+    const sampler = samplePool(peer);
+    const ends = { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
+    await injectFrames(ns, injectFramePath, IFACE, incompleteFragments(POOL + 500, ends, 0x100), 500);
     const { sid } = await kern.socket({ address: KERNEL_IP });
     const flood = await kern.send(sid, { to: { address: STACK_IP, port: 9201 }, size: 16, count: 3_000 });
     expect(flood.sent).toBe(3_000);
     await kern.closeSocket(sid);
+    expect(await sampler.stop(), 'the pool ran dry').toBeGreaterThan(POOL - 64);
 
-    // The neighbours time out, the held packets are freed: reception resumes.
-    await waitForStats(stack, (s) => ctr(s, 'arp.timeouts') - ctr(before, 'arp.timeouts') >= 2, 'the resolutions to fail', 10_000);
+    // The partial datagrams expire and their mbufs return: reception resumes.
+    await waitForStats(stack, (s) => ctr(s, 'ip.frag_timeout') - ctr(before, 'ip.frag_timeout') >= POOL - 600, 'the partial datagrams to expire', 10_000);
     const ping = await kernelPing(peer, 3);
-    expect(ping.received, `${ping.out}\nports: ${JSON.stringify((await stack.currentPorts())[0]?.stats)}, restarts ${ctr(await stack.stats(), 'eth.rx_restarts')}, pool ${JSON.stringify(await stack.mempool())}`).toBe(3);
+    expect(ping.received, `${ping.out}\nport: ${JSON.stringify((await stack.currentPorts())[0]?.stats)}`).toBe(3);
     expect(await datagramGetsThrough(peer, kern, fds, 9201)).toBe(1);
     const after = await stack.stats();
     expect(ctr(after, 'eth.rx_restarts') - ctr(before, 'eth.rx_restarts'), 'the receive queue was restarted').toBeGreaterThan(0);
