@@ -100,7 +100,7 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
   {
     name: 'net.inet.udp.recvmbufs',
     default: 0, min: 0, max: 16777215, unit: 'mbufs',
-    description: 'Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets; past it they are dropped and counted in udp.memdrop. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.',
+    description: 'Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.',
   },
   {
     name: 'dev.fault.rx_drop_ppm',

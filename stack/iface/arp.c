@@ -14,6 +14,7 @@
  * permanent one, so sending never fails for want of room.
  */
 #include <errno.h>
+#include <limits.h>
 #include <rte_cycles.h>
 
 #include "stack/iface/iface.h"
@@ -176,6 +177,13 @@ int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint
 		e->tries = 1;
 		e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_REXMIT_MS) * lc->st->tsc_hz / 1000;
 		arp_request(lc, port, nexthop);
+	}
+	/* maxhold bounds one neighbour; many silent ones could still hold the whole pool and starve
+	 * reception. Beyond the pool's budget only a neighbour's first packet waits. */
+	if (!ffs_pool_admits(lc, e->n_held ? INT_MAX : 0)) {
+		lc->ctr.arp_hold_dropped++;
+		rte_pktmbuf_free(m);
+		return 0;
 	}
 	struct rte_mbuf *evicted = neigh_hold(e, m, (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAXHOLD));
 	if (evicted) {

@@ -44,7 +44,7 @@ static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *
 {
 	int charge = (int)rte_pktmbuf_pkt_len(m) + FFS_DGRAM_OVERHEAD;
 	/* Like Linux's udp_mem: datagrams nobody reads may not take the mbufs reception needs. */
-	if (!ffs_pool_admits_rx(lc, atomic_load_explicit(&so->rx_bytes, memory_order_relaxed))) {
+	if (!ffs_pool_admits(lc, atomic_load_explicit(&so->rx_bytes, memory_order_relaxed))) {
 		lc->ctr.udp_memdrop++;
 		atomic_fetch_add_explicit(&so->rx_dropped, 1, memory_order_relaxed);
 		rte_pktmbuf_free(m);

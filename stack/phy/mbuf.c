@@ -63,7 +63,7 @@ unsigned ffs_pool_rx_limit(const struct ffs_stack *st)
 	return mp->size > reserve && mp->size - reserve > floor ? mp->size - reserve : floor;
 }
 
-bool ffs_pool_admits_rx(struct ffs_lcore *lc, int sock_queued)
+bool ffs_pool_admits(struct ffs_lcore *lc, int queued)
 {
 	struct rte_mempool *mp = lc->st->pool;
 	/* rte_mempool_avail_count walks every lcore's cache: read it once per turn, and count each
@@ -74,9 +74,9 @@ bool ffs_pool_admits_rx(struct ffs_lcore *lc, int sock_queued)
 		lc->pool_in_use = in_use > 0 ? (unsigned)in_use : 0;
 	}
 	unsigned limit = ffs_pool_rx_limit(lc->st);
-	/* A socket holding less than a page still gets its datagram (Linux's udp_rmem_min), so one that
+	/* A queue holding less than a page still gets its packet (Linux's udp_rmem_min), so a socket that
 	 * keeps reading is not starved by those that do not, up to half of what lies above the limit. */
-	if (sock_queued < FFS_SOCK_RMEM_MIN)
+	if (queued < FFS_SOCK_RMEM_MIN)
 		limit += (mp->size - limit) / 2;
 	if (lc->pool_in_use >= limit)
 		return false;

@@ -29,22 +29,23 @@ struct ffs_stack;
 int ffs_pool_in_use(const struct rte_mempool *mp);
 
 /**
- * The most mbufs of the pool that may be in use while datagrams are still queued to sockets:
+ * The most mbufs of the pool that may be in use while datagrams are still queued to sockets (and
+ * packets held for resolution):
  * net.inet.udp.recvmbufs, or when it is 0, the pool less what the devices and lcores need to keep
  * receiving and replying (see mbuf.c).
  */
 unsigned ffs_pool_rx_limit(const struct ffs_stack *st);
 
-/** Bytes a socket may always queue while the pool is over ffs_pool_rx_limit (a page, as Linux's udp_rmem_min). */
+/** Bytes a queue may always hold while the pool is over ffs_pool_rx_limit (a page, as Linux's udp_rmem_min). */
 #define FFS_SOCK_RMEM_MIN 4096
 
 /**
- * Whether a received datagram may be queued on the calling lcore to a socket that holds
- * `sock_queued` bytes: false when the pool's occupancy has reached ffs_pool_rx_limit (half-way from
- * there to the pool's size for a socket under FFS_SOCK_RMEM_MIN), so the receive rings keep the
- * mbufs they refill from.
+ * Whether the calling lcore may keep one more packet in a queue that holds `queued` bytes (a
+ * socket's receive queue, a neighbour's hold queue): false when the pool's occupancy has reached
+ * ffs_pool_rx_limit (half-way from there to the pool's size for a queue under FFS_SOCK_RMEM_MIN), so
+ * the receive rings keep the mbufs they refill from.
  */
-bool ffs_pool_admits_rx(struct ffs_lcore *lc, int sock_queued);
+bool ffs_pool_admits(struct ffs_lcore *lc, int queued);
 
 /** The link to the next mbuf in a stack-private queue. */
 static inline struct rte_mbuf **ffs_mbuf_link(struct rte_mbuf *m)

@@ -5,6 +5,8 @@
  *   (net.inet.udp.recvmbufs) drops what is over it into udp.memdrop, so while the sockets are still
  *   full a kernel ping is answered and a datagram reaches a fresh socket; once everything is read the
  *   pool is back at its idle baseline;
+ * - packets held for neighbours that never answer stop at the same bound (arp.hold_dropped), however
+ *   many neighbours and maxhold allow;
  * - when the pool does run dry (here: fragments that never complete, with a small pool and reassembly
  *   limits above it) while the kernel floods the port, reception resumes as soon as the
  *   mbufs return: the receive queue is restarted (eth.rx_restarts), a ping is answered, and the idle
@@ -67,6 +69,35 @@ describe('receive path under packet pool pressure', () => {
     for (const fd of socks) read += (await stack.udpRecv(fd, { count: PER_SOCKET, timeoutMs: 300 })).datagrams.length;
     const after = await stack.stats();
     expect(read).toBe(ctr(after, 'udp.delivered') - ctr(before, 'udp.delivered') - 1);
+    await expectPoolAt(stack, baseline);
+  }, 60_000);
+
+  it('packets held for silent neighbours leave the receive rings their mbufs', async () => {
+    const HOLD = 1024;
+    peer = await kernelPeer('rx-pool-hold', { dpdk: INLINE, sysctl: { 'net.link.ether.inet.maxhold': HOLD } });
+    const { stack } = peer;
+    kern = await KernelUdp.start(peer.ns);
+    fds = new FdScope(stack);
+    await stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
+    const baseline = await steadyInUse(stack);
+    const { size } = await stack.mempool();
+    const before = await stack.stats();
+
+    // Nine neighbours that never answer, each allowed HOLD packets: more than the pool in all.
+    const sampler = samplePool(peer);
+    const tx = await fds.udp({ address: STACK_IP, port: 9400 });
+    for (let i = 0; i < 9; i++) {
+      await stack.udpSend(tx, { to: { address: `10.77.0.${200 + i}`, port: 9 }, size: 16, count: HOLD, timeoutMs: 1_000 }).catch(() => undefined);
+    }
+    // Still resolving (maxtries 5 × rexmit 1 s): the stack answers and delivers meanwhile.
+    const ping = await kernelPing(peer, 3);
+    expect(ping.received, ping.out).toBe(3);
+    expect(await datagramGetsThrough(peer, kern, fds, 9401)).toBe(1);
+    expect(await sampler.stop(), `the pool (${size}) was never full`).toBeLessThan(size);
+    const after = await stack.stats();
+    expect(ctr(after, 'arp.hold_dropped') - ctr(before, 'arp.hold_dropped'), 'packets not held are counted').toBeGreaterThan(0);
+    await fds.closeAll();
+    await waitForStats(stack, (s) => ctr(s, 'arp.timeouts') - ctr(before, 'arp.timeouts') >= 9, 'the resolutions to fail', 10_000);
     await expectPoolAt(stack, baseline);
   }, 60_000);
 
