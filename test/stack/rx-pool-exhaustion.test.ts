@@ -5,6 +5,8 @@
  *   (net.inet.udp.recvmbufs) drops what is over it into udp.memdrop, so while the sockets are still
  *   full a kernel ping is answered and a datagram reaches a fresh socket; once everything is read the
  *   pool is back at its idle baseline;
+ * - with that bound lifted (net.inet.udp.recvmbufs = the pool's size), sockets may take the whole
+ *   pool; once they are read, reception works again (the restart below);
  * - packets held for neighbours that never answer stop at the same bound (arp.hold_dropped), however
  *   many neighbours and maxhold allow;
  * - when the pool does run dry (here: fragments that never complete, with a small pool and reassembly
@@ -15,6 +17,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { incompleteFragments, injectFrames } from '../../testbed/floods.js';
+import { pattern, udpFrame } from '../../testbed/frames.js';
 import { IFACE, KERNEL_IP, STACK_IP, ctr, injectFramePath, kernelPeer, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
 import { datagramGetsThrough, kernelPing, samplePool, stackCpuShare } from './survival.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
@@ -70,6 +73,38 @@ describe('receive path under packet pool pressure', () => {
     const after = await stack.stats();
     expect(read).toBe(ctr(after, 'udp.delivered') - ctr(before, 'udp.delivered') - 1);
     await expectPoolAt(stack, baseline);
+  }, 60_000);
+
+  it('with the bound lifted, sockets that took the whole pool and are then read leave reception working', async () => {
+    const SOCKETS = 12;
+    const PER_SOCKET = 900;
+    peer = await kernelPeer('rx-pool-lifted', { dpdk: INLINE, sysctl: { 'net.inet.udp.recvmbufs': 8191 } });
+    const { ns, stack } = peer;
+    kern = await KernelUdp.start(ns);
+    fds = new FdScope(stack);
+    await stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
+    const baseline = await steadyInUse(stack);
+    const { size } = await stack.mempool();
+
+    const socks: number[] = [];
+    for (let i = 0; i < SOCKETS; i++) socks.push(await fds.udp({ address: STACK_IP, port: 9000 + i }));
+    const { sid } = await kern.socket({ address: KERNEL_IP });
+    for (let i = 0; i < SOCKETS; i++) {
+      await kern.send(sid, { to: { address: STACK_IP, port: 9000 + i }, size: 16, count: PER_SOCKET });
+    }
+    await kern.closeSocket(sid);
+    await sleep(300);
+    expect((await stack.mempool()).inUse, 'the sockets took the pool').toBeGreaterThan(size - 64);
+    // More frames than the tap queue holds, at once, while nothing can be received (to a closed port).
+    const ends = { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
+    await injectFrames(ns, injectFramePath, IFACE, Array.from({ length: 3_000 }, () => udpFrame(ends, 5000, 9999, pattern(16))), 1_000);
+    for (const fd of socks) await stack.udpRecv(fd, { count: PER_SOCKET, timeoutMs: 300 });
+    await expectPoolAt(stack, baseline);
+
+    const ping = await kernelPing(peer, 3);
+    expect(ping.received, `${ping.out}\nport: ${JSON.stringify((await stack.currentPorts())[0]?.stats)}`).toBe(3);
+    expect(await datagramGetsThrough(peer, kern, fds, 9100)).toBe(1);
+    expect(await stackCpuShare(peer, 1_000), 'share of a core the idle stack uses').toBeLessThan(0.5);
   }, 60_000);
 
   it('packets held for silent neighbours leave the receive rings their mbufs', async () => {
