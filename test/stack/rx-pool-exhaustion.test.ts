@@ -1,5 +1,6 @@
 /**
- * Reception survives a packet pool under pressure, over net_tap with the kernel as peer (inline mode):
+ * Reception survives a packet pool under pressure, over net_tap with the kernel as peer, in each lcore
+ * mode:
  *
  * - unread sockets flooded by the kernel never take the whole pool: the UDP receive bound
  *   (net.inet.udp.recvmbufs) drops what is over it into udp.memdrop, so while the sockets are still
@@ -18,13 +19,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { incompleteFragments, injectFrames } from '../../testbed/floods.js';
 import { pattern, udpFrame } from '../../testbed/frames.js';
-import { IFACE, KERNEL_IP, STACK_IP, ctr, injectFramePath, kernelPeer, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
+import { IFACE, KERNEL_IP, LCORE_MODES, STACK_IP, ctr, injectFramePath, kernelPeer, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
 import { datagramGetsThrough, kernelPing, samplePool, stackCpuShare } from './survival.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
 
-const INLINE = { lcore_mask: '0x1' };
-
-describe('receive path under packet pool pressure', () => {
+describe.each(LCORE_MODES)('receive path under packet pool pressure ($name)', (mode) => {
   let peer: KernelPeer | undefined;
   let kern: KernelUdp | undefined;
   let fds: FdScope | undefined;
@@ -39,7 +38,7 @@ describe('receive path under packet pool pressure', () => {
   it('unread sockets flooded by the kernel leave the receive rings their mbufs', async () => {
     const SOCKETS = 12;
     const PER_SOCKET = 900; // 16-byte datagrams: SO_RCVBUF (212992) admits ~780 each, 12 of them more than the pool
-    peer = await kernelPeer('rx-pool-udp', { dpdk: INLINE });
+    peer = await kernelPeer('rx-pool-udp', { dpdk: mode.dpdk });
     const { ns, stack } = peer;
     kern = await KernelUdp.start(ns);
     fds = new FdScope(stack);
@@ -78,7 +77,7 @@ describe('receive path under packet pool pressure', () => {
   it('with the bound lifted, sockets that took the whole pool and are then read leave reception working', async () => {
     const SOCKETS = 12;
     const PER_SOCKET = 900;
-    peer = await kernelPeer('rx-pool-lifted', { dpdk: INLINE, sysctl: { 'net.inet.udp.recvmbufs': 8191 } });
+    peer = await kernelPeer('rx-pool-lifted', { dpdk: mode.dpdk, sysctl: { 'net.inet.udp.recvmbufs': 8191 } });
     const { ns, stack } = peer;
     kern = await KernelUdp.start(ns);
     fds = new FdScope(stack);
@@ -109,7 +108,7 @@ describe('receive path under packet pool pressure', () => {
 
   it('packets held for silent neighbours leave the receive rings their mbufs', async () => {
     const HOLD = 1024;
-    peer = await kernelPeer('rx-pool-hold', { dpdk: INLINE, sysctl: { 'net.link.ether.inet.maxhold': HOLD } });
+    peer = await kernelPeer('rx-pool-hold', { dpdk: mode.dpdk, sysctl: { 'net.link.ether.inet.maxhold': HOLD } });
     const { stack } = peer;
     kern = await KernelUdp.start(peer.ns);
     fds = new FdScope(stack);
@@ -139,7 +138,7 @@ describe('receive path under packet pool pressure', () => {
   it('reception resumes once mbufs return to a pool that ran dry', async () => {
     const POOL = 2047;
     peer = await kernelPeer('rx-pool-dry', {
-      dpdk: { ...INLINE, nb_mbuf: POOL },
+      dpdk: { ...mode.dpdk, nb_mbuf: POOL },
       // Reassembly allowed to hold more than the pool, for 2 s.
       sysctl: { 'net.inet.ip.maxfragpackets': 4096, 'net.inet.ip.maxfragbytes': 268435456, 'net.inet.ip.fragttl': 2_000 },
     });
