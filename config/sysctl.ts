@@ -137,3 +137,12 @@ export function sysctlDefaults(): Record<string, number> {
   for (const s of SYSCTLS) out[s.name] = s.default;
   return out;
 }
+
+/**
+ * A value for a tunable set at run time: the integer itself, or a RangeError naming the tunable.
+ * Tunables are int64 in the stack, where a fraction would be truncated silently.
+ */
+export function sysctlValue(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new RangeError(`sysctl ${name}: ${String(value)} is not an integer`);
+  return value;
+}

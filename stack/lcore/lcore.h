@@ -126,9 +126,15 @@ struct ffs_stack {
 	struct rte_ring *events;
 	int event_fd;
 	unsigned id; /**< distinguishes ring names across restarts in one process */
+	/** Every lcore reports quiescent states here; memory lcores may hold (sockets) is freed after a
+	 *  grace period (sock/sock.c). Thread id = lcore index. */
+	struct rte_rcu_qsbr *rcu;
 	/* Control-plane state (sock/sock.c), under ns_lock. */
 	pthread_mutex_t ns_lock;
+	/** Open sockets by id (lcores read a slot with an acquire load: the TX drain). */
 	struct ffs_sock *socks[FFS_MAX_SOCKS];
+	uint16_t sock_gen[FFS_MAX_SOCKS]; /**< generation of the latest socket of each slot */
+	struct ffs_sock *retired;         /**< closed sockets that a lcore has yet to remove */
 	uint64_t bind_seq;
 	uint32_t ephemeral_next;
 	unsigned n_apps;

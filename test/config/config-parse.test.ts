@@ -35,6 +35,7 @@ allow[] = 02:00.1,rxq=2
 idle_sleep = 0
 pkt_tx_delay = 50
 log_level = debug
+log = file:/tmp/ffnet-dpdk.log
 nb_mbuf = 16383
 extra_args = --no-telemetry   --in-memory
 
@@ -76,6 +77,7 @@ describe('parseConfigText / loadConfigFile', () => {
       idleSleepUs: 0,
       txDelayUs: 50,
       logLevel: 'debug',
+      log: 'file:/tmp/ffnet-dpdk.log',
       mbufs: 16383,
       extraArgs: ['--no-telemetry', '--in-memory'],
     });
@@ -113,6 +115,7 @@ describe('parseConfigText / loadConfigFile', () => {
       idleSleepUs: 100,
       txDelayUs: 100,
       logLevel: 'notice',
+      log: 'none',
       mbufs: 8191,
       extraArgs: [],
     });
@@ -241,7 +244,7 @@ describe('validateConfig (config objects)', () => {
       dpdk: {
         lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)', memory: 512, no_huge: true, file_prefix: 'ffnet-test_1',
         vdev: ['net_tap0,iface=ff0', 'net_ring0'], allow: ['0000:01:00.0', '02:00.1,rxq=2'], idle_sleep: 0,
-        pkt_tx_delay: 50, log_level: 'debug', nb_mbuf: 16383, extra_args: '--no-telemetry --in-memory',
+        pkt_tx_delay: 50, log_level: 'debug', log: 'file:/tmp/ffnet-dpdk.log', nb_mbuf: 16383, extra_args: '--no-telemetry --in-memory',
       },
       port0: {
         addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 9000,
