@@ -43,6 +43,11 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     description: 'Interval between ARP requests for an unresolved neighbour.',
   },
   {
+    name: 'net.link.ether.inet.max_entries',
+    default: 768, min: 8, max: 768, unit: 'entries',
+    description: 'Most entries in the neighbour table of each lcore. A new neighbour past it evicts the least recently used entry nobody used (learned from a request, or failed), or, for a resolution of our own, any entry but a permanent one (counted in arp.evicted); when none may go it is refused (arp.table_full).',
+  },
+  {
     name: 'net.inet.ip.ttl',
     default: 64, min: 1, max: 255, unit: 'hops',
     description: 'Default TTL of IPv4 datagrams the stack sends.',
@@ -91,6 +96,11 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     name: 'kern.ipc.maxsockbuf',
     default: 425984, min: 4608, max: 268435456, unit: 'bytes',
     description: 'Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).',
+  },
+  {
+    name: 'net.inet.udp.recvmbufs',
+    default: 0, min: 0, max: 16777215, unit: 'mbufs',
+    description: 'Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.',
   },
   {
     name: 'dev.fault.rx_drop_ppm',

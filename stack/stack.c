@@ -398,7 +398,7 @@ unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_c
 	return st->lcores[i]->lcore_id;
 }
 
-unsigned ffs_stack_mempool_in_use(const struct ffs_stack *st) { return rte_mempool_in_use_count(st->pool); }
+int ffs_stack_mempool_in_use(const struct ffs_stack *st) { return ffs_pool_in_use(st->pool); }
 
 unsigned ffs_stack_mempool_size(const struct ffs_stack *st) { return st->pool->size; }
 

@@ -23,6 +23,7 @@
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
+#include "stack/phy/port.h"
 
 /** Empty turns before an idle lcore starts sleeping. */
 #define IDLE_TURNS_BEFORE_SLEEP 256
@@ -133,6 +134,32 @@ static void watch_links(struct ffs_lcore *lc)
 	}
 }
 
+/**
+ * Lcore 0, every tick, for devices that do not resume by themselves (net_tap, phy/port.c): one whose
+ * rx_nombuf grew failed to refill its receive ring. Once the counter has stopped growing and the pool
+ * has mbufs again, restart its reception: it would otherwise never receive again, and with RX
+ * interrupts its readable queue would keep the loop spinning. Other devices are left alone (their
+ * statistics may be costly or clear-on-read registers).
+ */
+static void watch_rx_starvation(struct ffs_lcore *lc)
+{
+	struct ffs_stack *st = lc->st;
+	for (unsigned p = 0; p < st->n_ports; p++) {
+		struct ffs_port *port = &st->ports[p];
+		struct rte_eth_stats s;
+		if (!port->rx_restart_signal || rte_eth_stats_get(port->port_id, &s) != 0)
+			continue;
+		if (s.rx_nombuf != port->rx_nombuf_seen) {
+			port->rx_nombuf_seen = s.rx_nombuf;
+			port->rx_starved = true;
+		} else if (port->rx_starved && rte_mempool_avail_count(st->pool) >= FFS_BURST) {
+			port->rx_starved = false;
+			if (ffs_port_rx_restart(port))
+				lc->ctr.eth_rx_restarts++;
+		}
+	}
+}
+
 /** The inline lcore holds sockets only inside a turn (rte_rcu_qsbr reader section). */
 static inline void inline_enter(struct ffs_lcore *lc)
 {
@@ -214,6 +241,8 @@ static unsigned turn(struct ffs_lcore *lc)
 		arp_tick(lc);
 		ipv4_reasm_tick(lc);
 		igmp_tick(lc);
+		if (lc->index == 0)
+			watch_rx_starvation(lc);
 		lc->next_tick = lc->now + st->tsc_hz / TICKS_PER_SECOND;
 	}
 

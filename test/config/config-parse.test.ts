@@ -128,6 +128,7 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.link.ether.inet.maxtries': 5,
       'net.link.ether.inet.maxhold': 16,
       'net.link.ether.inet.rexmit_ms': 1000,
+      'net.link.ether.inet.max_entries': 768,
       'net.inet.ip.ttl': 64,
       'net.inet.icmp.icmplim': 200,
       'net.inet.ip.portrange.first': 49152,
@@ -138,6 +139,7 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.inet.ip.fragttl': 30000,
       'net.inet.igmp.default_version': 3,
       'kern.ipc.maxsockbuf': 425984,
+      'net.inet.udp.recvmbufs': 0,
       'dev.fault.rx_drop_ppm': 0,
       'dev.fault.rx_dup_ppm': 0,
       'dev.fault.rx_reorder_ppm': 0,
@@ -288,10 +290,10 @@ describe('schema', () => {
   it('lists exactly the tunables the stack implements', () => {
     expect(SYSCTLS.map((s) => s.name)).toEqual([
       'net.link.ether.inet.max_age', 'net.link.ether.inet.maxtries', 'net.link.ether.inet.maxhold',
-      'net.link.ether.inet.rexmit_ms', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
+      'net.link.ether.inet.rexmit_ms', 'net.link.ether.inet.max_entries', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
       'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
       'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
-      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
+      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'net.inet.udp.recvmbufs', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
       'dev.fault.rx_reorder_ppm', 'dev.fault.seed',
     ]);
   });
