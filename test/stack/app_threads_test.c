@@ -289,7 +289,7 @@ static void *poll_sockets(void *arg)
 TEST(sockets_closed_while_another_thread_polls_and_reads_them_leave_the_pool_at_its_baseline)
 {
 	setup();
-	unsigned baseline = ffs_stack_mempool_in_use(st);
+	int baseline = ffs_stack_mempool_in_use(st);
 	int tx = open_bound(0, 0);
 	/* Both threads share one CPU: the poller is preempted in the middle of its calls, and the closer
 	 * runs its close while the poller holds the socket. */

@@ -60,10 +60,10 @@ static void setup(void)
 static uint64_t ms_from_now(unsigned ms) { return rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms; }
 
 /** Polls until the pool's in-use count is `want` (at most 3 s); returns the last count seen. */
-static unsigned pool_settles_at(unsigned want)
+static int pool_settles_at(int want)
 {
 	uint64_t deadline = ms_from_now(3000);
-	unsigned now;
+	int now;
 	while ((now = ffs_stack_mempool_in_use(st)) != want && rte_rdtsc() < deadline)
 		rte_delay_us_sleep(1000);
 	return now;
@@ -105,7 +105,7 @@ TEST(a_chained_arp_frame_shared_with_another_lcore_keeps_every_segment_until_bot
 	rte_delay_us_sleep(200 * 1000);
 	stop_lcore(rx);
 	stop_lcore(peer);
-	unsigned baseline = pool_settles_at(ffs_stack_mempool_in_use(st));
+	int baseline = pool_settles_at(ffs_stack_mempool_in_use(st));
 	uint64_t clones_in = peer->ctr.arp_clones_in;
 
 	struct rte_mbuf *m = chained_arp_request();
