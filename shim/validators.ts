@@ -11,6 +11,7 @@ import {
   ERR_SOCKET_BAD_PORT,
   ERR_SOCKET_DGRAM_IS_CONNECTED,
 } from './errors.js';
+import { realDgram } from './kernel-socket.js';
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const atLeast = (maj: number, min: number): boolean => major > maj || (major === maj && minor >= min);
@@ -44,13 +45,34 @@ export function validateUint32(value: unknown, name: string, positive = false): 
   if (value < min || value > 4_294_967_295) throw ERR_OUT_OF_RANGE(name, `>= ${min} && <= 4294967295`, value);
 }
 
+let stringZeroRefused: boolean | undefined;
+
+/**
+ * Whether the running Node's validatePort refuses a zero written as a string ('0', '00', ' 0 ') where
+ * port 0 is not allowed: later releases test `+port === 0`, earlier ones only the number 0 (and so
+ * send('x', '0') went on to fail later, asynchronously). Asked once, of node:dgram itself: its
+ * connect() checks the port first, and an address of the wrong type stops every release before it
+ * touches the socket.
+ */
+function nodeRefusesStringZero(): boolean {
+  if (stringZeroRefused === undefined) {
+    try {
+      (realDgram().Socket.prototype.connect as (...args: unknown[]) => unknown).call(undefined, '0', 0);
+      stringZeroRefused = false;
+    } catch (err) {
+      stringZeroRefused = (err as { code?: unknown }).code === 'ERR_SOCKET_BAD_PORT';
+    }
+  }
+  return stringZeroRefused;
+}
+
 /** Node's validatePort: numbers or numeric strings in 0..65535 (1.. unless allowZero); returns `port | 0`. */
 export function validatePort(port: unknown, name = 'Port', allowZero = true): number {
   if ((typeof port !== 'number' && typeof port !== 'string') ||
       (typeof port === 'string' && port.trim().length === 0) ||
       +port !== (+port >>> 0) ||
       (port as number) > 0xffff ||
-      (port === 0 && !allowZero)) {
+      (!allowZero && (port === 0 || (+port === 0 && nodeRefusesStringZero())))) {
     throw ERR_SOCKET_BAD_PORT(name, port, allowZero);
   }
   return (port as number) | 0;
