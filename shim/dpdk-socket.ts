@@ -36,7 +36,7 @@ import {
   nullHandleError,
   type SystemCallError,
 } from './errors.js';
-import { SUPPORTS_REUSE_PORT, isInt32, normalizeSendArgs, validatePort, validateString, type SocketType } from './validators.js';
+import { SUPPORTS_REUSE_PORT, bindFailureEventOfNode, isInt32, normalizeSendArgs, validatePort, validateString, type SocketType } from './validators.js';
 
 const E = osConstants.errno;
 const BIND_UNBOUND = 0;
@@ -157,15 +157,16 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.#bindState = BIND_BINDING;
     const cb = args.length > 0 ? args[args.length - 1] : undefined;
     if (typeof cb === 'function') {
+      const failure = bindFailureEventOfNode();
       const removeListeners = (): void => {
-        owner.removeListener('error', removeListeners);
+        owner.removeListener(failure, removeListeners);
         owner.removeListener('listening', onListening);
       };
       const onListening = (): void => {
         removeListeners();
         (cb as () => void).call(owner);
       };
-      owner.on('error', removeListeners);
+      owner.on(failure, removeListeners);
       owner.on('listening', onListening);
     }
     let address: unknown;

@@ -3,6 +3,7 @@
  * (validatePort, validateUint32, …), the features of the running Node release that change dgram's
  * behaviour, and the argument normalisation that `send()` shares with `sendBatch()`.
  */
+import { EventEmitter } from 'node:events';
 import { BlockList } from 'node:net';
 import {
   ERR_BUFFER_OUT_OF_BOUNDS,
@@ -20,6 +21,19 @@ const atLeast = (maj: number, min: number): boolean => major > maj || (major ===
 export const SUPPORTS_REUSE_PORT = atLeast(24, 0) || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 /** Node validates and honours `receiveBlockList` / `sendBlockList` from v22.13 / v23.4. */
 export const SUPPORTS_BLOCK_LISTS = atLeast(24, 0) || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
+
+let bindFailureEvent: 'error' | typeof EventEmitter.errorMonitor | undefined;
+
+/**
+ * The event on which bind(…, callback) listens for its own failure, to remove the callback:
+ * `errorMonitor` in later releases, so that a bind error with no 'error' listener is thrown;
+ * 'error' in earlier ones, where that listener counts as a handler and the error goes unseen.
+ * Read once from node:dgram's own bind().
+ */
+export function bindFailureEventOfNode(): 'error' | typeof EventEmitter.errorMonitor {
+  bindFailureEvent ??= realDgram().Socket.prototype.bind.toString().includes('errorMonitor') ? EventEmitter.errorMonitor : 'error';
+  return bindFailureEvent;
+}
 
 /** `value === (value | 0)`. */
 export function isInt32(value: unknown): value is number {
