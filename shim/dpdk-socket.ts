@@ -26,6 +26,7 @@ import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
 import { addressString, binding, dgramIo, type DgramIo, type Receiver } from './dpdk-io.js';
 import { DpdkOptions } from './dpdk-options.js';
 import {
+  ERR_INVALID_ARG_VALUE,
   ERR_IP_BLOCKED,
   ERR_SOCKET_ALREADY_BOUND,
   ERR_SOCKET_DGRAM_IS_CONNECTED,
@@ -36,7 +37,7 @@ import {
   nullHandleError,
   type SystemCallError,
 } from './errors.js';
-import { SUPPORTS_REUSE_PORT, bindFailureEventOfNode, isInt32, normalizeSendArgs, validatePort, validateString, type SocketType } from './validators.js';
+import { SUPPORTS_REUSE_PORT, bindFailureEventOfNode, isInt32, normalizeSendArgs, validateObject, validatePort, validateString, type SocketType } from './validators.js';
 
 const E = osConstants.errno;
 const BIND_UNBOUND = 0;
@@ -215,14 +216,44 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     return rc;
   }
 
-  #startListening(): void {
+  #startReceiving(): void {
     this.#io.startReceiving(this);
     this.#receiving = true;
     this.#bindState = BIND_BOUND;
     this.#updateHold();
     if (this.#opts.recvBufferSize) this.#options.bufferSize(this.#opts.recvBufferSize, true);
     if (this.#opts.sendBufferSize) this.#options.bufferSize(this.#opts.sendBufferSize, false);
+  }
+
+  #startListening(): void {
+    this.#startReceiving();
     this.#owner.emit('listening');
+  }
+
+  /** A numeric IP literal, as bindSync/connectSync require (they do no DNS lookup). */
+  static #numericAddress(address: unknown, name: string, method: string): string {
+    validateString(address, name);
+    if (isIP(address) === 0) throw ERR_INVALID_ARG_VALUE(name, address, `must be a numeric IP address; ${method} does not perform DNS resolution`);
+    return address;
+  }
+
+  bindSync(options: unknown = {}): AddressInfo {
+    this.healthCheck();
+    validateObject(options, 'options');
+    if (this.#bindState !== BIND_UNBOUND) throw ERR_SOCKET_ALREADY_BOUND();
+    const port = validatePort(options.port ?? 0, 'options.port');
+    const address = options.address ? DpdkSocket.#numericAddress(options.address, 'options.address', 'bindSync') : this.type === 'udp4' ? '0.0.0.0' : '::';
+    this.#bindState = BIND_BINDING;
+    const rc = this.#bindNow(address, port);
+    if (rc < 0) {
+      this.#bindState = BIND_UNBOUND;
+      throw exceptionWithHostPort(rc, 'bind', address, port, rc === -E.EAFNOSUPPORT && this.type === 'udp6' ? NO_IPV6 : undefined);
+    }
+    this.#startReceiving();
+    process.nextTick(() => {
+      if (this.open) this.#owner.emit('listening');
+    });
+    return this.address();
   }
 
   #enqueue(run: () => void, cancel?: (err: Error) => void): void {
@@ -309,6 +340,38 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       }
       this.#connectState = CONNECT_CONNECTED;
       process.nextTick(() => owner.emit('connect'));
+    });
+  }
+
+  connectSync(port: unknown, address: unknown): void {
+    this.healthCheck();
+    const p = validatePort(port, 'Port', false);
+    if (this.#connectState !== CONNECT_DISCONNECTED) throw ERR_SOCKET_DGRAM_IS_CONNECTED();
+    const ip = address == null || address === '' ? (this.type === 'udp4' ? '127.0.0.1' : '::1') : DpdkSocket.#numericAddress(address, 'address', 'connectSync');
+    if (this.#bindState === BIND_UNBOUND) this.bindSync(undefined);
+    else if (this.#bindState !== BIND_BOUND) throw ERR_SOCKET_ALREADY_BOUND();
+    this.#connectState = CONNECT_CONNECTING;
+    let err: Error | undefined;
+    if (this.#sendBlockList?.check(ip, `ipv${isIP(ip)}` as 'ipv4')) err = ERR_IP_BLOCKED(ip);
+    else {
+      let rc = 0;
+      if (!isIPv4(ip)) rc = -E.EINVAL;
+      else {
+        try {
+          ff_connect(this.fd, { address: ip, port: p });
+        } catch (e) {
+          rc = errnoOf(e);
+        }
+      }
+      if (rc < 0) err = exceptionWithHostPort(rc, 'connect', ip, p);
+    }
+    if (err) {
+      this.#connectState = CONNECT_DISCONNECTED;
+      throw err;
+    }
+    this.#connectState = CONNECT_CONNECTED;
+    process.nextTick(() => {
+      if (this.open) this.#owner.emit('connect');
     });
   }
 

@@ -127,6 +127,14 @@ export class KernelSocket implements SocketBackend {
     (this.inner.connect as (...a: unknown[]) => void)(port, address, callback);
   }
 
+  bindSync(options: unknown): AddressInfo {
+    return (this.inner as unknown as { bindSync(o: unknown): AddressInfo }).bindSync(options);
+  }
+
+  connectSync(port: unknown, address: unknown): void {
+    (this.inner as unknown as { connectSync(p: unknown, a: unknown): void }).connectSync(port, address);
+  }
+
   disconnect(): void {
     this.inner.disconnect();
   }

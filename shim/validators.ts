@@ -48,6 +48,11 @@ export function validateString(value: unknown, name: string): asserts value is s
   if (typeof value !== 'string') throw ERR_INVALID_ARG_TYPE(name, 'string', value);
 }
 
+/** Node's validateObject without options: a non-null, non-array object. */
+export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw ERR_INVALID_ARG_TYPE(name, 'Object', value);
+}
+
 export function validateFunction(value: unknown, name: string): asserts value is (...args: never[]) => unknown {
   if (typeof value !== 'function') throw ERR_INVALID_ARG_TYPE(name, 'Function', value);
 }
