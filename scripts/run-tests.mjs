@@ -1,6 +1,6 @@
 // Runs every ffnet test (vitest suites, which also run the C test programs case by case) under the
 // machine's Node, then the shim's suites (test/shim: node:dgram conformance, register, batches, the
-// type surface, socket lifetimes) under each release of FFNET_NODE_VERSIONS (default 22 and 24; see
+// type surface, socket lifetimes) under each release of FFNET_NODE_VERSIONS (default 22.12.0, 22, 24; see
 // ./node-versions.mjs), and ends with the one-line summary CI reads: "N passed, N failed", the sum
 // of every run. Each extra release gets a line of its own before it, in another format.
 //

@@ -39,6 +39,7 @@ import { KernelSocket, realDgram } from './kernel-socket.js';
 import {
   SUPPORTS_BLOCK_LISTS,
   isBlockList,
+  nodeValidatesSizeOptions,
   validateAbortSignal,
   validateFunction,
   validateNumber,
@@ -69,8 +70,10 @@ function dpdkBackend(owner: Socket, type: unknown, listenerOptions: SocketOption
   let sendBlockList: BlockList | undefined;
   const options = listenerOptions;
   if (options) {
-    if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
-    if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
+    if (nodeValidatesSizeOptions()) {
+      if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
+      if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
+    }
     if (SUPPORTS_BLOCK_LISTS) {
       if (options.receiveBlockList) {
         if (!isBlockList(options.receiveBlockList)) throw ERR_INVALID_ARG_TYPE('options.receiveBlockList', 'net.BlockList', options.receiveBlockList);

@@ -22,6 +22,27 @@ export const SUPPORTS_REUSE_PORT = atLeast(24, 0) || (major === 23 && minor >= 1
 /** Node validates and honours `receiveBlockList` / `sendBlockList` from v22.13 / v23.4. */
 export const SUPPORTS_BLOCK_LISTS = atLeast(24, 0) || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
 
+let sizeOptionsValidated: boolean | undefined;
+
+/**
+ * Whether the running Node's createSocket() validates `recvBufferSize` and `sendBufferSize` (Node 20's
+ * later releases, 22.13+, 23.4+); 22.0 to 22.12 take any value and apply it at bind. Asked once of
+ * node:dgram: a bad size together with a bad type fails on the size where sizes are validated and
+ * on the type where not, in both cases before a handle exists.
+ */
+export function nodeValidatesSizeOptions(): boolean {
+  if (sizeOptionsValidated === undefined) {
+    try {
+      const NodeSocket = realDgram().Socket as unknown as new (options: object) => unknown;
+      new NodeSocket({ type: 'none', recvBufferSize: -1 });
+      sizeOptionsValidated = false;
+    } catch (err) {
+      sizeOptionsValidated = (err as { code?: unknown }).code === 'ERR_OUT_OF_RANGE';
+    }
+  }
+  return sizeOptionsValidated;
+}
+
 let bindFailureEvent: 'error' | typeof EventEmitter.errorMonitor | undefined;
 
 /**
