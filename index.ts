@@ -10,6 +10,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { loadConfigFile, toNativeConfig, validateConfig, type FfnetConfig, type RawConfig } from './config/index.js';
+import { sysctlValue } from './config/sysctl.js';
 import { StackSystemError } from './native/errors.js';
 import {
   loadAddon,
@@ -118,7 +119,8 @@ export class Stack {
 
   /**
    * Starts a stack; rejects with FfnetConfigError for a bad config, or an Error with code
-   * 'ERR_FFNET_START' naming the port, the DPDK call and its error.
+   * 'ERR_FFNET_START' naming the port, the DPDK call and its error, followed by DPDK's last log
+   * lines (also its `dpdkLog` array).
    */
   static async start(opts: StackStartOptions = {}): Promise<Stack> {
     return Stack.startSync(opts);
@@ -138,7 +140,8 @@ export class Stack {
       stack = new Stack(config, (onPing) => addon.startStack(nativeConfig, onPing));
     } catch (err) {
       // Device and EAL failures: the message names the port, the DPDK call and its error.
-      throw Object.assign(new Error((err as Error).message), { code: 'ERR_FFNET_START' });
+      // `dpdkLog`: the lines DPDK logged during the attempt (also quoted in the message).
+      throw Object.assign(new Error((err as Error).message), { code: 'ERR_FFNET_START', dpdkLog: (err as { dpdkLog?: string[] }).dpdkLog ?? [] });
     }
     running.add(stack);
     hookSignals();
@@ -233,7 +236,7 @@ export class Stack {
   /** Reads a tunable, or sets it when a value is given. */
   sysctl(name: string, value?: number): number {
     const native = this.#live();
-    if (value !== undefined) native.sysctlSet(name, value);
+    if (value !== undefined) native.sysctlSet(name, sysctlValue(name, value));
     return native.sysctlGet(name);
   }
 

@@ -24,6 +24,7 @@ extern "C" {
 /** posix/ff_internal.h: frees the ff_* API's context and epoll sets before their stack stops. */
 void ff_app_forget(void);
 #include "posix/ff_api.h"
+#include "stack/eal_log.h"
 #include "stack/stack.h"
 #include "stack/wire/ipv4.h"
 }
@@ -51,6 +52,32 @@ constexpr uint64_t kSleepTickMs = 10;
 /** Inline, no RX interrupts: nap 1 ms while idle, doubling up to this while nothing comes. */
 constexpr uint64_t kMaxNapMs = 8;
 constexpr unsigned kEventBatch = 64;
+
+/** DPDK log lines attached to a start error. */
+constexpr unsigned kStartLogLines = 16;
+
+/**
+ * A failed start: `msg`, then the lines DPDK logged since `mark` (the last kStartLogLines), which
+ * are also the error's `dpdkLog` array.
+ */
+Napi::Error StartError(Napi::Env env, const char *msg, uint64_t mark)
+{
+	std::vector<char> buf(kStartLogLines * 512 + 1);
+	ffs_log_since(mark, kStartLogLines, buf.data(), buf.size());
+	std::string text = msg;
+	Napi::Array lines = Napi::Array::New(env);
+	const char *p = buf.data();
+	while (*p) {
+		const char *end = strchr(p, '\n');
+		std::string line(p, end ? static_cast<size_t>(end - p) : strlen(p));
+		lines.Set(lines.Length(), line);
+		text += (lines.Length() == 1 ? "\nDPDK log:\n  " : "\n  ") + line;
+		p = end ? end + 1 : p + line.size();
+	}
+	Napi::Error e = Napi::Error::New(env, text);
+	e.Set("dpdkLog", lines);
+	return e;
+}
 
 std::string FormatIpv4(uint32_t a)
 {
@@ -603,8 +630,13 @@ private:
 		std::vector<char *> argv;
 		for (auto &a : args)
 			argv.push_back(a.data());
-		if (ffs_eal_init(static_cast<int>(argv.size()), argv.data(), err, sizeof(err)) != 0)
+		// DPDK's log goes to the configured sink and is kept, so a failure below can quote it.
+		Napi::Value sink = cfg.Get("log");
+		if (ffs_log_open(sink.IsString() ? sink.As<Napi::String>().Utf8Value().c_str() : nullptr, err, sizeof(err)) != 0)
 			throw Napi::Error::New(env, err);
+		uint64_t log_mark = ffs_log_count();
+		if (ffs_eal_init(static_cast<int>(argv.size()), argv.data(), err, sizeof(err)) != 0)
+			throw StartError(env, err, log_mark);
 
 		ffs_conf conf;
 		ffs_conf_init(&conf);
@@ -664,7 +696,7 @@ private:
 
 		ffs_stack *st = ffs_stack_start(&conf, err, sizeof(err));
 		if (!st)
-			throw Napi::Error::New(env, err);
+			throw StartError(env, err, log_mark);
 		Napi::Object obj = stack_ctor_.New({});
 		StackWrap *w = StackWrap::Unwrap(obj);
 		w->Attach(env, st, info[1].As<Napi::Function>());

@@ -41,6 +41,8 @@ export interface NativeStackConfig {
   ports: NativePortConfig[];
   /** Tunables by FreeBSD-style name (see stack/lcore/sysctl.h), integer values. */
   sysctl: Record<string, number>;
+  /** Where DPDK's log goes besides memory: 'none', 'stderr', 'syslog' or 'file:PATH' (default 'none'). */
+  log?: string;
 }
 
 /** A running port as the stack sees it. */

@@ -95,7 +95,7 @@ unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, u
 	pthread_mutex_lock(&app_lock);
 	/* Re-arm the wake-up: clear `notified`, then read what was written, so that the fd is never
 	 * left readable with nothing to report (a level-triggered poller of ff_wake_fd would spin). */
-	unsigned owed = atomic_load(&owed_writes) + (atomic_exchange(&app->notified, false) ? 1u : 0u);
+	unsigned owed = atomic_load(&owed_writes) + (ffs_app_rearm(app) ? 1u : 0u);
 	if (owed) {
 		uint64_t v = 0;
 		if (read(app->event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
@@ -106,7 +106,7 @@ unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, u
 		for (unsigned i = 0; i < n; i++) {
 			struct ffs_sock *so = st->socks[ids[i]];
 			if (so)
-				atomic_store(&so->rx_listed, false); /* seq_cst: then callers look at the ring */
+				ffs_sock_unlist(so); /* then callers look at the ring */
 			if (out && taken < max)
 				out[taken++] = ids[i];
 		}

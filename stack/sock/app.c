@@ -5,6 +5,12 @@
  * application re-arms. Lcores signal once per socket per burst, after one fence, and check both
  * flags with a plain load before the atomic exchange, so a busy socket costs its lcore no locked
  * instruction per datagram.
+ *
+ * Each flag is a Dekker pair: one side queues (a datagram on the socket's ring, the socket on the
+ * ready ring) and then reads the flag, the other clears the flag and then looks at the ring. Without
+ * a full fence between the store and the load on both sides, each can miss the other's store (a
+ * store-load reordering, which x86 does too): the socket stays listed or the app stays notified with
+ * no eventfd write, and stalls until another socket of the application signals.
  */
 #include <stdio.h>
 #include <sys/eventfd.h>
@@ -51,12 +57,17 @@ void ffs_app_free(struct ffs_stack *st, struct ffs_app *app)
 	rte_free(app);
 }
 
-void ffs_app_rearm(struct ffs_app *app)
+bool ffs_app_rearm(struct ffs_app *app)
 {
-	uint64_t v;
-	ssize_t rc = read(app->event_fd, &v, sizeof(v));
-	(void)rc;
-	atomic_store(&app->notified, false);
+	bool was = atomic_exchange(&app->notified, false);
+	atomic_thread_fence(memory_order_seq_cst);
+	return was;
+}
+
+void ffs_sock_unlist(struct ffs_sock *so)
+{
+	atomic_store_explicit(&so->rx_listed, false, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 unsigned ffs_app_ready(struct ffs_app *app, uint32_t *ids, unsigned max)
@@ -72,6 +83,8 @@ void ffs_sock_signal(struct ffs_sock *so)
 		return;
 	struct ffs_app *app = so->app;
 	rte_ring_mp_enqueue_elem(app->ready, &so->id, sizeof(uint32_t));
+	/* Dekker with ffs_app_rearm: the listing is visible before `notified` is read. */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (!atomic_load_explicit(&app->notified, memory_order_relaxed) && !atomic_exchange(&app->notified, true)) {
 		uint64_t one = 1;
 		ssize_t rc = write(app->event_fd, &one, sizeof(one));
