@@ -37,7 +37,7 @@ import {
   nullHandleError,
   type SystemCallError,
 } from './errors.js';
-import { SUPPORTS_REUSE_PORT, bindFailureEventOfNode, isInt32, normalizeSendArgs, validateObject, validatePort, validateString, type SocketType } from './validators.js';
+import { SUPPORTS_REUSE_PORT, bindFailureEventOfNode, isInt32, nodeDefaultLookupAnswersLiterals, normalizeSendArgs, validateObject, validatePort, validateString, type SocketType } from './validators.js';
 
 const E = osConstants.errno;
 const BIND_UNBOUND = 0;
@@ -89,7 +89,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
   fd = -1;
   open = true;
   readonly #owner: SocketOwner;
-  readonly #lookup: Lookup;
+  /** The socket's lookup; undefined for Node's later default (see #resolve). */
+  readonly #lookup: Lookup | undefined;
   /** What the deprecated `_handle` reports: this socket while open, null once closed (or as set). */
   #handle: unknown = this;
   readonly #opts: SocketOptions;
@@ -113,8 +114,9 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.#owner = owner;
     this.type = type;
     this.#opts = opts;
-    // node:dgram's newHandle: the default is whatever dns.lookup is when the socket is created.
-    this.#lookup = (opts.lookup ?? dns.lookup) as Lookup;
+    // node:dgram's newHandle: the default is whatever dns.lookup is when the socket is created, or in
+    // later releases a lookup that reads dns.lookup at each call.
+    this.#lookup = (opts.lookup ?? (nodeDefaultLookupAnswersLiterals() ? undefined : dns.lookup)) as Lookup | undefined;
     this.#receiveBlockList = receiveBlockList;
     this.#sendBlockList = sendBlockList;
     this.#options = new DpdkOptions(this);
@@ -153,11 +155,18 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
    */
   #resolve(address: unknown, cb: LookupCallback): void {
     const host = (address || (this.type === 'udp4' ? '127.0.0.1' : '::1')) as string;
+    const family = this.type === 'udp4' ? 4 : 6;
+    if (this.#lookup === undefined) {
+      // Node's later default lookup: a literal of the socket's family answers itself on nextTick.
+      if (isIP(host) === family) process.nextTick(cb, null, host, family);
+      else (dns.lookup as Lookup)(host, family, cb);
+      return;
+    }
     if (this.#lookup === NODE_LOOKUP && this.type === 'udp4' && typeof host === 'string' && isIPv4(host)) {
       process.nextTick(cb, null, host, 4);
       return;
     }
-    this.#lookup(host, this.type === 'udp4' ? 4 : 6, cb);
+    this.#lookup(host, family, cb);
   }
 
   // --- node:dgram's deprecated private state (DEP0112) ----------------------------------------------

@@ -38,7 +38,7 @@ function realProto(): { _healthCheck: () => void; _stopReceiving: () => void } {
 }
 
 /** The symbol under which node:dgram keeps a socket's hidden state (its handle, queue, bind state). */
-function stateSymbolOf(inner: NodeDgram.Socket): symbol | undefined {
+export function stateSymbolOf(inner: NodeDgram.Socket): symbol | undefined {
   return Object.getOwnPropertySymbols(inner).find((s) => s.description === 'state symbol');
 }
 

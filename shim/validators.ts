@@ -3,6 +3,7 @@
  * (validatePort, validateUint32, …), the features of the running Node release that change dgram's
  * behaviour, and the argument normalisation that `send()` shares with `sendBatch()`.
  */
+import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { BlockList } from 'node:net';
 import {
@@ -12,7 +13,7 @@ import {
   ERR_SOCKET_BAD_PORT,
   ERR_SOCKET_DGRAM_IS_CONNECTED,
 } from './errors.js';
-import { realDgram } from './kernel-socket.js';
+import { realDgram, stateSymbolOf } from './kernel-socket.js';
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const atLeast = (maj: number, min: number): boolean => major > maj || (major === maj && minor >= min);
@@ -41,6 +42,36 @@ export function nodeValidatesSizeOptions(): boolean {
     }
   }
   return sizeOptionsValidated;
+}
+
+let defaultLookupAnswersLiterals: boolean | undefined;
+
+/**
+ * Whether node:dgram's default lookup answers an IP literal of the socket's family itself (on
+ * nextTick) and reads dns.lookup only when it is called (later releases), rather than being
+ * dns.lookup as it was when the socket was created. Asked once of node:dgram: with dns.lookup
+ * replaced for the length of the probe, a new socket's handle looks up '127.0.0.1', which calls
+ * the replacement at once only in earlier releases; the socket is closed unbound.
+ */
+export function nodeDefaultLookupAnswersLiterals(): boolean {
+  if (defaultLookupAnswersLiterals === undefined) {
+    const original = dns.lookup;
+    let called = false;
+    dns.lookup = ((): void => {
+      called = true;
+    }) as unknown as typeof dns.lookup;
+    const probe = realDgram().createSocket('udp4');
+    try {
+      const key = stateSymbolOf(probe);
+      const state = key ? (probe as unknown as Record<symbol, { handle?: { lookup?: (a: string, cb: () => void) => void } }>)[key] : undefined;
+      state?.handle?.lookup?.('127.0.0.1', () => {});
+    } finally {
+      dns.lookup = original;
+      probe.close();
+    }
+    defaultLookupAnswersLiterals = !called;
+  }
+  return defaultLookupAnswersLiterals;
 }
 
 let bindFailureEvent: 'error' | typeof EventEmitter.errorMonitor | undefined;
