@@ -57,7 +57,11 @@ export interface SocketBackend {
   /** Stops delivering datagrams ('message' no longer fires) without closing. */
   stopReceiving(): void;
   bind(args: unknown[]): void;
+  /** node:dgram's bindSync (later releases): binds now and returns address(); 'listening' follows. */
+  bindSync(options: unknown): AddressInfo;
   connect(port: unknown, address: unknown, callback: unknown): void;
+  /** node:dgram's connectSync (later releases): connects now (binding first if unbound); 'connect' follows. */
+  connectSync(port: unknown, address: unknown): void;
   disconnect(): void;
   send(buffer: unknown, offset: unknown, length: unknown, port: unknown, address: unknown, callback: unknown): void;
   sendBatch(messages: unknown, callback: unknown): void;

@@ -25,7 +25,7 @@
  * class).
  */
 import type { NonSharedBuffer } from 'node:buffer';
-import type { BindOptions, RemoteInfo } from 'node:dgram';
+import type { BindOptions, RemoteInfo, Socket as NodeDgramSocket } from 'node:dgram';
 import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo, BlockList } from 'node:net';
@@ -39,6 +39,7 @@ import { KernelSocket, realDgram } from './kernel-socket.js';
 import {
   SUPPORTS_BLOCK_LISTS,
   isBlockList,
+  nodeValidatesSizeOptions,
   validateAbortSignal,
   validateFunction,
   validateNumber,
@@ -69,8 +70,10 @@ function dpdkBackend(owner: Socket, type: unknown, listenerOptions: SocketOption
   let sendBlockList: BlockList | undefined;
   const options = listenerOptions;
   if (options) {
-    if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
-    if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
+    if (nodeValidatesSizeOptions()) {
+      if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
+      if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
+    }
     if (SUPPORTS_BLOCK_LISTS) {
       if (options.receiveBlockList) {
         if (!isBlockList(options.receiveBlockList)) throw ERR_INVALID_ARG_TYPE('options.receiveBlockList', 'net.BlockList', options.receiveBlockList);
@@ -149,6 +152,22 @@ export class Socket extends EventEmitter implements SocketOwner {
     // eslint-disable-next-line prefer-rest-params
     this.#impl.bind(Array.prototype.slice.call(arguments));
     return this;
+  }
+
+  /**
+   * Binds at once to `{ port = 0, address }` (a numeric IP; default all interfaces) and returns
+   * address(); 'listening' follows. Present where node:dgram has it (later Node releases).
+   */
+  bindSync(options: { port?: number; address?: string } = {}): AddressInfo {
+    return this.#impl.bindSync(options);
+  }
+
+  /**
+   * Connects at once to `port` at a numeric IP (default loopback), binding first if unbound;
+   * 'connect' follows. Present where node:dgram has it (later Node releases).
+   */
+  connectSync(port: number, address?: string): void {
+    this.#impl.connectSync(port, address);
   }
 
   /** Associates the socket with one peer (binding it first if needed); 'connect' follows. */
@@ -382,6 +401,11 @@ Object.defineProperty(Socket.prototype, kAsyncDispose, {
   configurable: true,
   enumerable: false,
 });
+
+// The synchronous bind and connect exist only where node:dgram has them, as the rest of its API does.
+for (const name of ['bindSync', 'connectSync'] as const) {
+  if (typeof realDgram().Socket.prototype[name as keyof NodeDgramSocket] !== 'function') delete (Socket.prototype as Partial<Socket>)[name];
+}
 
 /** Creates a socket: `createSocket('udp4' | 'udp6' | options[, onMessage])`. */
 export function createSocket(type: SocketType, callback?: MessageListener): Socket;

@@ -26,6 +26,7 @@ import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
 import { addressString, binding, dgramIo, type DgramIo, type Receiver } from './dpdk-io.js';
 import { DpdkOptions } from './dpdk-options.js';
 import {
+  ERR_INVALID_ARG_VALUE,
   ERR_IP_BLOCKED,
   ERR_SOCKET_ALREADY_BOUND,
   ERR_SOCKET_DGRAM_IS_CONNECTED,
@@ -36,7 +37,7 @@ import {
   nullHandleError,
   type SystemCallError,
 } from './errors.js';
-import { SUPPORTS_REUSE_PORT, isInt32, normalizeSendArgs, validatePort, validateString, type SocketType } from './validators.js';
+import { SUPPORTS_REUSE_PORT, bindFailureEventOfNode, isInt32, nodeDefaultLookupAnswersLiterals, normalizeSendArgs, validateObject, validatePort, validateString, type SocketType } from './validators.js';
 
 const E = osConstants.errno;
 const BIND_UNBOUND = 0;
@@ -88,7 +89,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
   fd = -1;
   open = true;
   readonly #owner: SocketOwner;
-  readonly #lookup: Lookup;
+  /** The socket's lookup; undefined for Node's later default (see #resolve). */
+  readonly #lookup: Lookup | undefined;
   /** What the deprecated `_handle` reports: this socket while open, null once closed (or as set). */
   #handle: unknown = this;
   readonly #opts: SocketOptions;
@@ -112,8 +114,9 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.#owner = owner;
     this.type = type;
     this.#opts = opts;
-    // node:dgram's newHandle: the default is whatever dns.lookup is when the socket is created.
-    this.#lookup = (opts.lookup ?? dns.lookup) as Lookup;
+    // node:dgram's newHandle: the default is whatever dns.lookup is when the socket is created, or in
+    // later releases a lookup that reads dns.lookup at each call.
+    this.#lookup = (opts.lookup ?? (nodeDefaultLookupAnswersLiterals() ? undefined : dns.lookup)) as Lookup | undefined;
     this.#receiveBlockList = receiveBlockList;
     this.#sendBlockList = sendBlockList;
     this.#options = new DpdkOptions(this);
@@ -152,11 +155,18 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
    */
   #resolve(address: unknown, cb: LookupCallback): void {
     const host = (address || (this.type === 'udp4' ? '127.0.0.1' : '::1')) as string;
+    const family = this.type === 'udp4' ? 4 : 6;
+    if (this.#lookup === undefined) {
+      // Node's later default lookup: a literal of the socket's family answers itself on nextTick.
+      if (isIP(host) === family) process.nextTick(cb, null, host, family);
+      else (dns.lookup as Lookup)(host, family, cb);
+      return;
+    }
     if (this.#lookup === NODE_LOOKUP && this.type === 'udp4' && typeof host === 'string' && isIPv4(host)) {
       process.nextTick(cb, null, host, 4);
       return;
     }
-    this.#lookup(host, this.type === 'udp4' ? 4 : 6, cb);
+    this.#lookup(host, family, cb);
   }
 
   // --- node:dgram's deprecated private state (DEP0112) ----------------------------------------------
@@ -197,15 +207,16 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.#bindState = BIND_BINDING;
     const cb = args.length > 0 ? args[args.length - 1] : undefined;
     if (typeof cb === 'function') {
+      const failure = bindFailureEventOfNode();
       const removeListeners = (): void => {
-        owner.removeListener('error', removeListeners);
+        owner.removeListener(failure, removeListeners);
         owner.removeListener('listening', onListening);
       };
       const onListening = (): void => {
         removeListeners();
         (cb as () => void).call(owner);
       };
-      owner.on('error', removeListeners);
+      owner.on(failure, removeListeners);
       owner.on('listening', onListening);
     }
     let address: unknown;
@@ -254,14 +265,44 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     return rc;
   }
 
-  #startListening(): void {
+  #startReceiving(): void {
     this.#io.startReceiving(this);
     this.#receiving = true;
     this.#bindState = BIND_BOUND;
     this.#updateHold();
     if (this.#opts.recvBufferSize) this.#options.bufferSize(this.#opts.recvBufferSize, true);
     if (this.#opts.sendBufferSize) this.#options.bufferSize(this.#opts.sendBufferSize, false);
+  }
+
+  #startListening(): void {
+    this.#startReceiving();
     this.#owner.emit('listening');
+  }
+
+  /** A numeric IP literal, as bindSync/connectSync require (they do no DNS lookup). */
+  static #numericAddress(address: unknown, name: string, method: string): string {
+    validateString(address, name);
+    if (isIP(address) === 0) throw ERR_INVALID_ARG_VALUE(name, address, `must be a numeric IP address; ${method} does not perform DNS resolution`);
+    return address;
+  }
+
+  bindSync(options: unknown = {}): AddressInfo {
+    this.healthCheck();
+    validateObject(options, 'options');
+    if (this.#bindState !== BIND_UNBOUND) throw ERR_SOCKET_ALREADY_BOUND();
+    const port = validatePort(options.port ?? 0, 'options.port');
+    const address = options.address ? DpdkSocket.#numericAddress(options.address, 'options.address', 'bindSync') : this.type === 'udp4' ? '0.0.0.0' : '::';
+    this.#bindState = BIND_BINDING;
+    const rc = this.#bindNow(address, port);
+    if (rc < 0) {
+      this.#bindState = BIND_UNBOUND;
+      throw exceptionWithHostPort(rc, 'bind', address, port, rc === -E.EAFNOSUPPORT && this.type === 'udp6' ? NO_IPV6 : undefined);
+    }
+    this.#startReceiving();
+    process.nextTick(() => {
+      if (this.open) this.#owner.emit('listening');
+    });
+    return this.address();
   }
 
   #enqueue(run: () => void, cancel?: (err: Error) => void): void {
@@ -348,6 +389,38 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       }
       this.#connectState = CONNECT_CONNECTED;
       process.nextTick(() => owner.emit('connect'));
+    });
+  }
+
+  connectSync(port: unknown, address: unknown): void {
+    this.healthCheck();
+    const p = validatePort(port, 'Port', false);
+    if (this.#connectState !== CONNECT_DISCONNECTED) throw ERR_SOCKET_DGRAM_IS_CONNECTED();
+    const ip = address == null || address === '' ? (this.type === 'udp4' ? '127.0.0.1' : '::1') : DpdkSocket.#numericAddress(address, 'address', 'connectSync');
+    if (this.#bindState === BIND_UNBOUND) this.bindSync(undefined);
+    else if (this.#bindState !== BIND_BOUND) throw ERR_SOCKET_ALREADY_BOUND();
+    this.#connectState = CONNECT_CONNECTING;
+    let err: Error | undefined;
+    if (this.#sendBlockList?.check(ip, `ipv${isIP(ip)}` as 'ipv4')) err = ERR_IP_BLOCKED(ip);
+    else {
+      let rc = 0;
+      if (!isIPv4(ip)) rc = -E.EINVAL;
+      else {
+        try {
+          ff_connect(this.fd, { address: ip, port: p });
+        } catch (e) {
+          rc = errnoOf(e);
+        }
+      }
+      if (rc < 0) err = exceptionWithHostPort(rc, 'connect', ip, p);
+    }
+    if (err) {
+      this.#connectState = CONNECT_DISCONNECTED;
+      throw err;
+    }
+    this.#connectState = CONNECT_CONNECTED;
+    process.nextTick(() => {
+      if (this.open) this.#owner.emit('connect');
     });
   }
 

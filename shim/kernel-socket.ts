@@ -38,7 +38,7 @@ function realProto(): { _healthCheck: () => void; _stopReceiving: () => void } {
 }
 
 /** The symbol under which node:dgram keeps a socket's hidden state (its handle, queue, bind state). */
-function stateSymbolOf(inner: NodeDgram.Socket): symbol | undefined {
+export function stateSymbolOf(inner: NodeDgram.Socket): symbol | undefined {
   return Object.getOwnPropertySymbols(inner).find((s) => s.description === 'state symbol');
 }
 
@@ -154,6 +154,14 @@ export class KernelSocket implements SocketBackend {
 
   connect(port: unknown, address: unknown, callback: unknown): void {
     (this.inner.connect as (...a: unknown[]) => void)(port, address, callback);
+  }
+
+  bindSync(options: unknown): AddressInfo {
+    return (this.inner as unknown as { bindSync(o: unknown): AddressInfo }).bindSync(options);
+  }
+
+  connectSync(port: unknown, address: unknown): void {
+    (this.inner as unknown as { connectSync(p: unknown, a: unknown): void }).connectSync(port, address);
   }
 
   disconnect(): void {

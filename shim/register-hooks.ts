@@ -1,6 +1,7 @@
 /**
- * Module resolve hook of `ffnet/register` (loaded by `module.register`): the builtin ids 'dgram' and
- * 'node:dgram' resolve to ffnet/dgram for every ESM import. ffnet/dgram itself reaches node:dgram
+ * Module resolve hook of `ffnet/register` (installed with `module.registerHooks`, or loaded by
+ * `module.register` where Node lacks it): the builtin ids 'dgram' and 'node:dgram' resolve to
+ * ffnet/dgram for every ESM import. ffnet/dgram itself reaches node:dgram
  * through `process.getBuiltinModule`, which no hook sees.
  */
 

@@ -7,8 +7,8 @@
  * ```
  *
  * After it, `require('dgram')`, `require('node:dgram')`, `import … from 'node:dgram'` and
- * `import('dgram')` all give ffnet/dgram: ES modules through a `module.register` resolve hook,
- * CommonJS through the loader's `Module._load`. Child processes inherit it through NODE_OPTIONS
+ * `import('dgram')` all give ffnet/dgram: ES modules through a resolve hook (`module.registerHooks`
+ * where Node has it, else `module.register`), CommonJS through the loader's `Module._load`. Child processes inherit it through NODE_OPTIONS
  * (`--import <this file>` is appended when absent); new worker threads get `--require <this file>`
  * added to their execArgv (`Worker` is wrapped). ffnet/dgram's own use of node:dgram (its kernel
  * backend) bypasses both hooks.
@@ -16,6 +16,7 @@
 import Module, { createRequire, register, syncBuiltinESMExports } from 'node:module';
 import workerThreads from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { initialize, resolve } from './register-hooks.js';
 
 const here = import.meta.url;
 const dgramUrl = new URL('./dgram.js', here).href;
@@ -39,8 +40,20 @@ function installCjsHook(): void {
   };
 }
 
+/** `module.registerHooks` (Node 22.15+, 23.5+): synchronous hooks that run in the calling thread. */
+type RegisterHooks = (hooks: { resolve: typeof resolve }) => unknown;
+
 function installEsmHook(): void {
-  register('./register-hooks.js', { parentURL: here, data: { dgramUrl } });
+  const registerHooks = (Module as unknown as { registerHooks?: RegisterHooks }).registerHooks;
+  if (registerHooks) {
+    // module.register's hooks run on a loader thread; from Node 22.15 a require() of an ES module
+    // (ffnet/dgram itself, when `require('dgram')` is redirected) then throws
+    // ERR_METHOD_NOT_IMPLEMENTED ('The resolveSync() method is not implemented').
+    initialize({ dgramUrl });
+    registerHooks({ resolve });
+  } else {
+    register('./register-hooks.js', { parentURL: here, data: { dgramUrl } });
+  }
 }
 
 /** Makes child processes load this module too (NODE_OPTIONS), quoting a path with spaces. */

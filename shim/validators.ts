@@ -3,6 +3,8 @@
  * (validatePort, validateUint32, …), the features of the running Node release that change dgram's
  * behaviour, and the argument normalisation that `send()` shares with `sendBatch()`.
  */
+import dns from 'node:dns';
+import { EventEmitter } from 'node:events';
 import { BlockList } from 'node:net';
 import {
   ERR_BUFFER_OUT_OF_BOUNDS,
@@ -11,6 +13,7 @@ import {
   ERR_SOCKET_BAD_PORT,
   ERR_SOCKET_DGRAM_IS_CONNECTED,
 } from './errors.js';
+import { realDgram, stateSymbolOf } from './kernel-socket.js';
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const atLeast = (maj: number, min: number): boolean => major > maj || (major === maj && minor >= min);
@@ -19,6 +22,70 @@ const atLeast = (maj: number, min: number): boolean => major > maj || (major ===
 export const SUPPORTS_REUSE_PORT = atLeast(24, 0) || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 /** Node validates and honours `receiveBlockList` / `sendBlockList` from v22.13 / v23.4. */
 export const SUPPORTS_BLOCK_LISTS = atLeast(24, 0) || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
+
+let sizeOptionsValidated: boolean | undefined;
+
+/**
+ * Whether the running Node's createSocket() validates `recvBufferSize` and `sendBufferSize` (Node 20's
+ * later releases, 22.13+, 23.4+); 22.0 to 22.12 take any value and apply it at bind. Asked once of
+ * node:dgram: a bad size together with a bad type fails on the size where sizes are validated and
+ * on the type where not, in both cases before a handle exists.
+ */
+export function nodeValidatesSizeOptions(): boolean {
+  if (sizeOptionsValidated === undefined) {
+    try {
+      const NodeSocket = realDgram().Socket as unknown as new (options: object) => unknown;
+      new NodeSocket({ type: 'none', recvBufferSize: -1 });
+      sizeOptionsValidated = false;
+    } catch (err) {
+      sizeOptionsValidated = (err as { code?: unknown }).code === 'ERR_OUT_OF_RANGE';
+    }
+  }
+  return sizeOptionsValidated;
+}
+
+let defaultLookupAnswersLiterals: boolean | undefined;
+
+/**
+ * Whether node:dgram's default lookup answers an IP literal of the socket's family itself (on
+ * nextTick) and reads dns.lookup only when it is called (later releases), rather than being
+ * dns.lookup as it was when the socket was created. Asked once of node:dgram: with dns.lookup
+ * replaced for the length of the probe, a new socket's handle looks up '127.0.0.1', which calls
+ * the replacement at once only in earlier releases; the socket is closed unbound.
+ */
+export function nodeDefaultLookupAnswersLiterals(): boolean {
+  if (defaultLookupAnswersLiterals === undefined) {
+    const original = dns.lookup;
+    let called = false;
+    dns.lookup = ((): void => {
+      called = true;
+    }) as unknown as typeof dns.lookup;
+    const probe = realDgram().createSocket('udp4');
+    try {
+      const key = stateSymbolOf(probe);
+      const state = key ? (probe as unknown as Record<symbol, { handle?: { lookup?: (a: string, cb: () => void) => void } }>)[key] : undefined;
+      state?.handle?.lookup?.('127.0.0.1', () => {});
+    } finally {
+      dns.lookup = original;
+      probe.close();
+    }
+    defaultLookupAnswersLiterals = !called;
+  }
+  return defaultLookupAnswersLiterals;
+}
+
+let bindFailureEvent: 'error' | typeof EventEmitter.errorMonitor | undefined;
+
+/**
+ * The event on which bind(…, callback) listens for its own failure, to remove the callback:
+ * `errorMonitor` in later releases, so that a bind error with no 'error' listener is thrown;
+ * 'error' in earlier ones, where that listener counts as a handler and the error goes unseen.
+ * Read once from node:dgram's own bind().
+ */
+export function bindFailureEventOfNode(): 'error' | typeof EventEmitter.errorMonitor {
+  bindFailureEvent ??= realDgram().Socket.prototype.bind.toString().includes('errorMonitor') ? EventEmitter.errorMonitor : 'error';
+  return bindFailureEvent;
+}
 
 /** `value === (value | 0)`. */
 export function isInt32(value: unknown): value is number {
@@ -33,6 +100,11 @@ export function validateString(value: unknown, name: string): asserts value is s
   if (typeof value !== 'string') throw ERR_INVALID_ARG_TYPE(name, 'string', value);
 }
 
+/** Node's validateObject without options: a non-null, non-array object. */
+export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw ERR_INVALID_ARG_TYPE(name, 'Object', value);
+}
+
 export function validateFunction(value: unknown, name: string): asserts value is (...args: never[]) => unknown {
   if (typeof value !== 'function') throw ERR_INVALID_ARG_TYPE(name, 'Function', value);
 }
@@ -44,13 +116,34 @@ export function validateUint32(value: unknown, name: string, positive = false): 
   if (value < min || value > 4_294_967_295) throw ERR_OUT_OF_RANGE(name, `>= ${min} && <= 4294967295`, value);
 }
 
+let stringZeroRefused: boolean | undefined;
+
+/**
+ * Whether the running Node's validatePort refuses a zero written as a string ('0', '00', ' 0 ') where
+ * port 0 is not allowed: later releases test `+port === 0`, earlier ones only the number 0 (and so
+ * send('x', '0') went on to fail later, asynchronously). Asked once, of node:dgram itself: its
+ * connect() checks the port first, and an address of the wrong type stops every release before it
+ * touches the socket.
+ */
+function nodeRefusesStringZero(): boolean {
+  if (stringZeroRefused === undefined) {
+    try {
+      (realDgram().Socket.prototype.connect as (...args: unknown[]) => unknown).call(undefined, '0', 0);
+      stringZeroRefused = false;
+    } catch (err) {
+      stringZeroRefused = (err as { code?: unknown }).code === 'ERR_SOCKET_BAD_PORT';
+    }
+  }
+  return stringZeroRefused;
+}
+
 /** Node's validatePort: numbers or numeric strings in 0..65535 (1.. unless allowZero); returns `port | 0`. */
 export function validatePort(port: unknown, name = 'Port', allowZero = true): number {
   if ((typeof port !== 'number' && typeof port !== 'string') ||
       (typeof port === 'string' && port.trim().length === 0) ||
       +port !== (+port >>> 0) ||
       (port as number) > 0xffff ||
-      (port === 0 && !allowZero)) {
+      (!allowZero && (port === 0 || (+port === 0 && nodeRefusesStringZero())))) {
     throw ERR_SOCKET_BAD_PORT(name, port, allowZero);
   }
   return (port as number) | 0;

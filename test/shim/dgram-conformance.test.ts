@@ -9,8 +9,10 @@
  * queued sends, close semantics, ECONNREFUSED on connected sockets, socket options and their system
  * errors, buffer sizes, Symbol.asyncDispose, and every argument-validation error (tables).
  *
- * The reference is the Node running the suite (v20 and v22 differ in a few places: reusePort, block
- * lists, NUL bytes in hostnames; ffnet must match whichever runs it). Lifetime scenarios (ref/unref)
+ * The reference is the Node running the suite (releases differ in a few places: reusePort, block
+ * lists, NUL bytes in hostnames, a port of '0', bindSync, the default lookup; ffnet must match
+ * whichever runs it, and `npm test` runs this suite under Node 22.12.0, 22 and 24 besides the
+ * machine's own). Lifetime scenarios (ref/unref)
  * run one per child, and what is compared is whether the process ended by itself.
  *
  * Each implementation runs in a network namespace of its own, so fixed ports never collide between
