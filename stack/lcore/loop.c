@@ -229,5 +229,6 @@ int ffs_lcore_main(void *arg)
 			idle(lc, sleep_us);
 	}
 	ffs_tx_flush_all(lc);
+	atomic_store_explicit(&lc->exited, true, memory_order_release);
 	return 0;
 }
