@@ -778,7 +778,7 @@ static int sysctl_section(struct section *s)
 				return bad("sysctl", name, "set more than once (a key may be given once)");
 		const struct ffs_sysctl_desc *d = &ffs_sysctl_table[id];
 		long long v;
-		if (int_key(s, name, d->def, d->min, d->max, "", &v) < 0)
+		if (int_key(s, name, d->def, d->min, d->max, d->unit, &v) < 0)
 			return -1;
 		C.conf.sysctl[id] = v;
 	}

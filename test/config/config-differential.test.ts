@@ -158,7 +158,42 @@ function normalised(a: Answer, pid: number): Answer {
   return JSON.parse(JSON.stringify(a).replaceAll(`ffnet-${pid}`, 'ffnet-<pid>')) as Answer;
 }
 
+/** Both readers' answers for each file, in order (the C reader through one ff_config_check run). */
+function answers(paths: string[]): Array<{ c: Answer; ts: Answer }> {
+  const run = spawnSync(checker, paths, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
+  expect(run.status, `ff_config_check failed: ${run.stderr}`).toBe(0);
+  const lines = run.stdout.trimEnd().split('\n');
+  expect(lines.length).toBe(paths.length);
+  return paths.map((path, k) => ({
+    c: normalised(JSON.parse(lines[k] ?? '{}') as Answer, run.pid),
+    ts: normalised(tsAnswer(path), process.pid),
+  }));
+}
+
+/** Files on which the readers once disagreed, each with the message both must give. */
+const CASES: Array<{ name: string; text: string; error: string }> = [
+  {
+    name: 'a tunable out of range names its unit',
+    text: '[sysctl]\nnet.link.ether.inet.maxtries = 1000\n',
+    error: '[sysctl] net.link.ether.inet.maxtries: 1000 is out of range (1..100 requests)',
+  },
+  {
+    name: 'a tunable without a unit',
+    text: '[sysctl]\ndev.fault.seed = -1\n',
+    error: '[sysctl] dev.fault.seed: -1 is out of range (0..2147483647)',
+  },
+];
+
 describe('ffnet.ini: the TypeScript and C readers', () => {
+  it.each(CASES)('agree: $name', ({ name, text, error }) => {
+    expect(existsSync(checker), `${checker} not built: run npm run build`).toBe(true);
+    const path = join(dir, `${name.replace(/\W+/g, '-')}.ini`);
+    writeFileSync(path, text);
+    const [got] = answers([path]);
+    expect(got?.ts).toEqual({ error: `${path}: ${error}` });
+    expect(got?.c).toEqual({ error: `${path}: ${error}` });
+  });
+
   it(`agree on ${count} generated and mutated files`, () => {
     expect(existsSync(checker), `${checker} not built: run npm run build`).toBe(true);
     const inputs: string[] = [];
@@ -173,17 +208,10 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     let accepted = 0;
     const batch = 500;
     for (let start = 0; start < paths.length; start += batch) {
-      const group = paths.slice(start, start + batch);
-      const run = spawnSync(checker, group, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
-      expect(run.status, `ff_config_check failed: ${run.stderr}`).toBe(0);
-      const lines = run.stdout.trimEnd().split('\n');
-      expect(lines.length).toBe(group.length);
-      group.forEach((path, k) => {
-        const c = normalised(JSON.parse(lines[k] ?? '{}') as Answer, run.pid);
-        const t = normalised(tsAnswer(path), process.pid);
-        if ('config' in t) accepted++;
-        if (JSON.stringify(c) !== JSON.stringify(t) && differences.length < maxReported) {
-          differences.push(`--- ${path}\n${inputs[start + k]}\n--- TypeScript: ${JSON.stringify(t)}\n--- C: ${JSON.stringify(c)}`);
+      answers(paths.slice(start, start + batch)).forEach(({ c, ts }, k) => {
+        if ('config' in ts) accepted++;
+        if (JSON.stringify(c) !== JSON.stringify(ts) && differences.length < maxReported) {
+          differences.push(`--- ${paths[start + k]}\n${inputs[start + k]}\n--- TypeScript: ${JSON.stringify(ts)}\n--- C: ${JSON.stringify(c)}`);
         }
       });
     }
