@@ -462,16 +462,20 @@ function single(v: unknown, at: At): void {
 function parseInteger(v: unknown, min: number, max: number, unit: string, at: At): number {
   single(v, at);
   let n: number;
+  // The value as the file wrote it (without a plus sign), for messages.
+  let written: string;
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw fail(at, `${v} is not an integer`);
     n = v;
+    written = String(v);
   } else if (typeof v === 'string') {
     if (!/^[+-]?[0-9]+$/.test(v)) throw fail(at, `${JSON.stringify(v)} is not a decimal integer`);
     n = Number(v);
+    written = v.replace(/^\+/, '');
   } else {
     throw fail(at, `expected an integer, got ${describe(v)}`);
   }
-  if (n < min || n > max) throw fail(at, `${n} is out of range (${min}..${max}${unit ? ` ${unit}` : ''})`);
+  if (n < min || n > max) throw fail(at, `${written} is out of range (${min}..${max}${unit ? ` ${unit}` : ''})`);
   return n;
 }
 

@@ -182,6 +182,16 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     text: '[sysctl]\ndev.fault.seed = -1\n',
     error: '[sysctl] dev.fault.seed: -1 is out of range (0..2147483647)',
   },
+  {
+    name: 'an integer out of range is quoted as written (leading zeros)',
+    text: '[dpdk]\nnb_mbuf = 007\n',
+    error: '[dpdk] nb_mbuf: 007 is out of range (1023..16777215 mbufs)',
+  },
+  {
+    name: 'an integer out of range is quoted as written (beyond 2^53)',
+    text: '[dpdk]\nmemory = 99999999999999999999\n',
+    error: '[dpdk] memory: 99999999999999999999 is out of range (64..1048576 MB)',
+  },
 ];
 
 describe('ffnet.ini: the TypeScript and C readers', () => {
