@@ -213,9 +213,11 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
     const body = raw[name];
     if (!isPlainObject(body)) {
       if (ctx.fromIni) {
+        // `ini` reads `key[] = ...` lines as one array under `key`: name the key as the file wrote it.
+        const written = Array.isArray(body) ? `${name}[]` : name;
         throw new FfnetConfigError(ctx.file, undefined, name,
-          `key "${name}" is outside any section (put it under [dpdk], [portN] or [sysctl])`,
-          `${ctx.file}: key "${name}" is outside any section (put it under [dpdk], [portN] or [sysctl])`);
+          `key "${written}" is outside any section (put it under [dpdk], [portN] or [sysctl])`,
+          `${ctx.file}: key "${written}" is outside any section (put it under [dpdk], [portN] or [sysctl])`);
       }
       throw new FfnetConfigError(ctx.file, name, undefined,
         `expected a section (an object of keys), got ${describe(body)}`);

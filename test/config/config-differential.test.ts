@@ -192,6 +192,11 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     text: '[dpdk]\nmemory = 99999999999999999999\n',
     error: '[dpdk] memory: 99999999999999999999 is out of range (64..1048576 MB)',
   },
+  {
+    name: 'a list key outside any section is named as written',
+    text: 'vdev[] = net_ring0\n[dpdk]\nlcore_mask = 0x1\n',
+    error: 'key "vdev[]" is outside any section (put it under [dpdk], [portN] or [sysctl])',
+  },
 ];
 
 describe('ffnet.ini: the TypeScript and C readers', () => {
