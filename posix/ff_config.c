@@ -37,6 +37,7 @@ struct entry {
 
 struct section {
 	char name[CFG_NAME_LEN];
+	bool header; /**< opened by a [...] line ("[]" included); false for the keys before any */
 	struct entry *e;
 	unsigned n;
 };
@@ -144,10 +145,10 @@ static int prescan(void)
 	return rc;
 }
 
-static struct section *section_of(const char *name)
+static struct section *section_of(const char *name, bool header)
 {
 	for (unsigned i = 0; i < C.n_secs; i++)
-		if (strcmp(C.secs[i].name, name) == 0)
+		if (strcmp(C.secs[i].name, name) == 0 && C.secs[i].header == header)
 			return &C.secs[i];
 	struct section *s = realloc(C.secs, (C.n_secs + 1) * sizeof(*s));
 	if (!s)
@@ -156,6 +157,7 @@ static struct section *section_of(const char *name)
 	s = &C.secs[C.n_secs++];
 	*s = (struct section){ 0 };
 	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->header = header;
 	return s;
 }
 
@@ -172,7 +174,8 @@ static int load(void)
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
 		int k = rte_cfgfile_section_num_entries_by_index(cfg, name, i);
-		struct section *s = section_of(i == 0 ? "" : name);
+		/* Index 0 is rte_cfgfile's global section: the keys before any header. */
+		struct section *s = section_of(i == 0 ? "" : name, i > 0);
 		struct rte_cfgfile_entry *e = k > 0 ? calloc((size_t)k, sizeof(*e)) : NULL;
 		struct entry *grown = s ? realloc(s->e, (s->n + (unsigned)(k > 0 ? k : 0) + 1) * sizeof(*grown)) : NULL;
 		if (!s || !grown || (k > 0 && !e)) {
@@ -795,7 +798,7 @@ static int read_config(void)
 		struct section *s = &C.secs[i];
 		unsigned id;
 		char tail;
-		if (!*s->name) {
+		if (!s->header) {
 			if (s->n)
 				return fprintf(stderr, "%s: key \"%s\" is outside any section (put it under [dpdk], [portN] or [sysctl])\n",
 					       C.file, s->e[0].key), -1;

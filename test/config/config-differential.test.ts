@@ -197,6 +197,11 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     text: 'vdev[] = net_ring0\n[dpdk]\nlcore_mask = 0x1\n',
     error: 'key "vdev[]" is outside any section (put it under [dpdk], [portN] or [sysctl])',
   },
+  {
+    name: 'an empty section header is an unknown section',
+    text: '[]\n[dpdk]\nlcore_mask = 0x1\n',
+    error: 'unknown section [] (known sections: [dpdk], [port0]..[port31], [sysctl])',
+  },
 ];
 
 describe('ffnet.ini: the TypeScript and C readers', () => {
