@@ -115,8 +115,11 @@ export function loadConfigFile(path: string): FfnetConfig {
 
 /** Parses and validates INI text; `fileName` is what error messages call the file. */
 export function parseConfigText(text: string, fileName: string): FfnetConfig {
-  checkDuplicateKeys(text, fileName);
-  const parsed = normaliseIniValues(ini.parse(text)) as Record<string, unknown>;
+  // `ini` takes a header only alone on its line; an indented `[section]`, or one followed by a comment,
+  // is still one (as the C reader, posix/ff_config.c, reads it), not a key named "[section]".
+  const unindented = text.replace(/^[ \t]*(\[[^\]\r\n]*\])[ \t]*(?:[;#].*)?$/gm, '$1');
+  checkDuplicateKeys(unindented, fileName);
+  const parsed = normaliseIniValues(ini.parse(unindented)) as Record<string, unknown>;
   return validate(parsed, { file: fileName, fromIni: true });
 }
 

@@ -130,8 +130,16 @@ static int prescan(void)
 		char *s = trim(line);
 		if (!*s || *s == ';' || *s == '#')
 			continue;
+		/* rte_cfgfile ends every line at its first ';': check what it will read, so that a line a
+		 * comment cuts short of its '=' is refused rather than skipped. */
+		s[strcspn(s, ";")] = '\0';
+		s = trim(s);
 		char *eq = strchr(s, '=');
 		if (*s == '[') {
+			/* A header may be followed by a '#' comment too (rte_cfgfile reads up to the ']'). */
+			char *close = strchr(s, ']');
+			if (close && *trim(close + 1) == '#')
+				close[1] = '\0';
 			if (s[strlen(s) - 1] != ']' || strchr(s, ']') != s + strlen(s) - 1 || strlen(s) >= CFG_NAME_LEN)
 				rc = bad(NULL, NULL, "line %u: %s is not a section header", no, s);
 		} else if (!eq) {
@@ -193,7 +201,13 @@ static int load(void)
 			snprintf(d->key, sizeof(d->key), "%s", e[j].name);
 			char *v = e[j].value;
 			size_t len = strlen(v);
-			if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+			bool quoted = v[0] == '"' || v[0] == '\'';
+			char *close = quoted ? strchr(v + 1, v[0]) : NULL;
+			if (close && *trim(close + 1) == '#') {
+				/* A quoted value followed by a comment. */
+				*close = '\0';
+				v++;
+			} else if (quoted && len >= 2 && v[len - 1] == v[0]) {
 				v[len - 1] = '\0';
 				v++;
 			} else {

@@ -198,6 +198,26 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     error: 'key "vdev[]" is outside any section (put it under [dpdk], [portN] or [sysctl])',
   },
   {
+    name: 'an indented section header is a section header',
+    text: '\t[dpdk]\t\nnb_mbuf = 100\n',
+    error: '[dpdk] nb_mbuf: 100 is out of range (1023..16777215 mbufs)',
+  },
+  {
+    name: 'a section header followed by a ; comment',
+    text: '[dpdk] ; comment\nnb_mbuf = 100\n',
+    error: '[dpdk] nb_mbuf: 100 is out of range (1023..16777215 mbufs)',
+  },
+  {
+    name: 'a section header followed by a # comment',
+    text: '[dpdk]\t# comment\nnb_mbuf = 100\n',
+    error: '[dpdk] nb_mbuf: 100 is out of range (1023..16777215 mbufs)',
+  },
+  {
+    name: 'a quoted value followed by a comment',
+    text: '[dpdk]\nno_huge = "maybe" # comment\n',
+    error: '[dpdk] no_huge: "maybe" is not a boolean (true/false, yes/no, on/off, 1/0)',
+  },
+  {
     name: 'an empty section header is an unknown section',
     text: '[]\n[dpdk]\nlcore_mask = 0x1\n',
     error: 'unknown section [] (known sections: [dpdk], [port0]..[port31], [sysctl])',
@@ -212,6 +232,16 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     const [got] = answers([path]);
     expect(got?.ts).toEqual({ error: `${path}: ${error}` });
     expect(got?.c).toEqual({ error: `${path}: ${error}` });
+  });
+
+  it.each([
+    { name: 'a line cut short by a comment before its "="', text: '[dpdk]\nlo;g_level = 8\nvdev[] = net_ring0\n' },
+  ])('both refuse: $name', ({ name, text }) => {
+    const path = join(dir, `${name.replace(/\W+/g, '-')}.ini`);
+    writeFileSync(path, text);
+    const [got] = answers([path]);
+    expect(got?.ts).toHaveProperty('error');
+    expect(got?.c).toHaveProperty('error');
   });
 
   it(`agree on ${count} generated and mutated files`, () => {
