@@ -4,11 +4,13 @@
  * `Stack.start()` reads ffnet.ini (or a config object), initialises DPDK, starts the ports and the
  * data-path lcores (or runs the stack loop inline on this thread), and returns a handle to inspect
  * and steer it. One stack runs per process at a time (DPDK's EAL is per process); it keeps the
- * event loop alive until `close()`, like a listening socket, unless `unref()`'d. It is closed on
- * SIGINT/SIGTERM and at exit, so ports and pools are released cleanly.
+ * event loop alive until `close()`, like a listening socket, unless `unref()`'d. It is closed at
+ * exit, and on SIGINT/SIGTERM when the program has no handler of its own for the signal (which then
+ * terminates the process, as node's default does), so ports and pools are released cleanly.
  */
 import { isIPv4 } from 'node:net';
 import { loadConfigFile, toNativeConfig, validateConfig, type FfnetConfig, type RawConfig } from './config/index.js';
+import { sysctlValue } from './config/sysctl.js';
 import { StackSystemError } from './native/errors.js';
 import {
   loadAddon,
@@ -46,6 +48,18 @@ export interface PingOptions {
   timeoutMs?: number;
 }
 
+/**
+ * ffnet internal: the state one of ffnet's layers (the dgram shim's receive path, ff_epoll_wait_async's
+ * waiters) keeps for one stack; see `Stack.attachment`.
+ */
+export interface StackAttachment {
+  /**
+   * The stack is closing: close this layer's sockets, settle what waits on them. Called once, while
+   * the stack and its sockets are still up.
+   */
+  stackClosing(): void;
+}
+
 export interface PingReply {
   seq: number;
   /** Round-trip time in µs; -1 when no reply came in time (or the payload was too small to time). */
@@ -60,18 +74,20 @@ let signalsHooked = false;
 function hookSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
-  // At the end of the process the EAL is released too, so its runtime directory does not linger.
+  // A program that handles the signal decides what happens: its handlers run with the stack up (a
+  // graceful shutdown still sends), and the stack closes at exit. One that does not is terminated by
+  // the signal, as node would terminate it, with the stack and the EAL released first (a killed
+  // process runs no 'exit' listeners, and the runtime directory would linger). Prepended, so that a
+  // program's `once` listener, which leaves the list when it runs, is still counted here.
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (process.listenerCount(signal) > 1) return;
     for (const s of running) s.closeNow();
-    // Keep the default behaviour (terminate by this signal) unless the program handles it too.
-    if (process.listenerCount(signal) === 1) {
-      loadAddon().ealCleanup();
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    }
+    loadAddon().ealCleanup();
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.prependListener('SIGINT', onSignal);
+  process.prependListener('SIGTERM', onSignal);
   process.on('exit', () => {
     for (const s of running) s.closeNow();
     loadAddon().ealCleanup();
@@ -91,6 +107,8 @@ export class Stack {
   readonly config: FfnetConfig;
   readonly #native: NativeStack;
   readonly #pending = new Map<number, (reply: Omit<PingReply, 'seq'>) => void>();
+  readonly #attachments = new Map<symbol, StackAttachment>();
+  #wakeListeners: Array<() => void> = [];
   #nextToken = 1;
   #closed = false;
 
@@ -101,7 +119,8 @@ export class Stack {
 
   /**
    * Starts a stack; rejects with FfnetConfigError for a bad config, or an Error with code
-   * 'ERR_FFNET_START' naming the port, the DPDK call and its error.
+   * 'ERR_FFNET_START' naming the port, the DPDK call and its error, followed by DPDK's last log
+   * lines (also its `dpdkLog` array).
    */
   static async start(opts: StackStartOptions = {}): Promise<Stack> {
     return Stack.startSync(opts);
@@ -121,7 +140,8 @@ export class Stack {
       stack = new Stack(config, (onPing) => addon.startStack(nativeConfig, onPing));
     } catch (err) {
       // Device and EAL failures: the message names the port, the DPDK call and its error.
-      throw Object.assign(new Error((err as Error).message), { code: 'ERR_FFNET_START' });
+      // `dpdkLog`: the lines DPDK logged during the attempt (also quoted in the message).
+      throw Object.assign(new Error((err as Error).message), { code: 'ERR_FFNET_START', dpdkLog: (err as { dpdkLog?: string[] }).dpdkLog ?? [] });
     }
     running.add(stack);
     hookSignals();
@@ -142,6 +162,47 @@ export class Stack {
   #live(): NativeStack {
     if (this.#closed) throw new Error('the stack is closed');
     return this.#native;
+  }
+
+  /**
+   * ffnet internal: the state layer `key` keeps for this stack, made by `make` on first use. When
+   * the stack closes, each attachment's `stackClosing()` runs (newest first) before the stack's
+   * sockets, its wake-up fd and its pools go. Throws once the stack is closed.
+   */
+  attachment<T extends StackAttachment>(key: symbol, make: () => T): T {
+    let a = this.#attachments.get(key);
+    if (!a) {
+      this.#live();
+      a = make();
+      this.#attachments.set(key, a);
+    }
+    return a as T;
+  }
+
+  /**
+   * ffnet internal: calls `listener` on this thread whenever the stack signals this process's
+   * sockets, until the returned function removes it or the stack closes. `first` listeners run
+   * before the others: ff_epoll_wait empties the list of signalled sockets that ffnet/dgram's
+   * receive path reads. The wake-up never keeps the event loop alive.
+   */
+  onWake(listener: () => void, first = false): () => void {
+    const native = this.#live();
+    if (this.#wakeListeners.length === 0) native.watchWake(() => this.#wake());
+    if (first) this.#wakeListeners.unshift(listener);
+    else this.#wakeListeners.push(listener);
+    return () => {
+      const i = this.#wakeListeners.indexOf(listener);
+      if (i < 0) return;
+      this.#wakeListeners.splice(i, 1);
+      if (this.#wakeListeners.length === 0 && !this.#closed) native.watchWake(null);
+    };
+  }
+
+  #wake(): void {
+    for (const listener of [...this.#wakeListeners]) {
+      if (this.#closed) return;
+      listener();
+    }
   }
 
   stats(): StackStats {
@@ -175,7 +236,7 @@ export class Stack {
   /** Reads a tunable, or sets it when a value is given. */
   sysctl(name: string, value?: number): number {
     const native = this.#live();
-    if (value !== undefined) native.sysctlSet(name, value);
+    if (value !== undefined) native.sysctlSet(name, sysctlValue(name, value));
     return native.sysctlGet(name);
   }
 
@@ -230,7 +291,11 @@ export class Stack {
     return this.#closed;
   }
 
-  /** Stops lcores, closes ports and frees pools. Idempotent. */
+  /**
+   * Closes the stack's sockets as node closes a socket (each ffnet/dgram socket emits 'close'
+   * once; ff_epoll_wait_async waits reject), then stops lcores, closes ports and frees pools.
+   * Idempotent.
+   */
   async close(): Promise<void> {
     this.closeNow();
   }
@@ -240,7 +305,14 @@ export class Stack {
     if (this.#closed) return;
     this.#closed = true;
     running.delete(this);
-    this.#native.close();
+    try {
+      // Users of the stack's fds first: whoever closes an fd stops its watchers first.
+      for (const a of [...this.#attachments.values()].reverse()) a.stackClosing();
+    } finally {
+      this.#attachments.clear();
+      this.#wakeListeners = [];
+      this.#native.close();
+    }
     for (const resolve of this.#pending.values()) resolve({ rttUs: -1, ttl: 0, bytes: 0 });
     this.#pending.clear();
   }

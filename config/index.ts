@@ -19,7 +19,7 @@ import * as ini from 'ini';
 import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
 import { FfnetConfigError } from './errors.js';
 import {
-  CONFIG_KEYS, KNOWN_SECTIONS, MAX_LCORE_ID, MAX_PORT_ID, keysOf,
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
 } from './schema.js';
 import { SYSCTLS, lookupSysctl, sysctlDefaults } from './sysctl.js';
@@ -55,6 +55,8 @@ export interface FfnetDpdkConfig {
   txDelayUs: number;
   /** DPDK log level name ('emergency' .. 'debug'). */
   logLevel: string;
+  /** Where DPDK's log goes besides memory: 'none', 'stderr', 'syslog' or 'file:PATH'. */
+  log: string;
   mbufs: number;
   /** Extra EAL arguments, appended after the ones ffnet derives. */
   extraArgs: string[];
@@ -168,6 +170,7 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     mbufs: d.mbufs,
     ports,
     sysctl: { ...sysctlDefaults(), ...cfg.sysctl },
+    log: d.log,
   };
 }
 
@@ -245,6 +248,11 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
 
   const dpdk = validateDpdk(dpdkRaw, ctx);
   portsRaw.sort((a, b) => a.id - b.id);
+  if (portsRaw.length > MAX_PORTS) {
+    const last = portsRaw[portsRaw.length - 1]!.name;
+    throw new FfnetConfigError(ctx.file, last, undefined,
+      `${portsRaw.length} ports are configured (${portsRaw.map((p) => `[${p.name}]`).join(', ')}); a stack serves at most ${MAX_PORTS}`);
+  }
   const ports: FfnetPortConfig[] = [];
   const owner = new Map<string, string>();
   for (const p of portsRaw) {
@@ -315,6 +323,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
   const allow = listOf(present(body, 'allow'), at('allow')).map((v) => parsePci(v, at('allow')));
 
   const logLevel = parseLogLevel(valueOrDefault('log_level'), at('log_level'));
+  const log = parseLogSink(valueOrDefault('log'), at('log'));
   const extraRaw = present(body, 'extra_args');
   const extraArgs = extraRaw === undefined ? [] : parseEalArgs(extraRaw, at('extra_args'));
 
@@ -330,6 +339,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
     idleSleepUs: intKey(body, S, 'idle_sleep', ctx),
     txDelayUs: intKey(body, S, 'pkt_tx_delay', ctx),
     logLevel,
+    log,
     mbufs,
     extraArgs,
   };
@@ -651,12 +661,22 @@ function parseLogLevel(v: unknown, at: At): string {
   throw fail(at, `${JSON.stringify(s)} is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)`);
 }
 
+/** `none`, `stderr`, `syslog` or `file:PATH` (a relative path is taken from the working directory). */
+function parseLogSink(v: unknown, at: At): string {
+  const s = scalarText(v, at, 'a log sink');
+  if (s === 'none' || s === 'stderr' || s === 'syslog' || (s.startsWith('file:') && s.length > 'file:'.length)) return s;
+  throw fail(at, `${JSON.stringify(s)} is not a log sink (none, stderr, syslog or file:PATH)`);
+}
+
 /** EAL options that have a key of their own: setting them twice would contradict that key. */
 const OWNED_OPTIONS: Array<[option: string, key: string]> = [
   ['-c', 'lcore_mask'], ['-l', 'lcore_mask'], ['--lcores', 'lcores'], ['--main-lcore', 'lcore_mask'],
   ['--master-lcore', 'lcore_mask'], ['-m', 'memory'], ['--no-huge', 'no_huge'], ['--file-prefix', 'file_prefix'],
   ['--vdev', 'vdev'], ['-a', 'allow'], ['--allow', 'allow'], ['--no-pci', 'allow'],
 ];
+
+/** EAL options that print usage or version text (and may end the process) rather than start. */
+const PRINTING_OPTIONS = ['-h', '--help', '-v', '--version'];
 
 function parseEalArgs(v: unknown, at: At): string[] {
   let args: string[];
@@ -668,7 +688,15 @@ function parseEalArgs(v: unknown, at: At): string[] {
   } else {
     args = scalarText(v, at, 'EAL arguments').split(/\s+/).filter((a) => a !== '');
   }
-  for (const a of args) {
+  for (const [i, a] of args.entries()) {
+    // eal_parse_args prints its usage and calls exit(0) for -h/--help; -v prints the version at
+    // CRIT level; --version is not an EAL option. None starts a stack.
+    if (PRINTING_OPTIONS.includes(a)) throw fail(at, `${JSON.stringify(a)} makes the EAL print instead of starting (usage or version text); remove it`);
+    const procType = a === '--proc-type' ? args[i + 1] : a.startsWith('--proc-type=') ? a.slice('--proc-type='.length) : undefined;
+    if (procType === 'secondary') {
+      throw fail(at, '--proc-type secondary is not supported: a stack owns its ports, packet pool and rings, '
+        + 'so it runs as a primary process (give each process its own file_prefix)');
+    }
     for (const [opt, key] of OWNED_OPTIONS) {
       const clash = opt.startsWith('--') ? a === opt || a.startsWith(`${opt}=`) : a === opt || (a.startsWith(opt) && !a.startsWith('--'));
       if (clash) throw fail(at, `${JSON.stringify(a)} is set from the ${key} key; set it there instead`);

@@ -19,6 +19,7 @@ export type ConfigValueKind =
   | 'pci'
   | 'log-level'
   | 'eal-args'
+  | 'log-sink'
   | 'ipv4'
   | 'netmask'
   | 'static-arp';
@@ -52,6 +53,8 @@ export interface ConfigKeySpec {
 
 /** Highest DPDK port id a `[portN]` section may name (RTE_MAX_ETHPORTS is 32 in Debian's DPDK). */
 export const MAX_PORT_ID = 31;
+/** Most `[portN]` sections one stack serves (FFS_MAX_PORTS in stack/stack.h). */
+export const MAX_PORTS = 8;
 /** Highest lcore id (RTE_MAX_LCORE is 128 in Debian's DPDK). */
 export const MAX_LCORE_ID = 127;
 
@@ -110,6 +113,12 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     description: 'DPDK global log level (EAL --log-level).',
   },
   {
+    section: 'dpdk', key: 'log', kind: 'log-sink', type: 'none|stderr|syslog|file:PATH',
+    repeatable: false, required: false, default: 'none', defaultText: 'none',
+    description: 'Where DPDK\'s log lines (those at or above log_level) go; the last ones are kept in memory either way '
+      + 'and quoted in a start error.',
+  },
+  {
     section: 'dpdk', key: 'nb_mbuf', kind: 'integer', type: 'integer',
     repeatable: false, required: false, default: 8191, defaultText: '8191', min: 1023, max: 16777215, unit: 'mbufs',
     description: 'Size of the packet buffer pool (about 2.3 KB each, taken from memory).',
@@ -117,7 +126,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
   {
     section: 'dpdk', key: 'extra_args', kind: 'eal-args', type: 'whitespace-separated EAL arguments',
     repeatable: false, required: false, defaultText: 'none',
-    description: 'Further EAL arguments, appended last (options with a key of their own are refused here).',
+    description: 'Further EAL arguments, appended last (options with a key of their own, -h/--help, -v/--version and --proc-type secondary are refused here).',
   },
   {
     section: 'portN', key: 'addr', kind: 'ipv4', type: 'IPv4 address',

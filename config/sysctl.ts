@@ -43,6 +43,11 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     description: 'Interval between ARP requests for an unresolved neighbour.',
   },
   {
+    name: 'net.link.ether.inet.max_entries',
+    default: 768, min: 8, max: 768, unit: 'entries',
+    description: 'Most entries in the neighbour table of each lcore. A new neighbour past it evicts the least recently used entry nobody used (learned from a request, or failed), or, for a resolution of our own, any entry but a permanent one (counted in arp.evicted); when none may go it is refused (arp.table_full).',
+  },
+  {
     name: 'net.inet.ip.ttl',
     default: 64, min: 1, max: 255, unit: 'hops',
     description: 'Default TTL of IPv4 datagrams the stack sends.',
@@ -93,6 +98,11 @@ export const SYSCTLS: readonly SysctlSpec[] = Object.freeze([
     description: 'Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).',
   },
   {
+    name: 'net.inet.udp.recvmbufs',
+    default: 0, min: 0, max: 16777215, unit: 'mbufs',
+    description: 'Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.',
+  },
+  {
     name: 'dev.fault.rx_drop_ppm',
     default: 0, min: 0, max: 1000000, unit: 'ppm',
     description: 'Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).',
@@ -126,4 +136,13 @@ export function sysctlDefaults(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of SYSCTLS) out[s.name] = s.default;
   return out;
+}
+
+/**
+ * A value for a tunable set at run time: the integer itself, or a RangeError naming the tunable.
+ * Tunables are int64 in the stack, where a fraction would be truncated silently.
+ */
+export function sysctlValue(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new RangeError(`sysctl ${name}: ${String(value)} is not an integer`);
+  return value;
 }

@@ -5,9 +5,11 @@
  * process), the Stack wrapper object, and the libuv handles that bring the stack's events to the
  * JS thread (an uv_poll on the stack's eventfd) and, in inline mode, turn the stack loop on the JS
  * thread (uv_idle while traffic flows and for 500 µs after; then an uv_poll on the stack's idle fd,
- * or a 1 ms uv_timer for devices without RX interrupts). Its typed surface is declared
- * in native/index.ts. Per-environment state lives in the Addon instance, never in statics, and an
- * environment cleanup hook closes a stack the program forgot to close.
+ * or a 1 ms uv_timer for devices without RX interrupts), and the uv_poll on the application
+ * context's eventfd (ff_wake_fd) through which the stack wakes ffnet/dgram and ff_epoll_wait_async.
+ * That eventfd closes with the stack, so the stack owns its watch and stops it first. Its typed
+ * surface is declared in native/index.ts. Per-environment state lives in the Addon instance, never
+ * in statics, and an environment cleanup hook closes a stack the program forgot to close.
  */
 #include <napi.h>
 #include <uv.h>
@@ -21,6 +23,8 @@
 extern "C" {
 /** posix/ff_internal.h: frees the ff_* API's context and epoll sets before their stack stops. */
 void ff_app_forget(void);
+#include "posix/ff_api.h"
+#include "stack/eal_log.h"
 #include "stack/stack.h"
 #include "stack/wire/ipv4.h"
 }
@@ -48,6 +52,32 @@ constexpr uint64_t kSleepTickMs = 10;
 /** Inline, no RX interrupts: nap 1 ms while idle, doubling up to this while nothing comes. */
 constexpr uint64_t kMaxNapMs = 8;
 constexpr unsigned kEventBatch = 64;
+
+/** DPDK log lines attached to a start error. */
+constexpr unsigned kStartLogLines = 16;
+
+/**
+ * A failed start: `msg`, then the lines DPDK logged since `mark` (the last kStartLogLines), which
+ * are also the error's `dpdkLog` array.
+ */
+Napi::Error StartError(Napi::Env env, const char *msg, uint64_t mark)
+{
+	std::vector<char> buf(kStartLogLines * 512 + 1);
+	ffs_log_since(mark, kStartLogLines, buf.data(), buf.size());
+	std::string text = msg;
+	Napi::Array lines = Napi::Array::New(env);
+	const char *p = buf.data();
+	while (*p) {
+		const char *end = strchr(p, '\n');
+		std::string line(p, end ? static_cast<size_t>(end - p) : strlen(p));
+		lines.Set(lines.Length(), line);
+		text += (lines.Length() == 1 ? "\nDPDK log:\n  " : "\n  ") + line;
+		p = end ? end + 1 : p + line.size();
+	}
+	Napi::Error e = Napi::Error::New(env, text);
+	e.Set("dpdkLog", lines);
+	return e;
+}
 
 std::string FormatIpv4(uint32_t a)
 {
@@ -84,6 +114,8 @@ struct Driver {
 	uv_timer_t timer;
 	uv_poll_t wake;     /**< inline: the stack's idle fd (RX interrupts, control messages) */
 	bool wake_open = false;
+	uv_poll_t app_wake; /**< the application context's eventfd (ff_wake_fd), once watched */
+	bool app_wake_open = false;
 	bool asleep = false;
 	unsigned open_handles = 0;
 	uint64_t last_work_ns = 0;
@@ -113,6 +145,7 @@ public:
 					   InstanceMethod<&StackWrap::SysctlSet>("sysctlSet"),
 					   InstanceMethod<&StackWrap::Ref>("ref"),
 					   InstanceMethod<&StackWrap::Unref>("unref"),
+					   InstanceMethod<&StackWrap::WatchWake>("watchWake"),
 					   InstanceMethod<&StackWrap::Close>("close"),
 				   });
 	}
@@ -170,6 +203,11 @@ public:
 			};
 			uv_poll_stop(&d->events);
 			uv_close(reinterpret_cast<uv_handle_t *>(&d->events), on_close);
+			/* Before ff_app_forget closes the eventfd: libuv aborts on a watched fd that was closed. */
+			if (d->app_wake_open) {
+				uv_poll_stop(&d->app_wake);
+				uv_close(reinterpret_cast<uv_handle_t *>(&d->app_wake), on_close);
+			}
 			if (ffs_stack_is_inline(st_)) {
 				uv_idle_stop(&d->idle);
 				uv_timer_stop(&d->timer);
@@ -187,6 +225,7 @@ public:
 		ffs_stack_stop(st_);
 		st_ = nullptr;
 		on_ping_.Reset();
+		on_wake_.Reset();
 		if (registry)
 			registry->erase(this);
 	}
@@ -286,6 +325,61 @@ private:
 			d->work_turns += turns;
 		} else if (now - d->last_work_ns > (d->work_turns >= kFlowTurns ? kFlowBusyWindowNs : kBusyWindowNs)) {
 			StartSleep();
+		}
+	}
+
+	/**
+	 * watchWake(cb | null): calls cb on this thread whenever the stack signals the application
+	 * context's sockets (ff_wake_fd readable), until close() or watchWake(null). A second call
+	 * replaces cb. Never keeps the event loop alive: the sockets and waiters behind it decide that.
+	 */
+	Napi::Value WatchWake(const Napi::CallbackInfo &info)
+	{
+		Live(info);
+		Napi::Env env = info.Env();
+		Driver *d = driver_;
+		if (info[0].IsNull()) {
+			/* Nobody drains the fd now: a level-triggered poll of it would spin. */
+			if (d->app_wake_open)
+				uv_poll_stop(&d->app_wake);
+			on_wake_.Reset();
+			return env.Undefined();
+		}
+		if (!info[0].IsFunction())
+			throw Napi::TypeError::New(env, "watchWake(callback | null)");
+		if (!d->app_wake_open) {
+			int fd = ff_wake_fd();
+			if (fd < 0)
+				throw Napi::Error::New(env, std::string("ff_wake_fd: ") + strerror(errno));
+			uv_loop_t *loop = nullptr;
+			napi_get_uv_event_loop(env, &loop);
+			int rc = uv_poll_init(loop, &d->app_wake, fd);
+			if (rc < 0)
+				throw Napi::Error::New(env, std::string("uv_poll_init(ff_wake_fd): ") + uv_strerror(rc));
+			d->app_wake.data = d;
+			d->app_wake_open = true;
+			d->open_handles++;
+			uv_unref(reinterpret_cast<uv_handle_t *>(&d->app_wake));
+		}
+		on_wake_ = Napi::Persistent(info[0].As<Napi::Function>());
+		uv_poll_start(&d->app_wake, UV_READABLE, [](uv_poll_t *h, int, int) {
+			Driver *dd = static_cast<Driver *>(h->data);
+			if (dd->owner)
+				dd->owner->AppWake();
+		});
+		return env.Undefined();
+	}
+
+	void AppWake()
+	{
+		if (!st_ || on_wake_.IsEmpty())
+			return;
+		Napi::Env env = Env();
+		Napi::HandleScope scope(env);
+		try {
+			on_wake_.Call({});
+		} catch (const Napi::Error &e) {
+			napi_fatal_exception(env, e.Value());
 		}
 	}
 
@@ -490,6 +584,7 @@ private:
 	ffs_stack *st_ = nullptr;
 	Driver *driver_ = nullptr;
 	Napi::FunctionReference on_ping_;
+	Napi::FunctionReference on_wake_;
 };
 
 class FfnetAddon : public Napi::Addon<FfnetAddon> {
@@ -535,8 +630,13 @@ private:
 		std::vector<char *> argv;
 		for (auto &a : args)
 			argv.push_back(a.data());
-		if (ffs_eal_init(static_cast<int>(argv.size()), argv.data(), err, sizeof(err)) != 0)
+		// DPDK's log goes to the configured sink and is kept, so a failure below can quote it.
+		Napi::Value sink = cfg.Get("log");
+		if (ffs_log_open(sink.IsString() ? sink.As<Napi::String>().Utf8Value().c_str() : nullptr, err, sizeof(err)) != 0)
 			throw Napi::Error::New(env, err);
+		uint64_t log_mark = ffs_log_count();
+		if (ffs_eal_init(static_cast<int>(argv.size()), argv.data(), err, sizeof(err)) != 0)
+			throw StartError(env, err, log_mark);
 
 		ffs_conf conf;
 		ffs_conf_init(&conf);
@@ -596,7 +696,7 @@ private:
 
 		ffs_stack *st = ffs_stack_start(&conf, err, sizeof(err));
 		if (!st)
-			throw Napi::Error::New(env, err);
+			throw StartError(env, err, log_mark);
 		Napi::Object obj = stack_ctor_.New({});
 		StackWrap *w = StackWrap::Unwrap(obj);
 		w->Attach(env, st, info[1].As<Napi::Function>());

@@ -41,6 +41,8 @@ export interface NativeStackConfig {
   ports: NativePortConfig[];
   /** Tunables by FreeBSD-style name (see stack/lcore/sysctl.h), integer values. */
   sysctl: Record<string, number>;
+  /** Where DPDK's log goes besides memory: 'none', 'stderr', 'syslog' or 'file:PATH' (default 'none'). */
+  log?: string;
 }
 
 /** A running port as the stack sees it. */
@@ -108,6 +110,12 @@ export interface NativeStack {
   /** Whether the stack keeps the event loop alive (default true, like a listening socket). */
   ref(): void;
   unref(): void;
+  /**
+   * Calls `cb` on this thread whenever the stack signals the application context's sockets (its
+   * eventfd, ff_wake_fd, became readable), until close(), which stops the watch before that fd
+   * closes; `null` pauses it. A second call replaces `cb`. The watch never keeps the event loop alive.
+   */
+  watchWake(cb: (() => void) | null): void;
   /** Stops the lcores, closes the ports, frees the pools. Idempotent. EAL stays initialised (once per process). */
   close(): void;
 }
@@ -135,10 +143,7 @@ export interface NativePosix {
   epollCreate(size: number): number;
   epollCtl(epfd: number, op: number, fd: number, events: number | null, data: number): number;
   epollWait(epfd: number, out: Float64Array, maxevents: number, timeout: number): number;
-  wakeFd(): number;
-  /** An uv_poll on a kernel fd: cb runs on this thread while the fd is readable, until close(). */
-  FdWatch: new (fd: number, cb: () => void) => { close(): void; unref(): void };
-  /** Ids (= fds) of sockets the stack signalled since the last call; re-arms wakeFd(). */
+  /** Ids (= fds) of sockets the stack signalled since the last call; re-arms the stack's wake-up (watchWake). */
   dgramReady(ids: Uint32Array): number;
   /** Copies queued datagrams back to back into `into`; desc[i*4..] = [offset, length, address as uint32, port]. */
   dgramRecv(fd: number, into: Uint8Array, max: number, desc: Uint32Array): number;

@@ -4,14 +4,14 @@
  * Each binding is thin: TypeScript validates arguments and turns failures into errors; these
  * functions convert values and return the call's result, or -errno when it failed. Constants
  * (AF_INET, SO_REUSEADDR, EPOLLIN, ...) come from the system headers here, never retyped in
- * TypeScript. FdWatch is an uv_poll on a kernel fd, which the awaitable ff_epoll_wait uses to sleep
- * until the stack signals this process's sockets (ff_wake_fd).
+ * TypeScript. The wake-up of ffnet/dgram and the awaitable ff_epoll_wait (a uv_poll on ff_wake_fd)
+ * belongs to the stack object (native/addon.cc), which closes that fd.
  */
 #include <napi.h>
-#include <uv.h>
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <climits>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string>
@@ -45,6 +45,18 @@ Napi::Value Sent(Napi::Env env, long rc)
 int32_t Int(const Napi::CallbackInfo &info, size_t i)
 {
 	return info[i].As<Napi::Number>().Int32Value();
+}
+
+/**
+ * A descriptor argument: -1 (so the call fails with EBADF, as the kernel's would) unless it is a
+ * non-negative int32. Int32Value wraps modulo 2^32, which would turn 2^32 into socket 0.
+ */
+int Fd(const Napi::CallbackInfo &info, size_t i)
+{
+	if (!info[i].IsNumber())
+		return -1;
+	double d = info[i].As<Napi::Number>().DoubleValue();
+	return d >= 0 && d <= INT32_MAX && d == static_cast<double>(static_cast<int32_t>(d)) ? static_cast<int>(d) : -1;
 }
 
 /** Parses a dotted quad (network order out); false when it is not one. */
@@ -86,7 +98,7 @@ Napi::Value Bind(const Napi::CallbackInfo &info)
 	sockaddr_in sin = MakeSin(info, 1, 2, &ok);
 	if (!ok)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Result(info.Env(), ff_bind(Int(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+	return Result(info.Env(), ff_bind(Fd(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
 }
 
 /** connect(fd, address | null, port): null disconnects (AF_UNSPEC). */
@@ -95,28 +107,28 @@ Napi::Value Connect(const Napi::CallbackInfo &info)
 	if (info[1].IsNull()) {
 		sockaddr sa{};
 		sa.sa_family = AF_UNSPEC;
-		return Result(info.Env(), ff_connect(Int(info, 0), &sa, sizeof(sa)));
+		return Result(info.Env(), ff_connect(Fd(info, 0), &sa, sizeof(sa)));
 	}
 	bool ok;
 	sockaddr_in sin = MakeSin(info, 1, 2, &ok);
 	if (!ok)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Result(info.Env(), ff_connect(Int(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+	return Result(info.Env(), ff_connect(Fd(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
 }
 
-Napi::Value Close(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_close(Int(info, 0))); }
+Napi::Value Close(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_close(Fd(info, 0))); }
 
 /** sendto(fd, bytes: Uint8Array, flags, address | null, port) */
 Napi::Value Sendto(const Napi::CallbackInfo &info)
 {
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
 	if (info[3].IsNull())
-		return Sent(info.Env(), ff_sendto(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), nullptr, 0));
+		return Sent(info.Env(), ff_sendto(Fd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), nullptr, 0));
 	bool ok;
 	sockaddr_in sin = MakeSin(info, 3, 4, &ok);
 	if (!ok)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Sent(info.Env(), ff_sendto(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2),
+	return Sent(info.Env(), ff_sendto(Fd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2),
 					  reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
 }
 
@@ -127,7 +139,7 @@ Napi::Value Recvfrom(const Napi::CallbackInfo &info)
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
 	sockaddr_in sin{};
 	socklen_t len = sizeof(sin);
-	ssize_t n = ff_recvfrom(Int(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), reinterpret_cast<sockaddr *>(&sin), &len);
+	ssize_t n = ff_recvfrom(Fd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), reinterpret_cast<sockaddr *>(&sin), &len);
 	if (n < 0)
 		return Napi::Number::New(env, -errno);
 	char addr[INET_ADDRSTRLEN];
@@ -168,7 +180,7 @@ Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 			msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
 		}
 	}
-	return Sent(info.Env(), ff_sendmmsg(Int(info, 0), msgs.data(), n, Int(info, 4)));
+	return Sent(info.Env(), ff_sendmmsg(Fd(info, 0), msgs.data(), n, Int(info, 4)));
 }
 
 /**
@@ -194,7 +206,7 @@ Napi::Value Recvmmsg(const Napi::CallbackInfo &info)
 		msgs[i].msg_hdr.msg_name = &sins[i];
 		msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
 	}
-	int n = ff_recvmmsg(Int(info, 0), msgs.data(), max, Int(info, 4), nullptr);
+	int n = ff_recvmmsg(Fd(info, 0), msgs.data(), max, Int(info, 4), nullptr);
 	if (n < 0)
 		return Napi::Number::New(info.Env(), -errno);
 	for (int i = 0; i < n; i++) {
@@ -210,7 +222,7 @@ Napi::Value Getsockname(const Napi::CallbackInfo &info)
 {
 	sockaddr_in sin{};
 	socklen_t len = sizeof(sin);
-	int rc = ff_getsockname(Int(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
+	int rc = ff_getsockname(Fd(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
 	return AddrResult(info.Env(), rc, sin);
 }
 
@@ -218,7 +230,7 @@ Napi::Value Getpeername(const Napi::CallbackInfo &info)
 {
 	sockaddr_in sin{};
 	socklen_t len = sizeof(sin);
-	int rc = ff_getpeername(Int(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
+	int rc = ff_getpeername(Fd(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
 	return AddrResult(info.Env(), rc, sin);
 }
 
@@ -227,10 +239,10 @@ Napi::Value Setsockopt(const Napi::CallbackInfo &info)
 {
 	if (info[3].IsNumber()) {
 		int v = Int(info, 3);
-		return Result(info.Env(), ff_setsockopt(Int(info, 0), Int(info, 1), Int(info, 2), &v, sizeof(v)));
+		return Result(info.Env(), ff_setsockopt(Fd(info, 0), Int(info, 1), Int(info, 2), &v, sizeof(v)));
 	}
 	Napi::Uint8Array b = info[3].As<Napi::Uint8Array>();
-	return Result(info.Env(), ff_setsockopt(Int(info, 0), Int(info, 1), Int(info, 2), b.Data(), static_cast<socklen_t>(b.ByteLength())));
+	return Result(info.Env(), ff_setsockopt(Fd(info, 0), Int(info, 1), Int(info, 2), b.Data(), static_cast<socklen_t>(b.ByteLength())));
 }
 
 /** getsockopt(fd, level, name) → int value or -errno; IP_MULTICAST_IF → dotted quad. */
@@ -240,14 +252,14 @@ Napi::Value Getsockopt(const Napi::CallbackInfo &info)
 	if (level == IPPROTO_IP && name == IP_MULTICAST_IF) {
 		in_addr a{};
 		socklen_t len = sizeof(a);
-		if (ff_getsockopt(Int(info, 0), level, name, &a, &len) < 0)
+		if (ff_getsockopt(Fd(info, 0), level, name, &a, &len) < 0)
 			return Napi::Number::New(info.Env(), -errno);
 		char buf[INET_ADDRSTRLEN];
 		return Napi::String::New(info.Env(), inet_ntop(AF_INET, &a, buf, sizeof(buf)));
 	}
 	int v = 0;
 	socklen_t len = sizeof(v);
-	if (ff_getsockopt(Int(info, 0), level, name, &v, &len) < 0)
+	if (ff_getsockopt(Fd(info, 0), level, name, &v, &len) < 0)
 		return Napi::Number::New(info.Env(), -errno);
 	Napi::Array out = Napi::Array::New(info.Env(), 1);
 	out.Set(0u, Napi::Number::New(info.Env(), v));
@@ -258,7 +270,7 @@ Napi::Value Getsockopt(const Napi::CallbackInfo &info)
 Napi::Value Ioctl(const Napi::CallbackInfo &info)
 {
 	int v = Int(info, 2);
-	if (ff_ioctl(Int(info, 0), static_cast<unsigned long>(info[1].As<Napi::Number>().Uint32Value()), &v) < 0)
+	if (ff_ioctl(Fd(info, 0), static_cast<unsigned long>(info[1].As<Napi::Number>().Uint32Value()), &v) < 0)
 		return Napi::Number::New(info.Env(), -errno);
 	Napi::Array out = Napi::Array::New(info.Env(), 1);
 	out.Set(0u, Napi::Number::New(info.Env(), v));
@@ -267,7 +279,7 @@ Napi::Value Ioctl(const Napi::CallbackInfo &info)
 
 Napi::Value Fcntl(const Napi::CallbackInfo &info)
 {
-	return Result(info.Env(), ff_fcntl(Int(info, 0), Int(info, 1), static_cast<long>(Int(info, 2))));
+	return Result(info.Env(), ff_fcntl(Fd(info, 0), Int(info, 1), static_cast<long>(Int(info, 2))));
 }
 
 Napi::Value EpollCreate(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_epoll_create(Int(info, 0))); }
@@ -278,7 +290,7 @@ Napi::Value EpollCtl(const Napi::CallbackInfo &info)
 	epoll_event ev{};
 	ev.events = info[3].As<Napi::Number>().Uint32Value();
 	ev.data.u64 = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
-	return Result(info.Env(), ff_epoll_ctl(Int(info, 0), Int(info, 1), Int(info, 2), info[3].IsNull() ? nullptr : &ev));
+	return Result(info.Env(), ff_epoll_ctl(Fd(info, 0), Int(info, 1), Fd(info, 2), info[3].IsNull() ? nullptr : &ev));
 }
 
 /** epoll_wait(epfd, out: Float64Array (pairs of events, data), maxevents, timeout) → count or -errno. */
@@ -289,7 +301,7 @@ Napi::Value EpollWait(const Napi::CallbackInfo &info)
 	if (max > 0 && static_cast<size_t>(max) * 2 > out.ElementLength())
 		return Napi::Number::New(info.Env(), -EINVAL);
 	std::vector<epoll_event> evs(max > 0 ? max : 1);
-	int n = ff_epoll_wait(Int(info, 0), max > 0 ? evs.data() : nullptr, max, Int(info, 3));
+	int n = ff_epoll_wait(Fd(info, 0), max > 0 ? evs.data() : nullptr, max, Int(info, 3));
 	if (n < 0)
 		return Napi::Number::New(info.Env(), -errno);
 	for (int i = 0; i < n; i++) {
@@ -298,8 +310,6 @@ Napi::Value EpollWait(const Napi::CallbackInfo &info)
 	}
 	return Napi::Number::New(info.Env(), n);
 }
-
-Napi::Value WakeFd(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_wake_fd()); }
 
 /** dgramReady(ids: Uint32Array) → how many ids were written, or -errno. */
 Napi::Value DgramReady(const Napi::CallbackInfo &info)
@@ -319,7 +329,7 @@ Napi::Value DgramRecv(const Napi::CallbackInfo &info)
 	unsigned max = info[2].As<Napi::Number>().Uint32Value();
 	if (static_cast<size_t>(max) * 4 > desc.ElementLength())
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Napi::Number::New(info.Env(), ff_dgram_recv_packed(Int(info, 0), buf.Data(), buf.ByteLength(), max,
+	return Napi::Number::New(info.Env(), ff_dgram_recv_packed(Fd(info, 0), buf.Data(), buf.ByteLength(), max,
 								  reinterpret_cast<ff_dgram_desc *>(desc.Data())));
 }
 
@@ -327,7 +337,7 @@ Napi::Value DgramRecv(const Napi::CallbackInfo &info)
 Napi::Value DgramSendQueue(const Napi::CallbackInfo &info)
 {
 	uint32_t bytes = 0, count = 0;
-	int rc = ff_dgram_send_queue(Int(info, 0), &bytes, &count);
+	int rc = ff_dgram_send_queue(Fd(info, 0), &bytes, &count);
 	if (rc < 0)
 		return Napi::Number::New(info.Env(), rc);
 	Napi::Array out = Napi::Array::New(info.Env(), 2);
@@ -335,57 +345,6 @@ Napi::Value DgramSendQueue(const Napi::CallbackInfo &info)
 	out.Set(1u, Napi::Number::New(info.Env(), count));
 	return out;
 }
-
-/** An uv_poll on a kernel fd: calls back (on the JS thread) while it is readable, until close(). */
-class FdWatch : public Napi::ObjectWrap<FdWatch> {
-public:
-	static Napi::Function Define(Napi::Env env)
-	{
-		return DefineClass(env, "FdWatch", { InstanceMethod<&FdWatch::Close>("close"), InstanceMethod<&FdWatch::Unref>("unref") });
-	}
-
-	FdWatch(const Napi::CallbackInfo &info) : Napi::ObjectWrap<FdWatch>(info)
-	{
-		cb_ = Napi::Persistent(info[1].As<Napi::Function>());
-		uv_loop_t *loop = nullptr;
-		napi_get_uv_event_loop(info.Env(), &loop);
-		handle_ = new uv_poll_t;
-		handle_->data = this;
-		uv_poll_init(loop, handle_, Int(info, 0));
-		uv_poll_start(handle_, UV_READABLE, [](uv_poll_t *h, int, int) {
-			FdWatch *self = static_cast<FdWatch *>(h->data);
-			if (!self)
-				return;
-			Napi::HandleScope scope(self->Env());
-			try {
-				self->cb_.Call({});
-			} catch (const Napi::Error &e) {
-				napi_fatal_exception(self->Env(), e.Value());
-			}
-		});
-	}
-	~FdWatch() override { Stop(); }
-
-private:
-	void Stop()
-	{
-		if (!handle_)
-			return;
-		uv_poll_stop(handle_);
-		handle_->data = nullptr;
-		uv_close(reinterpret_cast<uv_handle_t *>(handle_), [](uv_handle_t *h) { delete reinterpret_cast<uv_poll_t *>(h); });
-		handle_ = nullptr;
-	}
-	Napi::Value Close(const Napi::CallbackInfo &info) { Stop(); cb_.Reset(); return info.Env().Undefined(); }
-	Napi::Value Unref(const Napi::CallbackInfo &info)
-	{
-		if (handle_)
-			uv_unref(reinterpret_cast<uv_handle_t *>(handle_));
-		return info.Env().Undefined();
-	}
-	uv_poll_t *handle_ = nullptr;
-	Napi::FunctionReference cb_;
-};
 
 Napi::Object Constants(Napi::Env env)
 {
@@ -429,10 +388,8 @@ void RegisterPosix(Napi::Env env, Napi::Object exports)
 	p.Set("epollCreate", Napi::Function::New(env, EpollCreate));
 	p.Set("epollCtl", Napi::Function::New(env, EpollCtl));
 	p.Set("epollWait", Napi::Function::New(env, EpollWait));
-	p.Set("wakeFd", Napi::Function::New(env, WakeFd));
 	p.Set("dgramReady", Napi::Function::New(env, DgramReady));
 	p.Set("dgramRecv", Napi::Function::New(env, DgramRecv));
 	p.Set("dgramSendQueue", Napi::Function::New(env, DgramSendQueue));
-	p.Set("FdWatch", FdWatch::Define(env));
 	exports.Set("posix", p);
 }

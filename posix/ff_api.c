@@ -66,7 +66,7 @@ void ff_app_forget(void)
 	ff_epoll_reset();
 }
 
-/** The stack and the socket behind fd, or NULL with errno set. */
+/** The stack and the socket behind fd, or NULL with errno set. Inside the caller's FF_READER(). */
 static struct ffs_sock *sock_of(int fd, struct ffs_stack **stp)
 {
 	struct ffs_stack *st = ffs_stack_current();
@@ -74,7 +74,11 @@ static struct ffs_sock *sock_of(int fd, struct ffs_stack **stp)
 		errno = EBADF;
 		return NULL;
 	}
-	struct ffs_sock *so = fd >= 0 && fd < FF_MAX_SOCKETS ? ffs_sock_get(st, (uint32_t)fd) : NULL;
+	if (!ffs_app_reading()) {
+		errno = ENOMEM; /* the thread could not be registered with DPDK */
+		return NULL;
+	}
+	struct ffs_sock *so = ff_sock_lookup(st, fd);
 	if (!so) {
 		errno = fd >= FF_EPOLL_FD_BASE && ff_epoll_exists(fd) ? ENOTSOCK : EBADF;
 		return NULL;
@@ -92,10 +96,11 @@ unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, u
 	uint32_t ids[64];
 	unsigned taken = 0;
 	unsigned n;
+	struct ff_reader r __attribute__((cleanup(ff_reader_leave))) = ff_reader_enter(st);
 	pthread_mutex_lock(&app_lock);
 	/* Re-arm the wake-up: clear `notified`, then read what was written, so that the fd is never
 	 * left readable with nothing to report (a level-triggered poller of ff_wake_fd would spin). */
-	unsigned owed = atomic_load(&owed_writes) + (atomic_exchange(&app->notified, false) ? 1u : 0u);
+	unsigned owed = atomic_load(&owed_writes) + (ffs_app_rearm(app) ? 1u : 0u);
 	if (owed) {
 		uint64_t v = 0;
 		if (read(app->event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
@@ -104,9 +109,9 @@ unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, u
 	atomic_store(&owed_writes, owed);
 	while ((n = ffs_app_ready(app, ids, 64)) > 0) {
 		for (unsigned i = 0; i < n; i++) {
-			struct ffs_sock *so = st->socks[ids[i]];
+			struct ffs_sock *so = r.st ? ffs_sock_get(st, ids[i]) : NULL;
 			if (so)
-				atomic_store(&so->rx_listed, false); /* seq_cst: then callers look at the ring */
+				ffs_sock_unlist(so); /* then callers look at the ring */
 			if (out && taken < max)
 				out[taken++] = ids[i];
 		}
@@ -136,6 +141,8 @@ int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_
 	bool drive = ffs_stack_is_inline(st) && rte_lcore_id() == rte_get_main_lcore();
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
 	for (;;) {
+		/* Between checks this thread holds no socket: closes on other threads need not wait. */
+		ffs_app_quiescent(st);
 		unsigned work = drive ? ffs_stack_poll(st) : 0;
 		ff_app_drain(st, app);
 		if (ready(arg))
@@ -149,6 +156,7 @@ int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_
 		int slice = deadline - now < 10 ? (int)(deadline - now) : 10;
 		struct pollfd fds[2] = { { .fd = app->event_fd, .events = POLLIN },
 					 { .fd = drive ? ffs_stack_idle_fd(st) : -1, .events = POLLIN } };
+		ffs_app_pause(st);
 		if (!drive) {
 			poll(fds, 1, slice);
 		} else if (fds[1].fd < 0) {
@@ -157,6 +165,7 @@ int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_
 			poll(fds, 2, slice);
 			ffs_stack_sleep_end(st);
 		}
+		ffs_app_resume(st);
 	}
 }
 
@@ -180,6 +189,7 @@ int ff_socket(int domain, int type, int protocol)
 	struct ffs_app *app = ff_app(st);
 	if (!app)
 		return fail(-ENOMEM);
+	FF_READER();
 	struct ffs_sock *so;
 	int rc = ffs_sock_open(st, app, &so);
 	if (rc < 0)
@@ -243,6 +253,7 @@ static struct ffs_sock *sock_and_addr(int s, const struct sockaddr *addr, sockle
 
 int ff_bind(int s, const struct sockaddr *addr, socklen_t addrlen)
 {
+	FF_READER();
 	struct ffs_stack *st;
 	uint32_t ip;
 	uint16_t port;
@@ -256,6 +267,7 @@ int ff_bind(int s, const struct sockaddr *addr, socklen_t addrlen)
 
 int ff_connect(int s, const struct sockaddr *addr, socklen_t addrlen)
 {
+	FF_READER();
 	struct ffs_stack *st;
 	uint32_t ip;
 	uint16_t port;
@@ -272,28 +284,44 @@ int ff_close(int fd)
 {
 	if (fd >= FF_EPOLL_FD_BASE)
 		return ff_epoll_close(fd);
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = sock_of(fd, &st);
 	if (!so)
 		return -1;
 	ff_epoll_forget(fd);
-	ffs_sock_close(st, so);
-	return 0;
+	int rc = ffs_sock_close(st, so);
+	return rc < 0 ? fail(rc) : 0;
 }
 
+/** What a wait for a socket watches: the socket by slot and generation (it may close meanwhile). */
 struct sock_wait {
-	struct ffs_sock *so;
+	struct ffs_stack *st;
+	uint32_t id;
+	uint16_t gen;
 	bool write;
 };
 
+/** The socket a wait watches, or NULL once it was closed. */
+static struct ffs_sock *sock_again(const struct sock_wait *w)
+{
+	struct ffs_sock *so = ff_sock_lookup(w->st, (int)w->id);
+	return so && so->gen == w->gen ? so : NULL;
+}
+
+/** Ready, or closed: the caller looks it up again and finds out which. */
 static bool sock_ready(void *arg)
 {
 	struct sock_wait *w = arg;
-	return w->write ? ffs_sock_writable(w->so) || atomic_load(&w->so->so_error) : ffs_sock_readable(w->so);
+	struct ffs_sock *so = sock_again(w);
+	if (!so)
+		return true;
+	return w->write ? ffs_sock_writable(so) || atomic_load(&so->so_error) : ffs_sock_readable(so);
 }
 
 static ssize_t sendv(int s, const struct iovec *iov, int iovcnt, int flags, const struct sockaddr *to, socklen_t tolen)
 {
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = sock_of(s, &st);
 	if (!so)
@@ -348,6 +376,7 @@ ssize_t ff_sendmsg(int s, const struct msghdr *msg, int flags)
 static ssize_t recvv(int s, const struct iovec *iov, int iovcnt, int flags, struct sockaddr *from, socklen_t *fromlen,
 		     int *msg_flags)
 {
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = sock_of(s, &st);
 	if (!so)
@@ -373,9 +402,13 @@ static ssize_t recvv(int s, const struct iovec *iov, int iovcnt, int flags, stru
 		}
 		if (rc != -EAGAIN || so->nonblock || (flags & MSG_DONTWAIT))
 			return fail(rc);
-		struct sock_wait w = { so, false };
+		/* A close on another thread while this one waits ends the wait: EBADF. */
+		struct sock_wait w = { st, so->id, so->gen, false };
 		if (ff_wait(st, sock_ready, &w, -1) < 0)
 			return fail(-EINTR);
+		so = sock_again(&w);
+		if (!so)
+			return fail(-EBADF);
 	}
 }
 
@@ -420,6 +453,7 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 		return fail(-EFAULT);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
+	FF_READER();
 	struct ffs_stack *st = NULL;
 	struct ffs_sock *so = vlen && !(flags & ~SEND_FLAGS) ? sock_of(s, &st) : NULL;
 	unsigned i = 0;
@@ -505,6 +539,7 @@ int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, str
 		return fail(-EINVAL);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV;
+	FF_READER();
 	/* What is queued already is taken in bursts; a wait, an error, or MSG_PEEK go one at a time. */
 	int plain = flags & ~MSG_WAITFORONE;
 	bool burst = !(plain & ~(MSG_DONTWAIT | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC));
@@ -542,6 +577,7 @@ int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, str
 
 int ff_getsockname(int s, struct sockaddr *name, socklen_t *namelen)
 {
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = sock_of(s, &st);
 	if (!so)
@@ -554,6 +590,7 @@ int ff_getsockname(int s, struct sockaddr *name, socklen_t *namelen)
 
 int ff_getpeername(int s, struct sockaddr *name, socklen_t *namelen)
 {
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = sock_of(s, &st);
 	if (!so)
@@ -570,6 +607,7 @@ int ff_ioctl(int fd, unsigned long request, ...)
 {
 	if (is_epoll(fd))
 		return request == FIONBIO ? 0 : fail(request == FIONREAD ? -EINVAL : -ENOTTY);
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = sock_of(fd, &st);
 	if (!so)
@@ -598,6 +636,7 @@ int ff_fcntl(int fd, int cmd, ...)
 {
 	if (is_epoll(fd))
 		return cmd == F_GETFL ? O_RDWR : cmd == F_GETFD ? FD_CLOEXEC : cmd == F_SETFL || cmd == F_SETFD ? 0 : fail(-EINVAL);
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = sock_of(fd, &st);
 	if (!so)

@@ -50,6 +50,7 @@ static struct {
 	char *argv[MAX_ARGS];
 	int argc;
 	char *vdevs[16];
+	char *log; /* [dpdk] log, or NULL for none */
 	struct ffs_conf conf;
 } C;
 
@@ -505,7 +506,7 @@ static int push(const char *a)
 static int dpdk_section(struct section *s)
 {
 	static const char *const known[] = { "lcore_mask", "lcores", "memory", "no_huge", "file_prefix", "vdev", "allow",
-					     "idle_sleep", "pkt_tx_delay", "log_level", "nb_mbuf", "extra_args", NULL };
+					     "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf", "extra_args", NULL };
 	static const char *const repeatable[] = { "vdev", "allow", NULL };
 	struct section empty = { .name = "dpdk" };
 	if (!s)
@@ -513,7 +514,7 @@ static int dpdk_section(struct section *s)
 	if (check_keys(s, known, repeatable) < 0)
 		return -1;
 	mask_t mask = 0;
-	const char *map, *prefix, *level, *extra, *huge;
+	const char *map, *prefix, *level, *extra, *huge, *sink;
 	long long memory, mbufs, idle, txd;
 	if (parse_mask(s, &mask) < 0 || scalar(s, "lcores", &map) < 0 || (map && parse_lcore_map(map, mask) < 0) ||
 	    int_key(s, "memory", 256, 64, 1048576, "MB", &memory) < 0 ||
@@ -552,6 +553,13 @@ static int dpdk_section(struct section *s)
 	const char *lvl = log_level(level ? level : "notice");
 	if (!lvl)
 		return bad("dpdk", "log_level", "\"%s\" is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)", level);
+	if (scalar(s, "log", &sink) < 0)
+		return -1;
+	if (sink && strcmp(sink, "none") != 0 && strcmp(sink, "stderr") != 0 && strcmp(sink, "syslog") != 0 &&
+	    !(strncmp(sink, "file:", 5) == 0 && sink[5]))
+		return bad("dpdk", "log", "\"%s\" is not a log sink (none, stderr, syslog or file:PATH)", sink);
+	if (sink && !(C.log = strdup(sink)))
+		return bad("dpdk", "log", "out of memory");
 	if (scalar(s, "no_huge", &huge) < 0)
 		return -1;
 	bool no_huge = true;
@@ -618,9 +626,19 @@ static int dpdk_section(struct section *s)
 			{ "--master-lcore", "lcore_mask" }, { "-m", "memory" }, { "--no-huge", "no_huge" }, { "--file-prefix", "file_prefix" },
 			{ "--vdev", "vdev" }, { "-a", "allow" }, { "--allow", "allow" }, { "--no-pci", "allow" },
 		};
+		static const char *const printing[] = { "-h", "--help", "-v", "--version" };
 		char args[CFG_VALUE_LEN];
 		snprintf(args, sizeof(args), "%s", extra);
+		bool proc_type_next = false;
 		for (char *save, *a = strtok_r(args, " \t", &save); a; a = strtok_r(NULL, " \t", &save)) {
+			/* eal_parse_args prints its usage and exits for -h/--help; -v prints the version. */
+			for (unsigned i = 0; i < sizeof(printing) / sizeof(printing[0]); i++)
+				if (strcmp(a, printing[i]) == 0)
+					return bad("dpdk", "extra_args", "\"%s\" makes the EAL print instead of starting (usage or version text); remove it", a);
+			if ((proc_type_next && strcmp(a, "secondary") == 0) || strcmp(a, "--proc-type=secondary") == 0)
+				return bad("dpdk", "extra_args", "--proc-type secondary is not supported: a stack owns its ports, packet pool and rings, "
+								 "so it runs as a primary process (give each process its own file_prefix)");
+			proc_type_next = strcmp(a, "--proc-type") == 0;
 			for (unsigned i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
 				const char *o = owned[i][0];
 				size_t n = strlen(o);
@@ -839,8 +857,18 @@ static int read_config(void)
 	for (unsigned id = 0; id <= MAX_PORT_ID; id++) {
 		if (!ports[id])
 			continue;
-		if (C.conf.n_ports == FFS_MAX_PORTS)
-			return bad(ports[id]->name, NULL, "at most %d ports", FFS_MAX_PORTS);
+		if (C.conf.n_ports == FFS_MAX_PORTS) {
+			char names[(MAX_PORT_ID + 1) * 10] = "";
+			unsigned n = 0, last = id;
+			for (unsigned j = 0; j <= MAX_PORT_ID; j++) {
+				if (!ports[j])
+					continue;
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s[port%u]", n ? ", " : "", j);
+				n++;
+				last = j;
+			}
+			return bad(ports[last]->name, NULL, "%u ports are configured (%s); a stack serves at most %d", n, names, FFS_MAX_PORTS);
+		}
 		struct ffs_port_conf *pc = &C.conf.ports[C.conf.n_ports];
 		if (port_section(ports[id], id, pc) < 0)
 			return -1;
@@ -870,6 +898,8 @@ int ff_config_read(const char *path, struct ffs_conf **conf, int *argc, char ***
 	for (int i = 0; i < C.argc; i++)
 		free(C.argv[i]);
 	C.argc = 0;
+	free(C.log);
+	C.log = NULL;
 	C.file = path;
 	int rc = read_config();
 	forget_config();
@@ -878,3 +908,5 @@ int ff_config_read(const char *path, struct ffs_conf **conf, int *argc, char ***
 	*argv = C.argv;
 	return rc;
 }
+
+const char *ff_config_log(void) { return C.log; }

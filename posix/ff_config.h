@@ -11,4 +11,7 @@
  */
 int ff_config_read(const char *path, struct ffs_conf **conf, int *argc, char ***argv);
 
+/** The `[dpdk] log` sink of the last file read ("stderr", "syslog", "file:PATH"), or NULL for none. */
+const char *ff_config_log(void);
+
 #endif

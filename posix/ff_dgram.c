@@ -28,7 +28,8 @@ int ff_dgram_ready(uint32_t *ids, unsigned max)
 int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)
 {
 	struct ffs_stack *st = ffs_stack_current();
-	struct ffs_sock *so = st && fd >= 0 && fd < FF_MAX_SOCKETS ? ffs_sock_get(st, (uint32_t)fd) : NULL;
+	FF_READER();
+	struct ffs_sock *so = ff_sock_lookup(st, fd);
 	if (!so)
 		return -EBADF;
 	size_t off = 0;
@@ -58,7 +59,8 @@ int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct 
 int ff_dgram_send_queue(int fd, uint32_t *bytes, uint32_t *count)
 {
 	struct ffs_stack *st = ffs_stack_current();
-	struct ffs_sock *so = st && fd >= 0 && fd < FF_MAX_SOCKETS ? ffs_sock_get(st, (uint32_t)fd) : NULL;
+	FF_READER();
+	struct ffs_sock *so = ff_sock_lookup(st, fd);
 	if (!so)
 		return -EBADF;
 	int b = atomic_load(&so->tx_bytes), c = atomic_load(&so->tx_count);

@@ -47,7 +47,7 @@ static struct eset *set_of(int epfd)
 
 static bool is_sock(struct ffs_stack *st, int fd)
 {
-	return st && fd >= 0 && fd < FF_MAX_SOCKETS && ffs_sock_get(st, (uint32_t)fd);
+	return ff_sock_lookup(st, fd) != NULL;
 }
 
 bool ff_epoll_exists(int epfd)
@@ -123,6 +123,7 @@ void ff_epoll_forget(int fd)
 int ff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	struct ffs_stack *st = ffs_stack_current();
+	FF_READER();
 	pthread_mutex_lock(&lock);
 	struct eset *s = set_of(epfd);
 	int rc = 0;
@@ -135,7 +136,7 @@ int ff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 		rc = -EINVAL;
 		goto out;
 	}
-	if (!st || fd < 0 || fd >= FF_MAX_SOCKETS || !ffs_sock_get(st, (uint32_t)fd)) {
+	if (!is_sock(st, fd)) {
 		/* Nesting epoll sets is not supported; anything else is not a descriptor of ours. */
 		rc = set_of(fd) ? -EINVAL : -EBADF;
 		goto out;
@@ -202,7 +203,7 @@ static bool collect(void *arg)
 	pthread_mutex_lock(&lock);
 	for (unsigned k = 0; k < c->set->n && c->n < c->max; k++) {
 		struct item *it = &c->set->items[k];
-		struct ffs_sock *so = ffs_sock_get(c->st, (uint32_t)it->fd);
+		struct ffs_sock *so = ff_sock_lookup(c->st, it->fd);
 		if (!so || it->disabled)
 			continue;
 		uint32_t want = it->ev.events;
@@ -243,6 +244,7 @@ int ff_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeo
 	if (!events)
 		return fail(-EFAULT);
 	struct ffs_stack *st = ffs_stack_current();
+	FF_READER();
 	pthread_mutex_lock(&lock);
 	struct eset *s = set_of(epfd);
 	pthread_mutex_unlock(&lock);

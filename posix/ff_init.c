@@ -1,7 +1,8 @@
 /*
  * ff_init / ff_run / ff_exit: starting ffnet from ffnet.ini in a C program, F-Stack style.
  *
- * ff_init reads the file (posix/ff_config.c), initialises the EAL and starts the stack. ff_run
+ * ff_init reads the file (posix/ff_config.c), sends DPDK's log where `[dpdk] log` says (nowhere by
+ * default; a failed start prints the lines of the attempt), initialises the EAL and starts the stack. ff_run
  * turns the stack on the calling thread in inline mode (no data-path lcore) between calls of the
  * application's loop, and naps on the stack's idle fd when nothing happens, as the Node addon's
  * inline driver does; with data-path lcores it only calls the loop.
@@ -15,6 +16,7 @@
 #include "posix/ff_api.h"
 #include "posix/ff_config.h"
 #include "posix/ff_internal.h"
+#include "stack/eal_log.h"
 #include "stack/stack.h"
 
 #define IDLE_TURNS 256 /* empty turns of ff_run before it naps */
@@ -42,8 +44,16 @@ int ff_init(int argc, char *const argv[])
 	if (ff_config_read(path, &conf, &eal_argc, &eal_argv) < 0)
 		return -1;
 	char err[512] = "";
-	if (ffs_eal_init(eal_argc, eal_argv, err, sizeof(err)) != 0 || !ffs_stack_start(conf, err, sizeof(err))) {
+	if (ffs_log_open(ff_config_log(), err, sizeof(err)) != 0) {
 		fprintf(stderr, "ffnet: %s\n", err);
+		return -1;
+	}
+	uint64_t mark = ffs_log_count();
+	if (ffs_eal_init(eal_argc, eal_argv, err, sizeof(err)) != 0 || !ffs_stack_start(conf, err, sizeof(err))) {
+		/* The error, then what DPDK said during the attempt (its sink may be none). */
+		char log[16 * 512];
+		unsigned n = ffs_log_since(mark, 16, log, sizeof(log));
+		fprintf(stderr, "ffnet: %s\n%s%s", err, n ? "DPDK log:\n" : "", log);
 		return -1;
 	}
 	return 0;
@@ -88,9 +98,12 @@ void ff_exit(void)
 	/* Datagrams already handed to the stack go out, as they would from a closed Linux socket. */
 	for (unsigned idle = 0, turns = 0; ffs_stack_is_inline(st) && idle < 16 && turns < 100000; turns++)
 		idle = ffs_stack_poll(st) ? 0 : idle + 1;
-	for (int fd = 0; fd < FF_MAX_SOCKETS; fd++)
-		if (ffs_sock_get(st, (uint32_t)fd))
-			ff_close(fd);
+	{
+		FF_READER();
+		for (int fd = 0; fd < FF_MAX_SOCKETS; fd++)
+			if (ff_sock_lookup(st, fd))
+				ff_close(fd);
+	}
 	ff_app_forget();
 	ffs_stack_stop(st);
 	ffs_eal_cleanup();

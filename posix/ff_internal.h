@@ -4,6 +4,36 @@
 
 #include <stdbool.h>
 #include "stack/sock/sock.h"
+#include "stack/stack.h"
+
+/**
+ * The calling thread's reader section (ffs_app_enter) for the rest of the enclosing block: every
+ * ff_* call that looks a socket up declares one first (FF_READER()), so that a close on another
+ * thread frees the socket only after the call has returned. Sections nest.
+ */
+struct ff_reader {
+	struct ffs_stack *st; /**< NULL: no stack, or the thread could not become a reader */
+};
+
+static inline struct ff_reader ff_reader_enter(struct ffs_stack *st)
+{
+	return (struct ff_reader){ st && ffs_app_enter(st) ? st : NULL };
+}
+
+static inline void ff_reader_leave(struct ff_reader *r)
+{
+	if (r->st)
+		ffs_app_leave(r->st);
+}
+
+#define FF_READER() \
+	struct ff_reader ff_reader_ __attribute__((cleanup(ff_reader_leave))) = ff_reader_enter(ffs_stack_current())
+
+/** The open socket `fd` of st inside a reader section, or NULL (also outside one: it could be freed). */
+static inline struct ffs_sock *ff_sock_lookup(struct ffs_stack *st, int fd)
+{
+	return st && fd >= 0 && fd < FFS_MAX_SOCKS && ffs_app_reading() ? ffs_sock_get(st, (uint32_t)fd) : NULL;
+}
 
 /** The process-wide application context of C callers for stack `st` (created on first use). */
 struct ffs_app *ff_app(struct ffs_stack *st);
@@ -14,7 +44,9 @@ void ff_app_drain(struct ffs_stack *st, struct ffs_app *app);
 /** The same, copying the ids of up to `max` signalled sockets into `out`; returns how many. */
 unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, unsigned max);
 /** Waits until ready(arg) or timeout_ms (-1 forever, 0 check once); turns the stack in inline mode
- *  when called on its thread. 1 when ready, 0 on timeout, negative errno on failure. */
+ *  when called on its thread. 1 when ready, 0 on timeout, negative errno on failure. The caller's
+ *  reader section is paused while it waits: the caller and ready() hold no socket across the call
+ *  (look it up again after, and in each ready()). */
 int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_ms);
 
 bool ff_epoll_exists(int epfd);

@@ -48,10 +48,11 @@ static int read_mreq(const void *optval, socklen_t optlen, uint32_t *group, uint
 	return 0;
 }
 
+/** The socket behind s inside the caller's FF_READER(), or NULL with errno set. */
 static struct ffs_sock *lookup(int s, struct ffs_stack **stp)
 {
 	struct ffs_stack *st = ffs_stack_current();
-	struct ffs_sock *so = st && s >= 0 && s < FF_MAX_SOCKETS ? ffs_sock_get(st, (uint32_t)s) : NULL;
+	struct ffs_sock *so = ff_sock_lookup(st, s);
 	if (!so)
 		errno = s >= FF_EPOLL_FD_BASE && ff_epoll_exists(s) ? ENOTSOCK : EBADF;
 	*stp = st;
@@ -60,6 +61,7 @@ static struct ffs_sock *lookup(int s, struct ffs_stack **stp)
 
 int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t optlen)
 {
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = lookup(s, &st);
 	if (!so)
@@ -172,6 +174,7 @@ int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t o
 
 int ff_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen)
 {
+	FF_READER();
 	struct ffs_stack *st;
 	struct ffs_sock *so = lookup(s, &st);
 	if (!so)

@@ -12,16 +12,17 @@
 import { isIPv4 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { errnoName } from '../native/errors.js';
+import { Stack, type StackAttachment } from '../index.js';
 import { loadAddon } from '../native/index.js';
 
-/** A failed ff_* call. */
+/** A failed ff_* call; the message is `<syscall> <code>`, then `: <detail>` when there is one. */
 export class FfError extends Error {
   readonly code: string;
   readonly errno: number;
   readonly syscall: string;
-  constructor(syscall: string, negErrno: number) {
+  constructor(syscall: string, negErrno: number, detail?: string) {
     const code = errnoName(negErrno);
-    super(`${syscall} ${code}`);
+    super(detail ? `${syscall} ${code}: ${detail}` : `${syscall} ${code}`);
     this.name = 'FfError';
     this.code = code;
     this.errno = -Math.abs(negErrno);
@@ -97,6 +98,7 @@ export function ff_connect(fd: number, addr: SockAddrIn | null): void {
 
 export function ff_close(fd: number): void {
   check('ff_close', binding.close(fd));
+  epollWaits()?.closed(fd);
 }
 
 function bytes(data: Uint8Array | string): Uint8Array {
@@ -241,51 +243,96 @@ export function ff_epoll_wait(epfd: number, maxevents: number, timeout = 0): Epo
   return collect(epfd, maxevents, timeout);
 }
 
-type Waiter = () => void;
-const waiters = new Set<Waiter>();
-let watch: { close(): void; unref(): void } | undefined;
+/** An ff_epoll_wait_async call waiting for its set. */
+interface Waiter {
+  readonly epfd: number;
+  /** Looks at the set again (the stack signalled some socket). */
+  retry(): void;
+  /** Rejects the wait: its set or its stack went away. */
+  abort(err: FfError): void;
+}
 
-function ensureWatch(): void {
-  if (watch) return;
-  watch = new binding.FdWatch(check('ff_wake_fd', binding.wakeFd()), () => {
-    for (const w of [...waiters]) w();
-    if (waiters.size === 0) {
-      watch?.close();
-      watch = undefined;
+/** ff_epoll_wait_async's waiters on one stack, woken by the stack's wake-up. */
+class EpollWaits implements StackAttachment {
+  readonly #stack: Stack;
+  readonly #waiters = new Set<Waiter>();
+  #unwatch: (() => void) | undefined;
+  /** Pending waits keep the event loop alive, as a pending read does. */
+  #keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(stack: Stack) {
+    this.#stack = stack;
+  }
+
+  add(w: Waiter): void {
+    this.#waiters.add(w);
+    this.#unwatch ??= this.#stack.onWake(() => {
+      for (const waiter of [...this.#waiters]) waiter.retry();
+    });
+    this.#keepAlive ??= setInterval(() => {}, 0x7fffffff);
+  }
+
+  delete(w: Waiter): void {
+    this.#waiters.delete(w);
+    if (this.#waiters.size > 0) return;
+    // Nobody looks at the sets now: stop the wake-up rather than let it fire unread.
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
+  }
+
+  /** `epfd` was closed: its waits reject. */
+  closed(epfd: number): void {
+    for (const w of [...this.#waiters]) {
+      if (w.epfd === epfd) w.abort(new FfError('ff_epoll_wait', -osConstants.errno.EBADF, 'the epoll set was closed while waiting'));
     }
-  });
+  }
+
+  stackClosing(): void {
+    for (const w of [...this.#waiters]) w.abort(new FfError('ff_epoll_wait', -osConstants.errno.EBADF, 'the stack closed while waiting'));
+  }
+}
+
+const EPOLL_WAITS = Symbol('ffnet/posix epoll waits');
+
+/** The waits on the running stack, or undefined when no stack runs. */
+function epollWaits(): EpollWaits | undefined {
+  const stack = Stack.current();
+  return stack?.attachment(EPOLL_WAITS, () => new EpollWaits(stack));
 }
 
 /**
  * Awaitable ff_epoll_wait: resolves with the ready sockets as soon as the stack signals one (or
- * with [] after `timeoutMs`; -1 waits forever). The JS thread stays free meanwhile.
+ * with [] after `timeoutMs`; -1 waits forever). The JS thread stays free meanwhile. Rejects with
+ * FfError EBADF when the set is closed (ff_close) or the stack closes during the wait.
  */
 export function ff_epoll_wait_async(epfd: number, maxevents: number, timeoutMs = -1): Promise<EpollEvent[]> {
   const now = collect(epfd, maxevents, 0);
   if (now.length || timeoutMs === 0) return Promise.resolve(now);
+  const waits = epollWaits();
+  // collect() succeeded, so a stack runs.
+  if (!waits) throw new FfError('ff_epoll_wait', -osConstants.errno.ENETDOWN);
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const done = (events: EpollEvent[]): void => {
-      waiters.delete(retry);
+    const settle = (events: EpollEvent[] | undefined, err?: Error): void => {
+      waits.delete(waiter);
       if (timer) clearTimeout(timer);
-      if (waiters.size === 0 && watch) {
-        watch.close();
-        watch = undefined;
-      }
-      resolve(events);
+      if (err) reject(err);
+      else resolve(events ?? []);
     };
-    const retry: Waiter = () => {
+    const look = (final: boolean): void => {
+      let evs: EpollEvent[];
       try {
-        const evs = collect(epfd, maxevents, 0);
-        if (evs.length) done(evs);
+        evs = collect(epfd, maxevents, 0);
       } catch (err) {
-        waiters.delete(retry);
-        if (timer) clearTimeout(timer);
-        reject(err);
+        settle(undefined, err as Error);
+        return;
       }
+      if (evs.length || final) settle(evs);
     };
-    waiters.add(retry);
-    ensureWatch();
-    if (timeoutMs > 0) timer = setTimeout(() => done(collect(epfd, maxevents, 0)), timeoutMs);
+    const waiter: Waiter = { epfd, retry: () => look(false), abort: (err) => settle(undefined, err) };
+    waits.add(waiter);
+    if (timeoutMs > 0) timer = setTimeout(() => look(true), timeoutMs);
   });
 }

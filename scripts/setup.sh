@@ -21,11 +21,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}" >&2
 fi
 
-# --- npm dependencies: reinstall when package.json or the lock file changed since the last install.
+# --- npm dependencies: exactly what package-lock.json records (npm ci never rewrites the lock), again
+# whenever package.json or the lock changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \
-   || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
-  log "installing npm dependencies"
-  npm install --no-audit --no-fund >&2
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund >&2
   touch node_modules/.package-lock.json
 fi
 

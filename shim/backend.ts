@@ -28,11 +28,34 @@ export interface SocketOwner extends EventEmitter {
   sendBatch(messages: unknown, callback?: unknown): void;
 }
 
+/**
+ * node:dgram's private socket state behind the deprecated (DEP0112) accessors `_handle`,
+ * `_receiving`, `_bindState`, `_queue` and `_reuseAddr`.
+ */
+export interface LegacyState {
+  /** The handle (null once closed). */
+  handle: unknown;
+  receiving: boolean;
+  /** 0 unbound, 1 binding, 2 bound. */
+  bindState: number;
+  /** Sends and connects waiting for the bind to complete, or undefined. */
+  queue: unknown;
+  reuseAddr: unknown;
+}
+
 /** The operations of one socket, with node:dgram's contracts (raw arguments, Node's checks and errors). */
 export interface SocketBackend {
   readonly kind: 'dpdk' | 'kernel';
   /** Whether the socket was closed (its handle released). */
   readonly closed: boolean;
+  /** Reads node:dgram's private state (the deprecated accessors). */
+  legacyGet<K extends keyof LegacyState>(key: K): LegacyState[K];
+  /** Writes node:dgram's private state (the deprecated accessors' setters). */
+  legacySet<K extends keyof LegacyState>(key: K, value: LegacyState[K]): void;
+  /** Throws node:dgram's `Not running` after close. */
+  healthCheck(): void;
+  /** Stops delivering datagrams ('message' no longer fires) without closing. */
+  stopReceiving(): void;
   bind(args: unknown[]): void;
   connect(port: unknown, address: unknown, callback: unknown): void;
   disconnect(): void;

@@ -30,7 +30,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo, BlockList } from 'node:net';
 import { deprecate } from 'node:util';
-import type { SocketBackend, SocketOptions, SocketOwner } from './backend.js';
+import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import type { BatchMessage, DatagramBatch, SendBatchCallback } from './batch.js';
 import { dpdkConfigured } from './dpdk-io.js';
 import { DpdkSocket } from './dpdk-socket.js';
@@ -86,6 +86,9 @@ function dpdkBackend(owner: Socket, type: unknown, listenerOptions: SocketOption
   if (type !== 'udp4' && type !== 'udp6') throw ERR_SOCKET_BAD_TYPE();
   return { backend: new DpdkSocket(owner, type, options ?? { type }, receiveBlockList, sendBlockList), type };
 }
+
+/** A socket's backend, for the deprecated accessors below the class. */
+let backendOf: (socket: Socket) => SocketBackend;
 
 /**
  * A UDP socket with node:dgram's API (create it with `createSocket`). Events: 'listening',
@@ -284,6 +287,37 @@ export class Socket extends EventEmitter implements SocketOwner {
   get closed(): boolean {
     return this.#impl.closed;
   }
+
+  static {
+    backendOf = (socket) => socket.#impl;
+  }
+}
+
+// node:dgram's deprecated private accessors (DEP0112), with its messages and code: Node warns once
+// per process for the code, whichever of them (or node:dgram's own) is used first.
+const LEGACY_STATE: Array<[name: string, key: keyof LegacyState]> = [
+  ['_handle', 'handle'], ['_receiving', 'receiving'], ['_bindState', 'bindState'], ['_queue', 'queue'], ['_reuseAddr', 'reuseAddr'],
+];
+for (const [name, key] of LEGACY_STATE) {
+  const message = `Socket.prototype.${name} is deprecated`;
+  Object.defineProperty(Socket.prototype, name, {
+    get: deprecate(function get(this: Socket) {
+      return backendOf(this).legacyGet(key);
+    }, message, 'DEP0112'),
+    set: deprecate(function set(this: Socket, value: unknown) {
+      backendOf(this).legacySet(key, value as never);
+    }, message, 'DEP0112'),
+  });
+}
+for (const [name, method] of [['_healthCheck', 'healthCheck'], ['_stopReceiving', 'stopReceiving']] as const) {
+  Object.defineProperty(Socket.prototype, name, {
+    value: deprecate(function legacy(this: Socket): void {
+      backendOf(this)[method]();
+    }, `Socket.prototype.${name}() is deprecated`, 'DEP0112'),
+    writable: true,
+    configurable: true,
+    enumerable: true,
+  });
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

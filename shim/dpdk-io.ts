@@ -1,23 +1,26 @@
 /**
- * The process-wide machinery of ffnet/dgram's dpdk backend: the stack it runs on, and the receive
- * path shared by every dpdk socket.
+ * The machinery of ffnet/dgram's dpdk backend: the stack it runs on, and per stack (a DgramIo
+ * attached to it) the sockets on it, the receive path they share and the keep-alive.
  *
  * Stack: a stack already started in this process (`Stack.start`/`startSync`) is used as it is;
  * otherwise the first dpdk socket starts one synchronously from FFNET_CONFIG and unrefs it, so the
  * sockets alone decide whether the process stays alive (as node:dgram's do).
  *
- * Receive: one FdWatch on posix.wakeFd() serves every socket. On a wake, posix.dgramReady() names
- * the sockets the stack signalled, and each is drained with posix.dgramRecv(), which copies
+ * Receive: the stack's wake-up (`Stack.onWake`) serves every socket. On a wake, posix.dgramReady()
+ * names the sockets the stack signalled, and each is drained with posix.dgramRecv(), which copies
  * datagrams back to back into one reused scratch buffer with one descriptor per datagram. The
  * socket hands 'messages' listeners views into that buffer (valid during the callback) and copies
  * each datagram out for 'message' listeners. A socket's drain is bounded per turn; what remains is
  * drained on the next setImmediate turn, so one busy socket cannot starve the event loop.
  *
- * Liveness: a keep-alive timer is ref'd while any bound dpdk socket is ref'd; the watch itself is
- * unref'd.
+ * Liveness: a keep-alive timer is ref'd while any bound dpdk socket is ref'd; the wake-up itself
+ * never holds the loop.
+ *
+ * End: when the stack closes, its DgramIo closes every socket on it first (each as node:dgram
+ * closes one) and stops listening to the wake-up, while the stack's fds are still open.
  */
 import { constants as osConstants } from 'node:os';
-import { Stack } from '../index.js';
+import { Stack, type StackAttachment } from '../index.js';
 import { loadAddon, type NativePosix } from '../native/index.js';
 
 /** The ff_* binding: the hot paths (send, receive) call it directly, skipping FfError. */
@@ -31,7 +34,7 @@ const BATCH_MAX = 1024;
 /** dgramRecv calls per socket per turn before yielding to the event loop. */
 const ROUNDS_PER_TURN = 64;
 
-/** A dpdk socket as the receive path sees it. */
+/** A dpdk socket as its stack's DgramIo sees it. */
 export interface Receiver {
   readonly fd: number;
   /** Whether the socket still receives (false once closed). */
@@ -43,6 +46,8 @@ export interface Receiver {
   deliver(bytes: Uint8Array, desc: Uint32Array, count: number): void;
   /** Reports a pending socket error (negative errno), e.g. ECONNREFUSED from an ICMP port unreachable. */
   fail(errno: number): void;
+  /** The stack is closing: close as node:dgram closes a socket, settling what waits on it. */
+  stackClosing(): void;
 }
 
 /** Whether the dpdk backend is selected: a stack runs in this process, or FFNET_CONFIG names one. */
@@ -51,12 +56,20 @@ export function dpdkConfigured(): boolean {
 }
 
 /** The stack dpdk sockets run on, started (unref'd) from FFNET_CONFIG if none runs yet. */
-export function ensureStack(): Stack {
+function ensureStack(): Stack {
   const current = Stack.current();
   if (current) return current;
   const stack = Stack.startSync();
   stack.unref();
   return stack;
+}
+
+const DGRAM_IO = Symbol('ffnet/dgram');
+
+/** The dgram shim's state on the stack dpdk sockets run on (starting that stack if needed). */
+export function dgramIo(): DgramIo {
+  const stack = ensureStack();
+  return stack.attachment(DGRAM_IO, () => new DgramIo(stack));
 }
 
 // --- address strings ----------------------------------------------------------------------------
@@ -74,89 +87,112 @@ export function addressString(addr: number): string {
   return s;
 }
 
-// --- receive path -------------------------------------------------------------------------------
+// --- per-stack state ----------------------------------------------------------------------------
 
-const receivers = new Map<number, Receiver>();
-const readyIds = new Uint32Array(256);
-const desc = new Uint32Array(BATCH_MAX * 4);
-const scratch = new Uint8Array(BATCH_BYTES);
-let watch: { close(): void; unref(): void } | undefined;
-const pending = new Set<Receiver>();
-let pendingScheduled = false;
+/** The sockets on one stack, their receive path and their hold on the event loop. */
+export class DgramIo implements StackAttachment {
+  readonly #stack: Stack;
+  /** Every open dpdk socket on this stack, bound or not. */
+  readonly #sockets = new Set<Receiver>();
+  /** Bound sockets by fd. */
+  readonly #receivers = new Map<number, Receiver>();
+  readonly #readyIds = new Uint32Array(256);
+  readonly #desc = new Uint32Array(BATCH_MAX * 4);
+  readonly #scratch = new Uint8Array(BATCH_BYTES);
+  readonly #pending = new Set<Receiver>();
+  #pendingScheduled = false;
+  #unwatch: (() => void) | undefined;
+  #liveCount = 0;
+  #keepAlive: NodeJS.Timeout | undefined;
 
-function drain(r: Receiver): void {
-  for (let round = 0; round < ROUNDS_PER_TURN; round++) {
-    if (!r.receiving) return;
-    const n = binding.dgramRecv(r.fd, scratch, BATCH_MAX, desc);
-    if (n === EAGAIN) return;
-    if (n < 0) {
-      r.fail(n);
-      continue;
+  constructor(stack: Stack) {
+    this.#stack = stack;
+  }
+
+  /** Counts a new socket on this stack (closed with it). */
+  add(r: Receiver): void {
+    this.#sockets.add(r);
+  }
+
+  /** Forgets a closed socket (its datagrams are no longer delivered). */
+  remove(r: Receiver): void {
+    this.#sockets.delete(r);
+    if (this.#receivers.get(r.fd) === r) this.#receivers.delete(r.fd);
+    this.#pending.delete(r);
+  }
+
+  /** Starts delivering a bound socket's datagrams (the wake-up is watched from the first socket on). */
+  startReceiving(r: Receiver): void {
+    this.#receivers.set(r.fd, r);
+    // First: ff_epoll_wait_async's waiters empty the list of signalled sockets this one reads.
+    this.#unwatch ??= this.#stack.onWake(() => this.#onWake(), true);
+    // Datagrams may have arrived between bind and now.
+    this.#schedule(r);
+  }
+
+  /** Counts a bound, ref'd socket (+1) or forgets one (-1); the process stays alive while any is counted. */
+  holdLoop(delta: 1 | -1): void {
+    this.#liveCount += delta;
+    if (this.#liveCount > 0 && !this.#keepAlive) {
+      this.#keepAlive = setInterval(() => {}, 0x7fffffff);
+    } else if (this.#liveCount === 0 && this.#keepAlive) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
     }
-    r.deliver(scratch, desc, n);
   }
-  // Budget spent: come back on the next turn.
-  pending.add(r);
-  if (!pendingScheduled) {
-    pendingScheduled = true;
-    setImmediate(drainPending);
+
+  stackClosing(): void {
+    for (const r of [...this.#sockets]) r.stackClosing();
+    this.#sockets.clear();
+    this.#receivers.clear();
+    this.#pending.clear();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
+    this.#liveCount = 0;
   }
-}
 
-function drainPending(): void {
-  pendingScheduled = false;
-  const list = [...pending];
-  pending.clear();
-  for (const r of list) if (receivers.get(r.fd) === r) drain(r);
-}
-
-function onWake(): void {
-  for (;;) {
-    const n = binding.dgramReady(readyIds);
-    if (n <= 0) return;
-    for (let i = 0; i < n; i++) {
-      const r = receivers.get(readyIds[i] as number);
-      if (r) drain(r);
+  #drain(r: Receiver): void {
+    for (let round = 0; round < ROUNDS_PER_TURN; round++) {
+      if (!r.receiving) return;
+      const n = binding.dgramRecv(r.fd, this.#scratch, BATCH_MAX, this.#desc);
+      if (n === EAGAIN) return;
+      if (n < 0) {
+        r.fail(n);
+        continue;
+      }
+      r.deliver(this.#scratch, this.#desc, n);
     }
-    if (n < readyIds.length) return;
+    // Budget spent: come back on the next turn.
+    this.#schedule(r);
   }
-}
 
-/** Starts delivering a bound socket's datagrams (the watch starts with the first socket). */
-export function startReceiving(r: Receiver): void {
-  receivers.set(r.fd, r);
-  if (!watch) {
-    const fd = binding.wakeFd();
-    if (fd < 0) throw new Error(`ffnet: the stack's wake fd is unavailable (errno ${-fd})`);
-    watch = new binding.FdWatch(fd, onWake);
-    watch.unref();
+  #schedule(r: Receiver): void {
+    this.#pending.add(r);
+    if (!this.#pendingScheduled) {
+      this.#pendingScheduled = true;
+      setImmediate(() => this.#drainPending());
+    }
   }
-  // Datagrams may have arrived between bind and now.
-  pending.add(r);
-  if (!pendingScheduled) {
-    pendingScheduled = true;
-    setImmediate(drainPending);
+
+  #drainPending(): void {
+    this.#pendingScheduled = false;
+    const list = [...this.#pending];
+    this.#pending.clear();
+    for (const r of list) if (this.#receivers.get(r.fd) === r) this.#drain(r);
   }
-}
 
-/** Stops delivering a socket's datagrams (on close). */
-export function stopReceiving(r: Receiver): void {
-  if (receivers.get(r.fd) === r) receivers.delete(r.fd);
-  pending.delete(r);
-}
-
-// --- liveness -----------------------------------------------------------------------------------
-
-let liveCount = 0;
-let keepAlive: NodeJS.Timeout | undefined;
-
-/** Counts a bound, ref'd socket (+1) or forgets one (-1); the process stays alive while any is counted. */
-export function holdLoop(delta: 1 | -1): void {
-  liveCount += delta;
-  if (liveCount > 0 && !keepAlive) {
-    keepAlive = setInterval(() => {}, 0x7fffffff);
-  } else if (liveCount === 0 && keepAlive) {
-    clearInterval(keepAlive);
-    keepAlive = undefined;
+  #onWake(): void {
+    const ids = this.#readyIds;
+    for (;;) {
+      const n = binding.dgramReady(ids);
+      if (n <= 0) return;
+      for (let i = 0; i < n; i++) {
+        const r = this.#receivers.get(ids[i] as number);
+        if (r) this.#drain(r);
+      }
+      if (n < ids.length) return;
+    }
   }
 }

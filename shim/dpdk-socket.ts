@@ -9,16 +9,21 @@
  * reports EBADF where Node does. IPv6 is not in the stack: a udp6 socket can be created, but its
  * bind (explicit, or implicit in send/connect) fails with an 'error' `bind EAFNOSUPPORT …` whose
  * message names the missing feature; the kernel backend keeps serving udp6.
+ *
+ * A socket belongs to the stack that ran when it was created. When that stack closes, the socket
+ * closes as if `close()` had been called (one 'close'; later calls throw ERR_SOCKET_DGRAM_NOT_RUNNING),
+ * and the callbacks of sends and connects still waiting for a lookup or for the bind get
+ * ERR_SOCKET_DGRAM_NOT_RUNNING rather than never being called.
  */
 import type { RemoteInfo } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns';
+import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP, isIPv4, type AddressInfo, type BlockList } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
-import type { SocketBackend, SocketOptions, SocketOwner } from './backend.js';
+import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
-import { addressString, binding, ensureStack, holdLoop, startReceiving, stopReceiving, type Receiver } from './dpdk-io.js';
+import { addressString, binding, dgramIo, type DgramIo, type Receiver } from './dpdk-io.js';
 import { DpdkOptions } from './dpdk-options.js';
 import {
   ERR_IP_BLOCKED,
@@ -46,6 +51,16 @@ export const NO_IPV6 = " (ffnet's user-space stack has no IPv6: udp6 sockets nee
 
 type LookupCallback = (err: Error | null, address: string, family?: number) => void;
 type Lookup = (host: string, family: number, cb: LookupCallback) => void;
+/** Work waiting for the bind; `cancel` settles its callback if the stack closes first. */
+type Queued = { run: () => void; cancel?: (err: Error) => void };
+
+/**
+ * Node's own dns.lookup, when it is still the one installed as this module loads (Node marks it with
+ * its internal customPromisifyArgs symbol; a replacement does not carry it).
+ */
+const NODE_LOOKUP = Object.getOwnPropertySymbols(dns.lookup).some((sym) => sym.description === 'customPromisifyArgs')
+  ? dns.lookup
+  : undefined;
 
 /** The ff_* error of a failed control call as a negative errno. */
 function errnoOf(err: unknown): number {
@@ -73,14 +88,19 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
   fd = -1;
   open = true;
   readonly #owner: SocketOwner;
-  readonly #lookup: Lookup | undefined;
+  readonly #lookup: Lookup;
+  /** What the deprecated `_handle` reports: this socket while open, null once closed (or as set). */
+  #handle: unknown = this;
   readonly #opts: SocketOptions;
   readonly #receiveBlockList: BlockList | undefined;
   readonly #sendBlockList: BlockList | undefined;
   readonly #options: DpdkOptions;
+  readonly #io: DgramIo;
   #bindState = BIND_UNBOUND;
   #connectState = CONNECT_DISCONNECTED;
-  #queue: Array<() => void> | undefined;
+  #queue: Queued[] | undefined;
+  /** Closed by its stack's close rather than by `close()`. */
+  #stackClosed = false;
   #receiving = false;
   #refed = true;
   #holding = false;
@@ -88,14 +108,16 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
 
   /** Options are already validated by `Socket` (in Node's order); this starts the stack if needed. */
   constructor(owner: SocketOwner, type: SocketType, opts: SocketOptions, receiveBlockList?: BlockList, sendBlockList?: BlockList) {
-    ensureStack();
+    this.#io = dgramIo();
     this.#owner = owner;
     this.type = type;
     this.#opts = opts;
-    this.#lookup = opts.lookup as Lookup | undefined;
+    // node:dgram's newHandle: the default is whatever dns.lookup is when the socket is created.
+    this.#lookup = (opts.lookup ?? dns.lookup) as Lookup;
     this.#receiveBlockList = receiveBlockList;
     this.#sendBlockList = sendBlockList;
     this.#options = new DpdkOptions(this);
+    this.#io.add(this);
   }
 
   get closed(): boolean {
@@ -123,17 +145,46 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     }
   }
 
-  /** lookup4/lookup6 of node:dgram; IPv4 literals skip dns.lookup but still answer on nextTick. */
+  /**
+   * lookup4/lookup6 of node:dgram: every address goes through the lookup, literals included. Node's
+   * own dns.lookup answers an IPv4 literal on nextTick without resolving; that is done here directly
+   * (it costs ~0.7 µs per send otherwise).
+   */
   #resolve(address: unknown, cb: LookupCallback): void {
     const host = (address || (this.type === 'udp4' ? '127.0.0.1' : '::1')) as string;
-    const family = this.type === 'udp4' ? 4 : 6;
-    if (this.#lookup) {
-      this.#lookup(host, family, cb);
-    } else if (typeof host === 'string' && isIPv4(host)) {
+    if (this.#lookup === NODE_LOOKUP && this.type === 'udp4' && typeof host === 'string' && isIPv4(host)) {
       process.nextTick(cb, null, host, 4);
-    } else {
-      dnsLookup(host, family, cb);
+      return;
     }
+    this.#lookup(host, this.type === 'udp4' ? 4 : 6, cb);
+  }
+
+  // --- node:dgram's deprecated private state (DEP0112) ----------------------------------------------
+
+  legacyGet<K extends keyof LegacyState>(key: K): LegacyState[K] {
+    const state: LegacyState = {
+      handle: this.open ? this.#handle : null,
+      receiving: this.#receiving,
+      bindState: this.#bindState,
+      queue: this.#queue,
+      reuseAddr: this.#opts.reuseAddr,
+    };
+    return state[key];
+  }
+
+  legacySet<K extends keyof LegacyState>(key: K, value: LegacyState[K]): void {
+    if (key === 'handle') this.#handle = value;
+    else if (key === 'receiving') this.#receiving = Boolean(value);
+    else if (key === 'bindState') this.#bindState = value as number;
+    else if (key === 'queue') this.#queue = value as Queued[] | undefined;
+    else this.#opts.reuseAddr = value as boolean | undefined;
+  }
+
+  /** Datagrams stay in the socket's ring, as in the kernel's buffer after libuv's recvStop. */
+  stopReceiving(): void {
+    if (!this.#receiving) return;
+    this.#receiving = false;
+    this.#updateHold();
   }
 
   // --- bind ---------------------------------------------------------------------------------------
@@ -204,7 +255,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
   }
 
   #startListening(): void {
-    startReceiving(this);
+    this.#io.startReceiving(this);
     this.#receiving = true;
     this.#bindState = BIND_BOUND;
     this.#updateHold();
@@ -213,7 +264,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.#owner.emit('listening');
   }
 
-  #enqueue(fn: () => void): void {
+  #enqueue(run: () => void, cancel?: (err: Error) => void): void {
     const owner = this.#owner;
     if (this.#queue === undefined) {
       this.#queue = [];
@@ -225,12 +276,12 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
         owner.removeListener(EventEmitter.errorMonitor, onListenError);
         const queue = this.#queue ?? [];
         this.#queue = undefined;
-        for (const entry of queue) entry();
+        for (const entry of queue) entry.run();
       };
       owner.once(EventEmitter.errorMonitor, onListenError);
       owner.once('listening', onListenSuccess);
     }
-    this.#queue.push(fn);
+    this.#queue.push({ run, cancel });
   }
 
   // --- connect ------------------------------------------------------------------------------------
@@ -248,7 +299,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.#connectState = CONNECT_CONNECTING;
     if (this.#bindState === BIND_UNBOUND) this.bind([{ port: 0, exclusive: true }, null]);
     if (this.#bindState !== BIND_BOUND) {
-      this.#enqueue(() => this.#connect(p, address as string, callback));
+      this.#enqueue(() => this.#connect(p, address as string, callback),
+        typeof callback === 'function' ? (err) => process.nextTick(callback as (err: Error) => void, err) : undefined);
       return;
     }
     this.#connect(p, address, callback);
@@ -260,7 +312,13 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const cb = callback as ((err?: Error) => void) | undefined;
     if (cb) owner.once('connect', cb);
     this.#resolve(address, (ex, ip) => {
-      if (!this.open) return;
+      if (!this.open) {
+        if (cb && this.#stackClosed) {
+          owner.removeListener('connect', cb);
+          cb(ERR_SOCKET_DGRAM_NOT_RUNNING());
+        }
+        return;
+      }
       let err: Error | null = ex;
       if (!err && this.#sendBlockList?.check(ip, `ipv${isIP(ip)}` as 'ipv4')) err = ERR_IP_BLOCKED(ip);
       if (!err) {
@@ -314,7 +372,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const list = a.list;
     if (list.length === 0) list.push(Buffer.alloc(0));
     if (this.#bindState !== BIND_BOUND) {
-      this.#enqueue(() => this.#owner.send(list, a.port, a.address, a.callback));
+      this.#enqueue(() => this.#owner.send(list, a.port, a.address, a.callback),
+        a.callback ? (err) => process.nextTick(a.callback as (err: Error) => void, err) : undefined);
       return;
     }
     if (!connected) {
@@ -331,7 +390,10 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       else process.nextTick(() => this.#owner.emit('error', ex));
       return;
     }
-    if (!this.open) return;
+    if (!this.open) {
+      if (callback && this.#stackClosed) process.nextTick(callback, ERR_SOCKET_DGRAM_NOT_RUNNING());
+      return;
+    }
     if (ip && this.#sendBlockList?.check(ip, `ipv${isIP(ip)}` as 'ipv4')) {
       if (callback) process.nextTick(callback, ERR_IP_BLOCKED(ip));
       return;
@@ -361,7 +423,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.healthCheck();
     if (this.#bindState === BIND_UNBOUND) this.bind([{ port: 0, exclusive: true }, null]);
     if (this.#bindState !== BIND_BOUND) {
-      this.#enqueue(() => this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb));
+      this.#enqueue(() => this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb),
+        cb ? (err) => process.nextTick(cb, err, 0) : undefined);
       return;
     }
     this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb);
@@ -394,22 +457,29 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const owner = this.#owner;
     if (typeof callback === 'function') owner.on('close', callback as () => void);
     if (this.#queue !== undefined) {
-      this.#queue.push(() => owner.close());
+      this.#queue.push({ run: () => owner.close() });
       return;
     }
     this.healthCheck();
+    this.#closeNow();
+  }
+
+  #closeNow(): void {
     this.#receiving = false;
-    stopReceiving(this);
+    this.#io.remove(this);
     this.open = false;
     this.#updateHold();
-    if (this.fd >= 0) {
-      try {
-        ff_close(this.fd);
-      } catch {
-        // The stack may already be gone (closed at exit); the socket is closed either way.
-      }
-    }
-    process.nextTick(() => owner.emit('close'));
+    if (this.fd >= 0) ff_close(this.fd);
+    process.nextTick(() => this.#owner.emit('close'));
+  }
+
+  stackClosing(): void {
+    if (!this.open) return;
+    this.#stackClosed = true;
+    const queue = this.#queue ?? [];
+    this.#queue = undefined;
+    this.#closeNow();
+    for (const entry of queue) entry.cancel?.(ERR_SOCKET_DGRAM_NOT_RUNNING());
   }
 
   address(): AddressInfo {
@@ -484,7 +554,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const hold = this.open && this.#receiving && this.#refed;
     if (hold !== this.#holding) {
       this.#holding = hold;
-      holdLoop(hold ? 1 : -1);
+      this.#io.holdLoop(hold ? 1 : -1);
     }
   }
 

@@ -14,7 +14,7 @@
 import type * as NodeDgram from 'node:dgram';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import type { SocketBackend, SocketOwner } from './backend.js';
+import type { LegacyState, SocketBackend, SocketOwner } from './backend.js';
 import { ListBatch, prepareBatch, type SendBatchCallback } from './batch.js';
 
 type DgramModule = typeof NodeDgram;
@@ -27,6 +27,14 @@ export function realDgram(): DgramModule {
   const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
   real = (getBuiltin ? getBuiltin('node:dgram') : createRequire(import.meta.url)('node:dgram')) as DgramModule;
   return real;
+}
+
+/**
+ * node:dgram's Socket.prototype with its deprecated private methods; their DEP0112 warning has
+ * already been given by ffnet's accessor (Node warns once per code).
+ */
+function realProto(): { _healthCheck: () => void; _stopReceiving: () => void } {
+  return realDgram().Socket.prototype as unknown as { _healthCheck: () => void; _stopReceiving: () => void };
 }
 
 /** The symbol under which node:dgram keeps a socket's hidden state (its handle, queue, bind state). */
@@ -117,6 +125,27 @@ export class KernelSocket implements SocketBackend {
     if (!this.#stateSymbol) return false;
     const state = (this.inner as unknown as Record<symbol, { handle: unknown }>)[this.#stateSymbol];
     return state ? state.handle === null : false;
+  }
+
+  legacyGet<K extends keyof LegacyState>(key: K): LegacyState[K] {
+    return this.#state()[key] as LegacyState[K];
+  }
+
+  legacySet<K extends keyof LegacyState>(key: K, value: LegacyState[K]): void {
+    this.#state()[key] = value;
+  }
+
+  /** node:dgram's hidden state of the real socket (shared with the ffnet Socket). */
+  #state(): Record<string, unknown> {
+    return (this.inner as unknown as Record<symbol, Record<string, unknown>>)[this.#stateSymbol as symbol] ?? {};
+  }
+
+  healthCheck(): void {
+    realProto()._healthCheck.call(this.inner);
+  }
+
+  stopReceiving(): void {
+    realProto()._stopReceiving.call(this.inner);
   }
 
   bind(args: unknown[]): void {

@@ -19,7 +19,9 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
+#include "stack/eal_log.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
@@ -63,6 +65,23 @@ static void remove_runtime_dir(void)
 	runtime_dir[0] = '\0';
 }
 
+/**
+ * The runtime directory rte_eal_init will use for argv (eal_create_runtime_dir's rule: /var/run for
+ * root, else $XDG_RUNTIME_DIR or /tmp; then dpdk/<file prefix>, "rte" by default).
+ */
+static void expected_runtime_dir(int argc, char **argv, char *out, size_t len)
+{
+	const char *prefix = "rte";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--file-prefix") == 0 && i + 1 < argc)
+			prefix = argv[++i];
+		else if (strncmp(argv[i], "--file-prefix=", 14) == 0)
+			prefix = argv[i] + 14;
+	}
+	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
+	snprintf(out, len, "%s/dpdk/%s", base ? base : "/tmp", prefix);
+}
+
 int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 {
 	if (eal_ready)
@@ -74,11 +93,35 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(copy, argv, (size_t)argc * sizeof(char *));
+	char expected[PATH_MAX];
+	expected_runtime_dir(argc, argv, expected, sizeof(expected));
+	bool existed = access(expected, F_OK) == 0;
+	uint64_t mark = ffs_log_count();
+	rte_errno = 0;
+	/* rte_eal_init prints its fatal errors to stderr, not to its log: they join the log instead. */
+	struct ffs_log_capture capture;
+	bool captured = ffs_log_capture_stderr(&capture) == 0;
 	int rc = rte_eal_init(argc, copy);
+	int e = rte_errno;
+	if (captured)
+		ffs_log_capture_end(&capture);
 	free(copy);
 	if (rc < 0) {
-		snprintf(err, errlen, "DPDK EAL initialisation failed: %s (rte_errno %d); see the EAL messages above",
-			 rte_strerror(rte_errno), rte_errno);
+		/* Some failures leave rte_errno unset: then DPDK's last log line is the reason. */
+		char last[256] = "";
+		if (ffs_log_since(mark, 1, last, sizeof(last)) == 1)
+			last[strcspn(last, "\n")] = '\0';
+		if (e != 0)
+			snprintf(err, errlen, "DPDK EAL initialisation failed: %s (rte_errno %d)", rte_strerror(e), e);
+		else if (last[0])
+			snprintf(err, errlen, "DPDK EAL initialisation failed: %s", last);
+		else
+			snprintf(err, errlen, "DPDK EAL initialisation failed");
+		/* What the failed start created (config, sockets) would otherwise stay; another process's stays. */
+		if (!existed && strcmp(rte_eal_get_runtime_dir(), expected) == 0) {
+			snprintf(runtime_dir, sizeof(runtime_dir), "%s", expected);
+			remove_runtime_dir();
+		}
 		return -1;
 	}
 	eal_ready = true;
@@ -105,8 +148,10 @@ static void lcore_free(struct ffs_lcore *lc)
 		return;
 	void *obj;
 	if (lc->ctrl) {
+		/* Their senders gave up waiting: drop the lcore's references unapplied (what an UPSERT
+		 * points to may be gone already). */
 		while (rte_ring_dequeue(lc->ctrl, &obj) == 0)
-			ffs_ctrl_apply(lc, obj); /* release any waiter */
+			ffs_ctrl_put(obj);
 		rte_ring_free(lc->ctrl);
 	}
 	if (lc->peer_in) {
@@ -147,14 +192,10 @@ static void lcore_join(struct ffs_lcore *lc)
 
 static void stack_free(struct ffs_stack *st, unsigned ports_started)
 {
-	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
-		struct ffs_sock *so = st->socks[i];
-		if (so && so->in_use)
-			ffs_sock_release(so); /* lcores are stopped: their demux tables go with them */
-		rte_free(so);
-	}
+	ffs_socks_free(st); /* lcores are stopped: their demux tables go with them */
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		lcore_free(st->lcores[i]);
+	rte_free(st->rcu);
 	for (unsigned p = 0; p < ports_started; p++)
 		ffs_port_close(&st->ports[p]);
 	if (st->events)
@@ -256,6 +297,18 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		stack_free(st, 0);
 		return NULL;
 	}
+	/* Each lcore index is a reader of sockets (online while its loop turns; see loop.c), and so is
+	 * each application thread inside a call (after them, by DPDK lcore id; see sock/app.c). */
+	uint32_t readers = st->n_lcores + RTE_MAX_LCORE;
+	size_t rcu_size = rte_rcu_qsbr_get_memsize(readers);
+	st->rcu = rte_zmalloc("ffs_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
+	if (!st->rcu || rte_rcu_qsbr_init(st->rcu, readers) != 0) {
+		snprintf(err, errlen, "out of DPDK memory for the lcores' quiescent-state variable");
+		stack_free(st, 0);
+		return NULL;
+	}
+	for (unsigned i = 0; i < st->n_lcores; i++)
+		rte_rcu_qsbr_thread_register(st->rcu, i);
 	for (unsigned i = 0; i < st->n_lcores; i++) {
 		unsigned id = st->inline_mode ? rte_lcore_id() : conf->data_lcores[i];
 		st->lcores[i] = lcore_new(st, i, id, err, errlen);
@@ -353,7 +406,7 @@ unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_c
 	return st->lcores[i]->lcore_id;
 }
 
-unsigned ffs_stack_mempool_in_use(const struct ffs_stack *st) { return rte_mempool_in_use_count(st->pool); }
+int ffs_stack_mempool_in_use(const struct ffs_stack *st) { return ffs_pool_in_use(st->pool); }
 
 unsigned ffs_stack_mempool_size(const struct ffs_stack *st) { return st->pool->size; }
 
@@ -402,8 +455,17 @@ static int port_index_of(const struct ffs_stack *st, uint16_t port_id)
 
 int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max)
 {
-	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_NEIGH_DUMP, .u.dump = { out, max } };
-	return ffs_ctrl_one(st, 0, &msg);
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	/* The lcore writes into the message's own buffer: a call that times out leaves it nothing of ours. */
+	msg->u.dump.out = calloc(max ? max : 1, sizeof(*out));
+	msg->u.dump.max = max;
+	int rc = msg->u.dump.out ? ffs_ctrl_one(st, 0, msg) : -ENOMEM;
+	if (rc > 0)
+		memcpy(out, msg->u.dump.out, (size_t)rc * sizeof(*out));
+	ffs_ctrl_put(msg);
+	return rc;
 }
 
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac)
@@ -414,8 +476,13 @@ int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, c
 	const struct ffs_port *p = &st->ports[idx];
 	if ((addr & p->netmask) != (p->addr & p->netmask) || addr == p->addr || addr == p->broadcast)
 		return -EINVAL;
-	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_NEIGH_ADD, .u.neigh = { (uint16_t)idx, addr, *mac } };
-	return ffs_ctrl_all(st, &msg);
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_ADD);
+	if (!msg)
+		return -ENOMEM;
+	msg->u.neigh.port_index = (uint16_t)idx;
+	msg->u.neigh.addr = addr;
+	msg->u.neigh.mac = *mac;
+	return ffs_ctrl_all_put(st, msg);
 }
 
 int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
@@ -423,8 +490,12 @@ int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
 	int idx = port_index_of(st, port_id);
 	if (idx < 0)
 		return -ENOENT;
-	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_NEIGH_DEL, .u.neigh = { (uint16_t)idx, addr, { { 0 } } } };
-	int rc = ffs_ctrl_all(st, &msg);
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_DEL);
+	if (!msg)
+		return -ENOMEM;
+	msg->u.neigh.port_index = (uint16_t)idx;
+	msg->u.neigh.addr = addr;
+	int rc = ffs_ctrl_all_put(st, msg);
 	return rc < 0 ? rc : rc > 0;
 }
 
@@ -444,8 +515,15 @@ int64_t ffs_stack_sysctl_get(const struct ffs_stack *st, int id) { return ffs_sy
 
 int ffs_stack_ping(struct ffs_stack *st, uint32_t dst, uint16_t token, uint16_t payload)
 {
-	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_PING, .u.ping = { dst, token, payload } };
-	return ffs_ctrl_one(st, 0, &msg);
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_PING);
+	if (!msg)
+		return -ENOMEM;
+	msg->u.ping.dst = dst;
+	msg->u.ping.token = token;
+	msg->u.ping.payload = payload;
+	int rc = ffs_ctrl_one(st, 0, msg);
+	ffs_ctrl_put(msg);
+	return rc;
 }
 
 int ffs_stack_event_fd(const struct ffs_stack *st) { return st->event_fd; }

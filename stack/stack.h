@@ -111,8 +111,9 @@ unsigned ffs_stack_lcore_count(const struct ffs_stack *st);
 /** Copies lcore i's counters and returns its lcore id. */
 unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out);
 
-/** Packet pool: mbufs currently allocated, and the pool's size. */
-unsigned ffs_stack_mempool_in_use(const struct ffs_stack *st);
+/** Packet pool: mbufs currently allocated (exact, and below the true baseline after a double free:
+ *  see ffs_pool_in_use), and the pool's size. */
+int ffs_stack_mempool_in_use(const struct ffs_stack *st);
 unsigned ffs_stack_mempool_size(const struct ffs_stack *st);
 
 /** Ports, by index 0..count-1. */

@@ -7,9 +7,10 @@
  *
  * Protocol:
  *   - config: env FFNET_STACK_HOST_CONFIG, a RawConfig object as JSON (`{ dpdk: {...}, port0: {...} }`);
- *   - protocol lines go to the fd named by env FFNET_STACK_HOST_FD (default 1, stdout). DPDK writes
- *     its own log lines to stdout, so a parent should give the host a separate fd (3) and must in
- *     any case ignore lines that are not JSON objects with `event` or `id`;
+ *   - protocol lines go to the fd named by env FFNET_STACK_HOST_FD (default 1, stdout). DPDK's log
+ *     goes to the config's `[dpdk] log` sink, but the EAL and PMDs may still print to stdout (the
+ *     EAL's usage text after a bad argument), so a parent should give the host a separate fd (3) and
+ *     must in any case ignore lines that are not JSON objects with `event` or `id`;
  *   - first line: `{"event":"ready","ports":[...],"pid":N}`, or `{"event":"error","message":...,"code":...}`
  *     and exit 1;
  *   - then one request per stdin line `{"id":1,"method":"stats","params":[]}`, answered by one line
@@ -158,7 +159,7 @@ function parseFd(v: string | undefined): number {
 
 /** Writes one protocol line in a single write, retrying while a non-blocking pipe is full. */
 function emit(msg: object): void {
-  // The leading newline ends any partial line a DPDK log write left on a shared stdout.
+  // The leading newline ends any partial line something else printed on a shared stdout.
   const data = Buffer.from(`${outFd === 1 ? '\n' : ''}${JSON.stringify(msg)}\n`);
   let off = 0;
   const deadline = Date.now() + 5_000;

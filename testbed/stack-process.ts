@@ -7,8 +7,11 @@
  * The stack process dies with its namespace (`Netns.destroy()`), with this process (its stdin
  * closes), or through `close()`.
  *
- * The host writes protocol lines to fd 3, a pipe of their own, because DPDK logs to stdout; lines on
- * stdout that parse as protocol messages are accepted too, everything else there is log text.
+ * The host writes protocol lines to fd 3, a pipe of their own, so that nothing else the process prints
+ * on stdout (the EAL's usage text after a bad argument, a PMD's printf) can split them; lines on stdout
+ * that parse as protocol messages are accepted too, everything else there is kept as text. DPDK's log
+ * goes to the sink `[dpdk] log` names, nowhere by default: unless the config names one, the stack
+ * process sends it to stderr, so that the output tail a failure reports shows what DPDK said.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -150,7 +153,7 @@ export class StackProcess {
       env: {
         ...process.env,
         ...opts.env,
-        FFNET_STACK_HOST_CONFIG: JSON.stringify(config),
+        FFNET_STACK_HOST_CONFIG: JSON.stringify(withLogSink(config)),
         FFNET_STACK_HOST_FD: '3',
       },
     });
@@ -332,7 +335,7 @@ export class StackProcess {
     }
   }
 
-  /** Everything the stack process wrote so far (stdout, including DPDK's log, and stderr), for diagnostics. */
+  /** Everything the stack process wrote so far (stdout, and stderr with DPDK's log unless the config sent it elsewhere), for diagnostics. */
   output(): { stdout: string; stderr: string } {
     return { stdout: this.#out.stdout, stderr: this.#out.stderr };
   }
@@ -391,9 +394,14 @@ class Output {
   }
 }
 
+/** `config` with DPDK's log on stderr when it names no sink (`[dpdk] log`). */
+function withLogSink(config: RawConfig): RawConfig {
+  return config.dpdk?.log === undefined ? { ...config, dpdk: { ...config.dpdk, log: 'stderr' } } : config;
+}
+
 /**
- * A protocol message if `line` is a JSON object with `event` or `id`, else undefined (DPDK's log
- * text and anything else).
+ * A protocol message if `line` is a JSON object with `event` or `id`, else undefined (any other text
+ * the process printed).
  */
 export function parseProtocolLine(line: string): Record<string, unknown> | undefined {
   const t = line.trim();

@@ -7,8 +7,14 @@
  * creates an entry: it is counted as unsolicited and ignored, which closes the cheapest cache
  * poisoning path. Every lcore learns from every ARP packet (clones, see ethernet.c) but only the
  * lcore that received the frame answers it and counts it.
+ *
+ * A full table makes room by eviction (neigh.h): an entry learned from a request may displace only
+ * another entry nobody used, so a flood of requests from forged senders churns those and leaves the
+ * neighbours the stack talks to in place; a resolution of our own may displace any entry but a
+ * permanent one, so sending never fails for want of room.
  */
 #include <errno.h>
+#include <limits.h>
 #include <rte_cycles.h>
 
 #include "stack/iface/iface.h"
@@ -54,6 +60,35 @@ static void flush_held(struct ffs_lcore *lc, struct neigh_entry *e)
 	}
 }
 
+/**
+ * A new entry for `addr`: when the table holds max_entries, the least recently used entry of a class
+ * no worse than `worst` makes room (its held packets dropped and counted). NULL, counted in
+ * arp.table_full, when nothing may be evicted. `count`: this lcore counts the event (not a clone).
+ */
+static struct neigh_entry *neigh_new(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, enum neigh_class worst,
+				     bool count)
+{
+	struct neigh_table *t = &lc->neigh;
+	uint32_t max = (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAX_ENTRIES);
+	bool created;
+	struct neigh_entry *e;
+	while (!(e = neigh_insert(t, port_index, addr, max, &created))) {
+		struct neigh_entry *victim = neigh_victim(t, worst);
+		if (!victim) {
+			if (count)
+				lc->ctr.arp_table_full++;
+			return NULL;
+		}
+		unsigned dropped;
+		neigh_remove(t, victim, &dropped);
+		lc->ctr.arp_hold_dropped += dropped;
+		if (count)
+			lc->ctr.arp_evicted++;
+	}
+	e->used = lc->now;
+	return e;
+}
+
 static void mark_reachable(struct ffs_lcore *lc, struct neigh_entry *e, const struct eth_addr *mac)
 {
 	e->mac = *mac;
@@ -97,12 +132,11 @@ void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 			lc->ctr.arp_replies_in++;
 		mark_reachable(lc, e, &a.sha);
 	} else if (!e && for_us && a.op == ARP_OP_REQUEST && sender_known) {
-		bool created;
-		e = neigh_insert(&lc->neigh, port->index, a.spa, &created);
-		if (e)
+		e = neigh_new(lc, port->index, a.spa, NEIGH_CLASS_UNUSED, count);
+		if (e) {
+			e->passive = true;
 			mark_reachable(lc, e, &a.sha);
-		else if (count)
-			lc->ctr.arp_table_full++;
+		}
 	} else if (!e && a.op == ARP_OP_REPLY && count) {
 		lc->ctr.arp_unsolicited++;
 	}
@@ -123,6 +157,8 @@ int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint
 		switch (e->state) {
 		case FFS_NEIGH_REACHABLE:
 		case FFS_NEIGH_PERMANENT:
+			e->used = lc->now;
+			e->passive = false;
 			send_resolved(lc, port, m, &e->mac);
 			return 0;
 		case FFS_NEIGH_FAILED:
@@ -133,16 +169,21 @@ int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint
 			break;
 		}
 	} else {
-		bool created;
-		e = neigh_insert(&lc->neigh, port->index, nexthop, &created);
+		e = neigh_new(lc, port->index, nexthop, NEIGH_CLASS_INCOMPLETE, true);
 		if (!e) {
-			lc->ctr.arp_table_full++;
 			rte_pktmbuf_free(m);
 			return -ENOBUFS;
 		}
 		e->tries = 1;
 		e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_REXMIT_MS) * lc->st->tsc_hz / 1000;
 		arp_request(lc, port, nexthop);
+	}
+	/* maxhold bounds one neighbour; many silent ones could still hold the whole pool and starve
+	 * reception. Beyond the pool's budget only a neighbour's first packet waits. */
+	if (!ffs_pool_admits(lc, e->n_held ? INT_MAX : 0)) {
+		lc->ctr.arp_hold_dropped++;
+		rte_pktmbuf_free(m);
+		return 0;
 	}
 	struct rte_mbuf *evicted = neigh_hold(e, m, (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAXHOLD));
 	if (evicted) {
@@ -193,8 +234,7 @@ void arp_tick(struct ffs_lcore *lc)
 /** Installs a permanent entry, sending anything that was held for it. 0, or -ENOSPC. */
 int arp_add_static(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, const struct eth_addr *mac)
 {
-	bool created;
-	struct neigh_entry *e = neigh_insert(&lc->neigh, port_index, addr, &created);
+	struct neigh_entry *e = neigh_new(lc, port_index, addr, NEIGH_CLASS_INCOMPLETE, false);
 	if (!e)
 		return -ENOSPC;
 	e->mac = *mac;

@@ -17,7 +17,8 @@ static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
 		struct ffs_lcore *peer = st->lcores[i];
 		if (peer == lc)
 			continue;
-		rte_mbuf_refcnt_update(m, 1);
+		/* Every segment: each holder's rte_pktmbuf_free drops one reference from each. */
+		rte_pktmbuf_refcnt_update(m, 1);
 		if (rte_ring_enqueue(peer->peer_in, m) != 0)
 			rte_pktmbuf_free(m); /* the peer relearns from the next ARP packet */
 		else

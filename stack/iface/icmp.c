@@ -16,6 +16,21 @@
 /** Headroom for the IPv4 and Ethernet headers that output prepends. */
 #define ICMP_RESERVE (ETH_HDR_LEN + IPV4_HDR_LEN)
 
+/**
+ * Sets the type of the echo message in chained mbuf `m` (header in the first segment) and its
+ * checksum, which covers the whole chain (RFC 792).
+ */
+static void echo_header_chain(struct rte_mbuf *m, uint8_t type)
+{
+	uint8_t *h = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t raw;
+	h[0] = type;
+	h[1] = 0;
+	wr_be16(h + 2, 0);
+	rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &raw);
+	wr_be16(h + 2, csum_fold(rte_be_to_cpu_16(raw)));
+}
+
 static void echo_reply(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct icmp_repr *req)
 {
 	if (m->nb_segs == 1) {
@@ -24,14 +39,7 @@ static void echo_reply(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ip
 		rep.code = 0;
 		icmp_repr_emit(&rep, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
 	} else {
-		/* A reassembled request: the header is in the first segment, the sum covers the chain. */
-		uint8_t *h = rte_pktmbuf_mtod(m, uint8_t *);
-		uint16_t raw;
-		h[0] = ICMP_ECHO_REPLY;
-		h[1] = 0;
-		wr_be16(h + 2, 0);
-		rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &raw);
-		wr_be16(h + 2, csum_fold(rte_be_to_cpu_16(raw)));
+		echo_header_chain(m, ICMP_ECHO_REPLY); /* a reassembled request */
 	}
 	m->ol_flags = 0;
 	struct ipv4_out o = { .src = ip->dst, .dst = ip->src, .proto = IPV4_PROTO_ICMP, .tos = ip->tos };
@@ -178,20 +186,36 @@ int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t 
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
 	if (!m)
 		return -ENOBUFS;
-	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, ICMP_HDR_LEN + payload_len);
-	if (!p) {
-		rte_pktmbuf_free(m);
-		return -EMSGSIZE;
+	/* A message longer than a segment is chained; ipv4_output sends it in fragments above the MTU. */
+	uint32_t total = ICMP_HDR_LEN + (uint32_t)payload_len;
+	for (uint32_t off = 0; off < total;) {
+		struct rte_mbuf *last = rte_pktmbuf_lastseg(m);
+		uint32_t n = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(last), total - off);
+		if (n == 0) {
+			struct rte_mbuf *next = rte_pktmbuf_alloc(lc->st->pool);
+			if (!next || rte_pktmbuf_chain(m, next) != 0) {
+				rte_pktmbuf_free(next);
+				rte_pktmbuf_free(m);
+				return -ENOBUFS;
+			}
+			continue;
+		}
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)n);
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t k = off + i; /* offset in the message; the header's bytes are written below */
+			p[i] = k < ICMP_HDR_LEN ? 0 : (uint8_t)(0x10 + (k - ICMP_HDR_LEN)); /* iputils ping's pattern */
+		}
+		off += n;
 	}
-	uint8_t *data = p + ICMP_HDR_LEN;
-	for (uint16_t i = 0; i < payload_len; i++)
-		data[i] = (uint8_t)(0x10 + i); /* the pattern iputils ping uses, after its timestamp */
+	/* The first segment holds the header and the timestamp (a fresh mbuf has ~2 KB of room). */
+	uint8_t *h = rte_pktmbuf_mtod(m, uint8_t *);
+	wr_be16(h + 4, ident);
+	wr_be16(h + 6, seq);
 	if (payload_len >= sizeof(uint64_t)) {
 		uint64_t now = rte_rdtsc();
-		memcpy(data, &now, sizeof(now));
+		memcpy(h + ICMP_HDR_LEN, &now, sizeof(now));
 	}
-	struct icmp_repr req = { .type = ICMP_ECHO_REQUEST, .ident = ident, .seq = seq, .data = data, .data_len = payload_len };
-	icmp_repr_emit(&req, p, ICMP_HDR_LEN + payload_len);
+	echo_header_chain(m, ICMP_ECHO_REQUEST);
 	struct ipv4_out o = { .dst = dst, .proto = IPV4_PROTO_ICMP };
 	int rc = ipv4_output(lc, m, &o);
 	if (rc == 0)

@@ -30,7 +30,7 @@ struct neigh_entry *neigh_lookup(struct neigh_table *t, uint16_t port_index, uin
 	return NULL;
 }
 
-struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uint32_t addr, bool *created)
+struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uint32_t addr, uint32_t max, bool *created)
 {
 	*created = false;
 	for (uint32_t i = slot_of(port_index, addr), n = 0; n < NEIGH_TABLE_SIZE; i = (i + 1) & (NEIGH_TABLE_SIZE - 1), n++) {
@@ -38,7 +38,7 @@ struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uin
 		if (e->addr == addr && e->port_index == port_index)
 			return e;
 		if (e->addr == 0) {
-			if (t->count >= NEIGH_MAX_ENTRIES)
+			if (t->count >= max || t->count >= NEIGH_MAX_ENTRIES)
 				return NULL;
 			memset(e, 0, sizeof(*e));
 			e->addr = addr;
@@ -50,6 +50,35 @@ struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uin
 		}
 	}
 	return NULL;
+}
+
+enum neigh_class neigh_class_of(const struct neigh_entry *e)
+{
+	switch (e->state) {
+	case FFS_NEIGH_PERMANENT: return NEIGH_CLASS_PERMANENT;
+	case FFS_NEIGH_INCOMPLETE: return NEIGH_CLASS_INCOMPLETE;
+	case FFS_NEIGH_FAILED: return NEIGH_CLASS_UNUSED;
+	default: return e->passive ? NEIGH_CLASS_UNUSED : NEIGH_CLASS_USED;
+	}
+}
+
+struct neigh_entry *neigh_victim(struct neigh_table *t, enum neigh_class worst)
+{
+	struct neigh_entry *best = NULL;
+	enum neigh_class best_class = NEIGH_CLASS_PERMANENT;
+	for (unsigned i = 0; i < NEIGH_TABLE_SIZE; i++) {
+		struct neigh_entry *e = &t->slots[i];
+		if (e->addr == 0)
+			continue;
+		enum neigh_class c = neigh_class_of(e);
+		if (c > worst || c == NEIGH_CLASS_PERMANENT)
+			continue;
+		if (!best || c < best_class || (c == best_class && e->used < best->used)) {
+			best = e;
+			best_class = c;
+		}
+	}
+	return best;
 }
 
 static void free_chain(struct rte_mbuf *m, unsigned *n)

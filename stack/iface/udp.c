@@ -43,6 +43,13 @@ void udp_signal_flush(struct ffs_lcore *lc)
 static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *m)
 {
 	int charge = (int)rte_pktmbuf_pkt_len(m) + FFS_DGRAM_OVERHEAD;
+	/* Like Linux's udp_mem: datagrams nobody reads may not take the mbufs reception needs. */
+	if (!ffs_pool_admits(lc, atomic_load_explicit(&so->rx_bytes, memory_order_relaxed))) {
+		lc->ctr.udp_memdrop++;
+		atomic_fetch_add_explicit(&so->rx_dropped, 1, memory_order_relaxed);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (atomic_load_explicit(&so->rx_bytes, memory_order_relaxed) + charge > so->rcvbuf ||
 	    rte_ring_mp_enqueue(so->rx, m) != 0) {
 		lc->ctr.udp_fullsock++;
@@ -116,8 +123,9 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* Every receiver reads the same bytes: share the mbuf by reference count. */
-	rte_mbuf_refcnt_update(m, (int16_t)(n - 1));
+	/* Every receiver reads the same bytes: share the mbuf by reference count. Each receiver frees
+	 * the whole chain, so every segment needs the extra references, not the head alone. */
+	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
 	for (unsigned i = 0; i < n; i++)
 		deliver(lc, targets[i], m);
 }
@@ -210,7 +218,8 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 		lc->ctr.udp_tx_errors++;
 }
 
-/** Gives `bytes` and `count` datagrams of SO_SNDBUF charge back to so (if it is still the same socket). */
+/** Gives `bytes` and `count` datagrams of SO_SNDBUF charge back to so (if it is still the same socket:
+ *  a slot's socket is replaced by a new object with a new generation, and freed after a grace period). */
 static void sndbuf_release(struct ffs_sock *so, uint16_t gen, int bytes, int count)
 {
 	if (so && count && so->gen == gen) {
@@ -231,7 +240,7 @@ unsigned udp_tx_drain(struct ffs_lcore *lc)
 	int bytes = 0, count = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct ffs_meta *meta = ffs_meta(pkts[i]);
-		struct ffs_sock *s = meta->sock_id < FFS_MAX_SOCKS ? lc->st->socks[meta->sock_id] : NULL;
+		struct ffs_sock *s = meta->sock_id < FFS_MAX_SOCKS ? __atomic_load_n(&lc->st->socks[meta->sock_id], __ATOMIC_ACQUIRE) : NULL;
 		if (s != so || meta->sock_gen != gen) {
 			sndbuf_release(so, gen, bytes, count);
 			so = s;

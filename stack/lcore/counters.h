@@ -18,6 +18,7 @@
 	X(eth_not_ours, "eth.not_ours", "frames for another MAC address")                     \
 	X(eth_unknown_type, "eth.unknown_type", "frames of an EtherType we do not handle")    \
 	X(eth_tx_dropped, "eth.tx_dropped", "frames the device would not take (TX queue full)") \
+	X(eth_rx_restarts, "eth.rx_restarts", "receive queues restarted after their device ran out of mbufs (rx_nombuf)") \
 	X(fault_dropped, "fault.dropped", "received IPv4 frames dropped by the fault injector (dev.fault.rx_drop_ppm)") \
 	X(fault_duplicated, "fault.duplicated", "received IPv4 frames delivered twice by the fault injector (dev.fault.rx_dup_ppm)") \
 	X(fault_reordered, "fault.reordered", "received IPv4 frames held back and delivered after a later one (dev.fault.rx_reorder_ppm)") \
@@ -32,7 +33,8 @@
 	X(arp_dupaddr, "arp.dupaddr", "ARP packets from another host claiming our address")   \
 	X(arp_timeouts, "arp.timeouts", "resolutions that got no answer after maxtries requests") \
 	X(arp_hold_dropped, "arp.hold_dropped", "packets dropped while waiting for resolution") \
-	X(arp_table_full, "arp.table_full", "new neighbours refused because the table was full") \
+	X(arp_table_full, "arp.table_full", "new neighbours refused: the table was full of entries that may not be evicted") \
+	X(arp_evicted, "arp.evicted", "neighbour entries evicted to make room (net.link.ether.inet.max_entries; unused ones first)") \
 	X(arp_clones_in, "arp.clones_in", "ARP packets learned from another lcore's receive queue") \
 	X(ip_rx, "ip.rx", "IPv4 packets received")                                            \
 	X(ip_toosmall, "ip.toosmall", "IPv4 packets shorter than a header")                   \
@@ -90,6 +92,7 @@
 	X(udp_noport, "udp.noport", "UDP datagrams for a port nobody bound (ICMP port unreachable)") \
 	X(udp_noportbcast, "udp.noportbcast", "broadcast/multicast UDP datagrams nobody wanted") \
 	X(udp_fullsock, "udp.fullsock", "UDP datagrams dropped: receive buffer full (SO_RCVBUF)") \
+	X(udp_memdrop, "udp.memdrop", "UDP datagrams dropped: sockets hold all the pool may give them (net.inet.udp.recvmbufs)") \
 	X(udp_delivered, "udp.delivered", "UDP datagrams queued to sockets")                  \
 	X(udp_tx, "udp.tx", "UDP datagrams sent")                                             \
 	X(udp_tx_errors, "udp.tx_errors", "UDP datagrams the stack could not send (no route, no buffers)") \

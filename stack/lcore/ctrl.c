@@ -89,20 +89,40 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 		int expected = 0;
 		atomic_compare_exchange_strong(&msg->result, &expected, rc);
 	}
-	if (msg->async) {
-		free(msg);
-		return;
-	}
 	atomic_fetch_sub_explicit(&msg->pending, 1, memory_order_release);
+	ffs_ctrl_put(msg);
 }
 
+struct ffs_ctrl_msg *ffs_ctrl_new(enum ffs_ctrl_op op)
+{
+	struct ffs_ctrl_msg *msg = calloc(1, sizeof(*msg));
+	if (msg) {
+		msg->op = op;
+		atomic_init(&msg->refs, 1);
+	}
+	return msg;
+}
+
+void ffs_ctrl_put(struct ffs_ctrl_msg *msg)
+{
+	if (!msg || atomic_fetch_sub_explicit(&msg->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (msg->op == FFS_CTRL_NEIGH_DUMP)
+		free(msg->u.dump.out);
+	free(msg);
+}
+
+/** Posts msg to lc on behalf of a reference taken here; -EAGAIN (reference given back) when the ring stays full. */
 static int post(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 {
+	atomic_fetch_add_explicit(&msg->refs, 1, memory_order_relaxed);
 	/* The ring is small and drained every turn: a full ring means the lcore is stuck; give it 1 s. */
 	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz();
 	while (rte_ring_mp_enqueue(lc->ctrl, msg) != 0) {
-		if (rte_rdtsc() > deadline)
+		if (rte_rdtsc() > deadline) {
+			ffs_ctrl_put(msg);
 			return -EAGAIN;
+		}
 		rte_delay_us_sleep(50);
 	}
 	ffs_lcore_wake(lc);
@@ -113,7 +133,7 @@ static int wait_acks(struct ffs_ctrl_msg *msg)
 {
 	uint64_t deadline = rte_rdtsc() + 2 * rte_get_tsc_hz();
 	unsigned spins = 0;
-	while (atomic_load_explicit(&msg->pending, memory_order_acquire) != 0) {
+	while (!ffs_ctrl_applied(msg)) {
 		if (rte_rdtsc() > deadline)
 			return -ETIMEDOUT;
 		if (++spins < 1000)
@@ -124,37 +144,41 @@ static int wait_acks(struct ffs_ctrl_msg *msg)
 	return atomic_load(&msg->result);
 }
 
+/** Applies msg on the inline lcore, on behalf of a reference taken here. */
+static int apply_inline(struct ffs_stack *st, struct ffs_ctrl_msg *msg)
+{
+	atomic_store(&msg->pending, 1);
+	atomic_fetch_add_explicit(&msg->refs, 1, memory_order_relaxed);
+	ffs_ctrl_apply(st->lcores[0], msg);
+	return atomic_load(&msg->result);
+}
+
 int ffs_ctrl_all(struct ffs_stack *st, struct ffs_ctrl_msg *msg)
 {
-	if (st->inline_mode) {
-		atomic_store(&msg->pending, 1);
-		ffs_ctrl_apply(st->lcores[0], msg);
-		return atomic_load(&msg->result);
-	}
+	if (st->inline_mode)
+		return apply_inline(st, msg);
+	/* A lcore the message never reached keeps `pending` above 0: what it refers to stays alive. */
 	atomic_store(&msg->pending, st->n_lcores);
 	for (unsigned i = 0; i < st->n_lcores; i++) {
 		int rc = post(st->lcores[i], msg);
-		if (rc != 0) {
-			/* Lcores already holding the message may still touch it: never free it; report failure. */
+		if (rc != 0)
 			return rc;
-		}
 	}
 	return wait_acks(msg);
 }
 
 int ffs_ctrl_one(struct ffs_stack *st, unsigned i, struct ffs_ctrl_msg *msg)
 {
-	bool async = msg->async;
+	if (st->inline_mode)
+		return apply_inline(st, msg);
 	atomic_store(&msg->pending, 1);
-	if (st->inline_mode) {
-		ffs_ctrl_apply(st->lcores[0], msg); /* frees an async message */
-		return async ? 0 : atomic_load(&msg->result);
-	}
 	int rc = post(st->lcores[i], msg);
-	if (rc != 0) {
-		if (async)
-			free(msg);
-		return rc;
-	}
-	return async ? 0 : wait_acks(msg);
+	return rc != 0 ? rc : wait_acks(msg);
+}
+
+int ffs_ctrl_all_put(struct ffs_stack *st, struct ffs_ctrl_msg *msg)
+{
+	int rc = ffs_ctrl_all(st, msg);
+	ffs_ctrl_put(msg);
+	return rc;
 }

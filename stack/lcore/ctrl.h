@@ -1,9 +1,15 @@
 /*
  * Control messages: how other threads change a lcore's state. The sender posts a message to the
- * lcore's ring; the lcore applies it between bursts and acknowledges. Synchronous calls wait
- * (bounded) for every lcore's acknowledgement; asynchronous ones are freed by the lcore. In inline
- * mode the caller is the lcore, so messages are applied at once. This is the only way state owned
- * by a lcore changes (the libiapp rule: an object is managed by the thread that owns it).
+ * lcore's ring; the lcore applies it between bursts and acknowledges. Calls wait (bounded) for every
+ * lcore's acknowledgement. In inline mode the caller is the lcore, so messages are applied at once.
+ * This is the only way state owned by a lcore changes (the libiapp rule: an object is managed by the
+ * thread that owns it).
+ *
+ * Messages live on the heap and are reference counted: the sender holds one reference and each lcore
+ * it was posted to another, and whoever drops the last frees it. A call that gave up waiting (a
+ * stuck lcore) thus leaves nothing of the caller's for a late lcore to write; everything a message
+ * points to is owned by the message or outlives it (a socket is freed only once every lcore removed
+ * it, sock/sock.c).
  */
 #ifndef FFNET_LCORE_CTRL_H
 #define FFNET_LCORE_CTRL_H
@@ -28,8 +34,8 @@ enum ffs_ctrl_op {
 
 struct ffs_ctrl_msg {
 	enum ffs_ctrl_op op;
-	bool async;                /**< the lcore frees the message (malloc'd) */
-	atomic_uint pending;       /**< acknowledgements still due */
+	atomic_uint refs;          /**< the sender's and one per lcore holding it */
+	atomic_uint pending;       /**< acknowledgements still due (never 0 while a lcore missed it) */
 	atomic_int result;         /**< first non-zero result wins; for NEIGH_DEL the count of removals */
 	union {
 		struct {
@@ -38,7 +44,7 @@ struct ffs_ctrl_msg {
 			struct eth_addr mac;
 		} neigh;
 		struct {
-			struct ffs_neigh_info *out;
+			struct ffs_neigh_info *out; /**< owned by the message (freed with it) */
 			unsigned max;
 		} dump;
 		struct {
@@ -62,11 +68,24 @@ struct ffs_ctrl_msg {
 
 struct ffs_lcore;
 
-/** Applies a message on the calling lcore (the lcore loop calls this for each message it dequeues). */
+/** A zeroed message of `op` holding the caller's reference, or NULL when out of memory. */
+struct ffs_ctrl_msg *ffs_ctrl_new(enum ffs_ctrl_op op);
+/** Drops a reference; the last frees the message (and the dump buffer it owns). */
+void ffs_ctrl_put(struct ffs_ctrl_msg *msg);
+/** Applies a message on the calling lcore, acknowledges it and drops the lcore's reference (the lcore
+ *  loop calls this for each message it dequeues). */
 void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg);
-/** Sends to every lcore and waits for all of them (at most 2 s). Returns msg->result, or -ETIMEDOUT. */
+/** Sends to every lcore and waits for all of them (at most 2 s). Returns msg->result, or -ETIMEDOUT
+ *  (or -EAGAIN when a lcore's ring stayed full). The caller keeps its reference. */
 int ffs_ctrl_all(struct ffs_stack *st, struct ffs_ctrl_msg *msg);
-/** Sends to lcore index i. Synchronous unless msg->async. Returns msg->result (0 when async), or a negative errno. */
+/** Sends to lcore index i and waits, as ffs_ctrl_all. */
 int ffs_ctrl_one(struct ffs_stack *st, unsigned i, struct ffs_ctrl_msg *msg);
+/** Sends to every lcore, waits, and drops the caller's reference: for callers that need only the result. */
+int ffs_ctrl_all_put(struct ffs_stack *st, struct ffs_ctrl_msg *msg);
+/** True when every lcore the message was meant for has applied it. */
+static inline bool ffs_ctrl_applied(struct ffs_ctrl_msg *msg)
+{
+	return atomic_load_explicit(&msg->pending, memory_order_acquire) == 0;
+}
 
 #endif

@@ -30,7 +30,8 @@
 #define FFS_PEER_ARP 1
 #define FFS_PEER_FRAGMENT 2
 
-/** A port as the stack runs it (read-only after start, shared by all lcores). */
+/** A port as the stack runs it (read-only after start, shared by all lcores; lcore 0 alone writes the
+ *  rx_nombuf watch). */
 struct ffs_port {
 	uint16_t port_id;
 	uint16_t index; /**< position in ffs_stack.ports */
@@ -40,6 +41,11 @@ struct ffs_port {
 	struct wire_csum_caps caps;
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
 	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
+	uint16_t nb_rxd, nb_txd; /**< descriptors per RX and per TX queue */
+	int rx_restart_signal; /**< net_tap: the signal that makes it read a stalled queue again (phy/port.c) */
+	/** Lcore 0's view of the device's rx_nombuf, and whether it grew since reception last restarted. */
+	uint64_t rx_nombuf_seen;
+	bool rx_starved;
 	char name[64];
 	char driver[32];
 };
@@ -90,6 +96,9 @@ struct ffs_lcore {
 	bool link_up[FFS_MAX_PORTS];
 	uint64_t next_link_check;
 	unsigned idle_turns;
+	/** The packet pool's occupancy as read at pool_seen_tsc, plus datagrams queued since (phy/mbuf.c). */
+	uint64_t pool_seen_tsc;
+	unsigned pool_in_use;
 	uint32_t nap_us; /**< current nap of an idle lcore without RX interrupts (0: idle_sleep) */
 	/** Idle sleep: an epoll fd over every RX queue's interrupt fd and `wake_fd` (-1 when a port has no
 	 *  RX interrupts: then the lcore naps idle_sleep µs instead). */
@@ -121,9 +130,16 @@ struct ffs_stack {
 	struct rte_ring *events;
 	int event_fd;
 	unsigned id; /**< distinguishes ring names across restarts in one process */
+	/** Every lcore, and every application thread inside a call, reports quiescent states here;
+	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
+	 *  + DPDK lcore id for an application thread (sock/app.c). */
+	struct rte_rcu_qsbr *rcu;
 	/* Control-plane state (sock/sock.c), under ns_lock. */
 	pthread_mutex_t ns_lock;
+	/** Open sockets by id (lcores read a slot with an acquire load: the TX drain). */
 	struct ffs_sock *socks[FFS_MAX_SOCKS];
+	uint16_t sock_gen[FFS_MAX_SOCKS]; /**< generation of the latest socket of each slot */
+	struct ffs_sock *retired;         /**< closed sockets that a lcore has yet to remove */
 	uint64_t bind_seq;
 	uint32_t ephemeral_next;
 	unsigned n_apps;

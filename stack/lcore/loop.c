@@ -5,6 +5,11 @@
  * side is quiet (latency), or when the oldest queued frame has waited pkt_tx_delay (throughput
  * under load). An idle data-path lcore sleeps (lcore/sleep.c) instead of burning its core;
  * idle_sleep = 0 keeps it busy-polling.
+ *
+ * Each lcore is a reader of sockets for rte_rcu_qsbr (sock/sock.c frees a socket after a grace
+ * period): a data-path lcore reports a quiescent state after every turn and is offline while it
+ * sleeps; the inline lcore is online only inside a turn, so the JS thread that closes a socket never
+ * waits for itself.
  */
 #include <errno.h>
 #include <sys/epoll.h>
@@ -13,10 +18,12 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
 
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
+#include "stack/phy/port.h"
 
 /** Empty turns before an idle lcore starts sleeping. */
 #define IDLE_TURNS_BEFORE_SLEEP 256
@@ -127,15 +134,66 @@ static void watch_links(struct ffs_lcore *lc)
 	}
 }
 
+/**
+ * Lcore 0, every tick, for devices that do not resume by themselves (net_tap, phy/port.c): one whose
+ * rx_nombuf grew failed to refill its receive ring. Once the counter has stopped growing and the pool
+ * has mbufs again, restart its reception: it would otherwise never receive again, and with RX
+ * interrupts its readable queue would keep the loop spinning. Other devices are left alone (their
+ * statistics may be costly or clear-on-read registers).
+ */
+static void watch_rx_starvation(struct ffs_lcore *lc)
+{
+	struct ffs_stack *st = lc->st;
+	for (unsigned p = 0; p < st->n_ports; p++) {
+		struct ffs_port *port = &st->ports[p];
+		struct rte_eth_stats s;
+		if (!port->rx_restart_signal || rte_eth_stats_get(port->port_id, &s) != 0)
+			continue;
+		if (s.rx_nombuf != port->rx_nombuf_seen) {
+			port->rx_nombuf_seen = s.rx_nombuf;
+			port->rx_starved = true;
+		} else if (port->rx_starved && rte_mempool_avail_count(st->pool) >= FFS_BURST) {
+			port->rx_starved = false;
+			if (ffs_port_rx_restart(port))
+				lc->ctr.eth_rx_restarts++;
+		}
+	}
+}
+
+/** The inline lcore holds sockets only inside a turn (rte_rcu_qsbr reader section). */
+static inline void inline_enter(struct ffs_lcore *lc)
+{
+	if (lc->st->inline_mode)
+		rte_rcu_qsbr_thread_online(lc->st->rcu, lc->index);
+}
+
+static inline void inline_leave(struct ffs_lcore *lc)
+{
+	if (lc->st->inline_mode)
+		rte_rcu_qsbr_thread_offline(lc->st->rcu, lc->index);
+}
+
 void ffs_lcore_kick_tx(struct ffs_lcore *lc)
 {
+	inline_enter(lc);
 	lc->now = rte_rdtsc();
 	while (udp_tx_drain(lc))
 		;
 	ffs_tx_flush_all(lc);
+	inline_leave(lc);
 }
 
+static unsigned turn(struct ffs_lcore *lc);
+
 unsigned ffs_lcore_turn(struct ffs_lcore *lc)
+{
+	inline_enter(lc);
+	unsigned work = turn(lc);
+	inline_leave(lc);
+	return work;
+}
+
+static unsigned turn(struct ffs_lcore *lc)
 {
 	struct ffs_stack *st = lc->st;
 	struct rte_mbuf *pkts[FFS_FAULT_RX_MAX(FFS_BURST)];
@@ -183,6 +241,8 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 		arp_tick(lc);
 		ipv4_reasm_tick(lc);
 		igmp_tick(lc);
+		if (lc->index == 0)
+			watch_rx_starvation(lc);
 		lc->next_tick = lc->now + st->tsc_hz / TICKS_PER_SECOND;
 	}
 
@@ -197,14 +257,17 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 /** Longest nap of an idle lcore on a device without RX interrupts (naps double up to it). */
 #define MAX_NAP_US 1000
 
+/* A sleeping lcore holds no socket: it is offline, so closes need not wait for it to wake. */
 static void idle(struct ffs_lcore *lc, uint32_t sleep_us)
 {
 	lc->ctr.loop_idle_sleeps++;
 	if (lc->epoll_fd >= 0) {
 		if (!ffs_lcore_sleep_begin(lc))
 			return;
+		rte_rcu_qsbr_thread_offline(lc->st->rcu, lc->index);
 		struct epoll_event ev[4];
 		epoll_wait(lc->epoll_fd, ev, 4, 1000 / TICKS_PER_SECOND);
+		rte_rcu_qsbr_thread_online(lc->st->rcu, lc->index);
 		ffs_lcore_sleep_end(lc);
 		return;
 	}
@@ -212,16 +275,23 @@ static void idle(struct ffs_lcore *lc, uint32_t sleep_us)
 	 * little CPU and a busy one reacts within idle_sleep. */
 	uint32_t us = lc->nap_us ? lc->nap_us : sleep_us;
 	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+	rte_rcu_qsbr_thread_offline(lc->st->rcu, lc->index);
 	nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(lc->st->rcu, lc->index);
 	lc->nap_us = us * 2 > MAX_NAP_US ? (us > MAX_NAP_US ? us : MAX_NAP_US) : us * 2;
 }
 
 int ffs_lcore_main(void *arg)
 {
 	struct ffs_lcore *lc = arg;
+	struct rte_rcu_qsbr *rcu = lc->st->rcu;
 	const uint32_t sleep_us = lc->st->conf.idle_sleep_us;
+	rte_rcu_qsbr_thread_online(rcu, lc->index);
 	while (!atomic_load_explicit(&lc->stop, memory_order_relaxed)) {
-		if (ffs_lcore_turn(lc)) {
+		unsigned work = ffs_lcore_turn(lc);
+		/* Between turns this lcore holds no socket: what it had in its burst is delivered. */
+		rte_rcu_qsbr_quiescent(rcu, lc->index);
+		if (work) {
 			lc->idle_turns = 0;
 			lc->nap_us = 0;
 		}
@@ -229,6 +299,7 @@ int ffs_lcore_main(void *arg)
 			idle(lc, sleep_us);
 	}
 	ffs_tx_flush_all(lc);
+	rte_rcu_qsbr_thread_offline(rcu, lc->index);
 	atomic_store_explicit(&lc->exited, true, memory_order_release);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * Idle without burning a core: a lcore that found no work for a while arms RX interrupts on its
  * queues and sleeps in epoll until a queue has packets, a control message wakes it, or the next
- * timer tick is due. Lost wake-ups are avoided by ordering: the lcore publishes `sleeping` before
- * it re-checks its control ring, and a sender enqueues before it reads `sleeping`.
+ * timer tick is due. Lost wake-ups are avoided by ordering (a Dekker pair, with a full fence on each
+ * side): the lcore publishes `sleeping` before it re-checks its rings, and a sender enqueues before
+ * it reads `sleeping`.
  * Ports without RX interrupts (net_ring, net_null) fall back to short naps (idle_sleep).
  */
 #include <errno.h>
@@ -54,6 +55,7 @@ bool ffs_lcore_sleep_begin(struct ffs_lcore *lc)
 	for (unsigned p = 0; p < st->n_ports; p++)
 		rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
 	atomic_store(&lc->sleeping, true);
+	atomic_thread_fence(memory_order_seq_cst);
 	if (rte_ring_count(lc->ctrl) || rte_ring_count(lc->peer_in) || rte_ring_count(lc->tx_in) || lc->lo_len) {
 		ffs_lcore_sleep_end(lc);
 		return false;
@@ -74,7 +76,9 @@ void ffs_lcore_sleep_end(struct ffs_lcore *lc)
 
 void ffs_lcore_wake(struct ffs_lcore *lc)
 {
-	if (lc->wake_fd >= 0 && atomic_load(&lc->sleeping)) {
+	/* The sender's enqueue is visible before `sleeping` is read (else both sides can miss the other). */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (lc->wake_fd >= 0 && atomic_load_explicit(&lc->sleeping, memory_order_relaxed)) {
 		uint64_t one = 1;
 		ssize_t rc = write(lc->wake_fd, &one, sizeof(one));
 		(void)rc;

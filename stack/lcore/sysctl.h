@@ -17,6 +17,7 @@
 	X(ARP_MAXTRIES, "net.link.ether.inet.maxtries", 5, 1, 100, "requests")          \
 	X(ARP_MAXHOLD, "net.link.ether.inet.maxhold", 16, 1, 1024, "packets")           \
 	X(ARP_REXMIT_MS, "net.link.ether.inet.rexmit_ms", 1000, 10, 60000, "ms")        \
+	X(ARP_MAX_ENTRIES, "net.link.ether.inet.max_entries", 768, 8, 768, "entries")   \
 	X(IP_TTL, "net.inet.ip.ttl", 64, 1, 255, "hops")                                \
 	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000, "per s")                   \
 	X(PORT_FIRST, "net.inet.ip.portrange.first", 49152, 1024, 65535, "port")        \
@@ -27,6 +28,7 @@
 	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000, "ms")                  \
 	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3, "version")            \
 	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456, "bytes")          \
+	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215, "mbufs")             \
 	X(FAULT_RX_DROP_PPM, "dev.fault.rx_drop_ppm", 0, 0, 1000000, "ppm")             \
 	X(FAULT_RX_DUP_PPM, "dev.fault.rx_dup_ppm", 0, 0, 1000000, "ppm")               \
 	X(FAULT_RX_REORDER_PPM, "dev.fault.rx_reorder_ppm", 0, 0, 1000000, "ppm")       \

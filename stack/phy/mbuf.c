@@ -1,4 +1,5 @@
-/* The stack's mbuf dynamic fields (see mbuf.h). */
+/* The stack's mbuf dynamic fields and the pool's budget for queued datagrams (see mbuf.h). */
+#include "stack/lcore/lcore.h"
 #include "stack/phy/mbuf.h"
 
 int ffs_mbuf_link_offset = -1;
@@ -29,4 +30,56 @@ int ffs_mbuf_dynfields_register(void)
 		return -1;
 	ffs_mbuf_link_offset = ffs_mbuf_meta_offset = off;
 	return 0;
+}
+
+int ffs_pool_in_use(const struct rte_mempool *mp)
+{
+	/* rte_mempool_in_use_count clamps the free count at the pool's size, so a double free (one mbuf
+	 * counted free twice) reads as fewer mbufs in use, or none, instead of as a negative count. */
+	long free = (long)rte_mempool_get_ops(mp->ops_index)->get_count(mp);
+	if (mp->cache_size)
+		for (unsigned i = 0; i < RTE_MAX_LCORE; i++)
+			free += mp->local_cache[i].len;
+	return (int)((long)mp->size - free);
+}
+
+unsigned ffs_pool_rx_limit(const struct ffs_stack *st)
+{
+	int64_t set = ffs_sysctl(st, FFS_SYSCTL_UDP_RECVMBUFS);
+	const struct rte_mempool *mp = st->pool;
+	if (set > 0)
+		return set < (int64_t)mp->size ? (unsigned)set : mp->size;
+	/* What must stay free so that every queue can refill a burst, answer it (ICMP, ARP) and keep a
+	 * full TX ring in flight (NICs free sent mbufs late); plus what other threads' mempool caches may
+	 * hold out of reach of this lcore (flushed only above 1.5 times the cache size, DPDK's
+	 * CACHE_FLUSHTHRESH_MULTIPLIER). The RX descriptors themselves are already in use. */
+	unsigned reserve = (st->n_lcores + 1) * mp->cache_size * 3 / 2, rx = 0;
+	for (unsigned p = 0; p < st->n_ports; p++) {
+		reserve += st->n_lcores * (st->ports[p].nb_txd + 2 * FFS_BURST);
+		rx += st->n_lcores * st->ports[p].nb_rxd;
+	}
+	/* A pool too small for that still gives sockets half of what the receive rings leave. */
+	unsigned floor = (mp->size + rx) / 2;
+	return mp->size > reserve && mp->size - reserve > floor ? mp->size - reserve : floor;
+}
+
+bool ffs_pool_admits(struct ffs_lcore *lc, int queued)
+{
+	struct rte_mempool *mp = lc->st->pool;
+	/* rte_mempool_avail_count walks every lcore's cache: read it once per turn, and count each
+	 * datagram queued since as taken (mbufs freed meanwhile are seen next turn). */
+	if (lc->pool_seen_tsc != lc->now) {
+		lc->pool_seen_tsc = lc->now;
+		int in_use = ffs_pool_in_use(mp);
+		lc->pool_in_use = in_use > 0 ? (unsigned)in_use : 0;
+	}
+	unsigned limit = ffs_pool_rx_limit(lc->st);
+	/* A queue holding less than a page still gets its packet (Linux's udp_rmem_min), so a socket that
+	 * keeps reading is not starved by those that do not, up to half of what lies above the limit. */
+	if (queued < FFS_SOCK_RMEM_MIN)
+		limit += (mp->size - limit) / 2;
+	if (lc->pool_in_use >= limit)
+		return false;
+	lc->pool_in_use++;
+	return true;
 }

@@ -1,10 +1,15 @@
 /* DPDK port setup and teardown (see port.h). */
+#define _GNU_SOURCE /* F_GETSIG */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 
 #include "stack/phy/port.h"
 
@@ -17,6 +22,22 @@
 			 strerror((rc) < 0 ? -(rc) : (rc)), (rc));                                          \
 		return -1;                                                                                   \
 	} while (0)
+
+/*
+ * net_tap reads a receive queue only after the signal its tap fd raises (O_ASYNC, F_SETSIG) moved
+ * the driver's trigger. A burst that ends because no mbuf could replace a received one still records
+ * the trigger as seen, and a tap queue that filled meanwhile raises no further signal: the queue is
+ * never read again. The signal is the queue fd's (the fd that also serves as its RX interrupt);
+ * raising it ourselves is what the kernel would have done. 0 when there is none to raise.
+ */
+static int tap_rx_signal(uint16_t port_id)
+{
+	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, 0);
+	if (fd < 0 || !(fcntl(fd, F_GETFL) & O_ASYNC))
+		return 0;
+	int sig = fcntl(fd, F_GETSIG);
+	return sig < 0 ? 0 : sig == 0 ? SIGIO : sig;
+}
 
 int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
 		   char *err, size_t errlen)
@@ -75,6 +96,8 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pc->port_id, &nb_rxd, &nb_txd);
 	if (rc != 0)
 		FAIL("rte_eth_dev_adjust_nb_rx_tx_desc", rc);
+	p->nb_rxd = nb_rxd;
+	p->nb_txd = nb_txd;
 	int socket = rte_eth_dev_socket_id(pc->port_id);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
@@ -96,9 +119,20 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
+	/* ethdev answers a device without RX interrupts (no interrupt handle: net_pcap, net_ring) with
+	 * "Rx Intr handle unset" at error level, and DPDK has no public way to ask first: the probe runs
+	 * with ethdev's log held to critical lines, so a normal start logs no error. */
+	int ethdev_log = rte_log_register("lib.ethdev");
+	int ethdev_level = ethdev_log >= 0 ? rte_log_get_level(ethdev_log) : -1;
+	if (ethdev_level > (int)RTE_LOG_CRIT)
+		rte_log_set_level((uint32_t)ethdev_log, RTE_LOG_CRIT);
 	for (uint16_t q = 0; q < nb_queues && p->rx_intr; q++)
 		if (rte_eth_dev_rx_intr_ctl_q_get_fd(pc->port_id, q) < 0)
 			p->rx_intr = false;
+	if (ethdev_level > (int)RTE_LOG_CRIT)
+		rte_log_set_level((uint32_t)ethdev_log, (uint32_t)ethdev_level);
+	if (strcmp(info.driver_name, "net_tap") == 0)
+		p->rx_restart_signal = tap_rx_signal(pc->port_id);
 	struct rte_ether_addr mac;
 	rc = rte_eth_macaddr_get(pc->port_id, &mac);
 	if (rc != 0)
@@ -119,6 +153,17 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	p->gateway = pc->gateway;
 	p->mtu = pc->mtu;
 	return 0;
+}
+
+bool ffs_port_rx_restart(const struct ffs_port *p)
+{
+	/* Devices that refill their descriptors on every burst (NICs, memif, ring) resume on their own. */
+	if (!p->rx_restart_signal)
+		return false;
+	struct sigaction sa;
+	if (sigaction(p->rx_restart_signal, NULL, &sa) != 0 || sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+		return false;
+	return kill(getpid(), p->rx_restart_signal) == 0;
 }
 
 void ffs_port_close(struct ffs_port *p)

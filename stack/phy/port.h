@@ -14,6 +14,11 @@
 /** Starts the DPDK port pc->port_id with nb_queues queue pairs and fills `p`. 0, or -1 with err set. */
 int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
 		   char *err, size_t errlen);
+/**
+ * Restarts reception on a port whose device stopped receiving when the packet pool ran dry and does
+ * not retry by itself once mbufs return (net_tap). true if a restart was issued.
+ */
+bool ffs_port_rx_restart(const struct ffs_port *p);
 /** Stops and closes the port and detaches its device, so a later start can probe it again. */
 void ffs_port_close(struct ffs_port *p);
 /** Probes a device by its devargs ("net_tap0,iface=ff0") unless a port of that name exists. 0 or -1 with err. */

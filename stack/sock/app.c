@@ -5,17 +5,80 @@
  * application re-arms. Lcores signal once per socket per burst, after one fence, and check both
  * flags with a plain load before the atomic exchange, so a busy socket costs its lcore no locked
  * instruction per datagram.
+ *
+ * Each flag is a Dekker pair: one side queues (a datagram on the socket's ring, the socket on the
+ * ready ring) and then reads the flag, the other clears the flag and then looks at the ring. Without
+ * a full fence between the store and the load on both sides, each can miss the other's store (a
+ * store-load reordering, which x86 does too): the socket stays listed or the app stays notified with
+ * no eventfd write, and stalls until another socket of the application signals.
+ *
+ * Application threads are also readers of sockets for the stack's rte_rcu_qsbr variable, online
+ * only inside a call that holds a socket (ffs_app_enter/ffs_app_leave): a socket another thread
+ * closes is freed only after every such call that could have found it has returned, or reported a
+ * quiescent state while it held none (a wait). Reader id = lcore count + the thread's DPDK lcore id.
  */
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
+
+/* Calls that hold sockets nest (ff_recvmmsg calls ff_recvmsg): the outermost one goes online. */
+static _Thread_local unsigned reader_depth;
+
+static unsigned reader_id(const struct ffs_stack *st) { return st->n_lcores + rte_lcore_id(); }
+
+bool ffs_app_enter(struct ffs_stack *st)
+{
+	if (reader_depth > 0) {
+		reader_depth++;
+		return true;
+	}
+	if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() != 0)
+		return false;
+	unsigned id = reader_id(st);
+	rte_rcu_qsbr_thread_register(st->rcu, id);
+	rte_rcu_qsbr_thread_online(st->rcu, id);
+	reader_depth = 1;
+	return true;
+}
+
+void ffs_app_leave(struct ffs_stack *st)
+{
+	if (--reader_depth == 0)
+		rte_rcu_qsbr_thread_offline(st->rcu, reader_id(st));
+}
+
+bool ffs_app_reading(void) { return reader_depth > 0; }
+
+void ffs_app_quiescent(struct ffs_stack *st)
+{
+	if (reader_depth > 0)
+		rte_rcu_qsbr_quiescent(st->rcu, reader_id(st));
+}
+
+void ffs_app_pause(struct ffs_stack *st)
+{
+	if (reader_depth > 0)
+		rte_rcu_qsbr_thread_offline(st->rcu, reader_id(st));
+}
+
+void ffs_app_resume(struct ffs_stack *st)
+{
+	if (reader_depth > 0)
+		rte_rcu_qsbr_thread_online(st->rcu, reader_id(st));
+}
+
+void ffs_app_synchronize(struct ffs_stack *st)
+{
+	rte_rcu_qsbr_synchronize(st->rcu, reader_depth > 0 ? reader_id(st) : RTE_QSBR_THRID_INVALID);
+}
 
 struct ffs_app *ffs_app_new(struct ffs_stack *st)
 {
@@ -51,12 +114,17 @@ void ffs_app_free(struct ffs_stack *st, struct ffs_app *app)
 	rte_free(app);
 }
 
-void ffs_app_rearm(struct ffs_app *app)
+bool ffs_app_rearm(struct ffs_app *app)
 {
-	uint64_t v;
-	ssize_t rc = read(app->event_fd, &v, sizeof(v));
-	(void)rc;
-	atomic_store(&app->notified, false);
+	bool was = atomic_exchange(&app->notified, false);
+	atomic_thread_fence(memory_order_seq_cst);
+	return was;
+}
+
+void ffs_sock_unlist(struct ffs_sock *so)
+{
+	atomic_store_explicit(&so->rx_listed, false, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 unsigned ffs_app_ready(struct ffs_app *app, uint32_t *ids, unsigned max)
@@ -72,6 +140,8 @@ void ffs_sock_signal(struct ffs_sock *so)
 		return;
 	struct ffs_app *app = so->app;
 	rte_ring_mp_enqueue_elem(app->ready, &so->id, sizeof(uint32_t));
+	/* Dekker with ffs_app_rearm: the listing is visible before `notified` is read. */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (!atomic_load_explicit(&app->notified, memory_order_relaxed) && !atomic_exchange(&app->notified, true)) {
 		uint64_t one = 1;
 		ssize_t rc = write(app->event_fd, &one, sizeof(one));

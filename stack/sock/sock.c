@@ -12,6 +12,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "stack/iface/iface.h"
@@ -30,31 +31,88 @@ struct ffs_sock *ffs_sock_get(struct ffs_stack *st, uint32_t id)
 {
 	if (id >= FFS_MAX_SOCKS)
 		return NULL;
-	struct ffs_sock *so = st->socks[id];
+	struct ffs_sock *so = __atomic_load_n(&st->socks[id], __ATOMIC_ACQUIRE);
 	return so && so->in_use ? so : NULL;
 }
 
-int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out)
+/**
+ * A socket's receive ring, in DPDK's heap rather than a memzone of its own (rte_ring_create): the
+ * EAL has RTE_MAX_MEMZONE (2560) memzones for the whole process, fewer than FFS_MAX_SOCKS, and logs
+ * two lines for each it cannot give. Not in DPDK's ring list either: nothing looks it up by name.
+ */
+static struct rte_ring *rx_ring_new(const char *name)
 {
-	pthread_mutex_lock(&st->ns_lock);
-	uint32_t id = 0;
-	while (id < FFS_MAX_SOCKS && st->socks[id] && st->socks[id]->in_use)
-		id++;
-	if (id == FFS_MAX_SOCKS) {
-		pthread_mutex_unlock(&st->ns_lock);
-		return -EMFILE;
+	ssize_t size = rte_ring_get_memsize(FFS_SOCK_RX_RING);
+	if (size < 0)
+		return NULL;
+	struct rte_ring *r = rte_zmalloc(name, (size_t)size, RTE_CACHE_LINE_SIZE);
+	if (r && rte_ring_init(r, name, FFS_SOCK_RX_RING, RING_F_SC_DEQ) != 0) {
+		rte_free(r);
+		r = NULL;
 	}
-	struct ffs_sock *so = st->socks[id];
-	if (!so) {
-		so = rte_zmalloc("ffs_sock", sizeof(*so), RTE_CACHE_LINE_SIZE);
-		if (!so) {
-			pthread_mutex_unlock(&st->ns_lock);
-			return -ENOMEM;
+	return r;
+}
+
+/** Frees a socket no lcore can reach any more, with what it queued. */
+static void sock_free(struct ffs_sock *so)
+{
+	void *obj;
+	while (so->rx && rte_ring_sc_dequeue(so->rx, &obj) == 0)
+		rte_pktmbuf_free(obj);
+	rte_pktmbuf_free(so->peeked);
+	rte_free(so->rx); /* rx_ring_new: DPDK's heap, not a memzone */
+	rte_free(so);
+}
+
+/* Caller holds ns_lock. Takes the retired sockets whose removal every lcore has applied off the
+ * list, linked by retired_next, for free_after_grace. */
+static struct ffs_sock *take_reapable(struct ffs_stack *st)
+{
+	struct ffs_sock *done = NULL;
+	struct ffs_sock **link = &st->retired;
+	while (*link) {
+		struct ffs_sock *so = *link;
+		if (!ffs_ctrl_applied(so->retired_by)) {
+			link = &so->retired_next;
+			continue;
 		}
-		st->socks[id] = so;
+		*link = so->retired_next;
+		ffs_ctrl_put(so->retired_by);
+		so->retired_next = done;
+		done = so;
 	}
-	uint16_t gen = (uint16_t)(so->gen + 1);
-	memset(so, 0, sizeof(*so));
+	return done;
+}
+
+/* Frees the sockets of `list` (linked by retired_next) after a grace period, when no lcore and no
+ * other application thread holds them (rte_rcu_qsbr). Called without ns_lock: a thread that holds
+ * one of them may be waiting for that lock, and would never report its quiescent state. */
+static void free_after_grace(struct ffs_stack *st, struct ffs_sock *list)
+{
+	if (!list)
+		return;
+	ffs_app_synchronize(st);
+	while (list) {
+		struct ffs_sock *next = list->retired_next;
+		sock_free(list);
+		list = next;
+	}
+}
+
+/* Caller holds ns_lock. */
+static int open_locked(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out)
+{
+	uint32_t id = 0;
+	while (id < FFS_MAX_SOCKS && st->socks[id])
+		id++;
+	if (id == FFS_MAX_SOCKS)
+		return -EMFILE;
+	/* A fresh object each time: a lcore still holding the slot's previous socket keeps valid memory
+	 * until the grace period after its close, and the generation tells the two apart. */
+	struct ffs_sock *so = rte_zmalloc("ffs_sock", sizeof(*so), RTE_CACHE_LINE_SIZE);
+	if (!so)
+		return -ENOMEM;
+	uint16_t gen = ++st->sock_gen[id];
 	so->id = id;
 	so->gen = gen;
 	so->app = app;
@@ -67,15 +125,25 @@ int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **o
 	so->tx_lcore = id % st->n_lcores;
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "ffs%u_s%u_%u", st->id, id, gen);
-	so->rx = rte_ring_create(name, FFS_SOCK_RX_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	so->rx = rx_ring_new(name);
 	if (!so->rx) {
-		pthread_mutex_unlock(&st->ns_lock);
+		rte_free(so);
 		return -ENOMEM;
 	}
 	so->in_use = true;
-	pthread_mutex_unlock(&st->ns_lock);
+	__atomic_store_n(&st->socks[id], so, __ATOMIC_RELEASE);
 	*out = so;
 	return 0;
+}
+
+int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	struct ffs_sock *reaped = take_reapable(st);
+	int rc = open_locked(st, app, out);
+	pthread_mutex_unlock(&st->ns_lock);
+	free_after_grace(st, reaped);
+	return rc;
 }
 
 /** True when `addr` may be bound locally: any, loopback, ours, a broadcast, or multicast (Linux's rules). */
@@ -111,10 +179,25 @@ static bool port_used(const struct ffs_stack *st, uint16_t port)
 	return false;
 }
 
+/** A SOCK_UPSERT or SOCK_REMOVE message for so, or NULL when out of memory. */
+static struct ffs_ctrl_msg *sock_msg(enum ffs_ctrl_op op, struct ffs_sock *so)
+{
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(op);
+	if (msg) {
+		msg->u.sock.so = so;
+		msg->u.sock.lport = so->lport;
+	}
+	return msg;
+}
+
 static int publish(struct ffs_stack *st, struct ffs_sock *so)
 {
-	struct ffs_ctrl_msg msg = { .op = FFS_CTRL_SOCK_UPSERT, .u.sock = { so, so->lport } };
-	return ffs_ctrl_all(st, &msg);
+	struct ffs_ctrl_msg *msg = sock_msg(FFS_CTRL_SOCK_UPSERT, so);
+	if (!msg)
+		return -ENOMEM;
+	/* Even if this times out, a lcore may apply it later: close must then remove the socket. */
+	so->published = true;
+	return ffs_ctrl_all_put(st, msg);
 }
 
 /* Caller holds ns_lock. A non-zero `port` is the caller's own choice, which disconnect keeps. */
@@ -231,8 +314,8 @@ int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
 		so->laddr = 0;
 	int rc = 0;
 	if (so->bound && !so->port_locked) {
-		struct ffs_ctrl_msg msg = { .op = FFS_CTRL_SOCK_REMOVE, .u.sock = { so, so->lport } };
-		rc = ffs_ctrl_all(st, &msg);
+		struct ffs_ctrl_msg *msg = sock_msg(FFS_CTRL_SOCK_REMOVE, so);
+		rc = msg ? ffs_ctrl_all_put(st, msg) : -ENOMEM;
 		so->bound = false;
 		so->lport = 0;
 	} else if (so->bound) {
@@ -253,12 +336,27 @@ static uint32_t if_addr(const struct ffs_stack *st, unsigned port_index)
 	return port_index == LOOPBACK_INDEX ? LOOPBACK_IFADDR : st->ports[port_index].addr;
 }
 
+/** Tells every lcore that `group` is (GROUP_ADD) or is no longer (GROUP_DEL) joined on a port. */
+static int group_msg(struct ffs_stack *st, enum ffs_ctrl_op op, uint16_t port_index, uint32_t group)
+{
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(op);
+	if (!msg)
+		return -ENOMEM;
+	msg->u.group.port_index = port_index;
+	msg->u.group.group = group;
+	return ffs_ctrl_all_put(st, msg);
+}
+
 /* Caller holds ns_lock. Recomputes the port's membership of `group` over every socket (any-source
  * memberships make it EXCLUDE{}, source-specific ones INCLUDE{sources}) and tells the lcores: IPv4
  * input accepts the group while anyone is a member, and IGMP reports every change. */
 static int update_group(struct ffs_stack *st, uint16_t port_index, uint32_t group)
 {
-	struct ffs_ctrl_msg state = { .op = FFS_CTRL_IGMP_STATE, .u.group = { .port_index = port_index, .group = group } };
+	struct ffs_ctrl_msg *state = ffs_ctrl_new(FFS_CTRL_IGMP_STATE);
+	if (!state)
+		return -ENOMEM;
+	state->u.group.port_index = port_index;
+	state->u.group.group = group;
 	bool member = false, any_source = false;
 	uint32_t ifaddr = if_addr(st, port_index);
 	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
@@ -275,38 +373,39 @@ static int update_group(struct ffs_stack *st, uint16_t port_index, uint32_t grou
 				continue;
 			}
 			bool seen = false;
-			for (unsigned j = 0; j < state.u.group.n_sources; j++)
-				seen |= state.u.group.sources[j] == m->source;
-			if (!seen && state.u.group.n_sources < FFS_MAX_GROUP_SOURCES)
-				state.u.group.sources[state.u.group.n_sources++] = m->source;
+			for (unsigned j = 0; j < state->u.group.n_sources; j++)
+				seen |= state->u.group.sources[j] == m->source;
+			if (!seen && state->u.group.n_sources < FFS_MAX_GROUP_SOURCES)
+				state->u.group.sources[state->u.group.n_sources++] = m->source;
 		}
 	}
 	if (any_source)
-		state.u.group.n_sources = 0;
-	state.u.group.exclude = any_source;
+		state->u.group.n_sources = 0;
+	state->u.group.exclude = any_source;
 
 	unsigned i = 0;
 	while (i < st->n_joined && !(st->joined[i].port_index == port_index && st->joined[i].group == group))
 		i++;
 	bool was_member = i < st->n_joined;
+	int rc = 0;
 	if (member && !was_member) {
-		if (st->n_joined == FFS_MAX_GROUPS)
+		if (st->n_joined == FFS_MAX_GROUPS) {
+			ffs_ctrl_put(state);
 			return -ENOBUFS;
+		}
 		st->joined[st->n_joined].port_index = port_index;
 		st->joined[st->n_joined].group = group;
 		st->n_joined++;
-		struct ffs_ctrl_msg add = { .op = FFS_CTRL_GROUP_ADD, .u.group = { .port_index = port_index, .group = group } };
-		int rc = ffs_ctrl_all(st, &add);
-		if (rc < 0)
-			return rc;
+		rc = group_msg(st, FFS_CTRL_GROUP_ADD, port_index, group);
 	} else if (!member && was_member) {
 		st->joined[i] = st->joined[--st->n_joined];
-		struct ffs_ctrl_msg del = { .op = FFS_CTRL_GROUP_DEL, .u.group = { .port_index = port_index, .group = group } };
-		int rc = ffs_ctrl_all(st, &del);
-		if (rc < 0)
-			return rc;
+		rc = group_msg(st, FFS_CTRL_GROUP_DEL, port_index, group);
 	}
-	return ffs_ctrl_all(st, &state);
+	if (rc < 0) {
+		ffs_ctrl_put(state);
+		return rc;
+	}
+	return ffs_ctrl_all_put(st, state);
 }
 
 /** The interface a membership's address names (Linux's ip_mc_find_dev), or -1 (ENODEV). */
@@ -379,13 +478,24 @@ int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, ui
 	return rc;
 }
 
-void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
+int ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
 {
 	pthread_mutex_lock(&st->ns_lock);
+	/* Another thread's close of the same descriptor came first: `so` stays allocated until this
+	 * thread's call returns (it is a reader), but is no longer the slot's socket. */
+	if (st->socks[so->id] != so) {
+		pthread_mutex_unlock(&st->ns_lock);
+		return -EBADF;
+	}
 	atomic_store(&so->closing, true);
-	if (so->bound) {
-		struct ffs_ctrl_msg msg = { .op = FFS_CTRL_SOCK_REMOVE, .u.sock = { so, so->lport } };
-		ffs_ctrl_all(st, &msg);
+	so->in_use = false;
+	/* Out of the slot first: a TX drain or a call that looks the socket up from now on finds nothing. */
+	__atomic_store_n(&st->socks[so->id], NULL, __ATOMIC_RELEASE);
+	struct ffs_ctrl_msg *removal = NULL;
+	int rc = 0;
+	if (so->published) {
+		removal = sock_msg(FFS_CTRL_SOCK_REMOVE, so);
+		rc = removal ? ffs_ctrl_all(st, removal) : -ENOMEM;
 	}
 	while (so->n_memberships) {
 		struct ffs_membership m = so->memberships[--so->n_memberships];
@@ -393,21 +503,38 @@ void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
 		if (pi >= 0)
 			update_group(st, (uint16_t)pi, m.group);
 	}
-	ffs_sock_release(so);
+	struct ffs_sock *gone = take_reapable(st);
+	if (rc == 0) {
+		/* Every lcore dropped it from its demux table; it is freed once none is mid-burst with it
+		 * and no other thread's call holds it. */
+		ffs_ctrl_put(removal);
+		so->retired_next = gone;
+		gone = so;
+	} else if (removal) {
+		/* A lcore has yet to apply the removal (it may hold the socket until it does): a later
+		 * reap frees it once it has. Without a message (no memory) no lcore can be told: it stays. */
+		so->retired_by = removal;
+		so->retired_next = st->retired;
+		st->retired = so;
+	}
 	pthread_mutex_unlock(&st->ns_lock);
+	free_after_grace(st, gone);
+	return 0;
 }
 
-void ffs_sock_release(struct ffs_sock *so)
+void ffs_socks_free(struct ffs_stack *st)
 {
-	void *obj;
-	while (so->rx && rte_ring_sc_dequeue(so->rx, &obj) == 0)
-		rte_pktmbuf_free(obj);
-	rte_pktmbuf_free(so->peeked);
-	so->peeked = NULL;
-	rte_ring_free(so->rx);
-	so->rx = NULL;
-	so->bound = false;
-	so->in_use = false;
+	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
+		if (st->socks[i])
+			sock_free(st->socks[i]);
+		st->socks[i] = NULL;
+	}
+	while (st->retired) {
+		struct ffs_sock *so = st->retired;
+		st->retired = so->retired_next;
+		ffs_ctrl_put(so->retired_by);
+		sock_free(so);
+	}
 }
 
 int ffs_sock_set_buf(const struct ffs_stack *st, struct ffs_sock *so, bool rcv, int bytes)

@@ -35,6 +35,7 @@
 
 struct rte_ring;
 struct rte_mbuf;
+struct ffs_ctrl_msg;
 
 /** One application thread's view of the stack. */
 struct ffs_app {
@@ -88,6 +89,10 @@ struct ffs_sock {
 	atomic_int tx_bytes;      /**< charged bytes handed to lcores and not yet sent */
 	atomic_int tx_count;
 	atomic_bool closing;
+	/* Closing (control plane). */
+	bool published;                   /**< lcores were told of it: they must be told to remove it */
+	struct ffs_sock *retired_next;    /**< in ffs_stack.retired */
+	struct ffs_ctrl_msg *retired_by;  /**< the removal some lcore has yet to apply */
 };
 
 /** Metadata the stack keeps in a datagram's mbuf (a dynamic field). */
@@ -106,8 +111,32 @@ struct ffs_meta {
 /** Creates the calling thread's application context (registering the thread with DPDK if needed). */
 struct ffs_app *ffs_app_new(struct ffs_stack *st);
 void ffs_app_free(struct ffs_stack *st, struct ffs_app *app);
-/** Clears the wake-up so that a later arrival writes event_fd again; call before draining. */
-void ffs_app_rearm(struct ffs_app *app);
+/**
+ * Clears the wake-up so that a later arrival writes event_fd again, fenced before the caller's drain
+ * of the ready ring; call before draining. True when it was set: an eventfd write is due (or done)
+ * for the caller to read.
+ */
+bool ffs_app_rearm(struct ffs_app *app);
+/**
+ * Makes the calling thread a reader of sockets (rte_rcu_qsbr) until the matching ffs_app_leave, so
+ * that a socket it finds with ffs_sock_get stays allocated while another thread closes it. Calls nest.
+ * False when the thread cannot be registered with DPDK (no lcore id left): it must not look sockets up.
+ */
+bool ffs_app_enter(struct ffs_stack *st);
+void ffs_app_leave(struct ffs_stack *st);
+/** True inside ffs_app_enter/ffs_app_leave on this thread. */
+bool ffs_app_reading(void);
+/** Inside a reader section: this thread holds no socket now (a wait between lookups), so closes
+ *  need not wait for it. */
+void ffs_app_quiescent(struct ffs_stack *st);
+/** Inside a reader section: holds no socket until ffs_app_resume (a sleep); look sockets up again after. */
+void ffs_app_pause(struct ffs_stack *st);
+void ffs_app_resume(struct ffs_stack *st);
+/** Waits until every lcore and every other application thread has held no socket since the call began. */
+void ffs_app_synchronize(struct ffs_stack *st);
+/** Application side: takes a socket taken from the ready ring off its listing, fenced before the
+ *  caller looks at the socket's RX ring (so a lcore queueing meanwhile lists it again). */
+void ffs_sock_unlist(struct ffs_sock *so);
 /** Takes up to max ids of sockets that became readable or got an error. */
 unsigned ffs_app_ready(struct ffs_app *app, uint32_t *ids, unsigned max);
 
@@ -120,10 +149,16 @@ int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint
 /** Connects (filters by peer; binds implicitly). addr 0 with port 0 (AF_UNSPEC) disconnects. */
 int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port);
 int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so);
-/** Closes: removes it from every lcore, drops what it queued, frees it. */
-void ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so);
-/** Frees what a socket holds (queued datagrams, its ring) without telling the lcores: for a stopped stack. */
-void ffs_sock_release(struct ffs_sock *so);
+/**
+ * Closes: removes it from every lcore, then frees it and what it queued once every lcore and every
+ * other application thread has passed a quiescent state (rte_rcu_qsbr), so neither a lcore in the
+ * middle of a burst nor another thread's call touches freed memory. When a lcore does not acknowledge
+ * the removal in time, the socket waits in ffs_stack.retired until it has, and a later open or close
+ * frees it. -EBADF when another thread closed it first. `so` is invalid afterwards.
+ */
+int ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so);
+/** Frees every socket, open or retired, without telling the lcores: for a stopped stack. */
+void ffs_socks_free(struct ffs_stack *st);
 struct ffs_sock *ffs_sock_get(struct ffs_stack *st, uint32_t id);
 
 /**

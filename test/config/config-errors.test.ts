@@ -74,7 +74,7 @@ describe('structure', () => {
   it('unknown key, listing the known keys of its section', () => {
     expect(iniError('[dpdk]\nfoo = 1\n')).toEqual({
       message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, memory, no_huge, file_prefix, '
-        + 'vdev, allow, idle_sleep, pkt_tx_delay, log_level, nb_mbuf, extra_args)',
+        + 'vdev, allow, idle_sleep, pkt_tx_delay, log_level, log, nb_mbuf, extra_args)',
       section: 'dpdk', key: 'foo',
     });
     expect(iniError(`${PORT}prefix = 24\n`).message)
@@ -167,6 +167,16 @@ describe('ports', () => {
       message: 'ffnet.ini: [port0] mtu: 9001 is out of range (68..9000 bytes)', section: 'port0', key: 'mtu',
     });
     expect(iniError(`${PORT}mtu = 67\n`).message).toBe('ffnet.ini: [port0] mtu: 67 is out of range (68..9000 bytes)');
+  });
+
+  it('more ports than a stack serves', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `[port${i}]\naddr = 10.77.${i}.2\nnetmask = 255.255.255.0\n`).join('');
+    expect(iniError(nine)).toEqual({
+      message: 'ffnet.ini: [port8]: 9 ports are configured ([port0], [port1], [port2], [port3], [port4], [port5], [port6], [port7], [port8]); '
+        + 'a stack serves at most 8',
+      section: 'port8', key: undefined,
+    });
+    expect(() => parseConfigText(nine.split('[port8]')[0]!, 'ffnet.ini')).not.toThrow();
   });
 
   it('duplicate address across ports', () => {
@@ -281,6 +291,13 @@ describe('[dpdk] values', () => {
     expect(iniError('[dpdk]\nlog_level = 9\n').key).toBe('log_level');
   });
 
+  it('bad log sink', () => {
+    expect(iniError('[dpdk]\nlog = stdout\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] log: "stdout" is not a log sink (none, stderr, syslog or file:PATH)', section: 'dpdk', key: 'log',
+    });
+    expect(iniError('[dpdk]\nlog = file:\n').key).toBe('log');
+  });
+
   it('extra_args that would contradict a key', () => {
     expect(iniError('[dpdk]\nextra_args = --in-memory --lcores=0\n').message)
       .toBe('ffnet.ini: [dpdk] extra_args: "--lcores=0" is set from the lcores key; set it there instead');
@@ -289,15 +306,32 @@ describe('[dpdk] values', () => {
     expect(iniError('[dpdk]\nextra_args = --vdev=net_null0\n').message)
       .toBe('ffnet.ini: [dpdk] extra_args: "--vdev=net_null0" is set from the vdev key; set it there instead');
   });
+
+  it('extra_args that would make the EAL print and end the process, or start a secondary process', () => {
+    for (const a of ['--help', '-h', '-v', '--version']) {
+      expect(iniError(`[dpdk]\nextra_args = --in-memory ${a}\n`)).toEqual({
+        message: `ffnet.ini: [dpdk] extra_args: "${a}" makes the EAL print instead of starting (usage or version text); remove it`,
+        section: 'dpdk', key: 'extra_args',
+      });
+    }
+    for (const a of ['--proc-type=secondary', '--proc-type secondary']) {
+      expect(iniError(`[dpdk]\nextra_args = ${a}\n`)).toEqual({
+        message: 'ffnet.ini: [dpdk] extra_args: --proc-type secondary is not supported: a stack owns its ports, packet pool and '
+          + 'rings, so it runs as a primary process (give each process its own file_prefix)',
+        section: 'dpdk', key: 'extra_args',
+      });
+    }
+    expect(() => parseConfigText('[dpdk]\nextra_args = --proc-type=primary --in-memory\n', 'ffnet.ini')).not.toThrow();
+  });
 });
 
 describe('[sysctl]', () => {
   it('unknown sysctl', () => {
     expect(iniError('[sysctl]\nnet.inet.ip.tll = 3\n')).toEqual({
       message: 'ffnet.ini: unknown sysctl "net.inet.ip.tll" in [sysctl] (known: net.link.ether.inet.max_age, '
-        + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.inet.ip.ttl, net.inet.icmp.icmplim, '
+        + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.link.ether.inet.max_entries, net.inet.ip.ttl, net.inet.icmp.icmplim, '
         + 'net.inet.ip.portrange.first, net.inet.ip.portrange.last, net.inet.ip.maxfragpackets, net.inet.ip.maxfragsperpacket, '
-        + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet.igmp.default_version, kern.ipc.maxsockbuf, dev.fault.rx_drop_ppm, dev.fault.rx_dup_ppm, '
+        + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet.igmp.default_version, kern.ipc.maxsockbuf, net.inet.udp.recvmbufs, dev.fault.rx_drop_ppm, dev.fault.rx_dup_ppm, '
         + 'dev.fault.rx_reorder_ppm, dev.fault.seed)',
       section: 'sysctl', key: 'net.inet.ip.tll',
     });

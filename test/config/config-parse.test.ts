@@ -35,6 +35,7 @@ allow[] = 02:00.1,rxq=2
 idle_sleep = 0
 pkt_tx_delay = 50
 log_level = debug
+log = file:/tmp/ffnet-dpdk.log
 nb_mbuf = 16383
 extra_args = --no-telemetry   --in-memory
 
@@ -76,6 +77,7 @@ describe('parseConfigText / loadConfigFile', () => {
       idleSleepUs: 0,
       txDelayUs: 50,
       logLevel: 'debug',
+      log: 'file:/tmp/ffnet-dpdk.log',
       mbufs: 16383,
       extraArgs: ['--no-telemetry', '--in-memory'],
     });
@@ -113,6 +115,7 @@ describe('parseConfigText / loadConfigFile', () => {
       idleSleepUs: 100,
       txDelayUs: 100,
       logLevel: 'notice',
+      log: 'none',
       mbufs: 8191,
       extraArgs: [],
     });
@@ -125,6 +128,7 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.link.ether.inet.maxtries': 5,
       'net.link.ether.inet.maxhold': 16,
       'net.link.ether.inet.rexmit_ms': 1000,
+      'net.link.ether.inet.max_entries': 768,
       'net.inet.ip.ttl': 64,
       'net.inet.icmp.icmplim': 200,
       'net.inet.ip.portrange.first': 49152,
@@ -135,6 +139,7 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.inet.ip.fragttl': 30000,
       'net.inet.igmp.default_version': 3,
       'kern.ipc.maxsockbuf': 425984,
+      'net.inet.udp.recvmbufs': 0,
       'dev.fault.rx_drop_ppm': 0,
       'dev.fault.rx_dup_ppm': 0,
       'dev.fault.rx_reorder_ppm': 0,
@@ -239,7 +244,7 @@ describe('validateConfig (config objects)', () => {
       dpdk: {
         lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)', memory: 512, no_huge: true, file_prefix: 'ffnet-test_1',
         vdev: ['net_tap0,iface=ff0', 'net_ring0'], allow: ['0000:01:00.0', '02:00.1,rxq=2'], idle_sleep: 0,
-        pkt_tx_delay: 50, log_level: 'debug', nb_mbuf: 16383, extra_args: '--no-telemetry --in-memory',
+        pkt_tx_delay: 50, log_level: 'debug', log: 'file:/tmp/ffnet-dpdk.log', nb_mbuf: 16383, extra_args: '--no-telemetry --in-memory',
       },
       port0: {
         addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 9000,
@@ -285,10 +290,10 @@ describe('schema', () => {
   it('lists exactly the tunables the stack implements', () => {
     expect(SYSCTLS.map((s) => s.name)).toEqual([
       'net.link.ether.inet.max_age', 'net.link.ether.inet.maxtries', 'net.link.ether.inet.maxhold',
-      'net.link.ether.inet.rexmit_ms', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
+      'net.link.ether.inet.rexmit_ms', 'net.link.ether.inet.max_entries', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
       'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
       'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
-      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
+      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'net.inet.udp.recvmbufs', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
       'dev.fault.rx_reorder_ppm', 'dev.fault.seed',
     ]);
   });

@@ -2,7 +2,8 @@
  * ff_config_check FILE...: reads each file with the C library's reader of ffnet.ini
  * (posix/ff_config.c) and prints one line of JSON per file, in order:
  *   {"config":{...}}   what ff_init would start from, in the shape of the TypeScript loader's
- *                      NativeStackConfig (eal, dataLcores, idleSleepUs, txDelayUs, mbufs, ports, sysctl)
+ *                      NativeStackConfig (eal, dataLcores, idleSleepUs, txDelayUs, mbufs, ports, sysctl,
+ *                      log: the [dpdk] log sink)
  *   {"error":"..."}    the message the reader printed when it refused the file
  * Exits 0 when every file was read (accepted or refused), 2 on a usage or I/O problem.
  *
@@ -73,7 +74,9 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 		json_str(ffs_sysctl_table[k].name);
 		printf(":%lld", (long long)conf->sysctl[k]);
 	}
-	printf("}}}\n");
+	printf("},\"log\":");
+	json_str(ff_config_log() ? ff_config_log() : "none");
+	printf("}}\n");
 }
 
 int main(int argc, char **argv)

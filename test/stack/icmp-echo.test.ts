@@ -2,8 +2,9 @@
  * ICMP echo between the stack and the Linux kernel, in each lcore mode: the kernel's ping with 0-,
  * 56- and 1472-byte payloads is answered and counted (icmp.echo_in / icmp.echo_reply_out), a
  * subnet-broadcast ping is ignored and counted (icmp.bmcastecho), the stack's own ping reaches the
- * kernel with every reply (the first held during ARP, not lost), and pings to 127.0.0.1 and to the
- * stack's own address are answered inside the stack (ip.loopback) without touching the device.
+ * kernel with every reply (the first held during ARP, not lost), its payloads above one segment (up
+ * to 65507 bytes) leave in fragments and their replies are reassembled, and pings to 127.0.0.1 and
+ * to the stack's own address are answered inside the stack (ip.loopback) without touching the device.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_IP, LCORE_MODES, STACK_IP, SUBNET_BCAST, ctr, delta, kernelPeer, parsePing, waitForStats, type KernelPeer } from './kernel-peer.js';
@@ -37,6 +38,25 @@ describe.each(LCORE_MODES)('ICMP echo with the kernel ($name)', (mode) => {
     expect(d['arp.hold_dropped']).toBe(0);
     const n = (await stack.neighbours()).find((e) => e.addr === KERNEL_IP);
     expect(n?.state).toBe('reachable');
+  });
+
+  it.each([2041, 8000, 65507])('pings the kernel with a %i-byte payload: the request leaves in fragments, the reply is reassembled', async (size) => {
+    const { stack } = peer;
+    const before = await stack.stats();
+    const replies = await stack.ping(KERNEL_IP, { count: 2, size, intervalMs: 100, timeoutMs: 3_000 });
+    expect(replies.map((r) => [r.seq, r.bytes, r.ttl])).toEqual([[1, size, 64], [2, size, 64]]);
+    for (const r of replies) expect(r.rttUs, JSON.stringify(r)).toBeGreaterThanOrEqual(0);
+    const d = delta(before, await stack.stats());
+    expect(d['icmp.echo_out']).toBe(2);
+    expect(d['icmp.echo_reply_in']).toBe(2);
+    expect(d['icmp.badsum']).toBe(0);
+  });
+
+  it.each(['127.0.0.1', STACK_IP])('answers its own 65507-byte pings to %s inside the stack', async (dst) => {
+    const { stack } = peer;
+    const replies = await stack.ping(dst, { count: 1, size: 65507, timeoutMs: 2_000 });
+    expect(replies.map((r) => [r.seq, r.bytes])).toEqual([[1, 65507]]);
+    expect(replies[0]?.rttUs).toBeGreaterThanOrEqual(0);
   });
 
   it.each([0, 56, 1472])('answers the kernel\'s ping with a %i-byte payload', async (size) => {

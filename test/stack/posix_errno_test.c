@@ -29,7 +29,7 @@
 #define NOT_OURS "198.51.100.7" /* TEST-NET-2: an address no interface here has; only ever bound, never sent to */
 
 static struct ffs_stack *st;
-static unsigned pool_baseline;
+static int pool_baseline;
 static char diffs[8192];
 static size_t ndiffs;
 

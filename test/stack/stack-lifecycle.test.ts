@@ -3,7 +3,8 @@
  * does SIGTERM to the stack's process, which exits promptly; config errors (a bad address, a port
  * section with no device) fail the start with a message naming the place; with two data-path lcores
  * on a tap port (one queue pair each), the kernel's pings are answered, counters come per lcore, and
- * ARP learned on one lcore reaches the other (arp.clones_in).
+ * ARP learned on one lcore reaches the other (arp.clones_in). A bench stack process keeps DPDK's log
+ * in its output (on stderr, unless the config names a sink), for the tail a failure reports.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Netns } from '../../testbed/netns.js';
@@ -58,6 +59,22 @@ describe.each(LCORE_MODES)('stopping a stack ($name)', (mode) => {
     const code = await stack.close(1_000);
     expect(code === 0 || code === -1, `exit code ${code}`).toBe(true);
     await ns.waitFor(async () => !(await hasLink(ns, IFACE)), 'ff0 to disappear', 5_000);
+  });
+});
+
+describe('a bench stack process\'s output', () => {
+  let peer: KernelPeer | undefined;
+
+  afterEach(async () => {
+    await peer?.close();
+    peer = undefined;
+  });
+
+  it('carries DPDK\'s log on stderr when the config names no sink, and none of it on stdout', async () => {
+    peer = await kernelPeer('life-log', {});
+    const out = peer.stack.output();
+    expect(out.stderr).toContain('TELEMETRY: No legacy callbacks, legacy socket not created');
+    expect(out.stdout).not.toContain('TELEMETRY:');
   });
 });
 

@@ -4,7 +4,8 @@
  * ECONNREFUSED both ways (the kernel's ICMP port unreachable reaches a connected ff socket; ours,
  * counted in udp.noport, reaches a connected kernel socket), subnet broadcast (EACCES without
  * SO_BROADCAST, delivered with it, and the kernel's broadcast reaching a wildcard ff socket),
- * 65507-byte datagrams fragmented and reassembled both ways, multicast both ways with the IGMP
+ * 65507-byte datagrams fragmented and reassembled both ways, reassembled broadcasts and multicasts
+ * byte-exact at both of two sockets sharing their port, multicast both ways with the IGMP
  * reports seen by tshark on ff0, and SO_RCVBUF overflow accounted in udp.fullsock. After each test
  * the packet pool is back at its baseline.
  */
@@ -20,6 +21,7 @@ const SIZES = [0, 1, 100, 1472];
 const GROUP_IN = '239.1.2.3';
 const GROUP_OUT = '239.1.2.4';
 const GROUP_IGMP = '239.1.2.5';
+const GROUP_SHARED = '239.1.2.6';
 
 function sha1sOf(pattern: 'random' | 'seq', size: number, count: number, startSeq = 0): string[] {
   return Array.from({ length: count }, (_, i) => sha1Hex(payload(pattern, size, startSeq + i)));
@@ -205,6 +207,51 @@ describe.each(LCORE_MODES)('UDP with the kernel ($name)', (mode) => {
     const r = await stack.udpRecv(fd, { count: 3, timeoutMs: 2_000 });
     expect(r.datagrams.map((d) => [d.address, d.port, d.sha1])).toEqual(s.sha1.map((h) => [KERNEL_IP, kport, h]));
     await kern.closeSocket(sid);
+  });
+
+  describe('the kernel\'s reassembled datagrams for several sockets reach each of them whole', () => {
+    // Fragmented by the kernel, reassembled into a chain of mbufs that every receiver shares.
+    const SHARED_SIZES = [4000, 20000, 65507];
+    const COUNT = 3;
+
+    /** Two ff sockets sharing port p with SO_REUSEADDR, on the wildcard address. */
+    const sharing = async (p: number): Promise<number[]> => {
+      const socks: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const fd = await fds.udp();
+        await peer.stack.posix('ff_setsockopt', fd, K.SOL_SOCKET, K.SO_REUSEADDR, 1);
+        await peer.stack.posix('ff_bind', fd, { address: '0.0.0.0', port: p });
+        socks.push(fd);
+      }
+      return socks;
+    };
+
+    it.each(SHARED_SIZES)('%i-byte subnet broadcasts reach both SO_REUSEADDR sockets byte-exact', async (size) => {
+      const { stack } = peer;
+      const p = nextPort();
+      const rx = await sharing(p);
+      const { sid, port: kport } = await kern.socket({ address: KERNEL_IP });
+      await kern.set(sid, 'setBroadcast', true);
+      const s = await kern.send(sid, { to: { address: SUBNET_BCAST, port: p }, size, count: COUNT, pattern: 'random', startSeq: size });
+      expect(s.errors).toEqual([]);
+      const got = await Promise.all(rx.map((fd) => stack.udpRecv(fd, { count: COUNT, timeoutMs: 5_000 })));
+      await kern.closeSocket(sid);
+      for (const g of got) expect(g.datagrams.map((d) => [d.address, d.port, d.length, d.sha1])).toEqual(s.sha1.map((h) => [KERNEL_IP, kport, size, h]));
+    });
+
+    it.each(SHARED_SIZES)('%i-byte datagrams to a group reach both members byte-exact', async (size) => {
+      const { stack } = peer;
+      const p = nextPort();
+      const rx = await sharing(p);
+      for (const fd of rx) await stack.posix('ff_setsockopt', fd, K.IPPROTO_IP, K.IP_ADD_MEMBERSHIP, { multiaddr: GROUP_SHARED, interface: STACK_IP });
+      const { sid, port: kport } = await kern.socket({ address: KERNEL_IP });
+      await kern.set(sid, 'setMulticastInterface', KERNEL_IP);
+      const s = await kern.send(sid, { to: { address: GROUP_SHARED, port: p }, size, count: COUNT, pattern: 'random', startSeq: 2 * size });
+      expect(s.errors).toEqual([]);
+      const got = await Promise.all(rx.map((fd) => stack.udpRecv(fd, { count: COUNT, timeoutMs: 5_000 })));
+      await kern.closeSocket(sid);
+      for (const g of got) expect(g.datagrams.map((d) => [d.address, d.port, d.length, d.sha1])).toEqual(s.sha1.map((h) => [KERNEL_IP, kport, size, h]));
+    });
   });
 
   it('65507-byte datagrams cross fragmented both ways, byte-exact', async () => {

@@ -2,7 +2,8 @@
  * UDP inside one stack, in each lcore mode: datagrams between ff sockets over 127.0.0.1 and over the
  * stack's own address are delivered inside the stack (ip.loopback) and never touch the device; port
  * sharing (SO_REUSEPORT spreads datagrams from many source ports over the sharing sockets,
- * SO_REUSEADDR delivers unicast to the newest, EADDRINUSE without either); ephemeral ports from the
+ * SO_REUSEADDR delivers unicast to the newest, EADDRINUSE without either); broadcasts (127.255.255.255)
+ * and looped-back multicasts of several mbufs each, byte-exact at every socket sharing their port; ephemeral ports from the
  * configured [sysctl] net.inet.ip.portrange.first/last, for bind to port 0 and for implicit binds;
  * epoll readiness from TypeScript (EPOLLIN level- vs edge-triggered, EPOLLOUT, ff_epoll_wait_async
  * honouring its timeout); and FfErrors with Linux's errno for representative bad calls.
@@ -160,6 +161,50 @@ describe.each(LCORE_MODES)('UDP inside one stack ($name)', (mode) => {
     await stack.udpSend(tx, { to: { address: '127.0.0.1', port: p }, size: 8, count: 5, pattern: 'seq' });
     const got = await Promise.all(socks.map((fd) => stack.udpRecv(fd, { count: 5, timeoutMs: 500 })));
     expect(got.map((g) => g.datagrams.length)).toEqual([0, 5]);
+  });
+
+  describe('a datagram for several sockets reaches each of them whole', () => {
+    // Above 2 KiB a datagram spans several mbufs, shared by every receiver: each must read all of it.
+    const SHARED_SIZES = [4000, 20000, 65507];
+    const COUNT = 3;
+
+    /** Two sockets sharing port p with SO_REUSEADDR, bound to the wildcard address. */
+    const sharing = async (p: number): Promise<number[]> => {
+      const socks: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const fd = await fds.udp();
+        await peer.stack.posix('ff_setsockopt', fd, K.SOL_SOCKET, K.SO_REUSEADDR, 1);
+        await peer.stack.posix('ff_bind', fd, { address: '0.0.0.0', port: p });
+        socks.push(fd);
+      }
+      return socks;
+    };
+
+    it.each(SHARED_SIZES)('%i-byte datagrams to 127.255.255.255 reach both SO_REUSEADDR sockets byte-exact', async (size) => {
+      const { stack } = peer;
+      const p = nextPort();
+      const rx = await sharing(p);
+      const tx = await fds.udp({ address: '127.0.0.1', port: nextPort() });
+      await stack.posix('ff_setsockopt', tx, K.SOL_SOCKET, K.SO_BROADCAST, 1);
+      const s = await stack.udpSend(tx, { to: { address: '127.255.255.255', port: p }, size, count: COUNT, pattern: 'random', startSeq: size });
+      expect(s.sent).toBe(COUNT);
+      const got = await Promise.all(rx.map((fd) => stack.udpRecv(fd, { count: COUNT, timeoutMs: 3_000 })));
+      for (const g of got) expect(g.datagrams.map((d) => [d.length, d.sha1])).toEqual(s.sha1?.map((h) => [size, h]));
+    });
+
+    it.each(SHARED_SIZES)('%i-byte datagrams to a group reach both members through IP_MULTICAST_LOOP byte-exact', async (size) => {
+      const { stack } = peer;
+      const p = nextPort();
+      const group = '239.7.7.7';
+      const rx = await sharing(p);
+      for (const fd of rx) await stack.posix('ff_setsockopt', fd, K.IPPROTO_IP, K.IP_ADD_MEMBERSHIP, { multiaddr: group, interface: STACK_IP });
+      const tx = await fds.udp({ address: STACK_IP, port: nextPort() });
+      expect(await stack.posix('ff_getsockopt', tx, K.IPPROTO_IP, K.IP_MULTICAST_LOOP)).toBe(1);
+      const s = await stack.udpSend(tx, { to: { address: group, port: p }, size, count: COUNT, pattern: 'random', startSeq: 2 * size });
+      expect(s.sent).toBe(COUNT);
+      const got = await Promise.all(rx.map((fd) => stack.udpRecv(fd, { count: COUNT, timeoutMs: 3_000 })));
+      for (const g of got) expect(g.datagrams.map((d) => [d.length, d.sha1])).toEqual(s.sha1?.map((h) => [size, h]));
+    });
   });
 
   it('binding a taken port fails with EADDRINUSE unless both sockets share it', async () => {

@@ -1,0 +1,132 @@
+/*
+ * ARP frames shared between lcores (stack/iface/ethernet.c): on a stack with several data-path
+ * lcores, the lcore that receives an ARP frame hands the same mbuf to every other lcore (by
+ * reference count) so that each private neighbour cache learns from it. A stack with two data-path
+ * lcores (lcores 1 and 2, floating over the machine's first two CPUs) and one net_ring port; the
+ * test stops both lcores and calls Ethernet input for the first as its loop would.
+ *
+ * Case: a frame that arrived in two segments (a PMD with small buffers chains them) stays whole
+ * until the last lcore is done with it — every segment is shared, not only the first — and the
+ * packet pool is back at its baseline once the other lcore has read its copy.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_mbuf.h>
+
+#include "stack/iface/iface.h"
+#include "stack/lcore/lcore.h"
+#include "stack/wire/arp.h"
+#include "stack/wire/eth.h"
+#include "test/stack/harness.h"
+
+#define OUR_ADDR 0x0a000001u  /* 10.0.0.1, the port's address */
+#define PEER_ADDR 0x0a000002u /* 10.0.0.2 asks for 10.0.0.3: a request not for us */
+#define OTHER_ADDR 0x0a000003u
+#define TRAILER 18 /* Ethernet padding up to the 60-byte minimum, in the second segment */
+
+static const struct eth_addr PEER_MAC = { { 0x02, 0, 0, 0, 0, 0x02 } };
+
+static struct ffs_stack *st;
+
+static void setup(void)
+{
+	char prefix[64], err[256];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-arp-clone-test-%d", (int)getpid());
+	char *argv[] = { "arp_clone_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--log-level=error",
+			 "--lcores=0@(0-1),1@(0-1),2@(0-1)", prefix, "--vdev=net_ring0" };
+	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "arp_clone_test: %s\n", err);
+		exit(2);
+	}
+	struct ffs_conf conf;
+	ffs_conf_init(&conf);
+	conf.n_data_lcores = 2;
+	conf.data_lcores[0] = 1;
+	conf.data_lcores[1] = 2;
+	conf.n_ports = 1;
+	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
+						.broadcast = 0x0a0000ffu, .mtu = 1500 };
+	st = ffs_stack_start(&conf, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "arp_clone_test: %s\n", err);
+		exit(2);
+	}
+}
+
+static uint64_t ms_from_now(unsigned ms) { return rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms; }
+
+/** Polls until the pool's in-use count is `want` (at most 3 s); returns the last count seen. */
+static int pool_settles_at(int want)
+{
+	uint64_t deadline = ms_from_now(3000);
+	int now;
+	while ((now = ffs_stack_mempool_in_use(st)) != want && rte_rdtsc() < deadline)
+		rte_delay_us_sleep(1000);
+	return now;
+}
+
+static void stop_lcore(struct ffs_lcore *lc)
+{
+	atomic_store(&lc->stop, true);
+	rte_eal_wait_lcore(lc->lcore_id);
+	atomic_store(&lc->stop, false);
+}
+
+/** A broadcast ARP request from PEER_ADDR as a PMD hands it over: the header segment, then the padding. */
+static struct rte_mbuf *chained_arp_request(void)
+{
+	struct rte_mbuf *head = rte_pktmbuf_alloc(st->pool);
+	struct rte_mbuf *tail = rte_pktmbuf_alloc(st->pool);
+	CHECK(head && tail);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(head, ETH_HDR_LEN + ARP_PKT_LEN);
+	CHECK(p != NULL);
+	struct eth_repr eth = { .src = PEER_MAC, .ethertype = ETH_TYPE_ARP };
+	memset(eth.dst.b, 0xff, ETH_ADDR_LEN);
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	struct arp_repr a = { .op = ARP_OP_REQUEST, .sha = PEER_MAC, .spa = PEER_ADDR, .tpa = OTHER_ADDR };
+	CHECK(arp_repr_emit(&a, p + ETH_HDR_LEN, ARP_PKT_LEN) > 0);
+	uint8_t *pad = (uint8_t *)rte_pktmbuf_append(tail, TRAILER);
+	CHECK(pad != NULL);
+	memset(pad, 0, TRAILER);
+	CHECK_EQ_INT(rte_pktmbuf_chain(head, tail), 0);
+	head->port = st->ports[0].port_id; /* as the PMD records it (the peer lcore finds the port by it) */
+	return head;
+}
+
+TEST(a_chained_arp_frame_shared_with_another_lcore_keeps_every_segment_until_both_are_done)
+{
+	setup();
+	struct ffs_lcore *rx = st->lcores[0], *peer = st->lcores[1];
+	/* Let the link-up announcement come and go, then hold both loops still. */
+	rte_delay_us_sleep(200 * 1000);
+	stop_lcore(rx);
+	stop_lcore(peer);
+	int baseline = pool_settles_at(ffs_stack_mempool_in_use(st));
+	uint64_t clones_in = peer->ctr.arp_clones_in;
+
+	struct rte_mbuf *m = chained_arp_request();
+	struct rte_mbuf *tail = m->next;
+	CHECK_EQ_INT(m->nb_segs, 2);
+	CHECK_EQ_INT(ffs_stack_mempool_in_use(st), baseline + 2);
+	rx->now = rte_rdtsc();
+	eth_input(rx, &st->ports[0], m);
+	/* The receiving lcore is done with it; the peer's copy, still queued, holds both segments. */
+	CHECK_EQ_INT(rte_ring_count(peer->peer_in), 1);
+	CHECK_EQ_INT(ffs_stack_mempool_in_use(st), baseline + 2);
+	CHECK_EQ_INT(rte_mbuf_refcnt_read(m), 1);
+	CHECK_EQ_INT(rte_mbuf_refcnt_read(tail), 1);
+
+	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, peer, peer->lcore_id), 0);
+	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, rx, rx->lcore_id), 0);
+	uint64_t deadline = ms_from_now(2000);
+	while (peer->ctr.arp_clones_in == clones_in && rte_rdtsc() < deadline)
+		rte_delay_us_sleep(1000);
+	CHECK_EQ_INT(peer->ctr.arp_clones_in, clones_in + 1);
+	CHECK_EQ_INT(pool_settles_at(baseline), baseline);
+}
+
+TEST_MAIN()
