@@ -33,6 +33,20 @@ static struct ffs_stack *st;
 static struct ffs_app *app;
 static int baseline;
 
+/** The pool's in-use count once it has held still for 100 ms (the data-path lcore announces our
+ *  address when the link comes up, and that frame is in flight for a moment), at most WAIT_MS. */
+static int settled_in_use(void)
+{
+	int now = ffs_stack_mempool_in_use(st);
+	for (int still = 0, waited = 0; still < 100 && waited < WAIT_MS; waited++) {
+		usleep(1000);
+		int next = ffs_stack_mempool_in_use(st);
+		still = next == now ? still + 1 : 0;
+		now = next;
+	}
+	return now;
+}
+
 static void setup(void)
 {
 	char prefix[64], err[256];
@@ -62,7 +76,7 @@ static void setup(void)
 		fprintf(stderr, "lcore_threads_test: no application context\n");
 		exit(2);
 	}
-	baseline = ffs_stack_mempool_in_use(st);
+	baseline = settled_in_use();
 }
 
 static struct ffs_sock *sock_at(uint16_t port, bool reuse)
