@@ -117,8 +117,11 @@ export function loadConfigFile(path: string): FfnetConfig {
 
 /** Parses and validates INI text; `fileName` is what error messages call the file. */
 export function parseConfigText(text: string, fileName: string): FfnetConfig {
-  checkDuplicateKeys(text, fileName);
-  const parsed = normaliseIniValues(ini.parse(text)) as Record<string, unknown>;
+  // `ini` takes a header only alone on its line; an indented `[section]`, or one followed by a comment,
+  // is still one (as the C reader, posix/ff_config.c, reads it), not a key named "[section]".
+  const unindented = text.replace(/^[ \t]*(\[[^\]\r\n]*\])[ \t]*(?:[;#].*)?$/gm, '$1');
+  checkDuplicateKeys(unindented, fileName);
+  const parsed = normaliseIniValues(ini.parse(unindented)) as Record<string, unknown>;
   return validate(parsed, { file: fileName, fromIni: true });
 }
 
@@ -216,9 +219,11 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
     const body = raw[name];
     if (!isPlainObject(body)) {
       if (ctx.fromIni) {
+        // `ini` reads `key[] = ...` lines as one array under `key`: name the key as the file wrote it.
+        const written = Array.isArray(body) ? `${name}[]` : name;
         throw new FfnetConfigError(ctx.file, undefined, name,
-          `key "${name}" is outside any section (put it under [dpdk], [portN] or [sysctl])`,
-          `${ctx.file}: key "${name}" is outside any section (put it under [dpdk], [portN] or [sysctl])`);
+          `key "${written}" is outside any section (put it under [dpdk], [portN] or [sysctl])`,
+          `${ctx.file}: key "${written}" is outside any section (put it under [dpdk], [portN] or [sysctl])`);
       }
       throw new FfnetConfigError(ctx.file, name, undefined,
         `expected a section (an object of keys), got ${describe(body)}`);
@@ -472,16 +477,20 @@ function single(v: unknown, at: At): void {
 function parseInteger(v: unknown, min: number, max: number, unit: string, at: At): number {
   single(v, at);
   let n: number;
+  // The value as the file wrote it (without a plus sign), for messages.
+  let written: string;
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw fail(at, `${v} is not an integer`);
     n = v;
+    written = String(v);
   } else if (typeof v === 'string') {
     if (!/^[+-]?[0-9]+$/.test(v)) throw fail(at, `${JSON.stringify(v)} is not a decimal integer`);
     n = Number(v);
+    written = v.replace(/^\+/, '');
   } else {
     throw fail(at, `expected an integer, got ${describe(v)}`);
   }
-  if (n < min || n > max) throw fail(at, `${n} is out of range (${min}..${max}${unit ? ` ${unit}` : ''})`);
+  if (n < min || n > max) throw fail(at, `${written} is out of range (${min}..${max}${unit ? ` ${unit}` : ''})`);
   return n;
 }
 

@@ -37,6 +37,7 @@ struct entry {
 
 struct section {
 	char name[CFG_NAME_LEN];
+	bool header; /**< opened by a [...] line ("[]" included); false for the keys before any */
 	struct entry *e;
 	unsigned n;
 };
@@ -130,8 +131,16 @@ static int prescan(void)
 		char *s = trim(line);
 		if (!*s || *s == ';' || *s == '#')
 			continue;
+		/* rte_cfgfile ends every line at its first ';': check what it will read, so that a line a
+		 * comment cuts short of its '=' is refused rather than skipped. */
+		s[strcspn(s, ";")] = '\0';
+		s = trim(s);
 		char *eq = strchr(s, '=');
 		if (*s == '[') {
+			/* A header may be followed by a '#' comment too (rte_cfgfile reads up to the ']'). */
+			char *close = strchr(s, ']');
+			if (close && *trim(close + 1) == '#')
+				close[1] = '\0';
 			if (s[strlen(s) - 1] != ']' || strchr(s, ']') != s + strlen(s) - 1 || strlen(s) >= CFG_NAME_LEN)
 				rc = bad(NULL, NULL, "line %u: %s is not a section header", no, s);
 		} else if (!eq) {
@@ -145,10 +154,10 @@ static int prescan(void)
 	return rc;
 }
 
-static struct section *section_of(const char *name)
+static struct section *section_of(const char *name, bool header)
 {
 	for (unsigned i = 0; i < C.n_secs; i++)
-		if (strcmp(C.secs[i].name, name) == 0)
+		if (strcmp(C.secs[i].name, name) == 0 && C.secs[i].header == header)
 			return &C.secs[i];
 	struct section *s = realloc(C.secs, (C.n_secs + 1) * sizeof(*s));
 	if (!s)
@@ -157,6 +166,7 @@ static struct section *section_of(const char *name)
 	s = &C.secs[C.n_secs++];
 	*s = (struct section){ 0 };
 	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->header = header;
 	return s;
 }
 
@@ -173,7 +183,8 @@ static int load(void)
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
 		int k = rte_cfgfile_section_num_entries_by_index(cfg, name, i);
-		struct section *s = section_of(i == 0 ? "" : name);
+		/* Index 0 is rte_cfgfile's global section: the keys before any header. */
+		struct section *s = section_of(i == 0 ? "" : name, i > 0);
 		struct rte_cfgfile_entry *e = k > 0 ? calloc((size_t)k, sizeof(*e)) : NULL;
 		struct entry *grown = s ? realloc(s->e, (s->n + (unsigned)(k > 0 ? k : 0) + 1) * sizeof(*grown)) : NULL;
 		if (!s || !grown || (k > 0 && !e)) {
@@ -191,7 +202,13 @@ static int load(void)
 			snprintf(d->key, sizeof(d->key), "%s", e[j].name);
 			char *v = e[j].value;
 			size_t len = strlen(v);
-			if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+			bool quoted = v[0] == '"' || v[0] == '\'';
+			char *close = quoted ? strchr(v + 1, v[0]) : NULL;
+			if (close && *trim(close + 1) == '#') {
+				/* A quoted value followed by a comment. */
+				*close = '\0';
+				v++;
+			} else if (quoted && len >= 2 && v[len - 1] == v[0]) {
 				v[len - 1] = '\0';
 				v++;
 			} else {
@@ -796,7 +813,7 @@ static int sysctl_section(struct section *s)
 				return bad("sysctl", name, "set more than once (a key may be given once)");
 		const struct ffs_sysctl_desc *d = &ffs_sysctl_table[id];
 		long long v;
-		if (int_key(s, name, d->def, d->min, d->max, "", &v) < 0)
+		if (int_key(s, name, d->def, d->min, d->max, d->unit, &v) < 0)
 			return -1;
 		C.conf.sysctl[id] = v;
 	}
@@ -813,7 +830,7 @@ static int read_config(void)
 		struct section *s = &C.secs[i];
 		unsigned id;
 		char tail;
-		if (!*s->name) {
+		if (!s->header) {
 			if (s->n)
 				return fprintf(stderr, "%s: key \"%s\" is outside any section (put it under [dpdk], [portN] or [sysctl])\n",
 					       C.file, s->e[0].key), -1;

@@ -34,7 +34,7 @@ fi
 addon=build/Release/ffnet.node
 newer=""
 if [ -f "$addon" ]; then
-  newer=$(find CMakeLists.txt stack native posix test/stack testbed bench -newer "$addon" \
+  newer=$(find CMakeLists.txt stack native posix test/stack test/config testbed bench -newer "$addon" \
             \( -name '*.c' -o -name '*.h' -o -name '*.cc' -o -name '*.hh' -o -name CMakeLists.txt \) -print -quit 2>/dev/null || true)
 fi
 if [ ! -f "$addon" ] || [ -n "$newer" ]; then

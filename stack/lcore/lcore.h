@@ -106,6 +106,10 @@ struct ffs_lcore {
 	int wake_fd;
 	atomic_bool sleeping;
 	atomic_bool stop;
+	/** Set by the lcore's thread as its last act (release) and awaited by ffs_stack_stop (acquire)
+	 *  before teardown: the hand-over of this state back to the stopping thread is ordered in ffnet's
+	 *  own code, where ThreadSanitizer sees it, not only inside DPDK's rte_eal_wait_lcore. */
+	atomic_bool exited;
 } __rte_cache_aligned;
 
 struct ffs_stack {

@@ -300,5 +300,6 @@ int ffs_lcore_main(void *arg)
 	}
 	ffs_tx_flush_all(lc);
 	rte_rcu_qsbr_thread_offline(rcu, lc->index);
+	atomic_store_explicit(&lc->exited, true, memory_order_release);
 	return 0;
 }

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const testsDir = join(repoRoot, 'build', 'tests');
+// FFNET_C_TESTS_DIR runs another build's programs (npm run test:sanitize: build-asan/tests, build-tsan/tests).
+const testsDir = process.env.FFNET_C_TESTS_DIR ?? join(repoRoot, 'build', 'tests');
 const fixturesDir = join(repoRoot, 'test', 'fixtures');
 const timeoutMs = 60_000;
 const tailLines = 20;

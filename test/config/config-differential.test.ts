@@ -1,0 +1,278 @@
+/**
+ * The two readers of ffnet.ini agree: for every file, the TypeScript loader (config/, what the addon
+ * starts from) and the C library's reader (posix/ff_config.c, what ff_init starts from, run as
+ * build/bin/ff_config_check) either both accept it with the same result, or both refuse it with the
+ * same message.
+ *
+ * Inputs are generated from a fixed seed: files assembled from the documented sections and keys with
+ * valid and invalid values, then mutated line by line and byte by byte (deleted, duplicated and
+ * swapped lines, changed case, stray characters, comments, quotes, array syntax). A failure lists
+ * the first differing inputs with both readers' answers; FFNET_CONFIG_DIFF_SEED and
+ * FFNET_CONFIG_DIFF_COUNT change the seed and the number of inputs.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, SYSCTLS, loadConfigFile, toNativeConfig } from '../../config/index.js';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const checker = process.env.FFNET_CONFIG_CHECK ?? join(root, 'build/bin/ff_config_check');
+const seed = Number(process.env.FFNET_CONFIG_DIFF_SEED ?? 20261203);
+const count = Number(process.env.FFNET_CONFIG_DIFF_COUNT ?? 3000);
+const maxReported = Number(process.env.FFNET_CONFIG_DIFF_REPORT ?? 10);
+const dir = mkdtempSync(join(tmpdir(), 'ffnet-config-diff-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** mulberry32: a small seeded generator, so every run sees the same inputs. */
+function prng(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rand = prng(seed);
+const int = (n: number) => Math.floor(rand() * n);
+const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
+
+/** Values worth trying per kind of key: valid ones (boundaries included) ... */
+const VALID: Record<string, readonly string[]> = {
+  'lcore-mask': ['0x1', '0x3', '1', '3', '0X1'],
+  'lcore-map': ['0@(0-1),1@(0-1)', '0@0'],
+  integer: ['64', '68', '100', '256', '1023', '1500', '8191', '9000', '10000'],
+  boolean: ['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'],
+  'file-prefix': ['ffnet-diff', 'a', 'x'.repeat(64), 'ffnet_1-2'],
+  vdev: ['net_tap0,iface=ff0', 'net_ring0', 'net_null0', 'net_memif0,role=server,socket=/tmp/m.sock'],
+  pci: ['0000:01:00.0', '02:00.1,rxq=2'],
+  'log-level': ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', '1', '8'],
+  'eal-args': ['--no-telemetry', '--no-telemetry   --in-memory'],
+  'log-sink': ['none', 'stderr', 'syslog', 'file:/tmp/ffnet-diff.log'],
+  ipv4: ['10.77.0.1', '10.77.0.255', '10.77.0.9'],
+  netmask: ['255.255.255.0', '255.255.0.0', '255.255.255.252'],
+  'static-arp': ['10.77.0.1 02:00:00:00:00:01', '10.77.0.1 02:AA:bb:00:00:01', '10.77.0.7  02:00:00:00:00:07'],
+};
+/** ... and near misses. */
+const INVALID: Record<string, readonly string[]> = {
+  'lcore-mask': ['0x0', '0x2', '0x', 'ff', '0xfffffffff', '-1', '2', '0x5', '01'],
+  'lcore-map': ['(0-1)@0', '0@(0-1', '', '1@1'],
+  integer: ['0', '1', '63', '9001', '100001', '16777216', '-1', '1e3', '0x10', '12abc', '', '+5', '007', '1.5',
+    '99999999999999999999'],
+  boolean: ['TRUE', 'Yes', 'maybe', ''],
+  'file-prefix': ['x'.repeat(65), 'bad/prefix', 'with space', ''],
+  vdev: ['0bad', 'net_tap0,', 'net tap0', ''],
+  pci: ['01:00', 'zz:00.0', '0000:01:00.0,', ''],
+  'log-level': ['9', '0', 'DEBUG', 'verbose', ''],
+  'eal-args': ['', '-v', '"--quoted"'],
+  'log-sink': ['file:', 'console', 'STDERR', ''],
+  ipv4: ['10.77.1.1', '0.0.0.0', '255.255.255.255', '10.77.0.300', '010.77.0.2', '10.77.0', '10.77.0.2.1', 'a.b.c.d',
+    '224.0.0.1', '127.0.0.1', ''],
+  netmask: ['255.255.255.255', '0.0.0.0', '255.0.255.0', '255.255.255.1', '24', ''],
+  'static-arp': ['10.77.0.1', '10.77.0.1 02:00:00:00:00', '10.99.0.1 02:00:00:00:00:01', '10.77.0.1 zz:00:00:00:00:01', ''],
+};
+/** Mostly valid values, so that most generated files get through and the results are compared too. */
+const value = (kind: string): string => pick((rand() < 0.9 ? VALID[kind] : INVALID[kind]) ?? ['1']);
+const KEYS = {
+  dpdk: CONFIG_KEYS.filter((k) => k.section === 'dpdk'),
+  portN: CONFIG_KEYS.filter((k) => k.section === 'portN'),
+};
+const SYSCTL_VALUES = ['0', '1', '2', '3', '100', '1000', '-1', '2147483647', '2147483648', 'x', ''];
+const DEVICES = ['net_ring0', 'net_null0', 'net_tap0,iface=ff0'];
+
+function keyLines(spec: (typeof CONFIG_KEYS)[number]): string[] {
+  if (spec.repeatable) {
+    return Array.from({ length: 1 + int(3) }, () => `${spec.key}[] = ${value(spec.kind)}`);
+  }
+  return [`${spec.key} = ${value(spec.kind)}`];
+}
+
+/** A file from the documented grammar, mostly valid: each key present with some probability. */
+function generated(): string {
+  const lines: string[] = [];
+  if (rand() < 0.95) {
+    lines.push('[dpdk]');
+    for (const k of KEYS.dpdk) if (k.key !== 'vdev' && rand() < 0.4) lines.push(...keyLines(k));
+  }
+  const nPorts = int(3);
+  // A port needs a device: usually one vdev per port, sometimes one too few or a wrong one.
+  const nDevices = nPorts - (rand() < 0.1 ? 1 : 0);
+  for (let d = 0; d < nDevices; d++) lines.push(`vdev[] = ${rand() < 0.9 ? (DEVICES[d] ?? '') : value('vdev')}`);
+  for (let p = 0; p < nPorts; p++) {
+    lines.push(`[port${rand() < 0.9 ? p : pick(['01', '8', '99', 'x'])}]`);
+    const subnet = rand() < 0.9 ? `10.7${7 + p}.0` : '10.77.0';
+    lines.push(`addr = ${rand() < 0.9 ? `${subnet}.2` : value('ipv4')}`);
+    lines.push(`netmask = ${rand() < 0.9 ? '255.255.255.0' : value('netmask')}`);
+    for (const k of KEYS.portN) if (k.key !== 'addr' && k.key !== 'netmask' && rand() < 0.3) lines.push(...keyLines(k));
+  }
+  if (rand() < 0.4) {
+    lines.push('[sysctl]');
+    for (let i = 0; i < 1 + int(3); i++) lines.push(`${pick(SYSCTLS).name} = ${pick(SYSCTL_VALUES)}`);
+  }
+  if (rand() < 0.05) lines.push(pick(['[pcap]', '[port0.x]', 'stray = 1', '[]', '[dpdk']));
+  return lines.join('\n') + '\n';
+}
+
+const STRAY = ['=', '[', ']', ';', '#', '"', "'", ' ', '\t', '\\', '.', 'x', '0', '\r', '\n', '[]', '\u00e9'];
+
+/** Mutates a file: a few line- and byte-level edits. */
+function mutated(text: string): string {
+  let lines = text.split('\n');
+  for (let n = 1 + int(3); n > 0; n--) {
+    const i = int(lines.length);
+    const line = lines[i] ?? '';
+    switch (int(10)) {
+      case 0: lines.splice(i, 1); break;
+      case 1: lines.splice(i, 0, line); break;
+      case 2: { const j = int(lines.length); [lines[i], lines[j]] = [lines[j] ?? '', line]; break; }
+      case 3: lines[i] = line.toUpperCase(); break;
+      case 4: lines[i] = `${pick([';', '#'])} ${line}`; break;
+      case 5: lines[i] = `${line} ${pick([';', '#'])} comment`; break;
+      case 6: lines[i] = line.replace(/= (.*)$/, (_m, v: string) => `= "${v}"`); break;
+      case 7: lines[i] = `${pick([' ', '\t', ''])}${line}${pick([' ', '\t', '\r', ''])}`; break;
+      default: {
+        const at = int(line.length + 1);
+        lines[i] = int(2) ? line.slice(0, at) + pick(STRAY) + line.slice(at) : line.slice(0, at) + line.slice(at + 1);
+      }
+    }
+  }
+  lines = lines.filter((l) => l !== undefined);
+  return lines.join('\n');
+}
+
+type Answer = { config: unknown } | { error: string };
+
+function tsAnswer(path: string): Answer {
+  try {
+    return { config: toNativeConfig(loadConfigFile(path)) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** Makes results comparable: the default file prefix names each reader's own process. */
+function normalised(a: Answer, pid: number): Answer {
+  return JSON.parse(JSON.stringify(a).replaceAll(`ffnet-${pid}`, 'ffnet-<pid>')) as Answer;
+}
+
+/** Both readers' answers for each file, in order (the C reader through one ff_config_check run). */
+function answers(paths: string[]): Array<{ c: Answer; ts: Answer }> {
+  const run = spawnSync(checker, paths, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
+  expect(run.status, `ff_config_check failed: ${run.stderr}`).toBe(0);
+  const lines = run.stdout.trimEnd().split('\n');
+  expect(lines.length).toBe(paths.length);
+  return paths.map((path, k) => ({
+    c: normalised(JSON.parse(lines[k] ?? '{}') as Answer, run.pid),
+    ts: normalised(tsAnswer(path), process.pid),
+  }));
+}
+
+/** Files on which the readers must agree (all but the unit-less tunable once disagreed), with the message both give. */
+const CASES: Array<{ name: string; text: string; error: string }> = [
+  {
+    name: 'a tunable out of range names its unit',
+    text: '[sysctl]\nnet.link.ether.inet.maxtries = 1000\n',
+    error: '[sysctl] net.link.ether.inet.maxtries: 1000 is out of range (1..100 requests)',
+  },
+  {
+    name: 'a tunable without a unit',
+    text: '[sysctl]\ndev.fault.seed = -1\n',
+    error: '[sysctl] dev.fault.seed: -1 is out of range (0..2147483647)',
+  },
+  {
+    name: 'an integer out of range is quoted as written (leading zeros)',
+    text: '[dpdk]\nnb_mbuf = 007\n',
+    error: '[dpdk] nb_mbuf: 007 is out of range (1023..16777215 mbufs)',
+  },
+  {
+    name: 'an integer out of range is quoted as written (beyond 2^53)',
+    text: '[dpdk]\nmemory = 99999999999999999999\n',
+    error: '[dpdk] memory: 99999999999999999999 is out of range (64..1048576 MB)',
+  },
+  {
+    name: 'a list key outside any section is named as written',
+    text: 'vdev[] = net_ring0\n[dpdk]\nlcore_mask = 0x1\n',
+    error: 'key "vdev[]" is outside any section (put it under [dpdk], [portN] or [sysctl])',
+  },
+  {
+    name: 'an indented section header is a section header',
+    text: '\t[dpdk]\t\nnb_mbuf = 100\n',
+    error: '[dpdk] nb_mbuf: 100 is out of range (1023..16777215 mbufs)',
+  },
+  {
+    name: 'a section header followed by a ; comment',
+    text: '[dpdk] ; comment\nnb_mbuf = 100\n',
+    error: '[dpdk] nb_mbuf: 100 is out of range (1023..16777215 mbufs)',
+  },
+  {
+    name: 'a section header followed by a # comment',
+    text: '[dpdk]\t# comment\nnb_mbuf = 100\n',
+    error: '[dpdk] nb_mbuf: 100 is out of range (1023..16777215 mbufs)',
+  },
+  {
+    name: 'a quoted value followed by a comment',
+    text: '[dpdk]\nno_huge = "maybe" # comment\n',
+    error: '[dpdk] no_huge: "maybe" is not a boolean (true/false, yes/no, on/off, 1/0)',
+  },
+  {
+    name: 'an empty section header is an unknown section',
+    text: '[]\n[dpdk]\nlcore_mask = 0x1\n',
+    error: 'unknown section [] (known sections: [dpdk], [port0]..[port31], [sysctl])',
+  },
+];
+
+describe('ffnet.ini: the TypeScript and C readers', () => {
+  it.each(CASES)('agree: $name', ({ name, text, error }) => {
+    expect(existsSync(checker), `${checker} not built: run npm run build`).toBe(true);
+    const path = join(dir, `${name.replace(/\W+/g, '-')}.ini`);
+    writeFileSync(path, text);
+    const [got] = answers([path]);
+    expect(got?.ts).toEqual({ error: `${path}: ${error}` });
+    expect(got?.c).toEqual({ error: `${path}: ${error}` });
+  });
+
+  it.each([
+    { name: 'a line cut short by a comment before its "="', text: '[dpdk]\nlo;g_level = 8\nvdev[] = net_ring0\n' },
+  ])('both refuse: $name', ({ name, text }) => {
+    const path = join(dir, `${name.replace(/\W+/g, '-')}.ini`);
+    writeFileSync(path, text);
+    const [got] = answers([path]);
+    expect(got?.ts).toHaveProperty('error');
+    expect(got?.c).toHaveProperty('error');
+  });
+
+  it(`agree on ${count} generated and mutated files`, () => {
+    expect(existsSync(checker), `${checker} not built: run npm run build`).toBe(true);
+    const inputs: string[] = [];
+    for (let i = 0; i < count; i++) inputs.push(rand() < 0.4 ? generated() : mutated(generated()));
+    const paths = inputs.map((text, i) => {
+      const path = join(dir, `case-${i}.ini`);
+      writeFileSync(path, text);
+      return path;
+    });
+
+    const differences: string[] = [];
+    let differing = 0;
+    let accepted = 0;
+    const batch = 500;
+    for (let start = 0; start < paths.length; start += batch) {
+      answers(paths.slice(start, start + batch)).forEach(({ c, ts }, k) => {
+        if ('config' in ts) accepted++;
+        if (JSON.stringify(c) === JSON.stringify(ts)) return;
+        if (differing++ < maxReported) {
+          differences.push(`--- ${paths[start + k]}\n${inputs[start + k]}\n--- TypeScript: ${JSON.stringify(ts)}\n--- C: ${JSON.stringify(c)}`);
+        }
+      });
+    }
+    // Both kinds of answer are exercised: a generator that only produced refusals would prove little.
+    expect(accepted).toBeGreaterThan(count / 10);
+    expect(accepted).toBeLessThan(count);
+    expect(differing, `${differing} of ${count} files differ; the first ${differences.length}:\n\n${differences.join('\n\n')}`)
+      .toBe(0);
+  });
+});
