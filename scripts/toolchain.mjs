@@ -1,4 +1,4 @@
-// What the reliability scripts (test-sanitize.mjs, fuzz.mjs, test-node-versions.mjs) share:
+// What the reliability scripts (test-sanitize.mjs, fuzz.mjs) share:
 // installing the Debian packages they need beyond `npm test`'s, running a step, and reading the
 // "N passed, N failed" line every test runner of ffnet ends with.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -37,9 +37,4 @@ export function lastSummary(text) {
   const matches = [...text.matchAll(/^(\d+) passed, (\d+) failed/gm)];
   const last = matches.at(-1);
   return last ? { passed: Number(last[1]), failed: Number(last[2]) } : undefined;
-}
-
-/** Node's own version string of a node binary. */
-export function nodeVersion(nodeBin) {
-  return execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
 }
