@@ -1,7 +1,7 @@
 // What the reliability scripts (test-sanitize.mjs, fuzz.mjs) share:
 // installing the Debian packages they need beyond `npm test`'s, running a step, and reading the
 // "N passed, N failed" line every test runner of ffnet ends with.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 
 /** clang 14 with libFuzzer and the sanitizer runtimes (Debian 12). */
 export const LLVM_PACKAGES = ['clang', 'libfuzzer-14-dev', 'libclang-rt-14-dev'];
