@@ -289,6 +289,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		stack_free(st, 0);
 		return NULL;
 	}
+	ffs_pool_share_cache_lengths(st->pool);
 	snprintf(name, sizeof(name), "ffs%u_events", st->id);
 	st->events = rte_ring_create_elem(name, sizeof(struct ffs_event), EVENT_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	st->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

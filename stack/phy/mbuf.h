@@ -29,6 +29,12 @@ struct ffs_stack;
 int ffs_pool_in_use(const struct rte_mempool *mp);
 
 /**
+ * Declares `mp`'s per-lcore cache lengths as read by other threads (ffs_pool_in_use, a statistic) to
+ * ThreadSanitizer; does nothing in other builds. Called once, when the pool is created.
+ */
+void ffs_pool_share_cache_lengths(const struct rte_mempool *mp);
+
+/**
  * The most mbufs of the pool that may be in use while datagrams are still queued to sockets (and
  * packets held for resolution):
  * net.inet.udp.recvmbufs, or when it is 0, the pool less what the devices and lcores need to keep
