@@ -182,14 +182,6 @@ static void lcore_free(struct ffs_lcore *lc)
 	rte_free(lc);
 }
 
-/** Waits until a stopped data-path lcore's thread has left ffs_lcore_main (see ffs_lcore.exited). */
-static void lcore_join(struct ffs_lcore *lc)
-{
-	rte_eal_wait_lcore(lc->lcore_id);
-	while (!atomic_load_explicit(&lc->exited, memory_order_acquire))
-		rte_pause();
-}
-
 static void stack_free(struct ffs_stack *st, unsigned ports_started)
 {
 	ffs_socks_free(st); /* lcores are stopped: their demux tables go with them */
@@ -353,7 +345,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 				snprintf(err, errlen, "launching lcore %u failed: %s (%d)", st->lcores[i]->lcore_id, strerror(-rc), rc);
 				for (unsigned j = 0; j < i; j++) {
 					atomic_store(&st->lcores[j]->stop, true);
-					lcore_join(st->lcores[j]);
+					ffs_lcore_join(st->lcores[j]);
 				}
 				stack_free(st, st->n_ports);
 				return NULL;
@@ -372,7 +364,7 @@ void ffs_stack_stop(struct ffs_stack *st)
 		for (unsigned i = 0; i < st->n_lcores; i++)
 			atomic_store(&st->lcores[i]->stop, true);
 		for (unsigned i = 0; i < st->n_lcores; i++)
-			lcore_join(st->lcores[i]);
+			ffs_lcore_join(st->lcores[i]);
 	} else {
 		ffs_tx_flush_all(st->lcores[0]);
 	}

@@ -106,8 +106,8 @@ struct ffs_lcore {
 	int wake_fd;
 	atomic_bool sleeping;
 	atomic_bool stop;
-	/** Set by the lcore's thread as its last act (release) and awaited by ffs_stack_stop (acquire)
-	 *  before teardown: the hand-over of this state back to the stopping thread is ordered in ffnet's
+	/** Set by the lcore's thread as its last act (release), again at each exit of a relaunched loop,
+	 *  and awaited by ffs_lcore_join (acquire) before teardown or a test's look at the state: the hand-over of this state back to the stopping thread is ordered in ffnet's
 	 *  own code, where ThreadSanitizer sees it, not only inside DPDK's rte_eal_wait_lcore. */
 	atomic_bool exited;
 } __rte_cache_aligned;
@@ -174,6 +174,9 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc);
 void ffs_lcore_kick_tx(struct ffs_lcore *lc);
 /** The data-path lcore entry point (rte_eal_remote_launch). */
 int ffs_lcore_main(void *arg);
+/** Waits until a stopped data-path lcore's thread has left ffs_lcore_main, its state handed back to
+ *  the caller (see ffs_lcore.exited). */
+void ffs_lcore_join(struct ffs_lcore *lc);
 
 /** Queues a frame (Ethernet header in place) for port `port_index`; flushes when the burst is full. */
 void ffs_tx_enqueue(struct ffs_lcore *lc, uint16_t port_index, struct rte_mbuf *m);

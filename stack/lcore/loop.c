@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
@@ -302,4 +303,11 @@ int ffs_lcore_main(void *arg)
 	rte_rcu_qsbr_thread_offline(rcu, lc->index);
 	atomic_store_explicit(&lc->exited, true, memory_order_release);
 	return 0;
+}
+
+void ffs_lcore_join(struct ffs_lcore *lc)
+{
+	rte_eal_wait_lcore(lc->lcore_id);
+	while (!atomic_load_explicit(&lc->exited, memory_order_acquire))
+		rte_pause();
 }
