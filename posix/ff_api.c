@@ -91,7 +91,7 @@ unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, u
 {
 	/* Nothing signalled since the last drain (most turns of a busy event loop): no eventfd read. */
 	if (!atomic_load(&app->notified) && !atomic_load_explicit(&owed_writes, memory_order_relaxed) &&
-	    rte_ring_empty(app->ready))
+	    !ffs_ring_nonempty(app->ready))
 		return 0;
 	uint32_t ids[64];
 	unsigned taken = 0;

@@ -151,6 +151,17 @@ struct ffs_stack {
 	} joined[FFS_MAX_GROUPS];
 };
 
+/**
+ * Whether `r` holds anything, a snapshot taken while other threads enqueue to it (an idle lcore's
+ * last look, a readiness poll). rte_ring_count and rte_ring_empty read the tails plainly while
+ * producers and consumers store them atomically; these loads are atomic too, relaxed like the reads
+ * they replace: the callers order them as before (sleep.c's fence).
+ */
+static inline bool ffs_ring_nonempty(const struct rte_ring *r)
+{
+	return __atomic_load_n(&r->prod.tail, __ATOMIC_RELAXED) != __atomic_load_n(&r->cons.tail, __ATOMIC_RELAXED);
+}
+
 /** A tunable's current value. */
 static inline int64_t ffs_sysctl(const struct ffs_stack *st, enum ffs_sysctl_id id)
 {

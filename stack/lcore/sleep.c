@@ -56,7 +56,7 @@ bool ffs_lcore_sleep_begin(struct ffs_lcore *lc)
 		rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
 	atomic_store(&lc->sleeping, true);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (rte_ring_count(lc->ctrl) || rte_ring_count(lc->peer_in) || rte_ring_count(lc->tx_in) || lc->lo_len) {
+	if (ffs_ring_nonempty(lc->ctrl) || ffs_ring_nonempty(lc->peer_in) || ffs_ring_nonempty(lc->tx_in) || lc->lo_len) {
 		ffs_lcore_sleep_end(lc);
 		return false;
 	}

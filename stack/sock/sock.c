@@ -882,7 +882,7 @@ int ffs_sock_next_len(struct ffs_sock *so)
 
 bool ffs_sock_readable(struct ffs_sock *so)
 {
-	return so->peeked || atomic_load(&so->so_error) || (so->rx && rte_ring_count(so->rx) > 0);
+	return so->peeked || atomic_load(&so->so_error) || (so->rx && ffs_ring_nonempty(so->rx));
 }
 
 bool ffs_sock_writable(struct ffs_sock *so)

@@ -19,6 +19,7 @@
 #include <rte_cycles.h>
 #include <rte_launch.h>
 
+#include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "test/stack/harness.h"
@@ -107,27 +108,32 @@ static unsigned drain(struct ffs_sock *so)
 static void stop_lcore(struct ffs_lcore *lc)
 {
 	atomic_store(&lc->stop, true);
-	rte_eal_wait_lcore(lc->lcore_id);
+	ffs_lcore_join(lc);
 	atomic_store(&lc->stop, false);
 }
 
 /*
  * Fills a stack frame where the control call's frame was, restarts the stopped lcore, lets it apply
  * what was posted to it, and counts the bytes of this frame that changed meanwhile: a message that
- * lived on the caller's stack is written by the late acknowledgement.
+ * lived on the caller's stack is written by the late acknowledgement. The lcore applies its messages
+ * in order, so once one posted after them (removing a neighbour nobody added) is acknowledged, the
+ * late ones are applied too.
  */
 static __attribute__((noinline)) unsigned scribble_and_resume(struct ffs_lcore *lc)
 {
 	volatile uint8_t frame[FRAME_BYTES];
 	for (unsigned i = 0; i < FRAME_BYTES; i++)
 		frame[i] = SCRIBBLE;
-	uint64_t applied = lc->ctr.ctrl_msgs;
 	if (rte_eal_remote_launch(ffs_lcore_main, lc, lc->lcore_id) != 0)
 		return FRAME_BYTES;
-	uint64_t deadline = ms_from_now(2000);
-	while (lc->ctr.ctrl_msgs == applied && rte_rdtsc() < deadline)
-		rte_delay_us_sleep(1000);
-	rte_delay_us_sleep(50 * 1000);
+	struct ffs_ctrl_msg *after = ffs_ctrl_new(FFS_CTRL_NEIGH_DEL);
+	if (!after)
+		return FRAME_BYTES;
+	after->u.neigh.addr = LO;
+	int rc = ffs_ctrl_one(st, lc->index, after);
+	ffs_ctrl_put(after);
+	if (rc != 0)
+		return FRAME_BYTES;
 	unsigned changed = 0;
 	for (unsigned i = 0; i < FRAME_BYTES; i++)
 		changed += frame[i] != SCRIBBLE;
