@@ -209,7 +209,7 @@ static bool collect(void *arg)
 		uint32_t want = it->ev.events;
 		bool et = want & EPOLLET;
 		uint32_t got = 0;
-		uint32_t seq = so->rx ? so->rx->prod.tail : 0;
+		uint32_t seq = so->rx ? __atomic_load_n(&so->rx->prod.tail, __ATOMIC_RELAXED) : 0;
 		if (atomic_load(&so->so_error))
 			got |= EPOLLERR;
 		if ((want & EPOLLIN) && ffs_sock_readable(so) && (!et || !it->in_reported || seq != it->rx_seen))

@@ -55,7 +55,7 @@ struct ffs_membership {
 struct ffs_sock {
 	uint32_t id;
 	uint16_t gen;
-	bool in_use;
+	atomic_bool in_use; /**< cleared by close while other threads' calls look the socket up */
 	bool addr_locked; /**< the local address was chosen by bind, not by connect */
 	bool port_locked; /**< the local port was chosen by bind (a non-zero port), not automatically */
 	struct ffs_app *app;
@@ -71,7 +71,7 @@ struct ffs_sock {
 	bool mcast_loop, mcast_all;
 	uint8_t ttl, tos, mcast_ttl;
 	uint32_t mcast_if;
-	bool nonblock;
+	atomic_bool nonblock; /**< set by fcntl/ioctl while other threads' calls read it */
 	int rcvbuf; /**< bytes, as getsockopt reports them (Linux doubles what setsockopt asked for) */
 	int sndbuf;
 	unsigned n_memberships;
