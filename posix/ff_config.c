@@ -602,7 +602,11 @@ static int parse_lcore_map(const char *s, mask_t mask)
 		if (!s[i])
 			break;
 		if (s[i] != ',') {
-			char c[2] = { s[i], '\0' };
+			/* The whole character, as config/index.ts names it: a UTF-8 lead byte and its continuation bytes.
+			 * Nothing before it is beyond ASCII (that would have stopped the parse), so i + 1 counts characters. */
+			char c[5] = { s[i] };
+			for (size_t k = 1; k < 4 && ((unsigned char)s[i + k] & 0xc0) == 0x80; k++)
+				c[k] = s[i + k];
 			return bad_map(s, "unexpected %s at position %zu", QUOTED(c), i + 1);
 		}
 		i++;
@@ -768,7 +772,9 @@ static int dpdk_section(struct section *s)
 		char args[CFG_VALUE_LEN];
 		snprintf(args, sizeof(args), "%s", extra);
 		bool proc_type_next = false;
-		for (char *save, *a = strtok_r(args, " \t", &save); a; a = strtok_r(NULL, " \t", &save)) {
+		/* Any whitespace separates arguments, as config/index.ts splits them (/\s+/). */
+		static const char *const space = " \t\r\n\v\f";
+		for (char *save, *a = strtok_r(args, space, &save); a; a = strtok_r(NULL, space, &save)) {
 			/* eal_parse_args prints its usage and exits for -h/--help; -v prints the version. */
 			for (unsigned i = 0; i < sizeof(printing) / sizeof(printing[0]); i++)
 				if (strcmp(a, printing[i]) == 0)

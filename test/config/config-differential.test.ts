@@ -300,6 +300,11 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     error: '[dpdk] pkt_tx_delay: "0x10" is not a decimal integer',
   },
   {
+    name: 'a character beyond ASCII in lcores is named whole, at its position in characters',
+    text: '[dpdk]\nlcores = 0\u00e9\u00e9@0\n',
+    error: '[dpdk] lcores: "0\u00e9\u00e9@0" is not an EAL lcore mapping (unexpected "\u00e9" at position 2; e.g. 0@(0-1),1@(0-1))',
+  },
+  {
     name: 'a dotted section name is named as written',
     text: '[po.rt0]\n',
     error: 'unknown section [po.rt0] (known sections: [dpdk], [port0]..[port31], [sysctl])',
@@ -324,6 +329,15 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     const [got] = answers([path]);
     expect(got?.ts).toHaveProperty('error');
     expect(got?.c).toHaveProperty('error');
+  });
+
+  it('agree: extra_args are split at any whitespace, a carriage return included', () => {
+    const path = join(dir, 'extra-args-whitespace.ini');
+    writeFileSync(path, '[dpdk]\nextra_args = --no-telemetry \r --in-memory\n');
+    const [got] = answers([path]);
+    const eal = (got?.ts as { config: { eal: string[] } }).config.eal;
+    expect(eal.slice(-2)).toEqual(['--no-telemetry', '--in-memory']);
+    expect(got?.c).toEqual(got?.ts);
   });
 
   it(`agree on ${count} generated and mutated files`, () => {
