@@ -21,7 +21,8 @@ import * as ini from 'ini';
 import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
 import { FfnetConfigError } from './errors.js';
 import {
-  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, keysOf,
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_VDEVS,
+  keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
 } from './schema.js';
 import { SYSCTLS, lookupSysctl, sysctlDefaults } from './sysctl.js';
@@ -313,6 +314,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
     names.add(name);
     return spec;
   });
+  if (vdevs.length > MAX_VDEVS) throw new FfnetConfigError(ctx.file, S, 'vdev', `at most ${MAX_VDEVS} devices`);
   const allow = listOf(present(body, 'allow'), at('allow')).map((v) => parsePci(v, at('allow')));
 
   const logLevel = parseLogLevel(valueOrDefault('log_level'), at('log_level'));
@@ -394,7 +396,9 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
 
   const staticArp: FfnetStaticArp[] = [];
   const seen = new Set<number>();
-  for (const entry of listOf(present(body, 'arp'), at('arp'), true)) {
+  const arps = listOf(present(body, 'arp'), at('arp'), true);
+  if (arps.length > MAX_STATIC_ARP) throw fail(at('arp'), `at most ${MAX_STATIC_ARP} entries`);
+  for (const entry of arps) {
     nonEmpty(entry, at('arp'));
     const what = typeof entry === 'string' ? entry : `${String((entry as FfnetStaticArp).addr)} ${String((entry as FfnetStaticArp).mac)}`;
     const bad = (detail: string) => new FfnetConfigError(ctx.file, section, 'arp', `entry ${JSON.stringify(what)}: ${detail}`);

@@ -305,6 +305,17 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     error: '[dpdk] lcores: "0\u00e9\u00e9@0" is not an EAL lcore mapping (unexpected "\u00e9" at position 2; e.g. 0@(0-1),1@(0-1))',
   },
   {
+    name: 'more devices than a stack takes',
+    text: `[dpdk]\n${Array.from({ length: 17 }, (_, i) => `vdev[] = net_null${i}\n`).join('')}`,
+    error: '[dpdk] vdev: at most 16 devices',
+  },
+  {
+    name: 'more static neighbours than a port takes',
+    text: `[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n${
+      Array.from({ length: 65 }, (_, i) => `arp[] = 10.77.0.${i + 3} 02:00:00:00:00:01\n`).join('')}`,
+    error: '[port0] arp: at most 64 entries',
+  },
+  {
     name: 'a dotted section name is named as written',
     text: '[po.rt0]\n',
     error: 'unknown section [po.rt0] (known sections: [dpdk], [port0]..[port31], [sysctl])',
