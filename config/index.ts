@@ -2,10 +2,12 @@
  * ffnet.ini: reading, validation, and translation into what the native stack starts from.
  *
  * Contract:
- * - `loadConfigFile` / `parseConfigText` read the F-Stack-style INI file (parsed by the `ini`
- *   package); `validateConfig` accepts the same sections as a plain object, for programs that
- *   configure the stack in code. All three return a fully typed `FfnetConfig` with every default
- *   applied, or throw `FfnetConfigError` naming the file, section and key of the first problem.
+ * - `loadConfigFile` / `parseConfigText` read the F-Stack-style INI file: its structure top to bottom
+ *   as the C reader (posix/ff_config.c) reads it, then its values (parsed by the `ini` package);
+ *   both readers report the same first problem with the same message. `validateConfig` accepts the
+ *   same sections as a plain object, for programs that configure the stack in code. All three return
+ *   a fully typed `FfnetConfig` with every default applied, or throw `FfnetConfigError` naming the
+ *   file, section and key of the first problem.
  * - Nothing is silently ignored: unknown sections and keys, duplicated keys, wrong types, values out
  *   of range and inconsistent ports are errors.
  * - `toNativeConfig` turns a validated config into the `NativeStackConfig` the addon starts from,
@@ -19,7 +21,8 @@ import * as ini from 'ini';
 import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
 import { FfnetConfigError } from './errors.js';
 import {
-  CONFIG_KEYS, KNOWN_SECTIONS, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, keysOf,
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_VDEVS,
+  keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
 } from './schema.js';
 import { SYSCTLS, lookupSysctl, sysctlDefaults } from './sysctl.js';
@@ -117,11 +120,7 @@ export function loadConfigFile(path: string): FfnetConfig {
 
 /** Parses and validates INI text; `fileName` is what error messages call the file. */
 export function parseConfigText(text: string, fileName: string): FfnetConfig {
-  // `ini` takes a header only alone on its line; an indented `[section]`, or one followed by a comment,
-  // is still one (as the C reader, posix/ff_config.c, reads it), not a key named "[section]".
-  const unindented = text.replace(/^[ \t]*(\[[^\]\r\n]*\])[ \t]*(?:[;#].*)?$/gm, '$1');
-  checkDuplicateKeys(unindented, fileName);
-  const parsed = normaliseIniValues(ini.parse(unindented)) as Record<string, unknown>;
+  const parsed = normaliseIniValues(ini.parse(checkStructure(text, fileName))) as Record<string, unknown>;
   return validate(parsed, { file: fileName, fromIni: true });
 }
 
@@ -236,13 +235,7 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
     } else if (port && Number(port[1]) <= MAX_PORT_ID) {
       portsRaw.push({ id: Number(port[1]), name, keys: body });
     } else {
-      const m = /^port(\d+)$/.exec(name);
-      if (m) {
-        throw new FfnetConfigError(ctx.file, name, undefined,
-          `${m[1]} is not a DPDK port id (expected [port0]..[port${MAX_PORT_ID}], without leading zeros)`,
-          `${ctx.file}: unknown section [${name}]: ${m[1]} is not a DPDK port id (expected [port0]..[port${MAX_PORT_ID}], without leading zeros)`);
-      }
-      throw FfnetConfigError.unknownSection(ctx.file, name, KNOWN_SECTIONS);
+      throw unknownSection(ctx.file, name);
     }
   }
 
@@ -313,17 +306,22 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
   const prefixRaw = present(body, 'file_prefix');
   const filePrefix = prefixRaw === undefined ? `ffnet-${process.pid}` : parseFilePrefix(prefixRaw, at('file_prefix'));
 
-  const vdevs = listOf(present(body, 'vdev'), at('vdev')).map((v) => parseVdev(v, at('vdev')));
   const names = new Set<string>();
-  for (const v of vdevs) {
-    const name = v.split(',', 1)[0]!;
+  const vdevs = listOf(present(body, 'vdev'), at('vdev')).map((v) => {
+    const spec = parseVdev(v, at('vdev'));
+    const name = spec.split(',', 1)[0]!;
     if (names.has(name)) throw new FfnetConfigError(ctx.file, S, 'vdev', `device ${name} is listed twice`);
     names.add(name);
-  }
+    return spec;
+  });
+  if (vdevs.length > MAX_VDEVS) throw new FfnetConfigError(ctx.file, S, 'vdev', `at most ${MAX_VDEVS} devices`);
   const allow = listOf(present(body, 'allow'), at('allow')).map((v) => parsePci(v, at('allow')));
 
   const logLevel = parseLogLevel(valueOrDefault('log_level'), at('log_level'));
   const log = parseLogSink(valueOrDefault('log'), at('log'));
+  const noHuge = boolKey(body, S, 'no_huge', ctx);
+  const idleSleepUs = intKey(body, S, 'idle_sleep', ctx);
+  const txDelayUs = intKey(body, S, 'pkt_tx_delay', ctx);
   const extraRaw = present(body, 'extra_args');
   const extraArgs = extraRaw === undefined ? [] : parseEalArgs(extraRaw, at('extra_args'));
 
@@ -332,12 +330,12 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
     lcoreIds,
     dataLcores: lcoreIds.filter((id) => id !== 0),
     memoryMb,
-    noHuge: boolKey(body, S, 'no_huge', ctx),
+    noHuge,
     filePrefix,
     vdevs,
     allow,
-    idleSleepUs: intKey(body, S, 'idle_sleep', ctx),
-    txDelayUs: intKey(body, S, 'pkt_tx_delay', ctx),
+    idleSleepUs,
+    txDelayUs,
     logLevel,
     log,
     mbufs,
@@ -398,7 +396,10 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
 
   const staticArp: FfnetStaticArp[] = [];
   const seen = new Set<number>();
-  for (const entry of listOf(present(body, 'arp'), at('arp'), true)) {
+  const arps = listOf(present(body, 'arp'), at('arp'), true);
+  if (arps.length > MAX_STATIC_ARP) throw fail(at('arp'), `at most ${MAX_STATIC_ARP} entries`);
+  for (const entry of arps) {
+    nonEmpty(entry, at('arp'));
     const what = typeof entry === 'string' ? entry : `${String((entry as FfnetStaticArp).addr)} ${String((entry as FfnetStaticArp).mac)}`;
     const bad = (detail: string) => new FfnetConfigError(ctx.file, section, 'arp', `entry ${JSON.stringify(what)}: ${detail}`);
     const e = parseArpEntry(entry, bad);
@@ -428,10 +429,7 @@ function validateSysctl(body: Record<string, unknown>, ctx: Ctx): Record<string,
   const out = sysctlDefaults();
   for (const name of Object.keys(body)) {
     const s = lookupSysctl(name);
-    if (!s) {
-      const detail = `unknown sysctl "${name}" in [sysctl] (known: ${SYSCTLS.map((x) => x.name).join(', ')})`;
-      throw new FfnetConfigError(ctx.file, S, name, detail, `${ctx.file}: ${detail}`);
-    }
+    if (!s) throw unknownSysctl(ctx.file, name);
     const v = present(body, name);
     if (v === undefined) continue;
     out[name] = parseInteger(v, s.min, s.max, s.unit, { ctx, section: S, key: name });
@@ -499,6 +497,7 @@ const FALSE_WORDS = ['false', 'no', 'off', '0'];
 
 function parseBoolean(v: unknown, at: At): boolean {
   single(v, at);
+  if (v === '') throw fail(at, 'empty value (remove the line to use the default)');
   if (typeof v === 'boolean') return v;
   if (v === 1 || v === 0) return v === 1;
   if (typeof v === 'string') {
@@ -527,9 +526,14 @@ function listOf(v: unknown, at: At, allowObjects = false): unknown[] {
   for (const item of items) {
     const ok = typeof item === 'string' || (allowObjects && isPlainObject(item));
     if (!ok) throw fail(at, `expected ${allowObjects ? 'a string or { addr, mac }' : 'a string'} for each entry, got ${describe(item)}`);
-    if (item === '') throw fail(at, 'empty entry');
   }
   return items;
+}
+
+/** Refuses an empty list entry; entries are checked one by one in file order, as the C reader does. */
+function nonEmpty(item: unknown, at: At): unknown {
+  if (item === '') throw fail(at, 'empty entry');
+  return item;
 }
 
 function parseLcoreMask(v: unknown, at: At): bigint {
@@ -552,6 +556,10 @@ function parseLcoreMask(v: unknown, at: At): bigint {
   if ((mask & 1n) === 0n) {
     throw fail(at, `${hex} does not include lcore 0 (lcore 0 is the JS thread that initialises the EAL; `
       + `use 0x${(mask | 1n).toString(16)})`);
+  }
+  const data = bitsOf(mask).length - 1;
+  if (data > MAX_DATA_LCORES) {
+    throw fail(at, `${hex} names ${data} data-path lcores (lcores other than 0); a stack runs at most ${MAX_DATA_LCORES}`);
   }
   return mask;
 }
@@ -633,7 +641,7 @@ function parseFilePrefix(v: unknown, at: At): string {
 }
 
 function parseVdev(v: unknown, at: At): string {
-  const s = v as string;
+  const s = nonEmpty(v, at) as string;
   if (!/^[A-Za-z][A-Za-z0-9_]*(,[^\s,][^\s]*)?$/.test(s)) {
     throw fail(at, `${JSON.stringify(s)} is not a device specification (expected <driver><id>[,key=value...], e.g. net_tap0,iface=ff0)`);
   }
@@ -641,7 +649,7 @@ function parseVdev(v: unknown, at: At): string {
 }
 
 function parsePci(v: unknown, at: At): string {
-  const s = v as string;
+  const s = nonEmpty(v, at) as string;
   if (!/^([0-9a-fA-F]{1,8}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\.[0-7](,\S+)?$/.test(s)) {
     throw fail(at, `${JSON.stringify(s)} is not a PCI address ([domain:]bus:devid.func[,args], e.g. 0000:01:00.0)`);
   }
@@ -653,12 +661,13 @@ const LOG_LEVELS = ['emergency', 'alert', 'critical', 'error', 'warning', 'notic
 const LOG_ALIASES: Record<string, string> = { emerg: 'emergency', crit: 'critical', err: 'error', warn: 'warning' };
 
 function parseLogLevel(v: unknown, at: At): string {
-  const s = scalarText(v, at, 'a log level').toLowerCase();
+  const written = scalarText(v, at, 'a log level');
+  const s = written.toLowerCase();
   if (/^[1-8]$/.test(s)) return LOG_LEVELS[Number(s) - 1]!;
   if ((LOG_LEVELS as readonly string[]).includes(s)) return s;
   const alias = LOG_ALIASES[s];
   if (alias) return alias;
-  throw fail(at, `${JSON.stringify(s)} is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)`);
+  throw fail(at, `${JSON.stringify(written)} is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)`);
 }
 
 /** `none`, `stderr`, `syslog` or `file:PATH` (a relative path is taken from the working directory). */
@@ -797,13 +806,9 @@ function describe(v: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // INI-specific checks
 
-/**
- * Evens out two `ini` quirks: the word null becomes null (in a file it is just text; null means
- * "unset" in objects), and a quoted value followed by a comment keeps its quotes.
- */
+/** Evens out an `ini` quirk: the word null becomes null (in a file it is just text; null means "unset" in objects). */
 function normaliseIniValues(v: unknown): unknown {
   if (v === null) return 'null';
-  if (typeof v === 'string') return /^(["']).*\1$/s.test(v) && v.length >= 2 ? v.slice(1, -1) : v;
   if (Array.isArray(v)) return v.map(normaliseIniValues);
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
@@ -812,31 +817,103 @@ function normaliseIniValues(v: unknown): unknown {
   return v;
 }
 
+/** A section ffnet does not define; a [portN] whose N is not a port id says so. */
+function unknownSection(file: string, name: string): FfnetConfigError {
+  const m = /^port(\d+)$/.exec(name);
+  if (m) {
+    return new FfnetConfigError(file, name, undefined,
+      `${m[1]} is not a DPDK port id (expected [port0]..[port${MAX_PORT_ID}], without leading zeros)`,
+      `${file}: unknown section [${name}]: ${m[1]} is not a DPDK port id (expected [port0]..[port${MAX_PORT_ID}], without leading zeros)`);
+  }
+  return FfnetConfigError.unknownSection(file, name, KNOWN_SECTIONS);
+}
+
+function unknownSysctl(file: string, name: string): FfnetConfigError {
+  const detail = `unknown sysctl "${name}" in [sysctl] (known: ${SYSCTLS.map((x) => x.name).join(', ')})`;
+  return new FfnetConfigError(file, 'sysctl', name, detail, `${file}: ${detail}`);
+}
+
+/** rte_cfgfile's limits (rte_cfgfile.h CFG_NAME_LEN and CFG_VALUE_LEN), which the C reader shares. */
+const CFG_NAME_LEN = 64;
+const CFG_VALUE_LEN = 256;
+/** C's isspace: what both readers trim from the ends of lines, keys and values. */
+const trimC = (s: string) => s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
 /**
- * The `ini` package keeps the last of two `key = ...` lines silently; a repeated single-valued key
- * is almost always a mistake in ffnet.ini, so it is refused. Lines are matched the way `ini` does.
+ * Reads the file's structure from top to bottom, as the C reader (posix/ff_config.c) does, and
+ * refuses the first problem in file order: a line that is too long, not a section header or without
+ * "=", an unknown section, a key outside any section, an unknown key, a key given twice. Values are
+ * checked afterwards, by validate. A line ends at its first ";" (rte_cfgfile's comment character).
+ * Returns the file rewritten for `ini`: each header alone, each value quoted, so that `ini` keeps
+ * exactly the text the C reader keeps (a lone "\r" or "#" in a value included).
  */
-function checkDuplicateKeys(text: string, file: string): void {
-  const seen = new Map<string, Set<string>>();
-  let section = '';
-  for (const line of text.split(/[\r\n]+/g)) {
-    if (!line || /^\s*[;#]/.test(line) || /^\s*$/.test(line)) continue;
-    const m = /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/.exec(line);
-    if (!m) continue;
-    if (m[1] !== undefined) {
-      section = ini.unsafe(m[1]);
+function checkStructure(text: string, file: string): string {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  let section: string | undefined;
+  const lines = text.split('\n');
+  for (const [n, raw] of lines.entries()) {
+    const no = n + 1;
+    const tooLong = () => new FfnetConfigError(file, undefined, undefined,
+      `line ${no} is too long (keys up to ${CFG_NAME_LEN - 2} and values up to ${CFG_VALUE_LEN - 2} characters)`);
+    if (bytes(raw) + (n < lines.length - 1 ? 1 : 0) >= CFG_NAME_LEN + CFG_VALUE_LEN + 2) throw tooLong();
+    let s = trimC(raw);
+    if (s === '' || s.startsWith(';') || s.startsWith('#')) continue;
+    s = trimC(s.split(';', 1)[0]!);
+    const eq = s.indexOf('=');
+    if (s.startsWith('[')) {
+      const close = s.indexOf(']');
+      // A header may be followed by a "#" comment too.
+      if (close >= 0 && trimC(s.slice(close + 1)).startsWith('#')) s = s.slice(0, close + 1);
+      if (!s.endsWith(']') || s.indexOf(']') !== s.length - 1 || bytes(s) >= CFG_NAME_LEN) {
+        throw new FfnetConfigError(file, undefined, undefined, `line ${no}: ${s} is not a section header`);
+      }
+      section = trimC(s.slice(1, -1));
+      if (section !== 'dpdk' && section !== 'sysctl' && !(PORT_SECTION.test(section) && Number(section.slice(4)) <= MAX_PORT_ID)) {
+        throw unknownSection(file, section);
+      }
+      out.push(`[${section}]`);
       continue;
     }
-    const key = ini.unsafe(m[2]!);
-    if (section === '' || (key.length > 2 && key.endsWith('[]'))) continue;
-    let keys = seen.get(section);
-    if (!keys) seen.set(section, (keys = new Set()));
-    if (keys.has(key)) {
-      const hint = CONFIG_KEYS.some((k) => k.repeatable && k.key === key)
-        ? ` (write "${key}[] = ..." once per value)`
-        : ' (a key may be given once)';
-      throw new FfnetConfigError(file, section, key, `set more than once${hint}`);
+    if (eq < 0) throw new FfnetConfigError(file, section, undefined, `line ${no}: "${s}" has no value (write "key = value")`,
+      `${file}: line ${no}: "${s}" has no value (write "key = value")`);
+    if (bytes(s.slice(0, eq)) >= CFG_NAME_LEN - 1 || bytes(s.slice(eq + 1)) >= CFG_VALUE_LEN - 1) throw tooLong();
+    const key = trimC(s.slice(0, eq));
+    if (section === undefined) {
+      throw new FfnetConfigError(file, undefined, key,
+        `key "${key}" is outside any section (put it under [dpdk], [portN] or [sysctl])`,
+        `${file}: key "${key}" is outside any section (put it under [dpdk], [portN] or [sysctl])`);
     }
-    keys.add(key);
+    const list = key.length > 2 && key.endsWith('[]');
+    const base = list ? key.slice(0, -2) : key;
+    if (section === 'sysctl') {
+      if (!lookupSysctl(base)) throw unknownSysctl(file, base);
+    } else {
+      const specs = SECTION_KEYS[section === 'dpdk' ? 'dpdk' : 'portN'];
+      if (!specs.some((k) => k.key === base)) throw FfnetConfigError.unknownKey(file, section, base, specs.map((k) => k.key));
+    }
+    if (!list) {
+      if (seen.has(`${section}\n${key}`)) {
+        const hint = CONFIG_KEYS.some((k) => k.repeatable && k.key === key)
+          ? ` (write "${key}[] = ..." once per value)`
+          : ' (a key may be given once)';
+        throw new FfnetConfigError(file, section, key, `set more than once${hint}`);
+      }
+      seen.add(`${section}\n${key}`);
+    }
+    out.push(`${key}=${JSON.stringify(iniValue(trimC(s.slice(eq + 1))))}`);
   }
+  return out.join('\n');
+}
+
+/** A value as the C reader keeps it: a quoted value without its quotes (and a "#" comment after them), else cut at "#". */
+function iniValue(v: string): string {
+  const q = v[0];
+  if (q === '"' || q === "'") {
+    const close = v.indexOf(q, 1);
+    if (close > 0 && trimC(v.slice(close + 1)).startsWith('#')) return v.slice(1, close);
+    if (v.length >= 2 && v.endsWith(q)) return v.slice(1, -1);
+  }
+  return trimC(v.split('#', 1)[0]!);
 }

@@ -57,6 +57,12 @@ export const MAX_PORT_ID = 31;
 export const MAX_PORTS = 8;
 /** Highest lcore id (RTE_MAX_LCORE is 128 in Debian's DPDK). */
 export const MAX_LCORE_ID = 127;
+/** Most data-path lcores (lcores other than 0) one stack runs (FFS_MAX_LCORES in stack/stack.h). */
+export const MAX_DATA_LCORES = 32;
+/** Most virtual devices one stack takes (struct ffs_conf's vdevs in stack/stack.h). */
+export const MAX_VDEVS = 16;
+/** Most static neighbour entries of one port (FFS_MAX_STATIC_ARP in stack/stack.h). */
+export const MAX_STATIC_ARP = 64;
 
 /** Every key of `[dpdk]` and `[portN]`, in documentation order. */
 export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <regex.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -51,6 +52,8 @@ static struct {
 	int argc;
 	char *vdevs[16];
 	char *log; /* [dpdk] log, or NULL for none */
+	int unpinned; /**< the first data-path lcore without a CPU of its own on this machine, or 0 */
+	int cpus;     /**< this machine's CPUs, when unpinned is set */
 	struct ffs_conf conf;
 } C;
 
@@ -81,6 +84,29 @@ static int bad_unknown_key(const char *section, const char *key, const char *con
 	return -1;
 }
 
+/** `s` as JSON.stringify writes it (config/index.ts quotes values so): in double quotes, escaped. */
+static const char *quoted(const char *s, char *buf, size_t size)
+{
+	size_t k = 0;
+	buf[k++] = '"';
+	for (; *s && k + 8 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" :
+				  c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+		if (esc)
+			k += (size_t)snprintf(buf + k, size - k, "%s", esc);
+		else if (c < 0x20)
+			k += (size_t)snprintf(buf + k, size - k, "\\u%04x", c);
+		else
+			buf[k++] = (char)c;
+	}
+	buf[k++] = '"';
+	buf[k] = '\0';
+	return buf;
+}
+
+#define QUOTED(s) quoted((s), (char[6 * CFG_VALUE_LEN + 8]){ 0 }, 6 * CFG_VALUE_LEN + 8)
+
 /* ---- reading --------------------------------------------------------------------------- */
 
 static bool matches(const char *re, const char *s)
@@ -103,7 +129,90 @@ static char *trim(char *s)
 	return s;
 }
 
-/** Refuses what rte_cfgfile would skip or cut short: lines without '=', and over-long names or values. */
+static bool is_list_key(const char *key)
+{
+	size_t n = strlen(key);
+	return n > 2 && strcmp(key + n - 2, "[]") == 0;
+}
+
+/** The keys of [dpdk] and of [portN], and those of them that take a list. */
+static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "memory", "no_huge", "file_prefix", "vdev", "allow",
+					 "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf", "extra_args", NULL };
+static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", NULL };
+static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", NULL };
+
+static bool listed(const char *const names[], const char *name)
+{
+	for (unsigned i = 0; names[i]; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/** Refuses a section ffnet does not define; a [portN] whose N is not a port id says so. */
+static int check_section(const char *name)
+{
+	unsigned id;
+	if (strcmp(name, "dpdk") == 0 || strcmp(name, "sysctl") == 0 ||
+	    (matches("^port(0|[1-9][0-9]?)$", name) && sscanf(name + 4, "%u", &id) == 1 && id <= MAX_PORT_ID))
+		return 0;
+	if (matches("^port[0-9]+$", name))
+		fprintf(stderr, "%s: unknown section [%s]: %s is not a DPDK port id (expected [port0]..[port%d], without leading zeros)\n",
+			C.file, name, name + 4, MAX_PORT_ID);
+	else
+		fprintf(stderr, "%s: unknown section [%s] (known sections: [dpdk], [port0]..[port%d], [sysctl])\n", C.file, name,
+			MAX_PORT_ID);
+	return -1;
+}
+
+/** Refuses a key its section does not define, and a single-valued key given twice (`seen` holds "section\nkey"). */
+static int check_key(const char *section, const char *key, char ***seen, unsigned *n_seen)
+{
+	if (!section)
+		return fprintf(stderr, "%s: key \"%s\" is outside any section (put it under [dpdk], [portN] or [sysctl])\n", C.file, key), -1;
+	char base[CFG_NAME_LEN];
+	snprintf(base, sizeof(base), "%s", key);
+	bool list = is_list_key(base);
+	if (list)
+		base[strlen(base) - 2] = '\0';
+	if (strcmp(section, "sysctl") == 0) {
+		if (ffs_sysctl_find(base) < 0) {
+			fprintf(stderr, "%s: unknown sysctl \"%s\" in [sysctl] (known: ", C.file, base);
+			for (int k = 0; k < FFS_SYSCTL_COUNT; k++)
+				fprintf(stderr, "%s%s", k ? ", " : "", ffs_sysctl_table[k].name);
+			fprintf(stderr, ")\n");
+			return -1;
+		}
+	} else {
+		const char *const *known = strcmp(section, "dpdk") == 0 ? DPDK_KEYS : PORT_KEYS;
+		if (!listed(known, base))
+			return bad_unknown_key(section, base, known);
+	}
+	if (list)
+		return 0;
+	char id[2 * CFG_NAME_LEN + 2];
+	snprintf(id, sizeof(id), "%s\n%s", section, key);
+	for (unsigned i = 0; i < *n_seen; i++)
+		if (strcmp((*seen)[i], id) == 0)
+			return listed(REPEATABLE_KEYS, key) ? bad(section, key, "set more than once (write \"%s[] = ...\" once per value)", key)
+							    : bad(section, key, "set more than once (a key may be given once)");
+	char **grown = realloc(*seen, (*n_seen + 1) * sizeof(*grown));
+	if (!grown || !(grown[*n_seen] = strdup(id))) {
+		if (grown)
+			*seen = grown;
+		return bad(NULL, NULL, "out of memory");
+	}
+	*seen = grown;
+	++*n_seen;
+	return 0;
+}
+
+/**
+ * Reads the file's structure from top to bottom and refuses the first problem in file order: what
+ * rte_cfgfile would skip or cut short (lines without '=', over-long names or values), a line that is
+ * not a section header, an unknown section, a key outside any section, an unknown key, a key given
+ * twice. Values are checked afterwards. config/index.ts (checkStructure) reads the file the same way.
+ */
 static int prescan(void)
 {
 	FILE *f = fopen(C.file, "r");
@@ -120,7 +229,10 @@ static int prescan(void)
 		fprintf(stderr, "cannot read config file %s: %s (%s)\n", C.file, name ? name : "EIO", why);
 		return -1;
 	}
-	char line[4096];
+	char line[4096], section[CFG_NAME_LEN];
+	bool in_section = false;
+	char **seen = NULL;
+	unsigned n_seen = 0;
 	int rc = 0;
 	for (unsigned no = 1; rc == 0 && fgets(line, sizeof(line), f); no++) {
 		if (strlen(line) >= CFG_NAME_LEN + CFG_VALUE_LEN + 2) {
@@ -141,15 +253,27 @@ static int prescan(void)
 			char *close = strchr(s, ']');
 			if (close && *trim(close + 1) == '#')
 				close[1] = '\0';
-			if (s[strlen(s) - 1] != ']' || strchr(s, ']') != s + strlen(s) - 1 || strlen(s) >= CFG_NAME_LEN)
+			if (s[strlen(s) - 1] != ']' || strchr(s, ']') != s + strlen(s) - 1 || strlen(s) >= CFG_NAME_LEN) {
 				rc = bad(NULL, NULL, "line %u: %s is not a section header", no, s);
+			} else {
+				s[strlen(s) - 1] = '\0';
+				snprintf(section, sizeof(section), "%s", trim(s + 1));
+				in_section = true;
+				rc = check_section(section);
+			}
 		} else if (!eq) {
 			rc = bad(NULL, NULL, "line %u: \"%s\" has no value (write \"key = value\")", no, s);
 		} else if ((size_t)(eq - s) >= CFG_NAME_LEN - 1 || strlen(eq + 1) >= CFG_VALUE_LEN - 1) {
 			rc = bad(NULL, NULL, "line %u is too long (keys up to %d and values up to %d characters)", no,
 				 CFG_NAME_LEN - 2, CFG_VALUE_LEN - 2);
+		} else {
+			*eq = '\0';
+			rc = check_key(in_section ? section : NULL, trim(s), &seen, &n_seen);
 		}
 	}
+	for (unsigned i = 0; i < n_seen; i++)
+		free(seen[i]);
+	free(seen);
 	fclose(f);
 	return rc;
 }
@@ -223,12 +347,6 @@ static int load(void)
 	return rc;
 }
 
-static bool is_list_key(const char *key)
-{
-	size_t n = strlen(key);
-	return n > 2 && strcmp(key + n - 2, "[]") == 0;
-}
-
 static bool key_is(const char *key, const char *name)
 {
 	size_t n = strlen(name);
@@ -263,40 +381,13 @@ static unsigned list(struct section *s, const char *key, const char **out, unsig
 	return n;
 }
 
-static int check_keys(struct section *s, const char *const known[], const char *const repeatable[])
-{
-	for (unsigned i = 0; i < s->n; i++) {
-		char base[CFG_NAME_LEN];
-		snprintf(base, sizeof(base), "%s", s->e[i].key);
-		if (is_list_key(base))
-			base[strlen(base) - 2] = '\0';
-		bool ok = false;
-		for (unsigned k = 0; known[k] && !ok; k++)
-			ok = strcmp(known[k], base) == 0;
-		if (!ok)
-			return bad_unknown_key(s->name, base, known);
-		if (is_list_key(s->e[i].key))
-			continue;
-		for (unsigned j = 0; j < i; j++) {
-			if (strcmp(s->e[j].key, s->e[i].key) != 0)
-				continue;
-			bool rep = false;
-			for (unsigned k = 0; repeatable[k]; k++)
-				rep |= strcmp(repeatable[k], base) == 0;
-			return rep ? bad(s->name, base, "set more than once (write \"%s[] = ...\" once per value)", base)
-				   : bad(s->name, base, "set more than once (a key may be given once)");
-		}
-	}
-	return 0;
-}
-
 /* ---- values ---------------------------------------------------------------------------- */
 
 static int parse_int(const char *sec, const char *key, const char *v, long long min, long long max, const char *unit,
 		     long long *out)
 {
 	if (!matches("^[+-]?[0-9]+$", v))
-		return bad(sec, key, "\"%s\" is not a decimal integer", v);
+		return bad(sec, key, "%s is not a decimal integer", QUOTED(v));
 	errno = 0;
 	long long n = strtoll(v, NULL, 10);
 	if (errno || n < min || n > max)
@@ -356,7 +447,7 @@ static int ip_key(struct section *s, const char *key, uint32_t *out, bool *prese
 		return -1;
 	*present = v != NULL;
 	if (v && !ipv4_value(v, out))
-		return bad(s->name, key, "\"%s\" is not an IPv4 address", v);
+		return bad(s->name, key, "%s is not an IPv4 address", QUOTED(v));
 	return 0;
 }
 
@@ -387,7 +478,7 @@ static int parse_mask(struct section *s, mask_t *out)
 		v = "0x1";
 	bool hex = matches("^0[xX][0-9a-fA-F]+$", v);
 	if (!hex && !matches("^[0-9]+$", v))
-		return bad("dpdk", "lcore_mask", "\"%s\" is not an lcore mask (hex with 0x, e.g. 0x3, or a decimal integer)", v);
+		return bad("dpdk", "lcore_mask", "%s is not an lcore mask (hex with 0x, e.g. 0x3, or a decimal integer)", QUOTED(v));
 	mask_t m = 0;
 	bool over = false;
 	for (const char *p = v + (hex ? 2 : 0); *p; p++) {
@@ -411,7 +502,71 @@ static int parse_mask(struct section *s, mask_t *out)
 		return bad("dpdk", "lcore_mask",
 			   "%s does not include lcore 0 (lcore 0 is the JS thread that initialises the EAL; use %s)",
 			   fmt_mask(m, buf), fmt_mask(m | 1, (char[40]){ 0 }));
+	int data = -1;
+	for (mask_t b = m; b; b &= b - 1)
+		data++;
+	if (data > FFS_MAX_LCORES)
+		return bad("dpdk", "lcore_mask", "%s names %d data-path lcores (lcores other than 0); a stack runs at most %d",
+			   fmt_mask(m, buf), data, FFS_MAX_LCORES);
 	*out = m;
+	return 0;
+}
+
+/** A syntax error in an lcores mapping, worded as config/index.ts words it. */
+__attribute__((format(printf, 2, 3))) static int bad_map(const char *s, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return bad("dpdk", "lcores", "%s is not an EAL lcore mapping (%s; e.g. 0@(0-1),1@(0-1))", QUOTED(s), why);
+}
+
+/** Reads a number at s[*i]; -1 (printed) when there is none. */
+static long map_num(const char *s, size_t *i)
+{
+	if (!isdigit((unsigned char)s[*i]))
+		return bad_map(s, "expected a number at position %zu", *i + 1), -1;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s + *i, &end, 10);
+	*i = (size_t)(end - s);
+	return errno || n > LONG_MAX ? LONG_MAX : (long)n;
+}
+
+struct map_set {
+	long lo[64], hi[64];
+	unsigned n;
+};
+
+/** One set of an lcores mapping: a number, a range a-b, or a parenthesised group of those; -1 (printed) on error. */
+static int map_set(const char *s, size_t *i, struct map_set *out)
+{
+	bool group = s[*i] == '(';
+	*i += group;
+	out->n = 0;
+	do {
+		long lo = map_num(s, i), hi = lo;
+		if (lo < 0)
+			return -1;
+		if (s[*i] == '-') {
+			++*i;
+			if ((hi = map_num(s, i)) < 0)
+				return -1;
+			if (hi < lo)
+				return bad_map(s, "range %ld-%ld runs backwards", lo, hi);
+		}
+		if (out->n == 64)
+			return bad_map(s, "more than 64 entries in a group");
+		out->lo[out->n] = lo;
+		out->hi[out->n++] = hi;
+	} while (group && s[*i] == ',' && ++*i);
+	if (group) {
+		if (s[*i] != ')')
+			return bad_map(s, "expected \")\" at position %zu", *i + 1);
+		++*i;
+	}
 	return 0;
 }
 
@@ -421,56 +576,48 @@ static int parse_lcore_map(const char *s, mask_t mask)
 	char hex[40];
 	fmt_mask(mask, hex);
 	mask_t mapped = 0;
-	const char *p = s;
+	size_t i = 0;
 	for (;;) {
-		mask_t ids = 0;
-		for (int part = 0; part < 2; part++) {
-			bool group = *p == '(';
-			p += group;
-			do {
-				if (!isdigit((unsigned char)*p))
-					goto syntax;
-				unsigned long lo = strtoul(p, (char **)&p, 10), hi = lo;
-				if (*p == '-') {
-					p++;
-					if (!isdigit((unsigned char)*p))
-						goto syntax;
-					hi = strtoul(p, (char **)&p, 10);
-					if (hi < lo)
-						goto syntax;
-				}
-				if (part == 0 && hi > MAX_LCORE_ID)
-					goto syntax;
-				if (part == 1 && hi >= 1024)
-					goto syntax;
-				for (unsigned long x = lo; part == 0 && x <= hi; x++) {
-					if ((ids | mapped) >> x & 1)
-						goto syntax;
-					ids |= (mask_t)1 << x;
-				}
-			} while (group && *p == ',' && p++);
-			if (group && *p++ != ')')
-				goto syntax;
-			if (part == 1 || *p != '@')
-				break;
-			p++;
+		struct map_set ids, cpus;
+		if (map_set(s, &i, &ids) < 0)
+			return -1;
+		cpus = ids;
+		if (s[i] == '@') {
+			i++;
+			if (map_set(s, &i, &cpus) < 0)
+				return -1;
 		}
-		mapped |= ids;
-		if (!*p)
+		for (unsigned r = 0; r < ids.n; r++) {
+			for (long id = ids.lo[r]; id <= ids.hi[r]; id++) {
+				if (id > MAX_LCORE_ID)
+					return bad_map(s, "lcore %ld is above %d", id, MAX_LCORE_ID);
+				if (mapped >> id & 1)
+					return bad_map(s, "lcore %ld is mapped twice", id);
+				mapped |= (mask_t)1 << id;
+			}
+		}
+		for (unsigned r = 0; r < cpus.n; r++)
+			if (cpus.hi[r] >= 1024)
+				return bad_map(s, "CPU %ld is above 1023", cpus.lo[r] >= 1024 ? cpus.lo[r] : 1024L);
+		if (!s[i])
 			break;
-		if (*p++ != ',')
-			goto syntax;
+		if (s[i] != ',') {
+			/* The whole character, as config/index.ts names it: a UTF-8 lead byte and its continuation bytes.
+			 * Nothing before it is beyond ASCII (that would have stopped the parse), so i + 1 counts characters. */
+			char c[5] = { s[i] };
+			for (size_t k = 1; k < 4 && ((unsigned char)s[i + k] & 0xc0) == 0x80; k++)
+				c[k] = s[i + k];
+			return bad_map(s, "unexpected %s at position %zu", QUOTED(c), i + 1);
+		}
+		i++;
 	}
-	for (int id = 0; id <= MAX_LCORE_ID; id++) {
+	for (int id = 0; id <= MAX_LCORE_ID; id++)
 		if ((mask >> id & 1) && !(mapped >> id & 1))
-			return bad("dpdk", "lcores", "\"%s\" does not map lcore %d of lcore_mask %s", s, id, hex);
+			return bad("dpdk", "lcores", "%s does not map lcore %d of lcore_mask %s", QUOTED(s), id, hex);
+	for (int id = 0; id <= MAX_LCORE_ID; id++)
 		if (!(mask >> id & 1) && (mapped >> id & 1))
-			return bad("dpdk", "lcores", "\"%s\" maps lcore %d, which lcore_mask %s does not include", s, id, hex);
-	}
+			return bad("dpdk", "lcores", "%s maps lcore %d, which lcore_mask %s does not include", QUOTED(s), id, hex);
 	return 0;
-syntax:
-	return bad("dpdk", "lcores", "\"%s\" is not an EAL lcore mapping (error at position %d; e.g. 0@(0-1),1@(0-1))", s,
-		   (int)(p - s) + 1);
 }
 
 static const char *const LOG_LEVELS[] = { "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug" };
@@ -505,14 +652,9 @@ static int push(const char *a)
 
 static int dpdk_section(struct section *s)
 {
-	static const char *const known[] = { "lcore_mask", "lcores", "memory", "no_huge", "file_prefix", "vdev", "allow",
-					     "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf", "extra_args", NULL };
-	static const char *const repeatable[] = { "vdev", "allow", NULL };
 	struct section empty = { .name = "dpdk" };
 	if (!s)
 		s = &empty;
-	if (check_keys(s, known, repeatable) < 0)
-		return -1;
 	mask_t mask = 0;
 	const char *map, *prefix, *level, *extra, *huge, *sink;
 	long long memory, mbufs, idle, txd;
@@ -527,14 +669,14 @@ static int dpdk_section(struct section *s)
 	if (scalar(s, "file_prefix", &prefix) < 0)
 		return -1;
 	if (prefix && !matches("^[A-Za-z0-9_-]{1,64}$", prefix))
-		return bad("dpdk", "file_prefix", "\"%s\" is not a valid file prefix (1..64 characters from A-Z a-z 0-9 _ -)", prefix);
+		return bad("dpdk", "file_prefix", "%s is not a valid file prefix (1..64 characters from A-Z a-z 0-9 _ -)", QUOTED(prefix));
 	const char *vdevs[64], *allow[64];
 	unsigned n_vdevs = list(s, "vdev", vdevs, 64), n_allow = list(s, "allow", allow, 64);
 	for (unsigned i = 0; i < n_vdevs; i++) {
 		if (!*vdevs[i])
 			return bad("dpdk", "vdev", "empty entry");
 		if (!matches("^[A-Za-z][A-Za-z0-9_]*(,[^[:space:],][^[:space:]]*)?$", vdevs[i]))
-			return bad("dpdk", "vdev", "\"%s\" is not a device specification (expected <driver><id>[,key=value...], e.g. net_tap0,iface=ff0)", vdevs[i]);
+			return bad("dpdk", "vdev", "%s is not a device specification (expected <driver><id>[,key=value...], e.g. net_tap0,iface=ff0)", QUOTED(vdevs[i]));
 		size_t len = strcspn(vdevs[i], ",");
 		for (unsigned j = 0; j < i; j++)
 			if (strcspn(vdevs[j], ",") == len && strncmp(vdevs[i], vdevs[j], len) == 0)
@@ -546,18 +688,18 @@ static int dpdk_section(struct section *s)
 		if (!*allow[i])
 			return bad("dpdk", "allow", "empty entry");
 		if (!matches("^([0-9a-fA-F]{1,8}:)?[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\\.[0-7](,[^[:space:]]+)?$", allow[i]))
-			return bad("dpdk", "allow", "\"%s\" is not a PCI address ([domain:]bus:devid.func[,args], e.g. 0000:01:00.0)", allow[i]);
+			return bad("dpdk", "allow", "%s is not a PCI address ([domain:]bus:devid.func[,args], e.g. 0000:01:00.0)", QUOTED(allow[i]));
 	}
 	if (scalar(s, "log_level", &level) < 0)
 		return -1;
 	const char *lvl = log_level(level ? level : "notice");
 	if (!lvl)
-		return bad("dpdk", "log_level", "\"%s\" is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)", level);
+		return bad("dpdk", "log_level", "%s is not a log level (emerg, alert, crit, err, warning, notice, info, debug, or 1..8)", QUOTED(level));
 	if (scalar(s, "log", &sink) < 0)
 		return -1;
 	if (sink && strcmp(sink, "none") != 0 && strcmp(sink, "stderr") != 0 && strcmp(sink, "syslog") != 0 &&
 	    !(strncmp(sink, "file:", 5) == 0 && sink[5]))
-		return bad("dpdk", "log", "\"%s\" is not a log sink (none, stderr, syslog or file:PATH)", sink);
+		return bad("dpdk", "log", "%s is not a log sink (none, stderr, syslog or file:PATH)", QUOTED(sink));
 	if (sink && !(C.log = strdup(sink)))
 		return bad("dpdk", "log", "out of memory");
 	if (scalar(s, "no_huge", &huge) < 0)
@@ -573,7 +715,7 @@ static int dpdk_section(struct section *s)
 				known_word = true, no_huge = false;
 		}
 		if (!known_word)
-			return bad("dpdk", "no_huge", "\"%s\" is not a boolean (true/false, yes/no, on/off, 1/0)", huge);
+			return bad("dpdk", "no_huge", "%s is not a boolean (true/false, yes/no, on/off, 1/0)", QUOTED(huge));
 	}
 	if (int_key(s, "idle_sleep", 100, 0, 100000, "µs", &idle) < 0 || int_key(s, "pkt_tx_delay", 100, 0, 10000, "µs", &txd) < 0 ||
 	    scalar(s, "extra_args", &extra) < 0)
@@ -598,10 +740,10 @@ static int dpdk_section(struct section *s)
 		for (int id = 1; id <= MAX_LCORE_ID; id++) {
 			if (!(mask >> id & 1))
 				continue;
-			if (id >= cpus)
-				return bad("dpdk", "lcore_mask",
-					   "lcore %d would be pinned to CPU %d, but this machine has %d CPU%s (0..%d); use lower lcore ids or map them with lcores (e.g. lcores = 0@(0-%d),%d@%d)",
-					   id, id, cpus, cpus == 1 ? "" : "s", cpus - 1, cpus - 1, id, cpus - 1);
+			if (id >= cpus && !C.unpinned) {
+				C.unpinned = id;
+				C.cpus = cpus;
+			}
 			k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",%d@%d", id, id);
 		}
 		map = buf;
@@ -630,11 +772,13 @@ static int dpdk_section(struct section *s)
 		char args[CFG_VALUE_LEN];
 		snprintf(args, sizeof(args), "%s", extra);
 		bool proc_type_next = false;
-		for (char *save, *a = strtok_r(args, " \t", &save); a; a = strtok_r(NULL, " \t", &save)) {
+		/* Any whitespace separates arguments, as config/index.ts splits them (/\s+/). */
+		static const char *const space = " \t\r\n\v\f";
+		for (char *save, *a = strtok_r(args, space, &save); a; a = strtok_r(NULL, space, &save)) {
 			/* eal_parse_args prints its usage and exits for -h/--help; -v prints the version. */
 			for (unsigned i = 0; i < sizeof(printing) / sizeof(printing[0]); i++)
 				if (strcmp(a, printing[i]) == 0)
-					return bad("dpdk", "extra_args", "\"%s\" makes the EAL print instead of starting (usage or version text); remove it", a);
+					return bad("dpdk", "extra_args", "%s makes the EAL print instead of starting (usage or version text); remove it", QUOTED(a));
 			if ((proc_type_next && strcmp(a, "secondary") == 0) || strcmp(a, "--proc-type=secondary") == 0)
 				return bad("dpdk", "extra_args", "--proc-type secondary is not supported: a stack owns its ports, packet pool and rings, "
 								 "so it runs as a primary process (give each process its own file_prefix)");
@@ -645,7 +789,7 @@ static int dpdk_section(struct section *s)
 				bool clash = o[1] == '-' ? strcmp(a, o) == 0 || (strncmp(a, o, n) == 0 && a[n] == '=')
 							 : strncmp(a, o, n) == 0 && strncmp(a, "--", 2) != 0;
 				if (clash)
-					return bad("dpdk", "extra_args", "\"%s\" is set from the %s key; set it there instead", a, owned[i][1]);
+					return bad("dpdk", "extra_args", "%s is set from the %s key; set it there instead", QUOTED(a), owned[i][1]);
 			}
 			if (push(a) < 0)
 				return -1;
@@ -657,8 +801,6 @@ static int dpdk_section(struct section *s)
 	for (int id = 1; id <= MAX_LCORE_ID; id++) {
 		if (!(mask >> id & 1))
 			continue;
-		if (c->n_data_lcores == FFS_MAX_LCORES)
-			return bad("dpdk", "lcore_mask", "at most %d data-path lcores", FFS_MAX_LCORES);
 		c->data_lcores[c->n_data_lcores++] = (unsigned)id;
 	}
 	c->idle_sleep_us = (uint32_t)idle;
@@ -691,17 +833,13 @@ static const char *special(uint32_t a)
 
 static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc)
 {
-	static const char *const known[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", NULL };
-	static const char *const repeatable[] = { "arp", NULL };
 	const char *S = s->name;
-	if (check_keys(s, known, repeatable) < 0)
-		return -1;
 	const char *v;
 	for (int k = 0; k < 2; k++) {
-		if (one(s, known[k], &v) < 0)
+		if (one(s, PORT_KEYS[k], &v) < 0)
 			return -1;
 		if (!v)
-			return bad(S, known[k], "missing (every [portN] section needs addr and netmask)");
+			return bad(S, PORT_KEYS[k], "missing (every [portN] section needs addr and netmask)");
 	}
 	uint32_t addr, mask, bcast, gw;
 	bool present;
@@ -709,7 +847,7 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 	if (ip_key(s, "addr", &addr, &present) < 0 || scalar(s, "netmask", &v) < 0)
 		return -1;
 	if (!ipv4_value(v, &mask))
-		return bad(S, "netmask", "\"%s\" is not a netmask (expected a dotted mask such as 255.255.255.0)", v);
+		return bad(S, "netmask", "%s is not a netmask (expected a dotted mask such as 255.255.255.0)", QUOTED(v));
 	if ((~mask & (~mask + 1)) != 0)
 		return bad(S, "netmask", "%s is not a contiguous netmask", v);
 	if (mask == 0)
@@ -754,27 +892,27 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 		if (!*arps[i])
 			return bad(S, "arp", "empty entry");
 		if (sscanf(arps[i], "%255s %255s %1s", ip, mac, extra) != 2)
-			return bad(S, "arp", "entry \"%s\": expected \"IP MAC\", e.g. \"10.77.0.9 02:00:00:00:00:09\"", arps[i]);
+			return bad(S, "arp", "entry %s: expected \"IP MAC\", e.g. \"10.77.0.9 02:00:00:00:00:09\"", QUOTED(arps[i]));
 		if (!ipv4_value(ip, &e))
-			return bad(S, "arp", "entry \"%s\": \"%s\" is not an IPv4 address", arps[i], ip);
+			return bad(S, "arp", "entry %s: %s is not an IPv4 address", QUOTED(arps[i]), QUOTED(ip));
 		struct eth_addr ea;
 		if (!matches("^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$", mac) || eth_addr_parse(mac, &ea) != 0)
-			return bad(S, "arp", "entry \"%s\": \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)", arps[i], mac);
+			return bad(S, "arp", "entry %s: %s is not a MAC address (aa:bb:cc:dd:ee:ff)", QUOTED(arps[i]), QUOTED(mac));
 		for (char *c = mac; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 		if (ea.b[0] & 1)
-			return bad(S, "arp", "entry \"%s\": %s is not a unicast MAC address", arps[i], mac);
+			return bad(S, "arp", "entry %s: %s is not a unicast MAC address", QUOTED(arps[i]), mac);
 		if (strcmp(mac, "00:00:00:00:00:00") == 0)
-			return bad(S, "arp", "entry \"%s\": %s is not a usable MAC address", arps[i], mac);
+			return bad(S, "arp", "entry %s: %s is not a usable MAC address", QUOTED(arps[i]), mac);
 		if (!IN_SUBNET(e))
-			return bad(S, "arp", "entry \"%s\": %s is not in the port's subnet %s", arps[i], fmt_ip(e, b), subnet);
+			return bad(S, "arp", "entry %s: %s is not in the port's subnet %s", QUOTED(arps[i]), fmt_ip(e, b), subnet);
 		if (e == addr)
-			return bad(S, "arp", "entry \"%s\": %s is the port's own address", arps[i], fmt_ip(e, b));
+			return bad(S, "arp", "entry %s: %s is the port's own address", QUOTED(arps[i]), fmt_ip(e, b));
 		if (NOT_HOST(e))
-			return bad(S, "arp", "entry \"%s\": %s is the %s address of %s", arps[i], fmt_ip(e, b), NET_OR_BCAST(e), subnet);
+			return bad(S, "arp", "entry %s: %s is the %s address of %s", QUOTED(arps[i]), fmt_ip(e, b), NET_OR_BCAST(e), subnet);
 		for (unsigned j = 0; j < i; j++)
 			if (pc->static_arp[j].addr == e)
-				return bad(S, "arp", "entry \"%s\": %s already has an entry", arps[i], fmt_ip(e, b));
+				return bad(S, "arp", "entry %s: %s already has an entry", QUOTED(arps[i]), fmt_ip(e, b));
 		pc->static_arp[i].addr = e;
 		pc->static_arp[i].mac = ea;
 	}
@@ -801,16 +939,6 @@ static int sysctl_section(struct section *s)
 		if (is_list_key(name))
 			name[strlen(name) - 2] = '\0';
 		int id = ffs_sysctl_find(name);
-		if (id < 0) {
-			fprintf(stderr, "%s: unknown sysctl \"%s\" in [sysctl] (known: ", C.file, name);
-			for (int k = 0; k < FFS_SYSCTL_COUNT; k++)
-				fprintf(stderr, "%s%s", k ? ", " : "", ffs_sysctl_table[k].name);
-			fprintf(stderr, ")\n");
-			return -1;
-		}
-		for (unsigned j = 0; j < i; j++)
-			if (strcmp(s->e[j].key, s->e[i].key) == 0 && !is_list_key(s->e[i].key))
-				return bad("sysctl", name, "set more than once (a key may be given once)");
 		const struct ffs_sysctl_desc *d = &ffs_sysctl_table[id];
 		long long v;
 		if (int_key(s, name, d->def, d->min, d->max, d->unit, &v) < 0)
@@ -828,8 +956,7 @@ static int read_config(void)
 	struct section *dpdk = NULL, *sysctl = NULL, *ports[MAX_PORT_ID + 1] = { 0 };
 	for (unsigned i = 0; i < C.n_secs; i++) {
 		struct section *s = &C.secs[i];
-		unsigned id;
-		char tail;
+		unsigned id = 0;
 		if (!s->header) {
 			if (s->n)
 				return fprintf(stderr, "%s: key \"%s\" is outside any section (put it under [dpdk], [portN] or [sysctl])\n",
@@ -838,17 +965,9 @@ static int read_config(void)
 			dpdk = s;
 		} else if (strcmp(s->name, "sysctl") == 0) {
 			sysctl = s;
-		} else if (matches("^port(0|[1-9][0-9]?)$", s->name) && sscanf(s->name + 4, "%u%c", &id, &tail) == 1 &&
-			   id <= MAX_PORT_ID) {
-			ports[id] = s;
-		} else if (matches("^port[0-9]+$", s->name)) {
-			fprintf(stderr, "%s: unknown section [%s]: %s is not a DPDK port id (expected [port0]..[port%d], without leading zeros)\n",
-				C.file, s->name, s->name + 4, MAX_PORT_ID);
-			return -1;
 		} else {
-			fprintf(stderr, "%s: unknown section [%s] (known sections: [dpdk], [port0]..[port%d], [sysctl])\n", C.file,
-				s->name, MAX_PORT_ID);
-			return -1;
+			sscanf(s->name + 4, "%u", &id);
+			ports[id] = s;
 		}
 	}
 	ffs_conf_init(&C.conf);
@@ -881,7 +1000,16 @@ static int read_config(void)
 		}
 		C.conf.n_ports++;
 	}
-	return sysctl_section(sysctl);
+	if (sysctl_section(sysctl) < 0)
+		return -1;
+	/* This machine's CPUs are checked once the file is known to be valid, as toNativeConfig does. */
+	if (C.unpinned) {
+		int id = C.unpinned, cpus = C.cpus;
+		return bad("dpdk", "lcore_mask",
+			   "lcore %d would be pinned to CPU %d, but this machine has %d CPU%s (0..%d); use lower lcore ids or map them with lcores (e.g. lcores = 0@(0-%d),%d@%d)",
+			   id, id, cpus, cpus == 1 ? "" : "s", cpus - 1, cpus - 1, id, cpus - 1);
+	}
+	return 0;
 }
 
 static void forget_config(void)
@@ -901,6 +1029,7 @@ int ff_config_read(const char *path, struct ffs_conf **conf, int *argc, char ***
 	free(C.log);
 	C.log = NULL;
 	C.file = path;
+	C.unpinned = 0;
 	int rc = read_config();
 	forget_config();
 	*conf = &C.conf;

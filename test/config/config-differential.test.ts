@@ -224,6 +224,102 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     text: '[]\n[dpdk]\nlcore_mask = 0x1\n',
     error: 'unknown section [] (known sections: [dpdk], [port0]..[port31], [sysctl])',
   },
+  {
+    name: 'an empty boolean is an empty value, as for every key',
+    text: '[dpdk]\nno_huge =\n',
+    error: '[dpdk] no_huge: empty value (remove the line to use the default)',
+  },
+  {
+    name: 'an unclosed lcores group names what is missing and where',
+    text: '[dpdk]\nlcore_mask = 0x3\nlcores = 0@(0-1\n',
+    error: '[dpdk] lcores: "0@(0-1" is not an EAL lcore mapping (expected ")" at position 7; e.g. 0@(0-1),1@(0-1))',
+  },
+  {
+    name: 'an lcores mapping with a stray character names it',
+    text: '[dpdk]\nlcore_mask = 0x3\nlcores = 0"@(0-1),1@(0-1)\n',
+    error: '[dpdk] lcores: "0\\"@(0-1),1@(0-1)" is not an EAL lcore mapping (unexpected "\\"" at position 2; e.g. 0@(0-1),1@(0-1))',
+  },
+  {
+    name: 'a line without "=" is refused as such',
+    text: '[dpdk]\nlcore_mask  0x3\n',
+    error: 'line 2: "lcore_mask  0x3" has no value (write "key = value")',
+  },
+  {
+    name: 'an unclosed section header is not a section header',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n[dpdk\n',
+    error: 'line 4: [dpdk is not a section header',
+  },
+  {
+    name: 'the first problem in file order: a repeated key before a later unknown section',
+    text: '[port0]\naddr = 10.77.0.2\naddr = 10.77.0.3\nnetmask = 255.255.255.0\n[port01]\n',
+    error: '[port0] addr: set more than once (a key may be given once)',
+  },
+  {
+    name: 'the first problem in file order: an unknown section before a later repeated key',
+    text: '[pcap]\n[port0]\naddr = 10.77.0.2\naddr = 10.77.0.3\nnetmask = 255.255.255.0\n',
+    error: 'unknown section [pcap] (known sections: [dpdk], [port0]..[port31], [sysctl])',
+  },
+  {
+    name: 'a repeated key is reported before a value problem',
+    text: '[dpdk]\nnb_mbuf = 1\n[sysctl]\nnet.inet.ip.ttl = 64\nnet.inet.ip.ttl = 64\n',
+    error: '[sysctl] net.inet.ip.ttl: set more than once (a key may be given once)',
+  },
+  {
+    name: 'a key cut by "#" is named as written',
+    text: '[port0]\nnetmas#k = 255.255.255.0\naddr = 10.77.0.2\n',
+    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp)',
+  },
+  {
+    name: 'list entries are checked in file order, an empty one included',
+    text: '[dpdk]\nallow[] = 01:00\nallow[] =\n',
+    error: '[dpdk] allow: "01:00" is not a PCI address ([domain:]bus:devid.func[,args], e.g. 0000:01:00.0)',
+  },
+  {
+    name: 'more data-path lcores than a stack runs',
+    text: '[dpdk]\nlcore_mask = 0xfffffffff\n[port0]\naddr = 10.77.0.2\naddr = 10.77.0.3\n',
+    error: '[port0] addr: set more than once (a key may be given once)',
+  },
+  {
+    name: 'more data-path lcores than a stack runs is a problem of lcore_mask',
+    text: '[dpdk]\nlcore_mask = 0xfffffffff\nmemory = 1\n',
+    error: '[dpdk] lcore_mask: 0xfffffffff names 35 data-path lcores (lcores other than 0); a stack runs at most 32',
+  },
+  {
+    name: 'a value with a quote is quoted as JSON writes it',
+    text: '[dpdk]\nlcore_mask = 0x1"\n',
+    error: '[dpdk] lcore_mask: "0x1\\"" is not an lcore mask (hex with 0x, e.g. 0x3, or a decimal integer)',
+  },
+  {
+    name: 'the CPUs of this machine are checked after the file',
+    text: '[dpdk]\nlcore_mask = 0x401\n[port0]\naddr = 10.77.0.2\n',
+    error: '[port0] netmask: missing (every [portN] section needs addr and netmask)',
+  },
+  {
+    name: '[dpdk] values are checked in one order: extra_args after pkt_tx_delay',
+    text: '[dpdk]\npkt_tx_delay = 0x10\nextra_args =\n',
+    error: '[dpdk] pkt_tx_delay: "0x10" is not a decimal integer',
+  },
+  {
+    name: 'a character beyond ASCII in lcores is named whole, at its position in characters',
+    text: '[dpdk]\nlcores = 0\u00e9\u00e9@0\n',
+    error: '[dpdk] lcores: "0\u00e9\u00e9@0" is not an EAL lcore mapping (unexpected "\u00e9" at position 2; e.g. 0@(0-1),1@(0-1))',
+  },
+  {
+    name: 'more devices than a stack takes',
+    text: `[dpdk]\n${Array.from({ length: 17 }, (_, i) => `vdev[] = net_null${i}\n`).join('')}`,
+    error: '[dpdk] vdev: at most 16 devices',
+  },
+  {
+    name: 'more static neighbours than a port takes',
+    text: `[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n${
+      Array.from({ length: 65 }, (_, i) => `arp[] = 10.77.0.${i + 3} 02:00:00:00:00:01\n`).join('')}`,
+    error: '[port0] arp: at most 64 entries',
+  },
+  {
+    name: 'a dotted section name is named as written',
+    text: '[po.rt0]\n',
+    error: 'unknown section [po.rt0] (known sections: [dpdk], [port0]..[port31], [sysctl])',
+  },
 ];
 
 describe('ffnet.ini: the TypeScript and C readers', () => {
@@ -244,6 +340,15 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     const [got] = answers([path]);
     expect(got?.ts).toHaveProperty('error');
     expect(got?.c).toHaveProperty('error');
+  });
+
+  it('agree: extra_args are split at any whitespace, a carriage return included', () => {
+    const path = join(dir, 'extra-args-whitespace.ini');
+    writeFileSync(path, '[dpdk]\nextra_args = --no-telemetry \r --in-memory\n');
+    const [got] = answers([path]);
+    const eal = (got?.ts as { config: { eal: string[] } }).config.eal;
+    expect(eal.slice(-2)).toEqual(['--no-telemetry', '--in-memory']);
+    expect(got?.c).toEqual(got?.ts);
   });
 
   it(`agree on ${count} generated and mutated files`, () => {
