@@ -641,7 +641,9 @@ private:
 		ffs_conf conf;
 		ffs_conf_init(&conf);
 		Napi::Array lcores = cfg.Get("dataLcores").As<Napi::Array>();
-		conf.n_data_lcores = std::min<unsigned>(lcores.Length(), FFS_MAX_LCORES);
+		if (lcores.Length() > FFS_MAX_LCORES)
+			throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_LCORES) + " data-path lcores");
+		conf.n_data_lcores = lcores.Length();
 		for (unsigned i = 0; i < conf.n_data_lcores; i++)
 			conf.data_lcores[i] = lcores.Get(i).As<Napi::Number>().Uint32Value();
 		conf.idle_sleep_us = GetU32(cfg, "idleSleepUs");
@@ -663,7 +665,9 @@ private:
 			pc.gateway = gw.IsString() && gw.As<Napi::String>().Utf8Value().size() ? ParseIpv4(env, gw, "gateway") : 0;
 			pc.mtu = static_cast<uint16_t>(GetU32(p, "mtu"));
 			Napi::Array st = p.Get("staticArp").As<Napi::Array>();
-			pc.n_static_arp = std::min<unsigned>(st.Length(), FFS_MAX_STATIC_ARP);
+			if (st.Length() > FFS_MAX_STATIC_ARP)
+				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_STATIC_ARP) + " static neighbours per port");
+			pc.n_static_arp = st.Length();
 			for (unsigned k = 0; k < pc.n_static_arp; k++) {
 				Napi::Object e = st.Get(k).As<Napi::Object>();
 				pc.static_arp[k].addr = ParseIpv4(env, e.Get("addr"), "staticArp.addr");
