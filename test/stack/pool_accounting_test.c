@@ -106,7 +106,7 @@ TEST(double_free_shows_below_baseline)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
 	CHECK(m != NULL);
 	rte_pktmbuf_free(m);
-	rte_pktmbuf_free(m); /* the defect the count must reveal */
+	rte_pktmbuf_free(m); /* the double free the count must reveal */
 	CHECK_EQ_INT(ffs_stack_mempool_in_use(st), base - 1);
 	/* The lcore's cache hands the twice-freed mbuf out twice (LIFO): take both, free one, and the
 	 * pool is whole again for the cases after this one. */

@@ -465,7 +465,7 @@ static bool sleeper_step(struct tso *s, bool fences)
 	(void)fences;
 	const int t = 1;
 	switch (s->pc[t]) {
-	case 0: /* sleeping = true, and the fence (a seq_cst store, a locked xchg on x86, before the fix) */
+	case 0: /* sleeping = true, and the fence (a seq_cst store is a locked xchg on x86: a fence of its own) */
 		if (s->n_buf[t])
 			return false;
 		xchg(s, SLEEPING, 1);
