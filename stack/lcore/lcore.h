@@ -96,9 +96,11 @@ struct ffs_lcore {
 	bool link_up[FFS_MAX_PORTS];
 	uint64_t next_link_check;
 	unsigned idle_turns;
-	/** The packet pool's occupancy as read at pool_seen_tsc, plus datagrams queued since (phy/mbuf.c). */
+	/** The packet pool's occupancy as read at pool_seen_tsc, plus datagrams queued since, and
+	 *  ffs_pool_rx_limit as computed then (phy/mbuf.c). */
 	uint64_t pool_seen_tsc;
 	unsigned pool_in_use;
+	unsigned pool_rx_limit;
 	uint32_t nap_us; /**< current nap of an idle lcore without RX interrupts (0: idle_sleep) */
 	/** Idle sleep: an epoll fd over every RX queue's interrupt fd and `wake_fd` (-1 when a port has no
 	 *  RX interrupts: then the lcore naps idle_sleep µs instead). */
