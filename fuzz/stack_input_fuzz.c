@@ -36,6 +36,7 @@
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a630002u  /* 10.99.0.2 */
 #define PEER_ADDR 0x0a630001u /* 10.99.0.1 */
@@ -84,24 +85,13 @@ static struct ffs_sock *sock(struct ffs_app *app, uint32_t addr, uint16_t port_n
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-fuzz-%d", (int)getpid());
-	char *eal[] = { "stack_input_fuzz", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-			"--log-level=error", "-l", "0", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal, err, sizeof(err)) != 0) {
-		fprintf(stderr, "stack_input_fuzz: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("stack_input_fuzz", "256", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	conf.n_ports = 1;
 	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
 						.broadcast = 0x0a6300ffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "stack_input_fuzz: %s\n", err);
-		exit(2);
-	}
+	st = test_stack_start("stack_input_fuzz", &conf);
 	lc = st->lcores[0];
 	port = &st->ports[0];
 	port->mac = OUR_MAC;

@@ -35,6 +35,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define LO 0x7f000001u
 #define RUN_MS 2000
@@ -73,23 +74,12 @@ static void setup(void)
 {
 	if (st)
 		return;
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-app-threads-test-%d", (int)getpid());
-	char *argv[] = { "app_threads_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--log-level=error",
-			 "--lcores=0@(0-1),1@(0-1)", prefix };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "app_threads_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("app_threads_test", "256", "--lcores=0@(0-1),1@(0-1)", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	conf.n_data_lcores = 1;
 	conf.data_lcores[0] = 1;
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "app_threads_test: %s\n", err);
-		exit(2);
-	}
+	st = test_stack_start("app_threads_test", &conf);
 }
 
 static uint64_t now_ms(void)

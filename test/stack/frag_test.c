@@ -21,6 +21,7 @@
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a000001u   /* 10.0.0.1, the port's address */
 #define PEER_ADDR 0x0a000002u  /* 10.0.0.2, on the port's subnet (static ARP) */
@@ -38,24 +39,13 @@ static uint8_t big[IPV4_MAX_LEN + 2048];
 
 static void setup(void)
 {
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-frag-test-%d", (int)getpid());
-	char *argv[] = { "frag_test", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			 "--log-level=error", "-l", "0", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "frag_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("frag_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	conf.n_ports = 1;
 	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
 						.broadcast = 0x0a0000ffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "frag_test: %s\n", err);
-		exit(2);
-	}
+	st = test_stack_start("frag_test", &conf);
 	lc = st->lcores[0];
 	lc->now = rte_rdtsc();
 	if (arp_add_static(lc, 0, PEER_ADDR, &PEER_MAC) != 0) {

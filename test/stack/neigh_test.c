@@ -17,6 +17,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/wire/arp.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a000001u /* 10.0.0.1/16 */
 #define MAX_ENTRIES 8
@@ -27,22 +28,15 @@ static const struct ffs_port *port;
 
 static void setup(void)
 {
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-neigh-test-%d", (int)getpid());
-	char *argv[] = { "neigh_test", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			 "--log-level=error", "-l", "0", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "neigh_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("neigh_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	conf.n_ports = 1;
 	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffff0000u,
 						.broadcast = 0x0a00ffffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st || ffs_stack_sysctl_set(st, FFS_SYSCTL_ARP_MAX_ENTRIES, MAX_ENTRIES) != 0) {
-		fprintf(stderr, "neigh_test: %s\n", err);
+	st = test_stack_start("neigh_test", &conf);
+	if (ffs_stack_sysctl_set(st, FFS_SYSCTL_ARP_MAX_ENTRIES, MAX_ENTRIES) != 0) {
+		fprintf(stderr, "neigh_test: net.link.ether.inet.max_entries refused\n");
 		exit(2);
 	}
 	lc = st->lcores[0];

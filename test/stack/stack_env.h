@@ -1,0 +1,69 @@
+/*
+ * Bringing up a stack in a C test program (or fuzz harness): the EAL without hugepages, PCI or a
+ * shared config, under a file prefix of the program's own, then ffs_stack_start. Either failure ends
+ * the program with status 2 (the environment, not a case, failed).
+ */
+#ifndef FFNET_TEST_STACK_ENV_H
+#define FFNET_TEST_STACK_ENV_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <rte_cycles.h>
+
+#include "stack/stack.h"
+
+#define TEST_EAL_MAX_ARGS 16
+
+/**
+ * Initialises the EAL for program `prog` with `mem_mb` MiB of memory and the further arguments that
+ * follow (lcores, vdevs), ended by NULL.
+ */
+__attribute__((sentinel)) static inline void test_eal_init(const char *prog, const char *mem_mb, ...)
+{
+	char prefix[64], err[256];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-%s-%d", prog, (int)getpid());
+	char *argv[TEST_EAL_MAX_ARGS] = { (char *)prog, "--no-huge", "-m", (char *)mem_mb, "--no-pci",
+					  "--no-shconf", "--log-level=error", prefix };
+	int argc = 8;
+	va_list ap;
+	va_start(ap, mem_mb);
+	for (char *a; (a = va_arg(ap, char *)) != NULL && argc < TEST_EAL_MAX_ARGS;)
+		argv[argc++] = a;
+	va_end(ap);
+	if (ffs_eal_init(argc, argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		exit(2);
+	}
+}
+
+/** ffs_stack_start(conf) for program `prog`. */
+static inline struct ffs_stack *test_stack_start(const char *prog, const struct ffs_conf *conf)
+{
+	char err[256];
+	struct ffs_stack *st = ffs_stack_start(conf, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		exit(2);
+	}
+	return st;
+}
+
+/** The TSC `ms` milliseconds from now. */
+static inline uint64_t test_ms_from_now(unsigned ms)
+{
+	return rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms;
+}
+
+/** Polls until st's pool has `want` mbufs in use (at most 3 s); returns the last count seen. */
+static inline int test_pool_settles_at(const struct ffs_stack *st, int want)
+{
+	uint64_t deadline = test_ms_from_now(3000);
+	int now;
+	while ((now = ffs_stack_mempool_in_use(st)) != want && rte_rdtsc() < deadline)
+		rte_delay_us_sleep(1000);
+	return now;
+}
+
+#endif
