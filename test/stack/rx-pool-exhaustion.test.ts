@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { incompleteFragments, injectFrames } from '../../testbed/floods.js';
 import { pattern, udpFrame } from '../../testbed/frames.js';
-import { IFACE, KERNEL_IP, LCORE_MODES, STACK_IP, ctr, injectFramePath, kernelPeer, sleep, waitForStats, type KernelPeer, type KernelPeerOptions } from './kernel-peer.js';
+import { IFACE, KERNEL_IP, LCORE_MODES, STACK_IP, ctr, injectFramePath, kernelPeer, kernelToStack, sleep, waitForStats, type KernelPeer, type KernelPeerOptions } from './kernel-peer.js';
 import { datagramGetsThrough, kernelPing, samplePool, stackCpuShare } from './survival.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
 
@@ -95,7 +95,7 @@ describe.each(LCORE_MODES)('receive path under packet pool pressure ($name)', (m
     const socks = await floodUnread(peer, kern, fds, SOCKETS, PER_SOCKET);
     expect((await stack.mempool()).inUse, 'the sockets took the pool').toBeGreaterThan(size - 64);
     // More frames than the tap queue holds, at once, while nothing can be received (to a closed port).
-    const ends = { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
+    const ends = kernelToStack(peer);
     await injectFrames(ns, injectFramePath, IFACE, Array.from({ length: 3_000 }, () => udpFrame(ends, 5000, 9999, pattern(16))), 1_000);
     for (const fd of socks) await stack.udpRecv(fd, { count: PER_SOCKET, timeoutMs: 300 });
     await expectPoolAt(stack, baseline);
@@ -144,7 +144,7 @@ describe.each(LCORE_MODES)('receive path under packet pool pressure ($name)', (m
     // First fragments that never complete take the pool; the rest of them, and a kernel flood after
     // them, pile up in the tap queue.
     const sampler = samplePool(peer);
-    const ends = { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
+    const ends = kernelToStack(peer);
     await injectFrames(ns, injectFramePath, IFACE, incompleteFragments(POOL + 500, ends, 0x100), 500);
     const { sid } = await kern.socket({ address: KERNEL_IP });
     const flood = await kern.send(sid, { to: { address: STACK_IP, port: 9201 }, size: 16, count: 3_000 });
