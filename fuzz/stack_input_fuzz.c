@@ -140,16 +140,6 @@ static void run_timers(uint64_t seconds)
 	igmp_tick(lc);
 }
 
-/** Frees what the stack transmitted (it is waiting on the port's RX side). */
-static void drain_port(void)
-{
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned got;
-	ffs_tx_flush_all(lc);
-	while ((got = rte_eth_rx_burst(port->port_id, 0, pkts, FFS_BURST)) > 0)
-		rte_pktmbuf_free_bulk(pkts, got);
-}
-
 static void drain_sockets(void)
 {
 	static uint8_t buf[65536];
@@ -201,14 +191,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Let the stack finish what the input started: socket wake-ups, the loopback queue, TX. */
 	udp_signal_flush(lc);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	ffs_lcore_turn(lc);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	/* An expiring reassembly sends time exceeded, which may wait for ARP: ARP's timers come last. */
 	run_timers(EXPIRE_ALL_S);
 	for (int i = 0; i < ARP_GIVE_UP_S; i++)
 		run_timers(1);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	drain_sockets();
 
 	/* Below the baseline is a double free (see ffs_stack_mempool_in_use), above it a held mbuf. */

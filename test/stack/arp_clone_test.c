@@ -47,13 +47,6 @@ static void setup(void)
 	st = test_stack_start("arp_clone_test", &conf);
 }
 
-static void stop_lcore(struct ffs_lcore *lc)
-{
-	atomic_store(&lc->stop, true);
-	ffs_lcore_join(lc);
-	atomic_store(&lc->stop, false);
-}
-
 /** A broadcast ARP request from PEER_ADDR as a PMD hands it over: the header segment, then the padding. */
 static struct rte_mbuf *chained_arp_request(void)
 {
@@ -81,8 +74,8 @@ TEST(a_chained_arp_frame_shared_with_another_lcore_keeps_every_segment_until_bot
 	struct ffs_lcore *rx = st->lcores[0], *peer = st->lcores[1];
 	/* Let the link-up announcement come and go, then hold both loops still. */
 	rte_delay_us_sleep(200 * 1000);
-	stop_lcore(rx);
-	stop_lcore(peer);
+	test_lcore_stop(rx);
+	test_lcore_stop(peer);
 	int baseline = test_pool_settles_at(st, ffs_stack_mempool_in_use(st));
 	uint64_t clones_in = peer->ctr.arp_clones_in;
 
@@ -102,7 +95,7 @@ TEST(a_chained_arp_frame_shared_with_another_lcore_keeps_every_segment_until_bot
 	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, rx, rx->lcore_id), 0);
 	/* The peer frees its copy after learning from it; its counters are read once it is stopped. */
 	CHECK_EQ_INT(test_pool_settles_at(st, baseline), baseline);
-	stop_lcore(peer);
+	test_lcore_stop(peer);
 	CHECK_EQ_INT(peer->ctr.arp_clones_in, clones_in + 1);
 }
 

@@ -56,23 +56,6 @@ static void setup(void)
 		big[i] = (uint8_t)(i * 7 + (i >> 8));
 }
 
-/** Frames the port sent (waiting on its RX side), read and freed; returns how many. */
-static unsigned drain_port(struct rte_mbuf **keep, unsigned max)
-{
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned n = 0, got;
-	ffs_tx_flush_all(lc);
-	while ((got = rte_eth_rx_burst(st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
-		for (unsigned i = 0; i < got; i++, n++) {
-			if (keep && n < max)
-				keep[n] = pkts[i];
-			else
-				rte_pktmbuf_free(pkts[i]);
-		}
-	}
-	return n;
-}
-
 static unsigned in_use(void) { return ffs_stack_mempool_in_use(st); }
 
 /** A fragment of `payload` (the whole datagram's IP payload) as it arrives: data at its IPv4 header. */
@@ -296,7 +279,7 @@ TEST(timeout_expires_partial_datagrams)
 {
 	uint32_t off[MAX_FRAGS], len[MAX_FRAGS];
 	big_layout(off, len);
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	unsigned base = in_use();
 	struct ffs_counters before = lc->ctr;
 	struct ipv4_repr ip;
@@ -314,7 +297,7 @@ TEST(timeout_expires_partial_datagrams)
 	CHECK_EQ_INT(lc->ctr.icmp_errors_out - before.icmp_errors_out, 1);
 
 	struct rte_mbuf *frames[4];
-	CHECK_EQ_INT(drain_port(frames, 4), 1);
+	CHECK_EQ_INT(test_port_drain(lc, frames, 4), 1);
 	const uint8_t *f = rte_pktmbuf_mtod(frames[0], const uint8_t *);
 	struct ipv4_repr eip;
 	CHECK_EQ_INT(ipv4_repr_parse(f + ETH_HDR_LEN, rte_pktmbuf_data_len(frames[0]) - ETH_HDR_LEN, &WIRE_CSUM_SOFTWARE, &eip),
@@ -396,7 +379,7 @@ static struct rte_mbuf *whole_datagram(const uint8_t *payload, uint32_t len, uin
 static struct rte_mbuf *collect_and_reassemble(unsigned want_frames, struct ipv4_repr *ip)
 {
 	struct rte_mbuf *frames[MAX_FRAGS];
-	unsigned n = drain_port(frames, MAX_FRAGS);
+	unsigned n = test_port_drain(lc, frames, MAX_FRAGS);
 	CHECK_EQ_INT(n, want_frames);
 	struct rte_mbuf *d = NULL;
 	for (unsigned i = n; i-- > 0;) {
@@ -425,7 +408,7 @@ static struct rte_mbuf *collect_and_reassemble(unsigned want_frames, struct ipv4
 
 TEST(fragment_then_reassemble_round_trip)
 {
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	unsigned base = in_use();
 	struct ffs_counters before = lc->ctr;
 	struct rte_mbuf *m = whole_datagram(big, BIG_PAYLOAD, 1000, 20, false);
@@ -443,7 +426,7 @@ TEST(fragment_then_reassemble_round_trip)
 
 TEST(ipv4_output_fragments_above_the_mtu)
 {
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	unsigned base = in_use();
 	struct ffs_counters before = lc->ctr;
 	/* A 4000-octet payload: 4020 octets of datagram leave as 1480 + 1480 + 1040. */
@@ -463,7 +446,7 @@ TEST(ipv4_output_fragments_above_the_mtu)
 	o.dont_frag = true;
 	CHECK_EQ_INT(ipv4_output(lc, m, &o), -EMSGSIZE);
 	CHECK_EQ_INT(lc->ctr.ip_cantfrag - before.ip_cantfrag, 1);
-	CHECK_EQ_INT(drain_port(NULL, 0), 0);
+	CHECK_EQ_INT(test_port_drain(lc, NULL, 0), 0);
 	CHECK_EQ_INT(in_use(), base);
 }
 
@@ -475,7 +458,7 @@ TEST(dont_fragment_is_refused)
 	CHECK_EQ_INT(ipv4_fragment(lc, &st->ports[0], m, 0, &PEER_MAC), -EMSGSIZE);
 	CHECK_EQ_INT(lc->ctr.ip_cantfrag - before.ip_cantfrag, 1);
 	CHECK_EQ_INT(lc->ctr.ip_frags_out - before.ip_frags_out, 0);
-	CHECK_EQ_INT(drain_port(NULL, 0), 0);
+	CHECK_EQ_INT(test_port_drain(lc, NULL, 0), 0);
 	CHECK_EQ_INT(in_use(), base);
 }
 
@@ -485,7 +468,7 @@ TEST(big_echo_request_is_answered_in_fragments)
 	static uint8_t msg[ICMP_HDR_LEN + DATA];
 	struct icmp_repr req = { .type = ICMP_ECHO_REQUEST, .ident = 0x1234, .seq = 7, .data = big, .data_len = DATA };
 	CHECK_EQ_INT(icmp_repr_emit(&req, msg, sizeof(msg)), sizeof(msg));
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	unsigned base = in_use();
 	struct ffs_counters before = lc->ctr;
 	/* The request arrives from the wire in fragments, through Ethernet and IPv4 input. */
@@ -543,7 +526,7 @@ int main(int argc, char **argv)
 {
 	setup();
 	int rc = test__main(argc, argv, __FILE__);
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	ffs_stack_stop(st);
 	return rc;
 }

@@ -84,13 +84,6 @@ static unsigned drain(struct ffs_sock *so)
 	return total;
 }
 
-static void stop_lcore(struct ffs_lcore *lc)
-{
-	atomic_store(&lc->stop, true);
-	ffs_lcore_join(lc);
-	atomic_store(&lc->stop, false);
-}
-
 /*
  * Fills a stack frame where the control call's frame was, restarts the stopped lcore, lets it apply
  * what was posted to it, and counts the bytes of this frame that changed meanwhile: a message that
@@ -138,7 +131,7 @@ TEST(a_control_call_that_timed_out_leaves_the_late_lcore_nothing_of_the_callers_
 	CHECK(ffs_sock_readable(rx));
 	/* Lcore 1 stops: the close's removal reaches lcore 0 only, and the call gives up after its 2 s. */
 	struct ffs_lcore *late = st->lcores[1];
-	stop_lcore(late);
+	test_lcore_stop(late);
 	uint64_t t0 = rte_rdtsc();
 	close_socket(rx);
 	CHECK(rte_rdtsc() - t0 >= rte_get_tsc_hz()); /* it waited for the acknowledgement in vain */

@@ -44,15 +44,6 @@ static void setup(void)
 }
 
 /** Frees what the port sent (it comes back on the ring's RX side). */
-static void drain_port(void)
-{
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned got;
-	ffs_tx_flush_all(lc);
-	while ((got = rte_eth_rx_burst(port->port_id, 0, pkts, FFS_BURST)) > 0)
-		rte_pktmbuf_free_bulk(pkts, got);
-}
-
 static struct eth_addr mac_of(uint32_t addr)
 {
 	return (struct eth_addr){ { 0x02, 0, (uint8_t)(addr >> 24), (uint8_t)(addr >> 16), (uint8_t)(addr >> 8), (uint8_t)addr } };
@@ -68,7 +59,7 @@ static void arp_from(uint16_t op, uint32_t spa)
 	CHECK_EQ_INT(arp_repr_emit(&a, p, ARP_PKT_LEN), ARP_PKT_LEN);
 	lc->now = rte_rdtsc();
 	arp_input(lc, port, m, false);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 }
 
 /** Sends a small frame to `addr` through the neighbour cache; the send's result. */
@@ -79,7 +70,7 @@ static int send_to(uint32_t addr)
 	CHECK(rte_pktmbuf_append(m, 60) != NULL);
 	lc->now = rte_rdtsc();
 	int rc = arp_resolve_and_send(lc, port, addr, m);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	return rc;
 }
 
@@ -177,7 +168,7 @@ int main(int argc, char **argv)
 {
 	setup();
 	int rc = test__main(argc, argv, __FILE__);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	ffs_stack_stop(st);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * Bringing up a stack in a C test program (or fuzz harness): the EAL without hugepages, PCI or a
  * shared config, under a file prefix of the program's own, then ffs_stack_start. Either failure ends
- * the program with status 2 (the environment, not a case, failed).
+ * the program with status 2 (the environment, not a case, failed). Also what those programs do to a
+ * running stack: wait for its pool to settle, stop a lcore, read back what it sent on a net_ring port.
  */
 #ifndef FFNET_TEST_STACK_ENV_H
 #define FFNET_TEST_STACK_ENV_H
@@ -11,7 +12,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
 
+#include "stack/lcore/lcore.h"
 #include "stack/stack.h"
 
 #define TEST_EAL_MAX_ARGS 16
@@ -64,6 +68,34 @@ static inline int test_pool_settles_at(const struct ffs_stack *st, int want)
 	while ((now = ffs_stack_mempool_in_use(st)) != want && rte_rdtsc() < deadline)
 		rte_delay_us_sleep(1000);
 	return now;
+}
+
+/** Stops data-path lcore `lc` and waits until it has (it can be launched again). */
+static inline void test_lcore_stop(struct ffs_lcore *lc)
+{
+	atomic_store(&lc->stop, true);
+	ffs_lcore_join(lc);
+	atomic_store(&lc->stop, false);
+}
+
+/**
+ * Flushes lc's transmit queues and reads back what the stack sent on port 0 (a net_ring port, whose
+ * RX side holds it): the first `max` frames into `keep` when given, the rest freed. Returns how many.
+ */
+static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max)
+{
+	struct rte_mbuf *pkts[FFS_BURST];
+	unsigned n = 0, got;
+	ffs_tx_flush_all(lc);
+	while ((got = rte_eth_rx_burst(lc->st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
+		for (unsigned i = 0; i < got; i++, n++) {
+			if (keep && n < max)
+				keep[n] = pkts[i];
+			else
+				rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	return n;
 }
 
 #endif
