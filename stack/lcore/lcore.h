@@ -109,8 +109,9 @@ struct ffs_lcore {
 	atomic_bool sleeping;
 	atomic_bool stop;
 	/** Set by the lcore's thread as its last act (release), again at each exit of a relaunched loop,
-	 *  and awaited by ffs_lcore_join (acquire) before teardown or a test's look at the state: the hand-over of this state back to the stopping thread is ordered in ffnet's
-	 *  own code, where ThreadSanitizer sees it, not only inside DPDK's rte_eal_wait_lcore. */
+	 *  and awaited by ffs_lcore_join (acquire) before teardown or a test's look at the state: the
+	 *  hand-over of this state back to the stopping thread is ordered in ffnet's own code, where
+	 *  ThreadSanitizer sees it, not only inside DPDK's rte_eal_wait_lcore. */
 	atomic_bool exited;
 } __rte_cache_aligned;
 
