@@ -88,9 +88,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	test_eal_init("stack_input_fuzz", "256", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
-						.broadcast = 0x0a6300ffu, .mtu = 1500 };
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
 	st = test_stack_start("stack_input_fuzz", &conf);
 	lc = st->lcores[0];
 	port = &st->ports[0];

@@ -53,9 +53,7 @@ static void setup(void)
 	test_eal_init("igmp_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
-						.broadcast = 0x0a6300ffu, .mtu = 1500 };
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
 	st = test_stack_start("igmp_test", &conf);
 	lc = st->lcores[0];
 	lc->now = rte_rdtsc();

@@ -57,9 +57,7 @@ static void setup(void)
 	conf.n_data_lcores = 1;
 	conf.data_lcores[0] = 1;
 	conf.idle_sleep_us = 0;
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
-						.broadcast = 0x0a4200ffu, .mtu = 1500 };
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
 	st = test_stack_start("lcore_threads_test", &conf);
 	app = ffs_app_new(st);
 	if (!app) {

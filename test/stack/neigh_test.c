@@ -31,9 +31,7 @@ static void setup(void)
 	test_eal_init("neigh_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffff0000u,
-						.broadcast = 0x0a00ffffu, .mtu = 1500 };
+	test_conf_port(&conf, OUR_ADDR, 0xffff0000u);
 	st = test_stack_start("neigh_test", &conf);
 	if (ffs_stack_sysctl_set(st, FFS_SYSCTL_ARP_MAX_ENTRIES, MAX_ENTRIES) != 0) {
 		fprintf(stderr, "neigh_test: net.link.ether.inet.max_entries refused\n");

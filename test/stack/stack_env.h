@@ -42,6 +42,14 @@ __attribute__((sentinel)) static inline void test_eal_init(const char *prog, con
 	}
 }
 
+/** Port 0 of `conf` alone, at `addr`/`netmask` with its subnet's broadcast and a 1500-byte MTU. */
+static inline void test_conf_port(struct ffs_conf *conf, uint32_t addr, uint32_t netmask)
+{
+	conf->n_ports = 1;
+	conf->ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = addr, .netmask = netmask,
+						 .broadcast = addr | ~netmask, .mtu = 1500 };
+}
+
 /** ffs_stack_start(conf) for program `prog`. */
 static inline struct ffs_stack *test_stack_start(const char *prog, const struct ffs_conf *conf)
 {
