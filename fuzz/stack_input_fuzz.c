@@ -36,6 +36,7 @@
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a630002u  /* 10.99.0.2 */
 #define PEER_ADDR 0x0a630001u /* 10.99.0.1 */
@@ -84,24 +85,11 @@ static struct ffs_sock *sock(struct ffs_app *app, uint32_t addr, uint16_t port_n
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-fuzz-%d", (int)getpid());
-	char *eal[] = { "stack_input_fuzz", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-			"--log-level=error", "-l", "0", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal, err, sizeof(err)) != 0) {
-		fprintf(stderr, "stack_input_fuzz: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("stack_input_fuzz", "256", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
-						.broadcast = 0x0a6300ffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "stack_input_fuzz: %s\n", err);
-		exit(2);
-	}
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
+	st = test_stack_start("stack_input_fuzz", &conf);
 	lc = st->lcores[0];
 	port = &st->ports[0];
 	port->mac = OUR_MAC;
@@ -148,16 +136,6 @@ static void run_timers(uint64_t seconds)
 	arp_tick(lc);
 	ipv4_reasm_tick(lc);
 	igmp_tick(lc);
-}
-
-/** Frees what the stack transmitted (it is waiting on the port's RX side). */
-static void drain_port(void)
-{
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned got;
-	ffs_tx_flush_all(lc);
-	while ((got = rte_eth_rx_burst(port->port_id, 0, pkts, FFS_BURST)) > 0)
-		rte_pktmbuf_free_bulk(pkts, got);
 }
 
 static void drain_sockets(void)
@@ -211,14 +189,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Let the stack finish what the input started: socket wake-ups, the loopback queue, TX. */
 	udp_signal_flush(lc);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	ffs_lcore_turn(lc);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	/* An expiring reassembly sends time exceeded, which may wait for ARP: ARP's timers come last. */
 	run_timers(EXPIRE_ALL_S);
 	for (int i = 0; i < ARP_GIVE_UP_S; i++)
 		run_timers(1);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	drain_sockets();
 
 	/* Below the baseline is a double free (see ffs_stack_mempool_in_use), above it a held mbuf. */

@@ -26,8 +26,9 @@ static inline void ff_reader_leave(struct ff_reader *r)
 		ffs_app_leave(r->st);
 }
 
+/* The variable is held only for its cleanup, hence `unused`. */
 #define FF_READER() \
-	struct ff_reader ff_reader_ __attribute__((cleanup(ff_reader_leave))) = ff_reader_enter(ffs_stack_current())
+	struct ff_reader ff_reader_ __attribute__((unused, cleanup(ff_reader_leave))) = ff_reader_enter(ffs_stack_current())
 
 /** The open socket `fd` of st inside a reader section, or NULL (also outside one: it could be freed). */
 static inline struct ffs_sock *ff_sock_lookup(struct ffs_stack *st, int fd)

@@ -23,7 +23,21 @@ export const SUPPORTS_REUSE_PORT = atLeast(24, 0) || (major === 23 && minor >= 1
 /** Node validates and honours `receiveBlockList` / `sendBlockList` from v22.13 / v23.4. */
 export const SUPPORTS_BLOCK_LISTS = atLeast(24, 0) || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
 
-let sizeOptionsValidated: boolean | undefined;
+/** `probe`'s answer, asked on first use and kept: the running Node release does not change. */
+function askedOnce<T>(probe: () => T): () => T {
+  let answer: { value: T } | undefined;
+  return () => (answer ??= { value: probe() }).value;
+}
+
+/** Whether `fn` throws an error whose `code` is `code`. */
+function throwsCode(fn: () => unknown, code: string): boolean {
+  try {
+    fn();
+    return false;
+  } catch (err) {
+    return (err as { code?: unknown }).code === code;
+  }
+}
 
 /**
  * Whether the running Node's createSocket() validates `recvBufferSize` and `sendBufferSize` (Node 20's
@@ -31,20 +45,10 @@ let sizeOptionsValidated: boolean | undefined;
  * node:dgram: a bad size together with a bad type fails on the size where sizes are validated and
  * on the type where not, in both cases before a handle exists.
  */
-export function nodeValidatesSizeOptions(): boolean {
-  if (sizeOptionsValidated === undefined) {
-    try {
-      const NodeSocket = realDgram().Socket as unknown as new (options: object) => unknown;
-      new NodeSocket({ type: 'none', recvBufferSize: -1 });
-      sizeOptionsValidated = false;
-    } catch (err) {
-      sizeOptionsValidated = (err as { code?: unknown }).code === 'ERR_OUT_OF_RANGE';
-    }
-  }
-  return sizeOptionsValidated;
-}
-
-let defaultLookupAnswersLiterals: boolean | undefined;
+export const nodeValidatesSizeOptions = askedOnce((): boolean => {
+  const NodeSocket = realDgram().Socket as unknown as new (options: object) => unknown;
+  return throwsCode(() => new NodeSocket({ type: 'none', recvBufferSize: -1 }), 'ERR_OUT_OF_RANGE');
+});
 
 /**
  * Whether node:dgram's default lookup answers an IP literal of the socket's family itself (on
@@ -53,28 +57,23 @@ let defaultLookupAnswersLiterals: boolean | undefined;
  * replaced for the length of the probe, a new socket's handle looks up '127.0.0.1', which calls
  * the replacement at once only in earlier releases; the socket is closed unbound.
  */
-export function nodeDefaultLookupAnswersLiterals(): boolean {
-  if (defaultLookupAnswersLiterals === undefined) {
-    const original = dns.lookup;
-    let called = false;
-    dns.lookup = ((): void => {
-      called = true;
-    }) as unknown as typeof dns.lookup;
-    const probe = realDgram().createSocket('udp4');
-    try {
-      const key = stateSymbolOf(probe);
-      const state = key ? (probe as unknown as Record<symbol, { handle?: { lookup?: (a: string, cb: () => void) => void } }>)[key] : undefined;
-      state?.handle?.lookup?.('127.0.0.1', () => {});
-    } finally {
-      dns.lookup = original;
-      probe.close();
-    }
-    defaultLookupAnswersLiterals = !called;
+export const nodeDefaultLookupAnswersLiterals = askedOnce((): boolean => {
+  const original = dns.lookup;
+  let called = false;
+  dns.lookup = ((): void => {
+    called = true;
+  }) as unknown as typeof dns.lookup;
+  const probe = realDgram().createSocket('udp4');
+  try {
+    const key = stateSymbolOf(probe);
+    const state = key ? (probe as unknown as Record<symbol, { handle?: { lookup?: (a: string, cb: () => void) => void } }>)[key] : undefined;
+    state?.handle?.lookup?.('127.0.0.1', () => {});
+  } finally {
+    dns.lookup = original;
+    probe.close();
   }
-  return defaultLookupAnswersLiterals;
-}
-
-let bindFailureEvent: 'error' | typeof EventEmitter.errorMonitor | undefined;
+  return !called;
+});
 
 /**
  * The event on which bind(…, callback) listens for its own failure, to remove the callback:
@@ -82,10 +81,8 @@ let bindFailureEvent: 'error' | typeof EventEmitter.errorMonitor | undefined;
  * 'error' in earlier ones, where that listener counts as a handler and the error goes unseen.
  * Read once from node:dgram's own bind().
  */
-export function bindFailureEventOfNode(): 'error' | typeof EventEmitter.errorMonitor {
-  bindFailureEvent ??= realDgram().Socket.prototype.bind.toString().includes('errorMonitor') ? EventEmitter.errorMonitor : 'error';
-  return bindFailureEvent;
-}
+export const bindFailureEventOfNode = askedOnce((): 'error' | typeof EventEmitter.errorMonitor =>
+  realDgram().Socket.prototype.bind.toString().includes('errorMonitor') ? EventEmitter.errorMonitor : 'error');
 
 /** `value === (value | 0)`. */
 export function isInt32(value: unknown): value is number {
@@ -116,8 +113,6 @@ export function validateUint32(value: unknown, name: string, positive = false): 
   if (value < min || value > 4_294_967_295) throw ERR_OUT_OF_RANGE(name, `>= ${min} && <= 4294967295`, value);
 }
 
-let stringZeroRefused: boolean | undefined;
-
 /**
  * Whether the running Node's validatePort refuses a zero written as a string ('0', '00', ' 0 ') where
  * port 0 is not allowed: later releases test `+port === 0`, earlier ones only the number 0 (and so
@@ -125,17 +120,8 @@ let stringZeroRefused: boolean | undefined;
  * connect() checks the port first, and an address of the wrong type stops every release before it
  * touches the socket.
  */
-function nodeRefusesStringZero(): boolean {
-  if (stringZeroRefused === undefined) {
-    try {
-      (realDgram().Socket.prototype.connect as (...args: unknown[]) => unknown).call(undefined, '0', 0);
-      stringZeroRefused = false;
-    } catch (err) {
-      stringZeroRefused = (err as { code?: unknown }).code === 'ERR_SOCKET_BAD_PORT';
-    }
-  }
-  return stringZeroRefused;
-}
+const nodeRefusesStringZero = askedOnce((): boolean =>
+  throwsCode(() => (realDgram().Socket.prototype.connect as (...args: unknown[]) => unknown).call(undefined, '0', 0), 'ERR_SOCKET_BAD_PORT'));
 
 /** Node's validatePort: numbers or numeric strings in 0..65535 (1.. unless allowZero); returns `port | 0`. */
 export function validatePort(port: unknown, name = 'Port', allowZero = true): number {

@@ -159,8 +159,10 @@ void ffs_log_capture_end(struct ffs_log_capture *c)
 		return;
 	text[n] = '\0';
 	char *line = text;
-	if (from > 0) /* read from mid-line: start at the next whole one */
-		line = strchr(text, '\n') ? strchr(text, '\n') + 1 : text + n;
+	if (from > 0) { /* read from mid-line: start at the next whole one */
+		char *nl = strchr(text, '\n');
+		line = nl ? nl + 1 : text + n;
+	}
 	pthread_mutex_lock(&lock);
 	while (*line) {
 		char *end = strchr(line, '\n');

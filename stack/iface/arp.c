@@ -70,9 +70,8 @@ static struct neigh_entry *neigh_new(struct ffs_lcore *lc, uint16_t port_index, 
 {
 	struct neigh_table *t = &lc->neigh;
 	uint32_t max = (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAX_ENTRIES);
-	bool created;
 	struct neigh_entry *e;
-	while (!(e = neigh_insert(t, port_index, addr, max, &created))) {
+	while (!(e = neigh_insert(t, port_index, addr, max))) {
 		struct neigh_entry *victim = neigh_victim(t, worst);
 		if (!victim) {
 			if (count)

@@ -30,9 +30,8 @@ struct neigh_entry *neigh_lookup(struct neigh_table *t, uint16_t port_index, uin
 	return NULL;
 }
 
-struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uint32_t addr, uint32_t max, bool *created)
+struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uint32_t addr, uint32_t max)
 {
-	*created = false;
 	for (uint32_t i = slot_of(port_index, addr), n = 0; n < NEIGH_TABLE_SIZE; i = (i + 1) & (NEIGH_TABLE_SIZE - 1), n++) {
 		struct neigh_entry *e = &t->slots[i];
 		if (e->addr == addr && e->port_index == port_index)
@@ -45,7 +44,6 @@ struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uin
 			e->port_index = port_index;
 			e->state = FFS_NEIGH_INCOMPLETE;
 			t->count++;
-			*created = true;
 			return e;
 		}
 	}

@@ -56,7 +56,7 @@ enum neigh_class {
 struct neigh_entry *neigh_lookup(struct neigh_table *t, uint16_t port_index, uint32_t addr);
 /** Finds or creates the entry (created zeroed but for the key, state incomplete). NULL when the
  *  table already holds `max` entries (or no slot is free). */
-struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uint32_t addr, uint32_t max, bool *created);
+struct neigh_entry *neigh_insert(struct neigh_table *t, uint16_t port_index, uint32_t addr, uint32_t max);
 /** The entry's eviction class. */
 enum neigh_class neigh_class_of(const struct neigh_entry *e);
 /** The least recently used entry of the cheapest class not above `worst`, or NULL. */

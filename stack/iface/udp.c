@@ -43,14 +43,15 @@ void udp_signal_flush(struct ffs_lcore *lc)
 static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *m)
 {
 	int charge = (int)rte_pktmbuf_pkt_len(m) + FFS_DGRAM_OVERHEAD;
+	int queued = atomic_load_explicit(&so->rx_bytes, memory_order_relaxed);
 	/* Like Linux's udp_mem: datagrams nobody reads may not take the mbufs reception needs. */
-	if (!ffs_pool_admits(lc, atomic_load_explicit(&so->rx_bytes, memory_order_relaxed))) {
+	if (!ffs_pool_admits(lc, queued)) {
 		lc->ctr.udp_memdrop++;
 		atomic_fetch_add_explicit(&so->rx_dropped, 1, memory_order_relaxed);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (atomic_load_explicit(&so->rx_bytes, memory_order_relaxed) + charge > so->rcvbuf ||
+	if (queued + charge > so->rcvbuf ||
 	    rte_ring_mp_enqueue(so->rx, m) != 0) {
 		lc->ctr.udp_fullsock++;
 		atomic_fetch_add_explicit(&so->rx_dropped, 1, memory_order_relaxed);

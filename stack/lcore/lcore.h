@@ -96,9 +96,11 @@ struct ffs_lcore {
 	bool link_up[FFS_MAX_PORTS];
 	uint64_t next_link_check;
 	unsigned idle_turns;
-	/** The packet pool's occupancy as read at pool_seen_tsc, plus datagrams queued since (phy/mbuf.c). */
+	/** The packet pool's occupancy as read at pool_seen_tsc, plus datagrams queued since, and
+	 *  ffs_pool_rx_limit as computed then (phy/mbuf.c). */
 	uint64_t pool_seen_tsc;
 	unsigned pool_in_use;
+	unsigned pool_rx_limit;
 	uint32_t nap_us; /**< current nap of an idle lcore without RX interrupts (0: idle_sleep) */
 	/** Idle sleep: an epoll fd over every RX queue's interrupt fd and `wake_fd` (-1 when a port has no
 	 *  RX interrupts: then the lcore naps idle_sleep µs instead). */
@@ -107,8 +109,9 @@ struct ffs_lcore {
 	atomic_bool sleeping;
 	atomic_bool stop;
 	/** Set by the lcore's thread as its last act (release), again at each exit of a relaunched loop,
-	 *  and awaited by ffs_lcore_join (acquire) before teardown or a test's look at the state: the hand-over of this state back to the stopping thread is ordered in ffnet's
-	 *  own code, where ThreadSanitizer sees it, not only inside DPDK's rte_eal_wait_lcore. */
+	 *  and awaited by ffs_lcore_join (acquire) before teardown or a test's look at the state: the
+	 *  hand-over of this state back to the stopping thread is ordered in ffnet's own code, where
+	 *  ThreadSanitizer sees it, not only inside DPDK's rte_eal_wait_lcore. */
 	atomic_bool exited;
 } __rte_cache_aligned;
 

@@ -95,14 +95,15 @@ unsigned ffs_pool_rx_limit(const struct ffs_stack *st)
 bool ffs_pool_admits(struct ffs_lcore *lc, int queued)
 {
 	struct rte_mempool *mp = lc->st->pool;
-	/* rte_mempool_avail_count walks every lcore's cache: read it once per turn, and count each
-	 * datagram queued since as taken (mbufs freed meanwhile are seen next turn). */
+	/* ffs_pool_in_use walks every lcore's cache, and the limit every port: read both once per turn,
+	 * and count each datagram queued since as taken (mbufs freed meanwhile are seen next turn). */
 	if (lc->pool_seen_tsc != lc->now) {
 		lc->pool_seen_tsc = lc->now;
 		int in_use = ffs_pool_in_use(mp);
 		lc->pool_in_use = in_use > 0 ? (unsigned)in_use : 0;
+		lc->pool_rx_limit = ffs_pool_rx_limit(lc->st);
 	}
-	unsigned limit = ffs_pool_rx_limit(lc->st);
+	unsigned limit = lc->pool_rx_limit;
 	/* A queue holding less than a page still gets its packet (Linux's udp_rmem_min), so a socket that
 	 * keeps reading is not starved by those that do not, up to half of what lies above the limit. */
 	if (queued < FFS_SOCK_RMEM_MIN)

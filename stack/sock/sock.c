@@ -336,15 +336,22 @@ static uint32_t if_addr(const struct ffs_stack *st, unsigned port_index)
 	return port_index == LOOPBACK_INDEX ? LOOPBACK_IFADDR : st->ports[port_index].addr;
 }
 
+/** A GROUP_ADD, GROUP_DEL or IGMP_STATE message about `group` on a port, or NULL when out of memory. */
+static struct ffs_ctrl_msg *group_msg_new(enum ffs_ctrl_op op, uint16_t port_index, uint32_t group)
+{
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(op);
+	if (msg) {
+		msg->u.group.port_index = port_index;
+		msg->u.group.group = group;
+	}
+	return msg;
+}
+
 /** Tells every lcore that `group` is (GROUP_ADD) or is no longer (GROUP_DEL) joined on a port. */
 static int group_msg(struct ffs_stack *st, enum ffs_ctrl_op op, uint16_t port_index, uint32_t group)
 {
-	struct ffs_ctrl_msg *msg = ffs_ctrl_new(op);
-	if (!msg)
-		return -ENOMEM;
-	msg->u.group.port_index = port_index;
-	msg->u.group.group = group;
-	return ffs_ctrl_all_put(st, msg);
+	struct ffs_ctrl_msg *msg = group_msg_new(op, port_index, group);
+	return msg ? ffs_ctrl_all_put(st, msg) : -ENOMEM;
 }
 
 /* Caller holds ns_lock. Recomputes the port's membership of `group` over every socket (any-source
@@ -352,11 +359,9 @@ static int group_msg(struct ffs_stack *st, enum ffs_ctrl_op op, uint16_t port_in
  * input accepts the group while anyone is a member, and IGMP reports every change. */
 static int update_group(struct ffs_stack *st, uint16_t port_index, uint32_t group)
 {
-	struct ffs_ctrl_msg *state = ffs_ctrl_new(FFS_CTRL_IGMP_STATE);
+	struct ffs_ctrl_msg *state = group_msg_new(FFS_CTRL_IGMP_STATE, port_index, group);
 	if (!state)
 		return -ENOMEM;
-	state->u.group.port_index = port_index;
-	state->u.group.group = group;
 	bool member = false, any_source = false;
 	uint32_t ifaddr = if_addr(st, port_index);
 	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireRoot } from '../../testbed/netns.js';
-import { childPrefix, runChild } from './child-stack.js';
+import { runChild } from './child-stack.js';
+import { uniquePrefix } from './kernel-peer.js';
 
 let ns: Netns;
 
@@ -21,7 +22,7 @@ afterAll(async () => {
 
 /** Runs `body` after starting a loopback-only stack (`stack`) and importing ffnet/posix (`P`). */
 async function withStack<T>(label: string, body: string): Promise<T> {
-  const prefix = childPrefix(label);
+  const prefix = uniquePrefix(label);
   const r = await runChild<T>(ns, `import { Stack } from 'ffnet';\nimport * as P from 'ffnet/posix';\n`
     + `const stack = Stack.startSync({ config: { dpdk: { file_prefix: ${JSON.stringify(prefix)} } } });\n${body}\nstack.close();\n`, { prefixes: [prefix] });
   if (r.report === undefined) throw new Error(`the child reported nothing (code ${r.code}, signal ${r.signal})\n${r.stderr}\n${r.stdout}`);
@@ -87,7 +88,7 @@ describe('ffnet/posix descriptors', () => {
 
 describe('ffnet/posix socket table', () => {
   it('holds 4096 sockets (descriptors 0..4095); the next is refused with EMFILE and nothing printed', async () => {
-    const prefix = childPrefix('api-socks');
+    const prefix = uniquePrefix('api-socks');
     const r = await runChild<{ opened: number; last: number; refusal: string; reopened: number }>(ns, `
       import { Stack } from 'ffnet';
       import * as P from 'ffnet/posix';

@@ -35,6 +35,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define LO 0x7f000001u
 #define RUN_MS 2000
@@ -73,30 +74,12 @@ static void setup(void)
 {
 	if (st)
 		return;
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-app-threads-test-%d", (int)getpid());
-	char *argv[] = { "app_threads_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--log-level=error",
-			 "--lcores=0@(0-1),1@(0-1)", prefix };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "app_threads_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("app_threads_test", "256", "--lcores=0@(0-1),1@(0-1)", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	conf.n_data_lcores = 1;
 	conf.data_lcores[0] = 1;
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "app_threads_test: %s\n", err);
-		exit(2);
-	}
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	st = test_stack_start("app_threads_test", &conf);
 }
 
 static struct sockaddr_in lo_addr(uint16_t port)
@@ -218,10 +201,10 @@ TEST(two_threads_closing_the_same_descriptors_close_each_socket_once_and_no_othe
 	atomic_store(&round_go, 0);
 	for (unsigned i = 0; i < 2; i++)
 		CHECK_EQ_INT(pthread_create(&t[i], NULL, close_rounds, (void *)(uintptr_t)i), 0);
-	uint64_t deadline = now_ms() + RUN_MS;
+	uint64_t deadline = test_now_ms() + RUN_MS;
 	unsigned rounds = 0;
 	atomic_store(&closed_ok, 0);
-	for (unsigned r = 1; r <= 3000 && now_ms() < deadline; r++, rounds++) {
+	for (unsigned r = 1; r <= 3000 && test_now_ms() < deadline; r++, rounds++) {
 		atomic_store(&target, open_bound(0, 0));
 		atomic_store(&round_go, r);
 		while (atomic_load(&round_done[0]) < r || atomic_load(&round_done[1]) < r)
@@ -297,17 +280,17 @@ TEST(sockets_closed_while_another_thread_polls_and_reads_them_leave_the_pool_at_
 	pthread_t t;
 	atomic_store(&closer_done, false);
 	CHECK_EQ_INT(pthread_create(&t, NULL, poll_sockets, NULL), 0);
-	uint64_t deadline = now_ms() + RUN_MS;
+	uint64_t deadline = test_now_ms() + RUN_MS;
 	unsigned rounds = 0;
-	for (; rounds < 20000 && now_ms() < deadline; rounds++) {
+	for (; rounds < 20000 && test_now_ms() < deadline; rounds++) {
 		int fd = open_bound(0, SOCK_NONBLOCK);
 		struct sockaddr_in to = lo_addr(port_of(fd));
 		for (int k = 0; k < 3; k++)
 			ff_sendto(tx, "datagram", 8, 0, (struct sockaddr *)&to, sizeof(to));
 		/* Closed once the poller works on it (or after 1 ms), a little later each round. */
 		atomic_store(&current, fd);
-		uint64_t wait_until = now_ms() + 1;
-		while (atomic_load(&picked) != fd && now_ms() <= wait_until)
+		uint64_t wait_until = test_now_ms() + 1;
+		while (atomic_load(&picked) != fd && test_now_ms() <= wait_until)
 			sched_yield();
 		for (unsigned spin = 0; spin < (rounds % 5) * 200; spin++)
 			__asm__ volatile("" ::: "memory");
@@ -322,10 +305,7 @@ TEST(sockets_closed_while_another_thread_polls_and_reads_them_leave_the_pool_at_
 	       atomic_load(&quarantined));
 	CHECK(rounds > 50);
 	CHECK_EQ_INT(ff_close(tx), 0);
-	uint64_t settle = now_ms() + 3000;
-	while (ffs_stack_mempool_in_use(st) != baseline && now_ms() < settle)
-		rte_delay_us_sleep(1000);
-	CHECK_EQ_INT(ffs_stack_mempool_in_use(st), baseline);
+	CHECK_EQ_INT(test_pool_settles_at(st, baseline), baseline);
 }
 
 int main(int argc, char **argv)

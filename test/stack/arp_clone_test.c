@@ -22,6 +22,7 @@
 #include "stack/wire/arp.h"
 #include "stack/wire/eth.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a000001u  /* 10.0.0.1, the port's address */
 #define PEER_ADDR 0x0a000002u /* 10.0.0.2 asks for 10.0.0.3: a request not for us */
@@ -34,46 +35,14 @@ static struct ffs_stack *st;
 
 static void setup(void)
 {
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-arp-clone-test-%d", (int)getpid());
-	char *argv[] = { "arp_clone_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--log-level=error",
-			 "--lcores=0@(0-1),1@(0-1),2@(0-1)", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "arp_clone_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("arp_clone_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	conf.n_data_lcores = 2;
 	conf.data_lcores[0] = 1;
 	conf.data_lcores[1] = 2;
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
-						.broadcast = 0x0a0000ffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "arp_clone_test: %s\n", err);
-		exit(2);
-	}
-}
-
-static uint64_t ms_from_now(unsigned ms) { return rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms; }
-
-/** Polls until the pool's in-use count is `want` (at most 3 s); returns the last count seen. */
-static int pool_settles_at(int want)
-{
-	uint64_t deadline = ms_from_now(3000);
-	int now;
-	while ((now = ffs_stack_mempool_in_use(st)) != want && rte_rdtsc() < deadline)
-		rte_delay_us_sleep(1000);
-	return now;
-}
-
-static void stop_lcore(struct ffs_lcore *lc)
-{
-	atomic_store(&lc->stop, true);
-	ffs_lcore_join(lc);
-	atomic_store(&lc->stop, false);
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
+	st = test_stack_start("arp_clone_test", &conf);
 }
 
 /** A broadcast ARP request from PEER_ADDR as a PMD hands it over: the header segment, then the padding. */
@@ -103,9 +72,9 @@ TEST(a_chained_arp_frame_shared_with_another_lcore_keeps_every_segment_until_bot
 	struct ffs_lcore *rx = st->lcores[0], *peer = st->lcores[1];
 	/* Let the link-up announcement come and go, then hold both loops still. */
 	rte_delay_us_sleep(200 * 1000);
-	stop_lcore(rx);
-	stop_lcore(peer);
-	int baseline = pool_settles_at(ffs_stack_mempool_in_use(st));
+	test_lcore_stop(rx);
+	test_lcore_stop(peer);
+	int baseline = test_pool_settles_at(st, ffs_stack_mempool_in_use(st));
 	uint64_t clones_in = peer->ctr.arp_clones_in;
 
 	struct rte_mbuf *m = chained_arp_request();
@@ -123,8 +92,8 @@ TEST(a_chained_arp_frame_shared_with_another_lcore_keeps_every_segment_until_bot
 	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, peer, peer->lcore_id), 0);
 	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, rx, rx->lcore_id), 0);
 	/* The peer frees its copy after learning from it; its counters are read once it is stopped. */
-	CHECK_EQ_INT(pool_settles_at(baseline), baseline);
-	stop_lcore(peer);
+	CHECK_EQ_INT(test_pool_settles_at(st, baseline), baseline);
+	test_lcore_stop(peer);
 	CHECK_EQ_INT(peer->ctr.arp_clones_in, clones_in + 1);
 }
 

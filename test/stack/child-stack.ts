@@ -7,12 +7,11 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Netns } from '../../testbed/netns.js';
+import { REPO } from '../shim/scenarios.js';
 
-/** The repository root (the package the child imports by name). */
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { REPO };
 
 /** What a child run left behind. */
 export interface ChildRun<T> {
@@ -26,11 +25,6 @@ export interface ChildRun<T> {
 }
 
 let serial = 0;
-
-/** A file prefix for one child's EAL, unique across this process's runs. */
-export function childPrefix(label: string): string {
-  return `ffnet-${label}-${process.pid}-${serial++}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
-}
 
 /**
  * Runs `body` (the text of an async ES module body; `report(value)` records a JSON value) in a

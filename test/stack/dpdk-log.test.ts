@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireRoot } from '../../testbed/netns.js';
-import { REPO, childPrefix, runChild } from './child-stack.js';
+import { REPO, runChild } from './child-stack.js';
+import { uniquePrefix } from './kernel-peer.js';
 
 let ns: Netns;
 const dir = mkdtempSync(join(tmpdir(), 'ffnet-dpdk-log-'));
@@ -52,7 +53,7 @@ const DEVICES = [
 
 describe.each(DEVICES)('a node:dgram program on the dpdk backend ($name)', ({ vdev }) => {
   it('prints only its own output', async () => {
-    const prefix = childPrefix('dgram-quiet');
+    const prefix = uniquePrefix('dgram-quiet');
     const r = await runChild<{ backend: string }>(ns, DGRAM_PROGRAM, { env: { FFNET_CONFIG: ini(prefix, vdev, vdev !== '') }, prefixes: [prefix] });
     expect(r.report, r.stderr).toEqual({ backend: 'dpdk' });
     expect(r.code).toBe(0);
@@ -61,14 +62,14 @@ describe.each(DEVICES)('a node:dgram program on the dpdk backend ($name)', ({ vd
   });
 
   it('sends DPDK\'s lines to stderr with log = stderr, and to a file with log = file:PATH', async () => {
-    const prefix = childPrefix('dgram-stderr');
+    const prefix = uniquePrefix('dgram-stderr');
     const r = await runChild<{ backend: string }>(ns, DGRAM_PROGRAM, { env: { FFNET_CONFIG: ini(prefix, `${vdev}log = stderr\n`, vdev !== '') }, prefixes: [prefix] });
     expect(r.report).toEqual({ backend: 'dpdk' });
     expect(r.stdout).toBe('received hello\n');
     expect(r.stderr).toContain('TELEMETRY: No legacy callbacks, legacy socket not created');
     expect(r.stderr).not.toContain('Rx Intr handle unset');
     const logFile = join(dir, `${prefix}.log`);
-    const prefix2 = childPrefix('dgram-file');
+    const prefix2 = uniquePrefix('dgram-file');
     const f = await runChild<{ backend: string }>(ns, DGRAM_PROGRAM, { env: { FFNET_CONFIG: ini(prefix2, `${vdev}log = file:${logFile}\n`, vdev !== '') }, prefixes: [prefix2] });
     expect(f.stdout).toBe('received hello\n');
     expect(f.stderr).toBe('');
@@ -105,7 +106,7 @@ async function failedStart(prefix: string, config: object): Promise<StartFailure
 
 describe('a failed start', () => {
   it('in the EAL (a vdev of no driver) quotes DPDK\'s lines and removes the EAL runtime directory', async () => {
-    const prefix = childPrefix('bad-vdev');
+    const prefix = uniquePrefix('bad-vdev');
     const f = await failedStart(prefix, { dpdk: { file_prefix: prefix, vdev: 'net_nosuchdriver0' } });
     expect(f.code).toBe('ERR_FFNET_START');
     expect(f.message).toMatch(/^DPDK EAL initialisation failed: No such device \(rte_errno 19\)\nDPDK log:\n {2}/);
@@ -116,7 +117,7 @@ describe('a failed start', () => {
   });
 
   it('in the EAL\'s argument checks (a bad extra_args value) keeps its FATAL line off stderr and quotes it', async () => {
-    const prefix = childPrefix('bad-eal-arg');
+    const prefix = uniquePrefix('bad-eal-arg');
     const f = await failedStart(prefix, { dpdk: { file_prefix: prefix, extra_args: '--iova-mode=bogus' } });
     expect(f.code).toBe('ERR_FFNET_START');
     expect(f.dpdkLog).toContain('EAL: invalid parameters for --iova-mode');
@@ -127,7 +128,7 @@ describe('a failed start', () => {
     expect(f.message).toContain(`\nDPDK log:\n  ${f.dpdkLog.join('\n  ')}`);
     expect(f.runtimeDirLeft).toBe(false);
     // With log = stderr the line reaches stderr once, through the sink.
-    const prefix2 = childPrefix('bad-eal-arg-stderr');
+    const prefix2 = uniquePrefix('bad-eal-arg-stderr');
     const g = await failedStart(prefix2, { dpdk: { file_prefix: prefix2, extra_args: '--iova-mode=bogus', log: 'stderr' } });
     expect(g.code).toBe('ERR_FFNET_START');
     expect(g.stderr.split('\n').filter((l) => l === 'EAL: FATAL: Invalid \'command line\' arguments.')).toHaveLength(1);
@@ -135,7 +136,7 @@ describe('a failed start', () => {
   });
 
   it('in a device\'s probe quotes the PMD\'s own reason', async () => {
-    const prefix = childPrefix('bad-pcap');
+    const prefix = uniquePrefix('bad-pcap');
     const f = await failedStart(prefix, { dpdk: { file_prefix: prefix, vdev: 'net_pcap0,rx_pcap=/nonexistent/in.pcap' } });
     expect(f.code).toBe('ERR_FFNET_START');
     expect(f.message).toMatch(/^device net_pcap0,rx_pcap=\/nonexistent\/in\.pcap: rte_dev_probe failed: /);
@@ -144,7 +145,7 @@ describe('a failed start', () => {
   });
 
   it('gives DPDK\'s reason when the EAL sets no rte_errno (a secondary process with no primary)', async () => {
-    const prefix = childPrefix('secondary');
+    const prefix = uniquePrefix('secondary');
     const child = await runChild<StartFailure>(ns, `
       import { existsSync } from 'node:fs';
       const { loadAddon } = await import(${JSON.stringify(join(REPO, 'dist', 'native', 'index.js'))});

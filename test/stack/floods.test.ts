@@ -12,10 +12,10 @@
  * - random and mutated frames for three seconds: dropped and counted, nothing crashes.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ARP_OP, BROADCAST_MAC, ETHERTYPE, arp, echoRequestFrame, ethernet, ipBytes, pattern, udpFrame, type LinkEnds } from '../../testbed/frames.js';
+import { ARP_OP, BROADCAST_MAC, ETHERTYPE, arp, echoRequestFrame, ethernet, ipBytes, pattern, udpFrame } from '../../testbed/frames.js';
 import { forgedArpRequests, incompleteFragments, injectFrames, mutatedFrames } from '../../testbed/floods.js';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
-import { IFACE, KERNEL_IP, LCORE_MODES, STACK_IP, ctr, haveInjectFrame, injectFramePath, kernelPeer, waitForStats, type KernelPeer } from './kernel-peer.js';
+import { IFACE, KERNEL_IP, LCORE_MODES, STACK_IP, ctr, haveInjectFrame, injectFramePath, kernelPeer, kernelToStack, waitForStats, type KernelPeer } from './kernel-peer.js';
 import { datagramGetsThrough, kernelPing, samplePool, stackRssKib } from './survival.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
 
@@ -66,11 +66,6 @@ describe.each(LCORE_MODES)('floods ($name)', (mode) => {
     expect(grownMib, `stack RSS grew by ${grownMib.toFixed(1)} MiB`).toBeLessThan(RSS_BOUND_MIB);
   }
 
-  /** The kernel's frames to the stack. */
-  function ends(): LinkEnds {
-    return { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
-  }
-
   it('a socket that never reads holds SO_RCVBUF and counts the rest', async () => {
     const { stack } = peer;
     const K = await stack.constants();
@@ -94,7 +89,7 @@ describe.each(LCORE_MODES)('floods ($name)', (mode) => {
     const { stack } = peer;
     const before = await stack.stats();
     const sampler = samplePool(peer);
-    await injectFrames(peer.ns, injectFramePath, IFACE, incompleteFragments(2_000, ends(), 0x1000), 500);
+    await injectFrames(peer.ns, injectFramePath, IFACE, incompleteFragments(2_000, kernelToStack(peer), 0x1000), 500);
     let after = await waitForStats(stack, (s) => ctr(s, 'ip.fragments') - ctr(before, 'ip.fragments') >= 1_500, 'the fragments received', 10_000);
     expect(ctr(after, 'ip.frag_nomem') - ctr(before, 'ip.frag_nomem'), 'over maxfragpackets').toBeGreaterThan(0);
     // Held per lcore: at most maxfragpackets datagrams of one fragment each (2 lcores at most here).
@@ -106,7 +101,7 @@ describe.each(LCORE_MODES)('floods ($name)', (mode) => {
     await stack.sysctl('net.inet.ip.maxfragbytes', 65536);
     const mid = await stack.stats();
     const sampler2 = samplePool(peer);
-    await injectFrames(peer.ns, injectFramePath, IFACE, incompleteFragments(2_000, ends(), 0x5000), 500);
+    await injectFrames(peer.ns, injectFramePath, IFACE, incompleteFragments(2_000, kernelToStack(peer), 0x5000), 500);
     after = await waitForStats(stack, (s) => ctr(s, 'ip.fragments') - ctr(mid, 'ip.fragments') >= 1_500, 'the fragments received', 10_000);
     expect(ctr(after, 'ip.frag_nomem') - ctr(mid, 'ip.frag_nomem'), 'over maxfragbytes').toBeGreaterThan(1_000);
     expect(await sampler2.stop()).toBeLessThanOrEqual(baseline + 2 * 45 + 64);
@@ -133,10 +128,10 @@ describe.each(LCORE_MODES)('floods ($name)', (mode) => {
   it('random and mutated frames for three seconds are dropped and counted', async () => {
     const { stack, stackMac, kernelMac } = peer;
     const templates = [
-      echoRequestFrame(ends(), 0x77, 1, pattern(56)),
-      udpFrame(ends(), 5000, port, pattern(100)),
+      echoRequestFrame(kernelToStack(peer), 0x77, 1, pattern(56)),
+      udpFrame(kernelToStack(peer), 5000, port, pattern(100)),
       ethernet({ dst: BROADCAST_MAC, src: '02:00:00:00:00:50', type: ETHERTYPE.ARP, payload: arp({ op: ARP_OP.REQUEST, sha: '02:00:00:00:00:50', spa: '10.77.0.50', tpa: STACK_IP }) }),
-      ...incompleteFragments(1, ends(), 0x9999),
+      ...incompleteFragments(1, kernelToStack(peer), 0x9999),
     ];
     const before = await stack.stats();
     const end = Date.now() + RANDOM_FLOOD_MS;

@@ -21,6 +21,7 @@
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a000001u   /* 10.0.0.1, the port's address */
 #define PEER_ADDR 0x0a000002u  /* 10.0.0.2, on the port's subnet (static ARP) */
@@ -38,24 +39,11 @@ static uint8_t big[IPV4_MAX_LEN + 2048];
 
 static void setup(void)
 {
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-frag-test-%d", (int)getpid());
-	char *argv[] = { "frag_test", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			 "--log-level=error", "-l", "0", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "frag_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("frag_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
-						.broadcast = 0x0a0000ffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "frag_test: %s\n", err);
-		exit(2);
-	}
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
+	st = test_stack_start("frag_test", &conf);
 	lc = st->lcores[0];
 	lc->now = rte_rdtsc();
 	if (arp_add_static(lc, 0, PEER_ADDR, &PEER_MAC) != 0) {
@@ -64,23 +52,6 @@ static void setup(void)
 	}
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 7 + (i >> 8));
-}
-
-/** Frames the port sent (waiting on its RX side), read and freed; returns how many. */
-static unsigned drain_port(struct rte_mbuf **keep, unsigned max)
-{
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned n = 0, got;
-	ffs_tx_flush_all(lc);
-	while ((got = rte_eth_rx_burst(st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
-		for (unsigned i = 0; i < got; i++, n++) {
-			if (keep && n < max)
-				keep[n] = pkts[i];
-			else
-				rte_pktmbuf_free(pkts[i]);
-		}
-	}
-	return n;
 }
 
 static unsigned in_use(void) { return ffs_stack_mempool_in_use(st); }
@@ -306,7 +277,7 @@ TEST(timeout_expires_partial_datagrams)
 {
 	uint32_t off[MAX_FRAGS], len[MAX_FRAGS];
 	big_layout(off, len);
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	unsigned base = in_use();
 	struct ffs_counters before = lc->ctr;
 	struct ipv4_repr ip;
@@ -324,7 +295,7 @@ TEST(timeout_expires_partial_datagrams)
 	CHECK_EQ_INT(lc->ctr.icmp_errors_out - before.icmp_errors_out, 1);
 
 	struct rte_mbuf *frames[4];
-	CHECK_EQ_INT(drain_port(frames, 4), 1);
+	CHECK_EQ_INT(test_port_drain(lc, frames, 4), 1);
 	const uint8_t *f = rte_pktmbuf_mtod(frames[0], const uint8_t *);
 	struct ipv4_repr eip;
 	CHECK_EQ_INT(ipv4_repr_parse(f + ETH_HDR_LEN, rte_pktmbuf_data_len(frames[0]) - ETH_HDR_LEN, &WIRE_CSUM_SOFTWARE, &eip),
@@ -406,7 +377,7 @@ static struct rte_mbuf *whole_datagram(const uint8_t *payload, uint32_t len, uin
 static struct rte_mbuf *collect_and_reassemble(unsigned want_frames, struct ipv4_repr *ip)
 {
 	struct rte_mbuf *frames[MAX_FRAGS];
-	unsigned n = drain_port(frames, MAX_FRAGS);
+	unsigned n = test_port_drain(lc, frames, MAX_FRAGS);
 	CHECK_EQ_INT(n, want_frames);
 	struct rte_mbuf *d = NULL;
 	for (unsigned i = n; i-- > 0;) {
@@ -435,7 +406,7 @@ static struct rte_mbuf *collect_and_reassemble(unsigned want_frames, struct ipv4
 
 TEST(fragment_then_reassemble_round_trip)
 {
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	unsigned base = in_use();
 	struct ffs_counters before = lc->ctr;
 	struct rte_mbuf *m = whole_datagram(big, BIG_PAYLOAD, 1000, 20, false);
@@ -453,7 +424,7 @@ TEST(fragment_then_reassemble_round_trip)
 
 TEST(ipv4_output_fragments_above_the_mtu)
 {
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	unsigned base = in_use();
 	struct ffs_counters before = lc->ctr;
 	/* A 4000-octet payload: 4020 octets of datagram leave as 1480 + 1480 + 1040. */
@@ -473,7 +444,7 @@ TEST(ipv4_output_fragments_above_the_mtu)
 	o.dont_frag = true;
 	CHECK_EQ_INT(ipv4_output(lc, m, &o), -EMSGSIZE);
 	CHECK_EQ_INT(lc->ctr.ip_cantfrag - before.ip_cantfrag, 1);
-	CHECK_EQ_INT(drain_port(NULL, 0), 0);
+	CHECK_EQ_INT(test_port_drain(lc, NULL, 0), 0);
 	CHECK_EQ_INT(in_use(), base);
 }
 
@@ -485,7 +456,7 @@ TEST(dont_fragment_is_refused)
 	CHECK_EQ_INT(ipv4_fragment(lc, &st->ports[0], m, 0, &PEER_MAC), -EMSGSIZE);
 	CHECK_EQ_INT(lc->ctr.ip_cantfrag - before.ip_cantfrag, 1);
 	CHECK_EQ_INT(lc->ctr.ip_frags_out - before.ip_frags_out, 0);
-	CHECK_EQ_INT(drain_port(NULL, 0), 0);
+	CHECK_EQ_INT(test_port_drain(lc, NULL, 0), 0);
 	CHECK_EQ_INT(in_use(), base);
 }
 
@@ -495,7 +466,7 @@ TEST(big_echo_request_is_answered_in_fragments)
 	static uint8_t msg[ICMP_HDR_LEN + DATA];
 	struct icmp_repr req = { .type = ICMP_ECHO_REQUEST, .ident = 0x1234, .seq = 7, .data = big, .data_len = DATA };
 	CHECK_EQ_INT(icmp_repr_emit(&req, msg, sizeof(msg)), sizeof(msg));
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	unsigned base = in_use();
 	struct ffs_counters before = lc->ctr;
 	/* The request arrives from the wire in fragments, through Ethernet and IPv4 input. */
@@ -553,7 +524,7 @@ int main(int argc, char **argv)
 {
 	setup();
 	int rc = test__main(argc, argv, __FILE__);
-	drain_port(NULL, 0);
+	test_port_drain(lc, NULL, 0);
 	ffs_stack_stop(st);
 	return rc;
 }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TEST_MAX_CASES 1024
 
@@ -168,6 +169,14 @@ static inline int test__main(int argc, char **argv, const char *file)
 	printf("# %d passed, %d failed\n", passed, failed);
 	fflush(stdout);
 	return failed ? 1 : 0;
+}
+
+/** Milliseconds on the monotonic clock, for the cases' bounded waits. */
+static inline uint64_t test_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /** Defines main(): runs every case (or only argv[1]) and prints the summary line. */

@@ -21,6 +21,7 @@
 #include "stack/wire/checksum.h"
 #include "stack/wire/igmp.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a630001u  /* 10.99.0.1, the port's address (as in the kernel capture) */
 #define PEER_ADDR 0x0a630002u /* 10.99.0.2: the querier, and a source */
@@ -49,24 +50,11 @@ static void setup(void)
 {
 	if (st)
 		return;
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-igmp-test-%d", (int)getpid());
-	char *argv[] = { "igmp_test", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			 "--log-level=error", "-l", "0", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "igmp_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("igmp_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
-						.broadcast = 0x0a6300ffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "igmp_test: %s\n", err);
-		exit(2);
-	}
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
+	st = test_stack_start("igmp_test", &conf);
 	lc = st->lcores[0];
 	lc->now = rte_rdtsc();
 }

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
+import type { LinkEnds } from '../../testbed/frames.js';
 import { Netns, requireRoot } from '../../testbed/netns.js';
 import { StackProcess, type RawConfig, type StackStats } from '../../testbed/stack-process.js';
 
@@ -125,6 +126,11 @@ export async function kernelPeer(label: string, opts: KernelPeerOptions = {}): P
     await ns.destroy();
     throw err;
   }
+}
+
+/** The link ends of a frame the kernel sends the stack over ff0 (for crafted frames). */
+export function kernelToStack(peer: KernelPeer): LinkEnds {
+  return { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
 }
 
 /** `ip link set ff0 up`, then waits (5 s at most) until the stack's port 0 reports link up. */

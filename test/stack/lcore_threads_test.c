@@ -23,6 +23,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a420001u /* 10.66.0.1, the port's address */
 #define GROUP 0xef420001u    /* 239.66.0.1 */
@@ -49,28 +50,15 @@ static int settled_in_use(void)
 
 static void setup(void)
 {
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-lcore-threads-test-%d", (int)getpid());
 	/* Two lcores on whatever CPUs there are: the test (0) and the data path (1). */
-	char *argv[] = { "lcore_threads_test", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			 "--log-level=error", "--lcores=0@(0-1),1@(0-1)", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lcore_threads_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("lcore_threads_test", "128", "--lcores=0@(0-1),1@(0-1)", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	conf.n_data_lcores = 1;
 	conf.data_lcores[0] = 1;
 	conf.idle_sleep_us = 0;
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffffff00u,
-						.broadcast = 0x0a4200ffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "lcore_threads_test: %s\n", err);
-		exit(2);
-	}
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
+	st = test_stack_start("lcore_threads_test", &conf);
 	app = ffs_app_new(st);
 	if (!app) {
 		fprintf(stderr, "lcore_threads_test: no application context\n");

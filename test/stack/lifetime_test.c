@@ -23,6 +23,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define BCAST 0x7fffffffu /* 127.255.255.255 */
 #define LO 0x7f000001u
@@ -36,40 +37,18 @@ static void setup(void)
 {
 	if (st)
 		return;
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-lifetime-test-%d", (int)getpid());
-	char *argv[] = { "lifetime_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--log-level=error",
-			 "--lcores=0@(0-1),1@(0-1),2@(0-1)", prefix };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lifetime_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("lifetime_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	conf.n_data_lcores = 2;
 	conf.data_lcores[0] = 1;
 	conf.data_lcores[1] = 2;
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	app = st ? ffs_app_new(st) : NULL;
-	if (!st || !app) {
-		fprintf(stderr, "lifetime_test: %s\n", err);
+	st = test_stack_start("lifetime_test", &conf);
+	app = ffs_app_new(st);
+	if (!app) {
+		fprintf(stderr, "lifetime_test: no application context\n");
 		exit(2);
 	}
-}
-
-static uint64_t ms_from_now(unsigned ms)
-{
-	return rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms;
-}
-
-/** Polls until the pool's in-use count is `want` (at most 3 s); returns the last count seen. */
-static unsigned pool_settles_at(unsigned want)
-{
-	uint64_t deadline = ms_from_now(3000);
-	unsigned now;
-	while ((now = ffs_stack_mempool_in_use(st)) != want && rte_rdtsc() < deadline)
-		rte_delay_us_sleep(1000);
-	return now;
 }
 
 static struct ffs_sock *open_bound(uint32_t addr, uint16_t port, bool share)
@@ -103,13 +82,6 @@ static unsigned drain(struct ffs_sock *so)
 	while ((n = ffs_sock_recvv_burst(st, so, in, 8)) > 0)
 		total += (unsigned)n;
 	return total;
-}
-
-static void stop_lcore(struct ffs_lcore *lc)
-{
-	atomic_store(&lc->stop, true);
-	ffs_lcore_join(lc);
-	atomic_store(&lc->stop, false);
 }
 
 /*
@@ -153,20 +125,20 @@ TEST(a_control_call_that_timed_out_leaves_the_late_lcore_nothing_of_the_callers_
 	struct ffs_sock *tx = open_bound(LO, 5101, false);
 	for (int i = 0; i < 4; i++)
 		CHECK(send_bytes(tx, 3000, LO, 5100) == 3000);
-	uint64_t deadline = ms_from_now(2000);
+	uint64_t deadline = test_ms_from_now(2000);
 	while (!ffs_sock_readable(rx) && rte_rdtsc() < deadline)
 		rte_delay_us_sleep(1000);
 	CHECK(ffs_sock_readable(rx));
 	/* Lcore 1 stops: the close's removal reaches lcore 0 only, and the call gives up after its 2 s. */
 	struct ffs_lcore *late = st->lcores[1];
-	stop_lcore(late);
+	test_lcore_stop(late);
 	uint64_t t0 = rte_rdtsc();
 	close_socket(rx);
 	CHECK(rte_rdtsc() - t0 >= rte_get_tsc_hz()); /* it waited for the acknowledgement in vain */
 	CHECK_EQ_INT(scribble_and_resume(late), 0);
 	close_socket(tx);
 	/* Once the late lcore has removed it, the socket and what it held are freed. */
-	CHECK_EQ_INT(pool_settles_at(baseline), baseline);
+	CHECK_EQ_INT(test_pool_settles_at(st, (int)baseline), baseline);
 }
 
 TEST(sockets_closed_while_lcores_deliver_to_them_leave_the_pool_at_its_baseline)
@@ -183,7 +155,7 @@ TEST(sockets_closed_while_lcores_deliver_to_them_leave_the_pool_at_its_baseline)
 		else
 			extra = so;
 	}
-	uint64_t deadline = ms_from_now(4000);
+	uint64_t deadline = test_ms_from_now(4000);
 	unsigned rounds = 0, received = 0;
 	for (; rounds < 3000 && rte_rdtsc() < deadline; rounds++) {
 		struct ffs_sock *a = open_bound(0, 5200, true);
@@ -214,7 +186,7 @@ TEST(sockets_closed_while_lcores_deliver_to_them_leave_the_pool_at_its_baseline)
 	close_socket(senders[1]);
 	if (extra)
 		close_socket(extra);
-	CHECK_EQ_INT(pool_settles_at(baseline), baseline);
+	CHECK_EQ_INT(test_pool_settles_at(st, (int)baseline), baseline);
 }
 
 int main(int argc, char **argv)

@@ -17,6 +17,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/wire/arp.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a000001u /* 10.0.0.1/16 */
 #define MAX_ENTRIES 8
@@ -27,22 +28,13 @@ static const struct ffs_port *port;
 
 static void setup(void)
 {
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-neigh-test-%d", (int)getpid());
-	char *argv[] = { "neigh_test", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
-			 "--log-level=error", "-l", "0", prefix, "--vdev=net_ring0" };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "neigh_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("neigh_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
-	conf.n_ports = 1;
-	conf.ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = OUR_ADDR, .netmask = 0xffff0000u,
-						.broadcast = 0x0a00ffffu, .mtu = 1500 };
-	st = ffs_stack_start(&conf, err, sizeof(err));
-	if (!st || ffs_stack_sysctl_set(st, FFS_SYSCTL_ARP_MAX_ENTRIES, MAX_ENTRIES) != 0) {
-		fprintf(stderr, "neigh_test: %s\n", err);
+	test_conf_port(&conf, OUR_ADDR, 0xffff0000u);
+	st = test_stack_start("neigh_test", &conf);
+	if (ffs_stack_sysctl_set(st, FFS_SYSCTL_ARP_MAX_ENTRIES, MAX_ENTRIES) != 0) {
+		fprintf(stderr, "neigh_test: net.link.ether.inet.max_entries refused\n");
 		exit(2);
 	}
 	lc = st->lcores[0];
@@ -50,15 +42,6 @@ static void setup(void)
 }
 
 /** Frees what the port sent (it comes back on the ring's RX side). */
-static void drain_port(void)
-{
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned got;
-	ffs_tx_flush_all(lc);
-	while ((got = rte_eth_rx_burst(port->port_id, 0, pkts, FFS_BURST)) > 0)
-		rte_pktmbuf_free_bulk(pkts, got);
-}
-
 static struct eth_addr mac_of(uint32_t addr)
 {
 	return (struct eth_addr){ { 0x02, 0, (uint8_t)(addr >> 24), (uint8_t)(addr >> 16), (uint8_t)(addr >> 8), (uint8_t)addr } };
@@ -74,7 +57,7 @@ static void arp_from(uint16_t op, uint32_t spa)
 	CHECK_EQ_INT(arp_repr_emit(&a, p, ARP_PKT_LEN), ARP_PKT_LEN);
 	lc->now = rte_rdtsc();
 	arp_input(lc, port, m, false);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 }
 
 /** Sends a small frame to `addr` through the neighbour cache; the send's result. */
@@ -85,7 +68,7 @@ static int send_to(uint32_t addr)
 	CHECK(rte_pktmbuf_append(m, 60) != NULL);
 	lc->now = rte_rdtsc();
 	int rc = arp_resolve_and_send(lc, port, addr, m);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	return rc;
 }
 
@@ -183,7 +166,7 @@ int main(int argc, char **argv)
 {
 	setup();
 	int rc = test__main(argc, argv, __FILE__);
-	drain_port();
+	test_port_drain(lc, NULL, 0);
 	ffs_stack_stop(st);
 	return rc;
 }

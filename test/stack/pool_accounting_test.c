@@ -27,13 +27,6 @@
 
 static struct ffs_stack *st;
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void setup(void)
 {
 	char path[] = "/tmp/ffnet-pool-accounting-XXXXXX";
@@ -106,7 +99,7 @@ TEST(double_free_shows_below_baseline)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
 	CHECK(m != NULL);
 	rte_pktmbuf_free(m);
-	rte_pktmbuf_free(m); /* the defect the count must reveal */
+	rte_pktmbuf_free(m); /* the double free the count must reveal */
 	CHECK_EQ_INT(ffs_stack_mempool_in_use(st), base - 1);
 	/* The lcore's cache hands the twice-freed mbuf out twice (LIFO): take both, free one, and the
 	 * pool is whole again for the cases after this one. */
@@ -133,10 +126,10 @@ TEST(socket_churn_leaves_fds_memory_and_pool)
 	settle();
 	int fds = open_fds(), pool = ffs_stack_mempool_in_use(st);
 	long rss = rss_kib();
-	uint64_t deadline = now_ms() + CHURN_BUDGET_MS;
+	uint64_t deadline = test_now_ms() + CHURN_BUDGET_MS;
 	for (int i = 0; i < CHURN_ROUNDS; i++) {
 		churn_once();
-		if ((i & 1023) == 0 && now_ms() > deadline)
+		if ((i & 1023) == 0 && test_now_ms() > deadline)
 			FAIL("only %d of %d rounds within %d ms", i, CHURN_ROUNDS, CHURN_BUDGET_MS);
 	}
 	settle();

@@ -33,13 +33,6 @@ static int pool_baseline;
 static char diffs[8192];
 static size_t ndiffs;
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /** Starts the stack on first use and clears the case's list of differences. */
 static void begin(void)
 {
@@ -170,8 +163,8 @@ static int kbound(void)
 /** Turns the stack until it has been idle for a while (loopback delivery, ICMP). */
 static void settle(void)
 {
-	uint64_t deadline = now_ms() + 200;
-	for (unsigned idle = 0; idle < 64 && now_ms() < deadline;)
+	uint64_t deadline = test_now_ms() + 200;
+	for (unsigned idle = 0; idle < 64 && test_now_ms() < deadline;)
 		idle = ffs_stack_poll(st) ? 0 : idle + 1;
 }
 
@@ -831,9 +824,9 @@ TEST(epoll_wait_honours_timeout)
 	int r = fbound(0), ep = ff_epoll_create1(0);
 	struct epoll_event e = { .events = EPOLLIN }, ev[1];
 	CHECK_EQ_INT(ff_epoll_ctl(ep, EPOLL_CTL_ADD, r, &e), 0);
-	uint64_t t0 = now_ms();
+	uint64_t t0 = test_now_ms();
 	CHECK_EQ_INT(ff_epoll_wait(ep, ev, 1, 50), 0);
-	uint64_t took = now_ms() - t0;
+	uint64_t took = test_now_ms() - t0;
 	if (took < 50 || took >= 500)
 		FAIL("ff_epoll_wait(..., 50) took %llu ms", (unsigned long long)took);
 	ff_close(r), ff_close(ep);

@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { incompleteFragments, injectFrames } from '../../testbed/floods.js';
 import { pattern, udpFrame } from '../../testbed/frames.js';
-import { IFACE, KERNEL_IP, LCORE_MODES, STACK_IP, ctr, injectFramePath, kernelPeer, sleep, waitForStats, type KernelPeer } from './kernel-peer.js';
+import { IFACE, KERNEL_IP, LCORE_MODES, STACK_IP, ctr, injectFramePath, kernelPeer, kernelToStack, sleep, waitForStats, type KernelPeer, type KernelPeerOptions } from './kernel-peer.js';
 import { datagramGetsThrough, kernelPing, samplePool, stackCpuShare } from './survival.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
 
@@ -35,27 +35,38 @@ describe.each(LCORE_MODES)('receive path under packet pool pressure ($name)', (m
     peer = kern = fds = undefined;
   });
 
+  /** A stack with `opts`, the kernel's UDP endpoint and an FdScope, with the neighbour resolved both ways. */
+  async function start(label: string, opts: KernelPeerOptions): Promise<{ peer: KernelPeer; kern: KernelUdp; fds: FdScope; baseline: number }> {
+    const p = (peer = await kernelPeer(label, opts));
+    const k = (kern = await KernelUdp.start(p.ns));
+    const f = (fds = new FdScope(p.stack));
+    await p.stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
+    return { peer: p, kern: k, fds: f, baseline: await steadyInUse(p.stack) };
+  }
+
+  /** `sockets` ff sockets on ports 9000.., left unread, each sent `perSocket` 16-byte kernel datagrams. */
+  async function floodUnread(p: KernelPeer, k: KernelUdp, f: FdScope, sockets: number, perSocket: number): Promise<number[]> {
+    const socks: number[] = [];
+    for (let i = 0; i < sockets; i++) socks.push(await f.udp({ address: STACK_IP, port: 9000 + i }));
+    const { sid } = await k.socket({ address: KERNEL_IP });
+    for (let i = 0; i < sockets; i++) {
+      await k.send(sid, { to: { address: STACK_IP, port: 9000 + i }, size: 16, count: perSocket });
+    }
+    await k.closeSocket(sid);
+    await sleep(300);
+    return socks;
+  }
+
   it('unread sockets flooded by the kernel leave the receive rings their mbufs', async () => {
     const SOCKETS = 12;
     const PER_SOCKET = 900; // 16-byte datagrams: SO_RCVBUF (212992) admits ~780 each, 12 of them more than the pool
-    peer = await kernelPeer('rx-pool-udp', { dpdk: mode.dpdk });
-    const { ns, stack } = peer;
-    kern = await KernelUdp.start(ns);
-    fds = new FdScope(stack);
-    await stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
-    const baseline = await steadyInUse(stack);
+    const { peer, kern, fds, baseline } = await start('rx-pool-udp', { dpdk: mode.dpdk });
+    const { stack } = peer;
     const { size } = await stack.mempool();
     const before = await stack.stats();
 
-    const socks: number[] = [];
-    for (let i = 0; i < SOCKETS; i++) socks.push(await fds.udp({ address: STACK_IP, port: 9000 + i }));
-    const { sid } = await kern.socket({ address: KERNEL_IP });
     const sampler = samplePool(peer);
-    for (let i = 0; i < SOCKETS; i++) {
-      await kern.send(sid, { to: { address: STACK_IP, port: 9000 + i }, size: 16, count: PER_SOCKET });
-    }
-    await kern.closeSocket(sid);
-    await sleep(300);
+    const socks = await floodUnread(peer, kern, fds, SOCKETS, PER_SOCKET);
     const maxInUse = await sampler.stop();
     const full = await stack.stats();
     expect(maxInUse, `the pool (${size}) was never full while the sockets filled`).toBeLessThan(size);
@@ -77,25 +88,14 @@ describe.each(LCORE_MODES)('receive path under packet pool pressure ($name)', (m
   it('with the bound lifted, sockets that took the whole pool and are then read leave reception working', async () => {
     const SOCKETS = 12;
     const PER_SOCKET = 900;
-    peer = await kernelPeer('rx-pool-lifted', { dpdk: mode.dpdk, sysctl: { 'net.inet.udp.recvmbufs': 8191 } });
+    const { peer, kern, fds, baseline } = await start('rx-pool-lifted', { dpdk: mode.dpdk, sysctl: { 'net.inet.udp.recvmbufs': 8191 } });
     const { ns, stack } = peer;
-    kern = await KernelUdp.start(ns);
-    fds = new FdScope(stack);
-    await stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
-    const baseline = await steadyInUse(stack);
     const { size } = await stack.mempool();
 
-    const socks: number[] = [];
-    for (let i = 0; i < SOCKETS; i++) socks.push(await fds.udp({ address: STACK_IP, port: 9000 + i }));
-    const { sid } = await kern.socket({ address: KERNEL_IP });
-    for (let i = 0; i < SOCKETS; i++) {
-      await kern.send(sid, { to: { address: STACK_IP, port: 9000 + i }, size: 16, count: PER_SOCKET });
-    }
-    await kern.closeSocket(sid);
-    await sleep(300);
+    const socks = await floodUnread(peer, kern, fds, SOCKETS, PER_SOCKET);
     expect((await stack.mempool()).inUse, 'the sockets took the pool').toBeGreaterThan(size - 64);
     // More frames than the tap queue holds, at once, while nothing can be received (to a closed port).
-    const ends = { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
+    const ends = kernelToStack(peer);
     await injectFrames(ns, injectFramePath, IFACE, Array.from({ length: 3_000 }, () => udpFrame(ends, 5000, 9999, pattern(16))), 1_000);
     for (const fd of socks) await stack.udpRecv(fd, { count: PER_SOCKET, timeoutMs: 300 });
     await expectPoolAt(stack, baseline);
@@ -108,12 +108,8 @@ describe.each(LCORE_MODES)('receive path under packet pool pressure ($name)', (m
 
   it('packets held for silent neighbours leave the receive rings their mbufs', async () => {
     const HOLD = 1024;
-    peer = await kernelPeer('rx-pool-hold', { dpdk: mode.dpdk, sysctl: { 'net.link.ether.inet.maxhold': HOLD } });
+    const { peer, kern, fds, baseline } = await start('rx-pool-hold', { dpdk: mode.dpdk, sysctl: { 'net.link.ether.inet.maxhold': HOLD } });
     const { stack } = peer;
-    kern = await KernelUdp.start(peer.ns);
-    fds = new FdScope(stack);
-    await stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
-    const baseline = await steadyInUse(stack);
     const { size } = await stack.mempool();
     const before = await stack.stats();
 
@@ -137,22 +133,18 @@ describe.each(LCORE_MODES)('receive path under packet pool pressure ($name)', (m
 
   it('reception resumes once mbufs return to a pool that ran dry', async () => {
     const POOL = 2047;
-    peer = await kernelPeer('rx-pool-dry', {
+    const { peer, kern, fds, baseline } = await start('rx-pool-dry', {
       dpdk: { ...mode.dpdk, nb_mbuf: POOL },
       // Reassembly allowed to hold more than the pool, for 2 s.
       sysctl: { 'net.inet.ip.maxfragpackets': 4096, 'net.inet.ip.maxfragbytes': 268435456, 'net.inet.ip.fragttl': 2_000 },
     });
     const { ns, stack } = peer;
-    kern = await KernelUdp.start(ns);
-    fds = new FdScope(stack);
-    await stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2_000 });
-    const baseline = await steadyInUse(stack);
     const before = await stack.stats();
 
     // First fragments that never complete take the pool; the rest of them, and a kernel flood after
     // them, pile up in the tap queue.
     const sampler = samplePool(peer);
-    const ends = { srcMac: peer.kernelMac, dstMac: peer.stackMac, srcIp: KERNEL_IP, dstIp: STACK_IP };
+    const ends = kernelToStack(peer);
     await injectFrames(ns, injectFramePath, IFACE, incompleteFragments(POOL + 500, ends, 0x100), 500);
     const { sid } = await kern.socket({ address: KERNEL_IP });
     const flood = await kern.send(sid, { to: { address: STACK_IP, port: 9201 }, size: 16, count: 3_000 });

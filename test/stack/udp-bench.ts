@@ -20,6 +20,19 @@ export class FdScope {
     return fd;
   }
 
+  /** `count` ff sockets sharing `port` with SO_REUSEADDR, each bound to the wildcard address. */
+  async sharingPort(port: number, count = 2): Promise<number[]> {
+    const K = await this.stack.constants();
+    const socks: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const fd = await this.udp();
+      await this.stack.posix('ff_setsockopt', fd, K.SOL_SOCKET, K.SO_REUSEADDR, 1);
+      await this.stack.posix('ff_bind', fd, { address: '0.0.0.0', port });
+      socks.push(fd);
+    }
+    return socks;
+  }
+
   /** ff_epoll_create, closed with the scope. */
   async epoll(): Promise<number> {
     const ep = await this.stack.posix<number>('ff_epoll_create', 1);

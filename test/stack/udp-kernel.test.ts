@@ -214,22 +214,10 @@ describe.each(LCORE_MODES)('UDP with the kernel ($name)', (mode) => {
     const SHARED_SIZES = [4000, 20000, 65507];
     const COUNT = 3;
 
-    /** Two ff sockets sharing port p with SO_REUSEADDR, on the wildcard address. */
-    const sharing = async (p: number): Promise<number[]> => {
-      const socks: number[] = [];
-      for (let i = 0; i < 2; i++) {
-        const fd = await fds.udp();
-        await peer.stack.posix('ff_setsockopt', fd, K.SOL_SOCKET, K.SO_REUSEADDR, 1);
-        await peer.stack.posix('ff_bind', fd, { address: '0.0.0.0', port: p });
-        socks.push(fd);
-      }
-      return socks;
-    };
-
     it.each(SHARED_SIZES)('%i-byte subnet broadcasts reach both SO_REUSEADDR sockets byte-exact', async (size) => {
       const { stack } = peer;
       const p = nextPort();
-      const rx = await sharing(p);
+      const rx = await fds.sharingPort(p);
       const { sid, port: kport } = await kern.socket({ address: KERNEL_IP });
       await kern.set(sid, 'setBroadcast', true);
       const s = await kern.send(sid, { to: { address: SUBNET_BCAST, port: p }, size, count: COUNT, pattern: 'random', startSeq: size });
@@ -242,7 +230,7 @@ describe.each(LCORE_MODES)('UDP with the kernel ($name)', (mode) => {
     it.each(SHARED_SIZES)('%i-byte datagrams to a group reach both members byte-exact', async (size) => {
       const { stack } = peer;
       const p = nextPort();
-      const rx = await sharing(p);
+      const rx = await fds.sharingPort(p);
       for (const fd of rx) await stack.posix('ff_setsockopt', fd, K.IPPROTO_IP, K.IP_ADD_MEMBERSHIP, { multiaddr: GROUP_SHARED, interface: STACK_IP });
       const { sid, port: kport } = await kern.socket({ address: KERNEL_IP });
       await kern.set(sid, 'setMulticastInterface', KERNEL_IP);

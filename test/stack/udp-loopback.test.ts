@@ -168,22 +168,10 @@ describe.each(LCORE_MODES)('UDP inside one stack ($name)', (mode) => {
     const SHARED_SIZES = [4000, 20000, 65507];
     const COUNT = 3;
 
-    /** Two sockets sharing port p with SO_REUSEADDR, bound to the wildcard address. */
-    const sharing = async (p: number): Promise<number[]> => {
-      const socks: number[] = [];
-      for (let i = 0; i < 2; i++) {
-        const fd = await fds.udp();
-        await peer.stack.posix('ff_setsockopt', fd, K.SOL_SOCKET, K.SO_REUSEADDR, 1);
-        await peer.stack.posix('ff_bind', fd, { address: '0.0.0.0', port: p });
-        socks.push(fd);
-      }
-      return socks;
-    };
-
     it.each(SHARED_SIZES)('%i-byte datagrams to 127.255.255.255 reach both SO_REUSEADDR sockets byte-exact', async (size) => {
       const { stack } = peer;
       const p = nextPort();
-      const rx = await sharing(p);
+      const rx = await fds.sharingPort(p);
       const tx = await fds.udp({ address: '127.0.0.1', port: nextPort() });
       await stack.posix('ff_setsockopt', tx, K.SOL_SOCKET, K.SO_BROADCAST, 1);
       const s = await stack.udpSend(tx, { to: { address: '127.255.255.255', port: p }, size, count: COUNT, pattern: 'random', startSeq: size });
@@ -196,7 +184,7 @@ describe.each(LCORE_MODES)('UDP inside one stack ($name)', (mode) => {
       const { stack } = peer;
       const p = nextPort();
       const group = '239.7.7.7';
-      const rx = await sharing(p);
+      const rx = await fds.sharingPort(p);
       for (const fd of rx) await stack.posix('ff_setsockopt', fd, K.IPPROTO_IP, K.IP_ADD_MEMBERSHIP, { multiaddr: group, interface: STACK_IP });
       const tx = await fds.udp({ address: STACK_IP, port: nextPort() });
       expect(await stack.posix('ff_getsockopt', tx, K.IPPROTO_IP, K.IP_MULTICAST_LOOP)).toBe(1);

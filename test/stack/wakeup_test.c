@@ -31,6 +31,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define ROUNDS 3000000
 #define RUN_SECONDS 2
@@ -58,13 +59,7 @@ static void setup(void)
 {
 	if (app)
 		return;
-	char prefix[64], err[256];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-wakeup-test-%d", (int)getpid());
-	char *argv[] = { "wakeup_test", "--no-huge", "-m", "64", "--no-pci", "--no-shconf", "--log-level=error", "-l", "0", prefix };
-	if (ffs_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "wakeup_test: %s\n", err);
-		exit(2);
-	}
+	test_eal_init("wakeup_test", "64", "-l", "0", NULL);
 	pthread_mutex_init(&st.ns_lock, NULL);
 	st.id = 77;
 	app = ffs_app_new(&st);
@@ -465,7 +460,7 @@ static bool sleeper_step(struct tso *s, bool fences)
 	(void)fences;
 	const int t = 1;
 	switch (s->pc[t]) {
-	case 0: /* sleeping = true, and the fence (a seq_cst store, a locked xchg on x86, before the fix) */
+	case 0: /* sleeping = true, and the fence (a seq_cst store is a locked xchg on x86: a fence of its own) */
 		if (s->n_buf[t])
 			return false;
 		xchg(s, SLEEPING, 1);

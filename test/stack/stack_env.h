@@ -1,0 +1,109 @@
+/*
+ * Bringing up a stack in a C test program (or fuzz harness): the EAL without hugepages, PCI or a
+ * shared config, under a file prefix of the program's own, then ffs_stack_start. Either failure ends
+ * the program with status 2 (the environment, not a case, failed). Also what those programs do to a
+ * running stack: wait for its pool to settle, stop a lcore, read back what it sent on a net_ring port.
+ */
+#ifndef FFNET_TEST_STACK_ENV_H
+#define FFNET_TEST_STACK_ENV_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "stack/lcore/lcore.h"
+#include "stack/stack.h"
+
+#define TEST_EAL_MAX_ARGS 16
+
+/**
+ * Initialises the EAL for program `prog` with `mem_mb` MiB of memory and the further arguments that
+ * follow (lcores, vdevs), ended by NULL.
+ */
+__attribute__((sentinel)) static inline void test_eal_init(const char *prog, const char *mem_mb, ...)
+{
+	char prefix[64], err[256];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=ffnet-%s-%d", prog, (int)getpid());
+	char *argv[TEST_EAL_MAX_ARGS] = { (char *)prog, "--no-huge", "-m", (char *)mem_mb, "--no-pci",
+					  "--no-shconf", "--log-level=error", prefix };
+	int argc = 8;
+	va_list ap;
+	va_start(ap, mem_mb);
+	for (char *a; (a = va_arg(ap, char *)) != NULL && argc < TEST_EAL_MAX_ARGS;)
+		argv[argc++] = a;
+	va_end(ap);
+	if (ffs_eal_init(argc, argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		exit(2);
+	}
+}
+
+/** Port 0 of `conf` alone, at `addr`/`netmask` with its subnet's broadcast and a 1500-byte MTU. */
+static inline void test_conf_port(struct ffs_conf *conf, uint32_t addr, uint32_t netmask)
+{
+	conf->n_ports = 1;
+	conf->ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = addr, .netmask = netmask,
+						 .broadcast = addr | ~netmask, .mtu = 1500 };
+}
+
+/** ffs_stack_start(conf) for program `prog`. */
+static inline struct ffs_stack *test_stack_start(const char *prog, const struct ffs_conf *conf)
+{
+	char err[256];
+	struct ffs_stack *st = ffs_stack_start(conf, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		exit(2);
+	}
+	return st;
+}
+
+/** The TSC `ms` milliseconds from now. */
+static inline uint64_t test_ms_from_now(unsigned ms)
+{
+	return rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms;
+}
+
+/** Polls until st's pool has `want` mbufs in use (at most 3 s); returns the last count seen. */
+static inline int test_pool_settles_at(const struct ffs_stack *st, int want)
+{
+	uint64_t deadline = test_ms_from_now(3000);
+	int now;
+	while ((now = ffs_stack_mempool_in_use(st)) != want && rte_rdtsc() < deadline)
+		rte_delay_us_sleep(1000);
+	return now;
+}
+
+/** Stops data-path lcore `lc` and waits until it has (it can be launched again). */
+static inline void test_lcore_stop(struct ffs_lcore *lc)
+{
+	atomic_store(&lc->stop, true);
+	ffs_lcore_join(lc);
+	atomic_store(&lc->stop, false);
+}
+
+/**
+ * Flushes lc's transmit queues and reads back what the stack sent on port 0 (a net_ring port, whose
+ * RX side holds it): the first `max` frames into `keep` when given, the rest freed. Returns how many.
+ */
+static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max)
+{
+	struct rte_mbuf *pkts[FFS_BURST];
+	unsigned n = 0, got;
+	ffs_tx_flush_all(lc);
+	while ((got = rte_eth_rx_burst(lc->st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
+		for (unsigned i = 0; i < got; i++, n++) {
+			if (keep && n < max)
+				keep[n] = pkts[i];
+			else
+				rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	return n;
+}
+
+#endif
