@@ -85,11 +85,7 @@ static struct ffs_sock *sock(struct ffs_app *app, uint32_t addr, uint16_t port_n
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	test_eal_init("stack_input_fuzz", "256", "-l", "0", "--vdev=net_ring0", NULL);
-	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
-	st = test_stack_start("stack_input_fuzz", &conf);
+	st = test_ring_stack_start("stack_input_fuzz", "256", OUR_ADDR, 0xffffff00u);
 	lc = st->lcores[0];
 	port = &st->ports[0];
 	port->mac = OUR_MAC;

@@ -39,11 +39,7 @@ static uint8_t big[IPV4_MAX_LEN + 2048];
 
 static void setup(void)
 {
-	test_eal_init("frag_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
-	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
-	st = test_stack_start("frag_test", &conf);
+	st = test_ring_stack_start("frag_test", "128", OUR_ADDR, 0xffffff00u);
 	lc = st->lcores[0];
 	lc->now = rte_rdtsc();
 	if (arp_add_static(lc, 0, PEER_ADDR, &PEER_MAC) != 0) {

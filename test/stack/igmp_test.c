@@ -50,11 +50,7 @@ static void setup(void)
 {
 	if (st)
 		return;
-	test_eal_init("igmp_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
-	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
-	st = test_stack_start("igmp_test", &conf);
+	st = test_ring_stack_start("igmp_test", "128", OUR_ADDR, 0xffffff00u);
 	lc = st->lcores[0];
 	lc->now = rte_rdtsc();
 }

@@ -28,11 +28,7 @@ static const struct ffs_port *port;
 
 static void setup(void)
 {
-	test_eal_init("neigh_test", "128", "-l", "0", "--vdev=net_ring0", NULL);
-	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	test_conf_port(&conf, OUR_ADDR, 0xffff0000u);
-	st = test_stack_start("neigh_test", &conf);
+	st = test_ring_stack_start("neigh_test", "128", OUR_ADDR, 0xffff0000u);
 	if (ffs_stack_sysctl_set(st, FFS_SYSCTL_ARP_MAX_ENTRIES, MAX_ENTRIES) != 0) {
 		fprintf(stderr, "neigh_test: net.link.ether.inet.max_entries refused\n");
 		exit(2);

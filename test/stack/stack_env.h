@@ -62,6 +62,19 @@ static inline struct ffs_stack *test_stack_start(const char *prog, const struct 
 	return st;
 }
 
+/**
+ * The EAL (`mem_mb` MiB, lcore 0 only) and an inline stack whose port 0 is a net_ring device at
+ * `addr`/`netmask`: what the single-lcore C programs feed frames to.
+ */
+static inline struct ffs_stack *test_ring_stack_start(const char *prog, const char *mem_mb, uint32_t addr, uint32_t netmask)
+{
+	test_eal_init(prog, mem_mb, "-l", "0", "--vdev=net_ring0", NULL);
+	struct ffs_conf conf;
+	ffs_conf_init(&conf);
+	test_conf_port(&conf, addr, netmask);
+	return test_stack_start(prog, &conf);
+}
+
 /** The TSC `ms` milliseconds from now. */
 static inline uint64_t test_ms_from_now(unsigned ms)
 {
