@@ -95,6 +95,7 @@ struct ffs_app *ffs_app_new(struct ffs_stack *st)
 		return NULL;
 	pthread_mutex_lock(&st->ns_lock);
 	app->id = st->n_apps++;
+	app->home = 0;
 	pthread_mutex_unlock(&st->ns_lock);
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "ffs%u_app%u", st->id, app->id);

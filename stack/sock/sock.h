@@ -43,6 +43,9 @@ struct ffs_app {
 	atomic_bool notified;   /**< set by the lcore that wrote event_fd; cleared by the app before draining */
 	struct rte_ring *ready; /**< ids of sockets that became readable (multi-producer) */
 	unsigned id;
+	/** The lcore index this thread's sockets live on: their TX ring, and the reusePort member that
+	 *  lcore's flows go to (the lcore the thread turns inline, or one given in attach order). */
+	unsigned home;
 };
 
 /** One membership (IP_ADD_MEMBERSHIP or a source-specific one). */
