@@ -30,8 +30,13 @@ export interface NativePortConfig {
 export interface NativeStackConfig {
   /** Complete EAL argv, program name first. */
   eal: string[];
-  /** lcore ids that run the stack loop on their own threads; empty = inline on the JS thread. */
+  /** lcore ids that run the stack loop on their own threads; empty = inline (see inlineLcores). */
   dataLcores: number[];
+  /**
+   * With no data-path lcores: how many lcores (RX/TX queue pairs) application threads turn, lcore k
+   * by JS thread k (0 or 1 = the single inline lcore of the starting thread).
+   */
+  inlineLcores: number;
   /** Microseconds an idle data-path lcore sleeps between polls (0 = busy poll). */
   idleSleepUs: number;
   /** Microseconds a partial TX burst may wait before it is flushed. */
@@ -43,6 +48,8 @@ export interface NativeStackConfig {
   sysctl: Record<string, number>;
   /** Where DPDK's log goes besides memory: 'none', 'stderr', 'syslog' or 'file:PATH' (default 'none'). */
   log?: string;
+  /** The validated config (config/ FfnetConfig) as JSON, kept so that threads attaching later can read it back. */
+  configJson: string;
 }
 
 /** A running port as the stack sees it. */

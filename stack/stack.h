@@ -46,6 +46,8 @@ struct ffs_conf {
 	/** lcore ids that run the loop on their own threads; 0 of them = inline on the caller's thread. */
 	unsigned n_data_lcores;
 	unsigned data_lcores[FFS_MAX_LCORES];
+	/** With n_data_lcores == 0: lcores (RX/TX queue pairs) turned by application threads (0 or 1 = one inline lcore). */
+	unsigned n_inline_lcores;
 	uint32_t idle_sleep_us;
 	uint32_t tx_delay_us;
 	uint32_t nb_mbuf;
