@@ -123,7 +123,13 @@ export interface NativeStack {
    * closes; `null` pauses it. A second call replaces `cb`. The watch never keeps the event loop alive.
    */
   watchWake(cb: (() => void) | null): void;
-  /** Stops the lcores, closes the ports, frees the pools. Idempotent. EAL stays initialised (once per process). */
+  /** The lcore index this thread turns (inline), or the home lcore of this thread's sockets (dedicated). */
+  lcore(): number;
+  /**
+   * Ends this handle. An attached handle detaches: this thread's sockets close, its lcore is
+   * released, its context freed. The stack itself (lcores, ports, pools) stops when the last handle,
+   * starting or attached, in any thread, closes. Idempotent. EAL stays initialised (once per process).
+   */
   close(): void;
 }
 
@@ -164,6 +170,19 @@ export interface NativeAddon {
     config: NativeStackConfig,
     onPingReply: (token: number, rttUs: number, ttl: number, bytes: number) => void,
   ): NativeStack;
+  /**
+   * Attaches the calling thread (a worker, or the main thread after the starting thread closed its
+   * handle) to the process's running stack with a context of its own; inline, it claims lcore
+   * `lcore` (default: the next free one) and turns it from this thread's event loop. Returns null
+   * when no stack runs in the process; throws an Error with code 'ERR_FFNET_LCORE_BUSY' when the
+   * lcore is taken.
+   */
+  attachStack(
+    opts: { lcore?: number },
+    onPingReply: (token: number, rttUs: number, ttl: number, bytes: number) => void,
+  ): NativeStack | null;
+  /** The configJson the running stack was started with, or null when no stack runs in the process. */
+  runningConfig(): string | null;
   /** Counter names in declaration order. */
   counterNames(): string[];
   /** Counter name → one-line meaning. */
