@@ -30,13 +30,15 @@ export interface NativePortConfig {
 export interface NativeStackConfig {
   /** Complete EAL argv, program name first. */
   eal: string[];
-  /** lcore ids that run the stack loop on their own threads; empty = inline (see inlineLcores). */
+  /** lcore ids that run the stack loop on their own threads; empty = inline on the JS thread. */
   dataLcores: number[];
   /**
-   * With no data-path lcores: how many lcores (RX/TX queue pairs) application threads turn, lcore k
-   * by JS thread k (0 or 1 = the single inline lcore of the starting thread).
+   * With no data-path lcore: how many lcores (RX/TX queue pairs) JS threads turn — the starting thread
+   * lcore 0 (and every lcore no thread claimed), each attached thread its own. 0 or 1 = one inline lcore.
    */
-  inlineLcores: number;
+  inlineLcores?: number;
+  /** The configuration as JSON, kept so threads that attach later can read it back (runningConfig). */
+  configJson?: string;
   /** Microseconds an idle data-path lcore sleeps between polls (0 = busy poll). */
   idleSleepUs: number;
   /** Microseconds a partial TX burst may wait before it is flushed. */
@@ -48,8 +50,6 @@ export interface NativeStackConfig {
   sysctl: Record<string, number>;
   /** Where DPDK's log goes besides memory: 'none', 'stderr', 'syslog' or 'file:PATH' (default 'none'). */
   log?: string;
-  /** The validated config (config/ FfnetConfig) as JSON, kept so that threads attaching later can read it back. */
-  configJson: string;
 }
 
 /** A running port as the stack sees it. */
@@ -123,19 +123,24 @@ export interface NativeStack {
    * closes; `null` pauses it. A second call replaces `cb`. The watch never keeps the event loop alive.
    */
   watchWake(cb: (() => void) | null): void;
-  /** The lcore index this thread turns (inline), or the home lcore of this thread's sockets (dedicated). */
+  /**
+   * The lcore this thread turns (inline: the one it claimed, 0 on the thread that started the stack),
+   * or, with data-path lcores, its sockets' home lcore.
+   */
   lcore(): number;
   /**
-   * Ends this handle. An attached handle detaches: this thread's sockets close, its lcore is
-   * released, its context freed. The stack itself (lcores, ports, pools) stops when the last handle,
-   * starting or attached, in any thread, closes. Idempotent. EAL stays initialised (once per process).
+   * Closes this handle; idempotent. An attached handle, or the starting one while others are open,
+   * detaches its thread: closes the thread's sockets, gives back its lcore, frees its context. The last
+   * handle to close, in any thread, stops the lcores, closes the ports and frees the pools. A thread
+   * that ends (a worker's exit) closes its handles. The EAL stays initialised (once per process).
    */
   close(): void;
 }
 
 /**
  * The ff_* calls (native/posix.cc over posix/ff_api.h). Each returns its result, or a negative errno
- * when the call failed; ffnet/posix turns those into FfError. Addresses are dotted quads.
+ * when the call failed; ffnet/posix turns those into FfError. Addresses are dotted quads. A call on a
+ * socket another thread opened throws an Error with code ERR_FFNET_WRONG_THREAD.
  */
 export interface NativePosix {
   constants: Record<string, number>;
@@ -171,17 +176,18 @@ export interface NativeAddon {
     onPingReply: (token: number, rttUs: number, ttl: number, bytes: number) => void,
   ): NativeStack;
   /**
-   * Attaches the calling thread (a worker, or the main thread after the starting thread closed its
-   * handle) to the process's running stack with a context of its own; inline, it claims lcore
-   * `lcore` (default: the next free one) and turns it from this thread's event loop. Returns null
-   * when no stack runs in the process; throws an Error with code 'ERR_FFNET_LCORE_BUSY' when the
-   * lcore is taken.
+   * This thread's handle on the stack another thread started (or one this thread started and closed
+   * while other handles stayed open); null when no stack runs in the process. It has its own
+   * application context; inline, it claims `lcore` (or the next free one: 1, 2, ..., then 0) and turns
+   * it from this thread's event loop. Throws an Error with code ERR_FFNET_LCORE_BUSY when that lcore
+   * (or every one) is taken, a RangeError when there is no such lcore, an Error when this thread has an
+   * open handle already.
    */
   attachStack(
-    opts: { lcore?: number },
+    options: { lcore?: number },
     onPingReply: (token: number, rttUs: number, ttl: number, bytes: number) => void,
   ): NativeStack | null;
-  /** The configJson the running stack was started with, or null when no stack runs in the process. */
+  /** The running stack's configJson ('' when it was started without one), or null when none runs. */
   runningConfig(): string | null;
   /** Counter names in declaration order. */
   counterNames(): string[];

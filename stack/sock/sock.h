@@ -114,6 +114,8 @@ struct ffs_meta {
 /** Creates the calling thread's application context (registering the thread with DPDK if needed). */
 struct ffs_app *ffs_app_new(struct ffs_stack *st);
 void ffs_app_free(struct ffs_stack *st, struct ffs_app *app);
+/** Makes lcore `index` (modulo the lcore count) app's home: call before the thread opens sockets. */
+void ffs_app_set_home(struct ffs_stack *st, struct ffs_app *app, unsigned index);
 /**
  * Clears the wake-up so that a later arrival writes event_fd again, fenced before the caller's drain
  * of the ready ring; call before draining. True when it was set: an eventfd write is due (or done)
