@@ -223,6 +223,10 @@ export class Stack {
     if (running.size > 0) return undefined;
     const json = addon.runningConfig();
     if (json === null) return undefined;
+    if (json === '') {
+      throw Object.assign(new Error('the running stack was started without its configuration (configJson), so this thread cannot attach to it; start it with Stack.start'),
+        { code: 'ERR_FFNET_START' });
+    }
     const config = JSON.parse(json) as FfnetConfig;
     const count = lcoreCount(config);
     if (lcore !== undefined && lcore >= count) {
