@@ -9,7 +9,8 @@
  * on the lcore it claimed with its own ff_epoll set and sockets, exchange datagrams over 127.0.0.1
  * both ways at once: each thread's ff_epoll_wait and ff_dgram_ready report only its own sockets, every
  * datagram reaches the socket it was sent to, and the pool returns to its baseline after
- * ff_close_thread_sockets. Bounded: each case ends within seconds.
+ * ff_close_thread_sockets; threads that come and go (and detach) never run out of DPDK lcore ids.
+ * Bounded: each case ends within seconds.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -295,6 +296,26 @@ TEST(two_threads_on_their_own_lcores_exchange_datagrams_both_ways)
 		ffs_stack_poll(st);
 	test_port_drain(st->lcores[0], NULL, 0);
 	CHECK_EQ_INT(test_pool_settles_at(st, baseline), baseline);
+}
+
+static void *open_close_detach(void *arg)
+{
+	int fd = ff_socket(AF_INET, SOCK_DGRAM, 0);
+	*(int *)arg = fd < 0 ? -errno : ff_close(fd);
+	ff_thread_detach();
+	return NULL;
+}
+
+/* Each thread that calls ff_* takes a DPDK lcore id (rte_thread_register; RTE_MAX_LCORE of them): one
+ * that detaches gives it back, or a program whose workers come and go runs out. */
+TEST(threads_that_detach_give_back_their_dpdk_lcore_ids)
+{
+	for (int i = 0; i < 2 * RTE_MAX_LCORE; i++) {
+		int rc = 1;
+		run_thread(open_close_detach, &rc);
+		if (rc != 0)
+			FAIL("thread %d: ff_socket/ff_close failed: %s", i, strerror(-rc));
+	}
 }
 
 int main(int argc, char **argv)
