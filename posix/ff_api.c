@@ -136,8 +136,10 @@ void ff_thread_detach(void)
 	if (lcore >= 0)
 		ffs_stack_release_lcore(st, (unsigned)lcore);
 	struct ff_ctx *c = ctx_of_thread(st);
-	if (!c)
+	if (!c) {
+		ffs_app_thread_leave(st);
 		return;
+	}
 	pthread_mutex_lock(&registry_lock);
 	for (struct ff_ctx **pp = &registry; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -150,6 +152,7 @@ void ff_thread_detach(void)
 	ffs_app_free(st, c->app);
 	free(c);
 	thread_ctx = NULL;
+	ffs_app_thread_leave(st);
 }
 
 int ff_set_lcore(int index)

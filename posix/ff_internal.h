@@ -40,7 +40,8 @@ static inline struct ffs_sock *ff_sock_lookup(struct ffs_stack *st, int fd)
 struct ffs_app *ff_app(struct ffs_stack *st);
 /** Frees every thread's context and every epoll set: the stack is stopping (call before ffs_stack_stop). */
 void ff_app_forget(void);
-/** The calling thread leaves the stack: closes its sockets, gives back its lcore, frees its context. */
+/** The calling thread leaves the stack: closes its sockets, gives back its lcore, frees its context
+ *  and its DPDK lcore id. */
 void ff_thread_detach(void);
 /** The calling thread's home lcore (its context made if needed), after setting it to `index` when
  *  index ≥ 0. -1 with errno when no stack runs or out of memory. */

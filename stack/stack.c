@@ -499,15 +499,24 @@ int ffs_stack_idle_fd_lcore(const struct ffs_stack *st, unsigned index)
 	return st->inline_mode && index < st->n_lcores ? st->lcores[index]->epoll_fd : -1;
 }
 
+/* Under the turn lock: the last look at the lcore's queues (sleep.c) reads what another thread's
+ * control message may be writing (a ping to ourselves queues on the loopback). */
 bool ffs_stack_sleep_begin_lcore(struct ffs_stack *st, unsigned index)
 {
-	return index < st->n_lcores && ffs_lcore_sleep_begin(st->lcores[index]);
+	if (index >= st->n_lcores || !ffs_lcore_trylock(st->lcores[index]))
+		return false;
+	bool asleep = ffs_lcore_sleep_begin(st->lcores[index]);
+	ffs_lcore_unlock(st->lcores[index]);
+	return asleep;
 }
 
 void ffs_stack_sleep_end_lcore(struct ffs_stack *st, unsigned index)
 {
-	if (index < st->n_lcores)
-		ffs_lcore_sleep_end(st->lcores[index]);
+	if (index >= st->n_lcores)
+		return;
+	ffs_lcore_lock(st->lcores[index]);
+	ffs_lcore_sleep_end(st->lcores[index]);
+	ffs_lcore_unlock(st->lcores[index]);
 }
 
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st) { return st->n_lcores; }

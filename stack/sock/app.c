@@ -57,6 +57,14 @@ void ffs_app_leave(struct ffs_stack *st)
 
 bool ffs_app_reading(void) { return reader_depth > 0; }
 
+void ffs_app_thread_leave(struct ffs_stack *st)
+{
+	if (reader_depth > 0 || rte_lcore_id() == LCORE_ID_ANY)
+		return;
+	rte_rcu_qsbr_thread_unregister(st->rcu, reader_id(st));
+	rte_thread_unregister(); /* a no-op on the EAL's own threads */
+}
+
 void ffs_app_quiescent(struct ffs_stack *st)
 {
 	if (reader_depth > 0)

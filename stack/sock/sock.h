@@ -129,6 +129,12 @@ bool ffs_app_rearm(struct ffs_app *app);
  */
 bool ffs_app_enter(struct ffs_stack *st);
 void ffs_app_leave(struct ffs_stack *st);
+/**
+ * The calling thread is done with the stack (outside any reader section): gives back its reader slot
+ * and the DPDK lcore id it registered for (RTE_MAX_LCORE of them serve every thread that ever calls
+ * in). A later call registers it again.
+ */
+void ffs_app_thread_leave(struct ffs_stack *st);
 /** True inside ffs_app_enter/ffs_app_leave on this thread. */
 bool ffs_app_reading(void);
 /** Inside a reader section: this thread holds no socket now (a wait between lookups), so closes

@@ -1,7 +1,8 @@
 /**
  * Worker threads attached to the process's one stack (native/addon.cc attachStack): a stack with two
  * inline lcores and no port, started by the main thread of a child program; a worker attaches, takes
- * lcore 1 and turns it from its own event loop, and keeps its sockets to itself.
+ * lcore 1 and turns it from its own event loop, and keeps its sockets to itself. The same with one
+ * data-path lcore, where the worker only gets its own context.
  *
  * Cases: the worker's socket used from the main thread throws ERR_FFNET_WRONG_THREAD while datagrams
  * flow both ways between the threads; a second worker asking for the taken lcore gets
@@ -113,8 +114,14 @@ const worker = (data) => {
 };
 `;
 
-describe('a worker thread attached to the stack (2 inline lcores)', () => {
-  it.each(['natural', 'exit'])('keeps its socket to itself; its end (%s) closes the socket and the stack serves on', async (how) => {
+const MODES = [
+  { name: '2 inline lcores', dpdk: { lcore_mask: '0x1' }, inline: true },
+  { name: 'one data-path lcore', dpdk: { lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)' }, inline: false },
+];
+const CASES = MODES.flatMap((mode) => ['natural', 'exit'].map((how) => ({ mode, how })));
+
+describe('a worker thread attached to the stack', () => {
+  it.each(CASES)('($mode.name) keeps its socket to itself; its end ($how) closes the socket and the stack serves on', async ({ mode, how }) => {
     const r = await runApp(`attach-${how}`, PRELUDE + String.raw`
 await sleep(50);
 const baseline = stack.mempoolInUse();
@@ -149,18 +156,20 @@ P.close(y);
 report({ ready, wrong, echo, echoed, busy, code, fdAfter, held, pool, baseline, served, lcore: stack.lcore() });
 stack.close();
 addon.ealCleanup();
-`, { timeoutMs: 30_000 });
+`, { timeoutMs: 30_000, dpdk: mode.dpdk });
     expect(r.code, describeApp(r)).toBe(0);
     const rep = r.reports[0] as Record<string, any>;
     expect(rep, describeApp(r)).toBeDefined();
-    expect(rep.ready.lcore).toBe(1);
+    // Inline: the worker turns lcore 1; one data-path lcore: every thread's sockets live on lcore 0.
+    expect(rep.ready.lcore).toBe(mode.inline ? 1 : 0);
     expect(rep.lcore).toBe(0);
     expect(rep.ready.config).toBe('{"loop":"inline"}');
     expect(rep.wrong.code).toBe('ERR_FFNET_WRONG_THREAD');
     expect(rep.wrong.message).toBe(`socket ${rep.ready.fd} belongs to another thread (a socket is used only by the thread that created it)`);
     expect(rep.echoed).toEqual({ echoed: 'ping' });
     expect(rep.echo).toBe('echo ping');
-    expect(rep.busy).toEqual({ attachError: 'ERR_FFNET_LCORE_BUSY' });
+    if (mode.inline) expect(rep.busy).toEqual({ attachError: 'ERR_FFNET_LCORE_BUSY' });
+    else expect(rep.busy.attachError).toBe('lcore 1 is out of range (the stack has 1 lcores)');
     expect(rep.code).toBe(0);
     expect(rep.fdAfter).toBe(-9); // EBADF: the worker's end closed its socket
     expect(rep.held).toBe(rep.baseline + 1); // the datagram the worker left unread
@@ -168,7 +177,7 @@ addon.ealCleanup();
     expect(rep.served).toBe('after');
   });
 
-  it('the main thread closing its handle leaves the stack running until the attached worker closes the last one', async () => {
+  it('(2 inline lcores) the main thread closing its handle leaves the stack running until the attached worker closes the last one', async () => {
     const r = await runApp('attach-outlive', PRELUDE + String.raw`
 const A = worker({ mode: 'outlive', port: 7300 });
 const ready = await A.next();
