@@ -212,7 +212,7 @@ public:
 			uv_timer_init(loop, &driver_->timer);
 			driver_->idle.data = driver_->timer.data = driver_;
 			driver_->open_handles += 2;
-			driver_->idle_lcore = lcore >= 0 ? static_cast<unsigned>(lcore) : 0;
+			driver_->idle_lcore = ffs_stack_thread_idle_lcore(st);
 			int fd = ffs_stack_idle_fd_lcore(st, driver_->idle_lcore);
 			if (fd >= 0) {
 				uv_poll_init(loop, &driver_->wake, fd);
@@ -315,6 +315,12 @@ private:
 		return lcore_ >= 0 ? ffs_stack_poll_lcore(st_, static_cast<unsigned>(lcore_)) : 0;
 	}
 
+	/**
+	 * Whether this driver may sleep on its lcore's idle fd: it watches one, and no other thread has
+	 * claimed that lcore since (its owner arms and disarms that lcore's RX interrupts): else it naps.
+	 */
+	bool IdleFdUsable() const { return driver_->wake_open && ffs_stack_thread_idle_lcore(st_) == driver_->idle_lcore; }
+
 	/** Inline mode: turn the loop on every libuv iteration (traffic is flowing). */
 	void StartBusy()
 	{
@@ -364,7 +370,7 @@ private:
 		if (!driver_ || !st_ || !driver_->asleep)
 			return;
 		EndSleep();
-		ffs_drive_step step = ffs_driver_step(&driver_->policy, Poll() ? 1 : 0, uv_hrtime(), driver_->wake_open);
+		ffs_drive_step step = ffs_driver_step(&driver_->policy, Poll() ? 1 : 0, uv_hrtime(), IdleFdUsable());
 		if (step.action == FFS_DRIVE_SPIN)
 			Spin();
 		else
@@ -380,7 +386,7 @@ private:
 			EndSleep();
 			StartBusy();
 		} else {
-			ffs_driver_step(&driver_->policy, 1, uv_hrtime(), driver_->wake_open);
+			ffs_driver_step(&driver_->policy, 1, uv_hrtime(), IdleFdUsable());
 		}
 	}
 
@@ -392,7 +398,7 @@ private:
 		unsigned turns = 0;
 		while (turns < kTurnsPerIteration && Poll())
 			turns++;
-		ffs_drive_step step = ffs_driver_step(&driver_->policy, turns, uv_hrtime(), driver_->wake_open);
+		ffs_drive_step step = ffs_driver_step(&driver_->policy, turns, uv_hrtime(), IdleFdUsable());
 		if (step.action != FFS_DRIVE_SPIN)
 			StartSleep(step);
 	}

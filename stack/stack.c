@@ -465,7 +465,13 @@ unsigned ffs_stack_poll_thread(struct ffs_stack *st)
 unsigned ffs_stack_thread_idle_lcore(const struct ffs_stack *st)
 {
 	int mine = ffs_stack_thread_lcore(st);
-	return mine >= 0 ? (unsigned)mine : 0;
+	if (mine >= 0)
+		return (unsigned)mine;
+	/* Another thread's lcore is its owner's to sleep on (RX interrupts armed and disarmed by one thread). */
+	for (unsigned i = 0; i < st->n_lcores; i++)
+		if (turnable_here(st->lcores[i]))
+			return i;
+	return st->n_lcores;
 }
 
 static void kick_lcore(struct ffs_lcore *lc)

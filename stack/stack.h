@@ -123,8 +123,8 @@ unsigned ffs_stack_poll_thread(struct ffs_stack *st);
 bool ffs_stack_thread_drives(const struct ffs_stack *st);
 
 /**
- * Inline mode, on the stack's thread: sends what the sockets have queued now rather than at the next turn
- * (a no-op otherwise). For callers whose next turn may be far off — a JavaScript callback that sends a
+ * Inline mode, on a thread that turns lcores: sends what the sockets have queued on them now rather than
+ * at the next turn (a no-op otherwise). For callers whose next turn may be far off — a JavaScript callback that sends a
  * status message in the middle of a long batch, say.
  */
 void ffs_stack_kick_tx(struct ffs_stack *st);
@@ -141,7 +141,8 @@ void ffs_stack_sleep_end(struct ffs_stack *st);
 int ffs_stack_idle_fd_lcore(const struct ffs_stack *st, unsigned index);
 bool ffs_stack_sleep_begin_lcore(struct ffs_stack *st, unsigned index);
 void ffs_stack_sleep_end_lcore(struct ffs_stack *st, unsigned index);
-/** The lcore whose idle fd the calling thread sleeps on (its claimed lcore, else 0). */
+/** The lcore whose idle fd the calling thread sleeps on: its claimed lcore, else the first one no
+ *  thread claimed, else the lcore count (none: no idle fd, nap instead). */
 unsigned ffs_stack_thread_idle_lcore(const struct ffs_stack *st);
 
 /** Number of lcores with state (data-path lcores, or the inline lcores: at least 1). */

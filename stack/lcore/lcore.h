@@ -2,8 +2,11 @@
  * Per-lcore state and the stack object that holds it: internal to stack/.
  *
  * A data-path lcore owns RX/TX queue `index` of every port and everything it touches per packet:
- * counters, neighbour cache, TX buffers, the loopback queue. Nothing here is locked; other threads
- * reach a lcore through its control ring (lcore/ctrl.h) and read its counters.
+ * counters, neighbour cache, TX buffers, the loopback queue. Nothing here is locked on a data-path
+ * lcore; other threads reach it through its control ring (lcore/ctrl.h) and read its counters. An
+ * inline lcore is turned by application threads (the one that claimed it, or the one that started the
+ * stack): a turn lock, taken once per turn, keeps a second thread (another turner, or one applying a
+ * control message) off its state meanwhile.
  */
 #ifndef FFNET_LCORE_LCORE_H
 #define FFNET_LCORE_LCORE_H

@@ -8,8 +8,8 @@
  *
  * Each lcore is a reader of sockets for rte_rcu_qsbr (sock/sock.c frees a socket after a grace
  * period): a data-path lcore reports a quiescent state after every turn and is offline while it
- * sleeps; the inline lcore is online only inside a turn, so the JS thread that closes a socket never
- * waits for itself.
+ * sleeps; an inline lcore is online only inside a turn, so the JS thread that closes a socket never
+ * waits for itself. An inline lcore's turn runs under its turn lock (several threads may turn lcores).
  */
 #include <errno.h>
 #include <sys/epoll.h>

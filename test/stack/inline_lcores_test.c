@@ -9,7 +9,8 @@
  * on the lcore it claimed with its own ff_epoll set and sockets, exchange datagrams over 127.0.0.1
  * both ways at once: each thread's ff_epoll_wait and ff_dgram_ready report only its own sockets, every
  * datagram reaches the socket it was sent to, and the pool returns to its baseline after
- * ff_close_thread_sockets; threads that come and go (and detach) never run out of DPDK lcore ids.
+ * ff_close_thread_sockets; a wait on a socket another thread opened returns once it is readable (any
+ * thread may use any socket in C); threads that come and go (and detach) never run out of DPDK lcore ids.
  * Bounded: each case ends within seconds.
  */
 #include <errno.h>
@@ -296,6 +297,68 @@ TEST(two_threads_on_their_own_lcores_exchange_datagrams_both_ways)
 		ffs_stack_poll(st);
 	test_port_drain(st->lcores[0], NULL, 0);
 	CHECK_EQ_INT(test_pool_settles_at(st, baseline), baseline);
+}
+
+static void *open_bound(void *arg)
+{
+	int *fd = arg;
+	*fd = ff_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7400), .sin_addr.s_addr = htonl(LO) };
+	if (*fd >= 0 && ff_bind(*fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		*fd = -1;
+	return NULL;
+}
+
+struct waiter {
+	int ep, n, wake_fd;
+	uint32_t events;
+	uint64_t waited_ms;
+	atomic_bool waiting, done;
+};
+
+static void *wait_on_it(void *arg)
+{
+	struct waiter *w = arg;
+	w->wake_fd = ff_wake_fd();
+	struct epoll_event ev = { 0 };
+	uint64_t t0 = test_now_ms();
+	atomic_store(&w->waiting, true);
+	w->n = ff_epoll_wait(w->ep, &ev, 1, 3000);
+	w->waited_ms = test_now_ms() - t0;
+	w->events = ev.events;
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/* C keeps POSIX semantics: a socket one thread opened is any thread's to use, and a wait on it from a
+ * thread whose context it does not signal still returns once it is readable. */
+TEST(a_wait_on_another_threads_socket_returns_when_it_is_readable)
+{
+	int fd = -1;
+	run_thread(open_bound, &fd);
+	CHECK(fd >= 0);
+	struct waiter w = { .ep = ff_epoll_create1(0) };
+	CHECK_EQ_INT(ff_epoll_ctl(w.ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = EPOLLIN }), 0);
+	pthread_t t;
+	CHECK_EQ_INT(pthread_create(&t, NULL, wait_on_it, &w), 0);
+	while (!atomic_load(&w.waiting))
+		ffs_stack_poll(st);
+	int m = ff_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(7400), .sin_addr.s_addr = htonl(LO) };
+	CHECK_EQ_INT(ff_sendto(m, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	/* This thread started the stack: it turns both lcores while the other thread waits. */
+	for (uint64_t end = test_now_ms() + 4000; !atomic_load(&w.done) && test_now_ms() < end;)
+		ffs_stack_poll(st);
+	pthread_join(t, NULL);
+	CHECK_EQ_INT(w.n, 1);
+	CHECK(w.events & EPOLLIN);
+	CHECK(w.waited_ms < 1000);
+	CHECK(w.wake_fd >= 0 && w.wake_fd != ff_wake_fd()); /* each thread has its own wake-up */
+	char c;
+	CHECK_EQ_INT(ff_recv(fd, &c, 1, 0), 1);
+	CHECK_EQ_INT(ff_close(fd), 0);
+	CHECK_EQ_INT(ff_close(m), 0);
+	CHECK_EQ_INT(ff_close(w.ep), 0);
 }
 
 static void *open_close_detach(void *arg)
