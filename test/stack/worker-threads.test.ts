@@ -3,8 +3,9 @@
  * process's one stack: a worker attaches on its first ffnet/dgram socket (or `Stack.start`), has
  * sockets of its own, and with `[dpdk] loop = inline` turns an lcore of its own; a socket is used
  * only by the thread that made it; a worker's exit (by itself, process.exit() or terminate())
- * closes its sockets and gives back what they held; an lcore asked for by index is refused while
- * another thread has it.
+ * closes its sockets and gives back what they held; the stack outlives the handle of the thread
+ * that started it while another thread holds one, and that thread can attach again; an lcore asked
+ * for by index is refused while another thread has it.
  *
  * Each case runs test/stack/fixtures/threads-app.mjs in a child process inside a namespace of its
  * own, with the stack on a net_tap port (ff0) and the Linux kernel's UDP sockets as the peer. The
@@ -129,6 +130,27 @@ describe.each(MODES)('the main thread and two workers on one stack ($name)', (mo
     expect(r.killedExit).toBe(1);
     expect(r.inUseAfterTerminate, JSON.stringify(r)).toBe(r.baseline);
     expect(r.rebinds).toEqual({ 7001: 'bound', 7002: 'bound', 7003: 'bound' });
+  }, 90_000);
+});
+
+describe.each(MODES)('the thread that started the stack closes its handle first ($name)', (mode) => {
+  it('leaves the stack running for a worker, and attaches again with Stack.start', async () => {
+    const r = await runScenario<{
+      ready: { lcore: number }; afterClose: { current: boolean; closed: boolean }; workerGot: { got: Summary };
+      reattached: { lcore: number; current: boolean; loop: string }; kernelGot: Summary; exit: number;
+      linkAfterWorker: boolean; errors: unknown[];
+    }>('handover', mode.dpdk);
+    const all = { received: 10, dups: 0, foreign: 0 };
+    expect(r.errors).toEqual([]);
+    expect(r.afterClose).toEqual({ current: true, closed: true });
+    expect(r.workerGot.got, JSON.stringify(r)).toEqual(all);
+    expect(r.reattached).toMatchObject({ current: true, loop: mode.dpdk.loop });
+    // Inline, the lcore the worker does not turn.
+    if (mode.inlineLcores > 0) expect(r.reattached.lcore).toBe(r.ready.lcore === 1 ? 0 : 1);
+    expect(r.kernelGot, JSON.stringify(r)).toEqual(all);
+    expect(r.exit).toBe(0);
+    // The worker's exit left the re-attached handle's stack up.
+    expect(r.linkAfterWorker).toBe(true);
   }, 90_000);
 });
 
