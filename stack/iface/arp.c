@@ -48,7 +48,7 @@ static uint32_t now_ms(const struct ffs_lcore *lc)
 void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa)
 {
 	static const struct eth_addr zero;
-	atomic_store_explicit(&lc->arp_asked[lc->arp_asked_next++ % FFS_ARP_ASKED], (uint64_t)tpa << 32 | now_ms(lc),
+	atomic_store_explicit(&lc->arp_asked[lc->arp_asked_next++ % NEIGH_ASKED], (uint64_t)tpa << 32 | now_ms(lc),
 			      memory_order_release);
 	arp_send(lc, port, ARP_OP_REQUEST, &ETH_BROADCAST, &zero, tpa);
 	lc->ctr.arp_requests_out++;
@@ -64,7 +64,7 @@ static bool asked_by_stack(const struct ffs_lcore *lc, uint32_t addr)
 	uint32_t window = (uint32_t)(ffs_sysctl(st, FFS_SYSCTL_ARP_MAXTRIES) * ffs_sysctl(st, FFS_SYSCTL_ARP_REXMIT_MS));
 	uint32_t now = now_ms(lc);
 	for (unsigned i = 0; i < st->n_lcores; i++) {
-		for (unsigned k = 0; k < FFS_ARP_ASKED; k++) {
+		for (unsigned k = 0; k < NEIGH_ASKED; k++) {
 			uint64_t v = atomic_load_explicit(&st->lcores[i]->arp_asked[k], memory_order_acquire);
 			if ((uint32_t)(v >> 32) == addr && now - (uint32_t)v + 1000u <= window + 1000u)
 				return true;

@@ -29,8 +29,6 @@
 #define FFS_LOOPBACK_QUEUE 1024
 #define FFS_MAX_GROUPS 256
 #define FFS_TX_RING 4096
-/** ARP requests per lcore remembered as asked (a reply to one of them teaches every lcore). */
-#define FFS_ARP_ASKED 8
 /** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, or a steered IPv4 fragment. */
 #define FFS_PEER_ARP 1
 #define FFS_PEER_FRAGMENT 2
@@ -73,7 +71,7 @@ struct ffs_lcore {
 	struct neigh_table neigh;
 	/** This lcore's latest ARP requests, (address << 32) | ms stamp, written by it alone and read by
 	 *  every lcore (iface/arp.c): a reply one lcore asked for teaches all that see it. */
-	_Atomic uint64_t arp_asked[FFS_ARP_ASKED];
+	_Atomic uint64_t arp_asked[NEIGH_ASKED];
 	unsigned arp_asked_next;
 	/** IPv4 packets (no Ethernet header) addressed to ourselves, processed next turn. */
 	uint16_t lo_head, lo_len;
