@@ -39,7 +39,7 @@ int ff_init(int argc, char *const argv[]);
 /** Calls loop(arg) forever, turning the stack between calls in inline mode, until ff_stop_run(). */
 typedef int (*loop_func_t)(void *arg);
 void ff_run(loop_func_t loop, void *arg);
-/** Makes ff_run return once the current call of loop returns (callable from loop or any thread). */
+/** Makes every running ff_run return once its current call of loop returns (callable from loop or any thread). */
 void ff_stop_run(void);
 /** Stops the stack started by ff_init (closing every socket) and releases DPDK: call once, at the end. */
 void ff_exit(void);

@@ -22,7 +22,8 @@
 #include "stack/lcore/driver.h"
 #include "stack/stack.h"
 
-static atomic_bool run_stop;
+/** Bumped by ff_stop_run: every ff_run running then returns (threads on their own lcores each run one). */
+static atomic_uint run_stops;
 
 
 int ff_init(int argc, char *const argv[])
@@ -71,13 +72,13 @@ void ff_run(loop_func_t loop, void *arg)
 	struct ffs_stack *st = ffs_stack_current();
 	if (!st)
 		return;
-	atomic_store(&run_stop, false);
+	unsigned run = atomic_load(&run_stops);
 	/* The thread's claimed lcore (ff_set_lcore), or the starting thread's lcores. */
 	bool drive = ffs_stack_thread_drives(st);
 	unsigned lcore = ffs_stack_thread_idle_lcore(st);
 	struct ffs_driver d;
 	ffs_driver_busy(&d, now_ns());
-	while (!atomic_load(&run_stop)) {
+	while (atomic_load(&run_stops) == run) {
 		unsigned work = drive ? ffs_stack_poll_thread(st) : 0;
 		loop(arg);
 		if (!drive)
@@ -95,7 +96,7 @@ void ff_run(loop_func_t loop, void *arg)
 	}
 }
 
-void ff_stop_run(void) { atomic_store(&run_stop, true); }
+void ff_stop_run(void) { atomic_fetch_add(&run_stops, 1); }
 
 void ff_exit(void)
 {

@@ -98,8 +98,9 @@ unsigned ffs_stack_poll(struct ffs_stack *st);
 
 /**
  * Inline mode: makes lcore `index` the calling thread's to turn (ffs_stack_poll_lcore); index < 0
- * takes the lowest unclaimed index ≥ 1, then 0. Returns the index, -EBUSY (taken, or none left),
- * -ERANGE (no such lcore) or -EINVAL (data-path lcores run the loop).
+ * takes the lowest unclaimed index ≥ 1, then 0. A thread holds one lcore at most (it sleeps on that
+ * lcore's idle fd). Returns the index, -EBUSY (taken, none left, or the thread holds one), -ERANGE (no
+ * such lcore) or -EINVAL (data-path lcores run the loop).
  */
 int ffs_stack_claim_lcore(struct ffs_stack *st, int index);
 /** Gives back the calling thread's claim on lcore `index` (nothing when the thread holds none there). */
@@ -123,9 +124,9 @@ unsigned ffs_stack_poll_thread(struct ffs_stack *st);
 bool ffs_stack_thread_drives(const struct ffs_stack *st);
 
 /**
- * Inline mode, on a thread that turns lcores: sends what the sockets have queued on them now rather than
- * at the next turn (a no-op otherwise). For callers whose next turn may be far off — a JavaScript callback that sends a
- * status message in the middle of a long batch, say.
+ * Inline mode, on a thread that turns lcores: sends what the sockets have queued on them now rather
+ * than at the next turn (a no-op otherwise). For callers whose next turn may be far off — a JavaScript
+ * callback that sends a status message in the middle of a long batch, say.
  */
 void ffs_stack_kick_tx(struct ffs_stack *st);
 

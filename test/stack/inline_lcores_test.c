@@ -10,7 +10,7 @@
  * both ways at once: each thread's ff_epoll_wait and ff_dgram_ready report only its own sockets, every
  * datagram reaches the socket it was sent to, and the pool returns to its baseline after
  * ff_close_thread_sockets; a wait on a socket another thread opened returns once it is readable (any
- * thread may use any socket in C); threads that come and go (and detach) never run out of DPDK lcore ids.
+ * thread may use any socket in C); ff_run on a thread that claimed a lcore turns it; threads that come and go (and detach) never run out of DPDK lcore ids.
  * Bounded: each case ends within seconds.
  */
 #include <errno.h>
@@ -359,6 +359,66 @@ TEST(a_wait_on_another_threads_socket_returns_when_it_is_readable)
 	CHECK_EQ_INT(ff_close(fd), 0);
 	CHECK_EQ_INT(ff_close(m), 0);
 	CHECK_EQ_INT(ff_close(w.ep), 0);
+}
+
+struct runner {
+	int lcore, fd;
+	atomic_int got;
+	atomic_bool ready;
+	uint64_t started_ms;
+	uint64_t turns_before, turns_after; /**< lcore 1's turns around ff_run, read by its owner */
+};
+
+static int run_loop(void *arg)
+{
+	struct runner *r = arg;
+	char buf[16];
+	if (ff_recv(r->fd, buf, sizeof(buf), 0) > 0)
+		r->got++;
+	if (r->got == 3 || test_now_ms() - r->started_ms > 5000)
+		ff_stop_run();
+	return 0;
+}
+
+static void *run_on_own_lcore(void *arg)
+{
+	struct runner *r = arg;
+	r->lcore = ff_set_lcore(-1);
+	r->fd = ff_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7500), .sin_addr.s_addr = htonl(LO) };
+	ff_bind(r->fd, (struct sockaddr *)&a, sizeof(a));
+	r->started_ms = test_now_ms();
+	r->turns_before = st->lcores[1]->ctr.loop_turns;
+	atomic_store(&r->ready, true);
+	ff_run(run_loop, r);
+	r->turns_after = st->lcores[1]->ctr.loop_turns;
+	ff_close_thread_sockets();
+	ff_thread_detach();
+	return NULL;
+}
+
+/* ff_run on a thread that claimed a lcore turns that lcore (the thread that started the stack no longer does). */
+TEST(ff_run_on_a_thread_turns_the_lcore_it_claimed)
+{
+	struct runner r = { .lcore = -1 };
+	pthread_t t;
+	CHECK_EQ_INT(pthread_create(&t, NULL, run_on_own_lcore, &r), 0);
+	while (!atomic_load(&r.ready))
+		ffs_stack_poll(st);
+	CHECK_EQ_INT(r.lcore, 1);
+	int m = ff_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(7500), .sin_addr.s_addr = htonl(LO) };
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(ff_sendto(m, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	/* This thread turns what nobody claimed: lcore 0, not lcore 1. */
+	uint64_t end = test_now_ms() + 6000;
+	while (atomic_load(&r.got) < 3 && test_now_ms() < end)
+		ffs_stack_poll(st);
+	pthread_join(t, NULL);
+	CHECK_EQ_INT(atomic_load(&r.got), 3);
+	CHECK(r.turns_after > r.turns_before);
+	CHECK_EQ_INT(ffs_stack_thread_lcore(st), -1);
+	CHECK_EQ_INT(ff_close(m), 0);
 }
 
 static void *open_close_detach(void *arg)
