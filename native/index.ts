@@ -87,6 +87,7 @@ export interface NativeNeighbour {
 
 /** Counters of one lcore, by name ("ip.badsum", "arp.unsolicited", ...). */
 export interface NativeLcoreCounters {
+  /** The EAL lcore id of a data-path lcore; the index of an inline lcore (the one `lcore()` names). */
   lcore: number;
   values: Record<string, number>;
 }

@@ -530,7 +530,8 @@ unsigned ffs_stack_lcore_count(const struct ffs_stack *st) { return st->n_lcores
 unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out)
 {
 	*out = st->lcores[i]->ctr;
-	return st->lcores[i]->lcore_id;
+	/* Inline lcores share the starting thread's EAL lcore id: their index tells them apart. */
+	return st->inline_mode ? i : st->lcores[i]->lcore_id;
 }
 
 int ffs_stack_mempool_in_use(const struct ffs_stack *st) { return ffs_pool_in_use(st->pool); }
