@@ -93,7 +93,7 @@ export interface NativeLcoreCounters {
 
 /** A started stack. Methods throw after close(). */
 export interface NativeStack {
-  /** Per-lcore counters (one entry per data-path lcore, or lcore 0 inline). */
+  /** Per-lcore counters (one entry per data-path lcore, or per inline lcore: by index when there are several). */
   counters(): NativeLcoreCounters[];
   ports(): NativePortInfo[];
   /** mbufs of the packet pool currently allocated (in use anywhere: rings, caches, sockets). */

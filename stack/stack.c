@@ -308,7 +308,8 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		rte_rcu_qsbr_thread_register(st->rcu, i);
 	for (unsigned i = 0; i < st->n_lcores; i++) {
-		unsigned id = st->inline_mode ? rte_lcore_id() : conf->data_lcores[i];
+		/* Several inline lcores are known by their index (turned by whichever thread claims them). */
+		unsigned id = !st->inline_mode ? conf->data_lcores[i] : st->n_lcores > 1 ? i : rte_lcore_id();
 		st->lcores[i] = lcore_new(st, i, id, err, errlen);
 		if (!st->lcores[i]) {
 			stack_free(st, 0);
