@@ -6,7 +6,8 @@
  *
  * Cases: the worker's socket used from the main thread throws ERR_FFNET_WRONG_THREAD while datagrams
  * flow both ways between the threads; a second worker asking for the taken lcore gets
- * ERR_FFNET_LCORE_BUSY; a worker that ends (naturally, or by process.exit) with a datagram unread
+ * ERR_FFNET_LCORE_BUSY; a worker that ends (naturally, by process.exit, or terminated by the main
+ * thread) with a datagram unread
  * leaves no socket behind (its fd is gone), the packet pool returns to its baseline and the stack keeps serving the main
  * thread; the main thread closing its handle while a worker is attached leaves the stack running
  * for the worker until the worker closes the last handle.
@@ -118,7 +119,7 @@ const MODES = [
   { name: '2 inline lcores', dpdk: { lcore_mask: '0x1' }, inline: true },
   { name: 'one data-path lcore', dpdk: { lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)' }, inline: false },
 ];
-const CASES = MODES.flatMap((mode) => ['natural', 'exit'].map((how) => ({ mode, how })));
+const CASES = MODES.flatMap((mode) => ['natural', 'exit', 'terminate'].map((how) => ({ mode, how })));
 
 describe('a worker thread attached to the stack', () => {
   it.each(CASES)('($mode.name) keeps its socket to itself; its end ($how) closes the socket and the stack serves on', async ({ mode, how }) => {
@@ -143,7 +144,8 @@ const busy = await B.next();
 await B.exited;
 send(m, 'left unread', 7001);
 const held = await poolSettlesAt(baseline + 1);
-A.w.postMessage('${how}');
+if ('${how}' === 'terminate') A.w.terminate();
+else A.w.postMessage('${how}');
 const code = await A.exited;
 const fdAfter = P.getsockname(ready.fd);
 P.close(m);
@@ -170,7 +172,7 @@ addon.ealCleanup();
     expect(rep.echo).toBe('echo ping');
     if (mode.inline) expect(rep.busy).toEqual({ attachError: 'ERR_FFNET_LCORE_BUSY' });
     else expect(rep.busy.attachError).toBe('lcore 1 is out of range (the stack has 1 lcores)');
-    expect(rep.code).toBe(0);
+    expect(rep.code).toBe(how === 'terminate' ? 1 : 0);
     expect(rep.fdAfter).toBe(-9); // EBADF: the worker's end closed its socket
     expect(rep.held).toBe(rep.baseline + 1); // the datagram the worker left unread
     expect(rep.pool).toBe(rep.baseline);
