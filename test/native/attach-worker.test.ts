@@ -121,6 +121,46 @@ const MODES = [
 ];
 const CASES = MODES.flatMap((mode) => ['natural', 'exit', 'terminate'].map((how) => ({ mode, how })));
 
+describe('attachStack and runningConfig', () => {
+  it('answer null without a stack, refuse a second handle in one thread and a lcore the stack lacks', async () => {
+    const r = await runApp('attach-args', String.raw`
+const { loadConfigFile, toNativeConfig } = await import(new URL('./config/index.js', '@FFNET@').href);
+const { loadAddon } = await import(new URL('./native/index.js', '@FFNET@').href);
+const addon = loadAddon();
+const before = { attach: addon.attachStack({}, () => {}), config: addon.runningConfig() };
+const native = { ...toNativeConfig(loadConfigFile(process.env.FFNET_CONFIG), { processName: 'ffnet' }), inlineLcores: 2 };
+const stack = addon.startStack(native, () => {});
+const thrown = (f) => { try { f(); return null; } catch (e) { return { name: e.name, code: e.code, message: e.message }; } };
+const again = thrown(() => addon.attachStack({}, () => {}));
+const config = addon.runningConfig();
+stack.close();
+const afterClose = { attach: addon.attachStack({}, () => {}), config: addon.runningConfig() };
+const { Worker } = await import('node:worker_threads');
+const stack2 = addon.startStack(native, () => {});
+const range = await new Promise((resolve) => {
+  const w = new Worker(String.raw` + '`' + String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+import(workerData).then(({ loadAddon }) => {
+  try { loadAddon().attachStack({ lcore: 2 }, () => {}); parentPort.postMessage(null); }
+  catch (e) { parentPort.postMessage({ name: e.name, message: e.message }); }
+});` + '`' + String.raw`, { eval: true, workerData: new URL('./native/index.js', '@FFNET@').href });
+  w.once('message', resolve);
+});
+stack2.close();
+report({ before, again, config, afterClose, range });
+addon.ealCleanup();
+`);
+    expect(r.code, describeApp(r)).toBe(0);
+    expect(r.reports[0]).toEqual({
+      before: { attach: null, config: null },
+      again: { name: 'Error', message: 'this thread already has a handle on the stack (close it first)' },
+      config: '',
+      afterClose: { attach: null, config: null },
+      range: { name: 'RangeError', message: 'lcore 2 is out of range (the stack has 2 lcores)' },
+    });
+  });
+});
+
 describe('a worker thread attached to the stack', () => {
   it.each(CASES)('($mode.name) keeps its socket to itself; its end ($how) closes the socket and the stack serves on', async ({ mode, how }) => {
     const r = await runApp(`attach-${how}`, PRELUDE + String.raw`
