@@ -87,14 +87,14 @@ export interface NativeNeighbour {
 
 /** Counters of one lcore, by name ("ip.badsum", "arp.unsolicited", ...). */
 export interface NativeLcoreCounters {
-  /** The EAL lcore id of a data-path lcore; the index of an inline lcore (the one `lcore()` names). */
+  /** The EAL lcore id of a data-path lcore; with several inline lcores, the index `lcore()` names. */
   lcore: number;
   values: Record<string, number>;
 }
 
 /** A started stack. Methods throw after close(). */
 export interface NativeStack {
-  /** Per-lcore counters (one entry per data-path lcore, or lcore 0 inline). */
+  /** Per-lcore counters (one entry per data-path lcore, or per inline lcore: by index when there are several). */
   counters(): NativeLcoreCounters[];
   ports(): NativePortInfo[];
   /** mbufs of the packet pool currently allocated (in use anywhere: rings, caches, sockets). */

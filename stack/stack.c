@@ -315,7 +315,8 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		rte_rcu_qsbr_thread_register(st->rcu, i);
 	for (unsigned i = 0; i < st->n_lcores; i++) {
-		unsigned id = st->inline_mode ? rte_lcore_id() : conf->data_lcores[i];
+		/* Several inline lcores are known by their index (turned by whichever thread claims them). */
+		unsigned id = !st->inline_mode ? conf->data_lcores[i] : st->n_lcores > 1 ? i : rte_lcore_id();
 		st->lcores[i] = lcore_new(st, i, id, err, errlen);
 		if (!st->lcores[i]) {
 			stack_free(st, 0);
@@ -530,8 +531,7 @@ unsigned ffs_stack_lcore_count(const struct ffs_stack *st) { return st->n_lcores
 unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out)
 {
 	*out = st->lcores[i]->ctr;
-	/* Inline lcores share the starting thread's EAL lcore id: their index tells them apart. */
-	return st->inline_mode ? i : st->lcores[i]->lcore_id;
+	return st->lcores[i]->lcore_id;
 }
 
 int ffs_stack_mempool_in_use(const struct ffs_stack *st) { return ffs_pool_in_use(st->pool); }

@@ -149,7 +149,7 @@ unsigned ffs_stack_thread_idle_lcore(const struct ffs_stack *st);
 /** Number of lcores with state (data-path lcores, or the inline lcores: at least 1). */
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st);
 
-/** Copies lcore i's counters and returns its name: the EAL lcore id of a data-path lcore, the index of an inline one. */
+/** Copies lcore i's counters and returns its lcore id (with several inline lcores: i). */
 unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out);
 
 /** Packet pool: mbufs currently allocated (exact, and below the true baseline after a double free:

@@ -6,7 +6,8 @@
  *
  * Cases: the worker's socket used from the main thread throws ERR_FFNET_WRONG_THREAD while datagrams
  * flow both ways between the threads; a second worker asking for the taken lcore gets
- * ERR_FFNET_LCORE_BUSY; a worker that ends (naturally, or by process.exit) with a datagram unread
+ * ERR_FFNET_LCORE_BUSY; a worker that ends (naturally, by process.exit, or terminated by the main
+ * thread) with a datagram unread
  * leaves no socket behind (its fd is gone), the packet pool returns to its baseline and the stack keeps serving the main
  * thread; the main thread closing its handle while a worker is attached leaves the stack running
  * for the worker until the worker closes the last handle.
@@ -118,7 +119,47 @@ const MODES = [
   { name: '2 inline lcores', dpdk: { lcore_mask: '0x1' }, inline: true },
   { name: 'one data-path lcore', dpdk: { lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)' }, inline: false },
 ];
-const CASES = MODES.flatMap((mode) => ['natural', 'exit'].map((how) => ({ mode, how })));
+const CASES = MODES.flatMap((mode) => ['natural', 'exit', 'terminate'].map((how) => ({ mode, how })));
+
+describe('attachStack and runningConfig', () => {
+  it('answer null without a stack, refuse a second handle in one thread and a lcore the stack lacks', async () => {
+    const r = await runApp('attach-args', String.raw`
+const { loadConfigFile, toNativeConfig } = await import(new URL('./config/index.js', '@FFNET@').href);
+const { loadAddon } = await import(new URL('./native/index.js', '@FFNET@').href);
+const addon = loadAddon();
+const before = { attach: addon.attachStack({}, () => {}), config: addon.runningConfig() };
+const native = { ...toNativeConfig(loadConfigFile(process.env.FFNET_CONFIG), { processName: 'ffnet' }), inlineLcores: 2 };
+const stack = addon.startStack(native, () => {});
+const thrown = (f) => { try { f(); return null; } catch (e) { return { name: e.name, code: e.code, message: e.message }; } };
+const again = thrown(() => addon.attachStack({}, () => {}));
+const config = addon.runningConfig();
+stack.close();
+const afterClose = { attach: addon.attachStack({}, () => {}), config: addon.runningConfig() };
+const { Worker } = await import('node:worker_threads');
+const stack2 = addon.startStack(native, () => {});
+const range = await new Promise((resolve) => {
+  const w = new Worker(String.raw` + '`' + String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+import(workerData).then(({ loadAddon }) => {
+  try { loadAddon().attachStack({ lcore: 2 }, () => {}); parentPort.postMessage(null); }
+  catch (e) { parentPort.postMessage({ name: e.name, message: e.message }); }
+});` + '`' + String.raw`, { eval: true, workerData: new URL('./native/index.js', '@FFNET@').href });
+  w.once('message', resolve);
+});
+stack2.close();
+report({ before, again, config, afterClose, range });
+addon.ealCleanup();
+`);
+    expect(r.code, describeApp(r)).toBe(0);
+    expect(r.reports[0]).toEqual({
+      before: { attach: null, config: null },
+      again: { name: 'Error', message: 'this thread already has a handle on the stack (close it first)' },
+      config: '',
+      afterClose: { attach: null, config: null },
+      range: { name: 'RangeError', message: 'lcore 2 is out of range (the stack has 2 lcores)' },
+    });
+  });
+});
 
 describe('a worker thread attached to the stack', () => {
   it.each(CASES)('($mode.name) keeps its socket to itself; its end ($how) closes the socket and the stack serves on', async ({ mode, how }) => {
@@ -143,7 +184,8 @@ const busy = await B.next();
 await B.exited;
 send(m, 'left unread', 7001);
 const held = await poolSettlesAt(baseline + 1);
-A.w.postMessage('${how}');
+if ('${how}' === 'terminate') A.w.terminate();
+else A.w.postMessage('${how}');
 const code = await A.exited;
 const fdAfter = P.getsockname(ready.fd);
 P.close(m);
@@ -170,7 +212,7 @@ addon.ealCleanup();
     expect(rep.echo).toBe('echo ping');
     if (mode.inline) expect(rep.busy).toEqual({ attachError: 'ERR_FFNET_LCORE_BUSY' });
     else expect(rep.busy.attachError).toBe('lcore 1 is out of range (the stack has 1 lcores)');
-    expect(rep.code).toBe(0);
+    expect(rep.code).toBe(how === 'terminate' ? 1 : 0);
     expect(rep.fdAfter).toBe(-9); // EBADF: the worker's end closed its socket
     expect(rep.held).toBe(rep.baseline + 1); // the datagram the worker left unread
     expect(rep.pool).toBe(rep.baseline);

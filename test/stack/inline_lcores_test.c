@@ -289,8 +289,8 @@ TEST(two_threads_on_their_own_lcores_exchange_datagrams_both_ways)
 	CHECK(s[0].lcore >= 0 && s[1].lcore >= 0 && s[0].lcore != s[1].lcore);
 	/* Both lcores carried traffic (every socket's TX lcore is one of the two). */
 	struct ffs_counters c0, c1;
-	ffs_stack_counters(st, 0, &c0);
-	ffs_stack_counters(st, 1, &c1);
+	CHECK_EQ_INT(ffs_stack_counters(st, 0, &c0), 0); /* inline lcores are known by their index */
+	CHECK_EQ_INT(ffs_stack_counters(st, 1, &c1), 1);
 	CHECK(c0.udp_delivered > 0 && c1.udp_delivered > 0);
 	CHECK_EQ_INT(c0.udp_delivered + c1.udp_delivered, 2 * SOCKS_PER_THREAD * PER_SOCKET);
 	for (int i = 0; i < 100; i++)
