@@ -1,14 +1,15 @@
 /*
  * Flow affinity on a stack with two data-path lcores (1 and 2, floating over the machine's CPUs)
  * and one port with a single RX queue (a net_ring device made from rings the test owns: it feeds
- * frames into the RX ring, and gives the port a TX queue per lcore). The lcore with the RX queue
+ * frames into the RX ring, and gives the port a TX queue per lcore, or one for both). The lcore with the RX queue
  * dispatches every frame to the lcore its Toeplitz hash lands on (stack/phy/rss.h), as RSS would.
  *
  * Cases: the hash equals the published RSS verification values; each flow is processed on lcore
  * hash % 2 and a reusePort group gives it to the member homed there (udp.cross_lcore stays 0); a
  * socket homed on the other lcore counts what crosses; a fragmented datagram is dispatched by its
  * IP pair, reassembled once and delivered once to the member homed on its 4-tuple's lcore; connect
- * picks automatic ports whose replies hash to the socket's home lcore.
+ * picks automatic ports whose replies hash to the socket's home lcore; on a port with a single TX
+ * queue too, both lcores send through it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,17 +41,27 @@ static struct ffs_stack *st;
 static struct ffs_app *apps[2];
 static struct rte_ring *rx_ring;
 
-/** Brings the stack up on first use (a case run alone still gets it). */
-static void setup(void)
+static struct rte_ring *tx_rings[2];
+static unsigned stacks;
+
+/**
+ * Starts the stack on a fresh net_ring port with one RX queue and `n_tx` TX queues (rings of the
+ * test's own), PEER_ADDR's MAC known, and an application context homed on each lcore.
+ */
+static void start_on_ring_port(unsigned n_tx)
 {
-	if (st)
-		return;
-	test_eal_init("affinity_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", NULL);
-	struct rte_ring *tx[2];
-	rx_ring = rte_ring_create("aff_rx", 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx[0] = rte_ring_create("aff_tx0", 1024, SOCKET_ID_ANY, 0);
-	tx[1] = rte_ring_create("aff_tx1", 1024, SOCKET_ID_ANY, 0);
-	if (!rx_ring || !tx[0] || !tx[1] || rte_eth_from_rings("net_ring_aff", &rx_ring, 1, tx, 2, SOCKET_ID_ANY) != 0) {
+	char name[32];
+	snprintf(name, sizeof(name), "aff_rx%u", stacks);
+	rx_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	for (unsigned q = 0; q < n_tx; q++) {
+		snprintf(name, sizeof(name), "aff_tx%u_%u", stacks, q);
+		tx_rings[q] = rte_ring_create(name, 4096, SOCKET_ID_ANY, 0);
+	}
+	snprintf(name, sizeof(name), "net_ring_aff%u", stacks++);
+	int port_id = -1;
+	if (rx_ring && tx_rings[0] && tx_rings[n_tx - 1])
+		port_id = rte_eth_from_rings(name, &rx_ring, 1, tx_rings, (unsigned)n_tx, SOCKET_ID_ANY);
+	if (port_id < 0) {
 		fprintf(stderr, "affinity_test: cannot make the ring port\n");
 		exit(2);
 	}
@@ -60,6 +71,10 @@ static void setup(void)
 	conf.data_lcores[0] = 1;
 	conf.data_lcores[1] = 2;
 	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
+	conf.ports[0].port_id = (uint16_t)port_id;
+	conf.ports[0].n_static_arp = 1;
+	conf.ports[0].static_arp[0].addr = PEER_ADDR;
+	conf.ports[0].static_arp[0].mac = PEER_MAC;
 	st = test_stack_start("affinity_test", &conf);
 	for (unsigned i = 0; i < 2; i++) {
 		apps[i] = ffs_app_new(st);
@@ -69,6 +84,15 @@ static void setup(void)
 		}
 		apps[i]->home = i;
 	}
+}
+
+/** Brings the stack up on first use (a case run alone still gets it): TX queues for both lcores. */
+static void setup(void)
+{
+	if (st)
+		return;
+	test_eal_init("affinity_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", NULL);
+	start_on_ring_port(2);
 }
 
 static struct ffs_counters counters(unsigned lcore)
@@ -306,6 +330,50 @@ TEST(connect_picks_automatic_ports_whose_replies_hash_to_the_home_lcore)
 		CHECK_EQ_INT(so->tx_lcore, home);
 		ffs_sock_close(st, so);
 	}
+}
+
+TEST(lcores_share_the_tx_queue_of_a_port_that_has_one)
+{
+	setup();
+	ffs_app_free(st, apps[0]);
+	ffs_app_free(st, apps[1]);
+	ffs_stack_stop(st);
+	start_on_ring_port(1);
+	struct ffs_sock *sender[2] = { sock_at(0, 7100, false), sock_at(1, 7101, false) };
+	const unsigned each = 300;
+	for (unsigned i = 0; i < each; i++) {
+		for (unsigned k = 0; k < 2; k++) {
+			uint32_t v = i;
+			struct iovec iov = { &v, sizeof(v) };
+			int rc;
+			for (int tries = 0; (rc = ffs_sock_sendv(st, sender[k], &iov, 1, PEER_ADDR, 9999)) == -EAGAIN || rc == -ENOBUFS; tries++) {
+				CHECK(tries < WAIT_MS);
+				usleep(1000);
+			}
+			CHECK_EQ_INT(rc, (int)sizeof(v));
+		}
+	}
+	/* Both lcores put their datagrams on the port's one TX queue: all of them arrive there. */
+	unsigned udp[2] = { 0, 0 };
+	for (unsigned waited = 0; udp[0] + udp[1] < 2 * each && waited < WAIT_MS; waited++) {
+		struct rte_mbuf *m;
+		while (rte_ring_dequeue(tx_rings[0], (void **)&m) == 0) {
+			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+			if (rd_be16(f + 12) == ETH_TYPE_IPV4 && f[ETH_HDR_LEN + 9] == IPV4_PROTO_UDP)
+				udp[rd_be16(f + ETH_HDR_LEN + IPV4_HDR_LEN) - 7100]++;
+			rte_pktmbuf_free(m);
+		}
+		usleep(1000);
+	}
+	CHECK_EQ_INT(udp[0], each);
+	CHECK_EQ_INT(udp[1], each);
+	for (unsigned k = 0; k < 2; k++) {
+		struct ffs_counters c = counters(k);
+		CHECK_EQ_INT(c.udp_tx, each);
+		CHECK_EQ_INT(c.eth_tx_dropped, 0);
+	}
+	ffs_sock_close(st, sender[0]);
+	ffs_sock_close(st, sender[1]);
 }
 
 int main(int argc, char **argv)
