@@ -30,7 +30,9 @@ static inline uint32_t ffs_rss_hash_ipv4(uint32_t src, uint32_t dst)
 /** Toeplitz hash of a UDP/IPv4 4-tuple (host order), as a NIC hashes an unfragmented datagram. */
 static inline uint32_t ffs_rss_hash_udp4(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
-	struct rte_ipv4_tuple t = { .src_addr = src, .dst_addr = dst, .sport = sport, .dport = dport };
+	/* The ports as the one 32-bit word rte_softrss reads (sport high): written through the 16-bit
+	 * fields, a compiler may read the word before the stores (strict aliasing; clang does). */
+	struct rte_ipv4_tuple t = { .src_addr = src, .dst_addr = dst, .sctp_tag = (uint32_t)sport << 16 | dport };
 	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, ffs_rss_key);
 }
 
