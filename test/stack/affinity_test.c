@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include <rte_eth_ring.h>
+#include <rte_launch.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
 
@@ -95,6 +96,25 @@ static void setup(void)
 	start_on_ring_port(2);
 }
 
+/*
+ * The test feeds and reads the port's rings, which the net_ring PMD (not built with the stack's
+ * sanitizers) moves frames through, and reads counters the lcores write without atomics: both are
+ * done while the lcores are held (stopped and joined), and letting them go again (a launch) hands
+ * what the test wrote over to them, as arp_clone_test does.
+ */
+static void hold_lcores(void)
+{
+	for (unsigned i = 0; i < 2; i++)
+		test_lcore_stop(st->lcores[i]);
+}
+
+static void release_lcores(void)
+{
+	for (unsigned i = 0; i < 2; i++)
+		CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, st->lcores[i], st->lcores[i]->lcore_id), 0);
+}
+
+/** Lcore `lcore`'s counters (read while the lcores are held). */
 static struct ffs_counters counters(unsigned lcore)
 {
 	struct ffs_counters c;
@@ -211,12 +231,14 @@ TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 {
 	const uint16_t port = 7000;
 	struct ffs_sock *member[2] = { sock_at(0, port, true), sock_at(1, port, true) };
+	hold_lcores();
 	struct ffs_counters before[2] = { counters(0), counters(1) };
 	unsigned want[2] = { 0, 0 };
 	for (uint16_t i = 0; i < FLOWS; i++) {
 		inject_udp((uint16_t)(20000 + i), port, i);
 		want[lcore_of((uint16_t)(20000 + i), port)]++;
 	}
+	release_lcores();
 	CHECK(want[0] > 0 && want[1] > 0);
 	bool seen[FLOWS] = { false };
 	for (unsigned k = 0; k < 2; k++) {
@@ -234,7 +256,9 @@ TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 	uint16_t sport;
 	CHECK_EQ_INT(recv_wait(member[0], &extra, sizeof(extra), &sport, 100), -EAGAIN);
 	CHECK_EQ_INT(recv_wait(member[1], &extra, sizeof(extra), &sport, 0), -EAGAIN);
+	hold_lcores();
 	struct ffs_counters after[2] = { counters(0), counters(1) };
+	release_lcores();
 	for (unsigned k = 0; k < 2; k++) {
 		CHECK_EQ_INT(after[k].udp_rx - before[k].udp_rx, want[k]);
 		CHECK_EQ_INT(after[k].udp_delivered - before[k].udp_delivered, want[k]);
@@ -251,19 +275,23 @@ TEST(a_socket_homed_on_another_lcore_counts_the_flows_that_cross)
 {
 	const uint16_t port = 7001;
 	struct ffs_sock *so = sock_at(1, port, false);
+	hold_lcores();
 	struct ffs_counters before[2] = { counters(0), counters(1) };
 	unsigned want[2] = { 0, 0 };
 	for (uint16_t i = 0; i < FLOWS; i++) {
 		inject_udp((uint16_t)(30000 + i), port, i);
 		want[lcore_of((uint16_t)(30000 + i), port)]++;
 	}
+	release_lcores();
 	CHECK(want[0] > 0);
 	for (unsigned n = 0; n < FLOWS; n++) {
 		uint32_t v;
 		uint16_t sport;
 		CHECK_EQ_INT(recv_wait(so, &v, sizeof(v), &sport, WAIT_MS), (int)sizeof(v));
 	}
+	hold_lcores();
 	struct ffs_counters after[2] = { counters(0), counters(1) };
+	release_lcores();
 	CHECK_EQ_INT(after[0].udp_cross_lcore - before[0].udp_cross_lcore, want[0]);
 	CHECK_EQ_INT(after[1].udp_cross_lcore - before[1].udp_cross_lcore, 0);
 	CHECK_EQ_INT(after[1].udp_delivered - before[1].udp_delivered, want[1]);
@@ -285,11 +313,13 @@ TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 13 + 5);
 	uint16_t len = udp_datagram(dgram, sport, port, payload, sizeof(payload));
+	hold_lcores();
 	struct ffs_counters before[2] = { counters(0), counters(1) };
 	/* Three fragments of 1480, 1480 and the rest, last one first. */
 	inject_ip(777, 2960, false, dgram + 2960, (uint16_t)(len - 2960));
 	inject_ip(777, 0, true, dgram, 1480);
 	inject_ip(777, 1480, true, dgram + 1480, 1480);
+	release_lcores();
 
 	static uint8_t got[sizeof(payload) + 16];
 	uint16_t from;
@@ -298,7 +328,9 @@ TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed
 	CHECK_MEM(got, payload, sizeof(payload));
 	CHECK_EQ_INT(recv_wait(member[flow_lcore], got, sizeof(got), &from, 100), -EAGAIN);
 	CHECK_EQ_INT(recv_wait(member[1 - flow_lcore], got, sizeof(got), &from, 0), -EAGAIN);
+	hold_lcores();
 	struct ffs_counters after[2] = { counters(0), counters(1) };
+	release_lcores();
 	/* All three fragments were processed by the lcore of the IP pair, which reassembled the
 	 * datagram and handed it to the flow's lcore. */
 	CHECK_EQ_INT(after[pair_lcore].ip_fragments - before[pair_lcore].ip_fragments, 3);
@@ -354,16 +386,16 @@ TEST(lcores_share_the_tx_queue_of_a_port_that_has_one)
 		}
 	}
 	/* Both lcores put their datagrams on the port's one TX queue: all of them arrive there. */
-	unsigned udp[2] = { 0, 0 };
-	for (unsigned waited = 0; udp[0] + udp[1] < 2 * each && waited < WAIT_MS; waited++) {
-		struct rte_mbuf *m;
-		while (rte_ring_dequeue(tx_rings[0], (void **)&m) == 0) {
-			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-			if (rd_be16(f + 12) == ETH_TYPE_IPV4 && f[ETH_HDR_LEN + 9] == IPV4_PROTO_UDP)
-				udp[rd_be16(f + ETH_HDR_LEN + IPV4_HDR_LEN) - 7100]++;
-			rte_pktmbuf_free(m);
-		}
+	for (unsigned waited = 0; rte_ring_count(tx_rings[0]) < 2 * each && waited < WAIT_MS; waited++)
 		usleep(1000);
+	hold_lcores();
+	unsigned udp[2] = { 0, 0 };
+	struct rte_mbuf *m;
+	while (rte_ring_dequeue(tx_rings[0], (void **)&m) == 0) {
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		if (rd_be16(f + 12) == ETH_TYPE_IPV4 && f[ETH_HDR_LEN + 9] == IPV4_PROTO_UDP)
+			udp[rd_be16(f + ETH_HDR_LEN + IPV4_HDR_LEN) - 7100]++;
+		rte_pktmbuf_free(m);
 	}
 	CHECK_EQ_INT(udp[0], each);
 	CHECK_EQ_INT(udp[1], each);
@@ -372,6 +404,7 @@ TEST(lcores_share_the_tx_queue_of_a_port_that_has_one)
 		CHECK_EQ_INT(c.udp_tx, each);
 		CHECK_EQ_INT(c.eth_tx_dropped, 0);
 	}
+	release_lcores();
 	ffs_sock_close(st, sender[0]);
 	ffs_sock_close(st, sender[1]);
 }
