@@ -6,7 +6,8 @@
  *
  * Cases: the hash equals the published RSS verification values; each flow is processed on lcore
  * hash % 2 and a reusePort group gives it to the member homed there (udp.cross_lcore stays 0); a
- * socket homed on the other lcore counts what crosses; a fragmented datagram is dispatched by its
+ * socket homed on the other lcore counts what crosses, and so does a reusePort group with no member
+ * on a lcore, whose flows there the flow hash spreads over all members; a fragmented datagram is dispatched by its
  * IP pair, reassembled once and delivered once to the member homed on its 4-tuple's lcore; connect
  * picks automatic ports whose replies hash to the socket's home lcore; on a port with a single TX
  * queue too, both lcores send through it.
@@ -296,6 +297,43 @@ TEST(a_socket_homed_on_another_lcore_counts_the_flows_that_cross)
 	CHECK_EQ_INT(after[1].udp_cross_lcore - before[1].udp_cross_lcore, 0);
 	CHECK_EQ_INT(after[1].udp_delivered - before[1].udp_delivered, want[1]);
 	ffs_sock_close(st, so);
+}
+
+TEST(a_reuseport_group_with_no_member_on_a_lcore_spreads_its_flows_over_all_and_counts_them)
+{
+	const uint16_t port = 7003;
+	/* Both members live on lcore 1: lcore 0's flows must cross, lcore 1's stay. */
+	struct ffs_sock *member[2] = { sock_at(1, port, true), sock_at(1, port, true) };
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	unsigned want[2] = { 0, 0 };
+	for (uint16_t i = 0; i < FLOWS; i++) {
+		inject_udp((uint16_t)(50000 + i), port, i);
+		want[lcore_of((uint16_t)(50000 + i), port)]++;
+	}
+	release_lcores();
+	CHECK(want[0] > 0 && want[1] > 0);
+	unsigned got[2] = { 0, 0 };
+	for (unsigned n = 0; n < FLOWS; n++) {
+		uint32_t v;
+		uint16_t sport;
+		int k = n % 2;
+		int rc = recv_wait(member[k], &v, sizeof(v), &sport, 0);
+		if (rc == -EAGAIN)
+			rc = recv_wait(member[k = 1 - k], &v, sizeof(v), &sport, WAIT_MS);
+		CHECK_EQ_INT(rc, (int)sizeof(v));
+		got[k]++;
+	}
+	/* The flow hash spreads them over both members. */
+	CHECK(got[0] > 0 && got[1] > 0);
+	hold_lcores();
+	struct ffs_counters after[2] = { counters(0), counters(1) };
+	release_lcores();
+	CHECK_EQ_INT(after[0].udp_cross_lcore - before[0].udp_cross_lcore, want[0]);
+	CHECK_EQ_INT(after[1].udp_cross_lcore - before[1].udp_cross_lcore, 0);
+	CHECK_EQ_INT(after[1].udp_delivered - before[1].udp_delivered, want[1]);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
 }
 
 TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed_on_its_flow_lcore)
