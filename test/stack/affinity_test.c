@@ -1,16 +1,17 @@
 /*
  * Flow affinity on a stack with two data-path lcores (1 and 2, floating over the machine's CPUs)
  * and one port with a single RX queue (a net_ring device made from rings the test owns: it feeds
- * frames into the RX ring, and gives the port a TX queue per lcore, or one for both). The lcore with the RX queue
- * dispatches every frame to the lcore its Toeplitz hash lands on (stack/phy/rss.h), as RSS would.
+ * frames into the RX ring, and gives the port a TX queue per lcore, or one for both). The lcore
+ * with the RX queue dispatches every frame to the lcore its Toeplitz hash lands on
+ * (stack/phy/rss.h), as RSS would.
  *
  * Cases: the hash equals the published RSS verification values; each flow is processed on lcore
  * hash % 2 and a reusePort group gives it to the member homed there (udp.cross_lcore stays 0); a
- * socket homed on the other lcore counts what crosses, and so does a reusePort group with no member
- * on a lcore, whose flows there the flow hash spreads over all members; a fragmented datagram is dispatched by its
- * IP pair, reassembled once and delivered once to the member homed on its 4-tuple's lcore; connect
- * picks automatic ports whose replies hash to the socket's home lcore; on a port with a single TX
- * queue too, both lcores send through it.
+ * socket homed on the other lcore counts what crosses, and so does a reusePort group with no
+ * member on a lcore, whose flows there the flow hash spreads over all members; a fragmented
+ * datagram is dispatched by its IP pair, reassembled once and delivered once to the member homed
+ * on its 4-tuple's lcore; connect picks automatic ports whose replies hash to the socket's home
+ * lcore; on a port with a single TX queue too, both lcores send through it.
  */
 #include <errno.h>
 #include <stdio.h>
