@@ -65,6 +65,10 @@ bool route_is_local(const struct ffs_stack *st, uint32_t dst);
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop);
 /** The port whose address or broadcast address is `addr`, or NULL. */
 const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr);
+/** The source address a datagram to dst leaves from (Linux's route source), or 0 when unroutable. */
+uint32_t route_source(const struct ffs_stack *st, uint32_t dst);
+/** True when dst is a broadcast address: limited, loopback's 127.255.255.255, or a port's subnet broadcast. */
+bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst);
 
 /** True when `group` is joined on the port (by any socket). */
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group);
