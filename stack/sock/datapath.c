@@ -74,17 +74,6 @@ static int copy_into(struct rte_mempool *pool, struct rte_mbuf *head, const stru
 	return 0;
 }
 
-/** Copies the iovec into a chain of mbufs (headroom left for every header). NULL when the pool is empty. */
-static struct rte_mbuf *copy_in(struct rte_mempool *pool, const struct iovec *iov, int iovcnt, size_t len)
-{
-	struct rte_mbuf *head = rte_pktmbuf_alloc(pool);
-	if (head && copy_into(pool, head, iov, iovcnt, len) != 0) {
-		rte_pktmbuf_free(head);
-		return NULL;
-	}
-	return head;
-}
-
 /** Takes the pending error (an ICMP report), with no locked instruction when there is none. */
 static inline int take_error(struct ffs_sock *so)
 {
@@ -111,114 +100,72 @@ static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_
 		meta->src = so->mcast_if;
 }
 
-int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
-		   uint16_t dport)
+/** A datagram of a send once checked: where it goes and how long it is. */
+struct tx_plan {
+	uint32_t dst;
+	uint16_t dport;
+	size_t len;
+};
+
+/*
+ * Checks datagram d as Linux's udp_sendmsg does, in its order: a destination (-EDESTADDRREQ), a port
+ * (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH), then SO_BROADCAST (-EACCES). `prev`, the
+ * plan of the datagram checked just before in the same burst, spares a second route lookup for the
+ * same destination.
+ */
+static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_out *d,
+		    const struct tx_plan *prev, struct tx_plan *p)
 {
-	int err = take_error(so);
-	if (err)
-		return -err;
-	if (dst == 0 && dport == 0) {
+	p->dst = d->dst;
+	p->dport = d->dport;
+	if (p->dst == 0 && p->dport == 0) {
 		if (!so->connected)
 			return -EDESTADDRREQ;
-		dst = so->raddr;
-		dport = so->rport;
+		p->dst = so->raddr;
+		p->dport = so->rport;
 	}
-	if (dport == 0)
+	if (p->dport == 0)
 		return -EINVAL;
-	size_t len = iov_total(iov, iovcnt);
-	if (len > FFS_UDP_MAX_PAYLOAD)
+	p->len = iov_total(d->iov, d->iovcnt);
+	if (p->len > FFS_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	/* Linux routes first (ENETUNREACH), then refuses a broadcast route without SO_BROADCAST. */
-	if (!route_source(st, dst))
+	if (prev && prev->dst == p->dst)
+		return 0;
+	if (!route_source(st, p->dst))
 		return -ENETUNREACH;
-	if (route_is_broadcast(st, dst) && !so->broadcast)
+	if (route_is_broadcast(st, p->dst) && !so->broadcast)
 		return -EACCES;
-	if (!so->bound) {
-		int rc = ffs_sock_autobind(st, so);
-		if (rc < 0)
-			return rc;
-	}
-	int charge = (int)len + FFS_DGRAM_OVERHEAD;
-	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
-	bool drive = ffs_stack_thread_drives(st);
-	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
-		if (so->nonblock || waited > 20000)
-			return -EAGAIN;
-		if (!drive || !ffs_stack_poll_thread(st))
-			rte_delay_us_sleep(50);
-	}
-	struct rte_mbuf *m = copy_in(st->pool, iov, iovcnt, len);
-	if (!m)
-		return -ENOBUFS;
-	stamp(so, m, dst, dport);
-	struct ffs_lcore *lc = st->lcores[so->tx_lcore];
-	atomic_fetch_add(&so->tx_bytes, charge);
-	atomic_fetch_add(&so->tx_count, 1);
-	if (rte_ring_mp_enqueue(lc->tx_in, m) != 0) {
-		atomic_fetch_sub(&so->tx_bytes, charge);
-		atomic_fetch_sub(&so->tx_count, 1);
-		rte_pktmbuf_free(m);
-		return so->nonblock ? -EAGAIN : -ENOBUFS;
-	}
-	ffs_lcore_wake(lc);
-	return (int)len;
+	return 0;
 }
 
-int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)
+static inline int tx_charge(const struct tx_plan *p)
 {
-	if (n == 0 || !so->bound || atomic_load_explicit(&so->so_error, memory_order_relaxed))
-		return 0;
-	if (n > FFS_BURST)
-		n = FFS_BURST;
-	/* Check each datagram as ffs_sock_sendv would (routes once per destination), and stop before the
-	 * first that fails or does not fit in SO_SNDBUF now. */
-	int room = so->sndbuf - atomic_load(&so->tx_bytes);
-	int charge = 0;
-	uint32_t dsts[FFS_BURST];
-	uint16_t dports[FFS_BURST];
-	size_t lens[FFS_BURST];
-	uint32_t checked_dst = 0;
-	bool checked = false;
-	unsigned k = 0;
-	for (; k < n; k++) {
-		uint32_t dst = v[k].dst;
-		uint16_t dport = v[k].dport;
-		if (dst == 0 && dport == 0) {
-			if (!so->connected)
-				break;
-			dst = so->raddr;
-			dport = so->rport;
-		}
-		if (dport == 0)
-			break;
-		size_t len = iov_total(v[k].iov, v[k].iovcnt);
-		if (len > FFS_UDP_MAX_PAYLOAD || charge + (int)len + FFS_DGRAM_OVERHEAD > room)
-			break;
-		if (!checked || dst != checked_dst) {
-			if (!route_source(st, dst) || (route_is_broadcast(st, dst) && !so->broadcast))
-				break;
-			checked = true;
-			checked_dst = dst;
-		}
-		charge += (int)len + FFS_DGRAM_OVERHEAD;
-		dsts[k] = dst;
-		dports[k] = dport;
-		lens[k] = len;
-	}
-	if (k == 0)
-		return 0;
+	return (int)p->len + FFS_DGRAM_OVERHEAD;
+}
+
+/*
+ * Copies v[0..k) (checked into p) into mbufs from one bulk allocation, charges SO_SNDBUF and hands
+ * them to the socket's TX lcore in one enqueue. Returns how many went; when fewer than k, *err is why
+ * the first of the rest did not: -ENOBUFS for an empty pool, a full TX ring -EAGAIN on a non-blocking
+ * socket (-ENOBUFS otherwise).
+ */
+static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v,
+			 const struct tx_plan *p, unsigned k, int *err)
+{
 	struct rte_mbuf *pkts[FFS_BURST];
-	if (rte_pktmbuf_alloc_bulk(st->pool, pkts, k) != 0)
+	*err = -ENOBUFS;
+	/* rte_pktmbuf_alloc_bulk is too large to inline: a single send's mbuf comes straight from the pool. */
+	if (k == 1 ? !(pkts[0] = rte_pktmbuf_alloc(st->pool)) : rte_pktmbuf_alloc_bulk(st->pool, pkts, k) != 0)
 		return 0;
+	int charge = 0;
 	for (unsigned i = 0; i < k; i++) {
-		if (copy_into(st->pool, pkts[i], v[i].iov, v[i].iovcnt, lens[i]) != 0) {
+		if (copy_into(st->pool, pkts[i], v[i].iov, v[i].iovcnt, p[i].len) != 0) {
 			rte_pktmbuf_free_bulk(pkts + i, k - i);
-			for (unsigned j = i; j < k; j++)
-				charge -= (int)lens[j] + FFS_DGRAM_OVERHEAD;
 			k = i;
 			break;
 		}
-		stamp(so, pkts[i], dsts[i], dports[i]);
+		stamp(so, pkts[i], p[i].dst, p[i].dport);
+		charge += tx_charge(&p[i]);
 	}
 	if (k == 0)
 		return 0;
@@ -229,23 +176,118 @@ int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct
 	if (sent < k) {
 		int back = 0;
 		for (unsigned i = sent; i < k; i++)
-			back += (int)lens[i] + FFS_DGRAM_OVERHEAD;
+			back += tx_charge(&p[i]);
 		atomic_fetch_sub(&so->tx_bytes, back);
 		atomic_fetch_sub(&so->tx_count, (int)(k - sent));
 		rte_pktmbuf_free_bulk(pkts + sent, k - sent);
+		*err = so->nonblock ? -EAGAIN : -ENOBUFS;
 	}
 	if (sent)
 		ffs_lcore_wake(lc);
-	return (int)sent;
+	return sent;
 }
 
-/** Takes the next datagram off the RX ring, or NULL. */
-static struct rte_mbuf *next_datagram(struct ffs_sock *so)
+int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
+		   uint16_t dport)
 {
-	void *obj = NULL;
-	if (!so->rx || rte_ring_sc_dequeue(so->rx, &obj) != 0)
-		return NULL;
-	return obj;
+	int err = take_error(so);
+	if (err)
+		return -err;
+	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport };
+	struct tx_plan p;
+	int rc = tx_check(st, so, &d, NULL, &p);
+	if (rc < 0)
+		return rc;
+	if (!so->bound) {
+		rc = ffs_sock_autobind(st, so);
+		if (rc < 0)
+			return rc;
+	}
+	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
+	bool drive = ffs_stack_thread_drives(st);
+	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + tx_charge(&p) > so->sndbuf; waited++) {
+		if (so->nonblock || waited > 20000)
+			return -EAGAIN;
+		if (!drive || !ffs_stack_poll_thread(st))
+			rte_delay_us_sleep(50);
+	}
+	return tx_burst(st, so, &d, &p, 1, &rc) ? (int)p.len : rc;
+}
+
+int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)
+{
+	if (n == 0 || !so->bound || atomic_load_explicit(&so->so_error, memory_order_relaxed))
+		return 0;
+	if (n > FFS_BURST)
+		n = FFS_BURST;
+	/* Stop before the first datagram that fails or does not fit in SO_SNDBUF now. */
+	int room = so->sndbuf - atomic_load(&so->tx_bytes);
+	struct tx_plan p[FFS_BURST];
+	unsigned k = 0;
+	for (; k < n; k++) {
+		if (tx_check(st, so, &v[k], k ? &p[k - 1] : NULL, &p[k]) < 0 || tx_charge(&p[k]) > room)
+			break;
+		room -= tx_charge(&p[k]);
+	}
+	int err;
+	return k ? (int)tx_burst(st, so, v, p, k, &err) : 0;
+}
+
+/** Copies datagram m into d's buffers and fills in its addresses and sizes. */
+static __rte_always_inline void rx_copy(struct rte_mbuf *m, struct ffs_dgram_in *d)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint32_t off = 0;
+	for (int j = 0; j < d->iovcnt && off < len; j++) {
+		uint32_t c = (uint32_t)d->iov[j].iov_len < len - off ? (uint32_t)d->iov[j].iov_len : len - off;
+		if (m->nb_segs == 1) {
+			memcpy(d->iov[j].iov_base, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), c);
+		} else {
+			const void *p = rte_pktmbuf_read(m, off, c, d->iov[j].iov_base);
+			if (p != d->iov[j].iov_base)
+				memcpy(d->iov[j].iov_base, p, c);
+		}
+		off += c;
+	}
+	const struct ffs_meta *meta = ffs_meta(m);
+	d->truncated = off < len;
+	d->src = meta->src;
+	d->sport = meta->sport;
+	d->dst = meta->dst;
+	d->len = (int)len;
+}
+
+/*
+ * Receives up to n (≤ FFS_BURST) datagrams into v: first the one MSG_PEEK or FIONREAD took off the
+ * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
+ * next; otherwise what was received leaves SO_RCVBUF and goes back to the pool in one release.
+ */
+static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek)
+{
+	struct rte_mbuf *pkts[FFS_BURST];
+	unsigned k = 0;
+	if (so->peeked) {
+		pkts[k++] = so->peeked;
+		so->peeked = NULL;
+	}
+	if (k < n && so->rx)
+		k += rte_ring_sc_dequeue_burst(so->rx, (void **)pkts + k, n - k, NULL);
+	int bytes = 0;
+	for (unsigned i = 0; i < k; i++) {
+		rx_copy(pkts[i], &v[i]);
+		bytes += v[i].len + FFS_DGRAM_OVERHEAD;
+	}
+	if (peek && k) {
+		so->peeked = pkts[0];
+	} else if (k) {
+		atomic_fetch_sub(&so->rx_bytes, bytes);
+		/* rte_pktmbuf_free_bulk is an out-of-line loop: a single receive's mbuf goes straight back. */
+		if (k == 1)
+			rte_pktmbuf_free(pkts[0]);
+		else
+			rte_pktmbuf_free_bulk(pkts, k);
+	}
+	return k;
 }
 
 int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
@@ -255,38 +297,18 @@ int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
 	int err = take_error(so);
 	if (err)
 		return -err;
-	struct rte_mbuf *m = so->peeked;
-	if (!m) {
-		m = next_datagram(so);
-		if (!m)
-			return -EAGAIN;
-	}
-	const struct ffs_meta *meta = ffs_meta(m);
-	uint32_t len = rte_pktmbuf_pkt_len(m);
-	uint32_t off = 0;
-	for (int i = 0; i < iovcnt && off < len; i++) {
-		uint32_t n = (uint32_t)iov[i].iov_len < len - off ? (uint32_t)iov[i].iov_len : len - off;
-		const void *p = rte_pktmbuf_read(m, off, n, iov[i].iov_base);
-		if (p != iov[i].iov_base)
-			memcpy(iov[i].iov_base, p, n);
-		off += n;
-	}
+	struct ffs_dgram_in d = { .iov = iov, .iovcnt = iovcnt };
+	if (rx_burst(so, &d, 1, peek) == 0)
+		return -EAGAIN;
 	if (truncated)
-		*truncated = off < len;
+		*truncated = d.truncated;
 	if (src)
-		*src = meta->src;
+		*src = d.src;
 	if (sport)
-		*sport = meta->sport;
+		*sport = d.sport;
 	if (dst)
-		*dst = meta->dst;
-	if (peek) {
-		so->peeked = m;
-	} else {
-		so->peeked = NULL;
-		atomic_fetch_sub(&so->rx_bytes, (int)len + FFS_DGRAM_OVERHEAD);
-		rte_pktmbuf_free(m);
-	}
-	return (int)len;
+		*dst = d.dst;
+	return d.len;
 }
 
 int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n)
@@ -294,51 +316,14 @@ int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_d
 	(void)st;
 	if (n == 0 || !so->rx || atomic_load_explicit(&so->so_error, memory_order_relaxed))
 		return 0;
-	if (n > FFS_BURST)
-		n = FFS_BURST;
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned k = 0;
-	if (so->peeked) {
-		pkts[k++] = so->peeked;
-		so->peeked = NULL;
-	}
-	k += rte_ring_sc_dequeue_burst(so->rx, (void **)pkts + k, n - k, NULL);
-	int bytes = 0;
-	for (unsigned i = 0; i < k; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const struct ffs_meta *meta = ffs_meta(m);
-		struct ffs_dgram_in *d = &v[i];
-		uint32_t len = rte_pktmbuf_pkt_len(m);
-		uint32_t off = 0;
-		for (int j = 0; j < d->iovcnt && off < len; j++) {
-			uint32_t c = (uint32_t)d->iov[j].iov_len < len - off ? (uint32_t)d->iov[j].iov_len : len - off;
-			if (m->nb_segs == 1) {
-				memcpy(d->iov[j].iov_base, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), c);
-			} else {
-				const void *p = rte_pktmbuf_read(m, off, c, d->iov[j].iov_base);
-				if (p != d->iov[j].iov_base)
-					memcpy(d->iov[j].iov_base, p, c);
-			}
-			off += c;
-		}
-		d->truncated = off < len;
-		d->src = meta->src;
-		d->sport = meta->sport;
-		d->dst = meta->dst;
-		d->len = (int)len;
-		bytes += (int)len + FFS_DGRAM_OVERHEAD;
-	}
-	if (k) {
-		atomic_fetch_sub(&so->rx_bytes, bytes);
-		rte_pktmbuf_free_bulk(pkts, k);
-	}
-	return (int)k;
+	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false);
 }
 
 int ffs_sock_next_len(struct ffs_sock *so)
 {
-	if (!so->peeked)
-		so->peeked = next_datagram(so);
+	void *obj;
+	if (!so->peeked && so->rx && rte_ring_sc_dequeue(so->rx, &obj) == 0)
+		so->peeked = obj;
 	return so->peeked ? (int)rte_pktmbuf_pkt_len(so->peeked) : 0;
 }
 
