@@ -1,8 +1,9 @@
 /*
  * Socket objects and their lifetime (see sock.h): open, close and the grace period before a closed
  * socket is freed (rte_rcu_qsbr, with the retired list for removals a lcore has yet to apply), the
- * socket options that are more than a field (SO_RCVBUF/SO_SNDBUF), and multicast memberships.
- * Owns: ffs_stack.socks, sock_gen and retired, under ns_lock. May call: sock/bind.c to tell lcores
+ * socket options that are more than a field (SO_RCVBUF/SO_SNDBUF), and the socket's own list of
+ * multicast memberships (the interface's counts and IGMP are iface/mcast.c's).
+ * Owns: ffs_stack.socks, sock_gen and retired, under ns_lock. May call: sock/bind.h to tell lcores
  * of a socket, lcore/ctrl.h, iface/ for memberships; the data path is sock/datapath.c.
  */
 #include <errno.h>
@@ -143,159 +144,55 @@ int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **o
 	return rc;
 }
 
-/* Memberships on the loopback interface use this port index: IPv4 input accepts their groups on
- * looped-back datagrams, and IGMP (which only reports on real ports) never hears of them. */
-#define LOOPBACK_INDEX FFS_MAX_PORTS
-#define LOOPBACK_IFADDR 0x7f000001u
-
-/** The address that names an interface in memberships: the port's, or 127.0.0.1 for loopback. */
-static uint32_t if_addr(const struct ffs_stack *st, unsigned port_index)
+/** so's membership of group from source on the interface named by ifaddr, or NULL. */
+static struct ffs_membership *membership(struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
 {
-	return port_index == LOOPBACK_INDEX ? LOOPBACK_IFADDR : st->ports[port_index].addr;
-}
-
-/** A GROUP_ADD, GROUP_DEL or IGMP_STATE message about `group` on a port, or NULL when out of memory. */
-static struct ffs_ctrl_msg *group_msg_new(enum ffs_ctrl_op op, uint16_t port_index, uint32_t group)
-{
-	struct ffs_ctrl_msg *msg = ffs_ctrl_new(op);
-	if (msg) {
-		msg->u.group.port_index = port_index;
-		msg->u.group.group = group;
+	for (unsigned i = 0; i < so->n_memberships; i++) {
+		struct ffs_membership *m = &so->memberships[i];
+		if (m->group == group && m->ifaddr == ifaddr && m->source == source)
+			return m;
 	}
-	return msg;
-}
-
-/** Tells every lcore that `group` is (GROUP_ADD) or is no longer (GROUP_DEL) joined on a port. */
-static int group_msg(struct ffs_stack *st, enum ffs_ctrl_op op, uint16_t port_index, uint32_t group)
-{
-	struct ffs_ctrl_msg *msg = group_msg_new(op, port_index, group);
-	return msg ? ffs_ctrl_all_put(st, msg) : -ENOMEM;
-}
-
-/* Caller holds ns_lock. Recomputes the port's membership of `group` over every socket (any-source
- * memberships make it EXCLUDE{}, source-specific ones INCLUDE{sources}) and tells the lcores: IPv4
- * input accepts the group while anyone is a member, and IGMP reports every change. */
-static int update_group(struct ffs_stack *st, uint16_t port_index, uint32_t group)
-{
-	struct ffs_ctrl_msg *state = group_msg_new(FFS_CTRL_IGMP_STATE, port_index, group);
-	if (!state)
-		return -ENOMEM;
-	bool member = false, any_source = false;
-	uint32_t ifaddr = if_addr(st, port_index);
-	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
-		const struct ffs_sock *o = st->socks[i];
-		if (!o || !o->in_use)
-			continue;
-		for (unsigned k = 0; k < o->n_memberships; k++) {
-			const struct ffs_membership *m = &o->memberships[k];
-			if (m->group != group || m->ifaddr != ifaddr)
-				continue;
-			member = true;
-			if (!m->source) {
-				any_source = true;
-				continue;
-			}
-			bool seen = false;
-			for (unsigned j = 0; j < state->u.group.n_sources; j++)
-				seen |= state->u.group.sources[j] == m->source;
-			if (!seen && state->u.group.n_sources < FFS_MAX_GROUP_SOURCES)
-				state->u.group.sources[state->u.group.n_sources++] = m->source;
-		}
-	}
-	if (any_source)
-		state->u.group.n_sources = 0;
-	state->u.group.exclude = any_source;
-
-	unsigned i = 0;
-	while (i < st->n_joined && !(st->joined[i].port_index == port_index && st->joined[i].group == group))
-		i++;
-	bool was_member = i < st->n_joined;
-	int rc = 0;
-	if (member && !was_member) {
-		if (st->n_joined == FFS_MAX_GROUPS) {
-			ffs_ctrl_put(state);
-			return -ENOBUFS;
-		}
-		st->joined[st->n_joined].port_index = port_index;
-		st->joined[st->n_joined].group = group;
-		st->n_joined++;
-		rc = group_msg(st, FFS_CTRL_GROUP_ADD, port_index, group);
-	} else if (!member && was_member) {
-		st->joined[i] = st->joined[--st->n_joined];
-		rc = group_msg(st, FFS_CTRL_GROUP_DEL, port_index, group);
-	}
-	if (rc < 0) {
-		ffs_ctrl_put(state);
-		return rc;
-	}
-	return ffs_ctrl_all_put(st, state);
-}
-
-/** The interface a membership's address names (Linux's ip_mc_find_dev), or -1 (ENODEV). */
-static int port_index_for_if(const struct ffs_stack *st, uint32_t ifaddr)
-{
-	if (ipv4_is_loopback(ifaddr))
-		return LOOPBACK_INDEX;
-	/* No address: the first port (the multicast route's); none without ports, as Linux with no route. */
-	if (st->n_ports == 0)
-		return -1;
-	if (ifaddr == 0)
-		return 0;
-	for (unsigned i = 0; i < st->n_ports; i++)
-		if (st->ports[i].addr == ifaddr)
-			return (int)i;
-	return -1;
+	return NULL;
 }
 
 int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
 {
 	if (!ipv4_is_multicast(group))
 		return -EINVAL;
-	int pi = port_index_for_if(st, ifaddr);
+	int pi = mcast_if_port(st, ifaddr);
 	if (pi < 0)
 		return -ENODEV;
+	struct ffs_membership joined = { group, mcast_if_addr(st, (unsigned)pi), source };
 	pthread_mutex_lock(&st->ns_lock);
 	int rc = 0;
-	for (unsigned i = 0; i < so->n_memberships; i++) {
-		const struct ffs_membership *m = &so->memberships[i];
-		if (m->group == group && m->ifaddr == if_addr(st, (unsigned)pi) && m->source == source) {
-			rc = -EADDRINUSE;
-			goto out;
-		}
-	}
-	if (so->n_memberships == FFS_MAX_MEMBERSHIPS) {
+	if (membership(so, group, joined.ifaddr, source))
+		rc = -EADDRINUSE;
+	else if (so->n_memberships == FFS_MAX_MEMBERSHIPS)
 		rc = -ENOBUFS;
-		goto out;
+	else
+		rc = mcast_join(st, (uint16_t)pi, group, source);
+	if (rc == 0) {
+		so->memberships[so->n_memberships++] = joined;
+		if (so->bound)
+			rc = ffs_sock_publish(st, so);
 	}
-	so->memberships[so->n_memberships++] = (struct ffs_membership){ group, if_addr(st, (unsigned)pi), source };
-	rc = update_group(st, (uint16_t)pi, group);
-	if (rc < 0) {
-		so->n_memberships--;
-		goto out;
-	}
-	if (so->bound)
-		rc = ffs_sock_publish(st, so);
-out:
 	pthread_mutex_unlock(&st->ns_lock);
 	return rc;
 }
 
 int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
 {
-	int pi = port_index_for_if(st, ifaddr);
+	int pi = mcast_if_port(st, ifaddr);
 	if (pi < 0)
 		return -ENODEV;
 	pthread_mutex_lock(&st->ns_lock);
 	int rc = -EADDRNOTAVAIL;
-	for (unsigned i = 0; i < so->n_memberships; i++) {
-		struct ffs_membership *m = &so->memberships[i];
-		if (m->group == group && m->ifaddr == if_addr(st, (unsigned)pi) && m->source == source) {
-			*m = so->memberships[--so->n_memberships];
-			rc = update_group(st, (uint16_t)pi, group);
-			if (rc == 0 && so->bound)
-				rc = ffs_sock_publish(st, so);
-			break;
-		}
+	struct ffs_membership *m = membership(so, group, mcast_if_addr(st, (unsigned)pi), source);
+	if (m) {
+		*m = so->memberships[--so->n_memberships];
+		rc = mcast_leave(st, (uint16_t)pi, group, source);
+		if (rc == 0 && so->bound)
+			rc = ffs_sock_publish(st, so);
 	}
 	pthread_mutex_unlock(&st->ns_lock);
 	return rc;
@@ -320,12 +217,8 @@ int ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
 		removal = ffs_sock_msg(FFS_CTRL_SOCK_REMOVE, so);
 		rc = removal ? ffs_ctrl_all(st, removal) : -ENOMEM;
 	}
-	while (so->n_memberships) {
-		struct ffs_membership m = so->memberships[--so->n_memberships];
-		int pi = port_index_for_if(st, m.ifaddr);
-		if (pi >= 0)
-			update_group(st, (uint16_t)pi, m.group);
-	}
+	mcast_leave_all(st, so->memberships, so->n_memberships);
+	so->n_memberships = 0;
 	struct ffs_sock *gone = take_reapable(st);
 	if (rc == 0) {
 		/* Every lcore dropped it from its demux table; it is freed once none is mid-burst with it
