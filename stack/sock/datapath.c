@@ -1,6 +1,8 @@
 /*
  * The data path on the application side (see sock.h): copying a datagram into mbufs for its
  * socket's TX lcore, and out of the socket's RX ring; SO_SNDBUF and SO_RCVBUF accounting; readiness.
+ * One batched path: a single send or receive is a burst of one through the same code (tx_check,
+ * tx_burst, rx_burst), inlined so that it costs what a single datagram's own code would.
  * Owns: nothing shared but the socket's data fields (rx, peeked, rx_bytes, tx_bytes, tx_count,
  * so_error). May call: iface/ for the route checks a send makes, sock/bind.h to autobind, lcore/ to
  * wake the TX lcore; never takes ns_lock on a bound socket.
@@ -113,8 +115,8 @@ struct tx_plan {
  * plan of the datagram checked just before in the same burst, spares a second route lookup for the
  * same destination.
  */
-static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_out *d,
-		    const struct tx_plan *prev, struct tx_plan *p)
+static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct ffs_sock *so,
+					const struct ffs_dgram_out *d, const struct tx_plan *prev, struct tx_plan *p)
 {
 	p->dst = d->dst;
 	p->dport = d->dport;
@@ -144,28 +146,29 @@ static inline int tx_charge(const struct tx_plan *p)
 }
 
 /*
- * Copies v[0..k) (checked into p) into mbufs from one bulk allocation, charges SO_SNDBUF and hands
- * them to the socket's TX lcore in one enqueue. Returns how many went; when fewer than k, *err is why
- * the first of the rest did not: -ENOBUFS for an empty pool, a full TX ring -EAGAIN on a non-blocking
- * socket (-ENOBUFS otherwise).
+ * Copies v[0..k) (checked into p, `charge` bytes in all) into mbufs from one bulk allocation, charges
+ * SO_SNDBUF and hands them to the socket's TX lcore in one enqueue. Returns how many went; when
+ * fewer than k, *err is why the first of the rest did not: -ENOBUFS for an empty pool, a full TX ring
+ * -EAGAIN on a non-blocking socket (-ENOBUFS otherwise).
  */
-static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v,
-			 const struct tx_plan *p, unsigned k, int *err)
+static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_sock *so,
+					     const struct ffs_dgram_out *v, const struct tx_plan *p, unsigned k,
+					     int charge, int *err)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	*err = -ENOBUFS;
 	/* rte_pktmbuf_alloc_bulk is too large to inline: a single send's mbuf comes straight from the pool. */
 	if (k == 1 ? !(pkts[0] = rte_pktmbuf_alloc(st->pool)) : rte_pktmbuf_alloc_bulk(st->pool, pkts, k) != 0)
 		return 0;
-	int charge = 0;
 	for (unsigned i = 0; i < k; i++) {
 		if (copy_into(st->pool, pkts[i], v[i].iov, v[i].iovcnt, p[i].len) != 0) {
 			rte_pktmbuf_free_bulk(pkts + i, k - i);
+			for (unsigned j = i; j < k; j++)
+				charge -= tx_charge(&p[j]);
 			k = i;
 			break;
 		}
 		stamp(so, pkts[i], p[i].dst, p[i].dport);
-		charge += tx_charge(&p[i]);
 	}
 	if (k == 0)
 		return 0;
@@ -205,13 +208,14 @@ int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
 	}
 	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
 	bool drive = ffs_stack_thread_drives(st);
-	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + tx_charge(&p) > so->sndbuf; waited++) {
+	int charge = tx_charge(&p);
+	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
 		if (so->nonblock || waited > 20000)
 			return -EAGAIN;
 		if (!drive || !ffs_stack_poll_thread(st))
 			rte_delay_us_sleep(50);
 	}
-	return tx_burst(st, so, &d, &p, 1, &rc) ? (int)p.len : rc;
+	return tx_burst(st, so, &d, &p, 1, charge, &rc) ? (int)p.len : rc;
 }
 
 int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)
@@ -223,14 +227,15 @@ int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct
 	/* Stop before the first datagram that fails or does not fit in SO_SNDBUF now. */
 	int room = so->sndbuf - atomic_load(&so->tx_bytes);
 	struct tx_plan p[FFS_BURST];
+	int charge = 0;
 	unsigned k = 0;
 	for (; k < n; k++) {
-		if (tx_check(st, so, &v[k], k ? &p[k - 1] : NULL, &p[k]) < 0 || tx_charge(&p[k]) > room)
+		if (tx_check(st, so, &v[k], k ? &p[k - 1] : NULL, &p[k]) < 0 || charge + tx_charge(&p[k]) > room)
 			break;
-		room -= tx_charge(&p[k]);
+		charge += tx_charge(&p[k]);
 	}
 	int err;
-	return k ? (int)tx_burst(st, so, v, p, k, &err) : 0;
+	return k ? (int)tx_burst(st, so, v, p, k, charge, &err) : 0;
 }
 
 /** Copies datagram m into d's buffers and fills in its addresses and sizes. */
