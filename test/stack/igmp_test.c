@@ -622,6 +622,18 @@ static void settle(void)
 	sent();
 }
 
+/** Checks that one report went out, its first record of `type` with `n` sources, the first `first`. */
+static void expect_report(uint8_t type, unsigned n, uint32_t first)
+{
+	struct igmpv3_record_repr rec;
+	CHECK_EQ_INT(sent(), 1);
+	record(0, 0, &rec);
+	CHECK_EQ_INT(rec.type, type);
+	CHECK_EQ_INT(rec.n_sources, n);
+	if (n)
+		CHECK_EQ_INT(igmp_source(rec.sources, 0), first);
+}
+
 TEST(sockets_share_a_membership_until_the_last_leaves)
 {
 	setup();
@@ -641,11 +653,7 @@ TEST(sockets_share_a_membership_until_the_last_leaves)
 	CHECK(ipv4_group_joined(lc, 0, GROUP));
 	/* The last member's close: TO_IN {}, and IPv4 input no longer accepts the group. */
 	CHECK_EQ_INT(ffs_sock_close(st, b), 0);
-	struct igmpv3_record_repr rec;
-	CHECK_EQ_INT(sent(), 1);
-	record(0, 0, &rec);
-	CHECK_EQ_INT(rec.type, IGMPV3_CHANGE_TO_INCLUDE_MODE);
-	CHECK_EQ_INT(rec.n_sources, 0);
+	expect_report(IGMPV3_CHANGE_TO_INCLUDE_MODE, 0, 0);
 	CHECK(!ipv4_group_joined(lc, 0, GROUP));
 	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
 	reset(base);
@@ -656,35 +664,23 @@ TEST(source_memberships_of_sockets_make_the_port_state)
 	setup();
 	unsigned base = ffs_stack_mempool_in_use(st);
 	struct ffs_sock *a = open_sock(), *b = open_sock();
-	struct igmpv3_record_repr rec;
 	CHECK_EQ_INT(ffs_sock_join(st, a, SSM_GROUP, OUR_ADDR, PEER_ADDR), 0);
 	CHECK_EQ_INT(sent(), 1);
 	CHECK_MEM(outs[0].msg, k_allow, sizeof k_allow);
 	settle();
 	CHECK_EQ_INT(ffs_sock_join(st, b, SSM_GROUP, OUR_ADDR, PEER_ADDR + 1), 0);
-	CHECK_EQ_INT(sent(), 1);
-	record(0, 0, &rec);
-	CHECK_EQ_INT(rec.type, IGMPV3_ALLOW_NEW_SOURCES);
-	CHECK_EQ_INT(rec.n_sources, 1);
-	CHECK_EQ_INT(igmp_source(rec.sources, 0), PEER_ADDR + 1);
+	expect_report(IGMPV3_ALLOW_NEW_SOURCES, 1, PEER_ADDR + 1);
 	settle();
 	/* A source another socket already has changes nothing. */
 	CHECK_EQ_INT(ffs_sock_join(st, a, SSM_GROUP, OUR_ADDR, PEER_ADDR + 1), 0);
 	CHECK_EQ_INT(sent(), 0);
 	/* a's close takes the source only it had: BLOCK {PEER_ADDR}; b keeps the group. */
 	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
-	CHECK_EQ_INT(sent(), 1);
-	record(0, 0, &rec);
-	CHECK_EQ_INT(rec.type, IGMPV3_BLOCK_OLD_SOURCES);
-	CHECK_EQ_INT(rec.n_sources, 1);
-	CHECK_EQ_INT(igmp_source(rec.sources, 0), PEER_ADDR);
+	expect_report(IGMPV3_BLOCK_OLD_SOURCES, 1, PEER_ADDR);
 	CHECK(ipv4_group_joined(lc, 0, SSM_GROUP));
 	settle();
 	CHECK_EQ_INT(ffs_sock_close(st, b), 0);
-	CHECK_EQ_INT(sent(), 1);
-	record(0, 0, &rec);
-	CHECK_EQ_INT(rec.type, IGMPV3_BLOCK_OLD_SOURCES);
-	CHECK_EQ_INT(igmp_source(rec.sources, 0), PEER_ADDR + 1);
+	expect_report(IGMPV3_BLOCK_OLD_SOURCES, 1, PEER_ADDR + 1);
 	CHECK(!ipv4_group_joined(lc, 0, SSM_GROUP));
 	reset(base);
 }
@@ -699,12 +695,8 @@ TEST(a_close_changes_each_group_once)
 	settle();
 	/* Both sources leave in one state change: one record blocking both. */
 	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
-	struct igmpv3_record_repr rec;
-	CHECK_EQ_INT(sent(), 1);
+	expect_report(IGMPV3_BLOCK_OLD_SOURCES, 2, PEER_ADDR);
 	CHECK_EQ_INT(outs[0].igmp.n_records, 1);
-	record(0, 0, &rec);
-	CHECK_EQ_INT(rec.type, IGMPV3_BLOCK_OLD_SOURCES);
-	CHECK_EQ_INT(rec.n_sources, 2);
 	reset(base);
 }
 
@@ -719,12 +711,7 @@ TEST(an_any_source_member_overrides_source_members)
 	CHECK_EQ_INT(sent(), 0);
 	/* Without the any-source member the port is INCLUDE {b's source}: TO_IN {PEER_ADDR}. */
 	CHECK_EQ_INT(ffs_sock_leave(st, a, GROUP, OUR_ADDR, 0), 0);
-	struct igmpv3_record_repr rec;
-	CHECK_EQ_INT(sent(), 1);
-	record(0, 0, &rec);
-	CHECK_EQ_INT(rec.type, IGMPV3_CHANGE_TO_INCLUDE_MODE);
-	CHECK_EQ_INT(rec.n_sources, 1);
-	CHECK_EQ_INT(igmp_source(rec.sources, 0), PEER_ADDR);
+	expect_report(IGMPV3_CHANGE_TO_INCLUDE_MODE, 1, PEER_ADDR);
 	CHECK(ipv4_group_joined(lc, 0, GROUP));
 	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
 	CHECK_EQ_INT(ffs_sock_close(st, b), 0);
