@@ -118,25 +118,27 @@ struct tx_plan {
 static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct ffs_sock *so,
 					const struct ffs_dgram_out *d, const struct tx_plan *prev, struct tx_plan *p)
 {
-	p->dst = d->dst;
-	p->dport = d->dport;
-	if (p->dst == 0 && p->dport == 0) {
+	/* Built in a local and stored once: stores through p between the checks (p might alias the
+	 * socket, for all the compiler knows) made a burst of 64-byte sends a third slower. */
+	struct tx_plan plan = { d->dst, d->dport, 0 };
+	if (plan.dst == 0 && plan.dport == 0) {
 		if (!so->connected)
 			return -EDESTADDRREQ;
-		p->dst = so->raddr;
-		p->dport = so->rport;
+		plan.dst = so->raddr;
+		plan.dport = so->rport;
 	}
-	if (p->dport == 0)
+	if (plan.dport == 0)
 		return -EINVAL;
-	p->len = iov_total(d->iov, d->iovcnt);
-	if (p->len > FFS_UDP_MAX_PAYLOAD)
+	plan.len = iov_total(d->iov, d->iovcnt);
+	if (plan.len > FFS_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (prev && prev->dst == p->dst)
-		return 0;
-	if (!route_source(st, p->dst))
-		return -ENETUNREACH;
-	if (route_is_broadcast(st, p->dst) && !so->broadcast)
-		return -EACCES;
+	if (!prev || prev->dst != plan.dst) {
+		if (!route_source(st, plan.dst))
+			return -ENETUNREACH;
+		if (route_is_broadcast(st, plan.dst) && !so->broadcast)
+			return -EACCES;
+	}
+	*p = plan;
 	return 0;
 }
 
