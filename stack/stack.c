@@ -196,6 +196,7 @@ static void lcore_free(struct ffs_lcore *lc)
 static void stack_free(struct ffs_stack *st, unsigned ports_started)
 {
 	ffs_socks_free(st); /* lcores are stopped: their demux tables go with them */
+	mcast_free(st);
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		lcore_free(st->lcores[i]);
 	rte_free(st->rcu);

@@ -162,7 +162,7 @@ struct ffs_stack {
 	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
 	 *  + DPDK lcore id for an application thread (sock/app.c). */
 	struct rte_rcu_qsbr *rcu;
-	/* Control-plane state (sock/sock.c), under ns_lock. */
+	/* Control-plane state (sock/sock.c, sock/bind.c), under ns_lock. */
 	pthread_mutex_t ns_lock;
 	/** Open sockets by id (lcores read a slot with an acquire load: the TX drain). */
 	struct ffs_sock *socks[FFS_MAX_SOCKS];
@@ -173,12 +173,9 @@ struct ffs_stack {
 	unsigned n_apps;
 	/** Application contexts made so far that took their home in attach order (sock/app.c). */
 	unsigned n_homed;
-	/** Multicast groups joined per port (by any socket's membership). */
-	unsigned n_joined;
-	struct {
-		uint16_t port_index;
-		uint32_t group;
-	} joined[FFS_MAX_GROUPS];
+	/** Multicast groups joined per port, counted over every socket's memberships (iface/mcast.c),
+	 *  under ns_lock; NULL until the first join. */
+	struct mcast_table *mcast;
 };
 
 /**
