@@ -139,8 +139,15 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 
 void ffs_eal_cleanup(void)
 {
-	if (!eal_ready || running)
+	if (!eal_ready)
 		return;
+	if (running) {
+		/* Other threads still hold the stack (a worker attached to it while the process ends on a
+		 * signal): the EAL stays theirs until the process is gone, but its runtime directory would
+		 * outlive it, since a killed process runs no atexit handlers. */
+		remove_runtime_dir();
+		return;
+	}
 	rte_eal_cleanup();
 	eal_ready = false;
 	remove_runtime_dir();

@@ -73,7 +73,8 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen);
 
 /**
  * Releases the EAL and deletes its runtime directory. For the very end of a process: the EAL cannot
- * be initialised again afterwards. Does nothing while a stack runs.
+ * be initialised again afterwards. While a stack runs (other threads' handles), only deletes the
+ * runtime directory.
  */
 void ffs_eal_cleanup(void);
 

@@ -80,6 +80,10 @@ struct ffs_lcore {
 	struct ffs_counters ctr;
 	struct ffs_txbuf tx[FFS_MAX_PORTS];
 	struct neigh_table neigh;
+	/** This lcore's latest ARP requests, (address << 32) | ms stamp, written by it alone and read by
+	 *  every lcore (iface/arp.c): a reply one lcore asked for teaches all that see it. */
+	_Atomic uint64_t arp_asked[NEIGH_ASKED];
+	unsigned arp_asked_next;
 	/** IPv4 packets (no Ethernet header) addressed to ourselves, processed next turn. */
 	uint16_t lo_head, lo_len;
 	struct rte_mbuf *lo[FFS_LOOPBACK_QUEUE];
