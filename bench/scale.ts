@@ -62,6 +62,8 @@ const MAC_2 = '02:00:00:00:00:02';
  */
 const MEMIF_RSIZE = 12;
 const RECV_CPU = 1;
+/** Seconds a sender runs beyond warm-up + window, covering the receivers' start-up. */
+const SENDER_MARGIN_S = 3;
 const SEND_CPU = 0;
 /** USER_HZ: the unit of utime and stime in /proc/<pid>/task/<tid>/stat. */
 const CLOCK_TICKS = 100;
@@ -221,22 +223,28 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
   const edges: Partial<Record<'start' | 'end', Edge>> = {};
   const total = (): number => info.reduce((x, _, k) => x + (view[2 * k] as number), 0);
   const bytes = (): number => info.reduce((x, _, k) => x + (view[2 * k + 1] as number), 0);
-  const w = await measureWindow({ count: total, bytes, warmupMs, windowMs, maxWaitMs, what: `${impl} receivers`, mark: (e) => (edges[e] = edge()) });
+  // The window must close while the sender still sends: a sender that stopped earlier would dilute the rate.
+  let lastCount = 0;
+  let lastChange = nowNs();
+  const watch = setInterval(() => {
+    const c = total();
+    if (c !== lastCount) {
+      lastCount = c;
+      lastChange = nowNs();
+    }
+  }, 10);
+  let quietAtEnd = 0;
+  const w = await measureWindow({
+    count: total, bytes, warmupMs, windowMs, maxWaitMs, what: `${impl} receivers`,
+    mark: (e) => {
+      edges[e] = edge();
+      if (e === 'end') quietAtEnd = (nowNs() - lastChange) / 1e6;
+    },
+  });
+  clearInterval(watch);
+  if (quietAtEnd > 250) throw new Error(`${impl} receivers: nothing arrived for ${Math.round(quietAtEnd)} ms before the window closed (the sender stopped early)`);
   const s0 = edges.start as Edge;
   const s1 = edges.end as Edge;
-  const perThread = info.map((t, k) => {
-    const delivered = (s1.counts[k] as number) - (s0.counts[k] as number);
-    const cpu = (s1.cpu[k] as number) - (s0.cpu[k] as number);
-    return {
-      thread: k,
-      lcore: t.lcore,
-      delivered,
-      pps: round(delivered / w.seconds),
-      cpu_seconds: round(cpu, 2),
-      cpu_pct: round((cpu / w.seconds) * 100, 1),
-      ns_per_dgram: delivered > 0 ? round((cpu * 1e9) / delivered, 1) : null,
-    };
-  });
   const lcores = s1.lcores.map((l) => {
     const before = s0.lcores.find((x) => x.lcore === l.lcore)?.counters ?? {};
     const delta: Record<string, number> = {};
@@ -245,6 +253,22 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
       if (d !== 0 || LCORE_COUNTERS.includes(k)) delta[k] = d;
     }
     return { lcore: l.lcore, window: delta };
+  });
+  const perThread = info.map((t, k) => {
+    const delivered = (s1.counts[k] as number) - (s0.counts[k] as number);
+    const cpu = (s1.cpu[k] as number) - (s0.cpu[k] as number);
+    const rxFrames = lcores.find((l) => l.lcore === t.lcore)?.window['eth.rx'];
+    return {
+      thread: k,
+      lcore: t.lcore,
+      delivered,
+      pps: round(delivered / w.seconds),
+      cpu_seconds: round(cpu, 2),
+      cpu_pct: round((cpu / w.seconds) * 100, 1),
+      ns_per_dgram: delivered > 0 ? round((cpu * 1e9) / delivered, 1) : null,
+      // The lcore's frames received, those dropped at a full socket included: what its stack work is per frame.
+      ns_per_rx_frame: rxFrames ? round((cpu * 1e9) / rxFrames, 1) : null,
+    };
   });
   const end = stack?.stats();
   printJson({
@@ -332,7 +356,7 @@ async function receiverNode(o: Options): Promise<{ bin: string; version: string;
 interface Sample {
   pps: number;
   offered_pps: number;
-  threads: Array<{ thread: number; lcore: number | null; pps: number; cpu_pct: number; ns_per_dgram: number | null }>;
+  threads: Array<{ thread: number; lcore: number | null; pps: number; cpu_pct: number; ns_per_dgram: number | null; ns_per_rx_frame: number | null }>;
   lcores: Array<{ lcore: number; window: Record<string, number> }>;
   cross_lcore_total: number | null;
   main_thread_cpu_pct: number;
@@ -364,7 +388,7 @@ async function runFfnet(run: BenchRun, node: string, workers: number, size: numb
   await sleep(500);
   const blast = await run.ns.exec(
     join(BIN, 'udp_blast'),
-    ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', MAC_1, '--peer-mac', MAC_2, '--size', String(size), '--seconds', String(Math.ceil(life) + 1),
+    ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', MAC_1, '--peer-mac', MAC_2, '--size', String(size), '--seconds', String(Math.ceil(life) + SENDER_MARGIN_S),
       '--sports', String(o.flows), '--queues', String(workers), '--rsize', String(o.rsize)],
     { timeoutMs: (life + 60) * 1000 },
   );
@@ -383,7 +407,7 @@ async function runNode(run: BenchRun, node: string, reusePort: boolean, workers:
   const recv = run.ns.exec(rc, ra, { timeoutMs: (life + 90) * 1000 });
   await sleep(1500);
   const send = await run.ns.exec('taskset', ['-c', String(SEND_CPU), join(BIN, 'kernel_blast'), '--size', String(size), '--port', String(port),
-    '--flows', String(o.flows), '--seconds', String(Math.ceil(life) + 1)], { timeoutMs: (life + 40) * 1000 });
+    '--flows', String(o.flows), '--seconds', String(Math.ceil(life) + SENDER_MARGIN_S)], { timeoutMs: (life + 40) * 1000 });
   const r = check(await recv, `node:dgram receiver (${workers} workers)`) as Record<string, unknown>;
   const s = check(send, 'kernel_blast');
   return sampleOf(r, s.pps as number, { pps: s.pps, refused: s.refused });
@@ -442,6 +466,7 @@ async function runner(argv: string[]): Promise<void> {
         pps: mmm(ts.map((t) => t.pps)),
         cpu_pct: mmm(ts.map((t) => t.cpu_pct)),
         ns_per_dgram: ns.length ? mmm(ns) : null,
+        ns_per_rx_frame: ((xs) => (xs.length ? mmm(xs) : null))(ts.map((t) => t.ns_per_rx_frame).filter((x): x is number => x !== null)),
       };
     });
     return {
@@ -481,7 +506,7 @@ async function runner(argv: string[]): Promise<void> {
   const projectionNote = `PROJECTION, not a measurement: a ${o.projectCores}-core host with ${lanes} worker lcores (one core left for the sender side, the main thread and the system), `
     + 'each delivering at the cost per datagram measured here on the costliest receiver thread (median over runs) and kept busy by RSS spreading flows evenly; '
     + 'assumes the per-datagram cost stays flat with more lcores (nothing shared between lcores saturates: memory bandwidth, the NIC, the packet pool) and that the NIC keeps up. '
-    + 'From 1 worker: a thread with a CPU of its own, as on such a host; from more workers on this machine: threads sharing a CPU, an upper bound on the cost. '
+    + 'From 1 worker: a thread with a CPU of its own, as on such a host; from more workers on this machine: threads sharing a CPU. '
     + 'The cost is per delivered datagram at saturation, frames dropped at a full socket included; for node:dgram the kernel\'s receive softirqs ran on the sender\'s CPU and are not in it';
   const c = cpus();
   const oversubscribed = o.workers.some((w) => w + 1 > c.length);
@@ -503,7 +528,7 @@ async function runner(argv: string[]): Promise<void> {
       note,
       ffnet: `ffnet/dgram receivers, one worker thread per lcore (loop = inline, lcores all on CPU ${RECV_CPU}, worker k attached with Stack.start({ lcore: k })), reusePort sockets on 10.88.0.2:7, 'message' listeners; net_memif server port with a queue pair per lcore ← udp_blast (raw memif PMD, no stack, CPU ${SEND_CPU}) sending ${o.flows} flows, each on the queue its Toeplitz hash (ffnet's key) mod the queue count picks`,
       node: `node:dgram receivers (node ${recvNode.version}), one worker thread each, reusePort sockets on 127.0.0.1 (the kernel spreads flows by hash), 'message' listeners, CPU ${RECV_CPU} ← kernel_blast (${o.flows} connected kernel sockets, sendmmsg, CPU ${SEND_CPU}) over the namespace loopback; the kernel's receive path runs in the sender's softirq on CPU ${SEND_CPU}`,
-      cpu_per_thread: 'utime + stime of /proc/<pid>/task/<tid>/stat of each receiver thread over the window (tid from /proc/thread-self), divided by the datagrams its listener got: ns of CPU per datagram on its lcore',
+      cpu_per_thread: 'utime + stime of /proc/<pid>/task/<tid>/stat of each receiver thread over the window (tid from /proc/thread-self), divided by the datagrams its listener got: ns of CPU per datagram on its lcore (ns_per_dgram); for ffnet also divided by the frames its lcore received (eth.rx, datagrams dropped at a full socket included: ns_per_rx_frame)',
       cross_lcore: 'udp.cross_lcore summed over lcores since the stack started: datagrams delivered to a socket homed on another lcore',
       quiet: `a run is quiet when the machine was at most ${QUIET_BUSY * 100}% busy before it and other processes used at most ${QUIET_OTHERS_PCT}% of a CPU on the receiver's CPUs during its window (others_on_cpu_pct)`,
     },
@@ -515,6 +540,7 @@ async function runner(argv: string[]): Promise<void> {
   writeFileSync(RESULTS, `${JSON.stringify(doc, null, 2)}\n`);
 
   const fmtNs = (v: number): string => v.toFixed(0);
+  const fmtCount = (v: number): string => (v < 1000 ? String(v) : fmtRate(v));
   const lines: string[] = [];
   lines.push(`datagrams/s delivered to 'message' listeners (min / median / max of ${o.repeats})`);
   lines.push('  setup                        size  delivered                     × node:dgram  × 1 worker  sender mean  others on CPU');
@@ -522,14 +548,25 @@ async function runner(argv: string[]): Promise<void> {
     lines.push(`  ${`${r.impl === 'ffnet' ? 'ffnet/dgram' : 'node:dgram'} ${r.workers} worker${r.workers > 1 ? 's' : ''}`.padEnd(28)} ${String(r.size).padStart(5)}  ${fmtMmm(r.pps, fmtRate).padEnd(28)}  ${fmtX(r.ratio_to_node).padStart(10)}  ${fmtX(r.ratio_to_1_worker).padStart(10)}  ${fmtRate(r.offered_pps).padStart(11)}  ${`${median(r.others_on_cpu_pct)}%`.padStart(13)}`);
   }
   lines.push('  (others on CPU: what else ran on the receiver\'s CPUs during the window, % of a CPU, median; more than a few % means a busy machine)');
-  lines.push('per receiver thread (median of runs)   size  thread/lcore  datagrams/s  CPU %   ns CPU per datagram (min / median / max)');
+  lines.push('per receiver thread (median of runs)   size  thread/lcore  datagrams/s  CPU %   ns CPU per datagram (min / median / max)   per frame received');
   for (const r of rx) {
     for (const t of r.per_thread) {
-      lines.push(`  ${`${r.impl} ${r.workers}w`.padEnd(36)} ${String(r.size).padStart(5)}  ${`${t.thread}/${t.lcore ?? '—'}`.padStart(12)}  ${fmtRate(t.pps.median).padStart(11)}  ${String(t.cpu_pct.median).padStart(5)}   ${t.ns_per_dgram ? fmtMmm(t.ns_per_dgram, fmtNs) : '—'}`);
+      lines.push(`  ${`${r.impl} ${r.workers}w`.padEnd(36)} ${String(r.size).padStart(5)}  ${`${t.thread}/${t.lcore ?? '—'}`.padStart(12)}  ${fmtRate(t.pps.median).padStart(11)}  ${String(t.cpu_pct.median).padStart(5)}   ${(t.ns_per_dgram ? fmtMmm(t.ns_per_dgram, fmtNs) : '—').padEnd(42)}${t.ns_per_rx_frame ? fmtNs(t.ns_per_rx_frame.median) : '—'}`);
     }
   }
   const cross = rx.filter((r) => r.impl === 'ffnet').map((r) => `${r.workers}w ${r.size} B: ${(r.cross_lcore_total ?? []).join(', ')}`);
-  if (cross.length) lines.push(`udp.cross_lcore per run (must be 0): ${cross.join('; ')}`);
+  const shown = ['eth.rx', 'udp.delivered', 'udp.fullsock', 'udp.cross_lcore'];
+  const ffRows = rx.filter((r) => r.impl === 'ffnet');
+  if (ffRows.length) lines.push(`stack counters per lcore over the window (median of runs): ${shown.join(', ')}`);
+  for (const r of ffRows) {
+    const ids = [...new Set(r.per_lcore_counters.flatMap((run) => run.map((l) => l.lcore)))];
+    const per = ids.map((id) => {
+      const vals = shown.map((k) => fmtCount(median(r.per_lcore_counters.map((run) => run.find((l) => l.lcore === id)?.window[k] ?? 0))));
+      return `lcore ${id}: ${vals.join(' / ')}`;
+    });
+    lines.push(`  ${`ffnet ${r.workers}w`.padEnd(10)} ${String(r.size).padStart(5)} B  ${per.join('   ')}`);
+  }
+  if (cross.length) lines.push(`udp.cross_lcore since the stack started, per run (must be 0): ${cross.join('; ')}`);
   const noisy = runs.filter((r) => !r.quiet).length;
   if (noisy) lines.push(`WARNING: ${noisy} of ${runs.length} runs were not on a quiet machine (busy > ${QUIET_BUSY * 100}% before, or others used > ${QUIET_OTHERS_PCT}% of the receiver's CPUs): compare figures from a quiet run`);
   lines.push(`NOTE: ${note}`);
