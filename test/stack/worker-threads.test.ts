@@ -32,7 +32,7 @@ const MODES = [
 
 type ErrorInfo = { name: string; code?: string; message: string } | null;
 interface Summary { received: number; dups: number; foreign: number }
-interface LcoreInfo { lcore: number; arpRx: number; arpClonesIn: number; arpRequestsOut: number; udpRx: number }
+interface LcoreInfo { lcore: number; arpRx: number; arpClonesIn: number; arpRequestsOut: number; arpHoldDropped: number; udpRx: number }
 
 let ns: Netns;
 
@@ -115,6 +115,11 @@ describe.each(MODES)('the main thread and two workers on one stack ($name)', (mo
     // Counters per lcore, each named by its index inline (JS thread k turns lcore k), else by its EAL lcore id.
     expect(r.lcores.map((l) => l.lcore)).toEqual(mode.inlineLcores > 0 ? [0, 1] : [1]);
     for (const l of r.lcores) expect(l.arpRx + l.arpClonesIn, JSON.stringify(r.lcores)).toBeGreaterThan(0);
+    // The stack asked once (besides the link-up announcement): lcores that did not ask learned the
+    // reply too, and no thread's flood waited for a resolution of its own.
+    const sum = (k: keyof LcoreInfo) => r.lcores.reduce((a, l) => a + l[k], 0);
+    expect(sum('arpRequestsOut'), JSON.stringify(r.lcores)).toBe(2);
+    expect(sum('arpHoldDropped'), JSON.stringify(r.lcores)).toBe(0);
     expect(r.neighbours.find((n) => n.addr === KERNEL_IP)).toMatchObject({ state: 'reachable' });
     expect(r.exits).toEqual([0, 0]);
   }, 90_000);
