@@ -43,7 +43,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { Netns, requireRoot } from '../testbed/netns.js';
+import { Netns, requireRoot, type ExecResult } from '../testbed/netns.js';
 import { argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, measureWindow, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
 import { cpuTimes, sleep, waitQuiet } from './machine.js';
 
@@ -283,6 +283,10 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
     lcores,
     cross_lcore_total: end ? (end.counters['udp.cross_lcore'] ?? 0) : null,
   });
+  // A memif peer that disconnects while udp_blast still sends can crash it inside the PMD: the port stays
+  // up until the runner says the sender is done (bounded).
+  const stopFile = a.get('stop-file');
+  for (const until = Date.now() + 120_000; stopFile !== undefined && !existsSync(stopFile) && Date.now() < until;) await sleep(50);
   for (const t of threads) t.w.postMessage('stop');
   await Promise.race([Promise.all(threads.map((t) => new Promise((res) => t.w.once('message', res)))), sleep(5000)]);
   await stack?.close();
@@ -380,18 +384,24 @@ function sampleOf(r: Record<string, unknown>, offered: number, sender: Record<st
 async function runFfnet(run: BenchRun, node: string, workers: number, size: number, o: Options): Promise<Sample> {
   const sock = join(run.dir, `scale-${run.serial}.sock`);
   const rcpus = receiverCpus(workers);
+  const stopFile = join(run.dir, `stop-${run.serial}`);
   const ini = writeMemifIni(run, 'scale', { cpu: RECV_CPU, inlineCpus: rcpus, role: 'server', addr: '10.88.0.2', mac: MAC_2, peer: ['10.88.0.1', MAC_1], sock, inlineLcores: workers, rsize: o.rsize });
   const life = o.warmup + o.seconds;
   const [rc, ra] = childCommand(SELF, rcpus, ini, 'recv', ['--impl', 'ffnet', '--workers', String(workers), '--port', String(BLAST_PORT),
-    '--warmup', String(o.warmup), '--window', String(o.seconds), '--echo', '8', '--cpus', rcpus], [], node);
+    '--warmup', String(o.warmup), '--window', String(o.seconds), '--echo', '8', '--cpus', rcpus, '--stop-file', stopFile], [], node);
   const recv = run.ns.exec(rc, ra, { timeoutMs: (life + 90) * 1000 });
-  await sleep(500);
-  const blast = await run.ns.exec(
-    join(BIN, 'udp_blast'),
-    ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', MAC_1, '--peer-mac', MAC_2, '--size', String(size), '--seconds', String(Math.ceil(life) + SENDER_MARGIN_S),
-      '--sports', String(o.flows), '--queues', String(workers), '--rsize', String(o.rsize)],
-    { timeoutMs: (life + 60) * 1000 },
-  );
+  let blast: ExecResult;
+  try {
+    await sleep(500);
+    blast = await run.ns.exec(
+      join(BIN, 'udp_blast'),
+      ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', MAC_1, '--peer-mac', MAC_2, '--size', String(size), '--seconds', String(Math.ceil(life) + SENDER_MARGIN_S),
+        '--sports', String(o.flows), '--queues', String(workers), '--rsize', String(o.rsize)],
+      { timeoutMs: (life + 60) * 1000 },
+    );
+  } finally {
+    writeFileSync(stopFile, '');
+  }
   const r = check(await recv, `ffnet receiver (${workers} workers)`) as Record<string, unknown>;
   const b = check(blast, 'udp_blast') as Record<string, unknown>;
   if (r.backend !== 'dpdk') throw new Error(`the ffnet receivers ran on the ${String(r.backend)} backend`);
