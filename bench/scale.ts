@@ -2,11 +2,11 @@
  * `npm run bench:scale`: datagrams delivered to JavaScript by 1 and by 2 worker threads, each turning an
  * lcore of its own, with node:dgram worker threads in the same run for the ratio.
  *
- * Setups, all inside a private network namespace; the receiver process is pinned to CPU 1, the sender
- * to CPU 0:
+ * Setups, all inside a private network namespace; the sender is pinned to CPU 0, the receiver process to
+ * CPU 1 (to CPUs 1..W for W workers on a machine that has them):
  *  - ffnet: an ffnet/dgram receiver process whose main thread starts the stack (`[dpdk] loop = inline`,
- *    lcore_mask with one lcore per worker, all mapped to CPU 1; net_memif server port 10.88.0.2/24 with
- *    a queue pair per lcore) and starts W worker threads; worker k attaches with `Stack.start({ lcore: k })`
+ *    lcore_mask with one lcore per worker, all mapped to the receiver's CPUs; net_memif server port
+ *    10.88.0.2/24 with a queue pair per lcore, rings of 2^`--rsize` descriptors) and starts W worker threads; worker k attaches with `Stack.start({ lcore: k })`
  *    and binds a `reusePort` ffnet/dgram socket on 10.88.0.2:7, so each worker turns its own lcore and
  *    handles that lcore's datagrams in its 'message' listener. build/bin/udp_blast (raw memif PMD, no
  *    stack) sends `--flows` UDP flows, each on the queue RSS would pick for it (Toeplitz under ffnet's
@@ -26,16 +26,19 @@
  *     /proc/thread-self in the worker) and the datagrams it delivered, hence ns of CPU per datagram
  *     on its lcore; and, for ffnet, the stack's per-lcore counters over the window;
  *  3. for ffnet, udp.cross_lcore summed over lcores since the stack started (0 when every lcore has its
- *     reusePort member).
+ *     reusePort member);
+ *  4. what else ran on the receiver's CPUs during the window (their busy time from /proc/stat less the
+ *     receiver process's own): with the idleness before the run, it marks each run quiet or not.
  * On a 2-core machine the sender needs one core, so 2 workers share the other: the 2-worker figures show
  * how flows are distributed and what each lcore costs per datagram, not a throughput gain. The runner
- * therefore also projects a larger host from the measured per-lcore cost, labelled as a projection.
+ * therefore also projects a `--project-cores` host (default 16: 15 worker lcores) from the measured cost
+ * per datagram of the costliest receiver thread, labelled as a projection with its assumptions.
  * Before each run the runner waits (bounded) for the machine to be idle and records how busy it was;
  * every child is bounded in time. Writes bench/results/scale.json and prints a table.
  *
  * The same file is the receiver program (`--role recv`) and its worker threads.
  *   node dist/bench/scale.js [--seconds 3] [--warmup 1] [--repeats 3] [--sizes 64,1400] [--workers 1,2]
- *                            [--flows 64] [--only ffnet,node] [--node PATH] [--project-cores 16]
+ *                            [--flows 64] [--only ffnet,node] [--node PATH] [--project-cores 16] [--rsize 12]
  */
 import type * as NodeDgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
