@@ -47,7 +47,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Netns, requireRoot, type ExecResult } from '../testbed/netns.js';
-import { argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, measureWindow, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
+import { argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, measureWindow, median, nowNs, num, printJson, round, why, writeMemifIni, type BenchRun } from './common.js';
 import { cpuTimes, sleep, waitQuiet } from './machine.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -405,7 +405,10 @@ async function runFfnet(run: BenchRun, node: string, workers: number, size: numb
   } finally {
     writeFileSync(stopFile, '');
   }
-  const r = check(await recv, `ffnet receiver (${workers} workers)`) as Record<string, unknown>;
+  const rr = await recv;
+  // Each failure makes the other fail too (no echo, or no datagram): say both, the first cause among them.
+  if (rr.code !== 0 && blast.code !== 0) throw new Error(`the ffnet receiver (${why(rr)}) and udp_blast (${why(blast)}) failed:\n${rr.stderr}\n${blast.stderr}`);
+  const r = check(rr, `ffnet receiver (${workers} workers)`) as Record<string, unknown>;
   const b = check(blast, 'udp_blast') as Record<string, unknown>;
   if (r.backend !== 'dpdk') throw new Error(`the ffnet receivers ran on the ${String(r.backend)} backend`);
   return sampleOf(r, b.tx_pps as number, { tx_pps: b.tx_pps, flows_per_queue: b.flows_per_queue, sent_per_queue: b.sent_per_queue });
