@@ -649,6 +649,15 @@ private:
 		conf.idle_sleep_us = GetU32(cfg, "idleSleepUs");
 		conf.tx_delay_us = GetU32(cfg, "txDelayUs");
 		conf.nb_mbuf = GetU32(cfg, "mbufs");
+		Napi::Value proc_type = cfg.Get("procType");
+		if (proc_type.IsString()) {
+			std::string t = proc_type.As<Napi::String>().Utf8Value();
+			conf.proc_type = t == "secondary" ? FFS_PROC_SECONDARY : t == "auto" ? FFS_PROC_AUTO : FFS_PROC_PRIMARY;
+		}
+		if (cfg.Get("nbProcs").IsNumber())
+			conf.nb_procs = GetU32(cfg, "nbProcs");
+		if (cfg.Get("procQueue").IsNumber())
+			conf.proc_queue = cfg.Get("procQueue").As<Napi::Number>().Int32Value();
 
 		Napi::Array ports = cfg.Get("ports").As<Napi::Array>();
 		if (ports.Length() > FFS_MAX_PORTS)

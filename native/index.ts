@@ -43,6 +43,12 @@ export interface NativeStackConfig {
   sysctl: Record<string, number>;
   /** Where DPDK's log goes besides memory: 'none', 'stderr', 'syslog' or 'file:PATH' (default 'none'). */
   log?: string;
+  /** Multi-process role (stack/phy/cluster.h); 'auto': as the EAL found it. Default 'primary'. */
+  procType?: 'primary' | 'secondary' | 'auto';
+  /** Primary: worker queues per port (0 = single-process). */
+  nbProcs?: number;
+  /** Secondary: the queue to serve, or -1 for the first one free. */
+  procQueue?: number;
 }
 
 /** A running port as the stack sees it. */

@@ -52,10 +52,22 @@ struct ffs_conf {
 	unsigned n_ports;
 	struct ffs_port_conf ports[FFS_MAX_PORTS];
 	int64_t sysctl[FFS_SYSCTL_COUNT];
+	/**
+	 * Multi-process (F-Stack's process per core, stack/phy/cluster.h). proc_type FFS_PROC_PRIMARY with
+	 * nb_procs 0 is the single-process stack. A primary with nb_procs > 0 configures every port with
+	 * nb_procs queue pairs, one per worker process, and serves those no live worker has claimed; a
+	 * secondary serves queue proc_queue (-1: the first one free) of every port. FFS_PROC_AUTO: as the
+	 * EAL found it (--proc-type=auto). Both need hugepages and inline mode.
+	 */
+	int proc_type;
+	unsigned nb_procs;
+	int proc_queue;
 	/** vdev arguments to probe again when a stack is restarted in the same process. */
 	unsigned n_vdevs;
 	const char *vdevs[16];
 };
+
+enum { FFS_PROC_PRIMARY = 0, FFS_PROC_SECONDARY = 1, FFS_PROC_AUTO = 2 };
 
 struct ffs_stack;
 
@@ -104,6 +116,12 @@ void ffs_stack_kick_tx(struct ffs_stack *st);
 int ffs_stack_idle_fd(const struct ffs_stack *st);
 bool ffs_stack_sleep_begin(struct ffs_stack *st);
 void ffs_stack_sleep_end(struct ffs_stack *st);
+
+/** Multi-process: the queue this secondary serves, or -1 (a primary, or a single-process stack). */
+int ffs_stack_proc_queue(const struct ffs_stack *st);
+
+/** Multi-process: whether this stack is a DPDK secondary process's. */
+bool ffs_stack_is_secondary(const struct ffs_stack *st);
 
 /** Number of lcores with state (data-path lcores, or 1 inline). */
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st);

@@ -17,6 +17,7 @@
 
 #include "stack/stack.h"
 #include "stack/iface/neigh.h"
+#include "stack/phy/cluster.h"
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
 #include "stack/sock/sock.h"
@@ -29,6 +30,7 @@
 /** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, or a steered IPv4 fragment. */
 #define FFS_PEER_ARP 1
 #define FFS_PEER_FRAGMENT 2
+#define FFS_NO_TXQ 0xffff
 
 /** A port as the stack runs it (read-only after start, shared by all lcores; lcore 0 alone writes the
  *  rx_nombuf watch). */
@@ -59,8 +61,14 @@ struct ffs_txbuf {
 
 struct ffs_lcore {
 	struct ffs_stack *st;
-	unsigned index;    /**< queue id on every port */
+	unsigned index;    /**< position in ffs_stack.lcores (rcu reader id) */
 	unsigned lcore_id;
+	/** Queues served on every port: RX from each queue in rxq_mask, TX on txq (FFS_NO_TXQ: none,
+	 *  frames are dropped and counted). Queue `index` on a single-process stack; a multi-process
+	 *  primary's change as workers come and go (phy/cluster.h). */
+	uint32_t rxq_mask;
+	uint16_t txq;
+	uint64_t next_cluster_check;
 	uint64_t now;      /**< TSC at the start of this turn */
 	uint64_t next_tick;
 	struct ffs_counters ctr;
@@ -133,6 +141,15 @@ struct ffs_stack {
 	struct rte_ring *events;
 	int event_fd;
 	unsigned id; /**< distinguishes ring names across restarts in one process */
+	/** Prefix of this stack's ring names: unique across the processes sharing DPDK memory. */
+	char name[32];
+	/** Multi-process (phy/cluster.h): the shared queue table, whether this is the primary's stack,
+	 *  the queue a secondary serves, and the ring of ARP clones to each queue's server. */
+	struct ffs_cluster_table *cluster;
+	const struct rte_memzone *cluster_mz;
+	bool secondary;
+	int proc_queue;
+	struct rte_ring *cluster_arp[FFS_CLUSTER_MAX_QUEUES];
 	/** Every lcore, and every application thread inside a call, reports quiescent states here;
 	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
 	 *  + DPDK lcore id for an application thread (sock/app.c). */

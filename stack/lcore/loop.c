@@ -36,8 +36,8 @@ static void tx_flush(struct ffs_lcore *lc, uint16_t port_index)
 	struct ffs_txbuf *b = &lc->tx[port_index];
 	uint16_t port_id = lc->st->ports[port_index].port_id;
 	uint16_t sent = 0;
-	for (int tries = 0; tries < 4 && sent < b->n; tries++)
-		sent += rte_eth_tx_burst(port_id, (uint16_t)lc->index, b->pkts + sent, b->n - sent);
+	for (int tries = 0; tries < 4 && sent < b->n && lc->txq != FFS_NO_TXQ; tries++)
+		sent += rte_eth_tx_burst(port_id, lc->txq, b->pkts + sent, b->n - sent);
 	lc->ctr.eth_tx += sent;
 	if (sent < b->n) {
 		lc->ctr.eth_tx_dropped += b->n - sent;
@@ -82,10 +82,11 @@ static unsigned drain_ctrl(struct ffs_lcore *lc)
 	return n;
 }
 
-static unsigned drain_peers(struct ffs_lcore *lc)
+/** Frames from another lcore or process: ARP clones and steered fragments. */
+static unsigned drain_peers(struct ffs_lcore *lc, struct rte_ring *ring)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned n = rte_ring_sc_dequeue_burst(lc->peer_in, (void **)pkts, FFS_BURST, NULL);
+	unsigned n = rte_ring_sc_dequeue_burst(ring, (void **)pkts, FFS_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		/* The port is recorded in the mbuf by the receiving lcore's PMD. */
 		const struct ffs_port *port = NULL;
@@ -186,6 +187,33 @@ void ffs_lcore_kick_tx(struct ffs_lcore *lc)
 
 static unsigned turn(struct ffs_lcore *lc);
 
+/** How often a multi-process primary looks for dead workers (a kill(2) per worker's queue). */
+#define CLUSTER_CHECKS_PER_SECOND 4
+
+/**
+ * Multi-process (phy/cluster.h): the primary hands queues to the workers that asked for them and
+ * adopts those of dead workers, between two turns and with nothing of its own left to send on them;
+ * every process learns the ARP frames the others received on their queues.
+ */
+static unsigned cluster_turn(struct ffs_lcore *lc)
+{
+	struct ffs_stack *st = lc->st;
+	if (!st->secondary) {
+		bool check = lc->now >= lc->next_cluster_check;
+		if (check)
+			lc->next_cluster_check = lc->now + st->tsc_hz / CLUSTER_CHECKS_PER_SECOND;
+		if (check || ffs_cluster_wanted(st->cluster)) {
+			ffs_tx_flush_all(lc);
+			lc->rxq_mask = ffs_cluster_primary_sync(st->cluster, check);
+			lc->txq = lc->rxq_mask ? (uint16_t)__builtin_ctz(lc->rxq_mask) : FFS_NO_TXQ;
+		}
+	}
+	unsigned work = 0;
+	for (uint32_t queues = lc->rxq_mask; queues; queues &= queues - 1)
+		work += drain_peers(lc, st->cluster_arp[__builtin_ctz(queues)]);
+	return work;
+}
+
 unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 {
 	inline_enter(lc);
@@ -205,7 +233,9 @@ static unsigned turn(struct ffs_lcore *lc)
 	lc->ctr.loop_turns++;
 	work += drain_ctrl(lc);
 	if (st->n_lcores > 1)
-		work += drain_peers(lc);
+		work += drain_peers(lc, lc->peer_in);
+	if (st->cluster)
+		work += cluster_turn(lc);
 	if (lc->lo_len)
 		work += drain_loopback(lc);
 	if (lc->index == 0 && lc->now >= lc->next_link_check)
@@ -221,15 +251,18 @@ static unsigned turn(struct ffs_lcore *lc)
 
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		const struct ffs_port *port = &st->ports[p];
-		uint16_t n = rte_eth_rx_burst(port->port_id, (uint16_t)lc->index, pkts, FFS_BURST);
-		work += n;
-		rx_busy |= n == FFS_BURST;
-		if (faults && n)
-			n = ffs_fault_rx(lc, (uint16_t)p, pkts, n);
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-			eth_input(lc, port, pkts[i]);
+		for (uint32_t queues = lc->rxq_mask; queues; queues &= queues - 1) {
+			uint16_t q = (uint16_t)__builtin_ctz(queues);
+			uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts, FFS_BURST);
+			work += n;
+			rx_busy |= n == FFS_BURST;
+			if (faults && n)
+				n = ffs_fault_rx(lc, (uint16_t)p, pkts, n);
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				eth_input(lc, port, pkts[i]);
+			}
 		}
 	}
 	/* A frame held for reordering keeps the loop polling until it is delivered (bounded). */
