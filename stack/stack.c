@@ -132,6 +132,9 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	eal_ready = true;
+	/* A secondary process shares the primary's runtime directory, which the primary still uses. */
+	if (rte_eal_process_type() == RTE_PROC_SECONDARY)
+		return 0;
 	/* Also when the process ends without ffs_eal_cleanup (a failed start, a test that exits early). */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	static bool at_exit;
@@ -196,10 +199,10 @@ static void cluster_free(struct ffs_stack *st)
 		return;
 	if (st->secondary) {
 		if (st->proc_queue >= 0)
-			ffs_cluster_release(st->cluster, (unsigned)st->proc_queue, getpid());
+			ffs_cluster_release(st->cluster, (unsigned)st->proc_queue, st->pid);
 		return;
 	}
-	for (unsigned k = 0; k < FFS_CLUSTER_MAX_QUEUES; k++) {
+	for (unsigned k = 0; k <= FFS_CLUSTER_MAX_QUEUES; k++) {
 		void *obj;
 		if (!st->cluster_arp[k])
 			continue;
@@ -227,7 +230,7 @@ static int cluster_primary_init(struct ffs_stack *st, unsigned n_queues, char *e
 		return -1;
 	}
 	st->cluster = st->cluster_mz->addr;
-	for (unsigned k = 0; k < n_queues; k++) {
+	for (unsigned k = 0; k <= n_queues; k++) {
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof(name), FFS_CLUSTER_ARP_RING, k);
 		st->cluster_arp[k] = rte_ring_create(name, CLUSTER_ARP_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -236,7 +239,7 @@ static int cluster_primary_init(struct ffs_stack *st, unsigned n_queues, char *e
 			return -1;
 		}
 	}
-	ffs_cluster_table_init(st->cluster, n_queues, getpid(), st->pool->name);
+	ffs_cluster_table_init(st->cluster, n_queues, st->pid, st->pool->name);
 	return 0;
 }
 
@@ -263,7 +266,7 @@ static int cluster_secondary_init(struct ffs_stack *st, int queue, char *err, si
 		snprintf(err, errlen, "the primary's packet pool %s was not found", st->cluster->pool);
 		return -1;
 	}
-	for (unsigned k = 0; k < st->cluster->n_queues; k++) {
+	for (unsigned k = 0; k <= st->cluster->n_queues; k++) {
 		char name[RTE_RING_NAMESIZE];
 		snprintf(name, sizeof(name), FFS_CLUSTER_ARP_RING, k);
 		st->cluster_arp[k] = rte_ring_lookup(name);
@@ -272,8 +275,8 @@ static int cluster_secondary_init(struct ffs_stack *st, int queue, char *err, si
 			return -1;
 		}
 	}
-	int rc = queue >= 0 ? ffs_cluster_claim(st->cluster, (unsigned)queue, getpid(), CLUSTER_CLAIM_TIMEOUT_MS)
-			    : ffs_cluster_claim_any(st->cluster, getpid(), CLUSTER_CLAIM_TIMEOUT_MS);
+	int rc = queue >= 0 ? ffs_cluster_claim(st->cluster, (unsigned)queue, st->pid, CLUSTER_CLAIM_TIMEOUT_MS)
+			    : ffs_cluster_claim_any(st->cluster, st->pid, CLUSTER_CLAIM_TIMEOUT_MS);
 	if (rc < 0) {
 		if (rc == -ERANGE)
 			snprintf(err, errlen, "queue %d does not exist: the primary runs %u worker queues (nb_procs)", queue,
@@ -386,6 +389,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	st->id = stacks_started++;
 	st->secondary = secondary;
 	st->proc_queue = -1;
+	st->pid = (int32_t)getpid();
 	/* Secondaries share the primary's ring namespace: their names carry the pid. */
 	if (secondary)
 		snprintf(st->name, sizeof(st->name), "ffs%up%d", st->id, (int)getpid());

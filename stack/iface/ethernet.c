@@ -28,9 +28,16 @@ static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
 	}
 	if (!st->cluster)
 		return;
-	for (unsigned k = 0; k < st->cluster->n_queues; k++) {
-		if (lc->rxq_mask >> k & 1)
+	/* To each worker's ring (the one of the queue it owns), and to the primary's own (the last). */
+	const unsigned n = st->cluster->n_queues;
+	for (unsigned k = 0; k <= n; k++) {
+		if (k < n) {
+			int32_t owner = atomic_load_explicit(&st->cluster->q[k].owner, memory_order_relaxed);
+			if (owner == st->cluster->primary_pid || owner == st->pid)
+				continue;
+		} else if (!st->secondary) {
 			continue;
+		}
 		/* A dead worker's ring fills up and then refuses: bounded until its queue is adopted. */
 		rte_pktmbuf_refcnt_update(m, 1);
 		if (rte_ring_mp_enqueue(st->cluster_arp[k], m) != 0)

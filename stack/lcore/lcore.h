@@ -144,12 +144,14 @@ struct ffs_stack {
 	/** Prefix of this stack's ring names: unique across the processes sharing DPDK memory. */
 	char name[32];
 	/** Multi-process (phy/cluster.h): the shared queue table, whether this is the primary's stack,
-	 *  the queue a secondary serves, and the ring of ARP clones to each queue's server. */
+	 *  the queue a secondary serves, this process's pid, the rings of ARP clones. */
 	struct ffs_cluster_table *cluster;
 	const struct rte_memzone *cluster_mz;
 	bool secondary;
 	int proc_queue;
-	struct rte_ring *cluster_arp[FFS_CLUSTER_MAX_QUEUES];
+	int32_t pid;
+	/** ARP clones for the worker owning queue k, and (at n_queues) for the primary. */
+	struct rte_ring *cluster_arp[FFS_CLUSTER_MAX_QUEUES + 1];
 	/** Every lcore, and every application thread inside a call, reports quiescent states here;
 	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
 	 *  + DPDK lcore id for an application thread (sock/app.c). */

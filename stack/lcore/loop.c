@@ -208,7 +208,8 @@ static unsigned cluster_turn(struct ffs_lcore *lc)
 			lc->txq = lc->rxq_mask ? (uint16_t)__builtin_ctz(lc->rxq_mask) : FFS_NO_TXQ;
 		}
 	}
-	unsigned work = 0;
+	/* An adopted queue's ring holds the clones sent while its dead worker still owned it: drained here. */
+	unsigned work = st->secondary ? 0 : drain_peers(lc, st->cluster_arp[st->cluster->n_queues]);
 	for (uint32_t queues = lc->rxq_mask; queues; queues &= queues - 1)
 		work += drain_peers(lc, st->cluster_arp[__builtin_ctz(queues)]);
 	return work;

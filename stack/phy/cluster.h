@@ -21,7 +21,8 @@
 
 #define FFS_CLUSTER_MAX_QUEUES 16
 #define FFS_CLUSTER_MAGIC 0x66666e63u /* "ffnc" */
-/** The memzone holding the table, and the rings that carry ARP clones to the server of queue k. */
+/** The memzone holding the table, and the rings of ARP clones: ring k for the worker owning queue k,
+ *  ring n_queues for the primary. */
 #define FFS_CLUSTER_MEMZONE "ffnet_cluster"
 #define FFS_CLUSTER_ARP_RING "ffnet_arp%u"
 

@@ -98,7 +98,7 @@ struct ffs_app *ffs_app_new(struct ffs_stack *st)
 	app->home = 0;
 	pthread_mutex_unlock(&st->ns_lock);
 	char name[RTE_RING_NAMESIZE];
-	snprintf(name, sizeof(name), "ffs%u_app%u", st->id, app->id);
+	snprintf(name, sizeof(name), "%.16s_app%u", st->name, app->id);
 	/* Each socket is listed at most once, so the ring never fills. */
 	app->ready = rte_ring_create_elem(name, sizeof(uint32_t), FFS_MAX_SOCKS * 2, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	app->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
