@@ -155,8 +155,10 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
   const d = cfg.dpdk;
   const cpus = opts.cpus ?? availableParallelism();
   const workerId = opts.clusterWorkerId ?? (cluster.isWorker ? cluster.worker?.id : undefined);
-  // auto: a cluster worker is a secondary; elsewhere the EAL decides (--proc-type auto), as in C.
-  const procType = d.procType === 'auto' && workerId !== undefined ? 'secondary' : d.procType;
+  // A cluster worker reading its primary's configuration (auto, or a primary's nb_procs) is a
+  // secondary; elsewhere auto lets the EAL decide (--proc-type auto), as in C.
+  const worker = workerId !== undefined && (d.procType === 'auto' || d.nbProcs > 0);
+  const procType = worker ? 'secondary' : d.procType;
   const secondary = procType === 'secondary';
   const eal: string[] = [opts.processName ?? 'ffnet'];
   if (d.noHuge) eal.push('--no-huge');
@@ -170,7 +172,7 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     const n = Math.max(1, Math.floor(cpus));
     eal.push('--proc-type', 'secondary', '--lcores', `${lcore}@${n === 1 ? '0' : `(0-${n - 1})`}`, '--main-lcore', String(lcore));
   } else {
-    if (procType === 'auto' || d.nbProcs > 0) eal.push('--proc-type', procType);
+    if (procType === 'auto' || d.nbProcs > 0) eal.push('--proc-type', procType, '--base-virtaddr', MULTI_PROCESS_BASE_VA);
     eal.push('--lcores', d.lcoreMap ?? deriveLcoreMap(cfg, cpus));
     eal.push('--main-lcore', '0');
   }
@@ -203,6 +205,15 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     procQueue: secondary && d.procId !== undefined ? d.procId - 1 : -1,
   };
 }
+
+/**
+ * Where a multi-process primary maps DPDK's memory. Secondaries map it at the same addresses, which a
+ * Node process must have free: V8 places its heap at random hints below 2^46, and the EAL's default
+ * (just above 16 GiB) collided with them (a worker's EAL failed with "Cannot reserve ... please use
+ * '--base-virtaddr'"). Above 2^46 and far below the kernel's top-down mmap area, neither reaches.
+ * posix/ff_config.c uses the same address.
+ */
+const MULTI_PROCESS_BASE_VA = '0x600000000000';
 
 /** lcore 0 floats over every CPU (the event loop is not pinned); each data-path lcore is pinned to its own CPU. */
 function deriveLcoreMap(cfg: FfnetConfig, cpus: number): string {
@@ -340,10 +351,12 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
   const procId = procIdRaw === undefined ? undefined : intKey(body, S, 'proc_id', ctx);
   const hugeRaw = present(body, 'huge_dir');
   const hugeDir = hugeRaw === undefined ? undefined : parseAbsolutePath(hugeRaw, at('huge_dir'));
-  // A worker shares the primary's runtime files: by default, those of its parent (the cluster primary).
+  // A worker shares the primary's runtime files: by default, those of its parent (the cluster primary);
+  // C has no cluster worker: its secondary alone takes its parent's.
   const prefixRaw = present(body, 'file_prefix');
+  const worker = procType === 'secondary' || (cluster.isWorker && (procType === 'auto' || nbProcs > 0));
   const filePrefix = prefixRaw === undefined
-    ? `ffnet-${procType === 'primary' ? process.pid : process.ppid}`
+    ? `ffnet-${worker ? process.ppid : process.pid}`
     : parseFilePrefix(prefixRaw, at('file_prefix'));
 
   const names = new Set<string>();
@@ -754,7 +767,7 @@ const OWNED_OPTIONS: Array<[option: string, key: string]> = [
   ['-c', 'lcore_mask'], ['-l', 'lcore_mask'], ['--lcores', 'lcores'], ['--main-lcore', 'lcore_mask'],
   ['--master-lcore', 'lcore_mask'], ['-m', 'memory'], ['--no-huge', 'no_huge'], ['--file-prefix', 'file_prefix'],
   ['--vdev', 'vdev'], ['-a', 'allow'], ['--allow', 'allow'], ['--no-pci', 'allow'], ['--proc-type', 'proc_type'],
-  ['--huge-dir', 'huge_dir'],
+  ['--huge-dir', 'huge_dir'], ['--base-virtaddr', 'proc_type'],
 ];
 
 /** EAL options that print usage or version text (and may end the process) rather than start. */

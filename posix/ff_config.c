@@ -644,6 +644,12 @@ static const char *log_level(const char *v)
 
 /* ---- sections -------------------------------------------------------------------------- */
 
+/**
+ * Where a multi-process primary maps DPDK's memory, which its secondaries map at the same addresses:
+ * above the random hints below 2^46 where V8 (a Node worker) puts its heap (config/index.ts).
+ */
+#define MULTI_PROCESS_BASE_VA "0x600000000000"
+
 static int push(const char *a)
 {
 	if (C.argc >= MAX_ARGS - 1 || !(C.argv[C.argc] = strdup(a)))
@@ -760,7 +766,7 @@ static int dpdk_section(struct section *s)
 	if (huge_dir && (push("--huge-dir") < 0 || push(huge_dir) < 0))
 		return -1;
 	/* A worker shares the primary's runtime files: by default, those of its parent. */
-	snprintf(buf, sizeof(buf), "ffnet-%d", (int)(proc_type == FFS_PROC_PRIMARY ? getpid() : getppid()));
+	snprintf(buf, sizeof(buf), "ffnet-%d", (int)(proc_type == FFS_PROC_SECONDARY ? getppid() : getpid()));
 	if (push("--file-prefix") < 0 || push(prefix ? prefix : buf) < 0)
 		return -1;
 	if (secondary) {
@@ -779,7 +785,8 @@ static int dpdk_section(struct section *s)
 			return -1;
 		map = "";
 	} else if ((proc_type == FFS_PROC_AUTO || nb_procs > 0) &&
-		   (push("--proc-type") < 0 || push(proc_type == FFS_PROC_AUTO ? "auto" : "primary") < 0)) {
+		   (push("--proc-type") < 0 || push(proc_type == FFS_PROC_AUTO ? "auto" : "primary") < 0 ||
+		    push("--base-virtaddr") < 0 || push(MULTI_PROCESS_BASE_VA) < 0)) {
 		return -1;
 	}
 	if (!map) {
@@ -819,7 +826,7 @@ static int dpdk_section(struct section *s)
 			{ "-c", "lcore_mask" }, { "-l", "lcore_mask" }, { "--lcores", "lcores" }, { "--main-lcore", "lcore_mask" },
 			{ "--master-lcore", "lcore_mask" }, { "-m", "memory" }, { "--no-huge", "no_huge" }, { "--file-prefix", "file_prefix" },
 			{ "--vdev", "vdev" }, { "-a", "allow" }, { "--allow", "allow" }, { "--no-pci", "allow" },
-			{ "--proc-type", "proc_type" }, { "--huge-dir", "huge_dir" },
+			{ "--proc-type", "proc_type" }, { "--huge-dir", "huge_dir" }, { "--base-virtaddr", "proc_type" },
 		};
 		static const char *const printing[] = { "-h", "--help", "-v", "--version" };
 		char args[CFG_VALUE_LEN];
