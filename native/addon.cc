@@ -137,6 +137,7 @@ public:
 					   InstanceMethod<&StackWrap::Ports>("ports"),
 					   InstanceMethod<&StackWrap::MempoolInUse>("mempoolInUse"),
 					   InstanceMethod<&StackWrap::MempoolSize>("mempoolSize"),
+					   InstanceMethod<&StackWrap::ProcQueue>("procQueue"),
 					   InstanceMethod<&StackWrap::Neighbours>("neighbours"),
 					   InstanceMethod<&StackWrap::AddNeighbour>("addNeighbour"),
 					   InstanceMethod<&StackWrap::DeleteNeighbour>("deleteNeighbour"),
@@ -470,6 +471,11 @@ private:
 	}
 
 	Napi::Value MempoolInUse(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ffs_stack_mempool_in_use(Live(info))); }
+	Napi::Value ProcQueue(const Napi::CallbackInfo &info)
+	{
+		return Napi::Number::New(info.Env(), ffs_stack_proc_queue(Live(info)));
+	}
+
 	Napi::Value MempoolSize(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ffs_stack_mempool_size(Live(info))); }
 
 	Napi::Value Neighbours(const Napi::CallbackInfo &info)

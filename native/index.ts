@@ -110,6 +110,8 @@ export interface NativeStack {
   ping(dst: string, token: number, payloadBytes: number): number;
   /** mbufs in the packet pool. */
   mempoolSize(): number;
+  /** Multi-process: the queue of every port this secondary serves, or -1 (a primary or single-process stack). */
+  procQueue(): number;
   sysctlGet(name: string): number;
   /** Throws RangeError when out of range. */
   sysctlSet(name: string, value: number): void;
