@@ -4,7 +4,9 @@
  *
  * Stack: a stack already started in this process (`Stack.start`/`startSync`) is used as it is;
  * otherwise the first dpdk socket starts one synchronously from FFNET_CONFIG and unrefs it, so the
- * sockets alone decide whether the process stays alive (as node:dgram's do).
+ * sockets alone decide whether the process stays alive (as node:dgram's do). In a node:cluster worker
+ * whose FFNET_CONFIG is a multi-process primary's (`proc_type = auto`, or `nb_procs`), that stack is a
+ * DPDK secondary serving one queue of the primary's ports (config/index.ts, toNativeConfig).
  *
  * Receive: the stack's wake-up (`Stack.onWake`) serves every socket. On a wake, posix.dgramReady()
  * names the sockets the stack signalled, and each is drained with posix.dgramRecv(), which copies
