@@ -22,6 +22,8 @@ import { IFACE, KERNEL_IP, NETMASK, STACK_IP, linkMac, parsePing, quietNamespace
 
 const WORKER_PORT = 7000;
 const PRIMARY_PORT = 7001;
+/** Where both workers hold an ff_* socket that is never read. */
+const HOLD_PORT = 7002;
 /** 64 MB of EAL memory for the primary, and room for what the workers allocate from the shared heap. */
 const PAGES = 64;
 /** mbufs a killed worker may strand: what its sockets had queued, its TX and ARP hold queues (idle: none). */
@@ -194,5 +196,27 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     const s = await call<{ mempool: { inUse: number; size: number } }>('stats');
     expect(s.mempool.inUse).toBeGreaterThanOrEqual(0);
     expect(s.mempool.inUse).toBeLessThanOrEqual(baseline + LEAK_BOUND);
+    baseline = s.mempool.inUse;
   }, 30_000);
+
+  it('a SIGKILLed worker leaks exactly the datagrams its sockets had queued, and the primary\'s view counts them', async () => {
+    const delivered = async (workerId: number): Promise<number> =>
+      (await call<{ answer: { counters: Record<string, number> } }>('worker', { workerId, request: { cmd: 'counters' }, reply: 'counters' }))
+        .answer.counters['udp.delivered'] ?? 0;
+    const poolInUse = async (): Promise<number> => (await call<{ mempool: { inUse: number } }>('stats')).mempool.inUse;
+    const [kept, victim] = workers as [typeof workers[number], typeof workers[number]];
+    for (const w of workers) await call('worker', { workerId: w.workerId, request: { cmd: 'hold', port: HOLD_PORT }, reply: 'held' });
+    const before = await delivered(victim.workerId);
+    const r = await call<SendResult>('send', { port: HOLD_PORT, flows: 20, perFlow: 2, waitMs: 1_000 });
+    expect(r.replies.flat()).toEqual([]);
+    const queuedOnVictim = (await delivered(victim.workerId)) - before;
+    expect(queuedOnVictim).toBeGreaterThan(0);
+    expect(await poolInUse()).toBe(baseline + 40);
+    await call('kill', { workerId: victim.workerId });
+    workers.splice(workers.indexOf(victim), 1);
+    // The survivor's queued datagrams return to the pool when its socket closes; the victim's never do.
+    await call('worker', { workerId: kept.workerId, request: { cmd: 'release' }, reply: 'released' });
+    await ns!.waitFor(async () => (await poolInUse()) === baseline + queuedOnVictim,
+      `the pool to hold the ${queuedOnVictim} datagrams the killed worker had queued`, 5_000);
+  }, 60_000);
 });
