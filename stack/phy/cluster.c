@@ -36,15 +36,19 @@ static uint64_t now_ms(void)
 /** Waits for the primary to hand queue k over (after `want` was set to pid). */
 static int await_handover(struct ffs_cluster_queue *q, int32_t pid, unsigned timeout_ms)
 {
-	const uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = now_ms() + timeout_ms;
 	const struct timespec nap = { .tv_nsec = 200 * 1000 };
+	bool withdrawn = false;
 	while (atomic_load(&q->owner) != pid) {
-		if (now_ms() >= deadline) {
+		if (now_ms() >= deadline && !withdrawn) {
 			int32_t mine = pid;
 			if (atomic_compare_exchange_strong(&q->want, &mine, 0))
 				return -ETIMEDOUT;
-			/* The primary took the request meanwhile: the queue is ours after all. */
-			break;
+			/* The primary took the request meanwhile (its CAS on `want`): the owner is being set. */
+			withdrawn = true;
+			deadline = now_ms() + timeout_ms;
+		} else if (now_ms() >= deadline) {
+			return -ETIMEDOUT;
 		}
 		nanosleep(&nap, NULL);
 	}
@@ -114,13 +118,13 @@ uint32_t ffs_cluster_primary_sync(struct ffs_cluster_table *t, bool check_dead)
 		int32_t owner = atomic_load(&q->owner);
 		if (owner == self) {
 			int32_t want = atomic_load(&q->want);
-			if (want == 0) {
+			/* A request withdrawn meanwhile (the worker gave up waiting) leaves the queue here. */
+			if (want == 0 || !atomic_compare_exchange_strong(&q->want, &want, 0)) {
 				served |= 1u << k;
 				continue;
 			}
 			/* Handed over between two turns: this process is not inside a burst on it now. */
 			atomic_store(&q->owner, want);
-			atomic_store(&q->want, 0);
 			owner = want;
 		}
 		if (check_dead && !ffs_cluster_pid_alive(owner) && atomic_compare_exchange_strong(&q->owner, &owner, self))
