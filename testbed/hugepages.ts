@@ -4,7 +4,8 @@
  *
  * Owns: reserving 2 MiB pages (`/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages`), mounting a
  * private hugetlbfs for them, and undoing both: the mount goes, and the reservation returns to what
- * it was before. Fails with a clear error (and changes nothing) when the kernel cannot give the pages.
+ * it was before, also when the process exits without releasing. Fails with a clear error (and
+ * changes nothing) when the kernel cannot give the pages.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,10 @@ import { join } from 'node:path';
 const NR_HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages';
 /** Most 2 MiB pages a test may take (256 MiB), so that tests stay small on shared machines. */
 const MAX_PAGES = 128;
+
+/** Reservations not yet released: released when the process exits, so a crashed test leaves none. */
+const live = new Set<Hugepages>();
+let exitHook = false;
 
 /** A reservation of 2 MiB hugepages with its own hugetlbfs mount. */
 export class Hugepages {
@@ -51,13 +56,28 @@ export class Hugepages {
       writeFileSync(NR_HUGEPAGES, String(before));
       throw new Error(`hugepages: mounting hugetlbfs at ${dir} failed: ${(err as Error).message}`);
     }
-    return new Hugepages(dir, pages, before);
+    const h = new Hugepages(dir, pages, before);
+    live.add(h);
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => {
+        for (const r of [...live]) {
+          try {
+            r.release();
+          } catch {
+            /* at exit nothing more can be done */
+          }
+        }
+      });
+    }
+    return h;
   }
 
   /** Unmounts (which frees what processes left in it) and restores the previous reservation. Idempotent. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    live.delete(this);
     try {
       execFileSync('umount', [this.dir], { stdio: 'pipe', timeout: 10_000 });
     } finally {
