@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hugepages } from '../../testbed/hugepages.js';
 import { stopChild, type Netns } from '../../testbed/netns.js';
 import { REPO } from '../shim/scenarios.js';
-import { IFACE, KERNEL_IP, NETMASK, STACK_IP, linkMac, parsePing, quietNamespace, uniquePrefix } from './kernel-peer.js';
+import { IFACE, KERNEL_IP, NETMASK, STACK_IP, linkMac, parsePing, quietNamespace } from './kernel-peer.js';
 
 const WORKER_PORT = 7000;
 const PRIMARY_PORT = 7001;
@@ -84,10 +84,10 @@ beforeAll(async () => {
   huge = Hugepages.reserve(PAGES);
   ns = await quietNamespace('cluster');
   dir = mkdtempSync(join(tmpdir(), 'ffnet-cluster-'));
-  prefix = uniquePrefix('cluster');
   const config = join(dir, 'ffnet.ini');
+  // No file_prefix: the primary's default names its pid, and a worker's default its parent's (the primary).
   writeFileSync(config, [
-    '[dpdk]', 'no_huge = false', `huge_dir = ${huge.dir}`, 'memory = 64', 'nb_mbuf = 4095', `file_prefix = ${prefix}`,
+    '[dpdk]', 'no_huge = false', `huge_dir = ${huge.dir}`, 'memory = 64', 'nb_mbuf = 4095',
     'proc_type = auto', 'nb_procs = 2', `vdev[] = net_tap0,iface=${IFACE}`, 'log_level = warning',
     '[port0]', `addr = ${STACK_IP}`, `netmask = ${NETMASK}`,
     // A replacement worker starts with an empty neighbour cache while the kernel, which knows the stack's
@@ -110,7 +110,10 @@ beforeAll(async () => {
       partial = partial.slice(nl + 1);
       if (!line.startsWith('@ ')) continue;
       const msg = JSON.parse(line.slice(2)) as Record<string, unknown>;
-      if (msg.ready) ready();
+      if (msg.ready) {
+        prefix = `ffnet-${msg.pid as number}`;
+        ready();
+      }
       else answers.get(msg.id as number)?.(msg);
     }
   });
@@ -128,7 +131,7 @@ afterAll(async () => {
     await stopChild(app, 5_000);
   }
   await ns?.destroy();
-  rmSync(join('/var/run/dpdk', prefix), { recursive: true, force: true });
+  if (prefix) rmSync(join('/var/run/dpdk', prefix), { recursive: true, force: true });
   if (dir) rmSync(dir, { recursive: true, force: true });
   huge?.release();
 }, 30_000);
