@@ -22,6 +22,8 @@ import { IFACE, KERNEL_IP, NETMASK, STACK_IP, linkMac, parsePing, quietNamespace
 
 const WORKER_PORT = 7000;
 const PRIMARY_PORT = 7001;
+/** Where a C program's udp_echo answers. */
+const ECHO_PORT = 7;
 /** Where both workers hold an ff_* socket that is never read. */
 const HOLD_PORT = 7002;
 /** 64 MB of EAL memory for the primary, and room for what the workers allocate from the shared heap. */
@@ -221,5 +223,28 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     await call('worker', { workerId: kept.workerId, request: { cmd: 'release' }, reply: 'released' });
     await ns!.waitFor(async () => (await poolInUse()) === baseline + queuedOnVictim,
       `the pool to hold the ${queuedOnVictim} datagrams the killed worker had queued`, 5_000);
+  }, 60_000);
+
+  it('a C program on the ff_* API joins as a secondary (proc_id 1) and serves the free queue', async () => {
+    const secondary = join(dir, 'secondary.ini');
+    writeFileSync(secondary, [
+      '[dpdk]', 'no_huge = false', `huge_dir = ${huge!.dir}`, `file_prefix = ${prefix}`, 'proc_type = secondary', 'proc_id = 1',
+      '[port0]', `addr = ${STACK_IP}`, `netmask = ${NETMASK}`, '',
+    ].join('\n'));
+    const echo = ns!.spawn(join(REPO, 'build/bin/udp_echo'), ['--conf', secondary, '--port', String(ECHO_PORT), '--seconds', '8']);
+    let output = '';
+    echo.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
+    echo.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const ended = new Promise<number | null>((resolve) => echo.on('exit', (code) => resolve(code)));
+    // Until it has claimed queue 0, that queue's flows reach the primary, which has no socket there.
+    let echoed = 0;
+    for (let round = 0; round < 12 && echoed === 0; round++) {
+      const r = await call<SendResult>('send', { port: ECHO_PORT, flows: 16, perFlow: 1, waitMs: 500 });
+      echoed += r.replies.flat().filter((m) => /^f\d+-0$/.test(m)).length;
+    }
+    expect(await ended, output).toBe(0);
+    const summary = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { echoed?: number };
+    expect(echoed).toBeGreaterThan(0);
+    expect(summary.echoed, output).toBe(echoed);
   }, 60_000);
 });
