@@ -154,12 +154,10 @@ export function validateConfig(raw: RawConfig, source: string): FfnetConfig {
 export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {}): NativeStackConfig {
   const d = cfg.dpdk;
   const cpus = opts.cpus ?? availableParallelism();
-  const workerId = opts.clusterWorkerId ?? (cluster.isWorker ? cluster.worker?.id : undefined);
-  // A cluster worker reading its primary's configuration (auto, or a primary's nb_procs) is a
-  // secondary; elsewhere auto lets the EAL decide (--proc-type auto), as in C.
-  const worker = workerId !== undefined && (d.procType === 'auto' || d.nbProcs > 0);
-  const procType = worker ? 'secondary' : d.procType;
-  const secondary = procType === 'secondary';
+  const workerId = opts.clusterWorkerId ?? clusterWorkerId();
+  // Elsewhere auto lets the EAL decide (--proc-type auto), as in C.
+  const secondary = runsSecondary(d.procType, d.nbProcs, workerId);
+  const procType = secondary ? 'secondary' : d.procType;
   const eal: string[] = [opts.processName ?? 'ffnet'];
   if (d.noHuge) eal.push('--no-huge');
   // A secondary maps the primary's memory and devices: no memory size, no devices of its own.
@@ -204,6 +202,19 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     nbProcs: d.nbProcs,
     procQueue: secondary && d.procId !== undefined ? d.procId - 1 : -1,
   };
+}
+
+/** This process's node:cluster worker id, when it is a cluster worker. */
+function clusterWorkerId(): number | undefined {
+  return cluster.isWorker ? cluster.worker?.id : undefined;
+}
+
+/**
+ * Whether a process runs a DPDK secondary: proc_type = secondary, or a cluster worker reading its
+ * primary's configuration (proc_type = auto, or the primary's nb_procs).
+ */
+function runsSecondary(procType: FfnetDpdkConfig['procType'], nbProcs: number, workerId: number | undefined): boolean {
+  return procType === 'secondary' || (workerId !== undefined && (procType === 'auto' || nbProcs > 0));
 }
 
 /**
@@ -351,12 +362,11 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
   const procId = procIdRaw === undefined ? undefined : intKey(body, S, 'proc_id', ctx);
   const hugeRaw = present(body, 'huge_dir');
   const hugeDir = hugeRaw === undefined ? undefined : parseAbsolutePath(hugeRaw, at('huge_dir'));
-  // A worker shares the primary's runtime files: by default, those of its parent (the cluster primary);
-  // C has no cluster worker: its secondary alone takes its parent's.
+  // A secondary shares the primary's runtime files: by default, those of its parent (the cluster
+  // primary). C has no cluster worker: there only proc_type = secondary takes its parent's.
   const prefixRaw = present(body, 'file_prefix');
-  const worker = procType === 'secondary' || (cluster.isWorker && (procType === 'auto' || nbProcs > 0));
   const filePrefix = prefixRaw === undefined
-    ? `ffnet-${worker ? process.ppid : process.pid}`
+    ? `ffnet-${runsSecondary(procType, nbProcs, clusterWorkerId()) ? process.ppid : process.pid}`
     : parseFilePrefix(prefixRaw, at('file_prefix'));
 
   const names = new Set<string>();
