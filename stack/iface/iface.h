@@ -106,9 +106,12 @@ void igmp_tick(struct ffs_lcore *lc);
 /** Frees a lcore's IGMP state (allocated on first use); sends nothing. */
 void igmp_free(struct ffs_lcore *lc);
 
-/** UDP input (data at the UDP header); `broadcast` when the destination was a broadcast address. */
+/** UDP input (data at the UDP header); `broadcast` when the destination was a broadcast address,
+ *  `reassembled` when it was put together from fragments (then handed to its socket's home lcore). */
 void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
-	       bool broadcast);
+	       bool broadcast, bool reassembled);
+/** A reassembled datagram (payload, addresses in its ffs_meta) handed over by the lcore that reassembled it. */
+void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m);
 /** An ICMP error quoting one of our UDP datagrams: sets the error on the socket that sent it. */
 struct icmp_repr;
 void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp);

@@ -7,6 +7,7 @@
 #include <rte_ip.h>
 
 #include "stack/iface/iface.h"
+#include "stack/phy/rss.h"
 #include "stack/wire/icmp.h"
 
 /* Loopback packets were built by this stack: their checksums need no verification. */
@@ -113,13 +114,13 @@ void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 	}
 	broadcast |= multicast;
 	if (port && (ip.more_frags || ip.frag_offset) && st->n_lcores > 1) {
-		/* Fragments of one datagram may arrive on several queues (NICs hash non-first fragments
-		 * without ports): each datagram is reassembled by one lcore chosen from its identity, as
-		 * Seastar does; the others forward their fragments there. */
-		uint32_t h = (ip.src ^ ip.dst ^ ((uint32_t)ip.id << 16) ^ ip.proto) * 2654435761u;
-		struct ffs_lcore *owner = st->lcores[(h >> 16) % st->n_lcores];
+		/* Fragments of one datagram may arrive on several queues (a NIC hashes a fragment without
+		 * ports): each datagram is reassembled by the lcore its IP pair hashes to, where RSS and the
+		 * software dispatcher bring fragments anyway, as Seastar does; others forward theirs there. */
+		struct ffs_lcore *owner = st->lcores[ffs_rss_lcore(ffs_rss_hash_ipv4(ip.src, ip.dst), st->n_lcores)];
 		if (owner != lc) {
 			m->hash.usr = FFS_PEER_FRAGMENT;
+			m->port = port->port_id; /* the owner finds the port by it; not every PMD records it */
 			if (rte_ring_enqueue(owner->peer_in, m) != 0) {
 				lc->ctr.ip_frag_dropped++;
 				goto drop;
@@ -156,7 +157,8 @@ static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rt
 {
 	struct ipv4_repr ip = *ipp;
 	struct wire_csum_caps caps = *capsp;
-	if (ip.more_frags || ip.frag_offset) {
+	const bool reassembled = ip.more_frags || ip.frag_offset;
+	if (reassembled) {
 		/* RFC 791 §3.2: fragments are reassembled at the destination only. */
 		m = ipv4_reassemble(lc, m, &ip);
 		if (!m)
@@ -173,7 +175,7 @@ static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rt
 	case IPV4_PROTO_UDP:
 		lc->ctr.ip_delivered++;
 		rte_pktmbuf_adj(m, ip.hdr_len);
-		udp_input(lc, m, &ip, &caps, broadcast);
+		udp_input(lc, m, &ip, &caps, broadcast, reassembled);
 		return;
 	case IPV4_PROTO_IGMP:
 		lc->ctr.ip_delivered++;

@@ -9,6 +9,7 @@
 
 #include "stack/iface/iface.h"
 #include "stack/phy/mbuf.h"
+#include "stack/phy/rss.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
 #include "stack/wire/udp.h"
@@ -60,11 +61,50 @@ static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *
 	}
 	atomic_fetch_add_explicit(&so->rx_bytes, charge, memory_order_relaxed);
 	lc->ctr.udp_delivered++;
+	if (so->tx_lcore != lc->index)
+		lc->ctr.udp_cross_lcore++;
 	signal_later(lc, so);
 }
 
+/** The lcore a datagram's flow belongs to: the one its 4-tuple hashes to (where RSS or the software
+ *  dispatcher brings its unfragmented datagrams). */
+static unsigned flow_lcore_of(const struct ffs_stack *st, const struct ffs_meta *meta)
+{
+	return ffs_rss_lcore(ffs_rss_hash_udp4(meta->src, meta->dst, meta->sport, meta->dport), st->n_lcores);
+}
+
+/**
+ * Hands a reassembled datagram (payload, addresses in its ffs_meta) to lcore `home` over its peer
+ * ring, so it is delivered there like the flow's other datagrams. False when the ring is full: the
+ * caller delivers it here instead (counted in udp.cross_lcore) rather than lose it.
+ */
+static bool steer_home(struct ffs_lcore *lc, unsigned home, struct rte_mbuf *m)
+{
+	struct ffs_lcore *owner = lc->st->lcores[home];
+	m->hash.usr = FFS_PEER_DATAGRAM;
+	if (rte_ring_enqueue(owner->peer_in, m) != 0)
+		return false;
+	lc->ctr.udp_steered++;
+	ffs_lcore_wake(owner);
+	return true;
+}
+
+void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m)
+{
+	const struct ffs_meta *meta = ffs_meta(m);
+	struct ffs_sock *so = demux_unicast(lc->demux, meta->src, meta->sport, meta->dst, meta->dport,
+					    flow_lcore_of(lc->st, meta));
+	if (so) {
+		deliver(lc, so, m);
+		return;
+	}
+	/* Its socket closed meanwhile; the lcore that reassembled it answered nothing, neither do we. */
+	lc->ctr.udp_noport++;
+	rte_pktmbuf_free(m);
+}
+
 void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
-	       bool broadcast)
+	       bool broadcast, bool reassembled)
 {
 	struct udp_repr u;
 	lc->ctr.udp_rx++;
@@ -105,8 +145,14 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 
 	bool multicast = ipv4_is_multicast(ip->dst);
 	if (!broadcast && !multicast) {
-		struct ffs_sock *so = demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port);
+		/* A reassembled datagram was put together on the lcore of its IP pair (iface/ipv4.c); its
+		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
+		bool steer = reassembled && lc->st->n_lcores > 1;
+		unsigned flow = steer ? flow_lcore_of(lc->st, meta) : lc->index;
+		struct ffs_sock *so = demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow);
 		if (so) {
+			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
+				return;
 			deliver(lc, so, m);
 			return;
 		}

@@ -19,6 +19,8 @@
 	X(eth_unknown_type, "eth.unknown_type", "frames of an EtherType we do not handle")    \
 	X(eth_tx_dropped, "eth.tx_dropped", "frames the device would not take (TX queue full)") \
 	X(eth_rx_restarts, "eth.rx_restarts", "receive queues restarted after their device ran out of mbufs (rx_nombuf)") \
+	X(eth_dispatched, "eth.dispatched", "frames handed by the software RSS dispatcher to the lcore their flow hashes to (ports with fewer RX queues than lcores)") \
+	X(eth_dispatch_dropped, "eth.dispatch_dropped", "frames dropped by the software RSS dispatcher: their lcore's peer queue was full") \
 	X(fault_dropped, "fault.dropped", "received IPv4 frames dropped by the fault injector (dev.fault.rx_drop_ppm)") \
 	X(fault_duplicated, "fault.duplicated", "received IPv4 frames delivered twice by the fault injector (dev.fault.rx_dup_ppm)") \
 	X(fault_reordered, "fault.reordered", "received IPv4 frames held back and delivered after a later one (dev.fault.rx_reorder_ppm)") \
@@ -94,6 +96,8 @@
 	X(udp_fullsock, "udp.fullsock", "UDP datagrams dropped: receive buffer full (SO_RCVBUF)") \
 	X(udp_memdrop, "udp.memdrop", "UDP datagrams dropped: sockets hold all the pool may give them (net.inet.udp.recvmbufs)") \
 	X(udp_delivered, "udp.delivered", "UDP datagrams queued to sockets")                  \
+	X(udp_cross_lcore, "udp.cross_lcore", "UDP datagrams delivered to a socket whose home is another lcore") \
+	X(udp_steered, "udp.steered", "reassembled UDP datagrams handed to the home lcore of their socket") \
 	X(udp_tx, "udp.tx", "UDP datagrams sent")                                             \
 	X(udp_tx_errors, "udp.tx_errors", "UDP datagrams the stack could not send (no route, no buffers)") \
 	X(udp_icmp_errors, "udp.icmp_errors", "ICMP errors delivered to the socket they concern") \

@@ -12,6 +12,7 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include <pthread.h>
 
@@ -27,9 +28,13 @@
 #define FFS_LOOPBACK_QUEUE 1024
 #define FFS_MAX_GROUPS 256
 #define FFS_TX_RING 4096
-/** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, or a steered IPv4 fragment. */
+/** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, a steered IPv4 fragment, a
+ *  reassembled UDP datagram for its socket's home lcore, or a received frame from the software RSS
+ *  dispatcher (Ethernet header in place). */
 #define FFS_PEER_ARP 1
 #define FFS_PEER_FRAGMENT 2
+#define FFS_PEER_DATAGRAM 3
+#define FFS_PEER_FRAME 4
 #define FFS_NO_TXQ 0xffff
 
 /** A port as the stack runs it (read-only after start, shared by all lcores; lcore 0 alone writes the
@@ -44,6 +49,12 @@ struct ffs_port {
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
 	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
 	uint16_t nb_rxd, nb_txd; /**< descriptors per RX and per TX queue */
+	/** RX and TX queues: one per lcore, or fewer when the device has fewer. Lcores at or above
+	 *  nb_rxq receive this port's frames from the software dispatcher (rx_dispatch) of those below;
+	 *  lcore i sends on TX queue i mod nb_txq, under tx_lock when lcores share queues. */
+	uint16_t nb_rxq, nb_txq;
+	bool rx_dispatch;
+	rte_spinlock_t tx_lock[FFS_MAX_LCORES];
 	int rx_restart_signal; /**< net_tap: the signal that makes it read a stalled queue again (phy/port.c) */
 	/** Lcore 0's view of the device's rx_nombuf, and whether it grew since reception last restarted. */
 	uint64_t rx_nombuf_seen;

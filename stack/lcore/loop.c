@@ -1,8 +1,9 @@
 /*
- * The stack loop of one lcore, after DPDK's l2fwd: read the clock, apply control messages, learn
- * ARP clones from peers, deliver looped-back packets, receive a burst from every port (through the
- * fault injector, phy/fault.c, when it is on), run timers, and flush TX — at once when the receive
- * side is quiet (latency), or when the oldest queued frame has waited pkt_tx_delay (throughput
+ * The stack loop of one lcore, after DPDK's l2fwd: read the clock, apply control messages, take
+ * what peers handed over (ARP clones, fragments, dispatched frames), deliver looped-back packets,
+ * receive a burst from every port (through the fault injector, phy/fault.c, when it is on; a port
+ * with fewer RX queues than lcores has its frames dispatched by RSS hash to the lcore they belong
+ * to), run timers, and flush TX — at once when the receive side is quiet (latency), or when the oldest queued frame has waited pkt_tx_delay (throughput
  * under load). An idle data-path lcore sleeps (lcore/sleep.c) instead of burning its core;
  * idle_sleep = 0 keeps it busy-polling.
  *
@@ -25,6 +26,7 @@
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/port.h"
+#include "stack/phy/rss.h"
 
 /** Empty turns before an idle lcore starts sleeping. */
 #define IDLE_TURNS_BEFORE_SLEEP 256
@@ -34,10 +36,18 @@
 static void tx_flush(struct ffs_lcore *lc, uint16_t port_index)
 {
 	struct ffs_txbuf *b = &lc->tx[port_index];
-	uint16_t port_id = lc->st->ports[port_index].port_id;
+	struct ffs_port *port = &lc->st->ports[port_index];
+	/* A multi-process stack sends on the queue it serves (phy/cluster.h), none while it serves none. */
+	const uint16_t q = lc->st->cluster ? lc->txq : (uint16_t)(lc->index % port->nb_txq);
+	/* A device with fewer TX queues than lcores: rte_eth_tx_burst is not thread-safe on one queue. */
+	const bool shared = port->nb_txq < lc->st->n_lcores;
 	uint16_t sent = 0;
-	for (int tries = 0; tries < 4 && sent < b->n && lc->txq != FFS_NO_TXQ; tries++)
-		sent += rte_eth_tx_burst(port_id, lc->txq, b->pkts + sent, b->n - sent);
+	if (shared)
+		rte_spinlock_lock(&port->tx_lock[q]);
+	for (int tries = 0; tries < 4 && sent < b->n && q != FFS_NO_TXQ; tries++)
+		sent += rte_eth_tx_burst(port->port_id, q, b->pkts + sent, b->n - sent);
+	if (shared)
+		rte_spinlock_unlock(&port->tx_lock[q]);
 	lc->ctr.eth_tx += sent;
 	if (sent < b->n) {
 		lc->ctr.eth_tx_dropped += b->n - sent;
@@ -82,12 +92,16 @@ static unsigned drain_ctrl(struct ffs_lcore *lc)
 	return n;
 }
 
-/** Frames from another lcore or process: ARP clones and steered fragments. */
+/** Frames from another lcore or process: ARP clones, steered fragments and datagrams, dispatched frames. */
 static unsigned drain_peers(struct ffs_lcore *lc, struct rte_ring *ring)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(ring, (void **)pkts, FFS_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
+		if (pkts[i]->hash.usr == FFS_PEER_DATAGRAM) {
+			udp_steered_input(lc, pkts[i]);
+			continue;
+		}
 		/* The port is recorded in the mbuf by the receiving lcore's PMD. */
 		const struct ffs_port *port = NULL;
 		for (unsigned p = 0; p < lc->st->n_ports; p++)
@@ -95,12 +109,41 @@ static unsigned drain_peers(struct ffs_lcore *lc, struct rte_ring *ring)
 				port = &lc->st->ports[p];
 		if (port && pkts[i]->hash.usr == FFS_PEER_FRAGMENT)
 			ipv4_steered_input(lc, port, pkts[i]);
+		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAME)
+			eth_input(lc, port, pkts[i]);
 		else if (port)
 			arp_input(lc, port, pkts[i], true);
 		else
 			rte_pktmbuf_free(pkts[i]);
 	}
 	return n;
+}
+
+/**
+ * The software RSS dispatcher of a port with fewer RX queues than lcores: hands a received frame to
+ * the lcore its hash lands on (phy/rss.h), as a NIC's RSS would have. True when it left this lcore
+ * (queued there, or dropped and counted when that lcore's peer ring is full); `woken` collects
+ * which lcores to wake once the burst is dispatched.
+ */
+static bool dispatch(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool *woken)
+{
+	struct ffs_stack *st = lc->st;
+	uint32_t h;
+	if (!ffs_rss_frame_hash(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &h))
+		return false;
+	unsigned to = ffs_rss_lcore(h, st->n_lcores);
+	if (to == lc->index)
+		return false;
+	m->hash.usr = FFS_PEER_FRAME;
+	m->port = port->port_id; /* the peer finds the port by it; not every PMD records it (net_ring) */
+	if (rte_ring_enqueue(st->lcores[to]->peer_in, m) != 0) {
+		lc->ctr.eth_dispatch_dropped++;
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	lc->ctr.eth_dispatched++;
+	woken[to] = true;
+	return true;
 }
 
 static unsigned drain_loopback(struct ffs_lcore *lc)
@@ -252,8 +295,11 @@ static unsigned turn(struct ffs_lcore *lc)
 
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		const struct ffs_port *port = &st->ports[p];
+		bool woken[FFS_MAX_LCORES] = { false };
 		for (uint32_t queues = lc->rxq_mask; queues; queues &= queues - 1) {
-			uint16_t q = (uint16_t)__builtin_ctz(queues);
+			const uint16_t q = (uint16_t)__builtin_ctz(queues);
+			if (q >= port->nb_rxq)
+				continue; /* its frames come from the dispatcher, over the peer ring */
 			uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts, FFS_BURST);
 			work += n;
 			rx_busy |= n == FFS_BURST;
@@ -262,9 +308,14 @@ static unsigned turn(struct ffs_lcore *lc)
 			for (uint16_t i = 0; i < n; i++) {
 				if (i + 1 < n)
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-				eth_input(lc, port, pkts[i]);
+				if (!port->rx_dispatch || !dispatch(lc, port, pkts[i], woken))
+					eth_input(lc, port, pkts[i]);
 			}
 		}
+		if (port->rx_dispatch)
+			for (unsigned i = 0; i < st->n_lcores; i++)
+				if (woken[i])
+					ffs_lcore_wake(st->lcores[i]);
 	}
 	/* A frame held for reordering keeps the loop polling until it is delivered (bounded). */
 	if (faults && lc->fault.n_held)

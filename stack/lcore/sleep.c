@@ -30,6 +30,8 @@ int ffs_lcore_sleep_init(struct ffs_lcore *lc)
 	if (epoll_ctl(lc->epoll_fd, EPOLL_CTL_ADD, lc->wake_fd, &ev) != 0)
 		goto fail;
 	for (unsigned p = 0; p < st->n_ports; p++) {
+		if (lc->index >= st->ports[p].nb_rxq)
+			continue; /* no queue of its own there: the dispatcher wakes it */
 		int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(st->ports[p].port_id, (uint16_t)lc->index);
 		if (fd < 0 || epoll_ctl(lc->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
 			goto fail;
@@ -53,7 +55,8 @@ bool ffs_lcore_sleep_begin(struct ffs_lcore *lc)
 {
 	const struct ffs_stack *st = lc->st;
 	for (unsigned p = 0; p < st->n_ports; p++)
-		rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
+		if (lc->index < st->ports[p].nb_rxq)
+			rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
 	atomic_store(&lc->sleeping, true);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (ffs_ring_nonempty(lc->ctrl) || ffs_ring_nonempty(lc->peer_in) || ffs_ring_nonempty(lc->tx_in) || lc->lo_len) {
@@ -68,7 +71,8 @@ void ffs_lcore_sleep_end(struct ffs_lcore *lc)
 	const struct ffs_stack *st = lc->st;
 	atomic_store(&lc->sleeping, false);
 	for (unsigned p = 0; p < st->n_ports; p++)
-		rte_eth_dev_rx_intr_disable(st->ports[p].port_id, (uint16_t)lc->index);
+		if (lc->index < st->ports[p].nb_rxq)
+			rte_eth_dev_rx_intr_disable(st->ports[p].port_id, (uint16_t)lc->index);
 	uint64_t v;
 	ssize_t rc = read(lc->wake_fd, &v, sizeof(v));
 	(void)rc;

@@ -84,8 +84,8 @@ unsigned ffs_pool_rx_limit(const struct ffs_stack *st)
 	 * CACHE_FLUSHTHRESH_MULTIPLIER). The RX descriptors themselves are already in use. */
 	unsigned reserve = (st->n_lcores + 1) * mp->cache_size * 3 / 2, rx = 0;
 	for (unsigned p = 0; p < st->n_ports; p++) {
-		reserve += st->n_lcores * (st->ports[p].nb_txd + 2 * FFS_BURST);
-		rx += st->n_lcores * st->ports[p].nb_rxd;
+		reserve += st->ports[p].nb_txq * st->ports[p].nb_txd + st->n_lcores * 2 * FFS_BURST;
+		rx += st->ports[p].nb_rxq * st->ports[p].nb_rxd;
 	}
 	/* A pool too small for that still gives sockets half of what the receive rings leave. */
 	unsigned floor = (mp->size + rx) / 2;

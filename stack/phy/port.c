@@ -14,6 +14,7 @@
 #include <rte_log.h>
 
 #include "stack/phy/port.h"
+#include "stack/phy/rss.h"
 
 #define RX_DESC 512
 #define TX_DESC 512
@@ -63,6 +64,20 @@ static int port_identity(struct ffs_port *p, const struct ffs_port_conf *pc, con
 	return 0;
 }
 
+/* The RETA the software path assumes (phy/rss.h, ffs_rss_lcore): entry i → queue i mod nb_rxq. */
+static int reta_spread(uint16_t port_id, uint16_t reta_size, uint16_t nb_rxq)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	if (reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+		return -ENOTSUP;
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t i = 0; i < reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % nb_rxq;
+	}
+	return rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
+}
+
 int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
 		   char *err, size_t errlen)
 {
@@ -82,11 +97,20 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	if (rc != 0)
 		FAIL("rte_eth_dev_info_get", rc);
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
-	if (nb_queues > info.max_rx_queues || nb_queues > info.max_tx_queues) {
-		snprintf(err, errlen, "port %u (%s): %u lcores need %u queue pairs, the device has %u RX / %u TX",
-			 pc->port_id, p->name, nb_queues, nb_queues, info.max_rx_queues, info.max_tx_queues);
+	if (info.max_rx_queues == 0 || info.max_tx_queues == 0) {
+		snprintf(err, errlen, "port %u (%s): the device has %u RX / %u TX queues", pc->port_id, p->name,
+			 info.max_rx_queues, info.max_tx_queues);
 		return -1;
 	}
+	/* A device with fewer queues than lcores still serves them all: the lcores with an RX queue
+	 * dispatch frames to the others in software (lcore/loop.c), and lcores share TX queues. */
+	const uint16_t nb_rxq = RTE_MIN(nb_queues, info.max_rx_queues);
+	const uint16_t nb_txq = RTE_MIN(nb_queues, info.max_tx_queues);
+	p->nb_rxq = nb_rxq;
+	p->nb_txq = nb_txq;
+	p->rx_dispatch = nb_rxq < nb_queues;
+	for (uint16_t q = 0; q < nb_txq; q++)
+		rte_spinlock_init(&p->tx_lock[q]);
 
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
@@ -95,9 +119,15 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	uint64_t tx_want = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	conf.rxmode.offloads = info.rx_offload_capa & rx_want;
 	conf.txmode.offloads = info.tx_offload_capa & tx_want;
-	if (nb_queues > 1 && info.flow_type_rss_offloads) {
+	/* RSS with the stack's own Toeplitz key (phy/rss.h), so that the lcore a flow lands on is one the
+	 * stack can compute: for a reply's port chosen by connect, for the software dispatcher. */
+	if (nb_rxq > 1 && info.flow_type_rss_offloads) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+		if (info.hash_key_size == FFS_RSS_KEY_LEN) {
+			conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)ffs_rss_key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = FFS_RSS_KEY_LEN;
+		}
 	}
 	p->caps.rx_ipv4_verified = false; /* per packet, from the mbuf's flags */
 	p->caps.rx_l4_verified = false;
@@ -108,10 +138,10 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 
 	/* RX interrupts let an idle lcore sleep until traffic arrives; not every PMD has them. */
 	conf.intr_conf.rxq = 1;
-	rc = rte_eth_dev_configure(pc->port_id, nb_queues, nb_queues, &conf);
+	rc = rte_eth_dev_configure(pc->port_id, nb_rxq, nb_txq, &conf);
 	if (rc != 0) {
 		conf.intr_conf.rxq = 0;
-		rc = rte_eth_dev_configure(pc->port_id, nb_queues, nb_queues, &conf);
+		rc = rte_eth_dev_configure(pc->port_id, nb_rxq, nb_txq, &conf);
 	}
 	if (rc != 0)
 		FAIL("rte_eth_dev_configure", rc);
@@ -125,12 +155,14 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	int socket = rte_eth_dev_socket_id(pc->port_id);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	for (uint16_t q = 0; q < nb_queues; q++) {
+	for (uint16_t q = 0; q < nb_rxq; q++) {
 		struct rte_eth_rxconf rxc = info.default_rxconf;
 		rxc.offloads = conf.rxmode.offloads;
 		rc = rte_eth_rx_queue_setup(pc->port_id, q, nb_rxd, (unsigned)socket, &rxc, pool);
 		if (rc != 0)
 			FAIL("rte_eth_rx_queue_setup", rc);
+	}
+	for (uint16_t q = 0; q < nb_txq; q++) {
 		struct rte_eth_txconf txc = info.default_txconf;
 		txc.offloads = conf.txmode.offloads;
 		rc = rte_eth_tx_queue_setup(pc->port_id, q, nb_txd, (unsigned)socket, &txc);
@@ -143,6 +175,11 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
+	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && info.reta_size) {
+		rc = reta_spread(pc->port_id, info.reta_size, nb_rxq);
+		if (rc != 0 && rc != -ENOTSUP)
+			FAIL("rte_eth_dev_rss_reta_update", rc);
+	}
 	/* ethdev answers a device without RX interrupts (no interrupt handle: net_pcap, net_ring) with
 	 * "Rx Intr handle unset" at error level, and DPDK has no public way to ask first: the probe runs
 	 * with ethdev's log held to critical lines, so a normal start logs no error. */
@@ -150,7 +187,7 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	int ethdev_level = ethdev_log >= 0 ? rte_log_get_level(ethdev_log) : -1;
 	if (ethdev_level > (int)RTE_LOG_CRIT)
 		rte_log_set_level((uint32_t)ethdev_log, RTE_LOG_CRIT);
-	for (uint16_t q = 0; q < nb_queues && p->rx_intr; q++)
+	for (uint16_t q = 0; q < nb_rxq && p->rx_intr; q++)
 		if (rte_eth_dev_rx_intr_ctl_q_get_fd(pc->port_id, q) < 0)
 			p->rx_intr = false;
 	if (ethdev_level > (int)RTE_LOG_CRIT)
@@ -196,6 +233,8 @@ int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	p->nb_rxd = RX_DESC;
 	p->nb_txd = TX_DESC;
+	p->nb_rxq = info.nb_rx_queues;
+	p->nb_txq = info.nb_tx_queues;
 	/* Interrupt fds and the tap's receive signal belong to the primary process: a secondary naps. */
 	p->rx_intr = false;
 	rc = port_identity(p, pc, &info);

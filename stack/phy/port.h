@@ -1,5 +1,7 @@
 /*
- * DPDK port setup: configure one RX/TX queue pair per lcore, negotiate checksum offloads from what
+ * DPDK port setup: configure one RX/TX queue pair per lcore (fewer when the device has fewer: the
+ * software dispatcher and shared TX queues make up for them), RSS with the stack's key and RETA
+ * (phy/rss.h), negotiate checksum offloads from what
  * the device offers, set the MTU, start, and stop/close/detach at shutdown. Errors name the port,
  * the DPDK call and its error.
  */
@@ -11,7 +13,7 @@
 
 #include "stack/lcore/lcore.h"
 
-/** Starts the DPDK port pc->port_id with nb_queues queue pairs and fills `p`. 0, or -1 with err set. */
+/** Starts the DPDK port pc->port_id with nb_queues queue pairs (or as many as it has) and fills `p`. 0, or -1 with err set. */
 int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
 		   char *err, size_t errlen);
 /**

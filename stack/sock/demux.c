@@ -33,6 +33,7 @@ static void fill(struct demux_entry *e, struct ffs_sock *so)
 	e->connected = so->connected;
 	e->reuseport = so->reuseport;
 	e->mcast_all = so->mcast_all;
+	e->home = so->tx_lcore;
 	e->bind_seq = so->bind_seq;
 	e->n_memberships = so->n_memberships;
 	memcpy(e->memberships, so->memberships, sizeof(e->memberships[0]) * so->n_memberships);
@@ -102,14 +103,33 @@ static inline uint32_t flow_hash(uint32_t src, uint16_t sport, uint32_t dst, uin
 	return h;
 }
 
-struct ffs_sock *demux_unicast(const struct demux_table *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+/** The k-th reusePort member of the best-scoring group (on lcore `home`, or any when home < 0). */
+static struct ffs_sock *nth_member(const struct demux_bucket *b, uint32_t src, uint16_t sport, uint32_t dst,
+				   int best_score, long home, unsigned k)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct demux_entry *e = &b->e[i];
+		if (!e->reuseport || !addr_matches(e, src, sport, dst))
+			continue;
+		if ((e->laddr ? 2 : 0) + (e->connected ? 4 : 0) != best_score)
+			continue;
+		if (home >= 0 && e->home != (unsigned long)home)
+			continue;
+		if (k-- == 0)
+			return e->so;
+	}
+	return NULL;
+}
+
+struct ffs_sock *demux_unicast(const struct demux_table *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+			       unsigned flow_lcore)
 {
 	const struct demux_bucket *b = t->by_port[dport];
 	if (!b)
 		return NULL;
 	const struct demux_entry *best = NULL;
 	int best_score = -1;
-	unsigned n_reuseport = 0;
+	unsigned n_reuseport = 0, n_home = 0;
 	for (unsigned i = 0; i < b->n; i++) {
 		const struct demux_entry *e = &b->e[i];
 		if (!addr_matches(e, src, sport, dst))
@@ -119,24 +139,20 @@ struct ffs_sock *demux_unicast(const struct demux_table *t, uint32_t src, uint16
 			best = e;
 			best_score = score;
 			n_reuseport = e->reuseport ? 1 : 0;
+			n_home = e->reuseport && e->home == flow_lcore ? 1 : 0;
 		} else if (score == best_score && e->reuseport && best->reuseport) {
 			n_reuseport++;
+			n_home += e->home == flow_lcore;
 		}
 	}
 	if (!best || n_reuseport < 2)
 		return best ? best->so : NULL;
-	/* SO_REUSEPORT: pick the k-th member of the best-scoring group by flow hash. */
-	unsigned k = flow_hash(src, sport, dst, dport) % n_reuseport;
-	for (unsigned i = 0; i < b->n; i++) {
-		const struct demux_entry *e = &b->e[i];
-		if (!e->reuseport || !addr_matches(e, src, sport, dst))
-			continue;
-		if ((e->laddr ? 2 : 0) + (e->connected ? 4 : 0) != best_score)
-			continue;
-		if (k-- == 0)
-			return e->so;
-	}
-	return best->so;
+	/* SO_REUSEPORT: the flow's own lcore's member, so that nothing crosses lcores; the flow hash
+	 * picks among several there, or among all when none lives there. */
+	uint32_t h = flow_hash(src, sport, dst, dport);
+	struct ffs_sock *so = n_home ? nth_member(b, src, sport, dst, best_score, flow_lcore, h % n_home)
+				     : nth_member(b, src, sport, dst, best_score, -1, h % n_reuseport);
+	return so ? so : best->so;
 }
 
 static bool joined(const struct demux_entry *e, uint32_t group, uint32_t src)

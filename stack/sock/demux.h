@@ -5,8 +5,9 @@
  * but the socket's RX ring.
  *
  * Delivery follows Linux: a unicast datagram goes to the best match (connected beats bound beats
- * wildcard); SO_REUSEPORT groups spread flows by hash; among SO_REUSEADDR sockets the newest bound
- * wins. Broadcasts and multicasts go to every matching socket (for multicast: joined the group, or
+ * wildcard); a SO_REUSEPORT group gives a flow to the member whose home is the lcore the flow
+ * belongs to (several there: a flow hash among them; none: a flow hash among all), so each member
+ * receives its own lcore's flows; among SO_REUSEADDR sockets the newest bound wins. Broadcasts and multicasts go to every matching socket (for multicast: joined the group, or
  * IP_MULTICAST_ALL with the group joined on the port).
  */
 #ifndef FFNET_SOCK_DEMUX_H
@@ -21,6 +22,7 @@ struct demux_entry {
 	uint32_t laddr, raddr;
 	uint16_t rport;
 	bool connected, reuseport, mcast_all;
+	unsigned home; /**< the socket's home lcore (ffs_sock.tx_lcore) */
 	uint64_t bind_seq;
 	unsigned n_memberships;
 	struct ffs_membership memberships[FFS_MAX_MEMBERSHIPS];
@@ -41,8 +43,9 @@ void demux_free(struct demux_table *t);
 int demux_upsert(struct demux_table *t, struct ffs_sock *so);
 /** Removes the entry of `so` bound to `lport`. */
 void demux_remove(struct demux_table *t, struct ffs_sock *so, uint16_t lport);
-/** The unicast receiver of a datagram, or NULL. */
-struct ffs_sock *demux_unicast(const struct demux_table *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport);
+/** The unicast receiver of a datagram of a flow that belongs to lcore `flow_lcore`, or NULL. */
+struct ffs_sock *demux_unicast(const struct demux_table *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+			       unsigned flow_lcore);
 /** Receivers of a broadcast/multicast datagram: up to max sockets into out; returns the count. */
 unsigned demux_group(const struct demux_table *t, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
 		     bool multicast, struct ffs_sock **out, unsigned max);

@@ -20,6 +20,7 @@
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/mbuf.h"
+#include "stack/phy/rss.h"
 #include "stack/sock/sock.h"
 
 /* Linux's default for UDP socket buffers (net.core.rmem_default); the bound is kern.ipc.maxsockbuf. */
@@ -122,7 +123,9 @@ static int open_locked(struct ffs_stack *st, struct ffs_app *app, struct ffs_soc
 	so->mcast_all = true;
 	so->rcvbuf = DEFAULT_BUF;
 	so->sndbuf = DEFAULT_BUF;
-	so->tx_lcore = id % st->n_lcores;
+	/* A socket lives on its thread's home lcore: its datagrams leave from there, and its flows are
+	 * steered there (a reusePort member receives that lcore's flows; connect picks a port for it). */
+	so->tx_lcore = app->home % st->n_lcores;
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "%.12s_s%u_%u", st->name, id, gen);
 	so->rx = rx_ring_new(name);
@@ -200,8 +203,41 @@ static int publish(struct ffs_stack *st, struct ffs_sock *so)
 	return ffs_ctrl_all_put(st, msg);
 }
 
-/* Caller holds ns_lock. A non-zero `port` is the caller's own choice, which disconnect keeps. */
-static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port)
+/** The peer a connecting socket will hear from: an ephemeral port is chosen so that its replies hash
+ *  to the socket's home lcore (phy/rss.h), as Seastar's ephemeral ports do. */
+struct reply_flow {
+	uint32_t raddr, laddr;
+	uint16_t rport;
+};
+
+/* Caller holds ns_lock. A free ephemeral port (one whose replies land on `home` when `reply` is
+ * given and such a port is free), or 0 when none is. */
+static uint16_t ephemeral_port(struct ffs_stack *st, const struct reply_flow *reply, unsigned home)
+{
+	uint32_t first = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_FIRST);
+	uint32_t last = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_LAST);
+	if (last < first)
+		last = first;
+	uint32_t span = last - first + 1;
+	uint16_t any = 0;
+	for (uint32_t n = 0; n < span; n++) {
+		uint16_t p = (uint16_t)(first + (st->ephemeral_next++ % span));
+		if (port_used(st, p))
+			continue;
+		if (!reply)
+			return p;
+		if (ffs_rss_lcore(ffs_rss_hash_udp4(reply->raddr, reply->laddr, reply->rport, p), st->n_lcores) == home)
+			return p;
+		if (!any)
+			any = p;
+	}
+	return any;
+}
+
+/* Caller holds ns_lock. A non-zero `port` is the caller's own choice, which disconnect keeps;
+ * port 0 takes an ephemeral one, chosen for `reply` when given. */
+static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port,
+		       const struct reply_flow *reply)
 {
 	if (so->bound)
 		return -EINVAL;
@@ -209,16 +245,7 @@ static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr,
 		return -EADDRNOTAVAIL;
 	bool port_locked = port != 0;
 	if (port == 0) {
-		uint32_t first = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_FIRST);
-		uint32_t last = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_LAST);
-		if (last < first)
-			last = first;
-		uint32_t span = last - first + 1;
-		for (uint32_t n = 0; n < span && port == 0; n++) {
-			uint32_t p = first + (st->ephemeral_next++ % span);
-			if (!port_used(st, (uint16_t)p))
-				port = (uint16_t)p;
-		}
+		port = ephemeral_port(st, reply, so->tx_lcore);
 		if (port == 0)
 			return -EADDRINUSE;
 	} else if (conflicts(st, so, addr, port)) {
@@ -239,16 +266,16 @@ static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr,
 int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port)
 {
 	pthread_mutex_lock(&st->ns_lock);
-	int rc = bind_locked(st, so, addr, port);
+	int rc = bind_locked(st, so, addr, port, NULL);
 	pthread_mutex_unlock(&st->ns_lock);
 	return rc;
 }
 
 /* Caller holds ns_lock. Linux's autobind: an ephemeral port, on the address bind chose if any (a
  * socket that disconnect unbound keeps its bound address). */
-static int autobind_locked(struct ffs_stack *st, struct ffs_sock *so)
+static int autobind_locked(struct ffs_stack *st, struct ffs_sock *so, const struct reply_flow *reply)
 {
-	return bind_locked(st, so, so->addr_locked ? so->laddr : 0, 0);
+	return bind_locked(st, so, so->addr_locked ? so->laddr : 0, 0, reply);
 }
 
 static bool is_broadcast(const struct ffs_stack *st, uint32_t dst)
@@ -287,8 +314,12 @@ int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, u
 		return -EACCES;
 	pthread_mutex_lock(&st->ns_lock);
 	int rc = 0;
-	if (!so->bound)
-		rc = autobind_locked(st, so);
+	if (!so->bound) {
+		/* Replies from the wire arrive by RSS; looped-back ones on the sending (home) lcore anyway. */
+		struct reply_flow reply = { addr, so->addr_locked ? so->laddr : src, port };
+		bool wire = st->n_lcores > 1 && !route_is_local(st, addr) && !ipv4_is_loopback(addr);
+		rc = autobind_locked(st, so, wire ? &reply : NULL);
+	}
 	if (rc == 0) {
 		if (!so->addr_locked)
 			so->laddr = src;
@@ -674,7 +705,7 @@ int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
 		return -EACCES;
 	if (!so->bound) {
 		pthread_mutex_lock(&st->ns_lock);
-		int rc = so->bound ? 0 : autobind_locked(st, so);
+		int rc = so->bound ? 0 : autobind_locked(st, so, NULL);
 		pthread_mutex_unlock(&st->ns_lock);
 		if (rc < 0)
 			return rc;

@@ -32,6 +32,7 @@
 
 static struct ffs_stack *st;
 static struct ffs_app *app;
+static struct ffs_app *app_home1; /**< a context whose sockets live on lcore 1 (app's live on lcore 0) */
 
 static void setup(void)
 {
@@ -45,21 +46,28 @@ static void setup(void)
 	conf.data_lcores[1] = 2;
 	st = test_stack_start("lifetime_test", &conf);
 	app = ffs_app_new(st);
-	if (!app) {
+	app_home1 = ffs_app_new(st);
+	if (!app || !app_home1) {
 		fprintf(stderr, "lifetime_test: no application context\n");
 		exit(2);
 	}
+	app_home1->home = 1;
 }
 
-static struct ffs_sock *open_bound(uint32_t addr, uint16_t port, bool share)
+static struct ffs_sock *open_bound_in(struct ffs_app *in, uint32_t addr, uint16_t port, bool share)
 {
 	struct ffs_sock *so;
-	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	CHECK_EQ_INT(ffs_sock_open(st, in, &so), 0);
 	so->reuseaddr = share;
 	so->broadcast = true;
 	so->nonblock = true;
 	CHECK_EQ_INT(ffs_sock_bind(st, so, addr, port), 0);
 	return so;
+}
+
+static struct ffs_sock *open_bound(uint32_t addr, uint16_t port, bool share)
+{
+	return open_bound_in(app, addr, port, share);
 }
 
 static int send_bytes(struct ffs_sock *so, size_t len, uint32_t dst, uint16_t dport)
@@ -145,16 +153,10 @@ TEST(sockets_closed_while_lcores_deliver_to_them_leave_the_pool_at_its_baseline)
 {
 	setup();
 	unsigned baseline = ffs_stack_mempool_in_use(st);
-	/* Two senders, one on each lcore's TX ring (a socket's lcore is its slot modulo the lcore count). */
-	struct ffs_sock *senders[2] = { NULL, NULL };
-	struct ffs_sock *extra = NULL;
-	while (!senders[0] || !senders[1]) {
-		struct ffs_sock *so = open_bound(LO, 0, false);
-		if (!senders[so->tx_lcore])
-			senders[so->tx_lcore] = so;
-		else
-			extra = so;
-	}
+	/* Two senders, one on each lcore's TX ring (a socket's lcore is its context's home). */
+	struct ffs_sock *senders[2] = { open_bound(LO, 0, false), open_bound_in(app_home1, LO, 0, false) };
+	CHECK_EQ_INT(senders[0]->tx_lcore, 0);
+	CHECK_EQ_INT(senders[1]->tx_lcore, 1);
 	uint64_t deadline = test_ms_from_now(4000);
 	unsigned rounds = 0, received = 0;
 	for (; rounds < 3000 && rte_rdtsc() < deadline; rounds++) {
@@ -184,8 +186,6 @@ TEST(sockets_closed_while_lcores_deliver_to_them_leave_the_pool_at_its_baseline)
 	close_socket(fresh);
 	close_socket(senders[0]);
 	close_socket(senders[1]);
-	if (extra)
-		close_socket(extra);
 	CHECK_EQ_INT(test_pool_settles_at(st, (int)baseline), baseline);
 }
 

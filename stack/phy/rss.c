@@ -1,0 +1,28 @@
+/* The stack's Toeplitz key (see rss.h). */
+#include "stack/phy/rss.h"
+#include "stack/wire/endian.h"
+#include "stack/wire/eth.h"
+#include "stack/wire/ipv4.h"
+
+const uint8_t ffs_rss_key[FFS_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+bool ffs_rss_frame_hash(const uint8_t *frame, size_t len, uint32_t *hash)
+{
+	if (len < ETH_HDR_LEN + IPV4_HDR_LEN || rd_be16(frame + 12) != ETH_TYPE_IPV4)
+		return false;
+	const uint8_t *ip = frame + ETH_HDR_LEN;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if ((ip[0] >> 4) != 4 || ihl < IPV4_HDR_LEN || len < ETH_HDR_LEN + ihl)
+		return false;
+	uint32_t src = rd_be32(ip + 12), dst = rd_be32(ip + 16);
+	bool fragment = (rd_be16(ip + 6) & 0x3fff) != 0; /* MF or an offset */
+	if (ip[9] == IPV4_PROTO_UDP && !fragment && len >= ETH_HDR_LEN + ihl + 4)
+		*hash = ffs_rss_hash_udp4(src, dst, rd_be16(ip + ihl), rd_be16(ip + ihl + 2));
+	else
+		*hash = ffs_rss_hash_ipv4(src, dst);
+	return true;
+}

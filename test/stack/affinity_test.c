@@ -1,0 +1,457 @@
+/*
+ * Flow affinity on a stack with two data-path lcores (1 and 2, floating over the machine's CPUs)
+ * and one port with a single RX queue (a net_ring device made from rings the test owns: it feeds
+ * frames into the RX ring, and gives the port a TX queue per lcore, or one for both). The lcore
+ * with the RX queue dispatches every frame to the lcore its Toeplitz hash lands on
+ * (stack/phy/rss.h), as RSS would.
+ *
+ * Cases: the hash equals the published RSS verification values; each flow is processed on lcore
+ * hash % 2 and a reusePort group gives it to the member homed there (udp.cross_lcore stays 0); a
+ * socket homed on the other lcore counts what crosses, and so does a reusePort group with no
+ * member on a lcore, whose flows there the flow hash spreads over all members; a fragmented
+ * datagram is dispatched by its IP pair, reassembled once and delivered once to the member homed
+ * on its 4-tuple's lcore; connect picks automatic ports whose replies hash to the socket's home
+ * lcore; on a port with a single TX queue too, both lcores send through it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <rte_eth_ring.h>
+#include <rte_launch.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include "stack/lcore/lcore.h"
+#include "stack/phy/rss.h"
+#include "stack/sock/sock.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/eth.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/udp.h"
+#include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
+
+#define OUR_ADDR 0x0a430001u  /* 10.67.0.1, the port's address */
+#define PEER_ADDR 0x0a430002u /* 10.67.0.2 */
+#define FLOWS 64
+#define WAIT_MS 5000
+
+static const struct eth_addr PEER_MAC = { { 0x02, 0, 0, 0, 0x43, 0x02 } };
+
+static struct ffs_stack *st;
+static struct ffs_app *apps[2];
+static struct rte_ring *rx_ring;
+
+static struct rte_ring *tx_rings[2];
+static unsigned stacks;
+
+/**
+ * Starts the stack on a fresh net_ring port with one RX queue and `n_tx` TX queues (rings of the
+ * test's own), PEER_ADDR's MAC known, and an application context homed on each lcore.
+ */
+static void start_on_ring_port(unsigned n_tx)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "aff_rx%u", stacks);
+	rx_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	for (unsigned q = 0; q < n_tx; q++) {
+		snprintf(name, sizeof(name), "aff_tx%u_%u", stacks, q);
+		tx_rings[q] = rte_ring_create(name, 4096, SOCKET_ID_ANY, 0);
+	}
+	snprintf(name, sizeof(name), "net_ring_aff%u", stacks++);
+	int port_id = -1;
+	if (rx_ring && tx_rings[0] && tx_rings[n_tx - 1])
+		port_id = rte_eth_from_rings(name, &rx_ring, 1, tx_rings, (unsigned)n_tx, SOCKET_ID_ANY);
+	if (port_id < 0) {
+		fprintf(stderr, "affinity_test: cannot make the ring port\n");
+		exit(2);
+	}
+	struct ffs_conf conf;
+	ffs_conf_init(&conf);
+	conf.n_data_lcores = 2;
+	conf.data_lcores[0] = 1;
+	conf.data_lcores[1] = 2;
+	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
+	conf.ports[0].port_id = (uint16_t)port_id;
+	conf.ports[0].n_static_arp = 1;
+	conf.ports[0].static_arp[0].addr = PEER_ADDR;
+	conf.ports[0].static_arp[0].mac = PEER_MAC;
+	st = test_stack_start("affinity_test", &conf);
+	for (unsigned i = 0; i < 2; i++) {
+		apps[i] = ffs_app_new(st);
+		if (!apps[i]) {
+			fprintf(stderr, "affinity_test: no application context\n");
+			exit(2);
+		}
+		apps[i]->home = i;
+	}
+}
+
+/** Brings the stack up on first use (a case run alone still gets it): TX queues for both lcores. */
+static void setup(void)
+{
+	if (st)
+		return;
+	test_eal_init("affinity_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", NULL);
+	start_on_ring_port(2);
+}
+
+/*
+ * The test feeds and reads the port's rings, which the net_ring PMD (not built with the stack's
+ * sanitizers) moves frames through, and reads counters the lcores write without atomics: both are
+ * done while the lcores are held (stopped and joined), and letting them go again (a launch) hands
+ * what the test wrote over to them, as arp_clone_test does.
+ */
+static void hold_lcores(void)
+{
+	for (unsigned i = 0; i < 2; i++)
+		test_lcore_stop(st->lcores[i]);
+}
+
+static void release_lcores(void)
+{
+	for (unsigned i = 0; i < 2; i++)
+		CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, st->lcores[i], st->lcores[i]->lcore_id), 0);
+}
+
+/** Lcore `lcore`'s counters (read while the lcores are held). */
+static struct ffs_counters counters(unsigned lcore)
+{
+	struct ffs_counters c;
+	ffs_stack_counters(st, lcore, &c);
+	return c;
+}
+
+static struct ffs_sock *sock_at(unsigned home, uint16_t port, bool reuseport)
+{
+	setup();
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, apps[home], &so), 0);
+	so->nonblock = true;
+	so->reuseport = reuseport;
+	so->rcvbuf = 1 << 20;
+	CHECK_EQ_INT(ffs_sock_bind(st, so, 0, port), 0);
+	return so;
+}
+
+/** The lcore a datagram from PEER_ADDR:sport to us at dport belongs to. */
+static unsigned lcore_of(uint16_t sport, uint16_t dport)
+{
+	return ffs_rss_lcore(ffs_rss_hash_udp4(PEER_ADDR, OUR_ADDR, sport, dport), 2);
+}
+
+/** A frame from PEER_ADDR as the wire brings it: Ethernet, an IPv4 header (fragment fields as
+ *  given), and `len` bytes of IP payload. */
+static void inject_ip(uint16_t id, uint16_t frag_off, bool mf, const uint8_t *payload, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	CHECK(m != NULL);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ETH_HDR_LEN + IPV4_HDR_LEN + len));
+	CHECK(p != NULL);
+	struct eth_repr eth = { .dst = st->ports[0].mac, .src = PEER_MAC, .ethertype = ETH_TYPE_IPV4 };
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	struct ipv4_repr ip = { .src = PEER_ADDR, .dst = OUR_ADDR, .proto = IPV4_PROTO_UDP, .ttl = 64, .id = id,
+				.more_frags = mf, .frag_offset = frag_off, .hdr_len = IPV4_HDR_LEN, .payload_len = len };
+	CHECK_EQ_INT(ipv4_repr_emit(&ip, p + ETH_HDR_LEN, IPV4_HDR_LEN, &WIRE_CSUM_SOFTWARE), IPV4_HDR_LEN);
+	memcpy(p + ETH_HDR_LEN + IPV4_HDR_LEN, payload, len);
+	for (int tries = 0; rte_ring_enqueue(rx_ring, m) != 0; tries++) {
+		CHECK(tries < WAIT_MS);
+		usleep(1000);
+	}
+}
+
+/** A UDP datagram (UDP header and payload, checksummed) from PEER_ADDR:sport to dport, into buf. */
+static uint16_t udp_datagram(uint8_t *buf, uint16_t sport, uint16_t dport, const void *payload, uint16_t len)
+{
+	memcpy(buf + UDP_HDR_LEN, payload, len);
+	struct udp_repr u = { .src_port = sport, .dst_port = dport, .payload_len = len };
+	CHECK(udp_repr_emit(&u, buf, (size_t)UDP_HDR_LEN + len, PEER_ADDR, OUR_ADDR, &WIRE_CSUM_SOFTWARE) > 0);
+	return (uint16_t)(UDP_HDR_LEN + len);
+}
+
+static void inject_udp(uint16_t sport, uint16_t dport, uint32_t value)
+{
+	uint8_t buf[UDP_HDR_LEN + sizeof(value)];
+	inject_ip(sport, 0, false, buf, udp_datagram(buf, sport, dport, &value, sizeof(value)));
+}
+
+/** The next datagram on so into buf (at most cap bytes), waiting up to `ms`; its length, or -EAGAIN. */
+static int recv_wait(struct ffs_sock *so, void *buf, size_t cap, uint16_t *sport, unsigned ms)
+{
+	uint32_t src, dst;
+	bool truncated;
+	struct iovec iov = { buf, cap };
+	for (unsigned waited = 0;; waited++) {
+		int rc = ffs_sock_recvv(st, so, &iov, 1, &src, sport, &dst, &truncated, false);
+		if (rc != -EAGAIN || waited >= ms)
+			return rc;
+		usleep(1000);
+	}
+}
+
+TEST(toeplitz_hash_matches_the_rss_verification_suite)
+{
+	/* Microsoft's "Verifying the RSS Hash Calculation" (IPv4, and IPv4 with ports) with its key. */
+	static const struct {
+		uint32_t dst, src;
+		uint16_t dport, sport;
+		uint32_t pair, four;
+	} v[] = {
+		{ 0xa18e6450u, 0x420995bbu, 1766, 2794, 0x323e8fc2u, 0x51ccc178u },  /* 161.142.100.80 ← 66.9.149.187 */
+		{ 0x41458c53u, 0xc75c6f02u, 4739, 14230, 0xd718262au, 0xc626b0eau }, /* 65.69.140.83 ← 199.92.111.2 */
+		{ 0x0c16cfb8u, 0x1813c65fu, 38024, 12898, 0xd2d0a5deu, 0x5c2b394au }, /* 12.22.207.184 ← 24.19.198.95 */
+		{ 0xd18ea306u, 0x261bcd1eu, 2217, 48228, 0x82989176u, 0xafc7327fu },  /* 209.142.163.6 ← 38.27.205.30 */
+		{ 0xcabc7f02u, 0x9927a3bfu, 1303, 44251, 0x5d1809c5u, 0x10e828a2u },  /* 202.188.127.2 ← 153.39.163.191 */
+	};
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		CHECK_EQ_INT(ffs_rss_hash_ipv4(v[i].src, v[i].dst), v[i].pair);
+		CHECK_EQ_INT(ffs_rss_hash_udp4(v[i].src, v[i].dst, v[i].sport, v[i].dport), v[i].four);
+	}
+	/* A frame hashes as a NIC hashes it: a datagram by its 4-tuple, a fragment by its pair. */
+	uint8_t f[ETH_HDR_LEN + IPV4_HDR_LEN + UDP_HDR_LEN] = { 0 };
+	struct eth_repr eth = { .ethertype = ETH_TYPE_IPV4 };
+	eth_repr_emit(&eth, f, ETH_HDR_LEN);
+	struct ipv4_repr ip = { .src = v[0].src, .dst = v[0].dst, .proto = IPV4_PROTO_UDP, .ttl = 64,
+				.hdr_len = IPV4_HDR_LEN, .payload_len = UDP_HDR_LEN };
+	ipv4_repr_emit(&ip, f + ETH_HDR_LEN, IPV4_HDR_LEN, &WIRE_CSUM_SOFTWARE);
+	wr_be16(f + ETH_HDR_LEN + IPV4_HDR_LEN, v[0].sport);
+	wr_be16(f + ETH_HDR_LEN + IPV4_HDR_LEN + 2, v[0].dport);
+	uint32_t h = 0;
+	CHECK(ffs_rss_frame_hash(f, sizeof(f), &h));
+	CHECK_EQ_INT(h, v[0].four);
+	ip.more_frags = true;
+	ipv4_repr_emit(&ip, f + ETH_HDR_LEN, IPV4_HDR_LEN, &WIRE_CSUM_SOFTWARE);
+	CHECK(ffs_rss_frame_hash(f, sizeof(f), &h));
+	CHECK_EQ_INT(h, v[0].pair);
+	wr_be16(f + 12, ETH_TYPE_ARP);
+	CHECK(!ffs_rss_frame_hash(f, sizeof(f), &h));
+}
+
+TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
+{
+	const uint16_t port = 7000;
+	struct ffs_sock *member[2] = { sock_at(0, port, true), sock_at(1, port, true) };
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	unsigned want[2] = { 0, 0 };
+	for (uint16_t i = 0; i < FLOWS; i++) {
+		inject_udp((uint16_t)(20000 + i), port, i);
+		want[lcore_of((uint16_t)(20000 + i), port)]++;
+	}
+	release_lcores();
+	CHECK(want[0] > 0 && want[1] > 0);
+	bool seen[FLOWS] = { false };
+	for (unsigned k = 0; k < 2; k++) {
+		for (unsigned n = 0; n < want[k]; n++) {
+			uint32_t v;
+			uint16_t sport;
+			CHECK_EQ_INT(recv_wait(member[k], &v, sizeof(v), &sport, WAIT_MS), (int)sizeof(v));
+			CHECK(v < FLOWS && !seen[v]);
+			seen[v] = true;
+			CHECK_EQ_INT(sport, 20000 + v);
+			CHECK_EQ_INT(lcore_of(sport, port), k);
+		}
+	}
+	uint32_t extra;
+	uint16_t sport;
+	CHECK_EQ_INT(recv_wait(member[0], &extra, sizeof(extra), &sport, 100), -EAGAIN);
+	CHECK_EQ_INT(recv_wait(member[1], &extra, sizeof(extra), &sport, 0), -EAGAIN);
+	hold_lcores();
+	struct ffs_counters after[2] = { counters(0), counters(1) };
+	release_lcores();
+	for (unsigned k = 0; k < 2; k++) {
+		CHECK_EQ_INT(after[k].udp_rx - before[k].udp_rx, want[k]);
+		CHECK_EQ_INT(after[k].udp_delivered - before[k].udp_delivered, want[k]);
+		CHECK_EQ_INT(after[k].udp_cross_lcore - before[k].udp_cross_lcore, 0);
+	}
+	/* Lcore 0 has the one RX queue: it handed lcore 1 its flows. */
+	CHECK_EQ_INT(after[0].eth_dispatched - before[0].eth_dispatched, want[1]);
+	CHECK_EQ_INT(after[0].eth_dispatch_dropped - before[0].eth_dispatch_dropped, 0);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
+}
+
+TEST(a_socket_homed_on_another_lcore_counts_the_flows_that_cross)
+{
+	const uint16_t port = 7001;
+	struct ffs_sock *so = sock_at(1, port, false);
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	unsigned want[2] = { 0, 0 };
+	for (uint16_t i = 0; i < FLOWS; i++) {
+		inject_udp((uint16_t)(30000 + i), port, i);
+		want[lcore_of((uint16_t)(30000 + i), port)]++;
+	}
+	release_lcores();
+	CHECK(want[0] > 0);
+	for (unsigned n = 0; n < FLOWS; n++) {
+		uint32_t v;
+		uint16_t sport;
+		CHECK_EQ_INT(recv_wait(so, &v, sizeof(v), &sport, WAIT_MS), (int)sizeof(v));
+	}
+	hold_lcores();
+	struct ffs_counters after[2] = { counters(0), counters(1) };
+	release_lcores();
+	CHECK_EQ_INT(after[0].udp_cross_lcore - before[0].udp_cross_lcore, want[0]);
+	CHECK_EQ_INT(after[1].udp_cross_lcore - before[1].udp_cross_lcore, 0);
+	CHECK_EQ_INT(after[1].udp_delivered - before[1].udp_delivered, want[1]);
+	ffs_sock_close(st, so);
+}
+
+TEST(a_reuseport_group_with_no_member_on_a_lcore_spreads_its_flows_over_all_and_counts_them)
+{
+	const uint16_t port = 7003;
+	/* Both members live on lcore 1: lcore 0's flows must cross, lcore 1's stay. */
+	struct ffs_sock *member[2] = { sock_at(1, port, true), sock_at(1, port, true) };
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	unsigned want[2] = { 0, 0 };
+	for (uint16_t i = 0; i < FLOWS; i++) {
+		inject_udp((uint16_t)(50000 + i), port, i);
+		want[lcore_of((uint16_t)(50000 + i), port)]++;
+	}
+	release_lcores();
+	CHECK(want[0] > 0 && want[1] > 0);
+	unsigned got[2] = { 0, 0 };
+	for (unsigned n = 0; n < FLOWS; n++) {
+		uint32_t v;
+		uint16_t sport;
+		int k = n % 2;
+		int rc = recv_wait(member[k], &v, sizeof(v), &sport, 0);
+		if (rc == -EAGAIN)
+			rc = recv_wait(member[k = 1 - k], &v, sizeof(v), &sport, WAIT_MS);
+		CHECK_EQ_INT(rc, (int)sizeof(v));
+		got[k]++;
+	}
+	/* The flow hash spreads them over both members. */
+	CHECK(got[0] > 0 && got[1] > 0);
+	hold_lcores();
+	struct ffs_counters after[2] = { counters(0), counters(1) };
+	release_lcores();
+	CHECK_EQ_INT(after[0].udp_cross_lcore - before[0].udp_cross_lcore, want[0]);
+	CHECK_EQ_INT(after[1].udp_cross_lcore - before[1].udp_cross_lcore, 0);
+	CHECK_EQ_INT(after[1].udp_delivered - before[1].udp_delivered, want[1]);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
+}
+
+TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed_on_its_flow_lcore)
+{
+	const uint16_t port = 7002;
+	setup();
+	const unsigned pair_lcore = ffs_rss_lcore(ffs_rss_hash_ipv4(PEER_ADDR, OUR_ADDR), 2);
+	/* A source port whose flow belongs to the other lcore: the datagram must move after reassembly. */
+	uint16_t sport = 40000;
+	while (lcore_of(sport, port) == pair_lcore)
+		sport++;
+	const unsigned flow_lcore = lcore_of(sport, port);
+	struct ffs_sock *member[2] = { sock_at(0, port, true), sock_at(1, port, true) };
+	static uint8_t payload[3000], dgram[UDP_HDR_LEN + sizeof(payload)];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 13 + 5);
+	uint16_t len = udp_datagram(dgram, sport, port, payload, sizeof(payload));
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	/* Three fragments of 1480, 1480 and the rest, last one first. */
+	inject_ip(777, 2960, false, dgram + 2960, (uint16_t)(len - 2960));
+	inject_ip(777, 0, true, dgram, 1480);
+	inject_ip(777, 1480, true, dgram + 1480, 1480);
+	release_lcores();
+
+	static uint8_t got[sizeof(payload) + 16];
+	uint16_t from;
+	CHECK_EQ_INT(recv_wait(member[flow_lcore], got, sizeof(got), &from, WAIT_MS), (int)sizeof(payload));
+	CHECK_EQ_INT(from, sport);
+	CHECK_MEM(got, payload, sizeof(payload));
+	CHECK_EQ_INT(recv_wait(member[flow_lcore], got, sizeof(got), &from, 100), -EAGAIN);
+	CHECK_EQ_INT(recv_wait(member[1 - flow_lcore], got, sizeof(got), &from, 0), -EAGAIN);
+	hold_lcores();
+	struct ffs_counters after[2] = { counters(0), counters(1) };
+	release_lcores();
+	/* All three fragments were processed by the lcore of the IP pair, which reassembled the
+	 * datagram and handed it to the flow's lcore. */
+	CHECK_EQ_INT(after[pair_lcore].ip_fragments - before[pair_lcore].ip_fragments, 3);
+	CHECK_EQ_INT(after[pair_lcore].ip_reassembled - before[pair_lcore].ip_reassembled, 1);
+	CHECK_EQ_INT(after[flow_lcore].ip_reassembled - before[flow_lcore].ip_reassembled, 0);
+	CHECK_EQ_INT(after[pair_lcore].ip_frag_steered - before[pair_lcore].ip_frag_steered, 0);
+	CHECK_EQ_INT(after[pair_lcore].udp_steered - before[pair_lcore].udp_steered, 1);
+	CHECK_EQ_INT(after[flow_lcore].udp_delivered - before[flow_lcore].udp_delivered, 1);
+	CHECK_EQ_INT(after[pair_lcore].udp_delivered - before[pair_lcore].udp_delivered, 0);
+	CHECK_EQ_INT(after[0].udp_cross_lcore + after[1].udp_cross_lcore,
+		     before[0].udp_cross_lcore + before[1].udp_cross_lcore);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
+}
+
+TEST(connect_picks_automatic_ports_whose_replies_hash_to_the_home_lcore)
+{
+	setup();
+	/* Homes alternate: consecutive free ports often hash alike, so the first free one would not do. */
+	for (unsigned i = 0; i < 32; i++) {
+		unsigned home = i % 2;
+		struct ffs_sock *so;
+		CHECK_EQ_INT(ffs_sock_open(st, apps[home], &so), 0);
+		uint32_t peer = PEER_ADDR + i % 4;
+		uint16_t rport = (uint16_t)(9000 + i);
+		CHECK_EQ_INT(ffs_sock_connect(st, so, peer, rport), 0);
+		CHECK(so->lport != 0);
+		CHECK_EQ_INT(ffs_rss_lcore(ffs_rss_hash_udp4(peer, OUR_ADDR, rport, so->lport), 2), home);
+		CHECK_EQ_INT(so->tx_lcore, home);
+		ffs_sock_close(st, so);
+	}
+}
+
+TEST(lcores_share_the_tx_queue_of_a_port_that_has_one)
+{
+	setup();
+	ffs_app_free(st, apps[0]);
+	ffs_app_free(st, apps[1]);
+	ffs_stack_stop(st);
+	start_on_ring_port(1);
+	struct ffs_sock *sender[2] = { sock_at(0, 7100, false), sock_at(1, 7101, false) };
+	const unsigned each = 300;
+	for (unsigned i = 0; i < each; i++) {
+		for (unsigned k = 0; k < 2; k++) {
+			uint32_t v = i;
+			struct iovec iov = { &v, sizeof(v) };
+			int rc;
+			for (int tries = 0; (rc = ffs_sock_sendv(st, sender[k], &iov, 1, PEER_ADDR, 9999)) == -EAGAIN || rc == -ENOBUFS; tries++) {
+				CHECK(tries < WAIT_MS);
+				usleep(1000);
+			}
+			CHECK_EQ_INT(rc, (int)sizeof(v));
+		}
+	}
+	/* Both lcores put their datagrams on the port's one TX queue: all of them arrive there. */
+	for (unsigned waited = 0; rte_ring_count(tx_rings[0]) < 2 * each && waited < WAIT_MS; waited++)
+		usleep(1000);
+	hold_lcores();
+	unsigned udp[2] = { 0, 0 };
+	struct rte_mbuf *m;
+	while (rte_ring_dequeue(tx_rings[0], (void **)&m) == 0) {
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		if (rd_be16(f + 12) == ETH_TYPE_IPV4 && f[ETH_HDR_LEN + 9] == IPV4_PROTO_UDP)
+			udp[rd_be16(f + ETH_HDR_LEN + IPV4_HDR_LEN) - 7100]++;
+		rte_pktmbuf_free(m);
+	}
+	CHECK_EQ_INT(udp[0], each);
+	CHECK_EQ_INT(udp[1], each);
+	for (unsigned k = 0; k < 2; k++) {
+		struct ffs_counters c = counters(k);
+		CHECK_EQ_INT(c.udp_tx, each);
+		CHECK_EQ_INT(c.eth_tx_dropped, 0);
+	}
+	release_lcores();
+	ffs_sock_close(st, sender[0]);
+	ffs_sock_close(st, sender[1]);
+}
+
+int main(int argc, char **argv)
+{
+	int rc = test__main(argc, argv, __FILE__);
+	if (st)
+		ffs_stack_stop(st);
+	return rc;
+}
