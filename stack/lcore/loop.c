@@ -247,8 +247,13 @@ static unsigned cluster_turn(struct ffs_lcore *lc)
 			lc->next_cluster_check = lc->now + st->tsc_hz / CLUSTER_CHECKS_PER_SECOND;
 		if (check || ffs_cluster_wanted(st->cluster)) {
 			ffs_tx_flush_all(lc);
+			const uint32_t served = lc->rxq_mask;
 			lc->rxq_mask = ffs_cluster_primary_sync(st->cluster, check);
 			lc->txq = lc->rxq_mask ? (uint16_t)__builtin_ctz(lc->rxq_mask) : FFS_NO_TXQ;
+			/* A worker that takes a queue starts with what the primary knows of the neighbours: the
+			 * peers send at once, their ARP done long ago, and the hold queue is short. */
+			for (uint32_t handed = served & ~lc->rxq_mask; handed; handed &= handed - 1)
+				arp_replay(lc, st->cluster_arp[__builtin_ctz(handed)]);
 		}
 	}
 	/* An adopted queue's ring holds the clones sent while its dead worker still owned it: drained here. */

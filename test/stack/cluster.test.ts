@@ -91,10 +91,7 @@ beforeAll(async () => {
   writeFileSync(config, [
     '[dpdk]', 'no_huge = false', `huge_dir = ${huge.dir}`, 'memory = 64', 'nb_mbuf = 4095',
     'proc_type = auto', 'nb_procs = 2', `vdev[] = net_tap0,iface=${IFACE}`, 'log_level = warning',
-    '[port0]', `addr = ${STACK_IP}`, `netmask = ${NETMASK}`,
-    // A replacement worker starts with an empty neighbour cache while the kernel, which knows the stack's
-    // MAC, sends at once: its first replies (up to a whole burst) wait for ARP.
-    '[sysctl]', 'net.link.ether.inet.maxhold = 256', '',
+    '[port0]', `addr = ${STACK_IP}`, `netmask = ${NETMASK}`, '',
   ].join('\n'));
   app = ns.spawn(process.execPath, [join(REPO, 'test/stack/fixtures/cluster-app.mjs')], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -177,10 +174,14 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     expect(answered.length).toBe(r.primaryRx);
   }, 60_000);
 
-  it('a new worker takes the freed queue and receives again', async () => {
+  it('a new worker takes the freed queue, knows the neighbours already, and receives again', async () => {
     const replacement = await call<{ workerId: number; pid: number; queue: number }>('fork');
     expect(replacement.queue).toBe(1);
     workers.push(replacement);
+    // The kernel knows the stack's MAC and sends at once: the new worker must not need to ARP first.
+    const { tables } = await call<{ tables: Record<string, Neighbour[]> }>('neighbours');
+    const known = tables[replacement.workerId] ?? [];
+    expect(known.find((n) => n.addr === KERNEL_IP)?.mac, JSON.stringify(known)).toBe(await linkMac(ns!, IFACE));
     const r = await call<SendResult>('send', { port: WORKER_PORT, flows: 32, perFlow: 4, waitMs: 10_000 });
     checkDelivery(r, 32, 4, workers.map((w) => w.workerId));
   }, 60_000);
