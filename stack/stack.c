@@ -553,8 +553,6 @@ void ffs_stack_sleep_end(struct ffs_stack *st) { ffs_lcore_sleep_end(st->lcores[
 
 int ffs_stack_proc_queue(const struct ffs_stack *st) { return st->proc_queue; }
 
-bool ffs_stack_is_secondary(const struct ffs_stack *st) { return st->secondary; }
-
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st) { return st->n_lcores; }
 
 unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out)

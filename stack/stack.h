@@ -120,9 +120,6 @@ void ffs_stack_sleep_end(struct ffs_stack *st);
 /** Multi-process: the queue this secondary serves, or -1 (a primary, or a single-process stack). */
 int ffs_stack_proc_queue(const struct ffs_stack *st);
 
-/** Multi-process: whether this stack is a DPDK secondary process's. */
-bool ffs_stack_is_secondary(const struct ffs_stack *st);
-
 /** Number of lcores with state (data-path lcores, or 1 inline). */
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st);
 
