@@ -145,6 +145,12 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     expect(workers.map((w) => w.queue).sort()).toEqual([0, 1]);
   }, 60_000);
 
+  it('a worker with no free queue left fails to start, saying why', async () => {
+    const before = appOutput.length;
+    await expect(call('fork')).rejects.toThrow(/did not start: .*"code":1/);
+    expect(appOutput.slice(before)).toContain('every queue is served by a live worker process');
+  }, 60_000);
+
   it('kernel flows to the port every worker binds reach exactly one worker each, both workers, and every reply returns', async () => {
     const r = await call<SendResult>('send', { port: WORKER_PORT, flows: 32, perFlow: 4, waitMs: 10_000 });
     checkDelivery(r, 32, 4, workers.map((w) => w.workerId));
