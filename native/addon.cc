@@ -7,24 +7,37 @@
  * thread (uv_idle while traffic flows and for 500 µs after; then an uv_poll on the stack's idle fd,
  * or a 1 ms uv_timer for devices without RX interrupts), and the uv_poll on the application
  * context's eventfd (ff_wake_fd) through which the stack wakes ffnet/dgram and ff_epoll_wait_async.
- * That eventfd closes with the stack, so the stack owns its watch and stops it first. Its typed
- * surface is declared in native/index.ts. Per-environment state lives in the Addon instance, never
- * in statics, and an environment cleanup hook closes a stack the program forgot to close.
+ * That eventfd closes with the stack, so the stack owns its watch and stops it first. The idle
+ * policy is the stack's (stack/lcore/driver.h), shared with posix ff_run. Its typed surface is
+ * declared in native/index.ts.
+ *
+ * Threads: the process has one stack. The thread that starts it gets the first handle; a worker
+ * thread attaches (attachStack) and gets its own handle, its own application context and, inline,
+ * its own lcore, which its libuv loop turns. Closing a handle detaches its thread (its sockets close,
+ * its lcore is given back); the last handle to close, in any thread, stops the stack. What the
+ * handles share across threads is the process-wide Shared state below; per-environment state lives
+ * in the Addon instance, and an environment cleanup hook closes the handles of a thread that ends
+ * (a worker's exit) or forgot to.
  */
 #include <napi.h>
 #include <uv.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 extern "C" {
-/** posix/ff_internal.h: frees the ff_* API's context and epoll sets before their stack stops. */
+/* posix/ff_internal.h: the ff_* API's per-thread contexts (that header is C only). */
 void ff_app_forget(void);
+void ff_thread_detach(void);
+int ff_thread_home(int index);
 #include "posix/ff_api.h"
 #include "stack/eal_log.h"
+#include "stack/lcore/driver.h"
 #include "stack/stack.h"
 #include "stack/wire/ipv4.h"
 }
@@ -38,20 +51,33 @@ namespace {
 
 /** Inline: turns taken per libuv iteration while they keep finding work (bigger batches per wake-up). */
 constexpr unsigned kTurnsPerIteration = 16;
-/** Inline: stay busy this long after the last work, so a ping-pong's next datagram finds the loop spinning. */
-constexpr uint64_t kBusyWindowNs = 500 * 1000;
-/**
- * Inline, once a busy period has had kFlowTurns turns with work (a flow, not a stray heartbeat): stay busy
- * this long after the last work. A windowed protocol (the transport's status messages, a request/response
- * stream) goes quiet for a round trip between bursts; a nap there costs the peer milliseconds per window.
- */
-constexpr uint64_t kFlowBusyWindowNs = 20 * 1000 * 1000;
-constexpr unsigned kFlowTurns = 64;
-/** Inline and asleep: wake at least this often for timers (ARP retries, aging, link watch). */
-constexpr uint64_t kSleepTickMs = 10;
-/** Inline, no RX interrupts: nap 1 ms while idle, doubling up to this while nothing comes. */
-constexpr uint64_t kMaxNapMs = 8;
 constexpr unsigned kEventBatch = 64;
+
+/** What every thread's handles share: the process has one stack. */
+struct Shared {
+	std::mutex mu;
+	/** Open handles (starting and attached, every thread); the last to close stops the stack. */
+	unsigned handles = 0;
+	/** The running stack's config as JSON (startStack's config.configJson), for threads that attach. */
+	std::string config_json;
+	/** Set when the handle that turned the unclaimed lcores closed while others stay: the next
+	 *  attached handle to turn takes that over. */
+	std::atomic<bool> unclaimed_orphaned{ false };
+};
+
+Shared &shared()
+{
+	static Shared s;
+	return s;
+}
+
+/** An Error with a `code` property, as Node's own errors carry. */
+Napi::Error CodedError(Napi::Env env, const std::string &msg, const char *code)
+{
+	Napi::Error e = Napi::Error::New(env, msg);
+	e.Set("code", code);
+	return e;
+}
 
 /** DPDK log lines attached to a start error. */
 constexpr unsigned kStartLogLines = 16;
@@ -118,10 +144,10 @@ struct Driver {
 	bool app_wake_open = false;
 	bool asleep = false;
 	unsigned open_handles = 0;
-	uint64_t last_work_ns = 0;
-	/** Turns with work since the loop last woke from sleep. */
-	unsigned work_turns = 0;
-	uint64_t nap_ms = 1;
+	/** The idle policy's state (stack/lcore/driver.h). */
+	ffs_driver policy{};
+	/** The lcore whose idle fd this driver sleeps on. */
+	unsigned idle_lcore = 0;
 	StackWrap *owner = nullptr;
 };
 
@@ -148,6 +174,7 @@ public:
 					   InstanceMethod<&StackWrap::Unref>("unref"),
 					   InstanceMethod<&StackWrap::WatchWake>("watchWake"),
 					   InstanceMethod<&StackWrap::Close>("close"),
+					   InstanceMethod<&StackWrap::Lcore>("lcore"),
 				   });
 	}
 
@@ -157,27 +184,37 @@ public:
 	/** Stacks of this environment not yet stopped, for the environment's cleanup hook. */
 	std::set<StackWrap *> *registry = nullptr;
 
-	/** Takes ownership of a started stack and hooks it into the JS thread's event loop. */
-	void Attach(Napi::Env env, ffs_stack *st, Napi::Function on_ping)
+	/**
+	 * Hooks this thread's handle on the running stack into the thread's event loop. `starter`: the
+	 * thread that started it (it watches the stack's events and turns the unclaimed lcores); `lcore`:
+	 * the inline lcore this thread claimed, or -1.
+	 */
+	void Attach(Napi::Env env, ffs_stack *st, Napi::Function on_ping, bool starter, int lcore)
 	{
 		st_ = st;
+		starter_ = starter;
+		turns_unclaimed_ = starter;
+		lcore_ = lcore;
 		on_ping_ = Napi::Persistent(on_ping);
 		uv_loop_t *loop = nullptr;
 		napi_get_uv_event_loop(env, &loop);
 		driver_ = new Driver();
 		driver_->owner = this;
-		uv_poll_init(loop, &driver_->events, ffs_stack_event_fd(st));
-		driver_->events.data = driver_;
-		driver_->open_handles++;
-		uv_poll_start(&driver_->events, UV_READABLE, [](uv_poll_t *h, int, int) {
-			static_cast<Driver *>(h->data)->owner->DrainEvents();
-		});
-		if (ffs_stack_is_inline(st)) {
+		if (starter) {
+			uv_poll_init(loop, &driver_->events, ffs_stack_event_fd(st));
+			driver_->events.data = driver_;
+			driver_->open_handles++;
+			uv_poll_start(&driver_->events, UV_READABLE, [](uv_poll_t *h, int, int) {
+				static_cast<Driver *>(h->data)->owner->DrainEvents();
+			});
+		}
+		if (Turns()) {
 			uv_idle_init(loop, &driver_->idle);
 			uv_timer_init(loop, &driver_->timer);
 			driver_->idle.data = driver_->timer.data = driver_;
 			driver_->open_handles += 2;
-			int fd = ffs_stack_idle_fd(st);
+			driver_->idle_lcore = ffs_stack_thread_idle_lcore(st);
+			int fd = ffs_stack_idle_fd_lcore(st, driver_->idle_lcore);
 			if (fd >= 0) {
 				uv_poll_init(loop, &driver_->wake, fd);
 				driver_->wake.data = driver_;
@@ -188,7 +225,11 @@ public:
 		}
 	}
 
-	/** Stops the stack and releases the handles; safe to call twice. */
+	/**
+	 * Closes this handle: stops its libuv handles, then detaches the thread (its sockets close, its
+	 * lcore is given back, its context is freed), or stops the stack when this was the last handle.
+	 * Safe to call twice.
+	 */
 	void Stop()
 	{
 		if (!st_)
@@ -202,34 +243,53 @@ public:
 				if (--dd->open_handles == 0)
 					delete dd;
 			};
-			uv_poll_stop(&d->events);
-			uv_close(reinterpret_cast<uv_handle_t *>(&d->events), on_close);
-			/* Before ff_app_forget closes the eventfd: libuv aborts on a watched fd that was closed. */
+			if (starter_) {
+				uv_poll_stop(&d->events);
+				uv_close(reinterpret_cast<uv_handle_t *>(&d->events), on_close);
+			}
+			/* Before the context's eventfd closes: libuv aborts on a watched fd that was closed. */
 			if (d->app_wake_open) {
 				uv_poll_stop(&d->app_wake);
 				uv_close(reinterpret_cast<uv_handle_t *>(&d->app_wake), on_close);
 			}
-			if (ffs_stack_is_inline(st_)) {
+			if (Turns()) {
 				uv_idle_stop(&d->idle);
 				uv_timer_stop(&d->timer);
 				uv_close(reinterpret_cast<uv_handle_t *>(&d->idle), on_close);
 				uv_close(reinterpret_cast<uv_handle_t *>(&d->timer), on_close);
 				if (d->wake_open) {
 					if (d->asleep)
-						ffs_stack_sleep_end(st_);
+						ffs_stack_sleep_end_lcore(st_, d->idle_lcore);
 					uv_poll_stop(&d->wake);
 					uv_close(reinterpret_cast<uv_handle_t *>(&d->wake), on_close);
 				}
 			}
+			if (d->open_handles == 0)
+				delete d;
 		}
-		ff_app_forget(); /* the ff_* API's context and epoll sets die with the stack */
-		ffs_stack_stop(st_);
+		{
+			Shared &g = shared();
+			std::lock_guard<std::mutex> lock(g.mu);
+			if (--g.handles == 0) {
+				ff_app_forget(); /* every thread's ff_* context and the epoll sets die with the stack */
+				ffs_stack_stop(st_);
+				g.config_json.clear();
+				g.unclaimed_orphaned = false;
+			} else {
+				ff_thread_detach();
+				if (turns_unclaimed_)
+					g.unclaimed_orphaned = true;
+			}
+		}
 		st_ = nullptr;
 		on_ping_.Reset();
 		on_wake_.Reset();
 		if (registry)
 			registry->erase(this);
 	}
+
+	/** Whether this handle is open. */
+	bool IsOpen() const { return st_ != nullptr; }
 
 private:
 	ffs_stack *Live(const Napi::CallbackInfo &info)
@@ -239,35 +299,58 @@ private:
 		return st_;
 	}
 
+	/** Whether this handle's libuv loop turns lcores: inline, and it started the stack or claimed one. */
+	bool Turns() const { return st_ && ffs_stack_is_inline(st_) && (starter_ || lcore_ >= 0); }
+
+	/**
+	 * One turn of what this thread turns: its claimed lcore, and every unclaimed one on the handle that
+	 * started the stack (or, once that closed, on the attached handle that took over).
+	 */
+	unsigned Poll()
+	{
+		if (!turns_unclaimed_ && shared().unclaimed_orphaned.load(std::memory_order_relaxed) &&
+		    shared().unclaimed_orphaned.exchange(false))
+			turns_unclaimed_ = true;
+		if (turns_unclaimed_)
+			return ffs_stack_poll(st_);
+		return lcore_ >= 0 ? ffs_stack_poll_lcore(st_, static_cast<unsigned>(lcore_)) : 0;
+	}
+
+	/**
+	 * Whether this driver may sleep on its lcore's idle fd: it watches one, and no other thread has
+	 * claimed that lcore since (its owner arms and disarms that lcore's RX interrupts): else it naps.
+	 */
+	bool IdleFdUsable() const { return driver_->wake_open && ffs_stack_thread_idle_lcore(st_) == driver_->idle_lcore; }
+
 	/** Inline mode: turn the loop on every libuv iteration (traffic is flowing). */
 	void StartBusy()
 	{
-		Driver *d = driver_;
-		d->last_work_ns = uv_hrtime();
-		d->nap_ms = 1;
-		d->work_turns = 0;
-		uv_idle_start(&d->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(); });
+		ffs_driver_busy(&driver_->policy, uv_hrtime());
+		Spin();
+	}
+
+	void Spin()
+	{
+		uv_idle_start(&driver_->idle, [](uv_idle_t *h) { static_cast<Driver *>(h->data)->owner->InlineTurn(); });
 	}
 
 	/** Inline mode: stop turning until a RX queue or a control message has work, or a tick is due. */
-	void StartSleep()
+	void StartSleep(const ffs_drive_step &step)
 	{
 		Driver *d = driver_;
 		uv_idle_stop(&d->idle);
 		auto on_timer = [](uv_timer_t *h) { static_cast<Driver *>(h->data)->owner->Awake(); };
-		if (d->wake_open) {
-			if (!ffs_stack_sleep_begin(st_)) {
+		if (step.action == FFS_DRIVE_SLEEP) {
+			if (!ffs_stack_sleep_begin_lcore(st_, d->idle_lcore)) {
 				StartBusy();
 				return;
 			}
 			d->asleep = true;
 			uv_poll_start(&d->wake, UV_READABLE, [](uv_poll_t *h, int, int) { static_cast<Driver *>(h->data)->owner->Awake(); });
-			uv_timer_start(&d->timer, on_timer, kSleepTickMs, 0);
 		} else {
 			d->asleep = true;
-			uv_timer_start(&d->timer, on_timer, d->nap_ms, 0);
-			d->nap_ms = d->nap_ms * 2 > kMaxNapMs ? kMaxNapMs : d->nap_ms * 2;
 		}
+		uv_timer_start(&d->timer, on_timer, step.ms, 0);
 	}
 
 	/** Inline mode: leave the sleeping state (timer, idle fd, RX interrupts). */
@@ -278,7 +361,7 @@ private:
 		uv_timer_stop(&d->timer);
 		if (d->wake_open) {
 			uv_poll_stop(&d->wake);
-			ffs_stack_sleep_end(st_);
+			ffs_stack_sleep_end_lcore(st_, d->idle_lcore);
 		}
 	}
 
@@ -288,45 +371,37 @@ private:
 		if (!driver_ || !st_ || !driver_->asleep)
 			return;
 		EndSleep();
-		if (ffs_stack_poll(st_))
-			StartBusy();
+		ffs_drive_step step = ffs_driver_step(&driver_->policy, Poll() ? 1 : 0, uv_hrtime(), IdleFdUsable());
+		if (step.action == FFS_DRIVE_SPIN)
+			Spin();
 		else
-			StartSleep();
+			StartSleep(step);
 	}
 
 	/** Inline mode: back to busy polling at once (a control call just queued work). */
 	void Wake()
 	{
-		if (!driver_ || !st_ || !ffs_stack_is_inline(st_))
+		if (!driver_ || !Turns())
 			return;
 		if (driver_->asleep) {
 			EndSleep();
 			StartBusy();
 		} else {
-			driver_->last_work_ns = uv_hrtime();
-			driver_->work_turns++;
+			ffs_driver_step(&driver_->policy, 1, uv_hrtime(), IdleFdUsable());
 		}
 	}
 
-	/**
-	 * Inline mode, busy: turns of the stack loop while they find work; sleep once the busy window passed idle
-	 * (kBusyWindowNs, or kFlowBusyWindowNs while a flow is running).
-	 */
+	/** Inline mode, busy: turns of the stack loop while they find work; then what the idle policy says. */
 	void InlineTurn()
 	{
 		if (!st_ || !driver_)
 			return;
-		Driver *d = driver_;
 		unsigned turns = 0;
-		while (turns < kTurnsPerIteration && ffs_stack_poll(st_))
+		while (turns < kTurnsPerIteration && Poll())
 			turns++;
-		uint64_t now = uv_hrtime();
-		if (turns) {
-			d->last_work_ns = now;
-			d->work_turns += turns;
-		} else if (now - d->last_work_ns > (d->work_turns >= kFlowTurns ? kFlowBusyWindowNs : kBusyWindowNs)) {
-			StartSleep();
-		}
+		ffs_drive_step step = ffs_driver_step(&driver_->policy, turns, uv_hrtime(), IdleFdUsable());
+		if (step.action != FFS_DRIVE_SPIN)
+			StartSleep(step);
 	}
 
 	/**
@@ -574,8 +649,9 @@ private:
 		if (!driver_)
 			return;
 		auto apply = [ref](uv_handle_t *h) { ref ? uv_ref(h) : uv_unref(h); };
-		apply(reinterpret_cast<uv_handle_t *>(&driver_->events));
-		if (st_ && ffs_stack_is_inline(st_)) {
+		if (starter_)
+			apply(reinterpret_cast<uv_handle_t *>(&driver_->events));
+		if (Turns()) {
 			apply(reinterpret_cast<uv_handle_t *>(&driver_->idle));
 			apply(reinterpret_cast<uv_handle_t *>(&driver_->timer));
 			if (driver_->wake_open)
@@ -587,7 +663,19 @@ private:
 	Napi::Value Unref(const Napi::CallbackInfo &info) { SetRef(false); return info.Env().Undefined(); }
 	Napi::Value Close(const Napi::CallbackInfo &info) { Stop(); return info.Env().Undefined(); }
 
+	/** lcore(): the inline lcore this thread claimed, else its sockets' home lcore. */
+	Napi::Value Lcore(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		int mine = ffs_stack_thread_lcore(st);
+		return Napi::Number::New(info.Env(), mine >= 0 ? mine : ff_thread_home(-1));
+	}
+
 	ffs_stack *st_ = nullptr;
+	bool starter_ = false;
+	/** Turns every lcore no other thread claimed (ffs_stack_poll), not only its own. */
+	bool turns_unclaimed_ = false;
+	int lcore_ = -1;
 	Driver *driver_ = nullptr;
 	Napi::FunctionReference on_ping_;
 	Napi::FunctionReference on_wake_;
@@ -600,6 +688,8 @@ public:
 		stack_ctor_ = Napi::Persistent(StackWrap::Define(env));
 		DefineAddon(exports, {
 					     InstanceMethod<&FfnetAddon::StartStack>("startStack"),
+					     InstanceMethod<&FfnetAddon::AttachStack>("attachStack"),
+					     InstanceMethod<&FfnetAddon::RunningConfig>("runningConfig"),
 					     InstanceMethod<&FfnetAddon::CounterNames>("counterNames"),
 					     InstanceMethod<&FfnetAddon::CounterDocs>("counterDocs"),
 					     InstanceMethod<&FfnetAddon::SysctlTable>("sysctlTable"),
@@ -652,6 +742,13 @@ private:
 		conf.n_data_lcores = lcores.Length();
 		for (unsigned i = 0; i < conf.n_data_lcores; i++)
 			conf.data_lcores[i] = lcores.Get(i).As<Napi::Number>().Uint32Value();
+		Napi::Value inline_lcores = cfg.Get("inlineLcores");
+		if (!inline_lcores.IsUndefined()) {
+			conf.n_inline_lcores = GetU32(cfg, "inlineLcores");
+			if (conf.n_inline_lcores > FFS_MAX_LCORES)
+				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_LCORES) + " inline lcores");
+		}
+		Napi::Value config_json = cfg.Get("configJson");
 		conf.idle_sleep_us = GetU32(cfg, "idleSleepUs");
 		conf.tx_delay_us = GetU32(cfg, "txDelayUs");
 		conf.nb_mbuf = GetU32(cfg, "mbufs");
@@ -713,15 +810,79 @@ private:
 		for (unsigned i = 0; i < conf.n_vdevs; i++)
 			conf.vdevs[i] = vdevs[i].c_str();
 
+		Shared &g = shared();
+		std::lock_guard<std::mutex> lock(g.mu);
 		ffs_stack *st = ffs_stack_start(&conf, err, sizeof(err));
 		if (!st)
 			throw StartError(env, err, log_mark);
+		g.handles = 1;
+		g.config_json = config_json.IsString() ? config_json.As<Napi::String>().Utf8Value() : std::string();
+		g.unclaimed_orphaned = false;
+		ff_thread_home(-1); /* this thread's context first: its sockets' home is lcore 0 */
 		Napi::Object obj = stack_ctor_.New({});
 		StackWrap *w = StackWrap::Unwrap(obj);
-		w->Attach(env, st, info[1].As<Napi::Function>());
+		w->Attach(env, st, info[1].As<Napi::Function>(), true, -1);
 		w->registry = &live_;
 		live_.insert(w);
 		return obj;
+	}
+
+	/**
+	 * attachStack({ lcore? }, onPingReply): this thread's handle on the stack another thread (or an
+	 * earlier handle of this one) started; null when none runs.
+	 */
+	Napi::Value AttachStack(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		if (!info[0].IsObject() || !info[1].IsFunction())
+			throw Napi::TypeError::New(env, "attachStack(options, onPingReply)");
+		Napi::Value lv = info[0].As<Napi::Object>().Get("lcore");
+		bool given = !lv.IsUndefined() && !lv.IsNull();
+		if (given && !lv.IsNumber())
+			throw Napi::TypeError::New(env, "options.lcore must be a number");
+		int want = given ? lv.As<Napi::Number>().Int32Value() : -1;
+		Shared &g = shared();
+		std::lock_guard<std::mutex> lock(g.mu);
+		ffs_stack *st = ffs_stack_current();
+		if (!st || g.handles == 0)
+			return env.Null();
+		for (StackWrap *w : live_)
+			if (w->IsOpen())
+				throw Napi::Error::New(env, "this thread already has a handle on the stack (close it first)");
+		unsigned n = ffs_stack_lcore_count(st);
+		if (given && (want < 0 || static_cast<unsigned>(want) >= n))
+			throw Napi::RangeError::New(env, "lcore " + std::to_string(want) + " is out of range (the stack has " + std::to_string(n) +
+								 " lcores)");
+		int lcore = -1;
+		if (ffs_stack_is_inline(st)) {
+			lcore = ff_set_lcore(want);
+			if (lcore < 0 && errno == EBUSY)
+				throw CodedError(env,
+						 given ? "lcore " + std::to_string(want) + " is turned by another thread"
+						       : "every inline lcore is turned by a thread already (the stack has " + std::to_string(n) + ")",
+						 "ERR_FFNET_LCORE_BUSY");
+			if (lcore < 0)
+				throw Napi::Error::New(env, std::string("attaching to the stack failed: ") + strerror(errno));
+		} else if (ff_thread_home(want) < 0) {
+			throw Napi::Error::New(env, std::string("attaching to the stack failed: ") + strerror(errno));
+		}
+		g.handles++;
+		Napi::Object obj = stack_ctor_.New({});
+		StackWrap *w = StackWrap::Unwrap(obj);
+		w->Attach(env, st, info[1].As<Napi::Function>(), false, lcore);
+		w->registry = &live_;
+		live_.insert(w);
+		return obj;
+	}
+
+	/** runningConfig(): the configJson the running stack was started with, or null when none runs. */
+	Napi::Value RunningConfig(const Napi::CallbackInfo &info)
+	{
+		Shared &g = shared();
+		std::lock_guard<std::mutex> lock(g.mu);
+		if (g.handles == 0 || !ffs_stack_current())
+			return info.Env().Null();
+		return Napi::String::New(info.Env(), g.config_json);
 	}
 
 	Napi::Value CounterNames(const Napi::CallbackInfo &info)

@@ -32,6 +32,13 @@ export interface NativeStackConfig {
   eal: string[];
   /** lcore ids that run the stack loop on their own threads; empty = inline on the JS thread. */
   dataLcores: number[];
+  /**
+   * With no data-path lcore: how many lcores (RX/TX queue pairs) JS threads turn — the starting thread
+   * lcore 0 (and every lcore no thread claimed), each attached thread its own. 0 or 1 = one inline lcore.
+   */
+  inlineLcores?: number;
+  /** The configuration as JSON, kept so threads that attach later can read it back (runningConfig). */
+  configJson?: string;
   /** Microseconds an idle data-path lcore sleeps between polls (0 = busy poll). */
   idleSleepUs: number;
   /** Microseconds a partial TX burst may wait before it is flushed. */
@@ -92,7 +99,7 @@ export interface NativeLcoreCounters {
 
 /** A started stack. Methods throw after close(). */
 export interface NativeStack {
-  /** Per-lcore counters (one entry per data-path lcore, or lcore 0 inline). */
+  /** Per-lcore counters (one entry per data-path lcore, or per inline lcore: by index when there are several). */
   counters(): NativeLcoreCounters[];
   ports(): NativePortInfo[];
   /** mbufs of the packet pool currently allocated (in use anywhere: rings, caches, sockets). */
@@ -124,13 +131,24 @@ export interface NativeStack {
    * closes; `null` pauses it. A second call replaces `cb`. The watch never keeps the event loop alive.
    */
   watchWake(cb: (() => void) | null): void;
-  /** Stops the lcores, closes the ports, frees the pools. Idempotent. EAL stays initialised (once per process). */
+  /**
+   * The lcore this thread turns (inline: the one it claimed, 0 on the thread that started the stack),
+   * or, with data-path lcores, its sockets' home lcore.
+   */
+  lcore(): number;
+  /**
+   * Closes this handle; idempotent. An attached handle, or the starting one while others are open,
+   * detaches its thread: closes the thread's sockets, gives back its lcore, frees its context. The last
+   * handle to close, in any thread, stops the lcores, closes the ports and frees the pools. A thread
+   * that ends (a worker's exit) closes its handles. The EAL stays initialised (once per process).
+   */
   close(): void;
 }
 
 /**
  * The ff_* calls (native/posix.cc over posix/ff_api.h). Each returns its result, or a negative errno
- * when the call failed; ffnet/posix turns those into FfError. Addresses are dotted quads.
+ * when the call failed; ffnet/posix turns those into FfError. Addresses are dotted quads. A call on a
+ * socket another thread opened throws an Error with code ERR_FFNET_WRONG_THREAD.
  */
 export interface NativePosix {
   constants: Record<string, number>;
@@ -165,6 +183,20 @@ export interface NativeAddon {
     config: NativeStackConfig,
     onPingReply: (token: number, rttUs: number, ttl: number, bytes: number) => void,
   ): NativeStack;
+  /**
+   * This thread's handle on the stack another thread started (or one this thread started and closed
+   * while other handles stayed open); null when no stack runs in the process. It has its own
+   * application context; inline, it claims `lcore` (or the next free one: 1, 2, ..., then 0) and turns
+   * it from this thread's event loop. Throws an Error with code ERR_FFNET_LCORE_BUSY when that lcore
+   * (or every one) is taken, a RangeError when there is no such lcore, an Error when this thread has an
+   * open handle already.
+   */
+  attachStack(
+    options: { lcore?: number },
+    onPingReply: (token: number, rttUs: number, ttl: number, bytes: number) => void,
+  ): NativeStack | null;
+  /** The running stack's configJson ('' when it was started without one), or null when none runs. */
+  runningConfig(): string | null;
   /** Counter names in declaration order. */
   counterNames(): string[];
   /** Counter name → one-line meaning. */

@@ -5,7 +5,8 @@
  * functions convert values and return the call's result, or -errno when it failed. Constants
  * (AF_INET, SO_REUSEADDR, EPOLLIN, ...) come from the system headers here, never retyped in
  * TypeScript. The wake-up of ffnet/dgram and the awaitable ff_epoll_wait (a uv_poll on ff_wake_fd)
- * belongs to the stack object (native/addon.cc), which closes that fd.
+ * belongs to the stack object (native/addon.cc), which closes that fd. A socket is used only by the
+ * thread that opened it: the others get ERR_FFNET_WRONG_THREAD.
  */
 #include <napi.h>
 
@@ -59,6 +60,23 @@ int Fd(const Napi::CallbackInfo &info, size_t i)
 	return d >= 0 && d <= INT32_MAX && d == static_cast<double>(static_cast<int32_t>(d)) ? static_cast<int>(d) : -1;
 }
 
+/**
+ * A descriptor argument that names a socket: Fd(), after checking that the calling thread's context
+ * owns it. Each thread's sockets signal only that thread's context (its wake-ups, its event loop),
+ * so a socket used from another thread would wait on wake-ups that never come there.
+ */
+int OwnFd(const Napi::CallbackInfo &info, size_t i)
+{
+	int fd = Fd(info, i);
+	if (fd >= 0 && ff_sock_foreign(fd)) {
+		Napi::Error e = Napi::Error::New(info.Env(), "socket " + std::to_string(fd) +
+								     " belongs to another thread (a socket is used only by the thread that created it)");
+		e.Set("code", "ERR_FFNET_WRONG_THREAD");
+		throw e;
+	}
+	return fd;
+}
+
 /** Parses a dotted quad (network order out); false when it is not one. */
 bool ParseAddr(const Napi::Value &v, in_addr *out)
 {
@@ -98,7 +116,7 @@ Napi::Value Bind(const Napi::CallbackInfo &info)
 	sockaddr_in sin = MakeSin(info, 1, 2, &ok);
 	if (!ok)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Result(info.Env(), ff_bind(Fd(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+	return Result(info.Env(), ff_bind(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
 }
 
 /** connect(fd, address | null, port): null disconnects (AF_UNSPEC). */
@@ -107,28 +125,28 @@ Napi::Value Connect(const Napi::CallbackInfo &info)
 	if (info[1].IsNull()) {
 		sockaddr sa{};
 		sa.sa_family = AF_UNSPEC;
-		return Result(info.Env(), ff_connect(Fd(info, 0), &sa, sizeof(sa)));
+		return Result(info.Env(), ff_connect(OwnFd(info, 0), &sa, sizeof(sa)));
 	}
 	bool ok;
 	sockaddr_in sin = MakeSin(info, 1, 2, &ok);
 	if (!ok)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Result(info.Env(), ff_connect(Fd(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+	return Result(info.Env(), ff_connect(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
 }
 
-Napi::Value Close(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_close(Fd(info, 0))); }
+Napi::Value Close(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_close(OwnFd(info, 0))); }
 
 /** sendto(fd, bytes: Uint8Array, flags, address | null, port) */
 Napi::Value Sendto(const Napi::CallbackInfo &info)
 {
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
 	if (info[3].IsNull())
-		return Sent(info.Env(), ff_sendto(Fd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), nullptr, 0));
+		return Sent(info.Env(), ff_sendto(OwnFd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), nullptr, 0));
 	bool ok;
 	sockaddr_in sin = MakeSin(info, 3, 4, &ok);
 	if (!ok)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Sent(info.Env(), ff_sendto(Fd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2),
+	return Sent(info.Env(), ff_sendto(OwnFd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2),
 					  reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
 }
 
@@ -139,7 +157,7 @@ Napi::Value Recvfrom(const Napi::CallbackInfo &info)
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
 	sockaddr_in sin{};
 	socklen_t len = sizeof(sin);
-	ssize_t n = ff_recvfrom(Fd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), reinterpret_cast<sockaddr *>(&sin), &len);
+	ssize_t n = ff_recvfrom(OwnFd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), reinterpret_cast<sockaddr *>(&sin), &len);
 	if (n < 0)
 		return Napi::Number::New(env, -errno);
 	char addr[INET_ADDRSTRLEN];
@@ -180,7 +198,7 @@ Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 			msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
 		}
 	}
-	return Sent(info.Env(), ff_sendmmsg(Fd(info, 0), msgs.data(), n, Int(info, 4)));
+	return Sent(info.Env(), ff_sendmmsg(OwnFd(info, 0), msgs.data(), n, Int(info, 4)));
 }
 
 /**
@@ -206,7 +224,7 @@ Napi::Value Recvmmsg(const Napi::CallbackInfo &info)
 		msgs[i].msg_hdr.msg_name = &sins[i];
 		msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
 	}
-	int n = ff_recvmmsg(Fd(info, 0), msgs.data(), max, Int(info, 4), nullptr);
+	int n = ff_recvmmsg(OwnFd(info, 0), msgs.data(), max, Int(info, 4), nullptr);
 	if (n < 0)
 		return Napi::Number::New(info.Env(), -errno);
 	for (int i = 0; i < n; i++) {
@@ -222,7 +240,7 @@ Napi::Value Getsockname(const Napi::CallbackInfo &info)
 {
 	sockaddr_in sin{};
 	socklen_t len = sizeof(sin);
-	int rc = ff_getsockname(Fd(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
+	int rc = ff_getsockname(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
 	return AddrResult(info.Env(), rc, sin);
 }
 
@@ -230,7 +248,7 @@ Napi::Value Getpeername(const Napi::CallbackInfo &info)
 {
 	sockaddr_in sin{};
 	socklen_t len = sizeof(sin);
-	int rc = ff_getpeername(Fd(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
+	int rc = ff_getpeername(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
 	return AddrResult(info.Env(), rc, sin);
 }
 
@@ -239,10 +257,10 @@ Napi::Value Setsockopt(const Napi::CallbackInfo &info)
 {
 	if (info[3].IsNumber()) {
 		int v = Int(info, 3);
-		return Result(info.Env(), ff_setsockopt(Fd(info, 0), Int(info, 1), Int(info, 2), &v, sizeof(v)));
+		return Result(info.Env(), ff_setsockopt(OwnFd(info, 0), Int(info, 1), Int(info, 2), &v, sizeof(v)));
 	}
 	Napi::Uint8Array b = info[3].As<Napi::Uint8Array>();
-	return Result(info.Env(), ff_setsockopt(Fd(info, 0), Int(info, 1), Int(info, 2), b.Data(), static_cast<socklen_t>(b.ByteLength())));
+	return Result(info.Env(), ff_setsockopt(OwnFd(info, 0), Int(info, 1), Int(info, 2), b.Data(), static_cast<socklen_t>(b.ByteLength())));
 }
 
 /** getsockopt(fd, level, name) → int value or -errno; IP_MULTICAST_IF → dotted quad. */
@@ -252,14 +270,14 @@ Napi::Value Getsockopt(const Napi::CallbackInfo &info)
 	if (level == IPPROTO_IP && name == IP_MULTICAST_IF) {
 		in_addr a{};
 		socklen_t len = sizeof(a);
-		if (ff_getsockopt(Fd(info, 0), level, name, &a, &len) < 0)
+		if (ff_getsockopt(OwnFd(info, 0), level, name, &a, &len) < 0)
 			return Napi::Number::New(info.Env(), -errno);
 		char buf[INET_ADDRSTRLEN];
 		return Napi::String::New(info.Env(), inet_ntop(AF_INET, &a, buf, sizeof(buf)));
 	}
 	int v = 0;
 	socklen_t len = sizeof(v);
-	if (ff_getsockopt(Fd(info, 0), level, name, &v, &len) < 0)
+	if (ff_getsockopt(OwnFd(info, 0), level, name, &v, &len) < 0)
 		return Napi::Number::New(info.Env(), -errno);
 	Napi::Array out = Napi::Array::New(info.Env(), 1);
 	out.Set(0u, Napi::Number::New(info.Env(), v));
@@ -270,7 +288,7 @@ Napi::Value Getsockopt(const Napi::CallbackInfo &info)
 Napi::Value Ioctl(const Napi::CallbackInfo &info)
 {
 	int v = Int(info, 2);
-	if (ff_ioctl(Fd(info, 0), static_cast<unsigned long>(info[1].As<Napi::Number>().Uint32Value()), &v) < 0)
+	if (ff_ioctl(OwnFd(info, 0), static_cast<unsigned long>(info[1].As<Napi::Number>().Uint32Value()), &v) < 0)
 		return Napi::Number::New(info.Env(), -errno);
 	Napi::Array out = Napi::Array::New(info.Env(), 1);
 	out.Set(0u, Napi::Number::New(info.Env(), v));
@@ -279,7 +297,7 @@ Napi::Value Ioctl(const Napi::CallbackInfo &info)
 
 Napi::Value Fcntl(const Napi::CallbackInfo &info)
 {
-	return Result(info.Env(), ff_fcntl(Fd(info, 0), Int(info, 1), static_cast<long>(Int(info, 2))));
+	return Result(info.Env(), ff_fcntl(OwnFd(info, 0), Int(info, 1), static_cast<long>(Int(info, 2))));
 }
 
 Napi::Value EpollCreate(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_epoll_create(Int(info, 0))); }
@@ -290,7 +308,7 @@ Napi::Value EpollCtl(const Napi::CallbackInfo &info)
 	epoll_event ev{};
 	ev.events = info[3].As<Napi::Number>().Uint32Value();
 	ev.data.u64 = static_cast<uint64_t>(info[4].As<Napi::Number>().Int64Value());
-	return Result(info.Env(), ff_epoll_ctl(Fd(info, 0), Int(info, 1), Fd(info, 2), info[3].IsNull() ? nullptr : &ev));
+	return Result(info.Env(), ff_epoll_ctl(Fd(info, 0), Int(info, 1), OwnFd(info, 2), info[3].IsNull() ? nullptr : &ev));
 }
 
 /** epoll_wait(epfd, out: Float64Array (pairs of events, data), maxevents, timeout) → count or -errno. */
@@ -329,7 +347,7 @@ Napi::Value DgramRecv(const Napi::CallbackInfo &info)
 	unsigned max = info[2].As<Napi::Number>().Uint32Value();
 	if (static_cast<size_t>(max) * 4 > desc.ElementLength())
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Napi::Number::New(info.Env(), ff_dgram_recv_packed(Fd(info, 0), buf.Data(), buf.ByteLength(), max,
+	return Napi::Number::New(info.Env(), ff_dgram_recv_packed(OwnFd(info, 0), buf.Data(), buf.ByteLength(), max,
 								  reinterpret_cast<ff_dgram_desc *>(desc.Data())));
 }
 
@@ -337,7 +355,7 @@ Napi::Value DgramRecv(const Napi::CallbackInfo &info)
 Napi::Value DgramSendQueue(const Napi::CallbackInfo &info)
 {
 	uint32_t bytes = 0, count = 0;
-	int rc = ff_dgram_send_queue(Fd(info, 0), &bytes, &count);
+	int rc = ff_dgram_send_queue(OwnFd(info, 0), &bytes, &count);
 	if (rc < 0)
 		return Napi::Number::New(info.Env(), rc);
 	Napi::Array out = Napi::Array::New(info.Env(), 2);

@@ -3,8 +3,10 @@
  * blocking on top of the stack's non-blocking socket layer (stack/sock/sock.h). This is the only
  * place where the stack's negative error codes become errno.
  *
- * One application context serves every C caller in the process: its eventfd wakes blocked calls
- * (and event loops, through ff_wake_fd), and its ready ring is drained under a mutex.
+ * Each thread that calls ff_* gets its own application context (thread-local, listed in a registry
+ * that ff_app_forget empties when the stack stops): its eventfd wakes that thread's blocked calls
+ * (and event loop, through ff_wake_fd), and only that thread drains its ready ring. Any thread may
+ * still use any socket: a wait on another thread's socket looks at it again every slice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +28,23 @@
 #include "stack/sock/sock.h"
 #include "stack/wire/ipv4.h"
 
-static pthread_mutex_t app_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ffs_app *g_app;
-static struct ffs_stack *g_app_stack;
-/** Eventfd writes owed: an lcore that finds `notified` clear sets it and then writes once; a drain
- *  that cleared it before the write landed reads that write on a later drain. Under app_lock. */
-static atomic_uint owed_writes;
+/** One thread's application context for one stack. */
+struct ff_ctx {
+	struct ffs_app *app;
+	struct ffs_stack *st;
+	unsigned st_id;
+	unsigned gen; /**< the registry's generation when it was made */
+	/** Eventfd writes owed: an lcore that finds `notified` clear sets it and then writes once; a
+	 *  drain that cleared it before the write landed reads that write on a later drain. */
+	unsigned owed_writes;
+	struct ff_ctx *next;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ff_ctx *registry;
+/** Bumped by ff_app_forget: a thread's context from before is gone. */
+static atomic_uint registry_gen;
+static _Thread_local struct ff_ctx *thread_ctx;
 
 static inline int fail(int neg_errno)
 {
@@ -39,31 +52,146 @@ static inline int fail(int neg_errno)
 	return -1;
 }
 
+/** The calling thread's context for st when it has one (NULL otherwise). */
+static struct ff_ctx *ctx_of_thread(const struct ffs_stack *st)
+{
+	struct ff_ctx *c = thread_ctx;
+	if (!c || !st || c->gen != atomic_load_explicit(&registry_gen, memory_order_acquire) || c->st != st || c->st_id != st->id)
+		return NULL;
+	return c;
+}
+
+static struct ff_ctx *ctx_for(struct ffs_stack *st)
+{
+	struct ff_ctx *c = ctx_of_thread(st);
+	if (c)
+		return c;
+	if (!st)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	struct ffs_app *app = c ? ffs_app_new(st) : NULL;
+	if (!app) {
+		free(c);
+		return NULL;
+	}
+	c->app = app;
+	c->st = st;
+	c->st_id = st->id;
+	pthread_mutex_lock(&registry_lock);
+	c->gen = atomic_load(&registry_gen);
+	c->next = registry;
+	registry = c;
+	pthread_mutex_unlock(&registry_lock);
+	/* A context of an earlier stack (stopped without ff_app_forget) stays listed until the next forget. */
+	thread_ctx = c;
+	return c;
+}
+
 struct ffs_app *ff_app(struct ffs_stack *st)
 {
-	pthread_mutex_lock(&app_lock);
-	if (g_app_stack != st) {
-		/* A new stack (restarted in this process): the old context died with the old stack. */
-		g_app = st ? ffs_app_new(st) : NULL;
-		g_app_stack = st;
-	}
-	struct ffs_app *app = g_app;
-	pthread_mutex_unlock(&app_lock);
-	if (app && rte_lcore_id() == LCORE_ID_ANY)
+	struct ff_ctx *c = ctx_for(st);
+	if (c && rte_lcore_id() == LCORE_ID_ANY)
 		rte_thread_register();
-	return app;
+	return c ? c->app : NULL;
 }
 
 void ff_app_forget(void)
 {
-	pthread_mutex_lock(&app_lock);
-	if (g_app && g_app_stack)
-		ffs_app_free(g_app_stack, g_app);
-	g_app = NULL;
-	g_app_stack = NULL;
-	atomic_store(&owed_writes, 0);
-	pthread_mutex_unlock(&app_lock);
+	pthread_mutex_lock(&registry_lock);
+	while (registry) {
+		struct ff_ctx *c = registry;
+		registry = c->next;
+		ffs_app_free(c->st, c->app);
+		free(c);
+	}
+	atomic_fetch_add_explicit(&registry_gen, 1, memory_order_release);
+	pthread_mutex_unlock(&registry_lock);
+	thread_ctx = NULL;
 	ff_epoll_reset();
+}
+
+int ff_close_thread_sockets(void)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	struct ff_ctx *c = ctx_of_thread(st);
+	if (!c)
+		return 0;
+	int closed = 0;
+	FF_READER();
+	for (int fd = 0; fd < FF_MAX_SOCKETS; fd++) {
+		struct ffs_sock *so = ff_sock_lookup(st, fd);
+		if (so && so->app == c->app && ff_close(fd) == 0)
+			closed++;
+	}
+	return closed;
+}
+
+void ff_thread_detach(void)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st)
+		return;
+	ff_close_thread_sockets();
+	int lcore = ffs_stack_thread_lcore(st);
+	if (lcore >= 0)
+		ffs_stack_release_lcore(st, (unsigned)lcore);
+	struct ff_ctx *c = ctx_of_thread(st);
+	if (!c) {
+		ffs_app_thread_leave(st);
+		return;
+	}
+	pthread_mutex_lock(&registry_lock);
+	for (struct ff_ctx **pp = &registry; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	/* The thread's sockets are closed: no lcore signals this context any more. */
+	ffs_app_free(st, c->app);
+	free(c);
+	thread_ctx = NULL;
+	ffs_app_thread_leave(st);
+}
+
+int ff_set_lcore(int index)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st)
+		return fail(-ENETDOWN);
+	int rc = ffs_stack_claim_lcore(st, index);
+	if (rc < 0)
+		return fail(rc);
+	struct ff_ctx *c = ctx_for(st);
+	if (!c) {
+		ffs_stack_release_lcore(st, (unsigned)rc);
+		return fail(-ENOMEM);
+	}
+	ffs_app_set_home(st, c->app, (unsigned)rc);
+	return rc;
+}
+
+int ff_thread_home(int index)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	struct ff_ctx *c = st ? ctx_for(st) : NULL;
+	if (!c)
+		return fail(st ? -ENOMEM : -ENETDOWN);
+	if (index >= 0)
+		ffs_app_set_home(st, c->app, (unsigned)index);
+	return (int)c->app->home;
+}
+
+int ff_sock_foreign(int fd)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	FF_READER();
+	struct ffs_sock *so = ff_sock_lookup(st, fd);
+	if (!so)
+		return 0;
+	struct ff_ctx *c = ctx_of_thread(st);
+	return !c || so->app != c->app;
 }
 
 /** The stack and the socket behind fd, or NULL with errno set. Inside the caller's FF_READER(). */
@@ -87,26 +215,28 @@ static struct ffs_sock *sock_of(int fd, struct ffs_stack **stp)
 	return so;
 }
 
-unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, unsigned max)
+unsigned ff_app_take(struct ffs_stack *st, uint32_t *out, unsigned max)
 {
+	struct ff_ctx *c = ctx_of_thread(st);
+	if (!c)
+		return 0;
+	struct ffs_app *app = c->app;
 	/* Nothing signalled since the last drain (most turns of a busy event loop): no eventfd read. */
-	if (!atomic_load(&app->notified) && !atomic_load_explicit(&owed_writes, memory_order_relaxed) &&
-	    !ffs_ring_nonempty(app->ready))
+	if (!atomic_load(&app->notified) && !c->owed_writes && !ffs_ring_nonempty(app->ready))
 		return 0;
 	uint32_t ids[64];
 	unsigned taken = 0;
 	unsigned n;
 	struct ff_reader r __attribute__((cleanup(ff_reader_leave))) = ff_reader_enter(st);
-	pthread_mutex_lock(&app_lock);
 	/* Re-arm the wake-up: clear `notified`, then read what was written, so that the fd is never
 	 * left readable with nothing to report (a level-triggered poller of ff_wake_fd would spin). */
-	unsigned owed = atomic_load(&owed_writes) + (ffs_app_rearm(app) ? 1u : 0u);
+	unsigned owed = c->owed_writes + (ffs_app_rearm(app) ? 1u : 0u);
 	if (owed) {
 		uint64_t v = 0;
 		if (read(app->event_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 			owed = v >= owed ? 0 : owed - (unsigned)v;
 	}
-	atomic_store(&owed_writes, owed);
+	c->owed_writes = owed;
 	while ((n = ffs_app_ready(app, ids, 64)) > 0) {
 		for (unsigned i = 0; i < n; i++) {
 			struct ffs_sock *so = r.st ? ffs_sock_get(st, ids[i]) : NULL;
@@ -116,13 +246,12 @@ unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, u
 				out[taken++] = ids[i];
 		}
 	}
-	pthread_mutex_unlock(&app_lock);
 	return taken;
 }
 
-void ff_app_drain(struct ffs_stack *st, struct ffs_app *app)
+void ff_app_drain(struct ffs_stack *st)
 {
-	ff_app_take(st, app, NULL, 0);
+	ff_app_take(st, NULL, 0);
 }
 
 static uint64_t now_ms(void)
@@ -137,14 +266,16 @@ int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_
 	struct ffs_app *app = ff_app(st);
 	if (!app)
 		return -ENOMEM;
-	/* Inline mode on the stack's own thread: nobody else turns the loop, so turn it while waiting. */
-	bool drive = ffs_stack_is_inline(st) && rte_lcore_id() == rte_get_main_lcore();
+	/* Inline mode on a thread that turns lcores (the one that started the stack, or one that claimed
+	 * a lcore): nobody else turns them, so turn them while waiting. */
+	bool drive = ffs_stack_thread_drives(st);
+	unsigned idle_lcore = ffs_stack_thread_idle_lcore(st);
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
 	for (;;) {
 		/* Between checks this thread holds no socket: closes on other threads need not wait. */
 		ffs_app_quiescent(st);
-		unsigned work = drive ? ffs_stack_poll(st) : 0;
-		ff_app_drain(st, app);
+		unsigned work = drive ? ffs_stack_poll_thread(st) : 0;
+		ff_app_drain(st);
 		if (ready(arg))
 			return 1;
 		uint64_t now = now_ms();
@@ -155,15 +286,15 @@ int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_
 		/* Sleep until a socket is signalled (or, driving, traffic arrives); 10 ms at most, for timers. */
 		int slice = deadline - now < 10 ? (int)(deadline - now) : 10;
 		struct pollfd fds[2] = { { .fd = app->event_fd, .events = POLLIN },
-					 { .fd = drive ? ffs_stack_idle_fd(st) : -1, .events = POLLIN } };
+					 { .fd = drive ? ffs_stack_idle_fd_lcore(st, idle_lcore) : -1, .events = POLLIN } };
 		ffs_app_pause(st);
 		if (!drive) {
 			poll(fds, 1, slice);
 		} else if (fds[1].fd < 0) {
 			poll(fds, 1, 1); /* no RX interrupts: nap and poll again */
-		} else if (ffs_stack_sleep_begin(st)) {
+		} else if (ffs_stack_sleep_begin_lcore(st, idle_lcore)) {
 			poll(fds, 2, slice);
-			ffs_stack_sleep_end(st);
+			ffs_stack_sleep_end_lcore(st, idle_lcore);
 		}
 		ffs_app_resume(st);
 	}

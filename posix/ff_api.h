@@ -9,6 +9,8 @@
  * data-path lcores, blocking calls sleep until the stack wakes them. In inline mode (no data-path
  * lcore) the stack runs on the thread that turns ff_run's loop, and blocking calls made on that
  * thread keep turning the stack while they wait — unlike F-Stack, ff_epoll_wait honours its timeout.
+ * With several inline lcores, each thread that called ff_set_lcore turns its own. Each thread has its
+ * own wake-ups (ff_wake_fd, ff_dgram_ready); any thread may still use any socket.
  */
 #ifndef FFNET_POSIX_FF_API_H
 #define FFNET_POSIX_FF_API_H
@@ -37,10 +39,19 @@ int ff_init(int argc, char *const argv[]);
 /** Calls loop(arg) forever, turning the stack between calls in inline mode, until ff_stop_run(). */
 typedef int (*loop_func_t)(void *arg);
 void ff_run(loop_func_t loop, void *arg);
-/** Makes ff_run return once the current call of loop returns (callable from loop or any thread). */
+/** Makes every running ff_run return once its current call of loop returns (callable from loop or any thread). */
 void ff_stop_run(void);
 /** Stops the stack started by ff_init (closing every socket) and releases DPDK: call once, at the end. */
 void ff_exit(void);
+/**
+ * Inline mode: the calling thread claims lcore `index` (-1: the next free one, 1, 2, ..., then 0) and
+ * ff_run on it turns that lcore; its sockets live there (made before its first socket). Returns the
+ * index, or -1 with errno EBUSY (taken, or the thread has one), ERANGE, EINVAL (data-path lcores),
+ * ENETDOWN (no stack).
+ */
+int ff_set_lcore(int index);
+/** Closes every socket the calling thread opened (a thread that ends); returns how many. */
+int ff_close_thread_sockets(void);
 
 int ff_socket(int domain, int type, int protocol);
 int ff_bind(int s, const struct sockaddr *addr, socklen_t addrlen);

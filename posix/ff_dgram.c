@@ -20,9 +20,8 @@ int ff_dgram_ready(uint32_t *ids, unsigned max)
 	struct ffs_app *app = st ? ff_app(st) : NULL;
 	if (!app)
 		return -ENETDOWN;
-	if (ffs_stack_is_inline(st) && rte_lcore_id() == rte_get_main_lcore())
-		ffs_stack_poll(st);
-	return (int)ff_app_take(st, app, ids, max);
+	ffs_stack_poll_thread(st);
+	return (int)ff_app_take(st, ids, max);
 }
 
 int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)

@@ -20,14 +20,16 @@ struct ff_dgram_desc {
 	uint32_t port;
 };
 
-/** Ids (= fds) of sockets signalled since the last call, re-arming ff_wake_fd. In inline mode, called
- *  on the stack's thread, it first turns the stack once. */
+/** Ids (= fds) of the calling thread's sockets signalled since the last call, re-arming ff_wake_fd. In
+ *  inline mode, on a thread that turns lcores, it first turns them once. */
 int ff_dgram_ready(uint32_t *ids, unsigned max);
 /** Copies up to `max` queued datagrams back to back (8-byte aligned) into buf[0..cap). Returns how
  *  many, -EAGAIN when none is queued, or a pending socket error (-ECONNREFUSED) when nothing was copied. */
 int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc);
 /** Payload bytes and datagrams handed to the stack and not yet sent. */
 int ff_dgram_send_queue(int fd, uint32_t *bytes, uint32_t *count);
+/** 1 when fd is a socket another thread's context owns (a thread without a context owns none), else 0. */
+int ff_sock_foreign(int fd);
 
 #ifdef __cplusplus
 }

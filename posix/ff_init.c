@@ -4,25 +4,26 @@
  * ff_init reads the file (posix/ff_config.c), sends DPDK's log where `[dpdk] log` says (nowhere by
  * default; a failed start prints the lines of the attempt), initialises the EAL and starts the stack. ff_run
  * turns the stack on the calling thread in inline mode (no data-path lcore) between calls of the
- * application's loop, and naps on the stack's idle fd when nothing happens, as the Node addon's
- * inline driver does; with data-path lcores it only calls the loop.
+ * application's loop, and sleeps on the stack's idle fd when nothing happens, with the Node addon's
+ * inline driver's policy (stack/lcore/driver.h); a thread that claimed a lcore (ff_set_lcore) turns
+ * that one. With data-path lcores it only calls the loop.
  */
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "posix/ff_api.h"
 #include "posix/ff_config.h"
 #include "posix/ff_internal.h"
 #include "stack/eal_log.h"
+#include "stack/lcore/driver.h"
 #include "stack/stack.h"
 
-#define IDLE_TURNS 256 /* empty turns of ff_run before it naps */
-#define NAP_MS 10
-
-static atomic_bool run_stop;
+/** Bumped by ff_stop_run: every ff_run running then returns (threads on their own lcores each run one). */
+static atomic_uint run_stops;
 
 
 int ff_init(int argc, char *const argv[])
@@ -59,36 +60,43 @@ int ff_init(int argc, char *const argv[])
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void ff_run(loop_func_t loop, void *arg)
 {
 	struct ffs_stack *st = ffs_stack_current();
 	if (!st)
 		return;
-	atomic_store(&run_stop, false);
-	bool drive = ffs_stack_is_inline(st);
-	unsigned idle = 0;
-	while (!atomic_load(&run_stop)) {
-		unsigned work = drive ? ffs_stack_poll(st) : 0;
+	unsigned run = atomic_load(&run_stops);
+	/* The thread's claimed lcore (ff_set_lcore), or the starting thread's lcores. */
+	bool drive = ffs_stack_thread_drives(st);
+	unsigned lcore = ffs_stack_thread_idle_lcore(st);
+	struct ffs_driver d;
+	ffs_driver_busy(&d, now_ns());
+	while (atomic_load(&run_stops) == run) {
+		unsigned work = drive ? ffs_stack_poll_thread(st) : 0;
 		loop(arg);
-		if (!drive || work || ++idle < IDLE_TURNS) {
-			if (work)
-				idle = 0;
+		if (!drive)
 			continue;
-		}
-		/* Idle: sleep until a RX queue or a control message has work (or the loop is due again). */
-		idle = 0;
-		int fd = ffs_stack_idle_fd(st);
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (fd < 0) {
-			poll(NULL, 0, 1);
-		} else if (ffs_stack_sleep_begin(st)) {
-			poll(&p, 1, NAP_MS);
-			ffs_stack_sleep_end(st);
+		int fd = ffs_stack_idle_fd_lcore(st, lcore);
+		struct ffs_drive_step step = ffs_driver_step(&d, work ? 1 : 0, now_ns(), fd >= 0);
+		if (step.action == FFS_DRIVE_NAP) {
+			poll(NULL, 0, (int)step.ms);
+		} else if (step.action == FFS_DRIVE_SLEEP && ffs_stack_sleep_begin_lcore(st, lcore)) {
+			/* Idle: sleep until a RX queue or a control message has work (or the loop is due again). */
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			poll(&p, 1, (int)step.ms);
+			ffs_stack_sleep_end_lcore(st, lcore);
 		}
 	}
 }
 
-void ff_stop_run(void) { atomic_store(&run_stop, true); }
+void ff_stop_run(void) { atomic_fetch_add(&run_stops, 1); }
 
 void ff_exit(void)
 {

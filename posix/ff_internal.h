@@ -36,14 +36,20 @@ static inline struct ffs_sock *ff_sock_lookup(struct ffs_stack *st, int fd)
 	return st && fd >= 0 && fd < FFS_MAX_SOCKS && ffs_app_reading() ? ffs_sock_get(st, (uint32_t)fd) : NULL;
 }
 
-/** The process-wide application context of C callers for stack `st` (created on first use). */
+/** The calling thread's application context for stack `st` (created on first use). */
 struct ffs_app *ff_app(struct ffs_stack *st);
-/** Frees the context and every epoll set: the stack is stopping (call before ffs_stack_stop). */
+/** Frees every thread's context and every epoll set: the stack is stopping (call before ffs_stack_stop). */
 void ff_app_forget(void);
-/** Takes the sockets the stack signalled off the ready ring and re-arms the wake-up. */
-void ff_app_drain(struct ffs_stack *st, struct ffs_app *app);
+/** The calling thread leaves the stack: closes its sockets, gives back its lcore, frees its context
+ *  and its DPDK lcore id. */
+void ff_thread_detach(void);
+/** The calling thread's home lcore (its context made if needed), after setting it to `index` when
+ *  index ≥ 0. -1 with errno when no stack runs or out of memory. */
+int ff_thread_home(int index);
+/** Takes the sockets the stack signalled off the calling thread's ready ring and re-arms its wake-up. */
+void ff_app_drain(struct ffs_stack *st);
 /** The same, copying the ids of up to `max` signalled sockets into `out`; returns how many. */
-unsigned ff_app_take(struct ffs_stack *st, struct ffs_app *app, uint32_t *out, unsigned max);
+unsigned ff_app_take(struct ffs_stack *st, uint32_t *out, unsigned max);
 /** Waits until ready(arg) or timeout_ms (-1 forever, 0 check once); turns the stack in inline mode
  *  when called on its thread. 1 when ready, 0 on timeout, negative errno on failure. The caller's
  *  reader section is paused while it waits: the caller and ready() hold no socket across the call

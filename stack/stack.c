@@ -38,6 +38,10 @@
 /** How long a worker waits for the primary to hand its queue over. */
 #define CLUSTER_CLAIM_TIMEOUT_MS 3000
 
+/** A per-thread token: the address of a thread-local byte, distinct for every live thread. */
+static _Thread_local char thread_token;
+#define THIS_THREAD ((uintptr_t)&thread_token)
+
 static bool eal_ready;
 static unsigned stacks_started;
 static struct ffs_stack *running;
@@ -351,7 +355,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		snprintf(err, errlen, "a stack is already running in this process (close it first)");
 		return NULL;
 	}
-	if (conf->n_ports > FFS_MAX_PORTS || conf->n_data_lcores > FFS_MAX_LCORES) {
+	if (conf->n_ports > FFS_MAX_PORTS || conf->n_data_lcores > FFS_MAX_LCORES || conf->n_inline_lcores > FFS_MAX_LCORES) {
 		snprintf(err, errlen, "too many ports or lcores (at most %d and %d)", FFS_MAX_PORTS, FFS_MAX_LCORES);
 		return NULL;
 	}
@@ -396,7 +400,8 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	else
 		snprintf(st->name, sizeof(st->name), "ffs%u", st->id);
 	st->inline_mode = conf->n_data_lcores == 0;
-	st->n_lcores = st->inline_mode ? 1 : conf->n_data_lcores;
+	st->n_lcores = !st->inline_mode ? conf->n_data_lcores : conf->n_inline_lcores > 1 ? conf->n_inline_lcores : 1;
+	st->starter = THIS_THREAD;
 	st->tsc_hz = rte_get_tsc_hz();
 	st->tx_delay_tsc = st->tsc_hz / 1000000 * conf->tx_delay_us;
 	st->ping_ident = (uint16_t)(getpid() ^ (st->id << 8));
@@ -450,7 +455,8 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		rte_rcu_qsbr_thread_register(st->rcu, i);
 	for (unsigned i = 0; i < st->n_lcores; i++) {
-		unsigned id = st->inline_mode ? rte_lcore_id() : conf->data_lcores[i];
+		/* Several inline lcores are known by their index (turned by whichever thread claims them). */
+		unsigned id = !st->inline_mode ? conf->data_lcores[i] : st->n_lcores > 1 ? i : rte_lcore_id();
 		st->lcores[i] = lcore_new(st, i, id, err, errlen);
 		if (!st->lcores[i]) {
 			stack_free(st, 0);
@@ -526,7 +532,8 @@ void ffs_stack_stop(struct ffs_stack *st)
 		for (unsigned i = 0; i < st->n_lcores; i++)
 			ffs_lcore_join(st->lcores[i]);
 	} else {
-		ffs_tx_flush_all(st->lcores[0]);
+		for (unsigned i = 0; i < st->n_lcores; i++)
+			ffs_tx_flush_all(st->lcores[i]);
 	}
 	stack_free(st, st->n_ports);
 	if (running == st)
@@ -537,19 +544,140 @@ bool ffs_stack_is_inline(const struct ffs_stack *st) { return st->inline_mode; }
 
 struct ffs_stack *ffs_stack_current(void) { return running; }
 
-unsigned ffs_stack_poll(struct ffs_stack *st) { return ffs_lcore_turn(st->lcores[0]); }
+/** Whether the calling thread may turn inline lcore lc: it claimed it, or nobody did. */
+static bool turnable_here(const struct ffs_lcore *lc)
+{
+	uintptr_t owner = atomic_load_explicit(&((struct ffs_lcore *)lc)->claimed_by, memory_order_relaxed);
+	return owner == 0 || owner == THIS_THREAD;
+}
+
+unsigned ffs_stack_poll(struct ffs_stack *st)
+{
+	unsigned work = 0;
+	for (unsigned i = 0; i < st->n_lcores; i++)
+		if (turnable_here(st->lcores[i]))
+			work += ffs_lcore_turn_locked(st->lcores[i]);
+	return work;
+}
+
+unsigned ffs_stack_poll_lcore(struct ffs_stack *st, unsigned index)
+{
+	return index < st->n_lcores ? ffs_lcore_turn_locked(st->lcores[index]) : 0;
+}
+
+int ffs_stack_claim_lcore(struct ffs_stack *st, int index)
+{
+	if (!st->inline_mode)
+		return -EINVAL;
+	if (index >= (int)st->n_lcores)
+		return -ERANGE;
+	if (ffs_stack_thread_lcore(st) >= 0)
+		return -EBUSY; /* one lcore per thread: its driver sleeps on that lcore's idle fd */
+	for (unsigned k = 0; k < st->n_lcores; k++) {
+		/* index < 0: 1, 2, ..., n-1, then 0 (the starting thread turns 0 unless it is taken). */
+		unsigned i = index >= 0 ? (unsigned)index : (k + 1) % st->n_lcores;
+		uintptr_t none = 0;
+		if (atomic_compare_exchange_strong(&st->lcores[i]->claimed_by, &none, THIS_THREAD))
+			return (int)i;
+		if (index >= 0)
+			break;
+	}
+	return -EBUSY;
+}
+
+void ffs_stack_release_lcore(struct ffs_stack *st, unsigned index)
+{
+	if (index >= st->n_lcores)
+		return;
+	uintptr_t me = THIS_THREAD;
+	atomic_compare_exchange_strong(&st->lcores[index]->claimed_by, &me, 0);
+}
+
+int ffs_stack_thread_lcore(const struct ffs_stack *st)
+{
+	for (unsigned i = 0; st->inline_mode && i < st->n_lcores; i++)
+		if (atomic_load_explicit(&((struct ffs_lcore *)st->lcores[i])->claimed_by, memory_order_relaxed) == THIS_THREAD)
+			return (int)i;
+	return -1;
+}
+
+bool ffs_stack_thread_drives(const struct ffs_stack *st)
+{
+	return st->inline_mode && (st->starter == THIS_THREAD || ffs_stack_thread_lcore(st) >= 0);
+}
+
+unsigned ffs_stack_poll_thread(struct ffs_stack *st)
+{
+	if (!st->inline_mode)
+		return 0;
+	int mine = ffs_stack_thread_lcore(st);
+	if (mine >= 0)
+		return ffs_stack_poll_lcore(st, (unsigned)mine);
+	return st->starter == THIS_THREAD ? ffs_stack_poll(st) : 0;
+}
+
+unsigned ffs_stack_thread_idle_lcore(const struct ffs_stack *st)
+{
+	int mine = ffs_stack_thread_lcore(st);
+	if (mine >= 0)
+		return (unsigned)mine;
+	/* Another thread's lcore is its owner's to sleep on (RX interrupts armed and disarmed by one thread). */
+	for (unsigned i = 0; i < st->n_lcores; i++)
+		if (turnable_here(st->lcores[i]))
+			return i;
+	return st->n_lcores;
+}
+
+static void kick_lcore(struct ffs_lcore *lc)
+{
+	if (ffs_lcore_locked_here(lc)) {
+		ffs_lcore_kick_tx(lc);
+	} else if (ffs_lcore_trylock(lc)) {
+		ffs_lcore_kick_tx(lc);
+		ffs_lcore_unlock(lc);
+	}
+}
 
 void ffs_stack_kick_tx(struct ffs_stack *st)
 {
-	if (st && st->inline_mode && rte_lcore_id() == rte_get_main_lcore())
-		ffs_lcore_kick_tx(st->lcores[0]);
+	if (!st || !ffs_stack_thread_drives(st))
+		return;
+	int mine = ffs_stack_thread_lcore(st);
+	for (unsigned i = 0; i < st->n_lcores; i++)
+		if (mine >= 0 ? (unsigned)mine == i : turnable_here(st->lcores[i]))
+			kick_lcore(st->lcores[i]);
 }
 
-int ffs_stack_idle_fd(const struct ffs_stack *st) { return st->inline_mode ? st->lcores[0]->epoll_fd : -1; }
+int ffs_stack_idle_fd(const struct ffs_stack *st) { return ffs_stack_idle_fd_lcore(st, 0); }
 
-bool ffs_stack_sleep_begin(struct ffs_stack *st) { return ffs_lcore_sleep_begin(st->lcores[0]); }
+bool ffs_stack_sleep_begin(struct ffs_stack *st) { return ffs_stack_sleep_begin_lcore(st, 0); }
 
-void ffs_stack_sleep_end(struct ffs_stack *st) { ffs_lcore_sleep_end(st->lcores[0]); }
+void ffs_stack_sleep_end(struct ffs_stack *st) { ffs_stack_sleep_end_lcore(st, 0); }
+
+int ffs_stack_idle_fd_lcore(const struct ffs_stack *st, unsigned index)
+{
+	return st->inline_mode && index < st->n_lcores ? st->lcores[index]->epoll_fd : -1;
+}
+
+/* Under the turn lock: the last look at the lcore's queues (sleep.c) reads what another thread's
+ * control message may be writing (a ping to ourselves queues on the loopback). */
+bool ffs_stack_sleep_begin_lcore(struct ffs_stack *st, unsigned index)
+{
+	if (index >= st->n_lcores || !ffs_lcore_trylock(st->lcores[index]))
+		return false;
+	bool asleep = ffs_lcore_sleep_begin(st->lcores[index]);
+	ffs_lcore_unlock(st->lcores[index]);
+	return asleep;
+}
+
+void ffs_stack_sleep_end_lcore(struct ffs_stack *st, unsigned index)
+{
+	if (index >= st->n_lcores)
+		return;
+	ffs_lcore_lock(st->lcores[index]);
+	ffs_lcore_sleep_end(st->lcores[index]);
+	ffs_lcore_unlock(st->lcores[index]);
+}
 
 int ffs_stack_proc_queue(const struct ffs_stack *st) { return st->proc_queue; }
 

@@ -46,6 +46,9 @@ struct ffs_conf {
 	/** lcore ids that run the loop on their own threads; 0 of them = inline on the caller's thread. */
 	unsigned n_data_lcores;
 	unsigned data_lcores[FFS_MAX_LCORES];
+	/** With no data-path lcore: the lcores (RX/TX queue pairs) that application threads turn
+	 *  (0 or 1 = one inline lcore, turned by the thread that started the stack). */
+	unsigned n_inline_lcores;
 	uint32_t idle_sleep_us;
 	uint32_t tx_delay_us;
 	uint32_t nb_mbuf;
@@ -98,13 +101,43 @@ struct ffs_stack *ffs_stack_current(void);
 /** True when no data-path lcore runs: the caller drives the loop with ffs_stack_poll(). */
 bool ffs_stack_is_inline(const struct ffs_stack *st);
 
-/** Inline mode: one turn of the stack loop on the calling thread. Returns the work done (packets). */
+/**
+ * Inline mode: one turn, on the calling thread, of every lcore that no other thread claimed (lcore 0
+ * and the unclaimed ones: what the thread that started the stack turns). Returns the work done (packets).
+ */
 unsigned ffs_stack_poll(struct ffs_stack *st);
 
 /**
- * Inline mode, on the stack's thread: sends what the sockets have queued now rather than at the next turn
- * (a no-op otherwise). For callers whose next turn may be far off — a JavaScript callback that sends a
- * status message in the middle of a long batch, say.
+ * Inline mode: makes lcore `index` the calling thread's to turn (ffs_stack_poll_lcore); index < 0
+ * takes the lowest unclaimed index ≥ 1, then 0. A thread holds one lcore at most (it sleeps on that
+ * lcore's idle fd). Returns the index, -EBUSY (taken, none left, or the thread holds one), -ERANGE (no
+ * such lcore) or -EINVAL (data-path lcores run the loop).
+ */
+int ffs_stack_claim_lcore(struct ffs_stack *st, int index);
+/** Gives back the calling thread's claim on lcore `index` (nothing when the thread holds none there). */
+void ffs_stack_release_lcore(struct ffs_stack *st, unsigned index);
+/** The lcore the calling thread claimed, or -1. */
+int ffs_stack_thread_lcore(const struct ffs_stack *st);
+
+/**
+ * Inline mode: one turn of lcore `index` on the calling thread. Each lcore has a try-lock: a turn that
+ * finds another thread turning it (or applying a control message to it) returns 0 at once.
+ */
+unsigned ffs_stack_poll_lcore(struct ffs_stack *st, unsigned index);
+
+/**
+ * Inline mode: what the calling thread turns — its claimed lcore, or ffs_stack_poll's lcores on the
+ * thread that started the stack; 0 on any other thread (or with data-path lcores).
+ */
+unsigned ffs_stack_poll_thread(struct ffs_stack *st);
+
+/** Whether ffs_stack_poll_thread turns anything on the calling thread. */
+bool ffs_stack_thread_drives(const struct ffs_stack *st);
+
+/**
+ * Inline mode, on a thread that turns lcores: sends what the sockets have queued on them now rather
+ * than at the next turn (a no-op otherwise). For callers whose next turn may be far off — a JavaScript
+ * callback that sends a status message in the middle of a long batch, say.
  */
 void ffs_stack_kick_tx(struct ffs_stack *st);
 
@@ -116,14 +149,21 @@ void ffs_stack_kick_tx(struct ffs_stack *st);
 int ffs_stack_idle_fd(const struct ffs_stack *st);
 bool ffs_stack_sleep_begin(struct ffs_stack *st);
 void ffs_stack_sleep_end(struct ffs_stack *st);
+/** The same for inline lcore `index` (the one a thread claimed). */
+int ffs_stack_idle_fd_lcore(const struct ffs_stack *st, unsigned index);
+bool ffs_stack_sleep_begin_lcore(struct ffs_stack *st, unsigned index);
+void ffs_stack_sleep_end_lcore(struct ffs_stack *st, unsigned index);
+/** The lcore whose idle fd the calling thread sleeps on: its claimed lcore, else the first one no
+ *  thread claimed, else the lcore count (none: no idle fd, nap instead). */
+unsigned ffs_stack_thread_idle_lcore(const struct ffs_stack *st);
 
 /** Multi-process: the queue this secondary serves, or -1 (a primary, or a single-process stack). */
 int ffs_stack_proc_queue(const struct ffs_stack *st);
 
-/** Number of lcores with state (data-path lcores, or 1 inline). */
+/** Number of lcores with state (data-path lcores, or the inline lcores: at least 1). */
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st);
 
-/** Copies lcore i's counters and returns its lcore id. */
+/** Copies lcore i's counters and returns its lcore id (with several inline lcores: i). */
 unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out);
 
 /** Packet pool: mbufs currently allocated (exact, and below the true baseline after a double free:

@@ -144,19 +144,32 @@ static int wait_acks(struct ffs_ctrl_msg *msg)
 	return atomic_load(&msg->result);
 }
 
-/** Applies msg on the inline lcore, on behalf of a reference taken here. */
-static int apply_inline(struct ffs_stack *st, struct ffs_ctrl_msg *msg)
+/** Applies msg on inline lcore i under its turn lock (the thread turning it finishes its turn
+ *  first), on behalf of a reference taken here. */
+static void apply_inline_one(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 {
-	atomic_store(&msg->pending, 1);
+	bool mine = ffs_lcore_locked_here(lc);
+	if (!mine)
+		ffs_lcore_lock(lc);
 	atomic_fetch_add_explicit(&msg->refs, 1, memory_order_relaxed);
-	ffs_ctrl_apply(st->lcores[0], msg);
+	ffs_ctrl_apply(lc, msg);
+	if (!mine)
+		ffs_lcore_unlock(lc);
+}
+
+/** Applies msg on inline lcores [first, end) at once. */
+static int apply_inline(struct ffs_stack *st, unsigned first, unsigned end, struct ffs_ctrl_msg *msg)
+{
+	atomic_store(&msg->pending, end - first);
+	for (unsigned i = first; i < end; i++)
+		apply_inline_one(st->lcores[i], msg);
 	return atomic_load(&msg->result);
 }
 
 int ffs_ctrl_all(struct ffs_stack *st, struct ffs_ctrl_msg *msg)
 {
 	if (st->inline_mode)
-		return apply_inline(st, msg);
+		return apply_inline(st, 0, st->n_lcores, msg);
 	/* A lcore the message never reached keeps `pending` above 0: what it refers to stays alive. */
 	atomic_store(&msg->pending, st->n_lcores);
 	for (unsigned i = 0; i < st->n_lcores; i++) {
@@ -170,7 +183,7 @@ int ffs_ctrl_all(struct ffs_stack *st, struct ffs_ctrl_msg *msg)
 int ffs_ctrl_one(struct ffs_stack *st, unsigned i, struct ffs_ctrl_msg *msg)
 {
 	if (st->inline_mode)
-		return apply_inline(st, msg);
+		return apply_inline(st, i, i + 1, msg);
 	atomic_store(&msg->pending, 1);
 	int rc = post(st->lcores[i], msg);
 	return rc != 0 ? rc : wait_acks(msg);

@@ -1,7 +1,8 @@
 /*
  * Control messages: how other threads change a lcore's state. The sender posts a message to the
  * lcore's ring; the lcore applies it between bursts and acknowledges. Calls wait (bounded) for every
- * lcore's acknowledgement. In inline mode the caller is the lcore, so messages are applied at once.
+ * lcore's acknowledgement. In inline mode the caller applies messages at once, on each inline lcore under its
+ * turn lock (the thread turning it finishes its turn first).
  * This is the only way state owned by a lcore changes (the libiapp rule: an object is managed by the
  * thread that owns it).
  *

@@ -2,8 +2,11 @@
  * Per-lcore state and the stack object that holds it: internal to stack/.
  *
  * A data-path lcore owns RX/TX queue `index` of every port and everything it touches per packet:
- * counters, neighbour cache, TX buffers, the loopback queue. Nothing here is locked; other threads
- * reach a lcore through its control ring (lcore/ctrl.h) and read its counters.
+ * counters, neighbour cache, TX buffers, the loopback queue. Nothing here is locked on a data-path
+ * lcore; other threads reach it through its control ring (lcore/ctrl.h) and read its counters. An
+ * inline lcore is turned by application threads (the one that claimed it, or the one that started the
+ * stack): a turn lock, taken once per turn, keeps a second thread (another turner, or one applying a
+ * control message) off its state meanwhile.
  */
 #ifndef FFNET_LCORE_LCORE_H
 #define FFNET_LCORE_LCORE_H
@@ -127,6 +130,11 @@ struct ffs_lcore {
 	int wake_fd;
 	atomic_bool sleeping;
 	atomic_bool stop;
+	/** Inline: held by the thread inside a turn of this lcore, or applying a control message to it
+	 *  (two threads never touch the lcore's state at once). */
+	atomic_bool turn_lock;
+	/** Inline: the thread that claimed this lcore (ffs_stack_claim_lcore; a per-thread token), 0 = none. */
+	atomic_uintptr_t claimed_by;
 	/** Set by the lcore's thread as its last act (release), again at each exit of a relaunched loop,
 	 *  and awaited by ffs_lcore_join (acquire) before teardown or a test's look at the state: the
 	 *  hand-over of this state back to the stopping thread is ordered in ffnet's own code, where
@@ -139,6 +147,8 @@ struct ffs_stack {
 	bool inline_mode;
 	unsigned n_lcores;
 	struct ffs_lcore *lcores[FFS_MAX_LCORES];
+	/** Inline: the thread that started the stack (its token, see stack.c): ffs_stack_poll's caller. */
+	uintptr_t starter;
 	unsigned n_ports;
 	struct ffs_port ports[FFS_MAX_PORTS];
 	struct ffs_conf conf;
@@ -176,6 +186,8 @@ struct ffs_stack {
 	uint64_t bind_seq;
 	uint32_t ephemeral_next;
 	unsigned n_apps;
+	/** Application contexts made so far that took their home in attach order (sock/app.c). */
+	unsigned n_homed;
 	/** Multicast groups joined per port (by any socket's membership). */
 	unsigned n_joined;
 	struct {
@@ -213,6 +225,16 @@ void ffs_lcore_wake(struct ffs_lcore *lc);
 
 /** One turn of the loop: control, peers, loopback, RX on every port, timers, TX flush. */
 unsigned ffs_lcore_turn(struct ffs_lcore *lc);
+
+/** Inline: takes lc's turn lock unless a thread holds it (false then). Pair with ffs_lcore_unlock. */
+bool ffs_lcore_trylock(struct ffs_lcore *lc);
+/** Inline: takes lc's turn lock, waiting for the turn that holds it to end. */
+void ffs_lcore_lock(struct ffs_lcore *lc);
+void ffs_lcore_unlock(struct ffs_lcore *lc);
+/** Whether the calling thread holds lc's turn lock. */
+bool ffs_lcore_locked_here(const struct ffs_lcore *lc);
+/** Inline: one turn under the lcore's try-lock; 0 when another thread holds it. */
+unsigned ffs_lcore_turn_locked(struct ffs_lcore *lc);
 
 /** Routes the lcore's queued datagrams and hands the frames to the devices now (the TX half of a turn). */
 void ffs_lcore_kick_tx(struct ffs_lcore *lc);

@@ -9,8 +9,8 @@
  *
  * Each lcore is a reader of sockets for rte_rcu_qsbr (sock/sock.c frees a socket after a grace
  * period): a data-path lcore reports a quiescent state after every turn and is offline while it
- * sleeps; the inline lcore is online only inside a turn, so the JS thread that closes a socket never
- * waits for itself.
+ * sleeps; an inline lcore is online only inside a turn, so the JS thread that closes a socket never
+ * waits for itself. An inline lcore's turn runs under its turn lock (several threads may turn lcores).
  */
 #include <errno.h>
 #include <sys/epoll.h>
@@ -268,6 +268,57 @@ unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 	inline_enter(lc);
 	unsigned work = turn(lc);
 	inline_leave(lc);
+	return work;
+}
+
+/* The turn locks this thread holds: lcore indexes of one stack (a thread turns one lcore at a time,
+ * and applies a control message to one at a time, but a turn may wait for SO_SNDBUF room). */
+static _Thread_local const struct ffs_stack *held_st;
+static _Thread_local uint32_t held_mask;
+
+bool ffs_lcore_locked_here(const struct ffs_lcore *lc)
+{
+	return held_st == lc->st && (held_mask & (1u << lc->index));
+}
+
+static void mark_held(struct ffs_lcore *lc)
+{
+	if (held_st != lc->st)
+		held_mask = 0;
+	held_st = lc->st;
+	held_mask |= 1u << lc->index;
+}
+
+bool ffs_lcore_trylock(struct ffs_lcore *lc)
+{
+	/* A plain load first: a thread that finds the lcore busy leaves its cache line alone. */
+	if (atomic_load_explicit(&lc->turn_lock, memory_order_relaxed) ||
+	    atomic_exchange_explicit(&lc->turn_lock, true, memory_order_acquire))
+		return false;
+	mark_held(lc);
+	return true;
+}
+
+void ffs_lcore_lock(struct ffs_lcore *lc)
+{
+	while (!ffs_lcore_trylock(lc))
+		rte_pause();
+}
+
+void ffs_lcore_unlock(struct ffs_lcore *lc)
+{
+	held_mask &= ~(1u << lc->index);
+	atomic_store_explicit(&lc->turn_lock, false, memory_order_release);
+}
+
+unsigned ffs_lcore_turn_locked(struct ffs_lcore *lc)
+{
+	if (ffs_lcore_locked_here(lc))
+		return ffs_lcore_turn(lc);
+	if (!ffs_lcore_trylock(lc))
+		return 0;
+	unsigned work = ffs_lcore_turn(lc);
+	ffs_lcore_unlock(lc);
 	return work;
 }
 

@@ -57,6 +57,14 @@ void ffs_app_leave(struct ffs_stack *st)
 
 bool ffs_app_reading(void) { return reader_depth > 0; }
 
+void ffs_app_thread_leave(struct ffs_stack *st)
+{
+	if (reader_depth > 0 || rte_lcore_id() == LCORE_ID_ANY)
+		return;
+	rte_rcu_qsbr_thread_unregister(st->rcu, reader_id(st));
+	rte_thread_unregister(); /* a no-op on the EAL's own threads */
+}
+
 void ffs_app_quiescent(struct ffs_stack *st)
 {
 	if (reader_depth > 0)
@@ -93,9 +101,11 @@ struct ffs_app *ffs_app_new(struct ffs_stack *st)
 	struct ffs_app *app = rte_zmalloc("ffs_app", sizeof(*app), RTE_CACHE_LINE_SIZE);
 	if (!app)
 		return NULL;
+	/* Home: the lcore this thread turns (inline), else attach order over the lcores. */
+	int claimed = ffs_stack_thread_lcore(st);
 	pthread_mutex_lock(&st->ns_lock);
 	app->id = st->n_apps++;
-	app->home = 0;
+	app->home = claimed >= 0 ? (unsigned)claimed : st->n_lcores ? st->n_homed++ % st->n_lcores : 0;
 	pthread_mutex_unlock(&st->ns_lock);
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "%.16s_app%u", st->name, app->id);
@@ -107,6 +117,11 @@ struct ffs_app *ffs_app_new(struct ffs_stack *st)
 		return NULL;
 	}
 	return app;
+}
+
+void ffs_app_set_home(struct ffs_stack *st, struct ffs_app *app, unsigned index)
+{
+	app->home = st->n_lcores ? index % st->n_lcores : 0;
 }
 
 void ffs_app_free(struct ffs_stack *st, struct ffs_app *app)

@@ -711,14 +711,12 @@ int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
 			return rc;
 	}
 	int charge = (int)len + FFS_DGRAM_OVERHEAD;
-	/* Inline mode on the stack's own thread: this thread is the one that drains the TX ring. */
-	bool drive = st->inline_mode && rte_lcore_id() == rte_get_main_lcore();
+	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
+	bool drive = ffs_stack_thread_drives(st);
 	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
 		if (so->nonblock || waited > 20000)
 			return -EAGAIN;
-		if (drive)
-			ffs_lcore_turn(st->lcores[0]);
-		else
+		if (!drive || !ffs_stack_poll_thread(st))
 			rte_delay_us_sleep(50);
 	}
 	struct rte_mbuf *m = copy_in(st->pool, iov, iovcnt, len);

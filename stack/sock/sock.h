@@ -114,6 +114,8 @@ struct ffs_meta {
 /** Creates the calling thread's application context (registering the thread with DPDK if needed). */
 struct ffs_app *ffs_app_new(struct ffs_stack *st);
 void ffs_app_free(struct ffs_stack *st, struct ffs_app *app);
+/** Makes lcore `index` (modulo the lcore count) app's home: call before the thread opens sockets. */
+void ffs_app_set_home(struct ffs_stack *st, struct ffs_app *app, unsigned index);
 /**
  * Clears the wake-up so that a later arrival writes event_fd again, fenced before the caller's drain
  * of the ready ring; call before draining. True when it was set: an eventfd write is due (or done)
@@ -127,6 +129,12 @@ bool ffs_app_rearm(struct ffs_app *app);
  */
 bool ffs_app_enter(struct ffs_stack *st);
 void ffs_app_leave(struct ffs_stack *st);
+/**
+ * The calling thread is done with the stack (outside any reader section): gives back its reader slot
+ * and the DPDK lcore id it registered for (RTE_MAX_LCORE of them serve every thread that ever calls
+ * in). A later call registers it again.
+ */
+void ffs_app_thread_leave(struct ffs_stack *st);
 /** True inside ffs_app_enter/ffs_app_leave on this thread. */
 bool ffs_app_reading(void);
 /** Inside a reader section: this thread holds no socket now (a wait between lookups), so closes

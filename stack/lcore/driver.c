@@ -1,0 +1,33 @@
+/* The inline driver's idle policy (see driver.h). */
+#include "stack/lcore/driver.h"
+
+void ffs_driver_busy(struct ffs_driver *d, uint64_t now_ns)
+{
+	d->last_work_ns = now_ns;
+	d->work_turns = 0;
+	d->nap_ms = FFS_DRIVER_NAP_MIN_MS;
+	d->asleep = false;
+}
+
+struct ffs_drive_step ffs_driver_step(struct ffs_driver *d, unsigned work_turns, uint64_t now_ns, bool has_idle_fd)
+{
+	if (work_turns && d->asleep) {
+		/* Woken into work: a new busy period, naps from the shortest again. */
+		ffs_driver_busy(d, now_ns);
+		return (struct ffs_drive_step){ FFS_DRIVE_SPIN, 0 };
+	}
+	if (work_turns) {
+		d->last_work_ns = now_ns;
+		d->work_turns += work_turns;
+		return (struct ffs_drive_step){ FFS_DRIVE_SPIN, 0 };
+	}
+	uint64_t window = d->work_turns >= FFS_DRIVER_FLOW_TURNS ? FFS_DRIVER_FLOW_WINDOW_NS : FFS_DRIVER_BUSY_WINDOW_NS;
+	if (now_ns - d->last_work_ns <= window)
+		return (struct ffs_drive_step){ FFS_DRIVE_SPIN, 0 };
+	d->asleep = true;
+	if (has_idle_fd)
+		return (struct ffs_drive_step){ FFS_DRIVE_SLEEP, FFS_DRIVER_SLEEP_TICK_MS };
+	uint32_t ms = d->nap_ms ? d->nap_ms : FFS_DRIVER_NAP_MIN_MS;
+	d->nap_ms = ms * 2 > FFS_DRIVER_NAP_MAX_MS ? FFS_DRIVER_NAP_MAX_MS : ms * 2;
+	return (struct ffs_drive_step){ FFS_DRIVE_NAP, ms };
+}
