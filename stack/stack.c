@@ -374,7 +374,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		return NULL;
 	}
 	const bool cluster = secondary || conf->nb_procs > 0;
-	if (cluster && conf->n_data_lcores > 0) {
+	if (cluster && (conf->n_data_lcores > 0 || conf->n_inline_lcores > 1)) {
 		snprintf(err, errlen, "a multi-process stack runs inline: one lcore per process (lcore_mask 0x1)");
 		return NULL;
 	}

@@ -60,7 +60,9 @@ struct ffs_conf {
 	 * nb_procs 0 is the single-process stack. A primary with nb_procs > 0 configures every port with
 	 * nb_procs queue pairs, one per worker process, and serves those no live worker has claimed; a
 	 * secondary serves queue proc_queue (-1: the first one free) of every port. FFS_PROC_AUTO: as the
-	 * EAL found it (--proc-type=auto). Both need hugepages and inline mode.
+	 * EAL found it (--proc-type=auto). Both need hugepages and inline mode with one lcore per process
+	 * (n_data_lcores 0, n_inline_lcores 0 or 1): the queue table decides which queues it serves, the
+	 * lcore claims below which thread of the process turns it.
 	 */
 	int proc_type;
 	unsigned nb_procs;
@@ -109,7 +111,8 @@ unsigned ffs_stack_poll(struct ffs_stack *st);
 
 /**
  * Inline mode: makes lcore `index` the calling thread's to turn (ffs_stack_poll_lcore); index < 0
- * takes the lowest unclaimed index ≥ 1, then 0. A thread holds one lcore at most (it sleeps on that
+ * takes the lowest unclaimed index ≥ 1, then 0. On a multi-process stack lcore 0 is the only one: the
+ * thread that claims it turns the queues this process serves (phy/cluster.h). A thread holds one lcore at most (it sleeps on that
  * lcore's idle fd). Returns the index, -EBUSY (taken, none left, or the thread holds one), -ERANGE (no
  * such lcore) or -EINVAL (data-path lcores run the loop).
  */

@@ -78,8 +78,9 @@ struct ffs_lcore {
 	unsigned index;    /**< position in ffs_stack.lcores (rcu reader id) */
 	unsigned lcore_id;
 	/** Queues served on every port: RX from each queue in rxq_mask, TX on txq (FFS_NO_TXQ: none,
-	 *  frames are dropped and counted). Queue `index` on a single-process stack; a multi-process
-	 *  primary's change as workers come and go (phy/cluster.h). */
+	 *  frames are dropped and counted). Queue `index` on a single-process stack, whichever thread turns
+	 *  the lcore; on a multi-process stack (one lcore per process) the queue table's, a primary's
+	 *  changing as workers come and go (phy/cluster.h). */
 	uint32_t rxq_mask;
 	uint16_t txq;
 	uint64_t next_cluster_check;
