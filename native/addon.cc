@@ -79,6 +79,15 @@ Napi::Error CodedError(Napi::Env env, const std::string &msg, const char *code)
 	return e;
 }
 
+/** Why attaching the calling thread to the running stack failed (errno from ff_set_lcore / ff_thread_home). */
+Napi::Error AttachError(Napi::Env env)
+{
+	if (errno == ENOTSUP)
+		return Napi::Error::New(env, "attaching to the stack failed: a multi-process stack is used only by the thread that started it "
+					     "(DPDK registers no other thread while processes share its memory)");
+	return Napi::Error::New(env, std::string("attaching to the stack failed: ") + strerror(errno));
+}
+
 /** DPDK log lines attached to a start error. */
 constexpr unsigned kStartLogLines = 16;
 
@@ -862,9 +871,9 @@ private:
 						       : "every inline lcore is turned by a thread already (the stack has " + std::to_string(n) + ")",
 						 "ERR_FFNET_LCORE_BUSY");
 			if (lcore < 0)
-				throw Napi::Error::New(env, std::string("attaching to the stack failed: ") + strerror(errno));
+				throw AttachError(env);
 		} else if (ff_thread_home(want) < 0) {
-			throw Napi::Error::New(env, std::string("attaching to the stack failed: ") + strerror(errno));
+			throw AttachError(env);
 		}
 		g.handles++;
 		Napi::Object obj = stack_ctor_.New({});

@@ -189,7 +189,8 @@ export interface NativeAddon {
    * application context; inline, it claims `lcore` (or the next free one: 1, 2, ..., then 0) and turns
    * it from this thread's event loop. Throws an Error with code ERR_FFNET_LCORE_BUSY when that lcore
    * (or every one) is taken, a RangeError when there is no such lcore, an Error when this thread has an
-   * open handle already.
+   * open handle already, or when the stack is multi-process (procType/nbProcs): only the thread that
+   * started it uses it, since DPDK registers no other thread while processes share its memory.
    */
   attachStack(
     options: { lcore?: number },

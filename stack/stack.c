@@ -681,6 +681,8 @@ void ffs_stack_sleep_end_lcore(struct ffs_stack *st, unsigned index)
 
 int ffs_stack_proc_queue(const struct ffs_stack *st) { return st->proc_queue; }
 
+bool ffs_stack_thread_allowed(const struct ffs_stack *st) { return !st->cluster || rte_lcore_id() != LCORE_ID_ANY; }
+
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st) { return st->n_lcores; }
 
 unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out)

@@ -61,8 +61,8 @@ struct ffs_conf {
 	 * nb_procs queue pairs, one per worker process, and serves those no live worker has claimed; a
 	 * secondary serves queue proc_queue (-1: the first one free) of every port. FFS_PROC_AUTO: as the
 	 * EAL found it (--proc-type=auto). Both need hugepages and inline mode with one lcore per process
-	 * (n_data_lcores 0, n_inline_lcores 0 or 1): the queue table decides which queues it serves, the
-	 * lcore claims below which thread of the process turns it.
+	 * (n_data_lcores 0, n_inline_lcores 0 or 1): the queue table decides which queues it serves, and
+	 * the thread that started the stack turns it (ffs_stack_thread_allowed).
 	 */
 	int proc_type;
 	unsigned nb_procs;
@@ -111,8 +111,8 @@ unsigned ffs_stack_poll(struct ffs_stack *st);
 
 /**
  * Inline mode: makes lcore `index` the calling thread's to turn (ffs_stack_poll_lcore); index < 0
- * takes the lowest unclaimed index ≥ 1, then 0. On a multi-process stack lcore 0 is the only one: the
- * thread that claims it turns the queues this process serves (phy/cluster.h). A thread holds one lcore at most (it sleeps on that
+ * takes the lowest unclaimed index ≥ 1, then 0. A multi-process stack has lcore 0 alone, turned by the
+ * thread that started it (ffs_stack_thread_allowed). A thread holds one lcore at most (it sleeps on that
  * lcore's idle fd). Returns the index, -EBUSY (taken, none left, or the thread holds one), -ERANGE (no
  * such lcore) or -EINVAL (data-path lcores run the loop).
  */
@@ -159,6 +159,14 @@ void ffs_stack_sleep_end_lcore(struct ffs_stack *st, unsigned index);
 /** The lcore whose idle fd the calling thread sleeps on: its claimed lcore, else the first one no
  *  thread claimed, else the lcore count (none: no idle fd, nap instead). */
 unsigned ffs_stack_thread_idle_lcore(const struct ffs_stack *st);
+
+/**
+ * Whether the calling thread may use st: any thread of a single-process stack; on a multi-process
+ * stack (phy/cluster.h) only the EAL's own threads — the one that started it. DPDK registers no other
+ * thread while processes share its memory ("Multiprocess in use"), and a registration in a primary
+ * before its workers start turns multi-process off (rte_mp_disable), which locks the workers out.
+ */
+bool ffs_stack_thread_allowed(const struct ffs_stack *st);
 
 /** Multi-process: the queue this secondary serves, or -1 (a primary, or a single-process stack). */
 int ffs_stack_proc_queue(const struct ffs_stack *st);

@@ -15,9 +15,9 @@
  * Queues between processes, threads within one: a multi-process stack has one lcore per process
  * (lcore 0, inline; no data-path lcores, n_inline_lcores at most 1). This table decides which queues
  * that lcore serves (a secondary: the one it claimed; the primary: every queue no live worker owns);
- * the lcore claims of stack.h decide which of the process's threads turns it (the thread that started
- * the stack, or a worker_thread that attached and claimed lcore 0), and its turn lock keeps two threads
- * of the process off it, so a hand-over between two turns is between two bursts of the whole process.
+ * the thread that started the stack turns it, and is the only thread of the process that uses the
+ * stack (ffs_stack_thread_allowed: DPDK registers no other thread while processes share its memory),
+ * so a hand-over between two turns is between two bursts of the whole process.
  */
 #ifndef FFNET_PHY_CLUSTER_H
 #define FFNET_PHY_CLUSTER_H

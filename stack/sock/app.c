@@ -34,13 +34,22 @@ static _Thread_local unsigned reader_depth;
 
 static unsigned reader_id(const struct ffs_stack *st) { return st->n_lcores + rte_lcore_id(); }
 
+/** Registers the calling thread with DPDK when it is not an EAL thread: false when it may not be
+ *  (a multi-process stack, see ffs_stack_thread_allowed) or DPDK has no lcore id left. */
+static bool thread_register(const struct ffs_stack *st)
+{
+	if (rte_lcore_id() != LCORE_ID_ANY)
+		return true;
+	return ffs_stack_thread_allowed(st) && rte_thread_register() == 0;
+}
+
 bool ffs_app_enter(struct ffs_stack *st)
 {
 	if (reader_depth > 0) {
 		reader_depth++;
 		return true;
 	}
-	if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() != 0)
+	if (!thread_register(st))
 		return false;
 	unsigned id = reader_id(st);
 	rte_rcu_qsbr_thread_register(st->rcu, id);
@@ -96,7 +105,7 @@ void ffs_app_synchronize(struct ffs_stack *st)
 
 struct ffs_app *ffs_app_new(struct ffs_stack *st)
 {
-	if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() != 0)
+	if (!thread_register(st))
 		return NULL;
 	struct ffs_app *app = rte_zmalloc("ffs_app", sizeof(*app), RTE_CACHE_LINE_SIZE);
 	if (!app)

@@ -4,7 +4,9 @@
  * same FFNET_CONFIG, each serving one queue with its own sockets, neighbour cache and counters. The
  * kernel's tun automq spreads the kernel's flows over the queues and returns each flow to the
  * queue it was last answered from. A worker killed with SIGKILL leaves its queue to the primary
- * until a new worker takes it.
+ * until a new worker takes it. Only the thread that started a process's stack uses it: DPDK registers
+ * no other thread while processes share its memory, and a worker_thread is refused, in the primary
+ * before any worker started (a registration there would lock the workers out) as in a worker.
  *
  * Runs in a private namespace, with 2 MiB hugepages reserved for the test (testbed/hugepages.ts):
  * DPDK secondaries cannot map --no-huge memory.
@@ -139,6 +141,12 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
   const workers: Array<{ workerId: number; pid: number; queue: number }> = [];
   let baseline = 0;
 
+  it('a worker_thread of the primary is refused the stack, saying why, and the workers still start', async () => {
+    const { report } = await call<{ report: { attached: boolean; error?: string } }>('thread');
+    expect(report.attached, JSON.stringify(report)).toBe(false);
+    expect(report.error).toMatch(/multi-process stack is used only by the thread that started it/);
+  }, 30_000);
+
   it('each worker claims a queue of its own', async () => {
     workers.push(await call('fork'));
     workers.push(await call('fork'));
@@ -259,5 +267,16 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     const summary = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { echoed?: number };
     expect(echoed).toBeGreaterThan(0);
     expect(summary.echoed, output).toBe(echoed);
+  }, 60_000);
+
+  it('a worker_thread of a worker is refused the stack, saying why, and the worker serves on', async () => {
+    const [w] = workers;
+    const { answer } = await call<{ answer: { report: { attached: boolean; error?: string } } }>('worker',
+      { workerId: w!.workerId, request: { cmd: 'thread' }, reply: 'thread' });
+    expect(answer.report.attached, JSON.stringify(answer.report)).toBe(false);
+    expect(answer.report.error).toMatch(/multi-process stack is used only by the thread that started it/);
+    const r = await call<SendResult>('send', { port: WORKER_PORT, flows: 32, perFlow: 2, waitMs: 3_000 });
+    expect(r.rx[w!.workerId]?.length ?? 0).toBeGreaterThan(0);
+    expect(r.replies.flat().filter((m) => m.startsWith(`W${w!.workerId}:`)).length).toBe(r.rx[w!.workerId]!.length);
   }, 60_000);
 });
