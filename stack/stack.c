@@ -389,6 +389,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	}
 	st->event_fd = -1;
 	pthread_mutex_init(&st->ns_lock, NULL);
+	pthread_mutex_init(&st->grace_lock, NULL);
 	st->conf = *conf;
 	st->id = stacks_started++;
 	st->secondary = secondary;

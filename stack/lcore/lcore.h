@@ -180,6 +180,8 @@ struct ffs_stack {
 	struct rte_rcu_qsbr *rcu;
 	/* Control-plane state (sock/sock.c), under ns_lock. */
 	pthread_mutex_t ns_lock;
+	/** Held by the application thread waiting out a grace period (sock/app.c ffs_app_synchronize). */
+	pthread_mutex_t grace_lock;
 	/** Open sockets by id (lcores read a slot with an acquire load: the TX drain). */
 	struct ffs_sock *socks[FFS_MAX_SOCKS];
 	uint16_t sock_gen[FFS_MAX_SOCKS]; /**< generation of the latest socket of each slot */

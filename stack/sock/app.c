@@ -96,11 +96,21 @@ void ffs_app_synchronize(struct ffs_stack *st)
 {
 	/* rte_rcu_qsbr_synchronize's three steps, made here from the inline API: inside DPDK's library
 	 * its acquire of the readers' quiescent states is out of ThreadSanitizer's sight, and a socket
-	 * freed after the grace period would show as racing with the readers' last look at it. */
+	 * freed after the grace period would show as racing with the readers' last look at it.
+	 * One grace period at a time: rte_rcu_qsbr_check reads the least acknowledged token with a plain
+	 * load while another thread's check stores it (two threads closing sockets at once race there).
+	 * Offline while waiting for the lock, since the thread holding it waits for this one's quiescent
+	 * state. */
+	if (pthread_mutex_trylock(&st->grace_lock) != 0) {
+		ffs_app_pause(st);
+		pthread_mutex_lock(&st->grace_lock);
+		ffs_app_resume(st);
+	}
 	uint64_t t = rte_rcu_qsbr_start(st->rcu);
 	if (reader_depth > 0)
 		rte_rcu_qsbr_quiescent(st->rcu, reader_id(st));
 	rte_rcu_qsbr_check(st->rcu, t, true);
+	pthread_mutex_unlock(&st->grace_lock);
 }
 
 struct ffs_app *ffs_app_new(struct ffs_stack *st)
