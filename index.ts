@@ -4,29 +4,52 @@
  * `Stack.start()` reads ffnet.ini (or a config object), initialises DPDK, starts the ports and the
  * data-path lcores (or runs the stack loop inline on this thread), and returns a handle to inspect
  * and steer it. One stack runs per process at a time (DPDK's EAL is per process); it keeps the
- * event loop alive until `close()`, like a listening socket, unless `unref()`'d. It is closed at
- * exit, and on SIGINT/SIGTERM when the program has no handler of its own for the signal (which then
- * terminates the process, as node's default does), so ports and pools are released cleanly.
+ * event loop alive until `close()`, like a listening socket, unless `unref()`'d.
+ *
+ * Threads: a handle belongs to the thread that got it. In a thread of a process whose stack another
+ * thread started (a worker_thread, or the main thread after closing its own handle), `start()`
+ * attaches instead: the thread gets a handle of its own on the running stack, with its own sockets,
+ * and with `[dpdk] loop = inline` turns an lcore of its own from its event loop (`lcore` option, or
+ * the next free one). `Stack.current()` is this thread's handle. Closing an attached handle
+ * detaches the thread (its sockets close, its lcore is freed); the stack stops when the last handle
+ * in the process closes.
+ *
+ * Ends: the main thread's handle is closed at exit, and on SIGINT/SIGTERM when the program has no
+ * handler of its own for the signal (which then terminates the process, as node's default does), so
+ * ports and pools are released cleanly. A worker's handle detaches when the worker exits (signals
+ * reach the main thread only, and the EAL is the process's).
  */
 import { isIPv4 } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
 import { loadConfigFile, toNativeConfig, validateConfig, type FfnetConfig, type RawConfig } from './config/index.js';
 import { sysctlValue } from './config/sysctl.js';
 import { StackSystemError } from './native/errors.js';
 import {
   loadAddon,
+  type NativeAddon,
   type NativeNeighbour,
   type NativePortInfo,
   type NativeStack,
 } from './native/index.js';
+import { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE } from './shim/errors.js';
 
 export { FfnetConfigError, type FfnetConfig, type RawConfig } from './config/index.js';
 export type { NativeNeighbour as Neighbour, NativePortInfo as PortInfo } from './native/index.js';
 export { StackSystemError } from './native/errors.js';
 
-/** How to configure a stack: a file, a config object, or (neither) the file named by FFNET_CONFIG. */
+/**
+ * How to configure a stack: a file, a config object, or (neither) the file named by FFNET_CONFIG.
+ * A thread that attaches to a stack another thread started uses that stack's configuration.
+ */
 export interface StackStartOptions {
   configPath?: string;
   config?: RawConfig;
+  /**
+   * When this thread attaches to a running stack: the lcore index it takes (inline: the lcore it
+   * turns; dedicated: its sockets' home). Default: the next free one. The thread that starts the
+   * stack has lcore 0.
+   */
+  lcore?: number;
 }
 
 /** Counters of the whole stack and of each lcore, plus the packet pool's occupancy. */
@@ -68,12 +91,22 @@ export interface PingReply {
   bytes: number;
 }
 
+/** This thread's open handles (module state is per thread: each worker loads ffnet anew). */
 const running = new Set<Stack>();
-let signalsHooked = false;
+let endsHooked = false;
 
-function hookSignals(): void {
-  if (signalsHooked) return;
-  signalsHooked = true;
+/** Closes this thread's handles when it ends: see the module doc. */
+function hookEnds(): void {
+  if (endsHooked) return;
+  endsHooked = true;
+  if (!isMainThread) {
+    // 'exit' runs when a worker ends by itself or by process.exit(); a terminate() skips it, and the
+    // addon's environment cleanup detaches the thread then.
+    process.on('exit', () => {
+      for (const s of running) s.closeNow();
+    });
+    return;
+  }
   // A program that handles the signal decides what happens: its handlers run with the stack up (a
   // graceful shutdown still sends), and the stack closes at exit. One that does not is terminated by
   // the signal, as node would terminate it, with the stack and the EAL released first (a killed
@@ -94,6 +127,20 @@ function hookSignals(): void {
   });
 }
 
+/** `options.lcore` as a number, or undefined; TypeError/RangeError (Node's codes) when it is not an lcore index. */
+function lcoreOption(opts: StackStartOptions): number | undefined {
+  const lcore: unknown = opts.lcore;
+  if (lcore === undefined) return undefined;
+  if (typeof lcore !== 'number') throw ERR_INVALID_ARG_TYPE('options.lcore', 'number', lcore);
+  if (!Number.isInteger(lcore) || lcore < 0) throw ERR_OUT_OF_RANGE('options.lcore', 'an integer >= 0', lcore);
+  return lcore;
+}
+
+/** The lcores of a running stack a thread can take: the inline ones, else the data-path ones. */
+function lcoreCount(config: FfnetConfig): number {
+  return config.inlineLcores > 0 ? config.inlineLcores : config.dpdk.dataLcores.length;
+}
+
 function resolveConfig(opts: StackStartOptions): FfnetConfig {
   if (opts.config && opts.configPath) throw new TypeError('Stack.start: give either config or configPath, not both');
   if (opts.config) return validateConfig(opts.config, '<config object>');
@@ -112,15 +159,35 @@ export class Stack {
   #nextToken = 1;
   #closed = false;
 
-  private constructor(config: FfnetConfig, native: (onPing: (token: number, rttUs: number, ttl: number, bytes: number) => void) => NativeStack) {
+  private constructor(config: FfnetConfig, native: NativeStack) {
     this.config = config;
-    this.#native = native((token, rttUs, ttl, bytes) => this.#pending.get(token)?.({ rttUs, ttl, bytes }));
+    this.#native = native;
   }
 
   /**
-   * Starts a stack; rejects with FfnetConfigError for a bad config, or an Error with code
+   * Opens a handle with `open` (given the ping-reply callback; null: no handle) and registers it as
+   * this thread's.
+   */
+  static #open(config: FfnetConfig, open: (onPing: (token: number, rttUs: number, ttl: number, bytes: number) => void) => NativeStack | null): Stack | undefined {
+    let stack: Stack | undefined;
+    // Replies arrive on later turns of the event loop, once `stack` is set.
+    const native = open((token, rttUs, ttl, bytes) => {
+      if (stack) stack.#pending.get(token)?.({ rttUs, ttl, bytes });
+    });
+    if (!native) return undefined;
+    stack = new Stack(config, native);
+    running.add(stack);
+    hookEnds();
+    return stack;
+  }
+
+  /**
+   * Starts a stack, or attaches this thread to the one another thread of the process started (see
+   * the module doc); rejects with FfnetConfigError for a bad config, or an Error with code
    * 'ERR_FFNET_START' naming the port, the DPDK call and its error, followed by DPDK's last log
-   * lines (also its `dpdkLog` array).
+   * lines (also its `dpdkLog` array). Attaching rejects with code 'ERR_FFNET_LCORE_BUSY' when the
+   * lcore asked for is taken. A bad `lcore` option is a TypeError or RangeError (ERR_INVALID_ARG_TYPE,
+   * ERR_OUT_OF_RANGE) naming it.
    */
   static async start(opts: StackStartOptions = {}): Promise<Stack> {
     return Stack.startSync(opts);
@@ -128,27 +195,48 @@ export class Stack {
 
   /**
    * `start()` without the promise: the stack is running when this returns (DPDK's setup is
-   * synchronous). Throws what `start()` rejects with. ffnet/dgram uses it to start a stack on the
-   * first socket.
+   * synchronous). Throws what `start()` rejects with. ffnet/dgram uses it to start a stack, or
+   * attach to the process's, on the first socket.
    */
   static startSync(opts: StackStartOptions = {}): Stack {
+    const lcore = lcoreOption(opts);
+    const addon = loadAddon();
+    const attached = Stack.#attach(addon, lcore);
+    if (attached) return attached;
+    if (lcore !== undefined && lcore !== 0) throw ERR_OUT_OF_RANGE('options.lcore', '0 in the thread that starts the stack', lcore);
     const config = resolveConfig(opts);
     const nativeConfig = toNativeConfig(config, { processName: 'ffnet' });
-    const addon = loadAddon();
-    let stack: Stack;
     try {
-      stack = new Stack(config, (onPing) => addon.startStack(nativeConfig, onPing));
+      return Stack.#open(config, (onPing) => addon.startStack(nativeConfig, onPing))!;
     } catch (err) {
       // Device and EAL failures: the message names the port, the DPDK call and its error.
       // `dpdkLog`: the lines DPDK logged during the attempt (also quoted in the message).
       throw Object.assign(new Error((err as Error).message), { code: 'ERR_FFNET_START', dpdkLog: (err as { dpdkLog?: string[] }).dpdkLog ?? [] });
     }
-    running.add(stack);
-    hookSignals();
-    return stack;
   }
 
-  /** The stack running in this process (started by `start`/`startSync` and not closed), if any. */
+  /**
+   * A handle on the stack another thread of the process runs, or undefined when none runs or this
+   * thread holds a handle already (starting again then fails as it always has: one stack per process).
+   */
+  static #attach(addon: NativeAddon, lcore: number | undefined): Stack | undefined {
+    if (running.size > 0) return undefined;
+    const json = addon.runningConfig();
+    if (json === null) return undefined;
+    if (json === '') {
+      throw Object.assign(new Error('the running stack was started without its configuration (configJson), so this thread cannot attach to it; start it with Stack.start'),
+        { code: 'ERR_FFNET_START' });
+    }
+    const config = JSON.parse(json) as FfnetConfig;
+    const count = lcoreCount(config);
+    if (lcore !== undefined && lcore >= count) {
+      throw ERR_OUT_OF_RANGE('options.lcore', `>= 0 && <= ${count - 1} (the stack's lcores)`, lcore);
+    }
+    // null: the stack stopped since runningConfig(); this thread starts one then.
+    return Stack.#open(config, (onPing) => addon.attachStack(lcore === undefined ? {} : { lcore }, onPing));
+  }
+
+  /** This thread's handle on the process's stack (started or attached here, and not closed), if any. */
   static current(): Stack | undefined {
     for (const s of running) return s;
     return undefined;
@@ -300,8 +388,17 @@ export class Stack {
   }
 
   /**
-   * Closes the stack's sockets as node closes a socket (each ffnet/dgram socket emits 'close'
-   * once; ff_epoll_wait_async waits reject), then stops lcores, closes ports and frees pools.
+   * The lcore index this thread turns (inline: 0 for the thread that started the stack), or the
+   * home lcore of this thread's sockets (dedicated data-path lcores).
+   */
+  get lcore(): number {
+    return this.#live().lcore();
+  }
+
+  /**
+   * Closes this thread's sockets as node closes a socket (each ffnet/dgram socket emits 'close'
+   * once; ff_epoll_wait_async waits reject) and ends this handle: an attached handle detaches the
+   * thread, and the last handle of the process stops lcores, closes ports and frees pools.
    * Idempotent.
    */
   async close(): Promise<void> {

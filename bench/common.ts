@@ -78,6 +78,13 @@ export interface MemifEnd {
   peer?: [string, string];
   /** Adds data-path lcore 1 on the other CPU; inline (the stack on the JS thread) otherwise. */
   dataLcore?: boolean;
+  /**
+   * `loop = inline` with this many lcores, all mapped to `cpu` (JS thread k turns lcore k); the port
+   * then has as many queue pairs. Excludes `dataLcore`.
+   */
+  inlineLcores?: number;
+  /** With `inlineLcores`: the CPU list (taskset syntax, e.g. `1-3`) every lcore is mapped to instead of `cpu`. */
+  inlineCpus?: string;
   /** log2 of the memif ring's descriptors (DPDK's default: 10). */
   rsize?: number;
   /** `[sysctl]` entries. */
@@ -89,10 +96,13 @@ export interface MemifEnd {
 export function writeMemifIni(run: BenchRun, name: string, o: MemifEnd): string {
   const prefix = `ffbench-${run.label}-${name}-${process.pid}-${run.serial++}`;
   run.prefixes.push(prefix);
+  const inline = o.inlineLcores ?? 1;
+  const lcores = o.dataLcore ? `0@${o.cpu},1@${1 - o.cpu}` : Array.from({ length: inline }, (_, k) => `${k}@${o.inlineCpus ? `(${o.inlineCpus})` : o.cpu}`).join(',');
   const lines = [
     '[dpdk]',
-    o.dataLcore ? 'lcore_mask = 0x3' : 'lcore_mask = 0x1',
-    o.dataLcore ? `lcores = 0@${o.cpu},1@${1 - o.cpu}` : `lcores = 0@${o.cpu}`,
+    `lcore_mask = 0x${(o.dataLcore ? 0x3 : 2 ** inline - 1).toString(16)}`,
+    `lcores = ${lcores}`,
+    ...(o.inlineLcores === undefined ? [] : ['loop = inline']),
     'memory = 256',
     `file_prefix = ${prefix}`,
     `vdev[] = net_memif0,role=${o.role},socket=${o.sock},mac=${o.mac}${o.rsize === undefined ? '' : `,rsize=${o.rsize}`}`,
@@ -116,10 +126,13 @@ export function cleanRun(run: BenchRun): void {
   for (const p of run.prefixes) rmSync(join('/var/run/dpdk', p), { recursive: true, force: true });
 }
 
-/** The command line of a child role of `program`: pinned to `cpu`, with or without FFNET_CONFIG. */
-export function childCommand(program: string, cpu: number, config: string | null, role: string, args: string[], nodeArgs: string[] = []): [string, string[]] {
+/**
+ * The command line of a child role of `program`: pinned to `cpu`, with or without FFNET_CONFIG, run by
+ * the node binary `node` (this process's by default).
+ */
+export function childCommand(program: string, cpu: number | string, config: string | null, role: string, args: string[], nodeArgs: string[] = [], node = process.execPath): [string, string[]] {
   const env = config ? [`FFNET_CONFIG=${config}`] : ['-u', 'FFNET_CONFIG'];
-  return ['env', [...env, 'taskset', '-c', String(cpu), process.execPath, ...nodeArgs, program, '--role', role, ...args]];
+  return ['env', [...env, 'taskset', '-c', String(cpu), node, ...nodeArgs, program, '--role', role, ...args]];
 }
 
 export const fmtRate = (x: number | null): string => (x === null ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}k`);
@@ -174,6 +187,8 @@ export interface DeliveryWindow {
  */
 export function measureWindow(o: {
   count: () => number; bytes?: () => number; warmupMs: number; windowMs: number; maxWaitMs: number; what: string;
+  /** Called as the window opens and as it closes (to read other counters over the same window). */
+  mark?: (edge: 'start' | 'end') => void;
 }): Promise<DeliveryWindow> {
   const bytes = o.bytes ?? ((): number => 0);
   const started = Date.now();
@@ -198,15 +213,20 @@ export function measureWindow(o: {
       if (firstAt === 0) firstAt = t;
       if (t0 === 0) {
         if (t - firstAt >= o.warmupMs * 1e6) {
-          t0 = t;
-          c0 = count;
+          o.mark?.('start');
+          t0 = nowNs();
+          c0 = o.count();
           b0 = bytes();
         }
         return;
       }
       if (done === undefined && t - t0 >= o.windowMs * 1e6) {
-        const secs = (t - t0) / 1e9;
-        done = { delivered: count - c0, bytes: bytes() - b0, seconds: round(secs, 3), pps: round((count - c0) / secs) };
+        const t1 = nowNs();
+        const c1 = o.count();
+        const b1 = bytes();
+        o.mark?.('end');
+        const secs = (t1 - t0) / 1e9;
+        done = { delivered: c1 - c0, bytes: b1 - b0, seconds: round(secs, 3), pps: round((c1 - c0) / secs) };
       }
       if (count !== lastCount) {
         lastCount = count;

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** CPU time counters from /proc/stat: [busy, total] jiffies. */
-export function cpuTimes(): [number, number] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+/** CPU time counters from /proc/stat: [busy, total] jiffies, of the whole machine or of CPU `cpu`. */
+export function cpuTimes(cpu?: number): [number, number] {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const line = (cpu === undefined ? lines[0] : lines.find((l) => l.startsWith(`cpu${cpu} `))) ?? '';
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
   const idle = (f[3] ?? 0) + (f[4] ?? 0);

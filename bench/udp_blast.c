@@ -2,22 +2,26 @@
  * udp_blast: a raw-PMD UDP load generator for ffnet's echo path — it runs no ffnet stack, so the echo
  * server on the other end of the memif link is the only stack measured.
  *
- *   udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4]
+ *   udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] [--queues 1] [--rsize 10]
  *             [--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server]
  *
- * Over net_memif (role=client by default, its MAC fixed by --mac), one lcore pinned to --cpu does
- * everything in one loop:
+ * Over net_memif (role=client by default, its MAC fixed by --mac; as client it lays out the rings,
+ * 2^--rsize descriptors each), one lcore pinned to --cpu does everything in one loop:
  *  - transmits copies of pre-built Ethernet/IPv4/UDP frames, 10.88.0.1:SPORT → 10.88.0.2:7, with a
  *    --size-byte UDP payload and correct IPv4 and UDP checksums; SPORT cycles through --sports
- *    values from 10000 up, one template each. Frames go out as fast as rte_eth_tx_burst takes them;
- *  - receives with rte_eth_rx_burst and counts the echoes: IPv4/UDP frames from 10.88.0.2:7 to
+ *    values from 10000 up (the flows), one template each. With --queues N the port has N queue pairs
+ *    and each flow leaves on the queue RSS would give it on the receiving side: the Toeplitz hash of
+ *    its 4-tuple under ffnet's key, mod N (stack/phy/rss.h) — so a multi-queue ffnet port behaves as
+ *    behind a NIC with RSS. Every queue must get a flow. Frames go out as fast as rte_eth_tx_burst
+ *    takes them, each queue in turn; a full queue does not hold back the others;
+ *  - receives from every queue with rte_eth_rx_burst and counts the echoes: IPv4/UDP frames from 10.88.0.2:7 to
  *    10.88.0.1 at one of those ports, with the sent UDP length; other frames but ARP count as bad;
  *  - answers ARP requests for 10.88.0.1, and learns the peer's MAC from its ARP reply when
  *    --peer-mac is not given (an ARP request for 10.88.0.2 goes out every PROBE_MS until then).
  * Before measuring it sends one probe every PROBE_MS until the first echo arrives; then it counts
  * for --seconds. Prints one JSON line:
  * {"size":…,"frame_bytes":…,"seconds":…,"tx_pps":…,"echoed_pps":…,"sent":…,"echoed":…,"bad":…,
- *  "tx_mbps":…,"echoed_mbps":…,"arp_replies":…}
+ *  "tx_mbps":…,"echoed_mbps":…,"arp_replies":…,"queues":…,"flows_per_queue":[…],"sent_per_queue":[…]}
  * where sent counts frames rte_eth_tx_burst accepted, echoed the valid echoes received and bad the
  * other frames that were not ARP, all within the measured seconds; sizes in bytes are the UDP payload (size) and the whole frame.
  *
@@ -38,13 +42,15 @@
 #include <rte_mempool.h>
 
 #include "bench/bench_common.h"
+#include "stack/phy/rss.h"
 
 #define BURST 32
 /** RX bursts drained per loop turn before the next TX burst: echoes are never starved by sending. */
 #define RX_ROUNDS 4
 #define NB_MBUF 8191
 #define NB_DESC 1024
-#define MAX_SPORTS 64
+#define MAX_SPORTS 256
+#define MAX_QUEUES 8
 #define SPORT_BASE 10000
 #define DST_PORT 7
 #define LINK_WAIT_S 20.0
@@ -65,15 +71,18 @@ struct blast {
 	uint16_t port;
 	uint8_t mac[6], peer_mac[6];
 	bool have_peer;
-	unsigned size, frame_len, sports;
+	unsigned size, frame_len, sports, queues;
 	uint8_t tmpl[MAX_SPORTS][ETH_HDR + IP_HDR + UDP_HDR + 1472];
+	/** The templates of each queue's flows, by index into tmpl. */
+	uint16_t queue_tmpl[MAX_QUEUES][MAX_SPORTS];
+	unsigned queue_flows[MAX_QUEUES];
 	unsigned long long echoed, bad, arp_replies;
 	bool counting;
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] "
+	fprintf(stderr, "usage: udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] [--queues 1] [--rsize 10] "
 			"[--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server]\n");
 	exit(2);
 }
@@ -88,6 +97,12 @@ static void parse_mac(const char *opt, const char *v, uint8_t mac[6])
 	}
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
+}
+
+/** An IPv4 address given as its four bytes, in host order (as the RSS hash takes it). */
+static uint32_t ipv4_host(const uint8_t a[4])
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 }
 
 static uint16_t get16(const uint8_t *p)
@@ -148,8 +163,8 @@ static void build_frame(const struct blast *b, uint8_t *f, uint16_t sport)
 	put16(udp + 6, c ? c : 0xffff);
 }
 
-/** Sends a copy of one frame of `len` bytes; returns whether the PMD took it. */
-static bool send_one(struct blast *b, struct rte_mempool *pool, const uint8_t *frame, uint16_t len)
+/** Sends a copy of one frame of `len` bytes on `queue`; returns whether the PMD took it. */
+static bool send_one(struct blast *b, struct rte_mempool *pool, uint16_t queue, const uint8_t *frame, uint16_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	if (!m)
@@ -160,7 +175,7 @@ static bool send_one(struct blast *b, struct rte_mempool *pool, const uint8_t *f
 		return false;
 	}
 	memcpy(p, frame, len);
-	if (rte_eth_tx_burst(b->port, 0, &m, 1) == 1)
+	if (rte_eth_tx_burst(b->port, queue, &m, 1) == 1)
 		return true;
 	rte_pktmbuf_free(m);
 	return false;
@@ -202,7 +217,7 @@ static void handle_arp(struct blast *b, struct rte_mempool *pool, const uint8_t 
 	if (op == 1 && memcmp(a + 24, SRC_IP, 4) == 0) {
 		uint8_t reply[60];
 		build_arp(b, reply, 2, a + 8, a + 14, a + 8);
-		if (send_one(b, pool, reply, sizeof(reply)))
+		if (send_one(b, pool, 0, reply, sizeof(reply)))
 			b->arp_replies++;
 	}
 }
@@ -220,28 +235,30 @@ static inline bool is_echo(const struct blast *b, const uint8_t *f, uint32_t len
 	       sport < b->sports && get16(udp + 4) == UDP_HDR + b->size;
 }
 
-/** Receives up to RX_ROUNDS bursts; returns how many valid echoes arrived. */
+/** Receives up to RX_ROUNDS bursts from each queue; returns how many valid echoes arrived. */
 static unsigned receive(struct blast *b, struct rte_mempool *pool)
 {
 	struct rte_mbuf *pkts[BURST];
 	unsigned echoes = 0;
-	for (unsigned r = 0; r < RX_ROUNDS; r++) {
-		uint16_t n = rte_eth_rx_burst(b->port, 0, pkts, BURST);
-		for (uint16_t i = 0; i < n; i++) {
-			struct rte_mbuf *m = pkts[i];
-			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-			uint32_t len = rte_pktmbuf_data_len(m);
-			if (len >= ETH_HDR && get16(f + 12) == ETYPE_IPV4 && is_echo(b, f, len))
-				echoes++;
-			else if (len >= ETH_HDR && get16(f + 12) == ETYPE_ARP)
-				handle_arp(b, pool, f, len);
-			else if (b->counting)
-				b->bad++;
+	for (uint16_t q = 0; q < b->queues; q++) {
+		for (unsigned r = 0; r < RX_ROUNDS; r++) {
+			uint16_t n = rte_eth_rx_burst(b->port, q, pkts, BURST);
+			for (uint16_t i = 0; i < n; i++) {
+				struct rte_mbuf *m = pkts[i];
+				const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+				uint32_t len = rte_pktmbuf_data_len(m);
+				if (len >= ETH_HDR && get16(f + 12) == ETYPE_IPV4 && is_echo(b, f, len))
+					echoes++;
+				else if (len >= ETH_HDR && get16(f + 12) == ETYPE_ARP)
+					handle_arp(b, pool, f, len);
+				else if (b->counting)
+					b->bad++;
+			}
+			if (n)
+				rte_pktmbuf_free_bulk(pkts, n);
+			if (n < BURST)
+				break;
 		}
-		if (n)
-			rte_pktmbuf_free_bulk(pkts, n);
-		if (n < BURST)
-			break;
 	}
 	if (b->counting)
 		b->echoed += echoes;
@@ -252,7 +269,7 @@ int main(int argc, char *argv[])
 {
 	static struct blast b;
 	const char *sock = NULL, *memif_role = "client", *mac = "02:00:00:00:00:01";
-	long size = 64, seconds = 5, cpu = 0, sports = 4;
+	long size = 64, seconds = 5, cpu = 0, sports = 4, queues = 1, rsize = 10;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
@@ -269,6 +286,10 @@ int main(int argc, char *argv[])
 			cpu = parse_number("udp_blast", a, v, 0, 1023);
 		else if (strcmp(a, "--sports") == 0)
 			sports = parse_number("udp_blast", a, v, 1, MAX_SPORTS);
+		else if (strcmp(a, "--rsize") == 0)
+			rsize = parse_number("udp_blast", a, v, 1, 14); /* memif's own bound on log2 ring size */
+		else if (strcmp(a, "--queues") == 0)
+			queues = parse_number("udp_blast", a, v, 1, MAX_QUEUES);
 		else if (strcmp(a, "--mac") == 0)
 			mac = v;
 		else if (strcmp(a, "--peer-mac") == 0) {
@@ -284,11 +305,23 @@ int main(int argc, char *argv[])
 	b.size = (unsigned)size;
 	b.frame_len = ETH_HDR + IP_HDR + UDP_HDR + b.size;
 	b.sports = (unsigned)sports;
+	b.queues = (unsigned)queues;
+	for (unsigned s = 0; s < b.sports; s++) {
+		uint16_t sport = (uint16_t)(SPORT_BASE + s);
+		unsigned q = ffs_rss_lcore(ffs_rss_hash_udp4(ipv4_host(SRC_IP), ipv4_host(DST_IP), sport, DST_PORT), b.queues);
+		b.queue_tmpl[q][b.queue_flows[q]++] = (uint16_t)s;
+	}
+	for (unsigned q = 0; q < b.queues; q++) {
+		if (b.queue_flows[q] == 0) {
+			fprintf(stderr, "udp_blast: no flow of the %u hashes to queue %u: give more --sports\n", b.sports, q);
+			return 2;
+		}
+	}
 
 	char lcores[32], prefix[64], vdev[600];
 	snprintf(lcores, sizeof(lcores), "0@%ld", cpu);
 	snprintf(prefix, sizeof(prefix), "--file-prefix=udp-blast-%d", (int)getpid());
-	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,role=%s,socket=%s,mac=%s", memif_role, sock, mac);
+	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,role=%s,socket=%s,mac=%s,rsize=%ld", memif_role, sock, mac, rsize);
 	char *eal[] = { argv[0], "--no-huge", "-m", "256", "--no-pci", "--lcores", lcores, prefix, vdev,
 			"--log-level", "warning", NULL };
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
@@ -304,12 +337,13 @@ int main(int argc, char *argv[])
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
 	uint16_t nb_rxd = NB_DESC, nb_txd = NB_DESC;
-	if (rte_eth_dev_count_avail() < 1 || rte_eth_dev_configure(b.port, 1, 1, &conf) != 0 ||
-	    rte_eth_dev_adjust_nb_rx_tx_desc(b.port, &nb_rxd, &nb_txd) != 0 ||
-	    rte_eth_rx_queue_setup(b.port, 0, nb_rxd, (unsigned)rte_socket_id(), NULL, pool) != 0 ||
-	    rte_eth_tx_queue_setup(b.port, 0, nb_txd, (unsigned)rte_socket_id(), NULL) != 0 ||
-	    rte_eth_dev_start(b.port) != 0) {
-		fprintf(stderr, "udp_blast: cannot start the memif port\n");
+	bool ok = rte_eth_dev_count_avail() >= 1 && rte_eth_dev_configure(b.port, (uint16_t)b.queues, (uint16_t)b.queues, &conf) == 0 &&
+		  rte_eth_dev_adjust_nb_rx_tx_desc(b.port, &nb_rxd, &nb_txd) == 0;
+	for (uint16_t q = 0; ok && q < b.queues; q++)
+		ok = rte_eth_rx_queue_setup(b.port, q, nb_rxd, (unsigned)rte_socket_id(), NULL, pool) == 0 &&
+		     rte_eth_tx_queue_setup(b.port, q, nb_txd, (unsigned)rte_socket_id(), NULL) == 0;
+	if (!ok || rte_eth_dev_start(b.port) != 0) {
+		fprintf(stderr, "udp_blast: cannot start the memif port with %u queue pairs\n", b.queues);
 		return 1;
 	}
 
@@ -346,24 +380,27 @@ int main(int argc, char *argv[])
 			built = true;
 		}
 		if (t >= next_probe) {
-			if (built)
-				send_one(&b, pool, b.tmpl[0], (uint16_t)b.frame_len);
-			else {
+			if (built) {
+				/* One probe per queue: with several receivers, any of them may be the one that echoes. */
+				for (uint16_t q = 0; q < b.queues; q++)
+					send_one(&b, pool, q, b.tmpl[b.queue_tmpl[q][0]], (uint16_t)b.frame_len);
+			} else {
 				uint8_t req[60];
 				build_arp(&b, req, 1, zero, DST_IP, bcast);
-				send_one(&b, pool, req, sizeof(req));
+				send_one(&b, pool, 0, req, sizeof(req));
 			}
 			next_probe = t + PROBE_MS / 1000.0;
 		}
 	}
 
-	/* Measure: each turn drains the echoes, then offers one TX burst of fresh copies of the
-	 * templates (as testpmd's txonly engine does); the PMD frees them once it has copied them out. */
+	/* Measure: each turn drains the echoes, then offers one TX burst per queue of fresh copies of
+	 * that queue's templates (as testpmd's txonly engine does); the PMD frees them once it has copied
+	 * them out. */
 	uint64_t hz = rte_get_tsc_hz();
-	uint64_t sent = 0;
-	struct rte_mbuf *pkts[BURST];
-	uint16_t have = 0;
-	unsigned next_tmpl = 0;
+	static uint64_t sent_q[MAX_QUEUES];
+	static struct rte_mbuf *pkts[MAX_QUEUES][BURST];
+	uint16_t have[MAX_QUEUES] = { 0 };
+	unsigned next_tmpl[MAX_QUEUES] = { 0 };
 	b.counting = true;
 	double start = now_s();
 	uint64_t tsc_start = rte_rdtsc(), tsc_end = tsc_start + (uint64_t)seconds * hz;
@@ -371,29 +408,34 @@ int main(int argc, char *argv[])
 		if (rte_rdtsc() >= tsc_end)
 			break;
 		receive(&b, pool);
-		if (have < BURST) {
-			if (rte_pktmbuf_alloc_bulk(pool, pkts + have, BURST - have) == 0) {
-				for (uint16_t i = have; i < BURST; i++) {
-					struct rte_mbuf *m = pkts[i];
+		for (uint16_t q = 0; q < b.queues; q++) {
+			struct rte_mbuf **qp = pkts[q];
+			if (have[q] < BURST && rte_pktmbuf_alloc_bulk(pool, qp + have[q], BURST - have[q]) == 0) {
+				for (uint16_t i = have[q]; i < BURST; i++) {
+					struct rte_mbuf *m = qp[i];
 					m->data_len = (uint16_t)b.frame_len;
 					m->pkt_len = b.frame_len;
-					rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), b.tmpl[next_tmpl], b.frame_len);
-					if (++next_tmpl == b.sports)
-						next_tmpl = 0;
+					rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), b.tmpl[b.queue_tmpl[q][next_tmpl[q]]], b.frame_len);
+					if (++next_tmpl[q] == b.queue_flows[q])
+						next_tmpl[q] = 0;
 				}
-				have = BURST;
+				have[q] = BURST;
 			}
+			uint16_t n = have[q] ? rte_eth_tx_burst(b.port, q, qp, have[q]) : 0;
+			/* Unsent frames move to the front and go out with the queue's next burst. */
+			for (uint16_t i = n; i < have[q]; i++)
+				qp[i - n] = qp[i];
+			have[q] = (uint16_t)(have[q] - n);
+			sent_q[q] += n;
 		}
-		uint16_t n = have ? rte_eth_tx_burst(b.port, 0, pkts, have) : 0;
-		/* Unsent frames move to the front and go out with the next burst. */
-		for (uint16_t i = n; i < have; i++)
-			pkts[i - n] = pkts[i];
-		have = (uint16_t)(have - n);
-		sent += n;
 	}
 	double secs = now_s() - start;
 	b.counting = false;
-	rte_pktmbuf_free_bulk(pkts, have);
+	uint64_t sent = 0;
+	for (unsigned q = 0; q < b.queues; q++) {
+		rte_pktmbuf_free_bulk(pkts[q], have[q]);
+		sent += sent_q[q];
+	}
 	double drain_until = now_s() + DRAIN_MS / 1000.0;
 	while (now_s() < drain_until)
 		receive(&b, pool);
@@ -401,10 +443,17 @@ int main(int argc, char *argv[])
 	if (secs <= 0)
 		secs = 1e-9;
 	printf("{\"size\":%u,\"frame_bytes\":%u,\"seconds\":%.3f,\"tx_pps\":%.1f,\"echoed_pps\":%.1f,\"sent\":%llu,"
-	       "\"echoed\":%llu,\"bad\":%llu,\"tx_mbps\":%.1f,\"echoed_mbps\":%.1f,\"arp_replies\":%llu}\n",
+	       "\"echoed\":%llu,\"bad\":%llu,\"tx_mbps\":%.1f,\"echoed_mbps\":%.1f,\"arp_replies\":%llu",
 	       b.size, b.frame_len, secs, (double)sent / secs, (double)b.echoed / secs, (unsigned long long)sent, b.echoed,
 	       b.bad, (double)sent * b.frame_len * 8 / secs / 1e6, (double)b.echoed * b.frame_len * 8 / secs / 1e6,
 	       b.arp_replies);
+	printf(",\"queues\":%u,\"flows_per_queue\":[", b.queues);
+	for (unsigned q = 0; q < b.queues; q++)
+		printf("%s%u", q ? "," : "", b.queue_flows[q]);
+	printf("],\"sent_per_queue\":[");
+	for (unsigned q = 0; q < b.queues; q++)
+		printf("%s%llu", q ? "," : "", (unsigned long long)sent_q[q]);
+	printf("]}\n");
 	fflush(stdout);
 	rte_eth_dev_stop(b.port);
 	rte_eth_dev_close(b.port);

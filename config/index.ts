@@ -11,7 +11,9 @@
  * - Nothing is silently ignored: unknown sections and keys, duplicated keys, wrong types, values out
  *   of range and inconsistent ports are errors.
  * - `toNativeConfig` turns a validated config into the `NativeStackConfig` the addon starts from,
- *   including the complete EAL argv. It is the only step that looks at the machine (CPU count).
+ *   including the complete EAL argv and the validated config itself as JSON (what threads that
+ *   attach to the running stack later read back). It is the only step that looks at the machine
+ *   (CPU count).
  *
  * The keys, defaults and ranges come from config/schema.ts and config/sysctl.ts.
  */
@@ -22,7 +24,7 @@ import * as ini from 'ini';
 import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
 import { FfnetConfigError } from './errors.js';
 import {
-  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_VDEVS,
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_VDEVS,
   keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
 } from './schema.js';
@@ -44,7 +46,10 @@ export interface FfnetDpdkConfig {
   lcoreMask: string;
   /** lcore ids named by lcore_mask, ascending; always starts with 0. */
   lcoreIds: number[];
-  /** lcores that run the stack loop on their own threads (lcoreIds without 0); empty = inline mode. */
+  /**
+   * lcores that run the stack loop on their own threads: lcoreIds without 0 with `loop = dedicated`,
+   * empty with `loop = inline` (and for lcore_mask 0x1).
+   */
   dataLcores: number[];
   /** The raw EAL `--lcores` mapping from the `lcores` key, when set; otherwise derived at start. */
   lcoreMap?: string;
@@ -97,11 +102,25 @@ export interface FfnetPortConfig {
   staticArp: FfnetStaticArp[];
 }
 
+/** `[dpdk] loop`: who turns the stack loop of the lcores besides 0. */
+export type LoopMode = 'dedicated' | 'inline';
+
 /** A validated configuration: every default applied, names in JS style. */
 export interface FfnetConfig {
   /** Where it came from: the file name as given, or a label such as '<config object>'. */
   source: string;
   dpdk: FfnetDpdkConfig;
+  /**
+   * `[dpdk] loop`: 'dedicated' (each lcore besides 0 runs on a data-path thread of its own) or
+   * 'inline' (no data-path threads: JS thread k turns lcore k). With lcore_mask 0x1 both mean the
+   * stack runs inline on the JS thread.
+   */
+  loop: LoopMode;
+  /**
+   * lcores (RX/TX queue pairs) turned by application threads: every lcore of lcore_mask with
+   * `loop = inline`, 1 for lcore_mask 0x1, 0 when data-path threads run the stack.
+   */
+  inlineLcores: number;
   /** Ports by ascending port id; empty for a loopback-only stack. */
   ports: FfnetPortConfig[];
   /** Every tunable of config/sysctl.ts, with its default unless the configuration set it. */
@@ -147,8 +166,8 @@ export function validateConfig(raw: RawConfig, source: string): FfnetConfig {
 }
 
 /**
- * Builds what the native addon starts from: EAL argv, data-path lcores, timings, ports and the
- * complete sysctl set. Throws `FfnetConfigError` when a data-path lcore has no CPU of its own to
+ * Builds what the native addon starts from: EAL argv, data-path or inline lcores, timings, ports,
+ * the complete sysctl set, and `cfg` as JSON. Throws `FfnetConfigError` when a data-path lcore has no CPU of its own to
  * be pinned to on this machine (set `lcores` to map it explicitly).
  */
 export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {}): NativeStackConfig {
@@ -192,6 +211,7 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
   return {
     eal,
     dataLcores: [...d.dataLcores],
+    inlineLcores: cfg.inlineLcores,
     idleSleepUs: d.idleSleepUs,
     txDelayUs: d.txDelayUs,
     mbufs: d.mbufs,
@@ -201,6 +221,7 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     procType,
     nbProcs: d.nbProcs,
     procQueue: secondary && d.procId !== undefined ? d.procId - 1 : -1,
+    configJson: JSON.stringify(cfg),
   };
 }
 
@@ -226,10 +247,18 @@ function runsSecondary(procType: FfnetDpdkConfig['procType'], nbProcs: number, w
  */
 const MULTI_PROCESS_BASE_VA = '0x600000000000';
 
-/** lcore 0 floats over every CPU (the event loop is not pinned); each data-path lcore is pinned to its own CPU. */
+/**
+ * lcore 0 floats over every CPU (the event loop is not pinned), and so does every inline lcore (its
+ * JS thread is not pinned either); each data-path lcore is pinned to its own CPU.
+ */
 function deriveLcoreMap(cfg: FfnetConfig, cpus: number): string {
   const n = Math.max(1, Math.floor(cpus));
-  const parts = [n === 1 ? '0@0' : `0@(0-${n - 1})`];
+  const floating = n === 1 ? '0' : `(0-${n - 1})`;
+  const parts = [`0@${floating}`];
+  if (cfg.loop === 'inline') {
+    for (const id of cfg.dpdk.lcoreIds) if (id !== 0) parts.push(`${id}@${floating}`);
+    return parts.join(',');
+  }
   for (const id of cfg.dpdk.dataLcores) {
     if (id >= n) {
       throw new FfnetConfigError(cfg.source, 'dpdk', 'lcore_mask',
@@ -292,7 +321,7 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
     }
   }
 
-  const dpdk = validateDpdk(dpdkRaw, ctx);
+  const { dpdk, loop } = validateDpdk(dpdkRaw, ctx);
   portsRaw.sort((a, b) => a.id - b.id);
   if (portsRaw.length > MAX_PORTS) {
     const last = portsRaw[portsRaw.length - 1]!.name;
@@ -311,7 +340,8 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
     ports.push(port);
   }
   const sysctl = validateSysctl(sysctlRaw, ctx);
-  return { source: ctx.file, dpdk, ports, sysctl };
+  const inlineLcores = loop === 'inline' ? dpdk.lcoreIds.length : dpdk.dataLcores.length === 0 ? 1 : 0;
+  return { source: ctx.file, dpdk, loop, inlineLcores, ports, sysctl };
 }
 
 /** Refuses keys the section does not define; a nested object here came from a dotted INI section name. */
@@ -337,7 +367,7 @@ function present(body: Record<string, unknown>, key: string): unknown {
   return v === null ? undefined : v;
 }
 
-function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig {
+function validateDpdk(body: Record<string, unknown>, ctx: Ctx): { dpdk: FfnetDpdkConfig; loop: LoopMode } {
   const S = 'dpdk';
   checkKeys(body, S, SECTION_KEYS.dpdk, ctx);
   const at = (key: string) => ({ ctx, section: S, key });
@@ -347,6 +377,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
   const lcoreIds = bitsOf(mask);
   const mapRaw = present(body, 'lcores');
   const lcoreMap = mapRaw === undefined ? undefined : parseLcoreMap(mapRaw, lcoreIds, mask, at('lcores'));
+  const loop = parseLoopMode(valueOrDefault('loop'), lcoreIds, mask, at('loop'));
 
   const memoryMb = intKey(body, S, 'memory', ctx);
   const mbufs = intKey(body, S, 'nb_mbuf', ctx);
@@ -395,7 +426,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
   const out: FfnetDpdkConfig = {
     lcoreMask: `0x${mask.toString(16)}`,
     lcoreIds,
-    dataLcores: lcoreIds.filter((id) => id !== 0),
+    dataLcores: loop === 'inline' ? [] : lcoreIds.filter((id) => id !== 0),
     memoryMb,
     noHuge,
     filePrefix,
@@ -413,7 +444,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): FfnetDpdkConfig 
   if (lcoreMap !== undefined) out.lcoreMap = lcoreMap;
   if (hugeDir !== undefined) out.hugeDir = hugeDir;
   if (procId !== undefined) out.procId = procId;
-  return out;
+  return { dpdk: out, loop };
 }
 
 /** What every process of a multi-process stack needs (posix/ff_config.c checks the same, in this order). */
@@ -724,6 +755,17 @@ function parseProcType(v: unknown, at: At): 'primary' | 'secondary' | 'auto' {
 function parseAbsolutePath(v: unknown, at: At): string {
   const s = scalarText(v, at, 'a path');
   if (!s.startsWith('/')) throw fail(at, `${JSON.stringify(s)} is not an absolute path`);
+  return s;
+}
+
+/** `dedicated` or `inline`; inline, every lcore of the mask needs per-lcore state of its own. */
+function parseLoopMode(v: unknown, maskIds: number[], mask: bigint, at: At): LoopMode {
+  const s = scalarText(v, at, 'a loop mode');
+  if (s !== 'dedicated' && s !== 'inline') throw fail(at, `${JSON.stringify(s)} is not a loop mode (dedicated or inline)`);
+  if (s === 'inline' && maskIds.length > MAX_INLINE_LCORES) {
+    throw fail(at, `inline turns every lcore of lcore_mask 0x${mask.toString(16)} on an application thread, `
+      + `${maskIds.length} of them; a stack runs at most ${MAX_INLINE_LCORES} lcores`);
+  }
   return s;
 }
 

@@ -14,6 +14,7 @@ export type ConfigValueKind =
   | 'boolean'
   | 'lcore-mask'
   | 'lcore-map'
+  | 'loop-mode'
   | 'file-prefix'
   | 'vdev'
   | 'pci'
@@ -61,6 +62,8 @@ export const MAX_PORTS = 8;
 export const MAX_LCORE_ID = 127;
 /** Most data-path lcores (lcores other than 0) one stack runs (FFS_MAX_LCORES in stack/stack.h). */
 export const MAX_DATA_LCORES = 32;
+/** Most lcores one stack has state for (FFS_MAX_LCORES): with `loop = inline`, lcore 0 included. */
+export const MAX_INLINE_LCORES = 32;
 /** Most virtual devices one stack takes (struct ffs_conf's vdevs in stack/stack.h). */
 export const MAX_VDEVS = 16;
 /** Most static neighbour entries of one port (FFS_MAX_STATIC_ARP in stack/stack.h). */
@@ -72,13 +75,21 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     section: 'dpdk', key: 'lcore_mask', kind: 'lcore-mask', type: 'hex (0x…) or decimal integer',
     repeatable: false, required: false, default: '0x1', defaultText: '0x1',
     description: 'lcores to use; must include lcore 0 (the JS thread, which initialises the EAL). '
-      + 'Every other lcore runs the stack loop on its own pinned thread; 0x1 alone runs the stack inline on the JS thread.',
+      + 'With loop = dedicated every other lcore runs the stack loop on its own pinned thread; 0x1 alone runs the stack inline on the JS thread.',
   },
   {
     section: 'dpdk', key: 'lcores', kind: 'lcore-map', type: 'EAL --lcores mapping',
     repeatable: false, required: false, defaultText: 'derived from lcore_mask',
     description: 'Raw EAL lcore-to-CPU mapping, e.g. 0@(0-1),1@(0-1) to oversubscribe CPUs in tests; '
       + 'it must name exactly the lcores of lcore_mask, and replaces the derived mapping.',
+  },
+  {
+    section: 'dpdk', key: 'loop', kind: 'loop-mode', type: 'dedicated|inline',
+    repeatable: false, required: false, default: 'dedicated', defaultText: 'dedicated',
+    description: 'Who turns the stack loop of each lcore: dedicated = lcore 0 the JS thread, every other lcore its own '
+      + 'pinned data-path thread; inline = application threads, no data-path threads (lcore k of the mask is turned by '
+      + 'JS thread k: the main thread 0, worker_threads in the order they attach or by their lcore option). '
+      + 'With lcore_mask 0x1 both run the stack inline on the JS thread.',
   },
   {
     section: 'dpdk', key: 'memory', kind: 'integer', type: 'integer',

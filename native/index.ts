@@ -93,6 +93,7 @@ export interface NativeNeighbour {
 
 /** Counters of one lcore, by name ("ip.badsum", "arp.unsolicited", ...). */
 export interface NativeLcoreCounters {
+  /** The EAL lcore id of a data-path lcore; with several inline lcores, the index `lcore()` names. */
   lcore: number;
   values: Record<string, number>;
 }

@@ -136,7 +136,7 @@ static bool is_list_key(const char *key)
 }
 
 /** The keys of [dpdk] and of [portN], and those of them that take a list. */
-static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "memory", "no_huge",
+static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "memory", "no_huge",
 					 "huge_dir", "proc_type", "nb_procs", "proc_id",
 					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
 					 "extra_args", NULL };
@@ -622,6 +622,26 @@ static int parse_lcore_map(const char *s, mask_t mask)
 	return 0;
 }
 
+/** `[dpdk] loop`: dedicated or inline; inline, every lcore of the mask needs per-lcore state of its own. */
+static int parse_loop(struct section *s, mask_t mask, bool *inline_loop)
+{
+	const char *v;
+	if (scalar(s, "loop", &v) < 0)
+		return -1;
+	*inline_loop = v && strcmp(v, "inline") == 0;
+	if (v && !*inline_loop && strcmp(v, "dedicated") != 0)
+		return bad("dpdk", "loop", "%s is not a loop mode (dedicated or inline)", QUOTED(v));
+	int n = 0;
+	for (mask_t b = mask; b; b &= b - 1)
+		n++;
+	char hex[40];
+	if (*inline_loop && n > FFS_MAX_LCORES)
+		return bad("dpdk", "loop",
+			   "inline turns every lcore of lcore_mask %s on an application thread, %d of them; a stack runs at most %d lcores",
+			   fmt_mask(mask, hex), n, FFS_MAX_LCORES);
+	return 0;
+}
+
 static const char *const LOG_LEVELS[] = { "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug" };
 
 static const char *log_level(const char *v)
@@ -666,8 +686,9 @@ static int dpdk_section(struct section *s)
 	mask_t mask = 0;
 	const char *map, *prefix, *level, *extra, *huge, *sink;
 	long long memory, mbufs, idle, txd;
+	bool inline_loop;
 	if (parse_mask(s, &mask) < 0 || scalar(s, "lcores", &map) < 0 || (map && parse_lcore_map(map, mask) < 0) ||
-	    int_key(s, "memory", 256, 64, 1048576, "MB", &memory) < 0 ||
+	    parse_loop(s, mask, &inline_loop) < 0 || int_key(s, "memory", 256, 64, 1048576, "MB", &memory) < 0 ||
 	    int_key(s, "nb_mbuf", 8191, 1023, 16777215, "mbufs", &mbufs) < 0)
 		return -1;
 	long long pool_mb = (mbufs * MBUF_BYTES + (1 << 20) - 1) >> 20;
@@ -794,10 +815,20 @@ static int dpdk_section(struct section *s)
 		int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : (int)sysconf(_SC_NPROCESSORS_ONLN);
 		if (cpus < 1)
 			cpus = 1;
-		int k = cpus == 1 ? snprintf(buf, sizeof(buf), "0@0") : snprintf(buf, sizeof(buf), "0@(0-%d)", cpus - 1);
+		/* lcore 0 and inline lcores float over every CPU; a data-path lcore is pinned to its own. */
+		char floating[24];
+		if (cpus == 1)
+			snprintf(floating, sizeof(floating), "0");
+		else
+			snprintf(floating, sizeof(floating), "(0-%d)", cpus - 1);
+		int k = snprintf(buf, sizeof(buf), "0@%s", floating);
 		for (int id = 1; id <= MAX_LCORE_ID; id++) {
 			if (!(mask >> id & 1))
 				continue;
+			if (inline_loop) {
+				k += snprintf(buf + k, sizeof(buf) - (size_t)k, ",%d@%s", id, floating);
+				continue;
+			}
 			if (id >= cpus && !C.unpinned) {
 				C.unpinned = id;
 				C.cpus = cpus;
@@ -853,11 +884,16 @@ static int dpdk_section(struct section *s)
 	C.argv[C.argc] = NULL;
 
 	struct ffs_conf *c = &C.conf;
-	for (int id = 1; id <= MAX_LCORE_ID; id++) {
+	for (int id = 0; id <= MAX_LCORE_ID; id++) {
 		if (!(mask >> id & 1))
 			continue;
-		c->data_lcores[c->n_data_lcores++] = (unsigned)id;
+		if (inline_loop)
+			c->n_inline_lcores++;
+		else if (id != 0)
+			c->data_lcores[c->n_data_lcores++] = (unsigned)id;
 	}
+	if (c->n_data_lcores == 0 && c->n_inline_lcores == 0)
+		c->n_inline_lcores = 1;
 	c->idle_sleep_us = (uint32_t)idle;
 	c->tx_delay_us = (uint32_t)txd;
 	c->nb_mbuf = (uint32_t)mbufs;

@@ -2,11 +2,14 @@
  * The machinery of ffnet/dgram's dpdk backend: the stack it runs on, and per stack (a DgramIo
  * attached to it) the sockets on it, the receive path they share and the keep-alive.
  *
- * Stack: a stack already started in this process (`Stack.start`/`startSync`) is used as it is;
- * otherwise the first dpdk socket starts one synchronously from FFNET_CONFIG and unrefs it, so the
- * sockets alone decide whether the process stays alive (as node:dgram's do). In a node:cluster worker
- * whose FFNET_CONFIG is a multi-process primary's (`proc_type = auto`, or `nb_procs`), that stack is a
- * DPDK secondary serving one queue of the primary's ports (config/index.ts, toNativeConfig).
+ * Stack: this thread's handle on the process's stack (`Stack.start`/`startSync`, `Stack.current()`)
+ * is used as it is; otherwise the first dpdk socket gets one synchronously and unrefs it, so the
+ * sockets alone decide whether the thread stays alive (as node:dgram's do): in a worker_thread of
+ * a process whose stack runs it attaches to that stack (its own sockets, and inline its own lcore),
+ * else it starts one from FFNET_CONFIG. A worker's sockets close when it exits.
+ * In a node:cluster worker whose FFNET_CONFIG is a multi-process primary's (`proc_type = auto`, or
+ * `nb_procs`), the stack it starts is a DPDK secondary serving one queue of the primary's ports
+ * (config/index.ts, toNativeConfig); a multi-process stack serves only the thread that started it.
  *
  * Receive: the stack's wake-up (`Stack.onWake`) serves every socket. On a wake, posix.dgramReady()
  * names the sockets the stack signalled, and each is drained with posix.dgramRecv(), which copies
@@ -52,12 +55,15 @@ export interface Receiver {
   stackClosing(): void;
 }
 
-/** Whether the dpdk backend is selected: a stack runs in this process, or FFNET_CONFIG names one. */
+/**
+ * Whether the dpdk backend is selected: a stack runs in this process (started by this thread or
+ * another), or FFNET_CONFIG names one.
+ */
 export function dpdkConfigured(): boolean {
-  return Stack.current() !== undefined || !!process.env.FFNET_CONFIG;
+  return Stack.current() !== undefined || !!process.env.FFNET_CONFIG || loadAddon().runningConfig() !== null;
 }
 
-/** The stack dpdk sockets run on, started (unref'd) from FFNET_CONFIG if none runs yet. */
+/** This thread's handle on the stack dpdk sockets run on: attached or started (unref'd) if it has none yet. */
 function ensureStack(): Stack {
   const current = Stack.current();
   if (current) return current;

@@ -149,8 +149,15 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 
 void ffs_eal_cleanup(void)
 {
-	if (!eal_ready || running)
+	if (!eal_ready)
 		return;
+	if (running) {
+		/* Other threads still hold the stack (a worker attached to it while the process ends on a
+		 * signal): the EAL stays theirs until the process is gone, but its runtime directory would
+		 * outlive it, since a killed process runs no atexit handlers. */
+		remove_runtime_dir();
+		return;
+	}
 	rte_eal_cleanup();
 	eal_ready = false;
 	remove_runtime_dir();
@@ -298,6 +305,7 @@ static int cluster_secondary_init(struct ffs_stack *st, int queue, char *err, si
 static void stack_free(struct ffs_stack *st, unsigned ports_started)
 {
 	ffs_socks_free(st); /* lcores are stopped: their demux tables go with them */
+	mcast_free(st);
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		lcore_free(st->lcores[i]);
 	rte_free(st->rcu);

@@ -5,11 +5,14 @@
  * The stack owns the wire: DPDK ports, the packet pool, and one data-path lcore per RX/TX queue
  * pair, each with private state (neighbour cache, counters, TX buffers) and no locks on the
  * per-packet path. Other threads talk to lcores only through rings: control messages in, events
- * out (see lcore/ctrl.h and lcore/app.h). Layers below, each in its own folder:
+ * out (see lcore/ctrl.h and sock/sock.h). Layers below, each in its own folder:
  *   wire/   header formats over raw bytes (no DPDK)
- *   iface/  Ethernet, ARP and the neighbour cache, IPv4 input/output and routing, ICMP
+ *   iface/  Ethernet, ARP and the neighbour cache, IPv4 input/output and routing, fragments, ICMP,
+ *           UDP input and output, multicast memberships per port and IGMP
+ *   sock/   socket objects and lifetime, the port namespace (bind, connect), the application side
+ *           of the data path, application contexts, per-lcore demux tables
  *   lcore/  per-lcore state and loop, control messages, counters, tunables, app events
- *   phy/    DPDK port setup, mbuf helpers, the receive-side fault injector
+ *   phy/    DPDK port setup, RSS, mbuf helpers, the receive-side fault injector
  * May call: DPDK and libc. Never calls JavaScript.
  */
 #ifndef FFNET_STACK_H
@@ -87,7 +90,8 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen);
 
 /**
  * Releases the EAL and deletes its runtime directory. For the very end of a process: the EAL cannot
- * be initialised again afterwards. Does nothing while a stack runs.
+ * be initialised again afterwards. While a stack runs (other threads' handles), only deletes the
+ * runtime directory.
  */
 void ffs_eal_cleanup(void);
 

@@ -3,9 +3,12 @@
  *
  * Owns: Ethernet demux and framing, ARP (answering, resolving, holding, aging), IPv4 input
  * validation, local delivery and loopback, routing (connected subnets, default gateway), IPv4
- * output, and ICMP (echo, errors, the stack's own echo requests).
- * May call: wire/ for every header, lcore/ for counters, TX and events. Runs only on the lcore that
- * owns the packet; drops and counts, never fails loudly.
+ * output, ICMP (echo, errors, the stack's own echo requests), and multicast: which groups each
+ * port has joined, counted over every socket's memberships (mcast.c, the control plane's side), and
+ * IGMP (igmp.c).
+ * May call: wire/ for every header, lcore/ for counters, TX, events and control messages. Runs only
+ * on the lcore that owns the packet (route questions and mcast.c excepted: those run on application
+ * threads); drops and counts, never fails loudly.
  *
  * mbuf conventions: input functions take ownership of `m`; `m`'s data starts at the header the
  * function parses. Output functions take ownership too, also on error.
@@ -71,6 +74,10 @@ bool route_is_local(const struct ffs_stack *st, uint32_t dst);
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop);
 /** The port whose address or broadcast address is `addr`, or NULL. */
 const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr);
+/** The source address a datagram to dst leaves from (Linux's route source), or 0 when unroutable. */
+uint32_t route_source(const struct ffs_stack *st, uint32_t dst);
+/** True when dst is a broadcast address: limited, loopback's 127.255.255.255, or a port's subnet broadcast. */
+bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst);
 
 /** True when `group` is joined on the port (by any socket). */
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group);
@@ -111,6 +118,27 @@ void igmp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 void igmp_tick(struct ffs_lcore *lc);
 /** Frees a lcore's IGMP state (allocated on first use); sends nothing. */
 void igmp_free(struct ffs_lcore *lc);
+
+/*
+ * Multicast memberships of the interfaces (iface/mcast.c): the control plane's reference counts per
+ * (port, group) over every socket's memberships, which tell the lcores' IPv4 input and IGMP. Called
+ * by the socket layer under its namespace lock (ns_lock). Port index FFS_MAX_PORTS is loopback.
+ */
+struct ffs_membership;
+/** The port index an interface address names (Linux's ip_mc_find_dev): 0.0.0.0 the first port,
+ *  127.0.0.0/8 loopback; -1 when none (ENODEV). */
+int mcast_if_port(const struct ffs_stack *st, uint32_t ifaddr);
+/** The address that names a port in memberships: its own, or 127.0.0.1 for loopback. */
+uint32_t mcast_if_addr(const struct ffs_stack *st, unsigned port_index);
+/** Counts a membership of `group` on a port (source 0: any source) and tells the lcores the port's
+ *  new state. -ENOBUFS (FFS_MAX_GROUPS joined), -ENOMEM, or a control error; then it is not counted. */
+int mcast_join(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint32_t source);
+/** Counts a membership out and tells the lcores the port's new state (0 or a control error). */
+int mcast_leave(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint32_t source);
+/** Counts a closing socket's memberships out, then tells the lcores each group's new state. */
+void mcast_leave_all(struct ffs_stack *st, const struct ffs_membership *m, unsigned n);
+/** Frees the membership counts of a stopped stack. */
+void mcast_free(struct ffs_stack *st);
 
 /** UDP input (data at the UDP header); `broadcast` when the destination was a broadcast address,
  *  `reassembled` when it was put together from fragments (then handed to its socket's home lcore). */

@@ -24,6 +24,8 @@
 #define NEIGH_MAX_ENTRIES (NEIGH_TABLE_SIZE * 3 / 4) /**< the most max_entries may be (load factor 3/4) */
 /** How long a failed entry makes sends fail fast before resolution is tried again (FreeBSD's arpt_down). */
 #define NEIGH_FAILED_HOLD_S 20
+/** ARP requests per lcore remembered as asked (a reply to one of them teaches every lcore, iface/arp.c). */
+#define NEIGH_ASKED 8
 
 struct rte_mbuf;
 

@@ -89,6 +89,10 @@ struct ffs_lcore {
 	struct ffs_counters ctr;
 	struct ffs_txbuf tx[FFS_MAX_PORTS];
 	struct neigh_table neigh;
+	/** This lcore's latest ARP requests, (address << 32) | ms stamp, written by it alone and read by
+	 *  every lcore (iface/arp.c): a reply one lcore asked for teaches all that see it. */
+	_Atomic uint64_t arp_asked[NEIGH_ASKED];
+	unsigned arp_asked_next;
 	/** IPv4 packets (no Ethernet header) addressed to ourselves, processed next turn. */
 	uint16_t lo_head, lo_len;
 	struct rte_mbuf *lo[FFS_LOOPBACK_QUEUE];
@@ -178,7 +182,7 @@ struct ffs_stack {
 	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
 	 *  + DPDK lcore id for an application thread (sock/app.c). */
 	struct rte_rcu_qsbr *rcu;
-	/* Control-plane state (sock/sock.c), under ns_lock. */
+	/* Control-plane state (sock/sock.c, sock/bind.c), under ns_lock. */
 	pthread_mutex_t ns_lock;
 	/** Held by the application thread waiting out a grace period (sock/app.c ffs_app_synchronize). */
 	pthread_mutex_t grace_lock;
@@ -191,12 +195,9 @@ struct ffs_stack {
 	unsigned n_apps;
 	/** Application contexts made so far that took their home in attach order (sock/app.c). */
 	unsigned n_homed;
-	/** Multicast groups joined per port (by any socket's membership). */
-	unsigned n_joined;
-	struct {
-		uint16_t port_index;
-		uint32_t group;
-	} joined[FFS_MAX_GROUPS];
+	/** Multicast groups joined per port, counted over every socket's memberships (iface/mcast.c),
+	 *  under ns_lock; NULL until the first join. */
+	struct mcast_table *mcast;
 };
 
 /**

@@ -4,7 +4,7 @@
  * bit for bit what a NIC computes), and the lcore a hash lands on (the RETA phy/port.c programs:
  * entry i → queue i mod n). The software dispatcher of ports with fewer RX queues than lcores
  * (lcore/loop.c), fragment steering (iface/ipv4.c) and connect's choice of a local port
- * (sock/sock.c) all use these, so a flow has one lcore whichever path it takes.
+ * (sock/bind.c) all use these, so a flow has one lcore whichever path it takes.
  */
 #ifndef FFNET_PHY_RSS_H
 #define FFNET_PHY_RSS_H

@@ -2,12 +2,14 @@
  * UDP sockets: the objects applications hold, and the control plane that binds, connects and
  * configures them.
  *
- * Owns: socket objects (shared by one application thread and the lcores), application contexts
- * (one per application thread: an eventfd and a ready ring), the port namespace (who has bound
- * what; control-plane state under a mutex), and multicast memberships with their IGMP reference
- * counts. May call: lcore/ctrl.h to update every lcore's private demux table; iface/ for route
- * checks. The data path never takes the mutex: lcores see sockets only through their own demux
- * tables (sock/demux.h), changed by control messages.
+ * Files: sock.c the objects and their lifetime (open, close, the grace period before a free) and
+ * options; bind.c the port namespace (bind, ephemeral ports, connect, disconnect) and publishing a
+ * socket to the lcores; datapath.c the application side of sending and receiving; app.c application
+ * contexts (one per application thread: an eventfd and a ready ring); demux.c each lcore's private
+ * table of the sockets it delivers to.
+ * May call: lcore/ctrl.h to update every lcore's private demux table; iface/ for route checks. The
+ * data path never takes the namespace mutex (ns_lock): lcores see sockets only through their own
+ * demux tables (sock/demux.h), changed by control messages.
  *
  * Data moves through rings: a socket's RX ring carries mbufs from lcores to its application
  * (payload at the data pointer, addresses in the mbuf's ffs_meta); each lcore's TX ring carries

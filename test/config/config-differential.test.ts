@@ -12,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,7 @@ const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 const VALID: Record<string, readonly string[]> = {
   'lcore-mask': ['0x1', '0x3', '1', '3', '0X1'],
   'lcore-map': ['0@(0-1),1@(0-1)', '0@0'],
+  'loop-mode': ['dedicated', 'inline'],
   integer: ['64', '68', '100', '256', '1023', '1500', '8191', '9000', '10000'],
   boolean: ['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'],
   'file-prefix': ['ffnet-diff', 'a', 'x'.repeat(64), 'ffnet_1-2'],
@@ -64,6 +65,7 @@ const VALID: Record<string, readonly string[]> = {
 const INVALID: Record<string, readonly string[]> = {
   'lcore-mask': ['0x0', '0x2', '0x', 'ff', '0xfffffffff', '-1', '2', '0x5', '01'],
   'lcore-map': ['(0-1)@0', '0@(0-1', '', '1@1'],
+  'loop-mode': ['Inline', 'dedicated inline', 'run-to-completion', ''],
   integer: ['0', '1', '63', '9001', '100001', '16777216', '-1', '1e3', '0x10', '12abc', '', '+5', '007', '1.5',
     '99999999999999999999'],
   boolean: ['TRUE', 'Yes', 'maybe', ''],
@@ -88,10 +90,16 @@ const INVALID_BY_KEY: Record<string, readonly string[]> = { nb_procs: ['17', '-1
  * proc_id is refused without proc_type = secondary: the cases below try it.
  */
 const MULTI_PROCESS_KEYS = new Map([['proc_type', 0.1], ['nb_procs', 0.1], ['proc_id', 0], ['huge_dir', 0.1]]);
-/** Mostly valid values, so that most generated files get through and the results are compared too. */
-const value = (kind: string, key = ''): string => {
+/**
+ * Mostly valid values, so that many generated files get through and the results are compared too;
+ * a valid integer for a key with a range is one inside it.
+ */
+const value = (kind: string, spec?: { key?: string; min?: number; max?: number }): string => {
   const valid = rand() < 0.9;
-  return pick((valid ? VALID_BY_KEY[key] ?? VALID[kind] : INVALID_BY_KEY[key] ?? INVALID[kind]) ?? ['1']);
+  const key = spec?.key ?? '';
+  const xs = (valid ? VALID_BY_KEY[key] ?? VALID[kind] : INVALID_BY_KEY[key] ?? INVALID[kind]) ?? ['1'];
+  const fit = valid && spec?.min !== undefined ? xs.filter((v) => Number(v) >= spec.min! && Number(v) <= spec.max!) : xs;
+  return pick(fit.length > 0 ? fit : xs);
 };
 const KEYS = {
   dpdk: CONFIG_KEYS.filter((k) => k.section === 'dpdk'),
@@ -102,9 +110,9 @@ const DEVICES = ['net_ring0', 'net_null0', 'net_tap0,iface=ff0'];
 
 function keyLines(spec: (typeof CONFIG_KEYS)[number]): string[] {
   if (spec.repeatable) {
-    return Array.from({ length: 1 + int(3) }, () => `${spec.key}[] = ${value(spec.kind, spec.key)}`);
+    return Array.from({ length: 1 + int(3) }, () => `${spec.key}[] = ${value(spec.kind, spec)}`);
   }
-  return [`${spec.key} = ${value(spec.kind, spec.key)}`];
+  return [`${spec.key} = ${value(spec.kind, spec)}`];
 }
 
 /** A file from the documented grammar, mostly valid: each key present with some probability. */
@@ -162,9 +170,11 @@ function mutated(text: string): string {
 
 type Answer = { config: unknown } | { error: string };
 
+/** The TS loader's answer without configJson (its own form of the config, which the C reader has no use for). */
 function tsAnswer(path: string): Answer {
   try {
-    return { config: toNativeConfig(loadConfigFile(path)) };
+    const { configJson: _ownForm, ...config } = toNativeConfig(loadConfigFile(path));
+    return { config };
   } catch (err) {
     return { error: (err as Error).message };
   }
@@ -335,6 +345,37 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     error: '[port0] arp: at most 64 entries',
   },
   {
+    name: 'a loop mode that is neither dedicated nor inline',
+    text: '[dpdk]\nlcore_mask = 0x3\nloop = Inline\n',
+    error: '[dpdk] loop: "Inline" is not a loop mode (dedicated or inline)',
+  },
+  {
+    name: 'an empty loop mode',
+    text: '[dpdk]\nloop =\n',
+    error: '[dpdk] loop: empty value (remove the line to use the default)',
+  },
+  {
+    name: 'loop given as a list',
+    text: '[dpdk]\nloop[] = inline\n',
+    error: '[dpdk] loop: takes one value, got a list of 1 (write "loop = ...", not "loop[] = ...")',
+  },
+  {
+    name: 'loop is checked after lcores and before memory',
+    text: '[dpdk]\nmemory = 1\nloop = sometimes\nlcores = 0@0\n',
+    error: '[dpdk] loop: "sometimes" is not a loop mode (dedicated or inline)',
+  },
+  {
+    name: 'inline with more lcores than a stack has state for',
+    text: '[dpdk]\nlcore_mask = 0x1ffffffff\nloop = inline\n',
+    error: '[dpdk] loop: inline turns every lcore of lcore_mask 0x1ffffffff on an application thread, 33 of them; '
+      + 'a stack runs at most 32 lcores',
+  },
+  {
+    name: 'inline lcores are not pinned, so a mask beyond the CPUs needs no mapping (file checked to its end)',
+    text: '[dpdk]\nlcore_mask = 0x401\nloop = inline\n[port0]\naddr = 10.77.0.2\n',
+    error: '[port0] netmask: missing (every [portN] section needs addr and netmask)',
+  },
+  {
     name: 'a dotted section name is named as written',
     text: '[po.rt0]\n',
     error: 'unknown section [po.rt0] (known sections: [dpdk], [port0]..[port31], [sysctl])',
@@ -374,6 +415,31 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     const [got] = answers([path]);
     expect(got?.ts).toHaveProperty('error');
     expect(got?.c).toHaveProperty('error');
+  });
+
+  it.each([
+    { name: 'inline over lcores 0 and 1', loop: 'inline', mask: '0x3', data: [], inline: 2 },
+    { name: 'inline over lcores 0, 2 and 3', loop: 'inline', mask: '0xd', data: [], inline: 3 },
+    { name: 'dedicated over lcores 0 and 1', loop: 'dedicated', mask: '0x3', data: [1], inline: 0 },
+    { name: 'inline over lcore 0 alone', loop: 'inline', mask: '0x1', data: [], inline: 1 },
+    { name: 'dedicated over lcore 0 alone', loop: 'dedicated', mask: '0x1', data: [], inline: 1 },
+  ])('agree: loop = $name', ({ name, loop, mask, data, inline }) => {
+    const path = join(dir, `loop-${name.replace(/\W+/g, '-')}.ini`);
+    writeFileSync(path, `[dpdk]\nlcore_mask = ${mask}\nloop = ${loop}\n`);
+    const [got] = answers([path]);
+    expect(got?.ts).toMatchObject({ config: { dataLcores: data, inlineLcores: inline } });
+    expect(got?.c).toEqual(got?.ts);
+  });
+
+  it('agree: inline lcores float over every CPU, as lcore 0 does', () => {
+    const path = join(dir, 'loop-inline-floating.ini');
+    writeFileSync(path, '[dpdk]\nlcore_mask = 0x5\nloop = inline\n');
+    const [got] = answers([path]);
+    const eal = (got?.ts as { config: { eal: string[] } }).config.eal;
+    const n = availableParallelism();
+    const floating = n === 1 ? '0' : `(0-${n - 1})`;
+    expect(eal[eal.indexOf('--lcores') + 1]).toBe(`0@${floating},2@${floating}`);
+    expect(got?.c).toEqual(got?.ts);
   });
 
   it('agree: extra_args are split at any whitespace, a carriage return included', () => {

@@ -72,6 +72,16 @@ describe('toNativeConfig: EAL argv', () => {
     expect(toNativeConfig(mapped, { cpus: 2 }).dataLcores).toEqual([2]);
   });
 
+  it('lets inline lcores float over every CPU, as lcore 0 does, whatever their number', () => {
+    const cfg = parseConfigText('[dpdk]\nlcore_mask = 0x401\nloop = inline\n', 'f.ini');
+    const native = toNativeConfig(cfg, { cpus: 2 });
+    expect(native.eal.slice(native.eal.indexOf('--lcores'), native.eal.indexOf('--lcores') + 2))
+      .toEqual(['--lcores', '0@(0-1),10@(0-1)']);
+    expect(native).toMatchObject({ dataLcores: [], inlineLcores: 2 });
+    expect(toNativeConfig(parseConfigText('[dpdk]\nlcore_mask = 0x3\nloop = inline\n', 'f.ini'), { cpus: 1 }).eal)
+      .toContain('0@0,1@0');
+  });
+
   it('uses hugepages when no_huge is off, and -a for each allowed PCI device', () => {
     const cfg = validateConfig({
       dpdk: { no_huge: 'off', memory: 1024, file_prefix: 'hp', allow: ['0000:01:00.0', '0000:01:00.1'] },
@@ -157,6 +167,15 @@ describe('toNativeConfig: the rest of NativeStackConfig', () => {
       'dev.fault.rx_reorder_ppm': 0,
       'dev.fault.seed': 1,
     });
+  });
+
+  it('passes the inline lcore count, and the validated config as JSON for threads that attach later', () => {
+    const inline = validateConfig({ dpdk: { lcore_mask: '0x3', loop: 'inline' }, port0: { addr: '10.77.0.2', netmask: '255.255.255.0' } }, 'o');
+    const native = toNativeConfig(inline, { cpus: 2 });
+    expect(native).toMatchObject({ dataLcores: [], inlineLcores: 2 });
+    expect(JSON.parse(native.configJson)).toEqual(inline);
+    expect(toNativeConfig(validateConfig({}, 'o'), { cpus: 2 })).toMatchObject({ dataLcores: [], inlineLcores: 1 });
+    expect(toNativeConfig(validateConfig({ dpdk: { lcore_mask: 3 } }, 'o'), { cpus: 2 })).toMatchObject({ dataLcores: [1], inlineLcores: 0 });
   });
 
   it('returns fresh arrays, so the caller may not alter the validated config through them', () => {

@@ -73,7 +73,7 @@ describe('structure', () => {
 
   it('unknown key, listing the known keys of its section', () => {
     expect(iniError('[dpdk]\nfoo = 1\n')).toEqual({
-      message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, memory, no_huge, huge_dir, '
+      message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, loop, memory, no_huge, huge_dir, '
         + 'proc_type, nb_procs, proc_id, file_prefix, vdev, allow, idle_sleep, pkt_tx_delay, log_level, log, nb_mbuf, '
         + 'extra_args)',
       section: 'dpdk', key: 'foo',
@@ -267,6 +267,23 @@ describe('[dpdk] values', () => {
       .toBe('ffnet.ini: [dpdk] lcores: "0,0@1" is not an EAL lcore mapping (lcore 0 is mapped twice; e.g. 0@(0-1),1@(0-1))');
     expect(iniError('[dpdk]\nlcore_mask = 0x3\nlcores = (0-1)@(3-2)\n').message)
       .toBe('ffnet.ini: [dpdk] lcores: "(0-1)@(3-2)" is not an EAL lcore mapping (range 3-2 runs backwards; e.g. 0@(0-1),1@(0-1))');
+  });
+
+  it('loop that is neither dedicated nor inline, or inline over more lcores than a stack has state for', () => {
+    expect(iniError('[dpdk]\nlcore_mask = 0x3\nloop = shared\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] loop: "shared" is not a loop mode (dedicated or inline)', section: 'dpdk', key: 'loop',
+    });
+    expect(iniError('[dpdk]\nloop = INLINE\n').message).toBe('ffnet.ini: [dpdk] loop: "INLINE" is not a loop mode (dedicated or inline)');
+    expect(iniError('[dpdk]\nloop =\n').message).toBe('ffnet.ini: [dpdk] loop: empty value (remove the line to use the default)');
+    expect(iniError('[dpdk]\nloop[] = inline\n').message)
+      .toBe('ffnet.ini: [dpdk] loop: takes one value, got a list of 1 (write "loop = ...", not "loop[] = ...")');
+    expect(iniError('[dpdk]\nlcore_mask = 0x1ffffffff\nloop = inline\n').message)
+      .toBe('ffnet.ini: [dpdk] loop: inline turns every lcore of lcore_mask 0x1ffffffff on an application thread, 33 of them; '
+        + 'a stack runs at most 32 lcores');
+    expect(errorOf(() => validateConfig({ dpdk: { loop: true } }, '<config object>')).message)
+      .toBe('<config object>: [dpdk] loop: "true" is not a loop mode (dedicated or inline)');
+    expect(errorOf(() => validateConfig({ dpdk: { loop: ['inline'] } }, '<config object>')).message)
+      .toBe('<config object>: [dpdk] loop: takes one value, got a list of 1');
   });
 
   it('bad file_prefix', () => {

@@ -25,6 +25,7 @@ const FULL = `
 [dpdk]
 lcore_mask = 0x3
 lcores = 0@(0-1),1@(0-1)
+loop = dedicated
 memory = 512
 no_huge = yes
 file_prefix = ffnet-test_1
@@ -98,6 +99,8 @@ describe('parseConfigText / loadConfigFile', () => {
         mtu: 1500, staticArp: [],
       },
     ]);
+    expect(cfg.loop).toBe('dedicated');
+    expect(cfg.inlineLcores).toBe(0);
     expect(cfg.ports[1]).not.toHaveProperty('gateway');
     expect(cfg.sysctl['net.inet.ip.ttl']).toBe(32);
     expect(cfg.sysctl['net.link.ether.inet.maxhold']).toBe(4);
@@ -130,6 +133,8 @@ describe('parseConfigText / loadConfigFile', () => {
     expect(cfg.dpdk).not.toHaveProperty('lcoreMap');
     expect(cfg.dpdk).not.toHaveProperty('hugeDir');
     expect(cfg.dpdk).not.toHaveProperty('procId');
+    expect(cfg.loop).toBe('dedicated');
+    expect(cfg.inlineLcores).toBe(1);
     expect(cfg.ports).toEqual([{
       portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255', mtu: 1500, staticArp: [],
     }]);
@@ -174,6 +179,19 @@ describe('parseConfigText / loadConfigFile', () => {
     expect(mask('0X1F')).toMatchObject({ lcoreMask: '0x1f', lcoreIds: [0, 1, 2, 3, 4] });
     expect(mask('1')).toMatchObject({ lcoreMask: '0x1', lcoreIds: [0], dataLcores: [] });
     expect(mask('0x80000000000000000000000000000001')).toMatchObject({ dataLcores: [127] });
+  });
+
+  it('reads loop: inline turns every lcore of the mask from application threads, dedicated runs data-path threads', () => {
+    const loop = (mask: string, mode?: string) =>
+      parseConfigText(`[dpdk]\nlcore_mask = ${mask}\n${mode ? `loop = ${mode}\n` : ''}`, 'f.ini');
+    expect(loop('0x3', 'inline')).toMatchObject({ loop: 'inline', inlineLcores: 2, dpdk: { lcoreIds: [0, 1], dataLcores: [] } });
+    expect(loop('0xd', 'inline')).toMatchObject({ loop: 'inline', inlineLcores: 3, dpdk: { lcoreIds: [0, 2, 3], dataLcores: [] } });
+    expect(loop('0x3', 'dedicated')).toMatchObject({ loop: 'dedicated', inlineLcores: 0, dpdk: { dataLcores: [1] } });
+    expect(loop('0x3')).toMatchObject({ loop: 'dedicated', inlineLcores: 0, dpdk: { dataLcores: [1] } });
+    // lcore 0 alone: both modes are the single inline lcore of the JS thread.
+    expect(loop('0x1', 'inline')).toMatchObject({ loop: 'inline', inlineLcores: 1, dpdk: { dataLcores: [] } });
+    expect(loop('0x1', 'dedicated')).toMatchObject({ loop: 'dedicated', inlineLcores: 1, dpdk: { dataLcores: [] } });
+    expect(validateConfig({ dpdk: { lcore_mask: 7, loop: 'inline' } }, 'o')).toMatchObject({ loop: 'inline', inlineLcores: 3 });
   });
 
   it('takes vdev[] lines as a list, and a single "vdev =" line as one device', () => {
@@ -252,7 +270,7 @@ describe('validateConfig (config objects)', () => {
     const fromFile = parseConfigText(FULL, 'x');
     const fromObject = validateConfig({
       dpdk: {
-        lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)', memory: 512, no_huge: true, file_prefix: 'ffnet-test_1',
+        lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)', loop: 'dedicated', memory: 512, no_huge: true, file_prefix: 'ffnet-test_1',
         vdev: ['net_tap0,iface=ff0', 'net_ring0'], allow: ['0000:01:00.0', '02:00.1,rxq=2'], idle_sleep: 0,
         pkt_tx_delay: 50, log_level: 'debug', log: 'file:/tmp/ffnet-dpdk.log', nb_mbuf: 16383, extra_args: '--no-telemetry --in-memory',
         huge_dir: '/dev/hugepages', proc_type: 'primary', nb_procs: 0,

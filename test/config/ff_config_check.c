@@ -2,8 +2,8 @@
  * ff_config_check FILE...: reads each file with the C library's reader of ffnet.ini
  * (posix/ff_config.c) and prints one line of JSON per file, in order:
  *   {"config":{...}}   what ff_init would start from, in the shape of the TypeScript loader's
- *                      NativeStackConfig (eal, dataLcores, idleSleepUs, txDelayUs, mbufs, ports, sysctl,
- *                      log: the [dpdk] log sink)
+ *                      NativeStackConfig (eal, dataLcores, inlineLcores, idleSleepUs, txDelayUs, mbufs,
+ *                      ports, sysctl, log: the [dpdk] log sink; not configJson, the TS loader's own form)
  *   {"error":"..."}    the message the reader printed when it refused the file
  * Exits 0 when every file was read (accepted or refused), 2 on a usage or I/O problem.
  *
@@ -44,8 +44,8 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 	printf("],\"dataLcores\":[");
 	for (unsigned i = 0; i < conf->n_data_lcores; i++)
 		printf("%s%u", i ? "," : "", conf->data_lcores[i]);
-	printf("],\"idleSleepUs\":%u,\"txDelayUs\":%u,\"mbufs\":%u,\"ports\":[", conf->idle_sleep_us,
-	       conf->tx_delay_us, conf->nb_mbuf);
+	printf("],\"inlineLcores\":%u,\"idleSleepUs\":%u,\"txDelayUs\":%u,\"mbufs\":%u,\"ports\":[", conf->n_inline_lcores,
+	       conf->idle_sleep_us, conf->tx_delay_us, conf->nb_mbuf);
 	for (unsigned i = 0; i < conf->n_ports; i++) {
 		const struct ffs_port_conf *p = &conf->ports[i];
 		printf("%s{\"portId\":%u,\"addr\":", i ? "," : "", p->port_id);

@@ -132,7 +132,8 @@ const native = { ...toNativeConfig(loadConfigFile(process.env.FFNET_CONFIG), { p
 const stack = addon.startStack(native, () => {});
 const thrown = (f) => { try { f(); return null; } catch (e) { return { name: e.name, code: e.code, message: e.message }; } };
 const again = thrown(() => addon.attachStack({}, () => {}));
-const config = addon.runningConfig();
+// The configJson the stack was started with (toNativeConfig's).
+const config = addon.runningConfig() === native.configJson;
 stack.close();
 const afterClose = { attach: addon.attachStack({}, () => {}), config: addon.runningConfig() };
 const { Worker } = await import('node:worker_threads');
@@ -154,7 +155,7 @@ addon.ealCleanup();
     expect(r.reports[0]).toEqual({
       before: { attach: null, config: null },
       again: { name: 'Error', message: 'this thread already has a handle on the stack (close it first)' },
-      config: '',
+      config: true,
       afterClose: { attach: null, config: null },
       range: { name: 'RangeError', message: 'lcore 2 is out of range (the stack has 2 lcores)' },
     });

@@ -5,9 +5,11 @@
  * lcores (lcores 1 and 2, floating over the machine's first two CPUs) and one net_ring port; the
  * test stops both lcores and calls Ethernet input for the first as its loop would.
  *
- * Case: a frame that arrived in two segments (a PMD with small buffers chains them) stays whole
+ * Cases: a frame that arrived in two segments (a PMD with small buffers chains them) stays whole
  * until the last lcore is done with it — every segment is shared, not only the first — and the
- * packet pool is back at its baseline once the other lcore has read its copy.
+ * packet pool is back at its baseline once the other lcore has read its copy. A reply to one lcore's
+ * request teaches every lcore, also the one whose queue it arrived on without having asked, while a
+ * reply no lcore asked for teaches none.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@
 #define OUR_ADDR 0x0a000001u  /* 10.0.0.1, the port's address */
 #define PEER_ADDR 0x0a000002u /* 10.0.0.2 asks for 10.0.0.3: a request not for us */
 #define OTHER_ADDR 0x0a000003u
+#define ASKED_ADDR 0x0a000004u   /* resolved by one lcore */
+#define UNASKED_ADDR 0x0a000005u /* resolved by none */
 #define TRAILER 18 /* Ethernet padding up to the 60-byte minimum, in the second segment */
 
 static const struct eth_addr PEER_MAC = { { 0x02, 0, 0, 0, 0, 0x02 } };
@@ -35,6 +39,8 @@ static struct ffs_stack *st;
 
 static void setup(void)
 {
+	if (st)
+		return;
 	test_eal_init("arp_clone_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
@@ -95,6 +101,73 @@ TEST(a_chained_arp_frame_shared_with_another_lcore_keeps_every_segment_until_bot
 	CHECK_EQ_INT(test_pool_settles_at(st, baseline), baseline);
 	test_lcore_stop(peer);
 	CHECK_EQ_INT(peer->ctr.arp_clones_in, clones_in + 1);
+}
+
+/** An ARP reply from `spa` (with PEER_MAC) to our address, as it arrives on port 0. */
+static struct rte_mbuf *arp_reply_from(uint32_t spa)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	CHECK(m != NULL);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, ETH_HDR_LEN + ARP_PKT_LEN);
+	CHECK(p != NULL);
+	struct eth_repr eth = { .dst = st->ports[0].mac, .src = PEER_MAC, .ethertype = ETH_TYPE_ARP };
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	struct arp_repr a = { .op = ARP_OP_REPLY, .sha = PEER_MAC, .spa = spa, .tha = st->ports[0].mac, .tpa = OUR_ADDR };
+	CHECK(arp_repr_emit(&a, p + ETH_HDR_LEN, ARP_PKT_LEN) > 0);
+	m->port = st->ports[0].port_id;
+	return m;
+}
+
+static bool knows_peer(struct ffs_lcore *lc, uint32_t addr)
+{
+	const struct neigh_entry *e = neigh_lookup(&lc->neigh, 0, addr);
+	return e && e->state == FFS_NEIGH_REACHABLE && eth_addr_eq(&e->mac, &PEER_MAC);
+}
+
+TEST(a_reply_to_one_lcores_request_teaches_every_lcore_and_an_unasked_one_none)
+{
+	setup();
+	struct ffs_lcore *rx = st->lcores[0], *asker = st->lcores[1];
+	rte_delay_us_sleep(200 * 1000);
+	test_lcore_stop(rx);
+	test_lcore_stop(asker);
+
+	/* The asking lcore resolves ASKED_ADDR for a packet it holds meanwhile. */
+	struct rte_mbuf *held = rte_pktmbuf_alloc(st->pool);
+	CHECK(held != NULL);
+	uint8_t *frame = (uint8_t *)rte_pktmbuf_append(held, ETH_HDR_LEN + 28);
+	CHECK(frame != NULL);
+	memset(frame, 0, ETH_HDR_LEN + 28);
+	asker->now = rte_rdtsc();
+	uint64_t requests = asker->ctr.arp_requests_out;
+	CHECK_EQ_INT(arp_resolve_and_send(asker, &st->ports[0], ASKED_ADDR, held), 0);
+	CHECK_EQ_INT(asker->ctr.arp_requests_out, requests + 1);
+
+	/* Its reply lands on the other lcore's queue: that lcore learns it too, rather than ignoring it. */
+	uint64_t unsolicited = rx->ctr.arp_unsolicited;
+	rx->now = rte_rdtsc();
+	eth_input(rx, &st->ports[0], arp_reply_from(ASKED_ADDR));
+	CHECK(knows_peer(rx, ASKED_ADDR));
+	CHECK_EQ_INT(rx->ctr.arp_unsolicited, unsolicited);
+
+	/* The asking lcore learns from its clone and sends what it held. */
+	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, asker, asker->lcore_id), 0);
+	rte_delay_us_sleep(50 * 1000);
+	test_lcore_stop(asker);
+	CHECK(knows_peer(asker, ASKED_ADDR));
+
+	/* A reply no lcore asked for creates no entry anywhere (no cache poisoning by unsolicited replies). */
+	rx->now = rte_rdtsc();
+	eth_input(rx, &st->ports[0], arp_reply_from(UNASKED_ADDR));
+	CHECK(neigh_lookup(&rx->neigh, 0, UNASKED_ADDR) == NULL);
+	CHECK_EQ_INT(rx->ctr.arp_unsolicited, unsolicited + 1);
+	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, asker, asker->lcore_id), 0);
+	rte_delay_us_sleep(50 * 1000);
+	test_lcore_stop(asker);
+	CHECK(neigh_lookup(&asker->neigh, 0, UNASKED_ADDR) == NULL);
+
+	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, asker, asker->lcore_id), 0);
+	CHECK_EQ_INT(rte_eal_remote_launch(ffs_lcore_main, rx, rx->lcore_id), 0);
 }
 
 int main(int argc, char **argv)

@@ -7,8 +7,11 @@
  * as the Linux kernel sends them, test/fixtures/igmp.hex) and their one retransmission within a
  * second; general, group-specific and group-and-source-specific queries; reports split at the MTU;
  * IGMPv2 under net.inet.igmp.default_version = 2 and after hearing a v2 query (compatibility mode),
- * v1 likewise; v2 report suppression; silence on lcores other than 0; the drop counters. Every
- * case checks that the packet pool's in-use count returns to its baseline.
+ * v1 likewise; v2 report suppression; silence on lcores other than 0; the drop counters. Through
+ * sockets (ffs_sock_join, _leave, _close): a port's state counted over every socket's memberships —
+ * a group stays joined until its last member leaves, sources of several sockets add up, a close
+ * changes each of its groups once, an any-source member makes the state EXCLUDE {}. Every case
+ * checks that the packet pool's in-use count returns to its baseline.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
+#include "stack/sock/sock.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/igmp.h"
 #include "test/stack/harness.h"
@@ -594,6 +598,123 @@ TEST(ipv4_input_delivers_igmp)
 	ipv4_input(lc, &st->ports[0], m);
 	CHECK_EQ_INT(lc->ctr.igmp_queries_in - before.igmp_queries_in, 1);
 	CHECK_EQ_INT(tick_after(1000), 1);
+	reset(base);
+}
+
+/* --- memberships of sockets: each port's state is counted over every socket (iface/mcast.c) */
+
+static struct ffs_sock *open_sock(void)
+{
+	static struct ffs_app *app;
+	if (!app)
+		app = ffs_app_new(st);
+	CHECK(app != NULL);
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	return so;
+}
+
+/** Lets the retransmissions of the last state change go out, and discards them. */
+static void settle(void)
+{
+	tick_after(1000);
+	tick_after(1000);
+	sent();
+}
+
+/** Checks that one report went out, its first record of `type` with `n` sources, the first `first`. */
+static void expect_report(uint8_t type, unsigned n, uint32_t first)
+{
+	struct igmpv3_record_repr rec;
+	CHECK_EQ_INT(sent(), 1);
+	record(0, 0, &rec);
+	CHECK_EQ_INT(rec.type, type);
+	CHECK_EQ_INT(rec.n_sources, n);
+	if (n)
+		CHECK_EQ_INT(igmp_source(rec.sources, 0), first);
+}
+
+TEST(sockets_share_a_membership_until_the_last_leaves)
+{
+	setup();
+	unsigned base = ffs_stack_mempool_in_use(st);
+	struct ffs_sock *a = open_sock(), *b = open_sock();
+	CHECK_EQ_INT(ffs_sock_join(st, a, GROUP, OUR_ADDR, 0), 0);
+	CHECK_EQ_INT(sent(), 1);
+	CHECK_MEM(outs[0].msg, k_to_ex, sizeof k_to_ex);
+	settle();
+	/* 0.0.0.0 names the first port: the same interface, so the same membership of the port. */
+	CHECK_EQ_INT(ffs_sock_join(st, b, GROUP, 0, 0), 0);
+	CHECK_EQ_INT(ffs_sock_join(st, b, GROUP, OUR_ADDR, 0), -EADDRINUSE);
+	CHECK_EQ_INT(sent(), 0);
+	CHECK_EQ_INT(ffs_sock_leave(st, a, GROUP, OUR_ADDR, 0), 0);
+	CHECK_EQ_INT(ffs_sock_leave(st, a, GROUP, OUR_ADDR, 0), -EADDRNOTAVAIL);
+	CHECK_EQ_INT(sent(), 0);
+	CHECK(ipv4_group_joined(lc, 0, GROUP));
+	/* The last member's close: TO_IN {}, and IPv4 input no longer accepts the group. */
+	CHECK_EQ_INT(ffs_sock_close(st, b), 0);
+	expect_report(IGMPV3_CHANGE_TO_INCLUDE_MODE, 0, 0);
+	CHECK(!ipv4_group_joined(lc, 0, GROUP));
+	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
+	reset(base);
+}
+
+TEST(source_memberships_of_sockets_make_the_port_state)
+{
+	setup();
+	unsigned base = ffs_stack_mempool_in_use(st);
+	struct ffs_sock *a = open_sock(), *b = open_sock();
+	CHECK_EQ_INT(ffs_sock_join(st, a, SSM_GROUP, OUR_ADDR, PEER_ADDR), 0);
+	CHECK_EQ_INT(sent(), 1);
+	CHECK_MEM(outs[0].msg, k_allow, sizeof k_allow);
+	settle();
+	CHECK_EQ_INT(ffs_sock_join(st, b, SSM_GROUP, OUR_ADDR, PEER_ADDR + 1), 0);
+	expect_report(IGMPV3_ALLOW_NEW_SOURCES, 1, PEER_ADDR + 1);
+	settle();
+	/* A source another socket already has changes nothing. */
+	CHECK_EQ_INT(ffs_sock_join(st, a, SSM_GROUP, OUR_ADDR, PEER_ADDR + 1), 0);
+	CHECK_EQ_INT(sent(), 0);
+	/* a's close takes the source only it had: BLOCK {PEER_ADDR}; b keeps the group. */
+	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
+	expect_report(IGMPV3_BLOCK_OLD_SOURCES, 1, PEER_ADDR);
+	CHECK(ipv4_group_joined(lc, 0, SSM_GROUP));
+	settle();
+	CHECK_EQ_INT(ffs_sock_close(st, b), 0);
+	expect_report(IGMPV3_BLOCK_OLD_SOURCES, 1, PEER_ADDR + 1);
+	CHECK(!ipv4_group_joined(lc, 0, SSM_GROUP));
+	reset(base);
+}
+
+TEST(a_close_changes_each_group_once)
+{
+	setup();
+	unsigned base = ffs_stack_mempool_in_use(st);
+	struct ffs_sock *a = open_sock();
+	CHECK_EQ_INT(ffs_sock_join(st, a, SSM_GROUP, OUR_ADDR, PEER_ADDR), 0);
+	CHECK_EQ_INT(ffs_sock_join(st, a, SSM_GROUP, OUR_ADDR, PEER_ADDR + 1), 0);
+	settle();
+	/* Both sources leave in one state change: one record blocking both. */
+	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
+	expect_report(IGMPV3_BLOCK_OLD_SOURCES, 2, PEER_ADDR);
+	CHECK_EQ_INT(outs[0].igmp.n_records, 1);
+	reset(base);
+}
+
+TEST(an_any_source_member_overrides_source_members)
+{
+	setup();
+	unsigned base = ffs_stack_mempool_in_use(st);
+	struct ffs_sock *a = open_sock(), *b = open_sock();
+	CHECK_EQ_INT(ffs_sock_join(st, a, GROUP, OUR_ADDR, 0), 0);
+	settle();
+	CHECK_EQ_INT(ffs_sock_join(st, b, GROUP, OUR_ADDR, PEER_ADDR), 0);
+	CHECK_EQ_INT(sent(), 0);
+	/* Without the any-source member the port is INCLUDE {b's source}: TO_IN {PEER_ADDR}. */
+	CHECK_EQ_INT(ffs_sock_leave(st, a, GROUP, OUR_ADDR, 0), 0);
+	expect_report(IGMPV3_CHANGE_TO_INCLUDE_MODE, 1, PEER_ADDR);
+	CHECK(ipv4_group_joined(lc, 0, GROUP));
+	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
+	CHECK_EQ_INT(ffs_sock_close(st, b), 0);
 	reset(base);
 }
 

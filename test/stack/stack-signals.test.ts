@@ -3,7 +3,8 @@
  * a data-path lcore): the program's own handler runs with the stack still up and can send a last
  * datagram (which arrives), also when it was registered with `process.once` before the stack
  * started; the stack is released when the process exits. A program with no handler of its own is
- * killed by the signal, as node kills it, and leaves no EAL runtime directory behind.
+ * killed by the signal, as node kills it, and leaves no EAL runtime directory behind, also while a
+ * worker_thread is attached to the stack.
  */
 import { describe, expect, it } from 'vitest';
 import { LCORE_MODES } from './kernel-peer.js';
@@ -55,3 +56,29 @@ describe.each(CASES)('$name', ({ mode, signal }) => {
     expect(r.runtimeDirLeft).toBe(false);
   });
 });
+
+/** Two lcores: JS threads turn them (inline), or a data-path thread does. */
+const THREAD_MODES = [
+  { name: 'inline', dpdk: { lcore_mask: '0x3', loop: 'inline', lcores: '0@(0-1),1@(0-1)' } },
+  { name: 'dedicated', dpdk: { lcore_mask: '0x3', loop: 'dedicated', lcores: '0@(0-1),1@(0-1)' } },
+];
+
+describe.each(THREAD_MODES.flatMap((mode) => (['SIGTERM', 'SIGINT'] as const).map((signal) => ({ mode, signal }))))(
+  '$signal with a worker attached to the stack ($mode.name)', ({ mode, signal }) => {
+    it('without a handler of the program\'s own, kills the process and leaves no runtime directory', async () => {
+      const r = await runApp('sig-worker', `
+        import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+        import dgram from '@DGRAM@';
+        const s = dgram.createSocket('udp4');
+        s.bind(0, '127.0.0.1', () => {
+          if (!isMainThread) return parentPort.postMessage('bound');
+          const w = new Worker(new URL(import.meta.url));
+          w.once('message', () => report({ ready: true }));
+        });
+      `, { signal, dpdk: mode.dpdk });
+      expect(r.reports, describeApp(r)).toEqual([{ ready: true }]);
+      expect(r.signal, describeApp(r)).toBe(signal);
+      expect(r.timedOut).toBe(false);
+      expect(r.runtimeDirLeft).toBe(false);
+    });
+  });

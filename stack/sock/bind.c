@@ -1,0 +1,208 @@
+/*
+ * The port namespace and a socket's addressing: bind (Linux's UDP conflict rules, SO_REUSEADDR and
+ * SO_REUSEPORT), ephemeral ports (chosen so that a connected flow's replies hash to the socket's
+ * home lcore), autobind, connect and disconnect, and publishing a socket's addressing to every
+ * lcore's demux table.
+ * Owns: ffs_stack's namespace fields (bind_seq, ephemeral_next) and a socket's laddr/lport/raddr/
+ * rport/bound/connected, all under ns_lock. May call: iface/ for routes, lcore/ctrl.h to tell the
+ * lcores, phy/rss.h for the reply hash.
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include "stack/iface/iface.h"
+#include "stack/lcore/ctrl.h"
+#include "stack/lcore/lcore.h"
+#include "stack/phy/rss.h"
+#include "stack/sock/bind.h"
+#include "stack/sock/sock.h"
+
+/** True when `addr` may be bound locally: any, loopback, ours, a broadcast, or multicast (Linux's rules). */
+static bool bindable(const struct ffs_stack *st, uint32_t addr)
+{
+	return addr == 0 || route_is_local(st, addr) || addr == 0xffffffffu || route_port_of(st, addr) ||
+	       ipv4_is_multicast(addr);
+}
+
+/** Whether binding `so` to addr:port conflicts with an existing binding (Linux's UDP rules). */
+static bool conflicts(const struct ffs_stack *st, const struct ffs_sock *so, uint32_t addr, uint16_t port)
+{
+	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
+		const struct ffs_sock *o = st->socks[i];
+		if (!o || !o->in_use || o == so || !o->bound || o->lport != port)
+			continue;
+		if (o->laddr && addr && o->laddr != addr)
+			continue;
+		if ((so->reuseaddr && o->reuseaddr) || (so->reuseport && o->reuseport))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static bool port_used(const struct ffs_stack *st, uint16_t port)
+{
+	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
+		const struct ffs_sock *o = st->socks[i];
+		if (o && o->in_use && o->bound && o->lport == port)
+			return true;
+	}
+	return false;
+}
+
+struct ffs_ctrl_msg *ffs_sock_msg(enum ffs_ctrl_op op, struct ffs_sock *so)
+{
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(op);
+	if (msg) {
+		msg->u.sock.so = so;
+		msg->u.sock.lport = so->lport;
+	}
+	return msg;
+}
+
+int ffs_sock_publish(struct ffs_stack *st, struct ffs_sock *so)
+{
+	struct ffs_ctrl_msg *msg = ffs_sock_msg(FFS_CTRL_SOCK_UPSERT, so);
+	if (!msg)
+		return -ENOMEM;
+	/* Even if this times out, a lcore may apply it later: close must then remove the socket. */
+	so->published = true;
+	return ffs_ctrl_all_put(st, msg);
+}
+
+/** The peer a connecting socket will hear from: an ephemeral port is chosen so that its replies hash
+ *  to the socket's home lcore (phy/rss.h), as Seastar's ephemeral ports do. */
+struct reply_flow {
+	uint32_t raddr, laddr;
+	uint16_t rport;
+};
+
+/* Caller holds ns_lock. A free ephemeral port (one whose replies land on `home` when `reply` is
+ * given and such a port is free), or 0 when none is. */
+static uint16_t ephemeral_port(struct ffs_stack *st, const struct reply_flow *reply, unsigned home)
+{
+	uint32_t first = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_FIRST);
+	uint32_t last = (uint32_t)ffs_sysctl(st, FFS_SYSCTL_PORT_LAST);
+	if (last < first)
+		last = first;
+	uint32_t span = last - first + 1;
+	uint16_t any = 0;
+	for (uint32_t n = 0; n < span; n++) {
+		uint16_t p = (uint16_t)(first + (st->ephemeral_next++ % span));
+		if (port_used(st, p))
+			continue;
+		if (!reply)
+			return p;
+		if (ffs_rss_lcore(ffs_rss_hash_udp4(reply->raddr, reply->laddr, reply->rport, p), st->n_lcores) == home)
+			return p;
+		if (!any)
+			any = p;
+	}
+	return any;
+}
+
+/* Caller holds ns_lock. A non-zero `port` is the caller's own choice, which disconnect keeps;
+ * port 0 takes an ephemeral one, chosen for `reply` when given. */
+static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port,
+		       const struct reply_flow *reply)
+{
+	if (so->bound)
+		return -EINVAL;
+	if (!bindable(st, addr))
+		return -EADDRNOTAVAIL;
+	bool port_locked = port != 0;
+	if (port == 0) {
+		port = ephemeral_port(st, reply, so->tx_lcore);
+		if (port == 0)
+			return -EADDRINUSE;
+	} else if (conflicts(st, so, addr, port)) {
+		return -EADDRINUSE;
+	}
+	so->laddr = addr;
+	so->lport = port;
+	so->addr_locked = addr != 0;
+	so->port_locked = port_locked;
+	so->bound = true;
+	so->bind_seq = ++st->bind_seq;
+	int rc = ffs_sock_publish(st, so);
+	if (rc < 0)
+		so->bound = false;
+	return rc;
+}
+
+int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = bind_locked(st, so, addr, port, NULL);
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+/* Caller holds ns_lock. Linux's autobind: an ephemeral port, on the address bind chose if any (a
+ * socket that disconnect unbound keeps its bound address). */
+static int autobind_locked(struct ffs_stack *st, struct ffs_sock *so, const struct reply_flow *reply)
+{
+	return bind_locked(st, so, so->addr_locked ? so->laddr : 0, 0, reply);
+}
+
+int ffs_sock_autobind(struct ffs_stack *st, struct ffs_sock *so)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = so->bound ? 0 : autobind_locked(st, so, NULL);
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port)
+{
+	if (addr == 0)
+		addr = 0x7f000001u; /* Linux: connecting to INADDR_ANY means the local host */
+	/* Linux routes first (ENETUNREACH), then refuses a broadcast route without SO_BROADCAST. */
+	uint32_t src = route_source(st, addr);
+	if (!src)
+		return -ENETUNREACH;
+	if (route_is_broadcast(st, addr) && !so->broadcast)
+		return -EACCES;
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = 0;
+	if (!so->bound) {
+		/* Replies from the wire arrive by RSS; looped-back ones on the sending (home) lcore anyway. */
+		struct reply_flow reply = { addr, so->addr_locked ? so->laddr : src, port };
+		bool wire = st->n_lcores > 1 && !route_is_local(st, addr) && !ipv4_is_loopback(addr);
+		rc = autobind_locked(st, so, wire ? &reply : NULL);
+	}
+	if (rc == 0) {
+		if (!so->addr_locked)
+			so->laddr = src;
+		so->raddr = addr;
+		so->rport = port;
+		so->connected = true;
+		rc = ffs_sock_publish(st, so);
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+/* Linux's __udp_disconnect: forgets the peer, the address connect chose and, unless bind chose the
+ * port, the port too (the socket leaves the demux and the port namespace; the next send or connect
+ * binds it again). */
+int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
+{
+	pthread_mutex_lock(&st->ns_lock);
+	so->connected = false;
+	so->raddr = 0;
+	so->rport = 0;
+	if (!so->addr_locked)
+		so->laddr = 0;
+	int rc = 0;
+	if (so->bound && !so->port_locked) {
+		struct ffs_ctrl_msg *msg = ffs_sock_msg(FFS_CTRL_SOCK_REMOVE, so);
+		rc = msg ? ffs_ctrl_all_put(st, msg) : -ENOMEM;
+		so->bound = false;
+		so->lport = 0;
+	} else if (so->bound) {
+		rc = ffs_sock_publish(st, so);
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}

@@ -1,0 +1,17 @@
+/*
+ * What the socket layer's files share of the port namespace (sock/bind.c): internal to stack/sock/.
+ */
+#ifndef FFNET_SOCK_BIND_H
+#define FFNET_SOCK_BIND_H
+
+#include "stack/lcore/ctrl.h"
+#include "stack/sock/sock.h"
+
+/** A SOCK_UPSERT or SOCK_REMOVE message for so, or NULL when out of memory. */
+struct ffs_ctrl_msg *ffs_sock_msg(enum ffs_ctrl_op op, struct ffs_sock *so);
+/** Caller holds ns_lock. Tells every lcore of so's addressing and memberships (SOCK_UPSERT). */
+int ffs_sock_publish(struct ffs_stack *st, struct ffs_sock *so);
+/** Linux's autobind before a send: an ephemeral port unless so is bound (takes ns_lock). */
+int ffs_sock_autobind(struct ffs_stack *st, struct ffs_sock *so);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * The data path on the application side (see sock.h): copying a datagram into mbufs for its
+ * socket's TX lcore, and out of the socket's RX ring; SO_SNDBUF and SO_RCVBUF accounting; readiness.
+ * One batched path: a single send or receive is a burst of one through the same code (tx_check,
+ * tx_burst, rx_burst), inlined so that it costs what a single datagram's own code would.
+ * Owns: nothing shared but the socket's data fields (rx, peeked, rx_bytes, tx_bytes, tx_count,
+ * so_error). May call: iface/ for the route checks a send makes, sock/bind.h to autobind, lcore/ to
+ * wake the TX lcore; never takes ns_lock on a bound socket.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "stack/iface/iface.h"
+#include "stack/lcore/lcore.h"
+#include "stack/phy/mbuf.h"
+#include "stack/sock/bind.h"
+#include "stack/sock/sock.h"
+
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t n = 0;
+	for (int i = 0; i < iovcnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+/** Copies the iovec into `head` (a fresh mbuf), chaining more mbufs from the pool as needed
+ *  (headroom left for every header). -1 when the pool is empty (head keeps what was chained). */
+static int copy_into(struct rte_mempool *pool, struct rte_mbuf *head, const struct iovec *iov, int iovcnt, size_t len)
+{
+	if (iovcnt == 1 && len <= rte_pktmbuf_tailroom(head)) {
+		/* The common case: one buffer into one segment. */
+		if (len)
+			memcpy(rte_pktmbuf_mtod(head, uint8_t *), iov[0].iov_base, len);
+		head->data_len = (uint16_t)len;
+		head->pkt_len = (uint32_t)len;
+		return 0;
+	}
+	struct rte_mbuf *seg = head;
+	int vi = 0;
+	size_t voff = 0;
+	size_t left = len;
+	while (left) {
+		size_t room = rte_pktmbuf_tailroom(seg);
+		if (room == 0) {
+			struct rte_mbuf *next = rte_pktmbuf_alloc(pool);
+			if (!next || rte_pktmbuf_chain(head, next) != 0) {
+				rte_pktmbuf_free(next);
+				return -1;
+			}
+			seg = next;
+			continue;
+		}
+		while (iov[vi].iov_len == voff) {
+			vi++;
+			voff = 0;
+		}
+		size_t n = iov[vi].iov_len - voff;
+		if (n > room)
+			n = room;
+		if (n > left)
+			n = left;
+		memcpy(rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len), (const uint8_t *)iov[vi].iov_base + voff, n);
+		seg->data_len = (uint16_t)(seg->data_len + n);
+		if (seg != head)
+			head->pkt_len += (uint32_t)n;
+		else
+			head->pkt_len = seg->data_len;
+		voff += n;
+		left -= n;
+	}
+	return 0;
+}
+
+/** Takes the pending error (an ICMP report), with no locked instruction when there is none. */
+static inline int take_error(struct ffs_sock *so)
+{
+	return atomic_load_explicit(&so->so_error, memory_order_relaxed) ? atomic_exchange(&so->so_error, 0) : 0;
+}
+
+/** The TX metadata of a datagram from `so` to dst:dport. */
+static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport)
+{
+	struct ffs_meta *meta = ffs_meta(m);
+	bool mcast = ipv4_is_multicast(dst);
+	*meta = (struct ffs_meta){
+		.src = so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu ? so->laddr : 0,
+		.dst = dst,
+		.sport = so->lport,
+		.dport = dport,
+		.sock_id = (uint16_t)so->id,
+		.sock_gen = so->gen,
+		.ttl = mcast ? so->mcast_ttl : so->ttl,
+		.tos = so->tos,
+		.flags = mcast && so->mcast_loop ? FFS_META_MCAST_LOOP : 0,
+	};
+	if (mcast && so->mcast_if && !meta->src)
+		meta->src = so->mcast_if;
+}
+
+/** A datagram of a send once checked: where it goes and how long it is. */
+struct tx_plan {
+	uint32_t dst;
+	uint16_t dport;
+	size_t len;
+};
+
+/*
+ * Checks datagram d as Linux's udp_sendmsg does, in its order: a destination (-EDESTADDRREQ), a port
+ * (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH), then SO_BROADCAST (-EACCES). `prev`, the
+ * plan of the datagram checked just before in the same burst, spares a second route lookup for the
+ * same destination.
+ */
+static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct ffs_sock *so,
+					const struct ffs_dgram_out *d, const struct tx_plan *prev, struct tx_plan *p)
+{
+	/* Built in a local and stored once: stores through p between the checks (p might alias the
+	 * socket, for all the compiler knows) made a burst of 64-byte sends a third slower. */
+	struct tx_plan plan = { d->dst, d->dport, 0 };
+	if (plan.dst == 0 && plan.dport == 0) {
+		if (!so->connected)
+			return -EDESTADDRREQ;
+		plan.dst = so->raddr;
+		plan.dport = so->rport;
+	}
+	if (plan.dport == 0)
+		return -EINVAL;
+	plan.len = iov_total(d->iov, d->iovcnt);
+	if (plan.len > FFS_UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (!prev || prev->dst != plan.dst) {
+		if (!route_source(st, plan.dst))
+			return -ENETUNREACH;
+		if (route_is_broadcast(st, plan.dst) && !so->broadcast)
+			return -EACCES;
+	}
+	*p = plan;
+	return 0;
+}
+
+static inline int tx_charge(const struct tx_plan *p)
+{
+	return (int)p->len + FFS_DGRAM_OVERHEAD;
+}
+
+/*
+ * Copies v[0..k) (checked into p, `charge` bytes in all) into mbufs from one bulk allocation, charges
+ * SO_SNDBUF and hands them to the socket's TX lcore in one enqueue. Returns how many went; when
+ * fewer than k, *err is why the first of the rest did not: -ENOBUFS for an empty pool, a full TX ring
+ * -EAGAIN on a non-blocking socket (-ENOBUFS otherwise).
+ */
+static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_sock *so,
+					     const struct ffs_dgram_out *v, const struct tx_plan *p, unsigned k,
+					     int charge, int *err)
+{
+	struct rte_mbuf *pkts[FFS_BURST];
+	*err = -ENOBUFS;
+	/* rte_pktmbuf_alloc_bulk is too large to inline: a single send's mbuf comes straight from the pool. */
+	if (k == 1 ? !(pkts[0] = rte_pktmbuf_alloc(st->pool)) : rte_pktmbuf_alloc_bulk(st->pool, pkts, k) != 0)
+		return 0;
+	for (unsigned i = 0; i < k; i++) {
+		if (copy_into(st->pool, pkts[i], v[i].iov, v[i].iovcnt, p[i].len) != 0) {
+			rte_pktmbuf_free_bulk(pkts + i, k - i);
+			for (unsigned j = i; j < k; j++)
+				charge -= tx_charge(&p[j]);
+			k = i;
+			break;
+		}
+		stamp(so, pkts[i], p[i].dst, p[i].dport);
+	}
+	if (k == 0)
+		return 0;
+	struct ffs_lcore *lc = st->lcores[so->tx_lcore];
+	atomic_fetch_add(&so->tx_bytes, charge);
+	atomic_fetch_add(&so->tx_count, (int)k);
+	unsigned sent = rte_ring_mp_enqueue_burst(lc->tx_in, (void **)pkts, k, NULL);
+	if (sent < k) {
+		int back = 0;
+		for (unsigned i = sent; i < k; i++)
+			back += tx_charge(&p[i]);
+		atomic_fetch_sub(&so->tx_bytes, back);
+		atomic_fetch_sub(&so->tx_count, (int)(k - sent));
+		rte_pktmbuf_free_bulk(pkts + sent, k - sent);
+		*err = so->nonblock ? -EAGAIN : -ENOBUFS;
+	}
+	if (sent)
+		ffs_lcore_wake(lc);
+	return sent;
+}
+
+int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
+		   uint16_t dport)
+{
+	int err = take_error(so);
+	if (err)
+		return -err;
+	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport };
+	struct tx_plan p;
+	int rc = tx_check(st, so, &d, NULL, &p);
+	if (rc < 0)
+		return rc;
+	if (!so->bound) {
+		rc = ffs_sock_autobind(st, so);
+		if (rc < 0)
+			return rc;
+	}
+	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
+	bool drive = ffs_stack_thread_drives(st);
+	int charge = tx_charge(&p);
+	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
+		if (so->nonblock || waited > 20000)
+			return -EAGAIN;
+		if (!drive || !ffs_stack_poll_thread(st))
+			rte_delay_us_sleep(50);
+	}
+	return tx_burst(st, so, &d, &p, 1, charge, &rc) ? (int)p.len : rc;
+}
+
+int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)
+{
+	if (n == 0 || !so->bound || atomic_load_explicit(&so->so_error, memory_order_relaxed))
+		return 0;
+	if (n > FFS_BURST)
+		n = FFS_BURST;
+	/* Stop before the first datagram that fails or does not fit in SO_SNDBUF now. */
+	int room = so->sndbuf - atomic_load(&so->tx_bytes);
+	struct tx_plan p[FFS_BURST];
+	int charge = 0;
+	unsigned k = 0;
+	for (; k < n; k++) {
+		if (tx_check(st, so, &v[k], k ? &p[k - 1] : NULL, &p[k]) < 0 || charge + tx_charge(&p[k]) > room)
+			break;
+		charge += tx_charge(&p[k]);
+	}
+	int err;
+	return k ? (int)tx_burst(st, so, v, p, k, charge, &err) : 0;
+}
+
+/** Copies datagram m into d's buffers and fills in its addresses and sizes. */
+static __rte_always_inline void rx_copy(struct rte_mbuf *m, struct ffs_dgram_in *d)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint32_t off = 0;
+	for (int j = 0; j < d->iovcnt && off < len; j++) {
+		uint32_t c = (uint32_t)d->iov[j].iov_len < len - off ? (uint32_t)d->iov[j].iov_len : len - off;
+		if (m->nb_segs == 1) {
+			memcpy(d->iov[j].iov_base, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), c);
+		} else {
+			const void *p = rte_pktmbuf_read(m, off, c, d->iov[j].iov_base);
+			if (p != d->iov[j].iov_base)
+				memcpy(d->iov[j].iov_base, p, c);
+		}
+		off += c;
+	}
+	const struct ffs_meta *meta = ffs_meta(m);
+	d->truncated = off < len;
+	d->src = meta->src;
+	d->sport = meta->sport;
+	d->dst = meta->dst;
+	d->len = (int)len;
+}
+
+/*
+ * Receives up to n (≤ FFS_BURST) datagrams into v: first the one MSG_PEEK or FIONREAD took off the
+ * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
+ * next; otherwise what was received leaves SO_RCVBUF and goes back to the pool in one release.
+ */
+static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek)
+{
+	struct rte_mbuf *pkts[FFS_BURST];
+	unsigned k = 0;
+	if (so->peeked) {
+		pkts[k++] = so->peeked;
+		so->peeked = NULL;
+	}
+	if (k < n && so->rx)
+		k += rte_ring_sc_dequeue_burst(so->rx, (void **)pkts + k, n - k, NULL);
+	int bytes = 0;
+	for (unsigned i = 0; i < k; i++) {
+		rx_copy(pkts[i], &v[i]);
+		bytes += v[i].len + FFS_DGRAM_OVERHEAD;
+	}
+	if (peek && k) {
+		so->peeked = pkts[0];
+	} else if (k) {
+		atomic_fetch_sub(&so->rx_bytes, bytes);
+		/* rte_pktmbuf_free_bulk is an out-of-line loop: a single receive's mbuf goes straight back. */
+		if (k == 1)
+			rte_pktmbuf_free(pkts[0]);
+		else
+			rte_pktmbuf_free_bulk(pkts, k);
+	}
+	return k;
+}
+
+int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
+		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek)
+{
+	(void)st;
+	int err = take_error(so);
+	if (err)
+		return -err;
+	struct ffs_dgram_in d = { .iov = iov, .iovcnt = iovcnt };
+	if (rx_burst(so, &d, 1, peek) == 0)
+		return -EAGAIN;
+	if (truncated)
+		*truncated = d.truncated;
+	if (src)
+		*src = d.src;
+	if (sport)
+		*sport = d.sport;
+	if (dst)
+		*dst = d.dst;
+	return d.len;
+}
+
+int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n)
+{
+	(void)st;
+	if (n == 0 || !so->rx || atomic_load_explicit(&so->so_error, memory_order_relaxed))
+		return 0;
+	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false);
+}
+
+int ffs_sock_next_len(struct ffs_sock *so)
+{
+	void *obj;
+	if (!so->peeked && so->rx && rte_ring_sc_dequeue(so->rx, &obj) == 0)
+		so->peeked = obj;
+	return so->peeked ? (int)rte_pktmbuf_pkt_len(so->peeked) : 0;
+}
+
+bool ffs_sock_readable(struct ffs_sock *so)
+{
+	return so->peeked || atomic_load(&so->so_error) || (so->rx && ffs_ring_nonempty(so->rx));
+}
+
+bool ffs_sock_writable(struct ffs_sock *so)
+{
+	return atomic_load(&so->tx_bytes) + FFS_DGRAM_OVERHEAD < so->sndbuf;
+}
