@@ -307,6 +307,14 @@ export class Stack {
     return this.#live().ports();
   }
 
+  /**
+   * Multi-process (`[dpdk] proc_type`): the queue of every port this secondary process serves, or -1
+   * for a primary or a single-process stack.
+   */
+  get procQueue(): number {
+    return this.#live().procQueue();
+  }
+
   neighbours(): NativeNeighbour[] {
     return this.#live().neighbours();
   }

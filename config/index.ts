@@ -17,6 +17,7 @@
  *
  * The keys, defaults and ranges come from config/schema.ts and config/sysctl.ts.
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ini from 'ini';
@@ -68,6 +69,14 @@ export interface FfnetDpdkConfig {
   mbufs: number;
   /** Extra EAL arguments, appended after the ones ffnet derives. */
   extraArgs: string[];
+  /** hugetlbfs mount for the EAL (--huge-dir), when set. */
+  hugeDir?: string;
+  /** Multi-process role ('auto': secondary in a Node cluster worker, else as the EAL finds it). */
+  procType: 'primary' | 'secondary' | 'auto';
+  /** Primary: worker queues per port (0 = single-process). */
+  nbProcs: number;
+  /** Secondary: serves queue procId - 1 on EAL lcore procId; unset = the first free queue. */
+  procId?: number;
 }
 
 /** A static neighbour entry. */
@@ -124,6 +133,11 @@ export interface NativeConfigOptions {
   processName?: string;
   /** CPUs the JS thread may float over (default `os.availableParallelism()`). */
   cpus?: number;
+  /**
+   * This process is a Node cluster worker with this `cluster.worker.id` (default: node:cluster's own
+   * view). Resolves proc_type = auto to secondary and gives a secondary without proc_id its EAL lcore.
+   */
+  clusterWorkerId?: number;
 }
 
 /** Reads, parses and validates an INI file. Errors name `path` exactly as given. */
@@ -159,14 +173,28 @@ export function validateConfig(raw: RawConfig, source: string): FfnetConfig {
 export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {}): NativeStackConfig {
   const d = cfg.dpdk;
   const cpus = opts.cpus ?? availableParallelism();
+  const workerId = opts.clusterWorkerId ?? clusterWorkerId();
+  // Elsewhere auto lets the EAL decide (--proc-type auto), as in C.
+  const secondary = runsSecondary(d.procType, d.nbProcs, workerId);
+  const procType = secondary ? 'secondary' : d.procType;
   const eal: string[] = [opts.processName ?? 'ffnet'];
   if (d.noHuge) eal.push('--no-huge');
-  eal.push('-m', String(d.memoryMb));
+  // A secondary maps the primary's memory and devices: no memory size, no devices of its own.
+  if (!secondary) eal.push('-m', String(d.memoryMb));
+  if (d.hugeDir !== undefined) eal.push('--huge-dir', d.hugeDir);
   eal.push('--file-prefix', d.filePrefix);
-  eal.push('--lcores', d.lcoreMap ?? deriveLcoreMap(cfg, cpus));
-  eal.push('--main-lcore', '0');
+  if (secondary) {
+    // Its own EAL lcore: proc_id, else one from the worker id (the pool has no per-lcore caches).
+    const lcore = d.procId ?? 1 + ((Math.max(1, workerId ?? 1) - 1) % MAX_LCORE_ID);
+    const n = Math.max(1, Math.floor(cpus));
+    eal.push('--proc-type', 'secondary', '--lcores', `${lcore}@${n === 1 ? '0' : `(0-${n - 1})`}`, '--main-lcore', String(lcore));
+  } else {
+    if (procType === 'auto' || d.nbProcs > 0) eal.push('--proc-type', procType, '--base-virtaddr', MULTI_PROCESS_BASE_VA);
+    eal.push('--lcores', d.lcoreMap ?? deriveLcoreMap(cfg, cpus));
+    eal.push('--main-lcore', '0');
+  }
   eal.push('--log-level', d.logLevel);
-  for (const v of d.vdevs) eal.push(`--vdev=${v}`);
+  if (!secondary) for (const v of d.vdevs) eal.push(`--vdev=${v}`);
   if (d.allow.length === 0) eal.push('--no-pci');
   for (const a of d.allow) eal.push('-a', a);
   eal.push(...d.extraArgs);
@@ -190,9 +218,34 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     ports,
     sysctl: { ...sysctlDefaults(), ...cfg.sysctl },
     log: d.log,
+    procType,
+    nbProcs: d.nbProcs,
+    procQueue: secondary && d.procId !== undefined ? d.procId - 1 : -1,
     configJson: JSON.stringify(cfg),
   };
 }
+
+/** This process's node:cluster worker id, when it is a cluster worker. */
+function clusterWorkerId(): number | undefined {
+  return cluster.isWorker ? cluster.worker?.id : undefined;
+}
+
+/**
+ * Whether a process runs a DPDK secondary: proc_type = secondary, or a cluster worker reading its
+ * primary's configuration (proc_type = auto, or the primary's nb_procs).
+ */
+function runsSecondary(procType: FfnetDpdkConfig['procType'], nbProcs: number, workerId: number | undefined): boolean {
+  return procType === 'secondary' || (workerId !== undefined && (procType === 'auto' || nbProcs > 0));
+}
+
+/**
+ * Where a multi-process primary maps DPDK's memory. Secondaries map it at the same addresses, which a
+ * Node process must have free: V8 places its heap at random hints below 2^46, and the EAL's default
+ * (just above 16 GiB) collided with them (a worker's EAL failed with "Cannot reserve ... please use
+ * '--base-virtaddr'"). Above 2^46 and far below the kernel's top-down mmap area, neither reaches.
+ * posix/ff_config.c uses the same address.
+ */
+const MULTI_PROCESS_BASE_VA = '0x600000000000';
 
 /**
  * lcore 0 floats over every CPU (the event loop is not pinned), and so does every inline lcore (its
@@ -334,8 +387,18 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): { dpdk: FfnetDpd
       `${mbufs} mbufs need about ${poolMb} MB, which does not fit in memory = ${memoryMb} MB (raise memory or lower nb_mbuf)`);
   }
 
+  const procType = parseProcType(valueOrDefault('proc_type'), at('proc_type'));
+  const nbProcs = intKey(body, S, 'nb_procs', ctx);
+  const procIdRaw = present(body, 'proc_id');
+  const procId = procIdRaw === undefined ? undefined : intKey(body, S, 'proc_id', ctx);
+  const hugeRaw = present(body, 'huge_dir');
+  const hugeDir = hugeRaw === undefined ? undefined : parseAbsolutePath(hugeRaw, at('huge_dir'));
+  // A secondary shares the primary's runtime files: by default, those of its parent (the cluster
+  // primary). C has no cluster worker: there only proc_type = secondary takes its parent's.
   const prefixRaw = present(body, 'file_prefix');
-  const filePrefix = prefixRaw === undefined ? `ffnet-${process.pid}` : parseFilePrefix(prefixRaw, at('file_prefix'));
+  const filePrefix = prefixRaw === undefined
+    ? `ffnet-${runsSecondary(procType, nbProcs, clusterWorkerId()) ? process.ppid : process.pid}`
+    : parseFilePrefix(prefixRaw, at('file_prefix'));
 
   const names = new Set<string>();
   const vdevs = listOf(present(body, 'vdev'), at('vdev')).map((v) => {
@@ -351,6 +414,10 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): { dpdk: FfnetDpd
   const logLevel = parseLogLevel(valueOrDefault('log_level'), at('log_level'));
   const log = parseLogSink(valueOrDefault('log'), at('log'));
   const noHuge = boolKey(body, S, 'no_huge', ctx);
+  if (procType !== 'primary' || nbProcs > 0) checkMultiProcess(noHuge, mask, ctx);
+  if (procType === 'primary' && procId !== undefined) {
+    throw new FfnetConfigError(ctx.file, S, 'proc_id', 'only a secondary process serves a queue of its own (proc_type = secondary or auto)');
+  }
   const idleSleepUs = intKey(body, S, 'idle_sleep', ctx);
   const txDelayUs = intKey(body, S, 'pkt_tx_delay', ctx);
   const extraRaw = present(body, 'extra_args');
@@ -371,9 +438,25 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): { dpdk: FfnetDpd
     log,
     mbufs,
     extraArgs,
+    procType,
+    nbProcs,
   };
   if (lcoreMap !== undefined) out.lcoreMap = lcoreMap;
+  if (hugeDir !== undefined) out.hugeDir = hugeDir;
+  if (procId !== undefined) out.procId = procId;
   return { dpdk: out, loop };
+}
+
+/** What every process of a multi-process stack needs (posix/ff_config.c checks the same, in this order). */
+function checkMultiProcess(noHuge: boolean, mask: bigint, ctx: Ctx): void {
+  if (noHuge) {
+    throw new FfnetConfigError(ctx.file, 'dpdk', 'no_huge',
+      'a multi-process stack needs hugepages (a DPDK secondary cannot map --no-huge memory): set no_huge = false');
+  }
+  if (mask !== 1n) {
+    throw new FfnetConfigError(ctx.file, 'dpdk', 'lcore_mask',
+      `a multi-process stack runs inline, one lcore per process: lcore_mask must be 0x1, not 0x${mask.toString(16)}`);
+  }
 }
 
 function validatePort(portId: number, section: string, body: Record<string, unknown>, ctx: Ctx): FfnetPortConfig {
@@ -663,6 +746,18 @@ function parseLcoreMap(v: unknown, maskIds: number[], mask: bigint, at: At): str
   return s;
 }
 
+function parseProcType(v: unknown, at: At): 'primary' | 'secondary' | 'auto' {
+  const s = scalarText(v, at, 'a process type');
+  if (s === 'primary' || s === 'secondary' || s === 'auto') return s;
+  throw fail(at, `${JSON.stringify(s)} is not a process type (primary, secondary or auto)`);
+}
+
+function parseAbsolutePath(v: unknown, at: At): string {
+  const s = scalarText(v, at, 'a path');
+  if (!s.startsWith('/')) throw fail(at, `${JSON.stringify(s)} is not an absolute path`);
+  return s;
+}
+
 /** `dedicated` or `inline`; inline, every lcore of the mask needs per-lcore state of its own. */
 function parseLoopMode(v: unknown, maskIds: number[], mask: bigint, at: At): LoopMode {
   const s = scalarText(v, at, 'a loop mode');
@@ -723,7 +818,8 @@ function parseLogSink(v: unknown, at: At): string {
 const OWNED_OPTIONS: Array<[option: string, key: string]> = [
   ['-c', 'lcore_mask'], ['-l', 'lcore_mask'], ['--lcores', 'lcores'], ['--main-lcore', 'lcore_mask'],
   ['--master-lcore', 'lcore_mask'], ['-m', 'memory'], ['--no-huge', 'no_huge'], ['--file-prefix', 'file_prefix'],
-  ['--vdev', 'vdev'], ['-a', 'allow'], ['--allow', 'allow'], ['--no-pci', 'allow'],
+  ['--vdev', 'vdev'], ['-a', 'allow'], ['--allow', 'allow'], ['--no-pci', 'allow'], ['--proc-type', 'proc_type'],
+  ['--huge-dir', 'huge_dir'], ['--base-virtaddr', 'proc_type'],
 ];
 
 /** EAL options that print usage or version text (and may end the process) rather than start. */
@@ -739,15 +835,10 @@ function parseEalArgs(v: unknown, at: At): string[] {
   } else {
     args = scalarText(v, at, 'EAL arguments').split(/\s+/).filter((a) => a !== '');
   }
-  for (const [i, a] of args.entries()) {
+  for (const a of args) {
     // eal_parse_args prints its usage and calls exit(0) for -h/--help; -v prints the version at
     // CRIT level; --version is not an EAL option. None starts a stack.
     if (PRINTING_OPTIONS.includes(a)) throw fail(at, `${JSON.stringify(a)} makes the EAL print instead of starting (usage or version text); remove it`);
-    const procType = a === '--proc-type' ? args[i + 1] : a.startsWith('--proc-type=') ? a.slice('--proc-type='.length) : undefined;
-    if (procType === 'secondary') {
-      throw fail(at, '--proc-type secondary is not supported: a stack owns its ports, packet pool and rings, '
-        + 'so it runs as a primary process (give each process its own file_prefix)');
-    }
     for (const [opt, key] of OWNED_OPTIONS) {
       const clash = opt.startsWith('--') ? a === opt || a.startsWith(`${opt}=`) : a === opt || (a.startsWith(opt) && !a.startsWith('--'));
       if (clash) throw fail(at, `${JSON.stringify(a)} is set from the ${key} key; set it there instead`);

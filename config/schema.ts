@@ -21,6 +21,8 @@ export type ConfigValueKind =
   | 'log-level'
   | 'eal-args'
   | 'log-sink'
+  | 'proc-type'
+  | 'path'
   | 'ipv4'
   | 'netmask'
   | 'static-arp';
@@ -100,6 +102,30 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     description: 'Use anonymous memory instead of hugepages (EAL --no-huge).',
   },
   {
+    section: 'dpdk', key: 'huge_dir', kind: 'path', type: 'absolute path',
+    repeatable: false, required: false, defaultText: 'the EAL\'s choice (a mounted hugetlbfs)',
+    description: 'hugetlbfs mount the EAL takes its pages from (EAL --huge-dir); with no_huge = false.',
+  },
+  {
+    section: 'dpdk', key: 'proc_type', kind: 'proc-type', type: 'primary|secondary|auto',
+    repeatable: false, required: false, default: 'primary', defaultText: 'primary',
+    description: 'Multi-process (F-Stack\'s process per core): the primary owns the ports and the packet pool; '
+      + 'each secondary (a cluster worker) serves one queue of every port. auto: secondary in a Node cluster worker '
+      + '(C: when a primary runs), else primary. Needs hugepages and lcore_mask 0x1.',
+  },
+  {
+    section: 'dpdk', key: 'nb_procs', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, default: 0, defaultText: '0', min: 0, max: 16, unit: 'processes',
+    description: 'Primary: worker processes to configure every port for, one RX/TX queue pair each; the primary '
+      + 'serves the queues no live worker has claimed. 0 = a single-process stack.',
+  },
+  {
+    section: 'dpdk', key: 'proc_id', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, defaultText: 'the first free queue (a Node cluster worker)', min: 1, max: 16,
+    description: 'Secondary: serve queue proc_id - 1 of every port, on EAL lcore proc_id. Unset: the first queue no '
+      + 'live worker owns.',
+  },
+  {
     section: 'dpdk', key: 'file_prefix', kind: 'file-prefix', type: 'string [A-Za-z0-9_-], 1..64 chars',
     repeatable: false, required: false, defaultText: 'ffnet-<pid>',
     description: 'EAL runtime file prefix (EAL --file-prefix); must differ between processes running at the same time.',
@@ -143,7 +169,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
   {
     section: 'dpdk', key: 'extra_args', kind: 'eal-args', type: 'whitespace-separated EAL arguments',
     repeatable: false, required: false, defaultText: 'none',
-    description: 'Further EAL arguments, appended last (options with a key of their own, -h/--help, -v/--version and --proc-type secondary are refused here).',
+    description: 'Further EAL arguments, appended last (options with a key of their own, -h/--help, -v/--version are refused here).',
   },
   {
     section: 'portN', key: 'addr', kind: 'ipv4', type: 'IPv4 address',

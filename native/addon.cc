@@ -79,6 +79,15 @@ Napi::Error CodedError(Napi::Env env, const std::string &msg, const char *code)
 	return e;
 }
 
+/** Why attaching the calling thread to the running stack failed (errno from ff_set_lcore / ff_thread_home). */
+Napi::Error AttachError(Napi::Env env)
+{
+	if (errno == ENOTSUP)
+		return Napi::Error::New(env, "attaching to the stack failed: a multi-process stack is used only by the thread that started it "
+					     "(DPDK registers no other thread while processes share its memory)");
+	return Napi::Error::New(env, std::string("attaching to the stack failed: ") + strerror(errno));
+}
+
 /** DPDK log lines attached to a start error. */
 constexpr unsigned kStartLogLines = 16;
 
@@ -163,6 +172,7 @@ public:
 					   InstanceMethod<&StackWrap::Ports>("ports"),
 					   InstanceMethod<&StackWrap::MempoolInUse>("mempoolInUse"),
 					   InstanceMethod<&StackWrap::MempoolSize>("mempoolSize"),
+					   InstanceMethod<&StackWrap::ProcQueue>("procQueue"),
 					   InstanceMethod<&StackWrap::Neighbours>("neighbours"),
 					   InstanceMethod<&StackWrap::AddNeighbour>("addNeighbour"),
 					   InstanceMethod<&StackWrap::DeleteNeighbour>("deleteNeighbour"),
@@ -545,6 +555,11 @@ private:
 	}
 
 	Napi::Value MempoolInUse(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ffs_stack_mempool_in_use(Live(info))); }
+	Napi::Value ProcQueue(const Napi::CallbackInfo &info)
+	{
+		return Napi::Number::New(info.Env(), ffs_stack_proc_queue(Live(info)));
+	}
+
 	Napi::Value MempoolSize(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ffs_stack_mempool_size(Live(info))); }
 
 	Napi::Value Neighbours(const Napi::CallbackInfo &info)
@@ -746,6 +761,15 @@ private:
 		conf.idle_sleep_us = GetU32(cfg, "idleSleepUs");
 		conf.tx_delay_us = GetU32(cfg, "txDelayUs");
 		conf.nb_mbuf = GetU32(cfg, "mbufs");
+		Napi::Value proc_type = cfg.Get("procType");
+		if (proc_type.IsString()) {
+			std::string t = proc_type.As<Napi::String>().Utf8Value();
+			conf.proc_type = t == "secondary" ? FFS_PROC_SECONDARY : t == "auto" ? FFS_PROC_AUTO : FFS_PROC_PRIMARY;
+		}
+		if (cfg.Get("nbProcs").IsNumber())
+			conf.nb_procs = GetU32(cfg, "nbProcs");
+		if (cfg.Get("procQueue").IsNumber())
+			conf.proc_queue = cfg.Get("procQueue").As<Napi::Number>().Int32Value();
 
 		Napi::Array ports = cfg.Get("ports").As<Napi::Array>();
 		if (ports.Length() > FFS_MAX_PORTS)
@@ -847,9 +871,9 @@ private:
 						       : "every inline lcore is turned by a thread already (the stack has " + std::to_string(n) + ")",
 						 "ERR_FFNET_LCORE_BUSY");
 			if (lcore < 0)
-				throw Napi::Error::New(env, std::string("attaching to the stack failed: ") + strerror(errno));
+				throw AttachError(env);
 		} else if (ff_thread_home(want) < 0) {
-			throw Napi::Error::New(env, std::string("attaching to the stack failed: ") + strerror(errno));
+			throw AttachError(env);
 		}
 		g.handles++;
 		Napi::Object obj = stack_ctor_.New({});

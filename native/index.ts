@@ -50,6 +50,12 @@ export interface NativeStackConfig {
   sysctl: Record<string, number>;
   /** Where DPDK's log goes besides memory: 'none', 'stderr', 'syslog' or 'file:PATH' (default 'none'). */
   log?: string;
+  /** Multi-process role (stack/phy/cluster.h); 'auto': as the EAL found it. Default 'primary'. */
+  procType?: 'primary' | 'secondary' | 'auto';
+  /** Primary: worker queues per port (0 = single-process). */
+  nbProcs?: number;
+  /** Secondary: the queue to serve, or -1 for the first one free. */
+  procQueue?: number;
 }
 
 /** A running port as the stack sees it. */
@@ -112,6 +118,8 @@ export interface NativeStack {
   ping(dst: string, token: number, payloadBytes: number): number;
   /** mbufs in the packet pool. */
   mempoolSize(): number;
+  /** Multi-process: the queue of every port this secondary serves, or -1 (a primary or single-process stack). */
+  procQueue(): number;
   sysctlGet(name: string): number;
   /** Throws RangeError when out of range. */
   sysctlSet(name: string, value: number): void;
@@ -182,7 +190,8 @@ export interface NativeAddon {
    * application context; inline, it claims `lcore` (or the next free one: 1, 2, ..., then 0) and turns
    * it from this thread's event loop. Throws an Error with code ERR_FFNET_LCORE_BUSY when that lcore
    * (or every one) is taken, a RangeError when there is no such lcore, an Error when this thread has an
-   * open handle already.
+   * open handle already, or when the stack is multi-process (procType/nbProcs): only the thread that
+   * started it uses it, since DPDK registers no other thread while processes share its memory.
    */
   attachStack(
     options: { lcore?: number },

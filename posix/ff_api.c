@@ -61,6 +61,13 @@ static struct ff_ctx *ctx_of_thread(const struct ffs_stack *st)
 	return c;
 }
 
+/** Why the calling thread has no context for st: -ENOTSUP on a multi-process stack it may not use
+ *  (ffs_stack_thread_allowed), else -ENOMEM. */
+static int no_ctx(const struct ffs_stack *st)
+{
+	return st && !ffs_stack_thread_allowed(st) ? -ENOTSUP : -ENOMEM;
+}
+
 static struct ff_ctx *ctx_for(struct ffs_stack *st)
 {
 	struct ff_ctx *c = ctx_of_thread(st);
@@ -166,7 +173,7 @@ int ff_set_lcore(int index)
 	struct ff_ctx *c = ctx_for(st);
 	if (!c) {
 		ffs_stack_release_lcore(st, (unsigned)rc);
-		return fail(-ENOMEM);
+		return fail(no_ctx(st));
 	}
 	ffs_app_set_home(st, c->app, (unsigned)rc);
 	return rc;
@@ -177,7 +184,7 @@ int ff_thread_home(int index)
 	struct ffs_stack *st = ffs_stack_current();
 	struct ff_ctx *c = st ? ctx_for(st) : NULL;
 	if (!c)
-		return fail(st ? -ENOMEM : -ENETDOWN);
+		return fail(st ? no_ctx(st) : -ENETDOWN);
 	if (index >= 0)
 		ffs_app_set_home(st, c->app, (unsigned)index);
 	return (int)c->app->home;
@@ -203,7 +210,7 @@ static struct ffs_sock *sock_of(int fd, struct ffs_stack **stp)
 		return NULL;
 	}
 	if (!ffs_app_reading()) {
-		errno = ENOMEM; /* the thread could not be registered with DPDK */
+		errno = -no_ctx(st); /* the thread could not be registered with DPDK */
 		return NULL;
 	}
 	struct ffs_sock *so = ff_sock_lookup(st, fd);
@@ -265,7 +272,7 @@ int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_
 {
 	struct ffs_app *app = ff_app(st);
 	if (!app)
-		return -ENOMEM;
+		return no_ctx(st);
 	/* Inline mode on a thread that turns lcores (the one that started the stack, or one that claimed
 	 * a lcore): nobody else turns them, so turn them while waiting. */
 	bool drive = ffs_stack_thread_drives(st);
@@ -319,7 +326,7 @@ int ff_socket(int domain, int type, int protocol)
 		return fail(-EPROTONOSUPPORT);
 	struct ffs_app *app = ff_app(st);
 	if (!app)
-		return fail(-ENOMEM);
+		return fail(no_ctx(st));
 	FF_READER();
 	struct ffs_sock *so;
 	int rc = ffs_sock_open(st, app, &so);

@@ -5,7 +5,9 @@
  * stack running in this process (started by ff_init, or by the Node addon). Descriptors live in
  * their own space: a socket's fd is not a kernel fd, and kernel calls on it fail.
  *
- * Threads: any thread may call these (it registers with DPDK on its first call). With dedicated
+ * Threads: any thread may call these (it registers with DPDK on its first call), except on a
+ * multi-process stack ([dpdk] nb_procs or a secondary), where only the thread that started it may
+ * (DPDK registers no other thread while processes share its memory): others get ENOTSUP. With dedicated
  * data-path lcores, blocking calls sleep until the stack wakes them. In inline mode (no data-path
  * lcore) the stack runs on the thread that turns ff_run's loop, and blocking calls made on that
  * thread keep turning the stack while they wait — unlike F-Stack, ff_epoll_wait honours its timeout.
@@ -47,7 +49,7 @@ void ff_exit(void);
  * Inline mode: the calling thread claims lcore `index` (-1: the next free one, 1, 2, ..., then 0) and
  * ff_run on it turns that lcore; its sockets live there (made before its first socket). Returns the
  * index, or -1 with errno EBUSY (taken, or the thread has one), ERANGE, EINVAL (data-path lcores),
- * ENETDOWN (no stack).
+ * ENETDOWN (no stack), ENOTSUP (a multi-process stack, on another thread than the one that started it).
  */
 int ff_set_lcore(int index);
 /** Closes every socket the calling thread opened (a thread that ends); returns how many. */

@@ -136,8 +136,10 @@ static bool is_list_key(const char *key)
 }
 
 /** The keys of [dpdk] and of [portN], and those of them that take a list. */
-static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "memory", "no_huge", "file_prefix", "vdev", "allow",
-					 "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf", "extra_args", NULL };
+static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "memory", "no_huge",
+					 "huge_dir", "proc_type", "nb_procs", "proc_id",
+					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
+					 "extra_args", NULL };
 static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", NULL };
 static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", NULL };
 
@@ -662,6 +664,12 @@ static const char *log_level(const char *v)
 
 /* ---- sections -------------------------------------------------------------------------- */
 
+/**
+ * Where a multi-process primary maps DPDK's memory, which its secondaries map at the same addresses:
+ * above the random hints below 2^46 where V8 (a Node worker) puts its heap (config/index.ts).
+ */
+#define MULTI_PROCESS_BASE_VA "0x600000000000"
+
 static int push(const char *a)
 {
 	if (C.argc >= MAX_ARGS - 1 || !(C.argv[C.argc] = strdup(a)))
@@ -687,6 +695,23 @@ static int dpdk_section(struct section *s)
 	if (pool_mb >= memory)
 		return bad("dpdk", "nb_mbuf", "%lld mbufs need about %lld MB, which does not fit in memory = %lld MB (raise memory or lower nb_mbuf)",
 			   mbufs, pool_mb, memory);
+	/* Multi-process (config/index.ts reads these in the same order). */
+	const char *ptype, *proc_id_text, *huge_dir;
+	long long nb_procs, proc_id = 0;
+	if (scalar(s, "proc_type", &ptype) < 0)
+		return -1;
+	int proc_type = FFS_PROC_PRIMARY;
+	if (ptype && strcmp(ptype, "secondary") == 0)
+		proc_type = FFS_PROC_SECONDARY;
+	else if (ptype && strcmp(ptype, "auto") == 0)
+		proc_type = FFS_PROC_AUTO;
+	else if (ptype && strcmp(ptype, "primary") != 0)
+		return bad("dpdk", "proc_type", "%s is not a process type (primary, secondary or auto)", QUOTED(ptype));
+	if (int_key(s, "nb_procs", 0, 0, 16, "processes", &nb_procs) < 0 || scalar(s, "proc_id", &proc_id_text) < 0 ||
+	    (proc_id_text && int_key(s, "proc_id", 0, 1, 16, "", &proc_id) < 0) || scalar(s, "huge_dir", &huge_dir) < 0)
+		return -1;
+	if (huge_dir && huge_dir[0] != '/')
+		return bad("dpdk", "huge_dir", "%s is not an absolute path", QUOTED(huge_dir));
 	if (scalar(s, "file_prefix", &prefix) < 0)
 		return -1;
 	if (prefix && !matches("^[A-Za-z0-9_-]{1,64}$", prefix))
@@ -738,20 +763,53 @@ static int dpdk_section(struct section *s)
 		if (!known_word)
 			return bad("dpdk", "no_huge", "%s is not a boolean (true/false, yes/no, on/off, 1/0)", QUOTED(huge));
 	}
+	if (proc_type != FFS_PROC_PRIMARY || nb_procs > 0) {
+		if (no_huge)
+			return bad("dpdk", "no_huge", "a multi-process stack needs hugepages (a DPDK secondary cannot map --no-huge memory): set no_huge = false");
+		if (mask != 1)
+			return bad("dpdk", "lcore_mask", "a multi-process stack runs inline, one lcore per process: lcore_mask must be %s, not %s",
+				   "0x1", fmt_mask(mask, (char[40]){ 0 }));
+	}
+	if (proc_type == FFS_PROC_PRIMARY && proc_id_text)
+		return bad("dpdk", "proc_id", "only a secondary process serves a queue of its own (proc_type = secondary or auto)");
 	if (int_key(s, "idle_sleep", 100, 0, 100000, "µs", &idle) < 0 || int_key(s, "pkt_tx_delay", 100, 0, 10000, "µs", &txd) < 0 ||
 	    scalar(s, "extra_args", &extra) < 0)
 		return -1;
 
-	/* EAL argv, in toNativeConfig's order. */
+	/* EAL argv, in toNativeConfig's order. A secondary maps the primary's memory and devices. */
+	const bool secondary = proc_type == FFS_PROC_SECONDARY;
 	char buf[512];
 	if (push("ffnet") < 0 || (no_huge && push("--no-huge") < 0))
 		return -1;
 	snprintf(buf, sizeof(buf), "%lld", memory);
-	if (push("-m") < 0 || push(buf) < 0)
+	if (!secondary && (push("-m") < 0 || push(buf) < 0))
 		return -1;
-	snprintf(buf, sizeof(buf), "ffnet-%d", (int)getpid());
+	if (huge_dir && (push("--huge-dir") < 0 || push(huge_dir) < 0))
+		return -1;
+	/* A worker shares the primary's runtime files: by default, those of its parent. */
+	snprintf(buf, sizeof(buf), "ffnet-%d", (int)(proc_type == FFS_PROC_SECONDARY ? getppid() : getpid()));
 	if (push("--file-prefix") < 0 || push(prefix ? prefix : buf) < 0)
 		return -1;
+	if (secondary) {
+		/* Its own EAL lcore: proc_id, else 1 (the shared pool has no per-lcore caches to collide in). */
+		cpu_set_t set;
+		int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+		int lcore = proc_id ? (int)proc_id : 1;
+		char id[8];
+		snprintf(id, sizeof(id), "%d", lcore);
+		if (cpus > 1)
+			snprintf(buf, sizeof(buf), "%d@(0-%d)", lcore, cpus - 1);
+		else
+			snprintf(buf, sizeof(buf), "%d@0", lcore);
+		if (push("--proc-type") < 0 || push("secondary") < 0 || push("--lcores") < 0 || push(buf) < 0 ||
+		    push("--main-lcore") < 0 || push(id) < 0)
+			return -1;
+		map = "";
+	} else if ((proc_type == FFS_PROC_AUTO || nb_procs > 0) &&
+		   (push("--proc-type") < 0 || push(proc_type == FFS_PROC_AUTO ? "auto" : "primary") < 0 ||
+		    push("--base-virtaddr") < 0 || push(MULTI_PROCESS_BASE_VA) < 0)) {
+		return -1;
+	}
 	if (!map) {
 		cpu_set_t set;
 		int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -779,10 +837,11 @@ static int dpdk_section(struct section *s)
 		}
 		map = buf;
 	}
-	if (push("--lcores") < 0 || push(map) < 0 || push("--main-lcore") < 0 || push("0") < 0 || push("--log-level") < 0 ||
-	    push(lvl) < 0)
+	if (!secondary && (push("--lcores") < 0 || push(map) < 0 || push("--main-lcore") < 0 || push("0") < 0))
 		return -1;
-	for (unsigned i = 0; i < n_vdevs; i++) {
+	if (push("--log-level") < 0 || push(lvl) < 0)
+		return -1;
+	for (unsigned i = 0; i < n_vdevs && !secondary; i++) {
 		snprintf(buf, sizeof(buf), "--vdev=%s", vdevs[i]);
 		if (push(buf) < 0)
 			return -1;
@@ -798,11 +857,11 @@ static int dpdk_section(struct section *s)
 			{ "-c", "lcore_mask" }, { "-l", "lcore_mask" }, { "--lcores", "lcores" }, { "--main-lcore", "lcore_mask" },
 			{ "--master-lcore", "lcore_mask" }, { "-m", "memory" }, { "--no-huge", "no_huge" }, { "--file-prefix", "file_prefix" },
 			{ "--vdev", "vdev" }, { "-a", "allow" }, { "--allow", "allow" }, { "--no-pci", "allow" },
+			{ "--proc-type", "proc_type" }, { "--huge-dir", "huge_dir" }, { "--base-virtaddr", "proc_type" },
 		};
 		static const char *const printing[] = { "-h", "--help", "-v", "--version" };
 		char args[CFG_VALUE_LEN];
 		snprintf(args, sizeof(args), "%s", extra);
-		bool proc_type_next = false;
 		/* Any whitespace separates arguments, as config/index.ts splits them (/\s+/). */
 		static const char *const space = " \t\r\n\v\f";
 		for (char *save, *a = strtok_r(args, space, &save); a; a = strtok_r(NULL, space, &save)) {
@@ -810,10 +869,6 @@ static int dpdk_section(struct section *s)
 			for (unsigned i = 0; i < sizeof(printing) / sizeof(printing[0]); i++)
 				if (strcmp(a, printing[i]) == 0)
 					return bad("dpdk", "extra_args", "%s makes the EAL print instead of starting (usage or version text); remove it", QUOTED(a));
-			if ((proc_type_next && strcmp(a, "secondary") == 0) || strcmp(a, "--proc-type=secondary") == 0)
-				return bad("dpdk", "extra_args", "--proc-type secondary is not supported: a stack owns its ports, packet pool and rings, "
-								 "so it runs as a primary process (give each process its own file_prefix)");
-			proc_type_next = strcmp(a, "--proc-type") == 0;
 			for (unsigned i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
 				const char *o = owned[i][0];
 				size_t n = strlen(o);
@@ -842,7 +897,10 @@ static int dpdk_section(struct section *s)
 	c->idle_sleep_us = (uint32_t)idle;
 	c->tx_delay_us = (uint32_t)txd;
 	c->nb_mbuf = (uint32_t)mbufs;
-	c->n_vdevs = n_vdevs;
+	c->proc_type = proc_type;
+	c->nb_procs = (unsigned)nb_procs;
+	c->proc_queue = secondary && proc_id ? (int)proc_id - 1 : -1;
+	c->n_vdevs = secondary ? 0 : n_vdevs;
 	for (unsigned i = 0; i < n_vdevs; i++)
 		c->vdevs[i] = C.vdevs[i];
 	return 0;

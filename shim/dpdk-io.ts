@@ -7,6 +7,9 @@
  * sockets alone decide whether the thread stays alive (as node:dgram's do): in a worker_thread of
  * a process whose stack runs it attaches to that stack (its own sockets, and inline its own lcore),
  * else it starts one from FFNET_CONFIG. A worker's sockets close when it exits.
+ * In a node:cluster worker whose FFNET_CONFIG is a multi-process primary's (`proc_type = auto`, or
+ * `nb_procs`), the stack it starts is a DPDK secondary serving one queue of the primary's ports
+ * (config/index.ts, toNativeConfig); a multi-process stack serves only the thread that started it.
  *
  * Receive: the stack's wake-up (`Stack.onWake`) serves every socket. On a wake, posix.dgramReady()
  * names the sockets the stack signalled, and each is drained with posix.dgramRecv(), which copies

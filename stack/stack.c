@@ -19,18 +19,24 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_memzone.h>
 #include <rte_rcu_qsbr.h>
 
 #include "stack/eal_log.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
+#include "stack/phy/cluster.h"
 #include "stack/phy/mbuf.h"
 #include "stack/phy/port.h"
 
 #define EVENT_RING_SIZE 4096
 #define CTRL_RING_SIZE 256
 #define PEER_RING_SIZE 1024
+/** ARP clones waiting for another process (phy/cluster.h); a dead worker holds at most this many. */
+#define CLUSTER_ARP_RING_SIZE 256
+/** How long a worker waits for the primary to hand its queue over. */
+#define CLUSTER_CLAIM_TIMEOUT_MS 3000
 
 /** A per-thread token: the address of a thread-local byte, distinct for every live thread. */
 static _Thread_local char thread_token;
@@ -46,6 +52,7 @@ void ffs_conf_init(struct ffs_conf *conf)
 	conf->idle_sleep_us = 100;
 	conf->tx_delay_us = 100;
 	conf->nb_mbuf = 8191;
+	conf->proc_queue = -1;
 	for (int i = 0; i < FFS_SYSCTL_COUNT; i++)
 		conf->sysctl[i] = ffs_sysctl_table[i].def;
 }
@@ -129,6 +136,9 @@ int ffs_eal_init(int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	eal_ready = true;
+	/* A secondary process shares the primary's runtime directory, which the primary still uses. */
+	if (rte_eal_process_type() == RTE_PROC_SECONDARY)
+		return 0;
 	/* Also when the process ends without ffs_eal_cleanup (a failed start, a test that exits early). */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	static bool at_exit;
@@ -193,6 +203,105 @@ static void lcore_free(struct ffs_lcore *lc)
 	rte_free(lc);
 }
 
+/** Multi-process state: a secondary gives its queue back; the primary frees the rings and the table. */
+static void cluster_free(struct ffs_stack *st)
+{
+	if (!st->cluster)
+		return;
+	if (st->secondary) {
+		if (st->proc_queue >= 0)
+			ffs_cluster_release(st->cluster, (unsigned)st->proc_queue, st->pid);
+		return;
+	}
+	for (unsigned k = 0; k <= FFS_CLUSTER_MAX_QUEUES; k++) {
+		void *obj;
+		if (!st->cluster_arp[k])
+			continue;
+		while (rte_ring_dequeue(st->cluster_arp[k], &obj) == 0)
+			rte_pktmbuf_free(obj);
+		rte_ring_free(st->cluster_arp[k]);
+	}
+	rte_memzone_free(st->cluster_mz);
+}
+
+/**
+ * A multi-process primary: publishes the queue table (every queue its own until workers claim them)
+ * and the rings of ARP clones. 0, or -1 with err set.
+ */
+static int cluster_primary_init(struct ffs_stack *st, unsigned n_queues, char *err, size_t errlen)
+{
+	if (n_queues > FFS_CLUSTER_MAX_QUEUES) {
+		snprintf(err, errlen, "at most %d worker processes (queues per port)", FFS_CLUSTER_MAX_QUEUES);
+		return -1;
+	}
+	st->cluster_mz = rte_memzone_reserve(FFS_CLUSTER_MEMZONE, sizeof(struct ffs_cluster_table), SOCKET_ID_ANY, 0);
+	if (!st->cluster_mz) {
+		snprintf(err, errlen, "reserving the memzone %s failed: %s (is another primary running with this file_prefix?)",
+			 FFS_CLUSTER_MEMZONE, rte_strerror(rte_errno));
+		return -1;
+	}
+	st->cluster = st->cluster_mz->addr;
+	for (unsigned k = 0; k <= n_queues; k++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), FFS_CLUSTER_ARP_RING, k);
+		st->cluster_arp[k] = rte_ring_create(name, CLUSTER_ARP_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (!st->cluster_arp[k]) {
+			snprintf(err, errlen, "creating the ring %s failed: %s", name, rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	ffs_cluster_table_init(st->cluster, n_queues, st->pid, st->pool->name);
+	return 0;
+}
+
+/**
+ * A secondary process: finds the primary's table, pool and rings, and claims its queue. 0, or -1 with
+ * err set.
+ */
+static int cluster_secondary_init(struct ffs_stack *st, int queue, char *err, size_t errlen)
+{
+	st->cluster_mz = rte_memzone_lookup(FFS_CLUSTER_MEMZONE);
+	if (!st->cluster_mz) {
+		snprintf(err, errlen, "no multi-process primary runs with this file_prefix (memzone %s not found; "
+			 "start the primary with [dpdk] nb_procs)", FFS_CLUSTER_MEMZONE);
+		return -1;
+	}
+	st->cluster = st->cluster_mz->addr;
+	if (st->cluster->magic != FFS_CLUSTER_MAGIC) {
+		snprintf(err, errlen, "the primary has not finished starting (memzone %s)", FFS_CLUSTER_MEMZONE);
+		st->cluster = NULL;
+		return -1;
+	}
+	st->pool = rte_mempool_lookup(st->cluster->pool);
+	if (!st->pool) {
+		snprintf(err, errlen, "the primary's packet pool %s was not found", st->cluster->pool);
+		return -1;
+	}
+	for (unsigned k = 0; k <= st->cluster->n_queues; k++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), FFS_CLUSTER_ARP_RING, k);
+		st->cluster_arp[k] = rte_ring_lookup(name);
+		if (!st->cluster_arp[k]) {
+			snprintf(err, errlen, "the primary's ring %s was not found", name);
+			return -1;
+		}
+	}
+	int rc = queue >= 0 ? ffs_cluster_claim(st->cluster, (unsigned)queue, st->pid, CLUSTER_CLAIM_TIMEOUT_MS)
+			    : ffs_cluster_claim_any(st->cluster, st->pid, CLUSTER_CLAIM_TIMEOUT_MS);
+	if (rc < 0) {
+		if (rc == -ERANGE)
+			snprintf(err, errlen, "queue %d does not exist: the primary runs %u worker queues (nb_procs)", queue,
+				 st->cluster->n_queues);
+		else if (rc == -EBUSY)
+			snprintf(err, errlen, "%s is served by a live worker process", queue >= 0 ? "the queue" : "every queue");
+		else
+			snprintf(err, errlen, "the primary process did not hand a queue over within %d ms", CLUSTER_CLAIM_TIMEOUT_MS);
+		return -1;
+	}
+	st->proc_queue = queue >= 0 ? queue : rc;
+	return 0;
+}
+
 static void stack_free(struct ffs_stack *st, unsigned ports_started)
 {
 	ffs_socks_free(st); /* lcores are stopped: their demux tables go with them */
@@ -200,13 +309,15 @@ static void stack_free(struct ffs_stack *st, unsigned ports_started)
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		lcore_free(st->lcores[i]);
 	rte_free(st->rcu);
-	for (unsigned p = 0; p < ports_started; p++)
+	/* A secondary's ports and pool are the primary's. */
+	for (unsigned p = 0; p < ports_started && !st->secondary; p++)
 		ffs_port_close(&st->ports[p]);
 	if (st->events)
 		rte_ring_free(st->events);
 	if (st->event_fd >= 0)
 		close(st->event_fd);
-	if (st->pool)
+	cluster_free(st);
+	if (st->pool && !st->secondary)
 		rte_mempool_free(st->pool);
 	rte_free(st);
 }
@@ -222,14 +333,16 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 	lc->epoll_fd = lc->wake_fd = -1;
 	lc->index = index;
 	lc->lcore_id = lcore_id;
+	lc->rxq_mask = 1u << index;
+	lc->txq = (uint16_t)index;
 	lc->ip_id = (uint16_t)(rte_rdtsc() ^ (index << 12));
 	lc->reasm = ipv4_reasm_new(); /* NULL: fragments are dropped and counted (ip.frag_nomem) */
 	char name[RTE_RING_NAMESIZE];
-	snprintf(name, sizeof(name), "ffs%u_ctrl%u", st->id, index);
+	snprintf(name, sizeof(name), "%.20s_ctrl%u", st->name, index);
 	lc->ctrl = rte_ring_create(name, CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "ffs%u_peer%u", st->id, index);
+	snprintf(name, sizeof(name), "%.20s_peer%u", st->name, index);
 	lc->peer_in = rte_ring_create(name, PEER_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "ffs%u_tx%u", st->id, index);
+	snprintf(name, sizeof(name), "%.20s_tx%u", st->name, index);
 	lc->tx_in = rte_ring_create(name, FFS_TX_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	lc->demux = demux_new();
 	if (!lc->ctrl || !lc->peer_in || !lc->tx_in || !lc->demux) {
@@ -261,6 +374,18 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 			return NULL;
 		}
 	}
+	bool secondary = conf->proc_type == FFS_PROC_SECONDARY ||
+			 (conf->proc_type == FFS_PROC_AUTO && rte_eal_process_type() == RTE_PROC_SECONDARY);
+	if (secondary != (rte_eal_process_type() == RTE_PROC_SECONDARY)) {
+		snprintf(err, errlen, "the EAL runs as a %s process, the stack was asked to be a %s (check [dpdk] proc_type)",
+			 rte_eal_process_type() == RTE_PROC_SECONDARY ? "secondary" : "primary", secondary ? "secondary" : "primary");
+		return NULL;
+	}
+	const bool cluster = secondary || conf->nb_procs > 0;
+	if (cluster && (conf->n_data_lcores > 0 || conf->n_inline_lcores > 1)) {
+		snprintf(err, errlen, "a multi-process stack runs inline: one lcore per process (lcore_mask 0x1)");
+		return NULL;
+	}
 	if (ffs_mbuf_dynfields_register() != 0) {
 		snprintf(err, errlen, "registering mbuf fields failed: %s", rte_strerror(rte_errno));
 		return NULL;
@@ -272,8 +397,17 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	}
 	st->event_fd = -1;
 	pthread_mutex_init(&st->ns_lock, NULL);
+	pthread_mutex_init(&st->grace_lock, NULL);
 	st->conf = *conf;
 	st->id = stacks_started++;
+	st->secondary = secondary;
+	st->proc_queue = -1;
+	st->pid = (int32_t)getpid();
+	/* Secondaries share the primary's ring namespace: their names carry the pid. */
+	if (secondary)
+		snprintf(st->name, sizeof(st->name), "ffs%up%d", st->id, (int)getpid());
+	else
+		snprintf(st->name, sizeof(st->name), "ffs%u", st->id);
 	st->inline_mode = conf->n_data_lcores == 0;
 	st->n_lcores = !st->inline_mode ? conf->n_data_lcores : conf->n_inline_lcores > 1 ? conf->n_inline_lcores : 1;
 	st->starter = THIS_THREAD;
@@ -285,17 +419,31 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	atomic_store(&st->fault_gen, 1); /* lcores start at 0: each reads the injector's settings first */
 
 	char name[RTE_MEMPOOL_NAMESIZE];
-	snprintf(name, sizeof(name), "ffs%u_pkts", st->id);
-	unsigned cache = conf->nb_mbuf / 16 < RTE_MEMPOOL_CACHE_MAX_SIZE ? conf->nb_mbuf / 16 : RTE_MEMPOOL_CACHE_MAX_SIZE;
-	st->pool = rte_pktmbuf_pool_create(name, conf->nb_mbuf, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (!st->pool) {
-		snprintf(err, errlen, "creating the packet pool of %u mbufs failed: %s (raise [dpdk] memory or lower nb_mbuf)",
-			 conf->nb_mbuf, rte_strerror(rte_errno));
-		stack_free(st, 0);
-		return NULL;
+	if (secondary) {
+		if (cluster_secondary_init(st, conf->proc_queue, err, errlen) != 0) {
+			stack_free(st, 0);
+			return NULL;
+		}
+	} else {
+		snprintf(name, sizeof(name), "%.16s_pkts", st->name);
+		/* Processes share the pool: no per-lcore cache, so a killed worker strands no mbufs in one
+		 * (and lcore ids may repeat across processes). */
+		unsigned cache = cluster ? 0
+			       : conf->nb_mbuf / 16 < RTE_MEMPOOL_CACHE_MAX_SIZE ? conf->nb_mbuf / 16 : RTE_MEMPOOL_CACHE_MAX_SIZE;
+		st->pool = rte_pktmbuf_pool_create(name, conf->nb_mbuf, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		if (!st->pool) {
+			snprintf(err, errlen, "creating the packet pool of %u mbufs failed: %s (raise [dpdk] memory or lower nb_mbuf)",
+				 conf->nb_mbuf, rte_strerror(rte_errno));
+			stack_free(st, 0);
+			return NULL;
+		}
+		if (cluster && cluster_primary_init(st, conf->nb_procs, err, errlen) != 0) {
+			stack_free(st, 0);
+			return NULL;
+		}
 	}
 	ffs_pool_share_cache_lengths(st->pool);
-	snprintf(name, sizeof(name), "ffs%u_events", st->id);
+	snprintf(name, sizeof(name), "%.16s_events", st->name);
 	st->events = rte_ring_create_elem(name, sizeof(struct ffs_event), EVENT_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	st->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!st->events || st->event_fd < 0) {
@@ -324,17 +472,23 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 			return NULL;
 		}
 	}
-	for (unsigned i = 0; i < conf->n_vdevs; i++) {
+	for (unsigned i = 0; i < conf->n_vdevs && !secondary; i++) {
 		if (ffs_port_probe(conf->vdevs[i], err, errlen) != 0) {
 			stack_free(st, 0);
 			return NULL;
 		}
 	}
 	for (unsigned p = 0; p < conf->n_ports; p++) {
-		if (ffs_port_start(&st->ports[p], &conf->ports[p], (uint16_t)st->n_lcores, st->pool, err, errlen) != 0) {
+		int rc = secondary ? ffs_port_attach(&st->ports[p], &conf->ports[p], (uint16_t)st->proc_queue, err, errlen)
+				   : ffs_port_start(&st->ports[p], &conf->ports[p], (uint16_t)(cluster ? conf->nb_procs : st->n_lcores),
+						    st->pool, err, errlen);
+		if (rc != 0) {
 			stack_free(st, p);
 			return NULL;
 		}
+		/* One lcore turns several queues here: it naps rather than sleeping on one queue's interrupt. */
+		if (cluster)
+			st->ports[p].rx_intr = false;
 		st->ports[p].index = (uint16_t)p;
 		st->n_ports = p + 1;
 	}
@@ -352,6 +506,13 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	}
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		ffs_lcore_sleep_init(st->lcores[i]); /* without RX interrupts, idle lcores nap instead */
+	if (secondary) {
+		st->lcores[0]->rxq_mask = 1u << st->proc_queue;
+		st->lcores[0]->txq = (uint16_t)st->proc_queue;
+	} else if (cluster) {
+		st->lcores[0]->rxq_mask = ffs_cluster_primary_sync(st->cluster, false);
+		st->lcores[0]->txq = (uint16_t)__builtin_ctz(st->lcores[0]->rxq_mask);
+	}
 	if (!st->inline_mode) {
 		for (unsigned i = 0; i < st->n_lcores; i++) {
 			int rc = rte_eal_remote_launch(ffs_lcore_main, st->lcores[i], st->lcores[i]->lcore_id);
@@ -526,6 +687,10 @@ void ffs_stack_sleep_end_lcore(struct ffs_stack *st, unsigned index)
 	ffs_lcore_sleep_end(st->lcores[index]);
 	ffs_lcore_unlock(st->lcores[index]);
 }
+
+int ffs_stack_proc_queue(const struct ffs_stack *st) { return st->proc_queue; }
+
+bool ffs_stack_thread_allowed(const struct ffs_stack *st) { return !st->cluster || rte_lcore_id() != LCORE_ID_ANY; }
 
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st) { return st->n_lcores; }
 

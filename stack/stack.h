@@ -58,10 +58,24 @@ struct ffs_conf {
 	unsigned n_ports;
 	struct ffs_port_conf ports[FFS_MAX_PORTS];
 	int64_t sysctl[FFS_SYSCTL_COUNT];
+	/**
+	 * Multi-process (F-Stack's process per core, stack/phy/cluster.h). proc_type FFS_PROC_PRIMARY with
+	 * nb_procs 0 is the single-process stack. A primary with nb_procs > 0 configures every port with
+	 * nb_procs queue pairs, one per worker process, and serves those no live worker has claimed; a
+	 * secondary serves queue proc_queue (-1: the first one free) of every port. FFS_PROC_AUTO: as the
+	 * EAL found it (--proc-type=auto). Both need hugepages and inline mode with one lcore per process
+	 * (n_data_lcores 0, n_inline_lcores 0 or 1): the queue table decides which queues it serves, and
+	 * the thread that started the stack turns it (ffs_stack_thread_allowed).
+	 */
+	int proc_type;
+	unsigned nb_procs;
+	int proc_queue;
 	/** vdev arguments to probe again when a stack is restarted in the same process. */
 	unsigned n_vdevs;
 	const char *vdevs[16];
 };
+
+enum { FFS_PROC_PRIMARY = 0, FFS_PROC_SECONDARY = 1, FFS_PROC_AUTO = 2 };
 
 struct ffs_stack;
 
@@ -101,7 +115,8 @@ unsigned ffs_stack_poll(struct ffs_stack *st);
 
 /**
  * Inline mode: makes lcore `index` the calling thread's to turn (ffs_stack_poll_lcore); index < 0
- * takes the lowest unclaimed index ≥ 1, then 0. A thread holds one lcore at most (it sleeps on that
+ * takes the lowest unclaimed index ≥ 1, then 0. A multi-process stack has lcore 0 alone, turned by the
+ * thread that started it (ffs_stack_thread_allowed). A thread holds one lcore at most (it sleeps on that
  * lcore's idle fd). Returns the index, -EBUSY (taken, none left, or the thread holds one), -ERANGE (no
  * such lcore) or -EINVAL (data-path lcores run the loop).
  */
@@ -148,6 +163,17 @@ void ffs_stack_sleep_end_lcore(struct ffs_stack *st, unsigned index);
 /** The lcore whose idle fd the calling thread sleeps on: its claimed lcore, else the first one no
  *  thread claimed, else the lcore count (none: no idle fd, nap instead). */
 unsigned ffs_stack_thread_idle_lcore(const struct ffs_stack *st);
+
+/**
+ * Whether the calling thread may use st: any thread of a single-process stack; on a multi-process
+ * stack (phy/cluster.h) only the EAL's own threads — the one that started it. DPDK registers no other
+ * thread while processes share its memory ("Multiprocess in use"), and a registration in a primary
+ * before its workers start turns multi-process off (rte_mp_disable), which locks the workers out.
+ */
+bool ffs_stack_thread_allowed(const struct ffs_stack *st);
+
+/** Multi-process: the queue this secondary serves, or -1 (a primary, or a single-process stack). */
+int ffs_stack_proc_queue(const struct ffs_stack *st);
 
 /** Number of lcores with state (data-path lcores, or the inline lcores: at least 1). */
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st);

@@ -54,6 +54,32 @@ void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa
 	lc->ctr.arp_requests_out++;
 }
 
+unsigned arp_replay(struct ffs_lcore *lc, struct rte_ring *ring)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < NEIGH_TABLE_SIZE; i++) {
+		const struct neigh_entry *e = &lc->neigh.slots[i];
+		if (!e->addr || e->state != FFS_NEIGH_REACHABLE)
+			continue;
+		const struct ffs_port *port = &lc->st->ports[e->port_index];
+		struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
+		if (!m)
+			break;
+		/* As a clone arrives: the ARP packet alone (ethernet.c strips the header), its port recorded. */
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, ARP_PKT_LEN);
+		struct arp_repr arp = { .op = ARP_OP_REQUEST, .sha = e->mac, .spa = e->addr, .tpa = port->addr };
+		arp_repr_emit(&arp, p, ARP_PKT_LEN);
+		m->port = port->port_id;
+		m->hash.usr = FFS_PEER_ARP;
+		if (rte_ring_mp_enqueue(ring, m) != 0) {
+			rte_pktmbuf_free(m);
+			break;
+		}
+		n++;
+	}
+	return n;
+}
+
 /**
  * Whether some lcore sent a request for `addr` within one resolution's time (maxtries × rexmit_ms).
  * Another lcore's stamp may be a little ahead of lc's clock (its turn began later): allowed for 1 s.

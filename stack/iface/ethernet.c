@@ -1,7 +1,9 @@
 /*
  * Ethernet: accept frames for our MAC, broadcast and multicast; demux by EtherType; frame output.
  * On a multi-lcore stack, ARP frames are cloned to every other lcore (by reference count, since ARP
- * input only reads them) so that each lcore's private neighbour cache learns every answer.
+ * input only reads them) so that each lcore's private neighbour cache learns every answer; on a
+ * multi-process stack (phy/cluster.h) also to the process serving each other queue, whose mbufs
+ * come from the same shared pool.
  */
 #include <errno.h>
 #include <rte_ring.h>
@@ -24,6 +26,23 @@ static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
 		else
 			ffs_lcore_wake(peer);
 	}
+	if (!st->cluster)
+		return;
+	/* To each worker's ring (the one of the queue it owns), and to the primary's own (the last). */
+	const unsigned n = st->cluster->n_queues;
+	for (unsigned k = 0; k <= n; k++) {
+		if (k < n) {
+			int32_t owner = atomic_load_explicit(&st->cluster->q[k].owner, memory_order_relaxed);
+			if (owner == st->cluster->primary_pid || owner == st->pid)
+				continue;
+		} else if (!st->secondary) {
+			continue;
+		}
+		/* A dead worker's ring fills up and then refuses: bounded until its queue is adopted. */
+		rte_pktmbuf_refcnt_update(m, 1);
+		if (rte_ring_mp_enqueue(st->cluster_arp[k], m) != 0)
+			rte_pktmbuf_free(m);
+	}
 }
 
 void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
@@ -44,7 +63,7 @@ void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 		ipv4_input(lc, port, m);
 		return;
 	case ETH_TYPE_ARP:
-		if (lc->st->n_lcores > 1)
+		if (lc->st->n_lcores > 1 || lc->st->cluster)
 			clone_arp_to_peers(lc, m);
 		arp_input(lc, port, m, false);
 		return;

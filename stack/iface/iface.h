@@ -36,6 +36,12 @@ int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned);
 /** Broadcasts a request for `tpa` on `port`. */
 void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa);
+/**
+ * Multi-process (phy/cluster.h): hands a worker that takes a queue what this lcore's neighbour cache
+ * knows — an ARP request to our address from each reachable neighbour, on `ring` — which it learns
+ * as it learns the clones of frames it was not there to see. Returns the frames queued.
+ */
+unsigned arp_replay(struct ffs_lcore *lc, struct rte_ring *ring);
 /** Resolves and sends (called by eth_output for unicast next hops). */
 int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t nexthop, struct rte_mbuf *m);
 /** Installs a permanent neighbour entry, sending packets held for it. 0, or -ENOSPC. */

@@ -21,6 +21,7 @@
 
 #include "stack/stack.h"
 #include "stack/iface/neigh.h"
+#include "stack/phy/cluster.h"
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
 #include "stack/sock/sock.h"
@@ -37,6 +38,7 @@
 #define FFS_PEER_FRAGMENT 2
 #define FFS_PEER_DATAGRAM 3
 #define FFS_PEER_FRAME 4
+#define FFS_NO_TXQ 0xffff
 
 /** A port as the stack runs it (read-only after start, shared by all lcores; lcore 0 alone writes the
  *  rx_nombuf watch). */
@@ -73,8 +75,15 @@ struct ffs_txbuf {
 
 struct ffs_lcore {
 	struct ffs_stack *st;
-	unsigned index;    /**< queue id on every port */
+	unsigned index;    /**< position in ffs_stack.lcores (rcu reader id) */
 	unsigned lcore_id;
+	/** Queues served on every port: RX from each queue in rxq_mask, TX on txq (FFS_NO_TXQ: none,
+	 *  frames are dropped and counted). Queue `index` on a single-process stack, whichever thread turns
+	 *  the lcore; on a multi-process stack (one lcore per process) the queue table's, a primary's
+	 *  changing as workers come and go (phy/cluster.h). */
+	uint32_t rxq_mask;
+	uint16_t txq;
+	uint64_t next_cluster_check;
 	uint64_t now;      /**< TSC at the start of this turn */
 	uint64_t next_tick;
 	struct ffs_counters ctr;
@@ -158,12 +167,25 @@ struct ffs_stack {
 	struct rte_ring *events;
 	int event_fd;
 	unsigned id; /**< distinguishes ring names across restarts in one process */
+	/** Prefix of this stack's ring names: unique across the processes sharing DPDK memory. */
+	char name[32];
+	/** Multi-process (phy/cluster.h): the shared queue table, whether this is the primary's stack,
+	 *  the queue a secondary serves, this process's pid, the rings of ARP clones. */
+	struct ffs_cluster_table *cluster;
+	const struct rte_memzone *cluster_mz;
+	bool secondary;
+	int proc_queue;
+	int32_t pid;
+	/** ARP clones for the worker owning queue k, and (at n_queues) for the primary. */
+	struct rte_ring *cluster_arp[FFS_CLUSTER_MAX_QUEUES + 1];
 	/** Every lcore, and every application thread inside a call, reports quiescent states here;
 	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
 	 *  + DPDK lcore id for an application thread (sock/app.c). */
 	struct rte_rcu_qsbr *rcu;
 	/* Control-plane state (sock/sock.c, sock/bind.c), under ns_lock. */
 	pthread_mutex_t ns_lock;
+	/** Held by the application thread waiting out a grace period (sock/app.c ffs_app_synchronize). */
+	pthread_mutex_t grace_lock;
 	/** Open sockets by id (lcores read a slot with an acquire load: the TX drain). */
 	struct ffs_sock *socks[FFS_MAX_SOCKS];
 	uint16_t sock_gen[FFS_MAX_SOCKS]; /**< generation of the latest socket of each slot */

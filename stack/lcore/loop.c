@@ -37,13 +37,14 @@ static void tx_flush(struct ffs_lcore *lc, uint16_t port_index)
 {
 	struct ffs_txbuf *b = &lc->tx[port_index];
 	struct ffs_port *port = &lc->st->ports[port_index];
-	const uint16_t q = (uint16_t)(lc->index % port->nb_txq);
+	/* A multi-process stack sends on the queue it serves (phy/cluster.h), none while it serves none. */
+	const uint16_t q = lc->st->cluster ? lc->txq : (uint16_t)(lc->index % port->nb_txq);
 	/* A device with fewer TX queues than lcores: rte_eth_tx_burst is not thread-safe on one queue. */
 	const bool shared = port->nb_txq < lc->st->n_lcores;
 	uint16_t sent = 0;
 	if (shared)
 		rte_spinlock_lock(&port->tx_lock[q]);
-	for (int tries = 0; tries < 4 && sent < b->n; tries++)
+	for (int tries = 0; tries < 4 && sent < b->n && q != FFS_NO_TXQ; tries++)
 		sent += rte_eth_tx_burst(port->port_id, q, b->pkts + sent, b->n - sent);
 	if (shared)
 		rte_spinlock_unlock(&port->tx_lock[q]);
@@ -91,10 +92,11 @@ static unsigned drain_ctrl(struct ffs_lcore *lc)
 	return n;
 }
 
-static unsigned drain_peers(struct ffs_lcore *lc)
+/** Frames from another lcore or process: ARP clones, steered fragments and datagrams, dispatched frames. */
+static unsigned drain_peers(struct ffs_lcore *lc, struct rte_ring *ring)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned n = rte_ring_sc_dequeue_burst(lc->peer_in, (void **)pkts, FFS_BURST, NULL);
+	unsigned n = rte_ring_sc_dequeue_burst(ring, (void **)pkts, FFS_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		if (pkts[i]->hash.usr == FFS_PEER_DATAGRAM) {
 			udp_steered_input(lc, pkts[i]);
@@ -228,6 +230,39 @@ void ffs_lcore_kick_tx(struct ffs_lcore *lc)
 
 static unsigned turn(struct ffs_lcore *lc);
 
+/** How often a multi-process primary looks for dead workers (a kill(2) per worker's queue). */
+#define CLUSTER_CHECKS_PER_SECOND 4
+
+/**
+ * Multi-process (phy/cluster.h): the primary hands queues to the workers that asked for them and
+ * adopts those of dead workers, between two turns and with nothing of its own left to send on them;
+ * every process learns the ARP frames the others received on their queues.
+ */
+static unsigned cluster_turn(struct ffs_lcore *lc)
+{
+	struct ffs_stack *st = lc->st;
+	if (!st->secondary) {
+		bool check = lc->now >= lc->next_cluster_check;
+		if (check)
+			lc->next_cluster_check = lc->now + st->tsc_hz / CLUSTER_CHECKS_PER_SECOND;
+		if (check || ffs_cluster_wanted(st->cluster)) {
+			ffs_tx_flush_all(lc);
+			const uint32_t served = lc->rxq_mask;
+			lc->rxq_mask = ffs_cluster_primary_sync(st->cluster, check);
+			lc->txq = lc->rxq_mask ? (uint16_t)__builtin_ctz(lc->rxq_mask) : FFS_NO_TXQ;
+			/* A worker that takes a queue starts with what the primary knows of the neighbours: the
+			 * peers send at once, their ARP done long ago, and the hold queue is short. */
+			for (uint32_t handed = served & ~lc->rxq_mask; handed; handed &= handed - 1)
+				arp_replay(lc, st->cluster_arp[__builtin_ctz(handed)]);
+		}
+	}
+	/* An adopted queue's ring holds the clones sent while its dead worker still owned it: drained here. */
+	unsigned work = st->secondary ? 0 : drain_peers(lc, st->cluster_arp[st->cluster->n_queues]);
+	for (uint32_t queues = lc->rxq_mask; queues; queues &= queues - 1)
+		work += drain_peers(lc, st->cluster_arp[__builtin_ctz(queues)]);
+	return work;
+}
+
 unsigned ffs_lcore_turn(struct ffs_lcore *lc)
 {
 	inline_enter(lc);
@@ -298,7 +333,9 @@ static unsigned turn(struct ffs_lcore *lc)
 	lc->ctr.loop_turns++;
 	work += drain_ctrl(lc);
 	if (st->n_lcores > 1)
-		work += drain_peers(lc);
+		work += drain_peers(lc, lc->peer_in);
+	if (st->cluster)
+		work += cluster_turn(lc);
 	if (lc->lo_len)
 		work += drain_loopback(lc);
 	if (lc->index == 0 && lc->now >= lc->next_link_check)
@@ -314,19 +351,22 @@ static unsigned turn(struct ffs_lcore *lc)
 
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		const struct ffs_port *port = &st->ports[p];
-		if (lc->index >= port->nb_rxq)
-			continue; /* its frames come from the dispatcher, over the peer ring */
-		uint16_t n = rte_eth_rx_burst(port->port_id, (uint16_t)lc->index, pkts, FFS_BURST);
-		work += n;
-		rx_busy |= n == FFS_BURST;
-		if (faults && n)
-			n = ffs_fault_rx(lc, (uint16_t)p, pkts, n);
 		bool woken[FFS_MAX_LCORES] = { false };
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-			if (!port->rx_dispatch || !dispatch(lc, port, pkts[i], woken))
-				eth_input(lc, port, pkts[i]);
+		for (uint32_t queues = lc->rxq_mask; queues; queues &= queues - 1) {
+			const uint16_t q = (uint16_t)__builtin_ctz(queues);
+			if (q >= port->nb_rxq)
+				continue; /* its frames come from the dispatcher, over the peer ring */
+			uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts, FFS_BURST);
+			work += n;
+			rx_busy |= n == FFS_BURST;
+			if (faults && n)
+				n = ffs_fault_rx(lc, (uint16_t)p, pkts, n);
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				if (!port->rx_dispatch || !dispatch(lc, port, pkts[i], woken))
+					eth_input(lc, port, pkts[i]);
+			}
 		}
 		if (port->rx_dispatch)
 			for (unsigned i = 0; i < st->n_lcores; i++)

@@ -1,5 +1,7 @@
 /* DPDK port setup and teardown (see port.h). */
 #define _GNU_SOURCE /* F_GETSIG */
+/* rte_eth_dev_conf_get (a copy of the device's shared configuration) is still marked experimental. */
+#define ALLOW_EXPERIMENTAL_API
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +40,28 @@ static int tap_rx_signal(uint16_t port_id)
 		return 0;
 	int sig = fcntl(fd, F_GETSIG);
 	return sig < 0 ? 0 : sig == 0 ? SIGIO : sig;
+}
+
+/** The port's MAC address and its IPv4 configuration. 0, or DPDK's error from reading the MAC. */
+static int port_identity(struct ffs_port *p, const struct ffs_port_conf *pc, const struct rte_eth_dev_info *info)
+{
+	struct rte_ether_addr mac;
+	int rc = rte_eth_macaddr_get(pc->port_id, &mac);
+	if (rc != 0)
+		return rc;
+	memcpy(p->mac.b, mac.addr_bytes, ETH_ADDR_LEN);
+	if (strcmp(info->driver_name, "net_tap") == 0) {
+		/* A tap port's MAC is the kernel interface's own: the kernel is the peer on the other end
+		 * of this wire, so the stack takes a distinct locally administered address beside it. */
+		p->mac.b[0] |= 0x02;
+		p->mac.b[5] ^= 0x01;
+	}
+	p->addr = pc->addr;
+	p->netmask = pc->netmask;
+	p->broadcast = pc->broadcast;
+	p->gateway = pc->gateway;
+	p->mtu = pc->mtu;
+	return 0;
 }
 
 /* The RETA the software path assumes (phy/rss.h, ffs_rss_lcore): entry i → queue i mod nb_rxq. */
@@ -170,25 +194,52 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 		rte_log_set_level((uint32_t)ethdev_log, (uint32_t)ethdev_level);
 	if (strcmp(info.driver_name, "net_tap") == 0)
 		p->rx_restart_signal = tap_rx_signal(pc->port_id);
-	struct rte_ether_addr mac;
-	rc = rte_eth_macaddr_get(pc->port_id, &mac);
+	rc = port_identity(p, pc, &info);
 	if (rc != 0)
 		FAIL("rte_eth_macaddr_get", rc);
-	memcpy(p->mac.b, mac.addr_bytes, ETH_ADDR_LEN);
-	if (strcmp(info.driver_name, "net_tap") == 0) {
-		/* A tap port's MAC is the kernel interface's own: the kernel is the peer on the other end
-		 * of this wire, so the stack takes a distinct locally administered address beside it. */
-		p->mac.b[0] |= 0x02;
-		p->mac.b[5] ^= 0x01;
-	}
 	/* Multicast groups arrive with IGMP; until then accept them all and filter in software. */
 	rte_eth_allmulticast_enable(pc->port_id);
+	return 0;
+}
 
-	p->addr = pc->addr;
-	p->netmask = pc->netmask;
-	p->broadcast = pc->broadcast;
-	p->gateway = pc->gateway;
-	p->mtu = pc->mtu;
+int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t queue, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->port_id = pc->port_id;
+	snprintf(p->name, sizeof(p->name), "port%u", pc->port_id);
+	if (!rte_eth_dev_is_valid_port(pc->port_id)) {
+		snprintf(err, errlen, "port %u: the primary process has no such DPDK port (it has %u)", pc->port_id,
+			 rte_eth_dev_count_avail());
+		return -1;
+	}
+	rte_eth_dev_get_name_by_port(pc->port_id, p->name);
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get(pc->port_id, &info);
+	if (rc != 0)
+		FAIL("rte_eth_dev_info_get", rc);
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	if (queue >= info.nb_rx_queues || queue >= info.nb_tx_queues) {
+		snprintf(err, errlen, "port %u (%s): the primary configured %u queue pairs, queue %u was asked for",
+			 pc->port_id, p->name, info.nb_rx_queues, queue);
+		return -1;
+	}
+	struct rte_eth_conf conf;
+	rc = rte_eth_dev_conf_get(pc->port_id, &conf);
+	if (rc != 0)
+		FAIL("rte_eth_dev_conf_get", rc);
+	p->rx_ipv4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	p->rx_l4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	p->nb_rxd = RX_DESC;
+	p->nb_txd = TX_DESC;
+	p->nb_rxq = info.nb_rx_queues;
+	p->nb_txq = info.nb_tx_queues;
+	/* Interrupt fds and the tap's receive signal belong to the primary process: a secondary naps. */
+	p->rx_intr = false;
+	rc = port_identity(p, pc, &info);
+	if (rc != 0)
+		FAIL("rte_eth_macaddr_get", rc);
 	return 0;
 }
 

@@ -17,6 +17,11 @@
 int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
 		   char *err, size_t errlen);
 /**
+ * A secondary process: fills `p` for queue pair `queue` of a port the primary process configured and
+ * started (nothing is configured). 0, or -1 with err set.
+ */
+int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t queue, char *err, size_t errlen);
+/**
  * Restarts reception on a port whose device stopped receiving when the packet pool ran dry and does
  * not retry by itself once mbufs return (net_tap). true if a restart was issued.
  */

@@ -34,13 +34,22 @@ static _Thread_local unsigned reader_depth;
 
 static unsigned reader_id(const struct ffs_stack *st) { return st->n_lcores + rte_lcore_id(); }
 
+/** Registers the calling thread with DPDK when it is not an EAL thread: false when it may not be
+ *  (a multi-process stack, see ffs_stack_thread_allowed) or DPDK has no lcore id left. */
+static bool thread_register(const struct ffs_stack *st)
+{
+	if (rte_lcore_id() != LCORE_ID_ANY)
+		return true;
+	return ffs_stack_thread_allowed(st) && rte_thread_register() == 0;
+}
+
 bool ffs_app_enter(struct ffs_stack *st)
 {
 	if (reader_depth > 0) {
 		reader_depth++;
 		return true;
 	}
-	if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() != 0)
+	if (!thread_register(st))
 		return false;
 	unsigned id = reader_id(st);
 	rte_rcu_qsbr_thread_register(st->rcu, id);
@@ -87,16 +96,26 @@ void ffs_app_synchronize(struct ffs_stack *st)
 {
 	/* rte_rcu_qsbr_synchronize's three steps, made here from the inline API: inside DPDK's library
 	 * its acquire of the readers' quiescent states is out of ThreadSanitizer's sight, and a socket
-	 * freed after the grace period would show as racing with the readers' last look at it. */
+	 * freed after the grace period would show as racing with the readers' last look at it.
+	 * One grace period at a time: rte_rcu_qsbr_check reads the least acknowledged token with a plain
+	 * load while another thread's check stores it (two threads closing sockets at once race there).
+	 * Offline while waiting for the lock, since the thread holding it waits for this one's quiescent
+	 * state. */
+	if (pthread_mutex_trylock(&st->grace_lock) != 0) {
+		ffs_app_pause(st);
+		pthread_mutex_lock(&st->grace_lock);
+		ffs_app_resume(st);
+	}
 	uint64_t t = rte_rcu_qsbr_start(st->rcu);
 	if (reader_depth > 0)
 		rte_rcu_qsbr_quiescent(st->rcu, reader_id(st));
 	rte_rcu_qsbr_check(st->rcu, t, true);
+	pthread_mutex_unlock(&st->grace_lock);
 }
 
 struct ffs_app *ffs_app_new(struct ffs_stack *st)
 {
-	if (rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() != 0)
+	if (!thread_register(st))
 		return NULL;
 	struct ffs_app *app = rte_zmalloc("ffs_app", sizeof(*app), RTE_CACHE_LINE_SIZE);
 	if (!app)
@@ -108,7 +127,7 @@ struct ffs_app *ffs_app_new(struct ffs_stack *st)
 	app->home = claimed >= 0 ? (unsigned)claimed : st->n_lcores ? st->n_homed++ % st->n_lcores : 0;
 	pthread_mutex_unlock(&st->ns_lock);
 	char name[RTE_RING_NAMESIZE];
-	snprintf(name, sizeof(name), "ffs%u_app%u", st->id, app->id);
+	snprintf(name, sizeof(name), "%.16s_app%u", st->name, app->id);
 	/* Each socket is listed at most once, so the ring never fills. */
 	app->ready = rte_ring_create_elem(name, sizeof(uint32_t), FFS_MAX_SOCKS * 2, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	app->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -122,7 +122,7 @@ static int open_locked(struct ffs_stack *st, struct ffs_app *app, struct ffs_soc
 	 * steered there (a reusePort member receives that lcore's flows; connect picks a port for it). */
 	so->tx_lcore = app->home % st->n_lcores;
 	char name[RTE_RING_NAMESIZE];
-	snprintf(name, sizeof(name), "ffs%u_s%u_%u", st->id, id, gen);
+	snprintf(name, sizeof(name), "%.12s_s%u_%u", st->name, id, gen);
 	so->rx = rx_ring_new(name);
 	if (!so->rx) {
 		rte_free(so);

@@ -55,6 +55,8 @@ const VALID: Record<string, readonly string[]> = {
   'log-level': ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug', '1', '8'],
   'eal-args': ['--no-telemetry', '--no-telemetry   --in-memory'],
   'log-sink': ['none', 'stderr', 'syslog', 'file:/tmp/ffnet-diff.log'],
+  'proc-type': ['primary', 'primary', 'primary', 'primary', 'primary', 'primary', 'secondary', 'auto'],
+  path: ['/dev/hugepages', '/mnt/ffnet huge'],
   ipv4: ['10.77.0.1', '10.77.0.255', '10.77.0.9'],
   netmask: ['255.255.255.0', '255.255.0.0', '255.255.255.252'],
   'static-arp': ['10.77.0.1 02:00:00:00:00:01', '10.77.0.1 02:AA:bb:00:00:01', '10.77.0.7  02:00:00:00:00:07'],
@@ -73,19 +75,30 @@ const INVALID: Record<string, readonly string[]> = {
   'log-level': ['9', '0', 'DEBUG', 'verbose', ''],
   'eal-args': ['', '-v', '"--quoted"'],
   'log-sink': ['file:', 'console', 'STDERR', ''],
+  'proc-type': ['Primary', 'worker', ''],
+  path: ['hugepages', './huge', ''],
   ipv4: ['10.77.1.1', '0.0.0.0', '255.255.255.255', '10.77.0.300', '010.77.0.2', '10.77.0', '10.77.0.2.1', 'a.b.c.d',
     '224.0.0.1', '127.0.0.1', ''],
   netmask: ['255.255.255.255', '0.0.0.0', '255.0.255.0', '255.255.255.1', '24', ''],
   'static-arp': ['10.77.0.1', '10.77.0.1 02:00:00:00:00', '10.99.0.1 02:00:00:00:00:01', '10.77.0.1 zz:00:00:00:00:01', ''],
 };
+/** Integer keys whose range the integers above mostly miss: values of their own. */
+const VALID_BY_KEY: Record<string, readonly string[]> = { nb_procs: ['0', '0', '0', '0', '0', '2', '16'], proc_id: ['1', '2', '16'] };
+const INVALID_BY_KEY: Record<string, readonly string[]> = { nb_procs: ['17', '-1'], proc_id: ['0', '17'] };
+/**
+ * Keys that make a file multi-process, which most files then fail (no_huge defaults to true): rarer.
+ * proc_id is refused without proc_type = secondary: the cases below try it.
+ */
+const MULTI_PROCESS_KEYS = new Map([['proc_type', 0.1], ['nb_procs', 0.1], ['proc_id', 0], ['huge_dir', 0.1]]);
 /**
  * Mostly valid values, so that many generated files get through and the results are compared too;
  * a valid integer for a key with a range is one inside it.
  */
-const value = (kind: string, range?: { min?: number; max?: number }): string => {
+const value = (kind: string, spec?: { key?: string; min?: number; max?: number }): string => {
   const valid = rand() < 0.9;
-  const xs = (valid ? VALID[kind] : INVALID[kind]) ?? ['1'];
-  const fit = valid && range?.min !== undefined ? xs.filter((v) => Number(v) >= range.min! && Number(v) <= range.max!) : xs;
+  const key = spec?.key ?? '';
+  const xs = (valid ? VALID_BY_KEY[key] ?? VALID[kind] : INVALID_BY_KEY[key] ?? INVALID[kind]) ?? ['1'];
+  const fit = valid && spec?.min !== undefined ? xs.filter((v) => Number(v) >= spec.min! && Number(v) <= spec.max!) : xs;
   return pick(fit.length > 0 ? fit : xs);
 };
 const KEYS = {
@@ -107,7 +120,7 @@ function generated(): string {
   const lines: string[] = [];
   if (rand() < 0.95) {
     lines.push('[dpdk]');
-    for (const k of KEYS.dpdk) if (k.key !== 'vdev' && rand() < 0.4) lines.push(...keyLines(k));
+    for (const k of KEYS.dpdk) if (k.key !== 'vdev' && rand() < (MULTI_PROCESS_KEYS.get(k.key) ?? 0.4)) lines.push(...keyLines(k));
   }
   const nPorts = int(3);
   // A port needs a device: usually one vdev per port, sometimes one too few or a wrong one.
@@ -167,9 +180,13 @@ function tsAnswer(path: string): Answer {
   }
 }
 
-/** Makes results comparable: the default file prefix names each reader's own process. */
-function normalised(a: Answer, pid: number): Answer {
-  return JSON.parse(JSON.stringify(a).replaceAll(`ffnet-${pid}`, 'ffnet-<pid>')) as Answer;
+/**
+ * Makes results comparable: the default file prefix names each reader's own process, or a
+ * secondary's parent (the primary).
+ */
+function normalised(a: Answer, pid: number, ppid: number): Answer {
+  const text = JSON.stringify(a).replaceAll(`ffnet-${pid}`, 'ffnet-<pid>').replaceAll(`ffnet-${ppid}`, 'ffnet-<ppid>');
+  return JSON.parse(text) as Answer;
 }
 
 /** Both readers' answers for each file, in order (the C reader through one ff_config_check run). */
@@ -179,8 +196,8 @@ function answers(paths: string[]): Array<{ c: Answer; ts: Answer }> {
   const lines = run.stdout.trimEnd().split('\n');
   expect(lines.length).toBe(paths.length);
   return paths.map((path, k) => ({
-    c: normalised(JSON.parse(lines[k] ?? '{}') as Answer, run.pid),
-    ts: normalised(tsAnswer(path), process.pid),
+    c: normalised(JSON.parse(lines[k] ?? '{}') as Answer, run.pid, process.pid),
+    ts: normalised(tsAnswer(path), process.pid, process.ppid),
   }));
 }
 
@@ -363,6 +380,21 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     text: '[po.rt0]\n',
     error: 'unknown section [po.rt0] (known sections: [dpdk], [port0]..[port31], [sysctl])',
   },
+  {
+    name: 'a proc_id without a secondary process type',
+    text: '[dpdk]\nno_huge = false\nnb_procs = 2\nproc_id = 1\n',
+    error: '[dpdk] proc_id: only a secondary process serves a queue of its own (proc_type = secondary or auto)',
+  },
+  {
+    name: 'a proc_id out of range',
+    text: '[dpdk]\nproc_type = secondary\nproc_id = 17\n',
+    error: '[dpdk] proc_id: 17 is out of range (1..16)',
+  },
+  {
+    name: 'multi-process without hugepages, before the lcore check',
+    text: '[dpdk]\nlcore_mask = 0x3\nproc_type = auto\n',
+    error: '[dpdk] no_huge: a multi-process stack needs hugepages (a DPDK secondary cannot map --no-huge memory): set no_huge = false',
+  },
 ];
 
 describe('ffnet.ini: the TypeScript and C readers', () => {
@@ -416,6 +448,15 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     const [got] = answers([path]);
     const eal = (got?.ts as { config: { eal: string[] } }).config.eal;
     expect(eal.slice(-2)).toEqual(['--no-telemetry', '--in-memory']);
+    expect(got?.c).toEqual(got?.ts);
+  });
+
+  it('agree: a secondary with a proc_id maps the primary\'s memory and serves queue proc_id - 1', () => {
+    const path = join(dir, 'secondary.ini');
+    writeFileSync(path, '[dpdk]\nno_huge = false\nhuge_dir = /mnt/h\nproc_type = secondary\nproc_id = 2\nvdev[] = net_tap0\n');
+    const [got] = answers([path]);
+    expect(got?.ts).toMatchObject({ config: { procType: 'secondary', procQueue: 1 } });
+    expect((got?.ts as { config: { eal: string[] } }).config.eal).toContain('--main-lcore');
     expect(got?.c).toEqual(got?.ts);
   });
 

@@ -92,6 +92,39 @@ describe('toNativeConfig: EAL argv', () => {
     ]);
   });
 
+  it('multi-process primary: hugepages from huge_dir, --proc-type primary, the devices and one lcore', () => {
+    const cfg = validateConfig({
+      dpdk: { no_huge: false, memory: 64, nb_mbuf: 4095, huge_dir: '/mnt/h', file_prefix: 'mp', nb_procs: 2, vdev: ['net_tap0,iface=ff0'] },
+    }, '<config object>');
+    const native = toNativeConfig(cfg, { cpus: 2 });
+    expect(native.eal).toEqual([
+      'ffnet', '-m', '64', '--huge-dir', '/mnt/h', '--file-prefix', 'mp', '--proc-type', 'primary',
+      '--base-virtaddr', '0x600000000000', '--lcores', '0@(0-1)',
+      '--main-lcore', '0', '--log-level', 'notice', '--vdev=net_tap0,iface=ff0', '--no-pci',
+    ]);
+    expect(native).toMatchObject({ procType: 'primary', nbProcs: 2, procQueue: -1 });
+  });
+
+  it('multi-process secondary: the primary\'s memory and devices, its own lcore, its queue from proc_id', () => {
+    const dpdk = { no_huge: false, proc_type: 'auto', vdev: ['net_tap0,iface=ff0'] };
+    // In a cluster worker, auto is a secondary with its lcore from its worker id (and, validated there, its
+    // parent's file prefix by default).
+    const worker = toNativeConfig(validateConfig({ dpdk: { ...dpdk, file_prefix: 'mp' } }, '<config object>'), { cpus: 2, clusterWorkerId: 3 });
+    expect(worker.eal).toEqual([
+      'ffnet', '--file-prefix', 'mp', '--proc-type', 'secondary', '--lcores', '3@(0-1)', '--main-lcore', '3',
+      '--log-level', 'notice', '--no-pci',
+    ]);
+    expect(worker).toMatchObject({ procType: 'secondary', procQueue: -1 });
+    const pinned = toNativeConfig(validateConfig({ dpdk: { ...dpdk, proc_id: 2 } }, '<config object>'), { cpus: 1, clusterWorkerId: 5 });
+    expect(pinned.eal.slice(3, 9)).toEqual(['--proc-type', 'secondary', '--lcores', '2@0', '--main-lcore', '2']);
+    expect(pinned.procQueue).toBe(1);
+    // Elsewhere the EAL decides: a primary's argv with --proc-type auto.
+    const elsewhere = toNativeConfig(validateConfig({ dpdk: { ...dpdk, file_prefix: 'mp' } }, '<config object>'), { cpus: 2 });
+    expect(elsewhere.eal.slice(0, 10)).toEqual(['ffnet', '-m', '256', '--file-prefix', 'mp', '--proc-type', 'auto',
+      '--base-virtaddr', '0x600000000000', '--lcores']);
+    expect(elsewhere.procType).toBe('auto');
+  });
+
   it('defaults the CPU count to os.availableParallelism()', () => {
     const n = availableParallelism();
     const eal = toNativeConfig(parseConfigText('', 'f.ini')).eal;

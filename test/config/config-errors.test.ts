@@ -73,8 +73,9 @@ describe('structure', () => {
 
   it('unknown key, listing the known keys of its section', () => {
     expect(iniError('[dpdk]\nfoo = 1\n')).toEqual({
-      message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, loop, memory, no_huge, file_prefix, '
-        + 'vdev, allow, idle_sleep, pkt_tx_delay, log_level, log, nb_mbuf, extra_args)',
+      message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, loop, memory, no_huge, huge_dir, '
+        + 'proc_type, nb_procs, proc_id, file_prefix, vdev, allow, idle_sleep, pkt_tx_delay, log_level, log, nb_mbuf, '
+        + 'extra_args)',
       section: 'dpdk', key: 'foo',
     });
     expect(iniError(`${PORT}prefix = 24\n`).message)
@@ -324,21 +325,52 @@ describe('[dpdk] values', () => {
       .toBe('ffnet.ini: [dpdk] extra_args: "--vdev=net_null0" is set from the vdev key; set it there instead');
   });
 
-  it('extra_args that would make the EAL print and end the process, or start a secondary process', () => {
+  it('extra_args that would make the EAL print and end the process, or set the process type or hugepage mount', () => {
     for (const a of ['--help', '-h', '-v', '--version']) {
       expect(iniError(`[dpdk]\nextra_args = --in-memory ${a}\n`)).toEqual({
         message: `ffnet.ini: [dpdk] extra_args: "${a}" makes the EAL print instead of starting (usage or version text); remove it`,
         section: 'dpdk', key: 'extra_args',
       });
     }
-    for (const a of ['--proc-type=secondary', '--proc-type secondary']) {
+    for (const [a, first, key] of [['--proc-type=secondary', '--proc-type=secondary', 'proc_type'],
+      ['--proc-type secondary', '--proc-type', 'proc_type'], ['--huge-dir /mnt', '--huge-dir', 'huge_dir']]) {
       expect(iniError(`[dpdk]\nextra_args = ${a}\n`)).toEqual({
-        message: 'ffnet.ini: [dpdk] extra_args: --proc-type secondary is not supported: a stack owns its ports, packet pool and '
-          + 'rings, so it runs as a primary process (give each process its own file_prefix)',
+        message: `ffnet.ini: [dpdk] extra_args: "${first}" is set from the ${key} key; set it there instead`,
         section: 'dpdk', key: 'extra_args',
       });
     }
-    expect(() => parseConfigText('[dpdk]\nextra_args = --proc-type=primary --in-memory\n', 'ffnet.ini')).not.toThrow();
+  });
+  it('multi-process: a bad process type, queue count, proc_id or hugepage mount', () => {
+    expect(iniError('[dpdk]\nproc_type = worker\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] proc_type: "worker" is not a process type (primary, secondary or auto)',
+      section: 'dpdk', key: 'proc_type',
+    });
+    expect(iniError('[dpdk]\nnb_procs = 17\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] nb_procs: 17 is out of range (0..16 processes)', section: 'dpdk', key: 'nb_procs',
+    });
+    expect(iniError('[dpdk]\nno_huge = false\nproc_type = secondary\nproc_id = 0\n').key).toBe('proc_id');
+    expect(iniError('[dpdk]\nhuge_dir = mnt/huge\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] huge_dir: "mnt/huge" is not an absolute path', section: 'dpdk', key: 'huge_dir',
+    });
+  });
+
+  it('multi-process needs hugepages and one inline lcore per process; only a secondary has a proc_id', () => {
+    for (const keys of ['proc_type = secondary', 'proc_type = auto', 'nb_procs = 2']) {
+      expect(iniError(`[dpdk]\n${keys}\n`)).toEqual({
+        message: 'ffnet.ini: [dpdk] no_huge: a multi-process stack needs hugepages (a DPDK secondary cannot map --no-huge '
+          + 'memory): set no_huge = false',
+        section: 'dpdk', key: 'no_huge',
+      });
+    }
+    expect(iniError('[dpdk]\nno_huge = false\nnb_procs = 2\nlcore_mask = 0x3\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] lcore_mask: a multi-process stack runs inline, one lcore per process: lcore_mask must be '
+        + '0x1, not 0x3',
+      section: 'dpdk', key: 'lcore_mask',
+    });
+    expect(iniError('[dpdk]\nproc_id = 1\n')).toEqual({
+      message: 'ffnet.ini: [dpdk] proc_id: only a secondary process serves a queue of its own (proc_type = secondary or auto)',
+      section: 'dpdk', key: 'proc_id',
+    });
   });
 });
 

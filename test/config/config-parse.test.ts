@@ -39,6 +39,9 @@ log_level = debug
 log = file:/tmp/ffnet-dpdk.log
 nb_mbuf = 16383
 extra_args = --no-telemetry   --in-memory
+huge_dir = /dev/hugepages
+proc_type = primary
+nb_procs = 0
 
 [port0]
 addr = 10.77.0.2
@@ -81,6 +84,9 @@ describe('parseConfigText / loadConfigFile', () => {
       log: 'file:/tmp/ffnet-dpdk.log',
       mbufs: 16383,
       extraArgs: ['--no-telemetry', '--in-memory'],
+      hugeDir: '/dev/hugepages',
+      procType: 'primary',
+      nbProcs: 0,
     });
     expect(cfg.ports).toEqual([
       {
@@ -121,8 +127,12 @@ describe('parseConfigText / loadConfigFile', () => {
       log: 'none',
       mbufs: 8191,
       extraArgs: [],
+      procType: 'primary',
+      nbProcs: 0,
     });
     expect(cfg.dpdk).not.toHaveProperty('lcoreMap');
+    expect(cfg.dpdk).not.toHaveProperty('hugeDir');
+    expect(cfg.dpdk).not.toHaveProperty('procId');
     expect(cfg.loop).toBe('dedicated');
     expect(cfg.inlineLcores).toBe(1);
     expect(cfg.ports).toEqual([{
@@ -263,6 +273,7 @@ describe('validateConfig (config objects)', () => {
         lcore_mask: '0x3', lcores: '0@(0-1),1@(0-1)', loop: 'dedicated', memory: 512, no_huge: true, file_prefix: 'ffnet-test_1',
         vdev: ['net_tap0,iface=ff0', 'net_ring0'], allow: ['0000:01:00.0', '02:00.1,rxq=2'], idle_sleep: 0,
         pkt_tx_delay: 50, log_level: 'debug', log: 'file:/tmp/ffnet-dpdk.log', nb_mbuf: 16383, extra_args: '--no-telemetry --in-memory',
+        huge_dir: '/dev/hugepages', proc_type: 'primary', nb_procs: 0,
       },
       port0: {
         addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 9000,

@@ -76,7 +76,9 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 	}
 	printf("},\"log\":");
 	json_str(ff_config_log() ? ff_config_log() : "none");
-	printf("}}\n");
+	static const char *const types[] = { "primary", "secondary", "auto" };
+	printf(",\"procType\":\"%s\",\"nbProcs\":%u,\"procQueue\":%d}}\n", types[conf->proc_type], conf->nb_procs,
+	       conf->proc_queue);
 }
 
 int main(int argc, char **argv)

@@ -68,17 +68,18 @@ TEST(extra_args_that_print_are_refused)
 	}
 }
 
-TEST(secondary_process_is_refused)
+TEST(process_type_and_hugepage_mount_are_set_from_their_keys)
 {
-	const char *forms[] = { "--proc-type=secondary", "--proc-type secondary" };
-	for (unsigned i = 0; i < 2; i++) {
-		char text[128];
-		snprintf(text, sizeof(text), "[dpdk]\nextra_args = %s\n", forms[i]);
+	const char *forms[][3] = { { "--proc-type=secondary", "--proc-type=secondary", "proc_type" },
+				   { "--proc-type secondary", "--proc-type", "proc_type" },
+				   { "--huge-dir /mnt", "--huge-dir", "huge_dir" } };
+	for (unsigned i = 0; i < 3; i++) {
+		char text[128], rest[160];
+		snprintf(text, sizeof(text), "[dpdk]\nextra_args = %s\n", forms[i][0]);
 		CHECK_EQ_INT(read_text(text), -1);
-		CHECK_EQ_STR(message, expect("[dpdk] extra_args: --proc-type secondary is not supported: a stack owns its ports, packet pool "
-					     "and rings, so it runs as a primary process (give each process its own file_prefix)"));
+		snprintf(rest, sizeof(rest), "[dpdk] extra_args: \"%s\" is set from the %s key; set it there instead", forms[i][1], forms[i][2]);
+		CHECK_EQ_STR(message, expect(rest));
 	}
-	CHECK_EQ_INT(read_text("[dpdk]\nextra_args = --proc-type=primary\n"), 0);
 }
 
 TEST(nine_ports_are_refused)

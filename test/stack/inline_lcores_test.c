@@ -10,7 +10,9 @@
  * both ways at once: each thread's ff_epoll_wait and ff_dgram_ready report only its own sockets, every
  * datagram reaches the socket it was sent to, and the pool returns to its baseline after
  * ff_close_thread_sockets; a wait on a socket another thread opened returns once it is readable (any
- * thread may use any socket in C); ff_run on a thread that claimed a lcore turns it; threads that come and go (and detach) never run out of DPDK lcore ids.
+ * thread may use any socket in C); ff_run on a thread that claimed a lcore turns it; threads that come and go (and detach) never run out of DPDK lcore ids;
+ * a multi-process primary (nb_procs) refuses several inline lcores: its one lcore serves the queues
+ * the queue table gives the process (stack/phy/cluster.h).
  * Bounded: each case ends within seconds.
  */
 #include <errno.h>
@@ -34,6 +36,9 @@
 #define RUN_MS 10000
 
 static struct ffs_stack *st;
+/** What starting a multi-process primary with two inline lcores answered (main tries it first). */
+static bool multi_inline_started;
+static char multi_inline_err[256];
 
 static void run_thread(void *(*fn)(void *), void *arg)
 {
@@ -72,6 +77,13 @@ static void *claim_one_then_release(void *arg)
 		ffs_stack_release_lcore(st, (unsigned)rc[0]);
 	rc[1] = ffs_stack_thread_lcore(st);
 	return NULL;
+}
+
+TEST(a_multi_process_stack_runs_one_inline_lcore)
+{
+	/* Two lcores of one process would both serve a queue of the table: two bursts on it at once. */
+	CHECK(!multi_inline_started);
+	CHECK(strstr(multi_inline_err, "one lcore per process") != NULL);
 }
 
 TEST(a_claimed_lcore_is_busy_for_every_other_thread)
@@ -448,6 +460,12 @@ int main(int argc, char **argv)
 	ffs_conf_init(&conf);
 	test_conf_port(&conf, OUR_ADDR, 0xffff0000u);
 	conf.n_inline_lcores = 2;
+	conf.nb_procs = 2;
+	struct ffs_stack *multi = ffs_stack_start(&conf, multi_inline_err, sizeof(multi_inline_err));
+	multi_inline_started = multi != NULL;
+	if (multi)
+		ffs_stack_stop(multi);
+	conf.nb_procs = 0;
 	st = test_stack_start("inline_lcores_test", &conf);
 	int rc = test__main(argc, argv, __FILE__);
 	ff_app_forget(); /* every thread's context, as the stack's owner does before stopping it */
