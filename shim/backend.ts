@@ -13,7 +13,10 @@ import type { AddressInfo, BlockList } from 'node:net';
  * so node:dgram's options are ffnet's.
  */
 export interface SocketOptions extends NodeSocketOptions {
-  /** Node 22.12+: share the port between sockets (SO_REUSEPORT); `bind()` is then exclusive. */
+  /**
+   * Share the port between sockets (SO_REUSEPORT); `bind()` is then exclusive. node:dgram honours it
+   * from Node 22.12 / 23.1 (earlier releases ignore it); the dpdk backend on every release.
+   */
   reusePort?: boolean | undefined;
   /** Node 22.13+: datagrams from these addresses are dropped before 'message'. */
   receiveBlockList?: BlockList | undefined;

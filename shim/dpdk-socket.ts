@@ -37,7 +37,7 @@ import {
   nullHandleError,
   type SystemCallError,
 } from './errors.js';
-import { SUPPORTS_REUSE_PORT, bindFailureEventOfNode, isInt32, nodeDefaultLookupAnswersLiterals, normalizeSendArgs, validateObject, validatePort, validateString, type SocketType } from './validators.js';
+import { bindFailureEventOfNode, isInt32, nodeDefaultLookupAnswersLiterals, normalizeSendArgs, validateObject, validatePort, validateString, type SocketType } from './validators.js';
 
 const E = osConstants.errno;
 const BIND_UNBOUND = 0;
@@ -257,7 +257,9 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (this.#opts.ipv6Only || !isIPv4(ip)) return -E.EINVAL;
     try {
       if (this.#opts.reuseAddr) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEADDR as number, 1);
-      if (this.#opts.reusePort && SUPPORTS_REUSE_PORT) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEPORT as number, 1);
+      // Any truthy value, as node:dgram reads it, on every Node release (node:dgram before 22.12 ignores
+      // the option): a reusePort member per lcore is how worker threads share a port without crossing.
+      if (this.#opts.reusePort) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEPORT as number, 1);
       ff_bind(this.fd, { address: ip, port: num });
     } catch (err) {
       rc = errnoOf(err);
