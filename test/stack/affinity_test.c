@@ -69,10 +69,7 @@ static void start_on_ring_port(unsigned n_tx)
 		exit(2);
 	}
 	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	conf.n_data_lcores = 2;
-	conf.data_lcores[0] = 1;
-	conf.data_lcores[1] = 2;
+	test_conf_two_data_lcores(&conf);
 	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
 	conf.ports[0].port_id = (uint16_t)port_id;
 	conf.ports[0].n_static_arp = 1;

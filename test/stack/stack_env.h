@@ -50,6 +50,18 @@ static inline void test_conf_port(struct ffs_conf *conf, uint32_t addr, uint32_t
 						 .broadcast = addr | ~netmask, .mtu = 1500 };
 }
 
+/**
+ * A default `conf` with two data-path lcores, 1 and 2 (as the EAL's --lcores=0@(0-1),1@(0-1),2@(0-1)
+ * gives them), lcore 0 left to the program itself.
+ */
+static inline void test_conf_two_data_lcores(struct ffs_conf *conf)
+{
+	ffs_conf_init(conf);
+	conf->n_data_lcores = 2;
+	conf->data_lcores[0] = 1;
+	conf->data_lcores[1] = 2;
+}
+
 /** ffs_stack_start(conf) for program `prog`. */
 static inline struct ffs_stack *test_stack_start(const char *prog, const struct ffs_conf *conf)
 {
