@@ -1,6 +1,7 @@
 /**
- * Pieces the Node.js benchmark runners share (bench/dgram.ts, bench/transport.ts): option parsing, medians,
- * the JSON line a child role prints and the runner reads back, and the ffnet.ini of one net_memif end.
+ * Pieces the Node.js benchmark runners share (bench/dgram.ts, bench/transport.ts, bench/scale.ts): option
+ * parsing, medians, the JSON line a child role prints and the runner reads back, the memif link's two ends
+ * and the ffnet.ini of one of them.
  * Importing it has no side effects.
  */
 import { rmSync, writeFileSync } from 'node:fs';
@@ -68,6 +69,18 @@ export interface BenchRun {
   serial: number;
   prefixes: string[];
 }
+
+/**
+ * The benches' memif link: the sending side at 10.88.0.1 (memif client, pinned to CPU 0) and the
+ * receiving side at 10.88.0.2 (memif server, CPU 1), each with a fixed MAC that the other side's static
+ * ARP entry names.
+ */
+export const SEND_ADDR = '10.88.0.1';
+export const RECV_ADDR = '10.88.0.2';
+export const SEND_MAC = '02:00:00:00:00:01';
+export const RECV_MAC = '02:00:00:00:00:02';
+export const SEND_CPU = 0;
+export const RECV_CPU = 1;
 
 /** Where one net_memif end sits: its CPU, memif role, address and MAC, and the peer's static ARP entry. */
 export interface MemifEnd {
