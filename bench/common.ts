@@ -29,6 +29,41 @@ export function num(m: Map<string, string>, key: string, def: number, min: numbe
   return n;
 }
 
+/** A comma list of integers in [min, max] (`def` when absent), as `--key 64,1400`. */
+export function intList(m: Map<string, string>, key: string, def: string, min: number, max: number): number[] {
+  const xs = (m.get(key) ?? def).split(',').map(Number);
+  if (xs.some((x) => !Number.isInteger(x) || x < min || x > max)) throw new Error(`--${key} takes integers in ${min}..${max}`);
+  return xs;
+}
+
+/** The options every runner takes: the measured window, its warm-up, the repeats, the datagram sizes. */
+export interface RunnerOptions {
+  seconds: number;
+  warmup: number;
+  repeats: number;
+  sizes: number[];
+}
+
+/**
+ * A runner's argv as an option map, refusing any option but --seconds (1..30, default 3), --warmup
+ * (0.5..10, default 1), --repeats (1..9, default 3), --sizes (a list in sizes.min..sizes.max, default
+ * sizes.def) and the runner's own `extra` ones; with those four read.
+ */
+export function runnerOptions(argv: string[], extra: string[], sizes: { def: string; min: number; max: number }): { a: Map<string, string>; common: RunnerOptions } {
+  const a = argMap(argv);
+  const known = ['seconds', 'warmup', 'repeats', 'sizes', ...extra];
+  for (const k of a.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
+  return {
+    a,
+    common: {
+      seconds: num(a, 'seconds', 3, 1, 30),
+      warmup: num(a, 'warmup', 1, 0.5, 10),
+      repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
+      sizes: intList(a, 'sizes', sizes.def, sizes.min, sizes.max),
+    },
+  };
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -33,7 +33,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
 import {
-  argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
+  argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, runnerOptions, writeMemifIni, type BenchRun, type RunnerOptions,
   RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
 } from './common.js';
 import { sleep, waitQuiet } from './machine.js';
@@ -390,11 +390,7 @@ async function idleCpu(run: BenchRun, mode: IdleMode, seconds: number): Promise<
   }
 }
 
-interface Options {
-  seconds: number;
-  warmup: number;
-  repeats: number;
-  sizes: number[];
+interface Options extends RunnerOptions {
   rttCount: number;
   rttSeconds: number;
   idleSeconds: number;
@@ -405,19 +401,9 @@ type Setup = 'node' | 'ffnet-kernel' | 'ffnet-dpdk';
 const SETUPS: Setup[] = ['node', 'ffnet-kernel', 'ffnet-dpdk'];
 
 function parseOptions(argv: string[]): Options {
-  const a = argMap(argv);
-  for (const k of a.keys()) {
-    if (!['seconds', 'warmup', 'repeats', 'sizes', 'rtt-count', 'rtt-seconds', 'idle-seconds', 'only'].includes(k)) {
-      throw new Error(`unknown option --${k} (known: --seconds, --warmup, --repeats, --sizes, --rtt-count, --rtt-seconds, --idle-seconds, --only)`);
-    }
-  }
-  const sizes = (a.get('sizes') ?? '64,1400').split(',').map(Number);
-  if (sizes.some((s) => !Number.isInteger(s) || s < 18 || s > 1472)) throw new Error('--sizes takes integers in 18..1472');
+  const { a, common } = runnerOptions(argv, ['rtt-count', 'rtt-seconds', 'idle-seconds', 'only'], { def: '64,1400', min: 18, max: 1472 });
   return {
-    seconds: num(a, 'seconds', 3, 1, 30),
-    warmup: num(a, 'warmup', 1, 0.5, 10),
-    repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
-    sizes,
+    ...common,
     rttCount: Math.round(num(a, 'rtt-count', 20000, 100, 1e6)),
     rttSeconds: num(a, 'rtt-seconds', 5, 1, 30),
     idleSeconds: num(a, 'idle-seconds', 5, 1, 60),

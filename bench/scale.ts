@@ -48,7 +48,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Netns, requireRoot, type ExecResult } from '../testbed/netns.js';
 import {
-  argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, measureWindow, median, nowNs, num, printJson, round, why, writeMemifIni, type BenchRun,
+  argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, measureWindow, median, nowNs, num, printJson, round, runnerOptions, intList, why, writeMemifIni, type BenchRun, type RunnerOptions,
   RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
 } from './common.js';
 import { cpuTimes, sleep, waitQuiet } from './machine.js';
@@ -296,11 +296,7 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
 
 // --- runner -----------------------------------------------------------------------------------------
 
-interface Options {
-  seconds: number;
-  warmup: number;
-  repeats: number;
-  sizes: number[];
+interface Options extends RunnerOptions {
   workers: number[];
   flows: number;
   only: Set<Impl>;
@@ -310,22 +306,12 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const a = argMap(argv);
-  const known = ['seconds', 'warmup', 'repeats', 'sizes', 'workers', 'flows', 'only', 'node', 'project-cores', 'rsize'];
-  for (const k of a.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
-  const list = (key: string, def: string, min: number, max: number): number[] => {
-    const xs = (a.get(key) ?? def).split(',').map(Number);
-    if (xs.some((x) => !Number.isInteger(x) || x < min || x > max)) throw new Error(`--${key} takes integers in ${min}..${max}`);
-    return xs;
-  };
+  const { a, common } = runnerOptions(argv, ['workers', 'flows', 'only', 'node', 'project-cores', 'rsize'], { def: '64,1400', min: 18, max: 1472 });
   const only = new Set((a.get('only') ?? 'ffnet,node').split(','));
   for (const x of only) if (x !== 'ffnet' && x !== 'node') throw new Error(`--only takes ffnet and/or node, got ${x}`);
   return {
-    seconds: num(a, 'seconds', 3, 1, 30),
-    warmup: num(a, 'warmup', 1, 0.5, 10),
-    repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
-    sizes: list('sizes', '64,1400', 18, 1472),
-    workers: list('workers', '1,2', 1, 8),
+    ...common,
+    workers: intList(a, 'workers', '1,2', 1, 8),
     flows: Math.round(num(a, 'flows', 64, 2, 256)),
     only: only as Set<Impl>,
     node: a.get('node'),

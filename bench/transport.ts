@@ -51,7 +51,7 @@ import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot } from '../testbed/netns.js';
 import type { DatagramModule, Transport as TransportClass, TransportOptions } from '../transport/index.js';
 import {
-  argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
+  argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, runnerOptions, writeMemifIni, type BenchRun, type RunnerOptions,
   RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
 } from './common.js';
 import { processCpuSeconds, sleep, waitQuiet } from './machine.js';
@@ -495,11 +495,7 @@ async function roleRawSend(a: Map<string, string>): Promise<void> {
 
 // --- runner -----------------------------------------------------------------------------------------
 
-interface Options {
-  seconds: number;
-  warmup: number;
-  repeats: number;
-  sizes: number[];
+interface Options extends RunnerOptions {
   latCount: number;
   latSeconds: number;
   only: Set<string>;
@@ -510,11 +506,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const a = argMap(argv);
-  const known = ['seconds', 'warmup', 'repeats', 'sizes', 'lat-count', 'lat-seconds', 'only', 'backends', 'params', 'socket-buffer', 'cpu-prof'];
-  for (const k of a.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
-  const sizes = (a.get('sizes') ?? '32,1024').split(',').map(Number);
-  if (sizes.some((s) => !Number.isInteger(s) || s < 4 || s > 65536)) throw new Error('--sizes takes integers in 4..65536');
+  const { a, common } = runnerOptions(argv, ['lat-count', 'lat-seconds', 'only', 'backends', 'params', 'socket-buffer', 'cpu-prof'], { def: '32,1024', min: 4, max: 65536 });
   const only = new Set((a.get('only') ?? 'tput,lat,raw').split(','));
   for (const x of only) if (!['tput', 'lat', 'raw'].includes(x)) throw new Error(`--only takes tput, lat, raw; got ${x}`);
   const backends = (a.get('backends') ?? 'dpdk,node').split(',') as Backend[];
@@ -523,10 +515,7 @@ function parseOptions(argv: string[]): Options {
   if (/endpoint=/.test(params)) throw new Error('--params must not set the endpoint');
   const cpuProf = a.get('cpu-prof') ?? null;
   return {
-    seconds: num(a, 'seconds', 3, 1, 30),
-    warmup: num(a, 'warmup', 1, 0.5, 10),
-    repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
-    sizes,
+    ...common,
     latCount: Math.round(num(a, 'lat-count', 20000, 100, 1e6)),
     latSeconds: num(a, 'lat-seconds', 5, 1, 30),
     only,
