@@ -1,6 +1,7 @@
 /**
- * Pieces the Node.js benchmark runners share (bench/dgram.ts, bench/transport.ts): option parsing, medians,
- * the JSON line a child role prints and the runner reads back, and the ffnet.ini of one net_memif end.
+ * Pieces the Node.js benchmark runners share (bench/dgram.ts, bench/transport.ts, bench/scale.ts): option
+ * parsing, medians, the JSON line a child role prints and the runner reads back, the memif link's two ends
+ * and the ffnet.ini of one of them.
  * Importing it has no side effects.
  */
 import { rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,41 @@ export function num(m: Map<string, string>, key: string, def: number, min: numbe
   const n = Number(v);
   if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${key} takes a number in ${min}..${max}, got ${v}`);
   return n;
+}
+
+/** A comma list of integers in [min, max] (`def` when absent), as `--key 64,1400`. */
+export function intList(m: Map<string, string>, key: string, def: string, min: number, max: number): number[] {
+  const xs = (m.get(key) ?? def).split(',').map(Number);
+  if (xs.some((x) => !Number.isInteger(x) || x < min || x > max)) throw new Error(`--${key} takes integers in ${min}..${max}`);
+  return xs;
+}
+
+/** The options every runner takes: the measured window, its warm-up, the repeats, the datagram sizes. */
+export interface RunnerOptions {
+  seconds: number;
+  warmup: number;
+  repeats: number;
+  sizes: number[];
+}
+
+/**
+ * A runner's argv as an option map, refusing any option but --seconds (1..30, default 3), --warmup
+ * (0.5..10, default 1), --repeats (1..9, default 3), --sizes (a list in sizes.min..sizes.max, default
+ * sizes.def) and the runner's own `extra` ones; with those four read.
+ */
+export function runnerOptions(argv: string[], extra: string[], sizes: { def: string; min: number; max: number }): { a: Map<string, string>; common: RunnerOptions } {
+  const a = argMap(argv);
+  const known = ['seconds', 'warmup', 'repeats', 'sizes', ...extra];
+  for (const k of a.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
+  return {
+    a,
+    common: {
+      seconds: num(a, 'seconds', 3, 1, 30),
+      warmup: num(a, 'warmup', 1, 0.5, 10),
+      repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
+      sizes: intList(a, 'sizes', sizes.def, sizes.min, sizes.max),
+    },
+  };
 }
 
 export function median(xs: number[]): number {
@@ -68,6 +104,18 @@ export interface BenchRun {
   serial: number;
   prefixes: string[];
 }
+
+/**
+ * The benches' memif link: the sending side at 10.88.0.1 (memif client, pinned to CPU 0) and the
+ * receiving side at 10.88.0.2 (memif server, CPU 1), each with a fixed MAC that the other side's static
+ * ARP entry names.
+ */
+export const SEND_ADDR = '10.88.0.1';
+export const RECV_ADDR = '10.88.0.2';
+export const SEND_MAC = '02:00:00:00:00:01';
+export const RECV_MAC = '02:00:00:00:00:02';
+export const SEND_CPU = 0;
+export const RECV_CPU = 1;
 
 /** Where one net_memif end sits: its CPU, memif role, address and MAC, and the peer's static ARP entry. */
 export interface MemifEnd {

@@ -32,7 +32,10 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
-import { argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun } from './common.js';
+import {
+  argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, runnerOptions, writeMemifIni, type BenchRun, type RunnerOptions,
+  RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
+} from './common.js';
 import { sleep, waitQuiet } from './machine.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -48,11 +51,6 @@ const TARGET_IDLE_PCT = 2;
 const BLAST_PORT = 7;
 const RX_PORT = 7;
 const PING_PORT = 9;
-/** memif MACs: 10.88.0.1 (sender / ping client) and 10.88.0.2 (receiver / ping server). */
-const MAC_1 = '02:00:00:00:00:01';
-const MAC_2 = '02:00:00:00:00:02';
-const RECV_CPU = 1;
-const SEND_CPU = 0;
 
 type Impl = 'node' | 'ffnet';
 type Api = 'message' | 'messages';
@@ -307,13 +305,13 @@ async function rxKernel(run: BenchRun, impl: Impl, api: Api, size: number, o: Op
 
 async function rxDpdk(run: BenchRun, api: Api, size: number, o: Options): Promise<RxSample> {
   const sock = join(run.dir, `rx-${run.serial}.sock`);
-  const ini = writeMemifIni(run, 'rx', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, peer: ['10.88.0.1', MAC_1], sock });
+  const ini = writeMemifIni(run, 'rx', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
   const [rc, ra] = child(RECV_CPU, ini, 'recv', ['--impl', 'ffnet', '--api', api, '--port', String(BLAST_PORT), '--warmup', String(o.warmup), '--window', String(o.seconds), '--echo', '8']);
   const recv = run.ns.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 60) * 1000 });
   await sleep(500);
   const blast = await run.ns.exec(
     join(BIN, 'udp_blast'),
-    ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', MAC_1, '--peer-mac', MAC_2, '--size', String(size), '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1)],
+    ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', SEND_MAC, '--peer-mac', RECV_MAC, '--size', String(size), '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1)],
     { timeoutMs: (o.warmup + o.seconds + 50) * 1000 },
   );
   const r = check(await recv, 'ffnet dpdk receiver');
@@ -336,9 +334,9 @@ async function rtt(run: BenchRun, setup: Setup, o: Options): Promise<RttSample> 
   const port = setup === 'ffnet-dpdk' ? PING_PORT : 40000 + (run.serial++ % 20000);
   if (setup === 'ffnet-dpdk') {
     const sock = join(run.dir, `rtt-${run.serial}.sock`);
-    srvIni = writeMemifIni(run, 'pingsrv', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, peer: ['10.88.0.1', MAC_1], sock });
-    cliIni = writeMemifIni(run, 'pingcli', { cpu: SEND_CPU, role: 'client', addr: '10.88.0.1', mac: MAC_1, peer: ['10.88.0.2', MAC_2], sock });
-    dst = '10.88.0.2';
+    srvIni = writeMemifIni(run, 'pingsrv', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
+    cliIni = writeMemifIni(run, 'pingcli', { cpu: SEND_CPU, role: 'client', addr: SEND_ADDR, mac: SEND_MAC, peer: [RECV_ADDR, RECV_MAC], sock });
+    dst = RECV_ADDR;
   }
   const impl: Impl = setup === 'node' ? 'node' : 'ffnet';
   const life = o.rttSeconds + 40;
@@ -360,7 +358,7 @@ async function idleCpu(run: BenchRun, mode: IdleMode, seconds: number): Promise<
   let ini: string | null = null;
   if (mode !== 'node') {
     const sock = join(run.dir, `idle-${run.serial}.sock`);
-    ini = writeMemifIni(run, 'idle', { cpu: RECV_CPU, role: 'server', addr: '10.88.0.2', mac: MAC_2, sock, dataLcore: mode === 'dpdk-lcore' });
+    ini = writeMemifIni(run, 'idle', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, sock, dataLcore: mode === 'dpdk-lcore' });
   }
   // With a data-path lcore the process spans both CPUs (JS thread on CPU 1, lcore 1 on CPU 0).
   const cpu = mode === 'dpdk-lcore' ? '0,1' : String(RECV_CPU);
@@ -392,11 +390,7 @@ async function idleCpu(run: BenchRun, mode: IdleMode, seconds: number): Promise<
   }
 }
 
-interface Options {
-  seconds: number;
-  warmup: number;
-  repeats: number;
-  sizes: number[];
+interface Options extends RunnerOptions {
   rttCount: number;
   rttSeconds: number;
   idleSeconds: number;
@@ -407,19 +401,9 @@ type Setup = 'node' | 'ffnet-kernel' | 'ffnet-dpdk';
 const SETUPS: Setup[] = ['node', 'ffnet-kernel', 'ffnet-dpdk'];
 
 function parseOptions(argv: string[]): Options {
-  const a = argMap(argv);
-  for (const k of a.keys()) {
-    if (!['seconds', 'warmup', 'repeats', 'sizes', 'rtt-count', 'rtt-seconds', 'idle-seconds', 'only'].includes(k)) {
-      throw new Error(`unknown option --${k} (known: --seconds, --warmup, --repeats, --sizes, --rtt-count, --rtt-seconds, --idle-seconds, --only)`);
-    }
-  }
-  const sizes = (a.get('sizes') ?? '64,1400').split(',').map(Number);
-  if (sizes.some((s) => !Number.isInteger(s) || s < 18 || s > 1472)) throw new Error('--sizes takes integers in 18..1472');
+  const { a, common } = runnerOptions(argv, ['rtt-count', 'rtt-seconds', 'idle-seconds', 'only'], { def: '64,1400', min: 18, max: 1472 });
   return {
-    seconds: num(a, 'seconds', 3, 1, 30),
-    warmup: num(a, 'warmup', 1, 0.5, 10),
-    repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
-    sizes,
+    ...common,
     rttCount: Math.round(num(a, 'rtt-count', 20000, 100, 1e6)),
     rttSeconds: num(a, 'rtt-seconds', 5, 1, 30),
     idleSeconds: num(a, 'idle-seconds', 5, 1, 60),

@@ -47,7 +47,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Netns, requireRoot, type ExecResult } from '../testbed/netns.js';
-import { argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, measureWindow, median, nowNs, num, printJson, round, why, writeMemifIni, type BenchRun } from './common.js';
+import {
+  argMap, benchMain, check, childCommand, cleanRun, fmtRate, fmtX, measureWindow, median, nowNs, num, printJson, round, runnerOptions, intList, why, writeMemifIni, type BenchRun, type RunnerOptions,
+  RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
+} from './common.js';
 import { cpuTimes, sleep, waitQuiet } from './machine.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -56,18 +59,13 @@ const BIN = join(ROOT, 'build', 'bin');
 const RESULTS = join(ROOT, 'bench', 'results', 'scale.json');
 /** udp_blast always sends to this port. */
 const BLAST_PORT = 7;
-/** memif MACs: 10.88.0.1 (udp_blast) and 10.88.0.2 (the ffnet receiver). */
-const MAC_1 = '02:00:00:00:00:01';
-const MAC_2 = '02:00:00:00:00:02';
 /**
  * log2 of the memif ring's descriptors: 4096 rather than DPDK's 1024, so that a queue holds what arrives
  * while its worker waits for the CPU it shares (a scheduler slice of a few ms at ~1M datagrams/s).
  */
 const MEMIF_RSIZE = 12;
-const RECV_CPU = 1;
 /** Seconds a sender runs beyond warm-up + window, covering the receivers' start-up. */
 const SENDER_MARGIN_S = 3;
-const SEND_CPU = 0;
 /** USER_HZ: the unit of utime and stime in /proc/<pid>/task/<tid>/stat. */
 const CLOCK_TICKS = 100;
 /** A run counts as quiet when the machine was at most this busy before it (waitQuiet's own bound)… */
@@ -298,11 +296,7 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
 
 // --- runner -----------------------------------------------------------------------------------------
 
-interface Options {
-  seconds: number;
-  warmup: number;
-  repeats: number;
-  sizes: number[];
+interface Options extends RunnerOptions {
   workers: number[];
   flows: number;
   only: Set<Impl>;
@@ -312,22 +306,12 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const a = argMap(argv);
-  const known = ['seconds', 'warmup', 'repeats', 'sizes', 'workers', 'flows', 'only', 'node', 'project-cores', 'rsize'];
-  for (const k of a.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
-  const list = (key: string, def: string, min: number, max: number): number[] => {
-    const xs = (a.get(key) ?? def).split(',').map(Number);
-    if (xs.some((x) => !Number.isInteger(x) || x < min || x > max)) throw new Error(`--${key} takes integers in ${min}..${max}`);
-    return xs;
-  };
+  const { a, common } = runnerOptions(argv, ['workers', 'flows', 'only', 'node', 'project-cores', 'rsize'], { def: '64,1400', min: 18, max: 1472 });
   const only = new Set((a.get('only') ?? 'ffnet,node').split(','));
   for (const x of only) if (x !== 'ffnet' && x !== 'node') throw new Error(`--only takes ffnet and/or node, got ${x}`);
   return {
-    seconds: num(a, 'seconds', 3, 1, 30),
-    warmup: num(a, 'warmup', 1, 0.5, 10),
-    repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
-    sizes: list('sizes', '64,1400', 18, 1472),
-    workers: list('workers', '1,2', 1, 8),
+    ...common,
+    workers: intList(a, 'workers', '1,2', 1, 8),
     flows: Math.round(num(a, 'flows', 64, 2, 256)),
     only: only as Set<Impl>,
     node: a.get('node'),
@@ -388,7 +372,7 @@ async function runFfnet(run: BenchRun, node: string, workers: number, size: numb
   const sock = join(run.dir, `scale-${run.serial}.sock`);
   const rcpus = receiverCpus(workers);
   const stopFile = join(run.dir, `stop-${run.serial}`);
-  const ini = writeMemifIni(run, 'scale', { cpu: RECV_CPU, inlineCpus: rcpus, role: 'server', addr: '10.88.0.2', mac: MAC_2, peer: ['10.88.0.1', MAC_1], sock, inlineLcores: workers, rsize: o.rsize });
+  const ini = writeMemifIni(run, 'scale', { cpu: RECV_CPU, inlineCpus: rcpus, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock, inlineLcores: workers, rsize: o.rsize });
   const life = o.warmup + o.seconds;
   const [rc, ra] = childCommand(SELF, rcpus, ini, 'recv', ['--impl', 'ffnet', '--workers', String(workers), '--port', String(BLAST_PORT),
     '--warmup', String(o.warmup), '--window', String(o.seconds), '--echo', '8', '--cpus', rcpus, '--stop-file', stopFile], [], node);
@@ -398,7 +382,7 @@ async function runFfnet(run: BenchRun, node: string, workers: number, size: numb
     await sleep(500);
     blast = await run.ns.exec(
       join(BIN, 'udp_blast'),
-      ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', MAC_1, '--peer-mac', MAC_2, '--size', String(size), '--seconds', String(Math.ceil(life) + SENDER_MARGIN_S),
+      ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', SEND_MAC, '--peer-mac', RECV_MAC, '--size', String(size), '--seconds', String(Math.ceil(life) + SENDER_MARGIN_S),
         '--sports', String(o.flows), '--queues', String(workers), '--rsize', String(o.rsize)],
       { timeoutMs: (life + 60) * 1000 },
     );

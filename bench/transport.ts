@@ -51,7 +51,8 @@ import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot } from '../testbed/netns.js';
 import type { DatagramModule, Transport as TransportClass, TransportOptions } from '../transport/index.js';
 import {
-  argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, writeMemifIni, type BenchRun,
+  argMap, benchMain, check, measureWindow, roundTripSummary, childCommand, cleanRun, fmtRate, fmtX, median, nowNs, num, printJson, round, runnerOptions, writeMemifIni, type BenchRun, type RunnerOptions,
+  RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
 } from './common.js';
 import { processCpuSeconds, sleep, waitQuiet } from './machine.js';
 
@@ -70,13 +71,6 @@ const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
  */
 const MEMIF_RSIZE = 12;
 const STACK_SYSCTL = { 'kern.ipc.maxsockbuf': 16 * 1024 * 1024 };
-/** memif ends: 10.88.0.1 (sending side, memif client) and 10.88.0.2 (receiving side, memif server). */
-const ADDR_1 = '10.88.0.1';
-const ADDR_2 = '10.88.0.2';
-const MAC_1 = '02:00:00:00:00:01';
-const MAC_2 = '02:00:00:00:00:02';
-const SEND_CPU = 0;
-const RECV_CPU = 1;
 const TPUT_STREAM = 1001;
 const PING_STREAM = 1002;
 const PONG_STREAM = 1003;
@@ -501,11 +495,7 @@ async function roleRawSend(a: Map<string, string>): Promise<void> {
 
 // --- runner -----------------------------------------------------------------------------------------
 
-interface Options {
-  seconds: number;
-  warmup: number;
-  repeats: number;
-  sizes: number[];
+interface Options extends RunnerOptions {
   latCount: number;
   latSeconds: number;
   only: Set<string>;
@@ -516,11 +506,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const a = argMap(argv);
-  const known = ['seconds', 'warmup', 'repeats', 'sizes', 'lat-count', 'lat-seconds', 'only', 'backends', 'params', 'socket-buffer', 'cpu-prof'];
-  for (const k of a.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
-  const sizes = (a.get('sizes') ?? '32,1024').split(',').map(Number);
-  if (sizes.some((s) => !Number.isInteger(s) || s < 4 || s > 65536)) throw new Error('--sizes takes integers in 4..65536');
+  const { a, common } = runnerOptions(argv, ['lat-count', 'lat-seconds', 'only', 'backends', 'params', 'socket-buffer', 'cpu-prof'], { def: '32,1024', min: 4, max: 65536 });
   const only = new Set((a.get('only') ?? 'tput,lat,raw').split(','));
   for (const x of only) if (!['tput', 'lat', 'raw'].includes(x)) throw new Error(`--only takes tput, lat, raw; got ${x}`);
   const backends = (a.get('backends') ?? 'dpdk,node').split(',') as Backend[];
@@ -529,10 +515,7 @@ function parseOptions(argv: string[]): Options {
   if (/endpoint=/.test(params)) throw new Error('--params must not set the endpoint');
   const cpuProf = a.get('cpu-prof') ?? null;
   return {
-    seconds: num(a, 'seconds', 3, 1, 30),
-    warmup: num(a, 'warmup', 1, 0.5, 10),
-    repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
-    sizes,
+    ...common,
     latCount: Math.round(num(a, 'lat-count', 20000, 100, 1e6)),
     latSeconds: num(a, 'lat-seconds', 5, 1, 30),
     only,
@@ -548,8 +531,8 @@ function memifPair(run: BenchRun, name: string): { send: string; recv: string } 
   const sock = join(run.dir, `${name}-${run.serial}.sock`);
   const tuning = { rsize: MEMIF_RSIZE, sysctl: STACK_SYSCTL };
   return {
-    recv: writeMemifIni(run, `${name}-recv`, { cpu: RECV_CPU, role: 'server', addr: ADDR_2, mac: MAC_2, peer: [ADDR_1, MAC_1], sock, ...tuning }),
-    send: writeMemifIni(run, `${name}-send`, { cpu: SEND_CPU, role: 'client', addr: ADDR_1, mac: MAC_1, peer: [ADDR_2, MAC_2], sock, ...tuning }),
+    recv: writeMemifIni(run, `${name}-recv`, { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock, ...tuning }),
+    send: writeMemifIni(run, `${name}-send`, { cpu: SEND_CPU, role: 'client', addr: SEND_ADDR, mac: SEND_MAC, peer: [RECV_ADDR, RECV_MAC], sock, ...tuning }),
   };
 }
 
@@ -582,7 +565,7 @@ interface TputSample {
 
 async function throughput(run: BenchRun, backend: Backend, size: number, o: Options): Promise<TputSample> {
   const inis = backend === 'dpdk' ? memifPair(run, 'tput') : null;
-  const host = backend === 'dpdk' ? ADDR_2 : '127.0.0.1';
+  const host = backend === 'dpdk' ? RECV_ADDR : '127.0.0.1';
   const port = backend === 'dpdk' ? TPUT_PORT : kernelPort(run);
   const channel = `aeron:udp?endpoint=${host}:${port}|${o.params}`;
   const prof = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, `--cpu-prof-name=tput-${backend}-${size}-${run.serial}-ROLE.cpuprofile`] : [];
@@ -636,7 +619,7 @@ interface LatSample {
 
 async function latency(run: BenchRun, backend: Backend, size: number, o: Options): Promise<LatSample> {
   const inis = backend === 'dpdk' ? memifPair(run, 'lat') : null;
-  const hosts = backend === 'dpdk' ? { ping: ADDR_1, pong: ADDR_2 } : { ping: '127.0.0.1', pong: '127.0.0.1' };
+  const hosts = backend === 'dpdk' ? { ping: SEND_ADDR, pong: RECV_ADDR } : { ping: '127.0.0.1', pong: '127.0.0.1' };
   const ports = backend === 'dpdk' ? { ping: PONG_PORT, pong: PING_PORT } : { ping: kernelPort(run), pong: kernelPort(run) };
   const chanArgs = ['--params', o.params, '--ping-host', hosts.ping, '--ping-port', String(ports.ping), '--pong-host', hosts.pong, '--pong-port', String(ports.pong)];
   const life = o.latSeconds + 60;
@@ -683,7 +666,7 @@ async function raw(run: BenchRun, c: RawCase, o: Options): Promise<RawSample> {
   const recv = run.ns.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 60) * 1000 });
   await sleep(backend === 'dpdk' ? 500 : 300);
   const [sc, sa] = childCommand(SELF, SEND_CPU, inis?.send ?? null, 'rawsend', [
-    '--backend', backend, '--api', c.api, '--dst', backend === 'dpdk' ? ADDR_2 : '127.0.0.1', '--port', String(port), '--size', String(RAW_SIZE),
+    '--backend', backend, '--api', c.api, '--dst', backend === 'dpdk' ? RECV_ADDR : '127.0.0.1', '--port', String(port), '--size', String(RAW_SIZE),
     '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1),
   ]);
   const send = await run.ns.exec(sc, sa, { timeoutMs: (o.warmup + o.seconds + 40) * 1000 });

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* F_GETSIG */
 /* rte_eth_dev_conf_get (a copy of the device's shared configuration) is still marked experimental. */
 #define ALLOW_EXPERIMENTAL_API
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,25 +79,40 @@ static int reta_spread(uint16_t port_id, uint16_t reta_size, uint16_t nb_rxq)
 	return rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
 }
 
-int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
-		   char *err, size_t errlen)
+/**
+ * Clears `p` and names it after DPDK port `pc->port_id`, reading the device's info into `info` and its
+ * driver's name into `p`. Returns 0; -ENODEV when DPDK has no such port (the caller says why, in its own
+ * words); -1 with `err` filled when the info cannot be read.
+ */
+static int port_open(struct ffs_port *p, const struct ffs_port_conf *pc, struct rte_eth_dev_info *info, char *err,
+		     size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	p->port_id = pc->port_id;
 	snprintf(p->name, sizeof(p->name), "port%u", pc->port_id);
-	if (!rte_eth_dev_is_valid_port(pc->port_id)) {
+	if (!rte_eth_dev_is_valid_port(pc->port_id))
+		return -ENODEV;
+	rte_eth_dev_get_name_by_port(pc->port_id, p->name);
+	int rc = rte_eth_dev_info_get(pc->port_id, info);
+	if (rc != 0)
+		FAIL("rte_eth_dev_info_get", rc);
+	snprintf(p->driver, sizeof(p->driver), "%s", info->driver_name);
+	return 0;
+}
+
+int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t nb_queues, struct rte_mempool *pool,
+		   char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	int rc = port_open(p, pc, &info, err, errlen);
+	if (rc == -ENODEV) {
 		snprintf(err, errlen,
 			 "port %u: no such DPDK port (DPDK ports probed: %u; add a vdev or allow entry to [dpdk])",
 			 pc->port_id, rte_eth_dev_count_avail());
 		return -1;
 	}
-	rte_eth_dev_get_name_by_port(pc->port_id, p->name);
-
-	struct rte_eth_dev_info info;
-	int rc = rte_eth_dev_info_get(pc->port_id, &info);
 	if (rc != 0)
-		FAIL("rte_eth_dev_info_get", rc);
-	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+		return -1;
 	if (info.max_rx_queues == 0 || info.max_tx_queues == 0) {
 		snprintf(err, errlen, "port %u (%s): the device has %u RX / %u TX queues", pc->port_id, p->name,
 			 info.max_rx_queues, info.max_tx_queues);
@@ -204,20 +220,15 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 
 int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t queue, char *err, size_t errlen)
 {
-	memset(p, 0, sizeof(*p));
-	p->port_id = pc->port_id;
-	snprintf(p->name, sizeof(p->name), "port%u", pc->port_id);
-	if (!rte_eth_dev_is_valid_port(pc->port_id)) {
+	struct rte_eth_dev_info info;
+	int rc = port_open(p, pc, &info, err, errlen);
+	if (rc == -ENODEV) {
 		snprintf(err, errlen, "port %u: the primary process has no such DPDK port (it has %u)", pc->port_id,
 			 rte_eth_dev_count_avail());
 		return -1;
 	}
-	rte_eth_dev_get_name_by_port(pc->port_id, p->name);
-	struct rte_eth_dev_info info;
-	int rc = rte_eth_dev_info_get(pc->port_id, &info);
 	if (rc != 0)
-		FAIL("rte_eth_dev_info_get", rc);
-	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+		return -1;
 	if (queue >= info.nb_rx_queues || queue >= info.nb_tx_queues) {
 		snprintf(err, errlen, "port %u (%s): the primary configured %u queue pairs, queue %u was asked for",
 			 pc->port_id, p->name, info.nb_rx_queues, queue);

@@ -65,10 +65,7 @@ int main(int argc, char **argv)
 	uint16_t port = argc > 1 ? (uint16_t)atoi(argv[1]) : 7400;
 	test_eal_init("affinity-echo", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", "--vdev=net_tap0,iface=ff0", NULL);
 	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	conf.n_data_lcores = 2;
-	conf.data_lcores[0] = 1;
-	conf.data_lcores[1] = 2;
+	test_conf_two_data_lcores(&conf);
 	test_conf_port(&conf, STACK_ADDR, 0xffffff00u);
 	struct ffs_stack *st = test_stack_start("affinity-echo", &conf);
 	struct ffs_sock *member[2];

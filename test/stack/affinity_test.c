@@ -69,10 +69,7 @@ static void start_on_ring_port(unsigned n_tx)
 		exit(2);
 	}
 	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	conf.n_data_lcores = 2;
-	conf.data_lcores[0] = 1;
-	conf.data_lcores[1] = 2;
+	test_conf_two_data_lcores(&conf);
 	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
 	conf.ports[0].port_id = (uint16_t)port_id;
 	conf.ports[0].n_static_arp = 1;
@@ -122,6 +119,15 @@ static struct ffs_counters counters(unsigned lcore)
 	struct ffs_counters c;
 	ffs_stack_counters(st, lcore, &c);
 	return c;
+}
+
+/** Both lcores' counters into `out`, read with the lcores held for the moment. */
+static void read_counters(struct ffs_counters out[2])
+{
+	hold_lcores();
+	out[0] = counters(0);
+	out[1] = counters(1);
+	release_lcores();
 }
 
 static struct ffs_sock *sock_at(unsigned home, uint16_t port, bool reuseport)
@@ -175,6 +181,24 @@ static void inject_udp(uint16_t sport, uint16_t dport, uint32_t value)
 {
 	uint8_t buf[UDP_HDR_LEN + sizeof(value)];
 	inject_ip(sport, 0, false, buf, udp_datagram(buf, sport, dport, &value, sizeof(value)));
+}
+
+/**
+ * With the lcores held: both lcores' counters into `before`, then FLOWS datagrams from
+ * PEER_ADDR:first_sport + i to `port`, each carrying its i, counting in `want` the flows whose hash
+ * picks each lcore; then lets the lcores go.
+ */
+static void inject_flows(uint16_t first_sport, uint16_t port, struct ffs_counters before[2], unsigned want[2])
+{
+	hold_lcores();
+	before[0] = counters(0);
+	before[1] = counters(1);
+	want[0] = want[1] = 0;
+	for (uint16_t i = 0; i < FLOWS; i++) {
+		inject_udp((uint16_t)(first_sport + i), port, i);
+		want[lcore_of((uint16_t)(first_sport + i), port)]++;
+	}
+	release_lcores();
 }
 
 /** The next datagram on so into buf (at most cap bytes), waiting up to `ms`; its length, or -EAGAIN. */
@@ -233,14 +257,9 @@ TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 {
 	const uint16_t port = 7000;
 	struct ffs_sock *member[2] = { sock_at(0, port, true), sock_at(1, port, true) };
-	hold_lcores();
-	struct ffs_counters before[2] = { counters(0), counters(1) };
-	unsigned want[2] = { 0, 0 };
-	for (uint16_t i = 0; i < FLOWS; i++) {
-		inject_udp((uint16_t)(20000 + i), port, i);
-		want[lcore_of((uint16_t)(20000 + i), port)]++;
-	}
-	release_lcores();
+	struct ffs_counters before[2];
+	unsigned want[2];
+	inject_flows(20000, port, before, want);
 	CHECK(want[0] > 0 && want[1] > 0);
 	bool seen[FLOWS] = { false };
 	for (unsigned k = 0; k < 2; k++) {
@@ -258,9 +277,8 @@ TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 	uint16_t sport;
 	CHECK_EQ_INT(recv_wait(member[0], &extra, sizeof(extra), &sport, 100), -EAGAIN);
 	CHECK_EQ_INT(recv_wait(member[1], &extra, sizeof(extra), &sport, 0), -EAGAIN);
-	hold_lcores();
-	struct ffs_counters after[2] = { counters(0), counters(1) };
-	release_lcores();
+	struct ffs_counters after[2];
+	read_counters(after);
 	for (unsigned k = 0; k < 2; k++) {
 		CHECK_EQ_INT(after[k].udp_rx - before[k].udp_rx, want[k]);
 		CHECK_EQ_INT(after[k].udp_delivered - before[k].udp_delivered, want[k]);
@@ -277,23 +295,17 @@ TEST(a_socket_homed_on_another_lcore_counts_the_flows_that_cross)
 {
 	const uint16_t port = 7001;
 	struct ffs_sock *so = sock_at(1, port, false);
-	hold_lcores();
-	struct ffs_counters before[2] = { counters(0), counters(1) };
-	unsigned want[2] = { 0, 0 };
-	for (uint16_t i = 0; i < FLOWS; i++) {
-		inject_udp((uint16_t)(30000 + i), port, i);
-		want[lcore_of((uint16_t)(30000 + i), port)]++;
-	}
-	release_lcores();
+	struct ffs_counters before[2];
+	unsigned want[2];
+	inject_flows(30000, port, before, want);
 	CHECK(want[0] > 0);
 	for (unsigned n = 0; n < FLOWS; n++) {
 		uint32_t v;
 		uint16_t sport;
 		CHECK_EQ_INT(recv_wait(so, &v, sizeof(v), &sport, WAIT_MS), (int)sizeof(v));
 	}
-	hold_lcores();
-	struct ffs_counters after[2] = { counters(0), counters(1) };
-	release_lcores();
+	struct ffs_counters after[2];
+	read_counters(after);
 	CHECK_EQ_INT(after[0].udp_cross_lcore - before[0].udp_cross_lcore, want[0]);
 	CHECK_EQ_INT(after[1].udp_cross_lcore - before[1].udp_cross_lcore, 0);
 	CHECK_EQ_INT(after[1].udp_delivered - before[1].udp_delivered, want[1]);
@@ -305,14 +317,9 @@ TEST(a_reuseport_group_with_no_member_on_a_lcore_spreads_its_flows_over_all_and_
 	const uint16_t port = 7003;
 	/* Both members live on lcore 1: lcore 0's flows must cross, lcore 1's stay. */
 	struct ffs_sock *member[2] = { sock_at(1, port, true), sock_at(1, port, true) };
-	hold_lcores();
-	struct ffs_counters before[2] = { counters(0), counters(1) };
-	unsigned want[2] = { 0, 0 };
-	for (uint16_t i = 0; i < FLOWS; i++) {
-		inject_udp((uint16_t)(50000 + i), port, i);
-		want[lcore_of((uint16_t)(50000 + i), port)]++;
-	}
-	release_lcores();
+	struct ffs_counters before[2];
+	unsigned want[2];
+	inject_flows(50000, port, before, want);
 	CHECK(want[0] > 0 && want[1] > 0);
 	unsigned got[2] = { 0, 0 };
 	for (unsigned n = 0; n < FLOWS; n++) {
@@ -327,9 +334,8 @@ TEST(a_reuseport_group_with_no_member_on_a_lcore_spreads_its_flows_over_all_and_
 	}
 	/* The flow hash spreads them over both members. */
 	CHECK(got[0] > 0 && got[1] > 0);
-	hold_lcores();
-	struct ffs_counters after[2] = { counters(0), counters(1) };
-	release_lcores();
+	struct ffs_counters after[2];
+	read_counters(after);
 	CHECK_EQ_INT(after[0].udp_cross_lcore - before[0].udp_cross_lcore, want[0]);
 	CHECK_EQ_INT(after[1].udp_cross_lcore - before[1].udp_cross_lcore, 0);
 	CHECK_EQ_INT(after[1].udp_delivered - before[1].udp_delivered, want[1]);
@@ -367,9 +373,8 @@ TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed
 	CHECK_MEM(got, payload, sizeof(payload));
 	CHECK_EQ_INT(recv_wait(member[flow_lcore], got, sizeof(got), &from, 100), -EAGAIN);
 	CHECK_EQ_INT(recv_wait(member[1 - flow_lcore], got, sizeof(got), &from, 0), -EAGAIN);
-	hold_lcores();
-	struct ffs_counters after[2] = { counters(0), counters(1) };
-	release_lcores();
+	struct ffs_counters after[2];
+	read_counters(after);
 	/* All three fragments were processed by the lcore of the IP pair, which reassembled the
 	 * datagram and handed it to the flow's lcore. */
 	CHECK_EQ_INT(after[pair_lcore].ip_fragments - before[pair_lcore].ip_fragments, 3);

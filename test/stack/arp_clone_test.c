@@ -43,10 +43,7 @@ static void setup(void)
 		return;
 	test_eal_init("arp_clone_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	conf.n_data_lcores = 2;
-	conf.data_lcores[0] = 1;
-	conf.data_lcores[1] = 2;
+	test_conf_two_data_lcores(&conf);
 	test_conf_port(&conf, OUR_ADDR, 0xffffff00u);
 	st = test_stack_start("arp_clone_test", &conf);
 }

@@ -12,6 +12,7 @@
 #include "posix/ff_api.h"
 #include "stack/stack.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 static struct ffs_stack *st;
 
@@ -25,20 +26,7 @@ static void *claim_next(void *arg)
 
 TEST(loop_inline_starts_one_inline_lcore_per_lcore_of_the_mask)
 {
-	char path[] = "/tmp/ffnet-init-loop-XXXXXX";
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	char text[256];
-	int n = snprintf(text, sizeof(text),
-			 "[dpdk]\nfile_prefix = ffnet-init-loop-%d\nlcore_mask = 0x3\nlcores = 0@(0-1),1@(0-1)\nloop = inline\n"
-			 "memory = 128\nlog_level = warning\n",
-			 (int)getpid());
-	CHECK_EQ_INT(write(fd, text, (size_t)n), n);
-	close(fd);
-	char *argv[] = { "ff_init_loop_test", "--conf", path, NULL };
-	int rc = ff_init(3, argv);
-	unlink(path);
-	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(test_ff_init_ini("ff_init_loop_test", "lcore_mask = 0x3\nlcores = 0@(0-1),1@(0-1)\nloop = inline\n"), 0);
 	st = ffs_stack_current();
 	CHECK(st != NULL);
 	CHECK(ffs_stack_is_inline(st));

@@ -40,10 +40,7 @@ static void setup(void)
 		return;
 	test_eal_init("lifetime_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", NULL);
 	struct ffs_conf conf;
-	ffs_conf_init(&conf);
-	conf.n_data_lcores = 2;
-	conf.data_lcores[0] = 1;
-	conf.data_lcores[1] = 2;
+	test_conf_two_data_lcores(&conf);
 	st = test_stack_start("lifetime_test", &conf);
 	app = ffs_app_new(st);
 	app_home1 = ffs_app_new(st);

@@ -19,6 +19,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/stack.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define CHURN_ROUNDS 100000
 #define CHURN_WARMUP 1000
@@ -29,20 +30,7 @@ static struct ffs_stack *st;
 
 static void setup(void)
 {
-	char path[] = "/tmp/ffnet-pool-accounting-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		exit(2);
-	char text[256];
-	int n = snprintf(text, sizeof(text),
-			 "[dpdk]\nfile_prefix = ffnet-pool-accounting-%d\nlcore_mask = 0x1\nmemory = 128\nlog_level = warning\n",
-			 (int)getpid());
-	if (write(fd, text, (size_t)n) != n)
-		exit(2);
-	close(fd);
-	char *argv[] = { "pool_accounting_test", "--conf", path, NULL };
-	int rc = ff_init(3, argv);
-	unlink(path);
+	int rc = test_ff_init_ini("pool_accounting_test", "lcore_mask = 0x1\n");
 	st = ffs_stack_current();
 	if (rc != 0 || !st) {
 		fprintf(stderr, "pool_accounting_test: ff_init failed\n");

@@ -25,6 +25,7 @@
 #include "posix/ff_api.h"
 #include "stack/stack.h"
 #include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
 
 #define NOT_OURS "198.51.100.7" /* TEST-NET-2: an address no interface here has; only ever bound, never sent to */
 
@@ -40,19 +41,7 @@ static void begin(void)
 	diffs[0] = '\0';
 	if (st)
 		return;
-	char path[] = "/tmp/ffnet-posix-errno-XXXXXX";
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	char text[256];
-	int n = snprintf(text, sizeof(text),
-			 "[dpdk]\nfile_prefix = ffnet-posix-errno-%d\nlcore_mask = 0x1\nmemory = 128\nlog_level = warning\n",
-			 (int)getpid());
-	CHECK_EQ_INT(write(fd, text, (size_t)n), n);
-	close(fd);
-	char *argv[] = { "posix_errno_test", "--conf", path, NULL };
-	int rc = ff_init(3, argv);
-	unlink(path);
-	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(test_ff_init_ini("posix_errno_test", "lcore_mask = 0x1\n"), 0);
 	st = ffs_stack_current();
 	CHECK(st != NULL);
 	CHECK(ffs_stack_is_inline(st));

@@ -1,8 +1,9 @@
 /*
  * Bringing up a stack in a C test program (or fuzz harness): the EAL without hugepages, PCI or a
- * shared config, under a file prefix of the program's own, then ffs_stack_start. Either failure ends
- * the program with status 2 (the environment, not a case, failed). Also what those programs do to a
- * running stack: wait for its pool to settle, stop a lcore, read back what it sent on a net_ring port.
+ * shared config, under a file prefix of the program's own, then ffs_stack_start (either failure ends
+ * the program with status 2: the environment, not a case, failed); or ff_init from a temporary
+ * ffnet.ini. Also what those programs do to a running stack: wait for its pool to settle, stop a
+ * lcore, read back what it sent on a net_ring port.
  */
 #ifndef FFNET_TEST_STACK_ENV_H
 #define FFNET_TEST_STACK_ENV_H
@@ -15,6 +16,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "posix/ff_api.h"
 #include "stack/lcore/lcore.h"
 #include "stack/stack.h"
 
@@ -42,12 +44,48 @@ __attribute__((sentinel)) static inline void test_eal_init(const char *prog, con
 	}
 }
 
+/**
+ * ff_init for program `prog` from a temporary ffnet.ini (removed again) whose [dpdk] section holds
+ * `dpdk_keys` ("key = value\n" lines) besides a file prefix of the program's own, 128 MiB and log
+ * level warning. Returns what ff_init returns; a temporary file that cannot be written ends the
+ * program with status 2.
+ */
+static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
+{
+	char path[] = "/tmp/ffnet-ini-XXXXXX";
+	int fd = mkstemp(path);
+	char text[512];
+	int n = snprintf(text, sizeof(text), "[dpdk]\nfile_prefix = ffnet-%s-%d\n%smemory = 128\nlog_level = warning\n",
+			 prog, (int)getpid(), dpdk_keys);
+	if (fd < 0 || n < 0 || (size_t)n >= sizeof(text) || write(fd, text, (size_t)n) != n) {
+		fprintf(stderr, "%s: cannot write %s\n", prog, path);
+		exit(2);
+	}
+	close(fd);
+	char *argv[] = { (char *)prog, "--conf", path, NULL };
+	int rc = ff_init(3, argv);
+	unlink(path);
+	return rc;
+}
+
 /** Port 0 of `conf` alone, at `addr`/`netmask` with its subnet's broadcast and a 1500-byte MTU. */
 static inline void test_conf_port(struct ffs_conf *conf, uint32_t addr, uint32_t netmask)
 {
 	conf->n_ports = 1;
 	conf->ports[0] = (struct ffs_port_conf){ .port_id = 0, .addr = addr, .netmask = netmask,
 						 .broadcast = addr | ~netmask, .mtu = 1500 };
+}
+
+/**
+ * A default `conf` with two data-path lcores, 1 and 2 (as the EAL's --lcores=0@(0-1),1@(0-1),2@(0-1)
+ * gives them), lcore 0 left to the program itself.
+ */
+static inline void test_conf_two_data_lcores(struct ffs_conf *conf)
+{
+	ffs_conf_init(conf);
+	conf->n_data_lcores = 2;
+	conf->data_lcores[0] = 1;
+	conf->data_lcores[1] = 2;
 }
 
 /** ffs_stack_start(conf) for program `prog`. */
