@@ -123,6 +123,9 @@ unsigned ffs_stack_poll_lcore(struct ffs_stack *st, unsigned index);
  */
 unsigned ffs_stack_poll_thread(struct ffs_stack *st);
 
+/** ffs_stack_poll_thread(st) in the shape of ffs_driver_turns's turn (stack/lcore/driver.h). */
+unsigned ffs_stack_turn(void *st);
+
 /** Whether ffs_stack_poll_thread turns anything on the calling thread. */
 bool ffs_stack_thread_drives(const struct ffs_stack *st);
 

@@ -1,6 +1,15 @@
 /* The inline driver's idle policy (see driver.h). */
 #include "stack/lcore/driver.h"
 
+unsigned ffs_driver_turns(struct ffs_driver *d, unsigned max_turns, unsigned (*turn)(void *), void *arg)
+{
+	(void)d;
+	unsigned turns = 0;
+	while (turns < max_turns && turn(arg))
+		turns++;
+	return turns;
+}
+
 void ffs_driver_busy(struct ffs_driver *d, uint64_t now_ns)
 {
 	d->last_work_ns = now_ns;

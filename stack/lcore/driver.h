@@ -4,6 +4,9 @@
  * policy for both, pure (no clock, no I/O): the caller reports each turn and the time, and does what
  * the answer says.
  *
+ * One event-loop iteration turns while turns find work, up to a bound the caller sets
+ * (ffs_driver_turns).
+ *
  * Busy for 500 µs after the last work, so a ping-pong's next datagram finds the loop spinning; once
  * a busy period has had 64 turns with work (a flow, not a stray heartbeat), busy for 20 ms after the
  * last work: a windowed protocol goes quiet for a round trip between bursts, and a nap there costs
@@ -49,6 +52,13 @@ struct ffs_driver {
 	/** The last step said sleep or nap: the next turn with work starts a new busy period. */
 	bool asleep;
 };
+
+/**
+ * One event-loop iteration's turns: `turn(arg)` (one turn of what the thread turns, returning the work
+ * it found) again while turns find work, `max_turns` at most. Returns the turns that found work: what
+ * ffs_driver_step takes next.
+ */
+unsigned ffs_driver_turns(struct ffs_driver *d, unsigned max_turns, unsigned (*turn)(void *), void *arg);
 
 /** Busy from now on (started, woken by work, or a control call queued work). */
 void ffs_driver_busy(struct ffs_driver *d, uint64_t now_ns);
