@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -284,6 +285,12 @@ int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_
 		uint64_t now = now_ms();
 		if (timeout_ms == 0 || now >= deadline)
 			return 0;
+		if (d.backlogged) {
+			/* A socket overflowed in that turn: its reader (another thread, maybe on this CPU)
+			 * drains before this one takes in more. */
+			sched_yield();
+			continue;
+		}
 		if (work)
 			continue;
 		/* Sleep until a socket is signalled (or, driving, traffic arrives); 10 ms at most, for timers. */
