@@ -405,9 +405,7 @@ private:
 	{
 		if (!st_ || !driver_)
 			return;
-		unsigned turns = 0;
-		while (turns < kTurnsPerIteration && Poll())
-			turns++;
+		unsigned turns = ffs_driver_turns(&driver_->policy, kTurnsPerIteration, [](void *self) { return static_cast<StackWrap *>(self)->Poll(); }, this);
 		ffs_drive_step step = ffs_driver_step(&driver_->policy, turns, uv_hrtime(), IdleFdUsable());
 		if (step.action != FFS_DRIVE_SPIN)
 			StartSleep(step);

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,6 +25,7 @@
 
 #include "posix/ff_api.h"
 #include "posix/ff_internal.h"
+#include "stack/lcore/driver.h"
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "stack/wire/ipv4.h"
@@ -278,16 +280,24 @@ int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_
 	bool drive = ffs_stack_thread_drives(st);
 	unsigned idle_lcore = ffs_stack_thread_idle_lcore(st);
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+	struct ffs_driver d;
+	ffs_driver_busy(&d, 0);
 	for (;;) {
 		/* Between checks this thread holds no socket: closes on other threads need not wait. */
 		ffs_app_quiescent(st);
-		unsigned work = drive ? ffs_stack_poll_thread(st) : 0;
+		unsigned work = drive ? ffs_driver_turns(&d, 1, ffs_stack_turn, st) : 0;
 		ff_app_drain(st);
 		if (ready(arg))
 			return 1;
 		uint64_t now = now_ms();
 		if (timeout_ms == 0 || now >= deadline)
 			return 0;
+		if (d.backlogged) {
+			/* A socket overflowed in that turn: its reader (another thread, maybe on this CPU)
+			 * drains before this one takes in more. */
+			sched_yield();
+			continue;
+		}
 		if (work)
 			continue;
 		/* Sleep until a socket is signalled (or, driving, traffic arrives); 10 ms at most, for timers. */

@@ -79,7 +79,7 @@ void ff_run(loop_func_t loop, void *arg)
 	struct ffs_driver d;
 	ffs_driver_busy(&d, now_ns());
 	while (atomic_load(&run_stops) == run) {
-		unsigned work = drive ? ffs_stack_poll_thread(st) : 0;
+		unsigned work = drive ? ffs_driver_turns(&d, 1, ffs_stack_turn, st) : 0;
 		loop(arg);
 		if (!drive)
 			continue;

@@ -625,6 +625,8 @@ unsigned ffs_stack_poll_thread(struct ffs_stack *st)
 	return st->starter == THIS_THREAD ? ffs_stack_poll(st) : 0;
 }
 
+unsigned ffs_stack_turn(void *st) { return ffs_stack_poll_thread(st); }
+
 unsigned ffs_stack_thread_idle_lcore(const struct ffs_stack *st)
 {
 	int mine = ffs_stack_thread_lcore(st);

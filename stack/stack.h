@@ -138,6 +138,15 @@ unsigned ffs_stack_poll_lcore(struct ffs_stack *st, unsigned index);
  */
 unsigned ffs_stack_poll_thread(struct ffs_stack *st);
 
+/**
+ * Datagrams the calling thread's turns of inline lcores have dropped because a socket's receive buffer
+ * was full (their udp.fullsock), since the thread began: a turn that raised it overflowed a socket.
+ */
+uint64_t ffs_stack_thread_fullsock(void);
+
+/** ffs_stack_poll_thread(st) in the shape of ffs_driver_turns's turn (stack/lcore/driver.h). */
+unsigned ffs_stack_turn(void *st);
+
 /** Whether ffs_stack_poll_thread turns anything on the calling thread. */
 bool ffs_stack_thread_drives(const struct ffs_stack *st);
 

@@ -1,5 +1,25 @@
 /* The inline driver's idle policy (see driver.h). */
 #include "stack/lcore/driver.h"
+#include "stack/stack.h"
+
+unsigned ffs_driver_turns(struct ffs_driver *d, unsigned max_turns, unsigned (*turn)(void *), void *arg)
+{
+	unsigned turns = 0;
+	d->backlogged = false;
+	while (turns < max_turns) {
+		uint64_t dropped = ffs_stack_thread_fullsock();
+		if (!turn(arg))
+			break;
+		turns++;
+		/* A socket overflowed: its listener runs on this thread's event loop (or CPU), and every
+		 * frame taken in before it drains is parsed only to be dropped. */
+		if (ffs_stack_thread_fullsock() != dropped) {
+			d->backlogged = true;
+			break;
+		}
+	}
+	return turns;
+}
 
 void ffs_driver_busy(struct ffs_driver *d, uint64_t now_ns)
 {
@@ -7,6 +27,7 @@ void ffs_driver_busy(struct ffs_driver *d, uint64_t now_ns)
 	d->work_turns = 0;
 	d->nap_ms = FFS_DRIVER_NAP_MIN_MS;
 	d->asleep = false;
+	d->backlogged = false;
 }
 
 struct ffs_drive_step ffs_driver_step(struct ffs_driver *d, unsigned work_turns, uint64_t now_ns, bool has_idle_fd)

@@ -1,8 +1,15 @@
 /*
  * The inline driver's idle policy: when a thread that turns inline lcores (the Node addon's libuv
- * driver, posix ff_run) keeps spinning, and when it sleeps on the lcore's idle fd or naps. One
- * policy for both, pure (no clock, no I/O): the caller reports each turn and the time, and does what
- * the answer says.
+ * driver, posix ff_run and ff_wait) keeps spinning, and when it sleeps on the lcore's idle fd or
+ * naps. One policy for all, pure (no clock, no I/O): the caller reports each turn and the time, and
+ * does what the answer says.
+ *
+ * One event-loop iteration turns while turns find work, up to a bound the caller sets, but ends after
+ * a turn that dropped datagrams at a full socket (ffs_driver_turns): the listeners drain before the
+ * lcore takes in more. Frames taken in meanwhile would only be parsed and dropped on the CPU the
+ * listener needs, where a NIC left unpolled drops them for free (imissed) and a memif or tap ring
+ * left full makes its sender wait. The next iteration turns again, so a socket that never reads
+ * holds up the others' traffic, ARP and control messages one iteration at a time, no more.
  *
  * Busy for 500 µs after the last work, so a ping-pong's next datagram finds the loop spinning; once
  * a busy period has had 64 turns with work (a flow, not a stray heartbeat), busy for 20 ms after the
@@ -48,7 +55,17 @@ struct ffs_driver {
 	uint32_t nap_ms;
 	/** The last step said sleep or nap: the next turn with work starts a new busy period. */
 	bool asleep;
+	/** The last iteration (ffs_driver_turns) ended at a turn that dropped datagrams at a full socket. */
+	bool backlogged;
 };
+
+/**
+ * One event-loop iteration's turns: `turn(arg)` (one turn of what the thread turns, returning the work
+ * it found) again while turns find work, `max_turns` at most, and not after a turn that dropped
+ * datagrams at a full socket (ffs_stack_thread_fullsock rose; sets d->backlogged). Returns the turns
+ * that found work: what ffs_driver_step takes next.
+ */
+unsigned ffs_driver_turns(struct ffs_driver *d, unsigned max_turns, unsigned (*turn)(void *), void *arg);
 
 /** Busy from now on (started, woken by work, or a control call queued work). */
 void ffs_driver_busy(struct ffs_driver *d, uint64_t now_ns);

@@ -311,13 +311,28 @@ void ffs_lcore_unlock(struct ffs_lcore *lc)
 	atomic_store_explicit(&lc->turn_lock, false, memory_order_release);
 }
 
+/* Datagrams the calling thread's inline turns dropped at a full socket (ffs_stack_thread_fullsock). */
+static _Thread_local uint64_t turned_fullsock;
+
+uint64_t ffs_stack_thread_fullsock(void) { return turned_fullsock; }
+
+/* One turn, counting what it dropped at a full socket for the thread (read under the turn lock:
+ * only the thread turning the lcore writes its counters). */
+static unsigned turn_counted(struct ffs_lcore *lc)
+{
+	uint64_t before = lc->ctr.udp_fullsock;
+	unsigned work = ffs_lcore_turn(lc);
+	turned_fullsock += lc->ctr.udp_fullsock - before;
+	return work;
+}
+
 unsigned ffs_lcore_turn_locked(struct ffs_lcore *lc)
 {
 	if (ffs_lcore_locked_here(lc))
-		return ffs_lcore_turn(lc);
+		return turn_counted(lc);
 	if (!ffs_lcore_trylock(lc))
 		return 0;
-	unsigned work = ffs_lcore_turn(lc);
+	unsigned work = turn_counted(lc);
 	ffs_lcore_unlock(lc);
 	return work;
 }
