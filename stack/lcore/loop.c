@@ -3,9 +3,9 @@
  * what peers handed over (ARP clones, fragments, dispatched frames), deliver looped-back packets,
  * receive a burst from every port (through the fault injector, phy/fault.c, when it is on; a port
  * with fewer RX queues than lcores has its frames dispatched by RSS hash to the lcore they belong
- * to), run timers, and flush TX — at once when the receive side is quiet (latency), or when the oldest queued frame has waited pkt_tx_delay (throughput
- * under load). An idle data-path lcore sleeps (lcore/sleep.c) instead of burning its core;
- * idle_sleep = 0 keeps it busy-polling.
+ * to), run timers, and flush TX — at once when the receive side is quiet (latency), or when the
+ * oldest queued frame has waited pkt_tx_delay (throughput under load). An idle data-path lcore
+ * sleeps (lcore/sleep.c) instead of burning its core; idle_sleep = 0 keeps it busy-polling.
  *
  * Each lcore is a reader of sockets for rte_rcu_qsbr (sock/sock.c frees a socket after a grace
  * period): a data-path lcore reports a quiescent state after every turn and is offline while it
