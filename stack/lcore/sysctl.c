@@ -3,7 +3,7 @@
 #include "stack/lcore/sysctl.h"
 
 const struct ffs_sysctl_desc ffs_sysctl_table[FFS_SYSCTL_COUNT] = {
-#define FFS_SYSCTL_DESC(id, name, def, min, max, unit) { name, def, min, max, unit },
+#define FFS_SYSCTL_DESC(id, name, def, min, max, unit, doc) { name, def, min, max, unit, doc },
 	FFS_SYSCTLS(FFS_SYSCTL_DESC)
 #undef FFS_SYSCTL_DESC
 };

@@ -13,29 +13,49 @@
 #include <stdint.h>
 
 #define FFS_SYSCTLS(X)                                                                  \
-	X(ARP_MAX_AGE, "net.link.ether.inet.max_age", 1200, 1, 86400, "s")              \
-	X(ARP_MAXTRIES, "net.link.ether.inet.maxtries", 5, 1, 100, "requests")          \
-	X(ARP_MAXHOLD, "net.link.ether.inet.maxhold", 16, 1, 1024, "packets")           \
-	X(ARP_REXMIT_MS, "net.link.ether.inet.rexmit_ms", 1000, 10, 60000, "ms")        \
-	X(ARP_MAX_ENTRIES, "net.link.ether.inet.max_entries", 768, 8, 768, "entries")   \
-	X(IP_TTL, "net.inet.ip.ttl", 64, 1, 255, "hops")                                \
-	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000, "per s")                   \
-	X(PORT_FIRST, "net.inet.ip.portrange.first", 49152, 1024, 65535, "port")        \
-	X(PORT_LAST, "net.inet.ip.portrange.last", 65535, 1024, 65535, "port")          \
-	X(MAXFRAGPACKETS, "net.inet.ip.maxfragpackets", 64, 1, 4096, "datagrams")       \
-	X(MAXFRAGSPERPACKET, "net.inet.ip.maxfragsperpacket", 64, 1, 1024, "fragments") \
-	X(MAXFRAGBYTES, "net.inet.ip.maxfragbytes", 4194304, 65536, 268435456, "bytes") \
-	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000, "ms")                  \
-	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3, "version")            \
-	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456, "bytes")          \
-	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215, "mbufs")             \
-	X(FAULT_RX_DROP_PPM, "dev.fault.rx_drop_ppm", 0, 0, 1000000, "ppm")             \
-	X(FAULT_RX_DUP_PPM, "dev.fault.rx_dup_ppm", 0, 0, 1000000, "ppm")               \
-	X(FAULT_RX_REORDER_PPM, "dev.fault.rx_reorder_ppm", 0, 0, 1000000, "ppm")       \
-	X(FAULT_SEED, "dev.fault.seed", 1, 0, 2147483647, "")
+	X(ARP_MAX_AGE, "net.link.ether.inet.max_age", 1200, 1, 86400, "s", \
+	  "Lifetime of a resolved ARP entry before it must be confirmed again.") \
+	X(ARP_MAXTRIES, "net.link.ether.inet.maxtries", 5, 1, 100, "requests", \
+	  "ARP requests sent for an unresolved neighbour before the entry fails and its held packets are dropped.") \
+	X(ARP_MAXHOLD, "net.link.ether.inet.maxhold", 16, 1, 1024, "packets", \
+	  "Packets held per unresolved neighbour while ARP resolution is in progress; more are dropped and counted.") \
+	X(ARP_REXMIT_MS, "net.link.ether.inet.rexmit_ms", 1000, 10, 60000, "ms", \
+	  "Interval between ARP requests for an unresolved neighbour.") \
+	X(ARP_MAX_ENTRIES, "net.link.ether.inet.max_entries", 768, 8, 768, "entries", \
+	  "Most entries in the neighbour table of each lcore. A new neighbour past it evicts the least recently used entry nobody used (learned from a request, or failed), or, for a resolution of our own, any entry but a permanent one (counted in arp.evicted); when none may go it is refused (arp.table_full).") \
+	X(IP_TTL, "net.inet.ip.ttl", 64, 1, 255, "hops", \
+	  "Default TTL of IPv4 datagrams the stack sends.") \
+	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000, "per s", \
+	  "ICMP error replies sent per second per lcore (0 = unlimited).") \
+	X(PORT_FIRST, "net.inet.ip.portrange.first", 49152, 1024, 65535, "port", \
+	  "First port of the range ephemeral ports (bind to port 0, implicit binds) are taken from.") \
+	X(PORT_LAST, "net.inet.ip.portrange.last", 65535, 1024, 65535, "port", \
+	  "Last port of the ephemeral range.") \
+	X(MAXFRAGPACKETS, "net.inet.ip.maxfragpackets", 64, 1, 4096, "datagrams", \
+	  "Datagrams being reassembled at once per lcore; fragments of more are dropped and counted.") \
+	X(MAXFRAGSPERPACKET, "net.inet.ip.maxfragsperpacket", 64, 1, 1024, "fragments", \
+	  "Fragments one datagram may arrive in (a 65507-byte datagram over a 1500-byte MTU takes 45).") \
+	X(MAXFRAGBYTES, "net.inet.ip.maxfragbytes", 4194304, 65536, 268435456, "bytes", \
+	  "Bytes of fragments held for reassembly per lcore.") \
+	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000, "ms", \
+	  "How long a partial datagram waits for its missing fragments.") \
+	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3, "version", \
+	  "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).") \
+	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456, "bytes", \
+	  "Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).") \
+	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215, "mbufs", \
+	  "Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.") \
+	X(FAULT_RX_DROP_PPM, "dev.fault.rx_drop_ppm", 0, 0, 1000000, "ppm", \
+	  "Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).") \
+	X(FAULT_RX_DUP_PPM, "dev.fault.rx_dup_ppm", 0, 0, 1000000, "ppm", \
+	  "Fault injector: probability that a received IPv4 frame is delivered twice (fault.duplicated).") \
+	X(FAULT_RX_REORDER_PPM, "dev.fault.rx_reorder_ppm", 0, 0, 1000000, "ppm", \
+	  "Fault injector: probability that a received IPv4 frame is held back and delivered after the next frame from its port, or after 1 ms if none comes (fault.reordered).") \
+	X(FAULT_SEED, "dev.fault.seed", 1, 0, 2147483647, "", \
+	  "Fault injector: seed of the per-lcore generator behind its decisions; any write to a dev.fault.* tunable reseeds it.")
 
 enum ffs_sysctl_id {
-#define FFS_SYSCTL_ID(id, name, def, min, max, unit) FFS_SYSCTL_##id,
+#define FFS_SYSCTL_ID(id, name, def, min, max, unit, doc) FFS_SYSCTL_##id,
 	FFS_SYSCTLS(FFS_SYSCTL_ID)
 #undef FFS_SYSCTL_ID
 	FFS_SYSCTL_COUNT
@@ -44,7 +64,8 @@ enum ffs_sysctl_id {
 struct ffs_sysctl_desc {
 	const char *name;
 	int64_t def, min, max;
-	const char *unit; /**< of the value, as config/sysctl.ts names it ('' for none) */
+	const char *unit; /**< of the value ('' for none) */
+	const char *doc;  /**< one line: what the value controls */
 };
 
 extern const struct ffs_sysctl_desc ffs_sysctl_table[FFS_SYSCTL_COUNT];
