@@ -3,8 +3,14 @@
  * order `ffnet --help` lists them.
  */
 import type { Command } from '../command.js';
+import { netstat } from './netstat.js';
 import { ps } from './ps.js';
+import { sysctl } from './sysctl.js';
+import { top } from './top.js';
 
 export const commands: Command[] = [
   ps,
+  netstat,
+  sysctl,
+  top,
 ];
