@@ -338,8 +338,8 @@ describe('documentation', () => {
     }]);
   });
 
-  it('the README section documents every key and embeds the example file', () => {
-    const md = readFileSync(join(root, 'README.md'), 'utf8');
+  it('docs/configuration.md documents every key and embeds the example file', () => {
+    const md = readFileSync(join(root, 'docs/configuration.md'), 'utf8');
     for (const row of describeConfigKeys()) expect(md).toContain(`| \`${row.key}\` |`);
     expect(md).toContain(readFileSync(join(root, 'ffnet.example.ini'), 'utf8'));
   });
