@@ -44,5 +44,5 @@ if [ ! -f "$addon" ] || [ -n "$newer" ]; then
 fi
 
 # --- TypeScript (incremental), after the modules generated from the stack's C tables.
-node scripts/gen-tables.mjs
+node scripts/gen-tables.mjs --module
 npx --no-install tsc -p tsconfig.json >&2
