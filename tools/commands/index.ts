@@ -1,0 +1,16 @@
+/**
+ * The registry of `ffnet` subcommands: one import and one entry per module in this folder, in the
+ * order `ffnet --help` lists them.
+ */
+import type { Command } from '../command.js';
+import { netstat } from './netstat.js';
+import { ps } from './ps.js';
+import { sysctl } from './sysctl.js';
+import { top } from './top.js';
+
+export const commands: Command[] = [
+  ps,
+  netstat,
+  sysctl,
+  top,
+];
