@@ -6,7 +6,7 @@
  * keeps only cheap guards with fixed messages.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -216,21 +216,62 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
-/** Loads build/Release/ffnet.node (or FFNET_ADDON_PATH), once per thread. */
+const here = dirname(fileURLToPath(import.meta.url));
+/** The package's root: native/ in the source layout, dist/native/ compiled. */
+const packageRoot = existsSync(resolve(here, '../package.json')) ? resolve(here, '..') : resolve(here, '../..');
+
+/**
+ * Where the addon is: FFNET_ADDON_PATH when set (alone, so that a run asking for a sanitized build
+ * never gets another one), else the package's build/Release/ffnet.node.
+ */
+function addonPath(): string {
+  return process.env.FFNET_ADDON_PATH || join(packageRoot, 'build/Release/ffnet.node');
+}
+
+/**
+ * Why the addon is missing, with how to get it ('' when it is there), without loading it: what the
+ * install script recorded in build/ffnet-native.json (scripts/install.mjs), else where it looked.
+ */
+export function addonMissingReason(): string {
+  if (cached) return '';
+  const path = addonPath();
+  if (existsSync(path)) return '';
+  try {
+    const status = JSON.parse(readFileSync(join(packageRoot, 'build', 'ffnet-native.json'), 'utf8')) as { reason?: unknown };
+    if (typeof status.reason === 'string' && status.reason) return status.reason;
+  } catch {
+    /* no record: a checkout not built yet, or an install that predates the record */
+  }
+  return `${path} does not exist (npm rebuild ffnet; in a checkout of ffnet, npm run build)`;
+}
+
+/** The error of an ffnet call that needs the addon when it is not built (code ERR_FFNET_NO_ADDON). */
+export function addonMissingError(reason = addonMissingReason()): Error {
+  return Object.assign(new Error(`ffnet: the native addon is not built: ${reason}`), { code: 'ERR_FFNET_NO_ADDON' });
+}
+
+/** Loads build/Release/ffnet.node (or FFNET_ADDON_PATH), once per thread; throws ERR_FFNET_NO_ADDON when it is not built. */
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
-  const here = dirname(fileURLToPath(import.meta.url));
-  // Source layout: native/ → ../build; compiled layout: dist/native/ → ../../build.
-  const candidates = [
-    process.env.FFNET_ADDON_PATH,
-    resolve(here, '../build/Release/ffnet.node'),
-    resolve(here, '../../build/Release/ffnet.node'),
-  ].filter((p): p is string => !!p);
-  const path = candidates.find((p) => existsSync(p));
-  if (!path) {
-    throw new Error(`ffnet native addon not found (looked in ${candidates.join(', ')}); run 'npm run build'`);
-  }
+  const path = addonPath();
+  if (!existsSync(path)) throw addonMissingError();
   const require = createRequire(join(here, 'index.js'));
   cached = require(path) as NativeAddon;
   return cached;
+}
+
+/**
+ * The ff_* binding for modules that keep it from load time (ffnet/posix, ffnet/dgram's dpdk backend),
+ * so that they load without the addon: then its constants are empty and every call throws
+ * ERR_FFNET_NO_ADDON, and ffnet/dgram chooses the kernel backend before reaching it.
+ */
+export function posixBinding(): NativePosix {
+  const reason = addonMissingReason();
+  if (!reason) return loadAddon().posix;
+  const fail = (): never => {
+    throw addonMissingError(reason);
+  };
+  return new Proxy({ constants: {} } as unknown as NativePosix, {
+    get: (target, key) => (key === 'constants' ? target.constants : fail),
+  });
 }
