@@ -198,6 +198,8 @@ struct ffs_stack {
 	/** Multicast groups joined per port, counted over every socket's memberships (iface/mcast.c),
 	 *  under ns_lock; NULL until the first join. */
 	struct mcast_table *mcast;
+	/** The control server tools talk to (ctl/ctl.h); NULL when it could not start. */
+	struct ffs_ctl_server *ctl;
 };
 
 /**
