@@ -3,8 +3,12 @@
  * order `ffnet --help` lists them.
  */
 import type { Command } from '../command.js';
+import { migrate } from './migrate.js';
 import { ps } from './ps.js';
+import { run } from './run.js';
 
 export const commands: Command[] = [
   ps,
+  run,
+  migrate,
 ];
