@@ -6,7 +6,7 @@
  * address no kernel interface has, so the program's socket was the stack's. Also: arguments after the
  * program are its own (options included), its exit code is ffnet run's, a SIGTERM sent to ffnet run
  * reaches the program (which then ends by it, its stack cleaned up, and so does ffnet run), and the
- * one-line usage errors (no program, no configuration).
+ * one-line usage errors (no program, no configuration). `ffnet ps` names the program, not node or ffnet/register.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -137,6 +137,11 @@ describe('ffnet run', () => {
     const run = await startRun(['-c', config, 'app.cjs']);
     const replies = await kernelExchange(2);
     expect(replies).toEqual([0, 1].map((i) => ({ from: `${STACK_IP}:${PORT}`, text: `echo:d${i}` })));
+    // The program's command line is its own (ffnet/register comes through NODE_OPTIONS).
+    const ps = spawnSync(process.execPath, [CLI, 'ps', '--json'], { env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
+    expect(ps.status, ps.stderr).toBe(0);
+    const entry = (JSON.parse(ps.stdout) as Array<{ file_prefix: string; program: string; argv: string[] }>).find((s) => s.file_prefix === prefix);
+    expect(entry, ps.stdout).toMatchObject({ program: 'app.cjs', argv: [process.execPath, 'app.cjs'] });
     run.child.kill('SIGTERM');
     const end = await withTimeout(run.exited, 15_000, 'ffnet run to end on SIGTERM');
     expect(end, run.output()).toEqual({ code: null, signal: 'SIGTERM' });

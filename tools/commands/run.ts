@@ -1,6 +1,6 @@
 /**
  * `ffnet run [--config FILE] app.js [args]`: runs an unmodified node:dgram program on the stack, as
- * `onload app` does for OpenOnload. The program runs in a child `node --import ffnet/register`, with
+ * `onload app` does for OpenOnload. The program runs in a child node preloading ffnet/register, with
  * FFNET_CONFIG naming the stack's configuration, so its `dgram` / `node:dgram` sockets (ES imports,
  * require, import(), its workers and child processes too) are ffnet/dgram's on the dpdk backend.
  * Arguments after app.js are the program's; its exit code is ffnet run's, and the signals ffnet run
@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '../../config/index.js';
 import { addonMissingReason } from '../../native/index.js';
+import { withImport } from '../../shim/node-options.js';
 import { ToolError, type Command } from '../command.js';
 
 /** ffnet/register, compiled beside this module (dist/tools/commands → dist/shim). */
@@ -54,9 +55,11 @@ is the program's; signals sent to ffnet run are passed on to it.`,
     } catch (err) {
       throw new ToolError((err as Error).message.split('\n')[0]!);
     }
-    const child = spawn(process.execPath, ['--import', registerPath, app, ...args], {
+    // Through NODE_OPTIONS rather than argv, so that the program's command line (what `ffnet ps`
+    // and ps(1) show) is `node app.js ...`.
+    const child = spawn(process.execPath, [app, ...args], {
       stdio: 'inherit',
-      env: { ...process.env, FFNET_CONFIG: config },
+      env: { ...process.env, FFNET_CONFIG: config, NODE_OPTIONS: withImport(process.env.NODE_OPTIONS, registerPath) },
     });
     const forward = (signal: NodeJS.Signals): void => {
       child.kill(signal);
