@@ -110,9 +110,16 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'app.cjs'), APP_CJS);
 });
 
-afterEach(() => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+/** A run left by a failed test: SIGTERM (ffnet run passes it on to the program), SIGKILL after 5 s. */
+afterEach(async () => {
+  const c = child;
   child = undefined;
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  const gone = new Promise((resolve) => c.once('exit', resolve));
+  c.kill('SIGTERM');
+  const killer = setTimeout(() => c.kill('SIGKILL'), 5_000);
+  await gone;
+  clearTimeout(killer);
 });
 
 afterAll(async () => {
