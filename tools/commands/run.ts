@@ -36,10 +36,10 @@ export const run: Command = {
   summary: 'run an unmodified node:dgram program on the stack',
   usage: `ffnet run [--config FILE] app.js [args...]
 
-Runs app.js with node, its dgram sockets on ffnet's stack (node --import ffnet/register, FFNET_CONFIG
-set to the configuration). The configuration is --config FILE, else $FFNET_CONFIG, else ./ffnet.ini;
-it is checked before the program starts. Arguments after app.js are the program's. The exit status
-is the program's; signals sent to ffnet run are passed on to it.`,
+Runs app.js with node, its dgram sockets on ffnet's stack: ffnet/register is preloaded (through
+NODE_OPTIONS, so children and workers inherit it) and FFNET_CONFIG names the configuration: --config
+FILE, else $FFNET_CONFIG, else ./ffnet.ini, checked before the program starts. Arguments after app.js
+are the program's. The exit status is the program's; signals sent to ffnet run are passed on to it.`,
   options: { config: { type: 'string', short: 'c' } },
   allowPositionals: true,
   passThrough: true,
