@@ -19,8 +19,14 @@ import { ToolError, type Command } from '../command.js';
 /** ffnet/register, compiled beside this module (dist/tools/commands → dist/shim). */
 const registerPath = fileURLToPath(new URL('../../shim/register.js', import.meta.url));
 
-/** Signals passed on to the program (SIGKILL and SIGSTOP cannot be caught; SIGINT from a terminal reaches both). */
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP'];
+/** Signals passed on to the program (SIGKILL and SIGSTOP cannot be caught; ^Z stops both processes as a group). */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGWINCH'];
+/**
+ * The terminal sends ^C and ^\ to its whole foreground process group, the program included: on a
+ * terminal these are not sent a second time (a program counting ^C presses would see two), only
+ * kept from ending ffnet run before the program — as a shell waiting for a command does.
+ */
+const FROM_TERMINAL: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGQUIT']);
 
 /** The configuration file: --config, else FFNET_CONFIG, else ./ffnet.ini. */
 function configPath(option: string | undefined): string {
@@ -61,8 +67,9 @@ are the program's. The exit status is the program's; signals sent to ffnet run a
       stdio: 'inherit',
       env: { ...process.env, FFNET_CONFIG: config, NODE_OPTIONS: withImport(process.env.NODE_OPTIONS, registerPath) },
     });
+    const onTerminal = process.stdin.isTTY === true;
     const forward = (signal: NodeJS.Signals): void => {
-      child.kill(signal);
+      if (!(onTerminal && FROM_TERMINAL.has(signal))) child.kill(signal);
     };
     for (const signal of FORWARDED) process.on(signal, forward);
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done, fail) => {
