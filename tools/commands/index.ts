@@ -4,11 +4,17 @@
  */
 import type { Command } from '../command.js';
 import { migrate } from './migrate.js';
+import { netstat } from './netstat.js';
 import { ps } from './ps.js';
 import { run } from './run.js';
+import { sysctl } from './sysctl.js';
+import { top } from './top.js';
 
 export const commands: Command[] = [
   ps,
+  netstat,
+  sysctl,
+  top,
   run,
   migrate,
 ];
