@@ -229,34 +229,51 @@ function addonPath(): string {
 }
 
 /**
- * Why the addon is missing, with how to get it ('' when it is there), without loading it: what the
- * install script recorded in build/ffnet-native.json (scripts/install.mjs), else where it looked.
+ * Why the addon cannot be used, as one clause with how to fix it — "the native addon is not built:
+ * …" or "the native addon does not load: …" — or '' when it loads (it is then loaded). A missing
+ * addon's reason is what the install script recorded in build/ffnet-native.json (scripts/install.mjs),
+ * else where it looked.
  */
-export function addonMissingReason(): string {
+export function addonUnavailable(): string {
   if (cached) return '';
   const path = addonPath();
-  if (existsSync(path)) return '';
+  if (existsSync(path)) {
+    try {
+      loadAddon();
+      return '';
+    } catch (err) {
+      return (err as Error).message.replace(/^ffnet: /, '');
+    }
+  }
   try {
     const status = JSON.parse(readFileSync(join(packageRoot, 'build', 'ffnet-native.json'), 'utf8')) as { reason?: unknown };
-    if (typeof status.reason === 'string' && status.reason) return status.reason;
+    if (typeof status.reason === 'string' && status.reason) return `the native addon is not built: ${status.reason}`;
   } catch {
     /* no record: a checkout not built yet, or an install that predates the record */
   }
-  return `${path} does not exist (npm rebuild ffnet; in a checkout of ffnet, npm run build)`;
+  return `the native addon is not built: ${path} does not exist (npm rebuild ffnet; in a checkout of ffnet, npm run build)`;
 }
 
-/** The error of an ffnet call that needs the addon when it is not built (code ERR_FFNET_NO_ADDON). */
-export function addonMissingError(reason = addonMissingReason()): Error {
-  return Object.assign(new Error(`ffnet: the native addon is not built: ${reason}`), { code: 'ERR_FFNET_NO_ADDON' });
+/** The error of an ffnet call that needs the addon when it cannot be used (code ERR_FFNET_NO_ADDON). */
+function addonError(clause: string): Error {
+  return Object.assign(new Error(`ffnet: ${clause}`), { code: 'ERR_FFNET_NO_ADDON' });
 }
 
-/** Loads build/Release/ffnet.node (or FFNET_ADDON_PATH), once per thread; throws ERR_FFNET_NO_ADDON when it is not built. */
+/**
+ * Loads build/Release/ffnet.node (or FFNET_ADDON_PATH), once per thread. Throws ERR_FFNET_NO_ADDON
+ * when it is not built, or does not load (the DPDK libraries it links were removed or changed since).
+ */
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const path = addonPath();
-  if (!existsSync(path)) throw addonMissingError();
+  if (!existsSync(path)) throw addonError(addonUnavailable());
   const require = createRequire(join(here, 'index.js'));
-  cached = require(path) as NativeAddon;
+  try {
+    cached = require(path) as NativeAddon;
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0];
+    throw addonError(`the native addon does not load: ${why} (npm rebuild ffnet builds it against the DPDK installed now)`);
+  }
   return cached;
 }
 
@@ -266,10 +283,10 @@ export function loadAddon(): NativeAddon {
  * ERR_FFNET_NO_ADDON, and ffnet/dgram chooses the kernel backend before reaching it.
  */
 export function posixBinding(): NativePosix {
-  const reason = addonMissingReason();
-  if (!reason) return loadAddon().posix;
+  const unavailable = addonUnavailable();
+  if (!unavailable) return loadAddon().posix;
   const fail = (): never => {
-    throw addonMissingError(reason);
+    throw addonError(unavailable);
   };
   return new Proxy({ constants: {} } as unknown as NativePosix, {
     get: (target, key) => (key === 'constants' ? target.constants : fail),

@@ -26,7 +26,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { Stack, type StackAttachment } from '../index.js';
-import { addonMissingReason, loadAddon, posixBinding, type NativePosix } from '../native/index.js';
+import { addonUnavailable, loadAddon, posixBinding, type NativePosix } from '../native/index.js';
 
 /** The ff_* binding: the hot paths (send, receive) call it directly, skipping FfError. */
 export const binding: NativePosix = posixBinding();
@@ -60,15 +60,16 @@ let fallbackWarned = false;
 /**
  * Whether the dpdk backend is selected: a stack runs in this process (started by this thread or
  * another), or FFNET_CONFIG names one. Without the native addon the kernel backend serves even when
- * FFNET_CONFIG asks for the stack, and a process warning (FFNET_NO_ADDON) says why, once.
+ * FFNET_CONFIG asks for the stack, and a process warning (FFNET_NO_ADDON) says why, once. An addon
+ * that does not load counts as missing, so that kernel sockets still work.
  */
 export function dpdkConfigured(): boolean {
   if (Stack.current() !== undefined) return true;
-  const missing = addonMissingReason();
-  if (missing) {
+  const unavailable = addonUnavailable();
+  if (unavailable) {
     if (process.env.FFNET_CONFIG && !fallbackWarned) {
       fallbackWarned = true;
-      process.emitWarning(`FFNET_CONFIG names a stack, but the native addon is not built: ${missing}; ffnet/dgram uses the kernel's node:dgram`,
+      process.emitWarning(`FFNET_CONFIG names a stack, but ${unavailable}; ffnet/dgram uses the kernel's node:dgram`,
         { code: 'FFNET_NO_ADDON' });
     }
     return false;

@@ -12,7 +12,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { addonMissingReason } from '../native/index.js';
+import { addonUnavailable } from '../native/index.js';
 import { ToolError } from './command.js';
 
 /** The `info` reply of a stack (stack/ctl/stack_cmds.c). */
@@ -55,12 +55,12 @@ export interface StackScan {
 }
 
 /**
- * "no ffnet stack is running (looked in …)", and when this installation of ffnet has no native addon,
- * why (no program of it can have started a stack).
+ * "no ffnet stack is running (looked in …)", and when this installation of ffnet cannot use its native
+ * addon, why (no program of it can have started a stack).
  */
 export function noStackMessage(looked: string[]): string {
-  const missing = addonMissingReason();
-  return `no ffnet stack is running (looked in ${looked.join(', ')})${missing ? `; this ffnet's native addon is not built: ${missing}` : ''}`;
+  const unavailable = addonUnavailable();
+  return `no ffnet stack is running (looked in ${looked.join(', ')})${unavailable ? `; ${unavailable}` : ''}`;
 }
 
 /** Default time a request may take. */

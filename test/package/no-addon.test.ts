@@ -4,7 +4,9 @@
  * kernel backend and one process warning (FFNET_NO_ADDON) says why, however many sockets are made;
  * with no configuration there is no warning; what needs the stack (Stack.start, ff_socket) throws
  * ERR_FFNET_NO_ADDON with the reason. FFNET_ADDON_PATH naming a missing file stands for the missing
- * addon (it is the only place looked at when set). Each program runs in a child Node, over 127.0.0.1.
+ * addon (it is the only place looked at when set); naming a file that is no shared object, for an
+ * addon that no longer loads (DPDK's libraries gone since the build). Each program runs in a child
+ * Node, over 127.0.0.1.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,6 +70,23 @@ describe('without the native addon', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toHaveLength(3);
     expect(r.stderr).not.toContain('FFNET_NO_ADDON');
+  });
+
+  it('an addon that does not load (not a shared object here) is reported as such, and the kernel serves', () => {
+    const broken = join(dir, 'broken.node');
+    writeFileSync(broken, 'not an ELF file\n');
+    const config = join(dir, 'stack.ini');
+    writeFileSync(config, '[dpdk]\nfile_prefix = ffnet-no-addon\n');
+    const asked = run(ROUND_TRIPS, { FFNET_ADDON_PATH: broken, FFNET_CONFIG: config });
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(JSON.parse(asked.stdout).map((k: string[]) => k[0])).toEqual(['kernel', 'kernel', 'kernel']);
+    const warnings = asked.stderr.split('\n').filter((l) => l.includes('FFNET_NO_ADDON'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`FFNET_CONFIG names a stack, but the native addon does not load: ${broken}: `);
+    expect(warnings[0]).toContain("(npm rebuild ffnet builds it against the DPDK installed now); ffnet/dgram uses the kernel's node:dgram");
+    const plain = run(ROUND_TRIPS, { FFNET_ADDON_PATH: broken });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).toBe('');
   });
 
   it('Stack.start and ff_socket throw ERR_FFNET_NO_ADDON naming what is missing', () => {

@@ -12,7 +12,7 @@ import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile } from '../../config/index.js';
-import { addonMissingReason } from '../../native/index.js';
+import { addonUnavailable } from '../../native/index.js';
 import { withImport } from '../../shim/node-options.js';
 import { ToolError, type Command } from '../command.js';
 
@@ -54,8 +54,8 @@ are the program's. The exit status is the program's; signals sent to ffnet run a
     if (!app) throw new ToolError('no program given (ffnet run [--config FILE] app.js [args...])', 2);
     if (!existsSync(app)) throw new ToolError(`${app}: no such file`, 2);
     const config = configPath(typeof ctx.values.config === 'string' ? ctx.values.config : undefined);
-    const missing = addonMissingReason();
-    if (missing) throw new ToolError(`the native addon is not built: ${missing}`);
+    const unavailable = addonUnavailable();
+    if (unavailable) throw new ToolError(unavailable);
     try {
       loadConfigFile(config);
     } catch (err) {
