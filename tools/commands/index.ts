@@ -3,8 +3,10 @@
  * order `ffnet --help` lists them.
  */
 import type { Command } from '../command.js';
+import { migrate } from './migrate.js';
 import { netstat } from './netstat.js';
 import { ps } from './ps.js';
+import { run } from './run.js';
 import { sysctl } from './sysctl.js';
 import { top } from './top.js';
 
@@ -13,4 +15,6 @@ export const commands: Command[] = [
   netstat,
   sysctl,
   top,
+  run,
+  migrate,
 ];
