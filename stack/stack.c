@@ -22,6 +22,7 @@
 #include <rte_memzone.h>
 #include <rte_rcu_qsbr.h>
 
+#include "stack/ctl/ctl.h"
 #include "stack/eal_log.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
@@ -415,6 +416,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	st->n_lcores = !st->inline_mode ? conf->n_data_lcores : conf->n_inline_lcores > 1 ? conf->n_inline_lcores : 1;
 	st->starter = THIS_THREAD;
 	st->tsc_hz = rte_get_tsc_hz();
+	st->tsc_ns_q32 = (uint64_t)(((unsigned __int128)1000000000u << 32) / st->tsc_hz);
 	st->tx_delay_tsc = st->tsc_hz / 1000000 * conf->tx_delay_us;
 	st->ping_ident = (uint16_t)(getpid() ^ (st->id << 8));
 	for (int i = 0; i < FFS_SYSCTL_COUNT; i++)
@@ -533,6 +535,10 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		}
 	}
 	running = st;
+	/* Without its control socket the stack still runs; tools will not see it, and the log says why. */
+	char ctl_err[256];
+	if (ffs_ctl_start(st, ctl_err, sizeof(ctl_err)) != 0)
+		RTE_LOG(WARNING, USER1, "ffnet: %s\n", ctl_err);
 	return st;
 }
 
@@ -540,6 +546,8 @@ void ffs_stack_stop(struct ffs_stack *st)
 {
 	if (!st)
 		return;
+	/* Tools' requests read the stack: they end before anything is freed. */
+	ffs_ctl_stop(st);
 	if (!st->inline_mode) {
 		for (unsigned i = 0; i < st->n_lcores; i++)
 			atomic_store(&st->lcores[i]->stop, true);

@@ -168,6 +168,8 @@ struct ffs_stack {
 	/** Bumped by every write to a dev.fault.* tunable: lcores reload their injector when it moves. */
 	_Atomic uint32_t fault_gen;
 	uint64_t tsc_hz;
+	/** Nanoseconds per TSC cycle, in 32.32 fixed point (cycles × this >> 32 = ns). */
+	uint64_t tsc_ns_q32;
 	uint64_t tx_delay_tsc;
 	uint16_t ping_ident;
 	/** The routing table and the ports' addresses (iface/route.c). */
@@ -216,6 +218,8 @@ struct ffs_stack {
 	/** Multicast groups joined per port, counted over every socket's memberships (iface/mcast.c),
 	 *  under ns_lock; NULL until the first join. */
 	struct mcast_table *mcast;
+	/** The control server tools talk to (ctl/ctl.h); NULL when it could not start. */
+	struct ffs_ctl_server *ctl;
 };
 
 /**
