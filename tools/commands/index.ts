@@ -4,7 +4,15 @@
  */
 import type { Command } from '../command.js';
 import { ps } from './ps.js';
+import { ifconfig } from './ifconfig.js';
+import { arp } from './arp.js';
+import { route } from './route.js';
+import { ping } from './ping.js';
 
 export const commands: Command[] = [
   ps,
+  ifconfig,
+  arp,
+  route,
+  ping,
 ];
