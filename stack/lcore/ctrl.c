@@ -52,8 +52,10 @@ static void port_changed(struct ffs_lcore *lc, uint16_t port_index, enum ffs_por
 		__attribute__((fallthrough)); /* and announce the new address */
 	case FFS_PORT_UP:
 		/* RFC 5227 §2.3: an announcement, so neighbours holding another MAC (or none) for it update. */
-		if (lc->index == 0 && port->up && port->addr)
+		if (lc->index == 0 && port->up && port->addr) {
 			arp_request(lc, port, port->addr);
+			ffs_tx_flush_all(lc);
+		}
 		break;
 	case FFS_PORT_DOWN:
 		ffs_tx_flush_all(lc); /* a down port's frames are dropped and counted there */
@@ -80,6 +82,9 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 	case FFS_CTRL_PING:
 		rc = icmp_send_echo(lc, msg->u.ping.dst, msg->u.ping.ident, msg->u.ping.token, msg->u.ping.payload,
 				    msg->u.ping.ttl);
+		/* Now, not at the lcore's next turn: an idle inline lcore's may be far off, and the RTT
+		 * stamped in the request would count the wait. */
+		ffs_tx_flush_all(lc);
 		break;
 	case FFS_CTRL_SOCK_UPSERT:
 		rc = demux_upsert(lc->demux, msg->u.sock.so);
