@@ -922,7 +922,8 @@ int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16
 		while (rte_get_timer_cycles() < deadline) {
 			if (ping_waiter_done(st, k, out))
 				return 0;
-			if (stopping && *stopping) {
+			/* Set by another thread (the control server's stop): read as an atomic. */
+			if (stopping && __atomic_load_n(stopping, __ATOMIC_ACQUIRE)) {
 				rc = -ECANCELED;
 				break;
 			}

@@ -275,7 +275,7 @@ static int ping_from_thread(struct pinger *p, uint32_t dst, unsigned timeout_ms,
 	while (!atomic_load(&p->done) && test_now_ms() - start < 10000) {
 		ffs_stack_poll(st);
 		if (stop_after_ms && test_now_ms() - start >= stop_after_ms)
-			p->stopping = true;
+			__atomic_store_n(&p->stopping, true, __ATOMIC_RELEASE);
 		usleep(100);
 	}
 	pthread_join(p->thread, NULL);
