@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,7 +383,14 @@ int ffs_ctl_start(struct ffs_stack *st, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(srv->path, sizeof(srv->path), "%s", sa.sun_path);
-	if (pthread_create(&srv->accept_thread, NULL, accept_main, srv) != 0) {
+	/* The server's threads (connection threads inherit the accept thread's mask) take no signals:
+	 * the application's handlers and sigwait()s get them on its own threads, as before the server. */
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	int rc = pthread_create(&srv->accept_thread, NULL, accept_main, srv);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (rc != 0) {
 		snprintf(err, errlen, "control socket: could not start its thread");
 		unlink(srv->path);
 		server_free(srv);

@@ -1,8 +1,9 @@
 /*
  * The stack's own commands of the control server (ctl.h): info (who runs, where), stats (every
  * counter, totalled and per lcore), sysctl.list/get/set (the tunables, range-checked by the stack's
- * own table, lcore/sysctl.h), sockets (the open UDP sockets). Counters are read as any thread may
- * read them (lcore/counters.h); sockets under the namespace lock, which keeps them allocated.
+ * own table, lcore/sysctl.h), ports (addresses, link, device counters), sockets (the open UDP
+ * sockets). Counters are read as any thread may read them (lcore/counters.h); sockets under the
+ * namespace lock, which keeps them allocated.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -117,6 +118,15 @@ static int cmd_stats(struct ffs_stack *st, const struct ffs_ctl_req *req, struct
 		ffs_json_obj_end(out);
 	}
 	ffs_json_arr_end(out);
+	/* docs=1: each counter's one-line description, for output for people (netstat -s). */
+	const char *docs = ffs_ctl_arg(req, "docs");
+	if (docs && strcmp(docs, "0") != 0) {
+		ffs_json_key(out, "docs");
+		ffs_json_obj_begin(out);
+		for (unsigned k = 0; k < FFS_COUNTER_COUNT; k++)
+			ffs_json_kv_str(out, ffs_counter_names[k], ffs_counter_docs[k]);
+		ffs_json_obj_end(out);
+	}
 	ffs_json_obj_end(out);
 	return 0;
 }
@@ -236,12 +246,53 @@ static int cmd_sockets(struct ffs_stack *st, const struct ffs_ctl_req *req, stru
 	return 0;
 }
 
+static int prefix_len(uint32_t mask) { return __builtin_popcount(mask); }
+
+static int cmd_ports(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	ffs_json_arr_begin(out);
+	for (unsigned i = 0; i < ffs_stack_port_count(st); i++) {
+		struct ffs_port_info p;
+		ffs_stack_port_info(st, i, &p);
+		ffs_json_obj_begin(out);
+		ffs_json_kv_u64(out, "index", i);
+		ffs_json_kv_str(out, "name", p.name);
+		ffs_json_kv_u64(out, "port_id", p.port_id);
+		ffs_json_kv_str(out, "driver", p.driver);
+		ffs_json_kv_mac(out, "mac", &p.mac);
+		ffs_json_kv_ipv4(out, "inet", p.addr);
+		ffs_json_kv_u64(out, "prefixlen", (uint64_t)prefix_len(p.netmask));
+		ffs_json_kv_ipv4(out, "netmask", p.netmask);
+		ffs_json_kv_ipv4(out, "broadcast", p.broadcast);
+		ffs_json_kv_u64(out, "mtu", p.mtu);
+		ffs_json_key(out, "link");
+		ffs_json_obj_begin(out);
+		ffs_json_kv_bool(out, "up", p.link_up);
+		ffs_json_obj_end(out);
+		ffs_json_key(out, "stats");
+		ffs_json_obj_begin(out);
+		ffs_json_kv_u64(out, "ipackets", p.ipackets);
+		ffs_json_kv_u64(out, "opackets", p.opackets);
+		ffs_json_kv_u64(out, "ibytes", p.ibytes);
+		ffs_json_kv_u64(out, "obytes", p.obytes);
+		ffs_json_kv_u64(out, "ierrors", p.ierrors);
+		ffs_json_kv_u64(out, "oerrors", p.oerrors);
+		ffs_json_kv_u64(out, "imissed", p.imissed);
+		ffs_json_kv_u64(out, "rx_nombuf", p.rx_nombuf);
+		ffs_json_obj_end(out);
+		ffs_json_obj_end(out);
+	}
+	ffs_json_arr_end(out);
+	return 0;
+}
+
 const struct ffs_ctl_cmd ffs_ctl_cmds_stack[] = {
 	{ "info", cmd_info, "the process, its lcores and ports" },
-	{ "stats", cmd_stats, "every counter, in total and per lcore" },
+	{ "stats", cmd_stats, "[docs=1]: every counter, in total and per lcore (and each one's description)" },
 	{ "sysctl.list", cmd_sysctl_list, "every tunable: value, default, range, unit, description" },
 	{ "sysctl.get", cmd_sysctl_get, "name=NAME: one tunable" },
 	{ "sysctl.set", cmd_sysctl_set, "name=NAME value=N: sets a tunable (range-checked), at once on every lcore" },
+	{ "ports", cmd_ports, "each port's addresses, MTU, link and device counters (a subset of ifconfig's entry)" },
 	{ "sockets", cmd_sockets, "the open UDP sockets: addresses, queues, owner thread, home lcore" },
 	{ NULL },
 };

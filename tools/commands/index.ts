@@ -3,7 +3,10 @@
  * order `ffnet --help` lists them.
  */
 import type { Command } from '../command.js';
+import { netstat } from './netstat.js';
 import { ps } from './ps.js';
+import { sysctl } from './sysctl.js';
+import { top } from './top.js';
 import { ifconfig } from './ifconfig.js';
 import { arp } from './arp.js';
 import { route } from './route.js';
@@ -14,5 +17,8 @@ export const commands: Command[] = [
   ifconfig,
   arp,
   route,
+  netstat,
+  sysctl,
+  top,
   ping,
 ];
