@@ -10,7 +10,7 @@
  * stack when the kernel pings it; a new MTU makes the kernel reassemble a 1400-byte datagram from
  * fragments; down stops traffic and up restores it; route add sends traffic for a subnet to its
  * gateway's MAC (the most specific route winning) and route delete reverts; bad input fails in one
- * line with exit status 1.
+ * line with exit status 1. Both lcore modes, and a C program on ff_init (the udp_echo example).
  */
 import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -24,11 +24,13 @@ import {
   ctr,
   kernelPeer,
   parsePing,
+  quietNamespace,
   sleep,
   tcpdumpLines,
   waitForStats,
   type KernelPeer,
 } from '../stack/kernel-peer.js';
+import { kernelSide, startUdpEcho, waitForStack, type StackProgram } from './harness.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(repo, 'dist/tools/cli.js');
@@ -270,5 +272,37 @@ describe.each(LCORE_MODES)('ffnet ifconfig, arp, route and ping on a live stack 
     for (const [args, stderr] of cases) {
       expect({ args, ...(await ffnet(pid, args)) }).toEqual({ args, code: 1, stdout: '', stderr });
     }
+  });
+});
+
+describe('ffnet ifconfig, route and ping on a C program built on ff_init', () => {
+  let ns: Awaited<ReturnType<typeof quietNamespace>>;
+  let app: StackProgram;
+
+  beforeAll(async () => {
+    ns = await quietNamespace('tools-iface-c');
+    app = startUdpEcho(ns, 'tools-iface-c');
+    await kernelSide(ns);
+    await waitForStack(ns, app.pid);
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await ns?.destroy();
+  });
+
+  it('shows and changes the port, the routes, and pings the kernel from the stack', async () => {
+    const [port] = await ffnetJson<PortEntry[]>(app.pid, ['ifconfig', 'port0']);
+    expect(port).toMatchObject({ inet: STACK_IP, prefixlen: 24, mtu: 1500 });
+    expect((await ffnet(app.pid, ['route', 'add', 'default', KERNEL_IP])).code).toBe(0);
+    const routes = await ffnetJson<Array<{ dest: string; prefixlen: number; gateway: string | null; port: number; flags: string }>>(app.pid, ['route']);
+    expect(routes).toEqual([
+      { dest: '10.77.0.0', prefixlen: 24, gateway: null, port: 0, flags: 'UC' },
+      { dest: '0.0.0.0', prefixlen: 0, gateway: KERNEL_IP, port: 0, flags: 'UGS' },
+    ]);
+    const r = await ffnet(app.pid, ['ping', '-c', '2', '-i', '0.2', KERNEL_IP]);
+    expect(r.stdout, r.stderr).toContain('2 packets transmitted, 2 packets received, 0.0% packet loss');
+    expect((await ffnetJson<PortEntry[]>(app.pid, ['ifconfig', 'port0', 'inet', '10.77.0.4/24']))[0]!.inet).toBe('10.77.0.4');
+    expect(parsePing(await ns.execOk('ping', ['-c', '1', '-W', '2', '10.77.0.4'])).received).toBe(1);
   });
 });
