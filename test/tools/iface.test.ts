@@ -133,6 +133,12 @@ describe.each(LCORE_MODES)('ffnet ifconfig, arp, route and ping on a live stack 
     const r = await ffnet(pid, ['arp', '-a']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^\\? \\(${KERNEL_IP.replace(/\./g, '\\.')}\\) at ${peer.kernelMac} on port0 expires in \\d+ seconds \\[ethernet\\]$`, 'm'));
+    // A neighbour that does not answer holds what was sent to it: 2 × (100 + 8 + 20 + 14) bytes.
+    await peer.stack.udpSend(fd, { to: { address: '10.77.0.20', port: 9 }, size: 100, count: 2 });
+    const held = (await ffnetJson<ArpEntry[]>(pid, ['arp', '-a'])).find((e) => e.addr === '10.77.0.20');
+    expect(held).toMatchObject({ mac: null, state: 'incomplete', held_packets: 2, held_bytes: 284 });
+    expect((await ffnet(pid, ['arp', '-a'])).stdout).toContain('? (10.77.0.20) at (incomplete) on port0 resolving holding 2 packets (284 bytes) [ethernet]\n');
+    expect((await ffnet(pid, ['arp', '-d', '10.77.0.20'])).code).toBe(0);
   });
 
   it('arp -s adds a permanent entry the stack sends through, arp -d removes it', async () => {
