@@ -230,7 +230,7 @@ void route_init(struct ffs_stack *st)
 	for (unsigned i = 0; i < st->n_ports; i++) {
 		const struct ffs_port_conf *pc = &st->conf.ports[i];
 		set_ifaddr_locked(st, i, pc->addr, pc->netmask, pc->broadcast);
-		/* The first port with a gateway gives the default route (the one route lookups used to fall back on). */
+		/* The first port with a gateway gives the default route; a later port's gateway would duplicate it. */
 		if (pc->gateway && !have_default)
 			have_default = insert(t, 0, 0, pc->gateway, i, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC) == 0;
 	}

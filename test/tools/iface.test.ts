@@ -224,8 +224,6 @@ describe.each(LCORE_MODES)('ffnet ifconfig, arp, route and ping on a live stack 
     expect((await peer.ns.exec('ping', ['-c', '1', '-W', '1', STACK_IP])).code).not.toBe(0);
     const [up] = await ffnetJson<PortEntry[]>(pid, ['ifconfig', 'port0', 'up']);
     expect(up!.flags).toContain('UP');
-    // The tap's kernel side came down with the port: bring it back as an operator would.
-    await peer.ns.execOk('ip', ['link', 'set', IFACE, 'up']);
     await peer.ns.waitFor(async () => (await peer.ns.exec('ping', ['-c', '1', '-W', '1', STACK_IP])).code === 0, 'pings answered again', 10_000);
   });
 
