@@ -30,6 +30,7 @@
 
 static struct ffs_stack *st;
 static struct ffs_lcore *lc;
+static int pool_base; /**< mbufs in use once the stack started */
 
 static void setup(void)
 {
@@ -42,6 +43,7 @@ static void setup(void)
 	conf.ports[0].gateway = GATEWAY;
 	st = test_stack_start("route_test", &conf);
 	lc = st->lcores[0];
+	pool_base = ffs_stack_mempool_in_use(st);
 }
 
 /** The next hop route_lookup gives for dst (0 when there is no route). */
@@ -397,4 +399,23 @@ TEST(readers_never_see_a_half_made_change)
 	route_set_ifaddr(st, 0, OUR_ADDR, 16);
 }
 
-TEST_MAIN()
+TEST(every_mbuf_comes_back)
+{
+	reset();
+	struct ffs_neigh_info n[NEIGH_TABLE_SIZE];
+	int k = ffs_stack_neigh_dump(st, n, NEIGH_TABLE_SIZE);
+	for (int i = 0; i < k; i++)
+		ffs_stack_neigh_del(st, n[i].port_id, n[i].addr); /* and the packets they held */
+	ffs_stack_poll(st);
+	test_port_drain(lc, NULL, 0);
+	CHECK_EQ_INT(test_pool_settles_at(st, pool_base), pool_base);
+}
+
+int main(int argc, char **argv)
+{
+	setup();
+	int rc = test__main(argc, argv, __FILE__);
+	test_port_drain(lc, NULL, 0);
+	ffs_stack_stop(st);
+	return rc;
+}
