@@ -6,15 +6,27 @@
  * address a destination is reached from, and whether it is a broadcast. Lookups from any thread,
  * never locked; changes from the control plane.
  */
-#define ALLOW_EXPERIMENTAL_API /* rte_seqcount is experimental in DPDK 22.11 */
 #include <errno.h>
 #include <string.h>
-#include <rte_seqcount.h>
 
 #include "stack/iface/iface.h"
 
 static inline uint32_t ld(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static inline void put(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
+/** A reader's copy of the table (see route.h): the one the latch points at now. */
+static inline const struct route_data *read_begin(const struct route_table *t, uint32_t *sn)
+{
+	*sn = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+	return &t->copy[*sn & 1];
+}
+
+/** True when the copy read may have changed meanwhile: read again. */
+static inline bool read_retry(const struct route_table *t, uint32_t sn)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&t->seq, __ATOMIC_RELAXED) != sn;
+}
 
 static inline uint32_t meta_of(unsigned port_index, unsigned len, unsigned flags)
 {
@@ -39,22 +51,21 @@ bool route_is_local(const struct ffs_stack *st, uint32_t dst)
 /** The port whose address or broadcast address is `addr` (*bcast: the latter), or -1; one snapshot. */
 static int port_of(const struct ffs_stack *st, uint32_t addr, bool *bcast)
 {
-	const struct route_table *t = &st->routes;
 	int found;
 	uint32_t sn;
 	do {
-		sn = rte_seqcount_read_begin(&t->seq);
+		const struct route_data *d = read_begin(&st->routes, &sn);
 		found = -1;
 		*bcast = false;
 		for (unsigned i = 0; i < st->n_ports && found < 0; i++) {
-			if (ld(&t->ifa[i][0]) == addr)
+			if (ld(&d->ifa[i][0]) == addr) {
 				found = (int)i;
-			else if (ld(&t->ifa[i][2]) == addr) {
+			} else if (ld(&d->ifa[i][2]) == addr) {
 				found = (int)i;
 				*bcast = true;
 			}
 		}
-	} while (rte_seqcount_read_retry(&t->seq, sn));
+	} while (read_retry(&st->routes, sn));
 	return found;
 }
 
@@ -67,29 +78,27 @@ const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr)
 
 bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr)
 {
-	const struct route_table *t = &st->routes;
 	bool on;
 	uint32_t sn;
 	do {
-		sn = rte_seqcount_read_begin(&t->seq);
-		uint32_t a = ld(&t->ifa[port_index][0]), m = ld(&t->ifa[port_index][1]);
+		const struct route_data *d = read_begin(&st->routes, &sn);
+		uint32_t a = ld(&d->ifa[port_index][0]), m = ld(&d->ifa[port_index][1]);
 		on = a != 0 && (addr & m) == (a & m);
-	} while (rte_seqcount_read_retry(&t->seq, sn));
+	} while (read_retry(&st->routes, sn));
 	return on;
 }
 
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop)
 {
-	const struct route_table *t = &st->routes;
 	int port;
 	uint32_t hop, sn;
 	do {
-		sn = rte_seqcount_read_begin(&t->seq);
+		const struct route_data *d = read_begin(&st->routes, &sn);
 		port = -1;
 		hop = 0;
-		uint32_t n = ld(&t->n);
+		uint32_t n = ld(&d->n);
 		for (uint32_t i = 0; i < n && i < FFS_MAX_ROUTES; i++) {
-			const struct route_slot *r = &t->r[i];
+			const struct route_slot *r = &d->r[i];
 			if ((dst & ld(&r->mask)) == ld(&r->dest)) {
 				uint32_t gw = ld(&r->gateway);
 				port = (int)meta_port(ld(&r->meta));
@@ -97,7 +106,7 @@ const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, ui
 				break;
 			}
 		}
-	} while (rte_seqcount_read_retry(&t->seq, sn));
+	} while (read_retry(&st->routes, sn));
 	if (port < 0 || port >= (int)st->n_ports)
 		return NULL;
 	*nexthop = hop;
@@ -127,85 +136,64 @@ bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst)
 	return port_of(st, dst, &bcast) >= 0 && bcast;
 }
 
-/* --- writers: under write_lock, inside a write section of the sequence counter */
-
-static void slot_copy(struct route_slot *to, const struct route_slot *from)
-{
-	put(&to->dest, ld(&from->dest));
-	put(&to->mask, ld(&from->mask));
-	put(&to->gateway, ld(&from->gateway));
-	put(&to->meta, ld(&from->meta));
-}
+/* --- writers: on the staged copy, under write_lock */
 
 /** Inserts after every longer route and after routes of the same length (connected ones first). */
-static int insert(struct route_table *t, uint32_t dest, unsigned len, uint32_t gateway, unsigned port_index,
+static int insert(struct route_data *d, uint32_t dest, unsigned len, uint32_t gateway, unsigned port_index,
 		  unsigned flags)
 {
-	uint32_t n = ld(&t->n);
-	if (n == FFS_MAX_ROUTES)
+	if (d->n == FFS_MAX_ROUTES)
 		return -ENOSPC;
 	uint32_t at = 0;
-	while (at < n) {
-		uint32_t m = ld(&t->r[at].meta);
+	while (at < d->n) {
+		uint32_t m = d->r[at].meta;
 		bool before = meta_len(m) > len ||
 			      (meta_len(m) == len && ((meta_flags(m) & FFS_ROUTE_CONNECTED) || !(flags & FFS_ROUTE_CONNECTED)));
 		if (!before)
 			break;
 		at++;
 	}
-	for (uint32_t i = n; i > at; i--)
-		slot_copy(&t->r[i], &t->r[i - 1]);
-	put(&t->r[at].dest, dest);
-	put(&t->r[at].mask, route_mask(len));
-	put(&t->r[at].gateway, gateway);
-	put(&t->r[at].meta, meta_of(port_index, len, flags));
-	put(&t->n, n + 1);
+	memmove(&d->r[at + 1], &d->r[at], (d->n - at) * sizeof(d->r[0]));
+	d->r[at] = (struct route_slot){ dest, route_mask(len), gateway, meta_of(port_index, len, flags) };
+	d->n++;
 	return 0;
 }
 
-static void remove_at(struct route_table *t, uint32_t at)
+static void remove_at(struct route_data *d, uint32_t at)
 {
-	uint32_t n = ld(&t->n);
-	for (uint32_t i = at; i + 1 < n; i++)
-		slot_copy(&t->r[i], &t->r[i + 1]);
-	put(&t->n, n - 1);
+	memmove(&d->r[at], &d->r[at + 1], (d->n - at - 1) * sizeof(d->r[0]));
+	d->n--;
 }
 
-static int find(const struct route_table *t, uint32_t dest, unsigned len)
+static int find(const struct route_data *d, uint32_t dest, unsigned len)
 {
-	for (uint32_t i = 0; i < ld(&t->n); i++)
-		if (ld(&t->r[i].dest) == dest && meta_len(ld(&t->r[i].meta)) == len)
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->r[i].dest == dest && meta_len(d->r[i].meta) == len)
 			return (int)i;
 	return -1;
 }
 
 /** The port whose connected subnet holds `addr` (not its own address), or -1. */
-static int connected_port(const struct route_table *t, uint32_t addr)
+static int connected_port(const struct route_data *d, uint32_t addr)
 {
-	for (uint32_t i = 0; i < ld(&t->n); i++) {
-		const struct route_slot *r = &t->r[i];
-		uint32_t m = ld(&r->meta);
-		if ((meta_flags(m) & FFS_ROUTE_CONNECTED) && (addr & ld(&r->mask)) == ld(&r->dest) &&
-		    addr != ld(&t->ifa[meta_port(m)][0]))
-			return (int)meta_port(m);
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct route_slot *r = &d->r[i];
+		if ((meta_flags(r->meta) & FFS_ROUTE_CONNECTED) && (addr & r->mask) == r->dest &&
+		    addr != d->ifa[meta_port(r->meta)][0])
+			return (int)meta_port(r->meta);
 	}
 	return -1;
 }
 
-/** Sets port i's address in the table and the port (its connected route with it). */
-static void set_ifaddr_locked(struct ffs_stack *st, unsigned i, uint32_t addr, uint32_t netmask, uint32_t broadcast)
+/** Sets port i's address in the staged table (its connected route with it). */
+static void set_ifaddr_staged(struct route_data *d, unsigned i, uint32_t addr, uint32_t netmask, uint32_t broadcast)
 {
-	struct route_table *t = &st->routes;
-	put(&t->ifa[i][0], addr);
-	put(&t->ifa[i][1], netmask);
-	put(&t->ifa[i][2], broadcast);
-	st->ports[i].addr = addr;
-	st->ports[i].netmask = netmask;
-	st->ports[i].broadcast = broadcast;
-	for (uint32_t k = 0; k < ld(&t->n);) {
-		uint32_t m = ld(&t->r[k].meta);
-		if (meta_port(m) == i && (meta_flags(m) & FFS_ROUTE_CONNECTED))
-			remove_at(t, k);
+	d->ifa[i][0] = addr;
+	d->ifa[i][1] = netmask;
+	d->ifa[i][2] = broadcast;
+	for (uint32_t k = 0; k < d->n;) {
+		if (meta_port(d->r[k].meta) == i && (meta_flags(d->r[k].meta) & FFS_ROUTE_CONNECTED))
+			remove_at(d, k);
 		else
 			k++;
 	}
@@ -214,106 +202,140 @@ static void set_ifaddr_locked(struct ffs_stack *st, unsigned i, uint32_t addr, u
 	unsigned len = (unsigned)__builtin_popcount(netmask);
 	uint32_t dest = addr & route_mask(len);
 	/* A static route to the same subnet gives way to the connected one. */
-	int dup = find(t, dest, len);
-	if (dup >= 0 && !(meta_flags(ld(&t->r[dup].meta)) & FFS_ROUTE_CONNECTED))
-		remove_at(t, (uint32_t)dup);
-	insert(t, dest, len, 0, i, FFS_ROUTE_CONNECTED);
+	int dup = find(d, dest, len);
+	if (dup >= 0 && !(meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
+		remove_at(d, (uint32_t)dup);
+	insert(d, dest, len, 0, i, FFS_ROUTE_CONNECTED);
+}
+
+static void copy_out(struct route_data *to, const struct route_data *from)
+{
+	for (uint32_t i = 0; i < FFS_MAX_PORTS; i++)
+		for (uint32_t k = 0; k < 3; k++)
+			put(&to->ifa[i][k], from->ifa[i][k]);
+	for (uint32_t i = 0; i < from->n; i++) {
+		put(&to->r[i].dest, from->r[i].dest);
+		put(&to->r[i].mask, from->r[i].mask);
+		put(&to->r[i].gateway, from->r[i].gateway);
+		put(&to->r[i].meta, from->r[i].meta);
+	}
+	put(&to->n, from->n);
+}
+
+/** Moves the readers to the other copy: stores before it land first, stores after it land after. */
+static void latch(struct route_table *t)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&t->seq, __atomic_load_n(&t->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/** Publishes the staged table: each copy is rewritten while the readers use the other. */
+static void publish(struct ffs_stack *st)
+{
+	struct route_table *t = &st->routes;
+	latch(t);
+	copy_out(&t->copy[0], &t->staged);
+	latch(t);
+	copy_out(&t->copy[1], &t->staged);
+	for (unsigned i = 0; i < st->n_ports; i++) {
+		st->ports[i].addr = t->staged.ifa[i][0];
+		st->ports[i].netmask = t->staged.ifa[i][1];
+		st->ports[i].broadcast = t->staged.ifa[i][2];
+	}
 }
 
 void route_init(struct ffs_stack *st)
 {
 	struct route_table *t = &st->routes;
-	rte_seqcount_init(&t->seq);
+	struct route_data *d = &t->staged;
 	pthread_mutex_init(&t->write_lock, NULL);
-	put(&t->n, 0);
+	memset(d, 0, sizeof(*d));
 	bool have_default = false;
 	for (unsigned i = 0; i < st->n_ports; i++) {
 		const struct ffs_port_conf *pc = &st->conf.ports[i];
-		set_ifaddr_locked(st, i, pc->addr, pc->netmask, pc->broadcast);
+		set_ifaddr_staged(d, i, pc->addr, pc->netmask, pc->broadcast);
 		/* The first port with a gateway gives the default route; a later port's gateway would duplicate it. */
 		if (pc->gateway && !have_default)
-			have_default = insert(t, 0, 0, pc->gateway, i, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC) == 0;
+			have_default = insert(d, 0, 0, pc->gateway, i, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC) == 0;
 	}
+	publish(st);
 }
 
 void route_fini(struct ffs_stack *st) { pthread_mutex_destroy(&st->routes.write_lock); }
 
-static void write_begin(struct route_table *t)
+static struct route_data *write_begin(struct ffs_stack *st)
 {
-	pthread_mutex_lock(&t->write_lock);
-	rte_seqcount_write_begin(&t->seq);
+	pthread_mutex_lock(&st->routes.write_lock);
+	return &st->routes.staged;
 }
 
-static void write_end(struct route_table *t)
+static void write_end(struct ffs_stack *st, bool changed)
 {
-	rte_seqcount_write_end(&t->seq);
-	pthread_mutex_unlock(&t->write_lock);
+	if (changed)
+		publish(st);
+	pthread_mutex_unlock(&st->routes.write_lock);
 }
 
 void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen)
 {
-	struct route_table *t = &st->routes;
 	uint32_t mask = route_mask(prefixlen);
 	/* RFC 3021: a /31 has no broadcast address; nor has a /32. The limited broadcast stands in. */
 	uint32_t bcast = prefixlen >= 31 ? 0xffffffffu : addr | ~mask;
-	write_begin(t);
-	set_ifaddr_locked(st, port_index, addr, mask, bcast);
+	struct route_data *d = write_begin(st);
+	set_ifaddr_staged(d, port_index, addr, mask, bcast);
 	/* Static routes through the port whose gateway left its subnet could reach nothing: they go (as
 	 * Linux drops the routes of an address it deletes). */
-	for (uint32_t k = 0; k < ld(&t->n);) {
-		uint32_t m = ld(&t->r[k].meta), gw = ld(&t->r[k].gateway);
-		if (meta_port(m) == port_index && gw && connected_port(t, gw) != (int)port_index)
-			remove_at(t, k);
+	for (uint32_t k = 0; k < d->n;) {
+		if (meta_port(d->r[k].meta) == port_index && d->r[k].gateway && connected_port(d, d->r[k].gateway) != (int)port_index)
+			remove_at(d, k);
 		else
 			k++;
 	}
-	write_end(t);
+	write_end(st, true);
 }
 
 int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway)
 {
-	struct route_table *t = &st->routes;
 	if (prefixlen > 32 || (dest & ~route_mask(prefixlen)) != 0 || gateway == 0)
 		return -EINVAL;
-	write_begin(t);
-	int port = connected_port(t, gateway);
+	struct route_data *d = write_begin(st);
+	int port = connected_port(d, gateway);
 	int rc = port < 0 ? -ENETUNREACH
-		 : find(t, dest, prefixlen) >= 0 ? -EEXIST
-		 : insert(t, dest, prefixlen, gateway, (unsigned)port, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC);
-	write_end(t);
+		 : find(d, dest, prefixlen) >= 0 ? -EEXIST
+		 : insert(d, dest, prefixlen, gateway, (unsigned)port, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC);
+	write_end(st, rc == 0);
 	return rc;
 }
 
 int ffs_stack_route_del(struct ffs_stack *st, uint32_t dest, unsigned prefixlen)
 {
-	struct route_table *t = &st->routes;
 	if (prefixlen > 32)
 		return -EINVAL;
-	write_begin(t);
-	int at = find(t, dest, prefixlen);
-	int rc = at < 0 ? -ESRCH : (meta_flags(ld(&t->r[at].meta)) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
+	struct route_data *d = write_begin(st);
+	int at = find(d, dest, prefixlen);
+	int rc = at < 0 ? -ESRCH : (meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
 	if (rc == 0)
-		remove_at(t, (uint32_t)at);
-	write_end(t);
+		remove_at(d, (uint32_t)at);
+	write_end(st, rc == 0);
 	return rc;
 }
 
 int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsigned max)
 {
-	struct route_table *t = &st->routes;
 	struct route_slot snap[FFS_MAX_ROUTES];
 	uint32_t n, sn;
 	do {
-		sn = rte_seqcount_read_begin(&t->seq);
-		n = ld(&t->n);
+		const struct route_data *d = read_begin(&st->routes, &sn);
+		n = ld(&d->n);
 		if (n > FFS_MAX_ROUTES)
 			n = FFS_MAX_ROUTES;
 		for (uint32_t i = 0; i < n; i++) {
-			snap[i].dest = ld(&t->r[i].dest);
-			snap[i].gateway = ld(&t->r[i].gateway);
-			snap[i].meta = ld(&t->r[i].meta);
+			snap[i].dest = ld(&d->r[i].dest);
+			snap[i].gateway = ld(&d->r[i].gateway);
+			snap[i].meta = ld(&d->r[i].meta);
 		}
-	} while (rte_seqcount_read_retry(&t->seq, sn));
+	} while (read_retry(&st->routes, sn));
 	unsigned k = 0;
 	for (uint32_t i = 0; i < n && k < max; i++, k++) {
 		unsigned port = meta_port(snap[i].meta);

@@ -4,10 +4,14 @@
  * sorted by prefix length, longest first, so the first match is the longest-prefix match.
  *
  * Readers are lcores (per packet) and application threads (route_source before a send): they never
- * lock. Writers (the control plane, rare) serialise on `write_lock` and publish under a sequence
- * counter (DPDK's rte_seqcount): a reader that overlapped a write retries, so it never acts on a
- * half-written route or an address paired with another netmask. Every word is read and written
- * with relaxed atomics (the counter's fences order them), so the table holds no data race.
+ * lock and never wait for a writer. A writer (the control plane, rare; writers serialise on
+ * `write_lock`) makes its change in `staged`, then publishes it into two copies under a latch (the
+ * sequence-counter latch of Linux's seqcount_latch): while it rewrites one copy, the counter sends
+ * readers to the other, so a reader always finds a complete table and retries only when a copy
+ * changed under it — never a half-written route or an address paired with another netmask. (DPDK's
+ * rte_seqcount/rte_seqlock keep one copy, whose readers retry until a write completes: a writer
+ * preempted mid-write would stall every lcore.) Every shared word is read and written with relaxed
+ * atomics (fences order them): no data race.
  * A linear scan suits the few routes of a host; rte_fib can take its place behind route.c.
  */
 #ifndef FFNET_IFACE_ROUTE_H
@@ -15,7 +19,6 @@
 
 #include <pthread.h>
 #include <stdint.h>
-#include <rte_seqcount.h>
 
 #include "stack/stack.h"
 
@@ -24,13 +27,19 @@ struct route_slot {
 	uint32_t dest, mask, gateway, meta;
 };
 
-struct route_table {
-	rte_seqcount_t seq;
-	pthread_mutex_t write_lock;
+/** One copy of the table. */
+struct route_data {
 	uint32_t n;
 	/** addr, netmask, broadcast of each port. */
 	uint32_t ifa[FFS_MAX_PORTS][3];
 	struct route_slot r[FFS_MAX_ROUTES];
+};
+
+struct route_table {
+	uint32_t seq;                /**< the latch: readers use copy[seq & 1] */
+	struct route_data copy[2];
+	pthread_mutex_t write_lock;
+	struct route_data staged;    /**< the writer's working copy, under write_lock */
 };
 
 #endif
