@@ -45,13 +45,15 @@ struct ffs_ctl_server {
 	struct ffs_stack *st;
 	int listen_fd;
 	int stop_fd; /**< eventfd, readable once stopping: wakes every poll */
-	volatile bool stopping;
+	volatile bool stopping; /**< accessed with __atomic builtins (ctl.h hands handlers a pointer to it) */
 	pthread_t accept_thread;
 	struct conn conns[MAX_CONNS];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint64_t started_ms;
 	struct ffs_ctl_cmdline cmdline;
 };
+
+static bool stopping(const struct ffs_ctl_server *srv) { return __atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE); }
 
 /** Set by ffs_ctl_fail on the handler's thread: the reply in `out` is already the error object. */
 static _Thread_local bool failure_written;
@@ -194,14 +196,14 @@ static void *conn_main(void *arg)
 	struct ffs_json out;
 	ffs_json_init(&out);
 	size_t len = 0;
-	while (buf && !srv->stopping) {
+	while (buf && !stopping(srv)) {
 		struct pollfd pfd[2] = { { .fd = c->fd, .events = POLLIN }, { .fd = srv->stop_fd, .events = POLLIN } };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[1].revents || srv->stopping)
+		if (pfd[1].revents || stopping(srv))
 			break;
 		ssize_t n = recv(c->fd, buf + len, MAX_LINE - len, 0);
 		if (n < 0 && errno == EINTR)
@@ -265,14 +267,14 @@ static void refuse(int fd, int err, const char *msg)
 static void *accept_main(void *arg)
 {
 	struct ffs_ctl_server *srv = arg;
-	while (!srv->stopping) {
+	while (!stopping(srv)) {
 		struct pollfd pfd[2] = { { .fd = srv->listen_fd, .events = POLLIN }, { .fd = srv->stop_fd, .events = POLLIN } };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[1].revents || srv->stopping)
+		if (pfd[1].revents || stopping(srv))
 			break;
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
@@ -408,7 +410,7 @@ void ffs_ctl_stop(struct ffs_stack *st)
 	if (!srv)
 		return;
 	ffs_ctl_telemetry_attach(NULL);
-	srv->stopping = true;
+	__atomic_store_n(&srv->stopping, true, __ATOMIC_RELEASE);
 	uint64_t one = 1;
 	ssize_t w = write(srv->stop_fd, &one, sizeof(one));
 	(void)w;
