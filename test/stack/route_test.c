@@ -333,10 +333,11 @@ TEST(ping_times_out_and_stops_when_asked)
 
 /* --- readers during changes: every answer is one some complete table gives */
 
-#define CHURN_ROUNDS 20000
+#define CHURN_ROUNDS 10000
 #define ADDR_A IP(10, 0, 0, 1)    /* /16 */
 #define ADDR_B IP(10, 200, 0, 1)  /* /24 */
 #define PROBE IP(10, 200, 5, 5)   /* on-link only for a torn pair: 10.200.0.1 with the /16 mask */
+#define BALLAST 24                /* host routes that a change of address sweeps away at once */
 
 static atomic_bool churning;
 static atomic_uint bad_answers, lookups;
@@ -362,9 +363,14 @@ static void *reader_main(void *arg)
 			bool known = (r[i].dest == IP(10, 0, 0, 0) && r[i].prefixlen == 16 && r[i].gateway == 0) ||
 				     (r[i].dest == IP(10, 200, 0, 0) && r[i].prefixlen == 24 && r[i].gateway == 0) ||
 				     (r[i].dest == IP(192, 168, 0, 0) && r[i].prefixlen == 16 && r[i].gateway == IP(10, 0, 0, 5)) ||
-				     (r[i].dest == IP(192, 168, 1, 0) && r[i].prefixlen == 24 && r[i].gateway == IP(10, 0, 0, 6));
+				     (r[i].dest == IP(192, 168, 1, 0) && r[i].prefixlen == 24 && r[i].gateway == IP(10, 0, 0, 6)) ||
+				     ((r[i].dest & 0xffffff00u) == IP(172, 16, 0, 0) && r[i].prefixlen == 32 &&
+				      r[i].gateway == IP(10, 0, 0, 5));
 			if (!known || (i > 0 && r[i - 1].prefixlen < r[i].prefixlen))
 				atomic_fetch_add(&bad_answers, 1);
+			for (int k = 0; k < i; k++)
+				if (r[k].dest == r[i].dest && r[k].prefixlen == r[i].prefixlen)
+					atomic_fetch_add(&bad_answers, 1);
 		}
 		atomic_fetch_add(&lookups, 1);
 	}
@@ -389,6 +395,8 @@ TEST(readers_never_see_a_half_made_change)
 			CHECK_EQ_INT(ffs_stack_route_add(st, IP(192, 168, 0, 0), 16, IP(10, 0, 0, 5)), 0);
 			ffs_stack_route_add(st, IP(192, 168, 1, 0), 24, IP(10, 0, 0, 6));
 			CHECK_EQ_INT(ffs_stack_route_del(st, IP(192, 168, 0, 0), 16), 0);
+			for (uint32_t k = 0; k < BALLAST; k++)
+				CHECK_EQ_INT(ffs_stack_route_add(st, IP(172, 16, 0, k), 32, IP(10, 0, 0, 5)), 0);
 		}
 	}
 	atomic_store(&churning, false);
