@@ -579,6 +579,7 @@ private:
 			o.Set("state", states[e.state]);
 			o.Set("expiresIn", e.expires_in_s);
 			o.Set("held", e.held);
+			o.Set("heldBytes", e.held_bytes);
 			out.Set(i, o);
 		}
 		return out;

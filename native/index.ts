@@ -78,7 +78,7 @@ export interface NativePortInfo {
   stats: { ipackets: number; opackets: number; ibytes: number; obytes: number; imissed: number; ierrors: number; oerrors: number; rxNombuf: number };
 }
 
-/** One neighbour (ARP) entry as seen by one lcore. */
+/** One neighbour (ARP) entry, merged over the lcores' caches (the most settled state, packets held on any). */
 export interface NativeNeighbour {
   portId: number;
   addr: string;
@@ -89,6 +89,8 @@ export interface NativeNeighbour {
   expiresIn: number;
   /** Packets held waiting for resolution. */
   held: number;
+  /** Their bytes, Ethernet headers included. */
+  heldBytes: number;
 }
 
 /** Counters of one lcore, by name ("ip.badsum", "arp.unsolicited", ...). */

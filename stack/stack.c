@@ -310,6 +310,8 @@ static void stack_free(struct ffs_stack *st, unsigned ports_started)
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		lcore_free(st->lcores[i]);
 	rte_free(st->rcu);
+	route_fini(st);
+	pthread_mutex_destroy(&st->conf_lock);
 	/* A secondary's ports and pool are the primary's. */
 	for (unsigned p = 0; p < ports_started && !st->secondary; p++)
 		ffs_port_close(&st->ports[p]);
@@ -399,6 +401,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	st->event_fd = -1;
 	pthread_mutex_init(&st->ns_lock, NULL);
 	pthread_mutex_init(&st->grace_lock, NULL);
+	pthread_mutex_init(&st->conf_lock, NULL);
 	st->conf = *conf;
 	st->id = stacks_started++;
 	st->secondary = secondary;
@@ -492,8 +495,10 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		if (cluster)
 			st->ports[p].rx_intr = false;
 		st->ports[p].index = (uint16_t)p;
+		st->ports[p].up = true;
 		st->n_ports = p + 1;
 	}
+	route_init(st);
 	for (unsigned p = 0; p < conf->n_ports; p++) {
 		for (unsigned s = 0; s < conf->ports[p].n_static_arp; s++) {
 			for (unsigned i = 0; i < st->n_lcores; i++) {
@@ -729,6 +734,7 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 	out->broadcast = p->broadcast;
 	out->gateway = p->gateway;
 	out->mtu = p->mtu;
+	out->admin_up = p->up;
 	struct rte_eth_link link;
 	if (rte_eth_link_get_nowait(p->port_id, &link) == 0)
 		out->link_up = link.link_status == RTE_ETH_LINK_UP;
@@ -757,19 +763,61 @@ static int port_index_of(const struct ffs_stack *st, uint16_t port_id)
 	return -1;
 }
 
+/** How settled a neighbour state is: the merged dump keeps the most settled lcore's view. */
+static int neigh_rank(enum ffs_neigh_state s)
+{
+	switch (s) {
+	case FFS_NEIGH_PERMANENT: return 3;
+	case FFS_NEIGH_REACHABLE: return 2;
+	case FFS_NEIGH_INCOMPLETE: return 1;
+	default: return 0;
+	}
+}
+
+/** Merges one lcore's entries into out[0..n): same (port, address) combined. Returns the new n. */
+static unsigned neigh_merge(struct ffs_neigh_info *out, unsigned n, unsigned max, const struct ffs_neigh_info *in,
+			    unsigned n_in)
+{
+	for (unsigned i = 0; i < n_in; i++) {
+		unsigned k = 0;
+		while (k < n && (out[k].port_id != in[i].port_id || out[k].addr != in[i].addr))
+			k++;
+		if (k == n) {
+			if (n == max)
+				continue;
+			out[n++] = in[i];
+			continue;
+		}
+		uint32_t held = out[k].held + in[i].held, held_bytes = out[k].held_bytes + in[i].held_bytes;
+		uint32_t expires = RTE_MAX(out[k].expires_in_s, in[i].expires_in_s);
+		if (neigh_rank(in[i].state) > neigh_rank(out[k].state))
+			out[k] = in[i];
+		out[k].held = held;
+		out[k].held_bytes = held_bytes;
+		out[k].expires_in_s = expires;
+	}
+	return n;
+}
+
 int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max)
 {
-	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_DUMP);
-	if (!msg)
-		return -ENOMEM;
-	/* The lcore writes into the message's own buffer: a call that times out leaves it nothing of ours. */
-	msg->u.dump.out = calloc(max ? max : 1, sizeof(*out));
-	msg->u.dump.max = max;
-	int rc = msg->u.dump.out ? ffs_ctrl_one(st, 0, msg) : -ENOMEM;
-	if (rc > 0)
-		memcpy(out, msg->u.dump.out, (size_t)rc * sizeof(*out));
-	ffs_ctrl_put(msg);
-	return rc;
+	/* Each lcore has its own cache (its own resolutions under way, its own held packets): ask each. */
+	unsigned n = 0;
+	for (unsigned i = 0; i < st->n_lcores; i++) {
+		struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_DUMP);
+		if (!msg)
+			return -ENOMEM;
+		/* The lcore writes into the message's own buffer: a call that times out leaves it nothing of ours. */
+		msg->u.dump.out = calloc(NEIGH_TABLE_SIZE, sizeof(*out));
+		msg->u.dump.max = NEIGH_TABLE_SIZE;
+		int rc = msg->u.dump.out ? ffs_ctrl_one(st, i, msg) : -ENOMEM;
+		if (rc > 0)
+			n = neigh_merge(out, n, max, msg->u.dump.out, (unsigned)rc);
+		ffs_ctrl_put(msg);
+		if (rc < 0)
+			return rc;
+	}
+	return (int)n;
 }
 
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac)
@@ -778,7 +826,7 @@ int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, c
 	if (idx < 0)
 		return -ENOENT;
 	const struct ffs_port *p = &st->ports[idx];
-	if ((addr & p->netmask) != (p->addr & p->netmask) || addr == p->addr || addr == p->broadcast)
+	if (!route_on_link(st, (uint16_t)idx, addr) || addr == p->addr || addr == p->broadcast)
 		return -EINVAL;
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_ADD);
 	if (!msg)
@@ -823,11 +871,151 @@ int ffs_stack_ping(struct ffs_stack *st, uint32_t dst, uint16_t token, uint16_t 
 	if (!msg)
 		return -ENOMEM;
 	msg->u.ping.dst = dst;
+	msg->u.ping.ident = st->ping_ident;
 	msg->u.ping.token = token;
 	msg->u.ping.payload = payload;
 	int rc = ffs_ctrl_one(st, 0, msg);
 	ffs_ctrl_put(msg);
 	return rc;
+}
+
+/** When waiter k's reply came: takes it into *out and frees the waiter. */
+static bool ping_waiter_done(struct ffs_stack *st, unsigned k, struct ffs_ping_result *out)
+{
+	uint32_t w = atomic_load_explicit(&st->ping_waiters[k].word, memory_order_acquire);
+	if ((w & 0xffff) == FFS_PING_DONE) {
+		*out = st->ping_waiters[k].result;
+		atomic_store_explicit(&st->ping_waiters[k].word, FFS_PING_FREE, memory_order_release);
+		return true;
+	}
+	return false;
+}
+
+int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16_t payload, uint8_t ttl,
+			unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out)
+{
+	unsigned k = 0;
+	for (;; k++) {
+		if (k == FFS_MAX_PING_WAITERS)
+			return -EBUSY;
+		uint32_t expect = FFS_PING_FREE;
+		if (atomic_compare_exchange_strong(&st->ping_waiters[k].word, &expect, FFS_PING_CLAIMED))
+			break;
+	}
+	const uint32_t waiting = (uint32_t)seq << 16 | FFS_PING_WAITING;
+	/* Waiting before the request leaves: a reply from our own address comes back within the send. */
+	atomic_store_explicit(&st->ping_waiters[k].word, waiting, memory_order_release);
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_PING);
+	int rc = -ENOMEM;
+	if (msg) {
+		msg->u.ping.dst = dst;
+		msg->u.ping.ident = st->ping_ident ^ (uint16_t)(0x8000 | k);
+		msg->u.ping.token = seq;
+		msg->u.ping.payload = payload;
+		msg->u.ping.ttl = ttl;
+		rc = ffs_ctrl_one(st, 0, msg);
+		ffs_ctrl_put(msg);
+	}
+	if (rc == 0) {
+		uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
+		rc = -ETIMEDOUT;
+		while (rte_get_timer_cycles() < deadline) {
+			if (ping_waiter_done(st, k, out))
+				return 0;
+			/* Set by another thread (the control server's stop): read as an atomic. */
+			if (stopping && __atomic_load_n(stopping, __ATOMIC_ACQUIRE)) {
+				rc = -ECANCELED;
+				break;
+			}
+			rte_delay_us_sleep(200);
+		}
+	}
+	/* Give the waiter up, unless a lcore claimed it meanwhile: then its answer is a moment away. */
+	uint32_t expect = waiting;
+	if (atomic_compare_exchange_strong(&st->ping_waiters[k].word, &expect, FFS_PING_FREE))
+		return rc;
+	while (!ping_waiter_done(st, k, out))
+		rte_pause();
+	return 0;
+}
+
+/** The port index of DPDK port `port_id`, its conf_lock taken; -ENOENT (unlocked) when there is none. */
+static int port_change_begin(struct ffs_stack *st, uint16_t port_id)
+{
+	int idx = port_index_of(st, port_id);
+	if (idx >= 0)
+		pthread_mutex_lock(&st->conf_lock);
+	return idx < 0 ? -ENOENT : idx;
+}
+
+/** Tells every lcore what changed on port idx (they acknowledge), and drops conf_lock. */
+static int port_change_end(struct ffs_stack *st, int idx, enum ffs_port_change what)
+{
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_PORT_CHANGED);
+	int rc = -ENOMEM;
+	if (msg) {
+		msg->u.port.port_index = (uint16_t)idx;
+		msg->u.port.what = what;
+		rc = ffs_ctrl_all_put(st, msg);
+	}
+	pthread_mutex_unlock(&st->conf_lock);
+	return rc;
+}
+
+int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen)
+{
+	uint32_t host = ~route_mask(prefixlen);
+	/* A unicast address: not 0/8, loopback, multicast or class E; not a subnet's network or broadcast
+	 * address (RFC 3021 lets a /31 use both, a /32 is a host). */
+	if (prefixlen < 1 || prefixlen > 32 || (addr >> 24) == 0 || ipv4_is_loopback(addr) || addr >= 0xe0000000u ||
+	    (prefixlen < 31 && ((addr & host) == 0 || (addr & host) == host)))
+		return -EINVAL;
+	int idx = port_change_begin(st, port_id);
+	if (idx < 0)
+		return idx;
+	route_set_ifaddr(st, (unsigned)idx, addr, prefixlen);
+	return port_change_end(st, idx, FFS_PORT_INET);
+}
+
+int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu)
+{
+	int idx = port_change_begin(st, port_id);
+	if (idx < 0)
+		return idx;
+	struct rte_eth_dev_info info;
+	int rc = rte_eth_dev_info_get(port_id, &info);
+	/* RFC 791: every host takes 68-octet datagrams whole; nothing smaller can carry a fragment. */
+	if (rc == 0 && (mtu < RTE_MAX(68, info.min_mtu) || mtu > info.max_mtu))
+		rc = -ERANGE;
+	if (rc == 0) {
+		rc = st->secondary ? 0 : rte_eth_dev_set_mtu(port_id, mtu);
+		if (rc == -ENOTSUP)
+			rc = 0; /* the device has no MTU of its own: the stack's fragment size is what counts */
+	}
+	if (rc != 0) {
+		pthread_mutex_unlock(&st->conf_lock);
+		return rc;
+	}
+	st->ports[idx].mtu = mtu;
+	return port_change_end(st, idx, FFS_PORT_MTU);
+}
+
+int ffs_stack_port_set_up(struct ffs_stack *st, uint16_t port_id, bool up)
+{
+	int idx = port_change_begin(st, port_id);
+	if (idx < 0)
+		return idx;
+	/* Devices without a link of their own (-ENOTSUP) are up or down in the stack alone. */
+	if (!up) {
+		st->ports[idx].up = false;
+		if (!st->secondary)
+			rte_eth_dev_set_link_down(port_id);
+		return port_change_end(st, idx, FFS_PORT_DOWN);
+	}
+	if (!st->secondary)
+		rte_eth_dev_set_link_up(port_id);
+	st->ports[idx].up = true;
+	return port_change_end(st, idx, FFS_PORT_UP);
 }
 
 int ffs_stack_event_fd(const struct ffs_stack *st) { return st->event_fd; }

@@ -28,6 +28,10 @@
 #define FFS_MAX_PORTS 8
 #define FFS_MAX_LCORES 32
 #define FFS_MAX_STATIC_ARP 64
+/** Routes in the table: connected subnets, the default route and static routes. */
+#define FFS_MAX_ROUTES 64
+/** Echo requests the control plane may wait for at once (ffs_stack_ping_wait). */
+#define FFS_MAX_PING_WAITERS 16
 
 /** One port's IPv4 configuration; addresses in host order. */
 struct ffs_port_conf {
@@ -205,6 +209,7 @@ struct ffs_port_info {
 	struct eth_addr mac;
 	uint32_t addr, netmask, broadcast, gateway;
 	uint16_t mtu;
+	bool admin_up; /**< ifconfig up (a port taken down sends and receives nothing) */
 	bool link_up;
 	bool rx_ipv4_cksum, rx_l4_cksum, tx_ipv4_cksum, tx_udp_cksum;
 	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
@@ -219,15 +224,60 @@ struct ffs_neigh_info {
 	struct eth_addr mac;
 	enum ffs_neigh_state state;
 	uint32_t expires_in_s;
-	uint32_t held;
+	uint32_t held;       /**< packets waiting for resolution (over every lcore) */
+	uint32_t held_bytes; /**< their bytes, Ethernet headers included */
 };
 
-/** Dumps the first lcore's neighbour table; returns the number of entries written (≤ max). */
+/**
+ * Dumps the neighbour table: every lcore's entries merged by (port, address) — the most settled state
+ * (permanent, reachable, incomplete, failed), the latest expiry, packets held summed. Returns the
+ * number of entries written (≤ max), or a negative errno.
+ */
 int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max);
 /** Adds a permanent entry on every lcore. 0, or a negative errno (-ENOENT: no such port, -EINVAL: not on the port's subnet, -ENOSPC). */
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac);
 /** Removes an entry on every lcore. 1 if it existed, 0 if not, or a negative errno. */
 int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr);
+
+/**
+ * Port changes at run time, by DPDK port id. Each returns once every lcore has seen the change (a
+ * control message every lcore acknowledges), or a negative errno: -ENOENT no such port, -EINVAL a bad
+ * value, -ERANGE an MTU the device refuses, or the device's own error.
+ */
+/** A new address and prefix length (broadcast derived): connected route and static routes whose
+ *  gateway left the subnet change with it; lcores forget neighbours off the new subnet; lcore 0
+ *  announces the address (gratuitous ARP, RFC 5227 §2.3). */
+int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen);
+/** A new MTU: the device's (rte_eth_dev_set_mtu, when the device has one) and the fragment size. */
+int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu);
+/** Up or down (rte_eth_dev_set_link_up/down where the device has them). A down port sends and
+ *  receives nothing: frames are dropped and counted (eth.rx_down, eth.tx_down). */
+int ffs_stack_port_set_up(struct ffs_stack *st, uint16_t port_id, bool up);
+
+/** Route flags (struct ffs_route_info.flags). */
+#define FFS_ROUTE_GATEWAY 0x1   /**< via a gateway (else on-link) */
+#define FFS_ROUTE_STATIC 0x2    /**< added by hand or from the configured gateway */
+#define FFS_ROUTE_CONNECTED 0x4 /**< a port's own subnet */
+
+struct ffs_route_info {
+	uint32_t dest;     /**< host order */
+	uint8_t prefixlen;
+	uint8_t flags;
+	uint16_t port_id;
+	uint32_t gateway;  /**< 0 = on-link */
+};
+
+/**
+ * Adds a static route to dest/prefixlen via `gateway`, which must be on a connected subnet (its port
+ * carries the route). 0, or -EINVAL (bad prefix, host bits set in dest, no gateway), -ENETUNREACH
+ * (gateway not on a connected subnet), -EEXIST (a route to dest/prefixlen exists), -ENOSPC.
+ */
+int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway);
+/** Deletes the static route to dest/prefixlen. 0, or -ESRCH (none), -EPERM (a connected route: it
+ *  goes with its port's address). */
+int ffs_stack_route_del(struct ffs_stack *st, uint32_t dest, unsigned prefixlen);
+/** The routing table, longest prefix first (lookup order). Returns the number of routes written (≤ max). */
+int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsigned max);
 
 /** Sets a tunable (validated by range). 0, or -EINVAL / -ERANGE. */
 int ffs_stack_sysctl_set(struct ffs_stack *st, int id, int64_t value);
@@ -247,6 +297,25 @@ struct ffs_event {
 
 /** Sends one echo request to dst (host order) with `payload` bytes; a reply arrives as an FFS_EV_PING_REPLY event with this token. 0 or a negative errno. */
 int ffs_stack_ping(struct ffs_stack *st, uint32_t dst, uint16_t token, uint16_t payload);
+
+/** One echo reply, as ffs_stack_ping_wait returns it. */
+struct ffs_ping_result {
+	uint32_t from;   /**< the reply's source address, host order */
+	uint16_t bytes;  /**< ICMP payload bytes */
+	uint16_t seq;
+	uint8_t ttl;
+	uint32_t rtt_us;
+};
+
+/**
+ * Sends one echo request (sequence `seq`, `payload` bytes, `ttl` 0 = net.inet.ip.ttl) and waits on the
+ * calling thread for its reply — not through the application's event queue — at most `timeout_ms`,
+ * and no longer than `*stopping` stays false (NULL: not asked). For the control plane: any thread.
+ * 0 with *out filled, -ETIMEDOUT, -ECANCELED (stopping), -EBUSY (FFS_MAX_PING_WAITERS already wait),
+ * or the send's error (-ENETUNREACH no route, -EHOSTDOWN the neighbour did not answer ARP).
+ */
+int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16_t payload, uint8_t ttl,
+			unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out);
 
 /** The eventfd that becomes readable when events are queued. */
 int ffs_stack_event_fd(const struct ffs_stack *st);

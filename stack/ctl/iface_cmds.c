@@ -1,4 +1,481 @@
-/* The interface commands of the control server (ctl.h): ifconfig, arp, route, ping. */
-#include "stack/ctl/ctl.h"
+/*
+ * The interface commands of the control server (ctl.h): ifconfig (ports: addresses, MTU, flags,
+ * link, offloads, device counters) and ifconfig.set, arp.list/add/del (the neighbour cache),
+ * route.list/add/del (the routing table) and ping (an echo request the handler waits for). Changes go
+ * through the stack's own calls (stack.h), which every lcore acknowledges before they return. Ports
+ * are named by DPDK port id, as in the configuration's [portN] sections.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
 
-const struct ffs_ctl_cmd ffs_ctl_cmds_iface[] = { { NULL } };
+#include "stack/ctl/ctl.h"
+#include "stack/iface/iface.h"
+#include "stack/lcore/lcore.h"
+
+/** A dotted quad into *out (host order); false when `s` is not one. */
+static bool parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+	if (!s || inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*out = ntohl(a.s_addr);
+	return true;
+}
+
+/** A decimal integer in [min, max] into *out; false otherwise. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || errno || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/** "A.B.C.D/LEN" (or "default" when `dflt`: 0.0.0.0/0) into *addr and *len. */
+static bool parse_prefix(const char *s, bool dflt, uint32_t *addr, unsigned *len)
+{
+	if (dflt && s && strcmp(s, "default") == 0) {
+		*addr = 0;
+		*len = 0;
+		return true;
+	}
+	const char *slash = s ? strchr(s, '/') : NULL;
+	char quad[INET_ADDRSTRLEN];
+	unsigned long l;
+	if (!slash || (size_t)(slash - s) >= sizeof(quad) || !parse_uint(slash + 1, 0, 32, &l))
+		return false;
+	memcpy(quad, s, (size_t)(slash - s));
+	quad[slash - s] = '\0';
+	*len = (unsigned)l;
+	return parse_ipv4(quad, addr);
+}
+
+/** The port index of DPDK port `port_id`, or -1. */
+static int port_index(const struct ffs_stack *st, unsigned long port_id)
+{
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (st->ports[i].port_id == port_id)
+			return (int)i;
+	return -1;
+}
+
+/** The ports as "port0, port1" for error messages. */
+static const char *port_list(const struct ffs_stack *st, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < st->n_ports && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%sport%u", i ? ", " : "", st->ports[i].port_id);
+	return st->n_ports ? buf : "none";
+}
+
+/**
+ * The port the request's port= names: its index, or ffs_ctl_fail's result. Without port=, `dflt`
+ * (-1: port= is required).
+ */
+static int port_arg(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out, int dflt)
+{
+	const char *s = ffs_ctl_arg(req, "port");
+	if (!s) {
+		if (dflt < 0)
+			return ffs_ctl_fail(out, EINVAL, "%s: port= is required", req->cmd);
+		return dflt;
+	}
+	unsigned long id;
+	int idx = parse_uint(s, 0, UINT16_MAX, &id) ? port_index(st, id) : -1;
+	char ports[128];
+	if (idx < 0)
+		return ffs_ctl_fail(out, ENODEV, "no port %s (ports: %s)", s, port_list(st, ports, sizeof(ports)));
+	return idx;
+}
+
+static void offload_names(struct ffs_json *out, bool ipv4, bool l4, bool tx)
+{
+	ffs_json_arr_begin(out);
+	if (ipv4)
+		ffs_json_str(out, "ipv4_cksum");
+	if (l4)
+		ffs_json_str(out, tx ? "udp_cksum" : "l4_cksum");
+	ffs_json_arr_end(out);
+}
+
+static void port_obj(struct ffs_stack *st, unsigned i, struct ffs_json *out)
+{
+	struct ffs_port_info p;
+	ffs_stack_port_info(st, i, &p);
+	struct rte_eth_link link = { 0 };
+	rte_eth_link_get_nowait(p.port_id, &link);
+	char name[16];
+	snprintf(name, sizeof(name), "port%u", p.port_id);
+	ffs_json_obj_begin(out);
+	ffs_json_kv_u64(out, "index", i);
+	ffs_json_kv_str(out, "name", name);
+	ffs_json_kv_u64(out, "port_id", p.port_id);
+	ffs_json_kv_str(out, "device", p.name);
+	ffs_json_kv_str(out, "driver", p.driver);
+	ffs_json_kv_mac(out, "mac", &p.mac);
+	ffs_json_kv_ipv4(out, "inet", p.addr);
+	ffs_json_kv_u64(out, "prefixlen", (uint64_t)__builtin_popcount(p.netmask));
+	ffs_json_kv_ipv4(out, "netmask", p.netmask);
+	ffs_json_kv_ipv4(out, "broadcast", p.broadcast);
+	ffs_json_kv_u64(out, "mtu", p.mtu);
+	ffs_json_key(out, "flags");
+	ffs_json_arr_begin(out);
+	if (p.admin_up)
+		ffs_json_str(out, "UP");
+	ffs_json_str(out, "BROADCAST");
+	if (p.admin_up && p.link_up)
+		ffs_json_str(out, "RUNNING");
+	ffs_json_str(out, "MULTICAST");
+	ffs_json_arr_end(out);
+	ffs_json_key(out, "link");
+	ffs_json_obj_begin(out);
+	ffs_json_kv_bool(out, "up", p.link_up);
+	ffs_json_kv_u64(out, "speed_mbps", link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed);
+	ffs_json_kv_str(out, "duplex", link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
+	ffs_json_obj_end(out);
+	ffs_json_key(out, "offloads");
+	ffs_json_obj_begin(out);
+	ffs_json_key(out, "rx");
+	offload_names(out, p.rx_ipv4_cksum, p.rx_l4_cksum, false);
+	ffs_json_key(out, "tx");
+	offload_names(out, p.tx_ipv4_cksum, p.tx_udp_cksum, true);
+	ffs_json_obj_end(out);
+	ffs_json_key(out, "stats");
+	ffs_json_obj_begin(out);
+	ffs_json_kv_u64(out, "ipackets", p.ipackets);
+	ffs_json_kv_u64(out, "opackets", p.opackets);
+	ffs_json_kv_u64(out, "ibytes", p.ibytes);
+	ffs_json_kv_u64(out, "obytes", p.obytes);
+	ffs_json_kv_u64(out, "ierrors", p.ierrors);
+	ffs_json_kv_u64(out, "oerrors", p.oerrors);
+	ffs_json_kv_u64(out, "imissed", p.imissed);
+	ffs_json_kv_u64(out, "rx_nombuf", p.rx_nombuf);
+	ffs_json_obj_end(out);
+	ffs_json_obj_end(out);
+}
+
+static int cmd_ifconfig(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	int only = ffs_ctl_arg(req, "port") ? port_arg(st, req, out, -1) : -1;
+	if (only < 0 && ffs_ctl_arg(req, "port"))
+		return only;
+	ffs_json_arr_begin(out);
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (only < 0 || (unsigned)only == i)
+			port_obj(st, i, out);
+	ffs_json_arr_end(out);
+	return 0;
+}
+
+static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	int idx = port_arg(st, req, out, -1);
+	if (idx < 0)
+		return idx;
+	const uint16_t port_id = st->ports[idx].port_id;
+	const char *inet = ffs_ctl_arg(req, "inet"), *mtu_s = ffs_ctl_arg(req, "mtu"), *state = ffs_ctl_arg(req, "state");
+	uint32_t addr = 0;
+	unsigned len = 0;
+	unsigned long mtu = 0;
+	/* Everything is checked before anything changes. */
+	if (inet && !parse_prefix(inet, false, &addr, &len))
+		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (A.B.C.D/LEN)", inet);
+	struct rte_eth_dev_info info;
+	if (mtu_s && rte_eth_dev_info_get(port_id, &info) == 0) {
+		unsigned long lo = RTE_MAX(68u, info.min_mtu), hi = info.max_mtu;
+		if (!parse_uint(mtu_s, 0, UINT16_MAX, &mtu) || mtu < lo || mtu > hi)
+			return ffs_ctl_fail(out, ERANGE, "mtu %s is out of range for port%u (%lu..%lu)", mtu_s, port_id, lo, hi);
+	}
+	if (state && strcmp(state, "up") != 0 && strcmp(state, "down") != 0)
+		return ffs_ctl_fail(out, EINVAL, "state '%s' is neither up nor down", state);
+	if (!inet && !mtu_s && !state)
+		return ffs_ctl_fail(out, EINVAL, "ifconfig.set: nothing to change (inet=, mtu= or state=)");
+	int rc;
+	if (inet && (rc = ffs_stack_port_set_inet(st, port_id, addr, len)) != 0) {
+		if (rc == -EINVAL)
+			return ffs_ctl_fail(out, EINVAL, "%s is not a host's unicast address (not a network, broadcast, "
+					    "loopback or multicast address; length 1..32)", inet);
+		return ffs_ctl_fail(out, -rc, "port%u: inet %s: %s", port_id, inet, strerror(-rc));
+	}
+	if (mtu_s && (rc = ffs_stack_port_set_mtu(st, port_id, (uint16_t)mtu)) != 0)
+		return ffs_ctl_fail(out, -rc, "port%u: mtu %lu: %s", port_id, mtu, strerror(-rc));
+	if (state && (rc = ffs_stack_port_set_up(st, port_id, strcmp(state, "up") == 0)) != 0)
+		return ffs_ctl_fail(out, -rc, "port%u: %s: %s", port_id, state, strerror(-rc));
+	port_obj(st, (unsigned)idx, out);
+	return 0;
+}
+
+static const char *neigh_state_name(enum ffs_neigh_state s)
+{
+	switch (s) {
+	case FFS_NEIGH_INCOMPLETE: return "incomplete";
+	case FFS_NEIGH_REACHABLE: return "reachable";
+	case FFS_NEIGH_FAILED: return "failed";
+	default: return "permanent";
+	}
+}
+
+static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	struct ffs_neigh_info *e = calloc(NEIGH_TABLE_SIZE, sizeof(*e));
+	if (!e)
+		return ffs_ctl_fail(out, ENOMEM, "out of memory");
+	int n = ffs_stack_neigh_dump(st, e, NEIGH_TABLE_SIZE);
+	if (n < 0) {
+		free(e);
+		return ffs_ctl_fail(out, -n, "the lcores did not answer: %s", strerror(-n));
+	}
+	ffs_json_arr_begin(out);
+	for (int i = 0; i < n; i++) {
+		ffs_json_obj_begin(out);
+		ffs_json_kv_u64(out, "port", e[i].port_id);
+		ffs_json_kv_ipv4(out, "addr", e[i].addr);
+		ffs_json_key(out, "mac");
+		if (e[i].state == FFS_NEIGH_REACHABLE || e[i].state == FFS_NEIGH_PERMANENT)
+			ffs_json_mac(out, &e[i].mac);
+		else
+			ffs_json_null(out);
+		ffs_json_kv_str(out, "state", neigh_state_name(e[i].state));
+		ffs_json_kv_u64(out, "expires_s", e[i].expires_in_s);
+		ffs_json_kv_u64(out, "held_packets", e[i].held);
+		ffs_json_kv_u64(out, "held_bytes", e[i].held_bytes);
+		ffs_json_obj_end(out);
+	}
+	ffs_json_arr_end(out);
+	free(e);
+	return 0;
+}
+
+/** The addr= of an arp request, or ffs_ctl_fail's result (as a negative value in *rc). */
+static bool addr_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint32_t *addr, int *rc)
+{
+	const char *s = ffs_ctl_arg(req, "addr");
+	if (!s) {
+		*rc = ffs_ctl_fail(out, EINVAL, "%s: addr= is required", req->cmd);
+		return false;
+	}
+	if (!parse_ipv4(s, addr)) {
+		*rc = ffs_ctl_fail(out, EINVAL, "bad address '%s'", s);
+		return false;
+	}
+	return true;
+}
+
+/** The first port whose subnet holds addr, or -1. */
+static int port_on_link(const struct ffs_stack *st, uint32_t addr)
+{
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (route_on_link(st, (uint16_t)i, addr))
+			return (int)i;
+	return -1;
+}
+
+static int cmd_arp_add(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	uint32_t addr;
+	int rc;
+	if (!addr_arg(req, out, &addr, &rc))
+		return rc;
+	const char *mac_s = ffs_ctl_arg(req, "mac");
+	struct rte_ether_addr mac;
+	if (!mac_s || rte_ether_unformat_addr(mac_s, &mac) != 0)
+		return ffs_ctl_fail(out, EINVAL, "bad MAC address '%s' (aa:bb:cc:dd:ee:ff)", mac_s ? mac_s : "");
+	if (rte_is_multicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac))
+		return ffs_ctl_fail(out, EINVAL, "%s is not a unicast MAC address", mac_s);
+	int idx = port_arg(st, req, out, port_on_link(st, addr));
+	if (idx < 0)
+		return ffs_ctl_arg(req, "port") ? idx
+						: ffs_ctl_fail(out, ENETUNREACH, "%s is not on a connected subnet", ffs_ctl_arg(req, "addr"));
+	struct eth_addr m;
+	memcpy(m.b, mac.addr_bytes, ETH_ADDR_LEN);
+	rc = ffs_stack_neigh_add(st, st->ports[idx].port_id, addr, &m);
+	if (rc == -EINVAL)
+		return ffs_ctl_fail(out, EINVAL, "%s is not a neighbour on port%u's subnet", ffs_ctl_arg(req, "addr"),
+				    st->ports[idx].port_id);
+	if (rc < 0)
+		return ffs_ctl_fail(out, -rc, "arp.add %s: %s", ffs_ctl_arg(req, "addr"), strerror(-rc));
+	ffs_json_obj_begin(out);
+	ffs_json_kv_u64(out, "port", st->ports[idx].port_id);
+	ffs_json_kv_ipv4(out, "addr", addr);
+	ffs_json_kv_mac(out, "mac", &m);
+	ffs_json_kv_str(out, "state", "permanent");
+	ffs_json_obj_end(out);
+	return 0;
+}
+
+static int cmd_arp_del(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	uint32_t addr;
+	int rc;
+	if (!addr_arg(req, out, &addr, &rc))
+		return rc;
+	int only = ffs_ctl_arg(req, "port") ? port_arg(st, req, out, -1) : -1;
+	if (only < 0 && ffs_ctl_arg(req, "port"))
+		return only;
+	int removed = 0;
+	for (unsigned i = 0; i < st->n_ports; i++) {
+		if (only >= 0 && (unsigned)only != i)
+			continue;
+		rc = ffs_stack_neigh_del(st, st->ports[i].port_id, addr);
+		if (rc < 0)
+			return ffs_ctl_fail(out, -rc, "arp.del %s: %s", ffs_ctl_arg(req, "addr"), strerror(-rc));
+		removed += rc;
+	}
+	if (!removed)
+		return ffs_ctl_fail(out, ENOENT, "no ARP entry for %s", ffs_ctl_arg(req, "addr"));
+	ffs_json_obj_begin(out);
+	ffs_json_kv_ipv4(out, "addr", addr);
+	ffs_json_kv_u64(out, "removed", (uint64_t)removed);
+	ffs_json_obj_end(out);
+	return 0;
+}
+
+/** FreeBSD netstat -r's flags: U up, G gateway, S static; C for a port's connected subnet. */
+static const char *route_flags(uint8_t f)
+{
+	if (f & FFS_ROUTE_CONNECTED)
+		return "UC";
+	return f & FFS_ROUTE_GATEWAY ? "UGS" : "US";
+}
+
+static int cmd_route_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	struct ffs_route_info r[FFS_MAX_ROUTES];
+	int n = ffs_stack_route_dump(st, r, FFS_MAX_ROUTES);
+	ffs_json_arr_begin(out);
+	for (int i = 0; i < n; i++) {
+		ffs_json_obj_begin(out);
+		ffs_json_kv_ipv4(out, "dest", r[i].dest);
+		ffs_json_kv_u64(out, "prefixlen", r[i].prefixlen);
+		ffs_json_key(out, "gateway");
+		if (r[i].gateway)
+			ffs_json_ipv4(out, r[i].gateway);
+		else
+			ffs_json_null(out);
+		ffs_json_kv_u64(out, "port", r[i].port_id);
+		ffs_json_kv_str(out, "flags", route_flags(r[i].flags));
+		ffs_json_obj_end(out);
+	}
+	ffs_json_arr_end(out);
+	return 0;
+}
+
+/** The dest= of a route request, or ffs_ctl_fail's result in *rc. */
+static bool dest_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint32_t *dest, unsigned *len, int *rc)
+{
+	const char *s = ffs_ctl_arg(req, "dest");
+	if (!s || !parse_prefix(s, true, dest, len)) {
+		*rc = ffs_ctl_fail(out, EINVAL, "bad destination '%s' (NET/LEN or default)", s ? s : "");
+		return false;
+	}
+	if (*dest & ~route_mask(*len)) {
+		*rc = ffs_ctl_fail(out, EINVAL, "%s has host bits set (the network of a /%u ends in zeros)", s, *len);
+		return false;
+	}
+	return true;
+}
+
+static int cmd_route_add(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	uint32_t dest, gw;
+	unsigned len;
+	int rc;
+	if (!dest_arg(req, out, &dest, &len, &rc))
+		return rc;
+	const char *gw_s = ffs_ctl_arg(req, "gateway");
+	if (!parse_ipv4(gw_s, &gw) || gw == 0)
+		return ffs_ctl_fail(out, EINVAL, "bad gateway '%s'", gw_s ? gw_s : "");
+	const char *d = ffs_ctl_arg(req, "dest");
+	rc = ffs_stack_route_add(st, dest, len, gw);
+	switch (rc) {
+	case 0: return cmd_route_list(st, req, out);
+	case -ENETUNREACH: return ffs_ctl_fail(out, ENETUNREACH, "gateway %s is not on a connected subnet", gw_s);
+	case -EEXIST: return ffs_ctl_fail(out, EEXIST, "a route to %s exists (delete it first)", d);
+	case -ENOSPC: return ffs_ctl_fail(out, ENOSPC, "the routing table is full (%d routes)", FFS_MAX_ROUTES);
+	default: return ffs_ctl_fail(out, -rc, "route to %s: %s", d, strerror(-rc));
+	}
+}
+
+static int cmd_route_del(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	uint32_t dest;
+	unsigned len;
+	int rc;
+	if (!dest_arg(req, out, &dest, &len, &rc))
+		return rc;
+	const char *d = ffs_ctl_arg(req, "dest");
+	rc = ffs_stack_route_del(st, dest, len);
+	switch (rc) {
+	case 0: return cmd_route_list(st, req, out);
+	case -ESRCH: return ffs_ctl_fail(out, ESRCH, "no route to %s", d);
+	case -EPERM: return ffs_ctl_fail(out, EPERM, "%s is a connected route: it changes with its port's address (ifconfig)", d);
+	default: return ffs_ctl_fail(out, -rc, "route to %s: %s", d, strerror(-rc));
+	}
+}
+
+static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	uint32_t dst;
+	int rc;
+	if (!addr_arg(req, out, &dst, &rc))
+		return rc;
+	unsigned long seq = 0, size = 56, timeout = 1000, ttl = 0;
+	const char *s;
+	/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8). */
+	if ((s = ffs_ctl_arg(req, "seq")) && !parse_uint(s, 0, UINT16_MAX, &seq))
+		return ffs_ctl_fail(out, ERANGE, "seq %s is out of range (0..65535)", s);
+	if ((s = ffs_ctl_arg(req, "size")) && !parse_uint(s, 0, 65507, &size))
+		return ffs_ctl_fail(out, ERANGE, "size %s is out of range (0..65507 bytes)", s);
+	if ((s = ffs_ctl_arg(req, "timeout_ms")) && !parse_uint(s, 1, 60000, &timeout))
+		return ffs_ctl_fail(out, ERANGE, "timeout_ms %s is out of range (1..60000)", s);
+	if ((s = ffs_ctl_arg(req, "ttl")) && !parse_uint(s, 1, 255, &ttl))
+		return ffs_ctl_fail(out, ERANGE, "ttl %s is out of range (1..255)", s);
+	struct ffs_ping_result r;
+	const char *a = ffs_ctl_arg(req, "addr");
+	rc = ffs_stack_ping_wait(st, dst, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout, req->stopping, &r);
+	switch (rc) {
+	case 0: break;
+	case -ETIMEDOUT: return ffs_ctl_fail(out, ETIMEDOUT, "no reply from %s within %lu ms", a, timeout);
+	case -ENETUNREACH: return ffs_ctl_fail(out, ENETUNREACH, "no route to %s", a);
+	case -EHOSTDOWN: return ffs_ctl_fail(out, EHOSTDOWN, "%s does not answer ARP", a);
+	case -EBUSY: return ffs_ctl_fail(out, EBUSY, "%d pings already wait for replies", FFS_MAX_PING_WAITERS);
+	case -ECANCELED: return ffs_ctl_fail(out, ECANCELED, "the stack is stopping");
+	default: return ffs_ctl_fail(out, -rc, "ping %s: %s", a, strerror(-rc));
+	}
+	ffs_json_obj_begin(out);
+	ffs_json_kv_ipv4(out, "from", r.from);
+	ffs_json_kv_u64(out, "bytes", r.bytes);
+	ffs_json_kv_u64(out, "seq", r.seq);
+	ffs_json_kv_u64(out, "ttl", r.ttl);
+	ffs_json_key(out, "rtt_us");
+	if (r.rtt_us == UINT32_MAX) /* a payload too short to carry the send time */
+		ffs_json_null(out);
+	else
+		ffs_json_u64(out, r.rtt_us);
+	ffs_json_obj_end(out);
+	return 0;
+}
+
+const struct ffs_ctl_cmd ffs_ctl_cmds_iface[] = {
+	{ "ifconfig", cmd_ifconfig, "[port=N]: ports with addresses, MTU, flags, link, offloads and device counters" },
+	{ "ifconfig.set", cmd_ifconfig_set, "port=N [inet=A.B.C.D/LEN] [mtu=N] [state=up|down]: changes a port at once" },
+	{ "arp.list", cmd_arp_list, "the neighbour cache: state, expiry, packets held" },
+	{ "arp.add", cmd_arp_add, "addr=A mac=M [port=N]: a permanent entry" },
+	{ "arp.del", cmd_arp_del, "addr=A [port=N]: removes an entry" },
+	{ "route.list", cmd_route_list, "the routing table, longest prefix first" },
+	{ "route.add", cmd_route_add, "dest=NET/LEN|default gateway=GW: a static route" },
+	{ "route.del", cmd_route_del, "dest=NET/LEN|default: removes a static route" },
+	{ "ping", cmd_ping, "addr=A [seq=N] [size=56] [timeout_ms=1000] [ttl=N]: one echo request and its reply" },
+	{ NULL },
+};

@@ -181,7 +181,7 @@ void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 		goto done;
 
 	bool for_us = a.tpa == port->addr;
-	bool sender_known = a.spa != 0 && (a.spa & port->netmask) == (port->addr & port->netmask);
+	bool sender_known = a.spa != 0 && route_on_link(lc->st, port->index, a.spa);
 	struct neigh_entry *e = sender_known ? neigh_lookup(&lc->neigh, port->index, a.spa) : NULL;
 	if (e && e->state != FFS_NEIGH_PERMANENT) {
 		if (count && a.op == ARP_OP_REPLY)
@@ -293,6 +293,23 @@ void arp_tick(struct ffs_lcore *lc)
 			 * slot i, so look at it again. */
 			neigh_remove(t, e, NULL);
 		}
+	}
+}
+
+void arp_forget_offlink(struct ffs_lcore *lc, uint16_t port_index)
+{
+	struct neigh_table *t = &lc->neigh;
+	const struct ffs_port *port = &lc->st->ports[port_index];
+	for (unsigned i = 0; t->count && i < NEIGH_TABLE_SIZE;) {
+		struct neigh_entry *e = &t->slots[i];
+		if (e->addr == 0 || e->port_index != port_index ||
+		    (route_on_link(lc->st, port_index, e->addr) && e->addr != port->addr)) {
+			i++;
+			continue;
+		}
+		unsigned dropped;
+		neigh_remove(t, e, &dropped); /* may shift another entry into slot i: look at it again */
+		lc->ctr.arp_hold_dropped += dropped;
 	}
 }
 

@@ -50,14 +50,13 @@ static void echo_reply(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ip
 static void echo_reply_in(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct icmp_repr *rep)
 {
 	struct ffs_stack *st = lc->st;
-	if (rep->ident != st->ping_ident) {
+	uint16_t waiter = rep->ident ^ st->ping_ident;
+	if (rep->ident != st->ping_ident && (waiter & ~(FFS_MAX_PING_WAITERS - 1)) != 0x8000) {
 		lc->ctr.icmp_echo_unmatched++;
 		return;
 	}
-	lc->ctr.icmp_echo_reply_in++;
 	uint32_t bytes = rte_pktmbuf_pkt_len(m) - ICMP_HDR_LEN;
-	struct ffs_event ev = { .type = FFS_EV_PING_REPLY, .token = rep->seq, .bytes = (uint16_t)bytes, .ttl = ip->ttl,
-				.rtt_ns = UINT32_MAX };
+	uint32_t rtt_ns = UINT32_MAX;
 	uint64_t sent, scratch;
 	const void *stamp = bytes >= sizeof(sent) ? rte_pktmbuf_read(m, ICMP_HDR_LEN, sizeof(sent), &scratch) : NULL;
 	if (stamp) {
@@ -65,9 +64,31 @@ static void echo_reply_in(struct ffs_lcore *lc, struct rte_mbuf *m, const struct
 		uint64_t now = rte_rdtsc();
 		if (now >= sent) {
 			uint64_t ns = (now - sent) * 1000000000ull / st->tsc_hz;
-			ev.rtt_ns = ns < UINT32_MAX ? (uint32_t)ns : UINT32_MAX - 1;
+			rtt_ns = ns < UINT32_MAX ? (uint32_t)ns : UINT32_MAX - 1;
 		}
 	}
+	if (rep->ident != st->ping_ident) {
+		/* A control thread's request (ffs_stack_ping_wait): claim its waiter, if it still waits for this seq. */
+		_Static_assert((FFS_MAX_PING_WAITERS & (FFS_MAX_PING_WAITERS - 1)) == 0, "a power of two");
+		unsigned k = waiter & (FFS_MAX_PING_WAITERS - 1);
+		uint32_t expect = (uint32_t)rep->seq << 16 | FFS_PING_WAITING;
+		if (!atomic_compare_exchange_strong_explicit(&st->ping_waiters[k].word, &expect,
+							     (uint32_t)rep->seq << 16 | FFS_PING_FILLING,
+							     memory_order_acquire, memory_order_relaxed)) {
+			lc->ctr.icmp_echo_unmatched++;
+			return;
+		}
+		lc->ctr.icmp_echo_reply_in++;
+		st->ping_waiters[k].result = (struct ffs_ping_result){
+			.from = ip->src, .bytes = (uint16_t)bytes, .seq = rep->seq, .ttl = ip->ttl,
+			.rtt_us = rtt_ns == UINT32_MAX ? UINT32_MAX : rtt_ns / 1000 };
+		atomic_store_explicit(&st->ping_waiters[k].word, (uint32_t)rep->seq << 16 | FFS_PING_DONE,
+				      memory_order_release);
+		return;
+	}
+	lc->ctr.icmp_echo_reply_in++;
+	struct ffs_event ev = { .type = FFS_EV_PING_REPLY, .token = rep->seq, .bytes = (uint16_t)bytes, .ttl = ip->ttl,
+				.rtt_ns = rtt_ns };
 	ffs_event_post(st, &ev);
 }
 
@@ -181,7 +202,7 @@ void icmp_send_error(struct ffs_lcore *lc, struct rte_mbuf *orig, const struct i
 		lc->ctr.icmp_errors_out++;
 }
 
-int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t seq, uint16_t payload_len)
+int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t seq, uint16_t payload_len, uint8_t ttl)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
 	if (!m)
@@ -216,7 +237,7 @@ int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t 
 		memcpy(h + ICMP_HDR_LEN, &now, sizeof(now));
 	}
 	echo_header_chain(m, ICMP_ECHO_REQUEST);
-	struct ipv4_out o = { .dst = dst, .proto = IPV4_PROTO_ICMP };
+	struct ipv4_out o = { .dst = dst, .proto = IPV4_PROTO_ICMP, .ttl = ttl };
 	int rc = ipv4_output(lc, m, &o);
 	if (rc == 0)
 		lc->ctr.icmp_echo_out++;

@@ -46,6 +46,8 @@ unsigned arp_replay(struct ffs_lcore *lc, struct rte_ring *ring);
 int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t nexthop, struct rte_mbuf *m);
 /** Installs a permanent neighbour entry, sending packets held for it. 0, or -ENOSPC. */
 int arp_add_static(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, const struct eth_addr *mac);
+/** Forgets the port's neighbours off its (new) subnet, dropping and counting their held packets. */
+void arp_forget_offlink(struct ffs_lcore *lc, uint16_t port_index);
 /** Timer work: retransmit requests, fail unanswered entries, expire old ones. */
 void arp_tick(struct ffs_lcore *lc);
 
@@ -68,9 +70,19 @@ struct ipv4_out {
 /** Prepends an IPv4 header to the payload in `m`, routes and sends (or loops back). 0 or a negative errno. */
 int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o);
 
+/** Builds the routing table from the ports' configuration (connected subnets, the default route). */
+void route_init(struct ffs_stack *st);
+void route_fini(struct ffs_stack *st);
+/** The netmask of a prefix length (0..32). */
+uint32_t route_mask(unsigned prefixlen);
+/** Gives port `port_index` a new address and prefix length (broadcast derived), with its connected
+ *  route; drops the static routes through it whose gateway left its subnet. Control plane only. */
+void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen);
+/** True when `addr` is on port `port_index`'s subnet (address and netmask read as one pair). */
+bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr);
 /** True when dst is one of the stack's own addresses or 127.0.0.0/8. */
 bool route_is_local(const struct ffs_stack *st, uint32_t dst);
-/** The port and next hop for dst: connected subnet first, then a default gateway. NULL = no route. */
+/** The port and next hop for dst by longest-prefix match over the routing table. NULL = no route. */
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop);
 /** The port whose address or broadcast address is `addr`, or NULL. */
 const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr);
@@ -163,7 +175,8 @@ void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr
  */
 void icmp_send_error(struct ffs_lcore *lc, struct rte_mbuf *orig, const struct ipv4_repr *ip, uint8_t type,
 		     uint8_t code, uint16_t next_mtu);
-/** Sends an echo request from the stack (payload carries the TSC for the RTT). 0 or a negative errno. */
-int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t seq, uint16_t payload_len);
+/** Sends an echo request from the stack (payload carries the TSC for the RTT; ttl 0 = net.inet.ip.ttl).
+ *  0 or a negative errno. */
+int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t seq, uint16_t payload_len, uint8_t ttl);
 
 #endif

@@ -1,10 +1,42 @@
 /*
- * Routing for a host that does not forward: the connected subnet of each port, then the first
- * port with a default gateway. Ports are few (≤ FFS_MAX_PORTS), so a linear scan beats a trie.
- * Also the questions a socket asks before it sends or connects: the source address a destination is
- * reached from, and whether it is a broadcast. Read-only over the stack's ports; any thread.
+ * Routing for a host that does not forward (storage and concurrency in route.h): longest-prefix
+ * match over connected subnets, the configured gateway as the default route, and static routes
+ * added and removed at run time; the ports' addresses change here too (ifconfig), with their
+ * connected routes. Also the questions a socket asks before it sends or connects: the source
+ * address a destination is reached from, and whether it is a broadcast. Lookups from any thread,
+ * never locked; changes from the control plane.
  */
+#include <errno.h>
+#include <string.h>
+
 #include "stack/iface/iface.h"
+
+static inline uint32_t ld(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline void put(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
+/** A reader's copy of the table (see route.h): the one the latch points at now. */
+static inline const struct route_data *read_begin(const struct route_table *t, uint32_t *sn)
+{
+	*sn = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+	return &t->copy[*sn & 1];
+}
+
+/** True when the copy read may have changed meanwhile: read again. */
+static inline bool read_retry(const struct route_table *t, uint32_t sn)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&t->seq, __ATOMIC_RELAXED) != sn;
+}
+
+static inline uint32_t meta_of(unsigned port_index, unsigned len, unsigned flags)
+{
+	return (uint32_t)port_index | (uint32_t)len << 16 | (uint32_t)flags << 24;
+}
+static inline unsigned meta_port(uint32_t m) { return m & 0xffff; }
+static inline unsigned meta_len(uint32_t m) { return (m >> 16) & 0xff; }
+static inline unsigned meta_flags(uint32_t m) { return m >> 24; }
+
+uint32_t route_mask(unsigned prefixlen) { return prefixlen ? ~0u << (32 - prefixlen) : 0; }
 
 bool route_is_local(const struct ffs_stack *st, uint32_t dst)
 {
@@ -16,31 +48,69 @@ bool route_is_local(const struct ffs_stack *st, uint32_t dst)
 	return false;
 }
 
+/** The port whose address or broadcast address is `addr` (*bcast: the latter), or -1; one snapshot. */
+static int port_of(const struct ffs_stack *st, uint32_t addr, bool *bcast)
+{
+	int found;
+	uint32_t sn;
+	do {
+		const struct route_data *d = read_begin(&st->routes, &sn);
+		found = -1;
+		*bcast = false;
+		for (unsigned i = 0; i < st->n_ports && found < 0; i++) {
+			if (ld(&d->ifa[i][0]) == addr) {
+				found = (int)i;
+			} else if (ld(&d->ifa[i][2]) == addr) {
+				found = (int)i;
+				*bcast = true;
+			}
+		}
+	} while (read_retry(&st->routes, sn));
+	return found;
+}
+
 const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr)
 {
-	for (unsigned i = 0; i < st->n_ports; i++)
-		if (st->ports[i].addr == addr || st->ports[i].broadcast == addr)
-			return &st->ports[i];
-	return NULL;
+	bool bcast;
+	int i = port_of(st, addr, &bcast);
+	return i < 0 ? NULL : &st->ports[i];
+}
+
+bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr)
+{
+	bool on;
+	uint32_t sn;
+	do {
+		const struct route_data *d = read_begin(&st->routes, &sn);
+		uint32_t a = ld(&d->ifa[port_index][0]), m = ld(&d->ifa[port_index][1]);
+		on = a != 0 && (addr & m) == (a & m);
+	} while (read_retry(&st->routes, sn));
+	return on;
 }
 
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop)
 {
-	for (unsigned i = 0; i < st->n_ports; i++) {
-		const struct ffs_port *p = &st->ports[i];
-		if ((dst & p->netmask) == (p->addr & p->netmask)) {
-			*nexthop = dst;
-			return p;
+	int port;
+	uint32_t hop, sn;
+	do {
+		const struct route_data *d = read_begin(&st->routes, &sn);
+		port = -1;
+		hop = 0;
+		uint32_t n = ld(&d->n);
+		for (uint32_t i = 0; i < n && i < FFS_MAX_ROUTES; i++) {
+			const struct route_slot *r = &d->r[i];
+			if ((dst & ld(&r->mask)) == ld(&r->dest)) {
+				uint32_t gw = ld(&r->gateway);
+				port = (int)meta_port(ld(&r->meta));
+				hop = gw ? gw : dst;
+				break;
+			}
 		}
-	}
-	for (unsigned i = 0; i < st->n_ports; i++) {
-		const struct ffs_port *p = &st->ports[i];
-		if (p->gateway) {
-			*nexthop = p->gateway;
-			return p;
-		}
-	}
-	return NULL;
+	} while (read_retry(&st->routes, sn));
+	if (port < 0 || port >= (int)st->n_ports)
+		return NULL;
+	*nexthop = hop;
+	return &st->ports[port];
 }
 
 uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
@@ -62,6 +132,216 @@ bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst)
 {
 	if (dst == 0xffffffffu || dst == 0x7fffffffu) /* limited broadcast, and loopback's 127.255.255.255 */
 		return true;
-	const struct ffs_port *p = route_port_of(st, dst);
-	return p && p->broadcast == dst;
+	bool bcast;
+	return port_of(st, dst, &bcast) >= 0 && bcast;
+}
+
+/* --- writers: on the staged copy, under write_lock */
+
+/** Inserts after every longer route and after routes of the same length (connected ones first). */
+static int insert(struct route_data *d, uint32_t dest, unsigned len, uint32_t gateway, unsigned port_index,
+		  unsigned flags)
+{
+	if (d->n == FFS_MAX_ROUTES)
+		return -ENOSPC;
+	uint32_t at = 0;
+	while (at < d->n) {
+		uint32_t m = d->r[at].meta;
+		bool before = meta_len(m) > len ||
+			      (meta_len(m) == len && ((meta_flags(m) & FFS_ROUTE_CONNECTED) || !(flags & FFS_ROUTE_CONNECTED)));
+		if (!before)
+			break;
+		at++;
+	}
+	memmove(&d->r[at + 1], &d->r[at], (d->n - at) * sizeof(d->r[0]));
+	d->r[at] = (struct route_slot){ dest, route_mask(len), gateway, meta_of(port_index, len, flags) };
+	d->n++;
+	return 0;
+}
+
+static void remove_at(struct route_data *d, uint32_t at)
+{
+	memmove(&d->r[at], &d->r[at + 1], (d->n - at - 1) * sizeof(d->r[0]));
+	d->n--;
+}
+
+static int find(const struct route_data *d, uint32_t dest, unsigned len)
+{
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->r[i].dest == dest && meta_len(d->r[i].meta) == len)
+			return (int)i;
+	return -1;
+}
+
+/** The port whose connected subnet holds `addr` (not its own address), or -1. */
+static int connected_port(const struct route_data *d, uint32_t addr)
+{
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct route_slot *r = &d->r[i];
+		if ((meta_flags(r->meta) & FFS_ROUTE_CONNECTED) && (addr & r->mask) == r->dest &&
+		    addr != d->ifa[meta_port(r->meta)][0])
+			return (int)meta_port(r->meta);
+	}
+	return -1;
+}
+
+/** Sets port i's address in the staged table (its connected route with it). */
+static void set_ifaddr_staged(struct route_data *d, unsigned i, uint32_t addr, uint32_t netmask, uint32_t broadcast)
+{
+	d->ifa[i][0] = addr;
+	d->ifa[i][1] = netmask;
+	d->ifa[i][2] = broadcast;
+	for (uint32_t k = 0; k < d->n;) {
+		if (meta_port(d->r[k].meta) == i && (meta_flags(d->r[k].meta) & FFS_ROUTE_CONNECTED))
+			remove_at(d, k);
+		else
+			k++;
+	}
+	if (addr == 0)
+		return;
+	unsigned len = (unsigned)__builtin_popcount(netmask);
+	uint32_t dest = addr & route_mask(len);
+	/* A static route to the same subnet gives way to the connected one. */
+	int dup = find(d, dest, len);
+	if (dup >= 0 && !(meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
+		remove_at(d, (uint32_t)dup);
+	insert(d, dest, len, 0, i, FFS_ROUTE_CONNECTED);
+}
+
+static void copy_out(struct route_data *to, const struct route_data *from)
+{
+	for (uint32_t i = 0; i < FFS_MAX_PORTS; i++)
+		for (uint32_t k = 0; k < 3; k++)
+			put(&to->ifa[i][k], from->ifa[i][k]);
+	for (uint32_t i = 0; i < from->n; i++) {
+		put(&to->r[i].dest, from->r[i].dest);
+		put(&to->r[i].mask, from->r[i].mask);
+		put(&to->r[i].gateway, from->r[i].gateway);
+		put(&to->r[i].meta, from->r[i].meta);
+	}
+	put(&to->n, from->n);
+}
+
+/** Moves the readers to the other copy: stores before it land first, stores after it land after. */
+static void latch(struct route_table *t)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&t->seq, __atomic_load_n(&t->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/** Publishes the staged table: each copy is rewritten while the readers use the other. */
+static void publish(struct ffs_stack *st)
+{
+	struct route_table *t = &st->routes;
+	latch(t);
+	copy_out(&t->copy[0], &t->staged);
+	latch(t);
+	copy_out(&t->copy[1], &t->staged);
+	for (unsigned i = 0; i < st->n_ports; i++) {
+		st->ports[i].addr = t->staged.ifa[i][0];
+		st->ports[i].netmask = t->staged.ifa[i][1];
+		st->ports[i].broadcast = t->staged.ifa[i][2];
+	}
+}
+
+void route_init(struct ffs_stack *st)
+{
+	struct route_table *t = &st->routes;
+	struct route_data *d = &t->staged;
+	pthread_mutex_init(&t->write_lock, NULL);
+	memset(d, 0, sizeof(*d));
+	bool have_default = false;
+	for (unsigned i = 0; i < st->n_ports; i++) {
+		const struct ffs_port_conf *pc = &st->conf.ports[i];
+		set_ifaddr_staged(d, i, pc->addr, pc->netmask, pc->broadcast);
+		/* The first port with a gateway gives the default route; a later port's gateway would duplicate it. */
+		if (pc->gateway && !have_default)
+			have_default = insert(d, 0, 0, pc->gateway, i, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC) == 0;
+	}
+	publish(st);
+}
+
+void route_fini(struct ffs_stack *st) { pthread_mutex_destroy(&st->routes.write_lock); }
+
+static struct route_data *write_begin(struct ffs_stack *st)
+{
+	pthread_mutex_lock(&st->routes.write_lock);
+	return &st->routes.staged;
+}
+
+static void write_end(struct ffs_stack *st, bool changed)
+{
+	if (changed)
+		publish(st);
+	pthread_mutex_unlock(&st->routes.write_lock);
+}
+
+void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen)
+{
+	uint32_t mask = route_mask(prefixlen);
+	/* RFC 3021: a /31 has no broadcast address; nor has a /32. The limited broadcast stands in. */
+	uint32_t bcast = prefixlen >= 31 ? 0xffffffffu : addr | ~mask;
+	struct route_data *d = write_begin(st);
+	set_ifaddr_staged(d, port_index, addr, mask, bcast);
+	/* Static routes through the port whose gateway left its subnet could reach nothing: they go (as
+	 * Linux drops the routes of an address it deletes). */
+	for (uint32_t k = 0; k < d->n;) {
+		if (meta_port(d->r[k].meta) == port_index && d->r[k].gateway && connected_port(d, d->r[k].gateway) != (int)port_index)
+			remove_at(d, k);
+		else
+			k++;
+	}
+	write_end(st, true);
+}
+
+int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway)
+{
+	if (prefixlen > 32 || (dest & ~route_mask(prefixlen)) != 0 || gateway == 0)
+		return -EINVAL;
+	struct route_data *d = write_begin(st);
+	int port = connected_port(d, gateway);
+	int rc = port < 0 ? -ENETUNREACH
+		 : find(d, dest, prefixlen) >= 0 ? -EEXIST
+		 : insert(d, dest, prefixlen, gateway, (unsigned)port, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC);
+	write_end(st, rc == 0);
+	return rc;
+}
+
+int ffs_stack_route_del(struct ffs_stack *st, uint32_t dest, unsigned prefixlen)
+{
+	if (prefixlen > 32)
+		return -EINVAL;
+	struct route_data *d = write_begin(st);
+	int at = find(d, dest, prefixlen);
+	int rc = at < 0 ? -ESRCH : (meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
+	if (rc == 0)
+		remove_at(d, (uint32_t)at);
+	write_end(st, rc == 0);
+	return rc;
+}
+
+int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsigned max)
+{
+	struct route_slot snap[FFS_MAX_ROUTES];
+	uint32_t n, sn;
+	do {
+		const struct route_data *d = read_begin(&st->routes, &sn);
+		n = ld(&d->n);
+		if (n > FFS_MAX_ROUTES)
+			n = FFS_MAX_ROUTES;
+		for (uint32_t i = 0; i < n; i++) {
+			snap[i].dest = ld(&d->r[i].dest);
+			snap[i].gateway = ld(&d->r[i].gateway);
+			snap[i].meta = ld(&d->r[i].meta);
+		}
+	} while (read_retry(&st->routes, sn));
+	unsigned k = 0;
+	for (uint32_t i = 0; i < n && k < max; i++, k++) {
+		unsigned port = meta_port(snap[i].meta);
+		out[k] = (struct ffs_route_info){ .dest = snap[i].dest, .prefixlen = (uint8_t)meta_len(snap[i].meta),
+						  .flags = (uint8_t)meta_flags(snap[i].meta), .gateway = snap[i].gateway,
+						  .port_id = port < st->n_ports ? st->ports[port].port_id : 0 };
+	}
+	return (int)k;
 }

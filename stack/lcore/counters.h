@@ -21,6 +21,8 @@
 	X(eth_rx_restarts, "eth.rx_restarts", "receive queues restarted after their device ran out of mbufs (rx_nombuf)") \
 	X(eth_dispatched, "eth.dispatched", "frames handed by the software RSS dispatcher to the lcore their flow hashes to (ports with fewer RX queues than lcores)") \
 	X(eth_dispatch_dropped, "eth.dispatch_dropped", "frames dropped by the software RSS dispatcher: their lcore's peer queue was full") \
+	X(eth_rx_down, "eth.rx_down", "frames received on a port that is down (ifconfig down), dropped") \
+	X(eth_tx_down, "eth.tx_down", "frames for a port that is down (ifconfig down), dropped") \
 	X(fault_dropped, "fault.dropped", "received IPv4 frames dropped by the fault injector (dev.fault.rx_drop_ppm)") \
 	X(fault_duplicated, "fault.duplicated", "received IPv4 frames delivered twice by the fault injector (dev.fault.rx_dup_ppm)") \
 	X(fault_reordered, "fault.reordered", "received IPv4 frames held back and delivered after a later one (dev.fault.rx_reorder_ppm)") \

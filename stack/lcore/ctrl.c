@@ -7,6 +7,7 @@
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
+#include "stack/phy/mbuf.h"
 
 static int neigh_del(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr)
 {
@@ -32,11 +33,36 @@ static int neigh_dump(struct ffs_lcore *lc, struct ffs_neigh_info *out, unsigned
 		o->mac = e->mac;
 		o->state = (enum ffs_neigh_state)e->state;
 		o->held = e->n_held;
+		o->held_bytes = 0;
+		for (const struct rte_mbuf *m = e->held_head; m; m = *ffs_mbuf_link((struct rte_mbuf *)m))
+			o->held_bytes += rte_pktmbuf_pkt_len(m);
 		o->expires_in_s = 0;
 		if ((e->state == FFS_NEIGH_REACHABLE || e->state == FFS_NEIGH_FAILED) && e->deadline > lc->now)
 			o->expires_in_s = (uint32_t)((e->deadline - lc->now) / lc->st->tsc_hz);
 	}
 	return (int)n;
+}
+
+static void port_changed(struct ffs_lcore *lc, uint16_t port_index, enum ffs_port_change what)
+{
+	struct ffs_port *port = &lc->st->ports[port_index];
+	switch (what) {
+	case FFS_PORT_INET:
+		arp_forget_offlink(lc, port_index);
+		__attribute__((fallthrough)); /* and announce the new address */
+	case FFS_PORT_UP:
+		/* RFC 5227 §2.3: an announcement, so neighbours holding another MAC (or none) for it update. */
+		if (lc->index == 0 && port->up && port->addr) {
+			arp_request(lc, port, port->addr);
+			ffs_tx_flush_all(lc);
+		}
+		break;
+	case FFS_PORT_DOWN:
+		ffs_tx_flush_all(lc); /* a down port's frames are dropped and counted there */
+		break;
+	case FFS_PORT_MTU:
+		break;
+	}
 }
 
 void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
@@ -54,7 +80,11 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 		rc = neigh_dump(lc, msg->u.dump.out, msg->u.dump.max);
 		break;
 	case FFS_CTRL_PING:
-		rc = icmp_send_echo(lc, msg->u.ping.dst, lc->st->ping_ident, msg->u.ping.token, msg->u.ping.payload);
+		rc = icmp_send_echo(lc, msg->u.ping.dst, msg->u.ping.ident, msg->u.ping.token, msg->u.ping.payload,
+				    msg->u.ping.ttl);
+		/* Now, not at the lcore's next turn: an idle inline lcore's may be far off, and the RTT
+		 * stamped in the request would count the wait. */
+		ffs_tx_flush_all(lc);
 		break;
 	case FFS_CTRL_SOCK_UPSERT:
 		rc = demux_upsert(lc->demux, msg->u.sock.so);
@@ -78,6 +108,9 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 				break;
 			}
 		}
+		break;
+	case FFS_CTRL_PORT_CHANGED:
+		port_changed(lc, msg->u.port.port_index, msg->u.port.what);
 		break;
 	case FFS_CTRL_IGMP_STATE:
 		igmp_state_change(lc, msg->u.group.port_index, msg->u.group.group, msg->u.group.exclude, msg->u.group.sources,

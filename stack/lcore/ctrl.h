@@ -31,6 +31,15 @@ enum ffs_ctrl_op {
 	FFS_CTRL_GROUP_ADD,
 	FFS_CTRL_GROUP_DEL,
 	FFS_CTRL_IGMP_STATE,
+	FFS_CTRL_PORT_CHANGED,
+};
+
+/** What changed on a port (FFS_CTRL_PORT_CHANGED): the lcore's follow-up. */
+enum ffs_port_change {
+	FFS_PORT_INET, /**< forget neighbours off the new subnet; lcore 0 announces the address */
+	FFS_PORT_MTU,  /**< nothing to redo: the next datagram is cut to the new MTU */
+	FFS_PORT_UP,   /**< lcore 0 announces the address */
+	FFS_PORT_DOWN, /**< frames already queued for the port are dropped (eth.tx_down) */
 };
 
 struct ffs_ctrl_msg {
@@ -50,9 +59,15 @@ struct ffs_ctrl_msg {
 		} dump;
 		struct {
 			uint32_t dst;
+			uint16_t ident;
 			uint16_t token;
 			uint16_t payload;
+			uint8_t ttl;
 		} ping;
+		struct {
+			uint16_t port_index;
+			enum ffs_port_change what;
+		} port;
 		struct {
 			struct ffs_sock *so;
 			uint16_t lport;

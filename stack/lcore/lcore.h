@@ -21,6 +21,7 @@
 
 #include "stack/stack.h"
 #include "stack/iface/neigh.h"
+#include "stack/iface/route.h"
 #include "stack/phy/cluster.h"
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
@@ -39,15 +40,21 @@
 #define FFS_PEER_DATAGRAM 3
 #define FFS_PEER_FRAME 4
 #define FFS_NO_TXQ 0xffff
+/** States of a ping waiter (ffs_stack.ping_waiters, low 16 bits of its word). */
+enum { FFS_PING_FREE, FFS_PING_CLAIMED, FFS_PING_WAITING, FFS_PING_FILLING, FFS_PING_DONE };
 
-/** A port as the stack runs it (read-only after start, shared by all lcores; lcore 0 alone writes the
- *  rx_nombuf watch). */
+/** A port as the stack runs it, shared by all lcores: fixed after start but for what ifconfig changes
+ *  (address, MTU, up) — single words any thread reads atomically, written by the control plane
+ *  (stack.c) before it tells every lcore; an address and its netmask as a pair come from the routing
+ *  table (route.h), never from two loads here. Lcore 0 alone writes the rx_nombuf watch. */
 struct ffs_port {
 	uint16_t port_id;
 	uint16_t index; /**< position in ffs_stack.ports */
 	struct eth_addr mac;
-	uint32_t addr, netmask, broadcast, gateway;
-	uint16_t mtu;
+	_Atomic uint32_t addr, netmask, broadcast;
+	uint32_t gateway; /**< the configured gateway (the default route's, at start) */
+	_Atomic uint16_t mtu;
+	atomic_bool up;   /**< administratively up: a down port's frames are dropped and counted */
 	struct wire_csum_caps caps;
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
 	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
@@ -165,6 +172,17 @@ struct ffs_stack {
 	uint64_t tsc_ns_q32;
 	uint64_t tx_delay_tsc;
 	uint16_t ping_ident;
+	/** The routing table and the ports' addresses (iface/route.c). */
+	struct route_table routes;
+	/** Echo requests control threads wait for (ffs_stack_ping_wait): (seq << 16) | PING_* state, and
+	 *  what the lcore that matched the reply writes before it publishes PING_DONE. The ICMP ident of
+	 *  waiter k is ping_ident ^ (0x8000 | k). */
+	struct {
+		_Atomic uint32_t word;
+		struct ffs_ping_result result;
+	} ping_waiters[FFS_MAX_PING_WAITERS];
+	/** Serialises ifconfig changes (one port change at a time). */
+	pthread_mutex_t conf_lock;
 	/** Events to the application thread (ring of struct ffs_event) and its eventfd. */
 	struct rte_ring *events;
 	int event_fd;

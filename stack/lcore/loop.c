@@ -42,6 +42,12 @@ static void tx_flush(struct ffs_lcore *lc, uint16_t port_index)
 	/* A device with fewer TX queues than lcores: rte_eth_tx_burst is not thread-safe on one queue. */
 	const bool shared = port->nb_txq < lc->st->n_lcores;
 	uint16_t sent = 0;
+	if (!port->up) {
+		lc->ctr.eth_tx_down += b->n;
+		rte_pktmbuf_free_bulk(b->pkts, b->n);
+		b->n = 0;
+		return;
+	}
 	if (shared)
 		rte_spinlock_lock(&port->tx_lock[q]);
 	for (int tries = 0; tries < 4 && sent < b->n && q != FFS_NO_TXQ; tries++)
@@ -377,6 +383,12 @@ static unsigned turn(struct ffs_lcore *lc)
 			uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts, FFS_BURST);
 			work += n;
 			rx_busy |= n == FFS_BURST;
+			if (n && !port->up) {
+				/* ifconfig down: the device may still deliver (not every PMD can take its link down). */
+				lc->ctr.eth_rx_down += n;
+				rte_pktmbuf_free_bulk(pkts, n);
+				continue;
+			}
 			if (faults && n)
 				n = ffs_fault_rx(lc, (uint16_t)p, pkts, n);
 			for (uint16_t i = 0; i < n; i++) {

@@ -9,12 +9,20 @@ import { ps } from './ps.js';
 import { run } from './run.js';
 import { sysctl } from './sysctl.js';
 import { top } from './top.js';
+import { ifconfig } from './ifconfig.js';
+import { arp } from './arp.js';
+import { route } from './route.js';
+import { ping } from './ping.js';
 
 export const commands: Command[] = [
   ps,
+  ifconfig,
+  arp,
+  route,
   netstat,
   sysctl,
   top,
+  ping,
   run,
   migrate,
 ];

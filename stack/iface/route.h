@@ -1,0 +1,45 @@
+/*
+ * The routing table's storage (iface/route.c owns it): every port's address, netmask and broadcast,
+ * and the routes — connected subnets, the configured gateway as the default route, static routes —
+ * sorted by prefix length, longest first, so the first match is the longest-prefix match.
+ *
+ * Readers are lcores (per packet) and application threads (route_source before a send): they never
+ * lock and never wait for a writer. A writer (the control plane, rare; writers serialise on
+ * `write_lock`) makes its change in `staged`, then publishes it into two copies under a latch (the
+ * sequence-counter latch of Linux's seqcount_latch): while it rewrites one copy, the counter sends
+ * readers to the other, so a reader always finds a complete table and retries only when a copy
+ * changed under it — never a half-written route or an address paired with another netmask. (DPDK's
+ * rte_seqcount/rte_seqlock keep one copy, whose readers retry until a write completes: a writer
+ * preempted mid-write would stall every lcore.) Every shared word is read and written with relaxed
+ * atomics (fences order them): no data race.
+ * A linear scan suits the few routes of a host; rte_fib can take its place behind route.c.
+ */
+#ifndef FFNET_IFACE_ROUTE_H
+#define FFNET_IFACE_ROUTE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "stack/stack.h"
+
+/** One route: destination, mask, gateway (0 = on-link) and (port index | prefix length << 16 | flags << 24). */
+struct route_slot {
+	uint32_t dest, mask, gateway, meta;
+};
+
+/** One copy of the table. */
+struct route_data {
+	uint32_t n;
+	/** addr, netmask, broadcast of each port. */
+	uint32_t ifa[FFS_MAX_PORTS][3];
+	struct route_slot r[FFS_MAX_ROUTES];
+};
+
+struct route_table {
+	uint32_t seq;                /**< the latch: readers use copy[seq & 1] */
+	struct route_data copy[2];
+	pthread_mutex_t write_lock;
+	struct route_data staged;    /**< the writer's working copy, under write_lock */
+};
+
+#endif

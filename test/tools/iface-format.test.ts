@@ -1,0 +1,104 @@
+/**
+ * The interface commands' pure parts, without a stack: hosts from /etc/hosts (never DNS), portN
+ * names, ifconfig's change words, and the FreeBSD layouts of ifconfig, arp -a, netstat -rn and ping's
+ * statistics.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatEntry } from '../../tools/commands/arp.js';
+import { parseHosts, portId, resolveHost } from '../../tools/commands/host.js';
+import { formatPort, parseChanges, type PortEntry } from '../../tools/commands/ifconfig.js';
+import { summary } from '../../tools/commands/ping.js';
+import { formatRoutes } from '../../tools/commands/route.js';
+
+describe('interface command arguments', () => {
+  it('resolves addresses as themselves and names from a hosts file, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ffnet-hosts-'));
+    try {
+      const file = join(dir, 'hosts');
+      writeFileSync(file, '127.0.0.1 localhost\n10.77.0.1  peer peer.test # the kernel\n# 10.9.9.9 commented\nfe80::1 v6only\n');
+      expect(resolveHost('10.1.2.3', file)).toBe('10.1.2.3');
+      expect(resolveHost('PEER.test', file)).toBe('10.77.0.1');
+      expect(() => resolveHost('commented', file)).toThrow("unknown host 'commented'");
+      expect(() => resolveHost('v6only', file)).toThrow("unknown host 'v6only'");
+      expect(() => resolveHost('peer', join(dir, 'missing'))).toThrow("unknown host 'peer'");
+      expect([...parseHosts('10.0.0.1 a b\n10.0.0.2 a\n').entries()]).toEqual([['a', '10.0.0.1'], ['b', '10.0.0.1']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names ports portN', () => {
+    expect(portId('port0')).toBe(0);
+    expect(portId('port12')).toBe(12);
+    for (const bad of ['eth0', 'port', 'port-1', 'Port0', 'port0x']) expect(() => portId(bad)).toThrow(`unknown port '${bad}'`);
+  });
+
+  it('reads ifconfig changes in any order, each once', () => {
+    expect(parseChanges(['mtu', '1000', 'inet', '10.0.0.5/24', 'down'])).toEqual({ mtu: '1000', inet: '10.0.0.5/24', state: 'down' });
+    expect(parseChanges([])).toEqual({});
+    expect(() => parseChanges(['up', 'down'])).toThrow('up/down given twice');
+    expect(() => parseChanges(['inet'])).toThrow('inet needs a value');
+    expect(() => parseChanges(['inet', '10.0.0.5'])).toThrow("bad address '10.0.0.5'");
+    expect(() => parseChanges(['inet', '10.0.0.5/33'])).toThrow("bad address '10.0.0.5/33'");
+    expect(() => parseChanges(['mtu', 'big'])).toThrow("bad mtu 'big'");
+    expect(() => parseChanges(['metric', '1'])).toThrow("unknown parameter 'metric'");
+  });
+});
+
+describe('interface command output', () => {
+  const port: PortEntry = {
+    index: 0, name: 'port0', port_id: 0, device: 'net_tap0', driver: 'net_tap', mac: '02:00:00:00:00:02',
+    inet: '10.77.0.2', prefixlen: 24, netmask: '255.255.255.0', broadcast: '10.77.0.255', mtu: 1500,
+    flags: ['BROADCAST', 'MULTICAST'], link: { up: false, speed_mbps: 0, duplex: 'half' },
+    offloads: { rx: [], tx: ['ipv4_cksum'] },
+    stats: { ipackets: 1, opackets: 2, ibytes: 3, obytes: 4, ierrors: 5, oerrors: 6, imissed: 7, rx_nombuf: 8 },
+  };
+
+  it('prints a port as FreeBSD ifconfig does, with the device counters', () => {
+    expect(formatPort(port)).toBe([
+      'port0: flags=8002<BROADCAST,MULTICAST> metric 0 mtu 1500',
+      '\toptions=2<TXCSUM>',
+      '\tether 02:00:00:00:00:02',
+      '\tinet 10.77.0.2 netmask 0xffffff00 broadcast 10.77.0.255',
+      '\tmedia: Ethernet autoselect (unknown speed <half-duplex>)',
+      '\tstatus: no carrier',
+      '\tdriver: net_tap (net_tap0)',
+      '\tRX packets 1 bytes 3 errors 5 missed 7 nombuf 8',
+      '\tTX packets 2 bytes 4 errors 6',
+    ].join('\n'));
+  });
+
+  it('prints arp -a lines for every state', () => {
+    const e = { port: 1, addr: '10.0.0.9', held_packets: 0, held_bytes: 0 };
+    expect(formatEntry({ ...e, mac: '02:00:00:00:00:09', state: 'permanent', expires_s: 0 })).toBe('? (10.0.0.9) at 02:00:00:00:00:09 on port1 permanent [ethernet]');
+    expect(formatEntry({ ...e, mac: '02:00:00:00:00:09', state: 'reachable', expires_s: 12 })).toBe('? (10.0.0.9) at 02:00:00:00:00:09 on port1 expires in 12 seconds [ethernet]');
+    expect(formatEntry({ ...e, mac: null, state: 'incomplete', expires_s: 0, held_packets: 1, held_bytes: 60 })).toBe('? (10.0.0.9) at (incomplete) on port1 resolving holding 1 packet (60 bytes) [ethernet]');
+    expect(formatEntry({ ...e, mac: null, state: 'failed', expires_s: 19 })).toBe('? (10.0.0.9) at (failed) on port1 expires in 19 seconds [ethernet]');
+  });
+
+  it('prints the routing table as netstat -rn does', () => {
+    expect(formatRoutes([
+      { dest: '10.77.0.0', prefixlen: 24, gateway: null, port: 0, flags: 'UC' },
+      { dest: '0.0.0.0', prefixlen: 0, gateway: '10.77.0.1', port: 0, flags: 'UGS' },
+    ])).toBe([
+      'Routing tables',
+      '',
+      'Internet:',
+      'Destination   Gateway    Flags  Netif',
+      '10.77.0.0/24  link#0     UC     port0',
+      'default       10.77.0.1  UGS    port0',
+    ].join('\n'));
+  });
+
+  it('sums ping statistics as ping(8) does', () => {
+    expect(summary('h', 4, [1, 2, 3], 3)).toEqual([
+      '--- h ping statistics ---',
+      '4 packets transmitted, 3 packets received, 25.0% packet loss',
+      'round-trip min/avg/max/stddev = 1.000/2.000/3.000/0.816 ms',
+    ]);
+    expect(summary('h', 2, [], 0)).toEqual(['--- h ping statistics ---', '2 packets transmitted, 0 packets received, 100.0% packet loss']);
+  });
+});

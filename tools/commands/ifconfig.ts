@@ -1,0 +1,117 @@
+/**
+ * `ffnet ifconfig [portN [inet ADDR/LEN] [mtu N] [up|down]]`: the stack's ports in FreeBSD
+ * ifconfig's layout (flags, options, ether, inet, media, status) plus the device's counters, and
+ * changes to a port's address, MTU and state that every lcore applies before the command returns.
+ */
+import { isIPv4 } from 'node:net';
+import { ToolError, type Command } from '../command.js';
+import { portId } from './host.js';
+
+/** One port as the `ifconfig` request returns it (stack/ctl/iface_cmds.c). */
+export interface PortEntry {
+  index: number;
+  name: string;
+  port_id: number;
+  device: string;
+  driver: string;
+  mac: string;
+  inet: string;
+  prefixlen: number;
+  netmask: string;
+  broadcast: string;
+  mtu: number;
+  flags: string[];
+  link: { up: boolean; speed_mbps: number; duplex: string };
+  offloads: { rx: string[]; tx: string[] };
+  stats: Record<'ipackets' | 'opackets' | 'ibytes' | 'obytes' | 'ierrors' | 'oerrors' | 'imissed' | 'rx_nombuf', number>;
+}
+
+/** FreeBSD's IFF_* bits (net/if.h) for the flags the stack reports. */
+const FLAG_BITS: Record<string, number> = { UP: 0x1, BROADCAST: 0x2, RUNNING: 0x40, MULTICAST: 0x8000 };
+
+function hexMask(netmask: string): string {
+  return `0x${netmask.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** One port in FreeBSD ifconfig's layout, tab-indented, with the device's counters at the end. */
+export function formatPort(p: PortEntry): string {
+  const bits = p.flags.reduce((b, f) => b | (FLAG_BITS[f] ?? 0), 0);
+  const opts = [p.offloads.rx.length ? 'RXCSUM' : '', p.offloads.tx.length ? 'TXCSUM' : ''].filter(Boolean);
+  const optBits = (p.offloads.rx.length ? 1 : 0) | (p.offloads.tx.length ? 2 : 0);
+  const speed = p.link.speed_mbps ? `${p.link.speed_mbps}Mbps` : 'unknown speed';
+  const s = p.stats;
+  const lines = [
+    `${p.name}: flags=${bits.toString(16)}<${p.flags.join(',')}> metric 0 mtu ${p.mtu}`,
+    ...(opts.length ? [`\toptions=${optBits.toString(16)}<${opts.join(',')}>`] : []),
+    `\tether ${p.mac}`,
+    `\tinet ${p.inet} netmask ${hexMask(p.netmask)} broadcast ${p.broadcast}`,
+    `\tmedia: Ethernet autoselect (${speed} <${p.link.duplex}-duplex>)`,
+    `\tstatus: ${p.link.up ? 'active' : 'no carrier'}`,
+    `\tdriver: ${p.driver} (${p.device})`,
+    `\tRX packets ${s.ipackets} bytes ${s.ibytes} errors ${s.ierrors} missed ${s.imissed} nombuf ${s.rx_nombuf}`,
+    `\tTX packets ${s.opackets} bytes ${s.obytes} errors ${s.oerrors}`,
+  ];
+  return lines.join('\n');
+}
+
+/** The changes after `portN`: inet ADDR/LEN, mtu N, up, down (any order, each at most once). */
+export function parseChanges(words: string[]): Record<string, string> {
+  const set: Record<string, string> = {};
+  const once = (key: string, value: string) => {
+    if (set[key] !== undefined) throw new ToolError(`${key === 'state' ? 'up/down' : key} given twice`, 2);
+    set[key] = value;
+  };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === 'up' || w === 'down') {
+      once('state', w);
+    } else if (w === 'inet' || w === 'mtu') {
+      const v = words[++i];
+      if (v === undefined) throw new ToolError(`${w} needs a value (${w === 'inet' ? 'inet ADDR/LEN' : 'mtu N'})`, 2);
+      if (w === 'inet') {
+        const [addr, len, extra] = v.split('/');
+        if (!addr || !isIPv4(addr) || len === undefined || !/^\d{1,2}$/.test(len) || Number(len) > 32 || extra !== undefined) {
+          throw new ToolError(`bad address '${v}' (ADDR/LEN, e.g. 10.0.0.2/24)`);
+        }
+      } else if (!/^\d{1,5}$/.test(v)) {
+        throw new ToolError(`bad mtu '${v}' (a number of bytes)`);
+      }
+      once(w, v);
+    } else {
+      throw new ToolError(`unknown parameter '${w}' (inet ADDR/LEN, mtu N, up, down)`, 2);
+    }
+  }
+  return set;
+}
+
+export const ifconfig: Command = {
+  name: 'ifconfig',
+  summary: "show or change the stack's ports (address, MTU, up/down)",
+  usage: `ffnet ifconfig [portN [inet ADDR/LEN] [mtu N] [up|down]]
+
+Without arguments, every port of the stack; with portN (N = DPDK port id, the [portN] of the
+configuration), that port. Changes apply at once, on every lcore, before the command returns:
+  inet ADDR/LEN   a new address and prefix length (broadcast derived); routes through a gateway
+                  that left the subnet are removed, the address is announced (gratuitous ARP)
+  mtu N           the device's MTU and the size the stack fragments datagrams to
+  up | down       a down port sends and receives nothing (eth.rx_down, eth.tx_down count it)`,
+  allowPositionals: true,
+  async run(ctx) {
+    const [name, ...words] = ctx.positionals;
+    const port = name === undefined ? undefined : portId(name);
+    const changes = parseChanges(words);
+    const client = await ctx.connect();
+    let ports: PortEntry[];
+    if (Object.keys(changes).length > 0) {
+      ports = [await client.request<PortEntry>('ifconfig.set', { port, ...changes })];
+    } else {
+      ports = await client.request<PortEntry[]>('ifconfig', port === undefined ? {} : { port });
+    }
+    if (ctx.json) {
+      ctx.out(JSON.stringify(ports));
+      return 0;
+    }
+    ctx.out(ports.map(formatPort).join('\n'));
+    return 0;
+  },
+};
