@@ -22,6 +22,7 @@
 #include <rte_memzone.h>
 #include <rte_rcu_qsbr.h>
 
+#include "stack/ctl/ctl.h"
 #include "stack/eal_log.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
@@ -531,6 +532,10 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	if (!secondary)
 		ffs_capture_pdump_init();
 	running = st;
+	/* Without its control socket the stack still runs; tools will not see it, and the log says why. */
+	char ctl_err[256];
+	if (ffs_ctl_start(st, ctl_err, sizeof(ctl_err)) != 0)
+		RTE_LOG(WARNING, USER1, "ffnet: %s\n", ctl_err);
 	return st;
 }
 
@@ -538,6 +543,8 @@ void ffs_stack_stop(struct ffs_stack *st)
 {
 	if (!st)
 		return;
+	/* Tools' requests read the stack: they end before anything is freed. */
+	ffs_ctl_stop(st);
 	if (!st->inline_mode) {
 		for (unsigned i = 0; i < st->n_lcores; i++)
 			atomic_store(&st->lcores[i]->stop, true);

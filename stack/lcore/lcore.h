@@ -201,6 +201,8 @@ struct ffs_stack {
 	struct mcast_table *mcast;
 	/** The capture tap (phy/capture.h): what each port's frames are copied to, if anything. */
 	struct ffs_capture_tap tap;
+	/** The control server tools talk to (ctl/ctl.h); NULL when it could not start. */
+	struct ffs_ctl_server *ctl;
 };
 
 /**

@@ -1,0 +1,23 @@
+/*
+ * The control server's state, shared by its files in stack/ctl/ (not part of ctl.h's interface):
+ * what `info` reports about the process.
+ */
+#ifndef FFNET_CTL_SERVER_H
+#define FFNET_CTL_SERVER_H
+
+#include <stdint.h>
+#include "stack/ctl/ctl.h"
+
+/** The process's command line as /proc/self/cmdline gives it: argc NUL-terminated strings. */
+struct ffs_ctl_cmdline {
+	char buf[4096];
+	unsigned argc;
+	const char *argv[64];
+	char program[256]; /**< the script a runtime (node) runs, else the executable's base name */
+};
+
+/** When the server started (unix ms), and the process's command line. NULL when it is not running. */
+uint64_t ffs_ctl_started_ms(const struct ffs_stack *st);
+const struct ffs_ctl_cmdline *ffs_ctl_cmdline(const struct ffs_stack *st);
+
+#endif
