@@ -236,6 +236,8 @@ void ffs_capture_close(struct ffs_capture *cap)
 	capture_free(cap);
 }
 
+uint32_t ffs_capture_snaplen(const struct ffs_capture *cap) { return cap->snaplen; }
+
 unsigned ffs_capture_queued(const struct ffs_capture *cap) { return rte_ring_count(cap->ring); }
 
 int ffs_capture_pool_in_use(const struct ffs_capture *cap) { return ffs_pool_in_use(cap->pool); }
@@ -309,11 +311,16 @@ void ffs_capture_stream(struct ffs_capture *cap, int fd, uint64_t count, const v
 			if (p >= 0)
 				written[p]++;
 		}
+		size_t bytes = 0;
+		for (unsigned i = 0; i < n; i++)
+			bytes += rte_pktmbuf_pkt_len(pkts[i]);
 		ssize_t rc = rte_pcapng_write_packets(w, pkts, (uint16_t)n);
 		int e = errno;
 		rte_pktmbuf_free_bulk(pkts, n);
-		if (rc < 0) {
-			res->end = e == EPIPE ? EPIPE : ECONNRESET;
+		/* A short write (a send timeout on a reader that stopped reading) cuts a block in two:
+		 * nothing after it could be read, so the stream ends there. */
+		if (rc < 0 || (size_t)rc != bytes) {
+			res->end = rc < 0 && e == EPIPE ? EPIPE : ECONNRESET;
 			break;
 		}
 		res->written += n;

@@ -88,6 +88,9 @@ void ffs_capture_stream(struct ffs_capture *cap, int fd, uint64_t count, const v
  */
 void ffs_capture_close(struct ffs_capture *cap);
 
+/** The bytes kept of each frame (the snaplen asked for, or the default). */
+uint32_t ffs_capture_snaplen(const struct ffs_capture *cap);
+
 /** Frames the capture has queued for its writer (for tests). */
 unsigned ffs_capture_queued(const struct ffs_capture *cap);
 /** Mbufs of the capture's own pool in use (for tests). */

@@ -4,7 +4,9 @@
  */
 import type { Command } from '../command.js';
 import { ps } from './ps.js';
+import { capture } from './capture.js';
 
 export const commands: Command[] = [
   ps,
+  capture,
 ];
