@@ -293,7 +293,8 @@ void ffs_capture_stream(struct ffs_capture *cap, int fd, uint64_t count, const v
 		goto unblock;
 	}
 	res->end = ECANCELED;
-	while (!stopping || !*stopping) {
+	/* Another thread sets *stopping: an atomic load, so the hand-over is visible to ThreadSanitizer. */
+	while (!stopping || !__atomic_load_n(stopping, __ATOMIC_ACQUIRE)) {
 		struct rte_mbuf *pkts[FFS_BURST];
 		unsigned want = FFS_BURST;
 		if (count && count - res->written < want)

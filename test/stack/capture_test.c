@@ -378,7 +378,7 @@ TEST(stopping_ends_the_stream)
 	int fd = start_capture(&w, NULL, 0);
 	CHECK_EQ_INT(exchange(100, 2), 2);
 	rte_delay_us_sleep(20000);
-	w.stopping = true;
+	__atomic_store_n(&w.stopping, true, __ATOMIC_RELEASE);
 	struct stream s;
 	read_stream(fd, &s);
 	pthread_join(w.thread, NULL);
