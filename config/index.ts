@@ -188,6 +188,8 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     const lcore = d.procId ?? 1 + ((Math.max(1, workerId ?? 1) - 1) % MAX_LCORE_ID);
     const n = Math.max(1, Math.floor(cpus));
     eal.push('--proc-type', 'secondary', '--lcores', `${lcore}@${n === 1 ? '0' : `(0-${n - 1})`}`, '--main-lcore', String(lcore));
+    // DPDK 22.11's secondary unlinks the primary's telemetry socket and binds its own in its place.
+    eal.push('--no-telemetry');
   } else {
     if (procType === 'auto' || d.nbProcs > 0) eal.push('--proc-type', procType, '--base-virtaddr', MULTI_PROCESS_BASE_VA);
     eal.push('--lcores', d.lcoreMap ?? deriveLcoreMap(cfg, cpus));

@@ -801,8 +801,9 @@ static int dpdk_section(struct section *s)
 			snprintf(buf, sizeof(buf), "%d@(0-%d)", lcore, cpus - 1);
 		else
 			snprintf(buf, sizeof(buf), "%d@0", lcore);
+		/* DPDK 22.11's secondary unlinks the primary's telemetry socket and binds its own in its place. */
 		if (push("--proc-type") < 0 || push("secondary") < 0 || push("--lcores") < 0 || push(buf) < 0 ||
-		    push("--main-lcore") < 0 || push(id) < 0)
+		    push("--main-lcore") < 0 || push(id) < 0 || push("--no-telemetry") < 0)
 			return -1;
 		map = "";
 	} else if ((proc_type == FFS_PROC_AUTO || nb_procs > 0) &&

@@ -414,6 +414,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	st->n_lcores = !st->inline_mode ? conf->n_data_lcores : conf->n_inline_lcores > 1 ? conf->n_inline_lcores : 1;
 	st->starter = THIS_THREAD;
 	st->tsc_hz = rte_get_tsc_hz();
+	st->tsc_ns_q32 = (uint64_t)(((unsigned __int128)1000000000u << 32) / st->tsc_hz);
 	st->tx_delay_tsc = st->tsc_hz / 1000000 * conf->tx_delay_us;
 	st->ping_ident = (uint16_t)(getpid() ^ (st->id << 8));
 	for (int i = 0; i < FFS_SYSCTL_COUNT; i++)

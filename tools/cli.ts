@@ -96,7 +96,8 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
         strict: true,
       }) as { values: OptionValues; positionals: string[] };
     } catch (e) {
-      if (isUsageError(e)) throw new ToolError((e as Error).message.split('\n')[0]!, 2);
+      // parseArgs appends advice about '--' to unknown options: the option's name is the news.
+      if (isUsageError(e)) throw new ToolError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional .*$/, ''), 2);
       throw e;
     }
     if (parsed.values.help) {

@@ -390,6 +390,7 @@ int ffs_ctl_start(struct ffs_stack *st, char *err, size_t errlen)
 	}
 	pthread_setname_np(srv->accept_thread, "ffnet-ctl");
 	st->ctl = srv;
+	ffs_ctl_telemetry_attach(st);
 	return 0;
 }
 
@@ -398,6 +399,7 @@ void ffs_ctl_stop(struct ffs_stack *st)
 	struct ffs_ctl_server *srv = st->ctl;
 	if (!srv)
 		return;
+	ffs_ctl_telemetry_attach(NULL);
 	srv->stopping = true;
 	uint64_t one = 1;
 	ssize_t w = write(srv->stop_fd, &one, sizeof(one));

@@ -1,6 +1,6 @@
 /*
  * The control server's state, shared by its files in stack/ctl/ (not part of ctl.h's interface):
- * what `info` reports about the process.
+ * what `info` reports about the process, and the telemetry commands' view of the stack.
  */
 #ifndef FFNET_CTL_SERVER_H
 #define FFNET_CTL_SERVER_H
@@ -19,5 +19,11 @@ struct ffs_ctl_cmdline {
 /** When the server started (unix ms), and the process's command line. NULL when it is not running. */
 uint64_t ffs_ctl_started_ms(const struct ffs_stack *st);
 const struct ffs_ctl_cmdline *ffs_ctl_cmdline(const struct ffs_stack *st);
+
+/**
+ * Points the /ffnet/ telemetry commands at st, or at nothing (NULL: they answer null), waiting out a
+ * callback in progress; registers them on first use (ctl/telemetry.c).
+ */
+void ffs_ctl_telemetry_attach(struct ffs_stack *st);
 
 #endif

@@ -1,12 +1,19 @@
 /*
  * The stack's own commands of the control server (ctl.h): info (who runs, where), stats (every
- * counter, totalled and per lcore). Counters are read as any thread may read them (lcore/counters.h).
+ * counter, totalled and per lcore), sysctl.list/get/set (the tunables, range-checked by the stack's
+ * own table, lcore/sysctl.h), ports (addresses, link, device counters), sockets (the open UDP
+ * sockets). Counters are read as any thread may read them (lcore/counters.h); sockets under the
+ * namespace lock, which keeps them allocated.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <rte_eal.h>
+#include <rte_ring.h>
 #include <rte_version.h>
 
 #include "stack/ctl/server.h"
@@ -111,12 +118,181 @@ static int cmd_stats(struct ffs_stack *st, const struct ffs_ctl_req *req, struct
 		ffs_json_obj_end(out);
 	}
 	ffs_json_arr_end(out);
+	/* docs=1: each counter's one-line description, for output for people (netstat -s). */
+	const char *docs = ffs_ctl_arg(req, "docs");
+	if (docs && strcmp(docs, "0") != 0) {
+		ffs_json_key(out, "docs");
+		ffs_json_obj_begin(out);
+		for (unsigned k = 0; k < FFS_COUNTER_COUNT; k++)
+			ffs_json_kv_str(out, ffs_counter_names[k], ffs_counter_docs[k]);
+		ffs_json_obj_end(out);
+	}
 	ffs_json_obj_end(out);
+	return 0;
+}
+
+static void sysctl_obj(struct ffs_stack *st, int id, struct ffs_json *out)
+{
+	const struct ffs_sysctl_desc *d = &ffs_sysctl_table[id];
+	ffs_json_obj_begin(out);
+	ffs_json_kv_str(out, "name", d->name);
+	ffs_json_kv_i64(out, "value", ffs_stack_sysctl_get(st, id));
+	ffs_json_kv_i64(out, "default", d->def);
+	ffs_json_kv_i64(out, "min", d->min);
+	ffs_json_kv_i64(out, "max", d->max);
+	ffs_json_kv_str(out, "unit", d->unit);
+	ffs_json_kv_str(out, "description", d->doc);
+	ffs_json_obj_end(out);
+}
+
+/** The tunable the request's name= names, or ffs_ctl_fail's result. */
+static int sysctl_arg(const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	const char *name = ffs_ctl_arg(req, "name");
+	if (!name)
+		return ffs_ctl_fail(out, EINVAL, "%s: name= is required", req->cmd);
+	int id = ffs_sysctl_find(name);
+	if (id < 0)
+		return ffs_ctl_fail(out, ENOENT, "unknown tunable %s", name);
+	return id;
+}
+
+static int cmd_sysctl_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	ffs_json_arr_begin(out);
+	for (int id = 0; id < FFS_SYSCTL_COUNT; id++)
+		sysctl_obj(st, id, out);
+	ffs_json_arr_end(out);
+	return 0;
+}
+
+static int cmd_sysctl_get(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	int id = sysctl_arg(req, out);
+	if (id < 0)
+		return id;
+	sysctl_obj(st, id, out);
+	return 0;
+}
+
+static int cmd_sysctl_set(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	int id = sysctl_arg(req, out);
+	if (id < 0)
+		return id;
+	const struct ffs_sysctl_desc *d = &ffs_sysctl_table[id];
+	const char *text = ffs_ctl_arg(req, "value");
+	if (!text || !*text)
+		return ffs_ctl_fail(out, EINVAL, "%s: value= is required", d->name);
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (*end)
+		return ffs_ctl_fail(out, EINVAL, "%s: '%s' is not an integer", d->name, text);
+	if (errno == ERANGE || v < d->min || v > d->max)
+		return ffs_ctl_fail(out, ERANGE, "%s: %s is out of range (%" PRId64 "..%" PRId64 "%s%s)", d->name, text, d->min,
+				    d->max, *d->unit ? " " : "", d->unit);
+	int64_t old = ffs_stack_sysctl_get(st, id);
+	int rc = ffs_stack_sysctl_set(st, id, v);
+	if (rc < 0)
+		return ffs_ctl_fail(out, -rc, "%s: %s", d->name, strerror(-rc));
+	ffs_json_obj_begin(out);
+	ffs_json_kv_str(out, "name", d->name);
+	ffs_json_kv_i64(out, "old", old);
+	ffs_json_kv_i64(out, "value", ffs_stack_sysctl_get(st, id));
+	ffs_json_obj_end(out);
+	return 0;
+}
+
+static void sock_obj(struct ffs_stack *st, const struct ffs_sock *so, struct ffs_json *out)
+{
+	ffs_json_obj_begin(out);
+	ffs_json_kv_u64(out, "fd", so->id);
+	ffs_json_kv_str(out, "proto", "udp4");
+	ffs_json_kv_ipv4(out, "local", so->laddr);
+	ffs_json_kv_u64(out, "lport", so->lport);
+	ffs_json_key(out, "remote");
+	if (so->connected)
+		ffs_json_ipv4(out, so->raddr);
+	else
+		ffs_json_null(out);
+	ffs_json_kv_u64(out, "rport", so->connected ? so->rport : 0);
+	ffs_json_kv_u64(out, "rx_queue", rte_ring_count(so->rx) + (so->peeked ? 1 : 0));
+	ffs_json_kv_i64(out, "rx_bytes", atomic_load_explicit(&((struct ffs_sock *)so)->rx_bytes, memory_order_relaxed));
+	ffs_json_kv_i64(out, "rcvbuf", so->rcvbuf);
+	ffs_json_kv_i64(out, "tx_queue", atomic_load_explicit(&((struct ffs_sock *)so)->tx_count, memory_order_relaxed));
+	ffs_json_key(out, "owner");
+	ffs_json_obj_begin(out);
+	ffs_json_kv_i64(out, "tid", so->owner_tid);
+	ffs_json_kv_str(out, "thread", so->owner_thread);
+	ffs_json_obj_end(out);
+	ffs_json_kv_u64(out, "lcore", so->app ? so->app->home % st->n_lcores : so->tx_lcore);
+	ffs_json_kv_bool(out, "reuseport", so->reuseport);
+	ffs_json_kv_u64(out, "drops", atomic_load_explicit(&((struct ffs_sock *)so)->rx_dropped, memory_order_relaxed));
+	ffs_json_obj_end(out);
+}
+
+static int cmd_sockets(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	ffs_json_arr_begin(out);
+	/* Under ns_lock a socket in the table is open: close takes it out under the same lock, and frees
+	 * it only after a grace period. */
+	pthread_mutex_lock(&st->ns_lock);
+	for (unsigned id = 0; id < FFS_MAX_SOCKS; id++)
+		if (st->socks[id])
+			sock_obj(st, st->socks[id], out);
+	pthread_mutex_unlock(&st->ns_lock);
+	ffs_json_arr_end(out);
+	return 0;
+}
+
+static int prefix_len(uint32_t mask) { return __builtin_popcount(mask); }
+
+static int cmd_ports(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	ffs_json_arr_begin(out);
+	for (unsigned i = 0; i < ffs_stack_port_count(st); i++) {
+		struct ffs_port_info p;
+		ffs_stack_port_info(st, i, &p);
+		ffs_json_obj_begin(out);
+		ffs_json_kv_u64(out, "index", i);
+		ffs_json_kv_str(out, "name", p.name);
+		ffs_json_kv_u64(out, "port_id", p.port_id);
+		ffs_json_kv_str(out, "driver", p.driver);
+		ffs_json_kv_mac(out, "mac", &p.mac);
+		ffs_json_kv_ipv4(out, "inet", p.addr);
+		ffs_json_kv_u64(out, "prefixlen", (uint64_t)prefix_len(p.netmask));
+		ffs_json_kv_ipv4(out, "netmask", p.netmask);
+		ffs_json_kv_ipv4(out, "broadcast", p.broadcast);
+		ffs_json_kv_u64(out, "mtu", p.mtu);
+		ffs_json_key(out, "link");
+		ffs_json_obj_begin(out);
+		ffs_json_kv_bool(out, "up", p.link_up);
+		ffs_json_obj_end(out);
+		ffs_json_key(out, "stats");
+		ffs_json_obj_begin(out);
+		ffs_json_kv_u64(out, "ipackets", p.ipackets);
+		ffs_json_kv_u64(out, "opackets", p.opackets);
+		ffs_json_kv_u64(out, "ibytes", p.ibytes);
+		ffs_json_kv_u64(out, "obytes", p.obytes);
+		ffs_json_kv_u64(out, "ierrors", p.ierrors);
+		ffs_json_kv_u64(out, "oerrors", p.oerrors);
+		ffs_json_kv_u64(out, "imissed", p.imissed);
+		ffs_json_kv_u64(out, "rx_nombuf", p.rx_nombuf);
+		ffs_json_obj_end(out);
+		ffs_json_obj_end(out);
+	}
+	ffs_json_arr_end(out);
 	return 0;
 }
 
 const struct ffs_ctl_cmd ffs_ctl_cmds_stack[] = {
 	{ "info", cmd_info, "the process, its lcores and ports" },
-	{ "stats", cmd_stats, "every counter, in total and per lcore" },
+	{ "stats", cmd_stats, "[docs=1]: every counter, in total and per lcore (and each one's description)" },
+	{ "sysctl.list", cmd_sysctl_list, "every tunable: value, default, range, unit, description" },
+	{ "sysctl.get", cmd_sysctl_get, "name=NAME: one tunable" },
+	{ "sysctl.set", cmd_sysctl_set, "name=NAME value=N: sets a tunable (range-checked), at once on every lcore" },
+	{ "ports", cmd_ports, "each port's addresses, MTU, link and device counters (a subset of ifconfig's entry)" },
+	{ "sockets", cmd_sockets, "the open UDP sockets: addresses, queues, owner thread, home lcore" },
 	{ NULL },
 };

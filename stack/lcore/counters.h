@@ -106,7 +106,8 @@
 	X(udp_icmp_errors, "udp.icmp_errors", "ICMP errors delivered to the socket they concern") \
 	X(ctrl_msgs, "ctrl.msgs", "control messages applied")                                 \
 	X(loop_turns, "loop.turns", "turns of the stack loop")                                \
-	X(loop_idle_sleeps, "loop.idle_sleeps", "times the loop slept for want of work")
+	X(loop_idle_sleeps, "loop.idle_sleeps", "times the loop slept for want of work")         \
+	X(loop_busy_ns, "loop.busy_ns", "nanoseconds spent in loop turns that did work (busy % in ffnet top)")
 
 /** One lcore's counters. Cache-aligned so two lcores never share a line. */
 struct ffs_counters {

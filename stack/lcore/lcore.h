@@ -162,6 +162,8 @@ struct ffs_stack {
 	/** Bumped by every write to a dev.fault.* tunable: lcores reload their injector when it moves. */
 	_Atomic uint32_t fault_gen;
 	uint64_t tsc_hz;
+	/** Nanoseconds per TSC cycle, in 32.32 fixed point (cycles × this >> 32 = ns). */
+	uint64_t tsc_ns_q32;
 	uint64_t tx_delay_tsc;
 	uint16_t ping_ident;
 	/** Events to the application thread (ring of struct ffs_event) and its eventfd. */

@@ -6,8 +6,11 @@
  * Owns: ffs_stack.socks, sock_gen and retired, under ns_lock. May call: sock/bind.h to tell lcores
  * of a socket, lcore/ctrl.h, iface/ for memberships; the data path is sock/datapath.c.
  */
+#define _GNU_SOURCE /* pthread_getname_np */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -112,6 +115,8 @@ static int open_locked(struct ffs_stack *st, struct ffs_app *app, struct ffs_soc
 	so->id = id;
 	so->gen = gen;
 	so->app = app;
+	so->owner_tid = (int)syscall(SYS_gettid);
+	pthread_getname_np(pthread_self(), so->owner_thread, sizeof(so->owner_thread));
 	so->ttl = (uint8_t)ffs_sysctl(st, FFS_SYSCTL_IP_TTL);
 	so->mcast_ttl = 1;
 	so->mcast_loop = true;

@@ -64,6 +64,9 @@ struct ffs_sock {
 	bool addr_locked; /**< the local address was chosen by bind, not by connect */
 	bool port_locked; /**< the local port was chosen by bind (a non-zero port), not automatically */
 	struct ffs_app *app;
+	/** The thread that opened it (kernel tid and name), as `ffnet netstat -a` shows its owner. */
+	int owner_tid;
+	char owner_thread[16];
 	/* Addressing (host order; written by the control plane, copied into lcore demux tables). */
 	uint32_t laddr;
 	uint16_t lport;

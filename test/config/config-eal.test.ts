@@ -105,14 +105,15 @@ describe('toNativeConfig: EAL argv', () => {
     expect(native).toMatchObject({ procType: 'primary', nbProcs: 2, procQueue: -1 });
   });
 
-  it('multi-process secondary: the primary\'s memory and devices, its own lcore, its queue from proc_id', () => {
+  it('multi-process secondary: the primary\'s memory and devices, its own lcore, its queue from proc_id, no telemetry', () => {
     const dpdk = { no_huge: false, proc_type: 'auto', vdev: ['net_tap0,iface=ff0'] };
     // In a cluster worker, auto is a secondary with its lcore from its worker id (and, validated there, its
     // parent's file prefix by default).
     const worker = toNativeConfig(validateConfig({ dpdk: { ...dpdk, file_prefix: 'mp' } }, '<config object>'), { cpus: 2, clusterWorkerId: 3 });
     expect(worker.eal).toEqual([
       'ffnet', '--file-prefix', 'mp', '--proc-type', 'secondary', '--lcores', '3@(0-1)', '--main-lcore', '3',
-      '--log-level', 'notice', '--no-pci',
+      // DPDK 22.11's secondary would unlink the primary's telemetry socket and take it over.
+      '--no-telemetry', '--log-level', 'notice', '--no-pci',
     ]);
     expect(worker).toMatchObject({ procType: 'secondary', procQueue: -1 });
     const pinned = toNativeConfig(validateConfig({ dpdk: { ...dpdk, proc_id: 2 } }, '<config object>'), { cpus: 1, clusterWorkerId: 5 });

@@ -3,10 +3,16 @@
  * order `ffnet --help` lists them.
  */
 import type { Command } from '../command.js';
-import { ps } from './ps.js';
 import { capture } from './capture.js';
+import { netstat } from './netstat.js';
+import { ps } from './ps.js';
+import { sysctl } from './sysctl.js';
+import { top } from './top.js';
 
 export const commands: Command[] = [
   ps,
+  netstat,
+  sysctl,
+  top,
   capture,
 ];
