@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -313,6 +313,23 @@ describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => 
     expect(await next.done).toEqual({ code: 0, signal: null });
     expect(next.stderr).toContain('2 packets captured');
   }, 60_000);
+
+  it('-w - writes the pcapng to stdout, the count to stderr', async () => {
+    const file = join(dir, `stdout-${mode.name.replaceAll(' ', '-')}.pcapng`);
+    const fd = openSync(file, 'w');
+    const child = spawn(process.execPath, [CLI, '-p', app.prefix, 'capture', '-c', '2', '-f', 'udp port 7', '-w', '-'], { stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    const stderr: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+    const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitLine(stderr, child, /^Capturing on /, 'ffnet capture to start', 10_000);
+    const sent = await sendBatch(kern, sid, [20], 1, seq);
+    seq += sent.length;
+    await expectEchoes(kern, sid, 1);
+    expect(await done).toBe(0);
+    expect(stderr).toEqual(['Capturing on port0 (net_tap0), filter \'udp port 7\'', '2 packets captured']);
+    expect(tsharkFrames(file).map((f) => [f.direction, f.payload])).toEqual([[1, sent[0]], [2, sent[0]]]);
+  }, 30_000);
 
   it('a bad filter is one clear line and changes nothing', () => {
     const r = cli(['-p', app.prefix, 'capture', '-f', 'udp prot 9', '-w', join(dir, 'bad.pcapng')]);
