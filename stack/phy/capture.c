@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
 #include <rte_cycles.h>
@@ -44,6 +45,8 @@ struct ffs_capture {
 	struct bpf_program filter;     /**< classic BPF, run by libpcap's bpf_filter */
 	uint32_t snaplen;
 	int port; /**< index, or -1: every port */
+	/** Wall-clock time (ns since the epoch) at TSC base_tsc: the frames' timestamps count from there. */
+	uint64_t base_ns, base_tsc, tsc_hz;
 	char comment[320];
 	/** Copies lost per port (ring or pool full), for the interface statistics at the end. */
 	_Atomic uint64_t dropped[FFS_MAX_PORTS];
@@ -90,6 +93,27 @@ static bool filter_match(const struct ffs_capture *cap, const struct rte_mbuf *m
 		data = rte_pktmbuf_read(m, 0, len, window);
 	}
 	return bpf_filter(cap->filter.bf_insns, data, rte_pktmbuf_pkt_len(m), len) != 0;
+}
+
+/**
+ * The wall-clock time of TSC `tsc`, in ns since the epoch. rte_pcapng_copy's own conversion is not
+ * used: DPDK 22.11 calibrates it in a constructor that runs before rte_eal_init has measured the TSC
+ * (its frequency reads 0 then), and its timestamps land centuries off (measured: year 2251).
+ */
+static uint64_t wall_ns(const struct ffs_capture *cap, uint64_t tsc)
+{
+	uint64_t d = tsc - cap->base_tsc;
+	return cap->base_ns + d / cap->tsc_hz * 1000000000u + d % cap->tsc_hz * 1000000000u / cap->tsc_hz;
+}
+
+/** Offset of the timestamp (high word, then low word) in a pcapng enhanced packet block. */
+#define EPB_TIMESTAMP_OFF 12
+
+/** Stamps a copy made by rte_pcapng_copy (its data starts with the block) with time `ns`. */
+static void stamp(struct rte_mbuf *copy, uint64_t ns)
+{
+	uint32_t words[2] = { (uint32_t)(ns >> 32), (uint32_t)ns };
+	memcpy(rte_pktmbuf_mtod_offset(copy, uint8_t *, EPB_TIMESTAMP_OFF), words, sizeof(words));
 }
 
 /** Whole frames of the largest MTU among the ports. */
@@ -142,6 +166,11 @@ int ffs_capture_open(struct ffs_stack *st, const struct ffs_capture_conf *conf, 
 	}
 	cap->st = st;
 	cap->port = conf->port;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	cap->base_tsc = rte_rdtsc();
+	cap->base_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	cap->tsc_hz = st->tsc_hz;
 	cap->snaplen = conf->snaplen ? conf->snaplen : default_snaplen(st);
 	const char *expr = conf->filter && conf->filter[0] ? conf->filter : NULL;
 	if (conf->port < 0)
@@ -187,6 +216,7 @@ void ffs_capture_burst(struct ffs_lcore *lc, struct ffs_capture *cap, uint16_t p
 	const uint16_t port_id = lc->st->ports[port_index].port_id;
 	const enum rte_pcapng_direction dir = tx ? RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;
 	const uint64_t tsc = rte_rdtsc();
+	const uint64_t ns = wall_ns(cap, tsc);
 	while (n) {
 		const uint16_t k = n < FFS_BURST ? n : FFS_BURST;
 		struct rte_mbuf *copies[FFS_BURST];
@@ -197,8 +227,10 @@ void ffs_capture_burst(struct ffs_lcore *lc, struct ffs_capture *cap, uint16_t p
 				continue;
 			}
 			struct rte_mbuf *m = rte_pcapng_copy(port_id, queue, pkts[i], cap->pool, cap->snaplen, tsc, dir);
-			if (m)
+			if (m) {
+				stamp(m, ns);
 				copies[c++] = m;
+			}
 			else
 				lost++;
 		}

@@ -133,6 +133,7 @@ static int start_capture(struct writer *w, const char *filter, uint64_t count)
 /** One frame of a stream: its direction (1 in, 2 out) and bytes. */
 struct frame {
 	uint32_t iface, flags, len, orig_len;
+	uint64_t ts_ns; /**< nanoseconds since the epoch (the interface's if_tsresol is 9) */
 	uint8_t data[256];
 };
 
@@ -173,6 +174,7 @@ static void read_stream(int fd, struct stream *s)
 			CHECK(s->n_frames < MAX_FRAMES);
 			struct frame *f = &s->frames[s->n_frames++];
 			f->iface = rd32(b + 8);
+			f->ts_ns = (uint64_t)rd32(b + 12) << 32 | rd32(b + 16);
 			f->len = rd32(b + 20);
 			f->orig_len = rd32(b + 24);
 			CHECK(f->len <= sizeof(f->data));
@@ -222,6 +224,14 @@ TEST(copies_received_and_sent_frames_in_order)
 	CHECK_EQ_INT(s.n_frames, 8);
 	CHECK_EQ_INT(s.n_isb, 1);
 	CHECK_EQ_INT(lc->ctr.capture_copied - before.capture_copied, 8);
+	/* Timestamps are wall-clock time (what tshark and capinfos show), in order. */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	const uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	for (unsigned i = 0; i < 8; i++) {
+		CHECK(s.frames[i].ts_ns <= now_ns && now_ns - s.frames[i].ts_ns < 5000000000u);
+		CHECK(i == 0 || s.frames[i].ts_ns >= s.frames[i - 1].ts_ns);
+	}
 	for (unsigned i = 0; i < 4; i++) {
 		uint8_t want[128];
 		size_t len = echo_request((uint16_t)(1 + i), want);

@@ -158,14 +158,15 @@ interface Frame {
   srcPort: number;
   dstPort: number;
   payload: string; // hex
+  time: number; // seconds since the epoch
 }
 
 function tsharkFrames(file: string): Frame[] {
-  const fields = ['frame.packet_flags_direction', 'eth.src', 'eth.dst', 'frame.protocols', 'ip.src', 'ip.dst', 'udp.srcport', 'udp.dstport', 'udp.payload'];
+  const fields = ['frame.packet_flags_direction', 'eth.src', 'eth.dst', 'frame.protocols', 'ip.src', 'ip.dst', 'udp.srcport', 'udp.dstport', 'udp.payload', 'frame.time_epoch'];
   const r = spawnSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`tshark -r ${file} failed (${r.status}): ${r.stderr}`);
   return r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => {
-    const [dir, ethSrc, ethDst, protocols, ipSrc, ipDst, sport, dport, data] = l.split('\t');
+    const [dir, ethSrc, ethDst, protocols, ipSrc, ipDst, sport, dport, data, time] = l.split('\t');
     const protos = (protocols ?? '').split(':');
     return {
       direction: Number(dir),
@@ -177,6 +178,7 @@ function tsharkFrames(file: string): Frame[] {
       srcPort: Number(sport || 0),
       dstPort: Number(dport || 0),
       payload: (data ?? '').replaceAll(':', ''),
+      time: Number(time),
     };
   });
 }
@@ -236,6 +238,7 @@ describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => 
 
   it('writes exactly the frames exchanged, both directions, that tshark decodes', async () => {
     const file = join(dir, `both-${mode.name.replaceAll(' ', '-')}.pcapng`);
+    const t0 = Date.now() / 1000;
     const cap = await startCapture(app.prefix, ['-f', 'udp port 7 or arp', '-w', file]);
     const sent = await sendBatch(kern, sid, [1, 100, 1472], 10, seq);
     seq += sent.length;
@@ -245,6 +248,13 @@ describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => 
     expect(await cap.done).toEqual({ code: 0, signal: null });
     const frames = tsharkFrames(file);
     expect(await capturedCount(cap)).toBe(frames.length);
+    // Wall-clock timestamps, in order, within the test's own window.
+    const t1 = Date.now() / 1000;
+    for (const [i, f] of frames.entries()) {
+      expect(f.time).toBeGreaterThanOrEqual(t0 - 0.5);
+      expect(f.time).toBeLessThanOrEqual(t1 + 0.5);
+      if (i > 0) expect(f.time).toBeGreaterThanOrEqual(frames[i - 1]!.time);
+    }
     const udp = frames.filter((f) => f.proto === 'udp');
     const other = frames.filter((f) => f.proto !== 'udp');
     expect(other.every((f) => f.proto === 'arp'), JSON.stringify(other)).toBe(true);
