@@ -130,8 +130,10 @@ lcores into a buffer of its own; frames that arrive while that buffer is full ar
   -s, --snaplen N         keep the first N bytes of each frame (default: whole frames)
   -w, --write FILE        the pcapng file to write, - for stdout
 
-dpdk-dumpcap (Debian's dpdk package) also captures a stack's ports when the stack runs on
-hugepages (multi-process mode), through DPDK's pdump service the stack starts.`,
+--json prints the summary (packets, dropped, ports, snaplen, filter) as one JSON line on stderr.
+
+dpdk-dumpcap (Debian's dpdk-dev package) also captures a stack's ports when the stack runs on
+hugepages ([dpdk] no_huge = false), through DPDK's pdump service that the stack starts.`,
   options: {
     interface: { type: 'string', short: 'i' },
     count: { type: 'string', short: 'c' },
