@@ -17,8 +17,6 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_ethdev.h>
-#include <rte_malloc.h>
 #include <rte_pcapng.h>
 #include <rte_pdump.h>
 #include <rte_ring.h>
@@ -41,8 +39,8 @@ struct ffs_capture {
 	struct ffs_stack *st;
 	struct rte_mempool *pool;
 	struct rte_ring *ring;
-	bool filtered;                 /**< a filter was given */
-	struct bpf_program filter;     /**< classic BPF, run by libpcap's bpf_filter */
+	bool filtered;             /**< a filter was given */
+	struct bpf_program filter; /**< classic BPF, run by libpcap's bpf_filter */
 	uint32_t snaplen;
 	int port; /**< index, or -1: every port */
 	/** Wall-clock time (ns since the epoch) at TSC base_tsc: the frames' timestamps count from there. */

@@ -2,13 +2,14 @@
  * The capture tap: copies of the frames a port receives and sends, for `ffnet capture`, taken while
  * traffic flows.
  *
- * Each port has a capture pointer in the stack (struct ffs_capture_tap). Lcores load it after every
- * device RX burst and before every device TX burst: while no capture runs, that acquire load (a
- * plain load on x86) is all the tap costs. While one runs, the lcore runs the capture's filter (a
- * pcap-filter expression compiled by libpcap, run by libpcap's bpf_filter) on each frame, copies a
- * match with rte_pcapng_copy into the capture's own pool (never the packet pool: a capture cannot
- * starve reception) and enqueues the copy on the capture's multi-producer ring. A full ring or an
- * empty pool drops the copy and counts it (capture.dropped); the frame itself goes on untouched.
+ * Each port has a capture pointer in the stack (struct ffs_capture_tap). Lcores load it once per
+ * port and turn for the device RX bursts, and before every device TX burst: while no capture runs,
+ * that acquire load (a plain load on x86) is all the tap costs. While one runs, the lcore runs the
+ * capture's filter (a pcap-filter expression compiled by libpcap, run by libpcap's bpf_filter) on
+ * each frame, copies a match with rte_pcapng_copy into the capture's own pool (never the packet
+ * pool: a capture cannot starve reception) and enqueues the copy on the capture's multi-producer
+ * ring. A full ring or an empty pool drops the copy and counts it (capture.dropped); the frame itself
+ * goes on untouched.
  *
  * Why not DPDK's eBPF, as pdump does (rte_bpf_convert + rte_bpf_exec)? DPDK 22.11's converter
  * mistranslates BPF_LDX|BPF_MSH, the IPv4 header-length load that every filter on a transport
