@@ -6,7 +6,7 @@
  *
  * Cases: received and sent frames arrive in order with their direction, bytes and interface; the
  * count ends the stream; a filter passes only what it matches and counts the rest; a bad filter is
- * one clear error; one capture at a time; a reader that closes ends the capture (no SIGPIPE ends
+ * one clear error; one capture at a time; a full queue drops copies (never frames) and counts them; a reader that closes ends the capture (no SIGPIPE ends
  * the process); a stack stopping ends it. After each, the tap is off, the capture's pool is gone and
  * the packet pool is back at its baseline.
  */
@@ -344,6 +344,26 @@ TEST(one_capture_at_a_time)
 	CHECK_EQ_INT(ffs_capture_queued(a), 6);
 	CHECK_EQ_INT(ffs_capture_pool_in_use(a), 6);
 	ffs_capture_close(a);
+	check_closed(base);
+}
+
+TEST(full_queue_drops_copies_and_counts_them)
+{
+	int base = ffs_stack_mempool_in_use(st);
+	char err[256] = "";
+	struct ffs_capture *cap = NULL;
+	struct ffs_capture_conf conf = { .port = -1 };
+	CHECK_EQ_INT(ffs_capture_open(st, &conf, &cap, err, sizeof(err)), 0);
+	struct ffs_counters before = lc->ctr;
+	/* Nobody drains the capture: 70 bursts of 32 echoes make 4480 copies for a queue of 2047. */
+	for (unsigned i = 0; i < 70; i++)
+		CHECK_EQ_INT(exchange((uint16_t)(200 + 32 * i), 32), 32);
+	CHECK_EQ_INT(ffs_capture_queued(cap), 2047);
+	CHECK_EQ_INT(lc->ctr.capture_copied - before.capture_copied, 2047);
+	CHECK_EQ_INT(lc->ctr.capture_dropped - before.capture_dropped, 4480 - 2047);
+	/* The frames themselves went on: every request was answered (exchange checked the replies). */
+	CHECK_EQ_INT(lc->ctr.icmp_echo_reply_out - before.icmp_echo_reply_out, 2240);
+	ffs_capture_close(cap);
 	check_closed(base);
 }
 
