@@ -281,13 +281,50 @@ static int port_index(const struct ffs_stack *st, uint16_t port_id)
 	return -1;
 }
 
-/** Whether the reader of `fd` is gone (or spoke: a capture's reader only listens), waiting up to ms. */
-static bool reader_gone(int fd, bool sock, int ms)
+/**
+ * What the reader of `fd` did, waiting up to ms: 0 nothing; ESHUTDOWN it ended its side (a socket
+ * half-closed, or spoke: a capture's reader only listens), so the stream ends gracefully; ECONNRESET
+ * it is gone (closed, or an error on a pipe or file).
+ */
+static int reader_gone(int fd, bool sock, int ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = sock ? POLLIN | POLLRDHUP : 0 };
-	if (poll(&pfd, 1, ms) <= 0)
+	if (poll(&pfd, 1, ms) <= 0 || pfd.revents == 0)
+		return 0;
+	return pfd.revents & (POLLHUP | POLLERR | POLLNVAL) ? ECONNRESET : ESHUTDOWN;
+}
+
+/** Frames to dequeue next: a burst, or what is left of `count`. */
+static unsigned burst_for(uint64_t count, const struct ffs_capture_result *res)
+{
+	return count && count - res->written < FFS_BURST ? (unsigned)(count - res->written) : FFS_BURST;
+}
+
+/**
+ * Writes n copies as pcapng blocks and frees them, counting them per port in `written` and in res.
+ * false when the write failed (res->end says why).
+ */
+static bool write_copies(rte_pcapng_t *w, const struct ffs_capture *cap, struct rte_mbuf **pkts, unsigned n,
+			 uint64_t *written, struct ffs_capture_result *res)
+{
+	size_t bytes = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int p = port_index(cap->st, pkts[i]->port);
+		if (p >= 0)
+			written[p]++;
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	}
+	ssize_t rc = rte_pcapng_write_packets(w, pkts, (uint16_t)n);
+	int e = errno;
+	rte_pktmbuf_free_bulk(pkts, n);
+	/* A short write (a send timeout on a reader that stopped reading) cuts a block in two: nothing
+	 * after it could be read, so the stream ends there. */
+	if (rc < 0 || (size_t)rc != bytes) {
+		res->end = rc < 0 && e == EPIPE ? EPIPE : ECONNRESET;
 		return false;
-	return pfd.revents != 0;
+	}
+	res->written += n;
+	return true;
 }
 
 void ffs_capture_stream(struct ffs_capture *cap, int fd, uint64_t count, const volatile bool *stopping,
@@ -326,41 +363,32 @@ void ffs_capture_stream(struct ffs_capture *cap, int fd, uint64_t count, const v
 	/* Another thread sets *stopping: an atomic load, so the hand-over is visible to ThreadSanitizer. */
 	while (!stopping || !__atomic_load_n(stopping, __ATOMIC_ACQUIRE)) {
 		struct rte_mbuf *pkts[FFS_BURST];
-		unsigned want = FFS_BURST;
-		if (count && count - res->written < want)
-			want = (unsigned)(count - res->written);
-		unsigned n = rte_ring_sc_dequeue_burst(cap->ring, (void **)pkts, want, NULL);
+		unsigned n = rte_ring_sc_dequeue_burst(cap->ring, (void **)pkts, burst_for(count, res), NULL);
 		if (n == 0) {
-			if (reader_gone(fd, sock, IDLE_POLL_MS)) {
-				res->end = ECONNRESET;
+			int gone = reader_gone(fd, sock, IDLE_POLL_MS);
+			if (gone) {
+				res->end = gone;
 				break;
 			}
 			continue;
 		}
-		for (unsigned i = 0; i < n; i++) {
-			int p = port_index(st, pkts[i]->port);
-			if (p >= 0)
-				written[p]++;
-		}
-		size_t bytes = 0;
-		for (unsigned i = 0; i < n; i++)
-			bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		ssize_t rc = rte_pcapng_write_packets(w, pkts, (uint16_t)n);
-		int e = errno;
-		rte_pktmbuf_free_bulk(pkts, n);
-		/* A short write (a send timeout on a reader that stopped reading) cuts a block in two:
-		 * nothing after it could be read, so the stream ends there. */
-		if (rc < 0 || (size_t)rc != bytes) {
-			res->end = rc < 0 && e == EPIPE ? EPIPE : ECONNRESET;
+		if (!write_copies(w, cap, pkts, n, written, res))
 			break;
-		}
-		res->written += n;
 		if (count && res->written >= count) {
 			res->end = 0;
 			break;
 		}
 	}
 	detach(cap);
+	/* A stack that stops, or a reader that asked for the end (Ctrl-C), still gets what the tap
+	 * copied before it went off, and the statistics. */
+	const bool graceful = res->end == ECANCELED || res->end == ESHUTDOWN;
+	while (graceful && !(count && res->written >= count)) {
+		struct rte_mbuf *pkts[FFS_BURST];
+		unsigned n = rte_ring_sc_dequeue_burst(cap->ring, (void **)pkts, burst_for(count, res), NULL);
+		if (n == 0 || !write_copies(w, cap, pkts, n, written, res))
+			break;
+	}
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		uint64_t dropped = atomic_load_explicit(&cap->dropped[p], memory_order_relaxed);
 		res->dropped += dropped;

@@ -70,14 +70,17 @@ int ffs_capture_open(struct ffs_stack *st, const struct ffs_capture_conf *conf, 
 struct ffs_capture_result {
 	uint64_t written; /**< frames written */
 	uint64_t dropped; /**< frames the tap could not copy (ring or pool full) */
-	int end;          /**< 0: count reached; ECONNRESET / EPIPE: the reader went away; ECANCELED: stopping */
+	/** 0: count reached; ESHUTDOWN: the reader ended it (half-close); ECANCELED: the stack stopping;
+	 *  ECONNRESET / EPIPE: the reader went away. The first three write what the tap copied before it
+	 *  went off (up to count) and the interface statistics. */
+	int end;
 };
 
 /**
  * Writes the capture as pcapng to `fd` (a section header, one interface block per DPDK port, then
  * the frames as they come, and interface statistics at the end) until `count` frames are written
- * (0: no limit), the peer of `fd` closes or sends anything (a socket; a pipe or file is watched for
- * errors only), or *stopping becomes true. Then closes the capture (ffs_capture_close). SIGPIPE is
+ * (0: no limit), the peer of `fd` closes, half-closes or sends anything (a socket; a pipe or file is
+ * watched for errors only), or *stopping becomes true. Then closes the capture (ffs_capture_close). SIGPIPE is
  * blocked in the calling thread meanwhile. `fd` stays open.
  */
 void ffs_capture_stream(struct ffs_capture *cap, int fd, uint64_t count, const volatile bool *stopping,

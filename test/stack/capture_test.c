@@ -4,11 +4,13 @@
  * each request as received and each echo reply as sent), and reads the pcapng stream the writer
  * thread produces on a socket pair or a pipe, parsing its blocks.
  *
- * Cases: received and sent frames arrive in order with their direction, bytes and interface; the
- * count ends the stream; a filter passes only what it matches and counts the rest; a bad filter is
- * one clear error; one capture at a time; a full queue drops copies (never frames) and counts them; a reader that closes ends the capture (no SIGPIPE ends
- * the process); a stack stopping ends it. After each, the tap is off, the capture's pool is gone and
- * the packet pool is back at its baseline.
+ * Cases: received and sent frames arrive in order with their direction, bytes, interface and
+ * wall-clock time; the count ends the stream; a filter passes only what it matches and counts the
+ * rest; snaplen truncates; a bad filter is one clear error; one capture at a time; a full queue drops
+ * copies (never frames) and counts them; a reader that closes ends the capture (no SIGPIPE ends the
+ * process); a stack stopping, or a reader that half-closes, ends it after writing what was copied
+ * before. After each, the tap is off, the capture's pool is gone and the packet pool is back at its
+ * baseline.
  */
 #define ALLOW_EXPERIMENTAL_API
 #include <errno.h>
@@ -416,6 +418,53 @@ TEST(stopping_ends_the_stream)
 	CHECK_EQ_INT(s.n_frames, 4);
 	CHECK_EQ_INT(s.n_isb, 1);
 	CHECK_EQ_INT(s.isb_drops, 0);
+	check_closed(base);
+}
+
+/** Opens a capture of every port, copies `n` echo exchanges into it, and starts streaming it (no
+ *  count) to a socket pair, stopping already set when `stopped`; returns the reading end. */
+static int queued_capture(struct writer *w, unsigned n, bool stopped)
+{
+	int sv[2];
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	memset(w, 0, sizeof(*w));
+	char err[256];
+	struct ffs_capture_conf conf = { .port = -1 };
+	CHECK_EQ_INT(ffs_capture_open(st, &conf, &w->cap, err, sizeof(err)), 0);
+	CHECK_EQ_INT(exchange(300, n), n);
+	w->fd = sv[1];
+	w->stopping = stopped;
+	CHECK_EQ_INT(pthread_create(&w->thread, NULL, writer_main, w), 0);
+	return sv[0];
+}
+
+TEST(stopping_still_writes_what_was_copied)
+{
+	int base = ffs_stack_mempool_in_use(st);
+	struct writer w;
+	int fd = queued_capture(&w, 3, true);
+	struct stream s;
+	read_stream(fd, &s);
+	pthread_join(w.thread, NULL);
+	CHECK_EQ_INT(w.res.end, ECANCELED);
+	CHECK_EQ_INT(s.n_frames, 6);
+	CHECK_EQ_INT(s.n_isb, 1);
+	check_closed(base);
+}
+
+TEST(half_close_ends_the_stream_with_what_was_copied)
+{
+	int base = ffs_stack_mempool_in_use(st);
+	struct writer w;
+	int fd = queued_capture(&w, 2, false);
+	/* What Ctrl-C does in the tool: no more requests, but it still reads. */
+	CHECK_EQ_INT(shutdown(fd, SHUT_WR), 0);
+	struct stream s;
+	read_stream(fd, &s);
+	pthread_join(w.thread, NULL);
+	CHECK_EQ_INT(w.res.end, ESHUTDOWN);
+	CHECK_EQ_INT(s.n_frames, 4);
+	CHECK_EQ_INT(s.n_isb, 1);
 	check_closed(base);
 }
 

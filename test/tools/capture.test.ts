@@ -65,13 +65,13 @@ function waitLine(lines: string[], child: ChildProcess, re: RegExp, what: string
 }
 
 /** Starts the echo program (Node or C) in ns with an ffnet.ini of `dpdk` keys; waits for it to serve. */
-async function startEcho(ns: Netns, dir: string, dpdk: Record<string, string>, kind: 'node' | 'c'): Promise<EchoStack> {
+async function startEcho(ns: Netns, dir: string, dpdk: Record<string, string>, kind: 'node' | 'c', echoArgs: string[] = ['--seconds', '120']): Promise<EchoStack> {
   const prefix = uniquePrefix('capture');
   const ini = join(dir, `${prefix}.ini`);
   writeFileSync(ini, iniText(prefix, dpdk));
   const child = kind === 'node'
     ? ns.spawn(process.execPath, [ECHO_APP], { env: { ...process.env, FFNET_CONFIG: ini }, stdio: ['pipe', 'pipe', 'pipe'] })
-    : ns.spawn(UDP_ECHO, ['--conf', ini, '--port', String(ECHO_PORT), '--seconds', '120'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    : ns.spawn(UDP_ECHO, ['--conf', ini, '--port', String(ECHO_PORT), ...echoArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
   createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
@@ -437,6 +437,43 @@ describe('ffnet capture of a C program on ff_init', () => {
   }, 60_000);
 });
 
+
+describe('ffnet capture of a stack that stops', () => {
+  let ns: Netns;
+  let app: EchoStack;
+  let kern: KernelUdp;
+
+  beforeAll(async () => {
+    ns = await quietNamespace('capture-stop');
+    // udp_echo ends (ff_exit: the stack stops) once it has echoed 3 datagrams.
+    app = await startEcho(ns, dir, { lcore_mask: '0x1' }, 'c', ['--count', '3', '--seconds', '60']);
+    kern = await KernelUdp.start(ns);
+  }, 60_000);
+
+  afterAll(async () => {
+    kern?.close();
+    await app?.close();
+    await ns?.destroy();
+  });
+
+  it('ends the capture with what came, and the program exits normally', async () => {
+    const { sid } = await kern.socket({ address: KERNEL_IP, port: 0 });
+    const file = join(dir, 'stopping.pcapng');
+    const cap = await startCapture(app.prefix, ['-f', 'udp port 7', '-w', file]);
+    const exited = new Promise<number | null>((resolve) => {
+      if (app.child.exitCode !== null) resolve(app.child.exitCode);
+      else app.child.once('exit', (code) => resolve(code));
+    });
+    const sent = await sendBatch(kern, sid, [16], 3, 0);
+    await expectEchoes(kern, sid, 3);
+    expect(await exited).toBe(0);
+    expect(await cap.done).toEqual({ code: 0, signal: null });
+    expect(cap.stderr, cap.stderr.join('\n')).toContain('6 packets captured');
+    const frames = tsharkFrames(file);
+    expect(frames.filter((f) => f.direction === 1).map((f) => f.payload)).toEqual(sent);
+    expect(frames.filter((f) => f.direction === 2).map((f) => f.payload)).toEqual(sent);
+  }, 60_000);
+});
 
 describe("DPDK's dpdk-dumpcap on a stack on hugepages", () => {
   let ns: Netns;
