@@ -4,8 +4,8 @@
  * ranges, the same error messages (`ffnet.ini: [port0] addr: "10.77.0.300" is not an IPv4 address`),
  * and the same EAL argv as toNativeConfig builds. Nothing is ignored: an unknown section or key, a
  * key given twice, a line the parser would skip or cut short, is an error. The tunables of [sysctl]
- * come from the stack's own table (stack/lcore/sysctl.h), which has no units: range errors there
- * name the range without one.
+ * come from the stack's own table (stack/lcore/sysctl.h), the one the TypeScript loader's is
+ * generated from, so both readers know the same names, defaults, ranges and units.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -44,5 +44,6 @@ if [ ! -f "$addon" ] || [ -n "$newer" ]; then
   touch "$addon"
 fi
 
-# --- TypeScript (incremental).
+# --- TypeScript (incremental), after the modules generated from the stack's C tables.
+node scripts/gen-tables.mjs --module
 npx --no-install tsc -p tsconfig.json >&2

@@ -141,7 +141,7 @@ export async function listStacks(): Promise<StackEntry[]> {
 }
 
 /** Whether a stack answers to `target`: its pid, program name or file prefix. */
-function matches(s: StackEntry, target: string): boolean {
+export function matches(s: StackEntry, target: string): boolean {
   return String(s.pid) === target || s.info?.program === target || s.filePrefix === target;
 }
 

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +45,15 @@ struct ffs_ctl_server {
 	struct ffs_stack *st;
 	int listen_fd;
 	int stop_fd; /**< eventfd, readable once stopping: wakes every poll */
-	volatile bool stopping;
+	volatile bool stopping; /**< accessed with __atomic builtins (ctl.h hands handlers a pointer to it) */
 	pthread_t accept_thread;
 	struct conn conns[MAX_CONNS];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint64_t started_ms;
 	struct ffs_ctl_cmdline cmdline;
 };
+
+static bool stopping(const struct ffs_ctl_server *srv) { return __atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE); }
 
 /** Set by ffs_ctl_fail on the handler's thread: the reply in `out` is already the error object. */
 static _Thread_local bool failure_written;
@@ -193,14 +196,14 @@ static void *conn_main(void *arg)
 	struct ffs_json out;
 	ffs_json_init(&out);
 	size_t len = 0;
-	while (buf && !srv->stopping) {
+	while (buf && !stopping(srv)) {
 		struct pollfd pfd[2] = { { .fd = c->fd, .events = POLLIN }, { .fd = srv->stop_fd, .events = POLLIN } };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[1].revents || srv->stopping)
+		if (pfd[1].revents || stopping(srv))
 			break;
 		ssize_t n = recv(c->fd, buf + len, MAX_LINE - len, 0);
 		if (n < 0 && errno == EINTR)
@@ -264,14 +267,14 @@ static void refuse(int fd, int err, const char *msg)
 static void *accept_main(void *arg)
 {
 	struct ffs_ctl_server *srv = arg;
-	while (!srv->stopping) {
+	while (!stopping(srv)) {
 		struct pollfd pfd[2] = { { .fd = srv->listen_fd, .events = POLLIN }, { .fd = srv->stop_fd, .events = POLLIN } };
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[1].revents || srv->stopping)
+		if (pfd[1].revents || stopping(srv))
 			break;
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
@@ -382,7 +385,14 @@ int ffs_ctl_start(struct ffs_stack *st, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(srv->path, sizeof(srv->path), "%s", sa.sun_path);
-	if (pthread_create(&srv->accept_thread, NULL, accept_main, srv) != 0) {
+	/* The server's threads (connection threads inherit the accept thread's mask) take no signals:
+	 * the application's handlers and sigwait()s get them on its own threads, as before the server. */
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	int rc = pthread_create(&srv->accept_thread, NULL, accept_main, srv);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (rc != 0) {
 		snprintf(err, errlen, "control socket: could not start its thread");
 		unlink(srv->path);
 		server_free(srv);
@@ -400,7 +410,7 @@ void ffs_ctl_stop(struct ffs_stack *st)
 	if (!srv)
 		return;
 	ffs_ctl_telemetry_attach(NULL);
-	srv->stopping = true;
+	__atomic_store_n(&srv->stopping, true, __ATOMIC_RELEASE);
 	uint64_t one = 1;
 	ssize_t w = write(srv->stop_fd, &one, sizeof(one));
 	(void)w;

@@ -4,7 +4,7 @@
  * 64-bit words on the platforms DPDK supports). Every drop reason has its own counter.
  *
  * FFS_COUNTERS is the single list: the struct, the name table shown by `ffnet netstat -s` /
- * `Stack.stats()`, and the docs all come from it.
+ * `Stack.stats()`, and docs/counters.md (written by scripts/gen-tables.mjs) all come from it.
  */
 #ifndef FFNET_LCORE_COUNTERS_H
 #define FFNET_LCORE_COUNTERS_H

@@ -5,7 +5,9 @@
  * atomic loads: a tunable is a hint read per event (ARP retry, TTL of a new packet), so a lcore
  * seeing the new value one turn late is fine. The fault injector's dev.fault.* tunables are read
  * once per write instead (phy/fault.h): a write bumps a generation that each lcore checks per turn.
- * config/sysctl.ts holds the same table for validation and docs; a test checks the two lists agree.
+ * FFS_SYSCTLS is the one table: scripts/gen-tables.mjs derives from it the TypeScript table the
+ * config loader validates against (config/sysctl.generated.ts) and the [sysctl] table of
+ * docs/configuration.md, and the C config reader (posix/ff_config.c) looks names up here.
  */
 #ifndef FFNET_LCORE_SYSCTL_H
 #define FFNET_LCORE_SYSCTL_H

@@ -460,6 +460,25 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     expect(got?.c).toEqual(got?.ts);
   });
 
+  it('agree on every tunable of the stack\'s table: at, inside and beyond its bounds', () => {
+    expect(existsSync(checker), `${checker} not built: run npm run build`).toBe(true);
+    const files: Array<{ path: string; name: string; value: number; inRange: boolean; range: string }> = [];
+    for (const s of SYSCTLS) {
+      const range = `${s.min}..${s.max}${s.unit ? ` ${s.unit}` : ''}`;
+      for (const value of [s.min - 1, s.min, s.default, s.max, s.max + 1]) {
+        const path = join(dir, `bounds-${s.name}-${value}.ini`);
+        writeFileSync(path, `[sysctl]\n${s.name} = ${value}\n`);
+        files.push({ path, name: s.name, value, inRange: value >= s.min && value <= s.max, range });
+      }
+    }
+    answers(files.map((f) => f.path)).forEach(({ c, ts }, k) => {
+      const f = files[k]!;
+      expect(c, `${f.name} = ${f.value}`).toEqual(ts);
+      if (f.inRange) expect(ts).toMatchObject({ config: { sysctl: { [f.name]: f.value } } });
+      else expect(ts).toEqual({ error: `${f.path}: [sysctl] ${f.name}: ${f.value} is out of range (${f.range})` });
+    });
+  });
+
   it(`agree on ${count} generated and mutated files`, () => {
     expect(existsSync(checker), `${checker} not built: run npm run build`).toBe(true);
     const inputs: string[] = [];

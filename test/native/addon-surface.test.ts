@@ -1,6 +1,6 @@
 /**
  * The addon's static surface agrees with the TypeScript side: counter names are unique and
- * documented (in the addon and in the README), and the stack's tunables are exactly config/'s.
+ * documented (in the addon and in docs/counters.md), and the stack's tunables are exactly config/'s.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -17,13 +17,13 @@ describe('native addon surface', () => {
     for (const n of names) expect(n).toMatch(/^(eth|fault|capture|arp|ip|icmp|igmp|udp|lo|ctrl|loop)\.[a-z0-9_]+$/);
   });
 
-  it('documents every counter in the addon and in the README', () => {
+  it('documents every counter in the addon and in docs/counters.md', () => {
     const docs = addon.counterDocs();
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const page = readFileSync(new URL('../../docs/counters.md', import.meta.url), 'utf8');
     expect(Object.keys(docs)).toEqual(addon.counterNames());
     for (const [name, doc] of Object.entries(docs)) {
       expect(doc.length).toBeGreaterThan(5);
-      expect(readme).toContain(`| \`${name}\` | ${doc} |`);
+      expect(page).toContain(`| \`${name}\` | ${doc} |`);
     }
   });
 

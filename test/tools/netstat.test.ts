@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns } from '../../testbed/netns.js';
 import { linkMac, quietNamespace } from '../stack/kernel-peer.js';
 import { DROP_COUNTERS } from '../../tools/counters.js';
-import { STACK_IP, cli, cliJson, kernelSend, kernelSide, startNodeApp, waitForStack, type StackProgram } from './harness.js';
+import { STACK_IP, cli, cliJson, kernelSend, kernelSide, startNodeApp, startUdpEcho, waitForStack, type StackProgram } from './harness.js';
 
 interface Stats { counters: Record<string, number>; lcores: Array<{ index: number; counters: Record<string, number> }> }
 
@@ -44,6 +44,28 @@ describe('ffnet netstat and ps', () => {
     // By program name and by file prefix, too.
     expect((await cliJson<{ pid: number }[]>(ns, ['-p', app.prefix, 'ps'])).some((s) => s.pid === app.pid)).toBe(true);
   });
+
+  it('ps -p lists the matching stack alone while another runs', async () => {
+    const other = await quietNamespace('tools-netstat-other');
+    const echo = startUdpEcho(other, 'tools-netstat-other');
+    try {
+      await waitForStack(other, echo.pid);
+      const all = await cliJson<Array<{ pid: number }>>(ns, ['ps']);
+      expect(all.map((s) => s.pid)).toEqual(expect.arrayContaining([app.pid, echo.pid]));
+      expect((await cliJson<Array<{ pid: number }>>(ns, ['-p', String(app.pid), 'ps'])).map((s) => s.pid)).toEqual([app.pid]);
+      expect((await cliJson<Array<{ pid: number }>>(ns, ['-p', echo.prefix, 'ps'])).map((s) => s.pid)).toEqual([echo.pid]);
+      const none = await cli(ns, ['-p', 'no-such-program', 'ps']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(new RegExp(`^ffnet ps: no stack matches 'no-such-program' \\(running: .*${echo.pid} udp_echo.*\\)\n$`));
+      // Two stacks and no -p: the other commands ask which.
+      const which = await cli(ns, ['netstat', '-s']);
+      expect(which.code).toBe(1);
+      expect(which.stderr).toMatch(/^ffnet netstat: several stacks run \(.*\): choose one with -p\n$/);
+    } finally {
+      await echo.stop();
+      await other.destroy();
+    }
+  }, 60_000);
 
   it('-s counts exactly the datagrams the kernel sent, in udp.rx and udp.delivered', async () => {
     const K = 37;

@@ -2,7 +2,7 @@
  * `ffnet ps`: the running stacks this user can reach — pid, program, mode, lcores, ports, uptime,
  * file prefix. A socket left by a crashed stack refuses connections and is not listed.
  */
-import { scanStacks, deniedMessage, type StackEntry } from '../client.js';
+import { deniedMessage, describeStack, matches, scanStacks, type StackEntry } from '../client.js';
 import { ToolError, type Command } from '../command.js';
 import { duration, table } from '../format.js';
 
@@ -22,14 +22,18 @@ function row(s: StackEntry): Array<string | number> {
 export const ps: Command = {
   name: 'ps',
   summary: 'list the running stacks (pid, program, lcores, ports, uptime)',
-  usage: `ffnet ps [--json]
+  usage: `ffnet ps [-p PID|NAME] [--json]
 
 Lists every ffnet stack of this user (root sees every user's): the Node programs and C programs on
-ff_init running now. MODE is inline (the application's thread turns the stack) or dedicated
+ff_init running now; with -p, those matching it (pid, program name or file prefix). MODE is inline (the application's thread turns the stack) or dedicated
 (data-path lcores); LCORES are DPDK lcore ids; PREFIX is the EAL file prefix.`,
   async run(ctx) {
     const scan = await scanStacks();
-    const stacks = scan.stacks.filter((s) => s.info);
+    const target = ctx.target;
+    const stacks = scan.stacks.filter((s) => s.info && (target === undefined || matches(s, target)));
+    if (target !== undefined && stacks.length === 0 && scan.stacks.length > 0) {
+      throw new ToolError(`no stack matches '${target}' (running: ${scan.stacks.map(describeStack).join(', ')})`);
+    }
     if (ctx.json) {
       ctx.out(JSON.stringify(stacks.map((s) => ({ ...s.info, socket: s.path }))));
       return 0;

@@ -1,0 +1,79 @@
+/**
+ * ffnet's figures on DPDK's telemetry socket (<runtime dir>/dpdk_telemetry.v2, SOCK_SEQPACKET), read
+ * by a small python3 client as DPDK's dpdk-telemetry.py reads them: /ffnet/info, /ffnet/stats,
+ * /ffnet/sysctl and /ffnet/lcores agree with what the control socket says.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Netns } from '../../testbed/netns.js';
+import { quietNamespace } from '../stack/kernel-peer.js';
+import { cli, cliJson, kernelSend, kernelSide, startNodeApp, waitForStack, type StackProgram } from './harness.js';
+
+const CLIENT = `
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect(sys.argv[1])
+hello = json.loads(s.recv(16384))
+out = {'hello': hello}
+for cmd in sys.argv[2:]:
+    s.send(cmd.encode())
+    out[cmd] = json.loads(s.recv(65536))
+print(json.dumps(out))
+`;
+
+describe('ffnet on DPDK telemetry', () => {
+  let ns: Netns;
+  let app: StackProgram;
+  let runtimeDir: string;
+
+  beforeAll(async () => {
+    ns = await quietNamespace('tools-telemetry');
+    app = startNodeApp(ns, 'tools-telemetry', 9600);
+    await app.waitForLine(/ready/);
+    await kernelSide(ns);
+    await waitForStack(ns, app.pid);
+    runtimeDir = (await cliJson<Array<{ runtime_dir: string }>>(ns, ['-p', String(app.pid), 'ps']))[0]!.runtime_dir;
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await ns?.destroy();
+  });
+
+  async function telemetry(...cmds: string[]): Promise<Record<string, Record<string, unknown>>> {
+    const out = await ns.execOk('python3', ['-c', CLIENT, `${runtimeDir}/dpdk_telemetry.v2`, ...cmds], { timeoutMs: 10_000 });
+    return JSON.parse(out) as Record<string, Record<string, unknown>>;
+  }
+
+  it('lists the /ffnet/ commands and answers them with the stack\'s own figures', async () => {
+    await kernelSend(ns, 9600, 3);
+    await ns.waitFor(async () => (await cliJson<{ counters: Record<string, number> }>(ns, ['-p', String(app.pid), 'netstat', '-s'])).counters['udp.delivered']! >= 3,
+      'three datagrams delivered', 10_000, 200);
+    await cli(ns, ['-p', String(app.pid), 'sysctl', '-w', 'net.inet.ip.ttl=99']);
+    const t = await telemetry('/', '/ffnet/info', '/ffnet/stats', '/ffnet/sysctl', '/ffnet/lcores', '/ffnet/lcores,0');
+    expect(t.hello, `telemetry socket of ${runtimeDir}`).toMatchObject({ pid: app.pid });
+    expect(t['/']!['/']).toEqual(expect.arrayContaining(['/ffnet/info', '/ffnet/stats', '/ffnet/sysctl', '/ffnet/lcores']));
+    expect(t['/ffnet/info']!['/ffnet/info']).toMatchObject({ pid: app.pid, program: 'tools-app.mjs', mode: 'inline', lcores: 1, ports: 1,
+      control_socket: `${runtimeDir}/ffnet.${app.pid}.sock` });
+
+    const stats = t['/ffnet/stats']!['/ffnet/stats'] as Record<string, number>;
+    const viaCtl = await cliJson<{ counters: Record<string, number> }>(ns, ['-p', String(app.pid), 'netstat', '-s']);
+    expect(Object.keys(stats)).toEqual(Object.keys(viaCtl.counters).map((k) => k.replaceAll('.', '_')));
+    // Counters only grow, and nothing arrived between the two reads but ARP or nothing at all.
+    expect(stats.udp_delivered).toBe(viaCtl.counters['udp.delivered']);
+    expect(stats.udp_delivered).toBeGreaterThanOrEqual(3);
+
+    const sysctl = t['/ffnet/sysctl']!['/ffnet/sysctl'] as Record<string, number>;
+    expect(sysctl.net_inet_ip_ttl).toBe(99);
+    expect(sysctl.net_link_ether_inet_maxtries).toBe(5);
+
+    const lcores = t['/ffnet/lcores']!['/ffnet/lcores'] as Record<string, number[]>;
+    expect(lcores.lcore_id).toEqual([0]);
+    expect(lcores.loop_turns![0]).toBeGreaterThan(0);
+    expect(lcores.loop_busy_ns![0]).toBeGreaterThan(0);
+    const one = t['/ffnet/lcores,0']!['/ffnet/lcores'] as Record<string, number>;
+    expect(one).toMatchObject({ index: 0, lcore_id: 0 });
+    expect(one.udp_delivered).toBeGreaterThanOrEqual(3);
+    await cli(ns, ['-p', String(app.pid), 'sysctl', '-w', 'net.inet.ip.ttl=64']);
+  }, 30_000);
+});
