@@ -345,9 +345,18 @@ describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => 
     const r = cli(['-p', app.prefix, 'capture', '-f', 'udp prot 9', '-w', join(dir, 'bad.pcapng')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("ffnet capture: bad filter 'udp prot 9': syntax error\n");
+    expect(existsSync(join(dir, 'bad.pcapng')), 'a refused capture leaves no file').toBe(false);
     const none = cli(['-p', app.prefix, 'capture', '-i', 'port3', '-w', join(dir, 'bad.pcapng')]);
     expect(none.status).toBe(1);
     expect(none.stderr).toBe('ffnet capture: no port3: the stack has 1 port (port0)\n');
+    // A file that cannot be written is refused before the stack is asked anything.
+    const nowhere = join(dir, 'no-such-dir', 'x.pcapng');
+    const unwritable = cli(['-p', app.prefix, 'capture', '-w', nowhere]);
+    expect(unwritable.status).toBe(1);
+    expect(unwritable.stderr).toBe(`ffnet capture: cannot write ${nowhere}: no such file or directory\n`);
+    const usage = cli(['-p', app.prefix, 'capture', '-c', '0', '-w', join(dir, 'bad.pcapng')]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toBe("ffnet capture: -c: '0' is not a whole number of at least 1\n");
   });
 });
 

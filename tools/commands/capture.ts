@@ -6,7 +6,7 @@
  * packet blocks, and stops at -c N or on Ctrl-C (by half-closing the connection, so the stack
  * finishes the file with its statistics block before it closes).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, unlinkSync, type WriteStream } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { ToolError, type Command } from '../command.js';
@@ -148,14 +148,37 @@ hugepages ([dpdk] no_huge = false), through DPDK's pdump service that the stack 
     const snaplen = positiveInt('-s', ctx.values.snaplen, 1);
     const port = portArg(ctx.values.interface);
     const filter = typeof ctx.values.filter === 'string' && ctx.values.filter.trim() !== '' ? ctx.values.filter : undefined;
-    const client = await ctx.connect();
-    const { reply, socket } = await client.stream<CaptureReply>('capture', {
-      port,
-      count,
-      snaplen,
-      filter: filter !== undefined ? Buffer.from(filter).toString('base64url') : undefined,
-    });
-    const sink: Writable = file === '-' ? process.stdout : createWriteStream(file);
+    // The file first: a path that cannot be written is refused before the stack starts a capture.
+    let fd: number | undefined;
+    const created = file !== '-' && !existsSync(file);
+    if (file !== '-') {
+      try {
+        fd = openSync(file, 'w', 0o644);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        const why = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        throw new ToolError(`cannot write ${file}: ${why}`);
+      }
+    }
+    let started: { reply: CaptureReply; socket: Socket };
+    try {
+      const client = await ctx.connect();
+      started = await client.stream<CaptureReply>('capture', {
+        port,
+        count,
+        snaplen,
+        filter: filter !== undefined ? Buffer.from(filter).toString('base64url') : undefined,
+      });
+    } catch (e) {
+      // Refused (a bad filter, no such port, another capture): no file is left behind.
+      if (fd !== undefined) {
+        closeSync(fd);
+        if (created) unlinkSync(file);
+      }
+      throw e;
+    }
+    const { reply, socket } = started;
+    const sink: Writable = fd === undefined ? process.stdout : createWriteStream(file, { fd });
     const where = reply.ports.map((p) => `port${p.index} (${p.name})`).join(', ');
     process.stderr.write(`Capturing on ${where}${reply.filter ? `, filter '${reply.filter}'` : ''}\n`);
     // Ctrl-C: half-close, so the stack ends the file (statistics block) and closes; twice: leave now.
