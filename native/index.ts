@@ -6,7 +6,7 @@
  * keeps only cheap guards with fixed messages.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -216,21 +216,79 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
-/** Loads build/Release/ffnet.node (or FFNET_ADDON_PATH), once per thread. */
+const here = dirname(fileURLToPath(import.meta.url));
+/** The package's root: native/ in the source layout, dist/native/ compiled. */
+const packageRoot = existsSync(resolve(here, '../package.json')) ? resolve(here, '..') : resolve(here, '../..');
+
+/**
+ * Where the addon is: FFNET_ADDON_PATH when set (alone, so that a run asking for a sanitized build
+ * never gets another one), else the package's build/Release/ffnet.node.
+ */
+function addonPath(): string {
+  return process.env.FFNET_ADDON_PATH || join(packageRoot, 'build/Release/ffnet.node');
+}
+
+/**
+ * Why the addon cannot be used, as one clause with how to fix it — "the native addon is not built:
+ * …" or "the native addon does not load: …" — or '' when it loads (it is then loaded). A missing
+ * addon's reason is what the install script recorded in build/ffnet-native.json (scripts/install.mjs),
+ * else where it looked.
+ */
+export function addonUnavailable(): string {
+  if (cached) return '';
+  const path = addonPath();
+  if (existsSync(path)) {
+    try {
+      loadAddon();
+      return '';
+    } catch (err) {
+      return (err as Error).message.replace(/^ffnet: /, '');
+    }
+  }
+  try {
+    const status = JSON.parse(readFileSync(join(packageRoot, 'build', 'ffnet-native.json'), 'utf8')) as { reason?: unknown };
+    if (typeof status.reason === 'string' && status.reason) return `the native addon is not built: ${status.reason}`;
+  } catch {
+    /* no record: a checkout not built yet, or an install that predates the record */
+  }
+  return `the native addon is not built: ${path} does not exist (npm rebuild ffnet; in a checkout of ffnet, npm run build)`;
+}
+
+/** The error of an ffnet call that needs the addon when it cannot be used (code ERR_FFNET_NO_ADDON). */
+function addonError(clause: string): Error {
+  return Object.assign(new Error(`ffnet: ${clause}`), { code: 'ERR_FFNET_NO_ADDON' });
+}
+
+/**
+ * Loads build/Release/ffnet.node (or FFNET_ADDON_PATH), once per thread. Throws ERR_FFNET_NO_ADDON
+ * when it is not built, or does not load (the DPDK libraries it links were removed or changed since).
+ */
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
-  const here = dirname(fileURLToPath(import.meta.url));
-  // Source layout: native/ → ../build; compiled layout: dist/native/ → ../../build.
-  const candidates = [
-    process.env.FFNET_ADDON_PATH,
-    resolve(here, '../build/Release/ffnet.node'),
-    resolve(here, '../../build/Release/ffnet.node'),
-  ].filter((p): p is string => !!p);
-  const path = candidates.find((p) => existsSync(p));
-  if (!path) {
-    throw new Error(`ffnet native addon not found (looked in ${candidates.join(', ')}); run 'npm run build'`);
-  }
+  const path = addonPath();
+  if (!existsSync(path)) throw addonError(addonUnavailable());
   const require = createRequire(join(here, 'index.js'));
-  cached = require(path) as NativeAddon;
+  try {
+    cached = require(path) as NativeAddon;
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0];
+    throw addonError(`the native addon does not load: ${why} (npm rebuild ffnet builds it against the DPDK installed now)`);
+  }
   return cached;
+}
+
+/**
+ * The ff_* binding for modules that keep it from load time (ffnet/posix, ffnet/dgram's dpdk backend),
+ * so that they load without the addon: then its constants are empty and every call throws
+ * ERR_FFNET_NO_ADDON, and ffnet/dgram chooses the kernel backend before reaching it.
+ */
+export function posixBinding(): NativePosix {
+  const unavailable = addonUnavailable();
+  if (!unavailable) return loadAddon().posix;
+  const fail = (): never => {
+    throw addonError(unavailable);
+  };
+  return new Proxy({ constants: {} } as unknown as NativePosix, {
+    get: (target, key) => (key === 'constants' ? target.constants : fail),
+  });
 }

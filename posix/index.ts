@@ -13,7 +13,7 @@ import { isIPv4 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { errnoName } from '../native/errors.js';
 import { Stack, type StackAttachment } from '../index.js';
-import { loadAddon } from '../native/index.js';
+import { posixBinding } from '../native/index.js';
 
 /** A failed ff_* call; the message is `<syscall> <code>`, then `: <detail>` when there is one. */
 export class FfError extends Error {
@@ -61,7 +61,7 @@ export type SockOptValue =
   | { multiaddr: string; sourceaddr: string; interface?: string };
 
 
-const binding = loadAddon().posix;
+const binding = posixBinding();
 
 /** The system's values of the socket constants (AF_INET, SO_REUSEADDR, EPOLLIN, ...). */
 export const constants: Readonly<Record<string, number>> = Object.freeze({ ...binding.constants });

@@ -424,6 +424,25 @@ export const _createSocketHandle = deprecate(
   'DEP0112',
 );
 
-/** The module as one object, for `import dgram from 'ffnet/dgram'`. */
-const dgram = { _createSocketHandle, createSocket, Socket };
+type SocketClass = Socket;
+type SocketOptionsType = SocketOptions;
+type SocketTypeName = SocketType;
+const api = { _createSocketHandle, createSocket, Socket };
+
+/**
+ * The module as one object, for `import dgram from 'ffnet/dgram'`; a namespace so that, as with
+ * node:dgram's default import, `dgram.Socket`, `dgram.RemoteInfo`, ... also name its types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-namespace
+namespace dgram {
+  export const { _createSocketHandle, createSocket, Socket } = api;
+  export type Socket = SocketClass;
+  export type SocketOptions = SocketOptionsType;
+  export type SocketType = SocketTypeName;
+  export type RemoteInfo = import('node:dgram').RemoteInfo;
+  export type BindOptions = import('node:dgram').BindOptions;
+  export type BatchMessage = import('./batch.js').BatchMessage;
+  export type DatagramBatch = import('./batch.js').DatagramBatch;
+  export type SendBatchCallback = import('./batch.js').SendBatchCallback;
+}
 export default dgram;

@@ -26,10 +26,10 @@
  */
 import { constants as osConstants } from 'node:os';
 import { Stack, type StackAttachment } from '../index.js';
-import { loadAddon, type NativePosix } from '../native/index.js';
+import { addonUnavailable, loadAddon, posixBinding, type NativePosix } from '../native/index.js';
 
 /** The ff_* binding: the hot paths (send, receive) call it directly, skipping FfError. */
-export const binding: NativePosix = loadAddon().posix;
+export const binding: NativePosix = posixBinding();
 
 const EAGAIN = -osConstants.errno.EAGAIN;
 /** Bytes copied per dgramRecv call (batches bounded by bytes rather than count). */
@@ -55,12 +55,26 @@ export interface Receiver {
   stackClosing(): void;
 }
 
+let fallbackWarned = false;
+
 /**
  * Whether the dpdk backend is selected: a stack runs in this process (started by this thread or
- * another), or FFNET_CONFIG names one.
+ * another), or FFNET_CONFIG names one. Without the native addon the kernel backend serves even when
+ * FFNET_CONFIG asks for the stack, and a process warning (FFNET_NO_ADDON) says why, once. An addon
+ * that does not load counts as missing, so that kernel sockets still work.
  */
 export function dpdkConfigured(): boolean {
-  return Stack.current() !== undefined || !!process.env.FFNET_CONFIG || loadAddon().runningConfig() !== null;
+  if (Stack.current() !== undefined) return true;
+  const unavailable = addonUnavailable();
+  if (unavailable) {
+    if (process.env.FFNET_CONFIG && !fallbackWarned) {
+      fallbackWarned = true;
+      process.emitWarning(`FFNET_CONFIG names a stack, but ${unavailable}; ffnet/dgram uses the kernel's node:dgram`,
+        { code: 'FFNET_NO_ADDON' });
+    }
+    return false;
+  }
+  return !!process.env.FFNET_CONFIG || loadAddon().runningConfig() !== null;
 }
 
 /** This thread's handle on the stack dpdk sockets run on: attached or started (unref'd) if it has none yet. */

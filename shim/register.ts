@@ -15,7 +15,8 @@
  */
 import Module, { createRequire, register, syncBuiltinESMExports } from 'node:module';
 import workerThreads from 'node:worker_threads';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { withImport } from './node-options.js';
 import { initialize, resolve } from './register-hooks.js';
 
 const here = import.meta.url;
@@ -58,11 +59,7 @@ function installEsmHook(): void {
 
 /** Makes child processes load this module too (NODE_OPTIONS), quoting a path with spaces. */
 function inheritInChildren(): void {
-  const self = fileURLToPath(here);
-  const current = process.env.NODE_OPTIONS ?? '';
-  if (current.includes(self) || current.includes(pathToFileURL(self).href)) return;
-  const arg = /\s/.test(self) ? `"${self.replace(/(["\\])/g, '\\$1')}"` : self;
-  process.env.NODE_OPTIONS = `${current ? `${current} ` : ''}--import ${arg}`;
+  process.env.NODE_OPTIONS = withImport(process.env.NODE_OPTIONS, fileURLToPath(here));
 }
 
 /** Wraps worker_threads.Worker so new workers load this module first. */

@@ -64,6 +64,26 @@ function splitCommand(argv: string[]): { name?: string; rest: string[] } {
   return { rest: argv };
 }
 
+/**
+ * For a passThrough command: `rest` cut at its first positional (or at `--`), which with everything
+ * after it is handed over unparsed.
+ */
+function splitPassThrough(rest: string[], options: NonNullable<ParseArgsConfig['options']>): { own: string[]; passed: string[] } {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (o.short) takesValue.add(`-${o.short}`);
+  }
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--') return { own: rest.slice(0, i), passed: rest.slice(i + 1) };
+    if (!a.startsWith('-') || a === '-') return { own: rest.slice(0, i), passed: rest.slice(i) };
+    if (takesValue.has(a)) i++;
+  }
+  return { own: rest, passed: [] };
+}
+
 function isUsageError(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
@@ -88,13 +108,16 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
   let client: CtlClient | undefined;
   try {
     let parsed: { values: OptionValues; positionals: string[] };
+    const options = { ...globalOptions, ...cmd.options };
+    const { own, passed } = cmd.passThrough ? splitPassThrough(rest, options) : { own: rest, passed: [] };
     try {
       parsed = parseArgs({
-        args: rest,
-        options: { ...globalOptions, ...cmd.options },
+        args: own,
+        options,
         allowPositionals: cmd.allowPositionals ?? false,
         strict: true,
       }) as { values: OptionValues; positionals: string[] };
+      parsed.positionals.push(...passed);
     } catch (e) {
       // parseArgs appends advice about '--' to unknown options: the option's name is the news.
       if (isUsageError(e)) throw new ToolError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional .*$/, ''), 2);

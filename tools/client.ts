@@ -12,6 +12,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { addonUnavailable } from '../native/index.js';
 import { ToolError } from './command.js';
 
 /** The `info` reply of a stack (stack/ctl/stack_cmds.c). */
@@ -51,6 +52,15 @@ export interface StackScan {
   denied: Array<{ path: string; uid: number }>;
   /** The base directories looked in. */
   looked: string[];
+}
+
+/**
+ * "no ffnet stack is running (looked in …)", and when this installation of ffnet cannot use its native
+ * addon, why (no program of it can have started a stack).
+ */
+export function noStackMessage(looked: string[]): string {
+  const unavailable = addonUnavailable();
+  return `no ffnet stack is running (looked in ${looked.join(', ')})${unavailable ? `; ${unavailable}` : ''}`;
 }
 
 /** Default time a request may take. */
@@ -159,7 +169,7 @@ export async function connectStack(target?: string): Promise<CtlClient> {
   const denied = scan.denied[0];
   if (scan.stacks.length === 0) {
     if (denied) throw new ToolError(deniedMessage(denied));
-    throw new ToolError(`no ffnet stack is running (looked in ${scan.looked.join(', ')})`);
+    throw new ToolError(noStackMessage(scan.looked));
   }
   throw new ToolError(`no stack matches '${target}' (running: ${scan.stacks.map(describeStack).join(', ')})`);
 }

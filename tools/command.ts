@@ -38,6 +38,11 @@ export interface Command {
   /** The command's own options (merged with the global ones). */
   options?: ParseArgsConfig['options'];
   allowPositionals?: boolean;
+  /**
+   * The first positional ends the command's options: it and everything after it are positionals,
+   * unparsed (`ffnet run app.js --port 5` hands `--port 5` to app.js). Implies allowPositionals.
+   */
+  passThrough?: boolean;
   /** Runs the command; resolves to the exit status. Throws ToolError for a one-line failure. */
   run(ctx: CommandContext): Promise<number>;
 }

@@ -14,18 +14,21 @@ export interface StatsReply {
   docs?: Record<string, string>;
 }
 
-/** Counters that count packets dropped or refused, one per reason. */
+/**
+ * Counters that count packets dropped or refused, one per reason, each packet in one of them: a
+ * dropped fragment is in ip.frag_dropped (its reason, counted per datagram in ip.frag_timeout,
+ * frag_overlap, frag_toomany, frag_nomem, is not added again), and a datagram the IP layer could not
+ * send is in ip.noroute, ip.toolong or ip.cantfrag (udp.tx_errors counts it too, and is left out).
+ */
 export const DROP_COUNTERS: readonly string[] = [
   'eth.runt', 'eth.not_ours', 'eth.unknown_type', 'eth.tx_dropped', 'eth.dispatch_dropped',
   'fault.dropped',
   'arp.badlen', 'arp.unsupported', 'arp.hold_dropped', 'arp.table_full',
   'ip.toosmall', 'ip.badvers', 'ip.badhlen', 'ip.badlen', 'ip.badsum', 'ip.ttl_zero', 'ip.martian',
-  'ip.not_ours', 'ip.frag_dropped', 'ip.frag_timeout', 'ip.frag_overlap', 'ip.frag_toomany', 'ip.cantfrag',
-  'ip.noproto', 'ip.noroute', 'ip.toolong', 'ip.loopback_dropped',
+  'ip.not_ours', 'ip.frag_dropped', 'ip.cantfrag', 'ip.noproto', 'ip.noroute', 'ip.toolong', 'ip.loopback_dropped',
   'icmp.tooshort', 'icmp.badsum', 'icmp.bmcastecho', 'icmp.echo_unmatched', 'icmp.ratelimited',
   'igmp.tooshort', 'igmp.badsum', 'igmp.unknown',
   'udp.hdrops', 'udp.badlen', 'udp.badsum', 'udp.noport', 'udp.noportbcast', 'udp.fullsock', 'udp.memdrop',
-  'udp.tx_errors',
 ];
 
 /** The sum of the drop counters in `c`. */

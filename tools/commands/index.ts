@@ -4,8 +4,10 @@
  */
 import type { Command } from '../command.js';
 import { capture } from './capture.js';
+import { migrate } from './migrate.js';
 import { netstat } from './netstat.js';
 import { ps } from './ps.js';
+import { run } from './run.js';
 import { sysctl } from './sysctl.js';
 import { top } from './top.js';
 
@@ -15,4 +17,6 @@ export const commands: Command[] = [
   sysctl,
   top,
   capture,
+  run,
+  migrate,
 ];

@@ -2,7 +2,7 @@
  * `ffnet ps`: the running stacks this user can reach — pid, program, mode, lcores, ports, uptime,
  * file prefix. A socket left by a crashed stack refuses connections and is not listed.
  */
-import { deniedMessage, describeStack, matches, scanStacks, type StackEntry } from '../client.js';
+import { deniedMessage, describeStack, matches, noStackMessage, scanStacks, type StackEntry } from '../client.js';
 import { ToolError, type Command } from '../command.js';
 import { duration, table } from '../format.js';
 
@@ -40,7 +40,7 @@ ff_init running now; with -p, those matching it (pid, program name or file prefi
     }
     if (stacks.length === 0) {
       if (scan.denied[0]) throw new ToolError(deniedMessage(scan.denied[0]));
-      throw new ToolError(`no ffnet stack is running (looked in ${scan.looked.join(', ')})`);
+      throw new ToolError(noStackMessage(scan.looked));
     }
     ctx.out(table(['PID', 'PROGRAM', 'MODE', 'LCORES', 'PORTS', 'UPTIME', 'PREFIX'], stacks.map(row), { align: ['right', 'left', 'left', 'left', 'left', 'right', 'left'] }));
     return 0;
