@@ -27,6 +27,7 @@
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
+#include "stack/phy/capture.h"
 #include "stack/phy/cluster.h"
 #include "stack/phy/mbuf.h"
 #include "stack/phy/port.h"
@@ -534,6 +535,8 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 			}
 		}
 	}
+	if (!secondary)
+		ffs_capture_pdump_init();
 	running = st;
 	/* Without its control socket the stack still runs; tools will not see it, and the log says why. */
 	char ctl_err[256];

@@ -26,6 +26,9 @@
 	X(fault_dropped, "fault.dropped", "received IPv4 frames dropped by the fault injector (dev.fault.rx_drop_ppm)") \
 	X(fault_duplicated, "fault.duplicated", "received IPv4 frames delivered twice by the fault injector (dev.fault.rx_dup_ppm)") \
 	X(fault_reordered, "fault.reordered", "received IPv4 frames held back and delivered after a later one (dev.fault.rx_reorder_ppm)") \
+	X(capture_copied, "capture.copied", "frames copied to a running capture (ffnet capture)") \
+	X(capture_filtered, "capture.filtered", "frames a running capture's filter passed over") \
+	X(capture_dropped, "capture.dropped", "frames a running capture missed: its queue or its buffers were full") \
 	X(arp_rx, "arp.rx", "ARP packets received")                                           \
 	X(arp_badlen, "arp.badlen", "ARP packets truncated or with wrong address lengths")    \
 	X(arp_unsupported, "arp.unsupported", "ARP packets for another hardware or protocol type") \

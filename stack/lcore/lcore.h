@@ -22,6 +22,7 @@
 #include "stack/stack.h"
 #include "stack/iface/neigh.h"
 #include "stack/iface/route.h"
+#include "stack/phy/capture.h"
 #include "stack/phy/cluster.h"
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
@@ -218,6 +219,8 @@ struct ffs_stack {
 	/** Multicast groups joined per port, counted over every socket's memberships (iface/mcast.c),
 	 *  under ns_lock; NULL until the first join. */
 	struct mcast_table *mcast;
+	/** The capture tap (phy/capture.h): what each port's frames are copied to, if anything. */
+	struct ffs_capture_tap tap;
 	/** The control server tools talk to (ctl/ctl.h); NULL when it could not start. */
 	struct ffs_ctl_server *ctl;
 };

@@ -1,9 +1,10 @@
 /*
  * The stack loop of one lcore, after DPDK's l2fwd: read the clock, apply control messages, take
  * what peers handed over (ARP clones, fragments, dispatched frames), deliver looped-back packets,
- * receive a burst from every port (through the fault injector, phy/fault.c, when it is on; a port
- * with fewer RX queues than lcores has its frames dispatched by RSS hash to the lcore they belong
- * to), run timers, and flush TX — at once when the receive side is quiet (latency), or when the
+ * receive a burst from every port (copied to a running capture, phy/capture.c, then through the
+ * fault injector, phy/fault.c, when it is on; a port with fewer RX queues than lcores has its frames
+ * dispatched by RSS hash to the lcore they belong to), run timers, and flush TX (copied to a running
+ * capture first) — at once when the receive side is quiet (latency), or when the
  * oldest queued frame has waited pkt_tx_delay (throughput under load). An idle data-path lcore
  * sleeps (lcore/sleep.c) instead of burning its core; idle_sleep = 0 keeps it busy-polling.
  *
@@ -48,6 +49,10 @@ static void tx_flush(struct ffs_lcore *lc, uint16_t port_index)
 		b->n = 0;
 		return;
 	}
+	/* The capture tap (phy/capture.h) sees frames as they are handed to the device. */
+	struct ffs_capture *cap = atomic_load_explicit(&lc->st->tap.port[port_index], memory_order_acquire);
+	if (unlikely(cap != NULL) && q != FFS_NO_TXQ)
+		ffs_capture_burst(lc, cap, port_index, q, b->pkts, b->n, true);
 	if (shared)
 		rte_spinlock_lock(&port->tx_lock[q]);
 	for (int tries = 0; tries < 4 && sent < b->n && q != FFS_NO_TXQ; tries++)
@@ -376,6 +381,8 @@ static unsigned turn(struct ffs_lcore *lc)
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		const struct ffs_port *port = &st->ports[p];
 		bool woken[FFS_MAX_LCORES] = { false };
+		/* The capture tap (phy/capture.h): one load per port and turn while no capture runs. */
+		struct ffs_capture *cap = atomic_load_explicit(&st->tap.port[p], memory_order_acquire);
 		for (uint32_t queues = lc->rxq_mask; queues; queues &= queues - 1) {
 			const uint16_t q = (uint16_t)__builtin_ctz(queues);
 			if (q >= port->nb_rxq)
@@ -389,6 +396,8 @@ static unsigned turn(struct ffs_lcore *lc)
 				rte_pktmbuf_free_bulk(pkts, n);
 				continue;
 			}
+			if (unlikely(cap != NULL) && n)
+				ffs_capture_burst(lc, cap, (uint16_t)p, q, pkts, n, false);
 			if (faults && n)
 				n = ffs_fault_rx(lc, (uint16_t)p, pkts, n);
 			for (uint16_t i = 0; i < n; i++) {

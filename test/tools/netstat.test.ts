@@ -97,7 +97,7 @@ describe('ffnet netstat and ps', () => {
     const text = await cli(ns, [...p, 'netstat', '-s']);
     expect(text.code).toBe(0);
     const groups = text.stdout.split('\n').filter((l) => /^[a-z]+:$/.test(l));
-    expect(groups).toEqual(['eth:', 'fault:', 'arp:', 'ip:', 'icmp:', 'igmp:', 'udp:', 'ctrl:', 'loop:']);
+    expect(groups).toEqual(['eth:', 'fault:', 'capture:', 'arp:', 'ip:', 'icmp:', 'igmp:', 'udp:', 'ctrl:', 'loop:']);
     expect(text.stdout).toMatch(/^udp:\n\t\d+ UDP datagrams received \[udp\.rx\]$/m);
     for (const name of Object.keys(after.counters)) expect(text.stdout).toContain(`[${name}]`);
     for (const drop of DROP_COUNTERS) expect(Object.keys(after.counters)).toContain(drop);

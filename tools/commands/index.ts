@@ -3,6 +3,7 @@
  * order `ffnet --help` lists them.
  */
 import type { Command } from '../command.js';
+import { capture } from './capture.js';
 import { migrate } from './migrate.js';
 import { netstat } from './netstat.js';
 import { ps } from './ps.js';
@@ -22,6 +23,7 @@ export const commands: Command[] = [
   netstat,
   sysctl,
   top,
+  capture,
   ping,
   run,
   migrate,
