@@ -151,5 +151,12 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
   }
 }
 
+// A reader that went away (`ffnet sysctl -a | head -3`) ends the command quietly, as it ends any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 const status = await main(process.argv.slice(2));
 process.exitCode = status;
