@@ -6,9 +6,9 @@
  * bounded: the CLI and programs are killed after their timeouts, and go away with the namespace.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Netns } from '../../testbed/netns.js';
 import { IFACE, KERNEL_IP, STACK_IP, uniquePrefix } from '../stack/kernel-peer.js';
@@ -36,18 +36,40 @@ export interface CliOptions {
   noStacks?: boolean;
 }
 
-/** Runs `node dist/tools/cli.js ...args` (in `ns`, whose network it shares; Unix sockets are files). */
-export async function cli(ns: Netns, args: string[], opts: CliOptions = {}): Promise<CliRun> {
-  let cmd = process.execPath;
-  let argv = [CLI, ...args];
-  if (opts.asNobody) {
-    argv = ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-u', 'XDG_RUNTIME_DIR', cmd, ...argv];
-    cmd = 'setpriv';
+/** A directory anyone may traverse, where another user's CLI sees the checkout (see {@link cli}). */
+let publicMount: string | undefined;
+function publicMountPoint(): string {
+  if (publicMount === undefined) {
+    publicMount = mkdtempSync(join(tmpdir(), 'ffnet-cli-'));
+    chmodSync(publicMount, 0o755);
   }
-  if (opts.noStacks) {
-    const quoted = [cmd, ...argv].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-    argv = ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs none /var/run/dpdk && exec ${quoted}`];
+  return publicMount;
+}
+
+const shellQuote = (a: string): string => `'${a.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Runs `node dist/tools/cli.js ...args` (in `ns`, whose network it shares; Unix sockets are files).
+ * As nobody, the CLI runs from the checkout bind-mounted on a directory anyone may traverse, in a
+ * mount namespace of its own: the checkout may live below a directory only its owner can enter (a
+ * CI's mktemp -d), and the test is about the stack's socket refusing that user, not the checkout.
+ */
+export async function cli(ns: Netns, args: string[], opts: CliOptions = {}): Promise<CliRun> {
+  const setup: string[] = [];
+  let argv = [process.execPath, CLI, ...args];
+  if (opts.asNobody) {
+    const mnt = publicMountPoint();
+    setup.push(`mount --bind ${shellQuote(REPO)} ${shellQuote(mnt)}`);
+    argv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-u', 'XDG_RUNTIME_DIR', process.execPath,
+      join(mnt, relative(REPO, CLI)), ...args];
+  }
+  if (opts.noStacks) setup.push('mount -t tmpfs none /var/run/dpdk');
+  let cmd = argv[0]!;
+  if (setup.length > 0) {
+    argv = ['--mount', '--propagation', 'private', 'sh', '-c', `${setup.join(' && ')} && exec ${argv.map(shellQuote).join(' ')}`];
     cmd = 'unshare';
+  } else {
+    argv = argv.slice(1);
   }
   const t0 = Date.now();
   const r = await ns.exec(cmd, argv, { timeoutMs: opts.timeoutMs ?? 20_000 });
