@@ -1,6 +1,7 @@
 // Runs every ffnet test (vitest suites, which also run the C test programs case by case) under the
-// machine's Node, then the shim's suites (test/shim: node:dgram conformance, register, batches, the
-// type surface, socket lifetimes) under each release of FFNET_NODE_VERSIONS (default 22.12.0, 22, 24; see
+// machine's Node, then the suites whose behaviour depends on the running Node (test/shim: node:dgram
+// conformance, register, batches, the type surface, socket lifetimes; `ffnet run`, whose register hook
+// goes through NODE_OPTIONS; `ffnet migrate`; the CLI's output; ffnet without its addon) under each release of FFNET_NODE_VERSIONS (default 22.12.0, 22, 24; see
 // ./node-versions.mjs), and ends with the one-line summary CI reads: "N passed, N failed", the sum
 // of every run. Each extra release gets a line of its own before it, in another format.
 //
@@ -12,7 +13,13 @@ import { dirname, delimiter } from 'node:path';
 import { ensureNode, requestedVersions, satisfies } from './node-versions.mjs';
 
 /** The suites whose behaviour depends on the running Node, run again under each extra release. */
-const PER_VERSION_SUITES = ['test/shim'];
+const PER_VERSION_SUITES = [
+  'test/shim',
+  'test/tools/run.test.ts',
+  'test/tools/migrate.test.ts',
+  'test/tools/cli-pipe.test.ts',
+  'test/package/no-addon.test.ts',
+];
 
 mkdirSync('build', { recursive: true });
 
@@ -54,7 +61,7 @@ try {
 const lines = [];
 for (const spec of versions) {
   if (satisfies(process.version, spec)) {
-    lines.push(`[node ${spec}] shim suites: skipped, the main run already used node ${process.version}`);
+    lines.push(`[node ${spec}] per-release suites: skipped, the main run already used node ${process.version}`);
     continue;
   }
   let node;
@@ -62,12 +69,12 @@ for (const spec of versions) {
     node = ensureNode(spec);
   } catch (err) {
     console.error(err.message);
-    lines.push(`[node ${spec}] shim suites: no node binary — counted as 1 failure`);
+    lines.push(`[node ${spec}] per-release suites: no node binary — counted as 1 failure`);
     failed += 1;
     ok = false;
     continue;
   }
-  console.log(`\n=== shim suites under node ${node.version} (${node.bin}) ===`);
+  console.log(`\n=== per-release suites under node ${node.version} (${node.bin}) ===`);
   const started = Date.now();
   // First on PATH too, so that a test's child `node` is this release as well as process.execPath.
   const env = { ...process.env, PATH: `${dirname(node.bin)}${delimiter}${process.env.PATH ?? ''}` };
@@ -77,7 +84,7 @@ for (const spec of versions) {
   skipped += r.skipped;
   ok &&= r.status === 0;
   const fetched = node.installed ? `downloaded in ${node.seconds.toFixed(1)} s` : 'cached';
-  lines.push(`[node ${node.version}] shim suites — ${r.passed} passed / ${r.failed} failed${r.skipped ? ` / ${r.skipped} skipped` : ''}`
+  lines.push(`[node ${node.version}] per-release suites — ${r.passed} passed / ${r.failed} failed${r.skipped ? ` / ${r.skipped} skipped` : ''}`
     + ` (${((Date.now() - started) / 1000).toFixed(1)} s; binary ${fetched})`);
 }
 
