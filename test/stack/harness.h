@@ -149,7 +149,7 @@ static inline int test__main(int argc, char **argv, const char *file)
 	/* Constructors run in an order the toolchain chooses; the source order is the run order. */
 	qsort(test__cases, (size_t)test__ncases, sizeof test__cases[0], test__by_line);
 	for (volatile int i = 0; i < test__ncases; i++) {
-		const struct test_case *tc = &test__cases[i];
+		const struct test_case *volatile tc = &test__cases[i]; /* read again after longjmp */
 		if (filter && strcmp(filter, tc->name) != 0)
 			continue;
 		if (setjmp(test__jmp) == 0) {
