@@ -110,22 +110,35 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/** Opens a capture with `filter` and starts streaming it (at most `count` frames) to a socket pair;
- *  returns the reading end. */
-static int start_capture(struct writer *w, const char *filter, uint64_t count)
+/** Opens a capture of `conf` for w (at most `count` frames, 0: no limit) to be streamed to a socket
+ *  pair; returns the reading end. start_writer starts the streaming. */
+static int open_capture(struct writer *w, const struct ffs_capture_conf *conf, uint64_t count)
 {
 	int sv[2];
 	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	char err[256] = "";
-	struct ffs_capture_conf conf = { .port = -1, .filter = filter };
 	memset(w, 0, sizeof(*w));
-	int rc = ffs_capture_open(st, &conf, &w->cap, err, sizeof(err));
+	int rc = ffs_capture_open(st, conf, &w->cap, err, sizeof(err));
 	if (rc != 0)
 		FAIL("ffs_capture_open: %d %s", rc, err);
 	w->fd = sv[1];
 	w->count = count;
-	CHECK_EQ_INT(pthread_create(&w->thread, NULL, writer_main, w), 0);
 	return sv[0];
+}
+
+static void start_writer(struct writer *w)
+{
+	CHECK_EQ_INT(pthread_create(&w->thread, NULL, writer_main, w), 0);
+}
+
+/** Opens a capture of every port with `filter` and starts streaming it (at most `count` frames) to
+ *  a socket pair; returns the reading end. */
+static int start_capture(struct writer *w, const char *filter, uint64_t count)
+{
+	struct ffs_capture_conf conf = { .port = -1, .filter = filter };
+	int fd = open_capture(w, &conf, count);
+	start_writer(w);
+	return fd;
 }
 
 /** One frame of a stream: its direction (1 in, 2 out) and bytes. */
@@ -293,19 +306,13 @@ TEST(filter_passes_only_what_it_matches)
 
 TEST(snaplen_truncates_copies)
 {
-	int sv[2];
-	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	struct writer w;
-	memset(&w, 0, sizeof(w));
-	char err[256];
 	struct ffs_capture_conf conf = { .port = 0, .snaplen = 34 };
-	CHECK_EQ_INT(ffs_capture_open(st, &conf, &w.cap, err, sizeof(err)), 0);
-	w.fd = sv[1];
-	w.count = 2;
-	CHECK_EQ_INT(pthread_create(&w.thread, NULL, writer_main, &w), 0);
+	int fd = open_capture(&w, &conf, 2);
+	start_writer(&w);
 	CHECK_EQ_INT(exchange(30, 1), 1);
 	struct stream s;
-	read_stream(sv[0], &w, &s);
+	read_stream(fd, &w, &s);
 	CHECK_EQ_INT(s.n_frames, 2);
 	CHECK_EQ_INT(s.frames[0].len, 34);
 	CHECK_EQ_INT(s.frames[0].orig_len, ETH_HDR_LEN + IPV4_HDR_LEN + ICMP_HDR_LEN + ECHO_DATA);
@@ -420,17 +427,12 @@ TEST(stopping_ends_the_stream)
  *  count) to a socket pair, stopping already set when `stopped`; returns the reading end. */
 static int queued_capture(struct writer *w, unsigned n, bool stopped)
 {
-	int sv[2];
-	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	memset(w, 0, sizeof(*w));
-	char err[256];
 	struct ffs_capture_conf conf = { .port = -1 };
-	CHECK_EQ_INT(ffs_capture_open(st, &conf, &w->cap, err, sizeof(err)), 0);
+	int fd = open_capture(w, &conf, 0);
 	CHECK_EQ_INT(exchange(300, n), n);
-	w->fd = sv[1];
 	w->stopping = stopped;
-	CHECK_EQ_INT(pthread_create(&w->thread, NULL, writer_main, w), 0);
-	return sv[0];
+	start_writer(w);
+	return fd;
 }
 
 TEST(stopping_still_writes_what_was_copied)
