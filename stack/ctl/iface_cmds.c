@@ -393,16 +393,23 @@ static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 	if (!addr_arg(req, out, &dst, &rc))
 		return rc;
 	uint64_t seq = 0, size = 56, timeout = 1000, ttl = 0;
-	const char *s;
-	/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8). */
-	if ((s = ffs_ctl_arg(req, "seq")) && !ffs_ctl_parse_uint(s, 0, UINT16_MAX, &seq))
-		return ffs_ctl_fail(out, ERANGE, "seq %s is out of range (0..65535)", s);
-	if ((s = ffs_ctl_arg(req, "size")) && !ffs_ctl_parse_uint(s, 0, 65507, &size))
-		return ffs_ctl_fail(out, ERANGE, "size %s is out of range (0..65507 bytes)", s);
-	if ((s = ffs_ctl_arg(req, "timeout_ms")) && !ffs_ctl_parse_uint(s, 1, 60000, &timeout))
-		return ffs_ctl_fail(out, ERANGE, "timeout_ms %s is out of range (1..60000)", s);
-	if ((s = ffs_ctl_arg(req, "ttl")) && !ffs_ctl_parse_uint(s, 1, 255, &ttl))
-		return ffs_ctl_fail(out, ERANGE, "ttl %s is out of range (1..255)", s);
+	const struct {
+		const char *key;
+		uint64_t min, max, *value;
+		const char *unit;
+	} opts[] = {
+		{ "seq", 0, UINT16_MAX, &seq, "" },
+		/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8). */
+		{ "size", 0, 65507, &size, " bytes" },
+		{ "timeout_ms", 1, 60000, &timeout, "" },
+		{ "ttl", 1, 255, &ttl, "" },
+	};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		const char *s = ffs_ctl_arg(req, opts[i].key);
+		if (s && !ffs_ctl_parse_uint(s, opts[i].min, opts[i].max, opts[i].value))
+			return ffs_ctl_fail(out, ERANGE, "%s %s is out of range (%" PRIu64 "..%" PRIu64 "%s)", opts[i].key, s,
+					    opts[i].min, opts[i].max, opts[i].unit);
+	}
 	struct ffs_ping_result r;
 	const char *a = ffs_ctl_arg(req, "addr");
 	rc = ffs_stack_ping_wait(st, dst, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout, req->stopping, &r);
