@@ -212,14 +212,15 @@ export interface NodeStack {
 
 /**
  * Declares, in the describe block it is called in, a Node stack for its tests: before them a new
- * namespace (`label`), the program bound to UDP `port` with ff0 up on the kernel side, seen by the
- * CLI; after them the program stopped and the namespace gone. The fields are set when the tests run.
+ * namespace (`label`), the program (`dpdk` keys in its ini) bound to UDP `port` with ff0 up on the
+ * kernel side, seen by the CLI; after them the program stopped and the namespace gone. The fields
+ * are set when the tests run.
  */
-export function nodeStackSuite(label: string, port: number): NodeStack {
+export function nodeStackSuite(label: string, port: number, dpdk: Record<string, string> = {}): NodeStack {
   const stack = {} as NodeStack;
   beforeAll(async () => {
     stack.ns = await quietNamespace(label);
-    stack.app = startNodeApp(stack.ns, label, port);
+    stack.app = startNodeApp(stack.ns, label, port, dpdk);
     await stack.app.waitForLine(/ready/);
     await kernelSide(stack.ns);
     await waitForStack(stack.ns, stack.app.pid);
