@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stack/ctl/args.h"
 #include "stack/ctl/ctl.h"
+#include "stack/ctl/report.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/capture.h"
 
@@ -45,20 +47,6 @@ static bool base64url_decode(const char *in, char *out, size_t cap)
 	return bits < 6; /* a lone sextet is no byte */
 }
 
-/** An unsigned decimal argument within [min, max]; false when malformed or out of range. */
-static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static int cmd_capture(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
 {
 	const char *port_arg = ffs_ctl_arg(req, "port"), *count_arg = ffs_ctl_arg(req, "count");
@@ -67,14 +55,14 @@ static int cmd_capture(struct ffs_stack *st, const struct ffs_ctl_req *req, stru
 	uint64_t v, count = 0;
 	if (port_arg) {
 		const char *digits = strncmp(port_arg, "port", 4) == 0 ? port_arg + 4 : port_arg;
-		if (!parse_uint(digits, 0, FFS_MAX_PORTS * 1000u, &v))
+		if (!ffs_ctl_parse_uint(digits, 0, FFS_MAX_PORTS * 1000u, &v))
 			return ffs_ctl_fail(out, EINVAL, "'%s' is not a port (port0, port1, ...)", port_arg);
 		conf.port = (int)v;
 	}
-	if (count_arg && !parse_uint(count_arg, 0, UINT64_MAX, &count))
+	if (count_arg && !ffs_ctl_parse_uint(count_arg, 0, UINT64_MAX, &count))
 		return ffs_ctl_fail(out, EINVAL, "count '%s' is not a number of frames", count_arg);
 	if (snap_arg) {
-		if (!parse_uint(snap_arg, 1, FFS_CAPTURE_SNAPLEN_MAX, &v))
+		if (!ffs_ctl_parse_uint(snap_arg, 1, FFS_CAPTURE_SNAPLEN_MAX, &v))
 			return ffs_ctl_fail(out, ERANGE, "snaplen '%s' is out of range (1..%d bytes)", snap_arg, FFS_CAPTURE_SNAPLEN_MAX);
 		conf.snaplen = (uint32_t)v;
 	}
@@ -93,15 +81,9 @@ static int cmd_capture(struct ffs_stack *st, const struct ffs_ctl_req *req, stru
 	ffs_json_obj_begin(out);
 	ffs_json_key(out, "ports");
 	ffs_json_arr_begin(out);
-	for (unsigned p = 0; p < st->n_ports; p++) {
-		if (conf.port >= 0 && (unsigned)conf.port != p)
-			continue;
-		ffs_json_obj_begin(out);
-		ffs_json_kv_u64(out, "index", p);
-		ffs_json_kv_u64(out, "port_id", st->ports[p].port_id);
-		ffs_json_kv_str(out, "name", st->ports[p].name);
-		ffs_json_obj_end(out);
-	}
+	for (unsigned p = 0; p < st->n_ports; p++)
+		if (conf.port < 0 || (unsigned)conf.port == p)
+			ffs_ctl_port_brief(out, st, p);
 	ffs_json_arr_end(out);
 	ffs_json_kv_u64(out, "snaplen", ffs_capture_snaplen(cap));
 	ffs_json_kv_u64(out, "count", count);

@@ -5,60 +5,19 @@
  * through the stack's own calls (stack.h), which every lcore acknowledges before they return. Ports
  * are named by DPDK port id, as in the configuration's [portN] sections.
  */
-#include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 
+#include "stack/ctl/args.h"
 #include "stack/ctl/ctl.h"
+#include "stack/ctl/report.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
-
-/** A dotted quad into *out (host order); false when `s` is not one. */
-static bool parse_ipv4(const char *s, uint32_t *out)
-{
-	struct in_addr a;
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
-		return false;
-	*out = ntohl(a.s_addr);
-	return true;
-}
-
-/** A decimal integer in [min, max] into *out; false otherwise. */
-static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	if (!s || !*s || *s == '-' || *s == '+')
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (*end || errno || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/** "A.B.C.D/LEN" (or "default" when `dflt`: 0.0.0.0/0) into *addr and *len. */
-static bool parse_prefix(const char *s, bool dflt, uint32_t *addr, unsigned *len)
-{
-	if (dflt && s && strcmp(s, "default") == 0) {
-		*addr = 0;
-		*len = 0;
-		return true;
-	}
-	const char *slash = s ? strchr(s, '/') : NULL;
-	char quad[INET_ADDRSTRLEN];
-	unsigned long l;
-	if (!slash || (size_t)(slash - s) >= sizeof(quad) || !parse_uint(slash + 1, 0, 32, &l))
-		return false;
-	memcpy(quad, s, (size_t)(slash - s));
-	quad[slash - s] = '\0';
-	*len = (unsigned)l;
-	return parse_ipv4(quad, addr);
-}
 
 /** The port index of DPDK port `port_id`, or -1. */
 static int port_index(const struct ffs_stack *st, unsigned long port_id)
@@ -91,12 +50,25 @@ static int port_arg(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 			return ffs_ctl_fail(out, EINVAL, "%s: port= is required", req->cmd);
 		return dflt;
 	}
-	unsigned long id;
-	int idx = parse_uint(s, 0, UINT16_MAX, &id) ? port_index(st, id) : -1;
+	uint64_t id;
+	int idx = ffs_ctl_parse_uint(s, 0, UINT16_MAX, &id) ? port_index(st, id) : -1;
 	char ports[128];
 	if (idx < 0)
 		return ffs_ctl_fail(out, ENODEV, "no port %s (ports: %s)", s, port_list(st, ports, sizeof(ports)));
 	return idx;
+}
+
+/**
+ * The port= of a request that acts on one port or on all: the port's index in *only, or -1 (every
+ * port) without port=. 0, or ffs_ctl_fail's result.
+ */
+static int port_filter(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out, int *only)
+{
+	*only = -1;
+	if (!ffs_ctl_arg(req, "port"))
+		return 0;
+	*only = port_arg(st, req, out, -1);
+	return *only < 0 ? *only : 0;
 }
 
 static void offload_names(struct ffs_json *out, bool ipv4, bool l4, bool tx)
@@ -122,13 +94,7 @@ static void port_obj(struct ffs_stack *st, unsigned i, struct ffs_json *out)
 	ffs_json_kv_str(out, "name", name);
 	ffs_json_kv_u64(out, "port_id", p.port_id);
 	ffs_json_kv_str(out, "device", p.name);
-	ffs_json_kv_str(out, "driver", p.driver);
-	ffs_json_kv_mac(out, "mac", &p.mac);
-	ffs_json_kv_ipv4(out, "inet", p.addr);
-	ffs_json_kv_u64(out, "prefixlen", (uint64_t)__builtin_popcount(p.netmask));
-	ffs_json_kv_ipv4(out, "netmask", p.netmask);
-	ffs_json_kv_ipv4(out, "broadcast", p.broadcast);
-	ffs_json_kv_u64(out, "mtu", p.mtu);
+	ffs_ctl_kv_port_addrs(out, &p);
 	ffs_json_key(out, "flags");
 	ffs_json_arr_begin(out);
 	if (p.admin_up)
@@ -151,25 +117,15 @@ static void port_obj(struct ffs_stack *st, unsigned i, struct ffs_json *out)
 	ffs_json_key(out, "tx");
 	offload_names(out, p.tx_ipv4_cksum, p.tx_udp_cksum, true);
 	ffs_json_obj_end(out);
-	ffs_json_key(out, "stats");
-	ffs_json_obj_begin(out);
-	ffs_json_kv_u64(out, "ipackets", p.ipackets);
-	ffs_json_kv_u64(out, "opackets", p.opackets);
-	ffs_json_kv_u64(out, "ibytes", p.ibytes);
-	ffs_json_kv_u64(out, "obytes", p.obytes);
-	ffs_json_kv_u64(out, "ierrors", p.ierrors);
-	ffs_json_kv_u64(out, "oerrors", p.oerrors);
-	ffs_json_kv_u64(out, "imissed", p.imissed);
-	ffs_json_kv_u64(out, "rx_nombuf", p.rx_nombuf);
-	ffs_json_obj_end(out);
+	ffs_ctl_kv_port_stats(out, &p);
 	ffs_json_obj_end(out);
 }
 
 static int cmd_ifconfig(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
 {
-	int only = ffs_ctl_arg(req, "port") ? port_arg(st, req, out, -1) : -1;
-	if (only < 0 && ffs_ctl_arg(req, "port"))
-		return only;
+	int only, rc;
+	if ((rc = port_filter(st, req, out, &only)) != 0)
+		return rc;
 	ffs_json_arr_begin(out);
 	for (unsigned i = 0; i < st->n_ports; i++)
 		if (only < 0 || (unsigned)only == i)
@@ -187,14 +143,14 @@ static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req,
 	const char *inet = ffs_ctl_arg(req, "inet"), *mtu_s = ffs_ctl_arg(req, "mtu"), *state = ffs_ctl_arg(req, "state");
 	uint32_t addr = 0;
 	unsigned len = 0;
-	unsigned long mtu = 0;
+	uint64_t mtu = 0;
 	/* Everything is checked before anything changes. */
-	if (inet && !parse_prefix(inet, false, &addr, &len))
+	if (inet && !ffs_ctl_parse_prefix(inet, false, &addr, &len))
 		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (A.B.C.D/LEN)", inet);
 	struct rte_eth_dev_info info;
 	if (mtu_s && rte_eth_dev_info_get(port_id, &info) == 0) {
 		unsigned long lo = RTE_MAX(68u, info.min_mtu), hi = info.max_mtu;
-		if (!parse_uint(mtu_s, 0, UINT16_MAX, &mtu) || mtu < lo || mtu > hi)
+		if (!ffs_ctl_parse_uint(mtu_s, 0, UINT16_MAX, &mtu) || mtu < lo || mtu > hi)
 			return ffs_ctl_fail(out, ERANGE, "mtu %s is out of range for port%u (%lu..%lu)", mtu_s, port_id, lo, hi);
 	}
 	if (state && strcmp(state, "up") != 0 && strcmp(state, "down") != 0)
@@ -209,7 +165,7 @@ static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req,
 		return ffs_ctl_fail(out, -rc, "port%u: inet %s: %s", port_id, inet, strerror(-rc));
 	}
 	if (mtu_s && (rc = ffs_stack_port_set_mtu(st, port_id, (uint16_t)mtu)) != 0)
-		return ffs_ctl_fail(out, -rc, "port%u: mtu %lu: %s", port_id, mtu, strerror(-rc));
+		return ffs_ctl_fail(out, -rc, "port%u: mtu %" PRIu64 ": %s", port_id, mtu, strerror(-rc));
 	if (state && (rc = ffs_stack_port_set_up(st, port_id, strcmp(state, "up") == 0)) != 0)
 		return ffs_ctl_fail(out, -rc, "port%u: %s: %s", port_id, state, strerror(-rc));
 	port_obj(st, (unsigned)idx, out);
@@ -265,7 +221,7 @@ static bool addr_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint32
 		*rc = ffs_ctl_fail(out, EINVAL, "%s: addr= is required", req->cmd);
 		return false;
 	}
-	if (!parse_ipv4(s, addr)) {
+	if (!ffs_ctl_parse_ipv4(s, addr)) {
 		*rc = ffs_ctl_fail(out, EINVAL, "bad address '%s'", s);
 		return false;
 	}
@@ -320,9 +276,9 @@ static int cmd_arp_del(struct ffs_stack *st, const struct ffs_ctl_req *req, stru
 	int rc;
 	if (!addr_arg(req, out, &addr, &rc))
 		return rc;
-	int only = ffs_ctl_arg(req, "port") ? port_arg(st, req, out, -1) : -1;
-	if (only < 0 && ffs_ctl_arg(req, "port"))
-		return only;
+	int only;
+	if ((rc = port_filter(st, req, out, &only)) != 0)
+		return rc;
 	int removed = 0;
 	for (unsigned i = 0; i < st->n_ports; i++) {
 		if (only >= 0 && (unsigned)only != i)
@@ -375,7 +331,7 @@ static int cmd_route_list(struct ffs_stack *st, const struct ffs_ctl_req *req, s
 static bool dest_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint32_t *dest, unsigned *len, int *rc)
 {
 	const char *s = ffs_ctl_arg(req, "dest");
-	if (!s || !parse_prefix(s, true, dest, len)) {
+	if (!s || !ffs_ctl_parse_prefix(s, true, dest, len)) {
 		*rc = ffs_ctl_fail(out, EINVAL, "bad destination '%s' (NET/LEN or default)", s ? s : "");
 		return false;
 	}
@@ -386,6 +342,14 @@ static bool dest_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint32
 	return true;
 }
 
+/** The reply to a route change the command names no error for: the table after it, or the error. */
+static int route_changed(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out, int rc)
+{
+	if (rc == 0)
+		return cmd_route_list(st, req, out);
+	return ffs_ctl_fail(out, -rc, "route to %s: %s", ffs_ctl_arg(req, "dest"), strerror(-rc));
+}
+
 static int cmd_route_add(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
 {
 	uint32_t dest, gw;
@@ -394,16 +358,15 @@ static int cmd_route_add(struct ffs_stack *st, const struct ffs_ctl_req *req, st
 	if (!dest_arg(req, out, &dest, &len, &rc))
 		return rc;
 	const char *gw_s = ffs_ctl_arg(req, "gateway");
-	if (!parse_ipv4(gw_s, &gw) || gw == 0)
+	if (!ffs_ctl_parse_ipv4(gw_s, &gw) || gw == 0)
 		return ffs_ctl_fail(out, EINVAL, "bad gateway '%s'", gw_s ? gw_s : "");
 	const char *d = ffs_ctl_arg(req, "dest");
 	rc = ffs_stack_route_add(st, dest, len, gw);
 	switch (rc) {
-	case 0: return cmd_route_list(st, req, out);
 	case -ENETUNREACH: return ffs_ctl_fail(out, ENETUNREACH, "gateway %s is not on a connected subnet", gw_s);
 	case -EEXIST: return ffs_ctl_fail(out, EEXIST, "a route to %s exists (delete it first)", d);
 	case -ENOSPC: return ffs_ctl_fail(out, ENOSPC, "the routing table is full (%d routes)", FFS_MAX_ROUTES);
-	default: return ffs_ctl_fail(out, -rc, "route to %s: %s", d, strerror(-rc));
+	default: return route_changed(st, req, out, rc);
 	}
 }
 
@@ -417,10 +380,9 @@ static int cmd_route_del(struct ffs_stack *st, const struct ffs_ctl_req *req, st
 	const char *d = ffs_ctl_arg(req, "dest");
 	rc = ffs_stack_route_del(st, dest, len);
 	switch (rc) {
-	case 0: return cmd_route_list(st, req, out);
 	case -ESRCH: return ffs_ctl_fail(out, ESRCH, "no route to %s", d);
 	case -EPERM: return ffs_ctl_fail(out, EPERM, "%s is a connected route: it changes with its port's address (ifconfig)", d);
-	default: return ffs_ctl_fail(out, -rc, "route to %s: %s", d, strerror(-rc));
+	default: return route_changed(st, req, out, rc);
 	}
 }
 
@@ -430,23 +392,30 @@ static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 	int rc;
 	if (!addr_arg(req, out, &dst, &rc))
 		return rc;
-	unsigned long seq = 0, size = 56, timeout = 1000, ttl = 0;
-	const char *s;
-	/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8). */
-	if ((s = ffs_ctl_arg(req, "seq")) && !parse_uint(s, 0, UINT16_MAX, &seq))
-		return ffs_ctl_fail(out, ERANGE, "seq %s is out of range (0..65535)", s);
-	if ((s = ffs_ctl_arg(req, "size")) && !parse_uint(s, 0, 65507, &size))
-		return ffs_ctl_fail(out, ERANGE, "size %s is out of range (0..65507 bytes)", s);
-	if ((s = ffs_ctl_arg(req, "timeout_ms")) && !parse_uint(s, 1, 60000, &timeout))
-		return ffs_ctl_fail(out, ERANGE, "timeout_ms %s is out of range (1..60000)", s);
-	if ((s = ffs_ctl_arg(req, "ttl")) && !parse_uint(s, 1, 255, &ttl))
-		return ffs_ctl_fail(out, ERANGE, "ttl %s is out of range (1..255)", s);
+	uint64_t seq = 0, size = 56, timeout = 1000, ttl = 0;
+	const struct {
+		const char *key;
+		uint64_t min, max, *value;
+		const char *unit;
+	} opts[] = {
+		{ "seq", 0, UINT16_MAX, &seq, "" },
+		/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8). */
+		{ "size", 0, 65507, &size, " bytes" },
+		{ "timeout_ms", 1, 60000, &timeout, "" },
+		{ "ttl", 1, 255, &ttl, "" },
+	};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		const char *s = ffs_ctl_arg(req, opts[i].key);
+		if (s && !ffs_ctl_parse_uint(s, opts[i].min, opts[i].max, opts[i].value))
+			return ffs_ctl_fail(out, ERANGE, "%s %s is out of range (%" PRIu64 "..%" PRIu64 "%s)", opts[i].key, s,
+					    opts[i].min, opts[i].max, opts[i].unit);
+	}
 	struct ffs_ping_result r;
 	const char *a = ffs_ctl_arg(req, "addr");
 	rc = ffs_stack_ping_wait(st, dst, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout, req->stopping, &r);
 	switch (rc) {
 	case 0: break;
-	case -ETIMEDOUT: return ffs_ctl_fail(out, ETIMEDOUT, "no reply from %s within %lu ms", a, timeout);
+	case -ETIMEDOUT: return ffs_ctl_fail(out, ETIMEDOUT, "no reply from %s within %" PRIu64 " ms", a, timeout);
 	case -ENETUNREACH: return ffs_ctl_fail(out, ENETUNREACH, "no route to %s", a);
 	case -EHOSTDOWN: return ffs_ctl_fail(out, EHOSTDOWN, "%s does not answer ARP", a);
 	case -EBUSY: return ffs_ctl_fail(out, EBUSY, "%d pings already wait for replies", FFS_MAX_PING_WAITERS);

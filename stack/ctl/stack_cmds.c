@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 #include <rte_version.h>
 
+#include "stack/ctl/report.h"
 #include "stack/ctl/server.h"
 #include "stack/lcore/lcore.h"
 
@@ -65,13 +66,8 @@ static int cmd_info(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 	ffs_json_arr_end(out);
 	ffs_json_key(out, "ports");
 	ffs_json_arr_begin(out);
-	for (unsigned i = 0; i < st->n_ports; i++) {
-		ffs_json_obj_begin(out);
-		ffs_json_kv_u64(out, "index", i);
-		ffs_json_kv_u64(out, "port_id", st->ports[i].port_id);
-		ffs_json_kv_str(out, "name", st->ports[i].name);
-		ffs_json_obj_end(out);
-	}
+	for (unsigned i = 0; i < st->n_ports; i++)
+		ffs_ctl_port_brief(out, st, i);
 	ffs_json_arr_end(out);
 	ffs_json_kv_str(out, "proc_type", st->secondary ? "secondary" : "primary");
 	ffs_json_kv_i64(out, "proc_queue", st->proc_queue);
@@ -94,15 +90,8 @@ static int cmd_stats(struct ffs_stack *st, const struct ffs_ctl_req *req, struct
 {
 	struct ffs_counters per[FFS_MAX_LCORES], total;
 	unsigned ids[FFS_MAX_LCORES];
-	memset(&total, 0, sizeof(total));
 	uint64_t now = monotonic_ns();
-	for (unsigned i = 0; i < st->n_lcores; i++) {
-		ids[i] = ffs_stack_counters(st, i, &per[i]);
-		const uint64_t *v = (const uint64_t *)&per[i];
-		uint64_t *t = (uint64_t *)&total;
-		for (unsigned k = 0; k < FFS_COUNTER_COUNT; k++)
-			t[k] += v[k];
-	}
+	ffs_ctl_counters_total(st, per, ids, &total);
 	ffs_json_obj_begin(out);
 	ffs_json_kv_u64(out, "now_ns", now);
 	ffs_json_key(out, "counters");
@@ -246,8 +235,6 @@ static int cmd_sockets(struct ffs_stack *st, const struct ffs_ctl_req *req, stru
 	return 0;
 }
 
-static int prefix_len(uint32_t mask) { return __builtin_popcount(mask); }
-
 static int cmd_ports(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
 {
 	ffs_json_arr_begin(out);
@@ -258,28 +245,12 @@ static int cmd_ports(struct ffs_stack *st, const struct ffs_ctl_req *req, struct
 		ffs_json_kv_u64(out, "index", i);
 		ffs_json_kv_str(out, "name", p.name);
 		ffs_json_kv_u64(out, "port_id", p.port_id);
-		ffs_json_kv_str(out, "driver", p.driver);
-		ffs_json_kv_mac(out, "mac", &p.mac);
-		ffs_json_kv_ipv4(out, "inet", p.addr);
-		ffs_json_kv_u64(out, "prefixlen", (uint64_t)prefix_len(p.netmask));
-		ffs_json_kv_ipv4(out, "netmask", p.netmask);
-		ffs_json_kv_ipv4(out, "broadcast", p.broadcast);
-		ffs_json_kv_u64(out, "mtu", p.mtu);
+		ffs_ctl_kv_port_addrs(out, &p);
 		ffs_json_key(out, "link");
 		ffs_json_obj_begin(out);
 		ffs_json_kv_bool(out, "up", p.link_up);
 		ffs_json_obj_end(out);
-		ffs_json_key(out, "stats");
-		ffs_json_obj_begin(out);
-		ffs_json_kv_u64(out, "ipackets", p.ipackets);
-		ffs_json_kv_u64(out, "opackets", p.opackets);
-		ffs_json_kv_u64(out, "ibytes", p.ibytes);
-		ffs_json_kv_u64(out, "obytes", p.obytes);
-		ffs_json_kv_u64(out, "ierrors", p.ierrors);
-		ffs_json_kv_u64(out, "oerrors", p.oerrors);
-		ffs_json_kv_u64(out, "imissed", p.imissed);
-		ffs_json_kv_u64(out, "rx_nombuf", p.rx_nombuf);
-		ffs_json_obj_end(out);
+		ffs_ctl_kv_port_stats(out, &p);
 		ffs_json_obj_end(out);
 	}
 	ffs_json_arr_end(out);

@@ -22,6 +22,7 @@
 #include <rte_telemetry.h>
 #include <rte_version.h>
 
+#include "stack/ctl/report.h"
 #include "stack/ctl/server.h"
 #include "stack/lcore/lcore.h"
 
@@ -38,14 +39,21 @@ static void tel_name(char *out, size_t len, const char *name)
 			*p = '_';
 }
 
-static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
+/** The running stack with `lock` held, or NULL (and `lock` not held) while none runs. */
+static struct ffs_stack *hold_current(void)
 {
 	pthread_mutex_lock(&lock);
 	struct ffs_stack *st = current;
-	if (!st) {
+	if (!st)
 		pthread_mutex_unlock(&lock);
+	return st;
+}
+
+static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct ffs_stack *st = hold_current();
+	if (!st)
 		return -1;
-	}
 	const struct ffs_ctl_cmdline *cl = ffs_ctl_cmdline(st);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "pid", (uint64_t)getpid());
@@ -76,19 +84,11 @@ static void add_counters(struct rte_tel_data *d, const struct ffs_counters *c)
 
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	pthread_mutex_lock(&lock);
-	struct ffs_stack *st = current;
-	if (!st) {
-		pthread_mutex_unlock(&lock);
+	struct ffs_stack *st = hold_current();
+	if (!st)
 		return -1;
-	}
-	struct ffs_counters total, one;
-	memset(&total, 0, sizeof(total));
-	for (unsigned i = 0; i < st->n_lcores; i++) {
-		ffs_stack_counters(st, i, &one);
-		for (unsigned k = 0; k < FFS_COUNTER_COUNT; k++)
-			((uint64_t *)&total)[k] += ((const uint64_t *)&one)[k];
-	}
+	struct ffs_counters total;
+	ffs_ctl_counters_total(st, NULL, NULL, &total);
 	pthread_mutex_unlock(&lock);
 	rte_tel_data_start_dict(d);
 	add_counters(d, &total);
@@ -97,12 +97,9 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 
 static int tel_sysctl(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	pthread_mutex_lock(&lock);
-	struct ffs_stack *st = current;
-	if (!st) {
-		pthread_mutex_unlock(&lock);
+	struct ffs_stack *st = hold_current();
+	if (!st)
 		return -1;
-	}
 	rte_tel_data_start_dict(d);
 	char name[RTE_TEL_MAX_STRING_LEN];
 	for (int id = 0; id < FFS_SYSCTL_COUNT; id++) {
@@ -125,19 +122,28 @@ static const struct {
 	{ "udp_tx", FFS_CTR_udp_tx },
 };
 
+/** An array of n values under `name` in dict d. 0, or -1 when out of memory. */
+static int add_column(struct rte_tel_data *d, const char *name, const uint64_t *v, unsigned n)
+{
+	struct rte_tel_data *col = rte_tel_data_alloc();
+	if (!col)
+		return -1;
+	rte_tel_data_start_array(col, RTE_TEL_U64_VAL);
+	for (unsigned i = 0; i < n; i++)
+		rte_tel_data_add_array_u64(col, v[i]);
+	rte_tel_data_add_dict_container(d, name, col, 0);
+	return 0;
+}
+
 static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	pthread_mutex_lock(&lock);
-	struct ffs_stack *st = current;
-	if (!st) {
-		pthread_mutex_unlock(&lock);
+	struct ffs_stack *st = hold_current();
+	if (!st)
 		return -1;
-	}
 	unsigned n = st->n_lcores;
-	struct ffs_counters ctr[FFS_MAX_LCORES];
+	struct ffs_counters ctr[FFS_MAX_LCORES], total;
 	unsigned ids[FFS_MAX_LCORES];
-	for (unsigned i = 0; i < n; i++)
-		ids[i] = ffs_stack_counters(st, i, &ctr[i]);
+	ffs_ctl_counters_total(st, ctr, ids, &total);
 	pthread_mutex_unlock(&lock);
 
 	rte_tel_data_start_dict(d);
@@ -151,21 +157,16 @@ static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *
 		add_counters(d, &ctr[i]);
 		return 0;
 	}
-	struct rte_tel_data *col = rte_tel_data_alloc();
-	if (!col)
-		return -1;
-	rte_tel_data_start_array(col, RTE_TEL_U64_VAL);
+	uint64_t col[FFS_MAX_LCORES];
 	for (unsigned i = 0; i < n; i++)
-		rte_tel_data_add_array_u64(col, ids[i]);
-	rte_tel_data_add_dict_container(d, "lcore_id", col, 0);
+		col[i] = ids[i];
+	if (add_column(d, "lcore_id", col, n) != 0)
+		return -1;
 	for (size_t c = 0; c < sizeof(lcore_columns) / sizeof(lcore_columns[0]); c++) {
-		col = rte_tel_data_alloc();
-		if (!col)
-			return -1;
-		rte_tel_data_start_array(col, RTE_TEL_U64_VAL);
 		for (unsigned i = 0; i < n; i++)
-			rte_tel_data_add_array_u64(col, ((const uint64_t *)&ctr[i])[lcore_columns[c].ctr]);
-		rte_tel_data_add_dict_container(d, lcore_columns[c].name, col, 0);
+			col[i] = ((const uint64_t *)&ctr[i])[lcore_columns[c].ctr];
+		if (add_column(d, lcore_columns[c].name, col, n) != 0)
+			return -1;
 	}
 	return 0;
 }

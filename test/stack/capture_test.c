@@ -48,11 +48,7 @@ static void setup(void)
 {
 	st = test_ring_stack_start("capture_test", "128", OUR_ADDR, 0xffffff00u);
 	lc = st->lcores[0];
-	lc->now = rte_rdtsc();
-	if (arp_add_static(lc, 0, PEER_ADDR, &PEER_MAC) != 0) {
-		fprintf(stderr, "capture_test: static ARP entry refused\n");
-		exit(2);
-	}
+	test_ring_peer(st, "capture_test", PEER_ADDR, &PEER_MAC);
 	/* The first turns announce our address (gratuitous ARP): out of the way before any capture. */
 	for (int i = 0; i < 3; i++) {
 		ffs_stack_poll(st);
@@ -114,22 +110,35 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/** Opens a capture with `filter` and starts streaming it (at most `count` frames) to a socket pair;
- *  returns the reading end. */
-static int start_capture(struct writer *w, const char *filter, uint64_t count)
+/** Opens a capture of `conf` for w (at most `count` frames, 0: no limit) to be streamed to a socket
+ *  pair; returns the reading end. start_writer starts the streaming. */
+static int open_capture(struct writer *w, const struct ffs_capture_conf *conf, uint64_t count)
 {
 	int sv[2];
 	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	char err[256] = "";
-	struct ffs_capture_conf conf = { .port = -1, .filter = filter };
 	memset(w, 0, sizeof(*w));
-	int rc = ffs_capture_open(st, &conf, &w->cap, err, sizeof(err));
+	int rc = ffs_capture_open(st, conf, &w->cap, err, sizeof(err));
 	if (rc != 0)
 		FAIL("ffs_capture_open: %d %s", rc, err);
 	w->fd = sv[1];
 	w->count = count;
-	CHECK_EQ_INT(pthread_create(&w->thread, NULL, writer_main, w), 0);
 	return sv[0];
+}
+
+static void start_writer(struct writer *w)
+{
+	CHECK_EQ_INT(pthread_create(&w->thread, NULL, writer_main, w), 0);
+}
+
+/** Opens a capture of every port with `filter` and starts streaming it (at most `count` frames) to
+ *  a socket pair; returns the reading end. */
+static int start_capture(struct writer *w, const char *filter, uint64_t count)
+{
+	struct ffs_capture_conf conf = { .port = -1, .filter = filter };
+	int fd = open_capture(w, &conf, count);
+	start_writer(w);
+	return fd;
 }
 
 /** One frame of a stream: its direction (1 in, 2 out) and bytes. */
@@ -152,8 +161,11 @@ static uint32_t rd32(const uint8_t *p)
 	return v;
 }
 
-/** Reads fd to its end and parses the pcapng blocks (this host's byte order, as written). */
-static void read_stream(int fd, struct stream *s)
+/**
+ * Reads fd to its end, waits for w's thread (its result then in w->res) and parses the pcapng blocks
+ * (this host's byte order, as written).
+ */
+static void read_stream(int fd, struct writer *w, struct stream *s)
 {
 	static uint8_t buf[1 << 20];
 	size_t len = 0;
@@ -161,6 +173,7 @@ static void read_stream(int fd, struct stream *s)
 	while ((got = read(fd, buf + len, sizeof(buf) - len)) > 0)
 		len += (size_t)got;
 	close(fd);
+	pthread_join(w->thread, NULL);
 	memset(s, 0, sizeof(*s));
 	CHECK(len >= 28);
 	CHECK_EQ_INT(rd32(buf), PCAPNG_SHB);
@@ -218,8 +231,7 @@ TEST(copies_received_and_sent_frames_in_order)
 	struct ffs_counters before = lc->ctr;
 	CHECK_EQ_INT(exchange(1, 4), 4);
 	struct stream s;
-	read_stream(fd, &s);
-	pthread_join(w.thread, NULL);
+	read_stream(fd, &w, &s);
 	CHECK_EQ_INT(w.res.end, 0);
 	CHECK_EQ_INT(w.res.written, 8);
 	CHECK_EQ_INT(s.n_idb, rte_eth_dev_count_avail());
@@ -265,8 +277,7 @@ TEST(count_ends_the_stream_midway)
 	int fd = start_capture(&w, NULL, 3);
 	CHECK_EQ_INT(exchange(10, 8), 8);
 	struct stream s;
-	read_stream(fd, &s);
-	pthread_join(w.thread, NULL);
+	read_stream(fd, &w, &s);
 	CHECK_EQ_INT(w.res.end, 0);
 	CHECK_EQ_INT(s.n_frames, 3);
 	for (unsigned i = 0; i < 3; i++)
@@ -282,8 +293,7 @@ TEST(filter_passes_only_what_it_matches)
 	struct ffs_counters before = lc->ctr;
 	CHECK_EQ_INT(exchange(20, 5), 5);
 	struct stream s;
-	read_stream(fd, &s);
-	pthread_join(w.thread, NULL);
+	read_stream(fd, &w, &s);
 	CHECK_EQ_INT(s.n_frames, 5);
 	for (unsigned i = 0; i < 5; i++) {
 		CHECK_EQ_INT(s.frames[i].flags & 3, 2);
@@ -296,20 +306,13 @@ TEST(filter_passes_only_what_it_matches)
 
 TEST(snaplen_truncates_copies)
 {
-	int sv[2];
-	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	struct writer w;
-	memset(&w, 0, sizeof(w));
-	char err[256];
 	struct ffs_capture_conf conf = { .port = 0, .snaplen = 34 };
-	CHECK_EQ_INT(ffs_capture_open(st, &conf, &w.cap, err, sizeof(err)), 0);
-	w.fd = sv[1];
-	w.count = 2;
-	CHECK_EQ_INT(pthread_create(&w.thread, NULL, writer_main, &w), 0);
+	int fd = open_capture(&w, &conf, 2);
+	start_writer(&w);
 	CHECK_EQ_INT(exchange(30, 1), 1);
 	struct stream s;
-	read_stream(sv[0], &s);
-	pthread_join(w.thread, NULL);
+	read_stream(fd, &w, &s);
 	CHECK_EQ_INT(s.n_frames, 2);
 	CHECK_EQ_INT(s.frames[0].len, 34);
 	CHECK_EQ_INT(s.frames[0].orig_len, ETH_HDR_LEN + IPV4_HDR_LEN + ICMP_HDR_LEN + ECHO_DATA);
@@ -412,8 +415,7 @@ TEST(stopping_ends_the_stream)
 	rte_delay_us_sleep(20000);
 	__atomic_store_n(&w.stopping, true, __ATOMIC_RELEASE);
 	struct stream s;
-	read_stream(fd, &s);
-	pthread_join(w.thread, NULL);
+	read_stream(fd, &w, &s);
 	CHECK_EQ_INT(w.res.end, ECANCELED);
 	CHECK_EQ_INT(s.n_frames, 4);
 	CHECK_EQ_INT(s.n_isb, 1);
@@ -425,17 +427,12 @@ TEST(stopping_ends_the_stream)
  *  count) to a socket pair, stopping already set when `stopped`; returns the reading end. */
 static int queued_capture(struct writer *w, unsigned n, bool stopped)
 {
-	int sv[2];
-	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	memset(w, 0, sizeof(*w));
-	char err[256];
 	struct ffs_capture_conf conf = { .port = -1 };
-	CHECK_EQ_INT(ffs_capture_open(st, &conf, &w->cap, err, sizeof(err)), 0);
+	int fd = open_capture(w, &conf, 0);
 	CHECK_EQ_INT(exchange(300, n), n);
-	w->fd = sv[1];
 	w->stopping = stopped;
-	CHECK_EQ_INT(pthread_create(&w->thread, NULL, writer_main, w), 0);
-	return sv[0];
+	start_writer(w);
+	return fd;
 }
 
 TEST(stopping_still_writes_what_was_copied)
@@ -444,8 +441,7 @@ TEST(stopping_still_writes_what_was_copied)
 	struct writer w;
 	int fd = queued_capture(&w, 3, true);
 	struct stream s;
-	read_stream(fd, &s);
-	pthread_join(w.thread, NULL);
+	read_stream(fd, &w, &s);
 	CHECK_EQ_INT(w.res.end, ECANCELED);
 	CHECK_EQ_INT(s.n_frames, 6);
 	CHECK_EQ_INT(s.n_isb, 1);
@@ -460,8 +456,7 @@ TEST(half_close_ends_the_stream_with_what_was_copied)
 	/* What Ctrl-C does in the tool: no more requests, but it still reads. */
 	CHECK_EQ_INT(shutdown(fd, SHUT_WR), 0);
 	struct stream s;
-	read_stream(fd, &s);
-	pthread_join(w.thread, NULL);
+	read_stream(fd, &w, &s);
 	CHECK_EQ_INT(w.res.end, ESHUTDOWN);
 	CHECK_EQ_INT(s.n_frames, 4);
 	CHECK_EQ_INT(s.n_isb, 1);
@@ -472,7 +467,5 @@ int main(int argc, char **argv)
 {
 	setup();
 	int rc = test__main(argc, argv, __FILE__);
-	test_port_drain(lc, NULL, 0);
-	ffs_stack_stop(st);
-	return rc;
+	return test_ring_stack_stop(st, rc);
 }

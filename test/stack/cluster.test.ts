@@ -11,16 +11,12 @@
  * Runs in a private namespace, with 2 MiB hugepages reserved for the test (testbed/hugepages.ts):
  * DPDK secondaries cannot map --no-huge memory.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hugepages } from '../../testbed/hugepages.js';
-import { stopChild, type Netns } from '../../testbed/netns.js';
+import { describe, expect, it } from 'vitest';
 import { REPO } from '../shim/scenarios.js';
-import { IFACE, KERNEL_IP, NETMASK, STACK_IP, linkMac, parsePing, quietNamespace } from './kernel-peer.js';
+import { clusterSuite } from './cluster-fixture.js';
+import { IFACE, KERNEL_IP, NETMASK, STACK_IP, linkMac, parsePing } from './kernel-peer.js';
 
 const WORKER_PORT = 7000;
 const PRIMARY_PORT = 7001;
@@ -40,28 +36,8 @@ interface SendResult {
 }
 interface Neighbour { addr: string; mac: string; state: string }
 
-let huge: Hugepages | undefined;
-let ns: Netns | undefined;
-let app: ChildProcess | undefined;
-let dir = '';
-let prefix = '';
-let appOutput = '';
-const answers = new Map<number, (v: Record<string, unknown>) => void>();
-let nextId = 1;
-
-/** Sends a command to the cluster primary and waits (bounded) for its answer. */
-function call<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd}: no answer in ${timeoutMs} ms; output:\n${appOutput.slice(-4000)}`)), timeoutMs);
-    answers.set(id, (v) => {
-      clearTimeout(timer);
-      if (typeof v.error === 'string') reject(new Error(`${cmd}: ${v.error}\noutput:\n${appOutput.slice(-4000)}`));
-      else resolve(v as T);
-    });
-    app?.stdin?.write(`${JSON.stringify({ id, cmd, ...args })}\n`);
-  });
-}
+const cluster = clusterSuite('cluster', PAGES);
+const { call } = cluster;
 
 /** Every payload the kernel sent in a `send` of `flows` × `perFlow`. */
 function sent(flows: number, perFlow: number): string[] {
@@ -84,59 +60,6 @@ function checkDelivery(r: SendResult, flows: number, perFlow: number, workerIds:
   });
 }
 
-beforeAll(async () => {
-  huge = Hugepages.reserve(PAGES);
-  ns = await quietNamespace('cluster');
-  dir = mkdtempSync(join(tmpdir(), 'ffnet-cluster-'));
-  const config = join(dir, 'ffnet.ini');
-  // No file_prefix: the primary's default names its pid, and a worker's default its parent's (the primary).
-  writeFileSync(config, [
-    '[dpdk]', 'no_huge = false', `huge_dir = ${huge.dir}`, 'memory = 64', 'nb_mbuf = 4095',
-    'proc_type = auto', 'nb_procs = 2', `vdev[] = net_tap0,iface=${IFACE}`, 'log_level = warning',
-    '[port0]', `addr = ${STACK_IP}`, `netmask = ${NETMASK}`, '',
-  ].join('\n'));
-  app = ns.spawn(process.execPath, [join(REPO, 'test/stack/fixtures/cluster-app.mjs')], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, FFNET_CONFIG: config, FFNET_DIST: pathToFileURL(join(REPO, 'dist')).href },
-  });
-  let ready: () => void = () => {};
-  const started = new Promise<void>((resolve) => (ready = resolve));
-  let partial = '';
-  app.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    appOutput += chunk;
-    partial += chunk;
-    let nl;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      if (!line.startsWith('@ ')) continue;
-      const msg = JSON.parse(line.slice(2)) as Record<string, unknown>;
-      if (msg.ready) {
-        prefix = `ffnet-${msg.pid as number}`;
-        ready();
-      }
-      else answers.get(msg.id as number)?.(msg);
-    }
-  });
-  app.stderr?.setEncoding('utf8').on('data', (d: string) => (appOutput += d));
-  const exited = new Promise<never>((_, reject) => app?.on('exit', (code, signal) =>
-    reject(new Error(`the cluster primary exited (${code ?? signal}):\n${appOutput.slice(-4000)}`))));
-  await Promise.race([started, exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`no start in 30 s:\n${appOutput}`)), 30_000))]);
-  await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP}/24`, 'dev', IFACE]);
-  await ns.execOk('ip', ['link', 'set', IFACE, 'up']);
-}, 60_000);
-
-afterAll(async () => {
-  if (app) {
-    app.stdin?.end();
-    await stopChild(app, 5_000);
-  }
-  await ns?.destroy();
-  if (prefix) rmSync(join('/var/run/dpdk', prefix), { recursive: true, force: true });
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  huge?.release();
-}, 30_000);
-
 describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-queue net_tap', () => {
   const workers: Array<{ workerId: number; pid: number; queue: number }> = [];
   let baseline = 0;
@@ -154,9 +77,9 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
   }, 60_000);
 
   it('a worker with no free queue left fails to start, saying why', async () => {
-    const before = appOutput.length;
+    const before = cluster.output().length;
     await expect(call('fork')).rejects.toThrow(/did not start: .*"code":1/);
-    expect(appOutput.slice(before)).toContain('every queue is served by a live worker process');
+    expect(cluster.output().slice(before)).toContain('every queue is served by a live worker process');
   }, 60_000);
 
   it('kernel flows to the port every worker binds reach exactly one worker each, both workers, and every reply returns', async () => {
@@ -165,7 +88,7 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
   }, 60_000);
 
   it('every process learned the kernel\'s MAC (ARP frames are cloned to every process)', async () => {
-    const mac = await linkMac(ns!, IFACE);
+    const mac = await linkMac(cluster.ns, IFACE);
     const { tables } = await call<{ tables: Record<string, Neighbour[]> }>('neighbours');
     expect(Object.keys(tables).sort()).toEqual(['primary', ...workers.map((w) => String(w.workerId))].sort());
     for (const [who, table] of Object.entries(tables)) {
@@ -179,7 +102,7 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     const victim = workers.find((w) => w.queue === 1)!;
     expect((await call('kill', { workerId: victim.workerId })).signal).toBe('SIGKILL');
     workers.splice(workers.indexOf(victim), 1);
-    const ping = parsePing((await ns!.exec('ping', ['-c', '3', '-i', '0.2', '-W', '2', STACK_IP])).stdout);
+    const ping = parsePing((await cluster.ns.exec('ping', ['-c', '3', '-i', '0.2', '-W', '2', STACK_IP])).stdout);
     expect(ping.received).toBe(3);
     // Flows spread over both queues: those on the dead worker's queue now reach the primary's socket.
     const r = await call<SendResult>('send', { port: PRIMARY_PORT, flows: 32, perFlow: 2, waitMs: 3_000 });
@@ -195,7 +118,7 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     // The kernel knows the stack's MAC and sends at once: the new worker must not need to ARP first.
     const { tables } = await call<{ tables: Record<string, Neighbour[]> }>('neighbours');
     const known = tables[replacement.workerId] ?? [];
-    expect(known.find((n) => n.addr === KERNEL_IP)?.mac, JSON.stringify(known)).toBe(await linkMac(ns!, IFACE));
+    expect(known.find((n) => n.addr === KERNEL_IP)?.mac, JSON.stringify(known)).toBe(await linkMac(cluster.ns, IFACE));
     const r = await call<SendResult>('send', { port: WORKER_PORT, flows: 32, perFlow: 4, waitMs: 10_000 });
     checkDelivery(r, 32, 4, workers.map((w) => w.workerId));
   }, 60_000);
@@ -204,7 +127,7 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     const leaving = workers.find((w) => w.queue === 0)!;
     expect(await call('exit', { workerId: leaving.workerId })).toMatchObject({ code: 0 });
     workers.splice(workers.indexOf(leaving), 1);
-    expect(existsSync(join('/var/run/dpdk', prefix, 'mp_socket'))).toBe(true);
+    expect(existsSync(join('/var/run/dpdk', cluster.prefix, 'mp_socket'))).toBe(true);
     const r = await call<SendResult>('send', { port: PRIMARY_PORT, flows: 32, perFlow: 2, waitMs: 3_000 });
     expect(r.primaryRx).toBeGreaterThan(0);
     const next = await call<{ workerId: number; pid: number; queue: number }>('fork');
@@ -227,7 +150,7 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     for (const w of workers) await call('worker', { workerId: w.workerId, request: { cmd: 'hold', port: HOLD_PORT }, reply: 'held' });
     // At rest: no ARP clone or replayed neighbour left in a ring.
     let rest = -1;
-    await ns!.waitFor(async () => {
+    await cluster.ns.waitFor(async () => {
       const [a, b] = [await poolInUse(), (await new Promise((r) => setTimeout(r, 300)), await poolInUse())];
       rest = b;
       return a === b;
@@ -235,24 +158,24 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     const before = await delivered(victim.workerId);
     const r = await call<SendResult>('send', { port: HOLD_PORT, flows: 20, perFlow: 2, waitMs: 1_000 });
     expect(r.replies.flat()).toEqual([]);
-    await ns!.waitFor(async () => (await poolInUse()) === rest + 40, 'the 40 datagrams to be queued', 5_000);
+    await cluster.ns.waitFor(async () => (await poolInUse()) === rest + 40, 'the 40 datagrams to be queued', 5_000);
     const queuedOnVictim = (await delivered(victim.workerId)) - before;
     expect(queuedOnVictim).toBeGreaterThan(0);
     await call('kill', { workerId: victim.workerId });
     workers.splice(workers.indexOf(victim), 1);
     // The survivor's queued datagrams return to the pool when its socket closes; the victim's never do.
     await call('worker', { workerId: kept.workerId, request: { cmd: 'release' }, reply: 'released' });
-    await ns!.waitFor(async () => (await poolInUse()) === rest + queuedOnVictim,
+    await cluster.ns.waitFor(async () => (await poolInUse()) === rest + queuedOnVictim,
       `the pool to hold the ${queuedOnVictim} datagrams the killed worker had queued`, 5_000);
   }, 60_000);
 
   it('a C program on the ff_* API joins as a secondary (proc_id 1) and serves the free queue', async () => {
-    const secondary = join(dir, 'secondary.ini');
+    const secondary = join(cluster.dir, 'secondary.ini');
     writeFileSync(secondary, [
-      '[dpdk]', 'no_huge = false', `huge_dir = ${huge!.dir}`, `file_prefix = ${prefix}`, 'proc_type = secondary', 'proc_id = 1',
+      '[dpdk]', 'no_huge = false', `huge_dir = ${cluster.hugeDir}`, `file_prefix = ${cluster.prefix}`, 'proc_type = secondary', 'proc_id = 1',
       '[port0]', `addr = ${STACK_IP}`, `netmask = ${NETMASK}`, '',
     ].join('\n'));
-    const echo = ns!.spawn(join(REPO, 'build/bin/udp_echo'), ['--conf', secondary, '--port', String(ECHO_PORT), '--seconds', '8']);
+    const echo = cluster.ns.spawn(join(REPO, 'build/bin/udp_echo'), ['--conf', secondary, '--port', String(ECHO_PORT), '--seconds', '8']);
     let output = '';
     echo.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
     echo.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));

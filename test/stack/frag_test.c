@@ -41,11 +41,7 @@ static void setup(void)
 {
 	st = test_ring_stack_start("frag_test", "128", OUR_ADDR, 0xffffff00u);
 	lc = st->lcores[0];
-	lc->now = rte_rdtsc();
-	if (arp_add_static(lc, 0, PEER_ADDR, &PEER_MAC) != 0) {
-		fprintf(stderr, "frag_test: static ARP entry refused\n");
-		exit(2);
-	}
+	test_ring_peer(st, "frag_test", PEER_ADDR, &PEER_MAC);
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 7 + (i >> 8));
 }
@@ -520,7 +516,5 @@ int main(int argc, char **argv)
 {
 	setup();
 	int rc = test__main(argc, argv, __FILE__);
-	test_port_drain(lc, NULL, 0);
-	ffs_stack_stop(st);
-	return rc;
+	return test_ring_stack_stop(st, rc);
 }

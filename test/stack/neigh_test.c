@@ -162,7 +162,5 @@ int main(int argc, char **argv)
 {
 	setup();
 	int rc = test__main(argc, argv, __FILE__);
-	test_port_drain(lc, NULL, 0);
-	ffs_stack_stop(st);
-	return rc;
+	return test_ring_stack_stop(st, rc);
 }

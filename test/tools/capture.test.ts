@@ -215,34 +215,49 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** What the tests of a describe block share: a namespace, an echo stack in it, the kernel's UDP peer. */
+interface EchoSuite {
+  ns: Netns;
+  app: EchoStack;
+  kern: KernelUdp;
+}
+
+/**
+ * Declares, in the describe block it is called in, an echo stack (startEcho; `dpdk` read when it
+ * starts) in a new namespace with the kernel's UDP peer: made before the block's tests, removed after.
+ */
+function echoSuite(label: string, dpdk: () => Record<string, string>, kind: 'node' | 'c', echoArgs?: string[]): EchoSuite {
+  const suite = {} as EchoSuite;
+  beforeAll(async () => {
+    suite.ns = await quietNamespace(label);
+    suite.app = await startEcho(suite.ns, dir, dpdk(), kind, echoArgs);
+    suite.kern = await KernelUdp.start(suite.ns);
+  }, 60_000);
+  afterAll(async () => {
+    suite.kern?.close();
+    await suite.app?.close();
+    await suite.ns?.destroy();
+  });
+  return suite;
+}
+
 describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => {
-  let ns: Netns;
-  let app: EchoStack;
-  let kern: KernelUdp;
+  const suite = echoSuite('capture', () => mode.dpdk, 'node');
   let sid: number;
   let kport: number;
   let seq = 0;
 
   beforeAll(async () => {
-    ns = await quietNamespace('capture');
-    app = await startEcho(ns, dir, mode.dpdk, 'node');
-    kern = await KernelUdp.start(ns);
-    ({ sid, port: kport } = await kern.socket({ address: KERNEL_IP, port: 0 }));
-  }, 60_000);
-
-  afterAll(async () => {
-    kern?.close();
-    await app?.close();
-    await ns?.destroy();
+    ({ sid, port: kport } = await suite.kern.socket({ address: KERNEL_IP, port: 0 }));
   });
 
   it('writes exactly the frames exchanged, both directions, that tshark decodes', async () => {
     const file = join(dir, `both-${mode.name.replaceAll(' ', '-')}.pcapng`);
     const t0 = Date.now() / 1000;
-    const cap = await startCapture(app.prefix, ['-f', 'udp port 7 or arp', '-w', file]);
-    const sent = await sendBatch(kern, sid, [1, 100, 1472], 10, seq);
+    const cap = await startCapture(suite.app.prefix, ['-f', 'udp port 7 or arp', '-w', file]);
+    const sent = await sendBatch(suite.kern, sid, [1, 100, 1472], 10, seq);
     seq += sent.length;
-    await expectEchoes(kern, sid, sent.length);
+    await expectEchoes(suite.kern, sid, sent.length);
     await new Promise((r) => setTimeout(r, 200));
     cap.child.kill('SIGINT');
     expect(await cap.done).toEqual({ code: 0, signal: null });
@@ -264,35 +279,35 @@ describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => 
     expect(inbound.map((f) => f.payload)).toEqual(sent);
     expect(outbound.map((f) => f.payload)).toEqual(sent);
     // The stack's MAC as the kernel resolved it.
-    const neigh = JSON.parse(await ns.execOk('ip', ['-j', 'neigh', 'show', STACK_IP, 'dev', IFACE])) as Array<{ lladdr?: string }>;
+    const neigh = JSON.parse(await suite.ns.execOk('ip', ['-j', 'neigh', 'show', STACK_IP, 'dev', IFACE])) as Array<{ lladdr?: string }>;
     const stackMac = neigh[0]?.lladdr?.toLowerCase();
     expect(stackMac).toMatch(/^[0-9a-f:]{17}$/);
     for (const f of inbound) {
-      expect([f.ethSrc, f.ethDst, f.ipSrc, f.ipDst, f.srcPort, f.dstPort]).toEqual([app.kernelMac, stackMac, KERNEL_IP, STACK_IP, kport, ECHO_PORT]);
+      expect([f.ethSrc, f.ethDst, f.ipSrc, f.ipDst, f.srcPort, f.dstPort]).toEqual([suite.app.kernelMac, stackMac, KERNEL_IP, STACK_IP, kport, ECHO_PORT]);
     }
     for (const f of outbound) {
-      expect([f.ethSrc, f.ethDst, f.ipSrc, f.ipDst, f.srcPort, f.dstPort]).toEqual([stackMac, app.kernelMac, STACK_IP, KERNEL_IP, ECHO_PORT, kport]);
+      expect([f.ethSrc, f.ethDst, f.ipSrc, f.ipDst, f.srcPort, f.dstPort]).toEqual([stackMac, suite.app.kernelMac, STACK_IP, KERNEL_IP, ECHO_PORT, kport]);
     }
     // ARP, if any, is between the two ends.
-    for (const f of other) expect([app.kernelMac, stackMac]).toContain(f.ethSrc);
+    for (const f of other) expect([suite.app.kernelMac, stackMac]).toContain(f.ethSrc);
   }, 60_000);
 
   it('keeps traffic flowing under load: every datagram echoed, every frame captured or counted as dropped', async () => {
     const file = join(dir, `load-${mode.name.replaceAll(' ', '-')}.pcapng`);
     type Stats = { counters: Record<string, number> };
-    const before = JSON.parse(await app.command('stats')) as Stats;
-    const cap = await startCapture(app.prefix, ['-f', 'udp port 7', '-w', file]);
-    const sent = await sendBatch(kern, sid, [200], 300, seq);
+    const before = JSON.parse(await suite.app.command('stats')) as Stats;
+    const cap = await startCapture(suite.app.prefix, ['-f', 'udp port 7', '-w', file]);
+    const sent = await sendBatch(suite.kern, sid, [200], 300, seq);
     seq += sent.length;
     // Judged on the stack's side: the kernel's socket overflows its own receive buffer at this rate
     // (its RcvbufErrors), capture or not.
-    await ns.waitFor(async () => {
-      const now = JSON.parse(await app.command('stats')) as Stats;
+    await suite.ns.waitFor(async () => {
+      const now = JSON.parse(await suite.app.command('stats')) as Stats;
       return now.counters['udp.tx']! - before.counters['udp.tx']! === sent.length;
     }, 'the stack to echo every datagram', 10_000, 100);
-    const after = JSON.parse(await app.command('stats')) as Stats;
+    const after = JSON.parse(await suite.app.command('stats')) as Stats;
     expect(after.counters['udp.rx']! - before.counters['udp.rx']!).toBe(sent.length);
-    await kern.recv(sid, { count: sent.length, timeoutMs: 1_000 });
+    await suite.kern.recv(sid, { count: sent.length, timeoutMs: 1_000 });
     cap.child.kill('SIGINT');
     expect(await cap.done).toEqual({ code: 0, signal: null });
     const captured = await capturedCount(cap);
@@ -306,10 +321,10 @@ describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => 
   it('-c N stops after N frames; a filter passes only what it matches', async () => {
     const file = join(dir, `count-${mode.name.replaceAll(' ', '-')}.pcapng`);
     // Only the stack's replies: outbound, from port 7.
-    const cap = await startCapture(app.prefix, ['-c', '5', '-f', `udp and src host ${STACK_IP}`, '-w', file]);
-    const sent = await sendBatch(kern, sid, [64], 12, seq);
+    const cap = await startCapture(suite.app.prefix, ['-c', '5', '-f', `udp and src host ${STACK_IP}`, '-w', file]);
+    const sent = await sendBatch(suite.kern, sid, [64], 12, seq);
     seq += sent.length;
-    await expectEchoes(kern, sid, sent.length);
+    await expectEchoes(suite.kern, sid, sent.length);
     expect(await cap.done).toEqual({ code: 0, signal: null });
     expect(cap.stderr).toContain('5 packets captured');
     const frames = tsharkFrames(file);
@@ -317,35 +332,35 @@ describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => 
   }, 60_000);
 
   it('a killed tool leaves the stack healthy and its capture off', async () => {
-    const before = JSON.parse(await app.command('stats')) as { counters: Record<string, number>; mempool: { inUse: number } };
-    const cap = await startCapture(app.prefix, ['-f', 'udp port 7', '-w', join(dir, 'killed.pcapng')]);
-    let sent = await sendBatch(kern, sid, [200], 10, seq);
+    const before = JSON.parse(await suite.app.command('stats')) as { counters: Record<string, number>; mempool: { inUse: number } };
+    const cap = await startCapture(suite.app.prefix, ['-f', 'udp port 7', '-w', join(dir, 'killed.pcapng')]);
+    let sent = await sendBatch(suite.kern, sid, [200], 10, seq);
     seq += sent.length;
-    await expectEchoes(kern, sid, sent.length);
+    await expectEchoes(suite.kern, sid, sent.length);
     cap.child.kill('SIGKILL');
     await cap.done;
     // The stack notices the closed connection within its idle poll; then nothing is copied any more.
     let copied = 0;
-    await ns.waitFor(async () => {
-      const s = JSON.parse(await app.command('stats')) as { counters: Record<string, number> };
+    await suite.ns.waitFor(async () => {
+      const s = JSON.parse(await suite.app.command('stats')) as { counters: Record<string, number> };
       const again = s.counters['capture.copied']!;
       const settled = again === copied && again >= before.counters['capture.copied']! + 20;
       copied = again;
       return settled;
     }, 'capture.copied to settle', 5_000, 200);
-    sent = await sendBatch(kern, sid, [200], 10, seq);
+    sent = await sendBatch(suite.kern, sid, [200], 10, seq);
     seq += sent.length;
-    await expectEchoes(kern, sid, sent.length);
-    await ns.waitFor(async () => {
-      const s = JSON.parse(await app.command('stats')) as { counters: Record<string, number>; mempool: { inUse: number } };
+    await expectEchoes(suite.kern, sid, sent.length);
+    await suite.ns.waitFor(async () => {
+      const s = JSON.parse(await suite.app.command('stats')) as { counters: Record<string, number>; mempool: { inUse: number } };
       expect(s.counters['capture.copied']).toBe(copied);
       return s.mempool.inUse === before.mempool.inUse;
     }, 'the packet pool to return to its baseline', 5_000, 100);
     // The capture is free for the next tool.
-    const next = await startCapture(app.prefix, ['-c', '2', '-w', join(dir, 'next.pcapng')]);
-    sent = await sendBatch(kern, sid, [10], 1, seq);
+    const next = await startCapture(suite.app.prefix, ['-c', '2', '-w', join(dir, 'next.pcapng')]);
+    sent = await sendBatch(suite.kern, sid, [10], 1, seq);
     seq += sent.length;
-    await expectEchoes(kern, sid, 1);
+    await expectEchoes(suite.kern, sid, 1);
     expect(await next.done).toEqual({ code: 0, signal: null });
     expect(next.stderr).toContain('2 packets captured');
   }, 60_000);
@@ -353,93 +368,65 @@ describe.each(LCORE_MODES)('ffnet capture of a Node program ($name)', (mode) => 
   it('-w - writes the pcapng to stdout, the count to stderr', async () => {
     const file = join(dir, `stdout-${mode.name.replaceAll(' ', '-')}.pcapng`);
     const fd = openSync(file, 'w');
-    const child = spawn(process.execPath, [CLI, '-p', app.prefix, 'capture', '-c', '2', '-f', 'udp port 7', '-w', '-'], { stdio: ['ignore', fd, 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '-p', suite.app.prefix, 'capture', '-c', '2', '-f', 'udp port 7', '-w', '-'], { stdio: ['ignore', fd, 'pipe'] });
     closeSync(fd);
     const stderr: string[] = [];
     createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
     const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await waitLine(stderr, child, /^Capturing on /, 'ffnet capture to start', 10_000);
-    const sent = await sendBatch(kern, sid, [20], 1, seq);
+    const sent = await sendBatch(suite.kern, sid, [20], 1, seq);
     seq += sent.length;
-    await expectEchoes(kern, sid, 1);
+    await expectEchoes(suite.kern, sid, 1);
     expect(await done).toBe(0);
     expect(stderr).toEqual(['Capturing on port0 (net_tap0), filter \'udp port 7\'', '2 packets captured']);
     expect(tsharkFrames(file).map((f) => [f.direction, f.payload])).toEqual([[1, sent[0]], [2, sent[0]]]);
   }, 30_000);
 
   it('a bad filter is one clear line and changes nothing', () => {
-    const r = cli(['-p', app.prefix, 'capture', '-f', 'udp prot 9', '-w', join(dir, 'bad.pcapng')]);
+    const r = cli(['-p', suite.app.prefix, 'capture', '-f', 'udp prot 9', '-w', join(dir, 'bad.pcapng')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("ffnet capture: bad filter 'udp prot 9': syntax error\n");
     expect(existsSync(join(dir, 'bad.pcapng')), 'a refused capture leaves no file').toBe(false);
-    const none = cli(['-p', app.prefix, 'capture', '-i', 'port3', '-w', join(dir, 'bad.pcapng')]);
+    const none = cli(['-p', suite.app.prefix, 'capture', '-i', 'port3', '-w', join(dir, 'bad.pcapng')]);
     expect(none.status).toBe(1);
     expect(none.stderr).toBe('ffnet capture: no port3: the stack has 1 port (port0)\n');
     // A file that cannot be written is refused before the stack is asked anything.
     const nowhere = join(dir, 'no-such-dir', 'x.pcapng');
-    const unwritable = cli(['-p', app.prefix, 'capture', '-w', nowhere]);
+    const unwritable = cli(['-p', suite.app.prefix, 'capture', '-w', nowhere]);
     expect(unwritable.status).toBe(1);
     expect(unwritable.stderr).toBe(`ffnet capture: cannot write ${nowhere}: no such file or directory\n`);
-    const usage = cli(['-p', app.prefix, 'capture', '-c', '0', '-w', join(dir, 'bad.pcapng')]);
+    const usage = cli(['-p', suite.app.prefix, 'capture', '-c', '0', '-w', join(dir, 'bad.pcapng')]);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toBe("ffnet capture: -c: '0' is not a whole number of at least 1\n");
   });
 });
 
 describe('ffnet capture of a stack whose JavaScript thread is blocked', () => {
-  let ns: Netns;
-  let app: EchoStack;
-  let kern: KernelUdp;
-
-  beforeAll(async () => {
-    ns = await quietNamespace('capture-blocked');
-    app = await startEcho(ns, dir, DEDICATED.dpdk, 'node');
-    kern = await KernelUdp.start(ns);
-  }, 60_000);
-
-  afterAll(async () => {
-    kern?.close();
-    await app?.close();
-    await ns?.destroy();
-  });
+  const suite = echoSuite('capture-blocked', () => DEDICATED.dpdk, 'node');
 
   it('captures what a dedicated lcore receives meanwhile, and the echoes follow once it unblocks', async () => {
-    const { sid } = await kern.socket({ address: KERNEL_IP, port: 0 });
-    expect(await app.command('block 8000')).toBe('blocking');
+    const { sid } = await suite.kern.socket({ address: KERNEL_IP, port: 0 });
+    expect(await suite.app.command('block 8000')).toBe('blocking');
     const file = join(dir, 'blocked.pcapng');
-    const cap = await startCapture(app.prefix, ['-c', '6', '-f', `udp dst port ${ECHO_PORT}`, '-w', file]);
-    const sent = await sendBatch(kern, sid, [32], 6, 0);
+    const cap = await startCapture(suite.app.prefix, ['-c', '6', '-f', `udp dst port ${ECHO_PORT}`, '-w', file]);
+    const sent = await sendBatch(suite.kern, sid, [32], 6, 0);
     expect(await cap.done).toEqual({ code: 0, signal: null });
     // The capture ended while the JavaScript thread was still blocked.
-    expect(app.lines).not.toContain('unblocked');
+    expect(suite.app.lines).not.toContain('unblocked');
     expect(tsharkFrames(file).map((f) => [f.direction, f.payload])).toEqual(sent.map((p) => [1, p]));
-    await expectEchoes(kern, sid, 6);
+    await expectEchoes(suite.kern, sid, 6);
   }, 60_000);
 });
 
 describe('ffnet capture of a C program on ff_init', () => {
-  let ns: Netns;
-  let app: EchoStack;
-  let kern: KernelUdp;
-
-  beforeAll(async () => {
-    ns = await quietNamespace('capture-c');
-    app = await startEcho(ns, dir, { lcore_mask: '0x1' }, 'c');
-    kern = await KernelUdp.start(ns);
-  }, 60_000);
-
-  afterAll(async () => {
-    kern?.close();
-    await app?.close();
-    await ns?.destroy();
-  });
+  const suite = echoSuite('capture-c', () => ({ lcore_mask: '0x1' }), 'c');
 
   it('writes the datagrams and their echoes', async () => {
-    const { sid, port } = await kern.socket({ address: KERNEL_IP, port: 0 });
+    const { sid, port } = await suite.kern.socket({ address: KERNEL_IP, port: 0 });
     const file = join(dir, 'c.pcapng');
-    const cap = await startCapture(app.prefix, ['-c', '8', '-f', 'udp port 7', '-w', file]);
-    const sent = await sendBatch(kern, sid, [48], 4, 0);
-    await expectEchoes(kern, sid, 4);
+    const cap = await startCapture(suite.app.prefix, ['-c', '8', '-f', 'udp port 7', '-w', file]);
+    const sent = await sendBatch(suite.kern, sid, [48], 4, 0);
+    await expectEchoes(suite.kern, sid, 4);
     expect(await cap.done).toEqual({ code: 0, signal: null });
     const frames = tsharkFrames(file);
     expect(frames.filter((f) => f.direction === 1).map((f) => [f.srcPort, f.dstPort, f.payload])).toEqual(sent.map((p) => [port, ECHO_PORT, p]));
@@ -447,13 +434,13 @@ describe('ffnet capture of a C program on ff_init', () => {
   }, 60_000);
 
   it('survives a tool killed while the stack writes to it (no SIGPIPE ends the program)', async () => {
-    const { sid } = await kern.socket({ address: KERNEL_IP, port: 0 });
-    const cap = await startCapture(app.prefix, ['-f', 'udp port 7', '-w', join(dir, 'c-killed.pcapng')]);
+    const { sid } = await suite.kern.socket({ address: KERNEL_IP, port: 0 });
+    const cap = await startCapture(suite.app.prefix, ['-f', 'udp port 7', '-w', join(dir, 'c-killed.pcapng')]);
     let seq = 100;
     // Traffic before, during and after the kill: the stack is writing when the socket goes away.
     const flood = (async () => {
       for (let i = 0; i < 20; i++) {
-        await sendBatch(kern, sid, [1000], 20, seq);
+        await sendBatch(suite.kern, sid, [1000], 20, seq);
         seq += 20;
       }
     })();
@@ -461,46 +448,32 @@ describe('ffnet capture of a C program on ff_init', () => {
     cap.child.kill('SIGKILL');
     await cap.done;
     await flood;
-    await kern.recv(sid, { count: 400, timeoutMs: 5_000 });
-    expect(app.child.exitCode).toBeNull();
-    expect(app.child.signalCode).toBeNull();
+    await suite.kern.recv(sid, { count: 400, timeoutMs: 5_000 });
+    expect(suite.app.child.exitCode).toBeNull();
+    expect(suite.app.child.signalCode).toBeNull();
     // Still echoing, and free for the next capture.
-    const next = await startCapture(app.prefix, ['-c', '2', '-f', 'udp port 7', '-w', join(dir, 'c-next.pcapng')]);
-    await sendBatch(kern, sid, [10], 1, 1000);
-    await expectEchoes(kern, sid, 1);
+    const next = await startCapture(suite.app.prefix, ['-c', '2', '-f', 'udp port 7', '-w', join(dir, 'c-next.pcapng')]);
+    await sendBatch(suite.kern, sid, [10], 1, 1000);
+    await expectEchoes(suite.kern, sid, 1);
     expect(await next.done).toEqual({ code: 0, signal: null });
   }, 60_000);
 });
 
 
 describe('ffnet capture of a stack that stops', () => {
-  let ns: Netns;
-  let app: EchoStack;
-  let kern: KernelUdp;
-
-  beforeAll(async () => {
-    ns = await quietNamespace('capture-stop');
-    // udp_echo ends (ff_exit: the stack stops) once it has echoed 3 datagrams.
-    app = await startEcho(ns, dir, { lcore_mask: '0x1' }, 'c', ['--count', '3', '--seconds', '60']);
-    kern = await KernelUdp.start(ns);
-  }, 60_000);
-
-  afterAll(async () => {
-    kern?.close();
-    await app?.close();
-    await ns?.destroy();
-  });
+  // udp_echo ends (ff_exit: the stack stops) once it has echoed 3 datagrams.
+  const suite = echoSuite('capture-stop', () => ({ lcore_mask: '0x1' }), 'c', ['--count', '3', '--seconds', '60']);
 
   it('ends the capture with what came, and the program exits normally', async () => {
-    const { sid } = await kern.socket({ address: KERNEL_IP, port: 0 });
+    const { sid } = await suite.kern.socket({ address: KERNEL_IP, port: 0 });
     const file = join(dir, 'stopping.pcapng');
-    const cap = await startCapture(app.prefix, ['-f', 'udp port 7', '-w', file]);
+    const cap = await startCapture(suite.app.prefix, ['-f', 'udp port 7', '-w', file]);
     const exited = new Promise<number | null>((resolve) => {
-      if (app.child.exitCode !== null) resolve(app.child.exitCode);
-      else app.child.once('exit', (code) => resolve(code));
+      if (suite.app.child.exitCode !== null) resolve(suite.app.child.exitCode);
+      else suite.app.child.once('exit', (code) => resolve(code));
     });
-    const sent = await sendBatch(kern, sid, [16], 3, 0);
-    await expectEchoes(kern, sid, 3);
+    const sent = await sendBatch(suite.kern, sid, [16], 3, 0);
+    await expectEchoes(suite.kern, sid, 3);
     expect(await exited).toBe(0);
     expect(await cap.done).toEqual({ code: 0, signal: null });
     expect(cap.stderr, cap.stderr.join('\n')).toContain('6 packets captured');
@@ -511,34 +484,23 @@ describe('ffnet capture of a stack that stops', () => {
 });
 
 describe("DPDK's dpdk-dumpcap on a stack on hugepages", () => {
-  let ns: Netns;
   let huge: Hugepages;
-  let app: EchoStack;
-  let kern: KernelUdp;
-
-  beforeAll(async () => {
-    ns = await quietNamespace('capture-dumpcap');
+  beforeAll(() => {
     huge = Hugepages.reserve(64);
-    app = await startEcho(ns, dir, { lcore_mask: '0x1', no_huge: 'false', huge_dir: huge.dir, memory: '64', nb_mbuf: '4095' }, 'node');
-    kern = await KernelUdp.start(ns);
-  }, 60_000);
-
-  afterAll(async () => {
-    kern?.close();
-    await app?.close();
-    await ns?.destroy();
-    huge?.release();
   });
+  // Released last: vitest runs afterAll hooks in the reverse of their order here.
+  afterAll(() => huge?.release());
+  const suite = echoSuite('capture-dumpcap', () => ({ lcore_mask: '0x1', no_huge: 'false', huge_dir: huge.dir, memory: '64', nb_mbuf: '4095' }), 'node');
 
   it('captures the port through the pdump service the stack started', async () => {
     // Debian ships dpdk-dumpcap in dpdk-dev (scripts/setup.sh installs it).
     expect(existsSync('/usr/bin/dpdk-dumpcap'), 'dpdk-dumpcap is not installed (apt-get install dpdk-dev)').toBe(true);
-    const { sid, port } = await kern.socket({ address: KERNEL_IP, port: 0 });
+    const { sid, port } = await suite.kern.socket({ address: KERNEL_IP, port: 0 });
     const file = join(dir, 'dumpcap.pcapng');
     // 'udp' rather than 'udp port 7': dumpcap filters with DPDK's eBPF conversion, which rejects every
     // frame of a filter on a transport field in 22.11 (see stack/phy/capture.h).
     // stdbuf: its 'Capturing on' line is what says it is ready, and stdout to a pipe is block-buffered.
-    const dc = ns.spawn('stdbuf', ['-oL', 'dpdk-dumpcap', `--file-prefix=${app.prefix}`, '-i', 'net_tap0', '-p', '-c', '8', '-f', 'udp', '-w', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const dc = suite.ns.spawn('stdbuf', ['-oL', 'dpdk-dumpcap', `--file-prefix=${suite.app.prefix}`, '-i', 'net_tap0', '-p', '-c', '8', '-f', 'udp', '-w', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: string[] = [];
     createInterface({ input: dc.stdout! }).on('line', (l) => out.push(l));
     createInterface({ input: dc.stderr! }).on('line', (l) => out.push(l));
@@ -546,8 +508,8 @@ describe("DPDK's dpdk-dumpcap on a stack on hugepages", () => {
     const timer = setTimeout(() => dc.kill('SIGKILL'), 30_000);
     try {
       await waitLine(out, dc, /^Capturing on 'net_tap0'/, 'dpdk-dumpcap to start', 15_000);
-      const sent = await sendBatch(kern, sid, [48], 4, 0);
-      await expectEchoes(kern, sid, 4);
+      const sent = await sendBatch(suite.kern, sid, [48], 4, 0);
+      await expectEchoes(suite.kern, sid, 4);
       expect(await done, out.join('\n')).toBe(0);
       const frames = tsharkFrames(file);
       expect(frames.filter((f) => f.dstPort === ECHO_PORT).map((f) => [f.srcPort, f.payload])).toEqual(sent.map((p) => [port, p]));

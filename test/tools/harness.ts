@@ -10,8 +10,9 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import type { Netns } from '../../testbed/netns.js';
-import { IFACE, KERNEL_IP, STACK_IP, uniquePrefix } from '../stack/kernel-peer.js';
+import { IFACE, KERNEL_IP, STACK_IP, quietNamespace, uniquePrefix } from '../stack/kernel-peer.js';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI = join(REPO, 'dist/tools/cli.js');
@@ -219,6 +220,44 @@ for i in range(${count}):
   await ns.execOk('python3', ['-c', script], { timeoutMs: bound });
 }
 
+/** A Node stack (startNodeApp) in a namespace of its own, shared by the tests of a describe block. */
+export interface NodeStack {
+  ns: Netns;
+  app: StackProgram;
+  /** The CLI's words that pick this stack: ['-p', pid]. */
+  p: string[];
+  /** Its EAL runtime directory (ps's runtime_dir), where its control and telemetry sockets are. */
+  runtimeDir: string;
+  /** Its control socket's path. */
+  ctlSocket: string;
+}
+
+/**
+ * Declares, in the describe block it is called in, a Node stack for its tests: before them a new
+ * namespace (`label`), the program (`dpdk` keys in its ini) bound to UDP `port` with ff0 up on the
+ * kernel side, seen by the CLI; after them the program stopped and the namespace gone. The fields
+ * are set when the tests run.
+ */
+export function nodeStackSuite(label: string, port: number, dpdk: Record<string, string> = {}): NodeStack {
+  const stack = {} as NodeStack;
+  beforeAll(async () => {
+    stack.ns = await quietNamespace(label);
+    stack.app = startNodeApp(stack.ns, label, port, dpdk);
+    await stack.app.waitForLine(/ready/);
+    await kernelSide(stack.ns);
+    await waitForStack(stack.ns, stack.app.pid);
+    stack.p = ['-p', String(stack.app.pid)];
+    stack.runtimeDir = (await cliJson<Array<{ runtime_dir: string }>>(stack.ns, [...stack.p, 'ps']))[0]!.runtime_dir;
+    stack.ctlSocket = join(stack.runtimeDir, `ffnet.${stack.app.pid}.sock`);
+  }, 60_000);
+  afterAll(async () => {
+    await stack.app?.stop();
+    await stack.ns?.destroy();
+  });
+  return stack;
+}
+
+/** A new temporary directory. */
 export function tmpDir(): string {
   return mkdtempSync(join(tmpdir(), 'ffnet-tools-'));
 }

@@ -3,10 +3,9 @@
  * to a Node stack at 200 per second, and the per-second figures the tools print match it (within
  * tolerant bounds: two shared cores), in both lcore modes. Every loop is bounded (-n, -q).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns } from '../../testbed/netns.js';
-import { LCORE_MODES, quietNamespace } from '../stack/kernel-peer.js';
-import { CLI, cli, kernelSend, kernelSide, startNodeApp, waitForStack, type StackProgram } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LCORE_MODES } from '../stack/kernel-peer.js';
+import { CLI, cli, kernelSend, nodeStackSuite } from './harness.js';
 
 interface Frame { pid: number; seconds: number; lcores: Array<{ index: number; busy_pct: number; turns_per_s: number; rx_per_s: number; udp_in_per_s: number; drops_per_s: number }> }
 interface RateLine { seconds: number; eth_rx: number; udp_rx: number; udp_delivered: number; drops: number }
@@ -15,31 +14,18 @@ const RATE = 200;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe.each(LCORE_MODES)('ffnet top and netstat -w ($name)', (mode) => {
-  let ns: Netns;
-  let app: StackProgram;
-  let p: string[];
+  const stack = nodeStackSuite('tools-rates', 9500, mode.dpdk);
 
   beforeAll(async () => {
-    ns = await quietNamespace('tools-rates');
-    app = startNodeApp(ns, 'tools-rates', 9500, mode.dpdk);
-    await app.waitForLine(/ready/);
-    await kernelSide(ns);
-    await waitForStack(ns, app.pid);
-    p = ['-p', String(app.pid)];
-    await kernelSend(ns, 9500, 1); // ARP both ways before the measured traffic
-  }, 60_000);
-
-  afterAll(async () => {
-    await app?.stop();
-    await ns?.destroy();
+    await kernelSend(stack.ns, 9500, 1); // ARP both ways before the measured traffic
   });
 
   it(`show ${RATE} datagrams per second while the kernel sends them`, async () => {
-    const sending = kernelSend(ns, 9500, RATE * 7, RATE);
+    const sending = kernelSend(stack.ns, 9500, RATE * 7, RATE);
     await new Promise((r) => setTimeout(r, 700));
     const [top, watch] = await Promise.all([
-      cli(ns, [...p, 'top', '-n', '4', '-d', '1', '--json'], { timeoutMs: 20_000 }),
-      cli(ns, [...p, 'netstat', '-w', '1', '-q', '4', '--json'], { timeoutMs: 20_000 }),
+      cli(stack.ns, [...stack.p, 'top', '-n', '4', '-d', '1', '--json'], { timeoutMs: 20_000 }),
+      cli(stack.ns, [...stack.p, 'netstat', '-w', '1', '-q', '4', '--json'], { timeoutMs: 20_000 }),
     ]);
     await sending;
     expect(top.code, top.stderr).toBe(0);
@@ -53,7 +39,7 @@ describe.each(LCORE_MODES)('ffnet top and netstat -w ($name)', (mode) => {
     expect(median(rx)).toBeGreaterThan(RATE * 0.6);
     expect(median(rx)).toBeLessThan(RATE * 1.4);
     for (const f of frames) {
-      expect(f.pid).toBe(app.pid);
+      expect(f.pid).toBe(stack.app.pid);
       expect(f.seconds).toBeGreaterThan(0.9);
       for (const l of f.lcores) {
         expect(l.busy_pct).toBeGreaterThanOrEqual(0);
@@ -76,15 +62,15 @@ describe.each(LCORE_MODES)('ffnet top and netstat -w ($name)', (mode) => {
 
   it('top redraws in place on a terminal, and prints frames one after another with -b', async () => {
     // script(1) gives the CLI a pseudo-terminal, as a person's shell would.
-    const tty = await ns.exec('script', ['-qfec', `${process.execPath} ${CLI} -p ${app.pid} top -n 2 -d 0.3`, '/dev/null'], { timeoutMs: 20_000 });
+    const tty = await stack.ns.exec('script', ['-qfec', `${process.execPath} ${CLI} -p ${stack.app.pid} top -n 2 -d 0.3`, '/dev/null'], { timeoutMs: 20_000 });
     expect(tty.code, tty.stderr).toBe(0);
     expect(tty.stdout.split('\x1b[H\x1b[2J')).toHaveLength(3);
     expect(tty.stdout).toMatch(/LCORE\s+ID\s+BUSY%\s+TURNS\/s\s+RX\/s\s+TX\/s\s+UDP-IN\/s\s+UDP-OUT\/s\s+DROPS\/s/);
-    const batch = await cli(ns, [...p, 'top', '-b', '-n', '2', '-d', '0.3']);
+    const batch = await cli(stack.ns, [...stack.p, 'top', '-b', '-n', '2', '-d', '0.3']);
     expect(batch.code).toBe(0);
     expect(batch.stdout).not.toContain('\x1b[');
     expect(batch.stdout.match(/^ffnet top - pid \d+ tools-app\.mjs, up \S+, (inline|dedicated), \d+ lcores?, every 0\.\d s$/gm)).toHaveLength(2);
-    const bad = await cli(ns, [...p, 'top', '-n', '0']);
+    const bad = await cli(stack.ns, [...stack.p, 'top', '-n', '0']);
     expect(bad).toMatchObject({ code: 2, stderr: "ffnet top: -n: '0' is not a positive whole number\n" });
   }, 30_000);
 });

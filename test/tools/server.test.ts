@@ -5,11 +5,8 @@
  * open ends them and exits at once instead of waiting for them.
  */
 import { createConnection, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns } from '../../testbed/netns.js';
-import { quietNamespace } from '../stack/kernel-peer.js';
-import { cliJson, startNodeApp, waitForStack, type StackProgram } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { nodeStackSuite } from './harness.js';
 
 interface Conn { socket: Socket; lines: string[]; closed: Promise<void> }
 
@@ -38,30 +35,14 @@ async function until(check: () => boolean, what: string, ms = 5_000): Promise<vo
 }
 
 describe('the control server', () => {
-  let ns: Netns;
-  let app: StackProgram;
-  let path: string;
-
-  beforeAll(async () => {
-    ns = await quietNamespace('tools-server');
-    app = startNodeApp(ns, 'tools-server', 9700);
-    await app.waitForLine(/ready/);
-    await waitForStack(ns, app.pid);
-    const [info] = await cliJson<Array<{ runtime_dir: string }>>(ns, ['-p', String(app.pid), 'ps']);
-    path = join(info!.runtime_dir, `ffnet.${app.pid}.sock`);
-  }, 60_000);
-
-  afterAll(async () => {
-    await app?.stop();
-    await ns?.destroy();
-  });
+  const stack = nodeStackSuite('tools-server', 9700);
 
   it('answers pipelined requests in order; errors are one line and keep the connection', async () => {
-    const c = await connect(path);
+    const c = await connect(stack.ctlSocket);
     c.socket.write('info\nbogus\nsysctl.get name=net.inet.ip.ttl\nsysctl.get\nsysctl.set name=net.inet.ip.ttl value=0\ninfo x\n\nsysctl.get name=net.inet.ip.ttl\n');
     await until(() => c.lines.length >= 8, 'eight replies');
     const r = c.lines.map((l) => JSON.parse(l) as { ok: boolean; code?: string; error?: string; data?: Record<string, unknown> });
-    expect(r[0]).toMatchObject({ ok: true, data: { pid: app.pid } });
+    expect(r[0]).toMatchObject({ ok: true, data: { pid: stack.app.pid } });
     expect(r.slice(1, 7)).toEqual([
       { ok: false, code: 'ENOENT', error: "unknown command 'bogus'" },
       { ok: true, data: expect.objectContaining({ name: 'net.inet.ip.ttl', value: 64 }) },
@@ -75,7 +56,7 @@ describe('the control server', () => {
   });
 
   it('refuses a request line longer than 8 KiB and closes', async () => {
-    const c = await connect(path);
+    const c = await connect(stack.ctlSocket);
     c.socket.write(`info pad=${'x'.repeat(9000)}\n`);
     await c.closed;
     expect(c.lines.map((l) => JSON.parse(l) as unknown)).toEqual([{ ok: false, code: 'E2BIG', error: 'request line longer than 8192 bytes' }]);
@@ -84,10 +65,10 @@ describe('the control server', () => {
   it('serves 16 connections at once and refuses the 17th with one line', async () => {
     const conns: Conn[] = [];
     try {
-      for (let i = 0; i < 16; i++) conns.push(await connect(path));
+      for (let i = 0; i < 16; i++) conns.push(await connect(stack.ctlSocket));
       for (const c of conns) c.socket.write('sysctl.get name=net.inet.ip.ttl\n');
       await until(() => conns.every((c) => c.lines.length === 1), 'every connection answered');
-      const extra = await connect(path);
+      const extra = await connect(stack.ctlSocket);
       await extra.closed;
       expect(extra.lines.map((l) => JSON.parse(l) as unknown)).toEqual([{ ok: false, code: 'EBUSY', error: 'too many tool connections to this stack (16): try again' }]);
     } finally {
@@ -96,7 +77,7 @@ describe('the control server', () => {
     // Their threads are gone: a new connection is served again.
     let served = false;
     for (let i = 0; i < 50 && !served; i++) {
-      const c = await connect(path);
+      const c = await connect(stack.ctlSocket);
       c.socket.write('info\n');
       await Promise.race([until(() => c.lines.length > 0, 'a reply', 1_000).catch(() => undefined), c.closed]);
       served = c.lines.length > 0 && (JSON.parse(c.lines[0]!) as { ok: boolean }).ok;
@@ -107,12 +88,12 @@ describe('the control server', () => {
   });
 
   it('ends idle tool connections when the stack stops, without waiting for them', async () => {
-    const idle = await Promise.all([connect(path), connect(path), connect(path)]);
+    const idle = await Promise.all([connect(stack.ctlSocket), connect(stack.ctlSocket), connect(stack.ctlSocket)]);
     const t0 = Date.now();
-    app.send('exit');
-    await ns.waitFor(async () => app.child.exitCode !== null, 'the program to exit', 10_000);
+    stack.app.send('exit');
+    await stack.ns.waitFor(async () => stack.app.child.exitCode !== null, 'the program to exit', 10_000);
     await Promise.all(idle.map((c) => c.closed));
     expect(Date.now() - t0).toBeLessThan(5_000);
-    expect(app.child.exitCode).toBe(0);
+    expect(stack.app.child.exitCode).toBe(0);
   }, 20_000);
 });

@@ -3,10 +3,8 @@
  * by a small python3 client as DPDK's dpdk-telemetry.py reads them: /ffnet/info, /ffnet/stats,
  * /ffnet/sysctl and /ffnet/lcores agree with what the control socket says.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns } from '../../testbed/netns.js';
-import { quietNamespace } from '../stack/kernel-peer.js';
-import { cli, cliJson, kernelSend, kernelSide, startNodeApp, waitForStack, type StackProgram } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson, kernelSend, nodeStackSuite } from './harness.js';
 
 const CLIENT = `
 import json, socket, sys
@@ -22,42 +20,26 @@ print(json.dumps(out))
 `;
 
 describe('ffnet on DPDK telemetry', () => {
-  let ns: Netns;
-  let app: StackProgram;
-  let runtimeDir: string;
-
-  beforeAll(async () => {
-    ns = await quietNamespace('tools-telemetry');
-    app = startNodeApp(ns, 'tools-telemetry', 9600);
-    await app.waitForLine(/ready/);
-    await kernelSide(ns);
-    await waitForStack(ns, app.pid);
-    runtimeDir = (await cliJson<Array<{ runtime_dir: string }>>(ns, ['-p', String(app.pid), 'ps']))[0]!.runtime_dir;
-  }, 60_000);
-
-  afterAll(async () => {
-    await app?.stop();
-    await ns?.destroy();
-  });
+  const stack = nodeStackSuite('tools-telemetry', 9600);
 
   async function telemetry(...cmds: string[]): Promise<Record<string, Record<string, unknown>>> {
-    const out = await ns.execOk('python3', ['-c', CLIENT, `${runtimeDir}/dpdk_telemetry.v2`, ...cmds], { timeoutMs: 10_000 });
+    const out = await stack.ns.execOk('python3', ['-c', CLIENT, `${stack.runtimeDir}/dpdk_telemetry.v2`, ...cmds], { timeoutMs: 10_000 });
     return JSON.parse(out) as Record<string, Record<string, unknown>>;
   }
 
   it('lists the /ffnet/ commands and answers them with the stack\'s own figures', async () => {
-    await kernelSend(ns, 9600, 3);
-    await ns.waitFor(async () => (await cliJson<{ counters: Record<string, number> }>(ns, ['-p', String(app.pid), 'netstat', '-s'])).counters['udp.delivered']! >= 3,
+    await kernelSend(stack.ns, 9600, 3);
+    await stack.ns.waitFor(async () => (await cliJson<{ counters: Record<string, number> }>(stack.ns, [...stack.p, 'netstat', '-s'])).counters['udp.delivered']! >= 3,
       'three datagrams delivered', 10_000, 200);
-    await cli(ns, ['-p', String(app.pid), 'sysctl', '-w', 'net.inet.ip.ttl=99']);
+    await cli(stack.ns, [...stack.p, 'sysctl', '-w', 'net.inet.ip.ttl=99']);
     const t = await telemetry('/', '/ffnet/info', '/ffnet/stats', '/ffnet/sysctl', '/ffnet/lcores', '/ffnet/lcores,0');
-    expect(t.hello, `telemetry socket of ${runtimeDir}`).toMatchObject({ pid: app.pid });
+    expect(t.hello, `telemetry socket of ${stack.runtimeDir}`).toMatchObject({ pid: stack.app.pid });
     expect(t['/']!['/']).toEqual(expect.arrayContaining(['/ffnet/info', '/ffnet/stats', '/ffnet/sysctl', '/ffnet/lcores']));
-    expect(t['/ffnet/info']!['/ffnet/info']).toMatchObject({ pid: app.pid, program: 'tools-app.mjs', mode: 'inline', lcores: 1, ports: 1,
-      control_socket: `${runtimeDir}/ffnet.${app.pid}.sock` });
+    expect(t['/ffnet/info']!['/ffnet/info']).toMatchObject({ pid: stack.app.pid, program: 'tools-app.mjs', mode: 'inline', lcores: 1, ports: 1,
+      control_socket: `${stack.runtimeDir}/ffnet.${stack.app.pid}.sock` });
 
     const stats = t['/ffnet/stats']!['/ffnet/stats'] as Record<string, number>;
-    const viaCtl = await cliJson<{ counters: Record<string, number> }>(ns, ['-p', String(app.pid), 'netstat', '-s']);
+    const viaCtl = await cliJson<{ counters: Record<string, number> }>(stack.ns, [...stack.p, 'netstat', '-s']);
     expect(Object.keys(stats)).toEqual(Object.keys(viaCtl.counters).map((k) => k.replaceAll('.', '_')));
     // Counters only grow, and nothing arrived between the two reads but ARP or nothing at all.
     expect(stats.udp_delivered).toBe(viaCtl.counters['udp.delivered']);
@@ -74,6 +56,6 @@ describe('ffnet on DPDK telemetry', () => {
     const one = t['/ffnet/lcores,0']!['/ffnet/lcores'] as Record<string, number>;
     expect(one).toMatchObject({ index: 0, lcore_id: 0 });
     expect(one.udp_delivered).toBeGreaterThanOrEqual(3);
-    await cli(ns, ['-p', String(app.pid), 'sysctl', '-w', 'net.inet.ip.ttl=64']);
+    await cli(stack.ns, [...stack.p, 'sysctl', '-w', 'net.inet.ip.ttl=64']);
   }, 30_000);
 });

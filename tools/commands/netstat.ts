@@ -6,10 +6,12 @@
  *   ffnet netstat -i             the ports: MTU, address, packets, errors, drops
  *   ffnet netstat -w SECONDS     rates per second every SECONDS (-q N: stop after N lines)
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CtlClient } from '../client.js';
 import { ToolError, type Command, type CommandContext } from '../command.js';
-import { byLayer, delta, drops, type StatsReply } from '../counters.js';
+import { byLayer, type StatsReply } from '../counters.js';
 import { rate, table } from '../format.js';
+import { counterRates } from '../rates.js';
 
 /** An open socket (the `sockets` reply). */
 export interface SocketEntry {
@@ -120,20 +122,17 @@ export interface RateLine {
 
 function rateLine(a: StatsReply, b: StatsReply): RateLine {
   const secs = (b.now_ns - a.now_ns) / 1e9;
-  const d = delta(a.counters, b.counters);
-  const per = (n: number) => Math.round((n / secs) * 10) / 10;
+  const r = counterRates(a.counters, b.counters, secs);
   return {
     seconds: Math.round(secs * 1000) / 1000,
-    eth_rx: per(d['eth.rx'] ?? 0),
-    eth_tx: per(d['eth.tx'] ?? 0),
-    udp_rx: per(d['udp.rx'] ?? 0),
-    udp_delivered: per(d['udp.delivered'] ?? 0),
-    udp_tx: per(d['udp.tx'] ?? 0),
-    drops: per(drops(d)),
+    eth_rx: r.per('eth.rx'),
+    eth_tx: r.per('eth.tx'),
+    udp_rx: r.per('udp.rx'),
+    udp_delivered: r.per('udp.delivered'),
+    udp_tx: r.per('udp.tx'),
+    drops: r.drops,
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function watch(ctx: CommandContext, client: CtlClient, seconds: number, count: number | undefined): Promise<void> {
   const header = ['frames-in/s', 'frames-out/s', 'udp-in/s', 'delivered/s', 'udp-out/s', 'drops/s'];

@@ -8,10 +8,12 @@
  * On a terminal each refresh redraws the screen (ANSI home + clear); with -b, or when stdout is not
  * a terminal, refreshes follow one another (top -b).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackInfo } from '../client.js';
 import { ToolError, type Command } from '../command.js';
-import { delta, drops, type StatsReply } from '../counters.js';
+import type { StatsReply } from '../counters.js';
 import { duration, rate, table } from '../format.js';
+import { counterRates } from '../rates.js';
 
 /** One lcore's figures over an interval (top --json). */
 export interface LcoreLoad {
@@ -40,20 +42,19 @@ export interface TopFrame {
 export function lcoreLoads(a: StatsReply, b: StatsReply): LcoreLoad[] {
   const ns = b.now_ns - a.now_ns;
   const secs = ns / 1e9;
-  const per = (n: number) => Math.round((n / secs) * 10) / 10;
   return b.lcores.map((l) => {
     const before = a.lcores.find((x) => x.index === l.index)?.counters ?? {};
-    const d = delta(before, l.counters);
+    const r = counterRates(before, l.counters, secs);
     return {
       index: l.index,
       lcore_id: l.lcore_id,
-      busy_pct: Math.min(100, Math.round(((d['loop.busy_ns'] ?? 0) / ns) * 1000) / 10),
-      turns_per_s: per(d['loop.turns'] ?? 0),
-      rx_per_s: per(d['eth.rx'] ?? 0),
-      tx_per_s: per(d['eth.tx'] ?? 0),
-      udp_in_per_s: per(d['udp.delivered'] ?? 0),
-      udp_out_per_s: per(d['udp.tx'] ?? 0),
-      drops_per_s: per(drops(d)),
+      busy_pct: Math.min(100, Math.round(((r.delta['loop.busy_ns'] ?? 0) / ns) * 1000) / 10),
+      turns_per_s: r.per('loop.turns'),
+      rx_per_s: r.per('eth.rx'),
+      tx_per_s: r.per('eth.tx'),
+      udp_in_per_s: r.per('udp.delivered'),
+      udp_out_per_s: r.per('udp.tx'),
+      drops_per_s: r.drops,
     };
   });
 }
@@ -69,8 +70,6 @@ function render(f: TopFrame): string {
   return head + '\n' + table(['LCORE', 'ID', 'BUSY%', 'TURNS/s', 'RX/s', 'TX/s', 'UDP-IN/s', 'UDP-OUT/s', 'DROPS/s'], rows,
     { align: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'] });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** ANSI: cursor home, clear the screen. */
 const CLEAR = '\x1b[H\x1b[2J';
