@@ -310,31 +310,27 @@ static void *accept_main(void *arg)
 	return NULL;
 }
 
-/** Reads /proc/self/cmdline and picks the program's name: node's script, else the executable. */
-static void read_cmdline(struct ffs_ctl_cmdline *cl)
+/**
+ * Reads /proc/self/cmdline; the program is `program` when the stack was told it (a runtime knows its
+ * script: guessing it from the command line would take an option's value, `node --import X app.js`,
+ * for the script), else the executable's base name.
+ */
+static void read_cmdline(struct ffs_ctl_cmdline *cl, const char *program)
 {
 	memset(cl, 0, sizeof(*cl));
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, cl->buf, sizeof(cl->buf) - 1) : -1;
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0)
-		return;
-	for (size_t off = 0; off < (size_t)n && cl->argc < sizeof(cl->argv) / sizeof(cl->argv[0]);) {
-		cl->argv[cl->argc++] = cl->buf + off;
-		off += strlen(cl->buf + off) + 1;
-	}
-	const char *exe = cl->argc ? cl->argv[0] : "?";
-	const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-	const char *program = base;
-	/* A runtime's name says little: the first argument that is not an option is its script. */
-	if (strcmp(base, "node") == 0 || strncmp(base, "node", 4) == 0) {
-		for (unsigned i = 1; i < cl->argc; i++) {
-			if (cl->argv[i][0] != '-') {
-				program = strrchr(cl->argv[i], '/') ? strrchr(cl->argv[i], '/') + 1 : cl->argv[i];
-				break;
-			}
+	if (n > 0) {
+		for (size_t off = 0; off < (size_t)n && cl->argc < sizeof(cl->argv) / sizeof(cl->argv[0]);) {
+			cl->argv[cl->argc++] = cl->buf + off;
+			off += strlen(cl->buf + off) + 1;
 		}
+	}
+	if (program[0] == '\0') {
+		const char *exe = cl->argc ? cl->argv[0] : "?";
+		program = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
 	}
 	snprintf(cl->program, sizeof(cl->program), "%s", program);
 }
@@ -373,7 +369,7 @@ int ffs_ctl_start(struct ffs_stack *st, char *err, size_t errlen)
 	pthread_attr_setdetachstate(&srv->conn_attr, PTHREAD_CREATE_DETACHED);
 	srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	srv->started_ms = unix_ms();
-	read_cmdline(&srv->cmdline);
+	read_cmdline(&srv->cmdline, st->conf.program);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ffnet.%d.sock", rte_eal_get_runtime_dir(), (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
