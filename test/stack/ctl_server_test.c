@@ -4,11 +4,12 @@
  * ffnet.<pid>.sock over and over, asking `info` and `stats`, from before the stack starts until after
  * it stopped, keeping some connections open. Run under ThreadSanitizer (scripts/test-sanitize.mjs)
  * these cases show what a plain build cannot: a connection thread reading what start-up had not
- * published yet, or left unjoined when the process ends.
+ * published yet, or counters as the stack's lcore writes them, or left unjoined when the process ends.
  *
- * Cases: start, requests and stop with connections open end every connection, remove the socket and
- * leave no server thread behind; the last case leaves a stack running when the program ends (as a C
- * program that never stops its stack), after connections came and went. Bounded: a few seconds.
+ * Cases: start, requests (while the stack turns and counts) and stop with connections open end every
+ * connection, remove the socket and leave no server thread behind; the last case leaves a stack
+ * running when the program ends (as a C program that never stops its stack), after connections came
+ * and went. Bounded: a few seconds.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -139,12 +140,17 @@ static atomic_int *replies_of(struct client *c) { return &c->replies; }
 static atomic_int *refused_of(struct client *c) { return &c->refused; }
 static atomic_int *bad_of(struct client *c) { return &c->bad; }
 
-/** Waits (at most RUN_MS) until the clients got `want` replies in all. */
-static void wait_replies(struct client *cs, int want)
+/**
+ * Turns st's inline lcore (its counters change under the clients' `stats`, as a running stack's do)
+ * until the clients got `want` replies in all, for at most RUN_MS.
+ */
+static void turn_until_replies(struct ffs_stack *st, struct client *cs, int want)
 {
 	uint64_t deadline = now_ms() + RUN_MS;
-	while (total(cs, replies_of) < want && now_ms() < deadline)
-		usleep(1000);
+	while (total(cs, replies_of) < want && now_ms() < deadline) {
+		ffs_stack_poll_lcore(st, 0);
+		usleep(100);
+	}
 	CHECK(total(cs, replies_of) >= want);
 }
 
@@ -168,7 +174,7 @@ TEST(stop_ends_every_connection_and_removes_the_socket)
 		usleep(100);
 	struct ffs_stack *st = start_stack();
 	CHECK_EQ_STR(ffs_ctl_path(st), sock_path);
-	wait_replies(cs, 40);
+	turn_until_replies(st, cs, 40);
 	ffs_stack_stop(st);
 	CHECK(access(sock_path, F_OK) != 0 && errno == ENOENT);
 	int after = total(cs, replies_of);
@@ -196,7 +202,7 @@ TEST(program_may_end_with_its_stack_running)
 	struct ffs_stack *st = start_stack();
 	struct client cs[CLIENTS];
 	clients_start(cs);
-	wait_replies(cs, 40);
+	turn_until_replies(st, cs, 40);
 	clients_stop(cs);
 	for (int i = 0; i < CLIENTS; i++)
 		for (int k = 0; k < cs[i].n_held; k++)
