@@ -26,6 +26,7 @@ import { sysctlValue } from './config/sysctl.js';
 import { StackSystemError } from './native/errors.js';
 import {
   loadAddon,
+  mainProgram,
   type NativeAddon,
   type NativeNeighbour,
   type NativePortInfo,
@@ -205,7 +206,7 @@ export class Stack {
     if (attached) return attached;
     if (lcore !== undefined && lcore !== 0) throw ERR_OUT_OF_RANGE('options.lcore', '0 in the thread that starts the stack', lcore);
     const config = resolveConfig(opts);
-    const nativeConfig = toNativeConfig(config, { processName: 'ffnet' });
+    const nativeConfig = { ...toNativeConfig(config, { processName: 'ffnet' }), program: mainProgram() };
     try {
       return Stack.#open(config, (onPing) => addon.startStack(nativeConfig, onPing))!;
     } catch (err) {

@@ -814,6 +814,9 @@ private:
 			if (args[i] == "--vdev" || args[i] == "-a")
 				vdevs.push_back(args[i + 1]);
 		}
+		Napi::Value program = cfg.Get("program");
+		if (program.IsString())
+			snprintf(conf.program, sizeof(conf.program), "%s", program.As<Napi::String>().Utf8Value().c_str());
 		conf.n_vdevs = std::min<unsigned>(vdevs.size(), 16);
 		for (unsigned i = 0; i < conf.n_vdevs; i++)
 			conf.vdevs[i] = vdevs[i].c_str();

@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A port as the stack is asked to run it (one `[portN]` section, N = DPDK port id). */
@@ -56,6 +56,23 @@ export interface NativeStackConfig {
   nbProcs?: number;
   /** Secondary: the queue to serve, or -1 for the first one free. */
   procQueue?: number;
+  /** The program `ffnet ps` names (see {@link mainProgram}); absent: the executable's name. */
+  program?: string;
+}
+
+/**
+ * What this Node process runs, as `ffnet ps` names it: the main script's base name, `[eval]` (-e, -p),
+ * `[stdin]` (a script piped in), or `node` (the REPL). Node knows it; the command line does not say
+ * which argument is the script (`node --import X app.js`, `node -r x app.js`).
+ */
+export function mainProgram(): string {
+  const script = process.argv[1];
+  if (script && script !== '-') return basename(script);
+  const evalFlags = ['-e', '--eval', '-p', '--print'];
+  if (process.execArgv.some((a) => evalFlags.includes(a) || /^--(eval|print)=/.test(a))) return '[eval]';
+  // Node reads a script piped in (or given as -) into process._eval before running it.
+  if (script === '-' || typeof (process as { _eval?: unknown })._eval === 'string') return '[stdin]';
+  return 'node';
 }
 
 /** A running port as the stack sees it. */

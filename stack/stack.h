@@ -77,6 +77,11 @@ struct ffs_conf {
 	/** vdev arguments to probe again when a stack is restarted in the same process. */
 	unsigned n_vdevs;
 	const char *vdevs[16];
+	/**
+	 * The program `ffnet ps` names: what a runtime knows (the addon gives Node's main script), or ""
+	 * for the executable's base name (a C program on ff_init).
+	 */
+	char program[128];
 };
 
 enum { FFS_PROC_PRIMARY = 0, FFS_PROC_SECONDARY = 1, FFS_PROC_AUTO = 2 };

@@ -97,11 +97,12 @@ export function describeStack(s: StackEntry): string {
 }
 
 /**
- * Scans the runtime dirs for control sockets and asks each for its `info`. Sockets nobody listens on
- * (a crashed stack) are left out; sockets of another user are listed in `denied`.
+ * Scans the runtime dirs (`bases`: runtimeBases()) for control sockets and asks each for its `info`.
+ * Sockets nobody listens on (a crashed stack) are left out; sockets of another user are listed in
+ * `denied`.
  */
-export async function scanStacks(): Promise<StackScan> {
-  const scan: StackScan = { stacks: [], denied: [], looked: runtimeBases() };
+export async function scanStacks(bases: string[] = runtimeBases()): Promise<StackScan> {
+  const scan: StackScan = { stacks: [], denied: [], looked: bases };
   const found: Array<{ pid: number; path: string; filePrefix: string }> = [];
   for (const base of scan.looked) {
     let prefixes: string[];

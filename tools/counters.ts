@@ -3,6 +3,7 @@
  * by layer in the counters' own order, and which of them count dropped or refused packets (the
  * drops `ffnet top` and `ffnet netstat -w` add up).
  */
+import { COUNTER_TABLE } from './counters.generated.js';
 
 /** The `stats` reply (stack/ctl/stack_cmds.c). */
 export interface StatsReply {
@@ -15,21 +16,12 @@ export interface StatsReply {
 }
 
 /**
- * Counters that count packets dropped or refused, one per reason, each packet in one of them: a
- * dropped fragment is in ip.frag_dropped (its reason, counted per datagram in ip.frag_timeout,
- * frag_overlap, frag_toomany, frag_nomem, is not added again), and a datagram the IP layer could not
- * send is in ip.noroute, ip.toolong or ip.cantfrag (udp.tx_errors counts it too, and is left out).
+ * Counters that count packets dropped or refused, one per reason, each packet in one of them: those
+ * FFS_COUNTERS (stack/lcore/counters.h) marks `drop`, in the header's order. A counter that breaks
+ * down another's drops (ip.frag_nomem within ip.frag_dropped) or counts a failure the IP layer counts
+ * already (udp.tx_errors) is marked `count`, and left out.
  */
-export const DROP_COUNTERS: readonly string[] = [
-  'eth.runt', 'eth.not_ours', 'eth.unknown_type', 'eth.tx_dropped', 'eth.dispatch_dropped',
-  'fault.dropped',
-  'arp.badlen', 'arp.unsupported', 'arp.hold_dropped', 'arp.table_full',
-  'ip.toosmall', 'ip.badvers', 'ip.badhlen', 'ip.badlen', 'ip.badsum', 'ip.ttl_zero', 'ip.martian',
-  'ip.not_ours', 'ip.frag_dropped', 'ip.cantfrag', 'ip.noproto', 'ip.noroute', 'ip.toolong', 'ip.loopback_dropped',
-  'icmp.tooshort', 'icmp.badsum', 'icmp.bmcastecho', 'icmp.echo_unmatched', 'icmp.ratelimited',
-  'igmp.tooshort', 'igmp.badsum', 'igmp.unknown',
-  'udp.hdrops', 'udp.badlen', 'udp.badsum', 'udp.noport', 'udp.noportbcast', 'udp.fullsock', 'udp.memdrop',
-];
+export const DROP_COUNTERS: readonly string[] = Object.freeze(COUNTER_TABLE.filter((c) => c.kind === 'drop').map((c) => c.name));
 
 /** The sum of the drop counters in `c`. */
 export function drops(c: Record<string, number>): number {

@@ -2,7 +2,13 @@
  * The control server (see ctl.h): a Unix stream socket in the EAL's runtime directory, an accept
  * thread and one thread per connection (at most MAX_CONNS), each reading request lines and writing
  * one JSON reply line per request. Stopping writes a shared eventfd that every thread polls beside
- * its socket, so no thread stays blocked in accept or read; ffs_ctl_stop then joins them all.
+ * its socket, so no thread stays blocked in accept or read; ffs_ctl_stop then joins the accept thread
+ * and waits until the last connection thread has let go of the server.
+ *
+ * Connection threads are detached and counted (live_conns, under lock) rather than joined: a program
+ * may end with its stack running, and a finished connection thread nobody joined would then be a
+ * leaked thread (ThreadSanitizer reports it). Everything they read is set before the accept thread
+ * starts, so no connection sees the server half made.
  */
 #define _GNU_SOURCE /* strerrorname_np */
 #include <errno.h>
@@ -36,9 +42,7 @@
 struct conn {
 	struct ffs_ctl_server *srv;
 	int fd;
-	pthread_t thread;
-	bool used;
-	atomic_bool done;
+	bool used; /**< under srv->lock */
 };
 
 struct ffs_ctl_server {
@@ -47,6 +51,10 @@ struct ffs_ctl_server {
 	int stop_fd; /**< eventfd, readable once stopping: wakes every poll */
 	volatile bool stopping; /**< accessed with __atomic builtins (ctl.h hands handlers a pointer to it) */
 	pthread_t accept_thread;
+	pthread_attr_t conn_attr; /**< detached */
+	pthread_mutex_t lock;     /**< guards conns[].used and live_conns */
+	pthread_cond_t conns_done; /**< signalled when live_conns drops to 0 */
+	unsigned live_conns;      /**< connection threads that may still touch the server */
 	struct conn conns[MAX_CONNS];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint64_t started_ms;
@@ -192,6 +200,7 @@ static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 	struct ffs_ctl_server *srv = c->srv;
+	pthread_setname_np(pthread_self(), "ffnet-ctl-conn");
 	char *buf = malloc(MAX_LINE);
 	struct ffs_json out;
 	ffs_json_init(&out);
@@ -234,21 +243,13 @@ static void *conn_main(void *arg)
 	ffs_json_free(&out);
 	free(buf);
 	close(c->fd);
-	c->fd = -1;
-	atomic_store(&c->done, true);
+	/* The last touch of the server: ffs_ctl_stop may free it once live_conns is 0. */
+	pthread_mutex_lock(&srv->lock);
+	c->used = false;
+	if (--srv->live_conns == 0)
+		pthread_cond_broadcast(&srv->conns_done);
+	pthread_mutex_unlock(&srv->lock);
 	return NULL;
-}
-
-/** Joins connection threads that have ended and frees their slots. */
-static void reap(struct ffs_ctl_server *srv)
-{
-	for (int i = 0; i < MAX_CONNS; i++) {
-		struct conn *c = &srv->conns[i];
-		if (c->used && atomic_load(&c->done)) {
-			pthread_join(c->thread, NULL);
-			c->used = false;
-		}
-	}
 }
 
 static void refuse(int fd, int err, const char *msg)
@@ -281,54 +282,55 @@ static void *accept_main(void *arg)
 			continue;
 		struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		reap(srv);
 		struct conn *c = NULL;
+		pthread_mutex_lock(&srv->lock);
 		for (int i = 0; i < MAX_CONNS && !c; i++)
 			if (!srv->conns[i].used)
 				c = &srv->conns[i];
+		if (c) {
+			c->srv = srv;
+			c->fd = fd;
+			c->used = true;
+			srv->live_conns++;
+		}
+		pthread_mutex_unlock(&srv->lock);
 		if (!c) {
 			refuse(fd, EBUSY, "too many tool connections to this stack (16): try again");
 			continue;
 		}
-		c->srv = srv;
-		c->fd = fd;
-		atomic_store(&c->done, false);
-		c->used = true;
-		if (pthread_create(&c->thread, NULL, conn_main, c) != 0) {
+		pthread_t thread;
+		if (pthread_create(&thread, &srv->conn_attr, conn_main, c) != 0) {
+			pthread_mutex_lock(&srv->lock);
 			c->used = false;
+			srv->live_conns--;
+			pthread_mutex_unlock(&srv->lock);
 			refuse(fd, EAGAIN, "the stack could not start a thread for this connection");
-			continue;
 		}
-		pthread_setname_np(c->thread, "ffnet-ctl-conn");
 	}
 	return NULL;
 }
 
-/** Reads /proc/self/cmdline and picks the program's name: node's script, else the executable. */
-static void read_cmdline(struct ffs_ctl_cmdline *cl)
+/**
+ * Reads /proc/self/cmdline; the program is `program` when the stack was told it (a runtime knows its
+ * script: guessing it from the command line would take an option's value, `node --import X app.js`,
+ * for the script), else the executable's base name.
+ */
+static void read_cmdline(struct ffs_ctl_cmdline *cl, const char *program)
 {
 	memset(cl, 0, sizeof(*cl));
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, cl->buf, sizeof(cl->buf) - 1) : -1;
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0)
-		return;
-	for (size_t off = 0; off < (size_t)n && cl->argc < sizeof(cl->argv) / sizeof(cl->argv[0]);) {
-		cl->argv[cl->argc++] = cl->buf + off;
-		off += strlen(cl->buf + off) + 1;
-	}
-	const char *exe = cl->argc ? cl->argv[0] : "?";
-	const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-	const char *program = base;
-	/* A runtime's name says little: the first argument that is not an option is its script. */
-	if (strcmp(base, "node") == 0 || strncmp(base, "node", 4) == 0) {
-		for (unsigned i = 1; i < cl->argc; i++) {
-			if (cl->argv[i][0] != '-') {
-				program = strrchr(cl->argv[i], '/') ? strrchr(cl->argv[i], '/') + 1 : cl->argv[i];
-				break;
-			}
+	if (n > 0) {
+		for (size_t off = 0; off < (size_t)n && cl->argc < sizeof(cl->argv) / sizeof(cl->argv[0]);) {
+			cl->argv[cl->argc++] = cl->buf + off;
+			off += strlen(cl->buf + off) + 1;
 		}
+	}
+	if (program[0] == '\0') {
+		const char *exe = cl->argc ? cl->argv[0] : "?";
+		program = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
 	}
 	snprintf(cl->program, sizeof(cl->program), "%s", program);
 }
@@ -346,6 +348,9 @@ static void server_free(struct ffs_ctl_server *srv)
 		close(srv->listen_fd);
 	if (srv->stop_fd >= 0)
 		close(srv->stop_fd);
+	pthread_attr_destroy(&srv->conn_attr);
+	pthread_cond_destroy(&srv->conns_done);
+	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
 
@@ -358,9 +363,13 @@ int ffs_ctl_start(struct ffs_stack *st, char *err, size_t errlen)
 	}
 	srv->st = st;
 	srv->listen_fd = -1;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->conns_done, NULL);
+	pthread_attr_init(&srv->conn_attr);
+	pthread_attr_setdetachstate(&srv->conn_attr, PTHREAD_CREATE_DETACHED);
 	srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	srv->started_ms = unix_ms();
-	read_cmdline(&srv->cmdline);
+	read_cmdline(&srv->cmdline, st->conf.program);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ffnet.%d.sock", rte_eal_get_runtime_dir(), (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
@@ -390,16 +399,18 @@ int ffs_ctl_start(struct ffs_stack *st, char *err, size_t errlen)
 	sigset_t all, saved;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	/* Published before the first connection can read it (info reads st->ctl's command line). */
+	st->ctl = srv;
 	int rc = pthread_create(&srv->accept_thread, NULL, accept_main, srv);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (rc != 0) {
+		st->ctl = NULL;
 		snprintf(err, errlen, "control socket: could not start its thread");
 		unlink(srv->path);
 		server_free(srv);
 		return -1;
 	}
 	pthread_setname_np(srv->accept_thread, "ffnet-ctl");
-	st->ctl = srv;
 	ffs_ctl_telemetry_attach(st);
 	return 0;
 }
@@ -415,11 +426,10 @@ void ffs_ctl_stop(struct ffs_stack *st)
 	ssize_t w = write(srv->stop_fd, &one, sizeof(one));
 	(void)w;
 	pthread_join(srv->accept_thread, NULL);
-	for (int i = 0; i < MAX_CONNS; i++) {
-		struct conn *c = &srv->conns[i];
-		if (c->used)
-			pthread_join(c->thread, NULL);
-	}
+	pthread_mutex_lock(&srv->lock);
+	while (srv->live_conns > 0)
+		pthread_cond_wait(&srv->conns_done, &srv->lock);
+	pthread_mutex_unlock(&srv->lock);
 	unlink(srv->path);
 	st->ctl = NULL;
 	server_free(srv);

@@ -13,7 +13,7 @@ struct ffs_ctl_cmdline {
 	char buf[4096];
 	unsigned argc;
 	const char *argv[64];
-	char program[256]; /**< the script a runtime (node) runs, else the executable's base name */
+	char program[256]; /**< struct ffs_conf's program, else the executable's base name */
 };
 
 /** When the server started (unix ms), and the process's command line. NULL when it is not running. */

@@ -29,11 +29,18 @@ describe('the tables derived from the stack\'s headers', () => {
     expect(readFileSync(join(root, path), 'utf8'), `${path} is out of date: run node scripts/gen-tables.mjs`).toBe(want);
   });
 
-  it('docs/counters.md lists every counter of FFS_COUNTERS with its description', () => {
+  it('docs/counters.md lists every counter of FFS_COUNTERS with its kind and description', () => {
     const md = readFileSync(join(root, 'docs/counters.md'), 'utf8');
     const counters = readCounters(root);
     expect(counters.length).toBeGreaterThan(40);
-    for (const c of counters) expect(md).toContain(`| \`${c.name}\` | ${c.description} |`);
+    for (const c of counters) expect(md).toContain(`| \`${c.name}\` | ${c.kind} | ${c.description} |`);
+  });
+
+  it('a counter without a kind of drop or count is refused, naming the entry', () => {
+    cpSync(join(root, 'stack'), join(scratch, 'stack'), { recursive: true });
+    const header = join(scratch, 'stack/lcore/counters.h');
+    writeFileSync(header, readFileSync(header, 'utf8').replace('"eth.rx", count,', '"eth.rx", dropped,'));
+    expect(() => readCounters(scratch)).toThrow(/FFS_COUNTERS entry 1: expected X\(field, "name", drop\|count, "doc"\)/);
   });
 
   it('a changed header makes the committed module out of date', () => {

@@ -138,17 +138,31 @@ function track(ns: Netns, child: ChildProcess, prefix: string, dir: string): Sta
   };
 }
 
+/** How {@link startNodeApp} runs Node. */
+export interface NodeAppOptions {
+  /** Node's own options before the main script (`--import`, `-r`, ...). */
+  nodeArgs?: string[];
+  /** The main script's file name (.mjs or .cjs), which loads the program; default: the program itself. */
+  main?: string;
+}
+
 /**
  * A Node program on ffnet/dgram (FFNET_CONFIG = a one-port tap ini) in `ns`: binds UDP port `port`
  * on the stack, prints "ready", then obeys lines on stdin: "block MS" blocks its JavaScript thread
  * (Atomics.wait) for MS ms and prints "unblocked"; "send PORT" sends one datagram to the kernel
  * side's PORT from a new socket and prints "sent"; "exit" closes and exits.
  */
-export function startNodeApp(ns: Netns, label: string, port: number, dpdk: Record<string, string> = {}): StackProgram {
+export function startNodeApp(ns: Netns, label: string, port: number, dpdk: Record<string, string> = {}, opts: NodeAppOptions = {}): StackProgram {
   const dir = mkdtempSync(join(tmpdir(), 'ffnet-tools-'));
   const prefix = uniquePrefix(label);
   const ini = tapIni(dir, prefix, dpdk);
   const app = join(dir, 'tools-app.mjs');
+  // A CommonJS main script loads the program (an ES module) with import().
+  let main = app;
+  if (opts.main) {
+    main = join(dir, opts.main);
+    writeFileSync(main, opts.main.endsWith('.cjs') ? `import(${JSON.stringify(pathToFileURL(app).href)});\n` : `import ${JSON.stringify(pathToFileURL(app).href)};\n`);
+  }
   writeFileSync(app, `import dgram from ${JSON.stringify(pathToFileURL(join(REPO, 'dist/shim/dgram.js')).href)};
 import { createInterface } from 'node:readline';
 const s = dgram.createSocket('udp4');
@@ -174,7 +188,7 @@ s.bind(${port}, () => {
   });
 });
 `);
-  const child = ns.spawn('env', ['-u', 'NODE_OPTIONS', `FFNET_CONFIG=${ini}`, process.execPath, app], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = ns.spawn('env', ['-u', 'NODE_OPTIONS', `FFNET_CONFIG=${ini}`, process.execPath, ...(opts.nodeArgs ?? []), main], { stdio: ['pipe', 'pipe', 'pipe'] });
   return track(ns, child, prefix, dir);
 }
 
