@@ -23,7 +23,7 @@ describe('native addon surface', () => {
     expect(Object.keys(docs)).toEqual(addon.counterNames());
     for (const [name, doc] of Object.entries(docs)) {
       expect(doc.length).toBeGreaterThan(5);
-      expect(page).toContain(`| \`${name}\` | ${doc} |`);
+      expect([`| \`${name}\` | drop | ${doc} |`, `| \`${name}\` | count | ${doc} |`].some((row) => page.includes(row)), name).toBe(true);
     }
   });
 
