@@ -12,7 +12,8 @@
  *   sock/   socket objects and lifetime, the port namespace (bind, connect), the application side
  *           of the data path, application contexts, per-lcore demux tables
  *   lcore/  per-lcore state and loop, control messages, counters, tunables, app events
- *   phy/    DPDK port setup, RSS, mbuf helpers, the receive-side fault injector
+ *   phy/    DPDK port setup, RSS, mbuf helpers, the receive-side fault injector, the capture tap
+ *   ctl/    the control server the `ffnet` tools talk to, and the DPDK telemetry commands
  * May call: DPDK and libc. Never calls JavaScript.
  */
 #ifndef FFNET_STACK_H
