@@ -14,11 +14,11 @@ import { KERNEL_IP, LCORE_MODES, STACK_IP, kernelPeer, quietNamespace, sleep, ty
 const ROUNDS = 10;
 const IDLE_MS = 1_200;
 /** Median round trip after idling: a woken stack answers in ~0.1–0.3 ms. */
-const MEDIAN_MS = 2;
+const MEDIAN_MS = 3;
 /** The worst round: one late wake-up under load, not a tick every round. */
-const MAX_MS = 25;
-/** Rounds allowed above MEDIAN_MS * 2 (scheduler noise from the other engineers' builds). */
-const SLOW_ROUNDS = 3;
+const MAX_MS = 50;
+/** Rounds allowed above MEDIAN_MS * 2 (scheduler noise while other suites load both cores). */
+const SLOW_ROUNDS = 4;
 
 /** Checks the round trips (ms) of the rounds against the bounds. */
 function expectPrompt(rtts: number[]): void {
