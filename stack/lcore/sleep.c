@@ -5,6 +5,9 @@
  * side): the lcore publishes `sleeping` before it re-checks its rings, and a sender enqueues before
  * it reads `sleeping`.
  * Ports without RX interrupts (net_ring, net_null) fall back to short naps (idle_sleep).
+ * The queue fds in the epoll set are what make an idle stack prompt: on net_tap (where the queue's
+ * tap fd is its interrupt fd) a frame to a lcore left to its timer tick waits 2–12 ms, against
+ * 0.1–0.3 ms when its fd wakes it (test/stack/idle-wake.test.ts).
  */
 #include <errno.h>
 #include <sys/epoll.h>
