@@ -104,7 +104,7 @@ export class PublicationImage {
       ? new CubicCongestionControl(params.mtu, window, nowNs)
       : new StaticCongestionControl(window);
     this.loss = new LossDetector(params.multicast
-      ? new OptimalMulticastDelayGenerator(timings.nakMulticastMaxBackoffNs, MULTICAST_NAK_GROUP_SIZE, timings.nakRetryNs)
+      ? new OptimalMulticastDelayGenerator(timings.nakMulticastMaxBackoffNs, MULTICAST_NAK_GROUP_SIZE)
       : new StaticDelayGenerator(timings.nakDelayNs, timings.nakRetryNs));
     this.lastFrameNs = nowNs;
     this.sendStatusMessage(nowNs, 0);
