@@ -195,6 +195,19 @@ describe('ends of streams', () => {
   });
 });
 
+describe('SETUP', () => {
+  it('carries TTL 0 on a unicast channel, as the TTL applies to multicast only', async () => {
+    const raw = nodeDgram.createSocket('udp4');
+    await new Promise<void>((resolve) => raw.bind(0, '127.0.0.1', resolve));
+    const setup = new Promise<Buffer>((resolve) => raw.on('message', (m) => { if (m.readInt16LE(6) === 5) resolve(m); }));
+    await transport({ ...FAST, setupIntervalMs: 20 }).addPublication(`aeron:udp?endpoint=127.0.0.1:${raw.address().port}|term-length=64k`, 14);
+    const frame = await Promise.race([setup, sleep(2000).then(() => null)]);
+    raw.close();
+    expect(frame).not.toBeNull();
+    expect(frame!.readInt32LE(36)).toBe(0);
+  });
+});
+
 describe('rejected streams', () => {
   it('answers a SETUP it cannot take with an ERR frame saying why', async () => {
     const port = 20000 + Math.floor(Math.random() * 30000);

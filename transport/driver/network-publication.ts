@@ -110,7 +110,8 @@ export class NetworkPublication {
     this.streamId = params.streamId;
     this.termLength = channel.termLength;
     this.mtu = channel.mtu;
-    this.ttl = channel.ttl;
+    // SETUP's ttl is the multicast TTL; a unicast channel has none and says 0, as Aeron's driver does.
+    this.ttl = channel.multicast ? channel.ttl : 0;
     this.burstBytes = BURST_DATAGRAMS * this.mtu;
     this.initialTermId = params.initialTermId;
     this.bits = positionBitsToShift(this.termLength);
