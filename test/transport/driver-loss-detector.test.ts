@@ -35,12 +35,13 @@ describe('StaticDelayGenerator', () => {
     expect(g.next()).toBe(100_000);
     expect(g.delayNs).toBe(100_000);
     expect(g.retryNs).toBe(10_000_000);
+    expect(g.retry()).toBe(10_000_000);
   });
 });
 
 describe('OptimalMulticastDelayGenerator', () => {
   it('maps the random value through max · ln(1 + u(e^λ − 1)) / λ, λ = ln(groupSize) + 1', () => {
-    const at = (u: number, groupSize = 10) => new OptimalMulticastDelayGenerator(10_000_000, groupSize, 10_000_000, () => u).next();
+    const at = (u: number, groupSize = 10) => new OptimalMulticastDelayGenerator(10_000_000, groupSize, () => u).next();
     expect(at(0)).toBe(0);
     expect(at(0.25)).toBeCloseTo(6_119_383.49, 1);
     expect(at(0.5)).toBeCloseTo(8_010_589.45, 1);
@@ -50,7 +51,7 @@ describe('OptimalMulticastDelayGenerator', () => {
   });
 
   it('stays below the maximum backoff as u approaches 1', () => {
-    const g = new OptimalMulticastDelayGenerator(10_000_000, 10, 10_000_000, () => 0.999_999);
+    const g = new OptimalMulticastDelayGenerator(10_000_000, 10, () => 0.999_999);
     const d = g.next();
     expect(d).toBeLessThan(10_000_000);
     expect(d).toBeGreaterThan(9_999_990);
@@ -58,7 +59,7 @@ describe('OptimalMulticastDelayGenerator', () => {
 
   it('increases with the random value', () => {
     let u = 0;
-    const g = new OptimalMulticastDelayGenerator(10_000_000, 10, 10_000_000, () => u);
+    const g = new OptimalMulticastDelayGenerator(10_000_000, 10, () => u);
     let previous = -1;
     for (let i = 0; i < 100; i++) {
       u = i / 100;
@@ -71,19 +72,18 @@ describe('OptimalMulticastDelayGenerator', () => {
   it('draws one random value per delay and is deterministic for a given source', () => {
     let calls = 0;
     const rand = seeded(42);
-    const g1 = new OptimalMulticastDelayGenerator(10_000_000, 10, 10_000_000, () => {
+    const g1 = new OptimalMulticastDelayGenerator(10_000_000, 10, () => {
       calls++;
       return rand();
     });
-    const g2 = new OptimalMulticastDelayGenerator(10_000_000, 10, 10_000_000, seeded(42));
+    const g2 = new OptimalMulticastDelayGenerator(10_000_000, 10, seeded(42));
     for (let i = 0; i < 20; i++) expect(g1.next()).toBe(g2.next());
     expect(calls).toBe(20);
-    expect(g1.retryNs).toBe(10_000_000);
     expect(g1.maxBackoffNs).toBe(10_000_000);
   });
 
   it('gives values in [0, maxBackoff) with the default random source', () => {
-    const g = new OptimalMulticastDelayGenerator(10_000_000, 10, 10_000_000);
+    const g = new OptimalMulticastDelayGenerator(10_000_000, 10);
     for (let i = 0; i < 2000; i++) {
       const d = g.next();
       expect(d).toBeGreaterThanOrEqual(0);
@@ -92,7 +92,7 @@ describe('OptimalMulticastDelayGenerator', () => {
   });
 
   it('is skewed towards the maximum backoff for a group of 10 (mean ≈ 0.735 · max)', () => {
-    const g = new OptimalMulticastDelayGenerator(10_000_000, 10, 10_000_000, seeded(7));
+    const g = new OptimalMulticastDelayGenerator(10_000_000, 10, seeded(7));
     const n = 20_000;
     let sum = 0;
     let aboveHalf = 0;
@@ -112,7 +112,7 @@ describe('OptimalMulticastDelayGenerator', () => {
 
   it('skews further towards the maximum for a larger group', () => {
     const mean = (groupSize: number) => {
-      const g = new OptimalMulticastDelayGenerator(10_000_000, groupSize, 10_000_000, seeded(3));
+      const g = new OptimalMulticastDelayGenerator(10_000_000, groupSize, seeded(3));
       let sum = 0;
       for (let i = 0; i < 5000; i++) sum += g.next();
       return sum / 5000;
@@ -215,7 +215,7 @@ describe('LossDetector', () => {
     let draws = 0;
     const generator: DelayGenerator = {
       next: () => delays[draws++]!,
-      retryNs: 2000,
+      retry: () => 2000,
     };
     const d = new LossDetector(generator);
     d.track(gap(1, 0, 32), 0);
@@ -228,12 +228,16 @@ describe('LossDetector', () => {
     expect(d.deadlineNs).toBe(3100);
   });
 
-  it('uses the multicast generator’s random delay', () => {
-    const d = new LossDetector(new OptimalMulticastDelayGenerator(10_000_000, 10, 10_000_000, () => 0.5));
+  it('uses the multicast generator’s random delay for the first NAK and for each repeat', () => {
+    let u = 0.5;
+    const d = new LossDetector(new OptimalMulticastDelayGenerator(10_000_000, 10, () => u));
     expect(d.track(gap(1, 0, 32), 1_000_000)).toBe(LossEvent.NEW_GAP);
     // Delay ≈ 8 010 589.45 ns.
     expect(d.track(gap(1, 0, 32), 9_010_589)).toBe(0);
+    u = 0.1;
     expect(d.track(gap(1, 0, 32), 9_010_590)).toBe(LossEvent.SEND_NAK);
-    expect(d.deadlineNs).toBe(19_010_590);
+    // The repeat backs off afresh, as Aeron's driver does (its multicast generator ignores the retry flag):
+    // ≈ 3 893 917.17 ns for u = 0.1, not the unicast retry interval.
+    expect(d.deadlineNs).toBeCloseTo(9_010_590 + 3_893_917.17, 1);
   });
 });

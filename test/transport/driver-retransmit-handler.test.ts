@@ -1,16 +1,20 @@
 /**
- * The sender's NAK handling in transport/driver: immediate and delayed resends, overlapping NAKs ignored
- * while a resend is pending or lingering, a new resend of the same range after the linger, and the limit on
- * concurrent resends.
+ * The sender's NAK handling in transport/driver, Aeron's rule: immediate and delayed resends, a NAK starting
+ * within a pending or lingering resend ignored, a new resend of the same range after the linger, the limit
+ * on concurrent multicast resends, and the unicast resend that a NAK for another range replaces.
  */
 import { describe, expect, it } from 'vitest';
-import { RETRANSMIT_LINGER_NS, RetransmitHandler } from '../../transport/driver/retransmit-handler.js';
+import { MAX_RETRANSMITS, RETRANSMIT_LINGER_NS, RetransmitHandler } from '../../transport/driver/retransmit-handler.js';
 
 type Sent = [termId: number, termOffset: number, length: number];
 
-function handler(maxActions: number, delayNs?: number, lingerNs?: number): { h: RetransmitHandler; sent: Sent[] } {
+/** A multicast handler with `maxActions` concurrent resends, or a unicast one. */
+function handler(maxActions: number | 'unicast', delayNs?: number, lingerNs?: number): { h: RetransmitHandler; sent: Sent[] } {
   const sent: Sent[] = [];
-  const h = new RetransmitHandler((termId, termOffset, length) => sent.push([termId, termOffset, length]), maxActions, delayNs, lingerNs);
+  const resend = (termId: number, termOffset: number, length: number) => sent.push([termId, termOffset, length]);
+  const h = maxActions === 'unicast'
+    ? new RetransmitHandler(resend, false, undefined, delayNs, lingerNs)
+    : new RetransmitHandler(resend, true, maxActions, delayNs, lingerNs);
   return { h, sent };
 }
 
@@ -36,24 +40,23 @@ describe('RetransmitHandler', () => {
     expect(sent).toHaveLength(1);
   });
 
-  it('ignores NAKs overlapping a lingering resend, accepts adjacent ranges and other terms', () => {
+  it('ignores a NAK starting within a lingering resend, serves one starting elsewhere and other terms', () => {
     const { h, sent } = handler(16, 0, 10_000);
     expect(h.onNak(3, 4096, 1024, 0)).toBe(true);
+    // A repeat, a longer gap from the same start, and ones starting inside the range (first and last byte).
     expect(h.onNak(3, 4096, 1024, 10)).toBe(false);
-    expect(h.onNak(3, 4000, 100, 20)).toBe(false);
-    expect(h.onNak(3, 5119, 64, 30)).toBe(false);
-    expect(h.onNak(3, 4200, 32, 40)).toBe(false);
-    expect(h.onNak(3, 0, 8192, 50)).toBe(false);
+    expect(h.onNak(3, 4096, 8192, 20)).toBe(false);
+    expect(h.onNak(3, 4200, 32, 30)).toBe(false);
+    expect(h.onNak(3, 5119, 64, 40)).toBe(false);
     expect(sent).toEqual([[3, 4096, 1024]]);
-    // Touching but not overlapping on either side.
-    expect(h.onNak(3, 5120, 64, 60)).toBe(true);
-    expect(h.onNak(3, 4000, 96, 70)).toBe(true);
-    // The same offsets in another term.
-    expect(h.onNak(4, 4096, 1024, 80)).toBe(true);
+    // Starting just past it, or before it (even overlapping it), or in another term: served.
+    expect(h.onNak(3, 5120, 64, 50)).toBe(true);
+    expect(h.onNak(3, 0, 8192, 60)).toBe(true);
+    expect(h.onNak(4, 4096, 1024, 70)).toBe(true);
     expect(sent).toEqual([
       [3, 4096, 1024],
       [3, 5120, 64],
-      [3, 4000, 96],
+      [3, 0, 8192],
       [4, 4096, 1024],
     ]);
     expect(h.activeCount).toBe(4);
@@ -132,18 +135,40 @@ describe('RetransmitHandler', () => {
     ]);
   });
 
-  it('allows only one resend at a time for unicast (limit 1), delayed or not', () => {
-    const { h, sent } = handler(1, 500, 10_000);
-    expect(h.onNak(1, 0, 32, 0)).toBe(true);
-    expect(h.onNak(1, 1024, 32, 0)).toBe(false);
-    h.onTimer(500);
-    expect(h.onNak(1, 1024, 32, 600)).toBe(false);
-    h.onTimer(10_500);
-    expect(h.onNak(1, 1024, 32, 10_500)).toBe(true);
-    h.onTimer(11_000);
+  it('keeps up to 16 multicast resends by default', () => {
+    expect(MAX_RETRANSMITS).toBe(16);
+    const sent: Sent[] = [];
+    const h = new RetransmitHandler((termId, termOffset, length) => sent.push([termId, termOffset, length]), true, undefined, 0, 10_000);
+    for (let i = 0; i < 16; i++) expect(h.onNak(1, i * 1024, 32, i)).toBe(true);
+    expect(h.onNak(1, 16 * 1024, 32, 20)).toBe(false);
+    expect(h.activeCount).toBe(16);
+    expect(sent).toHaveLength(16);
+  });
+
+  it('unicast: a NAK for another range replaces the lingering resend and is served at once', () => {
+    const { h, sent } = handler('unicast', 0, 10_000);
+    expect(h.onNak(1, 0, 1024, 0)).toBe(true);
+    expect(h.onNak(1, 512, 32, 100)).toBe(false);
+    expect(h.onNak(1, 4096, 1024, 200)).toBe(true);
+    expect(h.activeCount).toBe(1);
+    // The replaced range no longer blocks a NAK for it; the new one does.
+    expect(h.onNak(1, 4096, 1024, 300)).toBe(false);
+    expect(h.onNak(1, 0, 1024, 400)).toBe(true);
     expect(sent).toEqual([
-      [1, 0, 32],
-      [1, 1024, 32],
+      [1, 0, 1024],
+      [1, 4096, 1024],
+      [1, 0, 1024],
     ]);
+    h.onTimer(10_400);
+    expect(h.activeCount).toBe(0);
+  });
+
+  it('unicast: a NAK for another range replaces a delayed resend, which is then never sent', () => {
+    const { h, sent } = handler('unicast', 500, 10_000);
+    expect(h.onNak(1, 0, 32, 0)).toBe(true);
+    expect(h.onNak(1, 1024, 32, 100)).toBe(true);
+    h.onTimer(600);
+    expect(sent).toEqual([[1, 1024, 32]]);
+    expect(h.activeCount).toBe(1);
   });
 });

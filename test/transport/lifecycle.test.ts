@@ -1,12 +1,13 @@
 /**
  * Connection lifecycle over node:dgram on the loopback interface: connection and NOT_CONNECTED, a clean
  * close on either side (EOS), publisher and subscriber restarts, liveness timeouts when a side vanishes
- * without a word, a subscriber joining a running stream, ERR for a stream the receiver rejects, and the
- * API's argument errors and counters.
+ * without a word, a subscriber joining a running stream, the EOS status messages of a draining image, the
+ * unicast SETUP's TTL, ERR for a stream the receiver rejects, and the API's argument errors and counters.
  */
 import nodeDgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PublicationResult, Transport, type DatagramModule, type ImageEndReason, type TransportOptions } from '../../transport/index.js';
+import { ControlLength, FrameType, StatusFlags, encodeData, encodeSetup, heartbeat } from '../../transport/wire/frames.js';
 import { collect, makeMessage, publishAll, sequenceProblems, sleep, waitFor } from './harness.js';
 
 const dgram = nodeDgram as unknown as DatagramModule;
@@ -192,6 +193,54 @@ describe('ends of streams', () => {
     await pub.whenConnected(3000);
     expect(subTransport.counters.setupRequestsSent).toBeGreaterThanOrEqual(1);
     expect(sub.images.length).toBe(1);
+  });
+});
+
+describe('SETUP', () => {
+  it('carries TTL 0 on a unicast channel, as the TTL applies to multicast only', async () => {
+    const raw = nodeDgram.createSocket('udp4');
+    await new Promise<void>((resolve) => raw.bind(0, '127.0.0.1', resolve));
+    const setup = new Promise<Buffer>((resolve) => raw.on('message', (m) => { if (m.readInt16LE(6) === 5) resolve(m); }));
+    await transport({ ...FAST, setupIntervalMs: 20 }).addPublication(`aeron:udp?endpoint=127.0.0.1:${raw.address().port}|term-length=64k`, 14);
+    const frame = await Promise.race([setup, sleep(2000).then(() => null)]);
+    raw.close();
+    expect(frame).not.toBeNull();
+    expect(frame!.readInt32LE(36)).toBe(0);
+  });
+});
+
+describe('end of stream, receiver side', () => {
+  it('repeats the EOS status message each status interval while the image drains (5 intervals), then stops', async () => {
+    const smMs = 40;
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const sub = await transport({ ...FAST, statusMessageIntervalMs: smMs }).addSubscription(`aeron:udp?endpoint=127.0.0.1:${port}`, 15);
+    const ended = new Promise<ImageEndReason>((resolve) => sub.on('imageUnavailable', (_image, reason) => resolve(reason)));
+    // A hand-made publication: SETUP, then one EOS heartbeat at position 0.
+    const raw = nodeDgram.createSocket('udp4');
+    const eosAt: number[] = [];
+    let sms = 0;
+    raw.on('message', (m) => {
+      if (m.readInt16LE(6) !== FrameType.SM) return;
+      sms++;
+      if (m[5]! & StatusFlags.EOS) eosAt.push(performance.now());
+    });
+    const ids = { sessionId: 4343, streamId: 15, termId: 1, termOffset: 0 };
+    const setup = Buffer.alloc(ControlLength.SETUP);
+    encodeSetup({ type: FrameType.SETUP, flags: 0, ...ids, initialTermId: 1, activeTermId: 1, termLength: 65536, mtu: 1408, ttl: 0 }, setup, 0);
+    raw.send(setup, port, '127.0.0.1');
+    expect(await waitFor(() => sms > 0, 2000)).toBe(true);
+    const eos = Buffer.alloc(32);
+    encodeData(heartbeat(ids, true), eos, 0);
+    raw.send(eos, port, '127.0.0.1');
+    expect(await Promise.race([ended, sleep(2000).then(() => null)])).toBe('end-of-stream');
+    await sleep(12 * smMs);
+    raw.close();
+    // The first at the end, then one per interval for 5 intervals: the sender may have missed the first.
+    expect(eosAt.length).toBeGreaterThanOrEqual(4);
+    expect(eosAt.length).toBeLessThanOrEqual(7);
+    const span = eosAt.at(-1)! - eosAt[0]!;
+    expect(span).toBeGreaterThanOrEqual(3 * smMs);
+    expect(span).toBeLessThanOrEqual(8 * smMs);
   });
 });
 

@@ -86,6 +86,25 @@ describe('reliable delivery under injected faults (node:dgram, loopback)', () =>
   }, 120_000);
 });
 
+describe('NAKs for successive gaps (unicast, node:dgram, loopback)', () => {
+  it('resends each gap when its NAK arrives: a NAK for a new range replaces the lingering resend', async () => {
+    const count = 5000;
+    const channel = `aeron:udp?endpoint=127.0.0.1:${port()}|term-length=1m`;
+    const sub = await transport(lossyDgram(dgram, { loss: 0.05, seed: 51 })).addSubscription(channel, 1005);
+    const pub = await transport(lossyDgram(dgram, { loss: 0.05, seed: 52 })).addPublication(channel, 1005);
+    await pub.whenConnected(10_000);
+    const received = collect(sub);
+    await publishAll(pub, Array.from({ length: count }, (_, i) => makeMessage(i, 200)), 60_000);
+    expect(await waitFor(() => received.total >= count, 60_000)).toBe(true);
+    received.stop();
+    expect(sequenceProblems(received.bySession.get(pub.sessionId), count)).toEqual([]);
+    expect(pub.counters.naksReceived).toBeGreaterThan(10);
+    // Only a NAK repeated for a gap whose resend is still lingering (10 ms) is ignored; were the lingering
+    // resend to block NAKs for other ranges, about half of them would be.
+    expect(pub.counters.naksIgnored).toBeLessThan(pub.counters.naksReceived / 10);
+  }, 90_000);
+});
+
 describe('CUBIC congestion control end to end', () => {
   it('measures RTT, shrinks the window on loss, and still delivers everything in order', async () => {
     const count = 3000;

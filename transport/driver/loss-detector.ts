@@ -4,9 +4,10 @@
  * The image scans for the first gap between its rebuild position and its high-water mark. A gap not seen
  * before arms a timer with a delay from the delay generator; when the timer expires and the gap is still
  * there, a NAK goes out and the timer re-arms with the retry interval. A gap that is filled, or a new first
- * gap, resets it. Unicast uses a fixed tiny delay; multicast a random delay from a truncated exponential
- * distribution over a maximum backoff (Nonnenmacher & Biersack's timer, as Aeron's driver uses for a group
- * of 10), so that receivers missing the same data do not all NAK at once.
+ * gap, resets it. Unicast uses a fixed tiny delay and a fixed retry interval; multicast a random delay from
+ * a truncated exponential distribution over a maximum backoff (Nonnenmacher & Biersack's timer, as Aeron's
+ * driver uses for a group of 10), drawn afresh for each repeat as well (Aeron's multicast generator ignores
+ * its retry flag), so that receivers missing the same data do not all NAK, or repeat, at once.
  */
 import type { Gap } from '../log/term-reader.js';
 
@@ -14,8 +15,8 @@ import type { Gap } from '../log/term-reader.js';
 export interface DelayGenerator {
   /** Delay before the first NAK for a new gap. */
   next(): number;
-  /** Delay between repeats of a NAK while the gap remains. */
-  readonly retryNs: number;
+  /** Delay before the next repeat of a NAK while the gap remains. */
+  retry(): number;
 }
 
 /** Unicast: a fixed delay. */
@@ -27,6 +28,10 @@ export class StaticDelayGenerator implements DelayGenerator {
 
   next(): number {
     return this.delayNs;
+  }
+
+  retry(): number {
+    return this.retryNs;
   }
 }
 
@@ -41,7 +46,6 @@ export class OptimalMulticastDelayGenerator implements DelayGenerator {
   constructor(
     readonly maxBackoffNs: number,
     groupSize: number,
-    readonly retryNs: number,
     private readonly random: () => number = Math.random,
   ) {
     this.lambda = Math.log(groupSize) + 1;
@@ -51,12 +55,16 @@ export class OptimalMulticastDelayGenerator implements DelayGenerator {
   next(): number {
     return (this.maxBackoffNs * Math.log(1 + this.random() * this.scale)) / this.lambda;
   }
+
+  retry(): number {
+    return this.next();
+  }
 }
 
 /** Unicast defaults: first NAK after 100 µs, repeated every 10 ms (100 × the delay). */
 export const UNICAST_NAK_DELAY_NS = 100_000;
 export const UNICAST_NAK_RETRY_NS = 10_000_000;
-/** Multicast defaults: random backoff up to 10 ms for a group of 10, repeated every 10 ms after that. */
+/** Multicast defaults: random backoff up to 10 ms for a group of 10, before the first NAK and each repeat. */
 export const MULTICAST_NAK_MAX_BACKOFF_NS = 10_000_000;
 export const MULTICAST_NAK_GROUP_SIZE = 10;
 
@@ -105,7 +113,7 @@ export class LossDetector {
       a.length = gap.length;
     }
     if (nowNs < this.expiryNs) return events;
-    this.expiryNs = nowNs + this.delays.retryNs;
+    this.expiryNs = nowNs + this.delays.retry();
     return events | LossEvent.SEND_NAK;
   }
 }

@@ -29,7 +29,7 @@ import { ControlLength } from '../wire/control.js';
 import { computePosition, positionBitsToShift } from '../wire/position.js';
 import { publicationCounters, type PublicationCounters } from './counters.js';
 import { FlowControl } from './flow-control.js';
-import { RetransmitHandler } from './retransmit-handler.js';
+import { MAX_RETRANSMITS, RetransmitHandler } from './retransmit-handler.js';
 import type { SendEndpoint } from './send-endpoint.js';
 import { nanoTime } from './socket.js';
 import type { TransportTimings } from './timings.js';
@@ -110,7 +110,8 @@ export class NetworkPublication {
     this.streamId = params.streamId;
     this.termLength = channel.termLength;
     this.mtu = channel.mtu;
-    this.ttl = channel.ttl;
+    // SETUP's ttl is the multicast TTL; a unicast channel has none and says 0, as Aeron's driver does.
+    this.ttl = channel.multicast ? channel.ttl : 0;
     this.burstBytes = BURST_DATAGRAMS * this.mtu;
     this.initialTermId = params.initialTermId;
     this.bits = positionBitsToShift(this.termLength);
@@ -125,7 +126,8 @@ export class NetworkPublication {
     this.fc = new FlowControl(strategy, channel.params.fc, timings.receiverTimeoutNs);
     this.retransmit = new RetransmitHandler(
       (termId, termOffset, length) => this.resend(termId, termOffset, length),
-      channel.multicast ? 16 : 1,
+      channel.multicast,
+      MAX_RETRANSMITS,
       0,
       timings.retransmitLingerNs,
     );

@@ -28,6 +28,9 @@ import type { TransportTimings } from './timings.js';
 /** Fragments read between checks for a due status message in one poll. */
 const POLL_SLICE_FRAGMENTS = 256;
 
+/** Status intervals the EOS status message repeats for after a clean end (Aeron's AERON_IMAGE_SM_EOS_MULTIPLE). */
+export const EOS_SM_INTERVALS = 5;
+
 /** Why an image ended. */
 export type ImageEndReason = 'end-of-stream' | 'timeout' | 'left-behind' | 'closed';
 
@@ -79,6 +82,7 @@ export class PublicationImage {
   private lastFrameNs: number;
   private eosPosition = -1;
   private ended: ImageEndReason | null = null;
+  private endedNs = 0;
 
   constructor(
     params: ImageParams,
@@ -104,7 +108,7 @@ export class PublicationImage {
       ? new CubicCongestionControl(params.mtu, window, nowNs)
       : new StaticCongestionControl(window);
     this.loss = new LossDetector(params.multicast
-      ? new OptimalMulticastDelayGenerator(timings.nakMulticastMaxBackoffNs, MULTICAST_NAK_GROUP_SIZE, timings.nakRetryNs)
+      ? new OptimalMulticastDelayGenerator(timings.nakMulticastMaxBackoffNs, MULTICAST_NAK_GROUP_SIZE)
       : new StaticDelayGenerator(timings.nakDelayNs, timings.nakRetryNs));
     this.lastFrameNs = nowNs;
     this.sendStatusMessage(nowNs, 0);
@@ -223,8 +227,20 @@ export class PublicationImage {
   end(reason: ImageEndReason, nowNs: number): ImageEndReason {
     if (this.ended !== null) return this.ended;
     this.ended = reason;
+    this.endedNs = nowNs;
     if (reason !== 'timeout') this.sendStatusMessage(nowNs, StatusFlags.EOS);
     return reason;
+  }
+
+  /**
+   * The drain of a stream that ended cleanly: the EOS status message repeats each status interval for
+   * {@link EOS_SM_INTERVALS} intervals after the end, as Aeron's image does while draining, so a sender that
+   * lost the first still stops waiting for this receiver.
+   */
+  onDrainDuty(nowNs: number): void {
+    const interval = this.timings.statusMessageIntervalNs;
+    if (this.ended !== 'end-of-stream' || nowNs - this.endedNs > EOS_SM_INTERVALS * interval) return;
+    if (nowNs - this.lastSmNs >= interval) this.sendStatusMessage(nowNs, StatusFlags.EOS);
   }
 
   /** Answers an EOS heartbeat of an image that has already ended, so the sender's linger can finish. */

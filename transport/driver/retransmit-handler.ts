@@ -1,12 +1,18 @@
 /**
  * The sender's answer to NAKs: which ranges to resend and when.
  *
- * A NAK names a term id, offset and length. The handler ignores one that overlaps a resend that is pending
- * or lingering (for the linger time, 10 ms, after it was sent: the NAKs other receivers sent for the same
- * loss, and repeats already in flight, must not multiply the resend), and one beyond the number of
- * concurrent resends (1 for unicast, 16 for multicast). Otherwise the range is resent after the resend delay
- * (0 for unicast: at once; multicast: the same, as receivers already randomise their NAKs). Whether the range
- * is still in the term buffers is the publication's check, made before the NAK reaches here.
+ * A NAK names a term id, offset and length. The rule is that of Aeron's media driver
+ * (aeron_retransmit_handler.c): a NAK whose start lies within a resend that is pending or lingering (for the
+ * linger time, 10 ms, after it was sent) is ignored — it is a repeat of that loss, from this receiver or
+ * another, and must not multiply the resend. Any other NAK names data the receiver still lacks:
+ * - unicast keeps one resend, and such a NAK replaces it (the receiver NAKs only its first gap, so a NAK
+ *   for a new range means the previous one was repaired; holding it back for the linger would stall
+ *   every gap behind it for a NAK retry);
+ * - multicast (group semantics) keeps up to 16 concurrent resends, one per range; a NAK beyond that is
+ *   dropped and counted.
+ * The range is resent after the resend delay (0: at once, for multicast too, as receivers already
+ * randomise their NAKs). Whether the range is still in the term buffers is the publication's check, made
+ * before the NAK reaches here.
  */
 
 /** A resend the handler has accepted. */
@@ -22,6 +28,9 @@ interface Action {
 /** Resends a range; the publication's sender. */
 export type Resend = (termId: number, termOffset: number, length: number) => void;
 
+/** Default limit on concurrent multicast resends, pending or lingering (Aeron's max-resend default). */
+export const MAX_RETRANSMITS = 16;
+
 /** Default linger after a resend. */
 export const RETRANSMIT_LINGER_NS = 10_000_000;
 
@@ -31,7 +40,9 @@ export class RetransmitHandler {
 
   constructor(
     private readonly resend: Resend,
-    private readonly maxActions: number,
+    /** Multicast: concurrent resends up to maxActions. Unicast: one, which a new range replaces. */
+    private readonly groupSemantics: boolean,
+    private readonly maxActions = MAX_RETRANSMITS,
     private readonly delayNs = 0,
     private readonly lingerNs = RETRANSMIT_LINGER_NS,
   ) {}
@@ -41,12 +52,13 @@ export class RetransmitHandler {
     return this.actions.length;
   }
 
-  /** Takes a NAK; returns false when it was ignored (overlap or too many resends in progress). */
+  /** Takes a NAK; returns false when it was ignored (its start within an active resend, or too many). */
   onNak(termId: number, termOffset: number, length: number, nowNs: number): boolean {
     for (const a of this.actions) {
-      if (a.termId === termId && termOffset < a.termOffset + a.length && a.termOffset < termOffset + length) return false;
+      if (a.termId === termId && a.termOffset <= termOffset && termOffset < a.termOffset + a.length) return false;
     }
-    if (this.actions.length >= this.maxActions) return false;
+    if (!this.groupSemantics) this.actions.length = 0;
+    else if (this.actions.length >= this.maxActions) return false;
     if (this.delayNs <= 0) {
       this.resend(termId, termOffset, length);
       this.actions.push({ termId, termOffset, length, deadlineNs: nowNs + this.lingerNs, lingering: true });

@@ -7,7 +7,8 @@
  * DATA for a session without an image (this subscription joined a running stream, or the SETUP was lost)
  * is answered with a status message carrying SEND_SETUP, at most once per setup interval per session. A
  * session whose stream ended cleanly stays remembered for the image liveness time: its late frames are
- * ignored and its EOS heartbeats answered with EOS status messages, so it does not come back as a new image.
+ * ignored and its EOS heartbeats answered with EOS status messages, so it does not come back as a new image;
+ * for its first status intervals the EOS status message also repeats on its own (the image's drain).
  */
 import type { MessageHandler } from '../log/term-reader.js';
 import type { UdpChannel } from '../wire/channel.js';
@@ -165,7 +166,10 @@ export class StreamReceiver {
       const reason = image.onDuty(nowNs);
       if (reason !== null) this.remove(image, reason, nowNs);
     }
-    for (const [sessionId, e] of this.ended) if (nowNs >= e.untilNs) this.ended.delete(sessionId);
+    for (const [sessionId, e] of this.ended) {
+      if (nowNs >= e.untilNs) this.ended.delete(sessionId);
+      else e.image.onDrainDuty(nowNs);
+    }
     for (const [sessionId, at] of this.setupRequests) if (nowNs - at > this.timings.imageLivenessNs) this.setupRequests.delete(sessionId);
   }
 

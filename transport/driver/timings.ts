@@ -25,7 +25,7 @@ export interface TransportTimings {
   /** Unicast NAK delay and repeat interval. */
   nakDelayNs: number;
   nakRetryNs: number;
-  /** Multicast NAK backoff: random delay up to this, then repeats at nakRetryNs. */
+  /** Multicast NAK backoff: random delay up to this before the first NAK and each repeat. */
   nakMulticastMaxBackoffNs: number;
 }
 
