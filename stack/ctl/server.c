@@ -63,6 +63,20 @@ struct ffs_ctl_server {
 
 static bool stopping(const struct ffs_ctl_server *srv) { return __atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE); }
 
+/** Waits until fd is readable (true) or the server stops or poll fails (false). */
+static bool wait_readable(const struct ffs_ctl_server *srv, int fd)
+{
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = srv->stop_fd, .events = POLLIN } };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		return !pfd[1].revents && !stopping(srv);
+	}
+}
+
 /** Set by ffs_ctl_fail on the handler's thread: the reply in `out` is already the error object. */
 static _Thread_local bool failure_written;
 
@@ -206,13 +220,7 @@ static void *conn_main(void *arg)
 	ffs_json_init(&out);
 	size_t len = 0;
 	while (buf && !stopping(srv)) {
-		struct pollfd pfd[2] = { { .fd = c->fd, .events = POLLIN }, { .fd = srv->stop_fd, .events = POLLIN } };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents || stopping(srv))
+		if (!wait_readable(srv, c->fd))
 			break;
 		ssize_t n = recv(c->fd, buf + len, MAX_LINE - len, 0);
 		if (n < 0 && errno == EINTR)
@@ -269,13 +277,7 @@ static void *accept_main(void *arg)
 {
 	struct ffs_ctl_server *srv = arg;
 	while (!stopping(srv)) {
-		struct pollfd pfd[2] = { { .fd = srv->listen_fd, .events = POLLIN }, { .fd = srv->stop_fd, .events = POLLIN } };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents || stopping(srv))
+		if (!wait_readable(srv, srv->listen_fd))
 			break;
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
