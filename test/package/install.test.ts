@@ -97,6 +97,11 @@ describe('npm pack', () => {
       'dist/transport/index.js', 'native/addon.cc', 'posix/ff_api.h', 'stack/stack.c', 'stack/ctl/ctl.h']) {
       expect(files, f).toContain(f);
     }
+    // The README's links into docs/ resolve in the package (npm shows the README as the package's page).
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const linked = [...readme.matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1]!);
+    expect(linked.length).toBeGreaterThan(5);
+    expect(linked.filter((l) => !files.includes(l))).toEqual([]);
     const unwanted = files.filter((f) => /^(test|bench|fuzz|testbed|demo|build|dist\/(test|bench|testbed|demo))\//.test(f)
       || /\.map$/.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || f.startsWith('posix/examples/'));
     expect(unwanted).toEqual([]);
