@@ -177,10 +177,9 @@ TEST(stop_ends_every_connection_and_removes_the_socket)
 	turn_until_replies(st, cs, 40);
 	ffs_stack_stop(st);
 	CHECK(access(sock_path, F_OK) != 0 && errno == ENOENT);
-	int after = total(cs, replies_of);
-	usleep(20 * 1000);
+	/* (Replies the server wrote before it stopped may still be counted by a client afterwards: the held
+	 * connections' end of file below is what shows that no connection outlives the stop.) */
 	clients_stop(cs);
-	CHECK_EQ_INT(total(cs, replies_of), after);
 	CHECK_EQ_INT(total(cs, bad_of), 0);
 	int held = 0;
 	for (int i = 0; i < CLIENTS; i++) {
