@@ -18,6 +18,7 @@ export const COUNTER_TABLE = [
   { name: "eth.dispatch_dropped", kind: "drop" },
   { name: "eth.rx_down", kind: "drop" },
   { name: "eth.tx_down", kind: "drop" },
+  { name: "eth.tx_bursts", kind: "count" },
   { name: "fault.dropped", kind: "drop" },
   { name: "fault.duplicated", kind: "count" },
   { name: "fault.reordered", kind: "count" },

@@ -28,6 +28,7 @@
 	X(eth_dispatch_dropped, "eth.dispatch_dropped", drop, "frames dropped by the software RSS dispatcher: their lcore's peer queue was full") \
 	X(eth_rx_down, "eth.rx_down", drop, "frames received on a port that is down (ifconfig down), dropped") \
 	X(eth_tx_down, "eth.tx_down", drop, "frames for a port that is down (ifconfig down), dropped") \
+	X(eth_tx_bursts, "eth.tx_bursts", count, "transmit bursts that devices took frames from (eth.tx / eth.tx_bursts: frames per burst)") \
 	X(fault_dropped, "fault.dropped", drop, "received IPv4 frames dropped by the fault injector (dev.fault.rx_drop_ppm)") \
 	X(fault_duplicated, "fault.duplicated", count, "received IPv4 frames delivered twice by the fault injector (dev.fault.rx_dup_ppm)") \
 	X(fault_reordered, "fault.reordered", count, "received IPv4 frames held back and delivered after a later one (dev.fault.rx_reorder_ppm)") \
