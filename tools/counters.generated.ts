@@ -101,6 +101,7 @@ export const COUNTER_TABLE = [
   { name: "udp.steered", kind: "count" },
   { name: "udp.tx", kind: "count" },
   { name: "udp.tx_errors", kind: "count" },
+  { name: "udp.tx_csum_offload", kind: "count" },
   { name: "udp.icmp_errors", kind: "count" },
   { name: "ctrl.msgs", kind: "count" },
   { name: "loop.turns", kind: "count" },

@@ -262,6 +262,12 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 		.payload_len = payload_len,
 	};
 	lc->ctr.ip_tx++;
+	/* The device sums a UDP datagram that leaves in one frame, where it offers to and
+	 * net.inet.udp.tx_csum_offload lets it; a looped-back copy or fragments carry the sum itself. */
+	if (o->udp_csum)
+		udp_csum_fill(lc, m, IPV4_HDR_LEN, ip.src, ip.dst,
+			      !local && !mcast_copy && port->caps.tx_udp_offload && rte_pktmbuf_pkt_len(m) <= port->mtu &&
+				      ffs_sysctl(st, FFS_SYSCTL_UDP_TX_CSUM_OFFLOAD));
 	if (local) {
 		ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &LOOPBACK_CAPS);
 		return loopback_enqueue(lc, m);

@@ -111,6 +111,7 @@
 	X(udp_steered, "udp.steered", count, "reassembled UDP datagrams handed to the home lcore of their socket") \
 	X(udp_tx, "udp.tx", count, "UDP datagrams sent")                                             \
 	X(udp_tx_errors, "udp.tx_errors", count, "UDP datagrams the stack could not send (no route, no buffers)") \
+	X(udp_tx_csum_offload, "udp.tx_csum_offload", count, "UDP datagrams sent with their checksum left to the device (net.inet.udp.tx_csum_offload)") \
 	X(udp_icmp_errors, "udp.icmp_errors", count, "ICMP errors delivered to the socket they concern") \
 	X(ctrl_msgs, "ctrl.msgs", count, "control messages applied")                                 \
 	X(loop_turns, "loop.turns", count, "turns of the stack loop")                                \
