@@ -58,6 +58,15 @@ void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 void ipv4_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
 
 /** What the caller of ipv4_output decides about a packet. */
+/** The route of a TX drain's last unicast or local destination (routes change only between turns). */
+struct ipv4_route_memo {
+	bool valid;
+	bool local;
+	uint32_t dst;
+	uint32_t nexthop;
+	const struct ffs_port *port; /**< NULL: local, or no route */
+};
+
 struct ipv4_out {
 	uint32_t src;  /**< 0 = the outgoing port's address */
 	uint32_t dst;
@@ -67,6 +76,7 @@ struct ipv4_out {
 	bool dont_frag;
 	bool mcast_loop; /**< multicast: also deliver to local members (IP_MULTICAST_LOOP) */
 	bool udp_csum;   /**< the payload is a UDP datagram whose checksum is still to be filled (udp_csum_fill) */
+	struct ipv4_route_memo *memo; /**< NULL, or where a burst keeps its last route: one lookup per destination */
 };
 /** Prepends an IPv4 header to the payload in `m`, routes and sends (or loops back). 0 or a negative errno. */
 int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o);

@@ -216,7 +216,7 @@ struct src_cache {
 	uint32_t dst, src;
 };
 
-static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache)
+static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache, struct ipv4_route_memo *memo)
 {
 	struct ffs_stack *st = lc->st;
 	struct ffs_meta meta = *ffs_meta(m);
@@ -249,7 +249,7 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 	wr_be16(h + 4, (uint16_t)(payload_len + UDP_HDR_LEN));
 	wr_be16(h + 6, 0);
 	struct ipv4_out o = { .src = src, .dst = meta.dst, .proto = IPV4_PROTO_UDP, .ttl = meta.ttl, .tos = meta.tos,
-			      .mcast_loop = meta.flags & FFS_META_MCAST_LOOP, .udp_csum = true };
+			      .mcast_loop = meta.flags & FFS_META_MCAST_LOOP, .udp_csum = true, .memo = memo };
 	if (ipv4_output(lc, m, &o) == 0)
 		lc->ctr.udp_tx++;
 	else
@@ -319,7 +319,8 @@ unsigned udp_tx_drain(struct ffs_lcore *lc)
 	}
 	sndbuf_release(so, gen, bytes, count);
 	struct src_cache cache = { .valid = false };
+	struct ipv4_route_memo memo = { .valid = false };
 	for (unsigned i = 0; i < n; i++)
-		udp_output(lc, pkts[i], &cache);
+		udp_output(lc, pkts[i], &cache, &memo);
 	return n;
 }
