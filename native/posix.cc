@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <string>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <vector>
 
 extern "C" {
@@ -194,7 +195,8 @@ Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 	Napi::Array ports = info[3].As<Napi::Array>();
 	int fd = OwnFd(info, 0);
 	int flags = Int(info, 4);
-	uint32_t n = payloads.Length();
+	/* As sendmmsg(2), which takes at most UIO_MAXIOV messages per call. */
+	uint32_t n = payloads.Length() < UIO_MAXIOV ? payloads.Length() : UIO_MAXIOV;
 	mmsghdr msgs[kMmsgChunk];
 	iovec iovs[kMmsgChunk];
 	sockaddr_in sins[kMmsgChunk];
