@@ -16,10 +16,10 @@
 #include "posix/ff_zc.h"
 #include "stack/lcore/lcore.h"
 
-/** Bytes of payload one segment of st's pool holds (a fresh mbuf's tailroom). */
-static uint32_t seg_room(const struct ffs_stack *st)
+/** Bytes of payload one segment of the chain holds: a fresh mbuf's tailroom (all come from one pool). */
+static inline uint32_t seg_room(const struct rte_mbuf *head)
 {
-	return rte_pktmbuf_data_room_size(st->pool) - RTE_PKTMBUF_HEADROOM;
+	return (uint32_t)head->buf_len - RTE_PKTMBUF_HEADROOM;
 }
 
 /** Segments a `len`-byte datagram takes (one at least: an empty datagram is one empty segment). */
@@ -39,10 +39,11 @@ int ff_zc_mbuf_get(struct ff_zc_mbuf *m, int len)
 		errno = m ? EMSGSIZE : EINVAL;
 		return -1;
 	}
-	uint32_t room = seg_room(st);
+	uint32_t room = rte_pktmbuf_data_room_size(st->pool) - RTE_PKTMBUF_HEADROOM;
 	unsigned n = seg_count((uint32_t)len, room);
 	struct rte_mbuf *segs[FFS_UDP_MAX_PAYLOAD / 512 + 2];
-	if (n > RTE_DIM(segs) || rte_pktmbuf_alloc_bulk(st->pool, segs, n) != 0) {
+	/* rte_pktmbuf_alloc_bulk is an out-of-line loop: a one-segment datagram's mbuf comes straight from the pool. */
+	if (n > RTE_DIM(segs) || (n == 1 ? !(segs[0] = rte_pktmbuf_alloc(st->pool)) : rte_pktmbuf_alloc_bulk(st->pool, segs, n) != 0)) {
 		errno = ENOBUFS;
 		return -1;
 	}
@@ -57,14 +58,13 @@ int ff_zc_mbuf_get(struct ff_zc_mbuf *m, int len)
 
 void *ff_zc_mbuf_data(struct ff_zc_mbuf *m, int *avail)
 {
-	struct ffs_stack *st = ffs_stack_current();
-	if (!st || !m || !m->bsd_mbuf || m->off < 0 || m->off >= m->len) {
+	if (!m || !m->bsd_mbuf || m->off < 0 || m->off >= m->len) {
 		if (avail)
 			*avail = 0;
 		return NULL;
 	}
-	uint32_t room = seg_room(st);
 	struct rte_mbuf *seg = m->bsd_mbuf;
+	uint32_t room = seg_room(seg);
 	for (uint32_t i = (uint32_t)m->off / room; i > 0; i--)
 		seg = seg->next;
 	uint32_t at = (uint32_t)m->off % room;
@@ -83,10 +83,6 @@ int ff_zc_mbuf_write(struct ff_zc_mbuf *m, const char *data, int len)
 	while (len > 0) {
 		int avail;
 		uint8_t *to = ff_zc_mbuf_data(m, &avail);
-		if (!to) {
-			errno = ENETDOWN;
-			return -1;
-		}
 		int n = avail < len ? avail : len;
 		memcpy(to, data, (size_t)n);
 		data += n;
@@ -106,18 +102,13 @@ void ff_zc_mbuf_free(struct ff_zc_mbuf *m)
 
 ssize_t ff_zc_sendto(int s, struct ff_zc_mbuf *m, int flags, const struct sockaddr *to, socklen_t tolen)
 {
-	struct ffs_stack *st = ffs_stack_current();
 	if (!m || !m->bsd_mbuf) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (!st) {
-		errno = ENETDOWN;
-		return -1;
-	}
 	/* The segments' lengths, from the datagram's: segment i holds [i * room, (i + 1) * room). */
 	struct rte_mbuf *head = m->bsd_mbuf;
-	uint32_t room = seg_room(st);
+	uint32_t room = seg_room(head);
 	uint32_t left = (uint32_t)m->len;
 	for (struct rte_mbuf *seg = head; seg; seg = seg->next) {
 		seg->data_len = (uint16_t)(left < room ? left : room);
