@@ -89,6 +89,11 @@ export const SYSCTL_TABLE = [
     description: "Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.",
   },
   {
+    name: "net.inet.udp.tx_csum_offload",
+    default: 1, min: 0, max: 1, unit: "",
+    description: "1: a port that offers UDP transmit checksum offload (ffnet ifconfig: TXCSUM, udp_cksum) computes the checksum of each datagram that leaves in one frame (counted in udp.tx_csum_offload); 0: the stack sums every datagram itself. Fragments and looped-back datagrams are always summed by the stack.",
+  },
+  {
     name: "dev.fault.rx_drop_ppm",
     default: 0, min: 0, max: 1000000, unit: "ppm",
     description: "Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).",

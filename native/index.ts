@@ -167,7 +167,8 @@ export interface NativeStack {
 
 /**
  * The ff_* calls (native/posix.cc over posix/ff_api.h). Each returns its result, or a negative errno
- * when the call failed; ffnet/posix turns those into FfError. Addresses are dotted quads. A call on a
+ * when the call failed; ffnet/posix turns those into FfError. Addresses are dotted quads; a send's
+ * destination may also be the address as a host-order number (posix/send.ts parses each once). A call on a
  * socket another thread opened throws an Error with code ERR_FFNET_WRONG_THREAD.
  */
 export interface NativePosix {
@@ -176,9 +177,12 @@ export interface NativePosix {
   bind(fd: number, address: string, port: number): number;
   connect(fd: number, address: string | null, port: number): number;
   close(fd: number): number;
-  sendto(fd: number, data: Uint8Array, flags: number, address: string | null, port: number): number;
+  /** In inline mode the datagram waits on its lcore's TX ring for kickTx (or a full burst). */
+  sendto(fd: number, data: Uint8Array, flags: number, address: number | string | null, port: number): number;
   recvfrom(fd: number, into: Uint8Array, flags: number): number | [number, string, number];
-  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<string | null>, ports: number[], flags: number): number;
+  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<number | string | null>, ports: number[], flags: number): number;
+  /** Hands what this thread's sends queued to the devices now (inline mode; a no-op otherwise). */
+  kickTx(): void;
   recvmmsg(fd: number, arena: Uint8Array, slot: number, max: number, flags: number, desc: Int32Array): number;
   getsockname(fd: number): number | { address: string; port: number };
   getpeername(fd: number): number | { address: string; port: number };

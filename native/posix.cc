@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <string>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <vector>
 
 extern "C" {
@@ -33,13 +34,14 @@ Napi::Value Result(Napi::Env env, long rc)
 }
 
 /**
- * A send's result, after handing what the sockets queued to the devices at once in inline mode: a JS
- * caller's next loop turn may be a long callback away (a transport status message sent mid-batch).
+ * A send's result. In inline mode the datagrams wait on their lcore's TX ring for the kick that the
+ * JavaScript side schedules once per synchronous run of sends (kickTx, from a microtask), so that a
+ * run leaves in full transmit bursts; a ring that already holds a full burst is drained at once.
  */
 Napi::Value Sent(Napi::Env env, long rc)
 {
 	double result = rc < 0 ? -errno : static_cast<double>(rc);
-	ffs_stack_kick_tx(ffs_stack_current());
+	ffs_stack_kick_tx_full(ffs_stack_current());
 	return Napi::Number::New(env, result);
 }
 
@@ -77,9 +79,19 @@ int OwnFd(const Napi::CallbackInfo &info, size_t i)
 	return fd;
 }
 
-/** Parses a dotted quad (network order out); false when it is not one. */
+/**
+ * Parses a destination (network order out): a host-order number, as ffnet/dgram passes the addresses
+ * it parsed once per destination, or a dotted quad; false when it is neither.
+ */
 bool ParseAddr(const Napi::Value &v, in_addr *out)
 {
+	if (v.IsNumber()) {
+		double d = v.As<Napi::Number>().DoubleValue();
+		if (!(d >= 0 && d <= UINT32_MAX && d == static_cast<double>(static_cast<uint32_t>(d))))
+			return false;
+		out->s_addr = htonl(static_cast<uint32_t>(d));
+		return true;
+	}
 	return v.IsString() && inet_pton(AF_INET, v.As<Napi::String>().Utf8Value().c_str(), out) == 1;
 }
 
@@ -136,7 +148,7 @@ Napi::Value Connect(const Napi::CallbackInfo &info)
 
 Napi::Value Close(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_close(OwnFd(info, 0))); }
 
-/** sendto(fd, bytes: Uint8Array, flags, address | null, port) */
+/** sendto(fd, bytes: Uint8Array, flags, address (host-order number or dotted quad) | null, port) */
 Napi::Value Sendto(const Napi::CallbackInfo &info)
 {
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
@@ -169,36 +181,61 @@ Napi::Value Recvfrom(const Napi::CallbackInfo &info)
 	return out;
 }
 
+/** Messages ff_sendmmsg gets per call from Sendmmsg: their headers live on the stack. */
+constexpr uint32_t kMmsgChunk = 64;
+
 /**
- * sendmmsg(fd, payloads: Uint8Array[], addresses: (string|null)[], ports: number[], flags) → sent count or -errno.
+ * sendmmsg(fd, payloads: Uint8Array[], addresses: (number|string|null)[], ports: number[], flags) → sent
+ * count or -errno. Addresses as in sendto. Sent in chunks of kMmsgChunk; a chunk sent in part ends the call.
  */
 Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 {
 	Napi::Array payloads = info[1].As<Napi::Array>();
 	Napi::Array addrs = info[2].As<Napi::Array>();
 	Napi::Array ports = info[3].As<Napi::Array>();
-	uint32_t n = payloads.Length();
-	std::vector<mmsghdr> msgs(n);
-	std::vector<iovec> iovs(n);
-	std::vector<sockaddr_in> sins(n);
-	for (uint32_t i = 0; i < n; i++) {
-		Napi::Uint8Array b = payloads.Get(i).As<Napi::Uint8Array>();
-		iovs[i] = { b.Data(), b.ByteLength() };
-		msgs[i] = {};
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		Napi::Value a = addrs.Get(i);
-		if (!a.IsNull() && !a.IsUndefined()) {
-			sins[i] = {};
-			sins[i].sin_family = AF_INET;
-			sins[i].sin_port = htons(static_cast<uint16_t>(ports.Get(i).As<Napi::Number>().Uint32Value()));
-			if (!ParseAddr(a, &sins[i].sin_addr))
-				return Napi::Number::New(info.Env(), -EINVAL);
-			msgs[i].msg_hdr.msg_name = &sins[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
+	int fd = OwnFd(info, 0);
+	int flags = Int(info, 4);
+	/* As sendmmsg(2), which takes at most UIO_MAXIOV messages per call. */
+	uint32_t n = payloads.Length() < UIO_MAXIOV ? payloads.Length() : UIO_MAXIOV;
+	mmsghdr msgs[kMmsgChunk];
+	iovec iovs[kMmsgChunk];
+	sockaddr_in sins[kMmsgChunk];
+	long total = 0;
+	for (uint32_t base = 0; base < n || n == 0; base += kMmsgChunk) {
+		uint32_t k = n - base < kMmsgChunk ? n - base : kMmsgChunk;
+		for (uint32_t j = 0; j < k; j++) {
+			uint32_t i = base + j;
+			Napi::Uint8Array b = payloads.Get(i).As<Napi::Uint8Array>();
+			iovs[j] = { b.Data(), b.ByteLength() };
+			msgs[j] = {};
+			msgs[j].msg_hdr.msg_iov = &iovs[j];
+			msgs[j].msg_hdr.msg_iovlen = 1;
+			Napi::Value a = addrs.Get(i);
+			if (!a.IsNull() && !a.IsUndefined()) {
+				sins[j] = {};
+				sins[j].sin_family = AF_INET;
+				sins[j].sin_port = htons(static_cast<uint16_t>(ports.Get(i).As<Napi::Number>().Uint32Value()));
+				if (!ParseAddr(a, &sins[j].sin_addr))
+					return total ? Sent(info.Env(), total) : Napi::Number::New(info.Env(), -EINVAL);
+				msgs[j].msg_hdr.msg_name = &sins[j];
+				msgs[j].msg_hdr.msg_namelen = sizeof(sins[j]);
+			}
 		}
+		int rc = ff_sendmmsg(fd, msgs, k, flags);
+		if (rc < 0)
+			return total ? Sent(info.Env(), total) : Sent(info.Env(), rc);
+		total += rc;
+		if (static_cast<uint32_t>(rc) < k || n == 0)
+			break;
 	}
-	return Sent(info.Env(), ff_sendmmsg(OwnFd(info, 0), msgs.data(), n, Int(info, 4)));
+	return Sent(info.Env(), total);
+}
+
+/** kickTx(): hands what this thread's sends queued to the devices (inline mode; see Sent). */
+Napi::Value KickTx(const Napi::CallbackInfo &info)
+{
+	ffs_stack_kick_tx(ffs_stack_current());
+	return info.Env().Undefined();
 }
 
 /**
@@ -396,6 +433,7 @@ void RegisterPosix(Napi::Env env, Napi::Object exports)
 	p.Set("sendto", Napi::Function::New(env, Sendto));
 	p.Set("recvfrom", Napi::Function::New(env, Recvfrom));
 	p.Set("sendmmsg", Napi::Function::New(env, Sendmmsg));
+	p.Set("kickTx", Napi::Function::New(env, KickTx));
 	p.Set("recvmmsg", Napi::Function::New(env, Recvmmsg));
 	p.Set("getsockname", Napi::Function::New(env, Getsockname));
 	p.Set("getpeername", Napi::Function::New(env, Getpeername));

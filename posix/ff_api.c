@@ -467,7 +467,8 @@ static bool sock_ready(void *arg)
 	return w->write ? ffs_sock_writable(so) || atomic_load(&so->so_error) : ffs_sock_readable(so);
 }
 
-static ssize_t sendv(int s, const struct iovec *iov, int iovcnt, int flags, const struct sockaddr *to, socklen_t tolen)
+ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
+		      const struct sockaddr *to, socklen_t tolen)
 {
 	FF_READER();
 	struct ffs_stack *st;
@@ -491,7 +492,7 @@ static ssize_t sendv(int s, const struct iovec *iov, int iovcnt, int flags, cons
 	bool saved = so->nonblock;
 	if (flags & MSG_DONTWAIT)
 		so->nonblock = true;
-	int rc = ffs_sock_sendv(st, so, iov, iovcnt, ip, port);
+	int rc = m ? ffs_sock_send_mbuf(st, so, m, ip, port) : ffs_sock_sendv(st, so, iov, iovcnt, ip, port);
 	so->nonblock = saved;
 	return rc < 0 ? fail(rc) : rc;
 }
@@ -499,7 +500,7 @@ static ssize_t sendv(int s, const struct iovec *iov, int iovcnt, int flags, cons
 ssize_t ff_sendto(int s, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)
 {
 	struct iovec iov = { (void *)buf, len };
-	return sendv(s, &iov, 1, flags, to, tolen);
+	return ff_send_dgram(s, &iov, 1, NULL, flags, to, tolen);
 }
 
 ssize_t ff_send(int s, const void *buf, size_t len, int flags) { return ff_sendto(s, buf, len, flags, NULL, 0); }
@@ -518,7 +519,7 @@ ssize_t ff_sendmsg(int s, const struct msghdr *msg, int flags)
 		return fail(-EFAULT);
 	if (msg->msg_iovlen > IOV_MAX)
 		return fail(-EMSGSIZE);
-	return sendv(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name, msg->msg_namelen);
+	return ff_send_dgram(s, msg->msg_iov, (int)msg->msg_iovlen, NULL, flags, msg->msg_name, msg->msg_namelen);
 }
 
 static ssize_t recvv(int s, const struct iovec *iov, int iovcnt, int flags, struct sockaddr *from, socklen_t *fromlen,

@@ -3,6 +3,8 @@
 #define FFNET_POSIX_FF_INTERNAL_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include "stack/sock/sock.h"
 #include "stack/stack.h"
 
@@ -55,6 +57,15 @@ unsigned ff_app_take(struct ffs_stack *st, uint32_t *out, unsigned max);
  *  reader section is paused while it waits: the caller and ready() hold no socket across the call
  *  (look it up again after, and in each ready()). */
 int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_ms);
+
+/**
+ * ff_sendto's and ff_sendmsg's body: the datagram gathered from iov, or (m not NULL) the mbuf chain m
+ * sent as it is (ffs_sock_send_mbuf: m stays the caller's on failure). Returns its length, or -1 with errno.
+ */
+struct rte_mbuf;
+struct iovec;
+ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
+		      const struct sockaddr *to, socklen_t tolen);
 
 bool ff_epoll_exists(int epfd);
 int ff_epoll_close(int epfd);

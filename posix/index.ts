@@ -14,6 +14,7 @@ import { constants as osConstants } from 'node:os';
 import { errnoName } from '../native/errors.js';
 import { Stack, type StackAttachment } from '../index.js';
 import { posixBinding } from '../native/index.js';
+import { ipv4Number, sendQueued } from './send.js';
 
 /** A failed ff_* call; the message is `<syscall> <code>`, then `: <detail>` when there is one. */
 export class FfError extends Error {
@@ -77,6 +78,21 @@ function addrArg(syscall: string, addr: SockAddrIn): void {
   }
 }
 
+/** A send's destination, checked as addrArg does, as the host-order number the native send takes. */
+function destArg(syscall: string, addr: SockAddrIn): number {
+  const n = typeof addr === 'object' && addr !== null && typeof addr.address === 'string' ? ipv4Number(addr.address) : -1;
+  if (n < 0 || !Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
+    throw new FfError(syscall, -osConstants.errno.EINVAL);
+  }
+  return n;
+}
+
+/** A send's result; in inline mode what it queued leaves at this callback's microtask checkpoint (posix/send.ts). */
+function sent(syscall: string, rc: number): number {
+  if (rc > 0 || (rc === 0 && syscall === 'ff_sendto')) sendQueued();
+  return check(syscall, rc);
+}
+
 export function ff_socket(domain: number, type: number, protocol = 0): number {
   return check('ff_socket', binding.socket(domain, type, protocol));
 }
@@ -107,8 +123,8 @@ function bytes(data: Uint8Array | string): Uint8Array {
 
 /** Sends one datagram; `to` may be omitted on a connected socket. Returns the bytes sent. */
 export function ff_sendto(fd: number, data: Uint8Array | string, flags = 0, to?: SockAddrIn): number {
-  if (to) addrArg('ff_sendto', to);
-  return check('ff_sendto', binding.sendto(fd, bytes(data), flags, to ? to.address : null, to ? to.port : 0));
+  const dest = to ? destArg('ff_sendto', to) : null;
+  return sent('ff_sendto', binding.sendto(fd, bytes(data), flags, dest, to ? to.port : 0));
 }
 
 export function ff_send(fd: number, data: Uint8Array | string, flags = 0): number {
@@ -124,9 +140,8 @@ export function ff_recvfrom(fd: number, into: Uint8Array, flags = 0): { bytes: n
 
 /** Sends a batch of datagrams in one call (sendmmsg); returns how many were sent. */
 export function ff_sendmmsg(fd: number, msgs: Array<{ data: Uint8Array | string; to?: SockAddrIn }>, flags = 0): number {
-  for (const m of msgs) if (m.to) addrArg('ff_sendmmsg', m.to);
-  return check('ff_sendmmsg', binding.sendmmsg(fd, msgs.map((m) => bytes(m.data)), msgs.map((m) => m.to?.address ?? null),
-    msgs.map((m) => m.to?.port ?? 0), flags));
+  const dests = msgs.map((m) => (m.to ? destArg('ff_sendmmsg', m.to) : null));
+  return sent('ff_sendmmsg', binding.sendmmsg(fd, msgs.map((m) => bytes(m.data)), dests, msgs.map((m) => m.to?.port ?? 0), flags));
 }
 
 /** A reusable receive arena for ff_recvmmsg: `max` slots of `slotBytes` each. */

@@ -20,6 +20,7 @@ import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP, isIPv4, type AddressInfo, type BlockList } from 'node:net';
 import { constants as osConstants } from 'node:os';
+import { ipv4Number, sendQueued } from '../posix/send.js';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
 import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
@@ -158,11 +159,11 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const family = this.type === 'udp4' ? 4 : 6;
     if (this.#lookup === undefined) {
       // Node's later default lookup: a literal of the socket's family answers itself on nextTick.
-      if (isIP(host) === family) process.nextTick(cb, null, host, family);
+      if (family === 4 && typeof host === 'string' ? ipv4Number(host) >= 0 : isIP(host) === family) process.nextTick(cb, null, host, family);
       else (dns.lookup as Lookup)(host, family, cb);
       return;
     }
-    if (this.#lookup === NODE_LOOKUP && this.type === 'udp4' && typeof host === 'string' && isIPv4(host)) {
+    if (this.#lookup === NODE_LOOKUP && this.type === 'udp4' && typeof host === 'string' && ipv4Number(host) >= 0) {
       process.nextTick(cb, null, host, 4);
       return;
     }
@@ -478,11 +479,13 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const connected = this.#connectState === CONNECT_CONNECTED;
     if (port) {
       // libuv: a destination on a connected socket is EISCONN; family mismatches are EINVAL.
-      rc = connected ? -E.EISCONN : !ip || !isIPv4(ip) ? -E.EINVAL : binding.sendto(this.fd, data, 0, ip, (port as number) & 0xffff);
+      const dest = connected || !ip ? -1 : ipv4Number(ip);
+      rc = connected ? -E.EISCONN : dest < 0 ? -E.EINVAL : binding.sendto(this.fd, data, 0, dest, (port as number) & 0xffff);
     } else {
       rc = connected ? binding.sendto(this.fd, data, 0, null, 0) : -E.EDESTADDRREQ;
     }
     if (rc >= 0) {
+      sendQueued();
       if (callback) process.nextTick(callback, null, rc);
       return;
     }
@@ -513,9 +516,11 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (this.type === 'udp6') {
       error = exceptionWithHostPort(-E.EAFNOSUPPORT, 'send', addresses[0], ports[0], NO_IPV6);
     }
+    // The destinations as host-order numbers (prepareBatch checked that each is an IPv4 literal).
+    const dests = error ? [] : addresses.map((a) => (a === null ? null : ipv4Number(a)));
     while (!error && sent < total) {
       const rest = sent === 0 ? undefined : sent;
-      const n = binding.sendmmsg(this.fd, rest ? payloads.slice(rest) : payloads, rest ? addresses.slice(rest) : addresses,
+      const n = binding.sendmmsg(this.fd, rest ? payloads.slice(rest) : payloads, rest ? dests.slice(rest) : dests,
         rest ? ports.slice(rest) : ports, 0);
       if (n <= 0) {
         error = exceptionWithHostPort(n < 0 ? n : -E.EAGAIN, 'send', addresses[sent] ?? undefined, ports[sent]);
@@ -523,6 +528,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       }
       sent += n;
     }
+    if (sent) sendQueued();
     if (cb) process.nextTick(cb, error, sent);
   }
 

@@ -665,15 +665,20 @@ static void kick_lcore(struct ffs_lcore *lc)
 	}
 }
 
-void ffs_stack_kick_tx(struct ffs_stack *st)
+static void kick_tx(struct ffs_stack *st, unsigned min_queued)
 {
 	if (!st || !ffs_stack_thread_drives(st))
 		return;
 	int mine = ffs_stack_thread_lcore(st);
 	for (unsigned i = 0; i < st->n_lcores; i++)
-		if (mine >= 0 ? (unsigned)mine == i : turnable_here(st->lcores[i]))
+		if ((mine >= 0 ? (unsigned)mine == i : turnable_here(st->lcores[i])) &&
+		    rte_ring_count(st->lcores[i]->tx_in) >= min_queued)
 			kick_lcore(st->lcores[i]);
 }
+
+void ffs_stack_kick_tx(struct ffs_stack *st) { kick_tx(st, 0); }
+
+void ffs_stack_kick_tx_full(struct ffs_stack *st) { kick_tx(st, FFS_BURST); }
 
 int ffs_stack_idle_fd(const struct ffs_stack *st) { return ffs_stack_idle_fd_lcore(st, 0); }
 

@@ -167,6 +167,10 @@ bool ffs_stack_thread_drives(const struct ffs_stack *st);
  */
 void ffs_stack_kick_tx(struct ffs_stack *st);
 
+/** ffs_stack_kick_tx for the lcores whose TX ring holds a full burst (FFS_BURST) or more: a run of
+ *  sends leaves in full bursts while it goes on, its tail at the caller's ffs_stack_kick_tx. */
+void ffs_stack_kick_tx_full(struct ffs_stack *st);
+
 /**
  * Inline mode, idle: an fd that becomes readable when a RX queue has packets or a control message
  * arrived (-1 when a port has no RX interrupts: poll on a short timer instead). Bracket the wait

@@ -58,6 +58,15 @@ void ipv4_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 void ipv4_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
 
 /** What the caller of ipv4_output decides about a packet. */
+/** The route of a TX drain's last unicast or local destination (routes change only between turns). */
+struct ipv4_route_memo {
+	bool valid;
+	bool local;
+	uint32_t dst;
+	uint32_t nexthop;
+	const struct ffs_port *port; /**< NULL: local, or no route */
+};
+
 struct ipv4_out {
 	uint32_t src;  /**< 0 = the outgoing port's address */
 	uint32_t dst;
@@ -66,6 +75,8 @@ struct ipv4_out {
 	uint8_t tos;
 	bool dont_frag;
 	bool mcast_loop; /**< multicast: also deliver to local members (IP_MULTICAST_LOOP) */
+	bool udp_csum;   /**< the payload is a UDP datagram whose checksum is still to be filled (udp_csum_fill) */
+	struct ipv4_route_memo *memo; /**< NULL, or where a burst keeps its last route: one lookup per destination */
 };
 /** Prepends an IPv4 header to the payload in `m`, routes and sends (or loops back). 0 or a negative errno. */
 int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o);
@@ -163,6 +174,12 @@ struct icmp_repr;
 void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp);
 /** Sends what applications queued on this lcore's TX ring; returns the datagrams taken. */
 unsigned udp_tx_drain(struct ffs_lcore *lc);
+/**
+ * Fills the checksum of the UDP datagram at offset `off` of m, from src to dst: left to the device
+ * (the pseudo-header seed and the mbuf's offload flags; counted in udp.tx_csum_offload) when
+ * `offload`, else summed in software over every segment.
+ */
+void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint32_t src, uint32_t dst, bool offload);
 /** Wakes the applications whose sockets got datagrams during this burst. */
 void udp_signal_flush(struct ffs_lcore *lc);
 

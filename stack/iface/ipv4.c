@@ -212,9 +212,14 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 	const struct eth_addr *dst_mac = NULL;
 	struct eth_addr mcast_mac;
 	bool mcast_copy = false;
-	bool local = route_is_local(st, o->dst);
+	struct ipv4_route_memo *memo = o->memo;
+	bool local;
 
-	if (!local) {
+	if (memo && memo->valid && memo->dst == o->dst) {
+		local = memo->local;
+		port = memo->port;
+		nexthop = memo->nexthop;
+	} else if (!(local = route_is_local(st, o->dst))) {
 		if (o->dst == 0xffffffffu) {
 			port = st->n_ports ? &st->ports[0] : NULL;
 			dst_mac = &ETH_BROADCAST;
@@ -229,12 +234,16 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 			mcast_copy = o->mcast_loop && port && ipv4_group_joined(lc, port->index, o->dst);
 		} else {
 			port = route_lookup(st, o->dst, &nexthop);
+			if (memo)
+				*memo = (struct ipv4_route_memo){ true, false, o->dst, nexthop, port };
 		}
-		if (!port) {
-			lc->ctr.ip_noroute++;
-			rte_pktmbuf_free(m);
-			return -ENETUNREACH;
-		}
+	} else if (memo) {
+		*memo = (struct ipv4_route_memo){ true, true, o->dst, 0, NULL };
+	}
+	if (!local && !port) {
+		lc->ctr.ip_noroute++;
+		rte_pktmbuf_free(m);
+		return -ENETUNREACH;
 	}
 	/* RFC 791 §2.3: above the MTU a datagram leaves in fragments, but none exceeds 65535 octets. */
 	if (rte_pktmbuf_pkt_len(m) + IPV4_HDR_LEN > IPV4_MAX_LEN) {
@@ -262,6 +271,12 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 		.payload_len = payload_len,
 	};
 	lc->ctr.ip_tx++;
+	/* The device sums a UDP datagram that leaves in one frame, where it offers to and
+	 * net.inet.udp.tx_csum_offload lets it; a looped-back copy or fragments carry the sum itself. */
+	if (o->udp_csum)
+		udp_csum_fill(lc, m, IPV4_HDR_LEN, ip.src, ip.dst,
+			      !local && !mcast_copy && port->caps.tx_udp_offload && rte_pktmbuf_pkt_len(m) <= port->mtu &&
+				      ffs_sysctl(st, FFS_SYSCTL_UDP_TX_CSUM_OFFLOAD));
 	if (local) {
 		ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &LOOPBACK_CAPS);
 		return loopback_enqueue(lc, m);

@@ -216,7 +216,7 @@ struct src_cache {
 	uint32_t dst, src;
 };
 
-static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache)
+static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache, struct ipv4_route_memo *memo)
 {
 	struct ffs_stack *st = lc->st;
 	struct ffs_meta meta = *ffs_meta(m);
@@ -243,26 +243,46 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 		rte_pktmbuf_free(m);
 		return;
 	}
-	struct udp_repr u = { .src_port = meta.sport, .dst_port = meta.dport, .payload_len = payload_len };
-	if (m->nb_segs == 1) {
-		udp_repr_emit(&u, h, rte_pktmbuf_data_len(m), src, meta.dst, &WIRE_CSUM_SOFTWARE);
-	} else {
-		/* The payload spans segments: sum the chain (the checksum field is zero while summing). */
-		wr_be16(h, u.src_port);
-		wr_be16(h + 2, u.dst_port);
-		wr_be16(h + 4, (uint16_t)(payload_len + UDP_HDR_LEN));
-		wr_be16(h + 6, 0);
-		uint16_t sum;
-		rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum);
-		uint16_t c = csum_fold(rte_be_to_cpu_16(sum) + csum_pseudo_ipv4(src, meta.dst, IPV4_PROTO_UDP, (uint16_t)(payload_len + UDP_HDR_LEN)));
-		wr_be16(h + 6, c ? c : 0xffff);
-	}
+	/* The checksum is filled once IPv4 knows the port, and with it whether the device computes it. */
+	wr_be16(h, meta.sport);
+	wr_be16(h + 2, meta.dport);
+	wr_be16(h + 4, (uint16_t)(payload_len + UDP_HDR_LEN));
+	wr_be16(h + 6, 0);
 	struct ipv4_out o = { .src = src, .dst = meta.dst, .proto = IPV4_PROTO_UDP, .ttl = meta.ttl, .tos = meta.tos,
-			      .mcast_loop = meta.flags & FFS_META_MCAST_LOOP };
+			      .mcast_loop = meta.flags & FFS_META_MCAST_LOOP, .udp_csum = true, .memo = memo };
 	if (ipv4_output(lc, m, &o) == 0)
 		lc->ctr.udp_tx++;
 	else
 		lc->ctr.udp_tx_errors++;
+}
+
+/** What udp_csum_fill asks of udp_repr_emit when the device sums the datagram. */
+static const struct wire_csum_caps TX_UDP_OFFLOAD = { .tx_udp_offload = true };
+
+void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint32_t src, uint32_t dst, bool offload)
+{
+	uint8_t *h = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	struct udp_repr u = { .src_port = rd_be16(h), .dst_port = rd_be16(h + 2),
+			      .payload_len = (uint16_t)(rd_be16(h + 4) - UDP_HDR_LEN) };
+	if (offload) {
+		/* DPDK's contract for RTE_MBUF_F_TX_UDP_CKSUM: l2/l3/l4 lengths set, the field seeded with the
+		 * pseudo-header sum (rte_ipv4_phdr_cksum's value, which udp_repr_emit writes). */
+		udp_repr_emit(&u, h, (size_t)UDP_HDR_LEN + u.payload_len, src, dst, &TX_UDP_OFFLOAD);
+		m->l4_len = UDP_HDR_LEN;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		lc->ctr.udp_tx_csum_offload++;
+	} else if (m->nb_segs == 1) {
+		udp_repr_emit(&u, h, rte_pktmbuf_data_len(m) - off, src, dst, &WIRE_CSUM_SOFTWARE);
+	} else {
+		/* The payload spans segments: sum the chain (the checksum field is zero while summing). */
+		uint16_t length = (uint16_t)(u.payload_len + UDP_HDR_LEN);
+		wr_be16(h + 6, 0);
+		uint16_t sum;
+		rte_raw_cksum_mbuf(m, off, length, &sum);
+		uint16_t c = csum_fold(rte_be_to_cpu_16(sum) + csum_pseudo_ipv4(src, dst, IPV4_PROTO_UDP, length));
+		/* RFC 768: a computed zero is sent as all ones. */
+		wr_be16(h + 6, c ? c : 0xffff);
+	}
 }
 
 /** Gives `bytes` and `count` datagrams of SO_SNDBUF charge back to so (if it is still the same socket:
@@ -299,7 +319,8 @@ unsigned udp_tx_drain(struct ffs_lcore *lc)
 	}
 	sndbuf_release(so, gen, bytes, count);
 	struct src_cache cache = { .valid = false };
+	struct ipv4_route_memo memo = { .valid = false };
 	for (unsigned i = 0; i < n; i++)
-		udp_output(lc, pkts[i], &cache);
+		udp_output(lc, pkts[i], &cache, &memo);
 	return n;
 }

@@ -28,6 +28,7 @@
 	X(eth_dispatch_dropped, "eth.dispatch_dropped", drop, "frames dropped by the software RSS dispatcher: their lcore's peer queue was full") \
 	X(eth_rx_down, "eth.rx_down", drop, "frames received on a port that is down (ifconfig down), dropped") \
 	X(eth_tx_down, "eth.tx_down", drop, "frames for a port that is down (ifconfig down), dropped") \
+	X(eth_tx_bursts, "eth.tx_bursts", count, "transmit bursts that devices took frames from (eth.tx / eth.tx_bursts: frames per burst)") \
 	X(fault_dropped, "fault.dropped", drop, "received IPv4 frames dropped by the fault injector (dev.fault.rx_drop_ppm)") \
 	X(fault_duplicated, "fault.duplicated", count, "received IPv4 frames delivered twice by the fault injector (dev.fault.rx_dup_ppm)") \
 	X(fault_reordered, "fault.reordered", count, "received IPv4 frames held back and delivered after a later one (dev.fault.rx_reorder_ppm)") \
@@ -110,6 +111,7 @@
 	X(udp_steered, "udp.steered", count, "reassembled UDP datagrams handed to the home lcore of their socket") \
 	X(udp_tx, "udp.tx", count, "UDP datagrams sent")                                             \
 	X(udp_tx_errors, "udp.tx_errors", count, "UDP datagrams the stack could not send (no route, no buffers)") \
+	X(udp_tx_csum_offload, "udp.tx_csum_offload", count, "UDP datagrams sent with their checksum left to the device (net.inet.udp.tx_csum_offload)") \
 	X(udp_icmp_errors, "udp.icmp_errors", count, "ICMP errors delivered to the socket they concern") \
 	X(ctrl_msgs, "ctrl.msgs", count, "control messages applied")                                 \
 	X(loop_turns, "loop.turns", count, "turns of the stack loop")                                \

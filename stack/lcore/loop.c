@@ -55,8 +55,11 @@ static void tx_flush(struct ffs_lcore *lc, uint16_t port_index)
 		ffs_capture_burst(lc, cap, port_index, q, b->pkts, b->n, true);
 	if (shared)
 		rte_spinlock_lock(&port->tx_lock[q]);
-	for (int tries = 0; tries < 4 && sent < b->n && q != FFS_NO_TXQ; tries++)
-		sent += rte_eth_tx_burst(port->port_id, q, b->pkts + sent, b->n - sent);
+	for (int tries = 0; tries < 4 && sent < b->n && q != FFS_NO_TXQ; tries++) {
+		uint16_t took = rte_eth_tx_burst(port->port_id, q, b->pkts + sent, b->n - sent);
+		sent += took;
+		lc->ctr.eth_tx_bursts += took != 0;
+	}
 	if (shared)
 		rte_spinlock_unlock(&port->tx_lock[q]);
 	lc->ctr.eth_tx += sent;

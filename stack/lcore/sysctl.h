@@ -47,6 +47,8 @@
 	  "Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).") \
 	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215, "mbufs", \
 	  "Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.") \
+	X(UDP_TX_CSUM_OFFLOAD, "net.inet.udp.tx_csum_offload", 1, 0, 1, "", \
+	  "1: a port that offers UDP transmit checksum offload (ffnet ifconfig: TXCSUM, udp_cksum) computes the checksum of each datagram that leaves in one frame (counted in udp.tx_csum_offload); 0: the stack sums every datagram itself. Fragments and looped-back datagrams are always summed by the stack.") \
 	X(FAULT_RX_DROP_PPM, "dev.fault.rx_drop_ppm", 0, 0, 1000000, "ppm", \
 	  "Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).") \
 	X(FAULT_RX_DUP_PPM, "dev.fault.rx_dup_ppm", 0, 0, 1000000, "ppm", \

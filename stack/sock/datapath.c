@@ -148,10 +148,36 @@ static inline int tx_charge(const struct tx_plan *p)
 }
 
 /*
- * Copies v[0..k) (checked into p, `charge` bytes in all) into mbufs from one bulk allocation, charges
- * SO_SNDBUF and hands them to the socket's TX lcore in one enqueue. Returns how many went; when
- * fewer than k, *err is why the first of the rest did not: -ENOBUFS for an empty pool, a full TX ring
- * -EAGAIN on a non-blocking socket (-ENOBUFS otherwise).
+ * Stamps pkts[0..k) (checked into p, `charge` bytes in all), charges SO_SNDBUF and hands them to the
+ * socket's TX lcore in one enqueue. Returns how many went; the rest stay the caller's, and *err says
+ * why: a full TX ring, -EAGAIN on a non-blocking socket (-ENOBUFS otherwise).
+ */
+static __rte_always_inline unsigned tx_enqueue(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbuf **pkts,
+					       const struct tx_plan *p, unsigned k, int charge, int *err)
+{
+	for (unsigned i = 0; i < k; i++)
+		stamp(so, pkts[i], p[i].dst, p[i].dport);
+	struct ffs_lcore *lc = st->lcores[so->tx_lcore];
+	atomic_fetch_add(&so->tx_bytes, charge);
+	atomic_fetch_add(&so->tx_count, (int)k);
+	unsigned sent = rte_ring_mp_enqueue_burst(lc->tx_in, (void **)pkts, k, NULL);
+	if (sent < k) {
+		int back = 0;
+		for (unsigned i = sent; i < k; i++)
+			back += tx_charge(&p[i]);
+		atomic_fetch_sub(&so->tx_bytes, back);
+		atomic_fetch_sub(&so->tx_count, (int)(k - sent));
+		*err = so->nonblock ? -EAGAIN : -ENOBUFS;
+	}
+	if (sent)
+		ffs_lcore_wake(lc);
+	return sent;
+}
+
+/*
+ * Copies v[0..k) (checked into p, `charge` bytes in all) into mbufs from one bulk allocation and
+ * hands them on (tx_enqueue). Returns how many went; when fewer than k, *err is why the first of the
+ * rest did not: -ENOBUFS for an empty pool, or tx_enqueue's.
  */
 static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_sock *so,
 					     const struct ffs_dgram_out *v, const struct tx_plan *p, unsigned k,
@@ -170,37 +196,27 @@ static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_so
 			k = i;
 			break;
 		}
-		stamp(so, pkts[i], p[i].dst, p[i].dport);
 	}
 	if (k == 0)
 		return 0;
-	struct ffs_lcore *lc = st->lcores[so->tx_lcore];
-	atomic_fetch_add(&so->tx_bytes, charge);
-	atomic_fetch_add(&so->tx_count, (int)k);
-	unsigned sent = rte_ring_mp_enqueue_burst(lc->tx_in, (void **)pkts, k, NULL);
-	if (sent < k) {
-		int back = 0;
-		for (unsigned i = sent; i < k; i++)
-			back += tx_charge(&p[i]);
-		atomic_fetch_sub(&so->tx_bytes, back);
-		atomic_fetch_sub(&so->tx_count, (int)(k - sent));
+	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err);
+	if (sent < k)
 		rte_pktmbuf_free_bulk(pkts + sent, k - sent);
-		*err = so->nonblock ? -EAGAIN : -ENOBUFS;
-	}
-	if (sent)
-		ffs_lcore_wake(lc);
 	return sent;
 }
 
-int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
-		   uint16_t dport)
+/*
+ * One datagram, d, or the mbuf chain m that already holds it: checked, the socket bound if it is
+ * not, SO_SNDBUF room waited for as a blocking socket does, then copied and sent, or m sent as it is.
+ */
+static __rte_always_inline int send_one(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *d,
+					struct rte_mbuf *m)
 {
 	int err = take_error(so);
 	if (err)
 		return -err;
-	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport };
 	struct tx_plan p;
-	int rc = tx_check(st, so, &d, NULL, &p);
+	int rc = tx_check(st, so, d, NULL, &p);
 	if (rc < 0)
 		return rc;
 	if (!so->bound) {
@@ -217,7 +233,24 @@ int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
 		if (!drive || !ffs_stack_poll_thread(st))
 			rte_delay_us_sleep(50);
 	}
-	return tx_burst(st, so, &d, &p, 1, charge, &rc) ? (int)p.len : rc;
+	if (m)
+		return tx_enqueue(st, so, &m, &p, 1, charge, &rc) ? (int)p.len : rc;
+	return tx_burst(st, so, d, &p, 1, charge, &rc) ? (int)p.len : rc;
+}
+
+int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
+		   uint16_t dport)
+{
+	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport };
+	return send_one(st, so, &d, NULL);
+}
+
+int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport)
+{
+	/* tx_check measures the datagram by its iovec: one entry as long as the chain. */
+	const struct iovec iov = { NULL, rte_pktmbuf_pkt_len(m) };
+	const struct ffs_dgram_out d = { &iov, 1, dst, dport };
+	return send_one(st, so, &d, m);
 }
 
 int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)

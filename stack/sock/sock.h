@@ -187,6 +187,13 @@ struct iovec;
 int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
 		   uint16_t dport);
 /**
+ * Sends the mbuf chain m (payload only, headroom left for the headers) as one datagram, without a
+ * copy: the checks, errors, waits and SO_SNDBUF accounting of ffs_sock_sendv. On success the stack
+ * owns m; on any failure m stays the caller's.
+ */
+struct rte_mbuf;
+int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport);
+/**
  * Receives one datagram into iov; returns its full length (truncated copies set *truncated), fills
  * src/sport (and the local dst address). -EAGAIN when empty; -ECONNREFUSED (once) after an ICMP error.
  */
