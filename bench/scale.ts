@@ -284,8 +284,8 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
     lcores,
     cross_lcore_total: end ? (end.counters['udp.cross_lcore'] ?? 0) : null,
   });
-  // A memif peer that disconnects while udp_blast still sends can crash it inside the PMD: the port stays
-  // up until the runner says the sender is done (bounded).
+  // memif unmaps the shared rings on a disconnect under a data path still polling them: the port stays up
+  // until udp_blast no longer polls (it creates the stop file then, and leaves after this end; bounded).
   const stopFile = a.get('stop-file');
   for (const until = Date.now() + 120_000; stopFile !== undefined && !existsSync(stopFile) && Date.now() < until;) await sleep(50);
   for (const t of threads) t.w.postMessage('stop');
@@ -383,7 +383,7 @@ async function runFfnet(run: BenchRun, node: string, workers: number, size: numb
     blast = await run.ns.exec(
       join(BIN, 'udp_blast'),
       ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', SEND_MAC, '--peer-mac', RECV_MAC, '--size', String(size), '--seconds', String(Math.ceil(life) + SENDER_MARGIN_S),
-        '--sports', String(o.flows), '--queues', String(workers), '--rsize', String(o.rsize)],
+        '--sports', String(o.flows), '--queues', String(workers), '--rsize', String(o.rsize), '--idle-file', stopFile],
       { timeoutMs: (life + 60) * 1000 },
     );
   } finally {
