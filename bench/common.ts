@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecResult, Netns } from '../testbed/netns.js';
-import { setQuietWait } from './machine.js';
+import { cpuTimes, setQuietWait } from './machine.js';
 
 /** `--key value` pairs into a map (keys without the dashes). */
 export function argMap(argv: string[]): Map<string, string> {
@@ -420,6 +420,8 @@ const WINDOW_COUNTERS = ['eth.rx', 'eth.tx', 'udp.rx', 'udp.delivered', 'udp.ful
 
 interface Edge {
   t: number;
+  /** This process's CPU seconds, and the busy seconds of the CPUs it may run on. */
+  cpu: [number, number];
   ctx: [number, number];
   steal: [number, number];
   counters: Record<string, number> | null;
@@ -442,6 +444,15 @@ function contextSwitches(): [number, number] {
   return [vol, invol];
 }
 
+/** The CPUs this process may run on (its taskset), from /proc/self/status. */
+function allowedCpus(): number[] {
+  const list = /Cpus_allowed_list:\s+(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+  return list.split(',').flatMap((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return b === undefined ? [a as number] : Array.from({ length: b - (a as number) + 1 }, (_, k) => (a as number) + k);
+  });
+}
+
 /** Steal and total jiffies of the whole machine (/proc/stat: time the hypervisor ran something else). */
 function stealJiffies(): [number, number] {
   const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
@@ -449,12 +460,13 @@ function stealJiffies(): [number, number] {
 }
 
 /**
- * What explains a receiver's figure, taken at the edges of its window: the process's context switches,
- * the machine's steal time, and (dpdk) the stack's counters and the port's drops over the window.
+ * What explains a receiver's figure, taken at the edges of its window: the process's CPU use and what
+ * else ran on its CPUs, its context switches, the machine's steal time, and (dpdk) the stack's counters and the port's drops over the window.
  * Pass `mark` to {@link measureWindow}; `result()` gives the deltas.
  */
-export async function windowProbe(): Promise<{ mark: (e: 'start' | 'end') => void; result: () => Record<string, unknown> }> {
+export async function windowProbe(): Promise<{ mark: (e: 'start' | 'end') => void; result: (delivered?: number) => Record<string, unknown> }> {
   const st = await stackOf();
+  const mine = allowedCpus();
   const edges: Partial<Record<'start' | 'end', Edge>> = {};
   const take = (): Edge => {
     let counters: Record<string, number> | null = null;
@@ -465,22 +477,35 @@ export async function windowProbe(): Promise<{ mark: (e: 'start' | 'end') => voi
       const p = st.ports()[0]?.stats;
       if (p) port = { ipackets: p.ipackets, imissed: p.imissed, ierrors: p.ierrors, rx_nombuf: p.rxNombuf };
     }
-    return { t: nowNs(), ctx: contextSwitches(), steal: stealJiffies(), counters, port };
+    const u = process.cpuUsage();
+    const busy = mine.reduce((x, c) => x + cpuTimes(c)[0], 0) / 100;
+    return { t: nowNs(), cpu: [(u.user + u.system) / 1e6, busy], ctx: contextSwitches(), steal: stealJiffies(), counters, port };
   };
   const delta = (a: Record<string, number> | null, b: Record<string, number> | null): Record<string, number> | null =>
     a && b ? Object.fromEntries(Object.keys(b).map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)])) : null;
   return {
     mark: (e) => void (edges[e] = take()),
-    result: () => {
+    result: (delivered) => {
       const a = edges.start;
       const b = edges.end;
       if (!a || !b) return {};
       const total = b.steal[1] - a.steal[1];
+      const secs = (b.t - a.t) / 1e9;
+      const own = b.cpu[0] - a.cpu[0];
+      const stack = delta(a.counters, b.counters);
+      const turns = stack?.['loop.turns'] ?? 0;
       return {
+        cpu_pct: round((own / secs) * 100, 1),
+        // CPU time per datagram delivered: the receiver's cost, whatever share of its CPU it got.
+        ns_cpu_per_dgram: delivered ? round((own * 1e9) / delivered, 1) : null,
+        // Frames per loop turn: near a full burst when the receiver bounds the rate, near 1 when it waits for frames.
+        frames_per_turn: stack && turns > 0 ? round((stack['eth.rx'] ?? 0) / turns, 2) : null,
+        // What else ran on this process's CPUs over the window (other processes, interrupts), % of a CPU.
+        others_on_cpu_pct: round((Math.max(0, b.cpu[1] - a.cpu[1] - own) / secs) * 100, 1),
         ctx_switches_voluntary: b.ctx[0] - a.ctx[0],
         ctx_switches_involuntary: b.ctx[1] - a.ctx[1],
         steal_pct: total > 0 ? round(((b.steal[0] - a.steal[0]) / total) * 100, 2) : 0,
-        stack: delta(a.counters, b.counters),
+        stack,
         port: delta(a.port, b.port),
       };
     },
@@ -529,4 +554,22 @@ export async function awaitPeerIdle(link: string | undefined, maxMs = 60_000): P
  */
 export function goneFromLink(link: string | undefined): void {
   if (link) writeFileSync(linkFiles(link).bGone, '');
+}
+
+/**
+ * Waits (bounded) until the memif server at `sock` listens in namespace `ns` — its socket is
+ * abstract (`@<sock>` in /proc/net/unix), so the client is started only once it can connect; a client
+ * started earlier fails to start its port. Waits `fallbackMs` when `sock` is null (no memif server).
+ */
+export async function memifListening(ns: Netns, sock: string | null, fallbackMs = 300, maxMs = 30_000): Promise<void> {
+  if (sock === null) {
+    await new Promise((r) => setTimeout(r, fallbackMs));
+    return;
+  }
+  for (const until = Date.now() + maxMs; Date.now() < until;) {
+    const r = await ns.exec('cat', ['/proc/net/unix'], { timeoutMs: 5000 });
+    if (r.stdout.includes(`@${sock}`)) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`the memif server at ${sock} did not listen within ${maxMs} ms`);
 }

@@ -45,7 +45,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
 import {
-  attempt, benchMain, check, checkPool, childCommand, cleanRun, fmtRate, fmtSpread, fmtTarget, judge, awaitPeerIdle, goneFromLink, leaveLinkFirst, linkFiles, measureWindow, median, nowNs, num,
+  attempt, benchMain, check, checkPool, childCommand, cleanRun, fmtRate, fmtSpread, fmtTarget, judge, awaitPeerIdle, goneFromLink, leaveLinkFirst, linkFiles, measureWindow, median, memifListening, nowNs, num,
   printJson, round, runnerOptions, settledPoolInUse, spread, why, windowProbe, writeMemifIni, type BenchRun, type RunnerOptions, type Spread, type TargetResult,
   RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
 } from './common.js';
@@ -138,7 +138,7 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
   await awaitPeerIdle(a.get('link'));
   await new Promise<void>((res) => s.close(() => res()));
   const end = await settledPoolInUse();
-  printJson({ backend: backendOf(s), api, ...w, ...probe.result(), pool: baseline === null ? null : { baseline, end } });
+  printJson({ backend: backendOf(s), api, ...w, ...probe.result(w.delivered), pool: baseline === null ? null : { baseline, end } });
   goneFromLink(a.get('link'));
   process.exit(0);
 }
@@ -258,7 +258,8 @@ async function rolePingClient(a: Map<string, string>): Promise<void> {
         firstReply = true;
         t0 = t;
       } else if (warmed < warm) {
-        warmed++;
+        // The window of --seconds starts after the warm-up round trips.
+        if (++warmed === warm) t0 = t;
       } else {
         rtts[n++] = t - sentAt;
         if (n >= count || t - t0 > seconds * 1e9) {
@@ -369,7 +370,7 @@ async function rxDpdk(run: BenchRun, api: Api, size: number, o: Options): Promis
   const ini = writeMemifIni(run, 'rx', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
   const [rc, ra] = child(RECV_CPU, ini, 'recv', ['--impl', 'ffnet', '--api', api, '--port', String(BLAST_PORT), '--warmup', String(o.warmup), '--window', String(o.seconds), '--echo', '8', '--link', link]);
   const recv = run.ns.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 90) * 1000 });
-  await sleep(500);
+  await memifListening(run.ns, sock);
   const blast = await run.ns.exec(
     join(BIN, 'udp_blast'),
     ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', SEND_MAC, '--peer-mac', RECV_MAC, '--size', String(size), '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1),
@@ -388,6 +389,7 @@ async function rxDpdk(run: BenchRun, api: Api, size: number, o: Options): Promis
 interface RttSample {
   p50_us: number;
   p99_us: number;
+  n: number;
   timeouts: number;
 }
 
@@ -396,9 +398,10 @@ async function rtt(run: BenchRun, setup: Setup, o: Options): Promise<RttSample> 
   let cliIni: string | null = null;
   let dst = '127.0.0.1';
   let link: string[] = [];
+  let sock: string | null = null;
   const port = setup === 'ffnet-dpdk' ? PING_PORT : 40000 + (run.serial++ % 20000);
   if (setup === 'ffnet-dpdk') {
-    const sock = join(run.dir, `rtt-${run.serial}.sock`);
+    sock = join(run.dir, `rtt-${run.serial}.sock`);
     link = ['--link', join(run.dir, `rtt-link-${run.serial}`)];
     srvIni = writeMemifIni(run, 'pingsrv', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
     cliIni = writeMemifIni(run, 'pingcli', { cpu: SEND_CPU, role: 'client', addr: SEND_ADDR, mac: SEND_MAC, peer: [RECV_ADDR, RECV_MAC], sock });
@@ -408,7 +411,7 @@ async function rtt(run: BenchRun, setup: Setup, o: Options): Promise<RttSample> 
   const life = o.rttSeconds + 40;
   const [sc, sa] = child(RECV_CPU, srvIni, 'pingsrv', ['--impl', impl, '--port', String(port), '--seconds', String(life), ...link]);
   const srv = run.ns.exec(sc, sa, { timeoutMs: (life + 10) * 1000 });
-  await sleep(setup === 'ffnet-dpdk' ? 500 : 300);
+  await memifListening(run.ns, sock);
   const [cc, ca] = child(SEND_CPU, cliIni, 'pingcli', ['--impl', impl, '--dst', dst, '--port', String(port), '--count', String(o.rttCount), '--seconds', String(o.rttSeconds), ...link]);
   const cli = await run.ns.exec(cc, ca, { timeoutMs: (o.rttSeconds + 100) * 1000 });
   const c = check(cli, `${setup} ping client`);
@@ -416,7 +419,7 @@ async function rtt(run: BenchRun, setup: Setup, o: Options): Promise<RttSample> 
   if (setup === 'ffnet-dpdk' && c.backend !== 'dpdk') throw new Error(`the dpdk ping client ran on the ${c.backend} backend`);
   checkPool(c, `${setup} ping client`);
   checkPool(g, `${setup} ping server`);
-  return { p50_us: c.p50_us as number, p99_us: c.p99_us as number, timeouts: c.timeouts as number };
+  return { p50_us: c.p50_us as number, p99_us: c.p99_us as number, n: c.n as number, timeouts: c.timeouts as number };
 }
 
 type IdleMode = 'node' | 'dpdk-inline' | 'dpdk-lcore';
@@ -567,7 +570,7 @@ async function runner(argv: string[]): Promise<void> {
           if (r.ok) {
             samples.push(r.value);
             runs.push({ kind: 'rtt', setup, rep, busy_before: busy, ...r.value });
-            log(`rtt ${setup} run ${rep + 1}/${o.repeats}: p50 ${r.value.p50_us} µs, p99 ${r.value.p99_us} µs (${r.value.timeouts} timeouts, machine ${Math.round(busy * 100)}% busy before)`);
+            log(`rtt ${setup} run ${rep + 1}/${o.repeats}: p50 ${r.value.p50_us} µs, p99 ${r.value.p99_us} µs (${r.value.n} round trips, ${r.value.timeouts} timeouts, machine ${Math.round(busy * 100)}% busy before)`);
           } else {
             failures.push(r.failed);
             runs.push({ kind: 'rtt', setup, rep, busy_before: busy, failed: r.failed, detail: r.detail });
@@ -657,7 +660,7 @@ async function runner(argv: string[]): Promise<void> {
       rtt: `ping-pong, one 64 B datagram outstanding, after 1000 warm-up round trips, up to ${o.rttCount} round trips or ${o.rttSeconds} s; client CPU 0, server CPU 1; dpdk: two ffnet/dgram processes over memif, each inline`,
       idle: `utime+stime from /proc/<pid>/stat over ${o.idleSeconds} s of a process holding one bound socket; dpdk-lcore adds data-path lcore 1 (lcore_mask 0x3); default idle_sleep`,
       failed_run: 'a child that crashed, timed out or failed, or an ffnet process whose packet pool was not back at its baseline after closing its sockets: recorded in runs[] with why, never a figure; a target with a failed run is not met',
-      run_notes: 'per run (runs[].receiver): ctx_switches_voluntary/involuntary of the receiver over its window, steal_pct of the machine over the window (/proc/stat), and for ffnet-dpdk the stack counters (stack.*) and port drops (port.imissed, rx_nombuf) over the window, and pool { baseline, end }',
+      run_notes: 'per run (runs[].receiver): cpu_pct of the receiver, ns_cpu_per_dgram (its CPU time per datagram delivered), frames_per_turn (dpdk: frames received per loop turn), others_on_cpu_pct (what else ran on its CPU), ctx_switches_voluntary/involuntary of the receiver over its window, steal_pct of the machine over the window (/proc/stat), and for ffnet-dpdk the stack counters (stack.*) and port drops (port.imissed, rx_nombuf) over the window, and pool { baseline, end }',
     },
     targets,
     rx: rxOut,
@@ -692,10 +695,11 @@ async function runner(argv: string[]): Promise<void> {
 /** A receive run's notes for the log: context switches, steal, and the ffnet stack's drops. */
 function notes(r: Record<string, unknown>): string {
   const out: string[] = [];
+  if (typeof r.others_on_cpu_pct === 'number') out.push(`CPU ${r.cpu_pct as number}% (${r.ns_cpu_per_dgram as number} ns/dgram), others on its CPU ${r.others_on_cpu_pct}%`);
   if (typeof r.ctx_switches_involuntary === 'number') out.push(`${r.ctx_switches_voluntary as number}+${r.ctx_switches_involuntary} ctx switches`);
   if (typeof r.steal_pct === 'number' && r.steal_pct > 0) out.push(`steal ${r.steal_pct}%`);
   const st = r.stack as Record<string, number> | null | undefined;
-  if (st) out.push(`fullsock ${st['udp.fullsock'] ?? 0}, ${st['loop.turns'] ?? 0} turns, ${st['loop.idle_sleeps'] ?? 0} naps`);
+  if (st) out.push(`fullsock ${st['udp.fullsock'] ?? 0}, ${r.frames_per_turn as number} frames/turn, ${st['loop.idle_sleeps'] ?? 0} naps`);
   const p = r.port as Record<string, number> | null | undefined;
   if (p && (p.imissed || p.rx_nombuf)) out.push(`imissed ${p.imissed}, rx_nombuf ${p.rx_nombuf}`);
   return out.length ? `; ${out.join(', ')}` : '';

@@ -32,8 +32,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot } from '../testbed/netns.js';
-import { attempt, fmtTarget, judge, lastJson, median, spread, why, linkFiles } from './common.js';
-import { setQuietWait, sleep, waitQuiet } from './machine.js';
+import { attempt, fmtTarget, judge, lastJson, linkFiles, median, memifListening, spread, why } from './common.js';
+import { setQuietWait, waitQuiet } from './machine.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'build', 'bin');
@@ -98,7 +98,7 @@ async function rawRun(ns: Netns, dir: string, size: number, seconds: number, n: 
   const sock = join(dir, `raw-${size}-${n}.sock`);
   const common = ['--socket', sock, '--size', String(size), '--seconds', String(seconds)];
   const rx = ns.exec(join(BIN, 'memif_raw'), ['--role', 'rx', '--cpu', '1', ...common], { timeoutMs: (seconds + 40) * 1000 });
-  await sleep(300);
+  await memifListening(ns, sock);
   const tx = await ns.exec(join(BIN, 'memif_raw'), ['--role', 'tx', '--cpu', '0', ...common], { timeoutMs: (seconds + 30) * 1000 });
   const r = await rx;
   if (tx.code !== 0 || r.code !== 0) {
@@ -135,7 +135,7 @@ async function blastRun(ns: Netns, dir: string, size: number, seconds: number, n
   const echo = ns.exec(join(BIN, 'udp_echo'), ['--conf', echoIni, '--port', '7', '--seconds', String(seconds + 5)], {
     timeoutMs: (seconds + 30) * 1000,
   });
-  await sleep(500);
+  await memifListening(ns, sock);
   // udp_blast stops polling once done and leaves after udp_echo (whose --seconds ends later) has disconnected.
   const blast = await ns.exec(
     join(BIN, 'udp_blast'),
@@ -159,7 +159,7 @@ async function echoRun(ns: Netns, dir: string, size: number, seconds: number, n:
   const echo = ns.exec(join(BIN, 'udp_echo'), ['--conf', echoIni, '--port', '7', '--seconds', String(seconds + 5)], {
     timeoutMs: (seconds + 30) * 1000,
   });
-  await sleep(500);
+  await memifListening(ns, sock);
   // udp_load, done, no longer turns its stack; it leaves once udp_echo (which ends later) has gone.
   const hold = join(dir, `load-hold-${size}-${n}`);
   const loading = ns.exec(

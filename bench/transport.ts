@@ -66,7 +66,7 @@ import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot } from '../testbed/netns.js';
 import type { DatagramModule, Transport as TransportClass, TransportOptions } from '../transport/index.js';
 import {
-  attempt, awaitPeerIdle, benchMain, check, checkPool, childCommand, cleanRun, fmtRate, fmtSpread, fmtTarget, fmtX, goneFromLink, judge, leaveLinkFirst, measureWindow, median, nowNs, num,
+  attempt, awaitPeerIdle, benchMain, check, checkPool, childCommand, cleanRun, fmtRate, fmtSpread, fmtTarget, fmtX, goneFromLink, judge, leaveLinkFirst, measureWindow, median, memifListening, nowNs, num,
   printJson, round, runnerOptions, settledPoolInUse, spread, why, windowProbe, writeMemifIni, type BenchRun, type RunnerOptions, type Spread, type TargetResult,
   RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
 } from './common.js';
@@ -477,7 +477,7 @@ async function roleRawRecv(a: Map<string, string>): Promise<void> {
   const baseline = await settledPoolInUse();
   const probe = await windowProbe();
   const { bytes: _bytes, ...w } = await measureWindow({ count: () => count, warmupMs, windowMs, maxWaitMs, what: 'raw receiver', mark: probe.mark });
-  const result = { api, ...w, ...probe.result() };
+  const result = { api, ...w, ...probe.result(w.delivered) };
   const stack = await stackCounters(a);
   await awaitPeerIdle(a.get('link'));
   await new Promise<void>((res) => s.close(() => res()));
@@ -591,10 +591,11 @@ function parseOptions(argv: string[]): Options {
 }
 
 /** The memif inis of a sending (10.88.0.1, client) and a receiving (10.88.0.2, server) process. */
-function memifPair(run: BenchRun, name: string): { send: string; recv: string } {
+function memifPair(run: BenchRun, name: string): { send: string; recv: string; sock: string } {
   const sock = join(run.dir, `${name}-${run.serial}.sock`);
   const tuning = { rsize: MEMIF_RSIZE, sysctl: STACK_SYSCTL };
   return {
+    sock,
     recv: writeMemifIni(run, `${name}-recv`, { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock, ...tuning }),
     send: writeMemifIni(run, `${name}-send`, { cpu: SEND_CPU, role: 'client', addr: SEND_ADDR, mac: SEND_MAC, peer: [RECV_ADDR, RECV_MAC], sock, ...tuning }),
   };
@@ -646,7 +647,7 @@ async function throughput(run: BenchRun, backend: Backend, size: number, o: Opti
     '--max-wait', String(pubSeconds + 60), ...link,
   ], nodeArgs('sub'));
   const sub = run.ns.exec(sc, sa, { timeoutMs: (pubSeconds + 150) * 1000 });
-  await sleep(500);
+  await memifListening(run.ns, inis?.sock ?? null, 500);
   const [pc, pa] = childCommand(SELF, SEND_CPU, inis?.send ?? null, 'pub', [
     ...commonArgs(backend, o), '--channel', channel, '--size', String(size), '--seconds', String(pubSeconds), ...link,
   ], nodeArgs('pub'));
@@ -699,7 +700,7 @@ async function latency(run: BenchRun, backend: Backend, size: number, o: Options
   const life = o.latSeconds + 60;
   const [sc, sa] = childCommand(SELF, RECV_CPU, inis?.recv ?? null, 'pong', [...commonArgs(backend, o), ...chanArgs, '--seconds', String(life), ...link]);
   const pong = run.ns.exec(sc, sa, { timeoutMs: (life + 15) * 1000 });
-  await sleep(500);
+  await memifListening(run.ns, inis?.sock ?? null, 500);
   const [cc, ca] = childCommand(SELF, SEND_CPU, inis?.send ?? null, 'ping', [
     ...commonArgs(backend, o), ...chanArgs, '--size', String(size), '--count', String(o.latCount), '--seconds', String(o.latSeconds), ...link,
   ]);
@@ -744,7 +745,7 @@ async function raw(run: BenchRun, c: RawCase, o: Options): Promise<RawSample> {
     '--backend', backend, '--api', c.api, '--port', String(port), '--warmup', String(o.warmup), '--window', String(o.seconds), ...link,
   ]);
   const recv = run.ns.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 120) * 1000 });
-  await sleep(backend === 'dpdk' ? 500 : 300);
+  await memifListening(run.ns, inis?.sock ?? null);
   const [sc, sa] = childCommand(SELF, SEND_CPU, inis?.send ?? null, 'rawsend', [
     '--backend', backend, '--api', c.api, '--dst', backend === 'dpdk' ? RECV_ADDR : '127.0.0.1', '--port', String(port), '--size', String(RAW_SIZE),
     '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1), ...link,
