@@ -326,7 +326,7 @@ export interface TargetResult {
   failed: number;
   /** null: not measured. */
   met: boolean | null;
-  /** Why it is not met (empty when met or not measured). */
+  /** Why it is not met, or why it was not measured (empty otherwise). */
   why: string;
 }
 
@@ -357,7 +357,7 @@ export function judge(o: {
 /** One line of a targets table. */
 export function fmtTarget(name: string, t: TargetResult): string {
   const v = t.median === null ? '—' : `${t.min} / ${t.median} / ${t.max}`;
-  const verdict = t.met === null ? 'not measured' : t.met ? 'met' : `NOT met (${t.why})`;
+  const verdict = t.met === null ? (t.why || 'not measured') : t.met ? 'met' : `NOT met (${t.why})`;
   return `  ${name.padEnd(22)} ${t.target.padEnd(52)} ${v.padStart(24)}  ${verdict}`;
 }
 
