@@ -695,7 +695,8 @@ async function runner(argv: string[]): Promise<void> {
 /** A receive run's notes for the log: context switches, steal, and the ffnet stack's drops. */
 function notes(r: Record<string, unknown>): string {
   const out: string[] = [];
-  if (typeof r.others_on_cpu_pct === 'number') out.push(`CPU ${r.cpu_pct as number}% (${r.ns_cpu_per_dgram as number} ns/dgram), others on its CPU ${r.others_on_cpu_pct}%`);
+  if (typeof r.cpu_pct === 'number') out.push(`CPU ${r.cpu_pct}% (${r.ns_cpu_per_dgram as number} ns/dgram)`);
+  if (typeof r.others_on_cpu_pct === 'number') out.push(`others on its CPU ${r.others_on_cpu_pct}%`);
   if (typeof r.ctx_switches_involuntary === 'number') out.push(`${r.ctx_switches_voluntary as number}+${r.ctx_switches_involuntary} ctx switches`);
   if (typeof r.steal_pct === 'number' && r.steal_pct > 0) out.push(`steal ${r.steal_pct}%`);
   const st = r.stack as Record<string, number> | null | undefined;

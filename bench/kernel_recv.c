@@ -10,9 +10,11 @@
  * arrived). As bench/common.ts's measureWindow does for the JS receivers: the window opens --warmup
  * seconds after the first datagram and lasts --window seconds; then it keeps receiving until nothing
  * has arrived for QUIET_MS, so the sender is measured against a live receiver. Prints one JSON line:
- * {"backend":"kernel recvmmsg","delivered":…,"bytes":…,"seconds":…,"pps":…,"calls":…,
- *  "ctx_switches_voluntary":…,"ctx_switches_involuntary":…}
- * where delivered, bytes and calls count the window, and the context switches are this process's over it.
+ * {"backend":"kernel recvmmsg","delivered":…,"bytes":…,"seconds":…,"pps":…,"calls":…,"cpu_pct":…,
+ *  "ns_cpu_per_dgram":…,"ctx_switches_voluntary":…,"ctx_switches_involuntary":…}
+ * where delivered, bytes and calls count the window, and the CPU time (user + system, so the kernel's
+ * receive work done in the receiver's system calls is in it) and context switches are this process's
+ * over it.
  * Run it inside the benchmark's network namespace.
  */
 #include <arpa/inet.h>
@@ -45,6 +47,11 @@ static double parse_seconds(const char *opt, const char *v, double min, double m
 		exit(2);
 	}
 	return x;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
 static void usage(void)
@@ -146,9 +153,12 @@ int main(int argc, char *argv[])
 		}
 	}
 	double secs = t1 - t0;
+	double cpu = tv_s(r1.ru_utime) + tv_s(r1.ru_stime) - tv_s(r0.ru_utime) - tv_s(r0.ru_stime);
+	unsigned long long delivered = c1 - c0;
 	printf("{\"backend\":\"kernel recvmmsg\",\"delivered\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"pps\":%.1f,\"calls\":%llu,"
-	       "\"ctx_switches_voluntary\":%ld,\"ctx_switches_involuntary\":%ld}\n",
-	       c1 - c0, b1 - b0, secs, (double)(c1 - c0) / secs, k1 - k0, r1.ru_nvcsw - r0.ru_nvcsw, r1.ru_nivcsw - r0.ru_nivcsw);
+	       "\"cpu_pct\":%.1f,\"ns_cpu_per_dgram\":%.1f,\"ctx_switches_voluntary\":%ld,\"ctx_switches_involuntary\":%ld}\n",
+	       delivered, b1 - b0, secs, (double)delivered / secs, k1 - k0, cpu / secs * 100, delivered ? cpu * 1e9 / (double)delivered : 0.0,
+	       r1.ru_nvcsw - r0.ru_nvcsw, r1.ru_nivcsw - r0.ru_nivcsw);
 	close(fd);
 	return 0;
 }
