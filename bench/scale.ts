@@ -20,7 +20,7 @@
  * into ~/.cache/ffnet/node on first use).
  *
  * Measured per run, over one `--seconds` window (default 3) opened `--warmup` seconds (default 1) after
- * the first datagram, `--repeats` times (default 3), min / median / max reported:
+ * the first datagram, `--repeats` times (default 5), min / median / max reported:
  *  1. datagrams per second delivered to 'message' listeners, at each `--sizes` (default 64,1400);
  *  2. per worker thread: its CPU time (utime + stime of /proc/<pid>/task/<tid>/stat, the tid read from
  *     /proc/thread-self in the worker) and the datagrams it delivered, hence ns of CPU per datagram
@@ -37,7 +37,7 @@
  * every child is bounded in time. Writes bench/results/scale.json and prints a table.
  *
  * The same file is the receiver program (`--role recv`) and its worker threads.
- *   node dist/bench/scale.js [--seconds 3] [--warmup 1] [--repeats 3] [--sizes 64,1400] [--workers 1,2]
+ *   node dist/bench/scale.js [--seconds 3] [--warmup 1] [--repeats 5] [--sizes 64,1400] [--workers 1,2]
  *                            [--flows 64] [--only ffnet,node] [--node PATH] [--project-cores 16] [--rsize 12]
  */
 import type * as NodeDgram from 'node:dgram';
