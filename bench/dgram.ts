@@ -26,17 +26,18 @@
  * A run whose child crashed (a signal), timed out or failed, or whose ffnet receiver's packet pool was not
  * back at its baseline once its sockets were closed, is a failed run: recorded with why, never a figure,
  * and a target with a failed run is not met. Each run records what explains its figure: how busy the
- * machine was before it, the steal time during its window, the receiver's context switches, and (dpdk)
- * the receiver stack's counters over the window (frames received, full-socket drops, loop turns and
- * naps) and its port's drops (imissed, rx_nombuf). The two ends of a memif link leave it in turn
- * (bench/common.ts, "leaving a memif link"). Before each measurement the runner waits (bounded) for the
+ * machine was before it, the receiver's CPU share and CPU time per datagram, what else ran on its CPU,
+ * the steal time during its window, the receiver's context switches, and (dpdk) the receiver stack's
+ * counters over the window (frames received and per loop turn, full-socket drops, loop turns and naps)
+ * and its port's drops (imissed, rx_nombuf). The two ends of a memif link leave it in turn (bench/common.ts,
+ * "leaving a memif link"). Before each measurement the runner waits (bounded, `--quiet-wait`) for the
  * machine to be idle. Every child process is bounded in time. Writes bench/results/dgram.json and prints
  * the tables.
  *
  * The same file is the child program: `node dist/bench/dgram.js --role recv|send|pingsrv|pingcli|idle …`.
  *   node dist/bench/dgram.js [--seconds 3] [--warmup 1] [--repeats 5] [--sizes 64,1400]
  *                            [--rtt-count 20000] [--rtt-seconds 5] [--idle-seconds 3] [--only rx,rtt,idle]
- *                            [--setups node,kernel,ffnet-kernel,ffnet-dpdk]
+ *                            [--setups node,kernel,ffnet-kernel,ffnet-dpdk] [--quiet-wait 30]
  */
 import type * as NodeDgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
