@@ -175,6 +175,7 @@ async function roleSub(a: Map<string, string>): Promise<void> {
   const t = await makeTransport(a);
   const sub = await t.addSubscription(channel, TPUT_STREAM);
   const baseline = await settledPoolInUse();
+  const probe = await windowProbe();
   let count = 0;
   let expected = 0;
   let lost = 0;
@@ -215,12 +216,14 @@ async function roleSub(a: Map<string, string>): Promise<void> {
       const t = nowNs();
       if (count > 0 && firstAt === 0) firstAt = t;
       if (firstAt !== 0 && t0 === 0 && t - firstAt >= warmupMs * 1e6) {
+        probe.mark('start');
         t0 = t;
         c0 = count;
       }
       if (t0 !== 0 && done === undefined && t - t0 >= windowMs * 1e6) {
+        probe.mark('end');
         const secs = (t - t0) / 1e9;
-        done = { delivered: count - c0, seconds: round(secs, 3), mps: round((count - c0) / secs) };
+        done = { delivered: count - c0, seconds: round(secs, 3), mps: round((count - c0) / secs), ...probe.result(count - c0) };
       }
       if (ended !== '' || Date.now() - started > maxWaitMs) {
         clearInterval(tick);
