@@ -6,19 +6,22 @@
  * only after the other end; the other end leaves only once it has seen that. Checked, in a private
  * namespace, on bench:dgram's receive stage (udp_blast → an ffnet/dgram receiver) and on bench:transport's
  * raw stage (an ffnet/dgram sender → an ffnet/dgram receiver): both ends exit 0, the finishing end went
- * idle before the other left, and it left after the other.
+ * idle before the other left, and it left after the other; and on bench:echo's ffnet↔ffnet stage
+ * (udp_load ⇄ udp_echo): udp_load, done first, leaves only after udp_echo.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireRoot, type ExecResult } from '../../testbed/netns.js';
-import { childCommand, linkFiles, writeMemifIni, RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC, type BenchRun } from '../../bench/common.js';
+import { childCommand, linkFiles, memifListening, writeMemifIni, RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC, type BenchRun } from '../../bench/common.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const DGRAM = join(ROOT, 'dist', 'bench', 'dgram.js');
 const TRANSPORT = join(ROOT, 'dist', 'bench', 'transport.js');
 const UDP_BLAST = join(ROOT, 'build', 'bin', 'udp_blast');
+const UDP_ECHO = join(ROOT, 'build', 'bin', 'udp_echo');
+const UDP_LOAD = join(ROOT, 'build', 'bin', 'udp_load');
 
 /** A command's result and when the test saw it end. */
 async function timed(p: Promise<ExecResult>): Promise<ExecResult & { endedAt: number }> {
@@ -45,7 +48,7 @@ describe('memif links in the benches', () => {
 
   beforeAll(async () => {
     requireRoot();
-    for (const f of [DGRAM, TRANSPORT, UDP_BLAST]) if (!existsSync(f)) throw new Error(`${f} not found: run npm run build`);
+    for (const f of [DGRAM, TRANSPORT, UDP_BLAST, UDP_ECHO, UDP_LOAD]) if (!existsSync(f)) throw new Error(`${f} not found: run npm run build`);
     run = { label: 'leave', dir: mkdtempSync(join(tmpdir(), 'ffnet-memif-leave-')), ns: await Netns.create('memif-leave'), serial: 0, prefixes: [] };
   });
   afterAll(async () => {
@@ -85,5 +88,22 @@ describe('memif links in the benches', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(send.code, send.stderr).toBe(0);
     expectLeftInTurn(link, send.endedAt);
+  });
+
+  it('udp_load, done first, holds its port until udp_echo has left', async () => {
+    const sock = join(run.dir, 'echo.sock');
+    const hold = join(run.dir, 'load-hold');
+    const echoIni = writeMemifIni(run, 'echo', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
+    const loadIni = writeMemifIni(run, 'load', { cpu: SEND_CPU, role: 'client', addr: SEND_ADDR, mac: SEND_MAC, peer: [RECV_ADDR, RECV_MAC], sock });
+    const echo = timed(run.ns.exec(UDP_ECHO, ['--conf', echoIni, '--port', '7', '--seconds', '4'], { timeoutMs: 60_000 }));
+    await memifListening(run.ns, sock);
+    const load = timed(run.ns.exec(UDP_LOAD, ['--conf', loadIni, '--dst', RECV_ADDR, '--port', '7', '--size', '64', '--seconds', '1', '--hold-file', hold], { timeoutMs: 90_000 }));
+    const e = await echo;
+    writeFileSync(hold, '');
+    const l = await load;
+    expect(e.code, e.stderr).toBe(0);
+    expect(l.code, l.stderr).toBe(0);
+    expect(JSON.parse(l.stdout.trim().split('\n').pop() as string).echoed).toBeGreaterThan(0);
+    expect(l.endedAt, 'udp_load left after udp_echo').toBeGreaterThanOrEqual(e.endedAt);
   });
 });
