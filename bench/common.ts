@@ -316,7 +316,7 @@ export function fmtSpread(s: Spread | null, f: (x: number) => string): string {
   return `${f(s.min)} / ${f(s.median)} / ${f(s.max)}${s.failed ? ` (${s.failed} failed)` : ''}`;
 }
 
-/** A target checked as the issue states it: on the median of the runs, and on every run against a floor. */
+/** A target checked on the median of the runs, and on every run against a floor. */
 export interface TargetResult {
   target: string;
   median: number | null;

@@ -20,7 +20,7 @@
  *  3. CPU used by an idle process holding a bound socket, over `--idle-seconds` (default 3), from
  *     /proc/<pid>/stat (utime + stime of all its threads), as % of one core: dpdk inline, dpdk with
  *     one data-path lcore, and node:dgram for reference;
- *  4. the issue's targets, each on the median of the runs and on every run (a floor no run may fall
+ *  4. the targets, each on the median of the runs and on every run (a floor no run may fall
  *     below): 'message' ≥ 15× node:dgram (no run < 10×), batches ≥ 50× and ≥ 10M/s (no run < 30×),
  *     1400 B batches ≥ 10× (no run < 5×), round trip p50 ≤ 10 µs and p99 ≤ 30 µs, idle ≤ 2% of a core.
  * A run whose child crashed (a signal), timed out or failed, or whose ffnet receiver's packet pool was not
@@ -56,7 +56,7 @@ const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), '..', '..');
 const BIN = join(ROOT, 'build', 'bin');
 const RESULTS = join(ROOT, 'bench', 'results', 'dgram.json');
-/** The issue's targets: multiples of node:dgram's delivered rate (median, and the floor no run may fall below), round trip, idle CPU. */
+/** The targets: multiples of node:dgram's delivered rate (median, and the floor no run may fall below), round trip, idle CPU. */
 const TARGET = {
   message64: { x: 15, floor: 10 },
   batch64: { x: 50, floor: 30, pps: 10_000_000 },

@@ -38,7 +38,7 @@ import { setQuietWait, waitQuiet } from './machine.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'build', 'bin');
 const RESULTS = join(ROOT, 'bench', 'results', 'echo-memif.json');
-/** The target for the echo path: datagrams per second per lcore at 64 bytes, as a share of the raw memif PMD rate of the same run. */
+/** The target for the echo path: datagrams per second per lcore at 64 bytes, as a share of the raw memif PMD rate of the same run. */
 const TARGET_RATIO_TO_RAW = 0.37;
 /** Ethernet + IPv4 + UDP headers around an echoed payload. */
 const HEADERS = 14 + 20 + 8;

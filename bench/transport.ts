@@ -29,7 +29,7 @@
  *  4. Aeron's C media driver for reference, when `--aeron DIR` (or env AERON_BUILD / AERON_DIR) names a
  *     build of scripts/build-aeron.sh: aeronmd with its C samples streaming_publisher (32 B, CPU 0) →
  *     rate_subscriber (CPU 1) over loopback UDP, as many runs of the same window; "not measured" otherwise;
- *  5. the issue's targets, on the median of the runs and on every run: 32 B over dpdk ≥ 2× Aeron C and
+ *  5. the targets, on the median of the runs and on every run: 32 B over dpdk ≥ 2× Aeron C and
  *     ≥ 8M msg/s (no run < 1× Aeron C), 1 KiB over dpdk ≥ 4× node:dgram (no run < 2×), dpdk round trip
  *     p99 ≤ 100 µs, and no message lost or out of order.
  * A run whose child crashed (a signal), timed out or failed, or whose receiving ffnet process's packet pool
@@ -75,7 +75,7 @@ import { processCpuSeconds, sleep, waitQuiet, waitsForQuiet } from './machine.js
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'transport.json');
-/** The issue's targets (medians of the runs, and the floor no run may fall below). */
+/** The targets (medians of the runs, and the floor no run may fall below). */
 const TARGET = {
   /** 32 B over dpdk: × Aeron's C driver on the same machine, and an absolute rate. */
   aeron32: { x: 2, floor: 1, mps: 8_000_000 },
@@ -103,7 +103,7 @@ const PING_PORT = 40124;
 const PONG_PORT = 40125;
 const RAW_PORT = 40126;
 const RAW_SIZE = 64;
-/** The message size of the Aeron stage (the issue's reference figure). */
+/** The message size of the Aeron stage (the reference figure for the transport's 32-byte target). */
 const AERON_SIZE = 32;
 const PING_WARMUP = 1000;
 /** Publisher offers per event-loop turn at most, so it checks its clock even if never back-pressured. */
