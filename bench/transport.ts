@@ -24,8 +24,9 @@
  *     warm-up round trips, up to `--lat-count` (default 20000) round trips or `--lat-seconds` (default 5);
  *  3. raw dgram for reference, 64 B: datagrams/s delivered to a node:dgram 'message' listener by a
  *     node:dgram send() loop, and to an ffnet/dgram dpdk receiver by an ffnet/dgram dpdk sender on a
- *     connected socket (send() into 'message', and sendBatch() into 'messages'). The sender bounds these
- *     rates (offered ≈ delivered; the receiver's capacity is bench:dgram's figure);
+ *     connected socket (send() into 'message', and sendBatch() into 'messages'), and sendBatch() naming the
+ *     destination per datagram on an unconnected socket, as the transport sends ('messages' addressed).
+ *     The sender bounds these rates (offered ≈ delivered; the receiver's capacity is bench:dgram's figure);
  *  4. Aeron's C media driver for reference, when `--aeron DIR` (or env AERON_BUILD / AERON_DIR) names a
  *     build of scripts/build-aeron.sh: aeronmd with its C samples streaming_publisher (32 B, CPU 0) →
  *     rate_subscriber (CPU 1) over loopback UDP, as many runs of the same window; "not measured" otherwise;
@@ -508,16 +509,19 @@ async function roleRawSend(a: Map<string, string>): Promise<void> {
   const s = dgram.createSocket('udp4');
   const buf = Buffer.alloc(size, 0x61);
   const burst = 64;
-  // Both stages send on a connected socket, so they differ only in the call: a destination named per
-  // datagram (the transport's own use) costs the sender an address check and parse per datagram, and
-  // the sender, not the receiver, bounds this stage's rate (offered ≈ delivered).
-  const batch = Array.from({ length: burst }, () => ({ msg: buf }));
+  // The 'message' and 'messages' stages send on a connected socket, so they differ only in the call;
+  // `--addressed` names the destination in every datagram on an unconnected socket (the transport's own
+  // use), which costs the sender an address check and parse per datagram. The sender, not the receiver,
+  // bounds these rates (offered ≈ delivered).
+  const addressed = a.get('addressed') === 'true';
+  const batch = Array.from({ length: burst }, () => (addressed ? { msg: buf, port, address: dst } : { msg: buf }));
   const sendBatch = (s as unknown as { sendBatch?: (m: typeof batch, cb: (e: Error | null, n: number) => void) => void }).sendBatch;
   if (api === 'messages' && sendBatch === undefined) throw new Error('raw sender: this socket has no sendBatch');
   let sent = 0;
   let errors = 0;
   s.on('error', () => void errors++); // ECONNREFUSED while the receiver is not bound (yet, or any more)
-  await new Promise<void>((res) => s.connect(port, dst, () => res()));
+  if (addressed) await new Promise<void>((res) => s.bind(0, () => res()));
+  else await new Promise<void>((res) => s.connect(port, dst, () => res()));
   const onBatch = (e: Error | null, n: number): void => {
     sent += n;
     if (e) errors++;
@@ -721,11 +725,14 @@ type RawSetup = 'node' | 'ffnet-dpdk';
 interface RawCase {
   setup: RawSetup;
   api: 'message' | 'messages';
+  /** The sender names the destination in every datagram of its sendBatch() on an unconnected socket, as the transport does. */
+  addressed?: boolean;
 }
 const RAW_CASES: RawCase[] = [
   { setup: 'node', api: 'message' },
   { setup: 'ffnet-dpdk', api: 'message' },
   { setup: 'ffnet-dpdk', api: 'messages' },
+  { setup: 'ffnet-dpdk', api: 'messages', addressed: true },
 ];
 
 interface RawSample {
@@ -751,6 +758,7 @@ async function raw(run: BenchRun, c: RawCase, o: Options): Promise<RawSample> {
   await memifListening(run.ns, inis?.sock ?? null);
   const [sc, sa] = childCommand(SELF, SEND_CPU, inis?.send ?? null, 'rawsend', [
     '--backend', backend, '--api', c.api, '--dst', backend === 'dpdk' ? RECV_ADDR : '127.0.0.1', '--port', String(port), '--size', String(RAW_SIZE),
+    ...(c.addressed ? ['--addressed', 'true'] : []),
     '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1), ...link,
   ]);
   const send = await run.ns.exec(sc, sa, { timeoutMs: (o.warmup + o.seconds + 120) * 1000 });
@@ -1064,7 +1072,7 @@ async function runner(argv: string[]): Promise<void> {
         const failures: string[] = [];
         for (let rep = 0; rep < o.repeats; rep++) {
           const meta = { kind: 'raw', ...c, size: RAW_SIZE, rep };
-          const s = await one(`raw ${c.setup} ${c.api} ${RAW_SIZE} B`, meta, () => raw(run, c, o),
+          const s = await one(`raw ${c.setup} ${c.api}${c.addressed ? ' addressed' : ''} ${RAW_SIZE} B`, meta, () => raw(run, c, o),
             (x) => `${fmtRate(x.pps)}/s delivered (offered ${fmtRate(x.offered_pps)}/s${rawNotes(x)}; ${conditions(x)})`);
           if (s === null) {
             failures.push(String(runs[runs.length - 1]?.failed));
@@ -1078,7 +1086,8 @@ async function runner(argv: string[]): Promise<void> {
           size: RAW_SIZE,
           pps: spread(samples.map((x) => Math.round(x.pps)), failures.length),
           offered_pps: samples.length ? Math.round(median(samples.map((x) => x.offered_pps))) : null,
-          sender: c.setup === 'node' ? 'node:dgram send() loop (connected, CPU 0)' : `ffnet/dgram dpdk ${c.api === 'messages' ? 'sendBatch() of 64' : 'send() loop'} (10.88.0.1, CPU 0)`,
+          sender: c.setup === 'node' ? 'node:dgram send() loop (connected, CPU 0)'
+            : `ffnet/dgram dpdk ${c.api === 'messages' ? `sendBatch() of 64${c.addressed ? ', destination per datagram, unconnected' : ', connected'}` : 'send() loop, connected'} (10.88.0.1, CPU 0)`,
           failures,
         });
       }
@@ -1155,7 +1164,7 @@ async function runner(argv: string[]): Promise<void> {
         : `Aeron's C media driver (one aeronmd, threading mode ${process.env.AERON_THREADING_MODE ?? 'Aeron\'s default'}, on CPUs ${o.aeronDriverCpus}) with its C samples: streaming_publisher (${AERON_SIZE} B, CPU 0) → rate_subscriber (CPU 1), loopback UDP (aeron:udp?endpoint=127.0.0.1:PORT, ${aeronRow.params}); the rate from rate_subscriber's once-a-second reports over the window`,
       throughput: 'one Publication (CPU 0) → one Subscription (CPU 1); offer() until BACK_PRESSURED, then setImmediate; subscriber drains on \'readable\' with poll(handler, 4096); sequence numbers checked for every message, and received = sent after the publisher\'s clean close',
       latency: `ping-pong, one message outstanding: ping publication → pong subscription (stream ${PING_STREAM}), pong publication → ping subscription (stream ${PONG_STREAM}); round-trip time after ${PING_WARMUP} warm-up round trips, up to ${o.latCount} round trips or ${o.latSeconds} s; ping CPU 0, pong CPU 1`,
-      raw: `${RAW_SIZE} B datagrams, receiver CPU 1 counts what its listener sees; node: node:dgram send() loop → 'message'; ffnet-dpdk: ffnet/dgram dpdk sender → ffnet/dgram dpdk receiver over memif, send() on a connected socket → 'message', and sendBatch() of 64 on a connected socket → 'messages'`,
+      raw: `${RAW_SIZE} B datagrams, receiver CPU 1 counts what its listener sees; node: node:dgram send() loop → 'message'; ffnet-dpdk: ffnet/dgram dpdk sender → ffnet/dgram dpdk receiver over memif, send() on a connected socket → 'message', sendBatch() of 64 on a connected socket → 'messages', and sendBatch() of 64 naming the destination per datagram on an unconnected socket (as the transport sends) → 'messages' (addressed)`,
     },
     targets,
     throughput: tputOut,
@@ -1179,7 +1188,7 @@ async function runner(argv: string[]): Promise<void> {
   lines.push('transport round trip, µs (min / median / max of the runs\' p50 and p99)');
   for (const r of latOut) lines.push(`  ${r.backend.padEnd(7)} ${String(r.size).padStart(6)}  p50 ${fmtSpread(r.p50_us, us).padEnd(24)} p99 ${fmtSpread(r.p99_us, us)}`);
   lines.push(`raw dgram, ${RAW_SIZE} B datagrams/s delivered (min / median / max)`);
-  for (const r of rawFinal) lines.push(`  ${`${r.setup} ${r.api}`.padEnd(22)} ${fmtSpread(r.pps, fmtRate).padEnd(28)} ${fmtX(r.ratio_to_node).padStart(8)}   offered ${fmtRate(r.offered_pps)}`);
+  for (const r of rawFinal) lines.push(`  ${`${r.setup} ${r.api}${r.addressed ? ' addressed' : ''}`.padEnd(30)} ${fmtSpread(r.pps, fmtRate).padEnd(28)} ${fmtX(r.ratio_to_node).padStart(8)}   offered ${fmtRate(r.offered_pps)}`);
   lines.push('targets (value: min / median / max over the runs)');
   for (const [k, t] of Object.entries(targets)) lines.push(fmtTarget(k, t));
   const failed = runs.filter((r) => r.failed !== undefined);
