@@ -1,12 +1,15 @@
 /**
  * Pieces the Node.js benchmark runners share (bench/dgram.ts, bench/transport.ts, bench/scale.ts): option
- * parsing, medians, the JSON line a child role prints and the runner reads back, the memif link's two ends
- * and the ffnet.ini of one of them.
+ * parsing, medians and min / median / max over runs, targets checked on the median and on every run, a
+ * failed run (a crash, a leak) told from a figure, the JSON line a child role prints and the runner reads
+ * back, what a receiver records about its window, the memif link's two ends, the ffnet.ini of one of them,
+ * and how the two ends leave the link without crashing each other.
  * Importing it has no side effects.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecResult, Netns } from '../testbed/netns.js';
+import { cpuTimes, setQuietWait } from './machine.js';
 
 /** `--key value` pairs into a map (keys without the dashes). */
 export function argMap(argv: string[]): Map<string, string> {
@@ -46,19 +49,21 @@ export interface RunnerOptions {
 
 /**
  * A runner's argv as an option map, refusing any option but --seconds (1..30, default 3), --warmup
- * (0.5..10, default 1), --repeats (1..9, default 3), --sizes (a list in sizes.min..sizes.max, default
- * sizes.def) and the runner's own `extra` ones; with those four read.
+ * (0.5..10, default 1), --repeats (1..9, default 5), --sizes (a list in sizes.min..sizes.max, default
+ * sizes.def), --quiet-wait (seconds to wait for an idle machine before each run, 0..300, default 30:
+ * machine.ts) and the runner's own `extra` ones; with those read.
  */
 export function runnerOptions(argv: string[], extra: string[], sizes: { def: string; min: number; max: number }): { a: Map<string, string>; common: RunnerOptions } {
   const a = argMap(argv);
-  const known = ['seconds', 'warmup', 'repeats', 'sizes', ...extra];
+  const known = ['seconds', 'warmup', 'repeats', 'sizes', 'quiet-wait', ...extra];
   for (const k of a.keys()) if (!known.includes(k)) throw new Error(`unknown option --${k} (known: ${known.map((x) => `--${x}`).join(', ')})`);
+  setQuietWait(num(a, 'quiet-wait', 30, 0, 300));
   return {
     a,
     common: {
       seconds: num(a, 'seconds', 3, 1, 30),
       warmup: num(a, 'warmup', 1, 0.5, 10),
-      repeats: Math.round(num(a, 'repeats', 3, 1, 9)),
+      repeats: Math.round(num(a, 'repeats', 5, 1, 9)),
       sizes: intList(a, 'sizes', sizes.def, sizes.min, sizes.max),
     },
   };
@@ -287,3 +292,284 @@ export function measureWindow(o: {
   });
 }
 
+
+// --- figures over runs, and targets ---------------------------------------------------------------
+
+/** A figure over repeated runs: min / median / max of the runs that gave one, and how many failed. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+  runs: number;
+  failed: number;
+}
+
+/** The spread of `xs` (runs that gave a figure), with `failed` runs that gave none; null when none gave one. */
+export function spread(xs: number[], failed = 0, digits = 0): Spread | null {
+  if (xs.length === 0) return null;
+  return { min: round(Math.min(...xs), digits), median: round(median(xs), digits), max: round(Math.max(...xs), digits), runs: xs.length, failed };
+}
+
+/** `min / median / max` of a spread, each through `f`; "—" for none; failed runs named. */
+export function fmtSpread(s: Spread | null, f: (x: number) => string): string {
+  if (s === null) return '—';
+  return `${f(s.min)} / ${f(s.median)} / ${f(s.max)}${s.failed ? ` (${s.failed} failed)` : ''}`;
+}
+
+/** A target checked on the median of the runs, and on every run against a floor. */
+export interface TargetResult {
+  target: string;
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  runs: number;
+  failed: number;
+  /** null: not measured. */
+  met: boolean | null;
+  /** Why it is not met, or why it was not measured (empty otherwise). */
+  why: string;
+}
+
+/**
+ * Checks per-run `values` against a target: the median at or above `atLeast` (or at or below `atMost`),
+ * no run below `noRunBelow` (or above `noRunAbove`), and no failed run — a run that crashed, leaked or
+ * lost gave no figure, so it cannot count as meeting a floor. `extra` adds conditions of its own.
+ */
+export function judge(o: {
+  target: string; values: number[]; failed: number; atLeast?: number; atMost?: number; noRunBelow?: number; noRunAbove?: number;
+  extra?: Array<{ ok: boolean; why: string }>;
+}): TargetResult {
+  const s = spread(o.values, o.failed, 3);
+  const base = { target: o.target, median: s?.median ?? null, min: s?.min ?? null, max: s?.max ?? null, runs: o.values.length, failed: o.failed };
+  if (s === null && o.failed === 0) return { ...base, met: null, why: '' };
+  const why: string[] = [];
+  if (o.failed > 0) why.push(`${o.failed} run(s) failed`);
+  if (s !== null) {
+    if (o.atLeast !== undefined && s.median < o.atLeast) why.push(`median ${s.median} < ${o.atLeast}`);
+    if (o.atMost !== undefined && s.median > o.atMost) why.push(`median ${s.median} > ${o.atMost}`);
+    if (o.noRunBelow !== undefined && s.min < o.noRunBelow) why.push(`a run at ${s.min} < ${o.noRunBelow}`);
+    if (o.noRunAbove !== undefined && s.max > o.noRunAbove) why.push(`a run at ${s.max} > ${o.noRunAbove}`);
+  }
+  for (const e of o.extra ?? []) if (!e.ok) why.push(e.why);
+  return { ...base, met: why.length === 0, why: why.join('; ') };
+}
+
+/** One line of a targets table. */
+export function fmtTarget(name: string, t: TargetResult): string {
+  const v = t.median === null ? '—' : `${t.min} / ${t.median} / ${t.max}`;
+  const verdict = t.met === null ? (t.why || 'not measured') : t.met ? 'met' : `NOT met (${t.why})`;
+  return `  ${name.padEnd(22)} ${t.target.padEnd(52)} ${v.padStart(24)}  ${verdict}`;
+}
+
+/** What a failed run left: why, and the end of what the children wrote. */
+export interface RunFailure {
+  failed: string;
+  detail: string;
+}
+
+/**
+ * Runs one measurement: a child that crashed (a signal), timed out, exited non-zero, or left the packet
+ * pool above its baseline is a failed run — recorded, never a figure.
+ */
+export async function attempt<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | ({ ok: false } & RunFailure)> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const [first = '', ...rest] = msg.split('\n');
+    return { ok: false, failed: first, detail: rest.join('\n').slice(-2000) };
+  }
+}
+
+/**
+ * Checks a child's packet-pool report (`pool: { baseline, end }`, mbufs in use once its socket was
+ * bound and again after it closed its sockets): a run whose pool did not return to its baseline failed.
+ */
+export function checkPool(r: Record<string, unknown>, what: string): void {
+  const p = r.pool as { baseline: number; end: number } | null | undefined;
+  if (p && p.end > p.baseline) throw new Error(`${what}: the packet pool did not return to its baseline (${p.baseline} mbufs in use before the traffic, ${p.end} after closing the sockets)`);
+}
+
+// --- what a child records about its run --------------------------------------------------------------
+
+/** The ffnet stack this process runs (dpdk backend), if any. */
+async function stackOf(): Promise<import('../index.js').Stack | undefined> {
+  const { Stack } = await import('../index.js');
+  return Stack.current();
+}
+
+/**
+ * The packet pool's mbufs in use once it has settled (the same value on two reads 50 ms apart, the
+ * event loop turning between them so an inline stack finishes its work), or null without a stack.
+ */
+export async function settledPoolInUse(maxMs = 3000): Promise<number | null> {
+  const st = await stackOf();
+  if (!st) return null;
+  let last = st.stats().mempool.inUse;
+  for (const until = Date.now() + maxMs; Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = st.stats().mempool.inUse;
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** Stack counters a receiver reports over its window: where frames went and how its loop ran. */
+const WINDOW_COUNTERS = ['eth.rx', 'eth.tx', 'udp.rx', 'udp.delivered', 'udp.fullsock', 'udp.memdrop', 'udp.tx', 'loop.turns', 'loop.idle_sleeps', 'loop.busy_ns', 'eth.rx_down'];
+
+interface Edge {
+  t: number;
+  /** This process's CPU seconds, and the busy seconds of the CPUs it may run on. */
+  cpu: [number, number];
+  ctx: [number, number];
+  steal: [number, number];
+  counters: Record<string, number> | null;
+  port: Record<string, number> | null;
+}
+
+/** Voluntary and involuntary context switches of this process's threads so far. */
+function contextSwitches(): [number, number] {
+  let vol = 0;
+  let invol = 0;
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const s = readFileSync(`/proc/self/task/${tid}/status`, 'utf8');
+      vol += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(s)?.[1] ?? 0);
+      invol += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(s)?.[1] ?? 0);
+    }
+  } catch {
+    /* a thread that ended while being read */
+  }
+  return [vol, invol];
+}
+
+/** The CPUs this process may run on (its taskset), from /proc/self/status. */
+function allowedCpus(): number[] {
+  const list = /Cpus_allowed_list:\s+(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+  return list.split(',').flatMap((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return b === undefined ? [a as number] : Array.from({ length: b - (a as number) + 1 }, (_, k) => (a as number) + k);
+  });
+}
+
+/** Steal and total jiffies of the whole machine (/proc/stat: time the hypervisor ran something else). */
+function stealJiffies(): [number, number] {
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return [f[7] ?? 0, f.reduce((a, b) => a + b, 0)];
+}
+
+/**
+ * What explains a receiver's figure, taken at the edges of its window: the process's CPU use and what
+ * else ran on its CPUs, its context switches, the machine's steal time, and (dpdk) the stack's counters and the port's drops over the window.
+ * Pass `mark` to {@link measureWindow}; `result()` gives the deltas.
+ */
+export async function windowProbe(): Promise<{ mark: (e: 'start' | 'end') => void; result: (delivered?: number) => Record<string, unknown> }> {
+  const st = await stackOf();
+  const mine = allowedCpus();
+  const edges: Partial<Record<'start' | 'end', Edge>> = {};
+  const take = (): Edge => {
+    let counters: Record<string, number> | null = null;
+    let port: Record<string, number> | null = null;
+    if (st) {
+      const c = st.stats().counters;
+      counters = Object.fromEntries(WINDOW_COUNTERS.map((k) => [k, c[k] ?? 0]));
+      const p = st.ports()[0]?.stats;
+      if (p) port = { ipackets: p.ipackets, imissed: p.imissed, ierrors: p.ierrors, rx_nombuf: p.rxNombuf };
+    }
+    const u = process.cpuUsage();
+    const busy = mine.reduce((x, c) => x + cpuTimes(c)[0], 0) / 100;
+    return { t: nowNs(), cpu: [(u.user + u.system) / 1e6, busy], ctx: contextSwitches(), steal: stealJiffies(), counters, port };
+  };
+  const delta = (a: Record<string, number> | null, b: Record<string, number> | null): Record<string, number> | null =>
+    a && b ? Object.fromEntries(Object.keys(b).map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)])) : null;
+  return {
+    mark: (e) => void (edges[e] = take()),
+    result: (delivered) => {
+      const a = edges.start;
+      const b = edges.end;
+      if (!a || !b) return {};
+      const total = b.steal[1] - a.steal[1];
+      const secs = (b.t - a.t) / 1e9;
+      const own = b.cpu[0] - a.cpu[0];
+      const stack = delta(a.counters, b.counters);
+      const turns = stack?.['loop.turns'] ?? 0;
+      return {
+        cpu_pct: round((own / secs) * 100, 1),
+        // CPU time per datagram delivered: the receiver's cost, whatever share of its CPU it got.
+        ns_cpu_per_dgram: delivered ? round((own * 1e9) / delivered, 1) : null,
+        // Frames per loop turn: near a full burst when the receiver bounds the rate, near 1 when it waits for frames.
+        frames_per_turn: stack && turns > 0 ? round((stack['eth.rx'] ?? 0) / turns, 2) : null,
+        // What else ran on this process's CPUs over the window (other processes, interrupts), % of a CPU.
+        others_on_cpu_pct: round((Math.max(0, b.cpu[1] - a.cpu[1] - own) / secs) * 100, 1),
+        ctx_switches_voluntary: b.ctx[0] - a.ctx[0],
+        ctx_switches_involuntary: b.ctx[1] - a.ctx[1],
+        steal_pct: total > 0 ? round(((b.steal[0] - a.steal[0]) / total) * 100, 2) : 0,
+        stack,
+        port: delta(a.port, b.port),
+      };
+    },
+  };
+}
+
+// --- leaving a memif link ----------------------------------------------------------------------------
+
+/*
+ * DPDK's memif PMD handles a peer's disconnect on its interrupt thread: it clears the connected flag and
+ * unmaps the shared rings and buffers (memif_disconnect → memif_free_regions) while this process's data
+ * path may be inside rte_eth_rx_burst / tx_burst on them — a SIGSEGV in the PMD. So neither end of a
+ * bench's memif link may leave while the other still polls: the end that finishes first (the sender)
+ * stops polling and says so (`<link>.a-idle`), and waits without polling until the other end has gone
+ * (`<link>.b-gone`, or its link down); the other end leaves only once it has seen `a-idle`, and writes
+ * `b-gone` as it exits. An inline
+ * ffnet stack polls only when its JS thread turns the event loop, so a JS thread blocked synchronously
+ * does not poll; udp_blast stops polling after its drain (--idle-file).
+ */
+
+/** The files of a memif link's hand-off (see above), under a path unique to the run. */
+export const linkFiles = (link: string): { aIdle: string; bGone: string } => ({ aIdle: `${link}.a-idle`, bGone: `${link}.b-gone` });
+
+/** The end that finishes first: says it no longer polls, then blocks (no polling) until the other end has gone; bounded. */
+export function leaveLinkFirst(link: string | undefined, maxMs = 60_000): void {
+  if (!link) return;
+  const { aIdle, bGone } = linkFiles(link);
+  writeFileSync(aIdle, '');
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (const until = Date.now() + maxMs; !existsSync(bGone) && Date.now() < until;) Atomics.wait(cell, 0, 0, 20);
+}
+
+/**
+ * The end that finishes last: keeps its event loop (and stack) turning until the first end no longer
+ * polls (bounded). It may then close its sockets; it calls {@link goneFromLink} right before it exits.
+ */
+export async function awaitPeerIdle(link: string | undefined, maxMs = 60_000): Promise<void> {
+  if (!link) return;
+  const { aIdle } = linkFiles(link);
+  for (const until = Date.now() + maxMs; !existsSync(aIdle) && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * The end that finishes last, as it exits: marks itself gone. Call it synchronously before
+ * `process.exit`, with no event-loop turn (no polling) in between.
+ */
+export function goneFromLink(link: string | undefined): void {
+  if (link) writeFileSync(linkFiles(link).bGone, '');
+}
+
+/**
+ * Waits (bounded) until the memif server at `sock` listens in namespace `ns` — its socket is
+ * abstract (`@<sock>` in /proc/net/unix), so the client is started only once it can connect; a client
+ * started earlier fails to start its port. Waits `fallbackMs` when `sock` is null (no memif server).
+ */
+export async function memifListening(ns: Netns, sock: string | null, fallbackMs = 300, maxMs = 30_000): Promise<void> {
+  if (sock === null) {
+    await new Promise((r) => setTimeout(r, fallbackMs));
+    return;
+  }
+  for (const until = Date.now() + maxMs; Date.now() < until;) {
+    const r = await ns.exec('cat', ['/proc/net/unix'], { timeoutMs: 5000 });
+    if (r.stdout.includes(`@${sock}`)) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`the memif server at ${sock} did not listen within ${maxMs} ms`);
+}

@@ -20,7 +20,7 @@
  * into ~/.cache/ffnet/node on first use).
  *
  * Measured per run, over one `--seconds` window (default 3) opened `--warmup` seconds (default 1) after
- * the first datagram, `--repeats` times (default 3), min / median / max reported:
+ * the first datagram, `--repeats` times (default 5), min / median / max reported:
  *  1. datagrams per second delivered to 'message' listeners, at each `--sizes` (default 64,1400);
  *  2. per worker thread: its CPU time (utime + stime of /proc/<pid>/task/<tid>/stat, the tid read from
  *     /proc/thread-self in the worker) and the datagrams it delivered, hence ns of CPU per datagram
@@ -37,7 +37,7 @@
  * every child is bounded in time. Writes bench/results/scale.json and prints a table.
  *
  * The same file is the receiver program (`--role recv`) and its worker threads.
- *   node dist/bench/scale.js [--seconds 3] [--warmup 1] [--repeats 3] [--sizes 64,1400] [--workers 1,2]
+ *   node dist/bench/scale.js [--seconds 3] [--warmup 1] [--repeats 5] [--sizes 64,1400] [--workers 1,2]
  *                            [--flows 64] [--only ffnet,node] [--node PATH] [--project-cores 16] [--rsize 12]
  */
 import type * as NodeDgram from 'node:dgram';
@@ -284,8 +284,8 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
     lcores,
     cross_lcore_total: end ? (end.counters['udp.cross_lcore'] ?? 0) : null,
   });
-  // A memif peer that disconnects while udp_blast still sends can crash it inside the PMD: the port stays
-  // up until the runner says the sender is done (bounded).
+  // memif unmaps the shared rings on a disconnect under a data path still polling them: the port stays up
+  // until udp_blast no longer polls (it creates the stop file then, and leaves after this end; bounded).
   const stopFile = a.get('stop-file');
   for (const until = Date.now() + 120_000; stopFile !== undefined && !existsSync(stopFile) && Date.now() < until;) await sleep(50);
   for (const t of threads) t.w.postMessage('stop');
@@ -383,7 +383,7 @@ async function runFfnet(run: BenchRun, node: string, workers: number, size: numb
     blast = await run.ns.exec(
       join(BIN, 'udp_blast'),
       ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', SEND_MAC, '--peer-mac', RECV_MAC, '--size', String(size), '--seconds', String(Math.ceil(life) + SENDER_MARGIN_S),
-        '--sports', String(o.flows), '--queues', String(workers), '--rsize', String(o.rsize)],
+        '--sports', String(o.flows), '--queues', String(workers), '--rsize', String(o.rsize), '--idle-file', stopFile],
       { timeoutMs: (life + 60) * 1000 },
     );
   } finally {

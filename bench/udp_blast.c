@@ -3,7 +3,7 @@
  * server on the other end of the memif link is the only stack measured.
  *
  *   udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] [--queues 1] [--rsize 10]
- *             [--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server]
+ *             [--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server] [--idle-file PATH]
  *
  * Over net_memif (role=client by default, its MAC fixed by --mac; as client it lays out the rings,
  * 2^--rsize descriptors each), one lcore pinned to --cpu does everything in one loop:
@@ -24,6 +24,11 @@
  *  "tx_mbps":…,"echoed_mbps":…,"arp_replies":…,"queues":…,"flows_per_queue":[…],"sent_per_queue":[…]}
  * where sent counts frames rte_eth_tx_burst accepted, echoed the valid echoes received and bad the
  * other frames that were not ARP, all within the measured seconds; sizes in bytes are the UDP payload (size) and the whole frame.
+ *
+ * With --idle-file, once it has printed its figures it stops polling the port, creates PATH, and waits
+ * (without polling, at most LINGER_S) for the peer to disconnect before it closes the port: memif
+ * unmaps the shared rings on a disconnect under a data path still polling them, so the peer leaves
+ * once PATH exists, and this end leaves once the peer has gone (bench/common.ts, "leaving a memif link").
  *
  * The process pins itself with EAL's --lcores 0@CPU and runs without hugepages or PCI.
  */
@@ -58,6 +63,8 @@
 #define PROBE_LIMIT_S 20.0
 /** After the measured seconds, echoes still in flight are received (not counted) for this long. */
 #define DRAIN_MS 100
+/** With --idle-file: how long, at most, it waits without polling for the peer to disconnect. */
+#define LINGER_S 60.0
 
 #define ETH_HDR 14
 #define IP_HDR 20
@@ -83,7 +90,7 @@ struct blast {
 static void usage(void)
 {
 	fprintf(stderr, "usage: udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] [--queues 1] [--rsize 10] "
-			"[--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server]\n");
+			"[--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server] [--idle-file PATH]\n");
 	exit(2);
 }
 
@@ -265,10 +272,29 @@ static unsigned receive(struct blast *b, struct rte_mempool *pool)
 	return echoes;
 }
 
+/** No longer polling: says so in `idle_file`, then waits (bounded) for the peer to disconnect first. */
+static void leave_link(uint16_t port, const char *idle_file)
+{
+	FILE *f = fopen(idle_file, "w");
+	if (!f) {
+		fprintf(stderr, "udp_blast: cannot create %s: %s\n", idle_file, strerror(errno));
+		return;
+	}
+	fclose(f);
+	double until = now_s() + LINGER_S;
+	struct rte_eth_link link;
+	while (now_s() < until) {
+		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_DOWN)
+			return;
+		usleep(10000);
+	}
+	fprintf(stderr, "udp_blast: the peer was still connected %.0f s after this end went idle\n", LINGER_S);
+}
+
 int main(int argc, char *argv[])
 {
 	static struct blast b;
-	const char *sock = NULL, *memif_role = "client", *mac = "02:00:00:00:00:01";
+	const char *sock = NULL, *memif_role = "client", *mac = "02:00:00:00:00:01", *idle_file = NULL;
 	long size = 64, seconds = 5, cpu = 0, sports = 4, queues = 1, rsize = 10;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -278,6 +304,8 @@ int main(int argc, char *argv[])
 			sock = v;
 		else if (strcmp(a, "--memif-role") == 0)
 			memif_role = v;
+		else if (strcmp(a, "--idle-file") == 0)
+			idle_file = v;
 		else if (strcmp(a, "--size") == 0)
 			size = parse_number("udp_blast", a, v, 18, 1472);
 		else if (strcmp(a, "--seconds") == 0)
@@ -455,6 +483,8 @@ int main(int argc, char *argv[])
 		printf("%s%llu", q ? "," : "", (unsigned long long)sent_q[q]);
 	printf("]}\n");
 	fflush(stdout);
+	if (idle_file)
+		leave_link(b.port, idle_file);
 	rte_eth_dev_stop(b.port);
 	rte_eth_dev_close(b.port);
 	rte_eal_cleanup();

@@ -2,7 +2,7 @@
  * udp_load: a UDP load generator for ffnet's echo path, itself an ffnet program on the ff_* API.
  *
  *   udp_load [--conf ffnet.ini] [--dst 10.88.0.2] [--port 7] [--size 64] [--seconds 5] [--count N]
- *            [--window W] [--batch 32]
+ *            [--window W] [--batch 32] [--hold-file PATH]
  *
  * Starts the stack with ff_init, then inside ff_run sends --size-byte datagrams to dst:port in
  * batches (ff_sendmmsg) and receives the echoes (ff_recvmmsg). At most --window datagrams are
@@ -13,6 +13,10 @@
  * until none are outstanding or DRAIN_MS pass. Prints one line of JSON:
  * {"size":…,"sent":…,"echoed":…,"lost":…,"seconds":…,"pps_echoed":…,"window":…}
  * where seconds runs from the first datagram sent to the last echo received.
+ * With --hold-file, the stack (no longer turned once ff_run has returned, so not polling its port) stays
+ * up until PATH exists (at most HOLD_S): the runner creates it once the echo server has left, because
+ * memif unmaps the shared rings on a disconnect under a data path still polling them — the echo
+ * server's, were this end to leave first (bench/common.ts, "leaving a memif link").
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench/bench_common.h"
 #include "posix/ff_api.h"
@@ -32,6 +37,7 @@
 #define PROBE_LIMIT_S 20.0
 #define STALL_MS 20
 #define DRAIN_MS 200
+#define HOLD_S 60.0
 /** First payload byte: probes and measured datagrams are told apart in the echoes. */
 #define TAG_PROBE 'P'
 #define TAG_DATA 'D'
@@ -180,7 +186,7 @@ static unsigned long long number(const char *opt, const char *v, unsigned long l
 int main(int argc, char *argv[])
 {
 	static struct load l;
-	const char *dst = "10.88.0.2";
+	const char *dst = "10.88.0.2", *hold_file = NULL;
 	unsigned long long port = 7, size = 64, seconds = 5, window = 0, batch = 32;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -188,13 +194,15 @@ int main(int argc, char *argv[])
 			continue;
 		if (!v) {
 			fprintf(stderr, "usage: udp_load [--conf ffnet.ini] [--dst 10.88.0.2] [--port 7] [--size 64] "
-					"[--seconds 5] [--count N] [--window W] [--batch 32]\n");
+					"[--seconds 5] [--count N] [--window W] [--batch 32] [--hold-file PATH]\n");
 			return 2;
 		}
 		if (strcmp(a, "--conf") == 0)
 			;
 		else if (strcmp(a, "--dst") == 0)
 			dst = v;
+		else if (strcmp(a, "--hold-file") == 0)
+			hold_file = v;
 		else if (strcmp(a, "--port") == 0)
 			port = number(a, v, 1, 65535);
 		else if (strcmp(a, "--size") == 0)
@@ -258,6 +266,8 @@ int main(int argc, char *argv[])
 	printf("{\"size\":%u,\"sent\":%llu,\"echoed\":%llu,\"lost\":%llu,\"seconds\":%.3f,\"pps_echoed\":%.1f,\"window\":%u}\n",
 	       l.size, l.sent, l.echoed, lost, secs, secs > 0 ? (double)l.echoed / secs : 0.0, l.window);
 	fflush(stdout);
+	for (double until = now_s() + HOLD_S; hold_file && access(hold_file, F_OK) != 0 && now_s() < until;)
+		usleep(10000);
 	ff_exit();
 	return l.failed ? 1 : 0;
 }
