@@ -4,8 +4,8 @@
  * C over the socket layer so the Node addon needs no stack internals.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <rte_lcore.h>
 
 #include "posix/ff_api.h"
@@ -24,6 +24,14 @@ int ff_dgram_ready(uint32_t *ids, unsigned max)
 	return (int)ff_app_take(st, ids, max);
 }
 
+/* The socket layer fills the descriptors in place: the two structs are one layout. */
+_Static_assert(sizeof(struct ff_dgram_desc) == sizeof(struct ffs_dgram_packed) &&
+		       offsetof(struct ff_dgram_desc, offset) == offsetof(struct ffs_dgram_packed, offset) &&
+		       offsetof(struct ff_dgram_desc, len) == offsetof(struct ffs_dgram_packed, len) &&
+		       offsetof(struct ff_dgram_desc, addr) == offsetof(struct ffs_dgram_packed, src) &&
+		       offsetof(struct ff_dgram_desc, port) == offsetof(struct ffs_dgram_packed, sport),
+	       "ff_dgram_desc and ffs_dgram_packed differ");
+
 int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)
 {
 	struct ffs_stack *st = ffs_stack_current();
@@ -31,28 +39,14 @@ int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct 
 	struct ffs_sock *so = ff_sock_lookup(st, fd);
 	if (!so)
 		return -EBADF;
-	size_t off = 0;
-	unsigned n = 0;
-	while (n < max) {
-		int len = ffs_sock_next_len(so);
-		if (len == 0 && !ffs_sock_readable(so))
-			break;
-		if (off + (size_t)len > cap)
-			break;
-		struct iovec iov = { buf + off, (size_t)len };
-		uint32_t src, dst;
-		uint16_t sport;
-		int rc = ffs_sock_recvv(st, so, &iov, 1, &src, &sport, &dst, NULL, false);
-		if (rc < 0) {
-			if (n == 0)
-				return rc; /* a pending error (ECONNREFUSED) is reported before more datagrams */
-			break;
-		}
-		desc[n] = (struct ff_dgram_desc){ .offset = (uint32_t)off, .len = (uint32_t)rc, .addr = src, .port = sport };
-		off += ((size_t)rc + 7) & ~(size_t)7; /* keep each datagram 8-byte aligned for typed views */
-		n++;
+	/* A pending error (ECONNREFUSED) is reported before more datagrams, as recvmsg reports it. */
+	if (atomic_load_explicit(&so->so_error, memory_order_relaxed)) {
+		int err = atomic_exchange(&so->so_error, 0);
+		if (err)
+			return -err;
 	}
-	return n ? (int)n : -EAGAIN;
+	int n = ffs_sock_recv_packed(so, buf, cap, (struct ffs_dgram_packed *)desc, max);
+	return n ? n : -EAGAIN;
 }
 
 int ff_dgram_send_queue(int fd, uint32_t *bytes, uint32_t *count)
