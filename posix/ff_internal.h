@@ -56,6 +56,18 @@ unsigned ff_app_take(struct ffs_stack *st, uint32_t *out, unsigned max);
  *  (look it up again after, and in each ready()). */
 int ff_wait(struct ffs_stack *st, bool (*ready)(void *), void *arg, int timeout_ms);
 
+/** What a wait for a socket watches: the socket by slot and generation (it may close meanwhile). */
+struct sock_wait {
+	struct ffs_stack *st;
+	uint32_t id;
+	uint16_t gen;
+	bool write;
+};
+/** The socket a wait watches, or NULL once it was closed. */
+struct ffs_sock *sock_again(const struct sock_wait *w);
+/** ff_wait's test for a sock_wait: ready, or closed (the caller looks it up again and finds out which). */
+bool sock_ready(void *arg);
+
 bool ff_epoll_exists(int epfd);
 int ff_epoll_close(int epfd);
 /** Removes a closing socket from every epoll set (Linux drops closed fds from epoll sets). */
