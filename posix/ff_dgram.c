@@ -1,17 +1,21 @@
 /*
  * Receive-side helpers for event-loop front ends (the node:dgram drop-in): which sockets the stack
- * signalled, datagrams copied back to back into one caller buffer, and a socket's send queue. Plain
+ * signalled, datagrams copied back to back into one caller buffer, or lent in place (described by
+ * their offset in the packet pool's memory) and given back in bulk, and a socket's send queue. Plain
  * C over the socket layer so the Node addon needs no stack internals.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "posix/ff_api.h"
 #include "posix/ff_dgram.h"
 #include "posix/ff_internal.h"
 #include "stack/lcore/lcore.h"
+#include "stack/phy/mbuf.h"
 #include "stack/sock/sock.h"
 
 int ff_dgram_ready(uint32_t *ids, unsigned max)
@@ -47,6 +51,75 @@ int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct 
 	}
 	int n = ffs_sock_recv_packed(so, buf, cap, (struct ffs_dgram_packed *)desc, max);
 	return n ? n : -EAGAIN;
+}
+
+int ff_dgram_pool_span(const void **base, size_t *len)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st)
+		return -ENETDOWN;
+	if (st->pool->nb_mem_chunks != 1)
+		return -ENOTSUP;
+	const struct rte_mempool_memhdr *hdr = STAILQ_FIRST(&st->pool->mem_list);
+	*base = hdr->addr;
+	*len = hdr->len;
+	return 0;
+}
+
+int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc,
+		  void **lent)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	FF_READER();
+	struct ffs_sock *so = ff_sock_lookup(st, fd);
+	if (!so)
+		return -EBADF;
+	if (atomic_load_explicit(&so->so_error, memory_order_relaxed)) {
+		int err = atomic_exchange(&so->so_error, 0);
+		if (err)
+			return -err;
+	}
+	size_t off = 0;
+	unsigned done = 0;
+	while (done < max) {
+		struct rte_mbuf **pkts = (struct rte_mbuf **)lent + done;
+		unsigned want = max - done < FFS_BURST ? max - done : FFS_BURST;
+		unsigned got = ffs_sock_rx_peek(so, pkts, want);
+		unsigned k = 0;
+		for (; k < got; k++) {
+			struct rte_mbuf *m = pkts[k];
+			uint32_t len = rte_pktmbuf_pkt_len(m);
+			const struct ffs_meta *meta = ffs_meta(m);
+			struct ff_dgram_desc *d = &desc[done + k];
+			*d = (struct ff_dgram_desc){ .len = len, .addr = meta->src, .port = meta->sport };
+			if (m->nb_segs == 1) {
+				d->offset = (uint32_t)(rte_pktmbuf_mtod(m, const uint8_t *) - base);
+				continue;
+			}
+			/* A datagram in several segments is copied: its bytes are not contiguous in the pool. */
+			if (off + len > cap)
+				break;
+			rte_pktmbuf_read(m, 0, len, buf + off); /* never in place: the datagram spans segments */
+			d->offset = (uint32_t)off;
+			d->port |= FF_DGRAM_COPIED;
+			off += (len + 7) & ~(size_t)7;
+		}
+		/* What did not fit stays queued, the next to be received. */
+		ffs_sock_rx_take(so, k);
+		ffs_sock_rx_mark_lent(so, pkts, k);
+		done += k;
+		if (k < want)
+			break;
+	}
+	return done ? (int)done : -EAGAIN;
+}
+
+void ff_dgram_return(void **lent, unsigned n)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	FF_READER();
+	if (st)
+		ffs_sock_rx_return(st, (struct rte_mbuf **)lent, n);
 }
 
 int ff_dgram_send_queue(int fd, uint32_t *bytes, uint32_t *count)

@@ -397,12 +397,17 @@ unsigned ffs_sock_rx_lend(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned 
 	}
 	if (k < n && so->rx)
 		k += rte_ring_sc_dequeue_burst(so->rx, (void **)pkts + k, n - k, NULL);
+	ffs_sock_rx_mark_lent(so, pkts, k);
+	return k;
+}
+
+void ffs_sock_rx_mark_lent(const struct ffs_sock *so, struct rte_mbuf **pkts, unsigned k)
+{
 	for (unsigned i = 0; i < k; i++) {
 		struct ffs_meta *meta = ffs_meta(pkts[i]);
 		meta->sock_id = (uint16_t)so->id;
 		meta->sock_gen = so->gen;
 	}
-	return k;
 }
 
 void ffs_sock_rx_return(struct ffs_stack *st, struct rte_mbuf **pkts, unsigned n)

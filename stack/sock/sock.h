@@ -251,6 +251,8 @@ void ffs_sock_rx_take(struct ffs_sock *so, unsigned k);
  * against SO_RCVBUF, marked with the socket (ffs_meta sock_id, sock_gen), until ffs_sock_rx_return.
  */
 unsigned ffs_sock_rx_lend(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n);
+/** Marks k datagrams taken off so (ffs_sock_rx_take) as lent, for ffs_sock_rx_return. */
+void ffs_sock_rx_mark_lent(const struct ffs_sock *so, struct rte_mbuf **pkts, unsigned k);
 /**
  * Gives back lent datagrams from any thread inside a reader section (ffs_app_enter): releases their
  * SO_RCVBUF charge (one update per run from the same socket, none for a socket closed since) and
