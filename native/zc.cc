@@ -77,7 +77,7 @@ private:
 		if (lent_.size() < max)
 			lent_.resize(max);
 		int n = ff_dgram_lend(fd, base_, scratch.Data(), scratch.ByteLength(), max,
-				      reinterpret_cast<ff_dgram_desc *>(desc.Data()), lent_.data());
+				      reinterpret_cast<ff_dgram_desc *>(desc.Data()), lent_.data(), &loan_);
 		n_lent_ = n > 0 ? static_cast<unsigned>(n) : 0;
 		return Napi::Number::New(env, n);
 	}
@@ -105,7 +105,7 @@ private:
 	void ReleaseLent()
 	{
 		if (n_lent_) {
-			ff_dgram_return(lent_.data(), n_lent_);
+			ff_dgram_return(&loan_, lent_.data(), n_lent_);
 			n_lent_ = 0;
 		}
 	}
@@ -114,6 +114,7 @@ private:
 	Napi::Reference<Napi::ArrayBuffer> pool_;
 	std::vector<void *> lent_;
 	unsigned n_lent_ = 0;
+	ff_dgram_loan loan_{};
 };
 
 }  // namespace

@@ -67,8 +67,9 @@ int ff_dgram_pool_span(const void **base, size_t *len)
 }
 
 int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc,
-		  void **lent)
+		  void **lent, struct ff_dgram_loan *loan)
 {
+	*loan = (struct ff_dgram_loan){ 0 };
 	struct ffs_stack *st = ffs_stack_current();
 	FF_READER();
 	struct ffs_sock *so = ff_sock_lookup(st, fd);
@@ -81,6 +82,7 @@ int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigne
 	}
 	size_t off = 0;
 	unsigned done = 0;
+	int bytes = 0;
 	while (done < max) {
 		struct rte_mbuf **pkts = (struct rte_mbuf **)lent + done;
 		unsigned want = max - done < FFS_BURST ? max - done : FFS_BURST;
@@ -92,13 +94,16 @@ int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigne
 			const struct ffs_meta *meta = ffs_meta(m);
 			struct ff_dgram_desc *d = &desc[done + k];
 			*d = (struct ff_dgram_desc){ .len = len, .addr = meta->src, .port = meta->sport };
+			bytes += (int)len + FFS_DGRAM_OVERHEAD;
 			if (m->nb_segs == 1) {
 				d->offset = (uint32_t)(rte_pktmbuf_mtod(m, const uint8_t *) - base);
 				continue;
 			}
 			/* A datagram in several segments is copied: its bytes are not contiguous in the pool. */
-			if (off + len > cap)
+			if (off + len > cap) {
+				bytes -= (int)len + FFS_DGRAM_OVERHEAD;
 				break;
+			}
 			rte_pktmbuf_read(m, 0, len, buf + off); /* never in place: the datagram spans segments */
 			d->offset = (uint32_t)off;
 			d->port |= FF_DGRAM_COPIED;
@@ -106,20 +111,22 @@ int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigne
 		}
 		/* What did not fit stays queued, the next to be received. */
 		ffs_sock_rx_take(so, k);
-		ffs_sock_rx_mark_lent(so, pkts, k);
 		done += k;
 		if (k < want)
 			break;
 	}
+	*loan = (struct ff_dgram_loan){ .sock_id = so->id, .sock_gen = so->gen, .bytes = bytes };
 	return done ? (int)done : -EAGAIN;
 }
 
-void ff_dgram_return(void **lent, unsigned n)
+void ff_dgram_return(const struct ff_dgram_loan *loan, void **lent, unsigned n)
 {
 	struct ffs_stack *st = ffs_stack_current();
 	FF_READER();
-	if (st)
-		ffs_sock_rx_return(st, (struct rte_mbuf **)lent, n);
+	if (!st || n == 0)
+		return;
+	ffs_sock_rx_uncharge(st, loan->sock_id, loan->sock_gen, loan->bytes);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)lent, n);
 }
 
 int ff_dgram_send_queue(int fd, uint32_t *bytes, uint32_t *count)

@@ -388,6 +388,16 @@ int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct f
 	return (int)done;
 }
 
+/** Marks k datagrams as lent by so, for ffs_sock_rx_return. */
+static void rx_mark_lent(const struct ffs_sock *so, struct rte_mbuf **pkts, unsigned k)
+{
+	for (unsigned i = 0; i < k; i++) {
+		struct ffs_meta *meta = ffs_meta(pkts[i]);
+		meta->sock_id = (uint16_t)so->id;
+		meta->sock_gen = so->gen;
+	}
+}
+
 unsigned ffs_sock_rx_lend(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)
 {
 	unsigned k = 0;
@@ -397,42 +407,37 @@ unsigned ffs_sock_rx_lend(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned 
 	}
 	if (k < n && so->rx)
 		k += rte_ring_sc_dequeue_burst(so->rx, (void **)pkts + k, n - k, NULL);
-	ffs_sock_rx_mark_lent(so, pkts, k);
+	rx_mark_lent(so, pkts, k);
 	return k;
 }
 
-void ffs_sock_rx_mark_lent(const struct ffs_sock *so, struct rte_mbuf **pkts, unsigned k)
+
+void ffs_sock_rx_uncharge(struct ffs_stack *st, uint32_t id, uint16_t gen, int bytes)
 {
-	for (unsigned i = 0; i < k; i++) {
-		struct ffs_meta *meta = ffs_meta(pkts[i]);
-		meta->sock_id = (uint16_t)so->id;
-		meta->sock_gen = so->gen;
-	}
+	struct ffs_sock *so = bytes ? ffs_sock_get(st, id) : NULL;
+	if (so && so->gen == gen)
+		atomic_fetch_sub(&so->rx_bytes, bytes);
 }
 
 void ffs_sock_rx_return(struct ffs_stack *st, struct rte_mbuf **pkts, unsigned n)
 {
 	if (n == 0)
 		return;
-	/* One SO_RCVBUF release per run of datagrams from the same socket; none for a socket closed since
-	 * (its slot may hold another socket: the generation tells them apart). */
+	/* One SO_RCVBUF release per run of datagrams from the same socket. */
 	uint32_t id = UINT32_MAX;
 	uint16_t gen = 0;
 	int bytes = 0;
-	for (unsigned i = 0; i <= n; i++) {
-		const struct ffs_meta *meta = i < n ? ffs_meta(pkts[i]) : NULL;
-		if (!meta || meta->sock_id != id || meta->sock_gen != gen) {
-			struct ffs_sock *so = bytes ? ffs_sock_get(st, id) : NULL;
-			if (so && so->gen == gen)
-				atomic_fetch_sub(&so->rx_bytes, bytes);
-			if (!meta)
-				break;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ffs_meta *meta = ffs_meta(pkts[i]);
+		if (meta->sock_id != id || meta->sock_gen != gen) {
+			ffs_sock_rx_uncharge(st, id, gen, bytes);
 			id = meta->sock_id;
 			gen = meta->sock_gen;
 			bytes = 0;
 		}
 		bytes += (int)rte_pktmbuf_pkt_len(pkts[i]) + FFS_DGRAM_OVERHEAD;
 	}
+	ffs_sock_rx_uncharge(st, id, gen, bytes);
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 

@@ -251,14 +251,15 @@ void ffs_sock_rx_take(struct ffs_sock *so, unsigned k);
  * against SO_RCVBUF, marked with the socket (ffs_meta sock_id, sock_gen), until ffs_sock_rx_return.
  */
 unsigned ffs_sock_rx_lend(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n);
-/** Marks k datagrams taken off so (ffs_sock_rx_take) as lent, for ffs_sock_rx_return. */
-void ffs_sock_rx_mark_lent(const struct ffs_sock *so, struct rte_mbuf **pkts, unsigned k);
 /**
  * Gives back lent datagrams from any thread inside a reader section (ffs_app_enter): releases their
  * SO_RCVBUF charge (one update per run from the same socket, none for a socket closed since) and
  * frees them in one bulk release.
  */
 void ffs_sock_rx_return(struct ffs_stack *st, struct rte_mbuf **pkts, unsigned n);
+/** Releases `bytes` of lent datagrams' SO_RCVBUF charge from socket slot `id` if it still holds the
+ *  socket of generation `gen` (a closed socket's slot may hold another), inside a reader section. */
+void ffs_sock_rx_uncharge(struct ffs_stack *st, uint32_t id, uint16_t gen, int bytes);
 /** Bytes of the next datagram (FIONREAD), 0 when none. */
 int ffs_sock_next_len(struct ffs_sock *so);
 /** True when a datagram or an error is waiting. */
