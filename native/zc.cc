@@ -9,7 +9,8 @@
  * into `pool`, or into `scratch` with FF_DGRAM_COPIED in the port word for a datagram in several
  * segments), and holds them until release(); a second recv() first releases what the first lent.
  * close() releases and detaches the pool buffer, so a view kept past the stack's life reads nothing
- * (byteLength 0) rather than freed memory: call it before the stack stops.
+ * (byteLength 0) rather than freed memory: call it before the stack stops. An environment that ends
+ * with a batch lent (a worker terminated inside a listener) gives it back from a cleanup hook.
  */
 #include <napi.h>
 
@@ -35,8 +36,12 @@ public:
 				   });
 	}
 
-	ZcReceiver(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ZcReceiver>(info)
+	ZcReceiver(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ZcReceiver>(info), env_(info.Env())
 	{
+		/* A worker terminated inside a listener never reaches the release in its `finally`: the lent
+		 * batch goes back when its environment ends, before the stack handle's own cleanup (hooks run
+		 * newest first) detaches the thread or stops the stack. */
+		napi_add_env_cleanup_hook(env_, CleanupThunk, this);
 		const void *base = nullptr;
 		size_t len = 0;
 		if (ff_dgram_pool_span(&base, &len) != 0 || len > UINT32_MAX)
@@ -53,7 +58,14 @@ public:
 		pool_ = Napi::Persistent(Napi::ArrayBuffer(info.Env(), ab));
 	}
 
+	~ZcReceiver() override
+	{
+		napi_remove_env_cleanup_hook(env_, CleanupThunk, this);
+	}
+
 private:
+	static void CleanupThunk(void *self) { static_cast<ZcReceiver *>(self)->ReleaseLent(); }
+
 	Napi::Value Pool(const Napi::CallbackInfo &info)
 	{
 		return pool_.IsEmpty() ? info.Env().Null() : pool_.Value();
@@ -110,6 +122,7 @@ private:
 		}
 	}
 
+	napi_env env_;
 	const uint8_t *base_ = nullptr;
 	Napi::Reference<Napi::ArrayBuffer> pool_;
 	std::vector<void *> lent_;

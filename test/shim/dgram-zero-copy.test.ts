@@ -267,6 +267,41 @@ stack.closeNow();
     expect(rep.pools.some((n) => n > 4 * 1024 * 1024)).toBe(true);
   });
 
+  it('gives back the batch of a worker terminated inside its listener: the pool returns to its baseline', async () => {
+    const app = String.raw`
+import { Worker } from 'node:worker_threads';
+const dgram = (await import('@DGRAM@')).default;
+const { Stack } = await import('@FFNET@');
+const stack = Stack.startSync();
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+const settle = async () => { let last = -1, now; while ((now = stack.stats().mempool.inUse) !== last) { last = now; await sleep(50); } return now; };
+const baseline = await settle();
+const WORKER = ` + '`' + String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const dgram = (await import(workerData.dgram)).default;
+  const r = dgram.createSocket('udp4');
+  r.bind(0, '127.0.0.1', () => parentPort.postMessage({ port: r.address().port }));
+  r.on('messages', (b) => { parentPort.postMessage({ count: b.count }); for (;;); });
+})();
+` + '`' + String.raw`;
+const w = new Worker(WORKER, { eval: true, workerData: { dgram: '@DGRAM@' } });
+const { port } = await new Promise((res) => w.once('message', res));
+const s = dgram.createSocket('udp4');
+for (let i = 0; i < 20; i++) s.send('y'.repeat(200), port, '127.0.0.1');
+const { count } = await new Promise((res) => w.once('message', res));
+await w.terminate();
+s.close();
+report({ count, baseline, after: await settle() });
+stack.closeNow();
+`;
+    const r = await runApp('zc-terminate', app, { dpdk: KEYS_TWO_INLINE, timeoutMs: 30_000 });
+    expect(r.code, describeApp(r)).toBe(0);
+    const rep = r.reports[0] as { count: number; baseline: number; after: number };
+    expect(rep.count).toBeGreaterThan(0);
+    expect(rep.after).toBe(rep.baseline);
+  });
+
   it('keeps running when a listener closes the stack mid-batch', async () => {
     const app = String.raw`
 const dgram = (await import('@DGRAM@')).default;
