@@ -104,7 +104,9 @@ int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigne
 				bytes -= (int)len + FFS_DGRAM_OVERHEAD;
 				break;
 			}
-			rte_pktmbuf_read(m, 0, len, buf + off); /* never in place: the datagram spans segments */
+			const void *p = rte_pktmbuf_read(m, 0, len, buf + off);
+			if (p != buf + off) /* all of it in the first segment, the others empty */
+				memcpy(buf + off, p, len);
 			d->offset = (uint32_t)off;
 			d->port |= FF_DGRAM_COPIED;
 			off += (len + 7) & ~(size_t)7;
