@@ -1,6 +1,7 @@
 /*
  * The data path on the application side (see sock.h): copying a datagram into mbufs for its
- * socket's TX lcore, and out of the socket's RX ring; SO_SNDBUF and SO_RCVBUF accounting; readiness.
+ * socket's TX lcore, and out of the socket's RX ring (or lending the mbufs themselves, zero-copy);
+ * SO_SNDBUF and SO_RCVBUF accounting; readiness.
  * One batched path: a single send or receive is a burst of one through the same code (tx_check,
  * tx_burst, rx_burst), inlined so that it costs what a single datagram's own code would.
  * Owns: nothing shared but the socket's data fields (rx, peeked, rx_bytes, tx_bytes, tx_count,
@@ -400,17 +401,11 @@ static void rx_mark_lent(const struct ffs_sock *so, struct rte_mbuf **pkts, unsi
 
 unsigned ffs_sock_rx_lend(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)
 {
-	unsigned k = 0;
-	if (so->peeked && n) {
-		pkts[k++] = so->peeked;
-		so->peeked = NULL;
-	}
-	if (k < n && so->rx)
-		k += rte_ring_sc_dequeue_burst(so->rx, (void **)pkts + k, n - k, NULL);
+	unsigned k = ffs_sock_rx_peek(so, pkts, n);
+	ffs_sock_rx_take(so, k);
 	rx_mark_lent(so, pkts, k);
 	return k;
 }
-
 
 void ffs_sock_rx_uncharge(struct ffs_stack *st, uint32_t id, uint16_t gen, int bytes)
 {
