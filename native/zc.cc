@@ -55,6 +55,7 @@ public:
 			return;
 		}
 		base_ = static_cast<const uint8_t *>(base);
+		span_ = len;
 		pool_ = Napi::Persistent(Napi::ArrayBuffer(info.Env(), ab));
 	}
 
@@ -88,7 +89,7 @@ private:
 			return Napi::Number::New(env, -EINVAL);
 		if (lent_.size() < max)
 			lent_.resize(max);
-		int n = ff_dgram_lend(fd, base_, scratch.Data(), scratch.ByteLength(), max,
+		int n = ff_dgram_lend(fd, base_, span_, scratch.Data(), scratch.ByteLength(), max,
 				      reinterpret_cast<ff_dgram_desc *>(desc.Data()), lent_.data(), &loan_);
 		n_lent_ = n > 0 ? static_cast<unsigned>(n) : 0;
 		return Napi::Number::New(env, n);
@@ -124,6 +125,7 @@ private:
 
 	napi_env env_;
 	const uint8_t *base_ = nullptr;
+	size_t span_ = 0;
 	Napi::Reference<Napi::ArrayBuffer> pool_;
 	std::vector<void *> lent_;
 	unsigned n_lent_ = 0;

@@ -66,8 +66,8 @@ int ff_dgram_pool_span(const void **base, size_t *len)
 	return 0;
 }
 
-int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc,
-		  void **lent, struct ff_dgram_loan *loan)
+int ff_dgram_lend(int fd, const uint8_t *base, size_t span, uint8_t *buf, size_t cap, unsigned max,
+		  struct ff_dgram_desc *desc, void **lent, struct ff_dgram_loan *loan)
 {
 	*loan = (struct ff_dgram_loan){ 0 };
 	struct ffs_stack *st = ffs_stack_current();
@@ -95,11 +95,13 @@ int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigne
 			struct ff_dgram_desc *d = &desc[done + k];
 			*d = (struct ff_dgram_desc){ .len = len, .addr = meta->src, .port = meta->sport };
 			bytes += (int)len + FFS_DGRAM_OVERHEAD;
-			if (m->nb_segs == 1) {
-				d->offset = (uint32_t)(rte_pktmbuf_mtod(m, const uint8_t *) - base);
+			const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+			if (m->nb_segs == 1 && data >= base && data + len <= base + span) {
+				d->offset = (uint32_t)(data - base);
 				continue;
 			}
-			/* A datagram in several segments is copied: its bytes are not contiguous in the pool. */
+			/* Copied: a datagram in several segments (not contiguous), or one whose buffer is not
+			 * the pool's (a device's external buffer). */
 			if (off + len > cap) {
 				bytes -= (int)len + FFS_DGRAM_OVERHEAD;
 				break;

@@ -40,14 +40,15 @@ struct ff_dgram_loan {
 };
 /**
  * Lends up to `max` queued datagrams of fd in order, their mbufs into lent[0..max): desc[i] gives the
- * offset from `base` (ff_dgram_pool_span) of a datagram in one segment, read in place; a datagram in
- * several segments is copied into buf[0..cap) (8-byte aligned) and its desc.port has FF_DGRAM_COPIED.
+ * offset from `base` of a datagram in one segment within [base, base + span) (ff_dgram_pool_span),
+ * read in place; any other (several segments, or a buffer outside the pool) is copied into
+ * buf[0..cap) (8-byte aligned) and its desc.port has FF_DGRAM_COPIED.
  * Stops before a copy that does not fit (it stays queued, the next received). Lent datagrams stay
  * charged to SO_RCVBUF until ff_dgram_return(loan). Returns how many, -EAGAIN when none is queued, or a
  * pending socket error (-ECONNREFUSED), reported before the datagrams queued behind it.
  */
-int ff_dgram_lend(int fd, const uint8_t *base, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc,
-		  void **lent, struct ff_dgram_loan *loan);
+int ff_dgram_lend(int fd, const uint8_t *base, size_t span, uint8_t *buf, size_t cap, unsigned max,
+		  struct ff_dgram_desc *desc, void **lent, struct ff_dgram_loan *loan);
 /** Gives back the n datagrams of one ff_dgram_lend (from any thread): one SO_RCVBUF release (none
  *  when the socket has closed since) and one bulk free. */
 void ff_dgram_return(const struct ff_dgram_loan *loan, void **lent, unsigned n);
