@@ -6,7 +6,7 @@
  * call; a 4000-byte datagram lent in several segments, read whole and in ranges; SO_RCVBUF keeps
  * counting lent datagrams until they are given back; a free from another thread; the pool back at
  * its baseline; EAGAIN, EBADF, EOPNOTSUPP, and a pending ECONNREFUSED reported before the datagram
- * queued behind it.
+ * queued behind it; a blocking socket waits for the first datagram.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -325,6 +325,42 @@ TEST(held_datagram_is_lent_first)
 	}
 	ff_zc_recv_free(v, 3);
 	CHECK_EQ_INT(rx_bytes(b), 0);
+	ff_close(a);
+	ff_close(b);
+}
+
+struct late_sender {
+	int fd;
+	uint16_t port;
+};
+
+static void *send_later(void *arg)
+{
+	struct late_sender *l = arg;
+	rte_delay_us_sleep(50 * 1000);
+	static const char text[] = "late";
+	struct sockaddr_in to = lo(l->port);
+	ff_sendto(l->fd, text, 4, 0, (struct sockaddr *)&to, sizeof(to));
+	return NULL;
+}
+
+TEST(blocking_socket_waits_for_the_first)
+{
+	settle();
+	int a = bound(7191);
+	int b = ff_socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sin = lo(7192);
+	CHECK_EQ_INT(ff_bind(b, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	struct late_sender l = { a, 7192 };
+	pthread_t t;
+	CHECK_EQ_INT(pthread_create(&t, NULL, send_later, &l), 0);
+	struct ff_zc_dgram v[4];
+	int n = ff_zc_recv(b, v, 4, 0);
+	CHECK_EQ_INT(pthread_join(t, NULL), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT((int)v[0].len, 4);
+	CHECK(memcmp(v[0].data, "late", 4) == 0);
+	ff_zc_recv_free(v, 1);
 	ff_close(a);
 	ff_close(b);
 }
