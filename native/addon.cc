@@ -459,11 +459,16 @@ private:
 			return;
 		Napi::Env env = Env();
 		Napi::HandleScope scope(env);
-		try {
-			on_wake_.Call({});
-		} catch (const Napi::Error &e) {
-			napi_fatal_exception(env, e.Value());
-		}
+		/* napi_call_function rather than FunctionReference::Call: when a worker is terminated inside
+		 * the callback there is no exception object to wrap, and wrapping one aborts the process. */
+		napi_value result;
+		if (napi_call_function(env, env.Undefined(), on_wake_.Value(), 0, nullptr, &result) == napi_ok)
+			return;
+		napi_value err;
+		napi_valuetype type = napi_undefined;
+		if (napi_get_and_clear_last_exception(env, &err) == napi_ok && napi_typeof(env, err, &type) == napi_ok &&
+		    type != napi_undefined)
+			napi_fatal_exception(env, err);
 	}
 
 	void DrainEvents()

@@ -199,6 +199,32 @@ export interface NativePosix {
   dgramRecv(fd: number, into: Uint8Array, max: number, desc: Uint32Array): number;
   /** [payload bytes, datagrams] handed to the stack and not yet sent. */
   dgramSendQueue(fd: number): number | [number, number];
+  /** One per thread's handle on the stack: lends datagrams in place (native/zc.cc). */
+  ZcReceiver: new () => NativeZcReceiver;
+}
+
+/** Bit of a lent datagram's port word (desc[i*4 + 3]): its bytes were copied into the scratch buffer. */
+export const DGRAM_COPIED = 0x10000;
+
+/**
+ * Zero-copy receive: the packet pool's memory as an external ArrayBuffer, and datagrams lent in place
+ * until release().
+ */
+export interface NativeZcReceiver {
+  /** The packet pool's memory, or null when it cannot be exposed (several chunks, or the runtime
+   *  refuses external buffers): then receive by copying (dgramRecv). Detached by close(). */
+  readonly pool: ArrayBuffer | null;
+  /**
+   * Lends up to `max` queued datagrams of fd (releasing what the previous call lent first):
+   * desc[i*4..] = [offset within `pool`, length, address as uint32, port]; a datagram in several
+   * segments is copied into `scratch` instead, its offset within `scratch` and DGRAM_COPIED set in
+   * its port word. Returns the count, or -errno (EAGAIN, a pending ECONNREFUSED).
+   */
+  recv(fd: number, max: number, desc: Uint32Array, scratch: Uint8Array): number;
+  /** Gives back what the last recv() lent, in one bulk release. */
+  release(): void;
+  /** release(), then detaches `pool` (views of it read as empty): before the stack stops. */
+  close(): void;
 }
 
 export interface NativeAddon {

@@ -421,6 +421,9 @@ Napi::Object Constants(Napi::Env env)
 
 }  // namespace
 
+/** The zero-copy receiver class (native/zc.cc). */
+void RegisterZc(Napi::Env env, Napi::Object posix);
+
 /** Adds the ff_* bindings to the addon's exports. */
 void RegisterPosix(Napi::Env env, Napi::Object exports)
 {
@@ -447,5 +450,6 @@ void RegisterPosix(Napi::Env env, Napi::Object exports)
 	p.Set("dgramReady", Napi::Function::New(env, DgramReady));
 	p.Set("dgramRecv", Napi::Function::New(env, DgramRecv));
 	p.Set("dgramSendQueue", Napi::Function::New(env, DgramSendQueue));
+	RegisterZc(env, p);
 	exports.Set("posix", p);
 }

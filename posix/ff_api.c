@@ -442,23 +442,13 @@ int ff_close(int fd)
 	return rc < 0 ? fail(rc) : 0;
 }
 
-/** What a wait for a socket watches: the socket by slot and generation (it may close meanwhile). */
-struct sock_wait {
-	struct ffs_stack *st;
-	uint32_t id;
-	uint16_t gen;
-	bool write;
-};
-
-/** The socket a wait watches, or NULL once it was closed. */
-static struct ffs_sock *sock_again(const struct sock_wait *w)
+struct ffs_sock *sock_again(const struct sock_wait *w)
 {
 	struct ffs_sock *so = ff_sock_lookup(w->st, (int)w->id);
 	return so && so->gen == w->gen ? so : NULL;
 }
 
-/** Ready, or closed: the caller looks it up again and finds out which. */
-static bool sock_ready(void *arg)
+bool sock_ready(void *arg)
 {
 	struct sock_wait *w = arg;
 	struct ffs_sock *so = sock_again(w);

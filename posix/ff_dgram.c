@@ -1,17 +1,21 @@
 /*
  * Receive-side helpers for event-loop front ends (the node:dgram drop-in): which sockets the stack
- * signalled, datagrams copied back to back into one caller buffer, and a socket's send queue. Plain
+ * signalled, datagrams copied back to back into one caller buffer, or lent in place (described by
+ * their offset in the packet pool's memory) and given back in bulk, and a socket's send queue. Plain
  * C over the socket layer so the Node addon needs no stack internals.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "posix/ff_api.h"
 #include "posix/ff_dgram.h"
 #include "posix/ff_internal.h"
 #include "stack/lcore/lcore.h"
+#include "stack/phy/mbuf.h"
 #include "stack/sock/sock.h"
 
 int ff_dgram_ready(uint32_t *ids, unsigned max)
@@ -24,6 +28,14 @@ int ff_dgram_ready(uint32_t *ids, unsigned max)
 	return (int)ff_app_take(st, ids, max);
 }
 
+/* The socket layer fills the descriptors in place: the two structs are one layout. */
+_Static_assert(sizeof(struct ff_dgram_desc) == sizeof(struct ffs_dgram_packed) &&
+		       offsetof(struct ff_dgram_desc, offset) == offsetof(struct ffs_dgram_packed, offset) &&
+		       offsetof(struct ff_dgram_desc, len) == offsetof(struct ffs_dgram_packed, len) &&
+		       offsetof(struct ff_dgram_desc, addr) == offsetof(struct ffs_dgram_packed, src) &&
+		       offsetof(struct ff_dgram_desc, port) == offsetof(struct ffs_dgram_packed, sport),
+	       "ff_dgram_desc and ffs_dgram_packed differ");
+
 int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)
 {
 	struct ffs_stack *st = ffs_stack_current();
@@ -31,28 +43,94 @@ int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct 
 	struct ffs_sock *so = ff_sock_lookup(st, fd);
 	if (!so)
 		return -EBADF;
-	size_t off = 0;
-	unsigned n = 0;
-	while (n < max) {
-		int len = ffs_sock_next_len(so);
-		if (len == 0 && !ffs_sock_readable(so))
-			break;
-		if (off + (size_t)len > cap)
-			break;
-		struct iovec iov = { buf + off, (size_t)len };
-		uint32_t src, dst;
-		uint16_t sport;
-		int rc = ffs_sock_recvv(st, so, &iov, 1, &src, &sport, &dst, NULL, false);
-		if (rc < 0) {
-			if (n == 0)
-				return rc; /* a pending error (ECONNREFUSED) is reported before more datagrams */
-			break;
-		}
-		desc[n] = (struct ff_dgram_desc){ .offset = (uint32_t)off, .len = (uint32_t)rc, .addr = src, .port = sport };
-		off += ((size_t)rc + 7) & ~(size_t)7; /* keep each datagram 8-byte aligned for typed views */
-		n++;
+	/* A pending error (ECONNREFUSED) is reported before more datagrams, as recvmsg reports it. */
+	if (atomic_load_explicit(&so->so_error, memory_order_relaxed)) {
+		int err = atomic_exchange(&so->so_error, 0);
+		if (err)
+			return -err;
 	}
-	return n ? (int)n : -EAGAIN;
+	int n = ffs_sock_recv_packed(so, buf, cap, (struct ffs_dgram_packed *)desc, max);
+	return n ? n : -EAGAIN;
+}
+
+int ff_dgram_pool_span(const void **base, size_t *len)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st)
+		return -ENETDOWN;
+	if (st->pool->nb_mem_chunks != 1)
+		return -ENOTSUP;
+	const struct rte_mempool_memhdr *hdr = STAILQ_FIRST(&st->pool->mem_list);
+	*base = hdr->addr;
+	*len = hdr->len;
+	return 0;
+}
+
+int ff_dgram_lend(int fd, const uint8_t *base, size_t span, uint8_t *buf, size_t cap, unsigned max,
+		  struct ff_dgram_desc *desc, void **lent, struct ff_dgram_loan *loan)
+{
+	*loan = (struct ff_dgram_loan){ 0 };
+	struct ffs_stack *st = ffs_stack_current();
+	FF_READER();
+	struct ffs_sock *so = ff_sock_lookup(st, fd);
+	if (!so)
+		return -EBADF;
+	if (atomic_load_explicit(&so->so_error, memory_order_relaxed)) {
+		int err = atomic_exchange(&so->so_error, 0);
+		if (err)
+			return -err;
+	}
+	size_t off = 0;
+	unsigned done = 0;
+	int bytes = 0;
+	while (done < max) {
+		struct rte_mbuf **pkts = (struct rte_mbuf **)lent + done;
+		unsigned want = max - done < FFS_BURST ? max - done : FFS_BURST;
+		unsigned got = ffs_sock_rx_peek(so, pkts, want);
+		unsigned k = 0;
+		for (; k < got; k++) {
+			struct rte_mbuf *m = pkts[k];
+			uint32_t len = rte_pktmbuf_pkt_len(m);
+			const struct ffs_meta *meta = ffs_meta(m);
+			struct ff_dgram_desc *d = &desc[done + k];
+			*d = (struct ff_dgram_desc){ .len = len, .addr = meta->src, .port = meta->sport };
+			bytes += (int)len + FFS_DGRAM_OVERHEAD;
+			const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+			if (m->nb_segs == 1 && data >= base && data + len <= base + span) {
+				d->offset = (uint32_t)(data - base);
+				continue;
+			}
+			/* Copied: a datagram in several segments (not contiguous), or one whose buffer is not
+			 * the pool's (a device's external buffer). */
+			if (off + len > cap) {
+				bytes -= (int)len + FFS_DGRAM_OVERHEAD;
+				break;
+			}
+			const void *p = rte_pktmbuf_read(m, 0, len, buf + off);
+			if (p != buf + off) /* all of it in the first segment, the others empty */
+				memcpy(buf + off, p, len);
+			d->offset = (uint32_t)off;
+			d->port |= FF_DGRAM_COPIED;
+			off += (len + 7) & ~(size_t)7;
+		}
+		/* What did not fit stays queued, the next to be received. */
+		ffs_sock_rx_take(so, k);
+		done += k;
+		if (k < want)
+			break;
+	}
+	*loan = (struct ff_dgram_loan){ .sock_id = so->id, .sock_gen = so->gen, .bytes = bytes };
+	return done ? (int)done : -EAGAIN;
+}
+
+void ff_dgram_return(const struct ff_dgram_loan *loan, void **lent, unsigned n)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	FF_READER();
+	if (!st || n == 0)
+		return;
+	ffs_sock_rx_uncharge(st, loan->sock_id, loan->sock_gen, loan->bytes);
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)lent, n);
 }
 
 int ff_dgram_send_queue(int fd, uint32_t *bytes, uint32_t *count)

@@ -26,6 +26,32 @@ int ff_dgram_ready(uint32_t *ids, unsigned max);
 /** Copies up to `max` queued datagrams back to back (8-byte aligned) into buf[0..cap). Returns how
  *  many, -EAGAIN when none is queued, or a pending socket error (-ECONNREFUSED) when nothing was copied. */
 int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc);
+/** ff_dgram_desc.port flag (ff_dgram_lend): the datagram was copied into the caller's buffer. */
+#define FF_DGRAM_COPIED 0x10000u
+/** The packet pool's memory, where lent datagrams lie: 0, -ENETDOWN (no stack), or -ENOTSUP when the
+ *  pool spans more than one memory chunk (then lend nothing: copy with ff_dgram_recv_packed). */
+int ff_dgram_pool_span(const void **base, size_t *len);
+/** What ff_dgram_lend lent, for ff_dgram_return: the socket (slot and generation) and the SO_RCVBUF
+ *  bytes its datagrams are charged. */
+struct ff_dgram_loan {
+	uint32_t sock_id;
+	uint32_t sock_gen;
+	int bytes;
+};
+/**
+ * Lends up to `max` queued datagrams of fd in order, their mbufs into lent[0..max): desc[i] gives the
+ * offset from `base` of a datagram in one segment within [base, base + span) (ff_dgram_pool_span),
+ * read in place; any other (several segments, or a buffer outside the pool) is copied into
+ * buf[0..cap) (8-byte aligned) and its desc.port has FF_DGRAM_COPIED.
+ * Stops before a copy that does not fit (it stays queued, the next received). Lent datagrams stay
+ * charged to SO_RCVBUF until ff_dgram_return(loan). Returns how many, -EAGAIN when none is queued, or a
+ * pending socket error (-ECONNREFUSED), reported before the datagrams queued behind it.
+ */
+int ff_dgram_lend(int fd, const uint8_t *base, size_t span, uint8_t *buf, size_t cap, unsigned max,
+		  struct ff_dgram_desc *desc, void **lent, struct ff_dgram_loan *loan);
+/** Gives back the n datagrams of one ff_dgram_lend (from any thread): one SO_RCVBUF release (none
+ *  when the socket has closed since) and one bulk free. */
+void ff_dgram_return(const struct ff_dgram_loan *loan, void **lent, unsigned n);
 /** Payload bytes and datagrams handed to the stack and not yet sent. */
 int ff_dgram_send_queue(int fd, uint32_t *bytes, uint32_t *count);
 /** 1 when fd is a socket another thread's context owns (a thread without a context owns none), else 0. */

@@ -67,6 +67,18 @@ struct iovec;
 ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
 		      const struct sockaddr *to, socklen_t tolen);
 
+/** What a wait for a socket watches: the socket by slot and generation (it may close meanwhile). */
+struct sock_wait {
+	struct ffs_stack *st;
+	uint32_t id;
+	uint16_t gen;
+	bool write;
+};
+/** The socket a wait watches, or NULL once it was closed. */
+struct ffs_sock *sock_again(const struct sock_wait *w);
+/** ff_wait's test for a sock_wait: ready, or closed (the caller looks it up again and finds out which). */
+bool sock_ready(void *arg);
+
 bool ff_epoll_exists(int epfd);
 int ff_epoll_close(int epfd);
 /** Removes a closing socket from every epoll set (Linux drops closed fds from epoll sets). */

@@ -4,15 +4,19 @@
  *
  * Lifetime rules of a received batch:
  * - The `DatagramBatch` object and every view it hands out (`data(i)`, `bytes`) are valid only
- *   during the `'messages'` callback. ffnet reuses the memory behind them for the next batch, so a
- *   view kept past the callback may show other datagrams' bytes; after the callback the batch
- *   reports `count === 0` and its accessors throw.
+ *   during the `'messages'` callback. On the dpdk backend a view is the stack's own packet buffer
+ *   (zero-copy), which goes back to the packet pool when the callback returns: a view kept past the
+ *   callback shows whatever packet the stack puts in that buffer next — a later datagram of any
+ *   socket, or a frame being sent — and changes under the reader at any time; once the stack has
+ *   closed it reads as empty (byteLength 0). After the callback the batch reports `count === 0` and
+ *   its accessors throw.
  * - Copy what must outlive the callback: `batch.copy(i)` returns a Buffer the caller owns.
  * - `rinfo(i)` returns a fresh object; address strings are shared and immutable, so keep them freely.
  * The `'message'` event keeps node:dgram's rule: its Buffer is the listener's to keep, unchanged.
  */
 import type { RemoteInfo } from 'node:dgram';
 import { isIPv4 } from 'node:net';
+import { DGRAM_COPIED } from '../native/index.js';
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE } from './errors.js';
 import { toChunkList, validatePort, type DatagramPayload } from './validators.js';
 
@@ -54,12 +58,15 @@ function outOfRange(i: number, count: number): RangeError {
 }
 
 /**
- * A batch packed back to back in one buffer, described by `desc` (per datagram: offset, length,
- * source address as a host-order integer, source port) — the layout posix.dgramRecv fills.
+ * A batch described by `desc` (per datagram: offset, length, source address as a host-order
+ * integer, port word) — the layout posix.dgramRecv and ZcReceiver.recv fill: each datagram lies in
+ * `bytes` (the packet pool's memory, or the buffer dgramRecv packed), or in `copied` when
+ * DGRAM_COPIED is set in its port word; the source port is the word's low 16 bits.
  */
 export class PackedBatch implements DatagramBatch {
   #count = 0;
   #bytes: Uint8Array = new Uint8Array(0);
+  #copied: Uint8Array = new Uint8Array(0);
   #desc: Uint32Array = new Uint32Array(0);
   readonly #family: 'IPv4' | 'IPv6';
   readonly #addressOf: (addr: number) => string;
@@ -70,8 +77,9 @@ export class PackedBatch implements DatagramBatch {
   }
 
   /** Points the batch at freshly received datagrams (ffnet internal). */
-  reset(bytes: Uint8Array, desc: Uint32Array, count: number): void {
+  reset(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array): void {
     this.#bytes = bytes;
+    this.#copied = copied;
     this.#desc = desc;
     this.#count = count;
   }
@@ -79,14 +87,14 @@ export class PackedBatch implements DatagramBatch {
   /** Ends the batch's validity (ffnet internal). */
   invalidate(): void {
     this.#count = 0;
-    this.#bytes = new Uint8Array(0);
+    this.#bytes = this.#copied = new Uint8Array(0);
   }
 
   get count(): number {
     return this.#count;
   }
 
-  /** The memory the views share (valid only during the callback). */
+  /** The memory most views share (valid only during the callback): the packet pool's, when lent. */
   get bytes(): Uint8Array {
     return this.#bytes;
   }
@@ -98,7 +106,7 @@ export class PackedBatch implements DatagramBatch {
 
   data(i: number): Buffer {
     const d = this.#at(i);
-    const b = this.#bytes;
+    const b = (this.#desc[d + 3] as number) & DGRAM_COPIED ? this.#copied : this.#bytes;
     return Buffer.from(b.buffer, b.byteOffset + (this.#desc[d] as number), this.#desc[d + 1] as number);
   }
 
@@ -106,7 +114,7 @@ export class PackedBatch implements DatagramBatch {
     return Buffer.from(this.data(i));
   }
 
-  /** Datagram i's offset within `bytes`. */
+  /** Datagram i's offset within `bytes` (within the copy buffer for one flagged DGRAM_COPIED). */
   offset(i: number): number {
     return this.#desc[this.#at(i)] as number;
   }
@@ -120,12 +128,12 @@ export class PackedBatch implements DatagramBatch {
   }
 
   port(i: number): number {
-    return this.#desc[this.#at(i) + 3] as number;
+    return (this.#desc[this.#at(i) + 3] as number) & 0xffff;
   }
 
   rinfo(i: number): RemoteInfo {
     const d = this.#at(i);
-    return { address: this.#addressOf(this.#desc[d + 2] as number), family: this.#family, port: this.#desc[d + 3] as number, size: this.#desc[d + 1] as number };
+    return { address: this.#addressOf(this.#desc[d + 2] as number), family: this.#family, port: (this.#desc[d + 3] as number) & 0xffff, size: this.#desc[d + 1] as number };
   }
 }
 

@@ -12,31 +12,36 @@
  * (config/index.ts, toNativeConfig); a multi-process stack serves only the thread that started it.
  *
  * Receive: the stack's wake-up (`Stack.onWake`) serves every socket. On a wake, posix.dgramReady()
- * names the sockets the stack signalled, and each is drained with posix.dgramRecv(), which copies
- * datagrams back to back into one reused scratch buffer with one descriptor per datagram. The
- * socket hands 'messages' listeners views into that buffer (valid during the callback) and copies
- * each datagram out for 'message' listeners. A socket's drain is bounded per turn; what remains is
+ * names the sockets the stack signalled, and each is drained in batches. Zero-copy where it can: the
+ * packet pool's memory is one external ArrayBuffer for this thread (posix.ZcReceiver), a batch of
+ * datagrams is lent in place with one descriptor each (offset into that buffer, length, address,
+ * port; a datagram in several segments is copied into a scratch buffer and flagged so), and the
+ * batch goes back to the pool in one release right after the socket's listeners return. Where the
+ * pool cannot be exposed, posix.dgramRecv() copies the batch back to back into the scratch buffer
+ * instead. The socket hands 'messages' listeners views (valid during the callback) and copies each
+ * datagram once for 'message' listeners. A socket's drain is bounded per turn; what remains is
  * drained on the next setImmediate turn, so one busy socket cannot starve the event loop.
  *
  * Liveness: a keep-alive timer is ref'd while any bound dpdk socket is ref'd; the wake-up itself
  * never holds the loop.
  *
  * End: when the stack closes, its DgramIo closes every socket on it first (each as node:dgram
- * closes one) and stops listening to the wake-up, while the stack's fds are still open.
+ * closes one) and stops listening to the wake-up, while the stack's fds are still open, and detaches
+ * the pool's ArrayBuffer: a view kept past the stack's life reads as empty, never freed memory.
  */
 import { constants as osConstants } from 'node:os';
 import { Stack, type StackAttachment } from '../index.js';
-import { addonUnavailable, loadAddon, posixBinding, type NativePosix } from '../native/index.js';
+import { addonUnavailable, loadAddon, posixBinding, type NativePosix, type NativeZcReceiver } from '../native/index.js';
 
 /** The ff_* binding: the hot paths (send, receive) call it directly, skipping FfError. */
 export const binding: NativePosix = posixBinding();
 
 const EAGAIN = -osConstants.errno.EAGAIN;
-/** Bytes copied per dgramRecv call (batches bounded by bytes rather than count). */
+/** Bytes copied per batch: every datagram with dgramRecv, those in several segments when lent. */
 const BATCH_BYTES = 256 * 1024;
-/** Datagrams per dgramRecv call. */
+/** Datagrams per batch. */
 const BATCH_MAX = 1024;
-/** dgramRecv calls per socket per turn before yielding to the event loop. */
+/** Batches per socket per turn before yielding to the event loop. */
 const ROUNDS_PER_TURN = 64;
 
 /** A dpdk socket as its stack's DgramIo sees it. */
@@ -45,10 +50,12 @@ export interface Receiver {
   /** Whether the socket still receives (false once closed). */
   readonly receiving: boolean;
   /**
-   * Handles `count` datagrams described by `desc` (offset within `bytes`, length, address, port).
-   * `bytes` is reused by the next drain: whatever outlives the call must be copied out of it.
+   * Handles `count` datagrams described by `desc` (offset, length, address, port word): each lies
+   * in `bytes`, or in `copied` when DGRAM_COPIED is set in its port word (the port is its low 16
+   * bits). Both are reused once the call returns (lent packet buffers go back to the pool, the
+   * scratch buffer is refilled): whatever outlives the call must be copied out of them.
    */
-  deliver(bytes: Uint8Array, desc: Uint32Array, count: number): void;
+  deliver(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array): void;
   /** Reports a pending socket error (negative errno), e.g. ECONNREFUSED from an ICMP port unreachable. */
   fail(errno: number): void;
   /** The stack is closing: close as node:dgram closes a socket, settling what waits on it. */
@@ -126,9 +133,17 @@ export class DgramIo implements StackAttachment {
   #unwatch: (() => void) | undefined;
   #liveCount = 0;
   #keepAlive: NodeJS.Timeout | undefined;
+  /** Lends datagrams in place, with the pool's memory as `#pool`; undefined: copy with dgramRecv. */
+  #zc: NativeZcReceiver | undefined;
+  #pool: Uint8Array = new Uint8Array(0);
 
   constructor(stack: Stack) {
     this.#stack = stack;
+    const zc = new binding.ZcReceiver();
+    if (zc.pool) {
+      this.#zc = zc;
+      this.#pool = new Uint8Array(zc.pool);
+    }
   }
 
   /** Counts a new socket on this stack (closed with it). */
@@ -173,18 +188,32 @@ export class DgramIo implements StackAttachment {
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
     this.#liveCount = 0;
+    // Before the pool is freed: what is lent goes back, and every view of the pool reads as empty.
+    this.#zc?.close();
+    this.#zc = undefined;
+    this.#pool = new Uint8Array(0);
   }
 
   #drain(r: Receiver): void {
     for (let round = 0; round < ROUNDS_PER_TURN; round++) {
       if (!r.receiving) return;
-      const n = binding.dgramRecv(r.fd, this.#scratch, BATCH_MAX, this.#desc);
+      const zc = this.#zc;
+      const n = zc ? zc.recv(r.fd, BATCH_MAX, this.#desc, this.#scratch) : binding.dgramRecv(r.fd, this.#scratch, BATCH_MAX, this.#desc);
       if (n === EAGAIN) return;
       if (n < 0) {
         r.fail(n);
         continue;
       }
-      r.deliver(this.#scratch, this.#desc, n);
+      if (!zc) {
+        r.deliver(this.#scratch, this.#desc, n, this.#scratch);
+        continue;
+      }
+      try {
+        r.deliver(this.#pool, this.#desc, n, this.#scratch);
+      } finally {
+        // The listeners have returned: the batch goes back to the pool (a no-op once the stack closed).
+        zc.release();
+      }
     }
     // Budget spent: come back on the next turn.
     this.#schedule(r);

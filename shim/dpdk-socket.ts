@@ -20,6 +20,7 @@ import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP, isIPv4, type AddressInfo, type BlockList } from 'node:net';
 import { constants as osConstants } from 'node:os';
+import { DGRAM_COPIED } from '../native/index.js';
 import { ipv4Number, sendQueued } from '../posix/send.js';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
 import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
@@ -587,7 +588,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
 
   // --- receive (called by the shared receive path) --------------------------------------------------
 
-  deliver(bytes: Uint8Array, desc: Uint32Array, count: number): void {
+  deliver(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array): void {
     const owner = this.#owner;
     let n = count;
     const blockList = this.#receiveBlockList;
@@ -604,7 +605,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (n === 0) return;
     if (owner.listenerCount('messages') > 0) {
       const batch = (this.#batch ??= new PackedBatch('IPv4', addressString));
-      batch.reset(bytes, desc, n);
+      batch.reset(bytes, desc, n, copied);
       try {
         owner.emit('messages', batch);
       } finally {
@@ -616,10 +617,11 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       const d = i * 4;
       const off = desc[d] as number;
       const len = desc[d + 1] as number;
-      // As node:dgram's: a Buffer of its own, exactly sized, at offset 0 of its ArrayBuffer.
+      const portWord = desc[d + 3] as number;
+      // As node:dgram's: a Buffer of its own, exactly sized, at offset 0 of its ArrayBuffer (the one copy).
       const msg = Buffer.allocUnsafeSlow(len);
-      msg.set(bytes.subarray(off, off + len));
-      const rinfo: RemoteInfo = { address: addressString(desc[d + 2] as number), family: 'IPv4', port: desc[d + 3] as number, size: len };
+      msg.set((portWord & DGRAM_COPIED ? copied : bytes).subarray(off, off + len));
+      const rinfo: RemoteInfo = { address: addressString(desc[d + 2] as number), family: 'IPv4', port: portWord & 0xffff, size: len };
       owner.emit('message', msg, rinfo);
     }
   }

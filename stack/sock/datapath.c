@@ -1,6 +1,7 @@
 /*
  * The data path on the application side (see sock.h): copying a datagram into mbufs for its
- * socket's TX lcore, and out of the socket's RX ring; SO_SNDBUF and SO_RCVBUF accounting; readiness.
+ * socket's TX lcore, and out of the socket's RX ring (or lending the mbufs themselves, zero-copy);
+ * SO_SNDBUF and SO_RCVBUF accounting; readiness.
  * One batched path: a single send or receive is a burst of one through the same code (tx_check,
  * tx_burst, rx_burst), inlined so that it costs what a single datagram's own code would.
  * Owns: nothing shared but the socket's data fields (rx, peeked, rx_bytes, tx_bytes, tx_count,
@@ -13,6 +14,7 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_ring_peek.h>
 
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
@@ -297,6 +299,20 @@ static __rte_always_inline void rx_copy(struct rte_mbuf *m, struct ffs_dgram_in 
 	d->len = (int)len;
 }
 
+/** Takes k received datagrams (`bytes` charged in all) out of SO_RCVBUF and gives their mbufs back
+ *  to the pool: one update and one release for the lot. */
+static __rte_always_inline void rx_release(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned k, int bytes)
+{
+	if (k == 0)
+		return;
+	atomic_fetch_sub(&so->rx_bytes, bytes);
+	/* rte_pktmbuf_free_bulk is an out-of-line loop: a single receive's mbuf goes straight back. */
+	if (k == 1)
+		rte_pktmbuf_free(pkts[0]);
+	else
+		rte_pktmbuf_free_bulk(pkts, k);
+}
+
 /*
  * Receives up to n (≤ FFS_BURST) datagrams into v: first the one MSG_PEEK or FIONREAD took off the
  * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
@@ -317,16 +333,10 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 		rx_copy(pkts[i], &v[i]);
 		bytes += v[i].len + FFS_DGRAM_OVERHEAD;
 	}
-	if (peek && k) {
+	if (peek && k)
 		so->peeked = pkts[0];
-	} else if (k) {
-		atomic_fetch_sub(&so->rx_bytes, bytes);
-		/* rte_pktmbuf_free_bulk is an out-of-line loop: a single receive's mbuf goes straight back. */
-		if (k == 1)
-			rte_pktmbuf_free(pkts[0]);
-		else
-			rte_pktmbuf_free_bulk(pkts, k);
-	}
+	else
+		rx_release(so, pkts, k, bytes);
 	return k;
 }
 
@@ -357,6 +367,106 @@ int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_d
 	if (n == 0 || !so->rx || atomic_load_explicit(&so->so_error, memory_order_relaxed))
 		return 0;
 	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false);
+}
+
+unsigned ffs_sock_rx_peek(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)
+{
+	unsigned k = 0;
+	if (so->peeked && n)
+		pkts[k++] = so->peeked;
+	if (so->rx)
+		k += rte_ring_dequeue_burst_start(so->rx, (void **)pkts + k, n - k, NULL);
+	return k;
+}
+
+void ffs_sock_rx_take(struct ffs_sock *so, unsigned k)
+{
+	if (so->peeked && k) {
+		so->peeked = NULL;
+		k--;
+	}
+	if (so->rx)
+		rte_ring_dequeue_finish(so->rx, k);
+}
+
+int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct ffs_dgram_packed *v, unsigned n)
+{
+	struct rte_mbuf *pkts[FFS_BURST];
+	size_t off = 0;
+	unsigned done = 0;
+	while (done < n) {
+		unsigned want = n - done < FFS_BURST ? n - done : FFS_BURST;
+		unsigned got = ffs_sock_rx_peek(so, pkts, want);
+		unsigned k = 0;
+		int bytes = 0;
+		for (; k < got; k++) {
+			struct rte_mbuf *m = pkts[k];
+			uint32_t len = rte_pktmbuf_pkt_len(m);
+			if (off + len > cap)
+				break;
+			const void *p = m->nb_segs == 1 ? rte_pktmbuf_mtod(m, const void *) : rte_pktmbuf_read(m, 0, len, buf + off);
+			if (p != buf + off)
+				memcpy(buf + off, p, len);
+			const struct ffs_meta *meta = ffs_meta(m);
+			v[done + k] = (struct ffs_dgram_packed){ .offset = (uint32_t)off, .len = len, .src = meta->src, .sport = meta->sport };
+			off += (len + 7) & ~(size_t)7; /* each datagram 8-byte aligned, for typed views of it */
+			bytes += (int)len + FFS_DGRAM_OVERHEAD;
+		}
+		/* What did not fit stays queued, the next to be received. */
+		ffs_sock_rx_take(so, k);
+		rx_release(so, pkts, k, bytes);
+		done += k;
+		if (k < want)
+			break;
+	}
+	return (int)done;
+}
+
+/** Marks k datagrams as lent by so, for ffs_sock_rx_return. */
+static void rx_mark_lent(const struct ffs_sock *so, struct rte_mbuf **pkts, unsigned k)
+{
+	for (unsigned i = 0; i < k; i++) {
+		struct ffs_meta *meta = ffs_meta(pkts[i]);
+		meta->sock_id = (uint16_t)so->id;
+		meta->sock_gen = so->gen;
+	}
+}
+
+unsigned ffs_sock_rx_lend(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)
+{
+	unsigned k = ffs_sock_rx_peek(so, pkts, n);
+	ffs_sock_rx_take(so, k);
+	rx_mark_lent(so, pkts, k);
+	return k;
+}
+
+void ffs_sock_rx_uncharge(struct ffs_stack *st, uint32_t id, uint16_t gen, int bytes)
+{
+	struct ffs_sock *so = bytes ? ffs_sock_get(st, id) : NULL;
+	if (so && so->gen == gen)
+		atomic_fetch_sub(&so->rx_bytes, bytes);
+}
+
+void ffs_sock_rx_return(struct ffs_stack *st, struct rte_mbuf **pkts, unsigned n)
+{
+	if (n == 0)
+		return;
+	/* One SO_RCVBUF release per run of datagrams from the same socket. */
+	uint32_t id = UINT32_MAX;
+	uint16_t gen = 0;
+	int bytes = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ffs_meta *meta = ffs_meta(pkts[i]);
+		if (meta->sock_id != id || meta->sock_gen != gen) {
+			ffs_sock_rx_uncharge(st, id, gen, bytes);
+			id = meta->sock_id;
+			gen = meta->sock_gen;
+			bytes = 0;
+		}
+		bytes += (int)rte_pktmbuf_pkt_len(pkts[i]) + FFS_DGRAM_OVERHEAD;
+	}
+	ffs_sock_rx_uncharge(st, id, gen, bytes);
+	rte_pktmbuf_free_bulk(pkts, n);
 }
 
 int ffs_sock_next_len(struct ffs_sock *so)

@@ -230,6 +230,43 @@ struct ffs_dgram_in {
  * pending: ffs_sock_recvv then reports which).
  */
 int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n);
+/** Where ffs_sock_recv_packed put one datagram, and where it came from (host order). */
+struct ffs_dgram_packed {
+	uint32_t offset;
+	uint32_t len;
+	uint32_t src;
+	uint32_t sport;
+};
+/**
+ * Copies up to n queued datagrams back to back into buf[0..cap), each at an 8-byte-aligned offset,
+ * described in v; per burst of FFS_BURST one ring dequeue, one SO_RCVBUF release and one bulk free.
+ * Stops before the first that does not fit, which stays queued and is the next received. Returns how
+ * many (0 when none is queued or the next does not fit). Pending errors are the caller's to check.
+ */
+int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct ffs_dgram_packed *v, unsigned n);
+/**
+ * The queued datagrams' first n (≤ FFS_BURST) mbufs, in order, left queued: the one MSG_PEEK or
+ * FIONREAD holds, then the ring's (rte_ring_dequeue_burst_start). Every call is followed by
+ * ffs_sock_rx_take before the socket is received from again.
+ */
+unsigned ffs_sock_rx_peek(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n);
+/** Takes the first k of what ffs_sock_rx_peek returned off the socket (still charged against
+ *  SO_RCVBUF); the rest stay queued, in order. */
+void ffs_sock_rx_take(struct ffs_sock *so, unsigned k);
+/**
+ * Lends up to n (≤ FFS_BURST) queued datagrams' mbufs, in order, in one dequeue: they stay charged
+ * against SO_RCVBUF, marked with the socket (ffs_meta sock_id, sock_gen), until ffs_sock_rx_return.
+ */
+unsigned ffs_sock_rx_lend(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n);
+/**
+ * Gives back lent datagrams from any thread inside a reader section (ffs_app_enter): releases their
+ * SO_RCVBUF charge (one update per run from the same socket, none for a socket closed since) and
+ * frees them in one bulk release.
+ */
+void ffs_sock_rx_return(struct ffs_stack *st, struct rte_mbuf **pkts, unsigned n);
+/** Releases `bytes` of lent datagrams' SO_RCVBUF charge from socket slot `id` if it still holds the
+ *  socket of generation `gen` (a closed socket's slot may hold another), inside a reader section. */
+void ffs_sock_rx_uncharge(struct ffs_stack *st, uint32_t id, uint16_t gen, int bytes);
 /** Bytes of the next datagram (FIONREAD), 0 when none. */
 int ffs_sock_next_len(struct ffs_sock *so);
 /** True when a datagram or an error is waiting. */
