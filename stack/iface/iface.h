@@ -163,7 +163,9 @@ struct icmp_repr;
 void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp);
 /** Sends what applications queued on this lcore's TX ring; returns the datagrams taken. */
 unsigned udp_tx_drain(struct ffs_lcore *lc);
-/** Wakes the applications whose sockets got datagrams during this burst. */
+/** Ends the burst: queues the datagrams gathered for each socket (one ring enqueue and one SO_RCVBUF
+ *  charge per socket), then wakes the applications whose sockets got datagrams or errors. Called
+ *  before the lcore's turn ends (it holds those sockets only inside it). */
 void udp_signal_flush(struct ffs_lcore *lc);
 
 /** ICMP input (data at the ICMP header). */
