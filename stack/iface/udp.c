@@ -80,9 +80,13 @@ void udp_signal_flush(struct ffs_lcore *lc)
 		signal[i] = staged_queue(lc, &sg->sock[i]) || sg->sock[i].error;
 	/* Order the RX ring enqueues before reading rx_listed (the application clears it, then drains). */
 	atomic_thread_fence(memory_order_seq_cst);
-	for (unsigned i = 0; i < sg->n_socks; i++)
-		if (signal[i])
-			ffs_sock_signal(sg->sock[i].so);
+	for (unsigned i = 0; i < sg->n_socks; i++) {
+		if (!signal[i])
+			continue;
+		enum ffs_wake w = ffs_sock_signal(sg->sock[i].so);
+		lc->ctr.udp_wakeups += w == FFS_WAKE_EVENTFD;
+		lc->ctr.udp_wakeups_inline += w == FFS_WAKE_INLINE;
+	}
 	sg->n_socks = sg->n_pkts = 0;
 }
 

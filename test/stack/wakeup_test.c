@@ -170,7 +170,7 @@ TEST(a_queued_datagram_always_leaves_the_eventfd_readable_or_is_drained)
 	for (round = 1; round <= ROUNDS && rte_rdtsc() < deadline; round++) {
 		/* The state a busy application is in: it was woken, and is about to re-arm and drain. */
 		atomic_store(&so->rx_listed, false);
-		atomic_store(&app->notified, true);
+		atomic_store(&app->notified, FFS_NOTIFIED_EVENTFD);
 		uint64_t start = rte_rdtsc() + START_CYCLES;
 		atomic_store(&start_tsc, start);
 		atomic_store_explicit(&go, round, memory_order_release);
