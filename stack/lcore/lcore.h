@@ -152,8 +152,9 @@ struct ffs_lcore {
 	unsigned pool_in_use;
 	unsigned pool_rx_limit;
 	uint32_t nap_us; /**< current nap of an idle lcore without RX interrupts (0: idle_sleep) */
+	uint64_t napping_since; /**< TSC of the first nap since the lcore last had work */
 	/** Idle sleep: an epoll fd over every RX queue's interrupt fd and `wake_fd` (-1 when a port has no
-	 *  RX interrupts: then the lcore naps idle_sleep µs instead). */
+	 *  RX interrupts: then the lcore naps on `wake_fd` alone, loop.c). */
 	int epoll_fd;
 	int wake_fd;
 	atomic_bool sleeping;
@@ -257,7 +258,8 @@ static inline int64_t ffs_sysctl(const struct ffs_stack *st, enum ffs_sysctl_id 
 	return atomic_load_explicit(&((struct ffs_stack *)st)->sysctl[id], memory_order_relaxed);
 }
 
-/** Makes the idle-sleep epoll set (RX interrupt fds + wake eventfd). 0, or -1 when unsupported. */
+/** Makes the wake eventfd and the idle-sleep epoll set (RX interrupt fds + wake eventfd). 0, or -1
+ *  when a port has no RX interrupts (no epoll set; the wake fd alone, unless it failed too). */
 int ffs_lcore_sleep_init(struct ffs_lcore *lc);
 void ffs_lcore_sleep_fini(struct ffs_lcore *lc);
 /** Arms RX interrupts and marks the lcore asleep; false (nothing armed) when work arrived meanwhile. */
