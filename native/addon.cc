@@ -6,7 +6,9 @@
  * JS thread (an uv_poll on the stack's eventfd) and, in inline mode, turn the stack loop on the JS
  * thread (uv_idle while traffic flows and for 500 µs after; then an uv_poll on the stack's idle fd,
  * or a 1 ms uv_timer for devices without RX interrupts), and the uv_poll on the application
- * context's eventfd (ff_wake_fd) through which the stack wakes ffnet/dgram and ff_epoll_wait_async.
+ * context's eventfd (ff_wake_fd) through which the stack wakes ffnet/dgram and ff_epoll_wait_async
+ * (in inline mode, a wake-up this thread's own turns deliver runs the callback after the turns,
+ * with no eventfd: ffs_app_turn_begin).
  * That eventfd closes with the stack, so the stack owns its watch and stops it first. The idle
  * policy is the stack's (stack/lcore/driver.h), shared with posix ff_run. Its typed surface is
  * declared in native/index.ts.
@@ -25,6 +27,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -33,6 +36,11 @@
 extern "C" {
 /* posix/ff_internal.h: the ff_* API's per-thread contexts (that header is C only). */
 void ff_app_forget(void);
+struct ffs_app *ff_app(struct ffs_stack *st);
+/* stack/sock/sock.h (C11 atomics, C only): inline wake-ups of this thread's application. */
+void ffs_app_turn_begin(struct ffs_app *app);
+bool ffs_app_turn_end(struct ffs_app *app);
+void ffs_app_inline_unread(struct ffs_app *app);
 void ff_thread_detach(void);
 int ff_thread_home(int index);
 #include "posix/ff_api.h"
@@ -51,6 +59,12 @@ namespace {
 
 /** Inline: turns taken per libuv iteration while they keep finding work (bigger batches per wake-up). */
 constexpr unsigned kTurnsPerIteration = 16;
+/**
+ * Inline, while traffic flows: how long an iteration keeps turning when its turns find nothing, before
+ * it hands the thread back to libuv. A libuv round (its phases and an epoll_wait) takes a few times
+ * longer than a turn, so the next datagram is seen sooner; other handles wait at most this longer.
+ */
+constexpr uint64_t kEmptySpinNs = 10000;
 constexpr unsigned kEventBatch = 64;
 
 /** What every thread's handles share: the process has one stack. */
@@ -151,6 +165,9 @@ struct Driver {
 	bool wake_open = false;
 	uv_poll_t app_wake; /**< the application context's eventfd (ff_wake_fd), once watched */
 	bool app_wake_open = false;
+	/** This thread's application context while a wake-up callback is set: this thread's turns wake
+	 *  it inline (ffs_app_turn_begin) and the callback runs after them, with no eventfd. */
+	ffs_app *app = nullptr;
 	bool asleep = false;
 	unsigned open_handles = 0;
 	/** The idle policy's state (stack/lcore/driver.h). */
@@ -293,6 +310,7 @@ public:
 		st_ = nullptr;
 		on_ping_.Reset();
 		on_wake_.Reset();
+		wake_ctx_.reset();
 		if (registry)
 			registry->erase(this);
 	}
@@ -380,11 +398,17 @@ private:
 		if (!driver_ || !st_ || !driver_->asleep)
 			return;
 		EndSleep();
-		ffs_drive_step step = ffs_driver_step(&driver_->policy, Poll() ? 1 : 0, uv_hrtime(), IdleFdUsable());
+		ffs_app *app = driver_->app;
+		ffs_app_turn_begin(app);
+		unsigned work = Poll();
+		bool woke = ffs_app_turn_end(app);
+		ffs_drive_step step = ffs_driver_step(&driver_->policy, work ? 1 : 0, uv_hrtime(), IdleFdUsable());
 		if (step.action == FFS_DRIVE_SPIN)
 			Spin();
 		else
 			StartSleep(step);
+		if (woke)
+			InlineWake(app);
 	}
 
 	/** Inline mode: back to busy polling at once (a control call just queued work). */
@@ -403,12 +427,35 @@ private:
 	/** Inline mode, busy: turns of the stack loop while they find work; then what the idle policy says. */
 	void InlineTurn()
 	{
-		if (!st_ || !driver_)
-			return;
-		unsigned turns = ffs_driver_turns(&driver_->policy, kTurnsPerIteration, [](void *self) { return static_cast<StackWrap *>(self)->Poll(); }, this);
-		ffs_drive_step step = ffs_driver_step(&driver_->policy, turns, uv_hrtime(), IdleFdUsable());
-		if (step.action != FFS_DRIVE_SPIN)
-			StartSleep(step);
+		/* A wake-up's callback may answer at once (a ping-pong over loopback): its datagram is
+		 * turned in the same iteration, within the iteration's budget of turns, rather than after
+		 * another round of libuv's poll phase (an epoll_wait per datagram). */
+		for (unsigned budget = kTurnsPerIteration; st_ && driver_ && !driver_->asleep && budget > 0;) {
+			ffs_app *app = driver_->app;
+			ffs_app_turn_begin(app);
+			auto poll = [](void *self) { return static_cast<StackWrap *>(self)->Poll(); };
+			unsigned turns = ffs_driver_turns(&driver_->policy, budget, poll, this);
+			if (turns == 0) {
+				uint64_t until = uv_hrtime() + kEmptySpinNs;
+				for (unsigned i = 1; turns == 0; i++) {
+					if (i % 8 == 0 && uv_hrtime() >= until)
+						break;
+					turns = ffs_driver_turns(&driver_->policy, budget, poll, this);
+				}
+			}
+			bool woke = ffs_app_turn_end(app);
+			ffs_drive_step step = ffs_driver_step(&driver_->policy, turns, uv_hrtime(), IdleFdUsable());
+			if (step.action != FFS_DRIVE_SPIN)
+				StartSleep(step);
+			/* The turns woke this thread's sockets inline: their wake-up runs now, as the eventfd's would. */
+			if (!woke)
+				return;
+			bool backlogged = driver_->policy.backlogged;
+			InlineWake(app);
+			if (backlogged || turns >= budget)
+				return;
+			budget -= turns;
+		}
 	}
 
 	/**
@@ -425,6 +472,7 @@ private:
 			/* Nobody drains the fd now: a level-triggered poll of it would spin. */
 			if (d->app_wake_open)
 				uv_poll_stop(&d->app_wake);
+			d->app = nullptr;
 			on_wake_.Reset();
 			return env.Undefined();
 		}
@@ -445,6 +493,10 @@ private:
 			uv_unref(reinterpret_cast<uv_handle_t *>(&d->app_wake));
 		}
 		on_wake_ = Napi::Persistent(info[0].As<Napi::Function>());
+		if (!wake_ctx_)
+			wake_ctx_ = std::make_unique<Napi::AsyncContext>(env, "ffnet:wake");
+		/* Inline wake-ups need this thread to run the callback after its turns: only a thread that turns. */
+		d->app = Turns() ? ff_app(st_) : nullptr;
 		uv_poll_start(&d->app_wake, UV_READABLE, [](uv_poll_t *h, int, int) {
 			Driver *dd = static_cast<Driver *>(h->data);
 			if (dd->owner)
@@ -453,16 +505,29 @@ private:
 		return env.Undefined();
 	}
 
+	/** Runs the wake-up callback for a wake-up this thread's turns handed over inline; one the
+	 *  callback left unread goes to the eventfd, as if written by the lcore. */
+	void InlineWake(ffs_app *app)
+	{
+		AppWake();
+		if (st_)
+			ffs_app_inline_unread(app);
+	}
+
 	void AppWake()
 	{
 		if (!st_ || on_wake_.IsEmpty())
 			return;
 		Napi::Env env = Env();
 		Napi::HandleScope scope(env);
-		/* napi_call_function rather than FunctionReference::Call: when a worker is terminated inside
-		 * the callback there is no exception object to wrap, and wrapping one aborts the process. */
+		/* napi_make_callback, not a plain call: what the listeners defer with process.nextTick and
+		 * promises (a 'message' handler's send resolves its address on nextTick, as node:dgram's does)
+		 * runs when the callback returns, as after a socket callback of Node's, not at some later
+		 * callback of another kind. The C call rather than Napi::FunctionReference::MakeCallback: when
+		 * a worker is terminated inside the callback there is no exception object to wrap, and
+		 * wrapping one aborts the process. */
 		napi_value result;
-		if (napi_call_function(env, env.Undefined(), on_wake_.Value(), 0, nullptr, &result) == napi_ok)
+		if (napi_make_callback(env, *wake_ctx_, env.Global(), on_wake_.Value(), 0, nullptr, &result) == napi_ok)
 			return;
 		napi_value err;
 		napi_valuetype type = napi_undefined;
@@ -692,6 +757,8 @@ private:
 	Driver *driver_ = nullptr;
 	Napi::FunctionReference on_ping_;
 	Napi::FunctionReference on_wake_;
+	/** The wake-up callback's async context: it runs as a libuv callback of Node's own does. */
+	std::unique_ptr<Napi::AsyncContext> wake_ctx_;
 };
 
 class FfnetAddon : public Napi::Addon<FfnetAddon> {

@@ -103,6 +103,8 @@ export const COUNTER_TABLE = [
   { name: "udp.tx_errors", kind: "count" },
   { name: "udp.tx_csum_offload", kind: "count" },
   { name: "udp.icmp_errors", kind: "count" },
+  { name: "udp.wakeups", kind: "count" },
+  { name: "udp.wakeups_inline", kind: "count" },
   { name: "ctrl.msgs", kind: "count" },
   { name: "loop.turns", kind: "count" },
   { name: "loop.idle_sleeps", kind: "count" },

@@ -180,7 +180,9 @@ unsigned udp_tx_drain(struct ffs_lcore *lc);
  * `offload`, else summed in software over every segment.
  */
 void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint32_t src, uint32_t dst, bool offload);
-/** Wakes the applications whose sockets got datagrams during this burst. */
+/** Ends the burst: queues the datagrams gathered for each socket (one ring enqueue and one SO_RCVBUF
+ *  charge per socket), then wakes the applications whose sockets got datagrams or errors. Called
+ *  before the lcore's turn ends (it holds those sockets only inside it). */
 void udp_signal_flush(struct ffs_lcore *lc);
 
 /** ICMP input (data at the ICMP header). */

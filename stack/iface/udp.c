@@ -1,7 +1,8 @@
 /*
- * UDP on the lcore (RFC 768): input demultiplexes datagrams to sockets' RX rings through the
- * lcore's demux table; output drains the lcore's TX ring, prepends UDP headers and hands datagrams
- * to IPv4 (which fragments what exceeds the MTU). Closed ports answer with ICMP port unreachable
+ * UDP on the lcore (RFC 768): input demultiplexes datagrams to sockets through the lcore's demux
+ * table and gathers them per socket for the length of a burst, so that each socket costs one RX ring
+ * enqueue, one SO_RCVBUF update and at most one wake-up per burst; output drains the lcore's TX
+ * ring, prepends UDP headers and hands datagrams to IPv4 (which fragments what exceeds the MTU). Closed ports answer with ICMP port unreachable
  * (RFC 1122 §4.1.3.1); ICMP errors about our datagrams reach the socket that sent them.
  */
 #include <errno.h>
@@ -16,35 +17,91 @@
 
 #define MAX_GROUP_RECEIVERS 64
 
-/** Queues a socket for one wake-up at the end of this burst. */
-static void signal_later(struct ffs_lcore *lc, struct ffs_sock *so)
+/** The entry of `so` among the sockets of this burst, or NULL. */
+static struct ffs_rx_staged *staged_of(struct ffs_rx_stage *sg, const struct ffs_sock *so)
 {
-	for (unsigned i = 0; i < lc->n_signal; i++)
-		if (lc->signal[i] == so)
-			return;
-	if (lc->n_signal == FFS_BURST) {
-		atomic_thread_fence(memory_order_seq_cst);
-		ffs_sock_signal(so);
-		return;
+	for (unsigned i = 0; i < sg->n_socks; i++)
+		if (sg->sock[i].so == so)
+			return &sg->sock[i];
+	return NULL;
+}
+
+/** Adds `so` to the sockets of this burst (ending the burst first when they are as many as it holds). */
+static struct ffs_rx_staged *stage_sock(struct ffs_lcore *lc, struct ffs_sock *so)
+{
+	struct ffs_rx_stage *sg = &lc->rx_stage;
+	struct ffs_rx_staged *s = staged_of(sg, so);
+	if (s)
+		return s;
+	if (sg->n_socks == FFS_BURST)
+		udp_signal_flush(lc);
+	s = &sg->sock[sg->n_socks++];
+	*s = (struct ffs_rx_staged){ .so = so };
+	return s;
+}
+
+/** Queues the datagrams gathered for one socket in one enqueue, charging SO_RCVBUF once; what the
+ *  ring has no room for is dropped as a full socket's. True when some were queued. */
+static bool staged_queue(struct ffs_lcore *lc, struct ffs_rx_staged *s)
+{
+	struct ffs_rx_stage *sg = &lc->rx_stage;
+	struct ffs_sock *so = s->so;
+	if (!s->n)
+		return false;
+	struct rte_mbuf *pkts[FFS_RX_STAGE];
+	unsigned n = 0;
+	for (uint16_t i = s->head; n < s->n; i = sg->next[i])
+		pkts[n++] = sg->pkts[i];
+	unsigned queued = rte_ring_mp_enqueue_burst(so->rx, (void **)pkts, n, NULL);
+	int bytes = s->bytes;
+	if (queued < n) {
+		for (unsigned i = queued; i < n; i++)
+			bytes -= (int)rte_pktmbuf_pkt_len(pkts[i]) + FFS_DGRAM_OVERHEAD;
+		lc->ctr.udp_fullsock += n - queued;
+		atomic_fetch_add_explicit(&so->rx_dropped, n - queued, memory_order_relaxed);
+		rte_pktmbuf_free_bulk(pkts + queued, n - queued);
 	}
-	lc->signal[lc->n_signal++] = so;
+	if (queued) {
+		atomic_fetch_add_explicit(&so->rx_bytes, bytes, memory_order_relaxed);
+		lc->ctr.udp_delivered += queued;
+		if (so->tx_lcore != lc->index)
+			lc->ctr.udp_cross_lcore += queued;
+	}
+	return queued > 0;
 }
 
 void udp_signal_flush(struct ffs_lcore *lc)
 {
-	if (!lc->n_signal)
+	struct ffs_rx_stage *sg = &lc->rx_stage;
+	if (!sg->n_socks)
 		return;
+	bool signal[FFS_BURST];
+	for (unsigned i = 0; i < sg->n_socks; i++)
+		signal[i] = staged_queue(lc, &sg->sock[i]) || sg->sock[i].error;
 	/* Order the RX ring enqueues before reading rx_listed (the application clears it, then drains). */
 	atomic_thread_fence(memory_order_seq_cst);
-	for (unsigned i = 0; i < lc->n_signal; i++)
-		ffs_sock_signal(lc->signal[i]);
-	lc->n_signal = 0;
+	for (unsigned i = 0; i < sg->n_socks; i++) {
+		if (!signal[i])
+			continue;
+		enum ffs_wake w = ffs_sock_signal(sg->sock[i].so);
+		lc->ctr.udp_wakeups += w == FFS_WAKE_EVENTFD;
+		lc->ctr.udp_wakeups_inline += w == FFS_WAKE_INLINE;
+	}
+	sg->n_socks = sg->n_pkts = 0;
 }
 
+/**
+ * Gathers a datagram for `so`, queued with the socket's other datagrams of this burst when it ends
+ * (udp_signal_flush). SO_RCVBUF and the pool's limit count what is gathered as queued already.
+ */
 static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *m)
 {
+	struct ffs_rx_stage *sg = &lc->rx_stage;
+	if (sg->n_pkts == FFS_RX_STAGE)
+		udp_signal_flush(lc);
+	struct ffs_rx_staged *s = staged_of(sg, so);
 	int charge = (int)rte_pktmbuf_pkt_len(m) + FFS_DGRAM_OVERHEAD;
-	int queued = atomic_load_explicit(&so->rx_bytes, memory_order_relaxed);
+	int queued = atomic_load_explicit(&so->rx_bytes, memory_order_relaxed) + (s ? s->bytes : 0);
 	/* Like Linux's udp_mem: datagrams nobody reads may not take the mbufs reception needs. */
 	if (!ffs_pool_admits(lc, queued)) {
 		lc->ctr.udp_memdrop++;
@@ -52,18 +109,23 @@ static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (queued + charge > so->rcvbuf ||
-	    rte_ring_mp_enqueue(so->rx, m) != 0) {
+	if (queued + charge > so->rcvbuf) {
 		lc->ctr.udp_fullsock++;
 		atomic_fetch_add_explicit(&so->rx_dropped, 1, memory_order_relaxed);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	atomic_fetch_add_explicit(&so->rx_bytes, charge, memory_order_relaxed);
-	lc->ctr.udp_delivered++;
-	if (so->tx_lcore != lc->index)
-		lc->ctr.udp_cross_lcore++;
-	signal_later(lc, so);
+	if (!s)
+		s = stage_sock(lc, so);
+	uint16_t slot = (uint16_t)sg->n_pkts++;
+	sg->pkts[slot] = m;
+	if (s->n)
+		sg->next[s->tail] = slot;
+	else
+		s->head = slot;
+	s->tail = slot;
+	s->n++;
+	s->bytes += charge;
 }
 
 /** The lcore a datagram's flow belongs to: the one its 4-tuple hashes to (where RSS or the software
@@ -206,7 +268,7 @@ void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
 	}
 	atomic_store(&so->so_error, err);
 	lc->ctr.udp_icmp_errors++;
-	signal_later(lc, so);
+	stage_sock(lc, so)->error = true;
 }
 
 /** The source address chosen for the last unbound destination of a TX drain (routes do not change

@@ -113,6 +113,8 @@
 	X(udp_tx_errors, "udp.tx_errors", count, "UDP datagrams the stack could not send (no route, no buffers)") \
 	X(udp_tx_csum_offload, "udp.tx_csum_offload", count, "UDP datagrams sent with their checksum left to the device (net.inet.udp.tx_csum_offload)") \
 	X(udp_icmp_errors, "udp.icmp_errors", count, "ICMP errors delivered to the socket they concern") \
+	X(udp_wakeups, "udp.wakeups", count, "application wake-ups written to the application's eventfd (a system call)") \
+	X(udp_wakeups_inline, "udp.wakeups_inline", count, "application wake-ups handed to the application's own thread, which turned the lcore (inline mode, no system call)") \
 	X(ctrl_msgs, "ctrl.msgs", count, "control messages applied")                                 \
 	X(loop_turns, "loop.turns", count, "turns of the stack loop")                                \
 	X(loop_idle_sleeps, "loop.idle_sleeps", count, "times the loop slept for want of work")         \

@@ -33,6 +33,9 @@
 #define FFS_LOOPBACK_QUEUE 1024
 #define FFS_MAX_GROUPS 256
 #define FFS_TX_RING 4096
+/** Datagrams a lcore gathers for sockets before it queues them (iface/udp.c): a burst from each of a
+ *  few sources, or a broadcast's copies. */
+#define FFS_RX_STAGE (FFS_BURST * 4)
 /** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, a steered IPv4 fragment, a
  *  reassembled UDP datagram for its socket's home lcore, or a received frame from the software RSS
  *  dispatcher (Ethernet header in place). */
@@ -106,9 +109,21 @@ struct ffs_lcore {
 	struct rte_mbuf *lo[FFS_LOOPBACK_QUEUE];
 	struct rte_ring *ctrl;    /**< control messages in (multi-producer, single consumer) */
 	struct rte_ring *tx_in;   /**< datagrams from applications (mbufs with ffs_meta) */
-	/** Sockets that got datagrams in this burst, woken once at its end. */
-	unsigned n_signal;
-	struct ffs_sock *signal[FFS_BURST];
+	/** Sockets that got datagrams (or an error) in this burst, with their datagrams gathered in
+	 *  arrival order: queued with one ring enqueue and one SO_RCVBUF charge per socket, then woken
+	 *  once, at the end of the burst (iface/udp.c). */
+	struct ffs_rx_stage {
+		unsigned n_socks, n_pkts;
+		struct ffs_rx_staged {
+			struct ffs_sock *so;
+			int bytes;          /**< SO_RCVBUF charge of its gathered datagrams */
+			uint16_t n;         /**< its gathered datagrams, linked through next[] from head */
+			uint16_t head, tail;
+			bool error;         /**< so_error was set: woken even with no datagram */
+		} sock[FFS_BURST];
+		uint16_t next[FFS_RX_STAGE];
+		struct rte_mbuf *pkts[FFS_RX_STAGE];
+	} rx_stage;
 	/** IPv4 reassembly state (iface/ipv4_frag.c). */
 	struct ipv4_reasm *reasm;
 	/** IGMP host state: memberships, query answers, report retransmissions (iface/igmp.c). */
@@ -137,8 +152,9 @@ struct ffs_lcore {
 	unsigned pool_in_use;
 	unsigned pool_rx_limit;
 	uint32_t nap_us; /**< current nap of an idle lcore without RX interrupts (0: idle_sleep) */
+	uint64_t napping_since; /**< TSC of the first nap since the lcore last had work */
 	/** Idle sleep: an epoll fd over every RX queue's interrupt fd and `wake_fd` (-1 when a port has no
-	 *  RX interrupts: then the lcore naps idle_sleep µs instead). */
+	 *  RX interrupts: then the lcore naps on `wake_fd` alone, loop.c). */
 	int epoll_fd;
 	int wake_fd;
 	atomic_bool sleeping;
@@ -242,7 +258,8 @@ static inline int64_t ffs_sysctl(const struct ffs_stack *st, enum ffs_sysctl_id 
 	return atomic_load_explicit(&((struct ffs_stack *)st)->sysctl[id], memory_order_relaxed);
 }
 
-/** Makes the idle-sleep epoll set (RX interrupt fds + wake eventfd). 0, or -1 when unsupported. */
+/** Makes the wake eventfd and the idle-sleep epoll set (RX interrupt fds + wake eventfd). 0, or -1
+ *  when a port has no RX interrupts (no epoll set; the wake fd alone, unless it failed too). */
 int ffs_lcore_sleep_init(struct ffs_lcore *lc);
 void ffs_lcore_sleep_fini(struct ffs_lcore *lc);
 /** Arms RX interrupts and marks the lcore asleep; false (nothing armed) when work arrived meanwhile. */

@@ -13,7 +13,9 @@
  * sleeps; an inline lcore is online only inside a turn, so the JS thread that closes a socket never
  * waits for itself. An inline lcore's turn runs under its turn lock (several threads may turn lcores).
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -438,8 +440,14 @@ static unsigned turn(struct ffs_lcore *lc)
 	return work;
 }
 
-/** Longest nap of an idle lcore on a device without RX interrupts (naps double up to it). */
+/** Longest nap of an idle lcore on a device without RX interrupts while it was busy lately (naps
+ *  double up to it from idle_sleep): a frame from the device waits at most this long. */
 #define MAX_NAP_US 1000
+/** Once idle LONG_IDLE_S seconds, naps double on up to LONG_NAP_US: the first frame from the device after a
+ *  second of silence waits up to that (applications' datagrams and control messages wake the lcore
+ *  at once through its wake fd), and a long-idle lcore wakes ~100 times a second, not ~1000. */
+#define LONG_IDLE_S 1
+#define LONG_NAP_US (1000000 / TICKS_PER_SECOND)
 
 /* A sleeping lcore holds no socket: it is offline, so closes need not wait for it to wake. */
 static void idle(struct ffs_lcore *lc, uint32_t sleep_us)
@@ -456,13 +464,29 @@ static void idle(struct ffs_lcore *lc, uint32_t sleep_us)
 		return;
 	}
 	/* No RX interrupts: nap, doubling from idle_sleep while nothing comes, so an idle lcore costs
-	 * little CPU and a busy one reacts within idle_sleep. */
+	 * little CPU and a busy one reacts within idle_sleep; on the wake fd, which senders and control
+	 * messages write while it naps (sleep.c). */
+	if (!lc->nap_us)
+		lc->napping_since = lc->now;
 	uint32_t us = lc->nap_us ? lc->nap_us : sleep_us;
 	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+	if (lc->wake_fd >= 0 && !ffs_lcore_sleep_begin(lc)) {
+		lc->nap_us = 0;
+		return;
+	}
 	rte_rcu_qsbr_thread_offline(lc->st->rcu, lc->index);
-	nanosleep(&ts, NULL);
+	if (lc->wake_fd >= 0) {
+		struct pollfd p = { .fd = lc->wake_fd, .events = POLLIN };
+		ppoll(&p, 1, &ts, NULL);
+	} else {
+		nanosleep(&ts, NULL);
+	}
 	rte_rcu_qsbr_thread_online(lc->st->rcu, lc->index);
-	lc->nap_us = us * 2 > MAX_NAP_US ? (us > MAX_NAP_US ? us : MAX_NAP_US) : us * 2;
+	if (lc->wake_fd >= 0)
+		ffs_lcore_sleep_end(lc);
+	const struct ffs_stack *st = lc->st;
+	const uint32_t cap = lc->now - lc->napping_since >= st->tsc_hz * LONG_IDLE_S ? LONG_NAP_US : MAX_NAP_US;
+	lc->nap_us = us * 2 > cap ? (us > cap ? us : cap) : us * 2;
 }
 
 int ffs_lcore_main(void *arg)

@@ -4,7 +4,9 @@
  * timer tick is due. Lost wake-ups are avoided by ordering (a Dekker pair, with a full fence on each
  * side): the lcore publishes `sleeping` before it re-checks its rings, and a sender enqueues before
  * it reads `sleeping`.
- * Ports without RX interrupts (net_ring, net_null) fall back to short naps (idle_sleep).
+ * Ports without RX interrupts (net_ring, net_null, net_memif) fall back to naps (loop.c); the lcore
+ * naps on its wake fd alone, so that a control message or an application's datagram still wakes it
+ * at once and only frames from the device wait for the nap to end.
  * The queue fds in the epoll set are what make an idle stack prompt: on net_tap (where the queue's
  * tap fd is its interrupt fd) a frame to a lcore left to its timer tick waits 2–12 ms, against
  * 0.1–0.3 ms when its fd wakes it (test/stack/idle-wake.test.ts).
@@ -22,12 +24,14 @@ int ffs_lcore_sleep_init(struct ffs_lcore *lc)
 	const struct ffs_stack *st = lc->st;
 	lc->epoll_fd = lc->wake_fd = -1;
 	atomic_store(&lc->sleeping, false);
+	lc->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (lc->wake_fd < 0)
+		return -1;
 	for (unsigned p = 0; p < st->n_ports; p++)
 		if (!st->ports[p].rx_intr)
-			return -1;
+			return -1; /* naps, on wake_fd alone */
 	lc->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	lc->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (lc->epoll_fd < 0 || lc->wake_fd < 0)
+	if (lc->epoll_fd < 0)
 		goto fail;
 	struct epoll_event ev = { .events = EPOLLIN };
 	if (epoll_ctl(lc->epoll_fd, EPOLL_CTL_ADD, lc->wake_fd, &ev) != 0)
@@ -58,7 +62,7 @@ bool ffs_lcore_sleep_begin(struct ffs_lcore *lc)
 {
 	const struct ffs_stack *st = lc->st;
 	for (unsigned p = 0; p < st->n_ports; p++)
-		if (lc->index < st->ports[p].nb_rxq)
+		if (lc->index < st->ports[p].nb_rxq && lc->epoll_fd >= 0)
 			rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
 	atomic_store(&lc->sleeping, true);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -74,7 +78,7 @@ void ffs_lcore_sleep_end(struct ffs_lcore *lc)
 	const struct ffs_stack *st = lc->st;
 	atomic_store(&lc->sleeping, false);
 	for (unsigned p = 0; p < st->n_ports; p++)
-		if (lc->index < st->ports[p].nb_rxq)
+		if (lc->index < st->ports[p].nb_rxq && lc->epoll_fd >= 0)
 			rte_eth_dev_rx_intr_disable(st->ports[p].port_id, (uint16_t)lc->index);
 	uint64_t v;
 	ssize_t rc = read(lc->wake_fd, &v, sizeof(v));

@@ -157,9 +157,30 @@ void ffs_app_free(struct ffs_stack *st, struct ffs_app *app)
 
 bool ffs_app_rearm(struct ffs_app *app)
 {
-	bool was = atomic_exchange(&app->notified, false);
+	unsigned was = atomic_exchange(&app->notified, FFS_NOTIFIED_NONE);
 	atomic_thread_fence(memory_order_seq_cst);
-	return was;
+	return was == FFS_NOTIFIED_EVENTFD;
+}
+
+/* The application whose wake-ups this thread's turns hand over inline (ffs_app_turn_begin). */
+static _Thread_local struct ffs_app *turning_for;
+
+void ffs_app_turn_begin(struct ffs_app *app) { turning_for = app; }
+
+bool ffs_app_turn_end(struct ffs_app *app)
+{
+	turning_for = NULL;
+	return app && atomic_load_explicit(&app->notified, memory_order_relaxed) == FFS_NOTIFIED_INLINE;
+}
+
+void ffs_app_inline_unread(struct ffs_app *app)
+{
+	unsigned char inl = FFS_NOTIFIED_INLINE;
+	if (app && atomic_compare_exchange_strong(&app->notified, &inl, FFS_NOTIFIED_EVENTFD)) {
+		uint64_t one = 1;
+		ssize_t rc = write(app->event_fd, &one, sizeof(one));
+		(void)rc;
+	}
 }
 
 void ffs_sock_unlist(struct ffs_sock *so)
@@ -173,19 +194,28 @@ unsigned ffs_app_ready(struct ffs_app *app, uint32_t *ids, unsigned max)
 	return rte_ring_sc_dequeue_burst_elem(app->ready, ids, sizeof(uint32_t), max, NULL);
 }
 
-void ffs_sock_signal(struct ffs_sock *so)
+enum ffs_wake ffs_sock_signal(struct ffs_sock *so)
 {
 	/* The caller fenced after queueing (Dekker with the application, which clears rx_listed and then
 	 * drains): a relaxed load that still sees `true` means the application has yet to drain. */
 	if (atomic_load_explicit(&so->rx_listed, memory_order_relaxed) || atomic_exchange(&so->rx_listed, true))
-		return;
+		return FFS_WAKE_NONE;
 	struct ffs_app *app = so->app;
 	rte_ring_mp_enqueue_elem(app->ready, &so->id, sizeof(uint32_t));
 	/* Dekker with ffs_app_rearm: the listing is visible before `notified` is read. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!atomic_load_explicit(&app->notified, memory_order_relaxed) && !atomic_exchange(&app->notified, true)) {
-		uint64_t one = 1;
-		ssize_t rc = write(app->event_fd, &one, sizeof(one));
-		(void)rc;
-	}
+	if (atomic_load_explicit(&app->notified, memory_order_relaxed))
+		return FFS_WAKE_NONE;
+	/* The application's own thread is turning this lcore and drains after its turn: a wake-up
+	 * through the eventfd would only come back to it through epoll. Another lcore finding
+	 * `notified` set meanwhile leaves it to that drain, which re-arms first (as for a write). */
+	const bool inline_wake = app == turning_for;
+	if (atomic_exchange(&app->notified, inline_wake ? FFS_NOTIFIED_INLINE : FFS_NOTIFIED_EVENTFD))
+		return FFS_WAKE_NONE;
+	if (inline_wake)
+		return FFS_WAKE_INLINE;
+	uint64_t one = 1;
+	ssize_t rc = write(app->event_fd, &one, sizeof(one));
+	(void)rc;
+	return FFS_WAKE_EVENTFD;
 }

@@ -40,9 +40,14 @@ struct rte_mbuf;
 struct ffs_ctrl_msg;
 
 /** One application thread's view of the stack. */
+/** ffs_app.notified: not woken since the last re-arm; woken through event_fd; woken without a
+ *  system call by the application's own thread, which turned the lcore and drains after its turn. */
+enum { FFS_NOTIFIED_NONE, FFS_NOTIFIED_EVENTFD, FFS_NOTIFIED_INLINE };
+
 struct ffs_app {
 	int event_fd;           /**< readable when a socket of this app has data or an error */
-	atomic_bool notified;   /**< set by the lcore that wrote event_fd; cleared by the app before draining */
+	/** FFS_NOTIFIED_*: set by the lcore that woke the application; cleared by the app before draining. */
+	atomic_uchar notified;
 	struct rte_ring *ready; /**< ids of sockets that became readable (multi-producer) */
 	unsigned id;
 	/** The lcore index this thread's sockets live on: their TX ring, and the reusePort member that
@@ -123,10 +128,22 @@ void ffs_app_free(struct ffs_stack *st, struct ffs_app *app);
 void ffs_app_set_home(struct ffs_stack *st, struct ffs_app *app, unsigned index);
 /**
  * Clears the wake-up so that a later arrival writes event_fd again, fenced before the caller's drain
- * of the ready ring; call before draining. True when it was set: an eventfd write is due (or done)
- * for the caller to read.
+ * of the ready ring; call before draining. True when an eventfd write is due (or done) for the
+ * caller to read (not after a wake-up handed over inline, ffs_app_turn_begin).
  */
 bool ffs_app_rearm(struct ffs_app *app);
+/**
+ * Inline mode: the calling thread owns `app` and is about to turn lcores, and drains app's ready
+ * list after the turns when ffs_app_turn_end says so. Until then a lcore this thread turns wakes app
+ * without writing its eventfd (a write, an epoll_wait and a read per wake-up saved); other threads'
+ * lcores still write it. NULL: back to eventfd wake-ups only.
+ */
+void ffs_app_turn_begin(struct ffs_app *app);
+/** Ends ffs_app_turn_begin's window; true when the turns woke its app inline (it is to drain now). */
+bool ffs_app_turn_end(struct ffs_app *app);
+/** After draining an inline wake-up: if nothing re-armed it (the drain did not happen), writes the
+ *  eventfd after all, so that the wake-up is not lost. */
+void ffs_app_inline_unread(struct ffs_app *app);
 /**
  * Makes the calling thread a reader of sockets (rte_rcu_qsbr) until the matching ffs_app_leave, so
  * that a socket it finds with ffs_sock_get stays allocated while another thread closes it. Calls nest.
@@ -156,8 +173,11 @@ void ffs_sock_unlist(struct ffs_sock *so);
 /** Takes up to max ids of sockets that became readable or got an error. */
 unsigned ffs_app_ready(struct ffs_app *app, uint32_t *ids, unsigned max);
 
-/** Lcore side: marks a socket readable and wakes its application (at most one eventfd write per wake-up). */
-void ffs_sock_signal(struct ffs_sock *so);
+/** What ffs_sock_signal did: nothing (already listed or notified), an eventfd write, an inline wake-up. */
+enum ffs_wake { FFS_WAKE_NONE, FFS_WAKE_EVENTFD, FFS_WAKE_INLINE };
+/** Lcore side: marks a socket readable and wakes its application (at most one eventfd write per
+ *  wake-up, none when the application's thread is the one turning, ffs_app_turn_begin). */
+enum ffs_wake ffs_sock_signal(struct ffs_sock *so);
 
 int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out);
 /** Binds to addr:port (0.0.0.0 = any local address; port 0 = an ephemeral port). -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL. */

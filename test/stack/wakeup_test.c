@@ -113,8 +113,9 @@ static void *lcore_thread(void *arg)
 		uint64_t aim = atomic_load_explicit(&app_offset, memory_order_relaxed) + next_rand(&seed) % LCORE_WINDOW_CYCLES;
 		spin_until(atomic_load(&start_tsc) + (aim > LCORE_WINDOW_CYCLES / 2 ? aim - LCORE_WINDOW_CYCLES / 2 : 0));
 		if (rte_ring_mp_enqueue(so->rx, &token) == 0) {
-			lc->signal[0] = so;
-			lc->n_signal = 1;
+			/* Queued already (the token is no mbuf): listed to be woken as for an error. */
+			lc->rx_stage.sock[0] = (struct ffs_rx_staged){ .so = so, .error = true };
+			lc->rx_stage.n_socks = 1;
 			udp_signal_flush(lc);
 		}
 		atomic_store_explicit(&lcore_done, round, memory_order_release);
@@ -169,7 +170,7 @@ TEST(a_queued_datagram_always_leaves_the_eventfd_readable_or_is_drained)
 	for (round = 1; round <= ROUNDS && rte_rdtsc() < deadline; round++) {
 		/* The state a busy application is in: it was woken, and is about to re-arm and drain. */
 		atomic_store(&so->rx_listed, false);
-		atomic_store(&app->notified, true);
+		atomic_store(&app->notified, FFS_NOTIFIED_EVENTFD);
 		uint64_t start = rte_rdtsc() + START_CYCLES;
 		atomic_store(&start_tsc, start);
 		atomic_store_explicit(&go, round, memory_order_release);
