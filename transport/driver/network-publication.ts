@@ -91,6 +91,8 @@ export class NetworkPublication {
   private readonly burstBytes: number;
   private senderPosition: number;
   private senderLimit: number;
+  /** The publication limit, recomputed by {@link updateLimit} whenever an input changes. */
+  private limit = 0;
   private state: State = 'active';
   private connected = false;
   private shouldSendSetup = true;
@@ -131,6 +133,7 @@ export class NetworkPublication {
       0,
       timings.retransmitLingerNs,
     );
+    this.updateLimit();
   }
 
   /** The position after the last message offered. */
@@ -140,11 +143,7 @@ export class NetworkPublication {
 
   /** Where offer() starts reporting back pressure. */
   get publicationLimit(): number {
-    // Offers may run ahead of what flow control lets out by one receiver window, and never more than half a
-    // term ahead of the sender. Everything runs on one thread: an offer loop that stops when flow control
-    // is the bottleneck yields to the event loop, where status messages arrive and the sender goes on.
-    const window = Math.max(this.fc.maxReceiverWindow, this.burstBytes);
-    return Math.min(this.senderPosition + this.termWindowLength, Math.max(this.senderLimit, this.senderPosition) + window);
+    return this.limit;
   }
 
   /** The channel socket's local address and port. */
@@ -173,13 +172,13 @@ export class NetworkPublication {
 
   /** Appends one message; see {@link PublicationResult}. */
   offer(message: Uint8Array, offset: number, length: number): number {
-    const refused = this.refusal();
-    if (refused !== 0) return refused;
+    if (this.state !== 'active' || !this.connected || this.appender.position >= this.limit) return this.refusal();
     const result = this.appender.append(message, offset, length);
     if (result > 0) {
-      this.counters.messagesOffered++;
-      this.counters.bytesOffered += length;
-      this.afterAppend();
+      const counters = this.counters;
+      counters.messagesOffered++;
+      counters.bytesOffered += length;
+      this.afterAppend(result);
     }
     return result;
   }
@@ -197,11 +196,11 @@ export class NetworkPublication {
         claim.commit();
         this.counters.messagesOffered++;
         this.counters.bytesOffered += length;
-        this.afterAppend();
+        this.afterAppend(this.appender.position);
       },
       abort: () => {
         claim.abort();
-        this.afterAppend();
+        this.afterAppend(this.appender.position);
       },
     };
   }
@@ -241,6 +240,7 @@ export class NetworkPublication {
     if (sent > 0) {
       this.senderPosition = position;
       this.lastSendNs = nowNs;
+      this.updateLimit();
       this.endpoint.flush();
     }
     return sent;
@@ -254,6 +254,7 @@ export class NetworkPublication {
     this.retransmit.onTimer(nowNs);
     const previousLimit = this.senderLimit;
     this.senderLimit = this.fc.onIdle(nowNs, this.senderLimit);
+    this.updateLimit();
     if (this.senderLimit !== previousLimit) this.sendPending(nowNs);
     if (this.state === 'active') {
       const connected = this.fc.hasRequiredReceivers;
@@ -294,6 +295,7 @@ export class NetworkPublication {
     this.senderLimit = this.fc.onStatusMessage(
       { receiverId: sm.receiverId, position, window: sm.receiverWindow, groupTag: sm.groupTag, eos }, this.senderLimit, nowNs,
     );
+    this.updateLimit();
     if (this.state === 'active') {
       const connected = this.fc.hasRequiredReceivers;
       if (connected !== this.connected) this.setConnected(connected);
@@ -332,13 +334,14 @@ export class NetworkPublication {
     this.events.onReceiverError(error);
   }
 
+  /** Why an offer or claim is refused now (CLOSED, NOT_CONNECTED, BACK_PRESSURED), or 0 when it is not. */
   private refusal(): number {
     if (this.state !== 'active') return PublicationResult.CLOSED;
     if (!this.connected) {
       this.counters.notConnectedEvents++;
       return PublicationResult.NOT_CONNECTED;
     }
-    if (this.appender.position >= this.publicationLimit) {
+    if (this.appender.position >= this.limit) {
       this.counters.backPressureEvents++;
       return PublicationResult.BACK_PRESSURED;
     }
@@ -346,11 +349,21 @@ export class NetworkPublication {
   }
 
   /**
+   * Offers may run ahead of what flow control lets out by one receiver window, and never more than half a
+   * term ahead of the sender. Everything runs on one thread: an offer loop that stops when flow control is
+   * the bottleneck yields to the event loop, where status messages arrive and the sender goes on.
+   */
+  private updateLimit(): void {
+    const window = Math.max(this.fc.maxReceiverWindow, this.burstBytes);
+    this.limit = Math.min(this.senderPosition + this.termWindowLength, Math.max(this.senderLimit, this.senderPosition) + window);
+  }
+
+  /**
    * Sends at once when a burst of full datagrams is ready (one sendBatch() on ffnet/dgram); anything less
    * at the end of the current task, so messages offered together share datagrams and bursts.
    */
-  private afterAppend(): void {
-    if (Math.min(this.appender.position, this.senderLimit) - this.senderPosition >= this.burstBytes) {
+  private afterAppend(position: number): void {
+    if (Math.min(position, this.senderLimit) - this.senderPosition >= this.burstBytes) {
       this.sendPending(nanoTime());
     } else if (!this.flushQueued) {
       this.flushQueued = true;
