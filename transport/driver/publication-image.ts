@@ -177,18 +177,18 @@ export class PublicationImage {
    */
   poll(handler: MessageHandler, fragmentLimit: number): number {
     if (this.ended !== null && this.ended !== 'end-of-stream') return 0;
-    const counters = this.counters;
-    const counted: MessageHandler = (message, header) => {
-      counters.messagesReceived++;
-      counters.bytesReceived += message.length;
-      handler(message, header);
-    };
+    const reader = this.reader;
     let fragments = 0;
-    while (fragments < fragmentLimit) {
-      const n = this.reader.poll(counted, Math.min(fragmentLimit - fragments, POLL_SLICE_FRAGMENTS));
-      if (n === 0) break;
-      fragments += n;
-      if (this.reader.position - this.lastSmPosition >= this.lastSmWindow / 4) this.sendStatusMessage(nanoTime(), 0);
+    try {
+      while (fragments < fragmentLimit) {
+        const n = reader.poll(handler, Math.min(fragmentLimit - fragments, POLL_SLICE_FRAGMENTS));
+        if (n === 0) break;
+        fragments += n;
+        if (reader.position - this.lastSmPosition >= this.lastSmWindow / 4) this.sendStatusMessage(nanoTime(), 0);
+      }
+    } finally {
+      this.counters.messagesReceived = reader.messagesDelivered;
+      this.counters.bytesReceived = reader.bytesDelivered;
     }
     return fragments;
   }
