@@ -222,16 +222,17 @@ export class TermReader {
 
   /**
    * Delivers whole messages from the subscriber position up to the rebuild position, reading at most
-   * `fragmentLimit` DATA fragments (PAD frames are skipped and not counted). A fragmented message is delivered
-   * once its END fragment is read, possibly in a later poll. Returns the number of fragments read.
+   * `fragmentLimit` DATA fragments (PAD frames are skipped and not counted), and stopping at the first frame
+   * boundary at or past `stopPosition`. A fragmented message is delivered once its END fragment is read,
+   * possibly in a later poll. Returns the number of fragments read.
    */
-  poll(handler: MessageHandler, fragmentLimit: number): number {
+  poll(handler: MessageHandler, fragmentLimit: number, stopPosition = Infinity): number {
     const termLength = this.termLength;
     const header = this.header;
     const assembler = this.assembler;
     let fragments = 0;
     try {
-      while (fragments < fragmentLimit && this.subscriberPosition < this.rebuild) {
+      while (fragments < fragmentLimit && this.subscriberPosition < this.rebuild && this.subscriberPosition < stopPosition) {
         // One term at a time: its buffer, view and id hold for every frame up to its end.
         let position = this.subscriberPosition;
         const count = Math.floor(position / termLength);
@@ -239,7 +240,7 @@ export class TermReader {
         const index = partitionIndex(count);
         const term = this.terms[index]!;
         const view = this.views[index]!;
-        const end = Math.min(this.rebuild, termStart + termLength);
+        const end = Math.min(this.rebuild, termStart + termLength, stopPosition);
         header.termId = (this.initialTermId + count) | 0;
         while (position < end && fragments < fragmentLimit) {
           const termOffset = position - termStart;
