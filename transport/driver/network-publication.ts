@@ -96,6 +96,11 @@ export class NetworkPublication {
   private state: State = 'active';
   private connected = false;
   private shouldSendSetup = true;
+  /**
+   * A receiver asked for SETUP (SEND_SETUP): sent at the next duty, and not cancelled by the status
+   * messages of receivers already connected, which only end the repeats of the initial SETUP.
+   */
+  private setupRequested = false;
   private lastSetupNs = -Infinity;
   private lastSendNs = -Infinity;
   private lingerDeadlineNs = 0;
@@ -249,7 +254,7 @@ export class NetworkPublication {
   /** The periodic work: setups, data, resends, heartbeats, receiver timeouts, the close. */
   onDuty(nowNs: number): void {
     if (this.state === 'closed') return;
-    if (this.shouldSendSetup && nowNs - this.lastSetupNs >= this.timings.setupIntervalNs) this.sendSetup(nowNs);
+    if (this.setupRequested || (this.shouldSendSetup && nowNs - this.lastSetupNs >= this.timings.setupIntervalNs)) this.sendSetup(nowNs);
     this.sendPending(nowNs);
     this.retransmit.onTimer(nowNs);
     const previousLimit = this.senderLimit;
@@ -276,10 +281,7 @@ export class NetworkPublication {
   onStatusMessage(sm: StatusMessage, nowNs: number): void {
     this.counters.statusMessagesReceived++;
     if (sm.flags & StatusFlags.SEND_SETUP) {
-      if (this.state === 'active') {
-        this.shouldSendSetup = true;
-        this.lastSetupNs = -Infinity;
-      }
+      if (this.state === 'active') this.setupRequested = true;
       return;
     }
     let position: number;
@@ -387,6 +389,7 @@ export class NetworkPublication {
     }, frame, 0);
     this.endpoint.sendControl(frame);
     this.lastSetupNs = nowNs;
+    this.setupRequested = false;
     this.counters.setupsSent++;
   }
 
