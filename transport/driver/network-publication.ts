@@ -369,11 +369,13 @@ export class NetworkPublication {
       this.sendPending(nanoTime());
     } else if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(() => {
-        if (this.flushQueued) this.sendPending(nanoTime());
-      });
+      queueMicrotask(this.flushAtEndOfTask);
     }
   }
+
+  private readonly flushAtEndOfTask = (): void => {
+    if (this.flushQueued) this.sendPending(nanoTime());
+  };
 
   private setConnected(connected: boolean): void {
     this.connected = connected;

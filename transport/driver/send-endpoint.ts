@@ -11,6 +11,7 @@
  * With ffnet/dgram's batch API, the data datagrams of one sender pass leave in one sendBatch() call.
  */
 import type { UdpChannel } from '../wire/channel.js';
+import { readInt32 } from '../wire/header.js';
 import { FrameType, WireError, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import type { NetworkPublication } from './network-publication.js';
@@ -104,13 +105,13 @@ export class SendEndpoint extends ChannelSocket {
     super.sendControl(frame, port, address);
   }
 
-  protected onDatagram(type: number, view: DataView, buf: Uint8Array, address: string, port: number, now: number): void {
+  protected onDatagram(type: number, buf: Uint8Array, address: string, port: number, now: number): void {
     const counters = this.counters;
     if (type !== FrameType.SM && type !== FrameType.NAK && type !== FrameType.RTTM && type !== FrameType.ERR) {
       counters.unexpectedFrames++;
       return;
     }
-    const publication = this.publications.get(streamKey(view.getInt32(8, true), view.getInt32(12, true)));
+    const publication = this.publications.get(streamKey(readInt32(buf, 8), readInt32(buf, 12)));
     if (publication === undefined) {
       counters.unknownStreamFrames++;
       return;
