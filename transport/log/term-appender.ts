@@ -85,6 +85,9 @@ export class TermAppender {
   private activeTerm!: Uint8Array;
   private activeWords!: Int32Array;
   private termBase = 0;
+  /** The last source buffer small messages were copied from by words, and its words (see wordsOf). */
+  private sourceBuffer: ArrayBuffer | null = null;
+  private sourceWords = new Int32Array(0);
 
   constructor(options: TermAppenderOptions) {
     const { termLength, initialTermId, sessionId, streamId } = options;
@@ -287,12 +290,32 @@ export class TermAppender {
     this.writeHeader(words, termOffset, flags, type);
     const at = termOffset + HEADER_LENGTH;
     if (length <= 64) {
-      // Small payloads: a loop beats creating a subarray view to copy from.
-      for (let i = 0; i < length; i++) term[at + i] = src[srcOffset + i]!;
+      // Small payloads: a loop beats creating a subarray view to copy from; by words when the source is
+      // 4-byte aligned (the term offset always is).
+      let i = 0;
+      const from = src.byteOffset + srcOffset;
+      if ((from & 3) === 0) {
+        const srcWords = this.wordsOf(src.buffer as ArrayBuffer);
+        for (const w = at >> 2, f = from >> 2, n = length >> 2; i < n; i++) words[w + i] = srcWords[f + i]!;
+        i <<= 2;
+      }
+      for (; i < length; i++) term[at + i] = src[srcOffset + i]!;
     } else {
       term.set(srcOffset === 0 && length === src.length ? src : src.subarray(srcOffset, srcOffset + length), at);
     }
     words[termOffset >> 2] = HEADER_LENGTH + length;
+  }
+
+  /**
+   * An Int32Array over `buffer`, kept for the next call: callers offer from the same buffer (or the same
+   * Buffer pool slab) message after message, and a view per message would be garbage.
+   */
+  private wordsOf(buffer: ArrayBuffer): Int32Array {
+    if (buffer !== this.sourceBuffer || this.sourceWords.length !== buffer.byteLength >> 2) {
+      this.sourceBuffer = buffer;
+      this.sourceWords = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+    }
+    return this.sourceWords;
   }
 
   /**
