@@ -56,6 +56,7 @@ export class Transport {
   /** Settles when a publication's sender has finished (drained and lingered, or aborted). */
   private readonly finished = new Map<NetworkPublication, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
+  private tickMs = 0;
   private immediate: NodeJS.Immediate | null = null;
   private closed = false;
 
@@ -236,11 +237,13 @@ export class Transport {
     for (const subscription of this.subscriptionSet) {
       if (touched.has(subscription.receiver) && subscription.receiver.hasData) subscription.emit('readable');
     }
-    this.immediate ??= setImmediate(() => {
-      this.immediate = null;
-      this.duty();
-    });
+    this.immediate ??= setImmediate(this.onImmediate);
   }
+
+  private readonly onImmediate = (): void => {
+    this.immediate = null;
+    this.duty();
+  };
 
   private duty(): void {
     if (this.closed) return;
@@ -256,13 +259,22 @@ export class Transport {
     let busy = false;
     for (const publication of this.publicationSet) if (publication.core.isBusy) busy = true;
     for (const subscription of this.subscriptionSet) if (subscription.receiver.isBusy) busy = true;
+    const tick = busy ? BUSY_TICK_MS : IDLE_TICK_MS;
+    if (this.timer !== null && this.tickMs === tick) {
+      // Re-arming in place: this runs after every received batch, and a new Timeout each time is garbage.
+      this.timer.refresh();
+      return;
+    }
     if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.duty();
-    }, busy ? BUSY_TICK_MS : IDLE_TICK_MS);
+    this.tickMs = tick;
+    this.timer = setTimeout(this.onTimer, tick);
     this.timer.unref();
   }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.duty();
+  };
 
   private stopTimers(): void {
     if (this.timer !== null) clearTimeout(this.timer);

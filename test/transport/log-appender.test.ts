@@ -37,6 +37,22 @@ function message(length: number, seed = 1): Uint8Array {
 const aligned = (n: number): number => Math.ceil(n / 32) * 32;
 
 describe('TermAppender: framing', () => {
+  it('copies small payloads exactly from any source offset, aligned or not, and from one buffer after another', () => {
+    const log = appender();
+    const source = message(200, 3);
+    const other = message(100, 9);
+    const cases: [Uint8Array, number, number][] = [
+      [source, 0, 32], [source, 4, 40], [source, 1, 33], [source, 6, 7], [other, 8, 64], [source.subarray(3), 1, 20],
+      [other.subarray(2), 2, 61], [source, 196, 4], [new Uint8Array(source.buffer, 16, 64), 0, 64],
+    ];
+    let position = 0;
+    for (const [src, offset, length] of cases) {
+      expect(log.append(src, offset, length)).toBe(position + aligned(32 + length));
+      expect(frameAt(log, position).payload.subarray(0, length)).toEqual(src.subarray(offset, offset + length));
+      position += aligned(32 + length);
+    }
+  });
+
   it('writes a small message as one whole frame with a complete little-endian header', () => {
     const log = appender();
     expect(log.append(message(10))).toBe(64);

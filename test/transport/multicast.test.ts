@@ -32,12 +32,21 @@ function channel(fc: string, termLength = '64k'): string {
 /** A subscriber that reads 5 fragments every 10 ms: about 500 a second, 6 s for 3000 messages. */
 const SLOW = ['--slow-ms', '10', '--fragment-limit', '5'];
 /**
- * A publisher paced to 20 messages per 2 ms (about 15 MB/s of 1.5 KB messages): far faster than the slow
- * subscriber, yet slow enough that a fast subscriber repairing a loss on a busy machine (NAK backoff up to
- * 10 ms, repeats every 10 ms) stays well within a 1 MiB term of the fastest. A subscriber that falls a
- * term behind under max is left behind whatever its speed: that is max flow control's contract.
+ * A publisher paced to 20 messages per 2 ms (about 15 MB/s of 1.5 KB messages), for min flow control,
+ * where the slowest subscriber sets the pace anyway.
  */
 const PACED = ['--chunk', '20', '--pause-ms', '2'];
+/**
+ * The pace under max and tagged flow control, where the publisher follows the fastest subscriber: 20
+ * messages per 6 ms, about 5 MB/s of 1.5 KB messages. Under max, a subscriber that falls a term behind
+ * the fastest is left behind whatever its speed (max flow control's contract), and the two fast
+ * subscribers are not equally fast on a busy machine: the slower one overflows its socket buffer
+ * (node:dgram's default, about 200 KiB) whenever it is descheduled and repairs with NAKs (backoff up to
+ * 10 ms, repeats every 10 ms). At 15 MB/s a 1 MiB term is 70 ms of such lag, which a loaded machine
+ * exceeds (a fast subscriber was left behind); at 5 MB/s it is 200 ms. The slow subscriber (about 0.5 MB/s)
+ * still falls several terms behind, and the 4.5 MB take about 1 s, well under the 5 s the slow one needs.
+ */
+const PACED_MAX = ['--chunk', '20', '--pause-ms', '6'];
 
 async function subscribers(ch: string, count: number, extra: string[][], channels: string[] = []): Promise<Peer[]> {
   const peers = Array.from({ length: 3 }, (_, i) => Peer.start(`sub${i}`, [
@@ -82,7 +91,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
     const ch = channel('max', '1m');
     const count = 3000;
     const subs = await subscribers(ch, count, [[], [], SLOW]);
-    const pub = publisher(ch, count, ['--after', 'stay', ...PACED], 3000);
+    const pub = publisher(ch, count, ['--after', 'stay', ...PACED_MAX], 3000);
     const published = await pub.event('published', 30_000);
     await expectComplete(subs.slice(0, 2), count, 10_000);
     // Not held back by the slow subscriber, which needs about 6 s for all of it.
@@ -102,7 +111,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
     const ch = channel('tagged,g:5/2', '1m');
     const count = 3000;
     const subs = await subscribers(ch, count, [[], [], SLOW], [`${ch}|gtag=5`, `${ch}|gtag=5`, ch]);
-    const pub = publisher(ch, count, ['--after', 'stay', ...PACED], 3000);
+    const pub = publisher(ch, count, ['--after', 'stay', ...PACED_MAX], 3000);
     const published = await pub.event('published', 30_000);
     await expectComplete(subs.slice(0, 2), count, 10_000);
     // Not held back by the untagged slow subscriber, which needs about 6 s for all of it.
@@ -127,7 +136,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
     const ch = channel('max', '1m');
     const count = 2000;
     const subs = await subscribers(ch, count, [0, 1, 2].map((i) => ['--loss', '0.05', '--seed', String(100 + i)]));
-    const pub = publisher(ch, count, ['--loss', '0.05', '--seed', '7', ...PACED]);
+    const pub = publisher(ch, count, ['--loss', '0.05', '--seed', '7', ...PACED_MAX]);
     await pub.event('published', 30_000);
     await expectComplete(subs, count, 30_000);
     const closed = await pub.event('closed', 10_000);

@@ -50,6 +50,7 @@ import {
   type SetupFrame,
   type StatusMessage,
 } from '../../transport/wire/frames.js';
+import { readInt16, readInt32 } from '../../transport/wire/header.js';
 
 /** Bytes from hex with spaces for readability. */
 function hex(s: string): Uint8Array {
@@ -208,6 +209,19 @@ describe('common header', () => {
   it('rejects a short header and a non-zero version', () => {
     expect(wireError(() => decodeHeader(hex('08000000 00 00'), 0, 6)).code).toBe('TRUNCATED');
     expect(wireError(() => decodeHeader(hex('08000000 01 00 0100'), 0, 8)).code).toBe('BAD_VERSION');
+  });
+
+  it('reads little-endian signed fields at any byte offset as a DataView does', () => {
+    const bytes = new Uint8Array(12);
+    const view = new DataView(bytes.buffer);
+    view.setInt32(1, -123456789, true);
+    view.setInt32(5, 0x7fffffff, true);
+    view.setInt16(9, -2, true);
+    expect(readInt32(bytes, 1)).toBe(-123456789);
+    expect(readInt32(bytes, 5)).toBe(0x7fffffff);
+    expect(readInt16(bytes, 9)).toBe(-2);
+    expect(readInt16(bytes.subarray(5), 0)).toBe(-1);
+    expect(readInt32(bytes.subarray(1), 0)).toBe(view.getInt32(1, true));
   });
 
   it('refuses a range outside the buffer with RangeError', () => {

@@ -6,7 +6,7 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { UdpChannel } from '../wire/channel.js';
-import { HeaderField } from '../wire/header.js';
+import { HeaderField, readInt16 } from '../wire/header.js';
 import type { TransportCounters } from './counters.js';
 import { PendingSends, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type ReceivedBatch } from './socket.js';
 
@@ -83,7 +83,7 @@ export abstract class ChannelSocket {
   }
 
   /** A datagram that passed the checks every frame must pass; `type` is its first frame's type. */
-  protected abstract onDatagram(type: number, view: DataView, buf: Uint8Array, address: string, port: number, nowNs: number): void;
+  protected abstract onDatagram(type: number, buf: Uint8Array, address: string, port: number, nowNs: number): void;
 
   protected afterReceive(): void {}
 
@@ -93,7 +93,6 @@ export abstract class ChannelSocket {
       this.counters.malformedDatagrams++;
       return;
     }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.onDatagram(view.getInt16(HeaderField.TYPE, true), view, buf, address, port, nowNs);
+    this.onDatagram(readInt16(buf, HeaderField.TYPE), buf, address, port, nowNs);
   }
 }

@@ -91,9 +91,16 @@ export class NetworkPublication {
   private readonly burstBytes: number;
   private senderPosition: number;
   private senderLimit: number;
+  /** The publication limit, recomputed by {@link updateLimit} whenever an input changes. */
+  private limit = 0;
   private state: State = 'active';
   private connected = false;
   private shouldSendSetup = true;
+  /**
+   * A receiver asked for SETUP (SEND_SETUP): sent at the next duty, and not cancelled by the status
+   * messages of receivers already connected, which only end the repeats of the initial SETUP.
+   */
+  private setupRequested = false;
   private lastSetupNs = -Infinity;
   private lastSendNs = -Infinity;
   private lingerDeadlineNs = 0;
@@ -131,6 +138,7 @@ export class NetworkPublication {
       0,
       timings.retransmitLingerNs,
     );
+    this.updateLimit();
   }
 
   /** The position after the last message offered. */
@@ -140,11 +148,7 @@ export class NetworkPublication {
 
   /** Where offer() starts reporting back pressure. */
   get publicationLimit(): number {
-    // Offers may run ahead of what flow control lets out by one receiver window, and never more than half a
-    // term ahead of the sender. Everything runs on one thread: an offer loop that stops when flow control
-    // is the bottleneck yields to the event loop, where status messages arrive and the sender goes on.
-    const window = Math.max(this.fc.maxReceiverWindow, this.burstBytes);
-    return Math.min(this.senderPosition + this.termWindowLength, Math.max(this.senderLimit, this.senderPosition) + window);
+    return this.limit;
   }
 
   /** The channel socket's local address and port. */
@@ -173,13 +177,13 @@ export class NetworkPublication {
 
   /** Appends one message; see {@link PublicationResult}. */
   offer(message: Uint8Array, offset: number, length: number): number {
-    const refused = this.refusal();
-    if (refused !== 0) return refused;
+    if (this.state !== 'active' || !this.connected || this.appender.position >= this.limit) return this.refusal();
     const result = this.appender.append(message, offset, length);
     if (result > 0) {
-      this.counters.messagesOffered++;
-      this.counters.bytesOffered += length;
-      this.afterAppend();
+      const counters = this.counters;
+      counters.messagesOffered++;
+      counters.bytesOffered += length;
+      this.afterAppend(result);
     }
     return result;
   }
@@ -197,11 +201,11 @@ export class NetworkPublication {
         claim.commit();
         this.counters.messagesOffered++;
         this.counters.bytesOffered += length;
-        this.afterAppend();
+        this.afterAppend(this.appender.position);
       },
       abort: () => {
         claim.abort();
-        this.afterAppend();
+        this.afterAppend(this.appender.position);
       },
     };
   }
@@ -241,6 +245,7 @@ export class NetworkPublication {
     if (sent > 0) {
       this.senderPosition = position;
       this.lastSendNs = nowNs;
+      this.updateLimit();
       this.endpoint.flush();
     }
     return sent;
@@ -249,11 +254,12 @@ export class NetworkPublication {
   /** The periodic work: setups, data, resends, heartbeats, receiver timeouts, the close. */
   onDuty(nowNs: number): void {
     if (this.state === 'closed') return;
-    if (this.shouldSendSetup && nowNs - this.lastSetupNs >= this.timings.setupIntervalNs) this.sendSetup(nowNs);
+    if (this.setupRequested || (this.shouldSendSetup && nowNs - this.lastSetupNs >= this.timings.setupIntervalNs)) this.sendSetup(nowNs);
     this.sendPending(nowNs);
     this.retransmit.onTimer(nowNs);
     const previousLimit = this.senderLimit;
     this.senderLimit = this.fc.onIdle(nowNs, this.senderLimit);
+    this.updateLimit();
     if (this.senderLimit !== previousLimit) this.sendPending(nowNs);
     if (this.state === 'active') {
       const connected = this.fc.hasRequiredReceivers;
@@ -275,10 +281,7 @@ export class NetworkPublication {
   onStatusMessage(sm: StatusMessage, nowNs: number): void {
     this.counters.statusMessagesReceived++;
     if (sm.flags & StatusFlags.SEND_SETUP) {
-      if (this.state === 'active') {
-        this.shouldSendSetup = true;
-        this.lastSetupNs = -Infinity;
-      }
+      if (this.state === 'active') this.setupRequested = true;
       return;
     }
     let position: number;
@@ -294,6 +297,7 @@ export class NetworkPublication {
     this.senderLimit = this.fc.onStatusMessage(
       { receiverId: sm.receiverId, position, window: sm.receiverWindow, groupTag: sm.groupTag, eos }, this.senderLimit, nowNs,
     );
+    this.updateLimit();
     if (this.state === 'active') {
       const connected = this.fc.hasRequiredReceivers;
       if (connected !== this.connected) this.setConnected(connected);
@@ -332,13 +336,14 @@ export class NetworkPublication {
     this.events.onReceiverError(error);
   }
 
+  /** Why an offer or claim is refused now (CLOSED, NOT_CONNECTED, BACK_PRESSURED), or 0 when it is not. */
   private refusal(): number {
     if (this.state !== 'active') return PublicationResult.CLOSED;
     if (!this.connected) {
       this.counters.notConnectedEvents++;
       return PublicationResult.NOT_CONNECTED;
     }
-    if (this.appender.position >= this.publicationLimit) {
+    if (this.appender.position >= this.limit) {
       this.counters.backPressureEvents++;
       return PublicationResult.BACK_PRESSURED;
     }
@@ -346,19 +351,31 @@ export class NetworkPublication {
   }
 
   /**
+   * Offers may run ahead of what flow control lets out by one receiver window, and never more than half a
+   * term ahead of the sender. Everything runs on one thread: an offer loop that stops when flow control is
+   * the bottleneck yields to the event loop, where status messages arrive and the sender goes on.
+   */
+  private updateLimit(): void {
+    const window = Math.max(this.fc.maxReceiverWindow, this.burstBytes);
+    this.limit = Math.min(this.senderPosition + this.termWindowLength, Math.max(this.senderLimit, this.senderPosition) + window);
+  }
+
+  /**
    * Sends at once when a burst of full datagrams is ready (one sendBatch() on ffnet/dgram); anything less
    * at the end of the current task, so messages offered together share datagrams and bursts.
    */
-  private afterAppend(): void {
-    if (Math.min(this.appender.position, this.senderLimit) - this.senderPosition >= this.burstBytes) {
+  private afterAppend(position: number): void {
+    if (Math.min(position, this.senderLimit) - this.senderPosition >= this.burstBytes) {
       this.sendPending(nanoTime());
     } else if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(() => {
-        if (this.flushQueued) this.sendPending(nanoTime());
-      });
+      queueMicrotask(this.flushAtEndOfTask);
     }
   }
+
+  private readonly flushAtEndOfTask = (): void => {
+    if (this.flushQueued) this.sendPending(nanoTime());
+  };
 
   private setConnected(connected: boolean): void {
     this.connected = connected;
@@ -374,6 +391,7 @@ export class NetworkPublication {
     }, frame, 0);
     this.endpoint.sendControl(frame);
     this.lastSetupNs = nowNs;
+    this.setupRequested = false;
     this.counters.setupsSent++;
   }
 

@@ -25,8 +25,6 @@ import { LossDetector, LossEvent, OptimalMulticastDelayGenerator, StaticDelayGen
 import { nanoTime } from './socket.js';
 import type { TransportTimings } from './timings.js';
 
-/** Fragments read between checks for a due status message in one poll. */
-const POLL_SLICE_FRAGMENTS = 256;
 
 /** Status intervals the EOS status message repeats for after a clean end (Aeron's AERON_IMAGE_SM_EOS_MULTIPLE). */
 export const EOS_SM_INTERVALS = 5;
@@ -172,23 +170,26 @@ export class PublicationImage {
 
   /**
    * Delivers up to `fragmentLimit` fragments' worth of whole messages; returns the fragments read. Reads in
-   * slices, so that a long poll sends its status message as soon as a quarter window is consumed rather
-   * than at the end: the sender's next burst is on its way while the rest is read.
+   * slices of a quarter window's bytes, so that a long poll sends a status message each time a quarter
+   * window is consumed rather than at its end, whatever the message size: the sender's next burst is on
+   * its way while the rest is read, and the exchange never degrades to one window per round trip.
    */
   poll(handler: MessageHandler, fragmentLimit: number): number {
     if (this.ended !== null && this.ended !== 'end-of-stream') return 0;
-    const counters = this.counters;
-    const counted: MessageHandler = (message, header) => {
-      counters.messagesReceived++;
-      counters.bytesReceived += message.length;
-      handler(message, header);
-    };
+    const reader = this.reader;
     let fragments = 0;
-    while (fragments < fragmentLimit) {
-      const n = this.reader.poll(counted, Math.min(fragmentLimit - fragments, POLL_SLICE_FRAGMENTS));
-      if (n === 0) break;
-      fragments += n;
-      if (this.reader.position - this.lastSmPosition >= this.lastSmWindow / 4) this.sendStatusMessage(nanoTime(), 0);
+    try {
+      while (fragments < fragmentLimit) {
+        const before = reader.position;
+        // At least one frame per slice, so a window too small to quarter still makes progress.
+        const stop = Math.max(this.lastSmPosition + this.lastSmWindow / 4, before + 1);
+        fragments += reader.poll(handler, fragmentLimit - fragments, stop);
+        if (reader.position - this.lastSmPosition >= this.lastSmWindow / 4) this.sendStatusMessage(nanoTime(), 0);
+        if (reader.position === before) break;
+      }
+    } finally {
+      this.counters.messagesReceived = reader.messagesDelivered;
+      this.counters.bytesReceived = reader.bytesDelivered;
     }
     return fragments;
   }

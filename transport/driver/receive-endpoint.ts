@@ -13,6 +13,7 @@
  */
 import type { UdpChannel } from '../wire/channel.js';
 import { DataField } from '../wire/data.js';
+import { readInt32 } from '../wire/header.js';
 import { FrameType, RttFlags, WireError, decodeRttMeasurement, decodeSetup } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import { ChannelSocket, openChannelSocket, type SocketSizing } from './channel-socket.js';
@@ -78,16 +79,16 @@ export class ReceiveEndpoint extends ChannelSocket {
     this.touched.clear();
   }
 
-  protected onDatagram(type: number, view: DataView, buf: Uint8Array, address: string, port: number, now: number): void {
+  protected onDatagram(type: number, buf: Uint8Array, address: string, port: number, now: number): void {
     const counters = this.counters;
     if (type === FrameType.DATA || type === FrameType.PAD) {
-      const receiver = this.receivers.get(view.getInt32(DataField.STREAM_ID, true));
+      const receiver = this.receivers.get(readInt32(buf, DataField.STREAM_ID));
       if (receiver === undefined) {
         counters.unknownStreamFrames++;
         return;
       }
       receiver.onData(
-        view.getInt32(DataField.SESSION_ID, true), view.getInt32(DataField.TERM_ID, true), view.getInt32(DataField.TERM_OFFSET, true),
+        readInt32(buf, DataField.SESSION_ID), readInt32(buf, DataField.TERM_ID), readInt32(buf, DataField.TERM_OFFSET),
         buf, address, port, now,
       );
       this.touched.add(receiver);
@@ -98,7 +99,7 @@ export class ReceiveEndpoint extends ChannelSocket {
       return;
     }
     // SETUP and RTTM: session id at 12 and stream id at 16 for SETUP, 8 and 12 for RTTM.
-    const streamId = view.getInt32(type === FrameType.SETUP ? 16 : 12, true);
+    const streamId = readInt32(buf, type === FrameType.SETUP ? 16 : 12);
     const receiver = this.receivers.get(streamId);
     if (receiver === undefined) {
       counters.unknownStreamFrames++;
@@ -120,7 +121,7 @@ export class ReceiveEndpoint extends ChannelSocket {
       // a misaligned offset): tell the sender why.
       if (type === FrameType.SETUP && e.code === 'BAD_FIELD') {
         counters.setupsReceived++;
-        receiver.rejectSetup(view.getInt32(12, true), e.message, address, port);
+        receiver.rejectSetup(readInt32(buf, 12), e.message, address, port);
       }
     }
   }

@@ -11,6 +11,7 @@
  * With ffnet/dgram's batch API, the data datagrams of one sender pass leave in one sendBatch() call.
  */
 import type { UdpChannel } from '../wire/channel.js';
+import { readInt32 } from '../wire/header.js';
 import { FrameType, WireError, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import type { NetworkPublication } from './network-publication.js';
@@ -21,6 +22,7 @@ import { bindSocket, hasBatchApi, type DatagramModule, type DatagramSocket, type
 export class SendEndpoint extends ChannelSocket {
   private readonly publications = new Map<string, NetworkPublication>();
   private readonly batch: OutgoingDatagram[] = [];
+  private batchLength = 0;
   private readonly useBatch: boolean;
 
   private constructor(
@@ -74,8 +76,13 @@ export class SendEndpoint extends ChannelSocket {
   /** Queues (batch API) or sends a datagram of data frames to the channel's endpoint. */
   sendData(bytes: Uint8Array): void {
     if (this.closed) return;
-    if (this.useBatch) this.batch.push({ msg: bytes, port: this.destination.port, address: this.destination.address });
-    else {
+    if (this.useBatch) {
+      // The entries are reused from burst to burst: sendBatch() reads them during the call only.
+      const n = this.batchLength++;
+      const entry = this.batch[n];
+      if (entry === undefined) this.batch.push({ msg: bytes, port: this.destination.port, address: this.destination.address });
+      else entry.msg = bytes;
+    } else {
       this.pending.add();
       this.socket.send(bytes, this.destination.port, this.destination.address, this.pending.done);
     }
@@ -83,9 +90,13 @@ export class SendEndpoint extends ChannelSocket {
 
   /** Sends queued data datagrams. */
   flush(): void {
-    if (this.batch.length === 0 || this.closed) return;
+    const n = this.batchLength;
+    if (n === 0 || this.closed) return;
+    this.batchLength = 0;
+    const batch = this.batch;
+    if (batch.length !== n) batch.length = n;
     this.pending.add();
-    this.socket.sendBatch!(this.batch.splice(0), this.pending.done);
+    this.socket.sendBatch!(batch, this.pending.done);
   }
 
   /** Sends a control frame (SETUP, heartbeat, RTT echo) to the endpoint or to a given receiver. */
@@ -94,13 +105,13 @@ export class SendEndpoint extends ChannelSocket {
     super.sendControl(frame, port, address);
   }
 
-  protected onDatagram(type: number, view: DataView, buf: Uint8Array, address: string, port: number, now: number): void {
+  protected onDatagram(type: number, buf: Uint8Array, address: string, port: number, now: number): void {
     const counters = this.counters;
     if (type !== FrameType.SM && type !== FrameType.NAK && type !== FrameType.RTTM && type !== FrameType.ERR) {
       counters.unexpectedFrames++;
       return;
     }
-    const publication = this.publications.get(streamKey(view.getInt32(8, true), view.getInt32(12, true)));
+    const publication = this.publications.get(streamKey(readInt32(buf, 8), readInt32(buf, 12)));
     if (publication === undefined) {
       counters.unknownStreamFrames++;
       return;

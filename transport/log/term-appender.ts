@@ -81,6 +81,13 @@ export class TermAppender {
   private readonly maxPosition: number;
   private termId: number;
   private tail: number;
+  /** The active term's buffer, its words, and its start as a stream position (kept in step with termId). */
+  private activeTerm!: Uint8Array;
+  private activeWords!: Int32Array;
+  private termBase = 0;
+  /** The last source buffer small messages were copied from by words, and its words (see wordsOf). */
+  private sourceBuffer: ArrayBuffer | null = null;
+  private sourceWords = new Int32Array(0);
 
   constructor(options: TermAppenderOptions) {
     const { termLength, initialTermId, sessionId, streamId } = options;
@@ -103,6 +110,7 @@ export class TermAppender {
     this.words = termWords(this.terms);
     this.termId = termId | 0;
     this.tail = offset;
+    this.activate();
   }
 
   /** The term id being appended to. */
@@ -117,7 +125,7 @@ export class TermAppender {
 
   /** The stream position after the last appended frame. */
   get position(): number {
-    return termCount(this.termId, this.initialTermId) * this.termLength + this.tail;
+    return this.termBase + this.tail;
   }
 
   /**
@@ -134,10 +142,15 @@ export class TermAppender {
     }
     const maxPayload = this.maxPayloadLength;
     if (length <= maxPayload) {
-      const termOffset = this.reserve(alignFrame(HEADER_LENGTH + length));
+      const required = alignFrame(HEADER_LENGTH + length);
+      const tail = this.tail;
+      // The common case inline: the frame fits the active term (reserve() checks the largest position only
+      // on the way there, so a fit below it is final).
+      const termOffset = tail + required <= this.termLength && this.termBase + tail + required <= this.maxPosition ? tail : this.reserve(required);
       if (termOffset < 0) return termOffset;
+      this.tail = termOffset + required;
       this.writeFrame(termOffset, Flags.UNFRAGMENTED, FrameType.DATA, message, offset, length);
-      return this.position;
+      return this.termBase + this.tail;
     }
     const fullFrames = Math.floor(length / maxPayload);
     const rest = length - fullFrames * maxPayload;
@@ -145,6 +158,7 @@ export class TermAppender {
     const required = fullFrames * this.mtu + (rest > 0 ? alignFrame(HEADER_LENGTH + rest) : 0);
     let termOffset = this.reserve(required);
     if (termOffset < 0) return termOffset;
+    this.tail = termOffset + required;
     for (let done = 0; done < length;) {
       const chunk = Math.min(maxPayload, length - done);
       const flags = (done === 0 ? Flags.BEGIN : 0) | (done + chunk === length ? Flags.END : 0);
@@ -163,8 +177,10 @@ export class TermAppender {
     if (!Number.isInteger(length) || length < 0 || length > this.maxPayloadLength) {
       throw new RangeError(`claim of ${length} bytes exceeds the frame payload limit, ${this.maxPayloadLength}`);
     }
-    const termOffset = this.reserve(alignFrame(HEADER_LENGTH + length));
+    const required = alignFrame(HEADER_LENGTH + length);
+    const termOffset = this.reserve(required);
     if (termOffset < 0) return termOffset as AppendStatusCode;
+    this.tail = termOffset + required;
     const index = partitionIndex(termCount(this.termId, this.initialTermId));
     const view = this.views[index]!;
     this.writeHeader(this.words[index]!, termOffset, Flags.UNFRAGMENTED, FrameType.DATA);
@@ -205,15 +221,15 @@ export class TermAppender {
     }
     const termOffset = fromPosition - count * termLength;
     const index = partitionIndex(count);
-    const view = this.views[index]!;
+    const words = this.words[index]!;
     const limit = Math.min(maxBytes, mtu, termLength - termOffset, tailPosition - fromPosition);
     let available = 0;
     let padding = 0;
     while (available < limit) {
-      const frameOffset = termOffset + available;
-      const frameLength = view.getInt32(frameOffset + Field.FRAME_LENGTH, true);
+      const w = (termOffset + available) >> 2;
+      const frameLength = words[w]!;
       if (frameLength <= 0) break;
-      const isPad = view.getInt16(frameOffset + Field.TYPE, true) === FrameType.PAD;
+      const isPad = words[w + 1]! >> 16 === FrameType.PAD;
       const sendLength = isPad ? HEADER_LENGTH : alignFrame(frameLength);
       if (available + sendLength > limit) break;
       available += sendLength;
@@ -233,17 +249,16 @@ export class TermAppender {
   }
 
   /**
-   * Reserves `required` aligned bytes in the active term and returns their offset; or pads the rest of the
-   * term, rotates, and returns ADMIN_ACTION; or returns MAX_POSITION_EXCEEDED.
+   * Returns the offset in the active term where `required` aligned bytes fit (the caller moves the tail
+   * past them); or pads the rest of the term, rotates, and returns ADMIN_ACTION; or returns
+   * MAX_POSITION_EXCEEDED.
    */
   private reserve(required: number): number {
     const termLength = this.termLength;
     const count = termCount(this.termId, this.initialTermId);
     if (this.tail + required <= termLength) {
       if (count * termLength + this.tail + required > this.maxPosition) return AppendStatus.MAX_POSITION_EXCEEDED;
-      const termOffset = this.tail;
-      this.tail += required;
-      return termOffset;
+      return this.tail;
     }
     if ((count + 1) * termLength + required > this.maxPosition) return AppendStatus.MAX_POSITION_EXCEEDED;
     if (this.tail < termLength) {
@@ -256,21 +271,51 @@ export class TermAppender {
     this.terms[partitionIndex(count + 1)]!.fill(0);
     this.termId = (this.termId + 1) | 0;
     this.tail = 0;
+    this.activate();
     return AppendStatus.ADMIN_ACTION;
   }
 
+  /** Points the active-term fields at the buffer of `termId`. */
+  private activate(): void {
+    const count = termCount(this.termId, this.initialTermId);
+    const index = partitionIndex(count);
+    this.activeTerm = this.terms[index]!;
+    this.activeWords = this.words[index]!;
+    this.termBase = count * this.termLength;
+  }
+
   private writeFrame(termOffset: number, flags: number, type: number, src: Uint8Array, srcOffset: number, length: number): void {
-    const index = partitionIndex(termCount(this.termId, this.initialTermId));
-    const term = this.terms[index]!;
-    this.writeHeader(this.words[index]!, termOffset, flags, type);
+    const term = this.activeTerm;
+    const words = this.activeWords;
+    this.writeHeader(words, termOffset, flags, type);
     const at = termOffset + HEADER_LENGTH;
     if (length <= 64) {
-      // Small payloads: a loop beats creating a subarray view to copy from.
-      for (let i = 0; i < length; i++) term[at + i] = src[srcOffset + i]!;
+      // Small payloads: a loop beats creating a subarray view to copy from; by words when the source is
+      // 4-byte aligned (the term offset always is).
+      let i = 0;
+      const from = src.byteOffset + srcOffset;
+      if ((from & 3) === 0) {
+        const srcWords = this.wordsOf(src.buffer as ArrayBuffer);
+        for (const w = at >> 2, f = from >> 2, n = length >> 2; i < n; i++) words[w + i] = srcWords[f + i]!;
+        i <<= 2;
+      }
+      for (; i < length; i++) term[at + i] = src[srcOffset + i]!;
     } else {
       term.set(srcOffset === 0 && length === src.length ? src : src.subarray(srcOffset, srcOffset + length), at);
     }
-    this.words[index]![termOffset >> 2] = HEADER_LENGTH + length;
+    words[termOffset >> 2] = HEADER_LENGTH + length;
+  }
+
+  /**
+   * An Int32Array over `buffer`, kept for the next call: callers offer from the same buffer (or the same
+   * Buffer pool slab) message after message, and a view per message would be garbage.
+   */
+  private wordsOf(buffer: ArrayBuffer): Int32Array {
+    if (buffer !== this.sourceBuffer || this.sourceWords.length !== buffer.byteLength >> 2) {
+      this.sourceBuffer = buffer;
+      this.sourceWords = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+    }
+    return this.sourceWords;
   }
 
   /**

@@ -12,7 +12,7 @@
  */
 import { FragmentAssembler } from './fragment-assembler.js';
 import {
-  Field, FrameType, HEADER_LENGTH, PARTITION_COUNT, alignFrame, checkTermLength, maxMessageLength, partitionIndex,
+  Field, Flags, FrameType, HEADER_LENGTH, PARTITION_COUNT, alignFrame, checkTermLength, maxMessageLength, partitionIndex,
   startPosition, termCount, termViews,
 } from './layout.js';
 
@@ -81,6 +81,9 @@ export class TermReader {
   readonly terms: readonly Uint8Array[];
   /** Reassembly of fragmented messages; its `dropped` counts messages lost to it. */
   readonly assembler: FragmentAssembler;
+  /** Whole messages handed to a poll handler, and their bytes. */
+  messagesDelivered = 0;
+  bytesDelivered = 0;
   private readonly views: DataView[];
   private readonly header: MessageHeader;
   private subscriberPosition: number;
@@ -157,6 +160,12 @@ export class TermReader {
     }
     const index = partitionIndex(count);
     const term = this.terms[index]!;
+    if (position === this.rebuild && this.hwm <= position && position + this.lastSentEnd <= upper) {
+      // The steady state: the next frames in order, nothing received beyond them, all inside the window.
+      term.set(bytes, termOffset);
+      this.rebuild = this.hwm = position + this.lastFrameEnd;
+      return InsertResult.INSERTED;
+    }
     const view = this.views[index]!;
     if (position >= this.rebuild && this.fitsEmpty(view, src, termOffset, frames, position, upper)) {
       // The common case: in order, in the window, nothing of it here yet — one copy for the whole datagram.
@@ -213,31 +222,44 @@ export class TermReader {
 
   /**
    * Delivers whole messages from the subscriber position up to the rebuild position, reading at most
-   * `fragmentLimit` DATA fragments (PAD frames are skipped and not counted). A fragmented message is delivered
-   * once its END fragment is read, possibly in a later poll. Returns the number of fragments read.
+   * `fragmentLimit` DATA fragments (PAD frames are skipped and not counted), and stopping at the first frame
+   * boundary at or past `stopPosition`. A fragmented message is delivered once its END fragment is read,
+   * possibly in a later poll. Returns the number of fragments read.
    */
-  poll(handler: MessageHandler, fragmentLimit: number): number {
+  poll(handler: MessageHandler, fragmentLimit: number, stopPosition = Infinity): number {
     const termLength = this.termLength;
     const header = this.header;
+    const assembler = this.assembler;
     let fragments = 0;
     try {
-      while (fragments < fragmentLimit && this.subscriberPosition < this.rebuild) {
-        const position = this.subscriberPosition;
+      while (fragments < fragmentLimit && this.subscriberPosition < this.rebuild && this.subscriberPosition < stopPosition) {
+        // One term at a time: its buffer, view and id hold for every frame up to its end.
+        let position = this.subscriberPosition;
         const count = Math.floor(position / termLength);
-        const termOffset = position - count * termLength;
+        const termStart = count * termLength;
         const index = partitionIndex(count);
+        const term = this.terms[index]!;
         const view = this.views[index]!;
-        const frameLength = view.getInt32(termOffset + Field.FRAME_LENGTH, true);
-        this.subscriberPosition = position + alignFrame(frameLength);
-        if (view.getInt16(termOffset + Field.TYPE, true) !== FrameType.DATA) continue;
-        fragments++;
-        const payload = this.terms[index]!.subarray(termOffset + HEADER_LENGTH, termOffset + frameLength);
-        const message = this.assembler.onFragment(payload, view.getUint8(termOffset + Field.FLAGS));
-        if (message === null) continue;
+        const end = Math.min(this.rebuild, termStart + termLength, stopPosition);
         header.termId = (this.initialTermId + count) | 0;
-        header.termOffset = termOffset;
-        header.position = this.subscriberPosition;
-        handler(message, header);
+        while (position < end && fragments < fragmentLimit) {
+          const termOffset = position - termStart;
+          const frameLength = view.getInt32(termOffset + Field.FRAME_LENGTH, true);
+          position += alignFrame(frameLength);
+          this.subscriberPosition = position;
+          if (view.getInt16(termOffset + Field.TYPE, true) !== FrameType.DATA) continue;
+          fragments++;
+          const flags = view.getUint8(termOffset + Field.FLAGS);
+          const payload = term.subarray(termOffset + HEADER_LENGTH, termOffset + frameLength);
+          const message = (flags & Flags.UNFRAGMENTED) === Flags.UNFRAGMENTED && !assembler.inProgress
+            ? payload : assembler.onFragment(payload, flags);
+          if (message === null) continue;
+          header.termOffset = termOffset;
+          header.position = position;
+          this.messagesDelivered++;
+          this.bytesDelivered += message.length;
+          handler(message, header);
+        }
       }
     } finally {
       // A throwing handler must not leave a finished term unzeroed for the next insert.
@@ -252,6 +274,8 @@ export class TermReader {
    */
   private walkFrames(src: DataView, termId: number, termOffset: number): number {
     const length = src.byteLength;
+    this.lastFrameEnd = 0;
+    this.lastSentEnd = 0;
     if (src.getInt32(Field.FRAME_LENGTH, true) === 0) {
       return src.getInt16(Field.TYPE, true) === FrameType.DATA && this.headerMatches(src, 0, termId, termOffset) ? 0 : -1;
     }
@@ -265,21 +289,24 @@ export class TermReader {
       frames++;
       if (type === FrameType.PAD) {
         // Only a PAD frame's header travels, and it runs to the term's end or to the next frame of the term.
+        this.lastSentEnd = offset + HEADER_LENGTH;
+        this.lastFrameEnd = offset + alignFrame(frameLength);
         return termOffset + offset + frameLength <= this.termLength ? frames : -1;
       }
       if (type !== FrameType.DATA || offset + frameLength > length) return -1;
+      this.lastSentEnd = offset + frameLength;
       offset += alignFrame(frameLength);
+      this.lastFrameEnd = offset;
     }
     return frames;
   }
 
-  /** Offset after the last frame seen by {@link fitsEmpty}, aligned (for PAD: to its padded end). */
+  /** Of the datagram {@link walkFrames} last checked: the aligned end of its last frame (a PAD frame's padded end). */
   private lastFrameEnd = 0;
+  /** Of the same datagram: the end of the bytes its last frame carries (a PAD frame's header only). */
+  private lastSentEnd = 0;
 
-  /**
-   * True when every frame of the (already validated) datagram lies inside the window and its slot in the
-   * term is empty; sets {@link lastFrameEnd}.
-   */
+  /** True when every frame of the (already validated) datagram lies inside the window and its slot in the term is empty. */
   private fitsEmpty(view: DataView, src: DataView, termOffset: number, frames: number, position: number, upper: number): boolean {
     let offset = 0;
     for (let i = 0; i < frames; i++) {
@@ -289,7 +316,6 @@ export class TermReader {
       if (view.getInt32(termOffset + offset + Field.FRAME_LENGTH, true) !== 0) return false;
       offset += alignFrame(frameLength);
     }
-    this.lastFrameEnd = offset;
     return true;
   }
 

@@ -95,6 +95,19 @@ export function bytesOf(buf: Bytes): Uint8Array {
   return buf instanceof Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/**
+ * The little-endian 32-bit signed integer at `offset` of `bytes`, which the caller guarantees readable: for
+ * the receive path's per-datagram reads, where a DataView would be an allocation per datagram.
+ */
+export function readInt32(bytes: Uint8Array, offset: number): number {
+  return bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24);
+}
+
+/** The little-endian 16-bit signed integer at `offset` of `bytes`; see {@link readInt32}. */
+export function readInt16(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset]! | (bytes[offset + 1]! << 8)) << 16) >> 16;
+}
+
 /** The type code of the frame at `offset`; the caller guarantees 8 readable bytes. */
 export function frameType(buf: Bytes, offset: number): number {
   return viewOf(buf).getInt16(offset + HeaderField.TYPE, true);
