@@ -36,6 +36,15 @@ _Static_assert(sizeof(struct ff_dgram_desc) == sizeof(struct ffs_dgram_packed) &
 		       offsetof(struct ff_dgram_desc, port) == offsetof(struct ffs_dgram_packed, sport),
 	       "ff_dgram_desc and ffs_dgram_packed differ");
 
+/** A pending socket error (ECONNREFUSED) as a negative errno, taken; 0 when there is none. It is
+ *  reported before more datagrams, as recvmsg reports it. */
+static int take_pending_error(struct ffs_sock *so)
+{
+	if (!atomic_load_explicit(&so->so_error, memory_order_relaxed))
+		return 0;
+	return -atomic_exchange(&so->so_error, 0);
+}
+
 int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)
 {
 	struct ffs_stack *st = ffs_stack_current();
@@ -43,12 +52,9 @@ int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct 
 	struct ffs_sock *so = ff_sock_lookup(st, fd);
 	if (!so)
 		return -EBADF;
-	/* A pending error (ECONNREFUSED) is reported before more datagrams, as recvmsg reports it. */
-	if (atomic_load_explicit(&so->so_error, memory_order_relaxed)) {
-		int err = atomic_exchange(&so->so_error, 0);
-		if (err)
-			return -err;
-	}
+	int err = take_pending_error(so);
+	if (err)
+		return err;
 	int n = ffs_sock_recv_packed(so, buf, cap, (struct ffs_dgram_packed *)desc, max);
 	return n ? n : -EAGAIN;
 }
@@ -75,11 +81,9 @@ int ff_dgram_lend(int fd, const uint8_t *base, size_t span, uint8_t *buf, size_t
 	struct ffs_sock *so = ff_sock_lookup(st, fd);
 	if (!so)
 		return -EBADF;
-	if (atomic_load_explicit(&so->so_error, memory_order_relaxed)) {
-		int err = atomic_exchange(&so->so_error, 0);
-		if (err)
-			return -err;
-	}
+	int err = take_pending_error(so);
+	if (err)
+		return err;
 	size_t off = 0;
 	unsigned done = 0;
 	int bytes = 0;
