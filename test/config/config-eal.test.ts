@@ -163,6 +163,7 @@ describe('toNativeConfig: the rest of NativeStackConfig', () => {
       'net.inet.igmp.default_version': 3,
       'kern.ipc.maxsockbuf': 425984,
       'net.inet.udp.recvmbufs': 0,
+      'net.inet.udp.tx_csum_offload': 1,
       'dev.fault.rx_drop_ppm': 0,
       'dev.fault.rx_dup_ppm': 0,
       'dev.fault.rx_reorder_ppm': 0,

@@ -380,7 +380,7 @@ describe('[sysctl]', () => {
       message: 'ffnet.ini: unknown sysctl "net.inet.ip.tll" in [sysctl] (known: net.link.ether.inet.max_age, '
         + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.link.ether.inet.max_entries, net.inet.ip.ttl, net.inet.icmp.icmplim, '
         + 'net.inet.ip.portrange.first, net.inet.ip.portrange.last, net.inet.ip.maxfragpackets, net.inet.ip.maxfragsperpacket, '
-        + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet.igmp.default_version, kern.ipc.maxsockbuf, net.inet.udp.recvmbufs, dev.fault.rx_drop_ppm, dev.fault.rx_dup_ppm, '
+        + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet.igmp.default_version, kern.ipc.maxsockbuf, net.inet.udp.recvmbufs, net.inet.udp.tx_csum_offload, dev.fault.rx_drop_ppm, dev.fault.rx_dup_ppm, '
         + 'dev.fault.rx_reorder_ppm, dev.fault.seed)',
       section: 'sysctl', key: 'net.inet.ip.tll',
     });

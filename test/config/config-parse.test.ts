@@ -155,6 +155,7 @@ describe('parseConfigText / loadConfigFile', () => {
       'net.inet.igmp.default_version': 3,
       'kern.ipc.maxsockbuf': 425984,
       'net.inet.udp.recvmbufs': 0,
+      'net.inet.udp.tx_csum_offload': 1,
       'dev.fault.rx_drop_ppm': 0,
       'dev.fault.rx_dup_ppm': 0,
       'dev.fault.rx_reorder_ppm': 0,
@@ -322,7 +323,7 @@ describe('schema', () => {
       'net.link.ether.inet.rexmit_ms', 'net.link.ether.inet.max_entries', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
       'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
       'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
-      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'net.inet.udp.recvmbufs', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
+      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'net.inet.udp.recvmbufs', 'net.inet.udp.tx_csum_offload', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
       'dev.fault.rx_reorder_ppm', 'dev.fault.seed',
     ]);
   });
