@@ -119,4 +119,13 @@ TEST(a_datagram_sent_to_a_napping_lcore_is_handled_at_once)
 	CHECK_EQ_INT(ffs_sock_close(st, rx), 0);
 }
 
-TEST_MAIN()
+int main(int argc, char **argv)
+{
+	int rc = test__main(argc, argv, __FILE__);
+	/* Stopped, so that a leak checker sees the stack's state freed rather than held. */
+	if (st) {
+		ffs_app_free(st, app);
+		ffs_stack_stop(st);
+	}
+	return rc;
+}
