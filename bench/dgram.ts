@@ -237,6 +237,8 @@ async function rolePingClient(a: Map<string, string>): Promise<void> {
   let n = 0;
   let warmed = 0;
   let timeouts = 0;
+  let stale = 0;
+  let seq = 0;
   let sentAt = 0;
   let firstReply = false;
   let baseline: number | null = null;
@@ -247,14 +249,22 @@ async function rolePingClient(a: Map<string, string>): Promise<void> {
       clearInterval(watch);
       const xs = Array.from(rtts.subarray(0, n)).sort((x, y) => x - y);
       const pct = (p: number): number => round((xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0) / 1000, 1);
-      res({ backend: backendOf(s), n, timeouts, p50_us: pct(0.5), p99_us: pct(0.99), mean_us: round(xs.reduce((x, y) => x + y, 0) / Math.max(1, n) / 1000, 1), seconds: round((nowNs() - t0) / 1e9, 2) });
+      res({ backend: backendOf(s), n, timeouts, stale, p50_us: pct(0.5), p99_us: pct(0.99), mean_us: round(xs.reduce((x, y) => x + y, 0) / Math.max(1, n) / 1000, 1), seconds: round((nowNs() - t0) / 1e9, 2) });
     };
+    // Each ping carries its number and only the reply to the outstanding one counts: a reply to a
+    // start-up probe or to a ping the watchdog resent would otherwise start a second ping in flight,
+    // and every later round trip would read short.
     const send = (): void => {
+      buf.writeUInt32LE(++seq, 0);
       sentAt = nowNs();
       s.send(buf, port, dst);
     };
-    s.on('message', () => {
+    s.on('message', (msg: Buffer) => {
       const t = nowNs();
+      if (msg.length < 4 || msg.readUInt32LE(0) !== seq) {
+        stale++;
+        return;
+      }
       if (!firstReply) {
         firstReply = true;
         t0 = t;
