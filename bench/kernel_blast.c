@@ -55,11 +55,7 @@ int main(int argc, char *argv[])
 	}
 	if (port == 0)
 		usage();
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (inet_pton(AF_INET, address, &dst.sin_addr) != 1) {
-		fprintf(stderr, "kernel_blast: --address takes an IPv4 address\n");
-		return 2;
-	}
+	struct sockaddr_in dst = parse_ipv4("kernel_blast", address, port);
 	static int fds[MAX_FLOWS];
 	for (long f = 0; f < flows; f++) {
 		fds[f] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);

@@ -86,11 +86,7 @@ int main(int argc, char *argv[])
 	}
 	if (port == 0)
 		usage();
-	struct sockaddr_in at = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (inet_pton(AF_INET, address, &at.sin_addr) != 1) {
-		fprintf(stderr, "kernel_recv: --address takes an IPv4 address\n");
-		return 2;
-	}
+	struct sockaddr_in at = parse_ipv4("kernel_recv", address, port);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct timeval tv = { .tv_sec = 0, .tv_usec = POLL_MS * 1000 };
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
