@@ -26,18 +26,23 @@ static struct ffs_rx_staged *staged_of(struct ffs_rx_stage *sg, const struct ffs
 	return NULL;
 }
 
-/** Adds `so` to the sockets of this burst (ending the burst first when they are as many as it holds). */
-static struct ffs_rx_staged *stage_sock(struct ffs_lcore *lc, struct ffs_sock *so)
+/** Adds `so`, not yet among the sockets of this burst, to them (ending the burst first when they are as
+ *  many as it holds). */
+static struct ffs_rx_staged *stage_new_sock(struct ffs_lcore *lc, struct ffs_sock *so)
 {
 	struct ffs_rx_stage *sg = &lc->rx_stage;
-	struct ffs_rx_staged *s = staged_of(sg, so);
-	if (s)
-		return s;
 	if (sg->n_socks == FFS_BURST)
 		udp_signal_flush(lc);
-	s = &sg->sock[sg->n_socks++];
+	struct ffs_rx_staged *s = &sg->sock[sg->n_socks++];
 	*s = (struct ffs_rx_staged){ .so = so };
 	return s;
+}
+
+/** The entry of `so` among the sockets of this burst, added when it is not there yet. */
+static struct ffs_rx_staged *stage_sock(struct ffs_lcore *lc, struct ffs_sock *so)
+{
+	struct ffs_rx_staged *s = staged_of(&lc->rx_stage, so);
+	return s ? s : stage_new_sock(lc, so);
 }
 
 /** Queues the datagrams gathered for one socket in one enqueue, charging SO_RCVBUF once; what the
@@ -116,7 +121,7 @@ static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *
 		return;
 	}
 	if (!s)
-		s = stage_sock(lc, so);
+		s = stage_new_sock(lc, so);
 	uint16_t slot = (uint16_t)sg->n_pkts++;
 	sg->pkts[slot] = m;
 	if (s->n)
