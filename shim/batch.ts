@@ -15,8 +15,8 @@
  * The `'message'` event keeps node:dgram's rule: its Buffer is the listener's to keep, unchanged.
  */
 import type { RemoteInfo } from 'node:dgram';
-import { isIPv4 } from 'node:net';
 import { DGRAM_COPIED } from '../native/index.js';
+import { ipv4Number } from '../posix/ipv4.js';
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE } from './errors.js';
 import { toChunkList, validatePort, type DatagramPayload } from './validators.js';
 
@@ -223,7 +223,7 @@ export function prepareBatch(messages: unknown, connected: boolean, type: 'udp4'
       out.addresses[i] = fallback;
     } else if (typeof a !== 'string') {
       throw ERR_INVALID_ARG_TYPE(`messages[${i}].address`, 'string', a);
-    } else if (type === 'udp4' ? !isIPv4(a) : false) {
+    } else if (type === 'udp4' ? ipv4Number(a) < 0 : false) {
       throw ERR_INVALID_ARG_VALUE(`messages[${i}].address`, a, 'must be an IPv4 address literal (sendBatch does not resolve names)');
     } else {
       out.addresses[i] = a;
