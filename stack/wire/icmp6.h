@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "stack/wire/endian.h"
 #include "stack/wire/eth.h"
+#include "stack/wire/igmp.h"
 #include "stack/wire/ipv6.h"
 #include "stack/wire/wire.h"
 
@@ -194,15 +195,14 @@ size_t nd_rs_emit(const struct eth_addr *slla, const struct ip6_addr *src, const
 #define MLD_HOP_LIMIT 1          /**< every MLD message is sent with, and must arrive with, this hop limit */
 #define MLD_IPV6_HDR_LEN 48      /**< the IPv6 header and the Hop-by-Hop header with Router Alert */
 
-/** Multicast address record types (RFC 3810 §5.2.12): the values of enum igmpv3_record_type. */
-enum mldv2_record_type {
-	MLDV2_MODE_IS_INCLUDE = 1,
-	MLDV2_MODE_IS_EXCLUDE = 2,
-	MLDV2_CHANGE_TO_INCLUDE_MODE = 3,
-	MLDV2_CHANGE_TO_EXCLUDE_MODE = 4,
-	MLDV2_ALLOW_NEW_SOURCES = 5,
-	MLDV2_BLOCK_OLD_SOURCES = 6,
-};
+/** Multicast address record types (RFC 3810 §5.2.12): RFC 3376's group record types, value for value
+ *  (enum igmpv3_record_type), so that one host state machine serves IGMPv3 and MLDv2. */
+#define MLDV2_MODE_IS_INCLUDE IGMPV3_MODE_IS_INCLUDE
+#define MLDV2_MODE_IS_EXCLUDE IGMPV3_MODE_IS_EXCLUDE
+#define MLDV2_CHANGE_TO_INCLUDE_MODE IGMPV3_CHANGE_TO_INCLUDE_MODE
+#define MLDV2_CHANGE_TO_EXCLUDE_MODE IGMPV3_CHANGE_TO_EXCLUDE_MODE
+#define MLDV2_ALLOW_NEW_SOURCES IGMPV3_ALLOW_NEW_SOURCES
+#define MLDV2_BLOCK_OLD_SOURCES IGMPV3_BLOCK_OLD_SOURCES
 
 /** A validated MLD query. */
 struct mld_query_repr {
@@ -238,7 +238,7 @@ size_t mldv1_emit(uint8_t type, const struct ip6_addr *group, const struct ip6_a
 
 /** One multicast address record of an MLDv2 report. */
 struct mld_record {
-	uint8_t type; /**< enum mldv2_record_type */
+	uint8_t type; /**< MLDV2_* (enum igmpv3_record_type) */
 	struct ip6_addr group;
 	unsigned n_sources;
 	const struct ip6_addr *sources;
