@@ -45,7 +45,7 @@ function runVitestOnce(node, vitestArgs, resultsPath, env) {
     counts.failed = results.numFailedTests;
     counts.skipped = results.numPendingTests + results.numTodoTests;
     // A suite that failed to load counts as a failure even though none of its tests ran.
-    counts.failed += results.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+    counts.failed += results.testResults.filter(failedToLoad).length;
   } catch (err) {
     console.error(`could not read ${resultsPath}: ${err.message}`);
     counts.failed += 1;
@@ -53,18 +53,22 @@ function runVitestOnce(node, vitestArgs, resultsPath, env) {
   return counts;
 }
 
+/** A file in a JSON report that failed without running a test (it failed to load). */
+function failedToLoad(file) {
+  return file.status === 'failed' && file.assertionResults.length === 0;
+}
+
 /** A file's tests by outcome in a JSON report (a file that failed to load: one failure). */
 function fileCounts(file) {
   const n = (status) => file.assertionResults.filter((a) => a.status === status).length;
-  const loadFailure = file.status === 'failed' && file.assertionResults.length === 0 ? 1 : 0;
-  return { passed: n('passed'), failed: n('failed') + loadFailure, skipped: n('pending') + n('todo') + n('skipped') };
+  return { passed: n('passed'), failed: n('failed') + (failedToLoad(file) ? 1 : 0), skipped: n('pending') + n('todo') + n('skipped') };
 }
 
 /** Names of a file's failed tests ("path > title"), or the file itself when it failed to load. */
 function failedNames(file) {
   const rel = relative(process.cwd(), file.name);
   const names = file.assertionResults.filter((a) => a.status === 'failed').map((a) => `${rel} > ${a.fullName}`);
-  return names.length || file.status !== 'failed' ? names : [`${rel} (failed to load: ${(file.message ?? '').split('\n')[0]})`];
+  return failedToLoad(file) ? [`${rel} (failed to load: ${(file.message ?? '').split('\n')[0]})`] : names;
 }
 
 const flaky = [];
