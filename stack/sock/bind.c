@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
@@ -24,14 +25,40 @@ static bool bindable(const struct ffs_stack *st, uint32_t addr)
 	       ipv4_is_multicast(addr);
 }
 
-/** Whether binding `so` to addr:port conflicts with an existing binding (Linux's UDP rules). */
+/** What a binding holds of each family's address space: an AF_INET socket's address, an AF_INET6
+ *  socket's IPv6 address and, in dual stack, the IPv4 one its v4-mapped or `::` address stands for. */
+struct binding {
+	bool has4, has6;
+	uint32_t a4;
+	const uint8_t *a6;
+};
+
+static struct binding binding_of(const struct ffs_sock *so, uint32_t addr)
+{
+	return (struct binding){ ffs_sock_has_v4(so), ffs_sock_has_v6(so), addr, so->laddr6 };
+}
+
+/** Whether two bindings of one port overlap: in either family the same address, or a wildcard
+ *  (Linux's inet_rcv_saddr_equal: `::` without IPV6_V6ONLY overlaps every IPv4 address). */
+static bool overlaps(const struct binding *a, const struct binding *b)
+{
+	if (a->has4 && b->has4 && (!a->a4 || !b->a4 || a->a4 == b->a4))
+		return true;
+	return a->has6 && b->has6 &&
+	       (ffs_in6_is_any(a->a6) || ffs_in6_is_any(b->a6) || memcmp(a->a6, b->a6, 16) == 0);
+}
+
+/** Whether binding `so` to addr:port (addr: its IPv4 address; an AF_INET6 socket's IPv6 one is in
+ *  so->laddr6 already) conflicts with an existing binding (Linux's UDP rules). */
 static bool conflicts(const struct ffs_stack *st, const struct ffs_sock *so, uint32_t addr, uint16_t port)
 {
+	struct binding mine = binding_of(so, addr);
 	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
 		const struct ffs_sock *o = st->socks[i];
 		if (!o || !o->in_use || o == so || !o->bound || o->lport != port)
 			continue;
-		if (o->laddr && addr && o->laddr != addr)
+		struct binding theirs = binding_of(o, o->laddr);
+		if (!overlaps(&mine, &theirs))
 			continue;
 		if ((so->reuseaddr && o->reuseaddr) || (so->reuseport && o->reuseport))
 			continue;
@@ -108,7 +135,7 @@ static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr,
 {
 	if (so->bound)
 		return -EINVAL;
-	if (!bindable(st, addr))
+	if (ffs_sock_has_v4(so) && !bindable(st, addr))
 		return -EADDRNOTAVAIL;
 	bool port_locked = port != 0;
 	if (port == 0) {
@@ -177,6 +204,12 @@ int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, u
 		so->raddr = addr;
 		so->rport = port;
 		so->connected = true;
+		if (so->v6) {
+			/* An AF_INET6 socket connected to a v4-mapped peer speaks IPv4 from the v4-mapped source. */
+			if (!so->addr_locked)
+				ffs_in6_from_v4(src, so->laddr6);
+			ffs_in6_from_v4(addr, so->raddr6);
+		}
 		rc = ffs_sock_publish(st, so);
 	}
 	pthread_mutex_unlock(&st->ns_lock);
@@ -192,8 +225,11 @@ int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
 	so->connected = false;
 	so->raddr = 0;
 	so->rport = 0;
-	if (!so->addr_locked)
+	memset(so->raddr6, 0, sizeof(so->raddr6));
+	if (!so->addr_locked) {
 		so->laddr = 0;
+		memset(so->laddr6, 0, sizeof(so->laddr6));
+	}
 	int rc = 0;
 	if (so->bound && !so->port_locked) {
 		struct ffs_ctrl_msg *msg = ffs_sock_msg(FFS_CTRL_SOCK_REMOVE, so);
@@ -201,6 +237,74 @@ int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
 		so->bound = false;
 		so->lport = 0;
 	} else if (so->bound) {
+		rc = ffs_sock_publish(st, so);
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+/** Whether an IPv6 address (not v4-mapped) may be bound: `::`, `::1`, multicast, or one of the
+ *  ports' addresses. */
+static bool bindable6(const struct ffs_stack *st, const uint8_t a[16])
+{
+	(void)st;
+	return ffs_in6_is_any(a) || ffs_in6_is_loopback(a) || a[0] == 0xff;
+}
+
+int ffs_sock_bind6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port)
+{
+	bool mapped = ffs_in6_is_v4mapped(addr);
+	if (mapped && so->v6only)
+		return -EINVAL; /* Linux: a v4-mapped address on an IPv6-only socket */
+	/* RFC 4007 §6: a link-local address means nothing without its link. */
+	bool linklocal = addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+	if (linklocal && !scope_id)
+		return -EINVAL;
+	if (scope_id && (linklocal || (addr[0] == 0xff && (addr[1] & 0x0f) <= 2)) && scope_id > st->n_ports)
+		return -ENODEV;
+	if (!mapped && !bindable6(st, addr))
+		return -EADDRNOTAVAIL;
+	pthread_mutex_lock(&st->ns_lock);
+	uint8_t old[16];
+	memcpy(old, so->laddr6, 16);
+	memcpy(so->laddr6, addr, 16);
+	int rc = bind_locked(st, so, mapped ? ffs_in6_v4(addr) : 0, port, NULL);
+	if (rc < 0) {
+		memcpy(so->laddr6, old, 16);
+	} else {
+		so->scope_id = linklocal ? scope_id : 0;
+		so->addr_locked = !ffs_in6_is_any(addr);
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+int ffs_sock_connect6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port)
+{
+	(void)scope_id;
+	if (ffs_in6_is_v4mapped(addr)) {
+		if (so->v6only)
+			return -ENETUNREACH;
+		return ffs_sock_connect(st, so, ffs_in6_v4(addr), port);
+	}
+	uint8_t peer[16] = { 0 };
+	peer[15] = 1; /* Linux: connecting to :: means the local host, ::1 */
+	if (!ffs_in6_is_any(addr))
+		memcpy(peer, addr, 16);
+	if (!ffs_in6_is_loopback(peer))
+		return -ENETUNREACH;
+	if (ffs_in6_is_v4mapped(so->laddr6) && so->addr_locked)
+		return -EAFNOSUPPORT;
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = so->bound ? 0 : autobind_locked(st, so, NULL);
+	if (rc == 0) {
+		if (!so->addr_locked)
+			memcpy(so->laddr6, peer, 16); /* the source ::1 speaks from */
+		so->laddr = 0;
+		memcpy(so->raddr6, peer, 16);
+		so->raddr = 0;
+		so->rport = port;
+		so->connected = true;
 		rc = ffs_sock_publish(st, so);
 	}
 	pthread_mutex_unlock(&st->ns_lock);

@@ -11,7 +11,5 @@
 struct ffs_ctrl_msg *ffs_sock_msg(enum ffs_ctrl_op op, struct ffs_sock *so);
 /** Caller holds ns_lock. Tells every lcore of so's addressing and memberships (SOCK_UPSERT). */
 int ffs_sock_publish(struct ffs_stack *st, struct ffs_sock *so);
-/** Linux's autobind before a send: an ephemeral port unless so is bound (takes ns_lock). */
-int ffs_sock_autobind(struct ffs_stack *st, struct ffs_sock *so);
 
 #endif

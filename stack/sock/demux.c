@@ -41,6 +41,11 @@ static void fill(struct demux_entry *e, struct ffs_sock *so)
 
 int demux_upsert(struct demux_table *t, struct ffs_sock *so)
 {
+	/* An AF_INET6 socket that no longer takes IPv4 (connected to an IPv6 peer) leaves this table. */
+	if (!ffs_sock_has_v4(so)) {
+		demux_remove(t, so, so->lport);
+		return 0;
+	}
 	struct demux_bucket *b = t->by_port[so->lport];
 	if (!b) {
 		b = calloc(1, sizeof(*b));

@@ -149,6 +149,16 @@ int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **o
 	return rc;
 }
 
+void ffs_sock_set_family6(struct ffs_stack *st, struct ffs_sock *so)
+{
+	(void)st;
+	so->v6 = true;
+	/* Linux's net.ipv6.bindv6only default: `::` takes IPv4 too (RFC 3493 §5.3). */
+	so->v6only = false;
+	so->hops = -1;
+	so->mcast_hops = 1;
+}
+
 /** so's membership of group from source on the interface named by ifaddr, or NULL. */
 static struct ffs_membership *membership(struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
 {

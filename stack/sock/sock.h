@@ -79,6 +79,18 @@ struct ffs_sock {
 	uint16_t rport;
 	bool bound;
 	bool connected;
+	/* AF_INET6 (ffs_sock_set_family): the addresses as the application sees them, network order.
+	 * A v4-mapped address (::ffff:a.b.c.d) or :: is mirrored in laddr/raddr, so that the IPv4 data
+	 * path serves a dual-stack socket's IPv4 traffic without knowing of IPv6 (ffs_sock_has_v4). */
+	bool v6;
+	bool v6only;      /**< IPV6_V6ONLY: `::` takes no IPv4 */
+	uint8_t laddr6[16];
+	uint8_t raddr6[16];
+	uint32_t scope_id; /**< of laddr6 when link-local (a port index + 1) */
+	int16_t hops;      /**< IPV6_UNICAST_HOPS, -1 = net.inet6.ip6.hlim */
+	int16_t mcast_hops; /**< IPV6_MULTICAST_HOPS */
+	uint8_t tclass;    /**< IPV6_TCLASS */
+	uint32_t mcast_if6; /**< IPV6_MULTICAST_IF: interface index (port index + 1), 0 = any */
 	/* Options. */
 	bool reuseaddr, reuseport, broadcast;
 	bool mcast_loop, mcast_all;
@@ -120,6 +132,65 @@ struct ffs_meta {
 };
 #define FFS_META_MCAST_LOOP 0x01 /**< TX: deliver a multicast datagram to local members too */
 
+
+/** True for a v4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2). */
+static inline bool ffs_in6_is_v4mapped(const uint8_t a[16])
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	for (unsigned i = 0; i < 12; i++)
+		if (a[i] != prefix[i])
+			return false;
+	return true;
+}
+
+/** True for :: (all zero). */
+static inline bool ffs_in6_is_any(const uint8_t a[16])
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/** True for ::1. */
+static inline bool ffs_in6_is_loopback(const uint8_t a[16])
+{
+	for (unsigned i = 0; i < 15; i++)
+		if (a[i])
+			return false;
+	return a[15] == 1;
+}
+
+/** The IPv4 address (host order) of a v4-mapped address. */
+static inline uint32_t ffs_in6_v4(const uint8_t a[16])
+{
+	return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+}
+
+/** ::ffff:v4 (v4 in host order). */
+static inline void ffs_in6_from_v4(uint32_t v4, uint8_t out[16])
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	for (unsigned i = 0; i < 12; i++)
+		out[i] = prefix[i];
+	out[12] = (uint8_t)(v4 >> 24);
+	out[13] = (uint8_t)(v4 >> 16);
+	out[14] = (uint8_t)(v4 >> 8);
+	out[15] = (uint8_t)v4;
+}
+
+/** Whether so takes and sends IPv4: an AF_INET socket, or an AF_INET6 one bound to a v4-mapped
+ *  address, or to :: without IPV6_V6ONLY (Linux's dual stack, RFC 3493 §3.7). */
+static inline bool ffs_sock_has_v4(const struct ffs_sock *so)
+{
+	return !so->v6 || ffs_in6_is_v4mapped(so->laddr6) || (ffs_in6_is_any(so->laddr6) && !so->v6only);
+}
+
+/** Whether so takes and sends IPv6 proper (not v4-mapped). */
+static inline bool ffs_sock_has_v6(const struct ffs_sock *so)
+{
+	return so->v6 && !ffs_in6_is_v4mapped(so->laddr6);
+}
 
 /** Creates the calling thread's application context (registering the thread with DPDK if needed). */
 struct ffs_app *ffs_app_new(struct ffs_stack *st);
@@ -180,8 +251,22 @@ enum ffs_wake { FFS_WAKE_NONE, FFS_WAKE_EVENTFD, FFS_WAKE_INLINE };
 enum ffs_wake ffs_sock_signal(struct ffs_sock *so);
 
 int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out);
+/** Makes so an AF_INET6 socket (before any bind), its IPV6_V6ONLY from net.inet6.ip6.v6only. */
+void ffs_sock_set_family6(struct ffs_stack *st, struct ffs_sock *so);
+/**
+ * Binds an AF_INET6 socket (Linux's inet6_bind): a v4-mapped address binds the IPv4 one (-EINVAL with
+ * IPV6_V6ONLY); `::` binds both families unless IPV6_V6ONLY; a link-local address needs scope_id
+ * (-EINVAL without, -ENODEV for no such interface). -EADDRINUSE, -EADDRNOTAVAIL as ffs_sock_bind.
+ */
+int ffs_sock_bind6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port);
+/** Connects an AF_INET6 socket: a v4-mapped peer through IPv4 (-ENETUNREACH with IPV6_V6ONLY); `::`
+ *  means ::1, as Linux's. */
+int ffs_sock_connect6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port);
 /** Binds to addr:port (0.0.0.0 = any local address; port 0 = an ephemeral port). -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL. */
 int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port);
+/** Linux's autobind before a send, or before connect looks at its address (inet_dgram_connect): an
+ *  ephemeral port unless so is bound (takes ns_lock). */
+int ffs_sock_autobind(struct ffs_stack *st, struct ffs_sock *so);
 /** Connects (filters by peer; binds implicitly). addr 0 with port 0 (AF_UNSPEC) disconnects. */
 int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port);
 int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so);

@@ -1,0 +1,296 @@
+/*
+ * AF_INET6 UDP sockets through the ff_* API on a loopback-only inline stack (lcore_mask = 0x1) that
+ * this thread drives: Linux's bind forms and conflicts for `::`, `::1`, v4-mapped and link-local
+ * addresses, IPV6_V6ONLY, dual stack (a socket on `::` receives IPv4 as ::ffff:a.b.c.d and sends
+ * to v4-mapped peers over IPv4), connect and getpeername, and the IPPROTO_IPV6 options' checks.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "posix/ff_api.h"
+#include "stack/sock/sock.h"
+#include "stack/stack.h"
+#include "test/stack/harness.h"
+#include "test/stack/stack_env.h"
+#include "test/stack/loopback_env.h"
+
+static struct sockaddr_in6 sin6_of(const char *addr, uint16_t port, uint32_t scope)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_scope_id = scope };
+	CHECK_EQ_INT(inet_pton(AF_INET6, addr, &a.sin6_addr), 1);
+	return a;
+}
+
+static int udp6(void)
+{
+	int s = ff_socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK(s >= 0);
+	return s;
+}
+
+static int bind6(int s, const char *addr, uint16_t port)
+{
+	struct sockaddr_in6 a = sin6_of(addr, port, 0);
+	return ff_bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : -errno;
+}
+
+static int bind4(int s, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
+	return ff_bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : -errno;
+}
+
+static int set_int(int s, int level, int opt, int v)
+{
+	return ff_setsockopt(s, level, opt, &v, sizeof(v)) == 0 ? 0 : -errno;
+}
+
+static int get_int(int s, int level, int opt)
+{
+	int v = -12345;
+	socklen_t len = sizeof(v);
+	CHECK_EQ_INT(ff_getsockopt(s, level, opt, &v, &len), 0);
+	return v;
+}
+
+static char *name_of(int s, bool peer, uint16_t *port)
+{
+	static char text[INET6_ADDRSTRLEN];
+	struct sockaddr_in6 a;
+	socklen_t len = sizeof(a);
+	CHECK_EQ_INT(peer ? ff_getpeername(s, (struct sockaddr *)&a, &len) : ff_getsockname(s, (struct sockaddr *)&a, &len), 0);
+	CHECK_EQ_INT((int)len, (int)sizeof(a));
+	CHECK_EQ_INT(a.sin6_family, AF_INET6);
+	*port = ntohs(a.sin6_port);
+	return (char *)inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof(text));
+}
+
+TEST(socket_of_family_inet6)
+{
+	int s = udp6();
+	CHECK_EQ_INT(get_int(s, SOL_SOCKET, SO_DOMAIN), AF_INET6);
+	CHECK_EQ_INT(get_int(s, IPPROTO_IPV6, IPV6_V6ONLY), 0);
+	uint16_t port = 1;
+	CHECK_EQ_STR(name_of(s, false, &port), "::");
+	CHECK_EQ_INT(port, 0);
+	ff_close(s);
+	CHECK_EQ_INT(ff_socket(AF_INET6, SOCK_STREAM, 0), -1);
+	CHECK_EQ_INT(errno, EPROTONOSUPPORT);
+}
+
+TEST(bind_forms_and_getsockname)
+{
+	int a = udp6(), b = udp6();
+	CHECK_EQ_INT(bind6(a, "::", 7301), 0);
+	uint16_t port;
+	CHECK_EQ_STR(name_of(a, false, &port), "::");
+	CHECK_EQ_INT(port, 7301);
+	CHECK_EQ_INT(bind6(b, "::1", 7302), 0);
+	CHECK_EQ_STR(name_of(b, false, &port), "::1");
+	CHECK_EQ_INT(port, 7302);
+	/* Bound once: Linux refuses a second bind. */
+	CHECK_EQ_INT(bind6(b, "::1", 7303), -EINVAL);
+	ff_close(a);
+	ff_close(b);
+}
+
+TEST(bind_argument_errors_as_linux)
+{
+	int s = udp6();
+	struct sockaddr_in6 a = sin6_of("::", 7310, 0);
+	CHECK_EQ_INT(ff_bind(s, (struct sockaddr *)&a, 23), -1);
+	CHECK_EQ_INT(errno, EINVAL);
+	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(7310) };
+	struct sockaddr_storage big = { 0 };
+	memcpy(&big, &v4, sizeof(v4));
+	CHECK_EQ_INT(ff_bind(s, (struct sockaddr *)&big, sizeof(struct sockaddr_in6)), -1);
+	CHECK_EQ_INT(errno, EAFNOSUPPORT);
+	/* A link-local address needs its interface; there is no interface 9. */
+	CHECK_EQ_INT(bind6(s, "fe80::1", 7310), -EINVAL);
+	a = sin6_of("fe80::1", 7310, 9);
+	CHECK_EQ_INT(ff_bind(s, (struct sockaddr *)&a, sizeof(a)), -1);
+	CHECK_EQ_INT(errno, ENODEV);
+	/* Not an address of ours. */
+	CHECK_EQ_INT(bind6(s, "2001:db8::99", 7310), -EADDRNOTAVAIL);
+	CHECK_EQ_INT(bind6(s, "::ffff:10.9.9.9", 7310), -EADDRNOTAVAIL);
+	ff_close(s);
+}
+
+TEST(dual_stack_any_conflicts_with_ipv4_unless_v6only)
+{
+	int a = udp6(), b = ff_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), c = udp6(), d = udp6();
+	CHECK_EQ_INT(bind6(a, "::", 7320), 0);
+	CHECK_EQ_INT(bind4(b, INADDR_LOOPBACK, 7320), -EADDRINUSE);
+	CHECK_EQ_INT(bind6(c, "::1", 7320), -EADDRINUSE);
+	CHECK_EQ_INT(bind6(d, "::ffff:127.0.0.1", 7320), -EADDRINUSE);
+	ff_close(a);
+	ff_close(c);
+	ff_close(d);
+	a = udp6();
+	CHECK_EQ_INT(set_int(a, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+	CHECK_EQ_INT(bind6(a, "::", 7320), 0);
+	CHECK_EQ_INT(set_int(a, IPPROTO_IPV6, IPV6_V6ONLY, 0), -EINVAL); /* only before bind */
+	CHECK_EQ_INT(bind4(b, 0, 7320), 0);
+	c = udp6();
+	CHECK_EQ_INT(bind6(c, "::1", 7320), -EADDRINUSE);
+	ff_close(c);
+	/* Two IPv4-capable bindings of the port: `::` without V6ONLY now conflicts with 0.0.0.0. */
+	c = udp6();
+	CHECK_EQ_INT(bind6(c, "::", 7320), -EADDRINUSE);
+	ff_close(c);
+	/* A v4-mapped address on an IPv6-only socket is refused. */
+	c = udp6();
+	CHECK_EQ_INT(set_int(c, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+	CHECK_EQ_INT(bind6(c, "::ffff:127.0.0.1", 7321), -EINVAL);
+	ff_close(c);
+	ff_close(a);
+	ff_close(b);
+}
+
+TEST(dual_stack_receives_ipv4_as_v4_mapped)
+{
+	settle();
+	int r = udp6();
+	CHECK_EQ_INT(bind6(r, "::", 7330), 0);
+	int s = bound(7331);
+	send_pattern(s, 7330, 3, 100);
+	settle();
+	uint8_t buf[200];
+	struct sockaddr_in6 from;
+	socklen_t len = sizeof(from);
+	CHECK_EQ_INT((int)ff_recvfrom(r, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), 100);
+	CHECK(pattern_at(buf, 3, 0, 100));
+	CHECK_EQ_INT((int)len, (int)sizeof(from));
+	CHECK_EQ_INT(from.sin6_family, AF_INET6);
+	CHECK_EQ_INT(ntohs(from.sin6_port), 7331);
+	char text[INET6_ADDRSTRLEN];
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &from.sin6_addr, text, sizeof(text)), "::ffff:127.0.0.1");
+	CHECK_EQ_INT(rx_bytes(r), 0);
+	ff_close(r);
+	ff_close(s);
+}
+
+TEST(v6only_socket_takes_no_ipv4)
+{
+	settle();
+	int r = udp6();
+	CHECK_EQ_INT(set_int(r, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+	CHECK_EQ_INT(bind6(r, "::", 7340), 0);
+	int s = bound(7341);
+	send_pattern(s, 7340, 1, 10);
+	settle();
+	uint8_t buf[16];
+	CHECK_EQ_INT((int)ff_recv(r, buf, sizeof(buf), 0), -1);
+	CHECK_EQ_INT(errno, EAGAIN);
+	ff_close(r);
+	ff_close(s);
+}
+
+TEST(sends_to_v4_mapped_peers_over_ipv4)
+{
+	settle();
+	int s = udp6();
+	CHECK_EQ_INT(bind6(s, "::", 7350), 0);
+	int r = bound(7351);
+	struct sockaddr_in6 to = sin6_of("::ffff:127.0.0.1", 7351, 0);
+	CHECK_EQ_INT((int)ff_sendto(s, "hello", 5, 0, (struct sockaddr *)&to, sizeof(to)), 5);
+	/* Linux's udpv6_sendmsg takes a sockaddr_in too. */
+	struct sockaddr_in to4 = lo(7351);
+	CHECK_EQ_INT((int)ff_sendto(s, "world", 5, 0, (struct sockaddr *)&to4, sizeof(to4)), 5);
+	settle();
+	char buf[16];
+	struct sockaddr_in from;
+	socklen_t len = sizeof(from);
+	CHECK_EQ_INT((int)ff_recvfrom(r, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), 5);
+	CHECK_MEM(buf, "hello", 5);
+	CHECK_EQ_INT(ntohl(from.sin_addr.s_addr), INADDR_LOOPBACK);
+	CHECK_EQ_INT(ntohs(from.sin_port), 7350);
+	CHECK_EQ_INT((int)ff_recv(r, buf, sizeof(buf), 0), 5);
+	CHECK_MEM(buf, "world", 5);
+	/* IPV6_V6ONLY: an IPv4 destination is unreachable. */
+	int v = udp6();
+	CHECK_EQ_INT(set_int(v, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+	CHECK_EQ_INT((int)ff_sendto(v, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), -1);
+	CHECK_EQ_INT(errno, ENETUNREACH);
+	ff_close(v);
+	ff_close(s);
+	ff_close(r);
+}
+
+TEST(connect_to_v4_mapped_peer)
+{
+	settle();
+	int c = udp6();
+	int p = bound(7361);
+	struct sockaddr_in6 peer = sin6_of("::ffff:127.0.0.1", 7361, 0);
+	CHECK_EQ_INT(ff_connect(c, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	uint16_t port;
+	CHECK_EQ_STR(name_of(c, true, &port), "::ffff:127.0.0.1");
+	CHECK_EQ_INT(port, 7361);
+	uint16_t lport;
+	CHECK_EQ_STR(name_of(c, false, &lport), "::ffff:127.0.0.1");
+	CHECK(lport != 0);
+	CHECK_EQ_INT((int)ff_send(c, "ping", 4, 0), 4);
+	settle();
+	char buf[8];
+	struct sockaddr_in from;
+	socklen_t len = sizeof(from);
+	CHECK_EQ_INT((int)ff_recvfrom(p, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), 4);
+	CHECK_EQ_INT(ntohs(from.sin_port), lport);
+	CHECK_EQ_INT((int)ff_sendto(p, "pong", 4, 0, (struct sockaddr *)&from, len), 4);
+	settle();
+	CHECK_EQ_INT((int)ff_recv(c, buf, sizeof(buf), 0), 4);
+	CHECK_MEM(buf, "pong", 4);
+	/* AF_UNSPEC disconnects. */
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	CHECK_EQ_INT(ff_connect(c, &unspec, sizeof(unspec)), 0);
+	struct sockaddr_in6 a;
+	socklen_t alen = sizeof(a);
+	CHECK_EQ_INT(ff_getpeername(c, (struct sockaddr *)&a, &alen), -1);
+	CHECK_EQ_INT(errno, ENOTCONN);
+	ff_close(c);
+	ff_close(p);
+}
+
+TEST(ipv6_options_checked_as_linux)
+{
+	int s = udp6();
+	CHECK_EQ_INT(get_int(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS), 64);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 7), 0);
+	CHECK_EQ_INT(get_int(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS), 7);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 256), -EINVAL);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, -2), -EINVAL);
+	CHECK_EQ_INT(get_int(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS), 1);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 32), 0);
+	CHECK_EQ_INT(get_int(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS), 32);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, -1), 0);
+	CHECK_EQ_INT(get_int(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS), 1);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_TCLASS, 0xb8), 0);
+	CHECK_EQ_INT(get_int(s, IPPROTO_IPV6, IPV6_TCLASS), 0xb8);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0), 0);
+	CHECK_EQ_INT(get_int(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP), 0);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 2), -EINVAL);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, 99), -ENODEV);
+	CHECK_EQ_INT(set_int(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, 0), 0);
+	struct ipv6_mreq m = { .ipv6mr_interface = 0 };
+	inet_pton(AF_INET6, "2001:db8::1", &m.ipv6mr_multiaddr);
+	CHECK_EQ_INT(ff_setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m)), -1);
+	CHECK_EQ_INT(errno, EINVAL);
+	CHECK_EQ_INT(ff_setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m) - 1), -1);
+	CHECK_EQ_INT(errno, EINVAL);
+	int v4 = ff_socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK_EQ_INT(set_int(v4, IPPROTO_IPV6, IPV6_V6ONLY, 1), -ENOPROTOOPT);
+	ff_close(v4);
+	ff_close(s);
+}
+
+int main(int argc, char **argv)
+{
+	loopback_setup("udp6_sock_test");
+	int rc = test__main(argc, argv, __FILE__);
+	ff_exit();
+	return rc;
+}
