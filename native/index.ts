@@ -174,6 +174,7 @@ export interface NativeStack {
 export interface NativePosix {
   constants: Record<string, number>;
   socket(domain: number, type: number, protocol: number): number;
+  /** Addresses: IPv4 dotted quads, or IPv6 literals with an optional `%scope` (a number or `portN`). */
   bind(fd: number, address: string, port: number): number;
   connect(fd: number, address: string | null, port: number): number;
   close(fd: number): number;
@@ -183,9 +184,10 @@ export interface NativePosix {
   sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<number | string | null>, ports: number[], flags: number): number;
   /** Hands what this thread's sends queued to the devices now (inline mode; a no-op otherwise). */
   kickTx(): void;
-  recvmmsg(fd: number, arena: Uint8Array, slot: number, max: number, flags: number, desc: Int32Array): number;
-  getsockname(fd: number): number | { address: string; port: number };
-  getpeername(fd: number): number | { address: string; port: number };
+  /** On an AF_INET6 socket: [count, the sources as text]. */
+  recvmmsg(fd: number, arena: Uint8Array, slot: number, max: number, flags: number, desc: Int32Array): number | [number, string[]];
+  getsockname(fd: number): number | { address: string; port: number; family: 'IPv4' | 'IPv6' };
+  getpeername(fd: number): number | { address: string; port: number; family: 'IPv4' | 'IPv6' };
   setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
   getsockopt(fd: number, level: number, name: number): number | [number] | string;
   ioctl(fd: number, request: number, value: number): number | [number];
