@@ -17,6 +17,7 @@
 import type { RemoteInfo } from 'node:dgram';
 import { DGRAM_COPIED } from '../native/index.js';
 import { ipv4Number } from '../posix/ipv4.js';
+import { isIPv6Literal } from './dpdk-options.js';
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE } from './errors.js';
 import { toChunkList, validatePort, type DatagramPayload } from './validators.js';
 
@@ -25,7 +26,7 @@ export interface BatchMessage {
   msg: DatagramPayload;
   /** Destination port (required on an unconnected socket, not allowed on a connected one). */
   port?: number | string;
-  /** Destination IPv4 literal; default 127.0.0.1 (::1 on udp6). Names are not resolved here. */
+  /** Destination IP literal of the socket's family; default 127.0.0.1 (::1 on udp6). Names are not resolved here. */
   address?: string | null;
 }
 
@@ -223,8 +224,9 @@ export function prepareBatch(messages: unknown, connected: boolean, type: 'udp4'
       out.addresses[i] = fallback;
     } else if (typeof a !== 'string') {
       throw ERR_INVALID_ARG_TYPE(`messages[${i}].address`, 'string', a);
-    } else if (type === 'udp4' ? ipv4Number(a) < 0 : false) {
-      throw ERR_INVALID_ARG_VALUE(`messages[${i}].address`, a, 'must be an IPv4 address literal (sendBatch does not resolve names)');
+    } else if (type === 'udp4' ? ipv4Number(a) < 0 : !isIPv6Literal(a)) {
+      const family = type === 'udp4' ? 'an IPv4' : 'an IPv6';
+      throw ERR_INVALID_ARG_VALUE(`messages[${i}].address`, a, `must be ${family} address literal (sendBatch does not resolve names)`);
     } else {
       out.addresses[i] = a;
     }
