@@ -119,10 +119,11 @@ int ipv4_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_
  * when the fragment was dropped (counted).
  */
 struct rte_mbuf *ipv4_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struct ipv4_repr *ip);
-/** Reassembly state of a lcore (bounded by tunables), and its timer work (expiry). */
-struct ipv4_reasm *ipv4_reasm_new(void);
-void ipv4_reasm_free(struct ipv4_reasm *r);
-void ipv4_reasm_tick(struct ffs_lcore *lc);
+/** Reassembly state of a lcore, both families' partial datagrams in one table bounded by tunables
+ *  (iface/reasm.c), and its timer work (expiry). */
+struct ip_reasm *ip_reasm_new(void);
+void ip_reasm_free(struct ip_reasm *r);
+void ip_reasm_tick(struct ffs_lcore *lc);
 
 /** The most sources one group's IGMPv3 state carries (source-specific memberships). */
 #define FFS_MAX_GROUP_SOURCES 64

@@ -124,8 +124,8 @@ struct ffs_lcore {
 		uint16_t next[FFS_RX_STAGE];
 		struct rte_mbuf *pkts[FFS_RX_STAGE];
 	} rx_stage;
-	/** IPv4 reassembly state (iface/ipv4_frag.c). */
-	struct ipv4_reasm *reasm;
+	/** Reassembly state of both families (iface/reasm.c). */
+	struct ip_reasm *reasm;
 	/** IGMP host state: memberships, query answers, report retransmissions (iface/igmp.c). */
 	struct igmp_host *igmp;
 	struct demux_table *demux;

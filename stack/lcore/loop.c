@@ -425,7 +425,7 @@ static unsigned turn(struct ffs_lcore *lc)
 
 	if (lc->now >= lc->next_tick) {
 		arp_tick(lc);
-		ipv4_reasm_tick(lc);
+		ip_reasm_tick(lc);
 		igmp_tick(lc);
 		if (lc->index == 0)
 			watch_rx_starvation(lc);

@@ -41,6 +41,8 @@
 	  "Bytes of fragments held for reassembly per lcore.") \
 	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000, "ms", \
 	  "How long a partial datagram waits for its missing fragments.") \
+	X(FRAG6TTL_MS, "net.inet6.ip6.fragttl", 60000, 100, 120000, "ms", \
+	  "How long a partial IPv6 datagram waits for its missing fragments (RFC 8200 §4.5: 60 s).") \
 	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3, "version", \
 	  "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).") \
 	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456, "bytes", \
