@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "stack/wire/ipv6.h"
 
 /** Folds a 64-bit one's-complement accumulator to 16 bits, carries wrapped around (not complemented). */
 inline uint32_t csum_fold64(uint64_t acc)
@@ -88,6 +89,17 @@ inline uint32_t csum_pseudo_ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint
 {
 	/* RFC 768: source address, destination address, zero, protocol, UDP length. */
 	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + l4_len;
+}
+
+/** Partial sum of the IPv6 pseudo-header used by UDP and ICMPv6 (RFC 8200 §8.1): addresses as on
+ *  the wire, upper_len the upper-layer packet's length (host order), next_header its protocol. */
+inline uint32_t csum_pseudo_ipv6(const struct ip6_addr *src, const struct ip6_addr *dst, uint32_t upper_len,
+				 uint8_t next_header)
+{
+	/* RFC 8200 §8.1: source address, destination address, upper-layer packet length (32 bits),
+	 * three zero octets, next header. */
+	uint32_t sum = csum_partial(src->b, 16, csum_partial(dst->b, 16, 0));
+	return sum + (upper_len >> 16) + (upper_len & 0xffff) + next_header;
 }
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * Ethernet II framing (IEEE 802.3 with EtherType). No VLAN tags yet: a tagged frame parses with
+ * Ethernet II framing (IEEE 802.3 with EtherType) and the multicast MACs IPv4 (RFC 1112) and IPv6
+ * (RFC 2464) groups map to. No VLAN tags yet: a tagged frame parses with
  * ethertype 0x8100 and is dropped upstream as an unknown type.
  */
 #ifndef FFNET_WIRE_ETH_H
@@ -14,6 +15,9 @@
 #define ETH_HDR_LEN 14
 #define ETH_TYPE_IPV4 0x0800
 #define ETH_TYPE_ARP 0x0806
+#define ETH_TYPE_IPV6 0x86dd
+
+struct ip6_addr;
 
 /** A MAC address. */
 struct eth_addr {
@@ -49,6 +53,8 @@ char *eth_addr_format(const struct eth_addr *a, char *out);
 int eth_addr_parse(const char *s, struct eth_addr *out);
 /** The multicast MAC for an IPv4 group (RFC 1112 §6.4): 01:00:5e + low 23 bits of the group. */
 void eth_addr_from_ipv4_multicast(uint32_t group, struct eth_addr *out);
+/** The multicast MAC for an IPv6 group (RFC 2464 §7): 33:33 + the group's low 32 bits. */
+void eth_addr_from_ipv6_multicast(const struct ip6_addr *group, struct eth_addr *out);
 
 enum wire_result eth_check_len(const uint8_t *buf, size_t len);
 /** Parses the header; the payload starts at buf + ETH_HDR_LEN. */

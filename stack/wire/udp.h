@@ -1,6 +1,7 @@
 /*
- * UDP headers (RFC 768). The checksum covers the IPv4 pseudo-header; a zero checksum on receive
- * means "not computed" and is accepted; a computed zero is sent as 0xffff.
+ * UDP headers (RFC 768) over IPv4 and IPv6. The checksum covers the IPv4 or IPv6 pseudo-header
+ * (RFC 8200 §8.1); over IPv4 a zero checksum on receive means "not computed" and is accepted, over
+ * IPv6 it is refused; a computed zero is sent as 0xffff.
  */
 #ifndef FFNET_WIRE_UDP_H
 #define FFNET_WIRE_UDP_H
@@ -8,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "stack/wire/endian.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/wire.h"
 
 #define UDP_HDR_LEN 8
@@ -39,5 +41,17 @@ enum wire_result udp_repr_parse(const uint8_t *buf, size_t len, uint32_t src, ui
  *  exceeds 65535 (the length field's range). */
 size_t udp_repr_emit(const struct udp_repr *r, uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
 		     const struct wire_csum_caps *caps);
+
+/** Parses a datagram of `len` bytes (the upper-layer part of an IPv6 packet) from src to dst.
+ *  Refuses as udp_repr_parse does, and a zero checksum with WIRE_BAD_CHECKSUM even when
+ *  caps->rx_l4_verified (RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a zero
+ *  checksum"). */
+enum wire_result udp6_repr_parse(const uint8_t *buf, size_t len, const struct ip6_addr *src,
+				 const struct ip6_addr *dst, const struct wire_csum_caps *caps, struct udp_repr *out);
+/** Writes the header as udp_repr_emit does, with the IPv6 pseudo-header in the checksum (or, with
+ *  caps->tx_udp_offload, the folded pseudo-header sum as DPDK's rte_ipv6_phdr_cksum() gives it).
+ *  Returns UDP_HDR_LEN, or 0 when cap < 8 + payload_len or 8 + payload_len exceeds 65535. */
+size_t udp6_repr_emit(const struct udp_repr *r, uint8_t *buf, size_t cap, const struct ip6_addr *src,
+		      const struct ip6_addr *dst, const struct wire_csum_caps *caps);
 
 #endif

@@ -22,13 +22,16 @@
 enum wire_result {
 	WIRE_OK = 0,
 	WIRE_TRUNCATED,    /**< buffer shorter than the fixed header */
-	WIRE_BAD_VERSION,  /**< IPv4: version != 4 */
+	WIRE_BAD_VERSION,  /**< IPv4: version != 4; IPv6: version != 6 */
 	WIRE_BAD_HDRLEN,   /**< IPv4: IHL < 5 or header longer than the buffer */
-	WIRE_BAD_LENGTH,   /**< a length field disagrees with the buffer (total length, UDP length) */
+	WIRE_BAD_LENGTH,   /**< a length field disagrees with the buffer (total length, payload length, UDP length) */
 	WIRE_BAD_CHECKSUM, /**< checksum verification failed */
 	WIRE_BAD_TTL,      /**< IPv4: TTL 0 */
 	WIRE_UNSUPPORTED,  /**< well-formed but not something we handle (ARP hw type, IPv4 options) */
-	WIRE_MALFORMED,    /**< any other inconsistency (ARP hlen/plen, bad opcode) */
+	WIRE_MALFORMED,    /**< any other inconsistency (ARP hlen/plen, bad opcode, an invalid ND message) */
+	WIRE_BAD_EXTHDR,   /**< IPv6: an extension header chain refused (struct ipv6_param_problem says how to answer) */
+	WIRE_BAD_HOPLIMIT, /**< IPv6: a Neighbor Discovery message whose hop limit is not 255 (RFC 4861 §6.1, §7.1),
+	                        or an MLD query whose hop limit is not 1 (RFC 3810 §6.2) */
 };
 
 /**
