@@ -84,6 +84,11 @@ export const SYSCTL_TABLE = [
     description: "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).",
   },
   {
+    name: "net.inet6.mld.version",
+    default: 2, min: 1, max: 2, unit: "version",
+    description: "MLD version spoken in reports (2 carries source-specific memberships; 1 for older routers).",
+  },
+  {
     name: "kern.ipc.maxsockbuf",
     default: 425984, min: 4608, max: 268435456, unit: "bytes",
     description: "Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).",

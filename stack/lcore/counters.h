@@ -113,6 +113,12 @@
 	X(igmp_reports_out, "igmp.reports_out", count, "IGMP membership reports sent (v2 or v3)")    \
 	X(igmp_leaves_out, "igmp.leaves_out", count, "IGMPv2 leave messages sent")                   \
 	X(igmp_unknown, "igmp.unknown", drop, "IGMP messages of unknown type")                      \
+	X(mld_rx, "mld.rx", count, "MLD messages received")                                           \
+	X(mld_bad, "mld.bad", drop, "MLD messages refused: too short, hop limit not 1, source not link-local, or no Router Alert (RFC 3810 §5.1.14)") \
+	X(mld_queries_in, "mld.queries_in", count, "MLD queries received (v1 or v2)")                 \
+	X(mld_reports_in, "mld.reports_in", count, "MLD reports of other hosts received")             \
+	X(mld_reports_out, "mld.reports_out", count, "MLD reports sent (v1 or v2)")                   \
+	X(mld_dones_out, "mld.dones_out", count, "MLDv1 done messages sent")                          \
 	X(udp_rx, "udp.rx", count, "UDP datagrams received")                                         \
 	X(udp_hdrops, "udp.hdrops", drop, "UDP datagrams shorter than a header")                    \
 	X(udp_badlen, "udp.badlen", drop, "UDP datagrams whose length field disagrees with the packet") \
