@@ -89,9 +89,19 @@ export const SYSCTL_TABLE = [
     description: "How long a partial datagram waits for its missing fragments.",
   },
   {
+    name: "net.inet6.ip6.fragttl",
+    default: 60000, min: 100, max: 120000, unit: "ms",
+    description: "How long a partial IPv6 datagram waits for its missing fragments (RFC 8200 §4.5: 60 s).",
+  },
+  {
     name: "net.inet.igmp.default_version",
     default: 3, min: 2, max: 3, unit: "version",
     description: "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).",
+  },
+  {
+    name: "net.inet6.mld.version",
+    default: 2, min: 1, max: 2, unit: "version",
+    description: "MLD version spoken in reports (2 carries source-specific memberships; 1 for older routers).",
   },
   {
     name: "kern.ipc.maxsockbuf",

@@ -200,7 +200,7 @@ static void lcore_free(struct ffs_lcore *lc)
 	ffs_fault_free(lc);
 	neigh_clear(&lc->neigh);
 	neigh_clear(&lc->neigh6);
-	ipv4_reasm_free(lc->reasm);
+	ip_reasm_free(lc->reasm);
 	igmp_free(lc);
 	ffs_lcore_sleep_fini(lc);
 	rte_free(lc);
@@ -343,7 +343,7 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 	lc->txq = (uint16_t)index;
 	lc->ip_id = (uint16_t)(rte_rdtsc() ^ (index << 12));
 	lc->neigh6.v6 = true;
-	lc->reasm = ipv4_reasm_new(); /* NULL: fragments are dropped and counted (ip.frag_nomem) */
+	lc->reasm = ip_reasm_new(); /* NULL: fragments are dropped and counted (ip.frag_nomem) */
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "%.20s_ctrl%u", st->name, index);
 	lc->ctrl = rte_ring_create(name, CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);

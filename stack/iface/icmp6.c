@@ -131,6 +131,12 @@ void icmp6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_m
 		nd6_input(lc, port, m, ip, &nd, false);
 		break;
 	}
+	case MLD_QUERY:
+	case MLD_V1_REPORT:
+	case MLD_V1_DONE:
+	case MLD_V2_REPORT:
+		mld6_input(lc, port, m, ip);
+		return;
 	case ICMP6_DST_UNREACH:
 		lc->ctr.icmp6_unreach_in++;
 		break;

@@ -127,10 +127,11 @@ int ipv4_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_
  * when the fragment was dropped (counted).
  */
 struct rte_mbuf *ipv4_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struct ipv4_repr *ip);
-/** Reassembly state of a lcore (bounded by tunables), and its timer work (expiry). */
-struct ipv4_reasm *ipv4_reasm_new(void);
-void ipv4_reasm_free(struct ipv4_reasm *r);
-void ipv4_reasm_tick(struct ffs_lcore *lc);
+/** Reassembly state of a lcore, both families' partial datagrams in one table bounded by tunables
+ *  (iface/reasm.c), and its timer work (expiry). */
+struct ip_reasm *ip_reasm_new(void);
+void ip_reasm_free(struct ip_reasm *r);
+void ip_reasm_tick(struct ffs_lcore *lc);
 
 /** The most sources one group's IGMPv3 state carries (source-specific memberships). */
 #define FFS_MAX_GROUP_SOURCES 64
@@ -250,15 +251,6 @@ void ipv6_l4_csum_fill(struct rte_mbuf *m, uint16_t off, uint16_t csum_off, cons
 /** UDP over IPv6 input (data at the UDP header); `multicast` for a group destination. */
 void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
 		bool multicast, bool reassembled);
-/** IPv6 reassembly (iface/ipv6_frag.c): as ipv4_reassemble; `ip` describes the whole datagram after. */
-struct rte_mbuf *ipv6_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struct ipv6_repr *ip);
-/** IPv6 fragmentation: sends `m` (data at its IPv6 header) in fragments of at most `mtu` bytes
- *  through eth_output6; frees `m`. 0 or a negative errno. */
-int ipv6_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint16_t mtu,
-		  const struct ip6_addr *nexthop);
-/** True when `group` is joined on port `port_index` by some socket (or the solicited-node groups). */
-bool ipv6_group_joined(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group);
-
 struct nd_repr;
 /**
  * Neighbor Solicitation and Advertisement input (RFC 4861 §7.2), `m` at the IPv6 header, the ND
@@ -306,4 +298,60 @@ void icmp6_send_error(struct ffs_lcore *lc, struct rte_mbuf *orig, const struct 
 /** Sends an echo request from the stack (the payload carries the TSC for the RTT; hlim 0 = hlim). */
 int icmp6_send_echo(struct ffs_lcore *lc, const struct ip6_addr *dst, int scope_port, uint16_t ident, uint16_t seq,
 		    uint16_t payload_len, uint8_t hlim);
+
+/*
+ * IPv6 fragments (iface/ipv6_frag.c) and multicast (iface/mld6.c, mcast.c).
+ */
+/**
+ * IPv6 reassembly (RFC 8200 §4.5). Takes a fragment (data at its IPv6 header, `ip` parsed with
+ * ip->fragment set). An atomic fragment (offset 0, M clear) comes back at once, unchanged, with
+ * ip->fragment cleared (RFC 6946). Otherwise returns the whole datagram once complete (data at the
+ * first fragment's IPv6 header, the Fragment header removed, payload chained, payload length
+ * rewritten, `ip` parsed again over it), or NULL while incomplete or when the fragment was dropped
+ * (counted; a Parameter Problem sent where RFC 8200 §4.5 asks for one).
+ */
+struct rte_mbuf *ipv6_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struct ipv6_repr *ip);
+/**
+ * Hands a received fragment (data at its IPv6 header) to the lcore that reassembles its datagram —
+ * the one its address pair hashes to, as RSS would — when that is another lcore: true when m was
+ * taken (queued there, or dropped and counted). The owner sees it again through ipv6_input
+ * (FFS_PEER_FRAGMENT6 on its peer ring). False for atomic fragments and on a single lcore.
+ */
+bool ipv6_frag_steer(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv6_repr *ip);
+/**
+ * IPv6 fragmentation (RFC 8200 §4.5). Sends `m` (data at its 40-byte IPv6 header, no extension
+ * headers, payload length above what `mtu` carries) as fragments of at most `mtu` bytes with a fresh
+ * random identification, through eth_output6 to `nexthop`; frees `m`. Returns 0, -EMSGSIZE (an MTU
+ * too small for any fragment), -ENOBUFS or eth_output6's error.
+ */
+int ipv6_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint16_t mtu,
+		  const struct ip6_addr *nexthop);
+
+/** True when `group` is joined on the port (by any socket, or as an address's solicited-node
+ *  group), or is ff02::1 (always joined). Port index FFS_MAX_PORTS is loopback, as in mcast.c. */
+bool ipv6_group_joined(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group);
+/**
+ * MLD (iface/mld6.c): the port's membership of `group` changed, as igmp_state_change's for IPv4
+ * (MLDv2 records, or MLDv1 reports and done messages when net.inet6.mld.version = 1 or an MLDv1
+ * querier is present). ff02::1 and groups of scope 0 or 1 are never reported.
+ */
+void mld6_state_change(struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group, bool exclude,
+		       const struct ip6_addr *sources, unsigned n_sources);
+/** MLD input (data at the ICMPv6 message, its checksum verified): answers queries for the groups
+ *  joined on the port; another host's MLDv1 report suppresses ours. `port` NULL: loopback. */
+void mld6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv6_repr *ip);
+
+/** Counts a membership of IPv6 `group` on a port from `source` (NULL or ::: any source) in, and tells
+ *  the lcores the port's new state, as mcast_join. -EINVAL when group is not multicast. */
+int mcast_join6(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, const struct ip6_addr *source);
+/** Counts one out, as mcast_leave. */
+int mcast_leave6(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, const struct ip6_addr *source);
+/**
+ * An IPv6 address was added to (removed from) a port: its solicited-node group (RFC 4291 §2.7.1) is
+ * joined (left) there, counted like a socket's membership so that addresses sharing one group share
+ * it (RFC 4861 §7.2.1). Takes ns_lock: call without it. 0 or a negative errno, as mcast_join.
+ */
+int mcast6_addr_join(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *addr);
+int mcast6_addr_leave(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *addr);
+
 #endif

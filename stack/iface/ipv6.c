@@ -117,7 +117,10 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 		}
 	}
 	bool reassembled = ip.fragment && (ip.more_frags || ip.frag_offset);
-	if (reassembled) {
+	/* Fragments of one datagram are reassembled by the lcore their address pair hashes to. */
+	if (reassembled && port && ipv6_frag_steer(lc, port, m, &ip))
+		return;
+	if (ip.fragment) {
 		m = ipv6_reassemble(lc, m, &ip);
 		if (!m)
 			return;

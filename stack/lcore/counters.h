@@ -70,6 +70,21 @@
 	X(ip_fragmented, "ip.fragmented", count, "datagrams fragmented for sending")                 \
 	X(ip_frags_out, "ip.frags_out", count, "fragments sent")                                     \
 	X(ip_cantfrag, "ip.cantfrag", drop, "datagrams above the MTU with DF set (not sent)")       \
+	X(ip6_fragments, "ip6.fragments", count, "IPv6 fragments received (atomic fragments excluded)") \
+	X(ip6_frag_dropped, "ip6.frag_dropped", drop, "IPv6 fragments dropped (any reason below)")   \
+	X(ip6_frag_steered, "ip6.frag_steered", count, "IPv6 fragments forwarded to the lcore that reassembles their datagram") \
+	X(ip6_reassembled, "ip6.reassembled", count, "IPv6 datagrams reassembled from fragments")     \
+	X(ip6_frag_timeout, "ip6.frag_timeout", count, "partial IPv6 datagrams expired before all fragments came (net.inet6.ip6.fragttl)") \
+	X(ip6_frag_overlap, "ip6.frag_overlap", count, "IPv6 datagrams discarded for overlapping fragments (RFC 5722)") \
+	X(ip6_frag_dup, "ip6.frag_dup", count, "duplicate IPv6 fragments ignored")                   \
+	X(ip6_frag_toomany, "ip6.frag_toomany", count, "IPv6 datagrams discarded: more fragments than maxfragsperpacket") \
+	X(ip6_frag_nomem, "ip6.frag_nomem", count, "IPv6 fragments dropped: reassembly table or byte budget full") \
+	X(ip6_frag_badlen, "ip6.frag_badlen", count, "IPv6 fragments dropped: not a multiple of 8 octets with M set, or reaching past 65535 (parameter problem sent)") \
+	X(ip6_frag_incomplete, "ip6.frag_incomplete", count, "IPv6 first fragments dropped: header chain not whole (RFC 7112; parameter problem sent)") \
+	X(ip6_atomic_frags, "ip6.atomic_frags", count, "IPv6 atomic fragments (offset 0, M clear) processed as whole datagrams (RFC 6946)") \
+	X(ip6_fragmented, "ip6.fragmented", count, "IPv6 datagrams fragmented for sending")           \
+	X(ip6_frags_out, "ip6.frags_out", count, "IPv6 fragments sent")                             \
+	X(ip6_cantfrag, "ip6.cantfrag", drop, "IPv6 datagrams above the path MTU with IPV6_DONTFRAG (not sent)") \
 	X(ip_noproto, "ip.noproto", drop, "IPv4 packets for a protocol we do not handle")          \
 	X(ip_delivered, "ip.delivered", count, "IPv4 packets delivered to ICMP/UDP")                 \
 	X(ip_tx, "ip.tx", count, "IPv4 packets sent")                                                \
@@ -140,6 +155,12 @@
 	X(igmp_reports_out, "igmp.reports_out", count, "IGMP membership reports sent (v2 or v3)")    \
 	X(igmp_leaves_out, "igmp.leaves_out", count, "IGMPv2 leave messages sent")                   \
 	X(igmp_unknown, "igmp.unknown", drop, "IGMP messages of unknown type")                      \
+	X(mld_rx, "mld.rx", count, "MLD messages received")                                           \
+	X(mld_bad, "mld.bad", drop, "MLD messages refused: too short, hop limit not 1, source not link-local, or no Router Alert (RFC 3810 §5.1.14)") \
+	X(mld_queries_in, "mld.queries_in", count, "MLD queries received (v1 or v2)")                 \
+	X(mld_reports_in, "mld.reports_in", count, "MLD reports of other hosts received")             \
+	X(mld_reports_out, "mld.reports_out", count, "MLD reports sent (v1 or v2)")                   \
+	X(mld_dones_out, "mld.dones_out", count, "MLDv1 done messages sent")                          \
 	X(udp_rx, "udp.rx", count, "UDP datagrams received")                                         \
 	X(udp_hdrops, "udp.hdrops", drop, "UDP datagrams shorter than a header")                    \
 	X(udp_badlen, "udp.badlen", drop, "UDP datagrams whose length field disagrees with the packet") \

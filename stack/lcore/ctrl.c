@@ -97,7 +97,9 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 	case FFS_CTRL_GROUP_ADD:
 		if (lc->n_groups < FFS_MAX_GROUPS) {
 			lc->groups[lc->n_groups].port_index = msg->u.group.port_index;
+			lc->groups[lc->n_groups].family = msg->u.group.family;
 			lc->groups[lc->n_groups].group = msg->u.group.group;
+			lc->groups[lc->n_groups].group6 = msg->u.group.group6;
 			lc->n_groups++;
 		} else {
 			rc = -ENOBUFS;
@@ -105,7 +107,8 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 		break;
 	case FFS_CTRL_GROUP_DEL:
 		for (unsigned i = 0; i < lc->n_groups; i++) {
-			if (lc->groups[i].port_index == msg->u.group.port_index && lc->groups[i].group == msg->u.group.group) {
+			if (lc->groups[i].port_index == msg->u.group.port_index && lc->groups[i].family == msg->u.group.family &&
+			    lc->groups[i].group == msg->u.group.group && ip6_eq(&lc->groups[i].group6, &msg->u.group.group6)) {
 				lc->groups[i] = lc->groups[--lc->n_groups];
 				break;
 			}
@@ -117,6 +120,10 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 	case FFS_CTRL_IGMP_STATE:
 		igmp_state_change(lc, msg->u.group.port_index, msg->u.group.group, msg->u.group.exclude, msg->u.group.sources,
 				  msg->u.group.n_sources);
+		break;
+	case FFS_CTRL_MLD_STATE:
+		mld6_state_change(lc, msg->u.group.port_index, &msg->u.group.group6, msg->u.group.exclude,
+				  msg->u.group.sources6, msg->u.group.n_sources);
 		break;
 	}
 	lc->ctr.ctrl_msgs++;

@@ -27,6 +27,7 @@
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
 #include "stack/sock/sock.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/wire.h"
 
 #define FFS_BURST 32
@@ -36,15 +37,16 @@
 /** Datagrams a lcore gathers for sockets before it queues them (iface/udp.c): a burst from each of a
  *  few sources, or a broadcast's copies. */
 #define FFS_RX_STAGE (FFS_BURST * 4)
-/** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, a steered IPv4 fragment, a
+/** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, a steered IPv4 or IPv6 fragment, a
  *  reassembled UDP datagram for its socket's home lcore, or a received frame from the software RSS
  *  dispatcher (Ethernet header in place). */
 #define FFS_PEER_ARP 1
 #define FFS_PEER_FRAGMENT 2
 #define FFS_PEER_DATAGRAM 3
 #define FFS_PEER_FRAME 4
+#define FFS_PEER_FRAGMENT6 5
 /** A Neighbor Discovery message (data at its IPv6 header) cloned to every lcore, as ARP's are. */
-#define FFS_PEER_ND 5
+#define FFS_PEER_ND 6
 #define FFS_NO_TXQ 0xffff
 /** States of a ping waiter (ffs_stack.ping_waiters, low 16 bits of its word). */
 enum { FFS_PING_FREE, FFS_PING_CLAIMED, FFS_PING_WAITING, FFS_PING_FILLING, FFS_PING_DONE };
@@ -134,16 +136,19 @@ struct ffs_lcore {
 		uint16_t next[FFS_RX_STAGE];
 		struct rte_mbuf *pkts[FFS_RX_STAGE];
 	} rx_stage;
-	/** IPv4 reassembly state (iface/ipv4_frag.c). */
-	struct ipv4_reasm *reasm;
-	/** IGMP host state: memberships, query answers, report retransmissions (iface/igmp.c). */
+	/** Reassembly state of both families (iface/reasm.c). */
+	struct ip_reasm *reasm;
+	/** IGMP and MLD host state: memberships, query answers, report retransmissions (iface/igmp.c). */
 	struct igmp_host *igmp;
 	struct demux_table *demux;
-	/** Multicast groups joined on each port (any socket): IPv4 input accepts these. */
+	/** Multicast groups joined on each port (by any socket, or an IPv6 address's solicited-node
+	 *  group): IPv4 and IPv6 input accept these (ipv4_group_joined, ipv6_group_joined). */
 	unsigned n_groups;
 	struct {
 		uint16_t port_index;
+		uint8_t family;         /**< 4: group; 6: group6 */
 		uint32_t group;
+		struct ip6_addr group6;
 	} groups[FFS_MAX_GROUPS];
 	struct rte_ring *peer_in; /**< from other lcores: ARP clones, IPv4 fragments to reassemble here */
 	/** ICMP and ICMPv6 error rate limits (iface/icmp.c's limiter serves both). */

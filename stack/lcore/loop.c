@@ -127,6 +127,8 @@ static unsigned drain_peers(struct ffs_lcore *lc, struct rte_ring *ring)
 			ipv4_steered_input(lc, port, pkts[i]);
 		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAME)
 			eth_input(lc, port, pkts[i]);
+		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAGMENT6)
+			ipv6_input(lc, port, pkts[i]);
 		else if (port && pkts[i]->hash.usr == FFS_PEER_ND)
 			nd6_clone_input(lc, port, pkts[i]);
 		else if (port)
@@ -434,7 +436,7 @@ static unsigned turn(struct ffs_lcore *lc)
 	if (lc->now >= lc->next_tick) {
 		arp_tick(lc);
 		nd6_tick(lc);
-		ipv4_reasm_tick(lc);
+		ip_reasm_tick(lc);
 		igmp_tick(lc);
 		if (lc->index == 0)
 			watch_rx_starvation(lc);

@@ -47,8 +47,12 @@
 	  "Bytes of fragments held for reassembly per lcore.") \
 	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000, "ms", \
 	  "How long a partial datagram waits for its missing fragments.") \
+	X(FRAG6TTL_MS, "net.inet6.ip6.fragttl", 60000, 100, 120000, "ms", \
+	  "How long a partial IPv6 datagram waits for its missing fragments (RFC 8200 §4.5: 60 s).") \
 	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3, "version", \
 	  "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).") \
+	X(MLD_VERSION, "net.inet6.mld.version", 2, 1, 2, "version", \
+	  "MLD version spoken in reports (2 carries source-specific memberships; 1 for older routers).") \
 	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456, "bytes", \
 	  "Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).") \
 	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215, "mbufs", \
