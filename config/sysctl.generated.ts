@@ -94,6 +94,56 @@ export const SYSCTL_TABLE = [
     description: "1: a port that offers UDP transmit checksum offload (ffnet ifconfig: TXCSUM, udp_cksum) computes the checksum of each datagram that leaves in one frame (counted in udp.tx_csum_offload); 0: the stack sums every datagram itself. Fragments and looped-back datagrams are always summed by the stack.",
   },
   {
+    name: "net.inet6.ip6.hlim",
+    default: 64, min: 1, max: 255, unit: "hops",
+    description: "Default hop limit of IPv6 packets the stack sends (a router advertisement's Cur Hop Limit replaces it, RFC 4861 §6.3.4).",
+  },
+  {
+    name: "net.inet6.ip6.dad_count",
+    default: 1, min: 0, max: 15, unit: "probes",
+    description: "Neighbor Solicitations sent to detect a duplicate of each new IPv6 address (RFC 4862 DupAddrDetectTransmits); 0: no detection, addresses are usable at once.",
+  },
+  {
+    name: "net.inet6.ip6.accept_rtadv",
+    default: 1, min: 0, max: 1, unit: "",
+    description: "1: router advertisements give default routers, on-link prefixes, addresses (SLAAC, RFC 4862) and the link MTU, and a port without gateway6 solicits them at start; 0: they are ignored.",
+  },
+  {
+    name: "net.inet6.ip6.v6only",
+    default: 0, min: 0, max: 1, unit: "",
+    description: "Default of IPV6_V6ONLY for new udp6 sockets: 0 lets a socket bound to :: receive IPv4 too (as ::ffff:a.b.c.d), as Linux does.",
+  },
+  {
+    name: "net.inet6.icmp6.errppslimit",
+    default: 100, min: 0, max: 100000, unit: "per s",
+    description: "ICMPv6 error messages sent per second per lcore (0 = unlimited; RFC 4443 §2.4 f).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_maxnudhint",
+    default: 0, min: 0, max: 1000, unit: "hints",
+    description: "Upper-layer reachability confirmations accepted in a row for a neighbour before it is probed again (0: no limit).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_prune",
+    default: 1, min: 1, max: 3600, unit: "s",
+    description: "Interval of the Neighbor Discovery timer that ages neighbour entries, default routers, prefixes and addresses.",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_delay",
+    default: 5, min: 1, max: 60, unit: "s",
+    description: "DELAY_FIRST_PROBE_TIME (RFC 4861 §10): how long a stale neighbour in use waits for confirmation before it is probed.",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_umaxtries",
+    default: 3, min: 1, max: 100, unit: "probes",
+    description: "Unicast Neighbor Solicitations sent to a neighbour being probed before it is deemed unreachable (MAX_UNICAST_SOLICIT).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_mmaxtries",
+    default: 3, min: 1, max: 100, unit: "probes",
+    description: "Multicast Neighbor Solicitations sent to resolve a new neighbour before it fails and its held packets are dropped (MAX_MULTICAST_SOLICIT).",
+  },
+  {
     name: "dev.fault.rx_drop_ppm",
     default: 0, min: 0, max: 1000000, unit: "ppm",
     description: "Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).",
