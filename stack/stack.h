@@ -273,6 +273,14 @@ int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr);
  *  gateway left the subnet change with it; lcores forget neighbours off the new subnet; lcore 0
  *  announces the address (gratuitous ARP, RFC 5227 §2.3). */
 int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen);
+/** ifconfig inet6 ADDR prefixlen N [alias]: a configured IPv6 address (tentative until DAD passes) and
+ *  its on-link prefix. -EINVAL: not a unicast address a port may have (unspecified, loopback,
+ *  multicast, IPv4-mapped, link-local, a subnet-router anycast address, length 1..128); -EEXIST: an
+ *  address of a port already; -ENOSPC: the port's table is full; -ENOENT: no such port, or IPv6 off. */
+int ffs_stack_addr6_add(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *a, unsigned prefixlen);
+/** ifconfig inet6 ADDR -alias: removes an address (its prefix too when no other address holds it).
+ *  -ESRCH: not on the port; -EPERM: the link-local address; -ENOENT: no such port. */
+int ffs_stack_addr6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *a);
 /** A new MTU: the device's (rte_eth_dev_set_mtu, when the device has one) and the fragment size. */
 int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu);
 /** Up or down (rte_eth_dev_set_link_up/down where the device has them). A down port sends and
