@@ -58,9 +58,13 @@ struct ffs_ctrl_msg {
 		struct {
 			struct ffs_neigh_info *out; /**< owned by the message (freed with it) */
 			unsigned max;
+			bool v6;                     /**< the IPv6 table (ndp), not ARP's */
 		} dump;
 		struct {
 			uint32_t dst;
+			bool v6;                 /**< an ICMPv6 echo request to dst6 */
+			struct ip6_addr dst6;
+			int scope_port;          /**< IPv6: the port index of a link-local dst6, or -1 */
 			uint16_t ident;
 			uint16_t token;
 			uint16_t payload;
