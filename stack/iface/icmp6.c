@@ -131,6 +131,22 @@ void icmp6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_m
 		nd6_input(lc, port, m, ip, &nd, false);
 		break;
 	}
+	case ND_ROUTER_ADVERT: {
+		struct nd_repr nd;
+		if (!port)
+			break;
+		lc->ctr.nd6_rx++;
+		/* RFC 4861 §6.1.2: hop limit 255 and a link-local source (the router's address on the link). */
+		if (ip->hop_limit != ND_HOP_LIMIT || !ip6_is_linklocal(&ip->src) || m->nb_segs > 1 ||
+		    nd_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), ip, &nd) != WIRE_OK) {
+			lc->ctr.nd6_bad++;
+			break;
+		}
+		rte_pktmbuf_prepend(m, ip->hdr_len);
+		nd6_input(lc, port, m, ip, &nd, false);
+		ra6_input(lc, port, ip, &nd);
+		break;
+	}
 	case MLD_QUERY:
 	case MLD_V1_REPORT:
 	case MLD_V1_DONE:

@@ -253,7 +253,8 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 		bool multicast, bool reassembled);
 struct nd_repr;
 /**
- * Neighbor Solicitation and Advertisement input (RFC 4861 §7.2), `m` at the IPv6 header, the ND
+ * Neighbor Solicitation and Advertisement input (RFC 4861 §7.2), and what a Router Advertisement's
+ * source link-layer address teaches (§6.3.4), `m` at the IPv6 header, the ND
  * message at ip->hdr_len, parsed into `nd`. `cloned`: a copy from another lcore (learn only: no
  * answers, no counting). Does not consume `m`.
  */

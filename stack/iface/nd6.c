@@ -205,6 +205,16 @@ void nd6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct r
 	bool count = !cloned;
 	enum addr6_state state;
 	bool ours = addr6_is_local(st, port->index, &nd->target, &state);
+	if (nd->type == ND_ROUTER_ADVERT) {
+		/* RFC 4861 §6.3.4: the router's link-layer address teaches its entry (the default route's next hop). */
+		if (nd->has_slla) {
+			learn(lc, port, &ip->src, &nd->slla, true, count);
+			struct neigh_entry *e = neigh6_lookup(&lc->neigh6, port->index, &ip->src);
+			if (e)
+				e->router = true;
+		}
+		return;
+	}
 	if (nd->type == ND_NEIGHBOR_SOLICIT) {
 		if (!ours)
 			return;
