@@ -98,6 +98,11 @@
 	X(igmp_reports_out, "igmp.reports_out", count, "IGMP membership reports sent (v2 or v3)")    \
 	X(igmp_leaves_out, "igmp.leaves_out", count, "IGMPv2 leave messages sent")                   \
 	X(igmp_unknown, "igmp.unknown", drop, "IGMP messages of unknown type")                      \
+	X(nd6_rs_out, "nd6.rs_out", count, "router solicitations sent (RFC 4861 §6.3.7: at start, by ports without gateway6)") \
+	X(nd6_ra_in, "nd6.ra_in", count, "router advertisements taken in: default router, prefixes, addresses, MTU") \
+	X(nd6_ra_ignored, "nd6.ra_ignored", drop, "router advertisements ignored: net.inet6.ip6.accept_rtadv is 0, or IPv6 is off on the port") \
+	X(nd6_autoconf, "nd6.autoconf", count, "addresses formed from advertised prefixes (SLAAC, RFC 4862)") \
+	X(nd6_ra_full, "nd6.ra_full", count, "routers, prefixes or addresses an advertisement offered that their table had no room for") \
 	X(udp_rx, "udp.rx", count, "UDP datagrams received")                                         \
 	X(udp_hdrops, "udp.hdrops", drop, "UDP datagrams shorter than a header")                    \
 	X(udp_badlen, "udp.badlen", drop, "UDP datagrams whose length field disagrees with the packet") \
