@@ -29,6 +29,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 
 /** One thread's application context for one stack. */
 struct ff_ctx {
@@ -457,15 +458,6 @@ static void write_sin(struct sockaddr *out, socklen_t *len, uint32_t ip, uint16_
 	*len = sizeof(sin);
 }
 
-/** Writes the source of a datagram received by so: sockaddr_in, or sockaddr_in6 on an AF_INET6 socket. */
-static void write_from(const struct ffs_sock *so, struct sockaddr *out, socklen_t *len, uint32_t ip, uint16_t port)
-{
-	if (so->v6)
-		write_sin6(out, len, NULL, ip, 0, port);
-	else
-		write_sin(out, len, ip, port);
-}
-
 /** The socket behind s and the address it is given; NULL with errno set on failure. *how is read_sin's result. */
 static struct ffs_sock *sock_and_addr(int s, const struct sockaddr *addr, socklen_t addrlen, enum sin_use mode, struct ffs_stack **st,
 				      uint32_t *ip, uint16_t *port, int *how)
@@ -561,6 +553,18 @@ bool sock_ready(void *arg)
 	return w->write ? ffs_sock_writable(so) || atomic_load(&so->so_error) : ffs_sock_readable(so);
 }
 
+/** An AF_INET6 socket's send over IPv6 (dst NULL: its connected peer). */
+static ssize_t send6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
+		     int flags, const struct ip6_addr *dst, uint32_t scope, uint16_t port)
+{
+	bool saved = so->nonblock;
+	if (flags & MSG_DONTWAIT)
+		so->nonblock = true;
+	int rc = ffs_sock_sendv6(st, so, iov, iovcnt, m, dst, scope, port);
+	so->nonblock = saved;
+	return rc < 0 ? fail(rc) : rc;
+}
+
 ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
 		      const struct sockaddr *to, socklen_t tolen)
 {
@@ -584,7 +588,7 @@ ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbu
 		if (rc == 0 && a.port == 0)
 			return fail(-EINVAL);
 		if (rc == 0 && a.v6)
-			return fail(-ENETUNREACH);
+			return send6(st, so, iov, iovcnt, m, flags, (const struct ip6_addr *)a.ip6, a.scope_id, a.port);
 		ip = a.ip;
 		port = a.port;
 	} else if (to) {
@@ -594,6 +598,9 @@ ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbu
 		if (port == 0)
 			return fail(-EINVAL);
 	}
+	/* A connected AF_INET6 socket's peer is IPv6 unless v4-mapped. */
+	if (!to && so->v6 && so->connected && !ffs_in6_is_v4mapped(so->raddr6))
+		return send6(st, so, iov, iovcnt, m, flags, NULL, 0, 0);
 	bool saved = so->nonblock;
 	if (flags & MSG_DONTWAIT)
 		so->nonblock = true;
@@ -641,9 +648,14 @@ static ssize_t recvv(int s, const struct iovec *iov, int iovcnt, int flags, stru
 		uint32_t src, dst;
 		uint16_t sport;
 		bool truncated = false;
-		int rc = ffs_sock_recvv(st, so, iov, iovcnt, &src, &sport, &dst, &truncated, flags & MSG_PEEK);
+		struct ffs_src6 src6;
+		int rc = so->v6 ? ffs_sock_recvv6(st, so, iov, iovcnt, &src6, &sport, &truncated, flags & MSG_PEEK)
+				: ffs_sock_recvv(st, so, iov, iovcnt, &src, &sport, &dst, &truncated, flags & MSG_PEEK);
 		if (rc >= 0) {
-			write_from(so, from, fromlen, src, sport);
+			if (so->v6)
+				write_sin6(from, fromlen, src6.addr, 0, src6.scope_id, sport);
+			else
+				write_sin(from, fromlen, src, sport);
 			if (msg_flags)
 				*msg_flags = truncated ? MSG_TRUNC : 0;
 			if (!(flags & MSG_TRUNC) && truncated) {
@@ -757,6 +769,9 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 static unsigned recv_bursts(struct ffs_stack *st, struct ffs_sock *so, struct mmsghdr *msgvec, unsigned vlen, int flags)
 {
 	unsigned i = 0;
+	/* An AF_INET6 socket's sources (IPv6) are read one datagram at a time, by ff_recvmsg. */
+	if (so->v6)
+		return 0;
 	while (i < vlen) {
 		struct ffs_dgram_in d[MMSG_BURST];
 		unsigned k = vlen - i < MMSG_BURST ? vlen - i : MMSG_BURST;
@@ -766,7 +781,7 @@ static unsigned recv_bursts(struct ffs_stack *st, struct ffs_sock *so, struct mm
 		for (unsigned j = 0; j < got; j++) {
 			struct msghdr *mh = &msgvec[i + j].msg_hdr;
 			socklen_t namelen = mh->msg_namelen;
-			write_from(so, mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
+			write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
 			mh->msg_namelen = mh->msg_name ? namelen : 0;
 			mh->msg_flags = d[j].truncated ? MSG_TRUNC : 0;
 			mh->msg_controllen = 0;
@@ -822,7 +837,7 @@ int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, str
 			/* The first one came after a wait: the rest of what is queued comes in bursts. */
 			struct ffs_stack *st;
 			struct ffs_sock *so = sock_of(s, &st);
-			if (burst && so)
+			if (burst && so && !so->v6)
 				return 1 + (int)recv_bursts(st, so, msgvec + 1, vlen - 1, plain);
 		}
 	}

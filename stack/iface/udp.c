@@ -4,6 +4,10 @@
  * enqueue, one SO_RCVBUF update and at most one wake-up per burst; output drains the lcore's TX
  * ring, prepends UDP headers and hands datagrams to IPv4 (which fragments what exceeds the MTU). Closed ports answer with ICMP port unreachable
  * (RFC 1122 §4.1.3.1); ICMP errors about our datagrams reach the socket that sent them.
+ * UDP over IPv6 takes the same path: udp6_input demultiplexes by the IPv6 addresses, leaving the IPv6
+ * header in the headroom before the payload (ffs_meta.src is its distance, FFS_META_V6) so that the
+ * application reads the source there; an AF_INET6 socket's datagrams carry their addresses in the
+ * headroom where the IPv6 header goes, and leave through ipv6_output.
  */
 #include <errno.h>
 #include <rte_ip.h>
@@ -13,6 +17,8 @@
 #include "stack/phy/rss.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
+#include "stack/wire/icmp6.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/udp.h"
 
 #define MAX_GROUP_RECEIVERS 64
@@ -244,6 +250,77 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 		deliver(lc, targets[i], m);
 }
 
+void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
+		bool multicast, bool reassembled)
+{
+	(void)reassembled;
+	struct udp_repr u;
+	lc->ctr.udp_rx++;
+	enum wire_result r;
+	if (m->nb_segs == 1) {
+		r = udp6_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ip->src, &ip->dst, caps, &u);
+	} else {
+		/* A reassembled datagram spans segments: the header here, the sum over the chain. */
+		struct wire_csum_caps verified = *caps;
+		verified.rx_l4_verified = true;
+		uint8_t hdr[UDP_HDR_LEN];
+		const uint8_t *h = rte_pktmbuf_read(m, 0, UDP_HDR_LEN, hdr);
+		r = h ? udp6_repr_parse(h, rte_pktmbuf_pkt_len(m), &ip->src, &ip->dst, &verified, &u) : WIRE_TRUNCATED;
+		if (r == WIRE_OK && !caps->rx_l4_verified) {
+			uint16_t sum;
+			rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum);
+			uint32_t s = rte_be_to_cpu_16(sum) + csum_pseudo_ipv6(&ip->src, &ip->dst, rte_pktmbuf_pkt_len(m), IPV6_NH_UDP);
+			if (csum_fold(s) != 0)
+				r = WIRE_BAD_CHECKSUM;
+		}
+	}
+	/* RFC 4038 §5.1 (and Linux): a v4-mapped address on the wire is a spoofing vector, never ours. */
+	if (r == WIRE_OK && (ip6_is_v4mapped(&ip->src) || ip6_is_v4mapped(&ip->dst)))
+		r = WIRE_BAD_LENGTH;
+	if (r != WIRE_OK) {
+		if (r == WIRE_TRUNCATED)
+			lc->ctr.udp_hdrops++;
+		else if (r == WIRE_BAD_CHECKSUM)
+			lc->ctr.udp_badsum++;
+		else
+			lc->ctr.udp_badlen++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_adj(m, UDP_HDR_LEN);
+	if (rte_pktmbuf_pkt_len(m) > u.payload_len)
+		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - u.payload_len);
+	struct ffs_meta *meta = ffs_meta(m);
+	/* The IPv6 header stays in the headroom, hdr_len + 8 bytes before the payload; a link-local
+	 * source's scope is the port it came by (m->port, index + 1). */
+	*meta = (struct ffs_meta){ .src = (uint32_t)(UDP_HDR_LEN + ip->hdr_len), .dst = (uint32_t)m->port + 1u,
+				   .sport = u.src_port, .dport = u.dst_port, .ttl = ip->hop_limit, .tos = ip->tclass,
+				   .flags = FFS_META_V6 };
+	if (!multicast) {
+		struct ffs_sock *so = demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, lc->index);
+		if (so) {
+			deliver(lc, so, m);
+			return;
+		}
+		lc->ctr.udp_noport++;
+		/* RFC 4443 §3.1: port unreachable, quoting the datagram from its IPv6 header. */
+		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
+		icmp6_send_error(lc, m, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_PORT, 0);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
+	unsigned n = demux_group6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, targets, MAX_GROUP_RECEIVERS);
+	if (n == 0) {
+		lc->ctr.udp_noportbcast++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
+	for (unsigned i = 0; i < n; i++)
+		deliver(lc, targets[i], m);
+}
+
 void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
 {
 	/* The quoted datagram: its IPv4 header and at least the first 8 bytes of its UDP header. */
@@ -283,10 +360,45 @@ struct src_cache {
 	uint32_t dst, src;
 };
 
+/**
+ * An AF_INET6 socket's datagram: its destination and source (:: = chosen by ipv6_output) wait in the
+ * headroom where the IPv6 header goes (FFS_UDP6_DST_OFF, FFS_UDP6_SRC_OFF before the payload), its
+ * scope (interface index) in ffs_meta.dst.
+ */
+static void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ffs_meta *meta)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct ipv6_out o = { .next_header = IPV6_NH_UDP, .hop_limit = meta->ttl, .tclass = meta->tos,
+			      .scope_port = meta->dst ? (int)meta->dst - 1 : -1,
+			      .mcast_loop = meta->flags & FFS_META_MCAST_LOOP, .udp_csum = true };
+	memcpy(o.src.b, d - FFS_UDP6_SRC_OFF, sizeof(o.src.b));
+	memcpy(o.dst.b, d - FFS_UDP6_DST_OFF, sizeof(o.dst.b));
+	uint16_t payload_len = (uint16_t)rte_pktmbuf_pkt_len(m);
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, UDP_HDR_LEN);
+	if (!h) {
+		lc->ctr.udp_tx_errors++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* ipv6_output fills the checksum once the source is chosen (RFC 8200 §8.1: never zero). */
+	wr_be16(h, meta->sport);
+	wr_be16(h + 2, meta->dport);
+	wr_be16(h + 4, (uint16_t)(payload_len + UDP_HDR_LEN));
+	wr_be16(h + 6, 0);
+	if (ipv6_output(lc, m, &o) == 0)
+		lc->ctr.udp_tx++;
+	else
+		lc->ctr.udp_tx_errors++;
+}
+
 static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache, struct ipv4_route_memo *memo)
 {
 	struct ffs_stack *st = lc->st;
 	struct ffs_meta meta = *ffs_meta(m);
+	if (meta.flags & FFS_META_V6) {
+		udp6_output(lc, m, &meta);
+		return;
+	}
 	uint32_t src = meta.src;
 	if (!src && cache->valid && cache->dst == meta.dst) {
 		src = cache->src;

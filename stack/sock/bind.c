@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "stack/iface/addr6.h"
 #include "stack/iface/iface.h"
+#include "stack/iface/route6.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/rss.h"
@@ -244,11 +246,39 @@ int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
 }
 
 /** Whether an IPv6 address (not v4-mapped) may be bound: `::`, `::1`, multicast, or one of the
- *  ports' addresses. */
-static bool bindable6(const struct ffs_stack *st, const uint8_t a[16])
+ *  ports' addresses (a tentative one too, as Linux's optimistic bind allows; not a duplicated one). */
+static bool bindable6(const struct ffs_stack *st, const struct ip6_addr *a)
 {
-	(void)st;
-	return ffs_in6_is_any(a) || ffs_in6_is_loopback(a) || a[0] == 0xff;
+	enum addr6_state state;
+	if (ip6_is_unspecified(a) || ip6_is_loopback(a) || ip6_is_multicast(a))
+		return true;
+	return addr6_is_local(st, -1, a, &state) && state != ADDR6_DUPLICATED;
+}
+
+bool ffs_sock_reachable6(const struct ffs_stack *st, const struct ip6_addr *dst, uint32_t scope)
+{
+	enum addr6_state state;
+	if (ip6_is_loopback(dst) || addr6_is_local(st, -1, dst, &state))
+		return true;
+	if (ip6_is_multicast(dst))
+		return scope ? scope <= st->n_ports : st->n_ports > 0;
+	struct ip6_addr nexthop;
+	return route6_lookup(st, dst, scope ? (int)scope - 1 : -1, &nexthop) != NULL;
+}
+
+/** The source an AF_INET6 socket connected to dst speaks from: dst itself when it is ours (as the
+ *  loopback), else the address RFC 6724 selects on dst's port. False: none. */
+static bool source6(const struct ffs_stack *st, const struct ip6_addr *dst, uint32_t scope, struct ip6_addr *out)
+{
+	enum addr6_state state;
+	if (ip6_is_loopback(dst) || addr6_is_local(st, -1, dst, &state)) {
+		*out = *dst;
+		return true;
+	}
+	struct ip6_addr nexthop;
+	const struct ffs_port *p = ip6_is_multicast(dst) && scope ? &st->ports[scope - 1]
+								   : route6_lookup(st, dst, scope ? (int)scope - 1 : -1, &nexthop);
+	return p && addr6_source(st, p->index, dst, out);
 }
 
 int ffs_sock_bind6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port)
@@ -262,7 +292,7 @@ int ffs_sock_bind6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr
 		return -EINVAL;
 	if (scope_id && (linklocal || (addr[0] == 0xff && (addr[1] & 0x0f) <= 2)) && scope_id > st->n_ports)
 		return -ENODEV;
-	if (!mapped && !bindable6(st, addr))
+	if (!mapped && !bindable6(st, (const struct ip6_addr *)addr))
 		return -EADDRNOTAVAIL;
 	pthread_mutex_lock(&st->ns_lock);
 	uint8_t old[16];
@@ -281,17 +311,21 @@ int ffs_sock_bind6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr
 
 int ffs_sock_connect6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port)
 {
-	(void)scope_id;
 	if (ffs_in6_is_v4mapped(addr)) {
 		if (so->v6only)
 			return -ENETUNREACH;
 		return ffs_sock_connect(st, so, ffs_in6_v4(addr), port);
 	}
-	uint8_t peer[16] = { 0 };
-	peer[15] = 1; /* Linux: connecting to :: means the local host, ::1 */
+	struct ip6_addr peer = IP6_LOOPBACK; /* Linux: connecting to :: means the local host, ::1 */
 	if (!ffs_in6_is_any(addr))
-		memcpy(peer, addr, 16);
-	if (!ffs_in6_is_loopback(peer))
+		memcpy(peer.b, addr, 16);
+	/* RFC 4007 §6: a link-local peer needs its link. */
+	if (ip6_is_linklocal(&peer) && !scope_id && !(scope_id = so->scope_id))
+		return -EINVAL;
+	if (scope_id > st->n_ports && (ip6_is_linklocal(&peer) || ip6_is_multicast(&peer)))
+		return -ENODEV;
+	struct ip6_addr src;
+	if (!ffs_sock_reachable6(st, &peer, scope_id) || !source6(st, &peer, scope_id, &src))
 		return -ENETUNREACH;
 	if (ffs_in6_is_v4mapped(so->laddr6) && so->addr_locked)
 		return -EAFNOSUPPORT;
@@ -299,11 +333,13 @@ int ffs_sock_connect6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t a
 	int rc = so->bound ? 0 : autobind_locked(st, so, NULL);
 	if (rc == 0) {
 		if (!so->addr_locked)
-			memcpy(so->laddr6, peer, 16); /* the source ::1 speaks from */
+			memcpy(so->laddr6, src.b, 16);
 		so->laddr = 0;
-		memcpy(so->raddr6, peer, 16);
+		memcpy(so->raddr6, peer.b, 16);
 		so->raddr = 0;
 		so->rport = port;
+		if (ip6_is_linklocal(&peer))
+			so->scope_id = scope_id;
 		so->connected = true;
 		rc = ffs_sock_publish(st, so);
 	}

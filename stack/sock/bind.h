@@ -12,4 +12,9 @@ struct ffs_ctrl_msg *ffs_sock_msg(enum ffs_ctrl_op op, struct ffs_sock *so);
 /** Caller holds ns_lock. Tells every lcore of so's addressing and memberships (SOCK_UPSERT). */
 int ffs_sock_publish(struct ffs_stack *st, struct ffs_sock *so);
 
+struct ip6_addr;
+/** Whether an AF_INET6 socket can reach dst (link-local and multicast ones through `scope`, an
+ *  interface index), as Linux's route lookup before udpv6_sendmsg queues; false: -ENETUNREACH. */
+bool ffs_sock_reachable6(const struct ffs_stack *st, const struct ip6_addr *dst, uint32_t scope);
+
 #endif

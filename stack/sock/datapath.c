@@ -155,9 +155,9 @@ static inline int tx_charge(const struct tx_plan *p)
  * why: a full TX ring, -EAGAIN on a non-blocking socket (-ENOBUFS otherwise).
  */
 static __rte_always_inline unsigned tx_enqueue(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbuf **pkts,
-					       const struct tx_plan *p, unsigned k, int charge, int *err)
+					       const struct tx_plan *p, unsigned k, int charge, int *err, bool stamped)
 {
-	for (unsigned i = 0; i < k; i++)
+	for (unsigned i = 0; i < k && !stamped; i++)
 		stamp(so, pkts[i], p[i].dst, p[i].dport);
 	struct ffs_lcore *lc = st->lcores[so->tx_lcore];
 	atomic_fetch_add(&so->tx_bytes, charge);
@@ -201,10 +201,24 @@ static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_so
 	}
 	if (k == 0)
 		return 0;
-	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err);
+	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err, false);
 	if (sent < k)
 		rte_pktmbuf_free_bulk(pkts + sent, k - sent);
 	return sent;
+}
+
+/** Waits, as a blocking socket does, until SO_SNDBUF has room for `charge` bytes: 0, or -EAGAIN. */
+static __rte_always_inline int sndbuf_wait(struct ffs_stack *st, struct ffs_sock *so, int charge)
+{
+	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
+	bool drive = ffs_stack_thread_drives(st);
+	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
+		if (so->nonblock || waited > 20000)
+			return -EAGAIN;
+		if (!drive || !ffs_stack_poll_thread(st))
+			rte_delay_us_sleep(50);
+	}
+	return 0;
 }
 
 /*
@@ -226,17 +240,11 @@ static __rte_always_inline int send_one(struct ffs_stack *st, struct ffs_sock *s
 		if (rc < 0)
 			return rc;
 	}
-	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
-	bool drive = ffs_stack_thread_drives(st);
 	int charge = tx_charge(&p);
-	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
-		if (so->nonblock || waited > 20000)
-			return -EAGAIN;
-		if (!drive || !ffs_stack_poll_thread(st))
-			rte_delay_us_sleep(50);
-	}
+	if ((rc = sndbuf_wait(st, so, charge)) < 0)
+		return rc;
 	if (m)
-		return tx_enqueue(st, so, &m, &p, 1, charge, &rc) ? (int)p.len : rc;
+		return tx_enqueue(st, so, &m, &p, 1, charge, &rc, false) ? (int)p.len : rc;
 	return tx_burst(st, so, d, &p, 1, charge, &rc) ? (int)p.len : rc;
 }
 
@@ -253,6 +261,78 @@ int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbu
 	const struct iovec iov = { NULL, rte_pktmbuf_pkt_len(m) };
 	const struct ffs_dgram_out d = { &iov, 1, dst, dport };
 	return send_one(st, so, &d, m);
+}
+
+/** The TX metadata and headroom addresses of a datagram from AF_INET6 socket `so` to dst:dport. */
+static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
+{
+	struct ffs_meta *meta = ffs_meta(m);
+	bool mcast = ip6_is_multicast(dst);
+	int hops = mcast ? so->mcast_hops : so->hops;
+	*meta = (struct ffs_meta){
+		.dst = mcast && !scope ? so->mcast_if6 : scope,
+		.sport = so->lport,
+		.dport = dport,
+		.sock_id = (uint16_t)so->id,
+		.sock_gen = so->gen,
+		.ttl = hops < 0 ? 0 : (uint8_t)hops,
+		.tos = so->tclass,
+		.flags = FFS_META_V6 | (mcast && so->mcast_loop ? FFS_META_MCAST_LOOP : 0),
+	};
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(d - FFS_UDP6_DST_OFF, dst->b, 16);
+	/* A bound unicast address is the source; otherwise ipv6_output chooses one (RFC 6724). */
+	if (ffs_in6_is_any(so->laddr6) || so->laddr6[0] == 0xff)
+		memset(d - FFS_UDP6_SRC_OFF, 0, 16);
+	else
+		memcpy(d - FFS_UDP6_SRC_OFF, so->laddr6, 16);
+}
+
+int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
+		    const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
+{
+	int err = take_error(so);
+	if (err)
+		return -err;
+	struct ip6_addr to;
+	if (dst) {
+		to = *dst;
+	} else {
+		if (!so->connected)
+			return -EDESTADDRREQ;
+		memcpy(to.b, so->raddr6, 16);
+		dport = so->rport;
+		scope = so->scope_id;
+	}
+	if (dport == 0)
+		return -EINVAL;
+	/* RFC 4007 §6: a link-local destination needs its link (Linux: EINVAL). */
+	if (ip6_is_linklocal(&to) && !scope && !(scope = so->scope_id))
+		return -EINVAL;
+	struct tx_plan p = { 0, dport, m ? rte_pktmbuf_pkt_len(m) : iov_total(iov, iovcnt) };
+	if (p.len > FFS_UDP6_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (!ffs_sock_reachable6(st, &to, scope))
+		return -ENETUNREACH;
+	int rc;
+	if (!so->bound && (rc = ffs_sock_autobind(st, so)) < 0)
+		return rc;
+	int charge = tx_charge(&p);
+	if ((rc = sndbuf_wait(st, so, charge)) < 0)
+		return rc;
+	struct rte_mbuf *own = m ? m : rte_pktmbuf_alloc(st->pool);
+	if (!own)
+		return -ENOBUFS;
+	if (!m && copy_into(st->pool, own, iov, iovcnt, p.len) != 0) {
+		rte_pktmbuf_free(own);
+		return -ENOBUFS;
+	}
+	stamp6(so, own, &to, scope, dport);
+	if (tx_enqueue(st, so, &own, &p, 1, charge, &rc, true))
+		return (int)p.len;
+	if (!m)
+		rte_pktmbuf_free(own);
+	return rc;
 }
 
 int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)
@@ -318,7 +398,32 @@ static __rte_always_inline void rx_release(struct ffs_sock *so, struct rte_mbuf 
  * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
  * next; otherwise what was received leaves SO_RCVBUF and goes back to the pool in one release.
  */
-static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek)
+/** The source of a received datagram as an AF_INET6 socket reports it: IPv6 from the header left in
+ *  the headroom (FFS_META_V6), IPv4 v4-mapped. */
+static void src6_of(struct rte_mbuf *m, struct ffs_src6 *out)
+{
+	const struct ffs_meta *meta = ffs_meta(m);
+	out->scope_id = 0;
+	if (!(meta->flags & FFS_META_V6)) {
+		ffs_in6_from_v4(meta->src, out->addr);
+		return;
+	}
+	memcpy(out->addr, rte_pktmbuf_mtod(m, const uint8_t *) - meta->src + 8, 16);
+	if (out->addr[0] == 0xfe && (out->addr[1] & 0xc0) == 0x80)
+		out->scope_id = meta->dst;
+}
+
+void ffs_packed_src6(struct rte_mbuf *m, uint8_t *at, struct ffs_dgram_packed *v)
+{
+	struct ffs_src6 s;
+	src6_of(m, &s);
+	memcpy(at, s.addr, 16);
+	v->src = 16;
+	v->sport = (v->sport & 0xffffu) | FFS_PACKED_V6 | (s.scope_id & 0xffu) << 24;
+}
+
+static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek,
+					     struct ffs_src6 *src6)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned k = 0;
@@ -331,6 +436,8 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 	int bytes = 0;
 	for (unsigned i = 0; i < k; i++) {
 		rx_copy(pkts[i], &v[i]);
+		if (src6)
+			src6_of(pkts[i], &src6[i]);
 		bytes += v[i].len + FFS_DGRAM_OVERHEAD;
 	}
 	if (peek && k)
@@ -340,15 +447,15 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 	return k;
 }
 
-int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
-		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek)
+/** One datagram into iov, as ffs_sock_recvv, with its source for an AF_INET6 socket when src6 is given. */
+static __rte_always_inline int recv_one(struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
+					uint16_t *sport, uint32_t *dst, bool *truncated, bool peek, struct ffs_src6 *src6)
 {
-	(void)st;
 	int err = take_error(so);
 	if (err)
 		return -err;
 	struct ffs_dgram_in d = { .iov = iov, .iovcnt = iovcnt };
-	if (rx_burst(so, &d, 1, peek) == 0)
+	if (rx_burst(so, &d, 1, peek, src6) == 0)
 		return -EAGAIN;
 	if (truncated)
 		*truncated = d.truncated;
@@ -361,12 +468,26 @@ int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
 	return d.len;
 }
 
+int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
+		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek)
+{
+	(void)st;
+	return recv_one(so, iov, iovcnt, src, sport, dst, truncated, peek, NULL);
+}
+
+int ffs_sock_recvv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct ffs_src6 *src6,
+		    uint16_t *sport, bool *truncated, bool peek)
+{
+	(void)st;
+	return recv_one(so, iov, iovcnt, NULL, sport, NULL, truncated, peek, src6);
+}
+
 int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n)
 {
 	(void)st;
 	if (n == 0 || !so->rx || atomic_load_explicit(&so->so_error, memory_order_relaxed))
 		return 0;
-	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false);
+	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false, NULL);
 }
 
 unsigned ffs_sock_rx_peek(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)
@@ -402,13 +523,18 @@ int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct f
 		for (; k < got; k++) {
 			struct rte_mbuf *m = pkts[k];
 			uint32_t len = rte_pktmbuf_pkt_len(m);
-			if (off + len > cap)
+			const struct ffs_meta *meta = ffs_meta(m);
+			/* An IPv6 datagram's source goes in the 16 bytes before its payload. */
+			size_t pre = meta->flags & FFS_META_V6 ? 16 : 0;
+			if (off + pre + len > cap)
 				break;
+			v[done + k] = (struct ffs_dgram_packed){ .offset = (uint32_t)(off + pre), .len = len, .src = meta->src, .sport = meta->sport };
+			if (pre)
+				ffs_packed_src6(m, buf + off, &v[done + k]);
+			off += pre;
 			const void *p = m->nb_segs == 1 ? rte_pktmbuf_mtod(m, const void *) : rte_pktmbuf_read(m, 0, len, buf + off);
 			if (p != buf + off)
 				memcpy(buf + off, p, len);
-			const struct ffs_meta *meta = ffs_meta(m);
-			v[done + k] = (struct ffs_dgram_packed){ .offset = (uint32_t)off, .len = len, .src = meta->src, .sport = meta->sport };
 			off += (len + 7) & ~(size_t)7; /* each datagram 8-byte aligned, for typed views of it */
 			bytes += (int)len + FFS_DGRAM_OVERHEAD;
 		}

@@ -20,9 +20,77 @@ void demux_free(struct demux_table *t)
 			free(t->by_port[p]->e);
 			free(t->by_port[p]);
 		}
+		if (t->by_port6[p]) {
+			free(t->by_port6[p]->e);
+			free(t->by_port6[p]);
+		}
 	}
 	free(t);
 }
+
+static void fill6(struct demux6_entry *e, struct ffs_sock *so)
+{
+	e->so = so;
+	memcpy(e->laddr, so->laddr6, 16);
+	memcpy(e->raddr, so->raddr6, 16);
+	e->rport = so->rport;
+	e->connected = so->connected;
+	e->reuseport = so->reuseport;
+	e->home = so->tx_lcore;
+	e->bind_seq = so->bind_seq;
+}
+
+static void remove6(struct demux_table *t, struct ffs_sock *so, uint16_t lport)
+{
+	struct demux6_bucket *b = t->by_port6[lport];
+	if (!b)
+		return;
+	for (unsigned i = 0; i < b->n; i++) {
+		if (b->e[i].so == so) {
+			b->e[i] = b->e[--b->n];
+			break;
+		}
+	}
+	if (b->n == 0) {
+		free(b->e);
+		free(b);
+		t->by_port6[lport] = NULL;
+	}
+}
+
+/** Adds or refreshes so's IPv6 entry (or removes it when so takes no IPv6). */
+static int upsert6(struct demux_table *t, struct ffs_sock *so)
+{
+	if (!ffs_sock_has_v6(so)) {
+		remove6(t, so, so->lport);
+		return 0;
+	}
+	struct demux6_bucket *b = t->by_port6[so->lport];
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		t->by_port6[so->lport] = b;
+	}
+	for (unsigned i = 0; i < b->n; i++) {
+		if (b->e[i].so == so) {
+			fill6(&b->e[i], so);
+			return 0;
+		}
+	}
+	if (b->n == b->cap) {
+		unsigned cap = b->cap ? b->cap * 2 : 2;
+		struct demux6_entry *e = realloc(b->e, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		b->e = e;
+		b->cap = cap;
+	}
+	fill6(&b->e[b->n++], so);
+	return 0;
+}
+
+static void demux_remove4(struct demux_table *t, struct ffs_sock *so, uint16_t lport);
 
 static void fill(struct demux_entry *e, struct ffs_sock *so)
 {
@@ -41,9 +109,14 @@ static void fill(struct demux_entry *e, struct ffs_sock *so)
 
 int demux_upsert(struct demux_table *t, struct ffs_sock *so)
 {
-	/* An AF_INET6 socket that no longer takes IPv4 (connected to an IPv6 peer) leaves this table. */
+	if (so->v6) {
+		int rc = upsert6(t, so);
+		if (rc < 0)
+			return rc;
+	}
+	/* An AF_INET6 socket that takes no IPv4 (IPV6_V6ONLY, or bound or connected to IPv6) has no IPv4 entry. */
 	if (!ffs_sock_has_v4(so)) {
-		demux_remove(t, so, so->lport);
+		demux_remove4(t, so, so->lport);
 		return 0;
 	}
 	struct demux_bucket *b = t->by_port[so->lport];
@@ -72,6 +145,12 @@ int demux_upsert(struct demux_table *t, struct ffs_sock *so)
 }
 
 void demux_remove(struct demux_table *t, struct ffs_sock *so, uint16_t lport)
+{
+	demux_remove4(t, so, lport);
+	remove6(t, so, lport);
+}
+
+static void demux_remove4(struct demux_table *t, struct ffs_sock *so, uint16_t lport)
 {
 	struct demux_bucket *b = t->by_port[lport];
 	if (!b)
@@ -208,4 +287,80 @@ struct ffs_sock *demux_sender(const struct demux_table *t, uint32_t lsrc, uint16
 			fallback = e->so;
 	}
 	return fallback;
+}
+
+static inline bool addr6_matches(const struct demux6_entry *e, const uint8_t src[16], uint16_t sport, const uint8_t dst[16])
+{
+	if (!ffs_in6_is_any(e->laddr) && memcmp(e->laddr, dst, 16) != 0)
+		return false;
+	return !e->connected || (memcmp(e->raddr, src, 16) == 0 && e->rport == sport);
+}
+
+/** The 32 bits of an IPv6 address the flow hash takes (its words folded). */
+static inline uint32_t fold6(const uint8_t a[16])
+{
+	uint32_t w[4];
+	memcpy(w, a, 16);
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
+struct ffs_sock *demux_unicast6(const struct demux_table *t, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
+				uint16_t dport, unsigned flow_lcore)
+{
+	const struct demux6_bucket *b = t->by_port6[dport];
+	if (!b)
+		return NULL;
+	/* Linux's scoring as demux_unicast's: connected beats bound beats wildcard; the newest
+	 * SO_REUSEADDR binding wins; a SO_REUSEPORT group shares flows, its home lcore's members first. */
+	const struct demux6_entry *best = NULL;
+	int best_score = -1;
+	unsigned n_reuseport = 0, n_home = 0;
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct demux6_entry *e = &b->e[i];
+		if (!addr6_matches(e, src, sport, dst))
+			continue;
+		int score = (ffs_in6_is_any(e->laddr) ? 0 : 2) + (e->connected ? 4 : 0);
+		if (score > best_score || (score == best_score && !e->reuseport && e->bind_seq > best->bind_seq)) {
+			best = e;
+			best_score = score;
+			n_reuseport = e->reuseport ? 1 : 0;
+			n_home = e->reuseport && e->home == flow_lcore ? 1 : 0;
+		} else if (score == best_score && e->reuseport && best->reuseport) {
+			n_reuseport++;
+			n_home += e->home == flow_lcore;
+		}
+	}
+	if (!best || n_reuseport < 2)
+		return best ? best->so : NULL;
+	uint32_t h = flow_hash(fold6(src), sport, fold6(dst), dport);
+	unsigned k = n_home ? h % n_home : h % n_reuseport;
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct demux6_entry *e = &b->e[i];
+		if (!e->reuseport || !addr6_matches(e, src, sport, dst))
+			continue;
+		if ((ffs_in6_is_any(e->laddr) ? 0 : 2) + (e->connected ? 4 : 0) != best_score)
+			continue;
+		if (n_home && e->home != flow_lcore)
+			continue;
+		if (k-- == 0)
+			return e->so;
+	}
+	return best->so;
+}
+
+unsigned demux_group6(const struct demux_table *t, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
+		      uint16_t dport, struct ffs_sock **out, unsigned max)
+{
+	const struct demux6_bucket *b = t->by_port6[dport];
+	unsigned n = 0;
+	if (!b)
+		return 0;
+	/* The IP layer accepted the group (joined on the port); Linux's IPV6_MULTICAST_ALL default then
+	 * delivers to every socket of the port bound to `::` or to the group. */
+	for (unsigned i = 0; i < b->n && n < max; i++) {
+		const struct demux6_entry *e = &b->e[i];
+		if (addr6_matches(e, src, sport, dst))
+			out[n++] = e->so;
+	}
+	return n;
 }

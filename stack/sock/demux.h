@@ -33,8 +33,25 @@ struct demux_bucket {
 	struct demux_entry *e;
 };
 
+/** An AF_INET6 socket's IPv6 addressing (a socket that takes IPv6 proper: ffs_sock_has_v6). */
+struct demux6_entry {
+	struct ffs_sock *so;
+	uint8_t laddr[16], raddr[16];
+	uint16_t rport;
+	bool connected, reuseport;
+	unsigned home;
+	uint64_t bind_seq;
+};
+
+struct demux6_bucket {
+	unsigned n, cap;
+	struct demux6_entry *e;
+};
+
+/** IPv4 entries (AF_INET sockets, and AF_INET6 ones in dual stack) and IPv6 entries, by local port. */
 struct demux_table {
 	struct demux_bucket *by_port[65536];
+	struct demux6_bucket *by_port6[65536];
 };
 
 struct demux_table *demux_new(void);
@@ -51,5 +68,12 @@ unsigned demux_group(const struct demux_table *t, uint32_t src, uint16_t sport, 
 		     bool multicast, struct ffs_sock **out, unsigned max);
 /** The socket bound to lport that a datagram from lsrc:lport to dst:dport came from (ICMP errors). */
 struct ffs_sock *demux_sender(const struct demux_table *t, uint32_t lsrc, uint16_t lport, uint32_t dst, uint16_t dport);
+
+/** The unicast receiver of an IPv6 datagram (addresses in network order), as demux_unicast. */
+struct ffs_sock *demux_unicast6(const struct demux_table *t, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
+				uint16_t dport, unsigned flow_lcore);
+/** Receivers of an IPv6 multicast datagram: bound to its port on `::` or on the group. */
+unsigned demux_group6(const struct demux_table *t, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
+		      uint16_t dport, struct ffs_sock **out, unsigned max);
 
 #endif

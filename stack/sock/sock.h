@@ -131,6 +131,18 @@ struct ffs_meta {
 	uint8_t pad;
 };
 #define FFS_META_MCAST_LOOP 0x01 /**< TX: deliver a multicast datagram to local members too */
+/**
+ * An IPv6 datagram. RX: src is the distance from the payload back to its IPv6 header, left in the
+ * headroom (the source address 8 bytes into it), dst the scope (RX port index + 1). TX: the source
+ * and destination addresses wait in the headroom, FFS_UDP6_SRC_OFF / FFS_UDP6_DST_OFF bytes before
+ * the payload (where the IPv6 header will carry them), dst is the scope (port index + 1, 0: none),
+ * ttl the hop limit (0: net.inet6.ip6.hlim), tos the traffic class.
+ */
+#define FFS_META_V6 0x02
+#define FFS_UDP6_SRC_OFF 40 /**< UDP header 8 + IPv6 header up to its source (40 - 8) */
+#define FFS_UDP6_DST_OFF 24 /**< UDP header 8 + IPv6 header up to its destination (40 - 24) */
+/** The largest UDP payload over IPv6 without jumbograms: 65535 - 8 (RFC 8200 §5). */
+#define FFS_UDP6_MAX_PAYLOAD 65527
 
 
 /** True for a v4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2). */
@@ -298,12 +310,29 @@ int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
  */
 struct rte_mbuf;
 int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport);
+/** A received datagram's source as an AF_INET6 socket reports it (an IPv4 one v4-mapped). */
+struct ffs_src6 {
+	uint8_t addr[16];
+	uint32_t scope_id; /**< of a link-local source: the port it came by (index + 1) */
+};
 /**
  * Receives one datagram into iov; returns its full length (truncated copies set *truncated), fills
  * src/sport (and the local dst address). -EAGAIN when empty; -ECONNREFUSED (once) after an ICMP error.
  */
 int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
 		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek);
+/** ffs_sock_recvv for an AF_INET6 socket: the source as it reports it into *src6. */
+int ffs_sock_recvv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct ffs_src6 *src6,
+		    uint16_t *sport, bool *truncated, bool peek);
+struct ip6_addr;
+/**
+ * Sends one datagram from an AF_INET6 socket to dst (NULL: the connected peer) over IPv6: from iov,
+ * or the mbuf chain m as ffs_sock_send_mbuf. `scope` is the interface (port index + 1) of a
+ * link-local or multicast dst. ffs_sock_sendv's errors, and -EINVAL for a link-local dst without a
+ * scope.
+ */
+int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
+		    const struct ip6_addr *dst, uint32_t scope, uint16_t dport);
 /** One datagram of a send burst: its payload, and its destination (0 and 0: the connected peer). */
 struct ffs_dgram_out {
 	const struct iovec *iov;
@@ -347,8 +376,17 @@ struct ffs_dgram_packed {
  * described in v; per burst of FFS_BURST one ring dequeue, one SO_RCVBUF release and one bulk free.
  * Stops before the first that does not fit, which stays queued and is the next received. Returns how
  * many (0 when none is queued or the next does not fit). Pending errors are the caller's to check.
+ * An IPv6 datagram (FFS_PACKED_V6 in sport) has its source address in the 16 bytes before it.
  */
 int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct ffs_dgram_packed *v, unsigned n);
+/**
+ * ffs_dgram_packed.sport flag: an IPv6 datagram, whose source address lies `src` bytes before its
+ * payload (16 bytes), the scope id of a link-local source in bits 24..31.
+ */
+#define FFS_PACKED_V6 0x20000u
+/** Writes IPv6 datagram m's source at `at` (16 bytes just before where its payload goes) and marks v
+ *  with FFS_PACKED_V6 (src = 16). */
+void ffs_packed_src6(struct rte_mbuf *m, uint8_t *at, struct ffs_dgram_packed *v);
 /**
  * The queued datagrams' first n (≤ FFS_BURST) mbufs, in order, left queued: the one MSG_PEEK or
  * FIONREAD holds, then the ring's (rte_ring_dequeue_burst_start). Every call is followed by

@@ -2,7 +2,9 @@
  * AF_INET6 UDP sockets through the ff_* API on a loopback-only inline stack (lcore_mask = 0x1) that
  * this thread drives: Linux's bind forms and conflicts for `::`, `::1`, v4-mapped and link-local
  * addresses, IPV6_V6ONLY, dual stack (a socket on `::` receives IPv4 as ::ffff:a.b.c.d and sends
- * to v4-mapped peers over IPv4), connect and getpeername, and the IPPROTO_IPV6 options' checks.
+ * to v4-mapped peers over IPv4), connect and getpeername, and the IPPROTO_IPV6 options' checks;
+ * UDP over ::1 (one byte to 65527, several mbufs, the sources as sockaddr_in6, recvmmsg, the packed
+ * drain with the source before each payload) and its send errors.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "posix/ff_api.h"
+#include "posix/ff_dgram.h"
 #include "stack/sock/sock.h"
 #include "stack/stack.h"
 #include "test/stack/harness.h"
@@ -284,6 +287,113 @@ TEST(ipv6_options_checked_as_linux)
 	int v4 = ff_socket(AF_INET, SOCK_DGRAM, 0);
 	CHECK_EQ_INT(set_int(v4, IPPROTO_IPV6, IPV6_V6ONLY, 1), -ENOPROTOOPT);
 	ff_close(v4);
+	ff_close(s);
+}
+
+/** Sends `len` pattern bytes (seed) from s to [addr]:port. */
+static int send6_pattern(int s, const char *addr, uint16_t port, unsigned seed, size_t len)
+{
+	static uint8_t buf[70000];
+	for (size_t j = 0; j < len; j++)
+		buf[j] = (uint8_t)(seed + j);
+	struct sockaddr_in6 to = sin6_of(addr, port, 0);
+	ssize_t rc = ff_sendto(s, buf, len, 0, (struct sockaddr *)&to, sizeof(to));
+	return rc < 0 ? -errno : (int)rc;
+}
+
+TEST(udp_over_loopback_six_at_every_size)
+{
+	settle();
+	int base = ffs_stack_mempool_in_use(st);
+	int a = udp6(), b = udp6();
+	CHECK_EQ_INT(bind6(a, "::1", 7401), 0);
+	CHECK_EQ_INT(bind6(b, "::", 7402), 0);
+	static const size_t sizes[] = { 0, 1, 100, 1452, 1500, 8000, 65527 };
+	static uint8_t buf[70000];
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		CHECK_EQ_INT(send6_pattern(a, "::1", 7402, i, sizes[i]), (int)sizes[i]);
+		settle();
+		struct sockaddr_in6 from;
+		socklen_t len = sizeof(from);
+		CHECK_EQ_INT((int)ff_recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), (int)sizes[i]);
+		CHECK(pattern_at(buf, i, 0, sizes[i]));
+		CHECK_EQ_INT((int)len, (int)sizeof(from));
+		CHECK_EQ_INT(from.sin6_family, AF_INET6);
+		CHECK_EQ_INT(ntohs(from.sin6_port), 7401);
+		char text[INET6_ADDRSTRLEN];
+		CHECK_EQ_STR(inet_ntop(AF_INET6, &from.sin6_addr, text, sizeof(text)), "::1");
+	}
+	CHECK_EQ_INT(send6_pattern(a, "::1", 7402, 0, 65528), -EMSGSIZE);
+	/* And back, to the connected peer. */
+	struct sockaddr_in6 peer = sin6_of("::1", 7401, 0);
+	CHECK_EQ_INT(ff_connect(b, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	uint16_t port;
+	CHECK_EQ_STR(name_of(b, false, &port), "::1");
+	CHECK_EQ_INT((int)ff_send(b, "back", 4, 0), 4);
+	settle();
+	CHECK_EQ_INT((int)ff_recv(a, buf, sizeof(buf), 0), 4);
+	CHECK_MEM(buf, "back", 4);
+	ff_close(a);
+	ff_close(b);
+	settle();
+	CHECK_EQ_INT(ffs_stack_mempool_in_use(st), base);
+}
+
+TEST(dual_stack_socket_takes_both_families_in_one_drain)
+{
+	settle();
+	int r = udp6();
+	CHECK_EQ_INT(bind6(r, "::", 7410), 0);
+	int s6 = udp6();
+	CHECK_EQ_INT(bind6(s6, "::1", 7411), 0);
+	int s4 = bound(7412);
+	CHECK_EQ_INT(send6_pattern(s6, "::1", 7410, 1, 33), 33);
+	send_pattern(s4, 7410, 2, 44);
+	CHECK_EQ_INT(send6_pattern(s6, "::1", 7410, 3, 55), 55);
+	settle();
+	/* recvmmsg: each source as sockaddr_in6. */
+	struct mmsghdr msgs[2];
+	struct iovec iov[2];
+	struct sockaddr_in6 names[2];
+	static uint8_t bufs[2][128];
+	for (int i = 0; i < 2; i++) {
+		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &names[i], .msg_namelen = sizeof(names[i]), .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	CHECK_EQ_INT(ff_recvmmsg(r, msgs, 2, 0, NULL), 2);
+	char text[INET6_ADDRSTRLEN];
+	CHECK_EQ_INT((int)msgs[0].msg_len, 33);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &names[0].sin6_addr, text, sizeof(text)), "::1");
+	CHECK_EQ_INT(ntohs(names[0].sin6_port), 7411);
+	CHECK_EQ_INT((int)msgs[1].msg_len, 44);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &names[1].sin6_addr, text, sizeof(text)), "::ffff:127.0.0.1");
+	CHECK_EQ_INT(ntohs(names[1].sin6_port), 7412);
+	/* The dgram drain: an IPv6 datagram's source in the 16 bytes before its payload. */
+	static uint8_t packed[4096];
+	struct ff_dgram_desc desc[4];
+	CHECK_EQ_INT(ff_dgram_recv_packed(r, packed, sizeof(packed), 4, desc), 1);
+	CHECK_EQ_INT((int)desc[0].len, 55);
+	CHECK(desc[0].port & FF_DGRAM_V6);
+	CHECK_EQ_INT((int)(desc[0].port & 0xffff), 7411);
+	CHECK_EQ_INT((int)desc[0].addr, 16);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, packed + desc[0].offset - desc[0].addr, text, sizeof(text)), "::1");
+	CHECK(pattern_at(packed + desc[0].offset, 3, 0, 55));
+	ff_close(r);
+	ff_close(s6);
+	ff_close(s4);
+}
+
+TEST(ipv6_send_errors_as_linux)
+{
+	int s = udp6();
+	CHECK_EQ_INT(send6_pattern(s, "fe80::1", 9, 0, 1), -EINVAL); /* link-local without its interface */
+	CHECK_EQ_INT(send6_pattern(s, "2001:db8::1", 9, 0, 1), -ENETUNREACH);
+	CHECK_EQ_INT(send6_pattern(s, "::1", 0, 0, 1), -EINVAL);
+	struct sockaddr_in6 far = sin6_of("2001:db8::1", 9, 0);
+	CHECK_EQ_INT(ff_connect(s, (struct sockaddr *)&far, sizeof(far)), -1);
+	CHECK_EQ_INT(errno, ENETUNREACH);
+	CHECK_EQ_INT((int)ff_send(s, "x", 1, 0), -1);
+	CHECK_EQ_INT(errno, EDESTADDRREQ);
 	ff_close(s);
 }
 
