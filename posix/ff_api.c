@@ -580,17 +580,24 @@ ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbu
 			return fail(-EFAULT);
 	uint32_t ip = 0;
 	uint16_t port = 0;
-	if (to && so->v6) {
+	if (__builtin_expect(so->v6, 0)) {
+		/* An AF_INET6 socket's destination, or its connected peer, is IPv6 unless v4-mapped. */
 		struct sin6_arg a;
-		int rc = read_sin6(so, to, tolen, &a, SIN_SEND);
+		int rc = to ? read_sin6(so, to, tolen, &a, SIN_SEND) : 1;
 		if (rc < 0)
 			return fail(rc);
-		if (rc == 0 && a.port == 0)
+		if (rc == 1) {
+			/* No destination (or AF_UNSPEC): the connected peer. */
+			if (so->connected && !ffs_in6_is_v4mapped(so->raddr6))
+				return send6(st, so, iov, iovcnt, m, flags, NULL, 0, 0);
+		} else if (a.port == 0) {
 			return fail(-EINVAL);
-		if (rc == 0 && a.v6)
+		} else if (a.v6) {
 			return send6(st, so, iov, iovcnt, m, flags, (const struct ip6_addr *)a.ip6, a.scope_id, a.port);
-		ip = a.ip;
-		port = a.port;
+		} else {
+			ip = a.ip;
+			port = a.port;
+		}
 	} else if (to) {
 		int rc = read_sin(to, tolen, &ip, &port, SIN_SEND);
 		if (rc < 0)
@@ -598,9 +605,6 @@ ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbu
 		if (port == 0)
 			return fail(-EINVAL);
 	}
-	/* A connected AF_INET6 socket's peer is IPv6 unless v4-mapped. */
-	if (!to && so->v6 && so->connected && !ffs_in6_is_v4mapped(so->raddr6))
-		return send6(st, so, iov, iovcnt, m, flags, NULL, 0, 0);
 	bool saved = so->nonblock;
 	if (flags & MSG_DONTWAIT)
 		so->nonblock = true;

@@ -365,7 +365,7 @@ struct src_cache {
  * headroom where the IPv6 header goes (FFS_UDP6_DST_OFF, FFS_UDP6_SRC_OFF before the payload), its
  * scope (interface index) in ffs_meta.dst.
  */
-static void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ffs_meta *meta)
+static __rte_noinline void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ffs_meta *meta)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct ipv6_out o = { .next_header = IPV6_NH_UDP, .hop_limit = meta->ttl, .tclass = meta->tos,
@@ -395,7 +395,7 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 {
 	struct ffs_stack *st = lc->st;
 	struct ffs_meta meta = *ffs_meta(m);
-	if (meta.flags & FFS_META_V6) {
+	if (__builtin_expect(meta.flags & FFS_META_V6, 0)) {
 		udp6_output(lc, m, &meta);
 		return;
 	}

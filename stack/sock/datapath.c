@@ -207,18 +207,19 @@ static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_so
 	return sent;
 }
 
-/** Waits, as a blocking socket does, until SO_SNDBUF has room for `charge` bytes: 0, or -EAGAIN. */
-static __rte_always_inline int sndbuf_wait(struct ffs_stack *st, struct ffs_sock *so, int charge)
+/** Waits, as a blocking socket does, until SO_SNDBUF has room for `charge` bytes; false: none came
+ *  (-EAGAIN). */
+static __rte_always_inline bool sndbuf_room(struct ffs_stack *st, struct ffs_sock *so, int charge)
 {
 	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
 	bool drive = ffs_stack_thread_drives(st);
 	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
 		if (so->nonblock || waited > 20000)
-			return -EAGAIN;
+			return false;
 		if (!drive || !ffs_stack_poll_thread(st))
 			rte_delay_us_sleep(50);
 	}
-	return 0;
+	return true;
 }
 
 /*
@@ -241,8 +242,8 @@ static __rte_always_inline int send_one(struct ffs_stack *st, struct ffs_sock *s
 			return rc;
 	}
 	int charge = tx_charge(&p);
-	if ((rc = sndbuf_wait(st, so, charge)) < 0)
-		return rc;
+	if (!sndbuf_room(st, so, charge))
+		return -EAGAIN;
 	if (m)
 		return tx_enqueue(st, so, &m, &p, 1, charge, &rc, false) ? (int)p.len : rc;
 	return tx_burst(st, so, d, &p, 1, charge, &rc) ? (int)p.len : rc;
@@ -318,8 +319,8 @@ int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iove
 	if (!so->bound && (rc = ffs_sock_autobind(st, so)) < 0)
 		return rc;
 	int charge = tx_charge(&p);
-	if ((rc = sndbuf_wait(st, so, charge)) < 0)
-		return rc;
+	if (!sndbuf_room(st, so, charge))
+		return -EAGAIN;
 	struct rte_mbuf *own = m ? m : rte_pktmbuf_alloc(st->pool);
 	if (!own)
 		return -ENOBUFS;
@@ -419,7 +420,7 @@ void ffs_packed_src6(struct rte_mbuf *m, uint8_t *at, struct ffs_dgram_packed *v
 	src6_of(m, &s);
 	memcpy(at, s.addr, 16);
 	v->src = 16;
-	v->sport = (v->sport & 0xffffu) | FFS_PACKED_V6 | (s.scope_id & 0xffu) << 24;
+	v->sport = ffs_meta(m)->sport | FFS_PACKED_V6 | (s.scope_id & 0xffu) << 24;
 }
 
 static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek,
@@ -524,14 +525,19 @@ int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct f
 			struct rte_mbuf *m = pkts[k];
 			uint32_t len = rte_pktmbuf_pkt_len(m);
 			const struct ffs_meta *meta = ffs_meta(m);
-			/* An IPv6 datagram's source goes in the 16 bytes before its payload. */
-			size_t pre = meta->flags & FFS_META_V6 ? 16 : 0;
-			if (off + pre + len > cap)
-				break;
-			v[done + k] = (struct ffs_dgram_packed){ .offset = (uint32_t)(off + pre), .len = len, .src = meta->src, .sport = meta->sport };
-			if (pre)
+			if (__builtin_expect(meta->flags & FFS_META_V6, 0)) {
+				/* An IPv6 datagram's source goes in the 16 bytes before its payload. */
+				if (off + 16 + len > cap)
+					break;
 				ffs_packed_src6(m, buf + off, &v[done + k]);
-			off += pre;
+				off += 16;
+				v[done + k].offset = (uint32_t)off;
+				v[done + k].len = len;
+			} else {
+				if (off + len > cap)
+					break;
+				v[done + k] = (struct ffs_dgram_packed){ .offset = (uint32_t)off, .len = len, .src = meta->src, .sport = meta->sport };
+			}
 			const void *p = m->nb_segs == 1 ? rte_pktmbuf_mtod(m, const void *) : rte_pktmbuf_read(m, 0, len, buf + off);
 			if (p != buf + off)
 				memcpy(buf + off, p, len);
