@@ -213,6 +213,12 @@ export interface NativePosix {
 
 /** Bit of a lent datagram's port word (desc[i*4 + 3]): its bytes were copied into the scratch buffer. */
 export const DGRAM_COPIED = 0x10000;
+/**
+ * Bit of a datagram's port word: it came over IPv6; its source address is the 16 bytes `address`
+ * (desc[i*4 + 2]) bytes before its payload, in the same memory, and a link-local source's scope id
+ * is in bits 24..31 of the port word.
+ */
+export const DGRAM_V6 = 0x20000;
 
 /**
  * Zero-copy receive: the packet pool's memory as an external ArrayBuffer, and datagrams lent in place

@@ -33,3 +33,33 @@ export function ipv6Bytes(text: string): Uint8Array | undefined {
   });
   return out;
 }
+
+/**
+ * The text of the IPv6 address in bytes[at .. at + 16) as RFC 5952 writes it (and inet_ntop, which
+ * node:dgram's rinfo uses): lowercase, the longest run of two or more zero groups as `::` (the first
+ * of equals), ::ffff:a.b.c.d for a v4-mapped address.
+ */
+export function ipv6Text(bytes: Uint8Array, at: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push(((bytes[at + i * 2] as number) << 8) | (bytes[at + i * 2 + 1] as number));
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${bytes[at + 12]}.${bytes[at + 13]}.${bytes[at + 14]}.${bytes[at + 15]}`;
+  }
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number): string => g.slice(from, to).map((w) => w.toString(16)).join(':');
+  return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
+}

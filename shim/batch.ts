@@ -58,6 +58,9 @@ function outOfRange(i: number, count: number): RangeError {
   return new RangeError(`datagram index ${i} is outside this batch (count ${count}; a batch is valid only during its 'messages' callback)`);
 }
 
+/** The source address text of the datagram whose descriptor starts at desc[d] (see PackedBatch). */
+export type SourceOf = (desc: Uint32Array, d: number, bytes: Uint8Array, copied: Uint8Array) => string;
+
 /**
  * A batch described by `desc` (per datagram: offset, length, source address as a host-order
  * integer, port word) — the layout posix.dgramRecv and ZcReceiver.recv fill: each datagram lies in
@@ -70,9 +73,9 @@ export class PackedBatch implements DatagramBatch {
   #copied: Uint8Array = new Uint8Array(0);
   #desc: Uint32Array = new Uint32Array(0);
   readonly #family: 'IPv4' | 'IPv6';
-  readonly #addressOf: (addr: number) => string;
+  readonly #addressOf: SourceOf;
 
-  constructor(family: 'IPv4' | 'IPv6', addressOf: (addr: number) => string) {
+  constructor(family: 'IPv4' | 'IPv6', addressOf: SourceOf) {
     this.#family = family;
     this.#addressOf = addressOf;
   }
@@ -125,7 +128,7 @@ export class PackedBatch implements DatagramBatch {
   }
 
   address(i: number): string {
-    return this.#addressOf(this.#desc[this.#at(i) + 2] as number);
+    return this.#addressOf(this.#desc, this.#at(i), this.#bytes, this.#copied);
   }
 
   port(i: number): number {
@@ -134,7 +137,7 @@ export class PackedBatch implements DatagramBatch {
 
   rinfo(i: number): RemoteInfo {
     const d = this.#at(i);
-    return { address: this.#addressOf(this.#desc[d + 2] as number), family: this.#family, port: (this.#desc[d + 3] as number) & 0xffff, size: this.#desc[d + 1] as number };
+    return { address: this.#addressOf(this.#desc, d, this.#bytes, this.#copied), family: this.#family, port: (this.#desc[d + 3] as number) & 0xffff, size: this.#desc[d + 1] as number };
   }
 }
 

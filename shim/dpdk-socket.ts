@@ -25,7 +25,7 @@ import { ipv4Number, sendQueued } from '../posix/send.js';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
 import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
-import { addressString, binding, dgramIo, type DgramIo, type Receiver } from './dpdk-io.js';
+import { binding, dgramIo, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
 import { DpdkOptions, isIPv6Literal } from './dpdk-options.js';
 import {
   ERR_INVALID_ARG_VALUE,
@@ -61,11 +61,6 @@ type Queued = { run: () => void; cancel?: (err: Error) => void };
 const NODE_LOOKUP = Object.getOwnPropertySymbols(dns.lookup).some((sym) => sym.description === 'customPromisifyArgs')
   ? dns.lookup
   : undefined;
-
-/** An IPv4 source (host-order number) as a udp6 socket reports it: v4-mapped (RFC 4291 §2.5.5.2). */
-function mappedAddressString(addr: number): string {
-  return `::ffff:${addressString(addr)}`;
-}
 
 /** The ff_* error of a failed control call as a negative errno. */
 function errnoOf(err: unknown): number {
@@ -596,7 +591,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
   deliver(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array): void {
     const owner = this.#owner;
     const v6 = this.type === 'udp6';
-    const addressOf = v6 ? mappedAddressString : addressString;
+    const sourceOf = v6 ? source6 : source4;
     const family = v6 ? 'IPv6' : 'IPv4';
     let n = count;
     const blockList = this.#receiveBlockList;
@@ -604,7 +599,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       // Drop blocked sources before any listener sees them (compacting the descriptors).
       let w = 0;
       for (let r = 0; r < n; r++) {
-        if (blockList.check(addressOf(desc[r * 4 + 2] as number), v6 ? 'ipv6' : 'ipv4')) continue;
+        if (blockList.check(sourceOf(desc, r * 4, bytes, copied).replace(/%.*$/, ''), v6 ? 'ipv6' : 'ipv4')) continue;
         if (w !== r) desc.copyWithin(w * 4, r * 4, r * 4 + 4);
         w++;
       }
@@ -612,7 +607,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     }
     if (n === 0) return;
     if (owner.listenerCount('messages') > 0) {
-      const batch = (this.#batch ??= new PackedBatch(family, addressOf));
+      const batch = (this.#batch ??= new PackedBatch(family, sourceOf));
       batch.reset(bytes, desc, n, copied);
       try {
         owner.emit('messages', batch);
@@ -629,7 +624,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       // As node:dgram's: a Buffer of its own, exactly sized, at offset 0 of its ArrayBuffer (the one copy).
       const msg = Buffer.allocUnsafeSlow(len);
       msg.set((portWord & DGRAM_COPIED ? copied : bytes).subarray(off, off + len));
-      const rinfo: RemoteInfo = { address: addressOf(desc[d + 2] as number), family, port: portWord & 0xffff, size: len };
+      const rinfo: RemoteInfo = { address: sourceOf(desc, d, bytes, copied), family, port: portWord & 0xffff, size: len };
       owner.emit('message', msg, rinfo);
     }
   }
