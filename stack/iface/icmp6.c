@@ -155,6 +155,7 @@ void icmp6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_m
 		return;
 	case ICMP6_DST_UNREACH:
 		lc->ctr.icmp6_unreach_in++;
+		udp6_icmp_error(lc, &icmp);
 		break;
 	case ICMP6_PACKET_TOO_BIG:
 		lc->ctr.icmp6_toobig_in++;

@@ -181,6 +181,10 @@ void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m);
 /** An ICMP error quoting one of our UDP datagrams: sets the error on the socket that sent it. */
 struct icmp_repr;
 void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp);
+struct icmp6_repr;
+/** An ICMPv6 Destination Unreachable about a datagram of ours: the connected AF_INET6 socket that sent it
+ *  gets ECONNREFUSED (port) or EACCES (administratively prohibited), as Linux's udpv6_err. */
+void udp6_icmp_error(struct ffs_lcore *lc, const struct icmp6_repr *icmp);
 /** Sends what applications queued on this lcore's TX ring; returns the datagrams taken. */
 unsigned udp_tx_drain(struct ffs_lcore *lc);
 /**

@@ -353,6 +353,27 @@ void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
 	stage_sock(lc, so)->error = true;
 }
 
+void udp6_icmp_error(struct ffs_lcore *lc, const struct icmp6_repr *icmp)
+{
+	/* The quoted datagram: its IPv6 header, then (no extension headers: ours carry none) UDP's ports. */
+	const uint8_t *q = icmp->body;
+	if (icmp->body_len < IPV6_HDR_LEN + 4 || (q[0] >> 4) != 6 || q[6] != IPV6_NH_UDP)
+		return;
+	int err;
+	if (icmp->code == ICMP6_DST_UNREACH_PORT)
+		err = ECONNREFUSED;
+	else if (icmp->code == ICMP6_DST_UNREACH_ADMIN)
+		err = EACCES;
+	else
+		return; /* Linux reports only the hard errors without IPV6_RECVERR */
+	struct ffs_sock *so = demux_sender6(lc->demux, q + 8, rd_be16(q + IPV6_HDR_LEN), q + 24, rd_be16(q + IPV6_HDR_LEN + 2));
+	if (!so)
+		return;
+	atomic_store(&so->so_error, err);
+	lc->ctr.udp_icmp_errors++;
+	stage_sock(lc, so)->error = true;
+}
+
 /** The source address chosen for the last unbound destination of a TX drain (routes do not change
  *  within one: control messages are applied between turns). */
 struct src_cache {

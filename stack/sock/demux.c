@@ -364,3 +364,17 @@ unsigned demux_group6(const struct demux_table *t, const uint8_t src[16], uint16
 	}
 	return n;
 }
+
+struct ffs_sock *demux_sender6(const struct demux_table *t, const uint8_t lsrc[16], uint16_t lport, const uint8_t dst[16],
+			       uint16_t dport)
+{
+	const struct demux6_bucket *b = t->by_port6[lport];
+	for (unsigned i = 0; b && i < b->n; i++) {
+		const struct demux6_entry *e = &b->e[i];
+		if (!ffs_in6_is_any(e->laddr) && memcmp(e->laddr, lsrc, 16) != 0)
+			continue;
+		if (e->connected && e->rport == dport && memcmp(e->raddr, dst, 16) == 0)
+			return e->so;
+	}
+	return NULL;
+}

@@ -72,6 +72,9 @@ struct ffs_sock *demux_sender(const struct demux_table *t, uint32_t lsrc, uint16
 /** The unicast receiver of an IPv6 datagram (addresses in network order), as demux_unicast. */
 struct ffs_sock *demux_unicast6(const struct demux_table *t, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
 				uint16_t dport, unsigned flow_lcore);
+/** The connected AF_INET6 socket bound to lport that sent a datagram from lsrc to dst:dport (ICMPv6 errors). */
+struct ffs_sock *demux_sender6(const struct demux_table *t, const uint8_t lsrc[16], uint16_t lport, const uint8_t dst[16],
+			       uint16_t dport);
 /** Receivers of an IPv6 multicast datagram: bound to its port on `::` or on the group. */
 unsigned demux_group6(const struct demux_table *t, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
 		      uint16_t dport, struct ffs_sock **out, unsigned max);

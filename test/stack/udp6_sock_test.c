@@ -397,6 +397,29 @@ TEST(ipv6_send_errors_as_linux)
 	ff_close(s);
 }
 
+TEST(port_unreachable_refuses_connected_ipv6_socket)
+{
+	settle();
+	int c = udp6();
+	struct sockaddr_in6 peer = sin6_of("::1", 7421, 0);
+	CHECK_EQ_INT(ff_connect(c, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	CHECK_EQ_INT((int)ff_send(c, "x", 1, 0), 1);
+	settle(); /* nobody listens on 7421: ICMPv6 port unreachable comes back */
+	char buf[4];
+	CHECK_EQ_INT((int)ff_recv(c, buf, sizeof(buf), 0), -1);
+	CHECK_EQ_INT(errno, ECONNREFUSED);
+	CHECK_EQ_INT((int)ff_recv(c, buf, sizeof(buf), 0), -1);
+	CHECK_EQ_INT(errno, EAGAIN);
+	/* An unconnected socket hears nothing of it (Linux, without IPV6_RECVERR). */
+	int u = udp6();
+	CHECK_EQ_INT(send6_pattern(u, "::1", 7421, 0, 1), 1);
+	settle();
+	CHECK_EQ_INT((int)ff_recv(u, buf, sizeof(buf), 0), -1);
+	CHECK_EQ_INT(errno, EAGAIN);
+	ff_close(c);
+	ff_close(u);
+}
+
 int main(int argc, char **argv)
 {
 	loopback_setup("udp6_sock_test");
