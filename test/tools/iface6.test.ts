@@ -109,7 +109,7 @@ describe('router solicitations from a port without gateway6', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ffnet-rs-'));
 
   beforeAll(async () => {
-    peer = await kernelPeer('tools-rs', { sysctl: { 'net.inet6.ip6.dad_count': 0 } });
+    peer = await kernelPeer('tools-rs', { sysctl: { 'net.inet6.ip6.dad_count': 0, 'net.inet6.ip6.accept_rtadv': 1 } });
   }, 60_000);
 
   afterAll(async () => {
