@@ -210,8 +210,9 @@ void ip6_from_v4mapped(uint32_t v4, struct ip6_addr *out);
 uint32_t ip6_to_v4(const struct ip6_addr *a);
 
 /** Formats a as RFC 5952 §4 recommends (lower case, leading zeros dropped, the longest run of two
- *  or more zero groups — the first when tied — as "::"; IPv4-mapped as ::ffff:a.b.c.d, §5) into
- *  out (at least IP6_ADDRSTRLEN bytes). Returns out. */
+ *  or more zero groups — the first when tied — as "::"; IPv4-mapped as ::ffff:a.b.c.d, §5; and,
+ *  as inet_ntop and Node's rinfo.address do, ::a.b.c.d when only the first six groups are zero)
+ *  into out (at least IP6_ADDRSTRLEN bytes). Returns out. */
 char *ip6_format(const struct ip6_addr *a, char *out);
 /** Parses text as inet_pton(AF_INET6) does: eight groups of 1..4 hex digits, at most one "::",
  *  an optional trailing dotted quad in place of the last two groups; no scope id, no prefix
