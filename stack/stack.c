@@ -314,6 +314,7 @@ static void stack_free(struct ffs_stack *st, unsigned ports_started)
 	rte_free(st->rcu);
 	route_fini(st);
 	nd6_fini(st);
+	route6_fini(st);
 	pthread_mutex_destroy(&st->conf_lock);
 	/* A secondary's ports and pool are the primary's. */
 	for (unsigned p = 0; p < ports_started && !st->secondary; p++)
@@ -503,6 +504,8 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		st->n_ports = p + 1;
 	}
 	route_init(st);
+	addr6_init(st);
+	route6_init(st);
 	for (unsigned p = 0; p < conf->n_ports; p++) {
 		for (unsigned s = 0; s < conf->ports[p].n_static_arp; s++) {
 			for (unsigned i = 0; i < st->n_lcores; i++) {

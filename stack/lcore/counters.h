@@ -161,6 +161,11 @@
 	X(mld_reports_in, "mld.reports_in", count, "MLD reports of other hosts received")             \
 	X(mld_reports_out, "mld.reports_out", count, "MLD reports sent (v1 or v2)")                   \
 	X(mld_dones_out, "mld.dones_out", count, "MLDv1 done messages sent")                          \
+	X(nd6_rs_out, "nd6.rs_out", count, "router solicitations sent (RFC 4861 §6.3.7: at start, by ports without gateway6)") \
+	X(nd6_ra_in, "nd6.ra_in", count, "router advertisements taken in: default router, prefixes, addresses, MTU") \
+	X(nd6_ra_ignored, "nd6.ra_ignored", drop, "router advertisements ignored: net.inet6.ip6.accept_rtadv is 0, or IPv6 is off on the port") \
+	X(nd6_autoconf, "nd6.autoconf", count, "addresses formed from advertised prefixes (SLAAC, RFC 4862)") \
+	X(nd6_ra_full, "nd6.ra_full", count, "routers, prefixes or addresses an advertisement offered that their table had no room for") \
 	X(udp_rx, "udp.rx", count, "UDP datagrams received")                                         \
 	X(udp_hdrops, "udp.hdrops", drop, "UDP datagrams shorter than a header")                    \
 	X(udp_badlen, "udp.badlen", drop, "UDP datagrams whose length field disagrees with the packet") \

@@ -21,7 +21,9 @@
 
 #include "stack/stack.h"
 #include "stack/iface/neigh.h"
+#include "stack/iface/addr6.h"
 #include "stack/iface/route.h"
+#include "stack/iface/route6.h"
 #include "stack/phy/capture.h"
 #include "stack/phy/cluster.h"
 #include "stack/phy/fault.h"
@@ -205,6 +207,9 @@ struct ffs_stack {
 	uint16_t ping_ident;
 	/** The routing table and the ports' addresses (iface/route.c). */
 	struct route_table routes;
+	/** The ports' IPv6 addresses (iface/addr6.c) and the IPv6 routes, routers and path MTUs (iface/route6.c). */
+	struct addr6_table addr6;
+	struct route6_table routes6;
 	/** Echo requests control threads wait for (ffs_stack_ping_wait): (seq << 16) | PING_* state, and
 	 *  what the lcore that matched the reply writes before it publishes PING_DONE. The ICMP ident of
 	 *  waiter k is ping_ident ^ (0x8000 | k). */

@@ -440,6 +440,7 @@ static unsigned turn(struct ffs_lcore *lc)
 		igmp_tick(lc);
 		if (lc->index == 0)
 			watch_rx_starvation(lc);
+		ra6_tick(lc);
 		lc->next_tick = lc->now + st->tsc_hz / TICKS_PER_SECOND;
 	}
 
