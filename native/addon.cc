@@ -866,6 +866,24 @@ private:
 				if (eth_addr_parse(e.Get("mac").As<Napi::String>().Utf8Value().c_str(), &pc.static_arp[k].mac) != 0)
 					throw Napi::TypeError::New(env, "staticArp.mac must be a MAC address");
 			}
+			pc.ipv6_off = p.Get("ipv6").IsBoolean() && !p.Get("ipv6").As<Napi::Boolean>().Value();
+			Napi::Value a6 = p.Get("addr6");
+			Napi::Array addr6 = a6.IsArray() ? a6.As<Napi::Array>() : Napi::Array::New(env);
+			if (addr6.Length() > FFS_MAX_CONF_ADDR6)
+				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_CONF_ADDR6) + " IPv6 addresses per port");
+			pc.n_addr6 = addr6.Length();
+			for (unsigned k = 0; k < pc.n_addr6; k++) {
+				std::string text = addr6.Get(k).As<Napi::String>().Utf8Value();
+				size_t slash = text.find('/');
+				if (slash == std::string::npos || ip6_parse(text.substr(0, slash).c_str(), &pc.addr6[k].addr) != 0)
+					throw Napi::TypeError::New(env, "addr6 must hold IPv6 ADDR/PREFIXLEN strings");
+				pc.addr6[k].prefixlen = static_cast<uint8_t>(std::stoul(text.substr(slash + 1)));
+			}
+			Napi::Value gw6 = p.Get("gateway6");
+			pc.gateway6 = IP6_ANY;
+			if (gw6.IsString() && gw6.As<Napi::String>().Utf8Value().size() &&
+			    ip6_parse(gw6.As<Napi::String>().Utf8Value().c_str(), &pc.gateway6) != 0)
+				throw Napi::TypeError::New(env, "gateway6 must be an IPv6 address");
 		}
 		Napi::Object sysctl = cfg.Get("sysctl").As<Napi::Object>();
 		Napi::Array names = sysctl.GetPropertyNames();

@@ -24,6 +24,12 @@ export interface NativePortConfig {
   mtu: number;
   /** Permanent neighbour entries. */
   staticArp: Array<{ addr: string; mac: string }>;
+  /** IPv6 on the port (absent: on). */
+  ipv6?: boolean;
+  /** Configured IPv6 addresses as 'ADDR/PREFIXLEN' (absent: none). */
+  addr6?: string[];
+  /** IPv6 default router, or '' for none (learned from router advertisements). */
+  gateway6?: string;
 }
 
 /** The whole stack configuration, already validated (config/ builds it from ffnet.ini). */

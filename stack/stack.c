@@ -199,6 +199,7 @@ static void lcore_free(struct ffs_lcore *lc)
 	}
 	ffs_fault_free(lc);
 	neigh_clear(&lc->neigh);
+	neigh_clear(&lc->neigh6);
 	ip_reasm_free(lc->reasm);
 	igmp_free(lc);
 	ffs_lcore_sleep_fini(lc);
@@ -312,6 +313,7 @@ static void stack_free(struct ffs_stack *st, unsigned ports_started)
 		lcore_free(st->lcores[i]);
 	rte_free(st->rcu);
 	route_fini(st);
+	nd6_fini(st);
 	pthread_mutex_destroy(&st->conf_lock);
 	/* A secondary's ports and pool are the primary's. */
 	for (unsigned p = 0; p < ports_started && !st->secondary; p++)
@@ -340,6 +342,7 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 	lc->rxq_mask = 1u << index;
 	lc->txq = (uint16_t)index;
 	lc->ip_id = (uint16_t)(rte_rdtsc() ^ (index << 12));
+	lc->neigh6.v6 = true;
 	lc->reasm = ip_reasm_new(); /* NULL: fragments are dropped and counted (ip.frag_nomem) */
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "%.20s_ctrl%u", st->name, index);
@@ -534,6 +537,16 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 				return NULL;
 			}
 		}
+	}
+	/* RFC 4862 §5.4: the addresses are used only once DAD found no other node holding them; a
+	 * duplicate is a start error, as the kernel's "address already in use" would be. */
+	if (!secondary && nd6_dad_wait(st, err, errlen) != 0) {
+		for (unsigned i = 0; i < st->n_lcores && !st->inline_mode; i++)
+			atomic_store(&st->lcores[i]->stop, true);
+		for (unsigned i = 0; i < st->n_lcores && !st->inline_mode; i++)
+			ffs_lcore_join(st->lcores[i]);
+		stack_free(st, st->n_ports);
+		return NULL;
 	}
 	if (!secondary)
 		ffs_capture_pdump_init();

@@ -105,6 +105,48 @@
 	X(icmp_other_in, "icmp.other_in", count, "ICMP messages of other types received")            \
 	X(icmp_errors_out, "icmp.errors_out", count, "ICMP error messages sent")                     \
 	X(icmp_ratelimited, "icmp.ratelimited", drop, "ICMP errors not sent because of icmplim")    \
+	X(ip6_rx, "ip6.rx", count, "IPv6 packets received") \
+	X(ip6_toosmall, "ip6.toosmall", drop, "IPv6 packets shorter than a header") \
+	X(ip6_badvers, "ip6.badvers", drop, "IPv6 packets with a version other than 6") \
+	X(ip6_badlen, "ip6.badlen", drop, "IPv6 packets whose payload length disagrees with the frame") \
+	X(ip6_badexthdr, "ip6.badexthdr", drop, "IPv6 packets whose extension header chain was refused (RFC 8200 §4; a Parameter Problem answers where it says)") \
+	X(ip6_martian, "ip6.martian", drop, "IPv6 packets with an impossible source or destination (multicast or loopback source, ::1 from a device)") \
+	X(ip6_not_ours, "ip6.not_ours", drop, "IPv6 packets for another host, a tentative address or a group not joined (we do not forward)") \
+	X(ip6_nonext, "ip6.nonext", drop, "IPv6 packets with No Next Header (RFC 8200 §4.7)") \
+	X(ip6_delivered, "ip6.delivered", count, "IPv6 packets delivered to ICMPv6/UDP") \
+	X(ip6_tx, "ip6.tx", count, "IPv6 packets sent") \
+	X(ip6_noroute, "ip6.noroute", drop, "IPv6 packets with no route (or no source address) to their destination") \
+	X(ip6_toolong, "ip6.toolong", drop, "IPv6 packets above the path MTU that could not be sent (IPV6_DONTFRAG) or above 65535 payload bytes") \
+	X(ip6_loopback, "ip6.loopback", count, "IPv6 packets delivered inside the stack (never sent)") \
+	X(icmp6_rx, "icmp6.rx", count, "ICMPv6 messages received") \
+	X(icmp6_tooshort, "icmp6.tooshort", drop, "ICMPv6 messages shorter than their type's fixed part") \
+	X(icmp6_badsum, "icmp6.badsum", drop, "ICMPv6 messages with a bad checksum") \
+	X(icmp6_echo_in, "icmp6.echo_in", count, "ICMPv6 echo requests received") \
+	X(icmp6_echo_reply_out, "icmp6.echo_reply_out", count, "ICMPv6 echo replies sent") \
+	X(icmp6_mcastecho, "icmp6.mcastecho", count, "ICMPv6 echo requests to a multicast group (answered from a unicast address, RFC 4443 §4.2)") \
+	X(icmp6_echo_out, "icmp6.echo_out", count, "ICMPv6 echo requests sent by the stack") \
+	X(icmp6_echo_reply_in, "icmp6.echo_reply_in", count, "ICMPv6 echo replies matched to our requests") \
+	X(icmp6_echo_unmatched, "icmp6.echo_unmatched", drop, "ICMPv6 echo replies for nobody") \
+	X(icmp6_unreach_in, "icmp6.unreach_in", count, "ICMPv6 destination-unreachable messages received") \
+	X(icmp6_toobig_in, "icmp6.toobig_in", count, "ICMPv6 packet-too-big messages received (the destination's path MTU lowered)") \
+	X(icmp6_timxceed_in, "icmp6.timxceed_in", count, "ICMPv6 time-exceeded messages received") \
+	X(icmp6_paramprob_in, "icmp6.paramprob_in", count, "ICMPv6 parameter-problem messages received") \
+	X(icmp6_other_in, "icmp6.other_in", count, "ICMPv6 messages of other types received (ignored)") \
+	X(icmp6_errors_out, "icmp6.errors_out", count, "ICMPv6 error messages sent") \
+	X(icmp6_ratelimited, "icmp6.ratelimited", drop, "ICMPv6 errors not sent because of net.inet6.icmp6.errppslimit") \
+	X(nd6_rx, "nd6.rx", count, "Neighbor Discovery solicitations and advertisements received") \
+	X(nd6_bad, "nd6.bad", drop, "Neighbor Discovery messages refused by RFC 4861 §7.1 (hop limit not 255, bad length, options or target)") \
+	X(nd6_ns_in, "nd6.ns_in", count, "Neighbor Solicitations for our addresses") \
+	X(nd6_na_out, "nd6.na_out", count, "Neighbor Advertisements sent (answers and unsolicited)") \
+	X(nd6_ns_out, "nd6.ns_out", count, "Neighbor Solicitations sent (resolution and DAD)") \
+	X(nd6_na_in, "nd6.na_in", count, "Neighbor Advertisements that resolved or refreshed an entry") \
+	X(nd6_unsolicited, "nd6.unsolicited", count, "Neighbor Advertisements for no entry (ignored)") \
+	X(nd6_dupaddr, "nd6.dupaddr", count, "ND messages from another host claiming one of our addresses (a tentative one fails DAD)") \
+	X(nd6_timeouts, "nd6.timeouts", count, "resolutions that got no answer after nd6_mmaxtries solicitations") \
+	X(nd6_hold_dropped, "nd6.hold_dropped", drop, "IPv6 packets dropped while waiting for Neighbor Discovery") \
+	X(nd6_table_full, "nd6.table_full", drop, "new IPv6 neighbours refused: the table was full of entries that may not be evicted") \
+	X(nd6_evicted, "nd6.evicted", count, "IPv6 neighbour entries evicted to make room (unused ones first)") \
+	X(nd6_clones_in, "nd6.clones_in", count, "ND messages learned from another lcore's receive queue") \
 	X(igmp_rx, "igmp.rx", count, "IGMP messages received")                                       \
 	X(igmp_tooshort, "igmp.tooshort", drop, "IGMP messages too short for their type")           \
 	X(igmp_badsum, "igmp.badsum", drop, "IGMP messages with a bad checksum")                    \

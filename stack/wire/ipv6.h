@@ -154,13 +154,13 @@ extern const struct ip6_addr IP6_ALL_MLDV2_ROUTERS;
 /** True for ::. */
 static inline bool ip6_is_unspecified(const struct ip6_addr *a)
 {
-	static const uint8_t zero[16];
+	static const uint8_t zero[16] = { 0 };
 	return memcmp(a->b, zero, 16) == 0;
 }
 /** True for ::1. */
 static inline bool ip6_is_loopback(const struct ip6_addr *a)
 {
-	static const uint8_t one[16] = { [15] = 1 };
+	static const uint8_t one[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 	return memcmp(a->b, one, 16) == 0;
 }
 /** True for ff00::/8. */
@@ -173,13 +173,13 @@ static inline bool ip6_is_linklocal(const struct ip6_addr *a)
 /** True for ::ffff:0:0/96 (IPv4-mapped, RFC 4291 §2.5.5.2). */
 static inline bool ip6_is_v4mapped(const struct ip6_addr *a)
 {
-	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	return memcmp(a->b, prefix, 12) == 0;
 }
 /** True for ff02::1:ff00:0/104, a solicited-node group (RFC 4291 §2.7.1). */
 static inline bool ip6_is_solicited_node(const struct ip6_addr *a)
 {
-	static const uint8_t prefix[13] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	static const uint8_t prefix[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff };
 	return memcmp(a->b, prefix, 13) == 0;
 }
 /** The scope of a multicast address (IP6_SCOPE_*, the low 4 bits of its second octet). */
