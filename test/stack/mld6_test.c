@@ -38,6 +38,7 @@ static void setup(void)
 	st = test_ring_stack_start("mld6_test", "128", 0x0a000001u, 0xffffff00u);
 	lc = st->lcores[0];
 	lc->now = rte_rdtsc();
+	test_port_drain(lc, NULL, 0); /* what the port sent at start (DAD and router solicitations) */
 	CHECK(ip6_parse("ff05::1:3", &GROUP) == 0);
 	CHECK(ip6_parse("ff3e::8000:1", &SSM_GROUP) == 0);
 	CHECK(ip6_parse("2001:db8::99", &SOURCE) == 0);
@@ -56,22 +57,36 @@ struct out {
 };
 static struct out outs[MAX_OUT];
 
-/** Frames the port sent, parsed into outs[] (each checked as a host's MLD frame); returns how many. */
+/** True for an MLD frame: an IPv6 packet whose upper layer is ICMPv6 of an MLD type. */
+static bool is_mld(const uint8_t *f, size_t len)
+{
+	struct eth_repr eth;
+	struct ipv6_repr ip;
+	if (eth_repr_parse(f, len, &eth) != WIRE_OK || eth.ethertype != ETH_TYPE_IPV6 ||
+	    ipv6_repr_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &ip, NULL) != WIRE_OK || ip.next_header != IPV6_NH_ICMPV6 ||
+	    ETH_HDR_LEN + (size_t)ip.hdr_len >= len)
+		return false;
+	uint8_t type = f[ETH_HDR_LEN + ip.hdr_len];
+	return type == MLD_QUERY || type == MLD_V1_REPORT || type == MLD_V1_DONE || type == MLD_V2_REPORT;
+}
+
+/** MLD frames the port sent, parsed into outs[] (each checked as a host's MLD frame); returns how
+ *  many. Neighbor Discovery's frames (DAD, router solicitations) are passed over. */
 static unsigned sent(void)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned n = 0, got;
 	ffs_tx_flush_all(lc);
 	while ((got = rte_eth_rx_burst(st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
-		for (unsigned i = 0; i < got; i++, n++) {
+		for (unsigned i = 0; i < got; i++) {
 			struct rte_mbuf *m = pkts[i];
-			if (n >= MAX_OUT) {
+			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+			size_t len = rte_pktmbuf_data_len(m);
+			if (n >= MAX_OUT || !is_mld(f, len)) {
 				rte_pktmbuf_free(m);
 				continue;
 			}
-			struct out *o = &outs[n];
-			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-			size_t len = rte_pktmbuf_data_len(m);
+			struct out *o = &outs[n++];
 			CHECK(len <= ETH_HDR_LEN + (size_t)st->ports[0].mtu);
 			CHECK_EQ_INT(eth_repr_parse(f, len, &o->eth), WIRE_OK);
 			CHECK_EQ_INT(o->eth.ethertype, ETH_TYPE_IPV6);
