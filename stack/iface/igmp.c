@@ -159,6 +159,7 @@ static void collect(struct igmp_host *h)
 
 void igmp_free(struct ffs_lcore *lc)
 {
+	mld6_free(lc);
 	struct igmp_host *h = lc->igmp;
 	if (!h)
 		return;
@@ -726,6 +727,7 @@ static void tick_port(struct ffs_lcore *lc, struct igmp_host *h, const struct mh
 
 void igmp_tick(struct ffs_lcore *lc)
 {
+	mld6_tick(lc);
 	struct igmp_host *h = lc->igmp;
 	if (!h)
 		return;
