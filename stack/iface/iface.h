@@ -146,6 +146,9 @@ void igmp_state_change(struct ffs_lcore *lc, uint16_t port_index, uint32_t group
 		       unsigned n_sources);
 /** IGMP input (data at the IGMP message): answers queries for the groups joined on the port. */
 void igmp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv4_repr *ip);
+/** Lcore 0, when a port's link comes up: reports every IGMP and MLD membership of the port again
+ *  (what was sent while it was down is lost). */
+void igmp_link_up(struct ffs_lcore *lc, uint16_t port_index);
 /** IGMP timers (delayed query responses, report retransmissions). */
 void igmp_tick(struct ffs_lcore *lc);
 /** Frees a lcore's IGMP state (allocated on first use); sends nothing. */

@@ -208,6 +208,28 @@ TEST(join_sends_an_mldv2_report_and_accepts_the_group)
 	reset(base);
 }
 
+TEST(memberships_are_reported_again_when_the_link_comes_up)
+{
+	unsigned base = ffs_stack_mempool_in_use(st);
+	CHECK_EQ_INT(mcast_join6(st, 0, &GROUP, NULL), 0);
+	tick_after(2000);
+	CHECK_EQ_INT(sent(), 0);
+	igmp_link_up(lc, 0);
+	unsigned n = sent();
+	CHECK(n >= 1);
+	bool group = false;
+	for (unsigned k = 0; k < n; k++) {
+		uint8_t type;
+		struct ip6_addr g;
+		unsigned n_src;
+		record(k, 0, &type, &g, &n_src, NULL);
+		CHECK_EQ_INT(type, MLDV2_CHANGE_TO_EXCLUDE_MODE);
+		group |= ip6_eq(&g, &GROUP);
+	}
+	CHECK(group);
+	reset(base);
+}
+
 TEST(source_specific_join)
 {
 	unsigned base = ffs_stack_mempool_in_use(st);
