@@ -70,7 +70,6 @@ export const COUNTER_TABLE = [
   { name: "ip6.frag_toomany", kind: "count" },
   { name: "ip6.frag_nomem", kind: "count" },
   { name: "ip6.frag_badlen", kind: "count" },
-  { name: "ip6.frag_incomplete", kind: "count" },
   { name: "ip6.atomic_frags", kind: "count" },
   { name: "ip6.fragmented", kind: "count" },
   { name: "ip6.frags_out", kind: "count" },

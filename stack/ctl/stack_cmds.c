@@ -246,6 +246,7 @@ static int cmd_ports(struct ffs_stack *st, const struct ffs_ctl_req *req, struct
 		ffs_json_kv_str(out, "name", p.name);
 		ffs_json_kv_u64(out, "port_id", p.port_id);
 		ffs_ctl_kv_port_addrs(out, &p);
+		ffs_ctl_kv_port_inet6(out, st, i);
 		ffs_json_key(out, "link");
 		ffs_json_obj_begin(out);
 		ffs_json_kv_bool(out, "up", p.link_up);

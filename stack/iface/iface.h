@@ -146,6 +146,9 @@ void igmp_state_change(struct ffs_lcore *lc, uint16_t port_index, uint32_t group
 		       unsigned n_sources);
 /** IGMP input (data at the IGMP message): answers queries for the groups joined on the port. */
 void igmp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv4_repr *ip);
+/** Lcore 0, when a port's link comes up: reports every IGMP and MLD membership of the port again
+ *  (what was sent while it was down is lost). */
+void igmp_link_up(struct ffs_lcore *lc, uint16_t port_index);
 /** IGMP timers (delayed query responses, report retransmissions). */
 void igmp_tick(struct ffs_lcore *lc);
 /** Frees a lcore's IGMP state (allocated on first use); sends nothing. */
@@ -332,8 +335,9 @@ bool ipv6_frag_steer(struct ffs_lcore *lc, const struct ffs_port *port, struct r
 int ipv6_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint16_t mtu,
 		  const struct ip6_addr *nexthop);
 
-/** True when `group` is joined on the port (by any socket, or as an address's solicited-node
- *  group), or is ff02::1 (always joined). Port index FFS_MAX_PORTS is loopback, as in mcast.c. */
+/** True when `group` is joined on the port by any socket, or is ff02::1 (always joined); the
+ *  solicited-node groups of the port's addresses are ipv6_input's to add. Port index FFS_MAX_PORTS is
+ *  loopback, as in mcast.c. */
 bool ipv6_group_joined(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group);
 /**
  * MLD (iface/mld6.c): the port's membership of `group` changed, as igmp_state_change's for IPv4
@@ -342,6 +346,10 @@ bool ipv6_group_joined(const struct ffs_lcore *lc, uint16_t port_index, const st
  */
 void mld6_state_change(struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group, bool exclude,
 		       const struct ip6_addr *sources, unsigned n_sources);
+/** MLD timer work besides igmp_tick's: follows the ports' addresses, joining (leaving) the
+ *  solicited-node group of each address added (removed), and frees its state on teardown. */
+void mld6_tick(struct ffs_lcore *lc);
+void mld6_free(struct ffs_lcore *lc);
 /** MLD input (data at the ICMPv6 message, its checksum verified): answers queries for the groups
  *  joined on the port; another host's MLDv1 report suppresses ours. `port` NULL: loopback. */
 void mld6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv6_repr *ip);
@@ -351,12 +359,5 @@ void mld6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 int mcast_join6(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, const struct ip6_addr *source);
 /** Counts one out, as mcast_leave. */
 int mcast_leave6(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, const struct ip6_addr *source);
-/**
- * An IPv6 address was added to (removed from) a port: its solicited-node group (RFC 4291 §2.7.1) is
- * joined (left) there, counted like a socket's membership so that addresses sharing one group share
- * it (RFC 4861 §7.2.1). Takes ns_lock: call without it. 0 or a negative errno, as mcast_join.
- */
-int mcast6_addr_join(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *addr);
-int mcast6_addr_leave(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *addr);
 
 #endif

@@ -159,6 +159,7 @@ static void collect(struct igmp_host *h)
 
 void igmp_free(struct ffs_lcore *lc)
 {
+	mld6_free(lc);
 	struct igmp_host *h = lc->igmp;
 	if (!h)
 		return;
@@ -510,6 +511,25 @@ void igmp_state_change(struct ffs_lcore *lc, uint16_t port_index, uint32_t group
 	mhost_state_change(lc, &igmp_ops, port_index, &g, exclude, src, n_sources);
 }
 
+void igmp_link_up(struct ffs_lcore *lc, uint16_t port_index)
+{
+	struct igmp_host *h = lc->igmp;
+	if (!h || lc->index != 0)
+		return;
+	/* Reports sent while the link was down were lost: each membership is reported again, as a
+	 * fresh join is (Linux's ip_mc_up and ipv6_mc_up do the same). */
+	for (unsigned i = 0; i < h->n; i++) {
+		struct igmp_group *g = h->g[i];
+		if (g->port_index != port_index || !is_member(g))
+			continue;
+		g->retrans_version = port_mode(lc, h, g->ops, port_index);
+		g->retrans_left = IGMP_ROBUSTNESS;
+		g->mode_change = g->retrans_version == 3;
+		g->n_allow = g->n_block = 0;
+		send_change(lc, g);
+	}
+}
+
 /* --- queries, RFC 3376 §5.2, RFC 2236 §3, RFC 3810 §6.2, RFC 2710 §4 */
 
 /** The older-querier timer's length: RFC 3376 §8.12 (RFC 3810 §9.12), Robustness Variable × Query
@@ -726,6 +746,7 @@ static void tick_port(struct ffs_lcore *lc, struct igmp_host *h, const struct mh
 
 void igmp_tick(struct ffs_lcore *lc)
 {
+	mld6_tick(lc);
 	struct igmp_host *h = lc->igmp;
 	if (!h)
 		return;

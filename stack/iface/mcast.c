@@ -7,13 +7,10 @@
  * anyone is a member (GROUP_ADD, GROUP_DEL), and IGMP or MLD (igmp.c, mld6.c) reports each change
  * (IGMP_STATE, MLD_STATE). Loopback memberships use port index FFS_MAX_PORTS: IP input accepts their
  * groups on looped-back datagrams and IGMP/MLD, which report only on real ports, never hear of them.
- * Besides sockets, every IPv6 address of a port holds a membership of its solicited-node group
- * (RFC 4861 §7.2.1), which Neighbor Discovery's solicitations are sent to.
  * Owns: ffs_stack.mcast. Runs on application threads under the socket namespace lock (ns_lock).
  * May call: lcore/ctrl.h.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,26 +237,6 @@ int mcast_leave6(struct ffs_stack *st, uint16_t port_index, const struct ip6_add
 	if (!ip6_is_multicast(group))
 		return -EINVAL;
 	return leave(st, port_index, group, source && !ip6_is_unspecified(source) ? source : NULL);
-}
-
-int mcast6_addr_join(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *addr)
-{
-	struct ip6_addr sn;
-	ip6_solicited_node(addr, &sn);
-	pthread_mutex_lock(&st->ns_lock);
-	int rc = join(st, port_index, &sn, NULL);
-	pthread_mutex_unlock(&st->ns_lock);
-	return rc;
-}
-
-int mcast6_addr_leave(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *addr)
-{
-	struct ip6_addr sn;
-	ip6_solicited_node(addr, &sn);
-	pthread_mutex_lock(&st->ns_lock);
-	int rc = leave(st, port_index, &sn, NULL);
-	pthread_mutex_unlock(&st->ns_lock);
-	return rc;
 }
 
 void mcast_leave_all(struct ffs_stack *st, const struct ffs_membership *m, unsigned n)

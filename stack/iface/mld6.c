@@ -8,11 +8,18 @@
  * §5, RFC 2710 §3), to the group's multicast MAC, so no Neighbor Discovery is involved. The version
  * is capped by net.inet6.mld.version (RFC 3810 §8.2, as net.inet.igmp.default_version caps IGMP's).
  * No report is ever sent about ff02::1 or a group of interface-local or reserved scope (RFC 3810 §6).
+ * Besides sockets' memberships, every address of a port makes it a listener of the address's
+ * solicited-node group (RFC 4861 §7.2.1; before DAD's probes, RFC 4862 §5.4.2): each lcore follows
+ * the port's address table at its tick (mld6_tick), so addresses added anywhere — configuration,
+ * ifconfig, SLAAC on a lcore — are reported alike.
  * May call: wire/icmp6, eth_output6, the packet pool. Runs on the owning lcore only; no locks.
  */
 #include <errno.h>
 #include <string.h>
 
+#include <rte_malloc.h>
+
+#include "stack/iface/addr6.h"
 #include "stack/iface/iface.h"
 #include "stack/iface/mhost.h"
 #include "stack/wire/icmp6.h"
@@ -119,6 +126,20 @@ const struct mhost_ops mld6_ops = {
 	.v3_send = mld_v2_send,
 };
 
+/** The solicited-node groups a lcore's MLD state holds for the ports' addresses (ffs_lcore.mld_addrs). */
+struct mld6_addrs {
+	unsigned n[FFS_MAX_PORTS];
+	struct ip6_addr g[FFS_MAX_PORTS][FFS_MAX_ADDR6];
+};
+
+static bool holds(const struct ip6_addr *set, unsigned n, const struct ip6_addr *a)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ip6_eq(&set[i], a))
+			return true;
+	return false;
+}
+
 /** RFC 3810 §6: no MLD message about ff02::1, nor about groups of scope 0 or 1. */
 static bool reported(const struct ip6_addr *group)
 {
@@ -130,6 +151,10 @@ void mld6_state_change(struct ffs_lcore *lc, uint16_t port_index, const struct i
 {
 	if (!reported(group))
 		return;
+	/* A socket leaving a solicited-node group that an address still needs leaves it joined. */
+	const struct mld6_addrs *s = lc->mld_addrs;
+	if (s && port_index < FFS_MAX_PORTS && holds(s->g[port_index], s->n[port_index], group))
+		exclude = true, n_sources = 0;
 	mhost_state_change(lc, &mld6_ops, port_index, group, exclude, sources, n_sources);
 }
 
@@ -177,4 +202,43 @@ void mld6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 	}
 drop:
 	rte_pktmbuf_free(m);
+}
+
+/** True when some socket's membership holds `group` on the port too (the lcore's group table). */
+static bool socket_member(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group)
+{
+	return !ip6_eq(group, &IP6_ALL_NODES) && ipv6_group_joined(lc, port_index, group);
+}
+
+void mld6_tick(struct ffs_lcore *lc)
+{
+	const struct ffs_stack *st = lc->st;
+	if (!lc->mld_addrs && !(lc->mld_addrs = rte_zmalloc("ffs_mld6_addrs", sizeof(struct mld6_addrs), 0)))
+		return;
+	struct mld6_addrs *s = lc->mld_addrs;
+	for (uint16_t p = 0; p < st->n_ports; p++) {
+		struct ffs_addr6_info a[FFS_MAX_ADDR6];
+		struct ip6_addr want[FFS_MAX_ADDR6];
+		unsigned n = addr6_list(st, p, a, FFS_MAX_ADDR6), n_want = 0;
+		for (unsigned i = 0; i < n; i++) {
+			struct ip6_addr sn;
+			ip6_solicited_node(&a[i].addr, &sn);
+			if (a[i].state != ADDR6_DUPLICATED && !holds(want, n_want, &sn))
+				want[n_want++] = sn;
+		}
+		for (unsigned i = 0; i < n_want; i++)
+			if (!holds(s->g[p], s->n[p], &want[i]))
+				mhost_state_change(lc, &mld6_ops, p, &want[i], true, NULL, 0);
+		for (unsigned i = 0; i < s->n[p]; i++)
+			if (!holds(want, n_want, &s->g[p][i]) && !socket_member(lc, p, &s->g[p][i]))
+				mhost_state_change(lc, &mld6_ops, p, &s->g[p][i], false, NULL, 0);
+		memcpy(s->g[p], want, n_want * sizeof(want[0]));
+		s->n[p] = n_want;
+	}
+}
+
+void mld6_free(struct ffs_lcore *lc)
+{
+	rte_free(lc->mld_addrs);
+	lc->mld_addrs = NULL;
 }

@@ -73,10 +73,11 @@ struct nd6_dad_table {
 /**
  * Sends an ND message already in `m` (data at the ICMPv6 message, checksum computed for src → dst)
  * with hop limit 255 (RFC 4861 §7.1: receivers refuse anything else): multicast to the group's
- * MAC, unicast through the neighbour cache.
+ * MAC, unicast to `dst_mac` when known (an answer to a solicitation that carried it), else through
+ * the neighbour cache.
  */
 static void nd6_send(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ip6_addr *src,
-		     const struct ip6_addr *dst)
+		     const struct ip6_addr *dst, const struct eth_addr *dst_mac)
 {
 	uint16_t len = (uint16_t)rte_pktmbuf_pkt_len(m);
 	uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, IPV6_HDR_LEN);
@@ -93,7 +94,7 @@ static void nd6_send(struct ffs_lcore *lc, const struct ffs_port *port, struct r
 		eth_addr_from_ipv6_multicast(dst, &mac);
 		eth_output6(lc, port, m, dst, &mac);
 	} else {
-		eth_output6(lc, port, m, dst, NULL);
+		eth_output6(lc, port, m, dst, dst_mac);
 	}
 }
 
@@ -126,12 +127,16 @@ void nd6_solicit(struct ffs_lcore *lc, const struct ffs_port *port, const struct
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(ND_MSG_MAX - n));
 	lc->ctr.nd6_ns_out++;
-	nd6_send(lc, port, m, &src, &dst);
+	nd6_send(lc, port, m, &src, &dst, NULL);
 }
 
-/** Sends an advertisement for our `target` to `dst` (unicast: a solicitor; ff02::1: unsolicited). */
+/**
+ * Sends an advertisement for our `target` to `dst` (unicast: a solicitor, at `dst_mac` when its
+ * solicitation carried it — as ARP answers, not through the cache, so answering never makes a
+ * learned entry one we use; ff02::1: unsolicited).
+ */
 static void nd6_advertise(struct ffs_lcore *lc, const struct ffs_port *port, const struct ip6_addr *target,
-			  const struct ip6_addr *dst, bool solicited)
+			  const struct ip6_addr *dst, const struct eth_addr *dst_mac, bool solicited)
 {
 	uint8_t *p;
 	struct rte_mbuf *m = nd6_alloc(lc, &p);
@@ -145,7 +150,7 @@ static void nd6_advertise(struct ffs_lcore *lc, const struct ffs_port *port, con
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(ND_MSG_MAX - n));
 	lc->ctr.nd6_na_out++;
-	nd6_send(lc, port, m, target, dst);
+	nd6_send(lc, port, m, target, dst, dst_mac);
 }
 
 void nd6_announce(struct ffs_lcore *lc, const struct ffs_port *port)
@@ -154,7 +159,7 @@ void nd6_announce(struct ffs_lcore *lc, const struct ffs_port *port)
 	unsigned n = addr6_list(lc->st, port->index, a, FFS_MAX_ADDR6);
 	for (unsigned i = 0; i < n; i++)
 		if (a[i].state == ADDR6_PREFERRED || a[i].state == ADDR6_DEPRECATED)
-			nd6_advertise(lc, port, &a[i].addr, &IP6_ALL_NODES, false);
+			nd6_advertise(lc, port, &a[i].addr, &IP6_ALL_NODES, NULL, false);
 }
 
 /** Another node claims `a`, tentative on `port`: DAD fails (RFC 4862 §5.4.5). */
@@ -231,7 +236,7 @@ void nd6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct r
 			} else if (count && state != ADDR6_DUPLICATED) {
 				/* RFC 4861 §7.2.4: a solicitation from :: is answered to all-nodes, unsolicited. */
 				lc->ctr.nd6_ns_in++;
-				nd6_advertise(lc, port, &nd->target, &IP6_ALL_NODES, false);
+				nd6_advertise(lc, port, &nd->target, &IP6_ALL_NODES, NULL, false);
 			}
 			return;
 		}
@@ -241,7 +246,7 @@ void nd6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct r
 			learn(lc, port, &ip->src, &nd->slla, true, count);
 		if (count) {
 			lc->ctr.nd6_ns_in++;
-			nd6_advertise(lc, port, &nd->target, &ip->src, true);
+			nd6_advertise(lc, port, &nd->target, &ip->src, nd->has_slla ? &nd->slla : NULL, true);
 		}
 		return;
 	}
@@ -389,7 +394,7 @@ static void dad_tick(struct ffs_lcore *lc)
 		/* RFC 4862 §5.4.5: no answer to any probe within RetransTimer of the last: the address is unique. */
 		j->active = false;
 		addr6_set_state(st, j->port, &j->addr, ADDR6_PREFERRED);
-		nd6_advertise(lc, port, &j->addr, &IP6_ALL_NODES, false);
+		nd6_advertise(lc, port, &j->addr, &IP6_ALL_NODES, NULL, false);
 	}
 	rte_spinlock_unlock(&t->lock);
 }

@@ -80,7 +80,6 @@
 	X(ip6_frag_toomany, "ip6.frag_toomany", count, "IPv6 datagrams discarded: more fragments than maxfragsperpacket") \
 	X(ip6_frag_nomem, "ip6.frag_nomem", count, "IPv6 fragments dropped: reassembly table or byte budget full") \
 	X(ip6_frag_badlen, "ip6.frag_badlen", count, "IPv6 fragments dropped: not a multiple of 8 octets with M set, or reaching past 65535 (parameter problem sent)") \
-	X(ip6_frag_incomplete, "ip6.frag_incomplete", count, "IPv6 first fragments dropped: header chain not whole (RFC 7112; parameter problem sent)") \
 	X(ip6_atomic_frags, "ip6.atomic_frags", count, "IPv6 atomic fragments (offset 0, M clear) processed as whole datagrams (RFC 6946)") \
 	X(ip6_fragmented, "ip6.fragmented", count, "IPv6 datagrams fragmented for sending")           \
 	X(ip6_frags_out, "ip6.frags_out", count, "IPv6 fragments sent")                             \

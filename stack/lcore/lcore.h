@@ -142,6 +142,8 @@ struct ffs_lcore {
 	struct ip_reasm *reasm;
 	/** IGMP and MLD host state: memberships, query answers, report retransmissions (iface/igmp.c). */
 	struct igmp_host *igmp;
+	/** The solicited-node groups MLD holds for the ports' addresses (iface/mld6.c). */
+	struct mld6_addrs *mld_addrs;
 	struct demux_table *demux;
 	/** Multicast groups joined on each port (by any socket, or an IPv6 address's solicited-node
 	 *  group): IPv4 and IPv6 input accept these (ipv4_group_joined, ipv6_group_joined). */

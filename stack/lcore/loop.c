@@ -200,6 +200,7 @@ static void watch_links(struct ffs_lcore *lc)
 		if (up && !lc->link_up[p]) {
 			arp_request(lc, &st->ports[p], st->ports[p].addr);
 			nd6_announce(lc, &st->ports[p]); /* RFC 4861 §7.2.6, the same for IPv6 */
+			igmp_link_up(lc, (uint16_t)p);
 		}
 		lc->link_up[p] = up;
 	}

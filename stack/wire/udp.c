@@ -23,8 +23,12 @@ enum wire_result udp_check_len(const uint8_t *buf, size_t len)
 	return WIRE_OK;
 }
 
+/* parse() and emit() serve both families; they are forced inline so that every datagram's path
+ * costs what it did before IPv6 shared them (the compiler otherwise calls them out of line). */
+#define SHARED static inline __attribute__((always_inline))
+
 /** Parses with the pseudo-header sum `phdr` over `length`, the datagram's length field. */
-static enum wire_result parse(const uint8_t *buf, size_t len, uint32_t phdr, const struct wire_csum_caps *caps,
+SHARED enum wire_result parse(const uint8_t *buf, size_t len, uint32_t phdr, const struct wire_csum_caps *caps,
 			      struct udp_repr *out)
 {
 	uint16_t length = rd_be16(buf + OFF(length));
@@ -63,7 +67,7 @@ enum wire_result udp6_repr_parse(const uint8_t *buf, size_t len, const struct ip
 }
 
 /** Writes the header with the pseudo-header sum `phdr` (over the datagram's length). */
-static size_t emit(const struct udp_repr *r, uint8_t *buf, size_t cap, uint32_t phdr,
+SHARED size_t emit(const struct udp_repr *r, uint8_t *buf, size_t cap, uint32_t phdr,
 		   const struct wire_csum_caps *caps)
 {
 	uint16_t length = (uint16_t)(UDP_HDR_LEN + r->payload_len);

@@ -358,6 +358,98 @@ TEST(ipv6_waits_its_own_fragttl)
 	CHECK_EQ_INT(in_use(), base);
 }
 
+/** A whole datagram from us to PEER of `len` payload octets as a chain of `seg`-octet segments. */
+static struct rte_mbuf *whole_datagram(const uint8_t *payload, uint32_t len, uint32_t seg)
+{
+	struct rte_mbuf *head = NULL;
+	for (uint32_t o = 0; o < len; o += seg) {
+		uint32_t n = len - o < seg ? len - o : seg;
+		struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+		CHECK(m != NULL);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), payload + o, n);
+		if (!head)
+			head = m;
+		else
+			CHECK_EQ_INT(rte_pktmbuf_chain(head, m), 0);
+	}
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(head, IPV6_HDR_LEN);
+	CHECK(h != NULL);
+	struct ipv6_repr ip = { .src = OUR, .dst = PEER, .next_header = IPV6_NH_UDP, .hop_limit = 64,
+				.payload_len = (uint16_t)len };
+	ipv6_repr_emit(&ip, h, IPV6_HDR_LEN);
+	return head;
+}
+
+/**
+ * Reads what the port sent, checks each frame is a fragment of one datagram that fits the MTU, and
+ * reassembles them in reverse order. Returns the datagram; *id its identification.
+ */
+static struct rte_mbuf *collect_and_reassemble(unsigned want_frames, struct ipv6_repr *ip, uint32_t *id)
+{
+	struct rte_mbuf *frames[MAX_FRAGS];
+	unsigned n = test_port_drain(lc, frames, MAX_FRAGS);
+	CHECK_EQ_INT(n, want_frames);
+	struct rte_mbuf *d = NULL;
+	for (unsigned i = n; i-- > 0;) {
+		struct rte_mbuf *f = frames[i];
+		CHECK_EQ_INT(f->nb_segs, 1);
+		CHECK(rte_pktmbuf_pkt_len(f) <= ETH_HDR_LEN + 1500u);
+		struct eth_repr eth;
+		CHECK_EQ_INT(eth_repr_parse(rte_pktmbuf_mtod(f, const uint8_t *), rte_pktmbuf_data_len(f), &eth), WIRE_OK);
+		CHECK_EQ_INT(eth.ethertype, ETH_TYPE_IPV6);
+		CHECK(eth_addr_eq(&eth.dst, &PEER_MAC));
+		rte_pktmbuf_adj(f, ETH_HDR_LEN);
+		struct ipv6_repr fr;
+		CHECK_EQ_INT(ipv6_repr_parse(rte_pktmbuf_mtod(f, const uint8_t *), rte_pktmbuf_data_len(f), &fr, NULL), WIRE_OK);
+		CHECK(fr.fragment);
+		CHECK_EQ_INT(fr.frag_hdr_off, IPV6_HDR_LEN);
+		CHECK_EQ_INT(fr.more_frags, i + 1 < n);
+		if (i + 1 == n)
+			*id = fr.frag_id;
+		CHECK_EQ_INT(fr.frag_id, *id);
+		/* Reassembly is for datagrams addressed to us: pretend this one was. */
+		struct rte_mbuf *r = ipv6_reassemble(lc, f, &fr);
+		if (i > 0) {
+			CHECK(r == NULL);
+		} else {
+			d = r;
+			*ip = fr;
+		}
+	}
+	return d;
+}
+
+TEST(fragment_then_reassemble_round_trip)
+{
+	CHECK_EQ_INT(nd6_add_static(lc, 0, &PEER, &PEER_MAC), 0);
+	test_port_drain(lc, NULL, 0);
+	unsigned base = in_use();
+	struct ffs_counters before = lc->ctr;
+	uint32_t ids[2];
+	for (unsigned k = 0; k < 2; k++) {
+		struct rte_mbuf *m = whole_datagram(big, BIG_PAYLOAD, 1000);
+		CHECK_EQ_INT(ipv6_fragment(lc, &st->ports[0], m, 1500, &PEER), 0);
+		struct ipv6_repr ip;
+		struct rte_mbuf *d = collect_and_reassemble(46, &ip, &ids[k]);
+		check_datagram(d, &ip, big, BIG_PAYLOAD);
+		CHECK(ip6_eq(&ip.dst, &PEER));
+		rte_pktmbuf_free(d);
+	}
+	/* RFC 8200 §4.5: a fresh identification for each datagram. */
+	CHECK(ids[0] != ids[1]);
+	CHECK_EQ_INT(lc->ctr.ip6_fragmented - before.ip6_fragmented, 2);
+	CHECK_EQ_INT(lc->ctr.ip6_frags_out - before.ip6_frags_out, 92);
+	/* The IPv6 minimum MTU: 1232-octet fragments. */
+	struct rte_mbuf *m = whole_datagram(big, 3000, 1500);
+	CHECK_EQ_INT(ipv6_fragment(lc, &st->ports[0], m, IPV6_MIN_MTU, &PEER), 0);
+	struct ipv6_repr ip;
+	uint32_t id;
+	struct rte_mbuf *d = collect_and_reassemble(3, &ip, &id);
+	check_datagram(d, &ip, big, 3000);
+	rte_pktmbuf_free(d);
+	CHECK_EQ_INT(in_use(), base);
+}
+
 int main(int argc, char **argv)
 {
 	setup();
