@@ -1,0 +1,101 @@
+/**
+ * UDP over IPv6 between AF_INET6 ff sockets and the Linux kernel's udp6 sockets over net_tap (ff0),
+ * in each lcore mode: datagrams both ways at 0, 1, 1232 and 1452 bytes (1452 + 48 = one 1500-byte
+ * packet) and, fragmented and reassembled, 1453, 9000 and 65507 bytes, byte-exact by SHA-1, with the
+ * sources each side sees; and the kernel's ICMPv6 port unreachable refusing a connected ff socket.
+ * After each test the packet pool is back at its baseline.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KernelUdp } from '../../testbed/kernel-udp.js';
+import { Netns, requireRoot } from '../../testbed/netns.js';
+import { StackProcess } from '../../testbed/stack-process.js';
+import { IFACE, LCORE_MODES, bringUp, delta, peerConfig } from './kernel-peer.js';
+import { FdScope, expectFfError, expectPoolAt, steadyInUse } from './udp-bench.js';
+
+const STACK_IP6 = '2001:db8:66::2';
+const KERNEL_IP6 = '2001:db8:66::1';
+const SIZES = [0, 1, 1232, 1452, 1453, 9000, 65507];
+
+describe.each(LCORE_MODES)('UDP over IPv6 with the kernel ($name)', (mode) => {
+  let ns: Netns;
+  let stack: StackProcess;
+  let kern: KernelUdp;
+  let K: Readonly<Record<string, number>>;
+  let baseline: number;
+  let fds: FdScope;
+  let port = 7600;
+  const nextPort = (): number => port++;
+
+  beforeAll(async () => {
+    requireRoot();
+    ns = await Netns.create(`udp6-k-${mode.name}`.replace(/[^a-z0-9-]/gi, '').slice(0, 24));
+    stack = await StackProcess.start(ns, peerConfig(ns, { dpdk: mode.dpdk, port0: { addr6: `${STACK_IP6}/64` } }), { readyTimeoutMs: 30_000 });
+    await ns.execOk('ip', ['-6', 'addr', 'add', `${KERNEL_IP6}/64`, 'dev', IFACE, 'nodad']);
+    await bringUp(ns, stack);
+    kern = await KernelUdp.start(ns);
+    K = await stack.constants();
+    // Resolve both ways once, so the baseline is taken with a settled neighbour table.
+    await stack.ping(KERNEL_IP6, { count: 1, timeoutMs: 3_000 }).catch(() => undefined);
+    baseline = await steadyInUse(stack);
+  }, 60_000);
+  afterAll(async () => {
+    kern?.close();
+    await stack?.close().catch(() => undefined);
+    await ns?.destroy();
+  });
+  beforeEach(() => {
+    fds = new FdScope(stack);
+  });
+  afterEach(async () => {
+    await fds.closeAll();
+    await expectPoolAt(stack, baseline);
+  });
+
+  it.each(SIZES)('the kernel\'s %i-byte datagrams reach an AF_INET6 ff socket byte-exact', async (size) => {
+    const p = nextPort();
+    const fd = await fds.udp6({ address: '::', port: p });
+    const { sid, port: kport } = await kern.socket({ address: KERNEL_IP6 }, { type: 'udp6' });
+    const before = await stack.stats();
+    const s = await kern.send(sid, { to: { address: STACK_IP6, port: p }, size, count: 3, pattern: 'random', startSeq: size });
+    expect(s.errors).toEqual([]);
+    const r = await stack.udpRecv(fd, { count: 3, timeoutMs: 5_000 });
+    await kern.closeSocket(sid);
+    expect(r.datagrams.map((d) => d.length)).toEqual([size, size, size]);
+    expect(r.datagrams.map((d) => d.sha1)).toEqual(s.sha1);
+    for (const d of r.datagrams) expect([d.address, d.port]).toEqual([KERNEL_IP6, kport]);
+    expect(delta(before, await stack.stats())['udp.delivered']).toBe(3);
+  });
+
+  it.each(SIZES)('an AF_INET6 ff socket\'s %i-byte datagrams reach the kernel byte-exact', async (size) => {
+    const p = nextPort();
+    const fd = await fds.udp6({ address: STACK_IP6, port: p });
+    const { sid, port: kport } = await kern.socket({ address: '::', port: 0 }, { type: 'udp6' });
+    // One at a time: the kernel charges a reassembled datagram the truesize of all its fragments, so
+    // three 65507-byte ones at once can exceed its default receive buffer (Udp6RcvbufErrors).
+    const sent: string[] = [];
+    const got: Array<{ length: number; sha1: string; address: string; port: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await stack.udpSend(fd, { to: { address: KERNEL_IP6, port: kport }, size, count: 1, pattern: 'random', startSeq: size + i });
+      sent.push(...(s.sha1 ?? []));
+      got.push(...(await kern.recv(sid, { count: 1, timeoutMs: 5_000 })).datagrams);
+    }
+    await kern.closeSocket(sid);
+    expect(got.map((d) => d.length)).toEqual([size, size, size]);
+    expect(got.map((d) => d.sha1)).toEqual(sent);
+    for (const d of got) expect([d.address, d.port]).toEqual([STACK_IP6, p]);
+  });
+
+  it('the kernel\'s port unreachable refuses a connected AF_INET6 ff socket (ECONNREFUSED)', async () => {
+    const fd = await fds.udp6();
+    await stack.posix('ff_connect', fd, { address: KERNEL_IP6, port: 9 });
+    await stack.posix('ff_send', fd, { hex: '00' });
+    let refused = false;
+    for (let i = 0; i < 50 && !refused; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      refused = Number(await stack.posix('ff_getsockopt', fd, K.SOL_SOCKET, K.SO_ERROR)) !== 0 ||
+        (await stack.posix('ff_recvfrom', fd, { buffer: 4 }, K.MSG_DONTWAIT).then(() => false, (e: { code?: string }) => e.code === 'ECONNREFUSED'));
+    }
+    expect(refused).toBe(true);
+    await expectFfError(stack.posix('ff_recvfrom', fd, { buffer: 4 }, K.MSG_DONTWAIT), 'EAGAIN', 'ff_recvfrom');
+  });
+});
