@@ -35,18 +35,15 @@ export function ipv6Bytes(text: string): Uint8Array | undefined {
 }
 
 /**
- * The text of the IPv6 address in bytes[at .. at + 16) as RFC 5952 writes it (and inet_ntop, which
- * node:dgram's rinfo uses): lowercase, the longest run of two or more zero groups as `::` (the first
- * of equals), ::ffff:a.b.c.d for a v4-mapped address.
+ * The text of the IPv6 address in bytes[at .. at + 16) as libuv's uv_inet_ntop (node:dgram's
+ * rinfo.address) and RFC 5952 write it: lowercase, the longest run of two or more zero groups as
+ * `::` (the first of equals), and a trailing dotted quad for ::ffff:a.b.c.d and ::a.b.c.d (but ::1).
  */
 export function ipv6Text(bytes: Uint8Array, at: number): string {
   const g: number[] = [];
   for (let i = 0; i < 8; i++) g.push(((bytes[at + i * 2] as number) << 8) | (bytes[at + i * 2 + 1] as number));
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${bytes[at + 12]}.${bytes[at + 13]}.${bytes[at + 14]}.${bytes[at + 15]}`;
-  }
   let best = -1;
-  let bestLen = 1;
+  let bestLen = 0;
   for (let i = 0; i < 8; ) {
     if (g[i] !== 0) {
       i++;
@@ -59,6 +56,11 @@ export function ipv6Text(bytes: Uint8Array, at: number): string {
       bestLen = j - i;
     }
     i = j;
+  }
+  if (bestLen < 2) best = -1;
+  if (best === 0 && (bestLen === 6 || (bestLen === 7 && g[7] !== 1) || (bestLen === 5 && g[5] === 0xffff))) {
+    const quad = `${bytes[at + 12]}.${bytes[at + 13]}.${bytes[at + 14]}.${bytes[at + 15]}`;
+    return bestLen === 5 ? `::ffff:${quad}` : `::${quad}`;
   }
   const hex = (from: number, to: number): string => g.slice(from, to).map((w) => w.toString(16)).join(':');
   return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;

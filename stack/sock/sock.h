@@ -145,51 +145,14 @@ struct ffs_meta {
 #define FFS_UDP6_MAX_PAYLOAD 65527
 
 
-/** True for a v4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2). */
-static inline bool ffs_in6_is_v4mapped(const uint8_t a[16])
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	for (unsigned i = 0; i < 12; i++)
-		if (a[i] != prefix[i])
-			return false;
-	return true;
-}
-
-/** True for :: (all zero). */
-static inline bool ffs_in6_is_any(const uint8_t a[16])
-{
-	for (unsigned i = 0; i < 16; i++)
-		if (a[i])
-			return false;
-	return true;
-}
-
-/** True for ::1. */
-static inline bool ffs_in6_is_loopback(const uint8_t a[16])
-{
-	for (unsigned i = 0; i < 15; i++)
-		if (a[i])
-			return false;
-	return a[15] == 1;
-}
-
-/** The IPv4 address (host order) of a v4-mapped address. */
-static inline uint32_t ffs_in6_v4(const uint8_t a[16])
-{
-	return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
-}
-
-/** ::ffff:v4 (v4 in host order). */
-static inline void ffs_in6_from_v4(uint32_t v4, uint8_t out[16])
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	for (unsigned i = 0; i < 12; i++)
-		out[i] = prefix[i];
-	out[12] = (uint8_t)(v4 >> 24);
-	out[13] = (uint8_t)(v4 >> 16);
-	out[14] = (uint8_t)(v4 >> 8);
-	out[15] = (uint8_t)v4;
-}
+/* A socket's IPv6 addresses are byte arrays (network order), struct ip6_addr's layout: these read
+ * them through the wire's helpers (stack/wire/ipv6.h). */
+static inline const struct ip6_addr *ffs_in6(const uint8_t a[16]) { return (const struct ip6_addr *)a; }
+static inline bool ffs_in6_is_v4mapped(const uint8_t a[16]) { return ip6_is_v4mapped(ffs_in6(a)); }
+static inline bool ffs_in6_is_any(const uint8_t a[16]) { return ip6_is_unspecified(ffs_in6(a)); }
+static inline bool ffs_in6_is_loopback(const uint8_t a[16]) { return ip6_is_loopback(ffs_in6(a)); }
+static inline uint32_t ffs_in6_v4(const uint8_t a[16]) { return ip6_to_v4(ffs_in6(a)); }
+static inline void ffs_in6_from_v4(uint32_t v4, uint8_t out[16]) { ip6_from_v4mapped(v4, (struct ip6_addr *)out); }
 
 /** Whether so takes and sends IPv4: an AF_INET socket, or an AF_INET6 one bound to a v4-mapped
  *  address, or to :: without IPV6_V6ONLY (Linux's dual stack, RFC 3493 §3.7). */
