@@ -126,12 +126,10 @@ static int set_ipv6(struct ffs_stack *st, struct ffs_sock *so, int optname, cons
 		if (optlen < sizeof(struct ipv6_mreq))
 			return fail(-EINVAL);
 		const struct ipv6_mreq *m = optval;
-		if (m->ipv6mr_multiaddr.s6_addr[0] != 0xff)
-			return fail(-EINVAL);
-		if (optname == IPV6_LEAVE_GROUP)
-			return fail(-EADDRNOTAVAIL); /* never joined */
-		/* No port takes IPv6 multicast: Linux's answer for a group no interface can join. */
-		return fail(-ENODEV);
+		const struct ip6_addr *group = (const struct ip6_addr *)&m->ipv6mr_multiaddr;
+		int rc = optname == IPV6_JOIN_GROUP ? ffs_sock_join6(st, so, group, m->ipv6mr_interface, NULL)
+						    : ffs_sock_leave6(st, so, group, m->ipv6mr_interface, NULL);
+		return rc < 0 ? fail(rc) : 0;
 	}
 	case MCAST_JOIN_SOURCE_GROUP:
 	case MCAST_LEAVE_SOURCE_GROUP: {
@@ -142,10 +140,11 @@ static int set_ipv6(struct ffs_stack *st, struct ffs_sock *so, int optname, cons
 		const struct group_source_req *g = optval;
 		if (g->gsr_group.ss_family != AF_INET6 || g->gsr_source.ss_family != AF_INET6)
 			return fail(-EINVAL);
-		const struct sockaddr_in6 *grp = (const struct sockaddr_in6 *)&g->gsr_group;
-		if (grp->sin6_addr.s6_addr[0] != 0xff)
-			return fail(-EINVAL);
-		return fail(optname == MCAST_JOIN_SOURCE_GROUP ? -ENODEV : -EADDRNOTAVAIL);
+		const struct ip6_addr *group = (const struct ip6_addr *)&((const struct sockaddr_in6 *)&g->gsr_group)->sin6_addr;
+		const struct ip6_addr *source = (const struct ip6_addr *)&((const struct sockaddr_in6 *)&g->gsr_source)->sin6_addr;
+		int rc = optname == MCAST_JOIN_SOURCE_GROUP ? ffs_sock_join6(st, so, group, g->gsr_interface, source)
+							    : ffs_sock_leave6(st, so, group, g->gsr_interface, source);
+		return rc < 0 ? fail(rc) : 0;
 	}
 	default:
 		return fail(-ENOPROTOOPT);

@@ -62,6 +62,13 @@ struct ffs_membership {
 	uint32_t source; /**< 0 = any source */
 };
 
+/** One IPv6 membership (IPV6_JOIN_GROUP, or MCAST_JOIN_SOURCE_GROUP with a source). */
+struct ffs_membership6 {
+	struct ip6_addr group;
+	struct ip6_addr source; /**< :: = any source */
+	uint16_t port;          /**< the port index it was joined on */
+};
+
 struct ffs_sock {
 	uint32_t id;
 	uint16_t gen;
@@ -101,6 +108,8 @@ struct ffs_sock {
 	int sndbuf;
 	unsigned n_memberships;
 	struct ffs_membership memberships[FFS_MAX_MEMBERSHIPS];
+	unsigned n_memberships6;
+	struct ffs_membership6 memberships6[FFS_MAX_MEMBERSHIPS];
 	uint64_t bind_seq; /**< order of binding, for SO_REUSEADDR delivery (newest wins, as Linux) */
 	unsigned tx_lcore; /**< lcore index whose TX ring this socket uses (keeps its datagrams in order) */
 	/* Receive side: lcores produce, the app consumes. */
@@ -379,6 +388,17 @@ int ffs_sock_next_len(struct ffs_sock *so);
 bool ffs_sock_readable(struct ffs_sock *so);
 /** True when SO_SNDBUF has room. */
 bool ffs_sock_writable(struct ffs_sock *so);
+
+/**
+ * IPv6 membership changes (MLD reports on a port's first join and last leave, as IGMP's) on interface
+ * `ifindex` (port index + 1; 0: the first port), from `source` (NULL: any). Linux's errors: -EINVAL
+ * (not multicast), -ENODEV (no such interface), -EADDRINUSE (joined already), -EADDRNOTAVAIL (leaving
+ * what was not joined), -ENOBUFS (too many).
+ */
+int ffs_sock_join6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_addr *group, uint32_t ifindex,
+		   const struct ip6_addr *source);
+int ffs_sock_leave6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_addr *group, uint32_t ifindex,
+		    const struct ip6_addr *source);
 
 /** Membership changes (IGMP reports go out on the first join and last leave of a group on a port). */
 int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source);

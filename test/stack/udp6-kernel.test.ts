@@ -2,7 +2,8 @@
  * UDP over IPv6 between AF_INET6 ff sockets and the Linux kernel's udp6 sockets over net_tap (ff0),
  * in each lcore mode: datagrams both ways at 0, 1, 1232 and 1452 bytes (1452 + 48 = one 1500-byte
  * packet) and, fragmented and reassembled, 1453, 9000 and 65507 bytes, byte-exact by SHA-1, with the
- * sources each side sees; and the kernel's ICMPv6 port unreachable refusing a connected ff socket.
+ * sources each side sees; the kernel's ICMPv6 port unreachable refusing a connected ff socket; and
+ * multicast both ways (IPV6_JOIN_GROUP on port0, IPV6_MULTICAST_IF), with Linux's membership errors.
  * After each test the packet pool is back at its baseline.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +84,33 @@ describe.each(LCORE_MODES)('UDP over IPv6 with the kernel ($name)', (mode) => {
     expect(got.map((d) => d.length)).toEqual([size, size, size]);
     expect(got.map((d) => d.sha1)).toEqual(sent);
     for (const d of got) expect([d.address, d.port]).toEqual([STACK_IP6, p]);
+  });
+
+  it('multicast both ways: a joined ff socket receives the kernel\'s group datagrams, and the kernel ours', async () => {
+    const p = nextPort();
+    const fd = await fds.udp6({ address: '::', port: p });
+    await expectFfError(stack.posix('ff_setsockopt', fd, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: 'ff15::1:7', interface: 9 }), 'ENODEV', 'ff_setsockopt');
+    await stack.posix('ff_setsockopt', fd, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: 'ff15::1:7', interface: 1 });
+    await expectFfError(stack.posix('ff_setsockopt', fd, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: 'ff15::1:7', interface: 1 }), 'EADDRINUSE', 'ff_setsockopt');
+    const { sid, port: kport } = await kern.socket({ address: '::', port: 0 }, { type: 'udp6' });
+    await kern.set(sid, 'setMulticastInterface', `::%${IFACE}`);
+    const s = await kern.send(sid, { to: { address: 'ff15::1:7', port: p }, size: 300, count: 2, pattern: 'random', startSeq: 5 });
+    expect(s.errors).toEqual([]);
+    const r = await stack.udpRecv(fd, { count: 2, timeoutMs: 3_000 });
+    expect(r.datagrams.map((d) => d.sha1)).toEqual(s.sha1);
+    expect(r.datagrams.every((d) => d.port === kport)).toBe(true);
+    // And out: the kernel joins ff15::1:8 on its side of the link; the ff socket sends by port0.
+    const rx = await kern.socket({ address: '::', port: p + 1000 }, { type: 'udp6' });
+    await kern.set(rx.sid, 'addMembership', 'ff15::1:8', `::%${IFACE}`);
+    const tx = await fds.udp6();
+    await stack.posix('ff_setsockopt', tx, K.IPPROTO_IPV6, K.IPV6_MULTICAST_IF, 1);
+    const out = await stack.udpSend(tx, { to: { address: 'ff15::1:8', port: p + 1000 }, size: 200, count: 2, pattern: 'random', startSeq: 9 });
+    const k = await kern.recv(rx.sid, { count: 2, timeoutMs: 3_000 });
+    expect(k.datagrams.map((d) => d.sha1)).toEqual(out.sha1);
+    await stack.posix('ff_setsockopt', fd, K.IPPROTO_IPV6, K.IPV6_LEAVE_GROUP, { multiaddr: 'ff15::1:7', interface: 1 });
+    await expectFfError(stack.posix('ff_setsockopt', fd, K.IPPROTO_IPV6, K.IPV6_LEAVE_GROUP, { multiaddr: 'ff15::1:7', interface: 1 }), 'EADDRNOTAVAIL', 'ff_setsockopt');
+    await kern.closeSocket(sid);
+    await kern.closeSocket(rx.sid);
   });
 
   it('the kernel\'s port unreachable refuses a connected AF_INET6 ff socket (ECONNREFUSED)', async () => {
