@@ -167,13 +167,13 @@ static int port_of_ifindex(const struct ffs_stack *st, uint32_t ifindex)
 	return ifindex <= st->n_ports ? (int)ifindex - 1 : -ENODEV;
 }
 
-/** so's IPv6 membership of group from source on port pi, or NULL. */
+/** so's IPv6 membership of group from source on port pi (any port when pi < 0), or NULL. */
 static struct ffs_membership6 *membership6(struct ffs_sock *so, const struct ip6_addr *group, int pi,
 					   const struct ip6_addr *source)
 {
 	for (unsigned i = 0; i < so->n_memberships6; i++) {
 		struct ffs_membership6 *m = &so->memberships6[i];
-		if (m->port == pi && ip6_eq(&m->group, group) && ip6_eq(&m->source, source))
+		if ((pi < 0 || m->port == pi) && ip6_eq(&m->group, group) && ip6_eq(&m->source, source))
 			return m;
 	}
 	return NULL;
@@ -207,9 +207,8 @@ int ffs_sock_leave6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_
 {
 	if (!ip6_is_multicast(group))
 		return -EINVAL;
-	int pi = port_of_ifindex(st, ifindex);
-	if (pi < 0)
-		return pi;
+	/* Linux's ipv6_sock_mc_drop: interface 0 leaves the membership of any port. */
+	int pi = ifindex ? (int)ifindex - 1 : -1;
 	pthread_mutex_lock(&st->ns_lock);
 	int rc = -EADDRNOTAVAIL;
 	struct ffs_membership6 *m = membership6(so, group, pi, source ? source : &IP6_ANY);

@@ -320,9 +320,11 @@ describe.each(LCORE_MODES)('UDP inside one stack ($name)', (mode) => {
     await stack.posix('ff_epoll_wait_async', ep, 1, 2_000);
     const batch = await stack.posix<Array<{ address: string; port: number }>>('ff_recvmmsg', s6, { arena: { max: 4, slotBytes: 64 } }, K.MSG_DONTWAIT);
     expect(batch.map((g) => [g.address, g.port])).toEqual([['::ffff:127.0.0.1', p4]]);
-    // The option structs reach the stack as Linux lays them out: a unicast group is EINVAL, a group no port can join ENODEV.
+    // The option structs reach the stack as Linux lays them out: a unicast group is EINVAL, no such interface ENODEV.
     await expectFfError(stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: '2001:db8::1' }), 'EINVAL', 'ff_setsockopt');
-    await expectFfError(stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: 'ff05::1:3' }), 'ENODEV', 'ff_setsockopt');
+    await expectFfError(stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: 'ff05::1:3', interface: 9 }), 'ENODEV', 'ff_setsockopt');
+    await stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: 'ff05::1:3', interface: 1 });
+    await stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_LEAVE_GROUP, { multiaddr: 'ff05::1:3' });
     await stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_UNICAST_HOPS, 9);
     expect(await stack.posix('ff_getsockopt', s6, K.IPPROTO_IPV6, K.IPV6_UNICAST_HOPS)).toBe(9);
   });
