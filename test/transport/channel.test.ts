@@ -30,6 +30,19 @@ describe('UdpChannel.parse', () => {
     expect(c.params.sessionId).toBeUndefined();
   });
 
+  it('parses a bracketed IPv6 endpoint (unicast over udp6) and refuses what IPv6 channels lack', () => {
+    const c = UdpChannel.parse('aeron:udp?endpoint=[::1]:40123');
+    expect(c.endpoint).toEqual({ host: '::1', port: 40123 });
+    expect(c.ipv6).toBe(true);
+    expect(c.multicast).toBe(false);
+    expect(UdpChannel.parse('aeron:udp?endpoint=[2001:db8::7]:9|mtu=1280').endpoint).toEqual({ host: '2001:db8::7', port: 9 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=10.0.0.1:9').ipv6).toBe(false);
+    expect(() => UdpChannel.parse('aeron:udp?endpoint=[::g]:40123')).toThrow(/^endpoint: "::g" is not an IPv6 address/);
+    expect(() => UdpChannel.parse('aeron:udp?endpoint=::1:40123')).toThrow(/^endpoint: /);
+    expect(() => UdpChannel.parse('aeron:udp?endpoint=[ff02::1]:40123')).toThrow(/^endpoint: IPv6 multicast/);
+    expect(() => UdpChannel.parse('aeron:udp?endpoint=[::1]:40123|interface=10.0.0.1')).toThrow(/^interface: /);
+  });
+
   it('parses every parameter', () => {
     const c = UdpChannel.parse(
       'aeron:udp?endpoint=239.1.2.3:40456|interface=10.77.0.1/24|term-length=65536|mtu=8192|fc=tagged,g:42/3|cc=cubic|session-id=-17|gtag=7|rcv-wnd=256k|ttl=4|init-term-id=-3',
@@ -102,6 +115,7 @@ describe('toString', () => {
     'aeron:udp?endpoint=239.1.2.3:40456|fc=tagged,g:42',
     'aeron:udp?endpoint=239.1.2.3:40456|fc=tagged,g:42/3',
     'aeron:udp?endpoint=239.1.2.3:40456|fc=max',
+    'aeron:udp?endpoint=[::1]:40123|term-length=65536',
   ];
 
   it.each(canonical)('round-trips %s', (s) => {

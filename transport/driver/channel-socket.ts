@@ -20,7 +20,7 @@ export async function openChannelSocket(
   dgram: DatagramModule, channel: UdpChannel, sizing: SocketSizing, setup: (socket: DatagramSocket) => Promise<void>,
 ): Promise<DatagramSocket> {
   const socket = dgram.createSocket({
-    type: 'udp4', reuseAddr: channel.multicast,
+    type: channel.ipv6 ? 'udp6' : 'udp4', reuseAddr: channel.multicast,
     ...(sizing.socketBufferSize !== undefined && { recvBufferSize: sizing.socketBufferSize, sendBufferSize: sizing.socketBufferSize }),
   });
   try {

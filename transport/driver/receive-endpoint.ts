@@ -38,7 +38,7 @@ export class ReceiveEndpoint extends ChannelSocket {
     super(socket, counters, 32);
   }
 
-  /** Opens the socket for `channel`; `address` is the endpoint host resolved to an IPv4 literal. */
+  /** Opens the socket for `channel`; `address` is the endpoint host resolved to an IP literal. */
   static async open(
     key: string, channel: UdpChannel, address: string, dgram: DatagramModule, sizing: SocketSizing, counters: TransportCounters,
     listener: ReceiveListener,

@@ -36,7 +36,7 @@ export class SendEndpoint extends ChannelSocket {
     this.useBatch = hasBatchApi(socket);
   }
 
-  /** Opens the socket for `channel`; `address` is the endpoint host already resolved to an IPv4 literal. */
+  /** Opens the socket for `channel`; `address` is the endpoint host already resolved to an IP literal. */
   static async open(
     key: string, channel: UdpChannel, address: string, dgram: DatagramModule, sizing: SocketSizing, counters: TransportCounters,
   ): Promise<SendEndpoint> {
@@ -50,7 +50,7 @@ export class SendEndpoint extends ChannelSocket {
         s.setMulticastTTL(channel.ttl);
         s.setMulticastLoopback(true);
       } else {
-        await bindSocket(s, iface?.[1] !== undefined ? Number(iface[1]) : 0, ifaceAddress ?? '0.0.0.0');
+        await bindSocket(s, iface?.[1] !== undefined ? Number(iface[1]) : 0, ifaceAddress ?? (channel.ipv6 ? '::' : '0.0.0.0'));
       }
     });
     return new SendEndpoint(key, socket, { address, port: channel.endpoint.port }, counters);

@@ -1,12 +1,14 @@
 /**
  * Aeron UDP channel strings: `aeron:udp?endpoint=HOST:PORT|interface=ADDR|term-length=…|mtu=…|
  * fc=…|cc=…|session-id=…|gtag=…|rcv-wnd=…|ttl=…|init-term-id=…`. Parameters follow the `?` as `key=value` pairs separated by `|`.
+ * HOST is an IPv4 address, a host name, or a bracketed IPv6 address (`[::1]:40123`, unicast only).
  *
  * `UdpChannel.parse` validates every parameter and throws `ChannelError` naming the one at fault;
  * `toString()` writes the parameters that were given, in a fixed order, so parse → toString → parse
  * is the identity. Defaults (term length 16 MiB, MTU 1408, fc=max, cc=static) are applied by the
  * getters, not written back.
  */
+import { isIPv6 } from 'node:net';
 import { TERM_DEFAULT_LENGTH, positionBitsToShift } from './position.js';
 
 /** MTU when a channel does not set one. */
@@ -27,7 +29,7 @@ export class ChannelError extends Error {
 
 /** A host and port. */
 export interface Endpoint {
-  /** An IPv4 dotted quad or a host name. */
+  /** An IPv4 dotted quad, an IPv6 address (without brackets) or a host name. */
   host: string;
   port: number;
 }
@@ -147,6 +149,11 @@ export class UdpChannel {
     return this.params.endpoint;
   }
 
+  /** True when the endpoint is an IPv6 address: the channel's sockets are udp6. */
+  get ipv6(): boolean {
+    return isIPv6(this.params.endpoint.host);
+  }
+
   /** True when the endpoint is an IPv4 multicast group (224.0.0.0/4). */
   get multicast(): boolean {
     return isMulticast(this.params.endpoint.host);
@@ -195,7 +202,8 @@ export class UdpChannel {
    */
   toString(): string {
     const p = this.params;
-    const parts = [`endpoint=${p.endpoint.host}:${p.endpoint.port}`];
+    const host = isIPv6(p.endpoint.host) ? `[${p.endpoint.host}]` : p.endpoint.host;
+    const parts = [`endpoint=${host}:${p.endpoint.port}`];
     if (p.interface !== undefined) parts.push(`interface=${p.interface}`);
     if (p.termLength !== undefined) parts.push(`term-length=${p.termLength}`);
     if (p.mtu !== undefined) parts.push(`mtu=${p.mtu}`);
@@ -218,8 +226,13 @@ export function isMulticast(host: string): boolean {
 
 function validate(p: UdpChannelParams): UdpChannelParams {
   const { host, port } = p.endpoint;
-  if (!isIpv4(host) && (IPV4.test(host) || !HOSTNAME.test(host))) {
-    throw new ChannelError('endpoint', `${JSON.stringify(host)} is not an IPv4 address or host name`);
+  if (isIPv6(host)) {
+    // Unicast over udp6 sockets; the multicast control group (data group + 1) and the interface
+    // parameter are IPv4's.
+    if (host.toLowerCase().startsWith('ff')) throw new ChannelError('endpoint', `IPv6 multicast (${host}) is not supported; use an IPv4 group`);
+    if (p.interface !== undefined) throw new ChannelError('interface', 'is IPv4 only; an IPv6 endpoint takes none');
+  } else if (!isIpv4(host) && (IPV4.test(host) || !HOSTNAME.test(host))) {
+    throw new ChannelError('endpoint', `${JSON.stringify(host)} is not an IPv4 address, [IPv6 address] or host name`);
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ChannelError('endpoint', `port ${port} is not in 1–65535`);
   // The control address is the data group + 1, which must stay inside the group's /24.
@@ -283,9 +296,18 @@ function isIpv4(s: string): boolean {
 }
 
 function parseEndpoint(value: string): Endpoint {
+  // An IPv6 literal is bracketed, as in URIs (RFC 3986 §3.2.2) and Aeron: [::1]:40123.
+  const v6 = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value);
+  if (v6) {
+    if (!isIPv6(v6[1] as string)) throw new ChannelError('endpoint', `${JSON.stringify(v6[1])} is not an IPv6 address`);
+    return { host: v6[1] as string, port: Number(v6[2]) };
+  }
   const colon = value.lastIndexOf(':');
   if (colon <= 0 || !/^\d{1,5}$/.test(value.slice(colon + 1))) {
     throw new ChannelError('endpoint', `${JSON.stringify(value)} is not HOST:PORT`);
+  }
+  if (value.slice(0, colon).includes(':')) {
+    throw new ChannelError('endpoint', `${JSON.stringify(value)}: an IPv6 address is written in brackets, [ADDR]:PORT`);
   }
   return { host: value.slice(0, colon), port: Number(value.slice(colon + 1)) };
 }
