@@ -148,7 +148,8 @@ export interface NodeAppOptions {
 
 /**
  * A Node program on ffnet/dgram (FFNET_CONFIG = a one-port tap ini) in `ns`: binds UDP port `port`
- * on the stack, prints "ready", then obeys lines on stdin: "block MS" blocks its JavaScript thread
+ * on the stack, prints "ready", then obeys lines on stdin: "udp6 PORT" binds a udp6 socket to [::1]:PORT
+ * ("bound6"), "block MS" blocks its JavaScript thread
  * (Atomics.wait) for MS ms and prints "unblocked"; "send PORT" sends one datagram to the kernel
  * side's PORT from a new socket and prints "sent"; "exit" closes and exits.
  */
@@ -182,6 +183,10 @@ s.bind(${port}, () => {
         process.stdout.write(err ? 'send failed ' + err.message + '\\n' : 'sent\\n');
         out.close();
       });
+    } else if (cmd === 'udp6') {
+      const s6 = dgram.createSocket('udp6');
+      s6.on('message', () => {});
+      s6.bind(Number(arg), '::1', () => process.stdout.write('bound6\\n'));
     } else if (cmd === 'exit') {
       s.close(() => process.exit(0));
     }

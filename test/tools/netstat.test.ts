@@ -96,6 +96,15 @@ describe('ffnet netstat and ps', () => {
     expect(text.stdout).toMatch(new RegExp(`^udp4\\s+\\d+\\s+\\d+\\s+\\*\\.9300\\s+\\*\\.\\*\\s+\\d+/\\d+\\s+\\d+\\s+0\\s+${stack.app.pid}/\\S+$`, 'm'));
   });
 
+  it('-a shows a udp6 socket as udp6 with its IPv6 address', async () => {
+    stack.app.send('udp6 9301');
+    await stack.app.waitForLine(/bound6/);
+    const socks = await cliJson<Array<Record<string, unknown>>>(stack.ns, [...stack.p, 'netstat', '-a']);
+    expect(socks.find((x) => x.lport === 9301)).toMatchObject({ proto: 'udp6', local: '::1', remote: null });
+    const text = await cli(stack.ns, [...stack.p, 'netstat', '-a']);
+    expect(text.stdout).toMatch(/^udp6\s+\d+\s+\d+\s+::1\.9301\s+\*\.\*\s/m);
+  });
+
   it('-i shows the port with the address, MAC and packet counts the kernel side agrees with', async () => {
     const ports = await cliJson<Array<{ port_id: number; inet: string; prefixlen: number; mac: string; mtu: number; stats: { ipackets: number; opackets: number } }>>(stack.ns, [...stack.p, 'netstat', '-i']);
     expect(ports).toHaveLength(1);
