@@ -86,6 +86,10 @@ struct ipv4_out {
 	bool udp_csum;   /**< the payload is a UDP datagram whose checksum is still to be filled (udp_csum_fill) */
 	struct ipv4_route_memo *memo; /**< NULL, or where a burst keeps its last route: one lookup per destination */
 };
+/** Queues a packet of either family (data at its IP header) on the lcore's loopback queue, which input
+ *  takes next turn; counts it in *counted (ip.loopback, ip6.loopback). -ENOBUFS when full (counted
+ *  in ip.loopback_dropped, freed). */
+int ip_loopback_enqueue(struct ffs_lcore *lc, struct rte_mbuf *m, uint64_t *counted);
 /** Prepends an IPv4 header to the payload in `m`, routes and sends (or loops back). 0 or a negative errno. */
 int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out *o);
 

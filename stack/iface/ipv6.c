@@ -151,18 +151,6 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-static int loopback_enqueue(struct ffs_lcore *lc, struct rte_mbuf *m)
-{
-	if (lc->lo_len == FFS_LOOPBACK_QUEUE) {
-		lc->ctr.ip_loopback_dropped++;
-		rte_pktmbuf_free(m);
-		return -ENOBUFS;
-	}
-	lc->lo[(lc->lo_head + lc->lo_len++) % FFS_LOOPBACK_QUEUE] = m;
-	lc->ctr.ip6_loopback++;
-	return 0;
-}
-
 void ipv6_l4_csum_fill(struct rte_mbuf *m, uint16_t off, uint16_t csum_off, const struct ip6_addr *src,
 		       const struct ip6_addr *dst, uint8_t next_header)
 {
@@ -241,12 +229,12 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 		ipv6_l4_csum_fill(m, IPV6_HDR_LEN, 6, &ip.src, &ip.dst, IPV6_NH_UDP);
 	lc->ctr.ip6_tx++;
 	if (local)
-		return loopback_enqueue(lc, m);
+		return ip_loopback_enqueue(lc, m, &lc->ctr.ip6_loopback);
 	if (mcast_copy) {
 		/* IPV6_MULTICAST_LOOP: local members get their own copy (input rewrites offsets, so no sharing). */
 		struct rte_mbuf *copy = rte_pktmbuf_copy(m, st->pool, 0, UINT32_MAX);
 		if (copy)
-			loopback_enqueue(lc, copy);
+			ip_loopback_enqueue(lc, copy, &lc->ctr.ip6_loopback);
 	}
 	m->l3_len = IPV6_HDR_LEN;
 	/* RFC 8201: a destination's path MTU, lowered by Packet Too Big, never below 1280. */

@@ -4,8 +4,11 @@
  * packet) is answered and counted; the kernel's neighbour table learns the stack's MAC from ND
  * (`ip -6 neigh`); a multicast echo to ff02::1 is answered from the stack's link-local address; a
  * packet with a Next Header the stack does not handle is answered with a Parameter Problem (code 1)
- * that the kernel receives; tshark decodes every frame the stack sent without an expert warning. And
- * a stack whose address the kernel already holds fails to start, naming the address and the port
+ * that the kernel receives, and a datagram to an unbound port with a port unreachable; the stack's
+ * own pings (ffnet ping) reach the kernel and ffnet ndp -a lists it; tshark decodes every frame the
+ * stack sent without an expert warning. With the kernel as a router (forwarding, a 1280-byte link
+ * beyond it), its time exceeded is counted and its packet too big lowers the destination's path MTU.
+ * And a stack whose address the kernel already holds fails to start, naming the address and the port
  * (Duplicate Address Detection).
  */
 import { execFile, type ChildProcess } from 'node:child_process';
@@ -195,6 +198,71 @@ describe.each(LCORE_MODES)('IPv6 and Neighbor Discovery with the kernel ($name)'
     const expert = await ns.execOk('tshark', ['-r', pcap, '-n', '-Y', `eth.src == ${stackMac} && _ws.expert.severity >= 0x600000`, '-T', 'fields',
       '-e', 'frame.number', '-e', '_ws.expert.message']);
     expect(expert.trim(), expert).toBe('');
+  });
+});
+
+describe('ICMPv6 errors from the kernel as a router', () => {
+  const FAR = '2001:db8:99::1';
+  let ns: Netns;
+  let stack: StackProcess;
+
+  beforeAll(async () => {
+    requireRoot();
+    ns = await Netns.create('ipv6-router');
+    try {
+      stack = await StackProcess.start(ns, peerConfig(ns, { dpdk: LCORE_MODES[0]!.dpdk,
+        port0: { addr6: `${STACK_IP6}/64`, gateway6: KERNEL_IP6 } }), { readyTimeoutMs: 30_000 });
+      // The kernel forwards, and reaches 2001:db8:99::/64 over a link whose MTU is the minimum.
+      await ns.execOk('sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
+      await ns.execOk('ip', ['-6', 'addr', 'add', `${KERNEL_IP6}/64`, 'dev', IFACE, 'nodad']);
+      await ns.execOk('ip', ['link', 'add', 'far0', 'mtu', '1280', 'type', 'veth', 'peer', 'name', 'far1', 'mtu', '1280']);
+      await ns.execOk('ip', ['link', 'set', 'far1', 'up']);
+      await ns.execOk('ip', ['link', 'set', 'far0', 'up']);
+      await ns.execOk('ip', ['-6', 'route', 'add', '2001:db8:99::/64', 'dev', 'far0']);
+      await bringUp(ns, stack);
+    } catch (err) {
+      await stack?.close().catch(() => undefined);
+      await ns.destroy();
+      throw err;
+    }
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await ns?.destroy();
+  });
+
+  /** `ffnet ping` that may get no reply: its JSON summary, whatever its exit status. */
+  function ffnetPing(args: string[]): Promise<{ received: number }> {
+    return new Promise((res, rej) => {
+      execFile(process.execPath, [CLI, '-p', String(stack.pid), 'ping', ...args, '--json'], { timeout: 20_000, encoding: 'utf8' }, (_err, stdout, stderr) => {
+        try {
+          res(JSON.parse(stdout) as { received: number });
+        } catch {
+          rej(new Error(`ffnet ping ${args.join(' ')}: ${stdout}${stderr}`));
+        }
+      });
+    });
+  }
+
+  it('counts the time exceeded the kernel sends for a hop limit of 1', async () => {
+    const before = await stack.stats();
+    const r = await ffnetPing(['-c', '1', '-t', '1', '-W', '500', FAR]);
+    expect(r.received).toBe(0);
+    const after = await waitForStats(stack, (s) => ctr(s, 'icmp6.timxceed_in') > ctr(before, 'icmp6.timxceed_in'), 'a time exceeded');
+    expect(delta(before, after)['icmp6.timxceed_in']).toBe(1);
+  });
+
+  it('lowers the path MTU on the kernel\'s packet too big: the next request leaves in fragments', async () => {
+    const before = await stack.stats();
+    await ffnetPing(['-c', '1', '-s', '1400', '-W', '500', FAR]);
+    const mid = await waitForStats(stack, (s) => ctr(s, 'icmp6.toobig_in') > ctr(before, 'icmp6.toobig_in'), 'a packet too big');
+    expect(delta(before, mid)['icmp6.toobig_in']).toBe(1);
+    expect(delta(before, mid)['ip6.fragmented'] ?? 0).toBe(0);
+    await ffnetPing(['-c', '1', '-s', '1400', '-W', '500', FAR]);
+    const after = await stack.stats();
+    // 1400 + 8 + 40 > 1280: the second request goes in two fragments, and draws no second packet too big.
+    expect(delta(mid, after)['ip6.fragmented']).toBe(1);
+    expect(delta(mid, after)['icmp6.toobig_in'] ?? 0).toBe(0);
   });
 });
 

@@ -8,7 +8,8 @@
  * for our address is answered (S and O set) and teaches its sender; advertisements nobody asked for,
  * or that would replace a known MAC without Override, change nothing; a hop limit below 255 is
  * refused (RFC 4861 §7.1); an unanswered resolution fails after nd6_mmaxtries and drops what it held;
- * another node's advertisement for a tentative address fails DAD with an error naming it; IPv6 keys
+ * another node's advertisement for a tentative address fails DAD with an error naming it; a static
+ * entry sends what was held, and neither advertisements nor aging move it; IPv6 keys
  * whose folds collide stay apart, also after a removal; the IPv4 table is untouched by all of it.
  */
 #include <errno.h>
@@ -273,6 +274,26 @@ TEST(an_advertisement_for_a_tentative_address_fails_dad_with_an_error_naming_it)
 	CHECK(strstr(err, "2001:db8::5") != NULL);
 	CHECK(strstr(err, "port 0") != NULL);
 	addr6_del(st, 0, &mine);
+}
+
+TEST(a_static_entry_releases_what_was_held_and_no_advertisement_moves_it)
+{
+	empty();
+	struct ip6_addr peer = a6("2001:db8::95");
+	struct eth_addr pmac = mac_of(&peer), other = { { 0x02, 0, 0, 0, 0, 0x43 } };
+	CHECK_EQ_INT(send_to(&peer), 0);
+	struct sent s[4];
+	CHECK_EQ_INT(sent(s, 4), 1); /* the solicitation */
+	CHECK_EQ_INT(nd6_add_static(lc, 0, &peer, &pmac), 0);
+	CHECK(entry(&peer)->state == FFS_NEIGH_PERMANENT);
+	CHECK_EQ_INT(sent(s, 4), 1); /* the held frame, to the static MAC */
+	CHECK(eth_addr_eq(&s[0].eth.dst, &pmac));
+	na_from(&peer, &other, false, true, 255);
+	CHECK(eth_addr_eq(&entry(&peer)->mac, &pmac));
+	lc->now = rte_rdtsc() + st->tsc_hz * 100000;
+	nd6_tick(lc); /* permanent entries never expire */
+	CHECK(entry(&peer) != NULL);
+	empty();
 }
 
 TEST(ipv6_keys_whose_folds_collide_stay_apart)
