@@ -253,6 +253,26 @@ TEST(toeplitz_hash_matches_the_rss_verification_suite)
 	CHECK(!ffs_rss_frame_hash(f, sizeof(f), &h));
 }
 
+TEST(ipv6_pair_hash_matches_the_rss_verification_suite)
+{
+	/* Microsoft's "Verifying the RSS Hash Calculation", IPv6 without ports: how a NIC hashes IPv6
+	 * fragments, which ipv6_frag_steer follows. */
+	static const struct {
+		const char *dst, *src;
+		uint32_t pair;
+	} v[] = {
+		{ "3ffe:2501:200:3::1", "3ffe:2501:200:1fff::7", 0x2cc18cd5u },
+		{ "ff02::1", "3ffe:501:8::260:97ff:fe40:efab", 0x0f0c461cu },
+		{ "fe80::200:f8ff:fe21:67cf", "3ffe:1900:4545:3:200:f8ff:fe21:67cf", 0x4b61e985u },
+	};
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ip6_addr src, dst;
+		CHECK(ip6_parse(v[i].src, &src) == 0);
+		CHECK(ip6_parse(v[i].dst, &dst) == 0);
+		CHECK_EQ_INT(ffs_rss_hash_ipv6(src.b, dst.b), v[i].pair);
+	}
+}
+
 TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 {
 	const uint16_t port = 7000;
