@@ -268,8 +268,12 @@ void ip_reasm_tick(struct ffs_lcore *lc)
 			continue;
 		}
 		REASM_CTR(lc, e->key.family, frag_timeout)++;
-		if (e->head && frag_off(e->head) == 0 && e->key.family == 4)
-			ipv4_reasm_expired(lc, e->head);
+		if (e->head && frag_off(e->head) == 0) {
+			if (e->key.family == 6)
+				ipv6_reasm_expired(lc, e->head);
+			else
+				ipv4_reasm_expired(lc, e->head);
+		}
 		entry_discard(lc, r, e); /* the last entry moves into slot i */
 	}
 }

@@ -28,7 +28,9 @@
 #include "stack/sock/sock.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/eth.h"
+#include "stack/wire/icmp6.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/udp.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
@@ -253,6 +255,26 @@ TEST(toeplitz_hash_matches_the_rss_verification_suite)
 	CHECK(!ffs_rss_frame_hash(f, sizeof(f), &h));
 }
 
+TEST(ipv6_pair_hash_matches_the_rss_verification_suite)
+{
+	/* Microsoft's "Verifying the RSS Hash Calculation", IPv6 without ports: how a NIC hashes IPv6
+	 * fragments, which ipv6_frag_steer follows. */
+	static const struct {
+		const char *dst, *src;
+		uint32_t pair;
+	} v[] = {
+		{ "3ffe:2501:200:3::1", "3ffe:2501:200:1fff::7", 0x2cc18cd5u },
+		{ "ff02::1", "3ffe:501:8::260:97ff:fe40:efab", 0x0f0c461cu },
+		{ "fe80::200:f8ff:fe21:67cf", "3ffe:1900:4545:3:200:f8ff:fe21:67cf", 0x4b61e985u },
+	};
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ip6_addr src, dst;
+		CHECK(ip6_parse(v[i].src, &src) == 0);
+		CHECK(ip6_parse(v[i].dst, &dst) == 0);
+		CHECK_EQ_INT(ffs_rss_hash_ipv6(src.b, dst.b), v[i].pair);
+	}
+}
+
 TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 {
 	const uint16_t port = 7000;
@@ -388,6 +410,65 @@ TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed
 		     before[0].udp_cross_lcore + before[1].udp_cross_lcore);
 	ffs_sock_close(st, member[0]);
 	ffs_sock_close(st, member[1]);
+}
+
+/** An IPv6 fragment from `src` to `dst` as the wire brings it: `len` octets at `off` of `msg`. */
+static void inject_ip6_fragment(const struct ip6_addr *src, const struct ip6_addr *dst, uint32_t id, const uint8_t *msg,
+				uint16_t off, uint16_t len, bool more)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	CHECK(m != NULL);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN + IPV6_FRAG_HDR_LEN + len));
+	CHECK(p != NULL);
+	struct eth_repr eth = { .dst = st->ports[0].mac, .src = PEER_MAC, .ethertype = ETH_TYPE_IPV6 };
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	struct ipv6_repr ip = { .src = *src, .dst = *dst, .next_header = IPV6_NH_FRAGMENT, .hop_limit = 64,
+				.payload_len = (uint16_t)(IPV6_FRAG_HDR_LEN + len) };
+	CHECK_EQ_INT(ipv6_repr_emit(&ip, p + ETH_HDR_LEN, IPV6_HDR_LEN), IPV6_HDR_LEN);
+	ipv6_frag_hdr_emit(IPV6_NH_ICMPV6, off, more, id, p + ETH_HDR_LEN + IPV6_HDR_LEN, IPV6_FRAG_HDR_LEN);
+	memcpy(p + ETH_HDR_LEN + IPV6_HDR_LEN + IPV6_FRAG_HDR_LEN, msg + off, len);
+	for (int tries = 0; rte_ring_enqueue(rx_ring, m) != 0; tries++) {
+		CHECK(tries < WAIT_MS);
+		usleep(1000);
+	}
+}
+
+TEST(ipv6_fragments_are_reassembled_by_the_lcore_of_their_address_pair)
+{
+	setup();
+	struct ip6_addr ours, peer;
+	CHECK(ip6_parse("2001:db8:43::1", &ours) == 0);
+	CHECK(ip6_parse("2001:db8:43::100", &peer) == 0);
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_DAD_COUNT, 0), 0);
+	CHECK_EQ_INT(ffs_stack_addr6_add(st, st->ports[0].port_id, &ours, 64), 0);
+	/* A peer whose pair belongs to lcore 1: the receiving lcore (the port's one RX queue is lcore
+	 * 0's) forwards every fragment there. */
+	while (ffs_rss_lcore(ffs_rss_hash_ipv6(peer.b, ours.b), 2) != 1)
+		peer.b[15]++;
+	static uint8_t payload[3000], msg[ICMP6_HDR_LEN + sizeof(payload)];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 1);
+	CHECK_EQ_INT(icmp6_echo_emit(ICMP6_ECHO_REQUEST, 0x4242, 1, payload, sizeof(payload), &peer, &ours, msg, sizeof(msg)),
+		     sizeof(msg));
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	inject_ip6_fragment(&peer, &ours, 0x6006, msg, 2896, (uint16_t)(sizeof(msg) - 2896), false);
+	inject_ip6_fragment(&peer, &ours, 0x6006, msg, 0, 1448, true);
+	inject_ip6_fragment(&peer, &ours, 0x6006, msg, 1448, 1448, true);
+	release_lcores();
+	struct ffs_counters after[2];
+	for (unsigned waited = 0; waited < WAIT_MS; waited++) {
+		read_counters(after);
+		if (after[1].icmp6_echo_in != before[1].icmp6_echo_in)
+			break;
+		usleep(1000);
+	}
+	CHECK_EQ_INT(after[0].ip6_frag_steered - before[0].ip6_frag_steered, 3);
+	CHECK_EQ_INT(after[0].ip6_fragments - before[0].ip6_fragments, 0);
+	CHECK_EQ_INT(after[1].ip6_fragments - before[1].ip6_fragments, 3);
+	CHECK_EQ_INT(after[1].ip6_reassembled - before[1].ip6_reassembled, 1);
+	CHECK_EQ_INT(after[1].icmp6_echo_in - before[1].icmp6_echo_in, 1);
+	CHECK_EQ_INT(after[0].icmp6_echo_in - before[0].icmp6_echo_in, 0);
 }
 
 TEST(connect_picks_automatic_ports_whose_replies_hash_to_the_home_lcore)

@@ -20,6 +20,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
+#include "test/stack/frag_orders.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
 
@@ -134,8 +135,7 @@ TEST(in_order_45_fragments)
 	uint32_t off[MAX_FRAGS], len[MAX_FRAGS];
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
 	CHECK_EQ_INT(n, 45);
-	for (unsigned i = 0; i < n; i++)
-		order[i] = i;
+	frag_order_forward(order, n);
 	reassemble_in(order, n, off, len, 1);
 }
 
@@ -143,8 +143,7 @@ TEST(reverse_order)
 {
 	uint32_t off[MAX_FRAGS], len[MAX_FRAGS];
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
-	for (unsigned i = 0; i < n; i++)
-		order[i] = n - 1 - i;
+	frag_order_reverse(order, n);
 	reassemble_in(order, n, off, len, 2);
 }
 
@@ -154,15 +153,7 @@ TEST(random_orders)
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
 	uint32_t seed = 12345;
 	for (unsigned round = 0; round < 20; round++) {
-		for (unsigned i = 0; i < n; i++)
-			order[i] = i;
-		for (unsigned i = n - 1; i > 0; i--) {
-			seed = seed * 1103515245u + 12345u;
-			unsigned j = (seed >> 8) % (i + 1);
-			unsigned t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
+		frag_order_shuffle(order, n, &seed);
 		reassemble_in(order, n, off, len, (uint16_t)(100 + round));
 	}
 }

@@ -78,14 +78,7 @@ describe.each(LCORE_MODES)('IPv6 fragments and MLD with the kernel ($name)', (mo
   });
 
   it('gives every mbuf back to the pool once quiet', async () => {
-    let inUse = -1;
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline) {
-      inUse = (await stack.mempool()).inUse;
-      if (inUse === baseline) break;
-      await sleep(100);
-    }
-    expect(inUse).toBe(baseline);
+    await ns.waitFor(async () => (await stack.mempool()).inUse === baseline, `the pool back to ${baseline} mbufs in use`, 5_000);
   });
 
   it('sent MLDv2 reports for its solicited-node groups, and only frames tshark decodes without a warning', async () => {

@@ -23,6 +23,7 @@
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp6.h"
 #include "stack/wire/ipv6.h"
+#include "test/stack/frag_orders.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
 
@@ -149,8 +150,7 @@ TEST(in_order_46_fragments)
 	uint32_t off[MAX_FRAGS], len[MAX_FRAGS];
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
 	CHECK_EQ_INT(n, 46);
-	for (unsigned i = 0; i < n; i++)
-		order[i] = i;
+	frag_order_forward(order, n);
 	reassemble_in(order, n, off, len, 1);
 }
 
@@ -158,8 +158,7 @@ TEST(reverse_order)
 {
 	uint32_t off[MAX_FRAGS], len[MAX_FRAGS];
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
-	for (unsigned i = 0; i < n; i++)
-		order[i] = n - 1 - i;
+	frag_order_reverse(order, n);
 	reassemble_in(order, n, off, len, 0x80000002u);
 }
 
@@ -169,15 +168,7 @@ TEST(random_orders)
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
 	uint32_t seed = 4242;
 	for (unsigned round = 0; round < 20; round++) {
-		for (unsigned i = 0; i < n; i++)
-			order[i] = i;
-		for (unsigned i = n - 1; i > 0; i--) {
-			seed = seed * 1103515245u + 12345u;
-			unsigned j = (seed >> 8) % (i + 1);
-			unsigned t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
+		frag_order_shuffle(order, n, &seed);
 		reassemble_in(order, n, off, len, 100 + round);
 	}
 }
@@ -447,6 +438,50 @@ TEST(fragment_then_reassemble_round_trip)
 	struct rte_mbuf *d = collect_and_reassemble(3, &ip, &id);
 	check_datagram(d, &ip, big, 3000);
 	rte_pktmbuf_free(d);
+	CHECK_EQ_INT(in_use(), base);
+}
+
+TEST(expiry_answers_time_exceeded_when_the_first_fragment_came)
+{
+	/* PEER on the port's prefix, at a known MAC: the error leaves at once. */
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_DAD_COUNT, 0), 0);
+	CHECK_EQ_INT(ffs_stack_addr6_add(st, st->ports[0].port_id, &OUR, 64), 0);
+	CHECK_EQ_INT(nd6_add_static(lc, 0, &PEER, &PEER_MAC), 0);
+	test_port_drain(lc, NULL, 0);
+	unsigned base = in_use();
+	struct ffs_counters before = lc->ctr;
+	struct ipv6_repr ip;
+	/* No first fragment: expires silently. Then a first fragment alone. */
+	CHECK(feed(fragment(&PEER, 80, big, 1448, 1448, true), &ip) == NULL);
+	CHECK(feed(fragment(&PEER, 81, big, 0, 1448, true), &ip) == NULL);
+	lc->now += (uint64_t)(ffs_sysctl(st, FFS_SYSCTL_FRAG6TTL_MS) + 1) * st->tsc_hz / 1000;
+	ip_reasm_tick(lc);
+	CHECK_EQ_INT(lc->ctr.ip6_frag_timeout - before.ip6_frag_timeout, 2);
+	CHECK_EQ_INT(lc->ctr.ip6_frag_dropped - before.ip6_frag_dropped, 2);
+
+	struct rte_mbuf *frames[4];
+	CHECK_EQ_INT(test_port_drain(lc, frames, 4), 1);
+	const uint8_t *f = rte_pktmbuf_mtod(frames[0], const uint8_t *);
+	size_t len = rte_pktmbuf_data_len(frames[0]);
+	struct ipv6_repr eip;
+	CHECK_EQ_INT(ipv6_repr_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &eip, NULL), WIRE_OK);
+	CHECK(ip6_eq(&eip.src, &OUR));
+	CHECK(ip6_eq(&eip.dst, &PEER));
+	CHECK_EQ_INT(eip.next_header, IPV6_NH_ICMPV6);
+	struct icmp6_repr icmp;
+	CHECK_EQ_INT(icmp6_repr_parse(f + ETH_HDR_LEN + eip.hdr_len, eip.payload_len, &eip.src, &eip.dst, &WIRE_CSUM_SOFTWARE, &icmp),
+		     WIRE_OK);
+	/* RFC 8200 §4.5: Time Exceeded, Fragment Reassembly Time Exceeded, quoting the first fragment. */
+	CHECK_EQ_INT(icmp.type, ICMP6_TIME_EXCEEDED);
+	CHECK_EQ_INT(icmp.code, ICMP6_TIME_EXCEED_REASSEMBLY);
+	/* The quote (cut to keep the error within 1280 octets): the fragment's header, its Fragment
+	 * header (offset 0, M set, identification 81) and the start of its payload. */
+	CHECK_EQ_INT(icmp.body_len, ICMP6_ERROR_MAX_QUOTE);
+	CHECK_EQ_INT(icmp.body[6], IPV6_NH_FRAGMENT);
+	CHECK_EQ_INT(rd_be16(icmp.body + IPV6_HDR_LEN + 2), IPV6_FRAG_MF);
+	CHECK_EQ_INT(rd_be32(icmp.body + IPV6_HDR_LEN + 4), 81);
+	CHECK_MEM(icmp.body + IPV6_HDR_LEN + IPV6_FRAG_HDR_LEN, big, 64);
+	rte_pktmbuf_free(frames[0]);
 	CHECK_EQ_INT(in_use(), base);
 }
 
