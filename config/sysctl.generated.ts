@@ -34,6 +34,21 @@ export const SYSCTL_TABLE = [
     description: "Most entries in the neighbour table of each lcore. A new neighbour past it evicts the least recently used entry nobody used (learned from a request, or failed), or, for a resolution of our own, any entry but a permanent one (counted in arp.evicted); when none may go it is refused (arp.table_full).",
   },
   {
+    name: "net.inet6.icmp6.nd6_max_age",
+    default: 1200, min: 1, max: 86400, unit: "s",
+    description: "Lifetime of a resolved IPv6 neighbour entry before it must be resolved again (iface/nd6.c keeps ARP's states: reachable until then).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_retrans_ms",
+    default: 1000, min: 10, max: 60000, unit: "ms",
+    description: "Interval between Neighbor Solicitations for an unresolved neighbour and between DAD probes (RFC 4861 RetransTimer).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_maxqueuelen",
+    default: 16, min: 1, max: 1024, unit: "packets",
+    description: "Packets held per unresolved IPv6 neighbour while Neighbor Discovery is in progress; more are dropped and counted.",
+  },
+  {
     name: "net.inet.ip.ttl",
     default: 64, min: 1, max: 255, unit: "hops",
     description: "Default TTL of IPv4 datagrams the stack sends.",
@@ -74,9 +89,19 @@ export const SYSCTL_TABLE = [
     description: "How long a partial datagram waits for its missing fragments.",
   },
   {
+    name: "net.inet6.ip6.fragttl",
+    default: 60000, min: 100, max: 120000, unit: "ms",
+    description: "How long a partial IPv6 datagram waits for its missing fragments (RFC 8200 §4.5: 60 s).",
+  },
+  {
     name: "net.inet.igmp.default_version",
     default: 3, min: 2, max: 3, unit: "version",
     description: "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).",
+  },
+  {
+    name: "net.inet6.mld.version",
+    default: 2, min: 1, max: 2, unit: "version",
+    description: "MLD version spoken in reports (2 carries source-specific memberships; 1 for older routers).",
   },
   {
     name: "kern.ipc.maxsockbuf",

@@ -246,6 +246,9 @@ enum ffs_neigh_state { FFS_NEIGH_INCOMPLETE, FFS_NEIGH_REACHABLE, FFS_NEIGH_FAIL
 struct ffs_neigh_info {
 	uint16_t port_id;
 	uint32_t addr;
+	bool v6;              /**< an IPv6 neighbour: addr6, not addr */
+	struct ip6_addr addr6;
+	bool router;          /**< IPv6: its advertisements carry the R flag */
 	struct eth_addr mac;
 	enum ffs_neigh_state state;
 	uint32_t expires_in_s;
@@ -259,6 +262,8 @@ struct ffs_neigh_info {
  * number of entries written (≤ max), or a negative errno.
  */
 int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max);
+/** The IPv6 neighbour cache (Neighbor Discovery), merged as ffs_stack_neigh_dump merges ARP's. */
+int ffs_stack_neigh6_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max);
 /** Adds a permanent entry on every lcore. 0, or a negative errno (-ENOENT: no such port, -EINVAL: not on the port's subnet, -ENOSPC). */
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac);
 /** Removes an entry on every lcore. 1 if it existed, 0 if not, or a negative errno. */
@@ -333,7 +338,9 @@ int ffs_stack_ping(struct ffs_stack *st, uint32_t dst, uint16_t token, uint16_t 
 
 /** One echo reply, as ffs_stack_ping_wait returns it. */
 struct ffs_ping_result {
-	uint32_t from;   /**< the reply's source address, host order */
+	uint32_t from;   /**< the reply's source address, host order (IPv4) */
+	bool v6;         /**< an ICMPv6 echo reply: its source is from6, its hop limit in ttl */
+	struct ip6_addr from6;
 	uint16_t bytes;  /**< ICMP payload bytes */
 	uint16_t seq;
 	uint8_t ttl;
@@ -349,6 +356,11 @@ struct ffs_ping_result {
  */
 int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16_t payload, uint8_t ttl,
 			unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out);
+/** ffs_stack_ping_wait to an IPv6 address (ICMPv6, hop limit `hlim`, 0 = net.inet6.ip6.hlim);
+ *  `scope_port`: the port index a link-local destination is on, or -1. -EADDRNOTAVAIL: no source
+ *  address for it yet (still tentative). */
+int ffs_stack_ping6_wait(struct ffs_stack *st, const struct ip6_addr *dst, int scope_port, uint16_t seq, uint16_t payload,
+			 uint8_t hlim, unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out);
 
 /** The eventfd that becomes readable when events are queued. */
 int ffs_stack_event_fd(const struct ffs_stack *st);

@@ -223,12 +223,13 @@ static const char *neigh_state_name(enum ffs_neigh_state s)
 	}
 }
 
-static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+/** arp.list and ndp.list: one family's neighbour cache. */
+static int neigh_list(struct ffs_stack *st, bool v6, struct ffs_json *out)
 {
 	struct ffs_neigh_info *e = calloc(NEIGH_TABLE_SIZE, sizeof(*e));
 	if (!e)
 		return ffs_ctl_fail(out, ENOMEM, "out of memory");
-	int n = ffs_stack_neigh_dump(st, e, NEIGH_TABLE_SIZE);
+	int n = v6 ? ffs_stack_neigh6_dump(st, e, NEIGH_TABLE_SIZE) : ffs_stack_neigh_dump(st, e, NEIGH_TABLE_SIZE);
 	if (n < 0) {
 		free(e);
 		return ffs_ctl_fail(out, -n, "the lcores did not answer: %s", strerror(-n));
@@ -237,7 +238,13 @@ static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, str
 	for (int i = 0; i < n; i++) {
 		ffs_json_obj_begin(out);
 		ffs_json_kv_u64(out, "port", e[i].port_id);
-		ffs_json_kv_ipv4(out, "addr", e[i].addr);
+		if (v6) {
+			char a[IP6_ADDRSTRLEN];
+			ffs_json_kv_str(out, "addr", ip6_format(&e[i].addr6, a));
+			ffs_json_kv_bool(out, "router", e[i].router);
+		} else {
+			ffs_json_kv_ipv4(out, "addr", e[i].addr);
+		}
 		ffs_json_key(out, "mac");
 		if (e[i].state == FFS_NEIGH_REACHABLE || e[i].state == FFS_NEIGH_PERMANENT)
 			ffs_json_mac(out, &e[i].mac);
@@ -252,6 +259,18 @@ static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, str
 	ffs_json_arr_end(out);
 	free(e);
 	return 0;
+}
+
+static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	(void)req;
+	return neigh_list(st, false, out);
+}
+
+static int cmd_ndp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	(void)req;
+	return neigh_list(st, true, out);
 }
 
 /** The addr= of an arp request, or ffs_ctl_fail's result (as a negative value in *rc). */
@@ -474,11 +493,50 @@ static int cmd_route_del(struct ffs_stack *st, const struct ffs_ctl_req *req, st
 	}
 }
 
+/**
+ * An IPv6 addr= of ping, with an optional %portN scope (the port a link-local address is on, as in
+ * fe80::1%port0). True when s holds a ':' (IPv6, parsed or failed into *rc); false for IPv4.
+ */
+static bool addr6_arg(const struct ffs_stack *st, const char *s, struct ffs_json *out, struct ip6_addr *a, int *scope,
+		      int *rc)
+{
+	if (!s || !strchr(s, ':'))
+		return false;
+	char buf[IP6_ADDRSTRLEN + 16];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *pct = strchr(buf, '%');
+	*scope = -1;
+	*rc = 0;
+	if (pct) {
+		*pct = '\0';
+		uint64_t n;
+		if (strncmp(pct + 1, "port", 4) != 0 || !ffs_ctl_parse_uint(pct + 5, 0, UINT16_MAX, &n)) {
+			*rc = ffs_ctl_fail(out, EINVAL, "bad scope '%s' (portN)", pct + 1);
+			return true;
+		}
+		for (unsigned i = 0; i < st->n_ports; i++)
+			if (st->ports[i].port_id == n)
+				*scope = (int)i;
+		if (*scope < 0) {
+			*rc = ffs_ctl_fail(out, ENODEV, "no port%" PRIu64, n);
+			return true;
+		}
+	}
+	if (ip6_parse(buf, a) != 0)
+		*rc = ffs_ctl_fail(out, EINVAL, "bad address '%s'", s);
+	else if (ip6_is_linklocal(a) && *scope < 0)
+		*scope = 0; /* a link-local address without a scope: the first port, as ping6 on one link */
+	return true;
+}
+
 static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
 {
-	uint32_t dst;
-	int rc;
-	if (!addr_arg(req, out, &dst, &rc))
+	uint32_t dst = 0;
+	struct ip6_addr dst6;
+	int scope = -1;
+	int rc = 0;
+	bool v6 = addr6_arg(st, ffs_ctl_arg(req, "addr"), out, &dst6, &scope, &rc);
+	if (rc != 0 || (!v6 && !addr_arg(req, out, &dst, &rc)))
 		return rc;
 	uint64_t seq = 0, size = 56, timeout = 1000, ttl = 0;
 	const struct {
@@ -487,8 +545,9 @@ static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 		const char *unit;
 	} opts[] = {
 		{ "seq", 0, UINT16_MAX, &seq, "" },
-		/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8). */
-		{ "size", 0, 65507, &size, " bytes" },
+		/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8); IPv6's payload
+		 * length excludes its header: 65535 - 8. */
+		{ "size", 0, v6 ? 65527 : 65507, &size, " bytes" },
 		{ "timeout_ms", 1, 60000, &timeout, "" },
 		{ "ttl", 1, 255, &ttl, "" },
 	};
@@ -500,18 +559,25 @@ static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 	}
 	struct ffs_ping_result r;
 	const char *a = ffs_ctl_arg(req, "addr");
-	rc = ffs_stack_ping_wait(st, dst, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout, req->stopping, &r);
+	rc = v6 ? ffs_stack_ping6_wait(st, &dst6, scope, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout,
+				       req->stopping, &r)
+		: ffs_stack_ping_wait(st, dst, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout, req->stopping, &r);
 	switch (rc) {
 	case 0: break;
 	case -ETIMEDOUT: return ffs_ctl_fail(out, ETIMEDOUT, "no reply from %s within %" PRIu64 " ms", a, timeout);
 	case -ENETUNREACH: return ffs_ctl_fail(out, ENETUNREACH, "no route to %s", a);
-	case -EHOSTDOWN: return ffs_ctl_fail(out, EHOSTDOWN, "%s does not answer ARP", a);
+	case -EHOSTDOWN: return ffs_ctl_fail(out, EHOSTDOWN, "%s does not answer %s", a, v6 ? "Neighbor Discovery" : "ARP");
 	case -EBUSY: return ffs_ctl_fail(out, EBUSY, "%d pings already wait for replies", FFS_MAX_PING_WAITERS);
 	case -ECANCELED: return ffs_ctl_fail(out, ECANCELED, "the stack is stopping");
 	default: return ffs_ctl_fail(out, -rc, "ping %s: %s", a, strerror(-rc));
 	}
 	ffs_json_obj_begin(out);
-	ffs_json_kv_ipv4(out, "from", r.from);
+	if (r.v6) {
+		char f[IP6_ADDRSTRLEN];
+		ffs_json_kv_str(out, "from", ip6_format(&r.from6, f));
+	} else {
+		ffs_json_kv_ipv4(out, "from", r.from);
+	}
 	ffs_json_kv_u64(out, "bytes", r.bytes);
 	ffs_json_kv_u64(out, "seq", r.seq);
 	ffs_json_kv_u64(out, "ttl", r.ttl);
@@ -531,6 +597,7 @@ const struct ffs_ctl_cmd ffs_ctl_cmds_iface[] = {
 	{ "arp.list", cmd_arp_list, "the neighbour cache: state, expiry, packets held" },
 	{ "arp.add", cmd_arp_add, "addr=A mac=M [port=N]: a permanent entry" },
 	{ "arp.del", cmd_arp_del, "addr=A [port=N]: removes an entry" },
+	{ "ndp.list", cmd_ndp_list, "the IPv6 neighbour cache (Neighbor Discovery): state, expiry, packets held" },
 	{ "route.list", cmd_route_list, "the routing table, longest prefix first" },
 	{ "route6.list", cmd_route6_list, "the IPv6 routes: on-link prefixes (longest first), then default routers" },
 	{ "route.add", cmd_route_add, "dest=NET/LEN|default gateway=GW: a static route" },

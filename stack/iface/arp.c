@@ -18,7 +18,7 @@
  * permanent one, so sending never fails for want of room.
  */
 #include <errno.h>
-#include <limits.h>
+#include <stddef.h>
 #include <rte_cycles.h>
 
 #include "stack/iface/iface.h"
@@ -99,58 +99,31 @@ static bool asked_by_stack(const struct ffs_lcore *lc, uint32_t addr)
 	return false;
 }
 
-static void send_resolved(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct eth_addr *mac)
+static void arp_solicit(struct ffs_lcore *lc, const struct ffs_port *port, const struct neigh_table *t,
+			const struct neigh_entry *e)
 {
-	struct eth_hdr *eh = rte_pktmbuf_mtod(m, struct eth_hdr *);
-	eh->dst = *mac;
-	ffs_tx_enqueue(lc, port->index, m);
+	(void)t;
+	arp_request(lc, port, e->addr);
 }
 
-static void flush_held(struct ffs_lcore *lc, struct neigh_entry *e)
-{
-	const struct ffs_port *port = &lc->st->ports[e->port_index];
-	struct rte_mbuf *m = neigh_take_held(e);
-	while (m) {
-		struct rte_mbuf *next = *ffs_mbuf_link(m);
-		send_resolved(lc, port, m, &e->mac);
-		m = next;
-	}
-}
+/** ARP's side of the shared neighbour state machine (neigh.h). */
+static const struct neigh_proto ARP_NEIGH = {
+	.table = offsetof(struct ffs_lcore, neigh),
+	.max_entries = FFS_SYSCTL_ARP_MAX_ENTRIES,
+	.maxtries = FFS_SYSCTL_ARP_MAXTRIES,
+	.maxhold = FFS_SYSCTL_ARP_MAXHOLD,
+	.rexmit_ms = FFS_SYSCTL_ARP_REXMIT_MS,
+	.max_age = FFS_SYSCTL_ARP_MAX_AGE,
+	.ctr_table_full = offsetof(struct ffs_counters, arp_table_full),
+	.ctr_evicted = offsetof(struct ffs_counters, arp_evicted),
+	.ctr_hold_dropped = offsetof(struct ffs_counters, arp_hold_dropped),
+	.ctr_timeouts = offsetof(struct ffs_counters, arp_timeouts),
+	.solicit = arp_solicit,
+};
 
-/**
- * A new entry for `addr`: when the table holds max_entries, the least recently used entry of a class
- * no worse than `worst` makes room (its held packets dropped and counted). NULL, counted in
- * arp.table_full, when nothing may be evicted. `count`: this lcore counts the event (not a clone).
- */
-static struct neigh_entry *neigh_new(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, enum neigh_class worst,
-				     bool count)
+static struct neigh_entry *neigh_new4(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, bool count)
 {
-	struct neigh_table *t = &lc->neigh;
-	uint32_t max = (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAX_ENTRIES);
-	struct neigh_entry *e;
-	while (!(e = neigh_insert(t, port_index, addr, max))) {
-		struct neigh_entry *victim = neigh_victim(t, worst);
-		if (!victim) {
-			if (count)
-				lc->ctr.arp_table_full++;
-			return NULL;
-		}
-		unsigned dropped;
-		neigh_remove(t, victim, &dropped);
-		lc->ctr.arp_hold_dropped += dropped;
-		if (count)
-			lc->ctr.arp_evicted++;
-	}
-	e->used = lc->now;
-	return e;
-}
-
-static void mark_reachable(struct ffs_lcore *lc, struct neigh_entry *e, const struct eth_addr *mac)
-{
-	e->mac = *mac;
-	e->state = FFS_NEIGH_REACHABLE;
-	e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAX_AGE) * lc->st->tsc_hz;
-	flush_held(lc, e);
+	return neigh_new(lc, &ARP_NEIGH, port_index, (struct neigh_key){ .addr = addr }, NEIGH_CLASS_UNUSED, count);
 }
 
 void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned)
@@ -186,21 +159,21 @@ void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 	if (e && e->state != FFS_NEIGH_PERMANENT) {
 		if (count && a.op == ARP_OP_REPLY)
 			lc->ctr.arp_replies_in++;
-		mark_reachable(lc, e, &a.sha);
+		neigh_confirm(lc, &ARP_NEIGH, e, &a.sha);
 	} else if (!e && for_us && a.op == ARP_OP_REQUEST && sender_known) {
-		e = neigh_new(lc, port->index, a.spa, NEIGH_CLASS_UNUSED, count);
+		e = neigh_new4(lc, port->index, a.spa, count);
 		if (e) {
 			e->passive = true;
-			mark_reachable(lc, e, &a.sha);
+			neigh_confirm(lc, &ARP_NEIGH, e, &a.sha);
 		}
 	} else if (!e && for_us && a.op == ARP_OP_REPLY && sender_known && asked_by_stack(lc, a.spa)) {
 		/* Another lcore's resolution: its sockets' threads may send here next. */
-		e = neigh_new(lc, port->index, a.spa, NEIGH_CLASS_UNUSED, count);
+		e = neigh_new4(lc, port->index, a.spa, count);
 		if (e) {
 			if (count)
 				lc->ctr.arp_replies_in++;
 			e->passive = true;
-			mark_reachable(lc, e, &a.sha);
+			neigh_confirm(lc, &ARP_NEIGH, e, &a.sha);
 		}
 	} else if (!e && a.op == ARP_OP_REPLY && count) {
 		lc->ctr.arp_unsolicited++;
@@ -217,83 +190,12 @@ done:
 
 int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t nexthop, struct rte_mbuf *m)
 {
-	struct neigh_entry *e = neigh_lookup(&lc->neigh, port->index, nexthop);
-	if (e) {
-		switch (e->state) {
-		case FFS_NEIGH_REACHABLE:
-		case FFS_NEIGH_PERMANENT:
-			e->used = lc->now;
-			e->passive = false;
-			send_resolved(lc, port, m, &e->mac);
-			return 0;
-		case FFS_NEIGH_FAILED:
-			lc->ctr.arp_hold_dropped++;
-			rte_pktmbuf_free(m);
-			return -EHOSTDOWN;
-		default:
-			break;
-		}
-	} else {
-		e = neigh_new(lc, port->index, nexthop, NEIGH_CLASS_INCOMPLETE, true);
-		if (!e) {
-			rte_pktmbuf_free(m);
-			return -ENOBUFS;
-		}
-		e->tries = 1;
-		e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_REXMIT_MS) * lc->st->tsc_hz / 1000;
-		arp_request(lc, port, nexthop);
-	}
-	/* maxhold bounds one neighbour; many silent ones could still hold the whole pool and starve
-	 * reception. Beyond the pool's budget only a neighbour's first packet waits. */
-	if (!ffs_pool_admits(lc, e->n_held ? INT_MAX : 0)) {
-		lc->ctr.arp_hold_dropped++;
-		rte_pktmbuf_free(m);
-		return 0;
-	}
-	struct rte_mbuf *evicted = neigh_hold(e, m, (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAXHOLD));
-	if (evicted) {
-		lc->ctr.arp_hold_dropped++;
-		rte_pktmbuf_free(evicted);
-	}
-	return 0;
+	return neigh_resolve_and_send(lc, &ARP_NEIGH, port, (struct neigh_key){ .addr = nexthop }, m);
 }
 
 void arp_tick(struct ffs_lcore *lc)
 {
-	struct neigh_table *t = &lc->neigh;
-	const struct ffs_stack *st = lc->st;
-	unsigned i = 0;
-	while (t->count && i < NEIGH_TABLE_SIZE) {
-		struct neigh_entry *e = &t->slots[i];
-		if (e->addr == 0 || e->state == FFS_NEIGH_PERMANENT || lc->now < e->deadline) {
-			i++;
-			continue;
-		}
-		if (e->state == FFS_NEIGH_INCOMPLETE && e->tries < ffs_sysctl(st, FFS_SYSCTL_ARP_MAXTRIES)) {
-			e->tries++;
-			e->deadline = lc->now + (uint64_t)ffs_sysctl(st, FFS_SYSCTL_ARP_REXMIT_MS) * st->tsc_hz / 1000;
-			arp_request(lc, &st->ports[e->port_index], e->addr);
-			i++;
-		} else if (e->state == FFS_NEIGH_INCOMPLETE) {
-			/* No answer: drop what waited and fail fast for a while rather than hold packets again at once. */
-			lc->ctr.arp_timeouts++;
-			struct rte_mbuf *m = neigh_take_held(e);
-			while (m) {
-				struct rte_mbuf *next = *ffs_mbuf_link(m);
-				rte_pktmbuf_free(m);
-				lc->ctr.arp_hold_dropped++;
-				m = next;
-			}
-			e->state = FFS_NEIGH_FAILED;
-			e->deadline = lc->now + (uint64_t)NEIGH_FAILED_HOLD_S * st->tsc_hz;
-			i++;
-		} else {
-			/* Reachable entries expire after max_age and failed ones after their hold time; the next send
-			 * resolves again (holding, not losing, its packets). Removal may shift another entry into
-			 * slot i, so look at it again. */
-			neigh_remove(t, e, NULL);
-		}
-	}
+	neigh_tick(lc, &ARP_NEIGH);
 }
 
 void arp_forget_offlink(struct ffs_lcore *lc, uint16_t port_index)
@@ -313,14 +215,7 @@ void arp_forget_offlink(struct ffs_lcore *lc, uint16_t port_index)
 	}
 }
 
-/** Installs a permanent entry, sending anything that was held for it. 0, or -ENOSPC. */
 int arp_add_static(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, const struct eth_addr *mac)
 {
-	struct neigh_entry *e = neigh_new(lc, port_index, addr, NEIGH_CLASS_INCOMPLETE, false);
-	if (!e)
-		return -ENOSPC;
-	e->mac = *mac;
-	e->state = FFS_NEIGH_PERMANENT;
-	flush_held(lc, e);
-	return 0;
+	return neigh_add_static(lc, &ARP_NEIGH, port_index, (struct neigh_key){ .addr = addr }, mac);
 }

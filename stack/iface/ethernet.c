@@ -62,6 +62,9 @@ void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 	case ETH_TYPE_IPV4:
 		ipv4_input(lc, port, m);
 		return;
+	case ETH_TYPE_IPV6:
+		ipv6_input(lc, port, m);
+		return;
 	case ETH_TYPE_ARP:
 		if (lc->st->n_lcores > 1 || lc->st->cluster)
 			clone_arp_to_peers(lc, m);
@@ -75,22 +78,44 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint32_t nexthop,
-	       const struct eth_addr *dst_mac)
+/** Prepends the Ethernet header (destination dst_mac, or left for resolution to fill). */
+static int eth_prepend(const struct ffs_port *port, struct rte_mbuf *m, uint16_t ethertype, const struct eth_addr *dst_mac)
 {
 	uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HDR_LEN);
 	if (!hdr) {
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
-	struct eth_repr eth = { .src = port->mac, .ethertype = ETH_TYPE_IPV4 };
+	struct eth_repr eth = { .src = port->mac, .ethertype = ethertype };
 	if (dst_mac)
 		eth.dst = *dst_mac;
 	eth_repr_emit(&eth, hdr, ETH_HDR_LEN);
 	m->l2_len = ETH_HDR_LEN;
+	return 0;
+}
+
+int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint32_t nexthop,
+	       const struct eth_addr *dst_mac)
+{
+	int rc = eth_prepend(port, m, ETH_TYPE_IPV4, dst_mac);
+	if (rc != 0)
+		return rc;
 	if (dst_mac) {
 		ffs_tx_enqueue(lc, port->index, m);
 		return 0;
 	}
 	return arp_resolve_and_send(lc, port, nexthop, m);
+}
+
+int eth_output6(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ip6_addr *nexthop,
+		const struct eth_addr *dst_mac)
+{
+	int rc = eth_prepend(port, m, ETH_TYPE_IPV6, dst_mac);
+	if (rc != 0)
+		return rc;
+	if (dst_mac) {
+		ffs_tx_enqueue(lc, port->index, m);
+		return 0;
+	}
+	return nd6_resolve_and_send(lc, port, nexthop, m);
 }

@@ -18,7 +18,7 @@ static const struct wire_csum_caps LOOPBACK_CAPS = { true, true, true, true };
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group)
 {
 	for (unsigned i = 0; i < lc->n_groups; i++)
-		if (lc->groups[i].group == group && lc->groups[i].port_index == port_index)
+		if (lc->groups[i].group == group && lc->groups[i].port_index == port_index && lc->groups[i].family == 4)
 			return true;
 	return false;
 }
@@ -27,7 +27,7 @@ bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t
 static bool ipv4_group_joined_any(const struct ffs_lcore *lc, uint32_t group)
 {
 	for (unsigned i = 0; i < lc->n_groups; i++)
-		if (lc->groups[i].group == group)
+		if (lc->groups[i].group == group && lc->groups[i].family == 4)
 			return true;
 	return false;
 }

@@ -13,6 +13,7 @@
 #include "stack/phy/rss.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
+#include "stack/wire/icmp6.h"
 #include "stack/wire/udp.h"
 
 #define MAX_GROUP_RECEIVERS 64
@@ -390,4 +391,41 @@ unsigned udp_tx_drain(struct ffs_lcore *lc)
 	for (unsigned i = 0; i < n; i++)
 		udp_output(lc, pkts[i], &cache, &memo);
 	return n;
+}
+
+/*
+ * UDP over IPv6 input until udp6 sockets are demultiplexed here: a datagram is validated (checksum
+ * mandatory, RFC 8200 §8.1) and, reaching no socket, dropped and counted as for an unbound port —
+ * answered with an ICMPv6 port unreachable when it was unicast (RFC 4443 §3.1).
+ */
+void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
+		bool multicast, bool reassembled)
+{
+	(void)reassembled;
+	struct udp_repr u;
+	lc->ctr.udp_rx++;
+	if (rte_pktmbuf_linearize(m) != 0) {
+		lc->ctr.udp_hdrops++;
+		goto drop;
+	}
+	enum wire_result r = udp6_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_pkt_len(m), &ip->src, &ip->dst,
+					     caps, &u);
+	if (r != WIRE_OK) {
+		if (r == WIRE_BAD_CHECKSUM)
+			lc->ctr.udp_badsum++;
+		else if (r == WIRE_TRUNCATED)
+			lc->ctr.udp_hdrops++;
+		else
+			lc->ctr.udp_badlen++;
+		goto drop;
+	}
+	if (multicast) {
+		lc->ctr.udp_noportbcast++;
+		goto drop;
+	}
+	lc->ctr.udp_noport++;
+	rte_pktmbuf_prepend(m, ip->hdr_len); /* quote the packet from its IPv6 header */
+	icmp6_send_error(lc, m, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_PORT, 0);
+drop:
+	rte_pktmbuf_free(m);
 }

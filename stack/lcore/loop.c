@@ -127,6 +127,10 @@ static unsigned drain_peers(struct ffs_lcore *lc, struct rte_ring *ring)
 			ipv4_steered_input(lc, port, pkts[i]);
 		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAME)
 			eth_input(lc, port, pkts[i]);
+		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAGMENT6)
+			ipv6_input(lc, port, pkts[i]);
+		else if (port && pkts[i]->hash.usr == FFS_PEER_ND)
+			nd6_clone_input(lc, port, pkts[i]);
 		else if (port)
 			arp_input(lc, port, pkts[i], true);
 		else
@@ -170,7 +174,11 @@ static unsigned drain_loopback(struct ffs_lcore *lc)
 		struct rte_mbuf *m = lc->lo[lc->lo_head];
 		lc->lo_head = (uint16_t)((lc->lo_head + 1) % FFS_LOOPBACK_QUEUE);
 		lc->lo_len--;
-		ipv4_input(lc, NULL, m);
+		/* One queue for both families: the version nibble tells them apart. */
+		if (rte_pktmbuf_mtod(m, const uint8_t *)[0] >> 4 == 6)
+			ipv6_input(lc, NULL, m);
+		else
+			ipv4_input(lc, NULL, m);
 	}
 	return n;
 }
@@ -187,10 +195,12 @@ static void watch_links(struct ffs_lcore *lc)
 		if (rte_eth_link_get_nowait(st->ports[p].port_id, &link) != 0)
 			continue;
 		bool up = link.link_status == RTE_ETH_LINK_UP;
-		/* A gratuitous ARP request when the link comes up (RFC 5227 §2.3 announcement), so
-		 * neighbours holding an old MAC for our address update their caches. */
-		if (up && !lc->link_up[p])
+		/* A gratuitous ARP request and unsolicited Neighbor Advertisements when the link comes up
+		 * (RFC 5227 §2.3 announcement), so neighbours holding an old MAC for our addresses update. */
+		if (up && !lc->link_up[p]) {
 			arp_request(lc, &st->ports[p], st->ports[p].addr);
+			nd6_announce(lc, &st->ports[p]); /* RFC 4861 §7.2.6, the same for IPv6 */
+		}
 		lc->link_up[p] = up;
 	}
 }
@@ -425,7 +435,8 @@ static unsigned turn(struct ffs_lcore *lc)
 
 	if (lc->now >= lc->next_tick) {
 		arp_tick(lc);
-		ipv4_reasm_tick(lc);
+		nd6_tick(lc);
+		ip_reasm_tick(lc);
 		igmp_tick(lc);
 		if (lc->index == 0)
 			watch_rx_starvation(lc);

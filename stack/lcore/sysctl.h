@@ -25,6 +25,12 @@
 	  "Interval between ARP requests for an unresolved neighbour.") \
 	X(ARP_MAX_ENTRIES, "net.link.ether.inet.max_entries", 768, 8, 768, "entries", \
 	  "Most entries in the neighbour table of each lcore. A new neighbour past it evicts the least recently used entry nobody used (learned from a request, or failed), or, for a resolution of our own, any entry but a permanent one (counted in arp.evicted); when none may go it is refused (arp.table_full).") \
+	X(ND6_MAX_AGE, "net.inet6.icmp6.nd6_max_age", 1200, 1, 86400, "s", \
+	  "Lifetime of a resolved IPv6 neighbour entry before it must be resolved again (iface/nd6.c keeps ARP's states: reachable until then).") \
+	X(ND6_RETRANS_MS, "net.inet6.icmp6.nd6_retrans_ms", 1000, 10, 60000, "ms", \
+	  "Interval between Neighbor Solicitations for an unresolved neighbour and between DAD probes (RFC 4861 RetransTimer).") \
+	X(ND6_MAXQUEUELEN, "net.inet6.icmp6.nd6_maxqueuelen", 16, 1, 1024, "packets", \
+	  "Packets held per unresolved IPv6 neighbour while Neighbor Discovery is in progress; more are dropped and counted.") \
 	X(IP_TTL, "net.inet.ip.ttl", 64, 1, 255, "hops", \
 	  "Default TTL of IPv4 datagrams the stack sends.") \
 	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000, "per s", \
@@ -41,8 +47,12 @@
 	  "Bytes of fragments held for reassembly per lcore.") \
 	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000, "ms", \
 	  "How long a partial datagram waits for its missing fragments.") \
+	X(FRAG6TTL_MS, "net.inet6.ip6.fragttl", 60000, 100, 120000, "ms", \
+	  "How long a partial IPv6 datagram waits for its missing fragments (RFC 8200 §4.5: 60 s).") \
 	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3, "version", \
 	  "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).") \
+	X(MLD_VERSION, "net.inet6.mld.version", 2, 1, 2, "version", \
+	  "MLD version spoken in reports (2 carries source-specific memberships; 1 for older routers).") \
 	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456, "bytes", \
 	  "Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).") \
 	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215, "mbufs", \

@@ -1,9 +1,9 @@
 /*
  * Receive-side scaling as the stack computes it: one fixed Toeplitz key that every port with RSS is
- * given (phy/port.c), the hash of an IPv4 pair or UDP 4-tuple under that key (DPDK's rte_softrss,
+ * given (phy/port.c), the hash of an IPv4 or IPv6 pair or UDP 4-tuple under that key (DPDK's rte_softrss,
  * bit for bit what a NIC computes), and the lcore a hash lands on (the RETA phy/port.c programs:
  * entry i → queue i mod n). The software dispatcher of ports with fewer RX queues than lcores
- * (lcore/loop.c), fragment steering (iface/ipv4.c) and connect's choice of a local port
+ * (lcore/loop.c), fragment steering (iface/ipv4.c, iface/ipv6_frag.c) and connect's choice of a local port
  * (sock/bind.c) all use these, so a flow has one lcore whichever path it takes.
  */
 #ifndef FFNET_PHY_RSS_H
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <rte_thash.h>
 
 /** Bytes of the Toeplitz key (the 40 that IPv4 and IPv6 4-tuples need). */
@@ -25,6 +26,17 @@ static inline uint32_t ffs_rss_hash_ipv4(uint32_t src, uint32_t dst)
 {
 	struct rte_ipv4_tuple t = { .src_addr = src, .dst_addr = dst };
 	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L3_LEN, ffs_rss_key);
+}
+
+/** Toeplitz hash of the IPv6 pair (network order), as a NIC hashes IPv6 fragments (RTE_ETH_RSS_FRAG_IPV6). */
+static inline uint32_t ffs_rss_hash_ipv6(const uint8_t src[16], const uint8_t dst[16])
+{
+	struct rte_ipv6_hdr h;
+	union rte_thash_tuple t;
+	memcpy(h.src_addr, src, 16);
+	memcpy(h.dst_addr, dst, 16);
+	rte_thash_load_v6_addrs(&h, &t);
+	return rte_softrss((uint32_t *)&t, RTE_THASH_V6_L3_LEN, ffs_rss_key);
 }
 
 /** Toeplitz hash of a UDP/IPv4 4-tuple (host order), as a NIC hashes an unfragmented datagram. */

@@ -262,7 +262,7 @@ TEST(too_many_fragments)
 static void expire_all(void)
 {
 	lc->now += (uint64_t)(ffs_sysctl(st, FFS_SYSCTL_FRAGTTL_MS) + 1) * st->tsc_hz / 1000;
-	ipv4_reasm_tick(lc);
+	ip_reasm_tick(lc);
 }
 
 TEST(timeout_expires_partial_datagrams)
@@ -279,7 +279,7 @@ TEST(timeout_expires_partial_datagrams)
 	/* Fragment zero of a datagram from a neighbour: expiry answers with time exceeded, code 1. */
 	CHECK(feed(fragment(PEER_ADDR, 12, big, off[0], len[0], true), &ip) == NULL);
 	CHECK(in_use() > base);
-	ipv4_reasm_tick(lc);
+	ip_reasm_tick(lc);
 	CHECK_EQ_INT(lc->ctr.ip_frag_timeout - before.ip_frag_timeout, 0);
 	expire_all();
 	CHECK_EQ_INT(lc->ctr.ip_frag_timeout - before.ip_frag_timeout, 2);
@@ -506,8 +506,8 @@ TEST(teardown_frees_partial_datagrams)
 		CHECK(feed(fragment(FAR_ADDR, (uint16_t)(5000 + i), big, 0, 1480, true), &ip) == NULL);
 	CHECK_EQ_INT(in_use() - base, 5);
 	/* What lcore teardown does; a fresh table replaces it for any later case. */
-	ipv4_reasm_free(lc->reasm);
-	lc->reasm = ipv4_reasm_new();
+	ip_reasm_free(lc->reasm);
+	lc->reasm = ip_reasm_new();
 	CHECK(lc->reasm != NULL);
 	CHECK_EQ_INT(in_use(), base);
 }

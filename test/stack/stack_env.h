@@ -101,9 +101,13 @@ static inline struct ffs_stack *test_stack_start(const char *prog, const struct 
 	return st;
 }
 
+static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max);
+
 /**
  * The EAL (`mem_mb` MiB, lcore 0 only) and an inline stack whose port 0 is a net_ring device at
- * `addr`/`netmask`: what the single-lcore C programs feed frames to.
+ * `addr`/`netmask`: what the single-lcore C programs feed frames to. What the stack sent while
+ * starting (Duplicate Address Detection's probes, its announcements) is read back and freed, so the
+ * programs begin with an empty ring and a settled pool.
  */
 static inline struct ffs_stack *test_ring_stack_start(const char *prog, const char *mem_mb, uint32_t addr, uint32_t netmask)
 {
@@ -111,7 +115,9 @@ static inline struct ffs_stack *test_ring_stack_start(const char *prog, const ch
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	test_conf_port(&conf, addr, netmask);
-	return test_stack_start(prog, &conf);
+	struct ffs_stack *st = test_stack_start(prog, &conf);
+	test_port_drain(st->lcores[0], NULL, 0);
+	return st;
 }
 
 /**
