@@ -5,6 +5,7 @@
 
 #include "stack/ctl/report.h"
 #include "stack/iface/addr6.h"
+#include "stack/iface/route6.h"
 #include "stack/lcore/lcore.h"
 
 void ffs_ctl_port_brief(struct ffs_json *out, const struct ffs_stack *st, unsigned i)
@@ -47,6 +48,9 @@ void ffs_ctl_kv_port_inet6(struct ffs_json *out, const struct ffs_stack *st, uns
 	static const char *const state[] = { "free", "tentative", "preferred", "deprecated", "duplicated" };
 	static const char *const origin[] = { "linklocal", "static", "autoconf" };
 	ffs_json_kv_bool(out, "ipv6", !st->conf.ports[i].ipv6_off);
+	/* What router advertisements changed: the link MTU and the hop limit IPv6 packets leave with. */
+	ffs_json_kv_u64(out, "mtu6", route6_link_mtu(st, i));
+	ffs_json_kv_u64(out, "hoplimit6", route6_hop_limit(st, i));
 	ffs_json_key(out, "inet6");
 	ffs_json_arr_begin(out);
 	struct ffs_addr6_info a[FFS_MAX_ADDR6];
