@@ -9,6 +9,7 @@
 #include <rte_cycles.h>
 
 #include "stack/iface/addr6.h"
+#include "stack/iface/iface.h"
 #include "stack/iface/latch.h"
 #include "stack/iface/route6.h"
 #include "stack/lcore/lcore.h"
@@ -402,13 +403,4 @@ int ffs_stack_addr6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6
 		return rc;
 	}
 	return -ESRCH;
-}
-
-/* Neighbor Discovery (iface/nd6.c) defines the real one; see addr6.h. */
-__attribute__((weak)) int nd6_dad_start(struct ffs_stack *st, unsigned port, const struct ip6_addr *a)
-{
-	(void)st;
-	(void)port;
-	(void)a;
-	return -ENOSYS;
 }
