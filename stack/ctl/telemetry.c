@@ -179,7 +179,6 @@ static int tel_inet6(const char *cmd, const char *params, struct rte_tel_data *d
 	struct ffs_stack *st = hold_current();
 	if (!st)
 		return -1;
-	static const char *const state[] = { "free", "tentative", "preferred", "deprecated", "duplicated" };
 	int rc = 0;
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < st->n_ports && rc == 0; i++) {
@@ -195,7 +194,7 @@ static int tel_inet6(const char *cmd, const char *params, struct rte_tel_data *d
 		snprintf(name, sizeof(name), "port%u", st->ports[i].port_id);
 		for (unsigned k = 0; k < n; k++) {
 			snprintf(entry, sizeof(entry), "%s%s%s/%u %s", ip6_format(&a[k].addr, text), ip6_is_linklocal(&a[k].addr) ? "%" : "",
-				 ip6_is_linklocal(&a[k].addr) ? name : "", a[k].prefixlen, state[a[k].state]);
+				 ip6_is_linklocal(&a[k].addr) ? name : "", a[k].prefixlen, addr6_state_name(a[k].state));
 			rte_tel_data_add_array_string(list, entry);
 		}
 		rte_tel_data_add_dict_container(d, name, list, 0);

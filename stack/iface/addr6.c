@@ -98,6 +98,12 @@ static bool port_has_ipv6(const struct ffs_stack *st, unsigned port)
 	return port < st->n_ports && !st->conf.ports[port].ipv6_off;
 }
 
+const char *addr6_state_name(enum addr6_state state)
+{
+	static const char *const name[] = { "free", "tentative", "preferred", "deprecated", "duplicated" };
+	return (unsigned)state < sizeof(name) / sizeof(name[0]) ? name[state] : "free";
+}
+
 unsigned addr6_scope(const struct ip6_addr *a)
 {
 	if (ip6_is_multicast(a))

@@ -110,6 +110,9 @@ unsigned addr6_list(const struct ffs_stack *st, unsigned port, struct ffs_addr6_
 /** Frees the addresses whose valid lifetime ended (lcore 0's timer work). */
 void addr6_expire(struct ffs_stack *st, uint64_t now);
 
+/** An address state's name for tools: "tentative", "preferred", "deprecated", "duplicated" ("free"). */
+const char *addr6_state_name(enum addr6_state state);
+
 /** RFC 6724 §3.1 scope of a unicast or multicast address (1 interface-local .. 14 global). */
 unsigned addr6_scope(const struct ip6_addr *a);
 
