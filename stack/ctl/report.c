@@ -5,6 +5,7 @@
 
 #include "stack/ctl/report.h"
 #include "stack/iface/addr6.h"
+#include "stack/iface/route6.h"
 #include "stack/lcore/lcore.h"
 
 void ffs_ctl_port_brief(struct ffs_json *out, const struct ffs_stack *st, unsigned i)
@@ -44,9 +45,11 @@ static void addr6_flags(struct ffs_json *out, const struct ffs_addr6_info *a)
 
 void ffs_ctl_kv_port_inet6(struct ffs_json *out, const struct ffs_stack *st, unsigned i)
 {
-	static const char *const state[] = { "free", "tentative", "preferred", "deprecated", "duplicated" };
 	static const char *const origin[] = { "linklocal", "static", "autoconf" };
 	ffs_json_kv_bool(out, "ipv6", !st->conf.ports[i].ipv6_off);
+	/* What router advertisements changed: the link MTU and the hop limit IPv6 packets leave with. */
+	ffs_json_kv_u64(out, "mtu6", route6_link_mtu(st, i));
+	ffs_json_kv_u64(out, "hoplimit6", route6_hop_limit(st, i));
 	ffs_json_key(out, "inet6");
 	ffs_json_arr_begin(out);
 	struct ffs_addr6_info a[FFS_MAX_ADDR6];
@@ -62,7 +65,7 @@ void ffs_ctl_kv_port_inet6(struct ffs_json *out, const struct ffs_stack *st, uns
 			ffs_json_u64(out, i + 1);
 		else
 			ffs_json_null(out);
-		ffs_json_kv_str(out, "state", state[a[k].state]);
+		ffs_json_kv_str(out, "state", addr6_state_name(a[k].state));
 		ffs_json_kv_str(out, "origin", origin[a[k].origin]);
 		ffs_json_key(out, "flags");
 		addr6_flags(out, &a[k]);

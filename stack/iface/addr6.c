@@ -9,6 +9,7 @@
 #include <rte_cycles.h>
 
 #include "stack/iface/addr6.h"
+#include "stack/iface/iface.h"
 #include "stack/iface/latch.h"
 #include "stack/iface/route6.h"
 #include "stack/lcore/lcore.h"
@@ -95,6 +96,12 @@ static uint64_t deadline(const struct ffs_stack *st, uint64_t now, uint32_t s)
 static bool port_has_ipv6(const struct ffs_stack *st, unsigned port)
 {
 	return port < st->n_ports && !st->conf.ports[port].ipv6_off;
+}
+
+const char *addr6_state_name(enum addr6_state state)
+{
+	static const char *const name[] = { "free", "tentative", "preferred", "deprecated", "duplicated" };
+	return (unsigned)state < sizeof(name) / sizeof(name[0]) ? name[state] : "free";
 }
 
 unsigned addr6_scope(const struct ip6_addr *a)
@@ -402,13 +409,4 @@ int ffs_stack_addr6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6
 		return rc;
 	}
 	return -ESRCH;
-}
-
-/* Neighbor Discovery (iface/nd6.c) defines the real one; see addr6.h. */
-__attribute__((weak)) int nd6_dad_start(struct ffs_stack *st, unsigned port, const struct ip6_addr *a)
-{
-	(void)st;
-	(void)port;
-	(void)a;
-	return -ENOSYS;
 }

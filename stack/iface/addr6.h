@@ -72,8 +72,9 @@ void addr6_init(struct ffs_stack *st);
 /**
  * Adds an address to port index `port` (lifetimes in seconds, ADDR6_INFINITE = forever; an address
  * present already gets the new prefix length and lifetimes and keeps its state). A new address starts
- * DAD (nd6_dad_start). 0, or -EINVAL (unspecified, loopback, multicast, prefix length 1..128), -ENOSPC
- * (the port's table is full), -ENOENT (no such port, or IPv6 off on it).
+ * Duplicate Address Detection (nd6_dad_start, iface/nd6.c). 0, or -EINVAL (unspecified, loopback,
+ * multicast, prefix length 1..128), -ENOSPC (the port's table is full), -ENOENT (no such port, or IPv6
+ * off on it).
  */
 int addr6_add(struct ffs_stack *st, unsigned port, const struct ip6_addr *a, unsigned prefixlen, enum addr6_origin origin,
 	      uint32_t valid_s, uint32_t preferred_s);
@@ -109,13 +110,8 @@ unsigned addr6_list(const struct ffs_stack *st, unsigned port, struct ffs_addr6_
 /** Frees the addresses whose valid lifetime ended (lcore 0's timer work). */
 void addr6_expire(struct ffs_stack *st, uint64_t now);
 
-/**
- * Duplicate Address Detection of a new tentative address (RFC 4862 §5.4), provided by Neighbor
- * Discovery (iface/nd6.c): it sends the probes and reports with addr6_set_state. Until it is linked
- * in, a weak default in addr6.c starts nothing and returns -ENOSYS: the address stays tentative (and
- * unusable) rather than being declared unique without a probe.
- */
-int nd6_dad_start(struct ffs_stack *st, unsigned port, const struct ip6_addr *a);
+/** An address state's name for tools: "tentative", "preferred", "deprecated", "duplicated" ("free"). */
+const char *addr6_state_name(enum addr6_state state);
 
 /** RFC 6724 §3.1 scope of a unicast or multicast address (1 interface-local .. 14 global). */
 unsigned addr6_scope(const struct ip6_addr *a);

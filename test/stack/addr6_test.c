@@ -1,7 +1,8 @@
 /*
  * The ports' IPv6 addresses and routes (stack/iface/addr6.c, route6.c, ra6.c) on a running inline
  * stack with two net_ring ports: port 0 configured with 2001:db8::2/64, fd00::2/48 and gateway6
- * fe80::1, port 1 with nothing but its link-local address (so it solicits routers).
+ * fe80::1, port 1 with nothing but its link-local address (so it solicits routers), port 2 with
+ * IPv6 off.
  *
  * Cases: EUI-64 link-local addresses; tentative addresses (DAD) never used as sources; RFC 6724
  * source selection; lifetimes (deprecated, then gone); longest-prefix match, the configured router,
@@ -54,13 +55,16 @@ static void setup(void)
 {
 	if (st)
 		return;
-	test_eal_init("addr6_test", "128", "-l", "0", "--vdev=net_ring0", "--vdev=net_ring1", NULL);
+	test_eal_init("addr6_test", "128", "-l", "0", "--vdev=net_ring0", "--vdev=net_ring1", "--vdev=net_ring2", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	test_conf_port(&conf, 0x0a000001u, 0xffff0000u);
-	conf.n_ports = 2;
+	conf.n_ports = 3;
 	conf.ports[1] = (struct ffs_port_conf){ .port_id = 1, .addr = 0x0a010001u, .netmask = 0xffff0000u,
 						.broadcast = 0x0a01ffffu, .mtu = 1500 };
+	/* [port2] ipv6 = 0 */
+	conf.ports[2] = (struct ffs_port_conf){ .port_id = 2, .addr = 0x0a020001u, .netmask = 0xffff0000u,
+						.broadcast = 0x0a02ffffu, .mtu = 1500, .ipv6_off = true };
 	conf.ports[0].n_addr6 = 2;
 	conf.ports[0].addr6[0].addr = A("2001:db8::2");
 	conf.ports[0].addr6[0].prefixlen = 64;
@@ -110,6 +114,28 @@ TEST(every_port_has_its_eui64_link_local_address_and_the_configured_ones)
 	struct ip6_addr other = A("2001:db8::3");
 	CHECK(!addr6_is_local(st, -1, &other, NULL));
 	CHECK(!addr6_is_local(st, 1, P("2001:db8::2"), NULL));
+}
+
+TEST(a_port_with_ipv6_off_has_no_address_route_or_solicitation)
+{
+	setup();
+	struct ffs_addr6_info a[FFS_MAX_ADDR6];
+	struct ip6_addr hop, s;
+	CHECK_EQ_INT(addr6_list(st, 2, a, FFS_MAX_ADDR6), 0);
+	CHECK(!addr6_linklocal(st, 2, &hop));
+	CHECK(!addr6_source(st, 2, P("fe80::1"), &s));
+	CHECK_EQ_INT(ffs_stack_addr6_add(st, 2, P("2001:db8:2::1"), 64), -ENOENT);
+	CHECK(route6_lookup(st, P("fe80::1"), 2, &hop) == NULL);
+	CHECK(!route6_on_link(st, 2, P("fe80::1")));
+	CHECK(!ra6_wants_solicit(st, 2));
+	CHECK(ra6_wants_solicit(st, 1));
+	CHECK(!ra6_wants_solicit(st, 0)); /* gateway6 */
+	uint64_t ignored = lc->ctr.nd6_ra_ignored;
+	struct ipv6_repr ip = { .src = A("fe80::99"), .dst = IP6_ALL_NODES, .hop_limit = 255 };
+	struct nd_repr nd = { .type = ND_ROUTER_ADVERT, .router_lifetime = 600 };
+	ra6_input(lc, &st->ports[2], &ip, &nd);
+	CHECK_EQ_INT(lc->ctr.nd6_ra_ignored, ignored + 1);
+	CHECK(!route6_has_router(st, 2));
 }
 
 TEST(source_selection_follows_rfc6724)
@@ -481,6 +507,10 @@ TEST(teardown)
 	setup();
 	test_port_drain(lc, NULL, 0);
 	drain_port1(NULL, 0);
+	struct rte_mbuf *m[FFS_BURST];
+	unsigned n;
+	while ((n = rte_eth_rx_burst(st->ports[2].port_id, 0, m, FFS_BURST)) > 0)
+		rte_pktmbuf_free_bulk(m, n);
 	ffs_stack_stop(st);
 }
 

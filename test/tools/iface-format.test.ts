@@ -70,6 +70,8 @@ describe('interface command output', () => {
     offloads: { rx: [], tx: ['ipv4_cksum'] },
     stats: { ipackets: 1, opackets: 2, ibytes: 3, obytes: 4, ierrors: 5, oerrors: 6, imissed: 7, rx_nombuf: 8 },
     ipv6: true,
+    mtu6: 1500,
+    hoplimit6: 64,
     inet6: [
       { addr: 'fe80::ff:fe00:2', prefixlen: 64, scopeid: 1, state: 'tentative', origin: 'linklocal', flags: ['tentative'],
         valid_s: null, preferred_s: null },

@@ -24,6 +24,9 @@ export interface PortEntry {
   flags: string[];
   /** IPv6 on the port ([portN] ipv6). */
   ipv6: boolean;
+  /** The IPv6 link MTU and hop limit, as router advertisements may have lowered or set them. */
+  mtu6: number;
+  hoplimit6: number;
   inet6: Inet6Entry[];
   link: { up: boolean; speed_mbps: number; duplex: string };
   offloads: { rx: string[]; tx: string[] };
