@@ -5,13 +5,15 @@
  * with the RX queue dispatches every frame to the lcore its Toeplitz hash lands on
  * (stack/phy/rss.h), as RSS would.
  *
- * Cases: the hash equals the published RSS verification values; each flow is processed on lcore
- * hash % 2 and a reusePort group gives it to the member homed there (udp.cross_lcore stays 0); a
- * socket homed on the other lcore counts what crosses, and so does a reusePort group with no
- * member on a lcore, whose flows there the flow hash spreads over all members; a fragmented
+ * Cases: the hash equals the published RSS verification values, IPv4 and IPv6; each flow, udp4 or
+ * udp6, is processed on lcore hash % 2 and a reusePort group gives it to the member homed there
+ * (udp.cross_lcore stays 0); a socket homed on the other lcore counts what crosses, and so does a
+ * reusePort group with no member on a lcore, whose flows there the flow hash spreads over all
+ * members; a fragmented
  * datagram is dispatched by its IP pair, reassembled once and delivered once to the member homed
- * on its 4-tuple's lcore; connect picks automatic ports whose replies hash to the socket's home
- * lcore; on a port with a single TX queue too, both lcores send through it.
+ * on its 4-tuple's lcore, an IPv6 one by the lcore of its pair; connect picks automatic ports whose
+ * replies hash to the socket's home lcore; on a port with a single TX queue too, both lcores send
+ * through it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +47,7 @@ static const struct eth_addr PEER_MAC = { { 0x02, 0, 0, 0, 0x43, 0x02 } };
 static struct ffs_stack *st;
 static struct ffs_app *apps[2];
 static struct rte_ring *rx_ring;
+static bool addr6_added;
 
 static struct rte_ring *tx_rings[2];
 static unsigned stacks;
@@ -58,6 +61,7 @@ static void start_on_ring_port(unsigned n_tx)
 	char name[32];
 	snprintf(name, sizeof(name), "aff_rx%u", stacks);
 	rx_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	addr6_added = false;
 	for (unsigned q = 0; q < n_tx; q++) {
 		snprintf(name, sizeof(name), "aff_tx%u_%u", stacks, q);
 		tx_rings[q] = rte_ring_create(name, 4096, SOCKET_ID_ANY, 0);
@@ -275,6 +279,69 @@ TEST(ipv6_pair_hash_matches_the_rss_verification_suite)
 	}
 }
 
+TEST(udp6_four_tuple_hash_matches_the_rss_verification_suite)
+{
+	/* Microsoft's "Verifying the RSS Hash Calculation", IPv6 with ports (the 4-tuple's layout is
+	 * TCP's and UDP's alike): how a NIC hashes an unfragmented udp6 datagram. */
+	static const struct {
+		const char *dst, *src;
+		uint16_t dport, sport;
+		uint32_t pair, four;
+	} v[] = {
+		{ "3ffe:2501:200:3::1", "3ffe:2501:200:1fff::7", 1766, 2794, 0x2cc18cd5u, 0x40207d3du },
+		{ "ff02::1", "3ffe:501:8::260:97ff:fe40:efab", 4739, 14230, 0x0f0c461cu, 0xdde51bbfu },
+		{ "fe80::200:f8ff:fe21:67cf", "3ffe:1900:4545:3:200:f8ff:fe21:67cf", 38024, 44251, 0x4b61e985u, 0x02d1feefu },
+	};
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ip6_addr src, dst;
+		CHECK(ip6_parse(v[i].src, &src) == 0);
+		CHECK(ip6_parse(v[i].dst, &dst) == 0);
+		CHECK_EQ_INT(ffs_rss_hash_udp6(src.b, dst.b, v[i].sport, v[i].dport), v[i].four);
+	}
+	/* A frame hashes as a NIC hashes it: a udp6 datagram by its 4-tuple (behind extension headers
+	 * too), a fragment by its pair, ICMPv6 by its pair. */
+	struct ip6_addr src, dst;
+	CHECK(ip6_parse(v[0].src, &src) == 0);
+	CHECK(ip6_parse(v[0].dst, &dst) == 0);
+	uint8_t f[ETH_HDR_LEN + IPV6_HDR_LEN + 8 + UDP_HDR_LEN] = { 0 };
+	struct eth_repr eth = { .ethertype = ETH_TYPE_IPV6 };
+	eth_repr_emit(&eth, f, ETH_HDR_LEN);
+	struct ipv6_repr ip = { .src = src, .dst = dst, .next_header = IPV6_NH_UDP, .hop_limit = 64,
+				.payload_len = UDP_HDR_LEN };
+	uint8_t *l4 = f + ETH_HDR_LEN + IPV6_HDR_LEN;
+	ipv6_repr_emit(&ip, f + ETH_HDR_LEN, IPV6_HDR_LEN);
+	wr_be16(l4, v[0].sport);
+	wr_be16(l4 + 2, v[0].dport);
+	wr_be16(l4 + 4, UDP_HDR_LEN);
+	uint32_t h = 0;
+	CHECK(ffs_rss_frame_hash(f, ETH_HDR_LEN + IPV6_HDR_LEN + UDP_HDR_LEN, &h));
+	CHECK_EQ_INT(h, v[0].four);
+	/* Behind an empty Destination Options header (PadN). */
+	ip.next_header = IPV6_NH_DSTOPTS;
+	ip.payload_len = 8 + UDP_HDR_LEN;
+	ipv6_repr_emit(&ip, f + ETH_HDR_LEN, IPV6_HDR_LEN);
+	const uint8_t dstopts[8] = { IPV6_NH_UDP, 0, 1, 4, 0, 0, 0, 0 };
+	memcpy(l4, dstopts, sizeof(dstopts));
+	wr_be16(l4 + 8, v[0].sport);
+	wr_be16(l4 + 10, v[0].dport);
+	wr_be16(l4 + 12, UDP_HDR_LEN);
+	h = 0;
+	CHECK(ffs_rss_frame_hash(f, sizeof(f), &h));
+	CHECK_EQ_INT(h, v[0].four);
+	/* A first fragment holds the ports, but later ones cannot: every fragment hashes by its pair. */
+	ip.next_header = IPV6_NH_FRAGMENT;
+	ipv6_repr_emit(&ip, f + ETH_HDR_LEN, IPV6_HDR_LEN);
+	ipv6_frag_hdr_emit(IPV6_NH_UDP, 0, true, 0x1234, l4, IPV6_FRAG_HDR_LEN);
+	CHECK(ffs_rss_frame_hash(f, sizeof(f), &h));
+	CHECK_EQ_INT(h, v[0].pair);
+	ip.next_header = IPV6_NH_ICMPV6;
+	ip.payload_len = 8;
+	ipv6_repr_emit(&ip, f + ETH_HDR_LEN, IPV6_HDR_LEN);
+	CHECK(ffs_rss_frame_hash(f, ETH_HDR_LEN + IPV6_HDR_LEN + 8, &h));
+	CHECK_EQ_INT(h, v[0].pair);
+	CHECK(!ffs_rss_frame_hash(f, ETH_HDR_LEN + 20, &h));
+}
+
 TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 {
 	const uint16_t port = 7000;
@@ -412,6 +479,119 @@ TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed
 	ffs_sock_close(st, member[1]);
 }
 
+/** Gives the port its IPv6 address (once, usable at once) into *ours, and a peer on its prefix. */
+static void setup_addr6(struct ip6_addr *ours, struct ip6_addr *peer)
+{
+	setup();
+	CHECK(ip6_parse("2001:db8:43::1", ours) == 0);
+	CHECK(ip6_parse("2001:db8:43::100", peer) == 0);
+	if (addr6_added)
+		return;
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_DAD_COUNT, 0), 0);
+	CHECK_EQ_INT(ffs_stack_addr6_add(st, st->ports[0].port_id, ours, 64), 0);
+	addr6_added = true;
+}
+
+/** An AF_INET6 socket homed on lcore `home`, bound to [::]:port. */
+static struct ffs_sock *sock6_at(unsigned home, uint16_t port, bool reuseport)
+{
+	setup();
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, apps[home], &so), 0);
+	ffs_sock_set_family6(st, so);
+	so->nonblock = true;
+	so->reuseport = reuseport;
+	so->rcvbuf = 1 << 20;
+	CHECK_EQ_INT(ffs_sock_bind6(st, so, IP6_ANY.b, 0, port), 0);
+	return so;
+}
+
+/** The lcore a udp6 datagram from peer:sport to ours:dport belongs to. */
+static unsigned lcore_of6(const struct ip6_addr *peer, const struct ip6_addr *ours, uint16_t sport, uint16_t dport)
+{
+	return ffs_rss_lcore(ffs_rss_hash_udp6(peer->b, ours->b, sport, dport), 2);
+}
+
+/** A udp6 datagram from src:sport to dst:dport carrying `value`, as the wire brings it. */
+static void inject_udp6(const struct ip6_addr *src, const struct ip6_addr *dst, uint16_t sport, uint16_t dport, uint32_t value)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	CHECK(m != NULL);
+	const uint16_t len = UDP_HDR_LEN + sizeof(value);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN + len));
+	CHECK(p != NULL);
+	struct eth_repr eth = { .dst = st->ports[0].mac, .src = PEER_MAC, .ethertype = ETH_TYPE_IPV6 };
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	struct ipv6_repr ip = { .src = *src, .dst = *dst, .next_header = IPV6_NH_UDP, .hop_limit = 64, .payload_len = len };
+	CHECK_EQ_INT(ipv6_repr_emit(&ip, p + ETH_HDR_LEN, IPV6_HDR_LEN), IPV6_HDR_LEN);
+	uint8_t *u = p + ETH_HDR_LEN + IPV6_HDR_LEN;
+	memcpy(u + UDP_HDR_LEN, &value, sizeof(value));
+	struct udp_repr ur = { .src_port = sport, .dst_port = dport, .payload_len = sizeof(value) };
+	CHECK(udp6_repr_emit(&ur, u, len, src, dst, &WIRE_CSUM_SOFTWARE) > 0);
+	for (int tries = 0; rte_ring_enqueue(rx_ring, m) != 0; tries++) {
+		CHECK(tries < WAIT_MS);
+		usleep(1000);
+	}
+}
+
+/** The next datagram on an AF_INET6 socket, as recv_wait. */
+static int recv6_wait(struct ffs_sock *so, void *buf, size_t cap, uint16_t *sport, unsigned ms)
+{
+	struct ffs_src6 src;
+	bool truncated;
+	struct iovec iov = { buf, cap };
+	for (unsigned waited = 0;; waited++) {
+		int rc = ffs_sock_recvv6(st, so, &iov, 1, &src, sport, &truncated, false);
+		if (rc != -EAGAIN || waited >= ms)
+			return rc;
+		usleep(1000);
+	}
+}
+
+TEST(each_udp6_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
+{
+	const uint16_t port = 7200;
+	struct ip6_addr ours, peer;
+	setup_addr6(&ours, &peer);
+	struct ffs_sock *member[2] = { sock6_at(0, port, true), sock6_at(1, port, true) };
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	unsigned want[2] = { 0, 0 };
+	for (uint16_t i = 0; i < FLOWS; i++) {
+		inject_udp6(&peer, &ours, (uint16_t)(21000 + i), port, i);
+		want[lcore_of6(&peer, &ours, (uint16_t)(21000 + i), port)]++;
+	}
+	release_lcores();
+	CHECK(want[0] > 0 && want[1] > 0);
+	bool seen[FLOWS] = { false };
+	for (unsigned k = 0; k < 2; k++) {
+		for (unsigned n = 0; n < want[k]; n++) {
+			uint32_t v;
+			uint16_t sport;
+			CHECK_EQ_INT(recv6_wait(member[k], &v, sizeof(v), &sport, WAIT_MS), (int)sizeof(v));
+			CHECK(v < FLOWS && !seen[v]);
+			seen[v] = true;
+			CHECK_EQ_INT(sport, 21000 + v);
+			CHECK_EQ_INT(lcore_of6(&peer, &ours, sport, port), k);
+		}
+	}
+	uint32_t extra;
+	uint16_t sport;
+	CHECK_EQ_INT(recv6_wait(member[0], &extra, sizeof(extra), &sport, 100), -EAGAIN);
+	CHECK_EQ_INT(recv6_wait(member[1], &extra, sizeof(extra), &sport, 0), -EAGAIN);
+	struct ffs_counters after[2];
+	read_counters(after);
+	for (unsigned k = 0; k < 2; k++) {
+		CHECK_EQ_INT(after[k].udp_rx - before[k].udp_rx, want[k]);
+		CHECK_EQ_INT(after[k].udp_delivered - before[k].udp_delivered, want[k]);
+		CHECK_EQ_INT(after[k].udp_cross_lcore - before[k].udp_cross_lcore, 0);
+	}
+	CHECK_EQ_INT(after[0].eth_dispatched - before[0].eth_dispatched, want[1]);
+	CHECK_EQ_INT(after[0].eth_dispatch_dropped - before[0].eth_dispatch_dropped, 0);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
+}
+
 /** An IPv6 fragment from `src` to `dst` as the wire brings it: `len` octets at `off` of `msg`. */
 static void inject_ip6_fragment(const struct ip6_addr *src, const struct ip6_addr *dst, uint32_t id, const uint8_t *msg,
 				uint16_t off, uint16_t len, bool more)
@@ -435,14 +615,10 @@ static void inject_ip6_fragment(const struct ip6_addr *src, const struct ip6_add
 
 TEST(ipv6_fragments_are_reassembled_by_the_lcore_of_their_address_pair)
 {
-	setup();
 	struct ip6_addr ours, peer;
-	CHECK(ip6_parse("2001:db8:43::1", &ours) == 0);
-	CHECK(ip6_parse("2001:db8:43::100", &peer) == 0);
-	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_DAD_COUNT, 0), 0);
-	CHECK_EQ_INT(ffs_stack_addr6_add(st, st->ports[0].port_id, &ours, 64), 0);
-	/* A peer whose pair belongs to lcore 1: the receiving lcore (the port's one RX queue is lcore
-	 * 0's) forwards every fragment there. */
+	setup_addr6(&ours, &peer);
+	/* A peer whose pair belongs to lcore 1: the software dispatcher (the port's one RX queue is
+	 * lcore 0's) hands every fragment there, as a NIC's RSS would. */
 	while (ffs_rss_lcore(ffs_rss_hash_ipv6(peer.b, ours.b), 2) != 1)
 		peer.b[15]++;
 	static uint8_t payload[3000], msg[ICMP6_HDR_LEN + sizeof(payload)];
@@ -463,7 +639,8 @@ TEST(ipv6_fragments_are_reassembled_by_the_lcore_of_their_address_pair)
 			break;
 		usleep(1000);
 	}
-	CHECK_EQ_INT(after[0].ip6_frag_steered - before[0].ip6_frag_steered, 3);
+	CHECK_EQ_INT(after[0].eth_dispatched - before[0].eth_dispatched, 3);
+	CHECK_EQ_INT(after[0].ip6_frag_steered - before[0].ip6_frag_steered, 0);
 	CHECK_EQ_INT(after[0].ip6_fragments - before[0].ip6_fragments, 0);
 	CHECK_EQ_INT(after[1].ip6_fragments - before[1].ip6_fragments, 3);
 	CHECK_EQ_INT(after[1].ip6_reassembled - before[1].ip6_reassembled, 1);
