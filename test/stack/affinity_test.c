@@ -12,8 +12,8 @@
  * members; a fragmented
  * datagram is dispatched by its IP pair, reassembled once and delivered once to the member homed
  * on its 4-tuple's lcore, an IPv6 one by the lcore of its pair; connect picks automatic ports whose
- * replies hash to the socket's home lcore; on a port with a single TX queue too, both lcores send
- * through it.
+ * replies hash to the socket's home lcore, over IPv4 and IPv6; on a port with a single TX queue too,
+ * both lcores send through it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -661,6 +661,27 @@ TEST(connect_picks_automatic_ports_whose_replies_hash_to_the_home_lcore)
 		CHECK_EQ_INT(ffs_sock_connect(st, so, peer, rport), 0);
 		CHECK(so->lport != 0);
 		CHECK_EQ_INT(ffs_rss_lcore(ffs_rss_hash_udp4(peer, OUR_ADDR, rport, so->lport), 2), home);
+		CHECK_EQ_INT(so->tx_lcore, home);
+		ffs_sock_close(st, so);
+	}
+}
+
+TEST(connect6_picks_automatic_ports_whose_replies_hash_to_the_home_lcore)
+{
+	struct ip6_addr ours, peer0;
+	setup_addr6(&ours, &peer0);
+	for (unsigned i = 0; i < 32; i++) {
+		unsigned home = i % 2;
+		struct ffs_sock *so;
+		CHECK_EQ_INT(ffs_sock_open(st, apps[home], &so), 0);
+		ffs_sock_set_family6(st, so);
+		struct ip6_addr peer = peer0;
+		peer.b[15] = (uint8_t)(peer.b[15] + i % 4);
+		uint16_t rport = (uint16_t)(9000 + i);
+		CHECK_EQ_INT(ffs_sock_connect6(st, so, peer.b, 0, rport), 0);
+		CHECK(so->lport != 0);
+		CHECK_MEM(so->laddr6, ours.b, 16);
+		CHECK_EQ_INT(lcore_of6(&peer, &ours, rport, so->lport), home);
 		CHECK_EQ_INT(so->tx_lcore, home);
 		ffs_sock_close(st, so);
 	}
