@@ -13,7 +13,8 @@
  * datagram is dispatched by its IP pair, reassembled once and delivered once to the member homed
  * on its 4-tuple's lcore, an IPv6 one by the lcore of its pair; connect picks automatic ports whose
  * replies hash to the socket's home lcore, over IPv4 and IPv6; on a port with a single TX queue too,
- * both lcores send through it.
+ * both lcores send through it; on a port with an RX queue per lcore, IPv6 fragments that arrive on
+ * the wrong lcore are steered to their pair's and counted once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,21 +47,25 @@ static const struct eth_addr PEER_MAC = { { 0x02, 0, 0, 0, 0x43, 0x02 } };
 
 static struct ffs_stack *st;
 static struct ffs_app *apps[2];
-static struct rte_ring *rx_ring;
+static struct rte_ring *rx_rings[2];
+static struct rte_ring *rx_ring; /* where frames are fed: the first RX queue's */
 static bool addr6_added;
 
 static struct rte_ring *tx_rings[2];
 static unsigned stacks;
 
 /**
- * Starts the stack on a fresh net_ring port with one RX queue and `n_tx` TX queues (rings of the
+ * Starts the stack on a fresh net_ring port with `n_rx` RX queues and `n_tx` TX queues (rings of the
  * test's own), PEER_ADDR's MAC known, and an application context homed on each lcore.
  */
-static void start_on_ring_port(unsigned n_tx)
+static void start_on_ring_port(unsigned n_rx, unsigned n_tx)
 {
 	char name[32];
-	snprintf(name, sizeof(name), "aff_rx%u", stacks);
-	rx_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	for (unsigned q = 0; q < n_rx; q++) {
+		snprintf(name, sizeof(name), "aff_rx%u_%u", stacks, q);
+		rx_rings[q] = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	}
+	rx_ring = rx_rings[0];
 	addr6_added = false;
 	for (unsigned q = 0; q < n_tx; q++) {
 		snprintf(name, sizeof(name), "aff_tx%u_%u", stacks, q);
@@ -68,8 +73,8 @@ static void start_on_ring_port(unsigned n_tx)
 	}
 	snprintf(name, sizeof(name), "net_ring_aff%u", stacks++);
 	int port_id = -1;
-	if (rx_ring && tx_rings[0] && tx_rings[n_tx - 1])
-		port_id = rte_eth_from_rings(name, &rx_ring, 1, tx_rings, (unsigned)n_tx, SOCKET_ID_ANY);
+	if (rx_rings[0] && rx_rings[n_rx - 1] && tx_rings[0] && tx_rings[n_tx - 1])
+		port_id = rte_eth_from_rings(name, rx_rings, n_rx, tx_rings, (unsigned)n_tx, SOCKET_ID_ANY);
 	if (port_id < 0) {
 		fprintf(stderr, "affinity_test: cannot make the ring port\n");
 		exit(2);
@@ -98,7 +103,7 @@ static void setup(void)
 	if (st)
 		return;
 	test_eal_init("affinity_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", NULL);
-	start_on_ring_port(2);
+	start_on_ring_port(1, 2);
 }
 
 /*
@@ -693,7 +698,7 @@ TEST(lcores_share_the_tx_queue_of_a_port_that_has_one)
 	ffs_app_free(st, apps[0]);
 	ffs_app_free(st, apps[1]);
 	ffs_stack_stop(st);
-	start_on_ring_port(1);
+	start_on_ring_port(1, 1);
 	struct ffs_sock *sender[2] = { sock_at(0, 7100, false), sock_at(1, 7101, false) };
 	const unsigned each = 300;
 	for (unsigned i = 0; i < each; i++) {
@@ -730,6 +735,48 @@ TEST(lcores_share_the_tx_queue_of_a_port_that_has_one)
 	release_lcores();
 	ffs_sock_close(st, sender[0]);
 	ffs_sock_close(st, sender[1]);
+}
+
+TEST(ipv6_fragments_steered_to_their_pair_lcore_are_counted_once_in_the_ipv6_input_counters)
+{
+	/* Two RX queues, one per lcore, and no software dispatcher: frames fed into the first queue's
+	 * ring arrive on lcore 0 as a NIC's RSS would have put them there. */
+	setup();
+	ffs_app_free(st, apps[0]);
+	ffs_app_free(st, apps[1]);
+	ffs_stack_stop(st);
+	start_on_ring_port(2, 2);
+	CHECK(!st->ports[0].rx_dispatch);
+	struct ip6_addr ours, peer;
+	setup_addr6(&ours, &peer);
+	while (ffs_rss_lcore(ffs_rss_hash_ipv6(peer.b, ours.b), 2) != 1)
+		peer.b[15]++;
+	static uint8_t payload[3000], msg[ICMP6_HDR_LEN + sizeof(payload)];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 5 + 3);
+	CHECK_EQ_INT(icmp6_echo_emit(ICMP6_ECHO_REQUEST, 0x4343, 1, payload, sizeof(payload), &peer, &ours, msg, sizeof(msg)),
+		     sizeof(msg));
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	inject_ip6_fragment(&peer, &ours, 0x7007, msg, 0, 1448, true);
+	inject_ip6_fragment(&peer, &ours, 0x7007, msg, 1448, 1448, true);
+	inject_ip6_fragment(&peer, &ours, 0x7007, msg, 2896, (uint16_t)(sizeof(msg) - 2896), false);
+	release_lcores();
+	struct ffs_counters after[2];
+	for (unsigned waited = 0; waited < WAIT_MS; waited++) {
+		read_counters(after);
+		if (after[1].icmp6_echo_in != before[1].icmp6_echo_in)
+			break;
+		usleep(1000);
+	}
+	CHECK_EQ_INT(after[1].icmp6_echo_in - before[1].icmp6_echo_in, 1);
+	CHECK_EQ_INT(after[0].ip6_frag_steered - before[0].ip6_frag_steered, 3);
+	CHECK_EQ_INT(after[1].ip6_fragments - before[1].ip6_fragments, 3);
+	CHECK_EQ_INT(after[1].ip6_reassembled - before[1].ip6_reassembled, 1);
+	/* Received once, on lcore 0, as IPv4's steered fragments are counted. */
+	CHECK_EQ_INT(after[0].ip6_rx - before[0].ip6_rx, 3);
+	CHECK_EQ_INT(after[1].ip6_rx - before[1].ip6_rx, 0);
+	CHECK_EQ_INT(after[0].ip6_delivered + after[1].ip6_delivered - before[0].ip6_delivered - before[1].ip6_delivered, 1);
 }
 
 int main(int argc, char **argv)
