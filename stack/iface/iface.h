@@ -200,6 +200,9 @@ unsigned udp_tx_drain(struct ffs_lcore *lc);
  * `offload`, else summed in software over every segment.
  */
 void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint32_t src, uint32_t dst, bool offload);
+/** udp_csum_fill for a UDP datagram over IPv6 (RFC 8200 §8.1: a computed zero is sent as all ones). */
+void udp6_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, const struct ip6_addr *src,
+		    const struct ip6_addr *dst, bool offload);
 /** Ends the burst: queues the datagrams gathered for each socket (one ring enqueue and one SO_RCVBUF
  *  charge per socket), then wakes the applications whose sockets got datagrams or errors. Called
  *  before the lcore's turn ends (it holds those sockets only inside it). */

@@ -253,8 +253,14 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 		.payload_len = payload_len,
 	};
 	ipv6_repr_emit(&ip, hdr, IPV6_HDR_LEN);
+	/* RFC 8201: a destination's path MTU, lowered by Packet Too Big, never below 1280. */
+	uint16_t mtu = local ? 0 : dst_mac ? port->mtu : route6_pmtu(st, &o->dst, port->mtu);
+	/* As IPv4's: the device sums a UDP datagram that leaves in one frame, where it offers to and
+	 * net.inet.udp.tx_csum_offload lets it; a looped-back copy or fragments carry the sum itself. */
 	if (o->udp_csum)
-		ipv6_l4_csum_fill(m, IPV6_HDR_LEN, 6, &ip.src, &ip.dst, IPV6_NH_UDP);
+		udp6_csum_fill(lc, m, IPV6_HDR_LEN, &ip.src, &ip.dst,
+			       !local && !mcast_copy && port->caps.tx_udp_offload && rte_pktmbuf_pkt_len(m) <= mtu &&
+				       ffs_sysctl(st, FFS_SYSCTL_UDP_TX_CSUM_OFFLOAD));
 	lc->ctr.ip6_tx++;
 	if (local)
 		return ip_loopback_enqueue(lc, m, &lc->ctr.ip6_loopback);
@@ -265,8 +271,6 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 			ip_loopback_enqueue(lc, copy, &lc->ctr.ip6_loopback);
 	}
 	m->l3_len = IPV6_HDR_LEN;
-	/* RFC 8201: a destination's path MTU, lowered by Packet Too Big, never below 1280. */
-	uint16_t mtu = dst_mac ? port->mtu : route6_pmtu(st, &o->dst, port->mtu);
 	if (rte_pktmbuf_pkt_len(m) > mtu) {
 		if (o->dont_frag) {
 			lc->ctr.ip6_toolong++;

@@ -401,7 +401,7 @@ static __rte_noinline void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* ipv6_output fills the checksum once the source is chosen (RFC 8200 §8.1: never zero). */
+	/* ipv6_output fills the checksum once the source and the port are known (RFC 8200 §8.1: never zero). */
 	wr_be16(h, meta->sport);
 	wr_be16(h + 2, meta->dport);
 	wr_be16(h + 4, (uint16_t)(payload_len + UDP_HDR_LEN));
@@ -459,18 +459,30 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 /** What udp_csum_fill asks of udp_repr_emit when the device sums the datagram. */
 static const struct wire_csum_caps TX_UDP_OFFLOAD = { .tx_udp_offload = true };
 
+/** The header of the UDP datagram at h, as the TX path wrote it (the checksum still to fill). */
+static struct udp_repr tx_repr(const uint8_t *h)
+{
+	return (struct udp_repr){ .src_port = rd_be16(h), .dst_port = rd_be16(h + 2),
+				  .payload_len = (uint16_t)(rd_be16(h + 4) - UDP_HDR_LEN) };
+}
+
+/* DPDK's contract for RTE_MBUF_F_TX_UDP_CKSUM: l2/l3/l4 lengths set, the family's flag, the field
+ * seeded with the pseudo-header sum (rte_ipv4_phdr_cksum's or rte_ipv6_phdr_cksum's value, which
+ * udp_repr_emit and udp6_repr_emit write). */
+static void tx_offload(struct ffs_lcore *lc, struct rte_mbuf *m, uint64_t family)
+{
+	m->l4_len = UDP_HDR_LEN;
+	m->ol_flags |= family | RTE_MBUF_F_TX_UDP_CKSUM;
+	lc->ctr.udp_tx_csum_offload++;
+}
+
 void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint32_t src, uint32_t dst, bool offload)
 {
 	uint8_t *h = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-	struct udp_repr u = { .src_port = rd_be16(h), .dst_port = rd_be16(h + 2),
-			      .payload_len = (uint16_t)(rd_be16(h + 4) - UDP_HDR_LEN) };
+	struct udp_repr u = tx_repr(h);
 	if (offload) {
-		/* DPDK's contract for RTE_MBUF_F_TX_UDP_CKSUM: l2/l3/l4 lengths set, the field seeded with the
-		 * pseudo-header sum (rte_ipv4_phdr_cksum's value, which udp_repr_emit writes). */
 		udp_repr_emit(&u, h, (size_t)UDP_HDR_LEN + u.payload_len, src, dst, &TX_UDP_OFFLOAD);
-		m->l4_len = UDP_HDR_LEN;
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
-		lc->ctr.udp_tx_csum_offload++;
+		tx_offload(lc, m, RTE_MBUF_F_TX_IPV4);
 	} else if (m->nb_segs == 1) {
 		udp_repr_emit(&u, h, rte_pktmbuf_data_len(m) - off, src, dst, &WIRE_CSUM_SOFTWARE);
 	} else {
@@ -483,6 +495,19 @@ void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint3
 		/* RFC 768: a computed zero is sent as all ones. */
 		wr_be16(h + 6, c ? c : 0xffff);
 	}
+}
+
+void udp6_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, const struct ip6_addr *src,
+		    const struct ip6_addr *dst, bool offload)
+{
+	if (!offload) {
+		ipv6_l4_csum_fill(m, off, 6, src, dst, IPV6_NH_UDP);
+		return;
+	}
+	uint8_t *h = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	struct udp_repr u = tx_repr(h);
+	udp6_repr_emit(&u, h, (size_t)UDP_HDR_LEN + u.payload_len, src, dst, &TX_UDP_OFFLOAD);
+	tx_offload(lc, m, RTE_MBUF_F_TX_IPV6);
 }
 
 /** Gives `bytes` and `count` datagrams of SO_SNDBUF charge back to so (if it is still the same socket:
