@@ -139,10 +139,20 @@ static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *
 	s->bytes += charge;
 }
 
+/** A received udp6 datagram's IPv6 header, left in the headroom meta->src bytes before its payload. */
+static const struct ipv6_hdr *ip6_hdr_of(const struct rte_mbuf *m, const struct ffs_meta *meta)
+{
+	return (const struct ipv6_hdr *)(rte_pktmbuf_mtod(m, const uint8_t *) - meta->src);
+}
+
 /** The lcore a datagram's flow belongs to: the one its 4-tuple hashes to (where RSS or the software
  *  dispatcher brings its unfragmented datagrams). */
-static unsigned flow_lcore_of(const struct ffs_stack *st, const struct ffs_meta *meta)
+static unsigned flow_lcore_of(const struct ffs_stack *st, const struct rte_mbuf *m, const struct ffs_meta *meta)
 {
+	if (meta->flags & FFS_META_V6) {
+		const struct ipv6_hdr *h = ip6_hdr_of(m, meta);
+		return ffs_rss_lcore(ffs_rss_hash_udp6(h->src.b, h->dst.b, meta->sport, meta->dport), st->n_lcores);
+	}
 	return ffs_rss_lcore(ffs_rss_hash_udp4(meta->src, meta->dst, meta->sport, meta->dport), st->n_lcores);
 }
 
@@ -165,8 +175,14 @@ static bool steer_home(struct ffs_lcore *lc, unsigned home, struct rte_mbuf *m)
 void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m)
 {
 	const struct ffs_meta *meta = ffs_meta(m);
-	struct ffs_sock *so = demux_unicast(lc->demux, meta->src, meta->sport, meta->dst, meta->dport,
-					    flow_lcore_of(lc->st, meta));
+	unsigned flow = flow_lcore_of(lc->st, m, meta);
+	struct ffs_sock *so;
+	if (meta->flags & FFS_META_V6) {
+		const struct ipv6_hdr *h = ip6_hdr_of(m, meta);
+		so = demux_unicast6(lc->demux, h->src.b, meta->sport, h->dst.b, meta->dport, flow);
+	} else {
+		so = demux_unicast(lc->demux, meta->src, meta->sport, meta->dst, meta->dport, flow);
+	}
 	if (so) {
 		deliver(lc, so, m);
 		return;
@@ -221,7 +237,7 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 		/* A reassembled datagram was put together on the lcore of its IP pair (iface/ipv4.c); its
 		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
 		bool steer = reassembled && lc->st->n_lcores > 1;
-		unsigned flow = steer ? flow_lcore_of(lc->st, meta) : lc->index;
+		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
 		struct ffs_sock *so = demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow);
 		if (so) {
 			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
@@ -253,7 +269,6 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
 		bool multicast, bool reassembled)
 {
-	(void)reassembled;
 	struct udp_repr u;
 	lc->ctr.udp_rx++;
 	enum wire_result r;
@@ -297,8 +312,14 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 				   .sport = u.src_port, .dport = u.dst_port, .ttl = ip->hop_limit, .tos = ip->tclass,
 				   .flags = FFS_META_V6 };
 	if (!multicast) {
-		struct ffs_sock *so = demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, lc->index);
+		/* As udp_input's: a reassembled datagram was put together on the lcore of its address pair
+		 * (iface/ipv6_frag.c) and goes to its socket's home lcore. */
+		bool steer = reassembled && lc->st->n_lcores > 1;
+		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
+		struct ffs_sock *so = demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow);
 		if (so) {
+			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
+				return;
 			deliver(lc, so, m);
 			return;
 		}

@@ -9,9 +9,8 @@
  * udp6, is processed on lcore hash % 2 and a reusePort group gives it to the member homed there
  * (udp.cross_lcore stays 0); a socket homed on the other lcore counts what crosses, and so does a
  * reusePort group with no member on a lcore, whose flows there the flow hash spreads over all
- * members; a fragmented
- * datagram is dispatched by its IP pair, reassembled once and delivered once to the member homed
- * on its 4-tuple's lcore, an IPv6 one by the lcore of its pair; connect picks automatic ports whose
+ * members; a fragmented datagram, IPv4 or IPv6, is dispatched by its IP pair, reassembled once and
+ * delivered once to the member homed on its 4-tuple's lcore; connect picks automatic ports whose
  * replies hash to the socket's home lcore, over IPv4 and IPv6; on a port with a single TX queue too,
  * both lcores send through it; on a port with an RX queue per lcore, IPv6 fragments that arrive on
  * the wrong lcore are steered to their pair's and counted once.
@@ -597,9 +596,10 @@ TEST(each_udp6_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_pic
 	ffs_sock_close(st, member[1]);
 }
 
-/** An IPv6 fragment from `src` to `dst` as the wire brings it: `len` octets at `off` of `msg`. */
-static void inject_ip6_fragment(const struct ip6_addr *src, const struct ip6_addr *dst, uint32_t id, const uint8_t *msg,
-				uint16_t off, uint16_t len, bool more)
+/** An IPv6 fragment from `src` to `dst` as the wire brings it: `len` octets at `off` of `msg`, a
+ *  message of upper-layer protocol `nh`. */
+static void inject_ip6_fragment_of(uint8_t nh, const struct ip6_addr *src, const struct ip6_addr *dst, uint32_t id,
+				   const uint8_t *msg, uint16_t off, uint16_t len, bool more)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
 	CHECK(m != NULL);
@@ -610,12 +610,64 @@ static void inject_ip6_fragment(const struct ip6_addr *src, const struct ip6_add
 	struct ipv6_repr ip = { .src = *src, .dst = *dst, .next_header = IPV6_NH_FRAGMENT, .hop_limit = 64,
 				.payload_len = (uint16_t)(IPV6_FRAG_HDR_LEN + len) };
 	CHECK_EQ_INT(ipv6_repr_emit(&ip, p + ETH_HDR_LEN, IPV6_HDR_LEN), IPV6_HDR_LEN);
-	ipv6_frag_hdr_emit(IPV6_NH_ICMPV6, off, more, id, p + ETH_HDR_LEN + IPV6_HDR_LEN, IPV6_FRAG_HDR_LEN);
+	ipv6_frag_hdr_emit(nh, off, more, id, p + ETH_HDR_LEN + IPV6_HDR_LEN, IPV6_FRAG_HDR_LEN);
 	memcpy(p + ETH_HDR_LEN + IPV6_HDR_LEN + IPV6_FRAG_HDR_LEN, msg + off, len);
 	for (int tries = 0; rte_ring_enqueue(rx_ring, m) != 0; tries++) {
 		CHECK(tries < WAIT_MS);
 		usleep(1000);
 	}
+}
+
+/** A fragment of an ICMPv6 message, as inject_ip6_fragment_of. */
+static void inject_ip6_fragment(const struct ip6_addr *src, const struct ip6_addr *dst, uint32_t id, const uint8_t *msg,
+				uint16_t off, uint16_t len, bool more)
+{
+	inject_ip6_fragment_of(IPV6_NH_ICMPV6, src, dst, id, msg, off, len, more);
+}
+
+TEST(a_fragmented_udp6_datagram_is_reassembled_once_and_delivered_to_the_member_homed_on_its_flow_lcore)
+{
+	const uint16_t port = 7202;
+	struct ip6_addr ours, peer;
+	setup_addr6(&ours, &peer);
+	const unsigned pair_lcore = ffs_rss_lcore(ffs_rss_hash_ipv6(peer.b, ours.b), 2);
+	/* A source port whose flow belongs to the other lcore: the datagram must move after reassembly. */
+	uint16_t sport = 41000;
+	while (lcore_of6(&peer, &ours, sport, port) == pair_lcore)
+		sport++;
+	const unsigned flow_lcore = lcore_of6(&peer, &ours, sport, port);
+	struct ffs_sock *member[2] = { sock6_at(0, port, true), sock6_at(1, port, true) };
+	static uint8_t payload[3000], dgram[UDP_HDR_LEN + sizeof(payload)];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 11 + 7);
+	memcpy(dgram + UDP_HDR_LEN, payload, sizeof(payload));
+	struct udp_repr u = { .src_port = sport, .dst_port = port, .payload_len = sizeof(payload) };
+	CHECK(udp6_repr_emit(&u, dgram, sizeof(dgram), &peer, &ours, &WIRE_CSUM_SOFTWARE) > 0);
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	inject_ip6_fragment_of(IPV6_NH_UDP, &peer, &ours, 0x8008, dgram, 2896, (uint16_t)(sizeof(dgram) - 2896), false);
+	inject_ip6_fragment_of(IPV6_NH_UDP, &peer, &ours, 0x8008, dgram, 0, 1448, true);
+	inject_ip6_fragment_of(IPV6_NH_UDP, &peer, &ours, 0x8008, dgram, 1448, 1448, true);
+	release_lcores();
+
+	static uint8_t got[sizeof(payload) + 16];
+	uint16_t from;
+	CHECK_EQ_INT(recv6_wait(member[flow_lcore], got, sizeof(got), &from, WAIT_MS), (int)sizeof(payload));
+	CHECK_EQ_INT(from, sport);
+	CHECK_MEM(got, payload, sizeof(payload));
+	CHECK_EQ_INT(recv6_wait(member[flow_lcore], got, sizeof(got), &from, 100), -EAGAIN);
+	CHECK_EQ_INT(recv6_wait(member[1 - flow_lcore], got, sizeof(got), &from, 0), -EAGAIN);
+	struct ffs_counters after[2];
+	read_counters(after);
+	CHECK_EQ_INT(after[pair_lcore].ip6_fragments - before[pair_lcore].ip6_fragments, 3);
+	CHECK_EQ_INT(after[pair_lcore].ip6_reassembled - before[pair_lcore].ip6_reassembled, 1);
+	CHECK_EQ_INT(after[pair_lcore].udp_steered - before[pair_lcore].udp_steered, 1);
+	CHECK_EQ_INT(after[flow_lcore].udp_delivered - before[flow_lcore].udp_delivered, 1);
+	CHECK_EQ_INT(after[pair_lcore].udp_delivered - before[pair_lcore].udp_delivered, 0);
+	CHECK_EQ_INT(after[0].udp_cross_lcore + after[1].udp_cross_lcore,
+		     before[0].udp_cross_lcore + before[1].udp_cross_lcore);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
 }
 
 TEST(ipv6_fragments_are_reassembled_by_the_lcore_of_their_address_pair)
