@@ -200,6 +200,9 @@ unsigned udp_tx_drain(struct ffs_lcore *lc);
  * `offload`, else summed in software over every segment.
  */
 void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint32_t src, uint32_t dst, bool offload);
+/** udp_csum_fill for a UDP datagram over IPv6 (RFC 8200 §8.1: a computed zero is sent as all ones). */
+void udp6_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, const struct ip6_addr *src,
+		    const struct ip6_addr *dst, bool offload);
 /** Ends the burst: queues the datagrams gathered for each socket (one ring enqueue and one SO_RCVBUF
  *  charge per socket), then wakes the applications whose sockets got datagrams or errors. Called
  *  before the lcore's turn ends (it holds those sockets only inside it). */
@@ -235,6 +238,10 @@ int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t 
 
 /** IPv6 input (data at the IPv6 header). `port` is NULL for packets looped back inside the stack. */
 void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
+
+/** A fragment forwarded by the lcore that received it (ipv6_frag_steer) to the lcore that reassembles
+ *  its datagram: validated and counted there, it goes on to reassembly here. */
+void ipv6_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
 
 /** What the caller of ipv6_output decides about a packet. */
 struct ipv6_out {
@@ -326,7 +333,7 @@ struct rte_mbuf *ipv6_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struc
 /**
  * Hands a received fragment (data at its IPv6 header) to the lcore that reassembles its datagram —
  * the one its address pair hashes to, as RSS would — when that is another lcore: true when m was
- * taken (queued there, or dropped and counted). The owner sees it again through ipv6_input
+ * taken (queued there, or dropped and counted). The owner takes it through ipv6_steered_input
  * (FFS_PEER_FRAGMENT6 on its peer ring). False for atomic fragments and on a single lcore.
  */
 bool ipv6_frag_steer(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv6_repr *ip);

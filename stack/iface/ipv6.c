@@ -63,6 +63,9 @@ static bool is_martian(const struct ffs_port *port, const struct ipv6_repr *ip)
 	return port && (ip6_is_loopback(&ip->src) || ip6_is_loopback(&ip->dst) || ip6_is_v4mapped(&ip->dst));
 }
 
+static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, struct ipv6_repr *ipp,
+		    struct wire_csum_caps *capsp, bool multicast);
+
 void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
 {
 	const struct ffs_stack *st = lc->st;
@@ -116,10 +119,35 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 			goto drop;
 		}
 	}
-	bool reassembled = ip.fragment && (ip.more_frags || ip.frag_offset);
 	/* Fragments of one datagram are reassembled by the lcore their address pair hashes to. */
-	if (reassembled && port && ipv6_frag_steer(lc, port, m, &ip))
+	if (ip.fragment && (ip.more_frags || ip.frag_offset) && port && ipv6_frag_steer(lc, port, m, &ip))
 		return;
+	deliver(lc, port, m, &ip, &caps, multicast);
+	return;
+drop:
+	rte_pktmbuf_free(m);
+}
+
+void ipv6_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
+{
+	/* Validated, trimmed and counted by the lcore that received it. */
+	struct ipv6_repr ip;
+	struct wire_csum_caps caps = port->caps;
+	caps.rx_l4_verified = false;
+	if (ipv6_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ip, NULL) != WIRE_OK) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	deliver(lc, port, m, &ip, &caps, ip6_is_multicast(&ip.dst));
+}
+
+/** Local delivery of a validated packet (data at its IPv6 header): reassembly, then the upper layer. */
+static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, struct ipv6_repr *ipp,
+		    struct wire_csum_caps *capsp, bool multicast)
+{
+	struct ipv6_repr ip = *ipp;
+	struct wire_csum_caps caps = *capsp;
+	bool reassembled = ip.fragment && (ip.more_frags || ip.frag_offset);
 	if (ip.fragment) {
 		m = ipv6_reassemble(lc, m, &ip);
 		if (!m)
@@ -225,8 +253,14 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 		.payload_len = payload_len,
 	};
 	ipv6_repr_emit(&ip, hdr, IPV6_HDR_LEN);
+	/* RFC 8201: a destination's path MTU, lowered by Packet Too Big, never below 1280. */
+	uint16_t mtu = local ? 0 : dst_mac ? port->mtu : route6_pmtu(st, &o->dst, port->mtu);
+	/* As IPv4's: the device sums a UDP datagram that leaves in one frame, where it offers to and
+	 * net.inet.udp.tx_csum_offload lets it; a looped-back copy or fragments carry the sum itself. */
 	if (o->udp_csum)
-		ipv6_l4_csum_fill(m, IPV6_HDR_LEN, 6, &ip.src, &ip.dst, IPV6_NH_UDP);
+		udp6_csum_fill(lc, m, IPV6_HDR_LEN, &ip.src, &ip.dst,
+			       !local && !mcast_copy && port->caps.tx_udp_offload && rte_pktmbuf_pkt_len(m) <= mtu &&
+				       ffs_sysctl(st, FFS_SYSCTL_UDP_TX_CSUM_OFFLOAD));
 	lc->ctr.ip6_tx++;
 	if (local)
 		return ip_loopback_enqueue(lc, m, &lc->ctr.ip6_loopback);
@@ -237,8 +271,6 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 			ip_loopback_enqueue(lc, copy, &lc->ctr.ip6_loopback);
 	}
 	m->l3_len = IPV6_HDR_LEN;
-	/* RFC 8201: a destination's path MTU, lowered by Packet Too Big, never below 1280. */
-	uint16_t mtu = dst_mac ? port->mtu : route6_pmtu(st, &o->dst, port->mtu);
 	if (rte_pktmbuf_pkt_len(m) > mtu) {
 		if (o->dont_frag) {
 			lc->ctr.ip6_toolong++;

@@ -139,10 +139,20 @@ static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *
 	s->bytes += charge;
 }
 
+/** A received udp6 datagram's IPv6 header, left in the headroom meta->src bytes before its payload. */
+static const struct ipv6_hdr *ip6_hdr_of(const struct rte_mbuf *m, const struct ffs_meta *meta)
+{
+	return (const struct ipv6_hdr *)(rte_pktmbuf_mtod(m, const uint8_t *) - meta->src);
+}
+
 /** The lcore a datagram's flow belongs to: the one its 4-tuple hashes to (where RSS or the software
  *  dispatcher brings its unfragmented datagrams). */
-static unsigned flow_lcore_of(const struct ffs_stack *st, const struct ffs_meta *meta)
+static unsigned flow_lcore_of(const struct ffs_stack *st, const struct rte_mbuf *m, const struct ffs_meta *meta)
 {
+	if (meta->flags & FFS_META_V6) {
+		const struct ipv6_hdr *h = ip6_hdr_of(m, meta);
+		return ffs_rss_lcore(ffs_rss_hash_udp6(h->src.b, h->dst.b, meta->sport, meta->dport), st->n_lcores);
+	}
 	return ffs_rss_lcore(ffs_rss_hash_udp4(meta->src, meta->dst, meta->sport, meta->dport), st->n_lcores);
 }
 
@@ -165,8 +175,14 @@ static bool steer_home(struct ffs_lcore *lc, unsigned home, struct rte_mbuf *m)
 void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m)
 {
 	const struct ffs_meta *meta = ffs_meta(m);
-	struct ffs_sock *so = demux_unicast(lc->demux, meta->src, meta->sport, meta->dst, meta->dport,
-					    flow_lcore_of(lc->st, meta));
+	unsigned flow = flow_lcore_of(lc->st, m, meta);
+	struct ffs_sock *so;
+	if (meta->flags & FFS_META_V6) {
+		const struct ipv6_hdr *h = ip6_hdr_of(m, meta);
+		so = demux_unicast6(lc->demux, h->src.b, meta->sport, h->dst.b, meta->dport, flow);
+	} else {
+		so = demux_unicast(lc->demux, meta->src, meta->sport, meta->dst, meta->dport, flow);
+	}
 	if (so) {
 		deliver(lc, so, m);
 		return;
@@ -221,7 +237,7 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 		/* A reassembled datagram was put together on the lcore of its IP pair (iface/ipv4.c); its
 		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
 		bool steer = reassembled && lc->st->n_lcores > 1;
-		unsigned flow = steer ? flow_lcore_of(lc->st, meta) : lc->index;
+		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
 		struct ffs_sock *so = demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow);
 		if (so) {
 			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
@@ -253,7 +269,6 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
 		bool multicast, bool reassembled)
 {
-	(void)reassembled;
 	struct udp_repr u;
 	lc->ctr.udp_rx++;
 	enum wire_result r;
@@ -297,8 +312,14 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 				   .sport = u.src_port, .dport = u.dst_port, .ttl = ip->hop_limit, .tos = ip->tclass,
 				   .flags = FFS_META_V6 };
 	if (!multicast) {
-		struct ffs_sock *so = demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, lc->index);
+		/* As udp_input's: a reassembled datagram was put together on the lcore of its address pair
+		 * (iface/ipv6_frag.c) and goes to its socket's home lcore. */
+		bool steer = reassembled && lc->st->n_lcores > 1;
+		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
+		struct ffs_sock *so = demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow);
 		if (so) {
+			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
+				return;
 			deliver(lc, so, m);
 			return;
 		}
@@ -401,7 +422,7 @@ static __rte_noinline void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* ipv6_output fills the checksum once the source is chosen (RFC 8200 §8.1: never zero). */
+	/* ipv6_output fills the checksum once the source and the port are known (RFC 8200 §8.1: never zero). */
 	wr_be16(h, meta->sport);
 	wr_be16(h + 2, meta->dport);
 	wr_be16(h + 4, (uint16_t)(payload_len + UDP_HDR_LEN));
@@ -459,18 +480,30 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 /** What udp_csum_fill asks of udp_repr_emit when the device sums the datagram. */
 static const struct wire_csum_caps TX_UDP_OFFLOAD = { .tx_udp_offload = true };
 
+/** The header of the UDP datagram at h, as the TX path wrote it (the checksum still to fill). */
+static struct udp_repr tx_repr(const uint8_t *h)
+{
+	return (struct udp_repr){ .src_port = rd_be16(h), .dst_port = rd_be16(h + 2),
+				  .payload_len = (uint16_t)(rd_be16(h + 4) - UDP_HDR_LEN) };
+}
+
+/* DPDK's contract for RTE_MBUF_F_TX_UDP_CKSUM: l2/l3/l4 lengths set, the family's flag, the field
+ * seeded with the pseudo-header sum (rte_ipv4_phdr_cksum's or rte_ipv6_phdr_cksum's value, which
+ * udp_repr_emit and udp6_repr_emit write). */
+static void tx_offload(struct ffs_lcore *lc, struct rte_mbuf *m, uint64_t family)
+{
+	m->l4_len = UDP_HDR_LEN;
+	m->ol_flags |= family | RTE_MBUF_F_TX_UDP_CKSUM;
+	lc->ctr.udp_tx_csum_offload++;
+}
+
 void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint32_t src, uint32_t dst, bool offload)
 {
 	uint8_t *h = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-	struct udp_repr u = { .src_port = rd_be16(h), .dst_port = rd_be16(h + 2),
-			      .payload_len = (uint16_t)(rd_be16(h + 4) - UDP_HDR_LEN) };
+	struct udp_repr u = tx_repr(h);
 	if (offload) {
-		/* DPDK's contract for RTE_MBUF_F_TX_UDP_CKSUM: l2/l3/l4 lengths set, the field seeded with the
-		 * pseudo-header sum (rte_ipv4_phdr_cksum's value, which udp_repr_emit writes). */
 		udp_repr_emit(&u, h, (size_t)UDP_HDR_LEN + u.payload_len, src, dst, &TX_UDP_OFFLOAD);
-		m->l4_len = UDP_HDR_LEN;
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
-		lc->ctr.udp_tx_csum_offload++;
+		tx_offload(lc, m, RTE_MBUF_F_TX_IPV4);
 	} else if (m->nb_segs == 1) {
 		udp_repr_emit(&u, h, rte_pktmbuf_data_len(m) - off, src, dst, &WIRE_CSUM_SOFTWARE);
 	} else {
@@ -483,6 +516,19 @@ void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint3
 		/* RFC 768: a computed zero is sent as all ones. */
 		wr_be16(h + 6, c ? c : 0xffff);
 	}
+}
+
+void udp6_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, const struct ip6_addr *src,
+		    const struct ip6_addr *dst, bool offload)
+{
+	if (!offload) {
+		ipv6_l4_csum_fill(m, off, 6, src, dst, IPV6_NH_UDP);
+		return;
+	}
+	uint8_t *h = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	struct udp_repr u = tx_repr(h);
+	udp6_repr_emit(&u, h, (size_t)UDP_HDR_LEN + u.payload_len, src, dst, &TX_UDP_OFFLOAD);
+	tx_offload(lc, m, RTE_MBUF_F_TX_IPV6);
 }
 
 /** Gives `bytes` and `count` datagrams of SO_SNDBUF charge back to so (if it is still the same socket:

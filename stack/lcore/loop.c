@@ -128,7 +128,7 @@ static unsigned drain_peers(struct ffs_lcore *lc, struct rte_ring *ring)
 		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAME)
 			eth_input(lc, port, pkts[i]);
 		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAGMENT6)
-			ipv6_input(lc, port, pkts[i]);
+			ipv6_steered_input(lc, port, pkts[i]);
 		else if (port && pkts[i]->hash.usr == FFS_PEER_ND)
 			nd6_clone_input(lc, port, pkts[i]);
 		else if (port)

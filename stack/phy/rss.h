@@ -48,11 +48,25 @@ static inline uint32_t ffs_rss_hash_udp4(uint32_t src, uint32_t dst, uint16_t sp
 	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, ffs_rss_key);
 }
 
+/** Toeplitz hash of a UDP/IPv6 4-tuple (addresses in network order, ports host order), as a NIC hashes
+ *  an unfragmented datagram (RTE_ETH_RSS_NONFRAG_IPV6_UDP). */
+static inline uint32_t ffs_rss_hash_udp6(const uint8_t src[16], const uint8_t dst[16], uint16_t sport, uint16_t dport)
+{
+	struct rte_ipv6_hdr h;
+	union rte_thash_tuple t;
+	memcpy(h.src_addr, src, 16);
+	memcpy(h.dst_addr, dst, 16);
+	rte_thash_load_v6_addrs(&h, &t);
+	/* The ports as one word, as ffs_rss_hash_udp4 writes them. */
+	t.v6.sctp_tag = (uint32_t)sport << 16 | dport;
+	return rte_softrss((uint32_t *)&t, RTE_THASH_V6_L4_LEN, ffs_rss_key);
+}
+
 /**
  * The hash a NIC with RSS gives a received frame (Ethernet header first): the UDP 4-tuple of an
- * unfragmented UDP/IPv4 datagram, the IPv4 pair of any other IPv4 packet (fragments included, so all
- * fragments of a datagram hash alike). False for a frame that is not IPv4 or too short to tell (ARP,
- * runts: the receiving lcore handles those itself).
+ * unfragmented UDP datagram, IPv4 or IPv6 (extension headers walked), the address pair of any other
+ * IP packet (fragments included, so all fragments of a datagram hash alike). False for a frame that
+ * is not IP or too short to tell (ARP, runts: the receiving lcore handles those itself).
  */
 bool ffs_rss_frame_hash(const uint8_t *frame, size_t len, uint32_t *hash);
 

@@ -99,12 +99,22 @@ int ffs_sock_publish(struct ffs_stack *st, struct ffs_sock *so)
 	return ffs_ctrl_all_put(st, msg);
 }
 
-/** The peer a connecting socket will hear from: an ephemeral port is chosen so that its replies hash
- *  to the socket's home lcore (phy/rss.h), as Seastar's ephemeral ports do. */
+/** The peer a connecting socket will hear from, over IPv4 or IPv6: an ephemeral port is chosen so
+ *  that its replies hash to the socket's home lcore (phy/rss.h), as Seastar's ephemeral ports do. */
 struct reply_flow {
+	bool v6;
 	uint32_t raddr, laddr;
+	struct ip6_addr raddr6, laddr6;
 	uint16_t rport;
 };
+
+/** The lcore of n that the reply to `reply` arriving at local port `lport` lands on. */
+static unsigned reply_lcore(const struct reply_flow *reply, uint16_t lport, unsigned n)
+{
+	uint32_t h = reply->v6 ? ffs_rss_hash_udp6(reply->raddr6.b, reply->laddr6.b, reply->rport, lport)
+			       : ffs_rss_hash_udp4(reply->raddr, reply->laddr, reply->rport, lport);
+	return ffs_rss_lcore(h, n);
+}
 
 /* Caller holds ns_lock. A free ephemeral port (one whose replies land on `home` when `reply` is
  * given and such a port is free), or 0 when none is. */
@@ -122,7 +132,7 @@ static uint16_t ephemeral_port(struct ffs_stack *st, const struct reply_flow *re
 			continue;
 		if (!reply)
 			return p;
-		if (ffs_rss_lcore(ffs_rss_hash_udp4(reply->raddr, reply->laddr, reply->rport, p), st->n_lcores) == home)
+		if (reply_lcore(reply, p, st->n_lcores) == home)
 			return p;
 		if (!any)
 			any = p;
@@ -196,7 +206,7 @@ int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, u
 	int rc = 0;
 	if (!so->bound) {
 		/* Replies from the wire arrive by RSS; looped-back ones on the sending (home) lcore anyway. */
-		struct reply_flow reply = { addr, so->addr_locked ? so->laddr : src, port };
+		struct reply_flow reply = { .raddr = addr, .laddr = so->addr_locked ? so->laddr : src, .rport = port };
 		bool wire = st->n_lcores > 1 && !route_is_local(st, addr) && !ipv4_is_loopback(addr);
 		rc = autobind_locked(st, so, wire ? &reply : NULL);
 	}
@@ -330,7 +340,15 @@ int ffs_sock_connect6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t a
 	if (ffs_in6_is_v4mapped(so->laddr6) && so->addr_locked)
 		return -EAFNOSUPPORT;
 	pthread_mutex_lock(&st->ns_lock);
-	int rc = so->bound ? 0 : autobind_locked(st, so, NULL);
+	int rc = 0;
+	if (!so->bound) {
+		/* As IPv4's connect: replies from the wire arrive by RSS, looped-back ones on the home lcore. */
+		struct reply_flow reply = { .v6 = true, .raddr6 = peer, .rport = port };
+		memcpy(reply.laddr6.b, so->addr_locked ? so->laddr6 : src.b, 16);
+		enum addr6_state state;
+		bool wire = st->n_lcores > 1 && !ip6_is_loopback(&peer) && !addr6_is_local(st, -1, &peer, &state);
+		rc = autobind_locked(st, so, wire ? &reply : NULL);
+	}
 	if (rc == 0) {
 		if (!so->addr_locked)
 			memcpy(so->laddr6, src.b, 16);

@@ -3,7 +3,9 @@
  * in each lcore mode: datagrams both ways at 0, 1, 1232 and 1452 bytes (1452 + 48 = one 1500-byte
  * packet) and, fragmented and reassembled, 1453, 9000 and 65507 bytes, byte-exact by SHA-1, with the
  * sources each side sees; the kernel's ICMPv6 port unreachable refusing a connected ff socket; and
- * multicast both ways (IPV6_JOIN_GROUP on port0, IPV6_MULTICAST_IF), with Linux's membership errors.
+ * multicast both ways (IPV6_JOIN_GROUP on port0, IPV6_MULTICAST_IF), with Linux's membership errors;
+ * datagrams in one frame with their UDP checksum left to the device (udp.tx_csum_offload) or summed by
+ * the stack, none of them a checksum error to the kernel.
  * After each test the packet pool is back at its baseline.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,6 +18,12 @@ import { FdScope, expectFfError, expectPoolAt, steadyInUse } from './udp-bench.j
 const STACK_IP6 = '2001:db8:66::2';
 const KERNEL_IP6 = '2001:db8:66::1';
 const SIZES = [0, 1, 1232, 1452, 1453, 9000, 65507];
+
+/** The kernel's Udp6InCsumErrors in the namespace. */
+async function kernelUdp6CsumErrors(ns: Netns): Promise<number> {
+  const line = (await ns.exec('cat', ['/proc/net/snmp6'])).stdout.split('\n').find((l) => l.startsWith('Udp6InCsumErrors'));
+  return Number(line?.split(/\s+/)[1]);
+}
 
 describe.each(LCORE_MODES)('UDP over IPv6 with the kernel ($name)', (mode) => {
   let ns: Netns;
@@ -84,6 +92,39 @@ describe.each(LCORE_MODES)('UDP over IPv6 with the kernel ($name)', (mode) => {
     expect(got.map((d) => d.length)).toEqual([size, size, size]);
     expect(got.map((d) => d.sha1)).toEqual(sent);
     for (const d of got) expect([d.address, d.port]).toEqual([STACK_IP6, p]);
+  });
+
+  it.each([
+    ['left to the device', 1],
+    ['summed by the stack (net.inet.udp.tx_csum_offload = 0)', 0],
+  ])('udp6 checksums of datagrams in one frame %s: they arrive byte-exact, the kernel counts no checksum error', async (_how, offload) => {
+    // net_tap offers UDP transmit checksum offload for IPv6 as for IPv4 (it sums in the PMD); a
+    // datagram in fragments is always summed by the stack.
+    const sizes = [0, 1, 57, 1452, 3000];
+    const single = sizes.filter((s) => s <= 1452).length;
+    await stack.sysctl('net.inet.udp.tx_csum_offload', offload);
+    try {
+      const p = nextPort();
+      const fd = await fds.udp6({ address: STACK_IP6, port: p });
+      const { sid, port: kport } = await kern.socket({ address: '::', port: 0 }, { type: 'udp6' });
+      const errorsBefore = await kernelUdp6CsumErrors(ns);
+      const before = await stack.stats();
+      const sent: string[] = [];
+      for (const size of sizes) {
+        const s = await stack.udpSend(fd, { to: { address: KERNEL_IP6, port: kport }, size, count: 1, pattern: 'random', startSeq: size });
+        sent.push(...(s.sha1 ?? []));
+      }
+      const r = await kern.recv(sid, { count: sizes.length, timeoutMs: 5_000 });
+      await kern.closeSocket(sid);
+      expect(r.datagrams.map((d) => d.length)).toEqual(sizes);
+      expect(r.datagrams.map((d) => d.sha1)).toEqual(sent);
+      expect(await kernelUdp6CsumErrors(ns)).toBe(errorsBefore);
+      const d = delta(before, await stack.stats());
+      expect(d['udp.tx']).toBe(sizes.length);
+      expect(d['udp.tx_csum_offload'] ?? 0).toBe(offload ? single : 0);
+    } finally {
+      await stack.sysctl('net.inet.udp.tx_csum_offload', 1);
+    }
   });
 
   it('multicast both ways: a joined ff socket receives the kernel\'s group datagrams, and the kernel ours', async () => {
