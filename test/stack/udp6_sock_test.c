@@ -192,6 +192,36 @@ TEST(v6only_socket_takes_no_ipv4)
 	ff_close(s);
 }
 
+TEST(v6only_default_follows_sysctl_at_creation)
+{
+	settle();
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_V6ONLY, 1), 0);
+	int r = udp6();
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_V6ONLY, 0), 0);
+	int d = udp6();
+	/* Each socket keeps the value it was created with (Linux's net.ipv6.bindv6only). */
+	CHECK_EQ_INT(get_int(r, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+	CHECK_EQ_INT(get_int(d, IPPROTO_IPV6, IPV6_V6ONLY), 0);
+	CHECK_EQ_INT(bind6(r, "::", 7345), 0);
+	/* `::` IPv6-only leaves the port's IPv4 side free. */
+	int s = bound(7345);
+	ff_close(s);
+	s = bound(7346);
+	send_pattern(s, 7345, 1, 10);
+	settle();
+	uint8_t buf[16];
+	CHECK_EQ_INT((int)ff_recv(r, buf, sizeof(buf), 0), -1);
+	CHECK_EQ_INT(errno, EAGAIN);
+	/* The option still overrides the default either way. */
+	int o = udp6();
+	CHECK_EQ_INT(set_int(o, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+	CHECK_EQ_INT(get_int(o, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+	ff_close(o);
+	ff_close(r);
+	ff_close(d);
+	ff_close(s);
+}
+
 TEST(sends_to_v4_mapped_peers_over_ipv4)
 {
 	settle();
