@@ -399,25 +399,28 @@ static __rte_always_inline void rx_release(struct ffs_sock *so, struct rte_mbuf 
  * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
  * next; otherwise what was received leaves SO_RCVBUF and goes back to the pool in one release.
  */
-/** The source of a received datagram as an AF_INET6 socket reports it: IPv6 from the header left in
- *  the headroom (FFS_META_V6), IPv4 v4-mapped. */
-static void src6_of(struct rte_mbuf *m, struct ffs_src6 *out)
+void ffs_dgram_addrs6(struct rte_mbuf *m, struct ffs_src6 *src, uint8_t *dst)
 {
 	const struct ffs_meta *meta = ffs_meta(m);
-	out->scope_id = 0;
+	src->scope_id = 0;
 	if (!(meta->flags & FFS_META_V6)) {
-		ffs_in6_from_v4(meta->src, out->addr);
+		ffs_in6_from_v4(meta->src, src->addr);
+		if (dst)
+			ffs_in6_from_v4(meta->dst, dst);
 		return;
 	}
-	memcpy(out->addr, rte_pktmbuf_mtod(m, const uint8_t *) - meta->src + 8, 16);
-	if (out->addr[0] == 0xfe && (out->addr[1] & 0xc0) == 0x80)
-		out->scope_id = meta->dst;
+	const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *) - meta->src;
+	memcpy(src->addr, hdr + 8, 16);
+	if (dst)
+		memcpy(dst, hdr + 24, 16);
+	if (src->addr[0] == 0xfe && (src->addr[1] & 0xc0) == 0x80)
+		src->scope_id = meta->dst;
 }
 
 void ffs_packed_src6(struct rte_mbuf *m, uint8_t *at, struct ffs_dgram_packed *v)
 {
 	struct ffs_src6 s;
-	src6_of(m, &s);
+	ffs_dgram_addrs6(m, &s, NULL);
 	memcpy(at, s.addr, 16);
 	v->src = 16;
 	v->sport = ffs_meta(m)->sport | FFS_PACKED_V6 | (s.scope_id & 0xffu) << 24;
@@ -438,7 +441,7 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 	for (unsigned i = 0; i < k; i++) {
 		rx_copy(pkts[i], &v[i]);
 		if (src6)
-			src6_of(pkts[i], &src6[i]);
+			ffs_dgram_addrs6(pkts[i], &src6[i], NULL);
 		bytes += v[i].len + FFS_DGRAM_OVERHEAD;
 	}
 	if (peek && k)

@@ -287,6 +287,9 @@ struct ffs_src6 {
 	uint8_t addr[16];
 	uint32_t scope_id; /**< of a link-local source: the port it came by (index + 1) */
 };
+/** Received datagram m's source as an AF_INET6 socket reports it, and its destination into dst (16
+ *  bytes) unless NULL: IPv6 from the header left in the headroom (FFS_META_V6), IPv4 v4-mapped. */
+void ffs_dgram_addrs6(struct rte_mbuf *m, struct ffs_src6 *src, uint8_t *dst);
 /**
  * Receives one datagram into iov; returns its full length (truncated copies set *truncated), fills
  * src/sport (and the local dst address). -EAGAIN when empty; -ECONNREFUSED (once) after an ICMP error.
