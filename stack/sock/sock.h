@@ -314,10 +314,14 @@ struct ffs_dgram_out {
 	int iovcnt;
 	uint32_t dst;
 	uint16_t dport;
+	/** An AF_INET6 socket's IPv6 destination (dst unused), with the interface (port index + 1) of a
+	 *  link-local or multicast one in scope; NULL: IPv4 (dst, or the connected peer). */
+	const struct ip6_addr *dst6;
+	uint32_t scope;
 };
 /**
- * Sends v[0..n) in order as that many ffs_sock_sendv calls would, with one SO_SNDBUF charge, one
- * bulk mbuf allocation and one TX ring enqueue for the lot. Never blocks and never fails: returns
+ * Sends v[0..n) in order as that many ffs_sock_sendv (ffs_sock_sendv6 for those with dst6) calls
+ * would, with one SO_SNDBUF charge, one bulk mbuf allocation and one TX ring enqueue for the lot. Never blocks and never fails: returns
  * how many were sent (k ≤ n). When k < n, datagram k was not sent — it fails, must wait for
  * SO_SNDBUF room, finds the pool or ring full, or an error is pending — and the caller sends it with
  * ffs_sock_sendv, which gives it the errno (or the wait) a single send would.
@@ -332,6 +336,7 @@ struct ffs_dgram_in {
 	uint16_t sport;
 	bool truncated;
 	int len; /**< the datagram's full length */
+	struct ffs_src6 src6; /**< an AF_INET6 socket's: the source as it reports it (src unset) */
 };
 /**
  * Receives up to n queued datagrams as that many ffs_sock_recvv calls (without peek) would, with one
