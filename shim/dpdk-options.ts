@@ -10,6 +10,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { constants as K, FfError, ff_bind, ff_getsockname, ff_getsockopt, ff_setsockopt, type SockOptValue } from '../posix/index.js';
+import { isIPv6Literal, scopeIdOf } from '../posix/ipv6.js';
 import type { DpdkState } from './dpdk-socket.js';
 import {
   ERR_MISSING_ARGS,
@@ -22,25 +23,6 @@ import { isInt32, validateNumber, validateString } from './validators.js';
 
 const E = osConstants.errno;
 const c = (name: string): number => K[name] as number;
-
-/**
- * The interface index of an IPv6 literal's `%scope` as libuv's uv_ip6_addr reads it: a number, or a
- * port name `portN` (index N + 1, the stack's interface numbering); 0 when absent or unknown.
- */
-export function scopeIdOf(address: string): number {
-  const pct = address.indexOf('%');
-  if (pct < 0) return 0;
-  const scope = address.slice(pct + 1);
-  if (/^\d+$/.test(scope)) return Number(scope) >>> 0;
-  const m = /^port(\d+)$/.exec(scope);
-  return m ? Number(m[1]) + 1 : 0;
-}
-
-/** An IPv6 literal with an optional `%scope` (what libuv's uv_ip6_addr parses). */
-export function isIPv6Literal(address: string): boolean {
-  const pct = address.indexOf('%');
-  return isIPv6(pct < 0 ? address : address.slice(0, pct));
-}
 
 type MembershipCall = 'addMembership' | 'dropMembership';
 type SourceMembershipCall = 'addSourceSpecificMembership' | 'dropSourceSpecificMembership';

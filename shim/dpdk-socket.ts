@@ -26,7 +26,8 @@ import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername,
 import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
 import { binding, dgramIo, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
-import { DpdkOptions, isIPv6Literal } from './dpdk-options.js';
+import { isIPv6Literal } from '../posix/ipv6.js';
+import { DpdkOptions } from './dpdk-options.js';
 import {
   ERR_INVALID_ARG_VALUE,
   ERR_IP_BLOCKED,
