@@ -171,7 +171,7 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 
 /*
  * Checks IPv6 datagram d (d->dst6) as Linux's udpv6_sendmsg does, in its order: a port (-EINVAL), the
- * link of a link-local destination (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH). The plan's
+ * size (-EMSGSIZE), a route (-ENETUNREACH). The plan's
  * dst is the scope the datagram leaves by.
  */
 static int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_out *d,
@@ -180,9 +180,10 @@ static int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, cons
 	struct tx_plan plan = { d->scope, d->dport, 0 };
 	if (plan.dport == 0)
 		return -EINVAL;
-	/* RFC 4007 §6: a link-local destination needs its link (Linux: EINVAL). */
+	/* RFC 4007 §6: a link-local destination goes out of its link: its scope, the socket's, or as
+	 * Linux's udpv6_sendmsg routes one without either, the first with an fe80::/64 route. */
 	if (ip6_is_linklocal(d->dst6) && !plan.dst && !(plan.dst = so->scope_id))
-		return -EINVAL;
+		plan.dst = ffs_sock_default_scope6(st);
 	plan.len = iov_total(d->iov, d->iovcnt);
 	if (plan.len > FFS_UDP6_MAX_PAYLOAD)
 		return -EMSGSIZE;
