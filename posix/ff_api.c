@@ -917,7 +917,7 @@ int ff_getpeername(int s, struct sockaddr *name, socklen_t *namelen)
 	if (!name || !namelen)
 		return fail(-EFAULT);
 	if (so->v6)
-		write_sin6(name, namelen, so->raddr6, 0, 0, so->rport);
+		write_sin6(name, namelen, so->raddr6, 0, ip6_is_linklocal(ffs_in6(so->raddr6)) ? so->scope_id : 0, so->rport);
 	else
 		write_sin(name, namelen, so->raddr, so->rport);
 	return 0;

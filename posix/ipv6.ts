@@ -73,12 +73,23 @@ export function isIPv6Literal(address: string): boolean {
   return isIPv6(pct < 0 ? address : address.slice(0, pct));
 }
 
-/** The interface index a `%scope` suffix names (a number, or `portN`: N + 1); 0 without one or for an unknown name. */
-export function scopeIdOf(address: string): number {
+/**
+ * The interface index libuv's uv_ip6_addr gives a `%scope` suffix on a stack of `ports` ports, as
+ * its if_nametoindex does: the stack's interfaces are named portN (index N + 1); no suffix, or a name
+ * that is none of them (a number included), is 0.
+ */
+export function scopeIdOf(address: string, ports: number): number {
   const pct = address.indexOf('%');
   if (pct < 0) return 0;
-  const scope = address.slice(pct + 1);
-  if (/^\d+$/.test(scope)) return Number(scope) >>> 0;
-  const m = /^port(\d+)$/.exec(scope);
-  return m ? Number(m[1]) + 1 : 0;
+  const m = /^port(0|[1-9]\d*)$/.exec(address.slice(pct + 1));
+  const n = m ? Number(m[1]) : ports;
+  return n < ports ? n + 1 : 0;
+}
+
+/** `address` as ffnet/posix takes it, its scope read as libuv reads it (scopeIdOf): `%<index>`, or none. */
+export function withScopeId(address: string, ports: number): string {
+  const pct = address.indexOf('%');
+  if (pct < 0) return address;
+  const id = scopeIdOf(address, ports);
+  return id ? `${address.slice(0, pct)}%${id}` : address.slice(0, pct);
 }

@@ -10,6 +10,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { constants as K, FfError, ff_bind, ff_getsockname, ff_getsockopt, ff_setsockopt, type SockOptValue } from '../posix/index.js';
+import { Stack } from '../index.js';
 import { isIPv6Literal, scopeIdOf } from '../posix/ipv6.js';
 import type { DpdkState } from './dpdk-socket.js';
 import {
@@ -93,7 +94,7 @@ export class DpdkOptions {
     if (!isIPv4(interfaceAddress) && !(v6 && this.#s.type === 'udp6')) throw errnoException(v6 ? -E.ENOPROTOOPT : -E.EINVAL, syscall);
     this.#requireFd(syscall, syscall);
     // libuv: an IPv6 interface is its scope id (IPV6_MULTICAST_IF takes an interface index).
-    if (v6) this.#set(syscall, c('IPPROTO_IPV6'), c('IPV6_MULTICAST_IF'), scopeIdOf(interfaceAddress));
+    if (v6) this.#set(syscall, c('IPPROTO_IPV6'), c('IPV6_MULTICAST_IF'), scopeIdOf(interfaceAddress, Stack.current()?.ports().length ?? 0));
     else this.#set(syscall, c('IPPROTO_IP'), c('IP_MULTICAST_IF'), interfaceAddress);
   }
 
@@ -131,7 +132,7 @@ export class DpdkOptions {
     if (interfaceAddress === undefined || interfaceAddress === null) return 0;
     const s = String(interfaceAddress);
     if (!isIPv6Literal(s)) throw errnoException(-E.EINVAL, syscall);
-    return scopeIdOf(s);
+    return scopeIdOf(s, Stack.current()?.ports().length ?? 0);
   }
 
   membership(syscall: MembershipCall, multicastAddress: unknown, interfaceAddress: unknown): void {

@@ -1,13 +1,13 @@
 /**
  * The IPv6 text conversions every part of ffnet shares (posix/ipv6.ts): inet_pton's forms and
- * refusals, `%scope` suffixes and their interface indexes, RFC 5952 text as node:dgram writes it
+ * refusals, `%scope` suffixes and their interface indexes as libuv reads them, RFC 5952 text as node:dgram writes it
  * (compared with the kernel's own udp6 rinfo through node:dgram for the mixed forms), and the
  * configuration's use of them (a zone refused, addresses printed the same way).
  */
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../config/index.js';
-import { ipv6Bytes, ipv6Text, isIPv6Literal, scopeIdOf } from '../../posix/ipv6.js';
+import { ipv6Bytes, ipv6Text, isIPv6Literal, scopeIdOf, withScopeId } from '../../posix/ipv6.js';
 
 const hex = (b: Uint8Array | undefined): string | undefined => (b ? Buffer.from(b).toString('hex') : undefined);
 
@@ -24,8 +24,10 @@ describe('posix/ipv6.ts', () => {
     }
     expect(isIPv6Literal('fe80::1%port0')).toBe(true);
     expect(isIPv6Literal('127.0.0.1')).toBe(false);
-    expect([scopeIdOf('fe80::1%port0'), scopeIdOf('fe80::1%port3'), scopeIdOf('fe80::1%7'), scopeIdOf('fe80::1'), scopeIdOf('fe80::1%eth0')])
-      .toEqual([1, 4, 7, 0, 0]);
+    // As libuv's if_nametoindex on a stack of 4 ports (interfaces port0..port3): a number names none.
+    expect(['fe80::1%port0', 'fe80::1%port3', 'fe80::1%port4', 'fe80::1%7', 'fe80::1', 'fe80::1%eth0', 'fe80::1%port01'].map((a) => scopeIdOf(a, 4)))
+      .toEqual([1, 4, 0, 0, 0, 0, 0]);
+    expect(['fe80::1%port2', 'fe80::1%port9', 'fe80::1%3', '::1'].map((a) => withScopeId(a, 4))).toEqual(['fe80::1%3', 'fe80::1', 'fe80::1', '::1']);
   });
 
   it('writes addresses as node:dgram reports them from the kernel', async () => {
