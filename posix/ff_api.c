@@ -786,7 +786,9 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 				uint16_t port = 0;
 				if (mh->msg_name && (read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0))
 					break;
-				d[k] = (struct ffs_dgram_out){ .dst = ip, .dport = port };
+				d[k].dst = ip;
+				d[k].dport = port;
+				d[k].dst6 = NULL;
 			}
 			d[k].iov = mh->msg_iov;
 			d[k].iovcnt = (int)mh->msg_iovlen;
@@ -817,8 +819,12 @@ static unsigned recv_bursts(struct ffs_stack *st, struct ffs_sock *so, struct mm
 	while (i < vlen) {
 		struct ffs_dgram_in d[MMSG_BURST];
 		unsigned k = vlen - i < MMSG_BURST ? vlen - i : MMSG_BURST;
-		for (unsigned j = 0; j < k; j++)
-			d[j] = (struct ffs_dgram_in){ .iov = msgvec[i + j].msg_hdr.msg_iov, .iovcnt = (int)msgvec[i + j].msg_hdr.msg_iovlen };
+		/* Only the buffers: the socket layer fills in the rest (a zeroing initialiser costs IPv4 the
+		 * IPv6 source's bytes). */
+		for (unsigned j = 0; j < k; j++) {
+			d[j].iov = msgvec[i + j].msg_hdr.msg_iov;
+			d[j].iovcnt = (int)msgvec[i + j].msg_hdr.msg_iovlen;
+		}
 		unsigned got = (unsigned)ffs_sock_recvv_burst(st, so, d, k);
 		for (unsigned j = 0; j < got; j++) {
 			struct msghdr *mh = &msgvec[i + j].msg_hdr;
