@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ini from 'ini';
 import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
+import { ipv6Bytes, ipv6Text } from '../posix/ipv6.js';
 import { FfnetConfigError } from './errors.js';
 import {
   CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_VDEVS, MAX_ADDR6,
@@ -618,61 +619,12 @@ function validatePort6(body: Record<string, unknown>, section: string, ctx: Ctx)
 
 /** An IPv6 address by inet_pton's rules (RFC 4291 §2.2 text, no zone), as 16 bytes; undefined when it is not one. */
 function ipv6Value(s: string): Uint8Array | undefined {
-  let head = s;
-  const out = new Uint8Array(16);
-  const v4 = /^(.*:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(s);
-  let tailWords: number[] = [];
-  if (v4) {
-    const a = ipv4Value(v4[2]!);
-    if (a === undefined) return undefined;
-    head = v4[1]!.endsWith('::') ? v4[1]! : v4[1]!.slice(0, -1);
-    tailWords = [a >>> 16, a & 0xffff];
-  }
-  const words = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const ws = part.split(':');
-    if (ws.some((w) => !/^[0-9a-fA-F]{1,4}$/.test(w))) return undefined;
-    return ws.map((w) => parseInt(w, 16));
-  };
-  const halves = head.split('::');
-  if (halves.length > 2) return undefined;
-  const left = words(halves[0]!);
-  const right = halves.length === 2 ? words(halves[1]!) : [];
-  if (!left || !right) return undefined;
-  const all = [...left, ...right, ...tailWords];
-  const gap = 8 - all.length;
-  if (halves.length === 2 ? gap < 1 : gap !== 0) return undefined;
-  const full = halves.length === 2 ? [...left, ...new Array<number>(gap).fill(0), ...right, ...tailWords] : all;
-  full.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
+  return s.includes('%') ? undefined : ipv6Bytes(s);
 }
 
-/**
- * RFC 5952 text, as the stack's ip6_format (stack/wire/ipv6.c) writes it: lower case, leading zeros
- * dropped, the longest run (first of equals) of two or more zero words as "::"; IPv4-mapped as
- * ::ffff:a.b.c.d (§5), and ::a.b.c.d when only the first six words are zero, as inet_ntop does.
- */
+/** RFC 5952 text, as node:dgram writes addresses (ffnet prints them as Node does). */
 function formatIpv6(b: Uint8Array): string {
-  const zeros = (n: number) => b.slice(0, n).every((x) => x === 0);
-  if (zeros(10) && b[10] === 0xff && b[11] === 0xff) return `::ffff:${b.slice(12).join('.')}`;
-  if (zeros(12) && (b[12] !== 0 || b[13] !== 0)) return `::${b.slice(12).join('.')}`;
-  const w = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  const hex = (ws: number[]) => ws.map((x) => x.toString(16)).join(':');
-  return best < 0 ? hex(w) : `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+  return ipv6Text(b, 0);
 }
 
 const isLinkLocal6 = (b: Uint8Array) => b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;

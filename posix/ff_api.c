@@ -30,6 +30,7 @@
 #include "stack/sock/sock.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/ipv6.h"
+#include "stack/wire/ipv6.h"
 
 /** One thread's application context for one stack. */
 struct ff_ctx {
@@ -717,6 +718,38 @@ ssize_t ff_recvmsg(int s, struct msghdr *msg, int flags)
 #define MMSG_BURST 32
 #define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM | MSG_MORE | MSG_DONTROUTE)
 
+/*
+ * An AF_INET6 socket's destination of message mh for a send burst, as ff_send_dgram reads it: IPv6
+ * into *d with its address in *dst6, IPv4 (a v4-mapped or AF_INET one, or a connected v4-mapped
+ * peer) as dst and dport. false: one the burst leaves to ff_sendmsg (it fails, or needs a peer).
+ */
+static bool mmsg_dst6(const struct ffs_sock *so, const struct msghdr *mh, struct ffs_dgram_out *d, struct ip6_addr *dst6)
+{
+	*d = (struct ffs_dgram_out){ 0 };
+	struct sin6_arg a;
+	int rc = mh->msg_name ? read_sin6(so, mh->msg_name, mh->msg_namelen, &a, SIN_SEND) : 1;
+	if (rc < 0)
+		return false;
+	if (rc == 1) {
+		if (!so->connected)
+			return false;
+		if (!ffs_in6_is_v4mapped(so->raddr6)) {
+			memcpy(dst6->b, so->raddr6, 16);
+			*d = (struct ffs_dgram_out){ .dport = so->rport, .dst6 = dst6, .scope = so->scope_id };
+		}
+		return true;
+	}
+	if (a.port == 0)
+		return false;
+	if (a.v6) {
+		memcpy(dst6->b, a.ip6, 16);
+		*d = (struct ffs_dgram_out){ .dport = a.port, .dst6 = dst6, .scope = a.scope_id };
+	} else {
+		*d = (struct ffs_dgram_out){ .dst = a.ip, .dport = a.port };
+	}
+	return true;
+}
+
 int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 {
 	if (!msgvec && vlen)
@@ -733,6 +766,7 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 		 * which sends it, waits, or fails with its errno, as a single call would. */
 		struct ffs_dgram_out d[MMSG_BURST];
 		size_t lens[MMSG_BURST];
+		struct ip6_addr dst6[MMSG_BURST];
 		unsigned k = 0;
 		while (so && k < MMSG_BURST && i + k < vlen) {
 			const struct msghdr *mh = &msgvec[i + k].msg_hdr;
@@ -744,11 +778,20 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 				len += mh->msg_iov[j].iov_len;
 			if (j < mh->msg_iovlen)
 				break;
-			uint32_t ip = 0;
-			uint16_t port = 0;
-			if (mh->msg_name && (so->v6 || read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0))
-				break;
-			d[k] = (struct ffs_dgram_out){ mh->msg_iov, (int)mh->msg_iovlen, ip, port };
+			if (__builtin_expect(so->v6, 0)) {
+				if (!mmsg_dst6(so, mh, &d[k], &dst6[k]))
+					break;
+			} else {
+				uint32_t ip = 0;
+				uint16_t port = 0;
+				if (mh->msg_name && (read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0))
+					break;
+				d[k].dst = ip;
+				d[k].dport = port;
+				d[k].dst6 = NULL;
+			}
+			d[k].iov = mh->msg_iov;
+			d[k].iovcnt = (int)mh->msg_iovlen;
 			lens[k] = len;
 			k++;
 		}
@@ -773,19 +816,23 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 static unsigned recv_bursts(struct ffs_stack *st, struct ffs_sock *so, struct mmsghdr *msgvec, unsigned vlen, int flags)
 {
 	unsigned i = 0;
-	/* An AF_INET6 socket's sources (IPv6) are read one datagram at a time, by ff_recvmsg. */
-	if (so->v6)
-		return 0;
 	while (i < vlen) {
 		struct ffs_dgram_in d[MMSG_BURST];
 		unsigned k = vlen - i < MMSG_BURST ? vlen - i : MMSG_BURST;
-		for (unsigned j = 0; j < k; j++)
-			d[j] = (struct ffs_dgram_in){ .iov = msgvec[i + j].msg_hdr.msg_iov, .iovcnt = (int)msgvec[i + j].msg_hdr.msg_iovlen };
+		/* Only the buffers: the socket layer fills in the rest (a zeroing initialiser costs IPv4 the
+		 * IPv6 source's bytes). */
+		for (unsigned j = 0; j < k; j++) {
+			d[j].iov = msgvec[i + j].msg_hdr.msg_iov;
+			d[j].iovcnt = (int)msgvec[i + j].msg_hdr.msg_iovlen;
+		}
 		unsigned got = (unsigned)ffs_sock_recvv_burst(st, so, d, k);
 		for (unsigned j = 0; j < got; j++) {
 			struct msghdr *mh = &msgvec[i + j].msg_hdr;
 			socklen_t namelen = mh->msg_namelen;
-			write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
+			if (__builtin_expect(so->v6, 0))
+				write_sin6(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src6.addr, 0, d[j].src6.scope_id, d[j].sport);
+			else
+				write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
 			mh->msg_namelen = mh->msg_name ? namelen : 0;
 			mh->msg_flags = d[j].truncated ? MSG_TRUNC : 0;
 			mh->msg_controllen = 0;
@@ -841,7 +888,7 @@ int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, str
 			/* The first one came after a wait: the rest of what is queued comes in bursts. */
 			struct ffs_stack *st;
 			struct ffs_sock *so = sock_of(s, &st);
-			if (burst && so && !so->v6)
+			if (burst && so)
 				return 1 + (int)recv_bursts(st, so, msgvec + 1, vlen - 1, plain);
 		}
 	}
@@ -876,7 +923,7 @@ int ff_getpeername(int s, struct sockaddr *name, socklen_t *namelen)
 	if (!name || !namelen)
 		return fail(-EFAULT);
 	if (so->v6)
-		write_sin6(name, namelen, so->raddr6, 0, 0, so->rport);
+		write_sin6(name, namelen, so->raddr6, 0, ip6_is_linklocal(ffs_in6(so->raddr6)) ? so->scope_id : 0, so->rport);
 	else
 		write_sin(name, namelen, so->raddr, so->rport);
 	return 0;

@@ -11,13 +11,13 @@
  * has a non-blocking form and an awaitable one (`ff_epoll_wait_async`) that the stack wakes when a
  * socket may have become ready — no polling timers.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { errnoName } from '../native/errors.js';
 import { Stack, type StackAttachment } from '../index.js';
 import { posixBinding } from '../native/index.js';
 import { ipv4Number, sendQueued } from './send.js';
-import { ipv6Bytes } from './ipv6.js';
+import { ipv6Bytes, isIPv6Literal } from './ipv6.js';
 
 /** A failed ff_* call; the message is `<syscall> <code>`, then `: <detail>` when there is one. */
 export class FfError extends Error {
@@ -42,10 +42,9 @@ export interface SockAddrIn {
   family?: 'IPv4' | 'IPv6';
 }
 
-/** An IPv6 literal, with an optional `%scope` suffix (a number or a port name `portN`). */
+/** An IPv6 literal, with an optional non-empty `%scope` suffix (a number or a port name `portN`). */
 function isIPv6Scoped(address: string): boolean {
-  const pct = address.indexOf('%');
-  return isIPv6(pct < 0 ? address : address.slice(0, pct)) && (pct < 0 || pct < address.length - 1);
+  return isIPv6Literal(address) && !address.endsWith('%');
 }
 
 /** One readiness report of ff_epoll_wait. */

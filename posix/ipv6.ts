@@ -1,15 +1,16 @@
 /**
- * IPv6 literals as the bytes of an in6_addr (RFC 4291 §2.2 text forms: `::` compression and an
- * embedded dotted quad), for the options whose structs carry addresses (ipv6_mreq, group_source_req).
- * Plain TypeScript, no native dependency.
+ * IPv6 addresses as text and as the bytes of an in6_addr, for every part of ffnet that converts them
+ * (configuration, ffnet/posix's option structs, ffnet/dgram's sources and scopes): RFC 4291 §2.2 text
+ * forms (`::` compression, an embedded dotted quad, an optional `%scope`), RFC 5952 text as node:dgram
+ * writes it. Plain TypeScript, no native dependency.
  */
 import { isIPv6 } from 'node:net';
 
 /** The 16 bytes (network order) of an IPv6 literal (a `%scope` suffix is ignored), or undefined. */
 export function ipv6Bytes(text: string): Uint8Array | undefined {
+  if (!isIPv6Literal(text)) return undefined;
   const pct = text.indexOf('%');
   const addr = pct < 0 ? text : text.slice(0, pct);
-  if (!isIPv6(addr)) return undefined;
   const out = new Uint8Array(16);
   const [head = '', tail] = addr.split('::') as [string, string | undefined];
   const groups = (part: string): number[] => {
@@ -64,4 +65,31 @@ export function ipv6Text(bytes: Uint8Array, at: number): string {
   }
   const hex = (from: number, to: number): string => g.slice(from, to).map((w) => w.toString(16)).join(':');
   return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
+}
+
+/** An IPv6 literal with an optional `%scope` (what libuv's uv_ip6_addr parses). */
+export function isIPv6Literal(address: string): boolean {
+  const pct = address.indexOf('%');
+  return isIPv6(pct < 0 ? address : address.slice(0, pct));
+}
+
+/**
+ * The interface index libuv's uv_ip6_addr gives a `%scope` suffix on a stack of `ports` ports, as
+ * its if_nametoindex does: the stack's interfaces are named portN (index N + 1); no suffix, or a name
+ * that is none of them (a number included), is 0.
+ */
+export function scopeIdOf(address: string, ports: number): number {
+  const pct = address.indexOf('%');
+  if (pct < 0) return 0;
+  const m = /^port(0|[1-9]\d*)$/.exec(address.slice(pct + 1));
+  const n = m ? Number(m[1]) : ports;
+  return n < ports ? n + 1 : 0;
+}
+
+/** `address` as ffnet/posix takes it, its scope read as libuv reads it (scopeIdOf): `%<index>`, or none. */
+export function withScopeId(address: string, ports: number): string {
+  const pct = address.indexOf('%');
+  if (pct < 0) return address;
+  const id = scopeIdOf(address, ports);
+  return id ? `${address.slice(0, pct)}%${id}` : address.slice(0, pct);
 }

@@ -17,7 +17,7 @@
 import type { RemoteInfo } from 'node:dgram';
 import { DGRAM_COPIED } from '../native/index.js';
 import { ipv4Number } from '../posix/ipv4.js';
-import { isIPv6Literal } from './dpdk-options.js';
+import { isIPv6Literal } from '../posix/ipv6.js';
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE } from './errors.js';
 import { toChunkList, validatePort, type DatagramPayload } from './validators.js';
 

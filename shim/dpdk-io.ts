@@ -32,7 +32,7 @@
 import { constants as osConstants } from 'node:os';
 import { Stack, type StackAttachment } from '../index.js';
 import { addonUnavailable, DGRAM_COPIED, DGRAM_V6, loadAddon, posixBinding, type NativePosix, type NativeZcReceiver } from '../native/index.js';
-import { ipv6Text } from '../posix/ipv6.js';
+import { ipv6Text, withScopeId } from '../posix/ipv6.js';
 
 /** The ff_* binding: the hot paths (send, receive) call it directly, skipping FfError. */
 export const binding: NativePosix = posixBinding();
@@ -83,6 +83,14 @@ export function dpdkConfigured(): boolean {
     return false;
   }
   return !!process.env.FFNET_CONFIG || loadAddon().runningConfig() !== null;
+}
+
+/**
+ * An IPv6 literal as the ff_* calls take it, its `%scope` resolved as libuv resolves an interface
+ * name (withScopeId: the stack's ports are the interfaces portN).
+ */
+export function scoped(ip: string): string {
+  return ip.includes('%') ? withScopeId(ip, Stack.current()?.ports().length ?? 0) : ip;
 }
 
 /** This thread's handle on the stack dpdk sockets run on: attached or started (unref'd) if it has none yet. */

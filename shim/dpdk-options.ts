@@ -10,6 +10,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { constants as K, FfError, ff_bind, ff_getsockname, ff_getsockopt, ff_setsockopt, type SockOptValue } from '../posix/index.js';
+import { Stack } from '../index.js';
+import { isIPv6Literal, scopeIdOf } from '../posix/ipv6.js';
 import type { DpdkState } from './dpdk-socket.js';
 import {
   ERR_MISSING_ARGS,
@@ -22,25 +24,6 @@ import { isInt32, validateNumber, validateString } from './validators.js';
 
 const E = osConstants.errno;
 const c = (name: string): number => K[name] as number;
-
-/**
- * The interface index of an IPv6 literal's `%scope` as libuv's uv_ip6_addr reads it: a number, or a
- * port name `portN` (index N + 1, the stack's interface numbering); 0 when absent or unknown.
- */
-export function scopeIdOf(address: string): number {
-  const pct = address.indexOf('%');
-  if (pct < 0) return 0;
-  const scope = address.slice(pct + 1);
-  if (/^\d+$/.test(scope)) return Number(scope) >>> 0;
-  const m = /^port(\d+)$/.exec(scope);
-  return m ? Number(m[1]) + 1 : 0;
-}
-
-/** An IPv6 literal with an optional `%scope` (what libuv's uv_ip6_addr parses). */
-export function isIPv6Literal(address: string): boolean {
-  const pct = address.indexOf('%');
-  return isIPv6(pct < 0 ? address : address.slice(0, pct));
-}
 
 type MembershipCall = 'addMembership' | 'dropMembership';
 type SourceMembershipCall = 'addSourceSpecificMembership' | 'dropSourceSpecificMembership';
@@ -111,7 +94,7 @@ export class DpdkOptions {
     if (!isIPv4(interfaceAddress) && !(v6 && this.#s.type === 'udp6')) throw errnoException(v6 ? -E.ENOPROTOOPT : -E.EINVAL, syscall);
     this.#requireFd(syscall, syscall);
     // libuv: an IPv6 interface is its scope id (IPV6_MULTICAST_IF takes an interface index).
-    if (v6) this.#set(syscall, c('IPPROTO_IPV6'), c('IPV6_MULTICAST_IF'), scopeIdOf(interfaceAddress));
+    if (v6) this.#set(syscall, c('IPPROTO_IPV6'), c('IPV6_MULTICAST_IF'), scopeIdOf(interfaceAddress, Stack.current()?.ports().length ?? 0));
     else this.#set(syscall, c('IPPROTO_IP'), c('IP_MULTICAST_IF'), interfaceAddress);
   }
 
@@ -149,7 +132,7 @@ export class DpdkOptions {
     if (interfaceAddress === undefined || interfaceAddress === null) return 0;
     const s = String(interfaceAddress);
     if (!isIPv6Literal(s)) throw errnoException(-E.EINVAL, syscall);
-    return scopeIdOf(s);
+    return scopeIdOf(s, Stack.current()?.ports().length ?? 0);
   }
 
   membership(syscall: MembershipCall, multicastAddress: unknown, interfaceAddress: unknown): void {

@@ -25,8 +25,9 @@ import { ipv4Number, sendQueued } from '../posix/send.js';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
 import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
-import { binding, dgramIo, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
-import { DpdkOptions, isIPv6Literal } from './dpdk-options.js';
+import { binding, dgramIo, scoped, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
+import { isIPv6Literal } from '../posix/ipv6.js';
+import { DpdkOptions } from './dpdk-options.js';
 import {
   ERR_INVALID_ARG_VALUE,
   ERR_IP_BLOCKED,
@@ -264,7 +265,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       // Any truthy value, as node:dgram reads it, on every Node release (node:dgram before 22.12 ignores
       // the option): a reusePort member per lcore is how worker threads share a port without crossing.
       if (this.#opts.reusePort) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEPORT as number, 1);
-      ff_bind(this.fd, { address: ip, port: num });
+      ff_bind(this.fd, { address: scoped(ip), port: num });
     } catch (err) {
       rc = errnoOf(err);
     }
@@ -373,7 +374,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
         if (!this.#ofFamily(ip)) rc = -E.EINVAL;
         else {
           try {
-            ff_connect(this.fd, { address: ip, port });
+            ff_connect(this.fd, { address: scoped(ip), port });
           } catch (e) {
             rc = errnoOf(e);
           }
@@ -413,7 +414,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       if (!this.#ofFamily(ip)) rc = -E.EINVAL;
       else {
         try {
-          ff_connect(this.fd, { address: ip, port: p });
+          ff_connect(this.fd, { address: scoped(ip), port: p });
         } catch (e) {
           rc = errnoOf(e);
         }
@@ -483,7 +484,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (port) {
       // libuv: a destination on a connected socket is EISCONN; family mismatches are EINVAL.
       let dest: number | string = -1;
-      if (!connected && ip) dest = this.type === 'udp4' ? ipv4Number(ip) : isIPv6Literal(ip) ? ip : -1;
+      if (!connected && ip) dest = this.type === 'udp4' ? ipv4Number(ip) : isIPv6Literal(ip) ? scoped(ip) : -1;
       rc = connected ? -E.EISCONN : dest === -1 ? -E.EINVAL : binding.sendto(this.fd, data, 0, dest, (port as number) & 0xffff);
     } else {
       rc = connected ? binding.sendto(this.fd, data, 0, null, 0) : -E.EDESTADDRREQ;
@@ -518,7 +519,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     let sent = 0;
     let error: Error | null = null;
     // IPv4 destinations as host-order numbers, IPv6 ones as text (prepareBatch checked each literal).
-    const dests = this.type === 'udp4' ? addresses.map((a) => (a === null ? null : ipv4Number(a))) : addresses;
+    const dests = this.type === 'udp4' ? addresses.map((a) => (a === null ? null : ipv4Number(a))) : addresses.map((a) => (a === null ? null : scoped(a)));
     while (!error && sent < total) {
       const rest = sent === 0 ? undefined : sent;
       const n = binding.sendmmsg(this.fd, rest ? payloads.slice(rest) : payloads, rest ? dests.slice(rest) : dests,

@@ -262,8 +262,13 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 			       !local && !mcast_copy && port->caps.tx_udp_offload && rte_pktmbuf_pkt_len(m) <= mtu &&
 				       ffs_sysctl(st, FFS_SYSCTL_UDP_TX_CSUM_OFFLOAD));
 	lc->ctr.ip6_tx++;
-	if (local)
+	if (local) {
+		/* A link-local packet to ourselves arrives by the link it was sent on (its scope, which
+		 * input reads from m->port), as Linux's loopback reports the address's interface. */
+		if (ip6_is_linklocal(&o->dst) && o->scope_port >= 0)
+			m->port = st->ports[o->scope_port].port_id;
 		return ip_loopback_enqueue(lc, m, &lc->ctr.ip6_loopback);
+	}
 	if (mcast_copy) {
 		/* IPV6_MULTICAST_LOOP: local members get their own copy (input rewrites offsets, so no sharing). */
 		struct rte_mbuf *copy = rte_pktmbuf_copy(m, st->pool, 0, UINT32_MAX);

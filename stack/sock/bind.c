@@ -265,6 +265,14 @@ static bool bindable6(const struct ffs_stack *st, const struct ip6_addr *a)
 	return addr6_is_local(st, -1, a, &state) && state != ADDR6_DUPLICATED;
 }
 
+uint32_t ffs_sock_default_scope6(const struct ffs_stack *st)
+{
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (!st->conf.ports[i].ipv6_off)
+			return i + 1;
+	return 0;
+}
+
 bool ffs_sock_reachable6(const struct ffs_stack *st, const struct ip6_addr *dst, uint32_t scope)
 {
 	enum addr6_state state;

@@ -104,9 +104,34 @@ static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_
 		meta->src = so->mcast_if;
 }
 
+/** The TX metadata and headroom addresses of a datagram from AF_INET6 socket `so` to dst:dport. */
+static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
+{
+	struct ffs_meta *meta = ffs_meta(m);
+	bool mcast = ip6_is_multicast(dst);
+	int hops = mcast ? so->mcast_hops : so->hops;
+	*meta = (struct ffs_meta){
+		.dst = mcast && !scope ? so->mcast_if6 : scope,
+		.sport = so->lport,
+		.dport = dport,
+		.sock_id = (uint16_t)so->id,
+		.sock_gen = so->gen,
+		.ttl = hops < 0 ? 0 : (uint8_t)hops,
+		.tos = so->tclass,
+		.flags = FFS_META_V6 | (mcast && so->mcast_loop ? FFS_META_MCAST_LOOP : 0),
+	};
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(d - FFS_UDP6_DST_OFF, dst->b, 16);
+	/* A bound unicast address is the source; otherwise ipv6_output chooses one (RFC 6724). */
+	if (ffs_in6_is_any(so->laddr6) || so->laddr6[0] == 0xff)
+		memset(d - FFS_UDP6_SRC_OFF, 0, 16);
+	else
+		memcpy(d - FFS_UDP6_SRC_OFF, so->laddr6, 16);
+}
+
 /** A datagram of a send once checked: where it goes and how long it is. */
 struct tx_plan {
-	uint32_t dst;
+	uint32_t dst; /**< an IPv6 datagram's: its scope (tx_check6) */
 	uint16_t dport;
 	size_t len;
 };
@@ -140,6 +165,30 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 		if (route_is_broadcast(st, plan.dst) && !so->broadcast)
 			return -EACCES;
 	}
+	*p = plan;
+	return 0;
+}
+
+/*
+ * Checks IPv6 datagram d (d->dst6) as Linux's udpv6_sendmsg does, in its order: a port (-EINVAL), the
+ * size (-EMSGSIZE), a route (-ENETUNREACH). The plan's
+ * dst is the scope the datagram leaves by.
+ */
+static int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_out *d,
+		     struct tx_plan *p)
+{
+	struct tx_plan plan = { d->scope, d->dport, 0 };
+	if (plan.dport == 0)
+		return -EINVAL;
+	/* RFC 4007 §6: a link-local destination goes out of its link: its scope, the socket's, or as
+	 * Linux's udpv6_sendmsg routes one without either, the first with an fe80::/64 route. */
+	if (ip6_is_linklocal(d->dst6) && !plan.dst && !(plan.dst = so->scope_id))
+		plan.dst = ffs_sock_default_scope6(st);
+	plan.len = iov_total(d->iov, d->iovcnt);
+	if (plan.len > FFS_UDP6_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (!ffs_sock_reachable6(st, d->dst6, plan.dst))
+		return -ENETUNREACH;
 	*p = plan;
 	return 0;
 }
@@ -183,7 +232,7 @@ static __rte_always_inline unsigned tx_enqueue(struct ffs_stack *st, struct ffs_
  */
 static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_sock *so,
 					     const struct ffs_dgram_out *v, const struct tx_plan *p, unsigned k,
-					     int charge, int *err)
+					     int charge, int *err, bool v6)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	*err = -ENOBUFS;
@@ -201,7 +250,14 @@ static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_so
 	}
 	if (k == 0)
 		return 0;
-	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err, false);
+	/* An AF_INET6 socket's datagrams: IPv6 ones carry their addresses in the headroom. */
+	for (unsigned i = 0; i < k && v6; i++) {
+		if (v[i].dst6)
+			stamp6(so, pkts[i], v[i].dst6, p[i].dst, p[i].dport);
+		else
+			stamp(so, pkts[i], p[i].dst, p[i].dport);
+	}
+	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err, v6);
 	if (sent < k)
 		rte_pktmbuf_free_bulk(pkts + sent, k - sent);
 	return sent;
@@ -246,13 +302,13 @@ static __rte_always_inline int send_one(struct ffs_stack *st, struct ffs_sock *s
 		return -EAGAIN;
 	if (m)
 		return tx_enqueue(st, so, &m, &p, 1, charge, &rc, false) ? (int)p.len : rc;
-	return tx_burst(st, so, d, &p, 1, charge, &rc) ? (int)p.len : rc;
+	return tx_burst(st, so, d, &p, 1, charge, &rc, false) ? (int)p.len : rc;
 }
 
 int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
 		   uint16_t dport)
 {
-	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport };
+	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport, NULL, 0 };
 	return send_one(st, so, &d, NULL);
 }
 
@@ -260,33 +316,8 @@ int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbu
 {
 	/* tx_check measures the datagram by its iovec: one entry as long as the chain. */
 	const struct iovec iov = { NULL, rte_pktmbuf_pkt_len(m) };
-	const struct ffs_dgram_out d = { &iov, 1, dst, dport };
+	const struct ffs_dgram_out d = { &iov, 1, dst, dport, NULL, 0 };
 	return send_one(st, so, &d, m);
-}
-
-/** The TX metadata and headroom addresses of a datagram from AF_INET6 socket `so` to dst:dport. */
-static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
-{
-	struct ffs_meta *meta = ffs_meta(m);
-	bool mcast = ip6_is_multicast(dst);
-	int hops = mcast ? so->mcast_hops : so->hops;
-	*meta = (struct ffs_meta){
-		.dst = mcast && !scope ? so->mcast_if6 : scope,
-		.sport = so->lport,
-		.dport = dport,
-		.sock_id = (uint16_t)so->id,
-		.sock_gen = so->gen,
-		.ttl = hops < 0 ? 0 : (uint8_t)hops,
-		.tos = so->tclass,
-		.flags = FFS_META_V6 | (mcast && so->mcast_loop ? FFS_META_MCAST_LOOP : 0),
-	};
-	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-	memcpy(d - FFS_UDP6_DST_OFF, dst->b, 16);
-	/* A bound unicast address is the source; otherwise ipv6_output chooses one (RFC 6724). */
-	if (ffs_in6_is_any(so->laddr6) || so->laddr6[0] == 0xff)
-		memset(d - FFS_UDP6_SRC_OFF, 0, 16);
-	else
-		memcpy(d - FFS_UDP6_SRC_OFF, so->laddr6, 16);
 }
 
 int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
@@ -295,45 +326,31 @@ int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iove
 	int err = take_error(so);
 	if (err)
 		return -err;
-	struct ip6_addr to;
-	if (dst) {
-		to = *dst;
-	} else {
+	/* tx_check6 measures the datagram by its iovec: an mbuf chain's is one entry as long as the chain. */
+	const struct iovec whole = { NULL, m ? rte_pktmbuf_pkt_len(m) : 0 };
+	struct ffs_dgram_out d = { m ? &whole : iov, m ? 1 : iovcnt, 0, dport, dst, scope };
+	struct ip6_addr peer;
+	if (!dst) {
 		if (!so->connected)
 			return -EDESTADDRREQ;
-		memcpy(to.b, so->raddr6, 16);
-		dport = so->rport;
-		scope = so->scope_id;
+		memcpy(peer.b, so->raddr6, 16);
+		d.dst6 = &peer;
+		d.dport = so->rport;
+		d.scope = so->scope_id;
 	}
-	if (dport == 0)
-		return -EINVAL;
-	/* RFC 4007 §6: a link-local destination needs its link (Linux: EINVAL). */
-	if (ip6_is_linklocal(&to) && !scope && !(scope = so->scope_id))
-		return -EINVAL;
-	struct tx_plan p = { 0, dport, m ? rte_pktmbuf_pkt_len(m) : iov_total(iov, iovcnt) };
-	if (p.len > FFS_UDP6_MAX_PAYLOAD)
-		return -EMSGSIZE;
-	if (!ffs_sock_reachable6(st, &to, scope))
-		return -ENETUNREACH;
-	int rc;
+	struct tx_plan p;
+	int rc = tx_check6(st, so, &d, &p);
+	if (rc < 0)
+		return rc;
 	if (!so->bound && (rc = ffs_sock_autobind(st, so)) < 0)
 		return rc;
 	int charge = tx_charge(&p);
 	if (!sndbuf_room(st, so, charge))
 		return -EAGAIN;
-	struct rte_mbuf *own = m ? m : rte_pktmbuf_alloc(st->pool);
-	if (!own)
-		return -ENOBUFS;
-	if (!m && copy_into(st->pool, own, iov, iovcnt, p.len) != 0) {
-		rte_pktmbuf_free(own);
-		return -ENOBUFS;
-	}
-	stamp6(so, own, &to, scope, dport);
-	if (tx_enqueue(st, so, &own, &p, 1, charge, &rc, true))
-		return (int)p.len;
 	if (!m)
-		rte_pktmbuf_free(own);
-	return rc;
+		return tx_burst(st, so, &d, &p, 1, charge, &rc, true) ? (int)p.len : rc;
+	stamp6(so, m, d.dst6, p.dst, p.dport);
+	return tx_enqueue(st, so, &m, &p, 1, charge, &rc, true) ? (int)p.len : rc;
 }
 
 int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)
@@ -347,13 +364,26 @@ int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct
 	struct tx_plan p[FFS_BURST];
 	int charge = 0;
 	unsigned k = 0;
-	for (; k < n; k++) {
-		if (tx_check(st, so, &v[k], k ? &p[k - 1] : NULL, &p[k]) < 0 || charge + tx_charge(&p[k]) > room)
-			break;
-		charge += tx_charge(&p[k]);
+	if (__builtin_expect(so->v6, 0)) {
+		/* IPv6 datagrams and IPv4 ones (v4-mapped peers) in any order; only IPv4 routes are reused. */
+		const struct tx_plan *prev4 = NULL;
+		for (; k < n; k++) {
+			int rc = v[k].dst6 ? tx_check6(st, so, &v[k], &p[k]) : tx_check(st, so, &v[k], prev4, &p[k]);
+			if (rc < 0 || charge + tx_charge(&p[k]) > room)
+				break;
+			if (!v[k].dst6)
+				prev4 = &p[k];
+			charge += tx_charge(&p[k]);
+		}
+	} else {
+		for (; k < n; k++) {
+			if (tx_check(st, so, &v[k], k ? &p[k - 1] : NULL, &p[k]) < 0 || charge + tx_charge(&p[k]) > room)
+				break;
+			charge += tx_charge(&p[k]);
+		}
 	}
 	int err;
-	return k ? (int)tx_burst(st, so, v, p, k, charge, &err) : 0;
+	return k ? (int)tx_burst(st, so, v, p, k, charge, &err, so->v6) : 0;
 }
 
 /** Copies datagram m into d's buffers and fills in its addresses and sizes. */
@@ -394,37 +424,41 @@ static __rte_always_inline void rx_release(struct ffs_sock *so, struct rte_mbuf 
 		rte_pktmbuf_free_bulk(pkts, k);
 }
 
-/*
- * Receives up to n (≤ FFS_BURST) datagrams into v: first the one MSG_PEEK or FIONREAD took off the
- * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
- * next; otherwise what was received leaves SO_RCVBUF and goes back to the pool in one release.
- */
-/** The source of a received datagram as an AF_INET6 socket reports it: IPv6 from the header left in
- *  the headroom (FFS_META_V6), IPv4 v4-mapped. */
-static void src6_of(struct rte_mbuf *m, struct ffs_src6 *out)
+void ffs_dgram_addrs6(struct rte_mbuf *m, struct ffs_src6 *src, uint8_t *dst)
 {
 	const struct ffs_meta *meta = ffs_meta(m);
-	out->scope_id = 0;
+	src->scope_id = 0;
 	if (!(meta->flags & FFS_META_V6)) {
-		ffs_in6_from_v4(meta->src, out->addr);
+		ffs_in6_from_v4(meta->src, src->addr);
+		if (dst)
+			ffs_in6_from_v4(meta->dst, dst);
 		return;
 	}
-	memcpy(out->addr, rte_pktmbuf_mtod(m, const uint8_t *) - meta->src + 8, 16);
-	if (out->addr[0] == 0xfe && (out->addr[1] & 0xc0) == 0x80)
-		out->scope_id = meta->dst;
+	const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *) - meta->src;
+	memcpy(src->addr, hdr + 8, 16);
+	if (dst)
+		memcpy(dst, hdr + 24, 16);
+	if (src->addr[0] == 0xfe && (src->addr[1] & 0xc0) == 0x80)
+		src->scope_id = meta->dst;
 }
 
 void ffs_packed_src6(struct rte_mbuf *m, uint8_t *at, struct ffs_dgram_packed *v)
 {
 	struct ffs_src6 s;
-	src6_of(m, &s);
+	ffs_dgram_addrs6(m, &s, NULL);
 	memcpy(at, s.addr, 16);
 	v->src = 16;
 	v->sport = ffs_meta(m)->sport | FFS_PACKED_V6 | (s.scope_id & 0xffu) << 24;
 }
 
+/*
+ * Receives up to n (≤ FFS_BURST) datagrams into v: first the one MSG_PEEK or FIONREAD took off the
+ * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
+ * next; otherwise what was received leaves SO_RCVBUF and goes back to the pool in one release.
+ * An AF_INET6 socket's (v6) get their sources as it reports them.
+ */
 static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek,
-					     struct ffs_src6 *src6)
+					     bool v6)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned k = 0;
@@ -437,8 +471,8 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 	int bytes = 0;
 	for (unsigned i = 0; i < k; i++) {
 		rx_copy(pkts[i], &v[i]);
-		if (src6)
-			src6_of(pkts[i], &src6[i]);
+		if (v6)
+			ffs_dgram_addrs6(pkts[i], &v[i].src6, NULL);
 		bytes += v[i].len + FFS_DGRAM_OVERHEAD;
 	}
 	if (peek && k)
@@ -456,8 +490,10 @@ static __rte_always_inline int recv_one(struct ffs_sock *so, const struct iovec 
 	if (err)
 		return -err;
 	struct ffs_dgram_in d = { .iov = iov, .iovcnt = iovcnt };
-	if (rx_burst(so, &d, 1, peek, src6) == 0)
+	if (rx_burst(so, &d, 1, peek, src6 != NULL) == 0)
 		return -EAGAIN;
+	if (src6)
+		*src6 = d.src6;
 	if (truncated)
 		*truncated = d.truncated;
 	if (src)
@@ -488,7 +524,9 @@ int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_d
 	(void)st;
 	if (n == 0 || !so->rx || atomic_load_explicit(&so->so_error, memory_order_relaxed))
 		return 0;
-	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false, NULL);
+	n = n < FFS_BURST ? n : FFS_BURST;
+	/* Inlined once per family: the IPv4 burst reads no IPv6 source. */
+	return (int)(so->v6 ? rx_burst(so, v, n, false, true) : rx_burst(so, v, n, false, false));
 }
 
 unsigned ffs_sock_rx_peek(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)

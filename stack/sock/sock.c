@@ -151,10 +151,10 @@ int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **o
 
 void ffs_sock_set_family6(struct ffs_stack *st, struct ffs_sock *so)
 {
-	(void)st;
 	so->v6 = true;
-	/* Linux's net.ipv6.bindv6only default: `::` takes IPv4 too (RFC 3493 §5.3). */
-	so->v6only = false;
+	/* Linux's net.ipv6.bindv6only, read once at creation: 0 (the default) lets `::` take IPv4 too
+	 * (RFC 3493 §5.3); IPV6_V6ONLY changes it later. */
+	so->v6only = ffs_sysctl(st, FFS_SYSCTL_IP6_V6ONLY) != 0;
 	so->hops = -1;
 	so->mcast_hops = 1;
 }

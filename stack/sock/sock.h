@@ -287,6 +287,9 @@ struct ffs_src6 {
 	uint8_t addr[16];
 	uint32_t scope_id; /**< of a link-local source: the port it came by (index + 1) */
 };
+/** Received datagram m's source as an AF_INET6 socket reports it, and its destination into dst (16
+ *  bytes) unless NULL: IPv6 from the header left in the headroom (FFS_META_V6), IPv4 v4-mapped. */
+void ffs_dgram_addrs6(struct rte_mbuf *m, struct ffs_src6 *src, uint8_t *dst);
 /**
  * Receives one datagram into iov; returns its full length (truncated copies set *truncated), fills
  * src/sport (and the local dst address). -EAGAIN when empty; -ECONNREFUSED (once) after an ICMP error.
@@ -311,10 +314,14 @@ struct ffs_dgram_out {
 	int iovcnt;
 	uint32_t dst;
 	uint16_t dport;
+	/** An AF_INET6 socket's IPv6 destination (dst unused), with the interface (port index + 1) of a
+	 *  link-local or multicast one in scope; NULL: IPv4 (dst, or the connected peer). */
+	const struct ip6_addr *dst6;
+	uint32_t scope;
 };
 /**
- * Sends v[0..n) in order as that many ffs_sock_sendv calls would, with one SO_SNDBUF charge, one
- * bulk mbuf allocation and one TX ring enqueue for the lot. Never blocks and never fails: returns
+ * Sends v[0..n) in order as that many ffs_sock_sendv (ffs_sock_sendv6 for those with dst6) calls
+ * would, with one SO_SNDBUF charge, one bulk mbuf allocation and one TX ring enqueue for the lot. Never blocks and never fails: returns
  * how many were sent (k ≤ n). When k < n, datagram k was not sent — it fails, must wait for
  * SO_SNDBUF room, finds the pool or ring full, or an error is pending — and the caller sends it with
  * ffs_sock_sendv, which gives it the errno (or the wait) a single send would.
@@ -329,6 +336,7 @@ struct ffs_dgram_in {
 	uint16_t sport;
 	bool truncated;
 	int len; /**< the datagram's full length */
+	struct ffs_src6 src6; /**< an AF_INET6 socket's: the source as it reports it (src unset) */
 };
 /**
  * Receives up to n queued datagrams as that many ffs_sock_recvv calls (without peek) would, with one

@@ -321,6 +321,9 @@ TEST(inet6_bind_connect_send_arguments)
 	SAME(sendto(k, "x", 1, 0, SA(to), 20), ff_sendto(f, "x", 1, 0, SA(to), 20));
 	SAME(sendto(k, "x", 1, 0, SA(wrong), sizeof(to)), ff_sendto(f, "x", 1, 0, SA(wrong), sizeof(to)));
 	SAME(connect(k, SA(to), 20), ff_connect(f, SA(to), 20));
+	/* A link-local destination without a scope: a send is routed as any other (no link has fe80::/64 here). */
+	struct sockaddr_in6 ll_to = sin6("fe80::1", 9, 0);
+	SAME(sendto(k, "x", 1, 0, SA(ll_to), sizeof(ll_to)), ff_sendto(f, "x", 1, 0, SA(ll_to), sizeof(ll_to)));
 	close(k);
 	ff_close(f);
 	/* IPV6_V6ONLY: no v4-mapped address, no IPv4 peer. */

@@ -4,7 +4,9 @@
  * addresses, IPV6_V6ONLY, dual stack (a socket on `::` receives IPv4 as ::ffff:a.b.c.d and sends
  * to v4-mapped peers over IPv4), connect and getpeername, and the IPPROTO_IPV6 options' checks;
  * UDP over ::1 (one byte to 65527, several mbufs, the sources as sockaddr_in6, recvmmsg, the packed
- * drain with the source before each payload) and its send errors.
+ * drain with the source before each payload) and its send errors; the socket layer's send and
+ * receive bursts with IPv6 and IPv4 datagrams mixed, and sendmmsg/recvmmsg batches as IPv4's; the
+ * net.inet6.ip6.v6only default.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include "posix/ff_api.h"
 #include "posix/ff_dgram.h"
 #include "stack/sock/sock.h"
+#include "stack/wire/ipv6.h"
 #include "stack/stack.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
@@ -189,6 +192,36 @@ TEST(v6only_socket_takes_no_ipv4)
 	CHECK_EQ_INT((int)ff_recv(r, buf, sizeof(buf), 0), -1);
 	CHECK_EQ_INT(errno, EAGAIN);
 	ff_close(r);
+	ff_close(s);
+}
+
+TEST(v6only_default_follows_sysctl_at_creation)
+{
+	settle();
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_V6ONLY, 1), 0);
+	int r = udp6();
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_V6ONLY, 0), 0);
+	int d = udp6();
+	/* Each socket keeps the value it was created with (Linux's net.ipv6.bindv6only). */
+	CHECK_EQ_INT(get_int(r, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+	CHECK_EQ_INT(get_int(d, IPPROTO_IPV6, IPV6_V6ONLY), 0);
+	CHECK_EQ_INT(bind6(r, "::", 7345), 0);
+	/* `::` IPv6-only leaves the port's IPv4 side free. */
+	int s = bound(7345);
+	ff_close(s);
+	s = bound(7346);
+	send_pattern(s, 7345, 1, 10);
+	settle();
+	uint8_t buf[16];
+	CHECK_EQ_INT((int)ff_recv(r, buf, sizeof(buf), 0), -1);
+	CHECK_EQ_INT(errno, EAGAIN);
+	/* The option still overrides the default either way. */
+	int o = udp6();
+	CHECK_EQ_INT(set_int(o, IPPROTO_IPV6, IPV6_V6ONLY, 1), 0);
+	CHECK_EQ_INT(get_int(o, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+	ff_close(o);
+	ff_close(r);
+	ff_close(d);
 	ff_close(s);
 }
 
@@ -383,10 +416,156 @@ TEST(dual_stack_socket_takes_both_families_in_one_drain)
 	ff_close(s4);
 }
 
+/** An mmsghdr for one buffer to or from `name`. */
+static struct mmsghdr mmsg_of(void *name, socklen_t namelen, struct iovec *iov)
+{
+	return (struct mmsghdr){ .msg_hdr = { .msg_name = name, .msg_namelen = namelen, .msg_iov = iov, .msg_iovlen = 1 } };
+}
+
+TEST(socket_layer_takes_ipv6_bursts_in_one_call)
+{
+	settle();
+	int r = udp6(), s = udp6();
+	CHECK_EQ_INT(bind6(r, "::", 7430), 0);
+	CHECK_EQ_INT(bind6(s, "::", 7431), 0);
+	struct ffs_sock *rso = ffs_sock_get(st, (uint32_t)r), *sso = ffs_sock_get(st, (uint32_t)s);
+	struct ip6_addr one;
+	CHECK_EQ_INT(inet_pton(AF_INET6, "::1", one.b), 1);
+	uint8_t payload[5][8];
+	struct iovec iov[5];
+	struct ffs_dgram_out out[5];
+	for (int i = 0; i < 5; i++) {
+		memset(payload[i], 'a' + i, sizeof(payload[i]));
+		iov[i] = (struct iovec){ payload[i], (size_t)i + 1 };
+		/* IPv6 to [::1], with IPv4 ones (a v4-mapped peer's) between them. */
+		out[i] = i % 2 ? (struct ffs_dgram_out){ &iov[i], 1, INADDR_LOOPBACK, 7430, NULL, 0 }
+			       : (struct ffs_dgram_out){ &iov[i], 1, 0, 7430, &one, 0 };
+	}
+	CHECK_EQ_INT(ffs_sock_sendv_burst(st, sso, out, 5), 5);
+	settle();
+	struct ffs_dgram_in in[8];
+	uint8_t bufs[8][16];
+	struct iovec riov[8];
+	for (int i = 0; i < 8; i++) {
+		riov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		in[i] = (struct ffs_dgram_in){ .iov = &riov[i], .iovcnt = 1 };
+	}
+	CHECK_EQ_INT(ffs_sock_recvv_burst(st, rso, in, 8), 5);
+	char text[INET6_ADDRSTRLEN];
+	for (int i = 0; i < 5; i++) {
+		CHECK_EQ_INT(in[i].len, i + 1);
+		CHECK_MEM(bufs[i], payload[i], (size_t)i + 1);
+		CHECK_EQ_INT(in[i].sport, 7431);
+		CHECK_EQ_STR(inet_ntop(AF_INET6, in[i].src6.addr, text, sizeof(text)), i % 2 ? "::ffff:127.0.0.1" : "::1");
+	}
+	CHECK_EQ_INT(rx_bytes(r), 0);
+	/* The checks of a single send stop a burst before the datagram that fails them. */
+	struct ip6_addr ll, far;
+	CHECK_EQ_INT(inet_pton(AF_INET6, "fe80::1", ll.b), 1);
+	CHECK_EQ_INT(inet_pton(AF_INET6, "2001:db8::1", far.b), 1);
+	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 7430, &ll, 0 };
+	CHECK_EQ_INT(ffs_sock_sendv_burst(st, sso, out, 5), 1);
+	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 7430, &far, 0 };
+	CHECK_EQ_INT(ffs_sock_sendv_burst(st, sso, out, 5), 1);
+	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 0, &one, 0 };
+	CHECK_EQ_INT(ffs_sock_sendv_burst(st, sso, out, 5), 1);
+	settle();
+	CHECK_EQ_INT(ffs_sock_recvv_burst(st, rso, in, 8), 3);
+	ff_close(r);
+	ff_close(s);
+}
+
+TEST(mmsg_batches_mixed_families_as_ipv4_does)
+{
+	settle();
+	int r = udp6(), s = udp6();
+	CHECK_EQ_INT(bind6(r, "::", 7435), 0);
+	CHECK_EQ_INT(bind6(s, "::", 7436), 0);
+	int r4 = bound(7437);
+	struct sockaddr_in6 to6 = sin6_of("::1", 7435, 0), mapped = sin6_of("::ffff:127.0.0.1", 7437, 0),
+			    mapped_dual = sin6_of("::ffff:127.0.0.1", 7435, 0);
+	struct sockaddr_in to4 = lo(7437);
+	enum { N = 40 };
+	static uint8_t out[N][64];
+	struct iovec oiov[N];
+	struct mmsghdr om[N];
+	for (int i = 0; i < N; i++) {
+		memset(out[i], i, sizeof(out[i]));
+		oiov[i] = (struct iovec){ out[i], (size_t)i + 1 };
+		/* Mostly [::1]; every fifth to an IPv4 socket (v4-mapped, then AF_INET), every seventh to
+		 * the dual-stack socket over IPv4. */
+		om[i] = i % 5 == 1 ? mmsg_of(&mapped, sizeof(mapped), &oiov[i])
+			: i % 5 == 3 ? mmsg_of(&to4, sizeof(to4), &oiov[i])
+			: i % 7 == 6 ? mmsg_of(&mapped_dual, sizeof(mapped_dual), &oiov[i])
+			: mmsg_of(&to6, sizeof(to6), &oiov[i]);
+	}
+	CHECK_EQ_INT(ff_sendmmsg(s, om, N, 0), N);
+	for (int i = 0; i < N; i++)
+		CHECK_EQ_INT((int)om[i].msg_len, i + 1);
+	settle();
+	static uint8_t in[64][64];
+	struct iovec iiov[64];
+	struct mmsghdr im[64];
+	struct sockaddr_in6 from[64];
+	for (int i = 0; i < 64; i++) {
+		iiov[i] = (struct iovec){ in[i], sizeof(in[i]) };
+		im[i] = mmsg_of(&from[i], sizeof(from[i]), &iiov[i]);
+	}
+	/* More than a burst (32) in one call, as IPv4's. */
+	int n6 = 0;
+	for (int i = 0; i < N; i++)
+		n6 += !(i % 5 == 1 || i % 5 == 3);
+	CHECK_EQ_INT(ff_recvmmsg(r, im, 64, MSG_DONTWAIT, NULL), n6);
+	char text[INET6_ADDRSTRLEN];
+	for (int i = 0, j = 0; i < N; i++) {
+		if (i % 5 == 1 || i % 5 == 3)
+			continue;
+		CHECK_EQ_INT((int)im[j].msg_len, i + 1);
+		CHECK_MEM(in[j], out[i], (size_t)i + 1);
+		CHECK_EQ_INT((int)im[j].msg_hdr.msg_namelen, (int)sizeof(struct sockaddr_in6));
+		CHECK_EQ_INT(from[j].sin6_family, AF_INET6);
+		CHECK_EQ_INT(ntohs(from[j].sin6_port), 7436);
+		CHECK_EQ_STR(inet_ntop(AF_INET6, &from[j].sin6_addr, text, sizeof(text)), i % 7 == 6 ? "::ffff:127.0.0.1" : "::1");
+		j++;
+	}
+	struct sockaddr_in from4[16];
+	for (int i = 0; i < 16; i++)
+		im[i] = mmsg_of(&from4[i], sizeof(from4[i]), &iiov[i]);
+	CHECK_EQ_INT(ff_recvmmsg(r4, im, 16, MSG_DONTWAIT, NULL), N - n6);
+	for (int i = 0; i < N - n6; i++) {
+		CHECK_EQ_INT(from4[i].sin_family, AF_INET);
+		CHECK_EQ_INT(ntohs(from4[i].sin_port), 7436);
+	}
+	/* A batch stops at the first failure and reports what was sent before it. */
+	om[2].msg_hdr.msg_namelen = 3;
+	CHECK_EQ_INT(ff_sendmmsg(s, om, N, 0), 2);
+	om[2].msg_hdr.msg_namelen = sizeof(struct sockaddr_in6);
+	struct sockaddr_in6 noport = sin6_of("::1", 0, 0);
+	om[3] = mmsg_of(&noport, sizeof(noport), &oiov[3]);
+	CHECK_EQ_INT(ff_sendmmsg(s, om, N, 0), 3);
+	settle();
+	CHECK_EQ_INT(ff_recvmmsg(r, im, 64, MSG_DONTWAIT, NULL), 3);
+	CHECK_EQ_INT(ff_recvmmsg(r4, im, 16, MSG_DONTWAIT, NULL), 2);
+	/* Connected to [::1]: messages without a name go to the peer. */
+	CHECK_EQ_INT(ff_connect(s, (struct sockaddr *)&to6, sizeof(to6)), 0);
+	for (int i = 0; i < 4; i++)
+		om[i] = mmsg_of(NULL, 0, &oiov[i]);
+	CHECK_EQ_INT(ff_sendmmsg(s, om, 4, 0), 4);
+	settle();
+	for (int i = 0; i < 4; i++)
+		im[i] = mmsg_of(&from[i], sizeof(from[i]), &iiov[i]);
+	CHECK_EQ_INT(ff_recvmmsg(r, im, 64, MSG_DONTWAIT, NULL), 4);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &from[3].sin6_addr, text, sizeof(text)), "::1");
+	ff_close(r);
+	ff_close(s);
+	ff_close(r4);
+}
+
 TEST(ipv6_send_errors_as_linux)
 {
 	int s = udp6();
-	CHECK_EQ_INT(send6_pattern(s, "fe80::1", 9, 0, 1), -EINVAL); /* link-local without its interface */
+	/* A link-local destination without its interface goes out of the first link with IPv6: none here. */
+	CHECK_EQ_INT(send6_pattern(s, "fe80::1", 9, 0, 1), -ENETUNREACH);
 	CHECK_EQ_INT(send6_pattern(s, "2001:db8::1", 9, 0, 1), -ENETUNREACH);
 	CHECK_EQ_INT(send6_pattern(s, "::1", 0, 0, 1), -EINVAL);
 	struct sockaddr_in6 far = sin6_of("2001:db8::1", 9, 0);

@@ -5,7 +5,7 @@
  * interrupted, as ping users expect there). An IPv6 HOST (fe80::1%port0 for a link-local one) is
  * pinged over ICMPv6.
  */
-import { isIPv6 } from 'node:net';
+import { isIPv6Literal } from '../../posix/ipv6.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ToolError, type Command } from '../command.js';
 import { resolveHost } from './host.js';
@@ -64,7 +64,7 @@ HOST is an IPv4 address or a name in /etc/hosts.`,
     const host = ctx.positionals[0]!;
     const count = intArg(ctx.values.count, 'count', 1, 1_000_000, process.stdout.isTTY ? Infinity : 4);
     // An IPv6 literal, with %portN for a link-local one, is pinged over ICMPv6 (FreeBSD's ping -6).
-    const v6 = isIPv6(host.split('%')[0] ?? '');
+    const v6 = isIPv6Literal(host);
     const size = intArg(ctx.values.size, 'size', 0, v6 ? 65527 : 65507, 56);
     const ttl = ctx.values.ttl === undefined ? undefined : intArg(ctx.values.ttl, 'ttl', 1, 255, 64);
     const wait = intArg(ctx.values.wait, 'wait', 1, 60000, 1000);
