@@ -192,6 +192,37 @@ void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
+/**
+ * Hands a unicast datagram to its socket `so`: on so's home lcore when `steer` (a reassembled one,
+ * put together on the lcore of its address pair) and the ring there takes it, else here. False when
+ * there is no socket (counted in udp.noport; m is still the caller's).
+ */
+static __rte_always_inline bool deliver_unicast(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *m, bool steer)
+{
+	if (!so) {
+		lc->ctr.udp_noport++;
+		return false;
+	}
+	if (!(steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m)))
+		deliver(lc, so, m);
+	return true;
+}
+
+/** Hands a broadcast or multicast datagram to its n receivers (none: counted in udp.noportbcast). */
+static void deliver_group(struct ffs_lcore *lc, struct rte_mbuf *m, struct ffs_sock *const *targets, unsigned n)
+{
+	if (n == 0) {
+		lc->ctr.udp_noportbcast++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* Every receiver reads the same bytes: share the mbuf by reference count. Each receiver frees
+	 * the whole chain, so every segment needs the extra references, not the head alone. */
+	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
+	for (unsigned i = 0; i < n; i++)
+		deliver(lc, targets[i], m);
+}
+
 /** The IP header a datagram's UDP checksum covers: IPv4's, or IPv6's when v6. */
 struct udp_addrs {
 	bool v6;
@@ -273,14 +304,8 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
 		bool steer = reassembled && lc->st->n_lcores > 1;
 		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
-		struct ffs_sock *so = demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow);
-		if (so) {
-			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
-				return;
-			deliver(lc, so, m);
+		if (deliver_unicast(lc, demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow), m, steer))
 			return;
-		}
-		lc->ctr.udp_noport++;
 		/* Quote the original datagram: restore the UDP and IP headers in front of the payload. */
 		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
 		icmp_send_error(lc, m, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
@@ -288,17 +313,8 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 		return;
 	}
 	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
-	unsigned n = demux_group(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, multicast, targets, MAX_GROUP_RECEIVERS);
-	if (n == 0) {
-		lc->ctr.udp_noportbcast++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	/* Every receiver reads the same bytes: share the mbuf by reference count. Each receiver frees
-	 * the whole chain, so every segment needs the extra references, not the head alone. */
-	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
-	for (unsigned i = 0; i < n; i++)
-		deliver(lc, targets[i], m);
+	deliver_group(lc, m, targets,
+		      demux_group(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, multicast, targets, MAX_GROUP_RECEIVERS));
 }
 
 void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
@@ -319,14 +335,8 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 		 * (iface/ipv6_frag.c) and goes to its socket's home lcore. */
 		bool steer = reassembled && lc->st->n_lcores > 1;
 		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
-		struct ffs_sock *so = demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow);
-		if (so) {
-			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
-				return;
-			deliver(lc, so, m);
+		if (deliver_unicast(lc, demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow), m, steer))
 			return;
-		}
-		lc->ctr.udp_noport++;
 		/* RFC 4443 §3.1: port unreachable, quoting the datagram from its IPv6 header. */
 		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
 		icmp6_send_error(lc, m, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_PORT, 0);
@@ -334,15 +344,8 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 		return;
 	}
 	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
-	unsigned n = demux_group6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, targets, MAX_GROUP_RECEIVERS);
-	if (n == 0) {
-		lc->ctr.udp_noportbcast++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
-	for (unsigned i = 0; i < n; i++)
-		deliver(lc, targets[i], m);
+	deliver_group(lc, m, targets,
+		      demux_group6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, targets, MAX_GROUP_RECEIVERS));
 }
 
 void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
