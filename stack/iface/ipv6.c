@@ -195,6 +195,23 @@ void ipv6_l4_csum_fill(struct rte_mbuf *m, uint16_t off, uint16_t csum_off, cons
 	wr_be16(field, c);
 }
 
+/*
+ * The port a multicast datagram leaves by: the one named (IPV6_MULTICAST_IF, a scope id); else the
+ * port holding its bound source, as Linux's route lookup prefers the device that has the source
+ * (rt6_device_match) and as ipv4_output picks the source's port; else the first port, where Linux's
+ * default route would take it.
+ */
+static unsigned mcast_port(const struct ffs_stack *st, int scope_port, const struct ip6_addr *src)
+{
+	if (scope_port >= 0)
+		return (unsigned)scope_port;
+	if (!ip6_is_unspecified(src))
+		for (unsigned p = 0; p < st->n_ports; p++)
+			if (addr6_is_local(st, (int)p, src, NULL))
+				return p;
+	return 0;
+}
+
 int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out *o)
 {
 	const struct ffs_stack *st = lc->st;
@@ -208,7 +225,7 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 
 	if (!local) {
 		if (ip6_is_multicast(&o->dst)) {
-			unsigned pi = o->scope_port >= 0 ? (unsigned)o->scope_port : 0;
+			unsigned pi = mcast_port(st, o->scope_port, &src);
 			port = pi < st->n_ports ? &st->ports[pi] : NULL;
 			eth_addr_from_ipv6_multicast(&o->dst, &mcast_mac);
 			dst_mac = &mcast_mac;

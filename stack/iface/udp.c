@@ -192,68 +192,25 @@ void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
-	       bool broadcast, bool reassembled)
+/**
+ * Hands a unicast datagram to its socket `so`: on so's home lcore when `steer` (a reassembled one,
+ * put together on the lcore of its address pair) and the ring there takes it, else here. False when
+ * there is no socket (counted in udp.noport; m is still the caller's).
+ */
+static __rte_always_inline bool deliver_unicast(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *m, bool steer)
 {
-	struct udp_repr u;
-	lc->ctr.udp_rx++;
-	enum wire_result r;
-	if (m->nb_segs == 1) {
-		r = udp_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), ip->src, ip->dst, caps, &u);
-	} else {
-		/* A reassembled datagram spans segments: check the header here and the sum over the chain. */
-		struct wire_csum_caps verified = *caps;
-		verified.rx_l4_verified = true;
-		uint8_t hdr[UDP_HDR_LEN];
-		const uint8_t *h = rte_pktmbuf_read(m, 0, UDP_HDR_LEN, hdr);
-		r = h ? udp_repr_parse(h, rte_pktmbuf_pkt_len(m), ip->src, ip->dst, &verified, &u) : WIRE_TRUNCATED;
-		if (r == WIRE_OK && !caps->rx_l4_verified && rd_be16(h + 6) != 0) {
-			uint16_t sum;
-			rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum);
-			/* rte_raw_cksum sums native-order words; ours are big-endian words read as host values. */
-			uint32_t s = rte_be_to_cpu_16(sum) + csum_pseudo_ipv4(ip->src, ip->dst, IPV4_PROTO_UDP, (uint16_t)rte_pktmbuf_pkt_len(m));
-			if (csum_fold(s) != 0)
-				r = WIRE_BAD_CHECKSUM;
-		}
-	}
-	if (r != WIRE_OK) {
-		if (r == WIRE_TRUNCATED)
-			lc->ctr.udp_hdrops++;
-		else if (r == WIRE_BAD_CHECKSUM)
-			lc->ctr.udp_badsum++;
-		else
-			lc->ctr.udp_badlen++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	rte_pktmbuf_adj(m, UDP_HDR_LEN);
-	if (rte_pktmbuf_pkt_len(m) > u.payload_len)
-		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - u.payload_len);
-	struct ffs_meta *meta = ffs_meta(m);
-	*meta = (struct ffs_meta){ .src = ip->src, .dst = ip->dst, .sport = u.src_port, .dport = u.dst_port, .ttl = ip->ttl, .tos = ip->tos };
-
-	bool multicast = ipv4_is_multicast(ip->dst);
-	if (!broadcast && !multicast) {
-		/* A reassembled datagram was put together on the lcore of its IP pair (iface/ipv4.c); its
-		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
-		bool steer = reassembled && lc->st->n_lcores > 1;
-		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
-		struct ffs_sock *so = demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow);
-		if (so) {
-			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
-				return;
-			deliver(lc, so, m);
-			return;
-		}
+	if (!so) {
 		lc->ctr.udp_noport++;
-		/* Quote the original datagram: restore the UDP and IP headers in front of the payload. */
-		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
-		icmp_send_error(lc, m, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
-		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
-	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
-	unsigned n = demux_group(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, multicast, targets, MAX_GROUP_RECEIVERS);
+	if (!(steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m)))
+		deliver(lc, so, m);
+	return true;
+}
+
+/** Hands a broadcast or multicast datagram to its n receivers (none: counted in udp.noportbcast). */
+static void deliver_group(struct ffs_lcore *lc, struct rte_mbuf *m, struct ffs_sock *const *targets, unsigned n)
+{
 	if (n == 0) {
 		lc->ctr.udp_noportbcast++;
 		rte_pktmbuf_free(m);
@@ -266,31 +223,54 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 		deliver(lc, targets[i], m);
 }
 
-void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
-		bool multicast, bool reassembled)
+/** The IP header a datagram's UDP checksum covers: IPv4's, or IPv6's when v6. */
+struct udp_addrs {
+	bool v6;
+	const struct ipv4_repr *ip4;
+	const struct ipv6_repr *ip6;
+};
+
+static __rte_always_inline enum wire_result udp_parse(const struct udp_addrs *a, const uint8_t *buf, size_t len,
+						      const struct wire_csum_caps *caps, struct udp_repr *u)
 {
-	struct udp_repr u;
+	return a->v6 ? udp6_repr_parse(buf, len, &a->ip6->src, &a->ip6->dst, caps, u)
+		     : udp_repr_parse(buf, len, a->ip4->src, a->ip4->dst, caps, u);
+}
+
+/*
+ * Counts a datagram in udp.rx and takes its UDP header (m at it): parsed, its checksum verified (over
+ * the chain when it spans segments), then cut off with any bytes past the UDP length. True with u
+ * filled; false when it was counted (udp.hdrops, udp.badsum, udp.badlen) and freed.
+ */
+static __rte_always_inline bool udp_take(struct ffs_lcore *lc, struct rte_mbuf *m, const struct udp_addrs *a,
+					 const struct wire_csum_caps *caps, struct udp_repr *u)
+{
 	lc->ctr.udp_rx++;
 	enum wire_result r;
 	if (m->nb_segs == 1) {
-		r = udp6_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ip->src, &ip->dst, caps, &u);
+		r = udp_parse(a, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), caps, u);
 	} else {
-		/* A reassembled datagram spans segments: the header here, the sum over the chain. */
+		/* A reassembled datagram spans segments: check the header here and the sum over the chain. */
 		struct wire_csum_caps verified = *caps;
 		verified.rx_l4_verified = true;
 		uint8_t hdr[UDP_HDR_LEN];
+		uint32_t len = rte_pktmbuf_pkt_len(m);
 		const uint8_t *h = rte_pktmbuf_read(m, 0, UDP_HDR_LEN, hdr);
-		r = h ? udp6_repr_parse(h, rte_pktmbuf_pkt_len(m), &ip->src, &ip->dst, &verified, &u) : WIRE_TRUNCATED;
-		if (r == WIRE_OK && !caps->rx_l4_verified) {
+		r = h ? udp_parse(a, h, len, &verified, u) : WIRE_TRUNCATED;
+		/* RFC 768: an IPv4 checksum of zero means none; IPv6's parse refused it (RFC 8200 §8.1). */
+		if (r == WIRE_OK && !caps->rx_l4_verified && (a->v6 || rd_be16(h + 6) != 0)) {
 			uint16_t sum;
-			rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum);
-			uint32_t s = rte_be_to_cpu_16(sum) + csum_pseudo_ipv6(&ip->src, &ip->dst, rte_pktmbuf_pkt_len(m), IPV6_NH_UDP);
+			rte_raw_cksum_mbuf(m, 0, len, &sum);
+			/* rte_raw_cksum sums native-order words; ours are big-endian words read as host values. */
+			uint32_t s = rte_be_to_cpu_16(sum) +
+				     (a->v6 ? csum_pseudo_ipv6(&a->ip6->src, &a->ip6->dst, len, IPV6_NH_UDP)
+					    : csum_pseudo_ipv4(a->ip4->src, a->ip4->dst, IPV4_PROTO_UDP, (uint16_t)len));
 			if (csum_fold(s) != 0)
 				r = WIRE_BAD_CHECKSUM;
 		}
 	}
 	/* RFC 4038 §5.1 (and Linux): a v4-mapped address on the wire is a spoofing vector, never ours. */
-	if (r == WIRE_OK && (ip6_is_v4mapped(&ip->src) || ip6_is_v4mapped(&ip->dst)))
+	if (a->v6 && r == WIRE_OK && (ip6_is_v4mapped(&a->ip6->src) || ip6_is_v4mapped(&a->ip6->dst)))
 		r = WIRE_BAD_LENGTH;
 	if (r != WIRE_OK) {
 		if (r == WIRE_TRUNCATED)
@@ -300,11 +280,50 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 		else
 			lc->ctr.udp_badlen++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	rte_pktmbuf_adj(m, UDP_HDR_LEN);
-	if (rte_pktmbuf_pkt_len(m) > u.payload_len)
-		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - u.payload_len);
+	if (rte_pktmbuf_pkt_len(m) > u->payload_len)
+		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - u->payload_len);
+	return true;
+}
+
+void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
+	       bool broadcast, bool reassembled)
+{
+	struct udp_repr u;
+	const struct udp_addrs a = { .ip4 = ip };
+	if (!udp_take(lc, m, &a, caps, &u))
+		return;
+	struct ffs_meta *meta = ffs_meta(m);
+	*meta = (struct ffs_meta){ .src = ip->src, .dst = ip->dst, .sport = u.src_port, .dport = u.dst_port, .ttl = ip->ttl, .tos = ip->tos };
+
+	bool multicast = ipv4_is_multicast(ip->dst);
+	if (!broadcast && !multicast) {
+		/* A reassembled datagram was put together on the lcore of its IP pair (iface/ipv4.c); its
+		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
+		bool steer = reassembled && lc->st->n_lcores > 1;
+		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
+		if (deliver_unicast(lc, demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow), m, steer))
+			return;
+		/* Quote the original datagram: restore the UDP and IP headers in front of the payload. */
+		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
+		icmp_send_error(lc, m, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
+	deliver_group(lc, m, targets,
+		      demux_group(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, multicast, targets, MAX_GROUP_RECEIVERS));
+}
+
+void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
+		bool multicast, bool reassembled)
+{
+	struct udp_repr u;
+	const struct udp_addrs a = { .v6 = true, .ip6 = ip };
+	if (!udp_take(lc, m, &a, caps, &u))
+		return;
 	struct ffs_meta *meta = ffs_meta(m);
 	/* The IPv6 header stays in the headroom, hdr_len + 8 bytes before the payload; a link-local
 	 * source's scope is the port it came by (m->port, index + 1). */
@@ -316,14 +335,8 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 		 * (iface/ipv6_frag.c) and goes to its socket's home lcore. */
 		bool steer = reassembled && lc->st->n_lcores > 1;
 		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
-		struct ffs_sock *so = demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow);
-		if (so) {
-			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
-				return;
-			deliver(lc, so, m);
+		if (deliver_unicast(lc, demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow), m, steer))
 			return;
-		}
-		lc->ctr.udp_noport++;
 		/* RFC 4443 §3.1: port unreachable, quoting the datagram from its IPv6 header. */
 		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
 		icmp6_send_error(lc, m, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_PORT, 0);
@@ -331,15 +344,8 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 		return;
 	}
 	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
-	unsigned n = demux_group6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, targets, MAX_GROUP_RECEIVERS);
-	if (n == 0) {
-		lc->ctr.udp_noportbcast++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
-	for (unsigned i = 0; i < n; i++)
-		deliver(lc, targets[i], m);
+	deliver_group(lc, m, targets,
+		      demux_group6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, targets, MAX_GROUP_RECEIVERS));
 }
 
 void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)

@@ -111,7 +111,8 @@ static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_add
 	bool mcast = ip6_is_multicast(dst);
 	int hops = mcast ? so->mcast_hops : so->hops;
 	*meta = (struct ffs_meta){
-		.dst = mcast && !scope ? so->mcast_if6 : scope,
+		/* A multicast dst's port: IPV6_MULTICAST_IF, else a bound link-local address's link. */
+		.dst = mcast && !scope ? (so->mcast_if6 ? so->mcast_if6 : so->scope_id) : scope,
 		.sport = so->lport,
 		.dport = dport,
 		.sock_id = (uint16_t)so->id,

@@ -28,11 +28,6 @@ struct demux_entry {
 	struct ffs_membership memberships[FFS_MAX_MEMBERSHIPS];
 };
 
-struct demux_bucket {
-	unsigned n, cap;
-	struct demux_entry *e;
-};
-
 /** An AF_INET6 socket's IPv6 addressing (a socket that takes IPv6 proper: ffs_sock_has_v6). */
 struct demux6_entry {
 	struct ffs_sock *so;
@@ -43,15 +38,19 @@ struct demux6_entry {
 	uint64_t bind_seq;
 };
 
-struct demux6_bucket {
+/** The entries of one local port in one family's table: each begins with its socket. */
+struct demux_bucket {
 	unsigned n, cap;
-	struct demux6_entry *e;
+	union {
+		struct demux_entry *e;   /**< by_port */
+		struct demux6_entry *e6; /**< by_port6 */
+	};
 };
 
 /** IPv4 entries (AF_INET sockets, and AF_INET6 ones in dual stack) and IPv6 entries, by local port. */
 struct demux_table {
 	struct demux_bucket *by_port[65536];
-	struct demux6_bucket *by_port6[65536];
+	struct demux_bucket *by_port6[65536];
 };
 
 struct demux_table *demux_new(void);

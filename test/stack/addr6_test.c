@@ -9,8 +9,9 @@
  * link-local destinations by scope; path MTUs; router advertisements — default router and its
  * lifetime, on-link prefixes, SLAAC addresses and the two-hour rule, MTU and hop limit, ignored with
  * accept_rtadv 0; the router solicitations at start (RFC 4861 §6.3.7) and none where gateway6 is set;
- * ifconfig inet6 add and -alias; and readers on other threads never seeing a half-made change while
- * a writer churns addresses and routes (built under TSan, where any unordered access is reported).
+ * ifconfig inet6 add and -alias; the port a socket's multicast datagram leaves by without
+ * IPV6_MULTICAST_IF; and readers on other threads never seeing a half-made change while a writer
+ * churns addresses and routes (built under TSan, where any unordered access is reported).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,7 +21,9 @@
 #include <rte_ethdev.h>
 
 #include "stack/iface/addr6.h"
+#include "stack/iface/iface.h"
 #include "stack/iface/route6.h"
+#include "stack/sock/sock.h"
 #include "stack/wire/icmp6.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
@@ -445,6 +448,78 @@ TEST(a_port_without_gateway6_solicits_routers_at_start)
 	CHECK_EQ_INT(lc->ctr.nd6_rs_out, 2);
 	CHECK_EQ_INT(drain_port1(NULL, 0), 1);
 	advertise(0, NULL, 0, false, 0, 0, 0, 0);
+}
+
+/* --- the port a multicast datagram leaves by */
+
+/** Sends one byte from AF_INET6 socket so to [group]:9 (no scope) and returns the port it left by:
+ *  0, 1, or -1 for none or both; *src gets the frame's source. */
+static int mcast_out_port(struct ffs_sock *so, const char *group, struct ip6_addr *src)
+{
+	struct iovec iov = { "x", 1 };
+	CHECK_EQ_INT(ffs_sock_sendv6(st, so, &iov, 1, NULL, P(group), 0, 9), 1);
+	udp_tx_drain(lc);
+	struct rte_mbuf *m0[2], *m1[2];
+	unsigned n0 = test_port_drain(lc, m0, 2), n1 = drain_port1(m1, 2);
+	if (n0 + n1 != 1) {
+		for (unsigned i = 0; i < n0 && i < 2; i++)
+			rte_pktmbuf_free(m0[i]);
+		for (unsigned i = 0; i < n1 && i < 2; i++)
+			rte_pktmbuf_free(m1[i]);
+		return -1;
+	}
+	struct rte_mbuf *m = n0 ? m0[0] : m1[0];
+	struct ipv6_repr ip;
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	CHECK_EQ_INT(ipv6_repr_parse(f + ETH_HDR_LEN, m->data_len - ETH_HDR_LEN, &ip, NULL), WIRE_OK);
+	CHECK_EQ_STR(F(ip.dst), group);
+	*src = ip.src;
+	rte_pktmbuf_free(m);
+	return n0 ? 0 : 1;
+}
+
+static struct ffs_sock *udp6_bound(struct ffs_app *app, const struct ip6_addr *a, uint32_t scope_id)
+{
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	ffs_sock_set_family6(st, so);
+	so->nonblock = true;
+	if (a)
+		CHECK_EQ_INT(ffs_sock_bind6(st, so, a->b, scope_id, 0), 0);
+	return so;
+}
+
+TEST(multicast_without_multicast_if_leaves_by_the_bound_address_port)
+{
+	setup();
+	struct ffs_app *app = ffs_app_new(st);
+	CHECK(app != NULL);
+	test_port_drain(lc, NULL, 0);
+	drain_port1(NULL, 0);
+	struct ip6_addr g1 = A("2001:db8:77::1"), ll1, src;
+	CHECK_EQ_INT(addr6_add(st, 1, &g1, 64, ADDR6_STATIC, ADDR6_INFINITE, ADDR6_INFINITE), 0);
+	CHECK(addr6_linklocal(st, 1, &ll1));
+	/* Bound to port 1's address: port 1, as Linux's route lookup picks the device holding the source. */
+	struct ffs_sock *global = udp6_bound(app, &g1, 0);
+	CHECK_EQ_INT(mcast_out_port(global, "ff0e::1:3", &src), 1);
+	CHECK_EQ_STR(F(src), "2001:db8:77::1");
+	/* Bound to port 1's link-local address: its scope's port. */
+	struct ffs_sock *link = udp6_bound(app, &ll1, 2);
+	CHECK_EQ_INT(mcast_out_port(link, "ff02::1:3", &src), 1);
+	CHECK_EQ_STR(F(src), F(ll1));
+	/* Not bound to an address: the default, the first port. */
+	struct ffs_sock *any = udp6_bound(app, NULL, 0);
+	CHECK_EQ_INT(mcast_out_port(any, "ff0e::1:3", &src), 0);
+	CHECK_EQ_STR(F(src), "2001:db8::2");
+	/* IPV6_MULTICAST_IF names the port whatever the bound address. */
+	global->mcast_if6 = 1;
+	CHECK_EQ_INT(mcast_out_port(global, "ff0e::1:3", &src), 0);
+	CHECK_EQ_STR(F(src), "2001:db8:77::1");
+	ffs_sock_close(st, global);
+	ffs_sock_close(st, link);
+	ffs_sock_close(st, any);
+	ffs_app_free(st, app);
+	CHECK_EQ_INT(addr6_del(st, 1, &g1), 0);
 }
 
 /* --- readers on other threads while a writer churns */

@@ -436,6 +436,36 @@ TEST(a_reuseport_group_with_no_member_on_a_lcore_spreads_its_flows_over_all_and_
 	ffs_sock_close(st, member[1]);
 }
 
+/** A receive of either family: recv_wait, recv6_wait. */
+typedef int (*recv_fn)(struct ffs_sock *so, void *buf, size_t cap, uint16_t *sport, unsigned ms);
+
+/**
+ * The reassembled datagram of `payload` from `sport` reached member[flow_lcore] once and the other
+ * member not at all, handed there by the lcore of its address pair (udp.steered) and delivered on
+ * the flow's lcore, none crossing lcores otherwise; the members closed, the counters into after[].
+ */
+static void check_steered_home(recv_fn receive, struct ffs_sock *member[2], unsigned flow_lcore, unsigned pair_lcore,
+			       const uint8_t *payload, size_t len, uint16_t sport, const struct ffs_counters before[2],
+			       struct ffs_counters after[2])
+{
+	static uint8_t got[4096];
+	uint16_t from;
+	CHECK(len + 16 <= sizeof(got));
+	CHECK_EQ_INT(receive(member[flow_lcore], got, len + 16, &from, WAIT_MS), (int)len);
+	CHECK_EQ_INT(from, sport);
+	CHECK_MEM(got, payload, len);
+	CHECK_EQ_INT(receive(member[flow_lcore], got, len + 16, &from, 100), -EAGAIN);
+	CHECK_EQ_INT(receive(member[1 - flow_lcore], got, len + 16, &from, 0), -EAGAIN);
+	read_counters(after);
+	CHECK_EQ_INT(after[pair_lcore].udp_steered - before[pair_lcore].udp_steered, 1);
+	CHECK_EQ_INT(after[flow_lcore].udp_delivered - before[flow_lcore].udp_delivered, 1);
+	CHECK_EQ_INT(after[pair_lcore].udp_delivered - before[pair_lcore].udp_delivered, 0);
+	CHECK_EQ_INT(after[0].udp_cross_lcore + after[1].udp_cross_lcore,
+		     before[0].udp_cross_lcore + before[1].udp_cross_lcore);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
+}
+
 TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed_on_its_flow_lcore)
 {
 	const uint16_t port = 7002;
@@ -459,28 +489,14 @@ TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed
 	inject_ip(777, 1480, true, dgram + 1480, 1480);
 	release_lcores();
 
-	static uint8_t got[sizeof(payload) + 16];
-	uint16_t from;
-	CHECK_EQ_INT(recv_wait(member[flow_lcore], got, sizeof(got), &from, WAIT_MS), (int)sizeof(payload));
-	CHECK_EQ_INT(from, sport);
-	CHECK_MEM(got, payload, sizeof(payload));
-	CHECK_EQ_INT(recv_wait(member[flow_lcore], got, sizeof(got), &from, 100), -EAGAIN);
-	CHECK_EQ_INT(recv_wait(member[1 - flow_lcore], got, sizeof(got), &from, 0), -EAGAIN);
 	struct ffs_counters after[2];
-	read_counters(after);
+	check_steered_home(recv_wait, member, flow_lcore, pair_lcore, payload, sizeof(payload), sport, before, after);
 	/* All three fragments were processed by the lcore of the IP pair, which reassembled the
 	 * datagram and handed it to the flow's lcore. */
 	CHECK_EQ_INT(after[pair_lcore].ip_fragments - before[pair_lcore].ip_fragments, 3);
 	CHECK_EQ_INT(after[pair_lcore].ip_reassembled - before[pair_lcore].ip_reassembled, 1);
 	CHECK_EQ_INT(after[flow_lcore].ip_reassembled - before[flow_lcore].ip_reassembled, 0);
 	CHECK_EQ_INT(after[pair_lcore].ip_frag_steered - before[pair_lcore].ip_frag_steered, 0);
-	CHECK_EQ_INT(after[pair_lcore].udp_steered - before[pair_lcore].udp_steered, 1);
-	CHECK_EQ_INT(after[flow_lcore].udp_delivered - before[flow_lcore].udp_delivered, 1);
-	CHECK_EQ_INT(after[pair_lcore].udp_delivered - before[pair_lcore].udp_delivered, 0);
-	CHECK_EQ_INT(after[0].udp_cross_lcore + after[1].udp_cross_lcore,
-		     before[0].udp_cross_lcore + before[1].udp_cross_lcore);
-	ffs_sock_close(st, member[0]);
-	ffs_sock_close(st, member[1]);
 }
 
 /** Gives the port its IPv6 address (once, usable at once) into *ours, and a peer on its prefix. */
@@ -650,24 +666,10 @@ TEST(a_fragmented_udp6_datagram_is_reassembled_once_and_delivered_to_the_member_
 	inject_ip6_fragment_of(IPV6_NH_UDP, &peer, &ours, 0x8008, dgram, 1448, 1448, true);
 	release_lcores();
 
-	static uint8_t got[sizeof(payload) + 16];
-	uint16_t from;
-	CHECK_EQ_INT(recv6_wait(member[flow_lcore], got, sizeof(got), &from, WAIT_MS), (int)sizeof(payload));
-	CHECK_EQ_INT(from, sport);
-	CHECK_MEM(got, payload, sizeof(payload));
-	CHECK_EQ_INT(recv6_wait(member[flow_lcore], got, sizeof(got), &from, 100), -EAGAIN);
-	CHECK_EQ_INT(recv6_wait(member[1 - flow_lcore], got, sizeof(got), &from, 0), -EAGAIN);
 	struct ffs_counters after[2];
-	read_counters(after);
+	check_steered_home(recv6_wait, member, flow_lcore, pair_lcore, payload, sizeof(payload), sport, before, after);
 	CHECK_EQ_INT(after[pair_lcore].ip6_fragments - before[pair_lcore].ip6_fragments, 3);
 	CHECK_EQ_INT(after[pair_lcore].ip6_reassembled - before[pair_lcore].ip6_reassembled, 1);
-	CHECK_EQ_INT(after[pair_lcore].udp_steered - before[pair_lcore].udp_steered, 1);
-	CHECK_EQ_INT(after[flow_lcore].udp_delivered - before[flow_lcore].udp_delivered, 1);
-	CHECK_EQ_INT(after[pair_lcore].udp_delivered - before[pair_lcore].udp_delivered, 0);
-	CHECK_EQ_INT(after[0].udp_cross_lcore + after[1].udp_cross_lcore,
-		     before[0].udp_cross_lcore + before[1].udp_cross_lcore);
-	ffs_sock_close(st, member[0]);
-	ffs_sock_close(st, member[1]);
 }
 
 TEST(ipv6_fragments_are_reassembled_by_the_lcore_of_their_address_pair)

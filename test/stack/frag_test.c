@@ -75,12 +75,7 @@ static struct rte_mbuf *feed(struct rte_mbuf *m, struct ipv4_repr *ip)
 /** The fragments of the big datagram: offsets and lengths, 45 of them. */
 static unsigned big_layout(uint32_t *off, uint32_t *len)
 {
-	unsigned n = 0;
-	for (uint32_t o = 0; o < BIG_PAYLOAD; o += FRAG_PAYLOAD, n++) {
-		off[n] = o;
-		len[n] = BIG_PAYLOAD - o < FRAG_PAYLOAD ? BIG_PAYLOAD - o : FRAG_PAYLOAD;
-	}
-	return n;
+	return frag_layout(BIG_PAYLOAD, FRAG_PAYLOAD, off, len);
 }
 
 /** Checks a reassembled datagram against `payload` byte for byte, header and `ip` included. */
@@ -98,10 +93,7 @@ static void check_datagram(struct rte_mbuf *d, const struct ipv4_repr *ip, const
 	CHECK_EQ_INT(rd_be16(all + 6), 0);
 	CHECK_EQ_INT(csum_buf(all, IPV4_HDR_LEN), 0);
 	CHECK_MEM(all + IPV4_HDR_LEN, payload, len);
-	uint32_t sum = 0;
-	for (struct rte_mbuf *s = d; s; s = s->next)
-		sum += s->data_len;
-	CHECK_EQ_INT(sum, rte_pktmbuf_pkt_len(d));
+	frag_check_chain_len(d);
 }
 
 /** Feeds the big datagram's fragments in `order`; only the last may complete it. */
@@ -334,17 +326,7 @@ TEST(byte_budget_bounds_a_flood)
 /** A whole datagram of `len` payload octets as a chain of `seg`-octet segments, header in front. */
 static struct rte_mbuf *whole_datagram(const uint8_t *payload, uint32_t len, uint32_t seg, uint16_t id, bool df)
 {
-	struct rte_mbuf *head = NULL;
-	for (uint32_t o = 0; o < len; o += seg) {
-		uint32_t n = len - o < seg ? len - o : seg;
-		struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
-		CHECK(m != NULL);
-		memcpy(rte_pktmbuf_append(m, (uint16_t)n), payload + o, n);
-		if (!head)
-			head = m;
-		else
-			CHECK_EQ_INT(rte_pktmbuf_chain(head, m), 0);
-	}
+	struct rte_mbuf *head = frag_payload_chain(st->pool, payload, len, seg);
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(head, IPV4_HDR_LEN);
 	CHECK(h != NULL);
 	struct ipv4_repr ip = { .src = OUR_ADDR, .dst = PEER_ADDR, .proto = IPV4_PROTO_UDP, .ttl = 64, .id = id,

@@ -90,12 +90,7 @@ static struct rte_mbuf *feed(struct rte_mbuf *m, struct ipv6_repr *ip)
 /** The big datagram's fragments: offsets and lengths, 46 of them. */
 static unsigned big_layout(uint32_t *off, uint32_t *len)
 {
-	unsigned n = 0;
-	for (uint32_t o = 0; o < BIG_PAYLOAD; o += FRAG_PAYLOAD, n++) {
-		off[n] = o;
-		len[n] = BIG_PAYLOAD - o < FRAG_PAYLOAD ? BIG_PAYLOAD - o : FRAG_PAYLOAD;
-	}
-	return n;
+	return frag_layout(BIG_PAYLOAD, FRAG_PAYLOAD, off, len);
 }
 
 /** Checks a reassembled datagram against `payload` byte for byte, header and `ip` included. */
@@ -113,10 +108,7 @@ static void check_datagram(struct rte_mbuf *d, const struct ipv6_repr *ip, const
 	CHECK_EQ_INT(rd_be16(all + 4), len);
 	CHECK_EQ_INT(all[6], IPV6_NH_UDP);
 	CHECK_MEM(all + IPV6_HDR_LEN, payload, len);
-	uint32_t sum = 0;
-	for (struct rte_mbuf *s = d; s; s = s->next)
-		sum += s->data_len;
-	CHECK_EQ_INT(sum, rte_pktmbuf_pkt_len(d));
+	frag_check_chain_len(d);
 }
 
 /** Feeds the big datagram's fragments in `order`; only the last may complete it. */
@@ -352,17 +344,7 @@ TEST(ipv6_waits_its_own_fragttl)
 /** A whole datagram from us to PEER of `len` payload octets as a chain of `seg`-octet segments. */
 static struct rte_mbuf *whole_datagram(const uint8_t *payload, uint32_t len, uint32_t seg)
 {
-	struct rte_mbuf *head = NULL;
-	for (uint32_t o = 0; o < len; o += seg) {
-		uint32_t n = len - o < seg ? len - o : seg;
-		struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
-		CHECK(m != NULL);
-		memcpy(rte_pktmbuf_append(m, (uint16_t)n), payload + o, n);
-		if (!head)
-			head = m;
-		else
-			CHECK_EQ_INT(rte_pktmbuf_chain(head, m), 0);
-	}
+	struct rte_mbuf *head = frag_payload_chain(st->pool, payload, len, seg);
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(head, IPV6_HDR_LEN);
 	CHECK(h != NULL);
 	struct ipv6_repr ip = { .src = OUR, .dst = PEER, .next_header = IPV6_NH_UDP, .hop_limit = 64,

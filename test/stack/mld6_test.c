@@ -75,39 +75,34 @@ static bool is_mld(const uint8_t *f, size_t len)
  *  many. Neighbor Discovery's frames (DAD, router solicitations) are passed over. */
 static unsigned sent(void)
 {
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned n = 0, got;
-	ffs_tx_flush_all(lc);
-	while ((got = rte_eth_rx_burst(st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
-		for (unsigned i = 0; i < got; i++) {
-			struct rte_mbuf *m = pkts[i];
-			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-			size_t len = rte_pktmbuf_data_len(m);
-			if (n >= MAX_OUT || !is_mld(f, len)) {
-				rte_pktmbuf_free(m);
-				continue;
-			}
-			struct out *o = &outs[n++];
-			CHECK(len <= ETH_HDR_LEN + (size_t)st->ports[0].mtu);
-			CHECK_EQ_INT(eth_repr_parse(f, len, &o->eth), WIRE_OK);
-			CHECK_EQ_INT(o->eth.ethertype, ETH_TYPE_IPV6);
-			CHECK_EQ_INT(ipv6_repr_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &o->ip, NULL), WIRE_OK);
-			o->len = IPV6_HDR_LEN + o->ip.payload_len - o->ip.hdr_len;
-			memcpy(o->msg, f + ETH_HDR_LEN + o->ip.hdr_len, o->len);
-			rte_pktmbuf_free(m);
-			/* RFC 3810 §5: link-local source, hop limit 1, Router Alert (MLD), ICMPv6. */
-			CHECK(ip6_eq(&o->ip.src, &LINKLOCAL));
-			CHECK_EQ_INT(o->ip.hop_limit, 1);
-			CHECK_EQ_INT(o->ip.router_alert, IPV6_ROUTER_ALERT_MLD + 1);
-			CHECK_EQ_INT(o->ip.next_header, IPV6_NH_ICMPV6);
-			CHECK_EQ_INT(o->ip.hdr_len, MLD_IPV6_HDR_LEN);
-			struct eth_addr mac;
-			eth_addr_from_ipv6_multicast(&o->ip.dst, &mac);
-			CHECK(eth_addr_eq(&o->eth.dst, &mac));
-			CHECK(eth_addr_eq(&o->eth.src, &st->ports[0].mac));
-			struct icmp6_repr icmp;
-			CHECK_EQ_INT(icmp6_repr_parse(o->msg, o->len, &o->ip.src, &o->ip.dst, &WIRE_CSUM_SOFTWARE, &icmp), WIRE_OK);
-		}
+	struct rte_mbuf *frames[MAX_OUT];
+	unsigned n = test_port_drain_if(lc, frames, MAX_OUT, is_mld);
+	if (n > MAX_OUT)
+		n = MAX_OUT;
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = frames[i];
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		size_t len = rte_pktmbuf_data_len(m);
+		struct out *o = &outs[i];
+		CHECK(len <= ETH_HDR_LEN + (size_t)st->ports[0].mtu);
+		CHECK_EQ_INT(eth_repr_parse(f, len, &o->eth), WIRE_OK);
+		CHECK_EQ_INT(o->eth.ethertype, ETH_TYPE_IPV6);
+		CHECK_EQ_INT(ipv6_repr_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &o->ip, NULL), WIRE_OK);
+		o->len = IPV6_HDR_LEN + o->ip.payload_len - o->ip.hdr_len;
+		memcpy(o->msg, f + ETH_HDR_LEN + o->ip.hdr_len, o->len);
+		rte_pktmbuf_free(m);
+		/* RFC 3810 §5: link-local source, hop limit 1, Router Alert (MLD), ICMPv6. */
+		CHECK(ip6_eq(&o->ip.src, &LINKLOCAL));
+		CHECK_EQ_INT(o->ip.hop_limit, 1);
+		CHECK_EQ_INT(o->ip.router_alert, IPV6_ROUTER_ALERT_MLD + 1);
+		CHECK_EQ_INT(o->ip.next_header, IPV6_NH_ICMPV6);
+		CHECK_EQ_INT(o->ip.hdr_len, MLD_IPV6_HDR_LEN);
+		struct eth_addr mac;
+		eth_addr_from_ipv6_multicast(&o->ip.dst, &mac);
+		CHECK(eth_addr_eq(&o->eth.dst, &mac));
+		CHECK(eth_addr_eq(&o->eth.src, &st->ports[0].mac));
+		struct icmp6_repr icmp;
+		CHECK_EQ_INT(icmp6_repr_parse(o->msg, o->len, &o->ip.src, &o->ip.dst, &WIRE_CSUM_SOFTWARE, &icmp), WIRE_OK);
 	}
 	return n;
 }

@@ -161,22 +161,35 @@ static inline void test_lcore_stop(struct ffs_lcore *lc)
 
 /**
  * Flushes lc's transmit queues and reads back what the stack sent on port 0 (a net_ring port, whose
- * RX side holds it): the first `max` frames into `keep` when given, the rest freed. Returns how many.
+ * RX side holds it), passing over (freeing) the frames `want` refuses when given: the first `max`
+ * frames taken into `keep` when given, the rest freed. Returns how many it took.
  */
-static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max)
+static inline unsigned test_port_drain_if(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max,
+					  bool (*want)(const uint8_t *frame, size_t len))
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned n = 0, got;
 	ffs_tx_flush_all(lc);
 	while ((got = rte_eth_rx_burst(lc->st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
-		for (unsigned i = 0; i < got; i++, n++) {
+		for (unsigned i = 0; i < got; i++) {
+			if (want && !want(rte_pktmbuf_mtod(pkts[i], const uint8_t *), rte_pktmbuf_data_len(pkts[i]))) {
+				rte_pktmbuf_free(pkts[i]);
+				continue;
+			}
 			if (keep && n < max)
 				keep[n] = pkts[i];
 			else
 				rte_pktmbuf_free(pkts[i]);
+			n++;
 		}
 	}
 	return n;
+}
+
+/** test_port_drain_if taking every frame. */
+static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max)
+{
+	return test_port_drain_if(lc, keep, max, NULL);
 }
 
 /**

@@ -5,7 +5,7 @@
  * (10.77.0.2 for the stack, 10.77.0.1 for the kernel, as test/stack/kernel-peer.ts). Every run is
  * bounded: the CLI and programs are killed after their timeouts, and go away with the namespace.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -26,6 +26,23 @@ export interface CliRun {
   stderr: string;
   timedOut: boolean;
   ms: number;
+}
+
+/** What {@link ffnet} gave. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ffnet -p PID args...` from this process; resolves with its exit status and output (20 s at most). */
+export function ffnet(pid: number, args: string[], timeoutMs = 20_000): Promise<Run> {
+  return new Promise((res) => {
+    execFile(process.execPath, [CLI, '-p', String(pid), ...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      res({ code, stdout, stderr });
+    });
+  });
 }
 
 /** Options of {@link cli}. */

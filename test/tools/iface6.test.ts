@@ -7,32 +7,12 @@
  * input fails in one line; and a port without gateway6 solicits routers at start, the solicitations
  * seen on the wire by tcpdump and decoded by tshark without a warning.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IFACE, ctr, kernelPeer, type KernelPeer } from '../stack/kernel-peer.js';
-
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(repo, 'dist/tools/cli.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ffnet -p PID args...`; resolves with its exit status and output (20 s at most). */
-function ffnet(pid: number, args: string[], timeoutMs = 20_000): Promise<Run> {
-  return new Promise((res) => {
-    execFile(process.execPath, [CLI, '-p', String(pid), ...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      res({ code, stdout, stderr });
-    });
-  });
-}
+import { ffnet } from './harness.js';
 
 /** The EUI-64 link-local address of a MAC (RFC 4291 App. A), RFC 5952 text. */
 function linkLocal(mac: string): string {
