@@ -101,6 +101,7 @@ export const COUNTER_TABLE = [
   { name: "ip6.badexthdr", kind: "drop" },
   { name: "ip6.martian", kind: "drop" },
   { name: "ip6.not_ours", kind: "drop" },
+  { name: "ip6.disabled", kind: "drop" },
   { name: "ip6.nonext", kind: "drop" },
   { name: "ip6.delivered", kind: "count" },
   { name: "ip6.tx", kind: "count" },

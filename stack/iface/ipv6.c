@@ -71,6 +71,12 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 	struct ipv6_param_problem pp = { 0 };
 
 	lc->ctr.ip6_rx++;
+	/* [portN] ipv6 = 0: the port speaks no IPv6 at all (no echo, no ND, no delivery), as Linux's
+	 * disable_ipv6 drops in ipv6_rcv before looking at the packet. */
+	if (port && st->conf.ports[port->index].ipv6_off) {
+		lc->ctr.ip6_disabled++;
+		goto drop;
+	}
 	/* The extension header walk reads one contiguous buffer: a received chain is made contiguous (a
 	 * looped-back datagram of ours keeps its one fixed header in the first segment). */
 	if (m->nb_segs > 1 && (port || rte_pktmbuf_data_len(m) < IPV6_HDR_LEN) && rte_pktmbuf_linearize(m) != 0) {

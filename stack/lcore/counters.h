@@ -111,6 +111,7 @@
 	X(ip6_badexthdr, "ip6.badexthdr", drop, "IPv6 packets whose extension header chain was refused (RFC 8200 §4; a Parameter Problem answers where it says)") \
 	X(ip6_martian, "ip6.martian", drop, "IPv6 packets with an impossible source or destination (multicast or loopback source, ::1 from a device)") \
 	X(ip6_not_ours, "ip6.not_ours", drop, "IPv6 packets for another host, a tentative address or a group not joined (we do not forward)") \
+	X(ip6_disabled, "ip6.disabled", drop, "IPv6 packets received on a port with IPv6 off ([portN] ipv6 = 0), dropped as Linux's disable_ipv6 does") \
 	X(ip6_nonext, "ip6.nonext", drop, "IPv6 packets with No Next Header (RFC 8200 §4.7)") \
 	X(ip6_delivered, "ip6.delivered", count, "IPv6 packets delivered to ICMPv6/UDP") \
 	X(ip6_tx, "ip6.tx", count, "IPv6 packets sent") \
