@@ -339,9 +339,9 @@ bool ipv6_frag_steer(struct ffs_lcore *lc, const struct ffs_port *port, struct r
 int ipv6_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint16_t mtu,
 		  const struct ip6_addr *nexthop);
 
-/** True when `group` is joined on the port by any socket, or is ff02::1 (always joined); the
- *  solicited-node groups of the port's addresses are ipv6_input's to add. Port index FFS_MAX_PORTS is
- *  loopback, as in mcast.c. */
+/** The one rule for which IPv6 groups a port has joined, that input accepts and MLD reports: ff02::1
+ *  (always), the solicited-node group of each address of the port but a duplicated one (tentative
+ *  ones included), and what sockets joined. Port index FFS_MAX_PORTS is loopback, as in mcast.c. */
 bool ipv6_group_joined(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group);
 /**
  * MLD (iface/mld6.c): the port's membership of `group` changed, as igmp_state_change's for IPv4
