@@ -155,6 +155,8 @@ export const COUNTER_TABLE = [
   { name: "nd6.ra_in", kind: "count" },
   { name: "nd6.ra_ignored", kind: "drop" },
   { name: "nd6.autoconf", kind: "count" },
+  { name: "nd6.ra_deferred", kind: "count" },
+  { name: "nd6.ra_busy", kind: "drop" },
   { name: "nd6.ra_full", kind: "count" },
   { name: "udp.rx", kind: "count" },
   { name: "udp.hdrops", kind: "drop" },

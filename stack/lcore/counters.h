@@ -165,6 +165,8 @@
 	X(nd6_ra_in, "nd6.ra_in", count, "router advertisements taken in: default router, prefixes, addresses, MTU") \
 	X(nd6_ra_ignored, "nd6.ra_ignored", drop, "router advertisements ignored: net.inet6.ip6.accept_rtadv is 0, or IPv6 is off on the port") \
 	X(nd6_autoconf, "nd6.autoconf", count, "addresses formed from advertised prefixes (SLAAC, RFC 4862)") \
+	X(nd6_ra_deferred, "nd6.ra_deferred", count, "router advertisements put off to a later turn of their lcore: a control-plane writer held the route table") \
+	X(nd6_ra_busy, "nd6.ra_busy", drop, "router advertisements dropped: the route table stayed busy while their lcore had others put off already") \
 	X(nd6_ra_full, "nd6.ra_full", count, "routers, prefixes or addresses an advertisement offered that their table had no room for") \
 	X(udp_rx, "udp.rx", count, "UDP datagrams received")                                         \
 	X(udp_hdrops, "udp.hdrops", drop, "UDP datagrams shorter than a header")                    \

@@ -144,9 +144,11 @@ struct ffs_lcore {
 	struct igmp_host *igmp;
 	/** The solicited-node groups MLD holds for the ports' addresses (iface/mld6.c). */
 	struct mld6_addrs *mld_addrs;
+	/** Router advertisements put off while a control-plane writer held the route table (iface/ra6.c). */
+	struct ra6_deferred *ra_deferred;
 	struct demux_table *demux;
-	/** Multicast groups joined on each port (by any socket, or an IPv6 address's solicited-node
-	 *  group): IPv4 and IPv6 input accept these (ipv4_group_joined, ipv6_group_joined). */
+	/** Multicast groups sockets joined on each port (mcast.c): IPv4 and IPv6 input accept these
+	 *  (ipv4_group_joined; ipv6_group_joined adds the ports' solicited-node groups). */
 	unsigned n_groups;
 	struct {
 		uint16_t port_index;

@@ -8,8 +8,9 @@
  * source selection; lifetimes (deprecated, then gone); longest-prefix match, the configured router,
  * link-local destinations by scope; path MTUs; router advertisements — default router and its
  * lifetime, on-link prefixes, SLAAC addresses and the two-hour rule, MTU and hop limit, ignored with
- * accept_rtadv 0; the router solicitations at start (RFC 4861 §6.3.7) and none where gateway6 is set;
- * ifconfig inet6 add and -alias; and readers on other threads never seeing a half-made change while
+ * accept_rtadv 0, put off (never waited for) while a control-plane writer holds the route table;
+ * the router solicitations at start (RFC 4861 §6.3.7) and none where gateway6 is set; IPv6 input on
+ * the port with IPv6 off; ifconfig inet6 add and -alias; and readers on other threads never seeing a half-made change while
  * a writer churns addresses and routes (built under TSan, where any unordered access is reported).
  */
 #include <errno.h>
@@ -360,6 +361,50 @@ TEST(router_advertisements_give_a_router_prefixes_addresses_mtu_and_hop_limit)
 	CHECK(autoconf_of(1, a) != NULL);
 	CHECK_EQ_INT(addr6_del(st, 1, &want), 0);
 	advertise(0, "2001:db8:9::", 48, false, 0, 0, 0, 0);
+}
+
+/** One ra6_input call made on another thread, as a lcore makes it; whether it returned. */
+struct ra_call {
+	struct ipv6_repr ip;
+	struct nd_repr nd;
+	atomic_bool returned;
+};
+
+static void *ra_lcore_main(void *arg)
+{
+	struct ra_call *c = arg;
+	ra6_input(lc, &st->ports[1], &c->ip, &c->nd);
+	atomic_store(&c->returned, true);
+	return NULL;
+}
+
+TEST(a_router_advertisement_never_waits_for_a_route_writer)
+{
+	setup();
+	lc->ctr = (struct ffs_counters){ 0 };
+	struct ra_call c = { .ip = { .src = A("fe80::98"), .dst = IP6_ALL_NODES, .hop_limit = 255, .next_header = IPV6_NH_ICMPV6 },
+			     .nd = { .type = ND_ROUTER_ADVERT, .router_lifetime = 1800 } };
+	lc->now = rte_get_tsc_cycles();
+	/* A control-plane writer (ifconfig inet6, on an application thread) in the middle of a change. */
+	rte_spinlock_lock(&st->routes6.write_lock);
+	pthread_t t;
+	CHECK_EQ_INT(pthread_create(&t, NULL, ra_lcore_main, &c), 0);
+	bool returned = false;
+	for (int i = 0; i < 100 && !(returned = atomic_load(&c.returned)); i++)
+		usleep(10000);
+	rte_spinlock_unlock(&st->routes6.write_lock);
+	pthread_join(t, NULL);
+	CHECK(returned);
+	CHECK_EQ_INT(lc->ctr.nd6_ra_deferred, 1);
+	CHECK_EQ_INT(lc->ctr.nd6_ra_in, 0);
+	CHECK(!route6_has_router(st, 1));
+	/* Applied by the lcore's next turn once the writer is done. */
+	ra6_tick(lc);
+	CHECK(route6_has_router(st, 1));
+	CHECK_EQ_INT(lc->ctr.nd6_ra_in, 1);
+	c.nd.router_lifetime = 0;
+	ra6_input(lc, &st->ports[1], &c.ip, &c.nd);
+	CHECK(!route6_has_router(st, 1));
 }
 
 TEST(lifetimes_deprecate_then_remove_an_address)
