@@ -40,6 +40,12 @@ int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 int eth_output6(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ip6_addr *nexthop,
 		const struct eth_addr *dst_mac);
 
+/**
+ * Hands the frame `m` (ARP: data at the ARP header; ND: at the IPv6 header) by reference to every
+ * other lcore and, on a multi-process stack, to every other process's ring, tagged `kind`
+ * (FFS_PEER_ARP, FFS_PEER_ND), so that every neighbour cache learns from it. `m` stays the caller's.
+ */
+void eth_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m, uint32_t kind);
 /** ARP input (data at the ARP header). `cloned` is true for copies received from another lcore. */
 void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned);
 /** Broadcasts a request for `tpa` on `port`. */
@@ -273,8 +279,13 @@ void nd6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct r
 	       const struct nd_repr *nd, bool cloned);
 /** A Neighbor Discovery message cloned by another lcore (data at its IPv6 header); frees it. */
 void nd6_clone_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
-/** Hands copies of an ND message (data at its IPv6 header) to every other lcore, by reference. */
-void nd6_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m);
+/**
+ * Multi-process: hands a worker that takes a queue what this lcore's IPv6 neighbour cache knows, as
+ * arp_replay does for ARP — from each reachable neighbour a solicitation for the port's link-local
+ * address carrying the neighbour's link-layer address, on `ring` — which it learns as it learns the
+ * clones. Returns the messages queued.
+ */
+unsigned nd6_replay(struct ffs_lcore *lc, struct rte_ring *ring);
 /** Resolves `nexthop` on `port` and sends `m` (Ethernet header in place). */
 int nd6_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, const struct ip6_addr *nexthop,
 			 struct rte_mbuf *m);
