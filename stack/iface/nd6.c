@@ -10,7 +10,8 @@
  * REACHABLE → STALE → DELAY → PROBE achieves for a host sending to a live neighbour, without
  * per-packet timestamps. Learning follows §7.2.3/§7.2.5: a solicitation for us with a source
  * link-layer address creates or refreshes the sender's entry; an advertisement updates only an
- * entry that exists (an unsolicited one for no entry is counted and ignored), and one without the
+ * entry that exists or, solicited, one some lcore of the stack asked for (neigh_asked_by_stack, as
+ * ARP's replies; one nobody asked for is counted and ignored), and one without the
  * Override flag does not replace a known MAC. Every lcore of every process learns from every NS/NA
  * (clones, as ARP's: eth_clone_to_peers; a worker taking a queue gets nd6_replay's); only the
  * receiving lcore answers and counts.
@@ -51,6 +52,7 @@ static const struct neigh_proto ND_NEIGH = {
 	.maxhold = FFS_SYSCTL_ND6_MAXQUEUELEN,
 	.rexmit_ms = FFS_SYSCTL_ND6_RETRANS_MS,
 	.max_age = FFS_SYSCTL_ND6_MAX_AGE,
+	.asked = offsetof(struct ffs_lcore, nd_asked),
 	.ctr_table_full = offsetof(struct ffs_counters, nd6_table_full),
 	.ctr_evicted = offsetof(struct ffs_counters, nd6_evicted),
 	.ctr_hold_dropped = offsetof(struct ffs_counters, nd6_hold_dropped),
@@ -118,6 +120,8 @@ void nd6_solicit(struct ffs_lcore *lc, const struct ffs_port *port, const struct
 	if (!dad && !addr6_source(lc->st, port->index, target, &src) && !addr6_linklocal(lc->st, port->index, &src))
 		return;
 	ip6_solicited_node(target, &dst);
+	if (!dad)
+		neigh_asked_note(lc, &ND_NEIGH, (struct neigh_key){ .a6 = target });
 	uint8_t *p;
 	struct rte_mbuf *m = nd6_alloc(lc, &p);
 	if (!m)
@@ -263,6 +267,13 @@ void nd6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct r
 		return;
 	}
 	struct neigh_entry *e = neigh6_lookup(&lc->neigh6, port->index, &nd->target);
+	if (!e && nd->solicited && nd->has_tlla && neigh_asked_by_stack(lc, &ND_NEIGH, (struct neigh_key){ .a6 = &nd->target })) {
+		/* Another lcore's resolution, as ARP's: its sockets' threads may send here next. */
+		if (count)
+			lc->ctr.nd6_na_in++;
+		learn(lc, port, &nd->target, &nd->tlla, true, count);
+		return;
+	}
 	if (!e) {
 		if (count)
 			lc->ctr.nd6_unsolicited++;

@@ -112,10 +112,9 @@ struct ffs_lcore {
 	struct ffs_counters ctr;
 	struct ffs_txbuf tx[FFS_MAX_PORTS];
 	struct neigh_table neigh;
-	/** This lcore's latest ARP requests, (address << 32) | ms stamp, written by it alone and read by
-	 *  every lcore (iface/arp.c): a reply one lcore asked for teaches all that see it. */
-	_Atomic uint64_t arp_asked[NEIGH_ASKED];
-	unsigned arp_asked_next;
+	/** This lcore's latest ARP requests and Neighbor Solicitations (neigh_asked_note): an answer one
+	 *  lcore asked for teaches all that see it. */
+	struct neigh_asked arp_asked, nd_asked;
 	/** The IPv6 neighbour cache (iface/nd6.c): the same table and state machine as ARP's. */
 	struct neigh_table neigh6;
 	/** IPv4 packets (no Ethernet header) addressed to ourselves, processed next turn. */
