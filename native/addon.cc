@@ -634,17 +634,21 @@ private:
 	{
 		ffs_stack *st = Live(info);
 		Napi::Env env = info.Env();
-		std::vector<ffs_neigh_info> entries(1024);
-		int n = ffs_stack_neigh_dump(st, entries.data(), static_cast<unsigned>(entries.size()));
-		if (n < 0)
-			throw Napi::Error::New(env, std::string("neighbour table dump failed: ") + strerror(-n));
+		/* ARP's entries, then Neighbor Discovery's. */
+		std::vector<ffs_neigh_info> entries(2048);
+		int n4 = ffs_stack_neigh_dump(st, entries.data(), 1024);
+		int n6 = n4 < 0 ? 0 : ffs_stack_neigh6_dump(st, entries.data() + n4, 1024);
+		if (n4 < 0 || n6 < 0)
+			throw Napi::Error::New(env, std::string("neighbour table dump failed: ") + strerror(n4 < 0 ? -n4 : -n6));
+		int n = n4 + n6;
 		static const char *const states[] = { "incomplete", "reachable", "failed", "permanent" };
 		Napi::Array out = Napi::Array::New(env, n);
 		for (int i = 0; i < n; i++) {
 			const ffs_neigh_info &e = entries[i];
 			Napi::Object o = Napi::Object::New(env);
 			o.Set("portId", e.port_id);
-			o.Set("addr", FormatIpv4(e.addr));
+			char text6[64];
+			o.Set("addr", e.v6 ? std::string(ip6_format(&e.addr6, text6)) : FormatIpv4(e.addr));
 			o.Set("mac", e.state == FFS_NEIGH_INCOMPLETE || e.state == FFS_NEIGH_FAILED ? std::string() : FormatMac(e.mac));
 			o.Set("state", states[e.state]);
 			o.Set("expiresIn", e.expires_in_s);

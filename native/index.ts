@@ -104,6 +104,7 @@ export interface NativePortInfo {
 /** One neighbour (ARP) entry, merged over the lcores' caches (the most settled state, packets held on any). */
 export interface NativeNeighbour {
   portId: number;
+  /** An IPv4 address (ARP's entries, listed first) or an IPv6 one in RFC 5952 text (Neighbor Discovery's). */
   addr: string;
   /** '' while incomplete. */
   mac: string;

@@ -202,6 +202,7 @@ static void lcore_free(struct ffs_lcore *lc)
 	neigh_clear(&lc->neigh6);
 	ip_reasm_free(lc->reasm);
 	igmp_free(lc);
+	rte_free(lc->ra_deferred);
 	ffs_lcore_sleep_fini(lc);
 	rte_free(lc);
 }
@@ -314,7 +315,6 @@ static void stack_free(struct ffs_stack *st, unsigned ports_started)
 	rte_free(st->rcu);
 	route_fini(st);
 	nd6_fini(st);
-	route6_fini(st);
 	pthread_mutex_destroy(&st->conf_lock);
 	/* A secondary's ports and pool are the primary's. */
 	for (unsigned p = 0; p < ports_started && !st->secondary; p++)

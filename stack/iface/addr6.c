@@ -113,8 +113,9 @@ unsigned addr6_scope(const struct ip6_addr *a)
 	return ip6_is_linklocal(a) ? 2 : 14;
 }
 
-int addr6_add(struct ffs_stack *st, unsigned port, const struct ip6_addr *a, unsigned prefixlen, enum addr6_origin origin,
-	      uint32_t valid_s, uint32_t preferred_s)
+/** addr6_add, with Duplicate Address Detection when `dad` (else a new address is preferred at once). */
+static int add(struct ffs_stack *st, unsigned port, const struct ip6_addr *a, unsigned prefixlen, enum addr6_origin origin,
+	       uint32_t valid_s, uint32_t preferred_s, bool dad)
 {
 	if (!port_has_ipv6(st, port))
 		return -ENOENT;
@@ -132,8 +133,6 @@ int addr6_add(struct ffs_stack *st, unsigned port, const struct ip6_addr *a, uns
 		return -ENOSPC;
 	}
 	struct addr6_copy *c = &st->addr6.staged[port][i];
-	/* RFC 4862 §5.4: no DAD when DupAddrDetectTransmits is zero; else tentative until it passes. */
-	bool dad = ffs_sysctl(st, FFS_SYSCTL_IP6_DAD_COUNT) > 0;
 	enum addr6_state state = fresh ? (dad ? ADDR6_TENTATIVE : ADDR6_PREFERRED) : meta_state(c->meta);
 	memcpy(c->w, a->b, 16);
 	c->meta = meta_of(prefixlen, state, fresh ? origin : meta_origin(c->meta));
@@ -144,6 +143,13 @@ int addr6_add(struct ffs_stack *st, unsigned port, const struct ip6_addr *a, uns
 	if (fresh && dad)
 		nd6_dad_start(st, port, a);
 	return 0;
+}
+
+int addr6_add(struct ffs_stack *st, unsigned port, const struct ip6_addr *a, unsigned prefixlen, enum addr6_origin origin,
+	      uint32_t valid_s, uint32_t preferred_s)
+{
+	/* RFC 4862 §5.4: no DAD when DupAddrDetectTransmits is zero; else tentative until it passes. */
+	return add(st, port, a, prefixlen, origin, valid_s, preferred_s, ffs_sysctl(st, FFS_SYSCTL_IP6_DAD_COUNT) > 0);
 }
 
 int addr6_del(struct ffs_stack *st, unsigned port, const struct ip6_addr *a)
@@ -224,9 +230,11 @@ void addr6_init(struct ffs_stack *st)
 			continue;
 		struct ip6_addr ll;
 		ip6_linklocal_eui64(&st->ports[p].mac, &ll);
-		addr6_add(st, p, &ll, 64, ADDR6_LINKLOCAL, ADDR6_INFINITE, ADDR6_INFINITE);
+		/* A secondary process joins a running primary, whose start detected duplicates of these. */
+		bool dad = ffs_sysctl(st, FFS_SYSCTL_IP6_DAD_COUNT) > 0 && !st->secondary;
+		add(st, p, &ll, 64, ADDR6_LINKLOCAL, ADDR6_INFINITE, ADDR6_INFINITE, dad);
 		for (unsigned k = 0; k < pc->n_addr6; k++)
-			addr6_add(st, p, &pc->addr6[k].addr, pc->addr6[k].prefixlen, ADDR6_STATIC, ADDR6_INFINITE, ADDR6_INFINITE);
+			add(st, p, &pc->addr6[k].addr, pc->addr6[k].prefixlen, ADDR6_STATIC, ADDR6_INFINITE, ADDR6_INFINITE, dad);
 	}
 }
 

@@ -8,7 +8,7 @@
  * poisoning path. Every lcore learns from every ARP packet (clones, see ethernet.c) but only the
  * lcore that received the frame answers it and counts it. "Asked for" is by the stack, not the
  * lcore: each lcore publishes the addresses it lately sent requests for (struct ffs_lcore's
- * arp_asked), so a reply to one lcore's request creates the entry on every lcore that sees it —
+ * arp_asked, neigh_asked_note; Neighbor Discovery does the same), so a reply to one lcore's request creates the entry on every lcore that sees it —
  * otherwise a thread whose lcore never asked would hold, and beyond maxhold drop, its first burst
  * to a neighbour the stack already knows.
  *
@@ -39,17 +39,13 @@ static void arp_send(struct ffs_lcore *lc, const struct ffs_port *port, uint16_t
 	ffs_tx_enqueue(lc, port->index, m);
 }
 
-/** lc's clock in ms, modulo 2^32 (the same TSC on every lcore). */
-static uint32_t now_ms(const struct ffs_lcore *lc)
-{
-	return (uint32_t)(lc->now / (lc->st->tsc_hz / 1000));
-}
+/* ARP's side of the shared neighbour state machine, defined below. */
+static const struct neigh_proto ARP_NEIGH;
 
 void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa)
 {
 	static const struct eth_addr zero;
-	atomic_store_explicit(&lc->arp_asked[lc->arp_asked_next++ % NEIGH_ASKED], (uint64_t)tpa << 32 | now_ms(lc),
-			      memory_order_release);
+	neigh_asked_note(lc, &ARP_NEIGH, (struct neigh_key){ .addr = tpa });
 	arp_send(lc, port, ARP_OP_REQUEST, &ETH_BROADCAST, &zero, tpa);
 	lc->ctr.arp_requests_out++;
 }
@@ -80,25 +76,6 @@ unsigned arp_replay(struct ffs_lcore *lc, struct rte_ring *ring)
 	return n;
 }
 
-/**
- * Whether some lcore sent a request for `addr` within one resolution's time (maxtries × rexmit_ms).
- * Another lcore's stamp may be a little ahead of lc's clock (its turn began later): allowed for 1 s.
- */
-static bool asked_by_stack(const struct ffs_lcore *lc, uint32_t addr)
-{
-	const struct ffs_stack *st = lc->st;
-	uint32_t window = (uint32_t)(ffs_sysctl(st, FFS_SYSCTL_ARP_MAXTRIES) * ffs_sysctl(st, FFS_SYSCTL_ARP_REXMIT_MS));
-	uint32_t now = now_ms(lc);
-	for (unsigned i = 0; i < st->n_lcores; i++) {
-		for (unsigned k = 0; k < NEIGH_ASKED; k++) {
-			uint64_t v = atomic_load_explicit(&st->lcores[i]->arp_asked[k], memory_order_acquire);
-			if ((uint32_t)(v >> 32) == addr && now - (uint32_t)v + 1000u <= window + 1000u)
-				return true;
-		}
-	}
-	return false;
-}
-
 static void arp_solicit(struct ffs_lcore *lc, const struct ffs_port *port, const struct neigh_table *t,
 			const struct neigh_entry *e)
 {
@@ -114,6 +91,7 @@ static const struct neigh_proto ARP_NEIGH = {
 	.maxhold = FFS_SYSCTL_ARP_MAXHOLD,
 	.rexmit_ms = FFS_SYSCTL_ARP_REXMIT_MS,
 	.max_age = FFS_SYSCTL_ARP_MAX_AGE,
+	.asked = offsetof(struct ffs_lcore, arp_asked),
 	.ctr_table_full = offsetof(struct ffs_counters, arp_table_full),
 	.ctr_evicted = offsetof(struct ffs_counters, arp_evicted),
 	.ctr_hold_dropped = offsetof(struct ffs_counters, arp_hold_dropped),
@@ -166,7 +144,8 @@ void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 			e->passive = true;
 			neigh_confirm(lc, &ARP_NEIGH, e, &a.sha);
 		}
-	} else if (!e && for_us && a.op == ARP_OP_REPLY && sender_known && asked_by_stack(lc, a.spa)) {
+	} else if (!e && for_us && a.op == ARP_OP_REPLY && sender_known &&
+		   neigh_asked_by_stack(lc, &ARP_NEIGH, (struct neigh_key){ .addr = a.spa })) {
 		/* Another lcore's resolution: its sockets' threads may send here next. */
 		e = neigh_new4(lc, port->index, a.spa, count);
 		if (e) {

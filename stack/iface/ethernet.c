@@ -1,9 +1,10 @@
 /*
  * Ethernet: accept frames for our MAC, broadcast and multicast; demux by EtherType; frame output.
- * On a multi-lcore stack, ARP frames are cloned to every other lcore (by reference count, since ARP
- * input only reads them) so that each lcore's private neighbour cache learns every answer; on a
- * multi-process stack (phy/cluster.h) also to the process serving each other queue, whose mbufs
- * come from the same shared pool.
+ * On a multi-lcore stack, ARP frames — and Neighbor Discovery messages, which ICMPv6 input hands
+ * here — are cloned to every other lcore (by reference count, since ARP and ND input only read them)
+ * so that each lcore's private neighbour cache learns every answer; on a multi-process stack
+ * (phy/cluster.h) also to the process serving each other queue, whose mbufs come from the same
+ * shared pool.
  */
 #include <errno.h>
 #include <rte_ring.h>
@@ -11,10 +12,10 @@
 #include "stack/iface/iface.h"
 #include "stack/wire/arp.h"
 
-static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
+void eth_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m, uint32_t kind)
 {
 	struct ffs_stack *st = lc->st;
-	m->hash.usr = FFS_PEER_ARP;
+	m->hash.usr = kind;
 	for (unsigned i = 0; i < st->n_lcores; i++) {
 		struct ffs_lcore *peer = st->lcores[i];
 		if (peer == lc)
@@ -22,7 +23,7 @@ static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
 		/* Every segment: each holder's rte_pktmbuf_free drops one reference from each. */
 		rte_pktmbuf_refcnt_update(m, 1);
 		if (rte_ring_enqueue(peer->peer_in, m) != 0)
-			rte_pktmbuf_free(m); /* the peer relearns from the next ARP packet */
+			rte_pktmbuf_free(m); /* the peer relearns from the next ARP or ND packet */
 		else
 			ffs_lcore_wake(peer);
 	}
@@ -67,7 +68,7 @@ void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 		return;
 	case ETH_TYPE_ARP:
 		if (lc->st->n_lcores > 1 || lc->st->cluster)
-			clone_arp_to_peers(lc, m);
+			eth_clone_to_peers(lc, m, FFS_PEER_ARP);
 		arp_input(lc, port, m, false);
 		return;
 	default:

@@ -126,8 +126,8 @@ void icmp6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_m
 		}
 		/* Back to the IPv6 header: clones (and the answers) need the addresses. */
 		rte_pktmbuf_prepend(m, ip->hdr_len);
-		if (lc->st->n_lcores > 1)
-			nd6_clone_to_peers(lc, m);
+		if (lc->st->n_lcores > 1 || lc->st->cluster)
+			eth_clone_to_peers(lc, m, FFS_PEER_ND);
 		nd6_input(lc, port, m, ip, &nd, false);
 		break;
 	}

@@ -40,6 +40,12 @@ int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 int eth_output6(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ip6_addr *nexthop,
 		const struct eth_addr *dst_mac);
 
+/**
+ * Hands the frame `m` (ARP: data at the ARP header; ND: at the IPv6 header) by reference to every
+ * other lcore and, on a multi-process stack, to every other process's ring, tagged `kind`
+ * (FFS_PEER_ARP, FFS_PEER_ND), so that every neighbour cache learns from it. `m` stays the caller's.
+ */
+void eth_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m, uint32_t kind);
 /** ARP input (data at the ARP header). `cloned` is true for copies received from another lcore. */
 void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned);
 /** Broadcasts a request for `tpa` on `port`. */
@@ -280,8 +286,13 @@ void nd6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct r
 	       const struct nd_repr *nd, bool cloned);
 /** A Neighbor Discovery message cloned by another lcore (data at its IPv6 header); frees it. */
 void nd6_clone_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
-/** Hands copies of an ND message (data at its IPv6 header) to every other lcore, by reference. */
-void nd6_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m);
+/**
+ * Multi-process: hands a worker that takes a queue what this lcore's IPv6 neighbour cache knows, as
+ * arp_replay does for ARP — from each reachable neighbour a solicitation for the port's link-local
+ * address carrying the neighbour's link-layer address, on `ring` — which it learns as it learns the
+ * clones. Returns the messages queued.
+ */
+unsigned nd6_replay(struct ffs_lcore *lc, struct rte_ring *ring);
 /** Resolves `nexthop` on `port` and sends `m` (Ethernet header in place). */
 int nd6_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, const struct ip6_addr *nexthop,
 			 struct rte_mbuf *m);
@@ -346,9 +357,9 @@ bool ipv6_frag_steer(struct ffs_lcore *lc, const struct ffs_port *port, struct r
 int ipv6_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint16_t mtu,
 		  const struct ip6_addr *nexthop);
 
-/** True when `group` is joined on the port by any socket, or is ff02::1 (always joined); the
- *  solicited-node groups of the port's addresses are ipv6_input's to add. Port index FFS_MAX_PORTS is
- *  loopback, as in mcast.c. */
+/** The one rule for which IPv6 groups a port has joined, that input accepts and MLD reports: ff02::1
+ *  (always), the solicited-node group of each address of the port but a duplicated one (tentative
+ *  ones included), and what sockets joined. Port index FFS_MAX_PORTS is loopback, as in mcast.c. */
 bool ipv6_group_joined(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group);
 /**
  * MLD (iface/mld6.c): the port's membership of `group` changed, as igmp_state_change's for IPv4

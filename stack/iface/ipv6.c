@@ -28,31 +28,15 @@ static void count_parse_error(struct ffs_lcore *lc, enum wire_result r)
 	}
 }
 
-/**
- * The groups a port accepts: all-nodes (RFC 4291 §2.8: always joined), the solicited-node group of
- * each of its addresses, tentative ones included (RFC 4862 §5.4.2: joined before DAD's probes), and
- * what sockets joined. Looped-back multicast (port NULL) is accepted when any port joined it.
- */
+/** Looped-back multicast (port NULL) is accepted when any port, or the loopback, joined it. */
 static bool group_accepted(const struct ffs_lcore *lc, const struct ffs_port *port, const struct ip6_addr *g)
 {
-	if (ip6_eq(g, &IP6_ALL_NODES))
-		return true;
-	const struct ffs_stack *st = lc->st;
-	for (unsigned p = port ? port->index : 0; p < st->n_ports && (!port || p == port->index); p++) {
-		if (ip6_is_solicited_node(g)) {
-			struct ffs_addr6_info a[FFS_MAX_ADDR6];
-			unsigned n = addr6_list(st, p, a, FFS_MAX_ADDR6);
-			for (unsigned i = 0; i < n; i++) {
-				struct ip6_addr sn;
-				ip6_solicited_node(&a[i].addr, &sn);
-				if (ip6_eq(&sn, g))
-					return true;
-			}
-		}
-		if (ipv6_group_joined(lc, (uint16_t)p, g))
+	if (port)
+		return ipv6_group_joined(lc, port->index, g);
+	for (uint16_t p = 0; p < lc->st->n_ports; p++)
+		if (ipv6_group_joined(lc, p, g))
 			return true;
-	}
-	return false;
+	return ipv6_group_joined(lc, FFS_MAX_PORTS, g);
 }
 
 /** RFC 4291 §2.5.2/§2.5.3, RFC 4443 §2.2: a multicast source is bogus, and ::1 never arrives on a wire. */
@@ -74,6 +58,12 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 	struct ipv6_param_problem pp = { 0 };
 
 	lc->ctr.ip6_rx++;
+	/* [portN] ipv6 = 0: the port speaks no IPv6 at all (no echo, no ND, no delivery), as Linux's
+	 * disable_ipv6 drops in ipv6_rcv before looking at the packet. */
+	if (port && st->conf.ports[port->index].ipv6_off) {
+		lc->ctr.ip6_disabled++;
+		goto drop;
+	}
 	/* The extension header walk reads one contiguous buffer: a received chain is made contiguous (a
 	 * looped-back datagram of ours keeps its one fixed header in the first segment). */
 	if (m->nb_segs > 1 && (port || rte_pktmbuf_data_len(m) < IPV6_HDR_LEN) && rte_pktmbuf_linearize(m) != 0) {

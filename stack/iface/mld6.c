@@ -25,16 +25,40 @@
 #include "stack/wire/icmp6.h"
 #include "stack/wire/ipv6.h"
 
-bool ipv6_group_joined(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group)
+/** RFC 4861 §7.2.1, RFC 4862 §5.4.2: an address makes its port a member of its solicited-node group
+ *  from the moment it is tentative (DAD's probes come there); a duplicated one is not assigned to
+ *  the port (§5.4.5) and joins nothing. */
+static bool joins_solicited_node(const struct ffs_addr6_info *a)
 {
-	/* RFC 4291 §2.7.1: every node is a member of all-nodes on every interface. */
-	if (ip6_eq(group, &IP6_ALL_NODES))
-		return true;
+	return a->state != ADDR6_DUPLICATED;
+}
+
+/** A socket's membership of `group` on the port (the lcore's group table, fed by mcast.c). */
+static bool socket_joined(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group)
+{
 	for (unsigned i = 0; i < lc->n_groups; i++)
 		if (lc->groups[i].family == 6 && lc->groups[i].port_index == port_index &&
 		    ip6_eq(&lc->groups[i].group6, group))
 			return true;
 	return false;
+}
+
+bool ipv6_group_joined(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group)
+{
+	/* RFC 4291 §2.7.1: every node is a member of all-nodes on every interface. */
+	if (ip6_eq(group, &IP6_ALL_NODES))
+		return true;
+	if (ip6_is_solicited_node(group) && port_index < lc->st->n_ports) {
+		struct ffs_addr6_info a[FFS_MAX_ADDR6];
+		unsigned n = addr6_list(lc->st, port_index, a, FFS_MAX_ADDR6);
+		for (unsigned i = 0; i < n; i++) {
+			struct ip6_addr sn;
+			ip6_solicited_node(&a[i].addr, &sn);
+			if (joins_solicited_node(&a[i]) && ip6_eq(&sn, group))
+				return true;
+		}
+	}
+	return socket_joined(lc, port_index, group);
 }
 
 static uint8_t mld_max_mode(const struct ffs_lcore *lc)
@@ -204,12 +228,6 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-/** True when some socket's membership holds `group` on the port too (the lcore's group table). */
-static bool socket_member(const struct ffs_lcore *lc, uint16_t port_index, const struct ip6_addr *group)
-{
-	return !ip6_eq(group, &IP6_ALL_NODES) && ipv6_group_joined(lc, port_index, group);
-}
-
 void mld6_tick(struct ffs_lcore *lc)
 {
 	const struct ffs_stack *st = lc->st;
@@ -223,14 +241,14 @@ void mld6_tick(struct ffs_lcore *lc)
 		for (unsigned i = 0; i < n; i++) {
 			struct ip6_addr sn;
 			ip6_solicited_node(&a[i].addr, &sn);
-			if (a[i].state != ADDR6_DUPLICATED && !holds(want, n_want, &sn))
+			if (joins_solicited_node(&a[i]) && !holds(want, n_want, &sn))
 				want[n_want++] = sn;
 		}
 		for (unsigned i = 0; i < n_want; i++)
 			if (!holds(s->g[p], s->n[p], &want[i]))
 				mhost_state_change(lc, &mld6_ops, p, &want[i], true, NULL, 0);
 		for (unsigned i = 0; i < s->n[p]; i++)
-			if (!holds(want, n_want, &s->g[p][i]) && !socket_member(lc, p, &s->g[p][i]))
+			if (!holds(want, n_want, &s->g[p][i]) && !socket_joined(lc, p, &s->g[p][i]))
 				mhost_state_change(lc, &mld6_ops, p, &s->g[p][i], false, NULL, 0);
 		memcpy(s->g[p], want, n_want * sizeof(want[0]));
 		s->n[p] = n_want;

@@ -10,9 +10,11 @@
  * REACHABLE → STALE → DELAY → PROBE achieves for a host sending to a live neighbour, without
  * per-packet timestamps. Learning follows §7.2.3/§7.2.5: a solicitation for us with a source
  * link-layer address creates or refreshes the sender's entry; an advertisement updates only an
- * entry that exists (an unsolicited one for no entry is counted and ignored), and one without the
- * Override flag does not replace a known MAC. Every lcore learns from every NS/NA (clones, as ARP's),
- * only the receiving lcore answers and counts.
+ * entry that exists or, solicited, one some lcore of the stack asked for (neigh_asked_by_stack, as
+ * ARP's replies; one nobody asked for is counted and ignored), and one without the
+ * Override flag does not replace a known MAC. Every lcore of every process learns from every NS/NA
+ * (clones, as ARP's: eth_clone_to_peers; a worker taking a queue gets nd6_replay's); only the
+ * receiving lcore answers and counts.
  *
  * DAD: each tentative address gets net.inet6.ip6.dad_count solicitations from :: to its
  * solicited-node group, net.inet6.icmp6.nd6_retrans_ms apart, sent by lcore 0's timer; an
@@ -26,6 +28,7 @@
 #include <unistd.h>
 #include <rte_cycles.h>
 #include <rte_log.h>
+#include <rte_ring.h>
 #include <rte_spinlock.h>
 
 #include "stack/iface/addr6.h"
@@ -49,6 +52,7 @@ static const struct neigh_proto ND_NEIGH = {
 	.maxhold = FFS_SYSCTL_ND6_MAXQUEUELEN,
 	.rexmit_ms = FFS_SYSCTL_ND6_RETRANS_MS,
 	.max_age = FFS_SYSCTL_ND6_MAX_AGE,
+	.asked = offsetof(struct ffs_lcore, nd_asked),
 	.ctr_table_full = offsetof(struct ffs_counters, nd6_table_full),
 	.ctr_evicted = offsetof(struct ffs_counters, nd6_evicted),
 	.ctr_hold_dropped = offsetof(struct ffs_counters, nd6_hold_dropped),
@@ -116,6 +120,8 @@ void nd6_solicit(struct ffs_lcore *lc, const struct ffs_port *port, const struct
 	if (!dad && !addr6_source(lc->st, port->index, target, &src) && !addr6_linklocal(lc->st, port->index, &src))
 		return;
 	ip6_solicited_node(target, &dst);
+	if (!dad)
+		neigh_asked_note(lc, &ND_NEIGH, (struct neigh_key){ .a6 = target });
 	uint8_t *p;
 	struct rte_mbuf *m = nd6_alloc(lc, &p);
 	if (!m)
@@ -261,6 +267,13 @@ void nd6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct r
 		return;
 	}
 	struct neigh_entry *e = neigh6_lookup(&lc->neigh6, port->index, &nd->target);
+	if (!e && nd->solicited && nd->has_tlla && neigh_asked_by_stack(lc, &ND_NEIGH, (struct neigh_key){ .a6 = &nd->target })) {
+		/* Another lcore's resolution, as ARP's: its sockets' threads may send here next. */
+		if (count)
+			lc->ctr.nd6_na_in++;
+		learn(lc, port, &nd->target, &nd->tlla, true, count);
+		return;
+	}
 	if (!e) {
 		if (count)
 			lc->ctr.nd6_unsolicited++;
@@ -281,21 +294,43 @@ void nd6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct r
 	neigh_confirm(lc, &ND_NEIGH, e, &mac);
 }
 
-void nd6_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
+unsigned nd6_replay(struct ffs_lcore *lc, struct rte_ring *ring)
 {
-	struct ffs_stack *st = lc->st;
-	for (unsigned i = 0; i < st->n_lcores; i++) {
-		struct ffs_lcore *peer = st->lcores[i];
-		if (peer == lc)
+	const struct neigh_table *t = &lc->neigh6;
+	unsigned n = 0;
+	for (unsigned i = 0; i < NEIGH_TABLE_SIZE; i++) {
+		const struct neigh_entry *e = &t->slots[i];
+		struct ip6_addr target, sn;
+		if (!e->addr || e->state != FFS_NEIGH_REACHABLE || !addr6_linklocal(lc->st, e->port_index, &target))
 			continue;
-		/* By reference: every holder only reads, and each rte_pktmbuf_free drops one reference. */
-		rte_pktmbuf_refcnt_update(m, 1);
+		const struct ffs_port *port = &lc->st->ports[e->port_index];
+		const struct ip6_addr *from = neigh_addr6(t, e);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
+		if (!m)
+			break;
+		/* As a clone arrives: the IPv6 packet, its port recorded; the NS with the neighbour's SLLA
+		 * teaches the entry (RFC 4861 §7.2.3) and, being a clone, is not answered. */
+		const size_t room = 32;
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, IPV6_HDR_LEN + room);
+		ip6_solicited_node(&target, &sn);
+		size_t len = p ? nd_ns_emit(&target, &e->mac, from, &sn, p + IPV6_HDR_LEN, room) : 0;
+		if (len == 0) {
+			rte_pktmbuf_free(m);
+			break;
+		}
+		rte_pktmbuf_trim(m, (uint16_t)(room - len));
+		struct ipv6_repr ip = { .src = *from, .dst = sn, .next_header = IPV6_NH_ICMPV6, .hop_limit = ND_HOP_LIMIT,
+					.payload_len = (uint16_t)len };
+		ipv6_repr_emit(&ip, p, IPV6_HDR_LEN);
+		m->port = port->port_id;
 		m->hash.usr = FFS_PEER_ND;
-		if (rte_ring_enqueue(peer->peer_in, m) != 0)
-			rte_pktmbuf_free(m); /* the peer learns from the next advertisement */
-		else
-			ffs_lcore_wake(peer);
+		if (rte_ring_mp_enqueue(ring, m) != 0) {
+			rte_pktmbuf_free(m);
+			break;
+		}
+		n++;
 	}
+	return n;
 }
 
 void nd6_clone_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)

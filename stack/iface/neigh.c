@@ -187,6 +187,40 @@ struct neigh_table *neigh_table_of(struct ffs_lcore *lc, const struct neigh_prot
 	return (struct neigh_table *)((char *)lc + p->table);
 }
 
+/** lc's clock in ms, modulo 2^32 (the same TSC on every lcore). */
+static uint32_t now_ms(const struct ffs_lcore *lc)
+{
+	return (uint32_t)(lc->now / (lc->st->tsc_hz / 1000));
+}
+
+static uint32_t asked_key(struct neigh_key k)
+{
+	return k.a6 ? fold6(k.a6) : k.addr;
+}
+
+void neigh_asked_note(struct ffs_lcore *lc, const struct neigh_proto *p, struct neigh_key k)
+{
+	struct neigh_asked *a = (struct neigh_asked *)((char *)lc + p->asked);
+	atomic_store_explicit(&a->v[a->next++ % NEIGH_ASKED], (uint64_t)asked_key(k) << 32 | now_ms(lc), memory_order_release);
+}
+
+bool neigh_asked_by_stack(const struct ffs_lcore *lc, const struct neigh_proto *p, struct neigh_key k)
+{
+	const struct ffs_stack *st = lc->st;
+	uint32_t window = (uint32_t)(ffs_sysctl(st, p->maxtries) * ffs_sysctl(st, p->rexmit_ms));
+	uint32_t now = now_ms(lc), key = asked_key(k);
+	for (unsigned i = 0; i < st->n_lcores; i++) {
+		const struct neigh_asked *a = (const struct neigh_asked *)((const char *)st->lcores[i] + p->asked);
+		for (unsigned j = 0; j < NEIGH_ASKED; j++) {
+			uint64_t v = atomic_load_explicit(&a->v[j], memory_order_acquire);
+			/* Another lcore's stamp may be a little ahead of lc's clock (its turn began later): allowed for 1 s. */
+			if ((uint32_t)(v >> 32) == key && now - (uint32_t)v + 1000u <= window + 1000u)
+				return true;
+		}
+	}
+	return false;
+}
+
 struct neigh_entry *neigh_new(struct ffs_lcore *lc, const struct neigh_proto *p, uint16_t port_index, struct neigh_key k,
 			      enum neigh_class worst, bool count)
 {

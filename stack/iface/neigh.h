@@ -33,7 +33,7 @@
 #define NEIGH_MAX_ENTRIES (NEIGH_TABLE_SIZE * 3 / 4) /**< the most max_entries may be (load factor 3/4) */
 /** How long a failed entry makes sends fail fast before resolution is tried again (FreeBSD's arpt_down). */
 #define NEIGH_FAILED_HOLD_S 20
-/** ARP requests per lcore remembered as asked (a reply to one of them teaches every lcore, iface/arp.c). */
+/** Solicitations per lcore and family remembered as asked (an answer to one teaches every lcore). */
 #define NEIGH_ASKED 8
 
 struct rte_mbuf;
@@ -75,6 +75,13 @@ struct neigh_key {
 	const struct ip6_addr *a6;
 };
 
+/** A lcore's latest solicitations of one family, (key << 32) | ms stamp (the key: an IPv4 address,
+ *  an IPv6 address's fold), written by that lcore alone and read by every lcore of its stack. */
+struct neigh_asked {
+	_Atomic uint64_t v[NEIGH_ASKED];
+	unsigned next;
+};
+
 /** IPv4 lookup (an IPv4 table). */
 struct neigh_entry *neigh_lookup(struct neigh_table *t, uint16_t port_index, uint32_t addr);
 /** IPv6 lookup (an IPv6 table). */
@@ -105,6 +112,7 @@ struct neigh_proto {
 	size_t table;      /**< offsetof(struct ffs_lcore, <its table>) */
 	/** Tunables (enum ffs_sysctl_id). */
 	int max_entries, maxtries, maxhold, rexmit_ms, max_age;
+	size_t asked;      /**< offsetof(struct ffs_lcore, <its struct neigh_asked>) */
 	/** Counters (offsetof(struct ffs_counters, ...)). */
 	size_t ctr_table_full, ctr_evicted, ctr_hold_dropped, ctr_timeouts;
 	/** Sends a solicitation for entry `e` of table `t` (a broadcast ARP request, a multicast NS). */
@@ -114,6 +122,14 @@ struct neigh_proto {
 
 /** The lcore's table of a family. */
 struct neigh_table *neigh_table_of(struct ffs_lcore *lc, const struct neigh_proto *p);
+/** Records that lc solicits `k` now (before sending the solicitation). */
+void neigh_asked_note(struct ffs_lcore *lc, const struct neigh_proto *p, struct neigh_key k);
+/**
+ * Whether some lcore of the stack solicited `k` within one resolution's time (maxtries × rexmit_ms):
+ * an answer to it teaches every lcore that sees it (a clone), not only the one that asked, while an
+ * answer nobody asked for teaches none.
+ */
+bool neigh_asked_by_stack(const struct ffs_lcore *lc, const struct neigh_proto *p, struct neigh_key k);
 /**
  * A new entry: when the table holds max_entries, the least recently used entry of a class no worse
  * than `worst` makes room (its held packets dropped and counted). NULL, counted in the family's

@@ -4,9 +4,13 @@
  * advertisement teaches (RFC 4861 §6.3.4): the default router and its lifetime, the Cur Hop Limit,
  * on-link prefixes (L flag), the link MTU, and addresses formed from autonomous prefixes (RFC 4862
  * §5.5.3, with its two-hour rule against a forged short lifetime). Also the aging of what those
- * lifetimes bound. Tables live in addr6.c and route6.c; this file only decides.
+ * lifetimes bound. Tables live in addr6.c and route6.c; this file only decides. An advertisement
+ * arrives on a lcore, which never waits for the route table's writers: while one holds it, the
+ * advertisement is kept and applied on a later turn of the same lcore (ra6_tick).
  */
 #include <errno.h>
+#include <string.h>
+#include <rte_malloc.h>
 #include <rte_random.h>
 
 #include "stack/iface/addr6.h"
@@ -72,13 +76,48 @@ static void slaac(struct ffs_lcore *lc, const struct ffs_port *port, const struc
 		lc->ctr.nd6_ra_full++;
 }
 
-void ra6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct ipv6_repr *ip, const struct nd_repr *nd)
+/** Advertisements a lcore holds while the route table is busy: the latest from each router. */
+#define RA6_DEFERRED 4
+
+struct ra6_deferred {
+	unsigned n;
+	struct {
+		uint16_t port_index;
+		struct ipv6_repr ip;
+		struct nd_repr nd;
+	} ra[RA6_DEFERRED];
+};
+
+/** Keeps an advertisement for the lcore's next turn (replacing an older one from its router). */
+static void defer(struct ffs_lcore *lc, const struct ffs_port *port, const struct ipv6_repr *ip, const struct nd_repr *nd)
 {
-	struct ffs_stack *st = lc->st;
-	if (!ffs_sysctl(st, FFS_SYSCTL_IP6_ACCEPT_RTADV) || st->conf.ports[port->index].ipv6_off) {
-		lc->ctr.nd6_ra_ignored++;
+	if (!lc->ra_deferred && !(lc->ra_deferred = rte_zmalloc("ffs_ra6_deferred", sizeof(struct ra6_deferred), 0))) {
+		lc->ctr.nd6_ra_busy++;
 		return;
 	}
+	struct ra6_deferred *d = lc->ra_deferred;
+	unsigned k = 0;
+	while (k < d->n && !(d->ra[k].port_index == port->index && ip6_eq(&d->ra[k].ip.src, &ip->src)))
+		k++;
+	if (k == RA6_DEFERRED) {
+		lc->ctr.nd6_ra_busy++;
+		return;
+	}
+	if (k == d->n)
+		d->n++;
+	d->ra[k].port_index = port->index;
+	d->ra[k].ip = *ip;
+	d->ra[k].nd = *nd;
+	lc->ctr.nd6_ra_deferred++;
+}
+
+/** Applies an advertisement, or false (nothing done) while a writer holds the route table. */
+static bool apply(struct ffs_lcore *lc, const struct ffs_port *port, const struct ipv6_repr *ip, const struct nd_repr *nd)
+{
+	struct ffs_stack *st = lc->st;
+	/* A lcore never waits for a control-plane writer (route6.h): the advertisement waits instead. */
+	if (!route6_write_trylock(st))
+		return false;
 	lc->ctr.nd6_ra_in++;
 	if (nd->cur_hop_limit)
 		__atomic_store_n(&st->routes6.ra_hlim[port->index], nd->cur_hop_limit, __ATOMIC_RELAXED);
@@ -95,9 +134,36 @@ void ra6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct i
 			continue;
 		if (pi->onlink && route6_prefix_update(st, port->index, &pi->prefix, pi->len, FFS_ROUTE6_ADVERTISED, pi->valid_s) == -ENOSPC)
 			lc->ctr.nd6_ra_full++;
-		if (pi->autonomous)
+	}
+	route6_write_unlock(st);
+	for (unsigned i = 0; i < nd->n_prefixes && i < ND_MAX_PREFIXES; i++) {
+		const struct nd_prefix *pi = &nd->prefixes[i];
+		if (pi->autonomous && !ip6_is_linklocal(&pi->prefix) && !ip6_is_multicast(&pi->prefix))
 			slaac(lc, port, pi);
 	}
+	return true;
+}
+
+void ra6_input(struct ffs_lcore *lc, const struct ffs_port *port, const struct ipv6_repr *ip, const struct nd_repr *nd)
+{
+	struct ffs_stack *st = lc->st;
+	if (!ffs_sysctl(st, FFS_SYSCTL_IP6_ACCEPT_RTADV) || st->conf.ports[port->index].ipv6_off) {
+		lc->ctr.nd6_ra_ignored++;
+		return;
+	}
+	if (!apply(lc, port, ip, nd))
+		defer(lc, port, ip, nd);
+}
+
+/** Applies what this lcore put off, in the order received, while the route table is free. */
+static void apply_deferred(struct ffs_lcore *lc)
+{
+	struct ra6_deferred *d = lc->ra_deferred;
+	unsigned done = 0;
+	while (done < d->n && apply(lc, &lc->st->ports[d->ra[done].port_index], &d->ra[done].ip, &d->ra[done].nd))
+		done++;
+	memmove(&d->ra[0], &d->ra[done], (d->n - done) * sizeof(d->ra[0]));
+	d->n -= done;
 }
 
 /** One router solicitation to ff02::2 from the port's link-local address, or from :: (then without
@@ -133,6 +199,8 @@ void ra6_tick(struct ffs_lcore *lc)
 {
 	struct ffs_stack *st = lc->st;
 	struct route6_table *t = &st->routes6;
+	if (lc->ra_deferred && lc->ra_deferred->n)
+		apply_deferred(lc);
 	if (lc->index != 0)
 		return;
 	for (unsigned p = 0; p < st->n_ports; p++) {
@@ -149,9 +217,11 @@ void ra6_tick(struct ffs_lcore *lc)
 		t->rs_sent[p]++;
 		t->rs_next[p] = lc->now + st->tsc_hz * RTR_SOLICITATION_INTERVAL_S;
 	}
-	if (lc->now >= t->next_prune) {
-		addr6_expire(st, lc->now);
+	/* While a writer holds the route table, the aging waits for a later turn. */
+	if (lc->now >= t->next_prune && route6_write_trylock(st)) {
 		route6_expire(st, lc->now);
+		route6_write_unlock(st);
+		addr6_expire(st, lc->now);
 		t->next_prune = lc->now + st->tsc_hz * (uint64_t)ffs_sysctl(st, FFS_SYSCTL_ND6_PRUNE);
 	}
 }

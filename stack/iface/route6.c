@@ -147,9 +147,46 @@ static void copy_out(struct route6_data *to, const struct route6_data *from)
 	latch_st(&to->n_routers, from->n_routers);
 }
 
+/* The thread that holds the writers' lock of a stack, and how many updates deep: a lcore's
+ * route6_write_trylock spans several updates, each of which takes the lock again. */
+static __thread const struct ffs_stack *holder;
+static __thread unsigned depth;
+
+static void write_lock(struct ffs_stack *st)
+{
+	if (holder == st) {
+		depth++;
+		return;
+	}
+	rte_spinlock_lock(&st->routes6.write_lock);
+	holder = st;
+	depth = 1;
+}
+
+void route6_write_unlock(struct ffs_stack *st)
+{
+	if (--depth > 0)
+		return;
+	holder = NULL;
+	rte_spinlock_unlock(&st->routes6.write_lock);
+}
+
+bool route6_write_trylock(struct ffs_stack *st)
+{
+	if (holder == st) {
+		depth++;
+		return true;
+	}
+	if (!rte_spinlock_trylock(&st->routes6.write_lock))
+		return false;
+	holder = st;
+	depth = 1;
+	return true;
+}
+
 static struct route6_data *write_begin(struct ffs_stack *st)
 {
-	pthread_mutex_lock(&st->routes6.write_lock);
+	write_lock(st);
 	return &st->routes6.staged;
 }
 
@@ -162,7 +199,7 @@ static void write_end(struct ffs_stack *st, bool changed)
 		latch_flip(&t->seq);
 		copy_out(&t->copy[1], &t->staged);
 	}
-	pthread_mutex_unlock(&t->write_lock);
+	route6_write_unlock(st);
 }
 
 static void entry_set(struct route6_entry *e, const struct ip6_addr *a, uint32_t meta, uint64_t expires)
@@ -307,7 +344,7 @@ void route6_expire(struct ffs_stack *st, uint64_t now)
 void route6_init(struct ffs_stack *st)
 {
 	struct route6_table *t = &st->routes6;
-	pthread_mutex_init(&t->write_lock, NULL);
+	rte_spinlock_init(&t->write_lock);
 	rte_spinlock_init(&t->pmtu_lock);
 	memset(&t->staged, 0, sizeof(t->staged));
 	memset(t->pmtu, 0, sizeof(t->pmtu));
@@ -326,8 +363,6 @@ void route6_init(struct ffs_stack *st)
 		}
 	}
 }
-
-void route6_fini(struct ffs_stack *st) { pthread_mutex_destroy(&st->routes6.write_lock); }
 
 unsigned route6_dump(const struct ffs_stack *st, struct ffs_route6_info *out, unsigned max)
 {

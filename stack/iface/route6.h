@@ -7,7 +7,9 @@
  * Readers are lcores and application threads: they never lock. Prefixes and routers are published
  * like the IPv4 table (route.h): writers (the control plane; the lcore that handles a router
  * advertisement) serialise on `write_lock`, change `staged`, then publish it into two copies under a
- * latch (iface/latch.h). Lifetimes are TSC deadlines checked by every reader, so an expired entry is
+ * latch (iface/latch.h). `write_lock` is a spinlock held for one change (a few hundred stores), usable
+ * across the processes of a multi-process stack; a lcore never waits on it: it takes it with
+ * route6_write_trylock and, when a writer holds it, puts its change off to a later turn (ra6.c). Lifetimes are TSC deadlines checked by every reader, so an expired entry is
  * never used even before lcore 0's timer removes it. Path MTUs are a small direct-mapped cache, one
  * latch per entry, its writers (lcores that receive a Packet Too Big) serialised on a spinlock.
  *
@@ -19,7 +21,6 @@
 #ifndef FFNET_IFACE_ROUTE6_H
 #define FFNET_IFACE_ROUTE6_H
 
-#include <pthread.h>
 #include <stdint.h>
 #include <rte_spinlock.h>
 
@@ -67,7 +68,7 @@ struct route6_pmtu {
 struct route6_table {
 	uint32_t seq; /**< the latch: readers use copy[seq & 1] */
 	struct route6_data copy[2];
-	pthread_mutex_t write_lock;
+	rte_spinlock_t write_lock;
 	struct route6_data staged; /**< the writer's working copy, under write_lock */
 	struct route6_pmtu pmtu[FFS_PMTU6_ENTRIES];
 	rte_spinlock_t pmtu_lock;
@@ -99,7 +100,6 @@ struct nd_repr;
 
 /** Builds the table from the configuration: every configured address's prefix, each gateway6. */
 void route6_init(struct ffs_stack *st);
-void route6_fini(struct ffs_stack *st);
 
 /**
  * The port and next hop for dst: a link-local or multicast dst leaves by `scope_port` (its scope id;
@@ -122,6 +122,14 @@ void route6_prefix_release(struct ffs_stack *st, unsigned port, const struct ip6
 int route6_router_update(struct ffs_stack *st, unsigned port, const struct ip6_addr *router, uint32_t lifetime_s);
 /** Whether port index `port` has a default router (configured or advertised, not expired). */
 bool route6_has_router(const struct ffs_stack *st, unsigned port);
+/**
+ * Takes the writers' lock without waiting, for a lcore's several changes in a row (the updates above,
+ * made by the same thread until route6_write_unlock, find it held by their caller). false: another
+ * writer holds it, nothing was taken — try again on a later turn.
+ */
+bool route6_write_trylock(struct ffs_stack *st);
+/** Releases what route6_write_trylock took. */
+void route6_write_unlock(struct ffs_stack *st);
 /** Removes expired advertised prefixes and routers (lcore 0's timer work). */
 void route6_expire(struct ffs_stack *st, uint64_t now);
 

@@ -111,6 +111,7 @@
 	X(ip6_badexthdr, "ip6.badexthdr", drop, "IPv6 packets whose extension header chain was refused (RFC 8200 §4; a Parameter Problem answers where it says)") \
 	X(ip6_martian, "ip6.martian", drop, "IPv6 packets with an impossible source or destination (multicast or loopback source, ::1 from a device)") \
 	X(ip6_not_ours, "ip6.not_ours", drop, "IPv6 packets for another host, a tentative address or a group not joined (we do not forward)") \
+	X(ip6_disabled, "ip6.disabled", drop, "IPv6 packets received on a port with IPv6 off ([portN] ipv6 = 0), dropped as Linux's disable_ipv6 does") \
 	X(ip6_nonext, "ip6.nonext", drop, "IPv6 packets with No Next Header (RFC 8200 §4.7)") \
 	X(ip6_delivered, "ip6.delivered", count, "IPv6 packets delivered to ICMPv6/UDP") \
 	X(ip6_tx, "ip6.tx", count, "IPv6 packets sent") \
@@ -164,6 +165,8 @@
 	X(nd6_ra_in, "nd6.ra_in", count, "router advertisements taken in: default router, prefixes, addresses, MTU") \
 	X(nd6_ra_ignored, "nd6.ra_ignored", drop, "router advertisements ignored: net.inet6.ip6.accept_rtadv is 0, or IPv6 is off on the port") \
 	X(nd6_autoconf, "nd6.autoconf", count, "addresses formed from advertised prefixes (SLAAC, RFC 4862)") \
+	X(nd6_ra_deferred, "nd6.ra_deferred", count, "router advertisements put off to a later turn of their lcore: a control-plane writer held the route table") \
+	X(nd6_ra_busy, "nd6.ra_busy", drop, "router advertisements dropped: the route table stayed busy while their lcore had others put off already") \
 	X(nd6_ra_full, "nd6.ra_full", count, "routers, prefixes or addresses an advertisement offered that their table had no room for") \
 	X(udp_rx, "udp.rx", count, "UDP datagrams received")                                         \
 	X(udp_hdrops, "udp.hdrops", drop, "UDP datagrams shorter than a header")                    \

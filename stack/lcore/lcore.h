@@ -112,10 +112,9 @@ struct ffs_lcore {
 	struct ffs_counters ctr;
 	struct ffs_txbuf tx[FFS_MAX_PORTS];
 	struct neigh_table neigh;
-	/** This lcore's latest ARP requests, (address << 32) | ms stamp, written by it alone and read by
-	 *  every lcore (iface/arp.c): a reply one lcore asked for teaches all that see it. */
-	_Atomic uint64_t arp_asked[NEIGH_ASKED];
-	unsigned arp_asked_next;
+	/** This lcore's latest ARP requests and Neighbor Solicitations (neigh_asked_note): an answer one
+	 *  lcore asked for teaches all that see it. */
+	struct neigh_asked arp_asked, nd_asked;
 	/** The IPv6 neighbour cache (iface/nd6.c): the same table and state machine as ARP's. */
 	struct neigh_table neigh6;
 	/** IPv4 packets (no Ethernet header) addressed to ourselves, processed next turn. */
@@ -144,9 +143,11 @@ struct ffs_lcore {
 	struct igmp_host *igmp;
 	/** The solicited-node groups MLD holds for the ports' addresses (iface/mld6.c). */
 	struct mld6_addrs *mld_addrs;
+	/** Router advertisements put off while a control-plane writer held the route table (iface/ra6.c). */
+	struct ra6_deferred *ra_deferred;
 	struct demux_table *demux;
-	/** Multicast groups joined on each port (by any socket, or an IPv6 address's solicited-node
-	 *  group): IPv4 and IPv6 input accept these (ipv4_group_joined, ipv6_group_joined). */
+	/** Multicast groups sockets joined on each port (mcast.c): IPv4 and IPv6 input accept these
+	 *  (ipv4_group_joined; ipv6_group_joined adds the ports' solicited-node groups). */
 	unsigned n_groups;
 	struct {
 		uint16_t port_index;

@@ -263,7 +263,7 @@ static unsigned turn(struct ffs_lcore *lc);
 /**
  * Multi-process (phy/cluster.h): the primary hands queues to the workers that asked for them and
  * adopts those of dead workers, between two turns and with nothing of its own left to send on them;
- * every process learns the ARP frames the others received on their queues.
+ * every process learns the ARP and ND frames the others received on their queues.
  */
 static unsigned cluster_turn(struct ffs_lcore *lc)
 {
@@ -278,9 +278,11 @@ static unsigned cluster_turn(struct ffs_lcore *lc)
 			lc->rxq_mask = ffs_cluster_primary_sync(st->cluster, check);
 			lc->txq = lc->rxq_mask ? (uint16_t)__builtin_ctz(lc->rxq_mask) : FFS_NO_TXQ;
 			/* A worker that takes a queue starts with what the primary knows of the neighbours: the
-			 * peers send at once, their ARP done long ago, and the hold queue is short. */
-			for (uint32_t handed = served & ~lc->rxq_mask; handed; handed &= handed - 1)
+			 * peers send at once, their ARP and ND done long ago, and the hold queue is short. */
+			for (uint32_t handed = served & ~lc->rxq_mask; handed; handed &= handed - 1) {
 				arp_replay(lc, st->cluster_arp[__builtin_ctz(handed)]);
+				nd6_replay(lc, st->cluster_arp[__builtin_ctz(handed)]);
+			}
 		}
 	}
 	/* An adopted queue's ring holds the clones sent while its dead worker still owned it: drained here. */

@@ -8,10 +8,11 @@
  * source selection; lifetimes (deprecated, then gone); longest-prefix match, the configured router,
  * link-local destinations by scope; path MTUs; router advertisements — default router and its
  * lifetime, on-link prefixes, SLAAC addresses and the two-hour rule, MTU and hop limit, ignored with
- * accept_rtadv 0; the router solicitations at start (RFC 4861 §6.3.7) and none where gateway6 is set;
- * ifconfig inet6 add and -alias; the port a socket's multicast datagram leaves by without
- * IPV6_MULTICAST_IF; and readers on other threads never seeing a half-made change while a writer
- * churns addresses and routes (built under TSan, where any unordered access is reported).
+ * accept_rtadv 0, put off (never waited for) while a control-plane writer holds the route table;
+ * the router solicitations at start (RFC 4861 §6.3.7) and none where gateway6 is set; IPv6 input on
+ * the port with IPv6 off; ifconfig inet6 add and -alias; the port a socket's multicast datagram
+ * leaves by without IPV6_MULTICAST_IF; and readers on other threads never seeing a half-made change
+ * while a writer churns addresses and routes (built under TSan, where any unordered access is reported).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include "stack/iface/route6.h"
 #include "stack/sock/sock.h"
 #include "stack/wire/icmp6.h"
+#include "stack/wire/udp.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
 
@@ -364,6 +366,50 @@ TEST(router_advertisements_give_a_router_prefixes_addresses_mtu_and_hop_limit)
 	advertise(0, "2001:db8:9::", 48, false, 0, 0, 0, 0);
 }
 
+/** One ra6_input call made on another thread, as a lcore makes it; whether it returned. */
+struct ra_call {
+	struct ipv6_repr ip;
+	struct nd_repr nd;
+	atomic_bool returned;
+};
+
+static void *ra_lcore_main(void *arg)
+{
+	struct ra_call *c = arg;
+	ra6_input(lc, &st->ports[1], &c->ip, &c->nd);
+	atomic_store(&c->returned, true);
+	return NULL;
+}
+
+TEST(a_router_advertisement_never_waits_for_a_route_writer)
+{
+	setup();
+	lc->ctr = (struct ffs_counters){ 0 };
+	struct ra_call c = { .ip = { .src = A("fe80::98"), .dst = IP6_ALL_NODES, .hop_limit = 255, .next_header = IPV6_NH_ICMPV6 },
+			     .nd = { .type = ND_ROUTER_ADVERT, .router_lifetime = 1800 } };
+	lc->now = rte_get_tsc_cycles();
+	/* A control-plane writer (ifconfig inet6, on an application thread) in the middle of a change. */
+	rte_spinlock_lock(&st->routes6.write_lock);
+	pthread_t t;
+	CHECK_EQ_INT(pthread_create(&t, NULL, ra_lcore_main, &c), 0);
+	bool returned = false;
+	for (int i = 0; i < 100 && !(returned = atomic_load(&c.returned)); i++)
+		usleep(10000);
+	rte_spinlock_unlock(&st->routes6.write_lock);
+	pthread_join(t, NULL);
+	CHECK(returned);
+	CHECK_EQ_INT(lc->ctr.nd6_ra_deferred, 1);
+	CHECK_EQ_INT(lc->ctr.nd6_ra_in, 0);
+	CHECK(!route6_has_router(st, 1));
+	/* Applied by the lcore's next turn once the writer is done. */
+	ra6_tick(lc);
+	CHECK(route6_has_router(st, 1));
+	CHECK_EQ_INT(lc->ctr.nd6_ra_in, 1);
+	c.nd.router_lifetime = 0;
+	ra6_input(lc, &st->ports[1], &c.ip, &c.nd);
+	CHECK(!route6_has_router(st, 1));
+}
+
 TEST(lifetimes_deprecate_then_remove_an_address)
 {
 	setup();
@@ -392,6 +438,60 @@ static unsigned drain_port1(struct rte_mbuf **keep, unsigned max)
 		for (unsigned i = 0; i < got; i++, n++)
 			keep && n < max ? (void)(keep[n] = pkts[i]) : rte_pktmbuf_free(pkts[i]);
 	return n;
+}
+
+/** Feeds an IPv6 packet (next header nh, payload `msg`) from fe80::99 to dst through port's Ethernet input. */
+static void feed6(unsigned port, const struct ip6_addr *dst, uint8_t nh, const uint8_t *msg, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	CHECK(m != NULL);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN + len));
+	CHECK(p != NULL);
+	struct eth_repr eth = { .src = { { 0x02, 0x66, 0, 0, 0, 0x99 } }, .ethertype = ETH_TYPE_IPV6 };
+	if (ip6_is_multicast(dst))
+		eth_addr_from_ipv6_multicast(dst, &eth.dst);
+	else
+		eth.dst = st->ports[port].mac;
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	struct ipv6_repr ip = { .src = A("fe80::99"), .dst = *dst, .next_header = nh, .hop_limit = 255,
+				.payload_len = (uint16_t)len };
+	ipv6_repr_emit(&ip, p + ETH_HDR_LEN, IPV6_HDR_LEN);
+	memcpy(p + ETH_HDR_LEN + IPV6_HDR_LEN, msg, len);
+	lc->now = rte_rdtsc();
+	eth_input(lc, &st->ports[port], m);
+}
+
+TEST(a_port_with_ipv6_off_drops_and_counts_every_ipv6_packet)
+{
+	setup();
+	/* As Linux's disable_ipv6: no echo reply, no ND answer, no UDP delivery on that port. */
+	const struct ip6_addr src = A("fe80::99"), ll_target = A("fe80::ff:fe00:2");
+	struct ip6_addr sn;
+	ip6_solicited_node(&ll_target, &sn);
+	uint8_t echo[64], ns[32], udp[16] = { 0 };
+	size_t echo_len = icmp6_echo_emit(ICMP6_ECHO_REQUEST, 7, 1, NULL, 0, &src, &IP6_ALL_NODES, echo, sizeof(echo));
+	size_t ns_len = nd_ns_emit(&ll_target, &(struct eth_addr){ { 0x02, 0x66, 0, 0, 0, 0x99 } }, &src, &sn, ns, sizeof(ns));
+	const struct wire_csum_caps caps = { 0 };
+	size_t udp_len = udp6_repr_emit(&(struct udp_repr){ .src_port = 5000, .dst_port = 5000, .payload_len = 8 }, udp,
+					sizeof(udp), &src, &IP6_ALL_NODES, &caps);
+	CHECK(echo_len > 0 && ns_len > 0 && udp_len > 0);
+	test_port_drain(lc, NULL, 0);
+	const struct ffs_counters before = lc->ctr;
+	feed6(2, &IP6_ALL_NODES, IPV6_NH_ICMPV6, echo, echo_len);
+	feed6(2, &sn, IPV6_NH_ICMPV6, ns, ns_len);
+	feed6(2, &IP6_ALL_NODES, IPV6_NH_UDP, udp, sizeof(udp));
+	CHECK_EQ_INT(lc->ctr.ip6_delivered, before.ip6_delivered);
+	CHECK_EQ_INT(lc->ctr.icmp6_rx, before.icmp6_rx);
+	CHECK_EQ_INT(lc->ctr.udp_rx, before.udp_rx);
+	CHECK_EQ_INT(lc->ctr.ip6_disabled, before.ip6_disabled + 3);
+	ffs_tx_flush_all(lc);
+	struct rte_mbuf *out[FFS_BURST];
+	CHECK_EQ_INT(rte_eth_rx_burst(st->ports[2].port_id, 0, out, FFS_BURST), 0);
+	/* The same echo request on a port with IPv6 on is answered. */
+	feed6(1, &IP6_ALL_NODES, IPV6_NH_ICMPV6, echo, echo_len);
+	CHECK_EQ_INT(lc->ctr.icmp6_echo_in, before.icmp6_echo_in + 1);
+	CHECK_EQ_INT(lc->ctr.ip6_disabled, before.ip6_disabled + 3);
+	drain_port1(NULL, 0);
 }
 
 TEST(a_port_without_gateway6_solicits_routers_at_start)

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireRoot } from '../../testbed/netns.js';
 import { StackProcess } from '../../testbed/stack-process.js';
-import { IFACE, LCORE_MODES, bringUp, ctr, delta, peerConfig, sleep, waitForStats } from './kernel-peer.js';
+import { IFACE, LCORE_MODES, bringUp, ctr, delta, linkLocalOf, peerConfig, sleep, waitForStats } from './kernel-peer.js';
 
 const CLI = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'dist/tools/cli.js');
 const STACK_IP6 = '2001:db8:77::2';
@@ -72,13 +72,6 @@ function parsePing6(out: string): { transmitted: number; received: number; bytes
     }
   }
   return { transmitted: Number(m[1]), received: Number(m[2]), bytes, from };
-}
-
-/** The EUI-64 link-local address of a MAC (RFC 4291 App. A), as ping prints it. */
-function linkLocalOf(mac: string): string {
-  const [b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0] = mac.split(':').map((h) => parseInt(h, 16));
-  const g = [((b0 ^ 2) << 8) | b1, (b2 << 8) | 0xff, (0xfe << 8) | b3, (b4 << 8) | b5];
-  return `fe80::${g.map((x) => x.toString(16)).join(':')}`;
 }
 
 describe.each(LCORE_MODES)('IPv6 and Neighbor Discovery with the kernel ($name)', (mode) => {

@@ -141,6 +141,13 @@ export async function bringUp(ns: Netns, stack: StackProcess): Promise<void> {
   await ns.waitFor(async () => (await stack.currentPorts())[0]?.linkUp === true, 'port 0 to report link up', 5_000);
 }
 
+/** The EUI-64 link-local address of a MAC (RFC 4291 App. A), as ping prints it. */
+export function linkLocalOf(mac: string): string {
+  const [b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0] = mac.split(':').map((h) => parseInt(h, 16));
+  const g = [((b0 ^ 2) << 8) | b1, (b2 << 8) | 0xff, (0xfe << 8) | b3, (b4 << 8) | b5];
+  return `fe80::${g.map((x) => x.toString(16)).join(':')}`;
+}
+
 /** An interface's MAC, from `ip -j link show`. */
 export async function linkMac(ns: Netns, iface: string): Promise<string> {
   const out = await ns.execOk('ip', ['-j', 'link', 'show', iface]);

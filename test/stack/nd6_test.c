@@ -22,6 +22,7 @@
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
 #include "stack/wire/icmp6.h"
+#include "stack/wire/udp.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
 
@@ -59,9 +60,9 @@ static void setup(void)
 	ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_DAD_COUNT, 1);
 }
 
-/** Feeds an ICMPv6 message (`msg`, checksummed for src → dst) in a frame from `smac` through Ethernet input. */
-static void feed(const struct eth_addr *smac, const struct ip6_addr *src, const struct ip6_addr *dst, uint8_t hlim,
-		 const uint8_t *msg, size_t len)
+/** Feeds an IPv6 packet with next header `nh` and payload `msg` in a frame from `smac` through Ethernet input. */
+static void feed_nh(const struct eth_addr *smac, const struct ip6_addr *src, const struct ip6_addr *dst, uint8_t hlim,
+		    uint8_t nh, const uint8_t *msg, size_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
 	CHECK(m != NULL);
@@ -72,12 +73,19 @@ static void feed(const struct eth_addr *smac, const struct ip6_addr *src, const 
 	else
 		eth.dst = port->mac;
 	eth_repr_emit(&eth, p, ETH_HDR_LEN);
-	struct ipv6_repr ip = { .src = *src, .dst = *dst, .next_header = IPV6_NH_ICMPV6, .hop_limit = hlim,
+	struct ipv6_repr ip = { .src = *src, .dst = *dst, .next_header = nh, .hop_limit = hlim,
 				.payload_len = (uint16_t)len };
 	CHECK_EQ_INT(ipv6_repr_emit(&ip, p + ETH_HDR_LEN, IPV6_HDR_LEN), IPV6_HDR_LEN);
 	memcpy(p + ETH_HDR_LEN + IPV6_HDR_LEN, msg, len);
 	lc->now = rte_rdtsc();
 	eth_input(lc, port, m);
+}
+
+/** Feeds an ICMPv6 message (`msg`, checksummed for src → dst) in a frame from `smac` through Ethernet input. */
+static void feed(const struct eth_addr *smac, const struct ip6_addr *src, const struct ip6_addr *dst, uint8_t hlim,
+		 const uint8_t *msg, size_t len)
+{
+	feed_nh(smac, src, dst, hlim, IPV6_NH_ICMPV6, msg, len);
 }
 
 static void na_from(const struct ip6_addr *target, const struct eth_addr *mac, bool solicited, bool override, uint8_t hlim)
@@ -310,6 +318,66 @@ TEST(ipv6_keys_whose_folds_collide_stay_apart)
 	CHECK(entry(&x) == NULL);
 	CHECK(entry(&y) != NULL && ip6_eq(neigh_addr6(&lc->neigh6, entry(&y)), &y));
 	CHECK(entry(&z) != NULL && ip6_eq(neigh_addr6(&lc->neigh6, entry(&z)), &z));
+	empty();
+}
+
+/** A solicitation for `target` from `peer` to target's solicited-node group. */
+static void ns_to_group_of(const struct ip6_addr *target, const struct ip6_addr *peer)
+{
+	struct eth_addr pmac = mac_of(peer);
+	struct ip6_addr sn;
+	ip6_solicited_node(target, &sn);
+	uint8_t msg[64];
+	size_t n = nd_ns_emit(target, &pmac, peer, &sn, msg, sizeof(msg));
+	CHECK(n > 0);
+	feed(&pmac, peer, &sn, 255, msg, n);
+}
+
+TEST(a_solicited_node_group_is_ours_exactly_while_an_address_of_the_port_joins_it)
+{
+	empty();
+	struct ip6_addr peer = a6("2001:db8::89"), stranger = a6("2001:db8::1234"), dup = a6("2001:db8::6");
+	struct ip6_addr sn_ours, sn_stranger, sn_dup;
+	ip6_solicited_node(&ours, &sn_ours);
+	ip6_solicited_node(&stranger, &sn_stranger);
+	ip6_solicited_node(&dup, &sn_dup);
+	struct sent s[2];
+
+	/* The group of an address we do not hold: dropped and counted before ND sees it. */
+	ns_to_group_of(&stranger, &peer);
+	CHECK_EQ_INT(lc->ctr.ip6_not_ours, 1);
+	CHECK_EQ_INT(lc->ctr.nd6_rx, 0);
+	CHECK_EQ_INT(sent(s, 2), 0);
+	CHECK(!ipv6_group_joined(lc, 0, &sn_stranger));
+
+	/* Ours: accepted and answered, and the group table says the same. */
+	ns_to_group_of(&ours, &peer);
+	CHECK_EQ_INT(lc->ctr.nd6_ns_in, 1);
+	CHECK_EQ_INT(sent(s, 2), 1);
+	CHECK(s[0].is_nd && s[0].nd.type == ND_NEIGHBOR_ADVERT && ip6_eq(&s[0].nd.target, &ours));
+	CHECK(ipv6_group_joined(lc, 0, &sn_ours));
+
+	/* A tentative address's group is joined (RFC 4862 §5.4.2); a duplicated one is not assigned (§5.4.5). */
+	CHECK_EQ_INT(addr6_add(st, 0, &dup, 64, ADDR6_STATIC, ADDR6_INFINITE, ADDR6_INFINITE), 0);
+	CHECK(ipv6_group_joined(lc, 0, &sn_dup));
+	addr6_set_state(st, 0, &dup, ADDR6_DUPLICATED);
+	CHECK(!ipv6_group_joined(lc, 0, &sn_dup));
+	ns_to_group_of(&dup, &peer);
+	CHECK_EQ_INT(lc->ctr.ip6_not_ours, 2);
+	CHECK_EQ_INT(lc->ctr.nd6_rx, 1);
+	addr6_del(st, 0, &dup);
+	CHECK_EQ_INT(sent(s, 2), 0);
+
+	/* A datagram to a group of no address of ours is not delivered either. */
+	uint8_t udp[16] = { 0 };
+	const struct wire_csum_caps caps = { 0 };
+	CHECK(udp6_repr_emit(&(struct udp_repr){ .src_port = 5000, .dst_port = 5000, .payload_len = 8 }, udp, sizeof(udp),
+			     &peer, &sn_stranger, &caps) > 0);
+	struct eth_addr pmac = mac_of(&peer);
+	uint64_t delivered = lc->ctr.ip6_delivered;
+	feed_nh(&pmac, &peer, &sn_stranger, 64, IPV6_NH_UDP, udp, sizeof(udp));
+	CHECK_EQ_INT(lc->ctr.ip6_not_ours, 3);
+	CHECK_EQ_INT(lc->ctr.ip6_delivered, delivered);
 	empty();
 }
 

@@ -48,7 +48,7 @@ __attribute__((sentinel)) static inline void test_eal_init(const char *prog, con
 /**
  * ff_init for program `prog` from a temporary ffnet.ini (removed again) whose [dpdk] section holds
  * `dpdk_keys` ("key = value\n" lines) besides a file prefix of the program's own, 128 MiB and log
- * level warning. Returns what ff_init returns; a temporary file that cannot be written ends the
+ * level warning, and no Duplicate Address Detection at start (as test_stack_start). Returns what ff_init returns; a temporary file that cannot be written ends the
  * program with status 2.
  */
 static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
@@ -56,7 +56,9 @@ static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
 	char path[] = "/tmp/ffnet-ini-XXXXXX";
 	int fd = mkstemp(path);
 	char text[512];
-	int n = snprintf(text, sizeof(text), "[dpdk]\nfile_prefix = ffnet-%s-%d\n%smemory = 128\nlog_level = warning\n",
+	int n = snprintf(text, sizeof(text),
+			 "[dpdk]\nfile_prefix = ffnet-%s-%d\n%smemory = 128\nlog_level = warning\n"
+			 "[sysctl]\nnet.inet6.ip6.dad_count = 0\n",
 			 prog, (int)getpid(), dpdk_keys);
 	if (fd < 0 || n < 0 || (size_t)n >= sizeof(text) || write(fd, text, (size_t)n) != n) {
 		fprintf(stderr, "%s: cannot write %s\n", prog, path);
@@ -89,11 +91,17 @@ static inline void test_conf_two_data_lcores(struct ffs_conf *conf)
 	conf->data_lcores[1] = 2;
 }
 
-/** ffs_stack_start(conf) for program `prog`. */
+/**
+ * ffs_stack_start(conf) for program `prog`, without Duplicate Address Detection at start
+ * (net.inet6.ip6.dad_count 0: each start would wait RFC 4862's RetransTimer, 1 s, for its verdict);
+ * a program testing DAD sets the tunable once the stack runs.
+ */
 static inline struct ffs_stack *test_stack_start(const char *prog, const struct ffs_conf *conf)
 {
 	char err[256];
-	struct ffs_stack *st = ffs_stack_start(conf, err, sizeof(err));
+	struct ffs_conf c = *conf;
+	c.sysctl[FFS_SYSCTL_IP6_DAD_COUNT] = 0;
+	struct ffs_stack *st = ffs_stack_start(&c, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		exit(2);
@@ -106,7 +114,7 @@ static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **k
 /**
  * The EAL (`mem_mb` MiB, lcore 0 only) and an inline stack whose port 0 is a net_ring device at
  * `addr`/`netmask`: what the single-lcore C programs feed frames to. What the stack sent while
- * starting (Duplicate Address Detection's probes, its announcements) is read back and freed, so the
+ * starting (its announcements, MLD reports, router solicitations) is read back and freed, so the
  * programs begin with an empty ring and a settled pool.
  */
 static inline struct ffs_stack *test_ring_stack_start(const char *prog, const char *mem_mb, uint32_t addr, uint32_t netmask)
