@@ -176,9 +176,16 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 	struct eth_addr mcast_mac;
 	bool mcast_copy = false;
 	enum addr6_state state;
-	bool local = addr6_is_local(st, -1, &o->dst, &state) && state != ADDR6_TENTATIVE && state != ADDR6_DUPLICATED;
+	struct ipv6_route_memo *memo = o->memo;
+	/* Multicast destinations are never memoised: their port, MAC and loop copy are decided here. */
+	bool hit = memo && memo->valid && memo->scope_port == o->scope_port && ip6_eq(&memo->dst, &o->dst);
+	bool local;
 
-	if (!local) {
+	if (hit) {
+		local = memo->local;
+		port = memo->port;
+		nexthop = memo->nexthop;
+	} else if (!(local = addr6_is_local(st, -1, &o->dst, &state) && state != ADDR6_TENTATIVE && state != ADDR6_DUPLICATED)) {
 		if (ip6_is_multicast(&o->dst)) {
 			unsigned pi = o->scope_port >= 0 ? (unsigned)o->scope_port : 0;
 			port = pi < st->n_ports ? &st->ports[pi] : NULL;
@@ -194,14 +201,24 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 			return -ENETUNREACH;
 		}
 	}
+	if (memo && !hit && !dst_mac) {
+		*memo = (struct ipv6_route_memo){ .valid = true, .local = local, .scope_port = o->scope_port, .dst = o->dst,
+						  .nexthop = nexthop, .port = port };
+		hit = true;
+	}
 	if (ip6_is_unspecified(&src)) {
 		/* A packet to ourselves leaves from the address it goes to, as on Linux's loopback. */
 		if (local) {
 			src = o->dst;
+		} else if (hit && memo->have_src) {
+			src = memo->src;
 		} else if (!addr6_source(st, port->index, &o->dst, &src)) {
 			lc->ctr.ip6_noroute++;
 			rte_pktmbuf_free(m);
 			return -EADDRNOTAVAIL;
+		} else if (hit) {
+			memo->src = src;
+			memo->have_src = true;
 		}
 	}
 	if (rte_pktmbuf_pkt_len(m) > IPV6_MAX_PAYLOAD) {
@@ -238,7 +255,16 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 	}
 	m->l3_len = IPV6_HDR_LEN;
 	/* RFC 8201: a destination's path MTU, lowered by Packet Too Big, never below 1280. */
-	uint16_t mtu = dst_mac ? port->mtu : route6_pmtu(st, &o->dst, port->mtu);
+	uint16_t mtu;
+	if (dst_mac) {
+		mtu = port->mtu;
+	} else if (hit && memo->mtu) {
+		mtu = memo->mtu;
+	} else {
+		mtu = route6_pmtu(st, &o->dst, port->mtu);
+		if (hit)
+			memo->mtu = mtu;
+	}
 	if (rte_pktmbuf_pkt_len(m) > mtu) {
 		if (o->dont_frag) {
 			lc->ctr.ip6_toolong++;
