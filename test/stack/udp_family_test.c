@@ -7,7 +7,7 @@
  * from the ring: each a frame to the peer's MAC with a valid IP header and UDP checksum, from the
  * port's address (IPv6: chosen by source selection). Receive: bursts of frames from the peer put on
  * the ring, turned through the stack's input, and drained by ff_dgram_recv_packed (the dgram drop-in's
- * drain) with their sources. One burst to several destinations, each to its own next hop. The cases of one family and direction run alone by name
+ * drain) with their sources. Bursts to several destinations, each to its own next hop or socket. The cases of one family and direction run alone by name
  * (`udp_family_test send_udp6`): what docs/benchmarks.md's instruction counts per datagram run under
  * callgrind.
  */
@@ -126,8 +126,9 @@ static void send_case(int family)
 	CHECK_EQ_INT(test_pool_settles_at(st, base), base);
 }
 
-/** A frame from the peer's PEER_PORT to our OUR_PORT with datagram number `seq`, into a fresh mbuf. */
-static struct rte_mbuf *peer_frame(bool v6, unsigned seq)
+/** A frame from the peer's PEER_PORT to `dst6` (IPv6) or our address (IPv4) at OUR_PORT with datagram
+ *  number `seq`, into a fresh mbuf. */
+static struct rte_mbuf *peer_frame_to(bool v6, const struct ip6_addr *dst6, unsigned seq)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
 	CHECK(m != NULL);
@@ -142,15 +143,20 @@ static struct rte_mbuf *peer_frame(bool v6, unsigned seq)
 		udp[UDP_HDR_LEN + j] = (uint8_t)(seq + j);
 	struct udp_repr u = { .src_port = PEER_PORT, .dst_port = OUR_PORT, .payload_len = PAYLOAD };
 	if (v6) {
-		struct ipv6_repr ip = { .src = PEER6, .dst = OUR6, .next_header = IPV6_NH_UDP, .hop_limit = 64, .payload_len = UDP_HDR_LEN + PAYLOAD };
+		struct ipv6_repr ip = { .src = PEER6, .dst = *dst6, .next_header = IPV6_NH_UDP, .hop_limit = 64, .payload_len = UDP_HDR_LEN + PAYLOAD };
 		ipv6_repr_emit(&ip, f + ETH_HDR_LEN, ip_len);
-		udp6_repr_emit(&u, udp, UDP_HDR_LEN + PAYLOAD, &PEER6, &OUR6, &WIRE_CSUM_SOFTWARE);
+		udp6_repr_emit(&u, udp, UDP_HDR_LEN + PAYLOAD, &PEER6, dst6, &WIRE_CSUM_SOFTWARE);
 	} else {
 		struct ipv4_repr ip = { .src = PEER4, .dst = OUR4, .proto = IPV4_PROTO_UDP, .ttl = 64, .hdr_len = IPV4_HDR_LEN, .payload_len = UDP_HDR_LEN + PAYLOAD };
 		ipv4_repr_emit(&ip, f + ETH_HDR_LEN, ip_len, &WIRE_CSUM_SOFTWARE);
 		udp_repr_emit(&u, udp, UDP_HDR_LEN + PAYLOAD, PEER4, OUR4, &WIRE_CSUM_SOFTWARE);
 	}
 	return m;
+}
+
+static struct rte_mbuf *peer_frame(bool v6, unsigned seq)
+{
+	return peer_frame_to(v6, &OUR6, seq);
 }
 
 /** Receives ROUNDS bursts from the peer on a `family` socket through the packed drain. */
@@ -239,6 +245,37 @@ TEST(burst_to_several_destinations)
 	CHECK_EQ_INT(got[0], 7);
 	ff_close(s);
 	ff_close(r);
+	CHECK_EQ_INT(test_pool_settles_at(st, base), base);
+}
+
+/*
+ * One burst from the peer to our address and to others on the link, in turn: only ours are delivered,
+ * the others dropped and counted — ipv6_input's memo of its last destination holds one at a time.
+ */
+TEST(receive_burst_to_several_destinations)
+{
+	static uint8_t buf[4096];
+	static struct ff_dgram_desc desc[16];
+	struct ip6_addr other, other2;
+	ip6_parse("fd00:99::7", &other);
+	ip6_parse("fd00:99::8", &other2);
+	const struct ip6_addr *dsts[] = { &OUR6, &other, &other, &OUR6, &OUR6, &other2, &OUR6, &other };
+	enum { N = sizeof(dsts) / sizeof(dsts[0]) };
+	int s = bound(AF_INET6, OUR_PORT);
+	int base = ffs_stack_mempool_in_use(st);
+	uint64_t not_ours = lc->ctr.ip6_not_ours;
+	struct rte_mbuf *burst[N];
+	for (unsigned i = 0; i < N; i++)
+		burst[i] = peer_frame_to(true, dsts[i], i);
+	CHECK_EQ_INT(rte_eth_tx_burst(st->ports[0].port_id, 0, burst, N), N);
+	for (int k = 0; k < 100 && ffs_stack_poll(st); k++)
+		;
+	CHECK_EQ_INT(ff_dgram_recv_packed(s, buf, sizeof(buf), 16, desc), 4);
+	static const unsigned delivered[] = { 0, 3, 4, 6 };
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_EQ_INT(buf[desc[i].offset], (uint8_t)delivered[i]);
+	CHECK_EQ_INT((int)(lc->ctr.ip6_not_ours - not_ours), 4);
+	ff_close(s);
 	CHECK_EQ_INT(test_pool_settles_at(st, base), base);
 }
 
