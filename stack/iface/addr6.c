@@ -75,6 +75,7 @@ static void slot_publish(struct ffs_stack *st, unsigned port, unsigned i)
 		latch_st64(&to->valid_until, from->valid_until);
 		latch_st64(&to->preferred_until, from->preferred_until);
 	}
+	__atomic_fetch_add(&st->addr6.gen, 1, __ATOMIC_RELEASE);
 }
 
 static bool staged_is(const struct addr6_copy *c, const struct ip6_addr *a)

@@ -55,6 +55,27 @@ static bool group_accepted(const struct ffs_lcore *lc, const struct ffs_port *po
 	return false;
 }
 
+/**
+ * Whether a unicast destination is ours to receive — RFC 4862 §5.4: a tentative address receives
+ * nothing but DAD's NS, which comes to its solicited-node group; a duplicated one nothing at all.
+ * Asked of the address table once per destination and turn while the table is unchanged.
+ */
+static bool unicast_ours(struct ffs_lcore *lc, const struct ffs_port *port, const struct ip6_addr *dst)
+{
+	int pi = port ? port->index : -1;
+	uint32_t gen = __atomic_load_n(&lc->st->addr6.gen, __ATOMIC_ACQUIRE);
+	if (lc->rx6_dst.turn == lc->now && lc->rx6_dst.gen == gen && lc->rx6_dst.port == pi && ip6_eq(&lc->rx6_dst.dst, dst))
+		return lc->rx6_dst.ours;
+	enum addr6_state state;
+	bool ours = addr6_is_local(lc->st, pi, dst, &state) && state != ADDR6_TENTATIVE && state != ADDR6_DUPLICATED;
+	lc->rx6_dst.turn = lc->now;
+	lc->rx6_dst.gen = gen;
+	lc->rx6_dst.port = pi;
+	lc->rx6_dst.ours = ours;
+	lc->rx6_dst.dst = *dst;
+	return ours;
+}
+
 /** RFC 4291 §2.5.2/§2.5.3, RFC 4443 §2.2: a multicast source is bogus, and ::1 never arrives on a wire. */
 static bool is_martian(const struct ffs_port *port, const struct ipv6_repr *ip)
 {
@@ -106,15 +127,9 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 			lc->ctr.ip6_not_ours++;
 			goto drop;
 		}
-	} else {
-		enum addr6_state state;
-		/* RFC 4862 §5.4: a tentative address receives nothing but DAD's NS, which comes to its
-		 * solicited-node group; a duplicated one nothing at all. */
-		if (!addr6_is_local(st, port ? port->index : -1, &ip.dst, &state) || state == ADDR6_TENTATIVE ||
-		    state == ADDR6_DUPLICATED) {
-			lc->ctr.ip6_not_ours++;
-			goto drop;
-		}
+	} else if (!unicast_ours(lc, port, &ip.dst)) {
+		lc->ctr.ip6_not_ours++;
+		goto drop;
 	}
 	bool reassembled = ip.fragment && (ip.more_frags || ip.frag_offset);
 	/* Fragments of one datagram are reassembled by the lcore their address pair hashes to. */
