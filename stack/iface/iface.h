@@ -236,11 +236,11 @@ int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t 
 /** IPv6 input (data at the IPv6 header). `port` is NULL for packets looped back inside the stack. */
 void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
 
-/** What the caller of ipv6_output decides about a packet. */
 /**
  * A TX drain's last unicast or local IPv6 destination (with its scope): whether it is ours, its port,
  * next hop, path MTU and the source chosen for it — one route, source and path MTU lookup per
- * destination and burst, as ipv4_route_memo (routes, addresses and path MTUs change only between turns).
+ * destination and burst, as ipv4_route_memo: a change of routes, addresses or path MTUs reaches the
+ * datagrams from the next burst on.
  */
 struct ipv6_route_memo {
 	bool valid;
@@ -254,6 +254,7 @@ struct ipv6_route_memo {
 	const struct ffs_port *port; /**< NULL: local */
 };
 
+/** What the caller of ipv6_output decides about a packet. */
 struct ipv6_out {
 	struct ip6_addr src;  /**< :: = chosen for dst (addr6_source, RFC 6724) */
 	struct ip6_addr dst;
