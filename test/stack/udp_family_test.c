@@ -7,7 +7,7 @@
  * from the ring: each a frame to the peer's MAC with a valid IP header and UDP checksum, from the
  * port's address (IPv6: chosen by source selection). Receive: bursts of frames from the peer put on
  * the ring, turned through the stack's input, and drained by ff_dgram_recv_packed (the dgram drop-in's
- * drain) with their sources. Bursts to several destinations, each to its own next hop or socket. The cases of one family and direction run alone by name
+ * drain, or ff_recvmmsg) with their sources. Bursts to several destinations, each to its own next hop or socket. The cases of one family and direction run alone by name
  * (`udp_family_test send_udp6`): what docs/benchmarks.md's instruction counts per datagram run under
  * callgrind.
  */
@@ -159,11 +159,15 @@ static struct rte_mbuf *peer_frame(bool v6, unsigned seq)
 	return peer_frame_to(v6, &OUR6, seq);
 }
 
-/** Receives ROUNDS bursts from the peer on a `family` socket through the packed drain. */
-static void receive_case(int family)
+/** Receives ROUNDS bursts from the peer on a `family` socket through the packed drain, or with `mmsg`
+ *  through ff_recvmmsg. */
+static void receive_case(int family, bool mmsg)
 {
 	static uint8_t buf[64 * 1024];
 	static struct ff_dgram_desc desc[FFS_BURST];
+	static struct mmsghdr msgs[FFS_BURST];
+	static struct iovec iov[FFS_BURST];
+	static struct sockaddr_in6 names[FFS_BURST]; /* room for either family's */
 	bool v6 = family == AF_INET6;
 	int s = bound(family, OUR_PORT);
 	int base = ffs_stack_mempool_in_use(st);
@@ -175,6 +179,27 @@ static void receive_case(int family)
 		CHECK_EQ_INT(rte_eth_tx_burst(st->ports[0].port_id, 0, burst, FFS_BURST), FFS_BURST);
 		for (int k = 0; k < 100 && ffs_stack_poll(st); k++)
 			;
+		if (mmsg) {
+			for (unsigned i = 0; i < FFS_BURST; i++) {
+				iov[i] = (struct iovec){ buf + i * 128, 128 };
+				msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &names[i], .msg_namelen = sizeof(names[i]), .msg_iov = &iov[i], .msg_iovlen = 1 } };
+			}
+			CHECK_EQ_INT(ff_recvmmsg(s, msgs, FFS_BURST, MSG_DONTWAIT, NULL), FFS_BURST);
+			for (unsigned i = 0; i < FFS_BURST; i++) {
+				CHECK_EQ_INT((int)msgs[i].msg_len, PAYLOAD);
+				if (v6) {
+					CHECK_EQ_INT((int)msgs[i].msg_hdr.msg_namelen, (int)sizeof(struct sockaddr_in6));
+					CHECK(memcmp(&names[i].sin6_addr, PEER6.b, 16) == 0);
+					CHECK_EQ_INT(ntohs(names[i].sin6_port), PEER_PORT);
+				} else {
+					const struct sockaddr_in *n4 = (const struct sockaddr_in *)&names[i];
+					CHECK_EQ_INT((int)ntohl(n4->sin_addr.s_addr), (int)PEER4);
+					CHECK_EQ_INT(ntohs(n4->sin_port), PEER_PORT);
+				}
+				CHECK_EQ_INT(buf[i * 128 + 1], (uint8_t)(r * FFS_BURST + i + 1));
+			}
+			continue;
+		}
 		CHECK_EQ_INT(ff_dgram_recv_packed(s, buf, sizeof(buf), FFS_BURST, desc), FFS_BURST);
 		for (unsigned i = 0; i < FFS_BURST; i++) {
 			CHECK_EQ_INT((int)desc[i].len, PAYLOAD);
@@ -291,12 +316,22 @@ TEST(send_udp6)
 
 TEST(receive_udp4)
 {
-	receive_case(AF_INET);
+	receive_case(AF_INET, false);
 }
 
 TEST(receive_udp6)
 {
-	receive_case(AF_INET6);
+	receive_case(AF_INET6, false);
+}
+
+TEST(recvmmsg_udp4)
+{
+	receive_case(AF_INET, true);
+}
+
+TEST(recvmmsg_udp6)
+{
+	receive_case(AF_INET6, true);
 }
 
 int main(int argc, char **argv)
