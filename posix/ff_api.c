@@ -773,19 +773,20 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 static unsigned recv_bursts(struct ffs_stack *st, struct ffs_sock *so, struct mmsghdr *msgvec, unsigned vlen, int flags)
 {
 	unsigned i = 0;
-	/* An AF_INET6 socket's sources (IPv6) are read one datagram at a time, by ff_recvmsg. */
-	if (so->v6)
-		return 0;
 	while (i < vlen) {
 		struct ffs_dgram_in d[MMSG_BURST];
+		struct ffs_src6 src6[MMSG_BURST];
 		unsigned k = vlen - i < MMSG_BURST ? vlen - i : MMSG_BURST;
 		for (unsigned j = 0; j < k; j++)
 			d[j] = (struct ffs_dgram_in){ .iov = msgvec[i + j].msg_hdr.msg_iov, .iovcnt = (int)msgvec[i + j].msg_hdr.msg_iovlen };
-		unsigned got = (unsigned)ffs_sock_recvv_burst(st, so, d, k);
+		unsigned got = (unsigned)(so->v6 ? ffs_sock_recvv6_burst(st, so, d, src6, k) : ffs_sock_recvv_burst(st, so, d, k));
 		for (unsigned j = 0; j < got; j++) {
 			struct msghdr *mh = &msgvec[i + j].msg_hdr;
 			socklen_t namelen = mh->msg_namelen;
-			write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
+			if (so->v6)
+				write_sin6(mh->msg_name, mh->msg_name ? &namelen : NULL, src6[j].addr, 0, src6[j].scope_id, d[j].sport);
+			else
+				write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
 			mh->msg_namelen = mh->msg_name ? namelen : 0;
 			mh->msg_flags = d[j].truncated ? MSG_TRUNC : 0;
 			mh->msg_controllen = 0;
@@ -841,7 +842,7 @@ int ff_recvmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags, str
 			/* The first one came after a wait: the rest of what is queued comes in bursts. */
 			struct ffs_stack *st;
 			struct ffs_sock *so = sock_of(s, &st);
-			if (burst && so && !so->v6)
+			if (burst && so)
 				return 1 + (int)recv_bursts(st, so, msgvec + 1, vlen - 1, plain);
 		}
 	}

@@ -491,6 +491,14 @@ int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_d
 	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false, NULL);
 }
 
+int ffs_sock_recvv6_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, struct ffs_src6 *src6, unsigned n)
+{
+	(void)st;
+	if (n == 0 || !so->rx || atomic_load_explicit(&so->so_error, memory_order_relaxed))
+		return 0;
+	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false, src6);
+}
+
 unsigned ffs_sock_rx_peek(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)
 {
 	unsigned k = 0;

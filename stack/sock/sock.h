@@ -336,6 +336,8 @@ struct ffs_dgram_in {
  * pending: ffs_sock_recvv then reports which).
  */
 int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n);
+/** ffs_sock_recvv_burst for an AF_INET6 socket: each datagram's source in src6[i] as ffs_sock_recvv6 gives it. */
+int ffs_sock_recvv6_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, struct ffs_src6 *src6, unsigned n);
 /** Where ffs_sock_recv_packed put one datagram, and where it came from (host order). */
 struct ffs_dgram_packed {
 	uint32_t offset;
