@@ -72,9 +72,12 @@ static int bound(int family, uint16_t port)
 	return s;
 }
 
-/** Sends ROUNDS bursts to the peer from a `family` socket; checks every frame that left. */
-static void send_case(int family)
+/** Sends ROUNDS bursts to the peer from a `family` socket, through ff_sendto or with `mmsg` one
+ *  ff_sendmmsg per burst; checks every frame that left. */
+static void send_case(int family, bool mmsg)
 {
+	static struct mmsghdr msgs[FFS_BURST];
+	struct iovec iov;
 	bool v6 = family == AF_INET6;
 	int s = bound(family, OUR_PORT);
 	int base = ffs_stack_mempool_in_use(st);
@@ -84,8 +87,14 @@ static void send_case(int family)
 	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(PEER_PORT) };
 	memcpy(&to6.sin6_addr, PEER6.b, 16);
 	struct rte_mbuf *frames[FFS_BURST];
+	iov = (struct iovec){ payload, sizeof(payload) };
+	for (unsigned i = 0; i < FFS_BURST; i++)
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = v6 ? (void *)&to6 : (void *)&to4, .msg_namelen = v6 ? sizeof(to6) : sizeof(to4),
+							 .msg_iov = &iov, .msg_iovlen = 1 } };
 	for (unsigned r = 0; r < ROUNDS; r++) {
-		for (unsigned i = 0; i < FFS_BURST; i++) {
+		if (mmsg)
+			CHECK_EQ_INT(ff_sendmmsg(s, msgs, FFS_BURST, 0), FFS_BURST);
+		for (unsigned i = 0; i < FFS_BURST && !mmsg; i++) {
 			ssize_t n = v6 ? ff_sendto(s, payload, sizeof(payload), 0, (struct sockaddr *)&to6, sizeof(to6))
 				       : ff_sendto(s, payload, sizeof(payload), 0, (struct sockaddr *)&to4, sizeof(to4));
 			CHECK_EQ_INT((int)n, PAYLOAD);
@@ -306,12 +315,70 @@ TEST(receive_burst_to_several_destinations)
 
 TEST(send_udp4)
 {
-	send_case(AF_INET);
+	send_case(AF_INET, false);
 }
 
 TEST(send_udp6)
 {
-	send_case(AF_INET6);
+	send_case(AF_INET6, false);
+}
+
+TEST(sendmmsg_udp4)
+{
+	send_case(AF_INET, true);
+}
+
+TEST(sendmmsg_udp6)
+{
+	send_case(AF_INET6, true);
+}
+
+/*
+ * ff_sendmmsg from an AF_INET6 socket sends IPv6 destinations in one burst and the others alone, in
+ * order: two peers, a v4-mapped peer (over IPv4), then a port 0 that ends the call with the count sent.
+ */
+TEST(sendmmsg_udp6_mixed_destinations)
+{
+	static const struct eth_addr PEER2_MAC = { { 0x02, 0, 0, 0, 0x99, 0x03 } };
+	struct ip6_addr peer2;
+	ip6_parse("fd00:99::3", &peer2);
+	lc->now = rte_rdtsc();
+	CHECK_EQ_INT(nd6_add_static(lc, 0, &peer2, &PEER2_MAC), 0);
+	int s = bound(AF_INET6, OUR_PORT);
+	int base = ffs_stack_mempool_in_use(st);
+	struct sockaddr_in6 to[5];
+	const char *dsts[] = { "fd00:99::1", "fd00:99::3", "::ffff:10.99.0.1", "fd00:99::1", "fd00:99::3" };
+	uint8_t payload[5][8];
+	struct iovec iov[5];
+	struct mmsghdr msgs[5];
+	for (unsigned i = 0; i < 5; i++) {
+		to[i] = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(i == 4 ? 0 : PEER_PORT) };
+		CHECK_EQ_INT(inet_pton(AF_INET6, dsts[i], &to[i].sin6_addr), 1);
+		memset(payload[i], (int)i, sizeof(payload[i]));
+		iov[i] = (struct iovec){ payload[i], sizeof(payload[i]) };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &to[i], .msg_namelen = sizeof(to[i]), .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	CHECK_EQ_INT(ff_sendmmsg(s, msgs, 5, 0), 4);
+	CHECK_EQ_INT(ff_sendmmsg(s, msgs + 4, 1, 0), -1);
+	CHECK_EQ_INT(errno, EINVAL);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_EQ_INT((int)msgs[i].msg_len, 8);
+	CHECK_EQ_INT((int)udp_tx_drain(lc), 4);
+	struct rte_mbuf *frames[4];
+	CHECK_EQ_INT((int)test_port_drain(lc, frames, 4), 4);
+	static const struct eth_addr *const macs[] = { &PEER_MAC, &PEER2_MAC, &PEER_MAC, &PEER_MAC };
+	for (unsigned i = 0; i < 4; i++) {
+		const uint8_t *f = rte_pktmbuf_mtod(frames[i], const uint8_t *);
+		struct eth_repr eth;
+		CHECK_EQ_INT(eth_repr_parse(f, rte_pktmbuf_data_len(frames[i]), &eth), WIRE_OK);
+		CHECK(eth_addr_eq(&eth.dst, macs[i]));
+		CHECK_EQ_INT(eth.ethertype, i == 2 ? ETH_TYPE_IPV4 : ETH_TYPE_IPV6);
+		size_t ip_len = i == 2 ? IPV4_HDR_LEN : IPV6_HDR_LEN;
+		CHECK_EQ_INT(f[ETH_HDR_LEN + ip_len + UDP_HDR_LEN], (int)i);
+		rte_pktmbuf_free(frames[i]);
+	}
+	ff_close(s);
+	CHECK_EQ_INT(test_pool_settles_at(st, base), base);
 }
 
 TEST(receive_udp4)
