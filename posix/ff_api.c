@@ -732,6 +732,8 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 		 * message it does not take (an error, or a wait for SO_SNDBUF room) goes through ff_sendmsg,
 		 * which sends it, waits, or fails with its errno, as a single call would. */
 		struct ffs_dgram_out d[MMSG_BURST];
+		struct ffs_dgram_to6 to6[MMSG_BURST];
+		struct sin6_arg a6[MMSG_BURST];
 		size_t lens[MMSG_BURST];
 		unsigned k = 0;
 		while (so && k < MMSG_BURST && i + k < vlen) {
@@ -746,13 +748,25 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 				break;
 			uint32_t ip = 0;
 			uint16_t port = 0;
-			if (mh->msg_name && (so->v6 || read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0))
+			if (so->v6) {
+				/* IPv6 destinations go in the burst; an IPv4 one (v4-mapped) or an error, alone. */
+				to6[k] = (struct ffs_dgram_to6){ NULL, 0 };
+				if (mh->msg_name) {
+					if (read_sin6(so, mh->msg_name, mh->msg_namelen, &a6[k], SIN_SEND) != 0 || !a6[k].v6 || a6[k].port == 0)
+						break;
+					to6[k] = (struct ffs_dgram_to6){ (const struct ip6_addr *)a6[k].ip6, a6[k].scope_id };
+					port = a6[k].port;
+				} else if (!so->connected || ffs_in6_is_v4mapped(so->raddr6)) {
+					break;
+				}
+			} else if (mh->msg_name && (read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0)) {
 				break;
+			}
 			d[k] = (struct ffs_dgram_out){ mh->msg_iov, (int)mh->msg_iovlen, ip, port };
 			lens[k] = len;
 			k++;
 		}
-		unsigned sent = k ? (unsigned)ffs_sock_sendv_burst(st, so, d, k) : 0;
+		unsigned sent = !k ? 0 : so->v6 ? (unsigned)ffs_sock_sendv6_burst(st, so, d, to6, k) : (unsigned)ffs_sock_sendv_burst(st, so, d, k);
 		for (unsigned j = 0; j < sent; j++)
 			msgvec[i + j].msg_len = (unsigned)lens[j];
 		i += sent;

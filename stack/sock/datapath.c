@@ -144,6 +144,48 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 	return 0;
 }
 
+/** A datagram of an AF_INET6 socket's send once checked. */
+struct tx_plan6 {
+	struct ip6_addr dst;
+	uint32_t scope;
+	uint16_t dport;
+	size_t len;
+};
+
+/* The AF_INET6 stamp, defined with the IPv6 sends below. */
+static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_addr *dst, uint32_t scope, uint16_t dport);
+
+/*
+ * Checks a datagram of `len` bytes from AF_INET6 socket so to dst (NULL: the connected peer) as Linux's
+ * udpv6_sendmsg does: a destination (-EDESTADDRREQ), a port (-EINVAL), a link-local destination's link
+ * (RFC 4007 §6, Linux: -EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH). `prev`, as tx_check's,
+ * spares a second route lookup for the destination of the datagram checked just before.
+ */
+static int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ip6_addr *dst, uint32_t scope,
+		     uint16_t dport, size_t len, const struct tx_plan6 *prev, struct tx_plan6 *p)
+{
+	struct tx_plan6 plan = { .scope = scope, .dport = dport, .len = len };
+	if (dst) {
+		plan.dst = *dst;
+	} else {
+		if (!so->connected)
+			return -EDESTADDRREQ;
+		memcpy(plan.dst.b, so->raddr6, 16);
+		plan.dport = so->rport;
+		plan.scope = so->scope_id;
+	}
+	if (plan.dport == 0)
+		return -EINVAL;
+	if (ip6_is_linklocal(&plan.dst) && !plan.scope && !(plan.scope = so->scope_id))
+		return -EINVAL;
+	if (plan.len > FFS_UDP6_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if ((!prev || prev->scope != plan.scope || !ip6_eq(&prev->dst, &plan.dst)) && !ffs_sock_reachable6(st, &plan.dst, plan.scope))
+		return -ENETUNREACH;
+	*p = plan;
+	return 0;
+}
+
 static inline int tx_charge(const struct tx_plan *p)
 {
 	return (int)p->len + FFS_DGRAM_OVERHEAD;
@@ -183,7 +225,7 @@ static __rte_always_inline unsigned tx_enqueue(struct ffs_stack *st, struct ffs_
  */
 static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_sock *so,
 					     const struct ffs_dgram_out *v, const struct tx_plan *p, unsigned k,
-					     int charge, int *err)
+					     int charge, int *err, const struct tx_plan6 *p6)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	*err = -ENOBUFS;
@@ -201,7 +243,9 @@ static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_so
 	}
 	if (k == 0)
 		return 0;
-	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err, false);
+	for (unsigned i = 0; p6 && i < k; i++)
+		stamp6(so, pkts[i], &p6[i].dst, p6[i].scope, p6[i].dport);
+	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err, p6 != NULL);
 	if (sent < k)
 		rte_pktmbuf_free_bulk(pkts + sent, k - sent);
 	return sent;
@@ -246,7 +290,7 @@ static __rte_always_inline int send_one(struct ffs_stack *st, struct ffs_sock *s
 		return -EAGAIN;
 	if (m)
 		return tx_enqueue(st, so, &m, &p, 1, charge, &rc, false) ? (int)p.len : rc;
-	return tx_burst(st, so, d, &p, 1, charge, &rc) ? (int)p.len : rc;
+	return tx_burst(st, so, d, &p, 1, charge, &rc, NULL) ? (int)p.len : rc;
 }
 
 int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
@@ -295,27 +339,11 @@ int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iove
 	int err = take_error(so);
 	if (err)
 		return -err;
-	struct ip6_addr to;
-	if (dst) {
-		to = *dst;
-	} else {
-		if (!so->connected)
-			return -EDESTADDRREQ;
-		memcpy(to.b, so->raddr6, 16);
-		dport = so->rport;
-		scope = so->scope_id;
-	}
-	if (dport == 0)
-		return -EINVAL;
-	/* RFC 4007 §6: a link-local destination needs its link (Linux: EINVAL). */
-	if (ip6_is_linklocal(&to) && !scope && !(scope = so->scope_id))
-		return -EINVAL;
-	struct tx_plan p = { 0, dport, m ? rte_pktmbuf_pkt_len(m) : iov_total(iov, iovcnt) };
-	if (p.len > FFS_UDP6_MAX_PAYLOAD)
-		return -EMSGSIZE;
-	if (!ffs_sock_reachable6(st, &to, scope))
-		return -ENETUNREACH;
-	int rc;
+	struct tx_plan6 p6;
+	int rc = tx_check6(st, so, dst, scope, dport, m ? rte_pktmbuf_pkt_len(m) : iov_total(iov, iovcnt), NULL, &p6);
+	if (rc < 0)
+		return rc;
+	struct tx_plan p = { 0, p6.dport, p6.len };
 	if (!so->bound && (rc = ffs_sock_autobind(st, so)) < 0)
 		return rc;
 	int charge = tx_charge(&p);
@@ -328,7 +356,7 @@ int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iove
 		rte_pktmbuf_free(own);
 		return -ENOBUFS;
 	}
-	stamp6(so, own, &to, scope, dport);
+	stamp6(so, own, &p6.dst, p6.scope, p6.dport);
 	if (tx_enqueue(st, so, &own, &p, 1, charge, &rc, true))
 		return (int)p.len;
 	if (!m)
@@ -353,7 +381,31 @@ int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct
 		charge += tx_charge(&p[k]);
 	}
 	int err;
-	return k ? (int)tx_burst(st, so, v, p, k, charge, &err) : 0;
+	return k ? (int)tx_burst(st, so, v, p, k, charge, &err, NULL) : 0;
+}
+
+int ffs_sock_sendv6_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v,
+			  const struct ffs_dgram_to6 *to, unsigned n)
+{
+	if (n == 0 || !so->bound || atomic_load_explicit(&so->so_error, memory_order_relaxed))
+		return 0;
+	if (n > FFS_BURST)
+		n = FFS_BURST;
+	int room = so->sndbuf - atomic_load(&so->tx_bytes);
+	struct tx_plan6 p6[FFS_BURST];
+	struct tx_plan p[FFS_BURST];
+	int charge = 0;
+	unsigned k = 0;
+	for (; k < n; k++) {
+		if (tx_check6(st, so, to[k].dst, to[k].scope, v[k].dport, iov_total(v[k].iov, v[k].iovcnt), k ? &p6[k - 1] : NULL, &p6[k]) < 0)
+			break;
+		p[k] = (struct tx_plan){ 0, p6[k].dport, p6[k].len };
+		if (charge + tx_charge(&p[k]) > room)
+			break;
+		charge += tx_charge(&p[k]);
+	}
+	int err;
+	return k ? (int)tx_burst(st, so, v, p, k, charge, &err, p6) : 0;
 }
 
 /** Copies datagram m into d's buffers and fills in its addresses and sizes. */

@@ -320,6 +320,19 @@ struct ffs_dgram_out {
  * ffs_sock_sendv, which gives it the errno (or the wait) a single send would.
  */
 int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n);
+/** Where one datagram of an AF_INET6 socket's send burst goes: dst (NULL: the connected peer), and the
+ *  scope of a link-local or multicast dst. */
+struct ffs_dgram_to6 {
+	const struct ip6_addr *dst;
+	uint32_t scope;
+};
+/**
+ * ffs_sock_sendv_burst for an AF_INET6 socket: v[i] gives datagram i's payload and port (v[i].dst is
+ * not read), to[i] its IPv6 destination; each is checked as ffs_sock_sendv6 checks it, and the first
+ * that is not sent is for ffs_sock_sendv6.
+ */
+int ffs_sock_sendv6_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v,
+			  const struct ffs_dgram_to6 *to, unsigned n);
 
 /** One datagram of a receive burst: the buffers to fill (in), its addresses and sizes (out). */
 struct ffs_dgram_in {
