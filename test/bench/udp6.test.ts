@@ -69,10 +69,11 @@ describe('udp6 beside udp4 in the benches', () => {
     const doc = await runBench('echo-memif.js', ['--families', 'udp4,udp6', '--repeats', '1', '--seconds', '1', '--sizes', '64'], join(dir, 'echo.json'));
     const results = doc.results as Array<{ family: string; size: number; echo_pps_per_lcore: { median: number } | null; ffnet_to_ffnet_pps: { median: number } | null;
       echo_udp6_to_udp4: number | null; ffnet_to_ffnet_udp6_to_udp4: number | null; echo_bad_frames: number }>;
+    const failed = JSON.stringify((doc.runs as Array<{ failed?: string; detail?: string }>).filter((x) => x.failed !== undefined));
     for (const family of ['udp4', 'udp6']) {
       const r = results.find((x) => x.family === family && x.size === 64);
-      expect(r?.echo_pps_per_lcore?.median, family).toBeGreaterThan(0);
-      expect(r?.ffnet_to_ffnet_pps?.median, family).toBeGreaterThan(0);
+      expect(r?.echo_pps_per_lcore?.median, `${family}: ${failed}`).toBeGreaterThan(0);
+      expect(r?.ffnet_to_ffnet_pps?.median, `${family}: ${failed}`).toBeGreaterThan(0);
       expect(r?.echo_bad_frames, family).toBe(0);
     }
     const v6 = results.find((x) => x.family === 'udp6');
