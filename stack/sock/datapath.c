@@ -161,7 +161,7 @@ static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_add
  * (RFC 4007 §6, Linux: -EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH). `prev`, as tx_check's,
  * spares a second route lookup for the destination of the datagram checked just before.
  */
-static int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ip6_addr *dst, uint32_t scope,
+static __rte_always_inline int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ip6_addr *dst, uint32_t scope,
 		     uint16_t dport, size_t len, const struct tx_plan6 *prev, struct tx_plan6 *p)
 {
 	struct tx_plan6 plan = { .scope = scope, .dport = dport, .len = len };
