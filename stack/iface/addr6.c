@@ -40,6 +40,9 @@ static bool slot_read(const struct ffs_stack *st, unsigned port, unsigned i, uin
 		sn = latch_read_begin(&s->seq);
 		const struct addr6_copy *c = &s->copy[sn & 1];
 		meta = latch_ld(&c->meta);
+		/* Most slots are free: no address to copy (the retry check still confirms the meta read). */
+		if (meta_state(meta) == ADDR6_FREE)
+			continue;
 		for (int k = 0; k < 4; k++) {
 			uint32_t w = latch_ld(&c->w[k]);
 			memcpy(&out->a.b[4 * k], &w, 4);
@@ -72,6 +75,7 @@ static void slot_publish(struct ffs_stack *st, unsigned port, unsigned i)
 		latch_st64(&to->valid_until, from->valid_until);
 		latch_st64(&to->preferred_until, from->preferred_until);
 	}
+	__atomic_fetch_add(&st->addr6.gen, 1, __ATOMIC_RELEASE);
 }
 
 static bool staged_is(const struct addr6_copy *c, const struct ip6_addr *a)

@@ -50,6 +50,8 @@ struct addr6_slot {
 struct addr6_table {
 	struct addr6_slot slot[FFS_MAX_PORTS][FFS_MAX_ADDR6];
 	rte_spinlock_t write_lock;
+	/** Bumped by every publish: what a reader remembers of a lookup holds while it is unchanged. */
+	uint32_t gen;
 	struct addr6_copy staged[FFS_MAX_PORTS][FFS_MAX_ADDR6]; /**< the writers' truth, under write_lock */
 };
 

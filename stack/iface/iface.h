@@ -249,6 +249,24 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
  *  its datagram: validated and counted there, it goes on to reassembly here. */
 void ipv6_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
 
+/**
+ * A TX drain's last unicast or local IPv6 destination (with its scope): whether it is ours, its port,
+ * next hop, path MTU and the source chosen for it — one route, source and path MTU lookup per
+ * destination and burst, as ipv4_route_memo: a change of routes, addresses or path MTUs reaches the
+ * datagrams from the next burst on.
+ */
+struct ipv6_route_memo {
+	bool valid;
+	bool local;
+	bool have_src;               /**< src holds the source addr6_source chose */
+	int scope_port;
+	struct ip6_addr dst;
+	struct ip6_addr nexthop;
+	struct ip6_addr src;
+	uint16_t mtu;                /**< the destination's path MTU; 0: not looked up yet */
+	const struct ffs_port *port; /**< NULL: local */
+};
+
 /** What the caller of ipv6_output decides about a packet. */
 struct ipv6_out {
 	struct ip6_addr src;  /**< :: = chosen for dst (addr6_source, RFC 6724) */
@@ -261,6 +279,7 @@ struct ipv6_out {
 	bool mcast_loop;      /**< multicast: also deliver to local members (IPV6_MULTICAST_LOOP) */
 	bool udp_csum;        /**< the payload is a UDP datagram whose checksum is still to be filled */
 	bool dont_frag;       /**< IPV6_DONTFRAG: above the path MTU, -EMSGSIZE rather than fragments */
+	struct ipv6_route_memo *memo; /**< NULL, or where a burst keeps its last unicast destination */
 };
 /** Prepends an IPv6 header to the payload in `m`, routes and sends (or loops back). 0 or a negative
  *  errno: -ENETUNREACH (no route), -EADDRNOTAVAIL (no source address), -EMSGSIZE, -ENOBUFS. */

@@ -39,6 +39,27 @@ static bool group_accepted(const struct ffs_lcore *lc, const struct ffs_port *po
 	return ipv6_group_joined(lc, FFS_MAX_PORTS, g);
 }
 
+/**
+ * Whether a unicast destination is ours to receive — RFC 4862 §5.4: a tentative address receives
+ * nothing but DAD's NS, which comes to its solicited-node group; a duplicated one nothing at all.
+ * Asked of the address table once per destination and turn while the table is unchanged.
+ */
+static bool unicast_ours(struct ffs_lcore *lc, const struct ffs_port *port, const struct ip6_addr *dst)
+{
+	int pi = port ? port->index : -1;
+	uint32_t gen = __atomic_load_n(&lc->st->addr6.gen, __ATOMIC_ACQUIRE);
+	if (lc->rx6_dst.turn == lc->now && lc->rx6_dst.gen == gen && lc->rx6_dst.port == pi && ip6_eq(&lc->rx6_dst.dst, dst))
+		return lc->rx6_dst.ours;
+	enum addr6_state state;
+	bool ours = addr6_is_local(lc->st, pi, dst, &state) && state != ADDR6_TENTATIVE && state != ADDR6_DUPLICATED;
+	lc->rx6_dst.turn = lc->now;
+	lc->rx6_dst.gen = gen;
+	lc->rx6_dst.port = pi;
+	lc->rx6_dst.ours = ours;
+	lc->rx6_dst.dst = *dst;
+	return ours;
+}
+
 /** RFC 4291 §2.5.2/§2.5.3, RFC 4443 §2.2: a multicast source is bogus, and ::1 never arrives on a wire. */
 static bool is_martian(const struct ffs_port *port, const struct ipv6_repr *ip)
 {
@@ -99,15 +120,9 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 			lc->ctr.ip6_not_ours++;
 			goto drop;
 		}
-	} else {
-		enum addr6_state state;
-		/* RFC 4862 §5.4: a tentative address receives nothing but DAD's NS, which comes to its
-		 * solicited-node group; a duplicated one nothing at all. */
-		if (!addr6_is_local(st, port ? port->index : -1, &ip.dst, &state) || state == ADDR6_TENTATIVE ||
-		    state == ADDR6_DUPLICATED) {
-			lc->ctr.ip6_not_ours++;
-			goto drop;
-		}
+	} else if (!unicast_ours(lc, port, &ip.dst)) {
+		lc->ctr.ip6_not_ours++;
+		goto drop;
 	}
 	/* Fragments of one datagram are reassembled by the lcore their address pair hashes to. */
 	if (ip.fragment && (ip.more_frags || ip.frag_offset) && port && ipv6_frag_steer(lc, port, m, &ip))
@@ -211,9 +226,16 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 	struct eth_addr mcast_mac;
 	bool mcast_copy = false;
 	enum addr6_state state;
-	bool local = addr6_is_local(st, -1, &o->dst, &state) && state != ADDR6_TENTATIVE && state != ADDR6_DUPLICATED;
+	struct ipv6_route_memo *memo = o->memo;
+	/* Multicast destinations are never memoised: their port, MAC and loop copy are decided here. */
+	bool hit = memo && memo->valid && memo->scope_port == o->scope_port && ip6_eq(&memo->dst, &o->dst);
+	bool local;
 
-	if (!local) {
+	if (hit) {
+		local = memo->local;
+		port = memo->port;
+		nexthop = memo->nexthop;
+	} else if (!(local = addr6_is_local(st, -1, &o->dst, &state) && state != ADDR6_TENTATIVE && state != ADDR6_DUPLICATED)) {
 		if (ip6_is_multicast(&o->dst)) {
 			unsigned pi = mcast_port(st, o->scope_port, &src);
 			port = pi < st->n_ports ? &st->ports[pi] : NULL;
@@ -229,14 +251,24 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 			return -ENETUNREACH;
 		}
 	}
+	if (memo && !hit && !dst_mac) {
+		*memo = (struct ipv6_route_memo){ .valid = true, .local = local, .scope_port = o->scope_port, .dst = o->dst,
+						  .nexthop = nexthop, .port = port };
+		hit = true;
+	}
 	if (ip6_is_unspecified(&src)) {
 		/* A packet to ourselves leaves from the address it goes to, as on Linux's loopback. */
 		if (local) {
 			src = o->dst;
+		} else if (hit && memo->have_src) {
+			src = memo->src;
 		} else if (!addr6_source(st, port->index, &o->dst, &src)) {
 			lc->ctr.ip6_noroute++;
 			rte_pktmbuf_free(m);
 			return -EADDRNOTAVAIL;
+		} else if (hit) {
+			memo->src = src;
+			memo->have_src = true;
 		}
 	}
 	if (rte_pktmbuf_pkt_len(m) > IPV6_MAX_PAYLOAD) {
@@ -261,7 +293,18 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 	};
 	ipv6_repr_emit(&ip, hdr, IPV6_HDR_LEN);
 	/* RFC 8201: a destination's path MTU, lowered by Packet Too Big, never below 1280. */
-	uint16_t mtu = local ? 0 : dst_mac ? port->mtu : route6_pmtu(st, &o->dst, port->mtu);
+	uint16_t mtu = 0;
+	if (!local) {
+		if (dst_mac) {
+			mtu = port->mtu;
+		} else if (hit && memo->mtu) {
+			mtu = memo->mtu;
+		} else {
+			mtu = route6_pmtu(st, &o->dst, port->mtu);
+			if (hit)
+				memo->mtu = mtu;
+		}
+	}
 	/* As IPv4's: the device sums a UDP datagram that leaves in one frame, where it offers to and
 	 * net.inet.udp.tx_csum_offload lets it; a looped-back copy or fragments carry the sum itself. */
 	if (o->udp_csum)

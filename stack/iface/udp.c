@@ -413,12 +413,13 @@ struct src_cache {
  * headroom where the IPv6 header goes (FFS_UDP6_DST_OFF, FFS_UDP6_SRC_OFF before the payload), its
  * scope (interface index) in ffs_meta.dst.
  */
-static __rte_noinline void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ffs_meta *meta)
+static __rte_noinline void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ffs_meta *meta,
+					struct ipv6_route_memo *memo)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct ipv6_out o = { .next_header = IPV6_NH_UDP, .hop_limit = meta->ttl, .tclass = meta->tos,
 			      .scope_port = meta->dst ? (int)meta->dst - 1 : -1,
-			      .mcast_loop = meta->flags & FFS_META_MCAST_LOOP, .udp_csum = true };
+			      .mcast_loop = meta->flags & FFS_META_MCAST_LOOP, .udp_csum = true, .memo = memo };
 	memcpy(o.src.b, d - FFS_UDP6_SRC_OFF, sizeof(o.src.b));
 	memcpy(o.dst.b, d - FFS_UDP6_DST_OFF, sizeof(o.dst.b));
 	uint16_t payload_len = (uint16_t)rte_pktmbuf_pkt_len(m);
@@ -439,12 +440,13 @@ static __rte_noinline void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m,
 		lc->ctr.udp_tx_errors++;
 }
 
-static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache, struct ipv4_route_memo *memo)
+static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache, struct ipv4_route_memo *memo,
+		       struct ipv6_route_memo *memo6)
 {
 	struct ffs_stack *st = lc->st;
 	struct ffs_meta meta = *ffs_meta(m);
 	if (__builtin_expect(meta.flags & FFS_META_V6, 0)) {
-		udp6_output(lc, m, &meta);
+		udp6_output(lc, m, &meta, memo6);
 		return;
 	}
 	uint32_t src = meta.src;
@@ -572,7 +574,8 @@ unsigned udp_tx_drain(struct ffs_lcore *lc)
 	sndbuf_release(so, gen, bytes, count);
 	struct src_cache cache = { .valid = false };
 	struct ipv4_route_memo memo = { .valid = false };
+	struct ipv6_route_memo memo6 = { .valid = false };
 	for (unsigned i = 0; i < n; i++)
-		udp_output(lc, pkts[i], &cache, &memo);
+		udp_output(lc, pkts[i], &cache, &memo, &memo6);
 	return n;
 }

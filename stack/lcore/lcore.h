@@ -108,6 +108,15 @@ struct ffs_lcore {
 	uint16_t txq;
 	uint64_t next_cluster_check;
 	uint64_t now;      /**< TSC at the start of this turn */
+	/** ipv6_input's last unicast destination and whether it is ours to receive, for the rest of the
+	 *  turn while the address table is unchanged (addr6_table.gen): one table walk per destination. */
+	struct {
+		uint64_t turn;
+		uint32_t gen;
+		int port;
+		bool ours;
+		struct ip6_addr dst;
+	} rx6_dst;
 	uint64_t next_tick;
 	struct ffs_counters ctr;
 	struct ffs_txbuf tx[FFS_MAX_PORTS];

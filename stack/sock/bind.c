@@ -276,12 +276,13 @@ uint32_t ffs_sock_default_scope6(const struct ffs_stack *st)
 bool ffs_sock_reachable6(const struct ffs_stack *st, const struct ip6_addr *dst, uint32_t scope)
 {
 	enum addr6_state state;
-	if (ip6_is_loopback(dst) || addr6_is_local(st, -1, dst, &state))
+	if (ip6_is_loopback(dst))
 		return true;
 	if (ip6_is_multicast(dst))
 		return scope ? scope <= st->n_ports : st->n_ports > 0;
+	/* Every send asks: the route first, as a peer is the common case (no port address is multicast). */
 	struct ip6_addr nexthop;
-	return route6_lookup(st, dst, scope ? (int)scope - 1 : -1, &nexthop) != NULL;
+	return route6_lookup(st, dst, scope ? (int)scope - 1 : -1, &nexthop) != NULL || addr6_is_local(st, -1, dst, &state);
 }
 
 /** The source an AF_INET6 socket connected to dst speaks from: dst itself when it is ours (as the

@@ -48,18 +48,19 @@ __attribute__((sentinel)) static inline void test_eal_init(const char *prog, con
 /**
  * ff_init for program `prog` from a temporary ffnet.ini (removed again) whose [dpdk] section holds
  * `dpdk_keys` ("key = value\n" lines) besides a file prefix of the program's own, 128 MiB and log
- * level warning, and no Duplicate Address Detection at start (as test_stack_start). Returns what ff_init returns; a temporary file that cannot be written ends the
- * program with status 2.
+ * level warning, no Duplicate Address Detection at start (as test_stack_start), then `sections`
+ * (whole sections, "[port0]\n..."). Returns what ff_init returns; a temporary file that cannot be
+ * written ends the program with status 2.
  */
-static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
+static inline int test_ff_init_conf(const char *prog, const char *dpdk_keys, const char *sections)
 {
 	char path[] = "/tmp/ffnet-ini-XXXXXX";
 	int fd = mkstemp(path);
-	char text[512];
+	char text[1024];
 	int n = snprintf(text, sizeof(text),
 			 "[dpdk]\nfile_prefix = ffnet-%s-%d\n%smemory = 128\nlog_level = warning\n"
-			 "[sysctl]\nnet.inet6.ip6.dad_count = 0\n",
-			 prog, (int)getpid(), dpdk_keys);
+			 "[sysctl]\nnet.inet6.ip6.dad_count = 0\n%s",
+			 prog, (int)getpid(), dpdk_keys, sections);
 	if (fd < 0 || n < 0 || (size_t)n >= sizeof(text) || write(fd, text, (size_t)n) != n) {
 		fprintf(stderr, "%s: cannot write %s\n", prog, path);
 		exit(2);
@@ -69,6 +70,12 @@ static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
 	int rc = ff_init(3, argv);
 	unlink(path);
 	return rc;
+}
+
+/** test_ff_init_conf with the [dpdk] section alone. */
+static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
+{
+	return test_ff_init_conf(prog, dpdk_keys, "");
 }
 
 /** Port 0 of `conf` alone, at `addr`/`netmask` with its subnet's broadcast and a 1500-byte MTU. */
