@@ -172,11 +172,12 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 
 /*
  * Checks IPv6 datagram d (d->dst6) as Linux's udpv6_sendmsg does, in its order: a port (-EINVAL), the
- * size (-EMSGSIZE), a route (-ENETUNREACH). The plan's
- * dst is the scope the datagram leaves by.
+ * size (-EMSGSIZE), a route (-ENETUNREACH). The plan's dst is the scope the datagram leaves by.
+ * `prev`/`prev_p`, the IPv6 datagram checked just before in the same burst and its plan (or NULL),
+ * spare a second route lookup for the same destination, as tx_check's `prev` does.
  */
-static int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_out *d,
-		     struct tx_plan *p)
+static __rte_always_inline int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_out *d,
+					 const struct ffs_dgram_out *prev, const struct tx_plan *prev_p, struct tx_plan *p)
 {
 	struct tx_plan plan = { d->scope, d->dport, 0 };
 	if (plan.dport == 0)
@@ -188,7 +189,7 @@ static int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, cons
 	plan.len = iov_total(d->iov, d->iovcnt);
 	if (plan.len > FFS_UDP6_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (!ffs_sock_reachable6(st, d->dst6, plan.dst))
+	if ((!prev || prev_p->dst != plan.dst || !ip6_eq(prev->dst6, d->dst6)) && !ffs_sock_reachable6(st, d->dst6, plan.dst))
 		return -ENETUNREACH;
 	*p = plan;
 	return 0;
@@ -340,7 +341,7 @@ int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iove
 		d.scope = so->scope_id;
 	}
 	struct tx_plan p;
-	int rc = tx_check6(st, so, &d, &p);
+	int rc = tx_check6(st, so, &d, NULL, NULL, &p);
 	if (rc < 0)
 		return rc;
 	if (!so->bound && (rc = ffs_sock_autobind(st, so)) < 0)
@@ -366,13 +367,18 @@ int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct
 	int charge = 0;
 	unsigned k = 0;
 	if (__builtin_expect(so->v6, 0)) {
-		/* IPv6 datagrams and IPv4 ones (v4-mapped peers) in any order; only IPv4 routes are reused. */
+		/* IPv6 datagrams and IPv4 ones (v4-mapped peers) in any order; each family reuses the route
+		 * of its previous datagram to the same destination. */
 		const struct tx_plan *prev4 = NULL;
+		int prev6 = -1;
 		for (; k < n; k++) {
-			int rc = v[k].dst6 ? tx_check6(st, so, &v[k], &p[k]) : tx_check(st, so, &v[k], prev4, &p[k]);
+			int rc = v[k].dst6 ? tx_check6(st, so, &v[k], prev6 < 0 ? NULL : &v[prev6], prev6 < 0 ? NULL : &p[prev6], &p[k])
+					   : tx_check(st, so, &v[k], prev4, &p[k]);
 			if (rc < 0 || charge + tx_charge(&p[k]) > room)
 				break;
-			if (!v[k].dst6)
+			if (v[k].dst6)
+				prev6 = (int)k;
+			else
 				prev4 = &p[k];
 			charge += tx_charge(&p[k]);
 		}
