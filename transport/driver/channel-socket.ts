@@ -5,6 +5,8 @@
  * control-frame sends counted in flight; and a close that waits for those sends first.
  */
 import type { RemoteInfo } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
+import { ipv6Bytes } from '../../posix/ipv6.js';
 import type { UdpChannel } from '../wire/channel.js';
 import { HeaderField, readInt16 } from '../wire/header.js';
 import type { TransportCounters } from './counters.js';
@@ -30,6 +32,41 @@ export async function openChannelSocket(
     throw e;
   }
   return socket;
+}
+
+/** The wildcard address of the channel's family. */
+export function anyAddress(channel: UdpChannel): string {
+  return channel.ipv6 ? '::' : '0.0.0.0';
+}
+
+/**
+ * `interface=` as the socket calls take it (a unicast bind; a multicast channel's memberships and
+ * IP_MULTICAST_IF / IPV6_MULTICAST_IF): an IPv4 address as given; an IPv6 one with its scope, which libuv (and
+ * ffnet/dgram, whose interfaces are `%portN`) read as the interface index. Without a scope, the host
+ * interface holding an address within ADDR/PREFIX names it, as Aeron's driver picks the interface
+ * (NetworkUtil.findAddressOnInterface); when none does, the address alone leaves the choice to the routes.
+ */
+export function socketInterface(channel: UdpChannel): string | undefined {
+  const local = channel.localInterface;
+  if (local === undefined || !channel.ipv6) return local?.address;
+  if (local.scope !== undefined) return `${local.address}%${local.scope}`;
+  const want = ipv6Bytes(local.address) as Uint8Array;
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    for (const a of addresses ?? []) {
+      const have = a.family === 'IPv6' ? ipv6Bytes(a.address) : undefined;
+      if (have !== undefined && prefixEqual(want, have, local.prefixLength)) return `${local.address}%${name}`;
+    }
+  }
+  return local.address;
+}
+
+/** Whether the first `bits` bits of `a` and `b` agree. */
+function prefixEqual(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  for (let i = 0; bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((((a[i] as number) ^ (b[i] as number)) & mask) !== 0) return false;
+  }
+  return true;
 }
 
 /** A channel's socket with its receive loop and counted sends. */
