@@ -43,30 +43,37 @@ export function anyAddress(channel: UdpChannel): string {
  * `interface=` as the socket calls take it (a unicast bind; a multicast channel's memberships and
  * IP_MULTICAST_IF / IPV6_MULTICAST_IF): an IPv4 address as given; an IPv6 one with its scope, which libuv (and
  * ffnet/dgram, whose interfaces are `%portN`) read as the interface index. Without a scope, the host
- * interface holding an address within ADDR/PREFIX names it, as Aeron's driver picks the interface
- * (NetworkUtil.findAddressOnInterface); when none does, the address alone leaves the choice to the routes.
+ * interface holding an address within ADDR/PREFIX names it, the one whose address shares the longest prefix
+ * with ADDR, as Aeron's driver picks an interface (NetworkUtil.filterBySubnet); when none holds one (an
+ * ffnet stack's ports are not the host's interfaces) the address alone leaves the choice to the routes.
  */
 export function socketInterface(channel: UdpChannel): string | undefined {
   const local = channel.localInterface;
   if (local === undefined || !channel.ipv6) return local?.address;
   if (local.scope !== undefined) return `${local.address}%${local.scope}`;
   const want = ipv6Bytes(local.address) as Uint8Array;
+  let best: string | undefined;
+  let bestLength = local.prefixLength - 1;
   for (const [name, addresses] of Object.entries(networkInterfaces())) {
     for (const a of addresses ?? []) {
       const have = a.family === 'IPv6' ? ipv6Bytes(a.address) : undefined;
-      if (have !== undefined && prefixEqual(want, have, local.prefixLength)) return `${local.address}%${name}`;
+      const length = have === undefined ? -1 : commonPrefixLength(want, have);
+      if (length > bestLength) {
+        best = name;
+        bestLength = length;
+      }
     }
   }
-  return local.address;
+  return best === undefined ? local.address : `${local.address}%${best}`;
 }
 
-/** Whether the first `bits` bits of `a` and `b` agree. */
-function prefixEqual(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  for (let i = 0; bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((((a[i] as number) ^ (b[i] as number)) & mask) !== 0) return false;
+/** How many leading bits `a` and `b` share. */
+function commonPrefixLength(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = (a[i] as number) ^ (b[i] as number);
+    if (x !== 0) return i * 8 + Math.clz32(x) - 24;
   }
-  return true;
+  return a.length * 8;
 }
 
 /** A channel's socket with its receive loop and counted sends. */
