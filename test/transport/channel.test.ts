@@ -132,6 +132,7 @@ describe('multicast', () => {
     expect(UdpChannel.parse('aeron:udp?endpoint=239.9.9.253:7').controlEndpoint).toEqual({ host: '239.9.9.254', port: 7 });
     expect(UdpChannel.parse('aeron:udp?endpoint=[ff02::1:4001]:40456').controlEndpoint).toEqual({ host: 'ff02::1:4002', port: 40456 });
     expect(UdpChannel.parse('aeron:udp?endpoint=[ff0e::1:ff]:7').controlEndpoint).toEqual({ host: 'ff0e::1:0', port: 7 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=[ff02::1:4001%port0]:7').controlEndpoint).toEqual({ host: 'ff02::1:4002%port0', port: 7 });
   });
 
   it('increments the last byte only, as Aeron does: an odd 255 wraps to 0 without a carry', () => {

@@ -177,14 +177,17 @@ export class UdpChannel {
 
   /**
    * Where SMs and NAKs go for a multicast channel: the data group with its last byte + 1, same port, as
-   * Aeron's driver computes it for both families (the last byte is odd; 255 wraps to 0 without a carry).
+   * Aeron's driver computes it for both families (the last byte is odd; 255 wraps to 0 without a carry),
+   * with the group's IPv6 scope.
    * Undefined for unicast, where they go to the sender's source address.
    */
   get controlEndpoint(): Endpoint | undefined {
     if (!this.multicast) return undefined;
     const bytes = addressBytes(this.params.endpoint.host) as Uint8Array;
     bytes[bytes.length - 1] = (bytes.at(-1) as number) + 1;
-    return { host: bytes.length === 4 ? bytes.join('.') : ipv6Text(bytes, 0), port: this.params.endpoint.port };
+    const { host, port } = this.params.endpoint;
+    const scope = host.includes('%') ? host.slice(host.indexOf('%')) : '';
+    return { host: bytes.length === 4 ? bytes.join('.') : `${ipv6Text(bytes, 0)}${scope}`, port };
   }
 
   /** The `interface=` parameter parsed, or undefined when absent. */
