@@ -10,7 +10,7 @@ import { ipv6Bytes } from '../../posix/ipv6.js';
 import type { UdpChannel } from '../wire/channel.js';
 import { HeaderField, readInt16 } from '../wire/header.js';
 import type { TransportCounters } from './counters.js';
-import { PendingSends, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type ReceivedBatch } from './socket.js';
+import { PendingSends, bindSocket, hasBatchApi, nanoTime, type DatagramModule, type DatagramSocket, type ReceivedBatch } from './socket.js';
 
 /** The socket options a transport asks for. */
 export interface SocketSizing {
@@ -65,6 +65,19 @@ export function socketInterface(channel: UdpChannel): string | undefined {
     }
   }
   return best === undefined ? local.address : `${local.address}%${best}`;
+}
+
+/**
+ * A multicast channel's socket setup, either family: binds the wildcard address on the channel's port
+ * (shared with the host's other endpoints of the channel), joins `group` on the channel's interface, sends
+ * by that interface and loops its multicast back to the host's other members.
+ */
+export async function joinChannelGroup(socket: DatagramSocket, channel: UdpChannel, group: string): Promise<void> {
+  await bindSocket(socket, channel.endpoint.port, anyAddress(channel));
+  const iface = socketInterface(channel);
+  socket.addMembership(group, iface);
+  if (iface !== undefined) socket.setMulticastInterface(iface);
+  socket.setMulticastLoopback(true);
 }
 
 /** How many leading bits `a` and `b` share. */

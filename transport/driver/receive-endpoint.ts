@@ -16,7 +16,7 @@ import { DataField } from '../wire/data.js';
 import { readInt32 } from '../wire/header.js';
 import { FrameType, RttFlags, WireError, decodeRttMeasurement, decodeSetup } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
-import { ChannelSocket, anyAddress, socketInterface, openChannelSocket, type SocketSizing } from './channel-socket.js';
+import { ChannelSocket, joinChannelGroup, openChannelSocket, type SocketSizing } from './channel-socket.js';
 import { bindSocket, type DatagramModule, type DatagramSocket } from './socket.js';
 import type { StreamReceiver } from './stream-receiver.js';
 
@@ -45,11 +45,7 @@ export class ReceiveEndpoint extends ChannelSocket {
   ): Promise<ReceiveEndpoint> {
     const socket = await openChannelSocket(dgram, channel, sizing, async (s) => {
       if (channel.multicast) {
-        await bindSocket(s, channel.endpoint.port, anyAddress(channel));
-        const iface = socketInterface(channel);
-        s.addMembership(address, iface);
-        if (iface !== undefined) s.setMulticastInterface(iface);
-        s.setMulticastLoopback(true);
+        await joinChannelGroup(s, channel, address);
       } else {
         await bindSocket(s, channel.endpoint.port, address);
       }

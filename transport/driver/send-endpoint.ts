@@ -16,7 +16,7 @@ import { readInt32 } from '../wire/header.js';
 import { FrameType, WireError, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import type { NetworkPublication } from './network-publication.js';
-import { ChannelSocket, anyAddress, socketInterface, openChannelSocket, type SocketSizing } from './channel-socket.js';
+import { ChannelSocket, anyAddress, joinChannelGroup, socketInterface, openChannelSocket, type SocketSizing } from './channel-socket.js';
 import { bindSocket, hasBatchApi, type DatagramModule, type DatagramSocket, type OutgoingDatagram } from './socket.js';
 
 /** A publication channel's socket and the publications on it. */
@@ -43,12 +43,8 @@ export class SendEndpoint extends ChannelSocket {
   ): Promise<SendEndpoint> {
     const socket = await openChannelSocket(dgram, channel, sizing, async (s) => {
       if (channel.multicast) {
-        await bindSocket(s, channel.endpoint.port, anyAddress(channel));
-        const iface = socketInterface(channel);
-        s.addMembership(channel.controlEndpoint!.host, iface);
-        if (iface !== undefined) s.setMulticastInterface(iface);
+        await joinChannelGroup(s, channel, channel.controlEndpoint!.host);
         s.setMulticastTTL(channel.ttl);
-        s.setMulticastLoopback(true);
       } else {
         const local = channel.localInterface;
         await bindSocket(s, local?.port ?? 0, local === undefined ? anyAddress(channel) : socketInterface(channel)!);
