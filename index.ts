@@ -316,6 +316,7 @@ export class Stack {
     return this.#live().procQueue();
   }
 
+  /** The neighbour caches, merged over the lcores: ARP's entries, then Neighbor Discovery's (IPv6 addresses). */
   neighbours(): NativeNeighbour[] {
     return this.#live().neighbours();
   }

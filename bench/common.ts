@@ -117,6 +117,9 @@ export interface BenchRun {
  */
 export const SEND_ADDR = '10.88.0.1';
 export const RECV_ADDR = '10.88.0.2';
+/** The same two ends' IPv6 addresses (fd00:88::/64, a ULA prefix), as udp_blast --ipv6 has them. */
+export const SEND_ADDR6 = 'fd00:88::1';
+export const RECV_ADDR6 = 'fd00:88::2';
 export const SEND_MAC = '02:00:00:00:00:01';
 export const RECV_MAC = '02:00:00:00:00:02';
 export const SEND_CPU = 0;
@@ -129,6 +132,8 @@ export interface MemifEnd {
   addr: string;
   mac: string;
   peer?: [string, string];
+  /** An IPv6 address on the port (`addr6[] = ADDR/64`) beside `addr`. */
+  addr6?: string;
   /** Adds data-path lcore 1 on the other CPU; inline (the stack on the JS thread) otherwise. */
   dataLcore?: boolean;
   /**
@@ -164,6 +169,7 @@ export function writeMemifIni(run: BenchRun, name: string, o: MemifEnd): string 
     '[port0]',
     `addr = ${o.addr}`,
     'netmask = 255.255.255.0',
+    ...(o.addr6 ? [`addr6[] = ${o.addr6}/64`] : []),
     ...(o.peer ? [`arp[] = ${o.peer[0]} ${o.peer[1]}`] : []),
     ...(o.sysctl ? ['[sysctl]', ...Object.entries(o.sysctl).map(([k, v]) => `${k} = ${v}`)] : []),
     '',
@@ -352,6 +358,37 @@ export function judge(o: {
   }
   for (const e of o.extra ?? []) if (!e.ok) why.push(e.why);
   return { ...base, met: why.length === 0, why: why.join('; ') };
+}
+
+/** The IP families the benches measure side by side. */
+export type Family = 'udp4' | 'udp6';
+/** Each family's loopback address (the kernel's, and the stack's). */
+export const LOOPBACK: Record<Family, string> = { udp4: '127.0.0.1', udp6: '::1' };
+/** "IPv6 within 10% of IPv4". */
+export const FAMILY_TOLERANCE = 0.1;
+
+/**
+ * Parses a `--families` list (udp4, udp6, comma-separated; both by default).
+ */
+export function parseFamilies(v: string | undefined): Family[] {
+  const fs = (v ?? 'udp4,udp6').split(',');
+  for (const f of fs) if (f !== 'udp4' && f !== 'udp6') throw new Error(`--families takes udp4, udp6; got ${f}`);
+  return [...new Set(fs)] as Family[];
+}
+
+/**
+ * IPv6 within FAMILY_TOLERANCE of IPv4 on one case: the ratio of the medians of its udp6 and udp4 runs
+ * (the value shown), a rate at least (1 − tolerance)× IPv4's, a time at most (1 + tolerance)×. A failed
+ * run of either family fails it; nothing measured in either is no verdict.
+ */
+export function judgeFamilies(o: { what: 'rate' | 'time'; udp4: number[]; udp6: number[]; failed: number }): TargetResult {
+  const ratio = o.udp4.length && o.udp6.length && median(o.udp4) > 0 ? round(median(o.udp6) / median(o.udp4), 3) : null;
+  const rate = o.what === 'rate';
+  const bound = round(rate ? 1 - FAMILY_TOLERANCE : 1 + FAMILY_TOLERANCE, 2);
+  return judge({
+    target: `udp6 ${rate ? '≥' : '≤'} ${bound}× udp4 (ratio of medians)`, values: ratio === null ? [] : [ratio], failed: o.failed,
+    ...(rate ? { atLeast: bound } : { atMost: bound }),
+  });
 }
 
 /** One line of a targets table. */

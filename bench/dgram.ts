@@ -22,7 +22,15 @@
  *     one data-path lcore, and node:dgram for reference;
  *  4. the targets, each on the median of the runs and on every run (a floor no run may fall
  *     below): 'message' ≥ 15× node:dgram (no run < 10×), batches ≥ 50× and ≥ 10M/s (no run < 30×),
- *     1400 B batches ≥ 10× (no run < 5×), round trip p50 ≤ 10 µs and p99 ≤ 30 µs, idle ≤ 2% of a core.
+ *     1400 B batches ≥ 10× (no run < 5×), round trip p50 ≤ 10 µs and p99 ≤ 30 µs, idle ≤ 2% of a core
+ *     (on the udp4 cases); and IPv6 within 10% of IPv4 on each ffnet-dpdk case: the ratio of the udp6
+ *     case's median to its udp4 twin's, ≥ 0.9 for rates, ≤ 1.1 for round trips.
+ * Every case runs for each of `--families` (default udp4,udp6): a udp6 twin is the same case over IPv6 —
+ * node:dgram's and the kernel backend's udp6 sockets over the namespace's ::1, kernel_recv on ::1, and on
+ * dpdk the same memif link with fd00:88::1 and fd00:88::2 (udp_blast --ipv6, which answers the
+ * receiver's neighbor solicitations; the ping-pong's two stacks resolve each other by Neighbor
+ * Discovery). Each udp6 row shows its ratio to the udp4 row of the same case (udp6 ÷ udp4, medians);
+ * ratios to node:dgram compare with node:dgram of the same family.
  * A run whose child crashed (a signal), timed out or failed, or whose ffnet receiver's packet pool was not
  * back at its baseline once its sockets were closed, is a failed run: recorded with why, never a figure,
  * and a target with a failed run is not met. Each run records what explains its figure: how busy the
@@ -37,7 +45,8 @@
  * The same file is the child program: `node dist/bench/dgram.js --role recv|send|pingsrv|pingcli|idle …`.
  *   node dist/bench/dgram.js [--seconds 3] [--warmup 1] [--repeats 5] [--sizes 64,1400]
  *                            [--rtt-count 20000] [--rtt-seconds 5] [--idle-seconds 3] [--only rx,rtt,idle]
- *                            [--setups node,kernel,ffnet-kernel,ffnet-dpdk] [--quiet-wait 30]
+ *                            [--setups node,kernel,ffnet-kernel,ffnet-dpdk] [--families udp4,udp6] [--quiet-wait 30]
+ *                            [--results bench/results/dgram.json]
  */
 import type * as NodeDgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -46,7 +55,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
 import {
-  attempt, benchMain, check, checkPool, childCommand, cleanRun, fmtRate, fmtSpread, fmtTarget, judge, awaitPeerIdle, goneFromLink, leaveLinkFirst, linkFiles, measureWindow, median, memifListening, nowNs, num,
+  attempt, benchMain, judgeFamilies, parseFamilies, LOOPBACK, RECV_ADDR6, SEND_ADDR6, type Family, check, checkPool, childCommand, cleanRun, fmtRate, fmtSpread, fmtTarget, judge, awaitPeerIdle, goneFromLink, leaveLinkFirst, linkFiles, measureWindow, median, memifListening, nowNs, num,
   printJson, round, runnerOptions, settledPoolInUse, spread, why, windowProbe, writeMemifIni, type BenchRun, type RunnerOptions, type Spread, type TargetResult,
   RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
 } from './common.js';
@@ -81,6 +90,13 @@ async function loadDgram(impl: Impl): Promise<DgramModule> {
   return (await import('../shim/dgram.js')).default as unknown as DgramModule;
 }
 
+/** A child role's `--family` (udp4 by default). */
+function familyOf(a: Map<string, string>): Family {
+  const f = a.get('family') ?? 'udp4';
+  if (f !== 'udp4' && f !== 'udp6') throw new Error(`--family takes udp4 or udp6, got ${f}`);
+  return f;
+}
+
 function backendOf(s: NodeDgram.Socket): string {
   return (s as unknown as { backend?: string }).backend ?? 'node:dgram';
 }
@@ -104,7 +120,7 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
   const echo = num(a, 'echo', 0, 0, 1000);
   const maxWaitMs = num(a, 'max-wait', 30, 1, 120) * 1000;
   const dgram = await loadDgram(impl);
-  const s = dgram.createSocket('udp4');
+  const s = dgram.createSocket(familyOf(a));
   let count = 0;
   let bytes = 0;
   let echoed = 0;
@@ -151,14 +167,14 @@ async function roleSend(a: Map<string, string>): Promise<void> {
   const port = num(a, 'port', RX_PORT, 1, 65535);
   const seconds = num(a, 'seconds', 5, 1, 120);
   const dgram = await loadDgram(impl);
-  const s = dgram.createSocket('udp4');
+  const s = dgram.createSocket(familyOf(a));
   const buf = Buffer.alloc(size, 0x61);
   let sent = 0;
   let errors = 0;
   s.on('error', () => {
     errors++; // ECONNREFUSED while the receiver is not bound (yet, or any more)
   });
-  await new Promise<void>((res) => s.connect(port, '127.0.0.1', () => res()));
+  await new Promise<void>((res) => s.connect(port, LOOPBACK[familyOf(a)], () => res()));
   const t0 = nowNs();
   const end = t0 + seconds * 1e9;
   await new Promise<void>((res) => {
@@ -190,7 +206,7 @@ async function rolePingServer(a: Map<string, string>): Promise<void> {
   const port = num(a, 'port', PING_PORT, 1, 65535);
   const seconds = num(a, 'seconds', 30, 1, 120);
   const dgram = await loadDgram(impl);
-  const s = dgram.createSocket('udp4');
+  const s = dgram.createSocket(familyOf(a));
   let last = 0;
   let echoed = 0;
   s.on('error', (err) => console.error(`ping server: ${err.message}`));
@@ -225,13 +241,13 @@ async function rolePingServer(a: Map<string, string>): Promise<void> {
  */
 async function rolePingClient(a: Map<string, string>): Promise<void> {
   const impl = a.get('impl') as Impl;
-  const dst = a.get('dst') ?? '127.0.0.1';
+  const dst = a.get('dst') ?? LOOPBACK[familyOf(a)];
   const port = num(a, 'port', PING_PORT, 1, 65535);
   const count = num(a, 'count', 20000, 10, 1e6);
   const seconds = num(a, 'seconds', 5, 1, 60);
   const warm = 1000;
   const dgram = await loadDgram(impl);
-  const s = dgram.createSocket('udp4');
+  const s = dgram.createSocket(familyOf(a));
   const rtts = new Float64Array(count);
   const buf = Buffer.alloc(64, 0x62);
   let n = 0;
@@ -312,7 +328,7 @@ async function roleIdle(a: Map<string, string>): Promise<void> {
   const impl = a.get('impl') as Impl;
   const seconds = num(a, 'seconds', 10, 1, 120);
   const dgram = await loadDgram(impl);
-  const s = dgram.createSocket('udp4');
+  const s = dgram.createSocket(familyOf(a));
   await new Promise<void>((res) => s.bind(RX_PORT, () => res()));
   printJson({ ready: true, backend: backendOf(s) });
   setTimeout(() => {
@@ -350,12 +366,12 @@ function receiverNotes(r: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-async function rxKernel(run: BenchRun, impl: Impl, api: Api, size: number, o: Options): Promise<RxSample> {
+async function rxKernel(run: BenchRun, impl: Impl, api: Api, size: number, o: Options, family: Family): Promise<RxSample> {
   const port = 20000 + (run.serial++ % 20000);
-  const [rc, ra] = child(RECV_CPU, null, 'recv', ['--impl', impl, '--api', api, '--port', String(port), '--warmup', String(o.warmup), '--window', String(o.seconds)]);
+  const [rc, ra] = child(RECV_CPU, null, 'recv', ['--impl', impl, '--family', family, '--api', api, '--port', String(port), '--warmup', String(o.warmup), '--window', String(o.seconds)]);
   const recv = run.ns.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 40) * 1000 });
   await sleep(700);
-  const [sc, sa] = child(SEND_CPU, null, 'send', ['--impl', impl, '--size', String(size), '--port', String(port), '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1)]);
+  const [sc, sa] = child(SEND_CPU, null, 'send', ['--impl', impl, '--family', family, '--size', String(size), '--port', String(port), '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1)]);
   const send = await run.ns.exec(sc, sa, { timeoutMs: (o.warmup + o.seconds + 30) * 1000 });
   const r = check(await recv, `${impl} receiver`);
   const s = check(send, `${impl} sender`);
@@ -363,29 +379,30 @@ async function rxKernel(run: BenchRun, impl: Impl, api: Api, size: number, o: Op
 }
 
 /** The kernel's own best: build/bin/kernel_recv (recvmmsg) fed by node:dgram's sender, as in node:dgram's stage. */
-async function rxRecvmmsg(run: BenchRun, size: number, o: Options): Promise<RxSample> {
+async function rxRecvmmsg(run: BenchRun, size: number, o: Options, family: Family): Promise<RxSample> {
   const port = 20000 + (run.serial++ % 20000);
-  const recv = run.ns.exec('taskset', ['-c', String(RECV_CPU), join(BIN, 'kernel_recv'), '--port', String(port), '--warmup', String(o.warmup), '--window', String(o.seconds)],
+  const recv = run.ns.exec('taskset', ['-c', String(RECV_CPU), join(BIN, 'kernel_recv'), '--address', LOOPBACK[family], '--port', String(port), '--warmup', String(o.warmup), '--window', String(o.seconds)],
     { timeoutMs: (o.warmup + o.seconds + 40) * 1000 });
   await sleep(300);
-  const [sc, sa] = child(SEND_CPU, null, 'send', ['--impl', 'node', '--size', String(size), '--port', String(port), '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1)]);
+  const [sc, sa] = child(SEND_CPU, null, 'send', ['--impl', 'node', '--family', family, '--size', String(size), '--port', String(port), '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1)]);
   const send = await run.ns.exec(sc, sa, { timeoutMs: (o.warmup + o.seconds + 30) * 1000 });
   const r = check(await recv, 'kernel_recv');
   const s = check(send, 'node sender');
   return { pps: r.pps as number, offered_pps: s.pps as number, receiver: receiverNotes(r) };
 }
 
-async function rxDpdk(run: BenchRun, api: Api, size: number, o: Options): Promise<RxSample> {
+async function rxDpdk(run: BenchRun, api: Api, size: number, o: Options, family: Family): Promise<RxSample> {
   const sock = join(run.dir, `rx-${run.serial}.sock`);
   const link = join(run.dir, `rx-link-${run.serial}`);
-  const ini = writeMemifIni(run, 'rx', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
-  const [rc, ra] = child(RECV_CPU, ini, 'recv', ['--impl', 'ffnet', '--api', api, '--port', String(BLAST_PORT), '--warmup', String(o.warmup), '--window', String(o.seconds), '--echo', '8', '--link', link]);
+  const v6 = family === 'udp6';
+  const ini = writeMemifIni(run, 'rx', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, ...(v6 ? { addr6: RECV_ADDR6 } : {}), mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
+  const [rc, ra] = child(RECV_CPU, ini, 'recv', ['--impl', 'ffnet', '--family', family, '--api', api, '--port', String(BLAST_PORT), '--warmup', String(o.warmup), '--window', String(o.seconds), '--echo', '8', '--link', link]);
   const recv = run.ns.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 90) * 1000 });
   await memifListening(run.ns, sock);
   const blast = await run.ns.exec(
     join(BIN, 'udp_blast'),
     ['--socket', sock, '--cpu', String(SEND_CPU), '--mac', SEND_MAC, '--peer-mac', RECV_MAC, '--size', String(size), '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1),
-      '--idle-file', linkFiles(link).aIdle],
+      '--idle-file', linkFiles(link).aIdle, ...(v6 ? ['--ipv6'] : [])],
     { timeoutMs: (o.warmup + o.seconds + 120) * 1000 },
   );
   const rr = await recv;
@@ -404,26 +421,27 @@ interface RttSample {
   timeouts: number;
 }
 
-async function rtt(run: BenchRun, setup: Setup, o: Options): Promise<RttSample> {
+async function rtt(run: BenchRun, setup: Setup, o: Options, family: Family): Promise<RttSample> {
   let srvIni: string | null = null;
   let cliIni: string | null = null;
-  let dst = '127.0.0.1';
+  let dst = LOOPBACK[family];
+  const v6 = family === 'udp6';
   let link: string[] = [];
   let sock: string | null = null;
   const port = setup === 'ffnet-dpdk' ? PING_PORT : 40000 + (run.serial++ % 20000);
   if (setup === 'ffnet-dpdk') {
     sock = join(run.dir, `rtt-${run.serial}.sock`);
     link = ['--link', join(run.dir, `rtt-link-${run.serial}`)];
-    srvIni = writeMemifIni(run, 'pingsrv', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
-    cliIni = writeMemifIni(run, 'pingcli', { cpu: SEND_CPU, role: 'client', addr: SEND_ADDR, mac: SEND_MAC, peer: [RECV_ADDR, RECV_MAC], sock });
-    dst = RECV_ADDR;
+    srvIni = writeMemifIni(run, 'pingsrv', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, ...(v6 ? { addr6: RECV_ADDR6 } : {}), mac: RECV_MAC, peer: [SEND_ADDR, SEND_MAC], sock });
+    cliIni = writeMemifIni(run, 'pingcli', { cpu: SEND_CPU, role: 'client', addr: SEND_ADDR, ...(v6 ? { addr6: SEND_ADDR6 } : {}), mac: SEND_MAC, peer: [RECV_ADDR, RECV_MAC], sock });
+    dst = v6 ? RECV_ADDR6 : RECV_ADDR;
   }
   const impl: Impl = setup === 'node' ? 'node' : 'ffnet';
   const life = o.rttSeconds + 40;
-  const [sc, sa] = child(RECV_CPU, srvIni, 'pingsrv', ['--impl', impl, '--port', String(port), '--seconds', String(life), ...link]);
+  const [sc, sa] = child(RECV_CPU, srvIni, 'pingsrv', ['--impl', impl, '--family', family, '--port', String(port), '--seconds', String(life), ...link]);
   const srv = run.ns.exec(sc, sa, { timeoutMs: (life + 10) * 1000 });
   await memifListening(run.ns, sock);
-  const [cc, ca] = child(SEND_CPU, cliIni, 'pingcli', ['--impl', impl, '--dst', dst, '--port', String(port), '--count', String(o.rttCount), '--seconds', String(o.rttSeconds), ...link]);
+  const [cc, ca] = child(SEND_CPU, cliIni, 'pingcli', ['--impl', impl, '--family', family, '--dst', dst, '--port', String(port), '--count', String(o.rttCount), '--seconds', String(o.rttSeconds), ...link]);
   const cli = await run.ns.exec(cc, ca, { timeoutMs: (o.rttSeconds + 100) * 1000 });
   const c = check(cli, `${setup} ping client`);
   const g = check(await srv, `${setup} ping server`);
@@ -436,16 +454,16 @@ async function rtt(run: BenchRun, setup: Setup, o: Options): Promise<RttSample> 
 type IdleMode = 'node' | 'dpdk-inline' | 'dpdk-lcore';
 
 /** CPU % of one core used by an idle process with a bound socket, over `seconds`. */
-async function idleCpu(run: BenchRun, mode: IdleMode, seconds: number): Promise<number> {
+async function idleCpu(run: BenchRun, mode: IdleMode, seconds: number, family: Family): Promise<number> {
   let ini: string | null = null;
   if (mode !== 'node') {
     const sock = join(run.dir, `idle-${run.serial}.sock`);
-    ini = writeMemifIni(run, 'idle', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, mac: RECV_MAC, sock, dataLcore: mode === 'dpdk-lcore' });
+    ini = writeMemifIni(run, 'idle', { cpu: RECV_CPU, role: 'server', addr: RECV_ADDR, ...(family === 'udp6' ? { addr6: RECV_ADDR6 } : {}), mac: RECV_MAC, sock, dataLcore: mode === 'dpdk-lcore' });
   }
   // With a data-path lcore the process spans both CPUs (JS thread on CPU 1, lcore 1 on CPU 0).
   const cpu = mode === 'dpdk-lcore' ? '0,1' : String(RECV_CPU);
   const env = ini ? [`FFNET_CONFIG=${ini}`] : ['-u', 'FFNET_CONFIG'];
-  const p = run.ns.spawn('env', [...env, 'taskset', '-c', cpu, process.execPath, SELF, '--role', 'idle', '--impl', mode === 'node' ? 'node' : 'ffnet', '--seconds', String(seconds + 20)]);
+  const p = run.ns.spawn('env', [...env, 'taskset', '-c', cpu, process.execPath, SELF, '--role', 'idle', '--impl', mode === 'node' ? 'node' : 'ffnet', '--family', family, '--seconds', String(seconds + 20)]);
   let out = '';
   let err = '';
   p.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -478,6 +496,9 @@ interface Options extends RunnerOptions {
   idleSeconds: number;
   only: Set<string>;
   setups: Set<RxSetup>;
+  families: Family[];
+  /** Where the JSON goes (bench/results/dgram.json). */
+  results: string;
 }
 
 type Setup = 'node' | 'ffnet-kernel' | 'ffnet-dpdk';
@@ -494,7 +515,9 @@ const RX_CASES: Array<{ setup: RxSetup; api: Api | 'recvmmsg' }> = [
 ];
 
 function parseOptions(argv: string[]): Options {
-  const { a, common } = runnerOptions(argv, ['rtt-count', 'rtt-seconds', 'idle-seconds', 'only', 'setups'], { def: '64,1400', min: 18, max: 1472 });
+  const { a, common } = runnerOptions(argv, ['rtt-count', 'rtt-seconds', 'idle-seconds', 'only', 'setups', 'families', 'results'], { def: '64,1400', min: 18, max: 1472 });
+  const families = parseFamilies(a.get('families'));
+  if (families.includes('udp6') && common.sizes.some((x) => x > 1452)) throw new Error('--sizes: udp6 takes at most 1452 bytes (1500 − 40 − 8)');
   const setups = new Set((a.get('setups') ?? 'node,kernel,ffnet-kernel,ffnet-dpdk').split(',')) as Set<RxSetup>;
   for (const x of setups) if (!['node', 'kernel', 'ffnet-kernel', 'ffnet-dpdk'].includes(x)) throw new Error(`--setups takes node, kernel, ffnet-kernel, ffnet-dpdk; got ${x}`);
   const only = new Set((a.get('only') ?? 'rx,rtt,idle').split(','));
@@ -506,6 +529,8 @@ function parseOptions(argv: string[]): Options {
     idleSeconds: num(a, 'idle-seconds', 3, 1, 60),
     only,
     setups,
+    families,
+    results: resolve(a.get('results') ?? RESULTS),
   };
 }
 
@@ -513,11 +538,14 @@ function parseOptions(argv: string[]): Options {
 interface RxRow {
   setup: RxSetup;
   api: Api | 'recvmmsg';
+  family: Family;
   size: number;
   pps: Spread | null;
   offered_pps: number | null;
   sender: string;
   ratio_to_node: Spread | null;
+  /** A udp6 row: its median over its udp4 twin's (same setup, API and size); null otherwise. */
+  udp6_to_udp4: number | null;
   failures: string[];
 }
 
@@ -529,37 +557,38 @@ async function runner(argv: string[]): Promise<void> {
   const run: BenchRun = { label: 'dgram', dir: mkdtempSync(join(tmpdir(), 'ffnet-bench-dgram-')), ns, serial: 0, prefixes: [] };
   const log = (s: string): void => void process.stderr.write(`${s}\n`);
   const runs: Array<Record<string, unknown>> = [];
-  const rx: Array<Omit<RxRow, 'ratio_to_node'> & { values: number[] }> = [];
-  const rtts: Array<{ setup: Setup; p50_us: Spread | null; p99_us: Spread | null; p50s: number[]; p99s: number[]; timeouts: number; failures: string[] }> = [];
-  const idle: Array<{ mode: IdleMode; cpu_pct: Spread | null; values: number[]; failures: string[] }> = [];
+  const rx: Array<Omit<RxRow, 'ratio_to_node' | 'udp6_to_udp4'> & { values: number[] }> = [];
+  const rtts: Array<{ setup: Setup; family: Family; p50_us: Spread | null; p99_us: Spread | null; p50s: number[]; p99s: number[]; timeouts: number; failures: string[] }> = [];
+  const idle: Array<{ mode: IdleMode; family: Family; cpu_pct: Spread | null; values: number[]; failures: string[] }> = [];
   const started = Date.now();
   try {
     if (o.only.has('rx')) {
       for (const size of o.sizes) {
-        for (const c of RX_CASES) {
+        for (const c of RX_CASES) for (const family of o.families) {
           if (!o.setups.has(c.setup)) continue;
           const values: number[] = [];
           const offered: number[] = [];
           const failures: string[] = [];
           for (let rep = 0; rep < o.repeats; rep++) {
             const busy = await waitQuiet();
-            const r = await attempt(() => (c.setup === 'ffnet-dpdk' ? rxDpdk(run, c.api as Api, size, o)
-              : c.setup === 'kernel' ? rxRecvmmsg(run, size, o)
-                : rxKernel(run, c.setup === 'node' ? 'node' : 'ffnet', c.api as Api, size, o)));
+            const r = await attempt(() => (c.setup === 'ffnet-dpdk' ? rxDpdk(run, c.api as Api, size, o, family)
+              : c.setup === 'kernel' ? rxRecvmmsg(run, size, o, family)
+                : rxKernel(run, c.setup === 'node' ? 'node' : 'ffnet', c.api as Api, size, o, family)));
             if (r.ok) {
               values.push(r.value.pps);
               offered.push(r.value.offered_pps);
-              runs.push({ kind: 'rx', setup: c.setup, api: c.api, size, rep, busy_before: busy, pps: r.value.pps, offered_pps: r.value.offered_pps, receiver: r.value.receiver });
-              log(`rx ${c.setup} ${c.api} ${size} B run ${rep + 1}/${o.repeats}: ${fmtRate(r.value.pps)}/s delivered (offered ${fmtRate(r.value.offered_pps)}/s, machine ${Math.round(busy * 100)}% busy before${notes(r.value.receiver)})`);
+              runs.push({ kind: 'rx', setup: c.setup, api: c.api, family, size, rep, busy_before: busy, pps: r.value.pps, offered_pps: r.value.offered_pps, receiver: r.value.receiver });
+              log(`rx ${c.setup} ${c.api} ${family} ${size} B run ${rep + 1}/${o.repeats}: ${fmtRate(r.value.pps)}/s delivered (offered ${fmtRate(r.value.offered_pps)}/s, machine ${Math.round(busy * 100)}% busy before${notes(r.value.receiver)})`);
             } else {
               failures.push(r.failed);
-              runs.push({ kind: 'rx', setup: c.setup, api: c.api, size, rep, busy_before: busy, failed: r.failed, detail: r.detail });
-              log(`rx ${c.setup} ${c.api} ${size} B run ${rep + 1}/${o.repeats}: FAILED: ${r.failed}`);
+              runs.push({ kind: 'rx', setup: c.setup, api: c.api, family, size, rep, busy_before: busy, failed: r.failed, detail: r.detail });
+              log(`rx ${c.setup} ${c.api} ${family} ${size} B run ${rep + 1}/${o.repeats}: FAILED: ${r.failed}`);
             }
           }
           rx.push({
             setup: c.setup,
             api: c.api,
+            family,
             size,
             pps: spread(values, failures.length),
             values,
@@ -571,47 +600,47 @@ async function runner(argv: string[]): Promise<void> {
       }
     }
     if (o.only.has('rtt')) {
-      for (const setup of SETUPS) {
+      for (const setup of SETUPS) for (const family of o.families) {
         if (!o.setups.has(setup)) continue;
         const samples: RttSample[] = [];
         const failures: string[] = [];
         for (let rep = 0; rep < o.repeats; rep++) {
           const busy = await waitQuiet();
-          const r = await attempt(() => rtt(run, setup, o));
+          const r = await attempt(() => rtt(run, setup, o, family));
           if (r.ok) {
             samples.push(r.value);
-            runs.push({ kind: 'rtt', setup, rep, busy_before: busy, ...r.value });
-            log(`rtt ${setup} run ${rep + 1}/${o.repeats}: p50 ${r.value.p50_us} µs, p99 ${r.value.p99_us} µs (${r.value.n} round trips, ${r.value.timeouts} timeouts, machine ${Math.round(busy * 100)}% busy before)`);
+            runs.push({ kind: 'rtt', setup, family, rep, busy_before: busy, ...r.value });
+            log(`rtt ${setup} ${family} run ${rep + 1}/${o.repeats}: p50 ${r.value.p50_us} µs, p99 ${r.value.p99_us} µs (${r.value.n} round trips, ${r.value.timeouts} timeouts, machine ${Math.round(busy * 100)}% busy before)`);
           } else {
             failures.push(r.failed);
-            runs.push({ kind: 'rtt', setup, rep, busy_before: busy, failed: r.failed, detail: r.detail });
-            log(`rtt ${setup} run ${rep + 1}/${o.repeats}: FAILED: ${r.failed}`);
+            runs.push({ kind: 'rtt', setup, family, rep, busy_before: busy, failed: r.failed, detail: r.detail });
+            log(`rtt ${setup} ${family} run ${rep + 1}/${o.repeats}: FAILED: ${r.failed}`);
           }
         }
         const p50s = samples.map((x) => x.p50_us);
         const p99s = samples.map((x) => x.p99_us);
-        rtts.push({ setup, p50_us: spread(p50s, failures.length, 1), p99_us: spread(p99s, failures.length, 1), p50s, p99s, timeouts: samples.reduce((x, t) => x + t.timeouts, 0), failures });
+        rtts.push({ setup, family, p50_us: spread(p50s, failures.length, 1), p99_us: spread(p99s, failures.length, 1), p50s, p99s, timeouts: samples.reduce((x, t) => x + t.timeouts, 0), failures });
       }
     }
     if (o.only.has('idle')) {
-      for (const mode of ['node', 'dpdk-inline', 'dpdk-lcore'] as IdleMode[]) {
+      for (const mode of ['node', 'dpdk-inline', 'dpdk-lcore'] as IdleMode[]) for (const family of o.families) {
         if (!o.setups.has(mode === 'node' ? 'node' : 'ffnet-dpdk')) continue;
         const values: number[] = [];
         const failures: string[] = [];
         for (let rep = 0; rep < o.repeats; rep++) {
           const busy = await waitQuiet();
-          const r = await attempt(() => idleCpu(run, mode, o.idleSeconds));
+          const r = await attempt(() => idleCpu(run, mode, o.idleSeconds, family));
           if (r.ok) {
             values.push(r.value);
-            runs.push({ kind: 'idle', mode, rep, busy_before: busy, cpu_pct: r.value });
-            log(`idle ${mode} run ${rep + 1}/${o.repeats}: ${r.value}% of a core (machine ${Math.round(busy * 100)}% busy before)`);
+            runs.push({ kind: 'idle', mode, family, rep, busy_before: busy, cpu_pct: r.value });
+            log(`idle ${mode} ${family} run ${rep + 1}/${o.repeats}: ${r.value}% of a core (machine ${Math.round(busy * 100)}% busy before)`);
           } else {
             failures.push(r.failed);
-            runs.push({ kind: 'idle', mode, rep, busy_before: busy, failed: r.failed, detail: r.detail });
-            log(`idle ${mode} run ${rep + 1}/${o.repeats}: FAILED: ${r.failed}`);
+            runs.push({ kind: 'idle', mode, family, rep, busy_before: busy, failed: r.failed, detail: r.detail });
+            log(`idle ${mode} ${family} run ${rep + 1}/${o.repeats}: FAILED: ${r.failed}`);
           }
         }
-        idle.push({ mode, cpu_pct: spread(values, failures.length, 2), values, failures });
+        idle.push({ mode, family, cpu_pct: spread(values, failures.length, 2), values, failures });
       }
     }
   } finally {
@@ -619,25 +648,31 @@ async function runner(argv: string[]): Promise<void> {
     cleanRun(run);
   }
 
-  // Ratios are to node:dgram's median at the same size; each run's own ratio is checked against the floors.
-  const nodeMedian = (size: number): number | null => rx.find((r) => r.setup === 'node' && r.size === size)?.pps?.median ?? null;
+  // Ratios are to node:dgram's median at the same size and family; each run's own ratio is checked against the floors.
+  const nodeMedian = (size: number, family: Family): number | null => rx.find((r) => r.setup === 'node' && r.size === size && r.family === family)?.pps?.median ?? null;
   const ratios = (r: (typeof rx)[number]): number[] => {
-    const base = nodeMedian(r.size);
+    const base = nodeMedian(r.size, r.family);
     return base ? r.values.map((v) => round(v / base, 2)) : [];
   };
-  const rxOut: RxRow[] = rx.map(({ values: _v, ...r }) => ({ ...r, ratio_to_node: spread(ratios({ ...r, values: _v }), r.failures.length, 2) }));
-  const row = (api: Api, size: number): (typeof rx)[number] | undefined => rx.find((r) => r.setup === 'ffnet-dpdk' && r.api === api && r.size === size);
+  const twin = (r: (typeof rx)[number], family: Family): (typeof rx)[number] | undefined => rx.find((x) => x.setup === r.setup && x.api === r.api && x.size === r.size && x.family === family);
+  const udp6ToUdp4 = (r: (typeof rx)[number]): number | null => {
+    const v4 = r.family === 'udp6' ? twin(r, 'udp4')?.pps?.median : undefined;
+    return v4 && r.pps ? round(r.pps.median / v4, 3) : null;
+  };
+  const rxOut: RxRow[] = rx.map(({ values: _v, ...r }) => ({ ...r, ratio_to_node: spread(ratios({ ...r, values: _v }), r.failures.length, 2), udp6_to_udp4: udp6ToUdp4({ ...r, values: _v }) }));
+  const row = (api: Api, size: number, family: Family = 'udp4'): (typeof rx)[number] | undefined => rx.find((r) => r.setup === 'ffnet-dpdk' && r.api === api && r.size === size && r.family === family);
   const ratioTarget = (api: Api, size: number, t: { x: number; floor: number }, extra?: (r: (typeof rx)[number]) => Array<{ ok: boolean; why: string }>): TargetResult => {
     const r = row(api, size);
-    const measured = r !== undefined && nodeMedian(size) !== null;
+    const measured = r !== undefined && nodeMedian(size, 'udp4') !== null;
     return judge({
       target: `≥ ${t.x}× node:dgram (no run < ${t.floor}×)`, values: measured ? ratios(r) : [], failed: measured ? r.failures.length : 0,
       atLeast: t.x, noRunBelow: t.floor, extra: measured && extra ? extra(r) : [],
     });
   };
-  const dpdkRtt = rtts.find((r) => r.setup === 'ffnet-dpdk');
+  const dpdkRtt = rtts.find((r) => r.setup === 'ffnet-dpdk' && r.family === 'udp4');
+  const dpdkRtt6 = rtts.find((r) => r.setup === 'ffnet-dpdk' && r.family === 'udp6');
   const idleOf = (mode: IdleMode): TargetResult => {
-    const i = idle.find((x) => x.mode === mode);
+    const i = idle.find((x) => x.mode === mode && x.family === 'udp4');
     return judge({ target: `≤ ${TARGET.idlePct}% of a core`, values: i?.values ?? [], failed: i?.failures.length ?? 0, atMost: TARGET.idlePct });
   };
   const targets: Record<string, TargetResult> = {
@@ -652,6 +687,23 @@ async function runner(argv: string[]): Promise<void> {
     idle_cpu_lcore_pct: idleOf('dpdk-lcore'),
   };
   targets.batch_64B!.target = `≥ ${TARGET.batch64.x}× node:dgram and ≥ ${fmtRate(TARGET.batch64.pps)}/s (no run < ${TARGET.batch64.floor}×)`;
+  // IPv6 within 10% of IPv4: each ffnet-dpdk case against its udp4 twin (a failed run of either fails it).
+  const both = <T extends { failures: string[] }>(a: T | undefined, b: T | undefined): number => (a && b ? a.failures.length + b.failures.length : 0);
+  if (o.families.includes('udp6') && o.setups.has('ffnet-dpdk')) {
+    if (o.only.has('rx')) {
+      for (const size of o.sizes) {
+        for (const api of ['message', 'messages'] as Api[]) {
+          const r4 = row(api, size, 'udp4');
+          const r6 = row(api, size, 'udp6');
+          targets[`udp6_${api}_${size}B`] = judgeFamilies({ what: 'rate', udp4: r4?.values ?? [], udp6: r6?.values ?? [], failed: both(r4, r6) });
+        }
+      }
+    }
+    if (o.only.has('rtt')) {
+      targets.udp6_rtt_p50 = judgeFamilies({ what: 'time', udp4: dpdkRtt?.p50s ?? [], udp6: dpdkRtt6?.p50s ?? [], failed: both(dpdkRtt, dpdkRtt6) });
+      targets.udp6_rtt_p99 = judgeFamilies({ what: 'time', udp4: dpdkRtt?.p99s ?? [], udp6: dpdkRtt6?.p99s ?? [], failed: both(dpdkRtt, dpdkRtt6) });
+    }
+  }
   const c = cpus();
   const doc = {
     bench: 'dgram',
@@ -662,12 +714,14 @@ async function runner(argv: string[]): Promise<void> {
       window_seconds: o.seconds,
       warmup_seconds: o.warmup,
       repeats: o.repeats,
-      statistic: 'min / median / max over the runs that gave a figure; ratios to node:dgram\'s median at the same size; targets on the median and on every run',
+      families: o.families,
+      statistic: 'min / median / max over the runs that gave a figure; ratios to node:dgram\'s median at the same size and family; udp6_to_udp4: a udp6 row\'s median over its udp4 twin\'s; targets on the median and on every run (udp6_*: on the ratio of the medians)',
       oversubscribed: false,
       node: 'node:dgram receiver (taskset CPU 1) ← node:dgram sender (CPU 0), connected, send() loop, over the namespace loopback',
       kernel: 'build/bin/kernel_recv (one socket, blocking recvmmsg of up to 64, MSG_WAITFORONE, default SO_RCVBUF; CPU 1) ← the same node:dgram sender: the kernel path\'s own best',
       'ffnet-kernel': 'the same with ffnet/dgram and no FFNET_CONFIG (kernel backend); its batch event groups message events',
       'ffnet-dpdk': 'ffnet/dgram receiver (dpdk backend, net_memif server 10.88.0.2/24, stack inline, lcores = 0@1) ← udp_blast (raw memif PMD, no stack, CPU 0): the receiver capacity',
+      udp6: 'each case\'s IPv6 twin: node:dgram and ffnet-kernel udp6 sockets over ::1, kernel_recv on ::1; ffnet-dpdk with addr6 fd00:88::2/64 ← udp_blast --ipv6 from fd00:88::1 (answering neighbor solicitations), the ping-pong between fd00:88::1 and fd00:88::2 (Neighbor Discovery), the idle process holding a udp6 socket',
       rtt: `ping-pong, one 64 B datagram outstanding, after 1000 warm-up round trips, up to ${o.rttCount} round trips or ${o.rttSeconds} s; client CPU 0, server CPU 1; dpdk: two ffnet/dgram processes over memif, each inline`,
       idle: `utime+stime from /proc/<pid>/stat over ${o.idleSeconds} s of a process holding one bound socket; dpdk-lcore adds data-path lcore 1 (lcore_mask 0x3); default idle_sleep`,
       failed_run: 'a child that crashed, timed out or failed, or an ffnet process whose packet pool was not back at its baseline after closing its sockets: recorded in runs[] with why, never a figure; a target with a failed run is not met',
@@ -679,27 +733,32 @@ async function runner(argv: string[]): Promise<void> {
     idle: idle.map(({ values: _v, ...i }) => i),
     runs,
   };
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(doc, null, 2)}\n`);
+  mkdirSync(dirname(o.results), { recursive: true });
+  writeFileSync(o.results, `${JSON.stringify(doc, null, 2)}\n`);
 
   const us = (x: number): string => String(x);
   const lines: string[] = [];
-  lines.push(`delivered datagrams/s, min / median / max of ${o.repeats} runs      size   rate                          × node:dgram (median; runs)    offered`);
+  const x6 = (x: number | null | undefined): string => (x === null || x === undefined ? '' : x.toFixed(3));
+  lines.push(`delivered datagrams/s, min / median / max of ${o.repeats} runs      size   rate                          × node:dgram (median; runs)    offered     udp6 ÷ udp4`);
   for (const r of rxOut) {
-    lines.push(`  ${`${r.setup} ${r.api}`.padEnd(42)} ${String(r.size).padStart(5)}  ${fmtSpread(r.pps, fmtRate).padEnd(28)}  ${fmtSpread(r.ratio_to_node, (x) => x.toFixed(2)).padEnd(28)}  ${fmtRate(r.offered_pps)}`);
+    lines.push(`  ${`${r.setup} ${r.api} ${r.family}`.padEnd(42)} ${String(r.size).padStart(5)}  ${fmtSpread(r.pps, fmtRate).padEnd(28)}  ${fmtSpread(r.ratio_to_node, (x) => x.toFixed(2)).padEnd(28)}  ${fmtRate(r.offered_pps).padEnd(10)}  ${x6(r.udp6_to_udp4)}`);
   }
-  lines.push('round trip, µs (min / median / max of the runs\' p50 and p99)');
-  for (const r of doc.rtt) lines.push(`  ${r.setup.padEnd(42)} p50 ${fmtSpread(r.p50_us, us).padEnd(24)} p99 ${fmtSpread(r.p99_us, us)}`);
+  const rttTwin = (r: (typeof doc.rtt)[number], k: 'p50_us' | 'p99_us'): string => {
+    const v4 = r.family === 'udp6' ? doc.rtt.find((x) => x.setup === r.setup && x.family === 'udp4')?.[k]?.median : undefined;
+    return v4 && r[k] ? ` (${x6(round(r[k].median / v4, 3))})` : '';
+  };
+  lines.push('round trip, µs (min / median / max of the runs\' p50 and p99; udp6: (udp6 ÷ udp4) of the medians)');
+  for (const r of doc.rtt) lines.push(`  ${`${r.setup} ${r.family}`.padEnd(42)} p50 ${`${fmtSpread(r.p50_us, us)}${rttTwin(r, 'p50_us')}`.padEnd(34)} p99 ${fmtSpread(r.p99_us, us)}${rttTwin(r, 'p99_us')}`);
   lines.push('idle process, % of one core (min / median / max)');
-  for (const i of doc.idle) lines.push(`  ${i.mode.padEnd(42)} ${fmtSpread(i.cpu_pct, us)}`);
+  for (const i of doc.idle) lines.push(`  ${`${i.mode} ${i.family}`.padEnd(42)} ${fmtSpread(i.cpu_pct, us)}`);
   lines.push('targets (value: min / median / max over the runs)');
   for (const [k, t] of Object.entries(targets)) lines.push(fmtTarget(k, t));
   const failed = runs.filter((r) => r.failed !== undefined);
   if (failed.length) {
     lines.push(`failed runs: ${failed.length}`);
-    for (const f of failed) lines.push(`  ${String(f.kind)} ${String(f.setup ?? f.mode)} ${String(f.api ?? '')} ${String(f.size ?? '')} run ${Number(f.rep) + 1}: ${String(f.failed)}`);
+    for (const f of failed) lines.push(`  ${String(f.kind)} ${String(f.setup ?? f.mode)} ${String(f.api ?? '')} ${String(f.family)} ${String(f.size ?? '')} run ${Number(f.rep) + 1}: ${String(f.failed)}`);
   }
-  lines.push(`(${doc.total_seconds} s; JSON: ${RESULTS})`);
+  lines.push(`(${doc.total_seconds} s; JSON: ${o.results})`);
   console.log(lines.join('\n'));
 }
 

@@ -3,9 +3,9 @@
  * drained with recvmmsg, so what node:dgram adds on top of the kernel (libuv, one JS callback and one
  * Buffer per datagram) shows against the same sender.
  *
- *   kernel_recv --port PORT [--address 127.0.0.1] [--warmup 1] [--window 3] [--max-wait 30] [--batch 64]
+ *   kernel_recv --port PORT [--address 127.0.0.1 | --address ::1] [--warmup 1] [--window 3] [--max-wait 30] [--batch 64]
  *
- * Binds ADDRESS:PORT with the system's default SO_RCVBUF (as node:dgram's socket), then receives in
+ * Binds ADDRESS:PORT (an IPv6 address: an AF_INET6 socket) with the system's default SO_RCVBUF (as node:dgram's socket), then receives in
  * blocking recvmmsg calls of up to --batch datagrams (MSG_WAITFORONE: a call returns as soon as one has
  * arrived). As bench/common.ts's measureWindow does for the JS receivers: the window opens --warmup
  * seconds after the first datagram and lasts --window seconds; then it keeps receiving until nothing
@@ -19,6 +19,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,11 +87,13 @@ int main(int argc, char *argv[])
 	}
 	if (port == 0)
 		usage();
-	struct sockaddr_in at = parse_ipv4("kernel_recv", address, port);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in6 at6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	bool v6 = inet_pton(AF_INET6, address, &at6.sin6_addr) == 1;
+	struct sockaddr_in at = v6 ? (struct sockaddr_in){ 0 } : parse_ipv4("kernel_recv", address, port);
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
 	struct timeval tv = { .tv_sec = 0, .tv_usec = POLL_MS * 1000 };
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-	    bind(fd, (const struct sockaddr *)&at, sizeof(at)) != 0) {
+	    bind(fd, v6 ? (const struct sockaddr *)&at6 : (const struct sockaddr *)&at, v6 ? sizeof(at6) : sizeof(at)) != 0) {
 		fprintf(stderr, "kernel_recv: socket/bind %s:%ld: %s\n", address, port, strerror(errno));
 		return 1;
 	}

@@ -3,7 +3,7 @@
  * server on the other end of the memif link is the only stack measured.
  *
  *   udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] [--queues 1] [--rsize 10]
- *             [--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server] [--idle-file PATH]
+ *             [--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server] [--idle-file PATH] [--ipv6]
  *
  * Over net_memif (role=client by default, its MAC fixed by --mac; as client it lays out the rings,
  * 2^--rsize descriptors each), one lcore pinned to --cpu does everything in one loop:
@@ -18,6 +18,13 @@
  *    10.88.0.1 at one of those ports, with the sent UDP length; other frames but ARP count as bad;
  *  - answers ARP requests for 10.88.0.1, and learns the peer's MAC from its ARP reply when
  *    --peer-mac is not given (an ARP request for 10.88.0.2 goes out every PROBE_MS until then).
+ * With --ipv6 the same over IPv6: frames fd00:88::1.SPORT → fd00:88::2.7 (Ethernet/IPv6/UDP, UDP
+ * checksum over the IPv6 pseudo-header, payload up to 1452 bytes), echoes recognised alike, and
+ * Neighbor Discovery in ARP's place: neighbor solicitations for fd00:88::1 are answered (RFC 4861
+ * §7.2.4), the peer's MAC is learnt from its advertisement or from the link-layer address option of
+ * its solicitations, and while it is unknown a solicitation for fd00:88::2 goes out every PROBE_MS.
+ * Other ICMPv6 (the peer's DAD probes, MLD reports) is neither an echo nor bad. One queue only: the
+ * stack's RSS model hashes UDP/IPv4 4-tuples alone.
  * Before measuring it sends one probe every PROBE_MS until the first echo arrives; then it counts
  * for --seconds. Prints one JSON line:
  * {"size":…,"frame_bytes":…,"seconds":…,"tx_pps":…,"echoed_pps":…,"sent":…,"echoed":…,"bad":…,
@@ -48,6 +55,10 @@
 
 #include "bench/bench_common.h"
 #include "stack/phy/rss.h"
+#include "stack/wire/eth.h"
+#include "stack/wire/icmp6.h"
+#include "stack/wire/ipv6.h"
+#include "stack/wire/udp.h"
 
 #define BURST 32
 /** RX bursts drained per loop turn before the next TX burst: echoes are never starved by sending. */
@@ -71,26 +82,32 @@
 #define UDP_HDR 8
 #define ETYPE_IPV4 0x0800
 #define ETYPE_ARP 0x0806
+#define ETYPE_IPV6 0x86dd
 
 static const uint8_t SRC_IP[4] = { 10, 88, 0, 1 }, DST_IP[4] = { 10, 88, 0, 2 };
+/** --ipv6: this end and the peer (bench/common.ts SEND_ADDR6, RECV_ADDR6). */
+static const struct ip6_addr SRC_IP6 = { { 0xfd, 0, 0, 0x88, [15] = 1 } }, DST_IP6 = { { 0xfd, 0, 0, 0x88, [15] = 2 } };
 
 struct blast {
 	uint16_t port;
 	uint8_t mac[6], peer_mac[6];
 	bool have_peer;
+	bool v6;
+	/** The IP header's length: IP_HDR, or IPV6_HDR_LEN with --ipv6. */
+	unsigned ip_hdr;
 	unsigned size, frame_len, sports, queues;
 	uint8_t tmpl[MAX_SPORTS][ETH_HDR + IP_HDR + UDP_HDR + 1472];
 	/** The templates of each queue's flows, by index into tmpl. */
 	uint16_t queue_tmpl[MAX_QUEUES][MAX_SPORTS];
 	unsigned queue_flows[MAX_QUEUES];
-	unsigned long long echoed, bad, arp_replies;
+	unsigned long long echoed, bad, arp_replies, na_sent;
 	bool counting;
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: udp_blast --socket PATH [--size 64] [--seconds 5] [--cpu 0] [--sports 4] [--queues 1] [--rsize 10] "
-			"[--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server] [--idle-file PATH]\n");
+			"[--mac 02:00:00:00:00:01] [--peer-mac MAC] [--memif-role client|server] [--idle-file PATH] [--ipv6]\n");
 	exit(2);
 }
 
@@ -170,6 +187,24 @@ static void build_frame(const struct blast *b, uint8_t *f, uint16_t sport)
 	put16(udp + 6, c ? c : 0xffff);
 }
 
+/** Writes the frame to [fd00:88::2]:7 from [fd00:88::1]:sport into f (frame_len bytes). */
+static void build_frame6(const struct blast *b, uint8_t *f, uint16_t sport)
+{
+	memset(f, 0, b->frame_len);
+	memcpy(f, b->peer_mac, 6);
+	memcpy(f + 6, b->mac, 6);
+	put16(f + 12, ETYPE_IPV6);
+	uint16_t udp_len = (uint16_t)(UDP_HDR + b->size);
+	struct ipv6_repr ip = { .src = SRC_IP6, .dst = DST_IP6, .next_header = IPV6_NH_UDP, .hop_limit = 64, .payload_len = udp_len };
+	ipv6_repr_emit(&ip, f + ETH_HDR, IPV6_HDR_LEN);
+	uint8_t *udp = f + ETH_HDR + IPV6_HDR_LEN;
+	for (unsigned i = 0; i < b->size; i++)
+		udp[UDP_HDR + i] = (uint8_t)('a' + i % 26);
+	struct udp_repr u = { .src_port = sport, .dst_port = DST_PORT, .payload_len = (uint16_t)b->size };
+	struct wire_csum_caps sw = { 0 };
+	udp6_repr_emit(&u, udp, udp_len, &SRC_IP6, &DST_IP6, &sw);
+}
+
 /** Sends a copy of one frame of `len` bytes on `queue`; returns whether the PMD took it. */
 static bool send_one(struct blast *b, struct rte_mempool *pool, uint16_t queue, const uint8_t *frame, uint16_t len)
 {
@@ -229,6 +264,80 @@ static void handle_arp(struct blast *b, struct rte_mempool *pool, const uint8_t 
 	}
 }
 
+/** An ICMPv6 Neighbor Discovery frame from us (NS or NA) of `icmp_len` bytes already at f + 54: the
+ *  Ethernet and IPv6 headers (hop limit 255, RFC 4861 §7.1) around it. Returns the frame length. */
+static uint16_t nd_frame(const struct blast *b, uint8_t *f, const uint8_t eth_dst[6], const struct ip6_addr *src,
+			 const struct ip6_addr *dst, size_t icmp_len)
+{
+	memcpy(f, eth_dst, 6);
+	memcpy(f + 6, b->mac, 6);
+	put16(f + 12, ETYPE_IPV6);
+	struct ipv6_repr ip = { .src = *src, .dst = *dst, .next_header = IPV6_NH_ICMPV6, .hop_limit = 255, .payload_len = (uint16_t)icmp_len };
+	ipv6_repr_emit(&ip, f + ETH_HDR, IPV6_HDR_LEN);
+	return (uint16_t)(ETH_HDR + IPV6_HDR_LEN + icmp_len);
+}
+
+/** A solicitation for fd00:88::2 to its solicited-node group, with our link-layer address. */
+static void solicit_peer(struct blast *b, struct rte_mempool *pool)
+{
+	uint8_t f[128];
+	struct ip6_addr group;
+	struct eth_addr gmac, mine;
+	ip6_solicited_node(&DST_IP6, &group);
+	eth_addr_from_ipv6_multicast(&group, &gmac);
+	memcpy(mine.b, b->mac, 6);
+	size_t n = nd_ns_emit(&DST_IP6, &mine, &SRC_IP6, &group, f + ETH_HDR + IPV6_HDR_LEN, sizeof(f) - ETH_HDR - IPV6_HDR_LEN);
+	send_one(b, pool, 0, f, nd_frame(b, f, gmac.b, &SRC_IP6, &group, n));
+}
+
+/** Answers a solicitation for fd00:88::1 (to ff02::1 when it came from ::, RFC 4861 §7.2.4) and learns
+ *  fd00:88::2's MAC from its solicitation's or advertisement's link-layer address option. */
+static void handle_icmp6(struct blast *b, struct rte_mempool *pool, const uint8_t *f, uint32_t len)
+{
+	struct ipv6_repr ip;
+	struct icmp6_repr ic;
+	struct nd_repr nd;
+	struct wire_csum_caps sw = { 0 };
+	const uint8_t *p = f + ETH_HDR;
+	if (ipv6_repr_parse(p, len - ETH_HDR, &ip, NULL) != WIRE_OK || ip.next_header != IPV6_NH_ICMPV6 || ip.fragment)
+		return;
+	const uint8_t *msg = p + ip.hdr_len;
+	size_t msg_len = (size_t)IPV6_HDR_LEN + ip.payload_len - ip.hdr_len;
+	if (icmp6_repr_parse(msg, msg_len, &ip.src, &ip.dst, &sw, &ic) != WIRE_OK || nd_repr_parse(msg, msg_len, &ip, &nd) != WIRE_OK)
+		return;
+	if (!b->have_peer && ip6_eq(&ip.src, &DST_IP6) && (nd.type == ND_NEIGHBOR_SOLICIT ? nd.has_slla : nd.has_tlla)) {
+		memcpy(b->peer_mac, nd.type == ND_NEIGHBOR_SOLICIT ? nd.slla.b : nd.tlla.b, 6);
+		b->have_peer = true;
+	}
+	if (nd.type != ND_NEIGHBOR_SOLICIT || !ip6_eq(&nd.target, &SRC_IP6))
+		return;
+	bool dad = ip6_is_unspecified(&ip.src);
+	const struct ip6_addr *to = dad ? &IP6_ALL_NODES : &ip.src;
+	struct eth_addr mine, to_mac;
+	memcpy(mine.b, b->mac, 6);
+	if (dad)
+		eth_addr_from_ipv6_multicast(to, &to_mac);
+	else
+		memcpy(to_mac.b, f + 6, 6);
+	uint8_t out[128];
+	size_t n = nd_na_emit(&SRC_IP6, &mine, false, !dad, true, &SRC_IP6, to, out + ETH_HDR + IPV6_HDR_LEN, sizeof(out) - ETH_HDR - IPV6_HDR_LEN);
+	if (send_one(b, pool, 0, out, nd_frame(b, out, to_mac.b, &SRC_IP6, to, n)))
+		b->na_sent++;
+}
+
+/** Whether f is an echo of one of our frames: UDP [fd00:88::2]:7 → [fd00:88::1]:SPORT, sent length. */
+static inline bool is_echo6(const struct blast *b, const uint8_t *f, uint32_t len)
+{
+	if (len < b->frame_len)
+		return false;
+	const uint8_t *ip = f + ETH_HDR;
+	const uint8_t *udp = ip + IPV6_HDR_LEN;
+	unsigned sport = (unsigned)get16(udp + 2) - SPORT_BASE;
+	return (ip[0] >> 4) == 6 && ip[6] == IPV6_NH_UDP && get16(ip + 4) == UDP_HDR + b->size &&
+	       memcmp(ip + 8, DST_IP6.b, 16) == 0 && memcmp(ip + 24, SRC_IP6.b, 16) == 0 && get16(udp) == DST_PORT &&
+	       sport < b->sports && get16(udp + 4) == UDP_HDR + b->size;
+}
+
 /** Whether f is an echo of one of our frames: UDP 10.88.0.2:7 → 10.88.0.1:SPORT, sent length. */
 static inline bool is_echo(const struct blast *b, const uint8_t *f, uint32_t len)
 {
@@ -254,10 +363,15 @@ static unsigned receive(struct blast *b, struct rte_mempool *pool)
 				struct rte_mbuf *m = pkts[i];
 				const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 				uint32_t len = rte_pktmbuf_data_len(m);
-				if (len >= ETH_HDR && get16(f + 12) == ETYPE_IPV4 && is_echo(b, f, len))
+				uint16_t type = len >= ETH_HDR ? get16(f + 12) : 0;
+				if (b->v6 ? type == ETYPE_IPV6 && is_echo6(b, f, len) : type == ETYPE_IPV4 && is_echo(b, f, len))
 					echoes++;
-				else if (len >= ETH_HDR && get16(f + 12) == ETYPE_ARP)
+				else if (type == ETYPE_ARP)
 					handle_arp(b, pool, f, len);
+				else if (type == ETYPE_IPV6 && len > ETH_HDR + IPV6_HDR_LEN && f[ETH_HDR + 6] == IPV6_NH_ICMPV6)
+					handle_icmp6(b, pool, f, len);
+				else if (type == ETYPE_IPV6 && len > ETH_HDR + IPV6_HDR_LEN && f[ETH_HDR + 6] == IPV6_NH_HOPOPTS)
+					; /* MLD reports (behind a Hop-by-Hop Router Alert) */
 				else if (b->counting)
 					b->bad++;
 			}
@@ -298,6 +412,10 @@ int main(int argc, char *argv[])
 	long size = 64, seconds = 5, cpu = 0, sports = 4, queues = 1, rsize = 10;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--ipv6") == 0) {
+			b.v6 = true;
+			continue;
+		}
 		if (!v)
 			usage();
 		if (strcmp(a, "--socket") == 0)
@@ -330,8 +448,13 @@ int main(int argc, char *argv[])
 	if (!sock || (strcmp(memif_role, "client") != 0 && strcmp(memif_role, "server") != 0))
 		usage();
 	parse_mac("--mac", mac, b.mac);
+	if (b.v6 && (size > 1452 || queues != 1)) {
+		fprintf(stderr, "udp_blast: --ipv6 takes --size up to 1452 and one queue\n");
+		return 2;
+	}
 	b.size = (unsigned)size;
-	b.frame_len = ETH_HDR + IP_HDR + UDP_HDR + b.size;
+	b.ip_hdr = b.v6 ? IPV6_HDR_LEN : IP_HDR;
+	b.frame_len = ETH_HDR + b.ip_hdr + UDP_HDR + b.size;
 	b.sports = (unsigned)sports;
 	b.queues = (unsigned)queues;
 	for (unsigned s = 0; s < b.sports; s++) {
@@ -398,13 +521,14 @@ int main(int argc, char *argv[])
 		if (receive(&b, pool) && built)
 			break;
 		if (t >= probe_until) {
-			fprintf(stderr, "udp_blast: %s from 10.88.0.2:%d within %.0f s\n",
-				b.have_peer ? "no echo" : "no ARP reply", DST_PORT, PROBE_LIMIT_S);
+			fprintf(stderr, "udp_blast: %s from %s:%d within %.0f s\n",
+				b.have_peer ? "no echo" : b.v6 ? "no neighbor advertisement" : "no ARP reply",
+				b.v6 ? "[fd00:88::2]" : "10.88.0.2", DST_PORT, PROBE_LIMIT_S);
 			return 1;
 		}
 		if (b.have_peer && !built) {
 			for (unsigned s = 0; s < b.sports; s++)
-				build_frame(&b, b.tmpl[s], (uint16_t)(SPORT_BASE + s));
+				(b.v6 ? build_frame6 : build_frame)(&b, b.tmpl[s], (uint16_t)(SPORT_BASE + s));
 			built = true;
 		}
 		if (t >= next_probe) {
@@ -412,6 +536,8 @@ int main(int argc, char *argv[])
 				/* One probe per queue: with several receivers, any of them may be the one that echoes. */
 				for (uint16_t q = 0; q < b.queues; q++)
 					send_one(&b, pool, q, b.tmpl[b.queue_tmpl[q][0]], (uint16_t)b.frame_len);
+			} else if (b.v6) {
+				solicit_peer(&b, pool);
 			} else {
 				uint8_t req[60];
 				build_arp(&b, req, 1, zero, DST_IP, bcast);
@@ -471,10 +597,10 @@ int main(int argc, char *argv[])
 	if (secs <= 0)
 		secs = 1e-9;
 	printf("{\"size\":%u,\"frame_bytes\":%u,\"seconds\":%.3f,\"tx_pps\":%.1f,\"echoed_pps\":%.1f,\"sent\":%llu,"
-	       "\"echoed\":%llu,\"bad\":%llu,\"tx_mbps\":%.1f,\"echoed_mbps\":%.1f,\"arp_replies\":%llu",
+	       "\"echoed\":%llu,\"bad\":%llu,\"tx_mbps\":%.1f,\"echoed_mbps\":%.1f,\"arp_replies\":%llu,\"na_sent\":%llu,\"family\":\"%s\"",
 	       b.size, b.frame_len, secs, (double)sent / secs, (double)b.echoed / secs, (unsigned long long)sent, b.echoed,
 	       b.bad, (double)sent * b.frame_len * 8 / secs / 1e6, (double)b.echoed * b.frame_len * 8 / secs / 1e6,
-	       b.arp_replies);
+	       b.arp_replies, b.na_sent, b.v6 ? "udp6" : "udp4");
 	printf(",\"queues\":%u,\"flows_per_queue\":[", b.queues);
 	for (unsigned q = 0; q < b.queues; q++)
 		printf("%s%u", q ? "," : "", b.queue_flows[q]);

@@ -1,10 +1,10 @@
 /*
  * udp_load: a UDP load generator for ffnet's echo path, itself an ffnet program on the ff_* API.
  *
- *   udp_load [--conf ffnet.ini] [--dst 10.88.0.2] [--port 7] [--size 64] [--seconds 5] [--count N]
+ *   udp_load [--conf ffnet.ini] [--dst 10.88.0.2 | --dst fd00:88::2] [--port 7] [--size 64] [--seconds 5] [--count N]
  *            [--window W] [--batch 32] [--hold-file PATH]
  *
- * Starts the stack with ff_init, then inside ff_run sends --size-byte datagrams to dst:port in
+ * Starts the stack with ff_init (an IPv6 --dst: from an AF_INET6 socket, up to 1452 bytes), then inside ff_run sends --size-byte datagrams to dst:port in
  * batches (ff_sendmmsg) and receives the echoes (ff_recvmmsg). At most --window datagrams are
  * outstanding (sent, not yet echoed), so the echo server's socket buffer and the rings between never
  * overflow; when no echo arrives for STALL_MS the outstanding ones are written off and the window
@@ -46,7 +46,9 @@ enum phase { PROBING, RUNNING, DRAINING, DONE };
 
 struct load {
 	int sock;
-	struct sockaddr_in dst;
+	struct sockaddr_in6 dst; /* a sockaddr_in for an IPv4 --dst */
+	socklen_t dst_len;
+	const char *dst_text;
 	unsigned size, window, batch;
 	unsigned long long limit; /* 0 = none */
 	double seconds;
@@ -138,13 +140,13 @@ static int loop(void *arg)
 			break;
 		}
 		if (now >= l->probe_until) {
-			fprintf(stderr, "udp_load: no echo from %s:%u within %.0f s\n", inet_ntoa(l->dst.sin_addr),
-				ntohs(l->dst.sin_port), PROBE_LIMIT_S);
+			fprintf(stderr, "udp_load: no echo from %s:%u within %.0f s\n", l->dst_text,
+				ntohs(l->dst.sin6_port), PROBE_LIMIT_S);
 			l->failed = 1;
 			l->phase = DONE;
 		} else if (now >= l->next_probe) {
 			struct iovec iov = { l->probe, l->size };
-			struct msghdr mh = { .msg_name = &l->dst, .msg_namelen = sizeof(l->dst), .msg_iov = &iov, .msg_iovlen = 1 };
+			struct msghdr mh = { .msg_name = &l->dst, .msg_namelen = l->dst_len, .msg_iov = &iov, .msg_iovlen = 1 };
 			ff_sendmsg(l->sock, &mh, MSG_DONTWAIT);
 			l->next_probe = now + PROBE_MS / 1000.0;
 		}
@@ -193,7 +195,7 @@ int main(int argc, char *argv[])
 		if (strncmp(a, "--conf=", 7) == 0)
 			continue;
 		if (!v) {
-			fprintf(stderr, "usage: udp_load [--conf ffnet.ini] [--dst 10.88.0.2] [--port 7] [--size 64] "
+			fprintf(stderr, "usage: udp_load [--conf ffnet.ini] [--dst 10.88.0.2|fd00:88::2] [--port 7] [--size 64] "
 					"[--seconds 5] [--count N] [--window W] [--batch 32] [--hold-file PATH]\n");
 			return 2;
 		}
@@ -221,11 +223,23 @@ int main(int argc, char *argv[])
 		}
 		i++;
 	}
-	l.dst = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (inet_pton(AF_INET, dst, &l.dst.sin_addr) != 1) {
-		fprintf(stderr, "udp_load: --dst takes an IPv4 address\n");
-		return 2;
+	struct sockaddr_in *dst4 = (struct sockaddr_in *)&l.dst;
+	*dst4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	l.dst_len = sizeof(*dst4);
+	if (inet_pton(AF_INET, dst, &dst4->sin_addr) != 1) {
+		l.dst = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+		l.dst_len = sizeof(l.dst);
+		if (inet_pton(AF_INET6, dst, &l.dst.sin6_addr) != 1) {
+			fprintf(stderr, "udp_load: --dst takes an IPv4 or IPv6 address\n");
+			return 2;
+		}
+		if (size > 1452) {
+			fprintf(stderr, "udp_load: --size takes 1..1452 over IPv6\n");
+			return 2;
+		}
 	}
+	int family = l.dst.sin6_family;
+	l.dst_text = dst;
 	/* The default window keeps the echo server's socket (Linux's default SO_RCVBUF, 212992 bytes,
 	 * charged with 256 bytes of overhead per datagram) from overflowing. */
 	if (!window) {
@@ -240,11 +254,11 @@ int main(int argc, char *argv[])
 
 	if (ff_init(argc, argv) != 0)
 		return 1;
-	l.sock = ff_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	l.sock = ff_socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	int rcvbuf = 1 << 20;
-	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct sockaddr_in6 any = { .sin6_family = (sa_family_t)family };
 	if (l.sock < 0 || ff_setsockopt(l.sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0 ||
-	    ff_bind(l.sock, (struct sockaddr *)&any, sizeof(any)) != 0) {
+	    ff_bind(l.sock, (struct sockaddr *)&any, family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0) {
 		fprintf(stderr, "udp_load: socket: %s\n", strerror(errno));
 		ff_exit();
 		return 1;
@@ -255,7 +269,7 @@ int main(int argc, char *argv[])
 	l.probe[0] = TAG_PROBE;
 	l.tx_iov = (struct iovec){ l.payload, l.size };
 	for (unsigned i = 0; i < MAX_BATCH; i++)
-		l.tx[i].msg_hdr = (struct msghdr){ .msg_name = &l.dst, .msg_namelen = sizeof(l.dst), .msg_iov = &l.tx_iov,
+		l.tx[i].msg_hdr = (struct msghdr){ .msg_name = &l.dst, .msg_namelen = l.dst_len, .msg_iov = &l.tx_iov,
 						   .msg_iovlen = 1 };
 	l.phase = PROBING;
 	l.probe_until = now_s() + PROBE_LIMIT_S;

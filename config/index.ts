@@ -22,9 +22,10 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ini from 'ini';
 import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
+import { ipv6Bytes, ipv6Text } from '../posix/ipv6.js';
 import { FfnetConfigError } from './errors.js';
 import {
-  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_VDEVS,
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_VDEVS, MAX_ADDR6,
   keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
 } from './schema.js';
@@ -100,6 +101,18 @@ export interface FfnetPortConfig {
   gateway?: string;
   mtu: number;
   staticArp: FfnetStaticArp[];
+  /** IPv6 on the port (`ipv6`, default true): link-local address, Neighbor Discovery, router advertisements. */
+  ipv6: boolean;
+  /** Configured IPv6 addresses (`addr6[]`), RFC 5952 text, in file order; the link-local one is derived at start. */
+  addr6: FfnetAddr6[];
+  /** IPv6 default router, RFC 5952 text, when configured (else learned from router advertisements). */
+  gateway6?: string;
+}
+
+/** A configured IPv6 address. */
+export interface FfnetAddr6 {
+  addr: string;
+  prefixLength: number;
 }
 
 /** `[dpdk] loop`: who turns the stack loop of the lcores besides 0. */
@@ -209,6 +222,9 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     gateway: p.gateway ?? '',
     mtu: p.mtu,
     staticArp: p.staticArp.map((e) => ({ addr: e.addr, mac: e.mac })),
+    ipv6: p.ipv6,
+    addr6: p.addr6.map((a) => `${a.addr}/${a.prefixLength}`),
+    gateway6: p.gateway6 ?? '',
   }));
   return {
     eal,
@@ -339,6 +355,11 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
       throw new FfnetConfigError(ctx.file, p.name, 'addr', `${port.addr} is already the address of [${prev}]`);
     }
     owner.set(port.addr, p.name);
+    for (const a of port.addr6) {
+      const prev6 = owner.get(a.addr);
+      if (prev6 !== undefined) throw new FfnetConfigError(ctx.file, p.name, 'addr6', `${a.addr} is already an address of [${prev6}]`);
+      owner.set(a.addr, p.name);
+    }
     ports.push(port);
   }
   const sysctl = validateSysctl(sysctlRaw, ctx);
@@ -527,17 +548,110 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
     staticArp.push({ addr: formatIpv4(e.ip), mac: e.mac });
   }
 
+  const mtu = intKey(body, section, 'mtu', ctx, 'portN');
+  const { ipv6, addr6, gateway6 } = validatePort6(body, section, ctx);
   const port: FfnetPortConfig = {
     portId,
     addr: formatIpv4(addr),
     netmask: formatIpv4(mask),
     prefixLength,
     broadcast: formatIpv4(broadcast),
-    mtu: intKey(body, section, 'mtu', ctx, 'portN'),
+    mtu,
     staticArp,
+    ipv6,
+    addr6,
   };
   if (gateway !== undefined) port.gateway = gateway;
+  if (gateway6 !== undefined) port.gateway6 = gateway6;
   return port;
+}
+
+/**
+ * A port's IPv6 keys (posix/ff_config.c checks the same, in this order): ipv6, each addr6[] entry in
+ * file order, gateway6.
+ */
+function validatePort6(body: Record<string, unknown>, section: string, ctx: Ctx): { ipv6: boolean; addr6: FfnetAddr6[]; gateway6?: string } {
+  const at = (key: string) => ({ ctx, section, key });
+  const onRaw = present(body, 'ipv6');
+  const ipv6 = onRaw === undefined ? true : parseBoolean(onRaw, at('ipv6'));
+  const entries = listOf(present(body, 'addr6'), at('addr6'));
+  const gRaw = present(body, 'gateway6');
+  if (gRaw !== undefined) single(gRaw, at('gateway6'));
+  if (!ipv6 && (entries.length > 0 || gRaw !== undefined)) {
+    throw fail(at('ipv6'), `IPv6 is off on the port, yet ${entries.length > 0 ? 'addr6' : 'gateway6'} is set (remove it, or turn IPv6 on)`);
+  }
+  if (entries.length > MAX_ADDR6) throw fail(at('addr6'), `at most ${MAX_ADDR6} entries`);
+  const addr6: Array<FfnetAddr6 & { bytes: Uint8Array }> = [];
+  for (const entry of entries) {
+    const v = nonEmpty(entry, at('addr6')) as string;
+    const m = /^([^/]*)\/(0|[1-9][0-9]{0,2})$/.exec(v);
+    if (!m) throw fail(at('addr6'), `${JSON.stringify(v)} is not an IPv6 address with a prefix length (ADDR/PREFIXLEN, e.g. 2001:db8::2/64)`);
+    const bytes = ipv6Value(m[1]!);
+    if (!bytes) throw fail(at('addr6'), `${JSON.stringify(v)}: ${JSON.stringify(m[1])} is not an IPv6 address`);
+    const len = Number(m[2]);
+    const text = formatIpv6(bytes);
+    if (len < 1 || len > 128) throw fail(at('addr6'), `${text}/${len}: prefix length ${len} is out of range (1..128)`);
+    const special = specialIpv6(bytes, true);
+    if (special) throw fail(at('addr6'), `${text} is not usable as a port address (${special})`);
+    if (len < 127 && hostBitsZero(bytes, len)) {
+      throw fail(at('addr6'), `${text} is the subnet-router anycast address of ${text}/${len}, not a host address`);
+    }
+    if (addr6.some((a) => a.addr === text)) throw fail(at('addr6'), `${text} is listed twice`);
+    addr6.push({ addr: text, prefixLength: len, bytes });
+  }
+  let gateway6: string | undefined;
+  if (gRaw !== undefined) {
+    const s = scalarText(gRaw, at('gateway6'), 'an IPv6 address');
+    const g = ipv6Value(s);
+    if (!g) throw fail(at('gateway6'), `${JSON.stringify(s)} is not an IPv6 address`);
+    const text = formatIpv6(g);
+    const special = specialIpv6(g, false);
+    if (special) throw fail(at('gateway6'), `${text} is not usable as a gateway (${special})`);
+    if (addr6.some((a) => a.addr === text)) throw fail(at('gateway6'), `${text} is the port's own address`);
+    if (!isLinkLocal6(g) && !addr6.some((a) => samePrefix(a.bytes, g, a.prefixLength))) {
+      const prefixes = addr6.map((a) => `${formatIpv6(prefixOf6(a.bytes, a.prefixLength))}/${a.prefixLength}`).join(', ');
+      throw fail(at('gateway6'), `${text} is neither link-local (fe80::/10) nor on a prefix of the port (${prefixes || 'it has no addr6'})`);
+    }
+    gateway6 = text;
+  }
+  return { ipv6, addr6: addr6.map((a) => ({ addr: a.addr, prefixLength: a.prefixLength })), ...(gateway6 !== undefined ? { gateway6 } : {}) };
+}
+
+/** An IPv6 address by inet_pton's rules (RFC 4291 §2.2 text, no zone), as 16 bytes; undefined when it is not one. */
+function ipv6Value(s: string): Uint8Array | undefined {
+  return s.includes('%') ? undefined : ipv6Bytes(s);
+}
+
+/** RFC 5952 text, as node:dgram writes addresses (ffnet prints them as Node does). */
+function formatIpv6(b: Uint8Array): string {
+  return ipv6Text(b, 0);
+}
+
+const isLinkLocal6 = (b: Uint8Array) => b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;
+
+/** Why an IPv6 address cannot be a port's own (`own`) or a gateway, or ''. */
+function specialIpv6(b: Uint8Array, own: boolean): string {
+  const zeros = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 16)) return 'unspecified';
+  if (zeros(0, 15) && b[15] === 1) return 'loopback';
+  if (b[0] === 0xff) return 'multicast';
+  if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return 'IPv4-mapped';
+  if (own && isLinkLocal6(b)) return 'link-local: every port derives its own from its MAC';
+  return '';
+}
+
+function prefixOf6(b: Uint8Array, len: number): Uint8Array {
+  return b.map((x, i) => (i * 8 >= len ? 0 : i * 8 + 8 <= len ? x : x & (0xff << (8 - (len - i * 8)))));
+}
+
+function samePrefix(a: Uint8Array, b: Uint8Array, len: number): boolean {
+  const pa = prefixOf6(a, len);
+  const pb = prefixOf6(b, len);
+  return pa.every((x, i) => x === pb[i]);
+}
+
+function hostBitsZero(b: Uint8Array, len: number): boolean {
+  return prefixOf6(b, len).every((x, i) => x === b[i]);
 }
 
 function validateSysctl(body: Record<string, unknown>, ctx: Ctx): Record<string, number> {

@@ -25,7 +25,9 @@ export type ConfigValueKind =
   | 'path'
   | 'ipv4'
   | 'netmask'
-  | 'static-arp';
+  | 'static-arp'
+  | 'ipv6'
+  | 'ipv6-prefix';
 
 /** The sections a key can belong to; 'portN' stands for every `[port0]` .. `[port31]`. */
 export type ConfigSectionKind = 'dpdk' | 'portN';
@@ -68,6 +70,11 @@ export const MAX_INLINE_LCORES = 32;
 export const MAX_VDEVS = 16;
 /** Most static neighbour entries of one port (FFS_MAX_STATIC_ARP in stack/stack.h). */
 export const MAX_STATIC_ARP = 64;
+/**
+ * Most `addr6[]` entries of one port (FFS_MAX_CONF_ADDR6 in stack/stack.h): the port's table holds
+ * FFS_MAX_ADDR6 = 8, one of them its link-local address, the rest for addresses SLAAC forms.
+ */
+export const MAX_ADDR6 = 4;
 
 /** Every key of `[dpdk]` and `[portN]`, in documentation order. */
 export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
@@ -200,6 +207,24 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     section: 'portN', key: 'arp', kind: 'static-arp', type: '"IP MAC"',
     repeatable: true, required: false, defaultText: 'none',
     description: 'Permanent neighbour entry, e.g. arp[] = 10.77.0.9 02:00:00:00:00:09 (IP in the subnet, unicast MAC).',
+  },
+  {
+    section: 'portN', key: 'addr6', kind: 'ipv6-prefix', type: 'IPv6 ADDR/PREFIXLEN',
+    repeatable: true, required: false, defaultText: 'none (the link-local address alone, and what router advertisements give)',
+    description: 'A global or unique-local IPv6 address with its prefix length, e.g. addr6[] = 2001:db8::2/64; one line per '
+      + 'address, at most 4. Not link-local: every port derives its own from its MAC (EUI-64).',
+  },
+  {
+    section: 'portN', key: 'gateway6', kind: 'ipv6', type: 'IPv6 address',
+    repeatable: false, required: false, defaultText: 'none (learned from router advertisements)',
+    description: 'IPv6 default router: a link-local address (on this port) or one on a prefix of addr6. Without it the port '
+      + 'solicits router advertisements at start.',
+  },
+  {
+    section: 'portN', key: 'ipv6', kind: 'boolean', type: 'boolean',
+    repeatable: false, required: false, default: true, defaultText: 'true',
+    description: 'IPv6 on the port: link-local address, Neighbor Discovery, router advertisements. Off (0): none of them, '
+      + 'and addr6/gateway6 may not be set.',
   },
 ].map((k) => Object.freeze(k as ConfigKeySpec)));
 

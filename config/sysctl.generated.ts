@@ -34,6 +34,21 @@ export const SYSCTL_TABLE = [
     description: "Most entries in the neighbour table of each lcore. A new neighbour past it evicts the least recently used entry nobody used (learned from a request, or failed), or, for a resolution of our own, any entry but a permanent one (counted in arp.evicted); when none may go it is refused (arp.table_full).",
   },
   {
+    name: "net.inet6.icmp6.nd6_max_age",
+    default: 1200, min: 1, max: 86400, unit: "s",
+    description: "Lifetime of a resolved IPv6 neighbour entry before it must be resolved again (iface/nd6.c keeps ARP's states: reachable until then).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_retrans_ms",
+    default: 1000, min: 10, max: 60000, unit: "ms",
+    description: "Interval between Neighbor Solicitations for an unresolved neighbour and between DAD probes (RFC 4861 RetransTimer).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_maxqueuelen",
+    default: 16, min: 1, max: 1024, unit: "packets",
+    description: "Packets held per unresolved IPv6 neighbour while Neighbor Discovery is in progress; more are dropped and counted.",
+  },
+  {
     name: "net.inet.ip.ttl",
     default: 64, min: 1, max: 255, unit: "hops",
     description: "Default TTL of IPv4 datagrams the stack sends.",
@@ -74,9 +89,19 @@ export const SYSCTL_TABLE = [
     description: "How long a partial datagram waits for its missing fragments.",
   },
   {
+    name: "net.inet6.ip6.fragttl",
+    default: 60000, min: 100, max: 120000, unit: "ms",
+    description: "How long a partial IPv6 datagram waits for its missing fragments (RFC 8200 §4.5: 60 s).",
+  },
+  {
     name: "net.inet.igmp.default_version",
     default: 3, min: 2, max: 3, unit: "version",
     description: "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).",
+  },
+  {
+    name: "net.inet6.mld.version",
+    default: 2, min: 1, max: 2, unit: "version",
+    description: "MLD version spoken in reports (2 carries source-specific memberships; 1 for older routers).",
   },
   {
     name: "kern.ipc.maxsockbuf",
@@ -92,6 +117,56 @@ export const SYSCTL_TABLE = [
     name: "net.inet.udp.tx_csum_offload",
     default: 1, min: 0, max: 1, unit: "",
     description: "1: a port that offers UDP transmit checksum offload (ffnet ifconfig: TXCSUM, udp_cksum) computes the checksum of each datagram that leaves in one frame (counted in udp.tx_csum_offload); 0: the stack sums every datagram itself. Fragments and looped-back datagrams are always summed by the stack.",
+  },
+  {
+    name: "net.inet6.ip6.hlim",
+    default: 64, min: 1, max: 255, unit: "hops",
+    description: "Default hop limit of IPv6 packets the stack sends (a router advertisement's Cur Hop Limit replaces it, RFC 4861 §6.3.4).",
+  },
+  {
+    name: "net.inet6.ip6.dad_count",
+    default: 1, min: 0, max: 15, unit: "probes",
+    description: "Neighbor Solicitations sent to detect a duplicate of each new IPv6 address (RFC 4862 DupAddrDetectTransmits); 0: no detection, addresses are usable at once.",
+  },
+  {
+    name: "net.inet6.ip6.accept_rtadv",
+    default: 1, min: 0, max: 1, unit: "",
+    description: "1: router advertisements give default routers, on-link prefixes, addresses (SLAAC, RFC 4862) and the link MTU, and a port without gateway6 solicits them at start; 0: they are ignored.",
+  },
+  {
+    name: "net.inet6.ip6.v6only",
+    default: 0, min: 0, max: 1, unit: "",
+    description: "Default of IPV6_V6ONLY for new udp6 sockets: 0 lets a socket bound to :: receive IPv4 too (as ::ffff:a.b.c.d), as Linux does.",
+  },
+  {
+    name: "net.inet6.icmp6.errppslimit",
+    default: 100, min: 0, max: 100000, unit: "per s",
+    description: "ICMPv6 error messages sent per second per lcore (0 = unlimited; RFC 4443 §2.4 f).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_maxnudhint",
+    default: 0, min: 0, max: 1000, unit: "hints",
+    description: "Upper-layer reachability confirmations accepted in a row for a neighbour before it is probed again (0: no limit).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_prune",
+    default: 1, min: 1, max: 3600, unit: "s",
+    description: "Interval of the Neighbor Discovery timer that ages neighbour entries, default routers, prefixes and addresses.",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_delay",
+    default: 5, min: 1, max: 60, unit: "s",
+    description: "DELAY_FIRST_PROBE_TIME (RFC 4861 §10): how long a stale neighbour in use waits for confirmation before it is probed.",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_umaxtries",
+    default: 3, min: 1, max: 100, unit: "probes",
+    description: "Unicast Neighbor Solicitations sent to a neighbour being probed before it is deemed unreachable (MAX_UNICAST_SOLICIT).",
+  },
+  {
+    name: "net.inet6.icmp6.nd6_mmaxtries",
+    default: 3, min: 1, max: 100, unit: "probes",
+    description: "Multicast Neighbor Solicitations sent to resolve a new neighbour before it fails and its held packets are dropped (MAX_MULTICAST_SOLICIT).",
   },
   {
     name: "dev.fault.rx_drop_ppm",

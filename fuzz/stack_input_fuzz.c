@@ -130,7 +130,7 @@ static void run_timers(uint64_t seconds)
 	clock_offset += seconds * st->tsc_hz;
 	lc->now = rte_rdtsc() + clock_offset;
 	arp_tick(lc);
-	ipv4_reasm_tick(lc);
+	ip_reasm_tick(lc);
 	igmp_tick(lc);
 }
 

@@ -634,17 +634,21 @@ private:
 	{
 		ffs_stack *st = Live(info);
 		Napi::Env env = info.Env();
-		std::vector<ffs_neigh_info> entries(1024);
-		int n = ffs_stack_neigh_dump(st, entries.data(), static_cast<unsigned>(entries.size()));
-		if (n < 0)
-			throw Napi::Error::New(env, std::string("neighbour table dump failed: ") + strerror(-n));
+		/* ARP's entries, then Neighbor Discovery's. */
+		std::vector<ffs_neigh_info> entries(2048);
+		int n4 = ffs_stack_neigh_dump(st, entries.data(), 1024);
+		int n6 = n4 < 0 ? 0 : ffs_stack_neigh6_dump(st, entries.data() + n4, 1024);
+		if (n4 < 0 || n6 < 0)
+			throw Napi::Error::New(env, std::string("neighbour table dump failed: ") + strerror(n4 < 0 ? -n4 : -n6));
+		int n = n4 + n6;
 		static const char *const states[] = { "incomplete", "reachable", "failed", "permanent" };
 		Napi::Array out = Napi::Array::New(env, n);
 		for (int i = 0; i < n; i++) {
 			const ffs_neigh_info &e = entries[i];
 			Napi::Object o = Napi::Object::New(env);
 			o.Set("portId", e.port_id);
-			o.Set("addr", FormatIpv4(e.addr));
+			char text6[64];
+			o.Set("addr", e.v6 ? std::string(ip6_format(&e.addr6, text6)) : FormatIpv4(e.addr));
 			o.Set("mac", e.state == FFS_NEIGH_INCOMPLETE || e.state == FFS_NEIGH_FAILED ? std::string() : FormatMac(e.mac));
 			o.Set("state", states[e.state]);
 			o.Set("expiresIn", e.expires_in_s);
@@ -866,6 +870,24 @@ private:
 				if (eth_addr_parse(e.Get("mac").As<Napi::String>().Utf8Value().c_str(), &pc.static_arp[k].mac) != 0)
 					throw Napi::TypeError::New(env, "staticArp.mac must be a MAC address");
 			}
+			pc.ipv6_off = p.Get("ipv6").IsBoolean() && !p.Get("ipv6").As<Napi::Boolean>().Value();
+			Napi::Value a6 = p.Get("addr6");
+			Napi::Array addr6 = a6.IsArray() ? a6.As<Napi::Array>() : Napi::Array::New(env);
+			if (addr6.Length() > FFS_MAX_CONF_ADDR6)
+				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_CONF_ADDR6) + " IPv6 addresses per port");
+			pc.n_addr6 = addr6.Length();
+			for (unsigned k = 0; k < pc.n_addr6; k++) {
+				std::string text = addr6.Get(k).As<Napi::String>().Utf8Value();
+				size_t slash = text.find('/');
+				if (slash == std::string::npos || ip6_parse(text.substr(0, slash).c_str(), &pc.addr6[k].addr) != 0)
+					throw Napi::TypeError::New(env, "addr6 must hold IPv6 ADDR/PREFIXLEN strings");
+				pc.addr6[k].prefixlen = static_cast<uint8_t>(std::stoul(text.substr(slash + 1)));
+			}
+			Napi::Value gw6 = p.Get("gateway6");
+			pc.gateway6 = IP6_ANY;
+			if (gw6.IsString() && gw6.As<Napi::String>().Utf8Value().size() &&
+			    ip6_parse(gw6.As<Napi::String>().Utf8Value().c_str(), &pc.gateway6) != 0)
+				throw Napi::TypeError::New(env, "gateway6 must be an IPv6 address");
 		}
 		Napi::Object sysctl = cfg.Get("sysctl").As<Napi::Object>();
 		Napi::Array names = sysctl.GetPropertyNames();

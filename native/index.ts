@@ -24,6 +24,12 @@ export interface NativePortConfig {
   mtu: number;
   /** Permanent neighbour entries. */
   staticArp: Array<{ addr: string; mac: string }>;
+  /** IPv6 on the port (absent: on). */
+  ipv6?: boolean;
+  /** Configured IPv6 addresses as 'ADDR/PREFIXLEN' (absent: none). */
+  addr6?: string[];
+  /** IPv6 default router, or '' for none (learned from router advertisements). */
+  gateway6?: string;
 }
 
 /** The whole stack configuration, already validated (config/ builds it from ffnet.ini). */
@@ -98,6 +104,7 @@ export interface NativePortInfo {
 /** One neighbour (ARP) entry, merged over the lcores' caches (the most settled state, packets held on any). */
 export interface NativeNeighbour {
   portId: number;
+  /** An IPv4 address (ARP's entries, listed first) or an IPv6 one in RFC 5952 text (Neighbor Discovery's). */
   addr: string;
   /** '' while incomplete. */
   mac: string;
@@ -174,6 +181,7 @@ export interface NativeStack {
 export interface NativePosix {
   constants: Record<string, number>;
   socket(domain: number, type: number, protocol: number): number;
+  /** Addresses: IPv4 dotted quads, or IPv6 literals with an optional `%scope` (a number or `portN`). */
   bind(fd: number, address: string, port: number): number;
   connect(fd: number, address: string | null, port: number): number;
   close(fd: number): number;
@@ -183,9 +191,10 @@ export interface NativePosix {
   sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<number | string | null>, ports: number[], flags: number): number;
   /** Hands what this thread's sends queued to the devices now (inline mode; a no-op otherwise). */
   kickTx(): void;
-  recvmmsg(fd: number, arena: Uint8Array, slot: number, max: number, flags: number, desc: Int32Array): number;
-  getsockname(fd: number): number | { address: string; port: number };
-  getpeername(fd: number): number | { address: string; port: number };
+  /** On an AF_INET6 socket: [count, the sources as text]. */
+  recvmmsg(fd: number, arena: Uint8Array, slot: number, max: number, flags: number, desc: Int32Array): number | [number, string[]];
+  getsockname(fd: number): number | { address: string; port: number; family: 'IPv4' | 'IPv6' };
+  getpeername(fd: number): number | { address: string; port: number; family: 'IPv4' | 'IPv6' };
   setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
   getsockopt(fd: number, level: number, name: number): number | [number] | string;
   ioctl(fd: number, request: number, value: number): number | [number];
@@ -205,6 +214,12 @@ export interface NativePosix {
 
 /** Bit of a lent datagram's port word (desc[i*4 + 3]): its bytes were copied into the scratch buffer. */
 export const DGRAM_COPIED = 0x10000;
+/**
+ * Bit of a datagram's port word: it came over IPv6; its source address is the 16 bytes `address`
+ * (desc[i*4 + 2]) bytes before its payload, in the same memory, and a link-local source's scope id
+ * is in bits 24..31 of the port word.
+ */
+export const DGRAM_V6 = 0x20000;
 
 /**
  * Zero-copy receive: the packet pool's memory as an external ArrayBuffer, and datagrams lent in place

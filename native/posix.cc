@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string>
@@ -95,24 +96,84 @@ bool ParseAddr(const Napi::Value &v, in_addr *out)
 	return v.IsString() && inet_pton(AF_INET, v.As<Napi::String>().Utf8Value().c_str(), out) == 1;
 }
 
-sockaddr_in MakeSin(const Napi::CallbackInfo &info, size_t addr_i, size_t port_i, bool *ok)
+/**
+ * The interface index of a `%scope` suffix: a number, or a port name `portN` (index N + 1, as the
+ * stack numbers its interfaces); 0 when it names nothing (the call then fails as the kernel's does).
+ */
+uint32_t ScopeId(const std::string &scope)
 {
-	sockaddr_in sin{};
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(static_cast<uint16_t>(info[port_i].As<Napi::Number>().Uint32Value()));
-	*ok = ParseAddr(info[addr_i], &sin.sin_addr);
-	return sin;
+	char *end = nullptr;
+	unsigned long n = strtoul(scope.c_str(), &end, 10);
+	if (!scope.empty() && *end == '\0')
+		return static_cast<uint32_t>(n);
+	if (scope.compare(0, 4, "port") == 0 && scope.size() > 4) {
+		n = strtoul(scope.c_str() + 4, &end, 10);
+		if (*end == '\0' && n < UINT32_MAX)
+			return static_cast<uint32_t>(n + 1);
+	}
+	return 0;
 }
 
-Napi::Value AddrResult(Napi::Env env, int rc, const sockaddr_in &sin)
+/**
+ * An address argument: IPv4 (a host-order number or a dotted quad) as sockaddr_in, IPv6 (a literal,
+ * `%scope` allowed) as sockaddr_in6; *len 0 when it is neither.
+ */
+sockaddr_storage MakeSockaddr(const Napi::Value &addr, const Napi::Value &port_value, socklen_t *len)
+{
+	sockaddr_storage ss{};
+	uint16_t port = htons(static_cast<uint16_t>(port_value.As<Napi::Number>().Uint32Value()));
+	auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
+	*len = 0;
+	if (ParseAddr(addr, &sin->sin_addr)) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = port;
+		*len = sizeof(sockaddr_in);
+		return ss;
+	}
+	if (!addr.IsString())
+		return ss;
+	std::string text = addr.As<Napi::String>().Utf8Value();
+	auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+	size_t pct = text.find('%');
+	if (pct != std::string::npos) {
+		sin6->sin6_scope_id = ScopeId(text.substr(pct + 1));
+		text.resize(pct);
+	}
+	if (inet_pton(AF_INET6, text.c_str(), &sin6->sin6_addr) != 1)
+		return ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = port;
+	*len = sizeof(sockaddr_in6);
+	return ss;
+}
+
+/** An address as text: dotted quad, or IPv6 with `%portN` for a scoped (link-local) one. */
+std::string AddrText(const sockaddr_storage &ss)
+{
+	char buf[INET6_ADDRSTRLEN];
+	if (ss.ss_family != AF_INET6)
+		return inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(&ss)->sin_addr, buf, sizeof(buf));
+	const auto *sin6 = reinterpret_cast<const sockaddr_in6 *>(&ss);
+	std::string text = inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+	if (sin6->sin6_scope_id)
+		text += "%port" + std::to_string(sin6->sin6_scope_id - 1);
+	return text;
+}
+
+uint16_t PortOf(const sockaddr_storage &ss)
+{
+	return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6 *>(&ss)->sin6_port
+					       : reinterpret_cast<const sockaddr_in *>(&ss)->sin_port);
+}
+
+Napi::Value AddrResult(Napi::Env env, int rc, const sockaddr_storage &ss)
 {
 	if (rc < 0)
 		return Napi::Number::New(env, -errno);
-	char buf[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &sin.sin_addr, buf, sizeof(buf));
 	Napi::Object o = Napi::Object::New(env);
-	o.Set("address", buf);
-	o.Set("port", ntohs(sin.sin_port));
+	o.Set("address", AddrText(ss));
+	o.Set("port", PortOf(ss));
+	o.Set("family", ss.ss_family == AF_INET6 ? "IPv6" : "IPv4");
 	return o;
 }
 
@@ -124,11 +185,11 @@ Napi::Value Socket(const Napi::CallbackInfo &info)
 /** bind(fd, address, port) */
 Napi::Value Bind(const Napi::CallbackInfo &info)
 {
-	bool ok;
-	sockaddr_in sin = MakeSin(info, 1, 2, &ok);
-	if (!ok)
+	socklen_t len;
+	sockaddr_storage ss = MakeSockaddr(info[1], info[2], &len);
+	if (!len)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Result(info.Env(), ff_bind(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+	return Result(info.Env(), ff_bind(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&ss), len));
 }
 
 /** connect(fd, address | null, port): null disconnects (AF_UNSPEC). */
@@ -139,11 +200,11 @@ Napi::Value Connect(const Napi::CallbackInfo &info)
 		sa.sa_family = AF_UNSPEC;
 		return Result(info.Env(), ff_connect(OwnFd(info, 0), &sa, sizeof(sa)));
 	}
-	bool ok;
-	sockaddr_in sin = MakeSin(info, 1, 2, &ok);
-	if (!ok)
+	socklen_t len;
+	sockaddr_storage ss = MakeSockaddr(info[1], info[2], &len);
+	if (!len)
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Result(info.Env(), ff_connect(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+	return Result(info.Env(), ff_connect(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&ss), len));
 }
 
 Napi::Value Close(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_close(OwnFd(info, 0))); }
@@ -154,12 +215,12 @@ Napi::Value Sendto(const Napi::CallbackInfo &info)
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
 	if (info[3].IsNull())
 		return Sent(info.Env(), ff_sendto(OwnFd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), nullptr, 0));
-	bool ok;
-	sockaddr_in sin = MakeSin(info, 3, 4, &ok);
-	if (!ok)
+	socklen_t len;
+	sockaddr_storage ss = MakeSockaddr(info[3], info[4], &len);
+	if (!len)
 		return Napi::Number::New(info.Env(), -EINVAL);
 	return Sent(info.Env(), ff_sendto(OwnFd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2),
-					  reinterpret_cast<sockaddr *>(&sin), sizeof(sin)));
+					  reinterpret_cast<sockaddr *>(&ss), len));
 }
 
 /** recvfrom(fd, into: Uint8Array, flags) → [bytes, address, port] or -errno */
@@ -167,17 +228,15 @@ Napi::Value Recvfrom(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
-	sockaddr_in sin{};
-	socklen_t len = sizeof(sin);
-	ssize_t n = ff_recvfrom(OwnFd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), reinterpret_cast<sockaddr *>(&sin), &len);
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	ssize_t n = ff_recvfrom(OwnFd(info, 0), buf.Data(), buf.ByteLength(), Int(info, 2), reinterpret_cast<sockaddr *>(&ss), &len);
 	if (n < 0)
 		return Napi::Number::New(env, -errno);
-	char addr[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr));
 	Napi::Array out = Napi::Array::New(env, 3);
 	out.Set(0u, Napi::Number::New(env, static_cast<double>(n)));
-	out.Set(1u, addr);
-	out.Set(2u, ntohs(sin.sin_port));
+	out.Set(1u, AddrText(ss));
+	out.Set(2u, PortOf(ss));
 	return out;
 }
 
@@ -199,7 +258,7 @@ Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 	uint32_t n = payloads.Length() < UIO_MAXIOV ? payloads.Length() : UIO_MAXIOV;
 	mmsghdr msgs[kMmsgChunk];
 	iovec iovs[kMmsgChunk];
-	sockaddr_in sins[kMmsgChunk];
+	sockaddr_storage names[kMmsgChunk];
 	long total = 0;
 	for (uint32_t base = 0; base < n || n == 0; base += kMmsgChunk) {
 		uint32_t k = n - base < kMmsgChunk ? n - base : kMmsgChunk;
@@ -212,13 +271,12 @@ Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 			msgs[j].msg_hdr.msg_iovlen = 1;
 			Napi::Value a = addrs.Get(i);
 			if (!a.IsNull() && !a.IsUndefined()) {
-				sins[j] = {};
-				sins[j].sin_family = AF_INET;
-				sins[j].sin_port = htons(static_cast<uint16_t>(ports.Get(i).As<Napi::Number>().Uint32Value()));
-				if (!ParseAddr(a, &sins[j].sin_addr))
+				socklen_t len = 0;
+				names[j] = MakeSockaddr(a, ports.Get(i), &len);
+				if (!len)
 					return total ? Sent(info.Env(), total) : Napi::Number::New(info.Env(), -EINVAL);
-				msgs[j].msg_hdr.msg_name = &sins[j];
-				msgs[j].msg_hdr.msg_namelen = sizeof(sins[j]);
+				msgs[j].msg_hdr.msg_name = &names[j];
+				msgs[j].msg_hdr.msg_namelen = len;
 			}
 		}
 		int rc = ff_sendmmsg(fd, msgs, k, flags);
@@ -241,6 +299,7 @@ Napi::Value KickTx(const Napi::CallbackInfo &info)
 /**
  * recvmmsg(fd, arena: Uint8Array, slot: number, max: number, flags, desc: Int32Array) → count or -errno.
  * Datagram i lands at arena[i*slot ..]; desc[i*4 ..] = [length, address (host order, as int32), port, flags].
+ * On an AF_INET6 socket → [count, addresses: string[]] (the sources as text; desc's address word 0).
  */
 Napi::Value Recvmmsg(const Napi::CallbackInfo &info)
 {
@@ -252,41 +311,53 @@ Napi::Value Recvmmsg(const Napi::CallbackInfo &info)
 		return Napi::Number::New(info.Env(), -EINVAL);
 	std::vector<mmsghdr> msgs(max);
 	std::vector<iovec> iovs(max);
-	std::vector<sockaddr_in> sins(max);
+	std::vector<sockaddr_storage> names(max);
 	for (uint32_t i = 0; i < max; i++) {
 		iovs[i] = { arena.Data() + static_cast<size_t>(i) * slot, slot };
 		msgs[i] = {};
 		msgs[i].msg_hdr.msg_iov = &iovs[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &sins[i];
-		msgs[i].msg_hdr.msg_namelen = sizeof(sins[i]);
+		msgs[i].msg_hdr.msg_name = &names[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(names[i]);
 	}
 	int n = ff_recvmmsg(OwnFd(info, 0), msgs.data(), max, Int(info, 4), nullptr);
 	if (n < 0)
 		return Napi::Number::New(info.Env(), -errno);
+	Napi::Array texts;
 	for (int i = 0; i < n; i++) {
+		const sockaddr_storage &ss = names[i];
 		desc[i * 4] = static_cast<int32_t>(msgs[i].msg_len);
-		desc[i * 4 + 1] = static_cast<int32_t>(ntohl(sins[i].sin_addr.s_addr));
-		desc[i * 4 + 2] = ntohs(sins[i].sin_port);
+		desc[i * 4 + 1] = ss.ss_family == AF_INET6 ? 0 : static_cast<int32_t>(ntohl(reinterpret_cast<const sockaddr_in *>(&ss)->sin_addr.s_addr));
+		desc[i * 4 + 2] = PortOf(ss);
 		desc[i * 4 + 3] = msgs[i].msg_hdr.msg_flags;
+		if (ss.ss_family == AF_INET6) {
+			if (texts.IsEmpty())
+				texts = Napi::Array::New(info.Env(), n);
+			texts.Set(static_cast<uint32_t>(i), AddrText(ss));
+		}
 	}
-	return Napi::Number::New(info.Env(), n);
+	if (texts.IsEmpty())
+		return Napi::Number::New(info.Env(), n);
+	Napi::Array out = Napi::Array::New(info.Env(), 2);
+	out.Set(0u, Napi::Number::New(info.Env(), n));
+	out.Set(1u, texts);
+	return out;
 }
 
 Napi::Value Getsockname(const Napi::CallbackInfo &info)
 {
-	sockaddr_in sin{};
-	socklen_t len = sizeof(sin);
-	int rc = ff_getsockname(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
-	return AddrResult(info.Env(), rc, sin);
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	int rc = ff_getsockname(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&ss), &len);
+	return AddrResult(info.Env(), rc, ss);
 }
 
 Napi::Value Getpeername(const Napi::CallbackInfo &info)
 {
-	sockaddr_in sin{};
-	socklen_t len = sizeof(sin);
-	int rc = ff_getpeername(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&sin), &len);
-	return AddrResult(info.Env(), rc, sin);
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	int rc = ff_getpeername(OwnFd(info, 0), reinterpret_cast<sockaddr *>(&ss), &len);
+	return AddrResult(info.Env(), rc, ss);
 }
 
 /** setsockopt(fd, level, name, value: number | Uint8Array): numbers are passed as an int. */
@@ -411,6 +482,9 @@ Napi::Object Constants(Napi::Env env)
 	C(SO_DOMAIN); C(SO_PROTOCOL);
 	C(IP_TTL); C(IP_TOS); C(IP_MULTICAST_TTL); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_IF); C(IP_MULTICAST_ALL);
 	C(IP_ADD_MEMBERSHIP); C(IP_DROP_MEMBERSHIP); C(IP_ADD_SOURCE_MEMBERSHIP); C(IP_DROP_SOURCE_MEMBERSHIP);
+	C(IPPROTO_IPV6); C(IPV6_V6ONLY); C(IPV6_UNICAST_HOPS); C(IPV6_MULTICAST_HOPS); C(IPV6_MULTICAST_LOOP);
+	C(IPV6_MULTICAST_IF); C(IPV6_TCLASS); C(IPV6_JOIN_GROUP); C(IPV6_LEAVE_GROUP); C(MCAST_JOIN_SOURCE_GROUP);
+	C(MCAST_LEAVE_SOURCE_GROUP);
 	C(MSG_DONTWAIT); C(MSG_PEEK); C(MSG_TRUNC); C(MSG_WAITALL);
 	C(FIONBIO); C(FIONREAD); C(F_GETFL); C(F_SETFL); C(F_GETFD); C(F_SETFD); C(O_NONBLOCK); C(FD_CLOEXEC);
 	C(EPOLLIN); C(EPOLLOUT); C(EPOLLERR); C(EPOLLHUP); C(EPOLLET); C(EPOLLONESHOT); C(EPOLLRDNORM); C(EPOLLWRNORM);

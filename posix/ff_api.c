@@ -29,6 +29,8 @@
 #include "stack/lcore/lcore.h"
 #include "stack/sock/sock.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
+#include "stack/wire/ipv6.h"
 
 /** One thread's application context for one stack. */
 struct ff_ctx {
@@ -325,7 +327,7 @@ int ff_socket(int domain, int type, int protocol)
 	int base = type & 0xf; /* Linux's SOCK_TYPE_MASK */
 	if (type & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return fail(-EINVAL);
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return fail(-EAFNOSUPPORT);
 	if (base > SOCK_PACKET)
 		return fail(-EINVAL);
@@ -343,10 +345,15 @@ int ff_socket(int domain, int type, int protocol)
 	if (rc < 0)
 		return fail(rc);
 	so->nonblock = type & SOCK_NONBLOCK;
+	if (domain == AF_INET6)
+		ffs_sock_set_family6(st, so);
 	return (int)so->id;
 }
 
 enum sin_use { SIN_BIND, SIN_CONNECT, SIN_SEND };
+
+/** The shortest sockaddr_in6 Linux takes (RFC 2133's, without sin6_scope_id). */
+#define SIN6_LEN_RFC2133 24
 
 /**
  * Reads an AF_INET address as Linux's inet layer does for bind, connect or sendto: 0, 1 for
@@ -373,6 +380,74 @@ static int read_sin(const struct sockaddr *addr, socklen_t len, uint32_t *ip, ui
 	if (addr->sa_family == AF_INET || (addr->sa_family == AF_UNSPEC && (use == SIN_SEND || *ip == 0)))
 		return 0;
 	return -EAFNOSUPPORT;
+}
+
+/** An address given to an AF_INET6 socket: IPv6 (v6), or IPv4 (a v4-mapped address or an AF_INET
+ *  one, which Linux's udpv6_sendmsg and ip6_datagram_connect hand to IPv4). */
+struct sin6_arg {
+	bool v6;
+	uint32_t ip;     /**< host order, when !v6 */
+	uint8_t ip6[16];
+	uint32_t scope_id;
+	uint16_t port;
+};
+
+/**
+ * Reads an address given to an AF_INET6 socket as Linux's inet6_bind, ip6_datagram_connect and
+ * udpv6_sendmsg do: 0, 1 for connect's or sendto's AF_UNSPEC, or a negative errno.
+ */
+static int read_sin6(const struct ffs_sock *so, const struct sockaddr *addr, socklen_t len, struct sin6_arg *out,
+		     enum sin_use use)
+{
+	if (len > sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	if (!addr && len)
+		return -EFAULT;
+	if (use != SIN_BIND) {
+		if (len < sizeof(sa_family_t))
+			return -EINVAL;
+		if (addr->sa_family == AF_UNSPEC)
+			return 1;
+		if (addr->sa_family == AF_INET) {
+			if (so->v6only)
+				return use == SIN_CONNECT ? -EAFNOSUPPORT : -ENETUNREACH;
+			*out = (struct sin6_arg){ .v6 = false };
+			return read_sin(addr, len, &out->ip, &out->port, use);
+		}
+	}
+	if (len < SIN6_LEN_RFC2133)
+		return -EINVAL;
+	if (addr->sa_family != AF_INET6)
+		return use == SIN_SEND ? -EINVAL : -EAFNOSUPPORT;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
+	*out = (struct sin6_arg){ .v6 = true, .port = ntohs(sin6->sin6_port) };
+	memcpy(out->ip6, &sin6->sin6_addr, 16);
+	if (len >= sizeof(struct sockaddr_in6))
+		out->scope_id = sin6->sin6_scope_id;
+	if (ffs_in6_is_v4mapped(out->ip6) && use != SIN_BIND) {
+		if (so->v6only)
+			return -ENETUNREACH;
+		out->v6 = false;
+		out->ip = ffs_in6_v4(out->ip6);
+	}
+	return 0;
+}
+
+/** Writes an AF_INET6 socket's view of an address: IPv6 as is, IPv4 (v4 non-NULL) v4-mapped. */
+static void write_sin6(struct sockaddr *out, socklen_t *len, const uint8_t *ip6, uint32_t v4, uint32_t scope_id,
+		       uint16_t port)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	if (!out || !len)
+		return;
+	if (ip6) {
+		memcpy(&sin6.sin6_addr, ip6, 16);
+		sin6.sin6_scope_id = scope_id;
+	} else {
+		ffs_in6_from_v4(v4, sin6.sin6_addr.s6_addr);
+	}
+	memcpy(out, &sin6, *len < sizeof(sin6) ? *len : sizeof(sin6));
+	*len = sizeof(sin6);
 }
 
 static void write_sin(struct sockaddr *out, socklen_t *len, uint32_t ip, uint16_t port)
@@ -406,7 +481,15 @@ int ff_bind(int s, const struct sockaddr *addr, socklen_t addrlen)
 	uint32_t ip;
 	uint16_t port;
 	int how;
-	struct ffs_sock *so = sock_and_addr(s, addr, addrlen, SIN_BIND, &st, &ip, &port, &how);
+	struct ffs_sock *so = sock_of(s, &st);
+	if (so && so->v6) {
+		struct sin6_arg a;
+		int rc = read_sin6(so, addr, addrlen, &a, SIN_BIND);
+		if (rc == 0)
+			rc = ffs_sock_bind6(st, so, a.ip6, a.scope_id, a.port);
+		return rc < 0 ? fail(rc) : 0;
+	}
+	so = sock_and_addr(s, addr, addrlen, SIN_BIND, &st, &ip, &port, &how);
 	if (!so)
 		return -1;
 	int rc = ffs_sock_bind(st, so, ip, port);
@@ -420,7 +503,21 @@ int ff_connect(int s, const struct sockaddr *addr, socklen_t addrlen)
 	uint32_t ip;
 	uint16_t port;
 	int how;
-	struct ffs_sock *so = sock_and_addr(s, addr, addrlen, SIN_CONNECT, &st, &ip, &port, &how);
+	struct ffs_sock *so = sock_of(s, &st);
+	if (so && so->v6) {
+		struct sin6_arg a;
+		int rc = read_sin6(so, addr, addrlen, &a, SIN_CONNECT);
+		/* Linux's inet_dgram_connect binds before the address is looked at (a refused connect
+		 * leaves the socket bound). */
+		if (rc != 1 && addr && addrlen >= sizeof(sa_family_t) && ffs_sock_autobind(st, so) < 0)
+			return fail(-EAGAIN);
+		if (rc == 0)
+			rc = a.v6 ? ffs_sock_connect6(st, so, a.ip6, a.scope_id, a.port) : ffs_sock_connect(st, so, a.ip, a.port);
+		else if (rc == 1)
+			rc = ffs_sock_disconnect(st, so);
+		return rc < 0 ? fail(rc) : 0;
+	}
+	so = sock_and_addr(s, addr, addrlen, SIN_CONNECT, &st, &ip, &port, &how);
 	if (!so)
 		return -1;
 	/* read_sin reports AF_UNSPEC (a disconnect) as 1. */
@@ -457,6 +554,18 @@ bool sock_ready(void *arg)
 	return w->write ? ffs_sock_writable(so) || atomic_load(&so->so_error) : ffs_sock_readable(so);
 }
 
+/** An AF_INET6 socket's send over IPv6 (dst NULL: its connected peer). */
+static ssize_t send6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
+		     int flags, const struct ip6_addr *dst, uint32_t scope, uint16_t port)
+{
+	bool saved = so->nonblock;
+	if (flags & MSG_DONTWAIT)
+		so->nonblock = true;
+	int rc = ffs_sock_sendv6(st, so, iov, iovcnt, m, dst, scope, port);
+	so->nonblock = saved;
+	return rc < 0 ? fail(rc) : rc;
+}
+
 ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
 		      const struct sockaddr *to, socklen_t tolen)
 {
@@ -472,7 +581,25 @@ ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbu
 			return fail(-EFAULT);
 	uint32_t ip = 0;
 	uint16_t port = 0;
-	if (to) {
+	if (__builtin_expect(so->v6, 0)) {
+		/* An AF_INET6 socket's destination, or its connected peer, is IPv6 unless v4-mapped. */
+		struct sin6_arg a;
+		int rc = to ? read_sin6(so, to, tolen, &a, SIN_SEND) : 1;
+		if (rc < 0)
+			return fail(rc);
+		if (rc == 1) {
+			/* No destination (or AF_UNSPEC): the connected peer. */
+			if (so->connected && !ffs_in6_is_v4mapped(so->raddr6))
+				return send6(st, so, iov, iovcnt, m, flags, NULL, 0, 0);
+		} else if (a.port == 0) {
+			return fail(-EINVAL);
+		} else if (a.v6) {
+			return send6(st, so, iov, iovcnt, m, flags, (const struct ip6_addr *)a.ip6, a.scope_id, a.port);
+		} else {
+			ip = a.ip;
+			port = a.port;
+		}
+	} else if (to) {
 		int rc = read_sin(to, tolen, &ip, &port, SIN_SEND);
 		if (rc < 0)
 			return fail(rc);
@@ -526,9 +653,14 @@ static ssize_t recvv(int s, const struct iovec *iov, int iovcnt, int flags, stru
 		uint32_t src, dst;
 		uint16_t sport;
 		bool truncated = false;
-		int rc = ffs_sock_recvv(st, so, iov, iovcnt, &src, &sport, &dst, &truncated, flags & MSG_PEEK);
+		struct ffs_src6 src6;
+		int rc = so->v6 ? ffs_sock_recvv6(st, so, iov, iovcnt, &src6, &sport, &truncated, flags & MSG_PEEK)
+				: ffs_sock_recvv(st, so, iov, iovcnt, &src, &sport, &dst, &truncated, flags & MSG_PEEK);
 		if (rc >= 0) {
-			write_sin(from, fromlen, src, sport);
+			if (so->v6)
+				write_sin6(from, fromlen, src6.addr, 0, src6.scope_id, sport);
+			else
+				write_sin(from, fromlen, src, sport);
 			if (msg_flags)
 				*msg_flags = truncated ? MSG_TRUNC : 0;
 			if (!(flags & MSG_TRUNC) && truncated) {
@@ -586,6 +718,38 @@ ssize_t ff_recvmsg(int s, struct msghdr *msg, int flags)
 #define MMSG_BURST 32
 #define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM | MSG_MORE | MSG_DONTROUTE)
 
+/*
+ * An AF_INET6 socket's destination of message mh for a send burst, as ff_send_dgram reads it: IPv6
+ * into *d with its address in *dst6, IPv4 (a v4-mapped or AF_INET one, or a connected v4-mapped
+ * peer) as dst and dport. false: one the burst leaves to ff_sendmsg (it fails, or needs a peer).
+ */
+static bool mmsg_dst6(const struct ffs_sock *so, const struct msghdr *mh, struct ffs_dgram_out *d, struct ip6_addr *dst6)
+{
+	*d = (struct ffs_dgram_out){ 0 };
+	struct sin6_arg a;
+	int rc = mh->msg_name ? read_sin6(so, mh->msg_name, mh->msg_namelen, &a, SIN_SEND) : 1;
+	if (rc < 0)
+		return false;
+	if (rc == 1) {
+		if (!so->connected)
+			return false;
+		if (!ffs_in6_is_v4mapped(so->raddr6)) {
+			memcpy(dst6->b, so->raddr6, 16);
+			*d = (struct ffs_dgram_out){ .dport = so->rport, .dst6 = dst6, .scope = so->scope_id };
+		}
+		return true;
+	}
+	if (a.port == 0)
+		return false;
+	if (a.v6) {
+		memcpy(dst6->b, a.ip6, 16);
+		*d = (struct ffs_dgram_out){ .dport = a.port, .dst6 = dst6, .scope = a.scope_id };
+	} else {
+		*d = (struct ffs_dgram_out){ .dst = a.ip, .dport = a.port };
+	}
+	return true;
+}
+
 int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 {
 	if (!msgvec && vlen)
@@ -602,6 +766,7 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 		 * which sends it, waits, or fails with its errno, as a single call would. */
 		struct ffs_dgram_out d[MMSG_BURST];
 		size_t lens[MMSG_BURST];
+		struct ip6_addr dst6[MMSG_BURST];
 		unsigned k = 0;
 		while (so && k < MMSG_BURST && i + k < vlen) {
 			const struct msghdr *mh = &msgvec[i + k].msg_hdr;
@@ -613,11 +778,20 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 				len += mh->msg_iov[j].iov_len;
 			if (j < mh->msg_iovlen)
 				break;
-			uint32_t ip = 0;
-			uint16_t port = 0;
-			if (mh->msg_name && (read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0))
-				break;
-			d[k] = (struct ffs_dgram_out){ mh->msg_iov, (int)mh->msg_iovlen, ip, port };
+			if (__builtin_expect(so->v6, 0)) {
+				if (!mmsg_dst6(so, mh, &d[k], &dst6[k]))
+					break;
+			} else {
+				uint32_t ip = 0;
+				uint16_t port = 0;
+				if (mh->msg_name && (read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0))
+					break;
+				d[k].dst = ip;
+				d[k].dport = port;
+				d[k].dst6 = NULL;
+			}
+			d[k].iov = mh->msg_iov;
+			d[k].iovcnt = (int)mh->msg_iovlen;
 			lens[k] = len;
 			k++;
 		}
@@ -645,13 +819,20 @@ static unsigned recv_bursts(struct ffs_stack *st, struct ffs_sock *so, struct mm
 	while (i < vlen) {
 		struct ffs_dgram_in d[MMSG_BURST];
 		unsigned k = vlen - i < MMSG_BURST ? vlen - i : MMSG_BURST;
-		for (unsigned j = 0; j < k; j++)
-			d[j] = (struct ffs_dgram_in){ .iov = msgvec[i + j].msg_hdr.msg_iov, .iovcnt = (int)msgvec[i + j].msg_hdr.msg_iovlen };
+		/* Only the buffers: the socket layer fills in the rest (a zeroing initialiser costs IPv4 the
+		 * IPv6 source's bytes). */
+		for (unsigned j = 0; j < k; j++) {
+			d[j].iov = msgvec[i + j].msg_hdr.msg_iov;
+			d[j].iovcnt = (int)msgvec[i + j].msg_hdr.msg_iovlen;
+		}
 		unsigned got = (unsigned)ffs_sock_recvv_burst(st, so, d, k);
 		for (unsigned j = 0; j < got; j++) {
 			struct msghdr *mh = &msgvec[i + j].msg_hdr;
 			socklen_t namelen = mh->msg_namelen;
-			write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
+			if (__builtin_expect(so->v6, 0))
+				write_sin6(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src6.addr, 0, d[j].src6.scope_id, d[j].sport);
+			else
+				write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
 			mh->msg_namelen = mh->msg_name ? namelen : 0;
 			mh->msg_flags = d[j].truncated ? MSG_TRUNC : 0;
 			mh->msg_controllen = 0;
@@ -723,7 +904,10 @@ int ff_getsockname(int s, struct sockaddr *name, socklen_t *namelen)
 		return -1;
 	if (!name || !namelen)
 		return fail(-EFAULT);
-	write_sin(name, namelen, so->laddr, so->lport);
+	if (so->v6)
+		write_sin6(name, namelen, so->laddr6, 0, so->scope_id, so->lport);
+	else
+		write_sin(name, namelen, so->laddr, so->lport);
 	return 0;
 }
 
@@ -738,7 +922,10 @@ int ff_getpeername(int s, struct sockaddr *name, socklen_t *namelen)
 		return fail(-ENOTCONN);
 	if (!name || !namelen)
 		return fail(-EFAULT);
-	write_sin(name, namelen, so->raddr, so->rport);
+	if (so->v6)
+		write_sin6(name, namelen, so->raddr6, 0, ip6_is_linklocal(ffs_in6(so->raddr6)) ? so->scope_id : 0, so->rport);
+	else
+		write_sin(name, namelen, so->raddr, so->rport);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
  * ffnet's F-Stack-style socket API for C programs: ff_socket, ff_bind, ..., ff_epoll_wait.
  *
- * The calls behave as Linux's do for UDP/IPv4 sockets, including errno, but act on the user-space
+ * The calls behave as Linux's do for UDP sockets (AF_INET, and AF_INET6 with sockaddr_in6, scope id =
+ * port index + 1, dual stack), including errno, but act on the user-space
  * stack running in this process (started by ff_init, or by the Node addon). Descriptors live in
  * their own space: a socket's fd is not a kernel fd, and kernel calls on it fail.
  *

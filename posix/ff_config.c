@@ -140,8 +140,8 @@ static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "memory
 					 "huge_dir", "proc_type", "nb_procs", "proc_id",
 					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
 					 "extra_args", NULL };
-static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", NULL };
-static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", NULL };
+static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", "addr6", "gateway6", "ipv6", NULL };
+static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", "addr6", NULL };
 
 static bool listed(const char *const names[], const char *name)
 {
@@ -417,6 +417,25 @@ static int scalar(struct section *s, const char *key, const char **out)
 	return 0;
 }
 
+/** A boolean key (true/false, yes/no, on/off, 1/0, any case), `def` when absent. */
+static int bool_key(struct section *s, const char *key, bool def, bool *out)
+{
+	const char *v;
+	if (scalar(s, key, &v) < 0)
+		return -1;
+	*out = def;
+	if (!v)
+		return 0;
+	const char *t[] = { "true", "yes", "on", "1" }, *f[] = { "false", "no", "off", "0" };
+	for (unsigned i = 0; i < 4; i++) {
+		if (strcasecmp(v, t[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, f[i]) == 0)
+			return *out = false, 0;
+	}
+	return bad(s->name, key, "%s is not a boolean (true/false, yes/no, on/off, 1/0)", QUOTED(v));
+}
+
 static bool ipv4_value(const char *s, uint32_t *out)
 {
 	if (!matches("^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$", s))
@@ -684,7 +703,7 @@ static int dpdk_section(struct section *s)
 	if (!s)
 		s = &empty;
 	mask_t mask = 0;
-	const char *map, *prefix, *level, *extra, *huge, *sink;
+	const char *map, *prefix, *level, *extra, *sink;
 	long long memory, mbufs, idle, txd;
 	bool inline_loop;
 	if (parse_mask(s, &mask) < 0 || scalar(s, "lcores", &map) < 0 || (map && parse_lcore_map(map, mask) < 0) ||
@@ -748,21 +767,9 @@ static int dpdk_section(struct section *s)
 		return bad("dpdk", "log", "%s is not a log sink (none, stderr, syslog or file:PATH)", QUOTED(sink));
 	if (sink && !(C.log = strdup(sink)))
 		return bad("dpdk", "log", "out of memory");
-	if (scalar(s, "no_huge", &huge) < 0)
+	bool no_huge;
+	if (bool_key(s, "no_huge", true, &no_huge) < 0)
 		return -1;
-	bool no_huge = true;
-	if (huge) {
-		const char *t[] = { "true", "yes", "on", "1" }, *f[] = { "false", "no", "off", "0" };
-		bool known_word = false;
-		for (unsigned i = 0; i < 4; i++) {
-			if (strcasecmp(huge, t[i]) == 0)
-				known_word = no_huge = true;
-			if (strcasecmp(huge, f[i]) == 0)
-				known_word = true, no_huge = false;
-		}
-		if (!known_word)
-			return bad("dpdk", "no_huge", "%s is not a boolean (true/false, yes/no, on/off, 1/0)", QUOTED(huge));
-	}
 	if (proc_type != FFS_PROC_PRIMARY || nb_procs > 0) {
 		if (no_huge)
 			return bad("dpdk", "no_huge", "a multi-process stack needs hugepages (a DPDK secondary cannot map --no-huge memory): set no_huge = false");
@@ -926,6 +933,99 @@ static const char *special(uint32_t a)
 	return NULL;
 }
 
+/** Why an IPv6 address cannot be a port's own (`own`) or a gateway, or NULL. */
+static const char *special6(const struct ip6_addr *a, bool own)
+{
+	if (ip6_is_unspecified(a))
+		return "unspecified";
+	if (ip6_is_loopback(a))
+		return "loopback";
+	if (ip6_is_multicast(a))
+		return "multicast";
+	if (ip6_is_v4mapped(a))
+		return "IPv4-mapped";
+	if (own && ip6_is_linklocal(a))
+		return "link-local: every port derives its own from its MAC";
+	return NULL;
+}
+
+/** The port's IPv6 keys (config/index.ts validatePort6 checks the same, in this order): ipv6, each
+ *  addr6[] entry in file order, gateway6. */
+static int port6_section(struct section *s, struct ffs_port_conf *pc)
+{
+	const char *S = s->name, *entries[FFS_MAX_CONF_ADDR6 + 1], *gw;
+	bool on;
+	if (bool_key(s, "ipv6", true, &on) < 0)
+		return -1;
+	unsigned n = list(s, "addr6", entries, FFS_MAX_CONF_ADDR6 + 1);
+	if (one(s, "gateway6", &gw) < 0)
+		return -1;
+	if (!on && (n || gw))
+		return bad(S, "ipv6", "IPv6 is off on the port, yet %s is set (remove it, or turn IPv6 on)", n ? "addr6" : "gateway6");
+	if (n > FFS_MAX_CONF_ADDR6)
+		return bad(S, "addr6", "at most %d entries", FFS_MAX_CONF_ADDR6);
+	char t[IP6_ADDRSTRLEN], p[IP6_ADDRSTRLEN];
+	for (unsigned i = 0; i < n; i++) {
+		const char *v = entries[i], *slash = strrchr(v, '/');
+		if (!*v)
+			return bad(S, "addr6", "empty entry");
+		if (!slash || strchr(v, '/') != slash || !matches("^(0|[1-9][0-9]{0,2})$", slash + 1))
+			return bad(S, "addr6", "%s is not an IPv6 address with a prefix length (ADDR/PREFIXLEN, e.g. 2001:db8::2/64)", QUOTED(v));
+		char text[CFG_VALUE_LEN];
+		snprintf(text, sizeof(text), "%.*s", (int)(slash - v), v);
+		struct ip6_addr a;
+		if (ip6_parse(text, &a) != 0)
+			return bad(S, "addr6", "%s: %s is not an IPv6 address", QUOTED(v), QUOTED(text));
+		unsigned len = (unsigned)atoi(slash + 1);
+		ip6_format(&a, t);
+		if (len < 1 || len > 128)
+			return bad(S, "addr6", "%s/%u: prefix length %u is out of range (1..128)", t, len, len);
+		if (special6(&a, true))
+			return bad(S, "addr6", "%s is not usable as a port address (%s)", t, special6(&a, true));
+		struct ip6_addr net;
+		ip6_mask(&a, len, &net);
+		if (len < 127 && ip6_eq(&net, &a)) /* RFC 4291 §2.6.1; RFC 6164 lets a /127 use both */
+			return bad(S, "addr6", "%s is the subnet-router anycast address of %s/%u, not a host address", t, t, len);
+		for (unsigned j = 0; j < i; j++)
+			if (ip6_eq(&pc->addr6[j].addr, &a))
+				return bad(S, "addr6", "%s is listed twice", t);
+		pc->addr6[i].addr = a;
+		pc->addr6[i].prefixlen = (uint8_t)len;
+	}
+	pc->n_addr6 = n;
+	pc->ipv6_off = !on;
+	pc->gateway6 = IP6_ANY;
+	if (!gw)
+		return 0;
+	struct ip6_addr g;
+	if (!*gw)
+		return bad(S, "gateway6", "empty value (remove the line to use the default)");
+	if (ip6_parse(gw, &g) != 0)
+		return bad(S, "gateway6", "%s is not an IPv6 address", QUOTED(gw));
+	ip6_format(&g, t);
+	if (special6(&g, false))
+		return bad(S, "gateway6", "%s is not usable as a gateway (%s)", t, special6(&g, false));
+	bool on_prefix = ip6_is_linklocal(&g);
+	for (unsigned i = 0; i < n; i++) {
+		if (ip6_eq(&pc->addr6[i].addr, &g))
+			return bad(S, "gateway6", "%s is the port's own address", t);
+		on_prefix |= ip6_prefix_eq(&pc->addr6[i].addr, &g, pc->addr6[i].prefixlen);
+	}
+	if (!on_prefix) {
+		char prefixes[FFS_MAX_CONF_ADDR6 * (IP6_ADDRSTRLEN + 6)] = "";
+		for (unsigned i = 0; i < n; i++) {
+			struct ip6_addr net;
+			ip6_mask(&pc->addr6[i].addr, pc->addr6[i].prefixlen, &net);
+			snprintf(prefixes + strlen(prefixes), sizeof(prefixes) - strlen(prefixes), "%s%s/%u", i ? ", " : "",
+				 ip6_format(&net, p), pc->addr6[i].prefixlen);
+		}
+		return bad(S, "gateway6", "%s is neither link-local (fe80::/10) nor on a prefix of the port (%s)", t,
+			   n ? prefixes : "it has no addr6");
+	}
+	pc->gateway6 = g;
+	return 0;
+}
+
 static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc)
 {
 	const char *S = s->name;
@@ -1015,7 +1115,7 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 #undef NOT_HOST
 #undef NET_OR_BCAST
 	long long mtu;
-	if (int_key(s, "mtu", 1500, 68, 9000, "bytes", &mtu) < 0)
+	if (int_key(s, "mtu", 1500, 68, 9000, "bytes", &mtu) < 0 || port6_section(s, pc) < 0)
 		return -1;
 	pc->port_id = (uint16_t)id;
 	pc->addr = addr;
@@ -1091,6 +1191,14 @@ static int read_config(void)
 			if (C.conf.ports[k].addr == pc->addr) {
 				snprintf(prev, sizeof(prev), "port%u", C.conf.ports[k].port_id);
 				return bad(ports[id]->name, "addr", "%s is already the address of [%s]", fmt_ip(pc->addr, a), prev);
+			}
+			for (unsigned i = 0; i < pc->n_addr6; i++) {
+				for (unsigned j = 0; j < C.conf.ports[k].n_addr6; j++) {
+					char t[IP6_ADDRSTRLEN];
+					if (ip6_eq(&pc->addr6[i].addr, &C.conf.ports[k].addr6[j].addr))
+						return bad(ports[id]->name, "addr6", "%s is already an address of [port%u]",
+							   ip6_format(&pc->addr6[i].addr, t), C.conf.ports[k].port_id);
+				}
 			}
 		}
 		C.conf.n_ports++;

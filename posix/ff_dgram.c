@@ -35,6 +35,7 @@ _Static_assert(sizeof(struct ff_dgram_desc) == sizeof(struct ffs_dgram_packed) &
 		       offsetof(struct ff_dgram_desc, addr) == offsetof(struct ffs_dgram_packed, src) &&
 		       offsetof(struct ff_dgram_desc, port) == offsetof(struct ffs_dgram_packed, sport),
 	       "ff_dgram_desc and ffs_dgram_packed differ");
+_Static_assert(FF_DGRAM_V6 == FFS_PACKED_V6, "FF_DGRAM_V6 is the socket layer's FFS_PACKED_V6");
 
 /** A pending socket error (ECONNREFUSED) as a negative errno, taken; 0 when there is none. It is
  *  reported before more datagrams, as recvmsg reports it. */
@@ -100,15 +101,26 @@ int ff_dgram_lend(int fd, const uint8_t *base, size_t span, uint8_t *buf, size_t
 			*d = (struct ff_dgram_desc){ .len = len, .addr = meta->src, .port = meta->sport };
 			bytes += (int)len + FFS_DGRAM_OVERHEAD;
 			const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+			bool v6 = meta->flags & FFS_META_V6;
 			if (m->nb_segs == 1 && data >= base && data + len <= base + span) {
 				d->offset = (uint32_t)(data - base);
+				if (v6) {
+					/* The IPv6 header lies in the headroom: its source, 8 bytes into it, lent too. */
+					d->addr = meta->src - 8;
+					d->port |= FF_DGRAM_V6 | (meta->dst & 0xffu) << 24;
+				}
 				continue;
 			}
 			/* Copied: a datagram in several segments (not contiguous), or one whose buffer is not
-			 * the pool's (a device's external buffer). */
-			if (off + len > cap) {
+			 * the pool's (a device's external buffer); an IPv6 one's source in the 16 bytes before. */
+			size_t pre = v6 ? 16 : 0;
+			if (off + pre + len > cap) {
 				bytes -= (int)len + FFS_DGRAM_OVERHEAD;
 				break;
+			}
+			if (pre) {
+				ffs_packed_src6(m, buf + off, (struct ffs_dgram_packed *)d);
+				off += pre;
 			}
 			const void *p = rte_pktmbuf_read(m, 0, len, buf + off);
 			if (p != buf + off) /* all of it in the first segment, the others empty */

@@ -28,6 +28,11 @@ int ff_dgram_ready(uint32_t *ids, unsigned max);
 int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc);
 /** ff_dgram_desc.port flag (ff_dgram_lend): the datagram was copied into the caller's buffer. */
 #define FF_DGRAM_COPIED 0x10000u
+/**
+ * ff_dgram_desc.port flag: an IPv6 datagram. Its source address is the 16 bytes `addr` bytes before
+ * its payload (in the same memory), and a link-local source's scope id is in bits 24..31 of port.
+ */
+#define FF_DGRAM_V6 0x20000u
 /** The packet pool's memory, where lent datagrams lie: 0, -ENETDOWN (no stack), or -ENOTSUP when the
  *  pool spans more than one memory chunk (then lend nothing: copy with ff_dgram_recv_packed). */
 int ff_dgram_pool_span(const void **base, size_t *len);

@@ -13,6 +13,9 @@
 #include "stack/iface/iface.h"
 #include "stack/wire/ipv4.h"
 
+/** What IPV6_UNICAST_HOPS reports when unset: Linux's net.ipv6.conf.all.hop_limit (RFC 8200's suggestion). */
+#define IPV6_DEFAULT_HOPS 64
+
 static inline int fail(int neg_errno)
 {
 	errno = -neg_errno;
@@ -59,6 +62,95 @@ static struct ffs_sock *lookup(int s, struct ffs_stack **stp)
 	return so;
 }
 
+/** Reads a -1..255 option (-1: `dflt`), as Linux's IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS and IPV6_TCLASS. */
+static int read_hops(const void *optval, socklen_t optlen, int dflt, int *out)
+{
+	int rc = read_int(optval, optlen, false, out);
+	if (rc < 0)
+		return rc;
+	if (*out < -1 || *out > 255)
+		return -EINVAL;
+	if (*out == -1)
+		*out = dflt;
+	return 0;
+}
+
+/** The IPPROTO_IPV6 options of an AF_INET6 UDP socket (Linux's do_ipv6_setsockopt). */
+static int set_ipv6(struct ffs_stack *st, struct ffs_sock *so, int optname, const void *optval, socklen_t optlen)
+{
+	if (!so->v6)
+		return fail(-ENOPROTOOPT);
+	int v, rc;
+	switch (optname) {
+	case IPV6_V6ONLY:
+		if ((rc = read_int(optval, optlen, false, &v)) < 0)
+			return fail(rc);
+		if (so->bound)
+			return fail(-EINVAL); /* Linux: only before bind */
+		so->v6only = v != 0;
+		return 0;
+	case IPV6_UNICAST_HOPS:
+		if ((rc = read_hops(optval, optlen, -1, &v)) < 0)
+			return fail(rc);
+		so->hops = (int16_t)v;
+		return 0;
+	case IPV6_MULTICAST_HOPS:
+		if ((rc = read_hops(optval, optlen, 1, &v)) < 0)
+			return fail(rc);
+		so->mcast_hops = (int16_t)v;
+		return 0;
+	case IPV6_TCLASS:
+		if ((rc = read_hops(optval, optlen, 0, &v)) < 0)
+			return fail(rc);
+		so->tclass = (uint8_t)v;
+		return 0;
+	case IPV6_MULTICAST_LOOP:
+		if ((rc = read_int(optval, optlen, false, &v)) < 0)
+			return fail(rc);
+		if (v != 0 && v != 1)
+			return fail(-EINVAL);
+		so->mcast_loop = v;
+		return 0;
+	case IPV6_MULTICAST_IF:
+		if ((rc = read_int(optval, optlen, false, &v)) < 0)
+			return fail(rc);
+		/* Interface indexes are the ports' (index + 1), as scope ids are. */
+		if (v < 0 || (unsigned)v > st->n_ports)
+			return fail(-ENODEV);
+		so->mcast_if6 = (uint32_t)v;
+		return 0;
+	case IPV6_JOIN_GROUP:
+	case IPV6_LEAVE_GROUP: {
+		if (!optval)
+			return fail(-EFAULT);
+		if (optlen < sizeof(struct ipv6_mreq))
+			return fail(-EINVAL);
+		const struct ipv6_mreq *m = optval;
+		const struct ip6_addr *group = (const struct ip6_addr *)&m->ipv6mr_multiaddr;
+		int rc = optname == IPV6_JOIN_GROUP ? ffs_sock_join6(st, so, group, m->ipv6mr_interface, NULL)
+						    : ffs_sock_leave6(st, so, group, m->ipv6mr_interface, NULL);
+		return rc < 0 ? fail(rc) : 0;
+	}
+	case MCAST_JOIN_SOURCE_GROUP:
+	case MCAST_LEAVE_SOURCE_GROUP: {
+		if (!optval)
+			return fail(-EFAULT);
+		if (optlen < sizeof(struct group_source_req))
+			return fail(-EINVAL);
+		const struct group_source_req *g = optval;
+		if (g->gsr_group.ss_family != AF_INET6 || g->gsr_source.ss_family != AF_INET6)
+			return fail(-EINVAL);
+		const struct ip6_addr *group = (const struct ip6_addr *)&((const struct sockaddr_in6 *)&g->gsr_group)->sin6_addr;
+		const struct ip6_addr *source = (const struct ip6_addr *)&((const struct sockaddr_in6 *)&g->gsr_source)->sin6_addr;
+		int rc = optname == MCAST_JOIN_SOURCE_GROUP ? ffs_sock_join6(st, so, group, g->gsr_interface, source)
+							    : ffs_sock_leave6(st, so, group, g->gsr_interface, source);
+		return rc < 0 ? fail(rc) : 0;
+	}
+	default:
+		return fail(-ENOPROTOOPT);
+	}
+}
+
 int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t optlen)
 {
 	FF_READER();
@@ -88,6 +180,8 @@ int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t o
 		case SO_SNDBUF: return ffs_sock_set_buf(st, so, false, v < 0 ? 0 : v);
 		}
 	}
+	if (level == IPPROTO_IPV6)
+		return set_ipv6(st, so, optname, optval, optlen);
 	if (level != IPPROTO_IP)
 		return fail(-ENOPROTOOPT);
 	uint32_t group, ifaddr;
@@ -190,7 +284,7 @@ int ff_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen
 		case SO_RCVBUF: v = so->rcvbuf; break;
 		case SO_SNDBUF: v = so->sndbuf; break;
 		case SO_TYPE: v = SOCK_DGRAM; break;
-		case SO_DOMAIN: v = AF_INET; break;
+		case SO_DOMAIN: v = so->v6 ? AF_INET6 : AF_INET; break;
 		case SO_PROTOCOL: v = IPPROTO_UDP; break;
 		case SO_ERROR: v = atomic_exchange(&so->so_error, 0); break;
 		default: return fail(-ENOPROTOOPT);
@@ -210,6 +304,16 @@ int ff_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen
 			*optlen = sizeof(a);
 			return 0;
 		}
+		default: return fail(-ENOPROTOOPT);
+		}
+	} else if (level == IPPROTO_IPV6 && so->v6) {
+		switch (optname) {
+		case IPV6_V6ONLY: v = so->v6only; break;
+		case IPV6_UNICAST_HOPS: v = so->hops < 0 ? IPV6_DEFAULT_HOPS : so->hops; break;
+		case IPV6_MULTICAST_HOPS: v = so->mcast_hops; break;
+		case IPV6_TCLASS: v = so->tclass; break;
+		case IPV6_MULTICAST_LOOP: v = so->mcast_loop; break;
+		case IPV6_MULTICAST_IF: v = (int)so->mcast_if6; break;
 		default: return fail(-ENOPROTOOPT);
 		}
 	} else {

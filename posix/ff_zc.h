@@ -31,8 +31,9 @@ struct ff_zc_mbuf {
 	int len;
 };
 
-/** Takes packet buffers for a `len`-byte datagram (0 .. 65507), headroom left for every header.
- *  0, or -1 with errno EMSGSIZE (too long), ENOBUFS (pool empty), ENETDOWN (no stack). */
+/** Takes packet buffers for a `len`-byte datagram (0 .. 65527; an AF_INET socket sends 65507 at most),
+ *  headroom left for every header. 0, or -1 with errno EMSGSIZE (too long), ENOBUFS (pool empty),
+ *  ENETDOWN (no stack). */
 int ff_zc_mbuf_get(struct ff_zc_mbuf *m, int len);
 /** Appends `len` bytes at m->off. 0, or -1 with errno EINVAL (past the length asked for). */
 int ff_zc_mbuf_write(struct ff_zc_mbuf *m, const char *data, int len);
@@ -56,9 +57,17 @@ struct ff_zc_dgram {
 	uint32_t seg_len;
 	/** The whole payload's length (more than seg_len only for a datagram in several segments). */
 	uint32_t len;
-	/** Source and destination address and port. */
-	struct sockaddr_in from;
-	struct sockaddr_in to;
+	/** Source and destination address and port: `from` and `to` (AF_INET) from an AF_INET socket,
+	 *  `from6` and `to6` (AF_INET6; an IPv4 datagram's addresses v4-mapped, a link-local source's
+	 *  sin6_scope_id its port's interface index) from an AF_INET6 one. The family fields overlap. */
+	union {
+		struct sockaddr_in from;
+		struct sockaddr_in6 from6;
+	};
+	union {
+		struct sockaddr_in to;
+		struct sockaddr_in6 to6;
+	};
 };
 
 /**

@@ -21,6 +21,18 @@ static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
 	return (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
 }
 
+/** Lent datagram m's addresses as an AF_INET6 socket reports them, into d's from6 and to6. */
+static void sin6_of(struct rte_mbuf *m, struct ff_zc_dgram *d)
+{
+	const struct ffs_meta *meta = ffs_meta(m);
+	struct ffs_src6 src;
+	d->from6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(meta->sport) };
+	d->to6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(meta->dport) };
+	ffs_dgram_addrs6(m, &src, d->to6.sin6_addr.s6_addr);
+	memcpy(&d->from6.sin6_addr, src.addr, 16);
+	d->from6.sin6_scope_id = src.scope_id;
+}
+
 /** Lends up to n datagrams queued on so into v, in bursts; returns how many. */
 static unsigned lend(struct ffs_sock *so, struct ff_zc_dgram *v, unsigned n)
 {
@@ -32,14 +44,19 @@ static unsigned lend(struct ffs_sock *so, struct ff_zc_dgram *v, unsigned n)
 		for (unsigned i = 0; i < k; i++) {
 			struct rte_mbuf *m = pkts[i];
 			const struct ffs_meta *meta = ffs_meta(m);
-			v[done + i] = (struct ff_zc_dgram){
+			struct ff_zc_dgram *d = &v[done + i];
+			*d = (struct ff_zc_dgram){
 				.mbuf = m,
 				.data = rte_pktmbuf_mtod(m, const void *),
 				.seg_len = m->data_len,
 				.len = rte_pktmbuf_pkt_len(m),
-				.from = sin_of(meta->src, meta->sport),
-				.to = sin_of(meta->dst, meta->dport),
 			};
+			if (so->v6)
+				sin6_of(m, d);
+			else {
+				d->from = sin_of(meta->src, meta->sport);
+				d->to = sin_of(meta->dst, meta->dport);
+			}
 		}
 		done += k;
 		if (k < want)

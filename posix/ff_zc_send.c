@@ -4,7 +4,7 @@
  * copies the program's buffer into them.
  *
  * ff_zc_mbuf_get takes every segment the datagram needs at once, each a fresh mbuf with the pool's
- * headroom (room for the UDP, IPv4 and Ethernet headers in front of the first); segment i holds the
+ * headroom (room for the UDP, IP and Ethernet headers in front of the first); segment i holds the
  * payload bytes [i * room, (i + 1) * room), so a write position is found without walking the chain
  * and the segments' lengths are set once, when the datagram is sent.
  */
@@ -35,13 +35,14 @@ int ff_zc_mbuf_get(struct ff_zc_mbuf *m, int len)
 		errno = ENETDOWN;
 		return -1;
 	}
-	if (!m || len < 0 || len > FFS_UDP_MAX_PAYLOAD) {
+	/* The larger of the families' limits: an AF_INET socket's send refuses past 65507 (EMSGSIZE). */
+	if (!m || len < 0 || len > FFS_UDP6_MAX_PAYLOAD) {
 		errno = m ? EMSGSIZE : EINVAL;
 		return -1;
 	}
 	uint32_t room = rte_pktmbuf_data_room_size(st->pool) - RTE_PKTMBUF_HEADROOM;
 	unsigned n = seg_count((uint32_t)len, room);
-	struct rte_mbuf *segs[FFS_UDP_MAX_PAYLOAD / 512 + 2];
+	struct rte_mbuf *segs[FFS_UDP6_MAX_PAYLOAD / 512 + 2];
 	/* rte_pktmbuf_alloc_bulk is an out-of-line loop: a one-segment datagram's mbuf comes straight from the pool. */
 	if (n > RTE_DIM(segs) || (n == 1 ? !(segs[0] = rte_pktmbuf_alloc(st->pool)) : rte_pktmbuf_alloc_bulk(st->pool, segs, n) != 0)) {
 		errno = ENOBUFS;

@@ -3,7 +3,9 @@
  * ff_recvfrom, ff_sendmmsg/ff_recvmmsg, ff_setsockopt, ff_ioctl, ff_fcntl, ff_epoll_* — on the
  * user-space stack running in this process (start it first with `Stack.start()`).
  *
- * Calls keep their C names and constants; addresses are `{ address, port }` (sockaddr_in).
+ * Calls keep their C names and constants; addresses are `{ address, port }`: sockaddr_in for an IPv4
+ * literal, sockaddr_in6 for an IPv6 one (AF_INET6 sockets; a link-local address names its port as
+ * `fe80::1%port0`, scope id = port index + 1). Results carry `family`.
  * Failures throw an `FfError` carrying `code` ('EADDRINUSE'), `errno` (negative, as Node reports
  * it) and `syscall` ('ff_bind'), with the errno Linux gives for the same UDP call. ff_epoll_wait
  * has a non-blocking form and an awaitable one (`ff_epoll_wait_async`) that the stack wakes when a
@@ -15,6 +17,7 @@ import { errnoName } from '../native/errors.js';
 import { Stack, type StackAttachment } from '../index.js';
 import { posixBinding } from '../native/index.js';
 import { ipv4Number, sendQueued } from './send.js';
+import { ipv6Bytes, isIPv6Literal } from './ipv6.js';
 
 /** A failed ff_* call; the message is `<syscall> <code>`, then `: <detail>` when there is one. */
 export class FfError extends Error {
@@ -31,10 +34,17 @@ export class FfError extends Error {
   }
 }
 
-/** An IPv4 socket address. */
+/** A socket address: IPv4 (sockaddr_in) or IPv6 (sockaddr_in6, `%scope` allowed). */
 export interface SockAddrIn {
   address: string;
   port: number;
+  /** Set on results: the family of `address`. */
+  family?: 'IPv4' | 'IPv6';
+}
+
+/** An IPv6 literal, with an optional non-empty `%scope` suffix (a number or a port name `portN`). */
+function isIPv6Scoped(address: string): boolean {
+  return isIPv6Literal(address) && !address.endsWith('%');
 }
 
 /** One readiness report of ff_epoll_wait. */
@@ -53,13 +63,17 @@ export interface ReceivedDatagram {
   flags: number;
 }
 
-/** Values for ff_setsockopt: ints as numbers, memberships as objects, IP_MULTICAST_IF as an address. */
+/**
+ * Values for ff_setsockopt: ints as numbers, memberships as objects, IP_MULTICAST_IF as an address.
+ * IPv6 memberships (IPV6_JOIN_GROUP, MCAST_JOIN_SOURCE_GROUP) give the interface as an index
+ * (port index + 1; 0: any).
+ */
 export type SockOptValue =
   | number
   | boolean
   | string
-  | { multiaddr: string; interface?: string }
-  | { multiaddr: string; sourceaddr: string; interface?: string };
+  | { multiaddr: string; interface?: string | number }
+  | { multiaddr: string; sourceaddr: string; interface?: string | number };
 
 
 const binding = posixBinding();
@@ -73,15 +87,20 @@ function check(syscall: string, rc: number): number {
 }
 
 function addrArg(syscall: string, addr: SockAddrIn): void {
-  if (typeof addr !== 'object' || addr === null || !isIPv4(addr.address) || !Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
+  if (typeof addr !== 'object' || addr === null || typeof addr.address !== 'string' || !(isIPv4(addr.address) || isIPv6Scoped(addr.address)) || !Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
     throw new FfError(syscall, -osConstants.errno.EINVAL);
   }
 }
 
-/** A send's destination, checked as addrArg does, as the host-order number the native send takes. */
-function destArg(syscall: string, addr: SockAddrIn): number {
+/** A send's destination, checked as addrArg does: IPv4 as the host-order number the native send
+ *  takes, IPv6 as its text. */
+function destArg(syscall: string, addr: SockAddrIn): number | string {
   const n = typeof addr === 'object' && addr !== null && typeof addr.address === 'string' ? ipv4Number(addr.address) : -1;
-  if (n < 0 || !Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
+  if (n < 0) {
+    addrArg(syscall, addr);
+    return addr.address;
+  }
+  if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
     throw new FfError(syscall, -osConstants.errno.EINVAL);
   }
   return n;
@@ -135,7 +154,7 @@ export function ff_send(fd: number, data: Uint8Array | string, flags = 0): numbe
 export function ff_recvfrom(fd: number, into: Uint8Array, flags = 0): { bytes: number; from: SockAddrIn } {
   const r = binding.recvfrom(fd, into, flags);
   if (typeof r === 'number') throw new FfError('ff_recvfrom', r);
-  return { bytes: r[0], from: { address: r[1], port: r[2] } };
+  return { bytes: r[0], from: { address: r[1], port: r[2], family: r[1].includes(':') ? 'IPv6' : 'IPv4' } };
 }
 
 /** Sends a batch of datagrams in one call (sendmmsg); returns how many were sent. */
@@ -160,14 +179,16 @@ function intToAddr(v: number): string {
 
 /** Receives up to arena.max datagrams in one call (recvmmsg); views are valid until the arena is reused. */
 export function ff_recvmmsg(fd: number, arena: RecvArena, flags = 0): ReceivedDatagram[] {
-  const n = check('ff_recvmmsg', binding.recvmmsg(fd, arena.bytes, arena.slotBytes, arena.max, flags, arena.desc));
+  const r = binding.recvmmsg(fd, arena.bytes, arena.slotBytes, arena.max, flags, arena.desc);
+  const n = check('ff_recvmmsg', typeof r === 'number' ? r : r[0]);
+  const texts = typeof r === 'number' ? undefined : r[1];
   const out: ReceivedDatagram[] = [];
   for (let i = 0; i < n; i++) {
     const len = arena.desc[i * 4] as number;
     const off = i * arena.slotBytes;
     out.push({
       data: arena.bytes.subarray(off, off + Math.min(len, arena.slotBytes)),
-      address: intToAddr(arena.desc[i * 4 + 1] as number),
+      address: texts ? (texts[i] as string) : intToAddr(arena.desc[i * 4 + 1] as number),
       port: arena.desc[i * 4 + 2] as number,
       flags: arena.desc[i * 4 + 3] as number,
     });
@@ -187,16 +208,54 @@ export function ff_getpeername(fd: number): SockAddrIn {
   return r;
 }
 
-function ipBytes(addr: string | undefined): Uint8Array {
+function ipBytes(addr: string | number | undefined): Uint8Array {
   const a = addr ?? '0.0.0.0';
-  if (!isIPv4(a)) throw new FfError('ff_setsockopt', -osConstants.errno.EINVAL);
+  if (typeof a !== 'string' || !isIPv4(a)) throw new FfError('ff_setsockopt', -osConstants.errno.EINVAL);
   return Uint8Array.from(a.split('.').map(Number));
+}
+
+/** struct sockaddr_in6 in `out` at `at` (within a sockaddr_storage): family, address; port 0. */
+function putSin6(out: DataView, at: number, address: string): void {
+  out.setUint16(at, constants.AF_INET6 as number, true);
+  new Uint8Array(out.buffer, out.byteOffset + at + 8, 16).set(ipv6Option(address));
+}
+
+function ipv6Option(address: string): Uint8Array {
+  const b = ipv6Bytes(address);
+  if (!b) throw new FfError('ff_setsockopt', -osConstants.errno.EINVAL);
+  return b;
+}
+
+function ifIndex(i: string | number | undefined): number {
+  if (i === undefined) return 0;
+  if (typeof i === 'number' && Number.isInteger(i) && i >= 0) return i;
+  throw new FfError('ff_setsockopt', -osConstants.errno.EINVAL);
+}
+
+/** The struct of an IPv6 membership option: ipv6_mreq, or group_source_req for MCAST_*_SOURCE_GROUP. */
+function ipv6Membership(name: number, value: { multiaddr: string; sourceaddr?: string; interface?: string | number }): Uint8Array {
+  if (name === constants.IPV6_JOIN_GROUP || name === constants.IPV6_LEAVE_GROUP) {
+    // struct ipv6_mreq { in6_addr ipv6mr_multiaddr; unsigned ipv6mr_interface; }
+    const v = new Uint8Array(20);
+    v.set(ipv6Option(value.multiaddr), 0);
+    new DataView(v.buffer).setUint32(16, ifIndex(value.interface), true);
+    return v;
+  }
+  // struct group_source_req { uint32 gsr_interface; sockaddr_storage gsr_group, gsr_source; } (8-aligned)
+  const v = new Uint8Array(8 + 128 + 128);
+  const view = new DataView(v.buffer);
+  view.setUint32(0, ifIndex(value.interface), true);
+  putSin6(view, 8, value.multiaddr);
+  putSin6(view, 136, value.sourceaddr ?? '::');
+  return v;
 }
 
 export function ff_setsockopt(fd: number, level: number, name: number, value: SockOptValue): void {
   let v: number | Uint8Array;
   if (typeof value === 'number' || typeof value === 'boolean') {
     v = Number(value);
+  } else if (typeof value === 'object' && value !== null && level === constants.IPPROTO_IPV6) {
+    v = ipv6Membership(name, value);
   } else if (typeof value === 'string') {
     v = ipBytes(value); // IP_MULTICAST_IF: struct in_addr
   } else if ('sourceaddr' in value) {

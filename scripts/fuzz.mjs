@@ -4,6 +4,11 @@
 //   node scripts/fuzz.mjs                 10 million inputs (-runs), about 15 minutes on one core
 //   node scripts/fuzz.mjs --runs=N        N inputs
 //   node scripts/fuzz.mjs --time=S        for S seconds (CI: a short run that passes if nothing crashes)
+//   node scripts/fuzz.mjs --fuzzer=wire_ipv6_fuzz
+//                                         another harness of fuzz/: wire_ipv6_fuzz.c feeds IPv6 packets
+//                                         to the wire parsers alone (seeds: the IPv6 packets of the
+//                                         frame seeds; corpus build-fuzz/corpus-NAME; regressions in
+//                                         fuzz/regressions/NAME/)
 //
 // The corpus starts from fuzz/make-seeds.mjs's seeds (the test fixtures' frames and frames built for
 // the harness's sockets) and grows in build-fuzz/corpus between runs; the inputs of
@@ -21,6 +26,11 @@ process.chdir(root);
 const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const time = arg('time');
 const runs = arg('runs') ?? (time ? undefined : '10000000');
+const name = arg('fuzzer') ?? 'stack_input_fuzz';
+const main = name === 'stack_input_fuzz';
+const seeds = main ? 'build-fuzz/seeds' : `build-fuzz/seeds-${name}`;
+const corpus = main ? 'build-fuzz/corpus' : `build-fuzz/corpus-${name}`;
+const regressionDir = main ? 'fuzz/regressions' : `fuzz/regressions/${name}`;
 
 ensureDebianPackages(LLVM_PACKAGES);
 log('building build-fuzz (clang, libFuzzer + address + undefined)');
@@ -28,11 +38,13 @@ if (!existsSync('build-fuzz/build.ninja')) {
   run('cmake', ['-S', '.', '-B', 'build-fuzz', '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release',
     '-DFFNET_SANITIZE=address,undefined', '-DFFNET_FUZZ=ON'], { env: { ...process.env, CC: 'clang', CXX: 'clang++' } });
 }
-run('cmake', ['--build', 'build-fuzz', '--parallel', '2', '--target', 'stack_input_fuzz']);
-run('node', ['fuzz/make-seeds.mjs', 'build-fuzz/seeds']);
-for (const d of ['build-fuzz/corpus', 'build-fuzz/artifacts']) mkdirSync(d, { recursive: true });
+run('cmake', ['--build', 'build-fuzz', '--parallel', '2', '--target', name]);
+run('node', ['fuzz/make-seeds.mjs', 'build-fuzz/seeds', '--wire-ipv6=build-fuzz/seeds-wire_ipv6_fuzz']);
+for (const d of [corpus, 'build-fuzz/artifacts']) mkdirSync(d, { recursive: true });
 
-const regressions = readdirSync('fuzz/regressions').filter((f) => f.endsWith('.bin')).map((f) => join('fuzz/regressions', f));
+const regressions = existsSync(regressionDir)
+  ? readdirSync(regressionDir).filter((f) => f.endsWith('.bin')).map((f) => join(regressionDir, f))
+  : [];
 const env = {
   ...process.env,
   // LeakSanitizer cannot see pointers kept in DPDK's memory (not malloc'd): the harness checks the
@@ -40,7 +52,7 @@ const env = {
   ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1',
   UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
 };
-const fuzzer = 'build-fuzz/fuzz/stack_input_fuzz';
+const fuzzer = `build-fuzz/fuzz/${name}`;
 
 let ok = true;
 if (regressions.length) {
@@ -53,7 +65,7 @@ if (ok) {
   const args = ['-dict=fuzz/stack_input.dict', '-artifact_prefix=build-fuzz/artifacts/', '-print_final_stats=1',
     '-max_len=4096', '-timeout=10', '-rss_limit_mb=2048',
     ...(runs ? [`-runs=${runs}`] : []), ...(time ? [`-max_total_time=${time}`] : []),
-    'build-fuzz/corpus', 'build-fuzz/seeds'];
+    corpus, seeds];
   log(`${fuzzer} ${args.join(' ')}`);
   const r = spawnSync(fuzzer, args, { env, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'], maxBuffer: 1 << 30 });
   // libFuzzer reports on stderr; keep its status lines and final statistics, not every new unit.

@@ -17,6 +17,7 @@
 import type { RemoteInfo } from 'node:dgram';
 import { DGRAM_COPIED } from '../native/index.js';
 import { ipv4Number } from '../posix/ipv4.js';
+import { isIPv6Literal } from '../posix/ipv6.js';
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE } from './errors.js';
 import { toChunkList, validatePort, type DatagramPayload } from './validators.js';
 
@@ -25,7 +26,7 @@ export interface BatchMessage {
   msg: DatagramPayload;
   /** Destination port (required on an unconnected socket, not allowed on a connected one). */
   port?: number | string;
-  /** Destination IPv4 literal; default 127.0.0.1 (::1 on udp6). Names are not resolved here. */
+  /** Destination IP literal of the socket's family; default 127.0.0.1 (::1 on udp6). Names are not resolved here. */
   address?: string | null;
 }
 
@@ -57,6 +58,9 @@ function outOfRange(i: number, count: number): RangeError {
   return new RangeError(`datagram index ${i} is outside this batch (count ${count}; a batch is valid only during its 'messages' callback)`);
 }
 
+/** The source address text of the datagram whose descriptor starts at desc[d] (see PackedBatch). */
+export type SourceOf = (desc: Uint32Array, d: number, bytes: Uint8Array, copied: Uint8Array) => string;
+
 /**
  * A batch described by `desc` (per datagram: offset, length, source address as a host-order
  * integer, port word) — the layout posix.dgramRecv and ZcReceiver.recv fill: each datagram lies in
@@ -69,9 +73,9 @@ export class PackedBatch implements DatagramBatch {
   #copied: Uint8Array = new Uint8Array(0);
   #desc: Uint32Array = new Uint32Array(0);
   readonly #family: 'IPv4' | 'IPv6';
-  readonly #addressOf: (addr: number) => string;
+  readonly #addressOf: SourceOf;
 
-  constructor(family: 'IPv4' | 'IPv6', addressOf: (addr: number) => string) {
+  constructor(family: 'IPv4' | 'IPv6', addressOf: SourceOf) {
     this.#family = family;
     this.#addressOf = addressOf;
   }
@@ -124,7 +128,7 @@ export class PackedBatch implements DatagramBatch {
   }
 
   address(i: number): string {
-    return this.#addressOf(this.#desc[this.#at(i) + 2] as number);
+    return this.#addressOf(this.#desc, this.#at(i), this.#bytes, this.#copied);
   }
 
   port(i: number): number {
@@ -133,7 +137,7 @@ export class PackedBatch implements DatagramBatch {
 
   rinfo(i: number): RemoteInfo {
     const d = this.#at(i);
-    return { address: this.#addressOf(this.#desc[d + 2] as number), family: this.#family, port: (this.#desc[d + 3] as number) & 0xffff, size: this.#desc[d + 1] as number };
+    return { address: this.#addressOf(this.#desc, d, this.#bytes, this.#copied), family: this.#family, port: (this.#desc[d + 3] as number) & 0xffff, size: this.#desc[d + 1] as number };
   }
 }
 
@@ -223,8 +227,9 @@ export function prepareBatch(messages: unknown, connected: boolean, type: 'udp4'
       out.addresses[i] = fallback;
     } else if (typeof a !== 'string') {
       throw ERR_INVALID_ARG_TYPE(`messages[${i}].address`, 'string', a);
-    } else if (type === 'udp4' ? ipv4Number(a) < 0 : false) {
-      throw ERR_INVALID_ARG_VALUE(`messages[${i}].address`, a, 'must be an IPv4 address literal (sendBatch does not resolve names)');
+    } else if (type === 'udp4' ? ipv4Number(a) < 0 : !isIPv6Literal(a)) {
+      const family = type === 'udp4' ? 'an IPv4' : 'an IPv6';
+      throw ERR_INVALID_ARG_VALUE(`messages[${i}].address`, a, `must be ${family} address literal (sendBatch does not resolve names)`);
     } else {
       out.addresses[i] = a;
     }

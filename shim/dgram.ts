@@ -11,8 +11,8 @@
  * with Node 22's API and the running Node's exact behaviour and error messages. Every `Socket` has
  * one of two backends, shown by `socket.backend`:
  * - `'dpdk'` when a stack is configured: FFNET_CONFIG names an ffnet.ini (the first socket then
- *   starts the stack), or a stack already runs in this process (`Stack.start`). UDP over IPv4 only:
- *   a udp6 socket's bind fails with an 'error' `bind EAFNOSUPPORT …` naming the missing IPv6.
+ *   starts the stack), or a stack already runs in this process (`Stack.start`); udp6 sockets are the
+ *   stack's AF_INET6 sockets (dual stack on `::` unless ipv6Only).
  * - `'kernel'` otherwise: node:dgram itself behind the same class, so programs run anywhere.
  *
  * Beyond node:dgram (see ./batch.ts for the lifetime rules):

@@ -31,7 +31,8 @@
  */
 import { constants as osConstants } from 'node:os';
 import { Stack, type StackAttachment } from '../index.js';
-import { addonUnavailable, loadAddon, posixBinding, type NativePosix, type NativeZcReceiver } from '../native/index.js';
+import { addonUnavailable, DGRAM_COPIED, DGRAM_V6, loadAddon, posixBinding, type NativePosix, type NativeZcReceiver } from '../native/index.js';
+import { ipv6Text, withScopeId } from '../posix/ipv6.js';
 
 /** The ff_* binding: the hot paths (send, receive) call it directly, skipping FfError. */
 export const binding: NativePosix = posixBinding();
@@ -84,6 +85,14 @@ export function dpdkConfigured(): boolean {
   return !!process.env.FFNET_CONFIG || loadAddon().runningConfig() !== null;
 }
 
+/**
+ * An IPv6 literal as the ff_* calls take it, its `%scope` resolved as libuv resolves an interface
+ * name (withScopeId: the stack's ports are the interfaces portN).
+ */
+export function scoped(ip: string): string {
+  return ip.includes('%') ? withScopeId(ip, Stack.current()?.ports().length ?? 0) : ip;
+}
+
 /** This thread's handle on the stack dpdk sockets run on: attached or started (unref'd) if it has none yet. */
 function ensureStack(): Stack {
   const current = Stack.current();
@@ -114,6 +123,23 @@ export function addressString(addr: number): string {
     addressCache.set(addr, s);
   }
   return s;
+}
+
+/** Datagram d's source as a udp4 socket reports it. */
+export function source4(desc: Uint32Array, d: number): string {
+  return addressString(desc[d + 2] as number);
+}
+
+/**
+ * Datagram d's source as a udp6 socket reports it: an IPv6 one (DGRAM_V6) read from the 16 bytes
+ * before its payload, with `%portN` for a link-local source's scope; an IPv4 one v4-mapped.
+ */
+export function source6(desc: Uint32Array, d: number, bytes: Uint8Array, copied: Uint8Array): string {
+  const word = desc[d + 3] as number;
+  if (!(word & DGRAM_V6)) return `::ffff:${addressString(desc[d + 2] as number)}`;
+  const text = ipv6Text(word & DGRAM_COPIED ? copied : bytes, (desc[d] as number) - (desc[d + 2] as number));
+  const scope = word >>> 24;
+  return scope ? `${text}%port${scope - 1}` : text;
 }
 
 // --- per-stack state ----------------------------------------------------------------------------

@@ -4,10 +4,14 @@
  * with node:dgram's checks in node:dgram's order (argument types, then libuv's range checks, then
  * EBADF before bind) and its error shapes (`setTTL EINVAL`, `addMembership EADDRINUSE`,
  * `SystemError [ERR_SOCKET_BUFFER_SIZE]`, the TypeError of a closed socket's handle).
+ * On udp6 sockets they take libuv's IPv6 options (IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS/LOOP/IF,
+ * IPV6_JOIN_GROUP, MCAST_JOIN_SOURCE_GROUP); IPv6 interfaces are `%scope` names (`::%port0`).
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { constants as K, FfError, ff_bind, ff_getsockname, ff_getsockopt, ff_setsockopt, type SockOptValue } from '../posix/index.js';
+import { Stack } from '../index.js';
+import { isIPv6Literal, scopeIdOf } from '../posix/ipv6.js';
 import type { DpdkState } from './dpdk-socket.js';
 import {
   ERR_MISSING_ARGS,
@@ -59,7 +63,8 @@ export class DpdkOptions {
     const v = ttl | 0;
     if (v < 1 || v > 255) throw errnoException(-E.EINVAL, 'setTTL');
     this.#requireFd('setTTL', 'setTTL');
-    this.#set('setTTL', c('IPPROTO_IP'), c('IP_TTL'), v);
+    if (this.#s.type === 'udp6') this.#set('setTTL', c('IPPROTO_IPV6'), c('IPV6_UNICAST_HOPS'), v);
+    else this.#set('setTTL', c('IPPROTO_IP'), c('IP_TTL'), v);
     return ttl;
   }
 
@@ -69,13 +74,15 @@ export class DpdkOptions {
     const v = ttl | 0;
     if (v < 0 || v > 255) throw errnoException(-E.EINVAL, 'setMulticastTTL');
     this.#requireFd('setMulticastTTL', 'setMulticastTTL');
-    this.#set('setMulticastTTL', c('IPPROTO_IP'), c('IP_MULTICAST_TTL'), v);
+    if (this.#s.type === 'udp6') this.#set('setMulticastTTL', c('IPPROTO_IPV6'), c('IPV6_MULTICAST_HOPS'), v);
+    else this.#set('setMulticastTTL', c('IPPROTO_IP'), c('IP_MULTICAST_TTL'), v);
     return ttl;
   }
 
   setMulticastLoopback(arg: unknown): unknown {
     this.#requireFd('setMulticastLoopback', 'setMulticastLoopback');
-    this.#set('setMulticastLoopback', c('IPPROTO_IP'), c('IP_MULTICAST_LOOP'), arg ? 1 : 0);
+    if (this.#s.type === 'udp6') this.#set('setMulticastLoopback', c('IPPROTO_IPV6'), c('IPV6_MULTICAST_LOOP'), arg ? 1 : 0);
+    else this.#set('setMulticastLoopback', c('IPPROTO_IP'), c('IP_MULTICAST_LOOP'), arg ? 1 : 0);
     return arg;
   }
 
@@ -83,19 +90,22 @@ export class DpdkOptions {
     this.#s.healthCheck();
     validateString(interfaceAddress, 'interfaceAddress');
     const syscall = 'setMulticastInterface';
-    if (!isIPv4(interfaceAddress)) throw errnoException(isIPv6(interfaceAddress) ? -E.ENOPROTOOPT : -E.EINVAL, syscall);
+    const v6 = isIPv6Literal(interfaceAddress);
+    if (!isIPv4(interfaceAddress) && !(v6 && this.#s.type === 'udp6')) throw errnoException(v6 ? -E.ENOPROTOOPT : -E.EINVAL, syscall);
     this.#requireFd(syscall, syscall);
-    this.#set(syscall, c('IPPROTO_IP'), c('IP_MULTICAST_IF'), interfaceAddress);
+    // libuv: an IPv6 interface is its scope id (IPV6_MULTICAST_IF takes an interface index).
+    if (v6) this.#set(syscall, c('IPPROTO_IPV6'), c('IPV6_MULTICAST_IF'), scopeIdOf(interfaceAddress, Stack.current()?.ports().length ?? 0));
+    else this.#set(syscall, c('IPPROTO_IP'), c('IP_MULTICAST_IF'), interfaceAddress);
   }
 
-  /** libuv binds an unbound socket to 0.0.0.0:0 (SO_REUSEADDR) before a membership call. */
+  /** libuv binds an unbound socket to 0.0.0.0:0 (`::` on udp6; SO_REUSEADDR) before a membership call. */
   #implicitBind(syscall: string): void {
     const rc = this.#s.ensureFd();
     if (rc < 0) throw errnoException(rc, syscall);
     try {
       if (ff_getsockname(this.#s.fd).port !== 0) return;
       ff_setsockopt(this.#s.fd, c('SOL_SOCKET'), c('SO_REUSEADDR'), 1);
-      ff_bind(this.#s.fd, { address: '0.0.0.0', port: 0 });
+      ff_bind(this.#s.fd, { address: this.#s.type === 'udp6' ? '::' : '0.0.0.0', port: 0 });
     } catch (err) {
       if (err instanceof FfError) throw errnoException(err.errno, syscall);
       throw err;
@@ -110,16 +120,32 @@ export class DpdkOptions {
     return s;
   }
 
-  #group(address: string, syscall: string): void {
-    if (isIPv4(address)) return;
+  /** Whether the group is IPv6 (libuv's membership6 on a udp6 socket); throws where libuv fails. */
+  #group(address: string, syscall: string): boolean {
+    if (isIPv4(address)) return false;
+    if (isIPv6Literal(address) && this.#s.type === 'udp6') return true;
     throw errnoException(isIPv6(address) ? -E.ENOPROTOOPT : -E.EINVAL, syscall);
+  }
+
+  /** libuv's uv__udp_set_membership6 / source6: the interface is an IPv6 literal's scope id. */
+  #iface6(interfaceAddress: unknown, syscall: string): number {
+    if (interfaceAddress === undefined || interfaceAddress === null) return 0;
+    const s = String(interfaceAddress);
+    if (!isIPv6Literal(s)) throw errnoException(-E.EINVAL, syscall);
+    return scopeIdOf(s, Stack.current()?.ports().length ?? 0);
   }
 
   membership(syscall: MembershipCall, multicastAddress: unknown, interfaceAddress: unknown): void {
     this.#s.healthCheck();
     if (!multicastAddress) throw ERR_MISSING_ARGS('multicastAddress');
     const group = String(multicastAddress);
-    this.#group(group, syscall);
+    if (this.#group(group, syscall)) {
+      const index = this.#iface6(interfaceAddress, syscall);
+      this.#implicitBind(syscall);
+      const name6 = syscall === 'addMembership' ? 'IPV6_JOIN_GROUP' : 'IPV6_LEAVE_GROUP';
+      this.#set(syscall, c('IPPROTO_IPV6'), c(name6), { multiaddr: group, interface: index });
+      return;
+    }
     const iface = this.#iface(interfaceAddress, syscall);
     this.#implicitBind(syscall);
     const name = syscall === 'addMembership' ? 'IP_ADD_MEMBERSHIP' : 'IP_DROP_MEMBERSHIP';
@@ -130,7 +156,14 @@ export class DpdkOptions {
     this.#s.healthCheck();
     validateString(sourceAddress, 'sourceAddress');
     validateString(groupAddress, 'groupAddress');
-    this.#group(groupAddress, syscall);
+    if (this.#group(groupAddress, syscall)) {
+      if (!isIPv6Literal(sourceAddress)) throw errnoException(-E.EINVAL, syscall);
+      const index = this.#iface6(interfaceAddress, syscall);
+      this.#implicitBind(syscall);
+      const name6 = syscall === 'addSourceSpecificMembership' ? 'MCAST_JOIN_SOURCE_GROUP' : 'MCAST_LEAVE_SOURCE_GROUP';
+      this.#set(syscall, c('IPPROTO_IPV6'), c(name6), { multiaddr: groupAddress, sourceaddr: sourceAddress, interface: index });
+      return;
+    }
     if (!isIPv4(sourceAddress)) throw errnoException(-E.EINVAL, syscall);
     const iface = this.#iface(interfaceAddress, syscall);
     this.#implicitBind(syscall);

@@ -6,9 +6,9 @@
  * `recvmsg ECONNREFUSED`). Socket options and memberships live in ./dpdk-options.ts.
  *
  * Like libuv, the ff socket is created lazily, at bind (or a membership call), so an unbound socket
- * reports EBADF where Node does. IPv6 is not in the stack: a udp6 socket can be created, but its
- * bind (explicit, or implicit in send/connect) fails with an 'error' `bind EAFNOSUPPORT …` whose
- * message names the missing feature; the kernel backend keeps serving udp6.
+ * reports EBADF where Node does. A udp6 socket is an AF_INET6 ff socket: `::` without ipv6Only takes
+ * IPv4 too (sources as `::ffff:a.b.c.d`), link-local addresses carry `%portN` scopes, and an IPv4
+ * literal given to it fails as libuv's uv_ip6_addr does (EINVAL).
  *
  * A socket belongs to the stack that ran when it was created. When that stack closes, the socket
  * closes as if `close()` had been called (one 'close'; later calls throw ERR_SOCKET_DGRAM_NOT_RUNNING),
@@ -25,7 +25,8 @@ import { ipv4Number, sendQueued } from '../posix/send.js';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
 import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
-import { addressString, binding, dgramIo, type DgramIo, type Receiver } from './dpdk-io.js';
+import { binding, dgramIo, scoped, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
+import { isIPv6Literal } from '../posix/ipv6.js';
 import { DpdkOptions } from './dpdk-options.js';
 import {
   ERR_INVALID_ARG_VALUE,
@@ -48,9 +49,6 @@ const BIND_BOUND = 2;
 const CONNECT_DISCONNECTED = 0;
 const CONNECT_CONNECTING = 1;
 const CONNECT_CONNECTED = 2;
-
-/** Appended to EAFNOSUPPORT messages of udp6 sockets on the dpdk backend. */
-export const NO_IPV6 = " (ffnet's user-space stack has no IPv6: udp6 sockets need the kernel backend, i.e. no FFNET_CONFIG)";
 
 type LookupCallback = (err: Error | null, address: string, family?: number) => void;
 type Lookup = (host: string, family: number, cb: LookupCallback) => void;
@@ -139,9 +137,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
 
   ensureFd(): number {
     if (this.fd >= 0) return 0;
-    if (this.type === 'udp6') return -E.EAFNOSUPPORT;
     try {
-      const fd = ff_socket(K.AF_INET as number, K.SOCK_DGRAM as number, 0);
+      const fd = ff_socket((this.type === 'udp6' ? K.AF_INET6 : K.AF_INET) as number, K.SOCK_DGRAM as number, 0);
       ff_ioctl(fd, K.FIONBIO as number, 1);
       this.fd = fd;
       return 0;
@@ -244,25 +241,31 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       const rc = this.#bindNow(ip, port);
       if (rc < 0) {
         this.#bindState = BIND_UNBOUND;
-        owner.emit('error', exceptionWithHostPort(rc, 'bind', ip, port, rc === -E.EAFNOSUPPORT && this.type === 'udp6' ? NO_IPV6 : undefined));
+        owner.emit('error', exceptionWithHostPort(rc, 'bind', ip, port));
         return;
       }
       this.#startListening();
     });
   }
 
+  /** An address of the socket's family, as libuv's uv_ip4_addr / uv_ip6_addr parse them. */
+  #ofFamily(ip: string): boolean {
+    return this.type === 'udp4' ? isIPv4(ip) : isIPv6Literal(ip);
+  }
+
   #bindNow(ip: string, port: unknown): number {
-    if (this.type === 'udp6') return -E.EAFNOSUPPORT;
     const num = (Number(port || 0) >>> 0) & 0xffff;
     let rc = this.ensureFd();
     if (rc < 0) return rc;
-    if (this.#opts.ipv6Only || !isIPv4(ip)) return -E.EINVAL;
+    // libuv: UV_UDP_IPV6ONLY on an IPv4 socket, or an address of the other family, is EINVAL.
+    if ((this.#opts.ipv6Only && this.type === 'udp4') || !this.#ofFamily(ip)) return -E.EINVAL;
     try {
+      if (this.#opts.ipv6Only) ff_setsockopt(this.fd, K.IPPROTO_IPV6 as number, K.IPV6_V6ONLY as number, 1);
       if (this.#opts.reuseAddr) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEADDR as number, 1);
       // Any truthy value, as node:dgram reads it, on every Node release (node:dgram before 22.12 ignores
       // the option): a reusePort member per lcore is how worker threads share a port without crossing.
       if (this.#opts.reusePort) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEPORT as number, 1);
-      ff_bind(this.fd, { address: ip, port: num });
+      ff_bind(this.fd, { address: scoped(ip), port: num });
     } catch (err) {
       rc = errnoOf(err);
     }
@@ -300,7 +303,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const rc = this.#bindNow(address, port);
     if (rc < 0) {
       this.#bindState = BIND_UNBOUND;
-      throw exceptionWithHostPort(rc, 'bind', address, port, rc === -E.EAFNOSUPPORT && this.type === 'udp6' ? NO_IPV6 : undefined);
+      throw exceptionWithHostPort(rc, 'bind', address, port);
     }
     this.#startReceiving();
     process.nextTick(() => {
@@ -368,10 +371,10 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       if (!err && this.#sendBlockList?.check(ip, `ipv${isIP(ip)}` as 'ipv4')) err = ERR_IP_BLOCKED(ip);
       if (!err) {
         let rc = 0;
-        if (!isIPv4(ip)) rc = -E.EINVAL;
+        if (!this.#ofFamily(ip)) rc = -E.EINVAL;
         else {
           try {
-            ff_connect(this.fd, { address: ip, port });
+            ff_connect(this.fd, { address: scoped(ip), port });
           } catch (e) {
             rc = errnoOf(e);
           }
@@ -408,10 +411,10 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (this.#sendBlockList?.check(ip, `ipv${isIP(ip)}` as 'ipv4')) err = ERR_IP_BLOCKED(ip);
     else {
       let rc = 0;
-      if (!isIPv4(ip)) rc = -E.EINVAL;
+      if (!this.#ofFamily(ip)) rc = -E.EINVAL;
       else {
         try {
-          ff_connect(this.fd, { address: ip, port: p });
+          ff_connect(this.fd, { address: scoped(ip), port: p });
         } catch (e) {
           rc = errnoOf(e);
         }
@@ -480,8 +483,9 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const connected = this.#connectState === CONNECT_CONNECTED;
     if (port) {
       // libuv: a destination on a connected socket is EISCONN; family mismatches are EINVAL.
-      const dest = connected || !ip ? -1 : ipv4Number(ip);
-      rc = connected ? -E.EISCONN : dest < 0 ? -E.EINVAL : binding.sendto(this.fd, data, 0, dest, (port as number) & 0xffff);
+      let dest: number | string = -1;
+      if (!connected && ip) dest = this.type === 'udp4' ? ipv4Number(ip) : isIPv6Literal(ip) ? scoped(ip) : -1;
+      rc = connected ? -E.EISCONN : dest === -1 ? -E.EINVAL : binding.sendto(this.fd, data, 0, dest, (port as number) & 0xffff);
     } else {
       rc = connected ? binding.sendto(this.fd, data, 0, null, 0) : -E.EDESTADDRREQ;
     }
@@ -514,11 +518,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const total = payloads.length;
     let sent = 0;
     let error: Error | null = null;
-    if (this.type === 'udp6') {
-      error = exceptionWithHostPort(-E.EAFNOSUPPORT, 'send', addresses[0], ports[0], NO_IPV6);
-    }
-    // The destinations as host-order numbers (prepareBatch checked that each is an IPv4 literal).
-    const dests = error ? [] : addresses.map((a) => (a === null ? null : ipv4Number(a)));
+    // IPv4 destinations as host-order numbers, IPv6 ones as text (prepareBatch checked each literal).
+    const dests = this.type === 'udp4' ? addresses.map((a) => (a === null ? null : ipv4Number(a))) : addresses.map((a) => (a === null ? null : scoped(a)));
     while (!error && sent < total) {
       const rest = sent === 0 ? undefined : sent;
       const n = binding.sendmmsg(this.fd, rest ? payloads.slice(rest) : payloads, rest ? dests.slice(rest) : dests,
@@ -569,7 +570,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (this.fd < 0) throw errnoException(-E.EBADF, 'getsockname');
     try {
       const a = ff_getsockname(this.fd);
-      return { address: a.address, family: 'IPv4', port: a.port };
+      return { address: a.address, family: a.family ?? 'IPv4', port: a.port };
     } catch (err) {
       throw errnoException(errnoOf(err), 'getsockname');
     }
@@ -580,7 +581,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (this.#connectState !== CONNECT_CONNECTED) throw ERR_SOCKET_DGRAM_NOT_CONNECTED();
     try {
       const a = ff_getpeername(this.fd);
-      return { address: a.address, family: 'IPv4', port: a.port };
+      return { address: a.address, family: a.family ?? 'IPv4', port: a.port };
     } catch (err) {
       throw errnoException(errnoOf(err), 'getpeername');
     }
@@ -590,13 +591,16 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
 
   deliver(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array): void {
     const owner = this.#owner;
+    const v6 = this.type === 'udp6';
+    const sourceOf = v6 ? source6 : source4;
+    const family = v6 ? 'IPv6' : 'IPv4';
     let n = count;
     const blockList = this.#receiveBlockList;
     if (blockList) {
       // Drop blocked sources before any listener sees them (compacting the descriptors).
       let w = 0;
       for (let r = 0; r < n; r++) {
-        if (blockList.check(addressString(desc[r * 4 + 2] as number), 'ipv4')) continue;
+        if (blockList.check(sourceOf(desc, r * 4, bytes, copied).replace(/%.*$/, ''), v6 ? 'ipv6' : 'ipv4')) continue;
         if (w !== r) desc.copyWithin(w * 4, r * 4, r * 4 + 4);
         w++;
       }
@@ -604,7 +608,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     }
     if (n === 0) return;
     if (owner.listenerCount('messages') > 0) {
-      const batch = (this.#batch ??= new PackedBatch('IPv4', addressString));
+      const batch = (this.#batch ??= new PackedBatch(family, sourceOf));
       batch.reset(bytes, desc, n, copied);
       try {
         owner.emit('messages', batch);
@@ -621,7 +625,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       // As node:dgram's: a Buffer of its own, exactly sized, at offset 0 of its ArrayBuffer (the one copy).
       const msg = Buffer.allocUnsafeSlow(len);
       msg.set((portWord & DGRAM_COPIED ? copied : bytes).subarray(off, off + len));
-      const rinfo: RemoteInfo = { address: addressString(desc[d + 2] as number), family: 'IPv4', port: portWord & 0xffff, size: len };
+      const rinfo: RemoteInfo = { address: sourceOf(desc, d, bytes, copied), family, port: portWord & 0xffff, size: len };
       owner.emit('message', msg, rinfo);
     }
   }

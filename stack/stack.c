@@ -199,8 +199,10 @@ static void lcore_free(struct ffs_lcore *lc)
 	}
 	ffs_fault_free(lc);
 	neigh_clear(&lc->neigh);
-	ipv4_reasm_free(lc->reasm);
+	neigh_clear(&lc->neigh6);
+	ip_reasm_free(lc->reasm);
 	igmp_free(lc);
+	rte_free(lc->ra_deferred);
 	ffs_lcore_sleep_fini(lc);
 	rte_free(lc);
 }
@@ -312,6 +314,7 @@ static void stack_free(struct ffs_stack *st, unsigned ports_started)
 		lcore_free(st->lcores[i]);
 	rte_free(st->rcu);
 	route_fini(st);
+	nd6_fini(st);
 	pthread_mutex_destroy(&st->conf_lock);
 	/* A secondary's ports and pool are the primary's. */
 	for (unsigned p = 0; p < ports_started && !st->secondary; p++)
@@ -340,7 +343,8 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 	lc->rxq_mask = 1u << index;
 	lc->txq = (uint16_t)index;
 	lc->ip_id = (uint16_t)(rte_rdtsc() ^ (index << 12));
-	lc->reasm = ipv4_reasm_new(); /* NULL: fragments are dropped and counted (ip.frag_nomem) */
+	lc->neigh6.v6 = true;
+	lc->reasm = ip_reasm_new(); /* NULL: fragments are dropped and counted (ip.frag_nomem) */
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "%.20s_ctrl%u", st->name, index);
 	lc->ctrl = rte_ring_create(name, CTRL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -500,6 +504,8 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		st->n_ports = p + 1;
 	}
 	route_init(st);
+	addr6_init(st);
+	route6_init(st);
 	for (unsigned p = 0; p < conf->n_ports; p++) {
 		for (unsigned s = 0; s < conf->ports[p].n_static_arp; s++) {
 			for (unsigned i = 0; i < st->n_lcores; i++) {
@@ -534,6 +540,16 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 				return NULL;
 			}
 		}
+	}
+	/* RFC 4862 §5.4: the addresses are used only once DAD found no other node holding them; a
+	 * duplicate is a start error, as the kernel's "address already in use" would be. */
+	if (!secondary && nd6_dad_wait(st, err, errlen) != 0) {
+		for (unsigned i = 0; i < st->n_lcores && !st->inline_mode; i++)
+			atomic_store(&st->lcores[i]->stop, true);
+		for (unsigned i = 0; i < st->n_lcores && !st->inline_mode; i++)
+			ffs_lcore_join(st->lcores[i]);
+		stack_free(st, st->n_ports);
+		return NULL;
 	}
 	if (!secondary)
 		ffs_capture_pdump_init();
@@ -794,7 +810,7 @@ static unsigned neigh_merge(struct ffs_neigh_info *out, unsigned n, unsigned max
 {
 	for (unsigned i = 0; i < n_in; i++) {
 		unsigned k = 0;
-		while (k < n && (out[k].port_id != in[i].port_id || out[k].addr != in[i].addr))
+		while (k < n && (out[k].port_id != in[i].port_id || out[k].addr != in[i].addr || !ip6_eq(&out[k].addr6, &in[i].addr6)))
 			k++;
 		if (k == n) {
 			if (n == max)
@@ -813,7 +829,7 @@ static unsigned neigh_merge(struct ffs_neigh_info *out, unsigned n, unsigned max
 	return n;
 }
 
-int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max)
+static int neigh_dump_family(struct ffs_stack *st, bool v6, struct ffs_neigh_info *out, unsigned max)
 {
 	/* Each lcore has its own cache (its own resolutions under way, its own held packets): ask each. */
 	unsigned n = 0;
@@ -824,6 +840,7 @@ int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsig
 		/* The lcore writes into the message's own buffer: a call that times out leaves it nothing of ours. */
 		msg->u.dump.out = calloc(NEIGH_TABLE_SIZE, sizeof(*out));
 		msg->u.dump.max = NEIGH_TABLE_SIZE;
+		msg->u.dump.v6 = v6;
 		int rc = msg->u.dump.out ? ffs_ctrl_one(st, i, msg) : -ENOMEM;
 		if (rc > 0)
 			n = neigh_merge(out, n, max, msg->u.dump.out, (unsigned)rc);
@@ -832,6 +849,16 @@ int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsig
 			return rc;
 	}
 	return (int)n;
+}
+
+int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max)
+{
+	return neigh_dump_family(st, false, out, max);
+}
+
+int ffs_stack_neigh6_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max)
+{
+	return neigh_dump_family(st, true, out, max);
 }
 
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac)
@@ -905,8 +932,16 @@ static bool ping_waiter_done(struct ffs_stack *st, unsigned k, struct ffs_ping_r
 	return false;
 }
 
-int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16_t payload, uint8_t ttl,
-			unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out)
+/** Where a control thread's echo request goes: an IPv4 address, or an IPv6 one (and its scope port). */
+struct ping_dst {
+	bool v6;
+	uint32_t addr;
+	struct ip6_addr addr6;
+	int scope_port;
+};
+
+static int ping_wait(struct ffs_stack *st, const struct ping_dst *dst, uint16_t seq, uint16_t payload, uint8_t ttl,
+		     unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out)
 {
 	unsigned k = 0;
 	for (;; k++) {
@@ -922,7 +957,10 @@ int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_PING);
 	int rc = -ENOMEM;
 	if (msg) {
-		msg->u.ping.dst = dst;
+		msg->u.ping.dst = dst->addr;
+		msg->u.ping.v6 = dst->v6;
+		msg->u.ping.dst6 = dst->addr6;
+		msg->u.ping.scope_port = dst->scope_port;
 		msg->u.ping.ident = st->ping_ident ^ (uint16_t)(0x8000 | k);
 		msg->u.ping.token = seq;
 		msg->u.ping.payload = payload;
@@ -951,6 +989,20 @@ int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16
 	while (!ping_waiter_done(st, k, out))
 		rte_pause();
 	return 0;
+}
+
+int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16_t payload, uint8_t ttl,
+			unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out)
+{
+	struct ping_dst d = { .addr = dst };
+	return ping_wait(st, &d, seq, payload, ttl, timeout_ms, stopping, out);
+}
+
+int ffs_stack_ping6_wait(struct ffs_stack *st, const struct ip6_addr *dst, int scope_port, uint16_t seq, uint16_t payload,
+			 uint8_t hlim, unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out)
+{
+	struct ping_dst d = { .v6 = true, .addr6 = *dst, .scope_port = scope_port };
+	return ping_wait(st, &d, seq, payload, hlim, timeout_ms, stopping, out);
 }
 
 /** The port index of DPDK port `port_id`, its conf_lock taken; -ENOENT (unlocked) when there is none. */

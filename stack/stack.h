@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "stack/wire/eth.h"
+#include "stack/wire/ipv6.h"
 #include "stack/lcore/counters.h"
 #include "stack/lcore/sysctl.h"
 
@@ -31,6 +32,11 @@
 #define FFS_MAX_STATIC_ARP 64
 /** Routes in the table: connected subnets, the default route and static routes. */
 #define FFS_MAX_ROUTES 64
+/** IPv6 addresses of one port (iface/addr6.h): its link-local one, configured and autoconfigured ones. */
+#define FFS_MAX_ADDR6 8
+/** Configured IPv6 addresses of one port ([portN] addr6[]): the table keeps room for the link-local
+ *  address and for addresses formed from router advertisements (RFC 4862). */
+#define FFS_MAX_CONF_ADDR6 4
 /** Echo requests the control plane may wait for at once (ffs_stack_ping_wait). */
 #define FFS_MAX_PING_WAITERS 16
 
@@ -47,6 +53,15 @@ struct ffs_port_conf {
 		uint32_t addr;
 		struct eth_addr mac;
 	} static_arp[FFS_MAX_STATIC_ARP];
+	/** IPv6 off on the port ([portN] ipv6 = 0): no link-local address, no Neighbor Discovery. */
+	bool ipv6_off;
+	unsigned n_addr6;
+	struct {
+		struct ip6_addr addr;
+		uint8_t prefixlen;
+	} addr6[FFS_MAX_CONF_ADDR6];
+	/** The IPv6 default router ([portN] gateway6), :: = none (router advertisements give one). */
+	struct ip6_addr gateway6;
 };
 
 /** Everything the stack needs to start (config/ validates it from ffnet.ini). */
@@ -231,6 +246,9 @@ enum ffs_neigh_state { FFS_NEIGH_INCOMPLETE, FFS_NEIGH_REACHABLE, FFS_NEIGH_FAIL
 struct ffs_neigh_info {
 	uint16_t port_id;
 	uint32_t addr;
+	bool v6;              /**< an IPv6 neighbour: addr6, not addr */
+	struct ip6_addr addr6;
+	bool router;          /**< IPv6: its advertisements carry the R flag */
 	struct eth_addr mac;
 	enum ffs_neigh_state state;
 	uint32_t expires_in_s;
@@ -244,6 +262,8 @@ struct ffs_neigh_info {
  * number of entries written (≤ max), or a negative errno.
  */
 int ffs_stack_neigh_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max);
+/** The IPv6 neighbour cache (Neighbor Discovery), merged as ffs_stack_neigh_dump merges ARP's. */
+int ffs_stack_neigh6_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsigned max);
 /** Adds a permanent entry on every lcore. 0, or a negative errno (-ENOENT: no such port, -EINVAL: not on the port's subnet, -ENOSPC). */
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac);
 /** Removes an entry on every lcore. 1 if it existed, 0 if not, or a negative errno. */
@@ -258,6 +278,14 @@ int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr);
  *  gateway left the subnet change with it; lcores forget neighbours off the new subnet; lcore 0
  *  announces the address (gratuitous ARP, RFC 5227 §2.3). */
 int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen);
+/** ifconfig inet6 ADDR prefixlen N [alias]: a configured IPv6 address (tentative until DAD passes) and
+ *  its on-link prefix. -EINVAL: not a unicast address a port may have (unspecified, loopback,
+ *  multicast, IPv4-mapped, link-local, a subnet-router anycast address, length 1..128); -EEXIST: an
+ *  address of a port already; -ENOSPC: the port's table is full; -ENOENT: no such port, or IPv6 off. */
+int ffs_stack_addr6_add(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *a, unsigned prefixlen);
+/** ifconfig inet6 ADDR -alias: removes an address (its prefix too when no other address holds it).
+ *  -ESRCH: not on the port; -EPERM: the link-local address; -ENOENT: no such port. */
+int ffs_stack_addr6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *a);
 /** A new MTU: the device's (rte_eth_dev_set_mtu, when the device has one) and the fragment size. */
 int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu);
 /** Up or down (rte_eth_dev_set_link_up/down where the device has them). A down port sends and
@@ -310,7 +338,9 @@ int ffs_stack_ping(struct ffs_stack *st, uint32_t dst, uint16_t token, uint16_t 
 
 /** One echo reply, as ffs_stack_ping_wait returns it. */
 struct ffs_ping_result {
-	uint32_t from;   /**< the reply's source address, host order */
+	uint32_t from;   /**< the reply's source address, host order (IPv4) */
+	bool v6;         /**< an ICMPv6 echo reply: its source is from6, its hop limit in ttl */
+	struct ip6_addr from6;
 	uint16_t bytes;  /**< ICMP payload bytes */
 	uint16_t seq;
 	uint8_t ttl;
@@ -326,6 +356,11 @@ struct ffs_ping_result {
  */
 int ffs_stack_ping_wait(struct ffs_stack *st, uint32_t dst, uint16_t seq, uint16_t payload, uint8_t ttl,
 			unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out);
+/** ffs_stack_ping_wait to an IPv6 address (ICMPv6, hop limit `hlim`, 0 = net.inet6.ip6.hlim);
+ *  `scope_port`: the port index a link-local destination is on, or -1. -EADDRNOTAVAIL: no source
+ *  address for it yet (still tentative). */
+int ffs_stack_ping6_wait(struct ffs_stack *st, const struct ip6_addr *dst, int scope_port, uint16_t seq, uint16_t payload,
+			 uint8_t hlim, unsigned timeout_ms, const volatile bool *stopping, struct ffs_ping_result *out);
 
 /** The eventfd that becomes readable when events are queued. */
 int ffs_stack_event_fd(const struct ffs_stack *st);

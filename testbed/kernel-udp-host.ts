@@ -8,7 +8,7 @@
  * `{"id":1,"error":{"message","code"}}`. End of stdin closes every socket and exits.
  *
  * Methods (sid: a socket id from `open`):
- *   - `open({reuseAddr?, recvBufferSize?})` → sid; every socket records what it receives from the start;
+ *   - `open({reuseAddr?, recvBufferSize?, type?})` → sid (type 'udp6' for an IPv6 socket); every socket records what it receives from the start;
  *   - `bind(sid, {address?, port?})` → the bound {address, port};
  *   - `connect(sid, {address, port})`, `disconnect(sid)`;
  *   - `setBroadcast(sid, on)`, `addMembership(sid, group, iface?)`, `dropMembership(sid, group, iface?)`,
@@ -56,8 +56,8 @@ function addrOf(v: unknown): { address: string; port: number } {
   return { address: o.address, port: o.port };
 }
 
-function open(o: { reuseAddr?: boolean; recvBufferSize?: number; smallBytes?: number }): number {
-  const sock = createSocket({ type: 'udp4', reuseAddr: o.reuseAddr === true });
+function open(o: { reuseAddr?: boolean; recvBufferSize?: number; smallBytes?: number; type?: string }): number {
+  const sock = createSocket({ type: o.type === 'udp6' ? 'udp6' : 'udp4', reuseAddr: o.reuseAddr === true });
   const p: Peer = { sock, inbox: [], errors: [], waiters: new Set(), smallBytes: o.smallBytes ?? 64 };
   sock.on('message', (msg, rinfo) => {
     if (p.inbox.length < MAX_INBOX) p.inbox.push(describeDatagram(msg, rinfo.address, rinfo.port, p.smallBytes));
@@ -138,7 +138,7 @@ async function recv(p: Peer, o: { count?: number; timeoutMs?: number }): Promise
 async function dispatch(method: string, a: unknown[]): Promise<unknown> {
   switch (method) {
     case 'open':
-      return open((a[0] ?? {}) as { reuseAddr?: boolean; recvBufferSize?: number; smallBytes?: number });
+      return open((a[0] ?? {}) as { reuseAddr?: boolean; recvBufferSize?: number; smallBytes?: number; type?: string });
     case 'bind':
       return bind(peerOf(a[0]), (a[1] ?? {}) as { address?: string; port?: number });
     case 'connect':

@@ -110,13 +110,16 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
     let parsed: { values: OptionValues; positionals: string[] };
     const options = { ...globalOptions, ...cmd.options };
     const { own, passed } = cmd.passThrough ? splitPassThrough(rest, options) : { own: rest, passed: [] };
+    // A literal word travels through parseArgs behind a NUL, which no option name starts with.
+    const literal = new Set(cmd.literalWords ?? []);
     try {
       parsed = parseArgs({
-        args: own,
+        args: own.map((a) => (literal.has(a) ? `\0${a}` : a)),
         options,
         allowPositionals: cmd.allowPositionals ?? false,
         strict: true,
       }) as { values: OptionValues; positionals: string[] };
+      parsed.positionals = parsed.positionals.map((a) => (a.startsWith('\0') ? a.slice(1) : a));
       parsed.positionals.push(...passed);
     } catch (e) {
       // parseArgs appends advice about '--' to unknown options: the option's name is the news.

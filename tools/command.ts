@@ -38,6 +38,9 @@ export interface Command {
   /** The command's own options (merged with the global ones). */
   options?: ParseArgsConfig['options'];
   allowPositionals?: boolean;
+  /** Words that look like options but are positionals of this command, wherever they stand (FreeBSD
+   *  ifconfig's `-alias`). */
+  literalWords?: readonly string[];
   /**
    * The first positional ends the command's options: it and everything after it are positionals,
    * unparsed (`ffnet run app.js --port 5` hands `--port 5` to app.js). Implies allowPositionals.

@@ -12,7 +12,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
 import { UdpChannel } from './wire/channel.js';
 import { transportCounters, type TransportCounters } from './driver/counters.js';
 import { NetworkPublication } from './driver/network-publication.js';
@@ -299,6 +299,6 @@ function randomReceiverId(): bigint {
 }
 
 async function resolveHost(host: string): Promise<string> {
-  if (isIPv4(host)) return host;
+  if (isIP(host)) return host;
   return (await lookup(host, { family: 4 })).address;
 }

@@ -1,14 +1,16 @@
 /*
  * udp_echo: an F-Stack-style UDP echo server on ffnet's ff_* API.
  *
- *   udp_echo [--conf ffnet.ini] [--port 7] [--count N] [--seconds S]
+ *   udp_echo [--conf ffnet.ini] [--port 7] [--count N] [--seconds S] [--ipv6]
  *
- * Starts the stack with ff_init, binds 0.0.0.0:port, and inside ff_run waits on an edge-triggered
+ * Starts the stack with ff_init, binds 0.0.0.0:port (with --ipv6 an AF_INET6 socket on [::]:port,
+ * IPV6_V6ONLY: udp6 alone), and inside ff_run waits on an edge-triggered
  * epoll set, drains the socket with ff_recvmmsg and sends each batch back with ff_sendmmsg. It stops
  * after echoing N datagrams (--count) or after S seconds (--seconds, default 60), whichever comes
  * first, and prints one line of JSON: {"echoed":…,"bytes":…,"elapsed_s":…,"rate_pps":…}.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@ struct echo {
 	double deadline, started;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	struct sockaddr_in peers[BATCH];
+	struct sockaddr_in6 peers[BATCH]; /* room for either family's address */
 	char bufs[BATCH][DGRAM_MAX];
 };
 
@@ -100,6 +102,7 @@ int main(int argc, char *argv[])
 {
 	static struct echo e;
 	unsigned long long port = 7, seconds = 60;
+	bool v6 = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--port") == 0)
@@ -108,10 +111,12 @@ int main(int argc, char *argv[])
 			e.limit = number(a, i + 1 < argc ? argv[++i] : NULL);
 		else if (strcmp(a, "--seconds") == 0)
 			seconds = number(a, i + 1 < argc ? argv[++i] : NULL);
+		else if (strcmp(a, "--ipv6") == 0)
+			v6 = true;
 		else if (strcmp(a, "--conf") == 0)
 			i++;
 		else if (strncmp(a, "--conf=", 7) != 0) {
-			fprintf(stderr, "usage: udp_echo [--conf ffnet.ini] [--port 7] [--count N] [--seconds S]\n");
+			fprintf(stderr, "usage: udp_echo [--conf ffnet.ini] [--port 7] [--count N] [--seconds S] [--ipv6]\n");
 			return 2;
 		}
 	}
@@ -121,9 +126,12 @@ int main(int argc, char *argv[])
 	}
 	if (ff_init(argc, argv) != 0)
 		return 1;
-	e.sock = ff_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	e.sock = ff_socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (e.sock < 0 || ff_bind(e.sock, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+	struct sockaddr_in6 addr6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	int on = 1;
+	if (e.sock < 0 || (v6 && ff_setsockopt(e.sock, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+	    ff_bind(e.sock, v6 ? (struct sockaddr *)&addr6 : (struct sockaddr *)&addr, v6 ? sizeof(addr6) : sizeof(addr)) != 0) {
 		fprintf(stderr, "udp_echo: cannot bind port %llu: %s\n", port, strerror(errno));
 		ff_exit();
 		return 1;

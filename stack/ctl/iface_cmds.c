@@ -1,7 +1,8 @@
 /*
- * The interface commands of the control server (ctl.h): ifconfig (ports: addresses, MTU, flags,
- * link, offloads, device counters) and ifconfig.set, arp.list/add/del (the neighbour cache),
- * route.list/add/del (the routing table) and ping (an echo request the handler waits for). Changes go
+ * The interface commands of the control server (ctl.h): ifconfig (ports: addresses — IPv6 ones
+ * too —, MTU, flags, link, offloads, device counters) and ifconfig.set, arp.list/add/del (the
+ * neighbour cache), route.list/add/del (the routing table), route6.list (the IPv6 one) and ping
+ * (an echo request the handler waits for). Changes go
  * through the stack's own calls (stack.h), which every lcore acknowledges before they return. Ports
  * are named by DPDK port id, as in the configuration's [portN] sections.
  */
@@ -95,6 +96,7 @@ static void port_obj(struct ffs_stack *st, unsigned i, struct ffs_json *out)
 	ffs_json_kv_u64(out, "port_id", p.port_id);
 	ffs_json_kv_str(out, "device", p.name);
 	ffs_ctl_kv_port_addrs(out, &p);
+	ffs_ctl_kv_port_inet6(out, st, i);
 	ffs_json_key(out, "flags");
 	ffs_json_arr_begin(out);
 	if (p.admin_up)
@@ -134,6 +136,19 @@ static int cmd_ifconfig(struct ffs_stack *st, const struct ffs_ctl_req *req, str
 	return 0;
 }
 
+/** ADDR/LEN of an IPv6 prefix (LEN 0..128 in decimal). */
+static bool parse_prefix6(const char *s, struct ip6_addr *a, unsigned *len)
+{
+	const char *slash = strchr(s, '/');
+	char text[IP6_ADDRSTRLEN];
+	uint64_t n;
+	if (!slash || (size_t)(slash - s) >= sizeof(text) || !ffs_ctl_parse_uint(slash + 1, 0, 128, &n))
+		return false;
+	snprintf(text, sizeof(text), "%.*s", (int)(slash - s), s);
+	*len = (unsigned)n;
+	return ip6_parse(text, a) == 0;
+}
+
 static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
 {
 	int idx = port_arg(st, req, out, -1);
@@ -141,6 +156,7 @@ static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req,
 		return idx;
 	const uint16_t port_id = st->ports[idx].port_id;
 	const char *inet = ffs_ctl_arg(req, "inet"), *mtu_s = ffs_ctl_arg(req, "mtu"), *state = ffs_ctl_arg(req, "state");
+	const char *inet6 = ffs_ctl_arg(req, "inet6"), *inet6_del = ffs_ctl_arg(req, "inet6_delete");
 	uint32_t addr = 0;
 	unsigned len = 0;
 	uint64_t mtu = 0;
@@ -155,14 +171,39 @@ static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req,
 	}
 	if (state && strcmp(state, "up") != 0 && strcmp(state, "down") != 0)
 		return ffs_ctl_fail(out, EINVAL, "state '%s' is neither up nor down", state);
-	if (!inet && !mtu_s && !state)
-		return ffs_ctl_fail(out, EINVAL, "ifconfig.set: nothing to change (inet=, mtu= or state=)");
+	struct ip6_addr a6, d6;
+	unsigned len6 = 0;
+	if (inet6 && !parse_prefix6(inet6, &a6, &len6))
+		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (ADDR/PREFIXLEN, e.g. 2001:db8::2/64)", inet6);
+	if (inet6_del && ip6_parse(inet6_del, &d6) != 0)
+		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (an IPv6 address)", inet6_del);
+	if (!inet && !mtu_s && !state && !inet6 && !inet6_del)
+		return ffs_ctl_fail(out, EINVAL, "ifconfig.set: nothing to change (inet=, inet6=, inet6_delete=, mtu= or state=)");
 	int rc;
 	if (inet && (rc = ffs_stack_port_set_inet(st, port_id, addr, len)) != 0) {
 		if (rc == -EINVAL)
 			return ffs_ctl_fail(out, EINVAL, "%s is not a host's unicast address (not a network, broadcast, "
 					    "loopback or multicast address; length 1..32)", inet);
 		return ffs_ctl_fail(out, -rc, "port%u: inet %s: %s", port_id, inet, strerror(-rc));
+	}
+	if (inet6_del && (rc = ffs_stack_addr6_del(st, port_id, &d6)) != 0) {
+		if (rc == -ESRCH)
+			return ffs_ctl_fail(out, ESRCH, "port%u has no address %s", port_id, inet6_del);
+		if (rc == -EPERM)
+			return ffs_ctl_fail(out, EPERM, "%s is port%u's link-local address (derived from its MAC)", inet6_del, port_id);
+		return ffs_ctl_fail(out, -rc, "port%u: inet6 %s -alias: %s", port_id, inet6_del, strerror(-rc));
+	}
+	if (inet6 && (rc = ffs_stack_addr6_add(st, port_id, &a6, len6)) != 0) {
+		if (rc == -EINVAL)
+			return ffs_ctl_fail(out, EINVAL, "%s is not an address a port may have (not unspecified, loopback, multicast, "
+					    "IPv4-mapped, link-local or a subnet-router anycast address)", inet6);
+		if (rc == -EEXIST)
+			return ffs_ctl_fail(out, EEXIST, "%s is already an address of the stack", inet6);
+		if (rc == -ENOSPC)
+			return ffs_ctl_fail(out, ENOSPC, "port%u has %d IPv6 addresses already", port_id, FFS_MAX_ADDR6);
+		if (rc == -ENOENT)
+			return ffs_ctl_fail(out, ENOENT, "IPv6 is off on port%u ([port%u] ipv6 = 0)", port_id, port_id);
+		return ffs_ctl_fail(out, -rc, "port%u: inet6 %s: %s", port_id, inet6, strerror(-rc));
 	}
 	if (mtu_s && (rc = ffs_stack_port_set_mtu(st, port_id, (uint16_t)mtu)) != 0)
 		return ffs_ctl_fail(out, -rc, "port%u: mtu %" PRIu64 ": %s", port_id, mtu, strerror(-rc));
@@ -182,12 +223,13 @@ static const char *neigh_state_name(enum ffs_neigh_state s)
 	}
 }
 
-static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+/** arp.list and ndp.list: one family's neighbour cache. */
+static int neigh_list(struct ffs_stack *st, bool v6, struct ffs_json *out)
 {
 	struct ffs_neigh_info *e = calloc(NEIGH_TABLE_SIZE, sizeof(*e));
 	if (!e)
 		return ffs_ctl_fail(out, ENOMEM, "out of memory");
-	int n = ffs_stack_neigh_dump(st, e, NEIGH_TABLE_SIZE);
+	int n = v6 ? ffs_stack_neigh6_dump(st, e, NEIGH_TABLE_SIZE) : ffs_stack_neigh_dump(st, e, NEIGH_TABLE_SIZE);
 	if (n < 0) {
 		free(e);
 		return ffs_ctl_fail(out, -n, "the lcores did not answer: %s", strerror(-n));
@@ -196,7 +238,13 @@ static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, str
 	for (int i = 0; i < n; i++) {
 		ffs_json_obj_begin(out);
 		ffs_json_kv_u64(out, "port", e[i].port_id);
-		ffs_json_kv_ipv4(out, "addr", e[i].addr);
+		if (v6) {
+			char a[IP6_ADDRSTRLEN];
+			ffs_json_kv_str(out, "addr", ip6_format(&e[i].addr6, a));
+			ffs_json_kv_bool(out, "router", e[i].router);
+		} else {
+			ffs_json_kv_ipv4(out, "addr", e[i].addr);
+		}
 		ffs_json_key(out, "mac");
 		if (e[i].state == FFS_NEIGH_REACHABLE || e[i].state == FFS_NEIGH_PERMANENT)
 			ffs_json_mac(out, &e[i].mac);
@@ -211,6 +259,18 @@ static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, str
 	ffs_json_arr_end(out);
 	free(e);
 	return 0;
+}
+
+static int cmd_arp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	(void)req;
+	return neigh_list(st, false, out);
+}
+
+static int cmd_ndp_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	(void)req;
+	return neigh_list(st, true, out);
 }
 
 /** The addr= of an arp request, or ffs_ctl_fail's result (as a negative value in *rc). */
@@ -327,6 +387,53 @@ static int cmd_route_list(struct ffs_stack *st, const struct ffs_ctl_req *req, s
 	return 0;
 }
 
+/** FreeBSD netstat -rn -6's flags: U up, G gateway, S static; C a connected prefix, 1 learned from a
+ *  router advertisement (FreeBSD's RTF_PROTO1). */
+static const char *route6_flags(uint8_t f, char *buf)
+{
+	size_t n = 0;
+	buf[n++] = 'U';
+	if (f & FFS_ROUTE6_GATEWAY)
+		buf[n++] = 'G';
+	if (f & FFS_ROUTE6_STATIC)
+		buf[n++] = 'S';
+	if (f & FFS_ROUTE6_CONNECTED)
+		buf[n++] = 'C';
+	if (f & FFS_ROUTE6_ADVERTISED)
+		buf[n++] = '1';
+	buf[n] = '\0';
+	return buf;
+}
+
+static int cmd_route6_list(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	(void)req;
+	struct ffs_route6_info r[FFS_MAX_PREFIXES6 + FFS_MAX_ROUTERS6];
+	unsigned n = route6_dump(st, r, FFS_MAX_PREFIXES6 + FFS_MAX_ROUTERS6);
+	ffs_json_arr_begin(out);
+	for (unsigned i = 0; i < n; i++) {
+		char text[IP6_ADDRSTRLEN], flags[8];
+		ffs_json_obj_begin(out);
+		ffs_json_kv_str(out, "dest", ip6_format(&r[i].dest, text));
+		ffs_json_kv_u64(out, "prefixlen", r[i].prefixlen);
+		ffs_json_key(out, "gateway");
+		if (r[i].flags & FFS_ROUTE6_GATEWAY)
+			ffs_json_str(out, ip6_format(&r[i].gateway, text));
+		else
+			ffs_json_null(out);
+		ffs_json_kv_u64(out, "port", r[i].port_id);
+		ffs_json_kv_str(out, "flags", route6_flags(r[i].flags, flags));
+		ffs_json_key(out, "expires_s");
+		if (r[i].expires_s == UINT32_MAX)
+			ffs_json_null(out);
+		else
+			ffs_json_u64(out, r[i].expires_s);
+		ffs_json_obj_end(out);
+	}
+	ffs_json_arr_end(out);
+	return 0;
+}
+
 /** The dest= of a route request, or ffs_ctl_fail's result in *rc. */
 static bool dest_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint32_t *dest, unsigned *len, int *rc)
 {
@@ -386,11 +493,50 @@ static int cmd_route_del(struct ffs_stack *st, const struct ffs_ctl_req *req, st
 	}
 }
 
+/**
+ * An IPv6 addr= of ping, with an optional %portN scope (the port a link-local address is on, as in
+ * fe80::1%port0). True when s holds a ':' (IPv6, parsed or failed into *rc); false for IPv4.
+ */
+static bool addr6_arg(const struct ffs_stack *st, const char *s, struct ffs_json *out, struct ip6_addr *a, int *scope,
+		      int *rc)
+{
+	if (!s || !strchr(s, ':'))
+		return false;
+	char buf[IP6_ADDRSTRLEN + 16];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *pct = strchr(buf, '%');
+	*scope = -1;
+	*rc = 0;
+	if (pct) {
+		*pct = '\0';
+		uint64_t n;
+		if (strncmp(pct + 1, "port", 4) != 0 || !ffs_ctl_parse_uint(pct + 5, 0, UINT16_MAX, &n)) {
+			*rc = ffs_ctl_fail(out, EINVAL, "bad scope '%s' (portN)", pct + 1);
+			return true;
+		}
+		for (unsigned i = 0; i < st->n_ports; i++)
+			if (st->ports[i].port_id == n)
+				*scope = (int)i;
+		if (*scope < 0) {
+			*rc = ffs_ctl_fail(out, ENODEV, "no port%" PRIu64, n);
+			return true;
+		}
+	}
+	if (ip6_parse(buf, a) != 0)
+		*rc = ffs_ctl_fail(out, EINVAL, "bad address '%s'", s);
+	else if (ip6_is_linklocal(a) && *scope < 0)
+		*scope = 0; /* a link-local address without a scope: the first port, as ping6 on one link */
+	return true;
+}
+
 static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
 {
-	uint32_t dst;
-	int rc;
-	if (!addr_arg(req, out, &dst, &rc))
+	uint32_t dst = 0;
+	struct ip6_addr dst6;
+	int scope = -1;
+	int rc = 0;
+	bool v6 = addr6_arg(st, ffs_ctl_arg(req, "addr"), out, &dst6, &scope, &rc);
+	if (rc != 0 || (!v6 && !addr_arg(req, out, &dst, &rc)))
 		return rc;
 	uint64_t seq = 0, size = 56, timeout = 1000, ttl = 0;
 	const struct {
@@ -399,8 +545,9 @@ static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 		const char *unit;
 	} opts[] = {
 		{ "seq", 0, UINT16_MAX, &seq, "" },
-		/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8). */
-		{ "size", 0, 65507, &size, " bytes" },
+		/* 65507: the most ICMP payload one IPv4 datagram carries (65535 - 20 - 8); IPv6's payload
+		 * length excludes its header: 65535 - 8. */
+		{ "size", 0, v6 ? 65527 : 65507, &size, " bytes" },
 		{ "timeout_ms", 1, 60000, &timeout, "" },
 		{ "ttl", 1, 255, &ttl, "" },
 	};
@@ -412,18 +559,25 @@ static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 	}
 	struct ffs_ping_result r;
 	const char *a = ffs_ctl_arg(req, "addr");
-	rc = ffs_stack_ping_wait(st, dst, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout, req->stopping, &r);
+	rc = v6 ? ffs_stack_ping6_wait(st, &dst6, scope, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout,
+				       req->stopping, &r)
+		: ffs_stack_ping_wait(st, dst, (uint16_t)seq, (uint16_t)size, (uint8_t)ttl, (unsigned)timeout, req->stopping, &r);
 	switch (rc) {
 	case 0: break;
 	case -ETIMEDOUT: return ffs_ctl_fail(out, ETIMEDOUT, "no reply from %s within %" PRIu64 " ms", a, timeout);
 	case -ENETUNREACH: return ffs_ctl_fail(out, ENETUNREACH, "no route to %s", a);
-	case -EHOSTDOWN: return ffs_ctl_fail(out, EHOSTDOWN, "%s does not answer ARP", a);
+	case -EHOSTDOWN: return ffs_ctl_fail(out, EHOSTDOWN, "%s does not answer %s", a, v6 ? "Neighbor Discovery" : "ARP");
 	case -EBUSY: return ffs_ctl_fail(out, EBUSY, "%d pings already wait for replies", FFS_MAX_PING_WAITERS);
 	case -ECANCELED: return ffs_ctl_fail(out, ECANCELED, "the stack is stopping");
 	default: return ffs_ctl_fail(out, -rc, "ping %s: %s", a, strerror(-rc));
 	}
 	ffs_json_obj_begin(out);
-	ffs_json_kv_ipv4(out, "from", r.from);
+	if (r.v6) {
+		char f[IP6_ADDRSTRLEN];
+		ffs_json_kv_str(out, "from", ip6_format(&r.from6, f));
+	} else {
+		ffs_json_kv_ipv4(out, "from", r.from);
+	}
 	ffs_json_kv_u64(out, "bytes", r.bytes);
 	ffs_json_kv_u64(out, "seq", r.seq);
 	ffs_json_kv_u64(out, "ttl", r.ttl);
@@ -438,11 +592,14 @@ static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 
 const struct ffs_ctl_cmd ffs_ctl_cmds_iface[] = {
 	{ "ifconfig", cmd_ifconfig, "[port=N]: ports with addresses, MTU, flags, link, offloads and device counters" },
-	{ "ifconfig.set", cmd_ifconfig_set, "port=N [inet=A.B.C.D/LEN] [mtu=N] [state=up|down]: changes a port at once" },
+	{ "ifconfig.set", cmd_ifconfig_set,
+	  "port=N [inet=A.B.C.D/LEN] [inet6=ADDR/LEN] [inet6_delete=ADDR] [mtu=N] [state=up|down]: changes a port at once" },
 	{ "arp.list", cmd_arp_list, "the neighbour cache: state, expiry, packets held" },
 	{ "arp.add", cmd_arp_add, "addr=A mac=M [port=N]: a permanent entry" },
 	{ "arp.del", cmd_arp_del, "addr=A [port=N]: removes an entry" },
+	{ "ndp.list", cmd_ndp_list, "the IPv6 neighbour cache (Neighbor Discovery): state, expiry, packets held" },
 	{ "route.list", cmd_route_list, "the routing table, longest prefix first" },
+	{ "route6.list", cmd_route6_list, "the IPv6 routes: on-link prefixes (longest first), then default routers" },
 	{ "route.add", cmd_route_add, "dest=NET/LEN|default gateway=GW: a static route" },
 	{ "route.del", cmd_route_del, "dest=NET/LEN|default: removes a static route" },
 	{ "ping", cmd_ping, "addr=A [seq=N] [size=56] [timeout_ms=1000] [ttl=N]: one echo request and its reply" },

@@ -15,6 +15,11 @@ void ffs_ctl_port_brief(struct ffs_json *out, const struct ffs_stack *st, unsign
 /** "driver", "mac", "inet", "prefixlen", "netmask", "broadcast" and "mtu" of a port. */
 void ffs_ctl_kv_port_addrs(struct ffs_json *out, const struct ffs_port_info *p);
 
+/** Port index i's IPv6: "ipv6" (on or off), "mtu6" and "hoplimit6" (as router advertisements set
+ *  them), and "inet6", its addresses with prefix length, scope id
+ *  (link-local ones), state, origin, FreeBSD's flags and lifetimes (null: forever). */
+void ffs_ctl_kv_port_inet6(struct ffs_json *out, const struct ffs_stack *st, unsigned i);
+
 /** "stats": the port's device counters (rte_eth_stats), as an object. */
 void ffs_ctl_kv_port_stats(struct ffs_json *out, const struct ffs_port_info *p);
 

@@ -197,11 +197,18 @@ static void sock_obj(struct ffs_stack *st, const struct ffs_sock *so, struct ffs
 {
 	ffs_json_obj_begin(out);
 	ffs_json_kv_u64(out, "fd", so->id);
-	ffs_json_kv_str(out, "proto", "udp4");
-	ffs_json_kv_ipv4(out, "local", so->laddr);
+	/* An AF_INET6 socket is udp6 with its IPv6 view of the addresses, v4-mapped ones included. */
+	char text[IP6_ADDRSTRLEN];
+	ffs_json_kv_str(out, "proto", so->v6 ? "udp6" : "udp4");
+	if (so->v6)
+		ffs_json_kv_str(out, "local", ip6_format(ffs_in6(so->laddr6), text));
+	else
+		ffs_json_kv_ipv4(out, "local", so->laddr);
 	ffs_json_kv_u64(out, "lport", so->lport);
 	ffs_json_key(out, "remote");
-	if (so->connected)
+	if (so->connected && so->v6)
+		ffs_json_str(out, ip6_format(ffs_in6(so->raddr6), text));
+	else if (so->connected)
 		ffs_json_ipv4(out, so->raddr);
 	else
 		ffs_json_null(out);
@@ -246,6 +253,7 @@ static int cmd_ports(struct ffs_stack *st, const struct ffs_ctl_req *req, struct
 		ffs_json_kv_str(out, "name", p.name);
 		ffs_json_kv_u64(out, "port_id", p.port_id);
 		ffs_ctl_kv_port_addrs(out, &p);
+		ffs_ctl_kv_port_inet6(out, st, i);
 		ffs_json_key(out, "link");
 		ffs_json_obj_begin(out);
 		ffs_json_kv_bool(out, "up", p.link_up);

@@ -4,6 +4,7 @@
  *   /ffnet/info     pid, program, mode, lcore and port counts, uptime, versions
  *   /ffnet/stats    every counter, totalled over lcores
  *   /ffnet/sysctl   every tunable's value
+ *   /ffnet/inet6    each port's IPv6 addresses ("ADDR/LEN state") under portN
  *   /ffnet/lcores   per-lcore arrays (index order) of the figures `ffnet top` shows; with a
  *                   parameter N (/ffnet/lcores,N), every counter of lcore N
  * Telemetry names allow only letters, digits, '_' and '/': a counter or tunable's dots become '_'
@@ -24,6 +25,7 @@
 
 #include "stack/ctl/report.h"
 #include "stack/ctl/server.h"
+#include "stack/iface/addr6.h"
 #include "stack/lcore/lcore.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -171,11 +173,42 @@ static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+/** Each port's IPv6 addresses, "ADDR/LEN state" (link-local ones with their %portN), under portN. */
+static int tel_inet6(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct ffs_stack *st = hold_current();
+	if (!st)
+		return -1;
+	int rc = 0;
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < st->n_ports && rc == 0; i++) {
+		struct ffs_addr6_info a[FFS_MAX_ADDR6];
+		unsigned n = addr6_list(st, i, a, FFS_MAX_ADDR6);
+		struct rte_tel_data *list = rte_tel_data_alloc();
+		if (!list) {
+			rc = -1;
+			break;
+		}
+		rte_tel_data_start_array(list, RTE_TEL_STRING_VAL);
+		char name[16], text[IP6_ADDRSTRLEN], entry[RTE_TEL_MAX_STRING_LEN];
+		snprintf(name, sizeof(name), "port%u", st->ports[i].port_id);
+		for (unsigned k = 0; k < n; k++) {
+			snprintf(entry, sizeof(entry), "%s%s%s/%u %s", ip6_format(&a[k].addr, text), ip6_is_linklocal(&a[k].addr) ? "%" : "",
+				 ip6_is_linklocal(&a[k].addr) ? name : "", a[k].prefixlen, addr6_state_name(a[k].state));
+			rte_tel_data_add_array_string(list, entry);
+		}
+		rte_tel_data_add_dict_container(d, name, list, 0);
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
 static void register_cmds(void)
 {
 	rte_telemetry_register_cmd("/ffnet/info", tel_info, "ffnet: the stack of this process. No parameters");
 	rte_telemetry_register_cmd("/ffnet/stats", tel_stats, "ffnet: every counter, totalled over lcores. No parameters");
 	rte_telemetry_register_cmd("/ffnet/sysctl", tel_sysctl, "ffnet: every tunable's value. No parameters");
+	rte_telemetry_register_cmd("/ffnet/inet6", tel_inet6, "ffnet: each port's IPv6 addresses with prefix length and state. No parameters");
 	rte_telemetry_register_cmd("/ffnet/lcores", tel_lcores,
 				   "ffnet: per-lcore turns, busy ns, packets (arrays by lcore index). Parameter: an index for all of its counters");
 }

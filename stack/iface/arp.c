@@ -8,7 +8,7 @@
  * poisoning path. Every lcore learns from every ARP packet (clones, see ethernet.c) but only the
  * lcore that received the frame answers it and counts it. "Asked for" is by the stack, not the
  * lcore: each lcore publishes the addresses it lately sent requests for (struct ffs_lcore's
- * arp_asked), so a reply to one lcore's request creates the entry on every lcore that sees it —
+ * arp_asked, neigh_asked_note; Neighbor Discovery does the same), so a reply to one lcore's request creates the entry on every lcore that sees it —
  * otherwise a thread whose lcore never asked would hold, and beyond maxhold drop, its first burst
  * to a neighbour the stack already knows.
  *
@@ -18,7 +18,7 @@
  * permanent one, so sending never fails for want of room.
  */
 #include <errno.h>
-#include <limits.h>
+#include <stddef.h>
 #include <rte_cycles.h>
 
 #include "stack/iface/iface.h"
@@ -39,17 +39,13 @@ static void arp_send(struct ffs_lcore *lc, const struct ffs_port *port, uint16_t
 	ffs_tx_enqueue(lc, port->index, m);
 }
 
-/** lc's clock in ms, modulo 2^32 (the same TSC on every lcore). */
-static uint32_t now_ms(const struct ffs_lcore *lc)
-{
-	return (uint32_t)(lc->now / (lc->st->tsc_hz / 1000));
-}
+/* ARP's side of the shared neighbour state machine, defined below. */
+static const struct neigh_proto ARP_NEIGH;
 
 void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa)
 {
 	static const struct eth_addr zero;
-	atomic_store_explicit(&lc->arp_asked[lc->arp_asked_next++ % NEIGH_ASKED], (uint64_t)tpa << 32 | now_ms(lc),
-			      memory_order_release);
+	neigh_asked_note(lc, &ARP_NEIGH, (struct neigh_key){ .addr = tpa });
 	arp_send(lc, port, ARP_OP_REQUEST, &ETH_BROADCAST, &zero, tpa);
 	lc->ctr.arp_requests_out++;
 }
@@ -80,77 +76,32 @@ unsigned arp_replay(struct ffs_lcore *lc, struct rte_ring *ring)
 	return n;
 }
 
-/**
- * Whether some lcore sent a request for `addr` within one resolution's time (maxtries × rexmit_ms).
- * Another lcore's stamp may be a little ahead of lc's clock (its turn began later): allowed for 1 s.
- */
-static bool asked_by_stack(const struct ffs_lcore *lc, uint32_t addr)
+static void arp_solicit(struct ffs_lcore *lc, const struct ffs_port *port, const struct neigh_table *t,
+			const struct neigh_entry *e)
 {
-	const struct ffs_stack *st = lc->st;
-	uint32_t window = (uint32_t)(ffs_sysctl(st, FFS_SYSCTL_ARP_MAXTRIES) * ffs_sysctl(st, FFS_SYSCTL_ARP_REXMIT_MS));
-	uint32_t now = now_ms(lc);
-	for (unsigned i = 0; i < st->n_lcores; i++) {
-		for (unsigned k = 0; k < NEIGH_ASKED; k++) {
-			uint64_t v = atomic_load_explicit(&st->lcores[i]->arp_asked[k], memory_order_acquire);
-			if ((uint32_t)(v >> 32) == addr && now - (uint32_t)v + 1000u <= window + 1000u)
-				return true;
-		}
-	}
-	return false;
+	(void)t;
+	arp_request(lc, port, e->addr);
 }
 
-static void send_resolved(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct eth_addr *mac)
-{
-	struct eth_hdr *eh = rte_pktmbuf_mtod(m, struct eth_hdr *);
-	eh->dst = *mac;
-	ffs_tx_enqueue(lc, port->index, m);
-}
+/** ARP's side of the shared neighbour state machine (neigh.h). */
+static const struct neigh_proto ARP_NEIGH = {
+	.table = offsetof(struct ffs_lcore, neigh),
+	.max_entries = FFS_SYSCTL_ARP_MAX_ENTRIES,
+	.maxtries = FFS_SYSCTL_ARP_MAXTRIES,
+	.maxhold = FFS_SYSCTL_ARP_MAXHOLD,
+	.rexmit_ms = FFS_SYSCTL_ARP_REXMIT_MS,
+	.max_age = FFS_SYSCTL_ARP_MAX_AGE,
+	.asked = offsetof(struct ffs_lcore, arp_asked),
+	.ctr_table_full = offsetof(struct ffs_counters, arp_table_full),
+	.ctr_evicted = offsetof(struct ffs_counters, arp_evicted),
+	.ctr_hold_dropped = offsetof(struct ffs_counters, arp_hold_dropped),
+	.ctr_timeouts = offsetof(struct ffs_counters, arp_timeouts),
+	.solicit = arp_solicit,
+};
 
-static void flush_held(struct ffs_lcore *lc, struct neigh_entry *e)
+static struct neigh_entry *neigh_new4(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, bool count)
 {
-	const struct ffs_port *port = &lc->st->ports[e->port_index];
-	struct rte_mbuf *m = neigh_take_held(e);
-	while (m) {
-		struct rte_mbuf *next = *ffs_mbuf_link(m);
-		send_resolved(lc, port, m, &e->mac);
-		m = next;
-	}
-}
-
-/**
- * A new entry for `addr`: when the table holds max_entries, the least recently used entry of a class
- * no worse than `worst` makes room (its held packets dropped and counted). NULL, counted in
- * arp.table_full, when nothing may be evicted. `count`: this lcore counts the event (not a clone).
- */
-static struct neigh_entry *neigh_new(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, enum neigh_class worst,
-				     bool count)
-{
-	struct neigh_table *t = &lc->neigh;
-	uint32_t max = (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAX_ENTRIES);
-	struct neigh_entry *e;
-	while (!(e = neigh_insert(t, port_index, addr, max))) {
-		struct neigh_entry *victim = neigh_victim(t, worst);
-		if (!victim) {
-			if (count)
-				lc->ctr.arp_table_full++;
-			return NULL;
-		}
-		unsigned dropped;
-		neigh_remove(t, victim, &dropped);
-		lc->ctr.arp_hold_dropped += dropped;
-		if (count)
-			lc->ctr.arp_evicted++;
-	}
-	e->used = lc->now;
-	return e;
-}
-
-static void mark_reachable(struct ffs_lcore *lc, struct neigh_entry *e, const struct eth_addr *mac)
-{
-	e->mac = *mac;
-	e->state = FFS_NEIGH_REACHABLE;
-	e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAX_AGE) * lc->st->tsc_hz;
-	flush_held(lc, e);
+	return neigh_new(lc, &ARP_NEIGH, port_index, (struct neigh_key){ .addr = addr }, NEIGH_CLASS_UNUSED, count);
 }
 
 void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned)
@@ -186,21 +137,22 @@ void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 	if (e && e->state != FFS_NEIGH_PERMANENT) {
 		if (count && a.op == ARP_OP_REPLY)
 			lc->ctr.arp_replies_in++;
-		mark_reachable(lc, e, &a.sha);
+		neigh_confirm(lc, &ARP_NEIGH, e, &a.sha);
 	} else if (!e && for_us && a.op == ARP_OP_REQUEST && sender_known) {
-		e = neigh_new(lc, port->index, a.spa, NEIGH_CLASS_UNUSED, count);
+		e = neigh_new4(lc, port->index, a.spa, count);
 		if (e) {
 			e->passive = true;
-			mark_reachable(lc, e, &a.sha);
+			neigh_confirm(lc, &ARP_NEIGH, e, &a.sha);
 		}
-	} else if (!e && for_us && a.op == ARP_OP_REPLY && sender_known && asked_by_stack(lc, a.spa)) {
+	} else if (!e && for_us && a.op == ARP_OP_REPLY && sender_known &&
+		   neigh_asked_by_stack(lc, &ARP_NEIGH, (struct neigh_key){ .addr = a.spa })) {
 		/* Another lcore's resolution: its sockets' threads may send here next. */
-		e = neigh_new(lc, port->index, a.spa, NEIGH_CLASS_UNUSED, count);
+		e = neigh_new4(lc, port->index, a.spa, count);
 		if (e) {
 			if (count)
 				lc->ctr.arp_replies_in++;
 			e->passive = true;
-			mark_reachable(lc, e, &a.sha);
+			neigh_confirm(lc, &ARP_NEIGH, e, &a.sha);
 		}
 	} else if (!e && a.op == ARP_OP_REPLY && count) {
 		lc->ctr.arp_unsolicited++;
@@ -217,83 +169,12 @@ done:
 
 int arp_resolve_and_send(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t nexthop, struct rte_mbuf *m)
 {
-	struct neigh_entry *e = neigh_lookup(&lc->neigh, port->index, nexthop);
-	if (e) {
-		switch (e->state) {
-		case FFS_NEIGH_REACHABLE:
-		case FFS_NEIGH_PERMANENT:
-			e->used = lc->now;
-			e->passive = false;
-			send_resolved(lc, port, m, &e->mac);
-			return 0;
-		case FFS_NEIGH_FAILED:
-			lc->ctr.arp_hold_dropped++;
-			rte_pktmbuf_free(m);
-			return -EHOSTDOWN;
-		default:
-			break;
-		}
-	} else {
-		e = neigh_new(lc, port->index, nexthop, NEIGH_CLASS_INCOMPLETE, true);
-		if (!e) {
-			rte_pktmbuf_free(m);
-			return -ENOBUFS;
-		}
-		e->tries = 1;
-		e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_REXMIT_MS) * lc->st->tsc_hz / 1000;
-		arp_request(lc, port, nexthop);
-	}
-	/* maxhold bounds one neighbour; many silent ones could still hold the whole pool and starve
-	 * reception. Beyond the pool's budget only a neighbour's first packet waits. */
-	if (!ffs_pool_admits(lc, e->n_held ? INT_MAX : 0)) {
-		lc->ctr.arp_hold_dropped++;
-		rte_pktmbuf_free(m);
-		return 0;
-	}
-	struct rte_mbuf *evicted = neigh_hold(e, m, (uint32_t)ffs_sysctl(lc->st, FFS_SYSCTL_ARP_MAXHOLD));
-	if (evicted) {
-		lc->ctr.arp_hold_dropped++;
-		rte_pktmbuf_free(evicted);
-	}
-	return 0;
+	return neigh_resolve_and_send(lc, &ARP_NEIGH, port, (struct neigh_key){ .addr = nexthop }, m);
 }
 
 void arp_tick(struct ffs_lcore *lc)
 {
-	struct neigh_table *t = &lc->neigh;
-	const struct ffs_stack *st = lc->st;
-	unsigned i = 0;
-	while (t->count && i < NEIGH_TABLE_SIZE) {
-		struct neigh_entry *e = &t->slots[i];
-		if (e->addr == 0 || e->state == FFS_NEIGH_PERMANENT || lc->now < e->deadline) {
-			i++;
-			continue;
-		}
-		if (e->state == FFS_NEIGH_INCOMPLETE && e->tries < ffs_sysctl(st, FFS_SYSCTL_ARP_MAXTRIES)) {
-			e->tries++;
-			e->deadline = lc->now + (uint64_t)ffs_sysctl(st, FFS_SYSCTL_ARP_REXMIT_MS) * st->tsc_hz / 1000;
-			arp_request(lc, &st->ports[e->port_index], e->addr);
-			i++;
-		} else if (e->state == FFS_NEIGH_INCOMPLETE) {
-			/* No answer: drop what waited and fail fast for a while rather than hold packets again at once. */
-			lc->ctr.arp_timeouts++;
-			struct rte_mbuf *m = neigh_take_held(e);
-			while (m) {
-				struct rte_mbuf *next = *ffs_mbuf_link(m);
-				rte_pktmbuf_free(m);
-				lc->ctr.arp_hold_dropped++;
-				m = next;
-			}
-			e->state = FFS_NEIGH_FAILED;
-			e->deadline = lc->now + (uint64_t)NEIGH_FAILED_HOLD_S * st->tsc_hz;
-			i++;
-		} else {
-			/* Reachable entries expire after max_age and failed ones after their hold time; the next send
-			 * resolves again (holding, not losing, its packets). Removal may shift another entry into
-			 * slot i, so look at it again. */
-			neigh_remove(t, e, NULL);
-		}
-	}
+	neigh_tick(lc, &ARP_NEIGH);
 }
 
 void arp_forget_offlink(struct ffs_lcore *lc, uint16_t port_index)
@@ -313,14 +194,7 @@ void arp_forget_offlink(struct ffs_lcore *lc, uint16_t port_index)
 	}
 }
 
-/** Installs a permanent entry, sending anything that was held for it. 0, or -ENOSPC. */
 int arp_add_static(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr, const struct eth_addr *mac)
 {
-	struct neigh_entry *e = neigh_new(lc, port_index, addr, NEIGH_CLASS_INCOMPLETE, false);
-	if (!e)
-		return -ENOSPC;
-	e->mac = *mac;
-	e->state = FFS_NEIGH_PERMANENT;
-	flush_held(lc, e);
-	return 0;
+	return neigh_add_static(lc, &ARP_NEIGH, port_index, (struct neigh_key){ .addr = addr }, mac);
 }

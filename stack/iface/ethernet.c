@@ -1,9 +1,10 @@
 /*
  * Ethernet: accept frames for our MAC, broadcast and multicast; demux by EtherType; frame output.
- * On a multi-lcore stack, ARP frames are cloned to every other lcore (by reference count, since ARP
- * input only reads them) so that each lcore's private neighbour cache learns every answer; on a
- * multi-process stack (phy/cluster.h) also to the process serving each other queue, whose mbufs
- * come from the same shared pool.
+ * On a multi-lcore stack, ARP frames — and Neighbor Discovery messages, which ICMPv6 input hands
+ * here — are cloned to every other lcore (by reference count, since ARP and ND input only read them)
+ * so that each lcore's private neighbour cache learns every answer; on a multi-process stack
+ * (phy/cluster.h) also to the process serving each other queue, whose mbufs come from the same
+ * shared pool.
  */
 #include <errno.h>
 #include <rte_ring.h>
@@ -11,10 +12,10 @@
 #include "stack/iface/iface.h"
 #include "stack/wire/arp.h"
 
-static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
+void eth_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m, uint32_t kind)
 {
 	struct ffs_stack *st = lc->st;
-	m->hash.usr = FFS_PEER_ARP;
+	m->hash.usr = kind;
 	for (unsigned i = 0; i < st->n_lcores; i++) {
 		struct ffs_lcore *peer = st->lcores[i];
 		if (peer == lc)
@@ -22,7 +23,7 @@ static void clone_arp_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m)
 		/* Every segment: each holder's rte_pktmbuf_free drops one reference from each. */
 		rte_pktmbuf_refcnt_update(m, 1);
 		if (rte_ring_enqueue(peer->peer_in, m) != 0)
-			rte_pktmbuf_free(m); /* the peer relearns from the next ARP packet */
+			rte_pktmbuf_free(m); /* the peer relearns from the next ARP or ND packet */
 		else
 			ffs_lcore_wake(peer);
 	}
@@ -62,9 +63,12 @@ void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 	case ETH_TYPE_IPV4:
 		ipv4_input(lc, port, m);
 		return;
+	case ETH_TYPE_IPV6:
+		ipv6_input(lc, port, m);
+		return;
 	case ETH_TYPE_ARP:
 		if (lc->st->n_lcores > 1 || lc->st->cluster)
-			clone_arp_to_peers(lc, m);
+			eth_clone_to_peers(lc, m, FFS_PEER_ARP);
 		arp_input(lc, port, m, false);
 		return;
 	default:
@@ -75,22 +79,44 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint32_t nexthop,
-	       const struct eth_addr *dst_mac)
+/** Prepends the Ethernet header (destination dst_mac, or left for resolution to fill). */
+static int eth_prepend(const struct ffs_port *port, struct rte_mbuf *m, uint16_t ethertype, const struct eth_addr *dst_mac)
 {
 	uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HDR_LEN);
 	if (!hdr) {
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
-	struct eth_repr eth = { .src = port->mac, .ethertype = ETH_TYPE_IPV4 };
+	struct eth_repr eth = { .src = port->mac, .ethertype = ethertype };
 	if (dst_mac)
 		eth.dst = *dst_mac;
 	eth_repr_emit(&eth, hdr, ETH_HDR_LEN);
 	m->l2_len = ETH_HDR_LEN;
+	return 0;
+}
+
+int eth_output(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint32_t nexthop,
+	       const struct eth_addr *dst_mac)
+{
+	int rc = eth_prepend(port, m, ETH_TYPE_IPV4, dst_mac);
+	if (rc != 0)
+		return rc;
 	if (dst_mac) {
 		ffs_tx_enqueue(lc, port->index, m);
 		return 0;
 	}
 	return arp_resolve_and_send(lc, port, nexthop, m);
+}
+
+int eth_output6(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ip6_addr *nexthop,
+		const struct eth_addr *dst_mac)
+{
+	int rc = eth_prepend(port, m, ETH_TYPE_IPV6, dst_mac);
+	if (rc != 0)
+		return rc;
+	if (dst_mac) {
+		ffs_tx_enqueue(lc, port->index, m);
+		return 0;
+	}
+	return nd6_resolve_and_send(lc, port, nexthop, m);
 }

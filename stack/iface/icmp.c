@@ -47,14 +47,13 @@ static void echo_reply(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ip
 		lc->ctr.icmp_echo_reply_out++;
 }
 
-static void echo_reply_in(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct icmp_repr *rep)
+bool icmp_echo_reply_in(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t ident, uint16_t seq,
+			const struct ffs_ping_result *who)
 {
 	struct ffs_stack *st = lc->st;
-	uint16_t waiter = rep->ident ^ st->ping_ident;
-	if (rep->ident != st->ping_ident && (waiter & ~(FFS_MAX_PING_WAITERS - 1)) != 0x8000) {
-		lc->ctr.icmp_echo_unmatched++;
-		return;
-	}
+	uint16_t waiter = ident ^ st->ping_ident;
+	if (ident != st->ping_ident && (waiter & ~(FFS_MAX_PING_WAITERS - 1)) != 0x8000)
+		return false;
 	uint32_t bytes = rte_pktmbuf_pkt_len(m) - ICMP_HDR_LEN;
 	uint32_t rtt_ns = UINT32_MAX;
 	uint64_t sent, scratch;
@@ -67,29 +66,27 @@ static void echo_reply_in(struct ffs_lcore *lc, struct rte_mbuf *m, const struct
 			rtt_ns = ns < UINT32_MAX ? (uint32_t)ns : UINT32_MAX - 1;
 		}
 	}
-	if (rep->ident != st->ping_ident) {
+	if (ident != st->ping_ident) {
 		/* A control thread's request (ffs_stack_ping_wait): claim its waiter, if it still waits for this seq. */
 		_Static_assert((FFS_MAX_PING_WAITERS & (FFS_MAX_PING_WAITERS - 1)) == 0, "a power of two");
 		unsigned k = waiter & (FFS_MAX_PING_WAITERS - 1);
-		uint32_t expect = (uint32_t)rep->seq << 16 | FFS_PING_WAITING;
+		uint32_t expect = (uint32_t)seq << 16 | FFS_PING_WAITING;
 		if (!atomic_compare_exchange_strong_explicit(&st->ping_waiters[k].word, &expect,
-							     (uint32_t)rep->seq << 16 | FFS_PING_FILLING,
-							     memory_order_acquire, memory_order_relaxed)) {
-			lc->ctr.icmp_echo_unmatched++;
-			return;
-		}
-		lc->ctr.icmp_echo_reply_in++;
-		st->ping_waiters[k].result = (struct ffs_ping_result){
-			.from = ip->src, .bytes = (uint16_t)bytes, .seq = rep->seq, .ttl = ip->ttl,
-			.rtt_us = rtt_ns == UINT32_MAX ? UINT32_MAX : rtt_ns / 1000 };
-		atomic_store_explicit(&st->ping_waiters[k].word, (uint32_t)rep->seq << 16 | FFS_PING_DONE,
-				      memory_order_release);
-		return;
+							     (uint32_t)seq << 16 | FFS_PING_FILLING,
+							     memory_order_acquire, memory_order_relaxed))
+			return false;
+		struct ffs_ping_result r = *who;
+		r.bytes = (uint16_t)bytes;
+		r.seq = seq;
+		r.rtt_us = rtt_ns == UINT32_MAX ? UINT32_MAX : rtt_ns / 1000;
+		st->ping_waiters[k].result = r;
+		atomic_store_explicit(&st->ping_waiters[k].word, (uint32_t)seq << 16 | FFS_PING_DONE, memory_order_release);
+		return true;
 	}
-	lc->ctr.icmp_echo_reply_in++;
-	struct ffs_event ev = { .type = FFS_EV_PING_REPLY, .token = rep->seq, .bytes = (uint16_t)bytes, .ttl = ip->ttl,
+	struct ffs_event ev = { .type = FFS_EV_PING_REPLY, .token = seq, .bytes = (uint16_t)bytes, .ttl = who->ttl,
 				.rtt_ns = rtt_ns };
 	ffs_event_post(st, &ev);
+	return true;
 }
 
 /**
@@ -135,9 +132,14 @@ void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr
 		lc->ctr.icmp_echo_in++;
 		echo_reply(lc, m, ip, &icmp);
 		return;
-	case ICMP_ECHO_REPLY:
-		echo_reply_in(lc, m, ip, &icmp);
+	case ICMP_ECHO_REPLY: {
+		struct ffs_ping_result who = { .from = ip->src, .ttl = ip->ttl };
+		if (icmp_echo_reply_in(lc, m, icmp.ident, icmp.seq, &who))
+			lc->ctr.icmp_echo_reply_in++;
+		else
+			lc->ctr.icmp_echo_unmatched++;
 		break;
+	}
 	case ICMP_DEST_UNREACH:
 		lc->ctr.icmp_unreach_in++;
 		udp_icmp_error(lc, &icmp);
@@ -159,16 +161,15 @@ static bool is_icmp_error_type(uint8_t type)
 	return type != ICMP_ECHO_REQUEST && type != ICMP_ECHO_REPLY && type != 13 && type != 14 && type != 17 && type != 18;
 }
 
-static bool rate_limited(struct ffs_lcore *lc)
+bool icmp_rate_limited(struct ffs_lcore *lc, struct ffs_ratelimit *rl, int64_t lim)
 {
-	int64_t lim = ffs_sysctl(lc->st, FFS_SYSCTL_ICMP_LIM);
 	if (lim == 0)
 		return false;
-	if (lc->now - lc->icmp_window_start >= lc->st->tsc_hz) {
-		lc->icmp_window_start = lc->now;
-		lc->icmp_sent_in_window = 0;
+	if (lc->now - rl->window_start >= lc->st->tsc_hz) {
+		rl->window_start = lc->now;
+		rl->sent = 0;
 	}
-	return lc->icmp_sent_in_window++ >= (uint64_t)lim;
+	return rl->sent++ >= (uint64_t)lim;
 }
 
 void icmp_send_error(struct ffs_lcore *lc, struct rte_mbuf *orig, const struct ipv4_repr *ip, uint8_t type,
@@ -180,7 +181,7 @@ void icmp_send_error(struct ffs_lcore *lc, struct rte_mbuf *orig, const struct i
 		return;
 	if (ip->proto == IPV4_PROTO_ICMP && (ip->payload_len < 1 || is_icmp_error_type(quoted[ip->hdr_len])))
 		return;
-	if (rate_limited(lc)) {
+	if (icmp_rate_limited(lc, &lc->icmp_lim, ffs_sysctl(lc->st, FFS_SYSCTL_ICMP_LIM))) {
 		lc->ctr.icmp_ratelimited++;
 		return;
 	}
@@ -202,12 +203,12 @@ void icmp_send_error(struct ffs_lcore *lc, struct rte_mbuf *orig, const struct i
 		lc->ctr.icmp_errors_out++;
 }
 
-int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t seq, uint16_t payload_len, uint8_t ttl)
+struct rte_mbuf *icmp_echo_build(struct ffs_lcore *lc, uint16_t ident, uint16_t seq, uint16_t payload_len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
 	if (!m)
-		return -ENOBUFS;
-	/* A message longer than a segment is chained; ipv4_output sends it in fragments above the MTU. */
+		return NULL;
+	/* A message longer than a segment is chained; output sends it in fragments above the MTU. */
 	uint32_t total = ICMP_HDR_LEN + (uint32_t)payload_len;
 	for (uint32_t off = 0; off < total;) {
 		struct rte_mbuf *last = rte_pktmbuf_lastseg(m);
@@ -217,7 +218,7 @@ int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t 
 			if (!next || rte_pktmbuf_chain(m, next) != 0) {
 				rte_pktmbuf_free(next);
 				rte_pktmbuf_free(m);
-				return -ENOBUFS;
+				return NULL;
 			}
 			continue;
 		}
@@ -236,6 +237,14 @@ int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t 
 		uint64_t now = rte_rdtsc();
 		memcpy(h + ICMP_HDR_LEN, &now, sizeof(now));
 	}
+	return m;
+}
+
+int icmp_send_echo(struct ffs_lcore *lc, uint32_t dst, uint16_t ident, uint16_t seq, uint16_t payload_len, uint8_t ttl)
+{
+	struct rte_mbuf *m = icmp_echo_build(lc, ident, seq, payload_len);
+	if (!m)
+		return -ENOBUFS;
 	echo_header_chain(m, ICMP_ECHO_REQUEST);
 	struct ipv4_out o = { .dst = dst, .proto = IPV4_PROTO_ICMP, .ttl = ttl };
 	int rc = ipv4_output(lc, m, &o);

@@ -18,7 +18,7 @@ static const struct wire_csum_caps LOOPBACK_CAPS = { true, true, true, true };
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group)
 {
 	for (unsigned i = 0; i < lc->n_groups; i++)
-		if (lc->groups[i].group == group && lc->groups[i].port_index == port_index)
+		if (lc->groups[i].group == group && lc->groups[i].port_index == port_index && lc->groups[i].family == 4)
 			return true;
 	return false;
 }
@@ -27,7 +27,7 @@ bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t
 static bool ipv4_group_joined_any(const struct ffs_lcore *lc, uint32_t group)
 {
 	for (unsigned i = 0; i < lc->n_groups; i++)
-		if (lc->groups[i].group == group)
+		if (lc->groups[i].group == group && lc->groups[i].family == 4)
 			return true;
 	return false;
 }
@@ -192,7 +192,7 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-static int loopback_enqueue(struct ffs_lcore *lc, struct rte_mbuf *m)
+int ip_loopback_enqueue(struct ffs_lcore *lc, struct rte_mbuf *m, uint64_t *counted)
 {
 	if (lc->lo_len == FFS_LOOPBACK_QUEUE) {
 		lc->ctr.ip_loopback_dropped++;
@@ -200,7 +200,7 @@ static int loopback_enqueue(struct ffs_lcore *lc, struct rte_mbuf *m)
 		return -ENOBUFS;
 	}
 	lc->lo[(lc->lo_head + lc->lo_len++) % FFS_LOOPBACK_QUEUE] = m;
-	lc->ctr.ip_loopback++;
+	(*counted)++;
 	return 0;
 }
 
@@ -279,14 +279,14 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 				      ffs_sysctl(st, FFS_SYSCTL_UDP_TX_CSUM_OFFLOAD));
 	if (local) {
 		ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &LOOPBACK_CAPS);
-		return loopback_enqueue(lc, m);
+		return ip_loopback_enqueue(lc, m, &lc->ctr.ip_loopback);
 	}
 	if (mcast_copy) {
 		/* IP_MULTICAST_LOOP: local members get their own copy (input rewrites offsets, so no sharing). */
 		struct rte_mbuf *copy = rte_pktmbuf_copy(m, st->pool, 0, UINT32_MAX);
 		if (copy) {
 			ipv4_repr_emit(&ip, rte_pktmbuf_mtod(copy, uint8_t *), IPV4_HDR_LEN, &LOOPBACK_CAPS);
-			loopback_enqueue(lc, copy);
+			ip_loopback_enqueue(lc, copy, &lc->ctr.ip_loopback);
 		}
 	}
 	ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &port->caps);

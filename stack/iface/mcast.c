@@ -1,11 +1,12 @@
 /*
- * The interfaces' multicast memberships, as the control plane keeps them (RFC 3376 §3.2's
- * interface state, computed from the sockets' own memberships, §3.1): for each (port, group), how
- * many sockets joined it from any source and from which sources, and whether the lcores were told.
- * Every change recomputes the interface state and tells every lcore: IPv4 input accepts a group
- * while anyone is a member (GROUP_ADD, GROUP_DEL), and IGMP (igmp.c) reports each change
- * (IGMP_STATE). Loopback memberships use port index FFS_MAX_PORTS: IPv4 input accepts their groups on
- * looped-back datagrams and IGMP, which reports only on real ports, never hears of them.
+ * The interfaces' multicast memberships, as the control plane keeps them (RFC 3376 §3.2's and RFC
+ * 3810 §4.2's interface state, computed from the sockets' own memberships): for each (port, group)
+ * of either family, how many memberships it has from any source and from which sources, and
+ * whether the lcores were told. IPv4 groups are kept as IPv4-mapped addresses beside IPv6 ones.
+ * Every change recomputes the interface state and tells every lcore: IP input accepts a group while
+ * anyone is a member (GROUP_ADD, GROUP_DEL), and IGMP or MLD (igmp.c, mld6.c) reports each change
+ * (IGMP_STATE, MLD_STATE). Loopback memberships use port index FFS_MAX_PORTS: IP input accepts their
+ * groups on looped-back datagrams and IGMP/MLD, which report only on real ports, never hear of them.
  * Owns: ffs_stack.mcast. Runs on application threads under the socket namespace lock (ns_lock).
  * May call: lcore/ctrl.h.
  */
@@ -21,14 +22,14 @@
 
 /** Source-specific memberships of one source. */
 struct mcast_source {
-	uint32_t addr;
+	struct ip6_addr addr;
 	unsigned refs;
 };
 
 /** One group on one port. Kept while a socket is a member or the lcores still have it. */
 struct mcast_group {
 	uint16_t port_index;
-	uint32_t group;
+	struct ip6_addr group; /**< IPv4-mapped for an IPv4 group */
 	bool joined;    /**< the lcores were told it is joined (GROUP_ADD) */
 	unsigned any;   /**< any-source memberships */
 	unsigned n_sources, cap;
@@ -61,10 +62,10 @@ int mcast_if_port(const struct ffs_stack *st, uint32_t ifaddr)
 	return -1;
 }
 
-static struct mcast_group *find(struct mcast_table *t, uint16_t port_index, uint32_t group)
+static struct mcast_group *find(struct mcast_table *t, uint16_t port_index, const struct ip6_addr *group)
 {
 	for (unsigned i = 0; t && i < t->n; i++)
-		if (t->g[i].port_index == port_index && t->g[i].group == group)
+		if (t->g[i].port_index == port_index && ip6_eq(&t->g[i].group, group))
 			return &t->g[i];
 	return NULL;
 }
@@ -78,19 +79,23 @@ static void collect(struct mcast_table *t, struct mcast_group *g)
 	*g = t->g[--t->n];
 }
 
-/** A GROUP_ADD, GROUP_DEL or IGMP_STATE message about `group` on a port, or NULL when out of memory. */
-static struct ffs_ctrl_msg *group_msg_new(enum ffs_ctrl_op op, uint16_t port_index, uint32_t group)
+/** A GROUP_ADD, GROUP_DEL or IGMP_STATE/MLD_STATE message about `group` on a port, or NULL when out
+ *  of memory. */
+static struct ffs_ctrl_msg *group_msg_new(enum ffs_ctrl_op op, uint16_t port_index, const struct ip6_addr *group)
 {
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(op);
 	if (msg) {
+		bool v4 = ip6_is_v4mapped(group);
 		msg->u.group.port_index = port_index;
-		msg->u.group.group = group;
+		msg->u.group.family = v4 ? 4 : 6;
+		msg->u.group.group = v4 ? ip6_to_v4(group) : 0;
+		msg->u.group.group6 = *group;
 	}
 	return msg;
 }
 
 /** Tells every lcore that `group` is (GROUP_ADD) or is no longer (GROUP_DEL) joined on a port. */
-static int group_msg(struct ffs_stack *st, enum ffs_ctrl_op op, uint16_t port_index, uint32_t group)
+static int group_msg(struct ffs_stack *st, enum ffs_ctrl_op op, uint16_t port_index, const struct ip6_addr *group)
 {
 	struct ffs_ctrl_msg *msg = group_msg_new(op, port_index, group);
 	return msg ? ffs_ctrl_all_put(st, msg) : -ENOMEM;
@@ -99,15 +104,21 @@ static int group_msg(struct ffs_stack *st, enum ffs_ctrl_op op, uint16_t port_in
 /* Tells the lcores the port's membership of `group` (g, or NULL for none): any-source memberships
  * make it EXCLUDE{}, source-specific ones INCLUDE{sources}; a group becoming (or ceasing to be)
  * joined is announced first. */
-static int update(struct ffs_stack *st, uint16_t port_index, uint32_t group, struct mcast_group *g)
+static int update(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, struct mcast_group *g)
 {
-	struct ffs_ctrl_msg *state = group_msg_new(FFS_CTRL_IGMP_STATE, port_index, group);
+	bool v4 = ip6_is_v4mapped(group);
+	struct ffs_ctrl_msg *state = group_msg_new(v4 ? FFS_CTRL_IGMP_STATE : FFS_CTRL_MLD_STATE, port_index, group);
 	if (!state)
 		return -ENOMEM;
 	bool member = g && (g->any || g->n_sources);
 	state->u.group.exclude = g && g->any;
-	for (unsigned i = 0; g && !g->any && i < g->n_sources && i < FFS_MAX_GROUP_SOURCES; i++)
-		state->u.group.sources[state->u.group.n_sources++] = g->sources[i].addr;
+	for (unsigned i = 0; g && !g->any && i < g->n_sources && i < FFS_MAX_GROUP_SOURCES; i++) {
+		unsigned k = state->u.group.n_sources++;
+		if (v4)
+			state->u.group.sources[k] = ip6_to_v4(&g->sources[i].addr);
+		else
+			state->u.group.sources6[k] = g->sources[i].addr;
+	}
 	int rc = 0;
 	if (member && !g->joined) {
 		g->joined = true;
@@ -126,14 +137,14 @@ static int update(struct ffs_stack *st, uint16_t port_index, uint32_t group, str
 }
 
 /** Counts one membership in (delta 1) or out (delta -1); false when a source cannot be added. */
-static bool count(struct mcast_group *g, uint32_t source, int delta)
+static bool count(struct mcast_group *g, const struct ip6_addr *source, int delta)
 {
 	if (!source) {
 		g->any += (unsigned)delta;
 		return true;
 	}
 	unsigned i = 0;
-	while (i < g->n_sources && g->sources[i].addr != source)
+	while (i < g->n_sources && !ip6_eq(&g->sources[i].addr, source))
 		i++;
 	if (i == g->n_sources) {
 		if (delta < 0)
@@ -146,7 +157,7 @@ static bool count(struct mcast_group *g, uint32_t source, int delta)
 			g->sources = s;
 			g->cap = cap;
 		}
-		g->sources[g->n_sources++] = (struct mcast_source){ source, 0 };
+		g->sources[g->n_sources++] = (struct mcast_source){ *source, 0 };
 	}
 	g->sources[i].refs += (unsigned)delta;
 	if (g->sources[i].refs == 0) {
@@ -156,7 +167,17 @@ static bool count(struct mcast_group *g, uint32_t source, int delta)
 	return true;
 }
 
-int mcast_join(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint32_t source)
+/** The IPv4-mapped form of a host-order IPv4 address, or NULL for 0 (any source). */
+static const struct ip6_addr *mapped(uint32_t v4, struct ip6_addr *buf)
+{
+	if (!v4)
+		return NULL;
+	ip6_from_v4mapped(v4, buf);
+	return buf;
+}
+
+/** Counts a membership of `group` (either family) from `source` (NULL: any) in. */
+static int join(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, const struct ip6_addr *source)
 {
 	if (!st->mcast && !(st->mcast = calloc(1, sizeof(*st->mcast))))
 		return -ENOMEM;
@@ -166,7 +187,7 @@ int mcast_join(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint32
 		if (t->n == FFS_MAX_GROUPS)
 			return -ENOBUFS;
 		g = &t->g[t->n++];
-		*g = (struct mcast_group){ .port_index = port_index, .group = group };
+		*g = (struct mcast_group){ .port_index = port_index, .group = *group };
 	}
 	if (!count(g, source, 1)) {
 		collect(t, g);
@@ -181,7 +202,8 @@ int mcast_join(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint32
 	return rc;
 }
 
-int mcast_leave(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint32_t source)
+/** Counts a membership of `group` (either family) from `source` (NULL: any) out. */
+static int leave(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, const struct ip6_addr *source)
 {
 	struct mcast_group *g = find(st->mcast, port_index, group);
 	if (g)
@@ -189,19 +211,50 @@ int mcast_leave(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint3
 	return update(st, port_index, group, g);
 }
 
+int mcast_join(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint32_t source)
+{
+	struct ip6_addr g, s;
+	ip6_from_v4mapped(group, &g);
+	return join(st, port_index, &g, mapped(source, &s));
+}
+
+int mcast_leave(struct ffs_stack *st, uint16_t port_index, uint32_t group, uint32_t source)
+{
+	struct ip6_addr g, s;
+	ip6_from_v4mapped(group, &g);
+	return leave(st, port_index, &g, mapped(source, &s));
+}
+
+int mcast_join6(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, const struct ip6_addr *source)
+{
+	if (!ip6_is_multicast(group))
+		return -EINVAL;
+	return join(st, port_index, group, source && !ip6_is_unspecified(source) ? source : NULL);
+}
+
+int mcast_leave6(struct ffs_stack *st, uint16_t port_index, const struct ip6_addr *group, const struct ip6_addr *source)
+{
+	if (!ip6_is_multicast(group))
+		return -EINVAL;
+	return leave(st, port_index, group, source && !ip6_is_unspecified(source) ? source : NULL);
+}
+
 void mcast_leave_all(struct ffs_stack *st, const struct ffs_membership *m, unsigned n)
 {
+	struct ip6_addr g, s;
 	for (unsigned i = 0; i < n; i++) {
 		int pi = mcast_if_port(st, m[i].ifaddr);
-		struct mcast_group *g = pi < 0 ? NULL : find(st->mcast, (uint16_t)pi, m[i].group);
-		if (g)
-			count(g, m[i].source, -1);
+		ip6_from_v4mapped(m[i].group, &g);
+		struct mcast_group *mg = pi < 0 ? NULL : find(st->mcast, (uint16_t)pi, &g);
+		if (mg)
+			count(mg, mapped(m[i].source, &s), -1);
 	}
 	/* Each group's state once every membership is out of it, as the last socket's close leaves it. */
 	for (unsigned i = n; i-- > 0;) {
 		int pi = mcast_if_port(st, m[i].ifaddr);
+		ip6_from_v4mapped(m[i].group, &g);
 		if (pi >= 0)
-			update(st, (uint16_t)pi, m[i].group, find(st->mcast, (uint16_t)pi, m[i].group));
+			update(st, (uint16_t)pi, &g, find(st->mcast, (uint16_t)pi, &g));
 	}
 }
 

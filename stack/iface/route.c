@@ -10,23 +10,16 @@
 #include <string.h>
 
 #include "stack/iface/iface.h"
-
-static inline uint32_t ld(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void put(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+#include "stack/iface/latch.h"
 
 /** A reader's copy of the table (see route.h): the one the latch points at now. */
 static inline const struct route_data *read_begin(const struct route_table *t, uint32_t *sn)
 {
-	*sn = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+	*sn = latch_read_begin(&t->seq);
 	return &t->copy[*sn & 1];
 }
 
-/** True when the copy read may have changed meanwhile: read again. */
-static inline bool read_retry(const struct route_table *t, uint32_t sn)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&t->seq, __ATOMIC_RELAXED) != sn;
-}
+static inline bool read_retry(const struct route_table *t, uint32_t sn) { return latch_read_retry(&t->seq, sn); }
 
 static inline uint32_t meta_of(unsigned port_index, unsigned len, unsigned flags)
 {
@@ -58,9 +51,9 @@ static int port_of(const struct ffs_stack *st, uint32_t addr, bool *bcast)
 		found = -1;
 		*bcast = false;
 		for (unsigned i = 0; i < st->n_ports && found < 0; i++) {
-			if (ld(&d->ifa[i][0]) == addr) {
+			if (latch_ld(&d->ifa[i][0]) == addr) {
 				found = (int)i;
-			} else if (ld(&d->ifa[i][2]) == addr) {
+			} else if (latch_ld(&d->ifa[i][2]) == addr) {
 				found = (int)i;
 				*bcast = true;
 			}
@@ -82,7 +75,7 @@ bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t add
 	uint32_t sn;
 	do {
 		const struct route_data *d = read_begin(&st->routes, &sn);
-		uint32_t a = ld(&d->ifa[port_index][0]), m = ld(&d->ifa[port_index][1]);
+		uint32_t a = latch_ld(&d->ifa[port_index][0]), m = latch_ld(&d->ifa[port_index][1]);
 		on = a != 0 && (addr & m) == (a & m);
 	} while (read_retry(&st->routes, sn));
 	return on;
@@ -96,12 +89,12 @@ const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, ui
 		const struct route_data *d = read_begin(&st->routes, &sn);
 		port = -1;
 		hop = 0;
-		uint32_t n = ld(&d->n);
+		uint32_t n = latch_ld(&d->n);
 		for (uint32_t i = 0; i < n && i < FFS_MAX_ROUTES; i++) {
 			const struct route_slot *r = &d->r[i];
-			if ((dst & ld(&r->mask)) == ld(&r->dest)) {
-				uint32_t gw = ld(&r->gateway);
-				port = (int)meta_port(ld(&r->meta));
+			if ((dst & latch_ld(&r->mask)) == latch_ld(&r->dest)) {
+				uint32_t gw = latch_ld(&r->gateway);
+				port = (int)meta_port(latch_ld(&r->meta));
 				hop = gw ? gw : dst;
 				break;
 			}
@@ -212,23 +205,17 @@ static void copy_out(struct route_data *to, const struct route_data *from)
 {
 	for (uint32_t i = 0; i < FFS_MAX_PORTS; i++)
 		for (uint32_t k = 0; k < 3; k++)
-			put(&to->ifa[i][k], from->ifa[i][k]);
+			latch_st(&to->ifa[i][k], from->ifa[i][k]);
 	for (uint32_t i = 0; i < from->n; i++) {
-		put(&to->r[i].dest, from->r[i].dest);
-		put(&to->r[i].mask, from->r[i].mask);
-		put(&to->r[i].gateway, from->r[i].gateway);
-		put(&to->r[i].meta, from->r[i].meta);
+		latch_st(&to->r[i].dest, from->r[i].dest);
+		latch_st(&to->r[i].mask, from->r[i].mask);
+		latch_st(&to->r[i].gateway, from->r[i].gateway);
+		latch_st(&to->r[i].meta, from->r[i].meta);
 	}
-	put(&to->n, from->n);
+	latch_st(&to->n, from->n);
 }
 
-/** Moves the readers to the other copy: stores before it land first, stores after it land after. */
-static void latch(struct route_table *t)
-{
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&t->seq, __atomic_load_n(&t->seq, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
+static void latch(struct route_table *t) { latch_flip(&t->seq); }
 
 /** Publishes the staged table: each copy is rewritten while the readers use the other. */
 static void publish(struct ffs_stack *st)
@@ -327,13 +314,13 @@ int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsig
 	uint32_t n, sn;
 	do {
 		const struct route_data *d = read_begin(&st->routes, &sn);
-		n = ld(&d->n);
+		n = latch_ld(&d->n);
 		if (n > FFS_MAX_ROUTES)
 			n = FFS_MAX_ROUTES;
 		for (uint32_t i = 0; i < n; i++) {
-			snap[i].dest = ld(&d->r[i].dest);
-			snap[i].gateway = ld(&d->r[i].gateway);
-			snap[i].meta = ld(&d->r[i].meta);
+			snap[i].dest = latch_ld(&d->r[i].dest);
+			snap[i].gateway = latch_ld(&d->r[i].gateway);
+			snap[i].meta = latch_ld(&d->r[i].meta);
 		}
 	} while (read_retry(&st->routes, sn));
 	unsigned k = 0;

@@ -5,13 +5,9 @@
  *
  * Readers are lcores (per packet) and application threads (route_source before a send): they never
  * lock and never wait for a writer. A writer (the control plane, rare; writers serialise on
- * `write_lock`) makes its change in `staged`, then publishes it into two copies under a latch (the
- * sequence-counter latch of Linux's seqcount_latch): while it rewrites one copy, the counter sends
- * readers to the other, so a reader always finds a complete table and retries only when a copy
- * changed under it — never a half-written route or an address paired with another netmask. (DPDK's
- * rte_seqcount/rte_seqlock keep one copy, whose readers retry until a write completes: a writer
- * preempted mid-write would stall every lcore.) Every shared word is read and written with relaxed
- * atomics (fences order them): no data race.
+ * `write_lock`) makes its change in `staged`, then publishes it into two copies under a latch
+ * (iface/latch.h): a reader always finds a complete table — never a half-written route or an
+ * address paired with another netmask.
  * A linear scan suits the few routes of a host; rte_fib can take its place behind route.c.
  */
 #ifndef FFNET_IFACE_ROUTE_H

@@ -4,6 +4,10 @@
  * enqueue, one SO_RCVBUF update and at most one wake-up per burst; output drains the lcore's TX
  * ring, prepends UDP headers and hands datagrams to IPv4 (which fragments what exceeds the MTU). Closed ports answer with ICMP port unreachable
  * (RFC 1122 §4.1.3.1); ICMP errors about our datagrams reach the socket that sent them.
+ * UDP over IPv6 takes the same path: udp6_input demultiplexes by the IPv6 addresses, leaving the IPv6
+ * header in the headroom before the payload (ffs_meta.src is its distance, FFS_META_V6) so that the
+ * application reads the source there; an AF_INET6 socket's datagrams carry their addresses in the
+ * headroom where the IPv6 header goes, and leave through ipv6_output.
  */
 #include <errno.h>
 #include <rte_ip.h>
@@ -13,6 +17,8 @@
 #include "stack/phy/rss.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
+#include "stack/wire/icmp6.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/udp.h"
 
 #define MAX_GROUP_RECEIVERS 64
@@ -133,10 +139,20 @@ static void deliver(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *
 	s->bytes += charge;
 }
 
+/** A received udp6 datagram's IPv6 header, left in the headroom meta->src bytes before its payload. */
+static const struct ipv6_hdr *ip6_hdr_of(const struct rte_mbuf *m, const struct ffs_meta *meta)
+{
+	return (const struct ipv6_hdr *)(rte_pktmbuf_mtod(m, const uint8_t *) - meta->src);
+}
+
 /** The lcore a datagram's flow belongs to: the one its 4-tuple hashes to (where RSS or the software
  *  dispatcher brings its unfragmented datagrams). */
-static unsigned flow_lcore_of(const struct ffs_stack *st, const struct ffs_meta *meta)
+static unsigned flow_lcore_of(const struct ffs_stack *st, const struct rte_mbuf *m, const struct ffs_meta *meta)
 {
+	if (meta->flags & FFS_META_V6) {
+		const struct ipv6_hdr *h = ip6_hdr_of(m, meta);
+		return ffs_rss_lcore(ffs_rss_hash_udp6(h->src.b, h->dst.b, meta->sport, meta->dport), st->n_lcores);
+	}
 	return ffs_rss_lcore(ffs_rss_hash_udp4(meta->src, meta->dst, meta->sport, meta->dport), st->n_lcores);
 }
 
@@ -159,8 +175,14 @@ static bool steer_home(struct ffs_lcore *lc, unsigned home, struct rte_mbuf *m)
 void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m)
 {
 	const struct ffs_meta *meta = ffs_meta(m);
-	struct ffs_sock *so = demux_unicast(lc->demux, meta->src, meta->sport, meta->dst, meta->dport,
-					    flow_lcore_of(lc->st, meta));
+	unsigned flow = flow_lcore_of(lc->st, m, meta);
+	struct ffs_sock *so;
+	if (meta->flags & FFS_META_V6) {
+		const struct ipv6_hdr *h = ip6_hdr_of(m, meta);
+		so = demux_unicast6(lc->demux, h->src.b, meta->sport, h->dst.b, meta->dport, flow);
+	} else {
+		so = demux_unicast(lc->demux, meta->src, meta->sport, meta->dst, meta->dport, flow);
+	}
 	if (so) {
 		deliver(lc, so, m);
 		return;
@@ -170,68 +192,25 @@ void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
-	       bool broadcast, bool reassembled)
+/**
+ * Hands a unicast datagram to its socket `so`: on so's home lcore when `steer` (a reassembled one,
+ * put together on the lcore of its address pair) and the ring there takes it, else here. False when
+ * there is no socket (counted in udp.noport; m is still the caller's).
+ */
+static __rte_always_inline bool deliver_unicast(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *m, bool steer)
 {
-	struct udp_repr u;
-	lc->ctr.udp_rx++;
-	enum wire_result r;
-	if (m->nb_segs == 1) {
-		r = udp_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), ip->src, ip->dst, caps, &u);
-	} else {
-		/* A reassembled datagram spans segments: check the header here and the sum over the chain. */
-		struct wire_csum_caps verified = *caps;
-		verified.rx_l4_verified = true;
-		uint8_t hdr[UDP_HDR_LEN];
-		const uint8_t *h = rte_pktmbuf_read(m, 0, UDP_HDR_LEN, hdr);
-		r = h ? udp_repr_parse(h, rte_pktmbuf_pkt_len(m), ip->src, ip->dst, &verified, &u) : WIRE_TRUNCATED;
-		if (r == WIRE_OK && !caps->rx_l4_verified && rd_be16(h + 6) != 0) {
-			uint16_t sum;
-			rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum);
-			/* rte_raw_cksum sums native-order words; ours are big-endian words read as host values. */
-			uint32_t s = rte_be_to_cpu_16(sum) + csum_pseudo_ipv4(ip->src, ip->dst, IPV4_PROTO_UDP, (uint16_t)rte_pktmbuf_pkt_len(m));
-			if (csum_fold(s) != 0)
-				r = WIRE_BAD_CHECKSUM;
-		}
-	}
-	if (r != WIRE_OK) {
-		if (r == WIRE_TRUNCATED)
-			lc->ctr.udp_hdrops++;
-		else if (r == WIRE_BAD_CHECKSUM)
-			lc->ctr.udp_badsum++;
-		else
-			lc->ctr.udp_badlen++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	rte_pktmbuf_adj(m, UDP_HDR_LEN);
-	if (rte_pktmbuf_pkt_len(m) > u.payload_len)
-		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - u.payload_len);
-	struct ffs_meta *meta = ffs_meta(m);
-	*meta = (struct ffs_meta){ .src = ip->src, .dst = ip->dst, .sport = u.src_port, .dport = u.dst_port, .ttl = ip->ttl, .tos = ip->tos };
-
-	bool multicast = ipv4_is_multicast(ip->dst);
-	if (!broadcast && !multicast) {
-		/* A reassembled datagram was put together on the lcore of its IP pair (iface/ipv4.c); its
-		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
-		bool steer = reassembled && lc->st->n_lcores > 1;
-		unsigned flow = steer ? flow_lcore_of(lc->st, meta) : lc->index;
-		struct ffs_sock *so = demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow);
-		if (so) {
-			if (steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m))
-				return;
-			deliver(lc, so, m);
-			return;
-		}
+	if (!so) {
 		lc->ctr.udp_noport++;
-		/* Quote the original datagram: restore the UDP and IP headers in front of the payload. */
-		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
-		icmp_send_error(lc, m, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
-		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
-	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
-	unsigned n = demux_group(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, multicast, targets, MAX_GROUP_RECEIVERS);
+	if (!(steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m)))
+		deliver(lc, so, m);
+	return true;
+}
+
+/** Hands a broadcast or multicast datagram to its n receivers (none: counted in udp.noportbcast). */
+static void deliver_group(struct ffs_lcore *lc, struct rte_mbuf *m, struct ffs_sock *const *targets, unsigned n)
+{
 	if (n == 0) {
 		lc->ctr.udp_noportbcast++;
 		rte_pktmbuf_free(m);
@@ -242,6 +221,131 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 	rte_pktmbuf_refcnt_update(m, (int16_t)(n - 1));
 	for (unsigned i = 0; i < n; i++)
 		deliver(lc, targets[i], m);
+}
+
+/** The IP header a datagram's UDP checksum covers: IPv4's, or IPv6's when v6. */
+struct udp_addrs {
+	bool v6;
+	const struct ipv4_repr *ip4;
+	const struct ipv6_repr *ip6;
+};
+
+static __rte_always_inline enum wire_result udp_parse(const struct udp_addrs *a, const uint8_t *buf, size_t len,
+						      const struct wire_csum_caps *caps, struct udp_repr *u)
+{
+	return a->v6 ? udp6_repr_parse(buf, len, &a->ip6->src, &a->ip6->dst, caps, u)
+		     : udp_repr_parse(buf, len, a->ip4->src, a->ip4->dst, caps, u);
+}
+
+/*
+ * Counts a datagram in udp.rx and takes its UDP header (m at it): parsed, its checksum verified (over
+ * the chain when it spans segments), then cut off with any bytes past the UDP length. True with u
+ * filled; false when it was counted (udp.hdrops, udp.badsum, udp.badlen) and freed.
+ */
+static __rte_always_inline bool udp_take(struct ffs_lcore *lc, struct rte_mbuf *m, const struct udp_addrs *a,
+					 const struct wire_csum_caps *caps, struct udp_repr *u)
+{
+	lc->ctr.udp_rx++;
+	enum wire_result r;
+	if (m->nb_segs == 1) {
+		r = udp_parse(a, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), caps, u);
+	} else {
+		/* A reassembled datagram spans segments: check the header here and the sum over the chain. */
+		struct wire_csum_caps verified = *caps;
+		verified.rx_l4_verified = true;
+		uint8_t hdr[UDP_HDR_LEN];
+		uint32_t len = rte_pktmbuf_pkt_len(m);
+		const uint8_t *h = rte_pktmbuf_read(m, 0, UDP_HDR_LEN, hdr);
+		r = h ? udp_parse(a, h, len, &verified, u) : WIRE_TRUNCATED;
+		/* RFC 768: an IPv4 checksum of zero means none; IPv6's parse refused it (RFC 8200 §8.1). */
+		if (r == WIRE_OK && !caps->rx_l4_verified && (a->v6 || rd_be16(h + 6) != 0)) {
+			uint16_t sum;
+			rte_raw_cksum_mbuf(m, 0, len, &sum);
+			/* rte_raw_cksum sums native-order words; ours are big-endian words read as host values. */
+			uint32_t s = rte_be_to_cpu_16(sum) +
+				     (a->v6 ? csum_pseudo_ipv6(&a->ip6->src, &a->ip6->dst, len, IPV6_NH_UDP)
+					    : csum_pseudo_ipv4(a->ip4->src, a->ip4->dst, IPV4_PROTO_UDP, (uint16_t)len));
+			if (csum_fold(s) != 0)
+				r = WIRE_BAD_CHECKSUM;
+		}
+	}
+	/* RFC 4038 §5.1 (and Linux): a v4-mapped address on the wire is a spoofing vector, never ours. */
+	if (a->v6 && r == WIRE_OK && (ip6_is_v4mapped(&a->ip6->src) || ip6_is_v4mapped(&a->ip6->dst)))
+		r = WIRE_BAD_LENGTH;
+	if (r != WIRE_OK) {
+		if (r == WIRE_TRUNCATED)
+			lc->ctr.udp_hdrops++;
+		else if (r == WIRE_BAD_CHECKSUM)
+			lc->ctr.udp_badsum++;
+		else
+			lc->ctr.udp_badlen++;
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	rte_pktmbuf_adj(m, UDP_HDR_LEN);
+	if (rte_pktmbuf_pkt_len(m) > u->payload_len)
+		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - u->payload_len);
+	return true;
+}
+
+void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
+	       bool broadcast, bool reassembled)
+{
+	struct udp_repr u;
+	const struct udp_addrs a = { .ip4 = ip };
+	if (!udp_take(lc, m, &a, caps, &u))
+		return;
+	struct ffs_meta *meta = ffs_meta(m);
+	*meta = (struct ffs_meta){ .src = ip->src, .dst = ip->dst, .sport = u.src_port, .dport = u.dst_port, .ttl = ip->ttl, .tos = ip->tos };
+
+	bool multicast = ipv4_is_multicast(ip->dst);
+	if (!broadcast && !multicast) {
+		/* A reassembled datagram was put together on the lcore of its IP pair (iface/ipv4.c); its
+		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
+		bool steer = reassembled && lc->st->n_lcores > 1;
+		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
+		if (deliver_unicast(lc, demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow), m, steer))
+			return;
+		/* Quote the original datagram: restore the UDP and IP headers in front of the payload. */
+		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
+		icmp_send_error(lc, m, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
+	deliver_group(lc, m, targets,
+		      demux_group(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, multicast, targets, MAX_GROUP_RECEIVERS));
+}
+
+void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr *ip, const struct wire_csum_caps *caps,
+		bool multicast, bool reassembled)
+{
+	struct udp_repr u;
+	const struct udp_addrs a = { .v6 = true, .ip6 = ip };
+	if (!udp_take(lc, m, &a, caps, &u))
+		return;
+	struct ffs_meta *meta = ffs_meta(m);
+	/* The IPv6 header stays in the headroom, hdr_len + 8 bytes before the payload; a link-local
+	 * source's scope is the port it came by (m->port, index + 1). */
+	*meta = (struct ffs_meta){ .src = (uint32_t)(UDP_HDR_LEN + ip->hdr_len), .dst = (uint32_t)m->port + 1u,
+				   .sport = u.src_port, .dport = u.dst_port, .ttl = ip->hop_limit, .tos = ip->tclass,
+				   .flags = FFS_META_V6 };
+	if (!multicast) {
+		/* As udp_input's: a reassembled datagram was put together on the lcore of its address pair
+		 * (iface/ipv6_frag.c) and goes to its socket's home lcore. */
+		bool steer = reassembled && lc->st->n_lcores > 1;
+		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
+		if (deliver_unicast(lc, demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow), m, steer))
+			return;
+		/* RFC 4443 §3.1: port unreachable, quoting the datagram from its IPv6 header. */
+		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
+		icmp6_send_error(lc, m, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_PORT, 0);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
+	deliver_group(lc, m, targets,
+		      demux_group6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, targets, MAX_GROUP_RECEIVERS));
 }
 
 void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
@@ -276,6 +380,27 @@ void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
 	stage_sock(lc, so)->error = true;
 }
 
+void udp6_icmp_error(struct ffs_lcore *lc, const struct icmp6_repr *icmp)
+{
+	/* The quoted datagram: its IPv6 header, then (no extension headers: ours carry none) UDP's ports. */
+	const uint8_t *q = icmp->body;
+	if (icmp->body_len < IPV6_HDR_LEN + 4 || (q[0] >> 4) != 6 || q[6] != IPV6_NH_UDP)
+		return;
+	int err;
+	if (icmp->code == ICMP6_DST_UNREACH_PORT)
+		err = ECONNREFUSED;
+	else if (icmp->code == ICMP6_DST_UNREACH_ADMIN)
+		err = EACCES;
+	else
+		return; /* Linux reports only the hard errors without IPV6_RECVERR */
+	struct ffs_sock *so = demux_sender6(lc->demux, q + 8, rd_be16(q + IPV6_HDR_LEN), q + 24, rd_be16(q + IPV6_HDR_LEN + 2));
+	if (!so)
+		return;
+	atomic_store(&so->so_error, err);
+	lc->ctr.udp_icmp_errors++;
+	stage_sock(lc, so)->error = true;
+}
+
 /** The source address chosen for the last unbound destination of a TX drain (routes do not change
  *  within one: control messages are applied between turns). */
 struct src_cache {
@@ -283,10 +408,47 @@ struct src_cache {
 	uint32_t dst, src;
 };
 
-static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache, struct ipv4_route_memo *memo)
+/**
+ * An AF_INET6 socket's datagram: its destination and source (:: = chosen by ipv6_output) wait in the
+ * headroom where the IPv6 header goes (FFS_UDP6_DST_OFF, FFS_UDP6_SRC_OFF before the payload), its
+ * scope (interface index) in ffs_meta.dst.
+ */
+static __rte_noinline void udp6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ffs_meta *meta,
+					struct ipv6_route_memo *memo)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct ipv6_out o = { .next_header = IPV6_NH_UDP, .hop_limit = meta->ttl, .tclass = meta->tos,
+			      .scope_port = meta->dst ? (int)meta->dst - 1 : -1,
+			      .mcast_loop = meta->flags & FFS_META_MCAST_LOOP, .udp_csum = true, .memo = memo };
+	memcpy(o.src.b, d - FFS_UDP6_SRC_OFF, sizeof(o.src.b));
+	memcpy(o.dst.b, d - FFS_UDP6_DST_OFF, sizeof(o.dst.b));
+	uint16_t payload_len = (uint16_t)rte_pktmbuf_pkt_len(m);
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, UDP_HDR_LEN);
+	if (!h) {
+		lc->ctr.udp_tx_errors++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* ipv6_output fills the checksum once the source and the port are known (RFC 8200 §8.1: never zero). */
+	wr_be16(h, meta->sport);
+	wr_be16(h + 2, meta->dport);
+	wr_be16(h + 4, (uint16_t)(payload_len + UDP_HDR_LEN));
+	wr_be16(h + 6, 0);
+	if (ipv6_output(lc, m, &o) == 0)
+		lc->ctr.udp_tx++;
+	else
+		lc->ctr.udp_tx_errors++;
+}
+
+static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cache *cache, struct ipv4_route_memo *memo,
+		       struct ipv6_route_memo *memo6)
 {
 	struct ffs_stack *st = lc->st;
 	struct ffs_meta meta = *ffs_meta(m);
+	if (__builtin_expect(meta.flags & FFS_META_V6, 0)) {
+		udp6_output(lc, m, &meta, memo6);
+		return;
+	}
 	uint32_t src = meta.src;
 	if (!src && cache->valid && cache->dst == meta.dst) {
 		src = cache->src;
@@ -326,18 +488,30 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 /** What udp_csum_fill asks of udp_repr_emit when the device sums the datagram. */
 static const struct wire_csum_caps TX_UDP_OFFLOAD = { .tx_udp_offload = true };
 
+/** The header of the UDP datagram at h, as the TX path wrote it (the checksum still to fill). */
+static struct udp_repr tx_repr(const uint8_t *h)
+{
+	return (struct udp_repr){ .src_port = rd_be16(h), .dst_port = rd_be16(h + 2),
+				  .payload_len = (uint16_t)(rd_be16(h + 4) - UDP_HDR_LEN) };
+}
+
+/* DPDK's contract for RTE_MBUF_F_TX_UDP_CKSUM: l2/l3/l4 lengths set, the family's flag, the field
+ * seeded with the pseudo-header sum (rte_ipv4_phdr_cksum's or rte_ipv6_phdr_cksum's value, which
+ * udp_repr_emit and udp6_repr_emit write). */
+static void tx_offload(struct ffs_lcore *lc, struct rte_mbuf *m, uint64_t family)
+{
+	m->l4_len = UDP_HDR_LEN;
+	m->ol_flags |= family | RTE_MBUF_F_TX_UDP_CKSUM;
+	lc->ctr.udp_tx_csum_offload++;
+}
+
 void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint32_t src, uint32_t dst, bool offload)
 {
 	uint8_t *h = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-	struct udp_repr u = { .src_port = rd_be16(h), .dst_port = rd_be16(h + 2),
-			      .payload_len = (uint16_t)(rd_be16(h + 4) - UDP_HDR_LEN) };
+	struct udp_repr u = tx_repr(h);
 	if (offload) {
-		/* DPDK's contract for RTE_MBUF_F_TX_UDP_CKSUM: l2/l3/l4 lengths set, the field seeded with the
-		 * pseudo-header sum (rte_ipv4_phdr_cksum's value, which udp_repr_emit writes). */
 		udp_repr_emit(&u, h, (size_t)UDP_HDR_LEN + u.payload_len, src, dst, &TX_UDP_OFFLOAD);
-		m->l4_len = UDP_HDR_LEN;
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
-		lc->ctr.udp_tx_csum_offload++;
+		tx_offload(lc, m, RTE_MBUF_F_TX_IPV4);
 	} else if (m->nb_segs == 1) {
 		udp_repr_emit(&u, h, rte_pktmbuf_data_len(m) - off, src, dst, &WIRE_CSUM_SOFTWARE);
 	} else {
@@ -350,6 +524,19 @@ void udp_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, uint3
 		/* RFC 768: a computed zero is sent as all ones. */
 		wr_be16(h + 6, c ? c : 0xffff);
 	}
+}
+
+void udp6_csum_fill(struct ffs_lcore *lc, struct rte_mbuf *m, uint16_t off, const struct ip6_addr *src,
+		    const struct ip6_addr *dst, bool offload)
+{
+	if (!offload) {
+		ipv6_l4_csum_fill(m, off, 6, src, dst, IPV6_NH_UDP);
+		return;
+	}
+	uint8_t *h = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	struct udp_repr u = tx_repr(h);
+	udp6_repr_emit(&u, h, (size_t)UDP_HDR_LEN + u.payload_len, src, dst, &TX_UDP_OFFLOAD);
+	tx_offload(lc, m, RTE_MBUF_F_TX_IPV6);
 }
 
 /** Gives `bytes` and `count` datagrams of SO_SNDBUF charge back to so (if it is still the same socket:
@@ -387,7 +574,8 @@ unsigned udp_tx_drain(struct ffs_lcore *lc)
 	sndbuf_release(so, gen, bytes, count);
 	struct src_cache cache = { .valid = false };
 	struct ipv4_route_memo memo = { .valid = false };
+	struct ipv6_route_memo memo6 = { .valid = false };
 	for (unsigned i = 0; i < n; i++)
-		udp_output(lc, pkts[i], &cache, &memo);
+		udp_output(lc, pkts[i], &cache, &memo, &memo6);
 	return n;
 }

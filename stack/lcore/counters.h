@@ -70,6 +70,20 @@
 	X(ip_fragmented, "ip.fragmented", count, "datagrams fragmented for sending")                 \
 	X(ip_frags_out, "ip.frags_out", count, "fragments sent")                                     \
 	X(ip_cantfrag, "ip.cantfrag", drop, "datagrams above the MTU with DF set (not sent)")       \
+	X(ip6_fragments, "ip6.fragments", count, "IPv6 fragments received (atomic fragments excluded)") \
+	X(ip6_frag_dropped, "ip6.frag_dropped", drop, "IPv6 fragments dropped (any reason below)")   \
+	X(ip6_frag_steered, "ip6.frag_steered", count, "IPv6 fragments forwarded to the lcore that reassembles their datagram") \
+	X(ip6_reassembled, "ip6.reassembled", count, "IPv6 datagrams reassembled from fragments")     \
+	X(ip6_frag_timeout, "ip6.frag_timeout", count, "partial IPv6 datagrams expired before all fragments came (net.inet6.ip6.fragttl)") \
+	X(ip6_frag_overlap, "ip6.frag_overlap", count, "IPv6 datagrams discarded for overlapping fragments (RFC 5722)") \
+	X(ip6_frag_dup, "ip6.frag_dup", count, "duplicate IPv6 fragments ignored")                   \
+	X(ip6_frag_toomany, "ip6.frag_toomany", count, "IPv6 datagrams discarded: more fragments than maxfragsperpacket") \
+	X(ip6_frag_nomem, "ip6.frag_nomem", count, "IPv6 fragments dropped: reassembly table or byte budget full") \
+	X(ip6_frag_badlen, "ip6.frag_badlen", count, "IPv6 fragments dropped: not a multiple of 8 octets with M set, or reaching past 65535 (parameter problem sent)") \
+	X(ip6_atomic_frags, "ip6.atomic_frags", count, "IPv6 atomic fragments (offset 0, M clear) processed as whole datagrams (RFC 6946)") \
+	X(ip6_fragmented, "ip6.fragmented", count, "IPv6 datagrams fragmented for sending")           \
+	X(ip6_frags_out, "ip6.frags_out", count, "IPv6 fragments sent")                             \
+	X(ip6_cantfrag, "ip6.cantfrag", drop, "IPv6 datagrams above the path MTU with IPV6_DONTFRAG (not sent)") \
 	X(ip_noproto, "ip.noproto", drop, "IPv4 packets for a protocol we do not handle")          \
 	X(ip_delivered, "ip.delivered", count, "IPv4 packets delivered to ICMP/UDP")                 \
 	X(ip_tx, "ip.tx", count, "IPv4 packets sent")                                                \
@@ -90,6 +104,49 @@
 	X(icmp_other_in, "icmp.other_in", count, "ICMP messages of other types received")            \
 	X(icmp_errors_out, "icmp.errors_out", count, "ICMP error messages sent")                     \
 	X(icmp_ratelimited, "icmp.ratelimited", drop, "ICMP errors not sent because of icmplim")    \
+	X(ip6_rx, "ip6.rx", count, "IPv6 packets received") \
+	X(ip6_toosmall, "ip6.toosmall", drop, "IPv6 packets shorter than a header") \
+	X(ip6_badvers, "ip6.badvers", drop, "IPv6 packets with a version other than 6") \
+	X(ip6_badlen, "ip6.badlen", drop, "IPv6 packets whose payload length disagrees with the frame") \
+	X(ip6_badexthdr, "ip6.badexthdr", drop, "IPv6 packets whose extension header chain was refused (RFC 8200 §4; a Parameter Problem answers where it says)") \
+	X(ip6_martian, "ip6.martian", drop, "IPv6 packets with an impossible source or destination (multicast or loopback source, ::1 from a device)") \
+	X(ip6_not_ours, "ip6.not_ours", drop, "IPv6 packets for another host, a tentative address or a group not joined (we do not forward)") \
+	X(ip6_disabled, "ip6.disabled", drop, "IPv6 packets received on a port with IPv6 off ([portN] ipv6 = 0), dropped as Linux's disable_ipv6 does") \
+	X(ip6_nonext, "ip6.nonext", drop, "IPv6 packets with No Next Header (RFC 8200 §4.7)") \
+	X(ip6_delivered, "ip6.delivered", count, "IPv6 packets delivered to ICMPv6/UDP") \
+	X(ip6_tx, "ip6.tx", count, "IPv6 packets sent") \
+	X(ip6_noroute, "ip6.noroute", drop, "IPv6 packets with no route (or no source address) to their destination") \
+	X(ip6_toolong, "ip6.toolong", drop, "IPv6 packets above the path MTU that could not be sent (IPV6_DONTFRAG) or above 65535 payload bytes") \
+	X(ip6_loopback, "ip6.loopback", count, "IPv6 packets delivered inside the stack (never sent)") \
+	X(icmp6_rx, "icmp6.rx", count, "ICMPv6 messages received") \
+	X(icmp6_tooshort, "icmp6.tooshort", drop, "ICMPv6 messages shorter than their type's fixed part") \
+	X(icmp6_badsum, "icmp6.badsum", drop, "ICMPv6 messages with a bad checksum") \
+	X(icmp6_echo_in, "icmp6.echo_in", count, "ICMPv6 echo requests received") \
+	X(icmp6_echo_reply_out, "icmp6.echo_reply_out", count, "ICMPv6 echo replies sent") \
+	X(icmp6_mcastecho, "icmp6.mcastecho", count, "ICMPv6 echo requests to a multicast group (answered from a unicast address, RFC 4443 §4.2)") \
+	X(icmp6_echo_out, "icmp6.echo_out", count, "ICMPv6 echo requests sent by the stack") \
+	X(icmp6_echo_reply_in, "icmp6.echo_reply_in", count, "ICMPv6 echo replies matched to our requests") \
+	X(icmp6_echo_unmatched, "icmp6.echo_unmatched", drop, "ICMPv6 echo replies for nobody") \
+	X(icmp6_unreach_in, "icmp6.unreach_in", count, "ICMPv6 destination-unreachable messages received") \
+	X(icmp6_toobig_in, "icmp6.toobig_in", count, "ICMPv6 packet-too-big messages received (the destination's path MTU lowered)") \
+	X(icmp6_timxceed_in, "icmp6.timxceed_in", count, "ICMPv6 time-exceeded messages received") \
+	X(icmp6_paramprob_in, "icmp6.paramprob_in", count, "ICMPv6 parameter-problem messages received") \
+	X(icmp6_other_in, "icmp6.other_in", count, "ICMPv6 messages of other types received (ignored)") \
+	X(icmp6_errors_out, "icmp6.errors_out", count, "ICMPv6 error messages sent") \
+	X(icmp6_ratelimited, "icmp6.ratelimited", drop, "ICMPv6 errors not sent because of net.inet6.icmp6.errppslimit") \
+	X(nd6_rx, "nd6.rx", count, "Neighbor Discovery solicitations and advertisements received") \
+	X(nd6_bad, "nd6.bad", drop, "Neighbor Discovery messages refused by RFC 4861 §7.1 (hop limit not 255, bad length, options or target)") \
+	X(nd6_ns_in, "nd6.ns_in", count, "Neighbor Solicitations for our addresses") \
+	X(nd6_na_out, "nd6.na_out", count, "Neighbor Advertisements sent (answers and unsolicited)") \
+	X(nd6_ns_out, "nd6.ns_out", count, "Neighbor Solicitations sent (resolution and DAD)") \
+	X(nd6_na_in, "nd6.na_in", count, "Neighbor Advertisements that resolved or refreshed an entry") \
+	X(nd6_unsolicited, "nd6.unsolicited", count, "Neighbor Advertisements for no entry (ignored)") \
+	X(nd6_dupaddr, "nd6.dupaddr", count, "ND messages from another host claiming one of our addresses (a tentative one fails DAD)") \
+	X(nd6_timeouts, "nd6.timeouts", count, "resolutions that got no answer after nd6_mmaxtries solicitations") \
+	X(nd6_hold_dropped, "nd6.hold_dropped", drop, "IPv6 packets dropped while waiting for Neighbor Discovery") \
+	X(nd6_table_full, "nd6.table_full", drop, "new IPv6 neighbours refused: the table was full of entries that may not be evicted") \
+	X(nd6_evicted, "nd6.evicted", count, "IPv6 neighbour entries evicted to make room (unused ones first)") \
+	X(nd6_clones_in, "nd6.clones_in", count, "ND messages learned from another lcore's receive queue") \
 	X(igmp_rx, "igmp.rx", count, "IGMP messages received")                                       \
 	X(igmp_tooshort, "igmp.tooshort", drop, "IGMP messages too short for their type")           \
 	X(igmp_badsum, "igmp.badsum", drop, "IGMP messages with a bad checksum")                    \
@@ -98,6 +155,19 @@
 	X(igmp_reports_out, "igmp.reports_out", count, "IGMP membership reports sent (v2 or v3)")    \
 	X(igmp_leaves_out, "igmp.leaves_out", count, "IGMPv2 leave messages sent")                   \
 	X(igmp_unknown, "igmp.unknown", drop, "IGMP messages of unknown type")                      \
+	X(mld_rx, "mld.rx", count, "MLD messages received")                                           \
+	X(mld_bad, "mld.bad", drop, "MLD messages refused: too short, hop limit not 1, source not link-local, or no Router Alert (RFC 3810 §5.1.14)") \
+	X(mld_queries_in, "mld.queries_in", count, "MLD queries received (v1 or v2)")                 \
+	X(mld_reports_in, "mld.reports_in", count, "MLD reports of other hosts received")             \
+	X(mld_reports_out, "mld.reports_out", count, "MLD reports sent (v1 or v2)")                   \
+	X(mld_dones_out, "mld.dones_out", count, "MLDv1 done messages sent")                          \
+	X(nd6_rs_out, "nd6.rs_out", count, "router solicitations sent (RFC 4861 §6.3.7: at start, by ports without gateway6)") \
+	X(nd6_ra_in, "nd6.ra_in", count, "router advertisements taken in: default router, prefixes, addresses, MTU") \
+	X(nd6_ra_ignored, "nd6.ra_ignored", drop, "router advertisements ignored: net.inet6.ip6.accept_rtadv is 0, or IPv6 is off on the port") \
+	X(nd6_autoconf, "nd6.autoconf", count, "addresses formed from advertised prefixes (SLAAC, RFC 4862)") \
+	X(nd6_ra_deferred, "nd6.ra_deferred", count, "router advertisements put off to a later turn of their lcore: a control-plane writer held the route table") \
+	X(nd6_ra_busy, "nd6.ra_busy", drop, "router advertisements dropped: the route table stayed busy while their lcore had others put off already") \
+	X(nd6_ra_full, "nd6.ra_full", count, "routers, prefixes or addresses an advertisement offered that their table had no room for") \
 	X(udp_rx, "udp.rx", count, "UDP datagrams received")                                         \
 	X(udp_hdrops, "udp.hdrops", drop, "UDP datagrams shorter than a header")                    \
 	X(udp_badlen, "udp.badlen", drop, "UDP datagrams whose length field disagrees with the packet") \

@@ -20,16 +20,21 @@ static int neigh_del(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr)
 	return 1;
 }
 
-static int neigh_dump(struct ffs_lcore *lc, struct ffs_neigh_info *out, unsigned max)
+static int neigh_dump(struct ffs_lcore *lc, const struct neigh_table *t, struct ffs_neigh_info *out, unsigned max)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < NEIGH_TABLE_SIZE && n < max; i++) {
-		const struct neigh_entry *e = &lc->neigh.slots[i];
+		const struct neigh_entry *e = &t->slots[i];
 		if (!e->addr)
 			continue;
 		struct ffs_neigh_info *o = &out[n++];
 		o->port_id = lc->st->ports[e->port_index].port_id;
-		o->addr = e->addr;
+		o->v6 = t->v6;
+		if (t->v6)
+			o->addr6 = *neigh_addr6(t, e);
+		else
+			o->addr = e->addr;
+		o->router = e->router;
 		o->mac = e->mac;
 		o->state = (enum ffs_neigh_state)e->state;
 		o->held = e->n_held;
@@ -52,10 +57,12 @@ static void port_changed(struct ffs_lcore *lc, uint16_t port_index, enum ffs_por
 		__attribute__((fallthrough)); /* and announce the new address */
 	case FFS_PORT_UP:
 		/* RFC 5227 §2.3: an announcement, so neighbours holding another MAC (or none) for it update. */
-		if (lc->index == 0 && port->up && port->addr) {
+		if (lc->index == 0 && port->up && port->addr)
 			arp_request(lc, port, port->addr);
+		if (lc->index == 0 && port->up && what == FFS_PORT_UP)
+			nd6_announce(lc, port);
+		if (lc->index == 0)
 			ffs_tx_flush_all(lc);
-		}
 		break;
 	case FFS_PORT_DOWN:
 		ffs_tx_flush_all(lc); /* a down port's frames are dropped and counted there */
@@ -77,11 +84,15 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 		atomic_fetch_add(&msg->result, neigh_del(lc, msg->u.neigh.port_index, msg->u.neigh.addr));
 		break;
 	case FFS_CTRL_NEIGH_DUMP:
-		rc = neigh_dump(lc, msg->u.dump.out, msg->u.dump.max);
+		rc = neigh_dump(lc, msg->u.dump.v6 ? &lc->neigh6 : &lc->neigh, msg->u.dump.out, msg->u.dump.max);
 		break;
 	case FFS_CTRL_PING:
-		rc = icmp_send_echo(lc, msg->u.ping.dst, msg->u.ping.ident, msg->u.ping.token, msg->u.ping.payload,
-				    msg->u.ping.ttl);
+		if (msg->u.ping.v6)
+			rc = icmp6_send_echo(lc, &msg->u.ping.dst6, msg->u.ping.scope_port, msg->u.ping.ident,
+					     msg->u.ping.token, msg->u.ping.payload, msg->u.ping.ttl);
+		else
+			rc = icmp_send_echo(lc, msg->u.ping.dst, msg->u.ping.ident, msg->u.ping.token, msg->u.ping.payload,
+					    msg->u.ping.ttl);
 		/* Now, not at the lcore's next turn: an idle inline lcore's may be far off, and the RTT
 		 * stamped in the request would count the wait. */
 		ffs_tx_flush_all(lc);
@@ -95,7 +106,9 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 	case FFS_CTRL_GROUP_ADD:
 		if (lc->n_groups < FFS_MAX_GROUPS) {
 			lc->groups[lc->n_groups].port_index = msg->u.group.port_index;
+			lc->groups[lc->n_groups].family = msg->u.group.family;
 			lc->groups[lc->n_groups].group = msg->u.group.group;
+			lc->groups[lc->n_groups].group6 = msg->u.group.group6;
 			lc->n_groups++;
 		} else {
 			rc = -ENOBUFS;
@@ -103,7 +116,8 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 		break;
 	case FFS_CTRL_GROUP_DEL:
 		for (unsigned i = 0; i < lc->n_groups; i++) {
-			if (lc->groups[i].port_index == msg->u.group.port_index && lc->groups[i].group == msg->u.group.group) {
+			if (lc->groups[i].port_index == msg->u.group.port_index && lc->groups[i].family == msg->u.group.family &&
+			    lc->groups[i].group == msg->u.group.group && ip6_eq(&lc->groups[i].group6, &msg->u.group.group6)) {
 				lc->groups[i] = lc->groups[--lc->n_groups];
 				break;
 			}
@@ -115,6 +129,10 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 	case FFS_CTRL_IGMP_STATE:
 		igmp_state_change(lc, msg->u.group.port_index, msg->u.group.group, msg->u.group.exclude, msg->u.group.sources,
 				  msg->u.group.n_sources);
+		break;
+	case FFS_CTRL_MLD_STATE:
+		mld6_state_change(lc, msg->u.group.port_index, &msg->u.group.group6, msg->u.group.exclude,
+				  msg->u.group.sources6, msg->u.group.n_sources);
 		break;
 	}
 	lc->ctr.ctrl_msgs++;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "stack/stack.h"
 #include "stack/sock/sock.h"
+#include "stack/wire/ipv6.h"
 
 enum ffs_ctrl_op {
 	FFS_CTRL_NEIGH_ADD,
@@ -31,6 +32,7 @@ enum ffs_ctrl_op {
 	FFS_CTRL_GROUP_ADD,
 	FFS_CTRL_GROUP_DEL,
 	FFS_CTRL_IGMP_STATE,
+	FFS_CTRL_MLD_STATE,
 	FFS_CTRL_PORT_CHANGED,
 };
 
@@ -56,9 +58,13 @@ struct ffs_ctrl_msg {
 		struct {
 			struct ffs_neigh_info *out; /**< owned by the message (freed with it) */
 			unsigned max;
+			bool v6;                     /**< the IPv6 table (ndp), not ARP's */
 		} dump;
 		struct {
 			uint32_t dst;
+			bool v6;                 /**< an ICMPv6 echo request to dst6 */
+			struct ip6_addr dst6;
+			int scope_port;          /**< IPv6: the port index of a link-local dst6, or -1 */
 			uint16_t ident;
 			uint16_t token;
 			uint16_t payload;
@@ -74,10 +80,13 @@ struct ffs_ctrl_msg {
 		} sock;
 		struct {
 			uint16_t port_index;
+			uint8_t family;  /**< 4: group and sources; 6: group6 and sources6 */
 			uint32_t group;
-			bool exclude;    /**< IGMP_STATE: see igmp_state_change */
+			struct ip6_addr group6;
+			bool exclude;    /**< IGMP_STATE, MLD_STATE: see igmp_state_change */
 			unsigned n_sources;
 			uint32_t sources[64];
+			struct ip6_addr sources6[64];
 		} group;
 	} u;
 };

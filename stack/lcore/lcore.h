@@ -21,12 +21,15 @@
 
 #include "stack/stack.h"
 #include "stack/iface/neigh.h"
+#include "stack/iface/addr6.h"
 #include "stack/iface/route.h"
+#include "stack/iface/route6.h"
 #include "stack/phy/capture.h"
 #include "stack/phy/cluster.h"
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
 #include "stack/sock/sock.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/wire.h"
 
 #define FFS_BURST 32
@@ -36,13 +39,16 @@
 /** Datagrams a lcore gathers for sockets before it queues them (iface/udp.c): a burst from each of a
  *  few sources, or a broadcast's copies. */
 #define FFS_RX_STAGE (FFS_BURST * 4)
-/** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, a steered IPv4 fragment, a
+/** What a mbuf on a lcore's peer ring is (in m->hash.usr): an ARP clone, a steered IPv4 or IPv6 fragment, a
  *  reassembled UDP datagram for its socket's home lcore, or a received frame from the software RSS
  *  dispatcher (Ethernet header in place). */
 #define FFS_PEER_ARP 1
 #define FFS_PEER_FRAGMENT 2
 #define FFS_PEER_DATAGRAM 3
 #define FFS_PEER_FRAME 4
+#define FFS_PEER_FRAGMENT6 5
+/** A Neighbor Discovery message (data at its IPv6 header) cloned to every lcore, as ARP's are. */
+#define FFS_PEER_ND 6
 #define FFS_NO_TXQ 0xffff
 /** States of a ping waiter (ffs_stack.ping_waiters, low 16 bits of its word). */
 enum { FFS_PING_FREE, FFS_PING_CLAIMED, FFS_PING_WAITING, FFS_PING_FILLING, FFS_PING_DONE };
@@ -77,6 +83,12 @@ struct ffs_port {
 	char driver[32];
 };
 
+/** A per-second token window: how many events were let through since window_start. */
+struct ffs_ratelimit {
+	uint64_t window_start; /**< TSC */
+	uint32_t sent;
+};
+
 /** Frames waiting to be handed to one port's TX queue. */
 struct ffs_txbuf {
 	uint16_t n;
@@ -96,14 +108,24 @@ struct ffs_lcore {
 	uint16_t txq;
 	uint64_t next_cluster_check;
 	uint64_t now;      /**< TSC at the start of this turn */
+	/** ipv6_input's last unicast destination and whether it is ours to receive, for the rest of the
+	 *  turn while the address table is unchanged (addr6_table.gen): one table walk per destination. */
+	struct {
+		uint64_t turn;
+		uint32_t gen;
+		int port;
+		bool ours;
+		struct ip6_addr dst;
+	} rx6_dst;
 	uint64_t next_tick;
 	struct ffs_counters ctr;
 	struct ffs_txbuf tx[FFS_MAX_PORTS];
 	struct neigh_table neigh;
-	/** This lcore's latest ARP requests, (address << 32) | ms stamp, written by it alone and read by
-	 *  every lcore (iface/arp.c): a reply one lcore asked for teaches all that see it. */
-	_Atomic uint64_t arp_asked[NEIGH_ASKED];
-	unsigned arp_asked_next;
+	/** This lcore's latest ARP requests and Neighbor Solicitations (neigh_asked_note): an answer one
+	 *  lcore asked for teaches all that see it. */
+	struct neigh_asked arp_asked, nd_asked;
+	/** The IPv6 neighbour cache (iface/nd6.c): the same table and state machine as ARP's. */
+	struct neigh_table neigh6;
 	/** IPv4 packets (no Ethernet header) addressed to ourselves, processed next turn. */
 	uint16_t lo_head, lo_len;
 	struct rte_mbuf *lo[FFS_LOOPBACK_QUEUE];
@@ -124,21 +146,27 @@ struct ffs_lcore {
 		uint16_t next[FFS_RX_STAGE];
 		struct rte_mbuf *pkts[FFS_RX_STAGE];
 	} rx_stage;
-	/** IPv4 reassembly state (iface/ipv4_frag.c). */
-	struct ipv4_reasm *reasm;
-	/** IGMP host state: memberships, query answers, report retransmissions (iface/igmp.c). */
+	/** Reassembly state of both families (iface/reasm.c). */
+	struct ip_reasm *reasm;
+	/** IGMP and MLD host state: memberships, query answers, report retransmissions (iface/igmp.c). */
 	struct igmp_host *igmp;
+	/** The solicited-node groups MLD holds for the ports' addresses (iface/mld6.c). */
+	struct mld6_addrs *mld_addrs;
+	/** Router advertisements put off while a control-plane writer held the route table (iface/ra6.c). */
+	struct ra6_deferred *ra_deferred;
 	struct demux_table *demux;
-	/** Multicast groups joined on each port (any socket): IPv4 input accepts these. */
+	/** Multicast groups sockets joined on each port (mcast.c): IPv4 and IPv6 input accept these
+	 *  (ipv4_group_joined; ipv6_group_joined adds the ports' solicited-node groups). */
 	unsigned n_groups;
 	struct {
 		uint16_t port_index;
+		uint8_t family;         /**< 4: group; 6: group6 */
 		uint32_t group;
+		struct ip6_addr group6;
 	} groups[FFS_MAX_GROUPS];
 	struct rte_ring *peer_in; /**< from other lcores: ARP clones, IPv4 fragments to reassemble here */
-	/** ICMP error rate limit: tokens left in the current second. */
-	uint64_t icmp_window_start;
-	uint32_t icmp_sent_in_window;
+	/** ICMP and ICMPv6 error rate limits (iface/icmp.c's limiter serves both). */
+	struct ffs_ratelimit icmp_lim, icmp6_lim;
 	uint16_t ip_id; /**< next IPv4 identification */
 	/** The fault injector on this lcore's receive queues (phy/fault.h). */
 	struct ffs_fault fault;
@@ -191,6 +219,9 @@ struct ffs_stack {
 	uint16_t ping_ident;
 	/** The routing table and the ports' addresses (iface/route.c). */
 	struct route_table routes;
+	/** The ports' IPv6 addresses (iface/addr6.c) and the IPv6 routes, routers and path MTUs (iface/route6.c). */
+	struct addr6_table addr6;
+	struct route6_table routes6;
 	/** Echo requests control threads wait for (ffs_stack_ping_wait): (seq << 16) | PING_* state, and
 	 *  what the lcore that matched the reply writes before it publishes PING_DONE. The ICMP ident of
 	 *  waiter k is ping_ident ^ (0x8000 | k). */
@@ -239,6 +270,8 @@ struct ffs_stack {
 	struct ffs_capture_tap tap;
 	/** The control server tools talk to (ctl/ctl.h); NULL when it could not start. */
 	struct ffs_ctl_server *ctl;
+	/** Duplicate Address Detection under way or done (iface/nd6.c), under its own lock. */
+	struct nd6_dad_table *dad;
 };
 
 /**

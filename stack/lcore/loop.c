@@ -127,6 +127,10 @@ static unsigned drain_peers(struct ffs_lcore *lc, struct rte_ring *ring)
 			ipv4_steered_input(lc, port, pkts[i]);
 		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAME)
 			eth_input(lc, port, pkts[i]);
+		else if (port && pkts[i]->hash.usr == FFS_PEER_FRAGMENT6)
+			ipv6_steered_input(lc, port, pkts[i]);
+		else if (port && pkts[i]->hash.usr == FFS_PEER_ND)
+			nd6_clone_input(lc, port, pkts[i]);
 		else if (port)
 			arp_input(lc, port, pkts[i], true);
 		else
@@ -170,7 +174,11 @@ static unsigned drain_loopback(struct ffs_lcore *lc)
 		struct rte_mbuf *m = lc->lo[lc->lo_head];
 		lc->lo_head = (uint16_t)((lc->lo_head + 1) % FFS_LOOPBACK_QUEUE);
 		lc->lo_len--;
-		ipv4_input(lc, NULL, m);
+		/* One queue for both families: the version nibble tells them apart. */
+		if (rte_pktmbuf_mtod(m, const uint8_t *)[0] >> 4 == 6)
+			ipv6_input(lc, NULL, m);
+		else
+			ipv4_input(lc, NULL, m);
 	}
 	return n;
 }
@@ -187,10 +195,13 @@ static void watch_links(struct ffs_lcore *lc)
 		if (rte_eth_link_get_nowait(st->ports[p].port_id, &link) != 0)
 			continue;
 		bool up = link.link_status == RTE_ETH_LINK_UP;
-		/* A gratuitous ARP request when the link comes up (RFC 5227 §2.3 announcement), so
-		 * neighbours holding an old MAC for our address update their caches. */
-		if (up && !lc->link_up[p])
+		/* A gratuitous ARP request and unsolicited Neighbor Advertisements when the link comes up
+		 * (RFC 5227 §2.3 announcement), so neighbours holding an old MAC for our addresses update. */
+		if (up && !lc->link_up[p]) {
 			arp_request(lc, &st->ports[p], st->ports[p].addr);
+			nd6_announce(lc, &st->ports[p]); /* RFC 4861 §7.2.6, the same for IPv6 */
+			igmp_link_up(lc, (uint16_t)p);
+		}
 		lc->link_up[p] = up;
 	}
 }
@@ -252,7 +263,7 @@ static unsigned turn(struct ffs_lcore *lc);
 /**
  * Multi-process (phy/cluster.h): the primary hands queues to the workers that asked for them and
  * adopts those of dead workers, between two turns and with nothing of its own left to send on them;
- * every process learns the ARP frames the others received on their queues.
+ * every process learns the ARP and ND frames the others received on their queues.
  */
 static unsigned cluster_turn(struct ffs_lcore *lc)
 {
@@ -267,9 +278,11 @@ static unsigned cluster_turn(struct ffs_lcore *lc)
 			lc->rxq_mask = ffs_cluster_primary_sync(st->cluster, check);
 			lc->txq = lc->rxq_mask ? (uint16_t)__builtin_ctz(lc->rxq_mask) : FFS_NO_TXQ;
 			/* A worker that takes a queue starts with what the primary knows of the neighbours: the
-			 * peers send at once, their ARP done long ago, and the hold queue is short. */
-			for (uint32_t handed = served & ~lc->rxq_mask; handed; handed &= handed - 1)
+			 * peers send at once, their ARP and ND done long ago, and the hold queue is short. */
+			for (uint32_t handed = served & ~lc->rxq_mask; handed; handed &= handed - 1) {
 				arp_replay(lc, st->cluster_arp[__builtin_ctz(handed)]);
+				nd6_replay(lc, st->cluster_arp[__builtin_ctz(handed)]);
+			}
 		}
 	}
 	/* An adopted queue's ring holds the clones sent while its dead worker still owned it: drained here. */
@@ -425,10 +438,12 @@ static unsigned turn(struct ffs_lcore *lc)
 
 	if (lc->now >= lc->next_tick) {
 		arp_tick(lc);
-		ipv4_reasm_tick(lc);
+		nd6_tick(lc);
+		ip_reasm_tick(lc);
 		igmp_tick(lc);
 		if (lc->index == 0)
 			watch_rx_starvation(lc);
+		ra6_tick(lc);
 		lc->next_tick = lc->now + st->tsc_hz / TICKS_PER_SECOND;
 	}
 

@@ -25,6 +25,12 @@
 	  "Interval between ARP requests for an unresolved neighbour.") \
 	X(ARP_MAX_ENTRIES, "net.link.ether.inet.max_entries", 768, 8, 768, "entries", \
 	  "Most entries in the neighbour table of each lcore. A new neighbour past it evicts the least recently used entry nobody used (learned from a request, or failed), or, for a resolution of our own, any entry but a permanent one (counted in arp.evicted); when none may go it is refused (arp.table_full).") \
+	X(ND6_MAX_AGE, "net.inet6.icmp6.nd6_max_age", 1200, 1, 86400, "s", \
+	  "Lifetime of a resolved IPv6 neighbour entry before it must be resolved again (iface/nd6.c keeps ARP's states: reachable until then).") \
+	X(ND6_RETRANS_MS, "net.inet6.icmp6.nd6_retrans_ms", 1000, 10, 60000, "ms", \
+	  "Interval between Neighbor Solicitations for an unresolved neighbour and between DAD probes (RFC 4861 RetransTimer).") \
+	X(ND6_MAXQUEUELEN, "net.inet6.icmp6.nd6_maxqueuelen", 16, 1, 1024, "packets", \
+	  "Packets held per unresolved IPv6 neighbour while Neighbor Discovery is in progress; more are dropped and counted.") \
 	X(IP_TTL, "net.inet.ip.ttl", 64, 1, 255, "hops", \
 	  "Default TTL of IPv4 datagrams the stack sends.") \
 	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000, "per s", \
@@ -41,14 +47,38 @@
 	  "Bytes of fragments held for reassembly per lcore.") \
 	X(FRAGTTL_MS, "net.inet.ip.fragttl", 30000, 100, 120000, "ms", \
 	  "How long a partial datagram waits for its missing fragments.") \
+	X(FRAG6TTL_MS, "net.inet6.ip6.fragttl", 60000, 100, 120000, "ms", \
+	  "How long a partial IPv6 datagram waits for its missing fragments (RFC 8200 §4.5: 60 s).") \
 	X(IGMP_VERSION, "net.inet.igmp.default_version", 3, 2, 3, "version", \
 	  "IGMP version spoken in reports (3 carries source-specific memberships; 2 for older routers).") \
+	X(MLD_VERSION, "net.inet6.mld.version", 2, 1, 2, "version", \
+	  "MLD version spoken in reports (2 carries source-specific memberships; 1 for older routers).") \
 	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456, "bytes", \
 	  "Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).") \
 	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215, "mbufs", \
 	  "Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.") \
 	X(UDP_TX_CSUM_OFFLOAD, "net.inet.udp.tx_csum_offload", 1, 0, 1, "", \
 	  "1: a port that offers UDP transmit checksum offload (ffnet ifconfig: TXCSUM, udp_cksum) computes the checksum of each datagram that leaves in one frame (counted in udp.tx_csum_offload); 0: the stack sums every datagram itself. Fragments and looped-back datagrams are always summed by the stack.") \
+	X(IP6_HLIM, "net.inet6.ip6.hlim", 64, 1, 255, "hops", \
+	  "Default hop limit of IPv6 packets the stack sends (a router advertisement's Cur Hop Limit replaces it, RFC 4861 §6.3.4).") \
+	X(IP6_DAD_COUNT, "net.inet6.ip6.dad_count", 1, 0, 15, "probes", \
+	  "Neighbor Solicitations sent to detect a duplicate of each new IPv6 address (RFC 4862 DupAddrDetectTransmits); 0: no detection, addresses are usable at once.") \
+	X(IP6_ACCEPT_RTADV, "net.inet6.ip6.accept_rtadv", 1, 0, 1, "", \
+	  "1: router advertisements give default routers, on-link prefixes, addresses (SLAAC, RFC 4862) and the link MTU, and a port without gateway6 solicits them at start; 0: they are ignored.") \
+	X(IP6_V6ONLY, "net.inet6.ip6.v6only", 0, 0, 1, "", \
+	  "Default of IPV6_V6ONLY for new udp6 sockets: 0 lets a socket bound to :: receive IPv4 too (as ::ffff:a.b.c.d), as Linux does.") \
+	X(ICMP6_ERRPPSLIMIT, "net.inet6.icmp6.errppslimit", 100, 0, 100000, "per s", \
+	  "ICMPv6 error messages sent per second per lcore (0 = unlimited; RFC 4443 §2.4 f).") \
+	X(ND6_MAXNUDHINT, "net.inet6.icmp6.nd6_maxnudhint", 0, 0, 1000, "hints", \
+	  "Upper-layer reachability confirmations accepted in a row for a neighbour before it is probed again (0: no limit).") \
+	X(ND6_PRUNE, "net.inet6.icmp6.nd6_prune", 1, 1, 3600, "s", \
+	  "Interval of the Neighbor Discovery timer that ages neighbour entries, default routers, prefixes and addresses.") \
+	X(ND6_DELAY, "net.inet6.icmp6.nd6_delay", 5, 1, 60, "s", \
+	  "DELAY_FIRST_PROBE_TIME (RFC 4861 §10): how long a stale neighbour in use waits for confirmation before it is probed.") \
+	X(ND6_UMAXTRIES, "net.inet6.icmp6.nd6_umaxtries", 3, 1, 100, "probes", \
+	  "Unicast Neighbor Solicitations sent to a neighbour being probed before it is deemed unreachable (MAX_UNICAST_SOLICIT).") \
+	X(ND6_MMAXTRIES, "net.inet6.icmp6.nd6_mmaxtries", 3, 1, 100, "probes", \
+	  "Multicast Neighbor Solicitations sent to resolve a new neighbour before it fails and its held packets are dropped (MAX_MULTICAST_SOLICIT).") \
 	X(FAULT_RX_DROP_PPM, "dev.fault.rx_drop_ppm", 0, 0, 1000000, "ppm", \
 	  "Fault injector: probability, in parts per million, that a received IPv4 frame is dropped (counted in fault.dropped).") \
 	X(FAULT_RX_DUP_PPM, "dev.fault.rx_dup_ppm", 0, 0, 1000000, "ppm", \

@@ -3,6 +3,7 @@
 #include "stack/wire/endian.h"
 #include "stack/wire/eth.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 
 const uint8_t ffs_rss_key[FFS_RSS_KEY_LEN] = {
 	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
@@ -10,10 +11,33 @@ const uint8_t ffs_rss_key[FFS_RSS_KEY_LEN] = {
 	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
+/* RTE_ETH_RSS_NONFRAG_IPV6_UDP for a datagram whose extension headers end in UDP (the walk's), the
+ * pair for fragments (RTE_ETH_RSS_FRAG_IPV6) and anything else; a header the walk refuses is dropped
+ * by whichever lcore gets it, so its pair will do. */
+static bool frame_hash6(const uint8_t *ip, size_t len, uint32_t *hash)
+{
+	if (len < IPV6_HDR_LEN || (ip[0] >> 4) != 6)
+		return false;
+	const uint8_t *src = ip + 8, *dst = ip + 24;
+	size_t l4 = IPV6_HDR_LEN;
+	bool udp = ip[6] == IPV6_NH_UDP; /* the common case reads no further, as IPv4's */
+	struct ipv6_repr r;
+	if (!udp && ip[6] != IPV6_NH_FRAGMENT && ipv6_repr_parse(ip, len, &r, NULL) == WIRE_OK) {
+		udp = r.next_header == IPV6_NH_UDP && !r.fragment;
+		l4 = r.hdr_len;
+	}
+	if (udp && len >= l4 + 4)
+		*hash = ffs_rss_hash_udp6(src, dst, rd_be16(ip + l4), rd_be16(ip + l4 + 2));
+	else
+		*hash = ffs_rss_hash_ipv6(src, dst);
+	return true;
+}
+
 bool ffs_rss_frame_hash(const uint8_t *frame, size_t len, uint32_t *hash)
 {
 	if (len < ETH_HDR_LEN + IPV4_HDR_LEN || rd_be16(frame + 12) != ETH_TYPE_IPV4)
-		return false;
+		return len >= ETH_HDR_LEN && rd_be16(frame + 12) == ETH_TYPE_IPV6 &&
+		       frame_hash6(frame + ETH_HDR_LEN, len - ETH_HDR_LEN, hash);
 	const uint8_t *ip = frame + ETH_HDR_LEN;
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
 	if ((ip[0] >> 4) != 4 || ihl < IPV4_HDR_LEN || len < ETH_HDR_LEN + ihl)

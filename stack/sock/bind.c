@@ -9,8 +9,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 
+#include "stack/iface/addr6.h"
 #include "stack/iface/iface.h"
+#include "stack/iface/route6.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/rss.h"
@@ -24,14 +27,40 @@ static bool bindable(const struct ffs_stack *st, uint32_t addr)
 	       ipv4_is_multicast(addr);
 }
 
-/** Whether binding `so` to addr:port conflicts with an existing binding (Linux's UDP rules). */
+/** What a binding holds of each family's address space: an AF_INET socket's address, an AF_INET6
+ *  socket's IPv6 address and, in dual stack, the IPv4 one its v4-mapped or `::` address stands for. */
+struct binding {
+	bool has4, has6;
+	uint32_t a4;
+	const uint8_t *a6;
+};
+
+static struct binding binding_of(const struct ffs_sock *so, uint32_t addr)
+{
+	return (struct binding){ ffs_sock_has_v4(so), ffs_sock_has_v6(so), addr, so->laddr6 };
+}
+
+/** Whether two bindings of one port overlap: in either family the same address, or a wildcard
+ *  (Linux's inet_rcv_saddr_equal: `::` without IPV6_V6ONLY overlaps every IPv4 address). */
+static bool overlaps(const struct binding *a, const struct binding *b)
+{
+	if (a->has4 && b->has4 && (!a->a4 || !b->a4 || a->a4 == b->a4))
+		return true;
+	return a->has6 && b->has6 &&
+	       (ffs_in6_is_any(a->a6) || ffs_in6_is_any(b->a6) || memcmp(a->a6, b->a6, 16) == 0);
+}
+
+/** Whether binding `so` to addr:port (addr: its IPv4 address; an AF_INET6 socket's IPv6 one is in
+ *  so->laddr6 already) conflicts with an existing binding (Linux's UDP rules). */
 static bool conflicts(const struct ffs_stack *st, const struct ffs_sock *so, uint32_t addr, uint16_t port)
 {
+	struct binding mine = binding_of(so, addr);
 	for (unsigned i = 0; i < FFS_MAX_SOCKS; i++) {
 		const struct ffs_sock *o = st->socks[i];
 		if (!o || !o->in_use || o == so || !o->bound || o->lport != port)
 			continue;
-		if (o->laddr && addr && o->laddr != addr)
+		struct binding theirs = binding_of(o, o->laddr);
+		if (!overlaps(&mine, &theirs))
 			continue;
 		if ((so->reuseaddr && o->reuseaddr) || (so->reuseport && o->reuseport))
 			continue;
@@ -70,12 +99,22 @@ int ffs_sock_publish(struct ffs_stack *st, struct ffs_sock *so)
 	return ffs_ctrl_all_put(st, msg);
 }
 
-/** The peer a connecting socket will hear from: an ephemeral port is chosen so that its replies hash
- *  to the socket's home lcore (phy/rss.h), as Seastar's ephemeral ports do. */
+/** The peer a connecting socket will hear from, over IPv4 or IPv6: an ephemeral port is chosen so
+ *  that its replies hash to the socket's home lcore (phy/rss.h), as Seastar's ephemeral ports do. */
 struct reply_flow {
+	bool v6;
 	uint32_t raddr, laddr;
+	struct ip6_addr raddr6, laddr6;
 	uint16_t rport;
 };
+
+/** The lcore of n that the reply to `reply` arriving at local port `lport` lands on. */
+static unsigned reply_lcore(const struct reply_flow *reply, uint16_t lport, unsigned n)
+{
+	uint32_t h = reply->v6 ? ffs_rss_hash_udp6(reply->raddr6.b, reply->laddr6.b, reply->rport, lport)
+			       : ffs_rss_hash_udp4(reply->raddr, reply->laddr, reply->rport, lport);
+	return ffs_rss_lcore(h, n);
+}
 
 /* Caller holds ns_lock. A free ephemeral port (one whose replies land on `home` when `reply` is
  * given and such a port is free), or 0 when none is. */
@@ -93,7 +132,7 @@ static uint16_t ephemeral_port(struct ffs_stack *st, const struct reply_flow *re
 			continue;
 		if (!reply)
 			return p;
-		if (ffs_rss_lcore(ffs_rss_hash_udp4(reply->raddr, reply->laddr, reply->rport, p), st->n_lcores) == home)
+		if (reply_lcore(reply, p, st->n_lcores) == home)
 			return p;
 		if (!any)
 			any = p;
@@ -108,7 +147,7 @@ static int bind_locked(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr,
 {
 	if (so->bound)
 		return -EINVAL;
-	if (!bindable(st, addr))
+	if (ffs_sock_has_v4(so) && !bindable(st, addr))
 		return -EADDRNOTAVAIL;
 	bool port_locked = port != 0;
 	if (port == 0) {
@@ -167,7 +206,7 @@ int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, u
 	int rc = 0;
 	if (!so->bound) {
 		/* Replies from the wire arrive by RSS; looped-back ones on the sending (home) lcore anyway. */
-		struct reply_flow reply = { addr, so->addr_locked ? so->laddr : src, port };
+		struct reply_flow reply = { .raddr = addr, .laddr = so->addr_locked ? so->laddr : src, .rport = port };
 		bool wire = st->n_lcores > 1 && !route_is_local(st, addr) && !ipv4_is_loopback(addr);
 		rc = autobind_locked(st, so, wire ? &reply : NULL);
 	}
@@ -177,6 +216,12 @@ int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, u
 		so->raddr = addr;
 		so->rport = port;
 		so->connected = true;
+		if (so->v6) {
+			/* An AF_INET6 socket connected to a v4-mapped peer speaks IPv4 from the v4-mapped source. */
+			if (!so->addr_locked)
+				ffs_in6_from_v4(src, so->laddr6);
+			ffs_in6_from_v4(addr, so->raddr6);
+		}
 		rc = ffs_sock_publish(st, so);
 	}
 	pthread_mutex_unlock(&st->ns_lock);
@@ -192,8 +237,11 @@ int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
 	so->connected = false;
 	so->raddr = 0;
 	so->rport = 0;
-	if (!so->addr_locked)
+	memset(so->raddr6, 0, sizeof(so->raddr6));
+	if (!so->addr_locked) {
 		so->laddr = 0;
+		memset(so->laddr6, 0, sizeof(so->laddr6));
+	}
 	int rc = 0;
 	if (so->bound && !so->port_locked) {
 		struct ffs_ctrl_msg *msg = ffs_sock_msg(FFS_CTRL_SOCK_REMOVE, so);
@@ -201,6 +249,125 @@ int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so)
 		so->bound = false;
 		so->lport = 0;
 	} else if (so->bound) {
+		rc = ffs_sock_publish(st, so);
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+/** Whether an IPv6 address (not v4-mapped) may be bound: `::`, `::1`, multicast, or one of the
+ *  ports' addresses (a tentative one too, as Linux's optimistic bind allows; not a duplicated one). */
+static bool bindable6(const struct ffs_stack *st, const struct ip6_addr *a)
+{
+	enum addr6_state state;
+	if (ip6_is_unspecified(a) || ip6_is_loopback(a) || ip6_is_multicast(a))
+		return true;
+	return addr6_is_local(st, -1, a, &state) && state != ADDR6_DUPLICATED;
+}
+
+uint32_t ffs_sock_default_scope6(const struct ffs_stack *st)
+{
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (!st->conf.ports[i].ipv6_off)
+			return i + 1;
+	return 0;
+}
+
+bool ffs_sock_reachable6(const struct ffs_stack *st, const struct ip6_addr *dst, uint32_t scope)
+{
+	enum addr6_state state;
+	if (ip6_is_loopback(dst))
+		return true;
+	if (ip6_is_multicast(dst))
+		return scope ? scope <= st->n_ports : st->n_ports > 0;
+	/* Every send asks: the route first, as a peer is the common case (no port address is multicast). */
+	struct ip6_addr nexthop;
+	return route6_lookup(st, dst, scope ? (int)scope - 1 : -1, &nexthop) != NULL || addr6_is_local(st, -1, dst, &state);
+}
+
+/** The source an AF_INET6 socket connected to dst speaks from: dst itself when it is ours (as the
+ *  loopback), else the address RFC 6724 selects on dst's port. False: none. */
+static bool source6(const struct ffs_stack *st, const struct ip6_addr *dst, uint32_t scope, struct ip6_addr *out)
+{
+	enum addr6_state state;
+	if (ip6_is_loopback(dst) || addr6_is_local(st, -1, dst, &state)) {
+		*out = *dst;
+		return true;
+	}
+	struct ip6_addr nexthop;
+	const struct ffs_port *p = ip6_is_multicast(dst) && scope ? &st->ports[scope - 1]
+								   : route6_lookup(st, dst, scope ? (int)scope - 1 : -1, &nexthop);
+	return p && addr6_source(st, p->index, dst, out);
+}
+
+int ffs_sock_bind6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port)
+{
+	bool mapped = ffs_in6_is_v4mapped(addr);
+	if (mapped && so->v6only)
+		return -EINVAL; /* Linux: a v4-mapped address on an IPv6-only socket */
+	/* RFC 4007 §6: a link-local address means nothing without its link. */
+	bool linklocal = addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+	if (linklocal && !scope_id)
+		return -EINVAL;
+	if (scope_id && (linklocal || (addr[0] == 0xff && (addr[1] & 0x0f) <= 2)) && scope_id > st->n_ports)
+		return -ENODEV;
+	if (!mapped && !bindable6(st, (const struct ip6_addr *)addr))
+		return -EADDRNOTAVAIL;
+	pthread_mutex_lock(&st->ns_lock);
+	uint8_t old[16];
+	memcpy(old, so->laddr6, 16);
+	memcpy(so->laddr6, addr, 16);
+	int rc = bind_locked(st, so, mapped ? ffs_in6_v4(addr) : 0, port, NULL);
+	if (rc < 0) {
+		memcpy(so->laddr6, old, 16);
+	} else {
+		so->scope_id = linklocal ? scope_id : 0;
+		so->addr_locked = !ffs_in6_is_any(addr);
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+int ffs_sock_connect6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port)
+{
+	if (ffs_in6_is_v4mapped(addr)) {
+		if (so->v6only)
+			return -ENETUNREACH;
+		return ffs_sock_connect(st, so, ffs_in6_v4(addr), port);
+	}
+	struct ip6_addr peer = IP6_LOOPBACK; /* Linux: connecting to :: means the local host, ::1 */
+	if (!ffs_in6_is_any(addr))
+		memcpy(peer.b, addr, 16);
+	/* RFC 4007 §6: a link-local peer needs its link. */
+	if (ip6_is_linklocal(&peer) && !scope_id && !(scope_id = so->scope_id))
+		return -EINVAL;
+	if (scope_id > st->n_ports && (ip6_is_linklocal(&peer) || ip6_is_multicast(&peer)))
+		return -ENODEV;
+	struct ip6_addr src;
+	if (!ffs_sock_reachable6(st, &peer, scope_id) || !source6(st, &peer, scope_id, &src))
+		return -ENETUNREACH;
+	if (ffs_in6_is_v4mapped(so->laddr6) && so->addr_locked)
+		return -EAFNOSUPPORT;
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = 0;
+	if (!so->bound) {
+		/* As IPv4's connect: replies from the wire arrive by RSS, looped-back ones on the home lcore. */
+		struct reply_flow reply = { .v6 = true, .raddr6 = peer, .rport = port };
+		memcpy(reply.laddr6.b, so->addr_locked ? so->laddr6 : src.b, 16);
+		enum addr6_state state;
+		bool wire = st->n_lcores > 1 && !ip6_is_loopback(&peer) && !addr6_is_local(st, -1, &peer, &state);
+		rc = autobind_locked(st, so, wire ? &reply : NULL);
+	}
+	if (rc == 0) {
+		if (!so->addr_locked)
+			memcpy(so->laddr6, src.b, 16);
+		so->laddr = 0;
+		memcpy(so->raddr6, peer.b, 16);
+		so->raddr = 0;
+		so->rport = port;
+		if (ip6_is_linklocal(&peer))
+			so->scope_id = scope_id;
+		so->connected = true;
 		rc = ffs_sock_publish(st, so);
 	}
 	pthread_mutex_unlock(&st->ns_lock);

@@ -104,9 +104,35 @@ static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_
 		meta->src = so->mcast_if;
 }
 
+/** The TX metadata and headroom addresses of a datagram from AF_INET6 socket `so` to dst:dport. */
+static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
+{
+	struct ffs_meta *meta = ffs_meta(m);
+	bool mcast = ip6_is_multicast(dst);
+	int hops = mcast ? so->mcast_hops : so->hops;
+	*meta = (struct ffs_meta){
+		/* A multicast dst's port: IPV6_MULTICAST_IF, else a bound link-local address's link. */
+		.dst = mcast && !scope ? (so->mcast_if6 ? so->mcast_if6 : so->scope_id) : scope,
+		.sport = so->lport,
+		.dport = dport,
+		.sock_id = (uint16_t)so->id,
+		.sock_gen = so->gen,
+		.ttl = hops < 0 ? 0 : (uint8_t)hops,
+		.tos = so->tclass,
+		.flags = FFS_META_V6 | (mcast && so->mcast_loop ? FFS_META_MCAST_LOOP : 0),
+	};
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(d - FFS_UDP6_DST_OFF, dst->b, 16);
+	/* A bound unicast address is the source; otherwise ipv6_output chooses one (RFC 6724). */
+	if (ffs_in6_is_any(so->laddr6) || so->laddr6[0] == 0xff)
+		memset(d - FFS_UDP6_SRC_OFF, 0, 16);
+	else
+		memcpy(d - FFS_UDP6_SRC_OFF, so->laddr6, 16);
+}
+
 /** A datagram of a send once checked: where it goes and how long it is. */
 struct tx_plan {
-	uint32_t dst;
+	uint32_t dst; /**< an IPv6 datagram's: its scope (tx_check6) */
 	uint16_t dport;
 	size_t len;
 };
@@ -144,6 +170,31 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 	return 0;
 }
 
+/*
+ * Checks IPv6 datagram d (d->dst6) as Linux's udpv6_sendmsg does, in its order: a port (-EINVAL), the
+ * size (-EMSGSIZE), a route (-ENETUNREACH). The plan's dst is the scope the datagram leaves by.
+ * `prev`/`prev_p`, the IPv6 datagram checked just before in the same burst and its plan (or NULL),
+ * spare a second route lookup for the same destination, as tx_check's `prev` does.
+ */
+static __rte_always_inline int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_out *d,
+					 const struct ffs_dgram_out *prev, const struct tx_plan *prev_p, struct tx_plan *p)
+{
+	struct tx_plan plan = { d->scope, d->dport, 0 };
+	if (plan.dport == 0)
+		return -EINVAL;
+	/* RFC 4007 §6: a link-local destination goes out of its link: its scope, the socket's, or as
+	 * Linux's udpv6_sendmsg routes one without either, the first with an fe80::/64 route. */
+	if (ip6_is_linklocal(d->dst6) && !plan.dst && !(plan.dst = so->scope_id))
+		plan.dst = ffs_sock_default_scope6(st);
+	plan.len = iov_total(d->iov, d->iovcnt);
+	if (plan.len > FFS_UDP6_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if ((!prev || prev_p->dst != plan.dst || !ip6_eq(prev->dst6, d->dst6)) && !ffs_sock_reachable6(st, d->dst6, plan.dst))
+		return -ENETUNREACH;
+	*p = plan;
+	return 0;
+}
+
 static inline int tx_charge(const struct tx_plan *p)
 {
 	return (int)p->len + FFS_DGRAM_OVERHEAD;
@@ -155,9 +206,9 @@ static inline int tx_charge(const struct tx_plan *p)
  * why: a full TX ring, -EAGAIN on a non-blocking socket (-ENOBUFS otherwise).
  */
 static __rte_always_inline unsigned tx_enqueue(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbuf **pkts,
-					       const struct tx_plan *p, unsigned k, int charge, int *err)
+					       const struct tx_plan *p, unsigned k, int charge, int *err, bool stamped)
 {
-	for (unsigned i = 0; i < k; i++)
+	for (unsigned i = 0; i < k && !stamped; i++)
 		stamp(so, pkts[i], p[i].dst, p[i].dport);
 	struct ffs_lcore *lc = st->lcores[so->tx_lcore];
 	atomic_fetch_add(&so->tx_bytes, charge);
@@ -183,7 +234,7 @@ static __rte_always_inline unsigned tx_enqueue(struct ffs_stack *st, struct ffs_
  */
 static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_sock *so,
 					     const struct ffs_dgram_out *v, const struct tx_plan *p, unsigned k,
-					     int charge, int *err)
+					     int charge, int *err, bool v6)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	*err = -ENOBUFS;
@@ -201,10 +252,32 @@ static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_so
 	}
 	if (k == 0)
 		return 0;
-	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err);
+	/* An AF_INET6 socket's datagrams: IPv6 ones carry their addresses in the headroom. */
+	for (unsigned i = 0; i < k && v6; i++) {
+		if (v[i].dst6)
+			stamp6(so, pkts[i], v[i].dst6, p[i].dst, p[i].dport);
+		else
+			stamp(so, pkts[i], p[i].dst, p[i].dport);
+	}
+	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err, v6);
 	if (sent < k)
 		rte_pktmbuf_free_bulk(pkts + sent, k - sent);
 	return sent;
+}
+
+/** Waits, as a blocking socket does, until SO_SNDBUF has room for `charge` bytes; false: none came
+ *  (-EAGAIN). */
+static __rte_always_inline bool sndbuf_room(struct ffs_stack *st, struct ffs_sock *so, int charge)
+{
+	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
+	bool drive = ffs_stack_thread_drives(st);
+	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
+		if (so->nonblock || waited > 20000)
+			return false;
+		if (!drive || !ffs_stack_poll_thread(st))
+			rte_delay_us_sleep(50);
+	}
+	return true;
 }
 
 /*
@@ -226,24 +299,18 @@ static __rte_always_inline int send_one(struct ffs_stack *st, struct ffs_sock *s
 		if (rc < 0)
 			return rc;
 	}
-	/* Inline mode on a thread that turns lcores: this thread may be the one that drains the TX ring. */
-	bool drive = ffs_stack_thread_drives(st);
 	int charge = tx_charge(&p);
-	for (unsigned waited = 0; atomic_load(&so->tx_bytes) + charge > so->sndbuf; waited++) {
-		if (so->nonblock || waited > 20000)
-			return -EAGAIN;
-		if (!drive || !ffs_stack_poll_thread(st))
-			rte_delay_us_sleep(50);
-	}
+	if (!sndbuf_room(st, so, charge))
+		return -EAGAIN;
 	if (m)
-		return tx_enqueue(st, so, &m, &p, 1, charge, &rc) ? (int)p.len : rc;
-	return tx_burst(st, so, d, &p, 1, charge, &rc) ? (int)p.len : rc;
+		return tx_enqueue(st, so, &m, &p, 1, charge, &rc, false) ? (int)p.len : rc;
+	return tx_burst(st, so, d, &p, 1, charge, &rc, false) ? (int)p.len : rc;
 }
 
 int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
 		   uint16_t dport)
 {
-	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport };
+	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport, NULL, 0 };
 	return send_one(st, so, &d, NULL);
 }
 
@@ -251,8 +318,41 @@ int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbu
 {
 	/* tx_check measures the datagram by its iovec: one entry as long as the chain. */
 	const struct iovec iov = { NULL, rte_pktmbuf_pkt_len(m) };
-	const struct ffs_dgram_out d = { &iov, 1, dst, dport };
+	const struct ffs_dgram_out d = { &iov, 1, dst, dport, NULL, 0 };
 	return send_one(st, so, &d, m);
+}
+
+int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
+		    const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
+{
+	int err = take_error(so);
+	if (err)
+		return -err;
+	/* tx_check6 measures the datagram by its iovec: an mbuf chain's is one entry as long as the chain. */
+	const struct iovec whole = { NULL, m ? rte_pktmbuf_pkt_len(m) : 0 };
+	struct ffs_dgram_out d = { m ? &whole : iov, m ? 1 : iovcnt, 0, dport, dst, scope };
+	struct ip6_addr peer;
+	if (!dst) {
+		if (!so->connected)
+			return -EDESTADDRREQ;
+		memcpy(peer.b, so->raddr6, 16);
+		d.dst6 = &peer;
+		d.dport = so->rport;
+		d.scope = so->scope_id;
+	}
+	struct tx_plan p;
+	int rc = tx_check6(st, so, &d, NULL, NULL, &p);
+	if (rc < 0)
+		return rc;
+	if (!so->bound && (rc = ffs_sock_autobind(st, so)) < 0)
+		return rc;
+	int charge = tx_charge(&p);
+	if (!sndbuf_room(st, so, charge))
+		return -EAGAIN;
+	if (!m)
+		return tx_burst(st, so, &d, &p, 1, charge, &rc, true) ? (int)p.len : rc;
+	stamp6(so, m, d.dst6, p.dst, p.dport);
+	return tx_enqueue(st, so, &m, &p, 1, charge, &rc, true) ? (int)p.len : rc;
 }
 
 int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)
@@ -266,13 +366,31 @@ int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct
 	struct tx_plan p[FFS_BURST];
 	int charge = 0;
 	unsigned k = 0;
-	for (; k < n; k++) {
-		if (tx_check(st, so, &v[k], k ? &p[k - 1] : NULL, &p[k]) < 0 || charge + tx_charge(&p[k]) > room)
-			break;
-		charge += tx_charge(&p[k]);
+	if (__builtin_expect(so->v6, 0)) {
+		/* IPv6 datagrams and IPv4 ones (v4-mapped peers) in any order; each family reuses the route
+		 * of its previous datagram to the same destination. */
+		const struct tx_plan *prev4 = NULL;
+		int prev6 = -1;
+		for (; k < n; k++) {
+			int rc = v[k].dst6 ? tx_check6(st, so, &v[k], prev6 < 0 ? NULL : &v[prev6], prev6 < 0 ? NULL : &p[prev6], &p[k])
+					   : tx_check(st, so, &v[k], prev4, &p[k]);
+			if (rc < 0 || charge + tx_charge(&p[k]) > room)
+				break;
+			if (v[k].dst6)
+				prev6 = (int)k;
+			else
+				prev4 = &p[k];
+			charge += tx_charge(&p[k]);
+		}
+	} else {
+		for (; k < n; k++) {
+			if (tx_check(st, so, &v[k], k ? &p[k - 1] : NULL, &p[k]) < 0 || charge + tx_charge(&p[k]) > room)
+				break;
+			charge += tx_charge(&p[k]);
+		}
 	}
 	int err;
-	return k ? (int)tx_burst(st, so, v, p, k, charge, &err) : 0;
+	return k ? (int)tx_burst(st, so, v, p, k, charge, &err, so->v6) : 0;
 }
 
 /** Copies datagram m into d's buffers and fills in its addresses and sizes. */
@@ -313,12 +431,41 @@ static __rte_always_inline void rx_release(struct ffs_sock *so, struct rte_mbuf 
 		rte_pktmbuf_free_bulk(pkts, k);
 }
 
+void ffs_dgram_addrs6(struct rte_mbuf *m, struct ffs_src6 *src, uint8_t *dst)
+{
+	const struct ffs_meta *meta = ffs_meta(m);
+	src->scope_id = 0;
+	if (!(meta->flags & FFS_META_V6)) {
+		ffs_in6_from_v4(meta->src, src->addr);
+		if (dst)
+			ffs_in6_from_v4(meta->dst, dst);
+		return;
+	}
+	const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *) - meta->src;
+	memcpy(src->addr, hdr + 8, 16);
+	if (dst)
+		memcpy(dst, hdr + 24, 16);
+	if (src->addr[0] == 0xfe && (src->addr[1] & 0xc0) == 0x80)
+		src->scope_id = meta->dst;
+}
+
+void ffs_packed_src6(struct rte_mbuf *m, uint8_t *at, struct ffs_dgram_packed *v)
+{
+	struct ffs_src6 s;
+	ffs_dgram_addrs6(m, &s, NULL);
+	memcpy(at, s.addr, 16);
+	v->src = 16;
+	v->sport = ffs_meta(m)->sport | FFS_PACKED_V6 | (s.scope_id & 0xffu) << 24;
+}
+
 /*
  * Receives up to n (≤ FFS_BURST) datagrams into v: first the one MSG_PEEK or FIONREAD took off the
  * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
  * next; otherwise what was received leaves SO_RCVBUF and goes back to the pool in one release.
+ * An AF_INET6 socket's (v6) get their sources as it reports them.
  */
-static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek)
+static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek,
+					     bool v6)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned k = 0;
@@ -331,6 +478,8 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 	int bytes = 0;
 	for (unsigned i = 0; i < k; i++) {
 		rx_copy(pkts[i], &v[i]);
+		if (v6)
+			ffs_dgram_addrs6(pkts[i], &v[i].src6, NULL);
 		bytes += v[i].len + FFS_DGRAM_OVERHEAD;
 	}
 	if (peek && k)
@@ -340,16 +489,18 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 	return k;
 }
 
-int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
-		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek)
+/** One datagram into iov, as ffs_sock_recvv, with its source for an AF_INET6 socket when src6 is given. */
+static __rte_always_inline int recv_one(struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
+					uint16_t *sport, uint32_t *dst, bool *truncated, bool peek, struct ffs_src6 *src6)
 {
-	(void)st;
 	int err = take_error(so);
 	if (err)
 		return -err;
 	struct ffs_dgram_in d = { .iov = iov, .iovcnt = iovcnt };
-	if (rx_burst(so, &d, 1, peek) == 0)
+	if (rx_burst(so, &d, 1, peek, src6 != NULL) == 0)
 		return -EAGAIN;
+	if (src6)
+		*src6 = d.src6;
 	if (truncated)
 		*truncated = d.truncated;
 	if (src)
@@ -361,12 +512,28 @@ int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
 	return d.len;
 }
 
+int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
+		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek)
+{
+	(void)st;
+	return recv_one(so, iov, iovcnt, src, sport, dst, truncated, peek, NULL);
+}
+
+int ffs_sock_recvv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct ffs_src6 *src6,
+		    uint16_t *sport, bool *truncated, bool peek)
+{
+	(void)st;
+	return recv_one(so, iov, iovcnt, NULL, sport, NULL, truncated, peek, src6);
+}
+
 int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n)
 {
 	(void)st;
 	if (n == 0 || !so->rx || atomic_load_explicit(&so->so_error, memory_order_relaxed))
 		return 0;
-	return (int)rx_burst(so, v, n < FFS_BURST ? n : FFS_BURST, false);
+	n = n < FFS_BURST ? n : FFS_BURST;
+	/* Inlined once per family: the IPv4 burst reads no IPv6 source. */
+	return (int)(so->v6 ? rx_burst(so, v, n, false, true) : rx_burst(so, v, n, false, false));
 }
 
 unsigned ffs_sock_rx_peek(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)
@@ -402,13 +569,23 @@ int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct f
 		for (; k < got; k++) {
 			struct rte_mbuf *m = pkts[k];
 			uint32_t len = rte_pktmbuf_pkt_len(m);
-			if (off + len > cap)
-				break;
+			const struct ffs_meta *meta = ffs_meta(m);
+			if (__builtin_expect(meta->flags & FFS_META_V6, 0)) {
+				/* An IPv6 datagram's source goes in the 16 bytes before its payload. */
+				if (off + 16 + len > cap)
+					break;
+				ffs_packed_src6(m, buf + off, &v[done + k]);
+				off += 16;
+				v[done + k].offset = (uint32_t)off;
+				v[done + k].len = len;
+			} else {
+				if (off + len > cap)
+					break;
+				v[done + k] = (struct ffs_dgram_packed){ .offset = (uint32_t)off, .len = len, .src = meta->src, .sport = meta->sport };
+			}
 			const void *p = m->nb_segs == 1 ? rte_pktmbuf_mtod(m, const void *) : rte_pktmbuf_read(m, 0, len, buf + off);
 			if (p != buf + off)
 				memcpy(buf + off, p, len);
-			const struct ffs_meta *meta = ffs_meta(m);
-			v[done + k] = (struct ffs_dgram_packed){ .offset = (uint32_t)off, .len = len, .src = meta->src, .sport = meta->sport };
 			off += (len + 7) & ~(size_t)7; /* each datagram 8-byte aligned, for typed views of it */
 			bytes += (int)len + FFS_DGRAM_OVERHEAD;
 		}

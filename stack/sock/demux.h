@@ -28,13 +28,29 @@ struct demux_entry {
 	struct ffs_membership memberships[FFS_MAX_MEMBERSHIPS];
 };
 
-struct demux_bucket {
-	unsigned n, cap;
-	struct demux_entry *e;
+/** An AF_INET6 socket's IPv6 addressing (a socket that takes IPv6 proper: ffs_sock_has_v6). */
+struct demux6_entry {
+	struct ffs_sock *so;
+	uint8_t laddr[16], raddr[16];
+	uint16_t rport;
+	bool connected, reuseport;
+	unsigned home;
+	uint64_t bind_seq;
 };
 
+/** The entries of one local port in one family's table: each begins with its socket. */
+struct demux_bucket {
+	unsigned n, cap;
+	union {
+		struct demux_entry *e;   /**< by_port */
+		struct demux6_entry *e6; /**< by_port6 */
+	};
+};
+
+/** IPv4 entries (AF_INET sockets, and AF_INET6 ones in dual stack) and IPv6 entries, by local port. */
 struct demux_table {
 	struct demux_bucket *by_port[65536];
+	struct demux_bucket *by_port6[65536];
 };
 
 struct demux_table *demux_new(void);
@@ -51,5 +67,15 @@ unsigned demux_group(const struct demux_table *t, uint32_t src, uint16_t sport, 
 		     bool multicast, struct ffs_sock **out, unsigned max);
 /** The socket bound to lport that a datagram from lsrc:lport to dst:dport came from (ICMP errors). */
 struct ffs_sock *demux_sender(const struct demux_table *t, uint32_t lsrc, uint16_t lport, uint32_t dst, uint16_t dport);
+
+/** The unicast receiver of an IPv6 datagram (addresses in network order), as demux_unicast. */
+struct ffs_sock *demux_unicast6(const struct demux_table *t, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
+				uint16_t dport, unsigned flow_lcore);
+/** The connected AF_INET6 socket bound to lport that sent a datagram from lsrc to dst:dport (ICMPv6 errors). */
+struct ffs_sock *demux_sender6(const struct demux_table *t, const uint8_t lsrc[16], uint16_t lport, const uint8_t dst[16],
+			       uint16_t dport);
+/** Receivers of an IPv6 multicast datagram: bound to its port on `::` or on the group. */
+unsigned demux_group6(const struct demux_table *t, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
+		      uint16_t dport, struct ffs_sock **out, unsigned max);
 
 #endif

@@ -149,6 +149,78 @@ int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **o
 	return rc;
 }
 
+void ffs_sock_set_family6(struct ffs_stack *st, struct ffs_sock *so)
+{
+	so->v6 = true;
+	/* Linux's net.ipv6.bindv6only, read once at creation: 0 (the default) lets `::` take IPv4 too
+	 * (RFC 3493 §5.3); IPV6_V6ONLY changes it later. */
+	so->v6only = ffs_sysctl(st, FFS_SYSCTL_IP6_V6ONLY) != 0;
+	so->hops = -1;
+	so->mcast_hops = 1;
+}
+
+/** The port of IPv6 interface index `ifindex` (0: the first port), or -ENODEV. */
+static int port_of_ifindex(const struct ffs_stack *st, uint32_t ifindex)
+{
+	if (ifindex == 0)
+		return st->n_ports ? 0 : -ENODEV;
+	return ifindex <= st->n_ports ? (int)ifindex - 1 : -ENODEV;
+}
+
+/** so's IPv6 membership of group from source on port pi (any port when pi < 0), or NULL. */
+static struct ffs_membership6 *membership6(struct ffs_sock *so, const struct ip6_addr *group, int pi,
+					   const struct ip6_addr *source)
+{
+	for (unsigned i = 0; i < so->n_memberships6; i++) {
+		struct ffs_membership6 *m = &so->memberships6[i];
+		if ((pi < 0 || m->port == pi) && ip6_eq(&m->group, group) && ip6_eq(&m->source, source))
+			return m;
+	}
+	return NULL;
+}
+
+int ffs_sock_join6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_addr *group, uint32_t ifindex,
+		   const struct ip6_addr *source)
+{
+	if (!ip6_is_multicast(group))
+		return -EINVAL;
+	int pi = port_of_ifindex(st, ifindex);
+	if (pi < 0)
+		return pi;
+	struct ffs_membership6 joined = { .group = *group, .source = source ? *source : IP6_ANY, .port = (uint16_t)pi };
+	pthread_mutex_lock(&st->ns_lock);
+	int rc;
+	if (membership6(so, group, pi, &joined.source))
+		rc = -EADDRINUSE;
+	else if (so->n_memberships6 == FFS_MAX_MEMBERSHIPS)
+		rc = -ENOBUFS;
+	else
+		rc = mcast_join6(st, (uint16_t)pi, group, &joined.source);
+	if (rc == 0)
+		so->memberships6[so->n_memberships6++] = joined;
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
+int ffs_sock_leave6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_addr *group, uint32_t ifindex,
+		    const struct ip6_addr *source)
+{
+	if (!ip6_is_multicast(group))
+		return -EINVAL;
+	/* Linux's ipv6_sock_mc_drop: interface 0 leaves the membership of any port. */
+	int pi = ifindex ? (int)ifindex - 1 : -1;
+	pthread_mutex_lock(&st->ns_lock);
+	int rc = -EADDRNOTAVAIL;
+	struct ffs_membership6 *m = membership6(so, group, pi, source ? source : &IP6_ANY);
+	if (m) {
+		struct ffs_membership6 left = *m;
+		*m = so->memberships6[--so->n_memberships6];
+		rc = mcast_leave6(st, left.port, &left.group, &left.source);
+	}
+	pthread_mutex_unlock(&st->ns_lock);
+	return rc;
+}
+
 /** so's membership of group from source on the interface named by ifaddr, or NULL. */
 static struct ffs_membership *membership(struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
 {
@@ -224,6 +296,11 @@ int ffs_sock_close(struct ffs_stack *st, struct ffs_sock *so)
 	}
 	mcast_leave_all(st, so->memberships, so->n_memberships);
 	so->n_memberships = 0;
+	for (unsigned i = 0; i < so->n_memberships6; i++) {
+		const struct ffs_membership6 *m = &so->memberships6[i];
+		mcast_leave6(st, m->port, &m->group, &m->source);
+	}
+	so->n_memberships6 = 0;
 	struct ffs_sock *gone = take_reapable(st);
 	if (rc == 0) {
 		/* Every lcore dropped it from its demux table; it is freed once none is mid-burst with it

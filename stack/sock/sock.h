@@ -62,6 +62,13 @@ struct ffs_membership {
 	uint32_t source; /**< 0 = any source */
 };
 
+/** One IPv6 membership (IPV6_JOIN_GROUP, or MCAST_JOIN_SOURCE_GROUP with a source). */
+struct ffs_membership6 {
+	struct ip6_addr group;
+	struct ip6_addr source; /**< :: = any source */
+	uint16_t port;          /**< the port index it was joined on */
+};
+
 struct ffs_sock {
 	uint32_t id;
 	uint16_t gen;
@@ -79,6 +86,18 @@ struct ffs_sock {
 	uint16_t rport;
 	bool bound;
 	bool connected;
+	/* AF_INET6 (ffs_sock_set_family): the addresses as the application sees them, network order.
+	 * A v4-mapped address (::ffff:a.b.c.d) or :: is mirrored in laddr/raddr, so that the IPv4 data
+	 * path serves a dual-stack socket's IPv4 traffic without knowing of IPv6 (ffs_sock_has_v4). */
+	bool v6;
+	bool v6only;      /**< IPV6_V6ONLY: `::` takes no IPv4 */
+	uint8_t laddr6[16];
+	uint8_t raddr6[16];
+	uint32_t scope_id; /**< of laddr6 when link-local (a port index + 1) */
+	int16_t hops;      /**< IPV6_UNICAST_HOPS, -1 = net.inet6.ip6.hlim */
+	int16_t mcast_hops; /**< IPV6_MULTICAST_HOPS */
+	uint8_t tclass;    /**< IPV6_TCLASS */
+	uint32_t mcast_if6; /**< IPV6_MULTICAST_IF: interface index (port index + 1), 0 = any */
 	/* Options. */
 	bool reuseaddr, reuseport, broadcast;
 	bool mcast_loop, mcast_all;
@@ -89,6 +108,8 @@ struct ffs_sock {
 	int sndbuf;
 	unsigned n_memberships;
 	struct ffs_membership memberships[FFS_MAX_MEMBERSHIPS];
+	unsigned n_memberships6;
+	struct ffs_membership6 memberships6[FFS_MAX_MEMBERSHIPS];
 	uint64_t bind_seq; /**< order of binding, for SO_REUSEADDR delivery (newest wins, as Linux) */
 	unsigned tx_lcore; /**< lcore index whose TX ring this socket uses (keeps its datagrams in order) */
 	/* Receive side: lcores produce, the app consumes. */
@@ -119,7 +140,41 @@ struct ffs_meta {
 	uint8_t pad;
 };
 #define FFS_META_MCAST_LOOP 0x01 /**< TX: deliver a multicast datagram to local members too */
+/**
+ * An IPv6 datagram. RX: src is the distance from the payload back to its IPv6 header, left in the
+ * headroom (the source address 8 bytes into it), dst the scope (RX port index + 1). TX: the source
+ * and destination addresses wait in the headroom, FFS_UDP6_SRC_OFF / FFS_UDP6_DST_OFF bytes before
+ * the payload (where the IPv6 header will carry them), dst is the scope (port index + 1, 0: none),
+ * ttl the hop limit (0: net.inet6.ip6.hlim), tos the traffic class.
+ */
+#define FFS_META_V6 0x02
+#define FFS_UDP6_SRC_OFF 40 /**< UDP header 8 + IPv6 header up to its source (40 - 8) */
+#define FFS_UDP6_DST_OFF 24 /**< UDP header 8 + IPv6 header up to its destination (40 - 24) */
+/** The largest UDP payload over IPv6 without jumbograms: 65535 - 8 (RFC 8200 §5). */
+#define FFS_UDP6_MAX_PAYLOAD 65527
 
+
+/* A socket's IPv6 addresses are byte arrays (network order), struct ip6_addr's layout: these read
+ * them through the wire's helpers (stack/wire/ipv6.h). */
+static inline const struct ip6_addr *ffs_in6(const uint8_t a[16]) { return (const struct ip6_addr *)a; }
+static inline bool ffs_in6_is_v4mapped(const uint8_t a[16]) { return ip6_is_v4mapped(ffs_in6(a)); }
+static inline bool ffs_in6_is_any(const uint8_t a[16]) { return ip6_is_unspecified(ffs_in6(a)); }
+static inline bool ffs_in6_is_loopback(const uint8_t a[16]) { return ip6_is_loopback(ffs_in6(a)); }
+static inline uint32_t ffs_in6_v4(const uint8_t a[16]) { return ip6_to_v4(ffs_in6(a)); }
+static inline void ffs_in6_from_v4(uint32_t v4, uint8_t out[16]) { ip6_from_v4mapped(v4, (struct ip6_addr *)out); }
+
+/** Whether so takes and sends IPv4: an AF_INET socket, or an AF_INET6 one bound to a v4-mapped
+ *  address, or to :: without IPV6_V6ONLY (Linux's dual stack, RFC 3493 §3.7). */
+static inline bool ffs_sock_has_v4(const struct ffs_sock *so)
+{
+	return !so->v6 || ffs_in6_is_v4mapped(so->laddr6) || (ffs_in6_is_any(so->laddr6) && !so->v6only);
+}
+
+/** Whether so takes and sends IPv6 proper (not v4-mapped). */
+static inline bool ffs_sock_has_v6(const struct ffs_sock *so)
+{
+	return so->v6 && !ffs_in6_is_v4mapped(so->laddr6);
+}
 
 /** Creates the calling thread's application context (registering the thread with DPDK if needed). */
 struct ffs_app *ffs_app_new(struct ffs_stack *st);
@@ -180,8 +235,22 @@ enum ffs_wake { FFS_WAKE_NONE, FFS_WAKE_EVENTFD, FFS_WAKE_INLINE };
 enum ffs_wake ffs_sock_signal(struct ffs_sock *so);
 
 int ffs_sock_open(struct ffs_stack *st, struct ffs_app *app, struct ffs_sock **out);
+/** Makes so an AF_INET6 socket (before any bind), its IPV6_V6ONLY from net.inet6.ip6.v6only. */
+void ffs_sock_set_family6(struct ffs_stack *st, struct ffs_sock *so);
+/**
+ * Binds an AF_INET6 socket (Linux's inet6_bind): a v4-mapped address binds the IPv4 one (-EINVAL with
+ * IPV6_V6ONLY); `::` binds both families unless IPV6_V6ONLY; a link-local address needs scope_id
+ * (-EINVAL without, -ENODEV for no such interface). -EADDRINUSE, -EADDRNOTAVAIL as ffs_sock_bind.
+ */
+int ffs_sock_bind6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port);
+/** Connects an AF_INET6 socket: a v4-mapped peer through IPv4 (-ENETUNREACH with IPV6_V6ONLY); `::`
+ *  means ::1, as Linux's. */
+int ffs_sock_connect6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t addr[16], uint32_t scope_id, uint16_t port);
 /** Binds to addr:port (0.0.0.0 = any local address; port 0 = an ephemeral port). -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL. */
 int ffs_sock_bind(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port);
+/** Linux's autobind before a send, or before connect looks at its address (inet_dgram_connect): an
+ *  ephemeral port unless so is bound (takes ns_lock). */
+int ffs_sock_autobind(struct ffs_stack *st, struct ffs_sock *so);
 /** Connects (filters by peer; binds implicitly). addr 0 with port 0 (AF_UNSPEC) disconnects. */
 int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, uint16_t port);
 int ffs_sock_disconnect(struct ffs_stack *st, struct ffs_sock *so);
@@ -213,22 +282,46 @@ int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec
  */
 struct rte_mbuf;
 int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport);
+/** A received datagram's source as an AF_INET6 socket reports it (an IPv4 one v4-mapped). */
+struct ffs_src6 {
+	uint8_t addr[16];
+	uint32_t scope_id; /**< of a link-local source: the port it came by (index + 1) */
+};
+/** Received datagram m's source as an AF_INET6 socket reports it, and its destination into dst (16
+ *  bytes) unless NULL: IPv6 from the header left in the headroom (FFS_META_V6), IPv4 v4-mapped. */
+void ffs_dgram_addrs6(struct rte_mbuf *m, struct ffs_src6 *src, uint8_t *dst);
 /**
  * Receives one datagram into iov; returns its full length (truncated copies set *truncated), fills
  * src/sport (and the local dst address). -EAGAIN when empty; -ECONNREFUSED (once) after an ICMP error.
  */
 int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
 		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek);
+/** ffs_sock_recvv for an AF_INET6 socket: the source as it reports it into *src6. */
+int ffs_sock_recvv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct ffs_src6 *src6,
+		    uint16_t *sport, bool *truncated, bool peek);
+struct ip6_addr;
+/**
+ * Sends one datagram from an AF_INET6 socket to dst (NULL: the connected peer) over IPv6: from iov,
+ * or the mbuf chain m as ffs_sock_send_mbuf. `scope` is the interface (port index + 1) of a
+ * link-local or multicast dst. ffs_sock_sendv's errors, and -EINVAL for a link-local dst without a
+ * scope.
+ */
+int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
+		    const struct ip6_addr *dst, uint32_t scope, uint16_t dport);
 /** One datagram of a send burst: its payload, and its destination (0 and 0: the connected peer). */
 struct ffs_dgram_out {
 	const struct iovec *iov;
 	int iovcnt;
 	uint32_t dst;
 	uint16_t dport;
+	/** An AF_INET6 socket's IPv6 destination (dst unused), with the interface (port index + 1) of a
+	 *  link-local or multicast one in scope; NULL: IPv4 (dst, or the connected peer). */
+	const struct ip6_addr *dst6;
+	uint32_t scope;
 };
 /**
- * Sends v[0..n) in order as that many ffs_sock_sendv calls would, with one SO_SNDBUF charge, one
- * bulk mbuf allocation and one TX ring enqueue for the lot. Never blocks and never fails: returns
+ * Sends v[0..n) in order as that many ffs_sock_sendv (ffs_sock_sendv6 for those with dst6) calls
+ * would, with one SO_SNDBUF charge, one bulk mbuf allocation and one TX ring enqueue for the lot. Never blocks and never fails: returns
  * how many were sent (k ≤ n). When k < n, datagram k was not sent — it fails, must wait for
  * SO_SNDBUF room, finds the pool or ring full, or an error is pending — and the caller sends it with
  * ffs_sock_sendv, which gives it the errno (or the wait) a single send would.
@@ -243,6 +336,7 @@ struct ffs_dgram_in {
 	uint16_t sport;
 	bool truncated;
 	int len; /**< the datagram's full length */
+	struct ffs_src6 src6; /**< an AF_INET6 socket's: the source as it reports it (src unset) */
 };
 /**
  * Receives up to n queued datagrams as that many ffs_sock_recvv calls (without peek) would, with one
@@ -262,8 +356,17 @@ struct ffs_dgram_packed {
  * described in v; per burst of FFS_BURST one ring dequeue, one SO_RCVBUF release and one bulk free.
  * Stops before the first that does not fit, which stays queued and is the next received. Returns how
  * many (0 when none is queued or the next does not fit). Pending errors are the caller's to check.
+ * An IPv6 datagram (FFS_PACKED_V6 in sport) has its source address in the 16 bytes before it.
  */
 int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct ffs_dgram_packed *v, unsigned n);
+/**
+ * ffs_dgram_packed.sport flag: an IPv6 datagram, whose source address lies `src` bytes before its
+ * payload (16 bytes), the scope id of a link-local source in bits 24..31.
+ */
+#define FFS_PACKED_V6 0x20000u
+/** Writes IPv6 datagram m's source at `at` (16 bytes just before where its payload goes) and marks v
+ *  with FFS_PACKED_V6 (src = 16). */
+void ffs_packed_src6(struct rte_mbuf *m, uint8_t *at, struct ffs_dgram_packed *v);
 /**
  * The queued datagrams' first n (≤ FFS_BURST) mbufs, in order, left queued: the one MSG_PEEK or
  * FIONREAD holds, then the ring's (rte_ring_dequeue_burst_start). Every call is followed by
@@ -293,6 +396,17 @@ int ffs_sock_next_len(struct ffs_sock *so);
 bool ffs_sock_readable(struct ffs_sock *so);
 /** True when SO_SNDBUF has room. */
 bool ffs_sock_writable(struct ffs_sock *so);
+
+/**
+ * IPv6 membership changes (MLD reports on a port's first join and last leave, as IGMP's) on interface
+ * `ifindex` (port index + 1; 0: the first port), from `source` (NULL: any). Linux's errors: -EINVAL
+ * (not multicast), -ENODEV (no such interface), -EADDRINUSE (joined already), -EADDRNOTAVAIL (leaving
+ * what was not joined), -ENOBUFS (too many).
+ */
+int ffs_sock_join6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_addr *group, uint32_t ifindex,
+		   const struct ip6_addr *source);
+int ffs_sock_leave6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_addr *group, uint32_t ifindex,
+		    const struct ip6_addr *source);
 
 /** Membership changes (IGMP reports go out on the first join and last leave of a group on a port). */
 int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source);

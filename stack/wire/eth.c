@@ -6,6 +6,7 @@
  */
 #include "stack/wire/eth.h"
 #include "stack/wire/hex.h"
+#include "stack/wire/ipv6.h"
 
 #include <string.h>
 
@@ -75,6 +76,15 @@ void eth_addr_from_ipv4_multicast(uint32_t group, struct eth_addr *out)
 	out->b[3] = (group >> 16) & 0x7f;
 	out->b[4] = (uint8_t)(group >> 8);
 	out->b[5] = (uint8_t)group;
+}
+
+void eth_addr_from_ipv6_multicast(const struct ip6_addr *group, struct eth_addr *out)
+{
+	/* RFC 2464 §7: "the first two octets are 3333 hexadecimal and the last four octets are the
+	 * last four octets of DST". */
+	out->b[0] = 0x33;
+	out->b[1] = 0x33;
+	memcpy(out->b + 2, group->b + 12, 4);
 }
 
 enum wire_result eth_check_len(const uint8_t *buf, size_t len)

@@ -66,26 +66,37 @@ enum wire_result igmp_check_len(const uint8_t *buf, size_t len)
 	}
 }
 
-uint32_t igmpv3_code_decode(uint8_t code)
+uint32_t mcast_code_decode(uint32_t code, unsigned mant_bits)
 {
 	/* RFC 3376 §4.1.1: "If Max Resp Code >= 128, Max Resp Code represents a floating-point value
-	 * as follows: |1| exp | mant | ... Max Resp Time = (mant | 0x10) << (exp + 3)". §4.1.7 codes
-	 * QQIC the same way. */
-	if (code < 128)
+	 * as follows: |1| exp | mant | ... Max Resp Time = (mant | 0x10) << (exp + 3)"; §4.1.7 codes
+	 * QQIC the same way, and RFC 3810 §5.1.3 the 16-bit Maximum Response Code with a 12-bit mant. */
+	if (code < 1u << (mant_bits + 3))
 		return code;
-	return (uint32_t)((code & 0x0f) | 0x10) << (((code >> 4) & 0x07) + 3);
+	uint32_t mant = code & ((1u << mant_bits) - 1);
+	return (mant | 1u << mant_bits) << (((code >> mant_bits) & 0x07) + 3);
+}
+
+uint32_t mcast_code_encode(uint32_t value, unsigned mant_bits)
+{
+	if (value < 1u << (mant_bits + 3))
+		return value;
+	for (unsigned exp = 0; exp < 8; exp++) {
+		uint32_t mant = value >> (exp + 3);
+		if (mant < 2u << mant_bits)
+			return 1u << (mant_bits + 3) | exp << mant_bits | (mant & ((1u << mant_bits) - 1));
+	}
+	return (1u << (mant_bits + 4)) - 1;
+}
+
+uint32_t igmpv3_code_decode(uint8_t code)
+{
+	return mcast_code_decode(code, 4);
 }
 
 uint8_t igmpv3_code_encode(uint32_t value)
 {
-	if (value < 128)
-		return (uint8_t)value;
-	for (unsigned exp = 0; exp < 8; exp++) {
-		uint32_t mant = value >> (exp + 3);
-		if (mant < 0x20)
-			return (uint8_t)(0x80 | exp << 4 | (mant & 0x0f));
-	}
-	return 0xff;
+	return (uint8_t)mcast_code_encode(value, 4);
 }
 
 static uint8_t version_of(uint8_t type, size_t len, uint8_t max_resp)

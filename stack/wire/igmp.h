@@ -156,6 +156,12 @@ bool igmpv3_report_add(struct igmpv3_report_builder *b, uint8_t type, uint32_t g
 /** Writes the record count and checksum. Returns the report's length. */
 size_t igmpv3_report_finish(struct igmpv3_report_builder *b);
 
+/** Decodes the floating-point codes of IGMPv3 and MLDv2, 1 + 3 + mant_bits bits wide: values from
+ *  1 << (mant_bits + 3) on are |1|exp|mant| = (mant | 1 << mant_bits) << (exp + 3) (RFC 3376
+ *  §4.1.1 with mant_bits 4, RFC 3810 §5.1.3 with 12). */
+uint32_t mcast_code_decode(uint32_t code, unsigned mant_bits);
+/** Encodes a value as mcast_code_decode reads it, rounding down to the nearest representable value. */
+uint32_t mcast_code_encode(uint32_t value, unsigned mant_bits);
 /** Decodes a v3 Max Resp Code (1/10 s) or QQIC (s): values ≥ 128 are floating point (RFC 3376 §4.1.1, §4.1.7). */
 uint32_t igmpv3_code_decode(uint8_t code);
 /** Encodes a value as a Max Resp Code / QQIC, rounding down to the nearest representable value. */

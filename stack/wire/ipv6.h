@@ -154,13 +154,13 @@ extern const struct ip6_addr IP6_ALL_MLDV2_ROUTERS;
 /** True for ::. */
 static inline bool ip6_is_unspecified(const struct ip6_addr *a)
 {
-	static const uint8_t zero[16];
+	static const uint8_t zero[16] = { 0 };
 	return memcmp(a->b, zero, 16) == 0;
 }
 /** True for ::1. */
 static inline bool ip6_is_loopback(const struct ip6_addr *a)
 {
-	static const uint8_t one[16] = { [15] = 1 };
+	static const uint8_t one[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 	return memcmp(a->b, one, 16) == 0;
 }
 /** True for ff00::/8. */
@@ -173,13 +173,13 @@ static inline bool ip6_is_linklocal(const struct ip6_addr *a)
 /** True for ::ffff:0:0/96 (IPv4-mapped, RFC 4291 §2.5.5.2). */
 static inline bool ip6_is_v4mapped(const struct ip6_addr *a)
 {
-	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	return memcmp(a->b, prefix, 12) == 0;
 }
 /** True for ff02::1:ff00:0/104, a solicited-node group (RFC 4291 §2.7.1). */
 static inline bool ip6_is_solicited_node(const struct ip6_addr *a)
 {
-	static const uint8_t prefix[13] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	static const uint8_t prefix[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff };
 	return memcmp(a->b, prefix, 13) == 0;
 }
 /** The scope of a multicast address (IP6_SCOPE_*, the low 4 bits of its second octet). */
@@ -210,8 +210,9 @@ void ip6_from_v4mapped(uint32_t v4, struct ip6_addr *out);
 uint32_t ip6_to_v4(const struct ip6_addr *a);
 
 /** Formats a as RFC 5952 §4 recommends (lower case, leading zeros dropped, the longest run of two
- *  or more zero groups — the first when tied — as "::"; IPv4-mapped as ::ffff:a.b.c.d, §5) into
- *  out (at least IP6_ADDRSTRLEN bytes). Returns out. */
+ *  or more zero groups — the first when tied — as "::"; IPv4-mapped as ::ffff:a.b.c.d, §5; and,
+ *  as inet_ntop and Node's rinfo.address do, ::a.b.c.d when only the first six groups are zero)
+ *  into out (at least IP6_ADDRSTRLEN bytes). Returns out. */
 char *ip6_format(const struct ip6_addr *a, char *out);
 /** Parses text as inet_pton(AF_INET6) does: eight groups of 1..4 hex digits, at most one "::",
  *  an optional trailing dotted quad in place of the last two groups; no scope id, no prefix

@@ -5,7 +5,7 @@
  * that throws (a child killed by a signal) is recorded with why instead of a figure.
  */
 import { describe, expect, it } from 'vitest';
-import { attempt, check, checkPool, judge, spread } from '../../bench/common.js';
+import { attempt, check, checkPool, judge, judgeFamilies, parseFamilies, spread } from '../../bench/common.js';
 
 describe('figures over runs', () => {
   it('spread gives min / median / max and counts failed runs; none without a figure', () => {
@@ -57,5 +57,32 @@ describe('failed runs', () => {
       expect(r.failed).toBe('ffnet dpdk receiver failed (killed by SIGSEGV):');
       expect(r.detail).toMatch(/Segmentation fault/);
     }
+  });
+});
+
+describe('IPv6 within 10% of IPv4', () => {
+  it('a rate: the udp6 median at least 0.9× the udp4 median', () => {
+    const met = judgeFamilies({ what: 'rate', udp4: [100, 90, 110], udp6: [95, 91, 80], failed: 0 });
+    expect(met.median).toBe(0.91);
+    expect(met.met).toBe(true);
+    const low = judgeFamilies({ what: 'rate', udp4: [100, 100], udp6: [85, 89], failed: 0 });
+    expect(low.met).toBe(false);
+    expect(low.why).toBe('median 0.87 < 0.9');
+  });
+
+  it('a time: the udp6 median at most 1.1× the udp4 median', () => {
+    expect(judgeFamilies({ what: 'time', udp4: [10], udp6: [11], failed: 0 }).met).toBe(true);
+    expect(judgeFamilies({ what: 'time', udp4: [10], udp6: [11.2], failed: 0 }).why).toBe('median 1.12 > 1.1');
+  });
+
+  it('a failed run of either family fails it; one family unmeasured is no verdict', () => {
+    expect(judgeFamilies({ what: 'rate', udp4: [100], udp6: [100], failed: 1 }).met).toBe(false);
+    expect(judgeFamilies({ what: 'rate', udp4: [], udp6: [100], failed: 0 }).met).toBeNull();
+  });
+
+  it('--families takes udp4 and udp6 only', () => {
+    expect(parseFamilies(undefined)).toEqual(['udp4', 'udp6']);
+    expect(parseFamilies('udp6')).toEqual(['udp6']);
+    expect(() => parseFamilies('udp5')).toThrow(/--families takes udp4, udp6; got udp5/);
   });
 });

@@ -60,6 +60,8 @@ const VALID: Record<string, readonly string[]> = {
   ipv4: ['10.77.0.1', '10.77.0.255', '10.77.0.9'],
   netmask: ['255.255.255.0', '255.255.0.0', '255.255.255.252'],
   'static-arp': ['10.77.0.1 02:00:00:00:00:01', '10.77.0.1 02:AA:bb:00:00:01', '10.77.0.7  02:00:00:00:00:07'],
+  ipv6: ['fe80::1', 'FE80::a:1', '2001:db8:77::1', 'fd00::9'],
+  'ipv6-prefix': ['2001:db8:77::2/64', '2001:DB8:77:0::3/64', 'fd00::1/48', '2001:db8:77::2/128', '2001:db8:77::/127'],
 };
 /** ... and near misses. */
 const INVALID: Record<string, readonly string[]> = {
@@ -81,6 +83,9 @@ const INVALID: Record<string, readonly string[]> = {
     '224.0.0.1', '127.0.0.1', ''],
   netmask: ['255.255.255.255', '0.0.0.0', '255.0.255.0', '255.255.255.1', '24', ''],
   'static-arp': ['10.77.0.1', '10.77.0.1 02:00:00:00:00', '10.99.0.1 02:00:00:00:00:01', '10.77.0.1 zz:00:00:00:00:01', ''],
+  ipv6: ['fe80::1%port0', '2001:db8::1::2', 'ff02::2', '::', '::ffff:10.77.0.1', '10.77.0.1', '2001:db9::1', ''],
+  'ipv6-prefix': ['2001:db8::2', '2001:db8::2/129', 'fe80::2/64', '2001:db8::/64', '::1/128', '2001:db8::2/064', '',
+    '::ffff:1.2.3.4/96', '1:2:3:4:5:6:7:8:9/64', '2001:db8::2/0', 'ff02::1/16', '2001:db8::2 /64'],
 };
 /** Integer keys whose range the integers above mostly miss: values of their own. */
 const VALID_BY_KEY: Record<string, readonly string[]> = { nb_procs: ['0', '0', '0', '0', '0', '2', '16'], proc_id: ['1', '2', '16'] };
@@ -296,7 +301,7 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
   {
     name: 'a key cut by "#" is named as written',
     text: '[port0]\nnetmas#k = 255.255.255.0\naddr = 10.77.0.2\n',
-    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp)',
+    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp, addr6, gateway6, ipv6)',
   },
   {
     name: 'list entries are checked in file order, an empty one included',

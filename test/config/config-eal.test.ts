@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { FfnetConfigError, parseConfigText, toNativeConfig, validateConfig } from '../../config/index.js';
+import { SYSCTL_DEFAULTS } from './sysctl-defaults.js';
 
 const TAP = `
 [dpdk]
@@ -135,40 +136,21 @@ describe('toNativeConfig: EAL argv', () => {
 
 describe('toNativeConfig: the rest of NativeStackConfig', () => {
   it('maps timings, pool size, ports and the full sysctl set', () => {
-    const cfg = parseConfigText(`${TAP}[port2]\naddr = 192.168.50.1\nnetmask = 255.255.255.128\nmtu = 1400\n`
+    const cfg = parseConfigText(`${TAP}addr6[] = 2001:db8::2/64\ngateway6 = fe80::1\n[port2]\naddr = 192.168.50.1\nnetmask = 255.255.255.128\nmtu = 1400\nipv6 = no\n`
       + '[sysctl]\nnet.inet.ip.ttl = 16\n', 'f.ini');
     const native = toNativeConfig(cfg, { cpus: 2 });
     expect(native).toMatchObject({ idleSleepUs: 100, txDelayUs: 100, mbufs: 8191 });
     expect(native.ports).toEqual([
       {
         portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 1500,
-        staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }],
+        staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }], ipv6: true, addr6: ['2001:db8::2/64'], gateway6: 'fe80::1',
       },
-      { portId: 2, addr: '192.168.50.1', netmask: '255.255.255.128', broadcast: '192.168.50.127', gateway: '', mtu: 1400, staticArp: [] },
+      {
+        portId: 2, addr: '192.168.50.1', netmask: '255.255.255.128', broadcast: '192.168.50.127', gateway: '', mtu: 1400, staticArp: [],
+        ipv6: false, addr6: [], gateway6: '',
+      },
     ]);
-    expect(native.sysctl).toEqual({
-      'net.link.ether.inet.max_age': 1200,
-      'net.link.ether.inet.maxtries': 5,
-      'net.link.ether.inet.maxhold': 16,
-      'net.link.ether.inet.rexmit_ms': 1000,
-      'net.link.ether.inet.max_entries': 768,
-      'net.inet.ip.ttl': 16,
-      'net.inet.icmp.icmplim': 200,
-      'net.inet.ip.portrange.first': 49152,
-      'net.inet.ip.portrange.last': 65535,
-      'net.inet.ip.maxfragpackets': 64,
-      'net.inet.ip.maxfragsperpacket': 64,
-      'net.inet.ip.maxfragbytes': 4194304,
-      'net.inet.ip.fragttl': 30000,
-      'net.inet.igmp.default_version': 3,
-      'kern.ipc.maxsockbuf': 425984,
-      'net.inet.udp.recvmbufs': 0,
-      'net.inet.udp.tx_csum_offload': 1,
-      'dev.fault.rx_drop_ppm': 0,
-      'dev.fault.rx_dup_ppm': 0,
-      'dev.fault.rx_reorder_ppm': 0,
-      'dev.fault.seed': 1,
-    });
+    expect(native.sysctl).toEqual({ ...SYSCTL_DEFAULTS, 'net.inet.ip.ttl': 16 });
   });
 
   it('passes the inline lcore count, and the validated config as JSON for threads that attach later', () => {

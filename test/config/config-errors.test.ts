@@ -79,7 +79,7 @@ describe('structure', () => {
       section: 'dpdk', key: 'foo',
     });
     expect(iniError(`${PORT}prefix = 24\n`).message)
-      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp)');
+      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp, addr6, gateway6, ipv6)');
   });
 
   it('key outside any section', () => {
@@ -374,13 +374,75 @@ describe('[dpdk] values', () => {
   });
 });
 
+/**
+ * The IPv6 keys of [portN], each bad value with its message (test/stack/ff_config_test.c checks the
+ * C reader's, config-differential.test.ts that both readers agree).
+ */
+const IPV6_ERRORS: Array<[text: string, message: string, key: string]> = [
+  ['addr6[] = 2001:db8::2\n', '[port0] addr6: "2001:db8::2" is not an IPv6 address with a prefix length (ADDR/PREFIXLEN, e.g. 2001:db8::2/64)', 'addr6'],
+  ['addr6[] = 2001:db8::2/064\n', '[port0] addr6: "2001:db8::2/064" is not an IPv6 address with a prefix length (ADDR/PREFIXLEN, e.g. 2001:db8::2/64)', 'addr6'],
+  ['addr6[] = 2001:db8::2/64/1\n', '[port0] addr6: "2001:db8::2/64/1" is not an IPv6 address with a prefix length (ADDR/PREFIXLEN, e.g. 2001:db8::2/64)', 'addr6'],
+  ['addr6[] = 2001:db8::g/64\n', '[port0] addr6: "2001:db8::g/64": "2001:db8::g" is not an IPv6 address', 'addr6'],
+  ['addr6[] = 2001:db8::2%port0/64\n', '[port0] addr6: "2001:db8::2%port0/64": "2001:db8::2%port0" is not an IPv6 address', 'addr6'],
+  ['addr6[] = 1:2:3:4:5:6:7:8:9/64\n', '[port0] addr6: "1:2:3:4:5:6:7:8:9/64": "1:2:3:4:5:6:7:8:9" is not an IPv6 address', 'addr6'],
+  ['addr6[] = 2001:DB8::2/129\n', '[port0] addr6: 2001:db8::2/129: prefix length 129 is out of range (1..128)', 'addr6'],
+  ['addr6[] = 2001:db8::2/0\n', '[port0] addr6: 2001:db8::2/0: prefix length 0 is out of range (1..128)', 'addr6'],
+  ['addr6[] = ::/64\n', '[port0] addr6: :: is not usable as a port address (unspecified)', 'addr6'],
+  ['addr6[] = ::1/128\n', '[port0] addr6: ::1 is not usable as a port address (loopback)', 'addr6'],
+  ['addr6[] = ff02::1/64\n', '[port0] addr6: ff02::1 is not usable as a port address (multicast)', 'addr6'],
+  ['addr6[] = ::ffff:10.77.0.2/96\n', '[port0] addr6: ::ffff:10.77.0.2 is not usable as a port address (IPv4-mapped)', 'addr6'],
+  ['addr6[] = fe80::2/64\n', '[port0] addr6: fe80::2 is not usable as a port address (link-local: every port derives its own from its MAC)', 'addr6'],
+  ['addr6[] = 2001:db8:0:1::/64\n', '[port0] addr6: 2001:db8:0:1:: is the subnet-router anycast address of 2001:db8:0:1::/64, not a host address', 'addr6'],
+  ['addr6[] = 2001:db8::2/64\naddr6[] = 2001:0db8:0::2/48\n', '[port0] addr6: 2001:db8::2 is listed twice', 'addr6'],
+  ['addr6[] =\n', '[port0] addr6: empty entry', 'addr6'],
+  ['addr6[] = 2001:db8::2/64\naddr6[] = 2001:db8::3/64\naddr6[] = 2001:db8::4/64\naddr6[] = 2001:db8::5/64\naddr6[] = 2001:db8::6/64\n',
+    '[port0] addr6: at most 4 entries', 'addr6'],
+  ['addr6 = 2001:db8::2/64\naddr6 = 2001:db8::3/64\n', '[port0] addr6: set more than once (write "addr6[] = ..." once per value)', 'addr6'],
+  ['gateway6 = 2001:db8::1::2\n', '[port0] gateway6: "2001:db8::1::2" is not an IPv6 address', 'gateway6'],
+  ['gateway6 = ff02::2\n', '[port0] gateway6: ff02::2 is not usable as a gateway (multicast)', 'gateway6'],
+  ['gateway6 = ::\n', '[port0] gateway6: :: is not usable as a gateway (unspecified)', 'gateway6'],
+  ['gateway6 = 2001:db8::1\n', '[port0] gateway6: 2001:db8::1 is neither link-local (fe80::/10) nor on a prefix of the port (it has no addr6)', 'gateway6'],
+  ['addr6[] = 2001:db8::2/64\naddr6[] = fd00:1::5/48\ngateway6 = 2001:db9::1\n',
+    '[port0] gateway6: 2001:db9::1 is neither link-local (fe80::/10) nor on a prefix of the port (2001:db8::/64, fd00:1::/48)', 'gateway6'],
+  ['addr6[] = 2001:db8::2/64\ngateway6 = 2001:db8::2\n', '[port0] gateway6: 2001:db8::2 is the port\'s own address', 'gateway6'],
+  ['gateway6[] = fe80::1\n', '[port0] gateway6: takes one value, got a list of 1 (write "gateway6 = ...", not "gateway6[] = ...")', 'gateway6'],
+  ['gateway6 =\n', '[port0] gateway6: empty value (remove the line to use the default)', 'gateway6'],
+  ['ipv6 = maybe\n', '[port0] ipv6: "maybe" is not a boolean (true/false, yes/no, on/off, 1/0)', 'ipv6'],
+  ['ipv6 = 0\naddr6[] = 2001:db8::2/64\n', '[port0] ipv6: IPv6 is off on the port, yet addr6 is set (remove it, or turn IPv6 on)', 'ipv6'],
+  ['ipv6 = off\ngateway6 = fe80::1\n', '[port0] ipv6: IPv6 is off on the port, yet gateway6 is set (remove it, or turn IPv6 on)', 'ipv6'],
+];
+
+describe('IPv6 keys of [portN]', () => {
+  it.each(IPV6_ERRORS)('%j', (text, message, key) => {
+    expect(iniError(`${PORT}${text}`)).toEqual({ message: `ffnet.ini: ${message}`, section: 'port0', key });
+  });
+
+  it('an address already on another port', () => {
+    const text = `${PORT}addr6[] = 2001:db8::2/64\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\naddr6[] = 2001:DB8:0::2/56\n`;
+    expect(iniError(text)).toEqual({
+      message: 'ffnet.ini: [port1] addr6: 2001:db8::2 is already an address of [port0]', section: 'port1', key: 'addr6',
+    });
+  });
+
+  it('objects take addr6 as a list or one string', () => {
+    const cfg = validateConfig({ port0: { addr: '10.77.0.2', netmask: '255.255.255.0', addr6: '2001:db8::2/64', ipv6: true } }, '<config object>');
+    expect(cfg.ports[0]!.addr6).toEqual([{ addr: '2001:db8::2', prefixLength: 64 }]);
+    expect(errorOf(() => validateConfig({ port0: { addr: '10.77.0.2', netmask: '255.255.255.0', addr6: [64] } }, '<config object>')).message)
+      .toBe('<config object>: [port0] addr6: expected a string for each entry, got 64');
+  });
+});
+
 describe('[sysctl]', () => {
   it('unknown sysctl', () => {
     expect(iniError('[sysctl]\nnet.inet.ip.tll = 3\n')).toEqual({
       message: 'ffnet.ini: unknown sysctl "net.inet.ip.tll" in [sysctl] (known: net.link.ether.inet.max_age, '
-        + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.link.ether.inet.max_entries, net.inet.ip.ttl, net.inet.icmp.icmplim, '
+        + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.link.ether.inet.max_entries, '
+        + 'net.inet6.icmp6.nd6_max_age, net.inet6.icmp6.nd6_retrans_ms, net.inet6.icmp6.nd6_maxqueuelen, net.inet.ip.ttl, net.inet.icmp.icmplim, '
         + 'net.inet.ip.portrange.first, net.inet.ip.portrange.last, net.inet.ip.maxfragpackets, net.inet.ip.maxfragsperpacket, '
-        + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet.igmp.default_version, kern.ipc.maxsockbuf, net.inet.udp.recvmbufs, net.inet.udp.tx_csum_offload, dev.fault.rx_drop_ppm, dev.fault.rx_dup_ppm, '
+        + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet6.ip6.fragttl, net.inet.igmp.default_version, net.inet6.mld.version, kern.ipc.maxsockbuf, net.inet.udp.recvmbufs, net.inet.udp.tx_csum_offload, '
+        + 'net.inet6.ip6.hlim, net.inet6.ip6.dad_count, net.inet6.ip6.accept_rtadv, net.inet6.ip6.v6only, net.inet6.icmp6.errppslimit, '
+        + 'net.inet6.icmp6.nd6_maxnudhint, net.inet6.icmp6.nd6_prune, net.inet6.icmp6.nd6_delay, net.inet6.icmp6.nd6_umaxtries, '
+        + 'net.inet6.icmp6.nd6_mmaxtries, dev.fault.rx_drop_ppm, dev.fault.rx_dup_ppm, '
         + 'dev.fault.rx_reorder_ppm, dev.fault.seed)',
       section: 'sysctl', key: 'net.inet.ip.tll',
     });

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   CONFIG_KEYS, SYSCTLS, describeConfigKeys, loadConfigFile, lookupSysctl, parseConfigText, validateConfig,
 } from '../../config/index.js';
+import { SYSCTL_DEFAULTS } from './sysctl-defaults.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(join(tmpdir(), 'ffnet-config-'));
@@ -51,10 +52,15 @@ gateway = 10.77.0.1
 mtu = 9000
 arp[] = 10.77.0.9 02:00:00:00:00:09
 arp[] = 10.77.0.10   0A:BB:CC:DD:EE:FF
+addr6[] = 2001:DB8:0:77::2/64
+addr6[] = fd00:77::0:2/48
+gateway6 = fe80::1
+ipv6 = on
 
 [port1]
 addr = 192.168.7.1
 netmask = 255.255.0.0
+ipv6 = 0
 
 [sysctl]
 net.inet.ip.ttl = 32
@@ -93,10 +99,12 @@ describe('parseConfigText / loadConfigFile', () => {
         portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255',
         gateway: '10.77.0.1', mtu: 9000,
         staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }, { addr: '10.77.0.10', mac: '0a:bb:cc:dd:ee:ff' }],
+        ipv6: true, addr6: [{ addr: '2001:db8:0:77::2', prefixLength: 64 }, { addr: 'fd00:77::2', prefixLength: 48 }],
+        gateway6: 'fe80::1',
       },
       {
         portId: 1, addr: '192.168.7.1', netmask: '255.255.0.0', prefixLength: 16, broadcast: '192.168.255.255',
-        mtu: 1500, staticArp: [],
+        mtu: 1500, staticArp: [], ipv6: false, addr6: [],
       },
     ]);
     expect(cfg.loop).toBe('dedicated');
@@ -137,30 +145,9 @@ describe('parseConfigText / loadConfigFile', () => {
     expect(cfg.inlineLcores).toBe(1);
     expect(cfg.ports).toEqual([{
       portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255', mtu: 1500, staticArp: [],
+      ipv6: true, addr6: [],
     }]);
-    expect(cfg.sysctl).toEqual({
-      'net.link.ether.inet.max_age': 1200,
-      'net.link.ether.inet.maxtries': 5,
-      'net.link.ether.inet.maxhold': 16,
-      'net.link.ether.inet.rexmit_ms': 1000,
-      'net.link.ether.inet.max_entries': 768,
-      'net.inet.ip.ttl': 64,
-      'net.inet.icmp.icmplim': 200,
-      'net.inet.ip.portrange.first': 49152,
-      'net.inet.ip.portrange.last': 65535,
-      'net.inet.ip.maxfragpackets': 64,
-      'net.inet.ip.maxfragsperpacket': 64,
-      'net.inet.ip.maxfragbytes': 4194304,
-      'net.inet.ip.fragttl': 30000,
-      'net.inet.igmp.default_version': 3,
-      'kern.ipc.maxsockbuf': 425984,
-      'net.inet.udp.recvmbufs': 0,
-      'net.inet.udp.tx_csum_offload': 1,
-      'dev.fault.rx_drop_ppm': 0,
-      'dev.fault.rx_dup_ppm': 0,
-      'dev.fault.rx_reorder_ppm': 0,
-      'dev.fault.seed': 1,
-    });
+    expect(cfg.sysctl).toEqual(SYSCTL_DEFAULTS);
   });
 
   it('accepts a stack with no port (loopback only), even an empty file', () => {
@@ -279,8 +266,9 @@ describe('validateConfig (config objects)', () => {
       port0: {
         addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 9000,
         arp: ['10.77.0.9 02:00:00:00:00:09', '10.77.0.10 0A:BB:CC:DD:EE:FF'],
+        addr6: ['2001:db8:0:77::2/64', 'fd00:77::2/48'], gateway6: 'fe80::1', ipv6: true,
       },
-      port1: { addr: '192.168.7.1', netmask: '255.255.0.0' },
+      port1: { addr: '192.168.7.1', netmask: '255.255.0.0', ipv6: 0 },
       sysctl: { 'net.inet.ip.ttl': 32, 'net.link.ether.inet.maxhold': 4, 'dev.fault.rx_drop_ppm': 250000, 'dev.fault.seed': 2147483647 },
     }, 'x');
     expect(fromObject).toEqual(fromFile);
@@ -320,10 +308,14 @@ describe('schema', () => {
   it('lists exactly the tunables the stack implements', () => {
     expect(SYSCTLS.map((s) => s.name)).toEqual([
       'net.link.ether.inet.max_age', 'net.link.ether.inet.maxtries', 'net.link.ether.inet.maxhold',
-      'net.link.ether.inet.rexmit_ms', 'net.link.ether.inet.max_entries', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
+      'net.link.ether.inet.rexmit_ms', 'net.link.ether.inet.max_entries',
+      'net.inet6.icmp6.nd6_max_age', 'net.inet6.icmp6.nd6_retrans_ms', 'net.inet6.icmp6.nd6_maxqueuelen', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
       'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
       'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
-      'net.inet.igmp.default_version', 'kern.ipc.maxsockbuf', 'net.inet.udp.recvmbufs', 'net.inet.udp.tx_csum_offload', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
+      'net.inet6.ip6.fragttl', 'net.inet.igmp.default_version', 'net.inet6.mld.version', 'kern.ipc.maxsockbuf', 'net.inet.udp.recvmbufs', 'net.inet.udp.tx_csum_offload',
+      'net.inet6.ip6.hlim', 'net.inet6.ip6.dad_count', 'net.inet6.ip6.accept_rtadv', 'net.inet6.ip6.v6only',
+      'net.inet6.icmp6.errppslimit', 'net.inet6.icmp6.nd6_maxnudhint', 'net.inet6.icmp6.nd6_prune', 'net.inet6.icmp6.nd6_delay',
+      'net.inet6.icmp6.nd6_umaxtries', 'net.inet6.icmp6.nd6_mmaxtries', 'dev.fault.rx_drop_ppm', 'dev.fault.rx_dup_ppm',
       'dev.fault.rx_reorder_ppm', 'dev.fault.seed',
     ]);
   });
@@ -335,7 +327,7 @@ describe('documentation', () => {
     expect(cfg.dpdk).toMatchObject({ lcoreMask: '0x1', dataLcores: [], vdevs: ['net_tap0,iface=ff0'], filePrefix: 'ffnet-example' });
     expect(cfg.ports).toEqual([{
       portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255',
-      gateway: '10.77.0.1', mtu: 1500, staticArp: [],
+      gateway: '10.77.0.1', mtu: 1500, staticArp: [], ipv6: true, addr6: [],
     }]);
   });
 

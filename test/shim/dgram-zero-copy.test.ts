@@ -3,7 +3,8 @@
  * inline in this process: 'messages' views are the stack's packet buffers (one external ArrayBuffer
  * over the packet pool), 'message' Buffers are their own exactly-sized copies, datagrams in several
  * segments (4000 and 65507 bytes) arrive whole through a copy, lent buffers go back to the pool
- * after every batch, and a view kept past the stack's life reads as empty. Worker threads (each
+ * after every batch, and a view kept past the stack's life reads as empty; a udp6 socket's batches
+ * carry IPv6 and v4-mapped sources. Worker threads (each
  * attached to the stack, draining its own sockets) and a stack closed from inside a listener run in
  * child programs (test/stack/node-app.ts).
  */
@@ -22,10 +23,10 @@ function pattern(seed: number, len: number): Buffer {
   return b;
 }
 
-function bound(s: Socket): Promise<number> {
+function bound(s: Socket, address = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve(s.address().port));
+    s.bind(0, address, () => resolve(s.address().port));
   });
 }
 
@@ -36,10 +37,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Sends `payloads` to port in order, 32 at a time, each group once the last has been sent and
  * `received()` counts it delivered (so the stack's loopback queue and SO_RCVBUF never overflow).
  */
-async function sendAll(s: Socket, port: number, payloads: Buffer[], received: () => number): Promise<void> {
+async function sendAll(s: Socket, port: number, payloads: Buffer[], received: () => number, to = '127.0.0.1'): Promise<void> {
   for (let i = 0; i < payloads.length; i += 32) {
     await Promise.all(payloads.slice(i, i + 32).map((p) => new Promise<void>((resolve, reject) => {
-      s.send(p, port, '127.0.0.1', (err) => (err ? reject(err) : resolve()));
+      s.send(p, port, to, (err) => (err ? reject(err) : resolve()));
     })));
     const want = Math.min(i + 32, payloads.length);
     for (const end = Date.now() + 3000; received() < want && Date.now() < end;) await sleep(1);
@@ -90,6 +91,40 @@ describe('ffnet/dgram zero-copy receive (dpdk backend, inline)', () => {
     expect(new Set(seen.map((x) => x.pool)).size).toBe(1);
     expect(seen[0]!.pool.byteLength).toBeGreaterThan(4 * 1024 * 1024);
     await Promise.all([closed(r), closed(s)]);
+  });
+
+  it("hands a udp6 socket's 'messages' views in place with IPv6 and v4-mapped sources, several-segment ones whole", async () => {
+    const r = dgram.createSocket('udp6');
+    const s6 = dgram.createSocket('udp6');
+    const s4 = dgram.createSocket('udp4');
+    const port = await bound(r, '::');
+    const from6 = await bound(s6, '::1');
+    const from4 = await bound(s4);
+    const seen: Array<{ text: string; rinfo: RemoteInfo; address: string; pool: ArrayBufferLike }> = [];
+    r.on('messages', (b: DatagramBatch) => {
+      for (let i = 0; i < b.count; i++) {
+        const v = b.data(i);
+        seen.push({ text: v.toString('hex'), rinfo: b.rinfo(i), address: b.address(i), pool: v.buffer });
+      }
+    });
+    const six = Array.from({ length: 100 }, (_, i) => pattern(i, 1 + (i % 150)));
+    await sendAll(s6, port, six, () => seen.length, '::1');
+    const four = Array.from({ length: 40 }, (_, i) => pattern(i + 7, 1 + i));
+    await sendAll(s4, port, four, () => seen.length - six.length);
+    const big = [pattern(1, 4000), pattern(2, 65527)];
+    await sendAll(s6, port, big, () => seen.length - six.length - four.length, '::1');
+    const all = [...six, ...four, ...big];
+    expect(seen.map((x) => x.text)).toEqual(all.map((p) => p.toString('hex')));
+    for (const [i, x] of seen.entries()) {
+      const v6 = i < six.length || i >= six.length + four.length;
+      const rinfo = { address: v6 ? '::1' : '::ffff:127.0.0.1', family: 'IPv6', port: v6 ? from6 : from4, size: all[i]!.length };
+      expect(x.rinfo).toEqual(rinfo);
+      expect(x.address).toBe(rinfo.address);
+    }
+    // One-segment datagrams in place, in the pool's memory.
+    expect(new Set(seen.slice(0, six.length + four.length).map((x) => x.pool)).size).toBe(1);
+    expect(seen[0]!.pool.byteLength).toBeGreaterThan(4 * 1024 * 1024);
+    await Promise.all([closed(r), closed(s6), closed(s4)]);
   });
 
   it("gives 'message' listeners Buffers of their own, exactly sized, that stay unchanged", async () => {

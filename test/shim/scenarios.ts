@@ -68,11 +68,11 @@ export function shimBuilt(): boolean {
 
 let prefixSerial = 0;
 
-/** Writes a loopback-only ffnet.ini with a fresh EAL file prefix; returns its path. */
-export function loopbackConfig(dir: string, label: string): string {
+/** Writes a loopback-only ffnet.ini (plus `extra`: ini text after [dpdk]'s keys) with a fresh EAL file prefix; returns its path. */
+export function loopbackConfig(dir: string, label: string, extra = ''): string {
   const prefix = `ffnet-dg-${label}-${process.pid}-${prefixSerial++}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
   const file = join(dir, `${prefix}.ini`);
-  writeFileSync(file, `; loopback-only stack for the dgram conformance scenarios\n[dpdk]\nfile_prefix = ${prefix}\nlcore_mask = 0x1\n`);
+  writeFileSync(file, `; loopback-only stack for the dgram conformance scenarios\n[dpdk]\nfile_prefix = ${prefix}\nlcore_mask = 0x1\n${extra}`);
   return file;
 }
 
@@ -88,6 +88,8 @@ export function removeEalRuntime(configPath: string): void {
 export interface RunOptions {
   /** `alone`: one scenario, the process is left to end by itself (see lifetime scenarios). */
   mode?: 'batch' | 'alone';
+  /** ini text added to the dpdk implementation's configuration after [dpdk]'s keys (a vdev, [portN], [sysctl]). */
+  dpdkConfig?: string;
   /** Kill the child after this long. Default: 10 s + 9 s per scenario (batch), 8 s (alone). */
   timeoutMs?: number;
   /** How long an `alone` child gets to exit by itself after writing its trace. Default 2 500 ms. */
@@ -113,7 +115,7 @@ export async function runScenarios(ns: Netns, impl: Impl, names: string[], opts:
   const env: NodeJS.ProcessEnv = { ...process.env, SCENARIO_OUT: out };
   delete env.FFNET_CONFIG;
   delete env.NODE_OPTIONS;
-  if (impl === 'ffnet-dpdk') env.FFNET_CONFIG = loopbackConfig(dir, mode);
+  if (impl === 'ffnet-dpdk') env.FFNET_CONFIG = loopbackConfig(dir, mode, opts.dpdkConfig);
   const which = impl === 'node' ? 'node' : 'ffnet';
   const timeoutMs = opts.timeoutMs ?? (mode === 'alone' ? 8_000 : 10_000 + 9_000 * names.length);
   const child = ns.spawn(process.execPath, [CHILD, which, mode, JSON.stringify(names)], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });

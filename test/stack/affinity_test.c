@@ -5,13 +5,15 @@
  * with the RX queue dispatches every frame to the lcore its Toeplitz hash lands on
  * (stack/phy/rss.h), as RSS would.
  *
- * Cases: the hash equals the published RSS verification values; each flow is processed on lcore
- * hash % 2 and a reusePort group gives it to the member homed there (udp.cross_lcore stays 0); a
- * socket homed on the other lcore counts what crosses, and so does a reusePort group with no
- * member on a lcore, whose flows there the flow hash spreads over all members; a fragmented
- * datagram is dispatched by its IP pair, reassembled once and delivered once to the member homed
- * on its 4-tuple's lcore; connect picks automatic ports whose replies hash to the socket's home
- * lcore; on a port with a single TX queue too, both lcores send through it.
+ * Cases: the hash equals the published RSS verification values, IPv4 and IPv6; each flow, udp4 or
+ * udp6, is processed on lcore hash % 2 and a reusePort group gives it to the member homed there
+ * (udp.cross_lcore stays 0); a socket homed on the other lcore counts what crosses, and so does a
+ * reusePort group with no member on a lcore, whose flows there the flow hash spreads over all
+ * members; a fragmented datagram, IPv4 or IPv6, is dispatched by its IP pair, reassembled once and
+ * delivered once to the member homed on its 4-tuple's lcore; connect picks automatic ports whose
+ * replies hash to the socket's home lcore, over IPv4 and IPv6; on a port with a single TX queue too,
+ * both lcores send through it, udp4 and udp6; on a port with an RX queue per lcore, IPv6 fragments that arrive on
+ * the wrong lcore are steered to their pair's and counted once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +30,9 @@
 #include "stack/sock/sock.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/eth.h"
+#include "stack/wire/icmp6.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/udp.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
@@ -42,28 +46,34 @@ static const struct eth_addr PEER_MAC = { { 0x02, 0, 0, 0, 0x43, 0x02 } };
 
 static struct ffs_stack *st;
 static struct ffs_app *apps[2];
-static struct rte_ring *rx_ring;
+static struct rte_ring *rx_rings[2];
+static struct rte_ring *rx_ring; /* where frames are fed: the first RX queue's */
+static bool addr6_added;
 
 static struct rte_ring *tx_rings[2];
 static unsigned stacks;
 
 /**
- * Starts the stack on a fresh net_ring port with one RX queue and `n_tx` TX queues (rings of the
+ * Starts the stack on a fresh net_ring port with `n_rx` RX queues and `n_tx` TX queues (rings of the
  * test's own), PEER_ADDR's MAC known, and an application context homed on each lcore.
  */
-static void start_on_ring_port(unsigned n_tx)
+static void start_on_ring_port(unsigned n_rx, unsigned n_tx)
 {
 	char name[32];
-	snprintf(name, sizeof(name), "aff_rx%u", stacks);
-	rx_ring = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	for (unsigned q = 0; q < n_rx; q++) {
+		snprintf(name, sizeof(name), "aff_rx%u_%u", stacks, q);
+		rx_rings[q] = rte_ring_create(name, 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	}
+	rx_ring = rx_rings[0];
+	addr6_added = false;
 	for (unsigned q = 0; q < n_tx; q++) {
 		snprintf(name, sizeof(name), "aff_tx%u_%u", stacks, q);
 		tx_rings[q] = rte_ring_create(name, 4096, SOCKET_ID_ANY, 0);
 	}
 	snprintf(name, sizeof(name), "net_ring_aff%u", stacks++);
 	int port_id = -1;
-	if (rx_ring && tx_rings[0] && tx_rings[n_tx - 1])
-		port_id = rte_eth_from_rings(name, &rx_ring, 1, tx_rings, (unsigned)n_tx, SOCKET_ID_ANY);
+	if (rx_rings[0] && rx_rings[n_rx - 1] && tx_rings[0] && tx_rings[n_tx - 1])
+		port_id = rte_eth_from_rings(name, rx_rings, n_rx, tx_rings, (unsigned)n_tx, SOCKET_ID_ANY);
 	if (port_id < 0) {
 		fprintf(stderr, "affinity_test: cannot make the ring port\n");
 		exit(2);
@@ -92,7 +102,7 @@ static void setup(void)
 	if (st)
 		return;
 	test_eal_init("affinity_test", "256", "--lcores=0@(0-1),1@(0-1),2@(0-1)", NULL);
-	start_on_ring_port(2);
+	start_on_ring_port(1, 2);
 }
 
 /*
@@ -253,6 +263,89 @@ TEST(toeplitz_hash_matches_the_rss_verification_suite)
 	CHECK(!ffs_rss_frame_hash(f, sizeof(f), &h));
 }
 
+TEST(ipv6_pair_hash_matches_the_rss_verification_suite)
+{
+	/* Microsoft's "Verifying the RSS Hash Calculation", IPv6 without ports: how a NIC hashes IPv6
+	 * fragments, which ipv6_frag_steer follows. */
+	static const struct {
+		const char *dst, *src;
+		uint32_t pair;
+	} v[] = {
+		{ "3ffe:2501:200:3::1", "3ffe:2501:200:1fff::7", 0x2cc18cd5u },
+		{ "ff02::1", "3ffe:501:8::260:97ff:fe40:efab", 0x0f0c461cu },
+		{ "fe80::200:f8ff:fe21:67cf", "3ffe:1900:4545:3:200:f8ff:fe21:67cf", 0x4b61e985u },
+	};
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ip6_addr src, dst;
+		CHECK(ip6_parse(v[i].src, &src) == 0);
+		CHECK(ip6_parse(v[i].dst, &dst) == 0);
+		CHECK_EQ_INT(ffs_rss_hash_ipv6(src.b, dst.b), v[i].pair);
+	}
+}
+
+TEST(udp6_four_tuple_hash_matches_the_rss_verification_suite)
+{
+	/* Microsoft's "Verifying the RSS Hash Calculation", IPv6 with ports (the 4-tuple's layout is
+	 * TCP's and UDP's alike): how a NIC hashes an unfragmented udp6 datagram. */
+	static const struct {
+		const char *dst, *src;
+		uint16_t dport, sport;
+		uint32_t pair, four;
+	} v[] = {
+		{ "3ffe:2501:200:3::1", "3ffe:2501:200:1fff::7", 1766, 2794, 0x2cc18cd5u, 0x40207d3du },
+		{ "ff02::1", "3ffe:501:8::260:97ff:fe40:efab", 4739, 14230, 0x0f0c461cu, 0xdde51bbfu },
+		{ "fe80::200:f8ff:fe21:67cf", "3ffe:1900:4545:3:200:f8ff:fe21:67cf", 38024, 44251, 0x4b61e985u, 0x02d1feefu },
+	};
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct ip6_addr src, dst;
+		CHECK(ip6_parse(v[i].src, &src) == 0);
+		CHECK(ip6_parse(v[i].dst, &dst) == 0);
+		CHECK_EQ_INT(ffs_rss_hash_udp6(src.b, dst.b, v[i].sport, v[i].dport), v[i].four);
+	}
+	/* A frame hashes as a NIC hashes it: a udp6 datagram by its 4-tuple (behind extension headers
+	 * too), a fragment by its pair, ICMPv6 by its pair. */
+	struct ip6_addr src, dst;
+	CHECK(ip6_parse(v[0].src, &src) == 0);
+	CHECK(ip6_parse(v[0].dst, &dst) == 0);
+	uint8_t f[ETH_HDR_LEN + IPV6_HDR_LEN + 8 + UDP_HDR_LEN] = { 0 };
+	struct eth_repr eth = { .ethertype = ETH_TYPE_IPV6 };
+	eth_repr_emit(&eth, f, ETH_HDR_LEN);
+	struct ipv6_repr ip = { .src = src, .dst = dst, .next_header = IPV6_NH_UDP, .hop_limit = 64,
+				.payload_len = UDP_HDR_LEN };
+	uint8_t *l4 = f + ETH_HDR_LEN + IPV6_HDR_LEN;
+	ipv6_repr_emit(&ip, f + ETH_HDR_LEN, IPV6_HDR_LEN);
+	wr_be16(l4, v[0].sport);
+	wr_be16(l4 + 2, v[0].dport);
+	wr_be16(l4 + 4, UDP_HDR_LEN);
+	uint32_t h = 0;
+	CHECK(ffs_rss_frame_hash(f, ETH_HDR_LEN + IPV6_HDR_LEN + UDP_HDR_LEN, &h));
+	CHECK_EQ_INT(h, v[0].four);
+	/* Behind an empty Destination Options header (PadN). */
+	ip.next_header = IPV6_NH_DSTOPTS;
+	ip.payload_len = 8 + UDP_HDR_LEN;
+	ipv6_repr_emit(&ip, f + ETH_HDR_LEN, IPV6_HDR_LEN);
+	const uint8_t dstopts[8] = { IPV6_NH_UDP, 0, 1, 4, 0, 0, 0, 0 };
+	memcpy(l4, dstopts, sizeof(dstopts));
+	wr_be16(l4 + 8, v[0].sport);
+	wr_be16(l4 + 10, v[0].dport);
+	wr_be16(l4 + 12, UDP_HDR_LEN);
+	h = 0;
+	CHECK(ffs_rss_frame_hash(f, sizeof(f), &h));
+	CHECK_EQ_INT(h, v[0].four);
+	/* A first fragment holds the ports, but later ones cannot: every fragment hashes by its pair. */
+	ip.next_header = IPV6_NH_FRAGMENT;
+	ipv6_repr_emit(&ip, f + ETH_HDR_LEN, IPV6_HDR_LEN);
+	ipv6_frag_hdr_emit(IPV6_NH_UDP, 0, true, 0x1234, l4, IPV6_FRAG_HDR_LEN);
+	CHECK(ffs_rss_frame_hash(f, sizeof(f), &h));
+	CHECK_EQ_INT(h, v[0].pair);
+	ip.next_header = IPV6_NH_ICMPV6;
+	ip.payload_len = 8;
+	ipv6_repr_emit(&ip, f + ETH_HDR_LEN, IPV6_HDR_LEN);
+	CHECK(ffs_rss_frame_hash(f, ETH_HDR_LEN + IPV6_HDR_LEN + 8, &h));
+	CHECK_EQ_INT(h, v[0].pair);
+	CHECK(!ffs_rss_frame_hash(f, ETH_HDR_LEN + 20, &h));
+}
+
 TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 {
 	const uint16_t port = 7000;
@@ -343,6 +436,36 @@ TEST(a_reuseport_group_with_no_member_on_a_lcore_spreads_its_flows_over_all_and_
 	ffs_sock_close(st, member[1]);
 }
 
+/** A receive of either family: recv_wait, recv6_wait. */
+typedef int (*recv_fn)(struct ffs_sock *so, void *buf, size_t cap, uint16_t *sport, unsigned ms);
+
+/**
+ * The reassembled datagram of `payload` from `sport` reached member[flow_lcore] once and the other
+ * member not at all, handed there by the lcore of its address pair (udp.steered) and delivered on
+ * the flow's lcore, none crossing lcores otherwise; the members closed, the counters into after[].
+ */
+static void check_steered_home(recv_fn receive, struct ffs_sock *member[2], unsigned flow_lcore, unsigned pair_lcore,
+			       const uint8_t *payload, size_t len, uint16_t sport, const struct ffs_counters before[2],
+			       struct ffs_counters after[2])
+{
+	static uint8_t got[4096];
+	uint16_t from;
+	CHECK(len + 16 <= sizeof(got));
+	CHECK_EQ_INT(receive(member[flow_lcore], got, len + 16, &from, WAIT_MS), (int)len);
+	CHECK_EQ_INT(from, sport);
+	CHECK_MEM(got, payload, len);
+	CHECK_EQ_INT(receive(member[flow_lcore], got, len + 16, &from, 100), -EAGAIN);
+	CHECK_EQ_INT(receive(member[1 - flow_lcore], got, len + 16, &from, 0), -EAGAIN);
+	read_counters(after);
+	CHECK_EQ_INT(after[pair_lcore].udp_steered - before[pair_lcore].udp_steered, 1);
+	CHECK_EQ_INT(after[flow_lcore].udp_delivered - before[flow_lcore].udp_delivered, 1);
+	CHECK_EQ_INT(after[pair_lcore].udp_delivered - before[pair_lcore].udp_delivered, 0);
+	CHECK_EQ_INT(after[0].udp_cross_lcore + after[1].udp_cross_lcore,
+		     before[0].udp_cross_lcore + before[1].udp_cross_lcore);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
+}
+
 TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed_on_its_flow_lcore)
 {
 	const uint16_t port = 7002;
@@ -366,28 +489,222 @@ TEST(a_fragmented_datagram_is_reassembled_once_and_delivered_to_the_member_homed
 	inject_ip(777, 1480, true, dgram + 1480, 1480);
 	release_lcores();
 
-	static uint8_t got[sizeof(payload) + 16];
-	uint16_t from;
-	CHECK_EQ_INT(recv_wait(member[flow_lcore], got, sizeof(got), &from, WAIT_MS), (int)sizeof(payload));
-	CHECK_EQ_INT(from, sport);
-	CHECK_MEM(got, payload, sizeof(payload));
-	CHECK_EQ_INT(recv_wait(member[flow_lcore], got, sizeof(got), &from, 100), -EAGAIN);
-	CHECK_EQ_INT(recv_wait(member[1 - flow_lcore], got, sizeof(got), &from, 0), -EAGAIN);
 	struct ffs_counters after[2];
-	read_counters(after);
+	check_steered_home(recv_wait, member, flow_lcore, pair_lcore, payload, sizeof(payload), sport, before, after);
 	/* All three fragments were processed by the lcore of the IP pair, which reassembled the
 	 * datagram and handed it to the flow's lcore. */
 	CHECK_EQ_INT(after[pair_lcore].ip_fragments - before[pair_lcore].ip_fragments, 3);
 	CHECK_EQ_INT(after[pair_lcore].ip_reassembled - before[pair_lcore].ip_reassembled, 1);
 	CHECK_EQ_INT(after[flow_lcore].ip_reassembled - before[flow_lcore].ip_reassembled, 0);
 	CHECK_EQ_INT(after[pair_lcore].ip_frag_steered - before[pair_lcore].ip_frag_steered, 0);
-	CHECK_EQ_INT(after[pair_lcore].udp_steered - before[pair_lcore].udp_steered, 1);
-	CHECK_EQ_INT(after[flow_lcore].udp_delivered - before[flow_lcore].udp_delivered, 1);
-	CHECK_EQ_INT(after[pair_lcore].udp_delivered - before[pair_lcore].udp_delivered, 0);
-	CHECK_EQ_INT(after[0].udp_cross_lcore + after[1].udp_cross_lcore,
-		     before[0].udp_cross_lcore + before[1].udp_cross_lcore);
+}
+
+/** Gives the port its IPv6 address (once, usable at once) into *ours, and a peer on its prefix. */
+static void setup_addr6(struct ip6_addr *ours, struct ip6_addr *peer)
+{
+	setup();
+	CHECK(ip6_parse("2001:db8:43::1", ours) == 0);
+	CHECK(ip6_parse("2001:db8:43::100", peer) == 0);
+	if (addr6_added)
+		return;
+	CHECK_EQ_INT(ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_DAD_COUNT, 0), 0);
+	CHECK_EQ_INT(ffs_stack_addr6_add(st, st->ports[0].port_id, ours, 64), 0);
+	addr6_added = true;
+}
+
+/** An AF_INET6 socket homed on lcore `home`, bound to [::]:port. */
+static struct ffs_sock *sock6_at(unsigned home, uint16_t port, bool reuseport)
+{
+	setup();
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, apps[home], &so), 0);
+	ffs_sock_set_family6(st, so);
+	so->nonblock = true;
+	so->reuseport = reuseport;
+	so->rcvbuf = 1 << 20;
+	CHECK_EQ_INT(ffs_sock_bind6(st, so, IP6_ANY.b, 0, port), 0);
+	return so;
+}
+
+/** The lcore a udp6 datagram from peer:sport to ours:dport belongs to. */
+static unsigned lcore_of6(const struct ip6_addr *peer, const struct ip6_addr *ours, uint16_t sport, uint16_t dport)
+{
+	return ffs_rss_lcore(ffs_rss_hash_udp6(peer->b, ours->b, sport, dport), 2);
+}
+
+/** A udp6 datagram from src:sport to dst:dport carrying `value`, as the wire brings it. */
+static void inject_udp6(const struct ip6_addr *src, const struct ip6_addr *dst, uint16_t sport, uint16_t dport, uint32_t value)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	CHECK(m != NULL);
+	const uint16_t len = UDP_HDR_LEN + sizeof(value);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN + len));
+	CHECK(p != NULL);
+	struct eth_repr eth = { .dst = st->ports[0].mac, .src = PEER_MAC, .ethertype = ETH_TYPE_IPV6 };
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	struct ipv6_repr ip = { .src = *src, .dst = *dst, .next_header = IPV6_NH_UDP, .hop_limit = 64, .payload_len = len };
+	CHECK_EQ_INT(ipv6_repr_emit(&ip, p + ETH_HDR_LEN, IPV6_HDR_LEN), IPV6_HDR_LEN);
+	uint8_t *u = p + ETH_HDR_LEN + IPV6_HDR_LEN;
+	memcpy(u + UDP_HDR_LEN, &value, sizeof(value));
+	struct udp_repr ur = { .src_port = sport, .dst_port = dport, .payload_len = sizeof(value) };
+	CHECK(udp6_repr_emit(&ur, u, len, src, dst, &WIRE_CSUM_SOFTWARE) > 0);
+	for (int tries = 0; rte_ring_enqueue(rx_ring, m) != 0; tries++) {
+		CHECK(tries < WAIT_MS);
+		usleep(1000);
+	}
+}
+
+/** The next datagram on an AF_INET6 socket, as recv_wait. */
+static int recv6_wait(struct ffs_sock *so, void *buf, size_t cap, uint16_t *sport, unsigned ms)
+{
+	struct ffs_src6 src;
+	bool truncated;
+	struct iovec iov = { buf, cap };
+	for (unsigned waited = 0;; waited++) {
+		int rc = ffs_sock_recvv6(st, so, &iov, 1, &src, sport, &truncated, false);
+		if (rc != -EAGAIN || waited >= ms)
+			return rc;
+		usleep(1000);
+	}
+}
+
+TEST(each_udp6_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
+{
+	const uint16_t port = 7200;
+	struct ip6_addr ours, peer;
+	setup_addr6(&ours, &peer);
+	struct ffs_sock *member[2] = { sock6_at(0, port, true), sock6_at(1, port, true) };
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	unsigned want[2] = { 0, 0 };
+	for (uint16_t i = 0; i < FLOWS; i++) {
+		inject_udp6(&peer, &ours, (uint16_t)(21000 + i), port, i);
+		want[lcore_of6(&peer, &ours, (uint16_t)(21000 + i), port)]++;
+	}
+	release_lcores();
+	CHECK(want[0] > 0 && want[1] > 0);
+	bool seen[FLOWS] = { false };
+	for (unsigned k = 0; k < 2; k++) {
+		for (unsigned n = 0; n < want[k]; n++) {
+			uint32_t v;
+			uint16_t sport;
+			CHECK_EQ_INT(recv6_wait(member[k], &v, sizeof(v), &sport, WAIT_MS), (int)sizeof(v));
+			CHECK(v < FLOWS && !seen[v]);
+			seen[v] = true;
+			CHECK_EQ_INT(sport, 21000 + v);
+			CHECK_EQ_INT(lcore_of6(&peer, &ours, sport, port), k);
+		}
+	}
+	uint32_t extra;
+	uint16_t sport;
+	CHECK_EQ_INT(recv6_wait(member[0], &extra, sizeof(extra), &sport, 100), -EAGAIN);
+	CHECK_EQ_INT(recv6_wait(member[1], &extra, sizeof(extra), &sport, 0), -EAGAIN);
+	struct ffs_counters after[2];
+	read_counters(after);
+	for (unsigned k = 0; k < 2; k++) {
+		CHECK_EQ_INT(after[k].udp_rx - before[k].udp_rx, want[k]);
+		CHECK_EQ_INT(after[k].udp_delivered - before[k].udp_delivered, want[k]);
+		CHECK_EQ_INT(after[k].udp_cross_lcore - before[k].udp_cross_lcore, 0);
+	}
+	CHECK_EQ_INT(after[0].eth_dispatched - before[0].eth_dispatched, want[1]);
+	CHECK_EQ_INT(after[0].eth_dispatch_dropped - before[0].eth_dispatch_dropped, 0);
 	ffs_sock_close(st, member[0]);
 	ffs_sock_close(st, member[1]);
+}
+
+/** An IPv6 fragment from `src` to `dst` as the wire brings it: `len` octets at `off` of `msg`, a
+ *  message of upper-layer protocol `nh`. */
+static void inject_ip6_fragment_of(uint8_t nh, const struct ip6_addr *src, const struct ip6_addr *dst, uint32_t id,
+				   const uint8_t *msg, uint16_t off, uint16_t len, bool more)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	CHECK(m != NULL);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ETH_HDR_LEN + IPV6_HDR_LEN + IPV6_FRAG_HDR_LEN + len));
+	CHECK(p != NULL);
+	struct eth_repr eth = { .dst = st->ports[0].mac, .src = PEER_MAC, .ethertype = ETH_TYPE_IPV6 };
+	eth_repr_emit(&eth, p, ETH_HDR_LEN);
+	struct ipv6_repr ip = { .src = *src, .dst = *dst, .next_header = IPV6_NH_FRAGMENT, .hop_limit = 64,
+				.payload_len = (uint16_t)(IPV6_FRAG_HDR_LEN + len) };
+	CHECK_EQ_INT(ipv6_repr_emit(&ip, p + ETH_HDR_LEN, IPV6_HDR_LEN), IPV6_HDR_LEN);
+	ipv6_frag_hdr_emit(nh, off, more, id, p + ETH_HDR_LEN + IPV6_HDR_LEN, IPV6_FRAG_HDR_LEN);
+	memcpy(p + ETH_HDR_LEN + IPV6_HDR_LEN + IPV6_FRAG_HDR_LEN, msg + off, len);
+	for (int tries = 0; rte_ring_enqueue(rx_ring, m) != 0; tries++) {
+		CHECK(tries < WAIT_MS);
+		usleep(1000);
+	}
+}
+
+/** A fragment of an ICMPv6 message, as inject_ip6_fragment_of. */
+static void inject_ip6_fragment(const struct ip6_addr *src, const struct ip6_addr *dst, uint32_t id, const uint8_t *msg,
+				uint16_t off, uint16_t len, bool more)
+{
+	inject_ip6_fragment_of(IPV6_NH_ICMPV6, src, dst, id, msg, off, len, more);
+}
+
+TEST(a_fragmented_udp6_datagram_is_reassembled_once_and_delivered_to_the_member_homed_on_its_flow_lcore)
+{
+	const uint16_t port = 7202;
+	struct ip6_addr ours, peer;
+	setup_addr6(&ours, &peer);
+	const unsigned pair_lcore = ffs_rss_lcore(ffs_rss_hash_ipv6(peer.b, ours.b), 2);
+	/* A source port whose flow belongs to the other lcore: the datagram must move after reassembly. */
+	uint16_t sport = 41000;
+	while (lcore_of6(&peer, &ours, sport, port) == pair_lcore)
+		sport++;
+	const unsigned flow_lcore = lcore_of6(&peer, &ours, sport, port);
+	struct ffs_sock *member[2] = { sock6_at(0, port, true), sock6_at(1, port, true) };
+	static uint8_t payload[3000], dgram[UDP_HDR_LEN + sizeof(payload)];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 11 + 7);
+	memcpy(dgram + UDP_HDR_LEN, payload, sizeof(payload));
+	struct udp_repr u = { .src_port = sport, .dst_port = port, .payload_len = sizeof(payload) };
+	CHECK(udp6_repr_emit(&u, dgram, sizeof(dgram), &peer, &ours, &WIRE_CSUM_SOFTWARE) > 0);
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	inject_ip6_fragment_of(IPV6_NH_UDP, &peer, &ours, 0x8008, dgram, 2896, (uint16_t)(sizeof(dgram) - 2896), false);
+	inject_ip6_fragment_of(IPV6_NH_UDP, &peer, &ours, 0x8008, dgram, 0, 1448, true);
+	inject_ip6_fragment_of(IPV6_NH_UDP, &peer, &ours, 0x8008, dgram, 1448, 1448, true);
+	release_lcores();
+
+	struct ffs_counters after[2];
+	check_steered_home(recv6_wait, member, flow_lcore, pair_lcore, payload, sizeof(payload), sport, before, after);
+	CHECK_EQ_INT(after[pair_lcore].ip6_fragments - before[pair_lcore].ip6_fragments, 3);
+	CHECK_EQ_INT(after[pair_lcore].ip6_reassembled - before[pair_lcore].ip6_reassembled, 1);
+}
+
+TEST(ipv6_fragments_are_reassembled_by_the_lcore_of_their_address_pair)
+{
+	struct ip6_addr ours, peer;
+	setup_addr6(&ours, &peer);
+	/* A peer whose pair belongs to lcore 1: the software dispatcher (the port's one RX queue is
+	 * lcore 0's) hands every fragment there, as a NIC's RSS would. */
+	while (ffs_rss_lcore(ffs_rss_hash_ipv6(peer.b, ours.b), 2) != 1)
+		peer.b[15]++;
+	static uint8_t payload[3000], msg[ICMP6_HDR_LEN + sizeof(payload)];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 1);
+	CHECK_EQ_INT(icmp6_echo_emit(ICMP6_ECHO_REQUEST, 0x4242, 1, payload, sizeof(payload), &peer, &ours, msg, sizeof(msg)),
+		     sizeof(msg));
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	inject_ip6_fragment(&peer, &ours, 0x6006, msg, 2896, (uint16_t)(sizeof(msg) - 2896), false);
+	inject_ip6_fragment(&peer, &ours, 0x6006, msg, 0, 1448, true);
+	inject_ip6_fragment(&peer, &ours, 0x6006, msg, 1448, 1448, true);
+	release_lcores();
+	struct ffs_counters after[2];
+	for (unsigned waited = 0; waited < WAIT_MS; waited++) {
+		read_counters(after);
+		if (after[1].icmp6_echo_in != before[1].icmp6_echo_in)
+			break;
+		usleep(1000);
+	}
+	CHECK_EQ_INT(after[0].eth_dispatched - before[0].eth_dispatched, 3);
+	CHECK_EQ_INT(after[0].ip6_frag_steered - before[0].ip6_frag_steered, 0);
+	CHECK_EQ_INT(after[0].ip6_fragments - before[0].ip6_fragments, 0);
+	CHECK_EQ_INT(after[1].ip6_fragments - before[1].ip6_fragments, 3);
+	CHECK_EQ_INT(after[1].ip6_reassembled - before[1].ip6_reassembled, 1);
+	CHECK_EQ_INT(after[1].icmp6_echo_in - before[1].icmp6_echo_in, 1);
+	CHECK_EQ_INT(after[0].icmp6_echo_in - before[0].icmp6_echo_in, 0);
 }
 
 TEST(connect_picks_automatic_ports_whose_replies_hash_to_the_home_lcore)
@@ -408,13 +725,34 @@ TEST(connect_picks_automatic_ports_whose_replies_hash_to_the_home_lcore)
 	}
 }
 
+TEST(connect6_picks_automatic_ports_whose_replies_hash_to_the_home_lcore)
+{
+	struct ip6_addr ours, peer0;
+	setup_addr6(&ours, &peer0);
+	for (unsigned i = 0; i < 32; i++) {
+		unsigned home = i % 2;
+		struct ffs_sock *so;
+		CHECK_EQ_INT(ffs_sock_open(st, apps[home], &so), 0);
+		ffs_sock_set_family6(st, so);
+		struct ip6_addr peer = peer0;
+		peer.b[15] = (uint8_t)(peer.b[15] + i % 4);
+		uint16_t rport = (uint16_t)(9000 + i);
+		CHECK_EQ_INT(ffs_sock_connect6(st, so, peer.b, 0, rport), 0);
+		CHECK(so->lport != 0);
+		CHECK_MEM(so->laddr6, ours.b, 16);
+		CHECK_EQ_INT(lcore_of6(&peer, &ours, rport, so->lport), home);
+		CHECK_EQ_INT(so->tx_lcore, home);
+		ffs_sock_close(st, so);
+	}
+}
+
 TEST(lcores_share_the_tx_queue_of_a_port_that_has_one)
 {
 	setup();
 	ffs_app_free(st, apps[0]);
 	ffs_app_free(st, apps[1]);
 	ffs_stack_stop(st);
-	start_on_ring_port(1);
+	start_on_ring_port(1, 1);
 	struct ffs_sock *sender[2] = { sock_at(0, 7100, false), sock_at(1, 7101, false) };
 	const unsigned each = 300;
 	for (unsigned i = 0; i < each; i++) {
@@ -451,6 +789,108 @@ TEST(lcores_share_the_tx_queue_of_a_port_that_has_one)
 	release_lcores();
 	ffs_sock_close(st, sender[0]);
 	ffs_sock_close(st, sender[1]);
+}
+
+TEST(udp6_senders_on_both_lcores_share_the_one_tx_queue_with_good_checksums)
+{
+	setup();
+	struct ip6_addr ours, peer, group;
+	setup_addr6(&ours, &peer);
+	/* A global-scope group: no neighbour to resolve, the frames leave at once. */
+	CHECK(ip6_parse("ff0e::4242", &group) == 0);
+	struct ffs_sock *sender[2] = { sock6_at(0, 7110, false), sock6_at(1, 7111, false) };
+	const unsigned each = 100;
+	struct ffs_counters before[2];
+	read_counters(before);
+	for (unsigned i = 0; i < each; i++) {
+		for (unsigned k = 0; k < 2; k++) {
+			uint8_t v[5] = { (uint8_t)i, (uint8_t)k, 1, 2, 3 };
+			struct iovec iov = { v, sizeof(v) };
+			int rc;
+			for (int tries = 0; (rc = ffs_sock_sendv6(st, sender[k], &iov, 1, NULL, &group, 1, 9999)) == -EAGAIN || rc == -ENOBUFS; tries++) {
+				CHECK(tries < WAIT_MS);
+				usleep(1000);
+			}
+			CHECK_EQ_INT(rc, (int)sizeof(v));
+		}
+	}
+	/* At least the datagrams (the port's own MLD reports may be among them), read with the lcores held. */
+	for (unsigned waited = 0; rte_ring_count(tx_rings[0]) < 2 * each && waited < WAIT_MS; waited++)
+		usleep(1000);
+	usleep(10000);
+	hold_lcores();
+	unsigned udp[2] = { 0, 0 }, bad = 0;
+	struct rte_mbuf *m;
+	while (rte_ring_dequeue(tx_rings[0], (void **)&m) == 0) {
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		struct ipv6_repr ip;
+		struct udp_repr u;
+		if (rd_be16(f + 12) == ETH_TYPE_IPV6 &&
+		    ipv6_repr_parse(f + ETH_HDR_LEN, rte_pktmbuf_data_len(m) - ETH_HDR_LEN, &ip, NULL) == WIRE_OK &&
+		    ip.next_header == IPV6_NH_UDP && ip6_eq(&ip.dst, &group)) {
+			/* The device sums nothing here (net_ring offers no offload): the stack did. */
+			if (udp6_repr_parse(f + ETH_HDR_LEN + ip.hdr_len, ip.payload_len, &ip.src, &ip.dst, &WIRE_CSUM_SOFTWARE,
+					    &u) != WIRE_OK || !ip6_eq(&ip.src, &ours))
+				bad++;
+			else if (u.src_port == 7110 || u.src_port == 7111)
+				udp[u.src_port - 7110]++;
+		}
+		rte_pktmbuf_free(m);
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(udp[0], each);
+	CHECK_EQ_INT(udp[1], each);
+	for (unsigned k = 0; k < 2; k++) {
+		struct ffs_counters c = counters(k);
+		CHECK_EQ_INT(c.udp_tx - before[k].udp_tx, each);
+		CHECK_EQ_INT(c.udp_tx_errors - before[k].udp_tx_errors, 0);
+		CHECK_EQ_INT(c.eth_tx_dropped - before[k].eth_tx_dropped, 0);
+	}
+	release_lcores();
+	ffs_sock_close(st, sender[0]);
+	ffs_sock_close(st, sender[1]);
+}
+
+TEST(ipv6_fragments_steered_to_their_pair_lcore_are_counted_once_in_the_ipv6_input_counters)
+{
+	/* Two RX queues, one per lcore, and no software dispatcher: frames fed into the first queue's
+	 * ring arrive on lcore 0 as a NIC's RSS would have put them there. */
+	setup();
+	ffs_app_free(st, apps[0]);
+	ffs_app_free(st, apps[1]);
+	ffs_stack_stop(st);
+	start_on_ring_port(2, 2);
+	CHECK(!st->ports[0].rx_dispatch);
+	struct ip6_addr ours, peer;
+	setup_addr6(&ours, &peer);
+	while (ffs_rss_lcore(ffs_rss_hash_ipv6(peer.b, ours.b), 2) != 1)
+		peer.b[15]++;
+	static uint8_t payload[3000], msg[ICMP6_HDR_LEN + sizeof(payload)];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 5 + 3);
+	CHECK_EQ_INT(icmp6_echo_emit(ICMP6_ECHO_REQUEST, 0x4343, 1, payload, sizeof(payload), &peer, &ours, msg, sizeof(msg)),
+		     sizeof(msg));
+	hold_lcores();
+	struct ffs_counters before[2] = { counters(0), counters(1) };
+	inject_ip6_fragment(&peer, &ours, 0x7007, msg, 0, 1448, true);
+	inject_ip6_fragment(&peer, &ours, 0x7007, msg, 1448, 1448, true);
+	inject_ip6_fragment(&peer, &ours, 0x7007, msg, 2896, (uint16_t)(sizeof(msg) - 2896), false);
+	release_lcores();
+	struct ffs_counters after[2];
+	for (unsigned waited = 0; waited < WAIT_MS; waited++) {
+		read_counters(after);
+		if (after[1].icmp6_echo_in != before[1].icmp6_echo_in)
+			break;
+		usleep(1000);
+	}
+	CHECK_EQ_INT(after[1].icmp6_echo_in - before[1].icmp6_echo_in, 1);
+	CHECK_EQ_INT(after[0].ip6_frag_steered - before[0].ip6_frag_steered, 3);
+	CHECK_EQ_INT(after[1].ip6_fragments - before[1].ip6_fragments, 3);
+	CHECK_EQ_INT(after[1].ip6_reassembled - before[1].ip6_reassembled, 1);
+	/* Received once, on lcore 0, as IPv4's steered fragments are counted. */
+	CHECK_EQ_INT(after[0].ip6_rx - before[0].ip6_rx, 3);
+	CHECK_EQ_INT(after[1].ip6_rx - before[1].ip6_rx, 0);
+	CHECK_EQ_INT(after[0].ip6_delivered + after[1].ip6_delivered - before[0].ip6_delivered - before[1].ip6_delivered, 1);
 }
 
 int main(int argc, char **argv)

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../shim/scenarios.js';
 import { clusterSuite } from './cluster-fixture.js';
-import { IFACE, KERNEL_IP, NETMASK, STACK_IP, linkMac, parsePing } from './kernel-peer.js';
+import { IFACE, KERNEL_IP, NETMASK, STACK_IP, linkLocalOf, linkMac, parsePing } from './kernel-peer.js';
 
 const WORKER_PORT = 7000;
 const PRIMARY_PORT = 7001;
@@ -96,6 +96,29 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     }
   }, 30_000);
 
+  it('every process learned the kernel\'s IPv6 link-local address and MAC (Neighbor Discovery is cloned to every process)', async () => {
+    const kernelMac = await linkMac(cluster.ns, IFACE);
+    const kernelLL = linkLocalOf(kernelMac);
+    const { ports } = await call<{ ports: Array<{ mac: string }> }>('stats');
+    // IPv6 on the kernel's side for this test alone (the namespace is quiet otherwise), its link-local
+    // address past its own DAD.
+    await cluster.ns.execOk('sysctl', ['-qw', `net.ipv6.conf.${IFACE}.disable_ipv6=0`]);
+    try {
+      await cluster.ns.waitFor(async () => {
+        const out = (await cluster.ns.execOk('ip', ['-6', 'addr', 'show', 'dev', IFACE, 'scope', 'link']));
+        return out.includes(kernelLL) && !out.includes('tentative');
+      }, 'the kernel\'s link-local address', 5_000);
+      // The kernel resolves the stack's link-local address: its solicitation (with its MAC) reaches one queue.
+      await cluster.ns.exec('ping', ['-6', '-c', '2', '-i', '0.2', '-W', '2', `${linkLocalOf(ports[0]!.mac)}%${IFACE}`], { timeoutMs: 10_000 });
+      const { tables } = await call<{ tables: Record<string, Neighbour[]> }>('neighbours');
+      expect(Object.keys(tables).sort()).toEqual(['primary', ...workers.map((w) => String(w.workerId))].sort());
+      const learnt = Object.entries(tables).filter(([, table]) => table.find((n) => n.addr === kernelLL)?.mac === kernelMac);
+      expect(learnt.map(([who]) => who).sort(), JSON.stringify(tables)).toEqual(Object.keys(tables).sort());
+    } finally {
+      await cluster.ns.execOk('sysctl', ['-qw', `net.ipv6.conf.${IFACE}.disable_ipv6=1`]);
+    }
+  }, 30_000);
+
   it('a SIGKILLed worker\'s queue is served by the primary: it answers ping and its own socket', async () => {
     const before = await call<{ mempool: { inUse: number; size: number } }>('stats');
     baseline = before.mempool.inUse;
@@ -118,7 +141,10 @@ describe('ffnet under node:cluster: a DPDK primary and secondary workers on a 2-
     // The kernel knows the stack's MAC and sends at once: the new worker must not need to ARP first.
     const { tables } = await call<{ tables: Record<string, Neighbour[]> }>('neighbours');
     const known = tables[replacement.workerId] ?? [];
-    expect(known.find((n) => n.addr === KERNEL_IP)?.mac, JSON.stringify(known)).toBe(await linkMac(cluster.ns, IFACE));
+    const kernelMac = await linkMac(cluster.ns, IFACE);
+    expect(known.find((n) => n.addr === KERNEL_IP)?.mac, JSON.stringify(known)).toBe(kernelMac);
+    // What Neighbor Discovery taught the primary too (the kernel's IPv6 is off again by now).
+    expect(known.find((n) => n.addr === linkLocalOf(kernelMac))?.mac, JSON.stringify(known)).toBe(kernelMac);
     const r = await call<SendResult>('send', { port: WORKER_PORT, flows: 32, perFlow: 4, waitMs: 10_000 });
     checkDelivery(r, 32, 4, workers.map((w) => w.workerId));
   }, 60_000);

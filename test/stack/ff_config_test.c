@@ -102,6 +102,64 @@ TEST(log_sink)
 	CHECK_EQ_STR(message, expect("[dpdk] log: \"stdout\" is not a log sink (none, stderr, syslog or file:PATH)"));
 }
 
+#define PORT0 "[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n"
+
+TEST(ipv6_keys_are_read)
+{
+	struct ffs_conf *conf;
+	int argc;
+	char **argv;
+	CHECK_EQ_INT(read_text(PORT0 "addr6[] = 2001:DB8::2/64\naddr6[] = fd00:1::5/48\ngateway6 = FE80::1\n"
+				   "[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\nipv6 = 0\n"), 0);
+	CHECK_EQ_INT(ff_config_read(path, &conf, &argc, &argv), 0);
+	char t[IP6_ADDRSTRLEN];
+	CHECK(!conf->ports[0].ipv6_off);
+	CHECK_EQ_INT(conf->ports[0].n_addr6, 2);
+	CHECK_EQ_STR(ip6_format(&conf->ports[0].addr6[0].addr, t), "2001:db8::2");
+	CHECK_EQ_INT(conf->ports[0].addr6[0].prefixlen, 64);
+	CHECK_EQ_STR(ip6_format(&conf->ports[0].addr6[1].addr, t), "fd00:1::5");
+	CHECK_EQ_INT(conf->ports[0].addr6[1].prefixlen, 48);
+	CHECK_EQ_STR(ip6_format(&conf->ports[0].gateway6, t), "fe80::1");
+	CHECK(conf->ports[1].ipv6_off);
+	CHECK_EQ_INT(conf->ports[1].n_addr6, 0);
+	CHECK(ip6_is_unspecified(&conf->ports[1].gateway6));
+}
+
+/* The C reader's words for each bad IPv6 value: the same as config-errors.test.ts's (IPV6_ERRORS). */
+TEST(ipv6_keys_are_refused_with_their_key_named)
+{
+	static const char *const cases[][2] = {
+		{ "addr6[] = 2001:db8::2\n",
+		  "[port0] addr6: \"2001:db8::2\" is not an IPv6 address with a prefix length (ADDR/PREFIXLEN, e.g. 2001:db8::2/64)" },
+		{ "addr6[] = 2001:db8::g/64\n", "[port0] addr6: \"2001:db8::g/64\": \"2001:db8::g\" is not an IPv6 address" },
+		{ "addr6[] = 2001:DB8::2/129\n", "[port0] addr6: 2001:db8::2/129: prefix length 129 is out of range (1..128)" },
+		{ "addr6[] = ::ffff:10.77.0.2/96\n", "[port0] addr6: ::ffff:10.77.0.2 is not usable as a port address (IPv4-mapped)" },
+		{ "addr6[] = fe80::2/64\n",
+		  "[port0] addr6: fe80::2 is not usable as a port address (link-local: every port derives its own from its MAC)" },
+		{ "addr6[] = 2001:db8:0:1::/64\n",
+		  "[port0] addr6: 2001:db8:0:1:: is the subnet-router anycast address of 2001:db8:0:1::/64, not a host address" },
+		{ "addr6[] = 2001:db8::2/64\naddr6[] = 2001:0db8:0::2/48\n", "[port0] addr6: 2001:db8::2 is listed twice" },
+		{ "addr6[] = 2001:db8::2/64\naddr6[] = 2001:db8::3/64\naddr6[] = 2001:db8::4/64\naddr6[] = 2001:db8::5/64\n"
+		  "addr6[] = 2001:db8::6/64\n", "[port0] addr6: at most 4 entries" },
+		{ "gateway6 = ff02::2\n", "[port0] gateway6: ff02::2 is not usable as a gateway (multicast)" },
+		{ "addr6[] = 2001:db8::2/64\naddr6[] = fd00:1::5/48\ngateway6 = 2001:db9::1\n",
+		  "[port0] gateway6: 2001:db9::1 is neither link-local (fe80::/10) nor on a prefix of the port (2001:db8::/64, fd00:1::/48)" },
+		{ "addr6[] = 2001:db8::2/64\ngateway6 = 2001:db8::2\n", "[port0] gateway6: 2001:db8::2 is the port's own address" },
+		{ "ipv6 = maybe\n", "[port0] ipv6: \"maybe\" is not a boolean (true/false, yes/no, on/off, 1/0)" },
+		{ "ipv6 = off\ngateway6 = fe80::1\n",
+		  "[port0] ipv6: IPv6 is off on the port, yet gateway6 is set (remove it, or turn IPv6 on)" },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), PORT0 "%s", cases[i][0]);
+		CHECK_EQ_INT(read_text(text), -1);
+		CHECK_EQ_STR(message, expect(cases[i][1]));
+	}
+	CHECK_EQ_INT(read_text(PORT0 "addr6[] = 2001:db8::2/64\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n"
+				   "addr6[] = 2001:DB8:0::2/56\n"), -1);
+	CHECK_EQ_STR(message, expect("[port1] addr6: 2001:db8::2 is already an address of [port0]"));
+}
+
 TEST(teardown) { unlink(path); }
 
 TEST_MAIN()

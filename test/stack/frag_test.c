@@ -20,6 +20,7 @@
 #include "stack/lcore/lcore.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
+#include "test/stack/frag_orders.h"
 #include "test/stack/harness.h"
 #include "test/stack/stack_env.h"
 
@@ -74,12 +75,7 @@ static struct rte_mbuf *feed(struct rte_mbuf *m, struct ipv4_repr *ip)
 /** The fragments of the big datagram: offsets and lengths, 45 of them. */
 static unsigned big_layout(uint32_t *off, uint32_t *len)
 {
-	unsigned n = 0;
-	for (uint32_t o = 0; o < BIG_PAYLOAD; o += FRAG_PAYLOAD, n++) {
-		off[n] = o;
-		len[n] = BIG_PAYLOAD - o < FRAG_PAYLOAD ? BIG_PAYLOAD - o : FRAG_PAYLOAD;
-	}
-	return n;
+	return frag_layout(BIG_PAYLOAD, FRAG_PAYLOAD, off, len);
 }
 
 /** Checks a reassembled datagram against `payload` byte for byte, header and `ip` included. */
@@ -97,10 +93,7 @@ static void check_datagram(struct rte_mbuf *d, const struct ipv4_repr *ip, const
 	CHECK_EQ_INT(rd_be16(all + 6), 0);
 	CHECK_EQ_INT(csum_buf(all, IPV4_HDR_LEN), 0);
 	CHECK_MEM(all + IPV4_HDR_LEN, payload, len);
-	uint32_t sum = 0;
-	for (struct rte_mbuf *s = d; s; s = s->next)
-		sum += s->data_len;
-	CHECK_EQ_INT(sum, rte_pktmbuf_pkt_len(d));
+	frag_check_chain_len(d);
 }
 
 /** Feeds the big datagram's fragments in `order`; only the last may complete it. */
@@ -134,8 +127,7 @@ TEST(in_order_45_fragments)
 	uint32_t off[MAX_FRAGS], len[MAX_FRAGS];
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
 	CHECK_EQ_INT(n, 45);
-	for (unsigned i = 0; i < n; i++)
-		order[i] = i;
+	frag_order_forward(order, n);
 	reassemble_in(order, n, off, len, 1);
 }
 
@@ -143,8 +135,7 @@ TEST(reverse_order)
 {
 	uint32_t off[MAX_FRAGS], len[MAX_FRAGS];
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
-	for (unsigned i = 0; i < n; i++)
-		order[i] = n - 1 - i;
+	frag_order_reverse(order, n);
 	reassemble_in(order, n, off, len, 2);
 }
 
@@ -154,15 +145,7 @@ TEST(random_orders)
 	unsigned order[MAX_FRAGS], n = big_layout(off, len);
 	uint32_t seed = 12345;
 	for (unsigned round = 0; round < 20; round++) {
-		for (unsigned i = 0; i < n; i++)
-			order[i] = i;
-		for (unsigned i = n - 1; i > 0; i--) {
-			seed = seed * 1103515245u + 12345u;
-			unsigned j = (seed >> 8) % (i + 1);
-			unsigned t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
+		frag_order_shuffle(order, n, &seed);
 		reassemble_in(order, n, off, len, (uint16_t)(100 + round));
 	}
 }
@@ -262,7 +245,7 @@ TEST(too_many_fragments)
 static void expire_all(void)
 {
 	lc->now += (uint64_t)(ffs_sysctl(st, FFS_SYSCTL_FRAGTTL_MS) + 1) * st->tsc_hz / 1000;
-	ipv4_reasm_tick(lc);
+	ip_reasm_tick(lc);
 }
 
 TEST(timeout_expires_partial_datagrams)
@@ -279,7 +262,7 @@ TEST(timeout_expires_partial_datagrams)
 	/* Fragment zero of a datagram from a neighbour: expiry answers with time exceeded, code 1. */
 	CHECK(feed(fragment(PEER_ADDR, 12, big, off[0], len[0], true), &ip) == NULL);
 	CHECK(in_use() > base);
-	ipv4_reasm_tick(lc);
+	ip_reasm_tick(lc);
 	CHECK_EQ_INT(lc->ctr.ip_frag_timeout - before.ip_frag_timeout, 0);
 	expire_all();
 	CHECK_EQ_INT(lc->ctr.ip_frag_timeout - before.ip_frag_timeout, 2);
@@ -343,17 +326,7 @@ TEST(byte_budget_bounds_a_flood)
 /** A whole datagram of `len` payload octets as a chain of `seg`-octet segments, header in front. */
 static struct rte_mbuf *whole_datagram(const uint8_t *payload, uint32_t len, uint32_t seg, uint16_t id, bool df)
 {
-	struct rte_mbuf *head = NULL;
-	for (uint32_t o = 0; o < len; o += seg) {
-		uint32_t n = len - o < seg ? len - o : seg;
-		struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
-		CHECK(m != NULL);
-		memcpy(rte_pktmbuf_append(m, (uint16_t)n), payload + o, n);
-		if (!head)
-			head = m;
-		else
-			CHECK_EQ_INT(rte_pktmbuf_chain(head, m), 0);
-	}
+	struct rte_mbuf *head = frag_payload_chain(st->pool, payload, len, seg);
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(head, IPV4_HDR_LEN);
 	CHECK(h != NULL);
 	struct ipv4_repr ip = { .src = OUR_ADDR, .dst = PEER_ADDR, .proto = IPV4_PROTO_UDP, .ttl = 64, .id = id,
@@ -506,8 +479,8 @@ TEST(teardown_frees_partial_datagrams)
 		CHECK(feed(fragment(FAR_ADDR, (uint16_t)(5000 + i), big, 0, 1480, true), &ip) == NULL);
 	CHECK_EQ_INT(in_use() - base, 5);
 	/* What lcore teardown does; a fresh table replaces it for any later case. */
-	ipv4_reasm_free(lc->reasm);
-	lc->reasm = ipv4_reasm_new();
+	ip_reasm_free(lc->reasm);
+	lc->reasm = ip_reasm_new();
 	CHECK(lc->reasm != NULL);
 	CHECK_EQ_INT(in_use(), base);
 }

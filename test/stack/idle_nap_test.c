@@ -20,8 +20,9 @@
 #include "test/stack/stack_env.h"
 
 #define OUR_ADDR 0x0a450001u /* 10.69.0.1, the port's address */
-/** Idle this long first: the lcore is then in its long naps. */
-#define IDLE_MS 1500
+/** Idle this long first: the lcore is then in its long naps, its start-up frames (MLD reports and
+ *  their retransmissions, RFC 3810 §6.1) sent. */
+#define IDLE_MS 2500
 /** Wake-ups a long-idle lcore may take per second (naps of 1 ms made ~1000). */
 #define MAX_SLEEPS_PER_S 300
 #define ROUNDS 9

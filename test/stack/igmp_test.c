@@ -57,6 +57,7 @@ static void setup(void)
 	st = test_ring_stack_start("igmp_test", "128", OUR_ADDR, 0xffffff00u);
 	lc = st->lcores[0];
 	lc->now = rte_rdtsc();
+	test_port_drain(lc, NULL, 0); /* what the port sent at start (IPv6's DAD and solicitations) */
 }
 
 static void advance_ms(uint64_t ms)
@@ -74,41 +75,44 @@ struct out {
 };
 static struct out outs[MAX_OUT];
 
-/** Frames the port sent, parsed into outs[] (each checked as a host's IGMP frame); returns how many. */
+/** True for an IPv4 frame. */
+static bool is_ipv4(const uint8_t *f, size_t len)
+{
+	struct eth_repr eth;
+	return eth_repr_parse(f, len, &eth) == WIRE_OK && eth.ethertype == ETH_TYPE_IPV4;
+}
+
+/** IGMP frames the port sent, parsed into outs[] (each checked as a host's IGMP frame); returns how
+ *  many. Frames of other protocols (IPv6's Neighbor Discovery and MLD at start) are passed over. */
 static unsigned sent(void)
 {
-	struct rte_mbuf *pkts[FFS_BURST];
-	unsigned n = 0, got;
-	ffs_tx_flush_all(lc);
-	while ((got = rte_eth_rx_burst(st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
-		for (unsigned i = 0; i < got; i++, n++) {
-			struct rte_mbuf *m = pkts[i];
-			if (n >= MAX_OUT) {
-				rte_pktmbuf_free(m);
-				continue;
-			}
-			struct out *o = &outs[n];
-			const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-			size_t len = rte_pktmbuf_data_len(m);
-			CHECK(len <= ETH_HDR_LEN + (size_t)st->ports[0].mtu);
-			CHECK_EQ_INT(eth_repr_parse(f, len, &o->eth), WIRE_OK);
-			CHECK_EQ_INT(ipv4_repr_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &WIRE_CSUM_SOFTWARE, &o->ip), WIRE_OK);
-			memcpy(o->ip_hdr, f + ETH_HDR_LEN, IGMP_IPV4_HDR_LEN);
-			memcpy(o->msg, f + ETH_HDR_LEN + o->ip.hdr_len, o->ip.payload_len);
-			rte_pktmbuf_free(m);
-			/* RFC 3376 §4: TTL 1, TOS 0xc0, Router Alert; our address; the group's MAC. */
-			CHECK_EQ_INT(o->ip.hdr_len, IGMP_IPV4_HDR_LEN);
-			CHECK_EQ_INT(o->ip_hdr[IPV4_HDR_LEN], IPV4_OPT_ROUTER_ALERT);
-			CHECK_EQ_INT(o->ip.ttl, 1);
-			CHECK_EQ_INT(o->ip.tos, 0xc0);
-			CHECK_EQ_INT(o->ip.proto, IPV4_PROTO_IGMP);
-			CHECK_EQ_INT(o->ip.src, OUR_ADDR);
-			struct eth_addr mac;
-			eth_addr_from_ipv4_multicast(o->ip.dst, &mac);
-			CHECK(eth_addr_eq(&o->eth.dst, &mac));
-			CHECK(eth_addr_eq(&o->eth.src, &st->ports[0].mac));
-			CHECK_EQ_INT(igmp_repr_parse(o->msg, o->ip.payload_len, &WIRE_CSUM_SOFTWARE, &o->igmp), WIRE_OK);
-		}
+	struct rte_mbuf *frames[MAX_OUT];
+	unsigned n = test_port_drain_if(lc, frames, MAX_OUT, is_ipv4);
+	if (n > MAX_OUT)
+		n = MAX_OUT;
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = frames[i];
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		size_t len = rte_pktmbuf_data_len(m);
+		struct out *o = &outs[i];
+		CHECK(len <= ETH_HDR_LEN + (size_t)st->ports[0].mtu);
+		CHECK_EQ_INT(eth_repr_parse(f, len, &o->eth), WIRE_OK);
+		CHECK_EQ_INT(ipv4_repr_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &WIRE_CSUM_SOFTWARE, &o->ip), WIRE_OK);
+		memcpy(o->ip_hdr, f + ETH_HDR_LEN, IGMP_IPV4_HDR_LEN);
+		memcpy(o->msg, f + ETH_HDR_LEN + o->ip.hdr_len, o->ip.payload_len);
+		rte_pktmbuf_free(m);
+		/* RFC 3376 §4: TTL 1, TOS 0xc0, Router Alert; our address; the group's MAC. */
+		CHECK_EQ_INT(o->ip.hdr_len, IGMP_IPV4_HDR_LEN);
+		CHECK_EQ_INT(o->ip_hdr[IPV4_HDR_LEN], IPV4_OPT_ROUTER_ALERT);
+		CHECK_EQ_INT(o->ip.ttl, 1);
+		CHECK_EQ_INT(o->ip.tos, 0xc0);
+		CHECK_EQ_INT(o->ip.proto, IPV4_PROTO_IGMP);
+		CHECK_EQ_INT(o->ip.src, OUR_ADDR);
+		struct eth_addr mac;
+		eth_addr_from_ipv4_multicast(o->ip.dst, &mac);
+		CHECK(eth_addr_eq(&o->eth.dst, &mac));
+		CHECK(eth_addr_eq(&o->eth.src, &st->ports[0].mac));
+		CHECK_EQ_INT(igmp_repr_parse(o->msg, o->ip.payload_len, &WIRE_CSUM_SOFTWARE, &o->igmp), WIRE_OK);
 	}
 	return n;
 }

@@ -74,7 +74,9 @@ export function peerConfig(ns: Netns, opts: KernelPeerOptions = {}): RawConfig {
     dpdk: { vdev: `net_tap0,iface=${IFACE}`, file_prefix: uniquePrefix(ns.name.replace(/^ffnet-/, '').slice(0, 40)), ...opts.dpdk },
     port0: { addr: STACK_IP, netmask: NETMASK, ...opts.port0 },
   };
-  if (opts.sysctl) config.sysctl = { ...opts.sysctl };
+  // As quiet as the namespace's kernel (quietNamespace): no router solicitations at start, which would
+  // land in the frame counts of tests that look for what the stack answers. A test of them sets it to 1.
+  config.sysctl = { 'net.inet6.ip6.accept_rtadv': 0, ...opts.sysctl };
   return config;
 }
 
@@ -137,6 +139,13 @@ export function kernelToStack(peer: KernelPeer): LinkEnds {
 export async function bringUp(ns: Netns, stack: StackProcess): Promise<void> {
   await ns.execOk('ip', ['link', 'set', IFACE, 'up']);
   await ns.waitFor(async () => (await stack.currentPorts())[0]?.linkUp === true, 'port 0 to report link up', 5_000);
+}
+
+/** The EUI-64 link-local address of a MAC (RFC 4291 App. A), as ping prints it. */
+export function linkLocalOf(mac: string): string {
+  const [b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0] = mac.split(':').map((h) => parseInt(h, 16));
+  const g = [((b0 ^ 2) << 8) | b1, (b2 << 8) | 0xff, (0xfe << 8) | b3, (b4 << 8) | b5];
+  return `fe80::${g.map((x) => x.toString(16)).join(':')}`;
 }
 
 /** An interface's MAC, from `ip -j link show`. */

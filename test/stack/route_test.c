@@ -43,6 +43,7 @@ static void setup(void)
 	conf.ports[0].gateway = GATEWAY;
 	st = test_stack_start("route_test", &conf);
 	lc = st->lcores[0];
+	test_port_drain(lc, NULL, 0); /* what it sent while starting: DAD's probes, its announcements */
 	pool_base = ffs_stack_mempool_in_use(st);
 }
 

@@ -48,16 +48,19 @@ __attribute__((sentinel)) static inline void test_eal_init(const char *prog, con
 /**
  * ff_init for program `prog` from a temporary ffnet.ini (removed again) whose [dpdk] section holds
  * `dpdk_keys` ("key = value\n" lines) besides a file prefix of the program's own, 128 MiB and log
- * level warning. Returns what ff_init returns; a temporary file that cannot be written ends the
- * program with status 2.
+ * level warning, no Duplicate Address Detection at start (as test_stack_start), then `sections`
+ * (whole sections, "[port0]\n..."). Returns what ff_init returns; a temporary file that cannot be
+ * written ends the program with status 2.
  */
-static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
+static inline int test_ff_init_conf(const char *prog, const char *dpdk_keys, const char *sections)
 {
 	char path[] = "/tmp/ffnet-ini-XXXXXX";
 	int fd = mkstemp(path);
-	char text[512];
-	int n = snprintf(text, sizeof(text), "[dpdk]\nfile_prefix = ffnet-%s-%d\n%smemory = 128\nlog_level = warning\n",
-			 prog, (int)getpid(), dpdk_keys);
+	char text[1024];
+	int n = snprintf(text, sizeof(text),
+			 "[dpdk]\nfile_prefix = ffnet-%s-%d\n%smemory = 128\nlog_level = warning\n"
+			 "[sysctl]\nnet.inet6.ip6.dad_count = 0\n%s",
+			 prog, (int)getpid(), dpdk_keys, sections);
 	if (fd < 0 || n < 0 || (size_t)n >= sizeof(text) || write(fd, text, (size_t)n) != n) {
 		fprintf(stderr, "%s: cannot write %s\n", prog, path);
 		exit(2);
@@ -67,6 +70,12 @@ static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
 	int rc = ff_init(3, argv);
 	unlink(path);
 	return rc;
+}
+
+/** test_ff_init_conf with the [dpdk] section alone. */
+static inline int test_ff_init_ini(const char *prog, const char *dpdk_keys)
+{
+	return test_ff_init_conf(prog, dpdk_keys, "");
 }
 
 /** Port 0 of `conf` alone, at `addr`/`netmask` with its subnet's broadcast and a 1500-byte MTU. */
@@ -89,11 +98,17 @@ static inline void test_conf_two_data_lcores(struct ffs_conf *conf)
 	conf->data_lcores[1] = 2;
 }
 
-/** ffs_stack_start(conf) for program `prog`. */
+/**
+ * ffs_stack_start(conf) for program `prog`, without Duplicate Address Detection at start
+ * (net.inet6.ip6.dad_count 0: each start would wait RFC 4862's RetransTimer, 1 s, for its verdict);
+ * a program testing DAD sets the tunable once the stack runs.
+ */
 static inline struct ffs_stack *test_stack_start(const char *prog, const struct ffs_conf *conf)
 {
 	char err[256];
-	struct ffs_stack *st = ffs_stack_start(conf, err, sizeof(err));
+	struct ffs_conf c = *conf;
+	c.sysctl[FFS_SYSCTL_IP6_DAD_COUNT] = 0;
+	struct ffs_stack *st = ffs_stack_start(&c, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		exit(2);
@@ -101,9 +116,13 @@ static inline struct ffs_stack *test_stack_start(const char *prog, const struct 
 	return st;
 }
 
+static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max);
+
 /**
  * The EAL (`mem_mb` MiB, lcore 0 only) and an inline stack whose port 0 is a net_ring device at
- * `addr`/`netmask`: what the single-lcore C programs feed frames to.
+ * `addr`/`netmask`: what the single-lcore C programs feed frames to. What the stack sent while
+ * starting (its announcements, MLD reports, router solicitations) is read back and freed, so the
+ * programs begin with an empty ring and a settled pool.
  */
 static inline struct ffs_stack *test_ring_stack_start(const char *prog, const char *mem_mb, uint32_t addr, uint32_t netmask)
 {
@@ -111,7 +130,9 @@ static inline struct ffs_stack *test_ring_stack_start(const char *prog, const ch
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	test_conf_port(&conf, addr, netmask);
-	return test_stack_start(prog, &conf);
+	struct ffs_stack *st = test_stack_start(prog, &conf);
+	test_port_drain(st->lcores[0], NULL, 0);
+	return st;
 }
 
 /**
@@ -155,22 +176,35 @@ static inline void test_lcore_stop(struct ffs_lcore *lc)
 
 /**
  * Flushes lc's transmit queues and reads back what the stack sent on port 0 (a net_ring port, whose
- * RX side holds it): the first `max` frames into `keep` when given, the rest freed. Returns how many.
+ * RX side holds it), passing over (freeing) the frames `want` refuses when given: the first `max`
+ * frames taken into `keep` when given, the rest freed. Returns how many it took.
  */
-static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max)
+static inline unsigned test_port_drain_if(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max,
+					  bool (*want)(const uint8_t *frame, size_t len))
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned n = 0, got;
 	ffs_tx_flush_all(lc);
 	while ((got = rte_eth_rx_burst(lc->st->ports[0].port_id, 0, pkts, FFS_BURST)) > 0) {
-		for (unsigned i = 0; i < got; i++, n++) {
+		for (unsigned i = 0; i < got; i++) {
+			if (want && !want(rte_pktmbuf_mtod(pkts[i], const uint8_t *), rte_pktmbuf_data_len(pkts[i]))) {
+				rte_pktmbuf_free(pkts[i]);
+				continue;
+			}
 			if (keep && n < max)
 				keep[n] = pkts[i];
 			else
 				rte_pktmbuf_free(pkts[i]);
+			n++;
 		}
 	}
 	return n;
+}
+
+/** test_port_drain_if taking every frame. */
+static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **keep, unsigned max)
+{
+	return test_port_drain_if(lc, keep, max, NULL);
 }
 
 /**

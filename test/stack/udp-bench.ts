@@ -20,6 +20,15 @@ export class FdScope {
     return fd;
   }
 
+  /** ff_socket(AF_INET6, SOCK_DGRAM), bound when `bindTo` is given. */
+  async udp6(bindTo?: { address: string; port: number }): Promise<number> {
+    const K = await this.stack.constants();
+    const fd = await this.stack.posix<number>('ff_socket', K.AF_INET6, K.SOCK_DGRAM, 0);
+    this.#fds.push(fd);
+    if (bindTo) await this.stack.posix('ff_bind', fd, bindTo);
+    return fd;
+  }
+
   /** `count` ff sockets sharing `port` with SO_REUSEADDR, each bound to the wildcard address. */
   async sharingPort(port: number, count = 2): Promise<number[]> {
     const K = await this.stack.constants();

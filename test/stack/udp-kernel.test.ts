@@ -120,7 +120,7 @@ describe.each(LCORE_MODES)('UDP with the kernel ($name)', (mode) => {
     const b = await kern.socket({ address: KERNEL_IP });
     const fd = await fds.udp({ address: '0.0.0.0', port: p });
     await stack.posix('ff_connect', fd, { address: KERNEL_IP, port: a.port });
-    expect(await stack.posix('ff_getpeername', fd)).toEqual({ address: KERNEL_IP, port: a.port });
+    expect(await stack.posix('ff_getpeername', fd)).toEqual({ address: KERNEL_IP, port: a.port, family: 'IPv4' });
     const before = await stack.stats();
     const fromB = await kern.send(b.sid, { to: { address: STACK_IP, port: p }, size: 20, count: 2, pattern: 'seq', startSeq: 500 });
     const fromA = await kern.send(a.sid, { to: { address: STACK_IP, port: p }, size: 20, count: 2, pattern: 'seq', startSeq: 100 });

@@ -299,11 +299,41 @@ describe.each(LCORE_MODES)('UDP inside one stack ($name)', (mode) => {
     expect(performance.now() - t0).toBeLessThan(2_000);
   });
 
+  it('an AF_INET6 socket on :: takes IPv4 as ::ffff:a.b.c.d and sends to v4-mapped peers (ffnet/posix)', async () => {
+    const { stack } = peer;
+    const p6 = nextPort();
+    const p4 = nextPort();
+    const s6 = await fds.udp6({ address: '::', port: p6 });
+    const s4 = await fds.udp({ address: '127.0.0.1', port: p4 });
+    expect(await stack.posix('ff_getsockname', s6)).toEqual({ address: '::', port: p6, family: 'IPv6' });
+    await stack.posix('ff_sendto', s4, { hex: 'c0ffee' }, 0, { address: '127.0.0.1', port: p6 });
+    const ep = await fds.epoll();
+    await stack.posix('ff_epoll_ctl', ep, K.EPOLL_CTL_ADD, s6, { events: K.EPOLLIN, data: 6 });
+    await stack.posix('ff_epoll_wait_async', ep, 1, 2_000);
+    const r = await stack.posix<{ bytes: number; from: unknown }>('ff_recvfrom', s6, { buffer: 16 }, K.MSG_DONTWAIT);
+    expect(r.from).toEqual({ address: '::ffff:127.0.0.1', port: p4, family: 'IPv6' });
+    const to = { address: '::ffff:127.0.0.1', port: p4 };
+    expect(await stack.posix('ff_sendmmsg', s6, [{ data: { hex: '01' }, to }, { data: { hex: '02' }, to }])).toBe(2);
+    const back = await stack.udpRecv(s4, { count: 2, timeoutMs: 3_000 });
+    expect(back.datagrams.map((d) => [d.address, d.port])).toEqual([['127.0.0.1', p6], ['127.0.0.1', p6]]);
+    await stack.posix('ff_sendto', s4, { hex: '03' }, 0, { address: '127.0.0.1', port: p6 });
+    await stack.posix('ff_epoll_wait_async', ep, 1, 2_000);
+    const batch = await stack.posix<Array<{ address: string; port: number }>>('ff_recvmmsg', s6, { arena: { max: 4, slotBytes: 64 } }, K.MSG_DONTWAIT);
+    expect(batch.map((g) => [g.address, g.port])).toEqual([['::ffff:127.0.0.1', p4]]);
+    // The option structs reach the stack as Linux lays them out: a unicast group is EINVAL, no such interface ENODEV.
+    await expectFfError(stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: '2001:db8::1' }), 'EINVAL', 'ff_setsockopt');
+    await expectFfError(stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: 'ff05::1:3', interface: 9 }), 'ENODEV', 'ff_setsockopt');
+    await stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_JOIN_GROUP, { multiaddr: 'ff05::1:3', interface: 1 });
+    await stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_LEAVE_GROUP, { multiaddr: 'ff05::1:3' });
+    await stack.posix('ff_setsockopt', s6, K.IPPROTO_IPV6, K.IPV6_UNICAST_HOPS, 9);
+    expect(await stack.posix('ff_getsockopt', s6, K.IPPROTO_IPV6, K.IPV6_UNICAST_HOPS)).toBe(9);
+  });
+
   it('bad calls throw FfError with Linux\'s errno', async () => {
     const { stack } = peer;
     const fd = await fds.udp();
     const ep = await fds.epoll();
-    await expectFfError(stack.posix('ff_socket', K.AF_INET6, K.SOCK_DGRAM, 0), 'EAFNOSUPPORT', 'ff_socket');
+    await expectFfError(stack.posix('ff_socket', K.AF_UNSPEC, K.SOCK_DGRAM, 0), 'EAFNOSUPPORT', 'ff_socket');
     await expectFfError(stack.posix('ff_bind', 3999, { address: '0.0.0.0', port: 1 }), 'EBADF', 'ff_bind');
     await expectFfError(stack.posix('ff_bind', fd, { address: '10.99.0.1', port: nextPort() }), 'EADDRNOTAVAIL', 'ff_bind');
     await expectFfError(stack.posix('ff_send', fd, { hex: '00' }), 'EDESTADDRREQ', 'ff_sendto');

@@ -2,7 +2,8 @@
  * Zero-copy receive (posix/ff_zc.h: ff_zc_recv, ff_zc_dgram_read, ff_zc_recv_free) on a
  * loopback-only inline stack (lcore_mask = 0x1) that this thread drives.
  *
- * Cases: datagrams are lent in order with their source and destination; more than a burst in one
+ * Cases: datagrams are lent in order with their source and destination (an AF_INET6 socket's as
+ * sockaddr_in6, IPv4 ones v4-mapped, a several-segment one read across its boundary); more than a burst in one
  * call; a 4000-byte datagram lent in several segments, read whole and in ranges; SO_RCVBUF keeps
  * counting lent datagrams until they are given back; a free from another thread; the pool back at
  * its baseline; EAGAIN, EBADF, EOPNOTSUPP, and a pending ECONNREFUSED reported before the datagram
@@ -52,6 +53,61 @@ TEST(lends_in_order_with_addresses)
 	CHECK_EQ_INT(rx_bytes(b), 0);
 	ff_close(a);
 	ff_close(b);
+}
+
+TEST(lends_ipv6_datagrams_with_their_addresses)
+{
+	settle();
+	int base = ffs_stack_mempool_in_use(st);
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_port = htons(7121) };
+	struct sockaddr_in6 one = { .sin6_family = AF_INET6, .sin6_port = htons(7122), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int r = ff_socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0), s6 = ff_socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ_INT(ff_bind(r, (struct sockaddr *)&any, sizeof(any)), 0);
+	CHECK_EQ_INT(ff_bind(s6, (struct sockaddr *)&one, sizeof(one)), 0);
+	int s4 = bound(7123);
+	static uint8_t big[4000];
+	for (size_t j = 0; j < sizeof(big); j++)
+		big[j] = (uint8_t)(5 + j);
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(7121), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	CHECK_EQ_INT((int)ff_sendto(s6, big, 33, 0, (struct sockaddr *)&to, sizeof(to)), 33);
+	send_pattern(s4, 7121, 2, 44);
+	CHECK_EQ_INT((int)ff_sendto(s6, big, sizeof(big), 0, (struct sockaddr *)&to, sizeof(to)), (int)sizeof(big));
+	settle();
+	struct ff_zc_dgram v[4];
+	CHECK_EQ_INT(ff_zc_recv(r, v, 4, MSG_DONTWAIT), 3);
+	char text[INET6_ADDRSTRLEN];
+	CHECK_EQ_INT((int)v[0].len, 33);
+	CHECK(pattern_at(v[0].data, 5, 0, 33));
+	CHECK_EQ_INT(v[0].from6.sin6_family, AF_INET6);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &v[0].from6.sin6_addr, text, sizeof(text)), "::1");
+	CHECK_EQ_INT(ntohs(v[0].from6.sin6_port), 7122);
+	CHECK_EQ_INT(v[0].to6.sin6_family, AF_INET6);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &v[0].to6.sin6_addr, text, sizeof(text)), "::1");
+	CHECK_EQ_INT(ntohs(v[0].to6.sin6_port), 7121);
+	/* An IPv4 datagram on a dual-stack socket: its addresses v4-mapped. */
+	CHECK_EQ_INT((int)v[1].len, 44);
+	CHECK(pattern_at(v[1].data, 2, 0, 44));
+	CHECK_EQ_INT(v[1].from6.sin6_family, AF_INET6);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &v[1].from6.sin6_addr, text, sizeof(text)), "::ffff:127.0.0.1");
+	CHECK_EQ_INT(ntohs(v[1].from6.sin6_port), 7123);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &v[1].to6.sin6_addr, text, sizeof(text)), "::ffff:127.0.0.1");
+	CHECK_EQ_INT(ntohs(v[1].to6.sin6_port), 7121);
+	/* Several segments, read whole and across a segment boundary. */
+	CHECK_EQ_INT((int)v[2].len, (int)sizeof(big));
+	CHECK((int)v[2].seg_len < (int)v[2].len);
+	static uint8_t whole[4000];
+	const uint8_t *p = ff_zc_dgram_read(&v[2], 0, sizeof(big), whole);
+	CHECK(p != NULL);
+	CHECK_MEM(p, big, sizeof(big));
+	p = ff_zc_dgram_read(&v[2], v[2].seg_len - 3, 10, whole);
+	CHECK_MEM(p, big + v[2].seg_len - 3, 10);
+	CHECK_EQ_STR(inet_ntop(AF_INET6, &v[2].from6.sin6_addr, text, sizeof(text)), "::1");
+	ff_zc_recv_free(v, 3);
+	CHECK_EQ_INT(ffs_stack_mempool_in_use(st), base);
+	CHECK_EQ_INT(rx_bytes(r), 0);
+	ff_close(r);
+	ff_close(s6);
+	ff_close(s4);
 }
 
 TEST(lends_more_than_a_burst_in_one_call)

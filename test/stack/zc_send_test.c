@@ -2,7 +2,9 @@
  * Zero-copy sends (posix/ff_zc.h, posix/ff_zc_send.c) on an inline stack started by ff_init, over the
  * stack's loopback to ff sockets: datagrams of 0, 64, 1472, 4000 and 65507 bytes written with
  * ff_zc_mbuf_write, and one written in place through ff_zc_mbuf_data, arrive byte for byte; a
- * connected socket sends without `to`; the errors: EMSGSIZE past 65507, ENOBUFS from ff_zc_mbuf_get
+ * connected socket sends without `to`; AF_INET6 sockets over ::1 up to 65527 bytes, to v4-mapped
+ * peers and connected; the errors: EMSGSIZE past 65527 from ff_zc_mbuf_get and past 65507 from an
+ * AF_INET socket's ff_zc_sendto, ENOBUFS from ff_zc_mbuf_get
  * when the pool is dry, EAGAIN when SO_SNDBUF is full (the buffers stay the caller's: sent once
  * there is room), EINVAL for a write past the length or a datagram not written to its end,
  * EDESTADDRREQ, EBADF. The pool is back at its baseline after each case.
@@ -24,8 +26,8 @@
 static struct ffs_stack *st;
 static int pool_baseline;
 static uint16_t next_port = 7100;
-/* Room past 65507 bytes: the size cases read big + i for case i. */
-static uint8_t big[65507 + 16], got[65536];
+/* Room past 65527 bytes (udp6's largest): the size cases read big + i for case i. */
+static uint8_t big[65527 + 16], got[65536];
 
 /** Turns the inline stack until it has had nothing to do for a while (bounded: 200 ms). */
 static void settle(void)
@@ -89,36 +91,47 @@ static ssize_t recv_one(int r)
 	return -1;
 }
 
+/*
+ * Sends sizes[0..n) from a to `to` (b's address), each written in two parts (the first ending inside a
+ * segment), and checks each arrives on b whole, from a's port `pa` over `family`.
+ */
+static void sizes_arrive(int a, uint16_t pa, int b, const struct sockaddr *to, socklen_t tolen, int family, const int *sizes,
+			 size_t n)
+{
+	int rcvbuf = 1 << 20;
+	CHECK_EQ_INT(ff_setsockopt(b, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	for (size_t i = 0; i < n; i++) {
+		struct ff_zc_mbuf m;
+		CHECK_EQ_INT(ff_zc_mbuf_get(&m, sizes[i]), 0);
+		CHECK_EQ_INT(m.len, sizes[i]);
+		CHECK_EQ_INT(m.off, 0);
+		int half = sizes[i] / 3;
+		CHECK_EQ_INT(ff_zc_mbuf_write(&m, (const char *)big + i, half), 0);
+		CHECK_EQ_INT(ff_zc_mbuf_write(&m, (const char *)big + i + half, sizes[i] - half), 0);
+		CHECK_EQ_INT(m.off, sizes[i]);
+		CHECK_EQ_INT(ff_zc_sendto(a, &m, 0, to, tolen), sizes[i]);
+		CHECK(m.bsd_mbuf == NULL);
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t got_len;
+		for (int tries = 0; (got_len = ff_recvfrom(b, got, sizeof(got), MSG_DONTWAIT, SA(from), &fl)) < 0 && tries < 100; tries++)
+			settle();
+		CHECK_EQ_INT(got_len, sizes[i]);
+		CHECK_MEM(got, big + i, (size_t)sizes[i]);
+		CHECK_EQ_INT(from.ss_family, family);
+		/* sin_port and sin6_port lie at the same offset. */
+		CHECK_EQ_INT(ntohs(((struct sockaddr_in *)&from)->sin_port), pa);
+	}
+}
+
 TEST(sizes_arrive_intact)
 {
 	begin();
 	uint16_t pa, pb;
 	int a = bound(&pa), b = bound(&pb);
 	struct sockaddr_in to = lo(pb);
-	int rcvbuf = 1 << 20;
-	CHECK_EQ_INT(ff_setsockopt(b, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
 	static const int sizes[] = { 0, 64, 1472, 4000, 65507 };
-	for (size_t i = 0; i < RTE_DIM(sizes); i++) {
-		struct ff_zc_mbuf m;
-		CHECK_EQ_INT(ff_zc_mbuf_get(&m, sizes[i]), 0);
-		CHECK_EQ_INT(m.len, sizes[i]);
-		CHECK_EQ_INT(m.off, 0);
-		/* In two writes, the first ending inside a segment. */
-		int half = sizes[i] / 3;
-		CHECK_EQ_INT(ff_zc_mbuf_write(&m, (const char *)big + i, half), 0);
-		CHECK_EQ_INT(ff_zc_mbuf_write(&m, (const char *)big + i + half, sizes[i] - half), 0);
-		CHECK_EQ_INT(m.off, sizes[i]);
-		CHECK_EQ_INT(ff_zc_sendto(a, &m, 0, SA(to), sizeof(to)), sizes[i]);
-		CHECK(m.bsd_mbuf == NULL);
-		struct sockaddr_in from;
-		socklen_t fl = sizeof(from);
-		ssize_t n;
-		for (int tries = 0; (n = ff_recvfrom(b, got, sizeof(got), MSG_DONTWAIT, SA(from), &fl)) < 0 && tries < 100; tries++)
-			settle();
-		CHECK_EQ_INT(n, sizes[i]);
-		CHECK_MEM(got, big + i, (size_t)sizes[i]);
-		CHECK_EQ_INT(ntohs(from.sin_port), pa);
-	}
+	sizes_arrive(a, pa, b, SA(to), sizeof(to), AF_INET, sizes, RTE_DIM(sizes));
 	end(a, b);
 }
 
@@ -144,6 +157,18 @@ TEST(written_in_place)
 	end(a, b);
 }
 
+/** Connects a to `to` (b's address) and sends b a datagram without naming it. */
+static void connected_sends(int a, int b, const struct sockaddr *to, socklen_t tolen)
+{
+	struct ff_zc_mbuf m;
+	CHECK_EQ_INT(ff_connect(a, to, tolen), 0);
+	CHECK_EQ_INT(ff_zc_mbuf_get(&m, 5), 0);
+	CHECK_EQ_INT(ff_zc_mbuf_write(&m, "hello", 5), 0);
+	CHECK_EQ_INT(ff_zc_sendto(a, &m, 0, NULL, 0), 5);
+	CHECK_EQ_INT(recv_one(b), 5);
+	CHECK_MEM(got, "hello", 5);
+}
+
 TEST(connected_socket_sends_without_to)
 {
 	begin();
@@ -157,12 +182,55 @@ TEST(connected_socket_sends_without_to)
 	CHECK_EQ_INT(ff_zc_sendto(a, &m, 0, NULL, 0), -1);
 	CHECK_EQ_INT(errno, EDESTADDRREQ);
 	CHECK(m.bsd_mbuf == NULL);
-	CHECK_EQ_INT(ff_connect(a, SA(to), sizeof(to)), 0);
+	connected_sends(a, b, SA(to), sizeof(to));
+	end(a, b);
+}
+
+/** A non-blocking AF_INET6 socket bound to ::1 on a port of its own; *port says which. */
+static int bound6(uint16_t *port)
+{
+	int s = ff_socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK(s >= 0);
+	*port = next_port++;
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(*port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	CHECK_EQ_INT(ff_bind(s, SA(a), sizeof(a)), 0);
+	return s;
+}
+
+TEST(ipv6_sizes_arrive_intact_up_to_65527)
+{
+	begin();
+	uint16_t pa, pb, p4;
+	int a = bound6(&pa), b = bound6(&pb);
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(pb), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	/* UDP over IPv6 carries 65527 bytes (no IPv4 header in the 65535 of the payload length). */
+	static const int sizes[] = { 0, 64, 1452, 4000, 65507, 65527 };
+	sizes_arrive(a, pa, b, SA(to), sizeof(to), AF_INET6, sizes, RTE_DIM(sizes));
+	struct ff_zc_mbuf m;
+	CHECK_EQ_INT(ff_zc_mbuf_get(&m, 65528), -1);
+	CHECK_EQ_INT(errno, EMSGSIZE);
+	/* 65527 bytes are too many for an AF_INET socket: EMSGSIZE from the send, the buffers taken. */
+	int c = bound(&p4);
+	struct sockaddr_in to4 = lo(p4);
+	CHECK_EQ_INT(ff_zc_mbuf_get(&m, 65527), 0);
+	CHECK_EQ_INT(ff_zc_mbuf_write(&m, (const char *)big, 65527), 0);
+	CHECK_EQ_INT(ff_zc_sendto(c, &m, 0, SA(to4), sizeof(to4)), -1);
+	CHECK_EQ_INT(errno, EMSGSIZE);
+	CHECK(m.bsd_mbuf == NULL);
+	ff_close(c);
+	/* A v4-mapped destination goes over IPv4 from a dual-stack socket. */
+	int d = ff_socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0), e = bound(&p4);
+	struct sockaddr_in6 mapped = { .sin6_family = AF_INET6, .sin6_port = htons(p4) };
+	CHECK_EQ_INT(inet_pton(AF_INET6, "::ffff:127.0.0.1", &mapped.sin6_addr), 1);
 	CHECK_EQ_INT(ff_zc_mbuf_get(&m, 5), 0);
-	CHECK_EQ_INT(ff_zc_mbuf_write(&m, "hello", 5), 0);
-	CHECK_EQ_INT(ff_zc_sendto(a, &m, 0, NULL, 0), 5);
-	CHECK_EQ_INT(recv_one(b), 5);
-	CHECK_MEM(got, "hello", 5);
+	CHECK_EQ_INT(ff_zc_mbuf_write(&m, "mapped", 5), 0);
+	CHECK_EQ_INT(ff_zc_sendto(d, &m, 0, SA(mapped), sizeof(mapped)), 5);
+	CHECK_EQ_INT(recv_one(e), 5);
+	CHECK_MEM(got, "mappe", 5);
+	ff_close(d);
+	ff_close(e);
+	/* Connected to [::1]: no `to`. */
+	connected_sends(a, b, SA(to), sizeof(to));
 	end(a, b);
 }
 
@@ -173,7 +241,7 @@ TEST(argument_errors)
 	int a = bound(&pa), b = bound(&pb);
 	struct sockaddr_in to = lo(pb);
 	struct ff_zc_mbuf m;
-	CHECK_EQ_INT(ff_zc_mbuf_get(&m, 65508), -1);
+	CHECK_EQ_INT(ff_zc_mbuf_get(&m, 65528), -1);
 	CHECK_EQ_INT(errno, EMSGSIZE);
 	CHECK_EQ_INT(ff_zc_mbuf_get(&m, -1), -1);
 	CHECK_EQ_INT(errno, EMSGSIZE);

@@ -18,6 +18,8 @@ const counters = readCounters(root) as Array<{ name: string; kind?: string; desc
  */
 const NOT_DROPS: Record<string, string> = {
   'ip.frag_nomem': 'one reason of ip.frag_dropped, which counts every dropped fragment',
+  'ip6.frag_nomem': 'one reason of ip6.frag_dropped, which counts every dropped IPv6 fragment',
+  'ip6.frag_badlen': 'one reason of ip6.frag_dropped, which counts every dropped IPv6 fragment',
   'capture.dropped': 'frames a capture missed; the traffic itself is not lost',
 };
 

@@ -5,7 +5,7 @@
  * (10.77.0.2 for the stack, 10.77.0.1 for the kernel, as test/stack/kernel-peer.ts). Every run is
  * bounded: the CLI and programs are killed after their timeouts, and go away with the namespace.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -26,6 +26,23 @@ export interface CliRun {
   stderr: string;
   timedOut: boolean;
   ms: number;
+}
+
+/** What {@link ffnet} gave. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ffnet -p PID args...` from this process; resolves with its exit status and output (20 s at most). */
+export function ffnet(pid: number, args: string[], timeoutMs = 20_000): Promise<Run> {
+  return new Promise((res) => {
+    execFile(process.execPath, [CLI, '-p', String(pid), ...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      res({ code, stdout, stderr });
+    });
+  });
 }
 
 /** Options of {@link cli}. */
@@ -148,7 +165,8 @@ export interface NodeAppOptions {
 
 /**
  * A Node program on ffnet/dgram (FFNET_CONFIG = a one-port tap ini) in `ns`: binds UDP port `port`
- * on the stack, prints "ready", then obeys lines on stdin: "block MS" blocks its JavaScript thread
+ * on the stack, prints "ready", then obeys lines on stdin: "udp6 PORT" binds a udp6 socket to [::1]:PORT
+ * ("bound6"), "block MS" blocks its JavaScript thread
  * (Atomics.wait) for MS ms and prints "unblocked"; "send PORT" sends one datagram to the kernel
  * side's PORT from a new socket and prints "sent"; "exit" closes and exits.
  */
@@ -182,6 +200,10 @@ s.bind(${port}, () => {
         process.stdout.write(err ? 'send failed ' + err.message + '\\n' : 'sent\\n');
         out.close();
       });
+    } else if (cmd === 'udp6') {
+      const s6 = dgram.createSocket('udp6');
+      s6.on('message', () => {});
+      s6.bind(Number(arg), '::1', () => process.stdout.write('bound6\\n'));
     } else if (cmd === 'exit') {
       s.close(() => process.exit(0));
     }

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatEntry } from '../../tools/commands/arp.js';
 import { parseHosts, portId, resolveHost } from '../../tools/commands/host.js';
-import { formatPort, parseChanges, type PortEntry } from '../../tools/commands/ifconfig.js';
+import { formatInet6, formatPort, parseChanges, type PortEntry } from '../../tools/commands/ifconfig.js';
 import { summary } from '../../tools/commands/ping.js';
-import { formatRoutes } from '../../tools/commands/route.js';
+import { formatRoutes, formatRoutes6 } from '../../tools/commands/route.js';
 
 describe('interface command arguments', () => {
   it('resolves addresses as themselves and names from a hosts file, and nothing else', () => {
@@ -46,6 +46,20 @@ describe('interface command arguments', () => {
     expect(() => parseChanges(['mtu', 'big'])).toThrow("bad mtu 'big'");
     expect(() => parseChanges(['metric', '1'])).toThrow("unknown parameter 'metric'");
   });
+
+  it('reads inet6 as FreeBSD ifconfig does: prefixlen (64 unless given), alias, -alias', () => {
+    expect(parseChanges(['inet6', '2001:db8::5', 'prefixlen', '48'])).toEqual({ inet6: '2001:db8::5/48' });
+    expect(parseChanges(['inet6', '2001:db8::5', 'alias', 'up'])).toEqual({ inet6: '2001:db8::5/64', state: 'up' });
+    expect(parseChanges(['inet6', '2001:db8::5/56', 'mtu', '1400'])).toEqual({ inet6: '2001:db8::5/56', mtu: '1400' });
+    expect(parseChanges(['inet6', '2001:db8::5', '-alias'])).toEqual({ inet6_delete: '2001:db8::5' });
+    expect(parseChanges(['inet6', '2001:db8::5', 'prefixlen', '64', '-alias'])).toEqual({ inet6_delete: '2001:db8::5' });
+    expect(() => parseChanges(['inet6'])).toThrow('inet6 needs a value');
+    expect(() => parseChanges(['inet6', '10.0.0.5'])).toThrow("bad address '10.0.0.5'");
+    expect(() => parseChanges(['inet6', 'fe80::1%port0'])).toThrow("bad address 'fe80::1%port0'");
+    expect(() => parseChanges(['inet6', '2001:db8::5', 'prefixlen', '129'])).toThrow("bad prefix length '129'");
+    expect(() => parseChanges(['inet6', '2001:db8::5', 'prefixlen'])).toThrow("bad prefix length ''");
+    expect(() => parseChanges(['inet6', '2001:db8::5', 'inet6', '2001:db8::6'])).toThrow('inet6 given twice');
+  });
 });
 
 describe('interface command output', () => {
@@ -55,6 +69,14 @@ describe('interface command output', () => {
     flags: ['BROADCAST', 'MULTICAST'], link: { up: false, speed_mbps: 0, duplex: 'half' },
     offloads: { rx: [], tx: ['ipv4_cksum'] },
     stats: { ipackets: 1, opackets: 2, ibytes: 3, obytes: 4, ierrors: 5, oerrors: 6, imissed: 7, rx_nombuf: 8 },
+    ipv6: true,
+    mtu6: 1500,
+    hoplimit6: 64,
+    inet6: [
+      { addr: 'fe80::ff:fe00:2', prefixlen: 64, scopeid: 1, state: 'tentative', origin: 'linklocal', flags: ['tentative'],
+        valid_s: null, preferred_s: null },
+      { addr: '2001:db8::2', prefixlen: 64, scopeid: null, state: 'preferred', origin: 'static', flags: [], valid_s: null, preferred_s: null },
+    ],
   };
 
   it('prints a port as FreeBSD ifconfig does, with the device counters', () => {
@@ -63,12 +85,26 @@ describe('interface command output', () => {
       '\toptions=2<TXCSUM>',
       '\tether 02:00:00:00:00:02',
       '\tinet 10.77.0.2 netmask 0xffffff00 broadcast 10.77.0.255',
+      '\tinet6 fe80::ff:fe00:2%port0 prefixlen 64 tentative scopeid 0x1',
+      '\tinet6 2001:db8::2 prefixlen 64',
+      '\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>',
       '\tmedia: Ethernet autoselect (unknown speed <half-duplex>)',
       '\tstatus: no carrier',
       '\tdriver: net_tap (net_tap0)',
       '\tRX packets 1 bytes 3 errors 5 missed 7 nombuf 8',
       '\tTX packets 2 bytes 4 errors 6',
     ].join('\n'));
+  });
+
+  it('prints inet6 lines as FreeBSD ifconfig does: scope, flags, lifetimes of autoconfigured ones', () => {
+    expect(formatInet6('port1', {
+      addr: '2001:db8:1:2:ff:fe00:3', prefixlen: 64, scopeid: null, state: 'deprecated', origin: 'autoconf',
+      flags: ['deprecated', 'autoconf'], valid_s: 7200, preferred_s: 0,
+    })).toBe('\tinet6 2001:db8:1:2:ff:fe00:3 prefixlen 64 deprecated autoconf pltime 0 vltime 7200');
+    expect(formatInet6('port3', {
+      addr: 'fe80::1', prefixlen: 64, scopeid: 4, state: 'duplicated', origin: 'linklocal', flags: ['duplicated'], valid_s: null, preferred_s: null,
+    })).toBe('\tinet6 fe80::1%port3 prefixlen 64 duplicated scopeid 0x4');
+    expect(formatPort({ ...port, ipv6: false, inet6: [] })).toContain('\tinet 10.77.0.2 netmask 0xffffff00 broadcast 10.77.0.255\n\tnd6 options=9<PERFORMNUD,IFDISABLED>\n');
   });
 
   it('prints arp -a lines for every state', () => {
@@ -90,6 +126,24 @@ describe('interface command output', () => {
       'Destination   Gateway    Flags  Netif',
       '10.77.0.0/24  link#0     UC     port0',
       'default       10.77.0.1  UGS    port0',
+    ].join('\n'));
+  });
+
+  it('prints the IPv6 table as netstat -rn -6 does', () => {
+    expect(formatRoutes6([
+      { dest: '2001:db8::', prefixlen: 64, gateway: null, port: 0, flags: 'UC', expires_s: null },
+      { dest: '2001:db8:1:2::', prefixlen: 64, gateway: null, port: 1, flags: 'U1', expires_s: 3599 },
+      { dest: '::', prefixlen: 0, gateway: 'fe80::1', port: 0, flags: 'UGS', expires_s: null },
+      { dest: '::', prefixlen: 0, gateway: 'fe80::99', port: 1, flags: 'UG1', expires_s: 1799 },
+    ])).toBe([
+      'Routing tables',
+      '',
+      'Internet6:',
+      'Destination        Gateway         Flags  Netif  Expire',
+      '2001:db8::/64      link#0          UC     port0',
+      '2001:db8:1:2::/64  link#1          U1     port1  3599',
+      'default            fe80::1%port0   UGS    port0',
+      'default            fe80::99%port1  UG1    port1  1799',
     ].join('\n'));
   });
 

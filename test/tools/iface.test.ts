@@ -12,9 +12,6 @@
  * gateway's MAC (the most specific route winning) and route delete reverts; bad input fails in one
  * line with exit status 1. Both lcore modes, and a C program on ff_init (the udp_echo example).
  */
-import { execFile } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   IFACE,
@@ -30,26 +27,7 @@ import {
   waitForStats,
   type KernelPeer,
 } from '../stack/kernel-peer.js';
-import { kernelSide, startUdpEcho, waitForStack, type StackProgram } from './harness.js';
-
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(repo, 'dist/tools/cli.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ffnet -p PID args...`; resolves with its exit status and output (20 s at most). */
-function ffnet(pid: number, args: string[], timeoutMs = 20_000): Promise<Run> {
-  return new Promise((res) => {
-    execFile(process.execPath, [CLI, '-p', String(pid), ...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      res({ code, stdout, stderr });
-    });
-  });
-}
+import { ffnet, kernelSide, startUdpEcho, waitForStack, type StackProgram } from './harness.js';
 
 /** `ffnet ... --json`, expecting success. */
 async function ffnetJson<T>(pid: number, args: string[]): Promise<T> {

@@ -79,8 +79,8 @@ describe('ffnet netstat and ps', () => {
     // For people: grouped by protocol as FreeBSD's netstat -s, every counter with its description.
     const text = await cli(stack.ns, [...stack.p, 'netstat', '-s']);
     expect(text.code).toBe(0);
-    const groups = text.stdout.split('\n').filter((l) => /^[a-z]+:$/.test(l));
-    expect(groups).toEqual(['eth:', 'fault:', 'capture:', 'arp:', 'ip:', 'icmp:', 'igmp:', 'udp:', 'ctrl:', 'loop:']);
+    const groups = text.stdout.split('\n').filter((l) => /^[a-z][a-z0-9]*:$/.test(l));
+    expect(groups).toEqual(['eth:', 'fault:', 'capture:', 'arp:', 'ip:', 'ip6:', 'icmp:', 'icmp6:', 'nd6:', 'igmp:', 'mld:', 'udp:', 'ctrl:', 'loop:']);
     expect(text.stdout).toMatch(/^udp:\n\t\d+ UDP datagrams received \[udp\.rx\]$/m);
     for (const name of Object.keys(after.counters)) expect(text.stdout).toContain(`[${name}]`);
     for (const drop of DROP_COUNTERS) expect(Object.keys(after.counters)).toContain(drop);
@@ -94,6 +94,15 @@ describe('ffnet netstat and ps', () => {
     const text = await cli(stack.ns, [...stack.p, 'netstat', '-a']);
     expect(text.stdout.split('\n')[0]).toBe('Active Internet connections (including servers)');
     expect(text.stdout).toMatch(new RegExp(`^udp4\\s+\\d+\\s+\\d+\\s+\\*\\.9300\\s+\\*\\.\\*\\s+\\d+/\\d+\\s+\\d+\\s+0\\s+${stack.app.pid}/\\S+$`, 'm'));
+  });
+
+  it('-a shows a udp6 socket as udp6 with its IPv6 address', async () => {
+    stack.app.send('udp6 9301');
+    await stack.app.waitForLine(/bound6/);
+    const socks = await cliJson<Array<Record<string, unknown>>>(stack.ns, [...stack.p, 'netstat', '-a']);
+    expect(socks.find((x) => x.lport === 9301)).toMatchObject({ proto: 'udp6', local: '::1', remote: null });
+    const text = await cli(stack.ns, [...stack.p, 'netstat', '-a']);
+    expect(text.stdout).toMatch(/^udp6\s+\d+\s+\d+\s+::1\.9301\s+\*\.\*\s/m);
   });
 
   it('-i shows the port with the address, MAC and packet counts the kernel side agrees with', async () => {

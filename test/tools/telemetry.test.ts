@@ -32,9 +32,17 @@ describe('ffnet on DPDK telemetry', () => {
     await stack.ns.waitFor(async () => (await cliJson<{ counters: Record<string, number> }>(stack.ns, [...stack.p, 'netstat', '-s'])).counters['udp.delivered']! >= 3,
       'three datagrams delivered', 10_000, 200);
     await cli(stack.ns, [...stack.p, 'sysctl', '-w', 'net.inet.ip.ttl=99']);
-    const t = await telemetry('/', '/ffnet/info', '/ffnet/stats', '/ffnet/sysctl', '/ffnet/lcores', '/ffnet/lcores,0');
+    const t = await telemetry('/', '/ffnet/info', '/ffnet/stats', '/ffnet/sysctl', '/ffnet/lcores', '/ffnet/lcores,0', '/ffnet/inet6');
     expect(t.hello, `telemetry socket of ${stack.runtimeDir}`).toMatchObject({ pid: stack.app.pid });
-    expect(t['/']!['/']).toEqual(expect.arrayContaining(['/ffnet/info', '/ffnet/stats', '/ffnet/sysctl', '/ffnet/lcores']));
+    expect(t['/']!['/']).toEqual(expect.arrayContaining(['/ffnet/info', '/ffnet/stats', '/ffnet/sysctl', '/ffnet/lcores', '/ffnet/inet6']));
+    // The port's EUI-64 link-local address, as ifconfig's JSON has it.
+    const [port] = await cliJson<Array<{ inet6: Array<{ addr: string; prefixlen: number; state: string }> }>>(stack.ns, [...stack.p, 'ifconfig', 'port0']);
+    // (DAD may settle an address between the two reads: its state is one of those the stack names.)
+    const inet6 = t['/ffnet/inet6']!['/ffnet/inet6'] as Record<string, string[]>;
+    expect(Object.keys(inet6)).toEqual(['port0']);
+    expect(inet6.port0!.map((e) => e.split(' ')[0])).toEqual(port!.inet6.map((a) => `${a.addr}%port0/${a.prefixlen}`));
+    for (const e of inet6.port0!) expect(e).toMatch(/ (tentative|preferred)$/);
+    expect(port!.inet6[0]!.addr).toMatch(/^fe80::/);
     expect(t['/ffnet/info']!['/ffnet/info']).toMatchObject({ pid: stack.app.pid, program: 'tools-app.mjs', mode: 'inline', lcores: 1, ports: 1,
       control_socket: `${stack.runtimeDir}/ffnet.${stack.app.pid}.sock` });
 

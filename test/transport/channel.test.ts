@@ -30,6 +30,49 @@ describe('UdpChannel.parse', () => {
     expect(c.params.sessionId).toBeUndefined();
   });
 
+  it('parses a bracketed IPv6 endpoint (unicast over udp6) and refuses what IPv6 channels lack', () => {
+    const c = UdpChannel.parse('aeron:udp?endpoint=[::1]:40123');
+    expect(c.endpoint).toEqual({ host: '::1', port: 40123 });
+    expect(c.ipv6).toBe(true);
+    expect(c.multicast).toBe(false);
+    expect(UdpChannel.parse('aeron:udp?endpoint=[2001:db8::7]:9|mtu=1280').endpoint).toEqual({ host: '2001:db8::7', port: 9 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=10.0.0.1:9').ipv6).toBe(false);
+    expect(() => UdpChannel.parse('aeron:udp?endpoint=[::g]:40123')).toThrow(/^endpoint: "::g" is not an IPv6 address/);
+    expect(() => UdpChannel.parse('aeron:udp?endpoint=::1:40123')).toThrow(/^endpoint: /);
+    expect(() => UdpChannel.parse('aeron:udp?endpoint=[::1]:40123|interface=10.0.0.1')).toThrow(/^interface: /);
+    expect(UdpChannel.parse('aeron:udp?endpoint=[::1]:40123|interface=[::1]:0/128').localInterface).toEqual({ address: '::1', port: 0, prefixLength: 128 });
+  });
+
+  it('parses an IPv6 multicast channel: bracketed group, interface as [ADDR%SCOPE]:PORT/PREFIX', () => {
+    const c = UdpChannel.parse('aeron:udp?endpoint=[ff02::1:4001]:40456|interface=[fe80::1%port0]/64|ttl=3');
+    expect(c.ipv6).toBe(true);
+    expect(c.multicast).toBe(true);
+    expect(c.ttl).toBe(3);
+    expect(c.localInterface).toEqual({ address: 'fe80::1', scope: 'port0', port: 0, prefixLength: 64 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=[ff0e::7]:9|interface=[::1]').localInterface).toEqual({ address: '::1', port: 0, prefixLength: 128 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=[ff0e::7]:9|interface=[2001:db8::2]:4000').localInterface)
+      .toEqual({ address: '2001:db8::2', port: 4000, prefixLength: 128 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=239.1.1.1:9|interface=10.0.0.1:7/24').localInterface).toEqual({ address: '10.0.0.1', port: 7, prefixLength: 24 });
+  });
+
+  it('refuses malformed IPv6 multicast channels where Aeron does, naming the parameter', () => {
+    // Aeron's driver: "multicast data address must be odd" (the control address is data + 1).
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4000]:40456').message).toMatch(/^endpoint: .*odd/);
+    // InterfaceSearchAddress: an IPv6 search address is bracketed; its prefix is at most 128 bits.
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4001]:40456|interface=::1').param).toBe('interface');
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4001]:40456|interface=[::1]/129').param).toBe('interface');
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4001]:40456|interface=[::g]').param).toBe('interface');
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4001]:40456|interface=[fe80::1%]').param).toBe('interface');
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4001]:40456|interface=[::1]:65536').param).toBe('interface');
+    // The interface is of the endpoint's family.
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4001]:40456|interface=127.0.0.1').message).toMatch(/^interface: .*IPv6/);
+    expect(channelError('aeron:udp?endpoint=239.1.1.1:40456|interface=[::1]').message).toMatch(/^interface: .*IPv4/);
+    // SocketAddressParser: a bracketed host and a port.
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4001]').param).toBe('endpoint');
+    expect(channelError('aeron:udp?endpoint=ff02::1:4001:40456').param).toBe('endpoint');
+    expect(channelError('aeron:udp?endpoint=[ff02::1:4001]:70000').param).toBe('endpoint');
+  });
+
   it('parses every parameter', () => {
     const c = UdpChannel.parse(
       'aeron:udp?endpoint=239.1.2.3:40456|interface=10.77.0.1/24|term-length=65536|mtu=8192|fc=tagged,g:42/3|cc=cubic|session-id=-17|gtag=7|rcv-wnd=256k|ttl=4|init-term-id=-3',
@@ -70,7 +113,11 @@ describe('UdpChannel.parse', () => {
 });
 
 describe('multicast', () => {
-  it('detects 224.0.0.0/4', () => {
+  it('detects 224.0.0.0/4 and ff00::/8', () => {
+    expect(isMulticast('ff02::1:4001')).toBe(true);
+    expect(isMulticast('FF0E::1')).toBe(true);
+    expect(isMulticast('fe80::1')).toBe(false);
+    expect(isMulticast('::ffff:239.1.1.1')).toBe(false);
     expect(isMulticast('224.0.0.1')).toBe(true);
     expect(isMulticast('239.255.255.255')).toBe(true);
     expect(isMulticast('223.255.255.255')).toBe(false);
@@ -83,6 +130,13 @@ describe('multicast', () => {
     expect(c.multicast).toBe(true);
     expect(c.controlEndpoint).toEqual({ host: '224.0.1.2', port: 40456 });
     expect(UdpChannel.parse('aeron:udp?endpoint=239.9.9.253:7').controlEndpoint).toEqual({ host: '239.9.9.254', port: 7 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=[ff02::1:4001]:40456').controlEndpoint).toEqual({ host: 'ff02::1:4002', port: 40456 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=[ff0e::1:ff]:7').controlEndpoint).toEqual({ host: 'ff0e::1:0', port: 7 });
+    expect(UdpChannel.parse('aeron:udp?endpoint=[ff02::1:4001%port0]:7').controlEndpoint).toEqual({ host: 'ff02::1:4002%port0', port: 7 });
+  });
+
+  it('increments the last byte only, as Aeron does: an odd 255 wraps to 0 without a carry', () => {
+    expect(UdpChannel.parse('aeron:udp?endpoint=239.9.9.255:7').controlEndpoint).toEqual({ host: '239.9.9.0', port: 7 });
   });
 
   it('requires an odd last octet for the data group', () => {
@@ -102,6 +156,8 @@ describe('toString', () => {
     'aeron:udp?endpoint=239.1.2.3:40456|fc=tagged,g:42',
     'aeron:udp?endpoint=239.1.2.3:40456|fc=tagged,g:42/3',
     'aeron:udp?endpoint=239.1.2.3:40456|fc=max',
+    'aeron:udp?endpoint=[::1]:40123|term-length=65536',
+    'aeron:udp?endpoint=[ff02::1:4001]:40456|interface=[fe80::1%port0]:0/64|fc=min|ttl=2',
   ];
 
   it.each(canonical)('round-trips %s', (s) => {

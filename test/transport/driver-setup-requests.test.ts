@@ -39,6 +39,7 @@ function sm(receiverId: bigint, flags = 0): StatusMessage {
 describe('NetworkPublication: SETUP requests', () => {
   it.each([
     ['multicast, max flow control', 'aeron:udp?endpoint=239.7.9.1:41999|interface=127.0.0.1|fc=max'],
+    ['IPv6 multicast, max flow control', 'aeron:udp?endpoint=[ff02::7:9:1]:41999|interface=[::1]|fc=max'],
     ['unicast', 'aeron:udp?endpoint=127.0.0.1:41999'],
   ])('%s: a request is answered at the next duty though another status message arrives first', (_name, channel) => {
     const { pub, setups } = publication(channel);

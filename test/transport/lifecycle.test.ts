@@ -52,6 +52,18 @@ describe('connection', () => {
     expect(pub.counters.statusMessagesReceived).toBeGreaterThanOrEqual(1);
   });
 
+  it('connects and delivers over an IPv6 channel (aeron:udp?endpoint=[::1]:PORT, udp6 sockets)', async () => {
+    const ch = `aeron:udp?endpoint=[::1]:${20000 + Math.floor(Math.random() * 30000)}|term-length=64k`;
+    const sub = await transport().addSubscription(ch, 9);
+    const pub = await transport().addPublication(ch, 9);
+    await pub.whenConnected(3000);
+    expect(pub.localAddress.address).toBe('::');
+    expect(pub.offer(Buffer.from('over udp6'))).toBeGreaterThan(0);
+    let got = '';
+    expect(await waitFor(() => sub.poll((m) => (got = Buffer.from(m).toString())) > 0, 2000)).toBe(true);
+    expect(got).toBe('over udp6');
+  });
+
   it('tryClaim writes a message in place; abort leaves nothing to deliver', async () => {
     const ch = channel();
     const sub = await transport().addSubscription(ch, 6);

@@ -1,9 +1,12 @@
 /**
  * Multicast with three subscribers, each its own process, over the kernel (node:dgram) inside a private
- * network namespace whose loopback carries multicast: under min flow control a slow subscriber holds the
- * publisher back and every subscriber gets everything; under max the publisher runs at the pace of the
- * fastest, the fast subscribers get everything, and the slow one is left behind. With loss injected,
- * randomised NAKs repair every subscriber.
+ * network namespace, on IPv4 groups over its loopback (239.7.0.x, interface=127.0.0.1) and IPv6 groups over
+ * udp6 (ff02::7:x, interface=[fd00:7::1]/64, which the transport finds on a veth of the namespace and uses
+ * by its scope, as Aeron's driver picks an interface; Linux routes no IPv6 multicast out of lo, and a
+ * veth's multicast loopback delivers to the subscribers on the host): under min flow control a slow
+ * subscriber holds the publisher back and every subscriber gets everything; under max the publisher runs
+ * at the pace of the fastest, the fast subscribers get everything, and the slow one is left behind. With
+ * loss injected, randomised NAKs repair every subscriber.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, canCreateNamespaces } from '../../testbed/netns.js';
@@ -17,16 +20,23 @@ beforeAll(async () => {
   ns = await Netns.create('tr-mcast');
   await ns.execOk('ip', ['link', 'set', 'lo', 'multicast', 'on']);
   await ns.execOk('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+  await ns.execOk('ip', ['link', 'add', 'mc0', 'type', 'veth', 'peer', 'name', 'mc1']);
+  await ns.execOk('ip', ['-6', 'addr', 'add', 'fd00:7::1/64', 'dev', 'mc0', 'nodad']);
+  for (const dev of ['mc0', 'mc1']) await ns.execOk('ip', ['link', 'set', dev, 'up']);
 }, 30_000);
 
 afterAll(async () => {
   await ns?.destroy();
 });
 
+type Family = 'IPv4' | 'IPv6';
 let serial = 0;
-function channel(fc: string, termLength = '64k'): string {
+/** A fresh data group (odd last byte) and port of `family`, on the namespace's loopback. */
+function channel(family: Family, fc: string, termLength = '64k'): string {
   serial++;
-  return `aeron:udp?endpoint=239.7.0.${2 * serial + 1}:${41000 + serial}|interface=127.0.0.1|term-length=${termLength}|fc=${fc}`;
+  const n = 2 * serial + 1;
+  const where = family === 'IPv4' ? `239.7.0.${n}:${41000 + serial}|interface=127.0.0.1` : `[ff02::7:${n.toString(16)}]:${41000 + serial}|interface=[fd00:7::1]/64`;
+  return `aeron:udp?endpoint=${where}|term-length=${termLength}|fc=${fc}`;
 }
 
 /** A subscriber that reads 5 fragments every 10 ms: about 500 a second, 6 s for 3000 messages. */
@@ -69,9 +79,9 @@ function publisher(ch: string, count: number, extra: string[] = [], maxLength = 
   return Peer.start('pub', ['--role', 'pub', '--channel', ch, '--count', String(count), '--max-length', String(maxLength), '--lifetime-ms', '60000', '--linger-ms', '2000', ...extra], { ns });
 }
 
-describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namespace)', () => {
+describe.skipIf(!hasNetns).each<Family>(['IPv4', 'IPv6'])('%s multicast, three subscribers (node:dgram in a namespace)', (family) => {
   it('min: a slow subscriber back-pressures the publisher; all three receive everything in order', async () => {
-    const ch = channel('min');
+    const ch = channel(family, 'min');
     const count = 3000;
     // The slow one reads 20 fragments every 10 ms: about 2,000 messages a second.
     const subs = await subscribers(ch, count, [[], [], ['--slow-ms', '10', '--fragment-limit', '20']]);
@@ -88,7 +98,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
   it('max: the publisher follows the fastest; the slow subscriber is left behind and rejoins', async () => {
     // 1 MiB terms: a subscriber is left behind only when it lags the fastest by most of a term, which a
     // fast one does not even on a busy machine; ~4.5 MB of messages put the slow one several terms back.
-    const ch = channel('max', '1m');
+    const ch = channel(family, 'max', '1m');
     const count = 3000;
     const subs = await subscribers(ch, count, [[], [], SLOW]);
     const pub = publisher(ch, count, ['--after', 'stay', ...PACED_MAX], 3000);
@@ -108,7 +118,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
   }, 90_000);
 
   it('tagged: only the tagged group holds the publisher, which connects once the group has its minimum size', async () => {
-    const ch = channel('tagged,g:5/2', '1m');
+    const ch = channel(family, 'tagged,g:5/2', '1m');
     const count = 3000;
     const subs = await subscribers(ch, count, [[], [], SLOW], [`${ch}|gtag=5`, `${ch}|gtag=5`, ch]);
     const pub = publisher(ch, count, ['--after', 'stay', ...PACED_MAX], 3000);
@@ -120,7 +130,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
   }, 90_000);
 
   it('tagged: a publication is not connected while its group is below the minimum size', async () => {
-    const ch = channel('tagged,g:6/2');
+    const ch = channel(family, 'tagged,g:6/2');
     const subs = [Peer.start('tagged', ['--role', 'sub', '--channel', `${ch}|gtag=6`, '--lifetime-ms', '20000'], { ns })];
     await subs[0]!.event('ready', 10_000);
     const pub = publisher(ch, 10, ['--after', 'stay', '--lifetime-ms', '1500']);
@@ -133,7 +143,7 @@ describe.skipIf(!hasNetns)('multicast, three subscribers (node:dgram in a namesp
   it('max with 5% loss at every subscriber: randomised NAKs repair all three', async () => {
     // 1 MiB terms and a paced publisher: a subscriber repairing a loss must not fall a term behind the
     // fastest, which under max flow control would leave it behind.
-    const ch = channel('max', '1m');
+    const ch = channel(family, 'max', '1m');
     const count = 2000;
     const subs = await subscribers(ch, count, [0, 1, 2].map((i) => ['--loss', '0.05', '--seed', String(100 + i)]));
     const pub = publisher(ch, count, ['--loss', '0.05', '--seed', '7', ...PACED_MAX]);

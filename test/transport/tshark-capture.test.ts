@@ -1,8 +1,10 @@
 /**
  * Live traffic against Wireshark's Aeron dissector: a publisher and a subscriber (separate processes, in a
  * private namespace) exchange a stream with loss injected — so SETUP, DATA, PAD, heartbeats, SMs, NAKs,
- * resends, RTT measurements (cubic) and the EOS close all happen — while tcpdump captures the loopback.
- * tshark must decode every frame as Aeron without a malformed-packet mark or a warning.
+ * resends, RTT measurements (cubic) and the EOS close all happen — while tcpdump captures the loopback
+ * (IPv6 multicast: a veth of the namespace, as Linux routes no IPv6 multicast out of lo; its multicast
+ * loopback delivers to the subscriber and every datagram leaves once on the veth). tshark must decode every
+ * frame as Aeron without a malformed-packet mark or a warning.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +26,9 @@ beforeAll(async () => {
   ns = await Netns.create('tr-tshark');
   await ns.execOk('ip', ['link', 'set', 'lo', 'multicast', 'on']);
   await ns.execOk('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo']);
+  await ns.execOk('ip', ['link', 'add', 'mc0', 'type', 'veth', 'peer', 'name', 'mc1']);
+  await ns.execOk('ip', ['-6', 'addr', 'add', 'fd00:7::1/64', 'dev', 'mc0', 'nodad']);
+  for (const dev of ['mc0', 'mc1']) await ns.execOk('ip', ['link', 'set', dev, 'up']);
   dir = mkdtempSync(join(tmpdir(), 'ffnet-aeron-capture-'));
 }, 30_000);
 
@@ -36,9 +41,9 @@ afterAll(async () => {
 const FIELDS = ['frame.number', '_ws.malformed', '_ws.expert.severity', 'aeron.data.type', 'aeron.pad.type', 'aeron.heartbeat.type',
   'aeron.heartbeat.flags', 'aeron.data.flags', 'aeron.nak.type', 'aeron.sm.type', 'aeron.sm.flags', 'aeron.setup.type', 'aeron.rtt.type', 'udp.length'];
 
-async function captureExchange(name: string, channel: string, port: number): Promise<Record<string, string>[]> {
+async function captureExchange(name: string, channel: string, port: number, device = 'lo'): Promise<Record<string, string>[]> {
   const file = join(dir, `${name}.pcap`);
-  const dump = ns.spawn('tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-n', '-B', '65536', '-w', file, 'udp', 'and', 'port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dump = ns.spawn('tcpdump', ['-i', device, '-U', '--immediate-mode', '-n', '-B', '65536', '-w', file, 'udp', 'and', 'port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   await sleep(1000);
   const sub = Peer.start('sub', ['--role', 'sub', '--channel', channel, '--count', '1500', '--loss', '0.05', '--seed', '3'], { ns });
   await sub.event('ready', 10_000);
@@ -86,5 +91,10 @@ describe.skipIf(!usable)("tshark's Aeron dissector reads a live exchange", () =>
   it('multicast, 5% loss', async () => {
     const port = 42003;
     checkRows(await captureExchange('multicast', `aeron:udp?endpoint=239.7.1.1:${port}|interface=127.0.0.1|term-length=64k`, port), false);
+  }, 90_000);
+
+  it('IPv6 multicast, 5% loss', async () => {
+    const port = 42005;
+    checkRows(await captureExchange('multicast6', `aeron:udp?endpoint=[ff02::7:1:1]:${port}|interface=[fd00:7::1]/64|term-length=64k`, port, 'mc0'), false);
   }, 90_000);
 });

@@ -1,9 +1,10 @@
 /**
- * `ffnet ifconfig [portN [inet ADDR/LEN] [mtu N] [up|down]]`: the stack's ports in FreeBSD
- * ifconfig's layout (flags, options, ether, inet, media, status) plus the device's counters, and
- * changes to a port's address, MTU and state that every lcore applies before the command returns.
+ * `ffnet ifconfig [portN [inet ADDR/LEN] [inet6 ADDR [prefixlen N] [alias|-alias]] [mtu N] [up|down]]`:
+ * the stack's ports in FreeBSD ifconfig's layout (flags, options, ether, inet, inet6, nd6, media,
+ * status) plus the device's counters, and changes to a port's addresses, MTU and state that every
+ * lcore applies before the command returns.
  */
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { ToolError, type Command } from '../command.js';
 import { portId } from './host.js';
 
@@ -21,9 +22,42 @@ export interface PortEntry {
   broadcast: string;
   mtu: number;
   flags: string[];
+  /** IPv6 on the port ([portN] ipv6). */
+  ipv6: boolean;
+  /** The IPv6 link MTU and hop limit, as router advertisements may have lowered or set them. */
+  mtu6: number;
+  hoplimit6: number;
+  inet6: Inet6Entry[];
   link: { up: boolean; speed_mbps: number; duplex: string };
   offloads: { rx: string[]; tx: string[] };
   stats: Record<'ipackets' | 'opackets' | 'ibytes' | 'obytes' | 'ierrors' | 'oerrors' | 'imissed' | 'rx_nombuf', number>;
+}
+
+/** One IPv6 address of a port (stack/ctl/report.c). */
+export interface Inet6Entry {
+  addr: string;
+  prefixlen: number;
+  /** The port's interface index (from 1) for a link-local address, else null. */
+  scopeid: number | null;
+  state: 'tentative' | 'preferred' | 'deprecated' | 'duplicated';
+  origin: 'linklocal' | 'static' | 'autoconf';
+  /** FreeBSD's words: tentative, duplicated, deprecated, autoconf. */
+  flags: string[];
+  /** Seconds left; null = forever. */
+  valid_s: number | null;
+  preferred_s: number | null;
+}
+
+/** One inet6 line as FreeBSD ifconfig prints it (af_inet6.c: address, prefixlen, flags, scopeid, lifetimes). */
+export function formatInet6(port: string, a: Inet6Entry): string {
+  const scoped = a.scopeid !== null ? `${a.addr}%${port}` : a.addr;
+  const words = [`inet6 ${scoped} prefixlen ${a.prefixlen}`, ...a.flags];
+  if (a.scopeid !== null) words.push(`scopeid 0x${a.scopeid.toString(16)}`);
+  if (a.valid_s !== null || a.preferred_s !== null) {
+    const t = (s: number | null) => (s === null ? 'infty' : String(s));
+    words.push(`pltime ${t(a.preferred_s)} vltime ${t(a.valid_s)}`);
+  }
+  return `\t${words.join(' ')}`;
 }
 
 /** FreeBSD's IFF_* bits (net/if.h) for the flags the stack reports. */
@@ -45,6 +79,9 @@ export function formatPort(p: PortEntry): string {
     ...(opts.length ? [`\toptions=${optBits.toString(16)}<${opts.join(',')}>`] : []),
     `\tether ${p.mac}`,
     `\tinet ${p.inet} netmask ${hexMask(p.netmask)} broadcast ${p.broadcast}`,
+    ...p.inet6.map((a) => formatInet6(p.name, a)),
+    // FreeBSD's ND6_IFF_* bits: PERFORMNUD 0x1, IFDISABLED 0x8, AUTO_LINKLOCAL 0x20.
+    p.ipv6 ? '\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>' : '\tnd6 options=9<PERFORMNUD,IFDISABLED>',
     `\tmedia: Ethernet autoselect (${speed} <${p.link.duplex}-duplex>)`,
     `\tstatus: ${p.link.up ? 'active' : 'no carrier'}`,
     `\tdriver: ${p.driver} (${p.device})`,
@@ -54,17 +91,54 @@ export function formatPort(p: PortEntry): string {
   return lines.join('\n');
 }
 
-/** The changes after `portN`: inet ADDR/LEN, mtu N, up, down (any order, each at most once). */
+/**
+ * `inet6 ADDR [prefixlen N] [alias|-alias]` (or `inet6 ADDR/N ...`) from words[i], the word after
+ * `inet6`: the request's inet6 (ADDR/N; FreeBSD's prefix length defaults to 64) or inet6_delete (ADDR).
+ * Returns the index of the last word taken.
+ */
+function parseInet6(words: string[], i: number, once: (key: string, value: string) => void): number {
+  const v = words[i];
+  if (v === undefined) throw new ToolError('inet6 needs a value (inet6 ADDR [prefixlen N] [alias|-alias])', 2);
+  const [addr, lenText, extra] = v.split('/');
+  const prefixLen = (t: string | undefined) => {
+    if (t === undefined || !/^\d{1,3}$/.test(t) || Number(t) > 128) throw new ToolError(`bad prefix length '${t ?? ''}' (0..128)`);
+    return Number(t);
+  };
+  if (!addr || !isIPv6(addr) || addr.includes('%') || extra !== undefined) {
+    throw new ToolError(`bad address '${v}' (an IPv6 address, e.g. 2001:db8::2 prefixlen 64)`);
+  }
+  let len = lenText === undefined ? 64 : prefixLen(lenText);
+  let remove = false;
+  for (let k = i + 1; k < words.length; k++) {
+    const w = words[k];
+    if (w === 'prefixlen') {
+      len = prefixLen(words[++k]);
+    } else if (w === 'alias' || w === '-alias' || w === 'delete') {
+      remove = w !== 'alias';
+    } else {
+      break;
+    }
+    i = k;
+  }
+  if (remove) once('inet6_delete', addr);
+  else once('inet6', `${addr}/${len}`);
+  return i;
+}
+
+/** The changes after `portN`: inet ADDR/LEN, inet6 ADDR [prefixlen N] [alias|-alias], mtu N, up, down (any order, each at most once). */
 export function parseChanges(words: string[]): Record<string, string> {
   const set: Record<string, string> = {};
   const once = (key: string, value: string) => {
-    if (set[key] !== undefined) throw new ToolError(`${key === 'state' ? 'up/down' : key} given twice`, 2);
+    const what = key === 'state' ? 'up/down' : key === 'inet6_delete' ? 'inet6 -alias' : key;
+    if (set[key] !== undefined) throw new ToolError(`${what} given twice`, 2);
     set[key] = value;
   };
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     if (w === 'up' || w === 'down') {
       once('state', w);
+    } else if (w === 'inet6') {
+      i = parseInet6(words, i + 1, once);
     } else if (w === 'inet' || w === 'mtu') {
       const v = words[++i];
       if (v === undefined) throw new ToolError(`${w} needs a value (${w === 'inet' ? 'inet ADDR/LEN' : 'mtu N'})`, 2);
@@ -78,7 +152,7 @@ export function parseChanges(words: string[]): Record<string, string> {
       }
       once(w, v);
     } else {
-      throw new ToolError(`unknown parameter '${w}' (inet ADDR/LEN, mtu N, up, down)`, 2);
+      throw new ToolError(`unknown parameter '${w}' (inet ADDR/LEN, inet6 ADDR [prefixlen N] [alias|-alias], mtu N, up, down)`, 2);
     }
   }
   return set;
@@ -86,16 +160,22 @@ export function parseChanges(words: string[]): Record<string, string> {
 
 export const ifconfig: Command = {
   name: 'ifconfig',
-  summary: "show or change the stack's ports (address, MTU, up/down)",
-  usage: `ffnet ifconfig [portN [inet ADDR/LEN] [mtu N] [up|down]]
+  summary: "show or change the stack's ports (addresses, MTU, up/down)",
+  usage: `ffnet ifconfig [portN [inet ADDR/LEN] [inet6 ADDR [prefixlen N] [alias|-alias]] [mtu N] [up|down]]
 
 Without arguments, every port of the stack; with portN (N = DPDK port id, the [portN] of the
 configuration), that port. Changes apply at once, on every lcore, before the command returns:
   inet ADDR/LEN   a new address and prefix length (broadcast derived); routes through a gateway
                   that left the subnet are removed, the address is announced (gratuitous ARP)
+  inet6 ADDR [prefixlen N] [alias]
+                  adds an IPv6 address (prefix length 64 unless given; ADDR/N also works) and its
+                  on-link prefix; tentative until Duplicate Address Detection passes
+  inet6 ADDR -alias
+                  removes an IPv6 address (not the link-local one, which comes from the MAC)
   mtu N           the device's MTU and the size the stack fragments datagrams to
   up | down       a down port sends and receives nothing (eth.rx_down, eth.tx_down count it)`,
   allowPositionals: true,
+  literalWords: ['-alias'],
   async run(ctx) {
     const [name, ...words] = ctx.positionals;
     const port = name === undefined ? undefined : portId(name);

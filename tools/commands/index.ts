@@ -12,6 +12,7 @@ import { sysctl } from './sysctl.js';
 import { top } from './top.js';
 import { ifconfig } from './ifconfig.js';
 import { arp } from './arp.js';
+import { ndp } from './ndp.js';
 import { route } from './route.js';
 import { ping } from './ping.js';
 
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   ps,
   ifconfig,
   arp,
+  ndp,
   route,
   netstat,
   sysctl,

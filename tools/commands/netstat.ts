@@ -67,7 +67,7 @@ function protoStats(ctx: CommandContext, s: StatsReply): void {
 }
 
 function addr(a: string | null, port: number): string {
-  return `${a === null || a === '0.0.0.0' ? '*' : a}.${a === null && port === 0 ? '*' : port}`;
+  return `${a === null || a === '0.0.0.0' || a === '::' ? '*' : a}.${a === null && port === 0 ? '*' : port}`;
 }
 
 function sockets(ctx: CommandContext, list: SocketEntry[]): void {

@@ -2,8 +2,10 @@
  * `ffnet ping [-c N] [-s SIZE] [-i INTERVAL] [-t TTL] [-W MS] HOST`: ICMP echo requests sent by the
  * stack itself (not the kernel), one `ping` request each, printed as FreeBSD ping(8) prints them,
  * with its statistics at the end. Bounded: 4 requests unless -c says otherwise (on a terminal, until
- * interrupted, as ping users expect there).
+ * interrupted, as ping users expect there). An IPv6 HOST (fe80::1%port0 for a link-local one) is
+ * pinged over ICMPv6.
  */
+import { isIPv6Literal } from '../../posix/ipv6.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ToolError, type Command } from '../command.js';
 import { resolveHost } from './host.js';
@@ -61,14 +63,16 @@ HOST is an IPv4 address or a name in /etc/hosts.`,
     if (ctx.positionals.length !== 1) throw new ToolError('give one HOST', 2);
     const host = ctx.positionals[0]!;
     const count = intArg(ctx.values.count, 'count', 1, 1_000_000, process.stdout.isTTY ? Infinity : 4);
-    const size = intArg(ctx.values.size, 'size', 0, 65507, 56);
+    // An IPv6 literal, with %portN for a link-local one, is pinged over ICMPv6 (FreeBSD's ping -6).
+    const v6 = isIPv6Literal(host);
+    const size = intArg(ctx.values.size, 'size', 0, v6 ? 65527 : 65507, 56);
     const ttl = ctx.values.ttl === undefined ? undefined : intArg(ctx.values.ttl, 'ttl', 1, 255, 64);
     const wait = intArg(ctx.values.wait, 'wait', 1, 60000, 1000);
     const interval = ctx.values.interval === undefined ? 1 : Number(ctx.values.interval);
     if (!Number.isFinite(interval) || interval < 0.01 || interval > 3600) {
       throw new ToolError(`interval ${String(ctx.values.interval)} is out of range (0.01..3600 seconds)`);
     }
-    const addr = resolveHost(host);
+    const addr = v6 ? host : resolveHost(host);
     const client = await ctx.connect();
     let stop = false;
     const onInt = () => { stop = true; };
@@ -85,7 +89,7 @@ HOST is an IPv4 address or a name in /etc/hosts.`,
           const r = await client.request<PingReply>('ping', { addr, seq: seq % 65536, size, timeout_ms: wait, ttl }, wait + 1000);
           replies.push(r);
           const time = r.rtt_us === null ? '' : ` time=${(r.rtt_us / 1000).toFixed(3)} ms`;
-          if (!ctx.json) ctx.out(`${r.bytes + 8} bytes from ${r.from}: icmp_seq=${r.seq} ttl=${r.ttl}${time}`);
+          if (!ctx.json) ctx.out(`${r.bytes + 8} bytes from ${r.from}: icmp_seq=${r.seq} ${v6 ? 'hlim' : 'ttl'}=${r.ttl}${time}`);
         } catch (e) {
           const code = e instanceof ToolError ? e.code : undefined;
           if (code !== 'ETIMEDOUT' && code !== 'EHOSTDOWN') throw e;

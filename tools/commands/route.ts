@@ -1,7 +1,7 @@
 /**
- * `ffnet route [show | add default GW | add NET/LEN GW | delete NET/LEN]`: the stack's routing
- * table in FreeBSD netstat -rn's layout, and static routes added and deleted at run time
- * (longest-prefix match: the most specific route wins).
+ * `ffnet route [-6] [show | add default GW | add NET/LEN GW | delete NET/LEN]`: the stack's routing
+ * table in FreeBSD netstat -rn's layout (with -6, the Internet6 one), and static routes added and
+ * deleted at run time (longest-prefix match: the most specific route wins).
  */
 import { isIPv4 } from 'node:net';
 import { ToolError, type Command } from '../command.js';
@@ -28,6 +28,30 @@ export function formatRoutes(routes: RouteEntry[]): string {
   return `Routing tables\n\nInternet:\n${table(['Destination', 'Gateway', 'Flags', 'Netif'], rows)}`;
 }
 
+/** One IPv6 route as `route6.list` returns it (stack/ctl/iface_cmds.c). */
+export interface Route6Entry {
+  dest: string;
+  prefixlen: number;
+  /** The router (a default route), null for an on-link prefix. */
+  gateway: string | null;
+  port: number;
+  flags: string;
+  /** Seconds left (learned from a router advertisement); null = forever. */
+  expires_s: number | null;
+}
+
+/** The IPv6 table as `netstat -rn -6` prints its Internet6 section; a link-local router carries its %portN. */
+export function formatRoutes6(routes: Route6Entry[]): string {
+  const rows = routes.map((r) => [
+    r.prefixlen === 0 ? 'default' : `${r.dest}/${r.prefixlen}`,
+    r.gateway === null ? `link#${r.port}` : /^fe[89ab]/i.test(r.gateway) ? `${r.gateway}%port${r.port}` : r.gateway,
+    r.flags,
+    `port${r.port}`,
+    r.expires_s === null ? '' : String(r.expires_s),
+  ]);
+  return `Routing tables\n\nInternet6:\n${table(['Destination', 'Gateway', 'Flags', 'Netif', 'Expire'], rows)}`;
+}
+
 /** NET/LEN or default, checked for its shape (the stack checks the rest). */
 function destination(s: string | undefined): string {
   if (s === 'default') return s;
@@ -47,10 +71,20 @@ export const route: Command = {
   add default GW      the default route via GW (a neighbour on a port's subnet)
   add NET/LEN GW      a static route to NET/LEN via GW
   delete NET/LEN      removes a static route (delete default: the default route)
-Flags: U up, G via a gateway, S static, C a port's connected subnet.`,
+  -6, --inet6         the IPv6 table (show only): on-link prefixes, longest first, then default
+                      routers (gateway6, and those router advertisements named, with their lifetime)
+Flags: U up, G via a gateway, S static, C a port's connected subnet (or an address's prefix),
+1 learned from a router advertisement.`,
+  options: { inet6: { type: 'boolean', short: '6' } },
   allowPositionals: true,
   async run(ctx) {
     const [verb = 'show', ...args] = ctx.positionals;
+    if (ctx.values.inet6) {
+      if (verb !== 'show' || args.length) throw new ToolError('-6 shows the IPv6 table: route -6 [show]', 2);
+      const routes = await (await ctx.connect()).request<Route6Entry[]>('route6.list');
+      ctx.out(ctx.json ? JSON.stringify(routes) : formatRoutes6(routes));
+      return 0;
+    }
     if (verb === 'show') {
       if (args.length) throw new ToolError('show takes no arguments', 2);
       const routes = await (await ctx.connect()).request<RouteEntry[]>('route.list');

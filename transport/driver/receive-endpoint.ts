@@ -3,9 +3,9 @@
  * subscribed on the channel, hands each to the stream's receiver by stream id, and sends the receivers'
  * status messages, NAKs, RTT requests and ERR frames.
  *
- * Unicast: the socket binds the channel's endpoint address and port. Multicast: it binds the port (shared
- * with other receivers on the host) and joins the data group on the channel's interface; control frames go
- * to the control group.
+ * Unicast: the socket binds the channel's endpoint address and port. Multicast (either family): it binds the
+ * port (shared with other receivers on the host) and joins the data group on the channel's interface;
+ * control frames go to the control group.
  *
  * After each received datagram (or each batch, with ffnet/dgram's batch API) the endpoint tells the
  * transport which streams got data, so subscriptions can signal 'readable' and the transport can run the
@@ -16,7 +16,7 @@ import { DataField } from '../wire/data.js';
 import { readInt32 } from '../wire/header.js';
 import { FrameType, RttFlags, WireError, decodeRttMeasurement, decodeSetup } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
-import { ChannelSocket, openChannelSocket, type SocketSizing } from './channel-socket.js';
+import { ChannelSocket, joinChannelGroup, openChannelSocket, type SocketSizing } from './channel-socket.js';
 import { bindSocket, type DatagramModule, type DatagramSocket } from './socket.js';
 import type { StreamReceiver } from './stream-receiver.js';
 
@@ -38,18 +38,14 @@ export class ReceiveEndpoint extends ChannelSocket {
     super(socket, counters, 32);
   }
 
-  /** Opens the socket for `channel`; `address` is the endpoint host resolved to an IPv4 literal. */
+  /** Opens the socket for `channel`; `address` is the endpoint host resolved to an IP literal. */
   static async open(
     key: string, channel: UdpChannel, address: string, dgram: DatagramModule, sizing: SocketSizing, counters: TransportCounters,
     listener: ReceiveListener,
   ): Promise<ReceiveEndpoint> {
-    const ifaceAddress = channel.params.interface?.split(/[:/]/)[0];
     const socket = await openChannelSocket(dgram, channel, sizing, async (s) => {
       if (channel.multicast) {
-        await bindSocket(s, channel.endpoint.port, '0.0.0.0');
-        s.addMembership(address, ifaceAddress);
-        if (ifaceAddress !== undefined) s.setMulticastInterface(ifaceAddress);
-        s.setMulticastLoopback(true);
+        await joinChannelGroup(s, channel, address);
       } else {
         await bindSocket(s, channel.endpoint.port, address);
       }

@@ -4,9 +4,10 @@
  * receivers send back, handing each to its publication by session and stream id.
  *
  * Unicast: the socket binds to the channel's `interface` (or any address) on an ephemeral port; receivers
- * answer to the address the data came from. Multicast: the socket binds the channel's port, joins the
- * control group (data group + 1) where receivers send their control frames, and sends to the data group with
- * the channel's TTL, looping back so receivers on the same host hear it.
+ * answer to the address the data came from. Multicast (IPv4 or IPv6, one path with the family's wildcard
+ * and interface form): the socket binds the channel's port, joins the control group (data group + 1) where
+ * receivers send their control frames, and sends to the data group with the channel's TTL (IPv6's hop
+ * limit), looping back so receivers on the same host hear it.
  *
  * With ffnet/dgram's batch API, the data datagrams of one sender pass leave in one sendBatch() call.
  */
@@ -15,7 +16,7 @@ import { readInt32 } from '../wire/header.js';
 import { FrameType, WireError, decodeError, decodeNak, decodeRttMeasurement, decodeStatusMessage, RttFlags } from '../wire/frames.js';
 import type { TransportCounters } from './counters.js';
 import type { NetworkPublication } from './network-publication.js';
-import { ChannelSocket, openChannelSocket, type SocketSizing } from './channel-socket.js';
+import { ChannelSocket, anyAddress, joinChannelGroup, socketInterface, openChannelSocket, type SocketSizing } from './channel-socket.js';
 import { bindSocket, hasBatchApi, type DatagramModule, type DatagramSocket, type OutgoingDatagram } from './socket.js';
 
 /** A publication channel's socket and the publications on it. */
@@ -36,21 +37,17 @@ export class SendEndpoint extends ChannelSocket {
     this.useBatch = hasBatchApi(socket);
   }
 
-  /** Opens the socket for `channel`; `address` is the endpoint host already resolved to an IPv4 literal. */
+  /** Opens the socket for `channel`; `address` is the endpoint host already resolved to an IP literal. */
   static async open(
     key: string, channel: UdpChannel, address: string, dgram: DatagramModule, sizing: SocketSizing, counters: TransportCounters,
   ): Promise<SendEndpoint> {
-    const iface = channel.params.interface?.split(/[:/]/);
-    const ifaceAddress = iface?.[0];
     const socket = await openChannelSocket(dgram, channel, sizing, async (s) => {
       if (channel.multicast) {
-        await bindSocket(s, channel.endpoint.port, '0.0.0.0');
-        s.addMembership(channel.controlEndpoint!.host, ifaceAddress);
-        if (ifaceAddress !== undefined) s.setMulticastInterface(ifaceAddress);
+        await joinChannelGroup(s, channel, channel.controlEndpoint!.host);
         s.setMulticastTTL(channel.ttl);
-        s.setMulticastLoopback(true);
       } else {
-        await bindSocket(s, iface?.[1] !== undefined ? Number(iface[1]) : 0, ifaceAddress ?? '0.0.0.0');
+        const local = channel.localInterface;
+        await bindSocket(s, local?.port ?? 0, local === undefined ? anyAddress(channel) : socketInterface(channel)!);
       }
     });
     return new SendEndpoint(key, socket, { address, port: channel.endpoint.port }, counters);

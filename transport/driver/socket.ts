@@ -46,7 +46,7 @@ export interface DatagramSocket {
 
 /** Options the transport passes to `createSocket`. */
 export interface SocketRequest {
-  type: 'udp4';
+  type: 'udp4' | 'udp6';
   reuseAddr?: boolean;
   recvBufferSize?: number;
   sendBufferSize?: number;

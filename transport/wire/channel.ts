@@ -1,12 +1,18 @@
 /**
  * Aeron UDP channel strings: `aeron:udp?endpoint=HOST:PORT|interface=ADDR|term-length=…|mtu=…|
  * fc=…|cc=…|session-id=…|gtag=…|rcv-wnd=…|ttl=…|init-term-id=…`. Parameters follow the `?` as `key=value` pairs separated by `|`.
+ * HOST is an IPv4 address, a host name, or a bracketed IPv6 address (`[::1]:40123`); a multicast group
+ * of either family (`239.7.0.1:40456`, `[ff02::1:4001]:40456`) with `interface=` written as Aeron's
+ * InterfaceSearchAddress: `ADDR[:PORT][/PREFIX]`, an IPv6 ADDR bracketed and optionally scoped
+ * (`[fe80::1%port0]/64`).
  *
  * `UdpChannel.parse` validates every parameter and throws `ChannelError` naming the one at fault;
  * `toString()` writes the parameters that were given, in a fixed order, so parse → toString → parse
  * is the identity. Defaults (term length 16 MiB, MTU 1408, fc=max, cc=static) are applied by the
  * getters, not written back.
  */
+import { isIPv6 } from 'node:net';
+import { ipv6Bytes, ipv6Text, isIPv6Literal } from '../../posix/ipv6.js';
 import { TERM_DEFAULT_LENGTH, positionBitsToShift } from './position.js';
 
 /** MTU when a channel does not set one. */
@@ -27,9 +33,21 @@ export class ChannelError extends Error {
 
 /** A host and port. */
 export interface Endpoint {
-  /** An IPv4 dotted quad or a host name. */
+  /** An IPv4 dotted quad, an IPv6 address (without brackets) or a host name. */
   host: string;
   port: number;
+}
+
+/** A channel's `interface=` parameter: the local address, its IPv6 scope, port and prefix length. */
+export interface LocalInterface {
+  /** An IPv4 dotted quad or an IPv6 address (without brackets or scope). */
+  address: string;
+  /** The IPv6 scope (`%name`), when given. */
+  scope?: string;
+  /** The local port (0: any). */
+  port: number;
+  /** The prefix length matching the host's interface addresses (default: the whole address). */
+  prefixLength: number;
 }
 
 /** Flow control on a multicast sender. */
@@ -48,7 +66,7 @@ export type CongestionControl = 'static' | 'cubic';
 /** The parameters of a UDP channel as written; absent ones take their defaults. */
 export interface UdpChannelParams {
   endpoint: Endpoint;
-  /** The local interface: an IPv4 address, optionally with `:PORT` and `/PREFIX`. */
+  /** The local interface: `ADDR[:PORT][/PREFIX]`, an IPv6 ADDR as `[ADDR%SCOPE]` (see LocalInterface). */
   interface?: string;
   termLength?: number;
   mtu?: number;
@@ -147,21 +165,34 @@ export class UdpChannel {
     return this.params.endpoint;
   }
 
-  /** True when the endpoint is an IPv4 multicast group (224.0.0.0/4). */
+  /** True when the endpoint is an IPv6 address: the channel's sockets are udp6. */
+  get ipv6(): boolean {
+    return isIPv6(this.params.endpoint.host);
+  }
+
+  /** True when the endpoint is a multicast group (224.0.0.0/4 or ff00::/8). */
   get multicast(): boolean {
     return isMulticast(this.params.endpoint.host);
   }
 
   /**
-   * Where SMs and NAKs go for a multicast channel: the data group + 1, same port (the data group's
-   * last octet is odd, so this stays in the same /24). Undefined for unicast, where they go to the
-   * sender's source address.
+   * Where SMs and NAKs go for a multicast channel: the data group with its last byte + 1, same port, as
+   * Aeron's driver computes it for both families (the last byte is odd; 255 wraps to 0 without a carry),
+   * with the group's IPv6 scope.
+   * Undefined for unicast, where they go to the sender's source address.
    */
   get controlEndpoint(): Endpoint | undefined {
     if (!this.multicast) return undefined;
-    const octets = this.params.endpoint.host.split('.').map(Number);
-    octets[3] = (octets[3] ?? 0) + 1;
-    return { host: octets.join('.'), port: this.params.endpoint.port };
+    const bytes = addressBytes(this.params.endpoint.host) as Uint8Array;
+    bytes[bytes.length - 1] = (bytes.at(-1) as number) + 1;
+    const { host, port } = this.params.endpoint;
+    const scope = host.includes('%') ? host.slice(host.indexOf('%')) : '';
+    return { host: bytes.length === 4 ? bytes.join('.') : `${ipv6Text(bytes, 0)}${scope}`, port };
+  }
+
+  /** The `interface=` parameter parsed, or undefined when absent. */
+  get localInterface(): LocalInterface | undefined {
+    return this.params.interface === undefined ? undefined : (parseInterface(this.params.interface) as LocalInterface);
   }
 
   /** Term length in bytes (default 16 MiB). */
@@ -195,7 +226,8 @@ export class UdpChannel {
    */
   toString(): string {
     const p = this.params;
-    const parts = [`endpoint=${p.endpoint.host}:${p.endpoint.port}`];
+    const host = isIPv6(p.endpoint.host) ? `[${p.endpoint.host}]` : p.endpoint.host;
+    const parts = [`endpoint=${host}:${p.endpoint.port}`];
     if (p.interface !== undefined) parts.push(`interface=${p.interface}`);
     if (p.termLength !== undefined) parts.push(`term-length=${p.termLength}`);
     if (p.mtu !== undefined) parts.push(`mtu=${p.mtu}`);
@@ -210,28 +242,52 @@ export class UdpChannel {
   }
 }
 
-/** True for an IPv4 dotted quad in 224.0.0.0/4. */
+/** True for an IPv4 dotted quad in 224.0.0.0/4 or an IPv6 address in ff00::/8. */
 export function isMulticast(host: string): boolean {
   const m = IPV4.exec(host);
-  return m !== null && Number(m[1]) >= 224 && Number(m[1]) <= 239;
+  if (m !== null) return Number(m[1]) >= 224 && Number(m[1]) <= 239;
+  return ipv6Bytes(host)?.[0] === 0xff;
+}
+
+/** The bytes of an IPv4 or IPv6 literal (network order), or undefined for a host name. */
+function addressBytes(host: string): Uint8Array | undefined {
+  return isIpv4(host) ? Uint8Array.from(host.split('.').map(Number)) : ipv6Bytes(host);
+}
+
+/**
+ * `ADDR[:PORT][/PREFIX]` as Aeron's InterfaceSearchAddress reads it: an IPv4 ADDR bare, an IPv6 one in
+ * brackets with an optional `%scope` (Aeron's scope characters); undefined when malformed.
+ */
+function parseInterface(value: string): LocalInterface | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)(?:%([\w.~-]+))?\]|([^:/[\]%]+))(?::(\d{1,5}))?(?:\/(\d{1,3}))?$/.exec(value);
+  if (m === null) return undefined;
+  const v6 = m[1] !== undefined;
+  const address = (v6 ? m[1] : m[3]) as string;
+  const port = m[4] === undefined ? 0 : Number(m[4]);
+  const prefixLength = m[5] === undefined ? (v6 ? 128 : 32) : Number(m[5]);
+  if (!(v6 ? isIPv6Literal(address) : isIpv4(address)) || port > 65535 || prefixLength > (v6 ? 128 : 32)) return undefined;
+  return { address, ...(m[2] !== undefined && { scope: m[2] }), port, prefixLength };
 }
 
 function validate(p: UdpChannelParams): UdpChannelParams {
   const { host, port } = p.endpoint;
-  if (!isIpv4(host) && (IPV4.test(host) || !HOSTNAME.test(host))) {
-    throw new ChannelError('endpoint', `${JSON.stringify(host)} is not an IPv4 address or host name`);
+  const v6 = isIPv6(host);
+  if (!v6 && !isIpv4(host) && (IPV4.test(host) || !HOSTNAME.test(host))) {
+    throw new ChannelError('endpoint', `${JSON.stringify(host)} is not an IPv4 address, [IPv6 address] or host name`);
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ChannelError('endpoint', `port ${port} is not in 1–65535`);
-  // The control address is the data group + 1, which must stay inside the group's /24.
-  if (isMulticast(host) && Number(host.split('.')[3]) % 2 !== 1) {
-    throw new ChannelError('endpoint', `multicast data group ${host} must have an odd last octet`);
+  // The control address is the data group with its last byte + 1 (Aeron: "multicast data address must be odd").
+  if (isMulticast(host) && ((addressBytes(host) as Uint8Array).at(-1) as number) % 2 !== 1) {
+    throw new ChannelError('endpoint', `multicast data group ${host} must have an odd last byte`);
   }
   if (p.interface !== undefined) {
-    const m = /^([^:/]+)(?::(\d{1,5}))?(?:\/(\d{1,2}))?$/.exec(p.interface);
-    const ifPort = m?.[2] === undefined ? 0 : Number(m[2]);
-    const prefix = m?.[3] === undefined ? 32 : Number(m[3]);
-    if (m === null || !isIpv4(m[1] ?? '') || ifPort > 65535 || prefix > 32) {
-      throw new ChannelError('interface', `${JSON.stringify(p.interface)} is not ADDR[:PORT][/PREFIX] with an IPv4 ADDR`);
+    const local = parseInterface(p.interface);
+    if (local === undefined) {
+      throw new ChannelError('interface', `${JSON.stringify(p.interface)} is not ADDR[:PORT][/PREFIX] (an IPv4 ADDR, or [IPv6 ADDR%SCOPE])`);
+    }
+    // A host name endpoint is resolved later; a literal one fixes the sockets' family.
+    if ((v6 || isIpv4(host)) && isIPv6(local.address) !== v6) {
+      throw new ChannelError('interface', `${JSON.stringify(p.interface)} is not an ${v6 ? 'IPv6' : 'IPv4'} address, as the endpoint is`);
     }
   }
   if (p.termLength !== undefined) {
@@ -283,9 +339,18 @@ function isIpv4(s: string): boolean {
 }
 
 function parseEndpoint(value: string): Endpoint {
+  // An IPv6 literal is bracketed, as in URIs (RFC 3986 §3.2.2) and Aeron: [::1]:40123.
+  const v6 = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value);
+  if (v6) {
+    if (!isIPv6(v6[1] as string)) throw new ChannelError('endpoint', `${JSON.stringify(v6[1])} is not an IPv6 address`);
+    return { host: v6[1] as string, port: Number(v6[2]) };
+  }
   const colon = value.lastIndexOf(':');
   if (colon <= 0 || !/^\d{1,5}$/.test(value.slice(colon + 1))) {
     throw new ChannelError('endpoint', `${JSON.stringify(value)} is not HOST:PORT`);
+  }
+  if (value.slice(0, colon).includes(':')) {
+    throw new ChannelError('endpoint', `${JSON.stringify(value)}: an IPv6 address is written in brackets, [ADDR]:PORT`);
   }
   return { host: value.slice(0, colon), port: Number(value.slice(colon + 1)) };
 }

@@ -1,0 +1,43 @@
+/**
+ * The sysctl values a configuration without a [sysctl] section gets, as the config suites expect them
+ * written out (config-parse's defaults, config-eal's native mapping): one table, so that a new
+ * sysctl or default is stated once.
+ */
+export const SYSCTL_DEFAULTS: Readonly<Record<string, number>> = {
+  'net.link.ether.inet.max_age': 1200,
+  'net.link.ether.inet.maxtries': 5,
+  'net.link.ether.inet.maxhold': 16,
+  'net.link.ether.inet.rexmit_ms': 1000,
+  'net.link.ether.inet.max_entries': 768,
+  'net.inet6.icmp6.nd6_max_age': 1200,
+  'net.inet6.icmp6.nd6_retrans_ms': 1000,
+  'net.inet6.icmp6.nd6_maxqueuelen': 16,
+  'net.inet.ip.ttl': 64,
+  'net.inet.icmp.icmplim': 200,
+  'net.inet.ip.portrange.first': 49152,
+  'net.inet.ip.portrange.last': 65535,
+  'net.inet.ip.maxfragpackets': 64,
+  'net.inet.ip.maxfragsperpacket': 64,
+  'net.inet.ip.maxfragbytes': 4194304,
+  'net.inet.ip.fragttl': 30000,
+  'net.inet6.ip6.fragttl': 60000,
+  'net.inet.igmp.default_version': 3,
+  'net.inet6.mld.version': 2,
+  'kern.ipc.maxsockbuf': 425984,
+  'net.inet.udp.recvmbufs': 0,
+  'net.inet.udp.tx_csum_offload': 1,
+  'net.inet6.ip6.hlim': 64,
+  'net.inet6.ip6.dad_count': 1,
+  'net.inet6.ip6.accept_rtadv': 1,
+  'net.inet6.ip6.v6only': 0,
+  'net.inet6.icmp6.errppslimit': 100,
+  'net.inet6.icmp6.nd6_maxnudhint': 0,
+  'net.inet6.icmp6.nd6_prune': 1,
+  'net.inet6.icmp6.nd6_delay': 5,
+  'net.inet6.icmp6.nd6_umaxtries': 3,
+  'net.inet6.icmp6.nd6_mmaxtries': 3,
+  'dev.fault.rx_drop_ppm': 0,
+  'dev.fault.rx_dup_ppm': 0,
+  'dev.fault.rx_reorder_ppm': 0,
+  'dev.fault.seed': 1,
+};
