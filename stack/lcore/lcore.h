@@ -304,6 +304,10 @@ void ffs_lcore_wake(struct ffs_lcore *lc);
 
 /** One turn of the loop: control, peers, loopback, RX on every port, timers, TX flush. */
 unsigned ffs_lcore_turn(struct ffs_lcore *lc);
+/** Runs the lcore's protocol timers at lc->now: ARP and ND retries and aging, reassembly expiry,
+ *  IGMP and MLD reports, router advertisement lifetimes. The loop calls it TICKS_PER_SECOND times a
+ *  second; tests and the fuzzer call it after moving lc->now on. */
+void ffs_lcore_timers(struct ffs_lcore *lc);
 
 /** Inline: takes lc's turn lock unless a thread holds it (false then). Pair with ffs_lcore_unlock. */
 bool ffs_lcore_trylock(struct ffs_lcore *lc);

@@ -206,6 +206,15 @@ static void watch_links(struct ffs_lcore *lc)
 	}
 }
 
+void ffs_lcore_timers(struct ffs_lcore *lc)
+{
+	arp_tick(lc);
+	nd6_tick(lc);
+	ip_reasm_tick(lc);
+	igmp_tick(lc);
+	ra6_tick(lc);
+}
+
 /**
  * Lcore 0, every tick, for devices that do not resume by themselves (net_tap, phy/port.c): one whose
  * rx_nombuf grew failed to refill its receive ring. Once the counter has stopped growing and the pool
@@ -437,13 +446,9 @@ static unsigned turn(struct ffs_lcore *lc)
 	udp_signal_flush(lc);
 
 	if (lc->now >= lc->next_tick) {
-		arp_tick(lc);
-		nd6_tick(lc);
-		ip_reasm_tick(lc);
-		igmp_tick(lc);
+		ffs_lcore_timers(lc);
 		if (lc->index == 0)
 			watch_rx_starvation(lc);
-		ra6_tick(lc);
 		lc->next_tick = lc->now + st->tsc_hz / TICKS_PER_SECOND;
 	}
 
