@@ -199,7 +199,8 @@ static uint8_t port_mode(struct ffs_lcore *lc, struct igmp_host *h, const struct
 				g->mode_change = false;
 				g->n_allow = g->n_block = 0;
 			}
-			collect(h);
+			/* Groups left with nothing to send are freed by the caller's collect (the tick's,
+			 * the state change's), never here: a caller may be holding one. */
 		}
 		p->mode = mode;
 	}

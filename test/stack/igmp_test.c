@@ -500,6 +500,32 @@ TEST(v2_querier_switches_to_compatibility_mode)
 	reset(base);
 }
 
+/* A leave that finds the Older Version Querier Present timer run out switches the port back to v3
+ * (cancelling pending retransmissions) while the group it leaves is no longer a member: the group
+ * stays until its leave report has been sent and retransmitted, not freed under the leave. */
+TEST(a_leave_when_the_older_querier_timer_ran_out_is_reported_twice)
+{
+	setup();
+	unsigned base = ffs_stack_mempool_in_use(st);
+	join(GROUP);
+	sent();
+	query(2, 0, 10, NULL, 0);
+	CHECK_EQ_INT(tick_after(1000), 1);
+	CHECK_EQ_INT(outs[0].igmp.type, IGMP_V2_MEMBERSHIP_REPORT);
+	advance_ms(252000); /* no tick: the leave is the first to see the timer ended */
+	leave(GROUP);
+	struct igmpv3_record_repr rec;
+	CHECK_EQ_INT(sent(), 1);
+	record(0, 0, &rec);
+	CHECK_EQ_INT(rec.type, IGMPV3_CHANGE_TO_INCLUDE_MODE);
+	CHECK_EQ_INT(rec.group, GROUP);
+	CHECK_EQ_INT(tick_after(1000), 1);
+	record(0, 0, &rec);
+	CHECK_EQ_INT(rec.type, IGMPV3_CHANGE_TO_INCLUDE_MODE);
+	CHECK_EQ_INT(tick_after(1000), 0);
+	reset(base);
+}
+
 TEST(v2_report_suppression)
 {
 	setup();
