@@ -124,15 +124,19 @@ sockaddr_storage MakeSockaddr(const Napi::Value &addr, const Napi::Value &port_v
 	uint16_t port = htons(static_cast<uint16_t>(port_value.As<Napi::Number>().Uint32Value()));
 	auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
 	*len = 0;
-	if (ParseAddr(addr, &sin->sin_addr)) {
+	// The text is read out of V8 once: a number or a text without ':' is IPv4, anything else IPv6.
+	std::string text;
+	if (addr.IsString())
+		text = addr.As<Napi::String>().Utf8Value();
+	if (addr.IsString() ? text.find(':') == std::string::npos && inet_pton(AF_INET, text.c_str(), &sin->sin_addr) == 1
+			    : ParseAddr(addr, &sin->sin_addr)) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = port;
 		*len = sizeof(sockaddr_in);
 		return ss;
 	}
-	if (!addr.IsString())
+	if (!addr.IsString() || text.find(':') == std::string::npos)
 		return ss;
-	std::string text = addr.As<Napi::String>().Utf8Value();
 	auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
 	size_t pct = text.find('%');
 	if (pct != std::string::npos) {

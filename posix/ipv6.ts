@@ -67,6 +67,30 @@ export function ipv6Text(bytes: Uint8Array, at: number): string {
   return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
 }
 
+const TEXT_SLOTS = 256;
+const textBytes = new Uint8Array(TEXT_SLOTS * 16);
+const texts: Array<string | undefined> = new Array<string | undefined>(TEXT_SLOTS);
+
+/**
+ * ipv6Text through a direct-mapped cache of the last 256 distinct addresses: a receiver hears the
+ * same few sources again and again, and comparing 16 bytes costs far less than writing the text.
+ */
+export function ipv6TextCached(bytes: Uint8Array, at: number): string {
+  const slot = ((bytes[at + 15] as number) ^ ((bytes[at + 14] as number) << 3) ^ ((bytes[at + 13] as number) << 5) ^
+    (bytes[at + 7] as number)) & (TEXT_SLOTS - 1);
+  const base = slot * 16;
+  let text = texts[slot];
+  if (text !== undefined) {
+    let i = 0;
+    while (i < 16 && textBytes[base + i] === bytes[at + i]) i++;
+    if (i === 16) return text;
+  }
+  text = ipv6Text(bytes, at);
+  textBytes.set(bytes.subarray(at, at + 16), base);
+  texts[slot] = text;
+  return text;
+}
+
 /** An IPv6 literal with an optional `%scope` (what libuv's uv_ip6_addr parses). */
 export function isIPv6Literal(address: string): boolean {
   const pct = address.indexOf('%');

@@ -32,7 +32,7 @@
 import { constants as osConstants } from 'node:os';
 import { Stack, type StackAttachment } from '../index.js';
 import { addonUnavailable, DGRAM_COPIED, DGRAM_V6, loadAddon, posixBinding, type NativePosix, type NativeZcReceiver } from '../native/index.js';
-import { ipv6Text, withScopeId } from '../posix/ipv6.js';
+import { ipv6TextCached, isIPv6Literal, withScopeId } from '../posix/ipv6.js';
 
 /** The ff_* binding: the hot paths (send, receive) call it directly, skipping FfError. */
 export const binding: NativePosix = posixBinding();
@@ -93,6 +93,22 @@ export function scoped(ip: string): string {
   return ip.includes('%') ? withScopeId(ip, Stack.current()?.ports().length ?? 0) : ip;
 }
 
+const checkedDestinations = new Map<string, boolean>();
+
+/**
+ * A udp6 send's destination as the ff_* calls take it (scoped), or -1 when it is no IPv6 literal;
+ * whether a text is a literal is remembered for the last 4096 destinations (a sender sends to few).
+ */
+export function destination6(ip: string): string | -1 {
+  let ok = checkedDestinations.get(ip);
+  if (ok === undefined) {
+    if (checkedDestinations.size >= 4096) checkedDestinations.clear();
+    ok = isIPv6Literal(ip);
+    checkedDestinations.set(ip, ok);
+  }
+  return ok ? scoped(ip) : -1;
+}
+
 /** This thread's handle on the stack dpdk sockets run on: attached or started (unref'd) if it has none yet. */
 function ensureStack(): Stack {
   const current = Stack.current();
@@ -137,7 +153,7 @@ export function source4(desc: Uint32Array, d: number): string {
 export function source6(desc: Uint32Array, d: number, bytes: Uint8Array, copied: Uint8Array): string {
   const word = desc[d + 3] as number;
   if (!(word & DGRAM_V6)) return `::ffff:${addressString(desc[d + 2] as number)}`;
-  const text = ipv6Text(word & DGRAM_COPIED ? copied : bytes, (desc[d] as number) - (desc[d + 2] as number));
+  const text = ipv6TextCached(word & DGRAM_COPIED ? copied : bytes, (desc[d] as number) - (desc[d + 2] as number));
   const scope = word >>> 24;
   return scope ? `${text}%port${scope - 1}` : text;
 }

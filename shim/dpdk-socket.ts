@@ -25,7 +25,7 @@ import { ipv4Number, sendQueued } from '../posix/send.js';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
 import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
-import { binding, dgramIo, scoped, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
+import { binding, destination6, dgramIo, scoped, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
 import { isIPv6Literal } from '../posix/ipv6.js';
 import { DpdkOptions } from './dpdk-options.js';
 import {
@@ -484,7 +484,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (port) {
       // libuv: a destination on a connected socket is EISCONN; family mismatches are EINVAL.
       let dest: number | string = -1;
-      if (!connected && ip) dest = this.type === 'udp4' ? ipv4Number(ip) : isIPv6Literal(ip) ? scoped(ip) : -1;
+      if (!connected && ip) dest = this.type === 'udp4' ? ipv4Number(ip) : destination6(ip);
       rc = connected ? -E.EISCONN : dest === -1 ? -E.EINVAL : binding.sendto(this.fd, data, 0, dest, (port as number) & 0xffff);
     } else {
       rc = connected ? binding.sendto(this.fd, data, 0, null, 0) : -E.EDESTADDRREQ;

@@ -7,7 +7,7 @@
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../config/index.js';
-import { ipv6Bytes, ipv6Text, isIPv6Literal, scopeIdOf, withScopeId } from '../../posix/ipv6.js';
+import { ipv6Bytes, ipv6Text, ipv6TextCached, isIPv6Literal, scopeIdOf, withScopeId } from '../../posix/ipv6.js';
 
 const hex = (b: Uint8Array | undefined): string | undefined => (b ? Buffer.from(b).toString('hex') : undefined);
 
@@ -45,6 +45,25 @@ describe('posix/ipv6.ts', () => {
     expect(ipv6Text(ipv6Bytes(address)!, 0)).toBe(address);
     r.close();
     s.close();
+  });
+
+  it('caches texts by the 16 bytes: addresses that share a slot never get each other\'s text', () => {
+    // Addresses differing only in bytes the slot is not computed from share one; then random ones.
+    const same = ['2001:db8::1', '2001:db8:1::1', '2001:db9::1', 'fd00:88::1'].map((a) => ipv6Bytes(a)!);
+    const buf = new Uint8Array(32);
+    for (let round = 0; round < 3; round++) {
+      for (const b of same) {
+        buf.set(b, 8); // at an offset, as in a receive buffer
+        expect(ipv6TextCached(buf, 8)).toBe(ipv6Text(b, 0));
+      }
+    }
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+    for (let i = 0; i < 2000; i++) {
+      const b = Uint8Array.from({ length: 16 }, (_, k) => (k < 10 && i % 3 === 0 ? 0 : rnd()));
+      expect(ipv6TextCached(b, 0)).toBe(ipv6Text(b, 0));
+      expect(ipv6TextCached(b, 0)).toBe(ipv6Text(b, 0));
+    }
   });
 
   it('serves the configuration: a zone is refused, addresses are printed as node:dgram prints them', () => {
