@@ -105,9 +105,11 @@ int ff_dgram_lend(int fd, const uint8_t *base, size_t span, uint8_t *buf, size_t
 			if (m->nb_segs == 1 && data >= base && data + len <= base + span) {
 				d->offset = (uint32_t)(data - base);
 				if (v6) {
-					/* The IPv6 header lies in the headroom: its source, 8 bytes into it, lent too. */
+					/* The IPv6 header lies in the headroom: its source, 8 bytes into it, lent too;
+					 * a link-local source with its link's scope (others have none). */
 					d->addr = meta->src - 8;
-					d->port |= FF_DGRAM_V6 | (meta->dst & 0xffu) << 24;
+					uint32_t scope = ffs_in6_is_linklocal(data - d->addr) ? meta->dst & 0xffu : 0;
+					d->port |= FF_DGRAM_V6 | scope << 24;
 				}
 				continue;
 			}

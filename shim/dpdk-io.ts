@@ -29,6 +29,7 @@
  * closes one) and stops listening to the wake-up, while the stack's fds are still open, and detaches
  * the pool's ArrayBuffer: a view kept past the stack's life reads as empty, never freed memory.
  */
+import { isIPv6 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { Stack, type StackAttachment } from '../index.js';
 import { addonUnavailable, DGRAM_COPIED, DGRAM_V6, loadAddon, posixBinding, type NativePosix, type NativeZcReceiver } from '../native/index.js';
@@ -91,6 +92,19 @@ export function dpdkConfigured(): boolean {
  */
 export function scoped(ip: string): string {
   return ip.includes('%') ? withScopeId(ip, Stack.current()?.ports().length ?? 0) : ip;
+}
+
+const ipv6Texts = new Map<string, boolean>();
+
+/** net.isIPv6 (what Node's dns.lookup takes for a literal), remembered for the last 4096 texts. */
+export function isIPv6Text(host: string): boolean {
+  let ok = ipv6Texts.get(host);
+  if (ok === undefined) {
+    if (ipv6Texts.size >= 4096) ipv6Texts.clear();
+    ok = isIPv6(host);
+    ipv6Texts.set(host, ok);
+  }
+  return ok;
 }
 
 const checkedDestinations = new Map<string, boolean>();

@@ -445,7 +445,7 @@ void ffs_dgram_addrs6(struct rte_mbuf *m, struct ffs_src6 *src, uint8_t *dst)
 	memcpy(src->addr, hdr + 8, 16);
 	if (dst)
 		memcpy(dst, hdr + 24, 16);
-	if (src->addr[0] == 0xfe && (src->addr[1] & 0xc0) == 0x80)
+	if (ffs_in6_is_linklocal(src->addr))
 		src->scope_id = meta->dst;
 }
 

@@ -160,6 +160,8 @@ static inline const struct ip6_addr *ffs_in6(const uint8_t a[16]) { return (cons
 static inline bool ffs_in6_is_v4mapped(const uint8_t a[16]) { return ip6_is_v4mapped(ffs_in6(a)); }
 static inline bool ffs_in6_is_any(const uint8_t a[16]) { return ip6_is_unspecified(ffs_in6(a)); }
 static inline bool ffs_in6_is_loopback(const uint8_t a[16]) { return ip6_is_loopback(ffs_in6(a)); }
+/** fe80::/10: the sources a receiver reports with their link's scope id (as Linux and node:dgram do). */
+static inline bool ffs_in6_is_linklocal(const uint8_t a[16]) { return ip6_is_linklocal(ffs_in6(a)); }
 static inline uint32_t ffs_in6_v4(const uint8_t a[16]) { return ip6_to_v4(ffs_in6(a)); }
 static inline void ffs_in6_from_v4(uint32_t v4, uint8_t out[16]) { ip6_from_v4mapped(v4, (struct ip6_addr *)out); }
 

@@ -7,7 +7,8 @@
  * from the ring: each a frame to the peer's MAC with a valid IP header and UDP checksum, from the
  * port's address (IPv6: chosen by source selection). Receive: bursts of frames from the peer put on
  * the ring, turned through the stack's input, and drained by ff_dgram_recv_packed (the dgram drop-in's
- * drain, or ff_recvmmsg) with their sources. Bursts to several destinations, each to its own next hop or socket. The cases of one family and direction run alone by name
+ * drain, or ff_recvmmsg) with their sources; lent in place (ff_dgram_lend), a source's scope only
+ * when it is link-local. Bursts to several destinations, each to its own next hop or socket. The cases of one family and direction run alone by name
  * (`udp_family_test send_udp6`): what docs/benchmarks.md's instruction counts per datagram run under
  * callgrind.
  */
@@ -137,10 +138,12 @@ static void send_case(int family, bool mmsg)
 
 /** A frame from the peer's PEER_PORT to `dst6` (IPv6) or our address (IPv4) at OUR_PORT with datagram
  *  number `seq`, into a fresh mbuf. */
-static struct rte_mbuf *peer_frame_to(bool v6, const struct ip6_addr *dst6, unsigned seq)
+static struct rte_mbuf *peer_frame_from(bool v6, const struct ip6_addr *src6, const struct ip6_addr *dst6, unsigned seq)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
 	CHECK(m != NULL);
+	/* The receiving port, as a device's RX sets it (net_ring passes the mbuf on as it is). */
+	m->port = st->ports[0].port_id;
 	size_t ip_len = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	size_t len = ETH_HDR_LEN + ip_len + UDP_HDR_LEN + PAYLOAD;
 	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
@@ -152,15 +155,20 @@ static struct rte_mbuf *peer_frame_to(bool v6, const struct ip6_addr *dst6, unsi
 		udp[UDP_HDR_LEN + j] = (uint8_t)(seq + j);
 	struct udp_repr u = { .src_port = PEER_PORT, .dst_port = OUR_PORT, .payload_len = PAYLOAD };
 	if (v6) {
-		struct ipv6_repr ip = { .src = PEER6, .dst = *dst6, .next_header = IPV6_NH_UDP, .hop_limit = 64, .payload_len = UDP_HDR_LEN + PAYLOAD };
+		struct ipv6_repr ip = { .src = *src6, .dst = *dst6, .next_header = IPV6_NH_UDP, .hop_limit = 64, .payload_len = UDP_HDR_LEN + PAYLOAD };
 		ipv6_repr_emit(&ip, f + ETH_HDR_LEN, ip_len);
-		udp6_repr_emit(&u, udp, UDP_HDR_LEN + PAYLOAD, &PEER6, dst6, &WIRE_CSUM_SOFTWARE);
+		udp6_repr_emit(&u, udp, UDP_HDR_LEN + PAYLOAD, src6, dst6, &WIRE_CSUM_SOFTWARE);
 	} else {
 		struct ipv4_repr ip = { .src = PEER4, .dst = OUR4, .proto = IPV4_PROTO_UDP, .ttl = 64, .hdr_len = IPV4_HDR_LEN, .payload_len = UDP_HDR_LEN + PAYLOAD };
 		ipv4_repr_emit(&ip, f + ETH_HDR_LEN, ip_len, &WIRE_CSUM_SOFTWARE);
 		udp_repr_emit(&u, udp, UDP_HDR_LEN + PAYLOAD, PEER4, OUR4, &WIRE_CSUM_SOFTWARE);
 	}
 	return m;
+}
+
+static struct rte_mbuf *peer_frame_to(bool v6, const struct ip6_addr *dst6, unsigned seq)
+{
+	return peer_frame_from(v6, &PEER6, dst6, seq);
 }
 
 static struct rte_mbuf *peer_frame(bool v6, unsigned seq)
@@ -309,6 +317,41 @@ TEST(receive_burst_to_several_destinations)
 	for (unsigned i = 0; i < 4; i++)
 		CHECK_EQ_INT(buf[desc[i].offset], (uint8_t)delivered[i]);
 	CHECK_EQ_INT((int)(lc->ctr.ip6_not_ours - not_ours), 4);
+	ff_close(s);
+	CHECK_EQ_INT(test_pool_settles_at(st, base), base);
+}
+
+/*
+ * Datagrams lent in place (ff_dgram_lend, the dgram drop-in's receive) report a source's scope as
+ * Linux and node:dgram do: a link-local source with its link's (port 0: scope id 1), any other with none.
+ */
+TEST(lent_sources_carry_a_scope_only_when_link_local)
+{
+	const void *pool;
+	size_t span;
+	CHECK_EQ_INT(ff_dgram_pool_span(&pool, &span), 0);
+	struct ip6_addr ll;
+	ip6_parse("fe80::99:1", &ll);
+	int s = bound(AF_INET6, OUR_PORT);
+	int base = ffs_stack_mempool_in_use(st);
+	struct rte_mbuf *burst[2] = { peer_frame_from(true, &PEER6, &OUR6, 1), peer_frame_from(true, &ll, &OUR6, 2) };
+	CHECK_EQ_INT(rte_eth_tx_burst(st->ports[0].port_id, 0, burst, 2), 2);
+	for (int k = 0; k < 100 && ffs_stack_poll(st); k++)
+		;
+	static uint8_t buf[4096];
+	struct ff_dgram_desc desc[4];
+	void *lent[4];
+	struct ff_dgram_loan loan;
+	CHECK_EQ_INT(ff_dgram_lend(s, pool, span, buf, sizeof(buf), 4, desc, lent, &loan), 2);
+	const struct ip6_addr *srcs[] = { &PEER6, &ll };
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK(desc[i].port & FF_DGRAM_V6);
+		CHECK(!(desc[i].port & FF_DGRAM_COPIED));
+		CHECK(memcmp((const uint8_t *)pool + desc[i].offset - desc[i].addr, srcs[i]->b, 16) == 0);
+	}
+	CHECK_EQ_INT((int)(desc[0].port >> 24), 0);
+	CHECK_EQ_INT((int)(desc[1].port >> 24), 1);
+	ff_dgram_return(&loan, lent, 2);
 	ff_close(s);
 	CHECK_EQ_INT(test_pool_settles_at(st, base), base);
 }
