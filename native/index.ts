@@ -186,9 +186,9 @@ export interface NativePosix {
   connect(fd: number, address: string | null, port: number): number;
   close(fd: number): number;
   /** In inline mode the datagram waits on its lcore's TX ring for kickTx (or a full burst). */
-  sendto(fd: number, data: Uint8Array, flags: number, address: number | string | null, port: number): number;
+  sendto(fd: number, data: Uint8Array, flags: number, address: number | string | Uint8Array | null, port: number): number;
   recvfrom(fd: number, into: Uint8Array, flags: number): number | [number, string, number];
-  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<number | string | null>, ports: number[], flags: number): number;
+  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<number | string | Uint8Array | null>, ports: number[], flags: number): number;
   /** Hands what this thread's sends queued to the devices now (inline mode; a no-op otherwise). */
   kickTx(): void;
   /** On an AF_INET6 socket: [count, the sources as text]. */

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string>
@@ -116,14 +117,26 @@ uint32_t ScopeId(const std::string &scope)
 
 /**
  * An address argument: IPv4 (a host-order number or a dotted quad) as sockaddr_in, IPv6 (a literal,
- * `%scope` allowed) as sockaddr_in6; *len 0 when it is neither.
+ * `%scope` allowed, or a Uint8Array of its 16 bytes) as sockaddr_in6; *len 0 when it is neither.
  */
 sockaddr_storage MakeSockaddr(const Napi::Value &addr, const Napi::Value &port_value, socklen_t *len)
 {
 	sockaddr_storage ss{};
 	uint16_t port = htons(static_cast<uint16_t>(port_value.As<Napi::Number>().Uint32Value()));
 	auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
+	auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
 	*len = 0;
+	if (addr.IsTypedArray()) {
+		// An IPv6 address without a scope as its 16 bytes (the dgram shim's parsed destinations).
+		Napi::TypedArray bytes = addr.As<Napi::TypedArray>();
+		if (bytes.TypedArrayType() != napi_uint8_array || bytes.ByteLength() != 16)
+			return ss;
+		memcpy(&sin6->sin6_addr, addr.As<Napi::Uint8Array>().Data(), 16);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port;
+		*len = sizeof(sockaddr_in6);
+		return ss;
+	}
 	// The text is read out of V8 once: a number or a text without ':' is IPv4, anything else IPv6.
 	std::string text;
 	if (addr.IsString())
@@ -137,7 +150,6 @@ sockaddr_storage MakeSockaddr(const Napi::Value &addr, const Napi::Value &port_v
 	}
 	if (!addr.IsString() || text.find(':') == std::string::npos)
 		return ss;
-	auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
 	size_t pct = text.find('%');
 	if (pct != std::string::npos) {
 		sin6->sin6_scope_id = ScopeId(text.substr(pct + 1));
@@ -213,7 +225,7 @@ Napi::Value Connect(const Napi::CallbackInfo &info)
 
 Napi::Value Close(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_close(OwnFd(info, 0))); }
 
-/** sendto(fd, bytes: Uint8Array, flags, address (host-order number or dotted quad) | null, port) */
+/** sendto(fd, bytes: Uint8Array, flags, address (as MakeSockaddr takes it) | null, port) */
 Napi::Value Sendto(const Napi::CallbackInfo &info)
 {
 	Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
@@ -248,7 +260,7 @@ Napi::Value Recvfrom(const Napi::CallbackInfo &info)
 constexpr uint32_t kMmsgChunk = 64;
 
 /**
- * sendmmsg(fd, payloads: Uint8Array[], addresses: (number|string|null)[], ports: number[], flags) → sent
+ * sendmmsg(fd, payloads: Uint8Array[], addresses: (number|string|Uint8Array|null)[], ports: number[], flags) → sent
  * count or -errno. Addresses as in sendto. Sent in chunks of kMmsgChunk; a chunk sent in part ends the call.
  */
 Napi::Value Sendmmsg(const Napi::CallbackInfo &info)

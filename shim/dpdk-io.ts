@@ -33,7 +33,7 @@ import { isIPv6 } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { Stack, type StackAttachment } from '../index.js';
 import { addonUnavailable, DGRAM_COPIED, DGRAM_V6, loadAddon, posixBinding, type NativePosix, type NativeZcReceiver } from '../native/index.js';
-import { ipv6TextCached, isIPv6Literal, withScopeId } from '../posix/ipv6.js';
+import { ipv6Bytes, ipv6TextCached, isIPv6Literal, withScopeId } from '../posix/ipv6.js';
 
 /** The ff_* binding: the hot paths (send, receive) call it directly, skipping FfError. */
 export const binding: NativePosix = posixBinding();
@@ -107,20 +107,22 @@ export function isIPv6Text(host: string): boolean {
   return ok;
 }
 
-const checkedDestinations = new Map<string, boolean>();
+const parsedDestinations = new Map<string, Uint8Array | null>();
 
 /**
- * A udp6 send's destination as the ff_* calls take it (scoped), or -1 when it is no IPv6 literal;
- * whether a text is a literal is remembered for the last 4096 destinations (a sender sends to few).
+ * A udp6 send's destination as the ff_* calls take it, or -1 when it is no IPv6 literal: one without
+ * a scope as its 16 bytes, parsed once per text for the last 4096 destinations (a sender sends to
+ * few; the addon then builds the sockaddr_in6 without reading text), a scoped one as text (scoped).
  */
-export function destination6(ip: string): string | -1 {
-  let ok = checkedDestinations.get(ip);
-  if (ok === undefined) {
-    if (checkedDestinations.size >= 4096) checkedDestinations.clear();
-    ok = isIPv6Literal(ip);
-    checkedDestinations.set(ip, ok);
+export function destination6(ip: string): string | Uint8Array | -1 {
+  if (ip.includes('%')) return isIPv6Literal(ip) ? scoped(ip) : -1;
+  let bytes = parsedDestinations.get(ip);
+  if (bytes === undefined) {
+    if (parsedDestinations.size >= 4096) parsedDestinations.clear();
+    bytes = ipv6Bytes(ip) ?? null;
+    parsedDestinations.set(ip, bytes);
   }
-  return ok ? scoped(ip) : -1;
+  return bytes ?? -1;
 }
 
 /** This thread's handle on the stack dpdk sockets run on: attached or started (unref'd) if it has none yet. */

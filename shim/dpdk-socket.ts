@@ -485,7 +485,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const connected = this.#connectState === CONNECT_CONNECTED;
     if (port) {
       // libuv: a destination on a connected socket is EISCONN; family mismatches are EINVAL.
-      let dest: number | string = -1;
+      let dest: number | string | Uint8Array = -1;
       if (!connected && ip) dest = this.type === 'udp4' ? ipv4Number(ip) : destination6(ip);
       rc = connected ? -E.EISCONN : dest === -1 ? -E.EINVAL : binding.sendto(this.fd, data, 0, dest, (port as number) & 0xffff);
     } else {
@@ -521,7 +521,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     let sent = 0;
     let error: Error | null = null;
     // IPv4 destinations as host-order numbers, IPv6 ones as text (prepareBatch checked each literal).
-    const dests = this.type === 'udp4' ? addresses.map((a) => (a === null ? null : ipv4Number(a))) : addresses.map((a) => (a === null ? null : scoped(a)));
+    const dests = this.type === 'udp4' ? addresses.map((a) => (a === null ? null : ipv4Number(a))) : addresses.map((a) => (a === null ? null : destination6(a)));
     while (!error && sent < total) {
       const rest = sent === 0 ? undefined : sent;
       const n = binding.sendmmsg(this.fd, rest ? payloads.slice(rest) : payloads, rest ? dests.slice(rest) : dests,
