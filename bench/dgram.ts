@@ -30,7 +30,8 @@
  * dpdk the same memif link with fd00:88::1 and fd00:88::2 (udp_blast --ipv6, which answers the
  * receiver's neighbor solicitations; the ping-pong's two stacks resolve each other by Neighbor
  * Discovery). Each udp6 row shows its ratio to the udp4 row of the same case (udp6 ÷ udp4, medians);
- * ratios to node:dgram compare with node:dgram of the same family.
+ * ratios to node:dgram compare with node:dgram of the same family. A case's runs alternate between the
+ * families (udp4, udp6, udp4, …), so that a slow spell of the machine falls on both twins alike.
  * A run whose child crashed (a signal), timed out or failed, or whose ffnet receiver's packet pool was not
  * back at its baseline once its sockets were closed, is a failed run: recorded with why, never a figure,
  * and a target with a failed run is not met. Each run records what explains its figure: how busy the
@@ -564,12 +565,13 @@ async function runner(argv: string[]): Promise<void> {
   try {
     if (o.only.has('rx')) {
       for (const size of o.sizes) {
-        for (const c of RX_CASES) for (const family of o.families) {
+        for (const c of RX_CASES) {
           if (!o.setups.has(c.setup)) continue;
-          const values: number[] = [];
-          const offered: number[] = [];
-          const failures: string[] = [];
-          for (let rep = 0; rep < o.repeats; rep++) {
+          // The families' runs alternate (udp4, udp6, udp4, …): a slow spell of the machine, which
+          // comes and goes over seconds, then falls on both twins alike rather than on one's block.
+          const acc = new Map(o.families.map((f) => [f, { values: [] as number[], offered: [] as number[], failures: [] as string[] }]));
+          for (let rep = 0; rep < o.repeats; rep++) for (const family of o.families) {
+            const { values, offered, failures } = acc.get(family)!;
             const busy = await waitQuiet();
             const r = await attempt(() => (c.setup === 'ffnet-dpdk' ? rxDpdk(run, c.api as Api, size, o, family)
               : c.setup === 'kernel' ? rxRecvmmsg(run, size, o, family)
@@ -585,7 +587,7 @@ async function runner(argv: string[]): Promise<void> {
               log(`rx ${c.setup} ${c.api} ${family} ${size} B run ${rep + 1}/${o.repeats}: FAILED: ${r.failed}`);
             }
           }
-          rx.push({
+          for (const [family, { values, offered, failures }] of acc) rx.push({
             setup: c.setup,
             api: c.api,
             family,
@@ -600,11 +602,12 @@ async function runner(argv: string[]): Promise<void> {
       }
     }
     if (o.only.has('rtt')) {
-      for (const setup of SETUPS) for (const family of o.families) {
+      for (const setup of SETUPS) {
         if (!o.setups.has(setup)) continue;
-        const samples: RttSample[] = [];
-        const failures: string[] = [];
-        for (let rep = 0; rep < o.repeats; rep++) {
+        // Alternating families, as the receive cases do.
+        const acc = new Map(o.families.map((f) => [f, { samples: [] as RttSample[], failures: [] as string[] }]));
+        for (let rep = 0; rep < o.repeats; rep++) for (const family of o.families) {
+          const { samples, failures } = acc.get(family)!;
           const busy = await waitQuiet();
           const r = await attempt(() => rtt(run, setup, o, family));
           if (r.ok) {
@@ -617,9 +620,11 @@ async function runner(argv: string[]): Promise<void> {
             log(`rtt ${setup} ${family} run ${rep + 1}/${o.repeats}: FAILED: ${r.failed}`);
           }
         }
-        const p50s = samples.map((x) => x.p50_us);
-        const p99s = samples.map((x) => x.p99_us);
-        rtts.push({ setup, family, p50_us: spread(p50s, failures.length, 1), p99_us: spread(p99s, failures.length, 1), p50s, p99s, timeouts: samples.reduce((x, t) => x + t.timeouts, 0), failures });
+        for (const [family, { samples, failures }] of acc) {
+          const p50s = samples.map((x) => x.p50_us);
+          const p99s = samples.map((x) => x.p99_us);
+          rtts.push({ setup, family, p50_us: spread(p50s, failures.length, 1), p99_us: spread(p99s, failures.length, 1), p50s, p99s, timeouts: samples.reduce((x, t) => x + t.timeouts, 0), failures });
+        }
       }
     }
     if (o.only.has('idle')) {
