@@ -361,6 +361,29 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 	return lc;
 }
 
+/** The configuration's permanent neighbours ([portN] arp[], ndp[]) on every lcore. 0, or -1 with `err` set. */
+static int static_neighbours_add(struct ffs_stack *st, const struct ffs_conf *conf, char *err, size_t errlen)
+{
+	for (unsigned p = 0; p < conf->n_ports; p++) {
+		const struct ffs_port_conf *pc = &conf->ports[p];
+		for (unsigned i = 0; i < st->n_lcores; i++) {
+			for (unsigned s = 0; s < pc->n_static_arp; s++) {
+				if (arp_add_static(st->lcores[i], (uint16_t)p, pc->static_arp[s].addr, &pc->static_arp[s].mac) != 0) {
+					snprintf(err, errlen, "port %u: too many static ARP entries", pc->port_id);
+					return -1;
+				}
+			}
+			for (unsigned s = 0; s < pc->n_static_ndp; s++) {
+				if (nd6_add_static(st->lcores[i], (uint16_t)p, &pc->static_ndp[s].addr, &pc->static_ndp[s].mac) != 0) {
+					snprintf(err, errlen, "port %u: too many static NDP entries", pc->port_id);
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t errlen)
 {
 	if (!eal_ready) {
@@ -506,17 +529,9 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	route_init(st);
 	addr6_init(st);
 	route6_init(st);
-	for (unsigned p = 0; p < conf->n_ports; p++) {
-		for (unsigned s = 0; s < conf->ports[p].n_static_arp; s++) {
-			for (unsigned i = 0; i < st->n_lcores; i++) {
-				if (arp_add_static(st->lcores[i], (uint16_t)p, conf->ports[p].static_arp[s].addr,
-						   &conf->ports[p].static_arp[s].mac) != 0) {
-					snprintf(err, errlen, "port %u: too many static ARP entries", conf->ports[p].port_id);
-					stack_free(st, st->n_ports);
-					return NULL;
-				}
-			}
-		}
+	if (static_neighbours_add(st, conf, err, errlen) != 0) {
+		stack_free(st, st->n_ports);
+		return NULL;
 	}
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		ffs_lcore_sleep_init(st->lcores[i]); /* without RX interrupts, idle lcores nap instead */

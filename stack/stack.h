@@ -29,7 +29,9 @@
 
 #define FFS_MAX_PORTS 8
 #define FFS_MAX_LCORES 32
+/** Permanent neighbour entries of one port from the configuration, per family ([portN] arp[], ndp[]). */
 #define FFS_MAX_STATIC_ARP 64
+#define FFS_MAX_STATIC_NDP FFS_MAX_STATIC_ARP
 /** Routes in the table: connected subnets, the default route and static routes. */
 #define FFS_MAX_ROUTES 64
 /** IPv6 addresses of one port (iface/addr6.h): its link-local one, configured and autoconfigured ones. */
@@ -62,6 +64,12 @@ struct ffs_port_conf {
 	} addr6[FFS_MAX_CONF_ADDR6];
 	/** The IPv6 default router ([portN] gateway6), :: = none (router advertisements give one). */
 	struct ip6_addr gateway6;
+	/** Permanent IPv6 neighbours ([portN] ndp[]): link-local or on a prefix of addr6[]. */
+	unsigned n_static_ndp;
+	struct {
+		struct ip6_addr addr;
+		struct eth_addr mac;
+	} static_ndp[FFS_MAX_STATIC_NDP];
 };
 
 /** Everything the stack needs to start (config/ validates it from ffnet.ini). */
