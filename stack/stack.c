@@ -876,6 +876,15 @@ int ffs_stack_neigh6_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsi
 	return neigh_dump_family(st, true, out, max);
 }
 
+/** A neighbour change (FFS_CTRL_NEIGH_ADD, _DEL) to every lcore; `msg` comes filled but for its port. */
+static int neigh_change(struct ffs_stack *st, int idx, struct ffs_ctrl_msg *msg)
+{
+	bool del = msg->op == FFS_CTRL_NEIGH_DEL;
+	msg->u.neigh.port_index = (uint16_t)idx;
+	int rc = ffs_ctrl_all_put(st, msg);
+	return del && rc > 0 ? 1 : rc; /* a deletion's result counts the lcores that had the entry */
+}
+
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac)
 {
 	int idx = port_index_of(st, port_id);
@@ -887,10 +896,9 @@ int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, c
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_ADD);
 	if (!msg)
 		return -ENOMEM;
-	msg->u.neigh.port_index = (uint16_t)idx;
 	msg->u.neigh.addr = addr;
 	msg->u.neigh.mac = *mac;
-	return ffs_ctrl_all_put(st, msg);
+	return neigh_change(st, idx, msg);
 }
 
 int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
@@ -901,10 +909,38 @@ int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_DEL);
 	if (!msg)
 		return -ENOMEM;
-	msg->u.neigh.port_index = (uint16_t)idx;
 	msg->u.neigh.addr = addr;
-	int rc = ffs_ctrl_all_put(st, msg);
-	return rc < 0 ? rc : rc > 0;
+	return neigh_change(st, idx, msg);
+}
+
+int ffs_stack_neigh6_add(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *addr, const struct eth_addr *mac)
+{
+	int idx = port_index_of(st, port_id);
+	if (idx < 0 || st->conf.ports[idx].ipv6_off)
+		return -ENOENT;
+	if (ip6_is_unspecified(addr) || ip6_is_loopback(addr) || ip6_is_multicast(addr) || ip6_is_v4mapped(addr) ||
+	    !route6_on_link(st, (unsigned)idx, addr) || addr6_is_local(st, idx, addr, NULL))
+		return -EINVAL;
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_ADD);
+	if (!msg)
+		return -ENOMEM;
+	msg->u.neigh.v6 = true;
+	msg->u.neigh.addr6 = *addr;
+	msg->u.neigh.mac = *mac;
+	return neigh_change(st, idx, msg);
+}
+
+int ffs_stack_neigh6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *addr)
+{
+	int idx = port_index_of(st, port_id);
+	if (idx < 0)
+		return -ENOENT;
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_DEL);
+	if (!msg)
+		return -ENOMEM;
+	msg->u.neigh.v6 = true;
+	msg->u.neigh.addr6 = *addr;
+	return neigh_change(st, idx, msg);
 }
 
 int ffs_stack_sysctl_set(struct ffs_stack *st, int id, int64_t value)

@@ -276,6 +276,11 @@ int ffs_stack_neigh6_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsi
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac);
 /** Removes an entry on every lcore. 1 if it existed, 0 if not, or a negative errno. */
 int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr);
+/** ffs_stack_neigh_add for an IPv6 neighbour. -EINVAL: not on the port's link (link-local, or on one
+ *  of its prefixes), one of the port's own addresses, or not unicast; -ENOENT also when IPv6 is off. */
+int ffs_stack_neigh6_add(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *addr, const struct eth_addr *mac);
+/** ffs_stack_neigh_del for an IPv6 neighbour. */
+int ffs_stack_neigh6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *addr);
 
 /**
  * Port changes at run time, by DPDK port id. Each returns once every lcore has seen the change (a
