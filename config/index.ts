@@ -25,7 +25,7 @@ import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
 import { ipv6Bytes, ipv6Text } from '../posix/ipv6.js';
 import { FfnetConfigError } from './errors.js';
 import {
-  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_VDEVS, MAX_ADDR6,
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_STATIC_NDP, MAX_VDEVS, MAX_ADDR6,
   keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
 } from './schema.js';
@@ -88,6 +88,14 @@ export interface FfnetStaticArp {
   mac: string;
 }
 
+/** A static IPv6 neighbour entry. */
+export interface FfnetStaticNdp {
+  /** IPv6 address, RFC 5952 text: link-local, or on a prefix of the port's addr6. */
+  addr: string;
+  /** MAC address, lower-case aa:bb:cc:dd:ee:ff. */
+  mac: string;
+}
+
 /** One `[portN]` section, defaults applied. */
 export interface FfnetPortConfig {
   /** DPDK port id, the N of `[portN]`. */
@@ -107,6 +115,8 @@ export interface FfnetPortConfig {
   addr6: FfnetAddr6[];
   /** IPv6 default router, RFC 5952 text, when configured (else learned from router advertisements). */
   gateway6?: string;
+  /** Permanent IPv6 neighbour entries (`ndp[]`), in file order. */
+  staticNdp: FfnetStaticNdp[];
 }
 
 /** A configured IPv6 address. */
@@ -225,6 +235,7 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     ipv6: p.ipv6,
     addr6: p.addr6.map((a) => `${a.addr}/${a.prefixLength}`),
     gateway6: p.gateway6 ?? '',
+    staticNdp: p.staticNdp.map((e) => ({ addr: e.addr, mac: e.mac })),
   }));
   return {
     eal,
@@ -537,19 +548,18 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
   if (arps.length > MAX_STATIC_ARP) throw fail(at('arp'), `at most ${MAX_STATIC_ARP} entries`);
   for (const entry of arps) {
     nonEmpty(entry, at('arp'));
-    const what = typeof entry === 'string' ? entry : `${String((entry as FfnetStaticArp).addr)} ${String((entry as FfnetStaticArp).mac)}`;
-    const bad = (detail: string) => new FfnetConfigError(ctx.file, section, 'arp', `entry ${JSON.stringify(what)}: ${detail}`);
-    const e = parseArpEntry(entry, bad);
-    if (!inSubnet(e.ip)) throw bad(`${formatIpv4(e.ip)} is not in the port's subnet ${subnet}`);
-    if (e.ip === addr) throw bad(`${formatIpv4(e.ip)} is the port's own address`);
-    if (notHost(e.ip)) throw bad(`${formatIpv4(e.ip)} is the ${e.ip === net ? 'network' : 'broadcast'} address of ${subnet}`);
-    if (seen.has(e.ip)) throw bad(`${formatIpv4(e.ip)} already has an entry`);
-    seen.add(e.ip);
-    staticArp.push({ addr: formatIpv4(e.ip), mac: e.mac });
+    const bad = entryError(ctx, section, 'arp', entry);
+    const e = parseNeighbourEntry(entry, bad, ARP_ENTRY);
+    if (!inSubnet(e.addr)) throw bad(`${formatIpv4(e.addr)} is not in the port's subnet ${subnet}`);
+    if (e.addr === addr) throw bad(`${formatIpv4(e.addr)} is the port's own address`);
+    if (notHost(e.addr)) throw bad(`${formatIpv4(e.addr)} is the ${e.addr === net ? 'network' : 'broadcast'} address of ${subnet}`);
+    if (seen.has(e.addr)) throw bad(`${formatIpv4(e.addr)} already has an entry`);
+    seen.add(e.addr);
+    staticArp.push({ addr: formatIpv4(e.addr), mac: e.mac });
   }
 
   const mtu = intKey(body, section, 'mtu', ctx, 'portN');
-  const { ipv6, addr6, gateway6 } = validatePort6(body, section, ctx);
+  const { ipv6, addr6, gateway6, staticNdp } = validatePort6(body, section, ctx);
   const port: FfnetPortConfig = {
     portId,
     addr: formatIpv4(addr),
@@ -560,6 +570,7 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
     staticArp,
     ipv6,
     addr6,
+    staticNdp,
   };
   if (gateway !== undefined) port.gateway = gateway;
   if (gateway6 !== undefined) port.gateway6 = gateway6;
@@ -568,17 +579,20 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
 
 /**
  * A port's IPv6 keys (posix/ff_config.c checks the same, in this order): ipv6, each addr6[] entry in
- * file order, gateway6.
+ * file order, gateway6, each ndp[] entry in file order.
  */
-function validatePort6(body: Record<string, unknown>, section: string, ctx: Ctx): { ipv6: boolean; addr6: FfnetAddr6[]; gateway6?: string } {
+function validatePort6(body: Record<string, unknown>, section: string, ctx: Ctx):
+  { ipv6: boolean; addr6: FfnetAddr6[]; gateway6?: string; staticNdp: FfnetStaticNdp[] } {
   const at = (key: string) => ({ ctx, section, key });
   const onRaw = present(body, 'ipv6');
   const ipv6 = onRaw === undefined ? true : parseBoolean(onRaw, at('ipv6'));
   const entries = listOf(present(body, 'addr6'), at('addr6'));
+  const ndps = listOf(present(body, 'ndp'), at('ndp'), true);
   const gRaw = present(body, 'gateway6');
   if (gRaw !== undefined) single(gRaw, at('gateway6'));
-  if (!ipv6 && (entries.length > 0 || gRaw !== undefined)) {
-    throw fail(at('ipv6'), `IPv6 is off on the port, yet ${entries.length > 0 ? 'addr6' : 'gateway6'} is set (remove it, or turn IPv6 on)`);
+  if (!ipv6 && (entries.length > 0 || gRaw !== undefined || ndps.length > 0)) {
+    const set = entries.length > 0 ? 'addr6' : gRaw !== undefined ? 'gateway6' : 'ndp';
+    throw fail(at('ipv6'), `IPv6 is off on the port, yet ${set} is set (remove it, or turn IPv6 on)`);
   }
   if (entries.length > MAX_ADDR6) throw fail(at('addr6'), `at most ${MAX_ADDR6} entries`);
   const addr6: Array<FfnetAddr6 & { bytes: Uint8Array }> = [];
@@ -599,6 +613,12 @@ function validatePort6(body: Record<string, unknown>, section: string, ctx: Ctx)
     if (addr6.some((a) => a.addr === text)) throw fail(at('addr6'), `${text} is listed twice`);
     addr6.push({ addr: text, prefixLength: len, bytes });
   }
+  const isOwn = (text: string) => addr6.some((a) => a.addr === text);
+  const onLink = (b: Uint8Array) => isLinkLocal6(b) || addr6.some((a) => samePrefix(a.bytes, b, a.prefixLength));
+  const notOnLink = (text: string) => {
+    const prefixes = addr6.map((a) => `${formatIpv6(prefixOf6(a.bytes, a.prefixLength))}/${a.prefixLength}`).join(', ');
+    return `${text} is neither link-local (fe80::/10) nor on a prefix of the port (${prefixes || 'it has no addr6'})`;
+  };
   let gateway6: string | undefined;
   if (gRaw !== undefined) {
     const s = scalarText(gRaw, at('gateway6'), 'an IPv6 address');
@@ -607,14 +627,30 @@ function validatePort6(body: Record<string, unknown>, section: string, ctx: Ctx)
     const text = formatIpv6(g);
     const special = specialIpv6(g, false);
     if (special) throw fail(at('gateway6'), `${text} is not usable as a gateway (${special})`);
-    if (addr6.some((a) => a.addr === text)) throw fail(at('gateway6'), `${text} is the port's own address`);
-    if (!isLinkLocal6(g) && !addr6.some((a) => samePrefix(a.bytes, g, a.prefixLength))) {
-      const prefixes = addr6.map((a) => `${formatIpv6(prefixOf6(a.bytes, a.prefixLength))}/${a.prefixLength}`).join(', ');
-      throw fail(at('gateway6'), `${text} is neither link-local (fe80::/10) nor on a prefix of the port (${prefixes || 'it has no addr6'})`);
-    }
+    if (isOwn(text)) throw fail(at('gateway6'), `${text} is the port's own address`);
+    if (!onLink(g)) throw fail(at('gateway6'), notOnLink(text));
     gateway6 = text;
   }
-  return { ipv6, addr6: addr6.map((a) => ({ addr: a.addr, prefixLength: a.prefixLength })), ...(gateway6 !== undefined ? { gateway6 } : {}) };
+  if (ndps.length > MAX_STATIC_NDP) throw fail(at('ndp'), `at most ${MAX_STATIC_NDP} entries`);
+  const staticNdp: FfnetStaticNdp[] = [];
+  for (const entry of ndps) {
+    nonEmpty(entry, at('ndp'));
+    const bad = entryError(ctx, section, 'ndp', entry);
+    const e = parseNeighbourEntry(entry, bad, NDP_ENTRY);
+    const text = formatIpv6(e.addr);
+    const special = specialIpv6(e.addr, false);
+    if (special) throw bad(`${text} is not usable as a neighbour (${special})`);
+    if (isOwn(text)) throw bad(`${text} is the port's own address`);
+    if (!onLink(e.addr)) throw bad(notOnLink(text));
+    if (staticNdp.some((n) => n.addr === text)) throw bad(`${text} already has an entry`);
+    staticNdp.push({ addr: text, mac: e.mac });
+  }
+  return {
+    ipv6,
+    addr6: addr6.map((a) => ({ addr: a.addr, prefixLength: a.prefixLength })),
+    ...(gateway6 !== undefined ? { gateway6 } : {}),
+    staticNdp,
+  };
 }
 
 /** An IPv6 address by inet_pton's rules (RFC 4291 §2.2 text, no zone), as 16 bytes; undefined when it is not one. */
@@ -963,30 +999,54 @@ function parseEalArgs(v: unknown, at: At): string[] {
   return args;
 }
 
-/** One static neighbour entry, "IP MAC" or { addr, mac }; `bad` prefixes the entry to a problem. */
-function parseArpEntry(v: unknown, bad: (detail: string) => FfnetConfigError): { ip: number; mac: string } {
-  let ipText: unknown;
+/** How a static neighbour key (arp, ndp) writes its entries and reads their address. */
+interface NeighbourEntryForm<A> {
+  /** The entry's form with an example, for messages. */
+  form: string;
+  /** The address, or undefined when the text is not one. */
+  parse: (text: string) => A | undefined;
+  /** What the address must be, for messages. */
+  what: string;
+}
+
+const ARP_ENTRY: NeighbourEntryForm<number> = {
+  form: '"IP MAC", e.g. "10.77.0.9 02:00:00:00:00:09"', parse: ipv4Value, what: 'an IPv4 address',
+};
+const NDP_ENTRY: NeighbourEntryForm<Uint8Array> = {
+  form: '"ADDR MAC", e.g. "fe80::9 02:00:00:00:00:09"', parse: ipv6Value, what: 'an IPv6 address',
+};
+
+/** The error of entry `entry` of static neighbour key `key`: `entry "<as written>": <detail>`. */
+function entryError(ctx: Ctx, section: string, key: string, entry: unknown): (detail: string) => FfnetConfigError {
+  const o = entry as { addr?: unknown; mac?: unknown };
+  const what = typeof entry === 'string' ? entry : `${String(o.addr)} ${String(o.mac)}`;
+  return (detail) => new FfnetConfigError(ctx.file, section, key, `entry ${JSON.stringify(what)}: ${detail}`);
+}
+
+/** One static neighbour entry, "ADDR MAC" or { addr, mac }; `bad` prefixes the entry to a problem. */
+function parseNeighbourEntry<A>(v: unknown, bad: (detail: string) => FfnetConfigError, f: NeighbourEntryForm<A>): { addr: A; mac: string } {
+  let addrText: unknown;
   let macText: unknown;
   if (typeof v === 'string') {
     const parts = v.trim().split(/\s+/);
-    if (parts.length !== 2) throw bad('expected "IP MAC", e.g. "10.77.0.9 02:00:00:00:00:09"');
-    [ipText, macText] = parts;
+    if (parts.length !== 2) throw bad(`expected ${f.form}`);
+    [addrText, macText] = parts;
   } else {
     const o = v as Record<string, unknown>;
     const extra = Object.keys(o).filter((k) => k !== 'addr' && k !== 'mac');
     if (extra.length > 0) throw bad(`unknown field "${extra[0]}" (expected { addr, mac })`);
-    ipText = o.addr;
+    addrText = o.addr;
     macText = o.mac;
   }
-  const ip = typeof ipText === 'string' ? ipv4Value(ipText) : undefined;
-  if (ip === undefined) throw bad(`${describe(ipText)} is not an IPv4 address`);
+  const addr = typeof addrText === 'string' ? f.parse(addrText) : undefined;
+  if (addr === undefined) throw bad(`${describe(addrText)} is not ${f.what}`);
   if (typeof macText !== 'string' || !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(macText)) {
     throw bad(`${describe(macText)} is not a MAC address (aa:bb:cc:dd:ee:ff)`);
   }
   const mac = macText.toLowerCase();
   if (parseInt(mac.slice(0, 2), 16) & 1) throw bad(`${mac} is not a unicast MAC address`);
   if (mac === '00:00:00:00:00:00') throw bad(`${mac} is not a usable MAC address`);
-  return { ip, mac };
+  return { addr, mac };
 }
 
 /** A dotted quad as an unsigned 32-bit number; leading zeros are refused (they read as octal elsewhere). */

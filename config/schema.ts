@@ -26,6 +26,7 @@ export type ConfigValueKind =
   | 'ipv4'
   | 'netmask'
   | 'static-arp'
+  | 'static-ndp'
   | 'ipv6'
   | 'ipv6-prefix';
 
@@ -70,6 +71,8 @@ export const MAX_INLINE_LCORES = 32;
 export const MAX_VDEVS = 16;
 /** Most static neighbour entries of one port (FFS_MAX_STATIC_ARP in stack/stack.h). */
 export const MAX_STATIC_ARP = 64;
+/** Most static IPv6 neighbour entries of one port (FFS_MAX_STATIC_NDP in stack/stack.h): as many as ARP's. */
+export const MAX_STATIC_NDP = MAX_STATIC_ARP;
 /**
  * Most `addr6[]` entries of one port (FFS_MAX_CONF_ADDR6 in stack/stack.h): the port's table holds
  * FFS_MAX_ADDR6 = 8, one of them its link-local address, the rest for addresses SLAAC forms.
@@ -224,7 +227,13 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     section: 'portN', key: 'ipv6', kind: 'boolean', type: 'boolean',
     repeatable: false, required: false, default: true, defaultText: 'true',
     description: 'IPv6 on the port: link-local address, Neighbor Discovery, router advertisements. Off (0): none of them, '
-      + 'and addr6/gateway6 may not be set.',
+      + 'and addr6/gateway6/ndp may not be set.',
+  },
+  {
+    section: 'portN', key: 'ndp', kind: 'static-ndp', type: '"ADDR MAC"',
+    repeatable: true, required: false, defaultText: 'none',
+    description: 'Permanent IPv6 neighbour entry, e.g. ndp[] = fe80::9 02:00:00:00:00:09 (ADDR link-local or on a prefix of '
+      + 'addr6, unicast MAC).',
   },
 ].map((k) => Object.freeze(k as ConfigKeySpec)));
 

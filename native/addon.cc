@@ -888,6 +888,18 @@ private:
 			if (gw6.IsString() && gw6.As<Napi::String>().Utf8Value().size() &&
 			    ip6_parse(gw6.As<Napi::String>().Utf8Value().c_str(), &pc.gateway6) != 0)
 				throw Napi::TypeError::New(env, "gateway6 must be an IPv6 address");
+			Napi::Value nd = p.Get("staticNdp");
+			Napi::Array ndp = nd.IsArray() ? nd.As<Napi::Array>() : Napi::Array::New(env);
+			if (ndp.Length() > FFS_MAX_STATIC_NDP)
+				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_STATIC_NDP) + " static IPv6 neighbours per port");
+			pc.n_static_ndp = ndp.Length();
+			for (unsigned k = 0; k < pc.n_static_ndp; k++) {
+				Napi::Object e = ndp.Get(k).As<Napi::Object>();
+				if (ip6_parse(e.Get("addr").As<Napi::String>().Utf8Value().c_str(), &pc.static_ndp[k].addr) != 0)
+					throw Napi::TypeError::New(env, "staticNdp.addr must be an IPv6 address");
+				if (eth_addr_parse(e.Get("mac").As<Napi::String>().Utf8Value().c_str(), &pc.static_ndp[k].mac) != 0)
+					throw Napi::TypeError::New(env, "staticNdp.mac must be a MAC address");
+			}
 		}
 		Napi::Object sysctl = cfg.Get("sysctl").As<Napi::Object>();
 		Napi::Array names = sysctl.GetPropertyNames();

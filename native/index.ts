@@ -30,6 +30,8 @@ export interface NativePortConfig {
   addr6?: string[];
   /** IPv6 default router, or '' for none (learned from router advertisements). */
   gateway6?: string;
+  /** Permanent IPv6 neighbour entries, RFC 5952 addresses (absent: none). */
+  staticNdp?: Array<{ addr: string; mac: string }>;
 }
 
 /** The whole stack configuration, already validated (config/ builds it from ffnet.ini). */

@@ -140,8 +140,9 @@ static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "memory
 					 "huge_dir", "proc_type", "nb_procs", "proc_id",
 					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
 					 "extra_args", NULL };
-static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", "addr6", "gateway6", "ipv6", NULL };
-static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", "addr6", NULL };
+static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", "addr6", "gateway6", "ipv6",
+					 "ndp", NULL };
+static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", "addr6", "ndp", NULL };
 
 static bool listed(const char *const names[], const char *name)
 {
@@ -914,6 +915,34 @@ static int dpdk_section(struct section *s)
 	return 0;
 }
 
+/**
+ * Splits entry `v` of a static neighbour key (arp, ndp) into its address and MAC texts ("ADDR MAC",
+ * `form` naming them with an example). 0, or -1 (printed).
+ */
+static int neigh_entry_split(const char *S, const char *key, const char *v, const char *form, char *addr, char *mac)
+{
+	char extra[2];
+	if (!*v)
+		return bad(S, key, "empty entry");
+	if (sscanf(v, "%255s %255s %1s", addr, mac, extra) != 2)
+		return bad(S, key, "entry %s: expected %s", QUOTED(v), form);
+	return 0;
+}
+
+/** The MAC of entry `v` of a static neighbour key: aa:bb:cc:dd:ee:ff, unicast and not zero (lower-cased in place). */
+static int neigh_entry_mac(const char *S, const char *key, const char *v, char *mac, struct eth_addr *ea)
+{
+	if (!matches("^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$", mac) || eth_addr_parse(mac, ea) != 0)
+		return bad(S, key, "entry %s: %s is not a MAC address (aa:bb:cc:dd:ee:ff)", QUOTED(v), QUOTED(mac));
+	for (char *c = mac; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (ea->b[0] & 1)
+		return bad(S, key, "entry %s: %s is not a unicast MAC address", QUOTED(v), mac);
+	if (strcmp(mac, "00:00:00:00:00:00") == 0)
+		return bad(S, key, "entry %s: %s is not a usable MAC address", QUOTED(v), mac);
+	return 0;
+}
+
 /** Why an address cannot be a port's own, or NULL. */
 static const char *special(uint32_t a)
 {
@@ -949,22 +978,87 @@ static const char *special6(const struct ip6_addr *a, bool own)
 	return NULL;
 }
 
+/** The port's configured prefixes as "2001:db8::/64, fd00::/48" (or "it has no addr6"), for messages. */
+static const char *port_prefixes(const struct ffs_port_conf *pc, char *buf, size_t len)
+{
+	char p[IP6_ADDRSTRLEN];
+	buf[0] = '\0';
+	for (unsigned i = 0; i < pc->n_addr6; i++) {
+		struct ip6_addr net;
+		ip6_mask(&pc->addr6[i].addr, pc->addr6[i].prefixlen, &net);
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s/%u", i ? ", " : "", ip6_format(&net, p), pc->addr6[i].prefixlen);
+	}
+	return pc->n_addr6 ? buf : "it has no addr6";
+}
+
+/** Whether `a` is one of the port's addr6[] (`own`) and whether it is on-link: link-local, or on one of their prefixes. */
+static bool on_port_link(const struct ffs_port_conf *pc, const struct ip6_addr *a, bool *own)
+{
+	bool on = ip6_is_linklocal(a);
+	*own = false;
+	for (unsigned i = 0; i < pc->n_addr6; i++) {
+		*own |= ip6_eq(&pc->addr6[i].addr, a);
+		on |= ip6_prefix_eq(&pc->addr6[i].addr, a, pc->addr6[i].prefixlen);
+	}
+	return on;
+}
+
+#define PREFIXES_LEN (FFS_MAX_CONF_ADDR6 * (IP6_ADDRSTRLEN + 6))
+
+/** The port's ndp[] entries (config/index.ts checks the same, in this order), once addr6[] is known. */
+static int ndp_entries(struct section *s, struct ffs_port_conf *pc, const char *const *entries, unsigned n)
+{
+	const char *S = s->name;
+	if (n > FFS_MAX_STATIC_NDP)
+		return bad(S, "ndp", "at most %d entries", FFS_MAX_STATIC_NDP);
+	for (unsigned i = 0; i < n; i++) {
+		char text[CFG_VALUE_LEN], mac[CFG_VALUE_LEN], t[IP6_ADDRSTRLEN], prefixes[PREFIXES_LEN];
+		struct ip6_addr a;
+		struct eth_addr ea;
+		bool own;
+		if (neigh_entry_split(S, "ndp", entries[i], "\"ADDR MAC\", e.g. \"fe80::9 02:00:00:00:00:09\"", text, mac) < 0)
+			return -1;
+		if (ip6_parse(text, &a) != 0)
+			return bad(S, "ndp", "entry %s: %s is not an IPv6 address", QUOTED(entries[i]), QUOTED(text));
+		if (neigh_entry_mac(S, "ndp", entries[i], mac, &ea) < 0)
+			return -1;
+		ip6_format(&a, t);
+		if (special6(&a, false))
+			return bad(S, "ndp", "entry %s: %s is not usable as a neighbour (%s)", QUOTED(entries[i]), t, special6(&a, false));
+		bool on = on_port_link(pc, &a, &own);
+		if (own)
+			return bad(S, "ndp", "entry %s: %s is the port's own address", QUOTED(entries[i]), t);
+		if (!on)
+			return bad(S, "ndp", "entry %s: %s is neither link-local (fe80::/10) nor on a prefix of the port (%s)",
+				   QUOTED(entries[i]), t, port_prefixes(pc, prefixes, sizeof(prefixes)));
+		for (unsigned j = 0; j < i; j++)
+			if (ip6_eq(&pc->static_ndp[j].addr, &a))
+				return bad(S, "ndp", "entry %s: %s already has an entry", QUOTED(entries[i]), t);
+		pc->static_ndp[i].addr = a;
+		pc->static_ndp[i].mac = ea;
+	}
+	pc->n_static_ndp = n;
+	return 0;
+}
+
 /** The port's IPv6 keys (config/index.ts validatePort6 checks the same, in this order): ipv6, each
- *  addr6[] entry in file order, gateway6. */
+ *  addr6[] entry in file order, gateway6, each ndp[] entry in file order. */
 static int port6_section(struct section *s, struct ffs_port_conf *pc)
 {
-	const char *S = s->name, *entries[FFS_MAX_CONF_ADDR6 + 1], *gw;
+	const char *S = s->name, *entries[FFS_MAX_CONF_ADDR6 + 1], *ndp[FFS_MAX_STATIC_NDP + 1], *gw;
 	bool on;
 	if (bool_key(s, "ipv6", true, &on) < 0)
 		return -1;
 	unsigned n = list(s, "addr6", entries, FFS_MAX_CONF_ADDR6 + 1);
+	unsigned n_ndp = list(s, "ndp", ndp, FFS_MAX_STATIC_NDP + 1);
 	if (one(s, "gateway6", &gw) < 0)
 		return -1;
-	if (!on && (n || gw))
-		return bad(S, "ipv6", "IPv6 is off on the port, yet %s is set (remove it, or turn IPv6 on)", n ? "addr6" : "gateway6");
+	if (!on && (n || gw || n_ndp))
+		return bad(S, "ipv6", "IPv6 is off on the port, yet %s is set (remove it, or turn IPv6 on)",
+			   n ? "addr6" : gw ? "gateway6" : "ndp");
 	if (n > FFS_MAX_CONF_ADDR6)
 		return bad(S, "addr6", "at most %d entries", FFS_MAX_CONF_ADDR6);
-	char t[IP6_ADDRSTRLEN], p[IP6_ADDRSTRLEN];
+	char t[IP6_ADDRSTRLEN];
 	for (unsigned i = 0; i < n; i++) {
 		const char *v = entries[i], *slash = strrchr(v, '/');
 		if (!*v)
@@ -995,35 +1089,26 @@ static int port6_section(struct section *s, struct ffs_port_conf *pc)
 	pc->n_addr6 = n;
 	pc->ipv6_off = !on;
 	pc->gateway6 = IP6_ANY;
-	if (!gw)
-		return 0;
-	struct ip6_addr g;
-	if (!*gw)
-		return bad(S, "gateway6", "empty value (remove the line to use the default)");
-	if (ip6_parse(gw, &g) != 0)
-		return bad(S, "gateway6", "%s is not an IPv6 address", QUOTED(gw));
-	ip6_format(&g, t);
-	if (special6(&g, false))
-		return bad(S, "gateway6", "%s is not usable as a gateway (%s)", t, special6(&g, false));
-	bool on_prefix = ip6_is_linklocal(&g);
-	for (unsigned i = 0; i < n; i++) {
-		if (ip6_eq(&pc->addr6[i].addr, &g))
+	if (gw) {
+		struct ip6_addr g;
+		bool own;
+		char prefixes[PREFIXES_LEN];
+		if (!*gw)
+			return bad(S, "gateway6", "empty value (remove the line to use the default)");
+		if (ip6_parse(gw, &g) != 0)
+			return bad(S, "gateway6", "%s is not an IPv6 address", QUOTED(gw));
+		ip6_format(&g, t);
+		if (special6(&g, false))
+			return bad(S, "gateway6", "%s is not usable as a gateway (%s)", t, special6(&g, false));
+		bool on_link = on_port_link(pc, &g, &own);
+		if (own)
 			return bad(S, "gateway6", "%s is the port's own address", t);
-		on_prefix |= ip6_prefix_eq(&pc->addr6[i].addr, &g, pc->addr6[i].prefixlen);
+		if (!on_link)
+			return bad(S, "gateway6", "%s is neither link-local (fe80::/10) nor on a prefix of the port (%s)", t,
+				   port_prefixes(pc, prefixes, sizeof(prefixes)));
+		pc->gateway6 = g;
 	}
-	if (!on_prefix) {
-		char prefixes[FFS_MAX_CONF_ADDR6 * (IP6_ADDRSTRLEN + 6)] = "";
-		for (unsigned i = 0; i < n; i++) {
-			struct ip6_addr net;
-			ip6_mask(&pc->addr6[i].addr, pc->addr6[i].prefixlen, &net);
-			snprintf(prefixes + strlen(prefixes), sizeof(prefixes) - strlen(prefixes), "%s%s/%u", i ? ", " : "",
-				 ip6_format(&net, p), pc->addr6[i].prefixlen);
-		}
-		return bad(S, "gateway6", "%s is neither link-local (fe80::/10) nor on a prefix of the port (%s)", t,
-			   n ? prefixes : "it has no addr6");
-	}
-	pc->gateway6 = g;
-	return 0;
+	return ndp_entries(s, pc, ndp, n_ndp);
 }
 
 static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc)
@@ -1082,23 +1167,15 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 	if (n > FFS_MAX_STATIC_ARP)
 		return bad(S, "arp", "at most %d entries", FFS_MAX_STATIC_ARP);
 	for (unsigned i = 0; i < n; i++) {
-		char ip[CFG_VALUE_LEN], mac[CFG_VALUE_LEN], extra[2];
+		char ip[CFG_VALUE_LEN], mac[CFG_VALUE_LEN];
 		uint32_t e;
-		if (!*arps[i])
-			return bad(S, "arp", "empty entry");
-		if (sscanf(arps[i], "%255s %255s %1s", ip, mac, extra) != 2)
-			return bad(S, "arp", "entry %s: expected \"IP MAC\", e.g. \"10.77.0.9 02:00:00:00:00:09\"", QUOTED(arps[i]));
+		struct eth_addr ea;
+		if (neigh_entry_split(S, "arp", arps[i], "\"IP MAC\", e.g. \"10.77.0.9 02:00:00:00:00:09\"", ip, mac) < 0)
+			return -1;
 		if (!ipv4_value(ip, &e))
 			return bad(S, "arp", "entry %s: %s is not an IPv4 address", QUOTED(arps[i]), QUOTED(ip));
-		struct eth_addr ea;
-		if (!matches("^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$", mac) || eth_addr_parse(mac, &ea) != 0)
-			return bad(S, "arp", "entry %s: %s is not a MAC address (aa:bb:cc:dd:ee:ff)", QUOTED(arps[i]), QUOTED(mac));
-		for (char *c = mac; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		if (ea.b[0] & 1)
-			return bad(S, "arp", "entry %s: %s is not a unicast MAC address", QUOTED(arps[i]), mac);
-		if (strcmp(mac, "00:00:00:00:00:00") == 0)
-			return bad(S, "arp", "entry %s: %s is not a usable MAC address", QUOTED(arps[i]), mac);
+		if (neigh_entry_mac(S, "arp", arps[i], mac, &ea) < 0)
+			return -1;
 		if (!IN_SUBNET(e))
 			return bad(S, "arp", "entry %s: %s is not in the port's subnet %s", QUOTED(arps[i]), fmt_ip(e, b), subnet);
 		if (e == addr)

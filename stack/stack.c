@@ -361,6 +361,29 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 	return lc;
 }
 
+/** The configuration's permanent neighbours ([portN] arp[], ndp[]) on every lcore. 0, or -1 with `err` set. */
+static int static_neighbours_add(struct ffs_stack *st, const struct ffs_conf *conf, char *err, size_t errlen)
+{
+	for (unsigned p = 0; p < conf->n_ports; p++) {
+		const struct ffs_port_conf *pc = &conf->ports[p];
+		for (unsigned i = 0; i < st->n_lcores; i++) {
+			for (unsigned s = 0; s < pc->n_static_arp; s++) {
+				if (arp_add_static(st->lcores[i], (uint16_t)p, pc->static_arp[s].addr, &pc->static_arp[s].mac) != 0) {
+					snprintf(err, errlen, "port %u: too many static ARP entries", pc->port_id);
+					return -1;
+				}
+			}
+			for (unsigned s = 0; s < pc->n_static_ndp; s++) {
+				if (nd6_add_static(st->lcores[i], (uint16_t)p, &pc->static_ndp[s].addr, &pc->static_ndp[s].mac) != 0) {
+					snprintf(err, errlen, "port %u: too many static NDP entries", pc->port_id);
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t errlen)
 {
 	if (!eal_ready) {
@@ -506,17 +529,9 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 	route_init(st);
 	addr6_init(st);
 	route6_init(st);
-	for (unsigned p = 0; p < conf->n_ports; p++) {
-		for (unsigned s = 0; s < conf->ports[p].n_static_arp; s++) {
-			for (unsigned i = 0; i < st->n_lcores; i++) {
-				if (arp_add_static(st->lcores[i], (uint16_t)p, conf->ports[p].static_arp[s].addr,
-						   &conf->ports[p].static_arp[s].mac) != 0) {
-					snprintf(err, errlen, "port %u: too many static ARP entries", conf->ports[p].port_id);
-					stack_free(st, st->n_ports);
-					return NULL;
-				}
-			}
-		}
+	if (static_neighbours_add(st, conf, err, errlen) != 0) {
+		stack_free(st, st->n_ports);
+		return NULL;
 	}
 	for (unsigned i = 0; i < st->n_lcores; i++)
 		ffs_lcore_sleep_init(st->lcores[i]); /* without RX interrupts, idle lcores nap instead */
@@ -861,6 +876,15 @@ int ffs_stack_neigh6_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsi
 	return neigh_dump_family(st, true, out, max);
 }
 
+/** A neighbour change (FFS_CTRL_NEIGH_ADD, _DEL) to every lcore; `msg` comes filled but for its port. */
+static int neigh_change(struct ffs_stack *st, int idx, struct ffs_ctrl_msg *msg)
+{
+	bool del = msg->op == FFS_CTRL_NEIGH_DEL;
+	msg->u.neigh.port_index = (uint16_t)idx;
+	int rc = ffs_ctrl_all_put(st, msg);
+	return del && rc > 0 ? 1 : rc; /* a deletion's result counts the lcores that had the entry */
+}
+
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac)
 {
 	int idx = port_index_of(st, port_id);
@@ -872,10 +896,9 @@ int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, c
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_ADD);
 	if (!msg)
 		return -ENOMEM;
-	msg->u.neigh.port_index = (uint16_t)idx;
 	msg->u.neigh.addr = addr;
 	msg->u.neigh.mac = *mac;
-	return ffs_ctrl_all_put(st, msg);
+	return neigh_change(st, idx, msg);
 }
 
 int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
@@ -886,10 +909,38 @@ int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_DEL);
 	if (!msg)
 		return -ENOMEM;
-	msg->u.neigh.port_index = (uint16_t)idx;
 	msg->u.neigh.addr = addr;
-	int rc = ffs_ctrl_all_put(st, msg);
-	return rc < 0 ? rc : rc > 0;
+	return neigh_change(st, idx, msg);
+}
+
+int ffs_stack_neigh6_add(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *addr, const struct eth_addr *mac)
+{
+	int idx = port_index_of(st, port_id);
+	if (idx < 0 || st->conf.ports[idx].ipv6_off)
+		return -ENOENT;
+	if (ip6_is_unspecified(addr) || ip6_is_loopback(addr) || ip6_is_multicast(addr) || ip6_is_v4mapped(addr) ||
+	    !route6_on_link(st, (unsigned)idx, addr) || addr6_is_local(st, idx, addr, NULL))
+		return -EINVAL;
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_ADD);
+	if (!msg)
+		return -ENOMEM;
+	msg->u.neigh.v6 = true;
+	msg->u.neigh.addr6 = *addr;
+	msg->u.neigh.mac = *mac;
+	return neigh_change(st, idx, msg);
+}
+
+int ffs_stack_neigh6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *addr)
+{
+	int idx = port_index_of(st, port_id);
+	if (idx < 0)
+		return -ENOENT;
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_DEL);
+	if (!msg)
+		return -ENOMEM;
+	msg->u.neigh.v6 = true;
+	msg->u.neigh.addr6 = *addr;
+	return neigh_change(st, idx, msg);
 }
 
 int ffs_stack_sysctl_set(struct ffs_stack *st, int id, int64_t value)

@@ -29,7 +29,9 @@
 
 #define FFS_MAX_PORTS 8
 #define FFS_MAX_LCORES 32
+/** Permanent neighbour entries of one port from the configuration, per family ([portN] arp[], ndp[]). */
 #define FFS_MAX_STATIC_ARP 64
+#define FFS_MAX_STATIC_NDP FFS_MAX_STATIC_ARP
 /** Routes in the table: connected subnets, the default route and static routes. */
 #define FFS_MAX_ROUTES 64
 /** IPv6 addresses of one port (iface/addr6.h): its link-local one, configured and autoconfigured ones. */
@@ -62,6 +64,12 @@ struct ffs_port_conf {
 	} addr6[FFS_MAX_CONF_ADDR6];
 	/** The IPv6 default router ([portN] gateway6), :: = none (router advertisements give one). */
 	struct ip6_addr gateway6;
+	/** Permanent IPv6 neighbours ([portN] ndp[]): link-local or on a prefix of addr6[]. */
+	unsigned n_static_ndp;
+	struct {
+		struct ip6_addr addr;
+		struct eth_addr mac;
+	} static_ndp[FFS_MAX_STATIC_NDP];
 };
 
 /** Everything the stack needs to start (config/ validates it from ffnet.ini). */
@@ -268,6 +276,11 @@ int ffs_stack_neigh6_dump(struct ffs_stack *st, struct ffs_neigh_info *out, unsi
 int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, const struct eth_addr *mac);
 /** Removes an entry on every lcore. 1 if it existed, 0 if not, or a negative errno. */
 int ffs_stack_neigh_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr);
+/** ffs_stack_neigh_add for an IPv6 neighbour. -EINVAL: not on the port's link (link-local, or on one
+ *  of its prefixes), one of the port's own addresses, or not unicast; -ENOENT also when IPv6 is off. */
+int ffs_stack_neigh6_add(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *addr, const struct eth_addr *mac);
+/** ffs_stack_neigh_del for an IPv6 neighbour. */
+int ffs_stack_neigh6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *addr);
 
 /**
  * Port changes at run time, by DPDK port id. Each returns once every lcore has seen the change (a

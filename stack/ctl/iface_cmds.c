@@ -1,10 +1,10 @@
 /*
  * The interface commands of the control server (ctl.h): ifconfig (ports: addresses — IPv6 ones
- * too —, MTU, flags, link, offloads, device counters) and ifconfig.set, arp.list/add/del (the
- * neighbour cache), route.list/add/del (the routing table), route6.list (the IPv6 one) and ping
- * (an echo request the handler waits for). Changes go
- * through the stack's own calls (stack.h), which every lcore acknowledges before they return. Ports
- * are named by DPDK port id, as in the configuration's [portN] sections.
+ * too —, MTU, flags, link, offloads, device counters) and ifconfig.set, arp.list/add/del and
+ * ndp.list/add/del (the IPv4 and IPv6 neighbour caches, one code for both), route.list/add/del
+ * (the routing table), route6.list (the IPv6 one) and ping (an echo request the handler waits
+ * for). Changes go through the stack's own calls (stack.h), which every lcore acknowledges before
+ * they return. Ports are named by DPDK port id, as in the configuration's [portN] sections.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -288,20 +288,56 @@ static bool addr_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint32
 	return true;
 }
 
-/** The first port whose subnet holds addr, or -1. */
-static int port_on_link(const struct ffs_stack *st, uint32_t addr)
+/** A neighbour of an arp or ndp request: its family and address (addr=, as the request wrote it). */
+struct neigh_arg {
+	bool v6;
+	uint32_t addr;
+	struct ip6_addr addr6;
+	const char *text;
+};
+
+/** The addr= of an arp (IPv4) or ndp (IPv6, no scope: port= names the port) request, or ffs_ctl_fail's result in *rc. */
+static bool neigh_addr_arg(const struct ffs_ctl_req *req, struct ffs_json *out, bool v6, struct neigh_arg *n, int *rc)
+{
+	*n = (struct neigh_arg){ .v6 = v6, .text = ffs_ctl_arg(req, "addr") };
+	if (!v6)
+		return addr_arg(req, out, &n->addr, rc);
+	if (!n->text) {
+		*rc = ffs_ctl_fail(out, EINVAL, "%s: addr= is required", req->cmd);
+		return false;
+	}
+	if (ip6_parse(n->text, &n->addr6) != 0) {
+		*rc = ffs_ctl_fail(out, EINVAL, "bad address '%s' (an IPv6 address)", n->text);
+		return false;
+	}
+	return true;
+}
+
+/** The first port the neighbour is on-link on (IPv4: its subnet; IPv6: link-local, or a prefix), or -1. */
+static int port_on_link(const struct ffs_stack *st, const struct neigh_arg *n)
 {
 	for (unsigned i = 0; i < st->n_ports; i++)
-		if (route_on_link(st, (uint16_t)i, addr))
+		if (n->v6 ? route6_on_link(st, i, &n->addr6) : route_on_link(st, (uint16_t)i, n->addr))
 			return (int)i;
 	return -1;
 }
 
-static int cmd_arp_add(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+/** The neighbour's address as the "addr" of a reply (an IPv6 one in RFC 5952 text). */
+static void neigh_kv_addr(struct ffs_json *out, const struct neigh_arg *n)
 {
-	uint32_t addr;
+	char a[IP6_ADDRSTRLEN];
+	if (n->v6)
+		ffs_json_kv_str(out, "addr", ip6_format(&n->addr6, a));
+	else
+		ffs_json_kv_ipv4(out, "addr", n->addr);
+}
+
+/** arp.add and ndp.add: a permanent entry on every lcore, on port= or the first port the address is on-link on. */
+static int neigh_add(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out, bool v6)
+{
+	struct neigh_arg n;
 	int rc;
-	if (!addr_arg(req, out, &addr, &rc))
+	if (!neigh_addr_arg(req, out, v6, &n, &rc))
 		return rc;
 	const char *mac_s = ffs_ctl_arg(req, "mac");
 	struct rte_ether_addr mac;
@@ -309,32 +345,39 @@ static int cmd_arp_add(struct ffs_stack *st, const struct ffs_ctl_req *req, stru
 		return ffs_ctl_fail(out, EINVAL, "bad MAC address '%s' (aa:bb:cc:dd:ee:ff)", mac_s ? mac_s : "");
 	if (rte_is_multicast_ether_addr(&mac) || rte_is_zero_ether_addr(&mac))
 		return ffs_ctl_fail(out, EINVAL, "%s is not a unicast MAC address", mac_s);
-	int idx = port_arg(st, req, out, port_on_link(st, addr));
+	int idx = port_arg(st, req, out, port_on_link(st, &n));
 	if (idx < 0)
 		return ffs_ctl_arg(req, "port") ? idx
-						: ffs_ctl_fail(out, ENETUNREACH, "%s is not on a connected subnet", ffs_ctl_arg(req, "addr"));
+			: ffs_ctl_fail(out, ENETUNREACH, v6 ? "%s is not on-link (neither link-local nor on a prefix of a port)"
+							    : "%s is not on a connected subnet", n.text);
+	const uint16_t port_id = st->ports[idx].port_id;
 	struct eth_addr m;
 	memcpy(m.b, mac.addr_bytes, ETH_ADDR_LEN);
-	rc = ffs_stack_neigh_add(st, st->ports[idx].port_id, addr, &m);
+	rc = v6 ? ffs_stack_neigh6_add(st, port_id, &n.addr6, &m) : ffs_stack_neigh_add(st, port_id, n.addr, &m);
+	if (rc == -EINVAL && v6)
+		return ffs_ctl_fail(out, EINVAL, "%s is not a neighbour on port%u's link (a unicast address, link-local or on "
+				    "one of its prefixes, not its own)", n.text, port_id);
 	if (rc == -EINVAL)
-		return ffs_ctl_fail(out, EINVAL, "%s is not a neighbour on port%u's subnet", ffs_ctl_arg(req, "addr"),
-				    st->ports[idx].port_id);
+		return ffs_ctl_fail(out, EINVAL, "%s is not a neighbour on port%u's subnet", n.text, port_id);
+	if (rc == -ENOENT && v6)
+		return ffs_ctl_fail(out, ENOENT, "IPv6 is off on port%u ([port%u] ipv6 = 0)", port_id, port_id);
 	if (rc < 0)
-		return ffs_ctl_fail(out, -rc, "arp.add %s: %s", ffs_ctl_arg(req, "addr"), strerror(-rc));
+		return ffs_ctl_fail(out, -rc, "%s %s: %s", req->cmd, n.text, strerror(-rc));
 	ffs_json_obj_begin(out);
-	ffs_json_kv_u64(out, "port", st->ports[idx].port_id);
-	ffs_json_kv_ipv4(out, "addr", addr);
+	ffs_json_kv_u64(out, "port", port_id);
+	neigh_kv_addr(out, &n);
 	ffs_json_kv_mac(out, "mac", &m);
 	ffs_json_kv_str(out, "state", "permanent");
 	ffs_json_obj_end(out);
 	return 0;
 }
 
-static int cmd_arp_del(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+/** arp.del and ndp.del: removes the entry from every port, or from port= alone; none is an error. */
+static int neigh_del(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out, bool v6)
 {
-	uint32_t addr;
+	struct neigh_arg n;
 	int rc;
-	if (!addr_arg(req, out, &addr, &rc))
+	if (!neigh_addr_arg(req, out, v6, &n, &rc))
 		return rc;
 	int only;
 	if ((rc = port_filter(st, req, out, &only)) != 0)
@@ -343,18 +386,39 @@ static int cmd_arp_del(struct ffs_stack *st, const struct ffs_ctl_req *req, stru
 	for (unsigned i = 0; i < st->n_ports; i++) {
 		if (only >= 0 && (unsigned)only != i)
 			continue;
-		rc = ffs_stack_neigh_del(st, st->ports[i].port_id, addr);
+		uint16_t port_id = st->ports[i].port_id;
+		rc = v6 ? ffs_stack_neigh6_del(st, port_id, &n.addr6) : ffs_stack_neigh_del(st, port_id, n.addr);
 		if (rc < 0)
-			return ffs_ctl_fail(out, -rc, "arp.del %s: %s", ffs_ctl_arg(req, "addr"), strerror(-rc));
+			return ffs_ctl_fail(out, -rc, "%s %s: %s", req->cmd, n.text, strerror(-rc));
 		removed += rc;
 	}
 	if (!removed)
-		return ffs_ctl_fail(out, ENOENT, "no ARP entry for %s", ffs_ctl_arg(req, "addr"));
+		return ffs_ctl_fail(out, ENOENT, "no %s entry for %s", v6 ? "NDP" : "ARP", n.text);
 	ffs_json_obj_begin(out);
-	ffs_json_kv_ipv4(out, "addr", addr);
+	neigh_kv_addr(out, &n);
 	ffs_json_kv_u64(out, "removed", (uint64_t)removed);
 	ffs_json_obj_end(out);
 	return 0;
+}
+
+static int cmd_arp_add(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	return neigh_add(st, req, out, false);
+}
+
+static int cmd_arp_del(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	return neigh_del(st, req, out, false);
+}
+
+static int cmd_ndp_add(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	return neigh_add(st, req, out, true);
+}
+
+static int cmd_ndp_del(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out)
+{
+	return neigh_del(st, req, out, true);
 }
 
 /** FreeBSD netstat -r's flags: U up, G gateway, S static; C for a port's connected subnet. */
@@ -598,6 +662,8 @@ const struct ffs_ctl_cmd ffs_ctl_cmds_iface[] = {
 	{ "arp.add", cmd_arp_add, "addr=A mac=M [port=N]: a permanent entry" },
 	{ "arp.del", cmd_arp_del, "addr=A [port=N]: removes an entry" },
 	{ "ndp.list", cmd_ndp_list, "the IPv6 neighbour cache (Neighbor Discovery): state, expiry, packets held" },
+	{ "ndp.add", cmd_ndp_add, "addr=A mac=M [port=N]: a permanent IPv6 entry (A link-local or on a prefix of the port)" },
+	{ "ndp.del", cmd_ndp_del, "addr=A [port=N]: removes an IPv6 entry" },
 	{ "route.list", cmd_route_list, "the routing table, longest prefix first" },
 	{ "route6.list", cmd_route6_list, "the IPv6 routes: on-link prefixes (longest first), then default routers" },
 	{ "route.add", cmd_route_add, "dest=NET/LEN|default gateway=GW: a static route" },

@@ -9,14 +9,21 @@
 #include "stack/lcore/lcore.h"
 #include "stack/phy/mbuf.h"
 
-static int neigh_del(struct ffs_lcore *lc, uint16_t port_index, uint32_t addr)
+/** Removes the message's neighbour from its family's cache: 1, or 0 when it had none. */
+static int neigh_del(struct ffs_lcore *lc, const struct ffs_ctrl_msg *msg)
 {
-	struct neigh_entry *e = neigh_lookup(&lc->neigh, port_index, addr);
+	uint16_t port_index = msg->u.neigh.port_index;
+	struct neigh_table *t = msg->u.neigh.v6 ? &lc->neigh6 : &lc->neigh;
+	struct neigh_entry *e = msg->u.neigh.v6 ? neigh6_lookup(t, port_index, &msg->u.neigh.addr6)
+					       : neigh_lookup(t, port_index, msg->u.neigh.addr);
 	if (!e)
 		return 0;
 	unsigned dropped;
-	neigh_remove(&lc->neigh, e, &dropped);
-	lc->ctr.arp_hold_dropped += dropped;
+	neigh_remove(t, e, &dropped);
+	if (msg->u.neigh.v6)
+		lc->ctr.nd6_hold_dropped += dropped;
+	else
+		lc->ctr.arp_hold_dropped += dropped;
 	return 1;
 }
 
@@ -78,10 +85,11 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 	lc->now = rte_rdtsc();
 	switch (msg->op) {
 	case FFS_CTRL_NEIGH_ADD:
-		rc = arp_add_static(lc, msg->u.neigh.port_index, msg->u.neigh.addr, &msg->u.neigh.mac);
+		rc = msg->u.neigh.v6 ? nd6_add_static(lc, msg->u.neigh.port_index, &msg->u.neigh.addr6, &msg->u.neigh.mac)
+				     : arp_add_static(lc, msg->u.neigh.port_index, msg->u.neigh.addr, &msg->u.neigh.mac);
 		break;
 	case FFS_CTRL_NEIGH_DEL:
-		atomic_fetch_add(&msg->result, neigh_del(lc, msg->u.neigh.port_index, msg->u.neigh.addr));
+		atomic_fetch_add(&msg->result, neigh_del(lc, msg));
 		break;
 	case FFS_CTRL_NEIGH_DUMP:
 		rc = neigh_dump(lc, msg->u.dump.v6 ? &lc->neigh6 : &lc->neigh, msg->u.dump.out, msg->u.dump.max);

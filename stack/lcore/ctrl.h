@@ -52,7 +52,9 @@ struct ffs_ctrl_msg {
 	union {
 		struct {
 			uint16_t port_index;
+			bool v6;                 /**< the IPv6 cache (addr6), not ARP's (addr) */
 			uint32_t addr;
+			struct ip6_addr addr6;
 			struct eth_addr mac;
 		} neigh;
 		struct {

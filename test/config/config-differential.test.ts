@@ -60,6 +60,10 @@ const VALID: Record<string, readonly string[]> = {
   ipv4: ['10.77.0.1', '10.77.0.255', '10.77.0.9'],
   netmask: ['255.255.255.0', '255.255.0.0', '255.255.255.252'],
   'static-arp': ['10.77.0.1 02:00:00:00:00:01', '10.77.0.1 02:AA:bb:00:00:01', '10.77.0.7  02:00:00:00:00:07'],
+  // Mostly link-local (on-link on every port with IPv6), few alike (a second entry for an address is refused).
+  'static-ndp': ['fe80::9 02:00:00:00:00:09', 'FE80::a:9 02:AA:bb:00:00:01', 'fe80::1:7 02:00:00:00:00:17', 'fe80::77 0a:00:00:00:00:77',
+    'fe80::5 02:00:00:00:00:05', 'fe80::6 02:00:00:00:00:06', 'fe80::8:0:1 02:00:00:00:00:81', 'fe80::c 02:00:00:00:00:0c',
+    '2001:db8:77::9  02:00:00:00:00:19'],
   ipv6: ['fe80::1', 'FE80::a:1', '2001:db8:77::1', 'fd00::9'],
   'ipv6-prefix': ['2001:db8:77::2/64', '2001:DB8:77:0::3/64', 'fd00::1/48', '2001:db8:77::2/128', '2001:db8:77::/127'],
 };
@@ -83,6 +87,8 @@ const INVALID: Record<string, readonly string[]> = {
     '224.0.0.1', '127.0.0.1', ''],
   netmask: ['255.255.255.255', '0.0.0.0', '255.0.255.0', '255.255.255.1', '24', ''],
   'static-arp': ['10.77.0.1', '10.77.0.1 02:00:00:00:00', '10.99.0.1 02:00:00:00:00:01', '10.77.0.1 zz:00:00:00:00:01', ''],
+  'static-ndp': ['fe80::9', 'fe80::9%port0 02:00:00:00:00:09', 'ff02::1 02:00:00:00:00:01', 'fe80::9 33:33:00:00:00:01',
+    '2001:db9::9 02:00:00:00:00:01', '2001:db8:77::2 02:00:00:00:00:02', '10.77.0.9 02:00:00:00:00:09', ''],
   ipv6: ['fe80::1%port0', '2001:db8::1::2', 'ff02::2', '::', '::ffff:10.77.0.1', '10.77.0.1', '2001:db9::1', ''],
   'ipv6-prefix': ['2001:db8::2', '2001:db8::2/129', 'fe80::2/64', '2001:db8::/64', '::1/128', '2001:db8::2/064', '',
     '::ffff:1.2.3.4/96', '1:2:3:4:5:6:7:8:9/64', '2001:db8::2/0', 'ff02::1/16', '2001:db8::2 /64'],
@@ -95,6 +101,8 @@ const INVALID_BY_KEY: Record<string, readonly string[]> = { nb_procs: ['17', '-1
  * proc_id is refused without proc_type = secondary: the cases below try it.
  */
 const MULTI_PROCESS_KEYS = new Map([['proc_type', 0.1], ['nb_procs', 0.1], ['proc_id', 0], ['huge_dir', 0.1]]);
+/** Port keys that other keys' values often refuse (ndp[] with ipv6 off, or one of its entries twice): rarer. */
+const RARER_PORT_KEYS = new Map([['ndp', 0.2]]);
 /**
  * Mostly valid values, so that many generated files get through and the results are compared too;
  * a valid integer for a key with a range is one inside it.
@@ -136,7 +144,7 @@ function generated(): string {
     const subnet = rand() < 0.9 ? `10.7${7 + p}.0` : '10.77.0';
     lines.push(`addr = ${rand() < 0.9 ? `${subnet}.2` : value('ipv4')}`);
     lines.push(`netmask = ${rand() < 0.9 ? '255.255.255.0' : value('netmask')}`);
-    for (const k of KEYS.portN) if (k.key !== 'addr' && k.key !== 'netmask' && rand() < 0.3) lines.push(...keyLines(k));
+    for (const k of KEYS.portN) if (k.key !== 'addr' && k.key !== 'netmask' && rand() < (RARER_PORT_KEYS.get(k.key) ?? 0.3)) lines.push(...keyLines(k));
   }
   if (rand() < 0.4) {
     lines.push('[sysctl]');
@@ -301,7 +309,7 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
   {
     name: 'a key cut by "#" is named as written',
     text: '[port0]\nnetmas#k = 255.255.255.0\naddr = 10.77.0.2\n',
-    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp, addr6, gateway6, ipv6)',
+    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp, addr6, gateway6, ipv6, ndp)',
   },
   {
     name: 'list entries are checked in file order, an empty one included',
@@ -348,6 +356,35 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     text: `[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n${
       Array.from({ length: 65 }, (_, i) => `arp[] = 10.77.0.${i + 3} 02:00:00:00:00:01\n`).join('')}`,
     error: '[port0] arp: at most 64 entries',
+  },
+  {
+    name: 'more static IPv6 neighbours than a port takes',
+    text: `[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n${
+      Array.from({ length: 65 }, (_, i) => `ndp[] = fe80::${(i + 3).toString(16)} 02:00:00:00:00:01\n`).join('')}`,
+    error: '[port0] ndp: at most 64 entries',
+  },
+  {
+    name: 'ndp entries are checked in file order, against the addr6 prefixes wherever they are written',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nndp[] = 2001:db8::9 02:00:00:00:00:09\nndp[] = fe80::9\n'
+      + 'addr6[] = 2001:db8::2/64\ngateway6 = fe80::1\n',
+    error: '[port0] ndp: entry "fe80::9": expected "ADDR MAC", e.g. "fe80::9 02:00:00:00:00:09"',
+  },
+  {
+    name: 'an ndp entry on no prefix of the port lists them',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\naddr6[] = 2001:db8::2/64\naddr6[] = fd00::2/48\n'
+      + 'ndp[] = 2001:db9::9 02:00:00:00:00:09\n',
+    error: '[port0] ndp: entry "2001:db9::9 02:00:00:00:00:09": 2001:db9::9 is neither link-local (fe80::/10) nor on a prefix '
+      + 'of the port (2001:db8::/64, fd00::/48)',
+  },
+  {
+    name: 'an ndp entry for the port\'s own address, written otherwise',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\naddr6[] = 2001:db8::2/64\nndp[] = 2001:DB8:0::2 02:00:00:00:00:09\n',
+    error: '[port0] ndp: entry "2001:DB8:0::2 02:00:00:00:00:09": 2001:db8::2 is the port\'s own address',
+  },
+  {
+    name: 'ndp on a port with IPv6 off',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nipv6 = 0\nndp[] = fe80::9 02:00:00:00:00:09\n',
+    error: '[port0] ipv6: IPv6 is off on the port, yet ndp is set (remove it, or turn IPv6 on)',
   },
   {
     name: 'a loop mode that is neither dedicated nor inline',
@@ -410,6 +447,16 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     const [got] = answers([path]);
     expect(got?.ts).toEqual({ error: `${path}: ${error}` });
     expect(got?.c).toEqual({ error: `${path}: ${error}` });
+  });
+
+  it('agree on the entries of ndp[]', () => {
+    const path = join(dir, 'ndp-entries.ini');
+    writeFileSync(path, '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\naddr6[] = 2001:db8:77::2/64\n'
+      + 'ndp[] = FE80::A:9 02:AA:bb:00:00:01\nndp[] = 2001:db8:77:0::9   02:00:00:00:00:19\n');
+    const [got] = answers([path]);
+    expect(got?.ts).toMatchObject({ config: { ports: [{ staticNdp: [
+      { addr: 'fe80::a:9', mac: '02:aa:bb:00:00:01' }, { addr: '2001:db8:77::9', mac: '02:00:00:00:00:19' }] }] } });
+    expect(got?.c).toEqual(got?.ts);
   });
 
   it.each([

@@ -79,7 +79,7 @@ describe('structure', () => {
       section: 'dpdk', key: 'foo',
     });
     expect(iniError(`${PORT}prefix = 24\n`).message)
-      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp, addr6, gateway6, ipv6)');
+      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp, addr6, gateway6, ipv6, ndp)');
   });
 
   it('key outside any section', () => {
@@ -410,6 +410,34 @@ const IPV6_ERRORS: Array<[text: string, message: string, key: string]> = [
   ['ipv6 = maybe\n', '[port0] ipv6: "maybe" is not a boolean (true/false, yes/no, on/off, 1/0)', 'ipv6'],
   ['ipv6 = 0\naddr6[] = 2001:db8::2/64\n', '[port0] ipv6: IPv6 is off on the port, yet addr6 is set (remove it, or turn IPv6 on)', 'ipv6'],
   ['ipv6 = off\ngateway6 = fe80::1\n', '[port0] ipv6: IPv6 is off on the port, yet gateway6 is set (remove it, or turn IPv6 on)', 'ipv6'],
+  ['ipv6 = off\nndp[] = fe80::9 02:00:00:00:00:09\n', '[port0] ipv6: IPv6 is off on the port, yet ndp is set (remove it, or turn IPv6 on)', 'ipv6'],
+  ['ndp[] =\n', '[port0] ndp: empty entry', 'ndp'],
+  ['ndp[] = fe80::9\n', '[port0] ndp: entry "fe80::9": expected "ADDR MAC", e.g. "fe80::9 02:00:00:00:00:09"', 'ndp'],
+  ['ndp[] = fe80::9 02:00:00:00:00:09 x\n',
+    '[port0] ndp: entry "fe80::9 02:00:00:00:00:09 x": expected "ADDR MAC", e.g. "fe80::9 02:00:00:00:00:09"', 'ndp'],
+  ['ndp[] = 10.77.0.9 02:00:00:00:00:09\n', '[port0] ndp: entry "10.77.0.9 02:00:00:00:00:09": "10.77.0.9" is not an IPv6 address', 'ndp'],
+  ['ndp[] = fe80::9%port0 02:00:00:00:00:09\n',
+    '[port0] ndp: entry "fe80::9%port0 02:00:00:00:00:09": "fe80::9%port0" is not an IPv6 address', 'ndp'],
+  ['ndp[] = fe80::9 02:00:00:00:00\n',
+    '[port0] ndp: entry "fe80::9 02:00:00:00:00": "02:00:00:00:00" is not a MAC address (aa:bb:cc:dd:ee:ff)', 'ndp'],
+  ['ndp[] = fe80::9 33:33:00:00:00:01\n', '[port0] ndp: entry "fe80::9 33:33:00:00:00:01": 33:33:00:00:00:01 is not a unicast MAC address', 'ndp'],
+  ['ndp[] = fe80::9 00:00:00:00:00:00\n', '[port0] ndp: entry "fe80::9 00:00:00:00:00:00": 00:00:00:00:00:00 is not a usable MAC address', 'ndp'],
+  ['ndp[] = :: 02:00:00:00:00:09\n', '[port0] ndp: entry ":: 02:00:00:00:00:09": :: is not usable as a neighbour (unspecified)', 'ndp'],
+  ['ndp[] = ::1 02:00:00:00:00:09\n', '[port0] ndp: entry "::1 02:00:00:00:00:09": ::1 is not usable as a neighbour (loopback)', 'ndp'],
+  ['ndp[] = ff02::1 02:00:00:00:00:09\n', '[port0] ndp: entry "ff02::1 02:00:00:00:00:09": ff02::1 is not usable as a neighbour (multicast)', 'ndp'],
+  ['ndp[] = ::ffff:10.77.0.9 02:00:00:00:00:09\n',
+    '[port0] ndp: entry "::ffff:10.77.0.9 02:00:00:00:00:09": ::ffff:10.77.0.9 is not usable as a neighbour (IPv4-mapped)', 'ndp'],
+  ['ndp[] = 2001:db8::9 02:00:00:00:00:09\n',
+    '[port0] ndp: entry "2001:db8::9 02:00:00:00:00:09": 2001:db8::9 is neither link-local (fe80::/10) nor on a prefix of the port (it has no addr6)', 'ndp'],
+  ['addr6[] = 2001:db8::2/64\naddr6[] = fd00:1::5/48\nndp[] = 2001:db9::9 02:00:00:00:00:09\n',
+    '[port0] ndp: entry "2001:db9::9 02:00:00:00:00:09": 2001:db9::9 is neither link-local (fe80::/10) nor on a prefix of the port '
+    + '(2001:db8::/64, fd00:1::/48)', 'ndp'],
+  ['addr6[] = 2001:db8::2/64\nndp[] = 2001:DB8::2 02:00:00:00:00:09\n',
+    '[port0] ndp: entry "2001:DB8::2 02:00:00:00:00:09": 2001:db8::2 is the port\'s own address', 'ndp'],
+  ['ndp[] = fe80::9 02:00:00:00:00:09\nndp[] = FE80::9 02:00:00:00:00:08\n',
+    '[port0] ndp: entry "FE80::9 02:00:00:00:00:08": fe80::9 already has an entry', 'ndp'],
+  [Array.from({ length: 65 }, (_, i) => `ndp[] = fe80::${(i + 1).toString(16)} 02:00:00:00:00:01\n`).join(''), '[port0] ndp: at most 64 entries', 'ndp'],
+  ['ndp = fe80::9 02:00:00:00:00:09\nndp = fe80::8 02:00:00:00:00:08\n', '[port0] ndp: set more than once (write "ndp[] = ..." once per value)', 'ndp'],
 ];
 
 describe('IPv6 keys of [portN]', () => {
@@ -422,6 +450,18 @@ describe('IPv6 keys of [portN]', () => {
     expect(iniError(text)).toEqual({
       message: 'ffnet.ini: [port1] addr6: 2001:db8::2 is already an address of [port0]', section: 'port1', key: 'addr6',
     });
+  });
+
+  it('objects take ndp entries as "ADDR MAC" strings or { addr, mac }', () => {
+    const port0 = { addr: '10.77.0.2', netmask: '255.255.255.0', addr6: '2001:db8::2/64' };
+    const cfg = validateConfig({ port0: { ...port0, ndp: ['fe80::9 02:00:00:00:00:09', { addr: '2001:DB8::9', mac: '02:AA:00:00:00:19' }] } },
+      '<config object>');
+    expect(cfg.ports[0]!.staticNdp).toEqual([{ addr: 'fe80::9', mac: '02:00:00:00:00:09' }, { addr: '2001:db8::9', mac: '02:aa:00:00:00:19' }]);
+    expect(errorOf(() => validateConfig({ port0: { ...port0, ndp: [{ addr: 'fe80::9', mac: '02:00:00:00:00:09', router: true }] } },
+      '<config object>')).message)
+      .toBe('<config object>: [port0] ndp: entry "fe80::9 02:00:00:00:00:09": unknown field "router" (expected { addr, mac })');
+    expect(errorOf(() => validateConfig({ port0: { ...port0, ndp: [7] } }, '<config object>')).message)
+      .toBe('<config object>: [port0] ndp: expected a string or { addr, mac } for each entry, got 7');
   });
 
   it('objects take addr6 as a list or one string', () => {

@@ -56,6 +56,8 @@ addr6[] = 2001:DB8:0:77::2/64
 addr6[] = fd00:77::0:2/48
 gateway6 = fe80::1
 ipv6 = on
+ndp[] = FE80::9 02:00:00:00:00:19
+ndp[] = 2001:db8:0:77::0:9   0A:BB:CC:DD:EE:F9
 
 [port1]
 addr = 192.168.7.1
@@ -101,10 +103,11 @@ describe('parseConfigText / loadConfigFile', () => {
         staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }, { addr: '10.77.0.10', mac: '0a:bb:cc:dd:ee:ff' }],
         ipv6: true, addr6: [{ addr: '2001:db8:0:77::2', prefixLength: 64 }, { addr: 'fd00:77::2', prefixLength: 48 }],
         gateway6: 'fe80::1',
+        staticNdp: [{ addr: 'fe80::9', mac: '02:00:00:00:00:19' }, { addr: '2001:db8:0:77::9', mac: '0a:bb:cc:dd:ee:f9' }],
       },
       {
         portId: 1, addr: '192.168.7.1', netmask: '255.255.0.0', prefixLength: 16, broadcast: '192.168.255.255',
-        mtu: 1500, staticArp: [], ipv6: false, addr6: [],
+        mtu: 1500, staticArp: [], ipv6: false, addr6: [], staticNdp: [],
       },
     ]);
     expect(cfg.loop).toBe('dedicated');
@@ -145,7 +148,7 @@ describe('parseConfigText / loadConfigFile', () => {
     expect(cfg.inlineLcores).toBe(1);
     expect(cfg.ports).toEqual([{
       portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255', mtu: 1500, staticArp: [],
-      ipv6: true, addr6: [],
+      ipv6: true, addr6: [], staticNdp: [],
     }]);
     expect(cfg.sysctl).toEqual(SYSCTL_DEFAULTS);
   });
@@ -267,6 +270,7 @@ describe('validateConfig (config objects)', () => {
         addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 9000,
         arp: ['10.77.0.9 02:00:00:00:00:09', '10.77.0.10 0A:BB:CC:DD:EE:FF'],
         addr6: ['2001:db8:0:77::2/64', 'fd00:77::2/48'], gateway6: 'fe80::1', ipv6: true,
+        ndp: ['fe80::9 02:00:00:00:00:19', { addr: '2001:db8:0:77::9', mac: '0A:BB:CC:DD:EE:F9' }],
       },
       port1: { addr: '192.168.7.1', netmask: '255.255.0.0', ipv6: 0 },
       sysctl: { 'net.inet.ip.ttl': 32, 'net.link.ether.inet.maxhold': 4, 'dev.fault.rx_drop_ppm': 250000, 'dev.fault.seed': 2147483647 },
@@ -327,7 +331,7 @@ describe('documentation', () => {
     expect(cfg.dpdk).toMatchObject({ lcoreMask: '0x1', dataLcores: [], vdevs: ['net_tap0,iface=ff0'], filePrefix: 'ffnet-example' });
     expect(cfg.ports).toEqual([{
       portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255',
-      gateway: '10.77.0.1', mtu: 1500, staticArp: [], ipv6: true, addr6: [],
+      gateway: '10.77.0.1', mtu: 1500, staticArp: [], ipv6: true, addr6: [], staticNdp: [],
     }]);
   });
 

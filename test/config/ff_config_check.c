@@ -70,7 +70,13 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 		printf("],\"ipv6\":%s,\"addr6\":[", p->ipv6_off ? "false" : "true");
 		for (unsigned j = 0; j < p->n_addr6; j++)
 			printf("%s\"%s/%u\"", j ? "," : "", ip6_format(&p->addr6[j].addr, text), p->addr6[j].prefixlen);
-		printf("],\"gateway6\":\"%s\"}", ip6_is_unspecified(&p->gateway6) ? "" : ip6_format(&p->gateway6, text));
+		printf("],\"gateway6\":\"%s\",\"staticNdp\":[", ip6_is_unspecified(&p->gateway6) ? "" : ip6_format(&p->gateway6, text));
+		for (unsigned j = 0; j < p->n_static_ndp; j++) {
+			const uint8_t *m = p->static_ndp[j].mac.b;
+			printf("%s{\"addr\":\"%s\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"}", j ? "," : "",
+			       ip6_format(&p->static_ndp[j].addr, text), m[0], m[1], m[2], m[3], m[4], m[5]);
+		}
+		printf("]}");
 	}
 	printf("],\"sysctl\":{");
 	for (int k = 0; k < FFS_SYSCTL_COUNT; k++) {

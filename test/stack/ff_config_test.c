@@ -110,6 +110,7 @@ TEST(ipv6_keys_are_read)
 	int argc;
 	char **argv;
 	CHECK_EQ_INT(read_text(PORT0 "addr6[] = 2001:DB8::2/64\naddr6[] = fd00:1::5/48\ngateway6 = FE80::1\n"
+				   "ndp[] = FE80::9 02:AA:00:00:00:09\nndp[] = fd00:1::9  02:00:00:00:00:19\n"
 				   "[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\nipv6 = 0\n"), 0);
 	CHECK_EQ_INT(ff_config_read(path, &conf, &argc, &argv), 0);
 	char t[IP6_ADDRSTRLEN];
@@ -120,8 +121,14 @@ TEST(ipv6_keys_are_read)
 	CHECK_EQ_STR(ip6_format(&conf->ports[0].addr6[1].addr, t), "fd00:1::5");
 	CHECK_EQ_INT(conf->ports[0].addr6[1].prefixlen, 48);
 	CHECK_EQ_STR(ip6_format(&conf->ports[0].gateway6, t), "fe80::1");
+	CHECK_EQ_INT(conf->ports[0].n_static_ndp, 2);
+	CHECK_EQ_STR(ip6_format(&conf->ports[0].static_ndp[0].addr, t), "fe80::9");
+	CHECK_EQ_INT(conf->ports[0].static_ndp[0].mac.b[1], 0xaa);
+	CHECK_EQ_STR(ip6_format(&conf->ports[0].static_ndp[1].addr, t), "fd00:1::9");
+	CHECK_EQ_INT(conf->ports[0].static_ndp[1].mac.b[5], 0x19);
 	CHECK(conf->ports[1].ipv6_off);
 	CHECK_EQ_INT(conf->ports[1].n_addr6, 0);
+	CHECK_EQ_INT(conf->ports[1].n_static_ndp, 0);
 	CHECK(ip6_is_unspecified(&conf->ports[1].gateway6));
 }
 
@@ -148,6 +155,22 @@ TEST(ipv6_keys_are_refused_with_their_key_named)
 		{ "ipv6 = maybe\n", "[port0] ipv6: \"maybe\" is not a boolean (true/false, yes/no, on/off, 1/0)" },
 		{ "ipv6 = off\ngateway6 = fe80::1\n",
 		  "[port0] ipv6: IPv6 is off on the port, yet gateway6 is set (remove it, or turn IPv6 on)" },
+		{ "ipv6 = off\nndp[] = fe80::9 02:00:00:00:00:09\n",
+		  "[port0] ipv6: IPv6 is off on the port, yet ndp is set (remove it, or turn IPv6 on)" },
+		{ "ndp[] = fe80::9\n", "[port0] ndp: entry \"fe80::9\": expected \"ADDR MAC\", e.g. \"fe80::9 02:00:00:00:00:09\"" },
+		{ "ndp[] = 10.77.0.9 02:00:00:00:00:09\n",
+		  "[port0] ndp: entry \"10.77.0.9 02:00:00:00:00:09\": \"10.77.0.9\" is not an IPv6 address" },
+		{ "ndp[] = fe80::9 01:00:5e:00:00:01\n",
+		  "[port0] ndp: entry \"fe80::9 01:00:5e:00:00:01\": 01:00:5e:00:00:01 is not a unicast MAC address" },
+		{ "ndp[] = ff02::1 02:00:00:00:00:09\n",
+		  "[port0] ndp: entry \"ff02::1 02:00:00:00:00:09\": ff02::1 is not usable as a neighbour (multicast)" },
+		{ "addr6[] = 2001:db8::2/64\nndp[] = 2001:db9::9 02:00:00:00:00:09\n",
+		  "[port0] ndp: entry \"2001:db9::9 02:00:00:00:00:09\": 2001:db9::9 is neither link-local (fe80::/10) nor on a prefix "
+		  "of the port (2001:db8::/64)" },
+		{ "addr6[] = 2001:db8::2/64\nndp[] = 2001:DB8::2 02:00:00:00:00:09\n",
+		  "[port0] ndp: entry \"2001:DB8::2 02:00:00:00:00:09\": 2001:db8::2 is the port's own address" },
+		{ "ndp[] = fe80::9 02:00:00:00:00:09\nndp[] = FE80::9 02:00:00:00:00:08\n",
+		  "[port0] ndp: entry \"FE80::9 02:00:00:00:00:08\": fe80::9 already has an entry" },
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[1024];

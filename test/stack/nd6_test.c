@@ -9,7 +9,9 @@
  * or that would replace a known MAC without Override, change nothing; a hop limit below 255 is
  * refused (RFC 4861 §7.1); an unanswered resolution fails after nd6_mmaxtries and drops what it held;
  * another node's advertisement for a tentative address fails DAD with an error naming it; a static
- * entry sends what was held, and neither advertisements nor aging move it; IPv6 keys
+ * entry sends what was held, and neither advertisements nor aging move it; the control plane's
+ * ffs_stack_neigh6_add and _del add entries on the port's link only (not its own addresses) and
+ * delete entries of any state; IPv6 keys
  * whose folds collide stay apart, also after a removal; the IPv4 table is untouched by all of it.
  */
 #include <errno.h>
@@ -55,6 +57,12 @@ static void setup(void)
 	ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_DAD_COUNT, 0);
 	if (addr6_add(st, 0, &ours, 64, ADDR6_STATIC, ADDR6_INFINITE, ADDR6_INFINITE) != 0) {
 		fprintf(stderr, "nd6_test: addr6_add refused\n");
+		exit(2);
+	}
+	/* Its prefix on-link, as a configured address's is. */
+	struct ip6_addr prefix = a6("2001:db8::");
+	if (route6_prefix_update(st, 0, &prefix, 64, FFS_ROUTE6_CONNECTED, 0) != 0) {
+		fprintf(stderr, "nd6_test: route6_prefix_update refused\n");
 		exit(2);
 	}
 	ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_DAD_COUNT, 1);
@@ -301,6 +309,47 @@ TEST(a_static_entry_releases_what_was_held_and_no_advertisement_moves_it)
 	lc->now = rte_rdtsc() + st->tsc_hz * 100000;
 	nd6_tick(lc); /* permanent entries never expire */
 	CHECK(entry(&peer) != NULL);
+	empty();
+}
+
+TEST(the_control_plane_adds_and_deletes_entries_on_the_port_link_only)
+{
+	empty();
+	struct ip6_addr peer = a6("2001:db8::96"), ll = a6("fe80::96");
+	struct ip6_addr refused[] = { a6("2001:db9::96"), a6("ff02::1"), a6("::"), a6("::1"), ours };
+	struct eth_addr pmac = mac_of(&peer);
+	static struct ffs_neigh_info info[NEIGH_TABLE_SIZE];
+	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		CHECK_EQ_INT(ffs_stack_neigh6_add(st, 0, &refused[i], &pmac), -EINVAL);
+	struct ip6_addr own_ll;
+	CHECK(addr6_linklocal(st, 0, &own_ll));
+	CHECK_EQ_INT(ffs_stack_neigh6_add(st, 0, &own_ll, &pmac), -EINVAL);
+	CHECK_EQ_INT(ffs_stack_neigh6_add(st, 7, &peer, &pmac), -ENOENT);
+	CHECK_EQ_INT(ffs_stack_neigh6_dump(st, info, NEIGH_TABLE_SIZE), 0);
+
+	/* A send held for the neighbour leaves to the MAC given, without another solicitation. */
+	CHECK_EQ_INT(send_to(&peer), 0);
+	struct sent s[4];
+	CHECK_EQ_INT(sent(s, 4), 1);
+	CHECK_EQ_INT(ffs_stack_neigh6_add(st, 0, &peer, &pmac), 0);
+	CHECK_EQ_INT(ffs_stack_neigh6_add(st, 0, &ll, &pmac), 0);
+	CHECK_EQ_INT(sent(s, 4), 1);
+	CHECK(eth_addr_eq(&s[0].eth.dst, &pmac));
+	CHECK_EQ_INT(ffs_stack_neigh6_dump(st, info, NEIGH_TABLE_SIZE), 2);
+	CHECK(info[0].v6 && info[0].state == FFS_NEIGH_PERMANENT && info[1].state == FFS_NEIGH_PERMANENT);
+	CHECK_EQ_INT(ffs_stack_neigh_dump(st, info, NEIGH_TABLE_SIZE), 0); /* the IPv4 table is another */
+
+	/* Deleting: an entry of any state, and its held packets dropped into nd6.hold_dropped. */
+	CHECK_EQ_INT(ffs_stack_neigh6_del(st, 0, &peer), 1);
+	CHECK_EQ_INT(ffs_stack_neigh6_del(st, 0, &peer), 0);
+	CHECK_EQ_INT(ffs_stack_neigh6_del(st, 0, &ll), 1);
+	CHECK_EQ_INT(ffs_stack_neigh6_del(st, 7, &ll), -ENOENT);
+	CHECK_EQ_INT(send_to(&peer), 0); /* incomplete again, holding one frame */
+	CHECK(entry(&peer) != NULL && entry(&peer)->state == FFS_NEIGH_INCOMPLETE);
+	CHECK_EQ_INT(ffs_stack_neigh6_del(st, 0, &peer), 1);
+	CHECK(entry(&peer) == NULL);
+	CHECK_EQ_INT(lc->ctr.nd6_hold_dropped, 1);
+	CHECK_EQ_INT(lc->ctr.arp_hold_dropped, 0);
 	empty();
 }
 
