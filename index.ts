@@ -321,12 +321,12 @@ export class Stack {
     return this.#live().neighbours();
   }
 
-  /** Adds a permanent neighbour entry (like `arp -s`). */
+  /** Adds a permanent neighbour entry (like `arp -s`, or `ndp -s` for an IPv6 address). */
   addNeighbour(portId: number, addr: string, mac: string): void {
     this.#live().addNeighbour(portId, addr, mac);
   }
 
-  /** Removes a neighbour entry; returns whether there was one. */
+  /** Removes a neighbour entry of either family; returns whether there was one. */
   deleteNeighbour(portId: number, addr: string): boolean {
     return this.#live().deleteNeighbour(portId, addr);
   }

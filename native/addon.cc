@@ -659,20 +659,30 @@ private:
 		return out;
 	}
 
+	/** Whether v is an IPv6 literal (parsed into *out): neighbour entries of either family. */
+	static bool IsIpv6(const Napi::Value &v, ip6_addr *out)
+	{
+		return v.IsString() && ip6_parse(v.As<Napi::String>().Utf8Value().c_str(), out) == 0;
+	}
+
 	Napi::Value AddNeighbour(const Napi::CallbackInfo &info)
 	{
 		ffs_stack *st = Live(info);
 		Napi::Env env = info.Env();
 		uint16_t port = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
-		uint32_t addr = ParseIpv4(env, info[1], "addr");
+		ip6_addr a6;
+		bool v6 = IsIpv6(info[1], &a6);
+		uint32_t addr = v6 ? 0 : ParseIpv4(env, info[1], "addr");
 		eth_addr mac;
 		if (!info[2].IsString() || eth_addr_parse(info[2].As<Napi::String>().Utf8Value().c_str(), &mac) != 0)
 			throw Napi::TypeError::New(env, "mac must be a MAC address like 02:00:00:00:00:01");
-		int rc = ffs_stack_neigh_add(st, port, addr, &mac);
+		int rc = v6 ? ffs_stack_neigh6_add(st, port, &a6, &mac) : ffs_stack_neigh_add(st, port, addr, &mac);
 		if (rc == -ENOENT)
 			throw Napi::Error::New(env, "no such port " + std::to_string(port));
 		if (rc == -EINVAL)
-			throw Napi::Error::New(env, "address is not a neighbour on port " + std::to_string(port) + "'s subnet");
+			throw Napi::Error::New(env, v6 ? "address is not a neighbour on port " + std::to_string(port) +
+								   "'s link (link-local or on one of its prefixes, unicast, not its own)"
+						       : "address is not a neighbour on port " + std::to_string(port) + "'s subnet");
 		if (rc < 0)
 			throw Napi::Error::New(env, std::string("adding neighbour failed: ") + strerror(-rc));
 		return env.Undefined();
@@ -683,7 +693,8 @@ private:
 		ffs_stack *st = Live(info);
 		Napi::Env env = info.Env();
 		uint16_t port = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
-		int rc = ffs_stack_neigh_del(st, port, ParseIpv4(env, info[1], "addr"));
+		ip6_addr a6;
+		int rc = IsIpv6(info[1], &a6) ? ffs_stack_neigh6_del(st, port, &a6) : ffs_stack_neigh_del(st, port, ParseIpv4(env, info[1], "addr"));
 		if (rc == -ENOENT)
 			throw Napi::Error::New(env, "no such port " + std::to_string(port));
 		if (rc < 0)

@@ -5,7 +5,8 @@
  * sources each side sees; the kernel's ICMPv6 port unreachable refusing a connected ff socket; and
  * multicast both ways (IPV6_JOIN_GROUP on port0, IPV6_MULTICAST_IF), with Linux's membership errors;
  * datagrams in one frame with their UDP checksum left to the device (udp.tx_csum_offload) or summed by
- * the stack, none of them a checksum error to the kernel.
+ * the stack, none of them a checksum error to the kernel; permanent IPv6 neighbours through
+ * Stack.addNeighbour and deleteNeighbour.
  * After each test the packet pool is back at its baseline.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -166,5 +167,16 @@ describe.each(LCORE_MODES)('UDP over IPv6 with the kernel ($name)', (mode) => {
     }
     expect(refused).toBe(true);
     await expectFfError(stack.posix('ff_recvfrom', fd, { buffer: 4 }, K.MSG_DONTWAIT), 'EAGAIN', 'ff_recvfrom');
+  });
+
+  it('Stack.addNeighbour and deleteNeighbour take IPv6 neighbours as they take IPv4 ones', async () => {
+    const addr = '2001:db8:66::77';
+    await stack.addNeighbour(0, addr, '02:00:00:00:00:77');
+    const entry = (await stack.neighbours()).find((n) => n.addr === addr);
+    expect(entry).toMatchObject({ portId: 0, mac: '02:00:00:00:00:77', state: 'permanent' });
+    await expect(stack.addNeighbour(0, '2001:db9::7', '02:00:00:00:00:77')).rejects.toThrow("not a neighbour on port 0's link");
+    expect(await stack.deleteNeighbour(0, addr)).toBe(true);
+    expect(await stack.deleteNeighbour(0, addr)).toBe(false);
+    expect((await stack.neighbours()).some((n) => n.addr === addr)).toBe(false);
   });
 });
