@@ -9,7 +9,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- Debian packages: the DPDK 22.11 LTS development files, libpcap (capture filters), DPDK's own tools
 # (dpdk-dev: dpdk-dumpcap, dpdk-telemetry.py) and the test bench's peers and probes.
-packages=(libdpdk-dev libpcap-dev dpdk-dev pkg-config cmake make g++ iproute2 iputils-ping arping tcpdump tshark netcat-openbsd)
+packages=(libdpdk-dev libpcap-dev dpdk-dev pkg-config cmake make g++ iproute2 iputils-ping arping tcpdump tshark netcat-openbsd radvd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
