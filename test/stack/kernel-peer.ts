@@ -95,7 +95,8 @@ export async function quietNamespace(label: string): Promise<Netns> {
 
 /**
  * Makes the namespace, starts the stack (10.77.0.2/24 on net_tap0 = ff0), gives ff0 10.77.0.1/24 and
- * brings it up, waiting until the stack's port reports link up.
+ * brings it up, waiting until the stack's port reports link up and then until the stack has been quiet
+ * for a moment (quietTx).
  */
 export async function kernelPeer(label: string, opts: KernelPeerOptions = {}): Promise<KernelPeer> {
   const ns = await quietNamespace(label);
@@ -105,6 +106,7 @@ export async function kernelPeer(label: string, opts: KernelPeerOptions = {}): P
     await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP}/24`, 'dev', IFACE]);
     // net_tap's start already sets ff0 up; make sure of it and wait until the stack sees it.
     await bringUp(ns, stack);
+    await quietTx(stack);
     const kernelMac = await linkMac(ns, IFACE);
     const stackMac = stack.ports[0]?.mac ?? '';
     const s = stack;
@@ -139,6 +141,25 @@ export function kernelToStack(peer: KernelPeer): LinkEnds {
 export async function bringUp(ns: Netns, stack: StackProcess): Promise<void> {
   await ns.execOk('ip', ['link', 'set', IFACE, 'up']);
   await ns.waitFor(async () => (await stack.currentPorts())[0]?.linkUp === true, 'port 0 to report link up', 5_000);
+}
+
+/**
+ * Waits until the stack has sent nothing for `quietMs` (at most `maxMs`): what it sends on its own after
+ * start and link up (the unsolicited Neighbor Advertisement, the MLD reports and their retransmission
+ * within a second) must not land in the frame counts of the tests that follow.
+ */
+export async function quietTx(stack: StackProcess, quietMs = 1_200, maxMs = 6_000): Promise<void> {
+  const started = Date.now();
+  let tx = ctr(await stack.stats(), 'eth.tx');
+  let since = Date.now();
+  while (Date.now() - since < quietMs && Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = ctr(await stack.stats(), 'eth.tx');
+    if (now !== tx) {
+      tx = now;
+      since = Date.now();
+    }
+  }
 }
 
 /** The EUI-64 link-local address of a MAC (RFC 4291 App. A), as ping prints it. */

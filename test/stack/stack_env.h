@@ -208,6 +208,24 @@ static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **k
 }
 
 /**
+ * Lets what an inline stack sends on its own after start go by: router solicitations are turned off
+ * (net.inet6.ip6.accept_rtadv 0; the next ones would come 4 s apart), and the loop is turned and port 0
+ * drained until nothing came for `quiet_ms` (at most 5 s): the MLD reports' retransmission comes
+ * within a second. For programs that count the frames the stack answers with.
+ */
+static inline void test_port_settle(struct ffs_stack *st, unsigned quiet_ms)
+{
+	ffs_stack_sysctl_set(st, FFS_SYSCTL_IP6_ACCEPT_RTADV, 0);
+	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), last = start;
+	while (rte_rdtsc() - last < (uint64_t)quiet_ms * hz / 1000 && rte_rdtsc() - start < 5 * hz) {
+		ffs_stack_poll(st);
+		if (test_port_drain(st->lcores[0], NULL, 0))
+			last = rte_rdtsc();
+		usleep(1000);
+	}
+}
+
+/**
  * The end of a program on test_ring_stack_start: what the stack sent last is freed and the stack
  * stopped, so that a leak checker sees its state freed rather than held. Returns `rc`.
  */
