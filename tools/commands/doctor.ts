@@ -259,24 +259,40 @@ function checkNics(s: Survey): Finding[] {
   });
 }
 
-/** CPUs the data-path lcores are pinned to (lcore 0 and inline lcores float over every CPU). */
-export function pinnedCpus(cfg: FfnetConfig): number[] {
-  const map = cfg.dpdk.lcoreMap;
-  if (map === undefined) return cfg.loop === 'inline' ? [] : cfg.dpdk.dataLcores;
-  const cpus: number[] = [];
-  // EAL --lcores: groups `lcores[@cpus]` at top-level commas; a set is N, A-B or (a list of those).
-  for (const group of map.split(/,(?![^(]*\))/)) {
-    const [lcores, at] = group.split('@');
-    cpus.push(...parseCpuList((at ?? lcores ?? '').replace(/[()]/g, '')));
+/** lcore id -> the CPUs it may run on, from the EAL --lcores mapping of [dpdk] lcores or as ffnet derives it. */
+function lcoreCpus(cfg: FfnetConfig, online: number[]): Map<number, number[]> {
+  const map = new Map<number, number[]>();
+  const d = cfg.dpdk;
+  if (d.lcoreMap === undefined) {
+    // lcore 0 and inline lcores float over every CPU; each data-path lcore is pinned to the CPU of its id.
+    for (const id of d.lcoreIds) map.set(id, d.dataLcores.includes(id) ? [id] : online);
+    return map;
   }
-  return [...new Set(cpus)].sort((a, b) => a - b);
+  // Groups `lcores[@cpus]` at top-level commas; a set is N, A-B or a parenthesised list of those.
+  for (const group of d.lcoreMap.split(/,(?![^(]*\))/)) {
+    const [lcores, at] = group.split('@');
+    const cpus = parseCpuList((at ?? lcores ?? '').replace(/[()]/g, ''));
+    for (const id of parseCpuList((lcores ?? '').replace(/[()]/g, ''))) map.set(id, cpus);
+  }
+  return map;
+}
+
+/** Every CPU an lcore of the config may run on. */
+function configCpus(cfg: FfnetConfig, online: number[]): number[] {
+  return [...new Set([...lcoreCpus(cfg, online).values()].flat())].sort((a, b) => a - b);
+}
+
+/** The CPUs of the data-path lcores (lcore 0 and inline lcores are the application's threads). */
+export function dataPathCpus(cfg: FfnetConfig, online: number[]): number[] {
+  const map = lcoreCpus(cfg, online);
+  return [...new Set(cfg.dpdk.dataLcores.flatMap((id) => map.get(id) ?? []))].sort((a, b) => a - b);
 }
 
 function checkIsolation(s: Survey, cfg: FfnetConfig | undefined): Finding[] {
   const isolated = parseCpuList(s.host.text('/sys/devices/system/cpu/isolated'));
   const params = ['isolcpus', 'nohz_full', 'rcu_nocbs'].filter((p) => cmdlineParam(s.cmdline, p) !== undefined).map((p) => `${p}=${cmdlineParam(s.cmdline, p)}`);
   const online = `online CPUs ${formatCpuList(s.online) || '?'}`;
-  const wanted = cfg ? pinnedCpus(cfg) : s.online.filter((c) => c !== 0);
+  const wanted = cfg ? dataPathCpus(cfg, s.online) : s.online.filter((c) => c !== 0);
   const paramsFor = (cpus: number[]) => {
     const l = formatCpuList(cpus);
     return `kernel parameters isolcpus=${l} nohz_full=${l} rcu_nocbs=${l}`;
@@ -315,7 +331,7 @@ function checkNuma(s: Survey, cfg: FfnetConfig | undefined): Finding[] {
   const nicNodes = s.nics.map((n) => `${n.address} on ${n.numaNode < 0 ? 'no node' : `node${n.numaNode}`}`).join(', ');
   const findings: Finding[] = [{ check: 'numa', status: 'ok', finding: `${s.nodes.size} NUMA nodes: ${nodes}${nicNodes ? `; NICs: ${nicNodes}` : ''}` }];
   if (cfg) {
-    const cpus = pinnedCpus(cfg);
+    const cpus = dataPathCpus(cfg, s.online);
     for (const entry of cfg.dpdk.allow) {
       const nic = s.nics.find((n) => n.address === pciAddress(entry));
       if (!nic || nic.numaNode < 0) continue;
@@ -336,8 +352,8 @@ function checkNuma(s: Survey, cfg: FfnetConfig | undefined): Finding[] {
 function checkConfigFit(s: Survey, cfg: FfnetConfig): Finding[] {
   const findings: Finding[] = [];
   const d = cfg.dpdk;
-  const cpus = pinnedCpus(cfg);
-  const offline = cpus.filter((c) => !s.online.includes(c));
+  const cpus = dataPathCpus(cfg, s.online);
+  const offline = configCpus(cfg, s.online).filter((c) => !s.online.includes(c));
   if (offline.length > 0) {
     findings.push({
       check: 'config', status: 'fail', finding: `${cfg.source}: [dpdk] lcore CPUs ${formatCpuList(offline)} are not online (online: ${formatCpuList(s.online)})`,
