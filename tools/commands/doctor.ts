@@ -454,8 +454,8 @@ bound to a DPDK driver, its net_af_packet / net_af_xdp interfaces exist. Each li
 fail with what was found, and for the others the command or kernel parameter that fixes it. It
 only reads /proc and /sys. Exit status 1 when a check fails (warnings do not).
 
-  --config PATH   the ffnet.ini to check (default: FFNET_CONFIG when set)
-  --root DIR      for testing: read /proc and /sys under DIR (or FFNET_DOCTOR_ROOT)`,
+  -c, --config PATH   the ffnet.ini to check (default: FFNET_CONFIG when set)
+      --root DIR      for testing: read /proc and /sys under DIR (or FFNET_DOCTOR_ROOT)`,
   options: {
     config: { type: 'string', short: 'c' },
     root: { type: 'string' },
