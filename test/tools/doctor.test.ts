@@ -82,6 +82,26 @@ function bareHost(root: string): void {
   });
 }
 
+/** Hugepages reserved but not mounted, vfio in no-IOMMU mode, a virtio NIC without a driver and a kernel NIC that is down. */
+function partialHost(root: string): void {
+  writeTree(root, {
+    '/proc/meminfo': 'HugePages_Total:     512\nHugePages_Free:      512\nHugepagesize:       2048 kB',
+    '/proc/mounts': 'sysfs /sys sysfs rw 0 0',
+    '/proc/cmdline': 'root=/dev/vda1',
+    '/sys/module/vfio/parameters/enable_unsafe_noiommu_mode': 'Y',
+    '/sys/module/vfio_pci/refcnt': '0',
+    '/sys/bus/pci/devices/0000:00:04.0/class': '0x020000',
+    '/sys/bus/pci/devices/0000:00:04.0/vendor': '0x1af4',
+    '/sys/bus/pci/devices/0000:00:04.0/device': '0x1041',
+    '/sys/bus/pci/devices/0000:00:05.0/class': '0x020000',
+    '/sys/bus/pci/devices/0000:00:05.0/vendor': '0x1af4',
+    '/sys/bus/pci/devices/0000:00:05.0/device': '0x1041',
+    '/sys/bus/pci/devices/0000:00:05.0/driver': { link: '../../../bus/pci/drivers/virtio-pci' },
+    '/sys/bus/pci/devices/0000:00:05.0/virtio1/net/ens5/operstate': 'down',
+    '/sys/devices/system/cpu/online': '0-1',
+  });
+}
+
 const PORT = '[port0]\naddr = 192.0.2.2\nnetmask = 255.255.255.0\nbroadcast = 192.0.2.255\n';
 
 function config(name: string, dpdk: string): string {
@@ -253,6 +273,35 @@ describe('ffnet doctor on a bare host', () => {
     const rep = JSON.parse(r.stdout) as Report;
     expect(of(rep, 'config').find((c) => c.status === 'fail')!.finding).toBe(`${cfg}: [dpdk] memory = 256 MB but only 0 MB of hugepages are free`);
     expect(of(rep, 'cpu-isolation')[0]!.fix).toBe('kernel parameters isolcpus=1 nohz_full=1 rcu_nocbs=1 (the data-path lcores\' CPUs)');
+  });
+});
+
+describe('ffnet doctor on a host half-way there', () => {
+  it('warns of hugepages not mounted and of no-IOMMU mode; offers to bind the NICs nobody uses; fails a huge_dir that is not mounted', () => {
+    const partial = join(dir, 'partial');
+    partialHost(partial);
+    const cfg = config('hugedir.ini', 'no_huge = false\nhuge_dir = /mnt/huge');
+    const { code, report: rep } = report('--root', partial, '--config', cfg);
+    expect(code).toBe(1);
+    expect(of(rep, 'hugepages')[0]).toMatchObject({ status: 'warn', finding: '2 MB pages: 512 reserved, 512 free; no hugetlbfs mounted', fix: 'mount -t hugetlbfs nodev /dev/hugepages' });
+    expect(of(rep, 'iommu')[0]).toMatchObject({ status: 'warn', finding: expect.stringMatching(/no-IOMMU mode/) });
+    expect(of(rep, 'vfio-pci')[0]!.status).toBe('ok');
+    expect(of(rep, 'nics')).toEqual([
+      { check: 'nics', status: 'warn', finding: '0000:00:04.0 [1af4:1041] driver none: no driver, not usable by DPDK yet', fix: 'dpdk-devbind.py --bind=vfio-pci 0000:00:04.0' },
+      { check: 'nics', status: 'warn', finding: '0000:00:05.0 [1af4:1041] driver virtio-pci (ens5 down): kernel driver, not usable by DPDK yet', fix: 'dpdk-devbind.py --bind=vfio-pci 0000:00:05.0' },
+    ]);
+    expect(of(rep, 'numa')[0]!.finding).toBe('no NUMA information (one node)');
+    expect(of(rep, 'config').map((c) => [c.status, c.finding])).toEqual([
+      ['ok', `${cfg}: lcores 0 float over the online CPUs`],
+      ['ok', `${cfg}: [dpdk] memory = 256 MB fits the 1024 MB of free hugepages`],
+      ['fail', `${cfg}: [dpdk] huge_dir = /mnt/huge: no hugetlbfs mounted there`],
+    ]);
+  });
+
+  it('refuses a --root that does not exist as a usage error', () => {
+    const r = doctor('doctor', '--root', join(dir, 'nowhere'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`ffnet doctor: --root ${join(dir, 'nowhere')}: no such directory\n`);
   });
 });
 

@@ -374,6 +374,12 @@ function checkConfigFit(s: Survey, cfg: FfnetConfig): Finding[] {
     } else {
       findings.push({ check: 'config', status: 'ok', finding: `${cfg.source}: [dpdk] memory = ${d.memoryMb} MB fits the ${Math.floor(freeKb / 1024)} MB of free hugepages` });
     }
+    if (d.hugeDir !== undefined && !hugetlbfsMounts(s.host).includes(d.hugeDir)) {
+      findings.push({
+        check: 'config', status: 'fail', finding: `${cfg.source}: [dpdk] huge_dir = ${d.hugeDir}: no hugetlbfs mounted there`,
+        fix: `mkdir -p ${d.hugeDir} && mount -t hugetlbfs nodev ${d.hugeDir}`,
+      });
+    }
   }
   for (const entry of d.allow) {
     const address = pciAddress(entry);
