@@ -277,7 +277,7 @@ describe('ffnet doctor on a bare host', () => {
 });
 
 describe('ffnet doctor on a host half-way there', () => {
-  it('warns of hugepages not mounted and of no-IOMMU mode; offers to bind the NICs nobody uses; fails a huge_dir that is not mounted', () => {
+  it('warns of hugepages not mounted and of no-IOMMU mode; offers to bind the NICs nobody uses (kernel-bound before driverless, as dpdk-devbind.py groups them); fails a huge_dir that is not mounted', () => {
     const partial = join(dir, 'partial');
     partialHost(partial);
     const cfg = config('hugedir.ini', 'no_huge = false\nhuge_dir = /mnt/huge');
@@ -287,8 +287,8 @@ describe('ffnet doctor on a host half-way there', () => {
     expect(of(rep, 'iommu')[0]).toMatchObject({ status: 'warn', finding: expect.stringMatching(/no-IOMMU mode/) });
     expect(of(rep, 'vfio-pci')[0]!.status).toBe('ok');
     expect(of(rep, 'nics')).toEqual([
-      { check: 'nics', status: 'warn', finding: '0000:00:04.0 [1af4:1041] driver none: no driver, not usable by DPDK yet', fix: 'dpdk-devbind.py --bind=vfio-pci 0000:00:04.0' },
       { check: 'nics', status: 'warn', finding: '0000:00:05.0 [1af4:1041] driver virtio-pci (ens5 down): kernel driver, not usable by DPDK yet', fix: 'dpdk-devbind.py --bind=vfio-pci 0000:00:05.0' },
+      { check: 'nics', status: 'warn', finding: '0000:00:04.0 [1af4:1041] driver none: no driver, not usable by DPDK yet', fix: 'dpdk-devbind.py --bind=vfio-pci 0000:00:04.0' },
     ]);
     expect(of(rep, 'numa')[0]!.finding).toBe('no NUMA information (one node)');
     expect(of(rep, 'config').map((c) => [c.status, c.finding])).toEqual([

@@ -237,7 +237,9 @@ function checkNics(s: Survey): Finding[] {
       fix: 'vdev = net_af_packet0,iface=IFACE in [dpdk] (ip link lists the interfaces)',
     }];
   }
-  return s.nics.map((n): Finding => {
+  // Grouped as dpdk-devbind.py --status groups them: on a DPDK driver, on a kernel driver, on none.
+  const group = (n: PciNic) => (n.driver === undefined ? 2 : DPDK_DRIVERS.has(n.driver) || BIFURCATED_DRIVERS.has(n.driver) ? 0 : 1);
+  return [...s.nics].sort((a, b) => group(a) - group(b)).map((n): Finding => {
     if (n.driver !== undefined && DPDK_DRIVERS.has(n.driver)) {
       return { check: 'nics', status: 'ok', finding: `${describeNic(n)}: bound to a DPDK driver` };
     }
