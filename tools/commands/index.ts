@@ -15,6 +15,7 @@ import { arp } from './arp.js';
 import { ndp } from './ndp.js';
 import { route } from './route.js';
 import { ping } from './ping.js';
+import { doctor } from './doctor.js';
 
 export const commands: Command[] = [
   ps,
@@ -29,4 +30,5 @@ export const commands: Command[] = [
   ping,
   run,
   migrate,
+  doctor,
 ];
