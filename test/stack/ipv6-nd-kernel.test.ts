@@ -265,11 +265,12 @@ describe('Duplicate Address Detection at start', () => {
     const ns = await Netns.create('ipv6-dad');
     try {
       // ff0 appears when the stack's port starts; the kernel takes the address at once (three probes,
-      // a second apart, leave it time), and answers the stack's probes for it.
+      // a second apart, leave it time), and answers the stack's probes for it. The link goes up first:
+      // once the address is there the stack may detect it and end, taking ff0 with it.
       const claim = (async () => {
         await ns.waitFor(async () => (await ns.exec('ip', ['link', 'show', IFACE])).code === 0, 'ff0 to appear', 20_000, 20);
-        await ns.execOk('ip', ['-6', 'addr', 'add', `${STACK_IP6}/64`, 'dev', IFACE, 'nodad']);
         await ns.execOk('ip', ['link', 'set', IFACE, 'up']);
+        await ns.execOk('ip', ['-6', 'addr', 'add', `${STACK_IP6}/64`, 'dev', IFACE, 'nodad']);
       })();
       const start = StackProcess.start(ns, peerConfig(ns, { dpdk: LCORE_MODES[0]!.dpdk, port0: { addr6: `${STACK_IP6}/64` },
         sysctl: { 'net.inet6.ip6.dad_count': 3 } }), { readyTimeoutMs: 30_000 });
