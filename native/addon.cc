@@ -607,6 +607,9 @@ private:
 			off.Set("txIpv4Cksum", p.tx_ipv4_cksum);
 			off.Set("txUdpCksum", p.tx_udp_cksum);
 			o.Set("offloads", off);
+			o.Set("rxQueues", p.rx_queues);
+			o.Set("txQueues", p.tx_queues);
+			o.Set("rxIntr", p.rx_intr);
 			Napi::Object s = Napi::Object::New(env);
 			s.Set("ipackets", static_cast<double>(p.ipackets));
 			s.Set("opackets", static_cast<double>(p.opackets));

@@ -79,6 +79,40 @@ static int reta_spread(uint16_t port_id, uint16_t reta_size, uint16_t nb_rxq)
 	return rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
 }
 
+/*
+ * AF_XDP's receive frames are the packet pool's mbufs themselves (its UMEM is the mempool): the kernel
+ * writes a frame after XDP's own headroom, so a frame longer than the mbuf's data room less that
+ * headroom is dropped by the kernel and only ever seen as imissed.
+ */
+#define AF_XDP_KERNEL_HEADROOM 256
+
+/**
+ * Refuses an MTU the device cannot receive, with the limit in words (rte_eth_dev_configure would only say
+ * EINVAL, and AF_XDP would start and then lose every frame above its limit). ethdev's own rule: the MTU
+ * at most max_mtu, and the MTU plus the device's overhead at most max_rx_pktlen. 0, or -1 with `err`.
+ */
+static int mtu_check(const struct ffs_port *p, const struct ffs_port_conf *pc, const struct rte_eth_dev_info *info,
+		     struct rte_mempool *pool, char *err, size_t errlen)
+{
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	uint32_t max_mtu = RTE_MIN((uint32_t)info->max_mtu, info->max_rx_pktlen - overhead);
+	const char *limit = "its largest frame";
+	if (strcmp(info->driver_name, "net_af_xdp") == 0 && pool) {
+		uint32_t frame = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM - AF_XDP_KERNEL_HEADROOM;
+		if (frame - RTE_ETHER_HDR_LEN < max_mtu) {
+			max_mtu = frame - RTE_ETHER_HDR_LEN;
+			limit = "an AF_XDP frame, one mbuf of the packet pool less the kernel's XDP headroom";
+		}
+	}
+	if (pc->mtu <= max_mtu)
+		return 0;
+	snprintf(err, errlen, "port %u (%s): mtu %u is more than %s takes: at most %u (%s)", pc->port_id, p->name, pc->mtu,
+		 info->driver_name, max_mtu, limit);
+	return -1;
+}
+
 /**
  * Clears `p` and names it after DPDK port `pc->port_id`, reading the device's info into `info` and its
  * driver's name into `p`. Returns 0; -ENODEV when DPDK has no such port (the caller says why, in its own
@@ -127,6 +161,9 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	p->rx_dispatch = nb_rxq < nb_queues;
 	for (uint16_t q = 0; q < nb_txq; q++)
 		rte_spinlock_init(&p->tx_lock[q]);
+
+	if (mtu_check(p, pc, &info, pool, err, errlen) != 0)
+		return -1;
 
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));

@@ -30,6 +30,8 @@ export interface PortEntry {
   inet6: Inet6Entry[];
   link: { up: boolean; speed_mbps: number; duplex: string };
   offloads: { rx: string[]; tx: string[] };
+  /** The device's queues the stack set up, and whether its RX queues have interrupts (idle lcores sleep on them). */
+  queues?: { rx: number; tx: number; rx_intr: boolean };
   stats: Record<'ipackets' | 'opackets' | 'ibytes' | 'obytes' | 'ierrors' | 'oerrors' | 'imissed' | 'rx_nombuf', number>;
 }
 
@@ -84,6 +86,7 @@ export function formatPort(p: PortEntry): string {
     p.ipv6 ? '\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>' : '\tnd6 options=9<PERFORMNUD,IFDISABLED>',
     `\tmedia: Ethernet autoselect (${speed} <${p.link.duplex}-duplex>)`,
     `\tstatus: ${p.link.up ? 'active' : 'no carrier'}`,
+    ...(p.queues ? [`\tqueues: rx ${p.queues.rx} tx ${p.queues.tx}, rx interrupts ${p.queues.rx_intr ? 'yes' : 'no'}`] : []),
     `\tdriver: ${p.driver} (${p.device})`,
     `\tRX packets ${s.ipackets} bytes ${s.ibytes} errors ${s.ierrors} missed ${s.imissed} nombuf ${s.rx_nombuf}`,
     `\tTX packets ${s.opackets} bytes ${s.obytes} errors ${s.oerrors}`,
