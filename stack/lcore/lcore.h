@@ -68,7 +68,7 @@ struct ffs_port {
 	struct wire_csum_caps caps;
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
 	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
-	uint16_t nb_rxd, nb_txd; /**< descriptors per RX and per TX queue */
+	uint16_t nb_rxd, nb_txd; /**< descriptors per RX and per TX queue (or the mbufs a queue really holds, when more: AF_XDP) */
 	/** RX and TX queues: one per lcore, or fewer when the device has fewer. Lcores at or above
 	 *  nb_rxq receive this port's frames from the software dispatcher (rx_dispatch) of those below;
 	 *  lcore i sends on TX queue i mod nb_txq, under tx_lock when lcores share queues. */

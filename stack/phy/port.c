@@ -14,6 +14,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "stack/phy/mbuf.h"
 #include "stack/phy/port.h"
 #include "stack/phy/rss.h"
 
@@ -85,6 +86,14 @@ static int reta_spread(uint16_t port_id, uint16_t reta_size, uint16_t nb_rxq)
  * headroom is dropped by the kernel and only ever seen as imissed.
  */
 #define AF_XDP_KERNEL_HEADROOM 256
+/* ...and it fills each RX queue's fill ring with this many of them at setup (DPDK 22.11's
+ * ETH_AF_XDP_DFLT_NUM_DESCS, whatever nb_rx_desc says). Beside them the pool needs AF_XDP_POOL_SPARE more:
+ * with 1024 a port starts, answers two ARP requests and then receives nothing (measured on veth, 6.18). */
+#define AF_XDP_FILL_MBUFS 2048
+#define AF_XDP_POOL_SPARE 2047
+/* Sent mbufs come back only when a transmit finds half of the 2048-entry completion ring filled: up to
+ * a ring's worth stays out of the pool, as on a NIC that frees sent mbufs late. */
+#define AF_XDP_TX_HELD 2048
 
 /**
  * Refuses an MTU the device cannot receive, with the limit in words (rte_eth_dev_configure would only say
@@ -110,6 +119,25 @@ static int mtu_check(const struct ffs_port *p, const struct ffs_port_conf *pc, c
 		return 0;
 	snprintf(err, errlen, "port %u (%s): mtu %u is more than %s takes: at most %u (%s)", pc->port_id, p->name, pc->mtu,
 		 info->driver_name, max_mtu, limit);
+	return -1;
+}
+
+/**
+ * Refuses a packet pool an AF_XDP port would empty: its fill rings take AF_XDP_FILL_MBUFS mbufs per RX
+ * queue, and the driver only says "Failed to configure xdp socket" when the pool has fewer. 0, or -1 with `err`.
+ */
+static int af_xdp_pool_check(const struct ffs_port *p, const struct ffs_port_conf *pc, const char *driver, uint16_t nb_rxq,
+			     const struct rte_mempool *pool, char *err, size_t errlen)
+{
+	if (strcmp(driver, "net_af_xdp") != 0 || !pool)
+		return 0;
+	unsigned need = (unsigned)nb_rxq * AF_XDP_FILL_MBUFS + AF_XDP_POOL_SPARE;
+	if (pool->size >= need)
+		return 0;
+	snprintf(err, errlen,
+		 "port %u (%s): net_af_xdp fills each RX queue with %u mbufs of the packet pool: [dpdk] nb_mbuf = %u is too "
+		 "few for %u queue(s), it needs at least %u",
+		 pc->port_id, p->name, AF_XDP_FILL_MBUFS, pool->size, nb_rxq, need);
 	return -1;
 }
 
@@ -162,8 +190,9 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	for (uint16_t q = 0; q < nb_txq; q++)
 		rte_spinlock_init(&p->tx_lock[q]);
 
-	if (mtu_check(p, pc, &info, pool, err, errlen) != 0)
+	if (mtu_check(p, pc, &info, pool, err, errlen) != 0 || af_xdp_pool_check(p, pc, info.driver_name, nb_rxq, pool, err, errlen) != 0)
 		return -1;
+	const int pool_held_before = pool ? ffs_pool_in_use(pool) : 0;
 
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
@@ -228,6 +257,13 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
+	/* Some devices hold more of the pool than the descriptors asked for (AF_XDP's fill rings): the
+	 * pool's accounting (ffs_pool_rx_limit) counts what the receive queues really hold. */
+	int pool_held = pool ? ffs_pool_in_use(pool) - pool_held_before : 0;
+	if (pool_held > (int)nb_rxq * p->nb_rxd)
+		p->nb_rxd = (uint16_t)RTE_MIN((pool_held + nb_rxq - 1) / nb_rxq, UINT16_MAX);
+	if (strcmp(info.driver_name, "net_af_xdp") == 0)
+		p->nb_txd = RTE_MAX(p->nb_txd, AF_XDP_TX_HELD);
 	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && info.reta_size) {
 		rc = reta_spread(pc->port_id, info.reta_size, nb_rxq);
 		if (rc != 0 && rc != -ENOTSUP)

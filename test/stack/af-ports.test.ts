@@ -9,7 +9,8 @@
  * neighbour table holds the stack's MAC, the stack's holds the peer's) with only the stack answering;
  * UDP both ways byte-exact at 1 and 1472 bytes; a datagram whose UDP checksum the sending veth left to
  * offload dropped and counted in udp.badsum; an MTU above what the driver receives refused at start
- * with its limit. Then two queue pairs served by two data-path lcores: af_packet (qpairs=2, the kernel's
+ * with its limit, and an af_xdp packet pool too small for its fill ring refused likewise; after each test the
+ * pool is back at its baseline. Then two queue pairs served by two data-path lcores: af_packet (qpairs=2, the kernel's
  * fanout spreading flows over both) delivers every flow; af_xdp's queue_count=2 needs a driver with
  * combined channels, which veth has not — that case checks the driver's refusal and is skipped with it.
  */
@@ -18,7 +19,7 @@ import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { StackProcessError } from '../../testbed/stack-process.js';
 import { PEER_IFACE, PEER_IP, STACK_IP, vethPeer, type AfPmd, type VethPeer } from '../../testbed/veth-peer.js';
 import { ctr, delta, parseArping, parsePing, uniquePrefix, waitForStats } from './kernel-peer.js';
-import { FdScope } from './udp-bench.js';
+import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
 
 const PMDS: Array<{ pmd: AfPmd }> = [{ pmd: 'net_af_packet' }, { pmd: 'net_af_xdp' }];
 const SIZES = [1, 1472];
@@ -29,11 +30,17 @@ describe.each(PMDS)('$pmd on a veth, the kernel as peer', ({ pmd }) => {
   let peer: VethPeer;
   let kern: KernelUdp;
   let fds: FdScope;
+  let baseline: number;
+  let txAtBaseline: number;
   let port = 7100;
 
   beforeAll(async () => {
     peer = await vethPeer('afport', pmd, uniquePrefix(`afport-${pmd}`));
     kern = await KernelUdp.start(peer.ns);
+    // Resolve both ways once, so the baseline is taken with a settled neighbour table.
+    await peer.stack.ping(PEER_IP, { count: 1, timeoutMs: 2_000 });
+    baseline = await steadyInUse(peer.stack);
+    txAtBaseline = ctr(await peer.stack.stats(), 'eth.tx');
   });
   afterAll(async () => {
     kern?.close();
@@ -44,6 +51,14 @@ describe.each(PMDS)('$pmd on a veth, the kernel as peer', ({ pmd }) => {
   });
   afterEach(async () => {
     await fds.closeAll();
+    if (pmd === 'net_af_packet') {
+      await expectPoolAt(peer.stack, baseline);
+    } else {
+      // af_xdp takes sent mbufs back only when a transmit finds its completion ring half full (1024):
+      // until then they stay out of the pool, at most what was sent since the baseline.
+      const { inUse } = await peer.stack.mempool();
+      expect(inUse - baseline).toBeLessThanOrEqual(ctr(await peer.stack.stats(), 'eth.tx') - txAtBaseline);
+    }
   });
 
   it('starts as a port with the interface\'s MAC, link up, one queue pair, no checksum offloads and no RX interrupts', async () => {
@@ -104,6 +119,17 @@ describe.each(PMDS)('$pmd on a veth, the kernel as peer', ({ pmd }) => {
     for (const d of r.datagrams) expect([d.length, d.address, d.port]).toEqual([size, STACK_IP, p]);
   });
 
+  it('takes back the mbufs it sent: after 3000 datagrams, fewer than a completion ring\'s worth (2048) are held', async () => {
+    const fd = await fds.udp({ address: STACK_IP, port: port++ });
+    const { sid, port: kport } = await kern.socket({ address: PEER_IP });
+    const s = await peer.stack.udpSend(fd, { to: { address: PEER_IP, port: kport }, size: 64, count: 3000 });
+    expect(s.sent).toBe(3000);
+    await kern.closeSocket(sid);
+    await steadyInUse(peer.stack);
+    const { inUse } = await peer.stack.mempool();
+    expect(inUse - baseline).toBeLessThan(pmd === 'net_af_xdp' ? 2048 : 1);
+  });
+
   it('drops and counts (udp.badsum) a datagram whose checksum the sending veth left to offload', async () => {
     const p = port++;
     const fd = await fds.udp({ address: '0.0.0.0', port: p });
@@ -128,6 +154,23 @@ describe.each([
   it(`mtu ${mtu}: the stack does not start, and says the limit`, async () => {
     const start = vethPeer('afmtu', pmd, uniquePrefix(`afmtu-${pmd}`), { port0: { mtu }, linkMtu: mtu });
     await expect(start).rejects.toThrow(`port 0 (${pmd}0): mtu ${mtu} is more than ${pmd} takes: ${limit}`);
+  });
+});
+
+describe('net_af_xdp and the packet pool', () => {
+  it('refuses a pool its fill ring would empty (2048 mbufs per RX queue), naming the size it needs', async () => {
+    const start = vethPeer('afpool', 'net_af_xdp', uniquePrefix('afpool'), { dpdk: { nb_mbuf: 4094 } });
+    await expect(start).rejects.toThrow('port 0 (net_af_xdp0): net_af_xdp fills each RX queue with 2048 mbufs of the packet pool: [dpdk] nb_mbuf = 4094 is too few for 1 queue(s), it needs at least 4095');
+  });
+
+  it('runs on a pool of exactly that size: pings both ways are answered', async () => {
+    const peer = await vethPeer('afpool', 'net_af_xdp', uniquePrefix('afpool'), { dpdk: { nb_mbuf: 4095 } });
+    try {
+      expect((await peer.stack.ping(PEER_IP, { count: 2, timeoutMs: 2_000 })).map((r) => r.rttUs >= 0)).toEqual([true, true]);
+      expect(parsePing((await peer.ns.exec('ping', ['-c', '2', '-i', '0.2', '-W', '2', STACK_IP])).stdout).received).toBe(2);
+    } finally {
+      await peer.close();
+    }
   });
 });
 
