@@ -11,8 +11,9 @@
  *    checksum offload is off: a veth hands locally sent frames to its peer with their UDP checksum
  *    still to be completed, which a frame off a real wire never has.
  *
- * `afPortDevargs` builds the `vdev[]` string of each driver; `vethPeer` makes both namespaces, starts
- * the stack and waits until its port is up and quiet. Every wait is bounded; `close()` ends the stack and
+ * `afPortDevargs` builds the `vdev[]` string of each driver; `vethPair` makes the two namespaces and the
+ * pair (for two stacks, one on each end, too); `vethPeer` makes them, starts the stack and waits until its
+ * port is up. Every wait is bounded; `close()` ends the stack and
  * deletes both namespaces.
  */
 import { Netns } from './netns.js';
@@ -89,29 +90,65 @@ async function macOf(ns: Netns, iface: string): Promise<string> {
   return link.address.toLowerCase();
 }
 
+/** Two namespaces joined by a veth pair: vA in `a`, vB in `b`. */
+export interface VethPair {
+  a: Netns;
+  b: Netns;
+  /** Deletes both namespaces (and with them the pair and what runs there). */
+  destroy(): Promise<void>;
+}
+
+/** Options of {@link vethPair}. */
+export interface VethPairOptions {
+  /** Queues each way on both ends. Default 1. */
+  queues?: number;
+  /** Both ends' MTU. */
+  mtu?: number;
+  /** MACs to give vA and vB (a stack on an af_packet port takes its interface's). */
+  macs?: { a?: string; b?: string };
+  /** Configure vB as a stack's interface too (no address of the kernel's, IPv6 off, no ARP answers). */
+  stackOnBoth?: boolean;
+}
+
+/**
+ * Makes namespaces `<label>-a` and `<label>-b` and the veth pair vA ⇄ vB between them, up, vA configured
+ * as the interface a stack runs on (stackIfaceSysctls), vB too with `stackOnBoth`.
+ */
+export async function vethPair(label: string, opts: VethPairOptions = {}): Promise<VethPair> {
+  const a = await quietNs(`${label}-a`);
+  let b: Netns | undefined;
+  try {
+    b = await quietNs(`${label}-b`);
+    const q = String(opts.queues ?? 1);
+    await a.execOk('ip', ['link', 'add', STACK_IFACE, 'numtxqueues', q, 'numrxqueues', q, 'type', 'veth', 'peer', 'name', PEER_IFACE, 'numtxqueues', q, 'numrxqueues', q]);
+    await a.execOk('ip', ['link', 'set', PEER_IFACE, 'netns', b.name]);
+    await a.execOk('sysctl', ['-qw', ...stackIfaceSysctls(STACK_IFACE)]);
+    if (opts.stackOnBoth) await b.execOk('sysctl', ['-qw', ...stackIfaceSysctls(PEER_IFACE)]);
+    for (const [ns, iface, mac] of [[a, STACK_IFACE, opts.macs?.a], [b, PEER_IFACE, opts.macs?.b]] as const) {
+      if (mac) await ns.execOk('ip', ['link', 'set', iface, 'address', mac]);
+      if (opts.mtu) await ns.execOk('ip', ['link', 'set', iface, 'mtu', String(opts.mtu)]);
+      await ns.execOk('ip', ['link', 'set', iface, 'up']);
+    }
+    const nsB = b;
+    return { a, b: nsB, destroy: async () => void (await Promise.all([a.destroy(), nsB.destroy()])) };
+  } catch (err) {
+    await Promise.all([a.destroy(), b?.destroy()]);
+    throw err;
+  }
+}
+
 /**
  * Makes namespaces A and B and the veth pair between them (`queues` queues each way), configures both
  * kernels, starts the stack on vA with `pmd`, and waits until its port reports link up.
  */
 export async function vethPeer(label: string, pmd: AfPmd, file_prefix: string, opts: VethPeerOptions = {}): Promise<VethPeer> {
   const queues = opts.queues ?? 1;
-  const a = await quietNs(`${label}-a`);
-  let b: Netns | undefined;
+  const pair = await vethPair(label, { queues, mtu: opts.linkMtu });
+  const { a, b } = pair;
   let stack: StackProcess | undefined;
   try {
-    b = await quietNs(`${label}-b`);
-    const q = String(queues);
-    await a.execOk('ip', ['link', 'add', STACK_IFACE, 'numtxqueues', q, 'numrxqueues', q, 'type', 'veth', 'peer', 'name', PEER_IFACE, 'numtxqueues', q, 'numrxqueues', q]);
-    await a.execOk('ip', ['link', 'set', PEER_IFACE, 'netns', b.name]);
-    await a.execOk('sysctl', ['-qw', ...stackIfaceSysctls(STACK_IFACE)]);
-    await a.execOk('ip', ['link', 'set', STACK_IFACE, 'up']);
-    if (opts.linkMtu) {
-      await a.execOk('ip', ['link', 'set', STACK_IFACE, 'mtu', String(opts.linkMtu)]);
-      await b.execOk('ip', ['link', 'set', PEER_IFACE, 'mtu', String(opts.linkMtu)]);
-    }
     if (!opts.peerTxChecksum) await b.execOk('ethtool', ['-K', PEER_IFACE, 'tx', 'off']);
     await b.execOk('ip', ['addr', 'add', `${PEER_IP}/24`, 'dev', PEER_IFACE]);
-    await b.execOk('ip', ['link', 'set', PEER_IFACE, 'up']);
     const config: RawConfig = {
       dpdk: { vdev: afPortDevargs(pmd, STACK_IFACE, queues) + (opts.devargs ?? ''), file_prefix, ...opts.dpdk },
       port0: { addr: STACK_IP, netmask: NETMASK, ...opts.port0 },
@@ -120,12 +157,11 @@ export async function vethPeer(label: string, pmd: AfPmd, file_prefix: string, o
     stack = await StackProcess.start(a, config, { readyTimeoutMs: opts.readyTimeoutMs ?? 30_000 });
     const s = stack;
     await a.waitFor(async () => (await s.currentPorts())[0]?.linkUp === true, 'port 0 to report link up', 5_000);
-    const peerNs = b;
     const stackIfaceMac = await macOf(a, STACK_IFACE);
     const peerMac = await macOf(b, PEER_IFACE);
     let closing: Promise<void> | undefined;
     return {
-      ns: peerNs,
+      ns: b,
       stackNs: a,
       stack: s,
       stackMac: s.ports[0]?.mac ?? '',
@@ -136,13 +172,13 @@ export async function vethPeer(label: string, pmd: AfPmd, file_prefix: string, o
           try {
             await s.close();
           } finally {
-            await Promise.all([a.destroy(), peerNs.destroy()]);
+            await pair.destroy();
           }
         })()),
     };
   } catch (err) {
     await stack?.close().catch(() => undefined);
-    await Promise.all([a.destroy(), b?.destroy()]);
+    await pair.destroy();
     throw err;
   }
 }

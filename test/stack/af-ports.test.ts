@@ -5,7 +5,8 @@
  * namespace B (testbed/veth-peer.ts).
  *
  * For each driver: the port the stack makes of it (the interface's own MAC, link up, one queue pair, the
- * offloads and RX interrupts the driver has: none of either); pings both ways; ARP both ways (the peer's
+ * offloads and RX interrupts the driver has: none of either); pings both ways, which A's kernel sees too
+ * on af_packet (and drops) and not at all on af_xdp; ARP both ways (the peer's
  * neighbour table holds the stack's MAC, the stack's holds the peer's) with only the stack answering;
  * UDP both ways byte-exact at 1 and 1472 bytes; a datagram whose UDP checksum the sending veth left to
  * offload dropped and counted in udp.badsum; an MTU above what the driver receives refused at start
@@ -16,6 +17,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
+import type { Netns } from '../../testbed/netns.js';
 import { StackProcessError } from '../../testbed/stack-process.js';
 import { PEER_IFACE, PEER_IP, STACK_IP, vethPeer, type AfPmd, type VethPeer } from '../../testbed/veth-peer.js';
 import { ctr, delta, parseArping, parsePing, uniquePrefix, waitForStats } from './kernel-peer.js';
@@ -25,6 +27,13 @@ const PMDS: Array<{ pmd: AfPmd }> = [{ pmd: 'net_af_packet' }, { pmd: 'net_af_xd
 const SIZES = [1, 1472];
 /** Two data-path lcores beside the JS thread's, floating over the machine's two CPUs. */
 const TWO_DATA_LCORES = { lcore_mask: '0x7', lcores: '0@(0-1),1@(0-1),2@(0-1)' };
+
+/** The IPv4 counters of a namespace's kernel (/proc/net/snmp "Ip:"). */
+async function kernelIp(ns: Netns): Promise<Record<string, number>> {
+  const [names = '', values = ''] = (await ns.execOk('cat', ['/proc/net/snmp'])).split('\n').filter((l) => l.startsWith('Ip:'));
+  const v = values.split(/\s+/).slice(1).map(Number);
+  return Object.fromEntries(names.split(/\s+/).slice(1).map((k, i) => [k, v[i] ?? 0]));
+}
 
 describe.each(PMDS)('$pmd on a veth, the kernel as peer', ({ pmd }) => {
   let peer: VethPeer;
@@ -75,9 +84,15 @@ describe.each(PMDS)('$pmd on a veth, the kernel as peer', ({ pmd }) => {
 
   it('answers the peer\'s pings, and its own pings are answered', async () => {
     const before = await peer.stack.stats();
+    const kernelBefore = await kernelIp(peer.stackNs);
     const out = parsePing((await peer.ns.exec('ping', ['-c', '3', '-i', '0.2', '-W', '2', STACK_IP])).stdout);
     expect(out.received).toBe(3);
     expect(new Set(out.replyFrom)).toEqual(new Set([STACK_IP]));
+    // The kernel of A: on af_packet it sees every frame too, and drops what is not for an address of
+    // its own (InAddrErrors); AF_XDP's program steers the queue's frames past it.
+    const kernelAfter = await kernelIp(peer.stackNs);
+    const seen = pmd === 'net_af_packet' ? 3 : 0;
+    expect([kernelAfter.InReceives - kernelBefore.InReceives, kernelAfter.InAddrErrors - kernelBefore.InAddrErrors]).toEqual([seen, seen]);
     const replies = await peer.stack.ping(PEER_IP, { count: 3, timeoutMs: 2_000 });
     expect(replies.map((r) => r.rttUs >= 0)).toEqual([true, true, true]);
     const d = delta(before, await peer.stack.stats());
