@@ -68,6 +68,10 @@ struct ffs_port {
 	struct wire_csum_caps caps;
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
 	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
+	/** Per RX queue, the fd an idle lcore waits on (with rx_intr): ethdev's interrupt fd, armed around
+	 *  the sleep (rx_intr_armed), or the queue's own socket, readable while frames wait (AF_PACKET, AF_XDP). */
+	int rx_wait_fd[FFS_MAX_LCORES];
+	bool rx_intr_armed;
 	uint16_t nb_rxd, nb_txd; /**< descriptors per RX and per TX queue (or the mbufs a queue really holds, when more: AF_XDP) */
 	/** RX and TX queues: one per lcore, or fewer when the device has fewer. Lcores at or above
 	 *  nb_rxq receive this port's frames from the software dispatcher (rx_dispatch) of those below;

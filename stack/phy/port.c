@@ -2,12 +2,16 @@
 #define _GNU_SOURCE /* F_GETSIG */
 /* rte_eth_dev_conf_get (a copy of the device's shared configuration) is still marked experimental. */
 #define ALLOW_EXPERIMENTAL_API
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <netpacket/packet.h>
+#include <sys/socket.h>
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
@@ -42,6 +46,63 @@ static int tap_rx_signal(uint16_t port_id)
 		return 0;
 	int sig = fcntl(fd, F_GETSIG);
 	return sig < 0 ? 0 : sig == 0 ? SIGIO : sig;
+}
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#define MAX_QUEUE_SOCKETS 64
+
+/**
+ * This process's sockets of `domain` (AF_PACKET, AF_XDP), in fd order, into `fds` (at most `max`); with
+ * `ifindex`, only AF_PACKET sockets bound to that interface. Returns how many.
+ */
+static unsigned queue_sockets(int domain, unsigned ifindex, int *fds, unsigned max)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return 0;
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && n < max) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || end == e->d_name || fd == dirfd(d))
+			continue;
+		int dom;
+		socklen_t len = sizeof(dom);
+		if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != domain)
+			continue;
+		if (ifindex) {
+			struct sockaddr_ll sll;
+			socklen_t sl = sizeof(sll);
+			if (getsockname((int)fd, (struct sockaddr *)&sll, &sl) != 0 || sll.sll_ifindex != (int)ifindex)
+				continue;
+		}
+		unsigned i = n++;
+		for (; i > 0 && fds[i - 1] > fd; i--)
+			fds[i] = fds[i - 1];
+		fds[i] = (int)fd;
+	}
+	closedir(d);
+	return n;
+}
+
+/** The AF_XDP socket `rte_eth_rx_queue_setup` made: the one in `after` not in `before`, else -1. */
+static int new_socket(const int *before, unsigned n_before, const int *after, unsigned n_after)
+{
+	int found = -1;
+	for (unsigned i = 0; i < n_after; i++) {
+		bool old = false;
+		for (unsigned j = 0; j < n_before && !old; j++)
+			old = before[j] == after[i];
+		if (!old) {
+			if (found >= 0)
+				return -1;
+			found = after[i];
+		}
+	}
+	return found;
 }
 
 /** The port's MAC address and its IPv4 configuration. 0, or DPDK's error from reading the MAC. */
@@ -237,12 +298,23 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	int socket = rte_eth_dev_socket_id(pc->port_id);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
+	/* AF_XDP makes each queue's socket in its RX queue setup: the socket new after it is the queue's. */
+	const bool af_xdp = strcmp(info.driver_name, "net_af_xdp") == 0;
+	bool queue_sockets_found = af_xdp;
 	for (uint16_t q = 0; q < nb_rxq; q++) {
 		struct rte_eth_rxconf rxc = info.default_rxconf;
 		rxc.offloads = conf.rxmode.offloads;
+		int before[MAX_QUEUE_SOCKETS], after[MAX_QUEUE_SOCKETS];
+		unsigned n_before = af_xdp ? queue_sockets(AF_XDP, 0, before, MAX_QUEUE_SOCKETS) : 0;
 		rc = rte_eth_rx_queue_setup(pc->port_id, q, nb_rxd, (unsigned)socket, &rxc, pool);
 		if (rc != 0)
 			FAIL("rte_eth_rx_queue_setup", rc);
+		p->rx_wait_fd[q] = -1;
+		if (af_xdp) {
+			unsigned n_after = queue_sockets(AF_XDP, 0, after, MAX_QUEUE_SOCKETS);
+			p->rx_wait_fd[q] = new_socket(before, n_before, after, n_after);
+			queue_sockets_found = queue_sockets_found && p->rx_wait_fd[q] >= 0;
+		}
 	}
 	for (uint16_t q = 0; q < nb_txq; q++) {
 		struct rte_eth_txconf txc = info.default_txconf;
@@ -276,11 +348,25 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	int ethdev_level = ethdev_log >= 0 ? rte_log_get_level(ethdev_log) : -1;
 	if (ethdev_level > (int)RTE_LOG_CRIT)
 		rte_log_set_level((uint32_t)ethdev_log, RTE_LOG_CRIT);
+	int intr_fds[FFS_MAX_LCORES];
 	for (uint16_t q = 0; q < nb_rxq && p->rx_intr; q++)
-		if (rte_eth_dev_rx_intr_ctl_q_get_fd(pc->port_id, q) < 0)
+		if ((intr_fds[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(pc->port_id, q)) < 0)
 			p->rx_intr = false;
+	for (uint16_t q = 0; q < nb_rxq && p->rx_intr; q++)
+		p->rx_wait_fd[q] = intr_fds[q];
 	if (ethdev_level > (int)RTE_LOG_CRIT)
 		rte_log_set_level((uint32_t)ethdev_log, (uint32_t)ethdev_level);
+	p->rx_intr_armed = p->rx_intr;
+	if (!p->rx_intr && strcmp(info.driver_name, "net_af_packet") == 0 && info.if_index) {
+		/* AF_PACKET's queue sockets are made at probe, one per queue in queue order, bound to the
+		 * interface: this process's sockets on it, in fd order, when there are exactly as many. */
+		int fds[MAX_QUEUE_SOCKETS];
+		queue_sockets_found = queue_sockets(AF_PACKET, info.if_index, fds, MAX_QUEUE_SOCKETS) == nb_rxq;
+		for (uint16_t q = 0; q < nb_rxq && queue_sockets_found; q++)
+			p->rx_wait_fd[q] = fds[q];
+	}
+	if (!p->rx_intr && queue_sockets_found)
+		p->rx_intr = true; /* waited on as they are, never armed */
 	if (strcmp(info.driver_name, "net_tap") == 0)
 		p->rx_restart_signal = tap_rx_signal(pc->port_id);
 	rc = port_identity(p, pc, &info);

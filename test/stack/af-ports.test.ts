@@ -4,14 +4,15 @@
  * no address, IPv6 off, ARP answered for no local address), the kernel peer at 10.78.0.1/24 on vB in
  * namespace B (testbed/veth-peer.ts).
  *
- * For each driver: the port the stack makes of it (the interface's own MAC, link up, one queue pair, the
- * offloads and RX interrupts the driver has: none of either); pings both ways, which A's kernel sees too
+ * For each driver: the port the stack makes of it (the interface's own MAC, link up, one queue pair, no
+ * checksum offloads, and for idle lcores to sleep on — the driver has no RX interrupts — its queue's socket); pings both ways, which A's kernel sees too
  * on af_packet (and drops) and not at all on af_xdp; ARP both ways (the peer's
  * neighbour table holds the stack's MAC, the stack's holds the peer's) with only the stack answering;
  * UDP both ways byte-exact at 1 and 1472 bytes; a datagram whose UDP checksum the sending veth left to
  * offload dropped and counted in udp.badsum; an MTU above what the driver receives refused at start
  * with its limit, and an af_xdp packet pool too small for its fill ring refused likewise; after each test the
- * pool is back at its baseline. Then two queue pairs served by two data-path lcores: af_packet (qpairs=2, the kernel's
+ * pool is back at its baseline. In each lcore mode, a stack idle for over a second answers the next ping
+ * within the bounds of idle-wake.test.ts (its queue socket woke it). Then two queue pairs served by two data-path lcores: af_packet (qpairs=2, the kernel's
  * fanout spreading flows over both) delivers every flow; af_xdp's queue_count=2 needs a driver with
  * combined channels, which veth has not — that case checks the driver's refusal and is skipped with it.
  */
@@ -20,8 +21,9 @@ import { KernelUdp } from '../../testbed/kernel-udp.js';
 import type { Netns } from '../../testbed/netns.js';
 import { StackProcessError } from '../../testbed/stack-process.js';
 import { PEER_IFACE, PEER_IP, STACK_IP, vethPeer, type AfPmd, type VethPeer } from '../../testbed/veth-peer.js';
-import { ctr, delta, parseArping, parsePing, uniquePrefix, waitForStats } from './kernel-peer.js';
+import { LCORE_MODES, ctr, delta, parseArping, parsePing, uniquePrefix, waitForStats } from './kernel-peer.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
+import { IDLE_MS, ROUNDS, expectPrompt, kernelPingRounds, warmUp } from './wake-rounds.js';
 
 const PMDS: Array<{ pmd: AfPmd }> = [{ pmd: 'net_af_packet' }, { pmd: 'net_af_xdp' }];
 const SIZES = [1, 1472];
@@ -70,16 +72,16 @@ describe.each(PMDS)('$pmd on a veth, the kernel as peer', ({ pmd }) => {
     }
   });
 
-  it('starts as a port with the interface\'s MAC, link up, one queue pair, no checksum offloads and no RX interrupts', async () => {
+  it('starts as a port with the interface\'s MAC, link up, one queue pair, no checksum offloads, its queue socket to sleep on', async () => {
     const [p] = await peer.stack.currentPorts();
     expect(p?.driver).toBe(pmd);
     expect(p?.mac).toBe(peer.stackIfaceMac);
     expect(p?.linkUp).toBe(true);
     expect([p?.rxQueues, p?.txQueues]).toEqual([1, 1]);
-    // Neither driver offers checksum offloads or RX interrupts: the stack checksums in software and
-    // its idle lcores nap (idle_sleep) instead of sleeping on an interrupt.
+    // Neither driver offers checksum offloads or RX interrupts: the stack checksums in software, and
+    // idle lcores sleep on each queue's own socket (readable while frames wait) instead of napping.
     expect(p?.offloads).toEqual({ rxIpv4Cksum: false, rxL4Cksum: false, txIpv4Cksum: false, txUdpCksum: false });
-    expect(p?.rxIntr).toBe(false);
+    expect(p?.rxIntr).toBe(true);
   });
 
   it('answers the peer\'s pings, and its own pings are answered', async () => {
@@ -159,6 +161,22 @@ describe.each(PMDS)('$pmd on a veth, the kernel as peer', ({ pmd }) => {
       await peer.ns.execOk('ethtool', ['-K', PEER_IFACE, 'tx', 'off']);
       await kern.closeSocket(sid);
       }
+  });
+});
+
+describe.each(PMDS.flatMap(({ pmd }) => LCORE_MODES.map((mode) => ({ pmd, mode: mode.name, dpdk: mode.dpdk }))))('$pmd: an idle stack ($mode) wakes for the next frame', ({ pmd, dpdk }) => {
+  let peer: VethPeer;
+
+  beforeAll(async () => {
+    peer = await vethPeer('afwake', pmd, uniquePrefix(`afwake-${pmd}`), { dpdk });
+    await warmUp(peer.ns, STACK_IP);
+  });
+  afterAll(async () => {
+    await peer?.close();
+  });
+
+  it(`answers the peer's ping after ${IDLE_MS} ms idle promptly, ${ROUNDS} rounds: its queue socket woke it, not a nap`, async () => {
+    expectPrompt(await kernelPingRounds(peer.ns, STACK_IP));
   });
 });
 
