@@ -324,6 +324,13 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 			FAIL("rte_eth_tx_queue_setup", rc);
 	}
 	rc = rte_eth_dev_set_mtu(pc->port_id, pc->mtu);
+	if (rc == -EINVAL && strcmp(info.driver_name, "net_af_packet") == 0) {
+		snprintf(err, errlen,
+			 "port %u (%s): mtu %u does not fit net_af_packet's ring frames: raise framesz in its vdev string "
+			 "(default 2048; blocksz a multiple of it)",
+			 pc->port_id, p->name, pc->mtu);
+		return -1;
+	}
 	if (rc != 0 && rc != -ENOTSUP)
 		FAIL("rte_eth_dev_set_mtu", rc);
 	rc = rte_eth_dev_start(pc->port_id);

@@ -10,7 +10,7 @@
  * neighbour table holds the stack's MAC, the stack's holds the peer's) with only the stack answering;
  * UDP both ways byte-exact at 1 and 1472 bytes; a datagram whose UDP checksum the sending veth left to
  * offload dropped and counted in udp.badsum; an MTU above what the driver receives refused at start
- * with its limit, and an af_xdp packet pool too small for its fill ring refused likewise; after each test the
+ * with its limit, af_packet ring frames too small for the MTU refused and a larger ring taken, and an af_xdp packet pool too small for its fill ring refused likewise; after each test the
  * pool is back at its baseline. In each lcore mode, a stack idle for over a second answers the next ping
  * within the bounds of idle-wake.test.ts (its queue socket woke it). Then two queue pairs served by two data-path lcores: af_packet (qpairs=2, the kernel's
  * fanout spreading flows over both) delivers every flow; af_xdp's queue_count=2 needs a driver with
@@ -187,6 +187,23 @@ describe.each([
   it(`mtu ${mtu}: the stack does not start, and says the limit`, async () => {
     const start = vethPeer('afmtu', pmd, uniquePrefix(`afmtu-${pmd}`), { port0: { mtu }, linkMtu: mtu });
     await expect(start).rejects.toThrow(`port 0 (${pmd}0): mtu ${mtu} is more than ${pmd} takes: ${limit}`);
+  });
+});
+
+describe('net_af_packet ring frames', () => {
+  it('refuses ring frames too small for the MTU, naming the device argument to raise', async () => {
+    const start = vethPeer('afframe', 'net_af_packet', uniquePrefix('afframe'), { devargs: ',framesz=1024,blocksz=4096' });
+    await expect(start).rejects.toThrow('port 0 (net_af_packet0): mtu 1500 does not fit net_af_packet\'s ring frames: raise framesz in its vdev string (default 2048; blocksz a multiple of it)');
+  });
+
+  it('takes a larger ring (framecnt=4096): 1500-byte frames both ways', async () => {
+    const peer = await vethPeer('afframe', 'net_af_packet', uniquePrefix('afframe'), { devargs: ',framecnt=4096' });
+    try {
+      const out = parsePing((await peer.ns.exec('ping', ['-c', '2', '-i', '0.2', '-s', '1472', '-W', '2', STACK_IP])).stdout);
+      expect([out.received, ...out.replyBytes]).toEqual([2, 1480, 1480]);
+    } finally {
+      await peer.close();
+    }
   });
 });
 
