@@ -781,7 +781,7 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 	out->mtu = p->mtu;
 	out->admin_up = p->up;
 	struct rte_eth_link link;
-	if (rte_eth_link_get_nowait(p->port_id, &link) == 0)
+	if (ffs_port_link(p, &link) == 0)
 		out->link_up = link.link_status == RTE_ETH_LINK_UP;
 	out->rx_ipv4_cksum = p->rx_ipv4_cksum;
 	out->rx_l4_cksum = p->rx_l4_cksum;

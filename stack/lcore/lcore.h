@@ -80,6 +80,10 @@ struct ffs_port {
 	bool rx_dispatch;
 	rte_spinlock_t tx_lock[FFS_MAX_LCORES];
 	int rx_restart_signal; /**< net_tap: the signal that makes it read a stalled queue again (phy/port.c) */
+	/** AF_PACKET and AF_XDP report their link up whatever the interface's carrier: the interface whose
+	 *  flags say it instead ("" for other devices), and a socket to ask the kernel on (-1: none). */
+	char kernel_iface[16];
+	int link_sock;
 	/** Lcore 0's view of the device's rx_nombuf, and whether it grew since reception last restarted. */
 	uint64_t rx_nombuf_seen;
 	bool rx_starved;

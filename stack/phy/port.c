@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <netpacket/packet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -103,6 +105,15 @@ static int new_socket(const int *before, unsigned n_before, const int *after, un
 		}
 	}
 	return found;
+}
+
+/** Reads the link of a port on kernel interface `ifindex` from the interface's flags (ffs_port_link). */
+static void kernel_link_watch(struct ffs_port *p, unsigned ifindex)
+{
+	if (ifindex && if_indextoname(ifindex, p->kernel_iface) != NULL)
+		p->link_sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (p->link_sock < 0)
+		p->kernel_iface[0] = '\0';
 }
 
 /** The port's MAC address and its IPv4 configuration. 0, or DPDK's error from reading the MAC. */
@@ -211,6 +222,7 @@ static int port_open(struct ffs_port *p, const struct ffs_port_conf *pc, struct 
 		     size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
+	p->link_sock = -1;
 	p->port_id = pc->port_id;
 	snprintf(p->name, sizeof(p->name), "port%u", pc->port_id);
 	if (!rte_eth_dev_is_valid_port(pc->port_id))
@@ -379,6 +391,8 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = port_identity(p, pc, &info);
 	if (rc != 0)
 		FAIL("rte_eth_macaddr_get", rc);
+	if (strcmp(info.driver_name, "net_af_packet") == 0 || af_xdp)
+		kernel_link_watch(p, info.if_index);
 	/* Multicast groups arrive with IGMP; until then accept them all and filter in software. */
 	rte_eth_allmulticast_enable(pc->port_id);
 	return 0;
@@ -431,8 +445,25 @@ bool ffs_port_rx_restart(const struct ffs_port *p)
 	return kill(getpid(), p->rx_restart_signal) == 0;
 }
 
+int ffs_port_link(const struct ffs_port *p, struct rte_eth_link *link)
+{
+	int rc = rte_eth_link_get_nowait(p->port_id, link);
+	if (rc != 0 || p->link_sock < 0)
+		return rc;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->kernel_iface);
+	if (ioctl(p->link_sock, SIOCGIFFLAGS, &ifr) == 0)
+		link->link_status = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	return 0;
+}
+
 void ffs_port_close(struct ffs_port *p)
 {
+	if (p->link_sock >= 0) {
+		close(p->link_sock);
+		p->link_sock = -1;
+	}
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
 	if (rte_eth_dev_info_get(p->port_id, &info) == 0)

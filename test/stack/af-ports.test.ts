@@ -4,7 +4,8 @@
  * no address, IPv6 off, ARP answered for no local address), the kernel peer at 10.78.0.1/24 on vB in
  * namespace B (testbed/veth-peer.ts).
  *
- * For each driver: the port the stack makes of it (the interface's own MAC, link up, one queue pair, no
+ * For each driver: the port the stack makes of it (the interface's own MAC, link up — and down while the
+ * peer's end is down, which the drivers themselves do not report — one queue pair, no
  * checksum offloads, and for idle lcores to sleep on — the driver has no RX interrupts — its queue's socket); pings both ways, which A's kernel sees too
  * on af_packet (and drops) and not at all on af_xdp; ARP both ways (the peer's
  * neighbour table holds the stack's MAC, the stack's holds the peer's) with only the stack answering;
@@ -145,6 +146,19 @@ describe.each(PMDS)('$pmd on a veth, the kernel as peer', ({ pmd }) => {
     await steadyInUse(peer.stack);
     const { inUse } = await peer.stack.mempool();
     expect(inUse - baseline).toBeLessThan(pmd === 'net_af_xdp' ? 2048 : 1);
+  });
+
+  it('follows the interface\'s carrier: link down while the peer\'s end is down, up again after, and pings answered', async () => {
+    const linkUp = async (): Promise<boolean | undefined> => (await peer.stack.currentPorts())[0]?.linkUp;
+    await peer.ns.execOk('ip', ['link', 'set', PEER_IFACE, 'down']);
+    try {
+      await peer.stackNs.waitFor(async () => (await linkUp()) === false, 'port 0 to report link down', 5_000);
+    } finally {
+      await peer.ns.execOk('ip', ['link', 'set', PEER_IFACE, 'up']);
+    }
+    await peer.stackNs.waitFor(async () => (await linkUp()) === true, 'port 0 to report link up again', 5_000);
+    const out = parsePing((await peer.ns.exec('ping', ['-c', '2', '-i', '0.2', '-W', '2', STACK_IP])).stdout);
+    expect(out.received).toBe(2);
   });
 
   it('drops and counts (udp.badsum) a datagram whose checksum the sending veth left to offload', async () => {
