@@ -4,18 +4,23 @@
  * no address, IPv6 off, ARP answered for no local address), the kernel peer at 10.78.0.1/24 on vB in
  * namespace B (testbed/veth-peer.ts).
  *
- * For each driver: the port the stack makes of it (the interface's own MAC, link up — and down while the
- * peer's end is down, which the drivers themselves do not report — one queue pair, no
- * checksum offloads, and for idle lcores to sleep on — the driver has no RX interrupts — its queue's socket); pings both ways, which A's kernel sees too
- * on af_packet (and drops) and not at all on af_xdp; ARP both ways (the peer's
- * neighbour table holds the stack's MAC, the stack's holds the peer's) with only the stack answering;
- * UDP both ways byte-exact at 1 and 1472 bytes; a datagram whose UDP checksum the sending veth left to
- * offload dropped and counted in udp.badsum; an MTU above what the driver receives refused at start
- * with its limit, af_packet ring frames too small for the MTU refused and a larger ring taken, and an af_xdp packet pool too small for its fill ring refused likewise; after each test the
- * pool is back at its baseline. In each lcore mode, a stack idle for over a second answers the next ping
- * within the bounds of idle-wake.test.ts (its queue socket woke it). Then two queue pairs served by two data-path lcores: af_packet (qpairs=2, the kernel's
- * fanout spreading flows over both) delivers every flow; af_xdp's queue_count=2 needs a driver with
- * combined channels, which veth has not — that case checks the driver's refusal and is skipped with it.
+ * For each driver:
+ *  - the port: the interface's own MAC, link up, one queue pair, no checksum offloads, and — the drivers
+ *    have no RX interrupts — each queue's socket for idle lcores to sleep on;
+ *  - pings both ways (A's kernel sees them too on af_packet, and drops them; on af_xdp it sees none);
+ *    ARP both ways, only the stack answering for its address; UDP both ways byte-exact at 1 and 1472 B;
+ *  - the mbufs sent come back (af_packet at once, af_xdp within its completion ring), and after each test
+ *    the pool is back at its baseline;
+ *  - the link follows the interface's carrier (the peer's end down, then up again);
+ *  - a datagram whose checksum the sending veth left to offload is dropped and counted (udp.badsum);
+ *  - refused at start, with the limit in words: an MTU above what the driver receives, af_packet ring
+ *    frames too small for the MTU (a larger ring is taken), an af_xdp pool too small for its fill ring
+ *    (a pool of exactly the size named works);
+ *  - in each lcore mode, a stack idle for over a second answers the next ping within idle-wake.test.ts's
+ *    bounds (the queue socket woke it, not a nap);
+ *  - two queue pairs served by two data-path lcores: af_packet (qpairs=2, the kernel's fanout spreading
+ *    flows) delivers every flow; af_xdp's queue_count=2 needs combined channels, which veth has not — that
+ *    case checks the driver's refusal and is skipped with it.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
