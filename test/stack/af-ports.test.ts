@@ -19,7 +19,7 @@
  *  - in each lcore mode, a stack idle for over a second answers the next ping within idle-wake.test.ts's
  *    bounds (the queue socket woke it, not a nap);
  *  - two queue pairs served by two data-path lcores: af_packet (qpairs=2, the kernel's fanout spreading
- *    flows) delivers every flow; af_xdp's queue_count=2 needs combined channels, which veth has not — that
+ *    flows) delivers every flow, and an idle stack's ping wakes the lcore of the queue it reached; af_xdp's queue_count=2 needs combined channels, which veth has not — that
  *    case checks the driver's refusal and is skipped with it.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,9 @@ import { IDLE_MS, ROUNDS, expectPrompt, kernelPingRounds, warmUp } from './wake-
 
 const PMDS: Array<{ pmd: AfPmd }> = [{ pmd: 'net_af_packet' }, { pmd: 'net_af_xdp' }];
 const SIZES = [1, 1472];
+/** Why af_xdp's two-queue cases are skipped here (the first of them checks the driver says so). */
+const AF_XDP_TWO_QUEUES_ON_VETH =
+  'net_af_xdp queue_count=2 on veth: the driver refuses ("Specified queue count 2 is larger than combined queue count 1": veth has no combined channels); it needs a NIC with ethtool -L combined 2';
 /** Two data-path lcores beside the JS thread's, floating over the machine's two CPUs. */
 const TWO_DATA_LCORES = { lcore_mask: '0x7', lcores: '0@(0-1),1@(0-1),2@(0-1)' };
 
@@ -264,7 +267,7 @@ describe.each(PMDS)('$pmd with two queue pairs and two data-path lcores', ({ pmd
       // The AF_XDP driver takes queue_count from the interface's combined channels (ethtool -l); veth
       // counts its channels as rx and tx only, so the driver refuses a second queue here.
       expect(refusal).toContain('Specified queue count 2 is larger than combined queue count 1');
-      ctx.skip(`net_af_xdp queue_count=2 on veth: the driver refuses ("Specified queue count 2 is larger than combined queue count 1": veth has no combined channels); it needs a NIC with ethtool -L combined 2`);
+      ctx.skip(AF_XDP_TWO_QUEUES_ON_VETH);
     }
     if (!peer) throw new Error(`the stack did not start: ${refusal}`);
     const [p] = await peer.stack.currentPorts();
@@ -286,6 +289,13 @@ describe.each(PMDS)('$pmd with two queue pairs and two data-path lcores', ({ pmd
     } finally {
       kern.close();
     }
+  });
+
+  it(`wakes the lcore whose queue the frame reached: the peer's ping after ${IDLE_MS} ms idle answered promptly, ${ROUNDS} rounds`, async (ctx) => {
+    if (pmd === 'net_af_xdp') ctx.skip(AF_XDP_TWO_QUEUES_ON_VETH);
+    if (!peer) throw new Error(`the stack did not start: ${refusal}`);
+    await warmUp(peer!.ns, STACK_IP);
+    expectPrompt(await kernelPingRounds(peer!.ns, STACK_IP));
   });
 });
 
