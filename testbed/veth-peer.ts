@@ -16,6 +16,8 @@
  * port is up. Every wait is bounded; `close()` ends the stack and
  * deletes both namespaces.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Netns } from './netns.js';
 import { StackProcess, type RawConfig } from './stack-process.js';
 
@@ -179,6 +181,8 @@ export async function vethPeer(label: string, pmd: AfPmd, file_prefix: string, o
   } catch (err) {
     await stack?.close().catch(() => undefined);
     await pair.destroy();
+    // A stack that failed to start leaves its EAL runtime directory behind.
+    rmSync(join('/var/run/dpdk', file_prefix), { recursive: true, force: true });
     throw err;
   }
 }
