@@ -1,7 +1,7 @@
 /**
  * The transport on ffnet/dgram's dpdk backend: a publisher and a subscriber in two processes, each on its
- * own ffnet stack, joined by net_memif — and again by net_af_packet on the two ends of a veth pair, each
- * stack in its own namespace (a stack on a kernel interface, testbed/veth-peer.ts) — with the stacks'
+ * own ffnet stack, joined by net_memif — and again by net_af_packet, and by net_af_xdp, on the two ends of a
+ * veth pair, each stack in its own namespace (a stack on a kernel interface, testbed/veth-peer.ts) — with the stacks'
  * fault injector (dev.fault.* sysctls) dropping, duplicating and reordering received frames in both
  * directions at 1%, 5% and 20% loss. Every message must arrive exactly once and in order and the stream
  * must end cleanly. Both peers use ffnet/dgram's batch API
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, canCreateNamespaces } from '../../testbed/netns.js';
-import { PEER_IFACE, STACK_IFACE, vethPair, type VethPair } from '../../testbed/veth-peer.js';
+import { PEER_IFACE, STACK_IFACE, vethPair, type AfPmd, type VethPair } from '../../testbed/veth-peer.js';
 import { STACKS, stackIni, type Faults, type StackLink } from './memif-stack.js';
 import { Peer } from './peers.js';
 
@@ -78,22 +78,25 @@ async function expectCleanEnd(pub: Peer, sub: Peer): Promise<void> {
   expect(await sub.stop()).toBe(0);
 }
 
-/** The links the loss test runs over: memif, and af_packet on a veth pair whose ends carry the stacks' MACs. */
-const LINKS: Array<{ name: string; ends: (seed: number) => Promise<Ends> }> = [
-  { name: 'net_memif', ends: async (seed) => memifEnds(join(dir, `memif-${seed}.sock`)) },
-  {
-    name: 'net_af_packet on a veth pair',
-    ends: async () => {
-      pairs.push(await vethPair('tr-afp', { macs: { a: STACKS.pub.mac, b: STACKS.sub.mac }, stackOnBoth: true }));
-      const { a, b } = pairs[pairs.length - 1]!;
-      return { ns: { pub: a, sub: b }, link: { pub: { kind: 'af_packet', iface: STACK_IFACE }, sub: { kind: 'af_packet', iface: PEER_IFACE } } };
-    },
-  },
-];
+/** The veth pairs the kernel-interface links made, deleted with their namespaces at the end. */
 const pairs: VethPair[] = [];
 afterAll(async () => {
   await Promise.all(pairs.map((p) => p.destroy()));
 });
+
+/** Two stacks on the two ends of a veth pair through `pmd`, each end carrying its stack's MAC. */
+async function vethEnds(pmd: AfPmd): Promise<Ends> {
+  pairs.push(await vethPair('tr-veth', { macs: { a: STACKS.pub.mac, b: STACKS.sub.mac }, stackOnBoth: true }));
+  const { a, b } = pairs[pairs.length - 1]!;
+  return { ns: { pub: a, sub: b }, link: { pub: { kind: 'kernel', pmd, iface: STACK_IFACE }, sub: { kind: 'kernel', pmd, iface: PEER_IFACE } } };
+}
+
+/** The links the loss test runs over: memif, and af_packet and af_xdp on a veth pair. */
+const LINKS: Array<{ name: string; ends: (seed: number) => Promise<Ends> }> = [
+  { name: 'net_memif', ends: async (seed) => memifEnds(join(dir, `memif-${seed}.sock`)) },
+  { name: 'net_af_packet on a veth pair', ends: () => vethEnds('net_af_packet') },
+  { name: 'net_af_xdp on a veth pair', ends: () => vethEnds('net_af_xdp') },
+];
 
 describe.skipIf(!hasNetns).each(LINKS)('reliable delivery on the dpdk backend with the stack fault injector ($name)', ({ ends }) => {
   it.each([

@@ -2,11 +2,12 @@
  * The ffnet.ini of one end of a link between two transport peers on ffnet/dgram's dpdk backend, each on
  * its own stack: the publisher's stack (memif client, 10.89.0.1, fd00:89::1) and the subscriber's (memif
  * server, 10.89.0.2, fd00:89::2), with the stack's fault injector (dev.fault.* sysctls) set. The link is
- * net_memif (shared memory, one namespace) or net_af_packet on each end of a veth pair (two namespaces,
- * each interface given its stack's MAC).
+ * net_memif (shared memory, one namespace) or net_af_packet / net_af_xdp on each end of a veth pair (two
+ * namespaces, each interface given its stack's MAC).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afPortDevargs, type AfPmd } from '../../testbed/veth-peer.js';
 
 /** The two ends: the subscriber's stack is memif's server, the publisher's its client. */
 export const STACKS = {
@@ -25,7 +26,7 @@ export interface Faults {
 let serial = 0;
 
 /** What joins the two stacks: a memif socket file, or the kernel interface each end's af_packet port runs on. */
-export type StackLink = { kind: 'memif'; socket: string } | { kind: 'af_packet'; iface: string };
+export type StackLink = { kind: 'memif'; socket: string } | { kind: 'kernel'; pmd: AfPmd; iface: string };
 
 /** Writes the ini of `end` into `dir` (memif socket `socket`) and returns its path. */
 export function memifIni(dir: string, end: 'pub' | 'sub', socket: string, faults: Faults): string {
@@ -46,7 +47,7 @@ export function stackIni(dir: string, end: 'pub' | 'sub', link: StackLink, fault
     `file_prefix = ${prefix}`,
     link.kind === 'memif'
       ? `vdev[] = net_memif0,role=${self.role},socket=${link.socket},socket-abstract=no,mac=${self.mac}`
-      : `vdev[] = net_af_packet0,iface=${link.iface}`,
+      : `vdev[] = ${afPortDevargs(link.pmd, link.iface)}`,
     'log_level = warning',
     '[port0]',
     `addr = ${self.ip}`,
