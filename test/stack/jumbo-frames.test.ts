@@ -5,9 +5,10 @@
  *
  * The devices of DPDK 22.11 that reach the Linux kernel all stop short of a 9000-byte MTU: net_tap
  * advertises 1522-byte frames at most, net_af_packet 1518 (and a 2048-byte ring frame), net_memif 1518;
- * net_ring takes any length but offers no RX scatter. Each gives its own clear refusal here. What a
- * jumbo port does with chained frames (receive, delivery, echo, unfragmented sends, fragments cut at
- * the MTU, devices without multi-segment sends) is covered by test/stack/jumbo_test.c.
+ * net_null offers no RX scatter. Each gives its own clear refusal here; net_ring, which scatters and
+ * sends chains, starts. What a jumbo port does with chained frames (receive, delivery, echo,
+ * unfragmented sends, fragments cut at the MTU, devices without multi-segment sends, IPv6) is covered
+ * by test/stack/jumbo_test.c.
  */
 import { describe, expect, it } from 'vitest';
 import { StackProcess, type RawConfig } from '../../testbed/stack-process.js';
@@ -29,7 +30,7 @@ async function startFails(label: string, config: (prefix: string, ns: Parameters
   }
 }
 
-describe('a port at mtu 9000 on a device that cannot take it', () => {
+describe('a port at mtu 9000', () => {
   it('net_tap (frames of 1522 bytes at most) refuses the start, naming port, device and limits', async () => {
     const msg = await startFails('jumbo-tap', (_prefix, ns) => peerConfig(ns, { port0: { mtu: MTU } }));
     expect(msg).toContain(`port 0 (net_tap0): mtu ${MTU} is more than the device (net_tap) takes: frames of at most 1522 bytes, mtu 1504 at most`);
@@ -53,15 +54,15 @@ describe('a port at mtu 9000 on a device that cannot take it', () => {
     );
   });
 
-  it('net_ring starts at the largest MTU one mbuf holds (2034)', async () => {
+  it('net_ring (RX scatter, multi-segment sends) starts at mtu 9000', async () => {
     const ns = await quietNamespace('jumbo-ring-ok');
     try {
       const stack = await StackProcess.start(ns, {
         dpdk: { vdev: 'net_ring0', file_prefix: uniquePrefix('jumbo-ring-ok') },
-        port0: { addr: '10.91.0.1', netmask: '255.255.255.0', mtu: 2034 },
+        port0: { addr: '10.91.0.1', netmask: '255.255.255.0', mtu: MTU },
       });
       try {
-        expect((await stack.currentPorts())[0]?.mtu).toBe(2034);
+        expect((await stack.currentPorts())[0]?.mtu).toBe(MTU);
       } finally {
         await stack.close();
       }

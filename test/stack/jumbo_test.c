@@ -11,8 +11,10 @@
  * request in a chain is answered by one 9014-byte chained frame; an 8972-byte datagram sent through a
  * socket leaves unfragmented as one chained frame with a correct software checksum; a 65507-byte one
  * leaves in fragments cut at the 9000-byte MTU (chains themselves) that reassemble to the datagram;
- * a device without multi-segment sends gets fragments that each fit one mbuf; an IPv6 jumbo packet
- * received as a chain passes the header walk (which reads the first segment only). Every case checks
+ * a device without multi-segment sends gets fragments that each fit one mbuf; the IPv6 header walk
+ * reads the first segment only; an 8952-byte IPv6 datagram received as a chain reaches its socket
+ * whole, one sent leaves in one chained frame, and a 65527-byte one in chained fragments cut at the
+ * MTU that reassemble (as input parses them) to the datagram. Every case checks
  * that the packet pool's in-use count returns to its baseline.
  */
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include <sys/uio.h>
 #include <rte_mbuf.h>
 
+#include "stack/iface/addr6.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/mbuf.h"
@@ -355,6 +358,144 @@ TEST(an_ipv6_jumbo_packet_received_as_a_chain_is_parsed_in_its_first_segment)
 	pkt[IPV6_HDR_LEN + 2] = 1; /* PadN */
 	CHECK_EQ_INT(ipv6_repr_parse_head(pkt, 2048, sizeof(pkt), &ip, NULL), WIRE_BAD_EXTHDR);
 	CHECK_EQ_INT(ipv6_repr_parse_head(pkt, 2, sizeof(pkt), &ip, NULL), WIRE_TRUNCATED);
+}
+
+#define JUMBO_UDP6 (MTU - IPV6_HDR_LEN - UDP_HDR_LEN) /* 8952 */
+static const struct ip6_addr PEER_LL = { { 0xfe, 0x80, [15] = 0x02 } };
+
+/** Our link-local address (port 0's, from its MAC). */
+static struct ip6_addr our_ll(void)
+{
+	struct ip6_addr a;
+	CHECK(addr6_linklocal(st, 0, &a));
+	return a;
+}
+
+/** An AF_INET6 socket bound to [::]:port. */
+static struct ffs_sock *bound_sock6(uint16_t port)
+{
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	ffs_sock_set_family6(st, so);
+	so->rcvbuf = 1 << 20;
+	so->sndbuf = 1 << 20;
+	static const uint8_t any[16];
+	CHECK_EQ_INT(ffs_sock_bind6(st, so, any, 0, port), 0);
+	return so;
+}
+
+TEST(a_chained_ipv6_jumbo_datagram_reaches_its_socket_whole)
+{
+	int base = in_use();
+	struct ffs_sock *so = bound_sock6(OUR_PORT);
+	struct ffs_counters before = lc->ctr;
+	struct ip6_addr ours = our_ll();
+	struct eth_repr e = { .dst = st->ports[0].mac, .src = PEER_MAC, .ethertype = ETH_TYPE_IPV6 };
+	eth_repr_emit(&e, flat, sizeof(flat));
+	uint8_t *l4 = flat + ETH_HDR_LEN + IPV6_HDR_LEN;
+	memcpy(l4 + UDP_HDR_LEN, payload, JUMBO_UDP6);
+	struct udp_repr u = { .src_port = PEER_PORT, .dst_port = OUR_PORT, .payload_len = JUMBO_UDP6 };
+	CHECK(udp6_repr_emit(&u, l4, UDP_HDR_LEN + JUMBO_UDP6, &PEER_LL, &ours, &WIRE_CSUM_SOFTWARE) > 0);
+	struct ipv6_repr ip = { .src = PEER_LL, .dst = ours, .next_header = IPV6_NH_UDP, .hop_limit = 64,
+				.payload_len = UDP_HDR_LEN + JUMBO_UDP6 };
+	ipv6_repr_emit(&ip, flat + ETH_HDR_LEN, IPV6_HDR_LEN);
+	struct rte_mbuf *m = chain_of(flat, ETH_HDR_LEN + MTU);
+	CHECK(m->nb_segs > 1);
+	m->port = st->ports[0].port_id;
+	eth_input(lc, &st->ports[0], m);
+	udp_signal_flush(lc);
+	CHECK_EQ_INT(lc->ctr.ip6_badlen - before.ip6_badlen, 0);
+	CHECK_EQ_INT(lc->ctr.udp_delivered - before.udp_delivered, 1);
+	struct ffs_src6 src;
+	uint16_t sport = 0;
+	bool truncated = true;
+	struct iovec iov = { got, sizeof(got) };
+	CHECK_EQ_INT(ffs_sock_recvv6(st, so, &iov, 1, &src, &sport, &truncated, false), JUMBO_UDP6);
+	CHECK(!truncated);
+	CHECK_MEM(src.addr, PEER_LL.b, 16);
+	CHECK_EQ_INT(sport, PEER_PORT);
+	CHECK_MEM(got, payload, JUMBO_UDP6);
+	CHECK_EQ_INT(ffs_sock_close(st, so), 0);
+	CHECK_EQ_INT(in_use(), base);
+}
+
+/** Sends payload[0..len) from an AF_INET6 socket to the peer's link-local address and turns the loop once. */
+static void socket_send6(size_t len)
+{
+	struct ffs_sock *so = bound_sock6(OUR_PORT + 2);
+	struct iovec iov = { payload, len };
+	CHECK_EQ_INT(ffs_sock_sendv6(st, so, &iov, 1, NULL, &PEER_LL, 1, PEER_PORT), (int)len);
+	ffs_stack_poll(st);
+	CHECK_EQ_INT(ffs_sock_close(st, so), 0);
+}
+
+TEST(an_ipv6_jumbo_datagram_leaves_unfragmented_as_one_chained_frame)
+{
+	CHECK_EQ_INT(nd6_add_static(lc, 0, &PEER_LL, &PEER_MAC), 0);
+	sent_frames(NULL);
+	int base = in_use();
+	struct ffs_counters before = lc->ctr;
+	socket_send6(JUMBO_UDP6);
+	struct rte_mbuf *frames[MAX_FRAMES];
+	CHECK_EQ_INT(sent_frames(frames), 1);
+	struct rte_mbuf *f = frames[0];
+	CHECK(f->nb_segs > 1);
+	CHECK_EQ_INT(rte_pktmbuf_pkt_len(f), ETH_HDR_LEN + MTU);
+	const uint8_t *all = rte_pktmbuf_read(f, 0, ETH_HDR_LEN + MTU, got);
+	struct ipv6_repr ip;
+	CHECK_EQ_INT(ipv6_repr_parse(all + ETH_HDR_LEN, MTU, &ip, NULL), WIRE_OK);
+	CHECK(!ip.fragment);
+	CHECK_EQ_INT(ip.next_header, IPV6_NH_UDP);
+	struct udp_repr u;
+	CHECK_EQ_INT(udp6_repr_parse(all + ETH_HDR_LEN + IPV6_HDR_LEN, UDP_HDR_LEN + JUMBO_UDP6, &ip.src, &ip.dst,
+				     &WIRE_CSUM_SOFTWARE, &u),
+		     WIRE_OK);
+	CHECK_MEM(all + ETH_HDR_LEN + IPV6_HDR_LEN + UDP_HDR_LEN, payload, JUMBO_UDP6);
+	rte_pktmbuf_free(f);
+	CHECK_EQ_INT(lc->ctr.ip6_fragmented - before.ip6_fragmented, 0);
+	CHECK_EQ_INT(in_use(), base);
+}
+
+TEST(a_65527_byte_ipv6_datagram_leaves_in_chained_fragments_cut_at_the_jumbo_mtu)
+{
+	sent_frames(NULL);
+	int base = in_use();
+	struct ffs_counters before = lc->ctr;
+	const size_t len = FFS_UDP6_MAX_PAYLOAD;
+	socket_send6(len);
+	struct rte_mbuf *frames[MAX_FRAMES];
+	unsigned n = sent_frames(frames);
+	/* 65535 octets of payload, 8944 to a fragment (9000 - 40 - 8, a multiple of 8): 8. */
+	CHECK_EQ_INT(n, 8);
+	CHECK_EQ_INT(lc->ctr.ip6_frags_out - before.ip6_frags_out, 8);
+	struct rte_mbuf *d = NULL;
+	struct ipv6_repr ip;
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *f = frames[i];
+		CHECK(rte_pktmbuf_pkt_len(f) <= ETH_HDR_LEN + MTU);
+		rte_pktmbuf_adj(f, ETH_HDR_LEN);
+		/* Parsed as input does: the headers in the first segment, the rest in the chain. */
+		CHECK_EQ_INT(ipv6_repr_parse_head(rte_pktmbuf_mtod(f, const uint8_t *), rte_pktmbuf_data_len(f),
+						  rte_pktmbuf_pkt_len(f), &ip, NULL),
+			     WIRE_OK);
+		CHECK(ip.fragment);
+		CHECK_EQ_INT(ip.more_frags, i + 1 < n);
+		if (ip.more_frags)
+			CHECK_EQ_INT(ip.payload_len, MTU - IPV6_HDR_LEN);
+		struct rte_mbuf *r = ipv6_reassemble(lc, f, &ip);
+		if (i + 1 < n)
+			CHECK(r == NULL);
+		else
+			d = r;
+	}
+	CHECK(d != NULL);
+	CHECK_EQ_INT(rte_pktmbuf_pkt_len(d), IPV6_HDR_LEN + UDP_HDR_LEN + len);
+	const uint8_t *all = rte_pktmbuf_read(d, 0, rte_pktmbuf_pkt_len(d), got);
+	struct udp_repr u;
+	CHECK_EQ_INT(udp6_repr_parse(all + IPV6_HDR_LEN, UDP_HDR_LEN + len, &ip.src, &ip.dst, &WIRE_CSUM_SOFTWARE, &u), WIRE_OK);
+	CHECK_MEM(all + IPV6_HDR_LEN + UDP_HDR_LEN, payload, len);
+	rte_pktmbuf_free(d);
+	CHECK_EQ_INT(in_use(), base);
 }
 
 int main(int argc, char **argv)
