@@ -14,7 +14,8 @@
  * a device without multi-segment sends gets fragments that each fit one mbuf; the IPv6 header walk
  * reads the first segment only; an 8952-byte IPv6 datagram received as a chain reaches its socket
  * whole, one sent leaves in one chained frame, and a 65527-byte one in chained fragments cut at the
- * MTU that reassemble (as input parses them) to the datagram. Every case checks
+ * MTU that reassemble (as input parses them) to the datagram; a running port refuses a jumbo MTU its
+ * device was not started to scatter for. Every case checks
  * that the packet pool's in-use count returns to its baseline.
  */
 #include <errno.h>
@@ -496,6 +497,18 @@ TEST(a_65527_byte_ipv6_datagram_leaves_in_chained_fragments_cut_at_the_jumbo_mtu
 	CHECK_MEM(all + IPV6_HDR_LEN + UDP_HDR_LEN, payload, len);
 	rte_pktmbuf_free(d);
 	CHECK_EQ_INT(in_use(), base);
+}
+
+TEST(a_running_port_refuses_a_jumbo_mtu_its_device_was_not_started_for)
+{
+	/* Port 0 started at MTU 1500: net_ring's RX scatter was left off, so frames must fit one mbuf. */
+	uint16_t port_id = st->ports[0].port_id;
+	CHECK_EQ_INT(ffs_stack_port_set_mtu(st, port_id, 9000), -ERANGE);
+	CHECK_EQ_INT(st->ports[0].mtu, MTU); /* unchanged (this program's own setting) */
+	CHECK_EQ_INT(ffs_stack_port_set_mtu(st, port_id, 2034), 0);
+	CHECK_EQ_INT(st->ports[0].mtu, 2034);
+	CHECK_EQ_INT(ffs_stack_port_set_mtu(st, port_id, 2035), -ERANGE);
+	st->ports[0].mtu = MTU;
 }
 
 int main(int argc, char **argv)
