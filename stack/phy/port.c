@@ -99,13 +99,24 @@ static uint32_t device_max_mtu(const struct rte_eth_dev_info *info)
 }
 
 /**
+ * Drivers that receive a frame larger than one mbuf into a chain and send chains, without advertising
+ * RX scatter or TX multi-segment sends: DPDK 22.11's net_pcap copies a large captured frame into a
+ * chain (eth_pcap_rx_jumbo) and reads a chain out whole to send it.
+ */
+static bool driver_chains_unadvertised(const char *driver)
+{
+	return strcmp(driver, "net_pcap") == 0;
+}
+
+/**
  * Checks that the device takes `mtu` and, when an MTU-sized frame needs a chain of mbufs, adds the RX
- * scatter and TX multi-segment offloads to `conf`. 0, or -1 with `err` naming the port, the device, the
+ * scatter and TX multi-segment offloads to `conf` (sets *tx_chains when chains may be sent). 0, or -1 with `err` naming the port, the device, the
  * MTU asked and what the device takes.
  */
 static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc, const struct rte_eth_dev_info *info,
-			uint32_t seg_room, struct rte_eth_conf *conf, char *err, size_t errlen)
+			uint32_t seg_room, struct rte_eth_conf *conf, bool *tx_chains, char *err, size_t errlen)
 {
+	*tx_chains = driver_chains_unadvertised(info->driver_name);
 	uint32_t max_mtu = device_max_mtu(info);
 	if (pc->mtu > max_mtu) {
 		snprintf(err, errlen,
@@ -114,6 +125,8 @@ static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc
 		return -1;
 	}
 	if (!mtu_needs_chains(pc->mtu, seg_room))
+		return 0;
+	if (driver_chains_unadvertised(info->driver_name))
 		return 0;
 	if (!(info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
 		snprintf(err, errlen,
@@ -126,6 +139,7 @@ static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc
 	conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	/* Without multi-segment sends an IP packet bigger than one mbuf leaves in fragments that fit one. */
 	conf->txmode.offloads |= info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	*tx_chains = conf->txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	return 0;
 }
 
@@ -137,7 +151,8 @@ int ffs_port_mtu_check(uint16_t port_id, struct rte_mempool *pool, uint16_t mtu)
 		return -ERANGE;
 	if (mtu > device_max_mtu(&info))
 		return -ERANGE;
-	if (mtu_needs_chains(mtu, pool_seg_room(pool)) && !(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER))
+	if (mtu_needs_chains(mtu, pool_seg_room(pool)) && !(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER) &&
+	    !driver_chains_unadvertised(info.driver_name))
 		return -ERANGE;
 	return 0;
 }
@@ -212,7 +227,8 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	uint64_t tx_want = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	conf.rxmode.offloads = info.rx_offload_capa & rx_want;
 	conf.txmode.offloads = info.tx_offload_capa & tx_want;
-	if (port_fit_mtu(p, pc, &info, pool_seg_room(pool), &conf, err, errlen) != 0)
+	bool tx_chains;
+	if (port_fit_mtu(p, pc, &info, pool_seg_room(pool), &conf, &tx_chains, err, errlen) != 0)
 		return -1;
 	/* RSS with the stack's own Toeplitz key (phy/rss.h), so that the lcore a flow lands on is one the
 	 * stack can compute: for a reply's port chosen by connect, for the software dispatcher. */
@@ -230,7 +246,7 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	p->rx_l4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-	p->tx_multi_seg = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	p->tx_multi_seg = tx_chains;
 
 	/* RX interrupts let an idle lcore sleep until traffic arrives; not every PMD has them. */
 	conf.intr_conf.rxq = 1;
@@ -322,7 +338,7 @@ int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t
 	p->rx_l4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-	p->tx_multi_seg = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	p->tx_multi_seg = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) || driver_chains_unadvertised(info.driver_name);
 	/* The primary set the device up for its own MTU: frames larger than that are not received whole. */
 	if (pc->mtu > conf.rxmode.mtu) {
 		snprintf(err, errlen, "port %u (%s): mtu %u is more than the primary process configured the device (%s) for (mtu %u)",

@@ -3,10 +3,10 @@
  * device that takes that MTU and scatters received frames into chains; a device that cannot refuses the
  * start with an error naming the port, the device, the MTU asked and what the device takes.
  *
- * The devices of DPDK 22.11 that reach the Linux kernel all stop short of a 9000-byte MTU: net_tap
- * advertises 1522-byte frames at most, net_af_packet 1518 (and a 2048-byte ring frame), net_memif 1518;
- * net_null offers no RX scatter. Each gives its own clear refusal here; net_ring, which scatters and
- * sends chains, starts. What a jumbo port does with chained frames (receive, delivery, echo,
+ * DPDK 22.11's net_tap advertises 1522-byte frames at most, net_af_packet 1518 (and a 2048-byte ring
+ * frame), net_memif 1518; net_null offers no RX scatter. Each gives its own clear refusal here;
+ * net_ring, which scatters and sends chains, starts. (net_pcap, which chains without advertising it,
+ * carries jumbo frames to the kernel in jumbo-kernel.test.ts.) What a jumbo port does with chained frames (receive, delivery, echo,
  * unfragmented sends, fragments cut at the MTU, devices without multi-segment sends, IPv6) is covered
  * by test/stack/jumbo_test.c.
  */

@@ -1,0 +1,234 @@
+/**
+ * Jumbo frames (MTU 9000) between the stack and the Linux kernel, in each lcore mode. The stack's
+ * port is a net_pcap device on one end of a veth pair (ffs0) in a private namespace; the kernel has
+ * the other end (ff0) at 10.77.0.1/24 and fd00:77::1/64; both ends and the stack are at MTU 9000.
+ * net_pcap receives a frame larger than one mbuf into a chain and sends chains (DPDK 22.11's net_tap
+ * and net_af_packet take 1522- and 1518-byte frames at most: see jumbo-frames.test.ts).
+ *
+ * Checked: the kernel's `ping -s 8972 -M do` is answered, one 9014-byte frame each way; 8972-byte UDP
+ * datagrams cross both ways unfragmented (tcpdump on ff0 sees single 9014-byte frames), byte-exact;
+ * 65507-byte datagrams cross both ways in fragments cut at the 9000-byte MTU (8 frames, 7 of them
+ * 9010 bytes long: 8976 bytes of data, as Linux cuts them too) and arrive byte-exact; over IPv6 8952-byte datagrams cross unfragmented both
+ * ways; the counters say the same, and the packet pool comes back to its baseline after each case.
+ *
+ * ff0's transmit checksum offload is turned off: a veth hands its peer the kernel's UDP datagrams
+ * with their checksums still to be completed, which a packet capture (net_pcap) reads as they are.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KernelUdp } from '../../testbed/kernel-udp.js';
+import { Netns, requireRoot } from '../../testbed/netns.js';
+import { StackProcess } from '../../testbed/stack-process.js';
+import { LCORE_MODES, ctr, delta, parsePing, sleep, tcpdumpLines, uniquePrefix, waitForStats, type LineCapture } from './kernel-peer.js';
+import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
+
+const STACK_IP = '10.77.0.2';
+const KERNEL_IP = '10.77.0.1';
+const STACK_IP6 = 'fd00:77::2';
+const KERNEL_IP6 = 'fd00:77::1';
+const KERNEL_IFACE = 'ff0';
+const STACK_IFACE = 'ffs0';
+const MTU = 9000;
+const JUMBO_UDP = MTU - 20 - 8; // 8972
+const JUMBO_UDP6 = MTU - 40 - 8; // 8952
+const JUMBO_FRAME = MTU + 14;
+/** 65507 bytes of UDP payload: 65515 of IP payload, 8976 to a fragment at MTU 9000. */
+const BIG = 65507;
+const BIG_FRAGS = 8;
+/** A fragment's frame: 8976 bytes of data (the most below 8980 that is a multiple of 8) and its header. */
+const FRAG_FRAME = 14 + 20 + 8976;
+const BIG_LAST_FRAME = 14 + 20 + (BIG + 8 - 7 * 8976);
+
+/** The Ethernet frame lengths of tcpdump -e lines ("..., length 9014: ..."). */
+function frameLengths(lines: string[]): number[] {
+  return lines.map((l) => Number(/ length (\d+):/.exec(l)?.[1] ?? -1));
+}
+
+describe.each(LCORE_MODES)('jumbo frames with the kernel over net_pcap ($name)', (mode) => {
+  let ns: Netns;
+  let stack: StackProcess;
+  let kern: KernelUdp;
+  let baseline: number;
+  let fds: FdScope;
+  let port = 9500;
+  const nextPort = (): number => port++;
+
+  beforeAll(async () => {
+    requireRoot();
+    ns = await Netns.create(`jumbo-k-${mode.name}`.replace(/[^a-z0-9-]/gi, '').slice(0, 24));
+    await ns.execOk('ip', ['link', 'add', STACK_IFACE, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', KERNEL_IFACE, 'mtu', String(MTU)]);
+    await ns.execOk('sysctl', ['-qw', `net.ipv6.conf.${STACK_IFACE}.disable_ipv6=1`]);
+    await ns.execOk('ip', ['link', 'set', STACK_IFACE, 'up']);
+    await ns.execOk('ethtool', ['-K', KERNEL_IFACE, 'tx', 'off']);
+    await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP}/24`, 'dev', KERNEL_IFACE]);
+    await ns.execOk('ip', ['-6', 'addr', 'add', `${KERNEL_IP6}/64`, 'dev', KERNEL_IFACE, 'nodad']);
+    await ns.execOk('ip', ['link', 'set', KERNEL_IFACE, 'up']);
+    stack = await StackProcess.start(
+      ns,
+      {
+        dpdk: { vdev: `net_pcap0,iface=${STACK_IFACE}`, file_prefix: uniquePrefix('jumbo-k'), ...mode.dpdk },
+        port0: { addr: STACK_IP, netmask: '255.255.255.0', mtu: MTU, addr6: `${STACK_IP6}/64` },
+        sysctl: { 'net.inet6.ip6.accept_rtadv': 0 },
+      },
+      { readyTimeoutMs: 30_000 },
+    );
+    expect(stack.ports[0]?.mtu).toBe(MTU);
+    kern = await KernelUdp.start(ns);
+    // Resolve both ways once, so that no datagram waits for ARP or ND and the baseline is settled.
+    await ns.execOk('ping', ['-c', '1', '-W', '2', STACK_IP], { timeoutMs: 10_000 });
+    await ns.execOk('ping', ['-6', '-c', '1', '-W', '2', STACK_IP6], { timeoutMs: 10_000 });
+    baseline = await steadyInUse(stack);
+  }, 60_000);
+  afterAll(async () => {
+    kern?.close();
+    await stack?.close().catch(() => undefined);
+    await ns?.destroy();
+  });
+  beforeEach(() => {
+    fds = new FdScope(stack);
+  });
+  afterEach(async () => {
+    await fds.closeAll();
+    await expectPoolAt(stack, baseline);
+  });
+
+  /**
+   * Runs `body` with tcpdump on ff0 (filter `filter`), waits (bounded) until it printed `frames` lines
+   * and a moment more for any extra, and resolves to what it saw.
+   */
+  async function captured(filter: string[], frames: number, body: () => Promise<void>): Promise<string[]> {
+    const cap: LineCapture = await tcpdumpLines(ns, KERNEL_IFACE, [], filter);
+    try {
+      await body();
+      await ns.waitFor(async () => cap.lines().length >= frames, `${frames} frames captured`, 3_000).catch(() => undefined);
+      await sleep(200);
+    } finally {
+      await cap.stop();
+    }
+    return cap.lines();
+  }
+
+  it(`answers the kernel's ping -s ${JUMBO_UDP} -M do, one ${JUMBO_FRAME}-byte frame each way`, async () => {
+    const before = await stack.stats();
+    let out = '';
+    const lines = await captured(
+      ['icmp'],
+      4,
+      async () => {
+        const r = await ns.exec('ping', ['-c', '2', '-i', '0.3', '-s', String(JUMBO_UDP), '-M', 'do', '-W', '3', STACK_IP], { timeoutMs: 20_000 });
+        out = r.stdout + r.stderr;
+      },
+    );
+    const p = parsePing(out);
+    expect(p.received, out).toBe(2);
+    expect(p.replyBytes).toEqual([JUMBO_UDP + 8, JUMBO_UDP + 8]);
+    expect(frameLengths(lines), lines.join('\n')).toEqual(Array(4).fill(JUMBO_FRAME));
+    const d = delta(before, await stack.stats());
+    expect(d['icmp.echo_in']).toBe(2);
+    expect(d['icmp.echo_reply_out']).toBe(2);
+    expect(d['icmp.badsum']).toBe(0);
+    expect(d['ip.fragments']).toBe(0);
+    expect(d['ip.fragmented']).toBe(0);
+  });
+
+  it(`carries ${JUMBO_UDP}-byte UDP datagrams both ways unfragmented, byte-exact`, async () => {
+    const p = nextPort();
+    const fd = await fds.udp({ address: STACK_IP, port: p });
+    const { sid, port: kport } = await kern.socket({ address: KERNEL_IP });
+    const before = await stack.stats();
+    let sentIn: string[] = [];
+    let sentOut: string[] = [];
+    let gotIn: string[] = [];
+    let gotOut: string[] = [];
+    const lines = await captured(
+      ['udp'],
+      6,
+      async () => {
+        const s = await kern.send(sid, { to: { address: STACK_IP, port: p }, size: JUMBO_UDP, count: 3, pattern: 'random' });
+        sentIn = s.sha1;
+        const r = await stack.udpRecv(fd, { count: 3, timeoutMs: 3_000 });
+        expect(r.datagrams.map((x) => x.length)).toEqual(Array(3).fill(JUMBO_UDP));
+        gotIn = r.datagrams.map((x) => x.sha1);
+        const o = await stack.udpSend(fd, { to: { address: KERNEL_IP, port: kport }, size: JUMBO_UDP, count: 3, pattern: 'random', batch: 3 });
+        sentOut = o.sha1 ?? [];
+        const k = await kern.recv(sid, { count: 3, timeoutMs: 3_000 });
+        expect(k.datagrams.map((x) => x.length)).toEqual(Array(3).fill(JUMBO_UDP));
+        gotOut = k.datagrams.map((x) => x.sha1);
+      },
+    );
+    expect(gotIn).toEqual(sentIn);
+    expect(gotOut).toEqual(sentOut);
+    // Six single frames, none a fragment.
+    expect(frameLengths(lines), lines.join('\n')).toEqual(Array(6).fill(JUMBO_FRAME));
+    const d = delta(before, await stack.stats());
+    expect(d['udp.delivered']).toBe(3);
+    expect(d['udp.badsum']).toBe(0);
+    expect(d['udp.tx']).toBe(3);
+    expect(d['ip.fragments']).toBe(0);
+    expect(d['ip.fragmented']).toBe(0);
+    await kern.closeSocket(sid);
+  });
+
+  it(`carries ${BIG}-byte datagrams both ways in fragments cut at the ${MTU}-byte MTU, byte-exact`, async () => {
+    const p = nextPort();
+    const fd = await fds.udp({ address: STACK_IP, port: p });
+    const { sid, port: kport } = await kern.socket({ address: KERNEL_IP });
+    let before = await stack.stats();
+    const inLines = await captured(
+      ['ip', 'and', 'src', KERNEL_IP],
+      BIG_FRAGS,
+      async () => {
+        const s = await kern.send(sid, { to: { address: STACK_IP, port: p }, size: BIG, count: 1, pattern: 'random' });
+        const r = await stack.udpRecv(fd, { count: 1, timeoutMs: 3_000 });
+        expect(r.datagrams.map((x) => x.sha1)).toEqual(s.sha1);
+      },
+    );
+    expect(frameLengths(inLines), inLines.join('\n')).toEqual([...Array(BIG_FRAGS - 1).fill(FRAG_FRAME), BIG_LAST_FRAME]);
+    let d = delta(before, await stack.stats());
+    expect(d['ip.fragments']).toBe(BIG_FRAGS);
+    expect(d['ip.reassembled']).toBe(1);
+    expect(d['ip.frag_dropped']).toBe(0);
+    expect(d['udp.delivered']).toBe(1);
+
+    before = await stack.stats();
+    const outLines = await captured(
+      ['ip', 'and', 'src', STACK_IP],
+      BIG_FRAGS,
+      async () => {
+        const o = await stack.udpSend(fd, { to: { address: KERNEL_IP, port: kport }, size: BIG, count: 1, pattern: 'random' });
+        const k = await kern.recv(sid, { count: 1, timeoutMs: 5_000 });
+        expect(k.datagrams.map((x) => x.sha1)).toEqual(o.sha1);
+      },
+    );
+    expect(frameLengths(outLines), outLines.join('\n')).toEqual([...Array(BIG_FRAGS - 1).fill(FRAG_FRAME), BIG_LAST_FRAME]);
+    d = delta(before, await waitForStats(stack, (s) => ctr(s, 'ip.frags_out') - ctr(before, 'ip.frags_out') >= BIG_FRAGS, 'every fragment counted'));
+    expect(d['ip.fragmented']).toBe(1);
+    expect(d['ip.frags_out']).toBe(BIG_FRAGS);
+    await kern.closeSocket(sid);
+  });
+
+  it(`carries ${JUMBO_UDP6}-byte IPv6 datagrams both ways unfragmented, byte-exact`, async () => {
+    const p = nextPort();
+    const fd = await fds.udp6({ address: STACK_IP6, port: p });
+    const { sid, port: kport } = await kern.socket({ address: KERNEL_IP6 }, { type: 'udp6' });
+    const before = await stack.stats();
+    const lines = await captured(
+      ['ip6', 'and', 'udp'],
+      4,
+      async () => {
+        const s = await kern.send(sid, { to: { address: STACK_IP6, port: p }, size: JUMBO_UDP6, count: 2, pattern: 'random' });
+        const r = await stack.udpRecv(fd, { count: 2, timeoutMs: 3_000 });
+        expect(r.datagrams.map((x) => x.sha1)).toEqual(s.sha1);
+        const o = await stack.udpSend(fd, { to: { address: KERNEL_IP6, port: kport }, size: JUMBO_UDP6, count: 2, pattern: 'random', batch: 2 });
+        const k = await kern.recv(sid, { count: 2, timeoutMs: 3_000 });
+        expect(k.datagrams.map((x) => x.sha1)).toEqual(o.sha1);
+      },
+    );
+    expect(frameLengths(lines), lines.join('\n')).toEqual(Array(4).fill(JUMBO_FRAME));
+    const d = delta(before, await stack.stats());
+    expect(d['ip6.fragments']).toBe(0);
+    expect(d['ip6.fragmented']).toBe(0);
+    expect(d['ip6.badlen']).toBe(0);
+    expect(d['udp.delivered']).toBe(2);
+    await kern.closeSocket(sid);
+  });
+});
