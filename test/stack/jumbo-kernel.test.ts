@@ -10,16 +10,23 @@
  * 65507-byte datagrams cross both ways in fragments cut at the 9000-byte MTU (8 frames, 7 of them
  * 9010 bytes long: 8976 bytes of data, as Linux cuts them too) and arrive byte-exact; over IPv6 8952-byte datagrams cross unfragmented both
  * ways; the counters say the same, and the packet pool comes back to its baseline after each case.
+ * ffnet/dgram in a Node program on such a stack gets the kernel's 8972-byte datagrams whole, in
+ * 'message' and in 'messages' batches.
  *
  * ff0's transmit checksum offload is turned off: a veth hands its peer the kernel's UDP datagrams
  * with their checksums still to be completed, which a packet capture (net_pcap) reads as they are.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { Netns, requireRoot } from '../../testbed/netns.js';
 import { StackProcess } from '../../testbed/stack-process.js';
 import { LCORE_MODES, ctr, delta, parsePing, sleep, tcpdumpLines, uniquePrefix, waitForStats, type LineCapture } from './kernel-peer.js';
 import { FdScope, expectPoolAt, steadyInUse } from './udp-bench.js';
+import { REPO, removeEalRuntime } from '../shim/scenarios.js';
 
 const STACK_IP = '10.77.0.2';
 const KERNEL_IP = '10.77.0.1';
@@ -38,6 +45,19 @@ const BIG_FRAGS = 8;
 const FRAG_FRAME = 14 + 20 + 8976;
 const BIG_LAST_FRAME = 14 + 20 + (BIG + 8 - 7 * 8976);
 
+const STACK_VDEV = `net_pcap0,iface=${STACK_IFACE}`;
+
+/** The veth pair at MTU 9000: ffs0 up for the stack's net_pcap port, ff0 the kernel's with its addresses. */
+async function jumboLink(ns: Netns): Promise<void> {
+  await ns.execOk('ip', ['link', 'add', STACK_IFACE, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', KERNEL_IFACE, 'mtu', String(MTU)]);
+  await ns.execOk('sysctl', ['-qw', `net.ipv6.conf.${STACK_IFACE}.disable_ipv6=1`]);
+  await ns.execOk('ip', ['link', 'set', STACK_IFACE, 'up']);
+  await ns.execOk('ethtool', ['-K', KERNEL_IFACE, 'tx', 'off']);
+  await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP}/24`, 'dev', KERNEL_IFACE]);
+  await ns.execOk('ip', ['-6', 'addr', 'add', `${KERNEL_IP6}/64`, 'dev', KERNEL_IFACE, 'nodad']);
+  await ns.execOk('ip', ['link', 'set', KERNEL_IFACE, 'up']);
+}
+
 /** The Ethernet frame lengths of tcpdump -e lines ("..., length 9014: ..."). */
 function frameLengths(lines: string[]): number[] {
   return lines.map((l) => Number(/ length (\d+):/.exec(l)?.[1] ?? -1));
@@ -55,17 +75,11 @@ describe.each(LCORE_MODES)('jumbo frames with the kernel over net_pcap ($name)',
   beforeAll(async () => {
     requireRoot();
     ns = await Netns.create(`jumbo-k-${mode.name}`.replace(/[^a-z0-9-]/gi, '').slice(0, 24));
-    await ns.execOk('ip', ['link', 'add', STACK_IFACE, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', KERNEL_IFACE, 'mtu', String(MTU)]);
-    await ns.execOk('sysctl', ['-qw', `net.ipv6.conf.${STACK_IFACE}.disable_ipv6=1`]);
-    await ns.execOk('ip', ['link', 'set', STACK_IFACE, 'up']);
-    await ns.execOk('ethtool', ['-K', KERNEL_IFACE, 'tx', 'off']);
-    await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP}/24`, 'dev', KERNEL_IFACE]);
-    await ns.execOk('ip', ['-6', 'addr', 'add', `${KERNEL_IP6}/64`, 'dev', KERNEL_IFACE, 'nodad']);
-    await ns.execOk('ip', ['link', 'set', KERNEL_IFACE, 'up']);
+    await jumboLink(ns);
     stack = await StackProcess.start(
       ns,
       {
-        dpdk: { vdev: `net_pcap0,iface=${STACK_IFACE}`, file_prefix: uniquePrefix('jumbo-k'), ...mode.dpdk },
+        dpdk: { vdev: STACK_VDEV, file_prefix: uniquePrefix('jumbo-k'), ...mode.dpdk },
         port0: { addr: STACK_IP, netmask: '255.255.255.0', mtu: MTU, addr6: `${STACK_IP6}/64` },
         sysctl: { 'net.inet6.ip6.accept_rtadv': 0 },
       },
@@ -230,5 +244,82 @@ describe.each(LCORE_MODES)('jumbo frames with the kernel over net_pcap ($name)',
     expect(d['ip6.badlen']).toBe(0);
     expect(d['udp.delivered']).toBe(2);
     await kern.closeSocket(sid);
+  });
+});
+
+/**
+ * ffnet/dgram (the node:dgram drop-in, dpdk backend) in a Node program whose stack is at MTU 9000 on
+ * the same kind of link: the kernel's 8972-byte datagrams reach a socket's 'message' listener and
+ * another's 'messages' batches whole (several mbufs each: copied into one buffer), byte for byte.
+ */
+const DGRAM_APP = `
+import { createHash } from 'node:crypto';
+import dgram from '@DGRAM@';
+const sha1 = (b) => createHash('sha1').update(b).digest('hex');
+const one = dgram.createSocket('udp4');
+const batched = dgram.createSocket('udp4');
+let left = 2;
+const done = () => { if (--left === 0) { one.close(); batched.close(() => process.exit(0)); } };
+one.on('message', (msg, rinfo) => { report({ via: 'message', backend: one.backend, length: msg.length, size: rinfo.size, address: rinfo.address, sha1: sha1(msg) }); done(); });
+batched.on('messages', (b) => {
+  for (let i = 0; i < b.count; i++) {
+    const v = b.data(i);
+    report({ via: 'messages', length: v.length, size: b.rinfo(i).size, address: b.address(i), sha1: sha1(v) });
+  }
+  done();
+});
+one.bind(9601, '0.0.0.0', () => batched.bind(9602, '0.0.0.0', () => report({ ready: true })));
+`;
+
+describe('ffnet/dgram receives jumbo datagrams from the kernel whole', () => {
+  let ns: Netns;
+  let dir: string;
+
+  beforeAll(async () => {
+    requireRoot();
+    ns = await Netns.create('jumbo-dgram');
+    await jumboLink(ns);
+    dir = mkdtempSync(join(tmpdir(), 'ffnet-jumbo-dgram-'));
+  });
+  afterAll(async () => {
+    await ns?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`a ${JUMBO_UDP}-byte datagram in 'message' and in a 'messages' batch`, async () => {
+    const prefix = uniquePrefix('jumbo-dgram');
+    const ini = join(dir, 'ffnet.ini');
+    writeFileSync(ini, `[dpdk]\nfile_prefix = ${prefix}\nlcore_mask = 0x1\nvdev[] = ${STACK_VDEV}\n[port0]\naddr = ${STACK_IP}\nnetmask = 255.255.255.0\nmtu = ${MTU}\nipv6 = 0\n`);
+    const app = join(dir, 'app.mjs');
+    writeFileSync(app, `const report = (o) => process.stdout.write('@ ' + JSON.stringify(o) + '\\n');\n` +
+      DGRAM_APP.replaceAll('@DGRAM@', pathToFileURL(join(REPO, 'dist/shim/dgram.js')).href));
+    const env: NodeJS.ProcessEnv = { ...process.env, FFNET_CONFIG: ini };
+    delete env.NODE_OPTIONS;
+    const child = ns.spawn(process.execPath, [app], { env, cwd: dir });
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    const reports = (): Array<Record<string, unknown>> =>
+      out.split('\n').filter((l) => l.startsWith('@ ')).map((l) => JSON.parse(l.slice(2)) as Record<string, unknown>);
+    const kern = await KernelUdp.start(ns);
+    try {
+      await ns.waitFor(async () => reports().some((r) => r.ready === true), `the app to be ready (stdout: ${out}, stderr: ${err})`, 30_000);
+      const { sid } = await kern.socket({ address: KERNEL_IP });
+      const a = await kern.send(sid, { to: { address: STACK_IP, port: 9601 }, size: JUMBO_UDP, count: 1, pattern: 'random' });
+      const b = await kern.send(sid, { to: { address: STACK_IP, port: 9602 }, size: JUMBO_UDP, count: 1, pattern: 'random', startSeq: 5 });
+      await ns.waitFor(async () => reports().length >= 3, `both datagrams reported (stdout: ${out}, stderr: ${err})`, 10_000);
+      const got = reports().filter((r) => r.via !== undefined);
+      expect(got).toEqual([
+        { via: 'message', backend: 'dpdk', length: JUMBO_UDP, size: JUMBO_UDP, address: KERNEL_IP, sha1: a.sha1[0] },
+        { via: 'messages', length: JUMBO_UDP, size: JUMBO_UDP, address: KERNEL_IP, sha1: b.sha1[0] },
+      ]);
+      expect(await exited, err).toBe(0);
+    } finally {
+      kern.close();
+      if (child.exitCode === null) child.kill('SIGKILL');
+      removeEalRuntime(ini);
+    }
   });
 });
