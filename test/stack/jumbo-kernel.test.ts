@@ -5,7 +5,8 @@
  * net_pcap receives a frame larger than one mbuf into a chain and sends chains (DPDK 22.11's net_tap
  * and net_af_packet take 1522- and 1518-byte frames at most: see jumbo-frames.test.ts).
  *
- * Checked: the kernel's `ping -s 8972 -M do` is answered, one 9014-byte frame each way; 8972-byte UDP
+ * Checked: the kernel's `ping -s 8972 -M do` and `ping -6 -s 8952 -M do` are answered, one 9014-byte
+ * frame each way; 8972-byte UDP
  * datagrams cross both ways unfragmented (tcpdump on ff0 sees single 9014-byte frames), byte-exact;
  * 65507-byte datagrams cross both ways in fragments cut at the 9000-byte MTU (8 frames, 7 of them
  * 9010 bytes long: 8976 bytes of data, as Linux cuts them too) and arrive byte-exact; over IPv6 8952-byte datagrams cross unfragmented both
@@ -56,6 +57,11 @@ async function jumboLink(ns: Netns): Promise<void> {
   await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP}/24`, 'dev', KERNEL_IFACE]);
   await ns.execOk('ip', ['-6', 'addr', 'add', `${KERNEL_IP6}/64`, 'dev', KERNEL_IFACE, 'nodad']);
   await ns.execOk('ip', ['link', 'set', KERNEL_IFACE, 'up']);
+}
+
+/** The replies ping -6 counted ("N packets transmitted, M received"). */
+function parsePing6Received(out: string): number {
+  return Number(/\d+ packets transmitted, (\d+) received/.exec(out)?.[1] ?? -1);
 }
 
 /** The Ethernet frame lengths of tcpdump -e lines ("..., length 9014: ..."). */
@@ -142,6 +148,24 @@ describe.each(LCORE_MODES)('jumbo frames with the kernel over net_pcap ($name)',
     expect(d['icmp.badsum']).toBe(0);
     expect(d['ip.fragments']).toBe(0);
     expect(d['ip.fragmented']).toBe(0);
+  });
+
+  it(`answers the kernel's ping -6 -s ${JUMBO_UDP6} -M do, one ${JUMBO_FRAME}-byte frame each way`, async () => {
+    const before = await stack.stats();
+    let out = '';
+    const lines = await captured(['icmp6', 'and', 'ip6[40] < 130'], 4, async () => {
+      const r = await ns.exec('ping', ['-6', '-c', '2', '-i', '0.3', '-s', String(JUMBO_UDP6), '-M', 'do', '-W', '3', STACK_IP6], { timeoutMs: 20_000 });
+      out = r.stdout + r.stderr;
+    });
+    expect(parsePing6Received(out), out).toBe(2);
+    expect(frameLengths(lines), lines.join('\n')).toEqual(Array(4).fill(JUMBO_FRAME));
+    const d = delta(before, await stack.stats());
+    expect(d['icmp6.echo_in']).toBe(2);
+    expect(d['icmp6.echo_reply_out']).toBe(2);
+    expect(d['icmp6.badsum']).toBe(0);
+    expect(d['ip6.fragments']).toBe(0);
+    expect(d['ip6.fragmented']).toBe(0);
+    expect(d['ip6.badlen']).toBe(0);
   });
 
   it(`carries ${JUMBO_UDP}-byte UDP datagrams both ways unfragmented, byte-exact`, async () => {
