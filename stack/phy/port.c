@@ -84,12 +84,9 @@ static bool mtu_needs_chains(uint16_t mtu, uint32_t seg_room)
 	return (uint32_t)mtu + RTE_ETHER_HDR_LEN > seg_room;
 }
 
-/**
- * The MTU the device takes at most, by ethdev's own rule (rte_eth_dev_set_mtu): a frame is the MTU plus
- * the device's overhead (max_rx_pktlen - max_mtu when it gives both, else header and CRC), and neither
- * max_mtu nor max_rx_pktlen may be exceeded.
- */
-static uint32_t device_max_mtu(const struct rte_eth_dev_info *info)
+/* A frame is the MTU plus the device's overhead: max_rx_pktlen - max_mtu when it gives both, else
+ * header and CRC (ethdev's eth_dev_get_overhead_len). */
+uint32_t ffs_port_device_max_mtu(const struct rte_eth_dev_info *info)
 {
 	uint32_t ovh = info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu
 			       ? info->max_rx_pktlen - info->max_mtu
@@ -117,7 +114,7 @@ static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc
 			uint32_t seg_room, struct rte_eth_conf *conf, bool *tx_chains, char *err, size_t errlen)
 {
 	*tx_chains = driver_chains_unadvertised(info->driver_name);
-	uint32_t max_mtu = device_max_mtu(info);
+	uint32_t max_mtu = ffs_port_device_max_mtu(info);
 	if (pc->mtu > max_mtu) {
 		snprintf(err, errlen,
 			 "port %u (%s): mtu %u is more than the device (%s) takes: frames of at most %u bytes, mtu %u at most",
@@ -149,7 +146,7 @@ int ffs_port_mtu_check(uint16_t port_id, struct rte_mempool *pool, uint16_t mtu)
 	struct rte_eth_conf conf;
 	if (rte_eth_dev_info_get(port_id, &info) != 0 || rte_eth_dev_conf_get(port_id, &conf) != 0)
 		return -ERANGE;
-	if (mtu > device_max_mtu(&info))
+	if (mtu > ffs_port_device_max_mtu(&info))
 		return -ERANGE;
 	if (mtu_needs_chains(mtu, pool_seg_room(pool)) && !(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER) &&
 	    !driver_chains_unadvertised(info.driver_name))

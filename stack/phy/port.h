@@ -10,6 +10,7 @@
 #define FFNET_PHY_PORT_H
 
 #include <stddef.h>
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include "stack/lcore/lcore.h"
@@ -22,6 +23,11 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
  * started (nothing is configured). 0, or -1 with err set.
  */
 int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t queue, char *err, size_t errlen);
+/**
+ * The largest MTU the device takes, by ethdev's rule (rte_eth_dev_set_mtu): within max_mtu, and the MTU
+ * plus the device's frame overhead within max_rx_pktlen.
+ */
+uint32_t ffs_port_device_max_mtu(const struct rte_eth_dev_info *info);
 /**
  * Whether running port `port_id` takes `mtu`: within what the device takes, and configured at start to
  * receive into chains (RX scatter) when an MTU-sized frame exceeds one of `pool`'s mbufs. 0 or -ERANGE.

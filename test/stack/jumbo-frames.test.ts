@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { StackProcess, type RawConfig } from '../../testbed/stack-process.js';
 import { peerConfig, quietNamespace, uniquePrefix } from './kernel-peer.js';
+import { ffnet } from '../tools/harness.js';
 
 const MTU = 9000;
 
@@ -63,6 +64,30 @@ describe('a port at mtu 9000', () => {
       });
       try {
         expect((await stack.currentPorts())[0]?.mtu).toBe(MTU);
+      } finally {
+        await stack.close();
+      }
+    } finally {
+      await ns.destroy();
+    }
+  });
+
+  it('ffnet ifconfig refuses a jumbo mtu on a running port its device was not started for, and names the fix', async () => {
+    const ns = await quietNamespace('jumbo-ifconfig');
+    try {
+      const stack = await StackProcess.start(ns, {
+        dpdk: { vdev: 'net_ring0', file_prefix: uniquePrefix('jumbo-ifconfig') },
+        port0: { addr: '10.91.0.1', netmask: '255.255.255.0' },
+      });
+      try {
+        const bad = await ffnet(stack.pid!, ['ifconfig', 'port0', 'mtu', String(MTU)]);
+        expect(bad.code).toBe(1);
+        expect(bad.stderr).toBe(
+          `ffnet ifconfig: mtu ${MTU} on port0 needs frames received into chains of mbufs (RX scatter), which its device was not started for: set [port0] mtu = ${MTU} and restart\n`,
+        );
+        expect((await stack.currentPorts())[0]?.mtu).toBe(1500);
+        expect((await ffnet(stack.pid!, ['ifconfig', 'port0', 'mtu', '2034'])).code).toBe(0);
+        expect((await stack.currentPorts())[0]?.mtu).toBe(2034);
       } finally {
         await stack.close();
       }
