@@ -6,11 +6,11 @@
  * and net_af_packet take 1522- and 1518-byte frames at most: see jumbo-frames.test.ts).
  *
  * Checked: the kernel's `ping -s 8972 -M do` and `ping -6 -s 8952 -M do` are answered, one 9014-byte
- * frame each way; 8972-byte UDP
- * datagrams cross both ways unfragmented (tcpdump on ff0 sees single 9014-byte frames), byte-exact;
- * 65507-byte datagrams cross both ways in fragments cut at the 9000-byte MTU (8 frames, 7 of them
- * 9010 bytes long: 8976 bytes of data, as Linux cuts them too) and arrive byte-exact; over IPv6 8952-byte datagrams cross unfragmented both
- * ways; the counters say the same, and the packet pool comes back to its baseline after each case.
+ * frame each way; 8972-byte UDP datagrams cross both ways unfragmented (tcpdump on ff0 sees single
+ * 9014-byte frames), byte-exact; 65507-byte datagrams cross both ways in fragments cut at the 9000-byte MTU (8 frames, 7 of them
+ * 9010 bytes long: 8976 bytes of data, as Linux cuts them too) and arrive byte-exact; over IPv6
+ * 8952-byte datagrams cross unfragmented both ways and 65527-byte ones in 8 fragments each way; the
+ * counters say the same, and the packet pool comes back to its baseline after each case.
  * ffnet/dgram in a Node program on such a stack gets the kernel's 8972-byte datagrams whole, in
  * 'message' and in 'messages' batches.
  *
@@ -45,6 +45,10 @@ const BIG_FRAGS = 8;
 /** A fragment's frame: 8976 bytes of data (the most below 8980 that is a multiple of 8) and its header. */
 const FRAG_FRAME = 14 + 20 + 8976;
 const BIG_LAST_FRAME = 14 + 20 + (BIG + 8 - 7 * 8976);
+/** 65527 bytes of UDP payload over IPv6 (the largest): 65535 of payload, 8952 to a fragment (9000 - 40 - 8). */
+const BIG6 = 65527;
+const FRAG6_FRAME = 14 + 40 + 8 + 8952;
+const BIG6_LAST_FRAME = 14 + 40 + 8 + (BIG6 + 8 - 7 * 8952);
 
 const STACK_VDEV = `net_pcap0,iface=${STACK_IFACE}`;
 
@@ -267,6 +271,36 @@ describe.each(LCORE_MODES)('jumbo frames with the kernel over net_pcap ($name)',
     expect(d['ip6.fragmented']).toBe(0);
     expect(d['ip6.badlen']).toBe(0);
     expect(d['udp.delivered']).toBe(2);
+    await kern.closeSocket(sid);
+  });
+
+  it(`carries ${BIG6}-byte IPv6 datagrams both ways in fragments cut at the ${MTU}-byte MTU, byte-exact`, async () => {
+    const p = nextPort();
+    const fd = await fds.udp6({ address: STACK_IP6, port: p });
+    const { sid, port: kport } = await kern.socket({ address: KERNEL_IP6 }, { type: 'udp6' });
+    const frames = [...Array(BIG_FRAGS - 1).fill(FRAG6_FRAME), BIG6_LAST_FRAME];
+    let before = await stack.stats();
+    const inLines = await captured(['ip6', 'and', 'src', KERNEL_IP6], BIG_FRAGS, async () => {
+      const s = await kern.send(sid, { to: { address: STACK_IP6, port: p }, size: BIG6, count: 1, pattern: 'random' });
+      const r = await stack.udpRecv(fd, { count: 1, timeoutMs: 3_000 });
+      expect(r.datagrams.map((x) => x.sha1)).toEqual(s.sha1);
+    });
+    expect(frameLengths(inLines), inLines.join('\n')).toEqual(frames);
+    let d = delta(before, await stack.stats());
+    expect(d['ip6.fragments']).toBe(BIG_FRAGS);
+    expect(d['ip6.reassembled']).toBe(1);
+    expect(d['ip6.frag_dropped']).toBe(0);
+
+    before = await stack.stats();
+    const outLines = await captured(['ip6', 'and', 'src', STACK_IP6], BIG_FRAGS, async () => {
+      const o = await stack.udpSend(fd, { to: { address: KERNEL_IP6, port: kport }, size: BIG6, count: 1, pattern: 'random' });
+      const k = await kern.recv(sid, { count: 1, timeoutMs: 5_000 });
+      expect(k.datagrams.map((x) => x.sha1)).toEqual(o.sha1);
+    });
+    expect(frameLengths(outLines), outLines.join('\n')).toEqual(frames);
+    d = delta(before, await waitForStats(stack, (s) => ctr(s, 'ip6.frags_out') - ctr(before, 'ip6.frags_out') >= BIG_FRAGS, 'every fragment counted'));
+    expect(d['ip6.fragmented']).toBe(1);
+    expect(d['ip6.frags_out']).toBe(BIG_FRAGS);
     await kern.closeSocket(sid);
   });
 });
