@@ -204,7 +204,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
   {
     section: 'portN', key: 'mtu', kind: 'integer', type: 'integer',
     repeatable: false, required: false, default: 1500, defaultText: '1500', min: 68, max: 9000, unit: 'bytes',
-    description: 'IP MTU of the port; larger datagrams are fragmented.',
+    description: 'IP MTU of the port; larger datagrams are fragmented. Above 2034 (jumbo frames) the device must take the MTU and receive into chained mbufs (RX scatter).',
   },
   {
     section: 'portN', key: 'arp', kind: 'static-arp', type: '"IP MAC"',

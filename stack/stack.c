@@ -1104,6 +1104,9 @@ int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu)
 	/* RFC 791: every host takes 68-octet datagrams whole; nothing smaller can carry a fragment. */
 	if (rc == 0 && (mtu < RTE_MAX(68, info.min_mtu) || mtu > info.max_mtu))
 		rc = -ERANGE;
+	/* A jumbo MTU on a device started without RX scatter: its frames would not fit its mbufs. */
+	if (rc == 0)
+		rc = ffs_port_mtu_check(port_id, st->pool, mtu);
 	if (rc == 0) {
 		rc = st->secondary ? 0 : rte_eth_dev_set_mtu(port_id, mtu);
 		if (rc == -ENOTSUP)

@@ -299,7 +299,9 @@ int ffs_stack_addr6_add(struct ffs_stack *st, uint16_t port_id, const struct ip6
 /** ifconfig inet6 ADDR -alias: removes an address (its prefix too when no other address holds it).
  *  -ESRCH: not on the port; -EPERM: the link-local address; -ENOENT: no such port. */
 int ffs_stack_addr6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *a);
-/** A new MTU: the device's (rte_eth_dev_set_mtu, when the device has one) and the fragment size. */
+/** A new MTU: the device's (rte_eth_dev_set_mtu, when the device has one) and the fragment size.
+ *  -ERANGE outside what the device takes, or a jumbo MTU (a frame larger than one mbuf) on a device
+ *  started without RX scatter (phy/port.h, ffs_port_mtu_check). */
 int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu);
 /** Up or down (rte_eth_dev_set_link_up/down where the device has them). A down port sends and
  *  receives nothing: frames are dropped and counted (eth.rx_down, eth.tx_down). */

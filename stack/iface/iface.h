@@ -124,6 +124,30 @@ bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst);
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group);
 
 /**
+ * Whether IP packet `m` (data at its IP header) leaves `port` in one frame: no larger than `mtu`, and
+ * one segment unless the device sends chains (port->tx_multi_seg). A short chain for a device that
+ * does not is made one segment here; a long one must leave in fragments (ip_frag_fit).
+ */
+static inline bool ip_fits_frame(const struct ffs_port *port, struct rte_mbuf *m, uint32_t mtu)
+{
+	if (rte_pktmbuf_pkt_len(m) > mtu)
+		return false;
+	return m->nb_segs == 1 || port->tx_multi_seg || rte_pktmbuf_linearize(m) == 0;
+}
+
+/**
+ * The largest IP packet a fragment for `port` may be at `mtu`: the MTU itself where the device sends
+ * chains (a jumbo fragment spans several mbufs), else no more than one of the pool's mbufs holds.
+ */
+static inline uint32_t ip_frag_fit(const struct ffs_lcore *lc, const struct ffs_port *port, uint32_t mtu)
+{
+	if (port->tx_multi_seg)
+		return mtu;
+	uint32_t room = rte_pktmbuf_data_room_size(lc->st->pool) - RTE_PKTMBUF_HEADROOM;
+	return mtu < room ? mtu : room;
+}
+
+/**
  * IPv4 fragmentation (iface/ipv4_frag.c). Sends `m` (data at its IPv4 header, total length above the
  * port's MTU, header already built) as fragments of at most `mtu` bytes through eth_output; frees `m`.
  * Returns 0, or -EMSGSIZE when DF is set, or -ENOBUFS.

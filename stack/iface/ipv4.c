@@ -290,7 +290,7 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 		}
 	}
 	ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &port->caps);
-	if (rte_pktmbuf_pkt_len(m) > port->mtu)
+	if (!ip_fits_frame(port, m, port->mtu))
 		return ipv4_fragment(lc, port, m, nexthop, dst_mac);
 	m->l3_len = IPV4_HDR_LEN;
 	if (port->caps.tx_ipv4_offload)

@@ -85,17 +85,18 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 		lc->ctr.ip6_disabled++;
 		goto drop;
 	}
-	/* The extension header walk reads one contiguous buffer: a received chain is made contiguous (a
-	 * looped-back datagram of ours keeps its one fixed header in the first segment). */
-	if (m->nb_segs > 1 && (port || rte_pktmbuf_data_len(m) < IPV6_HDR_LEN) && rte_pktmbuf_linearize(m) != 0) {
+	/* The extension header walk reads the first segment only: a chain (a jumbo frame received in
+	 * several mbufs, a looped-back large datagram of ours) keeps its headers there; a first segment
+	 * too short for the fixed header is made contiguous or dropped. */
+	if (m->nb_segs > 1 && rte_pktmbuf_data_len(m) < IPV6_HDR_LEN && rte_pktmbuf_linearize(m) != 0) {
 		lc->ctr.ip6_badlen++;
 		goto drop;
 	}
 	if (port)
 		caps.rx_l4_verified = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	size_t avail = m->nb_segs > 1 ? rte_pktmbuf_data_len(m) : rte_pktmbuf_pkt_len(m);
-	enum wire_result r = ipv6_repr_parse(p, m->nb_segs > 1 ? rte_pktmbuf_pkt_len(m) : avail, &ip, &pp);
+	size_t avail = rte_pktmbuf_data_len(m);
+	enum wire_result r = ipv6_repr_parse_head(p, avail, rte_pktmbuf_pkt_len(m), &ip, &pp);
 	if (r == WIRE_OK && ip.hdr_len > avail)
 		r = WIRE_BAD_LENGTH;
 	if (r != WIRE_OK) {
@@ -139,7 +140,8 @@ void ipv6_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struc
 	struct ipv6_repr ip;
 	struct wire_csum_caps caps = port->caps;
 	caps.rx_l4_verified = false;
-	if (ipv6_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ip, NULL) != WIRE_OK) {
+	if (ipv6_repr_parse_head(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), rte_pktmbuf_pkt_len(m), &ip,
+				 NULL) != WIRE_OK) {
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -326,7 +328,7 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 			ip_loopback_enqueue(lc, copy, &lc->ctr.ip6_loopback);
 	}
 	m->l3_len = IPV6_HDR_LEN;
-	if (rte_pktmbuf_pkt_len(m) > mtu) {
+	if (!ip_fits_frame(port, m, mtu)) {
 		if (o->dont_frag) {
 			lc->ctr.ip6_toolong++;
 			rte_pktmbuf_free(m);

@@ -67,6 +67,9 @@ struct ffs_port {
 	atomic_bool up;   /**< administratively up: a down port's frames are dropped and counted */
 	struct wire_csum_caps caps;
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
+	/** The device takes multi-segment (chained) mbufs to send: an IP packet up to the MTU leaves whole
+	 *  as a chain. Without it a chain leaves in fragments of one mbuf each (iface/ipv4_frag.c). */
+	bool tx_multi_seg;
 	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
 	uint16_t nb_rxd, nb_txd; /**< descriptors per RX and per TX queue */
 	/** RX and TX queues: one per lcore, or fewer when the device has fewer. Lcores at or above
