@@ -779,6 +779,9 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 	out->broadcast = p->broadcast;
 	out->gateway = p->gateway;
 	out->mtu = p->mtu;
+	out->vlan_id = p->vlan_id;
+	out->vlan_rx_offload = p->vlan_rx_offload;
+	out->vlan_tx_offload = p->vlan_tx_offload;
 	out->admin_up = p->up;
 	struct rte_eth_link link;
 	if (rte_eth_link_get_nowait(p->port_id, &link) == 0)

@@ -62,6 +62,7 @@ static int port_identity(struct ffs_port *p, const struct ffs_port_conf *pc, con
 	p->broadcast = pc->broadcast;
 	p->gateway = pc->gateway;
 	p->mtu = pc->mtu;
+	p->vlan_id = pc->vlan_id;
 	return 0;
 }
 
@@ -133,6 +134,12 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	conf.rxmode.mtu = pc->mtu;
 	uint64_t rx_want = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	uint64_t tx_want = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	/* 802.1Q on a port with a VLAN: the device strips the tag (the VID left in the mbuf), drops other
+	 * VIDs, and inserts the tag on send, each where it can; iface/ethernet.c does the rest. */
+	if (pc->vlan_id) {
+		rx_want |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP | RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
+		tx_want |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+	}
 	conf.rxmode.offloads = info.rx_offload_capa & rx_want;
 	conf.txmode.offloads = info.tx_offload_capa & tx_want;
 	/* RSS with the stack's own Toeplitz key (phy/rss.h), so that the lcore a flow lands on is one the
@@ -151,6 +158,8 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	p->rx_l4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	p->vlan_rx_offload = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	p->vlan_tx_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 
 	/* RX interrupts let an idle lcore sleep until traffic arrives; not every PMD has them. */
 	conf.intr_conf.rxq = 1;
@@ -188,6 +197,11 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_set_mtu(pc->port_id, pc->mtu);
 	if (rc != 0 && rc != -ENOTSUP)
 		FAIL("rte_eth_dev_set_mtu", rc);
+	if (conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) {
+		rc = rte_eth_dev_vlan_filter(pc->port_id, pc->vlan_id, 1);
+		if (rc != 0)
+			FAIL("rte_eth_dev_vlan_filter", rc);
+	}
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
@@ -242,6 +256,8 @@ int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t
 	p->rx_l4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	p->vlan_rx_offload = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	p->vlan_tx_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	p->nb_rxd = RX_DESC;
 	p->nb_txd = TX_DESC;
 	p->nb_rxq = info.nb_rx_queues;

@@ -1,7 +1,7 @@
 /*
  * DPDK port setup: configure one RX/TX queue pair per lcore (fewer when the device has fewer: the
  * software dispatcher and shared TX queues make up for them), RSS with the stack's key and RETA
- * (phy/rss.h), negotiate checksum offloads from what
+ * (phy/rss.h), negotiate checksum and 802.1Q (VLAN strip, filter, insert) offloads from what
  * the device offers, set the MTU, start, and stop/close/detach at shutdown. Errors name the port,
  * the DPDK call and its error.
  */

@@ -263,6 +263,25 @@ TEST(toeplitz_hash_matches_the_rss_verification_suite)
 	CHECK(!ffs_rss_frame_hash(f, sizeof(f), &h));
 }
 
+TEST(a_vlan_tagged_frame_hashes_as_the_frame_it_carries)
+{
+	/* The software dispatcher sees a frame with its 802.1Q tag when the device does not strip it. */
+	uint8_t f[ETH_VLAN_HDR_LEN + IPV4_HDR_LEN + UDP_HDR_LEN] = { 0 };
+	wr_be16(f + 12, ETH_TYPE_VLAN);
+	wr_be16(f + 14, 100);
+	wr_be16(f + 16, ETH_TYPE_IPV4);
+	struct ipv4_repr ip = { .src = 0x420995bb, .dst = 0xa18e6450, .proto = IPV4_PROTO_UDP, .ttl = 64,
+				.hdr_len = IPV4_HDR_LEN, .payload_len = UDP_HDR_LEN };
+	ipv4_repr_emit(&ip, f + ETH_VLAN_HDR_LEN, IPV4_HDR_LEN, &WIRE_CSUM_SOFTWARE);
+	wr_be16(f + ETH_VLAN_HDR_LEN + IPV4_HDR_LEN, 2794);
+	wr_be16(f + ETH_VLAN_HDR_LEN + IPV4_HDR_LEN + 2, 1766);
+	uint32_t h = 0;
+	CHECK(ffs_rss_frame_hash(f, sizeof(f), &h));
+	CHECK_EQ_INT(h, ffs_rss_hash_udp4(0x420995bb, 0xa18e6450, 2794, 1766));
+	/* A tag cut short is no frame to hash. */
+	CHECK(!ffs_rss_frame_hash(f, ETH_VLAN_HDR_LEN - 1, &h));
+}
+
 TEST(ipv6_pair_hash_matches_the_rss_verification_suite)
 {
 	/* Microsoft's "Verifying the RSS Hash Calculation", IPv6 without ports: how a NIC hashes IPv6
