@@ -6,7 +6,8 @@
  * and what the stack sends by itself at link up: gratuitous ARP, Neighbor Advertisement, MLD) all
  * carry VID 100; the tagged datagram reaches the stack's socket; frames of VID 200, untagged frames
  * and priority-tagged ones are dropped and counted as eth.vlan_mismatch. A port without vlan_id
- * drops and counts tagged frames and takes a priority-tagged one as untagged.
+ * drops and counts tagged frames and takes a priority-tagged one as untagged. On net_af_packet (over
+ * a veth pair) the device strips and inserts the tag: the same answers, the same drops.
  *
  * The last suite runs against a kernel VLAN interface (ff0.100) where the kernel has them; here it
  * reports the kernel's refusal as its skip reason.
@@ -35,14 +36,20 @@ import {
   injectFramePath,
   kernelPeer,
   kernelToStack,
+  linkMac,
   parsePing,
+  quietNamespace,
   quietTx,
   sleep,
   tcpdumpLines,
+  uniquePrefix,
   waitForStats,
   type KernelPeer,
   type LineCapture,
 } from './kernel-peer.js';
+import type { Netns } from '../../testbed/netns.js';
+import { StackProcess } from '../../testbed/stack-process.js';
+import { ffnet } from '../tools/harness.js';
 
 const VID = 100;
 /** Ports tcpdump decodes as plain UDP (7000 would be AFS). */
@@ -97,6 +104,16 @@ describe.each(LCORE_MODES)('a port with vlan_id = 100 facing the kernel over net
     const [p] = await peer.stack.currentPorts();
     expect(p?.vlanId).toBe(VID);
     expect(p?.offloads).toMatchObject({ rxVlanStrip: false, txVlanInsert: false });
+  });
+
+  it('shows the VLAN in ffnet ifconfig', async () => {
+    const pid = peer.stack.pid;
+    if (pid === undefined) throw new Error('the stack process has no pid');
+    const text = await ffnet(pid, ['ifconfig', 'port0']);
+    expect(text, text.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).toContain(`\tvlan: ${VID} vlanproto: 802.1q tagging: rx software, tx software\n`);
+    const json = await ffnet(pid, ['ifconfig', 'port0', '--json']);
+    expect(JSON.parse(json.stdout)[0]).toMatchObject({ vlan: VID, vlan_hw_rx: false, vlan_hw_tx: false, mtu: 1500 });
   });
 
   it('answers a tagged ARP request with a reply tagged with its VID', async () => {
@@ -262,5 +279,70 @@ describe('a port with vlan_id = 100 against a kernel VLAN interface (ff0.100)', 
     } finally {
       kernelSocket.kill('SIGKILL');
     }
+  });
+});
+
+describe('a port with vlan_id = 100 on net_af_packet, which strips and inserts the tag for the stack', () => {
+  const STACK_IFACE = 'v0';
+  const KERNEL_IFACE = 'v1';
+  let ns: Netns;
+  let stack: StackProcess;
+  let peer: KernelPeer;
+  let cap: LineCapture;
+
+  beforeAll(async () => {
+    if (!haveInjectFrame()) throw new Error(`${injectFramePath} not found: run npm run build`);
+    ns = await quietNamespace('vlan-afp');
+    await ns.execOk('ip', ['link', 'add', STACK_IFACE, 'type', 'veth', 'peer', 'name', KERNEL_IFACE]);
+    for (const i of [STACK_IFACE, KERNEL_IFACE]) await ns.execOk('ip', ['link', 'set', i, 'up']);
+    stack = await StackProcess.start(ns, {
+      dpdk: { vdev: `net_af_packet0,iface=${STACK_IFACE}`, file_prefix: uniquePrefix('vlan-afp'), lcore_mask: '0x1' },
+      port0: { addr: STACK_IP, netmask: '255.255.255.0', vlan_id: VID },
+      sysctl: { 'net.inet6.ip6.accept_rtadv': 0 },
+    });
+    await ns.waitFor(async () => (await stack.currentPorts())[0]?.linkUp === true, 'port 0 to report link up', 5_000);
+    await quietTx(stack);
+    // The kernel end of the veth pair plays the peer: frames are injected and captured on it.
+    peer = { ns, stack, stackMac: await linkMac(ns, STACK_IFACE), kernelMac: await linkMac(ns, KERNEL_IFACE), close: async () => undefined };
+    cap = await tcpdumpLines(ns, KERNEL_IFACE, [], ['ether', 'src', peer.stackMac]);
+  });
+  afterAll(async () => {
+    await cap?.stop();
+    await stack?.close();
+    await ns?.destroy();
+  });
+
+  /** Sends `frame` on the kernel end and resolves to the counters' growth once the stack received it. */
+  async function injectOnVeth(frame: Buffer, what: string): Promise<Record<string, number>> {
+    const before = await stack.stats();
+    await ns.execOk(injectFramePath, [KERNEL_IFACE, toHex(frame)]);
+    await waitForStats(stack, (s) => ctr(s, 'eth.rx') > ctr(before, 'eth.rx'), `the stack to receive ${what}`, 3_000);
+    return delta(before, await stack.stats());
+  }
+
+  it('reports the device doing the tagging', async () => {
+    const [p] = await stack.currentPorts();
+    expect(p).toMatchObject({ vlanId: VID, offloads: { rxVlanStrip: true, txVlanInsert: true } });
+  });
+
+  it('answers tagged ARP and echo requests with tagged replies', async () => {
+    let d = await injectOnVeth(vlanTagged(arpRequest(peer), VID), 'a tagged ARP request');
+    expect(d['arp.replies_out']).toBe(1);
+    d = await injectOnVeth(vlanTagged(echoRequestFrame(kernelToStack(peer), 0x7715, 1), VID), 'a tagged echo request');
+    expect(d['icmp.echo_in']).toBe(1);
+    await cap.waitForLine(new RegExp(`${taggedAs(VID, 'ARP').source}.*Reply ${STACK_IP} is-at ${peer.stackMac}`), 3_000);
+    await cap.waitForLine(new RegExp(`${taggedAs(VID, 'IPv4').source}.*${STACK_IP} > ${KERNEL_IP}: ICMP echo reply, id 30485, seq 1`), 3_000);
+  });
+
+  it('drops and counts frames of VLAN 200 and untagged frames the device handed over', async () => {
+    for (const [what, frame] of [
+      ['a frame of VLAN 200', vlanTagged(echoRequestFrame(kernelToStack(peer), 0x7716, 1), 200)],
+      ['an untagged frame', echoRequestFrame(kernelToStack(peer), 0x7716, 2)],
+    ] as const) {
+      const d = await injectOnVeth(frame, what);
+      expect(d['eth.vlan_mismatch'], what).toBe(1);
+      expect(d['icmp.echo_in'], what).toBe(0);
+    }
+    expect(cap.lines().filter((l) => !/ethertype 802\.1Q \(0x8100\), length \d+: vlan 100, p 0,/.test(l))).toEqual([]);
   });
 });
