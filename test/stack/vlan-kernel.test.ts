@@ -165,6 +165,22 @@ describe.each(LCORE_MODES)('a port with vlan_id = 100 facing the kernel over net
     expect(ctr(await peer.stack.stats(), 'eth.tx')).toBe(txBefore);
   });
 
+  it('puts tagged IPv4 frames through the fault injector, as untagged ones on other ports', async () => {
+    await peer.stack.sysctl('dev.fault.rx_drop_ppm', 1_000_000);
+    try {
+      // The injector drops before ethernet input: the frame never counts in eth.rx.
+      const before = await peer.stack.stats();
+      await inject(peer, vlanTagged(echoRequestFrame(kernelToStack(peer), 0x7717, 1), VID));
+      const after = await waitForStats(peer.stack, (s) => ctr(s, 'fault.dropped') > ctr(before, 'fault.dropped'), 'the fault injector to drop the frame', 3_000);
+      const d = delta(before, after);
+      expect(d['fault.dropped']).toBe(1);
+      expect(d['eth.rx']).toBe(0);
+      expect(d['icmp.echo_in']).toBe(0);
+    } finally {
+      await peer.stack.sysctl('dev.fault.rx_drop_ppm', 0);
+    }
+  });
+
   it('sent nothing untagged and nothing of another VLAN', async () => {
     const lines = cap.lines();
     expect(lines.length).toBeGreaterThanOrEqual(6); // ARP reply, echo reply, a datagram, three fragments
