@@ -1,7 +1,8 @@
 /**
  * 802.1Q VLANs between two stacks over net_memif (no VLAN offloads: both tag and untag in software),
- * in one private namespace at 10.89.0.1/24 and 10.89.0.2/24. Both on VLAN 100: they resolve each
- * other, ping, and exchange UDP datagrams both ways, every one delivered intact and no frame refused.
+ * in one private namespace at 10.89.0.1/24 and 10.89.0.2/24 (2001:db8:89::1 and ::2/64). Both on
+ * VLAN 100: they resolve each other, ping, and exchange UDP datagrams both ways over IPv4 and IPv6
+ * (ARP and Neighbor Discovery across the VLAN), every one delivered intact and no frame refused.
  * On VLAN 100 against VLAN 200: nothing is delivered, no neighbour is resolved, and each side counts
  * the other's frames as eth.vlan_mismatch.
  */
@@ -12,9 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StackProcess, type RawConfig } from '../../testbed/stack-process.js';
 import type { Netns } from '../../testbed/netns.js';
 import { LCORE_MODES, ctr, delta, quietNamespace, uniquePrefix, type LcoreMode } from './kernel-peer.js';
+import { FdScope } from './udp-bench.js';
 
 const SERVER_IP = '10.89.0.1';
 const CLIENT_IP = '10.89.0.2';
+const SERVER_IP6 = '2001:db8:89::1';
+const CLIENT_IP6 = '2001:db8:89::2';
 const PORT = 9100;
 const COUNT = 200;
 
@@ -25,14 +29,16 @@ interface Pair {
   close(): Promise<void>;
 }
 
-function memifConfig(role: 'server' | 'client', socket: string, addr: string, mac: string, vlanId: number, mode: LcoreMode): RawConfig {
+function memifConfig(role: 'server' | 'client', socket: string, addr: string, addr6: string, mac: string, vlanId: number, mode: LcoreMode): RawConfig {
   return {
     dpdk: {
       vdev: `net_memif0,role=${role},id=0,socket=${socket},socket-abstract=no,mac=${mac}`,
       file_prefix: uniquePrefix(`vlan-memif-${role}`),
       ...mode.dpdk,
     },
-    port0: { addr, netmask: '255.255.255.0', vlan_id: vlanId },
+    port0: { addr, netmask: '255.255.255.0', addr6: `${addr6}/64`, vlan_id: vlanId },
+    // Usable at once (no Duplicate Address Detection), and no router solicitations.
+    sysctl: { 'net.inet6.ip6.dad_count': 0, 'net.inet6.ip6.accept_rtadv': 0 },
   };
 }
 
@@ -53,8 +59,8 @@ async function memifPair(serverVid: number, clientVid: number, mode: LcoreMode):
     }
   };
   try {
-    server = await StackProcess.start(ns, memifConfig('server', socket, SERVER_IP, '02:00:00:89:00:01', serverVid, mode));
-    client = await StackProcess.start(ns, memifConfig('client', socket, CLIENT_IP, '02:00:00:89:00:02', clientVid, mode));
+    server = await StackProcess.start(ns, memifConfig('server', socket, SERVER_IP, SERVER_IP6, '02:00:00:89:00:01', serverVid, mode));
+    client = await StackProcess.start(ns, memifConfig('client', socket, CLIENT_IP, CLIENT_IP6, '02:00:00:89:00:02', clientVid, mode));
     for (const s of [server, client]) {
       await ns.waitFor(async () => (await s.currentPorts())[0]?.linkUp === true, 'the memif link to come up', 15_000, 100);
     }
@@ -113,6 +119,36 @@ describe.each(LCORE_MODES)('two stacks on VLAN 100 over net_memif ($name)', (mod
     expect(ds['eth.vlan_mismatch']).toBe(0);
     expect(dc['eth.vlan_mismatch']).toBe(0);
     expect(ds['ip.reassembled']).toBe(1);
+  });
+
+  it('exchange UDP over IPv6 both ways: Neighbor Discovery resolves across the VLAN', async () => {
+    const { server, client } = pair;
+    const sockets = [new FdScope(server), new FdScope(client)] as const;
+    try {
+      const before = [await server.stats(), await client.stats()] as const;
+      const sfd = await sockets[0].udp6({ address: SERVER_IP6, port: PORT });
+      const cfd = await sockets[1].udp6({ address: CLIENT_IP6, port: PORT });
+      for (const [from, fromFd, to, toFd, toIp] of [
+        [client, cfd, server, sfd, SERVER_IP6],
+        [server, sfd, client, cfd, CLIENT_IP6],
+      ] as const) {
+        // One datagram first: what waits for Neighbor Discovery is held, a burst would overflow the hold queue.
+        for (const count of [1, 20]) {
+          const sent = await from.udpSend(fromFd, { to: { address: toIp, port: PORT }, size: 300, count, batch: 4 });
+          const got = await to.udpRecv(toFd, { count, timeoutMs: 3_000 });
+          const why = JSON.stringify(Object.fromEntries(Object.entries(delta(before[to === server ? 0 : 1], await to.stats())).filter(([k, v]) => v && /^(eth|ip6|icmp6|nd6|udp)/.test(k))));
+          expect(got.timedOut, `${count} datagram(s) to ${toIp}: ${why}`).toBe(false);
+          expect(got.datagrams.map((d) => d.sha1)).toEqual(sent.sha1);
+        }
+      }
+      const ds = delta(before[0], await server.stats());
+      const dc = delta(before[1], await client.stats());
+      expect(ds['eth.vlan_mismatch'] + dc['eth.vlan_mismatch']).toBe(0);
+      expect((await client.neighbours()).find((n) => n.addr === SERVER_IP6)?.state).toBe('reachable');
+    } finally {
+      await sockets[0].closeAll();
+      await sockets[1].closeAll();
+    }
   });
 });
 
