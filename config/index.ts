@@ -108,6 +108,8 @@ export interface FfnetPortConfig {
   /** Default gateway, when the port has one. */
   gateway?: string;
   mtu: number;
+  /** IEEE 802.1Q VLAN id (`vlan_id`, 1..4094) the port's frames are tagged with; absent: untagged. */
+  vlanId?: number;
   staticArp: FfnetStaticArp[];
   /** IPv6 on the port (`ipv6`, default true): link-local address, Neighbor Discovery, router advertisements. */
   ipv6: boolean;
@@ -231,6 +233,7 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     broadcast: p.broadcast,
     gateway: p.gateway ?? '',
     mtu: p.mtu,
+    vlanId: p.vlanId ?? 0,
     staticArp: p.staticArp.map((e) => ({ addr: e.addr, mac: e.mac })),
     ipv6: p.ipv6,
     addr6: p.addr6.map((a) => `${a.addr}/${a.prefixLength}`),
@@ -559,6 +562,7 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
   }
 
   const mtu = intKey(body, section, 'mtu', ctx, 'portN');
+  const vlanId = present(body, 'vlan_id') === undefined ? undefined : intKey(body, section, 'vlan_id', ctx, 'portN');
   const { ipv6, addr6, gateway6, staticNdp } = validatePort6(body, section, ctx);
   const port: FfnetPortConfig = {
     portId,
@@ -574,6 +578,7 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
   };
   if (gateway !== undefined) port.gateway = gateway;
   if (gateway6 !== undefined) port.gateway6 = gateway6;
+  if (vlanId !== undefined) port.vlanId = vlanId;
   return port;
 }
 

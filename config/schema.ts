@@ -207,6 +207,12 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     description: 'IP MTU of the port; larger datagrams are fragmented. Above 2034 (jumbo frames) the device must take the MTU and receive into chained mbufs (RX scatter).',
   },
   {
+    section: 'portN', key: 'vlan_id', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, defaultText: 'none (untagged)', min: 1, max: 4094, unit: '',
+    description: 'IEEE 802.1Q VLAN of the port: every frame it sends carries this VID, and it receives only frames '
+      + 'tagged with it (others are dropped and counted as eth_vlan_mismatch). Absent: untagged frames only.',
+  },
+  {
     section: 'portN', key: 'arp', kind: 'static-arp', type: '"IP MAC"',
     repeatable: true, required: false, defaultText: 'none',
     description: 'Permanent neighbour entry, e.g. arp[] = 10.77.0.9 02:00:00:00:00:09 (IP in the subnet, unicast MAC).',

@@ -600,12 +600,15 @@ private:
 			o.Set("broadcast", FormatIpv4(p.broadcast));
 			o.Set("gateway", p.gateway ? FormatIpv4(p.gateway) : std::string());
 			o.Set("mtu", p.mtu);
+			o.Set("vlanId", p.vlan_id);
 			o.Set("linkUp", p.link_up);
 			Napi::Object off = Napi::Object::New(env);
 			off.Set("rxIpv4Cksum", p.rx_ipv4_cksum);
 			off.Set("rxL4Cksum", p.rx_l4_cksum);
 			off.Set("txIpv4Cksum", p.tx_ipv4_cksum);
 			off.Set("txUdpCksum", p.tx_udp_cksum);
+			off.Set("rxVlanStrip", p.vlan_rx_offload);
+			off.Set("txVlanInsert", p.vlan_tx_offload);
 			o.Set("offloads", off);
 			Napi::Object s = Napi::Object::New(env);
 			s.Set("ipackets", static_cast<double>(p.ipackets));
@@ -871,6 +874,10 @@ private:
 			Napi::Value gw = p.Get("gateway");
 			pc.gateway = gw.IsString() && gw.As<Napi::String>().Utf8Value().size() ? ParseIpv4(env, gw, "gateway") : 0;
 			pc.mtu = static_cast<uint16_t>(GetU32(p, "mtu"));
+			Napi::Value vid = p.Get("vlanId");
+			if (!vid.IsUndefined() && (!vid.IsNumber() || vid.As<Napi::Number>().Uint32Value() > 4094))
+				throw Napi::RangeError::New(env, "config.vlanId must be 0 (untagged) or a VLAN id 1..4094");
+			pc.vlan_id = vid.IsUndefined() ? 0 : static_cast<uint16_t>(vid.As<Napi::Number>().Uint32Value());
 			Napi::Array st = p.Get("staticArp").As<Napi::Array>();
 			if (st.Length() > FFS_MAX_STATIC_ARP)
 				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_STATIC_ARP) + " static neighbours per port");

@@ -22,6 +22,8 @@ export interface NativePortConfig {
   gateway: string;
   /** IP MTU in bytes (68..9000). */
   mtu: number;
+  /** IEEE 802.1Q VLAN id 1..4094 every frame of the port is tagged with (absent or 0: untagged). */
+  vlanId?: number;
   /** Permanent neighbour entries. */
   staticArp: Array<{ addr: string; mac: string }>;
   /** IPv6 on the port (absent: on). */
@@ -96,9 +98,12 @@ export interface NativePortInfo {
   broadcast: string;
   gateway: string;
   mtu: number;
+  /** IEEE 802.1Q VLAN id of the port's frames ([portN] vlan_id); 0: untagged. */
+  vlanId: number;
   linkUp: boolean;
-  /** Checksum work the device does for us. */
-  offloads: { rxIpv4Cksum: boolean; rxL4Cksum: boolean; txIpv4Cksum: boolean; txUdpCksum: boolean };
+  /** Checksum work the device does for us, and (on a port with a VLAN) whether it strips received tags
+   *  and inserts sent ones (otherwise the stack does, in software). */
+  offloads: { rxIpv4Cksum: boolean; rxL4Cksum: boolean; txIpv4Cksum: boolean; txUdpCksum: boolean; rxVlanStrip: boolean; txVlanInsert: boolean };
   /** Device counters from rte_eth_stats. */
   stats: { ipackets: number; opackets: number; ibytes: number; obytes: number; imissed: number; ierrors: number; oerrors: number; rxNombuf: number };
 }

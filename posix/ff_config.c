@@ -140,7 +140,7 @@ static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "memory
 					 "huge_dir", "proc_type", "nb_procs", "proc_id",
 					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
 					 "extra_args", NULL };
-static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", "addr6", "gateway6", "ipv6",
+static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "vlan_id", "arp", "addr6", "gateway6", "ipv6",
 					 "ndp", NULL };
 static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", "addr6", "ndp", NULL };
 
@@ -1191,14 +1191,16 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 #undef IN_SUBNET
 #undef NOT_HOST
 #undef NET_OR_BCAST
-	long long mtu;
-	if (int_key(s, "mtu", 1500, 68, 9000, "bytes", &mtu) < 0 || port6_section(s, pc) < 0)
+	long long mtu, vlan_id;
+	if (int_key(s, "mtu", 1500, 68, 9000, "bytes", &mtu) < 0 || int_key(s, "vlan_id", 0, 1, 4094, "", &vlan_id) < 0 ||
+	    port6_section(s, pc) < 0)
 		return -1;
 	pc->port_id = (uint16_t)id;
 	pc->addr = addr;
 	pc->netmask = mask;
 	pc->broadcast = bcast;
 	pc->mtu = (uint16_t)mtu;
+	pc->vlan_id = (uint16_t)vlan_id;
 	pc->n_static_arp = n;
 	return 0;
 }

@@ -779,6 +779,9 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 	out->broadcast = p->broadcast;
 	out->gateway = p->gateway;
 	out->mtu = p->mtu;
+	out->vlan_id = p->vlan_id;
+	out->vlan_rx_offload = p->vlan_rx_offload;
+	out->vlan_tx_offload = p->vlan_tx_offload;
 	out->admin_up = p->up;
 	struct rte_eth_link link;
 	if (rte_eth_link_get_nowait(p->port_id, &link) == 0)
@@ -1106,7 +1109,7 @@ int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu)
 		rc = -ERANGE;
 	/* A jumbo MTU on a device started without RX scatter: its frames would not fit its mbufs. */
 	if (rc == 0)
-		rc = ffs_port_mtu_check(port_id, st->pool, mtu);
+		rc = ffs_port_mtu_check(port_id, st->ports[idx].vlan_id, st->pool, mtu);
 	if (rc == 0) {
 		rc = st->secondary ? 0 : rte_eth_dev_set_mtu(port_id, mtu);
 		if (rc == -ENOTSUP)

@@ -50,6 +50,7 @@ struct ffs_port_conf {
 	uint32_t broadcast;
 	uint32_t gateway; /**< 0 = none */
 	uint16_t mtu;
+	uint16_t vlan_id; /**< IEEE 802.1Q VID 1..4094 of every frame on the port; 0 = untagged */
 	unsigned n_static_arp;
 	struct {
 		uint32_t addr;
@@ -242,6 +243,9 @@ struct ffs_port_info {
 	struct eth_addr mac;
 	uint32_t addr, netmask, broadcast, gateway;
 	uint16_t mtu;
+	uint16_t vlan_id; /**< 802.1Q VID of the port's frames, 0 = untagged */
+	/** How the tag is handled: the device strips and filters received tags, inserts sent ones (else the stack does). */
+	bool vlan_rx_offload, vlan_tx_offload;
 	bool admin_up; /**< ifconfig up (a port taken down sends and receives nothing) */
 	bool link_up;
 	bool rx_ipv4_cksum, rx_l4_cksum, tx_ipv4_cksum, tx_udp_cksum;

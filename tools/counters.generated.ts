@@ -12,6 +12,7 @@ export const COUNTER_TABLE = [
   { name: "eth.runt", kind: "drop" },
   { name: "eth.not_ours", kind: "drop" },
   { name: "eth.unknown_type", kind: "drop" },
+  { name: "eth.vlan_mismatch", kind: "drop" },
   { name: "eth.tx_dropped", kind: "drop" },
   { name: "eth.rx_restarts", kind: "count" },
   { name: "eth.dispatched", kind: "count" },

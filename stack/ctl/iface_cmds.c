@@ -169,7 +169,7 @@ static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req,
 		unsigned long lo = RTE_MAX(68u, info.min_mtu), hi = ffs_port_device_max_mtu(&info);
 		if (!ffs_ctl_parse_uint(mtu_s, 0, UINT16_MAX, &mtu) || mtu < lo || mtu > hi)
 			return ffs_ctl_fail(out, ERANGE, "mtu %s is out of range for port%u (%lu..%lu)", mtu_s, port_id, lo, hi);
-		if (ffs_port_mtu_check(port_id, st->pool, (uint16_t)mtu) != 0)
+		if (ffs_port_mtu_check(port_id, st->ports[idx].vlan_id, st->pool, (uint16_t)mtu) != 0)
 			return ffs_ctl_fail(out, ERANGE,
 					    "mtu %s on port%u needs frames received into chains of mbufs (RX scatter), which its "
 					    "device was not started for: set [port%u] mtu = %s and restart",

@@ -45,6 +45,12 @@ int eth_output6(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
  * other lcore and, on a multi-process stack, to every other process's ring, tagged `kind`
  * (FFS_PEER_ARP, FFS_PEER_ND), so that every neighbour cache learns from it. `m` stays the caller's.
  */
+/**
+ * Tags a frame leaving `port` (one with a VLAN) with the port's VID: asks the device to insert the tag
+ * when it can (RTE_ETH_TX_OFFLOAD_VLAN_INSERT), else inserts it. The frame to send, or NULL when it
+ * was dropped and counted. Every transmitted frame passes here (ffs_tx_enqueue).
+ */
+struct rte_mbuf *eth_vlan_tag(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
 void eth_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m, uint32_t kind);
 /** ARP input (data at the ARP header). `cloned` is true for copies received from another lcore. */
 void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned);

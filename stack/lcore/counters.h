@@ -22,6 +22,7 @@
 	X(eth_runt, "eth.runt", drop, "frames shorter than an Ethernet header")                     \
 	X(eth_not_ours, "eth.not_ours", drop, "frames for another MAC address")                     \
 	X(eth_unknown_type, "eth.unknown_type", drop, "frames of an EtherType we do not handle")    \
+	X(eth_vlan_mismatch, "eth.vlan_mismatch", drop, "frames not of the port's 802.1Q VLAN: another VID, untagged on a port with vlan_id, tagged (VID 1..4094) on one without") \
 	X(eth_tx_dropped, "eth.tx_dropped", drop, "frames the device would not take (TX queue full)") \
 	X(eth_rx_restarts, "eth.rx_restarts", count, "receive queues restarted after their device ran out of mbufs (rx_nombuf)") \
 	X(eth_dispatched, "eth.dispatched", count, "frames handed by the software RSS dispatcher to the lcore their flow hashes to (ports with fewer RX queues than lcores)") \

@@ -64,6 +64,11 @@ struct ffs_port {
 	_Atomic uint32_t addr, netmask, broadcast;
 	uint32_t gateway; /**< the configured gateway (the default route's, at start) */
 	_Atomic uint16_t mtu;
+	/** IEEE 802.1Q VID every frame of the port carries ([portN] vlan_id), 0 = untagged; whether the
+	 *  device strips and filters received tags (vlan_rx_offload) and inserts sent ones (vlan_tx_offload) —
+	 *  else iface/ethernet.c does it in software. */
+	uint16_t vlan_id;
+	bool vlan_rx_offload, vlan_tx_offload;
 	atomic_bool up;   /**< administratively up: a down port's frames are dropped and counted */
 	struct wire_csum_caps caps;
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */

@@ -62,6 +62,7 @@ static int port_identity(struct ffs_port *p, const struct ffs_port_conf *pc, con
 	p->broadcast = pc->broadcast;
 	p->gateway = pc->gateway;
 	p->mtu = pc->mtu;
+	p->vlan_id = pc->vlan_id;
 	return 0;
 }
 
@@ -78,10 +79,16 @@ static uint32_t pool_seg_room(struct rte_mempool *pool)
 	return (uint32_t)rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
 }
 
-/** Whether an MTU-sized frame spans more than one of the pool's mbufs. */
-static bool mtu_needs_chains(uint16_t mtu, uint32_t seg_room)
+/** Bytes of frame an MTU-sized IP packet takes: the Ethernet header and, on a VLAN port, its tag. */
+static uint32_t mtu_frame_len(uint16_t mtu, uint16_t vlan_id)
 {
-	return (uint32_t)mtu + RTE_ETHER_HDR_LEN > seg_room;
+	return (uint32_t)mtu + RTE_ETHER_HDR_LEN + (vlan_id ? (uint32_t)sizeof(struct rte_vlan_hdr) : 0u);
+}
+
+/** Whether an MTU-sized frame spans more than one of the pool's mbufs. */
+static bool mtu_needs_chains(uint16_t mtu, uint16_t vlan_id, uint32_t seg_room)
+{
+	return mtu_frame_len(mtu, vlan_id) > seg_room;
 }
 
 /* A frame is the MTU plus the device's overhead: max_rx_pktlen - max_mtu when it gives both, else
@@ -121,7 +128,7 @@ static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc
 			 pc->port_id, p->name, pc->mtu, info->driver_name, info->max_rx_pktlen, max_mtu);
 		return -1;
 	}
-	if (!mtu_needs_chains(pc->mtu, seg_room))
+	if (!mtu_needs_chains(pc->mtu, pc->vlan_id, seg_room))
 		return 0;
 	if (driver_chains_unadvertised(info->driver_name))
 		return 0;
@@ -129,8 +136,8 @@ static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc
 		snprintf(err, errlen,
 			 "port %u (%s): mtu %u needs %u-byte frames received into chains of %u-byte mbufs, and the device (%s) "
 			 "offers no RX scatter: mtu %u at most",
-			 pc->port_id, p->name, pc->mtu, pc->mtu + RTE_ETHER_HDR_LEN, seg_room, info->driver_name,
-			 seg_room - RTE_ETHER_HDR_LEN);
+			 pc->port_id, p->name, pc->mtu, mtu_frame_len(pc->mtu, pc->vlan_id), seg_room, info->driver_name,
+			 seg_room - (mtu_frame_len(pc->mtu, pc->vlan_id) - pc->mtu));
 		return -1;
 	}
 	conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
@@ -140,7 +147,7 @@ static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc
 	return 0;
 }
 
-int ffs_port_mtu_check(uint16_t port_id, struct rte_mempool *pool, uint16_t mtu)
+int ffs_port_mtu_check(uint16_t port_id, uint16_t vlan_id, struct rte_mempool *pool, uint16_t mtu)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
@@ -148,7 +155,7 @@ int ffs_port_mtu_check(uint16_t port_id, struct rte_mempool *pool, uint16_t mtu)
 		return -ERANGE;
 	if (mtu > ffs_port_device_max_mtu(&info))
 		return -ERANGE;
-	if (mtu_needs_chains(mtu, pool_seg_room(pool)) && !(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER) &&
+	if (mtu_needs_chains(mtu, vlan_id, pool_seg_room(pool)) && !(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER) &&
 	    !driver_chains_unadvertised(info.driver_name))
 		return -ERANGE;
 	return 0;
@@ -222,6 +229,12 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	conf.rxmode.mtu = pc->mtu;
 	uint64_t rx_want = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	uint64_t tx_want = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	/* 802.1Q on a port with a VLAN: the device strips the tag (the VID left in the mbuf), drops other
+	 * VIDs, and inserts the tag on send, each where it can; iface/ethernet.c does the rest. */
+	if (pc->vlan_id) {
+		rx_want |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP | RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
+		tx_want |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+	}
 	conf.rxmode.offloads = info.rx_offload_capa & rx_want;
 	conf.txmode.offloads = info.tx_offload_capa & tx_want;
 	bool tx_chains;
@@ -244,6 +257,8 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	p->tx_multi_seg = tx_chains;
+	p->vlan_rx_offload = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	p->vlan_tx_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 
 	/* RX interrupts let an idle lcore sleep until traffic arrives; not every PMD has them. */
 	conf.intr_conf.rxq = 1;
@@ -281,6 +296,11 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_set_mtu(pc->port_id, pc->mtu);
 	if (rc != 0 && rc != -ENOTSUP)
 		FAIL("rte_eth_dev_set_mtu", rc);
+	if (conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) {
+		rc = rte_eth_dev_vlan_filter(pc->port_id, pc->vlan_id, 1);
+		if (rc != 0)
+			FAIL("rte_eth_dev_vlan_filter", rc);
+	}
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
@@ -342,6 +362,8 @@ int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t
 			 pc->port_id, p->name, pc->mtu, info.driver_name, conf.rxmode.mtu);
 		return -1;
 	}
+	p->vlan_rx_offload = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	p->vlan_tx_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	p->nb_rxd = RX_DESC;
 	p->nb_txd = TX_DESC;
 	p->nb_rxq = info.nb_rx_queues;

@@ -1,7 +1,7 @@
 /*
  * DPDK port setup: configure one RX/TX queue pair per lcore (fewer when the device has fewer: the
  * software dispatcher and shared TX queues make up for them), RSS with the stack's key and RETA
- * (phy/rss.h), negotiate checksum offloads from what
+ * (phy/rss.h), negotiate checksum and 802.1Q (VLAN strip, filter, insert) offloads from what
  * the device offers, set the MTU (with RX scatter and TX multi-segment sends when a frame exceeds one
  * mbuf: jumbo frames), start, and stop/close/detach at shutdown. Errors name the port,
  * the DPDK call and its error.
@@ -29,10 +29,11 @@ int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t
  */
 uint32_t ffs_port_device_max_mtu(const struct rte_eth_dev_info *info);
 /**
- * Whether running port `port_id` takes `mtu`: within what the device takes, and configured at start to
- * receive into chains (RX scatter) when an MTU-sized frame exceeds one of `pool`'s mbufs. 0 or -ERANGE.
+ * Whether running port `port_id` (802.1Q VID `vlan_id`, 0 = untagged) takes `mtu`: within what the device
+ * takes, and configured at start to receive into chains (RX scatter) when an MTU-sized frame exceeds one of
+ * `pool`'s mbufs. 0 or -ERANGE.
  */
-int ffs_port_mtu_check(uint16_t port_id, struct rte_mempool *pool, uint16_t mtu);
+int ffs_port_mtu_check(uint16_t port_id, uint16_t vlan_id, struct rte_mempool *pool, uint16_t mtu);
 /**
  * Restarts reception on a port whose device stopped receiving when the packet pool ran dry and does
  * not retry by itself once mbufs return (net_tap). true if a restart was issued.

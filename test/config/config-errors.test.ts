@@ -79,7 +79,7 @@ describe('structure', () => {
       section: 'dpdk', key: 'foo',
     });
     expect(iniError(`${PORT}prefix = 24\n`).message)
-      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp, addr6, gateway6, ipv6, ndp)');
+      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, vlan_id, arp, addr6, gateway6, ipv6, ndp)');
   });
 
   it('key outside any section', () => {
@@ -168,6 +168,14 @@ describe('ports', () => {
       message: 'ffnet.ini: [port0] mtu: 9001 is out of range (68..9000 bytes)', section: 'port0', key: 'mtu',
     });
     expect(iniError(`${PORT}mtu = 67\n`).message).toBe('ffnet.ini: [port0] mtu: 67 is out of range (68..9000 bytes)');
+  });
+
+  it('vlan_id out of range: 0 (a priority tag) and 4095 (reserved) are not VLANs', () => {
+    expect(iniError(`${PORT}vlan_id = 4095\n`)).toEqual({
+      message: 'ffnet.ini: [port0] vlan_id: 4095 is out of range (1..4094)', section: 'port0', key: 'vlan_id',
+    });
+    expect(iniError(`${PORT}vlan_id = 0\n`).message).toBe('ffnet.ini: [port0] vlan_id: 0 is out of range (1..4094)');
+    expect(iniError(`${PORT}vlan_id = 1.5\n`).message).toBe('ffnet.ini: [port0] vlan_id: "1.5" is not a decimal integer');
   });
 
   it('more ports than a stack serves', () => {

@@ -59,7 +59,7 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 			json_ipv4(p->gateway);
 		else
 			printf("\"\"");
-		printf(",\"mtu\":%u,\"staticArp\":[", p->mtu);
+		printf(",\"mtu\":%u,\"vlanId\":%u,\"staticArp\":[", p->mtu, p->vlan_id);
 		for (unsigned j = 0; j < p->n_static_arp; j++) {
 			const uint8_t *m = p->static_arp[j].mac.b;
 			printf("%s{\"addr\":", j ? "," : "");

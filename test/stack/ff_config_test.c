@@ -132,6 +132,29 @@ TEST(ipv6_keys_are_read)
 	CHECK(ip6_is_unspecified(&conf->ports[1].gateway6));
 }
 
+TEST(vlan_id_is_read_and_checked)
+{
+	struct ffs_conf *conf;
+	int argc;
+	char **argv;
+	CHECK_EQ_INT(read_text(PORT0 "vlan_id = 100\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n"), 0);
+	CHECK_EQ_INT(ff_config_read(path, &conf, &argc, &argv), 0);
+	CHECK_EQ_INT(conf->ports[0].vlan_id, 100);
+	CHECK_EQ_INT(conf->ports[1].vlan_id, 0); /* absent: untagged */
+	/* The same words as config-errors.test.ts's. */
+	static const char *const cases[][2] = {
+		{ "vlan_id = 4095\n", "[port0] vlan_id: 4095 is out of range (1..4094)" },
+		{ "vlan_id = 0\n", "[port0] vlan_id: 0 is out of range (1..4094)" },
+		{ "vlan_id = 1.5\n", "[port0] vlan_id: \"1.5\" is not a decimal integer" },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), PORT0 "%s", cases[i][0]);
+		CHECK_EQ_INT(read_text(text), -1);
+		CHECK_EQ_STR(message, expect(cases[i][1]));
+	}
+}
+
 /* The C reader's words for each bad IPv6 value: the same as config-errors.test.ts's (IPV6_ERRORS). */
 TEST(ipv6_keys_are_refused_with_their_key_named)
 {

@@ -98,6 +98,8 @@ describe.each(LCORE_MODES)('ffnet ifconfig, arp, route and ping on a live stack 
     expect(r.stdout).toMatch(/\tdriver: net_tap \(net_tap0\)\n\tRX packets \d+ bytes \d+ errors 0 missed 0 nombuf 0\n\tTX packets \d+ bytes \d+ errors 0\n/);
     const [p] = await ffnetJson<PortEntry[]>(pid, ['ifconfig', 'port0']);
     expect(p).toMatchObject({ name: 'port0', inet: STACK_IP, prefixlen: 24, netmask: '255.255.255.0', mac: peer.stackMac });
+    expect(p).toMatchObject({ vlan: 0, vlan_hw_rx: false, vlan_hw_tx: false }); // untagged
+    expect(r.stdout).not.toContain('\tvlan:');
   });
 
   it('arp -a agrees with what the kernel did and with ip neigh there', async () => {

@@ -21,6 +21,10 @@ export interface PortEntry {
   netmask: string;
   broadcast: string;
   mtu: number;
+  /** IEEE 802.1Q VLAN id of the port's frames, 0 = untagged; whether the device strips / inserts the tag. */
+  vlan: number;
+  vlan_hw_rx: boolean;
+  vlan_hw_tx: boolean;
   flags: string[];
   /** IPv6 on the port ([portN] ipv6). */
   ipv6: boolean;
@@ -79,6 +83,8 @@ export function formatPort(p: PortEntry): string {
     ...(opts.length ? [`\toptions=${optBits.toString(16)}<${opts.join(',')}>`] : []),
     `\tether ${p.mac}`,
     `\tinet ${p.inet} netmask ${hexMask(p.netmask)} broadcast ${p.broadcast}`,
+    // FreeBSD's vlan(4) line; which side tags (the device, else the stack) in place of its parent interface.
+    ...(p.vlan ? [`\tvlan: ${p.vlan} vlanproto: 802.1q tagging: rx ${p.vlan_hw_rx ? 'hardware' : 'software'}, tx ${p.vlan_hw_tx ? 'hardware' : 'software'}`] : []),
     ...p.inet6.map((a) => formatInet6(p.name, a)),
     // FreeBSD's ND6_IFF_* bits: PERFORMNUD 0x1, IFDISABLED 0x8, AUTO_LINKLOCAL 0x20.
     p.ipv6 ? '\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>' : '\tnd6 options=9<PERFORMNUD,IFDISABLED>',
