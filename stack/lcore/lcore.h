@@ -26,6 +26,7 @@
 #include "stack/iface/route6.h"
 #include "stack/phy/capture.h"
 #include "stack/phy/cluster.h"
+#include "stack/phy/exception.h"
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
 #include "stack/sock/sock.h"
@@ -79,6 +80,8 @@ struct ffs_port {
 	/** Lcore 0's view of the device's rx_nombuf, and whether it grew since reception last restarted. */
 	uint64_t rx_nombuf_seen;
 	bool rx_starved;
+	/** The exception path toward the kernel (phy/exception.h); exc.on false: none. */
+	struct ffs_exception exc;
 	char name[64];
 	char driver[32];
 };
