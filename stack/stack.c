@@ -532,6 +532,7 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 			stack_free(st, p + 1);
 			return NULL;
 		}
+		st->exc_any |= st->ports[p].exc.on;
 	}
 	route_init(st);
 	addr6_init(st);

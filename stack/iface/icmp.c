@@ -119,7 +119,7 @@ static bool is_icmp_error_type(uint8_t type);
  */
 static bool error_to_kernel(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct icmp_repr *icmp)
 {
-	const struct ffs_port *port = route_port_of(lc->st, ip->dst);
+	const struct ffs_port *port = lc->st->exc_any ? route_port_of(lc->st, ip->dst) : NULL;
 	if (!port || !port->exc.on || !is_icmp_error_type(icmp->type) || icmp->data_len < IPV4_HDR_LEN ||
 	    (icmp->data[0] >> 4) != 4 || icmp->data[9] == IPV4_PROTO_UDP)
 		return false;

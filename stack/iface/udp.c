@@ -329,7 +329,7 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 	bool multicast = ipv4_is_multicast(ip->dst);
 	if (!broadcast && !multicast) {
 		/* The exception path's ports (exception_udp_port) are the kernel's. */
-		const struct ffs_port *port = route_port_of(lc->st, ip->dst);
+		const struct ffs_port *port = lc->st->exc_any ? route_port_of(lc->st, ip->dst) : NULL;
 		if (port && ffs_exc_udp_wanted(port, u.dst_port)) {
 			rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
 			ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV4);
@@ -363,13 +363,20 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 				   .sport = u.src_port, .dport = u.dst_port, .ttl = ip->hop_limit, .tos = ip->tclass,
 				   .flags = FFS_META_V6 };
 	if (!multicast) {
+		/* As udp_input's: the exception path's ports (exception_udp_port) are the kernel's. */
+		const struct ffs_port *port = lc->st->exc_any ? ffs_exc_port6(lc->st, &ip->dst) : NULL;
+		if (port && ffs_exc_udp_wanted(port, u.dst_port)) {
+			rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
+			ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV6);
+			return;
+		}
 		/* As udp_input's: a reassembled datagram was put together on the lcore of its address pair
 		 * (iface/ipv6_frag.c) and goes to its socket's home lcore. */
 		bool steer = reassembled && lc->st->n_lcores > 1;
 		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
 		if (deliver_unicast(lc, demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow), m, steer))
 			return;
-		udp_unbound(lc, NULL, m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len), ETH_TYPE_IPV6, unreachable6, ip);
+		udp_unbound(lc, port, m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len), ETH_TYPE_IPV6, unreachable6, ip);
 		return;
 	}
 	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];

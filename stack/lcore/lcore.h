@@ -273,6 +273,9 @@ struct ffs_stack {
 	struct ffs_capture_tap tap;
 	/** The control server tools talk to (ctl/ctl.h); NULL when it could not start. */
 	struct ffs_ctl_server *ctl;
+	/** Some port has an exception path toward the kernel (phy/exception.h): the per-packet checks
+	 *  that look a port up by address run only then. */
+	bool exc_any;
 	/** Duplicate Address Detection under way or done (iface/nd6.c), under its own lock. */
 	struct nd6_dad_table *dad;
 };

@@ -48,6 +48,18 @@ static void sin_of(struct sockaddr *sa, uint32_t addr)
 	in->sin_addr.s_addr = htonl(addr);
 }
 
+/** Writes the kernel interface's IPv6 setting `name` (best effort: a kernel without IPv6 has none). */
+static void iface_sysctl6(const char *iface, const char *name, const char *value)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", iface, name);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(value, f);
+		fclose(f);
+	}
+}
+
 /** Gives the kernel interface the port's MTU and IPv4 and IPv6 addresses, and brings it up. */
 static int kernel_iface_setup(const struct ffs_exception *x, const struct ffs_port_conf *pc, char *err, size_t errlen)
 {
@@ -76,16 +88,13 @@ static int kernel_iface_setup(const struct ffs_exception *x, const struct ffs_po
 		return -1;
 	/* IPv6: off with the port, or the port's configured addresses (the link-local address follows
 	 * from the MAC, as the stack's does). */
-	char path[128];
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", x->iface);
 	if (pc->ipv6_off) {
-		FILE *f = fopen(path, "w");
-		if (f) {
-			fputs("1\n", f);
-			fclose(f);
-		}
+		iface_sysctl6(x->iface, "disable_ipv6", "1");
 		return 0;
 	}
+	/* The stack has run Duplicate Address Detection for these addresses already. */
+	iface_sysctl6(x->iface, "accept_dad", "0");
+	iface_sysctl6(x->iface, "disable_ipv6", "0");
 	if (pc->n_addr6 == 0)
 		return 0;
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -213,6 +222,14 @@ static bool in_ranges(const struct ffs_port_ranges *r, uint16_t p)
 bool ffs_exc_tcp_wanted(const struct ffs_port *port, uint16_t dport)
 {
 	return port->exc.tcp.n == 0 || in_ranges(&port->exc.tcp, dport);
+}
+
+const struct ffs_port *ffs_exc_port6(const struct ffs_stack *st, const struct ip6_addr *dst)
+{
+	for (unsigned p = 0; p < st->n_ports; p++)
+		if (st->ports[p].exc.on && addr6_is_local(st, (int)p, dst, NULL))
+			return &st->ports[p];
+	return NULL;
 }
 
 bool ffs_exc_udp_wanted(const struct ffs_port *port, uint16_t dport)

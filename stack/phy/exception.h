@@ -54,6 +54,9 @@ void ffs_exception_stop(struct ffs_port *port);
 
 /** Whether TCP to destination port `dport` goes to the kernel (exception_tcp_port; empty: all). */
 bool ffs_exc_tcp_wanted(const struct ffs_port *port, uint16_t dport);
+/** The port with an exception path whose IPv6 address `dst` is, or NULL. */
+struct ip6_addr;
+const struct ffs_port *ffs_exc_port6(const struct ffs_stack *st, const struct ip6_addr *dst);
 /** Whether UDP to `dport` goes to the kernel instead of the stack (exception_udp_port). */
 bool ffs_exc_udp_wanted(const struct ffs_port *port, uint16_t dport);
 

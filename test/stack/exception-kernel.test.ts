@@ -33,6 +33,10 @@ const UDP_STACK = 5301;
 const UDP_UNBOUND = 5302;
 const UDP_KERNEL = 5303;
 const EXC_IFACE = 'ffx0';
+/** IPv6: the port's addr6, the peer's address, and a TCP port of S's kernel. */
+const STACK_IP6 = '2001:db8:77::2';
+const PEER_IP6 = '2001:db8:77::1';
+const TCP6 = 2203;
 
 /** Two namespaces joined by a veth pair: S (vA, the stack's) and P (vB, 10.77.0.1/24). */
 interface Topology {
@@ -259,6 +263,43 @@ describe('exception path (tap) between a stack and the host kernel', () => {
     expect(d['exception.dropped_full']).toBeGreaterThan(0);
     // Every datagram went to the kernel's queue or was counted as dropped at it (ARP copies add to to_kernel).
     expect(d['exception.to_kernel'] + d['exception.dropped_full']).toBeGreaterThanOrEqual(d['udp.rx']!);
+  }, 60_000);
+
+  it('IPv6: a TCP client in P reaches S\'s kernel at the port\'s addr6, and P keeps the stack\'s MAC for it', async () => {
+    const { s, p } = topo;
+    await p.execOk('sysctl', ['-qw', 'net.ipv6.conf.vB.accept_dad=0', 'net.ipv6.conf.vB.disable_ipv6=0']);
+    await p.execOk('ip', ['-6', 'addr', 'add', `${PEER_IP6}/64`, 'dev', 'vB', 'nodad']);
+    await stack?.close();
+    stack = await StackProcess.start(s, stackConfig(s, { exception: 'tap', ipv6: 1, addr6: [`${STACK_IP6}/64`] }));
+    const st = stack;
+    const mac = st.ports[0]?.mac ?? '';
+    expect(await s.execOk('ip', ['-o', '-6', 'addr', 'show', EXC_IFACE])).toContain(`inet6 ${STACK_IP6}/64`);
+    const server = s.spawn(process.execPath, ['-e', `
+      require('net').createServer((c) => c.pipe(c)).listen(${TCP6}, '::', () => console.log('listening'));
+      setTimeout(() => process.exit(0), 60000);
+    `]);
+    let out = '';
+    server.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    try {
+      await s.waitFor(async () => out.includes('listening'), 'the IPv6 server in S', 10_000);
+      const before = await st.stats();
+      const r = await nodeRun(p, `
+        const c = require('net').connect(${TCP6}, '${STACK_IP6}');
+        c.setTimeout(4000, () => { console.log('timeout'); process.exit(2); });
+        c.on('connect', () => c.write('hello six'));
+        c.on('data', (d) => { console.log('echo:' + d); c.destroy(); process.exit(0); });
+        c.on('error', (e) => { console.log('error:' + e.code); process.exit(1); });
+      `);
+      expect(r.out).toContain('echo:hello six');
+      const neigh = await p.execOk('ip', ['-6', 'neigh', 'show', STACK_IP6, 'dev', 'vB']);
+      expect(neigh).toContain(`lladdr ${mac}`);
+      const d = delta(before, await st.stats());
+      expect(d['exception.to_kernel']).toBeGreaterThanOrEqual(4);
+      expect(d['exception.from_kernel']).toBeGreaterThanOrEqual(3);
+      expect(d['ip6.badexthdr']).toBe(0);
+    } finally {
+      server.kill('SIGKILL');
+    }
   }, 60_000);
 
   it('exception = virtio-user without /dev/vhost-net fails to start, naming the key and the fix', async () => {
