@@ -254,8 +254,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
   {
     section: 'portN', key: 'exception_tcp_port', kind: 'port-ranges', type: 'PORT,LO-HI,...',
     repeatable: false, required: false, defaultText: 'every TCP port',
-    description: 'TCP destination ports handed to the kernel, e.g. 22,80,8000-8100 (F-Stack\'s [kni] tcp_port, with "," '
-      + 'for ";", which starts a comment here); other TCP is dropped and counted. Empty: all TCP.',
+    description: 'TCP destination ports handed to the kernel, e.g. 22,80,8000-8100 (F-Stack\'s [kni] tcp_port with '
+      + 'method=accept); other TCP is dropped and counted. Empty: all TCP.',
   },
   {
     section: 'portN', key: 'exception_udp_port', kind: 'port-ranges', type: 'PORT,LO-HI,...',
