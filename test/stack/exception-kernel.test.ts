@@ -21,6 +21,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireRoot } from '../../testbed/netns.js';
 import { StackProcess, type RawConfig } from '../../testbed/stack-process.js';
+import { ffnet } from '../tools/harness.js';
 import { ctr, delta, sleep, tcpdumpLines, uniquePrefix, waitForStats } from './kernel-peer.js';
 
 const STACK_IP = '10.77.0.2';
@@ -181,6 +182,10 @@ describe('exception path (tap) between a stack and the host kernel', () => {
     expect(link).toMatch(/[<,]UP[,>]/);
     expect(await s.execOk('ip', ['-o', '-4', 'addr', 'show', EXC_IFACE])).toContain(`inet ${STACK_IP}/24 brd 10.77.0.255`);
     expect(stack.ports[0]).toMatchObject({ exception: { kind: 'tap', iface: EXC_IFACE } });
+    const text = await ffnet(stack.pid!, ['ifconfig']);
+    expect(text.stdout, text.stderr).toContain(`\texception: tap ${EXC_IFACE} `);
+    const json = await ffnet(stack.pid!, ['ifconfig', '--json']);
+    expect((JSON.parse(json.stdout) as Array<{ exception: unknown }>)[0]?.exception).toEqual({ kind: 'tap', iface: EXC_IFACE });
   }, 60_000);
 
   it('a TCP client in P reaches the echo server in S\'s kernel, and P keeps the stack\'s MAC', async () => {
