@@ -69,11 +69,10 @@ static int kernel_iface_setup(const struct ffs_exception *x, const struct ffs_po
 		return -1;
 	}
 	struct ifreq ifr;
-	int rc = 0;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", x->iface);
 	ifr.ifr_mtu = pc->mtu;
-	rc |= iface_ioctl(fd, SIOCSIFMTU, &ifr, x->iface, "setting the MTU", err, errlen);
+	int rc = iface_ioctl(fd, SIOCSIFMTU, &ifr, x->iface, "setting the MTU", err, errlen);
 	sin_of(&ifr.ifr_addr, pc->addr);
 	rc = rc ?: iface_ioctl(fd, SIOCSIFADDR, &ifr, x->iface, "setting the address", err, errlen);
 	sin_of(&ifr.ifr_netmask, pc->netmask);
@@ -274,13 +273,15 @@ void ffs_exc_to_kernel(struct ffs_lcore *lc, const struct ffs_port *port, struct
 void ffs_exc_copy_to_kernel(struct ffs_lcore *lc, const struct ffs_port *port, const struct rte_mbuf *m, uint16_t ethertype)
 {
 	const uint32_t len = rte_pktmbuf_pkt_len(m);
-	if (rte_pktmbuf_headroom(m) < ETH_HDR_LEN || m->nb_segs > 1)
+	if (rte_pktmbuf_headroom(m) < ETH_HDR_LEN || m->nb_segs > 1) {
+		lc->ctr.exc_tx_dropped++;
 		return;
+	}
 	struct rte_mbuf *c = rte_pktmbuf_alloc(lc->st->pool);
 	uint8_t *p = c ? (uint8_t *)rte_pktmbuf_append(c, (uint16_t)(ETH_HDR_LEN + len)) : NULL;
 	if (!p) {
 		rte_pktmbuf_free(c);
-		lc->ctr.exc_dropped_full++;
+		lc->ctr.exc_tx_dropped++;
 		return;
 	}
 	memcpy(p, rte_pktmbuf_mtod(m, const uint8_t *) - ETH_HDR_LEN, ETH_HDR_LEN + len);

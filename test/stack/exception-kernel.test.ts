@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireRoot } from '../../testbed/netns.js';
 import { StackProcess, type RawConfig } from '../../testbed/stack-process.js';
 import { ffnet } from '../tools/harness.js';
-import { ctr, delta, sleep, tcpdumpLines, uniquePrefix, waitForStats } from './kernel-peer.js';
+import { LCORE_MODES, ctr, delta, sleep, tcpdumpLines, uniquePrefix, waitForStats, type LcoreMode } from './kernel-peer.js';
 
 const STACK_IP = '10.77.0.2';
 const PEER_IP = '10.77.0.1';
@@ -72,9 +72,9 @@ async function topology(): Promise<Topology> {
   }
 }
 
-function stackConfig(s: Netns, port0: Record<string, unknown>): RawConfig {
+function stackConfig(s: Netns, port0: Record<string, unknown>, mode: LcoreMode = LCORE_MODES[0]!): RawConfig {
   return {
-    dpdk: { lcore_mask: '0x1', vdev: 'net_af_packet0,iface=vA', file_prefix: uniquePrefix('exc') },
+    dpdk: { vdev: 'net_af_packet0,iface=vA', file_prefix: uniquePrefix('exc'), ...mode.dpdk },
     port0: { addr: STACK_IP, netmask: '255.255.255.0', ipv6: 0, ...port0 },
     sysctl: { 'net.inet6.ip6.accept_rtadv': 0 },
   };
@@ -132,7 +132,7 @@ async function peerNeighbourMac(p: Netns): Promise<string> {
   return /lladdr ([0-9a-f:]+)/.exec(out)?.[1] ?? '';
 }
 
-describe('exception path (tap) between a stack and the host kernel', () => {
+describe.each(LCORE_MODES)('exception path (tap) between a stack and the host kernel ($name)', (mode) => {
   let topo: Topology;
   let stack: StackProcess | undefined;
   let servers: ReturnType<typeof kernelServers>;
@@ -156,7 +156,7 @@ describe('exception path (tap) between a stack and the host kernel', () => {
     await s.execOk('ip', ['addr', 'add', `${STACK_IP}/24`, 'dev', EXC_IFACE]);
     await s.execOk('ip', ['link', 'set', `${EXC_IFACE}p`, 'up']);
     await s.execOk('ip', ['link', 'set', EXC_IFACE, 'up']);
-    const plain = await StackProcess.start(s, stackConfig(s, {}));
+    const plain = await StackProcess.start(s, stackConfig(s, {}, mode));
     try {
       const r = await tcpEcho(p, TCP_LISTED, 'nobody');
       expect(r.code, r.out).not.toBe(0);
@@ -174,7 +174,7 @@ describe('exception path (tap) between a stack and the host kernel', () => {
       exception: 'tap',
       exception_tcp_port: `${TCP_LISTED}`,
       exception_udp_port: `${UDP_KERNEL}`,
-    }));
+    }, mode));
     const mac = stack.ports[0]?.mac ?? '';
     const link = await s.execOk('ip', ['-o', 'link', 'show', EXC_IFACE]);
     expect(link).toContain(`link/ether ${mac}`);
@@ -255,7 +255,7 @@ describe('exception path (tap) between a stack and the host kernel', () => {
   it('counts a flood beyond exception_queue in exception.dropped_full', async () => {
     const { s, p } = topo;
     await stack?.close();
-    stack = await StackProcess.start(s, stackConfig(s, { exception: 'tap', exception_queue: 8 }));
+    stack = await StackProcess.start(s, stackConfig(s, { exception: 'tap', exception_queue: 8 }, mode));
     const st = stack;
     const before = await st.stats();
     await udpSend(p, 5399, 'x'.repeat(32), 3000);
@@ -275,7 +275,7 @@ describe('exception path (tap) between a stack and the host kernel', () => {
     await p.execOk('sysctl', ['-qw', 'net.ipv6.conf.vB.accept_dad=0', 'net.ipv6.conf.vB.disable_ipv6=0']);
     await p.execOk('ip', ['-6', 'addr', 'add', `${PEER_IP6}/64`, 'dev', 'vB', 'nodad']);
     await stack?.close();
-    stack = await StackProcess.start(s, stackConfig(s, { exception: 'tap', ipv6: 1, addr6: [`${STACK_IP6}/64`] }));
+    stack = await StackProcess.start(s, stackConfig(s, { exception: 'tap', ipv6: 1, addr6: [`${STACK_IP6}/64`] }, mode));
     const st = stack;
     const mac = st.ports[0]?.mac ?? '';
     expect(await s.execOk('ip', ['-o', '-6', 'addr', 'show', EXC_IFACE])).toContain(`inet6 ${STACK_IP6}/64`);
@@ -314,7 +314,7 @@ describe('exception path (tap) between a stack and the host kernel', () => {
     }
     await stack?.close();
     stack = undefined;
-    const err = await StackProcess.start(topo.s, stackConfig(topo.s, { exception: 'virtio-user' })).then(
+    const err = await StackProcess.start(topo.s, stackConfig(topo.s, { exception: 'virtio-user' }, mode)).then(
       () => new Error('started'),
       (e: Error) => e,
     );
@@ -324,7 +324,7 @@ describe('exception path (tap) between a stack and the host kernel', () => {
 
   it.skipIf(!existsSync('/dev/vhost-net'))('exception = virtio-user carries TCP (needs /dev/vhost-net: this kernel has no vhost_net)', async () => {
     await stack?.close();
-    stack = await StackProcess.start(topo.s, stackConfig(topo.s, { exception: 'virtio-user' }));
+    stack = await StackProcess.start(topo.s, stackConfig(topo.s, { exception: 'virtio-user' }, mode));
     const r = await tcpEcho(topo.p, TCP_LISTED, 'virtio');
     expect(r.out).toContain('echo:virtio');
   }, 60_000);
