@@ -114,7 +114,13 @@ static int device_start(struct ffs_exception *x, uint16_t mtu, struct rte_mempoo
 {
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
+	/* A receive interrupt lets an idle lcore 0 sleep until the kernel sends (lcore/sleep.c). */
+	conf.intr_conf.rxq = 1;
 	int rc = rte_eth_dev_configure(x->dev_port_id, 1, 1, &conf);
+	if (rc != 0) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(x->dev_port_id, 1, 1, &conf);
+	}
 	uint16_t nb_rxd = EXC_DESC, nb_txd = EXC_DESC;
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(x->dev_port_id, &nb_rxd, &nb_txd);
@@ -131,6 +137,7 @@ static int device_start(struct ffs_exception *x, uint16_t mtu, struct rte_mempoo
 		snprintf(err, errlen, "exception device %s (%s): setup failed: %s (%d)", x->dev_name, x->iface, strerror(-rc), rc);
 		return -1;
 	}
+	x->rx_intr_fd = conf.intr_conf.rxq ? rte_eth_dev_rx_intr_ctl_q_get_fd(x->dev_port_id, 0) : -1;
 	return 0;
 }
 
@@ -139,6 +146,7 @@ int ffs_exception_start(struct ffs_port *port, const struct ffs_port_conf *pc, s
 {
 	struct ffs_exception *x = &port->exc;
 	memset(x, 0, sizeof(*x));
+	x->rx_intr_fd = -1;
 	if (pc->exception == FFS_EXC_NONE)
 		return 0;
 	x->kind = pc->exception;
