@@ -383,6 +383,7 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
   }
   const ports: FfnetPortConfig[] = [];
   const owner = new Map<string, string>();
+  const ifaceOwner = new Map<string, string>();
   for (const p of portsRaw) {
     const port = validatePort(p.id, p.name, p.keys, ctx);
     const prev = owner.get(port.addr);
@@ -394,6 +395,14 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
       const prev6 = owner.get(a.addr);
       if (prev6 !== undefined) throw new FfnetConfigError(ctx.file, p.name, 'addr6', `${a.addr} is already an address of [${prev6}]`);
       owner.set(a.addr, p.name);
+    }
+    if (port.exception) {
+      const prevIface = ifaceOwner.get(port.exception.iface);
+      if (prevIface !== undefined) {
+        throw new FfnetConfigError(ctx.file, p.name, 'exception_iface',
+          `${JSON.stringify(port.exception.iface)} is already the exception interface of [${prevIface}]`);
+      }
+      ifaceOwner.set(port.exception.iface, p.name);
     }
     ports.push(port);
   }

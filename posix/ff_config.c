@@ -1364,6 +1364,10 @@ static int read_config(void)
 				}
 			}
 		}
+		for (unsigned k = 0; k < C.conf.n_ports && pc->exception != FFS_EXC_NONE; k++)
+			if (C.conf.ports[k].exception != FFS_EXC_NONE && strcmp(C.conf.ports[k].exception_iface, pc->exception_iface) == 0)
+				return bad(ports[id]->name, "exception_iface", "%s is already the exception interface of [port%u]",
+					   QUOTED(pc->exception_iface), C.conf.ports[k].port_id);
 		C.conf.n_ports++;
 	}
 	if (sysctl_section(sysctl) < 0)

@@ -469,6 +469,14 @@ describe('exception-path keys of [portN]', () => {
     expect(iniError(`${PORT}${text}`)).toEqual({ message: `ffnet.ini: ${message}`, section: 'port0', key });
   });
 
+  it('an exception interface already another port\'s', () => {
+    const text = `${PORT}exception = tap\nexception_iface = kni0\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n`
+      + 'exception = virtio-user\nexception_iface = kni0\n';
+    expect(iniError(text)).toEqual({
+      message: 'ffnet.ini: [port1] exception_iface: "kni0" is already the exception interface of [port0]', section: 'port1', key: 'exception_iface',
+    });
+  });
+
   it('reads the keys, with their defaults, into the port and the native config', () => {
     const port0 = { addr: '10.77.0.2', netmask: '255.255.255.0' };
     const cfg = validateConfig({ port0: { ...port0, exception: 'tap', exception_tcp_port: '22, 8000-8100', exception_udp_port: 53 },

@@ -255,6 +255,9 @@ TEST(exception_keys_are_refused_with_their_key_named)
 		CHECK_EQ_INT(read_text(text), -1);
 		CHECK_EQ_STR(message, expect(cases[i][1]));
 	}
+	CHECK_EQ_INT(read_text(PORT0 "exception = tap\nexception_iface = kni0\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n"
+				   "exception = virtio-user\nexception_iface = kni0\n"), -1);
+	CHECK_EQ_STR(message, expect("[port1] exception_iface: \"kni0\" is already the exception interface of [port0]"));
 }
 
 TEST(teardown) { unlink(path); }
