@@ -265,10 +265,12 @@ void ffs_exc_to_kernel(struct ffs_lcore *lc, const struct ffs_port *port, struct
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* Input only moved past the Ethernet header: the source MAC is still there. The destination is
-	 * the port's (the kernel interface carries it), which also stands for a reassembled datagram. */
+	/* Input only moved past the Ethernet header: it is still there, addressed to the port's MAC (which
+	 * the kernel interface carries) or to a group. A reassembled datagram's first fragment may have
+	 * lost it: the port's MAC stands in for anything else. */
 	struct eth_hdr *eh = (struct eth_hdr *)hdr;
-	memcpy(eh->dst.b, port->mac.b, ETH_ADDR_LEN);
+	if (!eth_addr_eq(&eh->dst, &port->mac) && !eth_addr_is_multicast(&eh->dst))
+		eh->dst = port->mac;
 	eh->type = rte_cpu_to_be_16(ethertype);
 	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
 		lc->ctr.exc_tx_dropped++;
