@@ -114,6 +114,11 @@ static int device_start(struct ffs_exception *x, uint16_t mtu, struct rte_mempoo
 {
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
+	/* Reassembled datagrams are chains: sent as such where the device takes them. */
+	struct rte_eth_dev_info info;
+	if (rte_eth_dev_info_get(x->dev_port_id, &info) == 0)
+		conf.txmode.offloads = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	x->tx_chains = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	/* A receive interrupt lets an idle lcore 0 sleep until the kernel sends (lcore/sleep.c). */
 	conf.intr_conf.rxq = 1;
 	int rc = rte_eth_dev_configure(x->dev_port_id, 1, 1, &conf);
@@ -272,7 +277,8 @@ void ffs_exc_to_kernel(struct ffs_lcore *lc, const struct ffs_port *port, struct
 	if (!eth_addr_eq(&eh->dst, &port->mac) && !eth_addr_is_multicast(&eh->dst))
 		eh->dst = port->mac;
 	eh->type = rte_cpu_to_be_16(ethertype);
-	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
+	/* A chain (a reassembled datagram) goes as one where the device sends chains. */
+	if (m->nb_segs > 1 && !port->exc.tx_chains && rte_pktmbuf_linearize(m) != 0) {
 		lc->ctr.exc_tx_dropped++;
 		rte_pktmbuf_free(m);
 		return;

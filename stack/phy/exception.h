@@ -33,6 +33,7 @@ struct ffs_exception {
 	enum ffs_exception_kind kind;
 	uint16_t dev_port_id;        /**< the DPDK port of the kernel interface's device */
 	int rx_intr_fd;              /**< its receive queue's interrupt fd (lcore 0 sleeps on it), or -1 */
+	bool tx_chains;              /**< the device sends multi-segment mbufs */
 	struct rte_ring *to_kernel;  /**< frames (Ethernet header in place), multi-producer, lcore 0 consumes */
 	struct ffs_port_ranges tcp, udp;
 	bool udp_unbound;
