@@ -156,6 +156,38 @@ uint32_t GetU32(Napi::Object o, const char *key)
 	return v.As<Napi::Number>().Uint32Value();
 }
 
+/** A port's exception path (NativePortConfig exception*), validated by config/ already. */
+void ReadPortException(Napi::Env env, Napi::Object p, struct ffs_port_conf &pc)
+{
+	Napi::Value kind = p.Get("exception");
+	std::string k = kind.IsString() ? kind.As<Napi::String>().Utf8Value() : "none";
+	pc.exception = k == "tap" ? FFS_EXC_TAP : k == "virtio-user" ? FFS_EXC_VIRTIO_USER : FFS_EXC_NONE;
+	if (pc.exception == FFS_EXC_NONE)
+		return;
+	std::string iface = p.Get("exceptionIface").As<Napi::String>().Utf8Value();
+	if (iface.empty() || iface.size() >= sizeof(pc.exception_iface))
+		throw Napi::RangeError::New(env, "exceptionIface must be 1..15 characters");
+	snprintf(pc.exception_iface, sizeof(pc.exception_iface), "%s", iface.c_str());
+	const char *keys[2] = { "exceptionTcpPorts", "exceptionUdpPorts" };
+	struct ffs_port_ranges *ranges[2] = { &pc.exc_tcp, &pc.exc_udp };
+	for (unsigned r = 0; r < 2; r++) {
+		Napi::Value v = p.Get(keys[r]);
+		Napi::Array a = v.IsArray() ? v.As<Napi::Array>() : Napi::Array::New(env);
+		if (a.Length() > FFS_MAX_EXC_PORT_RANGES)
+			throw Napi::RangeError::New(env, std::string(keys[r]) + ": at most " + std::to_string(FFS_MAX_EXC_PORT_RANGES) + " ranges");
+		ranges[r]->n = a.Length();
+		for (unsigned i = 0; i < a.Length(); i++) {
+			Napi::Array pair = a.Get(i).As<Napi::Array>();
+			ranges[r]->r[i].lo = static_cast<uint16_t>(pair.Get(0u).As<Napi::Number>().Uint32Value());
+			ranges[r]->r[i].hi = static_cast<uint16_t>(pair.Get(1u).As<Napi::Number>().Uint32Value());
+		}
+	}
+	Napi::Value unbound = p.Get("exceptionUdpUnbound");
+	pc.exc_udp_unbound = !unbound.IsBoolean() || unbound.As<Napi::Boolean>().Value();
+	Napi::Value queue = p.Get("exceptionQueue");
+	pc.exc_queue = queue.IsNumber() ? queue.As<Napi::Number>().Uint32Value() : 1024;
+}
+
 /** libuv handles of one running stack; freed once every handle has closed. */
 struct Driver {
 	uv_poll_t events;
@@ -610,6 +642,12 @@ private:
 			off.Set("rxVlanStrip", p.vlan_rx_offload);
 			off.Set("txVlanInsert", p.vlan_tx_offload);
 			o.Set("offloads", off);
+			if (p.exception != FFS_EXC_NONE) {
+				Napi::Object exc = Napi::Object::New(env);
+				exc.Set("kind", p.exception == FFS_EXC_TAP ? "tap" : "virtio-user");
+				exc.Set("iface", p.exception_iface);
+				o.Set("exception", exc);
+			}
 			Napi::Object s = Napi::Object::New(env);
 			s.Set("ipackets", static_cast<double>(p.ipackets));
 			s.Set("opackets", static_cast<double>(p.opackets));
@@ -918,6 +956,7 @@ private:
 				if (eth_addr_parse(e.Get("mac").As<Napi::String>().Utf8Value().c_str(), &pc.static_ndp[k].mac) != 0)
 					throw Napi::TypeError::New(env, "staticNdp.mac must be a MAC address");
 			}
+			ReadPortException(env, p, pc);
 		}
 		Napi::Object sysctl = cfg.Get("sysctl").As<Napi::Object>();
 		Napi::Array names = sysctl.GetPropertyNames();

@@ -34,6 +34,17 @@ export interface NativePortConfig {
   gateway6?: string;
   /** Permanent IPv6 neighbour entries, RFC 5952 addresses (absent: none). */
   staticNdp?: Array<{ addr: string; mac: string }>;
+  /** The exception path toward the kernel (absent: none); the keys below matter only with one. */
+  exception?: 'none' | 'tap' | 'virtio-user';
+  /** Its kernel interface's name. */
+  exceptionIface?: string;
+  /** TCP and UDP destination ports handed to the kernel, [lo, hi] ranges (TCP: empty = every port). */
+  exceptionTcpPorts?: number[][];
+  exceptionUdpPorts?: number[][];
+  /** UDP to ports no stack socket holds goes to the kernel. */
+  exceptionUdpUnbound?: boolean;
+  /** Bound of the queue toward the kernel, frames. */
+  exceptionQueue?: number;
 }
 
 /** The whole stack configuration, already validated (config/ builds it from ffnet.ini). */
@@ -104,6 +115,8 @@ export interface NativePortInfo {
   /** Checksum work the device does for us, and (on a port with a VLAN) whether it strips received tags
    *  and inserts sent ones (otherwise the stack does, in software). */
   offloads: { rxIpv4Cksum: boolean; rxL4Cksum: boolean; txIpv4Cksum: boolean; txUdpCksum: boolean; rxVlanStrip: boolean; txVlanInsert: boolean };
+  /** The exception path toward the kernel ([portN] exception), when the port has one: its device and kernel interface. */
+  exception?: { kind: 'tap' | 'virtio-user'; iface: string };
   /** Device counters from rte_eth_stats. */
   stats: { ipackets: number; opackets: number; ibytes: number; obytes: number; imissed: number; ierrors: number; oerrors: number; rxNombuf: number };
 }

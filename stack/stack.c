@@ -317,8 +317,10 @@ static void stack_free(struct ffs_stack *st, unsigned ports_started)
 	nd6_fini(st);
 	pthread_mutex_destroy(&st->conf_lock);
 	/* A secondary's ports and pool are the primary's. */
-	for (unsigned p = 0; p < ports_started && !st->secondary; p++)
+	for (unsigned p = 0; p < ports_started && !st->secondary; p++) {
+		ffs_exception_stop(&st->ports[p]);
 		ffs_port_close(&st->ports[p]);
+	}
 	if (st->events)
 		rte_ring_free(st->events);
 	if (st->event_fd >= 0)
@@ -525,6 +527,12 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		st->ports[p].index = (uint16_t)p;
 		st->ports[p].up = true;
 		st->n_ports = p + 1;
+		/* The kernel's interface beside the port (phy/exception.h): the primary's alone. */
+		if (!secondary && ffs_exception_start(&st->ports[p], &conf->ports[p], st->pool, st->name, err, errlen) != 0) {
+			stack_free(st, p + 1);
+			return NULL;
+		}
+		st->exc_any |= st->ports[p].exc.on;
 	}
 	route_init(st);
 	addr6_init(st);
@@ -783,6 +791,10 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 	out->vlan_rx_offload = p->vlan_rx_offload;
 	out->vlan_tx_offload = p->vlan_tx_offload;
 	out->admin_up = p->up;
+	if (p->exc.on) {
+		out->exception = p->exc.kind;
+		snprintf(out->exception_iface, sizeof(out->exception_iface), "%s", p->exc.iface);
+	}
 	struct rte_eth_link link;
 	if (rte_eth_link_get_nowait(p->port_id, &link) == 0)
 		out->link_up = link.link_status == RTE_ETH_LINK_UP;

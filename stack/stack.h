@@ -39,6 +39,17 @@
 /** Configured IPv6 addresses of one port ([portN] addr6[]): the table keeps room for the link-local
  *  address and for addresses formed from router advertisements (RFC 4862). */
 #define FFS_MAX_CONF_ADDR6 4
+/** Port ranges of one exception filter ([portN] exception_tcp_port, exception_udp_port). */
+#define FFS_MAX_EXC_PORT_RANGES 32
+/** How traffic the stack does not consume reaches the host's kernel ([portN] exception). */
+enum ffs_exception_kind { FFS_EXC_NONE = 0, FFS_EXC_TAP = 1, FFS_EXC_VIRTIO_USER = 2 };
+/** Transport ports of an exception filter: inclusive ranges. */
+struct ffs_port_ranges {
+	unsigned n; /**< 0: every port */
+	struct {
+		uint16_t lo, hi;
+	} r[FFS_MAX_EXC_PORT_RANGES];
+};
 /** Echo requests the control plane may wait for at once (ffs_stack_ping_wait). */
 #define FFS_MAX_PING_WAITERS 16
 
@@ -71,6 +82,18 @@ struct ffs_port_conf {
 		struct ip6_addr addr;
 		struct eth_addr mac;
 	} static_ndp[FFS_MAX_STATIC_NDP];
+	/**
+	 * The exception path (phy/exception.h): a kernel interface (`exception_iface`, carrying the port's
+	 * MAC, MTU and addresses) that gets the frames the stack does not consume — TCP (to the ports of
+	 * `exc_tcp`, every one when it is empty), protocols the stack does not speak, UDP to `exc_udp`
+	 * ports (and to ports no socket holds when `exc_udp_unbound`), copies of ARP and ND — and whose
+	 * frames go out the port. FFS_EXC_NONE: none.
+	 */
+	enum ffs_exception_kind exception;
+	char exception_iface[16];
+	struct ffs_port_ranges exc_tcp, exc_udp;
+	bool exc_udp_unbound;
+	uint32_t exc_queue; /**< bound of the queue toward the kernel, frames */
 };
 
 /** Everything the stack needs to start (config/ validates it from ffnet.ini). */
@@ -250,6 +273,9 @@ struct ffs_port_info {
 	bool link_up;
 	bool rx_ipv4_cksum, rx_l4_cksum, tx_ipv4_cksum, tx_udp_cksum;
 	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+	/** The exception path toward the kernel ([portN] exception): FFS_EXC_NONE, or its kind and interface. */
+	enum ffs_exception_kind exception;
+	char exception_iface[16];
 };
 void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port_info *out);
 

@@ -120,6 +120,16 @@ static void port_obj(struct ffs_stack *st, unsigned i, struct ffs_json *out)
 	ffs_json_key(out, "tx");
 	offload_names(out, p.tx_ipv4_cksum, p.tx_udp_cksum, true);
 	ffs_json_obj_end(out);
+	/* The exception path's kernel interface (phy/exception.h), or null. */
+	ffs_json_key(out, "exception");
+	if (p.exception == FFS_EXC_NONE) {
+		ffs_json_null(out);
+	} else {
+		ffs_json_obj_begin(out);
+		ffs_json_kv_str(out, "kind", p.exception == FFS_EXC_TAP ? "tap" : "virtio-user");
+		ffs_json_kv_str(out, "iface", p.exception_iface);
+		ffs_json_obj_end(out);
+	}
 	ffs_ctl_kv_port_stats(out, &p);
 	ffs_json_obj_end(out);
 }

@@ -106,11 +106,18 @@ void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 		ipv6_input(lc, port, m);
 		return;
 	case ETH_TYPE_ARP:
+		/* The exception path's kernel learns its neighbours from every ARP packet, as the stack does. */
+		if (port->exc.on)
+			ffs_exc_copy_to_kernel(lc, port, m, ETH_TYPE_ARP);
 		if (lc->st->n_lcores > 1 || lc->st->cluster)
 			eth_clone_to_peers(lc, m, FFS_PEER_ARP);
 		arp_input(lc, port, m, false);
 		return;
 	default:
+		if (port->exc.on) {
+			ffs_exc_to_kernel(lc, port, m, eth.ethertype);
+			return;
+		}
 		lc->ctr.eth_unknown_type++;
 		goto drop;
 	}

@@ -71,6 +71,28 @@ static bool is_martian(const struct ffs_port *port, const struct ipv6_repr *ip)
 static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, struct ipv6_repr *ipp,
 		    struct wire_csum_caps *capsp, bool multicast);
 
+/**
+ * The exception path (phy/exception.h) of a packet to one of the port's addresses whose upper layer the
+ * stack does not speak (the walk refused its Next Header): TCP to a port exception_tcp_port lists, and
+ * other protocols, go to the kernel; TCP to another port is dropped and counted. False when the port
+ * has no exception path or the packet is not for it (m still the caller's).
+ */
+static bool exception_input6(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv6_repr *ip)
+{
+	if (!port || !port->exc.on || ip6_is_multicast(&ip->dst) || !unicast_ours(lc, port, &ip->dst))
+		return false;
+	if (ip->next_header == IPV6_NH_TCP) {
+		const uint8_t *tcp = rte_pktmbuf_mtod_offset(m, const uint8_t *, ip->hdr_len);
+		if (rte_pktmbuf_data_len(m) < ip->hdr_len + 4u || !ffs_exc_tcp_wanted(port, (uint16_t)(tcp[2] << 8 | tcp[3]))) {
+			lc->ctr.exc_filtered++;
+			rte_pktmbuf_free(m);
+			return true;
+		}
+	}
+	ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV6);
+	return true;
+}
+
 void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
 {
 	const struct ffs_stack *st = lc->st;
@@ -100,6 +122,8 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 	if (r == WIRE_OK && ip.hdr_len > avail)
 		r = WIRE_BAD_LENGTH;
 	if (r != WIRE_OK) {
+		if (r == WIRE_BAD_EXTHDR && pp.send && pp.code == ICMP6_PARAMPROB_NEXTHEADER && exception_input6(lc, port, m, &ip))
+			return;
 		count_parse_error(lc, r);
 		/* RFC 8200 §4: the answer is about a chain addressed to us; never to another host's. */
 		if (r == WIRE_BAD_EXTHDR && pp.send && !(pp.unless_multicast && ip6_is_multicast(&ip.dst)) &&

@@ -26,6 +26,7 @@
 #include "stack/iface/route6.h"
 #include "stack/phy/capture.h"
 #include "stack/phy/cluster.h"
+#include "stack/phy/exception.h"
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
 #include "stack/sock/sock.h"
@@ -87,6 +88,8 @@ struct ffs_port {
 	/** Lcore 0's view of the device's rx_nombuf, and whether it grew since reception last restarted. */
 	uint64_t rx_nombuf_seen;
 	bool rx_starved;
+	/** The exception path toward the kernel (phy/exception.h); exc.on false: none. */
+	struct ffs_exception exc;
 	char name[64];
 	char driver[32];
 };
@@ -278,6 +281,9 @@ struct ffs_stack {
 	struct ffs_capture_tap tap;
 	/** The control server tools talk to (ctl/ctl.h); NULL when it could not start. */
 	struct ffs_ctl_server *ctl;
+	/** Some port has an exception path toward the kernel (phy/exception.h): the per-packet checks
+	 *  that look a port up by address run only then. */
+	bool exc_any;
 	/** Duplicate Address Detection under way or done (iface/nd6.c), under its own lock. */
 	struct nd6_dad_table *dad;
 };

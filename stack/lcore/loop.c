@@ -400,6 +400,8 @@ static unsigned turn(struct ffs_lcore *lc)
 		work += drain_loopback(lc);
 	if (lc->index == 0 && lc->now >= lc->next_link_check)
 		watch_links(lc);
+	if (lc->index == 0 && !st->secondary)
+		work += ffs_exc_turn(lc);
 
 	work += udp_tx_drain(lc);
 

@@ -26,6 +26,7 @@
 
 /* Next Header values (IANA "Assigned Internet Protocol Numbers"). */
 #define IPV6_NH_HOPOPTS 0   /**< Hop-by-Hop Options header */
+#define IPV6_NH_TCP 6
 #define IPV6_NH_UDP 17
 #define IPV6_NH_ROUTING 43  /**< Routing header */
 #define IPV6_NH_FRAGMENT 44 /**< Fragment header */

@@ -34,6 +34,8 @@ export interface PortEntry {
   inet6: Inet6Entry[];
   link: { up: boolean; speed_mbps: number; duplex: string };
   offloads: { rx: string[]; tx: string[] };
+  /** The exception path's kernel interface ([portN] exception), or null (absent from older stacks). */
+  exception?: { kind: 'tap' | 'virtio-user'; iface: string } | null;
   stats: Record<'ipackets' | 'opackets' | 'ibytes' | 'obytes' | 'ierrors' | 'oerrors' | 'imissed' | 'rx_nombuf', number>;
 }
 
@@ -91,6 +93,7 @@ export function formatPort(p: PortEntry): string {
     `\tmedia: Ethernet autoselect (${speed} <${p.link.duplex}-duplex>)`,
     `\tstatus: ${p.link.up ? 'active' : 'no carrier'}`,
     `\tdriver: ${p.driver} (${p.device})`,
+    ...(p.exception ? [`\texception: ${p.exception.kind} ${p.exception.iface} (traffic the stack does not take goes to the kernel)`] : []),
     `\tRX packets ${s.ipackets} bytes ${s.ibytes} errors ${s.ierrors} missed ${s.imissed} nombuf ${s.rx_nombuf}`,
     `\tTX packets ${s.opackets} bytes ${s.obytes} errors ${s.oerrors}`,
   ];
