@@ -108,6 +108,8 @@ export interface FfnetPortConfig {
   /** Default gateway, when the port has one. */
   gateway?: string;
   mtu: number;
+  /** IEEE 802.1Q VLAN id (`vlan_id`, 1..4094) the port's frames are tagged with; absent: untagged. */
+  vlanId?: number;
   staticArp: FfnetStaticArp[];
   /** IPv6 on the port (`ipv6`, default true): link-local address, Neighbor Discovery, router advertisements. */
   ipv6: boolean;
@@ -117,6 +119,24 @@ export interface FfnetPortConfig {
   gateway6?: string;
   /** Permanent IPv6 neighbour entries (`ndp[]`), in file order. */
   staticNdp: FfnetStaticNdp[];
+  /** The exception path toward the kernel (`exception` and its keys); absent when `exception = none`. */
+  exception?: FfnetExceptionConfig;
+}
+
+/** A port's exception path (docs/deploy.md "Keeping the host's traffic"), defaults applied. */
+export interface FfnetExceptionConfig {
+  /** The device that carries it: a net_tap or a virtio_user (over /dev/vhost-net) kernel interface. */
+  kind: 'tap' | 'virtio-user';
+  /** The kernel interface's name (`exception_iface`, default ffxN). */
+  iface: string;
+  /** TCP destination ports that go to the kernel, inclusive [lo, hi] ranges; empty = every port. */
+  tcpPorts: Array<[number, number]>;
+  /** UDP destination ports that go to the kernel instead of the stack. */
+  udpPorts: Array<[number, number]>;
+  /** UDP to ports no stack socket holds goes to the kernel (instead of ICMP port unreachable). */
+  udpUnbound: boolean;
+  /** Bound of the queue toward the kernel, frames. */
+  queue: number;
 }
 
 /** A configured IPv6 address. */
@@ -231,11 +251,18 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     broadcast: p.broadcast,
     gateway: p.gateway ?? '',
     mtu: p.mtu,
+    vlanId: p.vlanId ?? 0,
     staticArp: p.staticArp.map((e) => ({ addr: e.addr, mac: e.mac })),
     ipv6: p.ipv6,
     addr6: p.addr6.map((a) => `${a.addr}/${a.prefixLength}`),
     gateway6: p.gateway6 ?? '',
     staticNdp: p.staticNdp.map((e) => ({ addr: e.addr, mac: e.mac })),
+    exception: p.exception?.kind ?? 'none',
+    exceptionIface: p.exception?.iface ?? '',
+    exceptionTcpPorts: (p.exception?.tcpPorts ?? []).map(([lo, hi]) => [lo, hi]),
+    exceptionUdpPorts: (p.exception?.udpPorts ?? []).map(([lo, hi]) => [lo, hi]),
+    exceptionUdpUnbound: p.exception?.udpUnbound ?? false,
+    exceptionQueue: p.exception?.queue ?? 0,
   }));
   return {
     eal,
@@ -359,6 +386,7 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
   }
   const ports: FfnetPortConfig[] = [];
   const owner = new Map<string, string>();
+  const ifaceOwner = new Map<string, string>();
   for (const p of portsRaw) {
     const port = validatePort(p.id, p.name, p.keys, ctx);
     const prev = owner.get(port.addr);
@@ -370,6 +398,14 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
       const prev6 = owner.get(a.addr);
       if (prev6 !== undefined) throw new FfnetConfigError(ctx.file, p.name, 'addr6', `${a.addr} is already an address of [${prev6}]`);
       owner.set(a.addr, p.name);
+    }
+    if (port.exception) {
+      const prevIface = ifaceOwner.get(port.exception.iface);
+      if (prevIface !== undefined) {
+        throw new FfnetConfigError(ctx.file, p.name, 'exception_iface',
+          `${JSON.stringify(port.exception.iface)} is already the exception interface of [${prevIface}]`);
+      }
+      ifaceOwner.set(port.exception.iface, p.name);
     }
     ports.push(port);
   }
@@ -559,7 +595,9 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
   }
 
   const mtu = intKey(body, section, 'mtu', ctx, 'portN');
+  const vlanId = present(body, 'vlan_id') === undefined ? undefined : intKey(body, section, 'vlan_id', ctx, 'portN');
   const { ipv6, addr6, gateway6, staticNdp } = validatePort6(body, section, ctx);
+  const exception = validatePortException(portId, body, section, ctx);
   const port: FfnetPortConfig = {
     portId,
     addr: formatIpv4(addr),
@@ -574,7 +612,78 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
   };
   if (gateway !== undefined) port.gateway = gateway;
   if (gateway6 !== undefined) port.gateway6 = gateway6;
+  if (vlanId !== undefined) port.vlanId = vlanId;
+  if (exception !== undefined) port.exception = exception;
   return port;
+}
+
+/** Keys of the exception path besides `exception` itself, in the order both readers check them. */
+const EXCEPTION_KEYS = ['exception_iface', 'exception_tcp_port', 'exception_udp_port', 'exception_udp_unbound', 'exception_queue'];
+/** The most ranges one exception port filter holds (FFS_MAX_EXC_PORT_RANGES). */
+const MAX_EXCEPTION_PORT_RANGES = 32;
+
+/**
+ * The port's exception-path keys (posix/ff_config.c port_exception_section checks the same, in this
+ * order): exception, then whether the others may be set, exception_iface, exception_tcp_port,
+ * exception_udp_port, exception_udp_unbound, exception_queue.
+ */
+function validatePortException(portId: number, body: Record<string, unknown>, section: string, ctx: Ctx): FfnetExceptionConfig | undefined {
+  const at = (key: string) => ({ ctx, section, key });
+  const kRaw = present(body, 'exception');
+  const kind = kRaw === undefined ? 'none' : scalarText(kRaw, at('exception'), 'none, tap or virtio-user');
+  if (kind !== 'none' && kind !== 'tap' && kind !== 'virtio-user') {
+    throw fail(at('exception'), `${JSON.stringify(kind)} is not an exception path (none, tap or virtio-user)`);
+  }
+  if (kind === 'none') {
+    for (const key of EXCEPTION_KEYS) {
+      const v = present(body, key);
+      if (v === undefined) continue;
+      single(v, at(key));
+      throw fail(at('exception'),
+        `the exception path is off (none), yet ${key} is set (remove it, or set exception = tap or virtio-user)`);
+    }
+    return undefined;
+  }
+  let iface = `ffx${portId}`;
+  const iRaw = present(body, 'exception_iface');
+  if (iRaw !== undefined) {
+    iface = scalarText(iRaw, at('exception_iface'), 'an interface name');
+    if (Buffer.byteLength(iface) > 15) throw fail(at('exception_iface'), `${JSON.stringify(iface)} is longer than 15 characters (a kernel interface name)`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(iface)) {
+      throw fail(at('exception_iface'),
+        `${JSON.stringify(iface)} is not an interface name (letters, digits, '_', '.' and '-', not first '.' or '-')`);
+    }
+  }
+  const tcpPorts = parsePortRanges(present(body, 'exception_tcp_port'), at('exception_tcp_port'));
+  const udpPorts = parsePortRanges(present(body, 'exception_udp_port'), at('exception_udp_port'));
+  const uRaw = present(body, 'exception_udp_unbound');
+  const udpUnbound = uRaw === undefined ? true : parseBoolean(uRaw, at('exception_udp_unbound'));
+  const queue = intKey(body, section, 'exception_queue', ctx, 'portN');
+  return { kind, iface, tcpPorts, udpPorts, udpUnbound, queue };
+}
+
+/** A filter of transport ports, "22,80,8000-8100" (empty or absent: every port), entries checked in order. */
+function parsePortRanges(v: unknown, at: At): Array<[number, number]> {
+  if (v === undefined) return [];
+  single(v, at);
+  if (typeof v === 'number' && Number.isSafeInteger(v)) v = String(v);
+  if (typeof v !== 'string') throw fail(at, `expected ports such as "22,8000-8100", got ${describe(v)}`);
+  if (v === '') return [];
+  const out: Array<[number, number]> = [];
+  for (const raw of v.split(',')) {
+    const item = trimC(raw);
+    const m = /^([0-9]{1,5})(?:-([0-9]{1,5}))?$/.exec(item);
+    if (!m) {
+      throw fail(at, `entry ${JSON.stringify(item)} is not a port or a range of ports (e.g. 22 or 8000-8100; entries separated by ',')`);
+    }
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535) throw fail(at, `entry ${JSON.stringify(item)} is out of range (1..65535)`);
+    if (hi < lo) throw fail(at, `entry ${JSON.stringify(item)} ends before it starts`);
+    if (out.length === MAX_EXCEPTION_PORT_RANGES) throw fail(at, `at most ${MAX_EXCEPTION_PORT_RANGES} entries`);
+    out.push([lo, hi]);
+  }
+  return out;
 }
 
 /**

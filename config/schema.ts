@@ -28,7 +28,10 @@ export type ConfigValueKind =
   | 'static-arp'
   | 'static-ndp'
   | 'ipv6'
-  | 'ipv6-prefix';
+  | 'ipv6-prefix'
+  | 'exception-kind'
+  | 'iface-name'
+  | 'port-ranges';
 
 /** The sections a key can belong to; 'portN' stands for every `[port0]` .. `[port31]`. */
 export type ConfigSectionKind = 'dpdk' | 'portN';
@@ -204,7 +207,13 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
   {
     section: 'portN', key: 'mtu', kind: 'integer', type: 'integer',
     repeatable: false, required: false, default: 1500, defaultText: '1500', min: 68, max: 9000, unit: 'bytes',
-    description: 'IP MTU of the port; larger datagrams are fragmented.',
+    description: 'IP MTU of the port; larger datagrams are fragmented. Above 2034 (jumbo frames) the device must take the MTU and receive into chained mbufs (RX scatter).',
+  },
+  {
+    section: 'portN', key: 'vlan_id', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, defaultText: 'none (untagged)', min: 1, max: 4094, unit: '',
+    description: 'IEEE 802.1Q VLAN of the port: every frame it sends carries this VID, and it receives only frames '
+      + 'tagged with it (others are dropped and counted as eth_vlan_mismatch). Absent: untagged frames only.',
   },
   {
     section: 'portN', key: 'arp', kind: 'static-arp', type: '"IP MAC"',
@@ -234,6 +243,40 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     repeatable: true, required: false, defaultText: 'none',
     description: 'Permanent IPv6 neighbour entry, e.g. ndp[] = fe80::9 02:00:00:00:00:09 (ADDR link-local or on a prefix of '
       + 'addr6, unicast MAC).',
+  },
+  {
+    section: 'portN', key: 'exception', kind: 'exception-kind', type: 'none | tap | virtio-user',
+    repeatable: false, required: false, default: 'none', defaultText: 'none',
+    description: 'The exception path: a kernel interface that gets the traffic the stack does not consume (TCP, other '
+      + 'protocols, chosen UDP, copies of ARP/ND) and whose frames go out the port (F-Stack\'s [kni] enable/method). '
+      + 'tap: a net_tap device; virtio-user: virtio_user over /dev/vhost-net. See docs/deploy.md.',
+  },
+  {
+    section: 'portN', key: 'exception_iface', kind: 'iface-name', type: 'interface name',
+    repeatable: false, required: false, defaultText: 'ffxN (N = the port id)',
+    description: 'Name of the exception path\'s kernel interface (at most 15 characters); it carries the port\'s MAC, MTU '
+      + 'and addresses.',
+  },
+  {
+    section: 'portN', key: 'exception_tcp_port', kind: 'port-ranges', type: 'PORT,LO-HI,...',
+    repeatable: false, required: false, defaultText: 'every TCP port',
+    description: 'TCP destination ports handed to the kernel, e.g. 22,80,8000-8100 (F-Stack\'s [kni] tcp_port with '
+      + 'method=accept); other TCP is dropped and counted. Empty: all TCP.',
+  },
+  {
+    section: 'portN', key: 'exception_udp_port', kind: 'port-ranges', type: 'PORT,LO-HI,...',
+    repeatable: false, required: false, defaultText: 'none',
+    description: 'UDP destination ports handed to the kernel instead of the stack, e.g. 53,68 (F-Stack\'s [kni] udp_port).',
+  },
+  {
+    section: 'portN', key: 'exception_udp_unbound', kind: 'boolean', type: 'boolean',
+    repeatable: false, required: false, default: true, defaultText: 'true',
+    description: 'UDP to a port no stack socket holds goes to the kernel instead of drawing an ICMP port unreachable.',
+  },
+  {
+    section: 'portN', key: 'exception_queue', kind: 'integer', type: 'integer',
+    repeatable: false, required: false, default: 1024, defaultText: '1024', min: 8, max: 65536, unit: 'frames',
+    description: 'Bound of the queue toward the kernel; frames beyond it are dropped and counted (exception.dropped_full).',
   },
 ].map((k) => Object.freeze(k as ConfigKeySpec)));
 

@@ -87,6 +87,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct ipv6_repr ip;
 	struct ipv6_param_problem pp;
+	/* A chained packet's first segment: the walk stays within it, and what it accepts the whole
+	 * parse accepts alike. The part is its own allocation, so a read past it is caught. */
+	size_t head = size >= IPV6_HDR_LEN ? IPV6_HDR_LEN + (size - IPV6_HDR_LEN) / 2 : size;
+	uint8_t *part = malloc(head ? head : 1);
+	if (part) {
+		memcpy(part, data, head);
+		if (ipv6_repr_parse_head(part, head, size, &ip, NULL) == WIRE_OK) {
+			struct ipv6_repr whole;
+			EXPECT(ip.hdr_len <= head);
+			EXPECT(ipv6_repr_parse(data, size, &whole, NULL) == WIRE_OK && whole.hdr_len == ip.hdr_len);
+		}
+		free(part);
+	}
 	enum wire_result r = ipv6_repr_parse(data, size, &ip, &pp);
 	if (r == WIRE_BAD_EXTHDR && pp.send) {
 		EXPECT(pp.code <= ICMP6_PARAMPROB_FRAG_INCOMPLETE);

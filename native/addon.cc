@@ -156,6 +156,38 @@ uint32_t GetU32(Napi::Object o, const char *key)
 	return v.As<Napi::Number>().Uint32Value();
 }
 
+/** A port's exception path (NativePortConfig exception*), validated by config/ already. */
+void ReadPortException(Napi::Env env, Napi::Object p, struct ffs_port_conf &pc)
+{
+	Napi::Value kind = p.Get("exception");
+	std::string k = kind.IsString() ? kind.As<Napi::String>().Utf8Value() : "none";
+	pc.exception = k == "tap" ? FFS_EXC_TAP : k == "virtio-user" ? FFS_EXC_VIRTIO_USER : FFS_EXC_NONE;
+	if (pc.exception == FFS_EXC_NONE)
+		return;
+	std::string iface = p.Get("exceptionIface").As<Napi::String>().Utf8Value();
+	if (iface.empty() || iface.size() >= sizeof(pc.exception_iface))
+		throw Napi::RangeError::New(env, "exceptionIface must be 1..15 characters");
+	snprintf(pc.exception_iface, sizeof(pc.exception_iface), "%s", iface.c_str());
+	const char *keys[2] = { "exceptionTcpPorts", "exceptionUdpPorts" };
+	struct ffs_port_ranges *ranges[2] = { &pc.exc_tcp, &pc.exc_udp };
+	for (unsigned r = 0; r < 2; r++) {
+		Napi::Value v = p.Get(keys[r]);
+		Napi::Array a = v.IsArray() ? v.As<Napi::Array>() : Napi::Array::New(env);
+		if (a.Length() > FFS_MAX_EXC_PORT_RANGES)
+			throw Napi::RangeError::New(env, std::string(keys[r]) + ": at most " + std::to_string(FFS_MAX_EXC_PORT_RANGES) + " ranges");
+		ranges[r]->n = a.Length();
+		for (unsigned i = 0; i < a.Length(); i++) {
+			Napi::Array pair = a.Get(i).As<Napi::Array>();
+			ranges[r]->r[i].lo = static_cast<uint16_t>(pair.Get(0u).As<Napi::Number>().Uint32Value());
+			ranges[r]->r[i].hi = static_cast<uint16_t>(pair.Get(1u).As<Napi::Number>().Uint32Value());
+		}
+	}
+	Napi::Value unbound = p.Get("exceptionUdpUnbound");
+	pc.exc_udp_unbound = !unbound.IsBoolean() || unbound.As<Napi::Boolean>().Value();
+	Napi::Value queue = p.Get("exceptionQueue");
+	pc.exc_queue = queue.IsNumber() ? queue.As<Napi::Number>().Uint32Value() : 1024;
+}
+
 /** libuv handles of one running stack; freed once every handle has closed. */
 struct Driver {
 	uv_poll_t events;
@@ -600,16 +632,25 @@ private:
 			o.Set("broadcast", FormatIpv4(p.broadcast));
 			o.Set("gateway", p.gateway ? FormatIpv4(p.gateway) : std::string());
 			o.Set("mtu", p.mtu);
+			o.Set("vlanId", p.vlan_id);
 			o.Set("linkUp", p.link_up);
 			Napi::Object off = Napi::Object::New(env);
 			off.Set("rxIpv4Cksum", p.rx_ipv4_cksum);
 			off.Set("rxL4Cksum", p.rx_l4_cksum);
 			off.Set("txIpv4Cksum", p.tx_ipv4_cksum);
 			off.Set("txUdpCksum", p.tx_udp_cksum);
+			off.Set("rxVlanStrip", p.vlan_rx_offload);
+			off.Set("txVlanInsert", p.vlan_tx_offload);
 			o.Set("offloads", off);
 			o.Set("rxQueues", p.rx_queues);
 			o.Set("txQueues", p.tx_queues);
 			o.Set("rxIntr", p.rx_intr);
+			if (p.exception != FFS_EXC_NONE) {
+				Napi::Object exc = Napi::Object::New(env);
+				exc.Set("kind", p.exception == FFS_EXC_TAP ? "tap" : "virtio-user");
+				exc.Set("iface", p.exception_iface);
+				o.Set("exception", exc);
+			}
 			Napi::Object s = Napi::Object::New(env);
 			s.Set("ipackets", static_cast<double>(p.ipackets));
 			s.Set("opackets", static_cast<double>(p.opackets));
@@ -874,6 +915,10 @@ private:
 			Napi::Value gw = p.Get("gateway");
 			pc.gateway = gw.IsString() && gw.As<Napi::String>().Utf8Value().size() ? ParseIpv4(env, gw, "gateway") : 0;
 			pc.mtu = static_cast<uint16_t>(GetU32(p, "mtu"));
+			Napi::Value vid = p.Get("vlanId");
+			if (!vid.IsUndefined() && (!vid.IsNumber() || vid.As<Napi::Number>().Uint32Value() > 4094))
+				throw Napi::RangeError::New(env, "config.vlanId must be 0 (untagged) or a VLAN id 1..4094");
+			pc.vlan_id = vid.IsUndefined() ? 0 : static_cast<uint16_t>(vid.As<Napi::Number>().Uint32Value());
 			Napi::Array st = p.Get("staticArp").As<Napi::Array>();
 			if (st.Length() > FFS_MAX_STATIC_ARP)
 				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_STATIC_ARP) + " static neighbours per port");
@@ -914,6 +959,7 @@ private:
 				if (eth_addr_parse(e.Get("mac").As<Napi::String>().Utf8Value().c_str(), &pc.static_ndp[k].mac) != 0)
 					throw Napi::TypeError::New(env, "staticNdp.mac must be a MAC address");
 			}
+			ReadPortException(env, p, pc);
 		}
 		Napi::Object sysctl = cfg.Get("sysctl").As<Napi::Object>();
 		Napi::Array names = sysctl.GetPropertyNames();

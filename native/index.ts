@@ -22,6 +22,8 @@ export interface NativePortConfig {
   gateway: string;
   /** IP MTU in bytes (68..9000). */
   mtu: number;
+  /** IEEE 802.1Q VLAN id 1..4094 every frame of the port is tagged with (absent or 0: untagged). */
+  vlanId?: number;
   /** Permanent neighbour entries. */
   staticArp: Array<{ addr: string; mac: string }>;
   /** IPv6 on the port (absent: on). */
@@ -32,6 +34,17 @@ export interface NativePortConfig {
   gateway6?: string;
   /** Permanent IPv6 neighbour entries, RFC 5952 addresses (absent: none). */
   staticNdp?: Array<{ addr: string; mac: string }>;
+  /** The exception path toward the kernel (absent: none); the keys below matter only with one. */
+  exception?: 'none' | 'tap' | 'virtio-user';
+  /** Its kernel interface's name. */
+  exceptionIface?: string;
+  /** TCP and UDP destination ports handed to the kernel, [lo, hi] ranges (TCP: empty = every port). */
+  exceptionTcpPorts?: number[][];
+  exceptionUdpPorts?: number[][];
+  /** UDP to ports no stack socket holds goes to the kernel. */
+  exceptionUdpUnbound?: boolean;
+  /** Bound of the queue toward the kernel, frames. */
+  exceptionQueue?: number;
 }
 
 /** The whole stack configuration, already validated (config/ builds it from ffnet.ini). */
@@ -96,9 +109,14 @@ export interface NativePortInfo {
   broadcast: string;
   gateway: string;
   mtu: number;
+  /** IEEE 802.1Q VLAN id of the port's frames ([portN] vlan_id); 0: untagged. */
+  vlanId: number;
   linkUp: boolean;
-  /** Checksum work the device does for us. */
-  offloads: { rxIpv4Cksum: boolean; rxL4Cksum: boolean; txIpv4Cksum: boolean; txUdpCksum: boolean };
+  /** Checksum work the device does for us, and (on a port with a VLAN) whether it strips received tags
+   *  and inserts sent ones (otherwise the stack does, in software). */
+  offloads: { rxIpv4Cksum: boolean; rxL4Cksum: boolean; txIpv4Cksum: boolean; txUdpCksum: boolean; rxVlanStrip: boolean; txVlanInsert: boolean };
+  /** The exception path toward the kernel ([portN] exception), when the port has one: its device and kernel interface. */
+  exception?: { kind: 'tap' | 'virtio-user'; iface: string };
   /** Receive and transmit queues the stack set up on the device (fewer RX queues than lcores: software dispatch). */
   rxQueues: number;
   txQueues: number;

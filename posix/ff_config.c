@@ -140,8 +140,9 @@ static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "memory
 					 "huge_dir", "proc_type", "nb_procs", "proc_id",
 					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
 					 "extra_args", NULL };
-static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "arp", "addr6", "gateway6", "ipv6",
-					 "ndp", NULL };
+static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "vlan_id", "arp", "addr6", "gateway6", "ipv6",
+					 "ndp", "exception", "exception_iface", "exception_tcp_port", "exception_udp_port",
+					 "exception_udp_unbound", "exception_queue", NULL };
 static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", "addr6", "ndp", NULL };
 
 static bool listed(const char *const names[], const char *name)
@@ -1111,6 +1112,90 @@ static int port6_section(struct section *s, struct ffs_port_conf *pc)
 	return ndp_entries(s, pc, ndp, n_ndp);
 }
 
+/** A filter of transport ports, "22,80,8000-8100" (empty or absent: every port). Entries checked in order. */
+static int port_ranges_key(struct section *s, const char *key, struct ffs_port_ranges *out)
+{
+	const char *v;
+	out->n = 0;
+	if (one(s, key, &v) < 0)
+		return -1;
+	if (!v || !*v)
+		return 0;
+	char buf[CFG_VALUE_LEN];
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *item = buf, *next; item; item = next) {
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		item = trim(item);
+		if (!matches("^[0-9]{1,5}(-[0-9]{1,5})?$", item))
+			return bad(s->name, key, "entry %s is not a port or a range of ports (e.g. 22 or 8000-8100; entries separated by ',')",
+				   QUOTED(item));
+		unsigned long lo = strtoul(item, NULL, 10), hi = lo;
+		if (strchr(item, '-'))
+			hi = strtoul(strchr(item, '-') + 1, NULL, 10);
+		if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535)
+			return bad(s->name, key, "entry %s is out of range (1..65535)", QUOTED(item));
+		if (hi < lo)
+			return bad(s->name, key, "entry %s ends before it starts", QUOTED(item));
+		if (out->n == FFS_MAX_EXC_PORT_RANGES)
+			return bad(s->name, key, "at most %d entries", FFS_MAX_EXC_PORT_RANGES);
+		out->r[out->n].lo = (uint16_t)lo;
+		out->r[out->n].hi = (uint16_t)hi;
+		out->n++;
+	}
+	return 0;
+}
+
+/** The port's exception-path keys (config/index.ts validatePortException checks the same, in this
+ *  order): exception, then whether the others may be set, exception_iface, exception_tcp_port,
+ *  exception_udp_port, exception_udp_unbound, exception_queue. */
+static int port_exception_section(struct section *s, unsigned id, struct ffs_port_conf *pc)
+{
+	static const char *const OTHERS[] = { "exception_iface", "exception_tcp_port", "exception_udp_port",
+					      "exception_udp_unbound", "exception_queue", NULL };
+	const char *S = s->name, *v;
+	if (scalar(s, "exception", &v) < 0)
+		return -1;
+	pc->exception = FFS_EXC_NONE;
+	if (v && strcmp(v, "tap") == 0)
+		pc->exception = FFS_EXC_TAP;
+	else if (v && strcmp(v, "virtio-user") == 0)
+		pc->exception = FFS_EXC_VIRTIO_USER;
+	else if (v && strcmp(v, "none") != 0)
+		return bad(S, "exception", "%s is not an exception path (none, tap or virtio-user)", QUOTED(v));
+	if (pc->exception == FFS_EXC_NONE) {
+		for (unsigned i = 0; OTHERS[i]; i++) {
+			const char *o;
+			if (one(s, OTHERS[i], &o) < 0)
+				return -1;
+			if (o)
+				return bad(S, "exception", "the exception path is off (none), yet %s is set (remove it, or set exception = tap or virtio-user)",
+					   OTHERS[i]);
+		}
+		return 0;
+	}
+	if (scalar(s, "exception_iface", &v) < 0)
+		return -1;
+	if (v && strlen(v) > 15)
+		return bad(S, "exception_iface", "%s is longer than 15 characters (a kernel interface name)", QUOTED(v));
+	if (v && !matches("^[A-Za-z0-9_][A-Za-z0-9_.-]*$", v))
+		return bad(S, "exception_iface", "%s is not an interface name (letters, digits, '_', '.' and '-', not first '.' or '-')",
+			   QUOTED(v));
+	if (v)
+		snprintf(pc->exception_iface, sizeof(pc->exception_iface), "%s", v);
+	else
+		snprintf(pc->exception_iface, sizeof(pc->exception_iface), "ffx%u", id);
+	long long queue;
+	if (port_ranges_key(s, "exception_tcp_port", &pc->exc_tcp) < 0 ||
+	    port_ranges_key(s, "exception_udp_port", &pc->exc_udp) < 0 ||
+	    bool_key(s, "exception_udp_unbound", true, &pc->exc_udp_unbound) < 0 ||
+	    int_key(s, "exception_queue", 1024, 8, 65536, "frames", &queue) < 0)
+		return -1;
+	pc->exc_queue = (uint32_t)queue;
+	return 0;
+}
+
 static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc)
 {
 	const char *S = s->name;
@@ -1191,14 +1276,16 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 #undef IN_SUBNET
 #undef NOT_HOST
 #undef NET_OR_BCAST
-	long long mtu;
-	if (int_key(s, "mtu", 1500, 68, 9000, "bytes", &mtu) < 0 || port6_section(s, pc) < 0)
+	long long mtu, vlan_id;
+	if (int_key(s, "mtu", 1500, 68, 9000, "bytes", &mtu) < 0 || int_key(s, "vlan_id", 0, 1, 4094, "", &vlan_id) < 0 ||
+	    port6_section(s, pc) < 0 || port_exception_section(s, id, pc) < 0)
 		return -1;
 	pc->port_id = (uint16_t)id;
 	pc->addr = addr;
 	pc->netmask = mask;
 	pc->broadcast = bcast;
 	pc->mtu = (uint16_t)mtu;
+	pc->vlan_id = (uint16_t)vlan_id;
 	pc->n_static_arp = n;
 	return 0;
 }
@@ -1278,6 +1365,10 @@ static int read_config(void)
 				}
 			}
 		}
+		for (unsigned k = 0; k < C.conf.n_ports && pc->exception != FFS_EXC_NONE; k++)
+			if (C.conf.ports[k].exception != FFS_EXC_NONE && strcmp(C.conf.ports[k].exception_iface, pc->exception_iface) == 0)
+				return bad(ports[id]->name, "exception_iface", "%s is already the exception interface of [port%u]",
+					   QUOTED(pc->exception_iface), C.conf.ports[k].port_id);
 		C.conf.n_ports++;
 	}
 	if (sysctl_section(sysctl) < 0)

@@ -317,8 +317,10 @@ static void stack_free(struct ffs_stack *st, unsigned ports_started)
 	nd6_fini(st);
 	pthread_mutex_destroy(&st->conf_lock);
 	/* A secondary's ports and pool are the primary's. */
-	for (unsigned p = 0; p < ports_started && !st->secondary; p++)
+	for (unsigned p = 0; p < ports_started && !st->secondary; p++) {
+		ffs_exception_stop(&st->ports[p]);
 		ffs_port_close(&st->ports[p]);
+	}
 	if (st->events)
 		rte_ring_free(st->events);
 	if (st->event_fd >= 0)
@@ -525,6 +527,12 @@ struct ffs_stack *ffs_stack_start(const struct ffs_conf *conf, char *err, size_t
 		st->ports[p].index = (uint16_t)p;
 		st->ports[p].up = true;
 		st->n_ports = p + 1;
+		/* The kernel's interface beside the port (phy/exception.h): the primary's alone. */
+		if (!secondary && ffs_exception_start(&st->ports[p], &conf->ports[p], st->pool, st->name, err, errlen) != 0) {
+			stack_free(st, p + 1);
+			return NULL;
+		}
+		st->exc_any |= st->ports[p].exc.on;
 	}
 	route_init(st);
 	addr6_init(st);
@@ -779,7 +787,14 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 	out->broadcast = p->broadcast;
 	out->gateway = p->gateway;
 	out->mtu = p->mtu;
+	out->vlan_id = p->vlan_id;
+	out->vlan_rx_offload = p->vlan_rx_offload;
+	out->vlan_tx_offload = p->vlan_tx_offload;
 	out->admin_up = p->up;
+	if (p->exc.on) {
+		out->exception = p->exc.kind;
+		snprintf(out->exception_iface, sizeof(out->exception_iface), "%s", p->exc.iface);
+	}
 	struct rte_eth_link link;
 	if (ffs_port_link(p, &link) == 0)
 		out->link_up = link.link_status == RTE_ETH_LINK_UP;
@@ -1107,6 +1122,9 @@ int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu)
 	/* RFC 791: every host takes 68-octet datagrams whole; nothing smaller can carry a fragment. */
 	if (rc == 0 && (mtu < RTE_MAX(68, info.min_mtu) || mtu > info.max_mtu))
 		rc = -ERANGE;
+	/* A jumbo MTU on a device started without RX scatter: its frames would not fit its mbufs. */
+	if (rc == 0)
+		rc = ffs_port_mtu_check(port_id, st->ports[idx].vlan_id, st->pool, mtu);
 	if (rc == 0) {
 		rc = st->secondary ? 0 : rte_eth_dev_set_mtu(port_id, mtu);
 		if (rc == -ENOTSUP)

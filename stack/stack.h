@@ -39,6 +39,17 @@
 /** Configured IPv6 addresses of one port ([portN] addr6[]): the table keeps room for the link-local
  *  address and for addresses formed from router advertisements (RFC 4862). */
 #define FFS_MAX_CONF_ADDR6 4
+/** Port ranges of one exception filter ([portN] exception_tcp_port, exception_udp_port). */
+#define FFS_MAX_EXC_PORT_RANGES 32
+/** How traffic the stack does not consume reaches the host's kernel ([portN] exception). */
+enum ffs_exception_kind { FFS_EXC_NONE = 0, FFS_EXC_TAP = 1, FFS_EXC_VIRTIO_USER = 2 };
+/** Transport ports of an exception filter: inclusive ranges. */
+struct ffs_port_ranges {
+	unsigned n; /**< 0: every port */
+	struct {
+		uint16_t lo, hi;
+	} r[FFS_MAX_EXC_PORT_RANGES];
+};
 /** Echo requests the control plane may wait for at once (ffs_stack_ping_wait). */
 #define FFS_MAX_PING_WAITERS 16
 
@@ -50,6 +61,7 @@ struct ffs_port_conf {
 	uint32_t broadcast;
 	uint32_t gateway; /**< 0 = none */
 	uint16_t mtu;
+	uint16_t vlan_id; /**< IEEE 802.1Q VID 1..4094 of every frame on the port; 0 = untagged */
 	unsigned n_static_arp;
 	struct {
 		uint32_t addr;
@@ -70,6 +82,18 @@ struct ffs_port_conf {
 		struct ip6_addr addr;
 		struct eth_addr mac;
 	} static_ndp[FFS_MAX_STATIC_NDP];
+	/**
+	 * The exception path (phy/exception.h): a kernel interface (`exception_iface`, carrying the port's
+	 * MAC, MTU and addresses) that gets the frames the stack does not consume — TCP (to the ports of
+	 * `exc_tcp`, every one when it is empty), protocols the stack does not speak, UDP to `exc_udp`
+	 * ports (and to ports no socket holds when `exc_udp_unbound`), copies of ARP and ND — and whose
+	 * frames go out the port. FFS_EXC_NONE: none.
+	 */
+	enum ffs_exception_kind exception;
+	char exception_iface[16];
+	struct ffs_port_ranges exc_tcp, exc_udp;
+	bool exc_udp_unbound;
+	uint32_t exc_queue; /**< bound of the queue toward the kernel, frames */
 };
 
 /** Everything the stack needs to start (config/ validates it from ffnet.ini). */
@@ -242,12 +266,18 @@ struct ffs_port_info {
 	struct eth_addr mac;
 	uint32_t addr, netmask, broadcast, gateway;
 	uint16_t mtu;
+	uint16_t vlan_id; /**< 802.1Q VID of the port's frames, 0 = untagged */
+	/** How the tag is handled: the device strips and filters received tags, inserts sent ones (else the stack does). */
+	bool vlan_rx_offload, vlan_tx_offload;
 	bool admin_up; /**< ifconfig up (a port taken down sends and receives nothing) */
 	bool link_up;
 	bool rx_ipv4_cksum, rx_l4_cksum, tx_ipv4_cksum, tx_udp_cksum;
 	uint16_t rx_queues, tx_queues; /**< the device's queues the stack set up (fewer than lcores: software dispatch) */
 	bool rx_intr;                  /**< its RX queues have interrupt fds: idle lcores sleep until traffic */
 	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+	/** The exception path toward the kernel ([portN] exception): FFS_EXC_NONE, or its kind and interface. */
+	enum ffs_exception_kind exception;
+	char exception_iface[16];
 };
 void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port_info *out);
 
@@ -301,7 +331,9 @@ int ffs_stack_addr6_add(struct ffs_stack *st, uint16_t port_id, const struct ip6
 /** ifconfig inet6 ADDR -alias: removes an address (its prefix too when no other address holds it).
  *  -ESRCH: not on the port; -EPERM: the link-local address; -ENOENT: no such port. */
 int ffs_stack_addr6_del(struct ffs_stack *st, uint16_t port_id, const struct ip6_addr *a);
-/** A new MTU: the device's (rte_eth_dev_set_mtu, when the device has one) and the fragment size. */
+/** A new MTU: the device's (rte_eth_dev_set_mtu, when the device has one) and the fragment size.
+ *  -ERANGE outside what the device takes, or a jumbo MTU (a frame larger than one mbuf) on a device
+ *  started without RX scatter (phy/port.h, ffs_port_mtu_check). */
 int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu);
 /** Up or down (rte_eth_dev_set_link_up/down where the device has them). A down port sends and
  *  receives nothing: frames are dropped and counted (eth.rx_down, eth.tx_down). */

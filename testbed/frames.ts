@@ -1,5 +1,5 @@
 /**
- * Test frames built byte by byte: Ethernet, IPv4, ICMP echo, ARP and UDP builders, the Internet
+ * Test frames built byte by byte: Ethernet (with an 802.1Q tag or without), IPv4, ICMP echo, ARP and UDP builders, the Internet
  * checksum, hex and pcap conversion, and a catalogue of malformed frames with the drop counter each
  * one must bump in the stack.
  *
@@ -15,7 +15,7 @@ export type Mac = string | Uint8Array;
 export type Ip4 = string | Uint8Array;
 
 /** EtherType values used by the bench. */
-export const ETHERTYPE = { IPV4: 0x0800, ARP: 0x0806, IPV6: 0x86dd } as const;
+export const ETHERTYPE = { IPV4: 0x0800, ARP: 0x0806, IPV6: 0x86dd, VLAN: 0x8100 } as const;
 /** IP protocol numbers used by the bench. */
 export const IPPROTO = { ICMP: 1, UDP: 17 } as const;
 /** ICMP types used by the bench. */
@@ -238,6 +238,18 @@ export function udp(f: UdpFields): Buffer {
   }
   d.writeUInt16BE((sum ?? 0) & 0xffff, 6);
   return d;
+}
+
+/**
+ * `frame` with an IEEE 802.1Q tag after its MACs: TPID 0x8100, then priority `pcp`, DEI 0 and VLAN id
+ * `vid` (0: a priority tag, which carries no VLAN).
+ */
+export function vlanTagged(frame: Uint8Array, vid: number, pcp = 0): Buffer {
+  const tag = Buffer.alloc(4);
+  tag.writeUInt16BE(ETHERTYPE.VLAN, 0);
+  tag.writeUInt16BE(((pcp & 7) << 13) | (vid & 0x0fff), 2);
+  const f = Buffer.from(frame);
+  return Buffer.concat([f.subarray(0, 12), tag, f.subarray(12)]);
 }
 
 /** Addresses of the two ends of a test link. */

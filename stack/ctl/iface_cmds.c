@@ -19,6 +19,7 @@
 #include "stack/ctl/report.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
+#include "stack/phy/port.h"
 
 /** The port index of DPDK port `port_id`, or -1. */
 static int port_index(const struct ffs_stack *st, unsigned long port_id)
@@ -125,6 +126,16 @@ static void port_obj(struct ffs_stack *st, unsigned i, struct ffs_json *out)
 	ffs_json_kv_u64(out, "tx", p.tx_queues);
 	ffs_json_kv_bool(out, "rx_intr", p.rx_intr);
 	ffs_json_obj_end(out);
+	/* The exception path's kernel interface (phy/exception.h), or null. */
+	ffs_json_key(out, "exception");
+	if (p.exception == FFS_EXC_NONE) {
+		ffs_json_null(out);
+	} else {
+		ffs_json_obj_begin(out);
+		ffs_json_kv_str(out, "kind", p.exception == FFS_EXC_TAP ? "tap" : "virtio-user");
+		ffs_json_kv_str(out, "iface", p.exception_iface);
+		ffs_json_obj_end(out);
+	}
 	ffs_ctl_kv_port_stats(out, &p);
 	ffs_json_obj_end(out);
 }
@@ -171,9 +182,14 @@ static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req,
 		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (A.B.C.D/LEN)", inet);
 	struct rte_eth_dev_info info;
 	if (mtu_s && rte_eth_dev_info_get(port_id, &info) == 0) {
-		unsigned long lo = RTE_MAX(68u, info.min_mtu), hi = info.max_mtu;
+		unsigned long lo = RTE_MAX(68u, info.min_mtu), hi = ffs_port_device_max_mtu(&info);
 		if (!ffs_ctl_parse_uint(mtu_s, 0, UINT16_MAX, &mtu) || mtu < lo || mtu > hi)
 			return ffs_ctl_fail(out, ERANGE, "mtu %s is out of range for port%u (%lu..%lu)", mtu_s, port_id, lo, hi);
+		if (ffs_port_mtu_check(port_id, st->ports[idx].vlan_id, st->pool, (uint16_t)mtu) != 0)
+			return ffs_ctl_fail(out, ERANGE,
+					    "mtu %s on port%u needs frames received into chains of mbufs (RX scatter), which its "
+					    "device was not started for: set [port%u] mtu = %s and restart",
+					    mtu_s, port_id, port_id, mtu_s);
 	}
 	if (state && strcmp(state, "up") != 0 && strcmp(state, "down") != 0)
 		return ffs_ctl_fail(out, EINVAL, "state '%s' is neither up nor down", state);

@@ -26,6 +26,10 @@ void ffs_ctl_kv_port_addrs(struct ffs_json *out, const struct ffs_port_info *p)
 	ffs_json_kv_ipv4(out, "netmask", p->netmask);
 	ffs_json_kv_ipv4(out, "broadcast", p->broadcast);
 	ffs_json_kv_u64(out, "mtu", p->mtu);
+	/* 802.1Q: the port's VID (0 = untagged) and whether the device or the stack tags and untags. */
+	ffs_json_kv_u64(out, "vlan", p->vlan_id);
+	ffs_json_kv_bool(out, "vlan_hw_rx", p->vlan_rx_offload);
+	ffs_json_kv_bool(out, "vlan_hw_tx", p->vlan_tx_offload);
 }
 
 /** FreeBSD ifconfig's words for an address's state and origin (in6_var.h's IN6_IFF_* flags). */

@@ -12,7 +12,8 @@
 /** {"index", "port_id", "name"} of port index i, as an object. */
 void ffs_ctl_port_brief(struct ffs_json *out, const struct ffs_stack *st, unsigned i);
 
-/** "driver", "mac", "inet", "prefixlen", "netmask", "broadcast" and "mtu" of a port. */
+/** "driver", "mac", "inet", "prefixlen", "netmask", "broadcast", "mtu", "vlan" (802.1Q VID, 0 = untagged),
+ *  "vlan_hw_rx" and "vlan_hw_tx" (the device strips / inserts the tag) of a port. */
 void ffs_ctl_kv_port_addrs(struct ffs_json *out, const struct ffs_port_info *p);
 
 /** Port index i's IPv6: "ipv6" (on or off), "mtu6" and "hoplimit6" (as router advertisements set

@@ -1,5 +1,10 @@
 /*
  * Ethernet: accept frames for our MAC, broadcast and multicast; demux by EtherType; frame output.
+ * IEEE 802.1Q: a port with a VLAN ([portN] vlan_id) receives only frames tagged with its VID and
+ * tags every frame it sends; one without receives untagged frames only (a priority tag, VID 0, counts
+ * as untagged). The tag is removed on input (by the device when it strips tags, else here: the MACs
+ * move up over it, so the Ethernet header still sits just before the payload) and inserted in
+ * eth_vlan_tag, which ffs_tx_enqueue calls for every frame (by the device when it inserts tags).
  * On a multi-lcore stack, ARP frames — and Neighbor Discovery messages, which ICMPv6 input hands
  * here — are cloned to every other lcore (by reference count, since ARP and ND input only read them)
  * so that each lcore's private neighbour cache learns every answer; on a multi-process stack
@@ -7,6 +12,8 @@
  * shared pool.
  */
 #include <errno.h>
+#include <string.h>
+#include <rte_ether.h>
 #include <rte_ring.h>
 
 #include "stack/iface/iface.h"
@@ -46,12 +53,44 @@ void eth_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m, uint32_t kind)
 	}
 }
 
+/**
+ * Removes the 802.1Q tag of a received frame (`eth` parsed from it, its EtherType then the inner one):
+ * the VID it carried, 0 for an untagged or priority-tagged frame; -1 for a tag cut short.
+ */
+static int vlan_untag(struct rte_mbuf *m, struct eth_repr *eth)
+{
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN);
+		return m->vlan_tci & ETH_VLAN_VID_MASK;
+	}
+	if (eth->ethertype != ETH_TYPE_VLAN)
+		return 0;
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	if (rte_pktmbuf_data_len(m) < ETH_VLAN_HDR_LEN)
+		return -1;
+	/* TPID, TCI, then the inner EtherType, which ends up where an untagged frame has it. */
+	int vid = rd_be16(frame + ETH_HDR_LEN) & ETH_VLAN_VID_MASK;
+	eth->ethertype = rd_be16(frame + ETH_HDR_LEN + 2);
+	memmove(frame + ETH_VLAN_TAG_LEN, frame, 2 * ETH_ADDR_LEN);
+	rte_pktmbuf_adj(m, ETH_VLAN_TAG_LEN);
+	return vid;
+}
+
 void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
 {
 	struct eth_repr eth;
 	lc->ctr.eth_rx++;
 	if (eth_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &eth) != WIRE_OK) {
 		lc->ctr.eth_runt++;
+		goto drop;
+	}
+	int vid = vlan_untag(m, &eth);
+	if (vid < 0) {
+		lc->ctr.eth_runt++;
+		goto drop;
+	}
+	if (vid != port->vlan_id) {
+		lc->ctr.eth_vlan_mismatch++;
 		goto drop;
 	}
 	if (!eth_addr_eq(&eth.dst, &port->mac) && !eth_addr_is_multicast(&eth.dst)) {
@@ -67,16 +106,40 @@ void eth_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 		ipv6_input(lc, port, m);
 		return;
 	case ETH_TYPE_ARP:
+		/* The exception path's kernel learns its neighbours from every ARP packet, as the stack does. */
+		if (port->exc.on)
+			ffs_exc_copy_to_kernel(lc, port, m, ETH_TYPE_ARP);
 		if (lc->st->n_lcores > 1 || lc->st->cluster)
 			eth_clone_to_peers(lc, m, FFS_PEER_ARP);
 		arp_input(lc, port, m, false);
 		return;
 	default:
+		if (port->exc.on) {
+			ffs_exc_to_kernel(lc, port, m, eth.ethertype);
+			return;
+		}
 		lc->ctr.eth_unknown_type++;
 		goto drop;
 	}
 drop:
 	rte_pktmbuf_free(m);
+}
+
+struct rte_mbuf *eth_vlan_tag(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
+{
+	m->vlan_tci = port->vlan_id; /* priority 0, DEI 0 */
+	if (port->vlan_tx_offload) {
+		m->ol_flags |= RTE_MBUF_F_TX_VLAN;
+		return m;
+	}
+	/* Moves the MACs down into the headroom and writes the tag; l2_len grows by the tag for the
+	 * checksum offloads. Refuses a shared or indirect mbuf or one without headroom: none reach here. */
+	if (rte_vlan_insert(&m) != 0) {
+		lc->ctr.eth_tx_dropped++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 /** Prepends the Ethernet header (destination dst_mac, or left for resolution to fill). */

@@ -110,6 +110,24 @@ static enum wire_result icmp_parse_mbuf(const struct rte_mbuf *m, const struct w
 	return WIRE_OK;
 }
 
+static bool is_icmp_error_type(uint8_t type);
+
+/**
+ * The exception path (phy/exception.h): an ICMP error about a packet that was not UDP — the kernel's
+ * TCP, say (a Fragmentation Needed for its path MTU) — is the kernel's. True when m (data at the ICMP
+ * header) was taken.
+ */
+static bool error_to_kernel(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct icmp_repr *icmp)
+{
+	const struct ffs_port *port = lc->st->exc_any ? route_port_of(lc->st, ip->dst) : NULL;
+	if (!port || !port->exc.on || !is_icmp_error_type(icmp->type) || icmp->data_len < IPV4_HDR_LEN ||
+	    (icmp->data[0] >> 4) != 4 || icmp->data[9] == IPV4_PROTO_UDP)
+		return false;
+	rte_pktmbuf_prepend(m, ip->hdr_len);
+	ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV4);
+	return true;
+}
+
 void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps)
 {
 	struct icmp_repr icmp;
@@ -122,6 +140,8 @@ void icmp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr
 			lc->ctr.icmp_tooshort++;
 		goto drop;
 	}
+	if (error_to_kernel(lc, m, ip, &icmp))
+		return;
 	switch (icmp.type) {
 	case ICMP_ECHO_REQUEST:
 		/* FreeBSD's net.inet.icmp.bmcastecho=0: broadcast pings are a smurf amplifier. */

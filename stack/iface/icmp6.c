@@ -99,6 +99,14 @@ void icmp6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_m
 			lc->ctr.icmp6_tooshort++;
 		goto drop;
 	}
+	/* The exception path: an error about a packet that was not UDP (the kernel's TCP, say: a Packet
+	 * Too Big for its path MTU) is the kernel's. */
+	if (port && port->exc.on && icmp.type < 128 && icmp.body_len >= IPV6_HDR_LEN && (icmp.body[0] >> 4) == 6 &&
+	    icmp.body[6] != IPV6_NH_UDP && !ip6_is_multicast(&ip->dst)) {
+		rte_pktmbuf_prepend(m, ip->hdr_len);
+		ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV6);
+		return;
+	}
 	switch (icmp.type) {
 	case ICMP6_ECHO_REQUEST:
 		lc->ctr.icmp6_echo_in++;
@@ -126,6 +134,9 @@ void icmp6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_m
 		}
 		/* Back to the IPv6 header: clones (and the answers) need the addresses. */
 		rte_pktmbuf_prepend(m, ip->hdr_len);
+		/* The exception path's kernel learns its neighbours from them too. */
+		if (port->exc.on)
+			ffs_exc_copy_to_kernel(lc, port, m, ETH_TYPE_IPV6);
 		if (lc->st->n_lcores > 1 || lc->st->cluster)
 			eth_clone_to_peers(lc, m, FFS_PEER_ND);
 		nd6_input(lc, port, m, ip, &nd, false);
@@ -143,6 +154,8 @@ void icmp6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_m
 			break;
 		}
 		rte_pktmbuf_prepend(m, ip->hdr_len);
+		if (port->exc.on)
+			ffs_exc_copy_to_kernel(lc, port, m, ETH_TYPE_IPV6);
 		nd6_input(lc, port, m, ip, &nd, false);
 		ra6_input(lc, port, ip, &nd);
 		break;

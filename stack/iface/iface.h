@@ -45,6 +45,12 @@ int eth_output6(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
  * other lcore and, on a multi-process stack, to every other process's ring, tagged `kind`
  * (FFS_PEER_ARP, FFS_PEER_ND), so that every neighbour cache learns from it. `m` stays the caller's.
  */
+/**
+ * Tags a frame leaving `port` (one with a VLAN) with the port's VID: asks the device to insert the tag
+ * when it can (RTE_ETH_TX_OFFLOAD_VLAN_INSERT), else inserts it. The frame to send, or NULL when it
+ * was dropped and counted. Every transmitted frame passes here (ffs_tx_enqueue).
+ */
+struct rte_mbuf *eth_vlan_tag(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m);
 void eth_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m, uint32_t kind);
 /** ARP input (data at the ARP header). `cloned` is true for copies received from another lcore. */
 void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned);
@@ -122,6 +128,30 @@ bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst);
 
 /** True when `group` is joined on the port (by any socket). */
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group);
+
+/**
+ * Whether IP packet `m` (data at its IP header) leaves `port` in one frame: no larger than `mtu`, and
+ * one segment unless the device sends chains (port->tx_multi_seg). A short chain for a device that
+ * does not is made one segment here; a long one must leave in fragments (ip_frag_fit).
+ */
+static inline bool ip_fits_frame(const struct ffs_port *port, struct rte_mbuf *m, uint32_t mtu)
+{
+	if (rte_pktmbuf_pkt_len(m) > mtu)
+		return false;
+	return m->nb_segs == 1 || port->tx_multi_seg || rte_pktmbuf_linearize(m) == 0;
+}
+
+/**
+ * The largest IP packet a fragment for `port` may be at `mtu`: the MTU itself where the device sends
+ * chains (a jumbo fragment spans several mbufs), else no more than one of the pool's mbufs holds.
+ */
+static inline uint32_t ip_frag_fit(const struct ffs_lcore *lc, const struct ffs_port *port, uint32_t mtu)
+{
+	if (port->tx_multi_seg)
+		return mtu;
+	uint32_t room = rte_pktmbuf_data_room_size(lc->st->pool) - RTE_PKTMBUF_HEADROOM;
+	return mtu < room ? mtu : room;
+}
 
 /**
  * IPv4 fragmentation (iface/ipv4_frag.c). Sends `m` (data at its IPv4 header, total length above the

@@ -151,6 +151,28 @@ void ipv4_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struc
 	deliver(lc, port, m, &ip, &caps, broadcast);
 }
 
+/**
+ * The exception path (phy/exception.h) of a datagram no IPv4 input of the stack takes: TCP to a port
+ * exception_tcp_port lists, and protocols the stack does not speak, go to the kernel; TCP to another
+ * port is dropped and counted. False when the port has no exception path (m still the caller's).
+ */
+static bool exception_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv4_repr *ip)
+{
+	if (!port || !port->exc.on)
+		return false;
+	if (ip->proto == IPV4_PROTO_TCP) {
+		const uint8_t *tcp = rte_pktmbuf_mtod_offset(m, const uint8_t *, ip->hdr_len);
+		if (ip->payload_len < 4 || rte_pktmbuf_data_len(m) < ip->hdr_len + 4u ||
+		    !ffs_exc_tcp_wanted(port, (uint16_t)(tcp[2] << 8 | tcp[3]))) {
+			lc->ctr.exc_filtered++;
+			rte_pktmbuf_free(m);
+			return true;
+		}
+	}
+	ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV4);
+	return true;
+}
+
 /** Local delivery of a validated datagram (data at its IPv4 header): reassembly, then the protocol. */
 static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, struct ipv4_repr *ipp,
 		    struct wire_csum_caps *capsp, bool broadcast)
@@ -183,6 +205,8 @@ static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rt
 		igmp_input(lc, port, m, &ip);
 		return;
 	default:
+		if (!broadcast && exception_input(lc, port, m, &ip))
+			return;
 		lc->ctr.ip_noproto++;
 		if (!broadcast)
 			icmp_send_error(lc, m, &ip, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
@@ -290,7 +314,7 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 		}
 	}
 	ipv4_repr_emit(&ip, hdr, IPV4_HDR_LEN, &port->caps);
-	if (rte_pktmbuf_pkt_len(m) > port->mtu)
+	if (!ip_fits_frame(port, m, port->mtu))
 		return ipv4_fragment(lc, port, m, nexthop, dst_mac);
 	m->l3_len = IPV4_HDR_LEN;
 	if (port->caps.tx_ipv4_offload)

@@ -73,7 +73,8 @@ void ipv4_reasm_expired(struct ffs_lcore *lc, struct rte_mbuf *head)
 {
 	static const struct wire_csum_caps held = { true, true, false, false };
 	struct ipv4_repr ip;
-	if (ipv4_repr_parse(rte_pktmbuf_mtod(head, const uint8_t *), rte_pktmbuf_data_len(head), &held, &ip) != WIRE_OK)
+	/* The header is in the first segment; a jumbo fragment's data runs on in the chain. */
+	if (ipv4_repr_parse(rte_pktmbuf_mtod(head, const uint8_t *), rte_pktmbuf_pkt_len(head), &held, &ip) != WIRE_OK)
 		return;
 	if (!route_is_local(lc->st, ip.dst) || ipv4_is_loopback(ip.dst))
 		return;
@@ -135,8 +136,7 @@ int ipv4_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_
 		rc = -EMSGSIZE;
 		goto out;
 	}
-	uint32_t room = rte_pktmbuf_data_room_size(lc->st->pool) - RTE_PKTMBUF_HEADROOM;
-	uint32_t fit = port->mtu < room ? port->mtu : room;
+	uint32_t fit = ip_frag_fit(lc, port, port->mtu);
 	/* RFC 791 §3.2: every fragment but the last carries a multiple of 8 octets. */
 	uint32_t step = fit > IPV4_HDR_LEN ? (fit - IPV4_HDR_LEN) & ~7u : 0;
 	if (step == 0) {

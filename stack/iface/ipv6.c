@@ -71,6 +71,28 @@ static bool is_martian(const struct ffs_port *port, const struct ipv6_repr *ip)
 static void deliver(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, struct ipv6_repr *ipp,
 		    struct wire_csum_caps *capsp, bool multicast);
 
+/**
+ * The exception path (phy/exception.h) of a packet to one of the port's addresses whose upper layer the
+ * stack does not speak (the walk refused its Next Header): TCP to a port exception_tcp_port lists, and
+ * other protocols, go to the kernel; TCP to another port is dropped and counted. False when the port
+ * has no exception path or the packet is not for it (m still the caller's).
+ */
+static bool exception_input6(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, const struct ipv6_repr *ip)
+{
+	if (!port || !port->exc.on || ip6_is_multicast(&ip->dst) || !unicast_ours(lc, port, &ip->dst))
+		return false;
+	if (ip->next_header == IPV6_NH_TCP) {
+		const uint8_t *tcp = rte_pktmbuf_mtod_offset(m, const uint8_t *, ip->hdr_len);
+		if (rte_pktmbuf_data_len(m) < ip->hdr_len + 4u || !ffs_exc_tcp_wanted(port, (uint16_t)(tcp[2] << 8 | tcp[3]))) {
+			lc->ctr.exc_filtered++;
+			rte_pktmbuf_free(m);
+			return true;
+		}
+	}
+	ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV6);
+	return true;
+}
+
 void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m)
 {
 	const struct ffs_stack *st = lc->st;
@@ -85,20 +107,23 @@ void ipv6_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mb
 		lc->ctr.ip6_disabled++;
 		goto drop;
 	}
-	/* The extension header walk reads one contiguous buffer: a received chain is made contiguous (a
-	 * looped-back datagram of ours keeps its one fixed header in the first segment). */
-	if (m->nb_segs > 1 && (port || rte_pktmbuf_data_len(m) < IPV6_HDR_LEN) && rte_pktmbuf_linearize(m) != 0) {
+	/* The extension header walk reads the first segment only: a chain (a jumbo frame received in
+	 * several mbufs, a looped-back large datagram of ours) keeps its headers there; a first segment
+	 * too short for the fixed header is made contiguous or dropped. */
+	if (m->nb_segs > 1 && rte_pktmbuf_data_len(m) < IPV6_HDR_LEN && rte_pktmbuf_linearize(m) != 0) {
 		lc->ctr.ip6_badlen++;
 		goto drop;
 	}
 	if (port)
 		caps.rx_l4_verified = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	size_t avail = m->nb_segs > 1 ? rte_pktmbuf_data_len(m) : rte_pktmbuf_pkt_len(m);
-	enum wire_result r = ipv6_repr_parse(p, m->nb_segs > 1 ? rte_pktmbuf_pkt_len(m) : avail, &ip, &pp);
+	size_t avail = rte_pktmbuf_data_len(m);
+	enum wire_result r = ipv6_repr_parse_head(p, avail, rte_pktmbuf_pkt_len(m), &ip, &pp);
 	if (r == WIRE_OK && ip.hdr_len > avail)
 		r = WIRE_BAD_LENGTH;
 	if (r != WIRE_OK) {
+		if (r == WIRE_BAD_EXTHDR && pp.send && pp.code == ICMP6_PARAMPROB_NEXTHEADER && exception_input6(lc, port, m, &ip))
+			return;
 		count_parse_error(lc, r);
 		/* RFC 8200 §4: the answer is about a chain addressed to us; never to another host's. */
 		if (r == WIRE_BAD_EXTHDR && pp.send && !(pp.unless_multicast && ip6_is_multicast(&ip.dst)) &&
@@ -139,7 +164,8 @@ void ipv6_steered_input(struct ffs_lcore *lc, const struct ffs_port *port, struc
 	struct ipv6_repr ip;
 	struct wire_csum_caps caps = port->caps;
 	caps.rx_l4_verified = false;
-	if (ipv6_repr_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &ip, NULL) != WIRE_OK) {
+	if (ipv6_repr_parse_head(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), rte_pktmbuf_pkt_len(m), &ip,
+				 NULL) != WIRE_OK) {
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -326,7 +352,7 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 			ip_loopback_enqueue(lc, copy, &lc->ctr.ip6_loopback);
 	}
 	m->l3_len = IPV6_HDR_LEN;
-	if (rte_pktmbuf_pkt_len(m) > mtu) {
+	if (!ip_fits_frame(port, m, mtu)) {
 		if (o->dont_frag) {
 			lc->ctr.ip6_toolong++;
 			rte_pktmbuf_free(m);

@@ -62,7 +62,9 @@ struct rte_mbuf *ipv6_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struc
 		refuse(lc, m, ip, ip->frag_hdr_off + 2u);
 		return NULL;
 	}
-	if (len == 0 || (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)) {
+	/* A fragment may be a chain (a jumbo frame): its headers, which reassembly strips from all but
+	 * the first, are in its first segment (ipv6_input parsed them there). */
+	if (len == 0 || rte_pktmbuf_data_len(m) < hlen) {
 		lc->ctr.ip6_frag_dropped++;
 		rte_pktmbuf_free(m);
 		return NULL;
@@ -82,7 +84,8 @@ struct rte_mbuf *ipv6_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struc
 	 * and RFC 8200 §4.5 takes the first fragment's. */
 	uint8_t *h = rte_pktmbuf_mtod(first, uint8_t *);
 	struct ipv6_repr fip;
-	if (ipv6_repr_parse(h, rte_pktmbuf_data_len(first), &fip, NULL) != WIRE_OK || !fip.fragment) {
+	if (ipv6_repr_parse_head(h, rte_pktmbuf_data_len(first), rte_pktmbuf_pkt_len(first), &fip, NULL) != WIRE_OK ||
+	    !fip.fragment) {
 		lc->ctr.ip6_frag_dropped++;
 		rte_pktmbuf_free(first);
 		return NULL;
@@ -96,7 +99,7 @@ struct rte_mbuf *ipv6_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struc
 	/* The headers after the Fragment header are all in the first fragment (RFC 7112, which the
 	 * parser held it to), so the walk over the whole datagram reads only its first segment. */
 	struct ipv6_param_problem pp = { 0 };
-	enum wire_result r = ipv6_repr_parse(h, rte_pktmbuf_pkt_len(first), ip, &pp);
+	enum wire_result r = ipv6_repr_parse_head(h, rte_pktmbuf_data_len(first), rte_pktmbuf_pkt_len(first), ip, &pp);
 	if (r != WIRE_OK) {
 		if (pp.send && !(pp.unless_multicast && ip6_is_multicast(&ip->dst)))
 			icmp6_send_error(lc, first, ip, ICMP6_PARAM_PROB, pp.code, pp.pointer);
@@ -116,7 +119,8 @@ struct rte_mbuf *ipv6_reassemble(struct ffs_lcore *lc, struct rte_mbuf *m, struc
 void ipv6_reasm_expired(struct ffs_lcore *lc, struct rte_mbuf *head)
 {
 	struct ipv6_repr ip;
-	if (ipv6_repr_parse(rte_pktmbuf_mtod(head, const uint8_t *), rte_pktmbuf_data_len(head), &ip, NULL) != WIRE_OK ||
+	if (ipv6_repr_parse_head(rte_pktmbuf_mtod(head, const uint8_t *), rte_pktmbuf_data_len(head),
+				 rte_pktmbuf_pkt_len(head), &ip, NULL) != WIRE_OK ||
 	    ip6_is_multicast(&ip.dst))
 		return;
 	icmp6_send_error(lc, head, &ip, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_REASSEMBLY, 0);
@@ -194,8 +198,7 @@ int ipv6_fragment(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_
 		rc = -EINVAL;
 		goto out;
 	}
-	uint32_t room = rte_pktmbuf_data_room_size(lc->st->pool) - RTE_PKTMBUF_HEADROOM;
-	uint32_t fit = mtu < room ? mtu : room;
+	uint32_t fit = ip_frag_fit(lc, port, mtu);
 	uint32_t step = fit > IPV6_HDR_LEN + IPV6_FRAG_HDR_LEN ? (fit - IPV6_HDR_LEN - IPV6_FRAG_HDR_LEN) & ~7u : 0;
 	if (step == 0) {
 		lc->ctr.ip6_cantfrag++;

@@ -296,19 +296,23 @@ int frag_copy_out(struct ffs_lcore *lc, const struct rte_mbuf *m, unsigned off, 
 	for (uint32_t at = 0; at < payload; at += step) {
 		uint32_t n = payload - at < step ? payload - at : step;
 		struct rte_mbuf *f = rte_pktmbuf_alloc(lc->st->pool);
-		uint8_t *p = f ? (uint8_t *)rte_pktmbuf_append(f, (uint16_t)(o->hdr_len + n)) : NULL;
+		uint8_t *p = f ? (uint8_t *)rte_pktmbuf_append(f, (uint16_t)o->hdr_len) : NULL;
 		if (!p) {
 			rte_pktmbuf_free(f);
 			return -ENOBUFS;
 		}
 		o->emit(o, p, at, n, at + n < payload);
-		uint8_t *data = p + o->hdr_len;
-		const void *src = rte_pktmbuf_read(m, off + at, n, data);
-		if (src != data)
-			memcpy(data, src, n);
+		/* A fragment larger than one mbuf (a jumbo MTU) is a chain; its first segment holds the
+		 * headers and at least the UDP header. */
+		struct rte_mbuf *tail = f;
+		int rc = ffs_mbuf_append_from(lc->st->pool, f, &tail, m, off + at, n);
+		if (rc != 0) {
+			rte_pktmbuf_free(f);
+			return rc;
+		}
 		if (at == 0 && udp_cksum >= 0)
-			wr_be16(data + UDP_OFF_CHECKSUM, (uint16_t)udp_cksum);
-		int rc = o->send(o, f);
+			wr_be16(p + o->hdr_len + UDP_OFF_CHECKSUM, (uint16_t)udp_cksum);
+		rc = o->send(o, f);
 		if (rc != 0)
 			return rc;
 	}

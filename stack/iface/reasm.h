@@ -62,8 +62,9 @@ int32_t frag_finish_udp_cksum(const struct rte_mbuf *m, unsigned off, uint32_t p
 
 /**
  * Sends the `payload` bytes at offset `off` of m as fragments carrying at most `step` bytes each
- * (a multiple of 8 but for the last), each in a fresh single-segment mbuf after `hdr_len` bytes that
- * `emit` writes (given the fragment's offset, length and whether more follow), the UDP checksum
+ * (a multiple of 8 but for the last), each in a fresh mbuf (a chain when it exceeds one: a jumbo MTU)
+ * after `hdr_len` bytes that `emit` writes in the first segment (given the fragment's offset, length
+ * and whether more follow), the UDP checksum
  * `udp_cksum` (≥ 0) written into the first; `send` takes each fragment. 0 or the first error
  * (-ENOBUFS, or send's). Frees nothing of m.
  */

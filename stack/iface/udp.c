@@ -195,14 +195,12 @@ void udp_steered_input(struct ffs_lcore *lc, struct rte_mbuf *m)
 /**
  * Hands a unicast datagram to its socket `so`: on so's home lcore when `steer` (a reassembled one,
  * put together on the lcore of its address pair) and the ring there takes it, else here. False when
- * there is no socket (counted in udp.noport; m is still the caller's).
+ * there is no socket (m is still the caller's: udp_unbound's).
  */
 static __rte_always_inline bool deliver_unicast(struct ffs_lcore *lc, struct ffs_sock *so, struct rte_mbuf *m, bool steer)
 {
-	if (!so) {
-		lc->ctr.udp_noport++;
+	if (!so)
 		return false;
-	}
 	if (!(steer && so->tx_lcore != lc->index && steer_home(lc, so->tx_lcore, m)))
 		deliver(lc, so, m);
 	return true;
@@ -288,6 +286,36 @@ static __rte_always_inline bool udp_take(struct ffs_lcore *lc, struct rte_mbuf *
 	return true;
 }
 
+/**
+ * A unicast datagram to a port no socket holds (data at its payload, `hdrs` bytes of UDP and IP
+ * headers before it): to the kernel when the exception path takes unbound ports (exception_udp_unbound),
+ * else counted in udp.noport and answered with port unreachable by `unreachable`. Frees m either way.
+ */
+static void udp_unbound(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, uint16_t hdrs, uint16_t ethertype,
+			void (*unreachable)(struct ffs_lcore *, struct rte_mbuf *, const void *), const void *ip)
+{
+	/* Quote the original datagram (or hand it on whole): restore the UDP and IP headers. */
+	rte_pktmbuf_prepend(m, hdrs);
+	if (port && port->exc.on && port->exc.udp_unbound) {
+		ffs_exc_to_kernel(lc, port, m, ethertype);
+		return;
+	}
+	lc->ctr.udp_noport++;
+	unreachable(lc, m, ip);
+	rte_pktmbuf_free(m);
+}
+
+static void unreachable4(struct ffs_lcore *lc, struct rte_mbuf *m, const void *ip)
+{
+	icmp_send_error(lc, m, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
+}
+
+static void unreachable6(struct ffs_lcore *lc, struct rte_mbuf *m, const void *ip)
+{
+	/* RFC 4443 §3.1: port unreachable, quoting the datagram from its IPv6 header. */
+	icmp6_send_error(lc, m, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_PORT, 0);
+}
+
 void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr *ip, const struct wire_csum_caps *caps,
 	       bool broadcast, bool reassembled)
 {
@@ -300,16 +328,20 @@ void udp_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_repr 
 
 	bool multicast = ipv4_is_multicast(ip->dst);
 	if (!broadcast && !multicast) {
+		/* The exception path's ports (exception_udp_port) are the kernel's. */
+		const struct ffs_port *port = lc->st->exc_any ? route_port_of(lc->st, ip->dst) : NULL;
+		if (port && ffs_exc_udp_wanted(port, u.dst_port)) {
+			rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
+			ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV4);
+			return;
+		}
 		/* A reassembled datagram was put together on the lcore of its IP pair (iface/ipv4.c); its
 		 * flow belongs to the lcore of its 4-tuple, and it goes to its socket's home lcore. */
 		bool steer = reassembled && lc->st->n_lcores > 1;
 		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
 		if (deliver_unicast(lc, demux_unicast(lc->demux, ip->src, u.src_port, ip->dst, u.dst_port, flow), m, steer))
 			return;
-		/* Quote the original datagram: restore the UDP and IP headers in front of the payload. */
-		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
-		icmp_send_error(lc, m, ip, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
-		rte_pktmbuf_free(m);
+		udp_unbound(lc, port, m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len), ETH_TYPE_IPV4, unreachable4, ip);
 		return;
 	}
 	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];
@@ -331,16 +363,20 @@ void udp6_input(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_repr
 				   .sport = u.src_port, .dport = u.dst_port, .ttl = ip->hop_limit, .tos = ip->tclass,
 				   .flags = FFS_META_V6 };
 	if (!multicast) {
+		/* As udp_input's: the exception path's ports (exception_udp_port) are the kernel's. */
+		const struct ffs_port *port = lc->st->exc_any ? ffs_exc_port6(lc->st, &ip->dst) : NULL;
+		if (port && ffs_exc_udp_wanted(port, u.dst_port)) {
+			rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
+			ffs_exc_to_kernel(lc, port, m, ETH_TYPE_IPV6);
+			return;
+		}
 		/* As udp_input's: a reassembled datagram was put together on the lcore of its address pair
 		 * (iface/ipv6_frag.c) and goes to its socket's home lcore. */
 		bool steer = reassembled && lc->st->n_lcores > 1;
 		unsigned flow = steer ? flow_lcore_of(lc->st, m, meta) : lc->index;
 		if (deliver_unicast(lc, demux_unicast6(lc->demux, ip->src.b, u.src_port, ip->dst.b, u.dst_port, flow), m, steer))
 			return;
-		/* RFC 4443 §3.1: port unreachable, quoting the datagram from its IPv6 header. */
-		rte_pktmbuf_prepend(m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len));
-		icmp6_send_error(lc, m, ip, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_PORT, 0);
-		rte_pktmbuf_free(m);
+		udp_unbound(lc, port, m, (uint16_t)(UDP_HDR_LEN + ip->hdr_len), ETH_TYPE_IPV6, unreachable6, ip);
 		return;
 	}
 	struct ffs_sock *targets[MAX_GROUP_RECEIVERS];

@@ -22,6 +22,7 @@
 	X(eth_runt, "eth.runt", drop, "frames shorter than an Ethernet header")                     \
 	X(eth_not_ours, "eth.not_ours", drop, "frames for another MAC address")                     \
 	X(eth_unknown_type, "eth.unknown_type", drop, "frames of an EtherType we do not handle")    \
+	X(eth_vlan_mismatch, "eth.vlan_mismatch", drop, "frames not of the port's 802.1Q VLAN: another VID, untagged on a port with vlan_id, tagged (VID 1..4094) on one without") \
 	X(eth_tx_dropped, "eth.tx_dropped", drop, "frames the device would not take (TX queue full)") \
 	X(eth_rx_restarts, "eth.rx_restarts", count, "receive queues restarted after their device ran out of mbufs (rx_nombuf)") \
 	X(eth_dispatched, "eth.dispatched", count, "frames handed by the software RSS dispatcher to the lcore their flow hashes to (ports with fewer RX queues than lcores)") \
@@ -35,6 +36,13 @@
 	X(capture_copied, "capture.copied", count, "frames copied to a running capture (ffnet capture)") \
 	X(capture_filtered, "capture.filtered", count, "frames a running capture's filter passed over") \
 	X(capture_dropped, "capture.dropped", count, "frames a running capture missed: its queue or its buffers were full") \
+	X(exc_to_kernel, "exception.to_kernel", count, "frames handed to the kernel's exception interface (traffic the stack does not consume, and copies of ARP and Neighbor Discovery)") \
+	X(exc_copies, "exception.copies", count, "ARP and Neighbor Discovery frames the stack consumed and also copied to the kernel (part of exception.to_kernel)") \
+	X(exc_dropped_full, "exception.dropped_full", drop, "frames for the kernel dropped: the queue toward it (exception_queue) was full") \
+	X(exc_filtered, "exception.filtered", drop, "TCP segments to a port exception_tcp_port does not list, dropped") \
+	X(exc_tx_dropped, "exception.tx_dropped", drop, "frames for the kernel dropped on the way: its interface would not take them (TX full), or no mbuf to copy or frame them") \
+	X(exc_from_kernel, "exception.from_kernel", count, "frames the kernel sent on its exception interface, transmitted out the port") \
+	X(exc_kernel_dup, "exception.kernel_dup", drop, "ARP replies and neighbour advertisements of the kernel for the port's own addresses, dropped (the stack answers those)") \
 	X(arp_rx, "arp.rx", count, "ARP packets received")                                           \
 	X(arp_badlen, "arp.badlen", drop, "ARP packets truncated or with wrong address lengths")    \
 	X(arp_unsupported, "arp.unsupported", drop, "ARP packets for another hardware or protocol type") \

@@ -26,6 +26,7 @@
 #include "stack/iface/route6.h"
 #include "stack/phy/capture.h"
 #include "stack/phy/cluster.h"
+#include "stack/phy/exception.h"
 #include "stack/phy/fault.h"
 #include "stack/sock/demux.h"
 #include "stack/sock/sock.h"
@@ -64,9 +65,17 @@ struct ffs_port {
 	_Atomic uint32_t addr, netmask, broadcast;
 	uint32_t gateway; /**< the configured gateway (the default route's, at start) */
 	_Atomic uint16_t mtu;
+	/** IEEE 802.1Q VID every frame of the port carries ([portN] vlan_id), 0 = untagged; whether the
+	 *  device strips and filters received tags (vlan_rx_offload) and inserts sent ones (vlan_tx_offload) —
+	 *  else iface/ethernet.c does it in software. */
+	uint16_t vlan_id;
+	bool vlan_rx_offload, vlan_tx_offload;
 	atomic_bool up;   /**< administratively up: a down port's frames are dropped and counted */
 	struct wire_csum_caps caps;
 	bool rx_ipv4_cksum, rx_l4_cksum; /**< the device flags receive checksums per packet */
+	/** The device takes multi-segment (chained) mbufs to send: an IP packet up to the MTU leaves whole
+	 *  as a chain. Without it a chain leaves in fragments of one mbuf each (iface/ipv4_frag.c). */
+	bool tx_multi_seg;
 	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
 	/** Per RX queue, the fd an idle lcore waits on (with rx_intr): ethdev's interrupt fd, armed around
 	 *  the sleep (rx_intr_armed), or the queue's own socket, readable while frames wait (AF_PACKET, AF_XDP). */
@@ -87,6 +96,8 @@ struct ffs_port {
 	/** Lcore 0's view of the device's rx_nombuf, and whether it grew since reception last restarted. */
 	uint64_t rx_nombuf_seen;
 	bool rx_starved;
+	/** The exception path toward the kernel (phy/exception.h); exc.on false: none. */
+	struct ffs_exception exc;
 	char name[64];
 	char driver[32];
 };
@@ -278,6 +289,9 @@ struct ffs_stack {
 	struct ffs_capture_tap tap;
 	/** The control server tools talk to (ctl/ctl.h); NULL when it could not start. */
 	struct ffs_ctl_server *ctl;
+	/** Some port has an exception path toward the kernel (phy/exception.h): the per-packet checks
+	 *  that look a port up by address run only then. */
+	bool exc_any;
 	/** Duplicate Address Detection under way or done (iface/nd6.c), under its own lock. */
 	struct nd6_dad_table *dad;
 };

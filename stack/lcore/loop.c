@@ -74,6 +74,10 @@ static void tx_flush(struct ffs_lcore *lc, uint16_t port_index)
 
 void ffs_tx_enqueue(struct ffs_lcore *lc, uint16_t port_index, struct rte_mbuf *m)
 {
+	/* The one place every frame passes on its way out: a VLAN port's frames get their tag here. */
+	const struct ffs_port *port = &lc->st->ports[port_index];
+	if (port->vlan_id && !(m = eth_vlan_tag(lc, port, m)))
+		return;
 	struct ffs_txbuf *b = &lc->tx[port_index];
 	if (b->n == 0)
 		b->first_tsc = lc->now;
@@ -396,6 +400,8 @@ static unsigned turn(struct ffs_lcore *lc)
 		work += drain_loopback(lc);
 	if (lc->index == 0 && lc->now >= lc->next_link_check)
 		watch_links(lc);
+	if (lc->index == 0 && !st->secondary)
+		work += ffs_exc_turn(lc);
 
 	work += udp_tx_drain(lc);
 

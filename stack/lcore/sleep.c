@@ -45,6 +45,12 @@ int ffs_lcore_sleep_init(struct ffs_lcore *lc)
 		if (fd < 0 || epoll_ctl(lc->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
 			goto fail;
 	}
+	/* Lcore 0 reads the exception interfaces (phy/exception.h): what the kernel sends wakes it too. */
+	for (unsigned p = 0; p < st->n_ports && lc->index == 0; p++) {
+		int fd = st->ports[p].exc.on ? st->ports[p].exc.rx_intr_fd : -1;
+		if (fd >= 0 && epoll_ctl(lc->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+			goto fail;
+	}
 	return 0;
 fail:
 	ffs_lcore_sleep_fini(lc);
@@ -60,15 +66,38 @@ void ffs_lcore_sleep_fini(struct ffs_lcore *lc)
 	lc->epoll_fd = lc->wake_fd = -1;
 }
 
+/** Lcore 0: the exception interfaces' receive interrupts on or off (phy/exception.h). */
+static void exception_intr(struct ffs_lcore *lc, bool on)
+{
+	const struct ffs_stack *st = lc->st;
+	for (unsigned p = 0; p < st->n_ports && lc->index == 0 && st->exc_any && lc->epoll_fd >= 0; p++) {
+		const struct ffs_exception *x = &st->ports[p].exc;
+		if (x->on && x->rx_intr_fd >= 0)
+			(on ? rte_eth_dev_rx_intr_enable : rte_eth_dev_rx_intr_disable)(x->dev_port_id, 0);
+	}
+}
+
+/** Lcore 0: frames other lcores queued for the kernel (their enqueue wakes lcore 0, as a datagram does). */
+static bool exception_queued(const struct ffs_lcore *lc)
+{
+	const struct ffs_stack *st = lc->st;
+	for (unsigned p = 0; p < st->n_ports && lc->index == 0 && st->exc_any; p++)
+		if (st->ports[p].exc.on && ffs_ring_nonempty(st->ports[p].exc.to_kernel))
+			return true;
+	return false;
+}
+
 bool ffs_lcore_sleep_begin(struct ffs_lcore *lc)
 {
 	const struct ffs_stack *st = lc->st;
 	for (unsigned p = 0; p < st->n_ports; p++)
 		if (lc->index < st->ports[p].nb_rxq && lc->epoll_fd >= 0 && st->ports[p].rx_intr_armed)
 			rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
+	exception_intr(lc, true);
 	atomic_store(&lc->sleeping, true);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (ffs_ring_nonempty(lc->ctrl) || ffs_ring_nonempty(lc->peer_in) || ffs_ring_nonempty(lc->tx_in) || lc->lo_len) {
+	if (ffs_ring_nonempty(lc->ctrl) || ffs_ring_nonempty(lc->peer_in) || ffs_ring_nonempty(lc->tx_in) || lc->lo_len ||
+	    exception_queued(lc)) {
 		ffs_lcore_sleep_end(lc);
 		return false;
 	}
@@ -82,6 +111,7 @@ void ffs_lcore_sleep_end(struct ffs_lcore *lc)
 	for (unsigned p = 0; p < st->n_ports; p++)
 		if (lc->index < st->ports[p].nb_rxq && lc->epoll_fd >= 0 && st->ports[p].rx_intr_armed)
 			rte_eth_dev_rx_intr_disable(st->ports[p].port_id, (uint16_t)lc->index);
+	exception_intr(lc, false);
 	uint64_t v;
 	ssize_t rc = read(lc->wake_fd, &v, sizeof(v));
 	(void)rc;

@@ -44,12 +44,17 @@ void ffs_fault_reload(struct ffs_lcore *lc)
 	f->rng = mix64((seed << 32) ^ lc->index ^ 0x6a09e667f3bcc909ULL);
 }
 
+/** An IPv4 frame, an 802.1Q-tagged one included (ethernet input judges its VLAN afterwards). */
 static bool is_ipv4(const struct rte_mbuf *m)
 {
-	if (rte_pktmbuf_data_len(m) < 14)
-		return false;
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	return p[12] == 0x08 && p[13] == 0x00;
+	const uint16_t len = rte_pktmbuf_data_len(m);
+	if (len < ETH_HDR_LEN)
+		return false;
+	uint16_t type = rd_be16(p + 12);
+	if (type == ETH_TYPE_VLAN && len >= ETH_VLAN_HDR_LEN)
+		type = rd_be16(p + 16);
+	return type == ETH_TYPE_IPV4;
 }
 
 uint16_t ffs_fault_rx(struct ffs_lcore *lc, uint16_t port_index, struct rte_mbuf **pkts, uint16_t n)

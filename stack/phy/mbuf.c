@@ -1,4 +1,7 @@
-/* The stack's mbuf dynamic fields and the pool's budget for queued datagrams (see mbuf.h). */
+/* The stack's mbuf dynamic fields, chain building, and the pool's budget for queued datagrams (see mbuf.h). */
+#include <errno.h>
+#include <string.h>
+
 #include "stack/lcore/lcore.h"
 #include "stack/phy/mbuf.h"
 
@@ -30,6 +33,52 @@ int ffs_mbuf_dynfields_register(void)
 		return -1;
 	ffs_mbuf_link_offset = ffs_mbuf_meta_offset = off;
 	return 0;
+}
+
+int ffs_mbuf_append_bytes(struct rte_mempool *pool, struct rte_mbuf *head, struct rte_mbuf **tail, const void *src,
+			  size_t len)
+{
+	struct rte_mbuf *seg = *tail;
+	const uint8_t *from = src;
+	while (len) {
+		size_t room = rte_pktmbuf_tailroom(seg);
+		if (room == 0) {
+			struct rte_mbuf *next = rte_pktmbuf_alloc(pool);
+			if (!next)
+				return -ENOBUFS;
+			seg->next = next;
+			head->nb_segs++;
+			*tail = seg = next;
+			continue;
+		}
+		size_t n = len < room ? len : room;
+		memcpy(rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len), from, n);
+		seg->data_len = (uint16_t)(seg->data_len + n);
+		head->pkt_len += (uint32_t)n;
+		from += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int ffs_mbuf_append_from(struct rte_mempool *pool, struct rte_mbuf *head, struct rte_mbuf **tail,
+			 const struct rte_mbuf *src, uint32_t off, uint32_t len)
+{
+	if ((uint64_t)off + len > rte_pktmbuf_pkt_len(src))
+		return -EINVAL;
+	const struct rte_mbuf *seg = src;
+	while (seg && off >= seg->data_len) {
+		off -= seg->data_len;
+		seg = seg->next;
+	}
+	for (; seg && len; seg = seg->next, off = 0) {
+		uint32_t n = seg->data_len - off < len ? seg->data_len - off : len;
+		int rc = ffs_mbuf_append_bytes(pool, head, tail, rte_pktmbuf_mtod_offset(seg, const uint8_t *, off), n);
+		if (rc != 0)
+			return rc;
+		len -= n;
+	}
+	return len ? -EINVAL : 0;
 }
 
 #if defined(__SANITIZE_THREAD__)

@@ -53,6 +53,19 @@ unsigned ffs_pool_rx_limit(const struct ffs_stack *st);
  */
 bool ffs_pool_admits(struct ffs_lcore *lc, int queued);
 
+/**
+ * Appends `len` bytes of `src` to chain `head`, whose last segment is `*tail`, filling each segment's
+ * tailroom and chaining fresh mbufs from `pool` as they fill (*tail follows). 0, or -ENOBUFS when the
+ * pool runs dry (head keeps what was appended; the caller frees it).
+ */
+int ffs_mbuf_append_bytes(struct rte_mempool *pool, struct rte_mbuf *head, struct rte_mbuf **tail, const void *src,
+			  size_t len);
+
+/** As ffs_mbuf_append_bytes, the `len` bytes at offset `off` of packet `src` (any number of segments).
+ *  -EINVAL when src holds fewer. */
+int ffs_mbuf_append_from(struct rte_mempool *pool, struct rte_mbuf *head, struct rte_mbuf **tail,
+			 const struct rte_mbuf *src, uint32_t off, uint32_t len);
+
 /** The link to the next mbuf in a stack-private queue. */
 static inline struct rte_mbuf **ffs_mbuf_link(struct rte_mbuf *m)
 {

@@ -135,6 +135,106 @@ static int port_identity(struct ffs_port *p, const struct ffs_port_conf *pc, con
 	p->broadcast = pc->broadcast;
 	p->gateway = pc->gateway;
 	p->mtu = pc->mtu;
+	p->vlan_id = pc->vlan_id;
+	return 0;
+}
+
+/*
+ * Jumbo frames. A frame larger than one mbuf's data room arrives in a chain of mbufs (RX scatter) and
+ * leaves as one (TX multi-segment); the headers always sit in the first segment. Before configuring,
+ * the MTU is checked against what the device takes (max_mtu, max_rx_pktlen) and, when frames will not
+ * fit in one mbuf, against its scatter and multi-segment offloads.
+ */
+
+/** Bytes of frame one of the pool's mbufs holds (its data room past the headroom). */
+static uint32_t pool_seg_room(struct rte_mempool *pool)
+{
+	return (uint32_t)rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+}
+
+/** Bytes of frame an MTU-sized IP packet takes: the Ethernet header and, on a VLAN port, its tag. */
+static uint32_t mtu_frame_len(uint16_t mtu, uint16_t vlan_id)
+{
+	return (uint32_t)mtu + RTE_ETHER_HDR_LEN + (vlan_id ? (uint32_t)sizeof(struct rte_vlan_hdr) : 0u);
+}
+
+/** Whether an MTU-sized frame spans more than one of the pool's mbufs. */
+static bool mtu_needs_chains(uint16_t mtu, uint16_t vlan_id, uint32_t seg_room)
+{
+	return mtu_frame_len(mtu, vlan_id) > seg_room;
+}
+
+/* A frame is the MTU plus the device's overhead: max_rx_pktlen - max_mtu when it gives both, else
+ * header and CRC (ethdev's eth_dev_get_overhead_len). */
+uint32_t ffs_port_device_max_mtu(const struct rte_eth_dev_info *info)
+{
+	uint32_t ovh = info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu
+			       ? info->max_rx_pktlen - info->max_mtu
+			       : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint32_t by_len = info->max_rx_pktlen > ovh ? info->max_rx_pktlen - ovh : 0;
+	return RTE_MIN((uint32_t)info->max_mtu, by_len);
+}
+
+/**
+ * Drivers that receive a frame larger than one mbuf into a chain and send chains, without advertising
+ * RX scatter or TX multi-segment sends: DPDK 22.11's net_pcap copies a large captured frame into a
+ * chain (eth_pcap_rx_jumbo) and reads a chain out whole to send it.
+ */
+static bool driver_chains_unadvertised(const char *driver)
+{
+	return strcmp(driver, "net_pcap") == 0;
+}
+
+/**
+ * Checks that the device takes `mtu` and, when an MTU-sized frame needs a chain of mbufs, adds the RX
+ * scatter and TX multi-segment offloads to `conf` (sets *tx_chains when chains may be sent). 0, or -1 with `err` naming the port, the device, the
+ * MTU asked and what the device takes.
+ */
+static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc, const struct rte_eth_dev_info *info,
+			uint32_t seg_room, struct rte_eth_conf *conf, bool *tx_chains, char *err, size_t errlen)
+{
+	*tx_chains = driver_chains_unadvertised(info->driver_name);
+	uint32_t max_mtu = ffs_port_device_max_mtu(info);
+	if (pc->mtu > max_mtu) {
+		snprintf(err, errlen,
+			 "port %u (%s): mtu %u is more than the device (%s) takes: frames of at most %u bytes, mtu %u at most",
+			 pc->port_id, p->name, pc->mtu, info->driver_name, info->max_rx_pktlen, max_mtu);
+		return -1;
+	}
+	if (!mtu_needs_chains(pc->mtu, pc->vlan_id, seg_room))
+		return 0;
+	if (driver_chains_unadvertised(info->driver_name))
+		return 0;
+	if (!(info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+		snprintf(err, errlen,
+			 "port %u (%s): mtu %u needs %u-byte frames received into chains of %u-byte mbufs, and the device (%s) "
+			 "offers no RX scatter: mtu %u at most",
+			 pc->port_id, p->name, pc->mtu, mtu_frame_len(pc->mtu, pc->vlan_id), seg_room, info->driver_name,
+			 seg_room - (mtu_frame_len(pc->mtu, pc->vlan_id) - pc->mtu));
+		return -1;
+	}
+	conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	/* Without multi-segment sends an IP packet bigger than one mbuf leaves in fragments that fit one. */
+	conf->txmode.offloads |= info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	*tx_chains = conf->txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	return 0;
+}
+
+static uint32_t af_xdp_max_mtu(struct rte_mempool *pool, uint16_t vlan_id);
+
+int ffs_port_mtu_check(uint16_t port_id, uint16_t vlan_id, struct rte_mempool *pool, uint16_t mtu)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	if (rte_eth_dev_info_get(port_id, &info) != 0 || rte_eth_dev_conf_get(port_id, &conf) != 0)
+		return -ERANGE;
+	if (mtu > ffs_port_device_max_mtu(&info))
+		return -ERANGE;
+	if (strcmp(info.driver_name, "net_af_xdp") == 0 && mtu > af_xdp_max_mtu(pool, vlan_id))
+		return -ERANGE;
+	if (mtu_needs_chains(mtu, vlan_id, pool_seg_room(pool)) && !(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER) &&
+	    !driver_chains_unadvertised(info.driver_name))
+		return -ERANGE;
 	return 0;
 }
 
@@ -167,30 +267,25 @@ static int reta_spread(uint16_t port_id, uint16_t reta_size, uint16_t nb_rxq)
  * a ring's worth stays out of the pool, as on a NIC that frees sent mbufs late. */
 #define AF_XDP_TX_HELD 2048
 
-/**
- * Refuses an MTU the device cannot receive, with the limit in words (rte_eth_dev_configure would only say
- * EINVAL, and AF_XDP would start and then lose every frame above its limit). ethdev's own rule: the MTU
- * at most max_mtu, and the MTU plus the device's overhead at most max_rx_pktlen. 0, or -1 with `err`.
- */
-static int mtu_check(const struct ffs_port *p, const struct ffs_port_conf *pc, const struct rte_eth_dev_info *info,
-		     struct rte_mempool *pool, char *err, size_t errlen)
+/** The largest MTU an AF_XDP port receives: a frame is one of the pool's mbufs less XDP's headroom. */
+static uint32_t af_xdp_max_mtu(struct rte_mempool *pool, uint16_t vlan_id)
 {
-	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
-	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
-		overhead = info->max_rx_pktlen - info->max_mtu;
-	uint32_t max_mtu = RTE_MIN((uint32_t)info->max_mtu, info->max_rx_pktlen - overhead);
-	const char *limit = "its largest frame";
-	if (strcmp(info->driver_name, "net_af_xdp") == 0 && pool) {
-		uint32_t frame = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM - AF_XDP_KERNEL_HEADROOM;
-		if (frame - RTE_ETHER_HDR_LEN < max_mtu) {
-			max_mtu = frame - RTE_ETHER_HDR_LEN;
-			limit = "an AF_XDP frame, one mbuf of the packet pool less the kernel's XDP headroom";
-		}
-	}
-	if (pc->mtu <= max_mtu)
+	return pool_seg_room(pool) - AF_XDP_KERNEL_HEADROOM - mtu_frame_len(0, vlan_id);
+}
+
+/**
+ * Refuses an MTU an AF_XDP port cannot receive, with its limit: the driver would start and then lose
+ * every larger frame (imissed). The device's own limits are port_fit_mtu's. 0, or -1 with `err`.
+ */
+static int af_xdp_mtu_check(const struct ffs_port *p, const struct ffs_port_conf *pc, const char *driver,
+			    struct rte_mempool *pool, char *err, size_t errlen)
+{
+	if (strcmp(driver, "net_af_xdp") != 0 || !pool || pc->mtu <= af_xdp_max_mtu(pool, pc->vlan_id))
 		return 0;
-	snprintf(err, errlen, "port %u (%s): mtu %u is more than %s takes: at most %u (%s)", pc->port_id, p->name, pc->mtu,
-		 info->driver_name, max_mtu, limit);
+	snprintf(err, errlen,
+		 "port %u (%s): mtu %u is more than net_af_xdp takes: at most %u (an AF_XDP frame, one mbuf of the packet "
+		 "pool less the kernel's XDP headroom)",
+		 pc->port_id, p->name, pc->mtu, af_xdp_max_mtu(pool, pc->vlan_id));
 	return -1;
 }
 
@@ -263,7 +358,7 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	for (uint16_t q = 0; q < nb_txq; q++)
 		rte_spinlock_init(&p->tx_lock[q]);
 
-	if (mtu_check(p, pc, &info, pool, err, errlen) != 0 || af_xdp_pool_check(p, pc, info.driver_name, nb_rxq, pool, err, errlen) != 0)
+	if (af_xdp_mtu_check(p, pc, info.driver_name, pool, err, errlen) != 0 || af_xdp_pool_check(p, pc, info.driver_name, nb_rxq, pool, err, errlen) != 0)
 		return -1;
 	const int pool_held_before = pool ? ffs_pool_in_use(pool) : 0;
 
@@ -272,8 +367,17 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	conf.rxmode.mtu = pc->mtu;
 	uint64_t rx_want = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	uint64_t tx_want = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	/* 802.1Q on a port with a VLAN: the device strips the tag (the VID left in the mbuf), drops other
+	 * VIDs, and inserts the tag on send, each where it can; iface/ethernet.c does the rest. */
+	if (pc->vlan_id) {
+		rx_want |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP | RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
+		tx_want |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+	}
 	conf.rxmode.offloads = info.rx_offload_capa & rx_want;
 	conf.txmode.offloads = info.tx_offload_capa & tx_want;
+	bool tx_chains;
+	if (port_fit_mtu(p, pc, &info, pool_seg_room(pool), &conf, &tx_chains, err, errlen) != 0)
+		return -1;
 	/* RSS with the stack's own Toeplitz key (phy/rss.h), so that the lcore a flow lands on is one the
 	 * stack can compute: for a reply's port chosen by connect, for the software dispatcher. */
 	if (nb_rxq > 1 && info.flow_type_rss_offloads) {
@@ -290,6 +394,9 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	p->rx_l4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	p->tx_multi_seg = tx_chains;
+	p->vlan_rx_offload = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	p->vlan_tx_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 
 	/* RX interrupts let an idle lcore sleep until traffic arrives; not every PMD has them. */
 	conf.intr_conf.rxq = 1;
@@ -345,6 +452,11 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	}
 	if (rc != 0 && rc != -ENOTSUP)
 		FAIL("rte_eth_dev_set_mtu", rc);
+	if (conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) {
+		rc = rte_eth_dev_vlan_filter(pc->port_id, pc->vlan_id, 1);
+		if (rc != 0)
+			FAIL("rte_eth_dev_vlan_filter", rc);
+	}
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
@@ -422,6 +534,15 @@ int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t
 	p->rx_l4_cksum = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	p->caps.tx_ipv4_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	p->caps.tx_udp_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	p->tx_multi_seg = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) || driver_chains_unadvertised(info.driver_name);
+	/* The primary set the device up for its own MTU: frames larger than that are not received whole. */
+	if (pc->mtu > conf.rxmode.mtu) {
+		snprintf(err, errlen, "port %u (%s): mtu %u is more than the primary process configured the device (%s) for (mtu %u)",
+			 pc->port_id, p->name, pc->mtu, info.driver_name, conf.rxmode.mtu);
+		return -1;
+	}
+	p->vlan_rx_offload = conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+	p->vlan_tx_offload = conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
 	p->nb_rxd = RX_DESC;
 	p->nb_txd = TX_DESC;
 	p->nb_rxq = info.nb_rx_queues;

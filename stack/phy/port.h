@@ -1,14 +1,16 @@
 /*
  * DPDK port setup: configure one RX/TX queue pair per lcore (fewer when the device has fewer: the
  * software dispatcher and shared TX queues make up for them), RSS with the stack's key and RETA
- * (phy/rss.h), negotiate checksum offloads from what
- * the device offers, set the MTU, start, and stop/close/detach at shutdown. Errors name the port,
+ * (phy/rss.h), negotiate checksum and 802.1Q (VLAN strip, filter, insert) offloads from what
+ * the device offers, set the MTU (with RX scatter and TX multi-segment sends when a frame exceeds one
+ * mbuf: jumbo frames), start, and stop/close/detach at shutdown. Errors name the port,
  * the DPDK call and its error.
  */
 #ifndef FFNET_PHY_PORT_H
 #define FFNET_PHY_PORT_H
 
 #include <stddef.h>
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include "stack/lcore/lcore.h"
@@ -21,6 +23,17 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
  * started (nothing is configured). 0, or -1 with err set.
  */
 int ffs_port_attach(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t queue, char *err, size_t errlen);
+/**
+ * The largest MTU the device takes, by ethdev's rule (rte_eth_dev_set_mtu): within max_mtu, and the MTU
+ * plus the device's frame overhead within max_rx_pktlen.
+ */
+uint32_t ffs_port_device_max_mtu(const struct rte_eth_dev_info *info);
+/**
+ * Whether running port `port_id` (802.1Q VID `vlan_id`, 0 = untagged) takes `mtu`: within what the device
+ * takes, and configured at start to receive into chains (RX scatter) when an MTU-sized frame exceeds one of
+ * `pool`'s mbufs. 0 or -ERANGE.
+ */
+int ffs_port_mtu_check(uint16_t port_id, uint16_t vlan_id, struct rte_mempool *pool, uint16_t mtu);
 /**
  * Restarts reception on a port whose device stopped receiving when the packet pool ran dry and does
  * not retry by itself once mbufs return (net_tap). true if a restart was issued.

@@ -35,16 +35,26 @@ static bool frame_hash6(const uint8_t *ip, size_t len, uint32_t *hash)
 
 bool ffs_rss_frame_hash(const uint8_t *frame, size_t len, uint32_t *hash)
 {
-	if (len < ETH_HDR_LEN + IPV4_HDR_LEN || rd_be16(frame + 12) != ETH_TYPE_IPV4)
-		return len >= ETH_HDR_LEN && rd_be16(frame + 12) == ETH_TYPE_IPV6 &&
-		       frame_hash6(frame + ETH_HDR_LEN, len - ETH_HDR_LEN, hash);
-	const uint8_t *ip = frame + ETH_HDR_LEN;
+	if (len < ETH_HDR_LEN)
+		return false;
+	/* A frame that still carries its 802.1Q tag (no VLAN strip offload) hashes as the one inside it. */
+	size_t l2 = ETH_HDR_LEN;
+	uint16_t type = rd_be16(frame + 12);
+	if (type == ETH_TYPE_VLAN && len >= ETH_VLAN_HDR_LEN) {
+		l2 = ETH_VLAN_HDR_LEN;
+		type = rd_be16(frame + 16);
+	}
+	if (type == ETH_TYPE_IPV6)
+		return frame_hash6(frame + l2, len - l2, hash);
+	if (type != ETH_TYPE_IPV4 || len < l2 + IPV4_HDR_LEN)
+		return false;
+	const uint8_t *ip = frame + l2;
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-	if ((ip[0] >> 4) != 4 || ihl < IPV4_HDR_LEN || len < ETH_HDR_LEN + ihl)
+	if ((ip[0] >> 4) != 4 || ihl < IPV4_HDR_LEN || len < l2 + ihl)
 		return false;
 	uint32_t src = rd_be32(ip + 12), dst = rd_be32(ip + 16);
 	bool fragment = (rd_be16(ip + 6) & 0x3fff) != 0; /* MF or an offset */
-	if (ip[9] == IPV4_PROTO_UDP && !fragment && len >= ETH_HDR_LEN + ihl + 4)
+	if (ip[9] == IPV4_PROTO_UDP && !fragment && len >= l2 + ihl + 4)
 		*hash = ffs_rss_hash_udp4(src, dst, rd_be16(ip + ihl), rd_be16(ip + ihl + 2));
 	else
 		*hash = ffs_rss_hash_ipv4(src, dst);

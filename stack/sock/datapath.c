@@ -42,38 +42,14 @@ static int copy_into(struct rte_mempool *pool, struct rte_mbuf *head, const stru
 		head->pkt_len = (uint32_t)len;
 		return 0;
 	}
-	struct rte_mbuf *seg = head;
-	int vi = 0;
-	size_t voff = 0;
-	size_t left = len;
-	while (left) {
-		size_t room = rte_pktmbuf_tailroom(seg);
-		if (room == 0) {
-			struct rte_mbuf *next = rte_pktmbuf_alloc(pool);
-			if (!next || rte_pktmbuf_chain(head, next) != 0) {
-				rte_pktmbuf_free(next);
-				return -1;
-			}
-			seg = next;
-			continue;
-		}
-		while (iov[vi].iov_len == voff) {
-			vi++;
-			voff = 0;
-		}
-		size_t n = iov[vi].iov_len - voff;
-		if (n > room)
-			n = room;
-		if (n > left)
-			n = left;
-		memcpy(rte_pktmbuf_mtod_offset(seg, uint8_t *, seg->data_len), (const uint8_t *)iov[vi].iov_base + voff, n);
-		seg->data_len = (uint16_t)(seg->data_len + n);
-		if (seg != head)
-			head->pkt_len += (uint32_t)n;
-		else
-			head->pkt_len = seg->data_len;
-		voff += n;
-		left -= n;
+	head->data_len = 0;
+	head->pkt_len = 0;
+	struct rte_mbuf *tail = head;
+	for (int i = 0; i < iovcnt && len; i++) {
+		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
+		if (ffs_mbuf_append_bytes(pool, head, &tail, iov[i].iov_base, n) != 0)
+			return -1;
+		len -= n;
 	}
 	return 0;
 }

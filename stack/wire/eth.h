@@ -1,7 +1,7 @@
 /*
  * Ethernet II framing (IEEE 802.3 with EtherType) and the multicast MACs IPv4 (RFC 1112) and IPv6
- * (RFC 2464) groups map to. No VLAN tags yet: a tagged frame parses with
- * ethertype 0x8100 and is dropped upstream as an unknown type.
+ * (RFC 2464) groups map to, and the IEEE 802.1Q tag: a tagged frame parses with ethertype
+ * ETH_TYPE_VLAN; iface/ethernet.c removes the tag on input and inserts it on output.
  */
 #ifndef FFNET_WIRE_ETH_H
 #define FFNET_WIRE_ETH_H
@@ -16,6 +16,12 @@
 #define ETH_TYPE_IPV4 0x0800
 #define ETH_TYPE_ARP 0x0806
 #define ETH_TYPE_IPV6 0x86dd
+/** IEEE 802.1Q: the tag (TPID 0x8100, then the TCI: PCP 3 bits, DEI 1, VID 12) sits between the
+ *  source MAC and the EtherType of the frame it carries. */
+#define ETH_TYPE_VLAN 0x8100
+#define ETH_VLAN_TAG_LEN 4
+#define ETH_VLAN_HDR_LEN (ETH_HDR_LEN + ETH_VLAN_TAG_LEN)
+#define ETH_VLAN_VID_MASK 0x0fff
 
 struct ip6_addr;
 

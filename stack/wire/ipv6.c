@@ -113,8 +113,8 @@ static bool first_fragment_complete(const uint8_t *buf, unsigned off, unsigned e
 }
 
 /** The Fragment header at off: fills the fragment fields and checks what RFC 8200 §4.5 asks. */
-static enum wire_result parse_fragment(const uint8_t *buf, unsigned off, unsigned end, struct ipv6_repr *out,
-				       struct ipv6_param_problem *pp)
+static enum wire_result parse_fragment(const uint8_t *buf, unsigned off, unsigned end, unsigned walk_end,
+				       struct ipv6_repr *out, struct ipv6_param_problem *pp)
 {
 	uint16_t of = rd_be16(buf + off + FOFF(offset_flags));
 	unsigned frag_len = end - off - IPV6_FRAG_HDR_LEN;
@@ -146,7 +146,7 @@ static enum wire_result parse_fragment(const uint8_t *buf, unsigned off, unsigne
 	 * an Upper-Layer header, then that fragment should be discarded and an ICMP Parameter Problem,
 	 * Code 3, message should be sent to the source of the fragment, with the Pointer field set to
 	 * zero." An atomic fragment (RFC 6946) is a whole packet and held to the same. */
-	if (out->frag_offset == 0 && !first_fragment_complete(buf, out->hdr_len, end, out->next_header))
+	if (out->frag_offset == 0 && !first_fragment_complete(buf, out->hdr_len, walk_end, out->next_header))
 		return refuse(pp, ICMP6_PARAMPROB_FRAG_INCOMPLETE, 0, true);
 	return WIRE_OK;
 }
@@ -163,12 +163,18 @@ enum wire_result ipv6_check_len(const uint8_t *buf, size_t len)
 enum wire_result ipv6_repr_parse(const uint8_t *buf, size_t len, struct ipv6_repr *out,
 				 struct ipv6_param_problem *pp)
 {
+	return ipv6_repr_parse_head(buf, len, len, out, pp);
+}
+
+enum wire_result ipv6_repr_parse_head(const uint8_t *buf, size_t head, size_t len, struct ipv6_repr *out,
+				      struct ipv6_param_problem *pp)
+{
 	struct ipv6_param_problem ignored;
 	if (!pp)
 		pp = &ignored;
 	pp->send = false;
 
-	if (len < IPV6_HDR_LEN)
+	if (len < IPV6_HDR_LEN || head < IPV6_HDR_LEN)
 		return WIRE_TRUNCATED;
 	if (buf[0] >> 4 != 6)
 		return WIRE_BAD_VERSION;
@@ -189,6 +195,8 @@ enum wire_result ipv6_repr_parse(const uint8_t *buf, size_t len, struct ipv6_rep
 	memcpy(out->dst.b, buf + OFF(dst), 16);
 
 	unsigned end = IPV6_HDR_LEN + out->payload_len, off = IPV6_HDR_LEN;
+	/* The walk reads only the contiguous part: no header may run past it. */
+	unsigned walk_end = head < end ? (unsigned)head : end;
 	/* Each header advances off by at least 8 bytes, so the walk ends within end / 8 steps. */
 	for (;;) {
 		uint8_t nh = out->next_header;
@@ -204,12 +212,12 @@ enum wire_result ipv6_repr_parse(const uint8_t *buf, size_t len, struct ipv6_rep
 		 * the IPv6 header"; elsewhere it is an unrecognized next header (Linux answers the same). */
 		if (nh == IPV6_NH_HOPOPTS && off != IPV6_HDR_LEN)
 			return refuse(pp, ICMP6_PARAMPROB_NEXTHEADER, out->nh_off, true);
-		unsigned hlen = ext_len(buf, off, end, nh);
+		unsigned hlen = ext_len(buf, off, walk_end, nh);
 		if (!hlen)
 			return WIRE_BAD_EXTHDR;
 		switch (nh) {
 		case IPV6_NH_FRAGMENT:
-			return parse_fragment(buf, off, end, out, pp);
+			return parse_fragment(buf, off, end, walk_end, out, pp);
 		case IPV6_NH_ROUTING:
 			/* RFC 8200 §4.4: a Routing header with Segments Left 0 is ignored; otherwise a
 			 * host, which forwards none, answers as for an unrecognized Routing Type (RFC

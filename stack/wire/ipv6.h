@@ -26,6 +26,7 @@
 
 /* Next Header values (IANA "Assigned Internet Protocol Numbers"). */
 #define IPV6_NH_HOPOPTS 0   /**< Hop-by-Hop Options header */
+#define IPV6_NH_TCP 6
 #define IPV6_NH_UDP 17
 #define IPV6_NH_ROUTING 43  /**< Routing header */
 #define IPV6_NH_FRAGMENT 44 /**< Fragment header */
@@ -132,6 +133,14 @@ enum wire_result ipv6_check_len(const uint8_t *buf, size_t len);
  */
 enum wire_result ipv6_repr_parse(const uint8_t *buf, size_t len, struct ipv6_repr *out,
 				 struct ipv6_param_problem *pp);
+/**
+ * ipv6_repr_parse for a packet of `len` bytes of which only the first `head` are contiguous at buf
+ * (the first segment of a chained mbuf: a jumbo frame): lengths are checked against `len`, the header
+ * walk reads no further than `head`, and a header chain running past it is refused as WIRE_BAD_EXTHDR
+ * (dropped quietly).
+ */
+enum wire_result ipv6_repr_parse_head(const uint8_t *buf, size_t head, size_t len, struct ipv6_repr *out,
+				      struct ipv6_param_problem *pp);
 /** Writes the 40-byte fixed header from src, dst, next_header, hop_limit, tclass, flow_label and
  *  payload_len (the other fields are ignored). Returns IPV6_HDR_LEN, or 0 when cap < 40. */
 size_t ipv6_repr_emit(const struct ipv6_repr *r, uint8_t *buf, size_t cap);

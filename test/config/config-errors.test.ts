@@ -79,7 +79,8 @@ describe('structure', () => {
       section: 'dpdk', key: 'foo',
     });
     expect(iniError(`${PORT}prefix = 24\n`).message)
-      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, arp, addr6, gateway6, ipv6, ndp)');
+      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, vlan_id, arp, addr6, gateway6, ipv6, ndp, '
+        + 'exception, exception_iface, exception_tcp_port, exception_udp_port, exception_udp_unbound, exception_queue)');
   });
 
   it('key outside any section', () => {
@@ -168,6 +169,14 @@ describe('ports', () => {
       message: 'ffnet.ini: [port0] mtu: 9001 is out of range (68..9000 bytes)', section: 'port0', key: 'mtu',
     });
     expect(iniError(`${PORT}mtu = 67\n`).message).toBe('ffnet.ini: [port0] mtu: 67 is out of range (68..9000 bytes)');
+  });
+
+  it('vlan_id out of range: 0 (a priority tag) and 4095 (reserved) are not VLANs', () => {
+    expect(iniError(`${PORT}vlan_id = 4095\n`)).toEqual({
+      message: 'ffnet.ini: [port0] vlan_id: 4095 is out of range (1..4094)', section: 'port0', key: 'vlan_id',
+    });
+    expect(iniError(`${PORT}vlan_id = 0\n`).message).toBe('ffnet.ini: [port0] vlan_id: 0 is out of range (1..4094)');
+    expect(iniError(`${PORT}vlan_id = 1.5\n`).message).toBe('ffnet.ini: [port0] vlan_id: "1.5" is not a decimal integer');
   });
 
   it('more ports than a stack serves', () => {
@@ -439,6 +448,52 @@ const IPV6_ERRORS: Array<[text: string, message: string, key: string]> = [
   [Array.from({ length: 65 }, (_, i) => `ndp[] = fe80::${(i + 1).toString(16)} 02:00:00:00:00:01\n`).join(''), '[port0] ndp: at most 64 entries', 'ndp'],
   ['ndp = fe80::9 02:00:00:00:00:09\nndp = fe80::8 02:00:00:00:00:08\n', '[port0] ndp: set more than once (write "ndp[] = ..." once per value)', 'ndp'],
 ];
+
+/**
+ * The exception path's keys of [portN], each bad value with its message (test/stack/ff_config_test.c
+ * checks the C reader's, config-differential.test.ts that both readers agree).
+ */
+const EXCEPTION_ERRORS: Array<[text: string, message: string, key: string]> = [
+  ["exception = kni\n", "[port0] exception: \"kni\" is not an exception path (none, tap or virtio-user)", 'exception'],
+  ["exception =\n", "[port0] exception: empty value (remove the line to use the default)", 'exception'],
+  ["exception_tcp_port = 22\n", "[port0] exception: the exception path is off (none), yet exception_tcp_port is set (remove it, or set exception = tap or virtio-user)", 'exception'],
+  ["exception = none\nexception_queue = 64\n", "[port0] exception: the exception path is off (none), yet exception_queue is set (remove it, or set exception = tap or virtio-user)", 'exception'],
+  ["exception = tap\nexception_iface = ffx0123456789abc\n", "[port0] exception_iface: \"ffx0123456789abc\" is longer than 15 characters (a kernel interface name)", 'exception_iface'],
+  ["exception = tap\nexception_iface = -ffx\n", "[port0] exception_iface: \"-ffx\" is not an interface name (letters, digits, '_', '.' and '-', not first '.' or '-')", 'exception_iface'],
+  ["exception = tap\nexception_iface = ffx/0\n", "[port0] exception_iface: \"ffx/0\" is not an interface name (letters, digits, '_', '.' and '-', not first '.' or '-')", 'exception_iface'],
+  ["exception = tap\nexception_tcp_port = 22,ssh\n", "[port0] exception_tcp_port: entry \"ssh\" is not a port or a range of ports (e.g. 22 or 8000-8100; entries separated by ',')", 'exception_tcp_port'],
+  ["exception = tap\nexception_tcp_port = 22,,80\n", "[port0] exception_tcp_port: entry \"\" is not a port or a range of ports (e.g. 22 or 8000-8100; entries separated by ',')", 'exception_tcp_port'],
+  ["exception = tap\nexception_tcp_port = 0\n", "[port0] exception_tcp_port: entry \"0\" is out of range (1..65535)", 'exception_tcp_port'],
+  ["exception = tap\nexception_udp_port = 53,65536\n", "[port0] exception_udp_port: entry \"65536\" is out of range (1..65535)", 'exception_udp_port'],
+  ["exception = tap\nexception_udp_port = 8100-8000\n", "[port0] exception_udp_port: entry \"8100-8000\" ends before it starts", 'exception_udp_port'],
+  ["exception = tap\nexception_udp_port = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33\n", "[port0] exception_udp_port: at most 32 entries", 'exception_udp_port'],
+  ["exception = tap\nexception_udp_unbound = maybe\n", "[port0] exception_udp_unbound: \"maybe\" is not a boolean (true/false, yes/no, on/off, 1/0)", 'exception_udp_unbound'],
+  ["exception = tap\nexception_queue = 4\n", "[port0] exception_queue: 4 is out of range (8..65536 frames)", 'exception_queue'],
+  ["exception = tap\nexception_iface[] = ffx9\n", "[port0] exception_iface: takes one value, got a list of 1 (write \"exception_iface = ...\", not \"exception_iface[] = ...\")", 'exception_iface'],
+];
+
+describe('exception-path keys of [portN]', () => {
+  it.each(EXCEPTION_ERRORS)('%j', (text, message, key) => {
+    expect(iniError(`${PORT}${text}`)).toEqual({ message: `ffnet.ini: ${message}`, section: 'port0', key });
+  });
+
+  it('an exception interface already another port\'s', () => {
+    const text = `${PORT}exception = tap\nexception_iface = kni0\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n`
+      + 'exception = virtio-user\nexception_iface = kni0\n';
+    expect(iniError(text)).toEqual({
+      message: 'ffnet.ini: [port1] exception_iface: "kni0" is already the exception interface of [port0]', section: 'port1', key: 'exception_iface',
+    });
+  });
+
+  it('reads the keys, with their defaults, into the port and the native config', () => {
+    const port0 = { addr: '10.77.0.2', netmask: '255.255.255.0' };
+    const cfg = validateConfig({ port0: { ...port0, exception: 'tap', exception_tcp_port: '22, 8000-8100', exception_udp_port: 53 },
+      port1: { addr: '10.78.0.2', netmask: '255.255.255.0' } }, '<config object>');
+    expect(cfg.ports[0]!.exception).toEqual({ kind: 'tap', iface: 'ffx0', tcpPorts: [[22, 22], [8000, 8100]], udpPorts: [[53, 53]],
+      udpUnbound: true, queue: 1024 });
+    expect(cfg.ports[1]!.exception).toBeUndefined();
+  });
+});
 
 describe('IPv6 keys of [portN]', () => {
   it.each(IPV6_ERRORS)('%j', (text, message, key) => {

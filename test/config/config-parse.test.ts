@@ -153,6 +153,16 @@ describe('parseConfigText / loadConfigFile', () => {
     expect(cfg.sysctl).toEqual(SYSCTL_DEFAULTS);
   });
 
+  it('reads vlan_id: the port\'s 802.1Q VID, from a file or an object; absent, the port is untagged', () => {
+    const cfg = parseConfigText('[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvlan_id = 100\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n', 'v.ini');
+    expect(cfg.ports[0]?.vlanId).toBe(100);
+    expect(cfg.ports[1]).not.toHaveProperty('vlanId');
+    const obj = validateConfig({ port0: { addr: '10.77.0.2', netmask: '255.255.255.0', vlan_id: 4094 } }, 'o');
+    expect(obj.ports[0]?.vlanId).toBe(4094);
+    expect(() => validateConfig({ port0: { addr: '10.77.0.2', netmask: '255.255.255.0', vlan_id: 4095 } }, 'o'))
+      .toThrow('[port0] vlan_id: 4095 is out of range (1..4094)');
+  });
+
   it('accepts a stack with no port (loopback only), even an empty file', () => {
     for (const text of ['', '; nothing\n', '[dpdk]\n', '[dpdk]\nlcore_mask = 0x1\n[sysctl]\n']) {
       const cfg = parseConfigText(text, 'lo.ini');

@@ -59,7 +59,7 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 			json_ipv4(p->gateway);
 		else
 			printf("\"\"");
-		printf(",\"mtu\":%u,\"staticArp\":[", p->mtu);
+		printf(",\"mtu\":%u,\"vlanId\":%u,\"staticArp\":[", p->mtu, p->vlan_id);
 		for (unsigned j = 0; j < p->n_static_arp; j++) {
 			const uint8_t *m = p->static_arp[j].mac.b;
 			printf("%s{\"addr\":", j ? "," : "");
@@ -76,7 +76,17 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 			printf("%s{\"addr\":\"%s\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"}", j ? "," : "",
 			       ip6_format(&p->static_ndp[j].addr, text), m[0], m[1], m[2], m[3], m[4], m[5]);
 		}
-		printf("]}");
+		static const char *const exc_kinds[] = { "none", "tap", "virtio-user" };
+		printf("],\"exception\":\"%s\",\"exceptionIface\":", exc_kinds[p->exception]);
+		json_str(p->exception_iface);
+		const struct ffs_port_ranges *ranges[2] = { &p->exc_tcp, &p->exc_udp };
+		for (unsigned r = 0; r < 2; r++) {
+			printf(",\"%s\":[", r ? "exceptionUdpPorts" : "exceptionTcpPorts");
+			for (unsigned j = 0; j < ranges[r]->n; j++)
+				printf("%s[%u,%u]", j ? "," : "", ranges[r]->r[j].lo, ranges[r]->r[j].hi);
+			printf("]");
+		}
+		printf(",\"exceptionUdpUnbound\":%s,\"exceptionQueue\":%u}", p->exc_udp_unbound ? "true" : "false", p->exc_queue);
 	}
 	printf("],\"sysctl\":{");
 	for (int k = 0; k < FFS_SYSCTL_COUNT; k++) {

@@ -13,7 +13,8 @@
  * delivered once to the member homed on its 4-tuple's lcore; connect picks automatic ports whose
  * replies hash to the socket's home lcore, over IPv4 and IPv6; on a port with a single TX queue too,
  * both lcores send through it, udp4 and udp6; on a port with an RX queue per lcore, IPv6 fragments that arrive on
- * the wrong lcore are steered to their pair's and counted once.
+ * the wrong lcore are steered to their pair's and counted once. On a VLAN port, frames that keep
+ * their 802.1Q tag (no strip offload) are dispatched as the datagrams they carry.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <rte_eth_ring.h>
 #include <rte_launch.h>
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_ring.h>
 
 #include "stack/lcore/lcore.h"
@@ -160,6 +162,9 @@ static unsigned lcore_of(uint16_t sport, uint16_t dport)
 
 /** A frame from PEER_ADDR as the wire brings it: Ethernet, an IPv4 header (fragment fields as
  *  given), and `len` bytes of IP payload. */
+/** The 802.1Q VID inject_ip tags its frames with (0: untagged). */
+static uint16_t inject_vid;
+
 static void inject_ip(uint16_t id, uint16_t frag_off, bool mf, const uint8_t *payload, uint16_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
@@ -172,6 +177,9 @@ static void inject_ip(uint16_t id, uint16_t frag_off, bool mf, const uint8_t *pa
 				.more_frags = mf, .frag_offset = frag_off, .hdr_len = IPV4_HDR_LEN, .payload_len = len };
 	CHECK_EQ_INT(ipv4_repr_emit(&ip, p + ETH_HDR_LEN, IPV4_HDR_LEN, &WIRE_CSUM_SOFTWARE), IPV4_HDR_LEN);
 	memcpy(p + ETH_HDR_LEN + IPV4_HDR_LEN, payload, len);
+	m->vlan_tci = inject_vid;
+	if (inject_vid)
+		CHECK_EQ_INT(rte_vlan_insert(&m), 0);
 	for (int tries = 0; rte_ring_enqueue(rx_ring, m) != 0; tries++) {
 		CHECK(tries < WAIT_MS);
 		usleep(1000);
@@ -261,6 +269,25 @@ TEST(toeplitz_hash_matches_the_rss_verification_suite)
 	CHECK_EQ_INT(h, v[0].pair);
 	wr_be16(f + 12, ETH_TYPE_ARP);
 	CHECK(!ffs_rss_frame_hash(f, sizeof(f), &h));
+}
+
+TEST(a_vlan_tagged_frame_hashes_as_the_frame_it_carries)
+{
+	/* The software dispatcher sees a frame with its 802.1Q tag when the device does not strip it. */
+	uint8_t f[ETH_VLAN_HDR_LEN + IPV4_HDR_LEN + UDP_HDR_LEN] = { 0 };
+	wr_be16(f + 12, ETH_TYPE_VLAN);
+	wr_be16(f + 14, 100);
+	wr_be16(f + 16, ETH_TYPE_IPV4);
+	struct ipv4_repr ip = { .src = 0x420995bb, .dst = 0xa18e6450, .proto = IPV4_PROTO_UDP, .ttl = 64,
+				.hdr_len = IPV4_HDR_LEN, .payload_len = UDP_HDR_LEN };
+	ipv4_repr_emit(&ip, f + ETH_VLAN_HDR_LEN, IPV4_HDR_LEN, &WIRE_CSUM_SOFTWARE);
+	wr_be16(f + ETH_VLAN_HDR_LEN + IPV4_HDR_LEN, 2794);
+	wr_be16(f + ETH_VLAN_HDR_LEN + IPV4_HDR_LEN + 2, 1766);
+	uint32_t h = 0;
+	CHECK(ffs_rss_frame_hash(f, sizeof(f), &h));
+	CHECK_EQ_INT(h, ffs_rss_hash_udp4(0x420995bb, 0xa18e6450, 2794, 1766));
+	/* A tag cut short is no frame to hash. */
+	CHECK(!ffs_rss_frame_hash(f, ETH_VLAN_HDR_LEN - 1, &h));
 }
 
 TEST(ipv6_pair_hash_matches_the_rss_verification_suite)
@@ -380,6 +407,42 @@ TEST(each_flow_reaches_the_reuseport_member_homed_on_the_lcore_its_hash_picks)
 	/* Lcore 0 has the one RX queue: it handed lcore 1 its flows. */
 	CHECK_EQ_INT(after[0].eth_dispatched - before[0].eth_dispatched, want[1]);
 	CHECK_EQ_INT(after[0].eth_dispatch_dropped - before[0].eth_dispatch_dropped, 0);
+	ffs_sock_close(st, member[0]);
+	ffs_sock_close(st, member[1]);
+}
+
+TEST(tagged_flows_on_a_vlan_port_are_dispatched_by_the_hash_of_the_datagrams_they_carry)
+{
+	const uint16_t port = 7004;
+	struct ffs_sock *member[2] = { sock_at(0, port, true), sock_at(1, port, true) };
+	hold_lcores();
+	st->ports[0].vlan_id = 100;
+	release_lcores();
+	struct ffs_counters before[2];
+	unsigned want[2];
+	inject_vid = 100;
+	inject_flows(21000, port, before, want);
+	inject_vid = 0;
+	CHECK(want[0] > 0 && want[1] > 0);
+	for (unsigned k = 0; k < 2; k++) {
+		for (unsigned n = 0; n < want[k]; n++) {
+			uint32_t v;
+			uint16_t sport;
+			CHECK_EQ_INT(recv_wait(member[k], &v, sizeof(v), &sport, WAIT_MS), (int)sizeof(v));
+			CHECK_EQ_INT(lcore_of(sport, port), k);
+		}
+	}
+	hold_lcores();
+	st->ports[0].vlan_id = 0;
+	release_lcores();
+	struct ffs_counters after[2];
+	read_counters(after);
+	for (unsigned k = 0; k < 2; k++) {
+		CHECK_EQ_INT(after[k].udp_delivered - before[k].udp_delivered, want[k]);
+		CHECK_EQ_INT(after[k].udp_cross_lcore - before[k].udp_cross_lcore, 0);
+		CHECK_EQ_INT(after[k].eth_vlan_mismatch - before[k].eth_vlan_mismatch, 0);
+	}
+	CHECK_EQ_INT(after[0].eth_dispatched - before[0].eth_dispatched, want[1]);
 	ffs_sock_close(st, member[0]);
 	ffs_sock_close(st, member[1]);
 }

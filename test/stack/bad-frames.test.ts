@@ -50,6 +50,7 @@ const DROP_COUNTERS = [
   'eth.runt',
   'eth.not_ours',
   'eth.unknown_type',
+  'eth.vlan_mismatch',
   'arp.badlen',
   'arp.unsupported',
   'ip.toosmall',
@@ -75,6 +76,8 @@ function ethernetVerdict(frame: Buffer, ourMac: string): string | null {
   const dst = frame.subarray(0, 6);
   if (!dst.equals(macBytes(ourMac)) && ((dst[0] ?? 0) & 1) === 0) return 'eth.not_ours';
   const type = frame.readUInt16BE(12);
+  // A tagged frame on this untagged port (a priority tag, VID 0, counts as untagged: not in the catalogue).
+  if (type === ETHERTYPE.VLAN) return 'eth.vlan_mismatch';
   if (type !== ETHERTYPE.IPV4 && type !== ETHERTYPE.ARP) return 'eth.unknown_type';
   return null;
 }

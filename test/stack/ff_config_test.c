@@ -132,6 +132,29 @@ TEST(ipv6_keys_are_read)
 	CHECK(ip6_is_unspecified(&conf->ports[1].gateway6));
 }
 
+TEST(vlan_id_is_read_and_checked)
+{
+	struct ffs_conf *conf;
+	int argc;
+	char **argv;
+	CHECK_EQ_INT(read_text(PORT0 "vlan_id = 100\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n"), 0);
+	CHECK_EQ_INT(ff_config_read(path, &conf, &argc, &argv), 0);
+	CHECK_EQ_INT(conf->ports[0].vlan_id, 100);
+	CHECK_EQ_INT(conf->ports[1].vlan_id, 0); /* absent: untagged */
+	/* The same words as config-errors.test.ts's. */
+	static const char *const cases[][2] = {
+		{ "vlan_id = 4095\n", "[port0] vlan_id: 4095 is out of range (1..4094)" },
+		{ "vlan_id = 0\n", "[port0] vlan_id: 0 is out of range (1..4094)" },
+		{ "vlan_id = 1.5\n", "[port0] vlan_id: \"1.5\" is not a decimal integer" },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), PORT0 "%s", cases[i][0]);
+		CHECK_EQ_INT(read_text(text), -1);
+		CHECK_EQ_STR(message, expect(cases[i][1]));
+	}
+}
+
 /* The C reader's words for each bad IPv6 value: the same as config-errors.test.ts's (IPV6_ERRORS). */
 TEST(ipv6_keys_are_refused_with_their_key_named)
 {
@@ -181,6 +204,83 @@ TEST(ipv6_keys_are_refused_with_their_key_named)
 	CHECK_EQ_INT(read_text(PORT0 "addr6[] = 2001:db8::2/64\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n"
 				   "addr6[] = 2001:DB8:0::2/56\n"), -1);
 	CHECK_EQ_STR(message, expect("[port1] addr6: 2001:db8::2 is already an address of [port0]"));
+}
+
+TEST(exception_keys_are_read)
+{
+	struct ffs_conf *conf;
+	int argc;
+	char **argv;
+	CHECK_EQ_INT(read_text(PORT0 "exception = tap\nexception_tcp_port = 22, 80,8000-8100\nexception_udp_port = 53\n"
+				   "exception_udp_unbound = off\nexception_queue = 256\n"
+				   "[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\nexception = virtio-user\nexception_iface = kni1\n"
+				   "[port2]\naddr = 10.79.0.2\nnetmask = 255.255.255.0\n"), 0);
+	CHECK_EQ_INT(ff_config_read(path, &conf, &argc, &argv), 0);
+	const struct ffs_port_conf *p0 = &conf->ports[0], *p1 = &conf->ports[1], *p2 = &conf->ports[2];
+	CHECK_EQ_INT(p0->exception, FFS_EXC_TAP);
+	CHECK_EQ_STR(p0->exception_iface, "ffx0");
+	CHECK_EQ_INT(p0->exc_tcp.n, 3);
+	CHECK_EQ_INT(p0->exc_tcp.r[1].lo, 80);
+	CHECK_EQ_INT(p0->exc_tcp.r[2].lo, 8000);
+	CHECK_EQ_INT(p0->exc_tcp.r[2].hi, 8100);
+	CHECK_EQ_INT(p0->exc_udp.n, 1);
+	CHECK_EQ_INT(p0->exc_udp.r[0].hi, 53);
+	CHECK(!p0->exc_udp_unbound);
+	CHECK_EQ_INT(p0->exc_queue, 256);
+	CHECK_EQ_INT(p1->exception, FFS_EXC_VIRTIO_USER);
+	CHECK_EQ_STR(p1->exception_iface, "kni1");
+	CHECK_EQ_INT(p1->exc_tcp.n, 0);
+	CHECK(p1->exc_udp_unbound);
+	CHECK_EQ_INT(p1->exc_queue, 1024);
+	CHECK_EQ_INT(p2->exception, FFS_EXC_NONE);
+}
+
+/* The C reader's words for each bad exception-path value: the same as config-errors.test.ts's (EXCEPTION_ERRORS). */
+TEST(exception_keys_are_refused_with_their_key_named)
+{
+	static const char *const cases[][2] = {
+		{ "exception = kni\n",
+		  "[port0] exception: \"kni\" is not an exception path (none, tap or virtio-user)" },
+		{ "exception =\n",
+		  "[port0] exception: empty value (remove the line to use the default)" },
+		{ "exception_tcp_port = 22\n",
+		  "[port0] exception: the exception path is off (none), yet exception_tcp_port is set (remove it, or set exception = tap or virtio-user)" },
+		{ "exception = none\nexception_queue = 64\n",
+		  "[port0] exception: the exception path is off (none), yet exception_queue is set (remove it, or set exception = tap or virtio-user)" },
+		{ "exception = tap\nexception_iface = ffx0123456789abc\n",
+		  "[port0] exception_iface: \"ffx0123456789abc\" is longer than 15 characters (a kernel interface name)" },
+		{ "exception = tap\nexception_iface = -ffx\n",
+		  "[port0] exception_iface: \"-ffx\" is not an interface name (letters, digits, '_', '.' and '-', not first '.' or '-')" },
+		{ "exception = tap\nexception_iface = ffx/0\n",
+		  "[port0] exception_iface: \"ffx/0\" is not an interface name (letters, digits, '_', '.' and '-', not first '.' or '-')" },
+		{ "exception = tap\nexception_tcp_port = 22,ssh\n",
+		  "[port0] exception_tcp_port: entry \"ssh\" is not a port or a range of ports (e.g. 22 or 8000-8100; entries separated by ',')" },
+		{ "exception = tap\nexception_tcp_port = 22,,80\n",
+		  "[port0] exception_tcp_port: entry \"\" is not a port or a range of ports (e.g. 22 or 8000-8100; entries separated by ',')" },
+		{ "exception = tap\nexception_tcp_port = 0\n",
+		  "[port0] exception_tcp_port: entry \"0\" is out of range (1..65535)" },
+		{ "exception = tap\nexception_udp_port = 53,65536\n",
+		  "[port0] exception_udp_port: entry \"65536\" is out of range (1..65535)" },
+		{ "exception = tap\nexception_udp_port = 8100-8000\n",
+		  "[port0] exception_udp_port: entry \"8100-8000\" ends before it starts" },
+		{ "exception = tap\nexception_udp_port = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33\n",
+		  "[port0] exception_udp_port: at most 32 entries" },
+		{ "exception = tap\nexception_udp_unbound = maybe\n",
+		  "[port0] exception_udp_unbound: \"maybe\" is not a boolean (true/false, yes/no, on/off, 1/0)" },
+		{ "exception = tap\nexception_queue = 4\n",
+		  "[port0] exception_queue: 4 is out of range (8..65536 frames)" },
+		{ "exception = tap\nexception_iface[] = ffx9\n",
+		  "[port0] exception_iface: takes one value, got a list of 1 (write \"exception_iface = ...\", not \"exception_iface[] = ...\")" },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), PORT0 "%s", cases[i][0]);
+		CHECK_EQ_INT(read_text(text), -1);
+		CHECK_EQ_STR(message, expect(cases[i][1]));
+	}
+	CHECK_EQ_INT(read_text(PORT0 "exception = tap\nexception_iface = kni0\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n"
+				   "exception = virtio-user\nexception_iface = kni0\n"), -1);
+	CHECK_EQ_STR(message, expect("[port1] exception_iface: \"kni0\" is already the exception interface of [port0]"));
 }
 
 TEST(teardown) { unlink(path); }

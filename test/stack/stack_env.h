@@ -120,19 +120,27 @@ static inline unsigned test_port_drain(struct ffs_lcore *lc, struct rte_mbuf **k
 
 /**
  * The EAL (`mem_mb` MiB, lcore 0 only) and an inline stack whose port 0 is a net_ring device at
- * `addr`/`netmask`: what the single-lcore C programs feed frames to. What the stack sent while
+ * `addr`/`netmask`, on 802.1Q VLAN `vlan_id` (0: untagged): what the single-lcore C programs feed frames to. What the stack sent while
  * starting (its announcements, MLD reports, router solicitations) is read back and freed, so the
  * programs begin with an empty ring and a settled pool.
  */
-static inline struct ffs_stack *test_ring_stack_start(const char *prog, const char *mem_mb, uint32_t addr, uint32_t netmask)
+static inline struct ffs_stack *test_ring_stack_start_vlan(const char *prog, const char *mem_mb, uint32_t addr, uint32_t netmask,
+							  uint16_t vlan_id)
 {
 	test_eal_init(prog, mem_mb, "-l", "0", "--vdev=net_ring0", NULL);
 	struct ffs_conf conf;
 	ffs_conf_init(&conf);
 	test_conf_port(&conf, addr, netmask);
+	conf.ports[0].vlan_id = vlan_id;
 	struct ffs_stack *st = test_stack_start(prog, &conf);
 	test_port_drain(st->lcores[0], NULL, 0);
 	return st;
+}
+
+/** test_ring_stack_start_vlan with an untagged port. */
+static inline struct ffs_stack *test_ring_stack_start(const char *prog, const char *mem_mb, uint32_t addr, uint32_t netmask)
+{
+	return test_ring_stack_start_vlan(prog, mem_mb, addr, netmask, 0);
 }
 
 /**

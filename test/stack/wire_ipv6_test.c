@@ -385,6 +385,33 @@ TEST(long_chain_of_headers)
 	CHECK_EQ_INT(r.nh_off, 832);
 }
 
+TEST(parse_head_walks_only_the_contiguous_part)
+{
+	/* A chained packet (a jumbo frame in several mbufs): the walk reads its first `head` bytes only.
+	 * The 100-header chain ends at 840: parsed whole from there, refused below, never read past. */
+	uint8_t ext[100 * 8 + 8];
+	for (int i = 0; i < 100; i++) {
+		uint8_t h[8] = { i == 99 ? IPV6_NH_UDP : IPV6_NH_DSTOPTS, 0, 1, 4, 0, 0, 0, 0 };
+		memcpy(ext + 8 * i, h, 8);
+	}
+	memcpy(ext + 800, (uint8_t[]){ UDP8 }, 8);
+	uint8_t buf[IPV6_HDR_LEN + sizeof ext];
+	size_t len = build(buf, IPV6_NH_DSTOPTS, "2001:db8::2", ext, sizeof ext);
+	struct ipv6_repr r;
+	for (size_t head = 0; head <= len; head++) {
+		uint8_t *part = malloc(head ? head : 1); /* exactly `head` bytes: a read past them is caught by ASan */
+		CHECK(part != NULL);
+		memcpy(part, buf, head);
+		enum wire_result want = head < IPV6_HDR_LEN ? WIRE_TRUNCATED : head < 840 ? WIRE_BAD_EXTHDR : WIRE_OK;
+		CHECK_EQ_INT(ipv6_repr_parse_head(part, head, len, &r, NULL), want);
+		if (want == WIRE_OK) {
+			CHECK_EQ_INT(r.hdr_len, 840);
+			CHECK_EQ_INT(r.payload_len, len - IPV6_HDR_LEN);
+		}
+		free(part);
+	}
+}
+
 /* UDP over IPv6 */
 
 static const struct fixture_frame *udp_frame(int nth)

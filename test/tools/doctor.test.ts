@@ -164,8 +164,8 @@ describe('ffnet doctor on a host ready for a deployment', () => {
     expect(nics).toHaveLength(2);
     expect(nics[0]).toEqual({ check: 'nics', status: 'ok', finding: '0000:03:00.0 [8086:1572] driver vfio-pci: bound to a DPDK driver' });
     expect(nics[1]!.status).toBe('warn');
-    expect(nics[1]!.finding).toMatch(/^0000:03:00\.1 \[8086:1572\] driver i40e \(eno2 up\): kernel interface up .*SSH.*no exception path/);
-    expect(nics[1]!.fix).toBe('keep it on the kernel, or: ip link set eno2 down && dpdk-devbind.py --bind=vfio-pci 0000:03:00.1');
+    expect(nics[1]!.finding).toMatch(/^0000:03:00\.1 \[8086:1572\] driver i40e \(eno2 up\): kernel interface up .*SSH.*without an exception path.*Keeping the host's traffic/);
+    expect(nics[1]!.fix).toBe('keep it on the kernel, or give its [portN] exception = tap and: ip link set eno2 down && dpdk-devbind.py --bind=vfio-pci 0000:03:00.1');
     expect(rep.summary).toEqual({ ok: 6, warn: 1, fail: 0 });
   });
 
@@ -174,7 +174,7 @@ describe('ffnet doctor on a host ready for a deployment', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('ok    hugepages      2 MB pages: 1024 reserved, 1000 free; hugetlbfs mounted on /dev/hugepages');
-    expect(lines).toContain('                     fix: keep it on the kernel, or: ip link set eno2 down && dpdk-devbind.py --bind=vfio-pci 0000:03:00.1');
+    expect(lines).toContain('                     fix: keep it on the kernel, or give its [portN] exception = tap and: ip link set eno2 down && dpdk-devbind.py --bind=vfio-pci 0000:03:00.1');
     expect(lines.filter((l) => /^warn  nics /.test(l))).toHaveLength(1);
     expect(lines.at(-1)).toBe('6 ok, 1 warn, 0 fail');
   });

@@ -66,6 +66,7 @@ describe('interface command output', () => {
   const port: PortEntry = {
     index: 0, name: 'port0', port_id: 0, device: 'net_tap0', driver: 'net_tap', mac: '02:00:00:00:00:02',
     inet: '10.77.0.2', prefixlen: 24, netmask: '255.255.255.0', broadcast: '10.77.0.255', mtu: 1500,
+    vlan: 0, vlan_hw_rx: false, vlan_hw_tx: false,
     flags: ['BROADCAST', 'MULTICAST'], link: { up: false, speed_mbps: 0, duplex: 'half' },
     offloads: { rx: [], tx: ['ipv4_cksum'] },
     stats: { ipackets: 1, opackets: 2, ibytes: 3, obytes: 4, ierrors: 5, oerrors: 6, imissed: 7, rx_nombuf: 8 },
@@ -94,6 +95,13 @@ describe('interface command output', () => {
       '\tRX packets 1 bytes 3 errors 5 missed 7 nombuf 8',
       '\tTX packets 2 bytes 4 errors 6',
     ].join('\n'));
+  });
+
+  it('prints a port on a VLAN with a vlan line (as FreeBSD for a vlan(4) interface), saying who tags', () => {
+    const lines = (p: PortEntry) => formatPort(p).split('\n');
+    expect(lines({ ...port, vlan: 100 })).toContain('\tvlan: 100 vlanproto: 802.1q tagging: rx software, tx software');
+    expect(lines({ ...port, vlan: 4094, vlan_hw_rx: true, vlan_hw_tx: true })[4]).toBe('\tvlan: 4094 vlanproto: 802.1q tagging: rx hardware, tx hardware');
+    expect(lines(port).filter((l) => l.includes('vlan'))).toEqual([]);
   });
 
   it('prints inet6 lines as FreeBSD ifconfig does: scope, flags, lifetimes of autoconfigured ones', () => {

@@ -102,6 +102,8 @@ describe.each(LCORE_MODES)('ffnet ifconfig, arp, route and ping on a live stack 
     expect(p).toMatchObject({ name: 'port0', inet: STACK_IP, prefixlen: 24, netmask: '255.255.255.0', mac: peer.stackMac });
     expect(p!.queues).toMatchObject({ rx_intr: true });
     expect(p!.queues!.rx).toBeGreaterThanOrEqual(1);
+    expect(p).toMatchObject({ vlan: 0, vlan_hw_rx: false, vlan_hw_tx: false }); // untagged
+    expect(r.stdout).not.toContain('\tvlan:');
   });
 
   it('arp -a agrees with what the kernel did and with ip neigh there', async () => {

@@ -249,8 +249,10 @@ function checkNics(s: Survey): Finding[] {
     if (n.interfaces.some((i) => i.up)) {
       return {
         check: 'nics', status: 'warn',
-        finding: `${describeNic(n)}: kernel interface up (perhaps this host's SSH); binding it to DPDK takes it from the kernel, and ffnet has no exception path to hand traffic back`,
-        fix: `keep it on the kernel, or: ip link set ${n.interfaces.find((i) => i.up)!.name} down && dpdk-devbind.py --bind=vfio-pci ${n.address}`,
+        finding: `${describeNic(n)}: kernel interface up (perhaps this host's SSH); binding it to DPDK takes it from the kernel, `
+          + 'and without an exception path its traffic goes nowhere (docs/deploy.md, "Keeping the host\'s traffic: the exception path")',
+        fix: `keep it on the kernel, or give its [portN] exception = tap and: ip link set ${n.interfaces.find((i) => i.up)!.name} down && `
+          + `dpdk-devbind.py --bind=vfio-pci ${n.address}`,
       };
     }
     return {

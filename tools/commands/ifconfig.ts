@@ -21,6 +21,10 @@ export interface PortEntry {
   netmask: string;
   broadcast: string;
   mtu: number;
+  /** IEEE 802.1Q VLAN id of the port's frames, 0 = untagged; whether the device strips / inserts the tag. */
+  vlan: number;
+  vlan_hw_rx: boolean;
+  vlan_hw_tx: boolean;
   flags: string[];
   /** IPv6 on the port ([portN] ipv6). */
   ipv6: boolean;
@@ -32,6 +36,8 @@ export interface PortEntry {
   offloads: { rx: string[]; tx: string[] };
   /** The device's queues the stack set up, and whether its RX queues have interrupts (idle lcores sleep on them). */
   queues?: { rx: number; tx: number; rx_intr: boolean };
+  /** The exception path's kernel interface ([portN] exception), or null (absent from older stacks). */
+  exception?: { kind: 'tap' | 'virtio-user'; iface: string } | null;
   stats: Record<'ipackets' | 'opackets' | 'ibytes' | 'obytes' | 'ierrors' | 'oerrors' | 'imissed' | 'rx_nombuf', number>;
 }
 
@@ -81,6 +87,8 @@ export function formatPort(p: PortEntry): string {
     ...(opts.length ? [`\toptions=${optBits.toString(16)}<${opts.join(',')}>`] : []),
     `\tether ${p.mac}`,
     `\tinet ${p.inet} netmask ${hexMask(p.netmask)} broadcast ${p.broadcast}`,
+    // FreeBSD's vlan(4) line; which side tags (the device, else the stack) in place of its parent interface.
+    ...(p.vlan ? [`\tvlan: ${p.vlan} vlanproto: 802.1q tagging: rx ${p.vlan_hw_rx ? 'hardware' : 'software'}, tx ${p.vlan_hw_tx ? 'hardware' : 'software'}`] : []),
     ...p.inet6.map((a) => formatInet6(p.name, a)),
     // FreeBSD's ND6_IFF_* bits: PERFORMNUD 0x1, IFDISABLED 0x8, AUTO_LINKLOCAL 0x20.
     p.ipv6 ? '\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>' : '\tnd6 options=9<PERFORMNUD,IFDISABLED>',
@@ -88,6 +96,7 @@ export function formatPort(p: PortEntry): string {
     `\tstatus: ${p.link.up ? 'active' : 'no carrier'}`,
     ...(p.queues ? [`\tqueues: rx ${p.queues.rx} tx ${p.queues.tx}, rx interrupts ${p.queues.rx_intr ? 'yes' : 'no'}`] : []),
     `\tdriver: ${p.driver} (${p.device})`,
+    ...(p.exception ? [`\texception: ${p.exception.kind} ${p.exception.iface} (traffic the stack does not take goes to the kernel)`] : []),
     `\tRX packets ${s.ipackets} bytes ${s.ibytes} errors ${s.ierrors} missed ${s.imissed} nombuf ${s.rx_nombuf}`,
     `\tTX packets ${s.opackets} bytes ${s.obytes} errors ${s.oerrors}`,
   ];
