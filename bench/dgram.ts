@@ -8,7 +8,11 @@
  *  - ffnet-kernel: the same with ffnet/dgram and no FFNET_CONFIG (its kernel backend);
  *  - ffnet-dpdk: an ffnet/dgram receiver (dpdk backend, net_memif server port 10.88.0.2/24, the stack
  *    inline on the JS thread pinned to CPU 1) fed by build/bin/udp_blast (raw memif PMD on CPU 0, no
- *    stack, transmitting as fast as the link takes frames): the receiver's own capacity.
+ *    stack, transmitting as fast as the link takes frames): the receiver's own capacity;
+ *  - ffnet-tap, ffnet-af_packet, ffnet-af_xdp: the same ffnet/dgram receiver on a stack whose port is a
+ *    kernel interface — net_tap's ff0, or veth end vA through net_af_packet / net_af_xdp with the kernel at
+ *    vB in a second namespace — fed by node:dgram's sender on the kernel across it (IPv4 only; round trips
+ *    with node:dgram's client on the kernel). Each receive row also shows its ratio to the memif row.
  *
  * Measured, each `--repeats` times (default 5), min / median / max reported, ratios to node:dgram's median:
  *  1. datagrams per second delivered to JS, at 64 and 1400 bytes, through a 'message' listener and
@@ -46,7 +50,8 @@
  * The same file is the child program: `node dist/bench/dgram.js --role recv|send|pingsrv|pingcli|idle …`.
  *   node dist/bench/dgram.js [--seconds 3] [--warmup 1] [--repeats 5] [--sizes 64,1400]
  *                            [--rtt-count 20000] [--rtt-seconds 5] [--idle-seconds 3] [--only rx,rtt,idle]
- *                            [--setups node,kernel,ffnet-kernel,ffnet-dpdk] [--families udp4,udp6] [--quiet-wait 30]
+ *                            [--setups node,kernel,ffnet-kernel,ffnet-dpdk,ffnet-tap,ffnet-af_packet,ffnet-af_xdp]
+ *                            [--families udp4,udp6] [--quiet-wait 30]
  *                            [--results bench/results/dgram.json]
  */
 import type * as NodeDgram from 'node:dgram';
@@ -55,9 +60,10 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, requireRoot, stopChild } from '../testbed/netns.js';
+import { PEER_IFACE, PEER_IP, STACK_IFACE, STACK_IP, afPortDevargs, vethPair } from '../testbed/veth-peer.js';
 import {
   attempt, benchMain, judgeFamilies, parseFamilies, LOOPBACK, RECV_ADDR6, SEND_ADDR6, type Family, check, checkPool, childCommand, cleanRun, fmtRate, fmtSpread, fmtTarget, judge, awaitPeerIdle, goneFromLink, leaveLinkFirst, linkFiles, measureWindow, median, memifListening, nowNs, num,
-  printJson, round, runnerOptions, settledPoolInUse, spread, why, windowProbe, writeMemifIni, type BenchRun, type RunnerOptions, type Spread, type TargetResult,
+  printJson, round, runnerOptions, settledPoolInUse, spread, why, windowProbe, writeMemifIni, writeStackIni, type BenchRun, type RunnerOptions, type Spread, type TargetResult,
   RECV_ADDR, RECV_CPU, RECV_MAC, SEND_ADDR, SEND_CPU, SEND_MAC,
 } from './common.js';
 import { sleep, waitQuiet } from './machine.js';
@@ -161,7 +167,10 @@ async function roleRecv(a: Map<string, string>): Promise<void> {
   process.exit(0);
 }
 
-/** Kernel sender: a connected socket sending `size`-byte datagrams as fast as the send queue drains, for `seconds`. */
+/**
+ * Kernel sender: a connected socket sending `size`-byte datagrams as fast as the send queue drains, for
+ * `seconds`, to the loopback address or `--dst`.
+ */
 async function roleSend(a: Map<string, string>): Promise<void> {
   const impl = a.get('impl') as Impl;
   const size = num(a, 'size', 64, 1, 1472);
@@ -175,7 +184,7 @@ async function roleSend(a: Map<string, string>): Promise<void> {
   s.on('error', () => {
     errors++; // ECONNREFUSED while the receiver is not bound (yet, or any more)
   });
-  await new Promise<void>((res) => s.connect(port, LOOPBACK[familyOf(a)], () => res()));
+  await new Promise<void>((res) => s.connect(port, a.get('dst') ?? LOOPBACK[familyOf(a)], () => res()));
   const t0 = nowNs();
   const end = t0 + seconds * 1e9;
   await new Promise<void>((res) => {
@@ -415,6 +424,99 @@ async function rxDpdk(run: BenchRun, api: Api, size: number, o: Options, family:
   return { pps: r.pps as number, offered_pps: b.tx_pps as number, receiver: receiverNotes(r) };
 }
 
+/** The setups whose stack runs on a kernel interface, with node:dgram on the kernel as its peer. */
+type LinkSetup = 'ffnet-tap' | 'ffnet-af_packet' | 'ffnet-af_xdp';
+const LINK_SETUPS: LinkSetup[] = ['ffnet-tap', 'ffnet-af_packet', 'ffnet-af_xdp'];
+const isLinkSetup = (s: string): s is LinkSetup => (LINK_SETUPS as string[]).includes(s);
+/** AF_XDP takes sent mbufs back only when its completion ring is half full: up to a ring of them stay out. */
+const AF_XDP_TX_HELD = 2048;
+
+/**
+ * A stack's port on a kernel interface and the kernel facing it: net_tap's ff0 in one namespace (the
+ * kernel at PEER_IP on ff0 once the stack made it), or af_packet / af_xdp on vA of a veth pair with the
+ * kernel at PEER_IP on vB in a second namespace (vB's transmit checksum offload off, as a wire's frames).
+ */
+interface KernelLink {
+  stackNs: Netns;
+  peerNs: Netns;
+  vdev: string;
+  /** What the kernel side needs once the stack started (ff0 exists only then). */
+  ready(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+async function kernelLink(setup: LinkSetup): Promise<KernelLink> {
+  if (setup === 'ffnet-tap') {
+    const ns = await Netns.create('bench-tap');
+    await ns.execOk('sysctl', ['-qw', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv6.conf.all.disable_ipv6=1']);
+    return {
+      stackNs: ns,
+      peerNs: ns,
+      vdev: 'net_tap0,iface=ff0',
+      ready: async () => {
+        await ns.waitFor(async () => (await ns.exec('ip', ['link', 'show', 'ff0'])).code === 0, 'the stack\'s tap ff0', 30_000, 100);
+        await ns.execOk('ip', ['addr', 'add', `${PEER_IP}/24`, 'dev', 'ff0']);
+        await ns.execOk('ip', ['link', 'set', 'ff0', 'up']);
+      },
+      destroy: () => ns.destroy(),
+    };
+  }
+  const pair = await vethPair('bench-af');
+  try {
+    await pair.b.execOk('ethtool', ['-K', PEER_IFACE, 'tx', 'off']);
+    await pair.b.execOk('ip', ['addr', 'add', `${PEER_IP}/24`, 'dev', PEER_IFACE]);
+  } catch (err) {
+    await pair.destroy();
+    throw err;
+  }
+  return { stackNs: pair.a, peerNs: pair.b, vdev: afPortDevargs(setup === 'ffnet-af_packet' ? 'net_af_packet' : 'net_af_xdp', STACK_IFACE), ready: async () => {}, destroy: pair.destroy };
+}
+
+/** Mbufs the setup's device may still hold after sending (checkPool's allowance). */
+const deviceHolds = (setup: string): number => (setup === 'ffnet-af_xdp' ? AF_XDP_TX_HELD : 0);
+
+/** An ffnet/dgram receiver on a stack on a kernel interface, fed by node:dgram's sender on the kernel across it. */
+async function rxLink(run: BenchRun, setup: LinkSetup, api: Api, size: number, o: Options): Promise<RxSample> {
+  const link = await kernelLink(setup);
+  try {
+    const port = 20000 + (run.serial++ % 20000);
+    const ini = writeStackIni(run, 'rx', { cpu: RECV_CPU, addr: STACK_IP, vdev: link.vdev });
+    const [rc, ra] = child(RECV_CPU, ini, 'recv', ['--impl', 'ffnet', '--family', 'udp4', '--api', api, '--port', String(port), '--warmup', String(o.warmup), '--window', String(o.seconds)]);
+    const recv = link.stackNs.exec(rc, ra, { timeoutMs: (o.warmup + o.seconds + 60) * 1000 });
+    await link.ready();
+    await sleep(1000);
+    const [sc, sa] = child(SEND_CPU, null, 'send', ['--impl', 'node', '--size', String(size), '--port', String(port), '--dst', STACK_IP, '--seconds', String(Math.ceil(o.warmup + o.seconds) + 1)]);
+    const send = await link.peerNs.exec(sc, sa, { timeoutMs: (o.warmup + o.seconds + 30) * 1000 });
+    const r = check(await recv, `${setup} receiver`);
+    const s = check(send, 'node sender');
+    if (r.backend !== 'dpdk') throw new Error(`the ${setup} receiver ran on the ${r.backend} backend`);
+    checkPool(r, `${setup} receiver`, deviceHolds(setup));
+    return { pps: r.pps as number, offered_pps: s.pps as number, receiver: receiverNotes(r) };
+  } finally {
+    await link.destroy();
+  }
+}
+
+/** Ping-pong: node:dgram's client on the kernel ⇄ an ffnet/dgram server on a stack on a kernel interface. */
+async function rttLink(run: BenchRun, setup: LinkSetup, o: Options): Promise<RttSample> {
+  const link = await kernelLink(setup);
+  try {
+    const ini = writeStackIni(run, 'pingsrv', { cpu: RECV_CPU, addr: STACK_IP, vdev: link.vdev });
+    const life = o.rttSeconds + 40;
+    const [sc, sa] = child(RECV_CPU, ini, 'pingsrv', ['--impl', 'ffnet', '--port', String(PING_PORT), '--seconds', String(life)]);
+    const srv = link.stackNs.exec(sc, sa, { timeoutMs: (life + 10) * 1000 });
+    await link.ready();
+    const [cc, ca] = child(SEND_CPU, null, 'pingcli', ['--impl', 'node', '--dst', STACK_IP, '--port', String(PING_PORT), '--count', String(o.rttCount), '--seconds', String(o.rttSeconds)]);
+    const c = check(await link.peerNs.exec(cc, ca, { timeoutMs: (o.rttSeconds + 100) * 1000 }), `${setup} ping client`);
+    const g = check(await srv, `${setup} ping server`);
+    if (g.backend !== 'dpdk') throw new Error(`the ${setup} ping server ran on the ${g.backend} backend`);
+    checkPool(g, `${setup} ping server`, deviceHolds(setup));
+    return { p50_us: c.p50_us as number, p99_us: c.p99_us as number, n: c.n as number, timeouts: c.timeouts as number };
+  } finally {
+    await link.destroy();
+  }
+}
+
 interface RttSample {
   p50_us: number;
   p99_us: number;
@@ -502,8 +604,8 @@ interface Options extends RunnerOptions {
   results: string;
 }
 
-type Setup = 'node' | 'ffnet-kernel' | 'ffnet-dpdk';
-const SETUPS: Setup[] = ['node', 'ffnet-kernel', 'ffnet-dpdk'];
+type Setup = 'node' | 'ffnet-kernel' | 'ffnet-dpdk' | LinkSetup;
+const SETUPS: Setup[] = ['node', 'ffnet-kernel', 'ffnet-dpdk', ...LINK_SETUPS];
 /** The receive table's setups: those above and the kernel's own best (a C recvmmsg receiver). */
 type RxSetup = Setup | 'kernel';
 const RX_CASES: Array<{ setup: RxSetup; api: Api | 'recvmmsg' }> = [
@@ -513,14 +615,18 @@ const RX_CASES: Array<{ setup: RxSetup; api: Api | 'recvmmsg' }> = [
   { setup: 'ffnet-kernel', api: 'messages' },
   { setup: 'ffnet-dpdk', api: 'message' },
   { setup: 'ffnet-dpdk', api: 'messages' },
+  ...LINK_SETUPS.flatMap((setup) => (['message', 'messages'] as const).map((api) => ({ setup, api }))),
 ];
+const ALL_SETUPS: RxSetup[] = ['node', 'kernel', 'ffnet-kernel', 'ffnet-dpdk', ...LINK_SETUPS];
+/** The families a setup runs: a stack on a kernel interface is measured over IPv4 only. */
+const familiesOf = (setup: RxSetup, families: Family[]): Family[] => (isLinkSetup(setup) ? families.filter((f) => f === 'udp4') : families);
 
 function parseOptions(argv: string[]): Options {
   const { a, common } = runnerOptions(argv, ['rtt-count', 'rtt-seconds', 'idle-seconds', 'only', 'setups', 'families', 'results'], { def: '64,1400', min: 18, max: 1472 });
   const families = parseFamilies(a.get('families'));
   if (families.includes('udp6') && common.sizes.some((x) => x > 1452)) throw new Error('--sizes: udp6 takes at most 1452 bytes (1500 − 40 − 8)');
-  const setups = new Set((a.get('setups') ?? 'node,kernel,ffnet-kernel,ffnet-dpdk').split(',')) as Set<RxSetup>;
-  for (const x of setups) if (!['node', 'kernel', 'ffnet-kernel', 'ffnet-dpdk'].includes(x)) throw new Error(`--setups takes node, kernel, ffnet-kernel, ffnet-dpdk; got ${x}`);
+  const setups = new Set((a.get('setups') ?? ALL_SETUPS.join(',')).split(',')) as Set<RxSetup>;
+  for (const x of setups) if (!ALL_SETUPS.includes(x)) throw new Error(`--setups takes ${ALL_SETUPS.join(', ')}; got ${x}`);
   const only = new Set((a.get('only') ?? 'rx,rtt,idle').split(','));
   for (const x of only) if (!['rx', 'rtt', 'idle'].includes(x)) throw new Error(`--only takes rx, rtt, idle; got ${x}`);
   return {
@@ -547,6 +653,8 @@ interface RxRow {
   ratio_to_node: Spread | null;
   /** A udp6 row: its median over its udp4 twin's (same setup, API and size); null otherwise. */
   udp6_to_udp4: number | null;
+  /** Its median over the memif row's (ffnet-dpdk, same API, size and family); null for memif itself or without one. */
+  ratio_to_memif: number | null;
   failures: string[];
 }
 
@@ -558,7 +666,7 @@ async function runner(argv: string[]): Promise<void> {
   const run: BenchRun = { label: 'dgram', dir: mkdtempSync(join(tmpdir(), 'ffnet-bench-dgram-')), ns, serial: 0, prefixes: [] };
   const log = (s: string): void => void process.stderr.write(`${s}\n`);
   const runs: Array<Record<string, unknown>> = [];
-  const rx: Array<Omit<RxRow, 'ratio_to_node' | 'udp6_to_udp4'> & { values: number[] }> = [];
+  const rx: Array<Omit<RxRow, 'ratio_to_node' | 'udp6_to_udp4' | 'ratio_to_memif'> & { values: number[] }> = [];
   const rtts: Array<{ setup: Setup; family: Family; p50_us: Spread | null; p99_us: Spread | null; p50s: number[]; p99s: number[]; timeouts: number; failures: string[] }> = [];
   const idle: Array<{ mode: IdleMode; family: Family; cpu_pct: Spread | null; values: number[]; failures: string[] }> = [];
   const started = Date.now();
@@ -569,12 +677,15 @@ async function runner(argv: string[]): Promise<void> {
           if (!o.setups.has(c.setup)) continue;
           // The families' runs alternate (udp4, udp6, udp4, …): a slow spell of the machine, which
           // comes and goes over seconds, then falls on both twins alike rather than on one's block.
-          const acc = new Map(o.families.map((f) => [f, { values: [] as number[], offered: [] as number[], failures: [] as string[] }]));
-          for (let rep = 0; rep < o.repeats; rep++) for (const family of o.families) {
+          const families = familiesOf(c.setup, o.families);
+          const acc = new Map(families.map((f) => [f, { values: [] as number[], offered: [] as number[], failures: [] as string[] }]));
+          for (let rep = 0; rep < o.repeats; rep++) for (const family of families) {
             const { values, offered, failures } = acc.get(family)!;
             const busy = await waitQuiet();
-            const r = await attempt(() => (c.setup === 'ffnet-dpdk' ? rxDpdk(run, c.api as Api, size, o, family)
-              : c.setup === 'kernel' ? rxRecvmmsg(run, size, o, family)
+            const setup = c.setup;
+            const r = await attempt(() => (setup === 'ffnet-dpdk' ? rxDpdk(run, c.api as Api, size, o, family)
+              : isLinkSetup(setup) ? rxLink(run, setup, c.api as Api, size, o)
+              : setup === 'kernel' ? rxRecvmmsg(run, size, o, family)
                 : rxKernel(run, c.setup === 'node' ? 'node' : 'ffnet', c.api as Api, size, o, family)));
             if (r.ok) {
               values.push(r.value.pps);
@@ -595,7 +706,9 @@ async function runner(argv: string[]): Promise<void> {
             pps: spread(values, failures.length),
             values,
             offered_pps: offered.length ? Math.round(median(offered)) : null,
-            sender: c.setup === 'ffnet-dpdk' ? 'udp_blast (raw memif PMD, CPU 0)' : `${c.setup === 'ffnet-kernel' ? 'ffnet/dgram kernel backend' : 'node:dgram'} send() loop (CPU 0)`,
+            sender: c.setup === 'ffnet-dpdk' ? 'udp_blast (raw memif PMD, CPU 0)'
+              : isLinkSetup(c.setup) ? 'node:dgram send() loop (CPU 0) on the kernel across the link'
+              : `${c.setup === 'ffnet-kernel' ? 'ffnet/dgram kernel backend' : 'node:dgram'} send() loop (CPU 0)`,
             failures,
           });
         }
@@ -605,11 +718,12 @@ async function runner(argv: string[]): Promise<void> {
       for (const setup of SETUPS) {
         if (!o.setups.has(setup)) continue;
         // Alternating families, as the receive cases do.
-        const acc = new Map(o.families.map((f) => [f, { samples: [] as RttSample[], failures: [] as string[] }]));
-        for (let rep = 0; rep < o.repeats; rep++) for (const family of o.families) {
+        const families = familiesOf(setup, o.families);
+        const acc = new Map(families.map((f) => [f, { samples: [] as RttSample[], failures: [] as string[] }]));
+        for (let rep = 0; rep < o.repeats; rep++) for (const family of families) {
           const { samples, failures } = acc.get(family)!;
           const busy = await waitQuiet();
-          const r = await attempt(() => rtt(run, setup, o, family));
+          const r = await attempt(() => (isLinkSetup(setup) ? rttLink(run, setup, o) : rtt(run, setup, o, family)));
           if (r.ok) {
             samples.push(r.value);
             runs.push({ kind: 'rtt', setup, family, rep, busy_before: busy, ...r.value });
@@ -664,7 +778,14 @@ async function runner(argv: string[]): Promise<void> {
     const v4 = r.family === 'udp6' ? twin(r, 'udp4')?.pps?.median : undefined;
     return v4 && r.pps ? round(r.pps.median / v4, 3) : null;
   };
-  const rxOut: RxRow[] = rx.map(({ values: _v, ...r }) => ({ ...r, ratio_to_node: spread(ratios({ ...r, values: _v }), r.failures.length, 2), udp6_to_udp4: udp6ToUdp4({ ...r, values: _v }) }));
+  // Beside memif: a row's median over the ffnet-dpdk (memif) row of the same API, size and family.
+  const toMemif = (r: (typeof rx)[number]): number | null => {
+    const m = r.setup === 'ffnet-dpdk' ? undefined : rx.find((x) => x.setup === 'ffnet-dpdk' && x.api === r.api && x.size === r.size && x.family === r.family)?.pps?.median;
+    return m && r.pps ? round(r.pps.median / m, 3) : null;
+  };
+  const rxOut: RxRow[] = rx.map(({ values: _v, ...r }) => ({
+    ...r, ratio_to_node: spread(ratios({ ...r, values: _v }), r.failures.length, 2), udp6_to_udp4: udp6ToUdp4({ ...r, values: _v }), ratio_to_memif: toMemif({ ...r, values: _v }),
+  }));
   const row = (api: Api, size: number, family: Family = 'udp4'): (typeof rx)[number] | undefined => rx.find((r) => r.setup === 'ffnet-dpdk' && r.api === api && r.size === size && r.family === family);
   const ratioTarget = (api: Api, size: number, t: { x: number; floor: number }, extra?: (r: (typeof rx)[number]) => Array<{ ok: boolean; why: string }>): TargetResult => {
     const r = row(api, size);
@@ -726,6 +847,10 @@ async function runner(argv: string[]): Promise<void> {
       kernel: 'build/bin/kernel_recv (one socket, blocking recvmmsg of up to 64, MSG_WAITFORONE, default SO_RCVBUF; CPU 1) ← the same node:dgram sender: the kernel path\'s own best',
       'ffnet-kernel': 'the same with ffnet/dgram and no FFNET_CONFIG (kernel backend); its batch event groups message events',
       'ffnet-dpdk': 'ffnet/dgram receiver (dpdk backend, net_memif server 10.88.0.2/24, stack inline, lcores = 0@1) ← udp_blast (raw memif PMD, no stack, CPU 0): the receiver capacity',
+      'ffnet-tap': 'ffnet/dgram receiver (dpdk backend, net_tap ff0, stack 10.78.0.2/24 inline on CPU 1) ← node:dgram sender on the kernel (10.78.0.1 on ff0, CPU 0), same namespace; IPv4 only. Round trips: node:dgram client on the kernel ⇄ ffnet/dgram server on the stack',
+      'ffnet-af_packet': 'the same on net_af_packet (iface=vA, one queue pair) on veth vA in one namespace, the node:dgram sender on the kernel at vB (10.78.0.1, tx checksum offload off) in another; the kernel of vA has no address, IPv6 off, arp_ignore=8',
+      'ffnet-af_xdp': 'the same on net_af_xdp (iface=vA, queue_count=1; native XDP on veth, zero-copy between UMEM and mbufs)',
+      ratio_to_memif: 'rx rows: the row\'s median over the ffnet-dpdk (memif, udp_blast) row of the same API, size and family — memif\'s sender is a raw PMD, the kernel-interface rows\' a node:dgram sender, whose own rate (offered_pps) caps them',
       udp6: 'each case\'s IPv6 twin: node:dgram and ffnet-kernel udp6 sockets over ::1, kernel_recv on ::1; ffnet-dpdk with addr6 fd00:88::2/64 ← udp_blast --ipv6 from fd00:88::1 (answering neighbor solicitations), the ping-pong between fd00:88::1 and fd00:88::2 (Neighbor Discovery), the idle process holding a udp6 socket',
       rtt: `ping-pong, one 64 B datagram outstanding, after 1000 warm-up round trips, up to ${o.rttCount} round trips or ${o.rttSeconds} s; client CPU 0, server CPU 1; dpdk: two ffnet/dgram processes over memif, each inline`,
       idle: `utime+stime from /proc/<pid>/stat over ${o.idleSeconds} s of a process holding one bound socket; dpdk-lcore adds data-path lcore 1 (lcore_mask 0x3); default idle_sleep`,
@@ -744,16 +869,20 @@ async function runner(argv: string[]): Promise<void> {
   const us = (x: number): string => String(x);
   const lines: string[] = [];
   const x6 = (x: number | null | undefined): string => (x === null || x === undefined ? '' : x.toFixed(3));
-  lines.push(`delivered datagrams/s, min / median / max of ${o.repeats} runs      size   rate                          × node:dgram (median; runs)    offered     udp6 ÷ udp4`);
+  lines.push(`delivered datagrams/s, min / median / max of ${o.repeats} runs      size   rate                          × node:dgram (median; runs)    offered     udp6 ÷ udp4  ÷ memif`);
   for (const r of rxOut) {
-    lines.push(`  ${`${r.setup} ${r.api} ${r.family}`.padEnd(42)} ${String(r.size).padStart(5)}  ${fmtSpread(r.pps, fmtRate).padEnd(28)}  ${fmtSpread(r.ratio_to_node, (x) => x.toFixed(2)).padEnd(28)}  ${fmtRate(r.offered_pps).padEnd(10)}  ${x6(r.udp6_to_udp4)}`);
+    lines.push(`  ${`${r.setup} ${r.api} ${r.family}`.padEnd(42)} ${String(r.size).padStart(5)}  ${fmtSpread(r.pps, fmtRate).padEnd(28)}  ${fmtSpread(r.ratio_to_node, (x) => x.toFixed(2)).padEnd(28)}  ${fmtRate(r.offered_pps).padEnd(10)}  ${x6(r.udp6_to_udp4).padEnd(11)}  ${x6(r.ratio_to_memif)}`);
   }
   const rttTwin = (r: (typeof doc.rtt)[number], k: 'p50_us' | 'p99_us'): string => {
     const v4 = r.family === 'udp6' ? doc.rtt.find((x) => x.setup === r.setup && x.family === 'udp4')?.[k]?.median : undefined;
     return v4 && r[k] ? ` (${x6(round(r[k].median / v4, 3))})` : '';
   };
-  lines.push('round trip, µs (min / median / max of the runs\' p50 and p99; udp6: (udp6 ÷ udp4) of the medians)');
-  for (const r of doc.rtt) lines.push(`  ${`${r.setup} ${r.family}`.padEnd(42)} p50 ${`${fmtSpread(r.p50_us, us)}${rttTwin(r, 'p50_us')}`.padEnd(34)} p99 ${fmtSpread(r.p99_us, us)}${rttTwin(r, 'p99_us')}`);
+  const rttMemif = (r: (typeof doc.rtt)[number]): string => {
+    const m = r.setup === 'ffnet-dpdk' ? undefined : doc.rtt.find((x) => x.setup === 'ffnet-dpdk' && x.family === r.family)?.p50_us?.median;
+    return m && r.p50_us ? `  p50 ÷ memif ${x6(round(r.p50_us.median / m, 3))}` : '';
+  };
+  lines.push('round trip, µs (min / median / max of the runs\' p50 and p99; udp6: (udp6 ÷ udp4) of the medians; p50 ÷ memif: of the medians)');
+  for (const r of doc.rtt) lines.push(`  ${`${r.setup} ${r.family}`.padEnd(42)} p50 ${`${fmtSpread(r.p50_us, us)}${rttTwin(r, 'p50_us')}`.padEnd(34)} p99 ${`${fmtSpread(r.p99_us, us)}${rttTwin(r, 'p99_us')}`.padEnd(28)}${rttMemif(r)}`);
   lines.push('idle process, % of one core (min / median / max)');
   for (const i of doc.idle) lines.push(`  ${`${i.mode} ${i.family}`.padEnd(42)} ${fmtSpread(i.cpu_pct, us)}`);
   lines.push('targets (value: min / median / max over the runs)');

@@ -642,6 +642,9 @@ private:
 			off.Set("rxVlanStrip", p.vlan_rx_offload);
 			off.Set("txVlanInsert", p.vlan_tx_offload);
 			o.Set("offloads", off);
+			o.Set("rxQueues", p.rx_queues);
+			o.Set("txQueues", p.tx_queues);
+			o.Set("rxIntr", p.rx_intr);
 			if (p.exception != FFS_EXC_NONE) {
 				Napi::Object exc = Napi::Object::New(env);
 				exc.Set("kind", p.exception == FFS_EXC_TAP ? "tap" : "virtio-user");

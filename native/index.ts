@@ -117,6 +117,11 @@ export interface NativePortInfo {
   offloads: { rxIpv4Cksum: boolean; rxL4Cksum: boolean; txIpv4Cksum: boolean; txUdpCksum: boolean; rxVlanStrip: boolean; txVlanInsert: boolean };
   /** The exception path toward the kernel ([portN] exception), when the port has one: its device and kernel interface. */
   exception?: { kind: 'tap' | 'virtio-user'; iface: string };
+  /** Receive and transmit queues the stack set up on the device (fewer RX queues than lcores: software dispatch). */
+  rxQueues: number;
+  txQueues: number;
+  /** Whether its RX queues have interrupts, so idle lcores sleep until traffic instead of napping. */
+  rxIntr: boolean;
   /** Device counters from rte_eth_stats. */
   stats: { ipackets: number; opackets: number; ibytes: number; obytes: number; imissed: number; ierrors: number; oerrors: number; rxNombuf: number };
 }

@@ -796,12 +796,15 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 		snprintf(out->exception_iface, sizeof(out->exception_iface), "%s", p->exc.iface);
 	}
 	struct rte_eth_link link;
-	if (rte_eth_link_get_nowait(p->port_id, &link) == 0)
+	if (ffs_port_link(p, &link) == 0)
 		out->link_up = link.link_status == RTE_ETH_LINK_UP;
 	out->rx_ipv4_cksum = p->rx_ipv4_cksum;
 	out->rx_l4_cksum = p->rx_l4_cksum;
 	out->tx_ipv4_cksum = p->caps.tx_ipv4_offload;
 	out->tx_udp_cksum = p->caps.tx_udp_offload;
+	out->rx_queues = p->nb_rxq;
+	out->tx_queues = p->nb_txq;
+	out->rx_intr = p->rx_intr;
 	struct rte_eth_stats s;
 	if (rte_eth_stats_get(p->port_id, &s) == 0) {
 		out->ipackets = s.ipackets;

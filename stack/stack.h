@@ -272,6 +272,8 @@ struct ffs_port_info {
 	bool admin_up; /**< ifconfig up (a port taken down sends and receives nothing) */
 	bool link_up;
 	bool rx_ipv4_cksum, rx_l4_cksum, tx_ipv4_cksum, tx_udp_cksum;
+	uint16_t rx_queues, tx_queues; /**< the device's queues the stack set up (fewer than lcores: software dispatch) */
+	bool rx_intr;                  /**< its RX queues have interrupt fds: idle lcores sleep until traffic */
 	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
 	/** The exception path toward the kernel ([portN] exception): FFS_EXC_NONE, or its kind and interface. */
 	enum ffs_exception_kind exception;

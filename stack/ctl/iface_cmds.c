@@ -120,6 +120,12 @@ static void port_obj(struct ffs_stack *st, unsigned i, struct ffs_json *out)
 	ffs_json_key(out, "tx");
 	offload_names(out, p.tx_ipv4_cksum, p.tx_udp_cksum, true);
 	ffs_json_obj_end(out);
+	ffs_json_key(out, "queues");
+	ffs_json_obj_begin(out);
+	ffs_json_kv_u64(out, "rx", p.rx_queues);
+	ffs_json_kv_u64(out, "tx", p.tx_queues);
+	ffs_json_kv_bool(out, "rx_intr", p.rx_intr);
+	ffs_json_obj_end(out);
 	/* The exception path's kernel interface (phy/exception.h), or null. */
 	ffs_json_key(out, "exception");
 	if (p.exception == FFS_EXC_NONE) {

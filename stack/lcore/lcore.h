@@ -77,7 +77,11 @@ struct ffs_port {
 	 *  as a chain. Without it a chain leaves in fragments of one mbuf each (iface/ipv4_frag.c). */
 	bool tx_multi_seg;
 	bool rx_intr; /**< RX queues have interrupt fds: idle lcores can sleep until traffic */
-	uint16_t nb_rxd, nb_txd; /**< descriptors per RX and per TX queue */
+	/** Per RX queue, the fd an idle lcore waits on (with rx_intr): ethdev's interrupt fd, armed around
+	 *  the sleep (rx_intr_armed), or the queue's own socket, readable while frames wait (AF_PACKET, AF_XDP). */
+	int rx_wait_fd[FFS_MAX_LCORES];
+	bool rx_intr_armed;
+	uint16_t nb_rxd, nb_txd; /**< descriptors per RX and per TX queue (or the mbufs a queue really holds, when more: AF_XDP) */
 	/** RX and TX queues: one per lcore, or fewer when the device has fewer. Lcores at or above
 	 *  nb_rxq receive this port's frames from the software dispatcher (rx_dispatch) of those below;
 	 *  lcore i sends on TX queue i mod nb_txq, under tx_lock when lcores share queues. */
@@ -85,6 +89,10 @@ struct ffs_port {
 	bool rx_dispatch;
 	rte_spinlock_t tx_lock[FFS_MAX_LCORES];
 	int rx_restart_signal; /**< net_tap: the signal that makes it read a stalled queue again (phy/port.c) */
+	/** AF_PACKET and AF_XDP report their link up whatever the interface's carrier: the interface whose
+	 *  flags say it instead ("" for other devices), and a socket to ask the kernel on (-1: none). */
+	char kernel_iface[16];
+	int link_sock;
 	/** Lcore 0's view of the device's rx_nombuf, and whether it grew since reception last restarted. */
 	uint64_t rx_nombuf_seen;
 	bool rx_starved;

@@ -196,7 +196,7 @@ static void watch_links(struct ffs_lcore *lc)
 	lc->next_link_check = lc->now + st->tsc_hz / LINK_CHECKS_PER_SECOND;
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		struct rte_eth_link link;
-		if (rte_eth_link_get_nowait(st->ports[p].port_id, &link) != 0)
+		if (ffs_port_link(&st->ports[p], &link) != 0)
 			continue;
 		bool up = link.link_status == RTE_ETH_LINK_UP;
 		/* A gratuitous ARP request and unsolicited Neighbor Advertisements when the link comes up

@@ -4,7 +4,9 @@
  * timer tick is due. Lost wake-ups are avoided by ordering (a Dekker pair, with a full fence on each
  * side): the lcore publishes `sleeping` before it re-checks its rings, and a sender enqueues before
  * it reads `sleeping`.
- * Ports without RX interrupts (net_ring, net_null, net_memif) fall back to naps (loop.c); the lcore
+ * AF_PACKET and AF_XDP ports have no RX interrupts in DPDK 22.11, but each queue is a socket of this
+ * process that polls readable while frames wait: the lcore sleeps on those (phy/port.c finds them).
+ * Ports without either (net_ring, net_null, net_memif) fall back to naps (loop.c); the lcore
  * naps on its wake fd alone, so that a control message or an application's datagram still wakes it
  * at once and only frames from the device wait for the nap to end.
  * The queue fds in the epoll set are what make an idle stack prompt: on net_tap (where the queue's
@@ -39,7 +41,7 @@ int ffs_lcore_sleep_init(struct ffs_lcore *lc)
 	for (unsigned p = 0; p < st->n_ports; p++) {
 		if (lc->index >= st->ports[p].nb_rxq)
 			continue; /* no queue of its own there: the dispatcher wakes it */
-		int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(st->ports[p].port_id, (uint16_t)lc->index);
+		int fd = st->ports[p].rx_wait_fd[lc->index];
 		if (fd < 0 || epoll_ctl(lc->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
 			goto fail;
 	}
@@ -89,7 +91,7 @@ bool ffs_lcore_sleep_begin(struct ffs_lcore *lc)
 {
 	const struct ffs_stack *st = lc->st;
 	for (unsigned p = 0; p < st->n_ports; p++)
-		if (lc->index < st->ports[p].nb_rxq && lc->epoll_fd >= 0)
+		if (lc->index < st->ports[p].nb_rxq && lc->epoll_fd >= 0 && st->ports[p].rx_intr_armed)
 			rte_eth_dev_rx_intr_enable(st->ports[p].port_id, (uint16_t)lc->index);
 	exception_intr(lc, true);
 	atomic_store(&lc->sleeping, true);
@@ -107,7 +109,7 @@ void ffs_lcore_sleep_end(struct ffs_lcore *lc)
 	const struct ffs_stack *st = lc->st;
 	atomic_store(&lc->sleeping, false);
 	for (unsigned p = 0; p < st->n_ports; p++)
-		if (lc->index < st->ports[p].nb_rxq && lc->epoll_fd >= 0)
+		if (lc->index < st->ports[p].nb_rxq && lc->epoll_fd >= 0 && st->ports[p].rx_intr_armed)
 			rte_eth_dev_rx_intr_disable(st->ports[p].port_id, (uint16_t)lc->index);
 	exception_intr(lc, false);
 	uint64_t v;

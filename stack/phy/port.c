@@ -2,18 +2,25 @@
 #define _GNU_SOURCE /* F_GETSIG */
 /* rte_eth_dev_conf_get (a copy of the device's shared configuration) is still marked experimental. */
 #define ALLOW_EXPERIMENTAL_API
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <netpacket/packet.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "stack/phy/mbuf.h"
 #include "stack/phy/port.h"
 #include "stack/phy/rss.h"
 
@@ -41,6 +48,72 @@ static int tap_rx_signal(uint16_t port_id)
 		return 0;
 	int sig = fcntl(fd, F_GETSIG);
 	return sig < 0 ? 0 : sig == 0 ? SIGIO : sig;
+}
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#define MAX_QUEUE_SOCKETS 64
+
+/**
+ * This process's sockets of `domain` (AF_PACKET, AF_XDP), in fd order, into `fds` (at most `max`); with
+ * `ifindex`, only AF_PACKET sockets bound to that interface. Returns how many.
+ */
+static unsigned queue_sockets(int domain, unsigned ifindex, int *fds, unsigned max)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return 0;
+	unsigned n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && n < max) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || end == e->d_name || fd == dirfd(d))
+			continue;
+		int dom;
+		socklen_t len = sizeof(dom);
+		if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != domain)
+			continue;
+		if (ifindex) {
+			struct sockaddr_ll sll;
+			socklen_t sl = sizeof(sll);
+			if (getsockname((int)fd, (struct sockaddr *)&sll, &sl) != 0 || sll.sll_ifindex != (int)ifindex)
+				continue;
+		}
+		unsigned i = n++;
+		for (; i > 0 && fds[i - 1] > fd; i--)
+			fds[i] = fds[i - 1];
+		fds[i] = (int)fd;
+	}
+	closedir(d);
+	return n;
+}
+
+/** The AF_XDP socket `rte_eth_rx_queue_setup` made: the one in `after` not in `before`, else -1. */
+static int new_socket(const int *before, unsigned n_before, const int *after, unsigned n_after)
+{
+	int found = -1;
+	for (unsigned i = 0; i < n_after; i++) {
+		bool old = false;
+		for (unsigned j = 0; j < n_before && !old; j++)
+			old = before[j] == after[i];
+		if (!old) {
+			if (found >= 0)
+				return -1;
+			found = after[i];
+		}
+	}
+	return found;
+}
+
+/** Reads the link of a port on kernel interface `ifindex` from the interface's flags (ffs_port_link). */
+static void kernel_link_watch(struct ffs_port *p, unsigned ifindex)
+{
+	if (ifindex && if_indextoname(ifindex, p->kernel_iface) != NULL)
+		p->link_sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (p->link_sock < 0)
+		p->kernel_iface[0] = '\0';
 }
 
 /** The port's MAC address and its IPv4 configuration. 0, or DPDK's error from reading the MAC. */
@@ -147,6 +220,8 @@ static int port_fit_mtu(const struct ffs_port *p, const struct ffs_port_conf *pc
 	return 0;
 }
 
+static uint32_t af_xdp_max_mtu(struct rte_mempool *pool, uint16_t vlan_id);
+
 int ffs_port_mtu_check(uint16_t port_id, uint16_t vlan_id, struct rte_mempool *pool, uint16_t mtu)
 {
 	struct rte_eth_dev_info info;
@@ -154,6 +229,8 @@ int ffs_port_mtu_check(uint16_t port_id, uint16_t vlan_id, struct rte_mempool *p
 	if (rte_eth_dev_info_get(port_id, &info) != 0 || rte_eth_dev_conf_get(port_id, &conf) != 0)
 		return -ERANGE;
 	if (mtu > ffs_port_device_max_mtu(&info))
+		return -ERANGE;
+	if (strcmp(info.driver_name, "net_af_xdp") == 0 && mtu > af_xdp_max_mtu(pool, vlan_id))
 		return -ERANGE;
 	if (mtu_needs_chains(mtu, vlan_id, pool_seg_room(pool)) && !(conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER) &&
 	    !driver_chains_unadvertised(info.driver_name))
@@ -175,6 +252,62 @@ static int reta_spread(uint16_t port_id, uint16_t reta_size, uint16_t nb_rxq)
 	return rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
 }
 
+/*
+ * AF_XDP's receive frames are the packet pool's mbufs themselves (its UMEM is the mempool): the kernel
+ * writes a frame after XDP's own headroom, so a frame longer than the mbuf's data room less that
+ * headroom is dropped by the kernel and only ever seen as imissed.
+ */
+#define AF_XDP_KERNEL_HEADROOM 256
+/* ...and it fills each RX queue's fill ring with this many of them at setup (DPDK 22.11's
+ * ETH_AF_XDP_DFLT_NUM_DESCS, whatever nb_rx_desc says). Beside them the pool needs AF_XDP_POOL_SPARE more:
+ * with 1024 a port starts, answers two ARP requests and then receives nothing (measured on veth, 6.18). */
+#define AF_XDP_FILL_MBUFS 2048
+#define AF_XDP_POOL_SPARE 2047
+/* Sent mbufs come back only when a transmit finds half of the 2048-entry completion ring filled: up to
+ * a ring's worth stays out of the pool, as on a NIC that frees sent mbufs late. */
+#define AF_XDP_TX_HELD 2048
+
+/** The largest MTU an AF_XDP port receives: a frame is one of the pool's mbufs less XDP's headroom. */
+static uint32_t af_xdp_max_mtu(struct rte_mempool *pool, uint16_t vlan_id)
+{
+	return pool_seg_room(pool) - AF_XDP_KERNEL_HEADROOM - mtu_frame_len(0, vlan_id);
+}
+
+/**
+ * Refuses an MTU an AF_XDP port cannot receive, with its limit: the driver would start and then lose
+ * every larger frame (imissed). The device's own limits are port_fit_mtu's. 0, or -1 with `err`.
+ */
+static int af_xdp_mtu_check(const struct ffs_port *p, const struct ffs_port_conf *pc, const char *driver,
+			    struct rte_mempool *pool, char *err, size_t errlen)
+{
+	if (strcmp(driver, "net_af_xdp") != 0 || !pool || pc->mtu <= af_xdp_max_mtu(pool, pc->vlan_id))
+		return 0;
+	snprintf(err, errlen,
+		 "port %u (%s): mtu %u is more than net_af_xdp takes: at most %u (an AF_XDP frame, one mbuf of the packet "
+		 "pool less the kernel's XDP headroom)",
+		 pc->port_id, p->name, pc->mtu, af_xdp_max_mtu(pool, pc->vlan_id));
+	return -1;
+}
+
+/**
+ * Refuses a packet pool an AF_XDP port would empty: its fill rings take AF_XDP_FILL_MBUFS mbufs per RX
+ * queue, and the driver only says "Failed to configure xdp socket" when the pool has fewer. 0, or -1 with `err`.
+ */
+static int af_xdp_pool_check(const struct ffs_port *p, const struct ffs_port_conf *pc, const char *driver, uint16_t nb_rxq,
+			     const struct rte_mempool *pool, char *err, size_t errlen)
+{
+	if (strcmp(driver, "net_af_xdp") != 0 || !pool)
+		return 0;
+	unsigned need = (unsigned)nb_rxq * AF_XDP_FILL_MBUFS + AF_XDP_POOL_SPARE;
+	if (pool->size >= need)
+		return 0;
+	snprintf(err, errlen,
+		 "port %u (%s): net_af_xdp fills each RX queue with %u mbufs of the packet pool: [dpdk] nb_mbuf = %u is too "
+		 "few for %u queue(s), it needs at least %u",
+		 pc->port_id, p->name, AF_XDP_FILL_MBUFS, pool->size, nb_rxq, need);
+	return -1;
+}
+
 /**
  * Clears `p` and names it after DPDK port `pc->port_id`, reading the device's info into `info` and its
  * driver's name into `p`. Returns 0; -ENODEV when DPDK has no such port (the caller says why, in its own
@@ -184,6 +317,7 @@ static int port_open(struct ffs_port *p, const struct ffs_port_conf *pc, struct 
 		     size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
+	p->link_sock = -1;
 	p->port_id = pc->port_id;
 	snprintf(p->name, sizeof(p->name), "port%u", pc->port_id);
 	if (!rte_eth_dev_is_valid_port(pc->port_id))
@@ -223,6 +357,10 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	p->rx_dispatch = nb_rxq < nb_queues;
 	for (uint16_t q = 0; q < nb_txq; q++)
 		rte_spinlock_init(&p->tx_lock[q]);
+
+	if (af_xdp_mtu_check(p, pc, info.driver_name, pool, err, errlen) != 0 || af_xdp_pool_check(p, pc, info.driver_name, nb_rxq, pool, err, errlen) != 0)
+		return -1;
+	const int pool_held_before = pool ? ffs_pool_in_use(pool) : 0;
 
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
@@ -279,12 +417,23 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	int socket = rte_eth_dev_socket_id(pc->port_id);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
+	/* AF_XDP makes each queue's socket in its RX queue setup: the socket new after it is the queue's. */
+	const bool af_xdp = strcmp(info.driver_name, "net_af_xdp") == 0;
+	bool queue_sockets_found = af_xdp;
 	for (uint16_t q = 0; q < nb_rxq; q++) {
 		struct rte_eth_rxconf rxc = info.default_rxconf;
 		rxc.offloads = conf.rxmode.offloads;
+		int before[MAX_QUEUE_SOCKETS], after[MAX_QUEUE_SOCKETS];
+		unsigned n_before = af_xdp ? queue_sockets(AF_XDP, 0, before, MAX_QUEUE_SOCKETS) : 0;
 		rc = rte_eth_rx_queue_setup(pc->port_id, q, nb_rxd, (unsigned)socket, &rxc, pool);
 		if (rc != 0)
 			FAIL("rte_eth_rx_queue_setup", rc);
+		p->rx_wait_fd[q] = -1;
+		if (af_xdp) {
+			unsigned n_after = queue_sockets(AF_XDP, 0, after, MAX_QUEUE_SOCKETS);
+			p->rx_wait_fd[q] = new_socket(before, n_before, after, n_after);
+			queue_sockets_found = queue_sockets_found && p->rx_wait_fd[q] >= 0;
+		}
 	}
 	for (uint16_t q = 0; q < nb_txq; q++) {
 		struct rte_eth_txconf txc = info.default_txconf;
@@ -294,6 +443,13 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 			FAIL("rte_eth_tx_queue_setup", rc);
 	}
 	rc = rte_eth_dev_set_mtu(pc->port_id, pc->mtu);
+	if (rc == -EINVAL && strcmp(info.driver_name, "net_af_packet") == 0) {
+		snprintf(err, errlen,
+			 "port %u (%s): mtu %u does not fit net_af_packet's ring frames: raise framesz in its vdev string "
+			 "(default 2048; blocksz a multiple of it)",
+			 pc->port_id, p->name, pc->mtu);
+		return -1;
+	}
 	if (rc != 0 && rc != -ENOTSUP)
 		FAIL("rte_eth_dev_set_mtu", rc);
 	if (conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) {
@@ -304,6 +460,13 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	rc = rte_eth_dev_start(pc->port_id);
 	if (rc != 0)
 		FAIL("rte_eth_dev_start", rc);
+	/* Some devices hold more of the pool than the descriptors asked for (AF_XDP's fill rings): the
+	 * pool's accounting (ffs_pool_rx_limit) counts what the receive queues really hold. */
+	int pool_held = pool ? ffs_pool_in_use(pool) - pool_held_before : 0;
+	if (pool_held > (int)nb_rxq * p->nb_rxd)
+		p->nb_rxd = (uint16_t)RTE_MIN((pool_held + nb_rxq - 1) / nb_rxq, UINT16_MAX);
+	if (strcmp(info.driver_name, "net_af_xdp") == 0)
+		p->nb_txd = RTE_MAX(p->nb_txd, AF_XDP_TX_HELD);
 	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && info.reta_size) {
 		rc = reta_spread(pc->port_id, info.reta_size, nb_rxq);
 		if (rc != 0 && rc != -ENOTSUP)
@@ -316,16 +479,32 @@ int ffs_port_start(struct ffs_port *p, const struct ffs_port_conf *pc, uint16_t 
 	int ethdev_level = ethdev_log >= 0 ? rte_log_get_level(ethdev_log) : -1;
 	if (ethdev_level > (int)RTE_LOG_CRIT)
 		rte_log_set_level((uint32_t)ethdev_log, RTE_LOG_CRIT);
+	int intr_fds[FFS_MAX_LCORES];
 	for (uint16_t q = 0; q < nb_rxq && p->rx_intr; q++)
-		if (rte_eth_dev_rx_intr_ctl_q_get_fd(pc->port_id, q) < 0)
+		if ((intr_fds[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(pc->port_id, q)) < 0)
 			p->rx_intr = false;
+	for (uint16_t q = 0; q < nb_rxq && p->rx_intr; q++)
+		p->rx_wait_fd[q] = intr_fds[q];
 	if (ethdev_level > (int)RTE_LOG_CRIT)
 		rte_log_set_level((uint32_t)ethdev_log, (uint32_t)ethdev_level);
+	p->rx_intr_armed = p->rx_intr;
+	if (!p->rx_intr && strcmp(info.driver_name, "net_af_packet") == 0 && info.if_index) {
+		/* AF_PACKET's queue sockets are made at probe, one per queue in queue order, bound to the
+		 * interface: this process's sockets on it, in fd order, when there are exactly as many. */
+		int fds[MAX_QUEUE_SOCKETS];
+		queue_sockets_found = queue_sockets(AF_PACKET, info.if_index, fds, MAX_QUEUE_SOCKETS) == nb_rxq;
+		for (uint16_t q = 0; q < nb_rxq && queue_sockets_found; q++)
+			p->rx_wait_fd[q] = fds[q];
+	}
+	if (!p->rx_intr && queue_sockets_found)
+		p->rx_intr = true; /* waited on as they are, never armed */
 	if (strcmp(info.driver_name, "net_tap") == 0)
 		p->rx_restart_signal = tap_rx_signal(pc->port_id);
 	rc = port_identity(p, pc, &info);
 	if (rc != 0)
 		FAIL("rte_eth_macaddr_get", rc);
+	if (strcmp(info.driver_name, "net_af_packet") == 0 || af_xdp)
+		kernel_link_watch(p, info.if_index);
 	/* Multicast groups arrive with IGMP; until then accept them all and filter in software. */
 	rte_eth_allmulticast_enable(pc->port_id);
 	return 0;
@@ -387,8 +566,25 @@ bool ffs_port_rx_restart(const struct ffs_port *p)
 	return kill(getpid(), p->rx_restart_signal) == 0;
 }
 
+int ffs_port_link(const struct ffs_port *p, struct rte_eth_link *link)
+{
+	int rc = rte_eth_link_get_nowait(p->port_id, link);
+	if (rc != 0 || p->link_sock < 0)
+		return rc;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->kernel_iface);
+	if (ioctl(p->link_sock, SIOCGIFFLAGS, &ifr) == 0)
+		link->link_status = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	return 0;
+}
+
 void ffs_port_close(struct ffs_port *p)
 {
+	if (p->link_sock >= 0) {
+		close(p->link_sock);
+		p->link_sock = -1;
+	}
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
 	if (rte_eth_dev_info_get(p->port_id, &info) == 0)

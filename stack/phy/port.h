@@ -39,6 +39,12 @@ int ffs_port_mtu_check(uint16_t port_id, uint16_t vlan_id, struct rte_mempool *p
  * not retry by itself once mbufs return (net_tap). true if a restart was issued.
  */
 bool ffs_port_rx_restart(const struct ffs_port *p);
+/**
+ * The port's link as rte_eth_link_get_nowait reads it, its status corrected from the kernel interface's
+ * flags (IFF_RUNNING: up with carrier) on AF_PACKET and AF_XDP ports, whose drivers always say up.
+ * 0, or DPDK's error.
+ */
+int ffs_port_link(const struct ffs_port *p, struct rte_eth_link *link);
 /** Stops and closes the port and detaches its device, so a later start can probe it again. */
 void ffs_port_close(struct ffs_port *p);
 /** Probes a device by its devargs ("net_tap0,iface=ff0") unless a port of that name exists. 0 or -1 with err. */

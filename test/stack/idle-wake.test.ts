@@ -10,57 +10,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Netns } from '../../testbed/netns.js';
 import { kernelSide, startUdpEcho, type StackProgram } from '../tools/harness.js';
 import { KERNEL_IP, LCORE_MODES, STACK_IP, kernelPeer, quietNamespace, sleep, type KernelPeer } from './kernel-peer.js';
-
-const ROUNDS = 10;
-const IDLE_MS = 1_200;
-/** Median round trip after idling: a woken stack answers in ~0.1–0.3 ms. */
-const MEDIAN_MS = 3;
-/** The worst round: one late wake-up under load, not a tick every round. */
-const MAX_MS = 50;
-/** Rounds allowed above MEDIAN_MS * 2 (scheduler noise while other suites load both cores). */
-const SLOW_ROUNDS = 4;
-
-/** Checks the round trips (ms) of the rounds against the bounds. */
-function expectPrompt(rtts: number[]): void {
-  const s = [...rtts].sort((a, b) => a - b);
-  const seen = `round trips (ms): ${rtts.map((x) => x.toFixed(3)).join(' ')}`;
-  expect(s[s.length >> 1], seen).toBeLessThan(MEDIAN_MS);
-  expect(s.filter((x) => x > MEDIAN_MS * 2).length, seen).toBeLessThanOrEqual(SLOW_ROUNDS);
-  expect(s.at(-1), seen).toBeLessThan(MAX_MS);
-}
-
-/** The kernel pings the stack once per round, after IDLE_MS of silence; the round trips in ms. */
-async function kernelPingRounds(ns: Netns): Promise<number[]> {
-  const rtts: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    await sleep(IDLE_MS);
-    const r = await ns.exec('ping', ['-c', '1', '-W', '2', STACK_IP], { timeoutMs: 10_000 });
-    const m = /time=([\d.]+) ms/.exec(r.stdout);
-    expect(m, r.stdout + r.stderr).not.toBeNull();
-    rtts.push(Number(m?.[1]));
-  }
-  return rtts;
-}
-
-/** Two pings that both sides answer: each has learned the other's MAC, so rounds measure wake-ups, not ARP. */
-async function warmUp(ns: Netns): Promise<void> {
-  const r = await ns.exec('ping', ['-c', '2', '-i', '0.2', '-W', '2', STACK_IP], { timeoutMs: 10_000 });
-  expect(r.code, r.stdout + r.stderr).toBe(0);
-}
+import { IDLE_MS, ROUNDS, expectPrompt, kernelPingRounds, warmUp } from './wake-rounds.js';
 
 describe.each(LCORE_MODES)('an idle stack wakes for the next frame ($name)', (mode) => {
   let peer: KernelPeer;
 
   beforeAll(async () => {
     peer = await kernelPeer('idle-wake', { dpdk: mode.dpdk });
-    await warmUp(peer.ns);
+    await warmUp(peer.ns, STACK_IP);
   });
   afterAll(async () => {
     await peer?.close();
   });
 
   it(`answers the kernel's ping after ${IDLE_MS} ms idle promptly, ${ROUNDS} rounds`, async () => {
-    expectPrompt(await kernelPingRounds(peer.ns));
+    expectPrompt(await kernelPingRounds(peer.ns, STACK_IP));
   });
 
   it(`gets the reply to its own ping after ${IDLE_MS} ms idle promptly, ${ROUNDS} rounds`, async () => {
@@ -84,7 +48,7 @@ describe('an idle C program in ff_run wakes for the next frame', () => {
     echo = startUdpEcho(ns, 'idle-wake-c', 120);
     await kernelSide(ns);
     await ns.waitFor(async () => (await ns.exec('ping', ['-c', '1', '-W', '1', STACK_IP])).code === 0, 'udp_echo to answer ping', 30_000, 200);
-    await warmUp(ns);
+    await warmUp(ns, STACK_IP);
   }, 60_000);
   afterAll(async () => {
     await echo?.stop();
@@ -92,6 +56,6 @@ describe('an idle C program in ff_run wakes for the next frame', () => {
   });
 
   it(`answers the kernel's ping after ${IDLE_MS} ms idle promptly, ${ROUNDS} rounds`, async () => {
-    expectPrompt(await kernelPingRounds(ns));
+    expectPrompt(await kernelPingRounds(ns, STACK_IP));
   });
 });

@@ -219,6 +219,28 @@ describe('ffnet doctor on a host ready for a deployment', () => {
     expect(text.stdout).toMatch(/^fail  config +.*lcore CPUs 9 are not online/m);
   });
 
+  it('warns when the kernel of an af_packet / af_xdp interface would talk on the stack\'s link: IPv6 on, arp_ignore 0', () => {
+    const root = join(dir, 'kernel-side');
+    readyHost(root);
+    writeTree(root, {
+      '/sys/class/net/eth1/operstate': 'up',
+      '/proc/sys/net/ipv6/conf/eth1/disable_ipv6': '0',
+      '/proc/sys/net/ipv4/conf/eth1/arp_ignore': '0',
+      '/sys/class/net/eth2/operstate': 'up',
+      '/proc/sys/net/ipv6/conf/eth2/disable_ipv6': '1',
+      '/proc/sys/net/ipv4/conf/eth2/arp_ignore': '8',
+    });
+    const cfg = config('kernel-side.ini', 'vdev[] = net_af_xdp0,iface=eth1\nvdev[] = net_af_packet1,iface=eth2');
+    const { code, report: rep } = report('--root', root, '--config', cfg);
+    expect(code).toBe(0);
+    expect(of(rep, 'config').filter((c) => c.finding.includes('vdev')).map((c) => [c.status, c.finding, c.fix])).toEqual([
+      ['ok', `${cfg}: [dpdk] vdev = net_af_xdp0,iface=eth1: interface eth1 exists (up)`, undefined],
+      ['warn', `${cfg}: [dpdk] vdev = net_af_xdp0,iface=eth1: IPv6 is on on eth1: the kernel sends router solicitations and MLD reports on the stack's link`, 'sysctl -w net.ipv6.conf.eth1.disable_ipv6=1'],
+      ['warn', `${cfg}: [dpdk] vdev = net_af_xdp0,iface=eth1: arp_ignore = 0 on eth1: the kernel answers ARP there for the host's addresses on its other interfaces`, 'sysctl -w net.ipv4.conf.eth1.arp_ignore=8'],
+      ['ok', `${cfg}: [dpdk] vdev = net_af_packet1,iface=eth2: interface eth2 exists (up)`, undefined],
+    ]);
+  });
+
   it('warns when the data-path lcores sit on another NUMA node than the NIC, or on CPUs not isolated', () => {
     const cfg = config('far.ini', 'lcore_mask = 0x3\nlcores = 0@(0-7),1@5\nallow[] = 03:00.0');
     const { code, report: rep } = report('--root', ready, '--config', cfg);

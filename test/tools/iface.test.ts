@@ -95,9 +95,13 @@ describe.each(LCORE_MODES)('ffnet ifconfig, arp, route and ping on a live stack 
     expect(r.stdout).toContain(`\tether ${peer.stackMac}\n`);
     expect(r.stdout).toContain(`\tinet ${STACK_IP} netmask 0xffffff00 broadcast 10.77.0.255\n`);
     expect(r.stdout).toContain('\tstatus: active\n');
+    // net_tap's queues have RX interrupts (its fds): idle lcores sleep on them.
+    expect(r.stdout).toMatch(/\tqueues: rx \d+ tx \d+, rx interrupts yes\n/);
     expect(r.stdout).toMatch(/\tdriver: net_tap \(net_tap0\)\n\tRX packets \d+ bytes \d+ errors 0 missed 0 nombuf 0\n\tTX packets \d+ bytes \d+ errors 0\n/);
     const [p] = await ffnetJson<PortEntry[]>(pid, ['ifconfig', 'port0']);
     expect(p).toMatchObject({ name: 'port0', inet: STACK_IP, prefixlen: 24, netmask: '255.255.255.0', mac: peer.stackMac });
+    expect(p!.queues).toMatchObject({ rx_intr: true });
+    expect(p!.queues!.rx).toBeGreaterThanOrEqual(1);
     expect(p).toMatchObject({ vlan: 0, vlan_hw_rx: false, vlan_hw_tx: false }); // untagged
     expect(r.stdout).not.toContain('\tvlan:');
   });

@@ -352,6 +352,22 @@ function checkNuma(s: Survey, cfg: FfnetConfig | undefined): Finding[] {
   return findings;
 }
 
+/**
+ * What the kernel still does on an interface a stack runs on through net_af_packet or net_af_xdp, where
+ * it should stay quiet (docs/deploy.md, "The kernel side of the interface"). Settings it cannot read are
+ * not judged.
+ */
+function kernelSideOf(host: HostFiles, iface: string): Array<{ finding: string; fix: string }> {
+  const out: Array<{ finding: string; fix: string }> = [];
+  if (host.text(`/proc/sys/net/ipv6/conf/${iface}/disable_ipv6`) === '0') {
+    out.push({ finding: `IPv6 is on on ${iface}: the kernel sends router solicitations and MLD reports on the stack's link`, fix: `sysctl -w net.ipv6.conf.${iface}.disable_ipv6=1` });
+  }
+  if (host.text(`/proc/sys/net/ipv4/conf/${iface}/arp_ignore`) === '0') {
+    out.push({ finding: `arp_ignore = 0 on ${iface}: the kernel answers ARP there for the host's addresses on its other interfaces`, fix: `sysctl -w net.ipv4.conf.${iface}.arp_ignore=8` });
+  }
+  return out;
+}
+
 /** The configuration's fit: lcores' CPUs online, memory in hugepages, PCI devices bound, vdev interfaces present. */
 function checkConfigFit(s: Survey, cfg: FfnetConfig): Finding[] {
   const findings: Finding[] = [];
@@ -409,6 +425,7 @@ function checkConfigFit(s: Survey, cfg: FfnetConfig): Finding[] {
         findings.push({ check: 'config', status: 'fail', finding: `${cfg.source}: [dpdk] vdev = ${vdev}: no interface ${iface} on this host`, fix: 'ip link lists the interfaces' });
       } else {
         findings.push({ check: 'config', status: 'ok', finding: `${cfg.source}: [dpdk] vdev = ${vdev}: interface ${iface} exists (${s.host.text(`/sys/class/net/${iface}/operstate`) ?? 'state unknown'})` });
+        for (const k of kernelSideOf(s.host, iface)) findings.push({ check: 'config', status: 'warn', finding: `${cfg.source}: [dpdk] vdev = ${vdev}: ${k.finding}`, fix: k.fix });
       }
     } else if (/^net_(tap|memif)/.test(driver)) {
       findings.push({ check: 'config', status: 'ok', finding: `${cfg.source}: [dpdk] vdev = ${vdev}: created by the stack at start` });

@@ -34,6 +34,8 @@ export interface PortEntry {
   inet6: Inet6Entry[];
   link: { up: boolean; speed_mbps: number; duplex: string };
   offloads: { rx: string[]; tx: string[] };
+  /** The device's queues the stack set up, and whether its RX queues have interrupts (idle lcores sleep on them). */
+  queues?: { rx: number; tx: number; rx_intr: boolean };
   /** The exception path's kernel interface ([portN] exception), or null (absent from older stacks). */
   exception?: { kind: 'tap' | 'virtio-user'; iface: string } | null;
   stats: Record<'ipackets' | 'opackets' | 'ibytes' | 'obytes' | 'ierrors' | 'oerrors' | 'imissed' | 'rx_nombuf', number>;
@@ -92,6 +94,7 @@ export function formatPort(p: PortEntry): string {
     p.ipv6 ? '\tnd6 options=21<PERFORMNUD,AUTO_LINKLOCAL>' : '\tnd6 options=9<PERFORMNUD,IFDISABLED>',
     `\tmedia: Ethernet autoselect (${speed} <${p.link.duplex}-duplex>)`,
     `\tstatus: ${p.link.up ? 'active' : 'no carrier'}`,
+    ...(p.queues ? [`\tqueues: rx ${p.queues.rx} tx ${p.queues.tx}, rx interrupts ${p.queues.rx_intr ? 'yes' : 'no'}`] : []),
     `\tdriver: ${p.driver} (${p.device})`,
     ...(p.exception ? [`\texception: ${p.exception.kind} ${p.exception.iface} (traffic the stack does not take goes to the kernel)`] : []),
     `\tRX packets ${s.ipackets} bytes ${s.ibytes} errors ${s.ierrors} missed ${s.imissed} nombuf ${s.rx_nombuf}`,
