@@ -52,7 +52,8 @@ static const struct eth_addr PEER_MAC = { { 0x02, 0, 0, 0, 0x5a, 0x02 } };
 static struct ffs_stack *st;
 static struct ffs_lcore *lc;
 static struct ffs_app *app;
-static uint8_t payload[BIG_UDP];
+/* The largest datagram of either family: IPv6's (65527 bytes) is 20 more than IPv4's. */
+static uint8_t payload[FFS_UDP6_MAX_PAYLOAD > BIG_UDP ? FFS_UDP6_MAX_PAYLOAD : BIG_UDP];
 /* A whole frame or datagram, flat, for building and for comparing. */
 static uint8_t flat[ETH_HDR_LEN + IPV4_MAX_LEN];
 static uint8_t got[IPV4_MAX_LEN];
