@@ -89,6 +89,11 @@ struct ffs_port {
 	bool rx_dispatch;
 	rte_spinlock_t tx_lock[FFS_MAX_LCORES];
 	int rx_restart_signal; /**< net_tap: the signal that makes it read a stalled queue again (phy/port.c) */
+	/** net_tap: the driver's receive trigger — its signal handler, a plain increment — that the lcores
+	 *  move before each receive burst instead of the tun driver's signal per frame (phy/port.c,
+	 *  tap_take_trigger), and the signal number it is called with; NULL for other devices. */
+	void (*rx_trigger)(int);
+	int rx_trigger_sig;
 	/** AF_PACKET and AF_XDP report their link up whatever the interface's carrier: the interface whose
 	 *  flags say it instead ("" for other devices), and a socket to ask the kernel on (-1: none). */
 	char kernel_iface[16];

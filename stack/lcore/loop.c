@@ -420,6 +420,8 @@ static unsigned turn(struct ffs_lcore *lc)
 			const uint16_t q = (uint16_t)__builtin_ctz(queues);
 			if (q >= port->nb_rxq)
 				continue; /* its frames come from the dispatcher, over the peer ring */
+			if (port->rx_trigger)
+				port->rx_trigger(port->rx_trigger_sig); /* net_tap: read the queue (phy/port.c) */
 			uint16_t n = rte_eth_rx_burst(port->port_id, q, pkts, FFS_BURST);
 			work += n;
 			rx_busy |= n == FFS_BURST;
