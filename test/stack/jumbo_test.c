@@ -54,9 +54,12 @@ static struct ffs_lcore *lc;
 static struct ffs_app *app;
 /* The largest datagram of either family: IPv6's (65527 bytes) is 20 more than IPv4's. */
 static uint8_t payload[FFS_UDP6_MAX_PAYLOAD > BIG_UDP ? FFS_UDP6_MAX_PAYLOAD : BIG_UDP];
+/* The largest packet either family reassembles: an IPv6 header and 65535 bytes of payload (40 more
+ * than IPv4's largest). */
+#define MAX_PACKET (IPV6_HDR_LEN + 65535u)
 /* A whole frame or datagram, flat, for building and for comparing. */
-static uint8_t flat[ETH_HDR_LEN + IPV4_MAX_LEN];
-static uint8_t got[IPV4_MAX_LEN];
+static uint8_t flat[ETH_HDR_LEN + MAX_PACKET];
+static uint8_t got[MAX_PACKET];
 
 static void setup(void)
 {
