@@ -14,6 +14,7 @@
 #include "stack/iface/addr6.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/exception.h"
+#include "stack/phy/port.h"
 #include "stack/wire/arp.h"
 #include "stack/wire/eth.h"
 #include "stack/wire/icmp6.h"
@@ -208,14 +209,7 @@ void ffs_exception_stop(struct ffs_port *port)
 	if (!x->on)
 		return;
 	x->on = false;
-	struct rte_eth_dev_info info;
-	struct rte_device *dev = NULL;
-	if (rte_eth_dev_info_get(x->dev_port_id, &info) == 0)
-		dev = info.device;
-	rte_eth_dev_stop(x->dev_port_id);
-	rte_eth_dev_close(x->dev_port_id);
-	if (dev)
-		rte_dev_remove(dev);
+	ffs_port_device_remove(x->dev_port_id);
 	struct rte_mbuf *m;
 	while (rte_ring_dequeue(x->to_kernel, (void **)&m) == 0)
 		rte_pktmbuf_free(m);

@@ -14,7 +14,7 @@
  * (shared TX queues under their lock, as every transmit) — but for the kernel's ARP replies and
  * neighbour advertisements about the port's own addresses, which the stack already sends (dropped
  * and counted: a peer never gets two answers).
- * May call: DPDK, libc, wire/ (to read frames), lcore/ (counters, TX, wake).
+ * May call: DPDK, libc, wire/ (to read frames), lcore/ (counters, TX, wake), phy/port (removing its device).
  */
 #ifndef FFNET_PHY_EXCEPTION_H
 #define FFNET_PHY_EXCEPTION_H

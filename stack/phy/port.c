@@ -616,20 +616,25 @@ int ffs_port_link(const struct ffs_port *p, struct rte_eth_link *link)
 	return 0;
 }
 
+void ffs_port_device_remove(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+	if (rte_eth_dev_info_get(port_id, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+	if (dev)
+		rte_dev_remove(dev);
+}
+
 void ffs_port_close(struct ffs_port *p)
 {
 	if (p->link_sock >= 0) {
 		close(p->link_sock);
 		p->link_sock = -1;
 	}
-	struct rte_eth_dev_info info;
-	struct rte_device *dev = NULL;
-	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
-		dev = info.device;
-	rte_eth_dev_stop(p->port_id);
-	rte_eth_dev_close(p->port_id);
-	if (dev)
-		rte_dev_remove(dev);
+	ffs_port_device_remove(p->port_id);
 }
 
 int ffs_port_probe(const char *devargs, char *err, size_t errlen)

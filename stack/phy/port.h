@@ -45,7 +45,9 @@ bool ffs_port_rx_restart(const struct ffs_port *p);
  * 0, or DPDK's error.
  */
 int ffs_port_link(const struct ffs_port *p, struct rte_eth_link *link);
-/** Stops and closes the port and detaches its device, so a later start can probe it again. */
+/** Stops and closes DPDK port `port_id` and detaches its device, so a later start can probe it again. */
+void ffs_port_device_remove(uint16_t port_id);
+/** Closes what the stack holds of the port (its link socket) and removes its device (ffs_port_device_remove). */
 void ffs_port_close(struct ffs_port *p);
 /** Probes a device by its devargs ("net_tap0,iface=ff0") unless a port of that name exists. 0 or -1 with err. */
 int ffs_port_probe(const char *devargs, char *err, size_t errlen);
