@@ -10,8 +10,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # --- Debian packages: the DPDK 22.11 LTS development files, libpcap (capture filters), DPDK's own tools
 # (dpdk-dev: dpdk-dumpcap, dpdk-telemetry.py), libxdp1 and libbpf1 (net_af_xdp's; libdpdk-dev pulls them in
 # through librte-net-af-xdp23, named here as what a port on net_af_xdp needs at run time) and the test
-# bench's peers and probes (ethtool: a veth peer's checksum offload in the af_packet / af_xdp tests).
-packages=(libdpdk-dev libpcap-dev dpdk-dev libxdp1 libbpf1 pkg-config cmake make g++ iproute2 iputils-ping arping tcpdump tshark netcat-openbsd radvd ethtool)
+# bench's peers and probes (ethtool: a veth peer's checksum offload in the af_packet / af_xdp tests;
+# bind9-dnsutils: dig, the kernel-side DNS client of the tests that run real npm packages on the stack).
+packages=(libdpdk-dev libpcap-dev dpdk-dev libxdp1 libbpf1 pkg-config cmake make g++ iproute2 iputils-ping arping tcpdump tshark netcat-openbsd radvd ethtool bind9-dnsutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
