@@ -466,6 +466,10 @@ describe('ffnet capture of a stack that stops', () => {
 
   it('ends the capture with what came, and the program exits normally', async () => {
     const { sid } = await suite.kern.socket({ address: KERNEL_IP, port: 0 });
+    // The kernel resolves the stack's address first: datagrams sent back to back to an unresolved
+    // neighbour can leave out of order (Linux flushes its ARP queue with the neighbour lock dropped
+    // while another send to the now-valid neighbour goes straight out), and this test checks order.
+    await suite.ns.execOk('ping', ['-c', '1', '-W', '5', STACK_IP]);
     const file = join(dir, 'stopping.pcapng');
     const cap = await startCapture(suite.app.prefix, ['-f', 'udp port 7', '-w', file]);
     const exited = new Promise<number | null>((resolve) => {
