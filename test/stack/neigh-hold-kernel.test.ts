@@ -7,9 +7,10 @@
  *   an ff socket to a kernel address the stack has not resolved yet (IPv4: ARP, IPv6: Neighbor Discovery): the kernel
  *   listener receives at least 90 % of them, and what it received plus what the stack and the
  *   kernel counted as dropped accounts for every datagram;
- * - for a neighbour that never answers, `neighbours()` shows what is held (packets and bytes, the
- *   bytes within the bound), the rest is counted in hold_dropped, a bound lowered at run time applies
- *   from the next packet, and deleting the entry drops and counts what it held.
+ * - for a neighbour that never answers, `neighbours()` and `ffnet arp -a` / `ndp -a` show what is
+ *   held (packets and bytes, the bytes within the bound), the rest is counted in hold_dropped, a bound
+ *   lowered at run time (`ffnet sysctl -w`) applies from the next packet, and deleting the entry drops
+ *   and counts what it held.
  *
  * For reference, the same burst from a Linux UDP socket to a new neighbour over a veth pair between
  * two namespaces; both results are logged.
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import { Netns, requireRoot } from '../../testbed/netns.js';
 import { StackProcess } from '../../testbed/stack-process.js';
+import { ffnet } from '../tools/harness.js';
 import { IFACE, KERNEL_IP, LCORE_MODES, NETMASK, STACK_IP, bringUp, ctr, delta, peerConfig, quietTx, waitForStats } from './kernel-peer.js';
 
 const STACK_IP6 = '2001:db8:68::2';
@@ -41,6 +43,8 @@ interface Family {
   ctr: 'arp' | 'nd6';
   bytesSysctl: string;
   socket: 'udp4' | 'udp6';
+  /** The ffnet command listing the family's neighbour cache. */
+  tool: 'arp' | 'ndp';
   /** Bytes of a frame's headers: Ethernet, IP and UDP (a held datagram is charged these and its payload). */
   headers: number;
   /** Kernel addresses for the bursts, one per payload size, each a neighbour the stack never met. */
@@ -48,8 +52,8 @@ interface Family {
 }
 
 const FAMILIES: Family[] = [
-  { name: 'IPv4', nobody: NOBODY_IP, ctr: 'arp', bytesSysctl: 'net.link.ether.inet.maxhold_bytes', socket: 'udp4', headers: ETH_HLEN + 20 + UDP_HLEN, burstTargets: ['10.77.0.11', '10.77.0.12'] },
-  { name: 'IPv6', nobody: NOBODY_IP6, ctr: 'nd6', bytesSysctl: 'net.inet6.icmp6.nd6_maxqueuelen_bytes', socket: 'udp6', headers: ETH_HLEN + 40 + UDP_HLEN, burstTargets: ['2001:db8:68::11', '2001:db8:68::12'] },
+  { name: 'IPv4', nobody: NOBODY_IP, ctr: 'arp', bytesSysctl: 'net.link.ether.inet.maxhold_bytes', socket: 'udp4', tool: 'arp', headers: ETH_HLEN + 20 + UDP_HLEN, burstTargets: ['10.77.0.11', '10.77.0.12'] },
+  { name: 'IPv6', nobody: NOBODY_IP6, ctr: 'nd6', bytesSysctl: 'net.inet6.icmp6.nd6_maxqueuelen_bytes', socket: 'udp6', tool: 'ndp', headers: ETH_HLEN + 40 + UDP_HLEN, burstTargets: ['2001:db8:68::11', '2001:db8:68::12'] },
 ];
 const BURSTS = FAMILIES.flatMap((fam) => PAYLOADS.map((payload, i) => ({ fam, payload, target: fam.burstTargets[i] ?? '' })));
 
@@ -164,6 +168,7 @@ describe.each(LCORE_MODES)('neighbour hold queues bounded by bytes ($name)', (mo
     );
     expect((await stack.neighbours()).find((n) => n.addr === target)).toMatchObject({ state: 'reachable', held: 0, heldBytes: 0 });
     expect(delivered).toBeGreaterThanOrEqual(BURST * 0.9);
+    expect(d[`${fam.ctr}.hold_memdrop`], 'the default pool holds the burst').toBe(0);
     const stackDrops = holdDropped + (d['udp.tx_errors'] ?? 0) + (d['eth.tx_dropped'] ?? 0) + (d['ip.noroute'] ?? 0) + (d['ip6.noroute'] ?? 0);
     expect(delivered + stackDrops + kernelDrops, JSON.stringify({ delivered, stackDrops, kernelDrops })).toBe(BURST);
     expect(ctr(after, 'udp.tx') - ctr(before, 'udp.tx')).toBe(BURST);
@@ -180,12 +185,16 @@ describe.each(LCORE_MODES)('neighbour hold queues bounded by bytes ($name)', (mo
     const fits = Math.floor(DEFAULT_HOLD_BYTES / frame);
     const held = (await stack.neighbours()).find((n) => n.addr === fam.nobody);
     expect(held).toMatchObject({ state: 'incomplete', held: fits, heldBytes: fits * frame });
+    const pid = stack.pid ?? 0;
+    const listed = await ffnet(pid, [fam.tool, '-a']);
+    expect(listed.stdout.split('\n').find((l) => l.includes(fam.nobody)), listed.stdout + listed.stderr).toContain(`holding ${fits} packets (${fits * frame} bytes)`);
     let d = delta(before, await stack.stats());
     expect(d[`${fam.ctr}.hold_dropped`]).toBe(count - fits);
     expect(d[`${fam.ctr}.hold_memdrop`]).toBe(0);
 
     // Lowered at run time, the bound applies from the next packet on: the oldest make room for it.
-    expect(await stack.sysctl(fam.bytesSysctl, 100 * frame)).toBe(100 * frame);
+    const set = await ffnet(pid, ['sysctl', '-w', `${fam.bytesSysctl}=${100 * frame}`]);
+    expect(set).toMatchObject({ code: 0, stdout: `${fam.bytesSysctl}: ${DEFAULT_HOLD_BYTES} -> ${100 * frame}\n` });
     await stack.udpSend(fd, { to: { address: fam.nobody, port: 9 }, size: PAYLOAD, count: 1 });
     await waitForStats(stack, (s) => ctr(s, 'udp.tx') - ctr(before, 'udp.tx') >= count + 1, 'one more datagram to leave the socket');
     expect((await stack.neighbours()).find((n) => n.addr === fam.nobody)).toMatchObject({ held: 100, heldBytes: 100 * frame });
