@@ -19,9 +19,14 @@ export const SYSCTL_TABLE = [
     description: "ARP requests sent for an unresolved neighbour before the entry fails and its held packets are dropped.",
   },
   {
+    name: "net.link.ether.inet.maxhold_bytes",
+    default: 212992, min: 0, max: 268435456, unit: "bytes",
+    description: "Bytes of packets held per unresolved neighbour while ARP resolution is in progress, each packet counted by its frame length (Ethernet header included), as Linux's unres_qlen_bytes: a new packet past it drops the oldest held ones (arp.hold_dropped). The newest packet is always held.",
+  },
+  {
     name: "net.link.ether.inet.maxhold",
-    default: 16, min: 1, max: 1024, unit: "packets",
-    description: "Packets held per unresolved neighbour while ARP resolution is in progress; more are dropped and counted.",
+    default: 0, min: 0, max: 65535, unit: "packets",
+    description: "Packets held per unresolved neighbour at most, on top of maxhold_bytes (the oldest is dropped and counted past it); 0: bounded by bytes only.",
   },
   {
     name: "net.link.ether.inet.rexmit_ms",
@@ -44,9 +49,14 @@ export const SYSCTL_TABLE = [
     description: "Interval between Neighbor Solicitations for an unresolved neighbour and between DAD probes (RFC 4861 RetransTimer).",
   },
   {
+    name: "net.inet6.icmp6.nd6_maxqueuelen_bytes",
+    default: 212992, min: 0, max: 268435456, unit: "bytes",
+    description: "Bytes of packets held per unresolved IPv6 neighbour while Neighbor Discovery is in progress, each packet counted by its frame length, as Linux's unres_qlen_bytes: a new packet past it drops the oldest held ones (nd6.hold_dropped). The newest packet is always held.",
+  },
+  {
     name: "net.inet6.icmp6.nd6_maxqueuelen",
-    default: 16, min: 1, max: 1024, unit: "packets",
-    description: "Packets held per unresolved IPv6 neighbour while Neighbor Discovery is in progress; more are dropped and counted.",
+    default: 0, min: 0, max: 65535, unit: "packets",
+    description: "Packets held per unresolved IPv6 neighbour at most, on top of nd6_maxqueuelen_bytes (the oldest is dropped and counted past it); 0: bounded by bytes only.",
   },
   {
     name: "net.inet.ip.ttl",
@@ -111,7 +121,7 @@ export const SYSCTL_TABLE = [
   {
     name: "net.inet.udp.recvmbufs",
     default: 0, min: 0, max: 16777215, unit: "mbufs",
-    description: "Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.",
+    description: "Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for neighbour resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped (nd6.hold_dropped), except a neighbour's first held packet. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.",
   },
   {
     name: "net.inet.udp.tx_csum_offload",

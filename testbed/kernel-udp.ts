@@ -107,7 +107,7 @@ export class KernelUdp {
   }
 
   /** A new kernel UDP socket (recording what it receives); resolves to its id. */
-  open(opts: { reuseAddr?: boolean; smallBytes?: number; type?: 'udp4' | 'udp6' } = {}): Promise<number> {
+  open(opts: { reuseAddr?: boolean; recvBufferSize?: number; smallBytes?: number; type?: 'udp4' | 'udp6' } = {}): Promise<number> {
     return this.call<number>(5_000, 'open', opts);
   }
 
@@ -116,7 +116,7 @@ export class KernelUdp {
   }
 
   /** open + bind; resolves to the socket id and its port. */
-  async socket(addr: { address?: string; port?: number } = {}, opts: { reuseAddr?: boolean; smallBytes?: number; type?: 'udp4' | 'udp6' } = {}): Promise<{ sid: number; port: number }> {
+  async socket(addr: { address?: string; port?: number } = {}, opts: { reuseAddr?: boolean; recvBufferSize?: number; smallBytes?: number; type?: 'udp4' | 'udp6' } = {}): Promise<{ sid: number; port: number }> {
     const sid = await this.open(opts);
     const a = await this.bind(sid, addr);
     return { sid, port: a.port };

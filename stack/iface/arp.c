@@ -9,7 +9,7 @@
  * lcore that received the frame answers it and counts it. "Asked for" is by the stack, not the
  * lcore: each lcore publishes the addresses it lately sent requests for (struct ffs_lcore's
  * arp_asked, neigh_asked_note; Neighbor Discovery does the same), so a reply to one lcore's request creates the entry on every lcore that sees it —
- * otherwise a thread whose lcore never asked would hold, and beyond maxhold drop, its first burst
+ * otherwise a thread whose lcore never asked would hold, and beyond maxhold_bytes drop, its first burst
  * to a neighbour the stack already knows.
  *
  * A full table makes room by eviction (neigh.h): an entry learned from a request may displace only
@@ -88,6 +88,7 @@ static const struct neigh_proto ARP_NEIGH = {
 	.table = offsetof(struct ffs_lcore, neigh),
 	.max_entries = FFS_SYSCTL_ARP_MAX_ENTRIES,
 	.maxtries = FFS_SYSCTL_ARP_MAXTRIES,
+	.maxhold_bytes = FFS_SYSCTL_ARP_MAXHOLD_BYTES,
 	.maxhold = FFS_SYSCTL_ARP_MAXHOLD,
 	.rexmit_ms = FFS_SYSCTL_ARP_REXMIT_MS,
 	.max_age = FFS_SYSCTL_ARP_MAX_AGE,
@@ -95,6 +96,7 @@ static const struct neigh_proto ARP_NEIGH = {
 	.ctr_table_full = offsetof(struct ffs_counters, arp_table_full),
 	.ctr_evicted = offsetof(struct ffs_counters, arp_evicted),
 	.ctr_hold_dropped = offsetof(struct ffs_counters, arp_hold_dropped),
+	.ctr_hold_memdrop = offsetof(struct ffs_counters, arp_hold_memdrop),
 	.ctr_timeouts = offsetof(struct ffs_counters, arp_timeouts),
 	.solicit = arp_solicit,
 };

@@ -49,6 +49,7 @@ static const struct neigh_proto ND_NEIGH = {
 	.table = offsetof(struct ffs_lcore, neigh6),
 	.max_entries = FFS_SYSCTL_ARP_MAX_ENTRIES,
 	.maxtries = FFS_SYSCTL_ND6_MMAXTRIES,
+	.maxhold_bytes = FFS_SYSCTL_ND6_MAXQUEUELEN_BYTES,
 	.maxhold = FFS_SYSCTL_ND6_MAXQUEUELEN,
 	.rexmit_ms = FFS_SYSCTL_ND6_RETRANS_MS,
 	.max_age = FFS_SYSCTL_ND6_MAX_AGE,
@@ -56,6 +57,7 @@ static const struct neigh_proto ND_NEIGH = {
 	.ctr_table_full = offsetof(struct ffs_counters, nd6_table_full),
 	.ctr_evicted = offsetof(struct ffs_counters, nd6_evicted),
 	.ctr_hold_dropped = offsetof(struct ffs_counters, nd6_hold_dropped),
+	.ctr_hold_memdrop = offsetof(struct ffs_counters, nd6_hold_memdrop),
 	.ctr_timeouts = offsetof(struct ffs_counters, nd6_timeouts),
 	.solicit = nd6_neigh_solicit,
 };

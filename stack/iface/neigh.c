@@ -140,8 +140,26 @@ void neigh_remove(struct neigh_table *t, struct neigh_entry *e, unsigned *droppe
 	t->count--;
 }
 
-struct rte_mbuf *neigh_hold(struct neigh_entry *e, struct rte_mbuf *m, uint32_t max_held)
+/** Whether one more packet of `len` bytes would take the queue past `lim`. */
+static bool hold_over(const struct neigh_entry *e, uint32_t len, struct neigh_hold_limit lim)
 {
+	return (uint64_t)e->held_bytes + len > lim.bytes || (lim.packets && e->n_held + 1 > lim.packets);
+}
+
+unsigned neigh_hold(struct neigh_entry *e, struct rte_mbuf *m, struct neigh_hold_limit lim)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	unsigned dropped = 0;
+	while (e->held_head && hold_over(e, len, lim)) {
+		struct rte_mbuf *oldest = e->held_head;
+		e->held_head = *ffs_mbuf_link(oldest);
+		if (!e->held_head)
+			e->held_tail = NULL;
+		e->n_held--;
+		e->held_bytes -= rte_pktmbuf_pkt_len(oldest);
+		rte_pktmbuf_free(oldest);
+		dropped++;
+	}
 	*ffs_mbuf_link(m) = NULL;
 	if (e->held_tail)
 		*ffs_mbuf_link(e->held_tail) = m;
@@ -149,12 +167,8 @@ struct rte_mbuf *neigh_hold(struct neigh_entry *e, struct rte_mbuf *m, uint32_t 
 		e->held_head = m;
 	e->held_tail = m;
 	e->n_held++;
-	if (e->n_held <= max_held)
-		return NULL;
-	struct rte_mbuf *oldest = e->held_head;
-	e->held_head = *ffs_mbuf_link(oldest);
-	e->n_held--;
-	return oldest;
+	e->held_bytes += len;
+	return dropped;
 }
 
 struct rte_mbuf *neigh_take_held(struct neigh_entry *e)
@@ -162,6 +176,7 @@ struct rte_mbuf *neigh_take_held(struct neigh_entry *e)
 	struct rte_mbuf *head = e->held_head;
 	e->held_head = e->held_tail = NULL;
 	e->n_held = 0;
+	e->held_bytes = 0;
 	return head;
 }
 
@@ -300,18 +315,20 @@ int neigh_resolve_and_send(struct ffs_lcore *lc, const struct neigh_proto *p, co
 		e->deadline = lc->now + (uint64_t)ffs_sysctl(lc->st, p->rexmit_ms) * lc->st->tsc_hz / 1000;
 		p->solicit(lc, port, t, e);
 	}
-	/* maxhold bounds one neighbour; many silent ones could still hold the whole pool and starve
-	 * reception. Beyond the pool's budget only a neighbour's first packet waits. */
+	/* maxhold_bytes bounds one neighbour; many silent ones (or a small pool) could still hold the
+	 * whole pool and starve reception. Beyond the pool's budget only a neighbour's first packet
+	 * waits: the new packet is dropped (what is held already stays, to be sent in order). */
 	if (!ffs_pool_admits(lc, e->n_held ? INT_MAX : 0)) {
 		(*ctr(lc, p->ctr_hold_dropped))++;
+		(*ctr(lc, p->ctr_hold_memdrop))++;
 		rte_pktmbuf_free(m);
 		return 0;
 	}
-	struct rte_mbuf *evicted = neigh_hold(e, m, (uint32_t)ffs_sysctl(lc->st, p->maxhold));
-	if (evicted) {
-		(*ctr(lc, p->ctr_hold_dropped))++;
-		rte_pktmbuf_free(evicted);
-	}
+	struct neigh_hold_limit lim = {
+		.bytes = (uint32_t)ffs_sysctl(lc->st, p->maxhold_bytes),
+		.packets = (uint32_t)ffs_sysctl(lc->st, p->maxhold),
+	};
+	*ctr(lc, p->ctr_hold_dropped) += neigh_hold(e, m, lim);
 	return 0;
 }
 

@@ -8,8 +8,10 @@
  * parallel array compared only when the fold matches — so ARP's entries and probes are the same size
  * and touch the same lines as before IPv6 came. Entries are incomplete (resolution under way,
  * packets held), reachable (until max_age), failed (no answer after maxtries; sends fail fast for
- * a while) or permanent (static). Held packets wait in a per-entry FIFO bounded by maxhold; the
- * oldest is dropped and counted when it overflows, and all are sent when the reply arrives.
+ * a while) or permanent (static). Held packets wait in a per-entry FIFO bounded, as Linux bounds it
+ * (unres_qlen_bytes), by bytes — each packet charged its frame length, pkt_len — and optionally by a
+ * packet count too: a new packet is always held, and the oldest ones are dropped and counted until
+ * the queue is within its bounds again. All are sent, in order, when the reply arrives.
  *
  * The table holds at most max_entries entries. When it is full, a new entry takes the place of the
  * least recently used one of the cheapest class to lose (enum neigh_class): entries learned only
@@ -51,6 +53,7 @@ struct neigh_entry {
 	uint64_t deadline;   /**< TSC: expiry (reachable, failed) or next solicitation (incomplete) */
 	uint64_t used;       /**< TSC: last time we sent through it (or when it was learned) */
 	uint32_t n_held;
+	uint32_t held_bytes; /**< the held packets' pkt_len summed */
 	struct rte_mbuf *held_head, *held_tail;
 };
 
@@ -100,8 +103,17 @@ enum neigh_class neigh_class_of(const struct neigh_entry *e);
 struct neigh_entry *neigh_victim(struct neigh_table *t, enum neigh_class worst);
 /** Removes an entry, freeing its held packets (returned in *dropped). */
 void neigh_remove(struct neigh_table *t, struct neigh_entry *e, unsigned *dropped);
-/** Appends a packet to the entry's hold queue; returns the packet evicted to respect `max_held`, or NULL. */
-struct rte_mbuf *neigh_hold(struct neigh_entry *e, struct rte_mbuf *m, uint32_t max_held);
+/** The bounds of one neighbour's hold queue. */
+struct neigh_hold_limit {
+	uint32_t bytes;   /**< pkt_len summed over the held packets */
+	uint32_t packets; /**< 0: no bound on the count */
+};
+/**
+ * Appends `m` to the entry's hold queue, first dropping (freeing) the oldest held packets until `m`
+ * fits within `lim` — Linux's __neigh_event_send: the newest packet is always held, even alone over
+ * the byte bound. Returns how many packets were dropped.
+ */
+unsigned neigh_hold(struct neigh_entry *e, struct rte_mbuf *m, struct neigh_hold_limit lim);
 /** Detaches and returns the held packets, oldest first (linked with ffs_mbuf_link). */
 struct rte_mbuf *neigh_take_held(struct neigh_entry *e);
 /** Frees every entry and held packet (the table keeps its family). */
@@ -110,11 +122,11 @@ void neigh_clear(struct neigh_table *t);
 /** What a family's neighbour protocol brings to the shared state machine. */
 struct neigh_proto {
 	size_t table;      /**< offsetof(struct ffs_lcore, <its table>) */
-	/** Tunables (enum ffs_sysctl_id). */
-	int max_entries, maxtries, maxhold, rexmit_ms, max_age;
+	/** Tunables (enum ffs_sysctl_id). maxhold_bytes and maxhold bound each neighbour's hold queue. */
+	int max_entries, maxtries, maxhold_bytes, maxhold, rexmit_ms, max_age;
 	size_t asked;      /**< offsetof(struct ffs_lcore, <its struct neigh_asked>) */
 	/** Counters (offsetof(struct ffs_counters, ...)). */
-	size_t ctr_table_full, ctr_evicted, ctr_hold_dropped, ctr_timeouts;
+	size_t ctr_table_full, ctr_evicted, ctr_hold_dropped, ctr_hold_memdrop, ctr_timeouts;
 	/** Sends a solicitation for entry `e` of table `t` (a broadcast ARP request, a multicast NS). */
 	void (*solicit)(struct ffs_lcore *lc, const struct ffs_port *port, const struct neigh_table *t,
 			const struct neigh_entry *e);
@@ -141,7 +153,7 @@ struct neigh_entry *neigh_new(struct ffs_lcore *lc, const struct neigh_proto *p,
 void neigh_confirm(struct ffs_lcore *lc, const struct neigh_proto *p, struct neigh_entry *e, const struct eth_addr *mac);
 /**
  * Sends `m` (Ethernet header in place, destination to fill) to neighbour `k` on `port`: at once when
- * resolved; held (bounded by maxhold and the pool's budget) while resolution is under way, which it
+ * resolved; held (bounded by maxhold_bytes, maxhold and the pool's budget) while resolution is under way, which it
  * starts when the neighbour is new. 0, -EHOSTDOWN (a failed entry), or -ENOBUFS (no room).
  */
 int neigh_resolve_and_send(struct ffs_lcore *lc, const struct neigh_proto *p, const struct ffs_port *port,

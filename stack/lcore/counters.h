@@ -53,7 +53,8 @@
 	X(arp_unsolicited, "arp.unsolicited", count, "ARP replies nobody asked for (ignored)")       \
 	X(arp_dupaddr, "arp.dupaddr", count, "ARP packets from another host claiming our address")   \
 	X(arp_timeouts, "arp.timeouts", count, "resolutions that got no answer after maxtries requests") \
-	X(arp_hold_dropped, "arp.hold_dropped", drop, "packets dropped while waiting for resolution") \
+	X(arp_hold_dropped, "arp.hold_dropped", drop, "packets dropped while waiting for resolution: the oldest held ones past net.link.ether.inet.maxhold_bytes (or maxhold), those held when the resolution failed or the entry went, sends to a failed entry, and new ones refused by the pool (arp.hold_memdrop)") \
+	X(arp_hold_memdrop, "arp.hold_memdrop", count, "of arp.hold_dropped: packets not held because the pool held all it may give (net.inet.udp.recvmbufs; a neighbour's first packet may still take up to half of what lies above it)") \
 	X(arp_table_full, "arp.table_full", drop, "new neighbours refused: the table was full of entries that may not be evicted") \
 	X(arp_evicted, "arp.evicted", count, "neighbour entries evicted to make room (net.link.ether.inet.max_entries; unused ones first)") \
 	X(arp_clones_in, "arp.clones_in", count, "ARP packets learned from another lcore's receive queue") \
@@ -151,7 +152,8 @@
 	X(nd6_unsolicited, "nd6.unsolicited", count, "Neighbor Advertisements for no entry (ignored)") \
 	X(nd6_dupaddr, "nd6.dupaddr", count, "ND messages from another host claiming one of our addresses (a tentative one fails DAD)") \
 	X(nd6_timeouts, "nd6.timeouts", count, "resolutions that got no answer after nd6_mmaxtries solicitations") \
-	X(nd6_hold_dropped, "nd6.hold_dropped", drop, "IPv6 packets dropped while waiting for Neighbor Discovery") \
+	X(nd6_hold_dropped, "nd6.hold_dropped", drop, "IPv6 packets dropped while waiting for Neighbor Discovery: the oldest held ones past net.inet6.icmp6.nd6_maxqueuelen_bytes (or nd6_maxqueuelen), those held when the resolution failed or the entry went, sends to a failed entry, and new ones refused by the pool (nd6.hold_memdrop)") \
+	X(nd6_hold_memdrop, "nd6.hold_memdrop", count, "of nd6.hold_dropped: IPv6 packets not held because the pool held all it may give (net.inet.udp.recvmbufs; a neighbour's first packet may still take up to half of what lies above it)") \
 	X(nd6_table_full, "nd6.table_full", drop, "new IPv6 neighbours refused: the table was full of entries that may not be evicted") \
 	X(nd6_evicted, "nd6.evicted", count, "IPv6 neighbour entries evicted to make room (unused ones first)") \
 	X(nd6_clones_in, "nd6.clones_in", count, "ND messages learned from another lcore's receive queue") \

@@ -45,9 +45,7 @@ static int neigh_dump(struct ffs_lcore *lc, const struct neigh_table *t, struct 
 		o->mac = e->mac;
 		o->state = (enum ffs_neigh_state)e->state;
 		o->held = e->n_held;
-		o->held_bytes = 0;
-		for (const struct rte_mbuf *m = e->held_head; m; m = *ffs_mbuf_link((struct rte_mbuf *)m))
-			o->held_bytes += rte_pktmbuf_pkt_len(m);
+		o->held_bytes = e->held_bytes;
 		o->expires_in_s = 0;
 		if ((e->state == FFS_NEIGH_REACHABLE || e->state == FFS_NEIGH_FAILED) && e->deadline > lc->now)
 			o->expires_in_s = (uint32_t)((e->deadline - lc->now) / lc->st->tsc_hz);

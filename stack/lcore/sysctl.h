@@ -19,8 +19,10 @@
 	  "Lifetime of a resolved ARP entry before it must be confirmed again.") \
 	X(ARP_MAXTRIES, "net.link.ether.inet.maxtries", 5, 1, 100, "requests", \
 	  "ARP requests sent for an unresolved neighbour before the entry fails and its held packets are dropped.") \
-	X(ARP_MAXHOLD, "net.link.ether.inet.maxhold", 16, 1, 1024, "packets", \
-	  "Packets held per unresolved neighbour while ARP resolution is in progress; more are dropped and counted.") \
+	X(ARP_MAXHOLD_BYTES, "net.link.ether.inet.maxhold_bytes", 212992, 0, 268435456, "bytes", \
+	  "Bytes of packets held per unresolved neighbour while ARP resolution is in progress, each packet counted by its frame length (Ethernet header included), as Linux's unres_qlen_bytes: a new packet past it drops the oldest held ones (arp.hold_dropped). The newest packet is always held.") \
+	X(ARP_MAXHOLD, "net.link.ether.inet.maxhold", 0, 0, 65535, "packets", \
+	  "Packets held per unresolved neighbour at most, on top of maxhold_bytes (the oldest is dropped and counted past it); 0: bounded by bytes only.") \
 	X(ARP_REXMIT_MS, "net.link.ether.inet.rexmit_ms", 1000, 10, 60000, "ms", \
 	  "Interval between ARP requests for an unresolved neighbour.") \
 	X(ARP_MAX_ENTRIES, "net.link.ether.inet.max_entries", 768, 8, 768, "entries", \
@@ -29,8 +31,10 @@
 	  "Lifetime of a resolved IPv6 neighbour entry before it must be resolved again (iface/nd6.c keeps ARP's states: reachable until then).") \
 	X(ND6_RETRANS_MS, "net.inet6.icmp6.nd6_retrans_ms", 1000, 10, 60000, "ms", \
 	  "Interval between Neighbor Solicitations for an unresolved neighbour and between DAD probes (RFC 4861 RetransTimer).") \
-	X(ND6_MAXQUEUELEN, "net.inet6.icmp6.nd6_maxqueuelen", 16, 1, 1024, "packets", \
-	  "Packets held per unresolved IPv6 neighbour while Neighbor Discovery is in progress; more are dropped and counted.") \
+	X(ND6_MAXQUEUELEN_BYTES, "net.inet6.icmp6.nd6_maxqueuelen_bytes", 212992, 0, 268435456, "bytes", \
+	  "Bytes of packets held per unresolved IPv6 neighbour while Neighbor Discovery is in progress, each packet counted by its frame length, as Linux's unres_qlen_bytes: a new packet past it drops the oldest held ones (nd6.hold_dropped). The newest packet is always held.") \
+	X(ND6_MAXQUEUELEN, "net.inet6.icmp6.nd6_maxqueuelen", 0, 0, 65535, "packets", \
+	  "Packets held per unresolved IPv6 neighbour at most, on top of nd6_maxqueuelen_bytes (the oldest is dropped and counted past it); 0: bounded by bytes only.") \
 	X(IP_TTL, "net.inet.ip.ttl", 64, 1, 255, "hops", \
 	  "Default TTL of IPv4 datagrams the stack sends.") \
 	X(ICMP_LIM, "net.inet.icmp.icmplim", 200, 0, 100000, "per s", \
@@ -56,7 +60,7 @@
 	X(MAXSOCKBUF, "kern.ipc.maxsockbuf", 425984, 4608, 268435456, "bytes", \
 	  "Largest socket buffer SO_RCVBUF/SO_SNDBUF can set (the doubled value is clamped to it, as Linux clamps to twice net.core.rmem_max).") \
 	X(UDP_RECVMBUFS, "net.inet.udp.recvmbufs", 0, 0, 16777215, "mbufs", \
-	  "Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for ARP resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.") \
+	  "Most mbufs of the packet pool in use (by anything) while received datagrams are still queued to sockets and packets still held for neighbour resolution; past it they are dropped and counted in udp.memdrop and arp.hold_dropped (nd6.hold_dropped), except a neighbour's first held packet. 0: the pool size less what the devices need to keep receiving and replying (TX rings, two bursts per queue, mempool caches), at least half of what the RX rings leave.") \
 	X(UDP_TX_CSUM_OFFLOAD, "net.inet.udp.tx_csum_offload", 1, 0, 1, "", \
 	  "1: a port that offers UDP transmit checksum offload (ffnet ifconfig: TXCSUM, udp_cksum) computes the checksum of each datagram that leaves in one frame (counted in udp.tx_csum_offload); 0: the stack sums every datagram itself. Fragments and looped-back datagrams are always summed by the stack.") \
 	X(IP6_HLIM, "net.inet6.ip6.hlim", 64, 1, 255, "hops", \

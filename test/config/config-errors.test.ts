@@ -531,8 +531,8 @@ describe('[sysctl]', () => {
   it('unknown sysctl', () => {
     expect(iniError('[sysctl]\nnet.inet.ip.tll = 3\n')).toEqual({
       message: 'ffnet.ini: unknown sysctl "net.inet.ip.tll" in [sysctl] (known: net.link.ether.inet.max_age, '
-        + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.link.ether.inet.max_entries, '
-        + 'net.inet6.icmp6.nd6_max_age, net.inet6.icmp6.nd6_retrans_ms, net.inet6.icmp6.nd6_maxqueuelen, net.inet.ip.ttl, net.inet.icmp.icmplim, '
+        + 'net.link.ether.inet.maxtries, net.link.ether.inet.maxhold_bytes, net.link.ether.inet.maxhold, net.link.ether.inet.rexmit_ms, net.link.ether.inet.max_entries, '
+        + 'net.inet6.icmp6.nd6_max_age, net.inet6.icmp6.nd6_retrans_ms, net.inet6.icmp6.nd6_maxqueuelen_bytes, net.inet6.icmp6.nd6_maxqueuelen, net.inet.ip.ttl, net.inet.icmp.icmplim, '
         + 'net.inet.ip.portrange.first, net.inet.ip.portrange.last, net.inet.ip.maxfragpackets, net.inet.ip.maxfragsperpacket, '
         + 'net.inet.ip.maxfragbytes, net.inet.ip.fragttl, net.inet6.ip6.fragttl, net.inet.igmp.default_version, net.inet6.mld.version, kern.ipc.maxsockbuf, net.inet.udp.recvmbufs, net.inet.udp.tx_csum_offload, '
         + 'net.inet6.ip6.hlim, net.inet6.ip6.dad_count, net.inet6.ip6.accept_rtadv, net.inet6.ip6.v6only, net.inet6.icmp6.errppslimit, '

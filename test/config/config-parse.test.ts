@@ -321,9 +321,9 @@ describe('schema', () => {
 
   it('lists exactly the tunables the stack implements', () => {
     expect(SYSCTLS.map((s) => s.name)).toEqual([
-      'net.link.ether.inet.max_age', 'net.link.ether.inet.maxtries', 'net.link.ether.inet.maxhold',
+      'net.link.ether.inet.max_age', 'net.link.ether.inet.maxtries', 'net.link.ether.inet.maxhold_bytes', 'net.link.ether.inet.maxhold',
       'net.link.ether.inet.rexmit_ms', 'net.link.ether.inet.max_entries',
-      'net.inet6.icmp6.nd6_max_age', 'net.inet6.icmp6.nd6_retrans_ms', 'net.inet6.icmp6.nd6_maxqueuelen', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
+      'net.inet6.icmp6.nd6_max_age', 'net.inet6.icmp6.nd6_retrans_ms', 'net.inet6.icmp6.nd6_maxqueuelen_bytes', 'net.inet6.icmp6.nd6_maxqueuelen', 'net.inet.ip.ttl', 'net.inet.icmp.icmplim',
       'net.inet.ip.portrange.first', 'net.inet.ip.portrange.last', 'net.inet.ip.maxfragpackets',
       'net.inet.ip.maxfragsperpacket', 'net.inet.ip.maxfragbytes', 'net.inet.ip.fragttl',
       'net.inet6.ip6.fragttl', 'net.inet.igmp.default_version', 'net.inet6.mld.version', 'kern.ipc.maxsockbuf', 'net.inet.udp.recvmbufs', 'net.inet.udp.tx_csum_offload',
