@@ -246,32 +246,30 @@ TEST(holds_by_bytes_dropping_the_oldest)
 	CHECK_EQ_INT(ffs_stack_mempool_in_use(st), base);
 }
 
-TEST(the_newest_packet_is_always_held)
+/** Sends `count` frames of `len` bytes to a new neighbour with sysctl `id` at `bound`; checks that
+ *  frames first..count-1 are held and the rest dropped, then puts `id` back to `restore`. */
+static void burst_under_bound(enum ffs_sysctl_id id, int64_t bound, int64_t restore, uint32_t addr, uint32_t count,
+			      uint16_t len, uint32_t first)
 {
 	empty_table();
-	set_sysctl(FFS_SYSCTL_ARP_MAXHOLD_BYTES, 0);
-	const uint32_t addr = 0x0a000801u;
-	for (uint32_t i = 0; i < 5; i++)
-		CHECK_EQ_INT(send_tagged(addr, 1514, i), 0);
+	set_sysctl(id, bound);
+	for (uint32_t i = 0; i < count; i++)
+		CHECK_EQ_INT(send_tagged(addr, len, i), 0);
 	test_port_drain(lc, NULL, 0);
-	check_held(addr, 4, 4, 1514);
-	CHECK_EQ_INT(lc->ctr.arp_hold_dropped, 4);
-	set_sysctl(FFS_SYSCTL_ARP_MAXHOLD_BYTES, DEFAULT_HOLD_BYTES);
+	check_held(addr, first, count - 1, (count - first) * len);
+	CHECK_EQ_INT(lc->ctr.arp_hold_dropped, first);
+	set_sysctl(id, restore);
 	empty_table();
+}
+
+TEST(the_newest_packet_is_always_held)
+{
+	burst_under_bound(FFS_SYSCTL_ARP_MAXHOLD_BYTES, 0, DEFAULT_HOLD_BYTES, 0x0a000801u, 5, 1514, 4);
 }
 
 TEST(a_packet_count_bounds_the_queue_too)
 {
-	empty_table();
-	set_sysctl(FFS_SYSCTL_ARP_MAXHOLD, 3);
-	const uint32_t addr = 0x0a000802u;
-	for (uint32_t i = 0; i < 10; i++)
-		CHECK_EQ_INT(send_tagged(addr, 60, i), 0);
-	test_port_drain(lc, NULL, 0);
-	check_held(addr, 7, 9, 180);
-	CHECK_EQ_INT(lc->ctr.arp_hold_dropped, 7);
-	set_sysctl(FFS_SYSCTL_ARP_MAXHOLD, 0);
-	empty_table();
+	burst_under_bound(FFS_SYSCTL_ARP_MAXHOLD, 3, 0, 0x0a000802u, 10, 60, 7);
 }
 
 TEST(a_burst_of_2000_small_frames_fits_the_default)
