@@ -12,8 +12,13 @@
  * (`--import <this file>` is appended when absent); new worker threads get `--require <this file>`
  * added to their execArgv (`Worker` is wrapped). ffnet/dgram's own use of node:dgram (its kernel
  * backend) bypasses both hooks.
+ *
+ * `os.networkInterfaces()` (`require('os')`, `import os from 'node:os'` and the named import) lists
+ * the interfaces the program's sockets can use: on the dpdk backend the stack's ports and the kernel's
+ * `lo`, starting the stack as the first socket would (./network-interfaces.ts); elsewhere the kernel's.
  */
 import Module, { createRequire, register, syncBuiltinESMExports } from 'node:module';
+import os from 'node:os';
 import workerThreads from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { withImport } from './node-options.js';
@@ -23,6 +28,7 @@ const here = import.meta.url;
 const dgramUrl = new URL('./dgram.js', here).href;
 const dgramPath = fileURLToPath(dgramUrl);
 const requireHere = createRequire(here);
+const interfacesPath = fileURLToPath(new URL('./network-interfaces.js', here));
 
 /** CommonJS loader internals this hook wraps. */
 interface ModuleLoader {
@@ -57,6 +63,19 @@ function installEsmHook(): void {
   }
 }
 
+/**
+ * Replaces os.networkInterfaces with the program's view (./network-interfaces.ts, loaded on the first
+ * call so that a program that never asks loads no stack) and updates node:os's ES module exports.
+ */
+function installInterfacesHook(): void {
+  const kernelList = os.networkInterfaces;
+  type Interfaces = typeof import('./network-interfaces.js');
+  os.networkInterfaces = function networkInterfaces() {
+    return (requireHere(interfacesPath) as Interfaces).programInterfaces(() => kernelList.call(os));
+  };
+  syncBuiltinESMExports();
+}
+
 /** Makes child processes load this module too (NODE_OPTIONS), quoting a path with spaces. */
 function inheritInChildren(): void {
   process.env.NODE_OPTIONS = withImport(process.env.NODE_OPTIONS, fileURLToPath(here));
@@ -84,6 +103,7 @@ if (!registry[kInstalled]) {
   installEsmHook();
   inheritInChildren();
   inheritInWorkers();
+  installInterfacesHook();
 }
 
 /** The module `dgram` now resolves to. */
