@@ -11,6 +11,10 @@
  * kernel backend (no FFNET_CONFIG and no stack in the process), the kernel's list is returned; a
  * start failure also warns once (FFNET_INTERFACES_KERNEL) and is not retried, as DPDK's environment
  * initialises once per process.
+ *
+ * Loading this module publishes programInterfaces under Symbol.for('ffnet.register.programInterfaces')
+ * for the register hook, which thus needs no require() of an ES module (a warning on Node 22.12) once
+ * ffnet/dgram, which imports this module, is loaded.
  */
 import type { NetworkInterfaceInfo } from 'node:os';
 import { Stack } from '../index.js';
@@ -55,3 +59,5 @@ export function programInterfaces(kernelList: () => InterfaceList): InterfaceLis
   if (!stack) return kernelList();
   return { ...kernelLoopback(kernelList()), ...stack.networkInterfaces() };
 }
+
+(globalThis as unknown as Record<symbol, unknown>)[Symbol.for('ffnet.register.programInterfaces')] = programInterfaces;

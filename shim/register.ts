@@ -63,15 +63,30 @@ function installEsmHook(): void {
   }
 }
 
+type ProgramInterfaces = typeof import('./network-interfaces.js').programInterfaces;
+const kProgramInterfaces = Symbol.for('ffnet.register.programInterfaces');
+
 /**
- * Replaces os.networkInterfaces with the program's view (./network-interfaces.ts, loaded on the first
- * call so that a program that never asks loads no stack) and updates node:os's ES module exports.
+ * The program's view of os.networkInterfaces (./network-interfaces.ts): published once ffnet/dgram is
+ * loaded; before that, loaded here when FFNET_CONFIG asks for the stack. Undefined: the kernel's list
+ * (no stack configured, and no dgram loaded that could have started one).
+ */
+function programInterfaces(): ProgramInterfaces | undefined {
+  const published = (globalThis as unknown as Record<symbol, ProgramInterfaces | undefined>)[kProgramInterfaces];
+  if (published || !process.env.FFNET_CONFIG) return published;
+  return (requireHere(interfacesPath) as { programInterfaces: ProgramInterfaces }).programInterfaces;
+}
+
+/**
+ * Replaces os.networkInterfaces with the program's view (loaded only when needed, so that a program
+ * that never asks loads no stack) and updates node:os's ES module exports.
  */
 function installInterfacesHook(): void {
   const kernelList = os.networkInterfaces;
-  type Interfaces = typeof import('./network-interfaces.js');
+  const kernel = () => kernelList.call(os);
   os.networkInterfaces = function networkInterfaces() {
-    return (requireHere(interfacesPath) as Interfaces).programInterfaces(() => kernelList.call(os));
+    const view = programInterfaces();
+    return view ? view(kernel) : kernel();
   };
   syncBuiltinESMExports();
 }

@@ -345,8 +345,11 @@ describe('real packages on the stack under ffnet/register, the kernel as peer (n
     const kernel = await runNode<Fallback>(['fallback.mjs']);
     expect(failed.first).toEqual(kernel.first);
     expect(failed.second).toEqual(kernel.first);
-    expect(failed.warnings.filter((w) => w.code === 'FFNET_INTERFACES_KERNEL')).toHaveLength(1);
-    expect(failed.warnings[0]?.message).toMatch(/^os\.networkInterfaces\(\): the ffnet stack did not start/);
+    // Node 22.12 adds its ExperimentalWarning for require() of an ES module (ffnet's, loaded on demand).
+    const ours = failed.warnings.filter((w) => w.code?.startsWith('FFNET_'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]?.code).toBe('FFNET_INTERFACES_KERNEL');
+    expect(ours[0]?.message).toMatch(/^os\.networkInterfaces\(\): the ffnet stack did not start/);
     const withoutConfig = await runNode<Fallback>(['--import', 'ffnet/register', 'fallback.mjs']);
     expect(withoutConfig).toEqual({ first: kernel.first, second: kernel.first, warnings: [] });
   });
