@@ -8,7 +8,9 @@
  * - reads `os.networkInterfaces()` through the default import, the named import and `require('os')`:
  *   the kernel's `lo` and the stack's `port0` (IPv4, and its IPv6 link-local address with scope id 1);
  * - calls `addMembership(group)` without an interface on a stack without a gateway: `addMembership
- *   ENODEV`, exactly as node:dgram says on the kernel side of the same namespace (no default route);
+ *   ENODEV` for 239.1.2.3, exactly as node:dgram says on the kernel side of the same namespace (no
+ *   default route), and joined for ff02::fb (the port has IPv6, ff0 too); a stack whose port has IPv6
+ *   off says ENODEV for ff02::fb as well, as the kernel of a namespace with lo alone;
  * - multicast-dns (joins 224.0.0.251 on the first IPv4 address of every listed interface) answers the
  *   kernel's multicast-dns queries: 10 of 10, having joined with no warning on `lo` and the port;
  * - a dns2 UDP server answers `dig @10.77.0.2 -p 5300` run in the namespace;
@@ -60,16 +62,8 @@ let ifaces = os.networkInterfaces();
 for (const deadline = Date.now() + 15000; !ifaces.port0 && Date.now() < deadline; ifaces = os.networkInterfaces()) await sleep(100);
 say('IFACES', { esmDefault: ifaces, esmNamed: networkInterfaces(), cjs: require('os').networkInterfaces(), cjsNode: require('node:os').networkInterfaces() });
 
-// A membership without an interface: the route to the group decides (no gateway here).
-const probe = dgram.createSocket('udp4');
-await new Promise((r) => probe.bind(0, r));
-try {
-  probe.addMembership('239.1.2.3');
-  say('MEMBERSHIP', { joined: true });
-} catch (e) {
-  say('MEMBERSHIP', { code: e.code, message: e.message, syscall: e.syscall });
-}
-probe.close();
+// Memberships without an interface: the route to the group decides (no gateway here).
+say('MEMBERSHIP', await require('./membership.cjs').memberships());
 
 const portAddress = ifaces.port0.find((i) => i.family === 'IPv4').address;
 const mdns = makeMdns();
@@ -170,14 +164,29 @@ if (mode === 'send') {
 }
 `;
 
-/** node:dgram on the kernel side: addMembership without an interface (the reference for the stack's). */
-const KERNEL_MEMBERSHIP = `
-const s = require('node:dgram').createSocket('udp4');
-s.bind(0, () => {
-  try { s.addMembership('239.1.2.3'); console.log('RESULT ' + JSON.stringify({ joined: true })); }
-  catch (e) { console.log('RESULT ' + JSON.stringify({ code: e.code, message: e.message, syscall: e.syscall })); }
-  s.close();
-});
+/**
+ * addMembership without an interface, udp4 (239.1.2.3) and udp6 (ff02::fb): what node:dgram says on the
+ * kernel (run plainly) and what ffnet says on a stack (required by the stack program, or run under the hook).
+ */
+const MEMBERSHIP = `
+const dgram = require('node:dgram');
+function join(type, group) {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket(type);
+    s.bind(0, () => {
+      let r;
+      try { s.addMembership(group); r = { joined: true }; }
+      catch (e) { r = { code: e.code, message: e.message, syscall: e.syscall }; }
+      s.close();
+      resolve(r);
+    });
+  });
+}
+async function memberships() {
+  return { v4: await join('udp4', '239.1.2.3'), v6: await join('udp6', 'ff02::fb') };
+}
+module.exports = { memberships };
+if (require.main === module) memberships().then((r) => console.log('RESULT ' + JSON.stringify(r)));
 `;
 
 /** os.networkInterfaces() twice, and the warnings the process got. */
@@ -220,11 +229,15 @@ async function runNode<T>(args: string[], env: Record<string, string> = {}, time
   return JSON.parse(line.slice(7)) as T;
 }
 
-function stackConfig(name: string, withPort: boolean): string {
+/**
+ * Writes an ffnet.ini for a stack at STACK_IP/24 on port0: a net_tap device (kernel interface `iface`,
+ * default ff0) when `withDevice`, none otherwise (the stack then cannot start); `port`: more [port0] keys.
+ */
+function stackConfig(name: string, withDevice: boolean, opts: { iface?: string; port?: string } = {}): string {
   const prefix = `ffnet-realpkg-${name}-${process.pid}`;
   const file = join(dir, `${prefix}.ini`);
-  const port = withPort ? `vdev = net_tap0,iface=${IFACE}\n` : '';
-  writeFileSync(file, `[dpdk]\nfile_prefix = ${prefix}\nlcore_mask = 0x1\n${port}\n[port0]\naddr = ${STACK_IP}\nnetmask = 255.255.255.0\n`);
+  const vdev = withDevice ? `vdev = net_tap0,iface=${opts.iface ?? IFACE}\n` : '';
+  writeFileSync(file, `[dpdk]\nfile_prefix = ${prefix}\nlcore_mask = 0x1\n${vdev}\n[port0]\naddr = ${STACK_IP}\nnetmask = 255.255.255.0\n${opts.port ?? ''}`);
   return file;
 }
 
@@ -239,7 +252,7 @@ describe('real packages on the stack under ffnet/register, the kernel as peer (n
     writeFileSync(join(dir, 'stack-app.mjs'), STACK_APP);
     writeFileSync(join(dir, 'kernel-mdns.cjs'), KERNEL_MDNS);
     writeFileSync(join(dir, 'kernel-osc.mjs'), KERNEL_OSC);
-    writeFileSync(join(dir, 'kernel-membership.cjs'), KERNEL_MEMBERSHIP);
+    writeFileSync(join(dir, 'membership.cjs'), MEMBERSHIP);
     writeFileSync(join(dir, 'fallback.mjs'), FALLBACK_APP);
     configPath = stackConfig('app', true);
 
@@ -288,10 +301,34 @@ describe('real packages on the stack under ffnet/register, the kernel as peer (n
     expect(v6[0]?.cidr).toBe(`${v6[0]?.address}/64`);
   });
 
-  it('addMembership(group) without an interface fails with ENODEV, as node:dgram on the kernel without a default route', async () => {
+  it('addMembership(group) without an interface: IPv4 ENODEV without a route to the group, IPv6 on the port with IPv6, as node:dgram on the kernel', async () => {
+    const enodev = { code: 'ENODEV', message: 'addMembership ENODEV', syscall: 'addMembership' };
     const onStack = await appLine<Record<string, unknown>>('MEMBERSHIP', 1_000);
-    const onKernel = await runNode<Record<string, unknown>>(['kernel-membership.cjs']);
-    expect(onKernel).toEqual({ code: 'ENODEV', message: 'addMembership ENODEV', syscall: 'addMembership' });
+    // The kernel of the same namespace: no default route; ff0 has IPv6, hence a route to ff00::/8.
+    const onKernel = await runNode<Record<string, unknown>>(['membership.cjs']);
+    expect(onKernel).toEqual({ v4: enodev, v6: { joined: true } });
+    expect(onStack).toEqual(onKernel);
+  });
+
+  it('addMembership(ff02::fb) without an interface fails with ENODEV on a stack whose port has IPv6 off, as on a kernel with lo alone', async () => {
+    const enodev = { code: 'ENODEV', message: 'addMembership ENODEV', syscall: 'addMembership' };
+    const config = stackConfig('ipv6-off', true, { iface: 'ff1', port: 'ipv6 = 0\n' });
+    let onStack: Record<string, unknown>;
+    try {
+      onStack = await runNode<Record<string, unknown>>(['--import', 'ffnet/register', 'membership.cjs'], { FFNET_CONFIG: config }, 30_000);
+    } finally {
+      removeEalRuntime(config);
+    }
+    const bare = await Netns.create('real-packages-lo');
+    let onKernel: Record<string, unknown>;
+    try {
+      await bare.execOk('ip', ['link', 'set', 'lo', 'up']);
+      const r = await bare.exec('env', ['-C', dir, '-u', 'NODE_OPTIONS', process.execPath, 'membership.cjs'], { timeoutMs: 20_000 });
+      onKernel = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('RESULT '))?.slice(7) ?? 'null') as Record<string, unknown>;
+    } finally {
+      await bare.destroy();
+    }
+    expect(onKernel).toEqual({ v4: enodev, v6: enodev });
     expect(onStack).toEqual(onKernel);
   });
 
