@@ -168,7 +168,8 @@ function netmask6(prefixLength: number): string {
  * The ports as `os.networkInterfaces()` lists interfaces (see Stack#networkInterfaces): each port that
  * is up with its link up (libuv lists only interfaces UP and RUNNING), named `port<id>`, its IPv4
  * address first, then its IPv6 addresses; an IPv6 entry's scopeid is the interface index a udp6 socket
- * on the stack takes for it (`%port<id>`: index + 1) for a link-local address, else 0.
+ * on the stack takes for it (its position in the stack's ports + 1, as the scope `%portN` of ffnet/dgram
+ * and ffnet/posix reads it) for a link-local address, else 0.
  */
 function portInterfaces(ports: NativePortInfo[]): Record<string, NetworkInterfaceInfo[]> {
   const out: Record<string, NetworkInterfaceInfo[]> = {};

@@ -1,9 +1,9 @@
 /**
  * `os.networkInterfaces()` as `ffnet/register` makes programs see it: the interfaces their dgram
  * sockets can use. On the dpdk backend those are the stack's ports (Stack#networkInterfaces: `port<id>`
- * with their IPv4 and IPv6 addresses) plus the kernel's loopback, `lo` (127.0.0.1 and ::1 still reach
- * the host's own services); the kernel's other interfaces are left out, since no socket of the program
- * reaches them. A program that joins a multicast group on every listed address (multicast-dns) thus
+ * with their IPv4 and IPv6 addresses) plus the kernel's loopback, `lo` (127.0.0.1 and ::1 still work:
+ * the program's TCP and other kernel sockets reach the kernel's loopback, its dgram sockets the stack's);
+ * the kernel's other interfaces are left out, since no dgram socket of the program reaches them. A program that joins a multicast group on every listed address (multicast-dns) thus
  * joins on the stack's ports instead of failing with ENODEV on the kernel's.
  *
  * The stack is started the way the first dgram socket starts it (FFNET_CONFIG, or attaching to the
