@@ -20,6 +20,7 @@
  * reach the main thread only, and the EAL is the process's).
  */
 import { isIPv4 } from 'node:net';
+import type { NetworkInterfaceInfo } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { loadConfigFile, toNativeConfig, validateConfig, type FfnetConfig, type RawConfig } from './config/index.js';
 import { sysctlValue } from './config/sysctl.js';
@@ -32,6 +33,7 @@ import {
   type NativePortInfo,
   type NativeStack,
 } from './native/index.js';
+import { ipv6Text } from './posix/ipv6.js';
 import { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE } from './shim/errors.js';
 
 export { FfnetConfigError, type FfnetConfig, type RawConfig } from './config/index.js';
@@ -148,6 +150,44 @@ function resolveConfig(opts: StackStartOptions): FfnetConfig {
   const path = opts.configPath ?? process.env.FFNET_CONFIG;
   if (!path) throw new TypeError('Stack.start: no configuration (pass configPath or config, or set FFNET_CONFIG)');
   return loadConfigFile(path);
+}
+
+/** The prefix length of a dotted-quad netmask (its one bits, as Node counts them for `cidr`). */
+function prefixLength4(netmask: string): number {
+  return netmask.split('.').reduce((n, octet) => n + Number(octet).toString(2).replace(/0/g, '').length, 0);
+}
+
+/** The IPv6 netmask of a prefix length, as os.networkInterfaces() writes it ('ffff:ffff:ffff:ffff::'). */
+function netmask6(prefixLength: number): string {
+  const mask = new Uint8Array(16);
+  for (let bit = 0; bit < prefixLength; bit++) mask[bit >> 3] = (mask[bit >> 3] as number) | (0x80 >> (bit & 7));
+  return ipv6Text(mask, 0);
+}
+
+/**
+ * The ports as `os.networkInterfaces()` lists interfaces (see Stack#networkInterfaces): each port that
+ * is up with its link up (libuv lists only interfaces UP and RUNNING), named `port<id>`, its IPv4
+ * address first, then its IPv6 addresses; an IPv6 entry's scopeid is the interface index a udp6 socket
+ * on the stack takes for it (its position in the stack's ports + 1, as the scope `%portN` of ffnet/dgram
+ * and ffnet/posix reads it) for a link-local address, else 0.
+ */
+function portInterfaces(ports: NativePortInfo[]): Record<string, NetworkInterfaceInfo[]> {
+  const out: Record<string, NetworkInterfaceInfo[]> = {};
+  ports.forEach((port, index) => {
+    if (!port.adminUp || !port.linkUp) return;
+    const entries: NetworkInterfaceInfo[] = [];
+    if (port.addr !== '0.0.0.0') {
+      entries.push({ address: port.addr, netmask: port.netmask, family: 'IPv4', mac: port.mac, internal: false,
+        cidr: `${port.addr}/${prefixLength4(port.netmask)}` });
+    }
+    for (const a of port.addr6) {
+      const linkLocal = /^fe[89ab]/i.test(a.addr);
+      entries.push({ address: a.addr, netmask: netmask6(a.prefixlen), family: 'IPv6', mac: port.mac, internal: false,
+        cidr: `${a.addr}/${a.prefixlen}`, scopeid: linkLocal ? index + 1 : 0 });
+    }
+    if (entries.length > 0) out[`port${port.portId}`] = entries;
+  });
+  return out;
 }
 
 /** A running user-space stack. */
@@ -306,6 +346,20 @@ export class Stack {
 
   ports(): NativePortInfo[] {
     return this.#live().ports();
+  }
+
+  /**
+   * The stack's ports in `os.networkInterfaces()`'s shape, for programs that pick interfaces from it
+   * (under `ffnet/register`, `os.networkInterfaces()` itself returns these plus the kernel's `lo`).
+   * Each port is named as `ffnet ifconfig` names it, `port<id>` (the `[portN]` of the configuration),
+   * and listed while it is up with its link up, as libuv lists only interfaces UP and RUNNING: its IPv4
+   * address (unless it has none), then its IPv6 addresses when IPv6 is on (link-local first, tentative
+   * ones included as Linux lists them). `internal` is false; an IPv6 entry's `scopeid` is what a udp6
+   * socket on the stack takes as the port's scope (`fe80::1%port0` is scope 1) for a link-local address,
+   * else 0.
+   */
+  networkInterfaces(): Record<string, NetworkInterfaceInfo[]> {
+    return portInterfaces(this.ports());
   }
 
   /**

@@ -634,6 +634,19 @@ private:
 			o.Set("mtu", p.mtu);
 			o.Set("vlanId", p.vlan_id);
 			o.Set("linkUp", p.link_up);
+			o.Set("adminUp", p.admin_up);
+			ffs_port_addr6 a6[FFS_MAX_ADDR6];
+			unsigned n6 = ffs_stack_port_addr6(st, i, a6, FFS_MAX_ADDR6);
+			Napi::Array addr6 = Napi::Array::New(env, n6);
+			for (unsigned k = 0; k < n6; k++) {
+				char text6[IP6_ADDRSTRLEN];
+				Napi::Object a = Napi::Object::New(env);
+				a.Set("addr", ip6_format(&a6[k].addr, text6));
+				a.Set("prefixlen", a6[k].prefixlen);
+				a.Set("state", a6[k].duplicated ? "duplicated" : a6[k].tentative ? "tentative" : "preferred");
+				addr6.Set(k, a);
+			}
+			o.Set("addr6", addr6);
 			Napi::Object off = Napi::Object::New(env);
 			off.Set("rxIpv4Cksum", p.rx_ipv4_cksum);
 			off.Set("rxL4Cksum", p.rx_l4_cksum);

@@ -112,6 +112,10 @@ export interface NativePortInfo {
   /** IEEE 802.1Q VLAN id of the port's frames ([portN] vlan_id); 0: untagged. */
   vlanId: number;
   linkUp: boolean;
+  /** Administratively up (`ffnet ifconfig portN up`; a port taken down sends and receives nothing). */
+  adminUp: boolean;
+  /** The port's IPv6 addresses (none when `[portN] ipv6 = 0`): link-local, configured, autoconfigured. */
+  addr6: NativePortAddr6[];
   /** Checksum work the device does for us, and (on a port with a VLAN) whether it strips received tags
    *  and inserts sent ones (otherwise the stack does, in software). */
   offloads: { rxIpv4Cksum: boolean; rxL4Cksum: boolean; txIpv4Cksum: boolean; txUdpCksum: boolean; rxVlanStrip: boolean; txVlanInsert: boolean };
@@ -124,6 +128,15 @@ export interface NativePortInfo {
   rxIntr: boolean;
   /** Device counters from rte_eth_stats. */
   stats: { ipackets: number; opackets: number; ibytes: number; obytes: number; imissed: number; ierrors: number; oerrors: number; rxNombuf: number };
+}
+
+/** One IPv6 address of a port. */
+export interface NativePortAddr6 {
+  /** RFC 5952 text, without a scope. */
+  addr: string;
+  prefixlen: number;
+  /** 'tentative' until Duplicate Address Detection passes; 'duplicated' when it failed (never used). */
+  state: 'tentative' | 'preferred' | 'duplicated';
 }
 
 /** One neighbour (ARP) entry, merged over the lcores' caches (the most settled state, packets held on any). */

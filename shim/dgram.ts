@@ -36,6 +36,8 @@ import { dpdkConfigured } from './dpdk-io.js';
 import { DpdkSocket } from './dpdk-socket.js';
 import { ERR_INVALID_ARG_TYPE, ERR_SOCKET_BAD_TYPE } from './errors.js';
 import { KernelSocket, realDgram } from './kernel-socket.js';
+// os.networkInterfaces() under ffnet/register: published for the hook when dgram is loaded (see there).
+import './network-interfaces.js';
 import {
   SUPPORTS_BLOCK_LISTS,
   isBlockList,

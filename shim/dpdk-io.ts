@@ -125,8 +125,11 @@ export function destination6(ip: string): string | Uint8Array | -1 {
   return bytes ?? -1;
 }
 
-/** This thread's handle on the stack dpdk sockets run on: attached or started (unref'd) if it has none yet. */
-function ensureStack(): Stack {
+/**
+ * This thread's handle on the stack dpdk sockets run on: attached or started (unref'd) if it has none
+ * yet. Throws what Stack.startSync throws.
+ */
+export function ensureStack(): Stack {
   const current = Stack.current();
   if (current) return current;
   const stack = Stack.startSync();

@@ -12,8 +12,13 @@
  * (`--import <this file>` is appended when absent); new worker threads get `--require <this file>`
  * added to their execArgv (`Worker` is wrapped). ffnet/dgram's own use of node:dgram (its kernel
  * backend) bypasses both hooks.
+ *
+ * `os.networkInterfaces()` (`require('os')`, `import os from 'node:os'` and the named import) lists
+ * the interfaces the program's sockets can use: on the dpdk backend the stack's ports and the kernel's
+ * `lo`, starting the stack as the first socket would (./network-interfaces.ts); elsewhere the kernel's.
  */
 import Module, { createRequire, register, syncBuiltinESMExports } from 'node:module';
+import os from 'node:os';
 import workerThreads from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { withImport } from './node-options.js';
@@ -23,6 +28,7 @@ const here = import.meta.url;
 const dgramUrl = new URL('./dgram.js', here).href;
 const dgramPath = fileURLToPath(dgramUrl);
 const requireHere = createRequire(here);
+const interfacesPath = fileURLToPath(new URL('./network-interfaces.js', here));
 
 /** CommonJS loader internals this hook wraps. */
 interface ModuleLoader {
@@ -57,6 +63,34 @@ function installEsmHook(): void {
   }
 }
 
+type ProgramInterfaces = typeof import('./network-interfaces.js').programInterfaces;
+const kProgramInterfaces = Symbol.for('ffnet.register.programInterfaces');
+
+/**
+ * The program's view of os.networkInterfaces (./network-interfaces.ts): published once ffnet/dgram is
+ * loaded; before that, loaded here when FFNET_CONFIG asks for the stack. Undefined: the kernel's list
+ * (no stack configured, and no dgram loaded that could have started one).
+ */
+function programInterfaces(): ProgramInterfaces | undefined {
+  const published = (globalThis as unknown as Record<symbol, ProgramInterfaces | undefined>)[kProgramInterfaces];
+  if (published || !process.env.FFNET_CONFIG) return published;
+  return (requireHere(interfacesPath) as { programInterfaces: ProgramInterfaces }).programInterfaces;
+}
+
+/**
+ * Replaces os.networkInterfaces with the program's view (loaded only when needed, so that a program
+ * that never asks loads no stack) and updates node:os's ES module exports.
+ */
+function installInterfacesHook(): void {
+  const kernelList = os.networkInterfaces;
+  const kernel = () => kernelList.call(os);
+  os.networkInterfaces = function networkInterfaces() {
+    const view = programInterfaces();
+    return view ? view(kernel) : kernel();
+  };
+  syncBuiltinESMExports();
+}
+
 /** Makes child processes load this module too (NODE_OPTIONS), quoting a path with spaces. */
 function inheritInChildren(): void {
   process.env.NODE_OPTIONS = withImport(process.env.NODE_OPTIONS, fileURLToPath(here));
@@ -84,6 +118,7 @@ if (!registry[kInstalled]) {
   installEsmHook();
   inheritInChildren();
   inheritInWorkers();
+  installInterfacesHook();
 }
 
 /** The module `dgram` now resolves to. */

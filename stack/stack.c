@@ -24,6 +24,7 @@
 
 #include "stack/ctl/ctl.h"
 #include "stack/eal_log.h"
+#include "stack/iface/addr6.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/ctrl.h"
 #include "stack/lcore/lcore.h"
@@ -816,6 +817,18 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 		out->oerrors = s.oerrors;
 		out->rx_nombuf = s.rx_nombuf;
 	}
+}
+
+unsigned ffs_stack_port_addr6(const struct ffs_stack *st, unsigned i, struct ffs_port_addr6 *out, unsigned max)
+{
+	struct ffs_addr6_info a[FFS_MAX_ADDR6];
+	unsigned n = addr6_list(st, i, a, FFS_MAX_ADDR6);
+	unsigned k = 0;
+	for (; k < n && k < max; k++)
+		out[k] = (struct ffs_port_addr6){ .addr = a[k].addr, .prefixlen = a[k].prefixlen,
+						  .tentative = a[k].state == ADDR6_TENTATIVE,
+						  .duplicated = a[k].state == ADDR6_DUPLICATED };
+	return k;
 }
 
 static int port_index_of(const struct ffs_stack *st, uint16_t port_id)

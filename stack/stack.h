@@ -281,6 +281,17 @@ struct ffs_port_info {
 };
 void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port_info *out);
 
+/** One IPv6 address of a port as programs list it (os.networkInterfaces(), ifconfig): link-local, configured or
+ *  autoconfigured, in any state (a tentative one is listed, as Linux's getifaddrs lists it). */
+struct ffs_port_addr6 {
+	struct ip6_addr addr;
+	uint8_t prefixlen;
+	bool tentative;  /**< Duplicate Address Detection has not passed yet */
+	bool duplicated; /**< DAD found another node with it: never used */
+};
+/** The IPv6 addresses of port index i (none when IPv6 is off on it); returns how many were written (≤ max). */
+unsigned ffs_stack_port_addr6(const struct ffs_stack *st, unsigned i, struct ffs_port_addr6 *out, unsigned max);
+
 enum ffs_neigh_state { FFS_NEIGH_INCOMPLETE, FFS_NEIGH_REACHABLE, FFS_NEIGH_FAILED, FFS_NEIGH_PERMANENT };
 
 struct ffs_neigh_info {

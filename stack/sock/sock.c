@@ -159,11 +159,17 @@ void ffs_sock_set_family6(struct ffs_stack *st, struct ffs_sock *so)
 	so->mcast_hops = 1;
 }
 
-/** The port of IPv6 interface index `ifindex` (0: the first port), or -ENODEV. */
+/**
+ * The port of IPv6 interface index `ifindex`, or -ENODEV. 0 picks the interface as Linux's
+ * ipv6_sock_mc_join does, by the route to the group: every interface with IPv6 has a route to
+ * ff00::/8, so the first port with IPv6 on; none without one.
+ */
 static int port_of_ifindex(const struct ffs_stack *st, uint32_t ifindex)
 {
-	if (ifindex == 0)
-		return st->n_ports ? 0 : -ENODEV;
+	if (ifindex == 0) {
+		uint32_t scope = ffs_sock_default_scope6(st);
+		return scope ? (int)scope - 1 : -ENODEV;
+	}
 	return ifindex <= st->n_ports ? (int)ifindex - 1 : -ENODEV;
 }
 
@@ -232,13 +238,30 @@ static struct ffs_membership *membership(struct ffs_sock *so, uint32_t group, ui
 	return NULL;
 }
 
+/**
+ * The port an IPv4 membership of `group` on interface address `ifaddr` is for, or -ENODEV: the port
+ * holding ifaddr (127.0.0.1: the loopback); without an address (INADDR_ANY) the port of the route to
+ * the group, as Linux's ip_mc_find_dev picks it — so none when no route covers the group (no default
+ * route and no route to 224.0.0.0/4).
+ */
+static int membership_port(const struct ffs_stack *st, uint32_t group, uint32_t ifaddr)
+{
+	if (ifaddr == 0) {
+		uint32_t nexthop;
+		const struct ffs_port *p = route_lookup(st, group, &nexthop);
+		return p ? (int)(p - st->ports) : -ENODEV;
+	}
+	int pi = mcast_if_port(st, ifaddr);
+	return pi < 0 ? -ENODEV : pi;
+}
+
 int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
 {
 	if (!ipv4_is_multicast(group))
 		return -EINVAL;
-	int pi = mcast_if_port(st, ifaddr);
+	int pi = membership_port(st, group, ifaddr);
 	if (pi < 0)
-		return -ENODEV;
+		return pi;
 	struct ffs_membership joined = { group, mcast_if_addr(st, (unsigned)pi), source };
 	pthread_mutex_lock(&st->ns_lock);
 	int rc = 0;
@@ -259,9 +282,9 @@ int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uin
 
 int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source)
 {
-	int pi = mcast_if_port(st, ifaddr);
+	int pi = membership_port(st, group, ifaddr);
 	if (pi < 0)
-		return -ENODEV;
+		return pi;
 	pthread_mutex_lock(&st->ns_lock);
 	int rc = -EADDRNOTAVAIL;
 	struct ffs_membership *m = membership(so, group, mcast_if_addr(st, (unsigned)pi), source);

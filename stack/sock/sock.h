@@ -401,7 +401,8 @@ bool ffs_sock_writable(struct ffs_sock *so);
 
 /**
  * IPv6 membership changes (MLD reports on a port's first join and last leave, as IGMP's) on interface
- * `ifindex` (port index + 1; 0: the first port), from `source` (NULL: any). Linux's errors: -EINVAL
+ * `ifindex` (port index + 1; 0: the first port with IPv6 on, as Linux's route to ff00::/8), from
+ * `source` (NULL: any). Linux's errors: -EINVAL
  * (not multicast), -ENODEV (no such interface), -EADDRINUSE (joined already), -EADDRNOTAVAIL (leaving
  * what was not joined), -ENOBUFS (too many).
  */
@@ -410,7 +411,11 @@ int ffs_sock_join6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_a
 int ffs_sock_leave6(struct ffs_stack *st, struct ffs_sock *so, const struct ip6_addr *group, uint32_t ifindex,
 		    const struct ip6_addr *source);
 
-/** Membership changes (IGMP reports go out on the first join and last leave of a group on a port). */
+/**
+ * Membership changes (IGMP reports go out on the first join and last leave of a group on a port) on
+ * the interface holding `ifaddr`, or, for INADDR_ANY, the one the route to the group leaves by (Linux's
+ * choice): -ENODEV when no route covers the group, as on a Linux host without a default route.
+ */
 int ffs_sock_join(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source);
 int ffs_sock_leave(struct ffs_stack *st, struct ffs_sock *so, uint32_t group, uint32_t ifaddr, uint32_t source);
 

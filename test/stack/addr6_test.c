@@ -121,6 +121,26 @@ TEST(every_port_has_its_eui64_link_local_address_and_the_configured_ones)
 	CHECK(!addr6_is_local(st, 1, P("2001:db8::2"), NULL));
 }
 
+/* What stack.ports() and os.networkInterfaces() list (ffs_stack_port_addr6): every address with its prefix
+ * length and DAD state; none on the port with IPv6 off. */
+TEST(port_addresses_as_programs_list_them)
+{
+	setup();
+	struct ffs_port_addr6 a[FFS_MAX_ADDR6];
+	CHECK_EQ_INT(ffs_stack_port_addr6(st, 0, a, FFS_MAX_ADDR6), 3);
+	CHECK(ip6_is_linklocal(&a[0].addr));
+	CHECK_EQ_INT(a[0].prefixlen, 64);
+	CHECK_EQ_STR(F(a[1].addr), "2001:db8::2");
+	CHECK_EQ_INT(a[1].prefixlen, 64);
+	CHECK_EQ_STR(F(a[2].addr), "fd00::2");
+	CHECK_EQ_INT(a[2].prefixlen, 48);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(!a[i].tentative && !a[i].duplicated);
+	CHECK_EQ_INT(ffs_stack_port_addr6(st, 0, a, 2), 2);
+	CHECK_EQ_INT(ffs_stack_port_addr6(st, 1, a, FFS_MAX_ADDR6), 1);
+	CHECK_EQ_INT(ffs_stack_port_addr6(st, 2, a, FFS_MAX_ADDR6), 0);
+}
+
 TEST(a_port_with_ipv6_off_has_no_address_route_or_solicitation)
 {
 	setup();

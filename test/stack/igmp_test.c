@@ -10,7 +10,8 @@
  * v1 likewise; v2 report suppression; silence on lcores other than 0; the drop counters. Through
  * sockets (ffs_sock_join, _leave, _close): a port's state counted over every socket's memberships —
  * a group stays joined until its last member leaves, sources of several sockets add up, a close
- * changes each of its groups once, an any-source member makes the state EXCLUDE {}. Every case
+ * changes each of its groups once, an any-source member makes the state EXCLUDE {}, a membership
+ * without an interface address takes the route to the group's port (ENODEV without one). Every case
  * checks that the packet pool's in-use count returns to its baseline.
  */
 #include <errno.h>
@@ -673,9 +674,12 @@ TEST(sockets_share_a_membership_until_the_last_leaves)
 	CHECK_EQ_INT(sent(), 1);
 	CHECK_MEM(outs[0].msg, k_to_ex, sizeof k_to_ex);
 	settle();
-	/* 0.0.0.0 names the first port: the same interface, so the same membership of the port. */
+	/* 0.0.0.0 names the port the route to the group leaves by (the default route's, through the
+	 * peer): the same interface, so the same membership of the port. */
+	CHECK_EQ_INT(ffs_stack_route_add(st, 0, 0, PEER_ADDR), 0);
 	CHECK_EQ_INT(ffs_sock_join(st, b, GROUP, 0, 0), 0);
 	CHECK_EQ_INT(ffs_sock_join(st, b, GROUP, OUR_ADDR, 0), -EADDRINUSE);
+	CHECK_EQ_INT(ffs_stack_route_del(st, 0, 0), 0);
 	CHECK_EQ_INT(sent(), 0);
 	CHECK_EQ_INT(ffs_sock_leave(st, a, GROUP, OUR_ADDR, 0), 0);
 	CHECK_EQ_INT(ffs_sock_leave(st, a, GROUP, OUR_ADDR, 0), -EADDRNOTAVAIL);
@@ -685,6 +689,36 @@ TEST(sockets_share_a_membership_until_the_last_leaves)
 	CHECK_EQ_INT(ffs_sock_close(st, b), 0);
 	expect_report(IGMPV3_CHANGE_TO_INCLUDE_MODE, 0, 0);
 	CHECK(!ipv4_group_joined(lc, 0, GROUP));
+	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
+	reset(base);
+}
+
+/* Linux's ip_mc_find_dev: a membership without an interface address goes where the route to the
+ * group leaves; with no route to it (no default route) the join and the leave fail with ENODEV and
+ * nothing is reported. */
+TEST(a_membership_without_an_interface_follows_the_route_to_the_group)
+{
+	setup();
+	unsigned base = ffs_stack_mempool_in_use(st);
+	struct ffs_sock *a = open_sock();
+	CHECK_EQ_INT(ffs_sock_join(st, a, GROUP, 0, 0), -ENODEV);
+	CHECK_EQ_INT(ffs_sock_join(st, a, SSM_GROUP, 0, PEER_ADDR), -ENODEV);
+	CHECK_EQ_INT(ffs_sock_leave(st, a, GROUP, 0, 0), -ENODEV);
+	CHECK_EQ_INT(sent(), 0);
+	CHECK(!ipv4_group_joined(lc, 0, GROUP));
+	/* A route to 224.0.0.0/4 alone is enough, as on Linux. */
+	CHECK_EQ_INT(ffs_stack_route_add(st, 0xe0000000u, 4, PEER_ADDR), 0);
+	CHECK_EQ_INT(ffs_sock_join(st, a, GROUP, 0, 0), 0);
+	CHECK_EQ_INT(sent(), 1);
+	CHECK_MEM(outs[0].msg, k_to_ex, sizeof k_to_ex);
+	settle();
+	CHECK(ipv4_group_joined(lc, 0, GROUP));
+	CHECK_EQ_INT(ffs_sock_join(st, a, GROUP, OUR_ADDR, 0), -EADDRINUSE);
+	CHECK_EQ_INT(ffs_sock_leave(st, a, GROUP, 0, 0), 0);
+	expect_report(IGMPV3_CHANGE_TO_INCLUDE_MODE, 0, 0);
+	CHECK(!ipv4_group_joined(lc, 0, GROUP));
+	CHECK_EQ_INT(ffs_stack_route_del(st, 0xe0000000u, 4), 0);
+	CHECK_EQ_INT(ffs_sock_join(st, a, GROUP, 0, 0), -ENODEV);
 	CHECK_EQ_INT(ffs_sock_close(st, a), 0);
 	reset(base);
 }
