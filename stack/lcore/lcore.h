@@ -274,6 +274,9 @@ struct ffs_stack {
 	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
 	 *  + DPDK lcore id for an application thread (sock/app.c). */
 	struct rte_rcu_qsbr *rcu;
+	/** What application threads count (ffs_stack_count_app: relaxed atomic adds), folded into lcore 0's
+	 *  counters by ffs_stack_counters. */
+	struct ffs_counters app_ctr;
 	/* Control-plane state (sock/sock.c, sock/bind.c), under ns_lock. */
 	pthread_mutex_t ns_lock;
 	/** Held by the application thread waiting out a grace period (sock/app.c ffs_app_synchronize). */
