@@ -88,6 +88,7 @@ export function listenAddresses(type: SocketType, address: string, ipv6Only: boo
 export function viaKernel(policy: LocalhostPolicy, dest: LoopbackDestination | undefined, port: number, sport: number): boolean {
   if (!dest || policy === 'stack') return false;
   if (policy === 'kernel') return true;
+  // One lookup per datagram (no memo): it scans only the socket slots ever used, ~0.1 µs for tens of sockets.
   return !binding.localhostHeld(dest.key, port, sport);
 }
 

@@ -284,6 +284,7 @@ struct ffs_stack {
 	/** Open sockets by id (lcores read a slot with an acquire load: the TX drain). */
 	struct ffs_sock *socks[FFS_MAX_SOCKS];
 	uint16_t sock_gen[FFS_MAX_SOCKS]; /**< generation of the latest socket of each slot */
+	uint32_t sock_high;               /**< slots ever used: every socket's id is below it */
 	struct ffs_sock *retired;         /**< closed sockets that a lcore has yet to remove */
 	uint64_t bind_seq;
 	uint32_t ephemeral_next;

@@ -395,7 +395,8 @@ bool ffs_stack_loopback_held(struct ffs_stack *st, const uint8_t dst[16], uint16
 {
 	bool held = false;
 	pthread_mutex_lock(&st->ns_lock);
-	for (unsigned i = 0; i < FFS_MAX_SOCKS && !held; i++)
+	/* Only the slots ever used: a lookup per datagram to a loopback address must stay cheap. */
+	for (unsigned i = 0; i < st->sock_high && !held; i++)
 		held = takes_loopback(st->socks[i], dst, port, sport);
 	pthread_mutex_unlock(&st->ns_lock);
 	return held;
