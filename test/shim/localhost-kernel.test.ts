@@ -15,6 +15,7 @@
  * - stack to stack on localhost stays on the stack under `both`, goes through the kernel under `kernel`;
  * - a port a kernel process holds: an ephemeral companion port, a warning and a counter;
  * - connect() to a kernel peer, and to nobody (ECONNREFUSED as node:dgram reports it);
+ * - sendBatch() splits a batch between the kernel and the stack; receiveBlockList holds for both;
  * - close frees the kernel port, recvStop leaves datagrams unread, an unref'd socket lets the process exit.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireRoot } from '../../testbed/netns.js';
+import { SUPPORTS_BLOCK_LISTS } from '../../shim/validators.js';
 import { REPO, loopbackConfig, removeEalRuntime } from './scenarios.js';
 
 const TIMEOUT_MS = 30_000;
@@ -207,6 +209,40 @@ if (scenario === 'statsd') {
   out.repliesAfterStop = (await client.result)[0]?.replies.length;
   out.heardAfterStop = heard;
   quiet.close();
+} else if (scenario === 'batch') {
+  // One sendBatch() to a kernel agent and to a stack socket: each datagram goes its own way.
+  const agent = kernel('listen', [47010, 3, 2500]);
+  await agent.ready;
+  const a = dgram.createSocket('udp4');
+  const got = [];
+  a.on('message', (m) => got.push(m.toString()));
+  await bound(a, 0, '0.0.0.0');
+  const port = a.address().port;
+  const s = dgram.createSocket('udp4');
+  out.callback = await new Promise((resolve) => s.sendBatch([
+    { msg: 'k0', port: 47010, address: '127.0.0.1' }, { msg: 's0', port, address: '127.0.0.1' },
+    { msg: 'k1', port: 47010, address: '127.0.0.1' }, { msg: 's1', port, address: '127.0.0.1' },
+    { msg: 'k2', port: 47010, address: '127.0.0.1' },
+  ], (err, sent) => resolve({ err: err && err.message, sent })));
+  out.kernelGot = (await agent.result).lines.sort();
+  await sleep(100);
+  out.stackGot = got.sort();
+  a.close(); s.close();
+} else if (scenario === 'blocklist') {
+  // receiveBlockList applies to the kernel's datagrams as to the stack's (Node 22.13+; older ones ignore the option).
+  const { BlockList } = await import('node:net');
+  const blocked = new BlockList();
+  blocked.addAddress('::1', 'ipv6');
+  const s = dgram.createSocket({ type: 'udp6', receiveBlockList: blocked });
+  s.on('message', (m, rinfo) => { (out.seen ??= []).push(rinfo.address); s.send('echo', rinfo.port, rinfo.address); });
+  await bound(s, 0, '::');
+  const port = s.address().port;
+  const client = kernel('client', [
+    { label: 'v6', family: 6, address: '::1', port, n: 2, waitMs: 500 },
+    { label: 'v4', family: 4, address: '127.0.0.1', port, n: 2, waitMs: 1500 },
+  ]);
+  out.replies = (await client.result).map((c) => c.replies.length);
+  s.close();
 } else if (scenario === 'unref') {
   // An unref'd socket bound on 0.0.0.0 (so with a kernel companion) must let the process end.
   const s = dgram.createSocket('udp4');
@@ -332,6 +368,24 @@ describe('[dpdk] localhost: loopback shared with the kernel', () => {
   it('close frees the kernel port and emits close once; recvStop leaves datagrams unread', async () => {
     const r = await runApp(undefined, 'lifecycle');
     expect(r.result, r.text).toMatchObject({ closes: 1, kernelPortFree: true, heardAfterStop: 0, repliesAfterStop: 0 });
+  });
+
+  it('sendBatch() sends each datagram its own way: to the kernel agent or over the stack', async () => {
+    const r = await runApp(undefined, 'batch');
+    expect(r.result, r.text).toMatchObject({ callback: { err: null, sent: 5 }, kernelGot: ['k0', 'k1', 'k2'], stackGot: ['s0', 's1'],
+      'localhost.to_kernel': 3, 'localhost.send_errors': 0 });
+  });
+
+  it('receiveBlockList drops blocked kernel sources as it drops the stack\'s', async () => {
+    const r = await runApp(undefined, 'blocklist');
+    const blocks = SUPPORTS_BLOCK_LISTS;
+    expect(r.result, r.text).toMatchObject({ replies: blocks ? [0, 2] : [2, 2], 'localhost.from_kernel': 4 });
+    expect(r.result!.seen, r.text).toEqual(blocks ? ['::ffff:127.0.0.1', '::ffff:127.0.0.1'] : ['::1', '::1', '::ffff:127.0.0.1', '::ffff:127.0.0.1']);
+  });
+
+  it('under localhost = stack a wildcard socket has no kernel side: kernel clients get no answer', async () => {
+    const r = await runApp('stack', 'blocklist');
+    expect(r.result, r.text).toMatchObject({ replies: [0, 0], 'localhost.from_kernel': 0, 'localhost.to_kernel': 0 });
   });
 
   it('an unref\'d socket with a kernel companion lets the process exit', async () => {
