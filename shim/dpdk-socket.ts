@@ -315,6 +315,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
   #kernelDestination(ip: string, port: number): LoopbackDestination | undefined {
     if (this.#localhost === 'stack') return undefined;
     const dest = loopbackDestination(this.type, ip);
+    // An IPv6-only socket has no IPv4: a v4-mapped destination stays the stack's, which refuses it as Linux does.
+    if (dest?.family === 4 && this.type === 'udp6' && this.#opts.ipv6Only) return undefined;
     return dest && viaKernel(this.#localhost, dest, port, this.#localPort) ? dest : undefined;
   }
 
