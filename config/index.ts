@@ -148,6 +148,9 @@ export interface FfnetAddr6 {
 /** `[dpdk] loop`: who turns the stack loop of the lcores besides 0. */
 export type LoopMode = 'dedicated' | 'inline';
 
+/** `[dpdk] localhost`: where ffnet/dgram sockets reach 127.0.0.0/8 and ::1 (shim/localhost.ts). */
+export type LocalhostPolicy = 'both' | 'kernel' | 'stack';
+
 /** A validated configuration: every default applied, names in JS style. */
 export interface FfnetConfig {
   /** Where it came from: the file name as given, or a label such as '<config object>'. */
@@ -159,6 +162,13 @@ export interface FfnetConfig {
    * stack runs inline on the JS thread.
    */
   loop: LoopMode;
+  /**
+   * `[dpdk] localhost`: 'both' (a loopback destination a stack socket holds stays on the stack, any
+   * other goes to the kernel; wildcard and loopback sockets also hear the kernel's localhost),
+   * 'kernel' (all loopback traffic of ffnet/dgram through the kernel) or 'stack' (the stack's own
+   * loopback only). Read by ffnet/dgram; C programs on ff_* keep the stack's loopback.
+   */
+  localhost: LocalhostPolicy;
   /**
    * lcores (RX/TX queue pairs) turned by application threads: every lcore of lcore_mask with
    * `loop = inline`, 1 for lcore_mask 0x1, 0 when data-path threads run the stack.
@@ -377,7 +387,7 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
     }
   }
 
-  const { dpdk, loop } = validateDpdk(dpdkRaw, ctx);
+  const { dpdk, loop, localhost } = validateDpdk(dpdkRaw, ctx);
   portsRaw.sort((a, b) => a.id - b.id);
   if (portsRaw.length > MAX_PORTS) {
     const last = portsRaw[portsRaw.length - 1]!.name;
@@ -411,7 +421,7 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
   }
   const sysctl = validateSysctl(sysctlRaw, ctx);
   const inlineLcores = loop === 'inline' ? dpdk.lcoreIds.length : dpdk.dataLcores.length === 0 ? 1 : 0;
-  return { source: ctx.file, dpdk, loop, inlineLcores, ports, sysctl };
+  return { source: ctx.file, dpdk, loop, localhost, inlineLcores, ports, sysctl };
 }
 
 /** Refuses keys the section does not define; a nested object here came from a dotted INI section name. */
@@ -437,7 +447,7 @@ function present(body: Record<string, unknown>, key: string): unknown {
   return v === null ? undefined : v;
 }
 
-function validateDpdk(body: Record<string, unknown>, ctx: Ctx): { dpdk: FfnetDpdkConfig; loop: LoopMode } {
+function validateDpdk(body: Record<string, unknown>, ctx: Ctx): { dpdk: FfnetDpdkConfig; loop: LoopMode; localhost: LocalhostPolicy } {
   const S = 'dpdk';
   checkKeys(body, S, SECTION_KEYS.dpdk, ctx);
   const at = (key: string) => ({ ctx, section: S, key });
@@ -448,6 +458,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): { dpdk: FfnetDpd
   const mapRaw = present(body, 'lcores');
   const lcoreMap = mapRaw === undefined ? undefined : parseLcoreMap(mapRaw, lcoreIds, mask, at('lcores'));
   const loop = parseLoopMode(valueOrDefault('loop'), lcoreIds, mask, at('loop'));
+  const localhost = parseLocalhostPolicy(valueOrDefault('localhost'), at('localhost'));
 
   const memoryMb = intKey(body, S, 'memory', ctx);
   const mbufs = intKey(body, S, 'nb_mbuf', ctx);
@@ -514,7 +525,7 @@ function validateDpdk(body: Record<string, unknown>, ctx: Ctx): { dpdk: FfnetDpd
   if (lcoreMap !== undefined) out.lcoreMap = lcoreMap;
   if (hugeDir !== undefined) out.hugeDir = hugeDir;
   if (procId !== undefined) out.procId = procId;
-  return { dpdk: out, loop };
+  return { dpdk: out, loop, localhost };
 }
 
 /** What every process of a multi-process stack needs (posix/ff_config.c checks the same, in this order). */
@@ -1027,6 +1038,13 @@ function parseLoopMode(v: unknown, maskIds: number[], mask: bigint, at: At): Loo
     throw fail(at, `inline turns every lcore of lcore_mask 0x${mask.toString(16)} on an application thread, `
       + `${maskIds.length} of them; a stack runs at most ${MAX_INLINE_LCORES} lcores`);
   }
+  return s;
+}
+
+/** `both`, `kernel` or `stack` (posix/ff_config.c refuses the same values with the same words). */
+function parseLocalhostPolicy(v: unknown, at: At): LocalhostPolicy {
+  const s = scalarText(v, at, 'a localhost policy');
+  if (s !== 'both' && s !== 'kernel' && s !== 'stack') throw fail(at, `${JSON.stringify(s)} is not a localhost policy (both, kernel or stack)`);
   return s;
 }
 

@@ -15,6 +15,7 @@ export type ConfigValueKind =
   | 'lcore-mask'
   | 'lcore-map'
   | 'loop-mode'
+  | 'localhost-policy'
   | 'file-prefix'
   | 'vdev'
   | 'pci'
@@ -103,6 +104,14 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
       + 'pinned data-path thread; inline = application threads, no data-path threads (lcore k of the mask is turned by '
       + 'JS thread k: the main thread 0, worker_threads in the order they attach or by their lcore option). '
       + 'With lcore_mask 0x1 both run the stack inline on the JS thread.',
+  },
+  {
+    section: 'dpdk', key: 'localhost', kind: 'localhost-policy', type: 'both|kernel|stack',
+    repeatable: false, required: false, default: 'both', defaultText: 'both',
+    description: 'Where ffnet/dgram sockets reach 127.0.0.0/8 and ::1: both = a loopback destination a stack socket '
+      + 'holds goes over the stack\'s loopback, any other to the kernel, and sockets bound to a wildcard or loopback '
+      + 'address also hear local kernel processes; kernel = every loopback datagram through the kernel; stack = the '
+      + 'stack\'s own loopback only. C programs on ff_* always have the stack\'s own loopback.',
   },
   {
     section: 'dpdk', key: 'memory', kind: 'integer', type: 'integer',

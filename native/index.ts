@@ -246,9 +246,20 @@ export interface NativePosix {
   dgramRecv(fd: number, into: Uint8Array, max: number, desc: Uint32Array): number;
   /** [payload bytes, datagrams] handed to the stack and not yet sent. */
   dgramSendQueue(fd: number): number | [number, number];
+  /**
+   * Whether a stack socket would take a datagram to the loopback address `dst` (an IPv4 address as a
+   * host-order number, or IPv6's 16 bytes) and `port`, sent from local port `sport` (ffnet/dgram's
+   * `[dpdk] localhost` policy; false when no stack runs).
+   */
+  localhostHeld(dst: number | Uint8Array, port: number, sport: number): boolean;
+  /** Adds n to a localhost counter of the stack (LOCALHOST_COUNTER's values), from any thread. */
+  localhostCount(which: number, n: number): void;
   /** One per thread's handle on the stack: lends datagrams in place (native/zc.cc). */
   ZcReceiver: new () => NativeZcReceiver;
 }
+
+/** The application-side counters `localhostCount` adds to (localhost.* in `Stack.stats()`). */
+export const LOCALHOST_COUNTER = { toKernel: 0, fromKernel: 1, sendErrors: 2, portElsewhere: 3 } as const;
 
 /** Bit of a lent datagram's port word (desc[i*4 + 3]): its bytes were copied into the scratch buffer. */
 export const DGRAM_COPIED = 0x10000;

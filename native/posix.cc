@@ -488,6 +488,48 @@ Napi::Value DgramSendQueue(const Napi::CallbackInfo &info)
 	return out;
 }
 
+/**
+ * localhostHeld(dst, port, sport) → whether a stack socket would take a datagram to the loopback
+ * address dst (a host-order IPv4 number, or 16 bytes of IPv6) and port from local port sport;
+ * false when no stack runs. ffnet/dgram's `[dpdk] localhost = both` asks once per such datagram.
+ */
+Napi::Value LocalhostHeld(const Napi::CallbackInfo &info)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	uint8_t dst[16] = { 0 };
+	if (info[0].IsNumber()) {
+		uint32_t v4 = info[0].As<Napi::Number>().Uint32Value();
+		dst[10] = dst[11] = 0xff;
+		dst[12] = static_cast<uint8_t>(v4 >> 24);
+		dst[13] = static_cast<uint8_t>(v4 >> 16);
+		dst[14] = static_cast<uint8_t>(v4 >> 8);
+		dst[15] = static_cast<uint8_t>(v4);
+	} else if (info[0].IsTypedArray() && info[0].As<Napi::Uint8Array>().ByteLength() == 16) {
+		std::memcpy(dst, info[0].As<Napi::Uint8Array>().Data(), 16);
+	} else {
+		return Napi::Boolean::New(info.Env(), false);
+	}
+	uint16_t port = static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value());
+	uint16_t sport = static_cast<uint16_t>(info[2].As<Napi::Number>().Uint32Value());
+	return Napi::Boolean::New(info.Env(), st && ffs_stack_loopback_held(st, dst, port, sport));
+}
+
+/** The application-side counters localhostCount(which, n) adds to, in LOCALHOST_COUNTERS' order. */
+const ffs_counter_index LOCALHOST_COUNTERS[] = { FFS_CTR_localhost_to_kernel, FFS_CTR_localhost_from_kernel,
+						 FFS_CTR_localhost_send_errors, FFS_CTR_localhost_port_elsewhere };
+
+/** localhostCount(which, n): adds n to localhost counter `which` (0 to_kernel, 1 from_kernel,
+ *  2 send_errors, 3 port_elsewhere); a no-op without a stack or for another index. */
+Napi::Value LocalhostCount(const Napi::CallbackInfo &info)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	uint32_t which = info[0].As<Napi::Number>().Uint32Value();
+	double n = info[1].As<Napi::Number>().DoubleValue();
+	if (st && which < sizeof(LOCALHOST_COUNTERS) / sizeof(LOCALHOST_COUNTERS[0]) && n > 0)
+		ffs_stack_count_app(st, LOCALHOST_COUNTERS[which], static_cast<uint64_t>(n));
+	return info.Env().Undefined();
+}
+
 Napi::Object Constants(Napi::Env env)
 {
 	Napi::Object c = Napi::Object::New(env);
@@ -540,6 +582,8 @@ void RegisterPosix(Napi::Env env, Napi::Object exports)
 	p.Set("dgramReady", Napi::Function::New(env, DgramReady));
 	p.Set("dgramRecv", Napi::Function::New(env, DgramRecv));
 	p.Set("dgramSendQueue", Napi::Function::New(env, DgramSendQueue));
+	p.Set("localhostHeld", Napi::Function::New(env, LocalhostHeld));
+	p.Set("localhostCount", Napi::Function::New(env, LocalhostCount));
 	RegisterZc(env, p);
 	exports.Set("posix", p);
 }

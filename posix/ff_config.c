@@ -136,7 +136,7 @@ static bool is_list_key(const char *key)
 }
 
 /** The keys of [dpdk] and of [portN], and those of them that take a list. */
-static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "memory", "no_huge",
+static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "localhost", "memory", "no_huge",
 					 "huge_dir", "proc_type", "nb_procs", "proc_id",
 					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
 					 "extra_args", NULL };
@@ -663,6 +663,18 @@ static int parse_loop(struct section *s, mask_t mask, bool *inline_loop)
 	return 0;
 }
 
+/** `[dpdk] localhost`: both, kernel or stack. Only ffnet/dgram acts on it (config/index.ts); checked here so
+ *  that both readers accept and refuse the same files. */
+static int check_localhost(struct section *s)
+{
+	const char *v;
+	if (scalar(s, "localhost", &v) < 0)
+		return -1;
+	if (v && strcmp(v, "both") != 0 && strcmp(v, "kernel") != 0 && strcmp(v, "stack") != 0)
+		return bad("dpdk", "localhost", "%s is not a localhost policy (both, kernel or stack)", QUOTED(v));
+	return 0;
+}
+
 static const char *const LOG_LEVELS[] = { "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug" };
 
 static const char *log_level(const char *v)
@@ -709,7 +721,7 @@ static int dpdk_section(struct section *s)
 	long long memory, mbufs, idle, txd;
 	bool inline_loop;
 	if (parse_mask(s, &mask) < 0 || scalar(s, "lcores", &map) < 0 || (map && parse_lcore_map(map, mask) < 0) ||
-	    parse_loop(s, mask, &inline_loop) < 0 || int_key(s, "memory", 256, 64, 1048576, "MB", &memory) < 0 ||
+	    parse_loop(s, mask, &inline_loop) < 0 || check_localhost(s) < 0 || int_key(s, "memory", 256, 64, 1048576, "MB", &memory) < 0 ||
 	    int_key(s, "nb_mbuf", 8191, 1023, 16777215, "mbufs", &mbufs) < 0)
 		return -1;
 	long long pool_mb = (mbufs * MBUF_BYTES + (1 << 20) - 1) >> 20;

@@ -10,6 +10,9 @@
  * IPv4 too (sources as `::ffff:a.b.c.d`), link-local addresses carry `%portN` scopes, and an IPv4
  * literal given to it fails as libuv's uv_ip6_addr does (EINVAL).
  *
+ * Loopback traffic follows `[dpdk] localhost` (./localhost.ts): datagrams a stack socket does not
+ * hold go through a kernel companion socket, which also hears local kernel processes.
+ *
  * A socket belongs to the stack that ran when it was created. When that stack closes, the socket
  * closes as if `close()` had been called (one 'close'; later calls throw ERR_SOCKET_DGRAM_NOT_RUNNING),
  * and the callbacks of sends and connects still waiting for a lookup or for the bind get
@@ -24,10 +27,12 @@ import { DGRAM_COPIED } from '../native/index.js';
 import { ipv4Number, sendQueued } from '../posix/send.js';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
 import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
-import { PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
+import { ListBatch, PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
 import { binding, destination6, dgramIo, isIPv6Text, scoped, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
 import { isIPv6Literal } from '../posix/ipv6.js';
 import { DpdkOptions } from './dpdk-options.js';
+import { listenAddresses, localhostPolicy, LocalhostCompanion, loopbackDestination, viaKernel, type CompanionOwner, type LoopbackDestination } from './localhost.js';
+import type { LocalhostPolicy } from '../config/index.js';
 import {
   ERR_INVALID_ARG_VALUE,
   ERR_IP_BLOCKED,
@@ -83,7 +88,7 @@ export interface DpdkState {
 }
 
 /** One socket of node:dgram's API on ffnet's stack. */
-export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
+export class DpdkSocket implements SocketBackend, Receiver, DpdkState, CompanionOwner {
   readonly kind = 'dpdk';
   readonly type: SocketType;
   fd = -1;
@@ -107,6 +112,14 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
   #refed = true;
   #holding = false;
   #batch: PackedBatch | undefined;
+  /** `[dpdk] localhost` of the socket's stack. */
+  readonly #localhost: LocalhostPolicy;
+  /** The kernel side of its loopback traffic (./localhost.ts), once needed. */
+  #companion: LocalhostCompanion | undefined;
+  /** The bound port, once bound (the companion takes the same one). */
+  #localPort = 0;
+  /** The bind under way is the automatic one of a send or connect (the companion then waits for a datagram for the kernel). */
+  #autoBind = false;
 
   /** Options are already validated by `Socket` (in Node's order); this starts the stack if needed. */
   constructor(owner: SocketOwner, type: SocketType, opts: SocketOptions, receiveBlockList?: BlockList, sendBlockList?: BlockList) {
@@ -121,6 +134,18 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.#sendBlockList = sendBlockList;
     this.#options = new DpdkOptions(this);
     this.#io.add(this);
+    this.#localhost = localhostPolicy();
+  }
+
+  /** Binds automatically before a send or connect (bindSync when `sync`). */
+  #bindAutomatically(sync = false): void {
+    this.#autoBind = true;
+    try {
+      if (sync) this.bindSync(undefined);
+      else this.bind([{ port: 0, exclusive: true }, null]);
+    } finally {
+      this.#autoBind = false;
+    }
   }
 
   get closed(): boolean {
@@ -195,6 +220,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
   stopReceiving(): void {
     if (!this.#receiving) return;
     this.#receiving = false;
+    this.#companion?.stopReceiving();
     this.#updateHold();
   }
 
@@ -206,6 +232,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.healthCheck();
     if (this.#bindState !== BIND_UNBOUND) throw ERR_SOCKET_ALREADY_BOUND();
     this.#bindState = BIND_BINDING;
+    const automatic = this.#autoBind;
     const cb = args.length > 0 ? args[args.length - 1] : undefined;
     if (typeof cb === 'function') {
       const failure = bindFailureEventOfNode();
@@ -240,7 +267,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
         owner.emit('error', err);
         return;
       }
-      const rc = this.#bindNow(ip, port);
+      const rc = this.#bindNow(ip, port, automatic);
       if (rc < 0) {
         this.#bindState = BIND_UNBOUND;
         owner.emit('error', exceptionWithHostPort(rc, 'bind', ip, port));
@@ -255,7 +282,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     return this.type === 'udp4' ? isIPv4(ip) : isIPv6Literal(ip);
   }
 
-  #bindNow(ip: string, port: unknown): number {
+  #bindNow(ip: string, port: unknown, automatic: boolean): number {
     const num = (Number(port || 0) >>> 0) & 0xffff;
     let rc = this.ensureFd();
     if (rc < 0) return rc;
@@ -268,10 +295,29 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       // the option): a reusePort member per lcore is how worker threads share a port without crossing.
       if (this.#opts.reusePort) ff_setsockopt(this.fd, K.SOL_SOCKET as number, K.SO_REUSEPORT as number, 1);
       ff_bind(this.fd, { address: scoped(ip), port: num });
+      this.#localPort = num || ff_getsockname(this.fd).port;
     } catch (err) {
       rc = errnoOf(err);
     }
+    if (rc === 0 && !automatic && this.#localhost !== 'stack') {
+      // Bound to a wildcard or loopback address: local kernel processes reach it on loopback too.
+      const addresses = listenAddresses(this.type, ip, !!this.#opts.ipv6Only);
+      if (addresses) this.#kernelSide().listen(addresses, this.#localPort);
+    }
     return rc;
+  }
+
+  #kernelSide(): LocalhostCompanion {
+    return (this.#companion ??= new LocalhostCompanion(this, !!this.#opts.reuseAddr));
+  }
+
+  /** Where a datagram to ip:port goes: a loopback destination the kernel carries, or undefined (the stack). */
+  #kernelDestination(ip: string, port: number): LoopbackDestination | undefined {
+    if (this.#localhost === 'stack') return undefined;
+    const dest = loopbackDestination(this.type, ip);
+    // An IPv6-only socket has no IPv4: a v4-mapped destination stays the stack's, which refuses it as Linux does.
+    if (dest?.family === 4 && this.type === 'udp6' && this.#opts.ipv6Only) return undefined;
+    return dest && viaKernel(this.#localhost, dest, port, this.#localPort) ? dest : undefined;
   }
 
   #startReceiving(): void {
@@ -302,7 +348,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const port = validatePort(options.port ?? 0, 'options.port');
     const address = options.address ? DpdkSocket.#numericAddress(options.address, 'options.address', 'bindSync') : this.type === 'udp4' ? '0.0.0.0' : '::';
     this.#bindState = BIND_BINDING;
-    const rc = this.#bindNow(address, port);
+    const rc = this.#bindNow(address, port, this.#autoBind);
     if (rc < 0) {
       this.#bindState = BIND_UNBOUND;
       throw exceptionWithHostPort(rc, 'bind', address, port);
@@ -347,7 +393,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     validateString(address, 'address');
     if (this.#connectState !== CONNECT_DISCONNECTED) throw ERR_SOCKET_DGRAM_IS_CONNECTED();
     this.#connectState = CONNECT_CONNECTING;
-    if (this.#bindState === BIND_UNBOUND) this.bind([{ port: 0, exclusive: true }, null]);
+    if (this.#bindState === BIND_UNBOUND) this.#bindAutomatically();
     if (this.#bindState !== BIND_BOUND) {
       this.#enqueue(() => this.#connect(p, address as string, callback),
         typeof callback === 'function' ? (err) => process.nextTick(callback as (err: Error) => void, err) : undefined);
@@ -377,6 +423,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
         else {
           try {
             ff_connect(this.fd, { address: scoped(ip), port });
+            this.#connectKernel(ip, port);
           } catch (e) {
             rc = errnoOf(e);
           }
@@ -406,7 +453,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const p = validatePort(port, 'Port', false);
     if (this.#connectState !== CONNECT_DISCONNECTED) throw ERR_SOCKET_DGRAM_IS_CONNECTED();
     const ip = address == null || address === '' ? (this.type === 'udp4' ? '127.0.0.1' : '::1') : DpdkSocket.#numericAddress(address, 'address', 'connectSync');
-    if (this.#bindState === BIND_UNBOUND) this.bindSync(undefined);
+    if (this.#bindState === BIND_UNBOUND) this.#bindAutomatically(true);
     else if (this.#bindState !== BIND_BOUND) throw ERR_SOCKET_ALREADY_BOUND();
     this.#connectState = CONNECT_CONNECTING;
     let err: Error | undefined;
@@ -417,6 +464,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       else {
         try {
           ff_connect(this.fd, { address: scoped(ip), port: p });
+          this.#connectKernel(ip, p);
         } catch (e) {
           rc = errnoOf(e);
         }
@@ -433,6 +481,17 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     });
   }
 
+  /**
+   * connect() to a loopback peer follows `[dpdk] localhost`, decided now: the stack socket is
+   * connected either way (remoteAddress, its demux), and a peer only the kernel has gets the sends
+   * through a connected kernel companion (whose ECONNREFUSED comes back as node:dgram's).
+   */
+  #connectKernel(ip: string, port: number): void {
+    // Port 0 (connect('0')) names no peer the kernel could carry: it stays the stack's, as before.
+    const dest = port === 0 ? undefined : this.#kernelDestination(ip, port);
+    if (dest) this.#kernelSide().connect(dest, port, this.#localPort);
+  }
+
   disconnect(): void {
     if (this.#connectState !== CONNECT_CONNECTED) throw ERR_SOCKET_DGRAM_NOT_CONNECTED();
     if (!this.open) throw nullHandleError('disconnect');
@@ -441,6 +500,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     } catch (err) {
       throw errnoException(errnoOf(err), 'connect');
     }
+    this.#companion?.disconnect();
     this.#connectState = CONNECT_DISCONNECTED;
   }
 
@@ -450,7 +510,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     const connected = this.#connectState === CONNECT_CONNECTED;
     const a = normalizeSendArgs(connected, buffer, offset, length, port, address, callback);
     this.healthCheck();
-    if (this.#bindState === BIND_UNBOUND) this.bind([{ port: 0, exclusive: true }, null]);
+    if (this.#bindState === BIND_UNBOUND) this.#bindAutomatically();
     const list = a.list;
     if (list.length === 0) list.push(Buffer.alloc(0));
     if (this.#bindState !== BIND_BOUND) {
@@ -480,9 +540,18 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       if (callback) process.nextTick(callback, ERR_IP_BLOCKED(ip));
       return;
     }
+    const connected = this.#connectState === CONNECT_CONNECTED;
+    if (this.#companion?.connected && connected) {
+      this.#companion.sendConnected(list, this.#kernelSent(callback));
+      return;
+    }
+    const kernelDest = !connected && ip && port ? this.#kernelDestination(ip, (port as number) & 0xffff) : undefined;
+    if (kernelDest) {
+      this.#kernelSide().send(list, kernelDest, (port as number) & 0xffff, this.#localPort, this.#kernelSent(callback));
+      return;
+    }
     const data = list.length === 1 ? (list[0] as Buffer) : Buffer.concat(list);
     let rc: number;
-    const connected = this.#connectState === CONNECT_CONNECTED;
     if (port) {
       // libuv: a destination on a connected socket is EISCONN; family mismatches are EINVAL.
       let dest: number | string | Uint8Array = -1;
@@ -500,13 +569,18 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     if (callback) process.nextTick(callback, exceptionWithHostPort(rc, 'send', address, port));
   }
 
+  /** A kernel send's completion, handed on with node:dgram's own arguments (its errors to the callback only). */
+  #kernelSent(callback: ((error: Error | null, bytes?: number) => void) | undefined): (...args: [Error | null, number?]) => void {
+    return (...args) => callback?.(...args);
+  }
+
   /** Many datagrams in one ff_sendmmsg call; see `Socket.sendBatch`. */
   sendBatch(messages: unknown, callback: unknown): void {
     const connected = this.#connectState === CONNECT_CONNECTED;
     const batch = prepareBatch(messages, connected, this.type);
     const cb = typeof callback === 'function' ? (callback as SendBatchCallback) : undefined;
     this.healthCheck();
-    if (this.#bindState === BIND_UNBOUND) this.bind([{ port: 0, exclusive: true }, null]);
+    if (this.#bindState === BIND_UNBOUND) this.#bindAutomatically();
     if (this.#bindState !== BIND_BOUND) {
       this.#enqueue(() => this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb),
         cb ? (err) => process.nextTick(cb, err, 0) : undefined);
@@ -517,6 +591,46 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
 
   #sendBatchNow(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined): void {
     if (!this.open) return;
+    if (this.#localhost !== 'stack' && this.#sendBatchSplit(payloads, addresses, ports, cb)) return;
+    this.#sendBatchStack(payloads, addresses, ports, cb);
+  }
+
+  /**
+   * sendBatch() with loopback datagrams for the kernel (./localhost.ts): those go through the
+   * companion, the rest through the stack in one batch; the callback gets the total and the first
+   * error. False when every datagram is the stack's.
+   */
+  #sendBatchSplit(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined): boolean {
+    const connectedKernel = this.#companion?.connected === true && this.#connectState === CONNECT_CONNECTED;
+    const kernel: Array<LoopbackDestination | null> = addresses.map((a, i) =>
+      connectedKernel ? null : a === null ? null : this.#kernelDestination(a, ports[i] as number) ?? null);
+    const toKernel = connectedKernel ? payloads.length : kernel.filter((d) => d !== null).length;
+    if (toKernel === 0) return false;
+    const stackIdx: number[] = [];
+    if (!connectedKernel) for (let i = 0; i < payloads.length; i++) if (kernel[i] === null) stackIdx.push(i);
+    let pending = toKernel + (stackIdx.length ? 1 : 0);
+    let sent = 0;
+    let firstError: Error | null = null;
+    const settle = (err: Error | null, n: number): void => {
+      sent += n;
+      if (err) firstError ??= err;
+      if (--pending === 0 && cb) cb(firstError, sent);
+    };
+    const companion = this.#kernelSide();
+    for (let i = 0; i < payloads.length; i++) {
+      const dest = kernel[i];
+      const done = (err: Error | null): void => settle(err, err ? 0 : 1);
+      if (connectedKernel) companion.sendConnected([payloads[i] as Buffer], done);
+      else if (dest) companion.send([payloads[i] as Buffer], dest, ports[i] as number, this.#localPort, done);
+    }
+    if (stackIdx.length) {
+      this.#sendBatchStack(stackIdx.map((i) => payloads[i] as Buffer), stackIdx.map((i) => addresses[i] ?? null),
+        stackIdx.map((i) => ports[i] as number), (err, n) => settle(err, n));
+    }
+    return true;
+  }
+
+  #sendBatchStack(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined): void {
     const total = payloads.length;
     let sent = 0;
     let error: Error | null = null;
@@ -554,6 +668,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
     this.#io.remove(this);
     this.open = false;
     this.#updateHold();
+    this.#companion?.close();
     if (this.fd >= 0) ff_close(this.fd);
     process.nextTick(() => this.#owner.emit('close'));
   }
@@ -630,6 +745,27 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState {
       const rinfo: RemoteInfo = { address: sourceOf(desc, d, bytes, copied), family, port: portWord & 0xffff, size: len };
       owner.emit('message', msg, rinfo);
     }
+  }
+
+  /** A datagram from a local kernel process (./localhost.ts), emitted as the stack's datagrams are. */
+  deliverFromKernel(msg: Buffer, rinfo: RemoteInfo): void {
+    if (!this.open || !this.#receiving) return;
+    const owner = this.#owner;
+    if (this.#receiveBlockList?.check(rinfo.address, this.type === 'udp6' ? 'ipv6' : 'ipv4')) return;
+    if (owner.listenerCount('messages') > 0) {
+      const batch = new ListBatch([msg], [rinfo]);
+      try {
+        owner.emit('messages', batch);
+      } finally {
+        batch.invalidate();
+      }
+    }
+    if (this.#receiving && owner.listenerCount('message') > 0) owner.emit('message', msg, rinfo);
+  }
+
+  /** An error of the kernel companion (recvmsg ECONNREFUSED after a kernel-connected send), as node:dgram emits it. */
+  kernelError(err: Error): void {
+    if (this.open) this.#owner.emit('error', err);
   }
 
   fail(errno: number): void {

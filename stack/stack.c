@@ -766,7 +766,18 @@ __attribute__((no_sanitize("thread"))) unsigned ffs_stack_counters(const struct 
 	uint64_t *dst = (uint64_t *)out;
 	for (unsigned k = 0; k < FFS_COUNTER_COUNT; k++)
 		dst[k] = src[k];
+	if (i == 0) {
+		const uint64_t *app = (const uint64_t *)&st->app_ctr;
+		for (unsigned k = 0; k < FFS_COUNTER_COUNT; k++)
+			dst[k] += __atomic_load_n(&app[k], __ATOMIC_RELAXED);
+	}
 	return st->lcores[i]->lcore_id;
+}
+
+void ffs_stack_count_app(struct ffs_stack *st, enum ffs_counter_index which, uint64_t n)
+{
+	if ((unsigned)which < FFS_COUNTER_COUNT)
+		__atomic_fetch_add(&((uint64_t *)&st->app_ctr)[which], n, __ATOMIC_RELAXED);
 }
 
 int ffs_stack_mempool_in_use(const struct ffs_stack *st) { return ffs_pool_in_use(st->pool); }

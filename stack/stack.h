@@ -248,8 +248,20 @@ int ffs_stack_proc_queue(const struct ffs_stack *st);
 /** Number of lcores with state (data-path lcores, or the inline lcores: at least 1). */
 unsigned ffs_stack_lcore_count(const struct ffs_stack *st);
 
-/** Copies lcore i's counters and returns its lcore id (with several inline lcores: i). */
+/** Copies lcore i's counters and returns its lcore id (with several inline lcores: i). Lcore 0's
+ *  include what application threads counted (ffs_stack_count_app). */
 unsigned ffs_stack_counters(const struct ffs_stack *st, unsigned i, struct ffs_counters *out);
+
+/** Adds n to counter `which` on behalf of an application thread (any thread; a relaxed atomic add). */
+void ffs_stack_count_app(struct ffs_stack *st, enum ffs_counter_index which, uint64_t n);
+
+/**
+ * Whether a UDP datagram to the loopback address dst (16 bytes: ::1, or an IPv4 127/8 address
+ * v4-mapped) and port, from local port sport, would be delivered to a bound stack socket: one bound
+ * to that port on a wildcard or on dst, not connected to another peer. Takes the namespace lock.
+ * ffnet/dgram's `[dpdk] localhost = both` sends what no stack socket holds to the kernel.
+ */
+bool ffs_stack_loopback_held(struct ffs_stack *st, const uint8_t dst[16], uint16_t port, uint16_t sport);
 
 /** Packet pool: mbufs currently allocated (exact, and below the true baseline after a double free:
  *  see ffs_pool_in_use), and the pool's size. */

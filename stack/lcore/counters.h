@@ -1,7 +1,9 @@
 /*
  * Per-lcore counters: one plain struct of uint64_t per data-path lcore, written only by its lcore
  * (no atomics on the per-packet path) and read by anyone (a torn read is impossible for aligned
- * 64-bit words on the platforms DPDK supports). Every drop reason has its own counter.
+ * 64-bit words on the platforms DPDK supports). Every drop reason has its own counter. What
+ * application threads count (localhost.*, ffnet/dgram's traffic through the kernel) goes into one
+ * more struct of the stack with relaxed atomic adds (ffs_stack_count_app), reported with lcore 0's.
  *
  * FFS_COUNTERS is the single list: the struct, the name table shown by `ffnet netstat -s` /
  * `Stack.stats()`, docs/counters.md and the tools' table of counter kinds (both written by
@@ -195,6 +197,10 @@
 	X(udp_icmp_errors, "udp.icmp_errors", count, "ICMP errors delivered to the socket they concern") \
 	X(udp_wakeups, "udp.wakeups", count, "application wake-ups written to the application's eventfd (a system call)") \
 	X(udp_wakeups_inline, "udp.wakeups_inline", count, "application wake-ups handed to the application's own thread, which turned the lcore (inline mode, no system call)") \
+	X(localhost_to_kernel, "localhost.to_kernel", count, "datagrams ffnet/dgram sockets sent to a loopback address through the kernel ([dpdk] localhost: no stack socket held the destination, or policy kernel)") \
+	X(localhost_from_kernel, "localhost.from_kernel", count, "datagrams local kernel processes sent on loopback that ffnet/dgram sockets received through their kernel companion") \
+	X(localhost_send_errors, "localhost.send_errors", drop, "datagrams to a loopback address the kernel refused to send (ffnet/dgram's kernel companion; the send's callback has the error)") \
+	X(localhost_port_elsewhere, "localhost.port_elsewhere", count, "kernel companions that could not take their stack socket's port (a kernel process holds it) and took an ephemeral one") \
 	X(ctrl_msgs, "ctrl.msgs", count, "control messages applied")                                 \
 	X(loop_turns, "loop.turns", count, "turns of the stack loop")                                \
 	X(loop_idle_sleeps, "loop.idle_sleeps", count, "times the loop slept for want of work")         \

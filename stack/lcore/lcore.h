@@ -274,6 +274,9 @@ struct ffs_stack {
 	 *  sockets are freed after a grace period (sock/sock.c). Thread id = lcore index, or lcore count
 	 *  + DPDK lcore id for an application thread (sock/app.c). */
 	struct rte_rcu_qsbr *rcu;
+	/** What application threads count (ffs_stack_count_app: relaxed atomic adds), folded into lcore 0's
+	 *  counters by ffs_stack_counters. */
+	struct ffs_counters app_ctr;
 	/* Control-plane state (sock/sock.c, sock/bind.c), under ns_lock. */
 	pthread_mutex_t ns_lock;
 	/** Held by the application thread waiting out a grace period (sock/app.c ffs_app_synchronize). */
@@ -281,6 +284,7 @@ struct ffs_stack {
 	/** Open sockets by id (lcores read a slot with an acquire load: the TX drain). */
 	struct ffs_sock *socks[FFS_MAX_SOCKS];
 	uint16_t sock_gen[FFS_MAX_SOCKS]; /**< generation of the latest socket of each slot */
+	uint32_t sock_high;               /**< slots ever used: every socket's id is below it */
 	struct ffs_sock *retired;         /**< closed sockets that a lcore has yet to remove */
 	uint64_t bind_seq;
 	uint32_t ephemeral_next;

@@ -5,7 +5,8 @@
  * lcore's demux table.
  * Owns: ffs_stack's namespace fields (bind_seq, ephemeral_next) and a socket's laddr/lport/raddr/
  * rport/bound/connected, all under ns_lock. May call: iface/ for routes, lcore/ctrl.h to tell the
- * lcores, phy/rss.h for the reply hash.
+ * lcores, phy/rss.h for the reply hash. Also answers ffnet/dgram's localhost policy: whether a stack
+ * socket holds a loopback address and port (ffs_stack_loopback_held).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -372,4 +373,31 @@ int ffs_sock_connect6(struct ffs_stack *st, struct ffs_sock *so, const uint8_t a
 	}
 	pthread_mutex_unlock(&st->ns_lock);
 	return rc;
+}
+
+/** Caller holds ns_lock. Whether o would take a datagram to the loopback address dst:port from local
+ *  port sport (IPv4 when dst is v4-mapped): bound to port on a wildcard or on dst in that family, and
+ *  not connected to another peer (the sender is this host: only the peer's port tells them apart). */
+static bool takes_loopback(const struct ffs_sock *o, const uint8_t dst[16], uint16_t port, uint16_t sport)
+{
+	if (!o || !o->in_use || !o->bound || o->lport != port)
+		return false;
+	if (o->connected && o->rport != sport)
+		return false;
+	if (ffs_in6_is_v4mapped(dst)) {
+		uint32_t a4 = ffs_in6_v4(dst);
+		return ffs_sock_has_v4(o) && (o->laddr == 0 || o->laddr == a4 || !o->addr_locked);
+	}
+	return ffs_sock_has_v6(o) && (ffs_in6_is_any(o->laddr6) || !o->addr_locked || memcmp(o->laddr6, dst, 16) == 0);
+}
+
+bool ffs_stack_loopback_held(struct ffs_stack *st, const uint8_t dst[16], uint16_t port, uint16_t sport)
+{
+	bool held = false;
+	pthread_mutex_lock(&st->ns_lock);
+	/* Only the slots ever used: a lookup per datagram to a loopback address must stay cheap. */
+	for (unsigned i = 0; i < st->sock_high && !held; i++)
+		held = takes_loopback(st->socks[i], dst, port, sport);
+	pthread_mutex_unlock(&st->ns_lock);
+	return held;
 }

@@ -112,6 +112,8 @@ static int open_locked(struct ffs_stack *st, struct ffs_app *app, struct ffs_soc
 	if (!so)
 		return -ENOMEM;
 	uint16_t gen = ++st->sock_gen[id];
+	if (id >= st->sock_high)
+		st->sock_high = id + 1;
 	so->id = id;
 	so->gen = gen;
 	so->app = app;

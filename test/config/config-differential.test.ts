@@ -47,6 +47,7 @@ const VALID: Record<string, readonly string[]> = {
   'lcore-mask': ['0x1', '0x3', '1', '3', '0X1'],
   'lcore-map': ['0@(0-1),1@(0-1)', '0@0'],
   'loop-mode': ['dedicated', 'inline'],
+  'localhost-policy': ['both', 'kernel', 'stack'],
   integer: ['64', '68', '100', '256', '1023', '1500', '8191', '9000', '10000'],
   boolean: ['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'],
   'file-prefix': ['ffnet-diff', 'a', 'x'.repeat(64), 'ffnet_1-2'],
@@ -76,6 +77,7 @@ const INVALID: Record<string, readonly string[]> = {
   'lcore-mask': ['0x0', '0x2', '0x', 'ff', '0xfffffffff', '-1', '2', '0x5', '01'],
   'lcore-map': ['(0-1)@0', '0@(0-1', '', '1@1'],
   'loop-mode': ['Inline', 'dedicated inline', 'run-to-completion', ''],
+  'localhost-policy': ['Both', 'kernel stack', 'loopback', ''],
   integer: ['0', '1', '63', '9001', '100001', '16777216', '-1', '1e3', '0x10', '12abc', '', '+5', '007', '1.5',
     '99999999999999999999'],
   boolean: ['TRUE', 'Yes', 'maybe', ''],
@@ -445,6 +447,26 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     name: 'loop is checked after lcores and before memory',
     text: '[dpdk]\nmemory = 1\nloop = sometimes\nlcores = 0@0\n',
     error: '[dpdk] loop: "sometimes" is not a loop mode (dedicated or inline)',
+  },
+  {
+    name: 'a localhost policy that is neither both, kernel nor stack',
+    text: '[dpdk]\nlocalhost = loopback\n',
+    error: '[dpdk] localhost: "loopback" is not a localhost policy (both, kernel or stack)',
+  },
+  {
+    name: 'an empty localhost policy',
+    text: '[dpdk]\nlocalhost =\n',
+    error: '[dpdk] localhost: empty value (remove the line to use the default)',
+  },
+  {
+    name: 'localhost is checked after loop and before memory',
+    text: '[dpdk]\nmemory = 1\nlocalhost = Kernel\nloop = sometimes\n',
+    error: '[dpdk] loop: "sometimes" is not a loop mode (dedicated or inline)',
+  },
+  {
+    name: 'localhost is checked before memory',
+    text: '[dpdk]\nmemory = 1\nlocalhost = Kernel\n',
+    error: '[dpdk] localhost: "Kernel" is not a localhost policy (both, kernel or stack)',
   },
   {
     name: 'inline with more lcores than a stack has state for',

@@ -73,7 +73,7 @@ describe('structure', () => {
 
   it('unknown key, listing the known keys of its section', () => {
     expect(iniError('[dpdk]\nfoo = 1\n')).toEqual({
-      message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, loop, memory, no_huge, huge_dir, '
+      message: 'ffnet.ini: unknown key "foo" in [dpdk] (known keys: lcore_mask, lcores, loop, localhost, memory, no_huge, huge_dir, '
         + 'proc_type, nb_procs, proc_id, file_prefix, vdev, allow, idle_sleep, pkt_tx_delay, log_level, log, nb_mbuf, '
         + 'extra_args)',
       section: 'dpdk', key: 'foo',

@@ -80,7 +80,7 @@ describe('ffnet netstat and ps', () => {
     const text = await cli(stack.ns, [...stack.p, 'netstat', '-s']);
     expect(text.code).toBe(0);
     const groups = text.stdout.split('\n').filter((l) => /^[a-z][a-z0-9]*:$/.test(l));
-    expect(groups).toEqual(['eth:', 'fault:', 'capture:', 'exception:', 'arp:', 'ip:', 'ip6:', 'icmp:', 'icmp6:', 'nd6:', 'igmp:', 'mld:', 'udp:', 'ctrl:', 'loop:']);
+    expect(groups).toEqual(['eth:', 'fault:', 'capture:', 'exception:', 'arp:', 'ip:', 'ip6:', 'icmp:', 'icmp6:', 'nd6:', 'igmp:', 'mld:', 'udp:', 'localhost:', 'ctrl:', 'loop:']);
     expect(text.stdout).toMatch(/^udp:\n\t\d+ UDP datagrams received \[udp\.rx\]$/m);
     for (const name of Object.keys(after.counters)) expect(text.stdout).toContain(`[${name}]`);
     for (const drop of DROP_COUNTERS) expect(Object.keys(after.counters)).toContain(drop);
