@@ -651,7 +651,8 @@ void ffs_sock_rx_take(struct ffs_sock *so, unsigned k)
 		rte_ring_dequeue_finish(so->rx, k);
 }
 
-int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct ffs_dgram_packed *v, unsigned n)
+int ffs_sock_recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_t *buf, size_t cap,
+			 struct ffs_dgram_packed *v, unsigned n, struct ffs_pktinfo *info)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	size_t off = 0;
@@ -682,6 +683,8 @@ int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct f
 			if (p != buf + off)
 				memcpy(buf + off, p, len);
 			off += (len + 7) & ~(size_t)7; /* each datagram 8-byte aligned, for typed views of it */
+			if (__builtin_expect(info != NULL, 0))
+				ffs_dgram_pktinfo(st, m, &info[done + k]);
 			bytes += (int)len + FFS_DGRAM_OVERHEAD;
 		}
 		/* What did not fit stays queued, the next to be received. */

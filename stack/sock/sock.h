@@ -404,8 +404,10 @@ struct ffs_dgram_packed {
  * Stops before the first that does not fit, which stays queued and is the next received. Returns how
  * many (0 when none is queued or the next does not fit). Pending errors are the caller's to check.
  * An IPv6 datagram (FFS_PACKED_V6 in sport) has its source address in the 16 bytes before it.
+ * info, unless NULL, gets where each arrived (ffs_dgram_pktinfo).
  */
-int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct ffs_dgram_packed *v, unsigned n);
+int ffs_sock_recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_t *buf, size_t cap,
+			 struct ffs_dgram_packed *v, unsigned n, struct ffs_pktinfo *info);
 /**
  * ffs_dgram_packed.sport flag: an IPv6 datagram, whose source address lies `src` bytes before its
  * payload (16 bytes), the scope id of a link-local source in bits 24..31.
