@@ -554,38 +554,52 @@ bool sock_ready(void *arg)
 	return w->write ? ffs_sock_writable(so) || atomic_load(&so->so_error) : ffs_sock_readable(so);
 }
 
-/** Sends datagram d (or the mbuf chain m) from so, MSG_DONTWAIT making this one send non-blocking. */
-static ssize_t send_with_flags(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *d,
-			       struct rte_mbuf *m, int flags)
+/** MSG_DONTWAIT makes one send non-blocking: returns the socket's own setting, to restore after it. */
+static inline bool dontwait_begin(struct ffs_sock *so, int flags)
 {
 	bool saved = so->nonblock;
 	if (flags & MSG_DONTWAIT)
 		so->nonblock = true;
-	int rc = ffs_sock_send_dgram(st, so, d, m);
+	return saved;
+}
+
+/** A send's result: its length, or -1 with errno; the socket's own blocking setting restored. */
+static inline ssize_t send_end(struct ffs_sock *so, bool saved, int rc)
+{
 	so->nonblock = saved;
 	return rc < 0 ? fail(rc) : rc;
 }
 
-/** An AF_INET6 socket's send over IPv6 (dst NULL: its connected peer), from `from` when given. */
+/** An AF_INET6 socket's send over IPv6 (dst NULL: its connected peer). */
 static ssize_t send6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
-		     int flags, const struct ip6_addr *dst, uint32_t scope, uint16_t port, const struct ff_send_from *from)
+		     int flags, const struct ip6_addr *dst, uint32_t scope, uint16_t port)
+{
+	bool saved = dontwait_begin(so, flags);
+	return send_end(so, saved, ffs_sock_sendv6(st, so, iov, iovcnt, m, dst, scope, port));
+}
+
+/** send6 from the source `from` chose (IPV6_PKTINFO). */
+static __attribute__((noinline)) ssize_t send6_from(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov,
+						    int iovcnt, struct rte_mbuf *m, int flags, const struct ip6_addr *dst,
+						    uint32_t scope, uint16_t port, const struct ff_send_from *from)
 {
 	struct ip6_addr peer;
 	if (!dst) {
-		/* The connected peer, named here so that send_dgram takes it as IPv6. */
+		/* The connected peer, named here so that ffs_sock_send_dgram takes it as IPv6. */
 		memcpy(peer.b, so->raddr6, 16);
 		dst = &peer;
 		scope = so->scope_id;
 		port = so->rport;
 	}
 	struct ffs_dgram_out d = { iov, iovcnt, 0, port, dst, scope, 0, NULL };
-	if (from)
-		ff_cmsg_apply6(from, &d);
-	return send_with_flags(st, so, &d, m, flags);
+	ff_cmsg_apply6(from, &d);
+	bool saved = dontwait_begin(so, flags);
+	return send_end(so, saved, ffs_sock_send_dgram(st, so, &d, m));
 }
 
-/** ff_send_dgram, from the source `from` chose (NULL: the socket's). */
-static ssize_t send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
+/** ff_send_dgram, with the control messages of `control` (NULL: none) choosing the source. Inlined
+ *  into each caller, so that ff_send_dgram's copy reads no control messages. */
+static __attribute__((always_inline)) inline ssize_t send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
 			  const struct sockaddr *to, socklen_t tolen, const struct msghdr *control)
 {
 	FF_READER();
@@ -618,11 +632,14 @@ static ssize_t send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte
 		if (rc == 1) {
 			/* No destination (or AF_UNSPEC): the connected peer. */
 			if (so->connected && !ffs_in6_is_v4mapped(so->raddr6))
-				return send6(st, so, iov, iovcnt, m, flags, NULL, 0, 0, from);
+				return from ? send6_from(st, so, iov, iovcnt, m, flags, NULL, 0, 0, from)
+					    : send6(st, so, iov, iovcnt, m, flags, NULL, 0, 0);
 		} else if (a.port == 0) {
 			return fail(-EINVAL);
 		} else if (a.v6) {
-			return send6(st, so, iov, iovcnt, m, flags, (const struct ip6_addr *)a.ip6, a.scope_id, a.port, from);
+			const struct ip6_addr *dst = (const struct ip6_addr *)a.ip6;
+			return from ? send6_from(st, so, iov, iovcnt, m, flags, dst, a.scope_id, a.port, from)
+				    : send6(st, so, iov, iovcnt, m, flags, dst, a.scope_id, a.port);
 		} else {
 			ip = a.ip;
 			port = a.port;
@@ -634,13 +651,16 @@ static ssize_t send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte
 		if (port == 0)
 			return fail(-EINVAL);
 	}
-	struct ffs_dgram_out d = { iov, iovcnt, ip, port, NULL, 0, 0, NULL };
-	if (from) {
-		int rc = ff_cmsg_apply4(st, from, &d);
-		if (rc < 0)
-			return fail(rc);
+	if (!from) {
+		bool saved = dontwait_begin(so, flags);
+		return send_end(so, saved, m ? ffs_sock_send_mbuf(st, so, m, ip, port) : ffs_sock_sendv(st, so, iov, iovcnt, ip, port));
 	}
-	return send_with_flags(st, so, &d, m, flags);
+	struct ffs_dgram_out d = { iov, iovcnt, ip, port, NULL, 0, 0, NULL };
+	int rc = ff_cmsg_apply4(st, from, &d);
+	if (rc < 0)
+		return fail(rc);
+	bool saved = dontwait_begin(so, flags);
+	return send_end(so, saved, ffs_sock_send_dgram(st, so, &d, m));
 }
 
 ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,

@@ -53,13 +53,9 @@ _Static_assert(sizeof(struct ff_dgram_info) == sizeof(struct ffs_pktinfo) &&
 		       offsetof(struct ff_dgram_info, ifindex) == offsetof(struct ffs_pktinfo, ifindex),
 	       "ff_dgram_info and ffs_pktinfo differ");
 
-int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)
-{
-	return ff_dgram_recv_packed_info(fd, buf, cap, max, desc, NULL);
-}
-
-int ff_dgram_recv_packed_info(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc,
-			      struct ff_dgram_info *info)
+/** ff_dgram_recv_packed_info, inlined into both entry points (the plain one passes no info). */
+static inline __attribute__((always_inline)) int recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max,
+							     struct ff_dgram_desc *desc, struct ff_dgram_info *info)
 {
 	struct ffs_stack *st = ffs_stack_current();
 	FF_READER();
@@ -71,6 +67,17 @@ int ff_dgram_recv_packed_info(int fd, uint8_t *buf, size_t cap, unsigned max, st
 		return err;
 	int n = ffs_sock_recv_packed(st, so, buf, cap, (struct ffs_dgram_packed *)desc, max, (struct ffs_pktinfo *)info);
 	return n ? n : -EAGAIN;
+}
+
+int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)
+{
+	return recv_packed(fd, buf, cap, max, desc, NULL);
+}
+
+int ff_dgram_recv_packed_info(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc,
+			      struct ff_dgram_info *info)
+{
+	return recv_packed(fd, buf, cap, max, desc, info);
 }
 
 void ff_dgram_lent_info(void *const *lent, unsigned n, struct ff_dgram_info *info)

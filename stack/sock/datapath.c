@@ -340,7 +340,8 @@ int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbu
 
 /** An IPv6 datagram d (d->dst6; NULL: the connected peer), or the mbuf chain m that holds it, as
  *  send_one does IPv4's. */
-static int send_one6(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *dgram, struct rte_mbuf *m)
+static __rte_always_inline int send_one6(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *dgram,
+					 struct rte_mbuf *m)
 {
 	int err = take_error(so);
 	if (err)
@@ -651,8 +652,9 @@ void ffs_sock_rx_take(struct ffs_sock *so, unsigned k)
 		rte_ring_dequeue_finish(so->rx, k);
 }
 
-int ffs_sock_recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_t *buf, size_t cap,
-			 struct ffs_dgram_packed *v, unsigned n, struct ffs_pktinfo *info)
+/** ffs_sock_recv_packed, inlined once with where datagrams arrived (info) and once without. */
+static __rte_always_inline int recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_t *buf, size_t cap,
+					   struct ffs_dgram_packed *v, unsigned n, struct ffs_pktinfo *info)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	size_t off = 0;
@@ -683,7 +685,7 @@ int ffs_sock_recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_
 			if (p != buf + off)
 				memcpy(buf + off, p, len);
 			off += (len + 7) & ~(size_t)7; /* each datagram 8-byte aligned, for typed views of it */
-			if (__builtin_expect(info != NULL, 0))
+			if (info)
 				ffs_dgram_pktinfo(st, m, &info[done + k]);
 			bytes += (int)len + FFS_DGRAM_OVERHEAD;
 		}
@@ -695,6 +697,12 @@ int ffs_sock_recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_
 			break;
 	}
 	return (int)done;
+}
+
+int ffs_sock_recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_t *buf, size_t cap,
+			 struct ffs_dgram_packed *v, unsigned n, struct ffs_pktinfo *info)
+{
+	return info ? recv_packed(st, so, buf, cap, v, n, info) : recv_packed(st, so, buf, cap, v, n, NULL);
 }
 
 /** Marks k datagrams as lent by so, for ffs_sock_rx_return. */
