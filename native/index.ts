@@ -226,7 +226,8 @@ export interface NativePosix {
   /** In inline mode the datagram waits on its lcore's TX ring for kickTx (or a full burst). */
   sendto(fd: number, data: Uint8Array, flags: number, address: number | string | Uint8Array | null, port: number): number;
   recvfrom(fd: number, into: Uint8Array, flags: number): number | [number, string, number];
-  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<number | string | Uint8Array | null>, ports: number[], flags: number): number;
+  sendmmsg(fd: number, payloads: Uint8Array[], addresses: Array<number | string | Uint8Array | null>, ports: number[], flags: number,
+    sources?: Array<number | Uint8Array | null>): number;
   /** Hands what this thread's sends queued to the devices now (inline mode; a no-op otherwise). */
   kickTx(): void;
   /** On an AF_INET6 socket: [count, the sources as text]. */
@@ -242,8 +243,9 @@ export interface NativePosix {
   epollWait(epfd: number, out: Float64Array, maxevents: number, timeout: number): number;
   /** Ids (= fds) of sockets the stack signalled since the last call; re-arms the stack's wake-up (watchWake). */
   dgramReady(ids: Uint32Array): number;
-  /** Copies queued datagrams back to back into `into`; desc[i*4..] = [offset, length, address as uint32, port]. */
-  dgramRecv(fd: number, into: Uint8Array, max: number, desc: Uint32Array): number;
+  /** Copies queued datagrams back to back into `into`; desc[i*4..] = [offset, length, address as uint32, port];
+   *  info[i*6..] (when given) = where it arrived: [IPv4 destination as uint32, IPv6 destination (4 words), interface index]. */
+  dgramRecv(fd: number, into: Uint8Array, max: number, desc: Uint32Array, info?: Uint32Array): number;
   /** [payload bytes, datagrams] handed to the stack and not yet sent. */
   dgramSendQueue(fd: number): number | [number, number];
   /**
@@ -282,9 +284,10 @@ export interface NativeZcReceiver {
    * Lends up to `max` queued datagrams of fd (releasing what the previous call lent first):
    * desc[i*4..] = [offset within `pool`, length, address as uint32, port]; a datagram in several
    * segments is copied into `scratch` instead, its offset within `scratch` and DGRAM_COPIED set in
-   * its port word. Returns the count, or -errno (EAGAIN, a pending ECONNREFUSED).
+   * its port word; info[i*6..], when given, where it arrived (as dgramRecv's). Returns the count, or
+   * -errno (EAGAIN, a pending ECONNREFUSED).
    */
-  recv(fd: number, max: number, desc: Uint32Array, scratch: Uint8Array): number;
+  recv(fd: number, max: number, desc: Uint32Array, scratch: Uint8Array, info?: Uint32Array): number;
   /** Gives back what the last recv() lent, in one bulk release. */
   release(): void;
   /** release(), then detaches `pool` (views of it read as empty): before the stack stops. */

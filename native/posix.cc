@@ -260,8 +260,41 @@ Napi::Value Recvfrom(const Napi::CallbackInfo &info)
 constexpr uint32_t kMmsgChunk = 64;
 
 /**
- * sendmmsg(fd, payloads: Uint8Array[], addresses: (number|string|Uint8Array|null)[], ports: number[], flags) → sent
- * count or -errno. Addresses as in sendto. Sent in chunks of kMmsgChunk; a chunk sent in part ends the call.
+ * One message's source as an IP_PKTINFO (a host-order IPv4 number) or IPV6_PKTINFO (16 bytes) control
+ * message in `control`, attached to msg; nothing for null or undefined.
+ */
+void SetSource(const Napi::Value &from, uint8_t *control, msghdr *msg)
+{
+	bool v4 = from.IsNumber();
+	if (!v4 && !from.IsTypedArray())
+		return;
+	size_t len = v4 ? sizeof(in_pktinfo) : sizeof(in6_pktinfo);
+	memset(control, 0, CMSG_SPACE(len));
+	msg->msg_control = control;
+	msg->msg_controllen = CMSG_SPACE(len);
+	cmsghdr *c = CMSG_FIRSTHDR(msg);
+	c->cmsg_len = CMSG_LEN(len);
+	if (v4) {
+		in_pktinfo pi{};
+		pi.ipi_spec_dst.s_addr = htonl(from.As<Napi::Number>().Uint32Value());
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else {
+		Napi::Uint8Array b = from.As<Napi::Uint8Array>();
+		in6_pktinfo pi{};
+		memcpy(&pi.ipi6_addr, b.Data(), b.ByteLength() < 16 ? b.ByteLength() : 16);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+}
+
+/**
+ * sendmmsg(fd, payloads: Uint8Array[], addresses: (number|string|Uint8Array|null)[], ports: number[], flags,
+ * sources?: (number|Uint8Array|null)[]) → sent count or -errno. Addresses as in sendto; a source (IPv4 as a
+ * host-order number, IPv6 as 16 bytes) is sent as IP_PKTINFO / IPV6_PKTINFO. Sent in chunks of
+ * kMmsgChunk; a chunk sent in part ends the call.
  */
 Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 {
@@ -275,6 +308,9 @@ Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 	mmsghdr msgs[kMmsgChunk];
 	iovec iovs[kMmsgChunk];
 	sockaddr_storage names[kMmsgChunk];
+	bool with_sources = info.Length() > 5 && info[5].IsArray();
+	Napi::Array sources = with_sources ? info[5].As<Napi::Array>() : Napi::Array();
+	alignas(cmsghdr) uint8_t controls[kMmsgChunk][CMSG_SPACE(sizeof(in6_pktinfo))];
 	long total = 0;
 	for (uint32_t base = 0; base < n || n == 0; base += kMmsgChunk) {
 		uint32_t k = n - base < kMmsgChunk ? n - base : kMmsgChunk;
@@ -294,6 +330,8 @@ Napi::Value Sendmmsg(const Napi::CallbackInfo &info)
 				msgs[j].msg_hdr.msg_name = &names[j];
 				msgs[j].msg_hdr.msg_namelen = len;
 			}
+			if (with_sources)
+				SetSource(sources.Get(i), controls[j], &msgs[j].msg_hdr);
 		}
 		int rc = ff_sendmmsg(fd, msgs, k, flags);
 		if (rc < 0)
@@ -461,8 +499,9 @@ Napi::Value DgramReady(const Napi::CallbackInfo &info)
 }
 
 /**
- * dgramRecv(fd, into: Uint8Array, max, desc: Uint32Array) → datagrams copied (desc[i*4..] = offset
- * within `into`, length, address as a host-order integer, port), or -errno.
+ * dgramRecv(fd, into: Uint8Array, max, desc: Uint32Array, info?: Uint32Array) → datagrams copied
+ * (desc[i*4..] = offset within `into`, length, address as a host-order integer, port), or -errno;
+ * info (6 words per datagram, struct ff_dgram_info) gets where each arrived.
  */
 Napi::Value DgramRecv(const Napi::CallbackInfo &info)
 {
@@ -471,8 +510,15 @@ Napi::Value DgramRecv(const Napi::CallbackInfo &info)
 	unsigned max = info[2].As<Napi::Number>().Uint32Value();
 	if (static_cast<size_t>(max) * 4 > desc.ElementLength())
 		return Napi::Number::New(info.Env(), -EINVAL);
-	return Napi::Number::New(info.Env(), ff_dgram_recv_packed(OwnFd(info, 0), buf.Data(), buf.ByteLength(), max,
-								  reinterpret_cast<ff_dgram_desc *>(desc.Data())));
+	ff_dgram_info *where = nullptr;
+	if (info.Length() > 4 && info[4].IsTypedArray()) {
+		Napi::Uint32Array words = info[4].As<Napi::Uint32Array>();
+		if (static_cast<size_t>(max) * 6 > words.ElementLength())
+			return Napi::Number::New(info.Env(), -EINVAL);
+		where = reinterpret_cast<ff_dgram_info *>(words.Data());
+	}
+	return Napi::Number::New(info.Env(), ff_dgram_recv_packed_info(OwnFd(info, 0), buf.Data(), buf.ByteLength(), max,
+								       reinterpret_cast<ff_dgram_desc *>(desc.Data()), where));
 }
 
 /** dgramSendQueue(fd) → [bytes, count] or -errno. */
@@ -538,10 +584,10 @@ Napi::Object Constants(Napi::Env env)
 	C(IPPROTO_UDP); C(IPPROTO_IP); C(SOL_SOCKET);
 	C(SO_REUSEADDR); C(SO_REUSEPORT); C(SO_BROADCAST); C(SO_RCVBUF); C(SO_SNDBUF); C(SO_ERROR); C(SO_TYPE);
 	C(SO_DOMAIN); C(SO_PROTOCOL);
-	C(IP_TTL); C(IP_TOS); C(IP_MULTICAST_TTL); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_IF); C(IP_MULTICAST_ALL);
+	C(IP_TTL); C(IP_TOS); C(IP_MULTICAST_TTL); C(IP_MULTICAST_LOOP); C(IP_MULTICAST_IF); C(IP_MULTICAST_ALL); C(IP_PKTINFO);
 	C(IP_ADD_MEMBERSHIP); C(IP_DROP_MEMBERSHIP); C(IP_ADD_SOURCE_MEMBERSHIP); C(IP_DROP_SOURCE_MEMBERSHIP);
 	C(IPPROTO_IPV6); C(IPV6_V6ONLY); C(IPV6_UNICAST_HOPS); C(IPV6_MULTICAST_HOPS); C(IPV6_MULTICAST_LOOP);
-	C(IPV6_MULTICAST_IF); C(IPV6_TCLASS); C(IPV6_JOIN_GROUP); C(IPV6_LEAVE_GROUP); C(MCAST_JOIN_SOURCE_GROUP);
+	C(IPV6_MULTICAST_IF); C(IPV6_TCLASS); C(IPV6_JOIN_GROUP); C(IPV6_LEAVE_GROUP); C(IPV6_RECVPKTINFO); C(IPV6_PKTINFO); C(MCAST_JOIN_SOURCE_GROUP);
 	C(MCAST_LEAVE_SOURCE_GROUP);
 	C(MSG_DONTWAIT); C(MSG_PEEK); C(MSG_TRUNC); C(MSG_WAITALL);
 	C(FIONBIO); C(FIONREAD); C(F_GETFL); C(F_SETFL); C(F_GETFD); C(F_SETFD); C(O_NONBLOCK); C(FD_CLOEXEC);

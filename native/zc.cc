@@ -72,7 +72,8 @@ private:
 		return pool_.IsEmpty() ? info.Env().Null() : pool_.Value();
 	}
 
-	/** recv(fd, max, desc: Uint32Array, scratch: Uint8Array) → datagrams lent, or -errno. */
+	/** recv(fd, max, desc: Uint32Array, scratch: Uint8Array, info?: Uint32Array) → datagrams lent, or
+	 *  -errno; info (6 words per datagram, struct ff_dgram_info) gets where each arrived. */
 	Napi::Value Recv(const Napi::CallbackInfo &info)
 	{
 		Napi::Env env = info.Env();
@@ -87,11 +88,20 @@ private:
 		Napi::Uint8Array scratch = info[3].As<Napi::Uint8Array>();
 		if (static_cast<size_t>(max) * 4 > desc.ElementLength())
 			return Napi::Number::New(env, -EINVAL);
+		ff_dgram_info *where = nullptr;
+		if (info.Length() > 4 && info[4].IsTypedArray()) {
+			Napi::Uint32Array words = info[4].As<Napi::Uint32Array>();
+			if (static_cast<size_t>(max) * 6 > words.ElementLength())
+				return Napi::Number::New(env, -EINVAL);
+			where = reinterpret_cast<ff_dgram_info *>(words.Data());
+		}
 		if (lent_.size() < max)
 			lent_.resize(max);
 		int n = ff_dgram_lend(fd, base_, span_, scratch.Data(), scratch.ByteLength(), max,
 				      reinterpret_cast<ff_dgram_desc *>(desc.Data()), lent_.data(), &loan_);
 		n_lent_ = n > 0 ? static_cast<unsigned>(n) : 0;
+		if (where)
+			ff_dgram_lent_info(lent_.data(), n_lent_, where);
 		return Napi::Number::New(env, n);
 	}
 

@@ -554,20 +554,53 @@ bool sock_ready(void *arg)
 	return w->write ? ffs_sock_writable(so) || atomic_load(&so->so_error) : ffs_sock_readable(so);
 }
 
-/** An AF_INET6 socket's send over IPv6 (dst NULL: its connected peer). */
-static ssize_t send6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
-		     int flags, const struct ip6_addr *dst, uint32_t scope, uint16_t port)
+/** MSG_DONTWAIT makes one send non-blocking: returns the socket's own setting, to restore after it. */
+static inline bool dontwait_begin(struct ffs_sock *so, int flags)
 {
 	bool saved = so->nonblock;
 	if (flags & MSG_DONTWAIT)
 		so->nonblock = true;
-	int rc = ffs_sock_sendv6(st, so, iov, iovcnt, m, dst, scope, port);
+	return saved;
+}
+
+/** A send's result: its length, or -1 with errno; the socket's own blocking setting restored. */
+static inline ssize_t send_end(struct ffs_sock *so, bool saved, int rc)
+{
 	so->nonblock = saved;
 	return rc < 0 ? fail(rc) : rc;
 }
 
-ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
-		      const struct sockaddr *to, socklen_t tolen)
+/** An AF_INET6 socket's send over IPv6 (dst NULL: its connected peer). */
+static ssize_t send6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
+		     int flags, const struct ip6_addr *dst, uint32_t scope, uint16_t port)
+{
+	bool saved = dontwait_begin(so, flags);
+	return send_end(so, saved, ffs_sock_sendv6(st, so, iov, iovcnt, m, dst, scope, port));
+}
+
+/** send6 from the source `from` chose (IPV6_PKTINFO). */
+static __attribute__((noinline)) ssize_t send6_from(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov,
+						    int iovcnt, struct rte_mbuf *m, int flags, const struct ip6_addr *dst,
+						    uint32_t scope, uint16_t port, const struct ff_send_from *from)
+{
+	struct ip6_addr peer;
+	if (!dst) {
+		/* The connected peer, named here so that ffs_sock_send_dgram takes it as IPv6. */
+		memcpy(peer.b, so->raddr6, 16);
+		dst = &peer;
+		scope = so->scope_id;
+		port = so->rport;
+	}
+	struct ffs_dgram_out d = { iov, iovcnt, 0, port, dst, scope, 0, NULL };
+	ff_cmsg_apply6(from, &d);
+	bool saved = dontwait_begin(so, flags);
+	return send_end(so, saved, ffs_sock_send_dgram(st, so, &d, m));
+}
+
+/** ff_send_dgram, with the control messages of `control` (NULL: none) choosing the source. Inlined
+ *  into each caller, so that ff_send_dgram's copy reads no control messages. */
+static __attribute__((always_inline)) inline ssize_t send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
+			  const struct sockaddr *to, socklen_t tolen, const struct msghdr *control)
 {
 	FF_READER();
 	struct ffs_stack *st;
@@ -579,6 +612,15 @@ ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbu
 	for (int i = 0; i < iovcnt; i++)
 		if (!iov[i].iov_base && iov[i].iov_len)
 			return fail(-EFAULT);
+	struct ff_send_from from_buf;
+	const struct ff_send_from *from = NULL;
+	if (control) {
+		int rc = ff_cmsg_read_send(st, so, control, &from_buf);
+		if (rc < 0)
+			return fail(rc);
+		if (from_buf.has4 || from_buf.has6)
+			from = &from_buf;
+	}
 	uint32_t ip = 0;
 	uint16_t port = 0;
 	if (__builtin_expect(so->v6, 0)) {
@@ -590,11 +632,14 @@ ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbu
 		if (rc == 1) {
 			/* No destination (or AF_UNSPEC): the connected peer. */
 			if (so->connected && !ffs_in6_is_v4mapped(so->raddr6))
-				return send6(st, so, iov, iovcnt, m, flags, NULL, 0, 0);
+				return from ? send6_from(st, so, iov, iovcnt, m, flags, NULL, 0, 0, from)
+					    : send6(st, so, iov, iovcnt, m, flags, NULL, 0, 0);
 		} else if (a.port == 0) {
 			return fail(-EINVAL);
 		} else if (a.v6) {
-			return send6(st, so, iov, iovcnt, m, flags, (const struct ip6_addr *)a.ip6, a.scope_id, a.port);
+			const struct ip6_addr *dst = (const struct ip6_addr *)a.ip6;
+			return from ? send6_from(st, so, iov, iovcnt, m, flags, dst, a.scope_id, a.port, from)
+				    : send6(st, so, iov, iovcnt, m, flags, dst, a.scope_id, a.port);
 		} else {
 			ip = a.ip;
 			port = a.port;
@@ -606,12 +651,22 @@ ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbu
 		if (port == 0)
 			return fail(-EINVAL);
 	}
-	bool saved = so->nonblock;
-	if (flags & MSG_DONTWAIT)
-		so->nonblock = true;
-	int rc = m ? ffs_sock_send_mbuf(st, so, m, ip, port) : ffs_sock_sendv(st, so, iov, iovcnt, ip, port);
-	so->nonblock = saved;
-	return rc < 0 ? fail(rc) : rc;
+	if (!from) {
+		bool saved = dontwait_begin(so, flags);
+		return send_end(so, saved, m ? ffs_sock_send_mbuf(st, so, m, ip, port) : ffs_sock_sendv(st, so, iov, iovcnt, ip, port));
+	}
+	struct ffs_dgram_out d = { iov, iovcnt, ip, port, NULL, 0, 0, NULL };
+	int rc = ff_cmsg_apply4(st, from, &d);
+	if (rc < 0)
+		return fail(rc);
+	bool saved = dontwait_begin(so, flags);
+	return send_end(so, saved, ffs_sock_send_dgram(st, so, &d, m));
+}
+
+ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
+		      const struct sockaddr *to, socklen_t tolen)
+{
+	return send_dgram(s, iov, iovcnt, m, flags, to, tolen, NULL);
 }
 
 ssize_t ff_sendto(int s, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)
@@ -636,11 +691,14 @@ ssize_t ff_sendmsg(int s, const struct msghdr *msg, int flags)
 		return fail(-EFAULT);
 	if (msg->msg_iovlen > IOV_MAX)
 		return fail(-EMSGSIZE);
-	return ff_send_dgram(s, msg->msg_iov, (int)msg->msg_iovlen, NULL, flags, msg->msg_name, msg->msg_namelen);
+	return send_dgram(s, msg->msg_iov, (int)msg->msg_iovlen, NULL, flags, msg->msg_name, msg->msg_namelen,
+			  msg->msg_controllen ? msg : NULL);
 }
 
+/** Receives one datagram into iov, its source into from, its flags and (when the socket asked for
+ *  them) control messages into msg unless NULL. */
 static ssize_t recvv(int s, const struct iovec *iov, int iovcnt, int flags, struct sockaddr *from, socklen_t *fromlen,
-		     int *msg_flags)
+		     struct msghdr *msg)
 {
 	FF_READER();
 	struct ffs_stack *st;
@@ -650,19 +708,18 @@ static ssize_t recvv(int s, const struct iovec *iov, int iovcnt, int flags, stru
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC))
 		return fail(-EOPNOTSUPP);
 	for (;;) {
-		uint32_t src, dst;
-		uint16_t sport;
-		bool truncated = false;
-		struct ffs_src6 src6;
-		int rc = so->v6 ? ffs_sock_recvv6(st, so, iov, iovcnt, &src6, &sport, &truncated, flags & MSG_PEEK)
-				: ffs_sock_recvv(st, so, iov, iovcnt, &src, &sport, &dst, &truncated, flags & MSG_PEEK);
+		struct ffs_dgram_in d = { .iov = iov, .iovcnt = iovcnt };
+		int rc = ffs_sock_recv_one(st, so, &d, flags & MSG_PEEK);
+		bool truncated = d.truncated;
 		if (rc >= 0) {
 			if (so->v6)
-				write_sin6(from, fromlen, src6.addr, 0, src6.scope_id, sport);
+				write_sin6(from, fromlen, d.src6.addr, 0, d.src6.scope_id, d.sport);
 			else
-				write_sin(from, fromlen, src, sport);
-			if (msg_flags)
-				*msg_flags = truncated ? MSG_TRUNC : 0;
+				write_sin(from, fromlen, d.src, d.sport);
+			if (msg) {
+				msg->msg_flags = truncated ? MSG_TRUNC : 0;
+				ff_cmsg_put_recv(st, so, &d, msg);
+			}
 			if (!(flags & MSG_TRUNC) && truncated) {
 				size_t cap = 0;
 				for (int i = 0; i < iovcnt; i++)
@@ -703,14 +760,10 @@ ssize_t ff_recvmsg(int s, struct msghdr *msg, int flags)
 	if (!msg)
 		return fail(-EFAULT);
 	socklen_t namelen = msg->msg_namelen;
-	int mflags = 0;
 	ssize_t rc = recvv(s, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name, msg->msg_name ? &namelen : NULL,
-			   &mflags);
-	if (rc >= 0) {
+			   msg);
+	if (rc >= 0)
 		msg->msg_namelen = msg->msg_name ? namelen : 0;
-		msg->msg_flags = mflags;
-		msg->msg_controllen = 0;
-	}
 	return rc;
 }
 
@@ -770,7 +823,8 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 		unsigned k = 0;
 		while (so && k < MMSG_BURST && i + k < vlen) {
 			const struct msghdr *mh = &msgvec[i + k].msg_hdr;
-			if (mh->msg_iovlen > IOV_MAX || (mh->msg_iovlen && !mh->msg_iov))
+			/* Control messages (IP_PKTINFO) are read by ff_sendmsg. */
+			if (mh->msg_iovlen > IOV_MAX || (mh->msg_iovlen && !mh->msg_iov) || mh->msg_controllen)
 				break;
 			size_t len = 0;
 			size_t j = 0;
@@ -786,9 +840,7 @@ int ff_sendmmsg(int s, struct mmsghdr *msgvec, unsigned int vlen, int flags)
 				uint16_t port = 0;
 				if (mh->msg_name && (read_sin(mh->msg_name, mh->msg_namelen, &ip, &port, SIN_SEND) < 0 || port == 0))
 					break;
-				d[k].dst = ip;
-				d[k].dport = port;
-				d[k].dst6 = NULL;
+				d[k] = (struct ffs_dgram_out){ .dst = ip, .dport = port };
 			}
 			d[k].iov = mh->msg_iov;
 			d[k].iovcnt = (int)mh->msg_iovlen;
@@ -835,7 +887,10 @@ static unsigned recv_bursts(struct ffs_stack *st, struct ffs_sock *so, struct mm
 				write_sin(mh->msg_name, mh->msg_name ? &namelen : NULL, d[j].src, d[j].sport);
 			mh->msg_namelen = mh->msg_name ? namelen : 0;
 			mh->msg_flags = d[j].truncated ? MSG_TRUNC : 0;
-			mh->msg_controllen = 0;
+			if (__builtin_expect(so->recv_pktinfo | so->recv_pktinfo6, 0))
+				ff_cmsg_put_recv(st, so, &d[j], mh);
+			else
+				mh->msg_controllen = 0;
 			size_t len = (size_t)d[j].len;
 			if (d[j].truncated && !(flags & MSG_TRUNC)) {
 				len = 0;

@@ -46,7 +46,16 @@ static int take_pending_error(struct ffs_sock *so)
 	return -atomic_exchange(&so->so_error, 0);
 }
 
-int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)
+/* ff_dgram_info is the socket layer's ffs_pktinfo, filled in place. */
+_Static_assert(sizeof(struct ff_dgram_info) == sizeof(struct ffs_pktinfo) &&
+		       offsetof(struct ff_dgram_info, addr) == offsetof(struct ffs_pktinfo, dst) &&
+		       offsetof(struct ff_dgram_info, addr6) == offsetof(struct ffs_pktinfo, dst6) &&
+		       offsetof(struct ff_dgram_info, ifindex) == offsetof(struct ffs_pktinfo, ifindex),
+	       "ff_dgram_info and ffs_pktinfo differ");
+
+/** ff_dgram_recv_packed_info, inlined into both entry points (the plain one passes no info). */
+static inline __attribute__((always_inline)) int recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max,
+							     struct ff_dgram_desc *desc, struct ff_dgram_info *info)
 {
 	struct ffs_stack *st = ffs_stack_current();
 	FF_READER();
@@ -56,8 +65,26 @@ int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct 
 	int err = take_pending_error(so);
 	if (err)
 		return err;
-	int n = ffs_sock_recv_packed(so, buf, cap, (struct ffs_dgram_packed *)desc, max);
+	int n = ffs_sock_recv_packed(st, so, buf, cap, (struct ffs_dgram_packed *)desc, max, (struct ffs_pktinfo *)info);
 	return n ? n : -EAGAIN;
+}
+
+int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc)
+{
+	return recv_packed(fd, buf, cap, max, desc, NULL);
+}
+
+int ff_dgram_recv_packed_info(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc,
+			      struct ff_dgram_info *info)
+{
+	return recv_packed(fd, buf, cap, max, desc, info);
+}
+
+void ff_dgram_lent_info(void *const *lent, unsigned n, struct ff_dgram_info *info)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	for (unsigned i = 0; st && i < n; i++)
+		ffs_dgram_pktinfo(st, lent[i], (struct ffs_pktinfo *)&info[i]);
 }
 
 int ff_dgram_pool_span(const void **base, size_t *len)

@@ -33,6 +33,21 @@ int ff_dgram_recv_packed(int fd, uint8_t *buf, size_t cap, unsigned max, struct 
  * its payload (in the same memory), and a link-local source's scope id is in bits 24..31 of port.
  */
 #define FF_DGRAM_V6 0x20000u
+/**
+ * Where one datagram arrived, for a socket that set IP_PKTINFO (AF_INET) or IPV6_RECVPKTINFO
+ * (AF_INET6): its destination address as its IP header carried it and the interface (port index + 1)
+ * it came in by. Six 32-bit words, for a Uint32Array.
+ */
+struct ff_dgram_info {
+	uint32_t addr;     /**< IPv4, host order (0 for an IPv6 datagram) */
+	uint8_t addr6[16]; /**< IPv6, or the IPv4 one v4-mapped */
+	uint32_t ifindex;
+};
+/** ff_dgram_recv_packed, with info[i] filled for each datagram when info is not NULL. */
+int ff_dgram_recv_packed_info(int fd, uint8_t *buf, size_t cap, unsigned max, struct ff_dgram_desc *desc,
+			      struct ff_dgram_info *info);
+/** Fills info[0..n) for the datagrams ff_dgram_lend lent into lent[0..n) (before ff_dgram_return). */
+void ff_dgram_lent_info(void *const *lent, unsigned n, struct ff_dgram_info *info);
 /** The packet pool's memory, where lent datagrams lie: 0, -ENETDOWN (no stack), or -ENOTSUP when the
  *  pool spans more than one memory chunk (then lend nothing: copy with ff_dgram_recv_packed). */
 int ff_dgram_pool_span(const void **base, size_t *len);

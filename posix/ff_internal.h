@@ -67,6 +67,30 @@ struct iovec;
 ssize_t ff_send_dgram(int s, const struct iovec *iov, int iovcnt, struct rte_mbuf *m, int flags,
 		      const struct sockaddr *to, socklen_t tolen);
 
+/** A send's source as its control messages chose it (posix/ff_cmsg.c). */
+struct ff_send_from {
+	bool has4, has6;       /**< an IP_PKTINFO, an IPV6_PKTINFO message was given */
+	uint32_t src4;         /**< ipi_spec_dst, host order (0: none) */
+	uint32_t ifindex4;     /**< ipi_ifindex (port index + 1; 0: none) */
+	struct ip6_addr src6;  /**< ipi6_addr (:: none) */
+	uint32_t ifindex6;     /**< ipi6_ifindex */
+};
+struct msghdr;
+struct ffs_sock;
+struct ffs_dgram_in;
+struct ffs_dgram_out;
+/** Reads msg's control messages for a send from so (see ff_cmsg.c): 0, or -EINVAL, -ENODEV. */
+int ff_cmsg_read_send(const struct ffs_stack *st, const struct ffs_sock *so, const struct msghdr *msg,
+		      struct ff_send_from *from);
+/** Applies `from` to an IPv4 datagram d (its src): 0, or -EINVAL for an IPv6 source. */
+int ff_cmsg_apply4(const struct ffs_stack *st, const struct ff_send_from *from, struct ffs_dgram_out *d);
+/** Applies `from` to an IPv6 datagram d (its src6 and, when it has none, scope); from must outlive d. */
+void ff_cmsg_apply6(const struct ff_send_from *from, struct ffs_dgram_out *d);
+/** Writes received datagram d's IP_PKTINFO or IPV6_PKTINFO message, when so asked for it, into msg's
+ *  control buffer and sets msg_controllen (0 when none); MSG_CTRUNC in msg_flags when it did not fit. */
+void ff_cmsg_put_recv(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_in *d,
+		      struct msghdr *msg);
+
 /** What a wait for a socket watches: the socket by slot and generation (it may close meanwhile). */
 struct sock_wait {
 	struct ffs_stack *st;

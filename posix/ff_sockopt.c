@@ -111,6 +111,11 @@ static int set_ipv6(struct ffs_stack *st, struct ffs_sock *so, int optname, cons
 			return fail(-EINVAL);
 		so->mcast_loop = v;
 		return 0;
+	case IPV6_RECVPKTINFO:
+		if ((rc = read_int(optval, optlen, false, &v)) < 0)
+			return fail(rc);
+		so->recv_pktinfo6 = v != 0;
+		return 0;
 	case IPV6_MULTICAST_IF:
 		if ((rc = read_int(optval, optlen, false, &v)) < 0)
 			return fail(rc);
@@ -211,12 +216,15 @@ int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t o
 		return 0;
 	case IP_MULTICAST_LOOP:
 	case IP_MULTICAST_ALL:
+	case IP_PKTINFO:
 		if ((rc = read_int(optval, optlen, true, &v)) < 0)
 			return fail(rc);
 		if (optname == IP_MULTICAST_LOOP)
 			so->mcast_loop = v != 0;
-		else
+		else if (optname == IP_MULTICAST_ALL)
 			so->mcast_all = v != 0;
+		else
+			so->recv_pktinfo = v != 0;
 		return 0;
 	case IP_MULTICAST_IF: {
 		if (!optval)
@@ -296,6 +304,7 @@ int ff_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen
 		case IP_MULTICAST_TTL: v = so->mcast_ttl; break;
 		case IP_MULTICAST_LOOP: v = so->mcast_loop; break;
 		case IP_MULTICAST_ALL: v = so->mcast_all; break;
+		case IP_PKTINFO: v = so->recv_pktinfo; break;
 		case IP_MULTICAST_IF: {
 			if (*optlen < sizeof(struct in_addr))
 				return fail(-EINVAL);
@@ -314,6 +323,7 @@ int ff_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen
 		case IPV6_TCLASS: v = so->tclass; break;
 		case IPV6_MULTICAST_LOOP: v = so->mcast_loop; break;
 		case IPV6_MULTICAST_IF: v = (int)so->mcast_if6; break;
+		case IPV6_RECVPKTINFO: v = so->recv_pktinfo6; break;
 		default: return fail(-ENOPROTOOPT);
 		}
 	} else {

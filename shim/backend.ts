@@ -22,6 +22,23 @@ export interface SocketOptions extends NodeSocketOptions {
   receiveBlockList?: BlockList | undefined;
   /** Node 22.13+: sends and connects to these addresses fail with ERR_IP_BLOCKED. */
   sendBlockList?: BlockList | undefined;
+  /**
+   * ffnet extension (dpdk backend): report where each datagram arrived — `rinfo.localAddress` on
+   * 'message', `batch.localAddress(i)` on 'messages' — the address it was sent to (IP_PKTINFO /
+   * IPV6_RECVPKTINFO), so a server bound to a wildcard address can answer from it (sendBatch's
+   * `from`). Off by default: a socket that does not ask pays nothing. The kernel backend ignores it.
+   */
+  recvPktInfo?: boolean | undefined;
+}
+
+/** node:dgram's rinfo, with the address the datagram was sent to on a `recvPktInfo` socket. */
+export interface PktInfoRemoteInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+  size: number;
+  /** The datagram's destination address (`%portN` for an IPv6 link-local one); only with `recvPktInfo`. */
+  localAddress?: string;
 }
 
 /** The `Socket` a backend serves: it emits the backend's events and receives re-dispatched calls. */

@@ -12,6 +12,8 @@
  *   its accessors throw.
  * - Copy what must outlive the callback: `batch.copy(i)` returns a Buffer the caller owns.
  * - `rinfo(i)` returns a fresh object; address strings are shared and immutable, so keep them freely.
+ * - On a socket created with `recvPktInfo: true`, `localAddress(i)` is the address datagram i was
+ *   sent to (and `rinfo(i).localAddress`); a reply from it goes through `sendBatch` with `from`.
  * The `'message'` event keeps node:dgram's rule: its Buffer is the listener's to keep, unchanged.
  */
 import type { RemoteInfo } from 'node:dgram';
@@ -28,6 +30,14 @@ export interface BatchMessage {
   port?: number | string;
   /** Destination IP literal of the socket's family; default 127.0.0.1 (::1 on udp6). Names are not resolved here. */
   address?: string | null;
+  /**
+   * ffnet extension: the source address, an IP literal of the socket's family (on udp6 a v4-mapped
+   * one for an IPv4 destination) that is one of the stack's own — typically `batch.localAddress(i)`
+   * of the request answered (IP_PKTINFO). Omitted, null or '': the socket's address or the route's.
+   * One that is not the stack's fails the send as Linux does (`send ENETUNREACH` for IPv4, `send
+   * EINVAL` for IPv6). Ignored for datagrams the kernel carries (`[dpdk] localhost`).
+   */
+  from?: string | null;
 }
 
 /** `sendBatch()`'s completion: how many datagrams were handed to the network, and the error that stopped the rest. */
@@ -50,8 +60,11 @@ export interface DatagramBatch {
   address(i: number): string;
   /** Datagram i's source port. */
   port(i: number): number;
-  /** Datagram i's source as node:dgram's rinfo `{ address, family, port, size }` (a fresh object). */
+  /** Datagram i's source as node:dgram's rinfo `{ address, family, port, size }` (a fresh object),
+   *  with `localAddress` on a `recvPktInfo` socket. */
   rinfo(i: number): RemoteInfo;
+  /** The address datagram i was sent to, on a socket created with `recvPktInfo: true`; else undefined. */
+  localAddress(i: number): string | undefined;
 }
 
 function outOfRange(i: number, count: number): RangeError {
@@ -60,6 +73,8 @@ function outOfRange(i: number, count: number): RangeError {
 
 /** The source address text of the datagram whose descriptor starts at desc[d] (see PackedBatch). */
 export type SourceOf = (desc: Uint32Array, d: number, bytes: Uint8Array, copied: Uint8Array) => string;
+/** The destination address text of datagram i, from a batch's `info` words (see PackedBatch). */
+export type DestinationOf = (info: Uint32Array, i: number) => string;
 
 /**
  * A batch described by `desc` (per datagram: offset, length, source address as a host-order
@@ -72,20 +87,24 @@ export class PackedBatch implements DatagramBatch {
   #bytes: Uint8Array = new Uint8Array(0);
   #copied: Uint8Array = new Uint8Array(0);
   #desc: Uint32Array = new Uint32Array(0);
+  #info: Uint32Array | undefined;
   readonly #family: 'IPv4' | 'IPv6';
   readonly #addressOf: SourceOf;
+  readonly #localOf: DestinationOf | undefined;
 
-  constructor(family: 'IPv4' | 'IPv6', addressOf: SourceOf) {
+  constructor(family: 'IPv4' | 'IPv6', addressOf: SourceOf, localOf?: DestinationOf) {
     this.#family = family;
     this.#addressOf = addressOf;
+    this.#localOf = localOf;
   }
 
-  /** Points the batch at freshly received datagrams (ffnet internal). */
-  reset(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array): void {
+  /** Points the batch at freshly received datagrams, with where each arrived when `info` is given (ffnet internal). */
+  reset(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array, info?: Uint32Array): void {
     this.#bytes = bytes;
     this.#copied = copied;
     this.#desc = desc;
     this.#count = count;
+    this.#info = info;
   }
 
   /** Ends the batch's validity (ffnet internal). */
@@ -137,7 +156,14 @@ export class PackedBatch implements DatagramBatch {
 
   rinfo(i: number): RemoteInfo {
     const d = this.#at(i);
-    return { address: this.#addressOf(this.#desc, d, this.#bytes, this.#copied), family: this.#family, port: (this.#desc[d + 3] as number) & 0xffff, size: this.#desc[d + 1] as number };
+    const rinfo: RemoteInfo & { localAddress?: string } = { address: this.#addressOf(this.#desc, d, this.#bytes, this.#copied), family: this.#family, port: (this.#desc[d + 3] as number) & 0xffff, size: this.#desc[d + 1] as number };
+    if (this.#info && this.#localOf) rinfo.localAddress = this.#localOf(this.#info, i);
+    return rinfo;
+  }
+
+  localAddress(i: number): string | undefined {
+    this.#at(i);
+    return this.#info && this.#localOf ? this.#localOf(this.#info, i) : undefined;
   }
 }
 
@@ -189,6 +215,10 @@ export class ListBatch implements DatagramBatch {
   rinfo(i: number): RemoteInfo {
     return { ...(this.#rinfos[this.#at(i)] as RemoteInfo) };
   }
+
+  localAddress(i: number): string | undefined {
+    return (this.#rinfos[this.#at(i)] as RemoteInfo & { localAddress?: string }).localAddress;
+  }
 }
 
 /** A validated `sendBatch()` request: one payload (chunks gathered), address and port per datagram. */
@@ -196,6 +226,18 @@ export interface PreparedBatch {
   payloads: Buffer[];
   addresses: Array<string | null>;
   ports: number[];
+  /** Each datagram's chosen source (`from`), or null; undefined when none has one. */
+  sources: Array<string | null> | undefined;
+}
+
+/** Whether `a` is an IP literal of the socket's family (sendBatch resolves no names). */
+function ofFamily(a: string, type: 'udp4' | 'udp6'): boolean {
+  return type === 'udp4' ? ipv4Number(a) >= 0 : isIPv6Literal(a);
+}
+
+function familyMismatch(name: string, a: string, type: 'udp4' | 'udp6'): Error {
+  const family = type === 'udp4' ? 'an IPv4' : 'an IPv6';
+  return ERR_INVALID_ARG_VALUE(name, a, `must be ${family} address literal (sendBatch does not resolve names)`);
 }
 
 function gather(chunks: Buffer[]): Buffer {
@@ -209,12 +251,18 @@ function gather(chunks: Buffer[]): Buffer {
 export function prepareBatch(messages: unknown, connected: boolean, type: 'udp4' | 'udp6'): PreparedBatch {
   if (!Array.isArray(messages)) throw ERR_INVALID_ARG_TYPE('messages', 'Array', messages);
   const n = messages.length;
-  const out: PreparedBatch = { payloads: new Array<Buffer>(n), addresses: new Array<string | null>(n), ports: new Array<number>(n) };
+  const out: PreparedBatch = { payloads: new Array<Buffer>(n), addresses: new Array<string | null>(n), ports: new Array<number>(n), sources: undefined };
   const fallback = type === 'udp4' ? '127.0.0.1' : '::1';
   for (let i = 0; i < n; i++) {
     const m = messages[i] as BatchMessage | null | undefined;
     if (m === null || typeof m !== 'object') throw ERR_INVALID_ARG_TYPE(`messages[${i}]`, 'Object', m);
     out.payloads[i] = gather(toChunkList(m.msg, `messages[${i}].msg`, `messages[${i}].msg`));
+    const from = m.from;
+    if (from !== undefined && from !== null && from !== '') {
+      if (typeof from !== 'string') throw ERR_INVALID_ARG_TYPE(`messages[${i}].from`, 'string', from);
+      if (!ofFamily(from, type)) throw familyMismatch(`messages[${i}].from`, from, type);
+      (out.sources ??= new Array<string | null>(n).fill(null))[i] = from;
+    }
     if (connected) {
       if (m.port || m.address) throw ERR_INVALID_ARG_VALUE(`messages[${i}]`, m, 'must not name a destination on a connected socket');
       out.addresses[i] = null;
@@ -227,9 +275,8 @@ export function prepareBatch(messages: unknown, connected: boolean, type: 'udp4'
       out.addresses[i] = fallback;
     } else if (typeof a !== 'string') {
       throw ERR_INVALID_ARG_TYPE(`messages[${i}].address`, 'string', a);
-    } else if (type === 'udp4' ? ipv4Number(a) < 0 : !isIPv6Literal(a)) {
-      const family = type === 'udp4' ? 'an IPv4' : 'an IPv6';
-      throw ERR_INVALID_ARG_VALUE(`messages[${i}].address`, a, `must be ${family} address literal (sendBatch does not resolve names)`);
+    } else if (!ofFamily(a, type)) {
+      throw familyMismatch(`messages[${i}].address`, a, type);
     } else {
       out.addresses[i] = a;
     }

@@ -52,7 +52,7 @@ import {
 } from './validators.js';
 
 export type { BindOptions, RemoteInfo } from 'node:dgram';
-export type { SocketOptions } from './backend.js';
+export type { PktInfoRemoteInfo, SocketOptions } from './backend.js';
 export type { BatchMessage, DatagramBatch, SendBatchCallback } from './batch.js';
 export type { DatagramPayload, SocketType } from './validators.js';
 
@@ -446,5 +446,6 @@ namespace dgram {
   export type BatchMessage = import('./batch.js').BatchMessage;
   export type DatagramBatch = import('./batch.js').DatagramBatch;
   export type SendBatchCallback = import('./batch.js').SendBatchCallback;
+  export type PktInfoRemoteInfo = import('./backend.js').PktInfoRemoteInfo;
 }
 export default dgram;

@@ -57,7 +57,10 @@ export interface Receiver {
    * bits). Both are reused once the call returns (lent packet buffers go back to the pool, the
    * scratch buffer is refilled): whatever outlives the call must be copied out of them.
    */
-  deliver(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array): void;
+  deliver(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array, info?: Uint32Array): void;
+  /** Whether it asked where its datagrams arrived (`recvPktInfo`): deliver then gets `info`, six words
+   *  per datagram (IPv4 destination, IPv6 destination in four, interface index). */
+  readonly wantsPktInfo: boolean;
   /** Reports a pending socket error (negative errno), e.g. ECONNREFUSED from an ICMP port unreachable. */
   fail(errno: number): void;
   /** The stack is closing: close as node:dgram closes a socket, settling what waits on it. */
@@ -160,6 +163,23 @@ export function addressString(addr: number): string {
   return s;
 }
 
+/** Words per datagram of a batch's `info` (struct ff_dgram_info). */
+export const PKTINFO_WORDS = 6;
+
+/** Where datagram i of a batch arrived as a udp4 socket reports it (its IPv4 destination). */
+export function destination4(info: Uint32Array, i: number): string {
+  return addressString(info[i * PKTINFO_WORDS] as number);
+}
+
+/** As destination4 for a udp6 socket: the IPv6 destination (an IPv4 one v4-mapped), with `%portN` for a link-local one. */
+export function destination6Text(info: Uint32Array, i: number): string {
+  const w = i * PKTINFO_WORDS;
+  const bytes = new Uint8Array(info.buffer, info.byteOffset + (w + 1) * 4, 16);
+  const text = ipv6TextCached(bytes, 0);
+  const ifindex = info[w + 5] as number;
+  return bytes[0] === 0xfe && ((bytes[1] as number) & 0xc0) === 0x80 && ifindex ? `${text}%port${ifindex - 1}` : text;
+}
+
 /** Datagram d's source as a udp4 socket reports it. */
 export function source4(desc: Uint32Array, d: number): string {
   return addressString(desc[d + 2] as number);
@@ -189,6 +209,8 @@ export class DgramIo implements StackAttachment {
   readonly #readyIds = new Uint32Array(256);
   readonly #desc = new Uint32Array(BATCH_MAX * 4);
   readonly #scratch = new Uint8Array(BATCH_BYTES);
+  /** Where each datagram of a batch arrived, for sockets that asked (made once one does). */
+  #info: Uint32Array | undefined;
   readonly #pending = new Set<Receiver>();
   #pendingScheduled = false;
   #unwatch: (() => void) | undefined;
@@ -259,18 +281,19 @@ export class DgramIo implements StackAttachment {
     for (let round = 0; round < ROUNDS_PER_TURN; round++) {
       if (!r.receiving) return;
       const zc = this.#zc;
-      const n = zc ? zc.recv(r.fd, BATCH_MAX, this.#desc, this.#scratch) : binding.dgramRecv(r.fd, this.#scratch, BATCH_MAX, this.#desc);
+      const info = r.wantsPktInfo ? (this.#info ??= new Uint32Array(BATCH_MAX * PKTINFO_WORDS)) : undefined;
+      const n = zc ? zc.recv(r.fd, BATCH_MAX, this.#desc, this.#scratch, info) : binding.dgramRecv(r.fd, this.#scratch, BATCH_MAX, this.#desc, info);
       if (n === EAGAIN) return;
       if (n < 0) {
         r.fail(n);
         continue;
       }
       if (!zc) {
-        r.deliver(this.#scratch, this.#desc, n, this.#scratch);
+        r.deliver(this.#scratch, this.#desc, n, this.#scratch, info);
         continue;
       }
       try {
-        r.deliver(this.#pool, this.#desc, n, this.#scratch);
+        r.deliver(this.#pool, this.#desc, n, this.#scratch, info);
       } finally {
         // The listeners have returned: the batch goes back to the pool (a no-op once the stack closed).
         zc.release();

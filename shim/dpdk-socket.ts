@@ -26,10 +26,10 @@ import { constants as osConstants } from 'node:os';
 import { DGRAM_COPIED } from '../native/index.js';
 import { ipv4Number, sendQueued } from '../posix/send.js';
 import { constants as K, FfError, ff_bind, ff_close, ff_connect, ff_getpeername, ff_getsockname, ff_ioctl, ff_setsockopt, ff_socket } from '../posix/index.js';
-import type { LegacyState, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
+import type { LegacyState, PktInfoRemoteInfo, SocketBackend, SocketOptions, SocketOwner } from './backend.js';
 import { ListBatch, PackedBatch, prepareBatch, type SendBatchCallback } from './batch.js';
-import { binding, destination6, dgramIo, isIPv6Text, scoped, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
-import { isIPv6Literal } from '../posix/ipv6.js';
+import { binding, destination4, destination6, destination6Text, dgramIo, isIPv6Text, PKTINFO_WORDS, scoped, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
+import { ipv6Bytes, isIPv6Literal } from '../posix/ipv6.js';
 import { DpdkOptions } from './dpdk-options.js';
 import { listenAddresses, localhostPolicy, LocalhostCompanion, loopbackDestination, viaKernel, type CompanionOwner, type LoopbackDestination } from './localhost.js';
 import type { LocalhostPolicy } from '../config/index.js';
@@ -160,11 +160,20 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
     if (!this.open) throw ERR_SOCKET_DGRAM_NOT_RUNNING();
   }
 
+  /** `recvPktInfo`: datagrams come with where they arrived (IP_PKTINFO / IPV6_RECVPKTINFO, set on the fd). */
+  get wantsPktInfo(): boolean {
+    return !!this.#opts.recvPktInfo;
+  }
+
   ensureFd(): number {
     if (this.fd >= 0) return 0;
     try {
       const fd = ff_socket((this.type === 'udp6' ? K.AF_INET6 : K.AF_INET) as number, K.SOCK_DGRAM as number, 0);
       ff_ioctl(fd, K.FIONBIO as number, 1);
+      if (this.#opts.recvPktInfo) {
+        if (this.type === 'udp6') ff_setsockopt(fd, K.IPPROTO_IPV6 as number, K.IPV6_RECVPKTINFO as number, 1);
+        else ff_setsockopt(fd, K.IPPROTO_IP as number, K.IP_PKTINFO as number, 1);
+      }
       this.fd = fd;
       return 0;
     } catch (err) {
@@ -582,17 +591,18 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
     this.healthCheck();
     if (this.#bindState === BIND_UNBOUND) this.#bindAutomatically();
     if (this.#bindState !== BIND_BOUND) {
-      this.#enqueue(() => this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb),
+      this.#enqueue(() => this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb, batch.sources),
         cb ? (err) => process.nextTick(cb, err, 0) : undefined);
       return;
     }
-    this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb);
+    this.#sendBatchNow(batch.payloads, batch.addresses, batch.ports, cb, batch.sources);
   }
 
-  #sendBatchNow(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined): void {
+  #sendBatchNow(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined,
+    sources?: Array<string | null>): void {
     if (!this.open) return;
-    if (this.#localhost !== 'stack' && this.#sendBatchSplit(payloads, addresses, ports, cb)) return;
-    this.#sendBatchStack(payloads, addresses, ports, cb);
+    if (this.#localhost !== 'stack' && this.#sendBatchSplit(payloads, addresses, ports, cb, sources)) return;
+    this.#sendBatchStack(payloads, addresses, ports, cb, sources);
   }
 
   /**
@@ -600,7 +610,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
    * companion, the rest through the stack in one batch; the callback gets the total and the first
    * error. False when every datagram is the stack's.
    */
-  #sendBatchSplit(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined): boolean {
+  #sendBatchSplit(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined,
+    sources?: Array<string | null>): boolean {
     const connectedKernel = this.#companion?.connected === true && this.#connectState === CONNECT_CONNECTED;
     const kernel: Array<LoopbackDestination | null> = addresses.map((a, i) =>
       connectedKernel ? null : a === null ? null : this.#kernelDestination(a, ports[i] as number) ?? null);
@@ -625,21 +636,24 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
     }
     if (stackIdx.length) {
       this.#sendBatchStack(stackIdx.map((i) => payloads[i] as Buffer), stackIdx.map((i) => addresses[i] ?? null),
-        stackIdx.map((i) => ports[i] as number), (err, n) => settle(err, n));
+        stackIdx.map((i) => ports[i] as number), (err, n) => settle(err, n), sources && stackIdx.map((i) => sources[i] ?? null));
     }
     return true;
   }
 
-  #sendBatchStack(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined): void {
+  #sendBatchStack(payloads: Buffer[], addresses: Array<string | null>, ports: number[], cb: SendBatchCallback | undefined,
+    sources?: Array<string | null>): void {
     const total = payloads.length;
     let sent = 0;
     let error: Error | null = null;
     // IPv4 destinations as host-order numbers, IPv6 ones as text (prepareBatch checked each literal).
     const dests = this.type === 'udp4' ? addresses.map((a) => (a === null ? null : ipv4Number(a))) : addresses.map((a) => (a === null ? null : destination6(a)));
+    // Chosen sources (IP_PKTINFO): IPv4 as host-order numbers, IPv6 as 16 bytes.
+    const froms = sources?.map((a) => (a === null ? null : this.type === 'udp4' ? ipv4Number(a) : ipv6Bytes(a) ?? null));
     while (!error && sent < total) {
       const rest = sent === 0 ? undefined : sent;
       const n = binding.sendmmsg(this.fd, rest ? payloads.slice(rest) : payloads, rest ? dests.slice(rest) : dests,
-        rest ? ports.slice(rest) : ports, 0);
+        rest ? ports.slice(rest) : ports, 0, froms && (rest ? froms.slice(rest) : froms));
       if (n <= 0) {
         error = exceptionWithHostPort(n < 0 ? n : -E.EAGAIN, 'send', addresses[sent] ?? undefined, ports[sent]);
         break;
@@ -706,10 +720,11 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
 
   // --- receive (called by the shared receive path) --------------------------------------------------
 
-  deliver(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array): void {
+  deliver(bytes: Uint8Array, desc: Uint32Array, count: number, copied: Uint8Array, info?: Uint32Array): void {
     const owner = this.#owner;
     const v6 = this.type === 'udp6';
     const sourceOf = v6 ? source6 : source4;
+    const localOf = v6 ? destination6Text : destination4;
     const family = v6 ? 'IPv6' : 'IPv4';
     let n = count;
     const blockList = this.#receiveBlockList;
@@ -718,15 +733,18 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
       let w = 0;
       for (let r = 0; r < n; r++) {
         if (blockList.check(sourceOf(desc, r * 4, bytes, copied).replace(/%.*$/, ''), v6 ? 'ipv6' : 'ipv4')) continue;
-        if (w !== r) desc.copyWithin(w * 4, r * 4, r * 4 + 4);
+        if (w !== r) {
+          desc.copyWithin(w * 4, r * 4, r * 4 + 4);
+          info?.copyWithin(w * PKTINFO_WORDS, r * PKTINFO_WORDS, (r + 1) * PKTINFO_WORDS);
+        }
         w++;
       }
       n = w;
     }
     if (n === 0) return;
     if (owner.listenerCount('messages') > 0) {
-      const batch = (this.#batch ??= new PackedBatch(family, sourceOf));
-      batch.reset(bytes, desc, n, copied);
+      const batch = (this.#batch ??= new PackedBatch(family, sourceOf, localOf));
+      batch.reset(bytes, desc, n, copied, info);
       try {
         owner.emit('messages', batch);
       } finally {
@@ -742,7 +760,8 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
       // As node:dgram's: a Buffer of its own, exactly sized, at offset 0 of its ArrayBuffer (the one copy).
       const msg = Buffer.allocUnsafeSlow(len);
       msg.set((portWord & DGRAM_COPIED ? copied : bytes).subarray(off, off + len));
-      const rinfo: RemoteInfo = { address: sourceOf(desc, d, bytes, copied), family, port: portWord & 0xffff, size: len };
+      const rinfo: PktInfoRemoteInfo = { address: sourceOf(desc, d, bytes, copied), family, port: portWord & 0xffff, size: len };
+      if (info) rinfo.localAddress = localOf(info, i);
       owner.emit('message', msg, rinfo);
     }
   }

@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 #include <rte_ring_peek.h>
 
+#include "stack/iface/addr6.h"
 #include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/mbuf.h"
@@ -60,13 +61,16 @@ static inline int take_error(struct ffs_sock *so)
 	return atomic_load_explicit(&so->so_error, memory_order_relaxed) ? atomic_exchange(&so->so_error, 0) : 0;
 }
 
-/** The TX metadata of a datagram from `so` to dst:dport. */
-static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport)
+/** The TX metadata of a datagram from `so` to dst:dport, from `src` when the application chose it
+ *  (IP_PKTINFO; 0: the socket's bound address, else the route's). */
+static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t src, uint32_t dst, uint16_t dport)
 {
 	struct ffs_meta *meta = ffs_meta(m);
 	bool mcast = ipv4_is_multicast(dst);
+	if (!src && so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu)
+		src = so->laddr;
 	*meta = (struct ffs_meta){
-		.src = so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu ? so->laddr : 0,
+		.src = src,
 		.dst = dst,
 		.sport = so->lport,
 		.dport = dport,
@@ -80,8 +84,10 @@ static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_
 		meta->src = so->mcast_if;
 }
 
-/** The TX metadata and headroom addresses of a datagram from AF_INET6 socket `so` to dst:dport. */
-static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
+/** The TX metadata and headroom addresses of a datagram from AF_INET6 socket `so` to dst:dport, from
+ *  `src` when the application chose it (IPV6_PKTINFO; NULL: the socket's). */
+static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_addr *src, const struct ip6_addr *dst,
+		   uint32_t scope, uint16_t dport)
 {
 	struct ffs_meta *meta = ffs_meta(m);
 	bool mcast = ip6_is_multicast(dst);
@@ -99,8 +105,10 @@ static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_add
 	};
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	memcpy(d - FFS_UDP6_DST_OFF, dst->b, 16);
-	/* A bound unicast address is the source; otherwise ipv6_output chooses one (RFC 6724). */
-	if (ffs_in6_is_any(so->laddr6) || so->laddr6[0] == 0xff)
+	/* A chosen or bound unicast address is the source; otherwise ipv6_output chooses one (RFC 6724). */
+	if (src)
+		memcpy(d - FFS_UDP6_SRC_OFF, src->b, 16);
+	else if (ffs_in6_is_any(so->laddr6) || so->laddr6[0] == 0xff)
 		memset(d - FFS_UDP6_SRC_OFF, 0, 16);
 	else
 		memcpy(d - FFS_UDP6_SRC_OFF, so->laddr6, 16);
@@ -110,8 +118,30 @@ static void stamp6(struct ffs_sock *so, struct rte_mbuf *m, const struct ip6_add
 struct tx_plan {
 	uint32_t dst; /**< an IPv6 datagram's: its scope (tx_check6) */
 	uint16_t dport;
+	uint32_t src; /**< the IPv4 source the application chose (0: none) */
 	size_t len;
 };
+
+int ffs_sock_check_source(const struct ffs_stack *st, uint32_t src, uint32_t dst)
+{
+	if (src == 0 || src == 0xffffffffu || ipv4_is_multicast(src) || route_is_broadcast(st, src))
+		return -EINVAL;
+	/* A loopback source only ever reaches the loopback (Linux: a martian anywhere else). */
+	if (ipv4_is_loopback(src))
+		return ipv4_is_loopback(dst) ? 0 : -EINVAL;
+	return route_is_local(st, src) ? 0 : -ENETUNREACH;
+}
+
+int ffs_sock_check_source6(const struct ffs_stack *st, const struct ip6_addr *src)
+{
+	enum addr6_state state;
+	if (ip6_is_loopback(src))
+		return 0;
+	if (ip6_is_unspecified(src) || ip6_is_multicast(src) || !addr6_is_local(st, -1, src, &state) ||
+	    state == ADDR6_DUPLICATED)
+		return -EINVAL;
+	return 0;
+}
 
 /*
  * Checks datagram d as Linux's udp_sendmsg does, in its order: a destination (-EDESTADDRREQ), a port
@@ -124,7 +154,7 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 {
 	/* Built in a local and stored once: stores through p between the checks (p might alias the
 	 * socket, for all the compiler knows) made a burst of 64-byte sends a third slower. */
-	struct tx_plan plan = { d->dst, d->dport, 0 };
+	struct tx_plan plan = { d->dst, d->dport, d->src, 0 };
 	if (plan.dst == 0 && plan.dport == 0) {
 		if (!so->connected)
 			return -EDESTADDRREQ;
@@ -142,6 +172,12 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 		if (route_is_broadcast(st, plan.dst) && !so->broadcast)
 			return -EACCES;
 	}
+	/* A chosen source is checked where Linux's route lookup checks it, after the route. */
+	if (__builtin_expect(plan.src != 0, 0)) {
+		int rc = ffs_sock_check_source(st, plan.src, plan.dst);
+		if (rc < 0)
+			return rc;
+	}
 	*p = plan;
 	return 0;
 }
@@ -155,9 +191,15 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 static __rte_always_inline int tx_check6(const struct ffs_stack *st, const struct ffs_sock *so, const struct ffs_dgram_out *d,
 					 const struct ffs_dgram_out *prev, const struct tx_plan *prev_p, struct tx_plan *p)
 {
-	struct tx_plan plan = { d->scope, d->dport, 0 };
+	struct tx_plan plan = { d->scope, d->dport, 0, 0 };
 	if (plan.dport == 0)
 		return -EINVAL;
+	/* Linux checks IPV6_PKTINFO's source with the control messages, before the rest. */
+	if (d->src6) {
+		int rc = ffs_sock_check_source6(st, d->src6);
+		if (rc < 0)
+			return rc;
+	}
 	/* RFC 4007 §6: a link-local destination goes out of its link: its scope, the socket's, or as
 	 * Linux's udpv6_sendmsg routes one without either, the first with an fe80::/64 route. */
 	if (ip6_is_linklocal(d->dst6) && !plan.dst && !(plan.dst = so->scope_id))
@@ -185,7 +227,7 @@ static __rte_always_inline unsigned tx_enqueue(struct ffs_stack *st, struct ffs_
 					       const struct tx_plan *p, unsigned k, int charge, int *err, bool stamped)
 {
 	for (unsigned i = 0; i < k && !stamped; i++)
-		stamp(so, pkts[i], p[i].dst, p[i].dport);
+		stamp(so, pkts[i], p[i].src, p[i].dst, p[i].dport);
 	struct ffs_lcore *lc = st->lcores[so->tx_lcore];
 	atomic_fetch_add(&so->tx_bytes, charge);
 	atomic_fetch_add(&so->tx_count, (int)k);
@@ -231,9 +273,9 @@ static __rte_always_inline unsigned tx_burst(struct ffs_stack *st, struct ffs_so
 	/* An AF_INET6 socket's datagrams: IPv6 ones carry their addresses in the headroom. */
 	for (unsigned i = 0; i < k && v6; i++) {
 		if (v[i].dst6)
-			stamp6(so, pkts[i], v[i].dst6, p[i].dst, p[i].dport);
+			stamp6(so, pkts[i], v[i].src6, v[i].dst6, p[i].dst, p[i].dport);
 		else
-			stamp(so, pkts[i], p[i].dst, p[i].dport);
+			stamp(so, pkts[i], p[i].src, p[i].dst, p[i].dport);
 	}
 	unsigned sent = tx_enqueue(st, so, pkts, p, k, charge, err, v6);
 	if (sent < k)
@@ -286,29 +328,33 @@ static __rte_always_inline int send_one(struct ffs_stack *st, struct ffs_sock *s
 int ffs_sock_sendv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t dst,
 		   uint16_t dport)
 {
-	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport, NULL, 0 };
+	const struct ffs_dgram_out d = { iov, iovcnt, dst, dport, NULL, 0, 0, NULL };
 	return send_one(st, so, &d, NULL);
 }
 
 int ffs_sock_send_mbuf(struct ffs_stack *st, struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport)
 {
-	/* tx_check measures the datagram by its iovec: one entry as long as the chain. */
-	const struct iovec iov = { NULL, rte_pktmbuf_pkt_len(m) };
-	const struct ffs_dgram_out d = { &iov, 1, dst, dport, NULL, 0 };
-	return send_one(st, so, &d, m);
+	const struct ffs_dgram_out d = { NULL, 0, dst, dport, NULL, 0, 0, NULL };
+	return ffs_sock_send_dgram(st, so, &d, m);
 }
 
-int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
-		    const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
+/** An IPv6 datagram d (d->dst6; NULL: the connected peer), or the mbuf chain m that holds it, as
+ *  send_one does IPv4's. */
+static __rte_always_inline int send_one6(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *dgram,
+					 struct rte_mbuf *m)
 {
 	int err = take_error(so);
 	if (err)
 		return -err;
 	/* tx_check6 measures the datagram by its iovec: an mbuf chain's is one entry as long as the chain. */
 	const struct iovec whole = { NULL, m ? rte_pktmbuf_pkt_len(m) : 0 };
-	struct ffs_dgram_out d = { m ? &whole : iov, m ? 1 : iovcnt, 0, dport, dst, scope };
+	struct ffs_dgram_out d = *dgram;
+	if (m) {
+		d.iov = &whole;
+		d.iovcnt = 1;
+	}
 	struct ip6_addr peer;
-	if (!dst) {
+	if (!d.dst6) {
 		if (!so->connected)
 			return -EDESTADDRREQ;
 		memcpy(peer.b, so->raddr6, 16);
@@ -327,8 +373,29 @@ int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iove
 		return -EAGAIN;
 	if (!m)
 		return tx_burst(st, so, &d, &p, 1, charge, &rc, true) ? (int)p.len : rc;
-	stamp6(so, m, d.dst6, p.dst, p.dport);
+	stamp6(so, m, d.src6, d.dst6, p.dst, p.dport);
 	return tx_enqueue(st, so, &m, &p, 1, charge, &rc, true) ? (int)p.len : rc;
+}
+
+int ffs_sock_sendv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct rte_mbuf *m,
+		    const struct ip6_addr *dst, uint32_t scope, uint16_t dport)
+{
+	const struct ffs_dgram_out d = { iov, iovcnt, 0, dport, dst, scope, 0, NULL };
+	return send_one6(st, so, &d, m);
+}
+
+int ffs_sock_send_dgram(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *d, struct rte_mbuf *m)
+{
+	if (d->dst6 || (so->v6 && so->connected && !d->dst && !d->dport && !ffs_in6_is_v4mapped(so->raddr6)))
+		return send_one6(st, so, d, m);
+	if (!m)
+		return send_one(st, so, d, NULL);
+	/* tx_check measures the datagram by its iovec: one entry as long as the chain. */
+	const struct iovec iov = { NULL, rte_pktmbuf_pkt_len(m) };
+	struct ffs_dgram_out whole = *d;
+	whole.iov = &iov;
+	whole.iovcnt = 1;
+	return send_one(st, so, &whole, m);
 }
 
 int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n)
@@ -434,14 +501,48 @@ void ffs_packed_src6(struct rte_mbuf *m, uint8_t *at, struct ffs_dgram_packed *v
 	v->sport = ffs_meta(m)->sport | FFS_PACKED_V6 | (s.scope_id & 0xffu) << 24;
 }
 
+/** The interface index (port index + 1) of DPDK port `port_id`; 0 when it is none of the stack's
+ *  (an mbuf the stack allocated and looped back to itself carries no port). */
+static uint32_t ifindex_of_port_id(const struct ffs_stack *st, uint32_t port_id)
+{
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (st->ports[i].port_id == port_id)
+			return i + 1;
+	return 0;
+}
+
+void ffs_dgram_pktinfo(const struct ffs_stack *st, struct rte_mbuf *m, struct ffs_pktinfo *out)
+{
+	const struct ffs_meta *meta = ffs_meta(m);
+	if (meta->flags & FFS_META_V6) {
+		const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *) - meta->src;
+		out->dst = 0;
+		memcpy(out->dst6, hdr + 24, 16);
+		/* udp6_input's scope: the RX port (DPDK id + 1). */
+		out->ifindex = meta->dst ? ifindex_of_port_id(st, meta->dst - 1) : 0;
+		/* Looped back: the interface of the address it was sent to, as Linux reports it. */
+		for (unsigned i = 0; !out->ifindex && i < st->n_ports; i++)
+			if (addr6_is_local(st, (int)i, ffs_in6(out->dst6), NULL))
+				out->ifindex = i + 1;
+		return;
+	}
+	out->dst = meta->dst;
+	ffs_in6_from_v4(meta->dst, out->dst6);
+	out->ifindex = ifindex_of_port_id(st, m->port);
+	if (!out->ifindex) {
+		const struct ffs_port *p = route_port_of(st, meta->dst);
+		out->ifindex = p ? (uint32_t)(p - st->ports) + 1 : 0;
+	}
+}
+
 /*
  * Receives up to n (≤ FFS_BURST) datagrams into v: first the one MSG_PEEK or FIONREAD took off the
  * ring, then the ring's, in one dequeue. With `peek` (n is 1) the datagram stays, to be delivered
  * next; otherwise what was received leaves SO_RCVBUF and goes back to the pool in one release.
  * An AF_INET6 socket's (v6) get their sources as it reports them.
  */
-static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n, bool peek,
-					     bool v6)
+static __rte_always_inline unsigned rx_burst(const struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v,
+					     unsigned n, bool peek, bool v6, bool pktinfo)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	unsigned k = 0;
@@ -456,6 +557,8 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 		rx_copy(pkts[i], &v[i]);
 		if (v6)
 			ffs_dgram_addrs6(pkts[i], &v[i].src6, NULL);
+		if (pktinfo)
+			ffs_dgram_pktinfo(st, pkts[i], &v[i].pktinfo);
 		bytes += v[i].len + FFS_DGRAM_OVERHEAD;
 	}
 	if (peek && k)
@@ -465,15 +568,32 @@ static __rte_always_inline unsigned rx_burst(struct ffs_sock *so, struct ffs_dgr
 	return k;
 }
 
+/** Whether so's receives report where each datagram arrived (IP_PKTINFO, IPV6_RECVPKTINFO). */
+static inline bool wants_pktinfo(const struct ffs_sock *so)
+{
+	return so->recv_pktinfo | so->recv_pktinfo6;
+}
+
+int ffs_sock_recv_one(const struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *d, bool peek)
+{
+	int err = take_error(so);
+	if (err)
+		return -err;
+	if (rx_burst(st, so, d, 1, peek, so->v6, wants_pktinfo(so)) == 0)
+		return -EAGAIN;
+	return d->len;
+}
+
 /** One datagram into iov, as ffs_sock_recvv, with its source for an AF_INET6 socket when src6 is given. */
-static __rte_always_inline int recv_one(struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
-					uint16_t *sport, uint32_t *dst, bool *truncated, bool peek, struct ffs_src6 *src6)
+static __rte_always_inline int recv_one(const struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov,
+					int iovcnt, uint32_t *src, uint16_t *sport, uint32_t *dst, bool *truncated, bool peek,
+					struct ffs_src6 *src6)
 {
 	int err = take_error(so);
 	if (err)
 		return -err;
 	struct ffs_dgram_in d = { .iov = iov, .iovcnt = iovcnt };
-	if (rx_burst(so, &d, 1, peek, src6 != NULL) == 0)
+	if (rx_burst(st, so, &d, 1, peek, src6 != NULL, false) == 0)
 		return -EAGAIN;
 	if (src6)
 		*src6 = d.src6;
@@ -491,25 +611,25 @@ static __rte_always_inline int recv_one(struct ffs_sock *so, const struct iovec 
 int ffs_sock_recvv(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, uint32_t *src,
 		   uint16_t *sport, uint32_t *dst, bool *truncated, bool peek)
 {
-	(void)st;
-	return recv_one(so, iov, iovcnt, src, sport, dst, truncated, peek, NULL);
+	return recv_one(st, so, iov, iovcnt, src, sport, dst, truncated, peek, NULL);
 }
 
 int ffs_sock_recvv6(struct ffs_stack *st, struct ffs_sock *so, const struct iovec *iov, int iovcnt, struct ffs_src6 *src6,
 		    uint16_t *sport, bool *truncated, bool peek)
 {
-	(void)st;
-	return recv_one(so, iov, iovcnt, NULL, sport, NULL, truncated, peek, src6);
+	return recv_one(st, so, iov, iovcnt, NULL, sport, NULL, truncated, peek, src6);
 }
 
 int ffs_sock_recvv_burst(struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *v, unsigned n)
 {
-	(void)st;
 	if (n == 0 || !so->rx || atomic_load_explicit(&so->so_error, memory_order_relaxed))
 		return 0;
 	n = n < FFS_BURST ? n : FFS_BURST;
-	/* Inlined once per family: the IPv4 burst reads no IPv6 source. */
-	return (int)(so->v6 ? rx_burst(so, v, n, false, true) : rx_burst(so, v, n, false, false));
+	/* Inlined once per family: the IPv4 burst reads no IPv6 source; where datagrams arrived is read
+	 * only for a socket that asked. */
+	if (__builtin_expect(wants_pktinfo(so), 0))
+		return (int)rx_burst(st, so, v, n, false, so->v6, true);
+	return (int)(so->v6 ? rx_burst(st, so, v, n, false, true, false) : rx_burst(st, so, v, n, false, false, false));
 }
 
 unsigned ffs_sock_rx_peek(struct ffs_sock *so, struct rte_mbuf **pkts, unsigned n)
@@ -532,7 +652,9 @@ void ffs_sock_rx_take(struct ffs_sock *so, unsigned k)
 		rte_ring_dequeue_finish(so->rx, k);
 }
 
-int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct ffs_dgram_packed *v, unsigned n)
+/** ffs_sock_recv_packed, inlined once with where datagrams arrived (info) and once without. */
+static __rte_always_inline int recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_t *buf, size_t cap,
+					   struct ffs_dgram_packed *v, unsigned n, struct ffs_pktinfo *info)
 {
 	struct rte_mbuf *pkts[FFS_BURST];
 	size_t off = 0;
@@ -563,6 +685,8 @@ int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct f
 			if (p != buf + off)
 				memcpy(buf + off, p, len);
 			off += (len + 7) & ~(size_t)7; /* each datagram 8-byte aligned, for typed views of it */
+			if (info)
+				ffs_dgram_pktinfo(st, m, &info[done + k]);
 			bytes += (int)len + FFS_DGRAM_OVERHEAD;
 		}
 		/* What did not fit stays queued, the next to be received. */
@@ -573,6 +697,12 @@ int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct f
 			break;
 	}
 	return (int)done;
+}
+
+int ffs_sock_recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_t *buf, size_t cap,
+			 struct ffs_dgram_packed *v, unsigned n, struct ffs_pktinfo *info)
+{
+	return info ? recv_packed(st, so, buf, cap, v, n, info) : recv_packed(st, so, buf, cap, v, n, NULL);
 }
 
 /** Marks k datagrams as lent by so, for ffs_sock_rx_return. */

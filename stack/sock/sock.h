@@ -101,6 +101,9 @@ struct ffs_sock {
 	/* Options. */
 	bool reuseaddr, reuseport, broadcast;
 	bool mcast_loop, mcast_all;
+	/** IP_PKTINFO, IPV6_RECVPKTINFO: each received datagram's destination and interface are
+	 *  reported (ffs_dgram_in.pktinfo); read once per receive, never by lcores. */
+	bool recv_pktinfo, recv_pktinfo6;
 	uint8_t ttl, tos, mcast_ttl;
 	uint32_t mcast_if;
 	atomic_bool nonblock; /**< set by fcntl/ioctl while other threads' calls read it */
@@ -320,7 +323,17 @@ struct ffs_dgram_out {
 	 *  link-local or multicast one in scope; NULL: IPv4 (dst, or the connected peer). */
 	const struct ip6_addr *dst6;
 	uint32_t scope;
+	/** IP_PKTINFO's source for an IPv4 datagram (host order, checked by ffs_sock_check_source); 0: the
+	 *  socket's own choice. An IPv6 datagram's chosen source is src6 (NULL: the socket's). */
+	uint32_t src;
+	const struct ip6_addr *src6;
 };
+/**
+ * Sends one datagram d as ffs_sock_sendv (d->dst6: ffs_sock_sendv6) does, from the source it names
+ * (d->src, d->src6: checked with ffs_sock_check_source/6, whose errors it gives), copied from d->iov,
+ * or the mbuf chain m as ffs_sock_send_mbuf.
+ */
+int ffs_sock_send_dgram(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *d, struct rte_mbuf *m);
 /**
  * Sends v[0..n) in order as that many ffs_sock_sendv (ffs_sock_sendv6 for those with dst6) calls
  * would, with one SO_SNDBUF charge, one bulk mbuf allocation and one TX ring enqueue for the lot. Never blocks and never fails: returns
@@ -329,6 +342,19 @@ struct ffs_dgram_out {
  * ffs_sock_sendv, which gives it the errno (or the wait) a single send would.
  */
 int ffs_sock_sendv_burst(struct ffs_stack *st, struct ffs_sock *so, const struct ffs_dgram_out *v, unsigned n);
+
+/**
+ * Where a received datagram arrived (IP_PKTINFO, IPV6_PKTINFO): its destination address as the IP
+ * header carried it and the interface (port index + 1) it came in by — for a datagram the stack
+ * looped back to itself, the interface of the address it was sent to, as Linux reports it.
+ */
+struct ffs_pktinfo {
+	uint32_t dst;     /**< IPv4 (host order); 0 for an IPv6 datagram */
+	uint8_t dst6[16]; /**< IPv6, or the IPv4 one v4-mapped */
+	uint32_t ifindex;
+};
+/** Fills *out for received datagram m. */
+void ffs_dgram_pktinfo(const struct ffs_stack *st, struct rte_mbuf *m, struct ffs_pktinfo *out);
 
 /** One datagram of a receive burst: the buffers to fill (in), its addresses and sizes (out). */
 struct ffs_dgram_in {
@@ -339,7 +365,26 @@ struct ffs_dgram_in {
 	bool truncated;
 	int len; /**< the datagram's full length */
 	struct ffs_src6 src6; /**< an AF_INET6 socket's: the source as it reports it (src unset) */
+	/** Filled only when the socket asked for it (recv_pktinfo or recv_pktinfo6). */
+	struct ffs_pktinfo pktinfo;
 };
+/**
+ * Receives one datagram into d->iov as ffs_sock_recvv (ffs_sock_recvv6 for an AF_INET6 socket) does,
+ * filling in the rest of *d, and d->pktinfo when the socket asked for it. The datagram's full
+ * length, or -EAGAIN, or a pending error.
+ */
+int ffs_sock_recv_one(const struct ffs_stack *st, struct ffs_sock *so, struct ffs_dgram_in *d, bool peek);
+
+/**
+ * Checks a source an application chose for one datagram (IP_PKTINFO's ipi_spec_dst, a send's
+ * `from`), as Linux's ip_route_output does: a multicast, broadcast or 0.0.0.0 source, or a loopback
+ * one to anywhere but the loopback, is -EINVAL; an address that is not the stack's own is
+ * -ENETUNREACH (Linux's answer for a source no interface holds).
+ */
+int ffs_sock_check_source(const struct ffs_stack *st, uint32_t src, uint32_t dst);
+/** As ffs_sock_check_source for IPv6 (Linux's ipv6_chk_addr in ip6_datagram_send_ctl): a source that
+ *  is not one of the stack's unicast addresses (nor ::1) is -EINVAL. */
+int ffs_sock_check_source6(const struct ffs_stack *st, const struct ip6_addr *src);
 /**
  * Receives up to n queued datagrams as that many ffs_sock_recvv calls (without peek) would, with one
  * ring dequeue and one SO_RCVBUF release. Returns how many (0 when none is queued or an error is
@@ -359,8 +404,10 @@ struct ffs_dgram_packed {
  * Stops before the first that does not fit, which stays queued and is the next received. Returns how
  * many (0 when none is queued or the next does not fit). Pending errors are the caller's to check.
  * An IPv6 datagram (FFS_PACKED_V6 in sport) has its source address in the 16 bytes before it.
+ * info, unless NULL, gets where each arrived (ffs_dgram_pktinfo).
  */
-int ffs_sock_recv_packed(struct ffs_sock *so, uint8_t *buf, size_t cap, struct ffs_dgram_packed *v, unsigned n);
+int ffs_sock_recv_packed(const struct ffs_stack *st, struct ffs_sock *so, uint8_t *buf, size_t cap,
+			 struct ffs_dgram_packed *v, unsigned n, struct ffs_pktinfo *info);
 /**
  * ffs_dgram_packed.sport flag: an IPv6 datagram, whose source address lies `src` bytes before its
  * payload (16 bytes), the scope id of a link-local source in bits 24..31.

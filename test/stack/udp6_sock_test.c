@@ -438,8 +438,8 @@ TEST(socket_layer_takes_ipv6_bursts_in_one_call)
 		memset(payload[i], 'a' + i, sizeof(payload[i]));
 		iov[i] = (struct iovec){ payload[i], (size_t)i + 1 };
 		/* IPv6 to [::1], with IPv4 ones (a v4-mapped peer's) between them. */
-		out[i] = i % 2 ? (struct ffs_dgram_out){ &iov[i], 1, INADDR_LOOPBACK, 7430, NULL, 0 }
-			       : (struct ffs_dgram_out){ &iov[i], 1, 0, 7430, &one, 0 };
+		out[i] = i % 2 ? (struct ffs_dgram_out){ &iov[i], 1, INADDR_LOOPBACK, 7430, NULL, 0, 0, NULL }
+			       : (struct ffs_dgram_out){ &iov[i], 1, 0, 7430, &one, 0, 0, NULL };
 	}
 	CHECK_EQ_INT(ffs_sock_sendv_burst(st, sso, out, 5), 5);
 	settle();
@@ -463,11 +463,11 @@ TEST(socket_layer_takes_ipv6_bursts_in_one_call)
 	struct ip6_addr ll, far;
 	CHECK_EQ_INT(inet_pton(AF_INET6, "fe80::1", ll.b), 1);
 	CHECK_EQ_INT(inet_pton(AF_INET6, "2001:db8::1", far.b), 1);
-	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 7430, &ll, 0 };
+	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 7430, &ll, 0, 0, NULL };
 	CHECK_EQ_INT(ffs_sock_sendv_burst(st, sso, out, 5), 1);
-	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 7430, &far, 0 };
+	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 7430, &far, 0, 0, NULL };
 	CHECK_EQ_INT(ffs_sock_sendv_burst(st, sso, out, 5), 1);
-	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 0, &one, 0 };
+	out[1] = (struct ffs_dgram_out){ &iov[1], 1, 0, 0, &one, 0, 0, NULL };
 	CHECK_EQ_INT(ffs_sock_sendv_burst(st, sso, out, 5), 1);
 	settle();
 	CHECK_EQ_INT(ffs_sock_recvv_burst(st, rso, in, 8), 3);
