@@ -261,6 +261,7 @@ export interface NativePosix {
   getsockopt(fd: number, level: number, name: number): number | [number] | string;
   ioctl(fd: number, request: number, value: number): number | [number];
   fcntl(fd: number, cmd: number, arg: number): number;
+  routeCtl(req: number, flag: number, dst: string, gw: string | null, netmask: string | null): number;
   epollCreate(size: number): number;
   epollCtl(epfd: number, op: number, fd: number, events: number | null, data: number): number;
   epollWait(epfd: number, out: Float64Array, maxevents: number, timeout: number): number;

@@ -399,6 +399,11 @@ struct ffs_route_info {
  */
 int ffs_stack_route_add_ex(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src,
 			   uint32_t metric);
+/** Replaces the static route to dest/prefixlen of that metric by one via `gateway` (src as for
+ *  ffs_stack_route_add_ex), in one change: readers see the old route or the new one. 0, or -ESRCH,
+ *  -EPERM (a connected route), or ffs_stack_route_add_ex's errors (the old route stays). */
+int ffs_stack_route_change(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src,
+			   uint32_t metric);
 /** ffs_stack_route_add_ex with no preferred source and metric 0. */
 int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway);
 /** Deletes the static route to dest/prefixlen of that metric (FFS_ROUTE_ANY_METRIC: the one of lowest

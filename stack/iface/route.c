@@ -372,6 +372,28 @@ int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen,
 	return ffs_stack_route_add_ex(st, dest, prefixlen, gateway, 0, 0);
 }
 
+int ffs_stack_route_change(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src,
+			   uint32_t metric)
+{
+	if (prefixlen > 32)
+		return -EINVAL;
+	struct route_data *d = write_begin(st);
+	int at = find(d, dest, prefixlen, metric);
+	int rc = at < 0 ? -ESRCH : (meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
+	if (rc == 0) {
+		/* One publication: readers see the old route or the new one, never none. */
+		struct route_slot old = d->r[at];
+		remove_at(d, (uint32_t)at);
+		rc = add_staged(d, dest, prefixlen, gateway, src, metric);
+		if (rc < 0)
+			insert(d, &(struct route_spec){ .dest = old.dest, .len = meta_len(old.meta), .gateway = old.gateway,
+							.port_index = meta_port(old.meta), .flags = meta_flags(old.meta), .src = old.src,
+							.metric = old.metric });
+	}
+	write_end(st, rc == 0);
+	return rc;
+}
+
 int ffs_stack_route_del_ex(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, int64_t metric)
 {
 	if (prefixlen > 32)
