@@ -2,10 +2,10 @@
  * Routing for a host that does not forward (storage and concurrency in route.h): longest-prefix
  * match over connected subnets, the configured gateway as the default route, and static routes —
  * configured ([portN] route[]) or added and removed at run time, each with a metric (lowest wins
- * among routes to one prefix) and optionally a preferred source address; the ports' addresses change here too (ifconfig), with their
- * connected routes. Also the questions a socket asks before it sends or connects: the source
- * address a destination is reached from, and whether it is a broadcast. Lookups from any thread,
- * never locked; changes from the control plane.
+ * among routes to one prefix) and optionally a preferred source address; the ports' addresses
+ * change here too (ifconfig), with their connected routes. Also the questions a socket asks
+ * before it sends or connects: the source address a destination is reached from, and whether it
+ * is a broadcast. Lookups from any thread, never locked; changes from the control plane.
  */
 #include <errno.h>
 #include <string.h>
