@@ -31,19 +31,52 @@ import {
   type NativeAddon,
   type NativeNeighbour,
   type NativePortInfo,
+  type NativeRoute,
   type NativeStack,
 } from './native/index.js';
 import { ipv6Text } from './posix/ipv6.js';
 import { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE } from './shim/errors.js';
 
 export { FfnetConfigError, type FfnetConfig, type RawConfig } from './config/index.js';
-export type { NativeNeighbour as Neighbour, NativePortInfo as PortInfo } from './native/index.js';
+export type { NativeNeighbour as Neighbour, NativePortInfo as PortInfo, NativeRoute as Route } from './native/index.js';
 export { StackSystemError } from './native/errors.js';
 
 /**
  * How to configure a stack: a file, a config object, or (neither) the file named by FFNET_CONFIG.
  * A thread that attaches to a stack another thread started uses that stack's configuration.
  */
+/** A static route for Stack.addRoute. */
+export interface AddRouteOptions {
+  /** NET/LEN ('10.99.0.0/16', host bits zero) or 'default' (0.0.0.0/0). */
+  dest: string;
+  /** The gateway: an address on one of the ports' connected subnets. */
+  via: string;
+  /** The source address unbound sockets use for destinations through this route (one of the stack's addresses). */
+  src?: string;
+  /** 0 (the default) to 4294967295: among routes to one prefix the lowest wins. */
+  metric?: number;
+}
+
+/** NET/LEN or 'default' as addRoute and deleteRoute take it. */
+function parseRouteDest(fn: string, dest: unknown): { net: string; len: number } {
+  if (dest === 'default') return { net: '0.0.0.0', len: 0 };
+  const m = typeof dest === 'string' ? /^([0-9.]+)\/(\d{1,2})$/.exec(dest) : null;
+  if (!m || !isIPv4(m[1]!) || Number(m[2]) > 32) throw new TypeError(`${fn}: dest "${String(dest)}" is not NET/LEN or default`);
+  const len = Number(m[2]);
+  const addr = m[1]!.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  if (addr % 2 ** (32 - len) !== 0) throw new TypeError(`${fn}: ${dest} has host bits set (the network of a /${len} ends in zeros)`);
+  return { net: m[1]!, len };
+}
+
+/** A route metric (undefined stays undefined), else RangeError. */
+function routeMetric(fn: string, metric: unknown): number | undefined {
+  if (metric === undefined) return undefined;
+  if (typeof metric !== 'number' || !Number.isInteger(metric) || metric < 0 || metric > 0xffffffff) {
+    throw new RangeError(`${fn}: metric must be an integer 0..4294967295, got ${String(metric)}`);
+  }
+  return metric;
+}
+
 export interface StackStartOptions {
   configPath?: string;
   config?: RawConfig;
@@ -383,6 +416,44 @@ export class Stack {
   /** Removes a neighbour entry of either family; returns whether there was one. */
   deleteNeighbour(portId: number, addr: string): boolean {
     return this.#live().deleteNeighbour(portId, addr);
+  }
+
+  /** The IPv4 routing table in lookup order: longest prefix first, then lowest metric (as `ip route`). */
+  routes(): NativeRoute[] {
+    return this.#live().routes();
+  }
+
+  /**
+   * Adds a static route, like `ip route add DEST via VIA [src SRC] [metric N]`: `dest` is NET/LEN or
+   * 'default'; `via` must be on a port's connected subnet; `src` (one of the stack's addresses) is the
+   * source unbound sockets use for destinations through it; routes to one prefix may differ in
+   * metric (default 0), the lowest wins. Once it returns, every send uses the new table. Throws a
+   * TypeError/RangeError for malformed arguments, else an Error with `code`: EEXIST (a route to dest
+   * of that metric exists), ENETUNREACH (via is on no connected subnet), EADDRNOTAVAIL (src is not
+   * the stack's), ENOSPC (the table is full, FFS_MAX_ROUTES).
+   */
+  addRoute(route: AddRouteOptions): void {
+    if (typeof route !== 'object' || route === null) throw new TypeError('addRoute: expected { dest, via, src?, metric? }');
+    const { net, len } = parseRouteDest('addRoute', route.dest);
+    if (typeof route.via !== 'string' || !isIPv4(route.via)) throw new TypeError(`addRoute: via "${String(route.via)}" is not an IPv4 address`);
+    if (route.src !== undefined && (typeof route.src !== 'string' || !isIPv4(route.src))) {
+      throw new TypeError(`addRoute: src "${String(route.src)}" is not an IPv4 address`);
+    }
+    const metric = routeMetric('addRoute', route.metric) ?? 0;
+    const rc = this.#live().addRoute(net, len, route.via, route.src ?? '', metric);
+    if (rc < 0) throw new StackSystemError('addRoute', rc, route.dest);
+  }
+
+  /**
+   * Deletes a static route, like `ip route del DEST [metric N]`: without a metric the one of lowest
+   * metric. Throws an Error with `code` ESRCH (no such route) or EPERM (a connected route: it goes
+   * with its port's address).
+   */
+  deleteRoute(dest: string, opts: { metric?: number } = {}): void {
+    const { net, len } = parseRouteDest('deleteRoute', dest);
+    const metric = routeMetric('deleteRoute', opts.metric);
+    const rc = this.#live().deleteRoute(net, len, metric ?? -1);
+    if (rc < 0) throw new StackSystemError('deleteRoute', rc, dest);
   }
 
   /** Reads a tunable, or sets it when a value is given. */

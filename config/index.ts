@@ -26,6 +26,7 @@ import { ipv6Bytes, ipv6Text } from '../posix/ipv6.js';
 import { FfnetConfigError } from './errors.js';
 import {
   CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_STATIC_NDP, MAX_VDEVS, MAX_ADDR6,
+  MAX_CONF_ROUTES, MAX_CONF_ROUTES_TOTAL,
   keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
 } from './schema.js';
@@ -96,6 +97,18 @@ export interface FfnetStaticNdp {
   mac: string;
 }
 
+/** One `route[]` entry of a `[portN]` section. */
+export interface FfnetRoute {
+  /** NET/LEN ('0.0.0.0/0' for default). */
+  dest: string;
+  /** The gateway, on the port's subnet. */
+  via: string;
+  /** The preferred source (one of the stack's addresses), when given. */
+  src?: string;
+  /** 0..4294967295 (default 0): among routes to one prefix the lowest wins. */
+  metric: number;
+}
+
 /** One `[portN]` section, defaults applied. */
 export interface FfnetPortConfig {
   /** DPDK port id, the N of `[portN]`. */
@@ -107,6 +120,8 @@ export interface FfnetPortConfig {
   broadcast: string;
   /** Default gateway, when the port has one. */
   gateway?: string;
+  /** Static routes (`route[]`), in file order. */
+  routes: FfnetRoute[];
   mtu: number;
   /** IEEE 802.1Q VLAN id (`vlan_id`, 1..4094) the port's frames are tagged with; absent: untagged. */
   vlanId?: number;
@@ -263,6 +278,10 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
     mtu: p.mtu,
     vlanId: p.vlanId ?? 0,
     staticArp: p.staticArp.map((e) => ({ addr: e.addr, mac: e.mac })),
+    routes: p.routes.map((r) => {
+      const [net, len] = r.dest.split('/');
+      return { dest: net!, prefixlen: Number(len), via: r.via, src: r.src ?? '', metric: r.metric };
+    }),
     ipv6: p.ipv6,
     addr6: p.addr6.map((a) => `${a.addr}/${a.prefixLength}`),
     gateway6: p.gateway6 ?? '',
@@ -419,6 +438,7 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
     }
     ports.push(port);
   }
+  checkRoutes(ports, portsRaw, ctx);
   const sysctl = validateSysctl(sysctlRaw, ctx);
   const inlineLcores = loop === 'inline' ? dpdk.lcoreIds.length : dpdk.dataLcores.length === 0 ? 1 : 0;
   return { source: ctx.file, dpdk, loop, localhost, inlineLcores, ports, sysctl };
@@ -582,11 +602,17 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
   const gRaw = present(body, 'gateway');
   if (gRaw !== undefined) {
     const g = parseIpv4(gRaw, at('gateway'));
-    const where = (detail: string) => new FfnetConfigError(ctx.file, section, 'gateway', `${formatIpv4(g)} ${detail}`);
-    if (!inSubnet(g)) throw where(`is not in the port's subnet ${subnet}`);
-    if (g === addr) throw where('is the port\'s own address');
-    if (notHost(g)) throw where(`is the ${g === net ? 'network' : 'broadcast'} address of ${subnet}`);
+    const problem = gatewayProblem(addr, mask, g);
+    if (problem) throw new FfnetConfigError(ctx.file, section, 'gateway', `${formatIpv4(g)} ${problem}`);
     gateway = formatIpv4(g);
+  }
+
+  const routes: FfnetRoute[] = [];
+  const routeEntries = listOf(present(body, 'route'), at('route'));
+  if (routeEntries.length > MAX_CONF_ROUTES) throw fail(at('route'), `at most ${MAX_CONF_ROUTES} entries`);
+  for (const entry of routeEntries) {
+    nonEmpty(entry, at('route'));
+    routes.push(parseRouteEntry(entry as string, addr, mask, entryError(ctx, section, 'route', entry)));
   }
 
   const staticArp: FfnetStaticArp[] = [];
@@ -615,6 +641,7 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
     netmask: formatIpv4(mask),
     prefixLength,
     broadcast: formatIpv4(broadcast),
+    routes,
     mtu,
     staticArp,
     ipv6,
@@ -626,6 +653,105 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
   if (vlanId !== undefined) port.vlanId = vlanId;
   if (exception !== undefined) port.exception = exception;
   return port;
+}
+
+/**
+ * Whether `a` is on a connected subnet of a port with address `addr` and netmask `mask` (not
+ * necessarily a host address there): where a gateway must be. posix/ff_config.c on_connected_subnet
+ * is the same.
+ */
+function onConnectedSubnet(addr: number, mask: number, a: number): boolean {
+  return ((a & mask) >>> 0) === ((addr & mask) >>> 0);
+}
+
+/**
+ * Why `g` cannot be a gateway of a port with address `addr` and netmask `mask` (`gateway`, and the
+ * via of `route[]`), or undefined; posix/ff_config.c gateway_problem gives the same text.
+ */
+function gatewayProblem(addr: number, mask: number, g: number): string | undefined {
+  const len = prefixOf(mask);
+  const net = (addr & mask) >>> 0;
+  const bcast = (net | ~mask) >>> 0;
+  const subnet = `${formatIpv4(net)}/${len}`;
+  if (!onConnectedSubnet(addr, mask, g)) return `is not in the port's subnet ${subnet}`;
+  if (g === addr) return 'is the port\'s own address';
+  if (len < 31 && (g === net || g === bcast)) return `is the ${g === net ? 'network' : 'broadcast'} address of ${subnet}`;
+  return undefined;
+}
+
+/** Whether `a` is one of the stack's addresses (what a route's src may be); posix/ff_config.c is_local_address is the same. */
+function isLocalAddress(ports: readonly FfnetPortConfig[], a: string): boolean {
+  return ports.some((p) => p.addr === a);
+}
+
+const ROUTE_FORM = '"NET/LEN via GW [src ADDR] [metric N]", e.g. "10.99.0.0/16 via 10.77.0.1"';
+
+/**
+ * One `route[]` entry of a port with address `addr` and netmask `mask`, checked in its own terms
+ * (the source and duplicates are checked against every port afterwards: checkRoutes). The words are
+ * read left to right and each problem is the first one met, as posix/ff_config.c route_entry does.
+ */
+function parseRouteEntry(entry: string, addr: number, mask: number, bad: (detail: string) => FfnetConfigError): FfnetRoute {
+  const words = entry.replace(/^[ \t]+|[ \t]+$/g, "").split(/[ \t]+/);
+  if (words.length < 3 || words.length % 2 === 0) throw bad(`expected ${ROUTE_FORM}`);
+  const destText = words[0]!;
+  let net = 0;
+  let len = 0;
+  if (destText !== 'default') {
+    const m = /^([^/]+)\/(\d{1,2})$/.exec(destText);
+    const a = m ? ipv4Value(m[1]!) : undefined;
+    if (!m || a === undefined || Number(m[2]) > 32) throw bad(`${JSON.stringify(destText)} is not a destination (NET/LEN, e.g. 10.99.0.0/16, or default)`);
+    net = a;
+    len = Number(m[2]);
+    if (len < 32 && net % 2 ** (32 - len) !== 0) throw bad(`${destText} has host bits set (the network of a /${len} ends in zeros)`);
+  }
+  const seen = new Map<string, string>();
+  for (let i = 1; i < words.length; i += 2) {
+    const word = words[i]!;
+    const value = words[i + 1]!;
+    if (word !== 'via' && word !== 'src' && word !== 'metric') throw bad(`unknown word ${JSON.stringify(word)} (expected via, src or metric)`);
+    if (seen.has(word)) throw bad(`${word} given twice`);
+    if (word === 'metric') {
+      if (!/^\d{1,10}$/.test(value) || Number(value) > 0xffffffff) throw bad(`${JSON.stringify(value)} is not a metric (0..4294967295)`);
+    } else if (ipv4Value(value) === undefined) {
+      throw bad(`${JSON.stringify(value)} is not an IPv4 address`);
+    }
+    seen.set(word, value);
+  }
+  const viaText = seen.get('via');
+  if (viaText === undefined) throw bad(`no gateway (expected ${ROUTE_FORM})`);
+  const via = ipv4Value(viaText)!;
+  const problem = gatewayProblem(addr, mask, via);
+  if (problem) throw bad(`${formatIpv4(via)} ${problem}`);
+  const srcText = seen.get('src');
+  const route: FfnetRoute = { dest: `${formatIpv4(net)}/${len}`, via: formatIpv4(via), metric: Number(seen.get('metric') ?? 0) };
+  if (srcText !== undefined) route.src = formatIpv4(ipv4Value(srcText)!);
+  return route;
+}
+
+/**
+ * The routes of every port against the whole stack, in port and file order: at most
+ * MAX_CONF_ROUTES_TOTAL, each src one of the stack's addresses, and no two routes (connected
+ * subnets and the gateway's default route included) to one prefix with one metric.
+ */
+function checkRoutes(ports: readonly FfnetPortConfig[], raw: Array<{ name: string; keys: Record<string, unknown> }>, ctx: Ctx): void {
+  const taken = new Set<string>();
+  for (const p of ports) taken.add(`${formatIpv4((ipv4Value(p.addr)! & ipv4Value(p.netmask)!) >>> 0)}/${p.prefixLength} 0`);
+  const withGateway = ports.find((p) => p.gateway !== undefined);
+  if (withGateway) taken.add('0.0.0.0/0 0');
+  let total = 0;
+  ports.forEach((p, i) => {
+    const section = raw[i]!.name;
+    const entries = listOf(present(raw[i]!.keys, 'route'), { ctx, section, key: 'route' });
+    p.routes.forEach((r, k) => {
+      const bad = entryError(ctx, section, 'route', entries[k]);
+      if (++total > MAX_CONF_ROUTES_TOTAL) throw fail({ ctx, section, key: 'route' }, `at most ${MAX_CONF_ROUTES_TOTAL} routes in all [portN] sections`);
+      if (r.src !== undefined && !isLocalAddress(ports, r.src)) throw bad(`invalid source address ${r.src} (not one of the stack's addresses)`);
+      const key = `${r.dest} ${r.metric}`;
+      if (taken.has(key)) throw bad(`a route to ${r.dest} of metric ${r.metric} already exists`);
+      taken.add(key);
+    });
+  });
 }
 
 /** Keys of the exception path besides `exception` itself, in the order both readers check them. */

@@ -27,6 +27,7 @@ export type ConfigValueKind =
   | 'ipv4'
   | 'netmask'
   | 'static-arp'
+  | 'static-route'
   | 'static-ndp'
   | 'ipv6'
   | 'ipv6-prefix'
@@ -77,6 +78,10 @@ export const MAX_VDEVS = 16;
 export const MAX_STATIC_ARP = 64;
 /** Most static IPv6 neighbour entries of one port (FFS_MAX_STATIC_NDP in stack/stack.h): as many as ARP's. */
 export const MAX_STATIC_NDP = MAX_STATIC_ARP;
+/** Most static routes of one port (`route[]`, FFS_MAX_CONF_ROUTES in stack/stack.h). */
+export const MAX_CONF_ROUTES = 16;
+/** Most static routes of all ports together (FFS_MAX_CONF_ROUTES_TOTAL). */
+export const MAX_CONF_ROUTES_TOTAL = 32;
 /**
  * Most `addr6[]` entries of one port (FFS_MAX_CONF_ADDR6 in stack/stack.h): the port's table holds
  * FFS_MAX_ADDR6 = 8, one of them its link-local address, the rest for addresses SLAAC forms.
@@ -211,7 +216,14 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
   {
     section: 'portN', key: 'gateway', kind: 'ipv4', type: 'IPv4 address',
     repeatable: false, required: false, defaultText: 'none',
-    description: 'Next hop for destinations outside every port\'s subnet; must be inside this port\'s subnet.',
+    description: 'Next hop for destinations outside every port\'s subnet (the default route, metric 0); must be inside this port\'s subnet.',
+  },
+  {
+    section: 'portN', key: 'route', kind: 'static-route', type: '"NET/LEN via GW [src ADDR] [metric N]"',
+    repeatable: true, required: false, defaultText: 'none',
+    description: 'A static route, as `ip route add` takes it: route[] = 10.99.0.0/16 via 10.77.0.1 (or default via GW). GW must '
+      + 'be inside this port\'s subnet; src (one of the stack\'s addresses) is the source unbound sockets use through it; '
+      + 'metric (0..4294967295, default 0): among routes to one prefix the lowest wins. At most 16 per port, 32 in all.',
   },
   {
     section: 'portN', key: 'mtu', kind: 'integer', type: 'integer',

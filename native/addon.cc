@@ -225,6 +225,9 @@ public:
 					   InstanceMethod<&StackWrap::Neighbours>("neighbours"),
 					   InstanceMethod<&StackWrap::AddNeighbour>("addNeighbour"),
 					   InstanceMethod<&StackWrap::DeleteNeighbour>("deleteNeighbour"),
+					   InstanceMethod<&StackWrap::Routes>("routes"),
+					   InstanceMethod<&StackWrap::AddRoute>("addRoute"),
+					   InstanceMethod<&StackWrap::DeleteRoute>("deleteRoute"),
 					   InstanceMethod<&StackWrap::Ping>("ping"),
 					   InstanceMethod<&StackWrap::SysctlGet>("sysctlGet"),
 					   InstanceMethod<&StackWrap::SysctlSet>("sysctlSet"),
@@ -759,6 +762,51 @@ private:
 		return Napi::Boolean::New(env, rc > 0);
 	}
 
+	/** The IPv4 routing table, lookup order (longest prefix, then lowest metric). */
+	Napi::Value Routes(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		ffs_route_info r[FFS_MAX_ROUTES];
+		int n = ffs_stack_route_dump(st, r, FFS_MAX_ROUTES);
+		Napi::Array out = Napi::Array::New(env, n);
+		for (int i = 0; i < n; i++) {
+			Napi::Object o = Napi::Object::New(env);
+			o.Set("dest", FormatIpv4(r[i].dest) + "/" + std::to_string(r[i].prefixlen));
+			o.Set("via", r[i].gateway ? Napi::Value(Napi::String::New(env, FormatIpv4(r[i].gateway))) : env.Null());
+			o.Set("src", r[i].src ? Napi::Value(Napi::String::New(env, FormatIpv4(r[i].src))) : env.Null());
+			o.Set("metric", static_cast<double>(r[i].metric));
+			o.Set("portId", r[i].port_id);
+			o.Set("kind", (r[i].flags & FFS_ROUTE_CONNECTED) ? "connected" : "static");
+			out.Set(i, o);
+		}
+		return out;
+	}
+
+	/** addRoute(dest, prefixlen, via, src ('' = none), metric): 0 or a negative errno. */
+	Napi::Value AddRoute(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		uint32_t dest = ParseIpv4(env, info[0], "dest");
+		unsigned len = info[1].As<Napi::Number>().Uint32Value();
+		uint32_t via = ParseIpv4(env, info[2], "via");
+		uint32_t src = info[3].As<Napi::String>().Utf8Value().empty() ? 0 : ParseIpv4(env, info[3], "src");
+		uint32_t metric = info[4].As<Napi::Number>().Uint32Value();
+		return Napi::Number::New(env, ffs_stack_route_add_ex(st, dest, len, via, src, metric));
+	}
+
+	/** deleteRoute(dest, prefixlen, metric (-1 = the lowest)): 0 or a negative errno. */
+	Napi::Value DeleteRoute(const Napi::CallbackInfo &info)
+	{
+		ffs_stack *st = Live(info);
+		Napi::Env env = info.Env();
+		uint32_t dest = ParseIpv4(env, info[0], "dest");
+		unsigned len = info[1].As<Napi::Number>().Uint32Value();
+		double metric = info[2].As<Napi::Number>().DoubleValue();
+		return Napi::Number::New(env, ffs_stack_route_del_ex(st, dest, len, metric < 0 ? FFS_ROUTE_ANY_METRIC : static_cast<int64_t>(metric)));
+	}
+
 	/** ping(dst, token, payloadBytes): sends one echo request; returns 0 or a negative errno. */
 	Napi::Value Ping(const Napi::CallbackInfo &info)
 	{
@@ -932,6 +980,23 @@ private:
 			if (!vid.IsUndefined() && (!vid.IsNumber() || vid.As<Napi::Number>().Uint32Value() > 4094))
 				throw Napi::RangeError::New(env, "config.vlanId must be 0 (untagged) or a VLAN id 1..4094");
 			pc.vlan_id = vid.IsUndefined() ? 0 : static_cast<uint16_t>(vid.As<Napi::Number>().Uint32Value());
+			Napi::Value routes = p.Get("routes");
+			if (routes.IsArray()) {
+				Napi::Array ra = routes.As<Napi::Array>();
+				if (ra.Length() > FFS_MAX_CONF_ROUTES)
+					throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_CONF_ROUTES) + " static routes per port");
+				pc.n_routes = ra.Length();
+				for (unsigned k = 0; k < pc.n_routes; k++) {
+					Napi::Object r = ra.Get(k).As<Napi::Object>();
+					Napi::Value src = r.Get("src");
+					pc.routes[k] = {};
+					pc.routes[k].dest = ParseIpv4(env, r.Get("dest"), "routes.dest");
+					pc.routes[k].prefixlen = static_cast<uint8_t>(GetU32(r, "prefixlen"));
+					pc.routes[k].gateway = ParseIpv4(env, r.Get("via"), "routes.via");
+					pc.routes[k].src = src.IsString() && src.As<Napi::String>().Utf8Value().size() ? ParseIpv4(env, src, "routes.src") : 0;
+					pc.routes[k].metric = GetU32(r, "metric");
+				}
+			}
 			Napi::Array st = p.Get("staticArp").As<Napi::Array>();
 			if (st.Length() > FFS_MAX_STATIC_ARP)
 				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_STATIC_ARP) + " static neighbours per port");

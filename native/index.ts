@@ -26,6 +26,8 @@ export interface NativePortConfig {
   vlanId?: number;
   /** Permanent neighbour entries. */
   staticArp: Array<{ addr: string; mac: string }>;
+  /** Static routes ([portN] route[]): NET and prefix length, gateway, src ('' = none), metric (absent: none). */
+  routes?: Array<{ dest: string; prefixlen: number; via: string; src: string; metric: number }>;
   /** IPv6 on the port (absent: on). */
   ipv6?: boolean;
   /** Configured IPv6 addresses as 'ADDR/PREFIXLEN' (absent: none). */
@@ -155,6 +157,22 @@ export interface NativeNeighbour {
   heldBytes: number;
 }
 
+/** One IPv4 route, in the table's lookup order: longest prefix first, then lowest metric. */
+export interface NativeRoute {
+  /** NET/LEN, e.g. '10.99.0.0/16' ('0.0.0.0/0': the default route). */
+  dest: string;
+  /** The gateway; null for a connected (on-link) route. */
+  via: string | null;
+  /** The preferred source unbound sockets use through this route; null = the port's address. */
+  src: string | null;
+  /** Among routes to one prefix the lowest wins; connected routes have 0. */
+  metric: number;
+  /** The DPDK port the route leaves by. */
+  portId: number;
+  /** 'connected': a port's subnet (changes with its address); 'static': configured or added. */
+  kind: 'connected' | 'static';
+}
+
 /** Counters of one lcore, by name ("ip.badsum", "arp.unsolicited", ...). */
 export interface NativeLcoreCounters {
   /** The EAL lcore id of a data-path lcore; with several inline lcores, the index `lcore()` names. */
@@ -175,6 +193,12 @@ export interface NativeStack {
   addNeighbour(portId: number, addr: string, mac: string): void;
   /** Removes a neighbour entry on every lcore; returns whether one existed. */
   deleteNeighbour(portId: number, addr: string): boolean;
+  /** The IPv4 routing table in lookup order. */
+  routes(): NativeRoute[];
+  /** Adds a static route (src '' = none); 0 or a negative errno. */
+  addRoute(dest: string, prefixlen: number, via: string, src: string, metric: number): number;
+  /** Deletes a static route (metric -1: the one of lowest metric); 0 or a negative errno. */
+  deleteRoute(dest: string, prefixlen: number, metric: number): number;
   /**
    * Sends one ICMP echo request from the stack (resolving the next hop by ARP if needed). Its reply
    * reaches startStack's onPingReply with the same token. Returns 0 or a negative errno.
@@ -238,6 +262,7 @@ export interface NativePosix {
   getsockopt(fd: number, level: number, name: number): number | [number] | string;
   ioctl(fd: number, request: number, value: number): number | [number];
   fcntl(fd: number, cmd: number, arg: number): number;
+  routeCtl(req: number, flag: number, dst: string, gw: string | null, netmask: string | null): number;
   epollCreate(size: number): number;
   epollCtl(epfd: number, op: number, fd: number, events: number | null, data: number): number;
   epollWait(epfd: number, out: Float64Array, maxevents: number, timeout: number): number;

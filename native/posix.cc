@@ -462,6 +462,28 @@ Napi::Value Fcntl(const Napi::CallbackInfo &info)
 	return Result(info.Env(), ff_fcntl(OwnFd(info, 0), Int(info, 1), static_cast<long>(Int(info, 2))));
 }
 
+/** A sockaddr_in for an IPv4 literal argument (the JS side checked it), or false for null. */
+static bool RouteSockaddr(const Napi::Value &v, sockaddr_in *out)
+{
+	if (!v.IsString())
+		return false;
+	*out = sockaddr_in{};
+	out->sin_family = AF_INET;
+	inet_pton(AF_INET, v.As<Napi::String>().Utf8Value().c_str(), &out->sin_addr);
+	return true;
+}
+
+/** routeCtl(req, flag, dst, gw | null, netmask | null) → 0 or -errno. */
+Napi::Value RouteCtl(const Napi::CallbackInfo &info)
+{
+	sockaddr_in dst, gw, mask;
+	bool has_dst = RouteSockaddr(info[2], &dst), has_gw = RouteSockaddr(info[3], &gw), has_mask = RouteSockaddr(info[4], &mask);
+	return Result(info.Env(), ff_route_ctl(static_cast<FF_ROUTE_CTL>(Int(info, 0)), static_cast<FF_ROUTE_FLAG>(Int(info, 1)),
+					       has_dst ? reinterpret_cast<linux_sockaddr *>(&dst) : nullptr,
+					       has_gw ? reinterpret_cast<linux_sockaddr *>(&gw) : nullptr,
+					       has_mask ? reinterpret_cast<linux_sockaddr *>(&mask) : nullptr));
+}
+
 Napi::Value EpollCreate(const Napi::CallbackInfo &info) { return Result(info.Env(), ff_epoll_create(Int(info, 0))); }
 
 /** epoll_ctl(epfd, op, fd, events, data: number) */
@@ -591,6 +613,7 @@ Napi::Object Constants(Napi::Env env)
 	C(MCAST_LEAVE_SOURCE_GROUP);
 	C(MSG_DONTWAIT); C(MSG_PEEK); C(MSG_TRUNC); C(MSG_WAITALL);
 	C(FIONBIO); C(FIONREAD); C(F_GETFL); C(F_SETFL); C(F_GETFD); C(F_SETFD); C(O_NONBLOCK); C(FD_CLOEXEC);
+	C(FF_ROUTE_ADD); C(FF_ROUTE_DEL); C(FF_ROUTE_CHANGE); C(FF_RTF_HOST); C(FF_RTF_GATEWAY);
 	C(EPOLLIN); C(EPOLLOUT); C(EPOLLERR); C(EPOLLHUP); C(EPOLLET); C(EPOLLONESHOT); C(EPOLLRDNORM); C(EPOLLWRNORM);
 	C(EPOLL_CTL_ADD); C(EPOLL_CTL_MOD); C(EPOLL_CTL_DEL); C(EPOLL_CLOEXEC);
 #undef C
@@ -622,6 +645,7 @@ void RegisterPosix(Napi::Env env, Napi::Object exports)
 	p.Set("getsockopt", Napi::Function::New(env, Getsockopt));
 	p.Set("ioctl", Napi::Function::New(env, Ioctl));
 	p.Set("fcntl", Napi::Function::New(env, Fcntl));
+	p.Set("routeCtl", Napi::Function::New(env, RouteCtl));
 	p.Set("epollCreate", Napi::Function::New(env, EpollCreate));
 	p.Set("epollCtl", Napi::Function::New(env, EpollCtl));
 	p.Set("epollWait", Napi::Function::New(env, EpollWait));

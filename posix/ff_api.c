@@ -984,6 +984,43 @@ int ff_getpeername(int s, struct sockaddr *name, socklen_t *namelen)
 	return 0;
 }
 
+/** The IPv4 address (host order) of sockaddr_in `sa`: false for NULL; *family_ok false for another family. */
+static bool route_addr(const struct linux_sockaddr *sa, uint32_t *out, bool *family_ok)
+{
+	if (!sa)
+		return false;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+	*family_ok = *family_ok && in->sin_family == AF_INET;
+	*out = ntohl(in->sin_addr.s_addr);
+	return true;
+}
+
+int ff_route_ctl(enum FF_ROUTE_CTL req, enum FF_ROUTE_FLAG flag, struct linux_sockaddr *dst, struct linux_sockaddr *gw,
+		 struct linux_sockaddr *netmask)
+{
+	struct ffs_stack *st = ffs_stack_current();
+	if (!st)
+		return fail(-ENETDOWN);
+	uint32_t d, g = 0, m = 0xffffffffu;
+	bool family_ok = true;
+	if ((req != FF_ROUTE_ADD && req != FF_ROUTE_DEL && req != FF_ROUTE_CHANGE) ||
+	    (flag != FF_RTF_HOST && flag != FF_RTF_GATEWAY) || !route_addr(dst, &d, &family_ok))
+		return fail(-EINVAL);
+	if (req != FF_ROUTE_DEL && !route_addr(gw, &g, &family_ok))
+		return fail(-EINVAL);
+	if (flag == FF_RTF_GATEWAY && netmask)
+		m = ntohl(((const struct sockaddr_in *)(const void *)netmask)->sin_addr.s_addr);
+	if (!family_ok)
+		return fail(-EAFNOSUPPORT);
+	if ((~m & (~m + 1)) != 0)
+		return fail(-EINVAL);
+	unsigned len = (unsigned)__builtin_popcount(m);
+	int rc = req == FF_ROUTE_ADD ? ffs_stack_route_add(st, d, len, g)
+		 : req == FF_ROUTE_DEL ? ffs_stack_route_del(st, d, len)
+				       : ffs_stack_route_change(st, d, len, g, 0, 0);
+	return rc < 0 ? fail(rc) : 0;
+}
+
 int ff_ioctl(int fd, unsigned long request, ...)
 {
 	if (is_epoll(fd))

@@ -91,6 +91,33 @@ int ff_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeo
  */
 int ff_wake_fd(void);
 
+/** F-Stack's route calls (ff_route_ctl): add, delete, or change the gateway of a static IPv4 route. */
+enum FF_ROUTE_CTL {
+	FF_ROUTE_ADD,
+	FF_ROUTE_DEL,
+	FF_ROUTE_CHANGE,
+};
+enum FF_ROUTE_FLAG {
+	FF_RTF_HOST,    /**< dst is a host: a /32, netmask ignored */
+	FF_RTF_GATEWAY, /**< dst/netmask (NULL: a /32) via gw */
+};
+/** F-Stack's name for a sockaddr as Linux lays it out (ffnet's sockaddr is Linux's). */
+struct linux_sockaddr {
+	unsigned short sa_family;
+	char sa_data[14];
+};
+/**
+ * Adds (FF_ROUTE_ADD), deletes (FF_ROUTE_DEL: the one of lowest metric) or changes the gateway of
+ * (FF_ROUTE_CHANGE) the static route to `dst` (sockaddr_in) of metric 0 via `gw` (sockaddr_in, on a
+ * port's connected subnet; ignored by a delete), as F-Stack's call does. 0, or -1 with errno:
+ * EINVAL (no dst, no gw, a netmask that is not contiguous, host bits in dst), EAFNOSUPPORT (not
+ * AF_INET), EEXIST, ENETUNREACH (gw on no connected subnet), ESRCH (no such route), EPERM (a
+ * connected route), ENOSPC, ENETDOWN (no stack). Metrics and preferred sources: ffnet's own API
+ * (Stack.addRoute, `ffnet route`).
+ */
+int ff_route_ctl(enum FF_ROUTE_CTL req, enum FF_ROUTE_FLAG flag, struct linux_sockaddr *dst, struct linux_sockaddr *gw,
+		 struct linux_sockaddr *netmask);
+
 #ifdef __cplusplus
 }
 #endif

@@ -140,10 +140,10 @@ static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "localh
 					 "huge_dir", "proc_type", "nb_procs", "proc_id",
 					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
 					 "extra_args", NULL };
-static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "mtu", "vlan_id", "arp", "addr6", "gateway6", "ipv6",
+static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "route", "mtu", "vlan_id", "arp", "addr6", "gateway6", "ipv6",
 					 "ndp", "exception", "exception_iface", "exception_tcp_port", "exception_udp_port",
 					 "exception_udp_unbound", "exception_queue", NULL };
-static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "arp", "addr6", "ndp", NULL };
+static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "route", "arp", "addr6", "ndp", NULL };
 
 static bool listed(const char *const names[], const char *name)
 {
@@ -1208,6 +1208,142 @@ static int port_exception_section(struct section *s, unsigned id, struct ffs_por
 	return 0;
 }
 
+/** Whether `a` is on the connected subnet of a port with address `addr` and netmask `mask`: where a
+ *  gateway must be (config/index.ts onConnectedSubnet). */
+static bool on_connected_subnet(uint32_t addr, uint32_t mask, uint32_t a) { return (a & mask) == (addr & mask); }
+
+/** Why `g` cannot be a gateway of a port with address `addr` and netmask `mask` (`gateway`, and the
+ *  via of `route[]`), written into `detail`, or NULL (config/index.ts gatewayProblem). */
+static const char *gateway_problem(uint32_t addr, uint32_t mask, uint32_t g, char *detail, size_t size)
+{
+	int len = __builtin_popcount(mask);
+	uint32_t net = addr & mask, all = net | ~mask;
+	char a[16], subnet[24];
+	snprintf(subnet, sizeof(subnet), "%s/%d", fmt_ip(net, a), len);
+	if (!on_connected_subnet(addr, mask, g))
+		snprintf(detail, size, "is not in the port's subnet %s", subnet);
+	else if (g == addr)
+		snprintf(detail, size, "is the port's own address");
+	else if (len < 31 && (g == net || g == all))
+		snprintf(detail, size, "is the %s address of %s", g == net ? "network" : "broadcast", subnet);
+	else
+		return NULL;
+	return detail;
+}
+
+/** Whether `a` is one of the stack's addresses: what a route's src may be (config/index.ts isLocalAddress). */
+static bool is_local_address(const struct ffs_conf *conf, uint32_t a)
+{
+	for (unsigned i = 0; i < conf->n_ports; i++)
+		if (conf->ports[i].addr == a)
+			return true;
+	return false;
+}
+
+#define ROUTE_FORM "\"NET/LEN via GW [src ADDR] [metric N]\", e.g. \"10.99.0.0/16 via 10.77.0.1\""
+
+/** One route[] entry of a port with address `addr` and netmask `mask`, checked in its own terms, words
+ *  left to right (config/index.ts parseRouteEntry); src and duplicates: check_routes. */
+static int route_entry(const char *S, const char *v, uint32_t addr, uint32_t mask, struct ffs_conf_route *r)
+{
+	char buf[CFG_VALUE_LEN], *words[CFG_VALUE_LEN / 2 + 1], *save;
+	unsigned n = 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	if (n < 3 || n % 2 == 0)
+		return bad(S, "route", "entry %s: expected %s", QUOTED(v), ROUTE_FORM);
+	uint32_t net = 0;
+	unsigned len = 0;
+	if (strcmp(words[0], "default") != 0) {
+		char *slash = strchr(words[0], '/');
+		bool ok = matches("^[^/]+/[0-9]{1,2}$", words[0]);
+		if (ok) {
+			*slash = '\0';
+			ok = ipv4_value(words[0], &net) && (len = (unsigned)atoi(slash + 1)) <= 32;
+			*slash = '/';
+		}
+		if (!ok)
+			return bad(S, "route", "entry %s: %s is not a destination (NET/LEN, e.g. 10.99.0.0/16, or default)", QUOTED(v),
+				   QUOTED(words[0]));
+		if (len < 32 && (net & ((1u << (32 - len)) - 1)) != 0)
+			return bad(S, "route", "entry %s: %s has host bits set (the network of a /%u ends in zeros)", QUOTED(v), words[0], len);
+	}
+	const char *via = NULL, *src = NULL, *metric = NULL;
+	for (unsigned i = 1; i < n; i += 2) {
+		const char *w = words[i], *val = words[i + 1];
+		const char **slot = strcmp(w, "via") == 0 ? &via : strcmp(w, "src") == 0 ? &src : strcmp(w, "metric") == 0 ? &metric : NULL;
+		uint32_t ip;
+		if (!slot)
+			return bad(S, "route", "entry %s: unknown word %s (expected via, src or metric)", QUOTED(v), QUOTED(w));
+		if (*slot)
+			return bad(S, "route", "entry %s: %s given twice", QUOTED(v), w);
+		if (slot == &metric ? !matches("^[0-9]{1,10}$", val) || strtoull(val, NULL, 10) > UINT32_MAX : false)
+			return bad(S, "route", "entry %s: %s is not a metric (0..4294967295)", QUOTED(v), QUOTED(val));
+		if (slot != &metric && !ipv4_value(val, &ip))
+			return bad(S, "route", "entry %s: %s is not an IPv4 address", QUOTED(v), QUOTED(val));
+		*slot = val;
+	}
+	if (!via)
+		return bad(S, "route", "entry %s: no gateway (expected %s)", QUOTED(v), ROUTE_FORM);
+	char a[16], detail[64];
+	*r = (struct ffs_conf_route){ .dest = net, .prefixlen = (uint8_t)len, .metric = metric ? (uint32_t)strtoull(metric, NULL, 10) : 0 };
+	ipv4_value(via, &r->gateway);
+	if (src)
+		ipv4_value(src, &r->src);
+	if (gateway_problem(addr, mask, r->gateway, detail, sizeof(detail)))
+		return bad(S, "route", "entry %s: %s %s", QUOTED(v), fmt_ip(r->gateway, a), detail);
+	return 0;
+}
+
+/** The routes of every port against the whole stack, in port and file order: at most
+ *  FFS_MAX_CONF_ROUTES_TOTAL, each src one of the stack's addresses, no two routes (connected subnets
+ *  and the gateway's default route included) to one prefix with one metric (config/index.ts checkRoutes). */
+static int check_routes(struct section *const sections[])
+{
+	const struct ffs_conf *conf = &C.conf;
+	struct {
+		uint32_t dest, metric;
+		unsigned len;
+	} taken[FFS_MAX_PORTS + 1 + FFS_MAX_CONF_ROUTES_TOTAL];
+	unsigned n = 0, total = 0;
+	bool gateway = false;
+	for (unsigned i = 0; i < conf->n_ports; i++) {
+		const struct ffs_port_conf *pc = &conf->ports[i];
+		taken[n].dest = pc->addr & pc->netmask;
+		taken[n].metric = 0;
+		taken[n++].len = (unsigned)__builtin_popcount(pc->netmask);
+		gateway |= pc->gateway != 0;
+	}
+	if (gateway) {
+		taken[n].dest = taken[n].metric = 0;
+		taken[n++].len = 0;
+	}
+	for (unsigned i = 0; i < conf->n_ports; i++) {
+		const struct ffs_port_conf *pc = &conf->ports[i];
+		struct section *s = sections[pc->port_id];
+		const char *entries[FFS_MAX_CONF_ROUTES];
+		list(s, "route", entries, FFS_MAX_CONF_ROUTES);
+		for (unsigned k = 0; k < pc->n_routes; k++) {
+			const struct ffs_conf_route *r = &pc->routes[k];
+			char a[16];
+			if (++total > FFS_MAX_CONF_ROUTES_TOTAL)
+				return bad(s->name, "route", "at most %d routes in all [portN] sections", FFS_MAX_CONF_ROUTES_TOTAL);
+			if (r->src && !is_local_address(conf, r->src))
+				return bad(s->name, "route", "entry %s: invalid source address %s (not one of the stack's addresses)",
+					   QUOTED(entries[k]), fmt_ip(r->src, a));
+			for (unsigned j = 0; j < n; j++)
+				if (taken[j].dest == r->dest && taken[j].len == r->prefixlen && taken[j].metric == r->metric)
+					return bad(s->name, "route", "entry %s: a route to %s/%u of metric %u already exists", QUOTED(entries[k]),
+						   fmt_ip(r->dest, a), r->prefixlen, r->metric);
+			taken[n].dest = r->dest;
+			taken[n].metric = r->metric;
+			taken[n++].len = r->prefixlen;
+		}
+	}
+	return 0;
+}
+
 static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc)
 {
 	const char *S = s->name;
@@ -1251,14 +1387,22 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 		return -1;
 	pc->gateway = 0;
 	if (present) {
-		if (!IN_SUBNET(gw))
-			return bad(S, "gateway", "%s is not in the port's subnet %s", fmt_ip(gw, a), subnet);
-		if (gw == addr)
-			return bad(S, "gateway", "%s is the port's own address", fmt_ip(gw, a));
-		if (NOT_HOST(gw))
-			return bad(S, "gateway", "%s is the %s address of %s", fmt_ip(gw, a), NET_OR_BCAST(gw), subnet);
+		char detail[64];
+		if (gateway_problem(addr, mask, gw, detail, sizeof(detail)))
+			return bad(S, "gateway", "%s %s", fmt_ip(gw, a), detail);
 		pc->gateway = gw;
 	}
+	const char *routes[FFS_MAX_CONF_ROUTES + 1];
+	unsigned n_routes = list(s, "route", routes, FFS_MAX_CONF_ROUTES + 1);
+	if (n_routes > FFS_MAX_CONF_ROUTES)
+		return bad(S, "route", "at most %d entries", FFS_MAX_CONF_ROUTES);
+	for (unsigned i = 0; i < n_routes; i++) {
+		if (!*routes[i])
+			return bad(S, "route", "empty entry");
+		if (route_entry(S, routes[i], addr, mask, &pc->routes[i]) < 0)
+			return -1;
+	}
+	pc->n_routes = n_routes;
 	const char *arps[FFS_MAX_STATIC_ARP + 1];
 	unsigned n = list(s, "arp", arps, FFS_MAX_STATIC_ARP + 1);
 	if (n > FFS_MAX_STATIC_ARP)
@@ -1383,6 +1527,8 @@ static int read_config(void)
 					   QUOTED(pc->exception_iface), C.conf.ports[k].port_id);
 		C.conf.n_ports++;
 	}
+	if (check_routes(ports) < 0)
+		return -1;
 	if (sysctl_section(sysctl) < 0)
 		return -1;
 	/* This machine's CPUs are checked once the file is known to be valid, as toNativeConfig does. */

@@ -1,6 +1,6 @@
 /**
  * `ffnet/posix`: the F-Stack-style socket calls from TypeScript — ff_socket, ff_bind, ff_sendto,
- * ff_recvfrom, ff_sendmmsg/ff_recvmmsg, ff_setsockopt, ff_ioctl, ff_fcntl, ff_epoll_* — on the
+ * ff_recvfrom, ff_sendmmsg/ff_recvmmsg, ff_setsockopt, ff_ioctl, ff_fcntl, ff_epoll_*, ff_route_ctl — on the
  * user-space stack running in this process (start it first with `Stack.start()`).
  *
  * Calls keep their C names and constants; addresses are `{ address, port }`: sockaddr_in for an IPv4
@@ -289,6 +289,19 @@ export function ff_ioctl(fd: number, request: number, value = 0): number {
 
 export function ff_fcntl(fd: number, cmd: number, arg = 0): number {
   return check('ff_fcntl', binding.fcntl(fd, cmd, arg));
+}
+
+/**
+ * F-Stack's ff_route_ctl: FF_ROUTE_ADD, FF_ROUTE_DEL (the route of lowest metric) or FF_ROUTE_CHANGE
+ * (its gateway) for the static route to `dst` — a host with FF_RTF_HOST, dst/netmask (null: a host)
+ * with FF_RTF_GATEWAY — via `gw` (on a port's connected subnet; null for a delete), metric 0. Throws
+ * an FfError: EINVAL, EEXIST, ENETUNREACH, ESRCH, EPERM, ENOSPC (see posix/ff_api.h).
+ */
+export function ff_route_ctl(req: number, flag: number, dst: string, gw: string | null = null, netmask: string | null = null): void {
+  for (const a of [dst, gw, netmask]) {
+    if (a !== null && (typeof a !== 'string' || !isIPv4(a))) throw new FfError('ff_route_ctl', -osConstants.errno.EINVAL, `${String(a)} is not an IPv4 address`);
+  }
+  check('ff_route_ctl', binding.routeCtl(req, flag, dst, gw, netmask));
 }
 
 export function ff_epoll_create(size = 1): number {

@@ -34,6 +34,10 @@
 #define FFS_MAX_STATIC_NDP FFS_MAX_STATIC_ARP
 /** Routes in the table: connected subnets, the default route and static routes. */
 #define FFS_MAX_ROUTES 64
+/** Static routes one [portN] section may configure (route[]), and all of them together (the table
+ *  keeps room for the connected routes, the default one and routes added at run time). */
+#define FFS_MAX_CONF_ROUTES 16
+#define FFS_MAX_CONF_ROUTES_TOTAL 32
 /** IPv6 addresses of one port (iface/addr6.h): its link-local one, configured and autoconfigured ones. */
 #define FFS_MAX_ADDR6 8
 /** Configured IPv6 addresses of one port ([portN] addr6[]): the table keeps room for the link-local
@@ -76,6 +80,12 @@ struct ffs_port_conf {
 	} addr6[FFS_MAX_CONF_ADDR6];
 	/** The IPv6 default router ([portN] gateway6), :: = none (router advertisements give one). */
 	struct ip6_addr gateway6;
+	/** Static routes ([portN] route[]): gateway on this port's subnet, src one of the stack's addresses. */
+	unsigned n_routes;
+	struct ffs_conf_route {
+		uint32_t dest, gateway, src, metric; /**< host order; src 0 = none */
+		uint8_t prefixlen;
+	} routes[FFS_MAX_CONF_ROUTES];
 	/** Permanent IPv6 neighbours ([portN] ndp[]): link-local or on a prefix of addr6[]. */
 	unsigned n_static_ndp;
 	struct {
@@ -373,16 +383,33 @@ struct ffs_route_info {
 	uint8_t flags;
 	uint16_t port_id;
 	uint32_t gateway;  /**< 0 = on-link */
+	uint32_t src;      /**< preferred source for destinations through the route; 0 = the port's address */
+	uint32_t metric;   /**< among routes to one prefix the lowest wins; connected routes have 0 */
 };
+/** ffs_stack_route_del_ex: whatever the metric (the lowest-metric static route). */
+#define FFS_ROUTE_ANY_METRIC ((int64_t)-1)
 
 /**
  * Adds a static route to dest/prefixlen via `gateway`, which must be on a connected subnet (its port
- * carries the route). 0, or -EINVAL (bad prefix, host bits set in dest, no gateway), -ENETUNREACH
- * (gateway not on a connected subnet), -EEXIST (a route to dest/prefixlen exists), -ENOSPC.
+ * carries the route), with a preferred source `src` (0 = none: the port's address; else one of the
+ * stack's addresses) and a metric (routes to one prefix may differ in metric: the lowest wins).
+ * 0, or -EINVAL (bad prefix, host bits set in dest, no gateway), -EADDRNOTAVAIL (src is not one of
+ * the stack's addresses), -ENETUNREACH (gateway not on a connected subnet), -EEXIST (a route to
+ * dest/prefixlen of that metric exists), -ENOSPC.
  */
+int ffs_stack_route_add_ex(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src,
+			   uint32_t metric);
+/** Replaces the static route to dest/prefixlen of that metric by one via `gateway` (src as for
+ *  ffs_stack_route_add_ex), in one change: readers see the old route or the new one. 0, or -ESRCH,
+ *  -EPERM (a connected route), or ffs_stack_route_add_ex's errors (the old route stays). */
+int ffs_stack_route_change(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src,
+			   uint32_t metric);
+/** ffs_stack_route_add_ex with no preferred source and metric 0. */
 int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway);
-/** Deletes the static route to dest/prefixlen. 0, or -ESRCH (none), -EPERM (a connected route: it
- *  goes with its port's address). */
+/** Deletes the static route to dest/prefixlen of that metric (FFS_ROUTE_ANY_METRIC: the one of lowest
+ *  metric). 0, or -ESRCH (none), -EPERM (a connected route: it goes with its port's address). */
+int ffs_stack_route_del_ex(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, int64_t metric);
+/** ffs_stack_route_del_ex whatever the metric. */
 int ffs_stack_route_del(struct ffs_stack *st, uint32_t dest, unsigned prefixlen);
 /** The routing table, longest prefix first (lookup order). Returns the number of routes written (≤ max). */
 int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsigned max);

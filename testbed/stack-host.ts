@@ -40,7 +40,7 @@
  */
 import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { NativeNeighbour, NativePortInfo } from '../native/index.js';
+import type { NativeNeighbour, NativePortInfo, NativeRoute } from '../native/index.js';
 import type * as PosixModule from '../posix/index.js';
 import { checkSeqPayload, describeDatagram, fillPayload, fromWire, isWireBytes, sendPlan, sha1Hex, toWire, type DatagramInfo } from './payload.js';
 
@@ -74,6 +74,9 @@ export interface HostedStack {
   neighbours(): NativeNeighbour[];
   addNeighbour(portId: number, addr: string, mac: string): void;
   deleteNeighbour(portId: number, addr: string): boolean;
+  routes(): NativeRoute[];
+  addRoute(route: { dest: string; via: string; src?: string; metric?: number }): void;
+  deleteRoute(dest: string, opts?: { metric?: number }): void;
   ping(dst: string, opts?: HostedPingOptions): Promise<HostedPingReply[]>;
   sysctl(name: string, value?: number): number;
   close(): Promise<void>;
@@ -232,6 +235,14 @@ async function dispatch(s: HostedStack, method: string, p: unknown[]): Promise<u
       return null;
     case 'deleteNeighbour':
       return s.deleteNeighbour(int(p[0], 'portId'), str(p[1], 'addr'));
+    case 'routes':
+      return s.routes();
+    case 'addRoute':
+      s.addRoute(p[0] as { dest: string; via: string; src?: string; metric?: number });
+      return null;
+    case 'deleteRoute':
+      s.deleteRoute(str(p[0], 'dest'), (p[1] ?? {}) as { metric?: number });
+      return null;
     case 'ping':
       return s.ping(str(p[0], 'dst'), (p[1] ?? {}) as HostedPingOptions);
     case 'mempool':

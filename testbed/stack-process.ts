@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Netns } from './netns.js';
-import type { NativeNeighbour, NativePortInfo } from '../native/index.js';
+import type { NativeNeighbour, NativePortInfo, NativeRoute } from '../native/index.js';
 import type {
   HostedPingOptions,
   HostedPingReply,
@@ -251,6 +251,21 @@ export class StackProcess {
   /** Removes a neighbour entry; resolves to whether one existed. */
   deleteNeighbour(portId: number, addr: string): Promise<boolean> {
     return this.call<boolean>('deleteNeighbour', portId, addr);
+  }
+
+  /** The IPv4 routing table (Stack.routes). */
+  routes(): Promise<NativeRoute[]> {
+    return this.call<NativeRoute[]>('routes');
+  }
+
+  /** Adds a static route (Stack.addRoute); rejects with the stack's error code. */
+  addRoute(route: { dest: string; via: string; src?: string; metric?: number }): Promise<void> {
+    return this.call<null>('addRoute', route).then(() => undefined);
+  }
+
+  /** Deletes a static route (Stack.deleteRoute); rejects with the stack's error code. */
+  deleteRoute(dest: string, opts: { metric?: number } = {}): Promise<void> {
+    return this.call<null>('deleteRoute', dest, opts).then(() => undefined);
   }
 
   /** Pings `dst` from the stack; the call's timeout covers every request and its reply. */

@@ -467,6 +467,12 @@ static int cmd_route_list(struct ffs_stack *st, const struct ffs_ctl_req *req, s
 			ffs_json_null(out);
 		ffs_json_kv_u64(out, "port", r[i].port_id);
 		ffs_json_kv_str(out, "flags", route_flags(r[i].flags));
+		ffs_json_key(out, "src");
+		if (r[i].src)
+			ffs_json_ipv4(out, r[i].src);
+		else
+			ffs_json_null(out);
+		ffs_json_kv_u64(out, "metric", r[i].metric);
 		ffs_json_obj_end(out);
 	}
 	ffs_json_arr_end(out);
@@ -535,6 +541,17 @@ static bool dest_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint32
 	return true;
 }
 
+/** The optional metric= of a route request (absent: *metric untouched), or ffs_ctl_fail's result in *rc. */
+static bool metric_arg(const struct ffs_ctl_req *req, struct ffs_json *out, uint64_t *metric, int *rc)
+{
+	const char *s = ffs_ctl_arg(req, "metric");
+	if (s && !ffs_ctl_parse_uint(s, 0, UINT32_MAX, metric)) {
+		*rc = ffs_ctl_fail(out, EINVAL, "bad metric '%s' (0 to %u)", s, UINT32_MAX);
+		return false;
+	}
+	return true;
+}
+
 /** The reply to a route change the command names no error for: the table after it, or the error. */
 static int route_changed(struct ffs_stack *st, const struct ffs_ctl_req *req, struct ffs_json *out, int rc)
 {
@@ -553,11 +570,20 @@ static int cmd_route_add(struct ffs_stack *st, const struct ffs_ctl_req *req, st
 	const char *gw_s = ffs_ctl_arg(req, "gateway");
 	if (!ffs_ctl_parse_ipv4(gw_s, &gw) || gw == 0)
 		return ffs_ctl_fail(out, EINVAL, "bad gateway '%s'", gw_s ? gw_s : "");
+	const char *src_s = ffs_ctl_arg(req, "src");
+	uint32_t src = 0;
+	if (src_s && (!ffs_ctl_parse_ipv4(src_s, &src) || src == 0))
+		return ffs_ctl_fail(out, EINVAL, "bad source address '%s'", src_s);
+	uint64_t metric = 0;
+	if (!metric_arg(req, out, &metric, &rc))
+		return rc;
 	const char *d = ffs_ctl_arg(req, "dest");
-	rc = ffs_stack_route_add(st, dest, len, gw);
+	rc = ffs_stack_route_add_ex(st, dest, len, gw, src, (uint32_t)metric);
 	switch (rc) {
 	case -ENETUNREACH: return ffs_ctl_fail(out, ENETUNREACH, "gateway %s is not on a connected subnet", gw_s);
-	case -EEXIST: return ffs_ctl_fail(out, EEXIST, "a route to %s exists (delete it first)", d);
+	case -EADDRNOTAVAIL: return ffs_ctl_fail(out, EADDRNOTAVAIL, "invalid source address %s (not one of the stack's addresses)", src_s);
+	case -EEXIST: return ffs_ctl_fail(out, EEXIST, "a route to %s of metric %llu exists (delete it first, or give another metric)", d,
+					  (unsigned long long)metric);
 	case -ENOSPC: return ffs_ctl_fail(out, ENOSPC, "the routing table is full (%d routes)", FFS_MAX_ROUTES);
 	default: return route_changed(st, req, out, rc);
 	}
@@ -570,10 +596,15 @@ static int cmd_route_del(struct ffs_stack *st, const struct ffs_ctl_req *req, st
 	int rc;
 	if (!dest_arg(req, out, &dest, &len, &rc))
 		return rc;
+	uint64_t metric = 0;
+	bool any_metric = ffs_ctl_arg(req, "metric") == NULL;
+	if (!metric_arg(req, out, &metric, &rc))
+		return rc;
 	const char *d = ffs_ctl_arg(req, "dest");
-	rc = ffs_stack_route_del(st, dest, len);
+	rc = ffs_stack_route_del_ex(st, dest, len, any_metric ? FFS_ROUTE_ANY_METRIC : (int64_t)metric);
 	switch (rc) {
-	case -ESRCH: return ffs_ctl_fail(out, ESRCH, "no route to %s", d);
+	case -ESRCH: return any_metric ? ffs_ctl_fail(out, ESRCH, "no route to %s", d)
+				       : ffs_ctl_fail(out, ESRCH, "no route to %s of metric %llu", d, (unsigned long long)metric);
 	case -EPERM: return ffs_ctl_fail(out, EPERM, "%s is a connected route: it changes with its port's address (ifconfig)", d);
 	default: return route_changed(st, req, out, rc);
 	}
@@ -688,8 +719,8 @@ const struct ffs_ctl_cmd ffs_ctl_cmds_iface[] = {
 	{ "ndp.del", cmd_ndp_del, "addr=A [port=N]: removes an IPv6 entry" },
 	{ "route.list", cmd_route_list, "the routing table, longest prefix first" },
 	{ "route6.list", cmd_route6_list, "the IPv6 routes: on-link prefixes (longest first), then default routers" },
-	{ "route.add", cmd_route_add, "dest=NET/LEN|default gateway=GW: a static route" },
-	{ "route.del", cmd_route_del, "dest=NET/LEN|default: removes a static route" },
+	{ "route.add", cmd_route_add, "dest=NET/LEN|default gateway=GW [src=ADDR] [metric=N]: a static route" },
+	{ "route.del", cmd_route_del, "dest=NET/LEN|default [metric=N]: removes a static route (the lowest metric without metric=)" },
 	{ "ping", cmd_ping, "addr=A [seq=N] [size=56] [timeout_ms=1000] [ttl=N]: one echo request and its reply" },
 	{ NULL },
 };

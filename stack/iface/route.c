@@ -1,10 +1,11 @@
 /*
  * Routing for a host that does not forward (storage and concurrency in route.h): longest-prefix
- * match over connected subnets, the configured gateway as the default route, and static routes
- * added and removed at run time; the ports' addresses change here too (ifconfig), with their
- * connected routes. Also the questions a socket asks before it sends or connects: the source
- * address a destination is reached from, and whether it is a broadcast. Lookups from any thread,
- * never locked; changes from the control plane.
+ * match over connected subnets, the configured gateway as the default route, and static routes —
+ * configured ([portN] route[]) or added and removed at run time, each with a metric (lowest wins
+ * among routes to one prefix) and optionally a preferred source address; the ports' addresses
+ * change here too (ifconfig), with their connected routes. Also the questions a socket asks
+ * before it sends or connects: the source address a destination is reached from, and whether it
+ * is a broadcast. Lookups from any thread, never locked; changes from the control plane.
  */
 #include <errno.h>
 #include <string.h>
@@ -81,14 +82,16 @@ bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t add
 	return on;
 }
 
-const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop)
+/** The first route matching dst in one snapshot: its port (NULL = no route), next hop and preferred
+ *  source (0 = none, the port's address). */
+static const struct ffs_port *lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop, uint32_t *src)
 {
 	int port;
-	uint32_t hop, sn;
+	uint32_t hop, pref, sn;
 	do {
 		const struct route_data *d = read_begin(&st->routes, &sn);
 		port = -1;
-		hop = 0;
+		hop = pref = 0;
 		uint32_t n = latch_ld(&d->n);
 		for (uint32_t i = 0; i < n && i < FFS_MAX_ROUTES; i++) {
 			const struct route_slot *r = &d->r[i];
@@ -96,6 +99,7 @@ const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, ui
 				uint32_t gw = latch_ld(&r->gateway);
 				port = (int)meta_port(latch_ld(&r->meta));
 				hop = gw ? gw : dst;
+				pref = latch_ld(&r->src);
 				break;
 			}
 		}
@@ -103,7 +107,14 @@ const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, ui
 	if (port < 0 || port >= (int)st->n_ports)
 		return NULL;
 	*nexthop = hop;
+	*src = pref;
 	return &st->ports[port];
+}
+
+const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop)
+{
+	uint32_t src;
+	return lookup(st, dst, nexthop, &src);
 }
 
 uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
@@ -114,11 +125,12 @@ uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
 		return dst;
 	if (dst == 0xffffffffu || ipv4_is_multicast(dst))
 		return st->n_ports ? st->ports[0].addr : 0;
-	uint32_t nexthop;
 	const struct ffs_port *p = route_port_of(st, dst);
-	if (!p)
-		p = route_lookup(st, dst, &nexthop);
-	return p ? p->addr : 0;
+	if (p)
+		return p->addr;
+	uint32_t nexthop, src;
+	p = lookup(st, dst, &nexthop, &src);
+	return !p ? 0 : src ? src : p->addr;
 }
 
 bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst)
@@ -131,23 +143,36 @@ bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst)
 
 /* --- writers: on the staged copy, under write_lock */
 
-/** Inserts after every longer route and after routes of the same length (connected ones first). */
-static int insert(struct route_data *d, uint32_t dest, unsigned len, uint32_t gateway, unsigned port_index,
-		  unsigned flags)
+/** A route to insert (connected routes: gateway, src and metric 0). */
+struct route_spec {
+	uint32_t dest;
+	unsigned len;
+	uint32_t gateway;
+	unsigned port_index, flags;
+	uint32_t src, metric;
+};
+
+/** Inserts after every longer route, after routes of the same length and a lower metric, and after
+ *  those of the same length and metric when they are connected or the new one is not. */
+static int insert(struct route_data *d, const struct route_spec *s)
 {
 	if (d->n == FFS_MAX_ROUTES)
 		return -ENOSPC;
+	bool connected = s->flags & FFS_ROUTE_CONNECTED;
 	uint32_t at = 0;
 	while (at < d->n) {
-		uint32_t m = d->r[at].meta;
-		bool before = meta_len(m) > len ||
-			      (meta_len(m) == len && ((meta_flags(m) & FFS_ROUTE_CONNECTED) || !(flags & FFS_ROUTE_CONNECTED)));
+		const struct route_slot *r = &d->r[at];
+		unsigned len = meta_len(r->meta);
+		bool before = len > s->len ||
+			      (len == s->len && (r->metric < s->metric ||
+						 (r->metric == s->metric && ((meta_flags(r->meta) & FFS_ROUTE_CONNECTED) || !connected))));
 		if (!before)
 			break;
 		at++;
 	}
 	memmove(&d->r[at + 1], &d->r[at], (d->n - at) * sizeof(d->r[0]));
-	d->r[at] = (struct route_slot){ dest, route_mask(len), gateway, meta_of(port_index, len, flags) };
+	d->r[at] = (struct route_slot){ s->dest, route_mask(s->len), s->gateway, meta_of(s->port_index, s->len, s->flags), s->src,
+					s->metric };
 	d->n++;
 	return 0;
 }
@@ -158,12 +183,30 @@ static void remove_at(struct route_data *d, uint32_t at)
 	d->n--;
 }
 
-static int find(const struct route_data *d, uint32_t dest, unsigned len)
+/** The route to dest/len of that metric (FFS_ROUTE_ANY_METRIC: the first, a static one before a
+ *  connected one), or -1. */
+static int find(const struct route_data *d, uint32_t dest, unsigned len, int64_t metric)
 {
-	for (uint32_t i = 0; i < d->n; i++)
-		if (d->r[i].dest == dest && meta_len(d->r[i].meta) == len)
+	int connected = -1;
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct route_slot *r = &d->r[i];
+		if (r->dest != dest || meta_len(r->meta) != len || (metric != FFS_ROUTE_ANY_METRIC && r->metric != metric))
+			continue;
+		if (metric != FFS_ROUTE_ANY_METRIC || !(meta_flags(r->meta) & FFS_ROUTE_CONNECTED))
 			return (int)i;
-	return -1;
+		if (connected < 0)
+			connected = (int)i;
+	}
+	return connected;
+}
+
+/** Whether `addr` is one of the stack's own (port) addresses: what a route's preferred source may be. */
+static bool is_own_address(const struct route_data *d, uint32_t addr)
+{
+	for (unsigned i = 0; i < FFS_MAX_PORTS; i++)
+		if (addr != 0 && d->ifa[i][0] == addr)
+			return true;
+	return false;
 }
 
 /** The port whose connected subnet holds `addr` (not its own address), or -1. */
@@ -194,11 +237,11 @@ static void set_ifaddr_staged(struct route_data *d, unsigned i, uint32_t addr, u
 		return;
 	unsigned len = (unsigned)__builtin_popcount(netmask);
 	uint32_t dest = addr & route_mask(len);
-	/* A static route to the same subnet gives way to the connected one. */
-	int dup = find(d, dest, len);
+	/* A static route to the same subnet and metric (0) gives way to the connected one. */
+	int dup = find(d, dest, len, 0);
 	if (dup >= 0 && !(meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
 		remove_at(d, (uint32_t)dup);
-	insert(d, dest, len, 0, i, FFS_ROUTE_CONNECTED);
+	insert(d, &(struct route_spec){ .dest = dest, .len = len, .port_index = i, .flags = FFS_ROUTE_CONNECTED });
 }
 
 static void copy_out(struct route_data *to, const struct route_data *from)
@@ -211,6 +254,8 @@ static void copy_out(struct route_data *to, const struct route_data *from)
 		latch_st(&to->r[i].mask, from->r[i].mask);
 		latch_st(&to->r[i].gateway, from->r[i].gateway);
 		latch_st(&to->r[i].meta, from->r[i].meta);
+		latch_st(&to->r[i].src, from->r[i].src);
+		latch_st(&to->r[i].metric, from->r[i].metric);
 	}
 	latch_st(&to->n, from->n);
 }
@@ -232,6 +277,8 @@ static void publish(struct ffs_stack *st)
 	}
 }
 
+static int add_staged(struct route_data *d, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src, uint32_t metric);
+
 void route_init(struct ffs_stack *st)
 {
 	struct route_table *t = &st->routes;
@@ -244,7 +291,17 @@ void route_init(struct ffs_stack *st)
 		set_ifaddr_staged(d, i, pc->addr, pc->netmask, pc->broadcast);
 		/* The first port with a gateway gives the default route; a later port's gateway would duplicate it. */
 		if (pc->gateway && !have_default)
-			have_default = insert(d, 0, 0, pc->gateway, i, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC) == 0;
+			have_default = insert(d, &(struct route_spec){ .gateway = pc->gateway, .port_index = i,
+								       .flags = FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC }) == 0;
+	}
+	/* [portN] route[], once every port has its address (a src may be another port's); both config
+	 * readers refused what add_staged would. */
+	for (unsigned i = 0; i < st->n_ports; i++) {
+		const struct ffs_port_conf *pc = &st->conf.ports[i];
+		for (unsigned k = 0; k < pc->n_routes; k++) {
+			const struct ffs_conf_route *r = &pc->routes[k];
+			add_staged(d, r->dest, r->prefixlen, r->gateway, r->src, r->metric);
+		}
 	}
 	publish(st);
 }
@@ -274,7 +331,10 @@ void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, 
 	/* Static routes through the port whose gateway left its subnet could reach nothing: they go (as
 	 * Linux drops the routes of an address it deletes). */
 	for (uint32_t k = 0; k < d->n;) {
-		if (meta_port(d->r[k].meta) == port_index && d->r[k].gateway && connected_port(d, d->r[k].gateway) != (int)port_index)
+		const struct route_slot *r = &d->r[k];
+		bool gateway_gone = meta_port(r->meta) == port_index && r->gateway && connected_port(d, r->gateway) != (int)port_index;
+		/* Nor does a route keep a preferred source the stack no longer has (Linux: fib_sync_down_addr). */
+		if (gateway_gone || (r->src && !is_own_address(d, r->src)))
 			remove_at(d, k);
 		else
 			k++;
@@ -282,30 +342,74 @@ void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, 
 	write_end(st, true);
 }
 
-int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway)
+/** Adds a static route to the staged table: ffs_stack_route_add_ex's checks and errors. */
+static int add_staged(struct route_data *d, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src, uint32_t metric)
 {
 	if (prefixlen > 32 || (dest & ~route_mask(prefixlen)) != 0 || gateway == 0)
 		return -EINVAL;
-	struct route_data *d = write_begin(st);
+	if (src != 0 && !is_own_address(d, src))
+		return -EADDRNOTAVAIL;
 	int port = connected_port(d, gateway);
-	int rc = port < 0 ? -ENETUNREACH
-		 : find(d, dest, prefixlen) >= 0 ? -EEXIST
-		 : insert(d, dest, prefixlen, gateway, (unsigned)port, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC);
+	if (port < 0)
+		return -ENETUNREACH;
+	if (find(d, dest, prefixlen, metric) >= 0)
+		return -EEXIST;
+	return insert(d, &(struct route_spec){ .dest = dest, .len = prefixlen, .gateway = gateway, .port_index = (unsigned)port,
+					       .flags = FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC, .src = src, .metric = metric });
+}
+
+int ffs_stack_route_add_ex(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src,
+			   uint32_t metric)
+{
+	struct route_data *d = write_begin(st);
+	int rc = add_staged(d, dest, prefixlen, gateway, src, metric);
+	write_end(st, rc == 0);
+	return rc;
+}
+
+int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway)
+{
+	return ffs_stack_route_add_ex(st, dest, prefixlen, gateway, 0, 0);
+}
+
+int ffs_stack_route_change(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src,
+			   uint32_t metric)
+{
+	if (prefixlen > 32)
+		return -EINVAL;
+	struct route_data *d = write_begin(st);
+	int at = find(d, dest, prefixlen, metric);
+	int rc = at < 0 ? -ESRCH : (meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
+	if (rc == 0) {
+		/* One publication: readers see the old route or the new one, never none. */
+		struct route_slot old = d->r[at];
+		remove_at(d, (uint32_t)at);
+		rc = add_staged(d, dest, prefixlen, gateway, src, metric);
+		if (rc < 0)
+			insert(d, &(struct route_spec){ .dest = old.dest, .len = meta_len(old.meta), .gateway = old.gateway,
+							.port_index = meta_port(old.meta), .flags = meta_flags(old.meta), .src = old.src,
+							.metric = old.metric });
+	}
+	write_end(st, rc == 0);
+	return rc;
+}
+
+int ffs_stack_route_del_ex(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, int64_t metric)
+{
+	if (prefixlen > 32)
+		return -EINVAL;
+	struct route_data *d = write_begin(st);
+	int at = find(d, dest, prefixlen, metric);
+	int rc = at < 0 ? -ESRCH : (meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
+	if (rc == 0)
+		remove_at(d, (uint32_t)at);
 	write_end(st, rc == 0);
 	return rc;
 }
 
 int ffs_stack_route_del(struct ffs_stack *st, uint32_t dest, unsigned prefixlen)
 {
-	if (prefixlen > 32)
-		return -EINVAL;
-	struct route_data *d = write_begin(st);
-	int at = find(d, dest, prefixlen);
-	int rc = at < 0 ? -ESRCH : (meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
-	if (rc == 0)
-		remove_at(d, (uint32_t)at);
-	write_end(st, rc == 0);
-	return rc;
+	return ffs_stack_route_del_ex(st, dest, prefixlen, FFS_ROUTE_ANY_METRIC);
 }
 
 int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsigned max)
@@ -321,6 +425,8 @@ int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsig
 			snap[i].dest = latch_ld(&d->r[i].dest);
 			snap[i].gateway = latch_ld(&d->r[i].gateway);
 			snap[i].meta = latch_ld(&d->r[i].meta);
+			snap[i].src = latch_ld(&d->r[i].src);
+			snap[i].metric = latch_ld(&d->r[i].metric);
 		}
 	} while (read_retry(&st->routes, sn));
 	unsigned k = 0;
@@ -328,7 +434,8 @@ int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsig
 		unsigned port = meta_port(snap[i].meta);
 		out[k] = (struct ffs_route_info){ .dest = snap[i].dest, .prefixlen = (uint8_t)meta_len(snap[i].meta),
 						  .flags = (uint8_t)meta_flags(snap[i].meta), .gateway = snap[i].gateway,
-						  .port_id = port < st->n_ports ? st->ports[port].port_id : 0 };
+						  .port_id = port < st->n_ports ? st->ports[port].port_id : 0,
+						  .src = snap[i].src, .metric = snap[i].metric };
 	}
 	return (int)k;
 }

@@ -1,14 +1,16 @@
 /*
  * The routing table's storage (iface/route.c owns it): every port's address, netmask and broadcast,
  * and the routes — connected subnets, the configured gateway as the default route, static routes —
- * sorted by prefix length, longest first, so the first match is the longest-prefix match.
+ * sorted by prefix length, longest first, then by metric, lowest first, so the first match is the
+ * longest-prefix match and, among routes to one prefix, the one of lowest metric (as Linux).
  *
  * Readers are lcores (per packet) and application threads (route_source before a send): they never
  * lock and never wait for a writer. A writer (the control plane, rare; writers serialise on
  * `write_lock`) makes its change in `staged`, then publishes it into two copies under a latch
  * (iface/latch.h): a reader always finds a complete table — never a half-written route or an
  * address paired with another netmask.
- * A linear scan suits the few routes of a host; rte_fib can take its place behind route.c.
+ * A linear scan suits the few routes of a host (at most FFS_MAX_ROUTES); rte_fib can take its place
+ * behind route.c.
  */
 #ifndef FFNET_IFACE_ROUTE_H
 #define FFNET_IFACE_ROUTE_H
@@ -18,9 +20,10 @@
 
 #include "stack/stack.h"
 
-/** One route: destination, mask, gateway (0 = on-link) and (port index | prefix length << 16 | flags << 24). */
+/** One route: destination, mask, gateway (0 = on-link), (port index | prefix length << 16 | flags << 24),
+ *  preferred source (0 = the port's address) and metric (lowest first among routes of one prefix). */
 struct route_slot {
-	uint32_t dest, mask, gateway, meta;
+	uint32_t dest, mask, gateway, meta, src, metric;
 };
 
 /** One copy of the table. */

@@ -61,6 +61,10 @@ const VALID: Record<string, readonly string[]> = {
   ipv4: ['10.77.0.1', '10.77.0.255', '10.77.0.9'],
   netmask: ['255.255.255.0', '255.255.0.0', '255.255.255.252'],
   'static-arp': ['10.77.0.1 02:00:00:00:00:01', '10.77.0.1 02:AA:bb:00:00:01', '10.77.0.7  02:00:00:00:00:07'],
+  // Gateways on 10.77.0.0/24 (port 0's subnet, and others' now and then); a few alike (a second one is refused).
+  'static-route': ['10.99.0.0/16 via 10.77.0.1', 'default via 10.77.0.9 metric 100', '10.98.1.0/24 via 10.77.0.7 src 10.77.0.2',
+    '10.97.0.0/16 metric 5 via 10.77.0.1', '172.16.0.0/12 via 10.77.0.1 metric 4294967295', '10.96.0.1/32 via 10.77.0.5',
+    '10.95.0.0/16\tvia 10.77.0.6  src 10.78.0.2 metric 0', '10.94.0.0/16 via 10.77.0.4 metric 7'],
   // Mostly link-local (on-link on every port with IPv6), few alike (a second entry for an address is refused).
   'static-ndp': ['fe80::9 02:00:00:00:00:09', 'FE80::a:9 02:AA:bb:00:00:01', 'fe80::1:7 02:00:00:00:00:17', 'fe80::77 0a:00:00:00:00:77',
     'fe80::5 02:00:00:00:00:05', 'fe80::6 02:00:00:00:00:06', 'fe80::8:0:1 02:00:00:00:00:81', 'fe80::c 02:00:00:00:00:0c',
@@ -93,6 +97,12 @@ const INVALID: Record<string, readonly string[]> = {
     '224.0.0.1', '127.0.0.1', ''],
   netmask: ['255.255.255.255', '0.0.0.0', '255.0.255.0', '255.255.255.1', '24', ''],
   'static-arp': ['10.77.0.1', '10.77.0.1 02:00:00:00:00', '10.99.0.1 02:00:00:00:00:01', '10.77.0.1 zz:00:00:00:00:01', ''],
+  'static-route': ['10.99.0.0/16', '10.99.0.1/16 via 10.77.0.1', '10.99.0.0/33 via 10.77.0.1', '10.99.0.0 via 10.77.0.1',
+    '10.99.0.0/16 via 10.88.0.1', '10.99.0.0/16 via 10.77.0.0', '10.99.0.0/16 via 10.77.0.255', '10.99.0.0/16 via 10.77.0.2',
+    '10.99.0.0/16 gw 10.77.0.1', '10.99.0.0/16 via 10.77.0.1 via 10.77.0.3', '10.99.0.0/16 via 10.77.0.1 src 10.77.0.99',
+    '10.99.0.0/16 via 10.77.0.1 metric 4294967296', '10.99.0.0/16 via 10.77.0.1 metric -1', '10.99.0.0/16 metric 1 src 10.77.0.2',
+    '10.77.0.0/24 via 10.77.0.1', 'Default via 10.77.0.1', '10.99.0.0/016 via 10.77.0.1', '010.99.0.0/16 via 10.77.0.1',
+    '10.99.0.0/16 via 10.77.0.1 src', ''],
   'static-ndp': ['fe80::9', 'fe80::9%port0 02:00:00:00:00:09', 'ff02::1 02:00:00:00:00:01', 'fe80::9 33:33:00:00:00:01',
     '2001:db9::9 02:00:00:00:00:01', '2001:db8:77::2 02:00:00:00:00:02', '10.77.0.9 02:00:00:00:00:09', ''],
   ipv6: ['fe80::1%port0', '2001:db8::1::2', 'ff02::2', '::', '::ffff:10.77.0.1', '10.77.0.1', '2001:db9::1', ''],
@@ -350,7 +360,7 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
   {
     name: 'a key cut by "#" is named as written',
     text: '[port0]\nnetmas#k = 255.255.255.0\naddr = 10.77.0.2\n',
-    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, mtu, vlan_id, arp, addr6, gateway6, ipv6, ndp, '
+    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, route, mtu, vlan_id, arp, addr6, gateway6, ipv6, ndp, '
       + 'exception, exception_iface, exception_tcp_port, exception_udp_port, exception_udp_unbound, exception_queue)',
   },
   {
@@ -398,6 +408,81 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     text: `[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n${
       Array.from({ length: 65 }, (_, i) => `arp[] = 10.77.0.${i + 3} 02:00:00:00:00:01\n`).join('')}`,
     error: '[port0] arp: at most 64 entries',
+  },
+  {
+    name: "a route's gateway outside the port's subnet",
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 via 10.88.0.1\n',
+    error: '[port0] route: entry "10.99.0.0/16 via 10.88.0.1": 10.88.0.1 is not in the port\'s subnet 10.77.0.0/24',
+  },
+  {
+    name: "a route's gateway on another port's subnet is not this port's",
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 via 10.77.0.1\n',
+    error: '[port1] route: entry "10.99.0.0/16 via 10.77.0.1": 10.77.0.1 is not in the port\'s subnet 10.78.0.0/24',
+  },
+  {
+    name: "a route's gateway is not the port's own address",
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 via 10.77.0.2\n',
+    error: '[port0] route: entry "10.99.0.0/16 via 10.77.0.2": 10.77.0.2 is the port\'s own address',
+  },
+  {
+    name: "a route's source that is not the stack's (Linux: Invalid source address)",
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 via 10.77.0.1 src 10.77.0.3\n',
+    error: '[port0] route: entry "10.99.0.0/16 via 10.77.0.1 src 10.77.0.3": invalid source address 10.77.0.3 (not one of the stack\'s addresses)',
+  },
+  {
+    name: "a route's source may be another port's address, written after it",
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 via 10.77.0.1 src 10.78.0.2\n'
+      + 'route[] = 10.98.0.0/16 via 10.77.0.1 src 10.78.0.3\n[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n',
+    error: '[port0] route: entry "10.98.0.0/16 via 10.77.0.1 src 10.78.0.3": invalid source address 10.78.0.3 (not one of the stack\'s addresses)',
+  },
+  {
+    name: 'two routes to one prefix with one metric',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 via 10.77.0.1 metric 5\n'
+      + 'route[] = 10.99.0.0/16 via 10.77.0.3 metric 6\nroute[] = 10.99.0.0/16 via 10.77.0.4 metric 5\n',
+    error: '[port0] route: entry "10.99.0.0/16 via 10.77.0.4 metric 5": a route to 10.99.0.0/16 of metric 5 already exists',
+  },
+  {
+    name: 'a default route of metric 0 beside the gateway key',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\ngateway = 10.77.0.1\nroute[] = default via 10.77.0.3\n',
+    error: '[port0] route: entry "default via 10.77.0.3": a route to 0.0.0.0/0 of metric 0 already exists',
+  },
+  {
+    name: 'a route to a connected subnet of metric 0',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.77.0.0/24 via 10.77.0.1\n',
+    error: '[port0] route: entry "10.77.0.0/24 via 10.77.0.1": a route to 10.77.0.0/24 of metric 0 already exists',
+  },
+  {
+    name: 'a route destination with host bits',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.1/16 via 10.77.0.1\n',
+    error: '[port0] route: entry "10.99.0.1/16 via 10.77.0.1": 10.99.0.1/16 has host bits set (the network of a /16 ends in zeros)',
+  },
+  {
+    name: 'a route without a gateway',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 metric 3 src 10.77.0.2\n',
+    error: '[port0] route: entry "10.99.0.0/16 metric 3 src 10.77.0.2": no gateway (expected "NET/LEN via GW [src ADDR] [metric N]", '
+      + 'e.g. "10.99.0.0/16 via 10.77.0.1")',
+  },
+  {
+    name: 'a route metric beyond 32 bits',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 via 10.77.0.1 metric 4294967296\n',
+    error: '[port0] route: entry "10.99.0.0/16 via 10.77.0.1 metric 4294967296": "4294967296" is not a metric (0..4294967295)',
+  },
+  {
+    name: 'an unknown word in a route',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 dev port0\n',
+    error: '[port0] route: entry "10.99.0.0/16 dev port0": unknown word "dev" (expected via, src or metric)',
+  },
+  {
+    name: 'more routes than a port takes',
+    text: `[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n${
+      Array.from({ length: 17 }, (_, i) => `route[] = 10.${100 + i}.0.0/16 via 10.77.0.1\n`).join('')}`,
+    error: '[port0] route: at most 16 entries',
+  },
+  {
+    name: 'more routes than all ports take together',
+    text: [0, 1, 2].map((p) => `[port${p}]\naddr = 10.${77 + p}.0.2\nnetmask = 255.255.255.0\n${
+      Array.from({ length: 11 }, (_, i) => `route[] = 10.${100 + i}.0.0/16 via 10.${77 + p}.0.1 metric ${p}\n`).join('')}`).join(''),
+    error: '[port2] route: at most 32 routes in all [portN] sections',
   },
   {
     name: 'more static IPv6 neighbours than a port takes',

@@ -143,12 +143,12 @@ describe('toNativeConfig: the rest of NativeStackConfig', () => {
     expect(native.ports).toEqual([
       {
         portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 1500, vlanId: 0,
-        staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }], ipv6: true, addr6: ['2001:db8::2/64'], gateway6: 'fe80::1',
+        staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }], routes: [], ipv6: true, addr6: ['2001:db8::2/64'], gateway6: 'fe80::1',
         staticNdp: [{ addr: '2001:db8::9', mac: '02:00:00:00:00:19' }],
         exception: 'none', exceptionIface: '', exceptionTcpPorts: [], exceptionUdpPorts: [], exceptionUdpUnbound: false, exceptionQueue: 0,
       },
       {
-        portId: 2, addr: '192.168.50.1', netmask: '255.255.255.128', broadcast: '192.168.50.127', gateway: '', mtu: 1400, vlanId: 100, staticArp: [],
+        portId: 2, addr: '192.168.50.1', netmask: '255.255.255.128', broadcast: '192.168.50.127', gateway: '', mtu: 1400, vlanId: 100, staticArp: [], routes: [],
         ipv6: false, addr6: [], gateway6: '', staticNdp: [],
         exception: 'none', exceptionIface: '', exceptionTcpPorts: [], exceptionUdpPorts: [], exceptionUdpUnbound: false, exceptionQueue: 0,
       },

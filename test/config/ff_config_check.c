@@ -66,6 +66,20 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 			json_ipv4(p->static_arp[j].addr);
 			printf(",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"}", m[0], m[1], m[2], m[3], m[4], m[5]);
 		}
+		printf("],\"routes\":[");
+		for (unsigned j = 0; j < p->n_routes; j++) {
+			const struct ffs_conf_route *r = &p->routes[j];
+			printf("%s{\"dest\":", j ? "," : "");
+			json_ipv4(r->dest);
+			printf(",\"prefixlen\":%u,\"via\":", r->prefixlen);
+			json_ipv4(r->gateway);
+			printf(",\"src\":");
+			if (r->src)
+				json_ipv4(r->src);
+			else
+				printf("\"\"");
+			printf(",\"metric\":%u}", r->metric);
+		}
 		char text[IP6_ADDRSTRLEN];
 		printf("],\"ipv6\":%s,\"addr6\":[", p->ipv6_off ? "false" : "true");
 		for (unsigned j = 0; j < p->n_addr6; j++)

@@ -141,3 +141,56 @@ describe('Stack.sysctl', () => {
     expect(report.ttl).toBe(64);
   });
 });
+
+describe('routes at run time', () => {
+  it('Stack.addRoute/deleteRoute check their arguments and report the stack\'s errors with codes; ff_route_ctl from TypeScript', async () => {
+    const prefix = uniquePrefix('api-routes');
+    const r = await runChild<{ errors: string[]; routes: unknown[]; afterDelete: unknown[] }>(ns, `import { Stack } from 'ffnet';\n`
+      + `import * as P from 'ffnet/posix';\n`
+      + `const stack = Stack.startSync({ config: { dpdk: { file_prefix: ${JSON.stringify(prefix)}, vdev: 'net_null0' },\n`
+      + `  port0: { addr: '10.0.0.1', netmask: '255.255.255.0', route: '10.99.0.0/16 via 10.0.0.9 metric 3' } } });\n`
+      + `const errors = [];
+      const attempt = (f) => { try { f(); errors.push('ok'); } catch (e) { errors.push(\`\${e.constructor.name} \${e.code ?? ''} \${e.message}\`); } };
+      attempt(() => stack.addRoute({ dest: '10.98.0.0', via: '10.0.0.9' }));
+      attempt(() => stack.addRoute({ dest: '10.98.0.1/16', via: '10.0.0.9' }));
+      attempt(() => stack.addRoute({ dest: '10.98.0.0/16', via: 'gw' }));
+      attempt(() => stack.addRoute({ dest: '10.98.0.0/16', via: '10.0.0.9', metric: -1 }));
+      attempt(() => stack.addRoute({ dest: '10.98.0.0/16', via: '10.0.0.9', src: '10.0.0.2' }));
+      attempt(() => stack.addRoute({ dest: '10.98.0.0/16', via: '10.5.0.9' }));
+      attempt(() => stack.addRoute({ dest: '10.99.0.0/16', via: '10.0.0.8', metric: 3 }));
+      attempt(() => stack.addRoute({ dest: '10.98.0.0/16', via: '10.0.0.9', src: '10.0.0.1', metric: 7 }));
+      attempt(() => stack.deleteRoute('10.97.0.0/16'));
+      attempt(() => stack.deleteRoute('10.0.0.0/24'));
+      attempt(() => P.ff_route_ctl(P.constants.FF_ROUTE_ADD, P.constants.FF_RTF_GATEWAY, '172.16.0.0', '10.0.0.7', '255.240.0.0'));
+      attempt(() => P.ff_route_ctl(P.constants.FF_ROUTE_ADD, P.constants.FF_RTF_HOST, '172.16.0.9', '10.7.0.7'));
+      const routes = stack.routes();
+      stack.deleteRoute('10.98.0.0/16', { metric: 7 });
+      P.ff_route_ctl(P.constants.FF_ROUTE_DEL, P.constants.FF_RTF_GATEWAY, '172.16.0.0', null, '255.240.0.0');
+      report({ errors, routes, afterDelete: stack.routes() });\nstack.close();\n`, { prefixes: [prefix] });
+    if (r.report === undefined) throw new Error(`the child reported nothing (code ${r.code}, signal ${r.signal})\n${r.stderr}\n${r.stdout}`);
+    expect(r.report.errors).toEqual([
+      'TypeError  addRoute: dest "10.98.0.0" is not NET/LEN or default',
+      'TypeError  addRoute: 10.98.0.1/16 has host bits set (the network of a /16 ends in zeros)',
+      'TypeError  addRoute: via "gw" is not an IPv4 address',
+      'RangeError  addRoute: metric must be an integer 0..4294967295, got -1',
+      'StackSystemError EADDRNOTAVAIL addRoute EADDRNOTAVAIL 10.98.0.0/16',
+      'StackSystemError ENETUNREACH addRoute ENETUNREACH 10.98.0.0/16',
+      'StackSystemError EEXIST addRoute EEXIST 10.99.0.0/16',
+      'ok',
+      'StackSystemError ESRCH deleteRoute ESRCH 10.97.0.0/16',
+      'StackSystemError EPERM deleteRoute EPERM 10.0.0.0/24',
+      'ok',
+      'FfError ENETUNREACH ff_route_ctl ENETUNREACH',
+    ]);
+    expect(r.report.routes).toEqual([
+      { dest: '10.0.0.0/24', via: null, src: null, metric: 0, portId: 0, kind: 'connected' },
+      { dest: '10.99.0.0/16', via: '10.0.0.9', src: null, metric: 3, portId: 0, kind: 'static' },
+      { dest: '10.98.0.0/16', via: '10.0.0.9', src: '10.0.0.1', metric: 7, portId: 0, kind: 'static' },
+      { dest: '172.16.0.0/12', via: '10.0.0.7', src: null, metric: 0, portId: 0, kind: 'static' },
+    ]);
+    expect(r.report.afterDelete).toEqual([
+      { dest: '10.0.0.0/24', via: null, src: null, metric: 0, portId: 0, kind: 'connected' },
+      { dest: '10.99.0.0/16', via: '10.0.0.9', src: null, metric: 3, portId: 0, kind: 'static' },
+    ]);
+  });
+});

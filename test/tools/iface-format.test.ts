@@ -11,7 +11,7 @@ import { formatEntry } from '../../tools/commands/arp.js';
 import { parseHosts, portId, resolveHost } from '../../tools/commands/host.js';
 import { formatInet6, formatPort, parseChanges, type PortEntry } from '../../tools/commands/ifconfig.js';
 import { summary } from '../../tools/commands/ping.js';
-import { formatRoutes, formatRoutes6 } from '../../tools/commands/route.js';
+import { formatRoutes, formatRoutes6, routeOptions } from '../../tools/commands/route.js';
 
 describe('interface command arguments', () => {
   it('resolves addresses as themselves and names from a hosts file, and nothing else', () => {
@@ -123,18 +123,32 @@ describe('interface command output', () => {
     expect(formatEntry({ ...e, mac: null, state: 'failed', expires_s: 19 })).toBe('? (10.0.0.9) at (failed) on port1 expires in 19 seconds [ethernet]');
   });
 
-  it('prints the routing table as netstat -rn does', () => {
+  it('prints the routing table as netstat -rn does, with the metric and preferred source', () => {
     expect(formatRoutes([
-      { dest: '10.77.0.0', prefixlen: 24, gateway: null, port: 0, flags: 'UC' },
-      { dest: '0.0.0.0', prefixlen: 0, gateway: '10.77.0.1', port: 0, flags: 'UGS' },
+      { dest: '10.77.0.0', prefixlen: 24, gateway: null, port: 0, flags: 'UC', src: null, metric: 0 },
+      { dest: '10.99.0.0', prefixlen: 16, gateway: '10.77.0.9', port: 0, flags: 'UGS', src: '10.78.0.2', metric: 0 },
+      { dest: '0.0.0.0', prefixlen: 0, gateway: '10.77.0.1', port: 0, flags: 'UGS', src: null, metric: 0 },
+      { dest: '0.0.0.0', prefixlen: 0, gateway: '10.77.0.10', port: 0, flags: 'UGS', src: null, metric: 100 },
     ])).toBe([
       'Routing tables',
       '',
       'Internet:',
-      'Destination   Gateway    Flags  Netif',
-      '10.77.0.0/24  link#0     UC     port0',
-      'default       10.77.0.1  UGS    port0',
+      'Destination   Gateway     Flags  Netif  Metric  Src',
+      '10.77.0.0/24  link#0      UC     port0  0',
+      '10.99.0.0/16  10.77.0.9   UGS    port0  0       10.78.0.2',
+      'default       10.77.0.1   UGS    port0  0',
+      'default       10.77.0.10  UGS    port0  100',
     ].join('\n'));
+  });
+
+  it('reads a route\'s src and metric words in any order, each once', () => {
+    expect(routeOptions(['metric', '5', 'src', '10.0.0.1'], ['src', 'metric'])).toEqual({ metric: '5', src: '10.0.0.1' });
+    expect(routeOptions([], ['metric'])).toEqual({});
+    expect(() => routeOptions(['src', '10.0.0.1'], ['metric'])).toThrow("unknown word 'src' (expected metric)");
+    expect(() => routeOptions(['metric'], ['metric'])).toThrow('metric needs a value');
+    expect(() => routeOptions(['metric', '1', 'metric', '2'], ['metric'])).toThrow('metric given twice');
+    expect(() => routeOptions(['metric', '4294967296'], ['metric'])).toThrow("bad metric '4294967296' (0 to 4294967295)");
+    expect(() => routeOptions(['src', '10.0.0'], ['src'])).toThrow("bad source address '10.0.0' (an IPv4 address)");
   });
 
   it('prints the IPv6 table as netstat -rn -6 does', () => {

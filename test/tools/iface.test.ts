@@ -227,9 +227,9 @@ describe.each(LCORE_MODES)('ffnet ifconfig, arp, route and ping on a live stack 
     expect((await ffnet(pid, ['route', 'add', '10.99.1.0/24', gw2])).code).toBe(0);
     const shown = await ffnet(pid, ['route']);
     expect(shown.stdout.split('\n').slice(0, 3)).toEqual(['Routing tables', '', 'Internet:']);
-    expect(shown.stdout).toMatch(/^Destination\s+Gateway\s+Flags\s+Netif$/m);
-    expect(shown.stdout).toMatch(/^10\.99\.1\.0\/24\s+10\.77\.0\.7\s+UGS\s+port0$/m);
-    expect(shown.stdout).toMatch(/^10\.77\.0\.0\/24\s+link#0\s+UC\s+port0$/m);
+    expect(shown.stdout).toMatch(/^Destination\s+Gateway\s+Flags\s+Netif\s+Metric\s+Src$/m);
+    expect(shown.stdout).toMatch(/^10\.99\.1\.0\/24\s+10\.77\.0\.7\s+UGS\s+port0\s+0$/m);
+    expect(shown.stdout).toMatch(/^10\.77\.0\.0\/24\s+link#0\s+UC\s+port0\s+0$/m);
     cap = await tcpdumpLines(peer.ns, IFACE, ['-c', '1'], ['udp', 'and', 'dst', 'host', far]);
     await send(far);
     expect(await cap.waitForLine(/> 10\.99\.1\.1\.9:/, 5_000)).toContain(`${peer.stackMac} > ${gw2Mac}`);
@@ -240,6 +240,42 @@ describe.each(LCORE_MODES)('ffnet ifconfig, arp, route and ping on a live stack 
     await send(far);
     expect(await cap.waitForLine(/> 10\.99\.1\.1\.9:/, 5_000)).toContain(`${peer.stackMac} > ${peer.kernelMac}`);
     await cap.stop();
+    expect((await ffnet(pid, ['route', 'delete', '10.99.0.0/16'])).code).toBe(0);
+    expect((await ffnet(pid, ['arp', '-d', gw2])).code).toBe(0);
+  });
+
+  it('route add takes a metric and a src (the lowest metric wins); route delete with a metric removes that one', async () => {
+    const far = '10.99.1.1';
+    const gw2 = '10.77.0.7';
+    const gw2Mac = '02:00:00:00:00:07';
+    expect((await ffnet(pid, ['arp', '-s', gw2, gw2Mac])).code).toBe(0);
+    expect((await ffnet(pid, ['route', 'add', '10.99.0.0/16', gw2, 'metric', '20'])).code).toBe(0);
+    expect((await ffnet(pid, ['route', 'add', '10.99.0.0/16', KERNEL_IP, 'src', STACK_IP, 'metric', '10'])).code).toBe(0);
+    const shown = await ffnet(pid, ['route']);
+    expect(shown.stdout).toMatch(new RegExp(`^10\\.99\\.0\\.0/16\\s+${KERNEL_IP.replaceAll('.', '\\.')}\\s+UGS\\s+port0\\s+10\\s+${STACK_IP.replaceAll('.', '\\.')}$`, 'm'));
+    expect(shown.stdout).toMatch(/^10\.99\.0\.0\/16\s+10\.77\.0\.7\s+UGS\s+port0\s+20$/m);
+    const json = await ffnetJson<Array<{ dest: string; metric: number; src: string | null }>>(pid, ['route']);
+    expect(json.filter((r) => r.dest === '10.99.0.0').map((r) => [r.metric, r.src])).toEqual([[10, STACK_IP], [20, null]]);
+    let cap = await tcpdumpLines(peer.ns, IFACE, ['-c', '1'], ['udp', 'and', 'dst', 'host', far]);
+    await send(far);
+    expect(await cap.waitForLine(/> 10\.99\.1\.1\.9:/, 5_000)).toContain(`${peer.stackMac} > ${peer.kernelMac}`);
+    await cap.stop();
+    expect(await ffnet(pid, ['route', 'delete', '10.99.0.0/16', 'metric', '10'])).toMatchObject({ code: 0, stdout: 'delete net 10.99.0.0/16\n' });
+    cap = await tcpdumpLines(peer.ns, IFACE, ['-c', '1'], ['udp', 'and', 'dst', 'host', far]);
+    await send(far);
+    expect(await cap.waitForLine(/> 10\.99\.1\.1\.9:/, 5_000)).toContain(`${peer.stackMac} > ${gw2Mac}`);
+    await cap.stop();
+    const cases: Array<[string[], string]> = [
+      [['route', 'add', '10.99.0.0/16', KERNEL_IP, 'metric', '20'], 'ffnet route: a route to 10.99.0.0/16 of metric 20 exists (delete it first, or give another metric)\n'],
+      [['route', 'add', '10.98.0.0/16', KERNEL_IP, 'src', '10.77.0.99'], 'ffnet route: invalid source address 10.77.0.99 (not one of the stack\'s addresses)\n'],
+      [['route', 'delete', '10.99.0.0/16', 'metric', '10'], 'ffnet route: no route to 10.99.0.0/16 of metric 10\n'],
+      [['route', 'add', '10.98.0.0/16', KERNEL_IP, 'metric', 'x'], "ffnet route: bad metric 'x' (0 to 4294967295)\n"],
+      [['route', 'delete', '10.98.0.0/16', 'src', STACK_IP], "ffnet route: unknown word 'src' (expected metric)\n"],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = await ffnet(pid, args);
+      expect({ args, stderr: r.stderr, out: r.stdout }).toEqual({ args, stderr, out: '' });
+    }
     expect((await ffnet(pid, ['route', 'delete', '10.99.0.0/16'])).code).toBe(0);
     expect((await ffnet(pid, ['arp', '-d', gw2])).code).toBe(0);
   });
@@ -285,8 +321,8 @@ describe('ffnet ifconfig, route and ping on a C program built on ff_init', () =>
     expect((await ffnet(app.pid, ['route', 'add', 'default', KERNEL_IP])).code).toBe(0);
     const routes = await ffnetJson<Array<{ dest: string; prefixlen: number; gateway: string | null; port: number; flags: string }>>(app.pid, ['route']);
     expect(routes).toEqual([
-      { dest: '10.77.0.0', prefixlen: 24, gateway: null, port: 0, flags: 'UC' },
-      { dest: '0.0.0.0', prefixlen: 0, gateway: KERNEL_IP, port: 0, flags: 'UGS' },
+      { dest: '10.77.0.0', prefixlen: 24, gateway: null, port: 0, flags: 'UC', src: null, metric: 0 },
+      { dest: '0.0.0.0', prefixlen: 0, gateway: KERNEL_IP, port: 0, flags: 'UGS', src: null, metric: 0 },
     ]);
     const r = await ffnet(app.pid, ['ping', '-c', '2', '-i', '0.2', KERNEL_IP]);
     expect(r.stdout, r.stderr).toContain('2 packets transmitted, 2 packets received, 0.0% packet loss');

@@ -1,7 +1,9 @@
 /**
- * `ffnet route [-6] [show | add default GW | add NET/LEN GW | delete NET/LEN]`: the stack's routing
- * table in FreeBSD netstat -rn's layout (with -6, the Internet6 one), and static routes added and
- * deleted at run time (longest-prefix match: the most specific route wins).
+ * `ffnet route [-6] [show | add default GW | add NET/LEN GW [src ADDR] [metric N] | delete NET/LEN
+ * [metric N]]`: the stack's routing table in FreeBSD netstat -rn's layout with Linux's metric and
+ * preferred source added (with -6, the Internet6 one), and static routes added and deleted at run
+ * time (longest-prefix match: the most specific route wins; among routes to one prefix, the lowest
+ * metric).
  */
 import { isIPv4 } from 'node:net';
 import { ToolError, type Command } from '../command.js';
@@ -15,17 +17,23 @@ export interface RouteEntry {
   gateway: string | null;
   port: number;
   flags: string;
+  /** The preferred source for destinations through the route; null = the port's address. */
+  src: string | null;
+  /** Among routes to one prefix the lowest metric wins (connected routes: 0). */
+  metric: number;
 }
 
-/** The table as `netstat -rn` prints its Internet section. */
+/** The table as `netstat -rn` prints its Internet section, with Linux's metric and preferred source. */
 export function formatRoutes(routes: RouteEntry[]): string {
   const rows = routes.map((r) => [
     r.prefixlen === 0 ? 'default' : `${r.dest}/${r.prefixlen}`,
     r.gateway ?? `link#${r.port}`,
     r.flags,
     `port${r.port}`,
+    String(r.metric),
+    r.src ?? '',
   ]);
-  return `Routing tables\n\nInternet:\n${table(['Destination', 'Gateway', 'Flags', 'Netif'], rows)}`;
+  return `Routing tables\n\nInternet:\n${table(['Destination', 'Gateway', 'Flags', 'Netif', 'Metric', 'Src'], rows)}`;
 }
 
 /** One IPv6 route as `route6.list` returns it (stack/ctl/iface_cmds.c). */
@@ -62,15 +70,36 @@ function destination(s: string | undefined): string {
   return s!;
 }
 
+/** The `src ADDR` and `metric N` words after a route's destination and gateway, as route.add/del take them. */
+export function routeOptions(words: string[], allowed: ReadonlyArray<'src' | 'metric'>): { src?: string; metric?: string } {
+  const opts: { src?: string; metric?: string } = {};
+  for (let i = 0; i < words.length; i += 2) {
+    const key = words[i]!;
+    const value = words[i + 1];
+    if (!(allowed as readonly string[]).includes(key)) throw new ToolError(`unknown word '${key}' (expected ${allowed.join(' or ')})`, 2);
+    if (value === undefined) throw new ToolError(`${key} needs a value`, 2);
+    if (key in opts) throw new ToolError(`${key} given twice`, 2);
+    if (key === 'metric' && (!/^\d{1,10}$/.test(value) || Number(value) > 0xffffffff)) {
+      throw new ToolError(`bad metric '${value}' (0 to 4294967295)`, 2);
+    }
+    if (key === 'src' && !isIPv4(value)) throw new ToolError(`bad source address '${value}' (an IPv4 address)`, 2);
+    opts[key as 'src' | 'metric'] = value;
+  }
+  return opts;
+}
+
 export const route: Command = {
   name: 'route',
   summary: "show the stack's routing table, add or delete static routes",
-  usage: `ffnet route [show | add default GW | add NET/LEN GW | delete NET/LEN]
+  usage: `ffnet route [show | add default GW | add NET/LEN GW [src ADDR] [metric N] | delete NET/LEN [metric N]]
 
-  show                the table (the default): longest prefix first, as lookups see it
+  show                the table (the default): longest prefix first, then lowest metric, as lookups see it
   add default GW      the default route via GW (a neighbour on a port's subnet)
   add NET/LEN GW      a static route to NET/LEN via GW
-  delete NET/LEN      removes a static route (delete default: the default route)
+    src ADDR          the source address unbound sockets use through it (one of the stack's addresses)
+    metric N          0 (the default) to 4294967295: among routes to one prefix the lowest wins
+  delete NET/LEN      removes a static route (delete default: the default route); with metric N,
+                      the one of that metric, else the one of lowest metric
   -6, --inet6         the IPv6 table (show only): on-link prefixes, longest first, then default
                       routers (gateway6, and those router advertisements named, with their lifetime)
 Flags: U up, G via a gateway, S static, C a port's connected subnet (or an address's prefix),
@@ -92,17 +121,19 @@ Flags: U up, G via a gateway, S static, C a port's connected subnet (or an addre
       return 0;
     }
     if (verb === 'add') {
-      if (args.length !== 2) throw new ToolError('usage: route add NET/LEN GW | add default GW', 2);
+      if (args.length < 2) throw new ToolError('usage: route add NET/LEN GW [src ADDR] [metric N] | add default GW ...', 2);
       const dest = destination(args[0]);
       const gateway = resolveHost(args[1]!);
-      const routes = await (await ctx.connect()).request<RouteEntry[]>('route.add', { dest, gateway });
+      const opts = routeOptions(args.slice(2), ['src', 'metric']);
+      const routes = await (await ctx.connect()).request<RouteEntry[]>('route.add', { dest, gateway, ...opts });
       ctx.out(ctx.json ? JSON.stringify(routes) : `add net ${dest}: gateway ${gateway}`);
       return 0;
     }
     if (verb === 'delete' || verb === 'del') {
-      if (args.length !== 1) throw new ToolError('usage: route delete NET/LEN | delete default', 2);
+      if (args.length < 1) throw new ToolError('usage: route delete NET/LEN [metric N] | delete default [metric N]', 2);
       const dest = destination(args[0]);
-      const routes = await (await ctx.connect()).request<RouteEntry[]>('route.del', { dest });
+      const opts = routeOptions(args.slice(1), ['metric']);
+      const routes = await (await ctx.connect()).request<RouteEntry[]>('route.del', { dest, ...opts });
       ctx.out(ctx.json ? JSON.stringify(routes) : `delete net ${dest}`);
       return 0;
     }
