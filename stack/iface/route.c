@@ -5,13 +5,15 @@
  * among routes to one prefix) and optionally a preferred source address; the ports' addresses
  * change here too (ifconfig), with their connected routes. Also the questions a socket asks
  * before it sends or connects: the source address a destination is reached from, and whether it
- * is a broadcast. Lookups from any thread, never locked; changes from the control plane.
+ * is a broadcast. Lookups from any thread, never locked; changes from the control plane, published
+ * once every lcore has routed what was queued to send before them (lcore/ctrl.h's TX barrier).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "stack/iface/iface.h"
 #include "stack/iface/latch.h"
+#include "stack/lcore/ctrl.h"
 
 /** A reader's copy of the table (see route.h): the one the latch points at now. */
 static inline const struct route_data *read_begin(const struct route_table *t, uint32_t *sn)
@@ -316,8 +318,12 @@ static struct route_data *write_begin(struct ffs_stack *st)
 
 static void write_end(struct ffs_stack *st, bool changed)
 {
-	if (changed)
+	if (changed) {
+		/* Datagrams queued before the change leave by the routes they were sent under (a stuck
+		 * lcore delays the change by the barrier's timeout, it does not stop it). */
+		ffs_ctrl_tx_barrier(st);
 		publish(st);
+	}
 	pthread_mutex_unlock(&st->routes.write_lock);
 }
 

@@ -136,6 +136,10 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 		igmp_state_change(lc, msg->u.group.port_index, msg->u.group.group, msg->u.group.exclude, msg->u.group.sources,
 				  msg->u.group.n_sources);
 		break;
+	case FFS_CTRL_TX_BARRIER:
+		while (udp_tx_drain(lc))
+			;
+		break;
 	case FFS_CTRL_MLD_STATE:
 		mld6_state_change(lc, msg->u.group.port_index, &msg->u.group.group6, msg->u.group.exclude,
 				  msg->u.group.sources6, msg->u.group.n_sources);
@@ -251,4 +255,10 @@ int ffs_ctrl_all_put(struct ffs_stack *st, struct ffs_ctrl_msg *msg)
 	int rc = ffs_ctrl_all(st, msg);
 	ffs_ctrl_put(msg);
 	return rc;
+}
+
+int ffs_ctrl_tx_barrier(struct ffs_stack *st)
+{
+	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_TX_BARRIER);
+	return msg ? ffs_ctrl_all_put(st, msg) : -ENOMEM;
 }

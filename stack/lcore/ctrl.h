@@ -34,6 +34,7 @@ enum ffs_ctrl_op {
 	FFS_CTRL_IGMP_STATE,
 	FFS_CTRL_MLD_STATE,
 	FFS_CTRL_PORT_CHANGED,
+	FFS_CTRL_TX_BARRIER, /**< route everything the application threads queued to send, then acknowledge */
 };
 
 /** What changed on a port (FFS_CTRL_PORT_CHANGED): the lcore's follow-up. */
@@ -109,6 +110,13 @@ int ffs_ctrl_all(struct ffs_stack *st, struct ffs_ctrl_msg *msg);
 int ffs_ctrl_one(struct ffs_stack *st, unsigned i, struct ffs_ctrl_msg *msg);
 /** Sends to every lcore, waits, and drops the caller's reference: for callers that need only the result. */
 int ffs_ctrl_all_put(struct ffs_stack *st, struct ffs_ctrl_msg *msg);
+/**
+ * Waits until every lcore has taken what application threads queued to send before the call and
+ * routed it (FFS_CTRL_TX_BARRIER). A routing change made after it returns applies to no datagram
+ * sent before the change was asked for, as a route lookup inside sendto() on Linux. 0, or a negative
+ * errno (-ETIMEDOUT: a lcore did not answer).
+ */
+int ffs_ctrl_tx_barrier(struct ffs_stack *st);
 /** True when every lcore the message was meant for has applied it. */
 static inline bool ffs_ctrl_applied(struct ffs_ctrl_msg *msg)
 {

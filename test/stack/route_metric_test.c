@@ -194,6 +194,40 @@ TEST(a_routes_source_must_be_the_stacks_and_is_what_unbound_sockets_send_from)
 	route_set_ifaddr(st, 1, ADDR1, 24);
 }
 
+TEST(a_datagram_queued_before_a_route_change_leaves_by_the_route_it_was_sent_under)
+{
+	reset();
+	struct ffs_lcore *lc = st->lcores[0];
+	static const struct eth_addr mac = { { 0x02, 0, 0, 0, 0, 0x05 } };
+	CHECK_EQ_INT(ffs_stack_neigh_add(st, 0, IP(10, 0, 0, 5), &mac), 0);
+	CHECK_EQ_INT(ffs_stack_route_add_ex(st, DEST, 16, IP(10, 0, 0, 5), 0, 0), 0);
+	test_port_drain(lc, NULL, 0);
+	struct ffs_app *app = ffs_app_new(st);
+	CHECK(app != NULL);
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	struct iovec iov = { .iov_base = "queued", .iov_len = 6 };
+	/* Queued to the lcore, not yet routed: the route goes before the lcore's next turn. */
+	CHECK_EQ_INT(ffs_sock_sendv(st, so, &iov, 1, IP(192, 168, 3, 3), 9), 6);
+	CHECK_EQ_INT(ffs_stack_route_del_ex(st, DEST, 16, 0), 0);
+	ffs_stack_poll(st);
+	struct rte_mbuf *f[8];
+	unsigned n = test_port_drain_if(lc, f, 8, is_udp4);
+	CHECK_EQ_INT(n, 1); /* not held for the default gateway's ARP */
+	const uint8_t *eth = rte_pktmbuf_mtod(f[0], const uint8_t *);
+	CHECK(memcmp(eth, mac.b, 6) == 0);
+	rte_pktmbuf_free(f[0]);
+	/* Sent after the change returned: the default gateway's route (held while ARP asks for it). */
+	CHECK_EQ_INT(ffs_sock_sendv(st, so, &iov, 1, IP(192, 168, 3, 3), 9), 6);
+	ffs_stack_poll(st);
+	CHECK_EQ_INT(test_port_drain_if(lc, f, 8, is_udp4), 0);
+	test_port_drain(lc, NULL, 0);
+	ffs_sock_close(st, so);
+	ffs_stack_neigh_del(st, 0, IP(10, 0, 0, 5));
+	ffs_stack_neigh_del(st, 0, GATEWAY); /* and the datagram it held */
+	reset();
+}
+
 /* --- readers during changes */
 
 #define CHURN_ROUNDS 5000
