@@ -32,7 +32,8 @@ export type ConfigValueKind =
   | 'ipv6-prefix'
   | 'exception-kind'
   | 'iface-name'
-  | 'port-ranges';
+  | 'port-ranges'
+  | 'vip-list';
 
 /** The sections a key can belong to; 'portN' stands for every `[port0]` .. `[port31]`. */
 export type ConfigSectionKind = 'dpdk' | 'portN';
@@ -82,6 +83,8 @@ export const MAX_STATIC_NDP = MAX_STATIC_ARP;
  * FFS_MAX_ADDR6 = 8, one of them its link-local address, the rest for addresses SLAAC forms.
  */
 export const MAX_ADDR6 = 4;
+/** Most `vip_addr` addresses of one port besides its `addr` (FFS_MAX_VIP in stack/stack.h). */
+export const MAX_VIP = 16;
 
 /** Every key of `[dpdk]` and `[portN]`, in documentation order. */
 export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
@@ -212,6 +215,13 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     section: 'portN', key: 'gateway', kind: 'ipv4', type: 'IPv4 address',
     repeatable: false, required: false, defaultText: 'none',
     description: 'Next hop for destinations outside every port\'s subnet; must be inside this port\'s subnet.',
+  },
+  {
+    section: 'portN', key: 'vip_addr', kind: 'vip-list', type: 'ADDR[/PREFIXLEN];...',
+    repeatable: false, required: false, defaultText: 'none',
+    description: 'Further IPv4 addresses of the port (F-Stack\'s key), separated by ";" (here not a comment), e.g. '
+      + 'vip_addr = 10.77.0.3;10.78.0.3/24; without /PREFIXLEN an address takes the port\'s netmask. At most 16. Each '
+      + 'answers ARP, ping and UDP, and its subnet is a connected route.',
   },
   {
     section: 'portN', key: 'mtu', kind: 'integer', type: 'integer',

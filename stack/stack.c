@@ -803,6 +803,8 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 	out->vlan_rx_offload = p->vlan_rx_offload;
 	out->vlan_tx_offload = p->vlan_tx_offload;
 	out->admin_up = p->up;
+	out->n_vip = p->n_vip;
+	memcpy(out->vip, p->vip, sizeof(out->vip));
 	if (p->exc.on) {
 		out->exception = p->exc.kind;
 		snprintf(out->exception_iface, sizeof(out->exception_iface), "%s", p->exc.iface);
@@ -933,7 +935,7 @@ int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, c
 	if (idx < 0)
 		return -ENOENT;
 	const struct ffs_port *p = &st->ports[idx];
-	if (!route_on_link(st, (uint16_t)idx, addr) || addr == p->addr || addr == p->broadcast)
+	if (!route_on_link(st, (uint16_t)idx, addr) || route_port_has_addr(p, addr) || addr == p->broadcast)
 		return -EINVAL;
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_ADD);
 	if (!msg)

@@ -31,12 +31,41 @@ static inline unsigned meta_flags(uint32_t m) { return m >> 24; }
 
 uint32_t route_mask(unsigned prefixlen) { return prefixlen ? ~0u << (32 - prefixlen) : 0; }
 
+/* --- a port's further addresses ([portN] vip_addr): fixed from start, read without the latch */
+
+/** The vip_addr of port `p` that is `addr` (*bcast false) or whose broadcast address it is (*bcast true), or NULL. */
+static const struct ffs_ifaddr *vip_of(const struct ffs_port *p, uint32_t addr, bool *bcast)
+{
+	for (unsigned k = 0; k < p->n_vip; k++) {
+		if (p->vip[k].addr == addr || p->vip[k].broadcast == addr) {
+			*bcast = p->vip[k].addr != addr;
+			return &p->vip[k];
+		}
+	}
+	return NULL;
+}
+
+/** The vip_addr of port `p` whose subnet holds `addr`, or NULL. */
+static const struct ffs_ifaddr *vip_on_link(const struct ffs_port *p, uint32_t addr)
+{
+	for (unsigned k = 0; k < p->n_vip; k++)
+		if ((addr & p->vip[k].netmask) == (p->vip[k].addr & p->vip[k].netmask))
+			return &p->vip[k];
+	return NULL;
+}
+
+bool route_port_has_addr(const struct ffs_port *p, uint32_t addr)
+{
+	bool bcast;
+	return addr != 0 && (p->addr == addr || (vip_of(p, addr, &bcast) && !bcast));
+}
+
 bool route_is_local(const struct ffs_stack *st, uint32_t dst)
 {
 	if (ipv4_is_loopback(dst))
 		return true;
 	for (unsigned i = 0; i < st->n_ports; i++)
-		if (st->ports[i].addr == dst)
+		if (route_port_has_addr(&st->ports[i], dst))
 			return true;
 	return false;
 }
@@ -59,6 +88,9 @@ static int port_of(const struct ffs_stack *st, uint32_t addr, bool *bcast)
 			}
 		}
 	} while (read_retry(&st->routes, sn));
+	for (unsigned i = 0; i < st->n_ports && found < 0; i++)
+		if (vip_of(&st->ports[i], addr, bcast))
+			found = (int)i;
 	return found;
 }
 
@@ -69,7 +101,8 @@ const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr)
 	return i < 0 ? NULL : &st->ports[i];
 }
 
-bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr)
+/** Whether `addr` is on the subnet of port `port_index`'s primary address; *primary: that address. */
+static bool primary_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr, uint32_t *primary)
 {
 	bool on;
 	uint32_t sn;
@@ -77,8 +110,24 @@ bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t add
 		const struct route_data *d = read_begin(&st->routes, &sn);
 		uint32_t a = latch_ld(&d->ifa[port_index][0]), m = latch_ld(&d->ifa[port_index][1]);
 		on = a != 0 && (addr & m) == (a & m);
+		*primary = a;
 	} while (read_retry(&st->routes, sn));
 	return on;
+}
+
+bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr)
+{
+	uint32_t primary;
+	return primary_on_link(st, port_index, addr, &primary) || vip_on_link(&st->ports[port_index], addr);
+}
+
+uint32_t route_port_source(const struct ffs_stack *st, const struct ffs_port *p, uint32_t nexthop)
+{
+	uint32_t primary;
+	if (primary_on_link(st, p->index, nexthop, &primary))
+		return primary;
+	const struct ffs_ifaddr *vip = vip_on_link(p, nexthop);
+	return vip ? vip->addr : primary;
 }
 
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop)
@@ -114,11 +163,13 @@ uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
 		return dst;
 	if (dst == 0xffffffffu || ipv4_is_multicast(dst))
 		return st->n_ports ? st->ports[0].addr : 0;
-	uint32_t nexthop;
+	/* A subnet broadcast leaves from the address of that subnet; a route's next hop (its gateway, or
+	 * dst itself on-link) picks the port's address on its subnet, as Linux's inet_select_addr does. */
+	uint32_t nexthop = dst;
 	const struct ffs_port *p = route_port_of(st, dst);
 	if (!p)
 		p = route_lookup(st, dst, &nexthop);
-	return p ? p->addr : 0;
+	return p ? route_port_source(st, p, nexthop) : 0;
 }
 
 bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst)
@@ -232,6 +283,22 @@ static void publish(struct ffs_stack *st)
 	}
 }
 
+/** The connected routes of port i's vip_addr subnets (those its primary address's route does not cover
+ *  already; a static route to the same subnet gives way, as to the primary's). */
+static void add_vip_routes_staged(struct route_data *d, const struct ffs_port *p)
+{
+	for (unsigned k = 0; k < p->n_vip; k++) {
+		unsigned len = (unsigned)__builtin_popcount(p->vip[k].netmask);
+		uint32_t dest = p->vip[k].addr & p->vip[k].netmask;
+		int dup = find(d, dest, len);
+		if (dup >= 0 && (meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
+			continue;
+		if (dup >= 0)
+			remove_at(d, (uint32_t)dup);
+		insert(d, dest, len, 0, p->index, FFS_ROUTE_CONNECTED);
+	}
+}
+
 void route_init(struct ffs_stack *st)
 {
 	struct route_table *t = &st->routes;
@@ -242,6 +309,7 @@ void route_init(struct ffs_stack *st)
 	for (unsigned i = 0; i < st->n_ports; i++) {
 		const struct ffs_port_conf *pc = &st->conf.ports[i];
 		set_ifaddr_staged(d, i, pc->addr, pc->netmask, pc->broadcast);
+		add_vip_routes_staged(d, &st->ports[i]);
 		/* The first port with a gateway gives the default route; a later port's gateway would duplicate it. */
 		if (pc->gateway && !have_default)
 			have_default = insert(d, 0, 0, pc->gateway, i, FFS_ROUTE_GATEWAY | FFS_ROUTE_STATIC) == 0;
@@ -271,6 +339,7 @@ void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, 
 	uint32_t bcast = prefixlen >= 31 ? 0xffffffffu : addr | ~mask;
 	struct route_data *d = write_begin(st);
 	set_ifaddr_staged(d, port_index, addr, mask, bcast);
+	add_vip_routes_staged(d, &st->ports[port_index]);
 	/* Static routes through the port whose gateway left its subnet could reach nothing: they go (as
 	 * Linux drops the routes of an address it deletes). */
 	for (uint32_t k = 0; k < d->n;) {

@@ -489,15 +489,8 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 	if (!src && cache->valid && cache->dst == meta.dst) {
 		src = cache->src;
 	} else if (!src) {
-		uint32_t nexthop;
-		const struct ffs_port *p = route_is_local(st, meta.dst) ? NULL : route_port_of(st, meta.dst);
-		if (!p && !route_is_local(st, meta.dst) && !ipv4_is_multicast(meta.dst) && meta.dst != 0xffffffffu)
-			p = route_lookup(st, meta.dst, &nexthop);
-		if (route_is_local(st, meta.dst))
-			src = ipv4_is_loopback(meta.dst) ? 0x7f000001u : meta.dst;
-		else if (p)
-			src = p->addr;
-		else if (st->n_ports)
+		src = route_source(st, meta.dst);
+		if (!src && st->n_ports)
 			src = st->ports[0].addr;
 		*cache = (struct src_cache){ true, meta.dst, src };
 	}

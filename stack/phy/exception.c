@@ -12,6 +12,7 @@
 #include <rte_ethdev.h>
 
 #include "stack/iface/addr6.h"
+#include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/exception.h"
 #include "stack/phy/port.h"
@@ -315,7 +316,7 @@ static bool kernel_duplicate(const struct ffs_stack *st, const struct ffs_port *
 	if (eth.ethertype == ETH_TYPE_ARP) {
 		struct arp_repr a;
 		return arp_repr_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &a) == WIRE_OK && a.op == ARP_OP_REPLY &&
-		       a.spa == port->addr;
+		       route_port_has_addr(port, a.spa);
 	}
 	if (eth.ethertype != ETH_TYPE_IPV6 || len < ETH_HDR_LEN + IPV6_HDR_LEN + ICMP6_HDR_LEN + 16)
 		return false;

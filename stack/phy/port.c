@@ -168,6 +168,8 @@ static int port_identity(struct ffs_port *p, const struct ffs_port_conf *pc, con
 	p->netmask = pc->netmask;
 	p->broadcast = pc->broadcast;
 	p->gateway = pc->gateway;
+	p->n_vip = pc->n_vip;
+	memcpy(p->vip, pc->vip, sizeof(p->vip));
 	p->mtu = pc->mtu;
 	p->vlan_id = pc->vlan_id;
 	return 0;
