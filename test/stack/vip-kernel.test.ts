@@ -5,12 +5,14 @@
  * a wildcard socket; a socket bound to one exchanges with the kernel both ways; the source of what an
  * unbound socket sends is the port's address on the destination's subnet (the primary first, as
  * Linux's `ip route get` gives on a host with the same addresses), seen by the kernel and by tcpdump,
- * as is the ARP request that resolves the kernel from the second subnet; stack.ports() lists them.
+ * as is the ARP request that resolves the kernel from the second subnet; stack.ports(),
+ * Stack#networkInterfaces (os.networkInterfaces() under ffnet/register) and `ffnet ifconfig` list them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
 import type { Netns } from '../../testbed/netns.js';
 import { StackProcess } from '../../testbed/stack-process.js';
+import { ffnet } from '../tools/harness.js';
 import { FdScope } from './udp-bench.js';
 import {
   IFACE,
@@ -75,6 +77,23 @@ describe('several addresses on a port, with the kernel', () => {
       { addr: VIP_SAME, netmask: '255.255.255.0', broadcast: '10.77.0.255' },
       { addr: VIP_OWN, netmask: '255.255.255.0', broadcast: '10.78.0.255' },
     ]);
+  });
+
+  it('lists them as further IPv4 entries of the port in os.networkInterfaces()\'s shape', async () => {
+    const mac = stack.ports[0]?.mac;
+    const v4 = (await stack.networkInterfaces()).port0?.filter((e) => e.family === 'IPv4');
+    expect(v4).toEqual([
+      { address: STACK_IP, netmask: '255.255.255.0', family: 'IPv4', mac, internal: false, cidr: `${STACK_IP}/24` },
+      { address: VIP_SAME, netmask: '255.255.255.0', family: 'IPv4', mac, internal: false, cidr: `${VIP_SAME}/24` },
+      { address: VIP_OWN, netmask: '255.255.255.0', family: 'IPv4', mac, internal: false, cidr: `${VIP_OWN}/24` },
+    ]);
+  });
+
+  it('shows them in ffnet ifconfig as further inet lines', async () => {
+    const r = await ffnet(stack.pid!, ['ifconfig', 'port0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`\tinet ${STACK_IP} netmask 0xffffff00 broadcast 10.77.0.255\n`
+      + `\tinet ${VIP_SAME} netmask 0xffffff00 broadcast 10.77.0.255\n\tinet ${VIP_OWN} netmask 0xffffff00 broadcast 10.78.0.255\n`);
   });
 
   it.each([VIP_SAME, VIP_OWN])('answers arping for %s with its MAC', async (vip) => {

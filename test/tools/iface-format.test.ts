@@ -104,6 +104,22 @@ describe('interface command output', () => {
     expect(lines(port).filter((l) => l.includes('vlan'))).toEqual([]);
   });
 
+  it('prints each further address (vip_addr) as one more inet line after the first, as FreeBSD does', () => {
+    const lines = formatPort({
+      ...port,
+      inet_aliases: [
+        { inet: '10.77.0.3', prefixlen: 24, netmask: '255.255.255.0', broadcast: '10.77.0.255' },
+        { inet: '10.78.0.3', prefixlen: 30, netmask: '255.255.255.252', broadcast: '10.78.0.3' },
+      ],
+    }).split('\n');
+    const first = lines.indexOf('\tinet 10.77.0.2 netmask 0xffffff00 broadcast 10.77.0.255');
+    expect(first).toBeGreaterThan(0);
+    expect(lines.slice(first + 1, first + 3)).toEqual([
+      '\tinet 10.77.0.3 netmask 0xffffff00 broadcast 10.77.0.255',
+      '\tinet 10.78.0.3 netmask 0xfffffffc broadcast 10.78.0.3',
+    ]);
+  });
+
   it('prints inet6 lines as FreeBSD ifconfig does: scope, flags, lifetimes of autoconfigured ones', () => {
     expect(formatInet6('port1', {
       addr: '2001:db8:1:2:ff:fe00:3', prefixlen: 64, scopeid: null, state: 'deprecated', origin: 'autoconf',

@@ -20,6 +20,8 @@ export interface PortEntry {
   prefixlen: number;
   netmask: string;
   broadcast: string;
+  /** Further IPv4 addresses ([portN] vip_addr; absent from older stacks). */
+  inet_aliases?: Array<{ inet: string; prefixlen: number; netmask: string; broadcast: string }>;
   mtu: number;
   /** IEEE 802.1Q VLAN id of the port's frames, 0 = untagged; whether the device strips / inserts the tag. */
   vlan: number;
@@ -87,6 +89,8 @@ export function formatPort(p: PortEntry): string {
     ...(opts.length ? [`\toptions=${optBits.toString(16)}<${opts.join(',')}>`] : []),
     `\tether ${p.mac}`,
     `\tinet ${p.inet} netmask ${hexMask(p.netmask)} broadcast ${p.broadcast}`,
+    // FreeBSD shows every further address as one more inet line.
+    ...(p.inet_aliases ?? []).map((a) => `\tinet ${a.inet} netmask ${hexMask(a.netmask)} broadcast ${a.broadcast}`),
     // FreeBSD's vlan(4) line; which side tags (the device, else the stack) in place of its parent interface.
     ...(p.vlan ? [`\tvlan: ${p.vlan} vlanproto: 802.1q tagging: rx ${p.vlan_hw_rx ? 'hardware' : 'software'}, tx ${p.vlan_hw_tx ? 'hardware' : 'software'}`] : []),
     ...p.inet6.map((a) => formatInet6(p.name, a)),
