@@ -365,6 +365,15 @@ int ffs_stack_neigh6_del(struct ffs_stack *st, uint16_t port_id, const struct ip
  *  gateway left the subnet change with it; lcores forget neighbours off the new subnet; lcore 0
  *  announces the address (gratuitous ARP, RFC 5227 §2.3). */
 int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen);
+/** ifconfig inet ADDR/LEN alias: a further address of the port, as [portN] vip_addr gives (answers ARP,
+ *  ping and UDP; its subnet a connected route; announced by gratuitous ARP). -EINVAL: not a host's
+ *  unicast address of its subnet; -EEXIST: an address of the stack already; -ENOSPC: the port has
+ *  FFS_MAX_VIP; -ENOENT: no such port. */
+int ffs_stack_port_alias_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen);
+/** ifconfig inet ADDR -alias: removes a further address (its connected route, neighbours no longer
+ *  on-link). -ESRCH: not a further address of the port (the primary address is changed, not removed);
+ *  -ENOENT: no such port. */
+int ffs_stack_port_alias_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr);
 /** ifconfig inet6 ADDR prefixlen N [alias]: a configured IPv6 address (tentative until DAD passes) and
  *  its on-link prefix. -EINVAL: not a unicast address a port may have (unspecified, loopback,
  *  multicast, IPv4-mapped, link-local, a subnet-router anycast address, length 1..128); -EEXIST: an

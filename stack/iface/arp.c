@@ -63,8 +63,9 @@ void arp_announce(struct ffs_lcore *lc, const struct ffs_port *port)
 {
 	if (port->addr)
 		request_from(lc, port, port->addr, port->addr);
-	for (unsigned k = 0; k < port->n_vip; k++)
-		request_from(lc, port, port->vip[k].addr, port->vip[k].addr);
+	struct ffs_ifaddr vip[FFS_MAX_VIP];
+	for (unsigned k = 0, n = route_port_vips(port, vip); k < n; k++)
+		request_from(lc, port, vip[k].addr, vip[k].addr);
 }
 
 unsigned arp_replay(struct ffs_lcore *lc, struct rte_ring *ring)

@@ -132,6 +132,15 @@ uint32_t route_source(const struct ffs_stack *st, uint32_t dst);
 uint32_t route_port_source(const struct ffs_stack *st, const struct ffs_port *p, uint32_t nexthop);
 /** True when `addr` is port p's address or one of its vip_addr. */
 bool route_port_has_addr(const struct ffs_port *p, uint32_t addr);
+/** A snapshot of port p's further addresses (vip_addr, aliases), in order; returns how many. */
+unsigned route_port_vips(const struct ffs_port *p, struct ffs_ifaddr out[FFS_MAX_VIP]);
+/** Adds a further address to port `port_index` (its subnet's connected route with it): -ENOSPC when it
+ *  has FFS_MAX_VIP already. Control plane only; the caller checks the address. */
+int route_vip_add(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen);
+/** Removes a further address (and its connected route, unless another address of the port is on the
+ *  subnet; static routes through a gateway that left the port's subnets too): -ESRCH when the port has
+ *  no such further address. Control plane only. */
+int route_vip_del(struct ffs_stack *st, unsigned port_index, uint32_t addr);
 /** True when dst is a broadcast address: limited, loopback's 127.255.255.255, or a port's subnet broadcast. */
 bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst);
 

@@ -31,27 +31,45 @@ static inline unsigned meta_flags(uint32_t m) { return m >> 24; }
 
 uint32_t route_mask(unsigned prefixlen) { return prefixlen ? ~0u << (32 - prefixlen) : 0; }
 
-/* --- a port's further addresses ([portN] vip_addr): fixed from start, read without the latch */
+/* --- a port's further addresses ([portN] vip_addr, ifconfig inet ADDR alias): in ffs_port.vips, two
+ * copies under a latch of their own, read as the table is; written under the table's write_lock */
 
-/** The vip_addr of port `p` that is `addr` (*bcast false) or whose broadcast address it is (*bcast true), or NULL. */
-static const struct ffs_ifaddr *vip_of(const struct ffs_port *p, uint32_t addr, bool *bcast)
+unsigned route_port_vips(const struct ffs_port *p, struct ffs_ifaddr out[FFS_MAX_VIP])
 {
-	for (unsigned k = 0; k < p->n_vip; k++) {
-		if (p->vip[k].addr == addr || p->vip[k].broadcast == addr) {
-			*bcast = p->vip[k].addr != addr;
-			return &p->vip[k];
-		}
-	}
-	return NULL;
+	uint32_t n, sn;
+	do {
+		sn = latch_read_begin(&p->vips.seq);
+		const struct ffs_ifaddr *a = p->vips.copy[sn & 1].a;
+		n = latch_ld(&p->vips.copy[sn & 1].n);
+		if (n > FFS_MAX_VIP)
+			n = FFS_MAX_VIP;
+		for (uint32_t k = 0; k < n; k++)
+			out[k] = (struct ffs_ifaddr){ latch_ld(&a[k].addr), latch_ld(&a[k].netmask), latch_ld(&a[k].broadcast) };
+	} while (latch_read_retry(&p->vips.seq, sn));
+	return n;
 }
 
-/** The vip_addr of port `p` whose subnet holds `addr`, or NULL. */
-static const struct ffs_ifaddr *vip_on_link(const struct ffs_port *p, uint32_t addr)
+/** Whether `addr` is a further address of port `p` (*bcast false) or the broadcast address of one's subnet (*bcast true). */
+static bool vip_of(const struct ffs_port *p, uint32_t addr, bool *bcast)
 {
-	for (unsigned k = 0; k < p->n_vip; k++)
-		if ((addr & p->vip[k].netmask) == (p->vip[k].addr & p->vip[k].netmask))
-			return &p->vip[k];
-	return NULL;
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	for (unsigned k = 0, n = route_port_vips(p, v); k < n; k++) {
+		if (v[k].addr == addr || v[k].broadcast == addr) {
+			*bcast = v[k].addr != addr;
+			return true;
+		}
+	}
+	return false;
+}
+
+/** The further address of port `p` whose subnet holds `addr` (the first in order), or 0. */
+static uint32_t vip_on_link(const struct ffs_port *p, uint32_t addr)
+{
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	for (unsigned k = 0, n = route_port_vips(p, v); k < n; k++)
+		if ((addr & v[k].netmask) == (v[k].addr & v[k].netmask))
+			return v[k].addr;
+	return 0;
 }
 
 bool route_port_has_addr(const struct ffs_port *p, uint32_t addr)
@@ -118,7 +136,7 @@ static bool primary_on_link(const struct ffs_stack *st, uint16_t port_index, uin
 bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr)
 {
 	uint32_t primary;
-	return primary_on_link(st, port_index, addr, &primary) || vip_on_link(&st->ports[port_index], addr);
+	return primary_on_link(st, port_index, addr, &primary) || vip_on_link(&st->ports[port_index], addr) != 0;
 }
 
 uint32_t route_port_source(const struct ffs_stack *st, const struct ffs_port *p, uint32_t nexthop)
@@ -126,8 +144,8 @@ uint32_t route_port_source(const struct ffs_stack *st, const struct ffs_port *p,
 	uint32_t primary;
 	if (primary_on_link(st, p->index, nexthop, &primary))
 		return primary;
-	const struct ffs_ifaddr *vip = vip_on_link(p, nexthop);
-	return vip ? vip->addr : primary;
+	uint32_t vip = vip_on_link(p, nexthop);
+	return vip ? vip : primary;
 }
 
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop)
@@ -287,9 +305,10 @@ static void publish(struct ffs_stack *st)
  *  already; a static route to the same subnet gives way, as to the primary's). */
 static void add_vip_routes_staged(struct route_data *d, const struct ffs_port *p)
 {
-	for (unsigned k = 0; k < p->n_vip; k++) {
-		unsigned len = (unsigned)__builtin_popcount(p->vip[k].netmask);
-		uint32_t dest = p->vip[k].addr & p->vip[k].netmask;
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	for (unsigned k = 0, n = route_port_vips(p, v); k < n; k++) {
+		unsigned len = (unsigned)__builtin_popcount(v[k].netmask);
+		uint32_t dest = v[k].addr & v[k].netmask;
 		int dup = find(d, dest, len);
 		if (dup >= 0 && (meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
 			continue;
@@ -332,23 +351,77 @@ static void write_end(struct ffs_stack *st, bool changed)
 	pthread_mutex_unlock(&st->routes.write_lock);
 }
 
-void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen)
+/** Port i's connected routes for its address `a` and its further ones; static routes through the port
+ *  whose gateway left its subnets could reach nothing: they go (as Linux drops the routes of an address
+ *  it deletes). */
+static void port_routes_staged(struct ffs_stack *st, struct route_data *d, unsigned i, struct ffs_ifaddr a)
 {
-	uint32_t mask = route_mask(prefixlen);
-	/* RFC 3021: a /31 has no broadcast address; nor has a /32. The limited broadcast stands in. */
-	uint32_t bcast = prefixlen >= 31 ? 0xffffffffu : addr | ~mask;
-	struct route_data *d = write_begin(st);
-	set_ifaddr_staged(d, port_index, addr, mask, bcast);
-	add_vip_routes_staged(d, &st->ports[port_index]);
-	/* Static routes through the port whose gateway left its subnet could reach nothing: they go (as
-	 * Linux drops the routes of an address it deletes). */
+	set_ifaddr_staged(d, i, a.addr, a.netmask, a.broadcast);
+	add_vip_routes_staged(d, &st->ports[i]);
 	for (uint32_t k = 0; k < d->n;) {
-		if (meta_port(d->r[k].meta) == port_index && d->r[k].gateway && connected_port(d, d->r[k].gateway) != (int)port_index)
+		if (meta_port(d->r[k].meta) == i && d->r[k].gateway && connected_port(d, d->r[k].gateway) != (int)i)
 			remove_at(d, k);
 		else
 			k++;
 	}
+}
+
+void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen)
+{
+	struct route_data *d = write_begin(st);
+	port_routes_staged(st, d, port_index, ffs_ifaddr_of(addr, prefixlen));
 	write_end(st, true);
+}
+
+/** Publishes port p's further addresses: each copy is rewritten while the readers use the other. */
+static void vips_publish(struct ffs_port *p, const struct ffs_ifaddr *a, unsigned n)
+{
+	for (unsigned c = 0; c < 2; c++) {
+		latch_flip(&p->vips.seq);
+		unsigned w = (latch_ld(&p->vips.seq) & 1) ^ 1; /* the copy no reader starts on now */
+		for (unsigned k = 0; k < n; k++) {
+			latch_st(&p->vips.copy[w].a[k].addr, a[k].addr);
+			latch_st(&p->vips.copy[w].a[k].netmask, a[k].netmask);
+			latch_st(&p->vips.copy[w].a[k].broadcast, a[k].broadcast);
+		}
+		latch_st(&p->vips.copy[w].n, n);
+	}
+}
+
+int route_vip_add(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen)
+{
+	struct route_data *d = write_begin(st);
+	struct ffs_port *p = &st->ports[port_index];
+	struct ffs_ifaddr v[FFS_MAX_VIP + 1];
+	unsigned n = route_port_vips(p, v);
+	int rc = n == FFS_MAX_VIP ? -ENOSPC : 0;
+	if (rc == 0) {
+		v[n] = ffs_ifaddr_of(addr, prefixlen);
+		vips_publish(p, v, n + 1);
+		const uint32_t *ifa = d->ifa[port_index];
+		port_routes_staged(st, d, port_index, (struct ffs_ifaddr){ ifa[0], ifa[1], ifa[2] });
+	}
+	write_end(st, rc == 0);
+	return rc;
+}
+
+int route_vip_del(struct ffs_stack *st, unsigned port_index, uint32_t addr)
+{
+	struct route_data *d = write_begin(st);
+	struct ffs_port *p = &st->ports[port_index];
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	unsigned n = route_port_vips(p, v), k = 0;
+	while (k < n && v[k].addr != addr)
+		k++;
+	int rc = k == n ? -ESRCH : 0;
+	if (rc == 0) {
+		memmove(&v[k], &v[k + 1], (n - k - 1) * sizeof(v[0]));
+		vips_publish(p, v, n - 1);
+		const uint32_t *ifa = d->ifa[port_index];
+		port_routes_staged(st, d, port_index, (struct ffs_ifaddr){ ifa[0], ifa[1], ifa[2] });
+	}
+	write_end(st, rc == 0);
+	return rc;
 }
 
 int ffs_stack_route_add(struct ffs_stack *st, uint32_t dest, unsigned prefixlen, uint32_t gateway)

@@ -1,12 +1,13 @@
 /**
- * A port's further addresses ([portN] vip_addr) with the Linux kernel as the peer over net_tap: the
- * stack at 10.77.0.2/24 with vip_addr = 10.77.0.3;10.78.0.3/24, the kernel's ff0 at 10.77.0.1/24 and
- * 10.78.0.1/24. Each address is announced by a gratuitous ARP at start, answers arping, ping and UDP to
+ * A port's further addresses ([portN] vip_addr) with the Linux kernel as the peer over net_tap, in each
+ * lcore mode: the stack at 10.77.0.2/24 with vip_addr = 10.77.0.3;10.78.0.3/24, the kernel's ff0 at
+ * 10.77.0.1/24 and 10.78.0.1/24. Each address is announced by a gratuitous ARP at start, answers arping, ping and UDP to
  * a wildcard socket; a socket bound to one exchanges with the kernel both ways; the source of what an
  * unbound socket sends is the port's address on the destination's subnet (the primary first, as
  * Linux's `ip route get` gives on a host with the same addresses), seen by the kernel and by tcpdump,
  * as is the ARP request that resolves the kernel from the second subnet; stack.ports(),
- * Stack#networkInterfaces (os.networkInterfaces() under ffnet/register) and `ffnet ifconfig` list them.
+ * Stack#networkInterfaces (os.networkInterfaces() under ffnet/register) and `ffnet ifconfig` list them;
+ * `ffnet ifconfig port0 inet ADDR/LEN alias` adds one at run time and `inet ADDR -alias` removes it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelUdp } from '../../testbed/kernel-udp.js';
@@ -17,6 +18,7 @@ import { FdScope } from './udp-bench.js';
 import {
   IFACE,
   KERNEL_IP,
+  LCORE_MODES,
   STACK_IP,
   bringUp,
   parseArping,
@@ -35,7 +37,7 @@ const KERNEL_IP2 = '10.78.0.1';
 const ADDRESSES = [STACK_IP, VIP_SAME, VIP_OWN];
 const esc = (s: string) => s.replace(/\./g, '\\.');
 
-describe('several addresses on a port, with the kernel', () => {
+describe.each(LCORE_MODES)('several addresses on a port, with the kernel ($name)', (mode) => {
   let ns: Netns;
   let stack: StackProcess;
   let kern: KernelUdp;
@@ -47,7 +49,7 @@ describe('several addresses on a port, with the kernel', () => {
     ns = await quietNamespace('vip-kernel');
     // ff0 does not exist before the stack starts, and libpcap will not open an interface that is down.
     atStart = await tcpdumpLines(ns, 'any', [], ['arp']);
-    stack = await StackProcess.start(ns, peerConfig(ns, { dpdk: { lcore_mask: '0x1' }, port0: { vip_addr: `${VIP_SAME};${VIP_OWN}/24` } }));
+    stack = await StackProcess.start(ns, peerConfig(ns, { dpdk: mode.dpdk, port0: { vip_addr: `${VIP_SAME};${VIP_OWN}/24` } }));
     await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP}/24`, 'dev', IFACE]);
     await ns.execOk('ip', ['addr', 'add', `${KERNEL_IP2}/24`, 'dev', IFACE]);
     await bringUp(ns, stack);
@@ -94,6 +96,26 @@ describe('several addresses on a port, with the kernel', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`\tinet ${STACK_IP} netmask 0xffffff00 broadcast 10.77.0.255\n`
       + `\tinet ${VIP_SAME} netmask 0xffffff00 broadcast 10.77.0.255\n\tinet ${VIP_OWN} netmask 0xffffff00 broadcast 10.78.0.255\n`);
+  });
+
+  it('takes a further address at run time with ffnet ifconfig inet ADDR/LEN alias, and lets it go with -alias', async () => {
+    const alias = '10.79.0.3';
+    await ns.execOk('ip', ['addr', 'add', '10.79.0.1/24', 'dev', IFACE]);
+    const added = await ffnet(stack.pid!, ['ifconfig', 'port0', 'inet', `${alias}/24`, 'alias']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain(`\tinet ${alias} netmask 0xffffff00 broadcast 10.79.0.255\n`);
+    expect((await stack.currentPorts())[0]?.addrs.map((a) => a.addr)).toEqual([VIP_SAME, VIP_OWN, alias]);
+    const on = parsePing((await ns.exec('ping', ['-c', '2', '-i', '0.2', '-W', '1', alias], { timeoutMs: 15_000 })).stdout);
+    expect(on.replyFrom).toEqual([alias, alias]);
+    const again = await ffnet(stack.pid!, ['ifconfig', 'port0', 'inet', `${alias}/24`, 'alias']);
+    expect([again.code, again.stderr]).toEqual([1, `ffnet ifconfig: ${alias}/24 is already an address of the stack\n`]);
+    const removed = await ffnet(stack.pid!, ['ifconfig', 'port0', 'inet', alias, '-alias']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).not.toContain(alias);
+    await ns.execOk('ip', ['neigh', 'flush', 'dev', IFACE]);
+    const off = parsePing((await ns.exec('ping', ['-c', '1', '-W', '1', alias], { timeoutMs: 15_000 })).stdout);
+    expect(off.received).toBe(0);
+    await ns.execOk('ip', ['addr', 'del', '10.79.0.1/24', 'dev', IFACE]);
   });
 
   it.each([VIP_SAME, VIP_OWN])('answers arping for %s with its MAC', async (vip) => {

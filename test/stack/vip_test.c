@@ -9,7 +9,8 @@
  * the primary first, the gateway's subnet for a gateway route, the destination's on-link — else the
  * primary, as Linux's inet_select_addr (checked against `ip route get` on a kernel with the same
  * addresses); ARP requests for each address are answered from it, resolution asks from the address
- * on the target's subnet, and a port coming up announces every address.
+ * on the target's subnet, and a port coming up announces every address; further addresses added and
+ * removed at run time (ifconfig inet ADDR alias / -alias) with their connected routes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -197,6 +198,59 @@ TEST(a_port_coming_up_announces_every_address)
 	}
 	CHECK_EQ_INT(k, 4);
 	free_all(f, n);
+}
+
+TEST(aliases_come_and_go_at_run_time_with_their_routes)
+{
+	setup();
+	test_port_drain(lc, NULL, 0);
+	const struct ffs_port *port = &st->ports[0];
+	const uint32_t alias = IP(10, 3, 0, 1);
+	CHECK_EQ_INT(ffs_stack_port_alias_add(st, 0, alias, 24), 0);
+	CHECK(route_is_local(st, alias));
+	CHECK_EQ_INT(route_source(st, IP(10, 3, 0, 9)), alias);
+	struct ffs_route_info r[FFS_MAX_ROUTES];
+	int n = ffs_stack_route_dump(st, r, FFS_MAX_ROUTES), found = 0;
+	for (int i = 0; i < n; i++)
+		found += r[i].dest == IP(10, 3, 0, 0) && r[i].prefixlen == 24 && (r[i].flags & FFS_ROUTE_CONNECTED);
+	CHECK_EQ_INT(found, 1);
+	/* Announced, with the others. */
+	struct rte_mbuf *f[64];
+	unsigned sent_n = sent(f, 64), announced = 0;
+	for (unsigned i = 0; i < sent_n && i < 64; i++) {
+		struct arp_repr a;
+		announced += arp_of(f[i], &a) && a.op == ARP_OP_REQUEST && a.spa == alias && a.tpa == alias;
+	}
+	free_all(f, sent_n);
+	CHECK_EQ_INT(announced, 1);
+	/* What is refused, changing nothing. */
+	CHECK_EQ_INT(ffs_stack_port_alias_add(st, 0, VIP_OWN, 24), -EEXIST);
+	CHECK_EQ_INT(ffs_stack_port_alias_add(st, 0, OUR_ADDR, 16), -EEXIST);
+	CHECK_EQ_INT(ffs_stack_port_alias_add(st, 0, IP(10, 4, 0, 0), 24), -EINVAL);
+	CHECK_EQ_INT(ffs_stack_port_alias_add(st, 0, IP(127, 0, 0, 2), 8), -EINVAL);
+	CHECK_EQ_INT(ffs_stack_port_alias_add(st, 9, IP(10, 4, 0, 1), 24), -ENOENT);
+	CHECK_EQ_INT(ffs_stack_port_alias_del(st, 0, OUR_ADDR), -ESRCH);
+	CHECK_EQ_INT(ffs_stack_port_alias_del(st, 0, IP(10, 4, 0, 1)), -ESRCH);
+	/* Up to FFS_MAX_VIP in all: 3 configured, this one, 12 more. */
+	for (unsigned i = 0; i < FFS_MAX_VIP - 4; i++)
+		CHECK_EQ_INT(ffs_stack_port_alias_add(st, 0, IP(10, 5, i, 1), 24), 0);
+	CHECK_EQ_INT(ffs_stack_port_alias_add(st, 0, IP(10, 6, 0, 1), 24), -ENOSPC);
+	for (unsigned i = 0; i < FFS_MAX_VIP - 4; i++)
+		CHECK_EQ_INT(ffs_stack_port_alias_del(st, 0, IP(10, 5, i, 1)), 0);
+	/* A static route through a gateway on its subnet goes with it, as the connected route does. */
+	CHECK_EQ_INT(ffs_stack_route_add(st, IP(192, 168, 0, 0), 16, IP(10, 3, 0, 254)), 0);
+	CHECK_EQ_INT(ffs_stack_port_alias_del(st, 0, alias), 0);
+	CHECK(!route_is_local(st, alias));
+	CHECK(!route_port_has_addr(port, alias));
+	CHECK_EQ_INT(route_source(st, IP(10, 3, 0, 9)), 0);
+	CHECK_EQ_INT(route_source(st, IP(192, 168, 1, 1)), 0);
+	CHECK_EQ_INT(ffs_stack_route_dump(st, r, FFS_MAX_ROUTES), 3);
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	CHECK_EQ_INT(route_port_vips(port, v), 3);
+	CHECK_EQ_INT(v[0].addr, VIP_SAME);
+	CHECK_EQ_INT(v[1].addr, VIP_OWN);
+	CHECK_EQ_INT(v[2].addr, VIP_30);
+	test_port_drain(lc, NULL, 0);
 }
 
 int main(int argc, char **argv)

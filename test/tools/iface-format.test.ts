@@ -45,6 +45,13 @@ describe('interface command arguments', () => {
     expect(() => parseChanges(['inet', '10.0.0.5/33'])).toThrow("bad address '10.0.0.5/33'");
     expect(() => parseChanges(['mtu', 'big'])).toThrow("bad mtu 'big'");
     expect(() => parseChanges(['metric', '1'])).toThrow("unknown parameter 'metric'");
+    // Further addresses, FreeBSD's words: inet ADDR/LEN alias, inet ADDR -alias.
+    expect(parseChanges(['inet', '10.0.0.5/24', 'alias', 'up'])).toEqual({ inet_alias: '10.0.0.5/24', state: 'up' });
+    expect(parseChanges(['inet', '10.0.0.5', '-alias'])).toEqual({ inet_alias_delete: '10.0.0.5' });
+    expect(parseChanges(['inet', '10.0.0.5/24', '-alias'])).toEqual({ inet_alias_delete: '10.0.0.5' });
+    expect(parseChanges(['inet', '10.0.0.2/24', 'inet', '10.0.0.5/24', 'alias'])).toEqual({ inet: '10.0.0.2/24', inet_alias: '10.0.0.5/24' });
+    expect(() => parseChanges(['inet', '10.0.0.5', 'alias'])).toThrow("bad address '10.0.0.5'");
+    expect(() => parseChanges(['inet', '10.0.0.5/24', 'alias', 'inet', '10.0.0.6/24', 'alias'])).toThrow('inet alias given twice');
   });
 
   it('reads inet6 as FreeBSD ifconfig does: prefixlen (64 unless given), alias, -alias', () => {
