@@ -10,9 +10,12 @@
  * primary, as Linux's inet_select_addr (checked against `ip route get` on a kernel with the same
  * addresses); ARP requests for each address are answered from it, resolution asks from the address
  * on the target's subnet, and a port coming up announces every address; further addresses added and
- * removed at run time (ifconfig inet ADDR alias / -alias) with their connected routes.
+ * removed at run time (ifconfig inet ADDR alias / -alias) with their connected routes, while a reader
+ * on another thread never sees one half-made (built under TSan in CI, where any unordered access is
+ * reported).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -251,6 +254,45 @@ TEST(aliases_come_and_go_at_run_time_with_their_routes)
 	CHECK_EQ_INT(v[1].addr, VIP_OWN);
 	CHECK_EQ_INT(v[2].addr, VIP_30);
 	test_port_drain(lc, NULL, 0);
+}
+
+static atomic_bool reading;
+
+/** Reads the port's further addresses until told to stop; each must come whole: an address of the
+ *  writer's (10.9.LEN.1) with the netmask and broadcast of its prefix length. Returns torn reads. */
+static void *vip_reader(void *arg)
+{
+	const struct ffs_port *port = arg;
+	uintptr_t torn = 0;
+	while (atomic_load(&reading)) {
+		struct ffs_ifaddr v[FFS_MAX_VIP];
+		for (unsigned k = 0, n = route_port_vips(port, v); k < n; k++) {
+			if ((v[k].addr >> 16) != IP(10, 9, 0, 0) >> 16)
+				continue;
+			struct ffs_ifaddr want = ffs_ifaddr_of(v[k].addr, (v[k].addr >> 8) & 0xff);
+			torn += v[k].netmask != want.netmask || v[k].broadcast != want.broadcast;
+		}
+		torn += !route_port_has_addr(port, VIP_OWN); /* never missing while others come and go */
+	}
+	return (void *)torn;
+}
+
+TEST(readers_never_see_a_half_made_alias)
+{
+	setup();
+	pthread_t reader;
+	atomic_store(&reading, true);
+	CHECK_EQ_INT(pthread_create(&reader, NULL, vip_reader, &st->ports[0]), 0);
+	for (unsigned r = 0; r < 300; r++) {
+		unsigned len = 20 + r % 8;
+		CHECK_EQ_INT(ffs_stack_port_alias_add(st, 0, IP(10, 9, len, 1), len), 0);
+		CHECK_EQ_INT(ffs_stack_port_alias_del(st, 0, IP(10, 9, len, 1)), 0);
+		test_port_drain(lc, NULL, 0);
+	}
+	atomic_store(&reading, false);
+	void *torn;
+	CHECK_EQ_INT(pthread_join(reader, &torn), 0);
+	CHECK_EQ_INT((uintptr_t)torn, 0);
 }
 
 int main(int argc, char **argv)
