@@ -147,6 +147,21 @@ describe.each(LCORE_MODES)('several addresses on a port, with the kernel ($name)
     expect(r.datagrams.map((d) => [d.address, d.sha1])).toEqual([[KERNEL_IP, sent[0]], [KERNEL_IP, sent[1]], [KERNEL_IP2, sent[2]]]);
   });
 
+  it('replies from a wildcard socket by route, not from the address asked, as Linux', async () => {
+    const port = nextPort++;
+    const fd = await fds.udp({ address: '0.0.0.0', port });
+    const { sid, port: kport } = await kern.socket({ address: KERNEL_IP });
+    await kern.send(sid, { to: { address: VIP_SAME, port }, size: 16, count: 1 });
+    const [asked] = (await stack.udpRecv(fd, { count: 1, timeoutMs: 3_000 })).datagrams;
+    expect([asked?.address, asked?.port]).toEqual([KERNEL_IP, kport]);
+    await stack.udpSend(fd, { to: { address: KERNEL_IP, port: kport }, size: 16, count: 1 });
+    const [reply] = (await kern.recv(sid, { count: 1, timeoutMs: 3_000 })).datagrams;
+    // Linux's too (two namespaces, 10.77.0.2/24 and 10.77.0.3/24 on one veth end): the reply leaves from the
+    // route's source, 10.77.0.2; IP_PKTINFO is how a program answers from the address asked.
+    expect([reply?.address, reply?.port]).toEqual([STACK_IP, port]);
+    await kern.closeSocket(sid);
+  });
+
   it('exchanges both ways on a socket bound to an address of its own subnet', async () => {
     const port = nextPort++;
     const fd = await fds.udp({ address: VIP_OWN, port });
