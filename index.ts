@@ -200,7 +200,7 @@ function netmask6(prefixLength: number): string {
 /**
  * The ports as `os.networkInterfaces()` lists interfaces (see Stack#networkInterfaces): each port that
  * is up with its link up (libuv lists only interfaces UP and RUNNING), named `port<id>`, its IPv4
- * address first, then its IPv6 addresses; an IPv6 entry's scopeid is the interface index a udp6 socket
+ * address first and its vip_addr after it, then its IPv6 addresses; an IPv6 entry's scopeid is the interface index a udp6 socket
  * on the stack takes for it (its position in the stack's ports + 1, as the scope `%portN` of ffnet/dgram
  * and ffnet/posix reads it) for a link-local address, else 0.
  */
@@ -210,8 +210,11 @@ function portInterfaces(ports: NativePortInfo[]): Record<string, NetworkInterfac
     if (!port.adminUp || !port.linkUp) return;
     const entries: NetworkInterfaceInfo[] = [];
     if (port.addr !== '0.0.0.0') {
-      entries.push({ address: port.addr, netmask: port.netmask, family: 'IPv4', mac: port.mac, internal: false,
-        cidr: `${port.addr}/${prefixLength4(port.netmask)}` });
+      // Its further addresses (vip_addr) follow the first, as getifaddrs lists a Linux interface's.
+      for (const a of [{ addr: port.addr, netmask: port.netmask }, ...(port.addrs ?? [])]) {
+        entries.push({ address: a.addr, netmask: a.netmask, family: 'IPv4', mac: port.mac, internal: false,
+          cidr: `${a.addr}/${prefixLength4(a.netmask)}` });
+      }
     }
     for (const a of port.addr6) {
       const linkLocal = /^fe[89ab]/i.test(a.addr);
@@ -386,7 +389,7 @@ export class Stack {
    * (under `ffnet/register`, `os.networkInterfaces()` itself returns these plus the kernel's `lo`).
    * Each port is named as `ffnet ifconfig` names it, `port<id>` (the `[portN]` of the configuration),
    * and listed while it is up with its link up, as libuv lists only interfaces UP and RUNNING: its IPv4
-   * address (unless it has none), then its IPv6 addresses when IPv6 is on (link-local first, tentative
+   * address (unless it has none) and its further ones (`vip_addr`), then its IPv6 addresses when IPv6 is on (link-local first, tentative
    * ones included as Linux lists them). `internal` is false; an IPv6 entry's `scopeid` is what a udp6
    * socket on the stack takes as the port's scope (`fe80::1%port0` is scope 1) for a link-local address,
    * else 0.

@@ -25,7 +25,7 @@ import type { NativePortConfig, NativeStackConfig } from '../native/index.js';
 import { ipv6Bytes, ipv6Text } from '../posix/ipv6.js';
 import { FfnetConfigError } from './errors.js';
 import {
-  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_STATIC_NDP, MAX_VDEVS, MAX_ADDR6,
+  CONFIG_KEYS, KNOWN_SECTIONS, MAX_DATA_LCORES, MAX_INLINE_LCORES, MAX_LCORE_ID, MAX_PORTS, MAX_PORT_ID, MAX_STATIC_ARP, MAX_STATIC_NDP, MAX_VDEVS, MAX_ADDR6, MAX_VIP,
   MAX_CONF_ROUTES, MAX_CONF_ROUTES_TOTAL,
   keysOf,
   type ConfigKeySpec, type ConfigSectionKind,
@@ -89,6 +89,14 @@ export interface FfnetStaticArp {
   mac: string;
 }
 
+/** A further IPv4 address of a port (`vip_addr`). */
+export interface FfnetVipAddr {
+  /** IPv4 address, dotted quad. */
+  addr: string;
+  /** Its prefix length: as written after "/", else the port's. */
+  prefixLength: number;
+}
+
 /** A static IPv6 neighbour entry. */
 export interface FfnetStaticNdp {
   /** IPv6 address, RFC 5952 text: link-local, or on a prefix of the port's addr6. */
@@ -126,6 +134,8 @@ export interface FfnetPortConfig {
   /** IEEE 802.1Q VLAN id (`vlan_id`, 1..4094) the port's frames are tagged with; absent: untagged. */
   vlanId?: number;
   staticArp: FfnetStaticArp[];
+  /** Further IPv4 addresses of the port (`vip_addr`), in file order; each has its own prefix length. */
+  vipAddrs: FfnetVipAddr[];
   /** IPv6 on the port (`ipv6`, default true): link-local address, Neighbor Discovery, router advertisements. */
   ipv6: boolean;
   /** Configured IPv6 addresses (`addr6[]`), RFC 5952 text, in file order; the link-local one is derived at start. */
@@ -282,6 +292,7 @@ export function toNativeConfig(cfg: FfnetConfig, opts: NativeConfigOptions = {})
       const [net, len] = r.dest.split('/');
       return { dest: net!, prefixlen: Number(len), via: r.via, src: r.src ?? '', metric: r.metric };
     }),
+    vipAddrs: p.vipAddrs.map((v) => `${v.addr}/${v.prefixLength}`),
     ipv6: p.ipv6,
     addr6: p.addr6.map((a) => `${a.addr}/${a.prefixLength}`),
     gateway6: p.gateway6 ?? '',
@@ -428,6 +439,11 @@ function validate(raw: unknown, ctx: Ctx): FfnetConfig {
       if (prev6 !== undefined) throw new FfnetConfigError(ctx.file, p.name, 'addr6', `${a.addr} is already an address of [${prev6}]`);
       owner.set(a.addr, p.name);
     }
+    for (const v of port.vipAddrs) {
+      const prevVip = owner.get(v.addr);
+      if (prevVip !== undefined) throw new FfnetConfigError(ctx.file, p.name, 'vip_addr', `${v.addr} is already an address of [${prevVip}]`);
+    }
+    for (const v of port.vipAddrs) owner.set(v.addr, p.name);
     if (port.exception) {
       const prevIface = ifaceOwner.get(port.exception.iface);
       if (prevIface !== undefined) {
@@ -631,6 +647,8 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
     staticArp.push({ addr: formatIpv4(e.addr), mac: e.mac });
   }
 
+  const vipAddrs = parseVipAddrs(present(body, 'vip_addr'), at('vip_addr'), addr, prefixLength);
+
   const mtu = intKey(body, section, 'mtu', ctx, 'portN');
   const vlanId = present(body, 'vlan_id') === undefined ? undefined : intKey(body, section, 'vlan_id', ctx, 'portN');
   const { ipv6, addr6, gateway6, staticNdp } = validatePort6(body, section, ctx);
@@ -644,6 +662,7 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
     routes,
     mtu,
     staticArp,
+    vipAddrs,
     ipv6,
     addr6,
     staticNdp,
@@ -679,9 +698,10 @@ function gatewayProblem(addr: number, mask: number, g: number): string | undefin
   return undefined;
 }
 
-/** Whether `a` is one of the stack's addresses (what a route's src may be); posix/ff_config.c is_local_address is the same. */
+/** Whether `a` is one of the stack's addresses, a port's `addr` or one of its `vip_addr` (what a route's
+ *  src may be); posix/ff_config.c is_local_address is the same. */
 function isLocalAddress(ports: readonly FfnetPortConfig[], a: string): boolean {
-  return ports.some((p) => p.addr === a);
+  return ports.some((p) => p.addr === a || p.vipAddrs.some((v) => v.addr === a));
 }
 
 const ROUTE_FORM = '"NET/LEN via GW [src ADDR] [metric N]", e.g. "10.99.0.0/16 via 10.77.0.1"';
@@ -752,6 +772,43 @@ function checkRoutes(ports: readonly FfnetPortConfig[], raw: Array<{ name: strin
       taken.add(key);
     });
   });
+}
+
+/**
+ * A port's `vip_addr` (posix/ff_config.c vip_addrs checks the same, in this order): F-Stack's form, addresses
+ * separated by ";" (empty entries skipped, so a trailing ";" is fine), each ADDR or ADDR/PREFIXLEN — without a
+ * prefix length the port's. The count first, then each address in order: its form, a usable unicast host
+ * address on its subnet, not the port's `addr`, not listed twice. (An object config may give a list of
+ * addresses instead of the text.)
+ */
+function parseVipAddrs(v: unknown, at: At, portAddr: number, portPrefix: number): FfnetVipAddr[] {
+  if (v === undefined) return [];
+  const entries = (Array.isArray(v) && !at.ctx.fromIni ? listOf(v, at) as string[] : scalarText(v, at, 'addresses separated by ";"').split(';'))
+    .map(trimC).filter((e) => e !== '');
+  if (entries.length === 0) throw fail(at, 'no address (remove the line, or list addresses separated by ";")');
+  if (entries.length > MAX_VIP) throw fail(at, `${entries.length} addresses; a port takes at most ${MAX_VIP} besides addr`);
+  const out: FfnetVipAddr[] = [];
+  for (const entry of entries) {
+    const m = /^([^/]*)(?:\/(0|[1-9][0-9]?))?$/.exec(entry);
+    const a = m ? ipv4Value(m[1]!) : undefined;
+    if (!m || a === undefined) {
+      throw fail(at, `${JSON.stringify(entry)} is not an IPv4 address with an optional prefix length (ADDR or ADDR/PREFIXLEN, e.g. 10.77.0.3 or 10.78.0.3/24)`);
+    }
+    const len = m[2] === undefined ? portPrefix : Number(m[2]);
+    const text = formatIpv4(a);
+    if (len < 1 || len > 32) throw fail(at, `${text}/${len}: prefix length ${len} is out of range (1..32)`);
+    const special = specialAddress(a);
+    if (special) throw fail(at, `${text} is not usable as a port address (${special})`);
+    const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
+    const net = (a & mask) >>> 0;
+    if (len < 31 && (a === net || a === ((net | ~mask) >>> 0))) {
+      throw fail(at, `${text} is the ${a === net ? 'network' : 'broadcast'} address of ${formatIpv4(net)}/${len}, not a host address`);
+    }
+    if (a === portAddr) throw fail(at, `${text} is the port's own address (addr)`);
+    if (out.some((o) => o.addr === text)) throw fail(at, `${text} is listed twice`);
+    out.push({ addr: text, prefixLength: len });
+  }
+  return out;
 }
 
 /** Keys of the exception path besides `exception` itself, in the order both readers check them. */
@@ -1406,7 +1463,8 @@ const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
  * Reads the file's structure from top to bottom, as the C reader (posix/ff_config.c) does, and
  * refuses the first problem in file order: a line that is too long, not a section header or without
  * "=", an unknown section, a key outside any section, an unknown key, a key given twice. Values are
- * checked afterwards, by validate. A line ends at its first ";" (rte_cfgfile's comment character).
+ * checked afterwards, by validate. A line ends at its first ";" (rte_cfgfile's comment character), but for
+ * vip_addr, whose ";" separates addresses as in F-Stack.
  * Returns the file rewritten for `ini`: each header alone, each value quoted, so that `ini` keeps
  * exactly the text the C reader keeps (a lone "\r" or "#" in a value included).
  */
@@ -1422,6 +1480,7 @@ function checkStructure(text: string, file: string): string {
     if (bytes(raw) + (n < lines.length - 1 ? 1 : 0) >= CFG_NAME_LEN + CFG_VALUE_LEN + 2) throw tooLong();
     let s = trimC(raw);
     if (s === '' || s.startsWith(';') || s.startsWith('#')) continue;
+    const whole = s;
     s = trimC(s.split(';', 1)[0]!);
     const eq = s.indexOf('=');
     if (s.startsWith('[')) {
@@ -1440,8 +1499,10 @@ function checkStructure(text: string, file: string): string {
     }
     if (eq < 0) throw new FfnetConfigError(file, section, undefined, `line ${no}: "${s}" has no value (write "key = value")`,
       `${file}: line ${no}: "${s}" has no value (write "key = value")`);
-    if (bytes(s.slice(0, eq)) >= CFG_NAME_LEN - 1 || bytes(s.slice(eq + 1)) >= CFG_VALUE_LEN - 1) throw tooLong();
     const key = trimC(s.slice(0, eq));
+    // vip_addr's ";" separates addresses (F-Stack's form): its value runs to the end of the line.
+    const value = key === 'vip_addr' || key === 'vip_addr[]' ? whole.slice(eq + 1) : s.slice(eq + 1);
+    if (bytes(s.slice(0, eq)) >= CFG_NAME_LEN - 1 || bytes(value) >= CFG_VALUE_LEN - 1) throw tooLong();
     if (section === undefined) {
       throw new FfnetConfigError(file, undefined, key,
         `key "${key}" is outside any section (put it under [dpdk], [portN] or [sysctl])`,
@@ -1464,7 +1525,7 @@ function checkStructure(text: string, file: string): string {
       }
       seen.add(`${section}\n${key}`);
     }
-    out.push(`${key}=${JSON.stringify(iniValue(trimC(s.slice(eq + 1))))}`);
+    out.push(`${key}=${JSON.stringify(iniValue(trimC(value)))}`);
   }
   return out.join('\n');
 }

@@ -33,7 +33,8 @@ export type ConfigValueKind =
   | 'ipv6-prefix'
   | 'exception-kind'
   | 'iface-name'
-  | 'port-ranges';
+  | 'port-ranges'
+  | 'vip-list';
 
 /** The sections a key can belong to; 'portN' stands for every `[port0]` .. `[port31]`. */
 export type ConfigSectionKind = 'dpdk' | 'portN';
@@ -87,6 +88,8 @@ export const MAX_CONF_ROUTES_TOTAL = 32;
  * FFS_MAX_ADDR6 = 8, one of them its link-local address, the rest for addresses SLAAC forms.
  */
 export const MAX_ADDR6 = 4;
+/** Most `vip_addr` addresses of one port besides its `addr` (FFS_MAX_VIP in stack/stack.h). */
+export const MAX_VIP = 16;
 
 /** Every key of `[dpdk]` and `[portN]`, in documentation order. */
 export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
@@ -224,6 +227,13 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     description: 'A static route, as `ip route add` takes it: route[] = 10.99.0.0/16 via 10.77.0.1 (or default via GW). GW must '
       + 'be inside this port\'s subnet; src (one of the stack\'s addresses) is the source unbound sockets use through it; '
       + 'metric (0..4294967295, default 0): among routes to one prefix the lowest wins. At most 16 per port, 32 in all.',
+  },
+  {
+    section: 'portN', key: 'vip_addr', kind: 'vip-list', type: 'ADDR[/PREFIXLEN];...',
+    repeatable: false, required: false, defaultText: 'none',
+    description: 'Further IPv4 addresses of the port (F-Stack\'s key), separated by ";" (here not a comment), e.g. '
+      + 'vip_addr = 10.77.0.3;10.78.0.3/24; without /PREFIXLEN an address takes the port\'s netmask. At most 16. Each '
+      + 'answers ARP, ping and UDP, and its subnet is a connected route.',
   },
   {
     section: 'portN', key: 'mtu', kind: 'integer', type: 'integer',

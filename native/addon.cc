@@ -638,6 +638,15 @@ private:
 			o.Set("vlanId", p.vlan_id);
 			o.Set("linkUp", p.link_up);
 			o.Set("adminUp", p.admin_up);
+			Napi::Array addrs = Napi::Array::New(env, p.n_vip);
+			for (unsigned k = 0; k < p.n_vip; k++) {
+				Napi::Object a = Napi::Object::New(env);
+				a.Set("addr", FormatIpv4(p.vip[k].addr));
+				a.Set("netmask", FormatIpv4(p.vip[k].netmask));
+				a.Set("broadcast", FormatIpv4(p.vip[k].broadcast));
+				addrs.Set(k, a);
+			}
+			o.Set("addrs", addrs);
 			ffs_port_addr6 a6[FFS_MAX_ADDR6];
 			unsigned n6 = ffs_stack_port_addr6(st, i, a6, FFS_MAX_ADDR6);
 			Napi::Array addr6 = Napi::Array::New(env, n6);
@@ -1006,6 +1015,20 @@ private:
 				pc.static_arp[k].addr = ParseIpv4(env, e.Get("addr"), "staticArp.addr");
 				if (eth_addr_parse(e.Get("mac").As<Napi::String>().Utf8Value().c_str(), &pc.static_arp[k].mac) != 0)
 					throw Napi::TypeError::New(env, "staticArp.mac must be a MAC address");
+			}
+			Napi::Value vips = p.Get("vipAddrs");
+			Napi::Array vip = vips.IsArray() ? vips.As<Napi::Array>() : Napi::Array::New(env);
+			if (vip.Length() > FFS_MAX_VIP)
+				throw Napi::RangeError::New(env, "at most " + std::to_string(FFS_MAX_VIP) + " vipAddrs per port");
+			pc.n_vip = vip.Length();
+			for (unsigned k = 0; k < pc.n_vip; k++) {
+				std::string text = vip.Get(k).IsString() ? vip.Get(k).As<Napi::String>().Utf8Value() : std::string();
+				size_t slash = text.find('/');
+				uint32_t a;
+				unsigned len = slash == std::string::npos ? 0 : static_cast<unsigned>(std::strtoul(text.c_str() + slash + 1, nullptr, 10));
+				if (slash == std::string::npos || ipv4_parse(text.substr(0, slash).c_str(), &a) != 0 || len < 1 || len > 32)
+					throw Napi::TypeError::New(env, "vipAddrs must hold IPv4 ADDR/PREFIXLEN strings");
+				pc.vip[k] = ffs_ifaddr_of(a, len);
 			}
 			pc.ipv6_off = p.Get("ipv6").IsBoolean() && !p.Get("ipv6").As<Napi::Boolean>().Value();
 			Napi::Value a6 = p.Get("addr6");

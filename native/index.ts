@@ -28,6 +28,8 @@ export interface NativePortConfig {
   staticArp: Array<{ addr: string; mac: string }>;
   /** Static routes ([portN] route[]): NET and prefix length, gateway, src ('' = none), metric (absent: none). */
   routes?: Array<{ dest: string; prefixlen: number; via: string; src: string; metric: number }>;
+  /** Further IPv4 addresses ([portN] vip_addr) as 'ADDR/PREFIXLEN' (absent: none). */
+  vipAddrs?: string[];
   /** IPv6 on the port (absent: on). */
   ipv6?: boolean;
   /** Configured IPv6 addresses as 'ADDR/PREFIXLEN' (absent: none). */
@@ -116,6 +118,8 @@ export interface NativePortInfo {
   linkUp: boolean;
   /** Administratively up (`ffnet ifconfig portN up`; a port taken down sends and receives nothing). */
   adminUp: boolean;
+  /** Its further IPv4 addresses ([portN] vip_addr), each with its own subnet; `addr` above is the primary. */
+  addrs: NativePortAddr4[];
   /** The port's IPv6 addresses (none when `[portN] ipv6 = 0`): link-local, configured, autoconfigured. */
   addr6: NativePortAddr6[];
   /** Checksum work the device does for us, and (on a port with a VLAN) whether it strips received tags
@@ -130,6 +134,13 @@ export interface NativePortInfo {
   rxIntr: boolean;
   /** Device counters from rte_eth_stats. */
   stats: { ipackets: number; opackets: number; ibytes: number; obytes: number; imissed: number; ierrors: number; oerrors: number; rxNombuf: number };
+}
+
+/** One further IPv4 address of a port (beside its primary `addr`). */
+export interface NativePortAddr4 {
+  addr: string;
+  netmask: string;
+  broadcast: string;
 }
 
 /** One IPv6 address of a port. */

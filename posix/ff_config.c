@@ -52,6 +52,14 @@ static struct {
 	int argc;
 	char *vdevs[16];
 	char *log; /* [dpdk] log, or NULL for none */
+	/** vip_addr values as written, to the end of their line: their ';' separate addresses (F-Stack's
+	 *  form) where rte_cfgfile would end the line; in file order, with their sections. */
+	struct vip_line {
+		char section[CFG_NAME_LEN];
+		char val[CFG_VALUE_LEN];
+		bool taken;
+	} *vip_lines;
+	unsigned n_vip_lines;
 	int unpinned; /**< the first data-path lcore without a CPU of its own on this machine, or 0 */
 	int cpus;     /**< this machine's CPUs, when unpinned is set */
 	struct ffs_conf conf;
@@ -140,7 +148,7 @@ static const char *const DPDK_KEYS[] = { "lcore_mask", "lcores", "loop", "localh
 					 "huge_dir", "proc_type", "nb_procs", "proc_id",
 					 "file_prefix", "vdev", "allow", "idle_sleep", "pkt_tx_delay", "log_level", "log", "nb_mbuf",
 					 "extra_args", NULL };
-static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "route", "mtu", "vlan_id", "arp", "addr6", "gateway6", "ipv6",
+static const char *const PORT_KEYS[] = { "addr", "netmask", "broadcast", "gateway", "route", "vip_addr", "mtu", "vlan_id", "arp", "addr6", "gateway6", "ipv6",
 					 "ndp", "exception", "exception_iface", "exception_tcp_port", "exception_udp_port",
 					 "exception_udp_unbound", "exception_queue", NULL };
 static const char *const REPEATABLE_KEYS[] = { "vdev", "allow", "route", "arp", "addr6", "ndp", NULL };
@@ -217,6 +225,35 @@ static int check_key(const char *section, const char *key, char ***seen, unsigne
  * not a section header, an unknown section, a key outside any section, an unknown key, a key given
  * twice. Values are checked afterwards. config/index.ts (checkStructure) reads the file the same way.
  */
+static bool key_is(const char *key, const char *name);
+
+/** Keeps a vip_addr line's whole value for load(). */
+static int keep_vip_line(const char *section, const char *value)
+{
+	struct vip_line *grown = realloc(C.vip_lines, (C.n_vip_lines + 1) * sizeof(*grown));
+	if (!grown)
+		return bad(NULL, NULL, "out of memory");
+	C.vip_lines = grown;
+	struct vip_line *l = &C.vip_lines[C.n_vip_lines++];
+	snprintf(l->section, sizeof(l->section), "%s", section);
+	snprintf(l->val, sizeof(l->val), "%s", value);
+	l->taken = false;
+	return 0;
+}
+
+/** The next vip_addr value of `section` as written (see keep_vip_line), or NULL. */
+static char *take_vip_line(const char *section)
+{
+	for (unsigned i = 0; i < C.n_vip_lines; i++) {
+		struct vip_line *l = &C.vip_lines[i];
+		if (!l->taken && strcmp(l->section, section) == 0) {
+			l->taken = true;
+			return l->val;
+		}
+	}
+	return NULL;
+}
+
 static int prescan(void)
 {
 	FILE *f = fopen(C.file, "r");
@@ -249,9 +286,19 @@ static int prescan(void)
 			continue;
 		/* rte_cfgfile ends every line at its first ';': check what it will read, so that a line a
 		 * comment cuts short of its '=' is refused rather than skipped. */
+		char whole[sizeof(line)];
+		snprintf(whole, sizeof(whole), "%s", s);
 		s[strcspn(s, ";")] = '\0';
 		s = trim(s);
 		char *eq = strchr(s, '=');
+		/* vip_addr's ';' separate addresses: its value runs to the end of the line. */
+		const char *value = eq ? eq + 1 : NULL;
+		if (eq && *s != '[') {
+			char key[sizeof(line)];
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - s), s);
+			if (key_is(trim(key), "vip_addr"))
+				value = whole + (eq - s) + 1;
+		}
 		if (*s == '[') {
 			/* A header may be followed by a '#' comment too (rte_cfgfile reads up to the ']'). */
 			char *close = strchr(s, ']');
@@ -267,12 +314,14 @@ static int prescan(void)
 			}
 		} else if (!eq) {
 			rc = bad(NULL, NULL, "line %u: \"%s\" has no value (write \"key = value\")", no, s);
-		} else if ((size_t)(eq - s) >= CFG_NAME_LEN - 1 || strlen(eq + 1) >= CFG_VALUE_LEN - 1) {
+		} else if ((size_t)(eq - s) >= CFG_NAME_LEN - 1 || strlen(value) >= CFG_VALUE_LEN - 1) {
 			rc = bad(NULL, NULL, "line %u is too long (keys up to %d and values up to %d characters)", no,
 				 CFG_NAME_LEN - 2, CFG_VALUE_LEN - 2);
 		} else {
 			*eq = '\0';
 			rc = check_key(in_section ? section : NULL, trim(s), &seen, &n_seen);
+			if (rc == 0 && value != eq + 1)
+				rc = keep_vip_line(section, value);
 		}
 	}
 	for (unsigned i = 0; i < n_seen; i++)
@@ -328,7 +377,9 @@ static int load(void)
 			struct entry *d = &s->e[s->n++];
 			*d = (struct entry){ 0 };
 			snprintf(d->key, sizeof(d->key), "%s", e[j].name);
-			char *v = e[j].value;
+			char *v = e[j].value, *whole = key_is(e[j].name, "vip_addr") ? take_vip_line(name) : NULL;
+			if (whole)
+				v = trim(whole);
 			size_t len = strlen(v);
 			bool quoted = v[0] == '"' || v[0] == '\'';
 			char *close = quoted ? strchr(v + 1, v[0]) : NULL;
@@ -1231,11 +1282,21 @@ static const char *gateway_problem(uint32_t addr, uint32_t mask, uint32_t g, cha
 	return detail;
 }
 
-/** Whether `a` is one of the stack's addresses: what a route's src may be (config/index.ts isLocalAddress). */
+/** Whether `a` is one of the port's vip_addr. */
+static bool port_has_vip(const struct ffs_port_conf *pc, uint32_t a)
+{
+	for (unsigned i = 0; i < pc->n_vip; i++)
+		if (pc->vip[i].addr == a)
+			return true;
+	return false;
+}
+
+/** Whether `a` is one of the stack's addresses, a port's addr or one of its vip_addr: what a route's src may be
+ *  (config/index.ts isLocalAddress). */
 static bool is_local_address(const struct ffs_conf *conf, uint32_t a)
 {
 	for (unsigned i = 0; i < conf->n_ports; i++)
-		if (conf->ports[i].addr == a)
+		if (conf->ports[i].addr == a || port_has_vip(&conf->ports[i], a))
 			return true;
 	return false;
 }
@@ -1344,6 +1405,67 @@ static int check_routes(struct section *const sections[])
 	return 0;
 }
 
+/**
+ * The port's vip_addr (config/index.ts parseVipAddrs checks the same, in this order): addresses separated
+ * by ';' (empty entries skipped), each ADDR or ADDR/PREFIXLEN, without a prefix length the port's. The
+ * count first, then each address in order: its form, a usable unicast host address on its subnet, not
+ * the port's addr, not listed twice.
+ */
+static int vip_addrs(struct section *s, struct ffs_port_conf *pc, uint32_t port_addr, unsigned port_prefix)
+{
+	const char *S = s->name, *v;
+	pc->n_vip = 0;
+	if (scalar(s, "vip_addr", &v) < 0)
+		return -1;
+	if (!v)
+		return 0;
+	char text[CFG_VALUE_LEN], *entries[CFG_VALUE_LEN / 2 + 1];
+	unsigned n = 0;
+	snprintf(text, sizeof(text), "%s", v);
+	for (char *save = NULL, *e = strtok_r(text, ";", &save); e; e = strtok_r(NULL, ";", &save))
+		if (*(e = trim(e)))
+			entries[n++] = e;
+	if (n == 0)
+		return bad(S, "vip_addr", "no address (remove the line, or list addresses separated by \";\")");
+	if (n > FFS_MAX_VIP)
+		return bad(S, "vip_addr", "%u addresses; a port takes at most %d besides addr", n, FFS_MAX_VIP);
+	for (unsigned i = 0; i < n; i++) {
+		char entry[CFG_VALUE_LEN], t[16], nt[16];
+		snprintf(entry, sizeof(entry), "%s", entries[i]);
+		char *slash = strchr(entries[i], '/');
+		uint32_t a;
+		unsigned len = port_prefix;
+		if (slash) {
+			if (!matches("^(0|[1-9][0-9]?)$", slash + 1))
+				return bad(S, "vip_addr", "%s is not an IPv4 address with an optional prefix length (ADDR or ADDR/PREFIXLEN, e.g. 10.77.0.3 or 10.78.0.3/24)",
+					   QUOTED(entry));
+			len = (unsigned)atoi(slash + 1);
+			*slash = '\0';
+		}
+		if (!ipv4_value(entries[i], &a))
+			return bad(S, "vip_addr", "%s is not an IPv4 address with an optional prefix length (ADDR or ADDR/PREFIXLEN, e.g. 10.77.0.3 or 10.78.0.3/24)",
+				   QUOTED(entry));
+		fmt_ip(a, t);
+		if (len < 1 || len > 32)
+			return bad(S, "vip_addr", "%s/%u: prefix length %u is out of range (1..32)", t, len, len);
+		if (special(a))
+			return bad(S, "vip_addr", "%s is not usable as a port address (%s)", t, special(a));
+		struct ffs_ifaddr ifa = ffs_ifaddr_of(a, len);
+		uint32_t net = a & ifa.netmask;
+		if (len < 31 && (a == net || a == (net | ~ifa.netmask)))
+			return bad(S, "vip_addr", "%s is the %s address of %s/%u, not a host address", t, a == net ? "network" : "broadcast",
+				   fmt_ip(net, nt), len);
+		if (a == port_addr)
+			return bad(S, "vip_addr", "%s is the port's own address (addr)", t);
+		for (unsigned j = 0; j < i; j++)
+			if (pc->vip[j].addr == a)
+				return bad(S, "vip_addr", "%s is listed twice", t);
+		pc->vip[i] = ifa;
+		pc->n_vip = i + 1;
+	}
+	return 0;
+}
+
 static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc)
 {
 	const char *S = s->name;
@@ -1432,6 +1554,8 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 #undef IN_SUBNET
 #undef NOT_HOST
 #undef NET_OR_BCAST
+	if (vip_addrs(s, pc, addr, (unsigned)prefix) < 0)
+		return -1;
 	long long mtu, vlan_id;
 	if (int_key(s, "mtu", 1500, 68, 9000, "bytes", &mtu) < 0 || int_key(s, "vlan_id", 0, 1, 4094, "", &vlan_id) < 0 ||
 	    port6_section(s, pc) < 0 || port_exception_section(s, id, pc) < 0)
@@ -1462,6 +1586,7 @@ static int sysctl_section(struct section *s)
 	}
 	return 0;
 }
+
 
 /** Reads and checks the file into C.conf and C.argv; prints the first problem and returns -1. */
 static int read_config(void)
@@ -1508,7 +1633,7 @@ static int read_config(void)
 			return -1;
 		for (unsigned k = 0; k < C.conf.n_ports; k++) {
 			char a[16], prev[16];
-			if (C.conf.ports[k].addr == pc->addr) {
+			if (C.conf.ports[k].addr == pc->addr || port_has_vip(&C.conf.ports[k], pc->addr)) {
 				snprintf(prev, sizeof(prev), "port%u", C.conf.ports[k].port_id);
 				return bad(ports[id]->name, "addr", "%s is already the address of [%s]", fmt_ip(pc->addr, a), prev);
 			}
@@ -1519,6 +1644,14 @@ static int read_config(void)
 						return bad(ports[id]->name, "addr6", "%s is already an address of [port%u]",
 							   ip6_format(&pc->addr6[i].addr, t), C.conf.ports[k].port_id);
 				}
+			}
+		}
+		for (unsigned i = 0; i < pc->n_vip; i++) {
+			for (unsigned k = 0; k < C.conf.n_ports; k++) {
+				char a[16];
+				if (C.conf.ports[k].addr == pc->vip[i].addr || port_has_vip(&C.conf.ports[k], pc->vip[i].addr))
+					return bad(ports[id]->name, "vip_addr", "%s is already an address of [port%u]", fmt_ip(pc->vip[i].addr, a),
+						   C.conf.ports[k].port_id);
 			}
 		}
 		for (unsigned k = 0; k < C.conf.n_ports && pc->exception != FFS_EXC_NONE; k++)
@@ -1548,6 +1681,9 @@ static void forget_config(void)
 	free(C.secs);
 	C.secs = NULL;
 	C.n_secs = 0;
+	free(C.vip_lines);
+	C.vip_lines = NULL;
+	C.n_vip_lines = 0;
 }
 
 int ff_config_read(const char *path, struct ffs_conf **conf, int *argc, char ***argv)

@@ -803,6 +803,7 @@ void ffs_stack_port_info(const struct ffs_stack *st, unsigned i, struct ffs_port
 	out->vlan_rx_offload = p->vlan_rx_offload;
 	out->vlan_tx_offload = p->vlan_tx_offload;
 	out->admin_up = p->up;
+	out->n_vip = route_port_vips(p, out->vip);
 	if (p->exc.on) {
 		out->exception = p->exc.kind;
 		snprintf(out->exception_iface, sizeof(out->exception_iface), "%s", p->exc.iface);
@@ -933,7 +934,7 @@ int ffs_stack_neigh_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, c
 	if (idx < 0)
 		return -ENOENT;
 	const struct ffs_port *p = &st->ports[idx];
-	if (!route_on_link(st, (uint16_t)idx, addr) || addr == p->addr || addr == p->broadcast)
+	if (!route_on_link(st, (uint16_t)idx, addr) || route_port_has_addr(p, addr) || addr == p->broadcast)
 		return -EINVAL;
 	struct ffs_ctrl_msg *msg = ffs_ctrl_new(FFS_CTRL_NEIGH_ADD);
 	if (!msg)
@@ -1121,13 +1122,46 @@ static int port_change_end(struct ffs_stack *st, int idx, enum ffs_port_change w
 	return rc;
 }
 
-int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen)
+/** A unicast address a host may have on addr/prefixlen: not 0/8, loopback, multicast or class E; not a
+ *  subnet's network or broadcast address (RFC 3021 lets a /31 use both, a /32 is a host). */
+static bool host_address(uint32_t addr, unsigned prefixlen)
 {
 	uint32_t host = ~route_mask(prefixlen);
-	/* A unicast address: not 0/8, loopback, multicast or class E; not a subnet's network or broadcast
-	 * address (RFC 3021 lets a /31 use both, a /32 is a host). */
-	if (prefixlen < 1 || prefixlen > 32 || (addr >> 24) == 0 || ipv4_is_loopback(addr) || addr >= 0xe0000000u ||
-	    (prefixlen < 31 && ((addr & host) == 0 || (addr & host) == host)))
+	return prefixlen >= 1 && prefixlen <= 32 && (addr >> 24) != 0 && !ipv4_is_loopback(addr) && addr < 0xe0000000u &&
+	       !(prefixlen < 31 && ((addr & host) == 0 || (addr & host) == host));
+}
+
+int ffs_stack_port_alias_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen)
+{
+	if (!host_address(addr, prefixlen))
+		return -EINVAL;
+	int idx = port_change_begin(st, port_id);
+	if (idx < 0)
+		return idx;
+	int rc = route_is_local(st, addr) ? -EEXIST : route_vip_add(st, (unsigned)idx, addr, prefixlen);
+	if (rc != 0) {
+		pthread_mutex_unlock(&st->conf_lock);
+		return rc;
+	}
+	return port_change_end(st, idx, FFS_PORT_INET);
+}
+
+int ffs_stack_port_alias_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
+{
+	int idx = port_change_begin(st, port_id);
+	if (idx < 0)
+		return idx;
+	int rc = route_vip_del(st, (unsigned)idx, addr);
+	if (rc != 0) {
+		pthread_mutex_unlock(&st->conf_lock);
+		return rc;
+	}
+	return port_change_end(st, idx, FFS_PORT_INET);
+}
+
+int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen)
+{
+	if (!host_address(addr, prefixlen))
 		return -EINVAL;
 	int idx = port_change_begin(st, port_id);
 	if (idx < 0)

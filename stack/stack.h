@@ -43,6 +43,19 @@
 /** Configured IPv6 addresses of one port ([portN] addr6[]): the table keeps room for the link-local
  *  address and for addresses formed from router advertisements (RFC 4862). */
 #define FFS_MAX_CONF_ADDR6 4
+/** Further IPv4 addresses of one port besides its own ([portN] vip_addr). */
+#define FFS_MAX_VIP 16
+/** An IPv4 address of a port with its subnet; host order. */
+struct ffs_ifaddr {
+	uint32_t addr, netmask, broadcast;
+};
+/** addr/prefixlen (1..32) with its netmask and broadcast address; a /31 or /32 has no broadcast address
+ *  of its own (RFC 3021): the limited broadcast stands in. */
+static inline struct ffs_ifaddr ffs_ifaddr_of(uint32_t addr, unsigned prefixlen)
+{
+	uint32_t mask = prefixlen ? ~0u << (32 - prefixlen) : 0;
+	return (struct ffs_ifaddr){ addr, mask, prefixlen >= 31 ? 0xffffffffu : addr | ~mask };
+}
 /** Port ranges of one exception filter ([portN] exception_tcp_port, exception_udp_port). */
 #define FFS_MAX_EXC_PORT_RANGES 32
 /** How traffic the stack does not consume reaches the host's kernel ([portN] exception). */
@@ -71,6 +84,10 @@ struct ffs_port_conf {
 		uint32_t addr;
 		struct eth_addr mac;
 	} static_arp[FFS_MAX_STATIC_ARP];
+	/** Further addresses ([portN] vip_addr), each with its own netmask and broadcast: each answers ARP,
+	 *  ping and UDP, and its subnet is a connected route. */
+	unsigned n_vip;
+	struct ffs_ifaddr vip[FFS_MAX_VIP];
 	/** IPv6 off on the port ([portN] ipv6 = 0): no link-local address, no Neighbor Discovery. */
 	bool ipv6_off;
 	unsigned n_addr6;
@@ -292,6 +309,8 @@ struct ffs_port_info {
 	/** How the tag is handled: the device strips and filters received tags, inserts sent ones (else the stack does). */
 	bool vlan_rx_offload, vlan_tx_offload;
 	bool admin_up; /**< ifconfig up (a port taken down sends and receives nothing) */
+	unsigned n_vip; /**< further IPv4 addresses ([portN] vip_addr) */
+	struct ffs_ifaddr vip[FFS_MAX_VIP];
 	bool link_up;
 	bool rx_ipv4_cksum, rx_l4_cksum, tx_ipv4_cksum, tx_udp_cksum;
 	uint16_t rx_queues, tx_queues; /**< the device's queues the stack set up (fewer than lcores: software dispatch) */
@@ -356,6 +375,15 @@ int ffs_stack_neigh6_del(struct ffs_stack *st, uint16_t port_id, const struct ip
  *  gateway left the subnet change with it; lcores forget neighbours off the new subnet; lcore 0
  *  announces the address (gratuitous ARP, RFC 5227 §2.3). */
 int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen);
+/** ifconfig inet ADDR/LEN alias: a further address of the port, as [portN] vip_addr gives (answers ARP,
+ *  ping and UDP; its subnet a connected route; announced by gratuitous ARP). -EINVAL: not a host's
+ *  unicast address of its subnet; -EEXIST: an address of the stack already; -ENOSPC: the port has
+ *  FFS_MAX_VIP; -ENOENT: no such port. */
+int ffs_stack_port_alias_add(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen);
+/** ifconfig inet ADDR -alias: removes a further address (its connected route, neighbours no longer
+ *  on-link). -ESRCH: not a further address of the port (the primary address is changed, not removed);
+ *  -ENOENT: no such port. */
+int ffs_stack_port_alias_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr);
 /** ifconfig inet6 ADDR prefixlen N [alias]: a configured IPv6 address (tentative until DAD passes) and
  *  its on-link prefix. -EINVAL: not a unicast address a port may have (unspecified, loopback,
  *  multicast, IPv4-mapped, link-local, a subnet-router anycast address, length 1..128); -EEXIST: an

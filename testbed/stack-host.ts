@@ -38,6 +38,7 @@
  *     are checked here without crossing the pipe;
  *   - `sysctl(name, value?)` reads or sets a tunable.
  */
+import type { NetworkInterfaceInfo } from 'node:os';
 import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { NativeNeighbour, NativePortInfo, NativeRoute } from '../native/index.js';
@@ -71,6 +72,8 @@ export interface HostedPingReply {
 export interface HostedStack {
   stats(): HostedStats;
   ports(): NativePortInfo[];
+  /** The ports as os.networkInterfaces() lists them under ffnet/register. */
+  networkInterfaces(): Record<string, NetworkInterfaceInfo[]>;
   neighbours(): NativeNeighbour[];
   addNeighbour(portId: number, addr: string, mac: string): void;
   deleteNeighbour(portId: number, addr: string): boolean;
@@ -228,6 +231,8 @@ async function dispatch(s: HostedStack, method: string, p: unknown[]): Promise<u
       return s.stats();
     case 'ports':
       return s.ports();
+    case 'networkInterfaces':
+      return s.networkInterfaces();
     case 'neighbours':
       return s.neighbours();
     case 'addNeighbour':

@@ -17,6 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
+import type { NetworkInterfaceInfo } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Netns } from './netns.js';
 import type { NativeNeighbour, NativePortInfo, NativeRoute } from '../native/index.js';
@@ -236,6 +237,11 @@ export class StackProcess {
   /** The ports as they are now (link state, device counters). */
   currentPorts(): Promise<NativePortInfo[]> {
     return this.call<NativePortInfo[]>('ports');
+  }
+
+  /** The ports as os.networkInterfaces() lists them under ffnet/register (Stack#networkInterfaces). */
+  networkInterfaces(): Promise<Record<string, NetworkInterfaceInfo[]>> {
+    return this.call<Record<string, NetworkInterfaceInfo[]>>('networkInterfaces');
   }
 
   /** The neighbour (ARP) table. */

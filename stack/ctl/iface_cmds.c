@@ -174,12 +174,17 @@ static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req,
 	const uint16_t port_id = st->ports[idx].port_id;
 	const char *inet = ffs_ctl_arg(req, "inet"), *mtu_s = ffs_ctl_arg(req, "mtu"), *state = ffs_ctl_arg(req, "state");
 	const char *inet6 = ffs_ctl_arg(req, "inet6"), *inet6_del = ffs_ctl_arg(req, "inet6_delete");
-	uint32_t addr = 0;
-	unsigned len = 0;
+	const char *alias = ffs_ctl_arg(req, "inet_alias"), *alias_del = ffs_ctl_arg(req, "inet_alias_delete");
+	uint32_t addr = 0, alias_addr = 0, alias_del_addr = 0;
+	unsigned len = 0, alias_len = 0;
 	uint64_t mtu = 0;
 	/* Everything is checked before anything changes. */
 	if (inet && !ffs_ctl_parse_prefix(inet, false, &addr, &len))
 		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (A.B.C.D/LEN)", inet);
+	if (alias && !ffs_ctl_parse_prefix(alias, false, &alias_addr, &alias_len))
+		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (A.B.C.D/LEN)", alias);
+	if (alias_del && ipv4_parse(alias_del, &alias_del_addr) != 0)
+		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (A.B.C.D)", alias_del);
 	struct rte_eth_dev_info info;
 	if (mtu_s && rte_eth_dev_info_get(port_id, &info) == 0) {
 		unsigned long lo = RTE_MAX(68u, info.min_mtu), hi = ffs_port_device_max_mtu(&info);
@@ -199,14 +204,30 @@ static int cmd_ifconfig_set(struct ffs_stack *st, const struct ffs_ctl_req *req,
 		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (ADDR/PREFIXLEN, e.g. 2001:db8::2/64)", inet6);
 	if (inet6_del && ip6_parse(inet6_del, &d6) != 0)
 		return ffs_ctl_fail(out, EINVAL, "bad address '%s' (an IPv6 address)", inet6_del);
-	if (!inet && !mtu_s && !state && !inet6 && !inet6_del)
-		return ffs_ctl_fail(out, EINVAL, "ifconfig.set: nothing to change (inet=, inet6=, inet6_delete=, mtu= or state=)");
+	if (!inet && !mtu_s && !state && !inet6 && !inet6_del && !alias && !alias_del)
+		return ffs_ctl_fail(out, EINVAL, "ifconfig.set: nothing to change (inet=, inet_alias=, inet_alias_delete=, inet6=, "
+				    "inet6_delete=, mtu= or state=)");
 	int rc;
 	if (inet && (rc = ffs_stack_port_set_inet(st, port_id, addr, len)) != 0) {
 		if (rc == -EINVAL)
 			return ffs_ctl_fail(out, EINVAL, "%s is not a host's unicast address (not a network, broadcast, "
 					    "loopback or multicast address; length 1..32)", inet);
 		return ffs_ctl_fail(out, -rc, "port%u: inet %s: %s", port_id, inet, strerror(-rc));
+	}
+	if (alias_del && (rc = ffs_stack_port_alias_del(st, port_id, alias_del_addr)) != 0) {
+		if (rc == -ESRCH)
+			return ffs_ctl_fail(out, ESRCH, "port%u has no further address %s", port_id, alias_del);
+		return ffs_ctl_fail(out, -rc, "port%u: inet %s -alias: %s", port_id, alias_del, strerror(-rc));
+	}
+	if (alias && (rc = ffs_stack_port_alias_add(st, port_id, alias_addr, alias_len)) != 0) {
+		if (rc == -EINVAL)
+			return ffs_ctl_fail(out, EINVAL, "%s is not a host's unicast address (not a network, broadcast, "
+					    "loopback or multicast address; length 1..32)", alias);
+		if (rc == -EEXIST)
+			return ffs_ctl_fail(out, EEXIST, "%s is already an address of the stack", alias);
+		if (rc == -ENOSPC)
+			return ffs_ctl_fail(out, ENOSPC, "port%u has %d further addresses already", port_id, FFS_MAX_VIP);
+		return ffs_ctl_fail(out, -rc, "port%u: inet %s alias: %s", port_id, alias, strerror(-rc));
 	}
 	if (inet6_del && (rc = ffs_stack_addr6_del(st, port_id, &d6)) != 0) {
 		if (rc == -ESRCH)
@@ -710,7 +731,8 @@ static int cmd_ping(struct ffs_stack *st, const struct ffs_ctl_req *req, struct 
 const struct ffs_ctl_cmd ffs_ctl_cmds_iface[] = {
 	{ "ifconfig", cmd_ifconfig, "[port=N]: ports with addresses, MTU, flags, link, offloads and device counters" },
 	{ "ifconfig.set", cmd_ifconfig_set,
-	  "port=N [inet=A.B.C.D/LEN] [inet6=ADDR/LEN] [inet6_delete=ADDR] [mtu=N] [state=up|down]: changes a port at once" },
+	  "port=N [inet=A.B.C.D/LEN] [inet_alias=A.B.C.D/LEN] [inet_alias_delete=A.B.C.D] [inet6=ADDR/LEN] [inet6_delete=ADDR] "
+	  "[mtu=N] [state=up|down]: changes a port at once" },
 	{ "arp.list", cmd_arp_list, "the neighbour cache: state, expiry, packets held" },
 	{ "arp.add", cmd_arp_add, "addr=A mac=M [port=N]: a permanent entry" },
 	{ "arp.del", cmd_arp_del, "addr=A [port=N]: removes an entry" },

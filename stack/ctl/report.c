@@ -25,6 +25,18 @@ void ffs_ctl_kv_port_addrs(struct ffs_json *out, const struct ffs_port_info *p)
 	ffs_json_kv_u64(out, "prefixlen", (uint64_t)__builtin_popcount(p->netmask));
 	ffs_json_kv_ipv4(out, "netmask", p->netmask);
 	ffs_json_kv_ipv4(out, "broadcast", p->broadcast);
+	/* Its further addresses ([portN] vip_addr), which FreeBSD's ifconfig shows as further inet lines. */
+	ffs_json_key(out, "inet_aliases");
+	ffs_json_arr_begin(out);
+	for (unsigned k = 0; k < p->n_vip; k++) {
+		ffs_json_obj_begin(out);
+		ffs_json_kv_ipv4(out, "inet", p->vip[k].addr);
+		ffs_json_kv_u64(out, "prefixlen", (uint64_t)__builtin_popcount(p->vip[k].netmask));
+		ffs_json_kv_ipv4(out, "netmask", p->vip[k].netmask);
+		ffs_json_kv_ipv4(out, "broadcast", p->vip[k].broadcast);
+		ffs_json_obj_end(out);
+	}
+	ffs_json_arr_end(out);
 	ffs_json_kv_u64(out, "mtu", p->mtu);
 	/* 802.1Q: the port's VID (0 = untagged) and whether the device or the stack tags and untags. */
 	ffs_json_kv_u64(out, "vlan", p->vlan_id);

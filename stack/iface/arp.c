@@ -25,15 +25,16 @@
 #include "stack/phy/mbuf.h"
 #include "stack/wire/arp.h"
 
+/** Sends an ARP packet from `port`, its sender address `spa` (one of the port's addresses). */
 static void arp_send(struct ffs_lcore *lc, const struct ffs_port *port, uint16_t op, const struct eth_addr *eth_dst,
-		     const struct eth_addr *tha, uint32_t tpa)
+		     uint32_t spa, const struct eth_addr *tha, uint32_t tpa)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->st->pool);
 	if (!m)
 		return;
 	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, ETH_HDR_LEN + ARP_PKT_LEN);
 	struct eth_repr eth = { .dst = *eth_dst, .src = port->mac, .ethertype = ETH_TYPE_ARP };
-	struct arp_repr arp = { .op = op, .sha = port->mac, .spa = port->addr, .tha = *tha, .tpa = tpa };
+	struct arp_repr arp = { .op = op, .sha = port->mac, .spa = spa, .tha = *tha, .tpa = tpa };
 	eth_repr_emit(&eth, p, ETH_HDR_LEN);
 	arp_repr_emit(&arp, p + ETH_HDR_LEN, ARP_PKT_LEN);
 	ffs_tx_enqueue(lc, port->index, m);
@@ -42,12 +43,29 @@ static void arp_send(struct ffs_lcore *lc, const struct ffs_port *port, uint16_t
 /* ARP's side of the shared neighbour state machine, defined below. */
 static const struct neigh_proto ARP_NEIGH;
 
-void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa)
+/** A broadcast request for `tpa` from sender address `spa`. */
+static void request_from(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t spa, uint32_t tpa)
 {
 	static const struct eth_addr zero;
-	neigh_asked_note(lc, &ARP_NEIGH, (struct neigh_key){ .addr = tpa });
-	arp_send(lc, port, ARP_OP_REQUEST, &ETH_BROADCAST, &zero, tpa);
+	arp_send(lc, port, ARP_OP_REQUEST, &ETH_BROADCAST, spa, &zero, tpa);
 	lc->ctr.arp_requests_out++;
+}
+
+void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa)
+{
+	neigh_asked_note(lc, &ARP_NEIGH, (struct neigh_key){ .addr = tpa });
+	/* From the port's address on tpa's subnet, which the target takes as on-link (Linux's arp_solicit
+	 * picks the address of the packet it resolves for, on-link). */
+	request_from(lc, port, route_port_source(lc->st, port, tpa), tpa);
+}
+
+void arp_announce(struct ffs_lcore *lc, const struct ffs_port *port)
+{
+	if (port->addr)
+		request_from(lc, port, port->addr, port->addr);
+	struct ffs_ifaddr vip[FFS_MAX_VIP];
+	for (unsigned k = 0, n = route_port_vips(port, vip); k < n; k++)
+		request_from(lc, port, vip[k].addr, vip[k].addr);
 }
 
 unsigned arp_replay(struct ffs_lcore *lc, struct rte_ring *ring)
@@ -124,7 +142,7 @@ void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 		}
 		goto done;
 	}
-	if (a.spa == port->addr) {
+	if (route_port_has_addr(port, a.spa)) {
 		/* Another host uses our address (or our own frame looped back by a switch). */
 		if (count && !eth_addr_eq(&a.sha, &port->mac))
 			lc->ctr.arp_dupaddr++;
@@ -133,7 +151,7 @@ void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 	if (eth_addr_is_multicast(&a.sha) || eth_addr_is_zero(&a.sha))
 		goto done;
 
-	bool for_us = a.tpa == port->addr;
+	bool for_us = route_port_has_addr(port, a.tpa);
 	bool sender_known = a.spa != 0 && route_on_link(lc->st, port->index, a.spa);
 	struct neigh_entry *e = sender_known ? neigh_lookup(&lc->neigh, port->index, a.spa) : NULL;
 	if (e && e->state != FFS_NEIGH_PERMANENT) {
@@ -162,7 +180,7 @@ void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbu
 
 	if (for_us && a.op == ARP_OP_REQUEST && count) {
 		lc->ctr.arp_requests_in++;
-		arp_send(lc, port, ARP_OP_REPLY, &a.sha, &a.sha, a.spa);
+		arp_send(lc, port, ARP_OP_REPLY, &a.sha, a.tpa, &a.sha, a.spa); /* from the address asked for */
 		lc->ctr.arp_replies_out++;
 	}
 done:
@@ -186,7 +204,7 @@ void arp_forget_offlink(struct ffs_lcore *lc, uint16_t port_index)
 	for (unsigned i = 0; t->count && i < NEIGH_TABLE_SIZE;) {
 		struct neigh_entry *e = &t->slots[i];
 		if (e->addr == 0 || e->port_index != port_index ||
-		    (route_on_link(lc->st, port_index, e->addr) && e->addr != port->addr)) {
+		    (route_on_link(lc->st, port_index, e->addr) && !route_port_has_addr(port, e->addr))) {
 			i++;
 			continue;
 		}

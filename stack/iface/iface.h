@@ -56,6 +56,9 @@ void eth_clone_to_peers(struct ffs_lcore *lc, struct rte_mbuf *m, uint32_t kind)
 void arp_input(struct ffs_lcore *lc, const struct ffs_port *port, struct rte_mbuf *m, bool cloned);
 /** Broadcasts a request for `tpa` on `port`. */
 void arp_request(struct ffs_lcore *lc, const struct ffs_port *port, uint32_t tpa);
+/** Gratuitous ARP requests (RFC 5227 §2.3 announcements) for each of the port's addresses: its
+ *  own and every vip_addr, so that neighbours holding another MAC (or none) for them update. */
+void arp_announce(struct ffs_lcore *lc, const struct ffs_port *port);
 /**
  * Multi-process (phy/cluster.h): hands a worker that takes a queue what this lcore's neighbour cache
  * knows — an ARP request to our address from each reachable neighbour, on `ring` — which it learns
@@ -121,8 +124,23 @@ bool route_is_local(const struct ffs_stack *st, uint32_t dst);
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop);
 /** The port whose address or broadcast address is `addr`, or NULL. */
 const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr);
-/** The source address a datagram to dst leaves from (Linux's route source), or 0 when unroutable. */
+/** The source address a datagram to dst leaves from (Linux's route source), or 0 when unroutable: for a
+ *  route through a port, route_port_source of its next hop. */
 uint32_t route_source(const struct ffs_stack *st, uint32_t dst);
+/** The port's address a packet to `nexthop` leaves from (Linux's inet_select_addr): the address whose
+ *  subnet holds it — the primary first, then each vip_addr in order — else the primary address. */
+uint32_t route_port_source(const struct ffs_stack *st, const struct ffs_port *p, uint32_t nexthop);
+/** True when `addr` is port p's address or one of its vip_addr. */
+bool route_port_has_addr(const struct ffs_port *p, uint32_t addr);
+/** A snapshot of port p's further addresses (vip_addr, aliases), in order; returns how many. */
+unsigned route_port_vips(const struct ffs_port *p, struct ffs_ifaddr out[FFS_MAX_VIP]);
+/** Adds a further address to port `port_index` (its subnet's connected route with it): -ENOSPC when it
+ *  has FFS_MAX_VIP already. Control plane only; the caller checks the address. */
+int route_vip_add(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen);
+/** Removes a further address (and its connected route, unless another address of the port is on the
+ *  subnet; static routes through a gateway that left the port's subnets too): -ESRCH when the port has
+ *  no such further address. Control plane only. */
+int route_vip_del(struct ffs_stack *st, unsigned port_index, uint32_t addr);
 /** True when dst is a broadcast address: limited, loopback's 127.255.255.255, or a port's subnet broadcast. */
 bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst);
 

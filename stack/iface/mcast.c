@@ -57,7 +57,7 @@ int mcast_if_port(const struct ffs_stack *st, uint32_t ifaddr)
 	if (ifaddr == 0)
 		return 0;
 	for (unsigned i = 0; i < st->n_ports; i++)
-		if (st->ports[i].addr == ifaddr)
+		if (route_port_has_addr(&st->ports[i], ifaddr))
 			return (int)i;
 	return -1;
 }

@@ -34,12 +34,59 @@ static inline unsigned meta_flags(uint32_t m) { return m >> 24; }
 
 uint32_t route_mask(unsigned prefixlen) { return prefixlen ? ~0u << (32 - prefixlen) : 0; }
 
+/* --- a port's further addresses ([portN] vip_addr, ifconfig inet ADDR alias): in ffs_port.vips, two
+ * copies under a latch of their own, read as the table is; written under the table's write_lock */
+
+unsigned route_port_vips(const struct ffs_port *p, struct ffs_ifaddr out[FFS_MAX_VIP])
+{
+	uint32_t n, sn;
+	do {
+		sn = latch_read_begin(&p->vips.seq);
+		const struct ffs_ifaddr *a = p->vips.copy[sn & 1].a;
+		n = latch_ld(&p->vips.copy[sn & 1].n);
+		if (n > FFS_MAX_VIP)
+			n = FFS_MAX_VIP;
+		for (uint32_t k = 0; k < n; k++)
+			out[k] = (struct ffs_ifaddr){ latch_ld(&a[k].addr), latch_ld(&a[k].netmask), latch_ld(&a[k].broadcast) };
+	} while (latch_read_retry(&p->vips.seq, sn));
+	return n;
+}
+
+/** Whether `addr` is a further address of port `p` (*bcast false) or the broadcast address of one's subnet (*bcast true). */
+static bool vip_of(const struct ffs_port *p, uint32_t addr, bool *bcast)
+{
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	for (unsigned k = 0, n = route_port_vips(p, v); k < n; k++) {
+		if (v[k].addr == addr || v[k].broadcast == addr) {
+			*bcast = v[k].addr != addr;
+			return true;
+		}
+	}
+	return false;
+}
+
+/** The further address of port `p` whose subnet holds `addr` (the first in order), or 0. */
+static uint32_t vip_on_link(const struct ffs_port *p, uint32_t addr)
+{
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	for (unsigned k = 0, n = route_port_vips(p, v); k < n; k++)
+		if ((addr & v[k].netmask) == (v[k].addr & v[k].netmask))
+			return v[k].addr;
+	return 0;
+}
+
+bool route_port_has_addr(const struct ffs_port *p, uint32_t addr)
+{
+	bool bcast;
+	return addr != 0 && (p->addr == addr || (vip_of(p, addr, &bcast) && !bcast));
+}
+
 bool route_is_local(const struct ffs_stack *st, uint32_t dst)
 {
 	if (ipv4_is_loopback(dst))
 		return true;
 	for (unsigned i = 0; i < st->n_ports; i++)
-		if (st->ports[i].addr == dst)
+		if (route_port_has_addr(&st->ports[i], dst))
 			return true;
 	return false;
 }
@@ -62,6 +109,9 @@ static int port_of(const struct ffs_stack *st, uint32_t addr, bool *bcast)
 			}
 		}
 	} while (read_retry(&st->routes, sn));
+	for (unsigned i = 0; i < st->n_ports && found < 0; i++)
+		if (vip_of(&st->ports[i], addr, bcast))
+			found = (int)i;
 	return found;
 }
 
@@ -72,7 +122,8 @@ const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr)
 	return i < 0 ? NULL : &st->ports[i];
 }
 
-bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr)
+/** Whether `addr` is on the subnet of port `port_index`'s primary address; *primary: that address. */
+static bool primary_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr, uint32_t *primary)
 {
 	bool on;
 	uint32_t sn;
@@ -80,9 +131,26 @@ bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t add
 		const struct route_data *d = read_begin(&st->routes, &sn);
 		uint32_t a = latch_ld(&d->ifa[port_index][0]), m = latch_ld(&d->ifa[port_index][1]);
 		on = a != 0 && (addr & m) == (a & m);
+		*primary = a;
 	} while (read_retry(&st->routes, sn));
 	return on;
 }
+
+bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t addr)
+{
+	uint32_t primary;
+	return primary_on_link(st, port_index, addr, &primary) || vip_on_link(&st->ports[port_index], addr) != 0;
+}
+
+uint32_t route_port_source(const struct ffs_stack *st, const struct ffs_port *p, uint32_t nexthop)
+{
+	uint32_t primary;
+	if (primary_on_link(st, p->index, nexthop, &primary))
+		return primary;
+	uint32_t vip = vip_on_link(p, nexthop);
+	return vip ? vip : primary;
+}
+
 
 /** The first route matching dst in one snapshot: its port (NULL = no route), next hop and preferred
  *  source (0 = none, the port's address). */
@@ -127,12 +195,14 @@ uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
 		return dst;
 	if (dst == 0xffffffffu || ipv4_is_multicast(dst))
 		return st->n_ports ? st->ports[0].addr : 0;
+	/* A subnet broadcast leaves from the address of that subnet; a route's preferred source (its src),
+	 * else its next hop (its gateway, or dst itself on-link) picks the port's address on its subnet, as
+	 * Linux's inet_select_addr does. */
+	uint32_t nexthop = dst, src = 0;
 	const struct ffs_port *p = route_port_of(st, dst);
-	if (p)
-		return p->addr;
-	uint32_t nexthop, src;
-	p = lookup(st, dst, &nexthop, &src);
-	return !p ? 0 : src ? src : p->addr;
+	if (!p)
+		p = lookup(st, dst, &nexthop, &src);
+	return !p ? 0 : src ? src : route_port_source(st, p, nexthop);
 }
 
 bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst)
@@ -202,11 +272,18 @@ static int find(const struct route_data *d, uint32_t dest, unsigned len, int64_t
 	return connected;
 }
 
-/** Whether `addr` is one of the stack's own (port) addresses: what a route's preferred source may be. */
-static bool is_own_address(const struct route_data *d, uint32_t addr)
+/** Whether `addr` is one of the stack's own addresses (a port's, in the staged table, or a further one
+ *  of vip_addr): what a route's preferred source may be. */
+static bool is_own_address(const struct ffs_stack *st, const struct route_data *d, uint32_t addr)
 {
+	if (addr == 0)
+		return false;
 	for (unsigned i = 0; i < FFS_MAX_PORTS; i++)
-		if (addr != 0 && d->ifa[i][0] == addr)
+		if (d->ifa[i][0] == addr)
+			return true;
+	bool bcast;
+	for (unsigned i = 0; i < st->n_ports; i++)
+		if (vip_of(&st->ports[i], addr, &bcast) && !bcast)
 			return true;
 	return false;
 }
@@ -279,7 +356,24 @@ static void publish(struct ffs_stack *st)
 	}
 }
 
-static int add_staged(struct route_data *d, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src, uint32_t metric);
+static int add_staged(const struct ffs_stack *st, struct route_data *d, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src, uint32_t metric);
+
+/** The connected routes of port i's vip_addr subnets (those its primary address's route does not cover
+ *  already; a static route to the same subnet gives way, as to the primary's). */
+static void add_vip_routes_staged(struct route_data *d, const struct ffs_port *p)
+{
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	for (unsigned k = 0, n = route_port_vips(p, v); k < n; k++) {
+		unsigned len = (unsigned)__builtin_popcount(v[k].netmask);
+		uint32_t dest = v[k].addr & v[k].netmask;
+		int dup = find(d, dest, len, 0);
+		if (dup >= 0 && (meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
+			continue;
+		if (dup >= 0)
+			remove_at(d, (uint32_t)dup);
+		insert(d, &(struct route_spec){ .dest = dest, .len = len, .port_index = p->index, .flags = FFS_ROUTE_CONNECTED });
+	}
+}
 
 void route_init(struct ffs_stack *st)
 {
@@ -291,6 +385,7 @@ void route_init(struct ffs_stack *st)
 	for (unsigned i = 0; i < st->n_ports; i++) {
 		const struct ffs_port_conf *pc = &st->conf.ports[i];
 		set_ifaddr_staged(d, i, pc->addr, pc->netmask, pc->broadcast);
+		add_vip_routes_staged(d, &st->ports[i]);
 		/* The first port with a gateway gives the default route; a later port's gateway would duplicate it. */
 		if (pc->gateway && !have_default)
 			have_default = insert(d, &(struct route_spec){ .gateway = pc->gateway, .port_index = i,
@@ -302,7 +397,7 @@ void route_init(struct ffs_stack *st)
 		const struct ffs_port_conf *pc = &st->conf.ports[i];
 		for (unsigned k = 0; k < pc->n_routes; k++) {
 			const struct ffs_conf_route *r = &pc->routes[k];
-			add_staged(d, r->dest, r->prefixlen, r->gateway, r->src, r->metric);
+			add_staged(st, d, r->dest, r->prefixlen, r->gateway, r->src, r->metric);
 		}
 	}
 	publish(st);
@@ -327,33 +422,89 @@ static void write_end(struct ffs_stack *st, bool changed)
 	pthread_mutex_unlock(&st->routes.write_lock);
 }
 
-void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen)
+/** Port i's connected routes for its address `a` and its further ones; static routes through the port
+ *  whose gateway left its subnets could reach nothing: they go (as Linux drops the routes of an address
+ *  it deletes). */
+static void port_routes_staged(struct ffs_stack *st, struct route_data *d, unsigned i, struct ffs_ifaddr a)
 {
-	uint32_t mask = route_mask(prefixlen);
-	/* RFC 3021: a /31 has no broadcast address; nor has a /32. The limited broadcast stands in. */
-	uint32_t bcast = prefixlen >= 31 ? 0xffffffffu : addr | ~mask;
-	struct route_data *d = write_begin(st);
-	set_ifaddr_staged(d, port_index, addr, mask, bcast);
-	/* Static routes through the port whose gateway left its subnet could reach nothing: they go (as
-	 * Linux drops the routes of an address it deletes). */
+	set_ifaddr_staged(d, i, a.addr, a.netmask, a.broadcast);
+	add_vip_routes_staged(d, &st->ports[i]);
 	for (uint32_t k = 0; k < d->n;) {
 		const struct route_slot *r = &d->r[k];
-		bool gateway_gone = meta_port(r->meta) == port_index && r->gateway && connected_port(d, r->gateway) != (int)port_index;
+		bool gateway_gone = meta_port(r->meta) == i && r->gateway && connected_port(d, r->gateway) != (int)i;
 		/* Nor does a route keep a preferred source the stack no longer has (Linux: fib_sync_down_addr). */
-		if (gateway_gone || (r->src && !is_own_address(d, r->src)))
+		if (gateway_gone || (r->src && !is_own_address(st, d, r->src)))
 			remove_at(d, k);
 		else
 			k++;
 	}
+}
+
+void route_set_ifaddr(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen)
+{
+	struct route_data *d = write_begin(st);
+	port_routes_staged(st, d, port_index, ffs_ifaddr_of(addr, prefixlen));
 	write_end(st, true);
 }
 
+/** Publishes port p's further addresses: each copy is rewritten while the readers use the other. */
+static void vips_publish(struct ffs_port *p, const struct ffs_ifaddr *a, unsigned n)
+{
+	for (unsigned c = 0; c < 2; c++) {
+		latch_flip(&p->vips.seq);
+		unsigned w = (latch_ld(&p->vips.seq) & 1) ^ 1; /* the copy no reader starts on now */
+		for (unsigned k = 0; k < n; k++) {
+			latch_st(&p->vips.copy[w].a[k].addr, a[k].addr);
+			latch_st(&p->vips.copy[w].a[k].netmask, a[k].netmask);
+			latch_st(&p->vips.copy[w].a[k].broadcast, a[k].broadcast);
+		}
+		latch_st(&p->vips.copy[w].n, n);
+	}
+}
+
+int route_vip_add(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsigned prefixlen)
+{
+	struct route_data *d = write_begin(st);
+	struct ffs_port *p = &st->ports[port_index];
+	struct ffs_ifaddr v[FFS_MAX_VIP + 1];
+	unsigned n = route_port_vips(p, v);
+	int rc = n == FFS_MAX_VIP ? -ENOSPC : 0;
+	if (rc == 0) {
+		v[n] = ffs_ifaddr_of(addr, prefixlen);
+		vips_publish(p, v, n + 1);
+		const uint32_t *ifa = d->ifa[port_index];
+		port_routes_staged(st, d, port_index, (struct ffs_ifaddr){ ifa[0], ifa[1], ifa[2] });
+	}
+	write_end(st, rc == 0);
+	return rc;
+}
+
+int route_vip_del(struct ffs_stack *st, unsigned port_index, uint32_t addr)
+{
+	struct route_data *d = write_begin(st);
+	struct ffs_port *p = &st->ports[port_index];
+	struct ffs_ifaddr v[FFS_MAX_VIP];
+	unsigned n = route_port_vips(p, v), k = 0;
+	while (k < n && v[k].addr != addr)
+		k++;
+	int rc = k == n ? -ESRCH : 0;
+	if (rc == 0) {
+		memmove(&v[k], &v[k + 1], (n - k - 1) * sizeof(v[0]));
+		vips_publish(p, v, n - 1);
+		const uint32_t *ifa = d->ifa[port_index];
+		port_routes_staged(st, d, port_index, (struct ffs_ifaddr){ ifa[0], ifa[1], ifa[2] });
+	}
+	write_end(st, rc == 0);
+	return rc;
+}
+
+
 /** Adds a static route to the staged table: ffs_stack_route_add_ex's checks and errors. */
-static int add_staged(struct route_data *d, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src, uint32_t metric)
+static int add_staged(const struct ffs_stack *st, struct route_data *d, uint32_t dest, unsigned prefixlen, uint32_t gateway, uint32_t src, uint32_t metric)
 {
 	if (prefixlen > 32 || (dest & ~route_mask(prefixlen)) != 0 || gateway == 0)
 		return -EINVAL;
-	if (src != 0 && !is_own_address(d, src))
+	if (src != 0 && !is_own_address(st, d, src))
 		return -EADDRNOTAVAIL;
 	int port = connected_port(d, gateway);
 	if (port < 0)
@@ -368,7 +519,7 @@ int ffs_stack_route_add_ex(struct ffs_stack *st, uint32_t dest, unsigned prefixl
 			   uint32_t metric)
 {
 	struct route_data *d = write_begin(st);
-	int rc = add_staged(d, dest, prefixlen, gateway, src, metric);
+	int rc = add_staged(st, d, dest, prefixlen, gateway, src, metric);
 	write_end(st, rc == 0);
 	return rc;
 }
@@ -390,7 +541,7 @@ int ffs_stack_route_change(struct ffs_stack *st, uint32_t dest, unsigned prefixl
 		/* One publication: readers see the old route or the new one, never none. */
 		struct route_slot old = d->r[at];
 		remove_at(d, (uint32_t)at);
-		rc = add_staged(d, dest, prefixlen, gateway, src, metric);
+		rc = add_staged(st, d, dest, prefixlen, gateway, src, metric);
 		if (rc < 0)
 			insert(d, &(struct route_spec){ .dest = old.dest, .len = meta_len(old.meta), .gateway = old.gateway,
 							.port_index = meta_port(old.meta), .flags = meta_flags(old.meta), .src = old.src,

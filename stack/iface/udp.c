@@ -489,7 +489,8 @@ static void udp_output(struct ffs_lcore *lc, struct rte_mbuf *m, struct src_cach
 	if (!src && cache->valid && cache->dst == meta.dst) {
 		src = cache->src;
 	} else if (!src) {
-		/* The route's preferred source, else its port's address (route_source); unroutable: the first port's. */
+		/* The route's preferred source, else its port's address on the next hop's subnet (route_source);
+		 * unroutable: the first port's. */
 		src = route_source(st, meta.dst);
 		if (!src && st->n_ports)
 			src = st->ports[0].addr;

@@ -62,8 +62,8 @@ static void port_changed(struct ffs_lcore *lc, uint16_t port_index, enum ffs_por
 		__attribute__((fallthrough)); /* and announce the new address */
 	case FFS_PORT_UP:
 		/* RFC 5227 §2.3: an announcement, so neighbours holding another MAC (or none) for it update. */
-		if (lc->index == 0 && port->up && port->addr)
-			arp_request(lc, port, port->addr);
+		if (lc->index == 0 && port->up)
+			arp_announce(lc, port);
 		if (lc->index == 0 && port->up && what == FFS_PORT_UP)
 			nd6_announce(lc, port);
 		if (lc->index == 0)

@@ -64,6 +64,16 @@ struct ffs_port {
 	struct eth_addr mac;
 	_Atomic uint32_t addr, netmask, broadcast;
 	uint32_t gateway; /**< the configured gateway (the default route's, at start) */
+	/** Further addresses ([portN] vip_addr, ifconfig inet ADDR alias), which iface/route.c answers for:
+	 *  two copies under a latch (iface/latch.h) as the routing table keeps its own, so that a reader
+	 *  never waits and never sees an address paired with another netmask; written under its write lock. */
+	struct ffs_vips {
+		uint32_t seq;
+		struct {
+			uint32_t n;
+			struct ffs_ifaddr a[FFS_MAX_VIP];
+		} copy[2];
+	} vips;
 	_Atomic uint16_t mtu;
 	/** IEEE 802.1Q VID every frame of the port carries ([portN] vlan_id), 0 = untagged; whether the
 	 *  device strips and filters received tags (vlan_rx_offload) and inserts sent ones (vlan_tx_offload) —

@@ -202,7 +202,7 @@ static void watch_links(struct ffs_lcore *lc)
 		/* A gratuitous ARP request and unsolicited Neighbor Advertisements when the link comes up
 		 * (RFC 5227 §2.3 announcement), so neighbours holding an old MAC for our addresses update. */
 		if (up && !lc->link_up[p]) {
-			arp_request(lc, &st->ports[p], st->ports[p].addr);
+			arp_announce(lc, &st->ports[p]);
 			nd6_announce(lc, &st->ports[p]); /* RFC 4861 §7.2.6, the same for IPv6 */
 			igmp_link_up(lc, (uint16_t)p);
 		}

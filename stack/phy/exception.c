@@ -1,6 +1,8 @@
 /* The exception path toward the kernel: device, kernel interface, queues (see exception.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <rte_ethdev.h>
 
 #include "stack/iface/addr6.h"
+#include "stack/iface/iface.h"
 #include "stack/lcore/lcore.h"
 #include "stack/phy/exception.h"
 #include "stack/phy/port.h"
@@ -61,6 +64,61 @@ static void iface_sysctl6(const char *iface, const char *name, const char *value
 	}
 }
 
+/** Appends a 4-byte rtnetlink attribute to message `nh` (room checked by the caller's buffer). */
+static void nl_attr32(struct nlmsghdr *nh, unsigned short type, uint32_t value)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(sizeof(value));
+	memcpy(RTA_DATA(rta), &value, sizeof(value));
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+/** Adds a further IPv4 address (a [portN] vip_addr) to the kernel interface, through rtnetlink: the
+ *  address ioctls set an interface's one address. */
+static int kernel_iface_add_inet(const char *iface, const struct ffs_ifaddr *a, char *err, size_t errlen)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		char attrs[3 * RTA_SPACE(sizeof(uint32_t))];
+	} req;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	req.nh.nlmsg_type = RTM_NEWADDR;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	req.ifa.ifa_family = AF_INET;
+	req.ifa.ifa_prefixlen = (unsigned char)__builtin_popcount(a->netmask);
+	req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+	req.ifa.ifa_index = if_nametoindex(iface);
+	nl_attr32(&req.nh, IFA_LOCAL, htonl(a->addr));
+	nl_attr32(&req.nh, IFA_ADDRESS, htonl(a->addr));
+	if (a->broadcast != 0xffffffffu)
+		nl_attr32(&req.nh, IFA_BROADCAST, htonl(a->broadcast));
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int e = fd < 0 ? errno : 0;
+	if (!e && send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		e = errno;
+	char reply[512];
+	ssize_t n = e ? 0 : recv(fd, reply, sizeof(reply), 0);
+	if (!e && n < 0)
+		e = errno;
+	const struct nlmsghdr *r = (const struct nlmsghdr *)reply;
+	if (!e && (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || r->nlmsg_type != NLMSG_ERROR))
+		e = EPROTO;
+	if (!e)
+		e = -((const struct nlmsgerr *)NLMSG_DATA(r))->error;
+	if (fd >= 0)
+		close(fd);
+	if (e) {
+		char text[16];
+		snprintf(err, errlen, "exception interface %s: adding the address %s: %s", iface,
+			 inet_ntop(AF_INET, &(uint32_t){ htonl(a->addr) }, text, sizeof(text)), strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
 /** Gives the kernel interface the port's MTU and IPv4 and IPv6 addresses, and brings it up. */
 static int kernel_iface_setup(const struct ffs_exception *x, const struct ffs_port_conf *pc, char *err, size_t errlen)
 {
@@ -86,6 +144,9 @@ static int kernel_iface_setup(const struct ffs_exception *x, const struct ffs_po
 	close(fd);
 	if (rc != 0)
 		return -1;
+	for (unsigned k = 0; k < pc->n_vip; k++)
+		if (kernel_iface_add_inet(x->iface, &pc->vip[k], err, errlen) != 0)
+			return -1;
 	/* IPv6: off with the port, or the port's configured addresses (the link-local address follows
 	 * from the MAC, as the stack's does). */
 	if (pc->ipv6_off) {
@@ -315,7 +376,7 @@ static bool kernel_duplicate(const struct ffs_stack *st, const struct ffs_port *
 	if (eth.ethertype == ETH_TYPE_ARP) {
 		struct arp_repr a;
 		return arp_repr_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &a) == WIRE_OK && a.op == ARP_OP_REPLY &&
-		       a.spa == port->addr;
+		       route_port_has_addr(port, a.spa);
 	}
 	if (eth.ethertype != ETH_TYPE_IPV6 || len < ETH_HDR_LEN + IPV6_HDR_LEN + ICMP6_HDR_LEN + 16)
 		return false;

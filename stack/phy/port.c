@@ -168,6 +168,10 @@ static int port_identity(struct ffs_port *p, const struct ffs_port_conf *pc, con
 	p->netmask = pc->netmask;
 	p->broadcast = pc->broadcast;
 	p->gateway = pc->gateway;
+	for (unsigned c = 0; c < 2; c++) { /* before any reader runs */
+		p->vips.copy[c].n = pc->n_vip;
+		memcpy(p->vips.copy[c].a, pc->vip, sizeof(pc->vip));
+	}
 	p->mtu = pc->mtu;
 	p->vlan_id = pc->vlan_id;
 	return 0;

@@ -75,6 +75,9 @@ const VALID: Record<string, readonly string[]> = {
   'exception-kind': ['tap', 'tap', 'tap', 'tap', 'virtio-user', 'none'],
   'iface-name': ['ffx0', 'kni_0', 'e.1-x', 'x'.repeat(15)],
   'port-ranges': ['22', '22,80,8000-8100', ' 22 , 443 ', '1-65535', '', '80-80'],
+  // Another port's vip_addr may take the same addresses: refused as an address of two ports.
+  'vip-list': ['10.77.0.3', '10.77.0.3;10.77.0.4', '10.90.0.3/24; 10.77.0.9', '10.91.0.1/16;', ' 10.77.0.5 ;10.77.0.6/32',
+    '10.92.0.1/31;10.92.0.0/31'],
 };
 /** ... and near misses. */
 const INVALID: Record<string, readonly string[]> = {
@@ -111,6 +114,9 @@ const INVALID: Record<string, readonly string[]> = {
   'exception-kind': ['kni', 'TAP', 'virtio_user', ''],
   'iface-name': ['x'.repeat(16), '-ffx', '.x', 'ff x', 'ffx/0', '\u00e9'.repeat(8), ''],
   'port-ranges': ['0', '65536', '80-22', '22,,80', 'ssh', '22-', '123456', Array.from({ length: 33 }, (_v, i) => String(i + 1)).join(','), '22;80'],
+  'vip-list': ['10.77.0.2', '10.77.0.3;10.77.0.3', '10.77.0.0', '10.78.0.255/24', '10.77.0.3/33', '10.77.0.3/024', '10.77.0.3/0',
+    '127.0.0.2', '224.0.0.9', '10.77.0.3/', ';', ' ; ', '', '10.77.0.3,10.77.0.4', '10.77.0.3/24/24', 'x;10.77.0.3',
+    Array.from({ length: 17 }, (_v, i) => `10.93.0.${i + 1}`).join(';')],
 };
 /** Integer keys whose range the integers above mostly miss: values of their own. */
 const VALID_BY_KEY: Record<string, readonly string[]> = {
@@ -248,6 +254,64 @@ function answers(paths: string[]): Array<{ c: Answer; ts: Answer }> {
 /** Files on which the readers must agree (all but the unit-less tunable once disagreed), with the message both give. */
 const CASES: Array<{ name: string; text: string; error: string }> = [
   {
+    name: 'vip_addr: ";" separates addresses, and the third is malformed',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.77.0.3;10.78.0.3/24; 10.79.0.x # c\n',
+    error: '[port0] vip_addr: "10.79.0.x" is not an IPv4 address with an optional prefix length (ADDR or ADDR/PREFIXLEN, e.g. 10.77.0.3 or 10.78.0.3/24)',
+  },
+  {
+    name: 'vip_addr: the port\'s own address',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.77.0.3;10.77.0.2\n',
+    error: '[port0] vip_addr: 10.77.0.2 is the port\'s own address (addr)',
+  },
+  {
+    name: 'vip_addr: an address listed twice',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.77.0.3;10.78.0.3/24;10.77.0.3/16\n',
+    error: '[port0] vip_addr: 10.77.0.3 is listed twice',
+  },
+  {
+    name: 'vip_addr: the broadcast address of its own prefix',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.78.0.255/24\n',
+    error: '[port0] vip_addr: 10.78.0.255 is the broadcast address of 10.78.0.0/24, not a host address',
+  },
+  {
+    name: 'vip_addr: a prefix length out of range',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.78.0.3/33\n',
+    error: '[port0] vip_addr: 10.78.0.3/33: prefix length 33 is out of range (1..32)',
+  },
+  {
+    name: 'vip_addr: more addresses than a port takes',
+    text: `[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = ${Array.from({ length: 17 }, (_v, i) => `10.77.0.${i + 3}`).join(';')}\n`,
+    error: '[port0] vip_addr: 17 addresses; a port takes at most 16 besides addr',
+  },
+  {
+    name: 'vip_addr: only separators',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = ; ;\n',
+    error: '[port0] vip_addr: no address (remove the line, or list addresses separated by ";")',
+  },
+  {
+    name: 'vip_addr: an address of another port (its vip_addr)',
+    text: '[dpdk]\nvdev[] = net_ring0\nvdev[] = net_null0\n[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.78.0.9\n'
+      + '[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.78.0.3;10.78.0.9\n',
+    error: '[port1] vip_addr: 10.78.0.9 is already an address of [port0]',
+  },
+  {
+    name: 'vip_addr: another port\'s address',
+    text: '[dpdk]\nvdev[] = net_ring0\nvdev[] = net_null0\n[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\n'
+      + '[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.77.0.2/24\n',
+    error: '[port1] vip_addr: 10.77.0.2 is already an address of [port0]',
+  },
+  {
+    name: 'addr: an earlier port\'s vip_addr',
+    text: '[dpdk]\nvdev[] = net_ring0\nvdev[] = net_null0\n[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.78.0.2/24\n'
+      + '[port1]\naddr = 10.78.0.2\nnetmask = 255.255.255.0\n',
+    error: '[port1] addr: 10.78.0.2 is already the address of [port0]',
+  },
+  {
+    name: 'vip_addr given as a list',
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr[] = 10.77.0.3\n',
+    error: '[port0] vip_addr: takes one value, got a list of 1 (write "vip_addr = ...", not "vip_addr[] = ...")',
+  },
+  {
     name: 'a VLAN id out of range (4095 is reserved)',
     text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvlan_id = 4095\n',
     error: '[port0] vlan_id: 4095 is out of range (1..4094)',
@@ -360,7 +424,7 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
   {
     name: 'a key cut by "#" is named as written',
     text: '[port0]\nnetmas#k = 255.255.255.0\naddr = 10.77.0.2\n',
-    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, route, mtu, vlan_id, arp, addr6, gateway6, ipv6, ndp, '
+    error: 'unknown key "netmas#k" in [port0] (known keys: addr, netmask, broadcast, gateway, route, vip_addr, mtu, vlan_id, arp, addr6, gateway6, ipv6, ndp, '
       + 'exception, exception_iface, exception_tcp_port, exception_udp_port, exception_udp_unbound, exception_queue)',
   },
   {

@@ -136,19 +136,20 @@ describe('toNativeConfig: EAL argv', () => {
 
 describe('toNativeConfig: the rest of NativeStackConfig', () => {
   it('maps timings, pool size, ports and the full sysctl set', () => {
-    const cfg = parseConfigText(`${TAP}addr6[] = 2001:db8::2/64\ngateway6 = fe80::1\nndp[] = 2001:db8::9 02:00:00:00:00:19\n[port2]\naddr = 192.168.50.1\nnetmask = 255.255.255.128\nmtu = 1400\nvlan_id = 100\nipv6 = no\n`
+    const cfg = parseConfigText(`${TAP}vip_addr = 10.77.0.3;10.78.0.5/30\naddr6[] = 2001:db8::2/64\ngateway6 = fe80::1\nndp[] = 2001:db8::9 02:00:00:00:00:19\n[port2]\naddr = 192.168.50.1\nnetmask = 255.255.255.128\nmtu = 1400\nvlan_id = 100\nipv6 = no\n`
       + '[sysctl]\nnet.inet.ip.ttl = 16\n', 'f.ini');
     const native = toNativeConfig(cfg, { cpus: 2 });
     expect(native).toMatchObject({ idleSleepUs: 100, txDelayUs: 100, mbufs: 8191 });
     expect(native.ports).toEqual([
       {
         portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 1500, vlanId: 0,
-        staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }], routes: [], ipv6: true, addr6: ['2001:db8::2/64'], gateway6: 'fe80::1',
+        staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }], routes: [], vipAddrs: ['10.77.0.3/24', '10.78.0.5/30'], ipv6: true,
+        addr6: ['2001:db8::2/64'], gateway6: 'fe80::1',
         staticNdp: [{ addr: '2001:db8::9', mac: '02:00:00:00:00:19' }],
         exception: 'none', exceptionIface: '', exceptionTcpPorts: [], exceptionUdpPorts: [], exceptionUdpUnbound: false, exceptionQueue: 0,
       },
       {
-        portId: 2, addr: '192.168.50.1', netmask: '255.255.255.128', broadcast: '192.168.50.127', gateway: '', mtu: 1400, vlanId: 100, staticArp: [], routes: [],
+        portId: 2, addr: '192.168.50.1', netmask: '255.255.255.128', broadcast: '192.168.50.127', gateway: '', mtu: 1400, vlanId: 100, staticArp: [], routes: [], vipAddrs: [],
         ipv6: false, addr6: [], gateway6: '', staticNdp: [],
         exception: 'none', exceptionIface: '', exceptionTcpPorts: [], exceptionUdpPorts: [], exceptionUdpUnbound: false, exceptionQueue: 0,
       },

@@ -79,7 +79,7 @@ describe('structure', () => {
       section: 'dpdk', key: 'foo',
     });
     expect(iniError(`${PORT}prefix = 24\n`).message)
-      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, route, mtu, vlan_id, arp, addr6, gateway6, ipv6, ndp, '
+      .toBe('ffnet.ini: unknown key "prefix" in [port0] (known keys: addr, netmask, broadcast, gateway, route, vip_addr, mtu, vlan_id, arp, addr6, gateway6, ipv6, ndp, '
         + 'exception, exception_iface, exception_tcp_port, exception_udp_port, exception_udp_unbound, exception_queue)');
   });
 

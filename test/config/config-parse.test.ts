@@ -51,6 +51,7 @@ broadcast = 10.77.0.255
 gateway = 10.77.0.1
 route[] = 10.99.0.0/16 via 10.77.0.9
 route[] = default  via 10.77.0.10 src 10.77.0.2	metric 100
+vip_addr = 10.77.0.3; 10.78.0.3/24;  # F-Stack's form: ";" separates
 mtu = 9000
 arp[] = 10.77.0.9 02:00:00:00:00:09
 arp[] = 10.77.0.10   0A:BB:CC:DD:EE:FF
@@ -104,13 +105,14 @@ describe('parseConfigText / loadConfigFile', () => {
         gateway: '10.77.0.1', mtu: 9000,
         routes: [{ dest: '10.99.0.0/16', via: '10.77.0.9', metric: 0 }, { dest: '0.0.0.0/0', via: '10.77.0.10', src: '10.77.0.2', metric: 100 }],
         staticArp: [{ addr: '10.77.0.9', mac: '02:00:00:00:00:09' }, { addr: '10.77.0.10', mac: '0a:bb:cc:dd:ee:ff' }],
+        vipAddrs: [{ addr: '10.77.0.3', prefixLength: 24 }, { addr: '10.78.0.3', prefixLength: 24 }],
         ipv6: true, addr6: [{ addr: '2001:db8:0:77::2', prefixLength: 64 }, { addr: 'fd00:77::2', prefixLength: 48 }],
         gateway6: 'fe80::1',
         staticNdp: [{ addr: 'fe80::9', mac: '02:00:00:00:00:19' }, { addr: '2001:db8:0:77::9', mac: '0a:bb:cc:dd:ee:f9' }],
       },
       {
         portId: 1, addr: '192.168.7.1', netmask: '255.255.0.0', prefixLength: 16, broadcast: '192.168.255.255',
-        routes: [], mtu: 1500, staticArp: [], ipv6: false, addr6: [], staticNdp: [],
+        routes: [], mtu: 1500, staticArp: [], vipAddrs: [], ipv6: false, addr6: [], staticNdp: [],
       },
     ]);
     expect(cfg.loop).toBe('dedicated');
@@ -150,7 +152,7 @@ describe('parseConfigText / loadConfigFile', () => {
     expect(cfg.loop).toBe('dedicated');
     expect(cfg.inlineLcores).toBe(1);
     expect(cfg.ports).toEqual([{
-      portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255', routes: [], mtu: 1500, staticArp: [],
+      portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255', routes: [], mtu: 1500, staticArp: [], vipAddrs: [],
       ipv6: true, addr6: [], staticNdp: [],
     }]);
     expect(cfg.sysctl).toEqual(SYSCTL_DEFAULTS);
@@ -282,7 +284,7 @@ describe('validateConfig (config objects)', () => {
       port0: {
         addr: '10.77.0.2', netmask: '255.255.255.0', broadcast: '10.77.0.255', gateway: '10.77.0.1', mtu: 9000,
         route: ['10.99.0.0/16 via 10.77.0.9', 'default  via 10.77.0.10 src 10.77.0.2\tmetric 100'],
-        arp: ['10.77.0.9 02:00:00:00:00:09', '10.77.0.10 0A:BB:CC:DD:EE:FF'],
+        arp: ['10.77.0.9 02:00:00:00:00:09', '10.77.0.10 0A:BB:CC:DD:EE:FF'], vip_addr: ['10.77.0.3', '10.78.0.3/24'],
         addr6: ['2001:db8:0:77::2/64', 'fd00:77::2/48'], gateway6: 'fe80::1', ipv6: true,
         ndp: ['fe80::9 02:00:00:00:00:19', { addr: '2001:db8:0:77::9', mac: '0A:BB:CC:DD:EE:F9' }],
       },
@@ -345,7 +347,7 @@ describe('documentation', () => {
     expect(cfg.dpdk).toMatchObject({ lcoreMask: '0x1', dataLcores: [], vdevs: ['net_tap0,iface=ff0'], filePrefix: 'ffnet-example' });
     expect(cfg.ports).toEqual([{
       portId: 0, addr: '10.77.0.2', netmask: '255.255.255.0', prefixLength: 24, broadcast: '10.77.0.255',
-      gateway: '10.77.0.1', routes: [], mtu: 1500, staticArp: [], ipv6: true, addr6: [], staticNdp: [],
+      gateway: '10.77.0.1', routes: [], mtu: 1500, staticArp: [], vipAddrs: [], ipv6: true, addr6: [], staticNdp: [],
     }]);
   });
 

@@ -80,6 +80,10 @@ static void print_config(const struct ffs_conf *conf, int eal_argc, char **eal_a
 				printf("\"\"");
 			printf(",\"metric\":%u}", r->metric);
 		}
+		printf("],\"vipAddrs\":[");
+		for (unsigned j = 0; j < p->n_vip; j++)
+			printf("%s\"%u.%u.%u.%u/%d\"", j ? "," : "", p->vip[j].addr >> 24, (p->vip[j].addr >> 16) & 255,
+			       (p->vip[j].addr >> 8) & 255, p->vip[j].addr & 255, __builtin_popcount(p->vip[j].netmask));
 		char text[IP6_ADDRSTRLEN];
 		printf("],\"ipv6\":%s,\"addr6\":[", p->ipv6_off ? "false" : "true");
 		for (unsigned j = 0; j < p->n_addr6; j++)

@@ -168,9 +168,10 @@ describe.each(LCORE_MODES)('exception path (tap) between a stack and the host ke
     }
   }, 60_000);
 
-  it('starts with the exception interface carrying the port\'s MAC, MTU and address', async () => {
+  it('starts with the exception interface carrying the port\'s MAC, MTU and addresses', async () => {
     const { s } = topo;
     stack = await StackProcess.start(s, stackConfig(s, {
+      vip_addr: '10.79.0.3/24',
       exception: 'tap',
       exception_tcp_port: `${TCP_LISTED}`,
       exception_udp_port: `${UDP_KERNEL}`,
@@ -180,7 +181,9 @@ describe.each(LCORE_MODES)('exception path (tap) between a stack and the host ke
     expect(link).toContain(`link/ether ${mac}`);
     expect(link).toMatch(/mtu 1500/);
     expect(link).toMatch(/[<,]UP[,>]/);
-    expect(await s.execOk('ip', ['-o', '-4', 'addr', 'show', EXC_IFACE])).toContain(`inet ${STACK_IP}/24 brd 10.77.0.255`);
+    const inet = await s.execOk('ip', ['-o', '-4', 'addr', 'show', EXC_IFACE]);
+    expect(inet).toContain(`inet ${STACK_IP}/24 brd 10.77.0.255`);
+    expect(inet).toContain('inet 10.79.0.3/24 brd 10.79.0.255'); // its vip_addr too
     expect(stack.ports[0]).toMatchObject({ exception: { kind: 'tap', iface: EXC_IFACE } });
     const text = await ffnet(stack.pid!, ['ifconfig']);
     expect(text.stdout, text.stderr).toContain(`\texception: tap ${EXC_IFACE} `);

@@ -45,6 +45,13 @@ describe('interface command arguments', () => {
     expect(() => parseChanges(['inet', '10.0.0.5/33'])).toThrow("bad address '10.0.0.5/33'");
     expect(() => parseChanges(['mtu', 'big'])).toThrow("bad mtu 'big'");
     expect(() => parseChanges(['metric', '1'])).toThrow("unknown parameter 'metric'");
+    // Further addresses, FreeBSD's words: inet ADDR/LEN alias, inet ADDR -alias.
+    expect(parseChanges(['inet', '10.0.0.5/24', 'alias', 'up'])).toEqual({ inet_alias: '10.0.0.5/24', state: 'up' });
+    expect(parseChanges(['inet', '10.0.0.5', '-alias'])).toEqual({ inet_alias_delete: '10.0.0.5' });
+    expect(parseChanges(['inet', '10.0.0.5/24', '-alias'])).toEqual({ inet_alias_delete: '10.0.0.5' });
+    expect(parseChanges(['inet', '10.0.0.2/24', 'inet', '10.0.0.5/24', 'alias'])).toEqual({ inet: '10.0.0.2/24', inet_alias: '10.0.0.5/24' });
+    expect(() => parseChanges(['inet', '10.0.0.5', 'alias'])).toThrow("bad address '10.0.0.5'");
+    expect(() => parseChanges(['inet', '10.0.0.5/24', 'alias', 'inet', '10.0.0.6/24', 'alias'])).toThrow('inet alias given twice');
   });
 
   it('reads inet6 as FreeBSD ifconfig does: prefixlen (64 unless given), alias, -alias', () => {
@@ -102,6 +109,22 @@ describe('interface command output', () => {
     expect(lines({ ...port, vlan: 100 })).toContain('\tvlan: 100 vlanproto: 802.1q tagging: rx software, tx software');
     expect(lines({ ...port, vlan: 4094, vlan_hw_rx: true, vlan_hw_tx: true })[4]).toBe('\tvlan: 4094 vlanproto: 802.1q tagging: rx hardware, tx hardware');
     expect(lines(port).filter((l) => l.includes('vlan'))).toEqual([]);
+  });
+
+  it('prints each further address (vip_addr) as one more inet line after the first, as FreeBSD does', () => {
+    const lines = formatPort({
+      ...port,
+      inet_aliases: [
+        { inet: '10.77.0.3', prefixlen: 24, netmask: '255.255.255.0', broadcast: '10.77.0.255' },
+        { inet: '10.78.0.3', prefixlen: 30, netmask: '255.255.255.252', broadcast: '10.78.0.3' },
+      ],
+    }).split('\n');
+    const first = lines.indexOf('\tinet 10.77.0.2 netmask 0xffffff00 broadcast 10.77.0.255');
+    expect(first).toBeGreaterThan(0);
+    expect(lines.slice(first + 1, first + 3)).toEqual([
+      '\tinet 10.77.0.3 netmask 0xffffff00 broadcast 10.77.0.255',
+      '\tinet 10.78.0.3 netmask 0xfffffffc broadcast 10.78.0.3',
+    ]);
   });
 
   it('prints inet6 lines as FreeBSD ifconfig does: scope, flags, lifetimes of autoconfigured ones', () => {

@@ -1,5 +1,5 @@
 /**
- * `ffnet ifconfig [portN [inet ADDR/LEN] [inet6 ADDR [prefixlen N] [alias|-alias]] [mtu N] [up|down]]`:
+ * `ffnet ifconfig [portN [inet ADDR/LEN [alias|-alias]] [inet6 ADDR [prefixlen N] [alias|-alias]] [mtu N] [up|down]]`:
  * the stack's ports in FreeBSD ifconfig's layout (flags, options, ether, inet, inet6, nd6, media,
  * status) plus the device's counters, and changes to a port's addresses, MTU and state that every
  * lcore applies before the command returns.
@@ -20,6 +20,8 @@ export interface PortEntry {
   prefixlen: number;
   netmask: string;
   broadcast: string;
+  /** Further IPv4 addresses ([portN] vip_addr; absent from older stacks). */
+  inet_aliases?: Array<{ inet: string; prefixlen: number; netmask: string; broadcast: string }>;
   mtu: number;
   /** IEEE 802.1Q VLAN id of the port's frames, 0 = untagged; whether the device strips / inserts the tag. */
   vlan: number;
@@ -87,6 +89,8 @@ export function formatPort(p: PortEntry): string {
     ...(opts.length ? [`\toptions=${optBits.toString(16)}<${opts.join(',')}>`] : []),
     `\tether ${p.mac}`,
     `\tinet ${p.inet} netmask ${hexMask(p.netmask)} broadcast ${p.broadcast}`,
+    // FreeBSD shows every further address as one more inet line.
+    ...(p.inet_aliases ?? []).map((a) => `\tinet ${a.inet} netmask ${hexMask(a.netmask)} broadcast ${a.broadcast}`),
     // FreeBSD's vlan(4) line; which side tags (the device, else the stack) in place of its parent interface.
     ...(p.vlan ? [`\tvlan: ${p.vlan} vlanproto: 802.1q tagging: rx ${p.vlan_hw_rx ? 'hardware' : 'software'}, tx ${p.vlan_hw_tx ? 'hardware' : 'software'}`] : []),
     ...p.inet6.map((a) => formatInet6(p.name, a)),
@@ -137,11 +141,33 @@ function parseInet6(words: string[], i: number, once: (key: string, value: strin
   return i;
 }
 
-/** The changes after `portN`: inet ADDR/LEN, inet6 ADDR [prefixlen N] [alias|-alias], mtu N, up, down (any order, each at most once). */
+/**
+ * `inet ADDR/LEN [alias]` or `inet ADDR[/LEN] -alias` from words[i], the word after `inet`: the
+ * request's inet (a new primary address), inet_alias (one more address, as [portN] vip_addr gives) or
+ * inet_alias_delete (ADDR). Returns the index of the last word taken.
+ */
+function parseInet(words: string[], i: number, once: (key: string, value: string) => void): number {
+  const v = words[i];
+  if (v === undefined) throw new ToolError('inet needs a value (inet ADDR/LEN [alias|-alias])', 2);
+  const next = words[i + 1];
+  const remove = next === '-alias' || next === 'delete';
+  const [addr, len, extra] = v.split('/');
+  if (!addr || !isIPv4(addr) || (len === undefined && !remove) || (len !== undefined && (!/^\d{1,2}$/.test(len) || Number(len) > 32)) ||
+      extra !== undefined) {
+    throw new ToolError(`bad address '${v}' (ADDR/LEN, e.g. 10.0.0.2/24)`);
+  }
+  if (remove) once('inet_alias_delete', addr);
+  else if (next === 'alias') once('inet_alias', v);
+  else once('inet', v);
+  return next === 'alias' || remove ? i + 1 : i;
+}
+
+/** The changes after `portN`: inet ADDR/LEN [alias|-alias], inet6 ADDR [prefixlen N] [alias|-alias], mtu N, up, down (any order, each at most once). */
 export function parseChanges(words: string[]): Record<string, string> {
   const set: Record<string, string> = {};
   const once = (key: string, value: string) => {
-    const what = key === 'state' ? 'up/down' : key === 'inet6_delete' ? 'inet6 -alias' : key;
+    const what = key === 'state' ? 'up/down' : key === 'inet6_delete' ? 'inet6 -alias' : key === 'inet_alias' ? 'inet alias'
+      : key === 'inet_alias_delete' ? 'inet -alias' : key;
     if (set[key] !== undefined) throw new ToolError(`${what} given twice`, 2);
     set[key] = value;
   };
@@ -151,20 +177,15 @@ export function parseChanges(words: string[]): Record<string, string> {
       once('state', w);
     } else if (w === 'inet6') {
       i = parseInet6(words, i + 1, once);
-    } else if (w === 'inet' || w === 'mtu') {
+    } else if (w === 'inet') {
+      i = parseInet(words, i + 1, once);
+    } else if (w === 'mtu') {
       const v = words[++i];
-      if (v === undefined) throw new ToolError(`${w} needs a value (${w === 'inet' ? 'inet ADDR/LEN' : 'mtu N'})`, 2);
-      if (w === 'inet') {
-        const [addr, len, extra] = v.split('/');
-        if (!addr || !isIPv4(addr) || len === undefined || !/^\d{1,2}$/.test(len) || Number(len) > 32 || extra !== undefined) {
-          throw new ToolError(`bad address '${v}' (ADDR/LEN, e.g. 10.0.0.2/24)`);
-        }
-      } else if (!/^\d{1,5}$/.test(v)) {
-        throw new ToolError(`bad mtu '${v}' (a number of bytes)`);
-      }
+      if (v === undefined) throw new ToolError('mtu needs a value (mtu N)', 2);
+      if (!/^\d{1,5}$/.test(v)) throw new ToolError(`bad mtu '${v}' (a number of bytes)`);
       once(w, v);
     } else {
-      throw new ToolError(`unknown parameter '${w}' (inet ADDR/LEN, inet6 ADDR [prefixlen N] [alias|-alias], mtu N, up, down)`, 2);
+      throw new ToolError(`unknown parameter '${w}' (inet ADDR/LEN [alias|-alias], inet6 ADDR [prefixlen N] [alias|-alias], mtu N, up, down)`, 2);
     }
   }
   return set;
@@ -173,12 +194,17 @@ export function parseChanges(words: string[]): Record<string, string> {
 export const ifconfig: Command = {
   name: 'ifconfig',
   summary: "show or change the stack's ports (addresses, MTU, up/down)",
-  usage: `ffnet ifconfig [portN [inet ADDR/LEN] [inet6 ADDR [prefixlen N] [alias|-alias]] [mtu N] [up|down]]
+  usage: `ffnet ifconfig [portN [inet ADDR/LEN [alias|-alias]] [inet6 ADDR [prefixlen N] [alias|-alias]] [mtu N] [up|down]]
 
 Without arguments, every port of the stack; with portN (N = DPDK port id, the [portN] of the
 configuration), that port. Changes apply at once, on every lcore, before the command returns:
   inet ADDR/LEN   a new address and prefix length (broadcast derived); routes through a gateway
                   that left the subnet are removed, the address is announced (gratuitous ARP)
+  inet ADDR/LEN alias
+                  adds a further address, as [portN] vip_addr does (at most 16 per port): it answers
+                  ARP, ping and UDP, its subnet becomes a connected route, it is announced
+  inet ADDR -alias
+                  removes a further address (the primary one is changed with inet ADDR/LEN)
   inet6 ADDR [prefixlen N] [alias]
                   adds an IPv6 address (prefix length 64 unless given; ADDR/N also works) and its
                   on-link prefix; tentative until Duplicate Address Detection passes
