@@ -21,6 +21,8 @@ const NOT_DROPS: Record<string, string> = {
   'ip6.frag_nomem': 'one reason of ip6.frag_dropped, which counts every dropped IPv6 fragment',
   'ip6.frag_badlen': 'one reason of ip6.frag_dropped, which counts every dropped IPv6 fragment',
   'capture.dropped': 'frames a capture missed; the traffic itself is not lost',
+  'arp.hold_memdrop': 'one reason of arp.hold_dropped, which counts every packet dropped waiting for ARP',
+  'nd6.hold_memdrop': 'one reason of nd6.hold_dropped, which counts every packet dropped waiting for Neighbor Discovery',
 };
 
 describe('drop counters', () => {
