@@ -115,9 +115,9 @@ struct tx_plan {
 
 /*
  * Checks datagram d as Linux's udp_sendmsg does, in its order: a destination (-EDESTADDRREQ), a port
- * (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH), then SO_BROADCAST (-EACCES). `prev`, the
- * plan of the datagram checked just before in the same burst, spares a second route lookup for the
- * same destination.
+ * (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH), a source that may not go there (-EINVAL),
+ * then SO_BROADCAST (-EACCES). `prev`, the plan of the datagram checked just before in the same
+ * burst, spares a second route lookup for the same destination.
  */
 static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct ffs_sock *so,
 					const struct ffs_dgram_out *d, const struct tx_plan *prev, struct tx_plan *p)
@@ -139,6 +139,11 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 	if (!prev || prev->dst != plan.dst) {
 		if (!route_source(st, plan.dst))
 			return -ENETUNREACH;
+		/* Linux's route lookup refuses a 127/8 source for a destination off the host (RFC 1122
+		 * §3.2.1.3); groups and broadcasts from it stay on loopback (ipv4_output). */
+		if (ipv4_is_loopback(so->laddr) && !ipv4_is_loopback(plan.dst) && !ipv4_is_multicast(plan.dst) &&
+		    plan.dst != 0xffffffffu && !route_is_local(st, plan.dst))
+			return -EINVAL;
 		if (route_is_broadcast(st, plan.dst) && !so->broadcast)
 			return -EACCES;
 	}
