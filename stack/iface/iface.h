@@ -125,6 +125,15 @@ const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr);
 uint32_t route_source(const struct ffs_stack *st, uint32_t dst);
 /** True when dst is a broadcast address: limited, loopback's 127.255.255.255, or a port's subnet broadcast. */
 bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst);
+/**
+ * True when a socket whose source is `src` may not send to (or connect to) dst, as Linux's route
+ * lookup refuses it with EINVAL (__mkroute_output, RFC 1122 §3.2.1.3): a 127/8 source and a unicast
+ * destination off the host. Groups and broadcasts from 127/8 stay on loopback (ipv4_output).
+ */
+static inline bool route_loopback_source_refused(const struct ffs_stack *st, uint32_t src, uint32_t dst)
+{
+	return ipv4_is_loopback(src) && !ipv4_is_multicast(dst) && dst != 0xffffffffu && !route_is_local(st, dst);
+}
 
 /** True when `group` is joined on the port (by any socket). */
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group);

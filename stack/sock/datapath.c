@@ -139,10 +139,7 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 	if (!prev || prev->dst != plan.dst) {
 		if (!route_source(st, plan.dst))
 			return -ENETUNREACH;
-		/* Linux's route lookup refuses a 127/8 source for a destination off the host (RFC 1122
-		 * §3.2.1.3); groups and broadcasts from it stay on loopback (ipv4_output). */
-		if (ipv4_is_loopback(so->laddr) && !ipv4_is_loopback(plan.dst) && !ipv4_is_multicast(plan.dst) &&
-		    plan.dst != 0xffffffffu && !route_is_local(st, plan.dst))
+		if (route_loopback_source_refused(st, so->laddr, plan.dst))
 			return -EINVAL;
 		if (route_is_broadcast(st, plan.dst) && !so->broadcast)
 			return -EACCES;
