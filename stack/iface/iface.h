@@ -134,6 +134,19 @@ static inline bool route_loopback_source_refused(const struct ffs_stack *st, uin
 {
 	return ipv4_is_loopback(src) && !ipv4_is_multicast(dst) && dst != 0xffffffffu && !route_is_local(st, dst);
 }
+/**
+ * True when a datagram to a group or to the limited broadcast has no route, as Linux's route lookup
+ * finds it (ip_route_output_key_hash_rcu): a unicast source `src` (a bound address) names its
+ * interface, and for a group so does IP_MULTICAST_IF (`mcast_if`); without either it takes a route
+ * to dst (a default route, or one to 224.0.0.0/4), else ENETUNREACH.
+ */
+static inline bool route_group_unroutable(const struct ffs_stack *st, uint32_t src, uint32_t mcast_if, uint32_t dst)
+{
+	uint32_t nexthop;
+	if (src || (dst != 0xffffffffu && (!ipv4_is_multicast(dst) || mcast_if)))
+		return false;
+	return route_lookup(st, dst, &nexthop) == NULL;
+}
 
 /** True when `group` is joined on the port (by any socket). */
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group);

@@ -60,13 +60,19 @@ static inline int take_error(struct ffs_sock *so)
 	return atomic_load_explicit(&so->so_error, memory_order_relaxed) ? atomic_exchange(&so->so_error, 0) : 0;
 }
 
+/** The source a datagram of `so` carries whatever its destination: its unicast local address, or 0. */
+static inline uint32_t unicast_source(const struct ffs_sock *so)
+{
+	return so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu ? so->laddr : 0;
+}
+
 /** The TX metadata of a datagram from `so` to dst:dport. */
 static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport)
 {
 	struct ffs_meta *meta = ffs_meta(m);
 	bool mcast = ipv4_is_multicast(dst);
 	*meta = (struct ffs_meta){
-		.src = so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu ? so->laddr : 0,
+		.src = unicast_source(so),
 		.dst = dst,
 		.sport = so->lport,
 		.dport = dport,
@@ -115,7 +121,8 @@ struct tx_plan {
 
 /*
  * Checks datagram d as Linux's udp_sendmsg does, in its order: a destination (-EDESTADDRREQ), a port
- * (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH), a source that may not go there (-EINVAL),
+ * (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH; for a group or the limited broadcast
+ * without a source naming the interface, too), a source that may not go there (-EINVAL),
  * then SO_BROADCAST (-EACCES). `prev`, the plan of the datagram checked just before in the same
  * burst, spares a second route lookup for the same destination.
  */
@@ -138,6 +145,8 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 		return -EMSGSIZE;
 	if (!prev || prev->dst != plan.dst) {
 		if (!route_source(st, plan.dst))
+			return -ENETUNREACH;
+		if (route_group_unroutable(st, unicast_source(so), so->mcast_if, plan.dst))
 			return -ENETUNREACH;
 		if (route_loopback_source_refused(st, so->laddr, plan.dst))
 			return -EINVAL;

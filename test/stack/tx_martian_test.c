@@ -200,8 +200,11 @@ TEST(a_multicast_interface_of_127_0_0_1_reaches_local_members_only)
 	CHECK_EQ_INT(src, LOCALHOST);
 	CHECK_EQ_INT(ffs_sock_recvv(st, member, &iov, 1, &src, &sport, &dst, &truncated, false), 8);
 	CHECK_EQ_INT(dst, OUR_ADDR);
-	/* The member's port address and the sender's default interface: the group leaves by the port. */
+	/* No interface and no route to the group (no default route): Linux's ENETUNREACH. The port's
+	 * address as the interface: the group leaves by the port. */
 	sender->mcast_if = 0;
+	CHECK_EQ_INT(send8(sender, MDNS_GROUP, MDNS_PORT), -ENETUNREACH);
+	sender->mcast_if = OUR_ADDR;
 	CHECK_EQ_INT(send8(sender, MDNS_GROUP, MDNS_PORT), 8);
 	ffs_stack_poll(st);
 	CHECK_EQ_INT(sent(), 1);
