@@ -340,7 +340,7 @@ describe('real packages on the stack under ffnet/register, the kernel as peer (n
     expect(ready.mdnsInterfaceEvents).toBeGreaterThanOrEqual(1);
     // multicast-dns answers with IP_MULTICAST_IF 0.0.0.0 (a non-internal interface is listed): as on
     // Linux, the group then needs a route (no gateway here: ENETUNREACH), given as a multicast host has one.
-    await ns.execOk(process.execPath, [join(REPO, 'dist/tools/cli.js'), '-p', String(app.pid), 'route', 'add', '224.0.0.0/4', KERNEL_IP]);
+    await ns.execOk(process.execPath, [join(REPO, 'dist/tools/cli.js'), '-p', String(app?.pid), 'route', 'add', '224.0.0.0/4', KERNEL_IP]);
     const results = await runNode<Array<{ data: string; from: string } | null>>(['kernel-mdns.cjs', KERNEL_IP], {}, 30_000);
     expect(results).toHaveLength(10);
     expect(results.filter((r) => r?.data === STACK_IP && r.from === STACK_IP)).toHaveLength(10);

@@ -13,7 +13,9 @@
  *   `unreachable` route) and 10.203/16 with admin prohibited (`prohibit`); 10.77.0.99 never answers
  *   ARP. A connected ff socket (through the gateway 10.77.0.1) and a connected node:dgram socket in
  *   a second namespace routed through the same kernel send to each; what each later sees (an error
- *   or nothing) must be the same. Linux reports only the hard errors without IP_RECVERR.
+ *   or nothing) must be the same; likewise over IPv6 (2001:db8:201::/48 no route, 202 an
+ *   `unreachable` route, 203 `prohibit`; 2001:db8:77::99 never answers Neighbor Discovery), with the
+ *   namespace's IPv6 turned on for that case. Linux reports only the hard errors without IP_RECVERR.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns } from '../../testbed/netns.js';
@@ -25,11 +27,21 @@ const MDNS_PORT = 5353;
 /** The client namespace's link to the kernel peer (router) namespace. */
 const CLIENT_IP = '10.78.0.2';
 const ROUTER_IP = '10.78.0.1';
-/** Destinations and what the router does with them. */
+/** Destinations and what the router does with them (ICMP codes 0, 1 and 13). */
 const UNREACHABLE = [
   { dst: '10.201.0.1', what: 'net unreachable (no route)' },
   { dst: '10.202.0.1', what: 'host unreachable (unreachable route)' },
   { dst: '10.203.0.1', what: 'admin prohibited (prohibit route)' },
+];
+/** IPv6 of the same: the stack's port and ff0, the client's link, and what the router does. */
+const STACK_IP6 = '2001:db8:77::2';
+const KERNEL_IP6 = '2001:db8:77::1';
+const CLIENT_IP6 = '2001:db8:78::2';
+const ROUTER_IP6 = '2001:db8:78::1';
+const UNREACHABLE6 = [
+  { dst: '2001:db8:201::1', what: 'no route (ICMPv6 code 0)' },
+  { dst: '2001:db8:202::1', what: 'unreachable route (ICMPv6 code 0)' },
+  { dst: '2001:db8:203::1', what: 'administratively prohibited (ICMPv6 code 1)' },
 ];
 /** How long a next hop that never answers ARP takes to be given up (3 probes a second apart) and then some. */
 const ARP_GIVE_UP_MS = 4_000;
@@ -40,7 +52,7 @@ import dgram from 'node:dgram';
 const [dsts, waitMs] = [JSON.parse(process.argv[1]), Number(process.argv[2])]; // node -e: no script path
 const out = {};
 await Promise.all(dsts.map(async (dst) => {
-  const s = dgram.createSocket('udp4');
+  const s = dgram.createSocket(dst.includes(':') ? 'udp6' : 'udp4');
   const seen = [];
   s.on('error', (e) => seen.push('error ' + e.code));
   await new Promise((r) => s.connect(9, dst, r));
@@ -59,7 +71,8 @@ describe('martians and unreachable destinations with the kernel', () => {
   let baseline: number;
 
   beforeAll(async () => {
-    peer = await kernelPeer('tx-martian', { port0: { gateway: KERNEL_IP } });
+    peer = await kernelPeer('tx-martian', { port0: { gateway: KERNEL_IP, addr6: `${STACK_IP6}/64`, gateway6: KERNEL_IP6 },
+      sysctl: { 'net.inet6.ip6.dad_count': 0 } });
     const { ns, stack } = peer;
     K = await stack.constants();
     await ns.execOk('sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.icmp_ratelimit=0']);
@@ -119,7 +132,9 @@ describe('martians and unreachable destinations with the kernel', () => {
       await cap.waitForLine(new RegExp(`${STACK_IP.replaceAll('.', '\\.')}\\.\\d+ > 224\\.0\\.0\\.251\\.5353: `), 5_000);
       await sleep(300);
       const lines = await cap.stop();
-      expect(lines.filter((l) => /\b127\.\d+\.\d+\.\d+\b|::1\b/.test(l)), lines.join('\n')).toEqual([]);
+      // tcpdump -e: "... length N: SRC.PORT > DST.PORT: ...".
+      const martian = /length \d+: (127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)[.: ]|> (127\.\d+\.\d+\.\d+|::1)[.: ]/;
+      expect(lines.filter((l) => martian.test(l)), lines.join('\n')).toEqual([]);
       expect(lines.filter((l) => /224\.0\.0\.251\.5353/.test(l)), lines.join('\n')).toHaveLength(1);
       const d = delta(before, after);
       expect(d['ip6.tx_martian']).toBe(1);
@@ -131,25 +146,28 @@ describe('martians and unreachable destinations with the kernel', () => {
     await expectPoolAt(stack, baseline);
   }, 30_000);
 
-  it('ICMP unreachables and a silent next hop: a connected socket sees what a kernel socket sees', async () => {
+  /**
+   * Connected sockets to each of `rows` and to a silent on-link host, on the stack and (node:dgram) in
+   * the client namespace; returns both tables of what each socket saw.
+   */
+  async function unreachableTables(family: 4 | 6, rows: Array<{ dst: string; what: string }>, silent: { stack: string; client: string }) {
     const { stack } = peer;
-    const silent = { stack: '10.77.0.99', client: '10.78.0.99' };
     const kernelRun = client.execOk('node', ['--input-type=module', '-e', CLIENT_SCRIPT,
-      JSON.stringify([...UNREACHABLE.map((u) => u.dst), silent.client]), String(ARP_GIVE_UP_MS)], { timeoutMs: 20_000 });
+      JSON.stringify([...rows.map((u) => u.dst), silent.client]), String(ARP_GIVE_UP_MS)], { timeoutMs: 20_000 });
     const fds = new FdScope(stack);
     const ours: Record<string, string[]> = {};
+    const counter = family === 4 ? 'icmp.unreach_in' : 'icmp6.unreach_in';
     try {
       const before = await stack.stats();
       const socks = new Map<string, number>();
-      for (const dst of [...UNREACHABLE.map((u) => u.dst), silent.stack]) {
-        const fd = await fds.udp({ address: '0.0.0.0', port: 0 });
+      for (const dst of [...rows.map((u) => u.dst), silent.stack]) {
+        const fd = family === 4 ? await fds.udp({ address: '0.0.0.0', port: 0 }) : await fds.udp6({ address: '::', port: 0 });
         await stack.posix('ff_connect', fd, { address: dst, port: 9 });
         expect(await stack.posix('ff_send', fd, { hex: '78' })).toBe(1);
         socks.set(dst, fd);
         ours[dst] = ['sent'];
       }
-      await waitForStats(stack, (x) => ctr(x, 'icmp.unreach_in') - ctr(before, 'icmp.unreach_in') >= UNREACHABLE.length,
-        'the router\'s three unreachables');
+      await waitForStats(stack, (x) => ctr(x, counter) - ctr(before, counter) >= rows.length, `the router's ${rows.length} unreachables`);
       await sleep(ARP_GIVE_UP_MS);
       for (const [dst, fd] of socks) {
         try {
@@ -165,15 +183,42 @@ describe('martians and unreachable destinations with the kernel', () => {
     }
     const theirs = JSON.parse((await kernelRun).trim()) as Record<string, string[]>;
     const table = (r: Record<string, string[]>, silentDst: string): Record<string, string[]> =>
-      Object.fromEntries([...UNREACHABLE.map((u) => [u.what, r[u.dst] ?? []]), ['next hop never answers ARP', r[silentDst] ?? []]]);
+      Object.fromEntries([...rows.map((u) => [u.what, r[u.dst] ?? []]), ['next hop never answers', r[silentDst] ?? []]]);
+    return { ours: table(ours, silent.stack), linux: table(theirs, silent.client) };
+  }
+
+  it('ICMP unreachables and a silent next hop: a connected socket sees what a kernel socket sees', async () => {
+    const { ours, linux } = await unreachableTables(4, UNREACHABLE, { stack: '10.77.0.99', client: '10.78.0.99' });
     // What Linux gives (measured here: soft errors are not reported without IP_RECVERR).
-    expect(table(theirs, silent.client)).toEqual({
+    expect(linux).toEqual({
       'net unreachable (no route)': ['sent'],
       'host unreachable (unreachable route)': ['sent'],
       'admin prohibited (prohibit route)': ['sent', 'error EHOSTUNREACH'],
-      'next hop never answers ARP': ['sent'],
+      'next hop never answers': ['sent'],
     });
-    expect(table(ours, silent.stack)).toEqual(table(theirs, silent.client));
-    await expectPoolAt(stack, baseline);
+    expect(ours).toEqual(linux);
+    await expectPoolAt(peer.stack, baseline);
+  }, 40_000);
+
+  it('ICMPv6 unreachables and a silent next hop: a connected udp6 socket sees what a kernel socket sees', async () => {
+    const { ns } = peer;
+    // The namespace's IPv6 (off so far, to keep the capture above quiet), forwarding, and the routes.
+    await ns.execOk('sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0',
+      `net.ipv6.conf.${IFACE}.disable_ipv6=0`, 'net.ipv6.conf.rt1.disable_ipv6=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.icmp.ratelimit=0']);
+    await ns.execOk('ip', ['-6', 'addr', 'add', `${KERNEL_IP6}/64`, 'dev', IFACE, 'nodad']);
+    await ns.execOk('ip', ['-6', 'addr', 'add', `${ROUTER_IP6}/64`, 'dev', 'rt1', 'nodad']);
+    await ns.execOk('ip', ['-6', 'route', 'add', 'unreachable', '2001:db8:202::/48']);
+    await ns.execOk('ip', ['-6', 'route', 'add', 'prohibit', '2001:db8:203::/48']);
+    await client.execOk('ip', ['-6', 'addr', 'add', `${CLIENT_IP6}/64`, 'dev', 'cl0', 'nodad']);
+    await client.execOk('ip', ['-6', 'route', 'add', 'default', 'via', ROUTER_IP6]);
+    const { ours, linux } = await unreachableTables(6, UNREACHABLE6, { stack: '2001:db8:77::99', client: '2001:db8:78::99' });
+    expect(linux).toEqual({
+      'no route (ICMPv6 code 0)': ['sent'],
+      'unreachable route (ICMPv6 code 0)': ['sent'],
+      'administratively prohibited (ICMPv6 code 1)': ['sent', 'error EACCES'],
+      'next hop never answers': ['sent'],
+    });
+    expect(ours).toEqual(linux);
+    await expectPoolAt(peer.stack, baseline);
   }, 40_000);
 });
