@@ -60,19 +60,13 @@ static inline int take_error(struct ffs_sock *so)
 	return atomic_load_explicit(&so->so_error, memory_order_relaxed) ? atomic_exchange(&so->so_error, 0) : 0;
 }
 
-/** The source a datagram of `so` carries whatever its destination: its unicast local address, or 0. */
-static inline uint32_t unicast_source(const struct ffs_sock *so)
-{
-	return so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu ? so->laddr : 0;
-}
-
 /** The TX metadata of a datagram from `so` to dst:dport. */
 static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t dst, uint16_t dport)
 {
 	struct ffs_meta *meta = ffs_meta(m);
 	bool mcast = ipv4_is_multicast(dst);
 	*meta = (struct ffs_meta){
-		.src = unicast_source(so),
+		.src = ffs_sock_unicast_source(so),
 		.dst = dst,
 		.sport = so->lport,
 		.dport = dport,
@@ -146,7 +140,7 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 	if (!prev || prev->dst != plan.dst) {
 		if (!route_source(st, plan.dst))
 			return -ENETUNREACH;
-		if (route_group_unroutable(st, unicast_source(so), so->mcast_if, plan.dst))
+		if (route_group_unroutable(st, ffs_sock_unicast_source(so), so->mcast_if, plan.dst))
 			return -ENETUNREACH;
 		if (route_loopback_source_refused(st, so->laddr, plan.dst))
 			return -EINVAL;
