@@ -143,6 +143,28 @@ int route_vip_add(struct ffs_stack *st, unsigned port_index, uint32_t addr, unsi
 int route_vip_del(struct ffs_stack *st, unsigned port_index, uint32_t addr);
 /** True when dst is a broadcast address: limited, loopback's 127.255.255.255, or a port's subnet broadcast. */
 bool route_is_broadcast(const struct ffs_stack *st, uint32_t dst);
+/**
+ * True when a socket whose source is `src` may not send to (or connect to) dst, as Linux's route
+ * lookup refuses it with EINVAL (__mkroute_output, RFC 1122 §3.2.1.3): a 127/8 source and a unicast
+ * destination off the host. Groups and broadcasts from 127/8 stay on loopback (ipv4_output).
+ */
+static inline bool route_loopback_source_refused(const struct ffs_stack *st, uint32_t src, uint32_t dst)
+{
+	return ipv4_is_loopback(src) && !ipv4_is_multicast(dst) && dst != 0xffffffffu && !route_is_local(st, dst);
+}
+/**
+ * True when a datagram to a group or to the limited broadcast has no route, as Linux's route lookup
+ * finds it (ip_route_output_key_hash_rcu): a unicast source `src` (a bound address) names its
+ * interface, and for a group so does IP_MULTICAST_IF (`mcast_if`); without either it takes a route
+ * to dst (a default route, or one to 224.0.0.0/4), else ENETUNREACH.
+ */
+static inline bool route_group_unroutable(const struct ffs_stack *st, uint32_t src, uint32_t mcast_if, uint32_t dst)
+{
+	uint32_t nexthop;
+	if (src || (dst != 0xffffffffu && (!ipv4_is_multicast(dst) || mcast_if)))
+		return false;
+	return route_lookup(st, dst, &nexthop) == NULL;
+}
 
 /** True when `group` is joined on the port (by any socket). */
 bool ipv4_group_joined(const struct ffs_lcore *lc, uint16_t port_index, uint32_t group);

@@ -1,7 +1,8 @@
 /*
  * IPv4 input and output for a host (RFC 1122 §3.2.1): validate, deliver locally (our addresses,
  * broadcast, loopback) or drop and count; build headers, route, and hand to Ethernet or to the
- * loopback queue. Packets to 127.0.0.0/8 or to our own addresses never reach a device.
+ * loopback queue. Packets to 127.0.0.0/8 or to our own addresses never reach a device, nor does any
+ * packet from 127.0.0.0/8 or 0.0.0.0 (ipv4_martian_on_wire: dropped and counted in ip.tx_martian).
  */
 #include <errno.h>
 #include <rte_ip.h>
@@ -239,7 +240,15 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 	struct ipv4_route_memo *memo = o->memo;
 	bool local;
 
-	if (memo && memo->valid && memo->dst == o->dst) {
+	if (ipv4_is_loopback(o->src) && (o->dst == 0xffffffffu || ipv4_is_multicast(o->dst))) {
+		/* A 127/8 source (IP_MULTICAST_IF 127.0.0.1, a socket bound there) names loopback, as Linux's
+		 * route lookup takes it: a group or broadcast goes to local members only, never a device. */
+		if (o->dst != 0xffffffffu && !(o->mcast_loop && ipv4_group_joined_any(lc, o->dst))) {
+			rte_pktmbuf_free(m);
+			return 0;
+		}
+		local = true;
+	} else if (memo && memo->valid && memo->dst == o->dst) {
 		local = memo->local;
 		port = memo->port;
 		nexthop = memo->nexthop;
@@ -269,6 +278,13 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 		rte_pktmbuf_free(m);
 		return -ENETUNREACH;
 	}
+	/* A packet to ourselves leaves from the address it goes to, as on Linux's loopback. */
+	const uint32_t src = o->src ? o->src : (local ? o->dst : port->addr);
+	if (!local && ipv4_martian_on_wire(src, o->dst)) {
+		lc->ctr.ip_tx_martian++;
+		rte_pktmbuf_free(m);
+		return -EINVAL;
+	}
 	/* RFC 791 §2.3: above the MTU a datagram leaves in fragments, but none exceeds 65535 octets. */
 	if (rte_pktmbuf_pkt_len(m) + IPV4_HDR_LEN > IPV4_MAX_LEN) {
 		lc->ctr.ip_toolong++;
@@ -283,8 +299,7 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 		return -ENOBUFS;
 	}
 	struct ipv4_repr ip = {
-		/* A packet to ourselves leaves from the address it goes to, as on Linux's loopback. */
-		.src = o->src ? o->src : (local ? o->dst : port->addr),
+		.src = src,
 		.dst = o->dst,
 		.proto = o->proto,
 		.ttl = o->ttl ? o->ttl : (uint8_t)ffs_sysctl(st, FFS_SYSCTL_IP_TTL),

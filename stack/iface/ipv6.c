@@ -4,7 +4,8 @@
  * locally (our addresses, the groups joined on the port, ::1) or drop and count; build headers,
  * route (iface/route6.c), choose the source (iface/addr6.c), and hand to Ethernet — through Neighbor
  * Discovery for unicast, 33:33 + the group for multicast — or to the loopback queue that IPv4
- * shares. Packets to ::1 or to our own addresses never reach a device.
+ * shares. Packets to ::1 or to our own addresses never reach a device, nor does any packet from ::1 or
+ * :: (ip6_martian_on_wire: dropped and counted in ip6.tx_martian).
  */
 #include <errno.h>
 #include <rte_ip.h>
@@ -296,6 +297,12 @@ int ipv6_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv6_out 
 			memo->src = src;
 			memo->have_src = true;
 		}
+	}
+	if (!local && ip6_martian_on_wire(&src, &o->dst)) {
+		/* A socket bound to ::1 sending off the host: Linux's send succeeds and nothing leaves. */
+		lc->ctr.ip6_tx_martian++;
+		rte_pktmbuf_free(m);
+		return -EINVAL;
 	}
 	if (rte_pktmbuf_pkt_len(m) > IPV6_MAX_PAYLOAD) {
 		lc->ctr.ip6_toolong++;

@@ -401,15 +401,21 @@ void udp_icmp_error(struct ffs_lcore *lc, const struct icmp_repr *icmp)
 	/* Linux reports ICMP errors on connected sockets only (unconnected ones need IP_RECVERR). */
 	if (!so || !so->connected || so->raddr != qdst || so->rport != qdport)
 		return;
-	int err = EHOSTUNREACH;
-	if (icmp->type == ICMP_DEST_UNREACH) {
-		switch (icmp->code) {
-		case ICMP_UNREACH_PORT: err = ECONNREFUSED; break;
-		case 0: err = ENETUNREACH; break;
-		case 2: err = ENOPROTOOPT; break;
-		case ICMP_UNREACH_FRAG_NEEDED: err = EMSGSIZE; break;
-		default: err = EHOSTUNREACH; break;
-		}
+	/* Linux (icmp_err_convert, __udp4_lib_err) reports only the hard errors without IP_RECVERR: net
+	 * and host unreachable (codes 0, 1, 11, 12), source route failed and time exceeded are soft and
+	 * leave the socket alone, as a route that comes back would. */
+	int err;
+	if (icmp->type != ICMP_DEST_UNREACH)
+		return;
+	switch (icmp->code) {
+	case 2: err = ENOPROTOOPT; break;
+	case ICMP_UNREACH_PORT: err = ECONNREFUSED; break;
+	case ICMP_UNREACH_FRAG_NEEDED: err = EMSGSIZE; break;
+	case 6: case 9: err = ENETUNREACH; break;    /* network unknown, network prohibited */
+	case 7: err = EHOSTDOWN; break;              /* host unknown */
+	case 8: err = ENONET; break;                 /* source host isolated */
+	case 10: case 13: case 14: case 15: err = EHOSTUNREACH; break; /* host prohibited, filtered, precedence */
+	default: return;                             /* 0, 1, 5, 11, 12: soft; above 15: unknown */
 	}
 	atomic_store(&so->so_error, err);
 	lc->ctr.udp_icmp_errors++;
@@ -425,8 +431,8 @@ void udp6_icmp_error(struct ffs_lcore *lc, const struct icmp6_repr *icmp)
 	int err;
 	if (icmp->code == ICMP6_DST_UNREACH_PORT)
 		err = ECONNREFUSED;
-	else if (icmp->code == ICMP6_DST_UNREACH_ADMIN)
-		err = EACCES;
+	else if (icmp->code == ICMP6_DST_UNREACH_ADMIN || icmp->code == 5 || icmp->code == 6)
+		err = EACCES; /* prohibited, source address failed policy, reject route (icmpv6_err_convert) */
 	else
 		return; /* Linux reports only the hard errors without IPV6_RECVERR */
 	struct ffs_sock *so = demux_sender6(lc->demux, q + 8, rd_be16(q + IPV6_HDR_LEN), q + 24, rd_be16(q + IPV6_HDR_LEN + 2));

@@ -99,6 +99,7 @@
 	X(ip_delivered, "ip.delivered", count, "IPv4 packets delivered to ICMP/UDP")                 \
 	X(ip_tx, "ip.tx", count, "IPv4 packets sent")                                                \
 	X(ip_noroute, "ip.noroute", drop, "IPv4 packets with no route to their destination")        \
+	X(ip_tx_martian, "ip.tx_martian", drop, "IPv4 packets kept from a device: a 127/8 or 0.0.0.0 source, or a 127/8 destination") \
 	X(ip_toolong, "ip.toolong", drop, "IPv4 packets larger than the MTU that could not be sent") \
 	X(ip_loopback, "ip.loopback", count, "IPv4 packets delivered inside the stack (never sent)")  \
 	X(ip_loopback_dropped, "ip.loopback_dropped", drop, "loopback packets dropped (queue full)") \
@@ -127,6 +128,7 @@
 	X(ip6_delivered, "ip6.delivered", count, "IPv6 packets delivered to ICMPv6/UDP") \
 	X(ip6_tx, "ip6.tx", count, "IPv6 packets sent") \
 	X(ip6_noroute, "ip6.noroute", drop, "IPv6 packets with no route (or no source address) to their destination") \
+	X(ip6_tx_martian, "ip6.tx_martian", drop, "IPv6 packets kept from a device: a ::1 or :: source, or a ::1 destination") \
 	X(ip6_toolong, "ip6.toolong", drop, "IPv6 packets above the path MTU that could not be sent (IPV6_DONTFRAG) or above 65535 payload bytes") \
 	X(ip6_loopback, "ip6.loopback", count, "IPv6 packets delivered inside the stack (never sent)") \
 	X(icmp6_rx, "icmp6.rx", count, "ICMPv6 messages received") \

@@ -197,10 +197,13 @@ int ffs_sock_connect(struct ffs_stack *st, struct ffs_sock *so, uint32_t addr, u
 {
 	if (addr == 0)
 		addr = 0x7f000001u; /* Linux: connecting to INADDR_ANY means the local host */
-	/* Linux routes first (ENETUNREACH), then refuses a broadcast route without SO_BROADCAST. */
+	/* Linux routes first (ENETUNREACH), refuses a bound 127/8 source off the host (EINVAL), then a
+	 * broadcast route without SO_BROADCAST (EACCES). */
 	uint32_t src = route_source(st, addr);
-	if (!src)
+	if (!src || route_group_unroutable(st, so->addr_locked ? ffs_sock_unicast_source(so) : 0, so->mcast_if, addr))
 		return -ENETUNREACH;
+	if (so->addr_locked && route_loopback_source_refused(st, so->laddr, addr))
+		return -EINVAL;
 	if (route_is_broadcast(st, addr) && !so->broadcast)
 		return -EACCES;
 	pthread_mutex_lock(&st->ns_lock);

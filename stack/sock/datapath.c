@@ -67,8 +67,8 @@ static void stamp(struct ffs_sock *so, struct rte_mbuf *m, uint32_t src, uint32_
 {
 	struct ffs_meta *meta = ffs_meta(m);
 	bool mcast = ipv4_is_multicast(dst);
-	if (!src && so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu)
-		src = so->laddr;
+	if (!src)
+		src = ffs_sock_unicast_source(so);
 	*meta = (struct ffs_meta){
 		.src = src,
 		.dst = dst,
@@ -145,9 +145,10 @@ int ffs_sock_check_source6(const struct ffs_stack *st, const struct ip6_addr *sr
 
 /*
  * Checks datagram d as Linux's udp_sendmsg does, in its order: a destination (-EDESTADDRREQ), a port
- * (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH), then SO_BROADCAST (-EACCES). `prev`, the
- * plan of the datagram checked just before in the same burst, spares a second route lookup for the
- * same destination.
+ * (-EINVAL), the size (-EMSGSIZE), a route (-ENETUNREACH; for a group or the limited broadcast
+ * without a source naming the interface, too), a source that may not go there (-EINVAL),
+ * then SO_BROADCAST (-EACCES). `prev`, the plan of the datagram checked just before in the same
+ * burst, spares a second route lookup for the same destination.
  */
 static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct ffs_sock *so,
 					const struct ffs_dgram_out *d, const struct tx_plan *prev, struct tx_plan *p)
@@ -169,6 +170,10 @@ static __rte_always_inline int tx_check(const struct ffs_stack *st, const struct
 	if (!prev || prev->dst != plan.dst) {
 		if (!route_source(st, plan.dst))
 			return -ENETUNREACH;
+		if (route_group_unroutable(st, ffs_sock_unicast_source(so), so->mcast_if, plan.dst))
+			return -ENETUNREACH;
+		if (route_loopback_source_refused(st, so->laddr, plan.dst))
+			return -EINVAL;
 		if (route_is_broadcast(st, plan.dst) && !so->broadcast)
 			return -EACCES;
 	}

@@ -27,6 +27,7 @@
 #include <pthread.h>
 
 #include "stack/stack.h"
+#include "stack/wire/ipv4.h"
 
 #define FFS_MAX_SOCKS 4096
 #define FFS_MAX_MEMBERSHIPS 20 /**< per socket, as Linux's igmp_max_memberships */
@@ -167,6 +168,13 @@ static inline bool ffs_in6_is_loopback(const uint8_t a[16]) { return ip6_is_loop
 static inline bool ffs_in6_is_linklocal(const uint8_t a[16]) { return ip6_is_linklocal(ffs_in6(a)); }
 static inline uint32_t ffs_in6_v4(const uint8_t a[16]) { return ip6_to_v4(ffs_in6(a)); }
 static inline void ffs_in6_from_v4(uint32_t v4, uint8_t out[16]) { ip6_from_v4mapped(v4, (struct ip6_addr *)out); }
+
+/** The source every datagram of `so` carries whatever its destination: its local address when that is
+ *  unicast (not 0, a group or 255.255.255.255, which a bind may also hold), else 0. */
+static inline uint32_t ffs_sock_unicast_source(const struct ffs_sock *so)
+{
+	return so->laddr && !ipv4_is_multicast(so->laddr) && so->laddr != 0xffffffffu ? so->laddr : 0;
+}
 
 /** Whether so takes and sends IPv4: an AF_INET socket, or an AF_INET6 one bound to a v4-mapped
  *  address, or to :: without IPV6_V6ONLY (Linux's dual stack, RFC 3493 §3.7). */

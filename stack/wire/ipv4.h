@@ -67,6 +67,12 @@ size_t ipv4_repr_emit(const struct ipv4_repr *r, uint8_t *buf, size_t cap, const
 static inline bool ipv4_is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
 /** True for 127.0.0.0/8. */
 static inline bool ipv4_is_loopback(uint32_t a) { return (a >> 24) == 127; }
+/** RFC 1122 §3.2.1.3: an IP datagram from src to dst that must never leave for a device — a source
+ *  of "this host" (0.0.0.0) or loopback (127/8), or a loopback destination. */
+static inline bool ipv4_martian_on_wire(uint32_t src, uint32_t dst)
+{
+	return src == 0 || ipv4_is_loopback(src) || ipv4_is_loopback(dst);
+}
 /** Formats a host-order address as dotted quad into out (at least 16 bytes). Returns out. */
 char *ipv4_format(uint32_t a, char *out);
 /** Parses a dotted quad into host order. Returns 0, or -1. */

@@ -172,6 +172,13 @@ static inline bool ip6_is_loopback(const struct ip6_addr *a)
 	static const uint8_t one[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 	return memcmp(a->b, one, 16) == 0;
 }
+/** RFC 4291 §2.5.2-3: an IPv6 datagram from src to dst that must never leave for a device — an
+ *  unspecified (::) or loopback (::1) source, or a loopback destination. (ND and MLD, which may send
+ *  from :: by RFC 4862 and RFC 3810, do not leave through ipv6_output.) */
+static inline bool ip6_martian_on_wire(const struct ip6_addr *src, const struct ip6_addr *dst)
+{
+	return ip6_is_unspecified(src) || ip6_is_loopback(src) || ip6_is_loopback(dst);
+}
 /** True for ff00::/8. */
 static inline bool ip6_is_multicast(const struct ip6_addr *a) { return a->b[0] == 0xff; }
 /** True for fe80::/10 (link-local unicast). */
