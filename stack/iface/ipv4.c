@@ -259,9 +259,12 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 		} else if ((port = route_port_of(st, o->dst)) != NULL) {
 			dst_mac = &ETH_BROADCAST; /* a subnet broadcast (its address would have been local) */
 		} else if (ipv4_is_multicast(o->dst)) {
-			port = st->n_ports ? &st->ports[0] : NULL;
-			if (o->src)
-				port = route_port_of(st, o->src) ? route_port_of(st, o->src) : port;
+			/* The port of the source (IP_MULTICAST_IF, a bound address), else where the route to the
+			 * group leaves, as Linux's route lookup picks it; the first port when neither says. */
+			uint32_t via;
+			port = o->src ? route_port_of(st, o->src) : route_lookup(st, o->dst, &via);
+			if (!port)
+				port = st->n_ports ? &st->ports[0] : NULL;
 			eth_addr_from_ipv4_multicast(o->dst, &mcast_mac);
 			dst_mac = &mcast_mac;
 			mcast_copy = o->mcast_loop && port && ipv4_group_joined(lc, port->index, o->dst);

@@ -193,13 +193,18 @@ uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
 		return 0x7f000001u;
 	if (route_is_local(st, dst))
 		return dst;
-	if (dst == 0xffffffffu || ipv4_is_multicast(dst))
-		return st->n_ports ? st->ports[0].addr : 0;
+	uint32_t nexthop = dst, src = 0;
+	const struct ffs_port *p;
+	if (dst == 0xffffffffu || ipv4_is_multicast(dst)) {
+		/* The port the route to the group (or the limited broadcast) leaves by, as Linux's route lookup
+		 * picks it; the first port when no route says. */
+		p = lookup(st, dst, &nexthop, &src);
+		return p ? (src ? src : p->addr) : st->n_ports ? st->ports[0].addr : 0;
+	}
 	/* A subnet broadcast leaves from the address of that subnet; a route's preferred source (its src),
 	 * else its next hop (its gateway, or dst itself on-link) picks the port's address on its subnet, as
 	 * Linux's inet_select_addr does. */
-	uint32_t nexthop = dst, src = 0;
-	const struct ffs_port *p = route_port_of(st, dst);
+	p = route_port_of(st, dst);
 	if (!p)
 		p = lookup(st, dst, &nexthop, &src);
 	return !p ? 0 : src ? src : route_port_source(st, p, nexthop);

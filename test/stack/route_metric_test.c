@@ -228,6 +228,38 @@ TEST(a_datagram_queued_before_a_route_change_leaves_by_the_route_it_was_sent_und
 	reset();
 }
 
+TEST(a_group_datagram_from_an_unbound_socket_leaves_where_the_route_to_the_group_does)
+{
+	reset();
+	struct ffs_lcore *lc = st->lcores[0];
+	CHECK_EQ_INT(ffs_stack_route_add_ex(st, IP(224, 0, 0, 0), 4, IP(10, 1, 0, 9), 0, 0), 0);
+	test_port_drain(lc, NULL, 0);
+	struct ffs_app *app = ffs_app_new(st);
+	CHECK(app != NULL);
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	struct iovec iov = { .iov_base = "group", .iov_len = 5 };
+	CHECK_EQ_INT(ffs_sock_sendv(st, so, &iov, 1, IP(239, 1, 2, 3), 9), 5);
+	ffs_stack_poll(st);
+	CHECK_EQ_INT(test_port_drain_if(lc, NULL, 0, is_udp4), 0); /* not the first port */
+	struct rte_mbuf *f[8];
+	unsigned n = 0, got;
+	while ((got = rte_eth_rx_burst(st->ports[1].port_id, 0, f, 8)) > 0) {
+		for (unsigned i = 0; i < got; i++) {
+			const uint8_t *frame = rte_pktmbuf_mtod(f[i], const uint8_t *);
+			if (is_udp4(frame, rte_pktmbuf_data_len(f[i]))) {
+				CHECK_EQ_INT(rd_be32(frame + ETH_HDR_LEN + 12), ADDR1); /* from port 1's address */
+				n++;
+			}
+			rte_pktmbuf_free(f[i]);
+		}
+	}
+	CHECK_EQ_INT(n, 1);
+	ffs_sock_close(st, so);
+	CHECK_EQ_INT(ffs_stack_route_del(st, IP(224, 0, 0, 0), 4), 0);
+	reset();
+}
+
 /* --- readers during changes */
 
 #define CHURN_ROUNDS 5000
