@@ -6,7 +6,9 @@
  * change here too (ifconfig), with their connected routes. Also the questions a socket asks
  * before it sends or connects: the source address a destination is reached from, and whether it
  * is a broadcast. Lookups from any thread, never locked; changes from the control plane, published
- * once every lcore has routed what was queued to send before them (lcore/ctrl.h's TX barrier).
+ * once every lcore has routed what was queued to send before them (lcore/ctrl.h's TX barrier), then
+ * compiled by every lcore into its own FIB (iface/route_fib.c, FFS_CTRL_ROUTE_SYNC) before the change
+ * returns: the lcores' per-packet lookups go there, the scan here serves everyone else.
  */
 #include <errno.h>
 #include <string.h>
