@@ -202,6 +202,7 @@ static void lcore_free(struct ffs_lcore *lc)
 	neigh_clear(&lc->neigh);
 	neigh_clear(&lc->neigh6);
 	ip_reasm_free(lc->reasm);
+	route_fib_free(lc);
 	igmp_free(lc);
 	rte_free(lc->ra_deferred);
 	ffs_lcore_sleep_fini(lc);
@@ -358,6 +359,10 @@ static struct ffs_lcore *lcore_new(struct ffs_stack *st, unsigned index, unsigne
 	lc->demux = demux_new();
 	if (!lc->ctrl || !lc->peer_in || !lc->tx_in || !lc->demux) {
 		snprintf(err, errlen, "creating lcore %u rings failed: %s", lcore_id, rte_strerror(rte_errno));
+		lcore_free(lc);
+		return NULL;
+	}
+	if (route_fib_new(lc, err, errlen) != 0) {
 		lcore_free(lc);
 		return NULL;
 	}

@@ -122,6 +122,18 @@ bool route_on_link(const struct ffs_stack *st, uint16_t port_index, uint32_t add
 bool route_is_local(const struct ffs_stack *st, uint32_t dst);
 /** The port and next hop for dst by longest-prefix match over the routing table. NULL = no route. */
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop);
+/** route_lookup, and *src: the route's preferred source (0 = none, the port's address). */
+const struct ffs_port *route_lookup_src(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop, uint32_t *src);
+/** route_lookup's answer from the lcore's own FIB (iface/route_fib.c), without locks; *src: the route's
+ *  preferred source (0 = none; src may be NULL). The lcore's output path. */
+const struct ffs_port *route_fib_lookup(struct ffs_lcore *lc, uint32_t dst, uint32_t *nexthop, uint32_t *src);
+/** Creates the lcore's FIB (empty until route_fib_sync). 0, or -1 with `err` set. */
+int route_fib_new(struct ffs_lcore *lc, char *err, size_t errlen);
+void route_fib_free(struct ffs_lcore *lc);
+/** Rebuilds the lcore's FIB from the published table: on the lcore (FFS_CTRL_ROUTE_SYNC), or before it turns. */
+void route_fib_sync(struct ffs_lcore *lc);
+/** Has every lcore rebuild its FIB (FFS_CTRL_ROUTE_SYNC) and waits: 0, or a negative errno. */
+int route_fib_sync_all(struct ffs_stack *st);
 /** The port whose address or broadcast address is `addr`, or NULL. */
 const struct ffs_port *route_port_of(const struct ffs_stack *st, uint32_t addr);
 /** The source address a datagram to dst leaves from (Linux's route source), or 0 when unroutable: for a

@@ -262,14 +262,14 @@ int ipv4_output(struct ffs_lcore *lc, struct rte_mbuf *m, const struct ipv4_out 
 			/* The port of the source (IP_MULTICAST_IF, a bound address), else where the route to the
 			 * group leaves, as Linux's route lookup picks it; the first port when neither says. */
 			uint32_t via;
-			port = o->src ? route_port_of(st, o->src) : route_lookup(st, o->dst, &via);
+			port = o->src ? route_port_of(st, o->src) : route_fib_lookup(lc, o->dst, &via, NULL);
 			if (!port)
 				port = st->n_ports ? &st->ports[0] : NULL;
 			eth_addr_from_ipv4_multicast(o->dst, &mcast_mac);
 			dst_mac = &mcast_mac;
 			mcast_copy = o->mcast_loop && port && ipv4_group_joined(lc, port->index, o->dst);
 		} else {
-			port = route_lookup(st, o->dst, &nexthop);
+			port = route_fib_lookup(lc, o->dst, &nexthop, NULL);
 			if (memo)
 				*memo = (struct ipv4_route_memo){ true, false, o->dst, nexthop, port };
 		}

@@ -6,7 +6,9 @@
  * change here too (ifconfig), with their connected routes. Also the questions a socket asks
  * before it sends or connects: the source address a destination is reached from, and whether it
  * is a broadcast. Lookups from any thread, never locked; changes from the control plane, published
- * once every lcore has routed what was queued to send before them (lcore/ctrl.h's TX barrier).
+ * once every lcore has routed what was queued to send before them (lcore/ctrl.h's TX barrier), then
+ * compiled by every lcore into its own FIB (iface/route_fib.c, FFS_CTRL_ROUTE_SYNC) before the change
+ * returns: the lcores' per-packet lookups go there, the scan here serves everyone else.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,13 +26,6 @@ static inline const struct route_data *read_begin(const struct route_table *t, u
 
 static inline bool read_retry(const struct route_table *t, uint32_t sn) { return latch_read_retry(&t->seq, sn); }
 
-static inline uint32_t meta_of(unsigned port_index, unsigned len, unsigned flags)
-{
-	return (uint32_t)port_index | (uint32_t)len << 16 | (uint32_t)flags << 24;
-}
-static inline unsigned meta_port(uint32_t m) { return m & 0xffff; }
-static inline unsigned meta_len(uint32_t m) { return (m >> 16) & 0xff; }
-static inline unsigned meta_flags(uint32_t m) { return m >> 24; }
 
 uint32_t route_mask(unsigned prefixlen) { return prefixlen ? ~0u << (32 - prefixlen) : 0; }
 
@@ -154,7 +149,7 @@ uint32_t route_port_source(const struct ffs_stack *st, const struct ffs_port *p,
 
 /** The first route matching dst in one snapshot: its port (NULL = no route), next hop and preferred
  *  source (0 = none, the port's address). */
-static const struct ffs_port *lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop, uint32_t *src)
+const struct ffs_port *route_lookup_src(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop, uint32_t *src)
 {
 	int port;
 	uint32_t hop, pref, sn;
@@ -167,7 +162,7 @@ static const struct ffs_port *lookup(const struct ffs_stack *st, uint32_t dst, u
 			const struct route_slot *r = &d->r[i];
 			if ((dst & latch_ld(&r->mask)) == latch_ld(&r->dest)) {
 				uint32_t gw = latch_ld(&r->gateway);
-				port = (int)meta_port(latch_ld(&r->meta));
+				port = (int)route_meta_port(latch_ld(&r->meta));
 				hop = gw ? gw : dst;
 				pref = latch_ld(&r->src);
 				break;
@@ -184,7 +179,7 @@ static const struct ffs_port *lookup(const struct ffs_stack *st, uint32_t dst, u
 const struct ffs_port *route_lookup(const struct ffs_stack *st, uint32_t dst, uint32_t *nexthop)
 {
 	uint32_t src;
-	return lookup(st, dst, nexthop, &src);
+	return route_lookup_src(st, dst, nexthop, &src);
 }
 
 uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
@@ -198,7 +193,7 @@ uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
 	if (dst == 0xffffffffu || ipv4_is_multicast(dst)) {
 		/* The port the route to the group (or the limited broadcast) leaves by, as Linux's route lookup
 		 * picks it; the first port when no route says. */
-		p = lookup(st, dst, &nexthop, &src);
+		p = route_lookup_src(st, dst, &nexthop, &src);
 		return p ? (src ? src : p->addr) : st->n_ports ? st->ports[0].addr : 0;
 	}
 	/* A subnet broadcast leaves from the address of that subnet; a route's preferred source (its src),
@@ -206,7 +201,7 @@ uint32_t route_source(const struct ffs_stack *st, uint32_t dst)
 	 * Linux's inet_select_addr does. */
 	p = route_port_of(st, dst);
 	if (!p)
-		p = lookup(st, dst, &nexthop, &src);
+		p = route_lookup_src(st, dst, &nexthop, &src);
 	return !p ? 0 : src ? src : route_port_source(st, p, nexthop);
 }
 
@@ -239,16 +234,16 @@ static int insert(struct route_data *d, const struct route_spec *s)
 	uint32_t at = 0;
 	while (at < d->n) {
 		const struct route_slot *r = &d->r[at];
-		unsigned len = meta_len(r->meta);
+		unsigned len = route_meta_len(r->meta);
 		bool before = len > s->len ||
 			      (len == s->len && (r->metric < s->metric ||
-						 (r->metric == s->metric && ((meta_flags(r->meta) & FFS_ROUTE_CONNECTED) || !connected))));
+						 (r->metric == s->metric && ((route_meta_flags(r->meta) & FFS_ROUTE_CONNECTED) || !connected))));
 		if (!before)
 			break;
 		at++;
 	}
 	memmove(&d->r[at + 1], &d->r[at], (d->n - at) * sizeof(d->r[0]));
-	d->r[at] = (struct route_slot){ s->dest, route_mask(s->len), s->gateway, meta_of(s->port_index, s->len, s->flags), s->src,
+	d->r[at] = (struct route_slot){ s->dest, route_mask(s->len), s->gateway, route_meta_of(s->port_index, s->len, s->flags), s->src,
 					s->metric };
 	d->n++;
 	return 0;
@@ -267,9 +262,9 @@ static int find(const struct route_data *d, uint32_t dest, unsigned len, int64_t
 	int connected = -1;
 	for (uint32_t i = 0; i < d->n; i++) {
 		const struct route_slot *r = &d->r[i];
-		if (r->dest != dest || meta_len(r->meta) != len || (metric != FFS_ROUTE_ANY_METRIC && r->metric != metric))
+		if (r->dest != dest || route_meta_len(r->meta) != len || (metric != FFS_ROUTE_ANY_METRIC && r->metric != metric))
 			continue;
-		if (metric != FFS_ROUTE_ANY_METRIC || !(meta_flags(r->meta) & FFS_ROUTE_CONNECTED))
+		if (metric != FFS_ROUTE_ANY_METRIC || !(route_meta_flags(r->meta) & FFS_ROUTE_CONNECTED))
 			return (int)i;
 		if (connected < 0)
 			connected = (int)i;
@@ -298,9 +293,9 @@ static int connected_port(const struct route_data *d, uint32_t addr)
 {
 	for (uint32_t i = 0; i < d->n; i++) {
 		const struct route_slot *r = &d->r[i];
-		if ((meta_flags(r->meta) & FFS_ROUTE_CONNECTED) && (addr & r->mask) == r->dest &&
-		    addr != d->ifa[meta_port(r->meta)][0])
-			return (int)meta_port(r->meta);
+		if ((route_meta_flags(r->meta) & FFS_ROUTE_CONNECTED) && (addr & r->mask) == r->dest &&
+		    addr != d->ifa[route_meta_port(r->meta)][0])
+			return (int)route_meta_port(r->meta);
 	}
 	return -1;
 }
@@ -312,7 +307,7 @@ static void set_ifaddr_staged(struct route_data *d, unsigned i, uint32_t addr, u
 	d->ifa[i][1] = netmask;
 	d->ifa[i][2] = broadcast;
 	for (uint32_t k = 0; k < d->n;) {
-		if (meta_port(d->r[k].meta) == i && (meta_flags(d->r[k].meta) & FFS_ROUTE_CONNECTED))
+		if (route_meta_port(d->r[k].meta) == i && (route_meta_flags(d->r[k].meta) & FFS_ROUTE_CONNECTED))
 			remove_at(d, k);
 		else
 			k++;
@@ -323,7 +318,7 @@ static void set_ifaddr_staged(struct route_data *d, unsigned i, uint32_t addr, u
 	uint32_t dest = addr & route_mask(len);
 	/* A static route to the same subnet and metric (0) gives way to the connected one. */
 	int dup = find(d, dest, len, 0);
-	if (dup >= 0 && !(meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
+	if (dup >= 0 && !(route_meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
 		remove_at(d, (uint32_t)dup);
 	insert(d, &(struct route_spec){ .dest = dest, .len = len, .port_index = i, .flags = FFS_ROUTE_CONNECTED });
 }
@@ -372,7 +367,7 @@ static void add_vip_routes_staged(struct route_data *d, const struct ffs_port *p
 		unsigned len = (unsigned)__builtin_popcount(v[k].netmask);
 		uint32_t dest = v[k].addr & v[k].netmask;
 		int dup = find(d, dest, len, 0);
-		if (dup >= 0 && (meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
+		if (dup >= 0 && (route_meta_flags(d->r[dup].meta) & FFS_ROUTE_CONNECTED))
 			continue;
 		if (dup >= 0)
 			remove_at(d, (uint32_t)dup);
@@ -406,6 +401,9 @@ void route_init(struct ffs_stack *st)
 		}
 	}
 	publish(st);
+	/* The lcores are not turning yet: each one's FIB is built here, on this thread. */
+	for (unsigned i = 0; i < st->n_lcores; i++)
+		route_fib_sync(st->lcores[i]);
 }
 
 void route_fini(struct ffs_stack *st) { pthread_mutex_destroy(&st->routes.write_lock); }
@@ -423,6 +421,9 @@ static void write_end(struct ffs_stack *st, bool changed)
 		 * lcore delays the change by the barrier's timeout, it does not stop it). */
 		ffs_ctrl_tx_barrier(st);
 		publish(st);
+		/* Then every lcore rebuilds its FIB from what was published: when the call returns, no
+		 * lcore routes by the old table (a stuck one, by the barrier's reasoning, later). */
+		route_fib_sync_all(st);
 	}
 	pthread_mutex_unlock(&st->routes.write_lock);
 }
@@ -436,7 +437,7 @@ static void port_routes_staged(struct ffs_stack *st, struct route_data *d, unsig
 	add_vip_routes_staged(d, &st->ports[i]);
 	for (uint32_t k = 0; k < d->n;) {
 		const struct route_slot *r = &d->r[k];
-		bool gateway_gone = meta_port(r->meta) == i && r->gateway && connected_port(d, r->gateway) != (int)i;
+		bool gateway_gone = route_meta_port(r->meta) == i && r->gateway && connected_port(d, r->gateway) != (int)i;
 		/* Nor does a route keep a preferred source the stack no longer has (Linux: fib_sync_down_addr). */
 		if (gateway_gone || (r->src && !is_own_address(st, d, r->src)))
 			remove_at(d, k);
@@ -541,15 +542,15 @@ int ffs_stack_route_change(struct ffs_stack *st, uint32_t dest, unsigned prefixl
 		return -EINVAL;
 	struct route_data *d = write_begin(st);
 	int at = find(d, dest, prefixlen, metric);
-	int rc = at < 0 ? -ESRCH : (meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
+	int rc = at < 0 ? -ESRCH : (route_meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
 	if (rc == 0) {
 		/* One publication: readers see the old route or the new one, never none. */
 		struct route_slot old = d->r[at];
 		remove_at(d, (uint32_t)at);
 		rc = add_staged(st, d, dest, prefixlen, gateway, src, metric);
 		if (rc < 0)
-			insert(d, &(struct route_spec){ .dest = old.dest, .len = meta_len(old.meta), .gateway = old.gateway,
-							.port_index = meta_port(old.meta), .flags = meta_flags(old.meta), .src = old.src,
+			insert(d, &(struct route_spec){ .dest = old.dest, .len = route_meta_len(old.meta), .gateway = old.gateway,
+							.port_index = route_meta_port(old.meta), .flags = route_meta_flags(old.meta), .src = old.src,
 							.metric = old.metric });
 	}
 	write_end(st, rc == 0);
@@ -562,7 +563,7 @@ int ffs_stack_route_del_ex(struct ffs_stack *st, uint32_t dest, unsigned prefixl
 		return -EINVAL;
 	struct route_data *d = write_begin(st);
 	int at = find(d, dest, prefixlen, metric);
-	int rc = at < 0 ? -ESRCH : (meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
+	int rc = at < 0 ? -ESRCH : (route_meta_flags(d->r[at].meta) & FFS_ROUTE_CONNECTED) ? -EPERM : 0;
 	if (rc == 0)
 		remove_at(d, (uint32_t)at);
 	write_end(st, rc == 0);
@@ -574,9 +575,8 @@ int ffs_stack_route_del(struct ffs_stack *st, uint32_t dest, unsigned prefixlen)
 	return ffs_stack_route_del_ex(st, dest, prefixlen, FFS_ROUTE_ANY_METRIC);
 }
 
-int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsigned max)
+unsigned route_snapshot(const struct ffs_stack *st, struct route_slot snap[FFS_MAX_ROUTES])
 {
-	struct route_slot snap[FFS_MAX_ROUTES];
 	uint32_t n, sn;
 	do {
 		const struct route_data *d = read_begin(&st->routes, &sn);
@@ -585,17 +585,25 @@ int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsig
 			n = FFS_MAX_ROUTES;
 		for (uint32_t i = 0; i < n; i++) {
 			snap[i].dest = latch_ld(&d->r[i].dest);
+			snap[i].mask = latch_ld(&d->r[i].mask);
 			snap[i].gateway = latch_ld(&d->r[i].gateway);
 			snap[i].meta = latch_ld(&d->r[i].meta);
 			snap[i].src = latch_ld(&d->r[i].src);
 			snap[i].metric = latch_ld(&d->r[i].metric);
 		}
 	} while (read_retry(&st->routes, sn));
+	return n;
+}
+
+int ffs_stack_route_dump(struct ffs_stack *st, struct ffs_route_info *out, unsigned max)
+{
+	struct route_slot snap[FFS_MAX_ROUTES];
+	uint32_t n = route_snapshot(st, snap);
 	unsigned k = 0;
 	for (uint32_t i = 0; i < n && k < max; i++, k++) {
-		unsigned port = meta_port(snap[i].meta);
-		out[k] = (struct ffs_route_info){ .dest = snap[i].dest, .prefixlen = (uint8_t)meta_len(snap[i].meta),
-						  .flags = (uint8_t)meta_flags(snap[i].meta), .gateway = snap[i].gateway,
+		unsigned port = route_meta_port(snap[i].meta);
+		out[k] = (struct ffs_route_info){ .dest = snap[i].dest, .prefixlen = (uint8_t)route_meta_len(snap[i].meta),
+						  .flags = (uint8_t)route_meta_flags(snap[i].meta), .gateway = snap[i].gateway,
 						  .port_id = port < st->n_ports ? st->ports[port].port_id : 0,
 						  .src = snap[i].src, .metric = snap[i].metric };
 	}

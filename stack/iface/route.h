@@ -9,8 +9,10 @@
  * `write_lock`) makes its change in `staged`, then publishes it into two copies under a latch
  * (iface/latch.h): a reader always finds a complete table — never a half-written route or an
  * address paired with another netmask.
- * A linear scan suits the few routes of a host (at most FFS_MAX_ROUTES); rte_fib can take its place
- * behind route.c.
+ * The table is the source of truth: application threads, dumps and the control commands scan it
+ * linearly (a host has few routes, at most FFS_MAX_ROUTES). Each lcore routes its packets through a
+ * private copy compiled into DPDK's rte_fib (iface/route_fib.c), rebuilt by the lcore itself from the
+ * published table when a change tells it to (FFS_CTRL_ROUTE_SYNC): per-packet lookups take no lock.
  */
 #ifndef FFNET_IFACE_ROUTE_H
 #define FFNET_IFACE_ROUTE_H
@@ -26,6 +28,14 @@ struct route_slot {
 	uint32_t dest, mask, gateway, meta, src, metric;
 };
 
+static inline uint32_t route_meta_of(unsigned port_index, unsigned len, unsigned flags)
+{
+	return (uint32_t)port_index | (uint32_t)len << 16 | (uint32_t)flags << 24;
+}
+static inline unsigned route_meta_port(uint32_t m) { return m & 0xffff; }
+static inline unsigned route_meta_len(uint32_t m) { return (m >> 16) & 0xff; }
+static inline unsigned route_meta_flags(uint32_t m) { return m >> 24; }
+
 /** One copy of the table. */
 struct route_data {
 	uint32_t n;
@@ -40,5 +50,9 @@ struct route_table {
 	pthread_mutex_t write_lock;
 	struct route_data staged;    /**< the writer's working copy, under write_lock */
 };
+
+/** A consistent snapshot of the published routes, in table order (longest prefix first, then lowest
+ *  metric); returns how many. Any thread. */
+unsigned route_snapshot(const struct ffs_stack *st, struct route_slot out[FFS_MAX_ROUTES]);
 
 #endif

@@ -140,6 +140,9 @@ void ffs_ctrl_apply(struct ffs_lcore *lc, struct ffs_ctrl_msg *msg)
 		while (udp_tx_drain(lc))
 			;
 		break;
+	case FFS_CTRL_ROUTE_SYNC:
+		route_fib_sync(lc);
+		break;
 	case FFS_CTRL_MLD_STATE:
 		mld6_state_change(lc, msg->u.group.port_index, &msg->u.group.group6, msg->u.group.exclude,
 				  msg->u.group.sources6, msg->u.group.n_sources);

@@ -35,6 +35,7 @@ enum ffs_ctrl_op {
 	FFS_CTRL_MLD_STATE,
 	FFS_CTRL_PORT_CHANGED,
 	FFS_CTRL_TX_BARRIER, /**< route everything the application threads queued to send, then acknowledge */
+	FFS_CTRL_ROUTE_SYNC, /**< rebuild the lcore's FIB from the published route table (iface/route_fib.c) */
 };
 
 /** What changed on a port (FFS_CTRL_PORT_CHANGED): the lcore's follow-up. */

@@ -189,6 +189,8 @@ struct ffs_lcore {
 	/** Router advertisements put off while a control-plane writer held the route table (iface/ra6.c). */
 	struct ra6_deferred *ra_deferred;
 	struct demux_table *demux;
+	/** The IPv4 routes compiled for this lcore's lookups (iface/route_fib.c). */
+	struct route_fib *fib;
 	/** Multicast groups sockets joined on each port (mcast.c): IPv4 and IPv6 input accept these
 	 *  (ipv4_group_joined; ipv6_group_joined adds the ports' solicited-node groups). */
 	unsigned n_groups;
