@@ -56,10 +56,9 @@ struct answer {
 	uint32_t nexthop, src;
 };
 
-static struct answer fib_answer(unsigned lcore, uint32_t dst)
+/** An answer from a lookup's port, next hop and source (nothing but the port when it found no route). */
+static struct answer answer_of(const struct ffs_port *p, struct answer a)
 {
-	struct answer a = { -1, 0, 0 };
-	const struct ffs_port *p = route_fib_lookup(st->lcores[lcore], dst, &a.nexthop, &a.src);
 	if (p)
 		a.port = p->index;
 	else
@@ -67,15 +66,18 @@ static struct answer fib_answer(unsigned lcore, uint32_t dst)
 	return a;
 }
 
+static struct answer fib_answer(unsigned lcore, uint32_t dst)
+{
+	struct answer a = { -1, 0, 0 };
+	const struct ffs_port *p = route_fib_lookup(st->lcores[lcore], dst, &a.nexthop, &a.src);
+	return answer_of(p, a);
+}
+
 static struct answer scan_answer(uint32_t dst)
 {
 	struct answer a = { -1, 0, 0 };
 	const struct ffs_port *p = route_lookup_src(st, dst, &a.nexthop, &a.src);
-	if (p)
-		a.port = p->index;
-	else
-		a.nexthop = a.src = 0;
-	return a;
+	return answer_of(p, a);
 }
 
 /** The answer by definition, over the dumped table: the longest matching prefix, among those the
