@@ -119,4 +119,10 @@ TEST(ff_route_ctl_refusals_set_errno)
 	CHECK_EQ_INT(errno, EAFNOSUPPORT);
 }
 
-TEST_MAIN()
+int main(int argc, char **argv)
+{
+	int rc = test__main(argc, argv, __FILE__);
+	if (st)
+		ff_exit();
+	return rc;
+}

@@ -325,4 +325,8 @@ TEST(readers_see_whole_changes_and_no_stale_route_once_a_change_returns)
 	CHECK_EQ_INT(atomic_load(&bad_answers), 0);
 }
 
-TEST_MAIN()
+int main(int argc, char **argv)
+{
+	int rc = test__main(argc, argv, __FILE__);
+	return st ? test_ring_stack_stop(st, rc) : rc;
+}

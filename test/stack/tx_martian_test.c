@@ -215,4 +215,10 @@ TEST(a_multicast_interface_of_127_0_0_1_reaches_local_members_only)
 	CHECK_EQ_INT(test_pool_settles_at(st, pool_base), pool_base);
 }
 
-TEST_MAIN()
+int main(int argc, char **argv)
+{
+	int rc = test__main(argc, argv, __FILE__);
+	if (app)
+		ffs_app_free(st, app);
+	return st ? test_ring_stack_stop(st, rc) : rc;
+}
