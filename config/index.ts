@@ -623,12 +623,15 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
     gateway = formatIpv4(g);
   }
 
+  // Before route[]: a route's gateway may be on the subnet of one of these addresses.
+  const vipAddrs = parseVipAddrs(present(body, 'vip_addr'), at('vip_addr'), addr, prefixLength);
+
   const routes: FfnetRoute[] = [];
   const routeEntries = listOf(present(body, 'route'), at('route'));
   if (routeEntries.length > MAX_CONF_ROUTES) throw fail(at('route'), `at most ${MAX_CONF_ROUTES} entries`);
   for (const entry of routeEntries) {
     nonEmpty(entry, at('route'));
-    routes.push(parseRouteEntry(entry as string, addr, mask, entryError(ctx, section, 'route', entry)));
+    routes.push(parseRouteEntry(entry as string, addr, mask, vipAddrs, entryError(ctx, section, 'route', entry)));
   }
 
   const staticArp: FfnetStaticArp[] = [];
@@ -646,8 +649,6 @@ function validatePort(portId: number, section: string, body: Record<string, unkn
     seen.add(e.addr);
     staticArp.push({ addr: formatIpv4(e.addr), mac: e.mac });
   }
-
-  const vipAddrs = parseVipAddrs(present(body, 'vip_addr'), at('vip_addr'), addr, prefixLength);
 
   const mtu = intKey(body, section, 'mtu', ctx, 'portN');
   const vlanId = present(body, 'vlan_id') === undefined ? undefined : intKey(body, section, 'vlan_id', ctx, 'portN');
@@ -698,6 +699,21 @@ function gatewayProblem(addr: number, mask: number, g: number): string | undefin
   return undefined;
 }
 
+/**
+ * gatewayProblem for the via of a route: on the port's subnet, or else on the subnet of one of its
+ * `vip_addr` (a connected subnet too); posix/ff_config.c route_gateway_problem gives the same text.
+ */
+function routeGatewayProblem(addr: number, mask: number, vips: readonly FfnetVipAddr[], g: number): string | undefined {
+  if (!onConnectedSubnet(addr, mask, g)) {
+    for (const v of vips) {
+      const a = ipv4Value(v.addr)!;
+      const m = v.prefixLength === 0 ? 0 : (~0 << (32 - v.prefixLength)) >>> 0;
+      if (onConnectedSubnet(a, m, g)) return gatewayProblem(a, m, g);
+    }
+  }
+  return gatewayProblem(addr, mask, g);
+}
+
 /** Whether `a` is one of the stack's addresses, a port's `addr` or one of its `vip_addr` (what a route's
  *  src may be); posix/ff_config.c is_local_address is the same. */
 function isLocalAddress(ports: readonly FfnetPortConfig[], a: string): boolean {
@@ -707,11 +723,11 @@ function isLocalAddress(ports: readonly FfnetPortConfig[], a: string): boolean {
 const ROUTE_FORM = '"NET/LEN via GW [src ADDR] [metric N]", e.g. "10.99.0.0/16 via 10.77.0.1"';
 
 /**
- * One `route[]` entry of a port with address `addr` and netmask `mask`, checked in its own terms
+ * One `route[]` entry of a port with address `addr`, netmask `mask` and further addresses `vips`, checked in its own terms
  * (the source and duplicates are checked against every port afterwards: checkRoutes). The words are
  * read left to right and each problem is the first one met, as posix/ff_config.c route_entry does.
  */
-function parseRouteEntry(entry: string, addr: number, mask: number, bad: (detail: string) => FfnetConfigError): FfnetRoute {
+function parseRouteEntry(entry: string, addr: number, mask: number, vips: readonly FfnetVipAddr[], bad: (detail: string) => FfnetConfigError): FfnetRoute {
   const words = entry.replace(/^[ \t]+|[ \t]+$/g, "").split(/[ \t]+/);
   if (words.length < 3 || words.length % 2 === 0) throw bad(`expected ${ROUTE_FORM}`);
   const destText = words[0]!;
@@ -741,7 +757,7 @@ function parseRouteEntry(entry: string, addr: number, mask: number, bad: (detail
   const viaText = seen.get('via');
   if (viaText === undefined) throw bad(`no gateway (expected ${ROUTE_FORM})`);
   const via = ipv4Value(viaText)!;
-  const problem = gatewayProblem(addr, mask, via);
+  const problem = routeGatewayProblem(addr, mask, vips, via);
   if (problem) throw bad(`${formatIpv4(via)} ${problem}`);
   const srcText = seen.get('src');
   const route: FfnetRoute = { dest: `${formatIpv4(net)}/${len}`, via: formatIpv4(via), metric: Number(seen.get('metric') ?? 0) };

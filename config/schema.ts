@@ -225,7 +225,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = Object.freeze([
     section: 'portN', key: 'route', kind: 'static-route', type: '"NET/LEN via GW [src ADDR] [metric N]"',
     repeatable: true, required: false, defaultText: 'none',
     description: 'A static route, as `ip route add` takes it: route[] = 10.99.0.0/16 via 10.77.0.1 (or default via GW). GW must '
-      + 'be inside this port\'s subnet; src (one of the stack\'s addresses) is the source unbound sockets use through it; '
+      + 'be inside one of this port\'s subnets (addr\'s or a vip_addr\'s); src (one of the stack\'s addresses) is the source unbound sockets use through it; '
       + 'metric (0..4294967295, default 0): among routes to one prefix the lowest wins. At most 16 per port, 32 in all.',
   },
   {

@@ -1303,9 +1303,22 @@ static bool is_local_address(const struct ffs_conf *conf, uint32_t a)
 
 #define ROUTE_FORM "\"NET/LEN via GW [src ADDR] [metric N]\", e.g. \"10.99.0.0/16 via 10.77.0.1\""
 
-/** One route[] entry of a port with address `addr` and netmask `mask`, checked in its own terms, words
- *  left to right (config/index.ts parseRouteEntry); src and duplicates: check_routes. */
-static int route_entry(const char *S, const char *v, uint32_t addr, uint32_t mask, struct ffs_conf_route *r)
+/** gateway_problem for the via of a route: on the port's subnet, or else on the subnet of one of its
+ *  vip_addr (a connected subnet too); config/index.ts routeGatewayProblem gives the same text. */
+static const char *route_gateway_problem(const struct ffs_port_conf *pc, uint32_t addr, uint32_t mask, uint32_t g,
+					 char *detail, size_t size)
+{
+	if (!on_connected_subnet(addr, mask, g))
+		for (unsigned i = 0; i < pc->n_vip; i++)
+			if (on_connected_subnet(pc->vip[i].addr, pc->vip[i].netmask, g))
+				return gateway_problem(pc->vip[i].addr, pc->vip[i].netmask, g, detail, size);
+	return gateway_problem(addr, mask, g, detail, size);
+}
+
+/** One route[] entry of a port with address `addr`, netmask `mask` and further addresses pc->vip, checked
+ *  in its own terms, words left to right (config/index.ts parseRouteEntry); src and duplicates: check_routes. */
+static int route_entry(const char *S, const char *v, const struct ffs_port_conf *pc, uint32_t addr, uint32_t mask,
+		       struct ffs_conf_route *r)
 {
 	char buf[CFG_VALUE_LEN], *words[CFG_VALUE_LEN / 2 + 1], *save;
 	unsigned n = 0;
@@ -1352,7 +1365,7 @@ static int route_entry(const char *S, const char *v, uint32_t addr, uint32_t mas
 	ipv4_value(via, &r->gateway);
 	if (src)
 		ipv4_value(src, &r->src);
-	if (gateway_problem(addr, mask, r->gateway, detail, sizeof(detail)))
+	if (route_gateway_problem(pc, addr, mask, r->gateway, detail, sizeof(detail)))
 		return bad(S, "route", "entry %s: %s %s", QUOTED(v), fmt_ip(r->gateway, a), detail);
 	return 0;
 }
@@ -1514,6 +1527,9 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 			return bad(S, "gateway", "%s %s", fmt_ip(gw, a), detail);
 		pc->gateway = gw;
 	}
+	/* Before route[]: a route's gateway may be on the subnet of one of these addresses. */
+	if (vip_addrs(s, pc, addr, (unsigned)prefix) < 0)
+		return -1;
 	const char *routes[FFS_MAX_CONF_ROUTES + 1];
 	unsigned n_routes = list(s, "route", routes, FFS_MAX_CONF_ROUTES + 1);
 	if (n_routes > FFS_MAX_CONF_ROUTES)
@@ -1521,7 +1537,7 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 	for (unsigned i = 0; i < n_routes; i++) {
 		if (!*routes[i])
 			return bad(S, "route", "empty entry");
-		if (route_entry(S, routes[i], addr, mask, &pc->routes[i]) < 0)
+		if (route_entry(S, routes[i], pc, addr, mask, &pc->routes[i]) < 0)
 			return -1;
 	}
 	pc->n_routes = n_routes;
@@ -1554,8 +1570,6 @@ static int port_section(struct section *s, unsigned id, struct ffs_port_conf *pc
 #undef IN_SUBNET
 #undef NOT_HOST
 #undef NET_OR_BCAST
-	if (vip_addrs(s, pc, addr, (unsigned)prefix) < 0)
-		return -1;
 	long long mtu, vlan_id;
 	if (int_key(s, "mtu", 1500, 68, 9000, "bytes", &mtu) < 0 || int_key(s, "vlan_id", 0, 1, 4094, "", &vlan_id) < 0 ||
 	    port6_section(s, pc) < 0 || port_exception_section(s, id, pc) < 0)

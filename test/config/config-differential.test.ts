@@ -484,6 +484,16 @@ const CASES: Array<{ name: string; text: string; error: string }> = [
     error: '[port1] route: entry "10.99.0.0/16 via 10.77.0.1": 10.77.0.1 is not in the port\'s subnet 10.78.0.0/24',
   },
   {
+    name: "a route's gateway on a vip_addr subnet is not that subnet's broadcast address",
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.78.0.3/24\nroute[] = 10.99.0.0/16 via 10.78.0.255\n',
+    error: '[port0] route: entry "10.99.0.0/16 via 10.78.0.255": 10.78.0.255 is the broadcast address of 10.78.0.0/24',
+  },
+  {
+    name: "a route's gateway is not one of the port's vip_addr",
+    text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.78.0.3/24\nroute[] = 10.99.0.0/16 via 10.78.0.3\n',
+    error: '[port0] route: entry "10.99.0.0/16 via 10.78.0.3": 10.78.0.3 is the port\'s own address',
+  },
+  {
     name: "a route's gateway is not the port's own address",
     text: '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nroute[] = 10.99.0.0/16 via 10.77.0.2\n',
     error: '[port0] route: entry "10.99.0.0/16 via 10.77.0.2": 10.77.0.2 is the port\'s own address',
@@ -658,6 +668,15 @@ describe('ffnet.ini: the TypeScript and C readers', () => {
     const [got] = answers([path]);
     expect(got?.ts).toEqual({ error: `${path}: ${error}` });
     expect(got?.c).toEqual({ error: `${path}: ${error}` });
+  });
+
+  it('agree: a route\'s gateway may be on the subnet of a vip_addr (a connected subnet too), and its src a vip_addr', () => {
+    const path = join(dir, 'route-via-vip-subnet.ini');
+    writeFileSync(path, '[port0]\naddr = 10.77.0.2\nnetmask = 255.255.255.0\nvip_addr = 10.78.0.3/24\n'
+      + 'route[] = 10.99.0.0/16 via 10.78.0.1 src 10.78.0.3\n');
+    const [got] = answers([path]);
+    expect(got?.ts).toMatchObject({ config: { ports: [{ routes: [{ dest: '10.99.0.0', prefixlen: 16, via: '10.78.0.1', src: '10.78.0.3', metric: 0 }] }] } });
+    expect(got?.c).toEqual(got?.ts);
   });
 
   it('agree on the entries of ndp[]', () => {
