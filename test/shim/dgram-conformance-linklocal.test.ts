@@ -8,9 +8,9 @@
  * Each implementation runs in a network namespace it makes. Needs root and the build.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns, requireRoot } from '../../testbed/netns.js';
+import { type Netns, requireRoot } from '../../testbed/netns.js';
 import { LINK_LOCAL, linkLocalScenarios } from './fixtures/dgram-scenarios.mjs';
-import { type Impl, type ScenarioTrace, render, runScenarios } from './scenarios.js';
+import { type Impl, type ScenarioTrace, render, runEachImpl } from './scenarios.js';
 
 const NAMES = Object.keys(linkLocalScenarios);
 const IMPLS: Impl[] = ['node', 'ffnet-kernel', 'ffnet-dpdk'];
@@ -38,14 +38,7 @@ async function kernelPort0(ns: Netns): Promise<void> {
 describe('ffnet/dgram conformance with node:dgram: link-local addresses with a scope', () => {
   beforeAll(async () => {
     requireRoot();
-    for (const impl of IMPLS) {
-      const ns = await Netns.create(`dgll-${impl}`.slice(0, 32));
-      namespaces.push(ns);
-      if (impl !== 'ffnet-dpdk') await kernelPort0(ns);
-      const m = new Map<string, ScenarioTrace>();
-      for (const r of await runScenarios(ns, impl, NAMES, impl === 'ffnet-dpdk' ? { dpdkConfig: DPDK_PORT } : {})) m.set(r.name, r);
-      traces.set(impl, m);
-    }
+    for (const [impl, m] of await runEachImpl('dgll', IMPLS, NAMES, kernelPort0, DPDK_PORT, namespaces)) traces.set(impl, m);
   }, 300_000);
 
   afterAll(async () => {

@@ -10,9 +10,9 @@
  * implementation runs in a network namespace it makes. Needs root and the build.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns, requireRoot } from '../../testbed/netns.js';
+import { type Netns, requireRoot } from '../../testbed/netns.js';
 import { UNREACH_ADDR, UNREACH_ADDR6, unreachableScenarios } from './fixtures/dgram-scenarios.mjs';
-import { type Impl, type ScenarioTrace, render, runScenarios } from './scenarios.js';
+import { type Impl, type ScenarioTrace, render, runEachImpl } from './scenarios.js';
 
 const NAMES = Object.keys(unreachableScenarios);
 const IMPLS: Impl[] = ['node', 'ffnet-kernel', 'ffnet-dpdk'];
@@ -34,14 +34,7 @@ async function kernelPort0(ns: Netns): Promise<void> {
 describe('ffnet/dgram conformance with node:dgram: unreachable destinations and loopback sources', () => {
   beforeAll(async () => {
     requireRoot();
-    for (const impl of IMPLS) {
-      const ns = await Netns.create(`dgun-${impl}`.slice(0, 32));
-      namespaces.push(ns);
-      if (impl !== 'ffnet-dpdk') await kernelPort0(ns);
-      const m = new Map<string, ScenarioTrace>();
-      for (const r of await runScenarios(ns, impl, NAMES, impl === 'ffnet-dpdk' ? { dpdkConfig: DPDK_PORT } : {})) m.set(r.name, r);
-      traces.set(impl, m);
-    }
+    for (const [impl, m] of await runEachImpl('dgun', IMPLS, NAMES, kernelPort0, DPDK_PORT, namespaces)) traces.set(impl, m);
   }, 300_000);
 
   afterAll(async () => {

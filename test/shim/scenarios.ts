@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import type { Netns } from '../../testbed/netns.js';
+import { Netns } from '../../testbed/netns.js';
 
 export type Impl = 'node' | 'ffnet-dpdk' | 'ffnet-kernel';
 export const IMPLS: readonly Impl[] = ['node', 'ffnet-dpdk', 'ffnet-kernel'];
@@ -170,6 +170,26 @@ export async function runScenarios(ns: Netns, impl: Impl, names: string[], opts:
 
 /** Ports below this are fixed by scenarios (20000..29999) or computed (bind coercions). */
 const EPHEMERAL_FLOOR = 30_000;
+
+/**
+ * Runs `names` with each of `impls`, each in a network namespace of its own named `label-impl` (added to
+ * `namespaces`, which the caller destroys after its tests): the kernel implementations once
+ * `kernelSetup` gave the namespace its interface, the dpdk one on a stack of `dpdkConfig`. The traces by
+ * implementation and scenario name.
+ */
+export async function runEachImpl(label: string, impls: readonly Impl[], names: string[], kernelSetup: (ns: Netns) => Promise<void>,
+  dpdkConfig: string, namespaces: Netns[]): Promise<Map<Impl, Map<string, ScenarioTrace>>> {
+  const traces = new Map<Impl, Map<string, ScenarioTrace>>();
+  for (const impl of impls) {
+    const ns = await Netns.create(`${label}-${impl}`.slice(0, 32));
+    namespaces.push(ns);
+    if (impl !== 'ffnet-dpdk') await kernelSetup(ns);
+    const m = new Map<string, ScenarioTrace>();
+    for (const r of await runScenarios(ns, impl, names, impl === 'ffnet-dpdk' ? { dpdkConfig } : {})) m.set(r.name, r);
+    traces.set(impl, m);
+  }
+  return traces;
+}
 
 /**
  * Replaces ephemeral ports by `EPHEMERAL#n` (first appearance = 1): numbers under a `port` key, and
