@@ -1127,6 +1127,15 @@ static int port_change_end(struct ffs_stack *st, int idx, enum ffs_port_change w
 	return rc;
 }
 
+/** port_change_end when rc is 0; otherwise drops conf_lock and returns rc (nothing changed). */
+static int port_change_finish(struct ffs_stack *st, int idx, int rc, enum ffs_port_change what)
+{
+	if (rc == 0)
+		return port_change_end(st, idx, what);
+	pthread_mutex_unlock(&st->conf_lock);
+	return rc;
+}
+
 /** A unicast address a host may have on addr/prefixlen: not 0/8, loopback, multicast or class E; not a
  *  subnet's network or broadcast address (RFC 3021 lets a /31 use both, a /32 is a host). */
 static bool host_address(uint32_t addr, unsigned prefixlen)
@@ -1144,11 +1153,7 @@ int ffs_stack_port_alias_add(struct ffs_stack *st, uint16_t port_id, uint32_t ad
 	if (idx < 0)
 		return idx;
 	int rc = route_is_local(st, addr) ? -EEXIST : route_vip_add(st, (unsigned)idx, addr, prefixlen);
-	if (rc != 0) {
-		pthread_mutex_unlock(&st->conf_lock);
-		return rc;
-	}
-	return port_change_end(st, idx, FFS_PORT_INET);
+	return port_change_finish(st, idx, rc, FFS_PORT_INET);
 }
 
 int ffs_stack_port_alias_del(struct ffs_stack *st, uint16_t port_id, uint32_t addr)
@@ -1157,11 +1162,7 @@ int ffs_stack_port_alias_del(struct ffs_stack *st, uint16_t port_id, uint32_t ad
 	if (idx < 0)
 		return idx;
 	int rc = route_vip_del(st, (unsigned)idx, addr);
-	if (rc != 0) {
-		pthread_mutex_unlock(&st->conf_lock);
-		return rc;
-	}
-	return port_change_end(st, idx, FFS_PORT_INET);
+	return port_change_finish(st, idx, rc, FFS_PORT_INET);
 }
 
 int ffs_stack_port_set_inet(struct ffs_stack *st, uint16_t port_id, uint32_t addr, unsigned prefixlen)
@@ -1193,12 +1194,9 @@ int ffs_stack_port_set_mtu(struct ffs_stack *st, uint16_t port_id, uint16_t mtu)
 		if (rc == -ENOTSUP)
 			rc = 0; /* the device has no MTU of its own: the stack's fragment size is what counts */
 	}
-	if (rc != 0) {
-		pthread_mutex_unlock(&st->conf_lock);
-		return rc;
-	}
-	st->ports[idx].mtu = mtu;
-	return port_change_end(st, idx, FFS_PORT_MTU);
+	if (rc == 0)
+		st->ports[idx].mtu = mtu;
+	return port_change_finish(st, idx, rc, FFS_PORT_MTU);
 }
 
 int ffs_stack_port_set_up(struct ffs_stack *st, uint16_t port_id, bool up)
