@@ -31,7 +31,7 @@ import { ListBatch, PackedBatch, prepareBatch, type SendBatchCallback } from './
 import { binding, destination4, destination6, destination6Text, dgramIo, isIPv6Text, PKTINFO_WORDS, scoped, source4, source6, type DgramIo, type Receiver } from './dpdk-io.js';
 import { ipv6Bytes, isIPv6Literal } from '../posix/ipv6.js';
 import { DpdkOptions } from './dpdk-options.js';
-import { listenAddresses, localhostPolicy, LocalhostCompanion, loopbackDestination, viaKernel, type CompanionOwner, type LoopbackDestination } from './localhost.js';
+import { listenAddresses, localhostPolicy, LocalhostCompanion, loopbackDestination, parsedDestination, viaKernel, type CompanionOwner, type LoopbackDestination } from './localhost.js';
 import type { LocalhostPolicy } from '../config/index.js';
 import {
   ERR_INVALID_ARG_VALUE,
@@ -321,9 +321,9 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
   }
 
   /** Where a datagram to ip:port goes: a loopback destination the kernel carries, or undefined (the stack). */
-  #kernelDestination(ip: string, port: number): LoopbackDestination | undefined {
+  #kernelDestination(ip: string, port: number, parsed?: number | string | Uint8Array): LoopbackDestination | undefined {
     if (this.#localhost === 'stack') return undefined;
-    const dest = loopbackDestination(this.type, ip);
+    const dest = loopbackDestination(this.type, ip, parsed);
     // An IPv6-only socket has no IPv4: a v4-mapped destination stays the stack's, which refuses it as Linux does.
     if (dest?.family === 4 && this.type === 'udp6' && this.#opts.ipv6Only) return undefined;
     return dest && viaKernel(this.#localhost, dest, port, this.#localPort) ? dest : undefined;
@@ -554,7 +554,9 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
       this.#companion.sendConnected(list, this.#kernelSent(callback));
       return;
     }
-    const kernelDest = !connected && ip && port ? this.#kernelDestination(ip, (port as number) & 0xffff) : undefined;
+    // Parsed once: for the loopback check and for the addon.
+    const dest = !connected && ip && port ? parsedDestination(this.type, ip) : -1;
+    const kernelDest = dest !== -1 ? this.#kernelDestination(ip as string, (port as number) & 0xffff, dest) : undefined;
     if (kernelDest) {
       this.#kernelSide().send(list, kernelDest, (port as number) & 0xffff, this.#localPort, this.#kernelSent(callback));
       return;
@@ -563,8 +565,6 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
     let rc: number;
     if (port) {
       // libuv: a destination on a connected socket is EISCONN; family mismatches are EINVAL.
-      let dest: number | string | Uint8Array = -1;
-      if (!connected && ip) dest = this.type === 'udp4' ? ipv4Number(ip) : destination6(ip);
       rc = connected ? -E.EISCONN : dest === -1 ? -E.EINVAL : binding.sendto(this.fd, data, 0, dest, (port as number) & 0xffff);
     } else {
       rc = connected ? binding.sendto(this.fd, data, 0, null, 0) : -E.EDESTADDRREQ;
@@ -647,7 +647,7 @@ export class DpdkSocket implements SocketBackend, Receiver, DpdkState, Companion
     let sent = 0;
     let error: Error | null = null;
     // IPv4 destinations as host-order numbers, IPv6 ones as text (prepareBatch checked each literal).
-    const dests = this.type === 'udp4' ? addresses.map((a) => (a === null ? null : ipv4Number(a))) : addresses.map((a) => (a === null ? null : destination6(a)));
+    const dests = addresses.map((a) => (a === null ? null : parsedDestination(this.type, a)));
     // Chosen sources (IP_PKTINFO): IPv4 as host-order numbers, IPv6 as 16 bytes.
     const froms = sources?.map((a) => (a === null ? null : this.type === 'udp4' ? ipv4Number(a) : ipv6Bytes(a) ?? null));
     while (!error && sent < total) {

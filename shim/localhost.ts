@@ -50,14 +50,18 @@ export interface LoopbackDestination {
   key: number | Uint8Array;
 }
 
-/** `ip` (an address of the socket's family) as a loopback destination, or undefined for any other. */
-export function loopbackDestination(type: SocketType, ip: string): LoopbackDestination | undefined {
-  if (type === 'udp4') {
-    const n = ipv4Number(ip);
-    return n >= 0 && n >>> 24 === 127 ? { family: 4, kernelAddress: ip, key: n } : undefined;
-  }
+/** A destination as the addon takes it: an IPv4 one as a number, an IPv6 one as its 16 bytes (or scoped
+ *  text); -1 when `ip` is not an address of the socket's family. */
+export function parsedDestination(type: SocketType, ip: string): number | string | Uint8Array {
+  return type === 'udp4' ? ipv4Number(ip) : destination6(ip);
+}
+
+/** `ip` (an address of the socket's family; `parsed`: its parsedDestination, when the caller has it) as a
+ *  loopback destination, or undefined for any other. */
+export function loopbackDestination(type: SocketType, ip: string, parsed = parsedDestination(type, ip)): LoopbackDestination | undefined {
+  if (typeof parsed === 'number') return parsed >= 0 && parsed >>> 24 === 127 ? { family: 4, kernelAddress: ip, key: parsed } : undefined;
   // The 16 bytes destination6 caches per text (no parsing or pattern per send): ::1, or ::ffff:127.x.y.z.
-  const bytes = destination6(ip);
+  const bytes = parsed;
   if (!(bytes instanceof Uint8Array)) return undefined;
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return undefined;
   if (bytes[10] === 0xff && bytes[11] === 0xff) {
