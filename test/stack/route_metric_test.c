@@ -71,6 +71,16 @@ static void reset(void)
 		;
 }
 
+/** An unbound socket of a new application. */
+static struct ffs_sock *unbound_socket(void)
+{
+	struct ffs_app *app = ffs_app_new(st);
+	CHECK(app != NULL);
+	struct ffs_sock *so;
+	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	return so;
+}
+
 TEST(the_configured_routes_carry_their_source_and_metric)
 {
 	setup();
@@ -171,10 +181,7 @@ TEST(a_routes_source_must_be_the_stacks_and_is_what_unbound_sockets_send_from)
 	static const struct eth_addr mac = { { 0x02, 0, 0, 0, 0, 0x05 } };
 	CHECK_EQ_INT(ffs_stack_neigh_add(st, 0, IP(10, 0, 0, 5), &mac), 0);
 	test_port_drain(lc, NULL, 0);
-	struct ffs_app *app = ffs_app_new(st);
-	CHECK(app != NULL);
-	struct ffs_sock *so;
-	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	struct ffs_sock *so = unbound_socket();
 	struct iovec iov = { .iov_base = "route", .iov_len = 5 };
 	CHECK_EQ_INT(ffs_sock_sendv(st, so, &iov, 1, IP(192, 168, 3, 3), 9), 5);
 	ffs_stack_poll(st);
@@ -202,10 +209,7 @@ TEST(a_datagram_queued_before_a_route_change_leaves_by_the_route_it_was_sent_und
 	CHECK_EQ_INT(ffs_stack_neigh_add(st, 0, IP(10, 0, 0, 5), &mac), 0);
 	CHECK_EQ_INT(ffs_stack_route_add_ex(st, DEST, 16, IP(10, 0, 0, 5), 0, 0), 0);
 	test_port_drain(lc, NULL, 0);
-	struct ffs_app *app = ffs_app_new(st);
-	CHECK(app != NULL);
-	struct ffs_sock *so;
-	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	struct ffs_sock *so = unbound_socket();
 	struct iovec iov = { .iov_base = "queued", .iov_len = 6 };
 	/* Queued to the lcore, not yet routed: the route goes before the lcore's next turn. */
 	CHECK_EQ_INT(ffs_sock_sendv(st, so, &iov, 1, IP(192, 168, 3, 3), 9), 6);
@@ -234,10 +238,7 @@ TEST(a_group_datagram_from_an_unbound_socket_leaves_where_the_route_to_the_group
 	struct ffs_lcore *lc = st->lcores[0];
 	CHECK_EQ_INT(ffs_stack_route_add_ex(st, IP(224, 0, 0, 0), 4, IP(10, 1, 0, 9), 0, 0), 0);
 	test_port_drain(lc, NULL, 0);
-	struct ffs_app *app = ffs_app_new(st);
-	CHECK(app != NULL);
-	struct ffs_sock *so;
-	CHECK_EQ_INT(ffs_sock_open(st, app, &so), 0);
+	struct ffs_sock *so = unbound_socket();
 	struct iovec iov = { .iov_base = "group", .iov_len = 5 };
 	CHECK_EQ_INT(ffs_sock_sendv(st, so, &iov, 1, IP(239, 1, 2, 3), 9), 5);
 	ffs_stack_poll(st);
